@@ -1,0 +1,27 @@
+"""The one place that knows how serial numbers are written, read and split."""
+
+import re
+
+SERIAL_PATTERN = re.compile(r"^\s*(?P<base>\S+)-(?P<start>\d+)\s+to\s+(?P<end>\d+)\s*$", re.IGNORECASE)
+
+
+def format_serial(base: str, start: int, end: int) -> str:
+    """`M805-MN-01-2020-4F2A9C-1 to 1000`: the Serial Number column of the dashboard and its CSV."""
+    return f"{base}-{start} to {end}"
+
+
+def parse_serial(text: str) -> tuple[str, int, int] | None:
+    """The inverse of format_serial; None when the text is not a serial number."""
+    match = SERIAL_PATTERN.match(text or "")
+    if not match:
+        return None
+    return match["base"], int(match["start"]), int(match["end"])
+
+
+def split_range(start: int, end: int, quantity: int) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """A move of `quantity` takes the lowest serials: (moved range, staying range or None)."""
+    if quantity < 1 or quantity > end - start + 1:
+        raise ValueError(f"cannot take {quantity} from {start}..{end}")
+    moved = (start, start + quantity - 1)
+    staying = (start + quantity, end) if start + quantity <= end else None
+    return moved, staying

@@ -1,0 +1,147 @@
+import datetime
+import secrets
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import Account
+from ledger.models import LedgerEvent
+from ledger.services import ledger_event, ledger_write
+from registry.models import Organization, User
+from registry.services import ServiceError, accounts_lock_for_share, staff_require
+
+from .models import Certificate, CertificateBatch, Generator
+from .serials import split_range
+
+Status = CertificateBatch.Status
+
+
+def serial_base_for(generator: Generator, vintage: datetime.date) -> str:
+    """`M805-MN-01-2020-4F2A9C`: generator, state, vintage month, and a random suffix."""
+    return f"{generator.code}-{generator.state}-{vintage:%m-%Y}-{secrets.token_hex(3).upper()}"
+
+
+@transaction.atomic
+def certificate_issue(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
+                      account: Account) -> Certificate:
+    """Issue `quantity` certificates for one generator and vintage month (registry staff).
+
+    One issuance per generator and vintage; serials 1..quantity in one active batch of an open
+    active account of the generator's owner; an issuance ledger event.
+    """
+    staff_require(user=user)
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+        raise ServiceError("Quantity must be a whole number of at least 1.")
+    vintage = vintage.replace(day=1)
+    state = accounts_lock_for_share([account.pk]).get(account.pk)
+    if not state or state["organization_id"] != generator.organization_id:
+        raise ServiceError(f"Account {account.public_id} does not belong to the generator's owner.")
+    if state["type"] != Account.Type.ACTIVE or state["status"] != Account.Status.OPEN:
+        raise ServiceError(f"Account {account.public_id} is not an open active account.")
+    if Certificate.objects.filter(generator=generator, vintage=vintage).exists():
+        raise ServiceError(f"{generator.code} already has certificates for {vintage:%m/%Y}.")
+    try:
+        with transaction.atomic():
+            certificate = Certificate.objects.create(
+                generator=generator, vintage=vintage, quantity=quantity,
+                serial_base=serial_base_for(generator, vintage), fuel_type=generator.fuel_type,
+                state=generator.state, eligibilities=list(generator.eligibilities), issued_by=user,
+            )
+    except IntegrityError as error:  # a concurrent issuance of the same vintage won
+        raise ServiceError(f"{generator.code} already has certificates for {vintage:%m/%Y}.") from error
+    batch = CertificateBatch.objects.create(
+        certificate=certificate, account=account, serial_start=1, serial_end=quantity,
+        quantity=quantity, status=Status.ACTIVE,
+    )
+    ledger_write([ledger_event(
+        kind=LedgerEvent.Kind.ISSUANCE, actor=user, organization=generator.organization,
+        certificate=certificate, batch=batch, account=account, after=batch.snapshot(),
+    )])
+    return certificate
+
+
+def batches_lock(batch_ids: Iterable[int]) -> dict[int, CertificateBatch]:
+    """SELECT ... FOR UPDATE on the batches, in primary-key order (so two movers never deadlock)."""
+    ids = sorted(set(batch_ids))
+    locked = (
+        CertificateBatch.objects.select_for_update(of=("self",))
+        .select_related("certificate", "account")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    return {batch.pk: batch for batch in locked}
+
+
+def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, status: str,
+                 actor: User | None, organization: Organization) -> tuple[list[CertificateBatch], list]:
+    """Move quantities out of locked active batches into `account_id` with `status`.
+
+    A partial move takes the lowest serials: the batch is superseded and split into the moved
+    part and the part that stays, both pointing to it. A whole batch moves as it is.
+    Returns the moved batches (in the order of `takes`) and the split ledger events.
+    """
+    whole = [batch for batch, quantity in takes if quantity == batch.quantity]
+    partial = [(batch, quantity) for batch, quantity in takes if quantity != batch.quantity]
+    moved_by_source: dict[int, CertificateBatch] = {}
+    events = []
+
+    if whole:
+        updated = CertificateBatch.objects.filter(
+            pk__in=[batch.pk for batch in whole], status=Status.ACTIVE
+        ).update(account_id=account_id, status=status)
+        if updated != len(whole):
+            raise ServiceError("A selected batch changed meanwhile; nothing was moved. Try again.")
+        for batch in whole:
+            batch.account_id, batch.status = account_id, status
+            moved_by_source[batch.pk] = batch
+
+    if partial:
+        updated = CertificateBatch.objects.filter(
+            pk__in=[batch.pk for batch, _ in partial], status=Status.ACTIVE
+        ).update(status=Status.SUPERSEDED)
+        if updated != len(partial):
+            raise ServiceError("A selected batch changed meanwhile; nothing was moved. Try again.")
+        children = []
+        for parent, quantity in partial:
+            (moved_start, moved_end), (stay_start, stay_end) = split_range(
+                parent.serial_start, parent.serial_end, quantity
+            )
+            children.append(CertificateBatch(
+                certificate=parent.certificate, account_id=account_id, serial_start=moved_start,
+                serial_end=moved_end, quantity=quantity, status=status, parent=parent,
+            ))
+            children.append(CertificateBatch(
+                certificate=parent.certificate, account_id=parent.account_id, serial_start=stay_start,
+                serial_end=stay_end, quantity=stay_end - stay_start + 1, status=Status.ACTIVE,
+                parent=parent,
+            ))
+        CertificateBatch.objects.bulk_create(children)
+        for index, (parent, _) in enumerate(partial):
+            moved, staying = children[2 * index], children[2 * index + 1]
+            moved_by_source[parent.pk] = moved
+            before = parent.snapshot()
+            parent.status = Status.SUPERSEDED
+            events.append(ledger_event(
+                kind=LedgerEvent.Kind.SPLIT, actor=actor, organization=organization,
+                certificate=parent.certificate, batch=parent, before=before,
+                after={"children": [moved.snapshot(), staying.snapshot()]},
+            ))
+    return [moved_by_source[batch.pk] for batch, _ in takes], events
+
+
+def batches_set_state(*, batches: list[CertificateBatch], from_status: str, to_status: str,
+                      account_id: int | None = None) -> None:
+    """Compare-and-swap the status (and optionally account) of locked batches, all or none."""
+    changes = {"status": to_status}
+    if account_id is not None:
+        changes["account_id"] = account_id
+    updated = CertificateBatch.objects.filter(
+        pk__in=[batch.pk for batch in batches], status=from_status
+    ).update(**changes)
+    if updated != len(batches):
+        raise ServiceError("The certificates of this transfer changed meanwhile; nothing was changed.")
+    for batch in batches:
+        batch.status = to_status
+        if account_id is not None:
+            batch.account_id = account_id
+

@@ -1,0 +1,59 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+
+
+class LedgerEvent(models.Model):
+    """An append-only record of one change: who, when, what, before and after.
+
+    The database refuses UPDATE and DELETE on this table (a trigger, see migration 0002).
+    """
+
+    class Kind(models.TextChoices):
+        ISSUANCE = "issuance", "Issuance"
+        SPLIT = "split", "Split"
+        TRANSFER_INITIATED = "transfer_initiated", "Transfer initiated"
+        TRANSFER_ACCEPTED = "transfer_accepted", "Transfer accepted"
+        TRANSFER_REJECTED = "transfer_rejected", "Transfer rejected"
+        TRANSFER_WITHDRAWN = "transfer_withdrawn", "Transfer withdrawn"
+        TRANSFER_EXPIRED = "transfer_expired", "Transfer expired"
+        EXPORT_CONFIRMED = "export_confirmed", "Export confirmed"
+        EXPORT_REJECTED = "export_rejected", "Export rejected"
+        RETIREMENT = "retirement", "Retirement"
+        ACCOUNT_STATUS = "account_status", "Account status changed"
+        ORGANIZATION_STATUS = "organization_status", "Organization status changed"
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField(db_default=Now(), editable=False)
+    kind = models.CharField(max_length=32, choices=Kind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    organization = models.ForeignKey(
+        "registry.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    certificate = models.ForeignKey(
+        "certificates.Certificate", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    batch = models.ForeignKey(
+        "certificates.CertificateBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    transfer = models.ForeignKey(
+        "transfers.Transfer", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["kind", "occurred_at"]),
+            models.Index(fields=["batch"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,160 @@
+"""The checks behind `manage.py verify_ledger`: every ledger rule, over the whole database.
+
+Each check is one SQL query that returns the breaches it finds, one line each.
+"""
+
+from django.db import connection
+
+CHECKS: list[tuple[str, str]] = [
+    (
+        "live batches of a certificate must tile 1..issued with no gap or overlap",
+        """
+        WITH live AS (
+            SELECT certificate_id, serial_start, serial_end, quantity,
+                   lag(serial_end) OVER (PARTITION BY certificate_id ORDER BY serial_start) AS previous_end
+            FROM certificates_certificatebatch WHERE status <> 'superseded'
+        ), per_certificate AS (
+            SELECT c.id, c.serial_base, c.quantity AS issued,
+                   coalesce(sum(l.quantity), 0) AS held, min(l.serial_start) AS first, max(l.serial_end) AS last,
+                   count(*) FILTER (WHERE l.previous_end IS NOT NULL AND l.serial_start <> l.previous_end + 1) AS seams
+            FROM certificates_certificate c LEFT JOIN live l ON l.certificate_id = c.id
+            GROUP BY c.id
+        )
+        SELECT format('certificate %s: live batches hold %s of %s issued, span %s..%s, %s gaps or overlaps',
+                      serial_base, held, issued, first, last, seams)
+        FROM per_certificate
+        WHERE held <> issued OR first IS DISTINCT FROM 1 OR last IS DISTINCT FROM issued OR seams > 0
+        """,
+    ),
+    (
+        "a batch's quantity must equal its serial range",
+        """
+        SELECT format('batch %s: quantity %s but serials %s..%s', id, quantity, serial_start, serial_end)
+        FROM certificates_certificatebatch
+        WHERE quantity <> serial_end - serial_start + 1 OR quantity <= 0 OR serial_start < 1
+        """,
+    ),
+    (
+        "a superseded batch's children must tile it exactly",
+        """
+        SELECT format('batch %s (superseded) has children holding %s of %s over %s..%s',
+                      p.id, coalesce(sum(c.quantity), 0), p.quantity, min(c.serial_start), max(c.serial_end))
+        FROM certificates_certificatebatch p
+        LEFT JOIN certificates_certificatebatch c ON c.parent_id = p.id
+        WHERE p.status = 'superseded'
+        GROUP BY p.id
+        HAVING coalesce(sum(c.quantity), 0) <> p.quantity
+            OR min(c.serial_start) <> p.serial_start OR max(c.serial_end) <> p.serial_end
+        """,
+    ),
+    (
+        "a child batch must lie inside its parent, and its parent must be superseded",
+        """
+        SELECT format('batch %s lies outside or under a live parent %s', c.id, p.id)
+        FROM certificates_certificatebatch c JOIN certificates_certificatebatch p ON p.id = c.parent_id
+        WHERE p.status <> 'superseded' OR c.certificate_id <> p.certificate_id
+           OR c.serial_start < p.serial_start OR c.serial_end > p.serial_end
+        """,
+    ),
+    (
+        "every batch must be created by an issuance or split ledger event",
+        """
+        SELECT format('batch %s has no %s event', b.id,
+                      CASE WHEN b.parent_id IS NULL THEN 'issuance' ELSE 'split' END)
+        FROM certificates_certificatebatch b
+        WHERE (b.parent_id IS NULL AND NOT EXISTS (
+                  SELECT 1 FROM ledger_ledgerevent e WHERE e.kind = 'issuance' AND e.batch_id = b.id))
+           OR (b.parent_id IS NOT NULL AND NOT EXISTS (
+                  SELECT 1 FROM ledger_ledgerevent e WHERE e.kind = 'split' AND e.batch_id = b.parent_id))
+        """,
+    ),
+    (
+        "every superseded batch must have a split event",
+        """
+        SELECT format('batch %s is superseded without a split event', b.id)
+        FROM certificates_certificatebatch b
+        WHERE b.status = 'superseded' AND NOT EXISTS (
+            SELECT 1 FROM ledger_ledgerevent e WHERE e.kind = 'split' AND e.batch_id = b.id)
+        """,
+    ),
+    (
+        "a pending batch must belong to exactly one pending transfer, and a pending transfer's batches must be pending",
+        """
+        SELECT format('batch %s is pending in %s pending transfers', b.id, count(t.id))
+        FROM certificates_certificatebatch b
+        LEFT JOIN transfers_transferitem i ON i.batch_id = b.id
+        LEFT JOIN transfers_transfer t ON t.id = i.transfer_id AND t.status = 'pending'
+        WHERE b.status = 'pending'
+        GROUP BY b.id HAVING count(t.id) <> 1
+        UNION ALL
+        SELECT format('transfer %s is pending but its batch %s is %s', t.id, b.id, b.status)
+        FROM transfers_transfer t JOIN transfers_transferitem i ON i.transfer_id = t.id
+        JOIN certificates_certificatebatch b ON b.id = i.batch_id
+        WHERE t.status = 'pending' AND b.status <> 'pending'
+        """,
+    ),
+    (
+        "retired batches must be in retirement accounts, and only they",
+        """
+        SELECT format('batch %s is %s in a %s account', b.id, b.status, a.type)
+        FROM certificates_certificatebatch b JOIN accounts_account a ON a.id = b.account_id
+        WHERE (b.status = 'retired') <> (a.type = 'retirement') AND b.status <> 'superseded'
+        """,
+    ),
+    (
+        "every submitted transfer must have its events: initiated, and a closing one once decided",
+        """
+        SELECT format('transfer %s (%s) has no %s event', t.id, t.status, missing)
+        FROM (
+            SELECT t.id, t.status,
+                   CASE
+                     WHEN NOT EXISTS (SELECT 1 FROM ledger_ledgerevent e WHERE e.transfer_id = t.id
+                                      AND e.kind IN ('transfer_initiated', 'retirement'))
+                       THEN 'initiating'
+                     WHEN t.status IN ('rejected', 'withdrawn', 'expired')
+                          OR (t.status = 'complete' AND t.kind IN ('organization', 'export'))
+                       THEN CASE WHEN NOT EXISTS (
+                                SELECT 1 FROM ledger_ledgerevent e WHERE e.transfer_id = t.id AND e.kind IN (
+                                    'transfer_accepted', 'transfer_rejected', 'transfer_withdrawn',
+                                    'transfer_expired', 'export_confirmed', 'export_rejected'))
+                            THEN 'closing' END
+                   END AS missing
+            FROM transfers_transfer t WHERE t.status NOT IN ('draft', 'failed')
+        ) t WHERE missing IS NOT NULL
+        """,
+    ),
+    (
+        "submitted transfers must have items",
+        """
+        SELECT format('transfer %s (%s) has no items', t.id, t.status)
+        FROM transfers_transfer t
+        WHERE t.status NOT IN ('draft', 'failed')
+          AND NOT EXISTS (SELECT 1 FROM transfers_transferitem i WHERE i.transfer_id = t.id)
+        """,
+    ),
+    (
+        "the database must refuse UPDATE and DELETE on ledger events",
+        """
+        SELECT 'trigger ledger_event_append_only is missing or disabled'
+        WHERE NOT EXISTS (
+            SELECT 1 FROM pg_trigger WHERE tgname = 'ledger_event_append_only' AND tgenabled <> 'D')
+        """,
+    ),
+    (
+        "the database must refuse overlapping live batches",
+        """
+        SELECT 'exclusion constraint batch_live_ranges_do_not_overlap is missing'
+        WHERE NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'batch_live_ranges_do_not_overlap')
+        """,
+    ),
+]
+
+
+def ledger_breaches(limit_per_check: int = 1000) -> list[str]:
+    """Every breach of a ledger rule, one line each; empty when the ledger is sound."""
+    breaches = []
+    with connection.cursor() as cursor:
+        for rule, sql in CHECKS:
+            cursor.execute(f"SELECT * FROM ({sql}) breaches LIMIT {int(limit_per_check)}")
+            breaches += [f"{rule}: {row[0]}" for row in cursor.fetchall()]
+    return breaches

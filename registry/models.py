@@ -1,0 +1,128 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Cast, Concat, Greatest, Length, LPad
+from django.utils import timezone
+
+
+def public_id(prefix: str, width: int) -> models.GeneratedField:
+    """A public id computed by the database from the primary key (MM00412, ACT-00031): never typed."""
+    digits = Cast("id", models.CharField())
+    return models.GeneratedField(
+        expression=Concat(
+            models.Value(prefix),
+            LPad(digits, Greatest(models.Value(width), Length(digits)), models.Value("0")),
+        ),
+        output_field=models.CharField(max_length=24),
+        db_persist=True,
+        unique=True,
+    )
+
+
+class Organization(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    public_id = public_id("MM", 5)
+    name = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.ACTIVE)
+    contact_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.public_id})" if self.public_id else self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def create_user(self, email, password=None, **extra_fields):
+        if not email:
+            raise ValueError("Users sign in with an email address")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    is_staff = models.BooleanField(default=False, help_text="Registry staff: may use the admin site.")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MANAGER = "manager", "Manager"
+        TRADER = "trader", "Trader"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role, default=Role.VIEWER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique")
+        ]
+        ordering = ["organization__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.organization.name} ({self.role})"
+
+    @property
+    def can_transfer(self) -> bool:
+        return self.role in (self.Role.MANAGER, self.Role.TRADER)
+
+
+class TrackingSystem(models.Model):
+    """Another compatible registry that certificates can be exported to."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"

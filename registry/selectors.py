@@ -1,0 +1,30 @@
+from django.http import Http404, HttpRequest
+from django.core.exceptions import PermissionDenied
+
+from .models import Membership
+
+SESSION_KEY = "organization_id"
+
+
+def membership_current(request: HttpRequest) -> Membership | None:
+    """The membership the user works in: the one chosen in the session, else the first."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    memberships = Membership.objects.filter(user=user).select_related("organization")
+    chosen = request.session.get(SESSION_KEY)
+    if chosen:
+        membership = memberships.filter(organization_id=chosen).first()
+        if membership:
+            return membership
+    return memberships.order_by("organization__name").first()
+
+
+def membership_required(request: HttpRequest, *, act: bool = False) -> Membership:
+    """The current membership, or 404 for a user with none; 403 when `act` and read-only."""
+    membership = request.membership
+    if not membership:
+        raise Http404("You are not a member of any organization.")
+    if act and not membership.can_transfer:
+        raise PermissionDenied("Your role in this organization is read-only.")
+    return membership

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("organization/", views.organization_switch, name="organization-switch"),
+    path("accounts/", include("accounts.urls")),
+    path("certificates/", include("certificates.urls")),
+    path("transfers/", include("transfers.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,103 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Account
+from certificates.models import CertificateBatch
+from registry.models import Organization, TrackingSystem
+
+
+class Transfer(models.Model):
+    """One user transaction moving one or more batch quantities to one destination."""
+
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", "To active accounts"
+        ORGANIZATION = "organization", "To another organization"
+        EXPORT = "export", "Out of the platform"
+        RETIREMENT = "retirement", "Retirement"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PENDING = "pending", "Pending"
+        COMPLETE = "complete", "Complete"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        EXPIRED = "expired", "Expired"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=Kind, blank=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="transfers_sent"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    destination_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers_in"
+    )
+    recipient_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers_received"
+    )
+    tracking_system = models.ForeignKey(
+        TrackingSystem, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers"
+    )
+    recipient_name = models.CharField(max_length=200, blank=True)
+    recipient_account_ref = models.CharField("recipient's account ID", max_length=100, blank=True)
+    notes = models.TextField(max_length=500, blank=True)
+    retirement_reason = models.CharField(max_length=200, blank=True)
+    compliance_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The wizard's selections while the transfer is a draft (batch ids, quantities, destination).
+    draft = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["recipient_organization", "status"]),
+            models.Index(fields=["status", "submitted_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(recipient_organization=models.F("organization")),
+                name="transfer_not_to_own_organization",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft")
+                | models.Q(kind="internal", destination_account__isnull=False)
+                | models.Q(kind="retirement", destination_account__isnull=False)
+                | models.Q(kind="organization", recipient_organization__isnull=False)
+                | models.Q(kind="export", tracking_system__isnull=False),
+                name="transfer_has_destination",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer {self.pk} ({self.get_kind_display()}, {self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class TransferItem(models.Model):
+    """One batch quantity of a transfer: the batch that moved and the one it was taken from."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="items")
+    batch = models.ForeignKey(CertificateBatch, on_delete=models.PROTECT, related_name="transfer_items")
+    source_batch = models.ForeignKey(CertificateBatch, on_delete=models.PROTECT, related_name="+")
+    source_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "batch"], name="transfer_item_unique_batch")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id}: {self.batch_id}"

@@ -1,0 +1,69 @@
+"""Emails to both parties of a transfer, one per step. Sent from a Celery task after commit."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from ledger.models import LedgerEvent
+from registry.models import Membership, User
+
+from .models import Transfer
+
+SUBJECTS = {
+    LedgerEvent.Kind.TRANSFER_INITIATED: "Transfer {id} {status}",
+    LedgerEvent.Kind.TRANSFER_ACCEPTED: "Transfer {id} was accepted",
+    LedgerEvent.Kind.TRANSFER_REJECTED: "Transfer {id} was rejected",
+    LedgerEvent.Kind.TRANSFER_WITHDRAWN: "Transfer {id} was withdrawn",
+    LedgerEvent.Kind.TRANSFER_EXPIRED: "Transfer {id} expired",
+    LedgerEvent.Kind.EXPORT_CONFIRMED: "Export {id} was accepted by the receiving system",
+    LedgerEvent.Kind.EXPORT_REJECTED: "Export {id} was rejected by the receiving system",
+}
+
+
+def _actors(organization_id: int) -> list[str]:
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__organization_id=organization_id,
+            memberships__role__in=[Membership.Role.MANAGER, Membership.Role.TRADER],
+        ).values_list("email", flat=True)
+    )
+
+
+def transfer_recipients(transfer: Transfer, event_kind: str) -> dict[str, list[str]]:
+    """Who hears of this step: the sender's submitter, and the recipient's traders and managers."""
+    audiences = {"sender": [transfer.created_by.email]}
+    if transfer.kind == Transfer.Kind.ORGANIZATION:
+        audiences["recipient"] = _actors(transfer.recipient_organization_id)
+    return audiences
+
+
+def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
+    transfer = (
+        Transfer.objects.select_related("organization", "recipient_organization", "created_by",
+                                        "tracking_system", "destination_account")
+        .filter(pk=transfer_id).first()
+    )
+    if transfer is None or event_kind not in SUBJECTS:
+        return 0
+    subject = f"[{settings.REGISTRY_NAME}] " + SUBJECTS[event_kind].format(
+        id=transfer.pk, status=transfer.get_status_display().lower()
+    )
+    items = list(transfer.items.select_related("batch__certificate__generator"))
+    sent = 0
+    for audience, addresses in transfer_recipients(transfer, event_kind).items():
+        if not addresses:
+            continue
+        context = {"transfer": transfer, "items": items, "audience": audience, "event_kind": event_kind,
+                   "registry_name": settings.REGISTRY_NAME,
+                   "path": reverse("transfers:detail", args=[transfer.pk])}
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("transfers/email/transfer.txt", context),
+            to=addresses,
+        )
+        message.attach_alternative(render_to_string("transfers/email/transfer.html", context), "text/html")
+        message.send()
+        sent += 1
+    return sent

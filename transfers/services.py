@@ -1,0 +1,402 @@
+"""Every write of a transfer. Each function is one atomic transaction that locks what it touches
+(transfer row, then batches in primary-key order, then accounts and organizations FOR SHARE),
+changes statuses by compare-and-swap, and writes its ledger events in the same transaction."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from certificates.models import CertificateBatch
+from certificates.services import batches_lock, batches_set_state, batches_take
+from ledger.models import LedgerEvent
+from ledger.services import ledger_event, ledger_write
+from registry.models import Organization, TrackingSystem, User
+from registry.services import (
+    ServiceError,
+    accounts_lock_for_share,
+    organization_lock_for_share,
+    role_require,
+    staff_require,
+)
+
+from .models import Transfer, TransferItem
+
+Kind = Transfer.Kind
+BatchStatus = CertificateBatch.Status
+NOTES_MAX_LENGTH = 500
+
+
+class TransferRefused(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class TransferLine:
+    """Move `quantity` (the lowest serials) out of batch `batch_id`."""
+
+    batch_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Destination:
+    kind: str
+    account: Account | None = None
+    organization: Organization | None = None
+    tracking_system: TrackingSystem | None = None
+    recipient_name: str = ""
+    recipient_account_ref: str = ""
+
+    @classmethod
+    def internal(cls, account: Account) -> "Destination":
+        return cls(kind=Kind.INTERNAL, account=account)
+
+    @classmethod
+    def to_organization(cls, organization: Organization) -> "Destination":
+        return cls(kind=Kind.ORGANIZATION, organization=organization)
+
+    @classmethod
+    def export(cls, tracking_system: TrackingSystem, recipient_name: str,
+               recipient_account_ref: str = "") -> "Destination":
+        return cls(kind=Kind.EXPORT, tracking_system=tracking_system,
+                   recipient_name=recipient_name, recipient_account_ref=recipient_account_ref)
+
+    @classmethod
+    def retirement(cls, account: Account) -> "Destination":
+        return cls(kind=Kind.RETIREMENT, account=account)
+
+
+def _check_lines(lines: list[TransferLine]) -> None:
+    if not lines:
+        raise TransferRefused("Select at least one batch to transfer.")
+    seen = set()
+    for line in lines:
+        quantity = line.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise TransferRefused(
+                f"Quantity must be a whole number of at least 1 (got {quantity!r})."
+            )
+        if line.batch_id in seen:
+            raise TransferRefused("The same batch is listed twice; give one quantity per batch.")
+        seen.add(line.batch_id)
+
+
+def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch, int]]:
+    takes = []
+    for line in lines:
+        batch = batches.get(line.batch_id)
+        if batch is None or batch.account.organization_id != organization.pk:
+            raise TransferRefused(f"Batch {line.batch_id} is not held by {organization.name}.")
+        if batch.status == BatchStatus.SUPERSEDED:
+            raise TransferRefused(
+                f"Batch {batch.serial_number} has changed since it was selected (some of it was "
+                "moved); nothing was transferred. Select the certificates again."
+            )
+        if batch.status != BatchStatus.ACTIVE:
+            raise TransferRefused(
+                f"Batch {batch.serial_number} is {batch.status}; only active certificates can be "
+                "transferred."
+            )
+        if line.quantity > batch.quantity:
+            raise TransferRefused(
+                f"Quantity {line.quantity:,} is more than batch {batch.serial_number} holds "
+                f"({batch.quantity:,})."
+            )
+        takes.append((batch, line.quantity))
+    return takes
+
+
+def _check_accounts(*, organization, source_ids, destination: Destination) -> None:
+    wanted = set(source_ids)
+    if destination.account is not None:
+        wanted.add(destination.account.pk)
+    states = accounts_lock_for_share(wanted)
+    for account_id in source_ids:
+        state = states[account_id]
+        if state["organization_status"] != Organization.Status.ACTIVE:
+            raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
+        if state["status"] != Account.Status.OPEN or state["type"] != Account.Type.ACTIVE:
+            raise TransferRefused(
+                f"The account holding the certificates is {state['status']} and cannot send them."
+            )
+    if destination.kind in (Kind.INTERNAL, Kind.RETIREMENT):
+        account = destination.account
+        state = states.get(account.pk) if account else None
+        wanted_type = Account.Type.ACTIVE if destination.kind == Kind.INTERNAL else Account.Type.RETIREMENT
+        if not state or state["organization_id"] != organization.pk:
+            raise TransferRefused("Choose one of your organization's own accounts as the destination.")
+        if state["type"] != wanted_type or state["status"] != Account.Status.OPEN:
+            raise TransferRefused(
+                f"Account {account.public_id} is not an open {wanted_type} account "
+                f"(it is a {state['status']} {state['type']} account)."
+            )
+    elif destination.kind == Kind.ORGANIZATION:
+        recipient = destination.organization
+        if recipient is None:
+            raise TransferRefused("Choose the organization to transfer to.")
+        if recipient.pk == organization.pk:
+            raise TransferRefused(
+                "You cannot transfer to your own organization this way; choose 'To active accounts'."
+            )
+        if organization_lock_for_share(recipient.pk) != Organization.Status.ACTIVE:
+            raise TransferRefused(f"{recipient.name} is suspended and cannot receive certificates.")
+    elif destination.kind == Kind.EXPORT:
+        if destination.tracking_system is None or not destination.tracking_system.is_active:
+            raise TransferRefused("Choose a tracking system to export to.")
+        if not destination.recipient_name.strip():
+            raise TransferRefused("Enter the recipient's name at the receiving tracking system.")
+    else:
+        raise TransferRefused("Choose the type of transfer.")
+
+
+@transaction.atomic
+def transfer_create(*, organization: Organization, user: User, lines: list[TransferLine],
+                    destination: Destination, notes: str = "", draft: Transfer | None = None,
+                    retirement_reason: str = "", compliance_year: int | None = None) -> Transfer:
+    """Move batch quantities of `organization` to one destination.
+
+    Internal and retirement transfers complete at once; transfers to another organization and
+    exports are pending, their batches frozen in the sender's account until accepted, rejected,
+    withdrawn or expired. Only active batches of the organization's open active accounts move;
+    a partial move takes the lowest serials. With `draft`, the wizard's draft becomes this
+    transfer, once: a second confirm of the same draft is refused.
+    """
+    notes = (notes or "").strip()
+    if len(notes) > NOTES_MAX_LENGTH:
+        raise TransferRefused(f"Notes are limited to {NOTES_MAX_LENGTH} characters.")
+    _check_lines(lines)
+    role_require(user=user, organization=organization)
+
+    if draft is not None:
+        draft = Transfer.objects.select_for_update().filter(pk=draft.pk, organization=organization).first()
+        if draft is None or draft.status != Transfer.Status.DRAFT:
+            raise TransferRefused("This transfer has already been submitted.")
+
+    batches = batches_lock(line.batch_id for line in lines)
+    takes = _check_batches(lines, batches, organization)
+    source_ids = sorted({batch.account_id for batch, _ in takes})
+    _check_accounts(organization=organization, source_ids=source_ids, destination=destination)
+
+    now = timezone.now()
+    completes_at_once = destination.kind in (Kind.INTERNAL, Kind.RETIREMENT)
+    fields = dict(
+        kind=destination.kind,
+        status=Transfer.Status.COMPLETE if completes_at_once else Transfer.Status.PENDING,
+        organization=organization, destination_account=destination.account,
+        recipient_organization=destination.organization, tracking_system=destination.tracking_system,
+        recipient_name=destination.recipient_name.strip(),
+        recipient_account_ref=destination.recipient_account_ref.strip(), notes=notes,
+        retirement_reason=retirement_reason, compliance_year=compliance_year,
+        submitted_at=now, decided_at=now if completes_at_once else None,
+    )
+    if draft is not None:
+        if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
+            raise TransferRefused("This transfer has already been submitted.")
+        transfer = Transfer.objects.get(pk=draft.pk)
+    else:
+        transfer = Transfer.objects.create(created_by=user, created_at=now, **fields)
+
+    sources = [batch.snapshot() for batch, _ in takes]
+    if destination.kind == Kind.INTERNAL:
+        target_account, target_status = destination.account.pk, BatchStatus.ACTIVE
+    elif destination.kind == Kind.RETIREMENT:
+        target_account, target_status = destination.account.pk, BatchStatus.RETIRED
+    else:  # stays in the sender's account, frozen, until the other party acts
+        target_account, target_status = None, BatchStatus.PENDING
+
+    moved_batches = []
+    events = []
+    for account_id in source_ids:  # one take per source account keeps "stays where it was" exact
+        group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
+        moved, split_events = batches_take(
+            takes=group, account_id=target_account or account_id, status=target_status,
+            actor=user, organization=organization,
+        )
+        moved_batches += list(zip(moved, group, strict=True))
+        events += split_events
+
+    TransferItem.objects.bulk_create([
+        TransferItem(transfer=transfer, batch=moved, source_batch=source, source_account_id=source.account_id)
+        for moved, (source, _) in moved_batches
+    ])
+    events.append(ledger_event(
+        kind=LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT
+        else LedgerEvent.Kind.TRANSFER_INITIATED,
+        actor=user, organization=organization, transfer=transfer, account=destination.account,
+        before={"batches": sources},
+        after={"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]},
+        note=notes,
+    ))
+    ledger_write(events)
+    _notify_after_commit(transfer, LedgerEvent.Kind.TRANSFER_INITIATED)
+    return transfer
+
+
+def batches_retire(*, organization: Organization, user: User, lines: list[TransferLine],
+                   account: Account, reason: str, compliance_year: int, notes: str = "") -> Transfer:
+    """Retire batch quantities into one of the organization's retirement accounts, for good."""
+    if not (reason or "").strip():
+        raise TransferRefused("Give a retirement reason.")
+    if not isinstance(compliance_year, int) or not 2000 <= compliance_year <= 2100:
+        raise TransferRefused("Give the compliance year as a four-digit year.")
+    return transfer_create(
+        organization=organization, user=user, lines=lines, destination=Destination.retirement(account),
+        notes=notes, retirement_reason=reason.strip(), compliance_year=compliance_year,
+    )
+
+
+def _lock_pending(transfer_id: int, **scope) -> Transfer:
+    transfer = Transfer.objects.select_for_update().filter(pk=transfer_id, **scope).first()
+    if transfer is None:
+        raise TransferRefused("There is no such transfer.")
+    if transfer.status != Transfer.Status.PENDING:
+        raise TransferRefused(f"This transfer is already {transfer.get_status_display().lower()}.")
+    return transfer
+
+
+def _pending_batches(transfer: Transfer) -> list[CertificateBatch]:
+    ids = list(transfer.items.values_list("batch_id", flat=True))
+    batches = list(batches_lock(ids).values())
+    if len(batches) != len(ids) or any(b.status != BatchStatus.PENDING for b in batches):
+        raise TransferRefused("The certificates of this transfer are not all pending; nothing changed.")
+    return batches
+
+
+def _close(transfer: Transfer, *, status: str, user: User | None, note: str = "") -> None:
+    now = timezone.now()
+    updated = Transfer.objects.filter(pk=transfer.pk, status=Transfer.Status.PENDING).update(
+        status=status, decided_at=now, decided_by=user, decision_note=note,
+        destination_account=transfer.destination_account,
+    )
+    if updated != 1:
+        raise TransferRefused("This transfer changed meanwhile; nothing changed.")
+    transfer.status, transfer.decided_at, transfer.decided_by, transfer.decision_note = status, now, user, note
+
+
+def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind: str, note: str = "") -> None:
+    """Rejected, withdrawn, expired: every batch goes back, active, to the account it came from."""
+    batches = _pending_batches(transfer)
+    before = [batch.snapshot() for batch in batches]
+    batches_set_state(batches=batches, from_status=BatchStatus.PENDING, to_status=BatchStatus.ACTIVE)
+    _close(transfer, status=status, user=user, note=note)
+    ledger_write([ledger_event(
+        kind=kind, actor=user, organization=transfer.organization, transfer=transfer,
+        before={"status": Transfer.Status.PENDING, "batches": before},
+        after={"status": status, "batches": [batch.snapshot() for batch in batches]}, note=note,
+    )])
+    _notify_after_commit(transfer, kind)
+
+
+@transaction.atomic
+def transfer_accept(*, transfer: Transfer, user: User, organization: Organization, account: Account) -> Transfer:
+    """The recipient takes a pending transfer into one of its open active accounts."""
+    role_require(user=user, organization=organization)
+    transfer = _lock_pending(transfer.pk, recipient_organization=organization, kind=Kind.ORGANIZATION)
+    batches = _pending_batches(transfer)
+    state = accounts_lock_for_share([account.pk]).get(account.pk)
+    if not state or state["organization_id"] != organization.pk:
+        raise TransferRefused("Choose one of your organization's own accounts.")
+    if state["organization_status"] != Organization.Status.ACTIVE:
+        raise TransferRefused(f"{organization.name} is suspended and cannot receive certificates.")
+    if state["type"] != Account.Type.ACTIVE or state["status"] != Account.Status.OPEN:
+        raise TransferRefused(f"Account {account.public_id} is not an open active account.")
+    before = [batch.snapshot() for batch in batches]
+    batches_set_state(batches=batches, from_status=BatchStatus.PENDING, to_status=BatchStatus.ACTIVE,
+                      account_id=account.pk)
+    transfer.destination_account = account
+    _close(transfer, status=Transfer.Status.COMPLETE, user=user)
+    ledger_write([ledger_event(
+        kind=LedgerEvent.Kind.TRANSFER_ACCEPTED, actor=user, organization=organization,
+        transfer=transfer, account=account,
+        before={"status": Transfer.Status.PENDING, "batches": before},
+        after={"status": Transfer.Status.COMPLETE, "batches": [b.snapshot() for b in batches]},
+    )])
+    _notify_after_commit(transfer, LedgerEvent.Kind.TRANSFER_ACCEPTED)
+    return transfer
+
+
+@transaction.atomic
+def transfer_reject(*, transfer: Transfer, user: User, organization: Organization, note: str = "") -> Transfer:
+    """The recipient refuses a pending transfer; the certificates return to the sender."""
+    role_require(user=user, organization=organization)
+    transfer = _lock_pending(transfer.pk, recipient_organization=organization, kind=Kind.ORGANIZATION)
+    _return_batches(transfer=transfer, user=user, status=Transfer.Status.REJECTED,
+                    kind=LedgerEvent.Kind.TRANSFER_REJECTED, note=note)
+    return transfer
+
+
+@transaction.atomic
+def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organization) -> Transfer:
+    """The sender takes back a transfer to another organization while it is still pending."""
+    role_require(user=user, organization=organization)
+    transfer = _lock_pending(transfer.pk, organization=organization, kind=Kind.ORGANIZATION)
+    _return_batches(transfer=transfer, user=user, status=Transfer.Status.WITHDRAWN,
+                    kind=LedgerEvent.Kind.TRANSFER_WITHDRAWN)
+    return transfer
+
+
+@transaction.atomic
+def transfer_expire(*, transfer: Transfer, now: datetime.datetime | None = None) -> Transfer:
+    """A transfer to another organization left pending past TRANSFER_PENDING_DAYS goes back."""
+    transfer = _lock_pending(transfer.pk, kind=Kind.ORGANIZATION)
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.TRANSFER_PENDING_DAYS)
+    if transfer.submitted_at > cutoff:
+        raise TransferRefused("This transfer has not expired yet.")
+    _return_batches(transfer=transfer, user=None, status=Transfer.Status.EXPIRED,
+                    kind=LedgerEvent.Kind.TRANSFER_EXPIRED)
+    return transfer
+
+
+def transfers_expire(*, now: datetime.datetime | None = None) -> int:
+    """Expire every overdue pending transfer, each in its own transaction. Returns how many."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.TRANSFER_PENDING_DAYS)
+    overdue = Transfer.objects.filter(
+        kind=Kind.ORGANIZATION, status=Transfer.Status.PENDING, submitted_at__lte=cutoff
+    ).values_list("pk", flat=True)
+    expired = 0
+    for transfer_id in list(overdue):
+        try:
+            transfer_expire(transfer=Transfer(pk=transfer_id), now=now)
+            expired += 1
+        except TransferRefused:  # accepted, rejected or withdrawn meanwhile
+            continue
+    return expired
+
+
+@transaction.atomic
+def export_confirm(*, transfer: Transfer, user: User, note: str = "") -> Transfer:
+    """Registry staff: the receiving tracking system accepted the export; batches become exported."""
+    staff_require(user=user)
+    transfer = _lock_pending(transfer.pk, kind=Kind.EXPORT)
+    batches = _pending_batches(transfer)
+    before = [batch.snapshot() for batch in batches]
+    batches_set_state(batches=batches, from_status=BatchStatus.PENDING, to_status=BatchStatus.EXPORTED)
+    _close(transfer, status=Transfer.Status.COMPLETE, user=user, note=note)
+    ledger_write([ledger_event(
+        kind=LedgerEvent.Kind.EXPORT_CONFIRMED, actor=user, organization=transfer.organization,
+        transfer=transfer, before={"status": Transfer.Status.PENDING, "batches": before},
+        after={"status": Transfer.Status.COMPLETE, "batches": [b.snapshot() for b in batches]}, note=note,
+    )])
+    _notify_after_commit(transfer, LedgerEvent.Kind.EXPORT_CONFIRMED)
+    return transfer
+
+
+@transaction.atomic
+def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer:
+    """Registry staff: the receiving tracking system refused the export; the certificates return."""
+    staff_require(user=user)
+    transfer = _lock_pending(transfer.pk, kind=Kind.EXPORT)
+    _return_batches(transfer=transfer, user=user, status=Transfer.Status.REJECTED,
+                    kind=LedgerEvent.Kind.EXPORT_REJECTED, note=note)
+    return transfer
+
+
+def _notify_after_commit(transfer: Transfer, event_kind: str) -> None:
+    """Emails to both parties go out only once the change is committed."""
+    from .tasks import send_transfer_notification
+
+    send_transfer_notification.delay_on_commit(transfer.pk, event_kind)

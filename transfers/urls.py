@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "transfers"
+urlpatterns = [
+    path("<int:pk>/", views.transfer_detail, name="detail"),
+]
