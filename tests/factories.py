@@ -1,0 +1,71 @@
+import datetime
+
+import factory
+
+from accounts.models import Account
+from certificates.models import FuelType, Generator
+from registry.models import Membership, Organization, TrackingSystem, User
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Organization {n}")
+    contact_email = factory.Sequence(lambda n: f"contact{n}@example.org")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    full_name = factory.Sequence(lambda n: f"User {n}")
+    password = factory.django.Password("demo")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    role = Membership.Role.TRADER
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Account {n}")
+    type = Account.Type.ACTIVE
+
+
+class GeneratorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Generator
+
+    organization = factory.SubFactory(OrganizationFactory)
+    code = factory.Sequence(lambda n: f"M{800 + n}")
+    name = factory.Sequence(lambda n: f"Prairie Ridge Wind {n}")
+    fuel_type = FuelType.WIND
+    state = "MN"
+    eligibilities = factory.LazyFunction(lambda: ["MN RES", "Green-e"])
+    commissioned_on = datetime.date(2015, 6, 1)
+
+
+class TrackingSystemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrackingSystem
+        django_get_or_create = ("code",)
+
+    code = "WREGIS"
+    name = "Western Renewable Energy Generation Information System"
+
+
+def member(organization: Organization, role: str = Membership.Role.TRADER, **user_fields) -> User:
+    user = UserFactory(**user_fields)
+    MembershipFactory(user=user, organization=organization, role=role)
+    return user

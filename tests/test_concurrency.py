@@ -1,0 +1,105 @@
+"""Real parallel PostgreSQL connections racing for the same certificates."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from certificates.models import CertificateBatch
+from ledger.verification import ledger_breaches
+from registry.services import ServiceError
+from transfers.models import Transfer
+from transfers.services import Destination, TransferLine, transfer_accept, transfer_create, transfer_withdraw
+
+pytestmark = pytest.mark.django_db(transaction=True)
+WORKERS = 8
+
+
+def race(*calls):
+    """Run each call in its own thread, on its own database connection, released together."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = ("ok", call())
+        except ServiceError as error:
+            outcomes[index] = ("refused", str(error))
+        except Exception as error:  # anything else is a defect the test must show
+            outcomes[index] = ("error", repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def distinct_backends():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_eight_connections_moving_most_of_one_batch_exactly_one_wins(
+        batch, trader, org, second_account, counterparty):
+    def move(quantity, destination):
+        return lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
+                                       destination=destination)
+
+    calls = [move(600 + i, Destination.internal(second_account) if i % 2 else
+                  Destination.to_organization(counterparty)) for i in range(WORKERS)]
+    outcomes = race(*calls)
+
+    assert [kind for kind, _ in outcomes].count("ok") == 1, outcomes
+    refusals = [message for kind, message in outcomes if kind == "refused"]
+    assert len(refusals) == WORKERS - 1, outcomes
+    assert all("has changed since it was selected" in message for message in refusals)
+    live = CertificateBatch.objects.live().filter(certificate=batch.certificate)
+    assert sum(b.quantity for b in live) == 1000
+    assert Transfer.objects.count() == 1
+    assert ledger_breaches() == []
+
+
+def test_parallel_transfers_of_different_batches_all_succeed(issue, trader, org, second_account):
+    batches = [issue(100) for _ in range(WORKERS)]
+    outcomes = race(*[
+        (lambda b=b: transfer_create(organization=org, user=trader, lines=[TransferLine(b.pk, 40)],
+                                     destination=Destination.internal(second_account)))
+        for b in batches
+    ])
+    assert [kind for kind, _ in outcomes] == ["ok"] * WORKERS, outcomes
+    assert CertificateBatch.objects.filter(account=second_account, status="active").count() == WORKERS
+    assert ledger_breaches() == []
+
+
+def test_accept_racing_withdraw_exactly_one_wins(
+        batch, trader, org, counterparty, counterparty_trader, counterparty_account, account):
+    for _ in range(3):  # a few rounds: the winner may differ, the outcome may not
+        live = CertificateBatch.objects.live().filter(certificate=batch.certificate, status="active").first()
+        transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(live.pk, 100)],
+                                   destination=Destination.to_organization(counterparty))
+        calls = []
+        for i in range(WORKERS):
+            if i % 2:
+                calls.append(lambda t=transfer: transfer_withdraw(transfer=t, user=trader, organization=org))
+            else:
+                calls.append(lambda t=transfer: transfer_accept(
+                    transfer=t, user=counterparty_trader, organization=counterparty,
+                    account=counterparty_account))
+        outcomes = race(*calls)
+        assert [kind for kind, _ in outcomes].count("ok") == 1, outcomes
+        assert [kind for kind, _ in outcomes].count("refused") == WORKERS - 1, outcomes
+        transfer.refresh_from_db()
+        moved = transfer.items.get().batch
+        if transfer.status == Transfer.Status.COMPLETE:
+            assert (moved.status, moved.account_id) == ("active", counterparty_account.pk)
+        else:
+            assert transfer.status == Transfer.Status.WITHDRAWN
+            assert (moved.status, moved.account_id) == ("active", account.pk)
+    assert sum(b.quantity for b in CertificateBatch.objects.live()) == 1000
+    assert ledger_breaches() == []

@@ -1,0 +1,43 @@
+import datetime
+
+import pytest
+
+from accounts.models import Account
+from certificates.services import certificate_issue
+from ledger.models import LedgerEvent
+from registry.services import ServiceError
+
+from .factories import AccountFactory
+
+VINTAGE = datetime.date(2021, 3, 1)
+
+
+def test_issuance_creates_one_batch_with_serials_1_to_n(staff, generator, account):
+    certificate = certificate_issue(user=staff, generator=generator, vintage=VINTAGE, quantity=1500,
+                                    account=account)
+    assert certificate.serial_base.startswith("M805-MN-03-2021-")
+    batch = certificate.batches.get()
+    assert (batch.serial_start, batch.serial_end, batch.quantity, batch.account) == (1, 1500, 1500, account)
+    assert batch.serial_number == f"{certificate.serial_base}-1 to 1500"
+    event = LedgerEvent.objects.get(kind=LedgerEvent.Kind.ISSUANCE, certificate=certificate)
+    assert event.actor == staff and event.after["quantity"] == 1500
+
+
+def test_second_issuance_of_the_same_vintage_is_refused(staff, generator, account):
+    certificate_issue(user=staff, generator=generator, vintage=VINTAGE, quantity=10, account=account)
+    with pytest.raises(ServiceError, match="already has certificates for 03/2021"):
+        certificate_issue(user=staff, generator=generator, vintage=VINTAGE, quantity=10, account=account)
+
+
+def test_only_staff_issue(trader, generator, account):
+    with pytest.raises(ServiceError, match="registry staff"):
+        certificate_issue(user=trader, generator=generator, vintage=VINTAGE, quantity=10, account=account)
+
+
+def test_issuance_goes_to_an_open_active_account_of_the_owner(staff, generator, counterparty_account, org):
+    with pytest.raises(ServiceError, match="does not belong"):
+        certificate_issue(user=staff, generator=generator, vintage=VINTAGE, quantity=10,
+                          account=counterparty_account)
+    frozen = AccountFactory(organization=org, status=Account.Status.FROZEN)
+    with pytest.raises(ServiceError, match="not an open active account"):
+        certificate_issue(user=staff, generator=generator, vintage=VINTAGE, quantity=10, account=frozen)

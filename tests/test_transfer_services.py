@@ -1,0 +1,293 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Account
+from certificates.models import CertificateBatch
+from ledger.models import LedgerEvent
+from ledger.verification import ledger_breaches
+from registry.models import Organization
+from registry.services import ServiceError
+from transfers.models import Transfer
+from transfers.services import (
+    Destination,
+    TransferLine,
+    TransferRefused,
+    batches_retire,
+    export_confirm,
+    export_reject,
+    transfer_accept,
+    transfer_create,
+    transfer_reject,
+    transfer_withdraw,
+    transfers_expire,
+)
+
+from .factories import AccountFactory
+
+Status = CertificateBatch.Status
+
+
+def ranges(queryset):
+    return sorted((b.serial_start, b.serial_end, b.status, b.account_id) for b in queryset)
+
+
+def send_to_counterparty(batch, trader, org, counterparty, quantity):
+    return transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
+                           destination=Destination.to_organization(counterparty))
+
+
+def test_partial_transfer_moves_lowest_serials(batch, trader, org, second_account, account):
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 250)],
+                               destination=Destination.internal(second_account), notes="Q1 hedge")
+
+    assert transfer.status == Transfer.Status.COMPLETE
+    batch.refresh_from_db()
+    assert batch.status == Status.SUPERSEDED
+    children = batch.children.all()
+    assert ranges(children) == [
+        (1, 250, Status.ACTIVE, second_account.pk),
+        (251, 1000, Status.ACTIVE, account.pk),
+    ]
+    item = transfer.items.get()
+    assert (item.batch.serial_start, item.batch.serial_end, item.source_batch_id) == (1, 250, batch.pk)
+    assert ledger_breaches() == []
+
+
+def test_whole_batch_moves_as_it_is(batch, trader, org, second_account):
+    transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1000)],
+                    destination=Destination.internal(second_account))
+    batch.refresh_from_db()
+    assert (batch.account_id, batch.status, batch.parent_id) == (second_account.pk, Status.ACTIVE, None)
+    assert not batch.children.exists()
+
+
+def test_split_and_transfer_are_in_the_ledger(batch, trader, org, second_account):
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)],
+                               destination=Destination.internal(second_account))
+    split = LedgerEvent.objects.get(kind=LedgerEvent.Kind.SPLIT, batch=batch)
+    assert split.actor == trader
+    assert split.before["serial_end"] == 1000
+    assert [c["serial_start"] for c in split.after["children"]] == [1, 11]
+    initiated = LedgerEvent.objects.get(kind=LedgerEvent.Kind.TRANSFER_INITIATED, transfer=transfer)
+    assert initiated.before["batches"][0]["batch"] == batch.pk
+    assert initiated.after["batches"][0]["account"] == second_account.pk
+
+
+def test_transfer_to_another_organization_is_pending_and_frozen(batch, trader, org, counterparty, account):
+    transfer = send_to_counterparty(batch, trader, org, counterparty, 400)
+    assert transfer.status == Transfer.Status.PENDING
+    moved = transfer.items.get().batch
+    assert (moved.serial_start, moved.serial_end, moved.status, moved.account_id) == (
+        1, 400, Status.PENDING, account.pk)
+    with pytest.raises(TransferRefused, match="is pending"):
+        transfer_create(organization=org, user=trader, lines=[TransferLine(moved.pk, 1)],
+                        destination=Destination.to_organization(counterparty))
+
+
+def test_accept_moves_batches_into_recipient_account(
+        batch, trader, org, counterparty, counterparty_trader, counterparty_account):
+    transfer = send_to_counterparty(batch, trader, org, counterparty, 400)
+    transfer_accept(transfer=transfer, user=counterparty_trader, organization=counterparty,
+                    account=counterparty_account)
+    transfer.refresh_from_db()
+    moved = transfer.items.get().batch
+    assert transfer.status == Transfer.Status.COMPLETE
+    assert transfer.destination_account == counterparty_account
+    assert (moved.status, moved.account_id) == (Status.ACTIVE, counterparty_account.pk)
+    assert LedgerEvent.objects.filter(kind=LedgerEvent.Kind.TRANSFER_ACCEPTED, transfer=transfer).count() == 1
+    assert ledger_breaches() == []
+
+
+@pytest.mark.parametrize("how", ["reject", "withdraw", "expire"])
+def test_returned_transfer_gives_every_batch_back(
+        how, batch, trader, org, counterparty, counterparty_trader, account):
+    transfer = send_to_counterparty(batch, trader, org, counterparty, 400)
+    if how == "reject":
+        transfer_reject(transfer=transfer, user=counterparty_trader, organization=counterparty, note="wrong vintage")
+        expected = Transfer.Status.REJECTED
+    elif how == "withdraw":
+        transfer_withdraw(transfer=transfer, user=trader, organization=org)
+        expected = Transfer.Status.WITHDRAWN
+    else:
+        assert transfers_expire() == 0  # not overdue yet
+        assert transfers_expire(now=timezone.now() + datetime.timedelta(days=31)) == 1
+        expected = Transfer.Status.EXPIRED
+    transfer.refresh_from_db()
+    assert transfer.status == expected
+    live = CertificateBatch.objects.live().filter(certificate=batch.certificate)
+    assert ranges(live) == [(1, 400, Status.ACTIVE, account.pk), (401, 1000, Status.ACTIVE, account.pk)]
+    assert ledger_breaches() == []
+
+
+def test_a_decided_transfer_cannot_be_decided_again(
+        batch, trader, org, counterparty, counterparty_trader, counterparty_account):
+    transfer = send_to_counterparty(batch, trader, org, counterparty, 400)
+    transfer_withdraw(transfer=transfer, user=trader, organization=org)
+    with pytest.raises(TransferRefused, match="already withdrawn"):
+        transfer_accept(transfer=transfer, user=counterparty_trader, organization=counterparty,
+                        account=counterparty_account)
+
+
+def test_only_the_recipient_accepts_and_only_the_sender_withdraws(
+        batch, trader, org, counterparty, counterparty_trader, account):
+    transfer = send_to_counterparty(batch, trader, org, counterparty, 400)
+    with pytest.raises(TransferRefused, match="no such transfer"):
+        transfer_accept(transfer=transfer, user=trader, organization=org, account=account)
+    with pytest.raises(TransferRefused, match="no such transfer"):
+        transfer_withdraw(transfer=transfer, user=counterparty_trader, organization=counterparty)
+
+
+def test_export_is_pending_until_staff_confirm(batch, trader, org, tracking_system, staff):
+    transfer = transfer_create(
+        organization=org, user=trader, lines=[TransferLine(batch.pk, 300)],
+        destination=Destination.export(tracking_system, "Cascade Utility", "W-1234"),
+    )
+    assert transfer.status == Transfer.Status.PENDING
+    with pytest.raises(ServiceError, match="registry staff"):
+        export_confirm(transfer=transfer, user=trader)
+    export_confirm(transfer=transfer, user=staff, note="WREGIS confirmation 88123")
+    moved = transfer.items.get().batch
+    moved.refresh_from_db()
+    assert moved.status == Status.EXPORTED
+    assert ledger_breaches() == []
+
+
+def test_rejected_export_returns(batch, trader, org, tracking_system, staff, account):
+    transfer = transfer_create(
+        organization=org, user=trader, lines=[TransferLine(batch.pk, 1000)],
+        destination=Destination.export(tracking_system, "Cascade Utility"),
+    )
+    export_reject(transfer=transfer, user=staff, note="unknown account")
+    batch.refresh_from_db()
+    assert (batch.status, batch.account_id) == (Status.ACTIVE, account.pk)
+
+
+def test_retirement_records_reason_and_year_and_never_moves_again(
+        batch, trader, org, retirement_account, second_account):
+    transfer = batches_retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 100)],
+                              account=retirement_account, reason="Minnesota RES compliance",
+                              compliance_year=2024)
+    assert (transfer.kind, transfer.status, transfer.compliance_year) == ("retirement", "complete", 2024)
+    retired = transfer.items.get().batch
+    assert (retired.status, retired.account_id) == (Status.RETIRED, retirement_account.pk)
+    with pytest.raises(TransferRefused, match="is retired"):
+        transfer_create(organization=org, user=trader, lines=[TransferLine(retired.pk, 100)],
+                        destination=Destination.internal(second_account))
+    assert ledger_breaches() == []
+
+
+def test_several_batches_in_one_transfer(issue, trader, org, second_account):
+    first, second = issue(500), issue(800)
+    transfer = transfer_create(
+        organization=org, user=trader,
+        lines=[TransferLine(first.pk, 500), TransferLine(second.pk, 300)],
+        destination=Destination.internal(second_account),
+    )
+    assert sorted(i.batch.quantity for i in transfer.items.all()) == [300, 500]
+    assert ledger_breaches() == []
+
+
+# --- refusals: a clear error and no ledger change ---------------------------------------------
+
+def ledger_state():
+    return (
+        LedgerEvent.objects.count(),
+        sorted(CertificateBatch.objects.values_list("pk", "status", "account_id")),
+        Transfer.objects.count(),
+    )
+
+
+@pytest.fixture
+def refused(batch):
+    """Assert the call is refused with the message and leaves the ledger exactly as it was."""
+    def _refused(call, message):
+        before = ledger_state()
+        with pytest.raises(TransferRefused, match=message):
+            call()
+        assert ledger_state() == before
+    return _refused
+
+
+def test_refuses_another_organizations_batch(refused, batch, counterparty, counterparty_trader, counterparty_account):
+    refused(lambda: transfer_create(
+        organization=counterparty, user=counterparty_trader, lines=[TransferLine(batch.pk, 1)],
+        destination=Destination.internal(counterparty_account)), "is not held by Lakeshore")
+
+
+def test_refuses_a_batch_that_is_not_active(refused, batch, trader, org, counterparty, second_account):
+    pending = send_to_counterparty(batch, trader, org, counterparty, 1000).items.get().batch
+    refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(pending.pk, 1)],
+                                    destination=Destination.internal(second_account)), "is pending")
+
+
+def test_refuses_a_superseded_batch(refused, batch, trader, org, second_account):
+    transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                    destination=Destination.internal(second_account))
+    refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                                    destination=Destination.internal(second_account)),
+            "has changed since it was selected")
+
+
+@pytest.mark.parametrize("status", [Account.Status.CLOSED, Account.Status.FROZEN])
+def test_refuses_a_closed_or_frozen_destination(status, refused, batch, trader, org):
+    destination = AccountFactory(organization=org, status=status)
+    refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                                    destination=Destination.internal(destination)),
+            f"not an open active account \\(it is a {status}")
+
+
+def test_refuses_a_frozen_source_account(refused, batch, trader, org, account, second_account):
+    Account.objects.filter(pk=account.pk).update(status=Account.Status.FROZEN)
+    refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                                    destination=Destination.internal(second_account)), "is frozen and cannot send")
+
+
+def test_refuses_another_organizations_account_as_internal_destination(
+        refused, batch, trader, org, counterparty_account):
+    refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                                    destination=Destination.internal(counterparty_account)),
+            "your organization's own accounts")
+
+
+def test_refuses_own_organization_as_external_destination(refused, batch, trader, org):
+    refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                                    destination=Destination.to_organization(org)), "your own organization")
+
+
+def test_refuses_a_suspended_recipient(refused, batch, trader, org, counterparty):
+    Organization.objects.filter(pk=counterparty.pk).update(status=Organization.Status.SUSPENDED)
+    refused(lambda: send_to_counterparty(batch, trader, org, counterparty, 1), "is suspended")
+
+
+@pytest.mark.parametrize("quantity,message", [
+    (0, "whole number of at least 1"), (-5, "whole number of at least 1"),
+    (1001, "more than batch .* holds \\(1,000\\)"), (2.5, "whole number"), (True, "whole number"),
+])
+def test_refuses_bad_quantities(quantity, message, refused, batch, trader, org, second_account):
+    refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
+                                    destination=Destination.internal(second_account)), message)
+
+
+def test_refuses_a_viewer(refused, batch, viewer, org, second_account):
+    before = ledger_state()
+    with pytest.raises(ServiceError, match="not allowed to transfer"):
+        transfer_create(organization=org, user=viewer, lines=[TransferLine(batch.pk, 1)],
+                        destination=Destination.internal(second_account))
+    assert ledger_state() == before
+
+
+def test_refuses_notes_over_500_characters(refused, batch, trader, org, second_account):
+    refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                                    destination=Destination.internal(second_account), notes="x" * 501),
+            "limited to 500")
+
+
+def test_accept_refuses_a_frozen_account(batch, trader, org, counterparty, counterparty_trader):
+    transfer = send_to_counterparty(batch, trader, org, counterparty, 10)
+    frozen = AccountFactory(organization=counterparty, status=Account.Status.FROZEN)
+    before = ledger_state()
+    with pytest.raises(TransferRefused, match="not an open active account"):
+        transfer_accept(transfer=transfer, user=counterparty_trader, organization=counterparty, account=frozen)
+    assert ledger_state() == before
