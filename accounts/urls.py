@@ -3,4 +3,6 @@ from django.urls import path
 from . import views
 
 app_name = "accounts"
-urlpatterns = []
+urlpatterns = [
+    path("", views.account_list, name="list"),
+]

@@ -68,7 +68,7 @@ class Transfer(models.Model):
                 name="transfer_not_to_own_organization",
             ),
             models.CheckConstraint(
-                condition=models.Q(status="draft")
+                condition=models.Q(status__in=["draft", "failed"])
                 | models.Q(kind="internal", destination_account__isnull=False)
                 | models.Q(kind="retirement", destination_account__isnull=False)
                 | models.Q(kind="organization", recipient_organization__isnull=False)

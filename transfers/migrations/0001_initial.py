@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), models.Q(('destination_account__isnull', False), ('kind', 'internal')), models.Q(('destination_account__isnull', False), ('kind', 'retirement')), models.Q(('kind', 'organization'), ('recipient_organization__isnull', False)), models.Q(('kind', 'export'), ('tracking_system__isnull', False)), _connector='OR'), name='transfer_has_destination'),
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'failed']), models.Q(('destination_account__isnull', False), ('kind', 'internal')), models.Q(('destination_account__isnull', False), ('kind', 'retirement')), models.Q(('kind', 'organization'), ('recipient_organization__isnull', False)), models.Q(('kind', 'export'), ('tracking_system__isnull', False)), _connector='OR'), name='transfer_has_destination'),
         ),
         migrations.AddConstraint(
             model_name='transferitem',

@@ -1,0 +1,264 @@
+"""A believable demo registry, built through the services (so the ledger is sound).
+
+`--batches N` adds N live batches to one organization in bulk, for the benchmarks.
+"""
+
+import datetime
+import random
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from certificates.models import Certificate, CertificateBatch, FuelType, Generator
+from certificates.services import certificate_issue, serial_base_for
+from ledger.models import LedgerEvent
+from ledger.services import ledger_event, ledger_write
+from registry.models import Membership, Organization, TrackingSystem, User
+from transfers.models import Transfer
+from transfers.services import (
+    Destination,
+    TransferLine,
+    batches_retire,
+    export_confirm,
+    export_reject,
+    transfer_accept,
+    transfer_create,
+    transfer_reject,
+    transfer_withdraw,
+    transfers_expire,
+)
+
+PASSWORD = "demo"
+STAFF_EMAIL = "staff@registry.example"
+ORGANIZATIONS = [
+    ("Prairie Wind Energy", "prairiewind.example", ["Main active", "Trading", "Reserve pool"]),
+    ("Lakeshore Power Cooperative", "lakeshore.example", ["Compliance", "Voluntary sales"]),
+    ("Northstar REC Brokers", "northstar.example", ["Brokerage", "Client holdings"]),
+]
+TRACKING_SYSTEMS = [
+    ("WREGIS", "Western Renewable Energy Generation Information System"),
+    ("NAR", "North American Renewables Registry"),
+    ("PJM-GATS", "PJM Generation Attribute Tracking System"),
+    ("MIRECS", "Michigan Renewable Energy Certification System"),
+    ("NC-RETS", "North Carolina Renewable Energy Tracking System"),
+]
+# (owner index, code, name, fuel, state, capacity MW, eligibilities)
+GENERATORS = [
+    (0, "M805", "Prairie Ridge Wind", FuelType.WIND, "MN", 150, ["MN RES", "Green-e"]),
+    (0, "M812", "Buffalo Ridge Wind II", FuelType.WIND, "MN", 99, ["MN RES", "Green-e"]),
+    (0, "M833", "Mower County Solar", FuelType.SOLAR, "MN", 60, ["MN RES", "MN SES", "Green-e"]),
+    (0, "M841", "Red River Wind", FuelType.WIND, "ND", 200, ["Green-e"]),
+    (0, "M857", "Cedar Valley Solar", FuelType.SOLAR, "IA", 45, ["IA AEP", "Green-e"]),
+    (1, "M906", "St. Croix Falls Hydro", FuelType.HYDRO, "WI", 25, ["WI RPS"]),
+    (1, "M911", "Fox River Biomass", FuelType.BIOMASS, "WI", 30, ["WI RPS"]),
+    (1, "M923", "Calumet Landfill Gas", FuelType.LANDFILL_GAS, "IL", 8, ["IL RPS"]),
+    (1, "M930", "Grand Traverse Solar", FuelType.SOLAR, "MI", 40, ["MI RPS", "Green-e"]),
+    (1, "M948", "Thumb Wind", FuelType.WIND, "MI", 120, ["MI RPS"]),
+]
+CAPACITY_FACTOR = {FuelType.WIND: 0.38, FuelType.SOLAR: 0.2, FuelType.HYDRO: 0.5,
+                   FuelType.BIOMASS: 0.7, FuelType.LANDFILL_GAS: 0.85}
+FIRST_VINTAGE = datetime.date(2024, 1, 1)
+
+
+def months(start: datetime.date, count: int, step: int = 1) -> list[datetime.date]:
+    result, year, month = [], start.year, start.month
+    for _ in range(count):
+        result.append(datetime.date(year, month, 1))
+        month += step
+        year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return result
+
+
+def user(email: str, full_name: str, **fields) -> User:
+    existing = User.objects.filter(email=email).first()
+    if existing:
+        return existing
+    return User.objects.create_user(email=email, password=PASSWORD, full_name=full_name, **fields)
+
+
+class Command(BaseCommand):
+    help = "Seed the demo registry once (users' password: demo); --batches N scales one organization."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batches", type=int, default=0, help="add N live batches in bulk")
+        parser.add_argument("--organization", default="Prairie Wind Energy",
+                            help="name or MM id of the organization --batches scales")
+        parser.add_argument("--seed", type=int, default=2024)
+
+    def handle(self, *args, batches, organization, seed, **options):
+        random.seed(seed)
+        if not Organization.objects.filter(name=ORGANIZATIONS[0][0]).exists():
+            with transaction.atomic():
+                self.seed_registry()
+            self.stdout.write(self.style.SUCCESS("Seeded the demo registry."))
+        else:
+            self.stdout.write("Demo registry already seeded.")
+        if batches:
+            org = Organization.objects.filter(name=organization).first() or \
+                Organization.objects.filter(public_id=organization).first()
+            if org is None:
+                raise CommandError(f"No organization {organization!r}.")
+            started = timezone.now()
+            with transaction.atomic():
+                made = self.scale(org, batches)
+            seconds = (timezone.now() - started).total_seconds()
+            self.stdout.write(self.style.SUCCESS(f"Added {made:,} live batches to {org} in {seconds:.1f} s."))
+        self.print_users()
+
+    def print_users(self):
+        self.stdout.write("Demo users (password 'demo'):")
+        self.stdout.write(f"  {STAFF_EMAIL:<34} registry staff (admin site)")
+        for membership in Membership.objects.select_related("user", "organization").order_by(
+                "organization__name", "role"):
+            self.stdout.write(f"  {membership.user.email:<34} {membership.role:<8} "
+                              f"{membership.organization.name} ({membership.organization.public_id})")
+
+    def seed_registry(self):
+        staff = user(STAFF_EMAIL, "Registry Staff", is_staff=True, is_superuser=True)
+        for code, name in TRACKING_SYSTEMS:
+            TrackingSystem.objects.get_or_create(code=code, defaults={"name": name})
+        orgs, traders, accounts = [], [], []
+        for name, domain, account_names in ORGANIZATIONS:
+            org = Organization.objects.create(name=name, contact_email=f"registry@{domain}")
+            orgs.append(org)
+            for role, person in (("manager", "Morgan"), ("trader", "Taylor"), ("viewer", "Vic")):
+                member = user(f"{role}@{domain}", f"{person} {name.split()[0]}")
+                Membership.objects.create(user=member, organization=org, role=role)
+            traders.append(User.objects.get(email=f"trader@{domain}"))
+            accounts.append([Account.objects.create(organization=org, name=n) for n in account_names])
+            Account.objects.create(organization=org, name="Retirements", type=Account.Type.RETIREMENT)
+
+        generators = [
+            Generator.objects.create(organization=orgs[owner], code=code, name=name, fuel_type=fuel, state=state,
+                                     capacity_mw=capacity, eligibilities=eligibilities,
+                                     commissioned_on=datetime.date(2012 + i, 1 + i, 1))
+            for i, (owner, code, name, fuel, state, capacity, eligibilities) in enumerate(GENERATORS)
+        ]
+        for generator in generators:
+            owner_index = orgs.index(generator.organization)
+            hours = 730 * CAPACITY_FACTOR[generator.fuel_type]
+            for vintage in months(FIRST_VINTAGE, 24):
+                seasonal = 0.75 + 0.5 * random.random()
+                certificate_issue(user=staff, generator=generator, vintage=vintage,
+                                  quantity=max(1, int(float(generator.capacity_mw) * hours * seasonal)),
+                                  account=accounts[owner_index][0])
+
+        def active(org_index):
+            return list(CertificateBatch.objects.filter(account__organization=orgs[org_index], status="active")
+                        .order_by("?")[:60])
+
+        def lines(batch, share):
+            return [TransferLine(batch.pk, max(1, int(batch.quantity * share)))]
+
+        tracking = TrackingSystem.objects.get(code="WREGIS")
+        for sender in (0, 1):
+            org, trader = orgs[sender], traders[sender]
+            # Internal moves spread holdings over the accounts.
+            for i, batch in enumerate(active(sender)[:40]):
+                target = accounts[sender][1 + i % (len(accounts[sender]) - 1)]
+                transfer_create(organization=org, user=trader, lines=lines(batch, random.choice([0.25, 0.5, 1])),
+                                destination=Destination.internal(target), notes="Rebalancing holdings")
+            pool = iter(active(sender))
+            other = orgs[1 - sender]
+            # Sales to the other organizations, in every outcome.
+            for buyer_index in (1 - sender, 2):
+                buyer = orgs[buyer_index]
+                sale = transfer_create(organization=org, user=trader, lines=lines(next(pool), 0.4),
+                                       destination=Destination.to_organization(buyer), notes="Bilateral REC sale")
+                transfer_accept(transfer=sale, user=traders[buyer_index], organization=buyer,
+                                account=accounts[buyer_index][0])
+            transfer_create(organization=org, user=trader, lines=lines(next(pool), 0.3),
+                            destination=Destination.to_organization(orgs[2]), notes="Q4 delivery, awaiting broker")
+            rejected = transfer_create(organization=org, user=trader, lines=lines(next(pool), 0.2),
+                                       destination=Destination.to_organization(other), notes="Wrong vintage?")
+            transfer_reject(transfer=rejected, user=traders[1 - sender], organization=other,
+                            note="We contracted for 2025 vintages.")
+            withdrawn = transfer_create(organization=org, user=trader, lines=lines(next(pool), 0.1),
+                                        destination=Destination.to_organization(orgs[2]))
+            transfer_withdraw(transfer=withdrawn, user=trader, organization=org)
+            stale = transfer_create(organization=org, user=trader, lines=lines(next(pool), 0.15),
+                                    destination=Destination.to_organization(other), notes="Spot sale")
+            Transfer.objects.filter(pk=stale.pk).update(submitted_at=timezone.now() - datetime.timedelta(days=90))
+            # Exports out of the platform.
+            for outcome in ("pending", "confirmed", "rejected"):
+                export = transfer_create(
+                    organization=org, user=trader, lines=lines(next(pool), 0.5),
+                    destination=Destination.export(tracking, "Cascade Northwest Utility", "W-20931"),
+                    notes="Export for a WECC buyer")
+                if outcome == "confirmed":
+                    export_confirm(transfer=export, user=staff, note="WREGIS confirmation 88123")
+                elif outcome == "rejected":
+                    export_reject(transfer=export, user=staff, note="Receiving account closed")
+            # Retirements for compliance.
+            retirement_account = Account.objects.get(organization=org, type=Account.Type.RETIREMENT)
+            for batch in [next(pool), next(pool)]:
+                batches_retire(organization=org, user=trader, lines=lines(batch, 0.5), account=retirement_account,
+                               reason="State RPS compliance", compliance_year=2025)
+            batch = next(pool)
+            Transfer.objects.create(organization=org, created_by=trader, status=Transfer.Status.DRAFT,
+                                    draft={"lines": [{"batch": batch.pk, "quantity": batch.quantity}]})
+            Transfer.objects.create(organization=org, created_by=trader, status=Transfer.Status.FAILED,
+                                    decision_note="A selected batch changed before confirmation.",
+                                    draft={"lines": [{"batch": batch.pk, "quantity": 1}]})
+        transfers_expire()
+
+    def scale(self, org: Organization, count: int) -> int:
+        """Bulk issuance and splitting: N live batches, with issuance and split ledger events."""
+        staff = User.objects.filter(is_staff=True).order_by("pk").first()
+        generators = list(org.generators.all()) or [
+            Generator.objects.create(organization=org, code=f"B{org.pk:03d}", name=f"{org.name} Wind",
+                                     fuel_type=FuelType.WIND, state="MN", eligibilities=["Green-e"])
+        ]
+        accounts = list(Account.objects.of(org).open_active())
+        per_certificate = 500
+        made = 0
+        taken = set(Certificate.objects.filter(generator__in=generators).values_list("generator_id", "vintage"))
+        candidates = ((g, v) for v in months(datetime.date(2023, 12, 1), 600, step=-1) for g in generators)
+        while made < count:
+            plan = []
+            for generator, vintage in candidates:
+                if (generator.pk, vintage) in taken:
+                    continue
+                sizes = [random.randint(50, 5000) for _ in range(min(per_certificate, count - made))]
+                plan.append((generator, vintage, sizes))
+                made += len(sizes)
+                if made >= count or len(plan) >= 40:
+                    break
+            if not plan:
+                raise CommandError("No vintages left to issue for this organization.")
+            certificates = Certificate.objects.bulk_create([
+                Certificate(generator=g, vintage=v, quantity=sum(s), serial_base=serial_base_for(g, v),
+                            fuel_type=g.fuel_type, state=g.state, eligibilities=g.eligibilities, issued_by=staff)
+                for g, v, s in plan
+            ])
+            parents = CertificateBatch.objects.bulk_create([
+                CertificateBatch(certificate=c, account=accounts[0], serial_start=1, serial_end=c.quantity,
+                                 quantity=c.quantity, status=CertificateBatch.Status.SUPERSEDED)
+                for c in certificates
+            ])
+            children, events = [], []
+            for (generator, _, sizes), certificate, parent in zip(plan, certificates, parents, strict=True):
+                start = 1
+                mine = []
+                for size in sizes:
+                    mine.append(CertificateBatch(certificate=certificate, account=random.choice(accounts),
+                                                 serial_start=start, serial_end=start + size - 1, quantity=size,
+                                                 parent=parent))
+                    start += size
+                children += mine
+                issued = parent.snapshot() | {"status": "active"}
+                events.append(ledger_event(kind=LedgerEvent.Kind.ISSUANCE, actor=staff, organization=org,
+                                           certificate=certificate, batch=parent, account=accounts[0], after=issued))
+            CertificateBatch.objects.bulk_create(children, batch_size=5000)
+            offset = 0
+            for (_, _, sizes), certificate, parent in zip(plan, certificates, parents, strict=True):
+                mine = children[offset:offset + len(sizes)]
+                offset += len(sizes)
+                events.append(ledger_event(
+                    kind=LedgerEvent.Kind.SPLIT, actor=staff, organization=org, certificate=certificate,
+                    batch=parent, before=parent.snapshot() | {"status": "active"},
+                    after={"children": [child.snapshot() for child in mine]}, note="Bulk demo seed"))
+            ledger_write(events)
+        return made
