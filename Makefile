@@ -1,0 +1,29 @@
+# `make run` serves the portal; `make test` runs the whole suite. See README.md.
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON ?= $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: install run test bench lint clean
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; v = "$(PYTHON_VERSION)"; sys.exit(0 if "%d.%d" % sys.version_info[:2] == v else "$(VENV) is not Python " + v + ": remove it and run make again")'
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/python -m registry.devstack run
+
+test: install
+	$(BIN)/python -m registry.devstack test $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf .data $(VENV)
