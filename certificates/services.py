@@ -2,7 +2,7 @@ import datetime
 import secrets
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Account
 from ledger.models import LedgerEvent
@@ -60,16 +60,39 @@ def certificate_issue(*, user: User, generator: Generator, vintage: datetime.dat
     return certificate
 
 
+BATCH_LOCK_SQL = """
+    SELECT b.id, b.certificate_id, b.account_id, b.serial_start, b.serial_end, b.quantity, b.status,
+           b.parent_id, b.created_at, c.serial_base,
+           a.organization_id, a.type, a.status, o.status
+    FROM certificates_certificatebatch b
+    JOIN certificates_certificate c ON c.id = b.certificate_id
+    JOIN accounts_account a ON a.id = b.account_id
+    JOIN registry_organization o ON o.id = a.organization_id
+    WHERE b.id = ANY(%s)
+    ORDER BY b.id
+    FOR UPDATE OF b FOR SHARE OF a, o
+"""
+
+
 def batches_lock(batch_ids: Iterable[int]) -> dict[int, CertificateBatch]:
-    """SELECT ... FOR UPDATE on the batches, in primary-key order (so two movers never deadlock)."""
+    """Lock the batches FOR UPDATE in primary-key order (so two movers never deadlock), and their
+    accounts and organizations FOR SHARE (so a freeze or suspension waits), in one statement.
+
+    Each batch comes with `serial_base` on its certificate and `holder` = (organization id,
+    account type, account status, organization status) as they are under the lock.
+    """
     ids = sorted(set(batch_ids))
-    locked = (
-        CertificateBatch.objects.select_for_update(of=("self",))
-        .select_related("certificate", "account")
-        .filter(pk__in=ids)
-        .order_by("pk")
-    )
-    return {batch.pk: batch for batch in locked}
+    batches = {}
+    with connection.cursor() as cursor:
+        cursor.execute(BATCH_LOCK_SQL, [ids])
+        for row in cursor.fetchall():
+            batch = CertificateBatch.from_db(
+                "default", ["id", "certificate_id", "account_id", "serial_start", "serial_end", "quantity",
+                            "status", "parent_id", "created_at"], row[:9])
+            batch.certificate = Certificate(pk=row[1], serial_base=row[9])
+            batch.holder = row[10:14]
+            batches[batch.pk] = batch
+    return batches
 
 
 def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, status: str,

@@ -60,6 +60,10 @@ def database_from_url(url: str) -> dict:
         "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"NAME": env_str("DATABASE_TEST_NAME") or None},
+        # Server-side binding lets PostgreSQL prepare the hot statements of the transfer services
+        # once per connection instead of planning them on every call. Off behind PgBouncer in
+        # transaction mode (DATABASE_SERVER_SIDE_BINDING=0).
+        "OPTIONS": {"server_side_binding": env_bool("DATABASE_SERVER_SIDE_BINDING", True)},
     }
 
 
@@ -71,6 +75,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 REGISTRY_NAME = env_str("REGISTRY_NAME", "Midwest Renewable Energy Registry")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
 
 INSTALLED_APPS = [

@@ -57,7 +57,7 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
             continue
         context = {"transfer": transfer, "items": items, "audience": audience, "event_kind": event_kind,
                    "registry_name": settings.REGISTRY_NAME,
-                   "path": reverse("transfers:detail", args=[transfer.pk])}
+                   "url": settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk])}
         message = EmailMultiAlternatives(
             subject=subject,
             body=render_to_string("transfers/email/transfer.txt", context),

@@ -89,7 +89,7 @@ def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch,
     takes = []
     for line in lines:
         batch = batches.get(line.batch_id)
-        if batch is None or batch.account.organization_id != organization.pk:
+        if batch is None or batch.holder[0] != organization.pk:
             raise TransferRefused(f"Batch {line.batch_id} is not held by {organization.name}.")
         if batch.status == BatchStatus.SUPERSEDED:
             raise TransferRefused(
@@ -110,22 +110,21 @@ def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch,
     return takes
 
 
-def _check_accounts(*, organization, source_ids, destination: Destination) -> None:
-    wanted = set(source_ids)
-    if destination.account is not None:
-        wanted.add(destination.account.pk)
-    states = accounts_lock_for_share(wanted)
-    for account_id in source_ids:
-        state = states[account_id]
-        if state["organization_status"] != Organization.Status.ACTIVE:
+def _check_sources(takes, organization) -> None:
+    for batch, _ in takes:
+        _, account_type, account_status, organization_status = batch.holder
+        if organization_status != Organization.Status.ACTIVE:
             raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
-        if state["status"] != Account.Status.OPEN or state["type"] != Account.Type.ACTIVE:
+        if account_status != Account.Status.OPEN or account_type != Account.Type.ACTIVE:
             raise TransferRefused(
-                f"The account holding the certificates is {state['status']} and cannot send them."
+                f"The account holding the certificates is {account_status} and cannot send them."
             )
+
+
+def _check_destination(*, organization, destination: Destination) -> None:
     if destination.kind in (Kind.INTERNAL, Kind.RETIREMENT):
         account = destination.account
-        state = states.get(account.pk) if account else None
+        state = accounts_lock_for_share([account.pk]).get(account.pk) if account else None
         wanted_type = Account.Type.ACTIVE if destination.kind == Kind.INTERNAL else Account.Type.RETIREMENT
         if not state or state["organization_id"] != organization.pk:
             raise TransferRefused("Choose one of your organization's own accounts as the destination.")
@@ -178,8 +177,9 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
 
     batches = batches_lock(line.batch_id for line in lines)
     takes = _check_batches(lines, batches, organization)
+    _check_sources(takes, organization)
+    _check_destination(organization=organization, destination=destination)
     source_ids = sorted({batch.account_id for batch, _ in takes})
-    _check_accounts(organization=organization, source_ids=source_ids, destination=destination)
 
     now = timezone.now()
     completes_at_once = destination.kind in (Kind.INTERNAL, Kind.RETIREMENT)

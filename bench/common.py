@@ -1,0 +1,54 @@
+"""Shared set-up for the benchmarks: a database of their own (registry_bench by default), on the
+PostgreSQL named by DATABASE_URL, or by .data/runtime.env while `make run` runs."""
+
+import os
+import statistics
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def bench_database_url(name: str) -> str:
+    runtime_env = ROOT / ".data" / "runtime.env"
+    url = os.environ.get("DATABASE_URL")
+    if not url and runtime_env.exists():
+        url = dict(line.split("=", 1) for line in runtime_env.read_text().splitlines()).get("DATABASE_URL")
+    url = url or "postgresql://postgres@127.0.0.1:5432/registry"
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def setup_django(database: str = "registry_bench", fresh: bool = False) -> str:
+    """Point Django at the benchmark database (created and migrated as needed) and set it up."""
+    import psycopg
+
+    url = bench_database_url(database)
+    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+        if exists and fresh:
+            connection.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{database}"')
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    return url
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def describe(values: list[float]) -> str:
+    return (f"median {statistics.median(values) * 1000:.1f} ms, p95 {percentile(values, 0.95) * 1000:.1f} ms, "
+            f"max {max(values) * 1000:.1f} ms")
