@@ -125,7 +125,7 @@ def run(port: int) -> int:
             "beat": [PYTHON, "-m", "celery", "-A", "registry", "beat", "--loglevel", "INFO",
                      "--schedule", str(DATA / "celerybeat-schedule")],
         }
-        for name, command in commands.items():
+        for command in commands.values():
             # Own process groups: Ctrl-C reaches this process, which stops them in order.
             children.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
         wait_for_port(port, 60)

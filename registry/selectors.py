@@ -1,5 +1,5 @@
-from django.http import Http404, HttpRequest
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
 
 from .models import Membership
 

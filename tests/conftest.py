@@ -8,7 +8,14 @@ from certificates.services import certificate_issue
 from registry.celery import app as celery_app
 from registry.models import Membership
 
-from .factories import AccountFactory, GeneratorFactory, OrganizationFactory, TrackingSystemFactory, UserFactory, member
+from .factories import (
+    AccountFactory,
+    GeneratorFactory,
+    OrganizationFactory,
+    TrackingSystemFactory,
+    UserFactory,
+    member,
+)
 
 # Unit tests run Celery tasks in-process; tests marked `worker` use a real worker process.
 celery_app.conf.task_always_eager = True

@@ -9,7 +9,13 @@ from certificates.models import CertificateBatch
 from ledger.verification import ledger_breaches
 from registry.services import ServiceError
 from transfers.models import Transfer
-from transfers.services import Destination, TransferLine, transfer_accept, transfer_create, transfer_withdraw
+from transfers.services import (
+    Destination,
+    TransferLine,
+    transfer_accept,
+    transfer_create,
+    transfer_withdraw,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WORKERS = 8
@@ -80,7 +86,8 @@ def test_parallel_transfers_of_different_batches_all_succeed(issue, trader, org,
 def test_accept_racing_withdraw_exactly_one_wins(
         batch, trader, org, counterparty, counterparty_trader, counterparty_account, account):
     for _ in range(3):  # a few rounds: the winner may differ, the outcome may not
-        live = CertificateBatch.objects.live().filter(certificate=batch.certificate, status="active").first()
+        live = CertificateBatch.objects.filter(certificate=batch.certificate, status="active",
+                                               account=account).first()
         transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(live.pk, 100)],
                                    destination=Destination.to_organization(counterparty))
         calls = []

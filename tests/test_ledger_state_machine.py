@@ -30,7 +30,13 @@ from transfers.services import (
     transfers_expire,
 )
 
-from .factories import AccountFactory, GeneratorFactory, OrganizationFactory, TrackingSystemFactory, member
+from .factories import (
+    AccountFactory,
+    GeneratorFactory,
+    OrganizationFactory,
+    TrackingSystemFactory,
+    member,
+)
 
 counter = itertools.count()
 
@@ -68,8 +74,8 @@ class LedgerMachine(RuleBasedStateMachine):
         except ServiceError:
             pass  # a refusal is a legal outcome; the invariants check nothing changed wrongly
 
-    @rule(data=st.data(), sender=st.integers(0, 1), kind=st.sampled_from(["internal", "organization", "export", "retire"]),
-          overdraw=st.booleans())
+    @rule(data=st.data(), sender=st.integers(0, 1), overdraw=st.booleans(),
+          kind=st.sampled_from(["internal", "organization", "export", "retire"]))
     def transfer(self, data, sender, kind, overdraw):
         org = self.orgs[sender]
         batches = self.active_batches(org)

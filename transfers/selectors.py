@@ -1,6 +1,7 @@
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.http import Http404
 
+from ledger.models import LedgerEvent
 from registry.models import Organization
 
 from .models import Transfer
@@ -26,3 +27,23 @@ def transfer_for_organization(*, pk: int, organization: Organization) -> Transfe
     if transfer is None:
         raise Http404("No such transfer.")
     return transfer
+
+
+def transfers_pending_for(organization: Organization):
+    """(incoming, outgoing) pending transfers of the organization, with what the Pending tab shows."""
+    related = ("organization", "recipient_organization", "tracking_system", "created_by")
+    pending = Transfer.objects.filter(status=Transfer.Status.PENDING).select_related(*related).annotate(
+        total_quantity=Sum("items__batch__quantity"), item_count=Count("items"))
+    incoming = pending.filter(recipient_organization=organization).order_by("submitted_at")
+    outgoing = pending.filter(organization=organization).order_by("submitted_at")
+    return incoming, outgoing
+
+
+def transfer_items(transfer: Transfer):
+    return transfer.items.select_related(
+        "batch__certificate__generator", "batch__account", "source_batch", "source_account"
+    ).order_by("batch__certificate__vintage", "batch__serial_start")
+
+
+def transfer_history(transfer: Transfer):
+    return LedgerEvent.objects.filter(transfer=transfer).select_related("actor", "organization").order_by("id")

@@ -5,5 +5,11 @@ from . import views
 app_name = "transfers"
 urlpatterns = [
     path("<int:pk>/", views.transfer_detail, name="detail"),
+    path("<int:pk>/accept/", views.transfer_accept_view, name="accept"),
+    path("<int:pk>/reject/", views.transfer_reject_view, name="reject"),
+    path("<int:pk>/withdraw/", views.transfer_withdraw_view, name="withdraw"),
+    path("<int:pk>/summary.csv", views.transfer_summary_csv, name="summary_csv"),
+    path("<int:pk>/summary.pdf", views.transfer_summary_pdf, name="summary_pdf"),
+    path("new/", views.transfer_new, name="new"),
     path("mass/", views.mass_transfers, name="mass"),
 ]

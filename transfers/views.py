@@ -1,20 +1,127 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
+from registry.csv_export import csv_response
 from registry.selectors import membership_required
+from registry.services import ServiceError
 
-from .selectors import transfer_for_organization
+from .forms import AcceptForm, DecisionForm
+from .models import Transfer
+from .selectors import transfer_for_organization, transfer_history, transfer_items
+from .services import transfer_accept, transfer_reject, transfer_withdraw
+from .summaries import summary_csv_rows, summary_pdf
+
+
+def _actions(transfer: Transfer, membership) -> dict:
+    """Which decisions the current user may take on this transfer."""
+    pending = transfer.status == Transfer.Status.PENDING and transfer.kind == Transfer.Kind.ORGANIZATION
+    can_act = membership.can_transfer and pending
+    organization_id = membership.organization_id
+    return {
+        "can_accept": can_act and transfer.recipient_organization_id == organization_id,
+        "can_reject": can_act and transfer.recipient_organization_id == organization_id,
+        "can_withdraw": can_act and transfer.organization_id == organization_id,
+    }
 
 
 @login_required
 def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     membership = membership_required(request)
     transfer = transfer_for_organization(pk=pk, organization=membership.organization)
-    return render(request, "transfers/detail.html", {"transfer": transfer})
+    items = list(transfer_items(transfer))
+    return render(request, "transfers/detail.html", {
+        "transfer": transfer, "items": items, "history": transfer_history(transfer),
+        "total_quantity": sum(item.batch.quantity for item in items),
+        "incoming": transfer.recipient_organization_id == membership.organization_id,
+        **_actions(transfer, membership),
+    })
+
+
+def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """A confirmation page (GET) and the decision itself (POST), through the transfer services."""
+    membership = membership_required(request)
+    transfer = transfer_for_organization(pk=pk, organization=membership.organization)
+    membership_required(request, act=True)
+    organization = membership.organization
+    if not _actions(transfer, membership)[f"can_{decision}"]:
+        messages.error(request, f"Transfer {transfer.pk} cannot be {decision}ed: it is "
+                                f"{transfer.get_status_display().lower()}.")
+        return redirect("transfers:detail", pk=transfer.pk)
+    form = (AcceptForm(request.POST or None, organization=organization) if decision == "accept"
+            else DecisionForm(request.POST or None))
+    if request.method == "POST" and form.is_valid():
+        try:
+            if decision == "accept":
+                transfer_accept(transfer=transfer, user=request.user, organization=organization,
+                                account=form.cleaned_data["account"])
+                messages.success(request, f"Transfer {transfer.pk} accepted into "
+                                          f"{form.cleaned_data['account'].public_id}.")
+            elif decision == "reject":
+                transfer_reject(transfer=transfer, user=request.user, organization=organization,
+                                note=form.cleaned_data["note"])
+                messages.success(request, f"Transfer {transfer.pk} rejected; the certificates went back "
+                                          "to the sender.")
+            else:
+                transfer_withdraw(transfer=transfer, user=request.user, organization=organization)
+                messages.success(request, f"Transfer {transfer.pk} withdrawn; the certificates are active "
+                                          "in your account again.")
+        except ServiceError as error:
+            messages.error(request, str(error))
+        return redirect("transfers:detail", pk=transfer.pk)
+    items = list(transfer_items(transfer))
+    return render(request, "transfers/decide.html", {
+        "transfer": transfer, "items": items, "form": form, "decision": decision,
+        "total_quantity": sum(item.batch.quantity for item in items),
+    })
+
+
+@login_required
+def transfer_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "accept")
+
+
+@login_required
+def transfer_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "reject")
+
+
+@login_required
+def transfer_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "withdraw")
+
+
+def _summary_subject(request: HttpRequest, pk: int):
+    membership = membership_required(request)
+    transfer = transfer_for_organization(pk=pk, organization=membership.organization)
+    if transfer.status == Transfer.Status.DRAFT:
+        raise Http404("A draft has no transaction summary yet.")
+    return transfer, list(transfer_items(transfer))
+
+
+@login_required
+def transfer_summary_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer, items = _summary_subject(request, pk)
+    rows = summary_csv_rows(transfer, items)
+    return csv_response(f"transaction-{transfer.pk}.csv", rows[0], rows[1:])
+
+
+@login_required
+def transfer_summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer, items = _summary_subject(request, pk)
+    response = HttpResponse(summary_pdf(transfer, items), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="transaction-{transfer.pk}.pdf"'
+    return response
 
 
 @login_required
 def mass_transfers(request: HttpRequest) -> HttpResponse:
     membership_required(request)
+    return render(request, "transfers/mass.html", {})
+
+
+@login_required
+def transfer_new(request: HttpRequest) -> HttpResponse:
+    membership_required(request, act=True)
     return render(request, "transfers/mass.html", {})

@@ -239,7 +239,7 @@ class Command(BaseCommand):
                 for c in certificates
             ])
             children, events = [], []
-            for (generator, _, sizes), certificate, parent in zip(plan, certificates, parents, strict=True):
+            for (_, _, sizes), certificate, parent in zip(plan, certificates, parents, strict=True):
                 start = 1
                 mine = []
                 for size in sizes:

@@ -1,0 +1,113 @@
+import datetime
+import re
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from accounts.models import Account
+
+from .models import CertificateBatch, FuelType, Generator
+
+MONTH = re.compile(r"^\s*(?:(\d{1,2})\s*/\s*(\d{4})|(\d{4})-(\d{1,2}))\s*$")
+
+
+def parse_month(text: str) -> datetime.date | None:
+    """'01/2020' or '2020-01' (the month input) -> the first of that month."""
+    match = MONTH.match(text or "")
+    if not match:
+        return None
+    month, year = (match[1], match[2]) if match[1] else (match[4], match[3])
+    if not 1 <= int(month) <= 12:
+        return None
+    return datetime.date(int(year), int(month), 1)
+
+
+class MonthField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        month = parse_month(value)
+        if month is None:
+            raise forms.ValidationError("Enter a month as MM/YYYY, e.g. 01/2020.")
+        return month
+
+
+class MonthFilter(django_filters.Filter):
+    field_class = MonthField
+
+
+SORTS = {
+    "serial": ("certificate__serial_base", "serial_start"),
+    "quantity": ("quantity",),
+    "account": ("account__name",),
+    "generator": ("certificate__generator__code",),
+    "fuel": ("certificate__fuel_type",),
+    "state": ("certificate__state",),
+    "vintage": ("certificate__vintage", "certificate_id", "serial_start"),
+    "issued": ("certificate__issued_at",),
+}
+DEFAULT_SORT = "-vintage"
+
+
+class BatchFilter(django_filters.FilterSet):
+    """Filters of the dashboard, applied to a queryset already scoped to the organization."""
+
+    account = django_filters.ModelChoiceFilter(queryset=Account.objects.none(), empty_label="All accounts")
+    generator = django_filters.CharFilter(method="filter_generator", label="Generator")
+    fuel = django_filters.ChoiceFilter(field_name="certificate__fuel_type", choices=FuelType.choices,
+                                       empty_label="All fuels", label="Fuel")
+    state = django_filters.CharFilter(method="filter_state", label="State / province")
+    eligibility = django_filters.ChoiceFilter(method="filter_eligibility", label="Eligibility",
+                                              empty_label="Any eligibility")
+    vintage_from = MonthFilter(field_name="certificate__vintage", lookup_expr="gte", label="Vintage from")
+    vintage_to = MonthFilter(field_name="certificate__vintage", lookup_expr="lte", label="Vintage to")
+    serial = django_filters.CharFilter(method="filter_serial", label="Serial number contains")
+    quantity_min = django_filters.NumberFilter(field_name="quantity", lookup_expr="gte", label="Quantity from")
+    quantity_max = django_filters.NumberFilter(field_name="quantity", lookup_expr="lte", label="Quantity to")
+
+    class Meta:
+        model = CertificateBatch
+        fields: list[str] = []
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["account"].queryset = Account.objects.of(organization)
+        self.filters["eligibility"].extra["choices"] = eligibility_choices()
+        self.form.fields["eligibility"].choices = [("", "Any eligibility"), *eligibility_choices()]
+        for name in ("vintage_from", "vintage_to"):
+            self.form.fields[name].widget.attrs.update(placeholder="MM/YYYY", size=8)
+
+    def filter_generator(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(certificate__generator__code__iexact=value)
+                               | Q(certificate__generator__name__icontains=value))
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(certificate__state=value.strip().upper())
+
+    def filter_eligibility(self, queryset, name, value):
+        return queryset.filter(certificate__eligibilities__contains=[value])
+
+    def filter_serial(self, queryset, name, value):
+        value = value.strip()
+        if value.isdigit():  # a serial number inside the batch's range
+            return queryset.filter(serial_start__lte=int(value), serial_end__gte=int(value))
+        return queryset.filter(certificate__serial_base__icontains=value)
+
+
+def eligibility_choices() -> list[tuple[str, str]]:
+    """Every eligibility any generator of the registry carries (a short list)."""
+    names = sorted({name for names in Generator.objects.values_list("eligibilities", flat=True) for name in names})
+    return [(name, name) for name in names]
+
+
+def batches_sorted(queryset, sort: str):
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        sort, key = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
+    fields = SORTS[key]
+    if sort.startswith("-"):  # descending on the column; serials within it stay in ascending order
+        fields = ("-" + fields[0], *fields[1:])
+    return queryset.order_by(*fields, "pk"), sort

@@ -1,0 +1,42 @@
+from django.db.models import Count, QuerySet, Sum
+from django.http import HttpRequest
+
+from registry.models import Organization
+
+from .models import CertificateBatch
+
+SELECTION_KEY = "selected_batches"
+SELECTION_LIMIT = 10_000
+
+
+def batches_for_dashboard(organization: Organization, status: str) -> QuerySet[CertificateBatch]:
+    """The organization's batches in one status, with what a dashboard row shows, in one query."""
+    return (
+        CertificateBatch.objects.visible_to(organization)
+        .filter(status=status)
+        .select_related("certificate__generator", "account")
+    )
+
+
+def batches_totals(queryset: QuerySet[CertificateBatch]) -> dict:
+    totals = queryset.order_by().aggregate(count=Count("pk"), quantity=Sum("quantity"))
+    return {"count": totals["count"], "quantity": totals["quantity"] or 0}
+
+
+def selection_ids(request: HttpRequest) -> list[int]:
+    return list(request.session.get(SELECTION_KEY, []))
+
+
+def selection_batches(request: HttpRequest, organization: Organization) -> QuerySet[CertificateBatch]:
+    """The selected batches that are still the organization's and still active."""
+    return (
+        batches_for_dashboard(organization, CertificateBatch.Status.ACTIVE)
+        .filter(pk__in=selection_ids(request))
+        .order_by("certificate__vintage", "certificate_id", "serial_start")
+    )
+
+
+def selection_save(request: HttpRequest, ids) -> list[int]:
+    ids = sorted(set(ids))[:SELECTION_LIMIT]
+    request.session[SELECTION_KEY] = ids
+    return ids
