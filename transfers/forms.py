@@ -1,12 +1,19 @@
+import re
+
 from django import forms
+from django.db.models import Q
 
 from accounts.models import Account
-from registry.models import Organization
+from registry.models import Organization, TrackingSystem
+
+from .models import Transfer
+from .services import NOTES_MAX_LENGTH
+
+PUBLIC_ID = re.compile(r"\b(MM\d{5,})\b", re.IGNORECASE)
 
 
 class AcceptForm(forms.Form):
-    account = forms.ModelChoiceField(queryset=Account.objects.none(), label="Into account",
-                                     empty_label=None)
+    account = forms.ModelChoiceField(queryset=Account.objects.none(), label="Into account", empty_label=None)
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -16,3 +23,113 @@ class AcceptForm(forms.Form):
 class DecisionForm(forms.Form):
     note = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
                            label="Note (optional)")
+
+
+class QuantityForm(forms.Form):
+    """Step 1: a whole number from 1 to the batch's quantity, per selected batch."""
+
+    def __init__(self, *args, batches, quantities: dict[int, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.batches = batches
+        for batch in batches:
+            self.fields[f"quantity_{batch.pk}"] = forms.IntegerField(
+                label=batch.serial_number, min_value=1, max_value=batch.quantity,
+                initial=quantities.get(batch.pk, batch.quantity),
+                error_messages={"max_value": f"This batch holds {batch.quantity:,}; enter at most that many.",
+                                "min_value": "Enter at least 1.", "invalid": "Enter a whole number.",
+                                "required": "Enter a quantity."},
+                widget=forms.NumberInput(attrs={"min": 1, "max": batch.quantity, "step": 1}),
+            )
+
+    def rows(self):
+        return [(batch, self[f"quantity_{batch.pk}"]) for batch in self.batches]
+
+    def lines(self) -> list[list[int]]:
+        return [[batch.pk, self.cleaned_data[f"quantity_{batch.pk}"]] for batch in self.batches]
+
+
+def organizations_to_receive(organization: Organization):
+    """Organizations a transfer can go to: active ones, never one's own."""
+    return Organization.objects.filter(status=Organization.Status.ACTIVE).exclude(pk=organization.pk)
+
+
+def organizations_matching(organization: Organization, text: str):
+    text = (text or "").strip()
+    if not text:
+        return Organization.objects.none()
+    match = PUBLIC_ID.search(text)
+    candidates = organizations_to_receive(organization)
+    if match:
+        return candidates.filter(public_id__iexact=match[1])
+    return candidates.filter(Q(name__iexact=text) | Q(name__icontains=text)).order_by("name")
+
+
+class DestinationForm(forms.Form):
+    """Step 2, worded as the help page: where the certificates go."""
+
+    kind = forms.ChoiceField(
+        label="Transfer type", widget=forms.RadioSelect,
+        choices=[(Transfer.Kind.INTERNAL, "To active accounts"),
+                 (Transfer.Kind.ORGANIZATION, "To another organization"),
+                 (Transfer.Kind.EXPORT, "Out of the platform")],
+        error_messages={"required": "Choose the type of transfer."},
+    )
+    account = forms.ModelChoiceField(queryset=Account.objects.none(), required=False, label="Active account",
+                                     empty_label="Choose an account")
+    organization = forms.CharField(required=False, label="Organization (registered name or MM id)",
+                                   widget=forms.TextInput(attrs={"list": "organization-options",
+                                                                 "autocomplete": "off"}))
+    tracking_system = forms.ModelChoiceField(queryset=TrackingSystem.objects.filter(is_active=True),
+                                             required=False, label="Tracking system",
+                                             empty_label="Choose a tracking system")
+    recipient_name = forms.CharField(required=False, max_length=200, label="Recipient's name")
+    recipient_account_ref = forms.CharField(required=False, max_length=100,
+                                            label="Recipient's account ID at that system")
+    notes = forms.CharField(required=False, max_length=NOTES_MAX_LENGTH, label="Notes (optional)",
+                            widget=forms.Textarea(attrs={"rows": 3}),
+                            help_text="The note appears on the transaction.")
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.fields["account"].queryset = Account.objects.of(organization).open_active()
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == Transfer.Kind.INTERNAL and not data.get("account"):
+            self.add_error("account", "Choose the active account to transfer to.")
+        elif kind == Transfer.Kind.ORGANIZATION:
+            text = data.get("organization", "")
+            matches = list(organizations_matching(self.organization, text)[:6])
+            exact = [org for org in matches if org.name.lower() == text.strip().lower()]
+            if not text.strip():
+                self.add_error("organization", "Enter the organization's registered name or its MM id.")
+            elif len(exact) == 1 or len(matches) == 1:
+                data["recipient"] = (exact or matches)[0]
+            elif not matches:
+                self.add_error("organization", f"No other active organization is registered as “{text}”.")
+            else:
+                names = ", ".join(f"{org.name} ({org.public_id})" for org in matches[:5])
+                self.add_error("organization", f"Several organizations match: {names}. Choose one.")
+        elif kind == Transfer.Kind.EXPORT:
+            if not data.get("tracking_system"):
+                self.add_error("tracking_system", "Choose the tracking system to export to.")
+            if not (data.get("recipient_name") or "").strip():
+                self.add_error("recipient_name", "Enter the recipient's name at that tracking system.")
+        return data
+
+    def draft_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "account": data["account"].pk if data.get("account") and data["kind"] == Transfer.Kind.INTERNAL else None,
+            "recipient": data["recipient"].pk if data.get("recipient") else None,
+            "organization_text": data.get("organization", ""),
+            "tracking_system": data["tracking_system"].pk if data.get("tracking_system")
+            and data["kind"] == Transfer.Kind.EXPORT else None,
+            "recipient_name": data.get("recipient_name", "") if data["kind"] == Transfer.Kind.EXPORT else "",
+            "recipient_account_ref": data.get("recipient_account_ref", "")
+            if data["kind"] == Transfer.Kind.EXPORT else "",
+            "notes": data.get("notes", ""),
+        }

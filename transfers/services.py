@@ -400,3 +400,31 @@ def _notify_after_commit(transfer: Transfer, event_kind: str) -> None:
     from .tasks import send_transfer_notification
 
     send_transfer_notification.delay_on_commit(transfer.pk, event_kind)
+
+
+# --- the wizard's draft: a Transfer in status draft, so a reload resumes it ------------------------
+
+def transfer_draft_start(*, organization: Organization, user: User, batches: list[CertificateBatch]) -> Transfer:
+    """Start a draft for the selected batches, each at its whole quantity (step 1's default)."""
+    role_require(user=user, organization=organization)
+    if not batches:
+        raise TransferRefused("Select at least one active batch to transfer.")
+    return Transfer.objects.create(
+        organization=organization, created_by=user, status=Transfer.Status.DRAFT,
+        draft={"lines": [[batch.pk, batch.quantity] for batch in batches], "step": 1},
+    )
+
+
+def transfer_draft_save(*, draft: Transfer, **changes) -> Transfer:
+    """Save the wizard's choices on a draft that is still a draft (compare-and-swap on status)."""
+    data = draft.draft | changes
+    if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(draft=data) != 1:
+        raise TransferRefused("This transfer has already been submitted.")
+    draft.draft = data
+    return draft
+
+
+def transfer_draft_fail(*, draft: Transfer, reason: str) -> None:
+    """A draft that can no longer be confirmed (a batch changed under it) is marked failed."""
+    Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(
+        status=Transfer.Status.FAILED, decision_note=reason, decided_at=timezone.now())

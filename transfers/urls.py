@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, wizard
 
 app_name = "transfers"
 urlpatterns = [
@@ -10,6 +10,9 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.transfer_withdraw_view, name="withdraw"),
     path("<int:pk>/summary.csv", views.transfer_summary_csv, name="summary_csv"),
     path("<int:pk>/summary.pdf", views.transfer_summary_pdf, name="summary_pdf"),
-    path("new/", views.transfer_new, name="new"),
+    path("new/", wizard.transfer_new, name="new"),
+    path("new/<int:pk>/<slug:step>/", wizard.transfer_wizard, name="wizard"),
+    path("<int:pk>/done/", wizard.transfer_done, name="done"),
+    path("organizations/", wizard.organization_search, name="organization_search"),
     path("mass/", views.mass_transfers, name="mass"),
 ]

@@ -120,8 +120,3 @@ def mass_transfers(request: HttpRequest) -> HttpResponse:
     membership_required(request)
     return render(request, "transfers/mass.html", {})
 
-
-@login_required
-def transfer_new(request: HttpRequest) -> HttpResponse:
-    membership_required(request, act=True)
-    return render(request, "transfers/mass.html", {})

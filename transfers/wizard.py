@@ -1,0 +1,226 @@
+"""The four-step transfer wizard. The draft lives on the server (a draft Transfer), so a reload
+resumes it; each step is a plain form post, swapped in with HTMX when JavaScript is on."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from accounts.models import Account
+from certificates.models import CertificateBatch
+from certificates.selectors import selection_batches, selection_save
+from certificates.serials import format_serial, split_range
+from registry.models import Organization, TrackingSystem
+from registry.selectors import membership_required
+
+from .forms import DestinationForm, QuantityForm, organizations_matching
+from .models import Transfer
+from .selectors import transfers_visible_to
+from .services import (
+    Destination,
+    TransferLine,
+    TransferRefused,
+    transfer_create,
+    transfer_draft_fail,
+    transfer_draft_save,
+    transfer_draft_start,
+)
+
+STEPS = [("quantity", "Quantity"), ("destination", "Destination type"), ("review", "Review"), ("confirm", "Confirm")]
+KIND_LABELS = {Transfer.Kind.INTERNAL: "To active accounts", Transfer.Kind.ORGANIZATION: "To another organization",
+               Transfer.Kind.EXPORT: "Out of the platform"}
+STEP_NUMBER = {name: number for number, (name, _) in enumerate(STEPS, start=1)}
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    """After a successful post: a redirect, or for HTMX an HX-Location that swaps the wizard in."""
+    if request.htmx:
+        location = {"path": url, "target": "#wizard", "swap": "outerHTML"}
+        return HttpResponse(status=204, headers={"HX-Location": json.dumps(location)})
+    return redirect(url)
+
+
+def _step_url(draft: Transfer, step: str) -> str:
+    return reverse("transfers:wizard", args=[draft.pk, step])
+
+
+def _draft(request: HttpRequest, pk: int):
+    """The current user's draft in this organization: 403 for a read-only role, 404 for anyone else's."""
+    membership = membership_required(request, act=True)
+    draft = Transfer.objects.filter(pk=pk, organization=membership.organization, created_by=request.user).first()
+    if draft is None:
+        raise Http404("No such transfer.")
+    return membership, draft
+
+
+def _draft_batches(draft: Transfer, organization: Organization) -> list[tuple[CertificateBatch, int]]:
+    lines = draft.draft.get("lines", [])
+    batches = (CertificateBatch.objects.visible_to(organization).select_related("certificate__generator", "account")
+               .in_bulk([batch_id for batch_id, _ in lines]))
+    return [(batches[batch_id], quantity) for batch_id, quantity in lines if batch_id in batches]
+
+
+def _destination_of(draft: Transfer, organization: Organization) -> tuple[Destination | None, str]:
+    """The draft's destination as the service takes it, and as a person reads it."""
+    data = draft.draft
+    kind = data.get("kind")
+    if kind == Transfer.Kind.INTERNAL:
+        account = Account.objects.of(organization).filter(pk=data.get("account")).first()
+        return (Destination.internal(account), f"Your account {account.name} ({account.public_id})") if account \
+            else (None, "")
+    if kind == Transfer.Kind.ORGANIZATION:
+        recipient = Organization.objects.filter(pk=data.get("recipient")).first()
+        return (Destination.to_organization(recipient), f"{recipient.name} ({recipient.public_id})") if recipient \
+            else (None, "")
+    if kind == Transfer.Kind.EXPORT:
+        system = TrackingSystem.objects.filter(pk=data.get("tracking_system")).first()
+        if system is None:
+            return None, ""
+        reference = data.get("recipient_account_ref", "")
+        label = f"{data.get('recipient_name', '')} at {system.name}" + (f", account {reference}" if reference else "")
+        return Destination.export(system, data.get("recipient_name", ""), reference), label
+    return None, ""
+
+
+def _render(request: HttpRequest, draft: Transfer, step: str, context: dict) -> HttpResponse:
+    template = "transfers/wizard.html#wizard" if request.htmx else "transfers/wizard.html"
+    lines = _draft_batches(draft, draft.organization)
+    stale = [batch for batch, _ in lines if batch.status != CertificateBatch.Status.ACTIVE]
+    return render(request, template, {
+        "draft": draft, "step": step, "step_number": STEP_NUMBER[step], "steps": STEPS,
+        "reached": draft.draft.get("step", 1), "stale": stale,
+        "kind_label": KIND_LABELS.get(draft.draft.get("kind"), ""), **context,
+    })
+
+
+@login_required
+def transfer_new(request: HttpRequest) -> HttpResponse:
+    """Start the wizard for the selected batches (the dashboard's selection, or ?batch=… ids)."""
+    membership = membership_required(request, act=True)
+    organization = membership.organization
+    wanted = [int(value) for value in request.GET.getlist("batch") if value.isdigit()]
+    if wanted:
+        selection_save(request, wanted)
+    batches = list(selection_batches(request, organization))
+    refused = (len(set(wanted)) - len(batches)) if wanted else 0
+    if refused > 0:
+        messages.warning(request, f"{refused} of the chosen batches are not active certificates of "
+                                  f"{organization.name} and were left out.")
+    if not batches:
+        messages.error(request, "Select one or more active batches on the Active tab, then press Transfer.")
+        return redirect("certificates:dashboard")
+    draft = transfer_draft_start(organization=organization, user=request.user, batches=batches)
+    return redirect(_step_url(draft, "quantity"))
+
+
+@login_required
+def transfer_wizard(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    if step not in STEP_NUMBER:
+        raise Http404("No such step.")
+    membership, draft = _draft(request, pk)
+    if draft.status != Transfer.Status.DRAFT:
+        if draft.status == Transfer.Status.FAILED:
+            messages.error(request, f"This transfer could not be made: {draft.decision_note}")
+            return redirect("certificates:dashboard")
+        messages.info(request, f"Transfer {draft.pk} has already been submitted.")
+        return redirect("transfers:done", pk=draft.pk)
+    reached = draft.draft.get("step", 1)
+    if STEP_NUMBER[step] > reached:
+        return redirect(_step_url(draft, STEPS[reached - 1][0]))
+    return {"quantity": _step_quantity, "destination": _step_destination, "review": _step_review,
+            "confirm": _step_confirm}[step](request, membership.organization, draft)
+
+
+def _step_quantity(request, organization, draft):
+    lines = _draft_batches(draft, organization)
+    form = QuantityForm(request.POST or None, batches=[batch for batch, _ in lines],
+                        quantities={batch.pk: quantity for batch, quantity in lines})
+    if request.method == "POST" and form.is_valid():
+        transfer_draft_save(draft=draft, lines=form.lines(), step=max(draft.draft.get("step", 1), 2))
+        return _go(request, _step_url(draft, "destination"))
+    return _render(request, draft, "quantity", {"form": form})
+
+
+def _step_destination(request, organization, draft):
+    data = draft.draft
+    initial = {"kind": data.get("kind"), "account": data.get("account"), "organization": data.get("organization_text"),
+               "tracking_system": data.get("tracking_system"), "recipient_name": data.get("recipient_name"),
+               "recipient_account_ref": data.get("recipient_account_ref"), "notes": data.get("notes")}
+    form = DestinationForm(request.POST or None, organization=organization, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        transfer_draft_save(draft=draft, **form.draft_fields(), step=max(data.get("step", 1), 3))
+        return _go(request, _step_url(draft, "review"))
+    return _render(request, draft, "destination", {"form": form})
+
+
+def _review_lines(draft, organization):
+    """Per batch: the exact serial range that leaves and the one that stays."""
+    rows = []
+    for batch, quantity in _draft_batches(draft, organization):
+        base = batch.certificate.serial_base
+        quantity = min(quantity, batch.quantity)
+        moved, staying = split_range(batch.serial_start, batch.serial_end, quantity)
+        rows.append({"batch": batch, "quantity": quantity, "leaves": format_serial(base, *moved),
+                     "stays": format_serial(base, *staying) if staying else None})
+    return rows
+
+
+def _step_review(request, organization, draft):
+    if request.method == "POST":
+        transfer_draft_save(draft=draft, step=4)
+        return _go(request, _step_url(draft, "confirm"))
+    destination, destination_label = _destination_of(draft, organization)
+    rows = _review_lines(draft, organization)
+    return _render(request, draft, "review", {"rows": rows, "destination_label": destination_label,
+                                              "total": sum(row["quantity"] for row in rows)})
+
+
+def _step_confirm(request, organization, draft):
+    destination, destination_label = _destination_of(draft, organization)
+    rows = _review_lines(draft, organization)
+    if request.method == "POST":
+        if destination is None:
+            messages.error(request, "Choose where the certificates go.")
+            return _go(request, _step_url(draft, "destination"))
+        lines = [TransferLine(batch_id, quantity) for batch_id, quantity in draft.draft.get("lines", [])]
+        try:
+            transfer = transfer_create(organization=organization, user=request.user, lines=lines,
+                                       destination=destination, notes=draft.draft.get("notes", ""), draft=draft)
+        except TransferRefused as error:
+            if "already been submitted" in str(error):
+                messages.info(request, f"Transfer {draft.pk} has already been submitted.")
+                return _go(request, reverse("transfers:done", args=[draft.pk]))
+            if "changed since it was selected" in str(error) or "only active certificates" in str(error):
+                transfer_draft_fail(draft=draft, reason=str(error))
+                messages.error(request, f"{error}")
+                return _go(request, reverse("certificates:dashboard"))
+            return _render(request, draft, "confirm", {"rows": rows, "destination_label": destination_label,
+                                                       "error": str(error),
+                                                       "total": sum(row["quantity"] for row in rows)})
+        selection_save(request, [])
+        return _go(request, reverse("transfers:done", args=[transfer.pk]))
+    return _render(request, draft, "confirm", {"rows": rows, "destination_label": destination_label,
+                                               "total": sum(row["quantity"] for row in rows)})
+
+
+@login_required
+def transfer_done(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = membership_required(request)
+    transfer = transfers_visible_to(membership.organization).filter(pk=pk).exclude(status=Transfer.Status.DRAFT) \
+        .select_related("organization", "recipient_organization", "tracking_system", "destination_account").first()
+    if transfer is None:
+        raise Http404("No such transfer.")
+    template = "transfers/done.html#done" if request.htmx else "transfers/done.html"
+    return render(request, template, {"transfer": transfer})
+
+
+@login_required
+def organization_search(request: HttpRequest) -> HttpResponse:
+    """The type-ahead of step 2: organizations to transfer to, by registered name or MM id."""
+    membership = membership_required(request, act=True)
+    text = request.GET.get("organization", "")
+    found = organizations_matching(membership.organization, text)[:10] if len(text.strip()) >= 2 else []
+    return render(request, "transfers/_organization_options.html", {"organizations": found})
