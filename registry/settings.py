@@ -192,7 +192,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic's target in production; elsewhere WhiteNoise and runserver serve from the finders.
+STATIC_ROOT = BASE_DIR / "staticfiles" if env_bool("PRODUCTION") else None
+WHITENOISE_USE_FINDERS = not env_bool("PRODUCTION")
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "media/"
 STORAGES = {

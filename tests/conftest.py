@@ -105,7 +105,7 @@ def issue(staff, generator, account):
     def _issue(quantity=1000, *, vintage=None, account=account, generator=generator):
         if vintage is None:
             n = next(months)
-            vintage = datetime.date(2020 + (n - 1) // 12, (n - 1) % 12 + 1, 1)
+            vintage = datetime.date(2010 + (n - 1) // 12, (n - 1) % 12 + 1, 1)
         certificate = certificate_issue(user=staff, generator=generator, vintage=vintage,
                                         quantity=quantity, account=account)
         return CertificateBatch.objects.get(certificate=certificate)
@@ -116,3 +116,33 @@ def issue(staff, generator, account):
 @pytest.fixture
 def batch(issue):
     return issue(1000)
+
+
+@pytest.fixture
+def holdings(issue, org, account, second_account, staff):
+    """Three certificates of different fuel, state, vintage and account, held by `org`."""
+    solar = GeneratorFactory(organization=org, code="M833", name="Mower County Solar", fuel_type="solar",
+                             state="IA", eligibilities=["IA AEP"])
+    hydro = GeneratorFactory(organization=org, code="M906", name="St. Croix Falls Hydro", fuel_type="hydro",
+                             state="WI", eligibilities=["WI RPS"])
+    return {
+        "wind": issue(1000, vintage=datetime.date(2020, 1, 1)),
+        "solar": issue(500, vintage=datetime.date(2020, 6, 1), generator=solar),
+        "hydro": issue(200, vintage=datetime.date(2021, 3, 1), generator=hydro, account=second_account),
+    }
+
+
+@pytest.fixture
+def foreign_batch(staff, counterparty, counterparty_account):
+    generator = GeneratorFactory(organization=counterparty, code="M999", name="Lakeshore Wind")
+    certificate = certificate_issue(user=staff, generator=generator, vintage=datetime.date(2020, 1, 1),
+                                    quantity=777, account=counterparty_account)
+    return CertificateBatch.objects.get(certificate=certificate)
+
+
+@pytest.fixture
+def signed_in(client):
+    def _signed_in(user):
+        client.force_login(user)
+        return client
+    return _signed_in

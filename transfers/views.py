@@ -49,8 +49,8 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
         messages.error(request, f"Transfer {transfer.pk} cannot be {decision}ed: it is "
                                 f"{transfer.get_status_display().lower()}.")
         return redirect("transfers:detail", pk=transfer.pk)
-    form = (AcceptForm(request.POST or None, organization=organization) if decision == "accept"
-            else DecisionForm(request.POST or None))
+    data = request.POST if request.method == "POST" else None
+    form = AcceptForm(data, organization=organization) if decision == "accept" else DecisionForm(data)
     if request.method == "POST" and form.is_valid():
         try:
             if decision == "accept":

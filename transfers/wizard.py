@@ -136,7 +136,7 @@ def transfer_wizard(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 
 def _step_quantity(request, organization, draft):
     lines = _draft_batches(draft, organization)
-    form = QuantityForm(request.POST or None, batches=[batch for batch, _ in lines],
+    form = QuantityForm(request.POST if request.method == "POST" else None, batches=[batch for batch, _ in lines],
                         quantities={batch.pk: quantity for batch, quantity in lines})
     if request.method == "POST" and form.is_valid():
         transfer_draft_save(draft=draft, lines=form.lines(), step=max(draft.draft.get("step", 1), 2))
@@ -149,7 +149,7 @@ def _step_destination(request, organization, draft):
     initial = {"kind": data.get("kind"), "account": data.get("account"), "organization": data.get("organization_text"),
                "tracking_system": data.get("tracking_system"), "recipient_name": data.get("recipient_name"),
                "recipient_account_ref": data.get("recipient_account_ref"), "notes": data.get("notes")}
-    form = DestinationForm(request.POST or None, organization=organization, initial=initial)
+    form = DestinationForm(request.POST if request.method == "POST" else None, organization=organization, initial=initial)
     if request.method == "POST" and form.is_valid():
         transfer_draft_save(draft=draft, **form.draft_fields(), step=max(data.get("step", 1), 3))
         return _go(request, _step_url(draft, "review"))

@@ -1,0 +1,192 @@
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from certificates.selectors import SELECTION_KEY
+from transfers.services import Destination, TransferLine, transfer_create
+
+DASHBOARD = reverse("certificates:dashboard")
+DOWNLOAD = reverse("certificates:download")
+SELECTION = reverse("certificates:selection")
+
+
+def serials_on(response):
+    return [batch.serial_number for batch in response.context["page"].object_list]
+
+
+def test_active_tab_lists_the_organizations_active_batches(signed_in, trader, holdings, foreign_batch):
+    response = signed_in(trader).get(DASHBOARD)
+    assert response.status_code == 200
+    shown = serials_on(response)
+    assert sorted(shown) == sorted(b.serial_number for b in holdings.values())
+    content = response.content.decode()
+    assert foreign_batch.certificate.serial_base not in content
+    assert response.context["totals"] == {"count": 3, "quantity": 1700}
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("fuel=solar", ["solar"]),
+    ("state=wi", ["hydro"]),
+    ("eligibility=IA+AEP", ["solar"]),
+    ("vintage_from=01/2020&vintage_to=12/2020", ["wind", "solar"]),
+    ("vintage_from=2021-01", ["hydro"]),
+    ("generator=M805", ["wind"]),
+    ("generator=hydro", ["hydro"]),
+    ("quantity_min=300&quantity_max=600", ["solar"]),
+    ("serial=M833", ["solar"]),
+    ("serial=750", ["wind"]),
+])
+def test_each_filter(signed_in, trader, holdings, query, expected):
+    response = signed_in(trader).get(f"{DASHBOARD}?{query}")
+    assert sorted(serials_on(response)) == sorted(holdings[name].serial_number for name in expected)
+
+
+def test_account_filter_offers_only_own_accounts(signed_in, trader, holdings, second_account, counterparty_account):
+    client = signed_in(trader)
+    response = client.get(f"{DASHBOARD}?account={second_account.pk}")
+    assert serials_on(response) == [holdings["hydro"].serial_number]
+    response = client.get(f"{DASHBOARD}?account={counterparty_account.pk}")
+    assert "account" in response.context["filter"].form.errors
+    assert counterparty_account.name not in response.content.decode()
+
+
+def test_a_bad_vintage_is_explained(signed_in, trader, holdings):
+    response = signed_in(trader).get(f"{DASHBOARD}?vintage_from=13/2020")
+    assert "Enter a month as MM/YYYY" in response.content.decode()
+
+
+@pytest.mark.parametrize("sort,first", [("quantity", "hydro"), ("-quantity", "wind"), ("vintage", "wind"),
+                                        ("-vintage", "hydro"), ("fuel", "hydro"), ("state", "solar")])
+def test_sorting(signed_in, trader, holdings, sort, first):
+    response = signed_in(trader).get(f"{DASHBOARD}?sort={sort}")
+    assert serials_on(response)[0] == holdings[first].serial_number
+
+
+def test_pagination_totals_cover_the_whole_filtered_set(signed_in, trader, issue):
+    for _ in range(30):
+        issue(10)
+    response = signed_in(trader).get(f"{DASHBOARD}?per_page=25&page=2")
+    assert len(serials_on(response)) == 5
+    assert response.context["totals"] == {"count": 30, "quantity": 300}
+    assert response.context["page"].paginator.num_pages == 2
+
+
+def test_htmx_filter_answers_with_the_table_only(signed_in, trader, holdings):
+    response = signed_in(trader).get(f"{DASHBOARD}?fuel=wind", headers={"HX-Request": "true", "HX-Target": "results"})
+    content = response.content.decode()
+    assert "<html" not in content and 'id="batches"' in content
+    assert holdings["wind"].serial_number in content and holdings["solar"].serial_number not in content
+
+
+def test_query_count_does_not_grow_with_page_size(signed_in, trader, issue):
+    for _ in range(60):
+        issue(10)
+    client = signed_in(trader)
+    counts = []
+    for size in (25, 50):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"{DASHBOARD}?per_page={size}").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_selection_survives_paging_and_filtering(signed_in, trader, holdings):
+    client = signed_in(trader)
+    wind, solar = holdings["wind"], holdings["solar"]
+    client.post(SELECTION, {"action": "toggle", "id": wind.pk, "batch": wind.pk}, headers={"HX-Request": "true"})
+    response = client.post(SELECTION, {"action": "toggle", "id": solar.pk, "batch": solar.pk},
+                           headers={"HX-Request": "true"})
+    assert 'data-selection-count="2"' in response.content.decode()
+    response = client.get(f"{DASHBOARD}?fuel=hydro")
+    assert response.context["selection_count"] == 2
+    client.post(SELECTION, {"action": "toggle", "id": wind.pk})  # unchecked: no "batch" value
+    assert client.session[SELECTION_KEY] == [solar.pk]
+
+
+def test_plain_form_selection_and_select_all_matching(signed_in, trader, holdings):
+    client = signed_in(trader)
+    wind, solar = holdings["wind"], holdings["solar"]
+    response = client.post(SELECTION, {"action": "page", "page_batch": [wind.pk, solar.pk], "batch": [solar.pk],
+                                       "query": "fuel=solar"})
+    assert response.status_code == 302 and response.url.endswith("?fuel=solar")
+    assert client.session[SELECTION_KEY] == [solar.pk]
+    client.post(SELECTION, {"action": "all", "query": "vintage_from=01/2020&vintage_to=12/2020"})
+    assert sorted(client.session[SELECTION_KEY]) == sorted([wind.pk, solar.pk])
+    client.post(SELECTION, {"action": "clear"})
+    assert client.session[SELECTION_KEY] == []
+
+
+def test_foreign_batches_cannot_be_selected(signed_in, trader, holdings, foreign_batch):
+    client = signed_in(trader)
+    client.post(SELECTION, {"action": "toggle", "id": foreign_batch.pk, "batch": foreign_batch.pk})
+    assert client.session[SELECTION_KEY] == []
+
+
+def test_transfer_button_is_disabled_without_a_selection(signed_in, trader, holdings):
+    content = signed_in(trader).get(DASHBOARD).content.decode()
+    assert 'id="transfer-button" class="button primary disabled"' in content
+
+
+def test_viewer_sees_batches_but_no_action(signed_in, viewer, holdings):
+    content = signed_in(viewer).get(DASHBOARD).content.decode()
+    assert holdings["wind"].serial_number in content
+    assert 'id="transfer-button"' not in content and 'type="checkbox"' not in content
+
+
+def test_csv_download_holds_the_filtered_set_with_template_serials(signed_in, trader, holdings):
+    response = signed_in(trader).get(f"{DOWNLOAD}?fuel=wind")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["Serial Number", "Quantity", "Account ID"]
+    assert rows[1][0] == holdings["wind"].serial_number == f"{holdings['wind'].certificate.serial_base}-1 to 1000"
+    assert rows[1][1] == "1000" and rows[1][6] == "Wind" and rows[1][8] == "01/2020"
+    assert len(rows) == 2
+
+
+def test_csv_neutralises_formulas_and_quotes_commas(signed_in, trader, holdings, account):
+    account.name = '=HYPERLINK("http://evil","x"), then more'
+    account.save(update_fields=["name"])
+    response = signed_in(trader).get(f"{DOWNLOAD}?fuel=wind")
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][3] == "'" + account.name
+    assert '"\'=HYPERLINK(""http://evil"",""x""), then more"' in text
+
+
+def test_pending_tab_shows_incoming_and_outgoing(
+        signed_in, trader, org, holdings, counterparty, counterparty_trader):
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(holdings["wind"].pk, 100)],
+                               destination=Destination.to_organization(counterparty))
+    sender_view = signed_in(trader).get(f"{DASHBOARD}?tab=pending")
+    assert list(sender_view.context["outgoing"]) == [transfer]
+    assert reverse("transfers:withdraw", args=[transfer.pk]) in sender_view.content.decode()
+    recipient_view = signed_in(counterparty_trader).get(f"{DASHBOARD}?tab=pending")
+    assert list(recipient_view.context["incoming"]) == [transfer]
+    assert recipient_view.context["incoming"][0].total_quantity == 100
+    assert reverse("transfers:accept", args=[transfer.pk]) in recipient_view.content.decode()
+
+
+@pytest.mark.parametrize("tab,status", [("retired", "retired"), ("exported", "exported")])
+def test_retired_and_exported_tabs(signed_in, trader, org, holdings, tab, status, retirement_account,
+                                   tracking_system, staff):
+    from transfers.services import batches_retire, export_confirm
+    if status == "retired":
+        batches_retire(organization=org, user=trader, lines=[TransferLine(holdings["wind"].pk, 10)],
+                       account=retirement_account, reason="RPS", compliance_year=2024)
+    else:
+        export = transfer_create(organization=org, user=trader, lines=[TransferLine(holdings["wind"].pk, 10)],
+                                 destination=Destination.export(tracking_system, "Cascade"))
+        export_confirm(transfer=export, user=staff)
+    response = signed_in(trader).get(f"{DASHBOARD}?tab={tab}")
+    assert [b.quantity for b in response.context["page"].object_list] == [10]
+
+
+def test_transactions_tab_lists_every_transfer_with_links(signed_in, trader, org, holdings, second_account):
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(holdings["wind"].pk, 10)],
+                               destination=Destination.internal(second_account))
+    response = signed_in(trader).get(f"{DASHBOARD}?tab=transactions")
+    assert reverse("transfers:detail", args=[transfer.pk]) in response.content.decode()
