@@ -1,0 +1,222 @@
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from certificates.models import CertificateBatch
+from certificates.selectors import SELECTION_KEY
+from ledger.verification import ledger_breaches
+from transfers.models import Transfer
+from transfers.services import Destination, TransferLine, transfer_create
+
+HTMX = {"HX-Request": "true", "HX-Target": "wizard"}
+
+
+def start(client, *batches):
+    response = client.get(reverse("transfers:new") + "?" + "&".join(f"batch={b.pk}" for b in batches))
+    assert response.status_code == 302, response
+    draft = Transfer.objects.filter(status=Transfer.Status.DRAFT).latest("pk")
+    assert response.url == reverse("transfers:wizard", args=[draft.pk, "quantity"])
+    return draft
+
+
+def step_url(draft, step):
+    return reverse("transfers:wizard", args=[draft.pk, step])
+
+
+def walk(client, draft, quantities, destination, notes=""):
+    """Post every step as a browser without JavaScript would; returns the last response."""
+    assert client.post(step_url(draft, "quantity"), {f"quantity_{pk}": q for pk, q in quantities.items()}
+                       ).status_code == 302
+    assert client.post(step_url(draft, "destination"), destination | {"notes": notes}).status_code == 302
+    assert client.post(step_url(draft, "review")).status_code == 302
+    return client.post(step_url(draft, "confirm"))
+
+
+def test_internal_transfer_end_to_end(signed_in, trader, batch, second_account, account):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    page = client.get(step_url(draft, "quantity"))
+    assert 'value="1000"' in page.content.decode()  # default: the whole batch
+    response = walk(client, draft, {batch.pk: 250}, {"kind": "internal", "account": second_account.pk}, "Rebalance")
+    assert response.url == reverse("transfers:done", args=[draft.pk])
+    transfer = Transfer.objects.get(pk=draft.pk)
+    assert (transfer.status, transfer.kind, transfer.notes) == ("complete", "internal", "Rebalance")
+    moved = transfer.items.get().batch
+    assert (moved.serial_start, moved.serial_end, moved.account) == (1, 250, second_account)
+    done = client.get(response.url).content.decode()
+    assert "is complete" in done and "Download a transaction summary" in done
+    assert client.session[SELECTION_KEY] == []
+    assert ledger_breaches() == []
+
+
+def test_transfer_to_another_organization_by_mm_id(signed_in, trader, batch, counterparty):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    response = walk(client, draft, {batch.pk: 1000}, {"kind": "organization", "organization": counterparty.public_id})
+    transfer = Transfer.objects.get(pk=draft.pk)
+    assert (transfer.status, transfer.recipient_organization) == ("pending", counterparty)
+    assert "until Lakeshore Power Cooperative accepts it" in client.get(response.url).content.decode()
+
+
+def test_export_end_to_end(signed_in, trader, batch, tracking_system):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    walk(client, draft, {batch.pk: 10}, {"kind": "export", "tracking_system": tracking_system.pk,
+                                         "recipient_name": "Cascade Utility", "recipient_account_ref": "W-77"})
+    transfer = Transfer.objects.get(pk=draft.pk)
+    assert (transfer.kind, transfer.status, transfer.recipient_account_ref) == ("export", "pending", "W-77")
+
+
+def test_steps_swap_in_with_htmx_and_answer_with_hx_location(signed_in, trader, batch, second_account):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    page = client.get(step_url(draft, "quantity"), headers=HTMX)
+    assert b"<html" not in page.content and b'id="wizard"' in page.content
+    response = client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5}, headers=HTMX)
+    assert response.status_code == 204
+    assert step_url(draft, "destination") in response["HX-Location"]
+
+
+@pytest.mark.parametrize("value,message", [("0", "Enter at least 1."), ("1001", "This batch holds 1,000"),
+                                           ("2.5", "Enter a whole number."), ("", "Enter a quantity.")])
+def test_quantity_validation(signed_in, trader, batch, value, message):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    response = client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": value})
+    assert response.status_code == 200 and message in response.content.decode()
+
+
+@pytest.mark.parametrize("data,message", [
+    ({}, "Choose the type of transfer."),
+    ({"kind": "internal"}, "Choose the active account"),
+    ({"kind": "organization", "organization": ""}, "Enter the organization"),
+    ({"kind": "organization", "organization": "Nobody Power"}, "No other active organization"),
+    ({"kind": "organization", "organization": "Prairie Wind Energy"}, "No other active organization"),
+    ({"kind": "export"}, "Choose the tracking system"),
+    ({"kind": "internal", "notes": "x" * 501}, "at most 500 characters"),
+])
+def test_destination_validation(signed_in, trader, batch, counterparty, data, message):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5})
+    response = client.post(step_url(draft, "destination"), data)
+    assert response.status_code == 200 and message in response.content.decode()
+
+
+def test_another_organizations_account_is_not_a_choice(signed_in, trader, batch, counterparty_account):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5})
+    response = client.post(step_url(draft, "destination"), {"kind": "internal", "account": counterparty_account.pk})
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_review_shows_ranges_that_leave_and_stay(signed_in, trader, batch, second_account):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 250})
+    client.post(step_url(draft, "destination"), {"kind": "internal", "account": second_account.pk})
+    content = client.get(step_url(draft, "review")).content.decode()
+    base = batch.certificate.serial_base
+    assert f"{base}-1 to 250" in content and f"{base}-251 to 1000" in content
+
+
+def test_a_reload_resumes_the_draft_and_steps_cannot_be_skipped(signed_in, trader, batch):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    assert client.get(step_url(draft, "confirm")).url == step_url(draft, "quantity")
+    client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 7})
+    assert 'value="7"' in client.get(step_url(draft, "quantity")).content.decode()
+
+
+def test_double_submit_creates_one_transfer(signed_in, trader, batch, second_account):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    walk(client, draft, {batch.pk: 100}, {"kind": "internal", "account": second_account.pk})
+    again = client.post(step_url(draft, "confirm"))
+    assert again.status_code == 302 and again.url == reverse("transfers:done", args=[draft.pk])
+    assert Transfer.objects.exclude(status="draft").count() == 1
+    assert CertificateBatch.objects.filter(account=second_account).count() == 1
+
+
+def test_stale_draft_confirm_fails_and_moves_nothing(signed_in, trader, org, batch, second_account):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 100})
+    client.post(step_url(draft, "destination"), {"kind": "internal", "account": second_account.pk})
+    client.post(step_url(draft, "review"))
+    transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)],  # someone moves it
+                    destination=Destination.internal(second_account))
+    before = sorted(CertificateBatch.objects.values_list("pk", "status", "account_id"))
+    response = client.post(step_url(draft, "confirm"), follow=True)
+    assert "has changed since it was selected" in response.content.decode()
+    assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.FAILED
+    assert sorted(CertificateBatch.objects.values_list("pk", "status", "account_id")) == before
+
+
+def test_only_active_batches_of_the_organization_enter_the_wizard(signed_in, trader, batch, foreign_batch):
+    client = signed_in(trader)
+    response = client.get(reverse("transfers:new") + f"?batch={foreign_batch.pk}", follow=True)
+    assert "Select one or more active batches" in response.content.decode()
+    assert not Transfer.objects.filter(status="draft").exists()
+
+
+def test_viewer_gets_403_and_outsider_404_at_every_step(signed_in, trader, viewer, outsider, batch):
+    draft = start(signed_in(trader), batch)
+    viewer_client = signed_in(viewer)
+    assert viewer_client.get(reverse("transfers:new") + f"?batch={batch.pk}").status_code == 403
+    for step in ("quantity", "destination", "review", "confirm"):
+        assert viewer_client.get(step_url(draft, step)).status_code == 403
+        assert viewer_client.post(step_url(draft, step)).status_code == 403
+    outsider_client = signed_in(outsider)
+    for step in ("quantity", "destination", "review", "confirm"):
+        assert outsider_client.get(step_url(draft, step)).status_code == 404
+        assert outsider_client.post(step_url(draft, step)).status_code == 404
+    assert outsider_client.get(reverse("transfers:done", args=[draft.pk])).status_code == 404
+
+
+def test_organization_type_ahead_excludes_own_and_suspended(signed_in, trader, org, counterparty):
+    from registry.models import Organization
+
+    from .factories import OrganizationFactory
+    OrganizationFactory(name="Lakeshore Suspended Holdings", status=Organization.Status.SUSPENDED)
+    content = signed_in(trader).get(reverse("transfers:organization_search") + "?organization=Lake").content.decode()
+    assert counterparty.public_id in content and "Suspended" not in content
+    own = signed_in(trader).get(reverse("transfers:organization_search") + "?organization=Prairie").content.decode()
+    assert org.public_id not in own
+
+
+def test_summaries_hold_the_right_serial_ranges(signed_in, trader, org, batch, counterparty):
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 300)],
+                               destination=Destination.to_organization(counterparty), notes="=cmd|' /C calc'!A0")
+    client = signed_in(trader)
+    text = b"".join(client.get(reverse("transfers:summary_csv", args=[transfer.pk])).streaming_content).decode()
+    base = batch.certificate.serial_base
+    assert f"{base}-1 to 300,300" in text and "Total,300" in text
+    assert counterparty.public_id in text and "'=cmd" in text
+    pdf = client.get(reverse("transfers:summary_pdf", args=[transfer.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emails_go_to_the_right_people(trader, org, batch, counterparty, counterparty_trader,
+                                       counterparty_account, viewer):
+    from registry.models import Membership
+    from transfers.services import transfer_accept
+
+    from .factories import member
+    counterparty_viewer = member(counterparty, Membership.Role.VIEWER)
+    mail.outbox.clear()
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 300)],
+                               destination=Destination.to_organization(counterparty))
+    to_sender, to_recipient = sorted(mail.outbox, key=lambda m: m.to != [trader.email])
+    assert to_sender.to == [trader.email] and "pending" in to_sender.subject
+    assert to_recipient.to == [counterparty_trader.email]
+    assert counterparty_viewer.email not in to_recipient.to and viewer.email not in to_recipient.to
+    assert "Accept it into one of your active accounts" in to_recipient.body
+    assert to_recipient.alternatives[0].mimetype == "text/html"
+    mail.outbox.clear()
+    transfer_accept(transfer=transfer, user=counterparty_trader, organization=counterparty,
+                    account=counterparty_account)
+    assert {tuple(m.to) for m in mail.outbox} == {(trader.email,), (counterparty_trader.email,)}
+    assert all("accepted" in m.subject for m in mail.outbox)
