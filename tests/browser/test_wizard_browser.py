@@ -1,0 +1,95 @@
+import pytest
+from playwright.sync_api import expect
+
+from certificates.models import CertificateBatch
+from transfers.models import Transfer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def choose_batch(page, serial_number):
+    page.locator("#batches tr", has_text=serial_number).locator("input[type=checkbox]").check()
+    page.wait_for_selector("[data-selection-count='1']")
+    page.click("#transfer-button")
+    page.wait_for_selector("[data-step=quantity]")
+
+
+def walk(page, screenshot, quantity, fill_destination, label):
+    page.evaluate("window.notReloaded = true")
+    page.locator("#wizard input[type=number]").fill(str(quantity))
+    screenshot(page, f"{label}-1-quantity")
+    page.click("#wizard button:has-text('Next')")
+    page.wait_for_selector("[data-step=destination]")
+    assert page.url.endswith("/destination/")
+    fill_destination(page)
+    page.fill("textarea[name=notes]", f"Browser test {label}")
+    screenshot(page, f"{label}-2-destination")
+    page.click("#wizard button:has-text('Next')")
+    page.wait_for_selector("[data-step=review]")
+    screenshot(page, f"{label}-3-review")
+    page.click("#wizard button:has-text('Review')")
+    page.wait_for_selector("[data-step=confirm]")
+    screenshot(page, f"{label}-4-confirm")
+    page.click("#wizard button:has-text('Transfer')")
+    page.wait_for_selector("text=Download a transaction summary")
+    assert page.evaluate("window.notReloaded") is True  # every step swapped in by htmx
+    screenshot(page, f"{label}-5-done")
+    return Transfer.objects.exclude(status="draft").latest("pk")
+
+
+def test_three_destination_types_and_the_recipient_accepts(
+        browser, sign_in, trader, holdings, second_account, counterparty, counterparty_trader,
+        counterparty_account, tracking_system, screenshot):
+    page = sign_in(trader)
+
+    choose_batch(page, holdings["wind"].serial_number)
+
+    def internal(page):
+        page.check("input[name=kind][value=internal]")
+        page.select_option("select[name=account]", str(second_account.pk))
+
+    transfer = walk(page, screenshot, 250, internal, "internal")
+    assert (transfer.kind, transfer.status) == ("internal", "complete")
+    assert transfer.items.get().batch.account == second_account
+
+    page.goto(page.url.split("/transfers/")[0] + "/certificates/")
+    choose_batch(page, holdings["solar"].serial_number)
+
+    def to_organization(page):
+        page.check("input[name=kind][value=organization]")
+        page.fill("#id_organization", "Lakes")
+        expect(page.locator("#organization-options option")).to_have_count(1)
+        value = page.locator("#organization-options option").first.get_attribute("value")
+        assert counterparty.public_id in value
+        page.fill("#id_organization", value)
+
+    pending = walk(page, screenshot, 100, to_organization, "organization")
+    assert (pending.kind, pending.status, pending.recipient_organization) == ("organization", "pending", counterparty)
+    assert "until Lakeshore Power Cooperative accepts it" in page.inner_text("#wizard")
+
+    page.goto(page.url.split("/transfers/")[0] + "/certificates/")
+    choose_batch(page, holdings["hydro"].serial_number)
+
+    def export(page):
+        page.check("input[name=kind][value=export]")
+        page.select_option("select[name=tracking_system]", str(tracking_system.pk))
+        page.fill("input[name=recipient_name]", "Cascade Utility")
+        page.fill("input[name=recipient_account_ref]", "W-1234")
+
+    exported = walk(page, screenshot, 200, export, "export")
+    assert (exported.kind, exported.status, exported.recipient_account_ref) == ("export", "pending", "W-1234")
+
+    # The recipient, in a second browser context, accepts the pending transfer.
+    recipient = sign_in(counterparty_trader)
+    recipient.click("text=Pending")
+    recipient.wait_for_selector(".pending-incoming")
+    recipient.locator(".pending-incoming tr", has_text=f"Transfer {pending.pk}").locator("text=Accept").click()
+    recipient.select_option("select[name=account]", str(counterparty_account.pk))
+    screenshot(recipient, "recipient-accept")
+    recipient.click("button:has-text('Accept')")
+    recipient.wait_for_selector(f"text=Transfer {pending.pk} accepted into {counterparty_account.public_id}")
+    recipient.click("text=Certificates")
+    arrived = CertificateBatch.objects.get(account=counterparty_account)
+    assert arrived.quantity == 100
+    assert arrived.serial_number in recipient.inner_text("#batches")
+    screenshot(recipient, "recipient-dashboard")
