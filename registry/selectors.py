@@ -11,13 +11,14 @@ def membership_current(request: HttpRequest) -> Membership | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    memberships = Membership.objects.filter(user=user).select_related("organization")
+    memberships = list(Membership.objects.filter(user=user).select_related("organization")
+                       .order_by("organization__name"))
+    request.memberships = memberships  # the header's organization switcher, without another query
     chosen = request.session.get(SESSION_KEY)
-    if chosen:
-        membership = memberships.filter(organization_id=chosen).first()
-        if membership:
+    for membership in memberships:
+        if membership.organization_id == chosen:
             return membership
-    return memberships.order_by("organization__name").first()
+    return memberships[0] if memberships else None
 
 
 def membership_required(request: HttpRequest, *, act: bool = False) -> Membership:

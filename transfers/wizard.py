@@ -85,10 +85,9 @@ def _destination_of(draft: Transfer, organization: Organization) -> tuple[Destin
     return None, ""
 
 
-def _render(request: HttpRequest, draft: Transfer, step: str, context: dict) -> HttpResponse:
+def _render(request: HttpRequest, draft: Transfer, step: str, context: dict, batches) -> HttpResponse:
     template = "transfers/wizard.html#wizard" if request.htmx else "transfers/wizard.html"
-    lines = _draft_batches(draft, draft.organization)
-    stale = [batch for batch, _ in lines if batch.status != CertificateBatch.Status.ACTIVE]
+    stale = [batch for batch in batches if batch.status != CertificateBatch.Status.ACTIVE]
     return render(request, template, {
         "draft": draft, "step": step, "step_number": STEP_NUMBER[step], "steps": STEPS,
         "reached": draft.draft.get("step", 1), "stale": stale,
@@ -141,7 +140,7 @@ def _step_quantity(request, organization, draft):
     if request.method == "POST" and form.is_valid():
         transfer_draft_save(draft=draft, lines=form.lines(), step=max(draft.draft.get("step", 1), 2))
         return _go(request, _step_url(draft, "destination"))
-    return _render(request, draft, "quantity", {"form": form})
+    return _render(request, draft, "quantity", {"form": form}, form.batches)
 
 
 def _step_destination(request, organization, draft):
@@ -153,13 +152,17 @@ def _step_destination(request, organization, draft):
     if request.method == "POST" and form.is_valid():
         transfer_draft_save(draft=draft, **form.draft_fields(), step=max(data.get("step", 1), 3))
         return _go(request, _step_url(draft, "review"))
-    return _render(request, draft, "destination", {"form": form})
+    return _render(request, draft, "destination", {"form": form},
+                   [batch for batch, _ in _draft_batches(draft, organization)])
 
 
 def _review_lines(draft, organization):
     """Per batch: the exact serial range that leaves and the one that stays."""
     rows = []
     for batch, quantity in _draft_batches(draft, organization):
+        if batch.status != CertificateBatch.Status.ACTIVE:  # changed meanwhile: shown as stale
+            rows.append({"batch": batch, "quantity": quantity, "leaves": batch.serial_number, "stays": None})
+            continue
         base = batch.certificate.serial_base
         quantity = min(quantity, batch.quantity)
         moved, staying = split_range(batch.serial_start, batch.serial_end, quantity)
@@ -172,16 +175,20 @@ def _step_review(request, organization, draft):
     if request.method == "POST":
         transfer_draft_save(draft=draft, step=4)
         return _go(request, _step_url(draft, "confirm"))
-    destination, destination_label = _destination_of(draft, organization)
+    return _render_review(request, draft, organization, "review")
+
+
+def _render_review(request, draft, organization, step, error=""):
+    _, destination_label = _destination_of(draft, organization)
     rows = _review_lines(draft, organization)
-    return _render(request, draft, "review", {"rows": rows, "destination_label": destination_label,
-                                              "total": sum(row["quantity"] for row in rows)})
+    return _render(request, draft, step, {"rows": rows, "destination_label": destination_label, "error": error,
+                                          "total": sum(row["quantity"] for row in rows)},
+                   [row["batch"] for row in rows])
 
 
 def _step_confirm(request, organization, draft):
-    destination, destination_label = _destination_of(draft, organization)
-    rows = _review_lines(draft, organization)
     if request.method == "POST":
+        destination, _ = _destination_of(draft, organization)
         if destination is None:
             messages.error(request, "Choose where the certificates go.")
             return _go(request, _step_url(draft, "destination"))
@@ -197,13 +204,10 @@ def _step_confirm(request, organization, draft):
                 transfer_draft_fail(draft=draft, reason=str(error))
                 messages.error(request, f"{error}")
                 return _go(request, reverse("certificates:dashboard"))
-            return _render(request, draft, "confirm", {"rows": rows, "destination_label": destination_label,
-                                                       "error": str(error),
-                                                       "total": sum(row["quantity"] for row in rows)})
+            return _render_review(request, draft, organization, "confirm", error=str(error))
         selection_save(request, [])
         return _go(request, reverse("transfers:done", args=[transfer.pk]))
-    return _render(request, draft, "confirm", {"rows": rows, "destination_label": destination_label,
-                                               "total": sum(row["quantity"] for row in rows)})
+    return _render_review(request, draft, organization, "confirm")
 
 
 @login_required

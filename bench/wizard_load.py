@@ -1,0 +1,188 @@
+"""The transfer wizard under load, over HTTP, against gunicorn (2 workers) on PostgreSQL.
+
+    .venv/bin/python bench/wizard_load.py [--seconds 20] [--clients 1,4,16]
+
+N concurrent clients (threads, each its own user and session) walk the four steps over and over,
+each transferring part of its own batches; then a race where every client transfers most of the
+same batch. Reports confirmed transfers per second, p95 latency per step, and verify_ledger.
+"""
+
+import argparse
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+
+from common import ROOT, percentile, setup_django
+
+STEPS = ["start", "quantity", "destination", "review", "confirm"]
+
+
+class Browser:
+    """One user's HTTP session: cookies, CSRF token, redirects followed as a browser does."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def csrf(self) -> str:
+        return next(c.value for c in self.cookies if c.name == "csrftoken")
+
+    def get(self, path: str):
+        with self.opener.open(self.base + path, timeout=60) as response:
+            return response.geturl(), response.read().decode()
+
+    def post(self, path: str, data: dict):
+        data = {**data, "csrfmiddlewaretoken": self.csrf()}
+        request = urllib.request.Request(self.base + path, data=urllib.parse.urlencode(data, doseq=True).encode(),
+                                         headers={"Referer": self.base + path})
+        with self.opener.open(request, timeout=60) as response:
+            return response.geturl(), response.read().decode()
+
+    def sign_in(self, email: str) -> None:
+        self.get("/login/")
+        url, _ = self.post("/login/", {"username": email, "password": "demo"})
+        assert url.endswith("/certificates/"), url
+
+
+def walk(browser: Browser, batch_id: int, quantity: int, account_id: int, timings) -> str:
+    """The four steps for one batch; returns the URL the wizard ended on."""
+    def step(name, call):
+        begun = time.perf_counter()
+        result = call()
+        timings[name].append(time.perf_counter() - begun)
+        return result
+
+    url, _ = step("start", lambda: browser.get(f"/transfers/new/?batch={batch_id}"))
+    path = urllib.parse.urlsplit(url).path
+    draft = re.search(r"/transfers/new/(\d+)/", path)[1]
+    base = f"/transfers/new/{draft}"
+    step("quantity", lambda: browser.post(f"{base}/quantity/", {f"quantity_{batch_id}": quantity}))
+    step("destination", lambda: browser.post(f"{base}/destination/", {"kind": "internal", "account": account_id}))
+    step("review", lambda: browser.post(f"{base}/review/", {}))
+    url, _ = step("confirm", lambda: browser.post(f"{base}/confirm/", {}))
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", default="1,4,16")
+    options = parser.parse_args()
+    client_counts = [int(n) for n in options.clients.split(",")]
+    url = setup_django(database="registry_bench_wizard", fresh=True)
+
+    from django.core.management import call_command
+
+    from accounts.models import Account
+    from certificates.models import CertificateBatch
+    from ledger.verification import ledger_breaches
+    from registry.celery import app as celery_app
+    from registry.management.commands.seed_demo import Command as Seed
+    from registry.models import Membership, Organization, User
+    from transfers.models import Transfer
+
+    most = max(client_counts)
+    User.objects.create_user("bench-staff@example.org", "demo", is_staff=True)
+    org = Organization.objects.create(name="Bench Wind")
+    source = Account.objects.create(organization=org, name="Source")
+    Seed().scale(org, 6000)
+    target = Account.objects.create(organization=org, name="Target")
+    users = []
+    for index in range(most):
+        user = User.objects.create_user(f"trader{index}@bench.example", "demo")
+        Membership.objects.create(user=user, organization=org, role=Membership.Role.TRADER)
+        users.append(user)
+    batch_ids = list(CertificateBatch.objects.filter(account=source, status="active").order_by("pk")
+                     .values_list("pk", flat=True))
+
+    port = free_port()
+    env = os.environ | {"DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0",
+                        "DJANGO_SETTINGS_MODULE": "registry.settings"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "registry.wsgi", "--workers", "2",
+                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        base = f"http://127.0.0.1:{port}"
+        browsers = []
+        for user in users:
+            browser = Browser(base)
+            browser.sign_in(user.email)
+            browsers.append(browser)
+
+        pool = iter(batch_ids)
+        pool_lock = threading.Lock()
+        for clients in client_counts:
+            timings = defaultdict(list)
+            confirmed = [0] * clients
+            deadline = time.perf_counter() + options.seconds
+
+            def work(index):
+                while time.perf_counter() < deadline:
+                    with pool_lock:
+                        batch_id = next(pool)
+                    quantity = CertificateBatch.objects.only("quantity").get(pk=batch_id).quantity // 2
+                    url = walk(browsers[index], batch_id, max(quantity, 1), target.pk, timings)
+                    confirmed[index] += "/done/" in url
+
+            started = time.perf_counter()
+            threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - started
+            total = sum(confirmed)
+            p95 = ", ".join(f"{name} {percentile(timings[name], 0.95) * 1000:.0f}" for name in STEPS)
+            breaches = ledger_breaches()
+            print(f"N={clients:>2}: {total} confirmed in {elapsed:.1f} s = {total / elapsed:.1f} transfers/s; "
+                  f"p95 ms per step: {p95}; verify_ledger: {'clean' if not breaches else breaches[:3]}")
+
+        # The race: every client transfers 600 of the same 1,000-certificate batch at once.
+        contested = CertificateBatch.objects.filter(account=source, status="active", quantity__gte=1000) \
+            .exclude(pk__in=Transfer.objects.values("items__source_batch")).order_by("pk").first()
+        gate = threading.Barrier(most)
+        outcomes = [None] * most
+
+        def race(index):
+            gate.wait()
+            outcomes[index] = walk(browsers[index], contested.pk, 600, target.pk, defaultdict(list))
+
+        threads = [threading.Thread(target=race, args=(i,)) for i in range(most)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        won = sum("/done/" in outcome for outcome in outcomes)
+        made = Transfer.objects.filter(items__source_batch=contested).distinct().count()
+        breaches = ledger_breaches()
+        print(f"race: {most} clients each transferring 600 of batch {contested.pk} ({contested.quantity:,}): "
+              f"{won} succeeded (expected 1), {made} transfer(s) in the database, "
+              f"{most - won} refused; verify_ledger: {'clean' if not breaches else breaches[:3]}")
+        call_command("verify_ledger")
+    finally:
+        server.terminate()
+        server.wait()
+        celery_app.control.purge()  # the benchmark's notification tasks are not to be sent
+
+
+if __name__ == "__main__":
+    main()
