@@ -135,7 +135,7 @@ def main() -> None:
             confirmed = [0] * clients
             deadline = time.perf_counter() + options.seconds
 
-            def work(index):
+            def work(index, deadline=deadline, timings=timings, confirmed=confirmed):
                 while time.perf_counter() < deadline:
                     with pool_lock:
                         batch_id = next(pool)

@@ -142,6 +142,7 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
         for index, (parent, _) in enumerate(partial):
             moved, staying = children[2 * index], children[2 * index + 1]
             moved_by_source[parent.pk] = moved
+            parent.remainder = staying  # what stays, for a caller moving more of the same batch
             before = parent.snapshot()
             parent.status = Status.SUPERSEDED
             events.append(ledger_event(

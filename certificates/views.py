@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from registry.csv_export import csv_response
 from registry.selectors import membership_required
+from transfers.mass import COLUMNS as MASS_COLUMNS
 from transfers.selectors import transfers_pending_for, transfers_visible_to
 
 from .filters import BatchFilter, batches_sorted
@@ -15,6 +16,7 @@ from .selectors import (
     SELECTION_LIMIT,
     batches_for_dashboard,
     batches_totals,
+    selection_batches,
     selection_ids,
     selection_save,
 )
@@ -150,3 +152,18 @@ def selection(request: HttpRequest) -> HttpResponse:
             response["HX-Trigger"] = "selection-changed"
         return response
     return redirect(reverse("certificates:dashboard") + "?" + request.POST.get("query", ""))
+
+
+@login_required
+def transfer_template(request: HttpRequest) -> HttpResponse:
+    """The mass-transfer template pre-filled with the selection (or the current filter): serial numbers
+    and full quantities, destinations left blank."""
+    membership = membership_required(request)
+    if request.GET.get("selection"):
+        queryset = selection_batches(request, membership.organization)
+    else:
+        _, queryset, _ = _filtered_batches(request.GET, membership.organization, CertificateBatch.Status.ACTIVE)
+    rows = ([f"{base}-{start} to {end}", quantity, "", "", ""] for base, start, end, quantity in
+            queryset.values_list("certificate__serial_base", "serial_start", "serial_end", "quantity")
+            .iterator(chunk_size=5000))
+    return csv_response("mass-certificate-transfers.csv", MASS_COLUMNS, rows)

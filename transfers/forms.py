@@ -6,8 +6,7 @@ from django.db.models import Q
 from accounts.models import Account
 from registry.models import Organization, TrackingSystem
 
-from .models import Transfer
-from .services import NOTES_MAX_LENGTH
+from .models import NOTES_MAX_LENGTH, Transfer
 
 PUBLIC_ID = re.compile(r"\b(MM\d{5,})\b", re.IGNORECASE)
 
@@ -133,3 +132,16 @@ class DestinationForm(forms.Form):
             if data["kind"] == Transfer.Kind.EXPORT else "",
             "notes": data.get("notes", ""),
         }
+
+
+class MassUploadForm(forms.Form):
+    file = forms.FileField(label="Choose file", error_messages={"required": "Choose the CSV file to upload."})
+
+    def clean_file(self):
+        from .mass import MAX_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+        return upload

@@ -6,6 +6,8 @@ from accounts.models import Account
 from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
 
+NOTES_MAX_LENGTH = 500
+
 
 class Transfer(models.Model):
     """One user transaction moving one or more batch quantities to one destination."""
@@ -42,7 +44,7 @@ class Transfer(models.Model):
     )
     recipient_name = models.CharField(max_length=200, blank=True)
     recipient_account_ref = models.CharField("recipient's account ID", max_length=100, blank=True)
-    notes = models.TextField(max_length=500, blank=True)
+    notes = models.TextField(max_length=NOTES_MAX_LENGTH, blank=True)
     retirement_reason = models.CharField(max_length=200, blank=True)
     compliance_year = models.PositiveSmallIntegerField(null=True, blank=True)
     # The wizard's selections while the transfer is a draft (batch ids, quantities, destination).
@@ -54,6 +56,9 @@ class Transfer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decision_note = models.TextField(blank=True)
+    mass_upload = models.ForeignKey(
+        "MassTransferUpload", on_delete=models.PROTECT, null=True, blank=True, related_name="transfers"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -101,3 +106,44 @@ class TransferItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transfer_id}: {self.batch_id}"
+
+
+def mass_upload_path(upload: "MassTransferUpload", filename: str) -> str:
+    return f"mass-transfers/{upload.organization_id}/{timezone.now():%Y/%m}/{upload.sha256[:16]}.csv"
+
+
+class MassTransferUpload(models.Model):
+    """One mass-transfer CSV: stored, then validated and applied, all or nothing, by a worker."""
+
+    class Status(models.TextChoices):
+        HELD = "held", "Awaiting confirmation"  # the same file was uploaded within a day
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        FAILED = "failed", "Failed"
+        COMPLETED = "completed", "Completed"
+        DISCARDED = "discarded", "Discarded"
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="mass_uploads")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to=mass_upload_path)
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "sha256", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Upload {self.pk} ({self.filename}, {self.status})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.PROCESSING)

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -67,3 +68,36 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
         message.send()
         sent += 1
     return sent
+
+
+ERRORS_IN_BODY = 500
+
+
+def mass_upload_notify(*, upload_id: int) -> int:
+    """One email to the uploader: every error (row, column, value, message), or the transfers made."""
+    from registry.csv_export import csv_rows
+
+    from .models import MassTransferUpload
+
+    upload = MassTransferUpload.objects.select_related("uploaded_by", "organization").filter(pk=upload_id).first()
+    if upload is None or upload.status not in (MassTransferUpload.Status.FAILED, MassTransferUpload.Status.COMPLETED):
+        return 0
+    failed = upload.status == MassTransferUpload.Status.FAILED
+    transfers = list(upload.transfers.select_related("recipient_organization", "destination_account")
+                     .annotate(total_quantity=Sum("items__batch__quantity")).order_by("pk"))
+    context = {"upload": upload, "failed": failed, "errors": upload.errors[:ERRORS_IN_BODY],
+               "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY), "transfers": transfers,
+               "registry_name": settings.REGISTRY_NAME,
+               "url": settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk])}
+    subject = (f"[{settings.REGISTRY_NAME}] Mass transfer {upload.filename}: "
+               + (f"{len(upload.errors)} error(s), nothing was transferred" if failed
+                  else f"{len(transfers)} transfer(s) made"))
+    message = EmailMultiAlternatives(subject=subject, to=[upload.uploaded_by.email],
+                                     body=render_to_string("transfers/email/mass_upload.txt", context))
+    message.attach_alternative(render_to_string("transfers/email/mass_upload.html", context), "text/html")
+    if failed and upload.errors:
+        rows = ([e["row"] or "", e["column"], e["value"], e["message"]] for e in upload.errors)
+        message.attach(f"errors-upload-{upload.pk}.csv", "".join(csv_rows(["Row", "Column", "Value", "Message"], rows)),
+                       "text/csv")
+    message.send()
+    return 1

@@ -15,4 +15,6 @@ urlpatterns = [
     path("<int:pk>/done/", wizard.transfer_done, name="done"),
     path("organizations/", wizard.organization_search, name="organization_search"),
     path("mass/", views.mass_transfers, name="mass"),
+    path("mass/template.csv", views.mass_template, name="mass_template"),
+    path("mass/<int:pk>/", views.mass_upload_detail, name="mass_detail"),
 ]

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -7,10 +8,17 @@ from registry.csv_export import csv_response
 from registry.selectors import membership_required
 from registry.services import ServiceError
 
-from .forms import AcceptForm, DecisionForm
-from .models import Transfer
+from . import mass
+from .forms import AcceptForm, DecisionForm, MassUploadForm
+from .models import MassTransferUpload, Transfer
 from .selectors import transfer_for_organization, transfer_history, transfer_items
-from .services import transfer_accept, transfer_reject, transfer_withdraw
+from .services import (
+    mass_upload_create,
+    mass_upload_release,
+    transfer_accept,
+    transfer_reject,
+    transfer_withdraw,
+)
 from .summaries import summary_csv_rows, summary_pdf
 
 
@@ -115,8 +123,60 @@ def transfer_summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _upload_for(request: HttpRequest, pk: int) -> MassTransferUpload:
+    membership = membership_required(request)
+    upload = MassTransferUpload.objects.filter(pk=pk, organization=membership.organization).first()
+    if upload is None:
+        raise Http404("No such upload.")
+    return upload
+
+
 @login_required
 def mass_transfers(request: HttpRequest) -> HttpResponse:
-    membership_required(request)
-    return render(request, "transfers/mass.html", {})
+    """The template, the upload form, and the organization's past uploads."""
+    membership = membership_required(request)
+    form = MassUploadForm()
+    if request.method == "POST":
+        membership_required(request, act=True)
+        form = MassUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                upload = mass_upload_create(organization=membership.organization, user=request.user,
+                                            upload=form.cleaned_data["file"])
+            except ServiceError as error:
+                form.add_error("file", str(error))
+            else:
+                return redirect("transfers:mass_detail", pk=upload.pk)
+    uploads = (MassTransferUpload.objects.filter(organization=membership.organization)
+               .select_related("uploaded_by").annotate(transfer_count=Count("transfers"))[:50])
+    return render(request, "transfers/mass.html", {"form": form, "uploads": uploads,
+                                                   "can_act": membership.can_transfer})
 
+
+@login_required
+def mass_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = _upload_for(request, pk)
+    membership = request.membership
+    if request.method == "POST":
+        membership_required(request, act=True)
+        try:
+            mass_upload_release(upload=upload, user=request.user, process=request.POST.get("action") == "process")
+        except ServiceError as error:
+            messages.error(request, str(error))
+        return redirect("transfers:mass_detail", pk=upload.pk)
+    transfers = upload.transfers.select_related("recipient_organization", "destination_account").annotate(
+        total_quantity=Sum("items__batch__quantity")).order_by("pk")
+    duplicate_of = None
+    if upload.status == MassTransferUpload.Status.HELD:
+        duplicate_of = (MassTransferUpload.objects.filter(organization=upload.organization, sha256=upload.sha256)
+                        .exclude(pk=upload.pk).order_by("-created_at").first())
+    template = "transfers/mass_detail.html#status" if request.htmx else "transfers/mass_detail.html"
+    return render(request, template, {"upload": upload, "transfers": transfers, "duplicate_of": duplicate_of,
+                                      "can_act": membership.can_transfer})
+
+
+@login_required
+def mass_template(request: HttpRequest) -> HttpResponse:
+    """The Mass Certificate Transfers Template: the header row, columns A to E."""
+    membership_required(request)
+    return csv_response("mass-certificate-transfers-template.csv", mass.COLUMNS, [])

@@ -148,9 +148,10 @@ def _step_destination(request, organization, draft):
     initial = {"kind": data.get("kind"), "account": data.get("account"), "organization": data.get("organization_text"),
                "tracking_system": data.get("tracking_system"), "recipient_name": data.get("recipient_name"),
                "recipient_account_ref": data.get("recipient_account_ref"), "notes": data.get("notes")}
-    form = DestinationForm(request.POST if request.method == "POST" else None, organization=organization, initial=initial)
+    posted = request.POST if request.method == "POST" else None
+    form = DestinationForm(posted, organization=organization, initial=initial)
     if request.method == "POST" and form.is_valid():
-        transfer_draft_save(draft=draft, **form.draft_fields(), step=max(data.get("step", 1), 3))
+        transfer_draft_save(draft=draft, **form.draft_fields(), step=max(draft.draft.get("step", 1), 3))
         return _go(request, _step_url(draft, "review"))
     return _render(request, draft, "destination", {"form": form},
                    [batch for batch, _ in _draft_batches(draft, organization)])
