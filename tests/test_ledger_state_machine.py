@@ -86,8 +86,9 @@ class LedgerMachine(RuleBasedStateMachine):
         lines = [TransferLine(batch.pk, quantity)]
         user = self.users[org.pk]
         if kind == "internal":
+            other = next(a for a in self.accounts[org.pk] if a.pk != batch.account_id)
             call = lambda: transfer_create(organization=org, user=user, lines=lines,  # noqa: E731
-                                           destination=Destination.internal(self.accounts[org.pk][1]))
+                                           destination=Destination.internal(other))
         elif kind == "organization":
             call = lambda: transfer_create(organization=org, user=user, lines=lines,  # noqa: E731
                                            destination=Destination.to_organization(self.orgs[1 - sender]))

@@ -291,3 +291,8 @@ def test_accept_refuses_a_frozen_account(batch, trader, org, counterparty, count
     with pytest.raises(TransferRefused, match="not an open active account"):
         transfer_accept(transfer=transfer, user=counterparty_trader, organization=counterparty, account=frozen)
     assert ledger_state() == before
+
+
+def test_refuses_an_internal_transfer_into_the_account_already_holding_it(refused, batch, trader, org, account):
+    refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                                    destination=Destination.internal(account)), "is already in account")

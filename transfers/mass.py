@@ -143,11 +143,11 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
             serials[number] = parsed
     bases = {parsed[0] for parsed in serials.values()}
     live = {}
-    for pk, base, start, end, quantity, status, owner in (
+    for pk, base, start, end, quantity, status, owner, holder in (
             CertificateBatch.objects.live().filter(certificate__serial_base__in=bases)
             .values_list("pk", "certificate__serial_base", "serial_start", "serial_end", "quantity", "status",
-                         "account__organization_id").iterator(chunk_size=10_000)):
-        live[(base, start, end)] = (pk, quantity, status, owner)
+                         "account__organization_id", "account_id").iterator(chunk_size=10_000)):
+        live[(base, start, end)] = (pk, quantity, status, owner, holder)
     organization_ids = {record["Organization ID"].upper() for _, record in records if record["Organization ID"]}
     organizations = {org.public_id.upper(): org for org in Organization.objects.filter(public_id__in=organization_ids)}
     accounts = {account.public_id.upper(): account for account in Account.objects.of(organization)}
@@ -211,6 +211,9 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
             if account is None or not account.is_open_active:
                 refuse("Account ID", account_text, f"This is not one of {organization.name}'s open active accounts "
                                                    "(see the Accounts page).")
+                account = None
+            elif batch and batch[4] == account.pk:
+                refuse("Account ID", account_text, "This account already holds this batch; choose another account.")
                 account = None
         if len(notes) > NOTES_MAX_LENGTH:
             refuse("Notes", notes[:40] + "…", f"Notes are limited to {NOTES_MAX_LENGTH} characters "

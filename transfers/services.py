@@ -177,6 +177,11 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
 
     batches = batches_lock(line.batch_id for line in lines)
     takes = _check_batches(lines, batches, organization)
+    if destination.kind == Kind.INTERNAL and destination.account is not None:
+        for batch, _ in takes:
+            if batch.account_id == destination.account.pk:
+                raise TransferRefused(f"Batch {batch.serial_number} is already in account "
+                                      f"{destination.account.public_id}; choose another account.")
     _check_sources(takes, organization)
     _check_destination(organization=organization, destination=destination)
     source_ids = sorted({batch.account_id for batch, _ in takes})
