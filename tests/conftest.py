@@ -1,6 +1,12 @@
 import datetime
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
@@ -146,3 +152,38 @@ def signed_in(client):
         client.force_login(user)
         return client
     return _signed_in
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    user = db["USER"] or "postgres"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    if db["HOST"].startswith("/"):
+        return f"postgresql://{user}{password}@/{db['NAME']}?host={db['HOST']}"
+    return f"postgresql://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(settings, tmp_path):
+    """A `celery worker` process on the test database and this Redis; tasks are sent, not run eagerly."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    env = os.environ | {"DATABASE_URL": database_url(), "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+                        "REGISTRY_DATA_DIR": str(tmp_path / "data"), "DJANGO_SETTINGS_MODULE": "registry.settings",
+                        "CELERY_TASK_ALWAYS_EAGER": "0"}
+    log = open(tmp_path / "worker.log", "w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "registry", "worker", "--pool", "solo", "--loglevel", "INFO",
+         "--purge", "--hostname", f"test-{os.getpid()}@%h"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while "ready." not in (tmp_path / "worker.log").read_text():
+        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+        time.sleep(0.2)
+    celery_app.conf.task_always_eager = False
+    yield tmp_path / "worker.log"
+    celery_app.conf.task_always_eager = True
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
