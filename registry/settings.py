@@ -77,6 +77,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 REGISTRY_NAME = env_str("REGISTRY_NAME", "Midwest Renewable Energy Registry")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
+MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -296,3 +296,19 @@ def test_accept_refuses_a_frozen_account(batch, trader, org, counterparty, count
 def test_refuses_an_internal_transfer_into_the_account_already_holding_it(refused, batch, trader, org, account):
     refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
                                     destination=Destination.internal(account)), "is already in account")
+
+
+def test_a_refusal_in_a_later_chunk_undoes_the_earlier_chunks(issue, trader, org, second_account, monkeypatch,
+                                                                counterparty, counterparty_account):
+    from transfers import services
+    monkeypatch.setattr(services, "TRANSFER_CHUNK", 2)
+    batches = [issue(10) for _ in range(5)]
+    before = ledger_state()
+    lines = [TransferLine(b.pk, 5) for b in batches[:4]] + [TransferLine(batches[4].pk, 11)]
+    with pytest.raises(TransferRefused, match="more than batch"):
+        transfer_create(organization=org, user=trader, lines=lines, destination=Destination.internal(second_account))
+    assert ledger_state() == before
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(b.pk, 5) for b in batches],
+                               destination=Destination.internal(second_account))
+    assert transfer.items.count() == 5 and len(transfer.events.get().after["batches"]) == 5
+    assert ledger_breaches() == []

@@ -11,6 +11,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.serials import parse_serial
@@ -23,12 +25,11 @@ HEADER_ALIASES = {"serial number": "Serial Number", "serial numbers": "Serial Nu
                   "quantity": "Quantity", "qty": "Quantity", "organization id": "Organization ID",
                   "organisation id": "Organization ID", "org id": "Organization ID", "account id": "Account ID",
                   "notes": "Notes", "note": "Notes"}
-MAX_ROWS = 50_000
 MAX_BYTES = 10 * 1024 * 1024
 QUANTITY = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowError:
     row: int
     column: str
@@ -39,7 +40,7 @@ class RowError:
         return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MassRow:
     row: int
     batch_id: int
@@ -82,8 +83,9 @@ def parse_quantity(text: str) -> int | None:
     return int(match[1].replace(",", ""))
 
 
-def read_rows(raw: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
-    """The data rows as (row number, {column: value}), or the file-level errors."""
+def read_rows(raw: bytes) -> tuple[list[tuple], list[RowError]]:
+    """The data rows as (row number, serial, quantity, organization id, account id, notes), or the
+    file-level errors."""
     problem = file_problem(raw)
     if problem:
         return [], [RowError(0, "", "", problem)]
@@ -116,15 +118,18 @@ def read_rows(raw: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[RowErr
         return [], errors
 
     rows = []
+    indexes = [positions.get(name) for name in COLUMNS]
     for number, record in enumerate(records[1:], start=2):
         if not any(record):
             continue  # a blank row in the middle or at the end
-        rows.append((number, {name: record[index] if index < len(record) else ""
-                              for name, index in positions.items()}))
+        rows.append((number, *(record[index] if index is not None and index < len(record) else ""
+                               for index in indexes)))
+    del records
     if not rows:
         return [], [RowError(0, "", "", "The file has a header row but no transfers in it.")]
-    if len(rows) > MAX_ROWS:
-        return [], [RowError(0, "", "", f"The file has {len(rows):,} rows; the limit is {MAX_ROWS:,} per upload. "
+    limit = settings.MASS_TRANSFER_MAX_ROWS
+    if len(rows) > limit:
+        return [], [RowError(0, "", "", f"The file has {len(rows):,} rows; the limit is {limit:,} per upload. "
                                         "Split it into several files.")]
     return rows, []
 
@@ -137,26 +142,27 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
     label = {name: column_label(index, name) for index, name in enumerate(COLUMNS)}
 
     serials = {}
-    for number, record in records:
-        parsed = parse_serial(record["Serial Number"])
+    for number, serial, *_ in records:
+        parsed = parse_serial(serial)
         if parsed:
             serials[number] = parsed
-    bases = {parsed[0] for parsed in serials.values()}
+    wanted = set(serials.values())
+    bases = {parsed[0] for parsed in wanted}
     live = {}
     for pk, base, start, end, quantity, status, owner, holder in (
             CertificateBatch.objects.live().filter(certificate__serial_base__in=bases)
             .values_list("pk", "certificate__serial_base", "serial_start", "serial_end", "quantity", "status",
                          "account__organization_id", "account_id").iterator(chunk_size=10_000)):
-        live[(base, start, end)] = (pk, quantity, status, owner, holder)
-    organization_ids = {record["Organization ID"].upper() for _, record in records if record["Organization ID"]}
+        if (base, start, end) in wanted:  # keep only the batches the file names
+            live[(base, start, end)] = (pk, quantity, status, owner, holder)
+    del wanted
+    organization_ids = {record[3].upper() for record in records if record[3]}
     organizations = {org.public_id.upper(): org for org in Organization.objects.filter(public_id__in=organization_ids)}
     accounts = {account.public_id.upper(): account for account in Account.objects.of(organization)}
 
     rows, taken = [], defaultdict(int)
     first_row_of_batch = {}
-    for number, record in records:
-        serial, quantity_text = record["Serial Number"], record["Quantity"]
-        org_text, account_text, notes = record["Organization ID"], record["Account ID"], record.get("Notes", "")
+    for number, serial, quantity_text, org_text, account_text, notes in records:
 
         def refuse(column, value, message, number=number):
             errors.append(RowError(number, label[column], value, message))

@@ -11,6 +11,7 @@ from registry.models import Membership, User
 
 from .models import Transfer
 
+ITEMS_IN_EMAIL = 50  # a mass transfer can hold thousands; the transfer page and summary hold them all
 SUBJECTS = {
     LedgerEvent.Kind.TRANSFER_INITIATED: "Transfer {id} {status}",
     LedgerEvent.Kind.TRANSFER_ACCEPTED: "Transfer {id} was accepted",
@@ -51,12 +52,14 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
     subject = f"[{settings.REGISTRY_NAME}] " + SUBJECTS[event_kind].format(
         id=transfer.pk, status=transfer.get_status_display().lower()
     )
-    items = list(transfer.items.select_related("batch__certificate__generator"))
+    items = list(transfer.items.select_related("batch__certificate__generator")[:ITEMS_IN_EMAIL])
+    item_count = transfer.items.count() if len(items) == ITEMS_IN_EMAIL else len(items)
     sent = 0
     for audience, addresses in transfer_recipients(transfer, event_kind).items():
         if not addresses:
             continue
-        context = {"transfer": transfer, "items": items, "audience": audience, "event_kind": event_kind,
+        context = {"transfer": transfer, "items": items, "more_items": item_count - len(items),
+                   "audience": audience, "event_kind": event_kind,
                    "registry_name": settings.REGISTRY_NAME,
                    "url": settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk])}
         message = EmailMultiAlternatives(

@@ -28,6 +28,7 @@ from .models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer, TransferItem
 
 Kind = Transfer.Kind
 BatchStatus = CertificateBatch.Status
+TRANSFER_CHUNK = 2000  # batches locked and moved at a time inside one transfer's transaction
 
 
 class TransferRefused(ServiceError):
@@ -175,37 +176,8 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
         if draft is None or draft.status != Transfer.Status.DRAFT:
             raise TransferRefused("This transfer has already been submitted.")
 
-    batches = batches_lock(line.batch_id for line in lines)
-    takes = _check_batches(lines, batches, organization)
-    if destination.kind == Kind.INTERNAL and destination.account is not None:
-        for batch, _ in takes:
-            if batch.account_id == destination.account.pk:
-                raise TransferRefused(f"Batch {batch.serial_number} is already in account "
-                                      f"{destination.account.public_id}; choose another account.")
-    _check_sources(takes, organization)
-    _check_destination(organization=organization, destination=destination)
-    source_ids = sorted({batch.account_id for batch, _ in takes})
-
     now = timezone.now()
     completes_at_once = destination.kind in (Kind.INTERNAL, Kind.RETIREMENT)
-    fields = dict(
-        kind=destination.kind,
-        status=Transfer.Status.COMPLETE if completes_at_once else Transfer.Status.PENDING,
-        organization=organization, destination_account=destination.account,
-        recipient_organization=destination.organization, tracking_system=destination.tracking_system,
-        recipient_name=destination.recipient_name.strip(),
-        recipient_account_ref=destination.recipient_account_ref.strip(), notes=notes,
-        retirement_reason=retirement_reason, compliance_year=compliance_year,
-        submitted_at=now, decided_at=now if completes_at_once else None,
-    )
-    if draft is not None:
-        if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
-            raise TransferRefused("This transfer has already been submitted.")
-        transfer = Transfer.objects.get(pk=draft.pk)
-    else:
-        transfer = Transfer.objects.create(created_by=user, created_at=now, **fields)
-
-    sources = [batch.snapshot() for batch, _ in takes]
     if destination.kind == Kind.INTERNAL:
         target_account, target_status = destination.account.pk, BatchStatus.ACTIVE
     elif destination.kind == Kind.RETIREMENT:
@@ -213,31 +185,64 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
     else:  # stays in the sender's account, frozen, until the other party acts
         target_account, target_status = None, BatchStatus.PENDING
 
-    moved_batches = []
-    events = []
-    for account_id in source_ids:  # one take per source account keeps "stays where it was" exact
-        group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
-        moved, split_events = batches_take(
-            takes=group, account_id=target_account or account_id, status=target_status,
-            actor=user, organization=organization,
-        )
-        moved_batches += list(zip(moved, group, strict=True))
-        events += split_events
+    # Large transfers (a mass upload) move in chunks, in one transaction and in primary-key order
+    # throughout, so memory stays flat; a refusal in any chunk undoes them all.
+    ordered = sorted(lines, key=lambda line: line.batch_id)
+    transfer = None
+    sources, moved_snapshots, remainders = [], [], {}
+    for offset in range(0, len(ordered), TRANSFER_CHUNK):
+        chunk = ordered[offset:offset + TRANSFER_CHUNK]
+        takes = _check_batches(chunk, batches_lock(line.batch_id for line in chunk), organization)
+        if destination.kind == Kind.INTERNAL and destination.account is not None:
+            for batch, _ in takes:
+                if batch.account_id == destination.account.pk:
+                    raise TransferRefused(f"Batch {batch.serial_number} is already in account "
+                                          f"{destination.account.public_id}; choose another account.")
+        _check_sources(takes, organization)
+        if transfer is None:
+            _check_destination(organization=organization, destination=destination)
+            fields = dict(
+                kind=destination.kind,
+                status=Transfer.Status.COMPLETE if completes_at_once else Transfer.Status.PENDING,
+                organization=organization, destination_account=destination.account,
+                recipient_organization=destination.organization, tracking_system=destination.tracking_system,
+                recipient_name=destination.recipient_name.strip(),
+                recipient_account_ref=destination.recipient_account_ref.strip(), notes=notes,
+                retirement_reason=retirement_reason, compliance_year=compliance_year,
+                submitted_at=now, decided_at=now if completes_at_once else None,
+            )
+            if draft is not None:
+                if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
+                    raise TransferRefused("This transfer has already been submitted.")
+                transfer = Transfer.objects.get(pk=draft.pk)
+            else:
+                transfer = Transfer.objects.create(created_by=user, created_at=now, **fields)
 
-    transfer.remainders = {source.pk: getattr(source, "remainder", None) for _, (source, _) in moved_batches}
-    TransferItem.objects.bulk_create([
-        TransferItem(transfer=transfer, batch=moved, source_batch=source, source_account_id=source.account_id)
-        for moved, (source, _) in moved_batches
-    ])
-    events.append(ledger_event(
+        sources += [batch.snapshot() for batch, _ in takes]
+        moved_batches, events = [], []
+        for account_id in sorted({batch.account_id for batch, _ in takes}):  # "stays where it was" exact
+            group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
+            moved, split_events = batches_take(
+                takes=group, account_id=target_account or account_id, status=target_status,
+                actor=user, organization=organization,
+            )
+            moved_batches += list(zip(moved, group, strict=True))
+            events += split_events
+        remainders |= {source.pk: getattr(source, "remainder", None) for _, (source, _) in moved_batches}
+        TransferItem.objects.bulk_create([
+            TransferItem(transfer=transfer, batch=moved, source_batch=source, source_account_id=source.account_id)
+            for moved, (source, _) in moved_batches
+        ])
+        moved_snapshots += [moved.snapshot() for moved, _ in moved_batches]
+        ledger_write(events)
+
+    transfer.remainders = remainders
+    ledger_write([ledger_event(
         kind=LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT
         else LedgerEvent.Kind.TRANSFER_INITIATED,
         actor=user, organization=organization, transfer=transfer, account=destination.account,
-        before={"batches": sources},
-        after={"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]},
-        note=notes,
-    ))
-    ledger_write(events)
+        before={"batches": sources}, after={"status": transfer.status, "batches": moved_snapshots}, note=notes,
+    )])
     _notify_after_commit(transfer, LedgerEvent.Kind.TRANSFER_INITIATED)
     return transfer
 
