@@ -204,6 +204,11 @@ def test_more_than_50000_rows(refused, batch, second_account):
     refused(HEADER + line * 50_001, "The file has 50,001 rows; the limit is 50,000")
 
 
+def test_row_numbers_are_spreadsheet_rows_even_with_multi_line_notes(refused, batch, second_account):
+    refused(HEADER + f'{batch.serial_number},5,,{second_account.public_id},"two\nlines"\n'
+                     f"{batch.serial_number},0,,{second_account.public_id},\n", "positive whole number", row=3)
+
+
 def test_every_error_is_listed_with_its_row(refused, batch, second_account):
     upload = refused(HEADER + f"{batch.serial_number},0,,{second_account.public_id},\n"
                               f"nonsense,5,,,\n", "must be a positive whole number")

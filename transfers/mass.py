@@ -85,51 +85,53 @@ def parse_quantity(text: str) -> int | None:
 
 def read_rows(raw: bytes) -> tuple[list[tuple], list[RowError]]:
     """The data rows as (row number, serial, quantity, organization id, account id, notes), or the
-    file-level errors."""
+    file-level errors. The CSV is read as a stream: only the row tuples are kept."""
     problem = file_problem(raw)
     if problem:
         return [], [RowError(0, "", "", problem)]
+    reader = csv.reader(io.StringIO(decode(raw), newline=""))
     try:
-        records = list(csv.reader(io.StringIO(decode(raw), newline="")))
+        header = [cell.strip() for cell in next(reader, [])]
+        positions: dict[str, int] = {}
+        errors, headerless = [], set()
+        for index, cell in enumerate(header):
+            name = HEADER_ALIASES.get(re.sub(r"[\s_]+", " ", cell.lower()).strip())
+            if name and name not in positions:
+                positions[name] = index
+            elif cell:
+                errors.append(RowError(1, column_label(index, cell), cell,
+                                       f"Unknown column “{cell}”; the template's columns are {', '.join(COLUMNS)}."))
+            else:
+                headerless.add(index)
+        for name in COLUMNS:
+            if name not in positions and name != "Notes":
+                errors.append(RowError(1, name, "", f"The column “{name}” is missing from the header row."))
+        if errors:
+            return [], errors
+        limit = settings.MASS_TRANSFER_MAX_ROWS
+        indexes = [positions.get(name) for name in COLUMNS]
+        rows, count = [], 0
+        for number, record in enumerate(reader, start=2):  # the spreadsheet's row number
+            record = [cell.strip() for cell in record]
+            if not any(record):
+                continue  # a blank row in the middle or at the end
+            for index in [i for i in headerless if i < len(record) and record[i]]:
+                errors.append(RowError(1, column_label(index, ""), "", "This column has values but no header."))
+                headerless.discard(index)
+            count += 1
+            if count <= limit:
+                rows.append((number, *(record[index] if index is not None and index < len(record) else ""
+                                                for index in indexes)))
     except csv.Error as error:
-        return [], [RowError(0, "", "", f"The file is not valid CSV: {error}.")]
-    records = [[cell.strip() for cell in record] for record in records]
-    while records and not any(records[-1]):
-        records.pop()
-    if not records:
-        return [], [RowError(0, "", "", "The file is empty.")]
-
-    header = records[0]
-    positions: dict[str, int] = {}
-    errors = []
-    for index, cell in enumerate(header):
-        name = HEADER_ALIASES.get(re.sub(r"[\s_]+", " ", cell.lower()).strip())
-        if name and name not in positions:
-            positions[name] = index
-        elif cell:
-            errors.append(RowError(1, column_label(index, cell), cell,
-                                   f"Unknown column “{cell}”; the template's columns are {', '.join(COLUMNS)}."))
-        elif any(index < len(record) and record[index] for record in records[1:]):
-            errors.append(RowError(1, column_label(index, ""), "", "This column has values but no header."))
-    for name in COLUMNS:
-        if name not in positions and name != "Notes":
-            errors.append(RowError(1, name, "", f"The column “{name}” is missing from the header row."))
+        return [], [RowError(reader.line_num, "", "", f"The file is not valid CSV: {error}.")]
     if errors:
         return [], errors
-
-    rows = []
-    indexes = [positions.get(name) for name in COLUMNS]
-    for number, record in enumerate(records[1:], start=2):
-        if not any(record):
-            continue  # a blank row in the middle or at the end
-        rows.append((number, *(record[index] if index is not None and index < len(record) else ""
-                               for index in indexes)))
-    del records
-    if not rows:
+    if not header or not any(header):
+        return [], [RowError(0, "", "", "The file is empty.")]
+    if not count:
         return [], [RowError(0, "", "", "The file has a header row but no transfers in it.")]
-    limit = settings.MASS_TRANSFER_MAX_ROWS
-    if len(rows) > limit:
-        return [], [RowError(0, "", "", f"The file has {len(rows):,} rows; the limit is {limit:,} per upload. "
+    if count > limit:
+        return [], [RowError(0, "", "", f"The file has {count:,} rows; the limit is {limit:,} per upload. "
                                         "Split it into several files.")]
     return rows, []
 

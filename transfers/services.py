@@ -189,7 +189,7 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
     # throughout, so memory stays flat; a refusal in any chunk undoes them all.
     ordered = sorted(lines, key=lambda line: line.batch_id)
     transfer = None
-    sources, moved_snapshots, remainders = [], [], {}
+    remainders = {}
     for offset in range(0, len(ordered), TRANSFER_CHUNK):
         chunk = ordered[offset:offset + TRANSFER_CHUNK]
         takes = _check_batches(chunk, batches_lock(line.batch_id for line in chunk), organization)
@@ -218,7 +218,7 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
             else:
                 transfer = Transfer.objects.create(created_by=user, created_at=now, **fields)
 
-        sources += [batch.snapshot() for batch, _ in takes]
+        sources = [batch.snapshot() for batch, _ in takes]
         moved_batches, events = [], []
         for account_id in sorted({batch.account_id for batch, _ in takes}):  # "stays where it was" exact
             group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
@@ -233,16 +233,19 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
             TransferItem(transfer=transfer, batch=moved, source_batch=source, source_account_id=source.account_id)
             for moved, (source, _) in moved_batches
         ])
-        moved_snapshots += [moved.snapshot() for moved, _ in moved_batches]
+        # The initiating event records the batches before and after; a transfer of more than one
+        # chunk has one such event per chunk, all in this transaction.
+        events.append(ledger_event(
+            kind=LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT
+            else LedgerEvent.Kind.TRANSFER_INITIATED,
+            actor=user, organization=organization, transfer=transfer, account=destination.account,
+            before={"batches": sources},
+            after={"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]},
+            note=notes,
+        ))
         ledger_write(events)
 
     transfer.remainders = remainders
-    ledger_write([ledger_event(
-        kind=LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT
-        else LedgerEvent.Kind.TRANSFER_INITIATED,
-        actor=user, organization=organization, transfer=transfer, account=destination.account,
-        before={"batches": sources}, after={"status": transfer.status, "batches": moved_snapshots}, note=notes,
-    )])
     _notify_after_commit(transfer, LedgerEvent.Kind.TRANSFER_INITIATED)
     return transfer
 
