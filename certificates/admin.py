@@ -1,31 +1,101 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from registry.admin_readonly import ReadOnlyAdmin
+from accounts.models import Account
+from registry.admin_readonly import ReadOnlyAdmin, admin_link, admin_links
+from registry.services import ServiceError
 
+from .filters import MonthField
 from .models import Certificate, CertificateBatch, Generator
+from .services import certificate_issue
+
+
+class IssueForm(forms.Form):
+    vintage = MonthField(label="Vintage month", help_text="MM/YYYY, e.g. 01/2025")
+    quantity = forms.IntegerField(min_value=1, label="Quantity (MWh)")
+    account = forms.ModelChoiceField(queryset=Account.objects.none(), label="Into account", empty_label=None)
+
+    def __init__(self, *args, generator: Generator, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = Account.objects.of(generator.organization).open_active()
 
 
 @admin.register(Generator)
 class GeneratorAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "organization", "fuel_type", "state", "capacity_mw"]
+    list_display = ["code", "name", "organization", "fuel_type", "state", "capacity_mw", "issue_link"]
     list_filter = ["fuel_type", "state"]
-    search_fields = ["code", "name", "organization__name"]
+    search_fields = ["code", "name", "organization__name", "organization__public_id"]
     autocomplete_fields = ["organization"]
     list_select_related = ["organization"]
+
+    @admin.display(description="Issuance")
+    def issue_link(self, generator):
+        return format_html('<a href="{}">Issue certificates</a>',
+                           reverse("admin:certificates_generator_issue", args=[generator.pk]))
+
+    def get_urls(self):
+        return [path("<int:pk>/issue/", self.admin_site.admin_view(self.issue_view),
+                     name="certificates_generator_issue"), *super().get_urls()]
+
+    def issue_view(self, request, pk):
+        """Issue certificates for one generator and vintage month, through the issuance service."""
+        generator = get_object_or_404(Generator.objects.select_related("organization"), pk=pk)
+        form = IssueForm(request.POST if request.method == "POST" else None, generator=generator)
+        if request.method == "POST" and form.is_valid():
+            try:
+                certificate = certificate_issue(user=request.user, generator=generator,
+                                                vintage=form.cleaned_data["vintage"],
+                                                quantity=form.cleaned_data["quantity"],
+                                                account=form.cleaned_data["account"])
+            except ServiceError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(request, f"Issued {certificate.quantity:,} certificates: "
+                                           f"{certificate.serial_base}-1 to {certificate.quantity}.", messages.SUCCESS)
+                return redirect("admin:certificates_certificate_change", certificate.pk)
+        return TemplateResponse(request, "admin/certificates/issue.html", {
+            **self.admin_site.each_context(request), "title": f"Issue certificates for {generator}",
+            "generator": generator, "form": form, "opts": self.model._meta,
+        })
 
 
 @admin.register(Certificate)
 class CertificateAdmin(ReadOnlyAdmin):
-    list_display = ["serial_base", "generator", "vintage", "quantity", "issued_at"]
-    list_filter = ["fuel_type", "state"]
-    search_fields = ["serial_base", "generator__code", "generator__name"]
+    list_display = ["serial_base", "generator", "vintage", "quantity", "issued_at", "issued_by"]
+    list_filter = ["fuel_type", "state", ("issued_at", admin.DateFieldListFilter)]
+    search_fields = ["serial_base", "generator__code", "generator__name", "generator__organization__name"]
     date_hierarchy = "vintage"
-    list_select_related = ["generator"]
+    list_select_related = ["generator", "issued_by"]
 
 
 @admin.register(CertificateBatch)
 class CertificateBatchAdmin(ReadOnlyAdmin):
-    list_display = ["serial_number", "quantity", "account", "status", "parent", "created_at"]
-    list_filter = ["status"]
-    search_fields = ["certificate__serial_base", "account__public_id", "account__organization__name"]
-    list_select_related = ["certificate", "account"]
+    list_display = ["serial_number", "quantity", "account", "organization", "status", "created_at"]
+    list_filter = ["status", ("created_at", admin.DateFieldListFilter), "certificate__fuel_type"]
+    search_fields = ["certificate__serial_base", "account__public_id", "account__name",
+                     "account__organization__name", "account__organization__public_id"]
+    list_select_related = ["certificate", "account__organization"]
+    fields = ["serial_number", "quantity", "certificate_link", "account", "status", "created_at", "parent_link",
+              "children_links"]
+    readonly_fields = fields
+    show_full_result_count = False  # a registry holds millions of batches
+
+    @admin.display(description="Organization")
+    def organization(self, batch):
+        return batch.account.organization.name
+
+    @admin.display(description="Certificate (issuance)")
+    def certificate_link(self, batch):
+        return admin_link(batch.certificate)
+
+    @admin.display(description="Parent (the batch it was split from)")
+    def parent_link(self, batch):
+        return admin_link(batch.parent)
+
+    @admin.display(description="Children (what it was split into)")
+    def children_links(self, batch):
+        return admin_links(batch.children.select_related("certificate").order_by("serial_start"))

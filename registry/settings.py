@@ -80,7 +80,7 @@ TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "registry.apps.RegistryAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_filters",
     "django_htmx",
-    "registry",
+    "registry.apps.RegistryConfig",
     "accounts",
     "certificates",
     "transfers",

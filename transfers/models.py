@@ -90,6 +90,14 @@ class Transfer(models.Model):
         return self.status == self.Status.PENDING
 
 
+class PendingExport(Transfer):
+    """The registry staff's queue: exports waiting for the receiving tracking system's answer."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "pending export"
+
+
 class TransferItem(models.Model):
     """One batch quantity of a transfer: the batch that moved and the one it was taken from."""
 

@@ -1,0 +1,55 @@
+import datetime
+import time
+
+from django.contrib import admin
+from django.core.cache import cache
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+
+class RegistryAdminSite(admin.AdminSite):
+    site_header = "Registry administration"
+    site_title = "Registry administration"
+    index_title = "Registry dashboard"
+    index_template = "admin/registry_index.html"
+
+    def index(self, request, extra_context=None):
+        return super().index(request, extra_context={**(extra_context or {}), **registry_overview()})
+
+
+def ledger_check() -> dict:
+    """verify_ledger's result, kept a minute so the dashboard stays quick on a large registry."""
+    from ledger.verification import ledger_breaches
+
+    result = cache.get("admin:ledger-check")
+    if result is None:
+        started = time.perf_counter()
+        breaches = ledger_breaches(limit_per_check=20)
+        result = {"breaches": breaches, "seconds": round(time.perf_counter() - started, 2),
+                  "checked_at": timezone.now()}
+        cache.set("admin:ledger-check", result, 60)
+    return result
+
+
+def registry_overview() -> dict:
+    from certificates.models import Certificate, CertificateBatch
+    from registry.models import Organization
+    from transfers.models import MassTransferUpload, Transfer
+
+    week_ago = timezone.now() - datetime.timedelta(days=7)
+    by_status = (CertificateBatch.objects.live().values("status").annotate(batches=Count("pk"),
+                                                                          certificates=Sum("quantity"))
+                 .order_by("status"))
+    return {
+        "organization_counts": dict(Organization.objects.values_list("status").annotate(n=Count("pk"))),
+        "batches_by_status": list(by_status),
+        "issued_certificates": Certificate.objects.aggregate(total=Sum("quantity"))["total"] or 0,
+        "stale_pending": Transfer.objects.filter(status=Transfer.Status.PENDING, submitted_at__lt=week_ago)
+        .select_related("organization", "recipient_organization", "tracking_system").order_by("submitted_at")[:20],
+        "stale_pending_count": Transfer.objects.filter(status=Transfer.Status.PENDING,
+                                                       submitted_at__lt=week_ago).count(),
+        "pending_exports": Transfer.objects.filter(status=Transfer.Status.PENDING, kind=Transfer.Kind.EXPORT).count(),
+        "failed_uploads": MassTransferUpload.objects.filter(status=MassTransferUpload.Status.FAILED)
+        .select_related("organization").order_by("-created_at")[:10],
+        "ledger_check": ledger_check(),
+    }
