@@ -13,6 +13,12 @@ class RegistryAdminSite(admin.AdminSite):
     index_title = "Registry dashboard"
     index_template = "admin/registry_index.html"
 
+    @property
+    def login_form(self):
+        from .forms import AdminSignInForm  # the same second factor as the portal's sign-in
+
+        return AdminSignInForm
+
     def index(self, request, extra_context=None):
         return super().index(request, extra_context={**(extra_context or {}), **registry_overview()})
 

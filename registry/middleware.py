@@ -1,5 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
+from .logging import user_var
 from .selectors import membership_current
 
 
@@ -13,5 +14,7 @@ class CurrentOrganizationMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.user.is_authenticated:
+            user_var.set(str(request.user.pk))  # every log line of this request names its user
         request.membership = SimpleLazyObject(lambda: membership_current(request))
         return self.get_response(request)

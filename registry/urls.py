@@ -6,7 +6,9 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.SignInView.as_view(), name="login"),
+    path("healthz", views.healthz, name="healthz"),
+    path("security/two-factor/", views.two_factor, name="two-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organization/", views.organization_switch, name="organization-switch"),
     path("accounts/", include("accounts.urls")),

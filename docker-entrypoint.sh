@@ -1,0 +1,20 @@
+#!/bin/sh
+# web: migrate (once per start; concurrent starts serialize on PostgreSQL's migration lock), then gunicorn.
+# worker / beat: celery. Anything else runs as given (e.g. `manage.py createsuperuser`).
+set -e
+case "$1" in
+  web)
+    python manage.py migrate --noinput
+    exec gunicorn registry.wsgi --bind 0.0.0.0:8000 --workers "${WEB_CONCURRENCY:-3}" \
+      --access-logfile - --forwarded-allow-ips "*" --max-requests 2000 --max-requests-jitter 200
+    ;;
+  worker)
+    exec celery -A registry worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-2}"
+    ;;
+  beat)
+    exec celery -A registry beat --loglevel INFO --schedule /tmp/celerybeat-schedule
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac

@@ -1,0 +1,187 @@
+import io
+import json
+import logging
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.db.utils import OperationalError
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS_VARIABLES = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_]+)"',
+                                    (ROOT / "registry" / "settings.py").read_text())) | {"REGISTRY_DATA_DIR"}
+
+
+def test_compose_services_images_commands_and_environment():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"web", "worker", "beat", "db", "redis", "mailpit"}
+    assert services["db"]["image"] == "postgres:16" and services["redis"]["image"] == "redis:7"
+    assert services["mailpit"]["image"].startswith("axllent/mailpit")
+    commands = {"web": ["web"], "worker": ["worker"], "beat": ["beat"]}
+    entrypoint = (ROOT / "docker-entrypoint.sh").read_text()
+    for name, command in commands.items():
+        service = services[name]
+        assert service["build"] == "." and service["command"] == command
+        assert f"  {command[0]})" in entrypoint  # the entrypoint knows the command
+        assert set(service["environment"]) <= SETTINGS_VARIABLES, set(service["environment"]) - SETTINGS_VARIABLES
+        assert service["environment"]["PRODUCTION"] == "1"
+        assert service["env_file"] == ".env"
+        assert "media:/data/media" in service["volumes"]
+    assert "migrate --noinput" in entrypoint.split("web)")[1].split(";;")[0]  # migrations run on start
+    assert set(compose["volumes"]) == {"pgdata", "redisdata", "media"}
+    assert "healthz" in " ".join(services["web"]["healthcheck"]["test"])
+
+
+def test_env_example_names_every_variable_the_settings_read():
+    text = (ROOT / ".env.example").read_text()
+    named = set(re.findall(r"^#?\s*([A-Z_]+)=", text, re.MULTILINE))
+    assert SETTINGS_VARIABLES <= named, SETTINGS_VARIABLES - named
+
+
+def test_dockerfile_builds_the_image_compose_runs():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.startswith("# ") and "FROM python:3.12" in dockerfile
+    assert 'ENTRYPOINT ["/app/docker-entrypoint.sh"]' in dockerfile and "collectstatic" in dockerfile
+    assert "USER registry" in dockerfile
+
+
+def test_production_settings_pass_the_deploy_checks():
+    env = {key: value for key, value in os.environ.items() if key not in ("DEBUG", "DJANGO_SETTINGS_MODULE")}
+    env |= {"PRODUCTION": "1", "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "registry.example.org"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {key: value for key, value in os.environ.items() if key not in ("DEBUG", "SECRET_KEY")}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env | {"PRODUCTION": "1"},
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_pages_carry_a_content_security_policy_and_no_inline_script(signed_in, trader, batch):
+    response = signed_in(trader).get(reverse("certificates:dashboard"))
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    scripts = re.findall(r"<script([^>]*)>", response.content.decode())
+    assert scripts and all("src=" in attributes for attributes in scripts)
+
+
+def test_healthz_up(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_healthz_down_when_the_broker_does_not_answer(client, db, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["broker"].startswith("error")
+
+
+def test_healthz_down_when_the_database_does_not_answer(client, db, monkeypatch):
+    from registry import views
+
+    class DownConnection:
+        def cursor(self):
+            raise OperationalError("connection refused")
+
+    monkeypatch.setattr(views, "connection", DownConnection())
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["database"] == "error: OperationalError"
+
+
+def sign_in(client, email, password, token=""):
+    return client.post(reverse("login"), {"username": email, "password": password, "otp_token": token},
+                       REMOTE_ADDR="203.0.113.9")
+
+
+def test_repeated_failed_sign_ins_lock_the_account(client, trader, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert sign_in(client, trader.email, "wrong").status_code == 200
+    assert sign_in(client, trader.email, "wrong").status_code == 429  # the limit-th failure locks
+    locked = sign_in(client, trader.email, "demo")  # and the right password does not get through
+    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.content.decode()
+
+
+def test_repeated_failed_sign_ins_from_one_address_lock_the_address(client, trader, viewer, settings):
+    for index in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, f"nobody{index}@example.org", "wrong")
+    assert sign_in(client, viewer.email, "demo").status_code == 429
+
+
+def test_a_successful_sign_in_is_not_throttled(client, trader):
+    sign_in(client, trader.email, "wrong")
+    response = sign_in(client, trader.email, "demo")
+    assert response.status_code == 302 and response.url == reverse("certificates:dashboard")
+
+
+def test_totp_sign_in(client, trader):
+    device = TOTPDevice.objects.create(user=trader, name="phone", confirmed=True)
+    missing = sign_in(client, trader.email, "demo")
+    assert "Enter the 6-digit code" in missing.content.decode()
+    wrong = sign_in(client, trader.email, "demo", "000000" if totp(device.bin_key) != 0 else "111111")
+    assert "That code is not right" in wrong.content.decode()
+    device.refresh_from_db()
+    device.throttling_failure_count, device.throttling_failure_timestamp = 0, None
+    device.save()
+    right = sign_in(client, trader.email, "demo", f"{totp(device.bin_key):06d}")
+    assert right.status_code == 302 and client.session.get("otp_device_id")
+
+
+def test_turning_on_two_factor(signed_in, trader):
+    client = signed_in(trader)
+    url = reverse("two-factor")
+    client.post(url, {"action": "start"})
+    page = client.get(url).content.decode()
+    assert "data:image/svg+xml;base64," in page and 'id="totp-secret"' in page
+    device = TOTPDevice.objects.get(user=trader, confirmed=False)
+    assert "not right" in client.post(url, {"action": "confirm", "token": "12345"}).content.decode()
+    device.refresh_from_db()
+    device.throttling_failure_count, device.throttling_failure_timestamp = 0, None
+    device.save()
+    client.post(url, {"action": "confirm", "token": f"{totp(device.bin_key):06d}"})
+    assert TOTPDevice.objects.get(user=trader).confirmed
+    assert "Each sign-in asks for a code" in client.get(url).content.decode()
+
+
+def test_the_admin_login_asks_for_the_code_too(client, db):
+    from .factories import UserFactory
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    response = client.post("/admin/login/?next=/admin/", {"username": staff.email, "password": "demo"})
+    assert response.status_code == 200 and "Enter the 6-digit code" in response.content.decode()
+
+
+def test_logs_carry_the_request_id_and_the_user(signed_in, trader):
+    from registry.logging import JsonFormatter, RequestContextFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestContextFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        response = signed_in(trader).get("/transfers/999999/", headers={"X-Request-ID": "req-abc123"})
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 404 and response["X-Request-ID"] == "req-abc123"
+    entry = json.loads(stream.getvalue().splitlines()[-1])
+    assert entry["request_id"] == "req-abc123" and entry["user"] == str(trader.pk) and entry["level"] == "WARNING"
+
+
+@pytest.mark.parametrize("header", ["", "bad id with spaces"])
+def test_a_request_id_is_made_when_none_usable_is_given(client, db, header):
+    response = client.get("/healthz", headers={"X-Request-ID": header} if header else {})
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
