@@ -63,7 +63,9 @@ def certificate_issue(*, user: User, generator: Generator, vintage: datetime.dat
 BATCH_LOCK_SQL = """
     SELECT b.id, b.certificate_id, b.account_id, b.serial_start, b.serial_end, b.quantity, b.status,
            b.parent_id, b.created_at, c.serial_base,
-           a.organization_id, a.type, a.status, o.status
+           a.organization_id, a.type, a.status, o.status,
+           EXISTS (SELECT 1 FROM registry_membership m WHERE m.user_id = %s
+                   AND m.organization_id = a.organization_id AND m.role IN ('manager', 'trader'))
     FROM certificates_certificatebatch b
     JOIN certificates_certificate c ON c.id = b.certificate_id
     JOIN accounts_account a ON a.id = b.account_id
@@ -74,23 +76,25 @@ BATCH_LOCK_SQL = """
 """
 
 
-def batches_lock(batch_ids: Iterable[int]) -> dict[int, CertificateBatch]:
+def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None) -> dict[int, CertificateBatch]:
     """Lock the batches FOR UPDATE in primary-key order (so two movers never deadlock), and their
     accounts and organizations FOR SHARE (so a freeze or suspension waits), in one statement.
 
-    Each batch comes with `serial_base` on its certificate and `holder` = (organization id,
-    account type, account status, organization status) as they are under the lock.
+    Each batch comes with `serial_base` on its certificate, `holder` = (organization id, account
+    type, account status, organization status) as they are under the lock, and `user_may_move`:
+    whether `user_id` is a manager or trader of the holding organization (one round trip for all).
     """
     ids = sorted(set(batch_ids))
     batches = {}
     with connection.cursor() as cursor:
-        cursor.execute(BATCH_LOCK_SQL, [ids])
+        cursor.execute(BATCH_LOCK_SQL, [user_id, ids])
         for row in cursor.fetchall():
             batch = CertificateBatch.from_db(
                 "default", ["id", "certificate_id", "account_id", "serial_start", "serial_end", "quantity",
                             "status", "parent_id", "created_at"], row[:9])
             batch.certificate = Certificate(pk=row[1], serial_base=row[9])
             batch.holder = row[10:14]
+            batch.user_may_move = row[14]
             batches[batch.pk] = batch
     return batches
 

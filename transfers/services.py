@@ -92,6 +92,8 @@ def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch,
         batch = batches.get(line.batch_id)
         if batch is None or batch.holder[0] != organization.pk:
             raise TransferRefused(f"Batch {line.batch_id} is not held by {organization.name}.")
+        if not batch.user_may_move:
+            raise ServiceError(f"You are not allowed to transfer for {organization.name}.")
         if batch.status == BatchStatus.SUPERSEDED:
             raise TransferRefused(
                 f"Batch {batch.serial_number} has changed since it was selected (some of it was "
@@ -169,7 +171,7 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
     if len(notes) > NOTES_MAX_LENGTH:
         raise TransferRefused(f"Notes are limited to {NOTES_MAX_LENGTH} characters.")
     _check_lines(lines)
-    role_require(user=user, organization=organization)
+    # The role is checked with the batches' lock, in the same statement (see batches_lock).
 
     if draft is not None:
         draft = Transfer.objects.select_for_update().filter(pk=draft.pk, organization=organization).first()
@@ -192,7 +194,7 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
     remainders = {}
     for offset in range(0, len(ordered), TRANSFER_CHUNK):
         chunk = ordered[offset:offset + TRANSFER_CHUNK]
-        takes = _check_batches(chunk, batches_lock(line.batch_id for line in chunk), organization)
+        takes = _check_batches(chunk, batches_lock((line.batch_id for line in chunk), user_id=user.pk), organization)
         if destination.kind == Kind.INTERNAL and destination.account is not None:
             for batch, _ in takes:
                 if batch.account_id == destination.account.pk:
