@@ -2,15 +2,10 @@ from django.db import transaction
 
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
-from registry.models import Organization, User
+from registry.models import User
 from registry.services import ServiceError, staff_require
 
 from .models import Account
-
-
-def account_open(*, organization: Organization, name: str, type: str = Account.Type.ACTIVE) -> Account:
-    """Onboard a holding account for a participant."""
-    return Account.objects.create(organization=organization, name=name, type=type)
 
 
 @transaction.atomic

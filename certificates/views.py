@@ -126,8 +126,10 @@ def selection(request: HttpRequest) -> HttpResponse:
         return {int(value) for value in request.POST.getlist(name) if value.isdigit()}
 
     if action == "toggle":
-        batch_id = int(request.POST.get("id", "0") or 0)
-        current = current | {batch_id} if str(batch_id) in request.POST.getlist("batch") else current - {batch_id}
+        batch_id = request.POST.get("id", "")
+        if batch_id.isdigit():
+            checked = batch_id in request.POST.getlist("batch")
+            current = current | {int(batch_id)} if checked else current - {int(batch_id)}
     elif action == "page":  # a plain form post: this page's boxes as they are now
         current = (current - posted("page_batch")) | posted("batch")
     elif action == "add":

@@ -120,6 +120,12 @@ def test_plain_form_selection_and_select_all_matching(signed_in, trader, holding
     assert client.session[SELECTION_KEY] == []
 
 
+def test_a_malformed_selection_post_changes_nothing(signed_in, trader, holdings):
+    client = signed_in(trader)
+    response = client.post(SELECTION, {"action": "toggle", "id": "abc", "batch": "abc"})
+    assert response.status_code == 302 and client.session[SELECTION_KEY] == []
+
+
 def test_foreign_batches_cannot_be_selected(signed_in, trader, holdings, foreign_batch):
     client = signed_in(trader)
     client.post(SELECTION, {"action": "toggle", "id": foreign_batch.pk, "batch": foreign_batch.pk})

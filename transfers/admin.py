@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -79,11 +80,12 @@ class PendingExportAdmin(ReadOnlyAdmin):
     ordering = ["submitted_at"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(kind=Transfer.Kind.EXPORT, status=Transfer.Status.PENDING)
+        return (super().get_queryset(request).filter(kind=Transfer.Kind.EXPORT, status=Transfer.Status.PENDING)
+                .annotate(total_quantity=Sum("items__batch__quantity")))
 
-    @admin.display(description="Certificates")
+    @admin.display(description="Certificates", ordering="total_quantity")
     def quantity(self, transfer):
-        return sum(item.batch.quantity for item in transfer.items.select_related("batch"))
+        return transfer.total_quantity
 
     @admin.display(description="")
     def decide_link(self, transfer):

@@ -85,10 +85,6 @@ class Transfer(models.Model):
     def __str__(self) -> str:
         return f"Transfer {self.pk} ({self.get_kind_display()}, {self.status})"
 
-    @property
-    def is_pending(self) -> bool:
-        return self.status == self.Status.PENDING
-
 
 class PendingExport(Transfer):
     """The registry staff's queue: exports waiting for the receiving tracking system's answer."""
