@@ -1,9 +1,13 @@
 from django.contrib import admin
 
-from registry.admin import apply_to_each
+from registry.admin import status_action
 
 from .models import Account
 from .services import account_set_status
+
+
+def _set_account_status(user, account, status, note):
+    account_set_status(user=user, account=account, status=status, note=note)
 
 
 @admin.register(Account)
@@ -14,20 +18,13 @@ class AccountAdmin(admin.ModelAdmin):
     readonly_fields = ["public_id", "status", "created_at"]
     autocomplete_fields = ["organization"]
     list_select_related = ["organization"]
-    actions = ["freeze", "unfreeze"]
+    actions = [
+        status_action("freeze", "Freeze the selected accounts (they can neither send nor receive)",
+                      _set_account_status, Account.Status.FROZEN, "account(s) frozen"),
+        status_action("unfreeze", "Unfreeze the selected accounts",
+                      _set_account_status, Account.Status.OPEN, "account(s) unfrozen"),
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         # An account's owner and type are fixed once it holds certificates.
         return [*self.readonly_fields, "organization", "type"] if obj else self.readonly_fields
-
-    @admin.action(description="Freeze the selected accounts (they can neither send nor receive)")
-    def freeze(self, request, queryset):
-        apply_to_each(self, request, queryset, lambda account: account_set_status(
-            user=request.user, account=account, status=Account.Status.FROZEN, note="Frozen in the admin"),
-            "account(s) frozen")
-
-    @admin.action(description="Unfreeze the selected accounts")
-    def unfreeze(self, request, queryset):
-        apply_to_each(self, request, queryset, lambda account: account_set_status(
-            user=request.user, account=account, status=Account.Status.OPEN, note="Unfrozen in the admin"),
-            "account(s) unfrozen")

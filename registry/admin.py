@@ -24,6 +24,19 @@ def apply_to_each(modeladmin, request, queryset, change, done: str):
         modeladmin.message_user(request, f"{changed} {done}.", messages.SUCCESS)
 
 
+def status_action(name: str, description: str, service, status: str, done: str):
+    """An admin action that sets the status of each selected object through its service."""
+    def action(modeladmin, request, queryset):
+        apply_to_each(modeladmin, request, queryset,
+                      lambda obj: service(request.user, obj, status, note=f"{description} (admin)"), done)
+    action.__name__ = name
+    return admin.action(description=description)(action)
+
+
+def _set_organization_status(user, organization, status, note):
+    organization_set_status(user=user, organization=organization, status=status, note=note)
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["public_id", "name", "status", "contact_email", "created_at"]
@@ -31,19 +44,12 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["name", "public_id"]
     readonly_fields = ["public_id", "status", "created_at"]
     inlines = [MembershipInline]
-    actions = ["suspend", "reinstate"]
-
-    @admin.action(description="Suspend the selected organizations (they can neither send nor receive)")
-    def suspend(self, request, queryset):
-        apply_to_each(self, request, queryset, lambda org: organization_set_status(
-            user=request.user, organization=org, status=Organization.Status.SUSPENDED, note="Suspended in the admin"),
-            "organization(s) suspended")
-
-    @admin.action(description="Reinstate the selected organizations")
-    def reinstate(self, request, queryset):
-        apply_to_each(self, request, queryset, lambda org: organization_set_status(
-            user=request.user, organization=org, status=Organization.Status.ACTIVE, note="Reinstated in the admin"),
-            "organization(s) reinstated")
+    actions = [
+        status_action("suspend", "Suspend the selected organizations (they can neither send nor receive)",
+                      _set_organization_status, Organization.Status.SUSPENDED, "organization(s) suspended"),
+        status_action("reinstate", "Reinstate the selected organizations",
+                      _set_organization_status, Organization.Status.ACTIVE, "organization(s) reinstated"),
+    ]
 
 
 @admin.register(User)
