@@ -65,10 +65,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     if tab in BATCH_TABS:
         batch_filter, queryset, sort = _filtered_batches(request.GET, organization, BATCH_TABS[tab])
-        page = Paginator(queryset, _page_size(request)).get_page(request.GET.get("page"))
-        page.paginator.count = 0  # the totals query below gives it; Paginator must not count again
         totals = batches_totals(queryset)
-        page.paginator.count = totals["count"]
+        paginator = Paginator(queryset, _page_size(request))
+        paginator.count = totals["count"]  # a cached property: the totals' count, not a second COUNT
+        page = paginator.get_page(request.GET.get("page"))
         selected = set(selection_ids(request))
         context |= {
             "filter": batch_filter, "page": page, "columns": COLUMNS, "totals": totals, "sort": sort,
