@@ -123,28 +123,7 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
             moved_by_source[batch.pk] = batch
 
     if partial:
-        updated = CertificateBatch.objects.filter(
-            pk__in=[batch.pk for batch, _ in partial], status=Status.ACTIVE
-        ).update(status=Status.SUPERSEDED)
-        if updated != len(partial):
-            raise ServiceError("A selected batch changed meanwhile; nothing was moved. Try again.")
-        children = []
-        for parent, quantity in partial:
-            (moved_start, moved_end), (stay_start, stay_end) = split_range(
-                parent.serial_start, parent.serial_end, quantity
-            )
-            children.append(CertificateBatch(
-                certificate=parent.certificate, account_id=account_id, serial_start=moved_start,
-                serial_end=moved_end, quantity=quantity, status=status, parent=parent,
-            ))
-            children.append(CertificateBatch(
-                certificate=parent.certificate, account_id=parent.account_id, serial_start=stay_start,
-                serial_end=stay_end, quantity=stay_end - stay_start + 1, status=Status.ACTIVE,
-                parent=parent,
-            ))
-        CertificateBatch.objects.bulk_create(children)
-        for index, (parent, _) in enumerate(partial):
-            moved, staying = children[2 * index], children[2 * index + 1]
+        for (parent, _), (moved, staying) in zip(partial, _batches_split(partial, account_id, status), strict=True):
             moved_by_source[parent.pk] = moved
             parent.remainder = staying  # what stays, for a caller moving more of the same batch
             before = parent.snapshot()
@@ -155,6 +134,60 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
                 after={"children": [moved.snapshot(), staying.snapshot()]},
             ))
     return [moved_by_source[batch.pk] for batch, _ in takes], events
+
+
+# Supersede the parents (compare-and-swap on active) and insert both children of each, in one
+# statement. The insert runs only if every parent was still active (its WHERE waits for the
+# UPDATE's count), so a short count leaves nothing behind; the caller's transaction rolls back.
+SPLIT_SQL = """
+    WITH parent AS (
+        UPDATE certificates_certificatebatch SET status = 'superseded'
+        WHERE id = ANY(%(parents)s) AND status = 'active'
+        RETURNING id
+    )
+    INSERT INTO certificates_certificatebatch
+        (certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at)
+    SELECT certificate_id, account_id, serial_start, serial_end, serial_end - serial_start + 1, status,
+           parent_id, now()
+    FROM unnest(%(certificates)s::bigint[], %(accounts)s::bigint[], %(starts)s::bigint[], %(ends)s::bigint[],
+                %(statuses)s::text[], %(parent_ids)s::bigint[])
+         AS child(certificate_id, account_id, serial_start, serial_end, status, parent_id)
+    WHERE (SELECT count(*) FROM parent) = %(parent_count)s
+    RETURNING id, certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at
+"""
+BATCH_COLUMNS = ["id", "certificate_id", "account_id", "serial_start", "serial_end", "quantity", "status",
+                 "parent_id", "created_at"]
+
+
+def _batches_split(partial: list[tuple[CertificateBatch, int]], account_id: int,
+                   status: str) -> list[tuple[CertificateBatch, CertificateBatch]]:
+    """Split each locked active parent into (moved, staying): the moved part, the lowest serials, goes
+    to `account_id` with `status`; the rest stays active where it was. One round trip for all."""
+    columns = {name: [] for name in ("certificates", "accounts", "starts", "ends", "statuses", "parent_ids")}
+    for parent, quantity in partial:
+        moved_range, staying_range = split_range(parent.serial_start, parent.serial_end, quantity)
+        for (start, end), child_account, child_status in ((moved_range, account_id, status),
+                                                          (staying_range, parent.account_id, Status.ACTIVE)):
+            columns["certificates"].append(parent.certificate_id)
+            columns["accounts"].append(child_account)
+            columns["starts"].append(start)
+            columns["ends"].append(end)
+            columns["statuses"].append(child_status)
+            columns["parent_ids"].append(parent.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(SPLIT_SQL, {**columns, "parents": [parent.pk for parent, _ in partial],
+                                   "parent_count": len(partial)})
+        rows = cursor.fetchall()
+    if len(rows) != 2 * len(partial):
+        raise ServiceError("A selected batch changed meanwhile; nothing was moved. Try again.")
+    certificates = {parent.pk: parent.certificate for parent, _ in partial}
+    children = {}
+    for row in rows:
+        child = CertificateBatch.from_db("default", BATCH_COLUMNS, row)
+        child.certificate = certificates[child.parent_id]
+        children.setdefault(child.parent_id, []).append(child)
+    # The moved part holds the lowest serials, so each pair sorts as (moved, staying).
+    return [tuple(sorted(children[parent.pk], key=lambda child: child.serial_start)) for parent, _ in partial]
 
 
 def batches_set_state(*, batches: list[CertificateBatch], from_status: str, to_status: str,

@@ -60,10 +60,12 @@ def database_from_url(url: str) -> dict:
         "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"NAME": env_str("DATABASE_TEST_NAME") or None},
-        # Server-side binding lets PostgreSQL prepare the hot statements of the transfer services
-        # once per connection instead of planning them on every call. Off behind PgBouncer in
-        # transaction mode (DATABASE_SERVER_SIDE_BINDING=0).
-        "OPTIONS": {"server_side_binding": env_bool("DATABASE_SERVER_SIDE_BINDING", True)},
+        # Server-side binding, and psycopg preparing a statement once it has run 5 times on a
+        # connection, let PostgreSQL plan the hot statements of the transfer services once per
+        # connection instead of on every call. Behind PgBouncer in transaction mode older than 1.21,
+        # turn both off (DATABASE_SERVER_SIDE_BINDING=0).
+        "OPTIONS": {"server_side_binding": env_bool("DATABASE_SERVER_SIDE_BINDING", True)}
+        | ({"prepare_threshold": 5} if env_bool("DATABASE_SERVER_SIDE_BINDING", True) else {}),
     }
 
 
@@ -170,8 +172,15 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Transfer emails are owed in the transfer's transaction and sent by a worker; a commit wakes one at
+# most once per this many seconds per process (beat sends any left every NOTIFICATION_SEND_SECONDS).
+NOTIFICATION_NUDGE_SECONDS = env_int("NOTIFICATION_NUDGE_SECONDS", 1)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
+    "send-transfer-notifications": {
+        "task": "transfers.tasks.send_transfer_notifications",
+        "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
+    },
     "expire-pending-transfers": {
         "task": "transfers.tasks.expire_pending_transfers",
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),
