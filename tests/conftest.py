@@ -30,6 +30,7 @@ celery_app.conf.task_always_eager = True
 @pytest.fixture(autouse=True)
 def test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.NOTIFICATION_NUDGE_SECONDS = 0  # every commit sends its emails (at once, Celery being eager)
     # Each test its own cache namespace: nothing cached by one test (or by a portal sharing this
     # Redis) is read by another.
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{os.getpid()}-{time.time_ns()}"}}

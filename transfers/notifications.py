@@ -1,7 +1,9 @@
-"""Emails to both parties of a transfer, one per step. Sent from a Celery task after commit."""
+"""Emails to both parties of a transfer, one per step: owed in the transaction of the change (a
+TransferNotification row), sent by a Celery task after it commits."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -9,7 +11,7 @@ from django.urls import reverse
 from ledger.models import LedgerEvent
 from registry.models import Membership, User
 
-from .models import Transfer
+from .models import Transfer, TransferNotification
 
 ITEMS_IN_EMAIL = 50  # a mass transfer can hold thousands; the transfer page and summary hold them all
 SUBJECTS = {
@@ -70,6 +72,22 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
         message.attach_alternative(render_to_string("transfers/email/transfer.html", context), "text/html")
         message.send()
         sent += 1
+    return sent
+
+
+def transfer_notifications_send(*, limit: int = 1000) -> int:
+    """Send the emails owed, oldest first, each in its own transaction: the row is locked (workers
+    running this at once skip each other's rows), the email sent, the row deleted. A failure leaves
+    the row for the next run, so an email is sent at least once."""
+    sent = 0
+    for _ in range(limit):
+        with transaction.atomic():
+            owed = TransferNotification.objects.select_for_update(skip_locked=True).order_by("pk").first()
+            if owed is None:
+                break
+            transfer_notify(transfer_id=owed.transfer_id, event_kind=owed.event_kind)
+            TransferNotification.objects.filter(pk=owed.pk).delete()
+            sent += 1
     return sent
 
 

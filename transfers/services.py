@@ -24,7 +24,7 @@ from registry.services import (
 )
 
 from . import mass
-from .models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer, TransferItem
+from .models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer, TransferItem, TransferNotification
 
 Kind = Transfer.Kind
 BatchStatus = CertificateBatch.Status
@@ -231,10 +231,8 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
             moved_batches += list(zip(moved, group, strict=True))
             events += split_events
         remainders |= {source.pk: getattr(source, "remainder", None) for _, (source, _) in moved_batches}
-        TransferItem.objects.bulk_create([
-            TransferItem(transfer=transfer, batch=moved, source_batch=source, source_account_id=source.account_id)
-            for moved, (source, _) in moved_batches
-        ])
+        items = [TransferItem(transfer=transfer, batch=moved, source_batch=source, source_account_id=source.account_id)
+                 for moved, (source, _) in moved_batches]
         # The initiating event records the batches before and after; a transfer of more than one
         # chunk has one such event per chunk, all in this transaction.
         events.append(ledger_event(
@@ -245,10 +243,10 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
             after={"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]},
             note=notes,
         ))
-        ledger_write(events)
+        owed = [] if offset else [_notification_owed(transfer, LedgerEvent.Kind.TRANSFER_INITIATED)]
+        ledger_write(events, with_rows=[items, owed])
 
     transfer.remainders = remainders
-    _notify_after_commit(transfer, LedgerEvent.Kind.TRANSFER_INITIATED)
     return transfer
 
 
@@ -303,8 +301,7 @@ def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind:
         kind=kind, actor=user, organization=transfer.organization, transfer=transfer,
         before={"status": Transfer.Status.PENDING, "batches": before},
         after={"status": status, "batches": [batch.snapshot() for batch in batches]}, note=note,
-    )])
-    _notify_after_commit(transfer, kind)
+    )], with_rows=[[_notification_owed(transfer, kind)]])
 
 
 @transaction.atomic
@@ -330,8 +327,7 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
         transfer=transfer, account=account,
         before={"status": Transfer.Status.PENDING, "batches": before},
         after={"status": Transfer.Status.COMPLETE, "batches": [b.snapshot() for b in batches]},
-    )])
-    _notify_after_commit(transfer, LedgerEvent.Kind.TRANSFER_ACCEPTED)
+    )], with_rows=[[_notification_owed(transfer, LedgerEvent.Kind.TRANSFER_ACCEPTED)]])
     return transfer
 
 
@@ -396,8 +392,7 @@ def export_confirm(*, transfer: Transfer, user: User, note: str = "") -> Transfe
         kind=LedgerEvent.Kind.EXPORT_CONFIRMED, actor=user, organization=transfer.organization,
         transfer=transfer, before={"status": Transfer.Status.PENDING, "batches": before},
         after={"status": Transfer.Status.COMPLETE, "batches": [b.snapshot() for b in batches]}, note=note,
-    )])
-    _notify_after_commit(transfer, LedgerEvent.Kind.EXPORT_CONFIRMED)
+    )], with_rows=[[_notification_owed(transfer, LedgerEvent.Kind.EXPORT_CONFIRMED)]])
     return transfer
 
 
@@ -411,11 +406,13 @@ def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer
     return transfer
 
 
-def _notify_after_commit(transfer: Transfer, event_kind: str) -> None:
-    """Emails to both parties go out only once the change is committed."""
-    from .tasks import send_transfer_notification
+def _notification_owed(transfer: Transfer, event_kind: str) -> TransferNotification:
+    """The email both parties are owed for this step, to write with the step's ledger events; a
+    worker sends it once the change commits (see TransferNotification)."""
+    from .tasks import notifications_nudge
 
-    send_transfer_notification.delay_on_commit(transfer.pk, event_kind)
+    transaction.on_commit(notifications_nudge)
+    return TransferNotification(transfer=transfer, event_kind=event_kind)
 
 
 # --- the wizard's draft: a Transfer in status draft, so a reload resumes it ------------------------

@@ -1,6 +1,9 @@
-from celery import shared_task
+import time
 
-from .notifications import mass_upload_notify, transfer_notify
+from celery import shared_task
+from django.conf import settings
+
+from .notifications import mass_upload_notify, transfer_notifications_send
 from .services import mass_upload_process, transfers_expire
 
 
@@ -10,8 +13,24 @@ def expire_pending_transfers() -> int:
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def send_transfer_notification(transfer_id: int, event_kind: str) -> int:
-    return transfer_notify(transfer_id=transfer_id, event_kind=event_kind)
+def send_transfer_notifications() -> int:
+    """Send the transfer emails owed (also every NOTIFICATION_SEND_SECONDS, from beat)."""
+    return transfer_notifications_send()
+
+
+_last_nudge = float("-inf")
+
+
+def notifications_nudge() -> None:
+    """After a commit that owes emails, wake a worker to send them: at most one message per
+    NOTIFICATION_NUDGE_SECONDS per process, so a burst of transfers costs one broker publish, and
+    whatever a skipped nudge leaves is sent by the next one or by beat."""
+    global _last_nudge
+    now = time.monotonic()
+    if now - _last_nudge < settings.NOTIFICATION_NUDGE_SECONDS:
+        return
+    _last_nudge = now
+    send_transfer_notifications.delay()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(ConnectionError,), retry_backoff=True,
