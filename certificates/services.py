@@ -141,9 +141,10 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
 # UPDATE's count), so a short count leaves nothing behind; the caller's transaction rolls back.
 SPLIT_SQL = """
     WITH parent AS (
-        UPDATE certificates_certificatebatch SET status = 'superseded'
-        WHERE id = ANY(%(parents)s) AND status = 'active'
-        RETURNING id
+        UPDATE certificates_certificatebatch batch SET status = 'superseded'
+        FROM unnest(%(parents)s::bigint[]) AS superseded(id)  -- a join on the primary key, not a scan
+        WHERE batch.id = superseded.id AND batch.status = 'active'
+        RETURNING batch.id
     )
     INSERT INTO certificates_certificatebatch
         (certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at)

@@ -35,7 +35,7 @@ class TransferRefused(ServiceError):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TransferLine:
     """Move `quantity` (the lowest serials) out of batch `batch_id`."""
 
@@ -230,9 +230,10 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
             )
             moved_batches += list(zip(moved, group, strict=True))
             events += split_events
-        remainders |= {source.pk: getattr(source, "remainder", None) for _, (source, _) in moved_batches}
-        items = [TransferItem(transfer=transfer, batch=moved, source_batch=source, source_account_id=source.account_id)
-                 for moved, (source, _) in moved_batches]
+        for _, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
+            remainders[source.pk] = source.remainder.pk if hasattr(source, "remainder") else None
+        items = [TransferItem(transfer_id=transfer.pk, batch_id=moved.pk, source_batch_id=source.pk,
+                              source_account_id=source.account_id) for moved, (source, _) in moved_batches]
         # The initiating event records the batches before and after; a transfer of more than one
         # chunk has one such event per chunk, all in this transaction.
         events.append(ledger_event(
@@ -551,9 +552,9 @@ def _mass_apply(upload: MassTransferUpload, rows: list) -> list[Transfer]:
         transfer = transfer_create(organization=upload.organization, user=upload.uploaded_by, lines=lines,
                                    destination=destination, notes=notes)
         by_current = {current.get(batch_id, batch_id): batch_id for batch_id in quantities}
-        for source_id, remainder in transfer.remainders.items():
-            if remainder is not None:
-                current[by_current[source_id]] = remainder.pk
+        for source_id, remainder_id in transfer.remainders.items():
+            if remainder_id is not None:
+                current[by_current[source_id]] = remainder_id
         transfers.append(transfer)
     Transfer.objects.filter(pk__in=[t.pk for t in transfers]).update(mass_upload=upload)
     return transfers
