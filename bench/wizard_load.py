@@ -1,10 +1,13 @@
 """The transfer wizard under load, over HTTP, against gunicorn (2 workers) on PostgreSQL.
 
-    .venv/bin/python bench/wizard_load.py [--seconds 20] [--clients 1,4,16]
+    .venv/bin/python bench/wizard_load.py [--seconds 20] [--clients 1,4,16] [--no-htmx]
 
 N concurrent clients (threads, each its own user and session) walk the four steps over and over,
-each transferring part of its own batches; then a race where every client transfers most of the
-same batch. Reports confirmed transfers per second, p95 latency per step, and verify_ledger.
+as a browser with JavaScript does (start: a link and its redirect; then each step one htmx POST
+answered with the next step; 6 requests a transfer), or with --no-htmx as one without (each step a
+POST and the GET it redirects to; 10 requests), each transferring part of its own batches; then a
+race where every client transfers most of the same batch. Reports confirmed transfers per second,
+p95 latency per step, and verify_ledger.
 """
 
 import argparse
@@ -28,8 +31,8 @@ STEPS = ["start", "quantity", "destination", "review", "confirm"]
 class Browser:
     """One user's HTTP session: cookies, CSRF token, redirects followed as a browser does."""
 
-    def __init__(self, base: str):
-        self.base = base
+    def __init__(self, base: str, htmx: bool = True):
+        self.base, self.htmx = base, htmx
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
@@ -41,11 +44,20 @@ class Browser:
             return response.geturl(), response.read().decode()
 
     def post(self, path: str, data: dict):
+        """A step's form posted as htmx posts it (HX-Request; the answer is the next step, whose
+        address comes in HX-Push-Url), or, with htmx off, as a plain form post whose redirect is
+        followed."""
         data = {**data, "csrfmiddlewaretoken": self.csrf()}
+        headers = {"Referer": self.base + path}
+        if self.htmx:
+            headers |= {"HX-Request": "true", "HX-Target": "wizard", "HX-Current-URL": self.base + path}
         request = urllib.request.Request(self.base + path, data=urllib.parse.urlencode(data, doseq=True).encode(),
-                                         headers={"Referer": self.base + path})
+                                         headers=headers)
         with self.opener.open(request, timeout=60) as response:
-            return response.geturl(), response.read().decode()
+            body = response.read().decode()
+            if response.headers.get("HX-Redirect"):  # htmx loads that whole page
+                return self.get(response.headers["HX-Redirect"])
+            return self.base + response.headers.get("HX-Push-Url", urllib.parse.urlsplit(response.geturl()).path), body
 
     def sign_in(self, email: str) -> None:
         self.get("/login/")
@@ -80,6 +92,8 @@ def free_port() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--no-htmx", action="store_true",
+                        help="walk as a browser without JavaScript: each step a POST and the GET it redirects to")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", default="1,4,16")
     options = parser.parse_args()
@@ -124,7 +138,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         browsers = []
         for user in users:
-            browser = Browser(base)
+            browser = Browser(base, htmx=not options.no_htmx)
             browser.sign_in(user.email)
             browsers.append(browser)
 

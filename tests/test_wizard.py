@@ -67,14 +67,30 @@ def test_export_end_to_end(signed_in, trader, batch, tracking_system):
     assert (transfer.kind, transfer.status, transfer.recipient_account_ref) == ("export", "pending", "W-77")
 
 
-def test_steps_swap_in_with_htmx_and_answer_with_hx_location(signed_in, trader, batch, second_account):
+def test_steps_swap_in_with_htmx_one_request_per_step(signed_in, trader, batch, second_account):
     client = signed_in(trader)
     draft = start(client, batch)
     page = client.get(step_url(draft, "quantity"), headers=HTMX)
     assert b"<html" not in page.content and b'id="wizard"' in page.content
+    # A step's POST answers with the next step and puts its address in the address bar.
     response = client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5}, headers=HTMX)
-    assert response.status_code == 204
-    assert step_url(draft, "destination") in response["HX-Location"]
+    text = response.content.decode()
+    assert response.status_code == 200 and response["HX-Push-Url"] == step_url(draft, "destination")
+    assert "<html" not in text and 'id="wizard"' in text and "Destination type" in text
+    assert f'action="{step_url(draft, "destination")}"' in text
+    response = client.post(step_url(draft, "destination"), {"kind": "internal", "account": second_account.pk},
+                           headers=HTMX)
+    assert response["HX-Push-Url"] == step_url(draft, "review") and "Review" in response.content.decode()
+    response = client.post(step_url(draft, "review"), {}, headers=HTMX)
+    assert response["HX-Push-Url"] == step_url(draft, "confirm")
+    response = client.post(step_url(draft, "confirm"), {}, headers=HTMX)
+    assert response["HX-Push-Url"] == reverse("transfers:done", args=[draft.pk])
+    assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.COMPLETE
+    assert f"Transfer {draft.pk}" in response.content.decode()
+    # The draft is submitted: a second confirm goes to the transfer and makes nothing.
+    again = client.post(step_url(draft, "confirm"), {}, headers=HTMX)
+    assert (again.status_code, again["Location"]) == (302, reverse("transfers:done", args=[draft.pk]))
+    assert Transfer.objects.exclude(status=Transfer.Status.DRAFT).count() == 1
 
 
 @pytest.mark.parametrize("value,message", [("0", "Enter at least 1."), ("1001", "This batch holds 1,000"),
