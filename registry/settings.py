@@ -50,6 +50,7 @@ def database_from_url(url: str) -> dict:
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     host = query.get("host", [unquote(parts.hostname or "")])[0]
+    server_side = env_bool("DATABASE_SERVER_SIDE_BINDING", True)
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")),
@@ -64,8 +65,8 @@ def database_from_url(url: str) -> dict:
         # connection, let PostgreSQL plan the hot statements of the transfer services once per
         # connection instead of on every call. Behind PgBouncer in transaction mode older than 1.21,
         # turn both off (DATABASE_SERVER_SIDE_BINDING=0).
-        "OPTIONS": {"server_side_binding": env_bool("DATABASE_SERVER_SIDE_BINDING", True)}
-        | ({"prepare_threshold": 5} if env_bool("DATABASE_SERVER_SIDE_BINDING", True) else {}),
+        "OPTIONS": {"server_side_binding": True, "prepare_threshold": 5} if server_side
+        else {"server_side_binding": False},
     }
 
 
