@@ -1,8 +1,10 @@
 import datetime
+import functools
 import secrets
 from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 
 from accounts.models import Account
 from ledger.models import LedgerEvent
@@ -14,6 +16,8 @@ from .models import Certificate, CertificateBatch, Generator
 from .serials import split_range
 
 Status = CertificateBatch.Status
+BATCH_COLUMNS = ["id", "certificate_id", "account_id", "serial_start", "serial_end", "quantity", "status",
+                 "parent_id", "created_at"]
 
 
 def serial_base_for(generator: Generator, vintage: datetime.date) -> str:
@@ -64,39 +68,56 @@ BATCH_LOCK_SQL = """
     SELECT b.id, b.certificate_id, b.account_id, b.serial_start, b.serial_end, b.quantity, b.status,
            b.parent_id, b.created_at, c.serial_base,
            a.organization_id, a.type, a.status, o.status,
-           EXISTS (SELECT 1 FROM registry_membership m WHERE m.user_id = %s
-                   AND m.organization_id = a.organization_id AND m.role IN ('manager', 'trader'))
+           EXISTS (SELECT 1 FROM registry_membership m WHERE m.user_id = %(user_id)s
+                   AND m.organization_id = a.organization_id AND m.role IN ('manager', 'trader')),
+           CASE WHEN %(sequence)s::text IS NOT NULL THEN (SELECT nextval(%(sequence)s::regclass)) END
     FROM certificates_certificatebatch b
     JOIN certificates_certificate c ON c.id = b.certificate_id
     JOIN accounts_account a ON a.id = b.account_id
     JOIN registry_organization o ON o.id = a.organization_id
-    WHERE b.id = ANY(%s)
+    WHERE b.id = ANY(%(ids)b::bigint[])
     ORDER BY b.id
     FOR UPDATE OF b FOR SHARE OF a, o
 """
 
 
-def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None) -> dict[int, CertificateBatch]:
+class LockedBatches(dict):
+    """Locked batches by id; `reserved_id` is the id batches_lock reserved, if asked to."""
+
+    reserved_id: int | None = None
+
+
+def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
+                 reserve_id_for: type[Model] | None = None) -> LockedBatches:
     """Lock the batches FOR UPDATE in primary-key order (so two movers never deadlock), and their
     accounts and organizations FOR SHARE (so a freeze or suspension waits), in one statement.
 
     Each batch comes with `serial_base` on its certificate, `holder` = (organization id, account
     type, account status, organization status) as they are under the lock, and `user_may_move`:
     whether `user_id` is a manager or trader of the holding organization (one round trip for all).
+    With `reserve_id_for`, the same statement draws the next primary key of that model (the
+    transfer the batches go into), so its row can be written with the rest of the change.
     """
     ids = sorted(set(batch_ids))
-    batches = {}
+    sequence = _sequence_of(reserve_id_for) if reserve_id_for else None
+    batches = LockedBatches()
     with connection.cursor() as cursor:
-        cursor.execute(BATCH_LOCK_SQL, [user_id, ids])
+        cursor.execute(BATCH_LOCK_SQL, {"user_id": user_id, "ids": ids, "sequence": sequence})
         for row in cursor.fetchall():
-            batch = CertificateBatch.from_db(
-                "default", ["id", "certificate_id", "account_id", "serial_start", "serial_end", "quantity",
-                            "status", "parent_id", "created_at"], row[:9])
+            batch = CertificateBatch.from_db("default", BATCH_COLUMNS, row[:9])
             batch.certificate = Certificate(pk=row[1], serial_base=row[9])
             batch.holder = row[10:14]
             batch.user_may_move = row[14]
             batches[batch.pk] = batch
+            batches.reserved_id = row[15]
     return batches
+
+
+@functools.cache
+def _sequence_of(model: type[Model]) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+        return cursor.fetchone()[0]
 
 
 def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, status: str,
@@ -142,7 +163,7 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
 SPLIT_SQL = """
     WITH parent AS (
         UPDATE certificates_certificatebatch batch SET status = 'superseded'
-        FROM unnest(%(parents)s::bigint[]) AS superseded(id)  -- a join on the primary key, not a scan
+        FROM unnest(%(parents)b::bigint[]) AS superseded(id)  -- a join on the primary key, not a scan
         WHERE batch.id = superseded.id AND batch.status = 'active'
         RETURNING batch.id
     )
@@ -150,14 +171,12 @@ SPLIT_SQL = """
         (certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at)
     SELECT certificate_id, account_id, serial_start, serial_end, serial_end - serial_start + 1, status,
            parent_id, now()
-    FROM unnest(%(certificates)s::bigint[], %(accounts)s::bigint[], %(starts)s::bigint[], %(ends)s::bigint[],
-                %(statuses)s::text[], %(parent_ids)s::bigint[])
+    FROM unnest(%(certificates)b::bigint[], %(accounts)b::bigint[], %(starts)b::bigint[], %(ends)b::bigint[],
+                %(statuses)b::text[], %(parent_ids)b::bigint[])
          AS child(certificate_id, account_id, serial_start, serial_end, status, parent_id)
     WHERE (SELECT count(*) FROM parent) = %(parent_count)s
     RETURNING id, certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at
 """
-BATCH_COLUMNS = ["id", "certificate_id", "account_id", "serial_start", "serial_end", "quantity", "status",
-                 "parent_id", "created_at"]
 
 
 def _batches_split(partial: list[tuple[CertificateBatch, int]], account_id: int,

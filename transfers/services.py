@@ -194,7 +194,10 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
     remainders = {}
     for offset in range(0, len(ordered), TRANSFER_CHUNK):
         chunk = ordered[offset:offset + TRANSFER_CHUNK]
-        takes = _check_batches(chunk, batches_lock((line.batch_id for line in chunk), user_id=user.pk), organization)
+        new_row = transfer is None and draft is None  # its id is drawn with the first chunk's lock
+        locked = batches_lock((line.batch_id for line in chunk), user_id=user.pk,
+                              reserve_id_for=Transfer if new_row else None)
+        takes = _check_batches(chunk, locked, organization)
         if destination.kind == Kind.INTERNAL and destination.account is not None:
             for batch, _ in takes:
                 if batch.account_id == destination.account.pk:
@@ -217,8 +220,8 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
                 if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
                     raise TransferRefused("This transfer has already been submitted.")
                 transfer = Transfer.objects.get(pk=draft.pk)
-            else:
-                transfer = Transfer.objects.create(created_by=user, created_at=now, **fields)
+            else:  # written below, with the ledger events, in their statement
+                transfer = Transfer(pk=locked.reserved_id, created_by=user, created_at=now, **fields)
 
         sources = [batch.snapshot() for batch, _ in takes]
         moved_batches, events = [], []
@@ -245,7 +248,7 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
             note=notes,
         ))
         owed = [] if offset else [_notification_owed(transfer, LedgerEvent.Kind.TRANSFER_INITIATED)]
-        ledger_write(events, with_rows=[items, owed])
+        ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, owed])
 
     transfer.remainders = remainders
     return transfer
