@@ -94,7 +94,9 @@ class CertificateBatch(models.Model):
         SUPERSEDED = "superseded", "Superseded"
 
     certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="batches")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="batches")
+    account = models.ForeignKey(  # indexed by (account, status)
+        Account, on_delete=models.PROTECT, related_name="batches", db_index=False
+    )
     serial_start = models.BigIntegerField()
     serial_end = models.BigIntegerField()
     quantity = models.BigIntegerField()

@@ -101,11 +101,14 @@ def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
     ids = sorted(set(batch_ids))
     sequence = _sequence_of(reserve_id_for) if reserve_id_for else None
     batches = LockedBatches()
+    certificates = {}  # one instance per certificate: a mass transfer locks thousands of its batches
     with connection.cursor() as cursor:
         cursor.execute(BATCH_LOCK_SQL, {"user_id": user_id, "ids": ids, "sequence": sequence})
         for row in cursor.fetchall():
             batch = CertificateBatch.from_db("default", BATCH_COLUMNS, row[:9])
-            batch.certificate = Certificate(pk=row[1], serial_base=row[9])
+            if row[1] not in certificates:
+                certificates[row[1]] = Certificate(pk=row[1], serial_base=row[9])
+            batch.certificate = certificates[row[1]]
             batch.holder = row[10:14]
             batch.user_may_move = row[14]
             batches[batch.pk] = batch

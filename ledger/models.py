@@ -52,8 +52,7 @@ class LedgerEvent(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["kind", "occurred_at"]),
-            models.Index(fields=["batch"]),
-        ]
+        ]  # the foreign keys have an index each
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

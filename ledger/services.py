@@ -1,13 +1,11 @@
 import functools
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Model
 from django.db.models.expressions import DatabaseDefault
 
 from .models import LedgerEvent
-
-MAX_PARAMETERS = 30_000  # PostgreSQL takes 65,535 a statement; rows beyond this go in a further one
 
 
 def ledger_event(*, kind: str, actor=None, organization=None, certificate=None, batch=None,
@@ -30,36 +28,66 @@ def _pk(saved) -> int | None:
     return saved.pk
 
 
+VALUES_ROWS = 20  # up to this many rows an INSERT lists them; above, it unnests one array per column
+
+
 @functools.cache
-def _insert_columns(model: type[Model], with_pk: bool) -> tuple[str, list]:
-    """`INSERT INTO table (columns) VALUES` and the fields, in order, for rows of `model`."""
-    fields = [field for field in model._meta.concrete_fields
-              if not field.generated and (with_pk or not field.primary_key)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ", fields
+def _insert_fields(model: type[Model], with_pk: bool) -> list:
+    return [field for field in model._meta.concrete_fields
+            if not field.generated and (with_pk or not field.primary_key)]
+
+
+# Fields whose get_db_prep_save hands an int or a str (or None) over unchanged.
+PLAIN = {int: (models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField,
+               models.SmallIntegerField, models.PositiveIntegerField, models.PositiveBigIntegerField,
+               models.PositiveSmallIntegerField),
+         str: (models.CharField, models.TextField)}
+
+
+@functools.cache
+def _plain_type(field) -> type | None:
+    """int or str when the field (or, for a foreign key, its target) is one of the PLAIN classes
+    exactly, so that values of that type need no preparing; None otherwise."""
+    target = field.target_field if isinstance(field, models.ForeignKey) and type(field) is models.ForeignKey else field
+    return next((kind for kind, classes in PLAIN.items() if type(target) in classes), None)
+
+
+def _is_plain(field, values: list) -> bool:
+    kind = _plain_type(field)
+    return kind is not None and all(value is None or type(value) is kind for value in values)
 
 
 def _insert_sql(rows: list[Model]) -> tuple[str, list]:
-    """One multi-row INSERT for saved-to-be model instances: each value prepared by its field as
-    Model.save() would (pre_save, then get_db_prep_save), a db_default left to the database."""
+    """One INSERT of new model instances, each value prepared by its field as Model.save() would
+    (pre_save, then get_db_prep_save). A few rows go as VALUES; more as one array per column,
+    unnested, so a mass transfer's 2,000 rows are a handful of parameters, not 20,000 for the driver
+    and the server to parse. A column every row leaves to its db_default is left out, so the database
+    fills it."""
+    model = type(rows[0])
     with_pk = rows[0].pk is not None
-    prefix, fields = _insert_columns(type(rows[0]), with_pk)
-    tuples, params = [], []
+    columns = {field: [] for field in _insert_fields(model, with_pk)}
     for row in rows:
         if (row.pk is not None) != with_pk:
             raise ValueError("rows written together either all have primary keys or none do")
         row._prepare_related_fields_for_save(operation_name="ledger_write")
-        placeholders = []
-        for field in fields:
-            value = field.pre_save(row, True)
-            if isinstance(value, DatabaseDefault):
-                placeholders.append("DEFAULT")
-            else:
-                placeholders.append("%s")
-                params.append(field.get_db_prep_save(value, connection))
-        tuples.append(f"({', '.join(placeholders)})")
-    return prefix + ", ".join(tuples), params
+        for field, values in columns.items():
+            values.append(field.pre_save(row, True))
+    for field, values in list(columns.items()):
+        defaulted = [isinstance(value, DatabaseDefault) for value in values]
+        if all(defaulted):
+            del columns[field]
+        elif any(defaulted):
+            raise ValueError(f"{field.name} is set on some rows and left to the database on others")
+    quote = connection.ops.quote_name
+    insert = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in columns)})"
+    prepared = [values if _is_plain(field, values) else [field.get_db_prep_save(value, connection) for value in values]
+                for field, values in columns.items()]
+    if len(rows) <= VALUES_ROWS:
+        row = f"({', '.join(['%s'] * len(columns))})"
+        by_row = zip(*prepared, strict=True)
+        return f"{insert} VALUES {', '.join([row] * len(rows))}", [value for values in by_row for value in values]
+    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in columns)
+    return f"{insert} SELECT * FROM unnest({arrays})", prepared
 
 
 def ledger_write(events: list[LedgerEvent], *, with_rows: Iterable[list[Model]] = ()) -> None:
@@ -70,23 +98,17 @@ def ledger_write(events: list[LedgerEvent], *, with_rows: Iterable[list[Model]] 
     however many tables. Rows without a primary key are not given one back; nothing reads them in the
     transaction that wrote them. Rows with one are marked saved.
     """
-    statements = []  # (parts, params), each under MAX_PARAMETERS
     parts, params = [], []
     for rows in (*with_rows, events):
-        for offset in range(0, len(rows), 1000):
-            sql, row_params = _insert_sql(rows[offset:offset + 1000])
-            if parts and len(params) + len(row_params) > MAX_PARAMETERS:
-                statements.append((parts, params))
-                parts, params = [], []
+        if rows:
+            sql, row_params = _insert_sql(rows)
             parts.append(f"insert_{len(parts)} AS ({sql})")
             params += row_params
         for row in rows:
             if row.pk is not None:
                 row._state.adding, row._state.db = False, connection.alias
     if parts:
-        statements.append((parts, params))
-    with connection.cursor() as cursor:
-        for parts, params in statements:
+        with connection.cursor() as cursor:
             cursor.execute(f"WITH {', '.join(parts)} SELECT 1", params)
 
 

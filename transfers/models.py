@@ -29,15 +29,16 @@ class Transfer(models.Model):
 
     kind = models.CharField(max_length=16, choices=Kind, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="transfers_sent"
+    organization = models.ForeignKey(  # indexed by (organization, status)
+        Organization, on_delete=models.PROTECT, related_name="transfers_sent", db_index=False
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     destination_account = models.ForeignKey(
         Account, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers_in"
     )
-    recipient_organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers_received"
+    recipient_organization = models.ForeignKey(  # indexed by (recipient_organization, status)
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers_received",
+        db_index=False,
     )
     tracking_system = models.ForeignKey(
         TrackingSystem, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers"
@@ -97,7 +98,9 @@ class PendingExport(Transfer):
 class TransferItem(models.Model):
     """One batch quantity of a transfer: the batch that moved and the one it was taken from."""
 
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="items")
+    transfer = models.ForeignKey(  # indexed by the unique (transfer, batch)
+        Transfer, on_delete=models.PROTECT, related_name="items", db_index=False
+    )
     batch = models.ForeignKey(CertificateBatch, on_delete=models.PROTECT, related_name="transfer_items")
     source_batch = models.ForeignKey(CertificateBatch, on_delete=models.PROTECT, related_name="+")
     source_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")

@@ -1,0 +1,61 @@
+"""ledger_write: what it stores is what the events say, whether it lists a few rows or unnests many."""
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from ledger.models import LedgerEvent
+from ledger.services import VALUES_ROWS, ledger_event, ledger_write
+from transfers.models import Transfer, TransferNotification
+
+
+@pytest.mark.parametrize("count", [1, VALUES_ROWS, VALUES_ROWS + 1, 2500])
+def test_events_and_rows_are_stored_as_given(batch, count):
+    organization = batch.account.organization
+    user = batch.certificate.issued_by
+    transfer = Transfer(pk=None, kind=Transfer.Kind.INTERNAL, status=Transfer.Status.COMPLETE,
+                        organization=organization, created_by=user, destination_account=batch.account,
+                        notes='=HYPERLINK("x") \\ "quoted" ünïcode', submitted_at=timezone.now())
+    transfer.save()
+    events = [ledger_event(kind=LedgerEvent.Kind.SPLIT, actor=user if index % 2 else None,
+                           organization=organization, batch=batch, transfer=transfer,
+                           before={"index": index, "nested": [1, None, "two"]}, after=None if index % 3 else [index],
+                           note=f"note {index} 'quoted' \\ {{braces}}")
+              for index in range(count)]
+    owed = [TransferNotification(transfer=transfer, event_kind="transfer_initiated")]
+    started = timezone.now()
+    with transaction.atomic():
+        ledger_write(events, with_rows=[owed])
+
+    stored = list(LedgerEvent.objects.filter(transfer=transfer).order_by("pk"))
+    assert len(stored) == count
+    for index, event in enumerate(stored):
+        assert (event.kind, event.actor_id, event.organization_id, event.batch_id, event.certificate_id) == (
+            LedgerEvent.Kind.SPLIT, user.pk if index % 2 else None, organization.pk, batch.pk, None)
+        assert event.before == {"index": index, "nested": [1, None, "two"]}
+        assert event.after == (None if index % 3 else [index])
+        assert event.note == f"note {index} 'quoted' \\ {{braces}}"
+        assert event.occurred_at >= started.replace(microsecond=0)  # left to the database's now()
+    assert TransferNotification.objects.filter(transfer=transfer, event_kind="transfer_initiated").count() == 1
+
+
+def test_a_row_with_its_own_primary_key_is_written_and_marked_saved(batch):
+    transfer = Transfer(pk=987_654, kind=Transfer.Kind.INTERNAL, status=Transfer.Status.COMPLETE,
+                        organization=batch.account.organization, created_by=batch.certificate.issued_by,
+                        destination_account=batch.account, submitted_at=timezone.now())
+    with transaction.atomic():
+        ledger_write([ledger_event(kind=LedgerEvent.Kind.TRANSFER_INITIATED, transfer=transfer)],
+                     with_rows=[[transfer]])
+    assert not transfer._state.adding
+    assert Transfer.objects.get(pk=987_654).destination_account_id == batch.account_id
+    assert LedgerEvent.objects.get(transfer_id=987_654).kind == LedgerEvent.Kind.TRANSFER_INITIATED
+
+
+@pytest.mark.parametrize(("count", "set_on"), [(2, 0), (2, 1), (VALUES_ROWS + 1, 0), (VALUES_ROWS + 1, 5)])
+def test_an_occurred_at_set_on_some_events_only_is_refused(batch, count, set_on):
+    events = [ledger_event(kind=LedgerEvent.Kind.SPLIT, batch=batch) for _ in range(count)]
+    events[set_on].occurred_at = timezone.now()
+    before = LedgerEvent.objects.count()
+    with pytest.raises(ValueError, match="occurred_at"), transaction.atomic():
+        ledger_write(events)
+    assert LedgerEvent.objects.count() == before
