@@ -7,7 +7,8 @@ as a browser with JavaScript does (start: a link and its redirect; then each ste
 answered with the next step; 6 requests a transfer), or with --no-htmx as one without (each step a
 POST and the GET it redirects to; 10 requests), each transferring part of its own batches; then a
 race where every client transfers most of the same batch. Reports confirmed transfers per second,
-p95 latency per step, and verify_ledger.
+p95 latency per step, CPU time per transfer (gunicorn workers, PostgreSQL, this client), and
+verify_ledger.
 """
 
 import argparse
@@ -23,6 +24,7 @@ import urllib.parse
 import urllib.request
 from collections import defaultdict
 
+import psutil
 from common import ROOT, percentile, setup_django
 
 STEPS = ["start", "quantity", "destination", "review", "confirm"]
@@ -82,6 +84,22 @@ def walk(browser: Browser, batch_id: int, quantity: int, account_id: int, timing
     step("review", lambda: browser.post(f"{base}/review/", {}))
     url, _ = step("confirm", lambda: browser.post(f"{base}/confirm/", {}))
     return url
+
+
+def cpu_seconds(server: subprocess.Popen) -> dict[str, float]:
+    """CPU time used so far by the gunicorn workers, by PostgreSQL's processes, and by this client."""
+    def used(processes):
+        total = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+    postgres = [process for process in psutil.process_iter(["name"]) if process.info["name"] == "postgres"]
+    return {"gunicorn": used(psutil.Process(server.pid).children()), "postgres": used(postgres),
+            "client": used([psutil.Process()])}
 
 
 def free_port() -> int:
@@ -157,18 +175,23 @@ def main() -> None:
                     url = walk(browsers[index], batch_id, max(quantity, 1), target.pk, timings)
                     confirmed[index] += "/done/" in url
 
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), cpu_seconds(server)
             threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
             elapsed = time.perf_counter() - started
+            cpu = {name: spent - cpu_before[name] for name, spent in cpu_seconds(server).items()}
             total = sum(confirmed)
             p95 = ", ".join(f"{name} {percentile(timings[name], 0.95) * 1000:.0f}" for name in STEPS)
             breaches = ledger_breaches()
             print(f"N={clients:>2}: {total} confirmed in {elapsed:.1f} s = {total / elapsed:.1f} transfers/s; "
                   f"p95 ms per step: {p95}; verify_ledger: {'clean' if not breaches else breaches[:3]}")
+            print(f"      CPU per transfer: gunicorn {cpu['gunicorn'] / total * 1000:.0f} ms, PostgreSQL "
+                  f"{cpu['postgres'] / total * 1000:.0f} ms, this client {cpu['client'] / total * 1000:.0f} ms; "
+                  f"the server's share alone would need {(cpu['gunicorn'] + cpu['postgres']) / total * 50:.1f} "
+                  f"cores for 50 transfers/s (this machine has {psutil.cpu_count()})")
 
         # The race: every client transfers 600 of the same 1,000-certificate batch at once.
         contested = CertificateBatch.objects.filter(account=source, status="active", quantity__gte=1000) \

@@ -219,7 +219,9 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
             if draft is not None:
                 if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
                     raise TransferRefused("This transfer has already been submitted.")
-                transfer = Transfer.objects.get(pk=draft.pk)
+                transfer = draft  # as the database now holds it: the locked row, with `fields` set
+                for name, value in fields.items():
+                    setattr(transfer, name, value)
             else:  # written below, with the ledger events, in their statement
                 transfer = Transfer(pk=locked.reserved_id, created_by=user, created_at=now, **fields)
 

@@ -63,16 +63,24 @@ def _step_url(draft: Transfer, step: str) -> str:
 def _draft(request: HttpRequest, pk: int):
     """The current user's draft in this organization: 403 for a read-only role, 404 for anyone else's."""
     membership = membership_required(request, act=True)
-    draft = Transfer.objects.filter(pk=pk, organization=membership.organization, created_by=request.user).first()
-    if draft is None:
-        raise Http404("No such transfer.")
+    draft = getattr(request, "wizard_draft", None)  # the step just posted, when _go answers with the next one
+    if draft is None or draft.pk != pk:
+        draft = Transfer.objects.filter(pk=pk, organization=membership.organization, created_by=request.user).first()
+        if draft is None:
+            raise Http404("No such transfer.")
+    request.wizard_draft = draft
     return membership, draft
 
 
 def _draft_batches(draft: Transfer, organization: Organization) -> list[tuple[CertificateBatch, int]]:
     lines = draft.draft.get("lines", [])
-    batches = (CertificateBatch.objects.visible_to(organization).select_related("certificate__generator", "account")
-               .in_bulk([batch_id for batch_id, _ in lines]))
+    ids = tuple(batch_id for batch_id, _ in lines)
+    loaded = getattr(draft, "loaded_batches", None)  # read once a request, though a step and the next both show them
+    if loaded is None or loaded[0] != ids:
+        loaded = ids, (CertificateBatch.objects.visible_to(organization)
+                       .select_related("certificate__generator", "account").in_bulk(ids))
+        draft.loaded_batches = loaded
+    batches = loaded[1]
     return [(batches[batch_id], quantity) for batch_id, quantity in lines if batch_id in batches]
 
 
