@@ -13,7 +13,6 @@ from registry.models import Organization, User
 from registry.services import ServiceError, accounts_lock_for_share, staff_require
 
 from .models import Certificate, CertificateBatch, Generator
-from .serials import split_range
 
 Status = CertificateBatch.Status
 BATCH_COLUMNS = ["id", "certificate_id", "account_id", "serial_start", "serial_end", "quantity", "status",
@@ -124,17 +123,17 @@ def _sequence_of(model: type[Model]) -> str:
 
 
 def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, status: str,
-                 actor: User | None, organization: Organization) -> tuple[list[CertificateBatch], list]:
+                 actor: User | None, organization: Organization) -> list[CertificateBatch]:
     """Move quantities out of locked active batches into `account_id` with `status`.
 
     A partial move takes the lowest serials: the batch is superseded and split into the moved
-    part and the part that stays, both pointing to it. A whole batch moves as it is.
-    Returns the moved batches (in the order of `takes`) and the split ledger events.
+    part and the part that stays, both pointing to it, and a split ledger event records it (written
+    by the same statement). A whole batch moves as it is. Returns the moved batches, in the order
+    of `takes`; a split parent gets `remainder`, the part that stayed.
     """
     whole = [batch for batch, quantity in takes if quantity == batch.quantity]
     partial = [(batch, quantity) for batch, quantity in takes if quantity != batch.quantity]
     moved_by_source: dict[int, CertificateBatch] = {}
-    events = []
 
     if whole:
         updated = CertificateBatch.objects.filter(
@@ -147,59 +146,71 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
             moved_by_source[batch.pk] = batch
 
     if partial:
-        for (parent, _), (moved, staying) in zip(partial, _batches_split(partial, account_id, status), strict=True):
+        pairs = _batches_split(partial, account_id, status, actor_id=actor.pk if actor else None,
+                               organization_id=organization.pk)
+        for (parent, _), (moved, staying) in zip(partial, pairs, strict=True):
             moved_by_source[parent.pk] = moved
             parent.remainder = staying  # what stays, for a caller moving more of the same batch
-            before = parent.snapshot()
             parent.status = Status.SUPERSEDED
-            events.append(ledger_event(
-                kind=LedgerEvent.Kind.SPLIT, actor=actor, organization=organization,
-                certificate=parent.certificate, batch=parent, before=before,
-                after={"children": [moved.snapshot(), staying.snapshot()]},
-            ))
-    return [moved_by_source[batch.pk] for batch, _ in takes], events
+    return [moved_by_source[batch.pk] for batch, _ in takes]
 
 
-# Supersede the parents (compare-and-swap on active) and insert both children of each, in one
-# statement. The insert runs only if every parent was still active (its WHERE waits for the
-# UPDATE's count), so a short count leaves nothing behind; the caller's transaction rolls back.
-SPLIT_SQL = """
+# One statement splits every partially taken parent. It supersedes the parents (compare-and-swap on
+# active, joined on the primary key), inserts both children of each (the moved part, the lowest
+# serials, into the destination; the rest stays active where it was), and writes each parent's split
+# ledger event, its before and after built by PostgreSQL from the same rows the children are
+# inserted from (their ids drawn first, so no join of what was inserted is needed). The inserts run
+# only if every parent was still active (they wait for the UPDATE's count), so a short count leaves
+# nothing behind and the caller's transaction rolls back.
+SPLIT_SQL = f"""
     WITH parent AS (
         UPDATE certificates_certificatebatch batch SET status = 'superseded'
-        FROM unnest(%(parents)b::bigint[]) AS superseded(id)  -- a join on the primary key, not a scan
-        WHERE batch.id = superseded.id AND batch.status = 'active'
-        RETURNING batch.id
+        FROM unnest(%(parents)b::bigint[], %(quantities)b::bigint[]) AS taken(id, quantity)
+        WHERE batch.id = taken.id AND batch.status = 'active' AND taken.quantity BETWEEN 1 AND batch.quantity - 1
+        RETURNING batch.id, batch.certificate_id, batch.account_id, batch.serial_start, batch.serial_end,
+                  batch.quantity, batch.parent_id, taken.quantity AS taken
+    ), part AS MATERIALIZED (
+        SELECT parent.*, nextval(%(sequence)s::regclass) AS child_id, parent.certificate_id AS child_certificate_id,
+               piece.account_id AS child_account_id, piece.serial_start AS child_serial_start,
+               piece.serial_end AS child_serial_end, piece.serial_end - piece.serial_start + 1 AS child_quantity,
+               piece.status AS child_status, parent.id AS child_parent_id
+        FROM parent CROSS JOIN LATERAL (VALUES
+            (%(account)s::bigint, parent.serial_start, parent.serial_start + parent.taken - 1, %(status)s::text),
+            (parent.account_id, parent.serial_start + parent.taken, parent.serial_end, 'active')
+        ) AS piece(account_id, serial_start, serial_end, status)
+        WHERE (SELECT count(*) FROM parent) = %(parent_count)s
+    ), child AS (
+        INSERT INTO certificates_certificatebatch
+            (id, certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at)
+        SELECT child_id, child_certificate_id, child_account_id, child_serial_start, child_serial_end,
+               child_quantity, child_status, child_parent_id, now()
+        FROM part
+        RETURNING id, certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at
+    ), event AS (
+        INSERT INTO ledger_ledgerevent (kind, actor_id, organization_id, certificate_id, batch_id, before, after, note)
+        SELECT 'split', %(actor)s::bigint, %(organization)s::bigint, part.certificate_id, part.id,
+               {CertificateBatch.snapshot_sql("part", status="'active'")},
+               jsonb_build_object('children', jsonb_agg({CertificateBatch.snapshot_sql("part", prefix="child_")}
+                                                        ORDER BY part.child_serial_start)),
+               ''
+        FROM part
+        GROUP BY part.id, part.certificate_id, part.account_id, part.serial_start, part.serial_end, part.quantity,
+                 part.parent_id
+        ORDER BY part.id
     )
-    INSERT INTO certificates_certificatebatch
-        (certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at)
-    SELECT certificate_id, account_id, serial_start, serial_end, serial_end - serial_start + 1, status,
-           parent_id, now()
-    FROM unnest(%(certificates)b::bigint[], %(accounts)b::bigint[], %(starts)b::bigint[], %(ends)b::bigint[],
-                %(statuses)b::text[], %(parent_ids)b::bigint[])
-         AS child(certificate_id, account_id, serial_start, serial_end, status, parent_id)
-    WHERE (SELECT count(*) FROM parent) = %(parent_count)s
-    RETURNING id, certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at
+    SELECT * FROM child
 """
 
 
-def _batches_split(partial: list[tuple[CertificateBatch, int]], account_id: int,
-                   status: str) -> list[tuple[CertificateBatch, CertificateBatch]]:
-    """Split each locked active parent into (moved, staying): the moved part, the lowest serials, goes
-    to `account_id` with `status`; the rest stays active where it was. One round trip for all."""
-    columns = {name: [] for name in ("certificates", "accounts", "starts", "ends", "statuses", "parent_ids")}
-    for parent, quantity in partial:
-        moved_range, staying_range = split_range(parent.serial_start, parent.serial_end, quantity)
-        for (start, end), child_account, child_status in ((moved_range, account_id, status),
-                                                          (staying_range, parent.account_id, Status.ACTIVE)):
-            columns["certificates"].append(parent.certificate_id)
-            columns["accounts"].append(child_account)
-            columns["starts"].append(start)
-            columns["ends"].append(end)
-            columns["statuses"].append(child_status)
-            columns["parent_ids"].append(parent.pk)
+def _batches_split(partial: list[tuple[CertificateBatch, int]], account_id: int, status: str, *,
+                   actor_id: int | None, organization_id: int) -> list[tuple[CertificateBatch, CertificateBatch]]:
+    """Split each locked active parent into (moved, staying) and record the split; one round trip."""
     with connection.cursor() as cursor:
-        cursor.execute(SPLIT_SQL, {**columns, "parents": [parent.pk for parent, _ in partial],
-                                   "parent_count": len(partial)})
+        cursor.execute(SPLIT_SQL, {
+            "parents": [parent.pk for parent, _ in partial], "quantities": [quantity for _, quantity in partial],
+            "account": account_id, "status": status, "parent_count": len(partial), "actor": actor_id,
+            "organization": organization_id, "sequence": _sequence_of(CertificateBatch),
+        })
         rows = cursor.fetchall()
     if len(rows) != 2 * len(partial):
         raise ServiceError("A selected batch changed meanwhile; nothing was moved. Try again.")

@@ -75,6 +75,19 @@ def test_split_and_transfer_are_in_the_ledger(batch, trader, org, second_account
     assert initiated.after["batches"][0]["account"] == second_account.pk
 
 
+def test_split_event_records_the_batches_as_they_are_stored(batch, trader, org, second_account):
+    """The split event is written by SQL; it says exactly what snapshot() says of the stored rows."""
+    before = batch.snapshot()
+    transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)],
+                    destination=Destination.internal(second_account))
+    split = LedgerEvent.objects.get(kind=LedgerEvent.Kind.SPLIT, batch=batch)
+    moved, staying = CertificateBatch.objects.filter(parent=batch).order_by("serial_start")
+    assert split.before == before
+    assert split.after == {"children": [moved.snapshot(), staying.snapshot()]}
+    assert (split.organization_id, split.certificate_id, split.transfer_id, split.account_id, split.note) == (
+        org.pk, batch.certificate_id, None, None, "")
+
+
 def test_transfer_to_another_organization_is_pending_and_frozen(batch, trader, org, counterparty, account):
     transfer = send_to_counterparty(batch, trader, org, counterparty, 400)
     assert transfer.status == Transfer.Status.PENDING

@@ -2,7 +2,9 @@
 (transfer row, then batches in primary-key order, then accounts and organizations FOR SHARE),
 changes statuses by compare-and-swap, and writes its ledger events in the same transaction."""
 
+import contextlib
 import datetime
+import gc
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -226,29 +228,28 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
                 transfer = Transfer(pk=locked.reserved_id, created_by=user, created_at=now, **fields)
 
         sources = [batch.snapshot() for batch, _ in takes]
-        moved_batches, events = [], []
+        moved_batches = []
         for account_id in sorted({batch.account_id for batch, _ in takes}):  # "stays where it was" exact
             group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
-            moved, split_events = batches_take(
+            moved = batches_take(  # and the split events, in its statement
                 takes=group, account_id=target_account or account_id, status=target_status,
                 actor=user, organization=organization,
             )
             moved_batches += list(zip(moved, group, strict=True))
-            events += split_events
         for _, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
             remainders[source.pk] = source.remainder.pk if hasattr(source, "remainder") else None
         items = [TransferItem(transfer_id=transfer.pk, batch_id=moved.pk, source_batch_id=source.pk,
                               source_account_id=source.account_id) for moved, (source, _) in moved_batches]
         # The initiating event records the batches before and after; a transfer of more than one
         # chunk has one such event per chunk, all in this transaction.
-        events.append(ledger_event(
+        events = [ledger_event(
             kind=LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT
             else LedgerEvent.Kind.TRANSFER_INITIATED,
             actor=user, organization=organization, transfer=transfer, account=destination.account,
             before={"batches": sources},
             after={"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]},
             note=notes,
-        ))
+        )]
         owed = [] if offset else [_notification_owed(transfer, LedgerEvent.Kind.TRANSFER_INITIATED)]
         ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, owed])
 
@@ -523,7 +524,7 @@ def mass_upload_process(*, upload_id: int) -> str:
         rows, errors, row_count = mass.validate(raw, upload.organization)
         if not errors:
             try:
-                with transaction.atomic():
+                with transaction.atomic(), _cyclic_gc_paused():
                     _mass_apply(upload, rows)
             except ServiceError as error:  # the ledger moved between validation and apply
                 errors = [mass.RowError(0, "", "", f"Nothing was transferred: {error}")]
@@ -535,6 +536,20 @@ def mass_upload_process(*, upload_id: int) -> str:
 
         send_mass_upload_notification.delay_on_commit(upload.pk)
     return status
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """Python's cycle collector rescans every live object again and again while a 100,000-row
+    transfer builds its rows, a quarter of the apply's CPU; those rows hold no reference cycles
+    (reference counting frees them), so the collector is paused for the apply and resumes after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _mass_apply(upload: MassTransferUpload, rows: list) -> list[Transfer]:
