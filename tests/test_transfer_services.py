@@ -327,3 +327,24 @@ def test_a_refusal_in_a_later_chunk_undoes_the_earlier_chunks(issue, trader, org
     initiated = transfer.events.filter(kind=LedgerEvent.Kind.TRANSFER_INITIATED)
     assert initiated.count() == 3 and sum(len(e.after["batches"]) for e in initiated) == 5
     assert ledger_breaches() == []
+
+
+@pytest.mark.parametrize(("first_move", "second_move"), [(1, 1), (998, 1), (500, 499), (3, 996)])
+def test_the_split_statement_cuts_where_the_wizard_says_it_will(batch, trader, org, second_account,
+                                                                first_move, second_move):
+    """The wizard's review shows split_range's ranges; the split statement computes them in SQL."""
+    from certificates.serials import split_range
+
+    source, parent = batch, batch
+    for quantity in (first_move, second_move):
+        expected = split_range(source.serial_start, source.serial_end, quantity)
+        transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(source.pk, quantity)],
+                                   destination=Destination.internal(second_account))
+        children = list(CertificateBatch.objects.filter(parent=source).order_by("serial_start"))
+        assert [(child.serial_start, child.serial_end) for child in children] == list(expected)
+        assert [(child.account_id, child.status) for child in children] == [
+            (second_account.pk, Status.ACTIVE), (source.account_id, Status.ACTIVE)]
+        source = CertificateBatch.objects.get(pk=transfer.remainders[source.pk])
+    assert sum(b.quantity for b in CertificateBatch.objects.filter(certificate=parent.certificate,
+                                                                   status=Status.ACTIVE)) == 1000
+    assert ledger_breaches() == []
