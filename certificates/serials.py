@@ -1,4 +1,5 @@
-"""The one place that knows how serial numbers are written, read and split."""
+"""How serial numbers are written, read and split. The split service does the same cut in SQL
+(certificates.services.SPLIT_SQL), for speed; a test holds the two to the same ranges."""
 
 import re
 
