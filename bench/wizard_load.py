@@ -86,20 +86,27 @@ def walk(browser: Browser, batch_id: int, quantity: int, account_id: int, timing
     return url
 
 
-def cpu_seconds(server: subprocess.Popen) -> dict[str, float]:
-    """CPU time used so far by the gunicorn workers, by PostgreSQL's processes, and by this client."""
+def cpu_seconds(server: subprocess.Popen) -> dict[str, dict[int, float]]:
+    """CPU time used so far, by process id: the gunicorn workers, PostgreSQL's processes, this client."""
     def used(processes):
-        total = 0.0
+        seconds = {}
         for process in processes:
             try:
                 times = process.cpu_times()
-                total += times.user + times.system
+                seconds[process.pid] = times.user + times.system
             except psutil.NoSuchProcess:
                 pass
-        return total
+        return seconds
     postgres = [process for process in psutil.process_iter(["name"]) if process.info["name"] == "postgres"]
     return {"gunicorn": used(psutil.Process(server.pid).children()), "postgres": used(postgres),
             "client": used([psutil.Process()])}
+
+
+def cpu_spent(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds spent between two readings by the processes alive at the second (a process that
+    started meanwhile counts from zero; one that ended is not counted)."""
+    return {name: sum(seconds - before[name].get(pid, 0.0) for pid, seconds in after[name].items())
+            for name in after}
 
 
 def free_port() -> int:
@@ -182,7 +189,7 @@ def main() -> None:
             for thread in threads:
                 thread.join()
             elapsed = time.perf_counter() - started
-            cpu = {name: spent - cpu_before[name] for name, spent in cpu_seconds(server).items()}
+            cpu = cpu_spent(cpu_before, cpu_seconds(server))
             total = sum(confirmed)
             p95 = ", ".join(f"{name} {percentile(timings[name], 0.95) * 1000:.0f}" for name in STEPS)
             breaches = ledger_breaches()
