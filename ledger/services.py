@@ -48,7 +48,7 @@ PLAIN = {int: (models.AutoField, models.BigAutoField, models.IntegerField, model
 def _plain_type(field) -> type | None:
     """int or str when the field (or, for a foreign key, its target) is one of the PLAIN classes
     exactly, so that values of that type need no preparing; None otherwise."""
-    target = field.target_field if isinstance(field, models.ForeignKey) and type(field) is models.ForeignKey else field
+    target = field.target_field if type(field) is models.ForeignKey else field
     return next((kind for kind, classes in PLAIN.items() if type(target) in classes), None)
 
 
@@ -83,9 +83,10 @@ def _insert_sql(rows: list[Model]) -> tuple[str, list]:
     prepared = [values if _is_plain(field, values) else [field.get_db_prep_save(value, connection) for value in values]
                 for field, values in columns.items()]
     if len(rows) <= VALUES_ROWS:
-        row = f"({', '.join(['%s'] * len(columns))})"
+        placeholders = f"({', '.join(['%s'] * len(columns))})"
         by_row = zip(*prepared, strict=True)
-        return f"{insert} VALUES {', '.join([row] * len(rows))}", [value for values in by_row for value in values]
+        return (f"{insert} VALUES {', '.join([placeholders] * len(rows))}",
+                [value for values in by_row for value in values])
     arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in columns)
     return f"{insert} SELECT * FROM unnest({arrays})", prepared
 
