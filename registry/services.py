@@ -1,3 +1,4 @@
+import contextlib
 from collections.abc import Iterable
 
 from django.db import connection, transaction
@@ -28,6 +29,13 @@ def staff_require(*, user: User) -> None:
         raise ServiceError("Only registry staff may do this.")
 
 
+ACCOUNTS_SHARE_SQL = """
+    SELECT a.id, a.type, a.status, a.organization_id, o.status, o.name
+    FROM accounts_account a JOIN registry_organization o ON o.id = a.organization_id
+    WHERE a.id = ANY(%s) ORDER BY a.id FOR SHARE
+"""
+
+
 def accounts_lock_for_share(account_ids: Iterable[int]) -> dict[int, dict]:
     """Lock accounts and their organizations FOR SHARE, in primary-key order.
 
@@ -38,19 +46,27 @@ def accounts_lock_for_share(account_ids: Iterable[int]) -> dict[int, dict]:
     if not ids:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT a.id, a.type, a.status, a.organization_id, o.status, o.name
-            FROM accounts_account a JOIN registry_organization o ON o.id = a.organization_id
-            WHERE a.id = ANY(%s) ORDER BY a.id FOR SHARE
-            """,
-            [ids],
-        )
-        return {
-            row[0]: {"type": row[1], "status": row[2], "organization_id": row[3],
-                     "organization_status": row[4], "organization_name": row[5]}
-            for row in cursor.fetchall()
-        }
+        cursor.execute(ACCOUNTS_SHARE_SQL, [ids])
+        return accounts_from_rows(cursor.fetchall())
+
+
+def accounts_from_rows(rows) -> dict[int, dict]:
+    """The rows of ACCOUNTS_SHARE_SQL by account id."""
+    return {
+        row[0]: {"type": row[1], "status": row[2], "organization_id": row[3],
+                 "organization_status": row[4], "organization_name": row[5]}
+        for row in rows
+    }
+
+
+@contextlib.contextmanager
+def pipelined():
+    """Send the statements executed inside to PostgreSQL without waiting for each one's answer
+    (psycopg's pipeline mode): they travel together, with the BEGIN of a transaction that starts
+    here, and the first fetch waits for all of them. Errors arrive as Django's database errors."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 def organization_lock_for_share(organization_id: int) -> str | None:

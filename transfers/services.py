@@ -126,10 +126,11 @@ def _check_sources(takes, organization) -> None:
             )
 
 
-def _check_destination(*, organization, destination: Destination) -> None:
+def _check_destination(*, organization, destination: Destination, locked_accounts: dict[int, dict]) -> None:
+    """`locked_accounts`: the destination account as batches_lock share-locked it."""
     if destination.kind in (Kind.INTERNAL, Kind.RETIREMENT):
         account = destination.account
-        state = accounts_lock_for_share([account.pk]).get(account.pk) if account else None
+        state = locked_accounts.get(account.pk) if account else None
         wanted_type = Account.Type.ACTIVE if destination.kind == Kind.INTERNAL else Account.Type.RETIREMENT
         if not state or state["organization_id"] != organization.pk:
             raise TransferRefused("Choose one of your organization's own accounts as the destination.")
@@ -198,7 +199,9 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
         chunk = ordered[offset:offset + TRANSFER_CHUNK]
         new_row = transfer is None and draft is None  # its id is drawn with the first chunk's lock
         locked = batches_lock((line.batch_id for line in chunk), user_id=user.pk,
-                              reserve_id_for=Transfer if new_row else None)
+                              reserve_id_for=Transfer if new_row else None,
+                              accounts_for_share=[destination.account.pk] if transfer is None and destination.account
+                              else ())
         takes = _check_batches(chunk, locked, organization)
         if destination.kind == Kind.INTERNAL and destination.account is not None:
             for batch, _ in takes:
@@ -207,7 +210,7 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
                                           f"{destination.account.public_id}; choose another account.")
         _check_sources(takes, organization)
         if transfer is None:
-            _check_destination(organization=organization, destination=destination)
+            _check_destination(organization=organization, destination=destination, locked_accounts=locked.accounts)
             fields = dict(
                 kind=destination.kind,
                 status=Transfer.Status.COMPLETE if completes_at_once else Transfer.Status.PENDING,
