@@ -164,7 +164,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Keys are prefixed with the database's name, so two portals (or a test run) sharing a Redis never
 # read each other's sessions or cached results.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+CACHES = {"default": {"BACKEND": "registry.cache.RedisCache", "LOCATION": REDIS_URL,
                       "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", DATABASES["default"]["NAME"])}}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # Redis first, PostgreSQL behind it
 
