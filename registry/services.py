@@ -21,7 +21,12 @@ def role_require(*, user: User, organization: Organization) -> None:
         role__in=[Membership.Role.MANAGER, Membership.Role.TRADER],
     ).exists()
     if not allowed:
-        raise ServiceError(f"You are not allowed to transfer for {organization.name}.")
+        raise role_refused(organization)
+
+
+def role_refused(organization: Organization) -> ServiceError:
+    """The refusal for a user who is not a manager or trader of the organization."""
+    return ServiceError(f"You are not allowed to transfer for {organization.name}.")
 
 
 def staff_require(*, user: User) -> None:

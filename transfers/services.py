@@ -21,6 +21,7 @@ from registry.services import (
     ServiceError,
     accounts_lock_for_share,
     organization_lock_for_share,
+    role_refused,
     role_require,
     staff_require,
 )
@@ -95,7 +96,7 @@ def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch,
         if batch is None or batch.holder[0] != organization.pk:
             raise TransferRefused(f"Batch {line.batch_id} is not held by {organization.name}.")
         if not batch.user_may_move:
-            raise ServiceError(f"You are not allowed to transfer for {organization.name}.")
+            raise role_refused(organization)
         if batch.status == BatchStatus.SUPERSEDED:
             raise TransferRefused(
                 f"Batch {batch.serial_number} has changed since it was selected (some of it was "
@@ -197,10 +198,10 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
     remainders = {}
     for offset in range(0, len(ordered), TRANSFER_CHUNK):
         chunk = ordered[offset:offset + TRANSFER_CHUNK]
-        new_row = transfer is None and draft is None  # its id is drawn with the first chunk's lock
+        first_chunk = transfer is None  # it draws a new transfer's id and locks the destination account
         locked = batches_lock((line.batch_id for line in chunk), user_id=user.pk,
-                              reserve_id_for=Transfer if new_row else None,
-                              accounts_for_share=[destination.account.pk] if transfer is None and destination.account
+                              reserve_id_for=Transfer if first_chunk and draft is None else None,
+                              accounts_for_share=[destination.account.pk] if first_chunk and destination.account
                               else ())
         takes = _check_batches(chunk, locked, organization)
         if destination.kind == Kind.INTERNAL and destination.account is not None:
@@ -209,7 +210,7 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
                     raise TransferRefused(f"Batch {batch.serial_number} is already in account "
                                           f"{destination.account.public_id}; choose another account.")
         _check_sources(takes, organization)
-        if transfer is None:
+        if first_chunk:
             _check_destination(organization=organization, destination=destination, locked_accounts=locked.accounts)
             fields = dict(
                 kind=destination.kind,
