@@ -86,6 +86,16 @@ def walk(browser: Browser, batch_id: int, quantity: int, account_id: int, timing
     return url
 
 
+def floor_walk(browser: Browser, timings) -> bool:
+    """Six requests, as many as a walk, of an authenticated page that reads only the user and the
+    membership and renders an empty list."""
+    for name in ["start", "start", "quantity", "destination", "review", "confirm"]:
+        begun = time.perf_counter()
+        browser.get("/transfers/organizations/?organization=")
+        timings[name].append(time.perf_counter() - begun)
+    return True
+
+
 def cpu_seconds(server: subprocess.Popen) -> dict[str, dict[int, float]]:
     """CPU time used so far, by process id: the gunicorn workers, PostgreSQL's processes, this client."""
     def used(processes):
@@ -119,6 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-htmx", action="store_true",
                         help="walk as a browser without JavaScript: each step a POST and the GET it redirects to")
+    parser.add_argument("--floor", action="store_true",
+                        help="instead of the wizard, six requests of an authenticated page that does nothing (the "
+                             "type-ahead with no text): what this stack can serve at most, the wizard's ceiling")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", default="1,4,16")
     options = parser.parse_args()
@@ -178,6 +191,9 @@ def main() -> None:
                 while time.perf_counter() < deadline:
                     with pool_lock:
                         batch_id = next(pool)
+                    if options.floor:
+                        confirmed[index] += floor_walk(browsers[index], timings)
+                        continue
                     quantity = CertificateBatch.objects.only("quantity").get(pk=batch_id).quantity // 2
                     url = walk(browsers[index], batch_id, max(quantity, 1), target.pk, timings)
                     confirmed[index] += "/done/" in url

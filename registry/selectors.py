@@ -11,8 +11,10 @@ def membership_current(request: HttpRequest) -> Membership | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    memberships = list(Membership.objects.filter(user=user).select_related("organization")
-                       .order_by("organization__name"))
+    memberships = getattr(user, "loaded_memberships", None)  # read with the user (registry.auth)
+    if memberships is None:
+        memberships = list(Membership.objects.filter(user_id=user.pk).select_related("organization")
+                           .order_by("organization__name"))
     request.memberships = memberships  # the header's organization switcher, without another query
     chosen = request.session.get(SESSION_KEY)
     for membership in memberships:

@@ -10,10 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import resolve, reverse
 
 from accounts.models import Account
-from certificates.models import CertificateBatch
+from certificates.models import Certificate, CertificateBatch, Generator
 from certificates.selectors import selection_batches, selection_save
 from certificates.serials import format_serial, split_range
 from registry.models import Organization, TrackingSystem
+from registry.rows import Columns, select_models
 from registry.selectors import membership_required
 
 from .forms import DestinationForm, QuantityForm, organizations_matching
@@ -56,6 +57,23 @@ def _go(request: HttpRequest, url: str) -> HttpResponse:
     return response
 
 
+# The two reads of every wizard request, written once (registry.rows): the user's draft, and its
+# batches with what the steps show of them.
+_TRANSFER = Columns(Transfer, "t")
+DRAFT_SQL = f"SELECT {_TRANSFER.sql} FROM {_TRANSFER.table} WHERE t.id = %s AND t.organization_id = %s " \
+            "AND t.created_by_id = %s"
+_BATCH, _CERTIFICATE, _GENERATOR, _ACCOUNT = (Columns(CertificateBatch, "b"), Columns(Certificate, "c"),
+                                              Columns(Generator, "g"), Columns(Account, "a"))
+DRAFT_BATCHES_SQL = f"""
+    SELECT {_BATCH.sql}, {_CERTIFICATE.sql}, {_GENERATOR.sql}, {_ACCOUNT.sql}
+    FROM {_BATCH.table}
+    JOIN {_CERTIFICATE.table} ON c.id = b.certificate_id
+    JOIN {_GENERATOR.table} ON g.id = c.generator_id
+    JOIN {_ACCOUNT.table} ON a.id = b.account_id
+    WHERE b.id = ANY(%s) AND a.organization_id = %s
+"""
+
+
 def _step_url(draft: Transfer, step: str) -> str:
     return reverse("transfers:wizard", args=[draft.pk, step])
 
@@ -65,9 +83,10 @@ def _draft(request: HttpRequest, pk: int):
     membership = membership_required(request, act=True)
     draft = getattr(request, "wizard_draft", None)  # the step just posted, when _go answers with the next one
     if draft is None or draft.pk != pk:
-        draft = Transfer.objects.filter(pk=pk, organization=membership.organization, created_by=request.user).first()
-        if draft is None:
+        found = select_models(DRAFT_SQL, [pk, membership.organization_id, request.user.pk], _TRANSFER)
+        if not found:
             raise Http404("No such transfer.")
+        draft = found[0][0]
     request.wizard_draft = draft
     return membership, draft
 
@@ -77,8 +96,12 @@ def _draft_batches(draft: Transfer, organization: Organization) -> list[tuple[Ce
     ids = tuple(batch_id for batch_id, _ in lines)
     loaded = getattr(draft, "loaded_batches", None)  # read once a request, though a step and the next both show them
     if loaded is None or loaded[0] != ids:
-        loaded = ids, (CertificateBatch.objects.visible_to(organization)
-                       .select_related("certificate__generator", "account").in_bulk(ids))
+        batches = {}
+        for batch, certificate, generator, account in select_models(
+                DRAFT_BATCHES_SQL, [list(ids), organization.pk], _BATCH, _CERTIFICATE, _GENERATOR, _ACCOUNT):
+            certificate.generator, batch.certificate, batch.account = generator, certificate, account
+            batches[batch.pk] = batch
+        loaded = ids, batches
         draft.loaded_batches = loaded
     batches = loaded[1]
     return [(batches[batch_id], quantity) for batch_id, quantity in lines if batch_id in batches]
