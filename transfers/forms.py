@@ -73,14 +73,13 @@ class DestinationForm(forms.Form):
                  (Transfer.Kind.EXPORT, "Out of the platform")],
         error_messages={"required": "Choose the type of transfer."},
     )
-    account = forms.ModelChoiceField(queryset=Account.objects.none(), required=False, label="Active account",
-                                     empty_label="Choose an account")
+    # The choices are the lists the view read (the wizard reads the organization's accounts once a
+    # request); clean_* turns the chosen id back into its object.
+    account = forms.TypedChoiceField(required=False, label="Active account", coerce=int, empty_value=None)
     organization = forms.CharField(required=False, label="Organization (registered name or MM id)",
                                    widget=forms.TextInput(attrs={"list": "organization-options",
                                                                  "autocomplete": "off"}))
-    tracking_system = forms.ModelChoiceField(queryset=TrackingSystem.objects.filter(is_active=True),
-                                             required=False, label="Tracking system",
-                                             empty_label="Choose a tracking system")
+    tracking_system = forms.TypedChoiceField(required=False, label="Tracking system", coerce=int, empty_value=None)
     recipient_name = forms.CharField(required=False, max_length=200, label="Recipient's name")
     recipient_account_ref = forms.CharField(required=False, max_length=100,
                                             label="Recipient's account ID at that system")
@@ -88,10 +87,27 @@ class DestinationForm(forms.Form):
                             widget=forms.Textarea(attrs={"rows": 3}),
                             help_text="The note appears on the transaction.")
 
-    def __init__(self, *args, organization: Organization, **kwargs):
+    def __init__(self, *args, organization: Organization, accounts: list[Account],
+                 tracking_systems: list[TrackingSystem], **kwargs):
+        """`accounts`: the organization's open active accounts; `tracking_systems`: the active ones."""
         super().__init__(*args, **kwargs)
         self.organization = organization
-        self.fields["account"].queryset = Account.objects.of(organization).open_active()
+        self.accounts = {account.pk: account for account in accounts}
+        self.tracking_systems = {system.pk: system for system in tracking_systems}
+        self.fields["account"].choices = [("", "Choose an account")] + [
+            (account.pk, str(account)) for account in accounts]
+        self.fields["tracking_system"].choices = [("", "Choose a tracking system")] + [
+            (system.pk, str(system)) for system in tracking_systems]
+
+    def clean_account(self):
+        return self.accounts.get(self.cleaned_data["account"])
+
+    def clean_tracking_system(self):
+        return self.tracking_systems.get(self.cleaned_data["tracking_system"])
+
+    def values(self) -> dict[str, str]:
+        """Each field's value as the page shows it (posted, else initial), as text."""
+        return {name: "" if self[name].value() is None else str(self[name].value()) for name in self.fields}
 
     def clean(self):
         data = super().clean()

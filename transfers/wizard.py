@@ -107,12 +107,22 @@ def _draft_batches(draft: Transfer, organization: Organization) -> list[tuple[Ce
     return [(batches[batch_id], quantity) for batch_id, quantity in lines if batch_id in batches]
 
 
-def _destination_of(draft: Transfer, organization: Organization) -> tuple[Destination | None, str]:
+def _accounts(request: HttpRequest, organization: Organization) -> dict[int, Account]:
+    """The organization's accounts, read once a request: step 2 lists the open active ones, review
+    and confirm name the chosen one (a step's post and the next step's page are one request)."""
+    accounts = getattr(request, "wizard_accounts", None)
+    if accounts is None:
+        accounts = request.wizard_accounts = Account.objects.of(organization).order_by("name").in_bulk()
+    return accounts
+
+
+def _destination_of(request: HttpRequest, draft: Transfer, organization: Organization
+                    ) -> tuple[Destination | None, str]:
     """The draft's destination as the service takes it, and as a person reads it."""
     data = draft.draft
     kind = data.get("kind")
     if kind == Transfer.Kind.INTERNAL:
-        account = Account.objects.of(organization).filter(pk=data.get("account")).first()
+        account = _accounts(request, organization).get(data.get("account"))
         return (Destination.internal(account), f"Your account {account.name} ({account.public_id})") if account \
             else (None, "")
     if kind == Transfer.Kind.ORGANIZATION:
@@ -193,11 +203,14 @@ def _step_destination(request, organization, draft):
                "tracking_system": data.get("tracking_system"), "recipient_name": data.get("recipient_name"),
                "recipient_account_ref": data.get("recipient_account_ref"), "notes": data.get("notes")}
     posted = request.POST if request.method == "POST" else None
-    form = DestinationForm(posted, organization=organization, initial=initial)
+    open_active = [account for account in _accounts(request, organization).values()
+                   if account.type == Account.Type.ACTIVE and account.status == Account.Status.OPEN]
+    form = DestinationForm(posted, organization=organization, initial=initial, accounts=open_active,
+                           tracking_systems=list(TrackingSystem.objects.filter(is_active=True)))
     if request.method == "POST" and form.is_valid():
         transfer_draft_save(draft=draft, **form.draft_fields(), step=max(draft.draft.get("step", 1), 3))
         return _go(request, _step_url(draft, "review"))
-    return _render(request, draft, "destination", {"form": form},
+    return _render(request, draft, "destination", {"form": form, "values": form.values()},
                    [batch for batch, _ in _draft_batches(draft, organization)])
 
 
@@ -224,7 +237,7 @@ def _step_review(request, organization, draft):
 
 
 def _render_review(request, draft, organization, step, error=""):
-    _, destination_label = _destination_of(draft, organization)
+    _, destination_label = _destination_of(request, draft, organization)
     rows = _review_lines(draft, organization)
     return _render(request, draft, step, {"rows": rows, "destination_label": destination_label, "error": error,
                                           "total": sum(row["quantity"] for row in rows)},
@@ -233,7 +246,7 @@ def _render_review(request, draft, organization, step, error=""):
 
 def _step_confirm(request, organization, draft):
     if request.method == "POST":
-        destination, _ = _destination_of(draft, organization)
+        destination, _ = _destination_of(request, draft, organization)
         if destination is None:
             messages.error(request, "Choose where the certificates go.")
             return _go(request, _step_url(draft, "destination"))
