@@ -166,7 +166,9 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # read each other's sessions or cached results.
 CACHES = {"default": {"BACKEND": "registry.cache.RedisCache", "LOCATION": REDIS_URL,
                       "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", DATABASES["default"]["NAME"])}}
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # Redis first, PostgreSQL behind it
+# Sessions live in Redis, which the compose stack runs with append-only persistence (and which
+# Celery needs anyway): a session write is one SET instead of a PostgreSQL transaction as well.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None

@@ -1,7 +1,9 @@
 import re
+from collections.abc import Callable
 
 from django import forms
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from accounts.models import Account
 from registry.models import Organization, TrackingSystem
@@ -88,22 +90,28 @@ class DestinationForm(forms.Form):
                             help_text="The note appears on the transaction.")
 
     def __init__(self, *args, organization: Organization, accounts: list[Account],
-                 tracking_systems: list[TrackingSystem], **kwargs):
-        """`accounts`: the organization's open active accounts; `tracking_systems`: the active ones."""
+                 tracking_systems: Callable[[], list[TrackingSystem]], **kwargs):
+        """`accounts`: the organization's open active accounts; `tracking_systems` reads the active
+        ones, called only when the page lists them or one was chosen."""
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.accounts = {account.pk: account for account in accounts}
-        self.tracking_systems = {system.pk: system for system in tracking_systems}
         self.fields["account"].choices = [("", "Choose an account")] + [
             (account.pk, str(account)) for account in accounts]
-        self.fields["tracking_system"].choices = [("", "Choose a tracking system")] + [
-            (system.pk, str(system)) for system in tracking_systems]
+        self.read_tracking_systems = tracking_systems
+        self.fields["tracking_system"].choices = lambda: [("", "Choose a tracking system")] + [
+            (system.pk, str(system)) for system in self.tracking_systems.values()]
+
+    @cached_property
+    def tracking_systems(self) -> dict[int, TrackingSystem]:
+        return {system.pk: system for system in self.read_tracking_systems()}
 
     def clean_account(self):
         return self.accounts.get(self.cleaned_data["account"])
 
     def clean_tracking_system(self):
-        return self.tracking_systems.get(self.cleaned_data["tracking_system"])
+        chosen = self.cleaned_data["tracking_system"]
+        return self.tracking_systems.get(chosen) if chosen else None
 
     def values(self) -> dict[str, str]:
         """Each field's value as the page shows it (posted, else initial), as text."""

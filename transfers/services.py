@@ -8,7 +8,8 @@ import gc
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from psycopg.types.json import Jsonb
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
@@ -159,6 +160,10 @@ def _check_destination(*, organization, destination: Destination, locked_account
         raise TransferRefused("Choose the type of transfer.")
 
 
+DRAFT_SAVE_SQL = f"UPDATE {Transfer._meta.db_table} SET draft = %s WHERE id = %s AND status = %s"
+DRAFT_LOCK_SQL = f"SELECT status FROM {Transfer._meta.db_table} WHERE id = %s AND organization_id = %s FOR UPDATE"
+
+
 @transaction.atomic
 def transfer_create(*, organization: Organization, user: User, lines: list[TransferLine],
                     destination: Destination, notes: str = "", draft: Transfer | None = None,
@@ -177,9 +182,11 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
     _check_lines(lines)
     # The role is checked with the batches' lock, in the same statement (see batches_lock).
 
-    if draft is not None:
-        draft = Transfer.objects.select_for_update().filter(pk=draft.pk, organization=organization).first()
-        if draft is None or draft.status != Transfer.Status.DRAFT:
+    if draft is not None:  # locked first, so a second confirm of it waits here, then is refused
+        with connection.cursor() as cursor:
+            cursor.execute(DRAFT_LOCK_SQL, [draft.pk, organization.pk])
+            locked_draft = cursor.fetchone()
+        if locked_draft is None or locked_draft[0] != Transfer.Status.DRAFT:
             raise TransferRefused("This transfer has already been submitted.")
 
     now = timezone.now()
@@ -225,7 +232,7 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
             if draft is not None:
                 if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
                     raise TransferRefused("This transfer has already been submitted.")
-                transfer = draft  # as the database now holds it: the locked row, with `fields` set
+                transfer = draft  # as the database now holds it: the locked draft, with `fields` set
                 for name, value in fields.items():
                     setattr(transfer, name, value)
             else:  # written below, with the ledger events, in their statement
@@ -442,8 +449,10 @@ def transfer_draft_start(*, organization: Organization, user: User, batches: lis
 def transfer_draft_save(*, draft: Transfer, **changes) -> Transfer:
     """Save the wizard's choices on a draft that is still a draft (compare-and-swap on status)."""
     data = draft.draft | changes
-    if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(draft=data) != 1:
-        raise TransferRefused("This transfer has already been submitted.")
+    with connection.cursor() as cursor:  # written once: each wizard step saves the draft
+        cursor.execute(DRAFT_SAVE_SQL, [Jsonb(data), draft.pk, Transfer.Status.DRAFT])
+        if cursor.rowcount != 1:
+            raise TransferRefused("This transfer has already been submitted.")
     draft.draft = data
     return draft
 

@@ -206,7 +206,7 @@ def _step_destination(request, organization, draft):
     open_active = [account for account in _accounts(request, organization).values()
                    if account.type == Account.Type.ACTIVE and account.status == Account.Status.OPEN]
     form = DestinationForm(posted, organization=organization, initial=initial, accounts=open_active,
-                           tracking_systems=list(TrackingSystem.objects.filter(is_active=True)))
+                           tracking_systems=lambda: list(TrackingSystem.objects.filter(is_active=True)))
     if request.method == "POST" and form.is_valid():
         transfer_draft_save(draft=draft, **form.draft_fields(), step=max(draft.draft.get("step", 1), 3))
         return _go(request, _step_url(draft, "review"))
@@ -264,6 +264,7 @@ def _step_confirm(request, organization, draft):
                 return _go(request, reverse("certificates:dashboard"))
             return _render_review(request, draft, organization, "confirm", error=str(error))
         selection_save(request, [])
+        request.wizard_transfer = transfer  # the done page that _go answers with shows it as it is
         return _go(request, reverse("transfers:done", args=[transfer.pk]))
     return _render_review(request, draft, organization, "confirm")
 
@@ -271,8 +272,10 @@ def _step_confirm(request, organization, draft):
 @login_required
 def transfer_done(request: HttpRequest, pk: int) -> HttpResponse:
     membership = membership_required(request)
-    transfer = transfers_visible_to(membership.organization).filter(pk=pk).exclude(status=Transfer.Status.DRAFT) \
-        .select_related("organization", "recipient_organization", "tracking_system", "destination_account").first()
+    transfer = getattr(request, "wizard_transfer", None)  # just confirmed, in this request
+    if transfer is None or transfer.pk != pk:
+        transfer = transfers_visible_to(membership.organization).filter(pk=pk).exclude(
+            status=Transfer.Status.DRAFT).select_related("recipient_organization").first()
     if transfer is None:
         raise Http404("No such transfer.")
     template = "transfers/done.html#done" if request.htmx else "transfers/done.html"
