@@ -159,8 +159,8 @@ def main() -> None:
         user = User.objects.create_user(f"trader{index}@bench.example", "demo")
         Membership.objects.create(user=user, organization=org, role=Membership.Role.TRADER)
         users.append(user)
-    batch_ids = list(CertificateBatch.objects.filter(account=source, status="active").order_by("pk")
-                     .values_list("pk", flat=True))
+    batches = list(CertificateBatch.objects.filter(account=source, status="active").order_by("pk")
+                   .values_list("pk", "quantity"))  # each walked once: the quantities stay as read here
 
     port = free_port()
     env = os.environ | {"DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0",
@@ -180,7 +180,7 @@ def main() -> None:
             browser.sign_in(user.email)
             browsers.append(browser)
 
-        pool = iter(batch_ids)
+        pool = iter(batches)
         pool_lock = threading.Lock()
         for clients in client_counts:
             timings = defaultdict(list)
@@ -190,12 +190,11 @@ def main() -> None:
             def work(index, deadline=deadline, timings=timings, confirmed=confirmed):
                 while time.perf_counter() < deadline:
                     with pool_lock:
-                        batch_id = next(pool)
+                        batch_id, quantity = next(pool)
                     if options.floor:
                         confirmed[index] += floor_walk(browsers[index], timings)
                         continue
-                    quantity = CertificateBatch.objects.only("quantity").get(pk=batch_id).quantity // 2
-                    url = walk(browsers[index], batch_id, max(quantity, 1), target.pk, timings)
+                    url = walk(browsers[index], batch_id, max(quantity // 2, 1), target.pk, timings)
                     confirmed[index] += "/done/" in url
 
             started, cpu_before = time.perf_counter(), cpu_seconds(server)

@@ -8,9 +8,9 @@ import gc
 from dataclasses import dataclass
 
 from django.conf import settings
-from psycopg.types.json import Jsonb
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
