@@ -25,7 +25,10 @@ class RegistryBackend(ModelBackend):
         rows = select_models(MEMBERSHIPS_SQL, [user_id], _MEMBERSHIP, _USER, _ORGANIZATION,
                              using=Membership.objects.db)
         if not rows:
-            return super().get_user(user_id)
+            user = super().get_user(user_id)
+            if user is not None:
+                user.loaded_memberships = []
+            return user
         user = rows[0][1]
         memberships = []
         for membership, _, organization in rows:
