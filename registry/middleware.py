@@ -1,3 +1,5 @@
+from django.utils.functional import LazyObject
+
 from .logging import user_var
 from .selectors import membership_current
 
@@ -17,7 +19,9 @@ class CurrentOrganizationMiddleware:
     def __call__(self, request):
         user = request.user
         if user.is_authenticated:
-            request.user = user = getattr(user, "_wrapped", user)  # evaluated by is_authenticated
+            while isinstance(user, LazyObject):  # django-otp's proxy around the auth middleware's
+                user = user._wrapped  # both evaluated by is_authenticated
+            request.user = user
             user_var.set(str(user.pk))  # every log line of this request names its user
             request.membership = membership_current(request)
         else:
