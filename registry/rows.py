@@ -45,3 +45,27 @@ def select_models(sql: str, params, *columns: Columns, using: str = "default") -
         start += len(column.names)
     return [tuple(column.build(using, list(row[begin:end]), connection) for column, begin, end in spans)
             for row in rows]
+
+
+_UPDATES: dict[tuple, tuple[str, list]] = {}
+
+
+def update_where(instance: Model, field_names, using: str = "default", **where) -> int:
+    """UPDATE the instance's row, setting `field_names` to the instance's values, where its primary
+    key and each `where` column match; the number of rows updated (0: the condition failed). The
+    statement is written on first use and kept, as a compare-and-swap the ORM would recompile."""
+    model = type(instance)
+    key = (model, tuple(field_names), tuple(where))
+    if key not in _UPDATES:
+        meta = model._meta
+        fields = [meta.get_field(name) for name in field_names]
+        sql = (f'UPDATE "{meta.db_table}" SET ' + ", ".join(f'"{field.column}" = %s' for field in fields)
+               + f' WHERE "{meta.pk.column}" = %s'
+               + "".join(f' AND "{meta.get_field(name).column}" = %s' for name in where))
+        _UPDATES[key] = sql, fields
+    sql, fields = _UPDATES[key]
+    connection = connections[using]
+    values = [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, instance.pk, *where.values()])
+        return cursor.rowcount

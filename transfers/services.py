@@ -18,6 +18,7 @@ from certificates.services import batches_lock, batches_set_state, batches_take
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Organization, TrackingSystem, User
+from registry.rows import update_where
 from registry.services import (
     ServiceError,
     accounts_lock_for_share,
@@ -230,11 +231,11 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
                 submitted_at=now, decided_at=now if completes_at_once else None,
             )
             if draft is not None:
-                if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
-                    raise TransferRefused("This transfer has already been submitted.")
                 transfer = draft  # as the database now holds it: the locked draft, with `fields` set
                 for name, value in fields.items():
                     setattr(transfer, name, value)
+                if update_where(transfer, fields, status=Transfer.Status.DRAFT) != 1:
+                    raise TransferRefused("This transfer has already been submitted.")
             else:  # written below, with the ledger events, in their statement
                 transfer = Transfer(pk=locked.reserved_id, created_by=user, created_at=now, **fields)
 
@@ -435,14 +436,15 @@ def _notification_owed(transfer: Transfer, event_kind: str) -> TransferNotificat
 
 # --- the wizard's draft: a Transfer in status draft, so a reload resumes it ------------------------
 
-def transfer_draft_start(*, organization: Organization, user: User, batches: list[CertificateBatch]) -> Transfer:
-    """Start a draft for the selected batches, each at its whole quantity (step 1's default)."""
+def transfer_draft_start(*, organization: Organization, user: User, batches: list[tuple[int, int]]) -> Transfer:
+    """Start a draft for the selected batches, given as (id, quantity), each at its whole
+    quantity (step 1's default)."""
     role_require(user=user, organization=organization)
     if not batches:
         raise TransferRefused("Select at least one active batch to transfer.")
     return Transfer.objects.create(
         organization=organization, created_by=user, status=Transfer.Status.DRAFT,
-        draft={"lines": [[batch.pk, batch.quantity] for batch in batches], "step": 1},
+        draft={"lines": [[batch_id, quantity] for batch_id, quantity in batches], "step": 1},
     )
 
 

@@ -157,7 +157,7 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
     wanted = [int(value) for value in request.GET.getlist("batch") if value.isdigit()]
     if wanted:
         selection_save(request, wanted)
-    batches = list(selection_batches(request, organization))
+    batches = list(selection_batches(request, organization).values_list("pk", "quantity"))
     refused = (len(set(wanted)) - len(batches)) if wanted else 0
     if refused > 0:
         messages.warning(request, f"{refused} of the chosen batches are not active certificates of "
