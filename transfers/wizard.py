@@ -72,6 +72,9 @@ DRAFT_BATCHES_SQL = f"""
     JOIN {_ACCOUNT.table} ON a.id = b.account_id
     WHERE b.id = ANY(%s) AND a.organization_id = %s
 """
+ACCOUNTS_SQL = f"SELECT {_ACCOUNT.sql} FROM {_ACCOUNT.table} WHERE a.organization_id = %s ORDER BY a.name, a.id"
+_TRACKING_SYSTEM = Columns(TrackingSystem, "s")
+TRACKING_SYSTEMS_SQL = f"SELECT {_TRACKING_SYSTEM.sql} FROM {_TRACKING_SYSTEM.table} WHERE s.is_active ORDER BY s.code"
 
 
 def _step_url(draft: Transfer, step: str) -> str:
@@ -112,8 +115,13 @@ def _accounts(request: HttpRequest, organization: Organization) -> dict[int, Acc
     and confirm name the chosen one (a step's post and the next step's page are one request)."""
     accounts = getattr(request, "wizard_accounts", None)
     if accounts is None:
-        accounts = request.wizard_accounts = Account.objects.of(organization).order_by("name").in_bulk()
+        accounts = request.wizard_accounts = {
+            account.pk: account for account, in select_models(ACCOUNTS_SQL, [organization.pk], _ACCOUNT)}
     return accounts
+
+
+def _tracking_systems() -> list[TrackingSystem]:
+    return [system for system, in select_models(TRACKING_SYSTEMS_SQL, [], _TRACKING_SYSTEM)]
 
 
 def _destination_of(request: HttpRequest, draft: Transfer, organization: Organization
@@ -142,8 +150,11 @@ def _destination_of(request: HttpRequest, draft: Transfer, organization: Organiz
 def _render(request: HttpRequest, draft: Transfer, step: str, context: dict, batches) -> HttpResponse:
     template = "transfers/wizard.html#wizard" if request.htmx else "transfers/wizard.html"
     stale = [batch for batch in batches if batch.status != CertificateBatch.Status.ACTIVE]
+    first = _step_url(draft, STEPS[0][0])  # the others differ only in the last segment
+    step_urls = {name: first.replace(f"/{STEPS[0][0]}/", f"/{name}/") for name, _ in STEPS}
     return render(request, template, {
-        "draft": draft, "step": step, "step_number": STEP_NUMBER[step], "steps": STEPS,
+        "draft": draft, "step": step, "step_number": STEP_NUMBER[step], "step_urls": step_urls,
+        "steps": [(name, label, step_urls[name]) for name, label in STEPS],
         "reached": draft.draft.get("step", 1), "stale": stale,
         "kind_label": KIND_LABELS.get(draft.draft.get("kind"), ""), **context,
     })
@@ -206,7 +217,7 @@ def _step_destination(request, organization, draft):
     open_active = [account for account in _accounts(request, organization).values()
                    if account.type == Account.Type.ACTIVE and account.status == Account.Status.OPEN]
     form = DestinationForm(posted, organization=organization, initial=initial, accounts=open_active,
-                           tracking_systems=lambda: list(TrackingSystem.objects.filter(is_active=True)))
+                           tracking_systems=_tracking_systems)
     if request.method == "POST" and form.is_valid():
         transfer_draft_save(draft=draft, **form.draft_fields(), step=max(draft.draft.get("step", 1), 3))
         return _go(request, _step_url(draft, "review"))
