@@ -7,6 +7,8 @@ wizard's draft and its batches), the SQL is written once here from the models' o
 the rows become instances through Django's documented Model.from_db and Field.from_db_value.
 """
 
+import contextlib
+
 from django.db import connections
 from django.db.models import Model
 
@@ -39,6 +41,24 @@ def select_models(sql: str, params, *columns: Columns, using: str = "default") -
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    return _instances(rows, columns, using, connection)
+
+
+def select_models_together(*queries: tuple[str, list, tuple[Columns, ...]], using: str = "default") -> list[list]:
+    """select_models for several statements sent in one round trip (psycopg's pipeline mode): one
+    list of rows per (sql, params, columns)."""
+    connection = connections[using]
+    with contextlib.ExitStack() as stack:
+        cursors = [stack.enter_context(connection.cursor()) for _ in queries]
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            for cursor, (sql, params, _) in zip(cursors, queries, strict=True):
+                cursor.execute(sql, params)
+            results = [cursor.fetchall() for cursor in cursors]
+    return [_instances(rows, columns, using, connection)
+            for rows, (_, _, columns) in zip(results, queries, strict=True)]
+
+
+def _instances(rows, columns, using: str, connection) -> list[tuple]:
     spans, start = [], 0
     for column in columns:
         spans.append((column, start, start + len(column.names)))

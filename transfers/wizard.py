@@ -14,7 +14,7 @@ from certificates.models import Certificate, CertificateBatch, Generator
 from certificates.selectors import selection_batches, selection_save
 from certificates.serials import format_serial, split_range
 from registry.models import Organization, TrackingSystem
-from registry.rows import Columns, select_models
+from registry.rows import Columns, select_models, select_models_together
 from registry.selectors import membership_required
 
 from .forms import DestinationForm, QuantityForm, organizations_matching
@@ -64,13 +64,18 @@ DRAFT_SQL = f"SELECT {_TRANSFER.sql} FROM {_TRANSFER.table} WHERE t.id = %s AND 
             "AND t.created_by_id = %s"
 _BATCH, _CERTIFICATE, _GENERATOR, _ACCOUNT = (Columns(CertificateBatch, "b"), Columns(Certificate, "c"),
                                               Columns(Generator, "g"), Columns(Account, "a"))
-DRAFT_BATCHES_SQL = f"""
+_BATCHES_OF = f"""
     SELECT {_BATCH.sql}, {_CERTIFICATE.sql}, {_GENERATOR.sql}, {_ACCOUNT.sql}
     FROM {_BATCH.table}
     JOIN {_CERTIFICATE.table} ON c.id = b.certificate_id
     JOIN {_GENERATOR.table} ON g.id = c.generator_id
     JOIN {_ACCOUNT.table} ON a.id = b.account_id
-    WHERE b.id = ANY(%s) AND a.organization_id = %s
+    WHERE a.organization_id = %s AND b.id = ANY("""
+DRAFT_BATCHES_SQL = _BATCHES_OF + "%s)"
+# The batches of the draft as DRAFT_SQL finds it: the two are sent together (one round trip).
+BATCHES_OF_DRAFT_SQL = _BATCHES_OF + f"""
+    ARRAY(SELECT (line ->> 0)::bigint FROM {_TRANSFER.table}, jsonb_array_elements(t.draft -> 'lines') AS line
+          WHERE t.id = %s AND t.organization_id = %s AND t.created_by_id = %s))
 """
 ACCOUNTS_SQL = f"SELECT {_ACCOUNT.sql} FROM {_ACCOUNT.table} WHERE a.organization_id = %s ORDER BY a.name, a.id"
 _TRACKING_SYSTEM = Columns(TrackingSystem, "s")
@@ -86,10 +91,14 @@ def _draft(request: HttpRequest, pk: int):
     membership = membership_required(request, act=True)
     draft = getattr(request, "wizard_draft", None)  # the step just posted, when _go answers with the next one
     if draft is None or draft.pk != pk:
-        found = select_models(DRAFT_SQL, [pk, membership.organization_id, request.user.pk], _TRANSFER)
+        scope = [pk, membership.organization_id, request.user.pk]
+        found, batch_rows = select_models_together(
+            (DRAFT_SQL, scope, (_TRANSFER,)),
+            (BATCHES_OF_DRAFT_SQL, [membership.organization_id, *scope], (_BATCH, _CERTIFICATE, _GENERATOR, _ACCOUNT)))
         if not found:
             raise Http404("No such transfer.")
         draft = found[0][0]
+        draft.loaded_batches = _batches_loaded(draft, batch_rows)
     request.wizard_draft = draft
     return membership, draft
 
@@ -99,13 +108,8 @@ def _draft_batches(draft: Transfer, organization: Organization) -> list[tuple[Ce
     ids = tuple(batch_id for batch_id, _ in lines)
     loaded = getattr(draft, "loaded_batches", None)  # read once a request, though a step and the next both show them
     if loaded is None or loaded[0] != ids:
-        batches = {}
-        for batch, certificate, generator, account in select_models(
-                DRAFT_BATCHES_SQL, [list(ids), organization.pk], _BATCH, _CERTIFICATE, _GENERATOR, _ACCOUNT):
-            certificate.generator, batch.certificate, batch.account = generator, certificate, account
-            batches[batch.pk] = batch
-        loaded = ids, batches
-        draft.loaded_batches = loaded
+        loaded = draft.loaded_batches = _batches_loaded(draft, select_models(
+            DRAFT_BATCHES_SQL, [organization.pk, list(ids)], _BATCH, _CERTIFICATE, _GENERATOR, _ACCOUNT))
     batches = loaded[1]
     return [(batches[batch_id], quantity) for batch_id, quantity in lines if batch_id in batches]
 
@@ -122,6 +126,15 @@ def _accounts(request: HttpRequest, organization: Organization) -> dict[int, Acc
 
 def _tracking_systems() -> list[TrackingSystem]:
     return [system for system, in select_models(TRACKING_SYSTEMS_SQL, [], _TRACKING_SYSTEM)]
+
+
+def _batches_loaded(draft: Transfer, rows) -> tuple[tuple, dict[int, CertificateBatch]]:
+    """The draft's batch ids as its lines list them, and the batches read, by id."""
+    batches = {}
+    for batch, certificate, generator, account in rows:
+        certificate.generator, batch.certificate, batch.account = generator, certificate, account
+        batches[batch.pk] = batch
+    return tuple(batch_id for batch_id, _ in draft.draft.get("lines", [])), batches
 
 
 def _destination_of(request: HttpRequest, draft: Transfer, organization: Organization
