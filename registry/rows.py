@@ -89,3 +89,31 @@ def update_where(instance: Model, field_names, using: str = "default", **where) 
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, instance.pk, *where.values()])
         return cursor.rowcount
+
+
+_INSERTS: dict[tuple, tuple[str, list]] = {}
+
+
+def insert_where(instance: Model, condition: str, params, using: str = "default") -> bool:
+    """INSERT the instance's row only where the SQL `condition` (with `params`) holds, in one
+    statement; sets the instance's primary key and returns True, or returns False (nothing
+    written) when the condition failed: a check and its write that cannot come apart."""
+    model = type(instance)
+    key = (model, condition)
+    if key not in _INSERTS:
+        meta = model._meta
+        fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
+        sql = (f'INSERT INTO "{meta.db_table}" (' + ", ".join(f'"{field.column}"' for field in fields) + ") SELECT "
+               + ", ".join("%s" for _ in fields) + f' WHERE {condition} RETURNING "{meta.pk.column}"')
+        _INSERTS[key] = sql, fields
+    sql, fields = _INSERTS[key]
+    connection = connections[using]
+    values = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *params])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk = row[0]
+    instance._state.adding, instance._state.db = False, using
+    return True

@@ -13,17 +13,21 @@ class ServiceError(Exception):
     """A refusal the user can act on. The message says exactly what is wrong; nothing changed."""
 
 
-ROLE_SQL = f"""
-    SELECT EXISTS (SELECT 1 FROM {Membership._meta.db_table}
-                   WHERE user_id = %s AND organization_id = %s AND role = ANY(%s))
-"""
+# Whether user %s is a manager or trader of organization %s (params: role_params(...)).
+ROLE_CONDITION = f"""EXISTS (SELECT 1 FROM {Membership._meta.db_table}
+                            WHERE user_id = %s AND organization_id = %s AND role = ANY(%s))"""
+ROLE_SQL = f"SELECT {ROLE_CONDITION}"
 ROLES_THAT_TRANSFER = [Membership.Role.MANAGER.value, Membership.Role.TRADER.value]
+
+
+def role_params(*, user: User, organization: Organization) -> list:
+    return [user.pk, organization.pk, ROLES_THAT_TRANSFER]
 
 
 def role_require(*, user: User, organization: Organization) -> None:
     """Only a manager or trader of the organization may move its certificates."""
     with connection.cursor() as cursor:  # written once: the wizard's start asks it every time
-        cursor.execute(ROLE_SQL, [user.pk, organization.pk, ROLES_THAT_TRANSFER])
+        cursor.execute(ROLE_SQL, role_params(user=user, organization=organization))
         allowed = cursor.fetchone()[0]
     if not allowed:
         raise role_refused(organization)

@@ -18,11 +18,13 @@ from certificates.services import batches_lock, batches_set_state, batches_take
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Organization, TrackingSystem, User
-from registry.rows import update_where
+from registry.rows import insert_where, update_where
 from registry.services import (
+    ROLE_CONDITION,
     ServiceError,
     accounts_lock_for_share,
     organization_lock_for_share,
+    role_params,
     role_refused,
     role_require,
     staff_require,
@@ -438,14 +440,14 @@ def _notification_owed(transfer: Transfer, event_kind: str) -> TransferNotificat
 
 def transfer_draft_start(*, organization: Organization, user: User, batches: list[tuple[int, int]]) -> Transfer:
     """Start a draft for the selected batches, given as (id, quantity), each at its whole
-    quantity (step 1's default)."""
-    role_require(user=user, organization=organization)
+    quantity (step 1's default). The role is checked by the statement that writes the draft."""
     if not batches:
         raise TransferRefused("Select at least one active batch to transfer.")
-    return Transfer.objects.create(
-        organization=organization, created_by=user, status=Transfer.Status.DRAFT,
-        draft={"lines": [[batch_id, quantity] for batch_id, quantity in batches], "step": 1},
-    )
+    draft = Transfer(organization=organization, created_by=user, status=Transfer.Status.DRAFT,
+                     draft={"lines": [[batch_id, quantity] for batch_id, quantity in batches], "step": 1})
+    if not insert_where(draft, ROLE_CONDITION, role_params(user=user, organization=organization)):
+        raise role_refused(organization)
+    return draft
 
 
 def transfer_draft_save(*, draft: Transfer, **changes) -> Transfer:
