@@ -236,3 +236,50 @@ def test_emails_go_to_the_right_people(trader, org, batch, counterparty, counter
                     account=counterparty_account)
     assert {tuple(m.to) for m in mail.outbox} == {(trader.email,), (counterparty_trader.email,)}
     assert all("accepted" in m.subject for m in mail.outbox)
+
+
+def test_step_two_shows_what_was_posted_escaped_after_an_error(signed_in, trader, batch, second_account,
+                                                              tracking_system):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5})
+    response = client.post(step_url(draft, "destination"), {
+        "kind": "export", "tracking_system": tracking_system.pk, "recipient_name": "",
+        "recipient_account_ref": '"><script>alert(1)</script>', "notes": "<b>late</b> & early"})
+    text = response.content.decode()
+    assert response.status_code == 200 and "Enter the recipient&#x27;s name" in text
+    assert 'type="radio" name="kind" value="export" required id="id_kind_2" checked' in text
+    assert f'<option value="{tracking_system.pk}" selected>' in text
+    assert '<option value="" selected>Choose an account</option>' in text
+    assert "<script>alert(1)</script>" not in text and "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "&lt;b&gt;late&lt;/b&gt; &amp; early</textarea>" in text
+    assert 'aria-invalid="true"' in text and Transfer.objects.get(pk=draft.pk).draft.get("kind") is None
+
+
+def test_going_back_to_step_two_shows_the_saved_choice(signed_in, trader, batch, second_account):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5})
+    client.post(step_url(draft, "destination"), {"kind": "internal", "account": second_account.pk, "notes": "Q3"})
+    text = client.get(step_url(draft, "destination")).content.decode()
+    assert 'value="internal" required id="id_kind_0" checked' in text
+    assert f'<option value="{second_account.pk}" selected>{second_account.name} ({second_account.public_id})' in text
+    assert ">\nQ3</textarea>" in text
+
+
+def test_inactive_tracking_systems_and_closed_accounts_are_not_choices(signed_in, trader, batch, account,
+                                                                      second_account, tracking_system):
+    tracking_system.is_active = False
+    tracking_system.save()
+    second_account.status = "closed"
+    second_account.save()
+    client = signed_in(trader)
+    draft = start(client, batch)
+    page = client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5}, follow=True).content.decode()
+    assert f'value="{tracking_system.pk}"' not in page and f'value="{second_account.pk}"' not in page
+    assert f'<option value="{account.pk}">' in page
+    for data in ({"kind": "export", "tracking_system": tracking_system.pk, "recipient_name": "Cascade"},
+                 {"kind": "internal", "account": second_account.pk}):
+        response = client.post(step_url(draft, "destination"), data)
+        assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert Transfer.objects.get(pk=draft.pk).draft["step"] == 2
