@@ -69,7 +69,12 @@ def test_export_end_to_end(signed_in, trader, batch, tracking_system):
 
 def test_steps_swap_in_with_htmx_one_request_per_step(signed_in, trader, batch, second_account):
     client = signed_in(trader)
-    draft = start(client, batch)
+    # The dashboard's boosted Transfer link: the whole page of step 1 at once, its address pushed.
+    opened = client.get(reverse("transfers:new") + f"?batch={batch.pk}",
+                        headers={"HX-Request": "true", "HX-Boosted": "true"})
+    draft = Transfer.objects.get(status=Transfer.Status.DRAFT)
+    assert opened.status_code == 200 and opened["HX-Push-Url"] == step_url(draft, "quantity")
+    assert b"<html" in opened.content and f'name="quantity_{batch.pk}"'.encode() in opened.content
     page = client.get(step_url(draft, "quantity"), headers=HTMX)
     assert b"<html" not in page.content and b'id="wizard"' in page.content
     # A step's POST answers with the next step and puts its address in the address bar.

@@ -37,7 +37,8 @@ STEP_NUMBER = {name: number for number, (name, _) in enumerate(STEPS, start=1)}
 
 
 def _go(request: HttpRequest, url: str) -> HttpResponse:
-    """After a successful post: a redirect; for HTMX, the page at `url` itself, with HX-Push-Url.
+    """After a successful step (or the start): a redirect; for HTMX, the page at `url` itself,
+    with HX-Push-Url.
 
     HTMX swaps the answer in and puts `url` in the address bar, as the redirect would have, in one
     round trip instead of two (a wizard step is then one request, not a POST and a GET).
@@ -80,6 +81,12 @@ BATCHES_OF_DRAFT_SQL = _BATCHES_OF + f"""
 ACCOUNTS_SQL = f"SELECT {_ACCOUNT.sql} FROM {_ACCOUNT.table} WHERE a.organization_id = %s ORDER BY a.name, a.id"
 _TRACKING_SYSTEM = Columns(TrackingSystem, "s")
 TRACKING_SYSTEMS_SQL = f"SELECT {_TRACKING_SYSTEM.sql} FROM {_TRACKING_SYSTEM.table} WHERE s.is_active ORDER BY s.code"
+
+
+def _swaps_in(request: HttpRequest) -> bool:
+    """An htmx request for the wizard's part of the page; a boosted one (the dashboard's Transfer
+    link) loads a whole page."""
+    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _step_url(draft: Transfer, step: str) -> str:
@@ -161,7 +168,7 @@ def _destination_of(request: HttpRequest, draft: Transfer, organization: Organiz
 
 
 def _render(request: HttpRequest, draft: Transfer, step: str, context: dict, batches) -> HttpResponse:
-    template = "transfers/wizard.html#wizard" if request.htmx else "transfers/wizard.html"
+    template = "transfers/wizard.html#wizard" if _swaps_in(request) else "transfers/wizard.html"
     stale = [batch for batch in batches if batch.status != CertificateBatch.Status.ACTIVE]
     first = _step_url(draft, STEPS[0][0])  # the others differ only in the last segment
     step_urls = {name: first.replace(f"/{STEPS[0][0]}/", f"/{name}/") for name, _ in STEPS}
@@ -190,7 +197,7 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Select one or more active batches on the Active tab, then press Transfer.")
         return redirect("certificates:dashboard")
     draft = transfer_draft_start(organization=organization, user=request.user, batches=batches)
-    return redirect(_step_url(draft, "quantity"))
+    return _go(request, _step_url(draft, "quantity"))  # the dashboard's boosted link: step 1 at once
 
 
 @login_required
@@ -302,7 +309,7 @@ def transfer_done(request: HttpRequest, pk: int) -> HttpResponse:
             status=Transfer.Status.DRAFT).select_related("recipient_organization").first()
     if transfer is None:
         raise Http404("No such transfer.")
-    template = "transfers/done.html#done" if request.htmx else "transfers/done.html"
+    template = "transfers/done.html#done" if _swaps_in(request) else "transfers/done.html"
     return render(request, template, {"transfer": transfer})
 
 

@@ -10,8 +10,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def choose_batch(page, serial_number):
     page.locator("#batches tr", has_text=serial_number).locator("input[type=checkbox]").check()
     page.wait_for_selector("[data-selection-count='1']")
+    page.evaluate("window.notReloaded = true")
     page.click("#transfer-button")
     page.wait_for_selector("[data-step=quantity]")
+    # The boosted link: step 1 swapped in by htmx (no page load), with its address and title.
+    assert page.evaluate("window.notReloaded") is True
+    assert page.url.endswith("/quantity/") and page.title().startswith("Transfer certificates")
 
 
 def walk(page, screenshot, quantity, fill_destination, label):
