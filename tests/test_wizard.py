@@ -45,7 +45,6 @@ def test_internal_transfer_end_to_end(signed_in, trader, batch, second_account, 
     assert (moved.serial_start, moved.serial_end, moved.account) == (1, 250, second_account)
     done = client.get(response.url).content.decode()
     assert "is complete" in done and "Download a transaction summary" in done
-    assert client.session[SELECTION_KEY] == []
     assert ledger_breaches() == []
 
 
@@ -288,3 +287,23 @@ def test_inactive_tracking_systems_and_closed_accounts_are_not_choices(signed_in
         response = client.post(step_url(draft, "destination"), data)
         assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert Transfer.objects.get(pk=draft.pk).draft["step"] == 2
+
+
+def test_a_confirm_takes_the_transferred_batches_out_of_the_selection(signed_in, trader, issue, second_account):
+    first, second, third = issue(10), issue(20), issue(30)
+    client = signed_in(trader)
+    session = client.session
+    session[SELECTION_KEY] = [first.pk, second.pk]
+    session.save()
+    # A link naming its batch leaves the dashboard's selection alone...
+    draft = start(client, third)
+    assert client.session[SELECTION_KEY] == [first.pk, second.pk]
+    walk(client, draft, {third.pk: 30}, {"kind": "internal", "account": second_account.pk})
+    assert client.session[SELECTION_KEY] == [first.pk, second.pk]
+    # ...and the Transfer button takes the selection, which is empty once it moved.
+    assert client.get(reverse("transfers:new")).status_code == 302
+    draft = Transfer.objects.filter(status=Transfer.Status.DRAFT).latest("pk")
+    assert [batch_id for batch_id, _ in draft.draft["lines"]] == [first.pk, second.pk]
+    walk(client, draft, {first.pk: 10, second.pk: 5}, {"kind": "internal", "account": second_account.pk})
+    assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.COMPLETE
+    assert client.session[SELECTION_KEY] == []

@@ -11,7 +11,7 @@ from django.urls import resolve, reverse
 
 from accounts.models import Account
 from certificates.models import Certificate, CertificateBatch, Generator
-from certificates.selectors import selection_batches, selection_save
+from certificates.selectors import selection_batches, selection_ids, selection_save
 from certificates.serials import format_serial, split_range
 from registry.models import Organization, TrackingSystem
 from registry.rows import Columns, select_models, select_models_together
@@ -87,6 +87,14 @@ def _swaps_in(request: HttpRequest) -> bool:
     """An htmx request for the wizard's part of the page; a boosted one (the dashboard's Transfer
     link) loads a whole page."""
     return bool(request.htmx) and not request.htmx.boosted
+
+
+def _selection_drop(request: HttpRequest, transferred: set[int]) -> None:
+    """Take the transferred batches out of the dashboard's selection (the session is written only
+    when that changes it)."""
+    selected = selection_ids(request)
+    if transferred.intersection(selected):
+        selection_save(request, [batch_id for batch_id in selected if batch_id not in transferred])
 
 
 def _step_url(draft: Transfer, step: str) -> str:
@@ -185,10 +193,9 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
     """Start the wizard for the selected batches (the dashboard's selection, or ?batch=… ids)."""
     membership = membership_required(request, act=True)
     organization = membership.organization
+    # A link may name its batches (?batch=…); the dashboard's selection is then left as it is.
     wanted = [int(value) for value in request.GET.getlist("batch") if value.isdigit()]
-    if wanted:
-        selection_save(request, wanted)
-    batches = list(selection_batches(request, organization).values_list("pk", "quantity"))
+    batches = list(selection_batches(request, organization, wanted or None).values_list("pk", "quantity"))
     refused = (len(set(wanted)) - len(batches)) if wanted else 0
     if refused > 0:
         messages.warning(request, f"{refused} of the chosen batches are not active certificates of "
@@ -294,7 +301,7 @@ def _step_confirm(request, organization, draft):
                 messages.error(request, f"{error}")
                 return _go(request, reverse("certificates:dashboard"))
             return _render_review(request, draft, organization, "confirm", error=str(error))
-        selection_save(request, [])
+        _selection_drop(request, {batch_id for batch_id, _ in draft.draft.get("lines", [])})
         request.wizard_transfer = transfer  # the done page that _go answers with shows it as it is
         return _go(request, reverse("transfers:done", args=[transfer.pk]))
     return _render_review(request, draft, organization, "confirm")
