@@ -27,12 +27,11 @@ def selection_ids(request: HttpRequest) -> list[int]:
     return list(request.session.get(SELECTION_KEY, []))
 
 
-def selection_batches(request: HttpRequest, organization: Organization, ids: list[int] | None = None
-                      ) -> QuerySet[CertificateBatch]:
-    """The selected batches (or those of `ids`) that are still the organization's and still active."""
+def selection_batches(request: HttpRequest, organization: Organization) -> QuerySet[CertificateBatch]:
+    """The selected batches that are still the organization's and still active."""
     return (
         batches_for_dashboard(organization, CertificateBatch.Status.ACTIVE)
-        .filter(pk__in=selection_ids(request) if ids is None else ids)
+        .filter(pk__in=selection_ids(request))
         .order_by("certificate__vintage", "certificate_id", "serial_start")
     )
 

@@ -11,7 +11,7 @@ from django.urls import resolve, reverse
 
 from accounts.models import Account
 from certificates.models import Certificate, CertificateBatch, Generator
-from certificates.selectors import selection_batches, selection_ids, selection_save
+from certificates.selectors import SELECTION_LIMIT, selection_ids, selection_save
 from certificates.serials import format_serial, split_range
 from registry.models import Organization, TrackingSystem
 from registry.rows import Columns, select_models, select_models_together
@@ -73,6 +73,8 @@ _BATCHES_OF = f"""
     JOIN {_ACCOUNT.table} ON a.id = b.account_id
     WHERE a.organization_id = %s AND b.id = ANY("""
 DRAFT_BATCHES_SQL = _BATCHES_OF + "%s)"
+# The selected batches that can start a draft: the organization's, active, in the dashboard's order.
+SELECTED_BATCHES_SQL = _BATCHES_OF + "%s) AND b.status = %s ORDER BY c.vintage, b.certificate_id, b.serial_start"
 # The batches of the draft as DRAFT_SQL finds it: the two are sent together (one round trip).
 BATCHES_OF_DRAFT_SQL = _BATCHES_OF + f"""
     ARRAY(SELECT (line ->> 0)::bigint FROM {_TRANSFER.table}, jsonb_array_elements(t.draft -> 'lines') AS line
@@ -194,8 +196,11 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
     membership = membership_required(request, act=True)
     organization = membership.organization
     # A link may name its batches (?batch=…); the dashboard's selection is then left as it is.
-    wanted = [int(value) for value in request.GET.getlist("batch") if value.isdigit()]
-    batches = list(selection_batches(request, organization, wanted or None).values_list("pk", "quantity"))
+    wanted = [int(value) for value in request.GET.getlist("batch") if value.isdigit()][:SELECTION_LIMIT]
+    rows = select_models(SELECTED_BATCHES_SQL, [organization.pk, wanted or selection_ids(request),
+                                                CertificateBatch.Status.ACTIVE],
+                         _BATCH, _CERTIFICATE, _GENERATOR, _ACCOUNT)
+    batches = [(batch.pk, batch.quantity) for batch, *_ in rows]
     refused = (len(set(wanted)) - len(batches)) if wanted else 0
     if refused > 0:
         messages.warning(request, f"{refused} of the chosen batches are not active certificates of "
@@ -204,6 +209,8 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Select one or more active batches on the Active tab, then press Transfer.")
         return redirect("certificates:dashboard")
     draft = transfer_draft_start(organization=organization, user=request.user, batches=batches)
+    draft.loaded_batches = _batches_loaded(draft, rows)
+    request.wizard_draft = draft  # step 1, shown by _go, needs no read of its own
     return _go(request, _step_url(draft, "quantity"))  # the dashboard's boosted link: step 1 at once
 
 
