@@ -100,10 +100,12 @@ class LockedBatches(dict):
 
     reserved_id: int | None = None
     accounts: dict[int, dict]
+    first_rows: list[tuple] | None = None
 
 
 def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
-                 reserve_id_for: type[Model] | None = None, accounts_for_share: Iterable[int] = ()) -> LockedBatches:
+                 reserve_id_for: type[Model] | None = None, accounts_for_share: Iterable[int] = (),
+                 lock_first: tuple[str, list] | None = None) -> LockedBatches:
     """Lock the batches FOR UPDATE in primary-key order (so two movers never deadlock), and their
     accounts and organizations FOR SHARE (so a freeze or suspension waits), in one statement.
 
@@ -113,20 +115,26 @@ def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
     With `reserve_id_for`, the same statement draws the next primary key of that model (the
     transfer the batches go into), so its row can be written with the rest of the change. With
     `accounts_for_share` (a destination), those accounts are share-locked after the batches, in
-    the same round trip.
+    the same round trip. `lock_first` is a statement (and its parameters) run before all of it,
+    in the same round trip: a lock that must come before the batches' (the wizard's draft, so a
+    second confirm of it waits there); its rows come back as `first_rows`.
     """
     ids = sorted(set(batch_ids))
     account_ids = sorted(set(accounts_for_share))
     sequence = _sequence_of(reserve_id_for) if reserve_id_for else None
     batches = LockedBatches()
     certificates = {}  # one instance per certificate: a mass transfer locks thousands of its batches
-    with connection.cursor() as setting, connection.cursor() as cursor, connection.cursor() as accounts_cursor:
+    with connection.cursor() as setting, connection.cursor() as cursor, connection.cursor() as accounts_cursor, \
+            connection.cursor() as first_cursor:
         with pipelined():  # one round trip for all of it (results are read once all are sent)
+            if lock_first:
+                first_cursor.execute(*lock_first)
             setting.execute(GENERIC_PLAN_SQL)
             cursor.execute(BATCH_LOCK_SQL, {"user_id": user_id, "ids": ids, "sequence": sequence})
             setting.execute(DEFAULT_PLAN_SQL)
             if account_ids:
                 accounts_cursor.execute(ACCOUNTS_SHARE_SQL, [account_ids])
+            batches.first_rows = first_cursor.fetchall() if lock_first else None
             rows = cursor.fetchall()
             batches.accounts = accounts_from_rows(accounts_cursor.fetchall()) if account_ids else {}
     for row in rows:

@@ -110,3 +110,23 @@ def test_accept_racing_withdraw_exactly_one_wins(
             assert (moved.status, moved.account_id) == ("active", account.pk)
     assert sum(b.quantity for b in CertificateBatch.objects.live()) == 1000
     assert ledger_breaches() == []
+
+
+def test_one_draft_confirmed_from_eight_tabs_at_once_is_one_transfer(batch, trader, org, second_account):
+    """The draft is locked before the batches, in the same round trip: every later confirm waits
+    for the first, then is told the transfer was already submitted (not that a batch changed)."""
+    draft = Transfer.objects.create(organization=org, created_by=trader,
+                                    draft={"lines": [[batch.pk, 300]], "step": 4})
+
+    def confirm():
+        mine = Transfer.objects.get(pk=draft.pk)  # each tab read the draft before pressing Transfer
+        return transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 300)],
+                               destination=Destination.internal(second_account), draft=mine)
+
+    outcomes = race(*[confirm] * WORKERS)
+    assert [kind for kind, _ in outcomes].count("ok") == 1, outcomes
+    assert [message for kind, message in outcomes if kind == "refused"] == \
+        ["This transfer has already been submitted."] * (WORKERS - 1), outcomes
+    assert Transfer.objects.get().status == Transfer.Status.COMPLETE
+    assert CertificateBatch.objects.filter(account=second_account).get().quantity == 300
+    assert ledger_breaches() == []

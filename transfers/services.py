@@ -183,14 +183,8 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
     if len(notes) > NOTES_MAX_LENGTH:
         raise TransferRefused(f"Notes are limited to {NOTES_MAX_LENGTH} characters.")
     _check_lines(lines)
-    # The role is checked with the batches' lock, in the same statement (see batches_lock).
-
-    if draft is not None:  # locked first, so a second confirm of it waits here, then is refused
-        with connection.cursor() as cursor:
-            cursor.execute(DRAFT_LOCK_SQL, [draft.pk, organization.pk])
-            locked_draft = cursor.fetchone()
-        if locked_draft is None or locked_draft[0] != Transfer.Status.DRAFT:
-            raise TransferRefused("This transfer has already been submitted.")
+    # The role is checked with the batches' lock, in the same statement (see batches_lock); a draft
+    # is locked in the same round trip, before the batches.
 
     now = timezone.now()
     completes_at_once = destination.kind in (Kind.INTERNAL, Kind.RETIREMENT)
@@ -212,7 +206,12 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
         locked = batches_lock((line.batch_id for line in chunk), user_id=user.pk,
                               reserve_id_for=Transfer if first_chunk and draft is None else None,
                               accounts_for_share=[destination.account.pk] if first_chunk and destination.account
-                              else ())
+                              else (),
+                              # the draft, locked first: a second confirm of it waits there, then is refused
+                              lock_first=(DRAFT_LOCK_SQL, [draft.pk, organization.pk])
+                              if first_chunk and draft is not None else None)
+        if locked.first_rows is not None and locked.first_rows != [(Transfer.Status.DRAFT,)]:
+            raise TransferRefused("This transfer has already been submitted.")
         takes = _check_batches(chunk, locked, organization)
         if destination.kind == Kind.INTERNAL and destination.account is not None:
             for batch, _ in takes:
