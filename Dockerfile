@@ -12,7 +12,7 @@ COPY certificates certificates
 COPY transfers transfers
 COPY ledger ledger
 RUN pip install .
-COPY manage.py docker-entrypoint.sh ./
+COPY manage.py docker-entrypoint.sh gunicorn.conf.py ./
 COPY templates templates
 COPY static static
 # collectstatic needs settings that load; the real secret comes from the environment at run time.
