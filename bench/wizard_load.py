@@ -66,13 +66,13 @@ class Browser:
                 self.cookies[name] = value.strip('"')
         return response.status, response.headers, content
 
-    def get(self, path: str, headers: dict | None = None):
+    def get(self, path: str):
         for _ in range(5):
-            status, headers, content = self._send("GET", path, headers=headers)
+            status, answer, content = self._send("GET", path)
             if status not in (301, 302, 303):
                 assert status == 200, (status, path)
                 return self.base + path, content.decode()
-            path = urllib.parse.urlsplit(headers["Location"]).path
+            path = urllib.parse.urlsplit(answer["Location"]).path
         raise AssertionError(f"too many redirects at {path}")
 
     def open(self, path: str):
