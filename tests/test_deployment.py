@@ -52,6 +52,21 @@ def test_dockerfile_builds_the_image_compose_runs():
     assert dockerfile.startswith("# ") and "FROM python:3.12" in dockerfile
     assert 'ENTRYPOINT ["/app/docker-entrypoint.sh"]' in dockerfile and "collectstatic" in dockerfile
     assert "USER registry" in dockerfile
+    assert re.search(r"^COPY .*gunicorn\.conf\.py", dockerfile, re.MULTILINE)  # gunicorn reads it from /app
+
+
+def test_gunicorn_workers_freeze_what_they_loaded_and_collect_less_often():
+    import gc
+    import runpy
+
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    threshold = gc.get_threshold()
+    try:
+        hooks["post_worker_init"](None)
+        assert gc.get_threshold() == (50_000, 50, 100) and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 def test_production_settings_pass_the_deploy_checks():
