@@ -74,8 +74,9 @@ class BatchFilter(django_filters.FilterSet):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["account"].queryset = Account.objects.of(organization)
-        self.filters["eligibility"].extra["choices"] = eligibility_choices()
-        self.form.fields["eligibility"].choices = [("", "Any eligibility"), *eligibility_choices()]
+        eligibilities = eligibility_choices()  # one query for the filter and its form field
+        self.filters["eligibility"].extra["choices"] = eligibilities
+        self.form.fields["eligibility"].choices = [("", "Any eligibility"), *eligibilities]
         for name in ("vintage_from", "vintage_to"):
             self.form.fields[name].widget.attrs.update(placeholder="MM/YYYY", size=8)
 
