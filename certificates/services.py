@@ -10,12 +10,12 @@ from accounts.models import Account
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Organization, User
+from registry.rows import pipelined
 from registry.services import (
     ACCOUNTS_SHARE_SQL,
     ServiceError,
     accounts_from_rows,
     accounts_lock_for_share,
-    pipelined,
     staff_require,
 )
 

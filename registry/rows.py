@@ -44,13 +44,24 @@ def select_models(sql: str, params, *columns: Columns, using: str = "default") -
     return _instances(rows, columns, using, connection)
 
 
+@contextlib.contextmanager
+def pipelined(using: str = "default"):
+    """Send the statements executed inside to PostgreSQL without waiting for each one's answer
+    (psycopg's pipeline mode): they travel together, with the BEGIN of a transaction that starts
+    here, and the first fetch waits for all of them. Errors arrive as Django's database errors."""
+    connection = connections[using]
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
 def select_models_together(*queries: tuple[str, list, tuple[Columns, ...]], using: str = "default") -> list[list]:
-    """select_models for several statements sent in one round trip (psycopg's pipeline mode): one
-    list of rows per (sql, params, columns)."""
+    """select_models for several statements sent in one round trip (pipelined): one list of rows
+    per (sql, params, columns)."""
     connection = connections[using]
     with contextlib.ExitStack() as stack:
         cursors = [stack.enter_context(connection.cursor()) for _ in queries]
-        with connection.wrap_database_errors, connection.connection.pipeline():
+        with pipelined(using):
             for cursor, (sql, params, _) in zip(cursors, queries, strict=True):
                 cursor.execute(sql, params)
             results = [cursor.fetchall() for cursor in cursors]

@@ -1,4 +1,3 @@
-import contextlib
 from collections.abc import Iterable
 
 from django.db import connection, transaction
@@ -71,16 +70,6 @@ def accounts_from_rows(rows) -> dict[int, dict]:
                  "organization_status": row[4], "organization_name": row[5]}
         for row in rows
     }
-
-
-@contextlib.contextmanager
-def pipelined():
-    """Send the statements executed inside to PostgreSQL without waiting for each one's answer
-    (psycopg's pipeline mode): they travel together, with the BEGIN of a transaction that starts
-    here, and the first fetch waits for all of them. Errors arrive as Django's database errors."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors, connection.connection.pipeline():
-        yield
 
 
 def organization_lock_for_share(organization_id: int) -> str | None:

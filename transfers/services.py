@@ -8,9 +8,8 @@ import gc
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
@@ -163,7 +162,6 @@ def _check_destination(*, organization, destination: Destination, locked_account
         raise TransferRefused("Choose the type of transfer.")
 
 
-DRAFT_SAVE_SQL = f"UPDATE {Transfer._meta.db_table} SET draft = %s WHERE id = %s AND status = %s"
 DRAFT_LOCK_SQL = f"SELECT status FROM {Transfer._meta.db_table} WHERE id = %s AND organization_id = %s FOR UPDATE"
 
 
@@ -451,12 +449,10 @@ def transfer_draft_start(*, organization: Organization, user: User, batches: lis
 
 def transfer_draft_save(*, draft: Transfer, **changes) -> Transfer:
     """Save the wizard's choices on a draft that is still a draft (compare-and-swap on status)."""
-    data = draft.draft | changes
-    with connection.cursor() as cursor:  # written once: each wizard step saves the draft
-        cursor.execute(DRAFT_SAVE_SQL, [Jsonb(data), draft.pk, Transfer.Status.DRAFT])
-        if cursor.rowcount != 1:
-            raise TransferRefused("This transfer has already been submitted.")
-    draft.draft = data
+    previous, draft.draft = draft.draft, draft.draft | changes
+    if update_where(draft, ["draft"], status=Transfer.Status.DRAFT) != 1:
+        draft.draft = previous
+        raise TransferRefused("This transfer has already been submitted.")
     return draft
 
 
