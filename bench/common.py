@@ -44,6 +44,14 @@ def setup_django(database: str = "registry_bench", fresh: bool = False) -> str:
     return url
 
 
+def process_log(name: str):
+    """A file for a server or worker the benchmark starts: its log (at the level production keeps,
+    with console emails) goes there instead of between the benchmark's numbers."""
+    directory = ROOT / ".data" / "bench-logs"
+    directory.mkdir(parents=True, exist_ok=True)
+    return open(directory / f"{name}.log", "w")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]

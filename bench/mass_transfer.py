@@ -18,7 +18,7 @@ import threading
 import time
 
 import psutil
-from common import ROOT, setup_django
+from common import ROOT, process_log, setup_django
 
 
 def main() -> None:
@@ -69,8 +69,11 @@ def main() -> None:
 
     env = os.environ | {"DATABASE_URL": url, "MEDIA_ROOT": str(media), "MASS_TRANSFER_MAX_ROWS": "100000",
                         "REGISTRY_DATA_DIR": str(ROOT / ".data" / "bench-data")}
+    log = process_log("mass_transfer-worker")
+    print(f"the worker's log (and the emails it sends to the console): {log.name}")
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "registry", "worker", "--pool", "solo",
-                               "--loglevel", "WARNING", "--purge"], cwd=ROOT, env=env)
+                               "--loglevel", "WARNING", "--purge"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
     time.sleep(6)
     celery_app.conf.task_always_eager = False
     try:
