@@ -1,12 +1,17 @@
+from types import SimpleNamespace
+
 import pytest
 from django.core import mail
 from django.urls import reverse
 
-from certificates.models import CertificateBatch
-from certificates.selectors import SELECTION_KEY
+from accounts.models import Account
+from certificates.models import Certificate, CertificateBatch, Generator
+from certificates.selectors import SELECTION_KEY, selection_batches
 from ledger.verification import ledger_breaches
+from registry.rows import Columns, select_models
 from transfers.models import Transfer
 from transfers.services import Destination, TransferLine, transfer_create
+from transfers.wizard import SELECTED_BATCHES_SQL
 
 HTMX = {"HX-Request": "true", "HX-Target": "wizard"}
 
@@ -307,3 +312,26 @@ def test_a_confirm_takes_the_transferred_batches_out_of_the_selection(signed_in,
     walk(client, draft, {first.pk: 10, second.pk: 5}, {"kind": "internal", "account": second_account.pk})
     assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.COMPLETE
     assert client.session[SELECTION_KEY] == []
+
+
+def test_wizard_start_picks_the_batches_the_dashboard_selection_shows(org, trader, holdings, foreign_batch,
+                                                                      counterparty):
+    """The wizard's start reads the selection with its own SQL (transfers.wizard.SELECTED_BATCHES_SQL);
+    the dashboard and the template download with the ORM (certificates.selectors.selection_batches).
+    Both must keep the same batches, in the same order."""
+    pending = transfer_create(organization=org, user=trader, lines=[TransferLine(holdings["wind"].pk, 100)],
+                              destination=Destination.to_organization(counterparty))
+    wind_rest = CertificateBatch.objects.get(certificate=holdings["wind"].certificate, status="active")
+    everything = [*CertificateBatch.objects.values_list("pk", flat=True), 10**9]
+    request = SimpleNamespace(session={SELECTION_KEY: everything})
+
+    by_orm = [batch.pk for batch in selection_batches(request, org)]
+    columns = (Columns(CertificateBatch, "b"), Columns(Certificate, "c"), Columns(Generator, "g"),
+               Columns(Account, "a"))
+    by_sql = [batch.pk for batch, *_ in select_models(SELECTED_BATCHES_SQL, [org.pk, everything, "active"],
+                                                      *columns)]
+    # Active and the organization's: not the superseded wind batch, not the 100 pending in `pending`,
+    # not another organization's; in the dashboard's order (vintage, certificate, serials).
+    assert by_orm == [wind_rest.pk, holdings["solar"].pk, holdings["hydro"].pk]
+    assert by_sql == by_orm
+    assert pending.items.get().batch.status == "pending"
