@@ -92,6 +92,11 @@ def test_steps_swap_in_with_htmx_one_request_per_step(signed_in, trader, batch, 
     assert response["HX-Push-Url"] == step_url(draft, "review") and "Review" in response.content.decode()
     response = client.post(step_url(draft, "review"), {}, headers=HTMX)
     assert response["HX-Push-Url"] == step_url(draft, "confirm")
+    # Step 4 links back to every earlier step and posts to its own address (the view builds them
+    # from one reverse; each must be the step's own URL).
+    text = response.content.decode()
+    assert all(f'href="{step_url(draft, step)}"' in text for step in ("quantity", "destination", "review"))
+    assert f'action="{step_url(draft, "confirm")}"' in text
     response = client.post(step_url(draft, "confirm"), {}, headers=HTMX)
     assert response["HX-Push-Url"] == reverse("transfers:done", args=[draft.pk])
     assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.COMPLETE
