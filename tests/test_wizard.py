@@ -4,14 +4,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.models import Account
-from certificates.models import Certificate, CertificateBatch, Generator
+from certificates.models import CertificateBatch
 from certificates.selectors import SELECTION_KEY, selection_batches
 from ledger.verification import ledger_breaches
-from registry.rows import Columns, select_models
 from transfers.models import Transfer
 from transfers.services import Destination, TransferLine, transfer_create
-from transfers.wizard import SELECTED_BATCHES_SQL
+from transfers.wizard import selected_batch_rows
 
 HTMX = {"HX-Request": "true", "HX-Target": "wizard"}
 
@@ -321,7 +319,7 @@ def test_a_confirm_takes_the_transferred_batches_out_of_the_selection(signed_in,
 
 def test_wizard_start_picks_the_batches_the_dashboard_selection_shows(org, trader, holdings, foreign_batch,
                                                                       counterparty):
-    """The wizard's start reads the selection with its own SQL (transfers.wizard.SELECTED_BATCHES_SQL);
+    """The wizard's start reads the selection with its own SQL (transfers.wizard.selected_batch_rows);
     the dashboard and the template download with the ORM (certificates.selectors.selection_batches).
     Both must keep the same batches, in the same order."""
     pending = transfer_create(organization=org, user=trader, lines=[TransferLine(holdings["wind"].pk, 100)],
@@ -331,10 +329,7 @@ def test_wizard_start_picks_the_batches_the_dashboard_selection_shows(org, trade
     request = SimpleNamespace(session={SELECTION_KEY: everything})
 
     by_orm = [batch.pk for batch in selection_batches(request, org)]
-    columns = (Columns(CertificateBatch, "b"), Columns(Certificate, "c"), Columns(Generator, "g"),
-               Columns(Account, "a"))
-    by_sql = [batch.pk for batch, *_ in select_models(SELECTED_BATCHES_SQL, [org.pk, everything, "active"],
-                                                      *columns)]
+    by_sql = [batch.pk for batch, *_ in selected_batch_rows(org, everything)]
     # Active and the organization's: not the superseded wind batch, not the 100 pending in `pending`,
     # not another organization's; in the dashboard's order (vintage, certificate, serials).
     assert by_orm == [wind_rest.pk, holdings["solar"].pk, holdings["hydro"].pk]

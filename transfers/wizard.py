@@ -190,6 +190,13 @@ def _render(request: HttpRequest, draft: Transfer, step: str, context: dict, bat
     })
 
 
+def selected_batch_rows(organization: Organization, ids: list[int]) -> list[tuple]:
+    """Of the batches `ids`, those that can start a draft: (batch, certificate, generator, account)
+    rows, as the dashboard's selection (certificates.selectors.selection_batches) keeps and orders them."""
+    return select_models(SELECTED_BATCHES_SQL, [organization.pk, ids, CertificateBatch.Status.ACTIVE],
+                         _BATCH, _CERTIFICATE, _GENERATOR, _ACCOUNT)
+
+
 @login_required
 def transfer_new(request: HttpRequest) -> HttpResponse:
     """Start the wizard for the selected batches (the dashboard's selection, or ?batch=… ids)."""
@@ -197,9 +204,7 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
     organization = membership.organization
     # A link may name its batches (?batch=…); the dashboard's selection is then left as it is.
     wanted = [int(value) for value in request.GET.getlist("batch") if value.isdigit()][:SELECTION_LIMIT]
-    rows = select_models(SELECTED_BATCHES_SQL, [organization.pk, wanted or selection_ids(request),
-                                                CertificateBatch.Status.ACTIVE],
-                         _BATCH, _CERTIFICATE, _GENERATOR, _ACCOUNT)
+    rows = selected_batch_rows(organization, wanted or selection_ids(request))
     batches = [(batch.pk, batch.quantity) for batch, *_ in rows]
     refused = (len(set(wanted)) - len(batches)) if wanted else 0
     if refused > 0:
