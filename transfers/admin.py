@@ -111,10 +111,9 @@ class PendingExportAdmin(ReadOnlyAdmin):
                                            f"{'confirmed' if service is export_confirm else 'rejection recorded'}.",
                                   messages.SUCCESS)
             return redirect("admin:transfers_pendingexport_changelist")
-        items = transfer.items.select_related("batch__certificate__generator")
         return TemplateResponse(request, "admin/transfers/decide_export.html", {
             **self.admin_site.each_context(request), "title": f"Export {transfer.pk} to {transfer.tracking_system}",
-            "transfer": transfer, "rows": summary_item_rows(items), "form": form, "opts": self.model._meta,
+            "transfer": transfer, "rows": summary_item_rows(transfer), "form": form, "opts": self.model._meta,
         })
 
 

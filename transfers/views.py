@@ -19,7 +19,7 @@ from .services import (
     transfer_reject,
     transfer_withdraw,
 )
-from .summaries import summary_csv_rows, summary_pdf
+from .summaries import SummaryTooLarge, summary_csv_rows, summary_pdf
 
 
 def _actions(transfer: Transfer, membership) -> dict:
@@ -105,20 +105,25 @@ def _summary_subject(request: HttpRequest, pk: int):
     transfer = transfer_for_organization(pk=pk, organization=membership.organization)
     if transfer.status == Transfer.Status.DRAFT:
         raise Http404("A draft has no transaction summary yet.")
-    return transfer, list(transfer_items(transfer))
+    return transfer
 
 
 @login_required
 def transfer_summary_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    transfer, items = _summary_subject(request, pk)
-    rows = summary_csv_rows(transfer, items)
-    return csv_response(f"transaction-{transfer.pk}.csv", rows[0], rows[1:])
+    transfer = _summary_subject(request, pk)
+    rows = summary_csv_rows(transfer)
+    return csv_response(f"transaction-{transfer.pk}.csv", next(rows), rows)
 
 
 @login_required
 def transfer_summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    transfer, items = _summary_subject(request, pk)
-    response = HttpResponse(summary_pdf(transfer, items), content_type="application/pdf")
+    transfer = _summary_subject(request, pk)
+    try:
+        content = summary_pdf(transfer)
+    except SummaryTooLarge as refusal:
+        messages.error(request, str(refusal))
+        return redirect("transfers:detail", pk=transfer.pk)
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="transaction-{transfer.pk}.pdf"'
     return response
 
