@@ -3,8 +3,8 @@
 Both list the transfer's batches in one order: by vintage, then certificate, then serial. The PDF
 groups them by certificate (an issuance: one generator, one vintage month), so each batch is a
 line of serial number and quantity under its certificate's heading. Drawing a line with two
-`text()` calls instead of eight table cells is what lets a 20,000-batch summary download in
-about a second (bench/summary_pdf.py; fpdf2's table took 27 s for 16,752 batches).
+`text()` calls instead of eight cells of an fpdf2 table is what lets a 20,000-batch summary
+download in 1.3-2.3 s on the shared 2-core VM, where the table took 50-97 s (bench/summary_pdf.py).
 """
 
 import itertools
@@ -121,13 +121,10 @@ def summary_csv_rows(transfer: Transfer) -> Iterator[list]:
     yield ["Total", total]
 
 
-def _certificates(count: int) -> str:
-    return f"{floatformat(count, 'g')} certificate{pluralize(count)}"
-
-
 def _certificates_in_batches(quantity: int, batches: int) -> str:
     """`45,855 certificates in 1 batch`: numbers written as the pages write them."""
-    return f"{_certificates(quantity)} in {floatformat(batches, 'g')} batch{pluralize(batches, 'es')}"
+    return (f"{floatformat(quantity, 'g')} certificate{pluralize(quantity)} in "
+            f"{floatformat(batches, 'g')} batch{pluralize(batches, 'es')}")
 
 
 class SummaryTooLarge(Exception):
@@ -223,7 +220,7 @@ class SummaryPDF(FPDF):
 
 
 # The largest PDF summary: 50,000 batches, the most one mass upload can move by default. On the
-# 2-core VM under load, 50,000 batches took 2.5-6 s (bench/summary_pdf.py), and 10-14 s when every
+# 2-core VM under load, 50,000 batches took 2.5-6 s (bench/summary_pdf.py), and 6-14 s when every
 # batch was of a certificate of its own (a heading each): inside gunicorn's 30 s timeout. A larger
 # transfer, possible only where an operator raised MASS_TRANSFER_MAX_ROWS, gets its CSV instead.
 PDF_MAX_BATCHES = 50_000
