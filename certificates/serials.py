@@ -1,5 +1,6 @@
-"""How serial numbers are written, read and split. The split service does the same cut in SQL
-(certificates.services.SPLIT_SQL), for speed; a test holds the two to the same ranges."""
+"""How serial numbers are written, read and split: the one definition of each, which the pages,
+the CSV files, the services (the split statement takes the ranges split_range gives) and the
+emails call."""
 
 import re
 

@@ -20,6 +20,7 @@ from .selectors import (
     selection_ids,
     selection_save,
 )
+from .serials import format_serial
 
 BATCH_TABS = {
     "active": CertificateBatch.Status.ACTIVE,
@@ -108,7 +109,7 @@ def download_csv(request: HttpRequest) -> HttpResponse:
     def lines():
         for (base, start, end, quantity, account_id, account, generator_id, generator, fuel, state, vintage,
              eligibilities, issued_at, batch_status) in rows:
-            yield [f"{base}-{start} to {end}", quantity, account_id, account, generator_id, generator,
+            yield [format_serial(base, start, end), quantity, account_id, account, generator_id, generator,
                    FUEL_LABELS.get(fuel, fuel), state, vintage.strftime("%m/%Y"), "; ".join(eligibilities),
                    issued_at.date().isoformat(), batch_status]
 
@@ -166,7 +167,7 @@ def transfer_template(request: HttpRequest) -> HttpResponse:
         queryset = selection_batches(request, membership.organization)
     else:
         _, queryset, _ = _filtered_batches(request.GET, membership.organization, CertificateBatch.Status.ACTIVE)
-    rows = ([f"{base}-{start} to {end}", quantity, "", "", ""] for base, start, end, quantity in
+    rows = ([format_serial(base, start, end), quantity, "", "", ""] for base, start, end, quantity in
             queryset.values_list("certificate__serial_base", "serial_start", "serial_end", "quantity")
             .iterator(chunk_size=5000))
     return csv_response("mass-certificate-transfers.csv", MASS_COLUMNS, rows)

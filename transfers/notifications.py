@@ -30,7 +30,7 @@ def _actors(organization_id: int) -> list[str]:
         User.objects.filter(
             is_active=True,
             memberships__organization_id=organization_id,
-            memberships__role__in=[Membership.Role.MANAGER, Membership.Role.TRADER],
+            memberships__role__in=Membership.ROLES_THAT_TRANSFER,
         ).values_list("email", flat=True)
     )
 

@@ -121,7 +121,7 @@ def _check_sources(takes, organization) -> None:
         _, account_type, account_status, organization_status = batch.holder
         if organization_status != Organization.Status.ACTIVE:
             raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
-        if account_status != Account.Status.OPEN or account_type != Account.Type.ACTIVE:
+        if not Account.is_open_active_state(type=account_type, status=account_status):
             raise TransferRefused(
                 f"The account holding the certificates is {account_status} and cannot send them."
             )
@@ -330,7 +330,7 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
         raise TransferRefused("Choose one of your organization's own accounts.")
     if state["organization_status"] != Organization.Status.ACTIVE:
         raise TransferRefused(f"{organization.name} is suspended and cannot receive certificates.")
-    if state["type"] != Account.Type.ACTIVE or state["status"] != Account.Status.OPEN:
+    if not Account.is_open_active_state(type=state["type"], status=state["status"]):
         raise TransferRefused(f"Account {account.public_id} is not an open active account.")
     before = [batch.snapshot() for batch in batches]
     batches_set_state(batches=batches, from_status=BatchStatus.PENDING, to_status=BatchStatus.ACTIVE,
