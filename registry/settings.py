@@ -4,6 +4,7 @@ With no DATABASE_URL / REDIS_URL set, the values written by `make run` (registry
 .data/runtime.env are used, so `manage.py` commands reach the embedded services while they run.
 """
 
+import datetime
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -119,14 +120,22 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the lockout page
 ]
 
-# Sign-in: email and password, then a TOTP code for users who turned two-factor on; repeated
-# failures lock the account and the address for a while (django-axes).
+# Sign-in: email and password, then a TOTP code for users who turned two-factor on. Repeated
+# failures lock the account, from every address, for a while; a bare address is locked only at a much
+# higher count, as an office behind one proxy shares it (django-axes, with registry.lockout).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "registry.auth.RegistryBackend"]
+AXES_HANDLER = "registry.lockout.AccountLockoutHandler"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]  # per account, and per address
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+# The account's lockout holds from every address, so from the address it failed from too.
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]  # in this order: registry.lockout's limits
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field, and authenticate()'s credential
+AXES_USERNAME_CALLABLE = "registry.lockout.sign_in_username"
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Trying again while locked does not push the time the locked page promised further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "registry.lockout.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
 OTP_TOTP_ISSUER = env_str("REGISTRY_NAME", "REC Registry")
 
