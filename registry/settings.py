@@ -171,13 +171,16 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Cached results only (the admin's ledger check): every reader falls back to working it out while
+# Redis is away, and short socket timeouts keep an unreachable Redis from holding a request.
 # Keys are prefixed with the database's name, so two portals (or a test run) sharing a Redis never
-# read each other's sessions or cached results.
-CACHES = {"default": {"BACKEND": "registry.cache.RedisCache", "LOCATION": REDIS_URL,
-                      "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", DATABASES["default"]["NAME"])}}
-# Sessions live in Redis, which the compose stack runs with append-only persistence (and which
-# Celery needs anyway): a session write is one SET instead of a PostgreSQL transaction as well.
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+# read each other's cached results.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", DATABASES["default"]["NAME"]),
+                      "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
+# Sessions live in PostgreSQL, with the ledger: an outage or a flush of Redis signs nobody out and
+# does not stop anyone signing in. Reading one is a primary-key lookup on each signed-in request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None

@@ -4,6 +4,7 @@ changes statuses by compare-and-swap, and writes its ledger events in the same t
 
 import contextlib
 import datetime
+import functools
 import gc
 from dataclasses import dataclass
 
@@ -495,7 +496,8 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
 def _queue_after_commit(record: MassTransferUpload) -> None:
     from .tasks import process_mass_upload
 
-    process_mass_upload.delay_on_commit(record.pk)
+    # The upload has committed: a broker that is away is logged (robust), not shown to the uploader.
+    transaction.on_commit(functools.partial(process_mass_upload.delay, record.pk), robust=True)
 
 
 @transaction.atomic
