@@ -64,13 +64,14 @@ def _use_broker(url: str) -> None:
 
 
 @pytest.fixture
-def portal_on_spare_redis(settings, spare_redis):
+def portal_on_spare_redis(settings, spare_redis, monkeypatch):
     """The portal's cache and broker are the spare Redis; tasks are published, not run in-process."""
+    broker_url = celery_app.conf.broker_url  # read (and so loaded from the settings) before they change
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": spare_redis.url}}
     settings.CELERY_BROKER_URL = spare_redis.url
-    broker_url = celery_app.conf.broker_url
     _use_broker(spare_redis.url)
     celery_app.conf.task_always_eager = False
+    monkeypatch.setattr("transfers.tasks._last_nudge", float("-inf"))  # its back-off ends with the test
     yield spare_redis
     celery_app.conf.task_always_eager = True
     _use_broker(broker_url)
