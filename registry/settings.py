@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "registry.sessions.SessionTimeoutMiddleware",  # before anything reads the signed-in user's data
     "registry.middleware.CurrentOrganizationMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the lockout page
 ]
@@ -181,6 +182,11 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 # Sessions live in PostgreSQL, with the ledger: an outage or a flush of Redis signs nobody out and
 # does not stop anyone signing in. Reading one is a primary-key lookup on each signed-in request.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A signed-in session ends after this long without a request, and this long after signing in however
+# active (registry.sessions); the cookie and the session's row last no longer than that.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_LIFETIME_HOURS = env_int("SESSION_LIFETIME_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_LIFETIME_HOURS * 3600
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -200,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.expire_pending_transfers",
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),
     },
+    "clear-expired-sessions": {"task": "registry.tasks.clear_expired_sessions", "schedule": 3600},
 }
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise the console and .data/mail/.

@@ -1,14 +1,20 @@
 """Signing in: email and password, the second factor, and the lockouts after repeated failures."""
 
 import datetime
+import time
 
+import pytest
 from axes.models import AccessAttempt
+from django.db import connection
 from django.db.models import F
 from django.template.defaultfilters import time as time_filter
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from registry.sessions import ACTIVE_AT, SIGNED_IN_AT
 
 from .factories import UserFactory
 
@@ -138,3 +144,102 @@ def test_the_admin_login_asks_for_the_code_too(client, db):
     TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
     response = client.post("/admin/login/?next=/admin/", {"username": staff.email, "password": "demo"})
     assert response.status_code == 200 and "Enter the 6-digit code" in response.content.decode()
+
+
+# --- how long a session lasts ----------------------------------------------------------------------
+
+DASHBOARD = "/certificates/"
+
+
+def rewind(client, *, signed_in=0, active=0):
+    """Move the session's clocks back by so many seconds, as if that much time had passed."""
+    session = client.session
+    session[SIGNED_IN_AT] -= signed_in
+    session[ACTIVE_AT] -= active
+    session.save()
+
+
+@pytest.fixture
+def trader_client(client, trader):
+    assert sign_in(client, trader.email, "demo").status_code == 302
+    return client
+
+
+def session_writes(queries) -> list[str]:
+    return [query["sql"] for query in queries.captured_queries
+            if "django_session" in query["sql"] and not query["sql"].startswith("SELECT")]
+
+
+def test_signing_in_starts_the_session_clocks(trader_client):
+    session = trader_client.session
+    assert abs(session[SIGNED_IN_AT] - time.time()) < 5 and session[ACTIVE_AT] == session[SIGNED_IN_AT]
+
+
+def test_a_session_idle_for_30_minutes_is_signed_out_and_the_sign_in_page_says_why(trader_client):
+    rewind(trader_client, signed_in=30 * 60, active=30 * 60)
+    response = trader_client.get(DASHBOARD)
+    assert response.status_code == 302 and response.url == f"{reverse('login')}?next={DASHBOARD}"
+    page = trader_client.get(response.url).content.decode()
+    assert "You were signed out after 30 minutes without activity." in page
+    again = trader_client.get(DASHBOARD)  # signed out for good, and the reason is said once
+    assert again.status_code == 302 and "signed out" not in trader_client.get(again.url).content.decode()
+
+
+def test_activity_keeps_a_session_alive(trader_client):
+    rewind(trader_client, signed_in=29 * 60, active=29 * 60)
+    assert trader_client.get(DASHBOARD).status_code == 200
+    rewind(trader_client, signed_in=29 * 60, active=29 * 60)  # 58 minutes after signing in
+    assert trader_client.get(DASHBOARD).status_code == 200
+
+
+def test_a_session_ends_12_hours_after_signing_in_however_active(trader_client):
+    rewind(trader_client, signed_in=12 * 3600, active=10)
+    response = trader_client.get(DASHBOARD)
+    assert response.status_code == 302
+    page = trader_client.get(response.url).content.decode()
+    assert "You were signed out after 12 hours; please sign in again." in page
+
+
+def test_the_limits_come_from_the_settings(trader_client, settings):
+    settings.SESSION_IDLE_MINUTES = 5
+    rewind(trader_client, active=5 * 60)
+    page = trader_client.get(DASHBOARD, follow=True).content.decode()
+    assert "You were signed out after 5 minutes without activity." in page
+
+
+def test_the_activity_stamp_is_written_at_most_once_a_minute(trader_client):
+    rewind(trader_client, active=30)
+    stamp = trader_client.session[ACTIVE_AT]
+    with CaptureQueriesContext(connection) as queries:
+        assert trader_client.get(DASHBOARD).status_code == 200
+    assert session_writes(queries) == [] and trader_client.session[ACTIVE_AT] == stamp
+    rewind(trader_client, active=31)  # a minute since the stamp
+    with CaptureQueriesContext(connection) as queries:
+        assert trader_client.get(DASHBOARD).status_code == 200
+    assert len(session_writes(queries)) == 1 and abs(trader_client.session[ACTIVE_AT] - time.time()) < 5
+
+
+def test_an_htmx_request_on_an_ended_session_sends_the_browser_to_sign_in(trader_client):
+    rewind(trader_client, active=30 * 60)
+    response = trader_client.get(f"{DASHBOARD}?fuel=wind", headers={
+        "HX-Request": "true", "HX-Target": "results", "HX-Current-URL": f"http://testserver{DASHBOARD}?tab=active"})
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=/certificates/%3Ftab%3Dactive"
+    page = trader_client.get(response["HX-Redirect"]).content.decode()
+    assert "You were signed out after 30 minutes without activity." in page
+
+
+def test_an_htmx_request_without_a_session_sends_the_browser_to_sign_in(client, db):
+    response = client.get(f"{DASHBOARD}?fuel=wind", headers={
+        "HX-Request": "true", "HX-Target": "results", "HX-Current-URL": f"http://testserver{DASHBOARD}"})
+    assert response.status_code == 200 and response["HX-Redirect"] == f"{reverse('login')}?next={DASHBOARD}"
+
+
+def test_expired_sessions_are_deleted(trader_client):
+    from django.contrib.sessions.models import Session
+
+    from registry.tasks import clear_expired_sessions
+
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    clear_expired_sessions()
+    assert not Session.objects.exists()
