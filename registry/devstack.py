@@ -40,6 +40,23 @@ def wait_for_port(port: int, seconds: float = 20) -> None:
     raise RuntimeError(f"nothing answered on 127.0.0.1:{port}")
 
 
+def database_create_if_missing(url: str) -> None:
+    """A PostgreSQL server named by DATABASE_URL may not have the portal's database yet (a fresh
+    machine, CI): create it, as the embedded server's start does."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    server = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            log(f"creating the database {name}")
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 class Services:
     """The database and broker: the ones named in the environment, or embedded ones."""
 
@@ -51,6 +68,7 @@ class Services:
         env = {}
         if os.environ.get("DATABASE_URL"):
             env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+            database_create_if_missing(env["DATABASE_URL"])
         else:
             env["DATABASE_URL"] = self._start_postgres()
         if os.environ.get("REDIS_URL"):

@@ -82,6 +82,14 @@ REGISTRY_NAME = env_str("REGISTRY_NAME", "Midwest Renewable Energy Registry")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
+# A mass upload always ends: each is tried at most this many times (a worker that dies mid-upload
+# costs one attempt), and uploads left queued or processing with no worker holding them are queued
+# again by a sweep every MASS_UPLOAD_SWEEP_SECONDS, once older than MASS_UPLOAD_STALLED_SECONDS.
+MASS_UPLOAD_MAX_ATTEMPTS = env_int("MASS_UPLOAD_MAX_ATTEMPTS", 3)
+MASS_UPLOAD_SWEEP_SECONDS = env_int("MASS_UPLOAD_SWEEP_SECONDS", 60)
+MASS_UPLOAD_STALLED_SECONDS = env_int("MASS_UPLOAD_STALLED_SECONDS", 60)
+MASS_UPLOAD_BUSY_RETRY_SECONDS = env_int("MASS_UPLOAD_BUSY_RETRY_SECONDS", 5)
+MASS_UPLOAD_BUSY_RETRIES = env_int("MASS_UPLOAD_BUSY_RETRIES", 120)
 
 INSTALLED_APPS = [
     "registry.apps.RegistryAdminConfig",
@@ -193,6 +201,10 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A message a worker took but never acknowledged (the worker died) goes back to the queue after this
+# long. It must exceed the longest task: the largest mass upload (MASS_TRANSFER_MAX_ROWS rows) takes
+# under a minute here; the stalled-upload sweep re-queues a dead worker's upload well before this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)}
 # Transfer emails are owed in the transfer's transaction and sent by a worker; a commit wakes one at
 # most once per this many seconds per process (beat sends any left every NOTIFICATION_SEND_SECONDS).
 NOTIFICATION_NUDGE_SECONDS = env_int("NOTIFICATION_NUDGE_SECONDS", 1)
@@ -201,6 +213,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-transfer-notifications": {
         "task": "transfers.tasks.send_transfer_notifications",
         "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
+    },
+    "requeue-stalled-mass-uploads": {
+        "task": "transfers.tasks.requeue_stalled_mass_uploads",
+        "schedule": MASS_UPLOAD_SWEEP_SECONDS,
     },
     "expire-pending-transfers": {
         "task": "transfers.tasks.expire_pending_transfers",

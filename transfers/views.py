@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
@@ -172,7 +173,8 @@ def mass_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         .exclude(pk=upload.pk).order_by("-created_at").first())
     template = "transfers/mass_detail.html#status" if request.htmx else "transfers/mass_detail.html"
     return render(request, template, {"upload": upload, "transfers": transfers, "duplicate_of": duplicate_of,
-                                      "can_act": membership.can_transfer})
+                                      "can_act": membership.can_transfer,
+                                      "max_attempts": settings.MASS_UPLOAD_MAX_ATTEMPTS})
 
 
 @login_required

@@ -1,11 +1,10 @@
-"""Every write of a transfer. Each function is one atomic transaction that locks what it touches
-(transfer row, then batches in primary-key order, then accounts and organizations FOR SHARE),
-changes statuses by compare-and-swap, and writes its ledger events in the same transaction."""
+"""The transfer lifecycle: create, accept, reject, withdraw, expire, export and retire.
 
-import contextlib
+Each function is one atomic transaction that locks what it touches (transfer row, then batches in
+primary-key order, then accounts and organizations FOR SHARE), changes statuses by compare-and-swap,
+and writes its ledger events in the same transaction."""
+
 import datetime
-import functools
-import gc
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,20 +17,17 @@ from certificates.services import batches_lock, batches_set_state, batches_take
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Organization, TrackingSystem, User
-from registry.rows import insert_where, update_where
+from registry.rows import update_where
 from registry.services import (
-    ROLE_CONDITION,
     ServiceError,
     accounts_lock_for_share,
     organization_lock_for_share,
-    role_params,
     role_refused,
     role_require,
     staff_require,
 )
 
-from . import mass
-from .models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer, TransferItem, TransferNotification
+from ..models import NOTES_MAX_LENGTH, Transfer, TransferItem, TransferNotification
 
 Kind = Transfer.Kind
 BatchStatus = CertificateBatch.Status
@@ -428,167 +424,7 @@ def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer
 def _notification_owed(transfer: Transfer, event_kind: str) -> TransferNotification:
     """The email both parties are owed for this step, to write with the step's ledger events; a
     worker sends it once the change commits (see TransferNotification)."""
-    from .tasks import notifications_nudge
+    from ..tasks import notifications_nudge
 
     transaction.on_commit(notifications_nudge)
     return TransferNotification(transfer=transfer, event_kind=event_kind)
-
-
-# --- the wizard's draft: a Transfer in status draft, so a reload resumes it ------------------------
-
-def transfer_draft_start(*, organization: Organization, user: User, batches: list[tuple[int, int]]) -> Transfer:
-    """Start a draft for the selected batches, given as (id, quantity), each at its whole
-    quantity (step 1's default). The role is checked by the statement that writes the draft."""
-    if not batches:
-        raise TransferRefused("Select at least one active batch to transfer.")
-    draft = Transfer(organization=organization, created_by=user, status=Transfer.Status.DRAFT,
-                     draft={"lines": [[batch_id, quantity] for batch_id, quantity in batches], "step": 1})
-    if not insert_where(draft, ROLE_CONDITION, role_params(user=user, organization=organization)):
-        raise role_refused(organization)
-    return draft
-
-
-def transfer_draft_save(*, draft: Transfer, **changes) -> Transfer:
-    """Save the wizard's choices on a draft that is still a draft (compare-and-swap on status)."""
-    previous, draft.draft = draft.draft, draft.draft | changes
-    if update_where(draft, ["draft"], status=Transfer.Status.DRAFT) != 1:
-        draft.draft = previous
-        raise TransferRefused("This transfer has already been submitted.")
-    return draft
-
-
-def transfer_draft_fail(*, draft: Transfer, reason: str) -> None:
-    """A draft that can no longer be confirmed (a batch changed under it) is marked failed."""
-    Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(
-        status=Transfer.Status.FAILED, decision_note=reason, decided_at=timezone.now())
-
-
-# --- mass certificate transfers --------------------------------------------------------------------
-
-
-def mass_upload_create(*, organization: Organization, user: User, upload, confirm_duplicate: bool = False
-                       ) -> MassTransferUpload:
-    """Store an uploaded CSV and queue it after commit. The same file from the same organization
-    within a day is held until the uploader confirms it (so nothing is transferred twice by mistake)."""
-    import hashlib
-
-    role_require(user=user, organization=organization)
-    raw = upload.read()
-    problem = mass.file_problem(raw)
-    if problem:
-        raise TransferRefused(problem)
-    digest = hashlib.sha256(raw).hexdigest()
-    recent = MassTransferUpload.objects.filter(
-        organization=organization, sha256=digest, created_at__gte=timezone.now() - datetime.timedelta(days=1)
-    ).exclude(status=MassTransferUpload.Status.DISCARDED).exists()
-    status = MassTransferUpload.Status.HELD if recent and not confirm_duplicate else MassTransferUpload.Status.QUEUED
-    from django.core.files.base import ContentFile
-
-    record = MassTransferUpload(organization=organization, uploaded_by=user, filename=upload.name[:255],
-                                sha256=digest, size=len(raw), status=status)
-    record.file.save(f"{digest}.csv", ContentFile(raw), save=False)
-    record.save()
-    if status == MassTransferUpload.Status.QUEUED:
-        _queue_after_commit(record)
-    return record
-
-
-def _queue_after_commit(record: MassTransferUpload) -> None:
-    from .tasks import process_mass_upload
-
-    # The upload has committed: a broker that is away is logged (robust), not shown to the uploader.
-    transaction.on_commit(functools.partial(process_mass_upload.delay, record.pk), robust=True)
-
-
-@transaction.atomic
-def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool) -> None:
-    """The uploader confirms a held duplicate (it is queued) or discards it."""
-    role_require(user=user, organization=upload.organization)
-    status = MassTransferUpload.Status.QUEUED if process else MassTransferUpload.Status.DISCARDED
-    held = MassTransferUpload.objects.filter(pk=upload.pk, status=MassTransferUpload.Status.HELD)
-    if held.update(status=status) != 1:
-        raise TransferRefused("This upload is no longer waiting for confirmation.")
-    upload.status = status
-    if process:
-        _queue_after_commit(upload)
-
-
-def mass_upload_process(*, upload_id: int) -> str:
-    """Validate every row, then apply all of them in one transaction, or none.
-
-    Exactly once: a committed compare-and-swap marks the upload processing (for the page); the work
-    itself runs in one transaction that holds the upload's row lock (SKIP LOCKED, so a duplicate task
-    walks away) and ends by marking it completed or failed. A worker killed halfway leaves nothing
-    applied and the upload processing; the redelivered task takes it up again.
-    """
-    Status = MassTransferUpload.Status
-    now = timezone.now()
-    MassTransferUpload.objects.filter(pk=upload_id, status=Status.QUEUED).update(
-        status=Status.PROCESSING, started_at=now)
-    with transaction.atomic():
-        upload = (MassTransferUpload.objects.select_for_update(skip_locked=True)
-                  .select_related("organization", "uploaded_by").filter(pk=upload_id).first())
-        if upload is None:
-            return "busy"  # another worker holds it, or it does not exist
-        if upload.status != Status.PROCESSING:
-            return upload.status  # completed, failed, held or discarded: nothing to do
-        MassTransferUpload.objects.filter(pk=upload.pk).update(attempts=upload.attempts + 1)
-        with upload.file.open("rb") as stored:
-            raw = stored.read()
-        rows, errors, row_count = mass.validate(raw, upload.organization)
-        if not errors:
-            try:
-                with transaction.atomic(), _cyclic_gc_paused():
-                    _mass_apply(upload, rows)
-            except ServiceError as error:  # the ledger moved between validation and apply
-                errors = [mass.RowError(0, "", "", f"Nothing was transferred: {error}")]
-        status = Status.FAILED if errors else Status.COMPLETED
-        MassTransferUpload.objects.filter(pk=upload.pk, status=Status.PROCESSING).update(
-            status=status, errors=[error.as_dict() for error in errors], row_count=row_count,
-            finished_at=timezone.now())
-        from .tasks import send_mass_upload_notification
-
-        send_mass_upload_notification.delay_on_commit(upload.pk)
-    return status
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused():
-    """Python's cycle collector rescans every live object again and again while a 100,000-row
-    transfer builds its rows, a quarter of the apply's CPU; those rows hold no reference cycles
-    (reference counting frees them), so the collector is paused for the apply and resumes after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _mass_apply(upload: MassTransferUpload, rows: list) -> list[Transfer]:
-    """One transfer per destination and note, through transfer_create; rows on the same batch take
-    successive serials (each from what the previous left)."""
-    groups: dict[tuple, list] = {}
-    for row in rows:
-        groups.setdefault((row.organization_id, row.account_id, row.notes), []).append(row)
-    accounts = Account.objects.in_bulk({row.account_id for row in rows if row.account_id})
-    recipients = Organization.objects.in_bulk({row.organization_id for row in rows if row.organization_id})
-    current: dict[int, int] = {}  # batch named in the file -> the batch now holding its remaining serials
-    transfers = []
-    for (organization_id, account_id, notes), members in groups.items():
-        quantities: dict[int, int] = {}
-        for row in members:
-            quantities[row.batch_id] = quantities.get(row.batch_id, 0) + row.quantity
-        lines = [TransferLine(current.get(batch_id, batch_id), quantity) for batch_id, quantity in quantities.items()]
-        destination = (Destination.internal(accounts[account_id]) if account_id
-                       else Destination.to_organization(recipients[organization_id]))
-        transfer = transfer_create(organization=upload.organization, user=upload.uploaded_by, lines=lines,
-                                   destination=destination, notes=notes)
-        by_current = {current.get(batch_id, batch_id): batch_id for batch_id in quantities}
-        for source_id, remainder_id in transfer.remainders.items():
-            if remainder_id is not None:
-                current[by_current[source_id]] = remainder_id
-        transfers.append(transfer)
-    Transfer.objects.filter(pk__in=[t.pk for t in transfers]).update(mass_upload=upload)
-    return transfers
