@@ -29,6 +29,7 @@ BATCH_TABS = {
 TABS = [("active", "Active"), ("pending", "Pending"), ("retired", "Retired"), ("exported", "Exported"),
         ("transactions", "Transactions")]
 PAGE_SIZES = [25, 50, 100, 500]
+TRANSACTIONS_PER_PAGE = 50
 FUEL_LABELS = dict(FuelType.choices)
 COLUMNS = [("serial", "Serial Number"), ("quantity", "Quantity"), ("account", "Account"),
            ("generator", "Generator"), ("fuel", "Fuel"), ("state", "State"), ("vintage", "Vintage"),
@@ -82,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     else:
         transfers = transfers_visible_to(organization).exclude(status="draft").select_related(
             "organization", "recipient_organization", "tracking_system", "destination_account")
-        context |= {"page": Paginator(transfers.order_by("-submitted_at", "-pk"), 50).get_page(
+        context |= {"page": Paginator(transfers.order_by("-submitted_at", "-pk"), TRANSACTIONS_PER_PAGE).get_page(
             request.GET.get("page"))}
 
     template = "certificates/dashboard.html"

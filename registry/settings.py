@@ -79,7 +79,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 REGISTRY_NAME = env_str("REGISTRY_NAME", "Midwest Renewable Energy Registry")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")  # make run sets it to the port it serves
 TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
 # A mass upload always ends: each is tried at most this many times (a worker that dies mid-upload

@@ -1,5 +1,6 @@
 import base64
 import io
+from email.utils import parseaddr
 
 import redis
 from django.conf import settings
@@ -20,9 +21,20 @@ from .selectors import SESSION_KEY
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("certificates:dashboard")
-    return redirect("login")
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if request.membership is None:
+        return not_a_participant(request)
+    return redirect("certificates:dashboard")
+
+
+def not_a_participant(request: HttpRequest) -> HttpResponse:
+    """A signed-in user who is a member of no organization: registry staff (the admin's "View site")
+    go to the admin site; anyone else is told the portal is for participants and whom to ask."""
+    if request.user.is_staff:
+        return redirect("admin:index")
+    staff_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return render(request, "registration/not_a_participant.html", {"staff_address": staff_address}, status=403)
 
 
 class SignInView(auth_views.LoginView):
