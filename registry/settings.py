@@ -4,6 +4,7 @@ With no DATABASE_URL / REDIS_URL set, the values written by `make run` (registry
 .data/runtime.env are used, so `manage.py` commands reach the embedded services while they run.
 """
 
+import datetime
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -123,18 +124,27 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "registry.sessions.SessionTimeoutMiddleware",  # before anything reads the signed-in user's data
     "registry.middleware.CurrentOrganizationMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the lockout page
 ]
 
-# Sign-in: email and password, then a TOTP code for users who turned two-factor on; repeated
-# failures lock the account and the address for a while (django-axes).
+# Sign-in: email and password, then a TOTP code for users who turned two-factor on. Repeated
+# failures lock the account, from every address, for a while; a bare address is locked only at a much
+# higher count, as an office behind one proxy shares it (django-axes, with registry.lockout).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "registry.auth.RegistryBackend"]
+AXES_HANDLER = "registry.lockout.AccountLockoutHandler"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]  # per account, and per address
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+# The account's lockout holds from every address, so from the address it failed from too.
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]  # in this order: registry.lockout's limits
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field, and authenticate()'s credential
+AXES_USERNAME_CALLABLE = "registry.lockout.sign_in_username"
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Trying again while locked does not push the time the locked page promised further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "registry.lockout.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
 OTP_TOTP_ISSUER = env_str("REGISTRY_NAME", "REC Registry")
 
@@ -170,13 +180,21 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Cached results only (the admin's ledger check): every reader falls back to working it out while
+# Redis is away, and short socket timeouts keep an unreachable Redis from holding a request.
 # Keys are prefixed with the database's name, so two portals (or a test run) sharing a Redis never
-# read each other's sessions or cached results.
-CACHES = {"default": {"BACKEND": "registry.cache.RedisCache", "LOCATION": REDIS_URL,
-                      "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", DATABASES["default"]["NAME"])}}
-# Sessions live in Redis, which the compose stack runs with append-only persistence (and which
-# Celery needs anyway): a session write is one SET instead of a PostgreSQL transaction as well.
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+# read each other's cached results.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", DATABASES["default"]["NAME"]),
+                      "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
+# Sessions live in PostgreSQL, with the ledger: an outage or a flush of Redis signs nobody out and
+# does not stop anyone signing in. Reading one is a primary-key lookup on each signed-in request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A signed-in session ends after this long without a request, and this long after signing in however
+# active (registry.sessions); the cookie and the session's row last no longer than that.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_LIFETIME_HOURS = env_int("SESSION_LIFETIME_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_LIFETIME_HOURS * 3600
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -204,6 +222,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.expire_pending_transfers",
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),
     },
+    "clear-expired-sessions": {"task": "registry.tasks.clear_expired_sessions", "schedule": 3600},
 }
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise the console and .data/mail/.

@@ -12,8 +12,6 @@ import pytest
 import yaml
 from django.db.utils import OperationalError
 from django.urls import reverse
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS_VARIABLES = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_]+)"',
@@ -115,68 +113,6 @@ def test_healthz_down_when_the_database_does_not_answer(client, db, monkeypatch)
     monkeypatch.setattr(views, "connection", DownConnection())
     response = client.get("/healthz")
     assert response.status_code == 503 and response.json()["database"] == "error: OperationalError"
-
-
-def sign_in(client, email, password, token=""):
-    return client.post(reverse("login"), {"username": email, "password": password, "otp_token": token},
-                       REMOTE_ADDR="203.0.113.9")
-
-
-def test_repeated_failed_sign_ins_lock_the_account(client, trader, settings):
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert sign_in(client, trader.email, "wrong").status_code == 200
-    assert sign_in(client, trader.email, "wrong").status_code == 429  # the limit-th failure locks
-    locked = sign_in(client, trader.email, "demo")  # and the right password does not get through
-    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.content.decode()
-
-
-def test_repeated_failed_sign_ins_from_one_address_lock_the_address(client, trader, viewer, settings):
-    for index in range(settings.AXES_FAILURE_LIMIT):
-        sign_in(client, f"nobody{index}@example.org", "wrong")
-    assert sign_in(client, viewer.email, "demo").status_code == 429
-
-
-def test_a_successful_sign_in_is_not_throttled(client, trader):
-    sign_in(client, trader.email, "wrong")
-    response = sign_in(client, trader.email, "demo")
-    assert response.status_code == 302 and response.url == reverse("certificates:dashboard")
-
-
-def test_totp_sign_in(client, trader):
-    device = TOTPDevice.objects.create(user=trader, name="phone", confirmed=True)
-    missing = sign_in(client, trader.email, "demo")
-    assert "Enter the 6-digit code" in missing.content.decode()
-    wrong = sign_in(client, trader.email, "demo", "000000" if totp(device.bin_key) != 0 else "111111")
-    assert "That code is not right" in wrong.content.decode()
-    device.refresh_from_db()
-    device.throttling_failure_count, device.throttling_failure_timestamp = 0, None
-    device.save()
-    right = sign_in(client, trader.email, "demo", f"{totp(device.bin_key):06d}")
-    assert right.status_code == 302 and client.session.get("otp_device_id")
-
-
-def test_turning_on_two_factor(signed_in, trader):
-    client = signed_in(trader)
-    url = reverse("two-factor")
-    client.post(url, {"action": "start"})
-    page = client.get(url).content.decode()
-    assert "data:image/svg+xml;base64," in page and 'id="totp-secret"' in page
-    device = TOTPDevice.objects.get(user=trader, confirmed=False)
-    assert "not right" in client.post(url, {"action": "confirm", "token": "12345"}).content.decode()
-    device.refresh_from_db()
-    device.throttling_failure_count, device.throttling_failure_timestamp = 0, None
-    device.save()
-    client.post(url, {"action": "confirm", "token": f"{totp(device.bin_key):06d}"})
-    assert TOTPDevice.objects.get(user=trader).confirmed
-    assert "Each sign-in asks for a code" in client.get(url).content.decode()
-
-
-def test_the_admin_login_asks_for_the_code_too(client, db):
-    from .factories import UserFactory
-    staff = UserFactory(is_staff=True, is_superuser=True)
-    TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
-    response = client.post("/admin/login/?next=/admin/", {"username": staff.email, "password": "demo"})
-    assert response.status_code == 200 and "Enter the 6-digit code" in response.content.decode()
 
 
 def test_logs_carry_the_request_id_and_the_user(signed_in, trader):

@@ -12,6 +12,7 @@ An upload always ends, completed or failed, whatever happens to the worker runni
 
 import contextlib
 import datetime
+import functools
 import gc
 import hashlib
 import logging
@@ -65,7 +66,9 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
 def _queue_after_commit(upload_id: int) -> None:
     from ..tasks import process_mass_upload
 
-    process_mass_upload.delay_on_commit(upload_id)
+    # The upload has committed: a broker that is away is logged (robust), not shown to the uploader,
+    # and the stalled-upload sweep queues it again.
+    transaction.on_commit(functools.partial(process_mass_upload.delay, upload_id), robust=True)
 
 
 def _notify_after_commit(upload_id: int) -> None:
