@@ -17,10 +17,10 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/python -m registry.devstack run
+	$(BIN)/python -m dev.devstack run
 
 test: install
-	$(BIN)/python -m registry.devstack test $(ARGS)
+	$(BIN)/python -m dev.devstack test $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

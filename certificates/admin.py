@@ -6,8 +6,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.models import Account
-from registry.admin_readonly import ReadOnlyAdmin, admin_link, admin_links
 from registry.services import ServiceError
+from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links
 
 from .filters import MonthField
 from .models import Certificate, CertificateBatch, Generator

@@ -5,10 +5,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from registry.csv_export import csv_response
 from registry.selectors import membership_required
 from transfers.mass import COLUMNS as MASS_COLUMNS
 from transfers.selectors import transfers_pending_for, transfers_visible_to
+from utilities.csv_export import csv_response
 
 from .filters import BatchFilter, batches_sorted
 from .models import CertificateBatch, FuelType

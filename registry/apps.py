@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.contrib.admin.apps import AdminConfig
 
 
 class RegistryConfig(AppConfig):
@@ -9,8 +8,3 @@ class RegistryConfig(AppConfig):
     def ready(self):
         from . import sessions  # noqa: F401  (its receiver starts a session's clocks at each sign-in)
 
-
-class RegistryAdminConfig(AdminConfig):
-    """The admin site for registry staff, with the registry's dashboard on its index."""
-
-    default_site = "registry.admin_site.RegistryAdminSite"

@@ -1,6 +1,7 @@
 from django.utils.functional import LazyObject
 
-from .logging import user_var
+from utilities.logging import user_var
+
 from .selectors import NotAParticipant, membership_current
 from .views import not_a_participant
 

@@ -11,7 +11,7 @@ from django.db import connection
 from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.services import certificate_issue
-from registry.celery import app as celery_app
+from portal.celery import app as celery_app
 from registry.models import Membership
 
 from .factories import (
@@ -179,7 +179,7 @@ class CeleryProcesses:
         self.tmp_path = tmp_path
         self.env = os.environ | {
             "DATABASE_URL": database_url(), "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "REGISTRY_DATA_DIR": str(tmp_path / "data"), "DJANGO_SETTINGS_MODULE": "registry.settings",
+            "REGISTRY_DATA_DIR": str(tmp_path / "data"), "DJANGO_SETTINGS_MODULE": "portal.settings",
             "CELERY_TASK_ALWAYS_EAGER": "0"}
         self.processes: list[subprocess.Popen] = []
         self.started = 0
@@ -188,7 +188,7 @@ class CeleryProcesses:
         self.started += 1
         path = self.tmp_path / f"{name}-{self.started}.log"
         log = open(path, "w+")
-        process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "registry", *arguments], cwd=ROOT,
+        process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal", *arguments], cwd=ROOT,
                                    env=self.env | env, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         deadline = time.monotonic() + 60

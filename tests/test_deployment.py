@@ -15,7 +15,7 @@ from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS_VARIABLES = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_]+)"',
-                                    (ROOT / "registry" / "settings.py").read_text())) | {"REGISTRY_DATA_DIR"}
+                                    (ROOT / "portal" / "settings.py").read_text())) | {"REGISTRY_DATA_DIR"}
 
 
 def test_compose_services_images_commands_and_environment():
@@ -116,7 +116,7 @@ def test_healthz_down_when_the_database_does_not_answer(client, db, monkeypatch)
 
 
 def test_logs_carry_the_request_id_and_the_user(signed_in, trader):
-    from registry.logging import JsonFormatter, RequestContextFilter
+    from utilities.logging import JsonFormatter, RequestContextFilter
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

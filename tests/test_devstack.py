@@ -1,4 +1,4 @@
-"""`make run` (registry.devstack): the environment it gives the portal's processes and what it
+"""`make run` (dev.devstack): the environment it gives the portal's processes and what it
 leaves on the screen once they are up."""
 
 import io
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from registry import devstack
-from registry.management.commands.seed_demo import Command as SeedDemo
+from dev import devstack
+from portal.management.commands.seed_demo import Command as SeedDemo
 from registry.models import Membership
 
 from .conftest import ROOT
@@ -44,7 +44,7 @@ def test_the_portals_processes_read_that_site_url():
     env = devstack.portal_environment(environ, {}, 8130)
     shown = subprocess.run([sys.executable, "-c", "import django; django.setup(); "
                             "from django.conf import settings; print(settings.SITE_URL)"],
-                           cwd=ROOT, env=env | {"DJANGO_SETTINGS_MODULE": "registry.settings"},
+                           cwd=ROOT, env=env | {"DJANGO_SETTINGS_MODULE": "portal.settings"},
                            capture_output=True, text=True, check=True).stdout.strip()
     assert shown == "http://127.0.0.1:8130"
 

@@ -14,7 +14,7 @@ import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from registry.celery import app as celery_app
+from portal.celery import app as celery_app
 from transfers.models import MassTransferUpload, Transfer, TransferNotification
 
 from .test_mass_transfers import HEADER

@@ -96,7 +96,7 @@ ERRORS_IN_BODY = 500
 
 def mass_upload_notify(*, upload_id: int) -> int:
     """One email to the uploader: every error (row, column, value, message), or the transfers made."""
-    from registry.csv_export import csv_rows
+    from utilities.csv_export import csv_rows
 
     from .models import MassTransferUpload
 

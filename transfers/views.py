@@ -5,9 +5,9 @@ from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from registry.csv_export import csv_response
 from registry.selectors import membership_required
 from registry.services import ServiceError
+from utilities.csv_export import csv_response
 
 from . import mass
 from .forms import AcceptForm, DecisionForm, MassUploadForm

@@ -17,7 +17,7 @@ class RegistryAdminSite(admin.AdminSite):
 
     @property
     def login_form(self):
-        from .forms import AdminSignInForm  # the same second factor as the portal's sign-in
+        from registry.forms import AdminSignInForm  # the same second factor as the portal's sign-in
 
         return AdminSignInForm
 

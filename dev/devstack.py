@@ -199,7 +199,7 @@ class ChildOutput:
 
 def worker_answers(env: Mapping[str, str]) -> bool:
     """True once this run's Celery worker answers a ping (it is connected and consuming)."""
-    ping = subprocess.run([PYTHON, "-m", "celery", "-A", "registry", "inspect", "ping", "--timeout", "1",
+    ping = subprocess.run([PYTHON, "-m", "celery", "-A", "portal", "inspect", "ping", "--timeout", "1",
                            "--destination", f"worker@{socket.gethostname()}"],
                           cwd=ROOT, env=dict(env), capture_output=True)
     return ping.returncode == 0
@@ -237,9 +237,9 @@ def run(port: int) -> int:
         celery_level = os.environ.get("LOG_LEVEL") or "WARNING"
         commands = {
             "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            "worker": [PYTHON, "-m", "celery", "-A", "registry", "--quiet", "worker", "--loglevel", celery_level,
+            "worker": [PYTHON, "-m", "celery", "-A", "portal", "--quiet", "worker", "--loglevel", celery_level,
                        "--concurrency", "2", "--hostname", "worker@%h"],
-            "beat": [PYTHON, "-m", "celery", "-A", "registry", "--quiet", "beat", "--loglevel", celery_level,
+            "beat": [PYTHON, "-m", "celery", "-A", "portal", "--quiet", "beat", "--loglevel", celery_level,
                      "--schedule", str(DATA / "celerybeat-schedule")],
         }
         output = ChildOutput()

@@ -1,6 +1,6 @@
 """One settings module, driven by environment variables.
 
-With no DATABASE_URL / REDIS_URL set, the values written by `make run` (registry.devstack) to
+With no DATABASE_URL / REDIS_URL set, the values written by `make run` (dev.devstack) to
 .data/runtime.env are used, so `manage.py` commands reach the embedded services while they run.
 """
 
@@ -92,7 +92,7 @@ MASS_UPLOAD_BUSY_RETRY_SECONDS = env_int("MASS_UPLOAD_BUSY_RETRY_SECONDS", 5)
 MASS_UPLOAD_BUSY_RETRIES = env_int("MASS_UPLOAD_BUSY_RETRIES", 120)
 
 INSTALLED_APPS = [
-    "registry.apps.RegistryAdminConfig",
+    "portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "registry.apps.RegistryConfig",
+    "portal.apps.PortalConfig",
     "accounts",
     "certificates",
     "transfers",
@@ -112,7 +113,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "registry.logging.RequestIdMiddleware",
+    "utilities.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -148,8 +149,8 @@ AXES_LOCKOUT_CALLABLE = "registry.lockout.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
 OTP_TOTP_ISSUER = env_str("REGISTRY_NAME", "REC Registry")
 
-ROOT_URLCONF = "registry.urls"
-WSGI_APPLICATION = "registry.wsgi.application"
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
 AUTH_USER_MODEL = "registry.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "certificates:dashboard"
@@ -243,7 +244,7 @@ if env_str("EMAIL_HOST"):
 else:
     MAILERS = {
         "default": {
-            "BACKEND": "registry.mail.ConsoleAndFileEmailBackend",
+            "BACKEND": "utilities.mail.ConsoleAndFileEmailBackend",
             "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
         }
     }
@@ -301,9 +302,9 @@ if env_bool("PRODUCTION"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request": {"()": "registry.logging.RequestContextFilter"}},
+    "filters": {"request": {"()": "utilities.logging.RequestContextFilter"}},
     "formatters": {
-        "json": {"()": "registry.logging.JsonFormatter"},
+        "json": {"()": "utilities.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(user)s] %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request"],
