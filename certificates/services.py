@@ -2,6 +2,7 @@ import datetime
 import functools
 import secrets
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
@@ -95,6 +96,16 @@ GENERIC_PLAN_SQL = "SET LOCAL plan_cache_mode = force_generic_plan"
 DEFAULT_PLAN_SQL = "SET LOCAL plan_cache_mode TO DEFAULT"
 
 
+class Holder(NamedTuple):
+    """Who holds a locked batch, as the lock read it: the account's organization, type and status,
+    and the organization's status."""
+
+    organization_id: int
+    account_type: str
+    account_status: str
+    organization_status: str
+
+
 class LockedBatches(dict):
     """Locked batches by id; `reserved_id` is the id batches_lock reserved, if asked to, and
     `accounts` the accounts it share-locked (as accounts_lock_for_share gives them)."""
@@ -144,7 +155,7 @@ def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
         if row[1] not in certificates:
             certificates[row[1]] = Certificate(pk=row[1], serial_base=row[9])
         batch.certificate = certificates[row[1]]
-        batch.holder = row[10:14]
+        batch.holder = Holder(*row[10:14])
         batch.user_may_move = row[14]
         batches[batch.pk] = batch
         batches.reserved_id = row[15]

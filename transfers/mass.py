@@ -10,6 +10,7 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 
@@ -44,6 +45,16 @@ class RowError:
         value = self.value if len(self.value) <= VALUE_SHOWN else self.value[:VALUE_SHOWN - 1] + "…"
         value = value.replace("\x00", "\N{SYMBOL FOR NULL}")  # PostgreSQL stores no NUL, even in JSON
         return {"row": self.row, "column": self.column, "value": value, "message": self.message}
+
+
+class LiveBatch(NamedTuple):
+    """What validation needs of a batch the file names, as the ledger has it now."""
+
+    id: int
+    quantity: int
+    status: str
+    organization_id: int
+    account_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +251,7 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
             .values_list("pk", "certificate__serial_base", "serial_start", "serial_end", "quantity", "status",
                          "account__organization_id", "account_id").iterator(chunk_size=10_000)):
         if (base, start, end) in wanted:  # keep only the batches the file names
-            live[(base, start, end)] = (pk, quantity, status, owner, holder)
+            live[(base, start, end)] = LiveBatch(pk, quantity, status, owner, holder)
     del wanted
     organization_ids = {record[3].upper() for record in records if record[3]}
     organizations = {org.public_id.upper(): org for org in Organization.objects.filter(public_id__in=organization_ids)}
@@ -265,7 +276,7 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
                                             "some of it moved, download the Active certificates again.")
         else:
             batch = live[serials[number]]
-            if batch[3] != organization.pk or batch[2] != CertificateBatch.Status.ACTIVE:
+            if batch.organization_id != organization.pk or batch.status != CertificateBatch.Status.ACTIVE:
                 refuse("Serial Number", serial, f"This batch is not held active by {organization.name}.")
                 batch = None
 
@@ -273,13 +284,13 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
         if quantity is None or quantity < 1:
             refuse("Quantity", quantity_text, "The quantity must be a positive whole number, e.g. 1000 or 1,000.")
         elif batch:
-            taken[batch[0]] += quantity
-            first_row_of_batch.setdefault(batch[0], number)
-            if taken[batch[0]] > batch[1]:
-                earlier = "" if first_row_of_batch[batch[0]] == number else \
-                    f" (counting the rows above on the same batch, from row {first_row_of_batch[batch[0]]})"
-                refuse("Quantity", quantity_text, f"This is more than the batch holds: {taken[batch[0]]:,} "
-                                                  f"requested{earlier}, {batch[1]:,} available.")
+            taken[batch.id] += quantity
+            first_row_of_batch.setdefault(batch.id, number)
+            if taken[batch.id] > batch.quantity:
+                earlier = "" if first_row_of_batch[batch.id] == number else \
+                    f" (counting the rows above on the same batch, from row {first_row_of_batch[batch.id]})"
+                refuse("Quantity", quantity_text, f"This is more than the batch holds: {taken[batch.id]:,} "
+                                                  f"requested{earlier}, {batch.quantity:,} available.")
 
         recipient = account = None
         if org_text and account_text:
@@ -304,13 +315,13 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
                 refuse("Account ID", account_text, f"This is not one of {organization.name}'s open active accounts "
                                                    "(see the Accounts page).")
                 account = None
-            elif batch and batch[4] == account.pk:
+            elif batch and batch.account_id == account.pk:
                 refuse("Account ID", account_text, "This account already holds this batch; choose another account.")
                 account = None
         if len(notes) > NOTES_MAX_LENGTH:
             refuse("Notes", notes[:40] + "…", f"Notes are limited to {NOTES_MAX_LENGTH} characters "
                                               f"(this has {len(notes)}).")
         if batch and quantity and (recipient or account):
-            rows.append(MassRow(number, batch[0], quantity, recipient.pk if recipient else None,
+            rows.append(MassRow(number, batch.id, quantity, recipient.pk if recipient else None,
                                 account.pk if account else None, notes))
     return ([] if errors else rows), errors, len(records)

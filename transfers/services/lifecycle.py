@@ -1,8 +1,9 @@
 """The transfer lifecycle: create, accept, reject, withdraw, expire, export and retire.
 
-Each function is one atomic transaction that locks what it touches (transfer row, then batches in
-primary-key order, then accounts and organizations FOR SHARE), changes statuses by compare-and-swap,
-and writes its ledger events in the same transaction."""
+Each service that changes one transfer is one atomic transaction that locks what it touches
+(transfer row, then batches in primary-key order, then accounts and organizations FOR SHARE),
+changes statuses by compare-and-swap, and writes its ledger events in the same transaction;
+transfers_expire expires each overdue transfer in a transaction of its own."""
 
 import datetime
 from dataclasses import dataclass
@@ -93,7 +94,7 @@ def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch,
     takes = []
     for line in lines:
         batch = batches.get(line.batch_id)
-        if batch is None or batch.holder[0] != organization.pk:
+        if batch is None or batch.holder.organization_id != organization.pk:
             raise TransferRefused(f"Batch {line.batch_id} is not held by {organization.name}.")
         if not batch.user_may_move:
             raise role_refused(organization)
@@ -118,12 +119,12 @@ def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch,
 
 def _check_sources(takes, organization) -> None:
     for batch, _ in takes:
-        _, account_type, account_status, organization_status = batch.holder
-        if organization_status != Organization.Status.ACTIVE:
+        holder = batch.holder
+        if holder.organization_status != Organization.Status.ACTIVE:
             raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
-        if not Account.is_open_active_state(type=account_type, status=account_status):
+        if not Account.is_open_active_state(type=holder.account_type, status=holder.account_status):
             raise TransferRefused(
-                f"The account holding the certificates is {account_status} and cannot send them."
+                f"The account holding the certificates is {holder.account_status} and cannot send them."
             )
 
 
