@@ -11,8 +11,11 @@ from django.db import connection
 from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.services import certificate_issue
+from ledger.models import LedgerEvent
 from portal.celery import app as celery_app
 from registry.models import Membership
+from transfers.models import Transfer
+from transfers.services import Destination, TransferLine, transfer_create
 
 from .factories import (
     AccountFactory,
@@ -22,6 +25,20 @@ from .factories import (
     UserFactory,
     member,
 )
+
+
+def ledger_state():
+    """What a refused action must leave unchanged: the ledger's events, every batch's status and
+    account, and the transfers."""
+    return (LedgerEvent.objects.count(), sorted(CertificateBatch.objects.values_list("pk", "status", "account_id")),
+            Transfer.objects.count())
+
+
+def send(batch, trader, org, counterparty, quantity=100):
+    """Send `quantity` of `batch` from `org` to `counterparty` (a pending transfer)."""
+    return transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
+                           destination=Destination.to_organization(counterparty))
+
 
 # Unit tests run Celery tasks in-process; tests marked `worker` use a real worker process.
 celery_app.conf.task_always_eager = True

@@ -45,14 +45,6 @@ def test_env_example_names_every_variable_the_settings_read():
     assert SETTINGS_VARIABLES <= named, SETTINGS_VARIABLES - named
 
 
-def test_dockerfile_builds_the_image_compose_runs():
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert dockerfile.startswith("# ") and "FROM python:3.12" in dockerfile
-    assert 'ENTRYPOINT ["/app/docker-entrypoint.sh"]' in dockerfile and "collectstatic" in dockerfile
-    assert "USER registry" in dockerfile
-    assert re.search(r"^COPY .*gunicorn\.conf\.py", dockerfile, re.MULTILINE)  # gunicorn reads it from /app
-
-
 def test_gunicorn_workers_freeze_what_they_loaded_and_collect_less_often():
     import gc
     import runpy
@@ -60,8 +52,9 @@ def test_gunicorn_workers_freeze_what_they_loaded_and_collect_less_often():
     hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     threshold = gc.get_threshold()
     try:
+        gc.set_threshold(700, 10, 10)  # Python's default
         hooks["post_worker_init"](None)
-        assert gc.get_threshold() == (50_000, 50, 100) and gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] > 700 and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)

@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
-from ledger.models import LedgerEvent
 from ledger.verification import ledger_breaches
 from registry.models import Organization
+from registry.services import ServiceError
 from transfers.models import MassTransferUpload, Transfer
 from transfers.services import (
     Destination,
@@ -22,6 +22,7 @@ from transfers.services import (
     transfer_create,
 )
 
+from .conftest import ledger_state
 from .factories import AccountFactory, OrganizationFactory
 
 HEADER = "Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
@@ -32,9 +33,6 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-def ledger_state():
-    return (LedgerEvent.objects.count(), sorted(CertificateBatch.objects.values_list("pk", "status", "account_id")),
-            Transfer.objects.count())
 
 
 @pytest.fixture
@@ -468,7 +466,7 @@ def test_viewers_see_uploads_but_cannot_upload_and_outsiders_get_404(signed_in, 
     assert viewer_client.get(reverse("transfers:mass_detail", args=[upload.pk])).status_code == 200
     assert 'type="file"' not in viewer_client.get(reverse("transfers:mass")).content.decode()
     assert viewer_client.post(reverse("transfers:mass"), {"file": SimpleUploadedFile("t.csv", b"x")}).status_code == 403
-    with pytest.raises(Exception, match="not allowed"):
+    with pytest.raises(ServiceError, match="not allowed"):
         mass_upload_create(organization=org, user=viewer, upload=SimpleUploadedFile("t.csv", b"a,b\n"))
     outsider_client = signed_in(outsider)
     assert outsider_client.get(reverse("transfers:mass_detail", args=[upload.pk])).status_code == 404

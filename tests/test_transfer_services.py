@@ -24,6 +24,7 @@ from transfers.services import (
     transfers_expire,
 )
 
+from .conftest import ledger_state
 from .factories import AccountFactory
 
 Status = CertificateBatch.Status
@@ -204,12 +205,6 @@ def test_several_batches_in_one_transfer(issue, trader, org, second_account):
 
 # --- refusals: a clear error and no ledger change ---------------------------------------------
 
-def ledger_state():
-    return (
-        LedgerEvent.objects.count(),
-        sorted(CertificateBatch.objects.values_list("pk", "status", "account_id")),
-        Transfer.objects.count(),
-    )
 
 
 @pytest.fixture
