@@ -17,6 +17,7 @@ from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.serials import parse_serial
 from registry.models import Organization
+from registry.parsing import positive_integer
 
 from .models import NOTES_MAX_LENGTH
 
@@ -26,7 +27,7 @@ HEADER_ALIASES = {"serial number": "Serial Number", "serial numbers": "Serial Nu
                   "organisation id": "Organization ID", "org id": "Organization ID", "account id": "Account ID",
                   "notes": "Notes", "note": "Notes"}
 MAX_BYTES = 10 * 1024 * 1024
-QUANTITY = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$")
+QUANTITY = re.compile(r"^([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.0*)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ def parse_quantity(text: str) -> int | None:
     match = QUANTITY.match(text.strip())
     if not match:
         return None
-    return int(match[1].replace(",", ""))
+    return positive_integer(match[1].replace(",", ""))
 
 
 def read_rows(raw: bytes) -> tuple[list[tuple], list[RowError]]:
