@@ -4,7 +4,9 @@ emails call."""
 
 import re
 
-SERIAL_PATTERN = re.compile(r"^\s*(?P<base>\S+)-(?P<start>\d+)\s+to\s+(?P<end>\d+)\s*$", re.IGNORECASE)
+from utilities.parsing import positive_integer
+
+SERIAL_PATTERN = re.compile(r"^\s*(?P<base>\S+)-(?P<start>[0-9]+)\s+to\s+(?P<end>[0-9]+)\s*$", re.IGNORECASE)
 
 
 def format_serial(base: str, start: int, end: int) -> str:
@@ -15,9 +17,10 @@ def format_serial(base: str, start: int, end: int) -> str:
 def parse_serial(text: str) -> tuple[str, int, int] | None:
     """The inverse of format_serial; None when the text is not a serial number."""
     match = SERIAL_PATTERN.match(text or "")
-    if not match:
+    start, end = (positive_integer(match["start"]), positive_integer(match["end"])) if match else (None, None)
+    if start is None or end is None:  # not serial numbers any batch can have
         return None
-    return match["base"], int(match["start"]), int(match["end"])
+    return match["base"], start, end
 
 
 def split_range(start: int, end: int, quantity: int) -> tuple[tuple[int, int], tuple[int, int] | None]:

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -9,6 +9,7 @@ from registry.selectors import membership_required
 from transfers.mass import COLUMNS as MASS_COLUMNS
 from transfers.selectors import transfers_pending_for, transfers_visible_to
 from utilities.csv_export import csv_response
+from utilities.parsing import positive_integer, positive_integers
 
 from .filters import BatchFilter, batches_sorted
 from .models import CertificateBatch, FuelType
@@ -56,6 +57,16 @@ def _filtered_batches(params: QueryDict, organization, status):
     return batch_filter, queryset, sort
 
 
+def _filter_refused(batch_filter: BatchFilter) -> HttpResponse | None:
+    """A download whose filter is not valid: 400 saying what to correct, rather than a file of
+    every batch (the page shows the same errors by the fields)."""
+    if not batch_filter.is_bound or batch_filter.is_valid():
+        return None
+    problems = [f"{batch_filter.form[name].label}: {' '.join(errors)}" for name, errors in batch_filter.errors.items()]
+    return HttpResponseBadRequest("Nothing was downloaded: correct the filter first.\n" + "\n".join(problems),
+                                  content_type="text/plain; charset=utf-8")
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     membership = membership_required(request)
@@ -98,7 +109,9 @@ def download_csv(request: HttpRequest) -> HttpResponse:
     """The dashboard's current tab and filter as CSV, streamed at any size."""
     membership = membership_required(request)
     status = BATCH_TABS.get(request.GET.get("tab", "active"), CertificateBatch.Status.ACTIVE)
-    _, queryset, _ = _filtered_batches(request.GET, membership.organization, status)
+    batch_filter, queryset, _ = _filtered_batches(request.GET, membership.organization, status)
+    if refused := _filter_refused(batch_filter):
+        return refused
     rows = queryset.values_list(
         "certificate__serial_base", "serial_start", "serial_end", "quantity", "account__public_id",
         "account__name", "certificate__generator__code", "certificate__generator__name",
@@ -125,13 +138,13 @@ def selection(request: HttpRequest) -> HttpResponse:
     current = set(selection_ids(request))
 
     def posted(name):
-        return {int(value) for value in request.POST.getlist(name) if value.isdigit()}
+        return set(positive_integers(request.POST.getlist(name)))
 
     if action == "toggle":
-        batch_id = request.POST.get("id", "")
-        if batch_id.isdigit():
-            checked = batch_id in request.POST.getlist("batch")
-            current = current | {int(batch_id)} if checked else current - {int(batch_id)}
+        batch_id = positive_integer(request.POST.get("id"))
+        if batch_id is not None:
+            checked = batch_id in posted("batch")
+            current = current | {batch_id} if checked else current - {batch_id}
     elif action == "page":  # a plain form post: this page's boxes as they are now
         current = (current - posted("page_batch")) | posted("batch")
     elif action == "add":
@@ -166,7 +179,10 @@ def transfer_template(request: HttpRequest) -> HttpResponse:
     if request.GET.get("selection"):
         queryset = selection_batches(request, membership.organization)
     else:
-        _, queryset, _ = _filtered_batches(request.GET, membership.organization, CertificateBatch.Status.ACTIVE)
+        batch_filter, queryset, _ = _filtered_batches(request.GET, membership.organization,
+                                                      CertificateBatch.Status.ACTIVE)
+        if refused := _filter_refused(batch_filter):
+            return refused
     rows = ([format_serial(base, start, end), quantity, "", "", ""] for base, start, end, quantity in
             queryset.values_list("certificate__serial_base", "serial_start", "serial_end", "quantity")
             .iterator(chunk_size=5000))

@@ -8,12 +8,14 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from utilities.parsing import positive_integer
 
 from .forms import SignInForm, TokenForm
 from .models import Membership
@@ -54,9 +56,10 @@ class SignInView(auth_views.LoginView):
 @login_required
 @require_POST
 def organization_switch(request: HttpRequest) -> HttpResponse:
-    membership = get_object_or_404(
-        Membership, user=request.user, organization_id=request.POST.get("organization")
-    )
+    organization_id = positive_integer(request.POST.get("organization"))
+    if organization_id is None:
+        raise Http404("No such organization.")
+    membership = get_object_or_404(Membership, user=request.user, organization_id=organization_id)
     request.session[SESSION_KEY] = membership.organization_id
     return redirect("certificates:dashboard")
 

@@ -18,6 +18,7 @@ from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.serials import parse_serial
 from registry.models import Organization
+from utilities.parsing import positive_integer
 
 from .models import NOTES_MAX_LENGTH
 
@@ -27,7 +28,7 @@ HEADER_ALIASES = {"serial number": "Serial Number", "serial numbers": "Serial Nu
                   "organisation id": "Organization ID", "org id": "Organization ID", "account id": "Account ID",
                   "notes": "Notes", "note": "Notes"}
 MAX_BYTES = 10 * 1024 * 1024
-QUANTITY = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$")
+QUANTITY = re.compile(r"^([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.0*)?$")
 VALUE_SHOWN = 80  # characters of a wrong value repeated in an error
 
 # A cell may be as long as the file: every long cell then gets its own error with row and column.
@@ -127,13 +128,13 @@ def parse_quantity(text: str) -> int | None:
     match = QUANTITY.match(text.strip())
     if not match:
         return None
-    return int(match[1].replace(",", ""))
+    return positive_integer(match[1].replace(",", ""))
 
 
 def _split_quantity(record: list[str], header: list[str], quantity: int) -> str | None:
     """An unquoted 1,000 in a comma-separated row makes two cells, "1" and "000", and one too many."""
-    if (len(record) > len(header) and quantity + 1 < len(record) and re.fullmatch(r"\d{1,3}", record[quantity])
-            and re.fullmatch(r"\d{3}", record[quantity + 1])):
+    if (len(record) > len(header) and quantity + 1 < len(record) and re.fullmatch(r"[0-9]{1,3}", record[quantity])
+            and re.fullmatch(r"[0-9]{3}", record[quantity + 1])):
         return (f"The quantity {record[quantity]},{record[quantity + 1]} was split into two cells at its thousands "
                 f"separator; write it as {record[quantity]}{record[quantity + 1]}, or put it in quotes.")
     return None
