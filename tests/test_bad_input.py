@@ -23,7 +23,7 @@ from utilities.parsing import positive_integer
 
 DASHBOARD = reverse("certificates:dashboard")
 DOWNLOAD = reverse("certificates:download")
-TEMPLATE = reverse("certificates:transfer_template")
+TEMPLATE = reverse("transfers:mass_template_prefilled")
 SELECTION = reverse("certificates:selection")
 TRANSFER_NEW = reverse("transfers:new")
 ORGANIZATIONS = reverse("transfers:organization_search")

@@ -426,11 +426,12 @@ def test_template_download(signed_in, trader):
 
 def test_selection_as_transfer_template(signed_in, trader, holdings):
     client = signed_in(trader)
-    text = b"".join(client.get(reverse("certificates:transfer_template") + "?fuel=solar").streaming_content).decode()
+    text = b"".join(client.get(reverse("transfers:mass_template_prefilled") + "?fuel=solar").streaming_content).decode()
     assert text.splitlines()[1] == f"{holdings['solar'].serial_number},500,,,"
     client.post(reverse("certificates:selection"), {"action": "toggle", "id": holdings["wind"].pk,
                                                     "batch": holdings["wind"].pk})
-    text = b"".join(client.get(reverse("certificates:transfer_template") + "?selection=1").streaming_content).decode()
+    prefilled = reverse("transfers:mass_template_prefilled")
+    text = b"".join(client.get(prefilled + "?selection=1").streaming_content).decode()
     assert text.splitlines()[1:] == [f"{holdings['wind'].serial_number},1000,,,"]
 
 
