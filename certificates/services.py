@@ -33,7 +33,7 @@ def serial_base_for(generator: Generator, vintage: datetime.date) -> str:
     return f"{generator.code}-{generator.state}-{vintage:%m-%Y}-{secrets.token_hex(3).upper()}"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def certificate_issue(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
                       account: Account) -> Certificate:
     """Issue `quantity` certificates for one generator and vintage month (registry staff).

@@ -80,7 +80,7 @@ def organization_lock_for_share(organization_id: int) -> str | None:
     return row[0] if row else None
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def organization_set_status(*, user: User, organization: Organization, status: str, note: str = "") -> None:
     """Suspend or reinstate a participant (registry staff). A suspended one neither sends nor receives."""
     staff_require(user=user)

@@ -20,6 +20,7 @@ from transfers.services import (
     mass_upload_release,
     mass_uploads,
     transfer_create,
+    transfer_write,
 )
 
 from .conftest import ledger_state
@@ -358,7 +359,7 @@ def test_a_worker_dying_halfway_leaves_nothing_applied_and_the_retry_applies_all
     upload = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("x.csv", (
         HEADER + f"{first.serial_number},5,,{second_account.public_id},a\n"
                  f"{second.serial_number},5,,{second_account.public_id},b\n").encode()))
-    real_create, calls = mass_uploads.transfer_create, []
+    real_create, calls = mass_uploads.transfer_write, []
 
     def dies_on_the_second_transfer(**kwargs):
         calls.append(1)
@@ -366,14 +367,14 @@ def test_a_worker_dying_halfway_leaves_nothing_applied_and_the_retry_applies_all
             raise SystemExit("worker killed")
         return real_create(**kwargs)
 
-    monkeypatch.setattr(mass_uploads, "transfer_create", dies_on_the_second_transfer)
+    monkeypatch.setattr(mass_uploads, "transfer_write", dies_on_the_second_transfer)
     before = ledger_state()
     with pytest.raises(SystemExit):
         mass_upload_process(upload_id=upload.pk)
     assert ledger_state() == before  # the first transfer was rolled back with the rest
     upload.refresh_from_db()
     assert upload.status == MassTransferUpload.Status.PROCESSING
-    monkeypatch.setattr(mass_uploads, "transfer_create", real_create)
+    monkeypatch.setattr(mass_uploads, "transfer_write", real_create)
     assert mass_upload_process(upload_id=upload.pk) == MassTransferUpload.Status.COMPLETED
     assert Transfer.objects.count() == 2 and ledger_breaches() == []
 
@@ -385,7 +386,8 @@ def test_a_batch_moved_between_validation_and_apply_fails_the_whole_file(
 
     def validate_then_someone_moves(raw, organization):
         result = real_validate(raw, organization)
-        transfer_create(organization=org, user=trader, lines=[TransferLine(second.pk, 1)],
+        # someone else's transfer, committed before the apply locks the batch (here in the same connection)
+        transfer_write(organization=org, user=trader, lines=[TransferLine(second.pk, 1)],
                         destination=Destination.internal(second_account))
         return result
 

@@ -343,3 +343,12 @@ def test_successive_partial_moves_take_the_lowest_serials_and_leave_the_rest(
     assert sum(b.quantity for b in CertificateBatch.objects.filter(certificate=parent.certificate,
                                                                    status=Status.ACTIVE)) == 1000
     assert ledger_breaches() == []
+
+
+def test_a_transfer_is_a_transaction_of_its_own_and_refuses_to_run_inside_another(batch, trader, org, second_account):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                        destination=Destination.internal(second_account))
+    assert ledger_state()[2] == 0

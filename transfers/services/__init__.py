@@ -14,6 +14,7 @@ from .lifecycle import (
     transfer_expire,
     transfer_reject,
     transfer_withdraw,
+    transfer_write,
     transfers_expire,
 )
 from .mass_uploads import (
@@ -29,5 +30,5 @@ __all__ = [
     "export_reject", "mass_upload_create", "mass_upload_process", "mass_upload_release",
     "mass_uploads_requeue_stalled", "transfer_accept", "transfer_create", "transfer_draft_fail",
     "transfer_draft_save", "transfer_draft_start", "transfer_expire", "transfer_reject", "transfer_withdraw",
-    "transfers_expire",
+    "transfer_write", "transfers_expire",
 ]

@@ -163,11 +163,21 @@ def _check_destination(*, organization, destination: Destination, locked_account
 DRAFT_LOCK_SQL = f"SELECT status FROM {Transfer._meta.db_table} WHERE id = %s AND organization_id = %s FOR UPDATE"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_create(*, organization: Organization, user: User, lines: list[TransferLine],
-                    destination: Destination, notes: str = "", draft: Transfer | None = None,
-                    retirement_reason: str = "", compliance_year: int | None = None) -> Transfer:
-    """Move batch quantities of `organization` to one destination.
+                    destination: Destination, notes: str = "", draft: Transfer | None = None) -> Transfer:
+    """Move batch quantities of `organization` to one destination, in a transaction of its own
+    (see transfer_write)."""
+    return transfer_write(organization=organization, user=user, lines=lines, destination=destination, notes=notes,
+                          draft=draft)
+
+
+@transaction.atomic
+def transfer_write(*, organization: Organization, user: User, lines: list[TransferLine],
+                   destination: Destination, notes: str = "", draft: Transfer | None = None,
+                   retirement_reason: str = "", compliance_year: int | None = None) -> Transfer:
+    """Move batch quantities of `organization` to one destination, inside the caller's transaction
+    (the services that make several transfers, or a retirement, call this; others transfer_create).
 
     Internal and retirement transfers complete at once; transfers to another organization and
     exports are pending, their batches frozen in the sender's account until accepted, rejected,
@@ -266,6 +276,7 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
     return transfer
 
 
+@transaction.atomic(durable=True)
 def batches_retire(*, organization: Organization, user: User, lines: list[TransferLine],
                    account: Account, reason: str, compliance_year: int, notes: str = "") -> Transfer:
     """Retire batch quantities into one of the organization's retirement accounts, for good."""
@@ -273,7 +284,7 @@ def batches_retire(*, organization: Organization, user: User, lines: list[Transf
         raise TransferRefused("Give a retirement reason.")
     if not isinstance(compliance_year, int) or not 2000 <= compliance_year <= 2100:
         raise TransferRefused("Give the compliance year as a four-digit year.")
-    return transfer_create(
+    return transfer_write(
         organization=organization, user=user, lines=lines, destination=Destination.retirement(account),
         notes=notes, retirement_reason=reason.strip(), compliance_year=compliance_year,
     )
@@ -320,7 +331,7 @@ def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind:
     )], with_rows=[[_notification_owed(transfer, kind)]])
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_accept(*, transfer: Transfer, user: User, organization: Organization, account: Account) -> Transfer:
     """The recipient takes a pending transfer into one of its open active accounts."""
     role_require(user=user, organization=organization)
@@ -347,7 +358,7 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
     return transfer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_reject(*, transfer: Transfer, user: User, organization: Organization, note: str = "") -> Transfer:
     """The recipient refuses a pending transfer; the certificates return to the sender."""
     role_require(user=user, organization=organization)
@@ -357,7 +368,7 @@ def transfer_reject(*, transfer: Transfer, user: User, organization: Organizatio
     return transfer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organization) -> Transfer:
     """The sender takes back a transfer to another organization while it is still pending."""
     role_require(user=user, organization=organization)
@@ -367,7 +378,7 @@ def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organizat
     return transfer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_expire(*, transfer: Transfer, now: datetime.datetime | None = None) -> Transfer:
     """A transfer to another organization left pending past TRANSFER_PENDING_DAYS goes back."""
     transfer = _lock_pending(transfer.pk, kind=Kind.ORGANIZATION)
@@ -395,7 +406,7 @@ def transfers_expire(*, now: datetime.datetime | None = None) -> int:
     return expired
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def export_confirm(*, transfer: Transfer, user: User, note: str = "") -> Transfer:
     """Registry staff: the receiving tracking system accepted the export; batches become exported."""
     staff_require(user=user)
@@ -412,7 +423,7 @@ def export_confirm(*, transfer: Transfer, user: User, note: str = "") -> Transfe
     return transfer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer:
     """Registry staff: the receiving tracking system refused the export; the certificates return."""
     staff_require(user=user)

@@ -29,7 +29,7 @@ from registry.services import ServiceError, role_require
 
 from .. import mass
 from ..models import MassTransferUpload, Transfer
-from .lifecycle import Destination, TransferLine, TransferRefused, transfer_create
+from .lifecycle import Destination, TransferLine, TransferRefused, transfer_write
 
 logger = logging.getLogger(__name__)
 Status = MassTransferUpload.Status
@@ -77,7 +77,7 @@ def _notify_after_commit(upload_id: int) -> None:
     send_mass_upload_notification.delay_on_commit(upload_id)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool) -> None:
     """The uploader confirms a held duplicate (it is queued) or discards it."""
     role_require(user=user, organization=upload.organization)
@@ -205,8 +205,8 @@ def _cyclic_gc_paused():
 
 
 def _mass_apply(upload: MassTransferUpload, rows: list) -> list[Transfer]:
-    """One transfer per destination and note, through transfer_create; rows on the same batch take
-    successive serials (each from what the previous left)."""
+    """One transfer per destination and note, through transfer_write (in the upload's transaction);
+    rows on the same batch take successive serials (each from what the previous left)."""
     groups: dict[tuple, list] = {}
     for row in rows:
         groups.setdefault((row.organization_id, row.account_id, row.notes), []).append(row)
@@ -221,7 +221,7 @@ def _mass_apply(upload: MassTransferUpload, rows: list) -> list[Transfer]:
         lines = [TransferLine(current.get(batch_id, batch_id), quantity) for batch_id, quantity in quantities.items()]
         destination = (Destination.internal(accounts[account_id]) if account_id
                        else Destination.to_organization(recipients[organization_id]))
-        transfer = transfer_create(organization=upload.organization, user=upload.uploaded_by, lines=lines,
+        transfer = transfer_write(organization=upload.organization, user=upload.uploaded_by, lines=lines,
                                    destination=destination, notes=notes)
         by_current = {current.get(batch_id, batch_id): batch_id for batch_id in quantities}
         for source_id, remainder_id in transfer.remainders.items():
