@@ -17,13 +17,14 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/python -m registry.devstack run
+	$(BIN)/python -m dev.devstack run
 
 test: install
-	$(BIN)/python -m registry.devstack test $(ARGS)
+	$(BIN)/python -m dev.devstack test $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf .data $(VENV)

@@ -5,14 +5,14 @@ set -e
 case "$1" in
   web)
     python manage.py migrate --noinput
-    exec gunicorn registry.wsgi --bind 0.0.0.0:8000 --workers "${WEB_CONCURRENCY:-3}" \
+    exec gunicorn portal.wsgi --bind 0.0.0.0:8000 --workers "${WEB_CONCURRENCY:-3}" \
       --access-logfile - --forwarded-allow-ips "*" --max-requests 2000 --max-requests-jitter 200
     ;;
   worker)
-    exec celery -A registry worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-2}"
+    exec celery -A portal worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-2}"
     ;;
   beat)
-    exec celery -A registry beat --loglevel INFO --schedule /tmp/celerybeat-schedule
+    exec celery -A portal beat --loglevel INFO --schedule /tmp/celerybeat-schedule
     ;;
   *)
     exec "$@"

@@ -9,7 +9,7 @@ class AccountQuerySet(models.QuerySet):
         return self.filter(organization=organization)
 
     def open_active(self) -> "AccountQuerySet":
-        return self.filter(type=Account.Type.ACTIVE, status=Account.Status.OPEN)
+        return self.filter(**Account.OPEN_ACTIVE)
 
 
 class Account(models.Model):
@@ -24,6 +24,10 @@ class Account(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
         FROZEN = "frozen", "Frozen"
+
+    # Only open active accounts send or receive transfers: the one definition of the rule, which the
+    # queryset (open_active) and the checks on locked account rows (is_open_active_state) both read.
+    OPEN_ACTIVE = {"type": Type.ACTIVE.value, "status": Status.OPEN.value}
 
     public_id = public_id("ACT-", 5)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="accounts")
@@ -44,6 +48,10 @@ class Account(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.public_id})" if self.public_id else self.name
 
+    @classmethod
+    def is_open_active_state(cls, *, type: str, status: str) -> bool:
+        return {"type": type, "status": status} == cls.OPEN_ACTIVE
+
     @property
     def is_open_active(self) -> bool:
-        return self.type == self.Type.ACTIVE and self.status == self.Status.OPEN
+        return self.is_open_active_state(type=self.type, status=self.status)

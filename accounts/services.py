@@ -8,7 +8,7 @@ from registry.services import ServiceError, staff_require
 from .models import Account
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def account_set_status(*, user: User, account: Account, status: str, note: str = "") -> None:
     """Freeze, unfreeze, close (registry staff). Only open active accounts send or receive."""
     staff_require(user=user)

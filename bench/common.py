@@ -35,7 +35,7 @@ def setup_django(database: str = "registry_bench", fresh: bool = False) -> str:
         if not exists:
             connection.execute(f'CREATE DATABASE "{database}"')
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
     from django.core.management import call_command
 

@@ -37,8 +37,8 @@ def main() -> None:
     from accounts.models import Account
     from certificates.models import CertificateBatch
     from ledger.verification import ledger_breaches
-    from registry.celery import app as celery_app
-    from registry.management.commands.seed_demo import Command as Seed
+    from portal.celery import app as celery_app
+    from portal.management.commands.seed_demo import Command as Seed
     from registry.models import Membership, Organization, User
     from transfers.models import MassTransferUpload
     from transfers.services import mass_upload_create
@@ -71,7 +71,7 @@ def main() -> None:
                         "REGISTRY_DATA_DIR": str(ROOT / ".data" / "bench-data")}
     log = process_log("mass_transfer-worker")
     print(f"the worker's log (and the emails it sends to the console): {log.name}")
-    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "registry", "worker", "--pool", "solo",
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo",
                                "--loglevel", "WARNING", "--purge"], cwd=ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
     time.sleep(6)

@@ -23,8 +23,8 @@ def main() -> None:
 
     from accounts.models import Account
     from certificates.models import CertificateBatch
-    from registry.celery import app as celery_app
-    from registry.management.commands.seed_demo import Command as Seed
+    from portal.celery import app as celery_app
+    from portal.management.commands.seed_demo import Command as Seed
     from registry.models import Membership, Organization, User
     from transfers.services import Destination, TransferLine, transfer_create
 

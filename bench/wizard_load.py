@@ -185,8 +185,8 @@ def main() -> None:
     from accounts.models import Account
     from certificates.models import CertificateBatch
     from ledger.verification import ledger_breaches
-    from registry.celery import app as celery_app
-    from registry.management.commands.seed_demo import Command as Seed
+    from portal.celery import app as celery_app
+    from portal.management.commands.seed_demo import Command as Seed
     from registry.models import Membership, Organization, User
     from transfers.models import Transfer
 
@@ -211,10 +211,10 @@ def main() -> None:
     # Connections kept for the whole run, so the PostgreSQL processes whose CPU is counted at the end
     # are the ones that served it (the default, 60 s, would start new ones mid-run, uncounted).
     env = os.environ | {"DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0",
-                        "DJANGO_SETTINGS_MODULE": "registry.settings", "DATABASE_CONN_MAX_AGE": "3600"}
+                        "DJANGO_SETTINGS_MODULE": "portal.settings", "DATABASE_CONN_MAX_AGE": "3600"}
     log = process_log("wizard_load-gunicorn")
     print(f"gunicorn's log: {log.name}")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "registry.wsgi", "--workers", "2",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", "2",
                                "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -6,11 +6,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.models import Account
-from registry.admin_readonly import ReadOnlyAdmin, admin_link, admin_links
 from registry.services import ServiceError
+from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links
 
 from .filters import MonthField
 from .models import Certificate, CertificateBatch, Generator
+from .serials import format_serial
 from .services import certificate_issue
 
 
@@ -54,8 +55,8 @@ class GeneratorAdmin(admin.ModelAdmin):
             except ServiceError as error:
                 form.add_error(None, str(error))
             else:
-                self.message_user(request, f"Issued {certificate.quantity:,} certificates: "
-                                           f"{certificate.serial_base}-1 to {certificate.quantity}.", messages.SUCCESS)
+                issued = format_serial(certificate.serial_base, 1, certificate.quantity)
+                self.message_user(request, f"Issued {certificate.quantity:,} certificates: {issued}.", messages.SUCCESS)
                 return redirect("admin:certificates_certificate_change", certificate.pk)
         return TemplateResponse(request, "admin/certificates/issue.html", {
             **self.admin_site.each_context(request), "title": f"Issue certificates for {generator}",

@@ -6,10 +6,12 @@ from django import forms
 from django.db.models import Q
 
 from accounts.models import Account
+from utilities.parsing import positive_integer
 
 from .models import CertificateBatch, FuelType, Generator
 
-MONTH = re.compile(r"^\s*(?:(\d{1,2})\s*/\s*(\d{4})|(\d{4})-(\d{1,2}))\s*$")
+MONTH = re.compile(r"^\s*(?:([0-9]{1,2})\s*/\s*([0-9]{4})|([0-9]{4})-([0-9]{1,2}))\s*$")
+YEARS = range(1900, 2101)  # vintages; year 0 is no date at all
 
 
 def parse_month(text: str) -> datetime.date | None:
@@ -18,7 +20,7 @@ def parse_month(text: str) -> datetime.date | None:
     if not match:
         return None
     month, year = (match[1], match[2]) if match[1] else (match[4], match[3])
-    if not 1 <= int(month) <= 12:
+    if not 1 <= int(month) <= 12 or int(year) not in YEARS:
         return None
     return datetime.date(int(year), int(month), 1)
 
@@ -30,12 +32,20 @@ class MonthField(forms.CharField):
             return None
         month = parse_month(value)
         if month is None:
-            raise forms.ValidationError("Enter a month as MM/YYYY, e.g. 01/2020.")
+            raise forms.ValidationError(f"Enter a month as MM/YYYY with a year from {YEARS.start} to "
+                                        f"{YEARS.stop - 1}, e.g. 01/2020.")
         return month
 
 
 class MonthFilter(django_filters.Filter):
     field_class = MonthField
+
+
+class QuantityFilter(django_filters.NumberFilter):
+    """A whole number, as quantities are. The default decimal field lets -1e999999999 through, which
+    the lookup turns into an integer of a billion digits: minutes of a worker's CPU."""
+
+    field_class = forms.IntegerField
 
 
 SORTS = {
@@ -64,8 +74,8 @@ class BatchFilter(django_filters.FilterSet):
     vintage_from = MonthFilter(field_name="certificate__vintage", lookup_expr="gte", label="Vintage from")
     vintage_to = MonthFilter(field_name="certificate__vintage", lookup_expr="lte", label="Vintage to")
     serial = django_filters.CharFilter(method="filter_serial", label="Serial number contains")
-    quantity_min = django_filters.NumberFilter(field_name="quantity", lookup_expr="gte", label="Quantity from")
-    quantity_max = django_filters.NumberFilter(field_name="quantity", lookup_expr="lte", label="Quantity to")
+    quantity_min = QuantityFilter(field_name="quantity", lookup_expr="gte", label="Quantity from")
+    quantity_max = QuantityFilter(field_name="quantity", lookup_expr="lte", label="Quantity to")
 
     class Meta:
         model = CertificateBatch
@@ -93,8 +103,9 @@ class BatchFilter(django_filters.FilterSet):
 
     def filter_serial(self, queryset, name, value):
         value = value.strip()
-        if value.isdigit():  # a serial number inside the batch's range
-            return queryset.filter(serial_start__lte=int(value), serial_end__gte=int(value))
+        serial = positive_integer(value)
+        if serial is not None:  # a serial number inside the batch's range
+            return queryset.filter(serial_start__lte=serial, serial_end__gte=serial)
         return queryset.filter(certificate__serial_base__icontains=value)
 
 

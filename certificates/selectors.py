@@ -1,8 +1,9 @@
 from django.db.models import Count, QuerySet, Sum
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 from registry.models import Organization
 
+from .filters import BatchFilter, batches_sorted
 from .models import CertificateBatch
 
 SELECTION_KEY = "selected_batches"
@@ -16,6 +17,16 @@ def batches_for_dashboard(organization: Organization, status: str) -> QuerySet[C
         .filter(status=status)
         .select_related("certificate__generator", "account")
     )
+
+
+def batches_filtered(params: QueryDict, organization: Organization, status: str):
+    """The organization's batches in `status`, filtered and sorted as the query string says:
+    (the filter, with its errors if any; the batches, unfiltered if the filter is not valid; the sort)."""
+    batch_filter = BatchFilter(params or None, organization=organization,
+                               queryset=batches_for_dashboard(organization, status))
+    queryset = batch_filter.qs if batch_filter.is_bound and batch_filter.is_valid() else batch_filter.queryset
+    queryset, sort = batches_sorted(queryset, params.get("sort", ""))
+    return batch_filter, queryset, sort
 
 
 def batches_totals(queryset: QuerySet[CertificateBatch]) -> dict:

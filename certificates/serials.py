@@ -1,9 +1,12 @@
-"""How serial numbers are written, read and split. The split service does the same cut in SQL
-(certificates.services.SPLIT_SQL), for speed; a test holds the two to the same ranges."""
+"""How serial numbers are written, read and split: the one definition of each, which the pages,
+the CSV files, the services (the split statement takes the ranges split_range gives) and the
+emails call."""
 
 import re
 
-SERIAL_PATTERN = re.compile(r"^\s*(?P<base>\S+)-(?P<start>\d+)\s+to\s+(?P<end>\d+)\s*$", re.IGNORECASE)
+from utilities.parsing import positive_integer
+
+SERIAL_PATTERN = re.compile(r"^\s*(?P<base>\S+)-(?P<start>[0-9]+)\s+to\s+(?P<end>[0-9]+)\s*$", re.IGNORECASE)
 
 
 def format_serial(base: str, start: int, end: int) -> str:
@@ -14,9 +17,10 @@ def format_serial(base: str, start: int, end: int) -> str:
 def parse_serial(text: str) -> tuple[str, int, int] | None:
     """The inverse of format_serial; None when the text is not a serial number."""
     match = SERIAL_PATTERN.match(text or "")
-    if not match:
+    start, end = (positive_integer(match["start"]), positive_integer(match["end"])) if match else (None, None)
+    if start is None or end is None:  # not serial numbers any batch can have
         return None
-    return match["base"], int(match["start"]), int(match["end"])
+    return match["base"], start, end
 
 
 def split_range(start: int, end: int, quantity: int) -> tuple[tuple[int, int], tuple[int, int] | None]:

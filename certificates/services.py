@@ -2,6 +2,7 @@ import datetime
 import functools
 import secrets
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
@@ -9,7 +10,7 @@ from django.db.models import Model
 from accounts.models import Account
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
-from registry.models import Organization, User
+from registry.models import Membership, Organization, User
 from registry.rows import pipelined
 from registry.services import (
     ACCOUNTS_SHARE_SQL,
@@ -20,6 +21,7 @@ from registry.services import (
 )
 
 from .models import Certificate, CertificateBatch, Generator
+from .serials import split_range
 
 Status = CertificateBatch.Status
 BATCH_COLUMNS = ["id", "certificate_id", "account_id", "serial_start", "serial_end", "quantity", "status",
@@ -31,7 +33,7 @@ def serial_base_for(generator: Generator, vintage: datetime.date) -> str:
     return f"{generator.code}-{generator.state}-{vintage:%m-%Y}-{secrets.token_hex(3).upper()}"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def certificate_issue(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
                       account: Account) -> Certificate:
     """Issue `quantity` certificates for one generator and vintage month (registry staff).
@@ -46,7 +48,7 @@ def certificate_issue(*, user: User, generator: Generator, vintage: datetime.dat
     state = accounts_lock_for_share([account.pk]).get(account.pk)
     if not state or state["organization_id"] != generator.organization_id:
         raise ServiceError(f"Account {account.public_id} does not belong to the generator's owner.")
-    if state["type"] != Account.Type.ACTIVE or state["status"] != Account.Status.OPEN:
+    if not Account.is_open_active_state(type=state["type"], status=state["status"]):
         raise ServiceError(f"Account {account.public_id} is not an open active account.")
     if Certificate.objects.filter(generator=generator, vintage=vintage).exists():
         raise ServiceError(f"{generator.code} already has certificates for {vintage:%m/%Y}.")
@@ -75,7 +77,7 @@ BATCH_LOCK_SQL = """
            b.parent_id, b.created_at, c.serial_base,
            a.organization_id, a.type, a.status, o.status,
            EXISTS (SELECT 1 FROM registry_membership m WHERE m.user_id = %(user_id)s
-                   AND m.organization_id = a.organization_id AND m.role IN ('manager', 'trader')),
+                   AND m.organization_id = a.organization_id AND m.role = ANY(%(roles)s)),
            CASE WHEN %(sequence)s::text IS NOT NULL THEN (SELECT nextval(%(sequence)s::regclass)) END
     FROM certificates_certificatebatch b
     JOIN certificates_certificate c ON c.id = b.certificate_id
@@ -92,6 +94,16 @@ BATCH_LOCK_SQL = """
 # setting is local to the transaction and put back right after, in the same round trip.
 GENERIC_PLAN_SQL = "SET LOCAL plan_cache_mode = force_generic_plan"
 DEFAULT_PLAN_SQL = "SET LOCAL plan_cache_mode TO DEFAULT"
+
+
+class Holder(NamedTuple):
+    """Who holds a locked batch, as the lock read it: the account's organization, type and status,
+    and the organization's status."""
+
+    organization_id: int
+    account_type: str
+    account_status: str
+    organization_status: str
 
 
 class LockedBatches(dict):
@@ -130,7 +142,8 @@ def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
             if lock_first:
                 first_cursor.execute(*lock_first)
             setting.execute(GENERIC_PLAN_SQL)
-            cursor.execute(BATCH_LOCK_SQL, {"user_id": user_id, "ids": ids, "sequence": sequence})
+            cursor.execute(BATCH_LOCK_SQL, {"user_id": user_id, "ids": ids, "sequence": sequence,
+                                            "roles": list(Membership.ROLES_THAT_TRANSFER)})
             setting.execute(DEFAULT_PLAN_SQL)
             if account_ids:
                 accounts_cursor.execute(ACCOUNTS_SHARE_SQL, [account_ids])
@@ -142,7 +155,7 @@ def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
         if row[1] not in certificates:
             certificates[row[1]] = Certificate(pk=row[1], serial_base=row[9])
         batch.certificate = certificates[row[1]]
-        batch.holder = row[10:14]
+        batch.holder = Holder(*row[10:14])
         batch.user_may_move = row[14]
         batches[batch.pk] = batch
         batches.reserved_id = row[15]
@@ -189,9 +202,10 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
     return [moved_by_source[batch.pk] for batch, _ in takes]
 
 
-# One statement splits every partially taken parent. It supersedes the parents (compare-and-swap on
-# active, joined on the primary key), inserts both children of each (the moved part, the lowest
-# serials, into the destination; the rest stays active where it was), and writes each parent's split
+# One statement splits every partially taken parent into the two ranges that serials.split_range
+# gave for it (the one place the cut is made). It supersedes the parents (compare-and-swap on active
+# and on the range the cut was made from, joined on the primary key), inserts both children of each
+# (the moved part into the destination; the rest stays active where it was), and writes each parent's split
 # ledger event, its before and after built by PostgreSQL from the same rows the children are
 # inserted from (their ids drawn first, so no join of what was inserted is needed). The inserts run
 # only if every parent was still active (they wait for the UPDATE's count), so a short count leaves
@@ -199,18 +213,22 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
 SPLIT_SQL = f"""
     WITH parent AS (
         UPDATE certificates_certificatebatch batch SET status = 'superseded'
-        FROM unnest(%(parents)b::bigint[], %(quantities)b::bigint[]) AS taken(id, quantity)
-        WHERE batch.id = taken.id AND batch.status = 'active' AND taken.quantity BETWEEN 1 AND batch.quantity - 1
+        FROM unnest(%(parents)b::bigint[], %(moved_starts)b::bigint[], %(moved_ends)b::bigint[],
+                    %(staying_starts)b::bigint[], %(staying_ends)b::bigint[])
+             AS taken(id, moved_start, moved_end, staying_start, staying_end)
+        WHERE batch.id = taken.id AND batch.status = 'active'
+          AND batch.serial_start = taken.moved_start AND batch.serial_end = taken.staying_end
         RETURNING batch.id, batch.certificate_id, batch.account_id, batch.serial_start, batch.serial_end,
-                  batch.quantity, batch.parent_id, taken.quantity AS taken
+                  batch.quantity, batch.parent_id, taken.moved_start, taken.moved_end, taken.staying_start,
+                  taken.staying_end
     ), part AS MATERIALIZED (
         SELECT parent.*, nextval(%(sequence)s::regclass) AS child_id, parent.certificate_id AS child_certificate_id,
                piece.account_id AS child_account_id, piece.serial_start AS child_serial_start,
                piece.serial_end AS child_serial_end, piece.serial_end - piece.serial_start + 1 AS child_quantity,
                piece.status AS child_status, parent.id AS child_parent_id
         FROM parent CROSS JOIN LATERAL (VALUES
-            (%(account)s::bigint, parent.serial_start, parent.serial_start + parent.taken - 1, %(status)s::text),
-            (parent.account_id, parent.serial_start + parent.taken, parent.serial_end, 'active')
+            (%(account)s::bigint, parent.moved_start, parent.moved_end, %(status)s::text),
+            (parent.account_id, parent.staying_start, parent.staying_end, 'active')
         ) AS piece(account_id, serial_start, serial_end, status)
         WHERE (SELECT count(*) FROM parent) = %(parent_count)s
     ), child AS (
@@ -239,9 +257,14 @@ SPLIT_SQL = f"""
 def _batches_split(partial: list[tuple[CertificateBatch, int]], account_id: int, status: str, *,
                    actor_id: int | None, organization_id: int) -> list[tuple[CertificateBatch, CertificateBatch]]:
     """Split each locked active parent into (moved, staying) and record the split; one round trip."""
+    cuts = [split_range(parent.serial_start, parent.serial_end, quantity) for parent, quantity in partial]
+    if any(staying is None for _, staying in cuts):
+        raise ServiceError("A split must leave part of the batch where it is.")
     with connection.cursor() as cursor:
         cursor.execute(SPLIT_SQL, {
-            "parents": [parent.pk for parent, _ in partial], "quantities": [quantity for _, quantity in partial],
+            "parents": [parent.pk for parent, _ in partial],
+            "moved_starts": [moved[0] for moved, _ in cuts], "moved_ends": [moved[1] for moved, _ in cuts],
+            "staying_starts": [staying[0] for _, staying in cuts], "staying_ends": [staying[1] for _, staying in cuts],
             "account": account_id, "status": status, "parent_count": len(partial), "actor": actor_id,
             "organization": organization_id, "sequence": _sequence_of(CertificateBatch),
         })

@@ -7,5 +7,4 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("download.csv", views.download_csv, name="download"),
     path("selection/", views.selection, name="selection"),
-    path("template.csv", views.transfer_template, name="transfer_template"),
 ]

@@ -1,25 +1,28 @@
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from registry.csv_export import csv_response
+from registry.models import Organization
 from registry.selectors import membership_required
-from transfers.mass import COLUMNS as MASS_COLUMNS
-from transfers.selectors import transfers_pending_for, transfers_visible_to
+from utilities.csv_export import csv_response
+from utilities.parsing import positive_integer, positive_integers
 
-from .filters import BatchFilter, batches_sorted
+from .filters import BatchFilter
 from .models import CertificateBatch, FuelType
 from .selectors import (
     SELECTION_LIMIT,
+    batches_filtered,
     batches_for_dashboard,
     batches_totals,
-    selection_batches,
     selection_ids,
     selection_save,
 )
+from .serials import format_serial
 
 BATCH_TABS = {
     "active": CertificateBatch.Status.ACTIVE,
@@ -29,6 +32,10 @@ BATCH_TABS = {
 TABS = [("active", "Active"), ("pending", "Pending"), ("retired", "Retired"), ("exported", "Exported"),
         ("transactions", "Transactions")]
 PAGE_SIZES = [25, 50, 100, 500]
+# The tabs that list transfers rather than batches come from the transfers app, a layer above this
+# one, which puts a function (request, organization) -> the tab's context here when it is ready
+# (transfers/apps.py).
+TRANSFER_TABS: dict[str, Callable[[HttpRequest, Organization], dict]] = {}
 FUEL_LABELS = dict(FuelType.choices)
 COLUMNS = [("serial", "Serial Number"), ("quantity", "Quantity"), ("account", "Account"),
            ("generator", "Generator"), ("fuel", "Fuel"), ("state", "State"), ("vintage", "Vintage"),
@@ -45,13 +52,14 @@ def _page_size(request: HttpRequest) -> int:
     return size if size in PAGE_SIZES else PAGE_SIZES[0]
 
 
-def _filtered_batches(params: QueryDict, organization, status):
-    """The organization's batches in `status`, filtered and sorted as the query string says."""
-    batch_filter = BatchFilter(params or None, organization=organization,
-                               queryset=batches_for_dashboard(organization, status))
-    queryset = batch_filter.qs if batch_filter.is_bound and batch_filter.is_valid() else batch_filter.queryset
-    queryset, sort = batches_sorted(queryset, params.get("sort", ""))
-    return batch_filter, queryset, sort
+def download_refused(batch_filter: BatchFilter) -> HttpResponse | None:
+    """A download whose filter is not valid: 400 saying what to correct, rather than a file of
+    every batch (the page shows the same errors by the fields)."""
+    if not batch_filter.is_bound or batch_filter.is_valid():
+        return None
+    problems = [f"{batch_filter.form[name].label}: {' '.join(errors)}" for name, errors in batch_filter.errors.items()]
+    return HttpResponseBadRequest("Nothing was downloaded: correct the filter first.\n" + "\n".join(problems),
+                                  content_type="text/plain; charset=utf-8")
 
 
 @login_required
@@ -64,7 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"tabs": TABS, "tab": tab, "can_act": membership.can_transfer}
 
     if tab in BATCH_TABS:
-        batch_filter, queryset, sort = _filtered_batches(request.GET, organization, BATCH_TABS[tab])
+        batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab])
         totals = batches_totals(queryset)
         paginator = Paginator(queryset, _page_size(request))
         paginator.count = totals["count"]  # a cached property: the totals' count, not a second COUNT
@@ -76,14 +84,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "selection_count": len(selected), "selection_limit": SELECTION_LIMIT,
             "page_ids": [batch.pk for batch in page.object_list],
         }
-    elif tab == "pending":
-        incoming, outgoing = transfers_pending_for(organization)
-        context |= {"incoming": incoming, "outgoing": outgoing}
     else:
-        transfers = transfers_visible_to(organization).exclude(status="draft").select_related(
-            "organization", "recipient_organization", "tracking_system", "destination_account")
-        context |= {"page": Paginator(transfers.order_by("-submitted_at", "-pk"), 50).get_page(
-            request.GET.get("page"))}
+        context |= TRANSFER_TABS[tab](request, organization)
 
     template = "certificates/dashboard.html"
     if request.htmx and request.htmx.target == "results":
@@ -96,7 +98,9 @@ def download_csv(request: HttpRequest) -> HttpResponse:
     """The dashboard's current tab and filter as CSV, streamed at any size."""
     membership = membership_required(request)
     status = BATCH_TABS.get(request.GET.get("tab", "active"), CertificateBatch.Status.ACTIVE)
-    _, queryset, _ = _filtered_batches(request.GET, membership.organization, status)
+    batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization, status)
+    if refused := download_refused(batch_filter):
+        return refused
     rows = queryset.values_list(
         "certificate__serial_base", "serial_start", "serial_end", "quantity", "account__public_id",
         "account__name", "certificate__generator__code", "certificate__generator__name",
@@ -107,7 +111,7 @@ def download_csv(request: HttpRequest) -> HttpResponse:
     def lines():
         for (base, start, end, quantity, account_id, account, generator_id, generator, fuel, state, vintage,
              eligibilities, issued_at, batch_status) in rows:
-            yield [f"{base}-{start} to {end}", quantity, account_id, account, generator_id, generator,
+            yield [format_serial(base, start, end), quantity, account_id, account, generator_id, generator,
                    FUEL_LABELS.get(fuel, fuel), state, vintage.strftime("%m/%Y"), "; ".join(eligibilities),
                    issued_at.date().isoformat(), batch_status]
 
@@ -123,13 +127,13 @@ def selection(request: HttpRequest) -> HttpResponse:
     current = set(selection_ids(request))
 
     def posted(name):
-        return {int(value) for value in request.POST.getlist(name) if value.isdigit()}
+        return set(positive_integers(request.POST.getlist(name)))
 
     if action == "toggle":
-        batch_id = request.POST.get("id", "")
-        if batch_id.isdigit():
-            checked = batch_id in request.POST.getlist("batch")
-            current = current | {int(batch_id)} if checked else current - {int(batch_id)}
+        batch_id = positive_integer(request.POST.get("id"))
+        if batch_id is not None:
+            checked = batch_id in posted("batch")
+            current = current | {batch_id} if checked else current - {batch_id}
     elif action == "page":  # a plain form post: this page's boxes as they are now
         current = (current - posted("page_batch")) | posted("batch")
     elif action == "add":
@@ -138,7 +142,7 @@ def selection(request: HttpRequest) -> HttpResponse:
         current -= posted("page_batch")
     elif action == "all":
         params = QueryDict(request.POST.get("query", ""))
-        _, queryset, _ = _filtered_batches(params, membership.organization, CertificateBatch.Status.ACTIVE)
+        _, queryset, _ = batches_filtered(params, membership.organization, CertificateBatch.Status.ACTIVE)
         current |= set(queryset.values_list("pk", flat=True)[:SELECTION_LIMIT])
     elif action == "clear":
         current = set()
@@ -154,18 +158,3 @@ def selection(request: HttpRequest) -> HttpResponse:
             response["HX-Trigger"] = "selection-changed"
         return response
     return redirect(reverse("certificates:dashboard") + "?" + request.POST.get("query", ""))
-
-
-@login_required
-def transfer_template(request: HttpRequest) -> HttpResponse:
-    """The mass-transfer template pre-filled with the selection (or the current filter): serial numbers
-    and full quantities, destinations left blank."""
-    membership = membership_required(request)
-    if request.GET.get("selection"):
-        queryset = selection_batches(request, membership.organization)
-    else:
-        _, queryset, _ = _filtered_batches(request.GET, membership.organization, CertificateBatch.Status.ACTIVE)
-    rows = ([f"{base}-{start} to {end}", quantity, "", "", ""] for base, start, end, quantity in
-            queryset.values_list("certificate__serial_base", "serial_start", "serial_end", "quantity")
-            .iterator(chunk_size=5000))
-    return csv_response("mass-certificate-transfers.csv", MASS_COLUMNS, rows)

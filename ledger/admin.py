@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from registry.admin_readonly import ReadOnlyAdmin
+from utilities.admin_readonly import ReadOnlyAdmin
 
 from .models import LedgerEvent
 

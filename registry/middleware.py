@@ -1,7 +1,9 @@
 from django.utils.functional import LazyObject
 
-from .logging import user_var
-from .selectors import membership_current
+from utilities.logging import user_var
+
+from .selectors import NotAParticipant, membership_current
+from .views import not_a_participant
 
 
 class CurrentOrganizationMiddleware:
@@ -27,3 +29,8 @@ class CurrentOrganizationMiddleware:
         else:
             request.membership = None
         return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, NotAParticipant):  # raised by membership_required
+            return not_a_participant(request)
+        return None

@@ -93,6 +93,10 @@ class Membership(models.Model):
         TRADER = "trader", "Trader"
         VIEWER = "viewer", "Viewer"
 
+    # Who may move the organization's certificates (transfer, accept, reject, withdraw, upload):
+    # the one definition that the services, the pages and the emails use.
+    ROLES_THAT_TRANSFER = (Role.MANAGER.value, Role.TRADER.value)
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="memberships"
@@ -111,7 +115,7 @@ class Membership(models.Model):
 
     @property
     def can_transfer(self) -> bool:
-        return self.role in (self.Role.MANAGER, self.Role.TRADER)
+        return self.role in self.ROLES_THAT_TRANSFER
 
 
 class TrackingSystem(models.Model):

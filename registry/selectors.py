@@ -1,9 +1,14 @@
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
 from .models import Membership
 
 SESSION_KEY = "organization_id"
+
+
+class NotAParticipant(PermissionDenied):
+    """The signed-in user is a member of no organization: registry staff, or someone not yet added.
+    CurrentOrganizationMiddleware answers it with the admin site or a page saying whom to ask."""
 
 
 def membership_current(request: HttpRequest) -> Membership | None:
@@ -24,10 +29,10 @@ def membership_current(request: HttpRequest) -> Membership | None:
 
 
 def membership_required(request: HttpRequest, *, act: bool = False) -> Membership:
-    """The current membership, or 404 for a user with none; 403 when `act` and read-only."""
+    """The current membership (NotAParticipant for a user with none); 403 when `act` and read-only."""
     membership = request.membership
     if not membership:
-        raise Http404("You are not a member of any organization.")
+        raise NotAParticipant("You are not a member of any organization.")
     if act and not membership.can_transfer:
         raise PermissionDenied("Your role in this organization is read-only.")
     return membership

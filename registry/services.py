@@ -12,23 +12,21 @@ class ServiceError(Exception):
     """A refusal the user can act on. The message says exactly what is wrong; nothing changed."""
 
 
-# Whether user %s is a manager or trader of organization %s (params: role_params(...)).
+# Whether user %s is a manager or trader of organization %s (params: role_params(...)), for a
+# statement that checks the role as it writes (the wizard's draft).
 ROLE_CONDITION = f"""EXISTS (SELECT 1 FROM {Membership._meta.db_table}
                             WHERE user_id = %s AND organization_id = %s AND role = ANY(%s))"""
-ROLE_SQL = f"SELECT {ROLE_CONDITION}"
-ROLES_THAT_TRANSFER = [Membership.Role.MANAGER.value, Membership.Role.TRADER.value]
 
 
 def role_params(*, user: User, organization: Organization) -> list:
-    return [user.pk, organization.pk, ROLES_THAT_TRANSFER]
+    return [user.pk, organization.pk, list(Membership.ROLES_THAT_TRANSFER)]
 
 
 def role_require(*, user: User, organization: Organization) -> None:
-    """Only a manager or trader of the organization may move its certificates."""
-    with connection.cursor() as cursor:  # written once: the wizard's start asks it every time
-        cursor.execute(ROLE_SQL, role_params(user=user, organization=organization))
-        allowed = cursor.fetchone()[0]
-    if not allowed:
+    """Only a manager or trader of the organization may move its certificates
+    (Membership.ROLES_THAT_TRANSFER)."""
+    if not Membership.objects.filter(user=user, organization=organization,
+                                     role__in=Membership.ROLES_THAT_TRANSFER).exists():
         raise role_refused(organization)
 
 
@@ -82,7 +80,7 @@ def organization_lock_for_share(organization_id: int) -> str | None:
     return row[0] if row else None
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def organization_set_status(*, user: User, organization: Organization, status: str, note: str = "") -> None:
     """Suspend or reinstate a participant (registry staff). A suspended one neither sends nor receives."""
     staff_require(user=user)

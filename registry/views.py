@@ -1,5 +1,6 @@
 import base64
 import io
+from email.utils import parseaddr
 
 import redis
 from django.conf import settings
@@ -7,12 +8,14 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from utilities.parsing import positive_integer
 
 from .forms import SignInForm, TokenForm
 from .models import Membership
@@ -20,9 +23,20 @@ from .selectors import SESSION_KEY
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("certificates:dashboard")
-    return redirect("login")
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if request.membership is None:
+        return not_a_participant(request)
+    return redirect("certificates:dashboard")
+
+
+def not_a_participant(request: HttpRequest) -> HttpResponse:
+    """A signed-in user who is a member of no organization: registry staff (the admin's "View site")
+    go to the admin site; anyone else is told the portal is for participants and whom to ask."""
+    if request.user.is_staff:
+        return redirect("admin:index")
+    staff_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return render(request, "registration/not_a_participant.html", {"staff_address": staff_address}, status=403)
 
 
 class SignInView(auth_views.LoginView):
@@ -42,9 +56,10 @@ class SignInView(auth_views.LoginView):
 @login_required
 @require_POST
 def organization_switch(request: HttpRequest) -> HttpResponse:
-    membership = get_object_or_404(
-        Membership, user=request.user, organization_id=request.POST.get("organization")
-    )
+    organization_id = positive_integer(request.POST.get("organization"))
+    if organization_id is None:
+        raise Http404("No such organization.")
+    membership = get_object_or_404(Membership, user=request.user, organization_id=organization_id)
     request.session[SESSION_KEY] = membership.organization_id
     return redirect("certificates:dashboard")
 

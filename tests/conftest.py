@@ -11,8 +11,11 @@ from django.db import connection
 from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.services import certificate_issue
-from registry.celery import app as celery_app
+from ledger.models import LedgerEvent
+from portal.celery import app as celery_app
 from registry.models import Membership
+from transfers.models import Transfer
+from transfers.services import Destination, TransferLine, transfer_create
 
 from .factories import (
     AccountFactory,
@@ -22,6 +25,20 @@ from .factories import (
     UserFactory,
     member,
 )
+
+
+def ledger_state():
+    """What a refused action must leave unchanged: the ledger's events, every batch's status and
+    account, and the transfers."""
+    return (LedgerEvent.objects.count(), sorted(CertificateBatch.objects.values_list("pk", "status", "account_id")),
+            Transfer.objects.count())
+
+
+def send(batch, trader, org, counterparty, quantity=100):
+    """Send `quantity` of `batch` from `org` to `counterparty` (a pending transfer)."""
+    return transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
+                           destination=Destination.to_organization(counterparty))
+
 
 # Unit tests run Celery tasks in-process; tests marked `worker` use a real worker process.
 celery_app.conf.task_always_eager = True
@@ -170,24 +187,63 @@ def database_url() -> str:
     return f"postgresql://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+class CeleryProcesses:
+    """`celery worker` (and `celery beat`) processes on the test database and this Redis, started and
+    killed as a test needs; tasks are sent to them, not run eagerly."""
+
+    def __init__(self, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path / "media"
+        self.tmp_path = tmp_path
+        self.env = os.environ | {
+            "DATABASE_URL": database_url(), "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "REGISTRY_DATA_DIR": str(tmp_path / "data"), "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "CELERY_TASK_ALWAYS_EAGER": "0"}
+        self.processes: list[subprocess.Popen] = []
+        self.started = 0
+
+    def _start(self, arguments: list[str], name: str, ready: str, env: dict) -> tuple[subprocess.Popen, Path]:
+        self.started += 1
+        path = self.tmp_path / f"{name}-{self.started}.log"
+        log = open(path, "w+")
+        process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal", *arguments], cwd=ROOT,
+                                   env=self.env | env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        deadline = time.monotonic() + 60
+        while ready not in path.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, path.read_text()
+            time.sleep(0.2)
+        celery_app.conf.task_always_eager = False
+        return process, path
+
+    def worker(self, *, concurrency: int = 1, pool: str = "solo", purge: bool = True, **env: str):
+        arguments = ["worker", "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
+                     "--hostname", f"test-{os.getpid()}-{self.started}@%h"]
+        return self._start(arguments + (["--purge"] if purge else []), "worker", "ready.", env)
+
+    def beat(self, **env: str):
+        return self._start(["beat", "--loglevel", "INFO", "--schedule", str(self.tmp_path / f"beat-{self.started}")],
+                           "beat", "beat: Starting", env)
+
+    def stop(self) -> None:
+        celery_app.conf.task_always_eager = True
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @pytest.fixture
-def worker(settings, tmp_path):
-    """A `celery worker` process on the test database and this Redis; tasks are sent, not run eagerly."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    env = os.environ | {"DATABASE_URL": database_url(), "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-                        "REGISTRY_DATA_DIR": str(tmp_path / "data"), "DJANGO_SETTINGS_MODULE": "registry.settings",
-                        "CELERY_TASK_ALWAYS_EAGER": "0"}
-    log = open(tmp_path / "worker.log", "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "registry", "worker", "--pool", "solo", "--loglevel", "INFO",
-         "--purge", "--hostname", f"test-{os.getpid()}@%h"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "ready." not in (tmp_path / "worker.log").read_text():
-        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
-        time.sleep(0.2)
-    celery_app.conf.task_always_eager = False
-    yield tmp_path / "worker.log"
-    celery_app.conf.task_always_eager = True
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+def celery_processes(settings, tmp_path):
+    processes = CeleryProcesses(settings, tmp_path)
+    yield processes
+    processes.stop()
+
+
+@pytest.fixture
+def worker(celery_processes):
+    """A `celery worker` process (solo pool) on the test database and this Redis; its log's path."""
+    return celery_processes.worker()[1]

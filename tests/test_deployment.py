@@ -12,12 +12,10 @@ import pytest
 import yaml
 from django.db.utils import OperationalError
 from django.urls import reverse
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS_VARIABLES = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_]+)"',
-                                    (ROOT / "registry" / "settings.py").read_text())) | {"REGISTRY_DATA_DIR"}
+                                    (ROOT / "portal" / "settings.py").read_text())) | {"REGISTRY_DATA_DIR"}
 
 
 def test_compose_services_images_commands_and_environment():
@@ -47,14 +45,6 @@ def test_env_example_names_every_variable_the_settings_read():
     assert SETTINGS_VARIABLES <= named, SETTINGS_VARIABLES - named
 
 
-def test_dockerfile_builds_the_image_compose_runs():
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert dockerfile.startswith("# ") and "FROM python:3.12" in dockerfile
-    assert 'ENTRYPOINT ["/app/docker-entrypoint.sh"]' in dockerfile and "collectstatic" in dockerfile
-    assert "USER registry" in dockerfile
-    assert re.search(r"^COPY .*gunicorn\.conf\.py", dockerfile, re.MULTILINE)  # gunicorn reads it from /app
-
-
 def test_gunicorn_workers_freeze_what_they_loaded_and_collect_less_often():
     import gc
     import runpy
@@ -62,8 +52,9 @@ def test_gunicorn_workers_freeze_what_they_loaded_and_collect_less_often():
     hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     threshold = gc.get_threshold()
     try:
+        gc.set_threshold(700, 10, 10)  # Python's default
         hooks["post_worker_init"](None)
-        assert gc.get_threshold() == (50_000, 50, 100) and gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] > 700 and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
@@ -117,70 +108,8 @@ def test_healthz_down_when_the_database_does_not_answer(client, db, monkeypatch)
     assert response.status_code == 503 and response.json()["database"] == "error: OperationalError"
 
 
-def sign_in(client, email, password, token=""):
-    return client.post(reverse("login"), {"username": email, "password": password, "otp_token": token},
-                       REMOTE_ADDR="203.0.113.9")
-
-
-def test_repeated_failed_sign_ins_lock_the_account(client, trader, settings):
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert sign_in(client, trader.email, "wrong").status_code == 200
-    assert sign_in(client, trader.email, "wrong").status_code == 429  # the limit-th failure locks
-    locked = sign_in(client, trader.email, "demo")  # and the right password does not get through
-    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.content.decode()
-
-
-def test_repeated_failed_sign_ins_from_one_address_lock_the_address(client, trader, viewer, settings):
-    for index in range(settings.AXES_FAILURE_LIMIT):
-        sign_in(client, f"nobody{index}@example.org", "wrong")
-    assert sign_in(client, viewer.email, "demo").status_code == 429
-
-
-def test_a_successful_sign_in_is_not_throttled(client, trader):
-    sign_in(client, trader.email, "wrong")
-    response = sign_in(client, trader.email, "demo")
-    assert response.status_code == 302 and response.url == reverse("certificates:dashboard")
-
-
-def test_totp_sign_in(client, trader):
-    device = TOTPDevice.objects.create(user=trader, name="phone", confirmed=True)
-    missing = sign_in(client, trader.email, "demo")
-    assert "Enter the 6-digit code" in missing.content.decode()
-    wrong = sign_in(client, trader.email, "demo", "000000" if totp(device.bin_key) != 0 else "111111")
-    assert "That code is not right" in wrong.content.decode()
-    device.refresh_from_db()
-    device.throttling_failure_count, device.throttling_failure_timestamp = 0, None
-    device.save()
-    right = sign_in(client, trader.email, "demo", f"{totp(device.bin_key):06d}")
-    assert right.status_code == 302 and client.session.get("otp_device_id")
-
-
-def test_turning_on_two_factor(signed_in, trader):
-    client = signed_in(trader)
-    url = reverse("two-factor")
-    client.post(url, {"action": "start"})
-    page = client.get(url).content.decode()
-    assert "data:image/svg+xml;base64," in page and 'id="totp-secret"' in page
-    device = TOTPDevice.objects.get(user=trader, confirmed=False)
-    assert "not right" in client.post(url, {"action": "confirm", "token": "12345"}).content.decode()
-    device.refresh_from_db()
-    device.throttling_failure_count, device.throttling_failure_timestamp = 0, None
-    device.save()
-    client.post(url, {"action": "confirm", "token": f"{totp(device.bin_key):06d}"})
-    assert TOTPDevice.objects.get(user=trader).confirmed
-    assert "Each sign-in asks for a code" in client.get(url).content.decode()
-
-
-def test_the_admin_login_asks_for_the_code_too(client, db):
-    from .factories import UserFactory
-    staff = UserFactory(is_staff=True, is_superuser=True)
-    TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
-    response = client.post("/admin/login/?next=/admin/", {"username": staff.email, "password": "demo"})
-    assert response.status_code == 200 and "Enter the 6-digit code" in response.content.decode()
-
-
 def test_logs_carry_the_request_id_and_the_user(signed_in, trader):
-    from registry.logging import JsonFormatter, RequestContextFilter
+    from utilities.logging import JsonFormatter, RequestContextFilter
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -7,10 +7,9 @@ from django.urls import reverse
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
-from ledger.models import LedgerEvent
 from ledger.verification import ledger_breaches
 from registry.models import Organization
-from transfers import services
+from registry.services import ServiceError
 from transfers.models import MassTransferUpload, Transfer
 from transfers.services import (
     Destination,
@@ -19,9 +18,12 @@ from transfers.services import (
     mass_upload_create,
     mass_upload_process,
     mass_upload_release,
+    mass_uploads,
     transfer_create,
+    transfer_write,
 )
 
+from .conftest import ledger_state
 from .factories import AccountFactory, OrganizationFactory
 
 HEADER = "Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
@@ -32,9 +34,6 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-def ledger_state():
-    return (LedgerEvent.objects.count(), sorted(CertificateBatch.objects.values_list("pk", "status", "account_id")),
-            Transfer.objects.count())
 
 
 @pytest.fixture
@@ -204,9 +203,65 @@ def test_more_than_50000_rows(refused, batch, second_account):
     refused(HEADER + line * 50_001, "The file has 50,001 rows; the limit is 50,000")
 
 
-def test_row_numbers_are_spreadsheet_rows_even_with_multi_line_notes(refused, batch, second_account):
-    refused(HEADER + f'{batch.serial_number},5,,{second_account.public_id},"two\nlines"\n'
-                     f"{batch.serial_number},0,,{second_account.public_id},\n", "positive whole number", row=3)
+def test_a_stray_quote_is_refused_at_the_row_it_opens_instead_of_swallowing_the_rows_after_it(
+        refused, batch, second_account, counterparty):
+    row = f"{batch.serial_number},1,,{second_account.public_id},"
+    upload = refused(HEADER + f"{row}first\n" + f'{row}"Q4 deal\n' + f"{row}third\n{row}fourth\n{row}fifth\n",
+                     "a quote mark (\") opens it and is not closed", row=3, column="E (Notes)")
+    assert "lines 3 to 6" in upload.errors[0]["message"] and len(upload.errors) == 1
+
+
+def test_notes_with_a_line_break_are_refused(refused, batch, second_account):
+    refused(HEADER + f'{batch.serial_number},5,,{second_account.public_id},"two\nlines"\n',
+            "a cell cannot contain a line break", row=2, column="E (Notes)")
+
+
+def test_a_cell_right_of_the_last_column_is_refused(refused, batch, second_account):
+    refused(HEADER + f"{batch.serial_number},1,,{second_account.public_id},note,stray\n",
+            "This cell is to the right of the last column (E (Notes))", row=2, column="F")
+
+
+def test_extra_separators_at_the_end_of_a_row_are_refused(refused, batch, second_account):
+    upload = refused(HEADER + f"{batch.serial_number},1,,{second_account.public_id},note" + "," * 9_995 + "\n",
+                     "This row has 10,000 cells and the header row 5", row=2, column="F")
+    assert len(upload.errors) == 1
+
+
+def test_an_unquoted_thousands_separator_is_named(refused, batch, second_account):
+    refused(HEADER + f"{batch.serial_number},1,000,,{second_account.public_id},\n",
+            "The quantity 1,000 was split into two cells at its thousands separator; write it as 1000", row=2,
+            column="B (Quantity)")
+
+
+def test_a_column_named_twice_is_named(refused, batch, second_account):
+    refused("Serial Number,Quantity,Organization ID,Account ID,Notes,Notes\n"
+            f"{batch.serial_number},5,,{second_account.public_id},a,b\n",
+            "The column “Notes” appears twice in the header row (columns E and F); keep one.", row=1, column="F")
+
+
+@pytest.mark.parametrize("separator,encoding", [(";", "utf-8"), ("\t", "utf-8"), ("\t", "utf-16"),
+                                                (";", "cp1252")])
+def test_files_separated_by_semicolons_or_tabs_and_excel_unicode_text_are_read(
+        run, batch, second_account, separator, encoding):
+    content = separator.join(["Serial Number", "Quantity", "Organization ID", "Account ID", "Notes"]) + "\r\n"
+    content += separator.join([batch.serial_number, "5", "", second_account.public_id, "Café, Q1"]) + "\r\n"
+    upload = run(content.encode(encoding))
+    assert upload.status == MassTransferUpload.Status.COMPLETED, upload.errors
+    assert upload.transfers.get().notes == "Café, Q1"
+
+
+def test_a_one_megabyte_cell_gets_its_row_and_column(refused, batch, second_account):
+    upload = refused(HEADER + f"{batch.serial_number},5,,{second_account.public_id},{'x' * 2**20}\n",
+                     "Notes are limited to 500 characters", row=2, column="E (Notes)")
+    assert len(upload.errors[0]["value"]) <= 80  # the page and the email repeat a short part of it
+
+
+def test_a_nul_byte_anywhere_is_refused_with_its_row_and_column(refused, batch, second_account):
+    line = f"{batch.serial_number},1,,{second_account.public_id},\n"
+    padding = line * (70_000 // len(line))  # the NUL comes after the first 64 KB
+    count = padding.count("\n")
+    refused(HEADER + padding + f"{batch.serial_number},1,,{second_account.public_id},ab\x00c\n",
+            "contains a NUL character", row=count + 2, column="E (Notes)")
 
 
 def test_every_error_is_listed_with_its_row(refused, batch, second_account):
@@ -304,7 +359,7 @@ def test_a_worker_dying_halfway_leaves_nothing_applied_and_the_retry_applies_all
     upload = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("x.csv", (
         HEADER + f"{first.serial_number},5,,{second_account.public_id},a\n"
                  f"{second.serial_number},5,,{second_account.public_id},b\n").encode()))
-    real_create, calls = services.transfer_create, []
+    real_create, calls = mass_uploads.transfer_write, []
 
     def dies_on_the_second_transfer(**kwargs):
         calls.append(1)
@@ -312,14 +367,14 @@ def test_a_worker_dying_halfway_leaves_nothing_applied_and_the_retry_applies_all
             raise SystemExit("worker killed")
         return real_create(**kwargs)
 
-    monkeypatch.setattr(services, "transfer_create", dies_on_the_second_transfer)
+    monkeypatch.setattr(mass_uploads, "transfer_write", dies_on_the_second_transfer)
     before = ledger_state()
     with pytest.raises(SystemExit):
         mass_upload_process(upload_id=upload.pk)
     assert ledger_state() == before  # the first transfer was rolled back with the rest
     upload.refresh_from_db()
     assert upload.status == MassTransferUpload.Status.PROCESSING
-    monkeypatch.setattr(services, "transfer_create", real_create)
+    monkeypatch.setattr(mass_uploads, "transfer_write", real_create)
     assert mass_upload_process(upload_id=upload.pk) == MassTransferUpload.Status.COMPLETED
     assert Transfer.objects.count() == 2 and ledger_breaches() == []
 
@@ -327,15 +382,16 @@ def test_a_worker_dying_halfway_leaves_nothing_applied_and_the_retry_applies_all
 def test_a_batch_moved_between_validation_and_apply_fails_the_whole_file(
         run, org, trader, issue, second_account, monkeypatch):
     first, second = issue(100), issue(100)
-    real_validate = services.mass.validate
+    real_validate = mass_uploads.mass.validate
 
     def validate_then_someone_moves(raw, organization):
         result = real_validate(raw, organization)
-        transfer_create(organization=org, user=trader, lines=[TransferLine(second.pk, 1)],
+        # someone else's transfer, committed before the apply locks the batch (here in the same connection)
+        transfer_write(organization=org, user=trader, lines=[TransferLine(second.pk, 1)],
                         destination=Destination.internal(second_account))
         return result
 
-    monkeypatch.setattr(services.mass, "validate", validate_then_someone_moves)
+    monkeypatch.setattr(mass_uploads.mass, "validate", validate_then_someone_moves)
     upload = run(HEADER + f"{first.serial_number},5,,{second_account.public_id},a\n"
                           f"{second.serial_number},5,,{second_account.public_id},b\n")
     assert upload.status == MassTransferUpload.Status.FAILED
@@ -372,11 +428,12 @@ def test_template_download(signed_in, trader):
 
 def test_selection_as_transfer_template(signed_in, trader, holdings):
     client = signed_in(trader)
-    text = b"".join(client.get(reverse("certificates:transfer_template") + "?fuel=solar").streaming_content).decode()
+    text = b"".join(client.get(reverse("transfers:mass_template_prefilled") + "?fuel=solar").streaming_content).decode()
     assert text.splitlines()[1] == f"{holdings['solar'].serial_number},500,,,"
     client.post(reverse("certificates:selection"), {"action": "toggle", "id": holdings["wind"].pk,
                                                     "batch": holdings["wind"].pk})
-    text = b"".join(client.get(reverse("certificates:transfer_template") + "?selection=1").streaming_content).decode()
+    prefilled = reverse("transfers:mass_template_prefilled")
+    text = b"".join(client.get(prefilled + "?selection=1").streaming_content).decode()
     assert text.splitlines()[1:] == [f"{holdings['wind'].serial_number},1000,,,"]
 
 
@@ -412,7 +469,7 @@ def test_viewers_see_uploads_but_cannot_upload_and_outsiders_get_404(signed_in, 
     assert viewer_client.get(reverse("transfers:mass_detail", args=[upload.pk])).status_code == 200
     assert 'type="file"' not in viewer_client.get(reverse("transfers:mass")).content.decode()
     assert viewer_client.post(reverse("transfers:mass"), {"file": SimpleUploadedFile("t.csv", b"x")}).status_code == 403
-    with pytest.raises(Exception, match="not allowed"):
+    with pytest.raises(ServiceError, match="not allowed"):
         mass_upload_create(organization=org, user=viewer, upload=SimpleUploadedFile("t.csv", b"a,b\n"))
     outsider_client = signed_in(outsider)
     assert outsider_client.get(reverse("transfers:mass_detail", args=[upload.pk])).status_code == 404

@@ -26,6 +26,9 @@ def test_a_worker_takes_an_upload_from_queued_to_completed(worker, signed_in, tr
         upload.refresh_from_db()
     assert upload.status == MassTransferUpload.Status.COMPLETED, upload.errors
     assert upload.attempts == 1
+    while "succeeded" not in worker.read_text():  # the worker logs the task's end after it committed
+        assert time.monotonic() < deadline, worker.read_text()
+        time.sleep(0.2)
     log = worker.read_text()  # the worker process, not this one, ran the task
     assert "transfers.tasks.process_mass_upload[" in log and "succeeded" in log and "'completed'" in log
     assert sorted(upload.transfers.values_list("kind", "status")) == [("internal", "complete"),

@@ -9,14 +9,13 @@ from django.core import mail
 from transfers import tasks
 from transfers.models import TransferNotification
 from transfers.notifications import transfer_notifications_send
-from transfers.services import Destination, TransferLine, TransferRefused, transfer_create, transfer_withdraw
+from transfers.services import TransferRefused, transfer_withdraw
+
+from .conftest import send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def send(batch, trader, org, counterparty, quantity=100):
-    return transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
-                           destination=Destination.to_organization(counterparty))
 
 
 def test_a_refused_transfer_owes_no_email(batch, trader, org, counterparty, counterparty_trader):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from certificates.models import CertificateBatch
-from registry.management.commands.seed_demo import Command as Seed
+from portal.management.commands.seed_demo import Command as Seed
 from transfers.services import Destination, TransferLine, transfer_create
 
 NOTES = "Q4 deal — “wind” ✓ Café 北京 Ελληνικά русский"

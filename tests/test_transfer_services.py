@@ -24,6 +24,7 @@ from transfers.services import (
     transfers_expire,
 )
 
+from .conftest import ledger_state
 from .factories import AccountFactory
 
 Status = CertificateBatch.Status
@@ -204,12 +205,6 @@ def test_several_batches_in_one_transfer(issue, trader, org, second_account):
 
 # --- refusals: a clear error and no ledger change ---------------------------------------------
 
-def ledger_state():
-    return (
-        LedgerEvent.objects.count(),
-        sorted(CertificateBatch.objects.values_list("pk", "status", "account_id")),
-        Transfer.objects.count(),
-    )
 
 
 @pytest.fixture
@@ -313,8 +308,8 @@ def test_refuses_an_internal_transfer_into_the_account_already_holding_it(refuse
 
 def test_a_refusal_in_a_later_chunk_undoes_the_earlier_chunks(issue, trader, org, second_account, monkeypatch,
                                                                 counterparty, counterparty_account):
-    from transfers import services
-    monkeypatch.setattr(services, "TRANSFER_CHUNK", 2)
+    from transfers.services import lifecycle
+    monkeypatch.setattr(lifecycle, "TRANSFER_CHUNK", 2)
     batches = [issue(10) for _ in range(5)]
     before = ledger_state()
     lines = [TransferLine(b.pk, 5) for b in batches[:4]] + [TransferLine(batches[4].pk, 11)]
@@ -329,22 +324,31 @@ def test_a_refusal_in_a_later_chunk_undoes_the_earlier_chunks(issue, trader, org
     assert ledger_breaches() == []
 
 
-@pytest.mark.parametrize(("first_move", "second_move"), [(1, 1), (998, 1), (500, 499), (3, 996)])
-def test_the_split_statement_cuts_where_the_wizard_says_it_will(batch, trader, org, second_account,
-                                                                first_move, second_move):
-    """The wizard's review shows split_range's ranges; the split statement computes them in SQL."""
-    from certificates.serials import split_range
-
+@pytest.mark.parametrize(("first_move", "second_move", "cuts"), [
+    (1, 1, [[(1, 1), (2, 1000)], [(2, 2), (3, 1000)]]),
+    (998, 1, [[(1, 998), (999, 1000)], [(999, 999), (1000, 1000)]]),
+    (500, 499, [[(1, 500), (501, 1000)], [(501, 999), (1000, 1000)]]),
+])
+def test_successive_partial_moves_take_the_lowest_serials_and_leave_the_rest(
+        batch, trader, org, second_account, first_move, second_move, cuts):
     source, parent = batch, batch
-    for quantity in (first_move, second_move):
-        expected = split_range(source.serial_start, source.serial_end, quantity)
+    for quantity, expected in zip((first_move, second_move), cuts, strict=True):
         transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(source.pk, quantity)],
                                    destination=Destination.internal(second_account))
         children = list(CertificateBatch.objects.filter(parent=source).order_by("serial_start"))
-        assert [(child.serial_start, child.serial_end) for child in children] == list(expected)
+        assert [(child.serial_start, child.serial_end) for child in children] == expected
         assert [(child.account_id, child.status) for child in children] == [
             (second_account.pk, Status.ACTIVE), (source.account_id, Status.ACTIVE)]
         source = CertificateBatch.objects.get(pk=transfer.remainders[source.pk])
     assert sum(b.quantity for b in CertificateBatch.objects.filter(certificate=parent.certificate,
                                                                    status=Status.ACTIVE)) == 1000
     assert ledger_breaches() == []
+
+
+def test_a_transfer_is_a_transaction_of_its_own_and_refuses_to_run_inside_another(batch, trader, org, second_account):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                        destination=Destination.internal(second_account))
+    assert ledger_state()[2] == 0

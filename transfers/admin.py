@@ -6,8 +6,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from registry.admin_readonly import ReadOnlyAdmin, admin_link, admin_links
 from registry.services import ServiceError
+from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links
 
 from .models import MassTransferUpload, PendingExport, Transfer, TransferItem
 from .services import export_confirm, export_reject

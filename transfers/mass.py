@@ -10,6 +10,7 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 
@@ -17,6 +18,7 @@ from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.serials import parse_serial
 from registry.models import Organization
+from utilities.parsing import positive_integer
 
 from .models import NOTES_MAX_LENGTH
 
@@ -26,7 +28,11 @@ HEADER_ALIASES = {"serial number": "Serial Number", "serial numbers": "Serial Nu
                   "organisation id": "Organization ID", "org id": "Organization ID", "account id": "Account ID",
                   "notes": "Notes", "note": "Notes"}
 MAX_BYTES = 10 * 1024 * 1024
-QUANTITY = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$")
+QUANTITY = re.compile(r"^([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.0*)?$")
+VALUE_SHOWN = 80  # characters of a wrong value repeated in an error
+
+# A cell may be as long as the file: every long cell then gets its own error with row and column.
+csv.field_size_limit(MAX_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +43,19 @@ class RowError:
     message: str
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
+        value = self.value if len(self.value) <= VALUE_SHOWN else self.value[:VALUE_SHOWN - 1] + "…"
+        value = value.replace("\x00", "\N{SYMBOL FOR NULL}")  # PostgreSQL stores no NUL, even in JSON
+        return {"row": self.row, "column": self.column, "value": value, "message": self.message}
+
+
+class LiveBatch(NamedTuple):
+    """What validation needs of a batch the file names, as the ledger has it now."""
+
+    id: int
+    quantity: int
+    status: str
+    organization_id: int
+    account_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,78 +68,156 @@ class MassRow:
     notes: str
 
 
-def column_label(index: int, name: str) -> str:
-    return f"{chr(ord('A') + index)} ({name})" if index < 26 else name
+def column_letter(index: int) -> str:
+    """A spreadsheet's name for the column at `index` (0 is A, 26 is AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def column_label(index: int, name: str = "") -> str:
+    return f"{column_letter(index)} ({name})" if name else column_letter(index)
+
+
+def _utf16(raw: bytes) -> bool:
+    return raw[:2] in (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text"
 
 
 def file_problem(raw: bytes) -> str | None:
     """What is wrong with the file as a whole, before reading any row; None if nothing."""
     if len(raw) > MAX_BYTES:
         return f"The file is {len(raw) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB."
-    if not raw.strip(b"\xef\xbb\xbf \t\r\n,;"):
-        return "The file is empty."
     if raw[:4] == b"PK\x03\x04":
         return "This is an Excel workbook, not a CSV file: in Excel use File › Save As › CSV (Comma delimited)."
-    if raw[:5] == b"%PDF-" or b"\x00" in raw[:65536]:
+    if raw[:5] == b"%PDF-" or (not _utf16(raw) and b"\x00" in raw[:65536]):
         return "The file is not CSV text. Save the template as CSV and upload that."
+    if not decode(raw).strip("\ufeff \t\r\n,;"):
+        return "The file is empty."
     return None
 
 
 def decode(raw: bytes) -> str:
+    """UTF-16 with its byte-order mark, UTF-8 with or without one, else Windows-1252."""
+    if _utf16(raw):
+        return raw.decode("utf-16", errors="replace")
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
+        return raw[3:].decode("utf-8", errors="replace")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("cp1252", errors="replace")
 
 
+def _column_name(cell: str) -> str | None:
+    return HEADER_ALIASES.get(re.sub(r"[\s_]+", " ", cell.lower()).strip())
+
+
+def delimiter(text: str) -> str:
+    """The separator of the header row: a comma, or the semicolon or tab that Excel writes in many
+    locales and in "Unicode Text", whichever makes the most template column names."""
+    header = text.split("\n", 1)[0]
+    known = {sep: sum(1 for cell in header.split(sep) if _column_name(cell.strip().strip('"')))
+             for sep in (",", ";", "\t")}
+    return max(known, key=lambda sep: (known[sep], sep == ","))
+
+
 def parse_quantity(text: str) -> int | None:
     match = QUANTITY.match(text.strip())
     if not match:
         return None
-    return int(match[1].replace(",", ""))
+    return positive_integer(match[1].replace(",", ""))
+
+
+def _split_quantity(record: list[str], header: list[str], quantity: int) -> str | None:
+    """An unquoted 1,000 in a comma-separated row makes two cells, "1" and "000", and one too many."""
+    if (len(record) > len(header) and quantity + 1 < len(record) and re.fullmatch(r"[0-9]{1,3}", record[quantity])
+            and re.fullmatch(r"[0-9]{3}", record[quantity + 1])):
+        return (f"The quantity {record[quantity]},{record[quantity + 1]} was split into two cells at its thousands "
+                f"separator; write it as {record[quantity]}{record[quantity + 1]}, or put it in quotes.")
+    return None
+
+
+def _cell_problem(record: list[str], index: int, header: list[str], lines: tuple[int, int]) -> str | None:
+    """What is wrong with one cell as the CSV reader split it; None if nothing."""
+    cell = record[index]
+    if "\n" in cell or "\r" in cell:
+        first, last = lines
+        return (f"This cell runs over lines {first} to {last} of the file: a quote mark (\") opens it and is not "
+                "closed on the same line, so the lines after it were read into this cell. Remove the stray quote "
+                "mark or close it; a cell cannot contain a line break.")
+    if "\x00" in cell:
+        return "This cell contains a NUL character (a zero byte). Remove it, or save the file again as CSV."
+    if index < len(header):
+        return None
+    if cell:
+        return (f"This cell is to the right of the last column ({column_label(len(header) - 1, header[-1])}). "
+                "If it belongs to the Notes, put the notes in quotes, since they contain a comma.")
+    return (f"This row has {len(record):,} cells and the header row {len(header):,}: remove the extra "
+            "separators at the end of the row.")
 
 
 def read_rows(raw: bytes) -> tuple[list[tuple], list[RowError]]:
     """The data rows as (row number, serial, quantity, organization id, account id, notes), or the
-    file-level errors. The CSV is read as a stream: only the row tuples are kept."""
+    errors. Row numbers are the spreadsheet's: the header is row 1. The CSV is read as a stream:
+    only the row tuples are kept."""
     problem = file_problem(raw)
     if problem:
         return [], [RowError(0, "", "", problem)]
-    reader = csv.reader(io.StringIO(decode(raw), newline=""))
+    text = decode(raw)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text))
+    header = [cell.strip() for cell in next(reader, [])]
+    positions: dict[str, int] = {}
+    errors, headerless = [], set()
+    for index, cell in enumerate(header):
+        name = _column_name(cell)
+        if name in positions:
+            errors.append(RowError(1, column_label(index, cell), cell,
+                                   f"The column “{name}” appears twice in the header row (columns "
+                                   f"{column_letter(positions[name])} and {column_letter(index)}); keep one."))
+        elif name:
+            positions[name] = index
+        elif cell:
+            errors.append(RowError(1, column_label(index, cell), cell,
+                                   f"Unknown column “{cell}”; the template's columns are {', '.join(COLUMNS)}."))
+        else:
+            headerless.add(index)
+    for name in COLUMNS:
+        if name not in positions and name != "Notes":
+            errors.append(RowError(1, name, "", f"The column “{name}” is missing from the header row."))
+    if errors:
+        return [], errors
+    limit = settings.MASS_TRANSFER_MAX_ROWS
+    indexes = [positions.get(name) for name in COLUMNS]
+    rows, count, line = [], 0, reader.line_num
     try:
-        header = [cell.strip() for cell in next(reader, [])]
-        positions: dict[str, int] = {}
-        errors, headerless = [], set()
-        for index, cell in enumerate(header):
-            name = HEADER_ALIASES.get(re.sub(r"[\s_]+", " ", cell.lower()).strip())
-            if name and name not in positions:
-                positions[name] = index
-            elif cell:
-                errors.append(RowError(1, column_label(index, cell), cell,
-                                       f"Unknown column “{cell}”; the template's columns are {', '.join(COLUMNS)}."))
-            else:
-                headerless.add(index)
-        for name in COLUMNS:
-            if name not in positions and name != "Notes":
-                errors.append(RowError(1, name, "", f"The column “{name}” is missing from the header row."))
-        if errors:
-            return [], errors
-        limit = settings.MASS_TRANSFER_MAX_ROWS
-        indexes = [positions.get(name) for name in COLUMNS]
-        rows, count = [], 0
-        for number, record in enumerate(reader, start=2):  # the spreadsheet's row number
+        for number, record in enumerate(reader, start=2):
+            lines, line = (line + 1, reader.line_num), reader.line_num
             record = [cell.strip() for cell in record]
             if not any(record):
                 continue  # a blank row in the middle or at the end
-            for index in [i for i in headerless if i < len(record) and record[i]]:
-                errors.append(RowError(1, column_label(index, ""), "", "This column has values but no header."))
-                headerless.discard(index)
+            refused = False
+            split = _split_quantity(record, header, positions["Quantity"])
+            if split:
+                errors.append(RowError(number, column_label(positions["Quantity"], "Quantity"),
+                                       ",".join(record[positions["Quantity"]:positions["Quantity"] + 2]), split))
+                refused = True
+            for index, cell in enumerate([] if refused else record):
+                message = (cell or index >= len(header)) and _cell_problem(record, index, header, lines)
+                if message:
+                    errors.append(RowError(number, column_label(index, header[index] if index < len(header) else ""),
+                                           cell, message))
+                    refused = True
+                    break  # one problem a row: the rest of a misread row says nothing more
+                if index in headerless and cell:
+                    errors.append(RowError(1, column_label(index), "", "This column has values but no header."))
+                    headerless.discard(index)
             count += 1
-            if count <= limit:
+            if count <= limit and not refused:
                 rows.append((number, *(record[index] if index is not None and index < len(record) else ""
-                                                for index in indexes)))
+                                       for index in indexes)))
     except csv.Error as error:
         return [], [RowError(reader.line_num, "", "", f"The file is not valid CSV: {error}.")]
     if errors:
@@ -156,7 +252,7 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
             .values_list("pk", "certificate__serial_base", "serial_start", "serial_end", "quantity", "status",
                          "account__organization_id", "account_id").iterator(chunk_size=10_000)):
         if (base, start, end) in wanted:  # keep only the batches the file names
-            live[(base, start, end)] = (pk, quantity, status, owner, holder)
+            live[(base, start, end)] = LiveBatch(pk, quantity, status, owner, holder)
     del wanted
     organization_ids = {record[3].upper() for record in records if record[3]}
     organizations = {org.public_id.upper(): org for org in Organization.objects.filter(public_id__in=organization_ids)}
@@ -181,7 +277,7 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
                                             "some of it moved, download the Active certificates again.")
         else:
             batch = live[serials[number]]
-            if batch[3] != organization.pk or batch[2] != CertificateBatch.Status.ACTIVE:
+            if batch.organization_id != organization.pk or batch.status != CertificateBatch.Status.ACTIVE:
                 refuse("Serial Number", serial, f"This batch is not held active by {organization.name}.")
                 batch = None
 
@@ -189,13 +285,13 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
         if quantity is None or quantity < 1:
             refuse("Quantity", quantity_text, "The quantity must be a positive whole number, e.g. 1000 or 1,000.")
         elif batch:
-            taken[batch[0]] += quantity
-            first_row_of_batch.setdefault(batch[0], number)
-            if taken[batch[0]] > batch[1]:
-                earlier = "" if first_row_of_batch[batch[0]] == number else \
-                    f" (counting the rows above on the same batch, from row {first_row_of_batch[batch[0]]})"
-                refuse("Quantity", quantity_text, f"This is more than the batch holds: {taken[batch[0]]:,} "
-                                                  f"requested{earlier}, {batch[1]:,} available.")
+            taken[batch.id] += quantity
+            first_row_of_batch.setdefault(batch.id, number)
+            if taken[batch.id] > batch.quantity:
+                earlier = "" if first_row_of_batch[batch.id] == number else \
+                    f" (counting the rows above on the same batch, from row {first_row_of_batch[batch.id]})"
+                refuse("Quantity", quantity_text, f"This is more than the batch holds: {taken[batch.id]:,} "
+                                                  f"requested{earlier}, {batch.quantity:,} available.")
 
         recipient = account = None
         if org_text and account_text:
@@ -220,13 +316,13 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
                 refuse("Account ID", account_text, f"This is not one of {organization.name}'s open active accounts "
                                                    "(see the Accounts page).")
                 account = None
-            elif batch and batch[4] == account.pk:
+            elif batch and batch.account_id == account.pk:
                 refuse("Account ID", account_text, "This account already holds this batch; choose another account.")
                 account = None
         if len(notes) > NOTES_MAX_LENGTH:
             refuse("Notes", notes[:40] + "…", f"Notes are limited to {NOTES_MAX_LENGTH} characters "
                                               f"(this has {len(notes)}).")
         if batch and quantity and (recipient or account):
-            rows.append(MassRow(number, batch[0], quantity, recipient.pk if recipient else None,
+            rows.append(MassRow(number, batch.id, quantity, recipient.pk if recipient else None,
                                 account.pk if account else None, notes))
     return ([] if errors else rows), errors, len(records)

@@ -30,7 +30,7 @@ def _actors(organization_id: int) -> list[str]:
         User.objects.filter(
             is_active=True,
             memberships__organization_id=organization_id,
-            memberships__role__in=[Membership.Role.MANAGER, Membership.Role.TRADER],
+            memberships__role__in=Membership.ROLES_THAT_TRANSFER,
         ).values_list("email", flat=True)
     )
 
@@ -96,7 +96,7 @@ ERRORS_IN_BODY = 500
 
 def mass_upload_notify(*, upload_id: int) -> int:
     """One email to the uploader: every error (row, column, value, message), or the transfers made."""
-    from registry.csv_export import csv_rows
+    from utilities.csv_export import csv_rows
 
     from .models import MassTransferUpload
 

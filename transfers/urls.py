@@ -16,5 +16,6 @@ urlpatterns = [
     path("organizations/", wizard.organization_search, name="organization_search"),
     path("mass/", views.mass_transfers, name="mass"),
     path("mass/template.csv", views.mass_template, name="mass_template"),
+    path("mass/prefilled.csv", views.mass_template_prefilled, name="mass_template_prefilled"),
     path("mass/<int:pk>/", views.mass_upload_detail, name="mass_detail"),
 ]

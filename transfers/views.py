@@ -1,17 +1,30 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from registry.csv_export import csv_response
+from certificates.models import CertificateBatch
+from certificates.selectors import batches_filtered, selection_batches
+from certificates.serials import format_serial
+from certificates.views import download_refused
+from registry.models import Organization
 from registry.selectors import membership_required
 from registry.services import ServiceError
+from utilities.csv_export import csv_response
 
 from . import mass
 from .forms import AcceptForm, DecisionForm, MassUploadForm
 from .models import MassTransferUpload, Transfer
-from .selectors import transfer_for_organization, transfer_history, transfer_items
+from .selectors import (
+    transfer_for_organization,
+    transfer_history,
+    transfer_items,
+    transfers_pending_for,
+    transfers_visible_to,
+)
 from .services import (
     mass_upload_create,
     mass_upload_release,
@@ -177,7 +190,8 @@ def mass_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         .exclude(pk=upload.pk).order_by("-created_at").first())
     template = "transfers/mass_detail.html#status" if request.htmx else "transfers/mass_detail.html"
     return render(request, template, {"upload": upload, "transfers": transfers, "duplicate_of": duplicate_of,
-                                      "can_act": membership.can_transfer})
+                                      "can_act": membership.can_transfer,
+                                      "max_attempts": settings.MASS_UPLOAD_MAX_ATTEMPTS})
 
 
 @login_required
@@ -185,3 +199,38 @@ def mass_template(request: HttpRequest) -> HttpResponse:
     """The Mass Certificate Transfers Template: the header row, columns A to E."""
     membership_required(request)
     return csv_response("mass-certificate-transfers-template.csv", mass.COLUMNS, [])
+
+
+TRANSACTIONS_PER_PAGE = 50
+
+
+@login_required
+def mass_template_prefilled(request: HttpRequest) -> HttpResponse:
+    """The mass-transfer template pre-filled from the dashboard: the selection (?selection=1) or the
+    Active tab's current filter, as serial numbers and full quantities, destinations left blank."""
+    membership = membership_required(request)
+    if request.GET.get("selection"):
+        queryset = selection_batches(request, membership.organization)
+    else:
+        batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization,
+                                                     CertificateBatch.Status.ACTIVE)
+        if refused := download_refused(batch_filter):
+            return refused
+    rows = ([format_serial(base, start, end), quantity, "", "", ""] for base, start, end, quantity in
+            queryset.values_list("certificate__serial_base", "serial_start", "serial_end", "quantity")
+            .iterator(chunk_size=5000))
+    return csv_response("mass-certificate-transfers.csv", mass.COLUMNS, rows)
+
+
+def dashboard_pending_tab(request: HttpRequest, organization: Organization) -> dict:
+    """The dashboard's Pending tab: transfers waiting for us, and ours waiting for others."""
+    incoming, outgoing = transfers_pending_for(organization)
+    return {"incoming": incoming, "outgoing": outgoing}
+
+
+def dashboard_transactions_tab(request: HttpRequest, organization: Organization) -> dict:
+    """The dashboard's Transactions tab: every transfer made (drafts are not transfers yet)."""
+    transfers = transfers_visible_to(organization).exclude(status=Transfer.Status.DRAFT).select_related(
+        "organization", "recipient_organization", "tracking_system", "destination_account")
+    return {"page": Paginator(transfers.order_by("-submitted_at", "-pk"), TRANSACTIONS_PER_PAGE).get_page(
+        request.GET.get("page"))}

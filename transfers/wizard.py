@@ -16,6 +16,7 @@ from certificates.serials import format_serial, split_range
 from registry.models import Organization, TrackingSystem
 from registry.rows import Columns, select_models, select_models_together
 from registry.selectors import membership_required
+from utilities.parsing import positive_integers
 
 from .forms import DestinationForm, QuantityForm, organizations_matching
 from .models import Transfer
@@ -203,10 +204,13 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
     membership = membership_required(request, act=True)
     organization = membership.organization
     # A link may name its batches (?batch=…); the dashboard's selection is then left as it is.
-    wanted = [int(value) for value in request.GET.getlist("batch") if value.isdigit()][:SELECTION_LIMIT]
-    rows = selected_batch_rows(organization, wanted or selection_ids(request))
+    named = request.GET.getlist("batch")
+    wanted = positive_integers(named)
+    unreadable = len(named) - len(wanted)  # not ids: counted among the batches left out
+    wanted = wanted[:SELECTION_LIMIT]
+    rows = selected_batch_rows(organization, wanted if named else selection_ids(request))
     batches = [(batch.pk, batch.quantity) for batch, *_ in rows]
-    refused = (len(set(wanted)) - len(batches)) if wanted else 0
+    refused = (len(set(wanted)) + unreadable - len(batches)) if named else 0
     if refused > 0:
         messages.warning(request, f"{refused} of the chosen batches are not active certificates of "
                                   f"{organization.name} and were left out.")
@@ -337,5 +341,7 @@ def organization_search(request: HttpRequest) -> HttpResponse:
     """The type-ahead of step 2: organizations to transfer to, by registered name or MM id."""
     membership = membership_required(request, act=True)
     text = request.GET.get("organization", "")
-    found = organizations_matching(membership.organization, text)[:10] if len(text.strip()) >= 2 else []
+    # No stored name holds a NUL (PostgreSQL refuses one in text), so such text matches nothing.
+    found = organizations_matching(membership.organization, text)[:10] \
+        if len(text.strip()) >= 2 and "\x00" not in text else []
     return render(request, "transfers/_organization_options.html", {"organizations": found})

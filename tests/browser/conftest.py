@@ -31,11 +31,13 @@ def browser():
 
 @pytest.fixture
 def sign_in(browser, live_server):
-    """sign_in(user) -> a page of a fresh browser context, signed in."""
+    """sign_in(user, **context_options) -> a page of a fresh browser context, signed in; e.g.
+    java_script_enabled=False for the pages as a browser without JavaScript gets them."""
     contexts = []
 
-    def _sign_in(user):
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    def _sign_in(user, **context_options):
+        context = browser.new_context(**{"viewport": {"width": 1400, "height": 900}, "accept_downloads": True,
+                                         **context_options})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

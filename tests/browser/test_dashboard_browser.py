@@ -4,6 +4,9 @@ import io
 import pytest
 from playwright.sync_api import expect
 
+from certificates.views import PAGE_SIZES
+from transfers.views import TRANSACTIONS_PER_PAGE
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -42,3 +45,136 @@ def test_filter_select_transfer_and_download(sign_in, trader, holdings, screensh
     assert "/transfers/new/" in page.url and "quantity" in page.url
     assert page.locator("#wizard input[type=number]").count() == 2
     screenshot(page, "wizard-step-1")
+
+
+PER_PAGE = PAGE_SIZES[0]  # the smallest page: the default
+BATCH_TABS = [("active", "Active"), ("retired", "Retired"), ("exported", "Exported")]
+
+
+def issue_order(count):
+    """1..count in an order that is neither ascending nor descending (7 and 27 share no factor), so
+    the default sort (newest vintage first) differs from either way of sorting by quantity."""
+    return [(n * 7) % count + 1 for n in range(count)]
+
+
+@pytest.fixture
+def every_tab(org, trader, staff, issue, account, second_account, retirement_account, counterparty,
+              tracking_system):
+    """Two pages of batches on each of Active, Retired and Exported, each tab's quantities in its
+    own thousand (so a row tells which tab it came from), a pending transfer, and two pages of
+    transactions."""
+    from transfers.services import Destination, TransferLine, batches_retire, export_confirm, transfer_create
+
+    count = PER_PAGE + 2
+    batches = {tab: [issue(base + n) for n in issue_order(count)]
+               for (tab, _), base in zip(BATCH_TABS, (1000, 2000, 3000), strict=True)}
+
+    def whole(tab):
+        return [TransferLine(batch.pk, batch.quantity) for batch in batches[tab]]
+
+    batches_retire(organization=org, user=trader, lines=whole("retired"), account=retirement_account,
+                   reason="RPS compliance", compliance_year=2024)
+    export = transfer_create(organization=org, user=trader, lines=whole("exported"),
+                             destination=Destination.export(tracking_system, "Cascade Utility"))
+    export_confirm(transfer=export, user=staff)
+    pending_batch = issue(4000)
+    pending = transfer_create(organization=org, user=trader, lines=[TransferLine(pending_batch.pk, 4000)],
+                              destination=Destination.to_organization(counterparty))
+    # One active batch moved whole between two accounts, back and forth: more transactions, the same rows.
+    moving = batches["active"][0]
+    for n in range(TRANSACTIONS_PER_PAGE + 1 - 3):
+        moved = transfer_create(organization=org, user=trader, lines=[TransferLine(moving.pk, moving.quantity)],
+                                destination=Destination.internal(second_account if n % 2 == 0 else account))
+        moving = moved.items.get().batch
+    return {"quantities": {tab: sorted(batch.quantity for batch in tab_batches)
+                           for tab, tab_batches in batches.items()},
+            "pending": pending}
+
+
+def expect_tab(page, label):
+    expect(page.locator("nav.tabs a[aria-current=page]")).to_have_text(label)
+
+
+def expect_rows(page, quantities, *, page_number, pages, checkboxes):
+    expect(page.locator("#batches tbody td.num")).to_have_text([f"{quantity:,}" for quantity in quantities])
+    expect(page.locator(".pagination span")).to_have_text(f"Page {page_number} of {pages}")
+    expect(page.locator("#batches input[type=checkbox]")).to_have_count(len(quantities) if checkboxes else 0)
+
+
+def page_and_sort_every_tab(page, every_tab, screenshot, label, *, htmx):
+    """Each batch tab: sort by quantity, page, filter, page again, sort the other way, page; then the
+    Pending and Transactions tabs. The tab stays highlighted and its own rows show throughout."""
+    for tab, tab_label in BATCH_TABS:
+        ascending = every_tab["quantities"][tab]
+        checkboxes = tab == "active"
+        page.click(f"nav.tabs a:has-text('{tab_label}')")
+        expect_tab(page, tab_label)
+        if htmx:
+            page.evaluate("window.notReloaded = true")
+
+        page.click("#batches th a:has-text('Quantity')")
+        expect_rows(page, ascending[:PER_PAGE], page_number=1, pages=2, checkboxes=checkboxes)
+        expect(page.locator("#batches th a:has-text('Quantity')")).to_have_text("Quantity ▲")
+        page.click(".pagination a:has-text('Next')")
+        expect_rows(page, ascending[PER_PAGE:], page_number=2, pages=2, checkboxes=checkboxes)
+        expect_tab(page, tab_label)
+        assert f"tab={tab}" in page.url and "sort=quantity" in page.url and "page=2" in page.url
+        screenshot(page, f"{label}-{tab}-sorted-page-2")
+
+        # A filter keeps the tab and the sort, and starts again at page 1; paging keeps the filter.
+        filtered = ascending[1:]
+        page.fill("input[name=quantity_min]", str(filtered[0]))
+        page.press("input[name=quantity_min]", "Enter")
+        expect_rows(page, filtered[:PER_PAGE], page_number=1, pages=2, checkboxes=checkboxes)
+        page.click(".pagination a:has-text('Next')")
+        expect_rows(page, filtered[PER_PAGE:], page_number=2, pages=2, checkboxes=checkboxes)
+
+        page.click("#batches th a:has-text('Quantity')")  # the other way, from page 1, still filtered
+        descending = filtered[::-1]
+        expect_rows(page, descending[:PER_PAGE], page_number=1, pages=2, checkboxes=checkboxes)
+        expect(page.locator("#batches th a:has-text('Quantity')")).to_have_text("Quantity ▼")
+        page.click(".pagination a:has-text('Next')")
+        expect_rows(page, descending[PER_PAGE:], page_number=2, pages=2, checkboxes=checkboxes)
+        expect_tab(page, tab_label)
+        expect(page.locator("input[name=quantity_min]")).to_have_value(str(filtered[0]))
+        screenshot(page, f"{label}-{tab}-filtered-descending-page-2")
+        assert "sort=-quantity" in page.url and "page=2" in page.url
+        if htmx:  # every step swapped in, no page load
+            assert page.evaluate("window.notReloaded") is True
+
+    page.click("nav.tabs a:has-text('Pending')")
+    expect_tab(page, "Pending")
+    expect(page.locator(".pending-outgoing tbody tr")).to_have_count(1)
+    expect(page.locator(".pending-outgoing tbody tr")).to_contain_text(f"Transfer {every_tab['pending'].pk}")
+
+    page.click("nav.tabs a:has-text('Transactions')")
+    expect_tab(page, "Transactions")
+    expect(page.locator("#transactions tbody tr")).to_have_count(TRANSACTIONS_PER_PAGE)
+    page.click(".pagination a:has-text('Next')")
+    expect_tab(page, "Transactions")
+    expect(page.locator("#transactions tbody tr")).to_have_count(1)
+    expect(page.locator(".pagination span")).to_have_text("Page 2 of 2")
+
+
+def sort_and_page_on_a_phone(page, every_tab, screenshot, tab_label):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.click(f"nav.tabs a:has-text('{tab_label}')")
+    page.click("#batches th a:has-text('Quantity')")
+    expect(page.locator("#batches th a:has-text('Quantity')")).to_have_text("Quantity ▲")
+    page.click(".pagination a:has-text('Next')")
+    expect_rows(page, every_tab["quantities"][tab_label.lower()][PER_PAGE:], page_number=2, pages=2,
+                checkboxes=tab_label == "Active")
+    expect_tab(page, tab_label)
+    screenshot(page, f"390px-{tab_label.lower()}-sorted-page-2")
+
+
+def test_every_tab_sorts_and_pages_with_htmx(sign_in, trader, every_tab, screenshot):
+    page = sign_in(trader)
+    page_and_sort_every_tab(page, every_tab, screenshot, "htmx", htmx=True)
+    sort_and_page_on_a_phone(page, every_tab, screenshot, "Retired")
+
+
+def test_every_tab_sorts_and_pages_without_javascript(sign_in, trader, every_tab, screenshot):
+    page = sign_in(trader, java_script_enabled=False)
+    page_and_sort_every_tab(page, every_tab, screenshot, "no-js", htmx=False)
+    sort_and_page_on_a_phone(page, every_tab, screenshot, "Active")

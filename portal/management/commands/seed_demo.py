@@ -90,8 +90,9 @@ class Command(BaseCommand):
     def handle(self, *args, batches, organization, seed, **options):
         random.seed(seed)
         if not Organization.objects.filter(name=ORGANIZATIONS[0][0]).exists():
-            with transaction.atomic():
-                self.seed_registry()
+            # Each service call is a transaction of its own (they are durable), so the seed is not one
+            # transaction: if it stops halfway, `make clean` and run again.
+            self.seed_registry()
             self.stdout.write(self.style.SUCCESS("Seeded the demo registry."))
         else:
             self.stdout.write("Demo registry already seeded.")

@@ -1,3 +1,4 @@
+import contextlib
 import datetime
 import time
 
@@ -5,6 +6,7 @@ from django.contrib import admin
 from django.core.cache import cache
 from django.db.models import Count, Sum
 from django.utils import timezone
+from redis import RedisError
 
 
 class RegistryAdminSite(admin.AdminSite):
@@ -15,7 +17,7 @@ class RegistryAdminSite(admin.AdminSite):
 
     @property
     def login_form(self):
-        from .forms import AdminSignInForm  # the same second factor as the portal's sign-in
+        from registry.forms import AdminSignInForm  # the same second factor as the portal's sign-in
 
         return AdminSignInForm
 
@@ -27,13 +29,17 @@ def ledger_check() -> dict:
     """verify_ledger's result, kept a minute so the dashboard stays quick on a large registry."""
     from ledger.verification import ledger_breaches
 
-    result = cache.get("admin:ledger-check")
+    try:
+        result = cache.get("admin:ledger-check")
+    except RedisError:  # the cache is away: check afresh rather than fail the dashboard
+        result = None
     if result is None:
         started = time.perf_counter()
         breaches = ledger_breaches(limit_per_check=20)
         result = {"breaches": breaches, "seconds": round(time.perf_counter() - started, 2),
                   "checked_at": timezone.now()}
-        cache.set("admin:ledger-check", result, 60)
+        with contextlib.suppress(RedisError):
+            cache.set("admin:ledger-check", result, 60)
     return result
 
 

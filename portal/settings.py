@@ -1,9 +1,10 @@
 """One settings module, driven by environment variables.
 
-With no DATABASE_URL / REDIS_URL set, the values written by `make run` (registry.devstack) to
+With no DATABASE_URL / REDIS_URL set, the values written by `make run` (dev.devstack) to
 .data/runtime.env are used, so `manage.py` commands reach the embedded services while they run.
 """
 
+import datetime
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -78,12 +79,20 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 REGISTRY_NAME = env_str("REGISTRY_NAME", "Midwest Renewable Energy Registry")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")  # make run sets it to the port it serves
 TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
+# A mass upload always ends: each is tried at most this many times (a worker that dies mid-upload
+# costs one attempt), and uploads left queued or processing with no worker holding them are queued
+# again by a sweep every MASS_UPLOAD_SWEEP_SECONDS, once older than MASS_UPLOAD_STALLED_SECONDS.
+MASS_UPLOAD_MAX_ATTEMPTS = env_int("MASS_UPLOAD_MAX_ATTEMPTS", 3)
+MASS_UPLOAD_SWEEP_SECONDS = env_int("MASS_UPLOAD_SWEEP_SECONDS", 60)
+MASS_UPLOAD_STALLED_SECONDS = env_int("MASS_UPLOAD_STALLED_SECONDS", 60)
+MASS_UPLOAD_BUSY_RETRY_SECONDS = env_int("MASS_UPLOAD_BUSY_RETRY_SECONDS", 5)
+MASS_UPLOAD_BUSY_RETRIES = env_int("MASS_UPLOAD_BUSY_RETRIES", 120)
 
 INSTALLED_APPS = [
-    "registry.apps.RegistryAdminConfig",
+    "portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,6 +105,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "registry.apps.RegistryConfig",
+    "portal.apps.PortalConfig",
     "accounts",
     "certificates",
     "transfers",
@@ -103,7 +113,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "registry.logging.RequestIdMiddleware",
+    "utilities.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -115,23 +125,32 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "registry.sessions.SessionTimeoutMiddleware",  # before anything reads the signed-in user's data
     "registry.middleware.CurrentOrganizationMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the lockout page
 ]
 
-# Sign-in: email and password, then a TOTP code for users who turned two-factor on; repeated
-# failures lock the account and the address for a while (django-axes).
+# Sign-in: email and password, then a TOTP code for users who turned two-factor on. Repeated
+# failures lock the account, from every address, for a while; a bare address is locked only at a much
+# higher count, as an office behind one proxy shares it (django-axes, with registry.lockout).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "registry.auth.RegistryBackend"]
+AXES_HANDLER = "registry.lockout.AccountLockoutHandler"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]  # per account, and per address
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+# The account's lockout holds from every address, so from the address it failed from too.
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]  # in this order: registry.lockout's limits
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field, and authenticate()'s credential
+AXES_USERNAME_CALLABLE = "registry.lockout.sign_in_username"
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Trying again while locked does not push the time the locked page promised further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "registry.lockout.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
 OTP_TOTP_ISSUER = env_str("REGISTRY_NAME", "REC Registry")
 
-ROOT_URLCONF = "registry.urls"
-WSGI_APPLICATION = "registry.wsgi.application"
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
 AUTH_USER_MODEL = "registry.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "certificates:dashboard"
@@ -162,19 +181,31 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Cached results only (the admin's ledger check): every reader falls back to working it out while
+# Redis is away, and short socket timeouts keep an unreachable Redis from holding a request.
 # Keys are prefixed with the database's name, so two portals (or a test run) sharing a Redis never
-# read each other's sessions or cached results.
-CACHES = {"default": {"BACKEND": "registry.cache.RedisCache", "LOCATION": REDIS_URL,
-                      "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", DATABASES["default"]["NAME"])}}
-# Sessions live in Redis, which the compose stack runs with append-only persistence (and which
-# Celery needs anyway): a session write is one SET instead of a PostgreSQL transaction as well.
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+# read each other's cached results.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", DATABASES["default"]["NAME"]),
+                      "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
+# Sessions live in PostgreSQL, with the ledger: an outage or a flush of Redis signs nobody out and
+# does not stop anyone signing in. Reading one is a primary-key lookup on each signed-in request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A signed-in session ends after this long without a request, and this long after signing in however
+# active (registry.sessions); the cookie and the session's row last no longer than that.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_LIFETIME_HOURS = env_int("SESSION_LIFETIME_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_LIFETIME_HOURS * 3600
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A message a worker took but never acknowledged (the worker died) goes back to the queue after this
+# long. It must exceed the longest task: the largest mass upload (MASS_TRANSFER_MAX_ROWS rows) takes
+# under a minute here; the stalled-upload sweep re-queues a dead worker's upload well before this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)}
 # Transfer emails are owed in the transfer's transaction and sent by a worker; a commit wakes one at
 # most once per this many seconds per process (beat sends any left every NOTIFICATION_SEND_SECONDS).
 NOTIFICATION_NUDGE_SECONDS = env_int("NOTIFICATION_NUDGE_SECONDS", 1)
@@ -184,10 +215,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.send_transfer_notifications",
         "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
     },
+    "requeue-stalled-mass-uploads": {
+        "task": "transfers.tasks.requeue_stalled_mass_uploads",
+        "schedule": MASS_UPLOAD_SWEEP_SECONDS,
+    },
     "expire-pending-transfers": {
         "task": "transfers.tasks.expire_pending_transfers",
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),
     },
+    "clear-expired-sessions": {"task": "registry.tasks.clear_expired_sessions", "schedule": 3600},
 }
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise the console and .data/mail/.
@@ -208,7 +244,7 @@ if env_str("EMAIL_HOST"):
 else:
     MAILERS = {
         "default": {
-            "BACKEND": "registry.mail.ConsoleAndFileEmailBackend",
+            "BACKEND": "utilities.mail.ConsoleAndFileEmailBackend",
             "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
         }
     }
@@ -266,9 +302,9 @@ if env_bool("PRODUCTION"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request": {"()": "registry.logging.RequestContextFilter"}},
+    "filters": {"request": {"()": "utilities.logging.RequestContextFilter"}},
     "formatters": {
-        "json": {"()": "registry.logging.JsonFormatter"},
+        "json": {"()": "utilities.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(user)s] %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request"],

@@ -1,10 +1,11 @@
-"""Every write of a transfer. Each function is one atomic transaction that locks what it touches
-(transfer row, then batches in primary-key order, then accounts and organizations FOR SHARE),
-changes statuses by compare-and-swap, and writes its ledger events in the same transaction."""
+"""The transfer lifecycle: create, accept, reject, withdraw, expire, export and retire.
 
-import contextlib
+Each service that changes one transfer is one atomic transaction that locks what it touches
+(transfer row, then batches in primary-key order, then accounts and organizations FOR SHARE),
+changes statuses by compare-and-swap, and writes its ledger events in the same transaction;
+transfers_expire expires each overdue transfer in a transaction of its own."""
+
 import datetime
-import gc
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,20 +18,17 @@ from certificates.services import batches_lock, batches_set_state, batches_take
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Organization, TrackingSystem, User
-from registry.rows import insert_where, update_where
+from registry.rows import update_where
 from registry.services import (
-    ROLE_CONDITION,
     ServiceError,
     accounts_lock_for_share,
     organization_lock_for_share,
-    role_params,
     role_refused,
     role_require,
     staff_require,
 )
 
-from . import mass
-from .models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer, TransferItem, TransferNotification
+from ..models import NOTES_MAX_LENGTH, Transfer, TransferItem, TransferNotification
 
 Kind = Transfer.Kind
 BatchStatus = CertificateBatch.Status
@@ -96,7 +94,7 @@ def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch,
     takes = []
     for line in lines:
         batch = batches.get(line.batch_id)
-        if batch is None or batch.holder[0] != organization.pk:
+        if batch is None or batch.holder.organization_id != organization.pk:
             raise TransferRefused(f"Batch {line.batch_id} is not held by {organization.name}.")
         if not batch.user_may_move:
             raise role_refused(organization)
@@ -121,12 +119,12 @@ def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch,
 
 def _check_sources(takes, organization) -> None:
     for batch, _ in takes:
-        _, account_type, account_status, organization_status = batch.holder
-        if organization_status != Organization.Status.ACTIVE:
+        holder = batch.holder
+        if holder.organization_status != Organization.Status.ACTIVE:
             raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
-        if account_status != Account.Status.OPEN or account_type != Account.Type.ACTIVE:
+        if not Account.is_open_active_state(type=holder.account_type, status=holder.account_status):
             raise TransferRefused(
-                f"The account holding the certificates is {account_status} and cannot send them."
+                f"The account holding the certificates is {holder.account_status} and cannot send them."
             )
 
 
@@ -165,11 +163,21 @@ def _check_destination(*, organization, destination: Destination, locked_account
 DRAFT_LOCK_SQL = f"SELECT status FROM {Transfer._meta.db_table} WHERE id = %s AND organization_id = %s FOR UPDATE"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_create(*, organization: Organization, user: User, lines: list[TransferLine],
-                    destination: Destination, notes: str = "", draft: Transfer | None = None,
-                    retirement_reason: str = "", compliance_year: int | None = None) -> Transfer:
-    """Move batch quantities of `organization` to one destination.
+                    destination: Destination, notes: str = "", draft: Transfer | None = None) -> Transfer:
+    """Move batch quantities of `organization` to one destination, in a transaction of its own
+    (see transfer_write)."""
+    return transfer_write(organization=organization, user=user, lines=lines, destination=destination, notes=notes,
+                          draft=draft)
+
+
+@transaction.atomic
+def transfer_write(*, organization: Organization, user: User, lines: list[TransferLine],
+                   destination: Destination, notes: str = "", draft: Transfer | None = None,
+                   retirement_reason: str = "", compliance_year: int | None = None) -> Transfer:
+    """Move batch quantities of `organization` to one destination, inside the caller's transaction
+    (the services that make several transfers, or a retirement, call this; others transfer_create).
 
     Internal and retirement transfers complete at once; transfers to another organization and
     exports are pending, their batches frozen in the sender's account until accepted, rejected,
@@ -268,6 +276,7 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
     return transfer
 
 
+@transaction.atomic(durable=True)
 def batches_retire(*, organization: Organization, user: User, lines: list[TransferLine],
                    account: Account, reason: str, compliance_year: int, notes: str = "") -> Transfer:
     """Retire batch quantities into one of the organization's retirement accounts, for good."""
@@ -275,7 +284,7 @@ def batches_retire(*, organization: Organization, user: User, lines: list[Transf
         raise TransferRefused("Give a retirement reason.")
     if not isinstance(compliance_year, int) or not 2000 <= compliance_year <= 2100:
         raise TransferRefused("Give the compliance year as a four-digit year.")
-    return transfer_create(
+    return transfer_write(
         organization=organization, user=user, lines=lines, destination=Destination.retirement(account),
         notes=notes, retirement_reason=reason.strip(), compliance_year=compliance_year,
     )
@@ -322,7 +331,7 @@ def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind:
     )], with_rows=[[_notification_owed(transfer, kind)]])
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_accept(*, transfer: Transfer, user: User, organization: Organization, account: Account) -> Transfer:
     """The recipient takes a pending transfer into one of its open active accounts."""
     role_require(user=user, organization=organization)
@@ -333,7 +342,7 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
         raise TransferRefused("Choose one of your organization's own accounts.")
     if state["organization_status"] != Organization.Status.ACTIVE:
         raise TransferRefused(f"{organization.name} is suspended and cannot receive certificates.")
-    if state["type"] != Account.Type.ACTIVE or state["status"] != Account.Status.OPEN:
+    if not Account.is_open_active_state(type=state["type"], status=state["status"]):
         raise TransferRefused(f"Account {account.public_id} is not an open active account.")
     before = [batch.snapshot() for batch in batches]
     batches_set_state(batches=batches, from_status=BatchStatus.PENDING, to_status=BatchStatus.ACTIVE,
@@ -349,7 +358,7 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
     return transfer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_reject(*, transfer: Transfer, user: User, organization: Organization, note: str = "") -> Transfer:
     """The recipient refuses a pending transfer; the certificates return to the sender."""
     role_require(user=user, organization=organization)
@@ -359,7 +368,7 @@ def transfer_reject(*, transfer: Transfer, user: User, organization: Organizatio
     return transfer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organization) -> Transfer:
     """The sender takes back a transfer to another organization while it is still pending."""
     role_require(user=user, organization=organization)
@@ -369,7 +378,7 @@ def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organizat
     return transfer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_expire(*, transfer: Transfer, now: datetime.datetime | None = None) -> Transfer:
     """A transfer to another organization left pending past TRANSFER_PENDING_DAYS goes back."""
     transfer = _lock_pending(transfer.pk, kind=Kind.ORGANIZATION)
@@ -397,7 +406,7 @@ def transfers_expire(*, now: datetime.datetime | None = None) -> int:
     return expired
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def export_confirm(*, transfer: Transfer, user: User, note: str = "") -> Transfer:
     """Registry staff: the receiving tracking system accepted the export; batches become exported."""
     staff_require(user=user)
@@ -414,7 +423,7 @@ def export_confirm(*, transfer: Transfer, user: User, note: str = "") -> Transfe
     return transfer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer:
     """Registry staff: the receiving tracking system refused the export; the certificates return."""
     staff_require(user=user)
@@ -427,166 +436,7 @@ def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer
 def _notification_owed(transfer: Transfer, event_kind: str) -> TransferNotification:
     """The email both parties are owed for this step, to write with the step's ledger events; a
     worker sends it once the change commits (see TransferNotification)."""
-    from .tasks import notifications_nudge
+    from ..tasks import notifications_nudge
 
     transaction.on_commit(notifications_nudge)
     return TransferNotification(transfer=transfer, event_kind=event_kind)
-
-
-# --- the wizard's draft: a Transfer in status draft, so a reload resumes it ------------------------
-
-def transfer_draft_start(*, organization: Organization, user: User, batches: list[tuple[int, int]]) -> Transfer:
-    """Start a draft for the selected batches, given as (id, quantity), each at its whole
-    quantity (step 1's default). The role is checked by the statement that writes the draft."""
-    if not batches:
-        raise TransferRefused("Select at least one active batch to transfer.")
-    draft = Transfer(organization=organization, created_by=user, status=Transfer.Status.DRAFT,
-                     draft={"lines": [[batch_id, quantity] for batch_id, quantity in batches], "step": 1})
-    if not insert_where(draft, ROLE_CONDITION, role_params(user=user, organization=organization)):
-        raise role_refused(organization)
-    return draft
-
-
-def transfer_draft_save(*, draft: Transfer, **changes) -> Transfer:
-    """Save the wizard's choices on a draft that is still a draft (compare-and-swap on status)."""
-    previous, draft.draft = draft.draft, draft.draft | changes
-    if update_where(draft, ["draft"], status=Transfer.Status.DRAFT) != 1:
-        draft.draft = previous
-        raise TransferRefused("This transfer has already been submitted.")
-    return draft
-
-
-def transfer_draft_fail(*, draft: Transfer, reason: str) -> None:
-    """A draft that can no longer be confirmed (a batch changed under it) is marked failed."""
-    Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(
-        status=Transfer.Status.FAILED, decision_note=reason, decided_at=timezone.now())
-
-
-# --- mass certificate transfers --------------------------------------------------------------------
-
-
-def mass_upload_create(*, organization: Organization, user: User, upload, confirm_duplicate: bool = False
-                       ) -> MassTransferUpload:
-    """Store an uploaded CSV and queue it after commit. The same file from the same organization
-    within a day is held until the uploader confirms it (so nothing is transferred twice by mistake)."""
-    import hashlib
-
-    role_require(user=user, organization=organization)
-    raw = upload.read()
-    problem = mass.file_problem(raw)
-    if problem:
-        raise TransferRefused(problem)
-    digest = hashlib.sha256(raw).hexdigest()
-    recent = MassTransferUpload.objects.filter(
-        organization=organization, sha256=digest, created_at__gte=timezone.now() - datetime.timedelta(days=1)
-    ).exclude(status=MassTransferUpload.Status.DISCARDED).exists()
-    status = MassTransferUpload.Status.HELD if recent and not confirm_duplicate else MassTransferUpload.Status.QUEUED
-    from django.core.files.base import ContentFile
-
-    record = MassTransferUpload(organization=organization, uploaded_by=user, filename=upload.name[:255],
-                                sha256=digest, size=len(raw), status=status)
-    record.file.save(f"{digest}.csv", ContentFile(raw), save=False)
-    record.save()
-    if status == MassTransferUpload.Status.QUEUED:
-        _queue_after_commit(record)
-    return record
-
-
-def _queue_after_commit(record: MassTransferUpload) -> None:
-    from .tasks import process_mass_upload
-
-    process_mass_upload.delay_on_commit(record.pk)
-
-
-@transaction.atomic
-def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool) -> None:
-    """The uploader confirms a held duplicate (it is queued) or discards it."""
-    role_require(user=user, organization=upload.organization)
-    status = MassTransferUpload.Status.QUEUED if process else MassTransferUpload.Status.DISCARDED
-    held = MassTransferUpload.objects.filter(pk=upload.pk, status=MassTransferUpload.Status.HELD)
-    if held.update(status=status) != 1:
-        raise TransferRefused("This upload is no longer waiting for confirmation.")
-    upload.status = status
-    if process:
-        _queue_after_commit(upload)
-
-
-def mass_upload_process(*, upload_id: int) -> str:
-    """Validate every row, then apply all of them in one transaction, or none.
-
-    Exactly once: a committed compare-and-swap marks the upload processing (for the page); the work
-    itself runs in one transaction that holds the upload's row lock (SKIP LOCKED, so a duplicate task
-    walks away) and ends by marking it completed or failed. A worker killed halfway leaves nothing
-    applied and the upload processing; the redelivered task takes it up again.
-    """
-    Status = MassTransferUpload.Status
-    now = timezone.now()
-    MassTransferUpload.objects.filter(pk=upload_id, status=Status.QUEUED).update(
-        status=Status.PROCESSING, started_at=now)
-    with transaction.atomic():
-        upload = (MassTransferUpload.objects.select_for_update(skip_locked=True)
-                  .select_related("organization", "uploaded_by").filter(pk=upload_id).first())
-        if upload is None:
-            return "busy"  # another worker holds it, or it does not exist
-        if upload.status != Status.PROCESSING:
-            return upload.status  # completed, failed, held or discarded: nothing to do
-        MassTransferUpload.objects.filter(pk=upload.pk).update(attempts=upload.attempts + 1)
-        with upload.file.open("rb") as stored:
-            raw = stored.read()
-        rows, errors, row_count = mass.validate(raw, upload.organization)
-        if not errors:
-            try:
-                with transaction.atomic(), _cyclic_gc_paused():
-                    _mass_apply(upload, rows)
-            except ServiceError as error:  # the ledger moved between validation and apply
-                errors = [mass.RowError(0, "", "", f"Nothing was transferred: {error}")]
-        status = Status.FAILED if errors else Status.COMPLETED
-        MassTransferUpload.objects.filter(pk=upload.pk, status=Status.PROCESSING).update(
-            status=status, errors=[error.as_dict() for error in errors], row_count=row_count,
-            finished_at=timezone.now())
-        from .tasks import send_mass_upload_notification
-
-        send_mass_upload_notification.delay_on_commit(upload.pk)
-    return status
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused():
-    """Python's cycle collector rescans every live object again and again while a 100,000-row
-    transfer builds its rows, a quarter of the apply's CPU; those rows hold no reference cycles
-    (reference counting frees them), so the collector is paused for the apply and resumes after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _mass_apply(upload: MassTransferUpload, rows: list) -> list[Transfer]:
-    """One transfer per destination and note, through transfer_create; rows on the same batch take
-    successive serials (each from what the previous left)."""
-    groups: dict[tuple, list] = {}
-    for row in rows:
-        groups.setdefault((row.organization_id, row.account_id, row.notes), []).append(row)
-    accounts = Account.objects.in_bulk({row.account_id for row in rows if row.account_id})
-    recipients = Organization.objects.in_bulk({row.organization_id for row in rows if row.organization_id})
-    current: dict[int, int] = {}  # batch named in the file -> the batch now holding its remaining serials
-    transfers = []
-    for (organization_id, account_id, notes), members in groups.items():
-        quantities: dict[int, int] = {}
-        for row in members:
-            quantities[row.batch_id] = quantities.get(row.batch_id, 0) + row.quantity
-        lines = [TransferLine(current.get(batch_id, batch_id), quantity) for batch_id, quantity in quantities.items()]
-        destination = (Destination.internal(accounts[account_id]) if account_id
-                       else Destination.to_organization(recipients[organization_id]))
-        transfer = transfer_create(organization=upload.organization, user=upload.uploaded_by, lines=lines,
-                                   destination=destination, notes=notes)
-        by_current = {current.get(batch_id, batch_id): batch_id for batch_id in quantities}
-        for source_id, remainder_id in transfer.remainders.items():
-            if remainder_id is not None:
-                current[by_current[source_id]] = remainder_id
-        transfers.append(transfer)
-    Transfer.objects.filter(pk__in=[t.pk for t in transfers]).update(mass_upload=upload)
-    return transfers

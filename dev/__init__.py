@@ -1,0 +1,1 @@
+"""Development tooling: the launcher behind `make run` and `make test`."""

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class TransfersConfig(AppConfig):
+    name = "transfers"
+
+    def ready(self):
+        # The Certificates dashboard (a layer below) shows two tabs of transfers; this app fills them.
+        from certificates import views as dashboard
+
+        from .views import dashboard_pending_tab, dashboard_transactions_tab
+
+        dashboard.TRANSFER_TABS.update(pending=dashboard_pending_tab, transactions=dashboard_transactions_tab)

@@ -1,0 +1,34 @@
+"""Every write of a transfer, by capability: the lifecycle of a transfer (lifecycle), the wizard's
+draft (drafts) and mass certificate transfers (mass_uploads). Callers import from here."""
+
+from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_start
+from .lifecycle import (
+    Destination,
+    TransferLine,
+    TransferRefused,
+    batches_retire,
+    export_confirm,
+    export_reject,
+    transfer_accept,
+    transfer_create,
+    transfer_expire,
+    transfer_reject,
+    transfer_withdraw,
+    transfer_write,
+    transfers_expire,
+)
+from .mass_uploads import (
+    UploadBusy,
+    mass_upload_create,
+    mass_upload_process,
+    mass_upload_release,
+    mass_uploads_requeue_stalled,
+)
+
+__all__ = [
+    "Destination", "TransferLine", "TransferRefused", "UploadBusy", "batches_retire", "export_confirm",
+    "export_reject", "mass_upload_create", "mass_upload_process", "mass_upload_release",
+    "mass_uploads_requeue_stalled", "transfer_accept", "transfer_create", "transfer_draft_fail",
+    "transfer_draft_save", "transfer_draft_start", "transfer_expire", "transfer_reject", "transfer_withdraw",
+    "transfer_write", "transfers_expire",
+]
