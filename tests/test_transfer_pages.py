@@ -115,3 +115,19 @@ def test_every_page_as_trader_viewer_and_outsider(signed_in, trader, viewer, out
 def test_signed_out_users_are_sent_to_sign_in(client, pending):
     response = client.get(reverse("certificates:dashboard"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_a_large_transfer_s_page_shows_its_batches_a_page_at_a_time_with_the_totals(
+        signed_in, trader, org, issue, second_account, settings):
+    from transfers.views import TRANSFER_ITEMS_PER_PAGE
+
+    batches = [issue(10) for _ in range(TRANSFER_ITEMS_PER_PAGE + 1)]
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(b.pk, 10) for b in batches],
+                               destination=Destination.internal(second_account))
+    client = signed_in(trader)
+    first = client.get(reverse("transfers:detail", args=[transfer.pk])).content.decode()
+    count = f"{TRANSFER_ITEMS_PER_PAGE + 1:,}"
+    assert f"{10 * (TRANSFER_ITEMS_PER_PAGE + 1):,} certificates in {count} batches" in first
+    assert first.count("<code>") == TRANSFER_ITEMS_PER_PAGE and f"of {count} (the summary CSV lists them all)" in first
+    second = client.get(reverse("transfers:detail", args=[transfer.pk]) + "?page=2").content.decode()
+    assert second.count("<code>") == 1 and "‹ Previous" in second

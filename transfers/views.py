@@ -34,6 +34,8 @@ from .services import (
 )
 from .summaries import SummaryTooLarge, summary_csv_rows, summary_pdf
 
+TRANSFER_ITEMS_PER_PAGE = 200
+
 
 def _actions(transfer: Transfer, membership) -> dict:
     """Which decisions the current user may take on this transfer."""
@@ -51,10 +53,15 @@ def _actions(transfer: Transfer, membership) -> dict:
 def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     membership = membership_required(request)
     transfer = transfer_for_organization(pk=pk, organization=membership.organization)
-    items = list(transfer_items(transfer))
+    items = transfer_items(transfer)
+    totals = items.aggregate(batches=Count("pk"), quantity=Sum("batch__quantity"))
+    # A mass transfer has up to 50,000 batches: the page shows them a page at a time (the summary
+    # lists them all), so it answers at once whatever the size.
+    page = Paginator(items, TRANSFER_ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    page.paginator.count = totals["batches"]
     return render(request, "transfers/detail.html", {
-        "transfer": transfer, "items": items, "history": transfer_history(transfer),
-        "total_quantity": sum(item.batch.quantity for item in items),
+        "transfer": transfer, "page": page, "history": transfer_history(transfer),
+        "total_quantity": totals["quantity"] or 0, "batch_count": totals["batches"],
         "incoming": transfer.recipient_organization_id == membership.organization_id,
         **_actions(transfer, membership),
     })
