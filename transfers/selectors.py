@@ -1,6 +1,9 @@
+from collections.abc import Iterable
+
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 
+from certificates.models import CertificateBatch
 from ledger.models import LedgerEvent
 from registry.models import Organization
 
@@ -47,3 +50,9 @@ def transfer_items(transfer: Transfer):
 
 def transfer_history(transfer: Transfer):
     return LedgerEvent.objects.filter(transfer=transfer).select_related("actor", "organization").order_by("id")
+
+
+def batches_already_in(account_id: int, batches: Iterable[CertificateBatch]) -> list[CertificateBatch]:
+    """Of `batches`, those in account `account_id`: an internal transfer moves a batch to another
+    account, never to the one it is in."""
+    return [batch for batch in batches if batch.account_id == account_id]
