@@ -163,7 +163,7 @@ def transfer_template(request: HttpRequest) -> HttpResponse:
     and full quantities, destinations left blank."""
     membership = membership_required(request)
     if request.GET.get("selection"):
-        queryset = selection_batches(request, membership.organization)
+        queryset = selection_batches(membership.organization, selection_ids(request))
     else:
         _, queryset, _ = _filtered_batches(request.GET, membership.organization, CertificateBatch.Status.ACTIVE)
     rows = ([f"{base}-{start} to {end}", quantity, "", "", ""] for base, start, end, quantity in

@@ -2,10 +2,12 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Q, Sum
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
+from accounts.models import Account
 from certificates.models import CertificateBatch
 from ledger.models import LedgerEvent
-from registry.models import Organization
+from registry.models import Organization, TrackingSystem, User
 
 from .models import Transfer
 
@@ -52,7 +54,33 @@ def transfer_history(transfer: Transfer):
     return LedgerEvent.objects.filter(transfer=transfer).select_related("actor", "organization").order_by("id")
 
 
+def draft_for(*, pk: int, organization: Organization, user: User) -> Transfer:
+    """A draft of the wizard (or the transfer it became): only its own user's, in this organization;
+    404 for anyone else."""
+    return get_object_or_404(Transfer, pk=pk, organization=organization, created_by=user)
+
+
+def draft_batches(draft: Transfer, organization: Organization) -> list[tuple[CertificateBatch, int]]:
+    """The draft's lines as (batch, quantity), in the draft's order, each batch with what the steps
+    show of it; a batch that is no longer the organization's is left out."""
+    lines = draft.draft.get("lines", [])
+    batches = (CertificateBatch.objects.visible_to(organization).select_related("certificate__generator", "account")
+               .in_bulk([batch_id for batch_id, _ in lines]))
+    return [(batches[batch_id], quantity) for batch_id, quantity in lines if batch_id in batches]
+
+
 def batches_already_in(account_id: int, batches: Iterable[CertificateBatch]) -> list[CertificateBatch]:
     """Of `batches`, those in account `account_id`: an internal transfer moves a batch to another
     account, never to the one it is in."""
     return [batch for batch in batches if batch.account_id == account_id]
+
+
+def accounts_to_receive(organization: Organization, batches: list[CertificateBatch]) -> list[Account]:
+    """The accounts an internal transfer of every one of `batches` can go to: the organization's
+    open active accounts that hold none of them."""
+    return [account for account in Account.objects.of(organization).open_active().order_by("name", "pk")
+            if not batches_already_in(account.pk, batches)]
+
+
+def tracking_systems_to_export_to() -> list[TrackingSystem]:
+    return list(TrackingSystem.objects.filter(is_active=True).order_by("code"))
