@@ -4,6 +4,7 @@ which htmx, when JavaScript is on, follows into the wizard's part of the page (H
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -63,18 +64,26 @@ def _selection_drop(request: HtmxHttpRequest, transferred: set[int]) -> None:
         selection_save(request, [batch_id for batch_id in selected if batch_id not in transferred])
 
 
+def _chosen(queryset, pk):
+    """The object `pk` of `queryset`, or None: a choice saved at step 2 that is gone since."""
+    try:
+        return queryset.get(pk=pk)
+    except ObjectDoesNotExist:
+        return None
+
+
 def _destination_of(draft: Transfer, organization: Organization) -> Destination | None:
     """The destination chosen at step 2, as the service takes it; None if it is gone."""
     chosen = draft.draft
     kind = chosen.get("kind")
     if kind == Transfer.Kind.INTERNAL:
-        account = Account.objects.of(organization).filter(pk=chosen.get("account")).first()
+        account = _chosen(Account.objects.of(organization), chosen.get("account"))
         return Destination.internal(account) if account else None
     if kind == Transfer.Kind.ORGANIZATION:
-        recipient = Organization.objects.filter(pk=chosen.get("recipient")).first()
+        recipient = _chosen(Organization.objects.all(), chosen.get("recipient"))
         return Destination.to_organization(recipient) if recipient else None
     if kind == Transfer.Kind.EXPORT:
-        system = TrackingSystem.objects.filter(pk=chosen.get("tracking_system")).first()
+        system = _chosen(TrackingSystem.objects.all(), chosen.get("tracking_system"))
         return Destination.export(system, chosen.get("recipient_name", ""),
                                   chosen.get("recipient_account_ref", "")) if system else None
     return None
