@@ -172,7 +172,7 @@ def _check_destination(*, organization, destination: Destination, locked_account
             raise TransferRefused("Choose the organization to transfer to.")
         if recipient.pk == organization.pk:
             raise TransferRefused(
-                "You cannot transfer to your own organization this way; choose 'To active accounts'."
+                f"You cannot transfer to your own organization this way; choose '{Kind.INTERNAL.label}'."
             )
         if organization_lock_for_share(recipient.pk) != Organization.Status.ACTIVE:
             raise TransferRefused(f"{recipient.name} is suspended and cannot receive certificates.")
