@@ -3,12 +3,14 @@ import re
 
 import pytest
 from django.core import mail
+from django.http import Http404
 from django.urls import reverse
 
 from certificates.models import CertificateBatch
 from certificates.selectors import SELECTION_KEY
 from ledger.verification import ledger_breaches
 from transfers.models import Transfer
+from transfers.selectors import draft_batches, draft_for
 from transfers.services import Destination, TransferLine, transfer_create
 
 from .factories import AccountFactory
@@ -402,3 +404,23 @@ def test_the_transfer_button_takes_the_selected_batches_still_active_in_the_dash
     assert [batch_id for batch_id, _ in draft.draft["lines"]] == [wind_rest.pk, holdings["solar"].pk,
                                                                    holdings["hydro"].pk]
     assert pending.items.get().batch.status == "pending"
+
+
+def test_the_draft_and_its_batches_are_read_as_the_orm_reads_them_and_only_for_their_user(
+        trader, manager, org, batch, foreign_batch, counterparty, counterparty_trader):
+    """draft_for and draft_batches are written in SQL (transfers/selectors.py): the same instances
+    as the ORM's, scoped as every other read of a page."""
+    def field_values(instance):
+        return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+    draft = Transfer.objects.create(organization=org, created_by=trader,
+                                    draft={"lines": [[foreign_batch.pk, 1], [batch.pk, 5]], "step": 2})
+    found = draft_for(pk=draft.pk, organization=org, user=trader)
+    assert field_values(found) == field_values(Transfer.objects.get(pk=draft.pk))
+    (read, quantity), = draft_batches(found, org)  # another organization's batch is left out
+    assert quantity == 5 and field_values(read) == field_values(CertificateBatch.objects.get(pk=batch.pk))
+    assert field_values(read.certificate) == field_values(batch.certificate)
+    assert field_values(read.certificate.generator) == field_values(batch.certificate.generator)
+    for organization, user in [(org, manager), (counterparty, counterparty_trader)]:  # a teammate, an outsider
+        with pytest.raises(Http404):
+            draft_for(pk=draft.pk, organization=organization, user=user)
