@@ -21,8 +21,9 @@ def htmx_partial(request: HtmxHttpRequest) -> bool:
 
 def htmx_redirect(request: HtmxHttpRequest, url: str, *, target: str | None = None) -> HttpResponse:
     """Where to go after a successful POST (or from a page that moved): a redirect. To an htmx
-    request for a region, HX-Location with `target` (htmx GETs `url`, swaps it into that element and
-    puts `url` in the address bar), or without one HX-Redirect (htmx loads the whole page)."""
+    request for a region, HX-Location with `target` (htmx GETs `url`, puts the answer in place of
+    that element and `url` in the address bar), or without one HX-Redirect (htmx loads the whole
+    page there)."""
     if not htmx_partial(request):
         return redirect(url)
     if target is None:
