@@ -1,5 +1,6 @@
-"""Shared set-up for the benchmarks: a database of their own (registry_bench by default), on the
-PostgreSQL named by DATABASE_URL, or by .data/runtime.env while `make run` runs."""
+"""Shared set-up for the benchmarks: a database of their own (registry_bench..., or <name>_bench...
+for DATABASE_URL's database <name>), on the PostgreSQL named by DATABASE_URL, or by
+.data/runtime.env while `make run` runs."""
 
 import os
 import statistics
@@ -18,7 +19,9 @@ def bench_database_url(name: str) -> str:
         url = dict(line.split("=", 1) for line in runtime_env.read_text().splitlines()).get("DATABASE_URL")
     url = url or "postgresql://postgres@127.0.0.1:5432/registry"
     parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    # Named after DATABASE_URL's database (registry: registry_bench...), so that benchmarks run
+    # for different databases of one server never drop each other's.
+    return urlunsplit(parts._replace(path=f"/{parts.path.strip('/') or 'registry'}{name.removeprefix('registry')}"))
 
 
 def setup_django(database: str = "registry_bench", fresh: bool = False) -> str:
@@ -26,6 +29,7 @@ def setup_django(database: str = "registry_bench", fresh: bool = False) -> str:
     import psycopg
 
     url = bench_database_url(database)
+    database = urlsplit(url).path.strip("/")  # as bench_database_url named it
     admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, QueryDict
 
@@ -38,11 +40,12 @@ def selection_ids(request: HttpRequest) -> list[int]:
     return list(request.session.get(SELECTION_KEY, []))
 
 
-def selection_batches(request: HttpRequest, organization: Organization) -> QuerySet[CertificateBatch]:
-    """The selected batches that are still the organization's and still active."""
+def selection_batches(organization: Organization, batch_ids: Iterable[int]) -> QuerySet[CertificateBatch]:
+    """Of the selected batches `batch_ids` (the dashboard's selection, or a link's), those still the
+    organization's and still active, in the dashboard's order: what a transfer of them starts with."""
     return (
         batches_for_dashboard(organization, CertificateBatch.Status.ACTIVE)
-        .filter(pk__in=selection_ids(request))
+        .filter(pk__in=batch_ids)
         .order_by("certificate__vintage", "certificate_id", "serial_start")
     )
 

@@ -11,7 +11,6 @@ from accounts.models import Account
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Membership, Organization, User
-from registry.rows import pipelined
 from registry.services import (
     ACCOUNTS_SHARE_SQL,
     ServiceError,
@@ -19,6 +18,7 @@ from registry.services import (
     accounts_lock_for_share,
     staff_require,
 )
+from utilities.rows import pipelined
 
 from .models import Certificate, CertificateBatch, Generator
 from .serials import split_range

@@ -2,8 +2,9 @@
 
 from django.contrib.auth.backends import ModelBackend
 
+from utilities.rows import Columns, select_models
+
 from .models import Membership, Organization, User
-from .rows import Columns, select_models
 
 _MEMBERSHIP, _USER, _ORGANIZATION = Columns(Membership, "m"), Columns(User, "u"), Columns(Organization, "o")
 MEMBERSHIPS_SQL = f"""

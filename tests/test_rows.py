@@ -1,17 +1,16 @@
-"""registry.rows: instances read and rows written by statements written once, as the ORM would."""
+"""utilities.rows: instances read by statements written once, as the ORM would."""
 
 import pytest
 from django.db import DatabaseError, connection
-from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import Account
+from certificates.models import CertificateBatch
 from registry.auth import RegistryBackend
 from registry.models import Membership, User
-from registry.rows import Columns, insert_where, select_models, select_models_together, update_where
-from registry.services import ROLE_CONDITION, role_params
-from transfers import wizard
 from transfers.models import Transfer
+from utilities.rows import Columns, pipelined, select_models
 
 from .factories import OrganizationFactory, member
 
@@ -22,60 +21,30 @@ def field_values(instance):
 
 def test_instances_are_those_the_orm_reads(trader, org, batch):
     draft = Transfer.objects.create(organization=org, created_by=trader, draft={"lines": [[batch.pk, 5]], "step": 2})
-    (found,), = select_models(wizard.DRAFT_SQL, [draft.pk, org.pk, trader.pk], wizard._TRANSFER)
+    transfer = Columns(Transfer, "t")
+    (found,), = select_models(f"SELECT {transfer.sql} FROM {transfer.table} WHERE t.id = %s", [draft.pk], transfer)
     assert field_values(found) == field_values(Transfer.objects.get(pk=draft.pk))
     assert found.draft == {"lines": [[batch.pk, 5]], "step": 2} and not found._state.adding
 
-    rows = select_models(wizard.DRAFT_BATCHES_SQL, [org.pk, [batch.pk]], wizard._BATCH, wizard._CERTIFICATE,
-                         wizard._GENERATOR, wizard._ACCOUNT)
-    (read_batch, certificate, generator, account), = rows
-    for got, orm in [(read_batch, batch), (certificate, batch.certificate), (generator, batch.certificate.generator),
-                     (account, batch.account)]:
+    batches, accounts = Columns(CertificateBatch, "b"), Columns(Account, "a")
+    (read_batch, account), = select_models(
+        f"SELECT {batches.sql}, {accounts.sql} FROM {batches.table} JOIN {accounts.table} ON a.id = b.account_id "
+        "WHERE b.id = %s", [batch.pk], batches, accounts)
+    for got, orm in [(read_batch, batch), (account, batch.account)]:
         orm.refresh_from_db()
         assert field_values(got) == field_values(orm), type(orm)
 
 
-def test_another_organizations_draft_and_batches_are_not_read(trader, org, batch, outsider):
-    draft = Transfer.objects.create(organization=org, created_by=trader, draft={"lines": [[batch.pk, 5]]})
-    other = outsider.memberships.get().organization
-    scope = [draft.pk, other.pk, outsider.pk]
-    found, batches = select_models_together(
-        (wizard.DRAFT_SQL, scope, (wizard._TRANSFER,)),
-        (wizard.BATCHES_OF_DRAFT_SQL, [other.pk, *scope], (wizard._BATCH, wizard._CERTIFICATE, wizard._GENERATOR,
-                                                           wizard._ACCOUNT)))
-    assert (found, batches) == ([], [])
-    assert select_models(wizard.DRAFT_BATCHES_SQL, [other.pk, [batch.pk]], wizard._BATCH, wizard._CERTIFICATE,
-                         wizard._GENERATOR, wizard._ACCOUNT) == []
-
-
 @pytest.mark.django_db(transaction=True)  # autocommit, as a request runs them
 def test_statements_sent_together_fail_as_django_errors_and_leave_the_connection_usable(trader):
+    with pytest.raises(DatabaseError), connection.cursor() as first, connection.cursor() as second:
+        with pipelined():
+            first.execute("SELECT id FROM registry_user WHERE id = %s", [trader.pk])
+            second.execute("SELECT no_such_column FROM registry_user")
+            first.fetchall(), second.fetchall()
     columns = Columns(User, "u")
-    with pytest.raises(DatabaseError):
-        select_models_together((f"SELECT {columns.sql} FROM {columns.table} WHERE u.id = %s", [trader.pk], (columns,)),
-                               ("SELECT no_such_column FROM registry_user", [], ()))
     assert select_models(f"SELECT {columns.sql} FROM {columns.table} WHERE u.id = %s", [trader.pk], columns
                          )[0][0] == trader
-
-
-def test_update_where_is_a_compare_and_swap(trader, org, account):
-    draft = Transfer.objects.create(organization=org, created_by=trader)
-    draft.status, draft.kind, draft.destination_account = Transfer.Status.COMPLETE, Transfer.Kind.INTERNAL, account
-    assert update_where(draft, ["status", "kind", "destination_account"], status=Transfer.Status.DRAFT) == 1
-    saved = Transfer.objects.get(pk=draft.pk)
-    assert (saved.status, saved.kind, saved.destination_account_id) == ("complete", "internal", account.pk)
-    draft.status = Transfer.Status.FAILED  # the condition no longer holds: nothing is written
-    assert update_where(draft, ["status"], status=Transfer.Status.DRAFT) == 0
-    assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.COMPLETE
-
-
-def test_insert_where_writes_only_when_its_condition_holds(trader, viewer, org):
-    draft = Transfer(organization=org, created_by=trader, draft={"lines": [[1, 2]], "step": 1})
-    assert insert_where(draft, ROLE_CONDITION, role_params(user=trader, organization=org))
-    assert model_to_dict(Transfer.objects.get(pk=draft.pk)) == model_to_dict(draft)
-    refused = Transfer(organization=org, created_by=viewer, draft={})
-    assert not insert_where(refused, ROLE_CONDITION, role_params(user=viewer, organization=org))
-    assert refused.pk is None and Transfer.objects.count() == 1
 
 
 def test_the_user_and_their_memberships_are_one_query(trader, org):

@@ -11,7 +11,10 @@ from registry.models import Organization
 from registry.services import ServiceError
 from transfers.models import Transfer
 from transfers.services import (
+    AlreadyInAccount,
+    BatchChanged,
     Destination,
+    DraftAlreadySubmitted,
     TransferLine,
     TransferRefused,
     batches_retire,
@@ -19,6 +22,7 @@ from transfers.services import (
     export_reject,
     transfer_accept,
     transfer_create,
+    transfer_draft_save,
     transfer_reject,
     transfer_withdraw,
     transfers_expire,
@@ -209,10 +213,10 @@ def test_several_batches_in_one_transfer(issue, trader, org, second_account):
 
 @pytest.fixture
 def refused(batch):
-    """Assert the call is refused with the message and leaves the ledger exactly as it was."""
-    def _refused(call, message):
+    """Assert the call is refused (a `refusal`) with the message and leaves the ledger exactly as it was."""
+    def _refused(call, message, refusal=TransferRefused):
         before = ledger_state()
-        with pytest.raises(TransferRefused, match=message):
+        with pytest.raises(refusal, match=message):
             call()
         assert ledger_state() == before
     return _refused
@@ -227,7 +231,7 @@ def test_refuses_another_organizations_batch(refused, batch, counterparty, count
 def test_refuses_a_batch_that_is_not_active(refused, batch, trader, org, counterparty, second_account):
     pending = send_to_counterparty(batch, trader, org, counterparty, 1000).items.get().batch
     refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(pending.pk, 1)],
-                                    destination=Destination.internal(second_account)), "is pending")
+                                    destination=Destination.internal(second_account)), "is pending", BatchChanged)
 
 
 def test_refuses_a_superseded_batch(refused, batch, trader, org, second_account):
@@ -235,7 +239,7 @@ def test_refuses_a_superseded_batch(refused, batch, trader, org, second_account)
                     destination=Destination.internal(second_account))
     refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
                                     destination=Destination.internal(second_account)),
-            "has changed since it was selected")
+            "has changed since it was selected", BatchChanged)
 
 
 @pytest.mark.parametrize("status", [Account.Status.CLOSED, Account.Status.FROZEN])
@@ -303,7 +307,25 @@ def test_accept_refuses_a_frozen_account(batch, trader, org, counterparty, count
 
 def test_refuses_an_internal_transfer_into_the_account_already_holding_it(refused, batch, trader, org, account):
     refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
-                                    destination=Destination.internal(account)), "is already in account")
+                                    destination=Destination.internal(account)), "is already in account",
+            AlreadyInAccount)
+
+
+def test_a_draft_is_confirmed_once_and_then_neither_confirmed_nor_changed_again(refused, batch, trader, org,
+                                                                              second_account):
+    draft = Transfer.objects.create(organization=org, created_by=trader, draft={"lines": [[batch.pk, 300]], "step": 4})
+
+    def confirm():
+        return transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 300)],
+                               destination=Destination.internal(second_account),
+                               draft=Transfer.objects.get(pk=draft.pk))
+
+    assert confirm().status == Transfer.Status.COMPLETE
+    refused(confirm, "This transfer has already been submitted.", DraftAlreadySubmitted)
+    stale = Transfer(pk=draft.pk, draft={"lines": [[batch.pk, 300]], "step": 4})  # as a step read it before
+    with pytest.raises(DraftAlreadySubmitted):
+        transfer_draft_save(draft=stale, lines=[[batch.pk, 1]])
+    assert Transfer.objects.get(pk=draft.pk).draft["lines"] == [[batch.pk, 300]]
 
 
 def test_a_refusal_in_a_later_chunk_undoes_the_earlier_chunks(issue, trader, org, second_account, monkeypatch,

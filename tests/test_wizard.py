@@ -1,15 +1,19 @@
-from types import SimpleNamespace
+import json
+import re
 
 import pytest
 from django.core import mail
+from django.http import Http404
 from django.urls import reverse
 
 from certificates.models import CertificateBatch
-from certificates.selectors import SELECTION_KEY, selection_batches
+from certificates.selectors import SELECTION_KEY
 from ledger.verification import ledger_breaches
 from transfers.models import Transfer
+from transfers.selectors import draft_batches, draft_for
 from transfers.services import Destination, TransferLine, transfer_create
-from transfers.wizard import selected_batch_rows
+
+from .factories import AccountFactory
 
 HTMX = {"HX-Request": "true", "HX-Target": "wizard"}
 
@@ -69,40 +73,71 @@ def test_export_end_to_end(signed_in, trader, batch, tracking_system):
     assert (transfer.kind, transfer.status, transfer.recipient_account_ref) == ("export", "pending", "W-77")
 
 
-def test_steps_swap_in_with_htmx_one_request_per_step(signed_in, trader, batch, second_account):
+def test_steps_swap_in_with_htmx_each_post_answered_with_the_next_steps_address(signed_in, trader, batch,
+                                                                              second_account):
     client = signed_in(trader)
-    # The dashboard's boosted Transfer link: the whole page of step 1 at once, its address pushed.
-    opened = client.get(reverse("transfers:new") + f"?batch={batch.pk}",
-                        headers={"HX-Request": "true", "HX-Boosted": "true"})
+    # The dashboard's boosted Transfer link: a redirect, which htmx's request follows to step 1's
+    # whole page (a boosted request gets whole pages).
+    boosted = {"HX-Request": "true", "HX-Boosted": "true"}
+    opened = client.get(reverse("transfers:new") + f"?batch={batch.pk}", headers=boosted)
     draft = Transfer.objects.get(status=Transfer.Status.DRAFT)
-    assert opened.status_code == 200 and opened["HX-Push-Url"] == step_url(draft, "quantity")
-    assert b"<html" in opened.content and f'name="quantity_{batch.pk}"'.encode() in opened.content
+    assert (opened.status_code, opened.url) == (302, step_url(draft, "quantity"))
+    page = client.get(opened.url, headers=boosted)
+    assert b"<html" in page.content and f'name="quantity_{batch.pk}"'.encode() in page.content
     page = client.get(step_url(draft, "quantity"), headers=HTMX)
     assert b"<html" not in page.content and b'id="wizard"' in page.content
-    # A step's POST answers with the next step and puts its address in the address bar.
-    response = client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5}, headers=HTMX)
-    text = response.content.decode()
-    assert response.status_code == 200 and response["HX-Push-Url"] == step_url(draft, "destination")
-    assert "<html" not in text and 'id="wizard"' in text and "Destination type" in text
-    assert f'action="{step_url(draft, "destination")}"' in text
-    response = client.post(step_url(draft, "destination"), {"kind": "internal", "account": second_account.pk},
-                           headers=HTMX)
-    assert response["HX-Push-Url"] == step_url(draft, "review") and "Review" in response.content.decode()
-    response = client.post(step_url(draft, "review"), {}, headers=HTMX)
-    assert response["HX-Push-Url"] == step_url(draft, "confirm")
-    # Step 4 links back to every earlier step and posts to its own address (the view builds them
-    # from one reverse; each must be the step's own URL).
-    text = response.content.decode()
+
+    def post(step, data, goes_to):
+        """A step's POST answers HX-Location: htmx GETs the next page into the wizard's region (and
+        puts its address in the address bar); that page comes as the region alone."""
+        response = client.post(step_url(draft, step), data, headers=HTMX)
+        assert response.status_code == 200 and response.content == b""
+        assert json.loads(response["HX-Location"]) == {"path": goes_to, "target": "#wizard", "swap": "outerHTML"}
+        page = client.get(goes_to, headers=HTMX)
+        text = page.content.decode()
+        assert page.status_code == 200 and "<html" not in text and 'id="wizard"' in text
+        return text
+
+    text = post("quantity", {f"quantity_{batch.pk}": 5}, step_url(draft, "destination"))
+    assert "Destination type" in text and f'action="{step_url(draft, "destination")}"' in text
+    text = post("destination", {"kind": "internal", "account": second_account.pk}, step_url(draft, "review"))
+    assert "Step 3: Review" in text and f"{second_account.name} ({second_account.public_id})" in text
+    text = post("review", {}, step_url(draft, "confirm"))
+    # Step 4 links back to every earlier step and posts to its own address.
     assert all(f'href="{step_url(draft, step)}"' in text for step in ("quantity", "destination", "review"))
     assert f'action="{step_url(draft, "confirm")}"' in text
-    response = client.post(step_url(draft, "confirm"), {}, headers=HTMX)
-    assert response["HX-Push-Url"] == reverse("transfers:done", args=[draft.pk])
+    text = post("confirm", {}, reverse("transfers:done", args=[draft.pk]))
     assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.COMPLETE
-    assert f"Transfer {draft.pk}" in response.content.decode()
-    # The draft is submitted: a second confirm goes to the transfer and makes nothing.
-    again = client.post(step_url(draft, "confirm"), {}, headers=HTMX)
-    assert (again.status_code, again["Location"]) == (302, reverse("transfers:done", args=[draft.pk]))
+    assert f"Transfer {draft.pk} is complete" in text
+    # The draft is submitted: a second confirm goes to the transfer, says so, and makes nothing.
+    text = post("confirm", {}, reverse("transfers:done", args=[draft.pk]))
+    assert f"Transfer {draft.pk} has already been submitted." in text
     assert Transfer.objects.exclude(status=Transfer.Status.DRAFT).count() == 1
+
+
+def test_the_back_button_gets_whole_pages_when_htmx_restores_history(signed_in, trader, batch):
+    """htmx keeps no pages of its own (historyCacheSize 0): Back makes it request the page again,
+    with HX-Request, and put the answer in place of the whole body."""
+    client = signed_in(trader)
+    draft = start(client, batch)
+    page = client.get(step_url(draft, "quantity"), headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert b"<html" in page.content and b'id="wizard"' in page.content
+
+
+def test_a_confirm_refused_because_a_batch_changed_leaves_the_wizard_for_the_dashboard(
+        signed_in, trader, org, batch, second_account):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    walk_to_confirm = [("quantity", {f"quantity_{batch.pk}": 100}),
+                       ("destination", {"kind": "internal", "account": second_account.pk}), ("review", {})]
+    for step, data in walk_to_confirm:
+        client.post(step_url(draft, step), data)
+    transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)],  # someone moves it
+                    destination=Destination.internal(second_account))
+    response = client.post(step_url(draft, "confirm"), headers=HTMX)
+    assert response["HX-Redirect"] == reverse("certificates:dashboard")  # a whole page: htmx loads it
+    assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.FAILED
+    assert "has changed since it was selected" in client.get(response["HX-Redirect"]).content.decode()
 
 
 @pytest.mark.parametrize("value,message", [("0", "Enter at least 1."), ("1001", "This batch holds 1,000"),
@@ -137,6 +172,41 @@ def test_another_organizations_account_is_not_a_choice(signed_in, trader, batch,
     client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5})
     response = client.post(step_url(draft, "destination"), {"kind": "internal", "account": counterparty_account.pk})
     assert "Select a valid choice" in response.content.decode()
+
+
+def account_options(page: str) -> list[str]:
+    """The values of step 2's account choices (the first, empty, says to choose one)."""
+    select = page[page.index('<select name="account"'):]
+    return re.findall(r'<option value="(\d*)"', select[:select.index("</select>")])
+
+
+def test_step_two_offers_only_accounts_that_can_receive_every_selected_batch(signed_in, trader, org, issue,
+                                                                             account, second_account):
+    third = AccountFactory(organization=org, name="Third")
+    AccountFactory(organization=org, name="Frozen", status="frozen")
+    AccountFactory(organization=org, name="Retirements", type="retirement")
+    in_main, in_trading = issue(100), issue(200, account=second_account)
+    client = signed_in(trader)
+    draft = start(client, in_main)
+    page = client.post(step_url(draft, "quantity"), {f"quantity_{in_main.pk}": 5}, follow=True).content.decode()
+    # By name, and not Main active, where the batch is.
+    assert account_options(page) == ["", str(third.pk), str(second_account.pk)]
+    draft = start(client, in_main, in_trading)
+    page = client.post(step_url(draft, "quantity"), {f"quantity_{in_main.pk}": 5, f"quantity_{in_trading.pk}": 5},
+                       follow=True).content.decode()
+    assert account_options(page) == ["", str(third.pk)]
+
+
+def test_step_two_refuses_the_account_a_batch_is_already_in_and_says_why(signed_in, trader, batch, account):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5})
+    response = client.post(step_url(draft, "destination"), {"kind": "internal", "account": account.pk})
+    assert response.status_code == 200
+    assert (f"Batch {batch.serial_number} is already in account {account.public_id}; choose another account."
+            in response.content.decode())
+    saved = Transfer.objects.get(pk=draft.pk).draft
+    assert saved["step"] == 2 and "kind" not in saved  # step 3 is not reached
 
 
 def test_review_shows_ranges_that_leave_and_stay(signed_in, trader, batch, second_account):
@@ -279,17 +349,18 @@ def test_going_back_to_step_two_shows_the_saved_choice(signed_in, trader, batch,
     assert ">\nQ3</textarea>" in text
 
 
-def test_inactive_tracking_systems_and_closed_accounts_are_not_choices(signed_in, trader, batch, account,
+def test_inactive_tracking_systems_and_closed_accounts_are_not_choices(signed_in, trader, org, batch,
                                                                       second_account, tracking_system):
     tracking_system.is_active = False
     tracking_system.save()
     second_account.status = "closed"
     second_account.save()
+    open_account = AccountFactory(organization=org, name="Open")
     client = signed_in(trader)
     draft = start(client, batch)
     page = client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5}, follow=True).content.decode()
     assert f'value="{tracking_system.pk}"' not in page and f'value="{second_account.pk}"' not in page
-    assert f'<option value="{account.pk}">' in page
+    assert f'<option value="{open_account.pk}">' in page
     for data in ({"kind": "export", "tracking_system": tracking_system.pk, "recipient_name": "Cascade"},
                  {"kind": "internal", "account": second_account.pk}):
         response = client.post(step_url(draft, "destination"), data)
@@ -317,21 +388,39 @@ def test_a_confirm_takes_the_transferred_batches_out_of_the_selection(signed_in,
     assert client.session[SELECTION_KEY] == []
 
 
-def test_wizard_start_picks_the_batches_the_dashboard_selection_shows(org, trader, holdings, foreign_batch,
-                                                                      counterparty):
-    """The wizard's start reads the selection with its own SQL (transfers.wizard.selected_batch_rows);
-    the dashboard and the template download with the ORM (certificates.selectors.selection_batches).
-    Both must keep the same batches, in the same order."""
+def test_the_transfer_button_takes_the_selected_batches_still_active_in_the_dashboards_order(
+        signed_in, org, trader, holdings, foreign_batch, counterparty):
     pending = transfer_create(organization=org, user=trader, lines=[TransferLine(holdings["wind"].pk, 100)],
                               destination=Destination.to_organization(counterparty))
     wind_rest = CertificateBatch.objects.get(certificate=holdings["wind"].certificate, status="active")
-    everything = [*CertificateBatch.objects.values_list("pk", flat=True), 10**9]
-    request = SimpleNamespace(session={SELECTION_KEY: everything})
-
-    by_orm = [batch.pk for batch in selection_batches(request, org)]
-    by_sql = [batch.pk for batch, *_ in selected_batch_rows(org, everything)]
+    client = signed_in(trader)
+    session = client.session
+    session[SELECTION_KEY] = [*CertificateBatch.objects.values_list("pk", flat=True), 10**9]
+    session.save()
+    assert client.get(reverse("transfers:new")).status_code == 302
+    draft = Transfer.objects.get(status=Transfer.Status.DRAFT)
     # Active and the organization's: not the superseded wind batch, not the 100 pending in `pending`,
     # not another organization's; in the dashboard's order (vintage, certificate, serials).
-    assert by_orm == [wind_rest.pk, holdings["solar"].pk, holdings["hydro"].pk]
-    assert by_sql == by_orm
+    assert [batch_id for batch_id, _ in draft.draft["lines"]] == [wind_rest.pk, holdings["solar"].pk,
+                                                                   holdings["hydro"].pk]
     assert pending.items.get().batch.status == "pending"
+
+
+def test_the_draft_and_its_batches_are_read_as_the_orm_reads_them_and_only_for_their_user(
+        trader, manager, org, batch, foreign_batch, counterparty, counterparty_trader):
+    """draft_for and draft_batches are written in SQL (transfers/selectors.py): the same instances
+    as the ORM's, scoped as every other read of a page."""
+    def field_values(instance):
+        return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+    draft = Transfer.objects.create(organization=org, created_by=trader,
+                                    draft={"lines": [[foreign_batch.pk, 1], [batch.pk, 5]], "step": 2})
+    found = draft_for(pk=draft.pk, organization=org, user=trader)
+    assert field_values(found) == field_values(Transfer.objects.get(pk=draft.pk))
+    (read, quantity), = draft_batches(found, org)  # another organization's batch is left out
+    assert quantity == 5 and field_values(read) == field_values(CertificateBatch.objects.get(pk=batch.pk))
+    assert field_values(read.certificate) == field_values(batch.certificate)
+    assert field_values(read.certificate.generator) == field_values(batch.certificate.generator)
+    for organization, user in [(org, manager), (counterparty, counterparty_trader)]:  # a teammate, an outsider
+        with pytest.raises(Http404):
+            draft_for(pk=draft.pk, organization=organization, user=user)

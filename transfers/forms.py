@@ -6,9 +6,12 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 
 from accounts.models import Account
+from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
 
 from .models import NOTES_MAX_LENGTH, Transfer
+from .selectors import accounts_to_receive, batches_already_in
+from .services import AlreadyInAccount
 
 PUBLIC_ID = re.compile(r"\b(MM\d{5,})\b", re.IGNORECASE)
 
@@ -70,14 +73,15 @@ class DestinationForm(forms.Form):
 
     kind = forms.ChoiceField(
         label="Transfer type", widget=forms.RadioSelect,
-        choices=[(Transfer.Kind.INTERNAL, "To active accounts"),
-                 (Transfer.Kind.ORGANIZATION, "To another organization"),
-                 (Transfer.Kind.EXPORT, "Out of the platform")],
+        choices=[(kind.value, kind.label) for kind in (Transfer.Kind.INTERNAL, Transfer.Kind.ORGANIZATION,
+                                                       Transfer.Kind.EXPORT)],
         error_messages={"required": "Choose the type of transfer."},
     )
-    # The choices are the lists the view read (the wizard reads the organization's accounts once a
-    # request); clean_* turns the chosen id back into its object.
-    account = forms.TypedChoiceField(required=False, label="Active account", coerce=int, empty_value=None)
+    # The choices are the lists the view read; clean_* turns the chosen id back into its object.
+    # The account is checked in clean_account, not against the choices, so that one of the
+    # organization's accounts that cannot receive is refused with the reason.
+    account = forms.IntegerField(required=False, label="Active account", widget=forms.Select,
+                                 error_messages={"invalid": "Select a valid choice."})
     organization = forms.CharField(required=False, label="Organization (registered name or MM id)",
                                    widget=forms.TextInput(attrs={"list": "organization-options",
                                                                  "autocomplete": "off"}))
@@ -89,14 +93,16 @@ class DestinationForm(forms.Form):
                             widget=forms.Textarea(attrs={"rows": 3}),
                             help_text="The note appears on the transaction.")
 
-    def __init__(self, *args, organization: Organization, accounts: list[Account],
+    def __init__(self, *args, organization: Organization, batches: list[CertificateBatch],
                  tracking_systems: Callable[[], list[TrackingSystem]], **kwargs):
-        """`accounts`: the organization's open active accounts; `tracking_systems` reads the active
-        ones, called only when the page lists them or one was chosen."""
+        """`batches`: the batches to transfer (with their accounts); `tracking_systems` reads the
+        active ones, called only when the page lists them or one was chosen."""
         super().__init__(*args, **kwargs)
         self.organization = organization
+        self.batches = batches
+        accounts = accounts_to_receive(organization, batches)
         self.accounts = {account.pk: account for account in accounts}
-        self.fields["account"].choices = [("", "Choose an account")] + [
+        self.fields["account"].widget.choices = [("", "Choose an account")] + [
             (account.pk, str(account)) for account in accounts]
         self.read_tracking_systems = tracking_systems
         self.fields["tracking_system"].choices = lambda: [("", "Choose a tracking system")] + [
@@ -107,7 +113,13 @@ class DestinationForm(forms.Form):
         return {system.pk: system for system in self.read_tracking_systems()}
 
     def clean_account(self):
-        return self.accounts.get(self.cleaned_data["account"])
+        """One of the accounts that can receive every batch; for another, why not."""
+        chosen = self.cleaned_data["account"]
+        if chosen is None or chosen in self.accounts:
+            return self.accounts.get(chosen)
+        if held := batches_already_in(chosen, self.batches):
+            raise forms.ValidationError(str(AlreadyInAccount(held[0], held[0].account)))
+        raise forms.ValidationError("Select a valid choice: one of your organization's open active accounts.")
 
     def clean_tracking_system(self):
         chosen = self.cleaned_data["tracking_system"]

@@ -9,6 +9,21 @@ from registry.models import Organization, TrackingSystem
 NOTES_MAX_LENGTH = 500
 
 
+def destination_label(*, kind: str, account: Account | None = None, organization: Organization | None = None,
+                      tracking_system: TrackingSystem | None = None, recipient_name: str = "",
+                      recipient_account_ref: str = "") -> str:
+    """Where a transfer's certificates go, as a person reads it: one wording for the wizard's
+    review, the transfer's pages and its transaction summary."""
+    if kind == Transfer.Kind.ORGANIZATION and organization is not None:
+        return f"{organization.name} ({organization.public_id})"
+    if kind == Transfer.Kind.EXPORT and tracking_system is not None:
+        reference = f", account {recipient_account_ref}" if recipient_account_ref else ""
+        return f"{recipient_name} at {tracking_system.name}{reference}"
+    if account is not None:  # internal, retirement
+        return f"{account.name} ({account.public_id})"
+    return ""
+
+
 class Transfer(models.Model):
     """One user transaction moving one or more batch quantities to one destination."""
 
@@ -85,6 +100,12 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"Transfer {self.pk} ({self.get_kind_display()}, {self.status})"
+
+    @property
+    def destination_label(self) -> str:
+        return destination_label(kind=self.kind, account=self.destination_account,
+                                 organization=self.recipient_organization, tracking_system=self.tracking_system,
+                                 recipient_name=self.recipient_name, recipient_account_ref=self.recipient_account_ref)
 
 
 class PendingExport(Transfer):

@@ -33,18 +33,6 @@ FONT_DIRECTORY = settings.BASE_DIR / "static" / "fonts"  # their licences and co
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
-def _destination(transfer: Transfer) -> str:
-    if transfer.kind == Transfer.Kind.ORGANIZATION:
-        return f"{transfer.recipient_organization.name} ({transfer.recipient_organization.public_id})"
-    if transfer.kind == Transfer.Kind.EXPORT:
-        reference = f", account {transfer.recipient_account_ref}" if transfer.recipient_account_ref else ""
-        return f"{transfer.recipient_name} at {transfer.tracking_system.name}{reference}"
-    if transfer.destination_account:
-        account = transfer.destination_account
-        return f"{account.name} ({account.public_id}), {account.organization.name}"
-    return ""
-
-
 def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
 
@@ -58,7 +46,7 @@ def summary_facts(transfer: Transfer) -> list[tuple[str, str]]:
         ("Submitted", _when(transfer.submitted_at)),
         ("Decided", _when(transfer.decided_at) if transfer.status != Transfer.Status.PENDING else ""),
         ("From", f"{transfer.organization.name} ({transfer.organization.public_id})"),
-        ("To", _destination(transfer)),
+        ("To", transfer.destination_label),
         ("Submitted by", transfer.created_by.get_full_name()),
         ("Notes", transfer.notes),
     ]

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from certificates.models import CertificateBatch
-from certificates.selectors import batches_filtered, selection_batches
+from certificates.selectors import batches_filtered, selection_batches, selection_ids
 from certificates.serials import format_serial
 from certificates.views import download_refused
 from registry.models import Organization
@@ -217,7 +217,7 @@ def mass_template_prefilled(request: HttpRequest) -> HttpResponse:
     Active tab's current filter, as serial numbers and full quantities, destinations left blank."""
     membership = membership_required(request)
     if request.GET.get("selection"):
-        queryset = selection_batches(request, membership.organization)
+        queryset = selection_batches(membership.organization, selection_ids(request))
     else:
         batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization,
                                                      CertificateBatch.Status.ACTIVE)

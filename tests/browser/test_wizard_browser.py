@@ -97,3 +97,41 @@ def test_three_destination_types_and_the_recipient_accepts(
     assert arrived.quantity == 100
     assert arrived.serial_number in recipient.inner_text("#batches")
     screenshot(recipient, "recipient-dashboard")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_step_two_offers_only_the_accounts_that_can_receive_the_batch(
+        sign_in, live_server, trader, batch, account, second_account, screenshot, javascript):
+    """The batch is in Main active: step 2 offers Trading only, and the transfer goes there."""
+    page = sign_in(trader, java_script_enabled=javascript)
+    if javascript:
+        choose_batch(page, batch.serial_number)
+        page.evaluate("window.notReloaded = true")
+    else:
+        page.goto(f"{live_server.url}/transfers/new/?batch={batch.pk}")
+    page.wait_for_selector("[data-step=quantity]")
+    page.locator("#wizard input[type=number]").fill("250")
+    screenshot(page, "1-quantity")
+    page.click("#wizard button:has-text('Next')")
+    page.wait_for_selector("[data-step=destination]")
+    assert page.url.endswith("/destination/")
+    offered = page.locator("select[name=account] option").all_inner_texts()
+    assert offered == ["Choose an account", str(second_account)]  # not Main active, where the batch is
+    page.check("input[name=kind][value=internal]")
+    page.select_option("select[name=account]", str(second_account.pk))
+    screenshot(page, "2-destination")
+    page.click("#wizard button:has-text('Next')")
+    page.wait_for_selector("[data-step=review]")
+    assert str(second_account) in page.inner_text("#wizard dl")
+    screenshot(page, "3-review")
+    page.click("#wizard button:has-text('Review')")
+    page.wait_for_selector("[data-step=confirm]")
+    screenshot(page, "4-confirm")
+    page.click("#wizard button:has-text('Transfer')")
+    page.wait_for_selector("text=Download a transaction summary")
+    screenshot(page, "5-done")
+    if javascript:
+        assert page.evaluate("window.notReloaded") is True  # every step swapped in by htmx
+    transfer = Transfer.objects.exclude(status="draft").get()
+    assert (transfer.status, transfer.items.get().batch.account, transfer.items.get().batch.quantity) == (
+        "complete", second_account, 250)

@@ -3,7 +3,10 @@ draft (drafts) and mass certificate transfers (mass_uploads). Callers import fro
 
 from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_start
 from .lifecycle import (
+    AlreadyInAccount,
+    BatchChanged,
     Destination,
+    DraftAlreadySubmitted,
     TransferLine,
     TransferRefused,
     batches_retire,
@@ -26,6 +29,7 @@ from .mass_uploads import (
 )
 
 __all__ = [
+    "AlreadyInAccount", "BatchChanged", "DraftAlreadySubmitted",
     "Destination", "TransferLine", "TransferRefused", "UploadBusy", "batches_retire", "export_confirm",
     "export_reject", "mass_upload_create", "mass_upload_process", "mass_upload_release",
     "mass_uploads_requeue_stalled", "transfer_accept", "transfer_create", "transfer_draft_fail",

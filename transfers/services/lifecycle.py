@@ -18,7 +18,6 @@ from certificates.services import batches_lock, batches_set_state, batches_take
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Organization, TrackingSystem, User
-from registry.rows import update_where
 from registry.services import (
     ServiceError,
     accounts_lock_for_share,
@@ -28,7 +27,8 @@ from registry.services import (
     staff_require,
 )
 
-from ..models import NOTES_MAX_LENGTH, Transfer, TransferItem, TransferNotification
+from ..models import NOTES_MAX_LENGTH, Transfer, TransferItem, TransferNotification, destination_label
+from ..selectors import batches_already_in
 
 Kind = Transfer.Kind
 BatchStatus = CertificateBatch.Status
@@ -37,6 +37,26 @@ TRANSFER_CHUNK = 2000  # batches locked and moved at a time inside one transfer'
 
 class TransferRefused(ServiceError):
     pass
+
+
+class DraftAlreadySubmitted(TransferRefused):
+    """The wizard's draft was confirmed already (a second confirm, another tab)."""
+
+    def __init__(self):
+        super().__init__("This transfer has already been submitted.")
+
+
+class BatchChanged(TransferRefused):
+    """A batch changed since it was selected (some of it moved) or is no longer active: the
+    selection must be made again."""
+
+
+class AlreadyInAccount(TransferRefused):
+    """An internal transfer to the account a batch is already in."""
+
+    def __init__(self, batch: CertificateBatch, account: Account):
+        super().__init__(f"Batch {batch.serial_number} is already in account {account.public_id}; "
+                         "choose another account.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +94,12 @@ class Destination:
     def retirement(cls, account: Account) -> "Destination":
         return cls(kind=Kind.RETIREMENT, account=account)
 
+    @property
+    def label(self) -> str:
+        return destination_label(kind=self.kind, account=self.account, organization=self.organization,
+                                 tracking_system=self.tracking_system, recipient_name=self.recipient_name,
+                                 recipient_account_ref=self.recipient_account_ref)
+
 
 def _check_lines(lines: list[TransferLine]) -> None:
     if not lines:
@@ -99,12 +125,12 @@ def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch,
         if not batch.user_may_move:
             raise role_refused(organization)
         if batch.status == BatchStatus.SUPERSEDED:
-            raise TransferRefused(
+            raise BatchChanged(
                 f"Batch {batch.serial_number} has changed since it was selected (some of it was "
                 "moved); nothing was transferred. Select the certificates again."
             )
         if batch.status != BatchStatus.ACTIVE:
-            raise TransferRefused(
+            raise BatchChanged(
                 f"Batch {batch.serial_number} is {batch.status}; only active certificates can be "
                 "transferred."
             )
@@ -147,7 +173,7 @@ def _check_destination(*, organization, destination: Destination, locked_account
             raise TransferRefused("Choose the organization to transfer to.")
         if recipient.pk == organization.pk:
             raise TransferRefused(
-                "You cannot transfer to your own organization this way; choose 'To active accounts'."
+                f"You cannot transfer to your own organization this way; choose '{Kind.INTERNAL.label}'."
             )
         if organization_lock_for_share(recipient.pk) != Organization.Status.ACTIVE:
             raise TransferRefused(f"{recipient.name} is suspended and cannot receive certificates.")
@@ -217,13 +243,11 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                               lock_first=(DRAFT_LOCK_SQL, [draft.pk, organization.pk])
                               if first_chunk and draft is not None else None)
         if locked.first_rows is not None and locked.first_rows != [(Transfer.Status.DRAFT,)]:
-            raise TransferRefused("This transfer has already been submitted.")
+            raise DraftAlreadySubmitted()
         takes = _check_batches(chunk, locked, organization)
         if destination.kind == Kind.INTERNAL and destination.account is not None:
-            for batch, _ in takes:
-                if batch.account_id == destination.account.pk:
-                    raise TransferRefused(f"Batch {batch.serial_number} is already in account "
-                                          f"{destination.account.public_id}; choose another account.")
+            if held := batches_already_in(destination.account.pk, [batch for batch, _ in takes]):
+                raise AlreadyInAccount(held[0], destination.account)
         _check_sources(takes, organization)
         if first_chunk:
             _check_destination(organization=organization, destination=destination, locked_accounts=locked.accounts)
@@ -238,11 +262,11 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                 submitted_at=now, decided_at=now if completes_at_once else None,
             )
             if draft is not None:
+                if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
+                    raise DraftAlreadySubmitted()
                 transfer = draft  # as the database now holds it: the locked draft, with `fields` set
                 for name, value in fields.items():
                     setattr(transfer, name, value)
-                if update_where(transfer, fields, status=Transfer.Status.DRAFT) != 1:
-                    raise TransferRefused("This transfer has already been submitted.")
             else:  # written below, with the ledger events, in their statement
                 transfer = Transfer(pk=locked.reserved_id, created_by=user, created_at=now, **fields)
 

@@ -1,0 +1,64 @@
+"""Model instances read by a statement written once, for the few queries every request makes.
+
+Compiling an ORM query costs more than running it: ~0.7-1.4 ms of CPU for a select_related query
+on the benchmark machine, against ~0.2 ms for the round trip (bench/README.md, "The wizard").
+For the statement on every request's path (the signed-in user and their memberships,
+registry.auth), the SQL is written once from the models' own fields, and the rows become instances
+through Django's documented Model.from_db and Field.from_db_value.
+"""
+
+import contextlib
+
+from django.db import connections
+from django.db.models import Model
+
+
+class Columns:
+    """One model's concrete columns under a table alias: the SQL that selects them, and the
+    instance made from them."""
+
+    def __init__(self, model: type[Model], alias: str):
+        self.model, self.alias = model, alias
+        fields = model._meta.concrete_fields
+        self.names = [field.attname for field in fields]
+        self.sql = ", ".join(f'{alias}."{field.column}"' for field in fields)
+        self.converters = [(index, field.from_db_value) for index, field in enumerate(fields)
+                           if hasattr(field, "from_db_value")]
+
+    @property
+    def table(self) -> str:
+        return f'"{self.model._meta.db_table}" {self.alias}'
+
+    def build(self, db: str, values: list, connection) -> Model:
+        for index, convert in self.converters:
+            values[index] = convert(values[index], None, connection)
+        return self.model.from_db(db, self.names, values)
+
+
+def select_models(sql: str, params, *columns: Columns, using: str = "default") -> list[tuple]:
+    """Run `sql`, whose select list is the given columns' in order; per row, a tuple of instances."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _instances(rows, columns, using, connection)
+
+
+@contextlib.contextmanager
+def pipelined(using: str = "default"):
+    """Send the statements executed inside to PostgreSQL without waiting for each one's answer
+    (psycopg's pipeline mode): they travel together, with the BEGIN of a transaction that starts
+    here, and the first fetch waits for all of them. Errors arrive as Django's database errors."""
+    connection = connections[using]
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
+def _instances(rows, columns, using: str, connection) -> list[tuple]:
+    spans, start = [], 0
+    for column in columns:
+        spans.append((column, start, start + len(column.names)))
+        start += len(column.names)
+    return [tuple(column.build(using, list(row[begin:end]), connection) for column, begin, end in spans)
+            for row in rows]
