@@ -56,8 +56,8 @@ def transfer_history(transfer: Transfer):
 
 # The two reads of every wizard request, its draft and the draft's batches, written once in SQL
 # from the models' own fields (utilities.rows): through the ORM, which compiles both queries afresh
-# on every request, a transfer through the wizard cost ~10 ms more of the server's CPU (a fifth of
-# it; bench/wizard_load.py, against the ORM's version, interleaved).
+# on every request, a transfer through the wizard took 57-64 ms of gunicorn's CPU against 46-53 ms
+# (bench/wizard_load.py at N = 4, against the ORM's version of these two, interleaved).
 _TRANSFER = Columns(Transfer, "t")
 _BATCH, _CERTIFICATE, _GENERATOR = Columns(CertificateBatch, "b"), Columns(Certificate, "c"), Columns(Generator, "g")
 DRAFT_SQL = f"""SELECT {_TRANSFER.sql} FROM {_TRANSFER.table}
