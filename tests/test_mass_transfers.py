@@ -450,6 +450,12 @@ def test_upload_through_the_page_and_see_the_result(signed_in, trader, batch, se
     assert f"Upload {upload.pk}" in listing
 
 
+def test_a_completed_upload_says_how_many_rows_in_plain_english(signed_in, trader, run, batch, second_account):
+    one = run(HEADER + f"{batch.serial_number},5,,{second_account.public_id},\n")
+    page = signed_in(trader).get(reverse("transfers:mass_detail", args=[one.pk])).content.decode()
+    assert "its one row was applied" in page and "1 rows" not in page
+
+
 def test_running_upload_page_polls_and_finished_one_does_not(signed_in, trader, org, batch, second_account):
     upload = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("t.csv", (
         HEADER + f"{batch.serial_number},5,,{second_account.public_id},\n").encode()))

@@ -47,11 +47,31 @@ def test_withdraw_through_the_page(signed_in, trader, pending):
     assert pending.status == Transfer.Status.WITHDRAWN
 
 
-def test_sender_cannot_accept_its_own_transfer(signed_in, trader, pending, account):
-    response = signed_in(trader).post(reverse("transfers:accept", args=[pending.pk]), {"account": account.pk})
-    assert response.status_code == 302
+def test_sender_cannot_accept_its_own_transfer_and_is_told_who_can(signed_in, trader, pending, account,
+                                                                    counterparty):
+    client = signed_in(trader)
+    response = client.post(reverse("transfers:accept", args=[pending.pk]), {"account": account.pk}, follow=True)
+    assert (f"Only the recipient, {counterparty.name}, can accept transfer {pending.pk}; "
+            "you may withdraw it while it is pending.") in response.content.decode()
     pending.refresh_from_db()
     assert pending.status == Transfer.Status.PENDING
+
+
+def test_a_decided_transfer_cannot_be_withdrawn_and_the_message_says_so_in_plain_english(signed_in, trader,
+                                                                                          pending):
+    client = signed_in(trader)
+    client.post(reverse("transfers:withdraw", args=[pending.pk]))
+    response = client.post(reverse("transfers:withdraw", args=[pending.pk]), follow=True)
+    assert f"Transfer {pending.pk} cannot be withdrawn: it is withdrawn." in response.content.decode()
+
+
+def test_a_draft_that_failed_is_not_listed_among_the_transactions(signed_in, trader, org, batch, pending):
+    from transfers.services import transfer_draft_fail, transfer_draft_start
+
+    draft = transfer_draft_start(organization=org, user=trader, batches=[(batch.pk, 10)])
+    transfer_draft_fail(draft=draft, reason="A batch changed since it was selected.")
+    content = signed_in(trader).get(reverse("certificates:dashboard") + "?tab=transactions").content.decode()
+    assert f"Transfer {pending.pk}" in content and f"Transfer {draft.pk}" not in content
 
 
 def test_accept_into_another_organizations_account_is_refused(

@@ -67,6 +67,23 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+DECIDED = {"accept": "accepted", "reject": "rejected", "withdraw": "withdrawn"}
+
+
+def _decision_refused(transfer: Transfer, membership, decision: str) -> str:
+    """Why this user cannot take this decision, in the words a user acts on."""
+    if transfer.status != Transfer.Status.PENDING:
+        return f"Transfer {transfer.pk} cannot be {DECIDED[decision]}: it is {transfer.get_status_display().lower()}."
+    if not membership.can_transfer:
+        return f"Your role ({membership.get_role_display().lower()}) cannot accept, reject or withdraw transfers."
+    if decision == "withdraw":
+        return f"Only the sender, {transfer.organization.name}, can withdraw transfer {transfer.pk}."
+    if transfer.kind != Transfer.Kind.ORGANIZATION:
+        return f"Transfer {transfer.pk} waits for registry staff, not for an organization's decision."
+    return (f"Only the recipient, {transfer.recipient_organization.name}, can {decision} transfer {transfer.pk}; "
+            "you may withdraw it while it is pending.")
+
+
 def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     """A confirmation page (GET) and the decision itself (POST), through the transfer services."""
     membership = membership_required(request)
@@ -74,8 +91,7 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     membership_required(request, act=True)
     organization = membership.organization
     if not _actions(transfer, membership)[f"can_{decision}"]:
-        messages.error(request, f"Transfer {transfer.pk} cannot be {decision}ed: it is "
-                                f"{transfer.get_status_display().lower()}.")
+        messages.error(request, _decision_refused(transfer, membership, decision))
         return redirect("transfers:detail", pk=transfer.pk)
     data = request.POST if request.method == "POST" else None
     form = AcceptForm(data, organization=organization) if decision == "accept" else DecisionForm(data)
@@ -98,10 +114,11 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
         except ServiceError as error:
             messages.error(request, str(error))
         return redirect("transfers:detail", pk=transfer.pk)
-    items = list(transfer_items(transfer))
+    items = transfer_items(transfer)
+    totals = items.aggregate(batches=Count("pk"), quantity=Sum("batch__quantity"))
     return render(request, "transfers/decide.html", {
-        "transfer": transfer, "items": items, "form": form, "decision": decision,
-        "total_quantity": sum(item.batch.quantity for item in items),
+        "transfer": transfer, "items": items[:TRANSFER_ITEMS_PER_PAGE], "form": form, "decision": decision,
+        "total_quantity": totals["quantity"] or 0, "batch_count": totals["batches"],
     })
 
 
@@ -236,8 +253,9 @@ def dashboard_pending_tab(request: HttpRequest, organization: Organization) -> d
 
 
 def dashboard_transactions_tab(request: HttpRequest, organization: Organization) -> dict:
-    """The dashboard's Transactions tab: every transfer made (drafts are not transfers yet)."""
-    transfers = transfers_visible_to(organization).exclude(status=Transfer.Status.DRAFT).select_related(
+    """The dashboard's Transactions tab: every transfer made (a draft, or a draft that failed, was
+    never submitted and is not a transfer)."""
+    transfers = transfers_visible_to(organization).exclude(submitted_at=None).select_related(
         "organization", "recipient_organization", "tracking_system", "destination_account")
     return {"page": Paginator(transfers.order_by("-submitted_at", "-pk"), TRANSACTIONS_PER_PAGE).get_page(
         request.GET.get("page"))}
