@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from registry.models import Organization
 from registry.selectors import membership_required
 from utilities.csv_export import csv_response
+from utilities.htmx import htmx_partial
 from utilities.parsing import positive_integer, positive_integers
 
 from .filters import BatchFilter
@@ -88,7 +89,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context |= TRANSFER_TABS[tab](request, organization)
 
     template = "certificates/dashboard.html"
-    if request.htmx and request.htmx.target == "results":
+    if htmx_partial(request) and request.htmx.target == "results":
         template += "#results"
     return render(request, template, context)
 

@@ -14,6 +14,7 @@ from registry.models import Organization
 from registry.selectors import membership_required
 from registry.services import ServiceError
 from utilities.csv_export import csv_response
+from utilities.htmx import htmx_partial
 
 from . import mass
 from .forms import AcceptForm, DecisionForm, MassUploadForm
@@ -212,7 +213,7 @@ def mass_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if upload.status == MassTransferUpload.Status.HELD:
         duplicate_of = (MassTransferUpload.objects.filter(organization=upload.organization, sha256=upload.sha256)
                         .exclude(pk=upload.pk).order_by("-created_at").first())
-    template = "transfers/mass_detail.html#status" if request.htmx else "transfers/mass_detail.html"
+    template = "transfers/mass_detail.html#status" if htmx_partial(request) else "transfers/mass_detail.html"
     return render(request, template, {"upload": upload, "transfers": transfers, "duplicate_of": duplicate_of,
                                       "can_act": membership.can_transfer,
                                       "max_attempts": settings.MASS_UPLOAD_MAX_ATTEMPTS})
