@@ -127,6 +127,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "registry.sessions.SessionTimeoutMiddleware",  # before anything reads the signed-in user's data
     "registry.middleware.CurrentOrganizationMiddleware",
+    "registry.middleware.TimeZoneMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the lockout page
 ]
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.SignInView.as_view(), name="login"),
     path("healthz", views.healthz, name="healthz"),
+    path("settings/", views.user_settings, name="settings"),
     path("security/two-factor/", views.two_factor, name="two-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organization/", views.organization_switch, name="organization-switch"),
