@@ -3,7 +3,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django_otp import devices_for_user, match_token
 
-from utilities.time_zones import time_zone_choices, validate_time_zone
+from utilities.time_zones import known_time_zones, time_zone_choices, validate_time_zone
 
 
 class TwoFactorMixin:
@@ -48,3 +48,8 @@ class TimeZoneForm(forms.Form):
     def __init__(self, *args, current: str, **kwargs):
         super().__init__(*args, initial={"time_zone": current}, **kwargs)
         self.fields["time_zone"].widget = forms.Select(choices=time_zone_choices(including=current))
+
+    def chosen(self) -> str:
+        """The zone the list shows selected: the one posted where it is a zone, else the user's own."""
+        value = self["time_zone"].value()
+        return value if value in known_time_zones() else self.initial["time_zone"]
