@@ -84,6 +84,12 @@ def test_the_active_tabs_issue_date_is_the_date_in_the_users_zone(signed_in, tra
         assert f",{local_date},active" in csv
 
 
+def test_a_stored_zone_the_time_zone_data_no_longer_knows_falls_back_to_the_registrys(signed_in, trader, pending):
+    in_zone(trader, "Nowhere/Gone")  # stored before a time zone data update dropped it
+    page = signed_in(trader).get(reverse("transfers:detail", args=[pending.pk]))
+    assert page.status_code == 200 and "2026-01-15 11:05 CST" in page.content.decode()
+
+
 # The settings page
 
 

@@ -3,7 +3,7 @@ TransferNotification row), sent by a Celery task after it commits. Each is writt
 recipients' time zone."""
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from operator import attrgetter
 
 from django.conf import settings
@@ -42,18 +42,16 @@ def _actors(organization_id: int) -> list[User]:
     )
 
 
-def by_time_zone(users: Iterable[User]) -> Iterator[tuple[str, list[str]]]:
-    """(time zone, the addresses of the users in it): one email for each zone, written in it."""
-    for time_zone, group in itertools.groupby(sorted(users, key=attrgetter("time_zone")), attrgetter("time_zone")):
-        yield time_zone, [user.email for user in group]
-
-
-def transfer_recipients(transfer: Transfer, event_kind: str) -> dict[str, list[User]]:
-    """Who hears of this step: the sender's submitter, and the recipient's traders and managers."""
+def transfer_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[str, str, list[str]]]:
+    """Who hears of this step: the sender's submitter, and the recipient's traders and managers; as
+    (audience, time zone, addresses), one email each, written in that zone."""
     audiences = {"sender": [transfer.created_by]}
     if transfer.kind == Transfer.Kind.ORGANIZATION:
         audiences["recipient"] = _actors(transfer.recipient_organization_id)
-    return audiences
+    zone = attrgetter("time_zone")
+    for audience, users in audiences.items():
+        for time_zone, group in itertools.groupby(sorted(users, key=zone), key=zone):
+            yield audience, time_zone, [user.email for user in group]
 
 
 def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
@@ -70,19 +68,18 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
     items = list(transfer.items.select_related("batch__certificate__generator")[:ITEMS_IN_EMAIL])
     item_count = transfer.items.count() if len(items) == ITEMS_IN_EMAIL else len(items)
     sent = 0
-    for audience, users in transfer_recipients(transfer, event_kind).items():
-        for time_zone, addresses in by_time_zone(users):
-            context = {"transfer": transfer, "items": items, "more_items": item_count - len(items),
-                       "audience": audience, "event_kind": event_kind,
-                       "registry_name": settings.REGISTRY_NAME,
-                       "url": settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk])}
-            with in_time_zone(time_zone):
-                body = render_to_string("transfers/email/transfer.txt", context)
-                html = render_to_string("transfers/email/transfer.html", context)
-            message = EmailMultiAlternatives(subject=subject, body=body, to=addresses)
-            message.attach_alternative(html, "text/html")
-            message.send()
-            sent += 1
+    for audience, time_zone, addresses in transfer_recipients(transfer, event_kind):
+        context = {"transfer": transfer, "items": items, "more_items": item_count - len(items),
+                   "audience": audience, "event_kind": event_kind,
+                   "registry_name": settings.REGISTRY_NAME,
+                   "url": settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk])}
+        with in_time_zone(time_zone):
+            body = render_to_string("transfers/email/transfer.txt", context)
+            html = render_to_string("transfers/email/transfer.html", context)
+        message = EmailMultiAlternatives(subject=subject, body=body, to=addresses)
+        message.attach_alternative(html, "text/html")
+        message.send()
+        sent += 1
     return sent
 
 
