@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.selectors import organization_can_receive
 from certificates.models import CertificateBatch
 from certificates.services import batches_lock, batches_set_state, batches_take
 from ledger.models import LedgerEvent
@@ -57,6 +58,13 @@ class AlreadyInAccount(TransferRefused):
     def __init__(self, batch: CertificateBatch, account: Account):
         super().__init__(f"Batch {batch.serial_number} is already in account {account.public_id}; "
                          "choose another account.")
+
+
+class CannotReceive(TransferRefused):
+    """A transfer to an organization with no open active account: it could never be accepted."""
+
+    def __init__(self, organization: Organization):
+        super().__init__(f"{organization.public_id} has no account that can receive certificates yet.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +185,10 @@ def _check_destination(*, organization, destination: Destination, locked_account
             )
         if organization_lock_for_share(recipient.pk) != Organization.Status.ACTIVE:
             raise TransferRefused(f"{recipient.name} is suspended and cannot receive certificates.")
+        # It could never be accepted. (An account closed after this is met where the recipient
+        # accepts: it is told what to do, and may still reject.)
+        if not organization_can_receive(recipient):
+            raise CannotReceive(recipient)
     elif destination.kind == Kind.EXPORT:
         if destination.tracking_system is None or not destination.tracking_system.is_active:
             raise TransferRefused("Choose a tracking system to export to.")

@@ -1,0 +1,97 @@
+"""Transfers to another organization while they wait: who can receive them, what the pages say
+(#17 item 4)."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Account
+from accounts.services import account_set_status
+from transfers.models import Transfer
+from transfers.services import Destination, TransferLine, TransferRefused, transfer_create
+
+from .conftest import ledger_state, send
+from .test_wizard import start, step_url
+
+DASHBOARD = reverse("certificates:dashboard")
+
+
+@pytest.fixture
+def pending(trader, org, batch, counterparty):
+    return send(batch, trader, org, counterparty, quantity=250)
+
+
+# --- an organization with no account that can receive (item 4) ----------------------------------
+
+def test_step_two_refuses_an_organization_with_no_account_that_can_receive(signed_in, trader, batch, newcomer):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5})
+    for text in (newcomer.public_id, newcomer.name):
+        response = client.post(step_url(draft, "destination"), {"kind": "organization", "organization": text})
+        assert response.status_code == 200
+        assert f"{newcomer.public_id} has no account that can receive certificates yet." in response.content.decode()
+    saved = Transfer.objects.get(pk=draft.pk).draft
+    assert saved["step"] == 2 and "recipient" not in saved  # the review is not reached
+
+
+@pytest.mark.parametrize("account_kind", ["none", "closed", "frozen", "retirement only"])
+def test_the_service_refuses_a_transfer_to_an_organization_that_cannot_receive(batch, trader, org, newcomer,
+                                                                                 account_kind):
+    if account_kind in ("closed", "frozen"):
+        Account.objects.create(organization=newcomer, name="Active", status=account_kind)
+    elif account_kind == "retirement only":
+        Account.objects.create(organization=newcomer, name="Retirements", type=Account.Type.RETIREMENT)
+    before = ledger_state()
+    with pytest.raises(TransferRefused, match=f"^{newcomer.public_id} has no account that can receive certificates"):
+        transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)],
+                        destination=Destination.to_organization(newcomer))
+    assert ledger_state() == before
+
+
+@pytest.fixture
+def stranded(pending, staff, counterparty_account):
+    """A pending transfer whose recipient closed its only account after it was sent."""
+    account_set_status(user=staff, account=counterparty_account, status=Account.Status.CLOSED)
+    return pending
+
+
+def test_the_accept_page_tells_a_recipient_with_no_account_what_to_do(signed_in, counterparty_trader,
+                                                                      counterparty, stranded):
+    page = signed_in(counterparty_trader).get(reverse("transfers:accept", args=[stranded.pk]))
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert (f"To accept a transfer, {counterparty.name} ({counterparty.public_id}) needs an open active account, "
+            "and it has none yet.") in content
+    assert "Registry staff open accounts: ask them to open an active account for your organization" in content
+    assert "You can still reject it: the certificates then go back to Prairie Wind Energy." in content
+    assert reverse("transfers:reject", args=[stranded.pk]) in content
+    assert 'name="account"' not in content and "This field is required" not in content
+
+
+def test_accept_is_refused_with_that_reason_and_changes_nothing(signed_in, counterparty_trader, counterparty,
+                                                               counterparty_account, stranded):
+    before = ledger_state()
+    response = signed_in(counterparty_trader).post(reverse("transfers:accept", args=[stranded.pk]),
+                                                   {"account": counterparty_account.pk})
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert f"{counterparty.name} ({counterparty.public_id}) needs an open active account" in content
+    assert "This field is required" not in content
+    assert ledger_state() == before
+    stranded.refresh_from_db()
+    assert stranded.status == Transfer.Status.PENDING
+
+
+def test_the_transfer_page_and_pending_tab_say_so_and_offer_reject_not_accept(signed_in, counterparty_trader,
+                                                                             stranded):
+    client = signed_in(counterparty_trader)
+    for url in (reverse("transfers:detail", args=[stranded.pk]), f"{DASHBOARD}?tab=pending"):
+        content = client.get(url).content.decode()
+        assert "needs an open active account, and it has none yet." in content
+        assert reverse("transfers:reject", args=[stranded.pk]) in content
+        assert reverse("transfers:accept", args=[stranded.pk]) not in content
+
+
+def test_a_recipient_that_can_receive_sees_no_such_notice(signed_in, counterparty_trader, pending):
+    content = signed_in(counterparty_trader).get(reverse("transfers:accept", args=[pending.pk])).content.decode()
+    assert "needs an open active account" not in content and 'name="account"' in content
