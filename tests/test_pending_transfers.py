@@ -1,15 +1,17 @@
-"""Transfers to another organization while they wait: who can receive them, what the pages say
-(#17 item 4)."""
+"""Transfers to another organization while they wait: who can receive them, what the pages say,
+and the reason a recipient gives when rejecting (#17 items 4 and 6)."""
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Account
 from accounts.services import account_set_status
 from transfers.models import Transfer
-from transfers.services import Destination, TransferLine, TransferRefused, transfer_create
+from transfers.services import Destination, TransferLine, TransferRefused, transfer_create, transfer_reject
 
 from .conftest import ledger_state, send
+from .test_summaries import csv_text, pdf_text
 from .test_wizard import start, step_url
 
 DASHBOARD = reverse("certificates:dashboard")
@@ -95,3 +97,42 @@ def test_the_transfer_page_and_pending_tab_say_so_and_offer_reject_not_accept(si
 def test_a_recipient_that_can_receive_sees_no_such_notice(signed_in, counterparty_trader, pending):
     content = signed_in(counterparty_trader).get(reverse("transfers:accept", args=[pending.pk])).content.decode()
     assert "needs an open active account" not in content and 'name="account"' in content
+
+
+# --- the reason given for rejecting (item 6) ----------------------------------------------------
+
+REASON = "We contracted for 2025 vintages — “not these”."
+
+
+@pytest.fixture
+def rejected(pending, counterparty_trader, counterparty):
+    return transfer_reject(transfer=pending, user=counterparty_trader, organization=counterparty, note=REASON)
+
+
+@pytest.mark.django_db(transaction=True)  # the emails are sent after the commit
+def test_the_sender_s_rejection_email_gives_the_reason(trader, org, batch, counterparty, counterparty_trader):
+    pending = send(batch, trader, org, counterparty)
+    mail.outbox.clear()
+    transfer_reject(transfer=pending, user=counterparty_trader, organization=counterparty, note=REASON)
+    to_sender = next(message for message in mail.outbox if message.to == [trader.email])
+    assert "rejected" in to_sender.subject
+    assert f"Reason for rejection: {REASON}" in to_sender.body
+    html = to_sender.alternatives[0].content
+    assert "Reason for rejection: <strong>We contracted for 2025 vintages — “not these”.</strong>" in html
+
+
+def test_the_transfer_page_gives_the_reason(signed_in, trader, rejected):
+    content = signed_in(trader).get(reverse("transfers:detail", args=[rejected.pk])).content.decode()
+    assert f"<dt>Reason for rejection</dt><dd>{REASON}</dd>" in content
+
+
+def test_the_summary_csv_and_pdf_give_the_reason(signed_in, trader, rejected):
+    client = signed_in(trader)
+    assert f"Reason for rejection,{REASON}\r\n" in csv_text(client, rejected)
+    assert f"Reason for rejection {REASON}" in pdf_text(client, rejected)
+
+
+def test_a_reason_that_looks_like_a_formula_is_neutralised_in_the_csv(signed_in, trader, counterparty_trader,
+                                                                      counterparty, pending):
+    transfer_reject(transfer=pending, user=counterparty_trader, organization=counterparty, note="=cmd|' /C calc'!A0")
+    assert "Reason for rejection,'=cmd" in csv_text(signed_in(trader), pending)

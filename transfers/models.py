@@ -102,6 +102,12 @@ class Transfer(models.Model):
         return f"Transfer {self.pk} ({self.get_kind_display()}, {self.status})"
 
     @property
+    def decision_note_label(self) -> str:
+        """How the note of the decision that closed the transfer is headed on its page, summary and emails."""
+        return {self.Status.REJECTED: "Reason for rejection",
+                self.Status.FAILED: "Why it failed"}.get(self.status, "Note on the decision")
+
+    @property
     def destination_label(self) -> str:
         return destination_label(kind=self.kind, account=self.destination_account,
                                  organization=self.recipient_organization, tracking_system=self.tracking_system,
