@@ -23,6 +23,7 @@ from .selectors import (
     transfer_for_organization,
     transfer_history,
     transfer_items,
+    transfer_source_accounts,
     transfers_pending_for,
     transfers_visible_to,
 )
@@ -65,6 +66,7 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "transfer": transfer, "page": page, "history": transfer_history(transfer),
         "total_quantity": totals["quantity"] or 0, "batch_count": totals["batches"],
         "incoming": transfer.recipient_organization_id == membership.organization_id,
+        "source_accounts": transfer_source_accounts(transfer),
         "cannot_receive": cannot_accept_reason(membership.organization) if actions["can_accept"] else "",
         **actions,
     })
@@ -122,6 +124,7 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     return render(request, "transfers/decide.html", {
         "transfer": transfer, "items": items[:TRANSFER_ITEMS_PER_PAGE], "form": form, "decision": decision,
         "total_quantity": totals["quantity"] or 0, "batch_count": totals["batches"],
+        "source_accounts": transfer_source_accounts(transfer),
         "cannot_receive": getattr(form, "cannot_receive", ""),
     })
 

@@ -8,7 +8,6 @@ transfers_expire expires each overdue transfer in a transaction of its own."""
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -418,8 +417,7 @@ def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organizat
 def transfer_expire(*, transfer: Transfer, now: datetime.datetime | None = None) -> Transfer:
     """A transfer to another organization left pending past TRANSFER_PENDING_DAYS goes back."""
     transfer = _lock_pending(transfer.pk, kind=Kind.ORGANIZATION)
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.TRANSFER_PENDING_DAYS)
-    if transfer.submitted_at > cutoff:
+    if transfer.expires_at > (now or timezone.now()):
         raise TransferRefused("This transfer has not expired yet.")
     _return_batches(transfer=transfer, user=None, status=Transfer.Status.EXPIRED,
                     kind=LedgerEvent.Kind.TRANSFER_EXPIRED)
@@ -428,9 +426,9 @@ def transfer_expire(*, transfer: Transfer, now: datetime.datetime | None = None)
 
 def transfers_expire(*, now: datetime.datetime | None = None) -> int:
     """Expire every overdue pending transfer, each in its own transaction. Returns how many."""
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.TRANSFER_PENDING_DAYS)
     overdue = Transfer.objects.filter(
-        kind=Kind.ORGANIZATION, status=Transfer.Status.PENDING, submitted_at__lte=cutoff
+        kind=Kind.ORGANIZATION, status=Transfer.Status.PENDING,
+        submitted_at__lte=Transfer.expiry_cutoff(now or timezone.now()),
     ).values_list("pk", flat=True)
     expired = 0
     for transfer_id in list(overdue):
