@@ -37,6 +37,9 @@ PAGE_SIZES = [25, 50, 100, 500]
 # one, which puts a function (request, organization) -> the tab's context here when it is ready
 # (transfers/apps.py).
 TRANSFER_TABS: dict[str, Callable[[HttpRequest, Organization], dict]] = {}
+# A number a tab's label shows whatever tab is open, e.g. "Pending (3)": organization -> count, put
+# here by the app that knows it (the transfers app: the transfers waiting for a decision).
+TAB_COUNTS: dict[str, Callable[[Organization], int]] = {}
 FUEL_LABELS = dict(FuelType.choices)
 COLUMNS = [("serial", "Serial Number"), ("quantity", "Quantity"), ("account", "Account"),
            ("generator", "Generator"), ("fuel", "Fuel"), ("state", "State"), ("vintage", "Vintage"),
@@ -70,7 +73,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "active")
     if tab not in dict(TABS):
         tab = "active"
-    context = {"tabs": TABS, "tab": tab, "can_act": membership.can_transfer}
+
+    def tabs():  # called by the template only when it draws the tabs: not for the results' partial
+        return [(key, label, TAB_COUNTS[key](organization) if key in TAB_COUNTS else 0) for key, label in TABS]
+
+    context = {"tabs": tabs, "tab": tab, "can_act": membership.can_transfer}
 
     if tab in BATCH_TABS:
         batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab])

@@ -34,13 +34,23 @@ def transfer_for_organization(*, pk: int, organization: Organization) -> Transfe
     return transfer
 
 
+def transfers_incoming_pending(organization: Organization):
+    """Transfers from other organizations waiting for this organization to accept or reject them."""
+    return Transfer.objects.filter(status=Transfer.Status.PENDING, recipient_organization=organization)
+
+
+def transfers_incoming_pending_count(organization: Organization) -> int:
+    return transfers_incoming_pending(organization).count()
+
+
 def transfers_pending_for(organization: Organization):
     """(incoming, outgoing) pending transfers of the organization, with what the Pending tab shows."""
     related = ("organization", "recipient_organization", "tracking_system", "created_by")
-    pending = Transfer.objects.filter(status=Transfer.Status.PENDING).select_related(*related).annotate(
-        total_quantity=Sum("items__batch__quantity"), item_count=Count("items"))
-    incoming = pending.filter(recipient_organization=organization).order_by("submitted_at")
-    outgoing = pending.filter(organization=organization).order_by("submitted_at")
+    summed = {"total_quantity": Sum("items__batch__quantity"), "item_count": Count("items")}
+    incoming = transfers_incoming_pending(organization).select_related(*related).annotate(**summed).order_by(
+        "submitted_at")
+    outgoing = Transfer.objects.filter(status=Transfer.Status.PENDING, organization=organization).select_related(
+        *related).annotate(**summed).order_by("submitted_at")
     return incoming, outgoing
 
 
@@ -48,6 +58,12 @@ def transfer_items(transfer: Transfer):
     return transfer.items.select_related(
         "batch__certificate__generator", "batch__account", "source_batch", "source_account"
     ).order_by("batch__certificate__vintage", "batch__serial_start")
+
+
+def transfer_source_accounts(transfer: Transfer) -> list[Account]:
+    """The accounts the transfer's certificates were taken from (one, or several for a transfer of
+    batches held in several accounts)."""
+    return list(Account.objects.filter(pk__in=transfer.items.values("source_account_id")).order_by("name", "pk"))
 
 
 def transfer_history(transfer: Transfer):

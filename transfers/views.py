@@ -17,12 +17,13 @@ from utilities.csv_export import csv_response
 from utilities.htmx import htmx_partial
 
 from . import mass
-from .forms import AcceptForm, DecisionForm, MassUploadForm
+from .forms import AcceptForm, DecisionForm, MassUploadForm, cannot_accept_reason
 from .models import MassTransferUpload, Transfer
 from .selectors import (
     transfer_for_organization,
     transfer_history,
     transfer_items,
+    transfer_source_accounts,
     transfers_pending_for,
     transfers_visible_to,
 )
@@ -60,11 +61,14 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # lists them all), so it answers at once whatever the size.
     page = Paginator(items, TRANSFER_ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     page.paginator.count = totals["batches"]
+    actions = _actions(transfer, membership)
     return render(request, "transfers/detail.html", {
         "transfer": transfer, "page": page, "history": transfer_history(transfer),
         "total_quantity": totals["quantity"] or 0, "batch_count": totals["batches"],
         "incoming": transfer.recipient_organization_id == membership.organization_id,
-        **_actions(transfer, membership),
+        "source_accounts": transfer_source_accounts(transfer),
+        "cannot_receive": cannot_accept_reason(membership.organization) if actions["can_accept"] else "",
+        **actions,
     })
 
 
@@ -120,6 +124,8 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     return render(request, "transfers/decide.html", {
         "transfer": transfer, "items": items[:TRANSFER_ITEMS_PER_PAGE], "form": form, "decision": decision,
         "total_quantity": totals["quantity"] or 0, "batch_count": totals["batches"],
+        "source_accounts": transfer_source_accounts(transfer),
+        "cannot_receive": getattr(form, "cannot_receive", ""),
     })
 
 
@@ -250,7 +256,8 @@ def mass_template_prefilled(request: HttpRequest) -> HttpResponse:
 def dashboard_pending_tab(request: HttpRequest, organization: Organization) -> dict:
     """The dashboard's Pending tab: transfers waiting for us, and ours waiting for others."""
     incoming, outgoing = transfers_pending_for(organization)
-    return {"incoming": incoming, "outgoing": outgoing}
+    return {"incoming": incoming, "outgoing": outgoing,
+            "cannot_receive": cannot_accept_reason(organization) if incoming else ""}
 
 
 def dashboard_transactions_tab(request: HttpRequest, organization: Organization) -> dict:
