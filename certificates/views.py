@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, Query
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_filters import FilterSet
 
 from registry.models import Organization
 from registry.selectors import membership_required
@@ -13,7 +14,6 @@ from utilities.csv_export import csv_response
 from utilities.htmx import htmx_partial
 from utilities.parsing import positive_integer, positive_integers
 
-from .filters import BatchFilter
 from .models import CertificateBatch, FuelType
 from .selectors import (
     SELECTION_LIMIT,
@@ -56,7 +56,7 @@ def _page_size(request: HttpRequest) -> int:
     return size if size in PAGE_SIZES else PAGE_SIZES[0]
 
 
-def download_refused(batch_filter: BatchFilter) -> HttpResponse | None:
+def download_refused(batch_filter: FilterSet) -> HttpResponse | None:
     """A download whose filter is not valid: 400 saying what to correct, rather than a file of
     every batch (the page shows the same errors by the fields)."""
     if not batch_filter.is_bound or batch_filter.is_valid():

@@ -134,6 +134,13 @@ class Transfer(models.Model):
                                  organization=self.recipient_organization, tracking_system=self.tracking_system,
                                  recipient_name=self.recipient_name, recipient_account_ref=self.recipient_account_ref)
 
+    def counterparty_label(self, organization: Organization) -> str:
+        """The other side of this transfer as `organization` (its sender or its recipient) reads it:
+        where it went, for a transfer it sent; who sent it, for one it received."""
+        if self.recipient_organization_id == organization.pk:
+            return "From " + destination_label(kind=Transfer.Kind.ORGANIZATION, organization=self.organization)
+        return "To " + self.destination_label
+
 
 class PendingExport(Transfer):
     """The registry staff's queue: exports waiting for the receiving tracking system's answer."""

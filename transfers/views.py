@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from certificates.models import CertificateBatch
 from certificates.selectors import batches_filtered, selection_batches, selection_ids
@@ -20,12 +21,12 @@ from . import mass
 from .forms import AcceptForm, DecisionForm, MassUploadForm, cannot_accept_reason
 from .models import MassTransferUpload, Transfer
 from .selectors import (
+    transactions_filtered,
     transfer_for_organization,
     transfer_history,
     transfer_items,
     transfer_source_accounts,
     transfers_pending_for,
-    transfers_visible_to,
 )
 from .services import (
     mass_upload_create,
@@ -260,10 +261,30 @@ def dashboard_pending_tab(request: HttpRequest, organization: Organization) -> d
             "cannot_receive": cannot_accept_reason(organization) if incoming else ""}
 
 
+# The Transactions tab's columns, in order: (the sort key, the heading); the CSV has the same.
+TRANSACTION_COLUMNS = [("id", "Transaction"), ("date", "Submitted"), ("kind", "Type"), ("status", "Status"),
+                       ("quantity", "Quantity"), ("counterparty", "Counterparty"), (None, "Notes")]
+TRANSACTIONS_CSV_HEADER = ["Transaction ID", "Submitted", "Type", "Status", "Quantity", "Counterparty", "Notes"]
+
+
 def dashboard_transactions_tab(request: HttpRequest, organization: Organization) -> dict:
-    """The dashboard's Transactions tab: every transfer made (a draft, or a draft that failed, was
-    never submitted and is not a transfer)."""
-    transfers = transfers_visible_to(organization).exclude(submitted_at=None).select_related(
-        "organization", "recipient_organization", "tracking_system", "destination_account")
-    return {"page": Paginator(transfers.order_by("-submitted_at", "-pk"), TRANSACTIONS_PER_PAGE).get_page(
-        request.GET.get("page"))}
+    """The dashboard's Transactions tab: the organization's transactions, filtered, sorted and paged
+    as the query string says."""
+    transaction_filter, transfers, sort = transactions_filtered(request.GET, organization)
+    page = Paginator(transfers, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return {"filter": transaction_filter, "page": page, "sort": sort, "columns": TRANSACTION_COLUMNS}
+
+
+@login_required
+def transactions_csv(request: HttpRequest) -> HttpResponse:
+    """The Transactions tab's current filter and sort as CSV, streamed at any size."""
+    membership = membership_required(request)
+    organization = membership.organization
+    transaction_filter, transfers, _ = transactions_filtered(request.GET, organization)
+    if refused := download_refused(transaction_filter):
+        return refused
+    rows = ([transfer.pk, timezone.localtime(transfer.submitted_at).strftime("%Y-%m-%d %H:%M %Z"),
+             transfer.get_kind_display(), transfer.get_status_display(), transfer.total_quantity,
+             transfer.counterparty_label(organization), transfer.notes]
+            for transfer in transfers.iterator(chunk_size=2000))
+    return csv_response("transactions.csv", TRANSACTIONS_CSV_HEADER, rows)
