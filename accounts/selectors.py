@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
@@ -20,3 +22,15 @@ def accounts_with_balances(organization: Organization) -> QuerySet[Account]:
         .annotate(active_quantity=held("active"), pending_quantity=held("pending"), retired_quantity=held("retired"))
         .order_by("type", "name")
     )
+
+
+def organizations_able_to_receive(organization_ids: Iterable[int]) -> set[int]:
+    """Of these organizations, those that can receive certificates: the ones with an open active
+    account (Account.OPEN_ACTIVE) to accept them into. The one definition of the rule, for the
+    wizard, the transfer services, mass uploads and the accept page."""
+    return set(Account.objects.open_active().filter(organization_id__in=list(organization_ids))
+               .values_list("organization_id", flat=True).distinct())
+
+
+def organization_can_receive(organization: Organization) -> bool:
+    return organization.pk in organizations_able_to_receive([organization.pk])

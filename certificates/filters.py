@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from accounts.models import Account
 from utilities.parsing import positive_integer
+from utilities.sorting import sorted_by_column
 
 from .models import CertificateBatch, FuelType, Generator
 
@@ -116,10 +117,5 @@ def eligibility_choices() -> list[tuple[str, str]]:
 
 
 def batches_sorted(queryset, sort: str):
-    key = sort.lstrip("-")
-    if key not in SORTS:
-        sort, key = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
-    fields = SORTS[key]
-    if sort.startswith("-"):  # descending on the column; serials within it stay in ascending order
-        fields = ("-" + fields[0], *fields[1:])
-    return queryset.order_by(*fields, "pk"), sort
+    # Descending on a column, serials within it stay in ascending order.
+    return sorted_by_column(queryset, sort, SORTS, DEFAULT_SORT)

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, Query
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_filters import FilterSet
 
 from registry.models import Organization
 from registry.selectors import membership_required
@@ -14,7 +15,6 @@ from utilities.display import date_text
 from utilities.htmx import htmx_partial
 from utilities.parsing import positive_integer, positive_integers
 
-from .filters import BatchFilter
 from .models import CertificateBatch, FuelType
 from .selectors import (
     SELECTION_LIMIT,
@@ -38,6 +38,9 @@ PAGE_SIZES = [25, 50, 100, 500]
 # one, which puts a function (request, organization) -> the tab's context here when it is ready
 # (transfers/apps.py).
 TRANSFER_TABS: dict[str, Callable[[HttpRequest, Organization], dict]] = {}
+# A number a tab's label shows whatever tab is open, e.g. "Pending (3)": organization -> count, put
+# here by the app that knows it (the transfers app: the transfers waiting for a decision).
+TAB_COUNTS: dict[str, Callable[[Organization], int]] = {}
 FUEL_LABELS = dict(FuelType.choices)
 COLUMNS = [("serial", "Serial Number"), ("quantity", "Quantity"), ("account", "Account"),
            ("generator", "Generator"), ("fuel", "Fuel"), ("state", "State"), ("vintage", "Vintage"),
@@ -54,7 +57,7 @@ def _page_size(request: HttpRequest) -> int:
     return size if size in PAGE_SIZES else PAGE_SIZES[0]
 
 
-def download_refused(batch_filter: BatchFilter) -> HttpResponse | None:
+def download_refused(batch_filter: FilterSet) -> HttpResponse | None:
     """A download whose filter is not valid: 400 saying what to correct, rather than a file of
     every batch (the page shows the same errors by the fields)."""
     if not batch_filter.is_bound or batch_filter.is_valid():
@@ -71,7 +74,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "active")
     if tab not in dict(TABS):
         tab = "active"
-    context = {"tabs": TABS, "tab": tab, "can_act": membership.can_transfer}
+
+    def tabs():  # called by the template only when it draws the tabs: not for the results' partial
+        return [(key, label, TAB_COUNTS[key](organization) if key in TAB_COUNTS else 0) for key, label in TABS]
+
+    context = {"tabs": tabs, "tab": tab, "can_act": membership.can_transfer}
 
     if tab in BATCH_TABS:
         batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab])

@@ -191,7 +191,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
                       "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 # Sessions live in PostgreSQL, with the ledger: an outage or a flush of Redis signs nobody out and
 # does not stop anyone signing in. Reading one is a primary-key lookup on each signed-in request.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "registry.sessions"  # Django's database sessions (registry.sessions.SessionStore)
 # A signed-in session ends after this long without a request, and this long after signing in however
 # active (registry.sessions); the cookie and the session's row last no longer than that.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)

@@ -11,15 +11,41 @@ from django.contrib.auth import SESSION_KEY as SIGNED_IN_USER
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 SIGNED_IN_AT, ACTIVE_AT = "signed_in_at", "active_at"  # seconds since the epoch
 # The last-activity stamp is rewritten at most this often, so a busy user's requests do not each
 # write their session: the idle limit is then kept to within this many seconds.
 ACTIVITY_STAMP_SECONDS = 60
+
+
+# The one read every request makes. Through the ORM (SessionStore.load's objects.get) it cost about
+# 550 Python calls a request, a tenth of a page's; a transfer through the wizard without JavaScript
+# makes nine requests (bench/wizard_load.py, bench/README.md).
+SESSION_SQL = f"""SELECT session_data FROM {Session._meta.db_table}
+                  WHERE session_key = %s AND expire_date > %s"""
+
+
+class SessionStore(db.SessionStore):
+    """Django's sessions in the database (SESSION_ENGINE = "registry.sessions"), read in one statement."""
+
+    def load(self) -> dict:
+        row = None
+        if self.session_key:
+            with connection.cursor() as cursor:
+                cursor.execute(SESSION_SQL, [self.session_key, timezone.now()])
+                row = cursor.fetchone()
+        if row is None:  # none, expired, or deleted (signed out elsewhere): a new session
+            self._session_key = None
+            return {}
+        return self.decode(row[0])
 
 
 @receiver(user_logged_in)

@@ -95,7 +95,10 @@ def retirement_account(org):
 
 @pytest.fixture
 def counterparty(db):
-    return OrganizationFactory(name="Lakeshore Power Cooperative")
+    """Another organization, able to receive: it has an open active account (counterparty_account)."""
+    organization = OrganizationFactory(name="Lakeshore Power Cooperative")
+    AccountFactory(organization=organization, name="Lakeshore active")
+    return organization
 
 
 @pytest.fixture
@@ -105,7 +108,13 @@ def counterparty_trader(counterparty):
 
 @pytest.fixture
 def counterparty_account(counterparty):
-    return AccountFactory(organization=counterparty, name="Lakeshore active")
+    return Account.objects.get(organization=counterparty, name="Lakeshore active")
+
+
+@pytest.fixture
+def newcomer(db):
+    """An organization onboarded without any account yet: it cannot receive certificates."""
+    return OrganizationFactory(name="Newly Onboarded Solar")
 
 
 @pytest.fixture

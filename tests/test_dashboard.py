@@ -92,8 +92,9 @@ def test_query_count_does_not_grow_with_page_size(signed_in, trader, issue):
             assert client.get(f"{DASHBOARD}?per_page={size}").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
-    # the session, user and memberships, eligibilities (once), totals, the page's batches, the account filter
-    assert counts[0] == 6, [query["sql"][:80] for query in queries.captured_queries]
+    # the session, user and memberships, eligibilities (once), totals, the page's batches, the account filter,
+    # the incoming pending transfers the Pending tab's label counts
+    assert counts[0] == 7, [query["sql"][:80] for query in queries.captured_queries]
 
 
 def test_selection_survives_paging_and_filtering(signed_in, trader, holdings):

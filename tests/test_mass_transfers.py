@@ -177,6 +177,13 @@ def test_suspended_organization(refused, batch):
     refused(HEADER + f"{batch.serial_number},5,{suspended.public_id},,\n", "Gone Energy is suspended", column="C")
 
 
+def test_organization_with_no_account_that_can_receive(refused, batch):
+    newcomer = OrganizationFactory(name="Newly Onboarded Solar")
+    AccountFactory(organization=newcomer, name="Closed", status=Account.Status.CLOSED)
+    refused(HEADER + f"{batch.serial_number},5,{newcomer.public_id},,\n",
+            f"{newcomer.public_id} has no account that can receive certificates yet.", row=2, column="C")
+
+
 def test_own_organization(refused, batch, org):
     refused(HEADER + f"{batch.serial_number},5,{org.public_id.lower()},,\n", "This is your own organization")
 

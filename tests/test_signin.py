@@ -243,3 +243,18 @@ def test_expired_sessions_are_deleted(trader_client):
     Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
     clear_expired_sessions()
     assert not Session.objects.exists()
+
+
+def test_a_session_past_its_expiry_or_deleted_signs_nobody_in(signed_in, trader):
+    """registry.sessions.SessionStore reads the row itself: a row past its expiry date (the cookie's
+    age) or gone (signed out elsewhere, cleared by staff) is no session."""
+    from django.contrib.sessions.models import Session
+
+    client = signed_in(trader)
+    assert client.get(DASHBOARD).status_code == 200
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    assert client.get(DASHBOARD).url.startswith(reverse("login"))
+    client = signed_in(trader)
+    assert client.get(DASHBOARD).status_code == 200
+    Session.objects.all().delete()
+    assert client.get(DASHBOARD).url.startswith(reverse("login"))

@@ -35,7 +35,8 @@ def walk(client, draft, quantities, destination, notes=""):
     assert client.post(step_url(draft, "quantity"), {f"quantity_{pk}": q for pk, q in quantities.items()}
                        ).status_code == 302
     assert client.post(step_url(draft, "destination"), destination | {"notes": notes}).status_code == 302
-    assert client.post(step_url(draft, "review")).status_code == 302
+    assert client.get(step_url(draft, "review")).status_code == 200
+    assert client.get(step_url(draft, "confirm")).status_code == 200  # step 3's Review button: a link
     return client.post(step_url(draft, "confirm"))
 
 
@@ -73,36 +74,34 @@ def test_export_end_to_end(signed_in, trader, batch, tracking_system):
     assert (transfer.kind, transfer.status, transfer.recipient_account_ref) == ("export", "pending", "W-77")
 
 
-def test_steps_swap_in_with_htmx_each_post_answered_with_the_next_steps_address(signed_in, trader, batch,
-                                                                              second_account):
+def test_with_htmx_each_step_answers_with_the_next_step_in_one_round_trip(signed_in, trader, batch, second_account):
     client = signed_in(trader)
-    # The dashboard's boosted Transfer link: a redirect, which htmx's request follows to step 1's
-    # whole page (a boosted request gets whole pages).
+    # The dashboard's boosted Transfer link gets step 1's whole page (a boosted request gets whole
+    # pages) and step 1's address for the address bar: a reload resumes the draft, not a new one.
     boosted = {"HX-Request": "true", "HX-Boosted": "true"}
-    opened = client.get(reverse("transfers:new") + f"?batch={batch.pk}", headers=boosted)
+    page = client.get(reverse("transfers:new") + f"?batch={batch.pk}", headers=boosted)
     draft = Transfer.objects.get(status=Transfer.Status.DRAFT)
-    assert (opened.status_code, opened.url) == (302, step_url(draft, "quantity"))
-    page = client.get(opened.url, headers=boosted)
+    assert (page.status_code, page["HX-Push-Url"]) == (200, step_url(draft, "quantity"))
     assert b"<html" in page.content and f'name="quantity_{batch.pk}"'.encode() in page.content
     page = client.get(step_url(draft, "quantity"), headers=HTMX)
     assert b"<html" not in page.content and b'id="wizard"' in page.content
 
     def post(step, data, goes_to):
-        """A step's POST answers HX-Location: htmx GETs the next page into the wizard's region (and
-        puts its address in the address bar); that page comes as the region alone."""
+        """A step's POST answers with the next page's region, and its address for the address bar
+        (htmx pushes it into the history, so Back and a reload find that page)."""
         response = client.post(step_url(draft, step), data, headers=HTMX)
-        assert response.status_code == 200 and response.content == b""
-        assert json.loads(response["HX-Location"]) == {"path": goes_to, "target": "#wizard", "swap": "outerHTML"}
-        page = client.get(goes_to, headers=HTMX)
-        text = page.content.decode()
-        assert page.status_code == 200 and "<html" not in text and 'id="wizard"' in text
+        text = response.content.decode()
+        assert (response.status_code, response["HX-Push-Url"]) == (200, goes_to)
+        assert "<html" not in text and 'id="wizard"' in text
         return text
 
     text = post("quantity", {f"quantity_{batch.pk}": 5}, step_url(draft, "destination"))
     assert "Destination type" in text and f'action="{step_url(draft, "destination")}"' in text
     text = post("destination", {"kind": "internal", "account": second_account.pk}, step_url(draft, "review"))
     assert "Step 3: Review" in text and f"{second_account.name} ({second_account.public_id})" in text
-    text = post("review", {}, step_url(draft, "confirm"))
+    # Step 3 has nothing to submit: its Review button is a link to step 4.
+    assert f'hx-get="{step_url(draft, "confirm")}"' in text and "<form" not in text.split("Step 3: Review")[1]
+    text = client.get(step_url(draft, "confirm"), headers=HTMX).content.decode()
     # Step 4 links back to every earlier step and posts to its own address.
     assert all(f'href="{step_url(draft, step)}"' in text for step in ("quantity", "destination", "review"))
     assert f'action="{step_url(draft, "confirm")}"' in text
@@ -110,9 +109,20 @@ def test_steps_swap_in_with_htmx_each_post_answered_with_the_next_steps_address(
     assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.COMPLETE
     assert f"Transfer {draft.pk} is complete" in text
     # The draft is submitted: a second confirm goes to the transfer, says so, and makes nothing.
-    text = post("confirm", {}, reverse("transfers:done", args=[draft.pk]))
-    assert f"Transfer {draft.pk} has already been submitted." in text
+    response = client.post(step_url(draft, "confirm"), {}, headers=HTMX)
+    done = reverse("transfers:done", args=[draft.pk])
+    assert json.loads(response["HX-Location"]) == {"path": done, "target": "#wizard", "swap": "outerHTML"}
+    assert f"Transfer {draft.pk} has already been submitted." in client.get(done, headers=HTMX).content.decode()
     assert Transfer.objects.exclude(status=Transfer.Status.DRAFT).count() == 1
+
+
+def test_a_step_refused_with_htmx_answers_the_same_step_with_its_errors(signed_in, trader, batch):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    response = client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 0}, headers=HTMX)
+    assert response.status_code == 200 and "HX-Push-Url" not in response
+    assert f'action="{step_url(draft, "quantity")}"' in response.content.decode()
+    assert Transfer.objects.get(pk=draft.pk).draft["step"] == 1
 
 
 def test_the_back_button_gets_whole_pages_when_htmx_restores_history(signed_in, trader, batch):

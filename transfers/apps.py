@@ -8,6 +8,9 @@ class TransfersConfig(AppConfig):
         # The Certificates dashboard (a layer below) shows two tabs of transfers; this app fills them.
         from certificates import views as dashboard
 
+        from .selectors import transfers_incoming_pending_count
         from .views import dashboard_pending_tab, dashboard_transactions_tab
 
         dashboard.TRANSFER_TABS.update(pending=dashboard_pending_tab, transactions=dashboard_transactions_tab)
+        # The Pending tab's label counts the transfers waiting for the organization's decision.
+        dashboard.TAB_COUNTS.update(pending=transfers_incoming_pending_count)

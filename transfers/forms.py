@@ -6,24 +6,46 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 
 from accounts.models import Account
+from accounts.selectors import organization_can_receive
 from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
 from utilities.display import number_text
 
 from .models import NOTES_MAX_LENGTH, Transfer
 from .selectors import accounts_to_receive, batches_already_in
-from .services import AlreadyInAccount
+from .services import AlreadyInAccount, CannotReceive
 
 PUBLIC_ID = re.compile(r"\b(MM\d{5,})\b", re.IGNORECASE)
 PARTIAL_PUBLIC_ID = re.compile(r"(MM)?\d+", re.IGNORECASE)  # the start of an MM id (MM0000), or digits of one (0004)
 
 
+def cannot_accept_reason(organization: Organization) -> str:
+    """Why `organization` cannot accept a transfer (it has no account that can receive), or ""."""
+    if organization_can_receive(organization):
+        return ""
+    return (f"To accept a transfer, {organization.name} ({organization.public_id}) needs an open active "
+            "account, and it has none yet.")
+
+
 class AcceptForm(forms.Form):
+    """The account to accept a transfer into. An organization with no account that can receive
+    gets no choice to make: `cannot_receive` says why it cannot accept, and the form is refused
+    with that reason."""
+
     account = forms.ModelChoiceField(queryset=Account.objects.none(), label="Into account", empty_label=None)
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = Account.objects.of(organization).open_active()
+        self.cannot_receive = cannot_accept_reason(organization)
+        if self.cannot_receive:
+            del self.fields["account"]
+        else:
+            self.fields["account"].queryset = Account.objects.of(organization).open_active()
+
+    def clean(self):
+        if self.cannot_receive:
+            raise forms.ValidationError(self.cannot_receive)
+        return super().clean()
 
 
 class DecisionForm(forms.Form):
@@ -147,7 +169,11 @@ class DestinationForm(forms.Form):
             if not text.strip():
                 self.add_error("organization", "Enter the organization's registered name or its MM id.")
             elif len(exact) == 1 or len(matches) == 1:
-                data["recipient"] = (exact or matches)[0]
+                recipient = (exact or matches)[0]
+                if organization_can_receive(recipient):
+                    data["recipient"] = recipient
+                else:
+                    self.add_error("organization", str(CannotReceive(recipient)))
             elif not matches:
                 self.add_error("organization", f"No other active organization is registered as “{text}”.")
             else:

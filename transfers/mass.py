@@ -15,12 +15,14 @@ from typing import NamedTuple
 from django.conf import settings
 
 from accounts.models import Account
+from accounts.selectors import organizations_able_to_receive
 from certificates.models import CertificateBatch
 from certificates.serials import parse_serial
 from registry.models import Organization
 from utilities.parsing import positive_integer
 
 from .models import NOTES_MAX_LENGTH
+from .services.lifecycle import CannotReceive
 
 COLUMNS = ["Serial Number", "Quantity", "Organization ID", "Account ID", "Notes"]
 HEADER_ALIASES = {"serial number": "Serial Number", "serial numbers": "Serial Number", "serial": "Serial Number",
@@ -256,6 +258,7 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
     del wanted
     organization_ids = {record[3].upper() for record in records if record[3]}
     organizations = {org.public_id.upper(): org for org in Organization.objects.filter(public_id__in=organization_ids)}
+    receiving = organizations_able_to_receive(org.pk for org in organizations.values())
     accounts = {account.public_id.upper(): account for account in Account.objects.of(organization)}
 
     rows, taken = [], defaultdict(int)
@@ -309,6 +312,9 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
                                                     "your accounts, use Account ID instead.")
             elif recipient.status != Organization.Status.ACTIVE:
                 refuse("Organization ID", org_text, f"{recipient.name} is suspended and cannot receive certificates.")
+                recipient = None
+            elif recipient.pk not in receiving:
+                refuse("Organization ID", org_text, str(CannotReceive(recipient)))
                 recipient = None
         else:
             account = accounts.get(account_text.upper())

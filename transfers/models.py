@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -22,6 +24,12 @@ def destination_label(*, kind: str, account: Account | None = None, organization
     if account is not None:  # internal, retirement
         return f"{account.name} ({account.public_id})"
     return ""
+
+
+def pending_lifetime() -> datetime.timedelta:
+    """How long a transfer to another organization waits for the recipient's decision before it
+    expires and the certificates go back: TRANSFER_PENDING_DAYS from its submission."""
+    return datetime.timedelta(days=settings.TRANSFER_PENDING_DAYS)
 
 
 class Transfer(models.Model):
@@ -102,10 +110,36 @@ class Transfer(models.Model):
         return f"Transfer {self.pk} ({self.get_kind_display()}, {self.status})"
 
     @property
+    def expires_at(self) -> datetime.datetime | None:
+        """When this transfer expires if the recipient has not accepted or rejected it (nor the sender
+        withdrawn it) by then: only a pending transfer to another organization expires."""
+        if self.status != self.Status.PENDING or self.kind != self.Kind.ORGANIZATION or self.submitted_at is None:
+            return None
+        return self.submitted_at + pending_lifetime()
+
+    @staticmethod
+    def expiry_cutoff(now: datetime.datetime) -> datetime.datetime:
+        """Pending transfers to another organization submitted at or before this moment have expired."""
+        return now - pending_lifetime()
+
+    @property
+    def decision_note_label(self) -> str:
+        """How the note of the decision that closed the transfer is headed on its page, summary and emails."""
+        return {self.Status.REJECTED: "Reason for rejection",
+                self.Status.FAILED: "Why it failed"}.get(self.status, "Note on the decision")
+
+    @property
     def destination_label(self) -> str:
         return destination_label(kind=self.kind, account=self.destination_account,
                                  organization=self.recipient_organization, tracking_system=self.tracking_system,
                                  recipient_name=self.recipient_name, recipient_account_ref=self.recipient_account_ref)
+
+    def counterparty_label(self, organization: Organization) -> str:
+        """The other side of this transfer as `organization` (its sender or its recipient) reads it:
+        where it went, for a transfer it sent; who sent it, for one it received."""
+        if self.recipient_organization_id == organization.pk:
+            return "From " + destination_label(kind=Transfer.Kind.ORGANIZATION, organization=self.organization)
+        return "To " + self.destination_label
 
 
 class PendingExport(Transfer):

@@ -1,7 +1,8 @@
 from collections.abc import Iterable
 
-from django.db.models import Count, Q, Sum
-from django.http import Http404
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.http import Http404, QueryDict
 
 from accounts.models import Account
 from certificates.models import Certificate, CertificateBatch, Generator
@@ -9,7 +10,8 @@ from ledger.models import LedgerEvent
 from registry.models import Organization, TrackingSystem, User
 from utilities.rows import Columns, select_models
 
-from .models import Transfer
+from .filters import TransactionFilter, transactions_sorted
+from .models import Transfer, TransferItem
 
 
 def transfers_visible_to(organization: Organization):
@@ -34,20 +36,71 @@ def transfer_for_organization(*, pk: int, organization: Organization) -> Transfe
     return transfer
 
 
+def transfers_incoming_pending(organization: Organization):
+    """Transfers from other organizations waiting for this organization to accept or reject them."""
+    return Transfer.objects.filter(status=Transfer.Status.PENDING, recipient_organization=organization)
+
+
+def transfers_incoming_pending_count(organization: Organization) -> int:
+    return transfers_incoming_pending(organization).count()
+
+
 def transfers_pending_for(organization: Organization):
     """(incoming, outgoing) pending transfers of the organization, with what the Pending tab shows."""
     related = ("organization", "recipient_organization", "tracking_system", "created_by")
-    pending = Transfer.objects.filter(status=Transfer.Status.PENDING).select_related(*related).annotate(
-        total_quantity=Sum("items__batch__quantity"), item_count=Count("items"))
-    incoming = pending.filter(recipient_organization=organization).order_by("submitted_at")
-    outgoing = pending.filter(organization=organization).order_by("submitted_at")
+    summed = {"total_quantity": Sum("items__batch__quantity"), "item_count": Count("items")}
+    incoming = transfers_incoming_pending(organization).select_related(*related).annotate(**summed).order_by(
+        "submitted_at")
+    outgoing = Transfer.objects.filter(status=Transfer.Status.PENDING, organization=organization).select_related(
+        *related).annotate(**summed).order_by("submitted_at")
     return incoming, outgoing
+
+
+def transactions_for(organization: Organization):
+    """The dashboard's Transactions tab: every transfer the organization sent or was sent (a draft,
+    or a draft that failed, was never submitted and is not a transaction), with what a row shows and
+    sorts by: the total quantity, the type's label, and the name of the other side."""
+    quantity = (TransferItem.objects.filter(transfer=OuterRef("pk")).order_by().values("transfer")
+                .annotate(total=Sum("batch__quantity")).values("total"))
+    Kind = Transfer.Kind
+    return (
+        transfers_visible_to(organization).exclude(submitted_at=None)
+        .select_related("organization", "recipient_organization", "tracking_system", "destination_account")
+        .annotate(
+            total_quantity=Coalesce(Subquery(quantity), 0),
+            kind_label=Case(*[When(kind=kind, then=Value(kind.label)) for kind in Kind], default=F("kind")),
+            # The name a row's counterparty is written with first (Transfer.counterparty_label).
+            counterparty_name=Case(
+                When(recipient_organization=organization, then=F("organization__name")),
+                When(kind=Kind.ORGANIZATION, then=F("recipient_organization__name")),
+                When(kind=Kind.EXPORT, then=F("recipient_name")),
+                default=F("destination_account__name"),
+            ),
+        )
+    )
+
+
+def transactions_filtered(params: QueryDict, organization: Organization):
+    """The organization's transactions, filtered and sorted as the query string says: (the filter,
+    with its errors if any; the transfers, unfiltered if the filter is not valid; the sort)."""
+    transaction_filter = TransactionFilter(params or None, organization=organization,
+                                           queryset=transactions_for(organization))
+    valid = transaction_filter.is_bound and transaction_filter.is_valid()
+    queryset = transaction_filter.qs if valid else transaction_filter.queryset
+    queryset, sort = transactions_sorted(queryset, params.get("sort", ""))
+    return transaction_filter, queryset, sort
 
 
 def transfer_items(transfer: Transfer):
     return transfer.items.select_related(
         "batch__certificate__generator", "batch__account", "source_batch", "source_account"
     ).order_by("batch__certificate__vintage", "batch__serial_start")
+
+
+def transfer_source_accounts(transfer: Transfer) -> list[Account]:
+    """The accounts the transfer's certificates were taken from (one, or several for a transfer of
+    batches held in several accounts)."""
+    return list(Account.objects.filter(pk__in=transfer.items.values("source_account_id")).order_by("name", "pk"))
 
 
 def transfer_history(transfer: Transfer):

@@ -48,6 +48,8 @@ def summary_facts(transfer: Transfer) -> list[tuple[str, str]]:
         ("Submitted by", transfer.created_by.get_full_name()),
         ("Notes", transfer.notes),
     ]
+    if transfer.decision_note:  # the recipient's reason for rejecting, or registry staff's note on an export
+        facts.append((transfer.decision_note_label, transfer.decision_note))
     if transfer.kind == Transfer.Kind.RETIREMENT:
         facts.append(("Retirement", f"{transfer.retirement_reason} (compliance year {transfer.compliance_year})"))
     return facts
@@ -224,9 +226,12 @@ def summary_pdf(transfer: Transfer) -> bytes:
     pdf.add_page()
     pdf.paragraph(f"{settings.REGISTRY_NAME}: transaction summary", size=15, style="B", height=9)
     pdf.ln(1)
-    for label, value in [*summary_facts(transfer), ("Quantity", _certificates_in_batches(total, len(batches)))]:
+    facts = [*summary_facts(transfer), ("Quantity", _certificates_in_batches(total, len(batches)))]
+    pdf.set_font(pdf.FAMILY, "B", 9)
+    label_width = max(32, *(pdf.get_string_width(label) + 3 for label, _ in facts))  # the longest label fits
+    for label, value in facts:
         pdf.set_font(pdf.FAMILY, "B", 9)
-        pdf.cell(32, 5, label)
+        pdf.cell(label_width, 5, label)
         pdf.paragraph(value or "-", size=9)
     pdf.ln(3)
     # The Quantity column ends a little after the longest serial number, for the eye to follow a line.

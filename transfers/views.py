@@ -14,17 +14,19 @@ from registry.models import Organization
 from registry.selectors import membership_required
 from registry.services import ServiceError
 from utilities.csv_export import csv_response
+from utilities.display import datetime_text
 from utilities.htmx import htmx_partial
 
 from . import mass
-from .forms import AcceptForm, DecisionForm, MassUploadForm
+from .forms import AcceptForm, DecisionForm, MassUploadForm, cannot_accept_reason
 from .models import MassTransferUpload, Transfer
 from .selectors import (
+    transactions_filtered,
     transfer_for_organization,
     transfer_history,
     transfer_items,
+    transfer_source_accounts,
     transfers_pending_for,
-    transfers_visible_to,
 )
 from .services import (
     mass_upload_create,
@@ -60,11 +62,14 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # lists them all), so it answers at once whatever the size.
     page = Paginator(items, TRANSFER_ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     page.paginator.count = totals["batches"]
+    actions = _actions(transfer, membership)
     return render(request, "transfers/detail.html", {
         "transfer": transfer, "page": page, "history": transfer_history(transfer),
         "total_quantity": totals["quantity"] or 0, "batch_count": totals["batches"],
         "incoming": transfer.recipient_organization_id == membership.organization_id,
-        **_actions(transfer, membership),
+        "source_accounts": transfer_source_accounts(transfer),
+        "cannot_receive": cannot_accept_reason(membership.organization) if actions["can_accept"] else "",
+        **actions,
     })
 
 
@@ -120,6 +125,8 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     return render(request, "transfers/decide.html", {
         "transfer": transfer, "items": items[:TRANSFER_ITEMS_PER_PAGE], "form": form, "decision": decision,
         "total_quantity": totals["quantity"] or 0, "batch_count": totals["batches"],
+        "source_accounts": transfer_source_accounts(transfer),
+        "cannot_receive": getattr(form, "cannot_receive", ""),
     })
 
 
@@ -250,13 +257,34 @@ def mass_template_prefilled(request: HttpRequest) -> HttpResponse:
 def dashboard_pending_tab(request: HttpRequest, organization: Organization) -> dict:
     """The dashboard's Pending tab: transfers waiting for us, and ours waiting for others."""
     incoming, outgoing = transfers_pending_for(organization)
-    return {"incoming": incoming, "outgoing": outgoing}
+    return {"incoming": incoming, "outgoing": outgoing,
+            "cannot_receive": cannot_accept_reason(organization) if incoming else ""}
+
+
+# The Transactions tab's columns, in order: (the sort key, the heading); the CSV has the same.
+TRANSACTION_COLUMNS = [("id", "Transaction"), ("date", "Submitted"), ("kind", "Type"), ("status", "Status"),
+                       ("quantity", "Quantity"), ("counterparty", "Counterparty"), (None, "Notes")]
+TRANSACTIONS_CSV_HEADER = ["Transaction ID", "Submitted", "Type", "Status", "Quantity", "Counterparty", "Notes"]
 
 
 def dashboard_transactions_tab(request: HttpRequest, organization: Organization) -> dict:
-    """The dashboard's Transactions tab: every transfer made (a draft, or a draft that failed, was
-    never submitted and is not a transfer)."""
-    transfers = transfers_visible_to(organization).exclude(submitted_at=None).select_related(
-        "organization", "recipient_organization", "tracking_system", "destination_account")
-    return {"page": Paginator(transfers.order_by("-submitted_at", "-pk"), TRANSACTIONS_PER_PAGE).get_page(
-        request.GET.get("page"))}
+    """The dashboard's Transactions tab: the organization's transactions, filtered, sorted and paged
+    as the query string says."""
+    transaction_filter, transfers, sort = transactions_filtered(request.GET, organization)
+    page = Paginator(transfers, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return {"filter": transaction_filter, "page": page, "sort": sort, "columns": TRANSACTION_COLUMNS}
+
+
+@login_required
+def transactions_csv(request: HttpRequest) -> HttpResponse:
+    """The Transactions tab's current filter and sort as CSV, streamed at any size."""
+    membership = membership_required(request)
+    organization = membership.organization
+    transaction_filter, transfers, _ = transactions_filtered(request.GET, organization)
+    if refused := download_refused(transaction_filter):
+        return refused
+    rows = ([transfer.pk, datetime_text(transfer.submitted_at),
+             transfer.get_kind_display(), transfer.get_status_display(), transfer.total_quantity,
+             transfer.counterparty_label(organization), transfer.notes]
+            for transfer in transfers.iterator(chunk_size=2000))
+    return csv_response("transactions.csv", TRANSACTIONS_CSV_HEADER, rows)

@@ -1,13 +1,17 @@
 """The four-step transfer wizard. The draft lives on the server (a draft Transfer), so a reload
-resumes it. Each step is a plain form: a successful POST answers with a redirect to the next step,
-which htmx, when JavaScript is on, follows into the wizard's part of the page (HX-Location)."""
+resumes it. Each step is a plain form. A successful POST answers with a redirect to the next step
+(post/redirect/get: a reload shows that step, not the form again); an htmx POST, made with
+JavaScript on, is answered with the next step itself, in one round trip, its address pushed into
+the browser's history (HX-Push-Url). Step 3 (Review) has nothing to submit: its button is a link
+to step 4."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django_htmx.http import push_url
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
@@ -50,6 +54,14 @@ def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:
 def _leave(request: HtmxHttpRequest, url: str) -> HttpResponse:
     """Out of the wizard, to a whole page (the dashboard)."""
     return htmx_redirect(request, url)
+
+
+def _next(request: HtmxHttpRequest, url: str, page) -> HttpResponse:
+    """After a successful POST (or the start), on to `url`: a redirect, or for htmx the page itself,
+    `page()`, with `url` pushed into the address bar (a boosted start gets the whole page)."""
+    if not request.htmx:
+        return redirect(url)
+    return push_url(page(), url)
 
 
 def _submitted(request: HtmxHttpRequest, draft: Transfer) -> HttpResponse:
@@ -97,6 +109,7 @@ def _render(request: HtmxHttpRequest, draft: Transfer, step: str, context: dict,
     kind = draft.draft.get("kind")
     return render(request, "transfers/wizard.html#wizard" if partial else "transfers/wizard.html", {
         "draft": draft, "step": step, "step_number": STEP_NUMBER[step], "step_urls": step_urls,
+        "step_url": step_urls[step],
         "steps": [(name, label, step_urls[name]) for name, label in STEPS], "partial": partial,
         "reached": draft.draft.get("step", 1), "kinds": Transfer.Kind,
         "stale": [batch for batch in batches if batch.status != CertificateBatch.Status.ACTIVE],
@@ -124,7 +137,7 @@ def transfer_new(request: HtmxHttpRequest) -> HttpResponse:
         messages.error(request, "Select one or more active batches on the Active tab, then press Transfer.")
         return _leave(request, reverse("certificates:dashboard"))
     draft = transfer_draft_start(organization=organization, user=request.user, batches=batches)
-    return _go(request, _step_url(draft, "quantity"))
+    return _next(request, _step_url(draft, "quantity"), lambda: _quantity_page(request, organization, draft))
 
 
 @login_required
@@ -149,29 +162,59 @@ def transfer_wizard(request: HtmxHttpRequest, pk: int, step: str) -> HttpRespons
         return _submitted(request, draft)
 
 
-def _step_quantity(request: HtmxHttpRequest, organization: Organization, draft: Transfer) -> HttpResponse:
+def _quantity_form(request: HtmxHttpRequest, organization: Organization, draft: Transfer, data=None) -> QuantityForm:
     lines = draft_batches(draft, organization)
-    form = QuantityForm(request.POST if request.method == "POST" else None, batches=[batch for batch, _ in lines],
+    return QuantityForm(data, batches=[batch for batch, _ in lines],
                         quantities={batch.pk: quantity for batch, quantity in lines})
-    if request.method == "POST" and form.is_valid():
-        transfer_draft_save(draft=draft, lines=form.lines(), step=max(draft.draft.get("step", 1), 2))
-        return _go(request, _step_url(draft, "destination"))
+
+
+def _quantity_page(request: HtmxHttpRequest, organization: Organization, draft: Transfer,
+                   form: QuantityForm | None = None) -> HttpResponse:
+    form = form or _quantity_form(request, organization, draft)
     return _render(request, draft, "quantity", {"form": form}, form.batches)
 
 
-def _step_destination(request: HtmxHttpRequest, organization: Organization, draft: Transfer) -> HttpResponse:
+def _step_quantity(request: HtmxHttpRequest, organization: Organization, draft: Transfer) -> HttpResponse:
+    if request.method != "POST":
+        return _quantity_page(request, organization, draft)
+    form = _quantity_form(request, organization, draft, request.POST)
+    if not form.is_valid():
+        return _quantity_page(request, organization, draft, form)
+    transfer_draft_save(draft=draft, lines=form.lines(), step=max(draft.draft.get("step", 1), 2))
+    return _next(request, _step_url(draft, "destination"), lambda: _destination_page(
+        request, organization, draft, _destination_form(organization, draft, batches=form.batches)))
+
+
+def _destination_form(organization: Organization, draft: Transfer, data=None,
+                      batches: list[CertificateBatch] | None = None) -> DestinationForm:
+    """Step 2's form, with the choices saved on the draft; `batches`, the draft's, if this request
+    has read them already."""
     chosen = draft.draft
     initial = {"kind": chosen.get("kind"), "account": chosen.get("account"),
                "organization": chosen.get("organization_text"), "tracking_system": chosen.get("tracking_system"),
                "recipient_name": chosen.get("recipient_name"),
                "recipient_account_ref": chosen.get("recipient_account_ref"), "notes": chosen.get("notes")}
-    batches = [batch for batch, _ in draft_batches(draft, organization)]
-    form = DestinationForm(request.POST if request.method == "POST" else None, organization=organization,
-                           initial=initial, batches=batches, tracking_systems=tracking_systems_to_export_to)
-    if request.method == "POST" and form.is_valid():
-        transfer_draft_save(draft=draft, **form.draft_fields(), step=max(draft.draft.get("step", 1), 3))
-        return _go(request, _step_url(draft, "review"))
-    return _render(request, draft, "destination", {"form": form, "values": form.values()}, batches)
+    if batches is None:
+        batches = [batch for batch, _ in draft_batches(draft, organization)]
+    return DestinationForm(data, organization=organization, initial=initial, batches=batches,
+                           tracking_systems=tracking_systems_to_export_to)
+
+
+def _destination_page(request: HtmxHttpRequest, organization: Organization, draft: Transfer,
+                      form: DestinationForm | None = None) -> HttpResponse:
+    form = form or _destination_form(organization, draft)
+    return _render(request, draft, "destination", {"form": form, "values": form.values()}, form.batches)
+
+
+def _step_destination(request: HtmxHttpRequest, organization: Organization, draft: Transfer) -> HttpResponse:
+    if request.method != "POST":
+        return _destination_page(request, organization, draft)
+    form = _destination_form(organization, draft, request.POST)
+    if not form.is_valid():
+        return _destination_page(request, organization, draft, form)
+    # Step 3 shows what will happen and has nothing to enter: steps 3 and 4 open together.
+    transfer_draft_save(draft=draft, **form.draft_fields(), step=4)
+    return _next(request, _step_url(draft, "review"), lambda: _render_review(request, draft, organization, "review"))
 
 
 def _review_lines(draft: Transfer, organization: Organization) -> list[dict]:
@@ -190,8 +233,7 @@ def _review_lines(draft: Transfer, organization: Organization) -> list[dict]:
 
 
 def _step_review(request: HtmxHttpRequest, organization: Organization, draft: Transfer) -> HttpResponse:
-    if request.method == "POST":
-        transfer_draft_save(draft=draft, step=4)
+    if request.method == "POST":  # a page from before step 3's button became a link
         return _go(request, _step_url(draft, "confirm"))
     return _render_review(request, draft, organization, "review")
 
@@ -225,7 +267,13 @@ def _step_confirm(request: HtmxHttpRequest, organization: Organization, draft: T
     except TransferRefused as refusal:  # the destination, say: shown on this step, to change it
         return _render_review(request, draft, organization, "confirm", error=str(refusal))
     _selection_drop(request, {batch_id for batch_id, _ in draft.draft.get("lines", [])})
-    return _go(request, reverse("transfers:done", args=[transfer.pk]))
+    return _next(request, reverse("transfers:done", args=[transfer.pk]), lambda: _done_page(request, transfer))
+
+
+def _done_page(request: HtmxHttpRequest, transfer: Transfer) -> HttpResponse:
+    partial = htmx_partial(request)
+    return render(request, "transfers/done.html#done" if partial else "transfers/done.html",
+                  {"transfer": transfer, "partial": partial})
 
 
 @login_required
@@ -235,9 +283,7 @@ def transfer_done(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         status=Transfer.Status.DRAFT).select_related("recipient_organization").first()
     if transfer is None:
         raise Http404("No such transfer.")
-    partial = htmx_partial(request)
-    return render(request, "transfers/done.html#done" if partial else "transfers/done.html",
-                  {"transfer": transfer, "partial": partial})
+    return _done_page(request, transfer)
 
 
 @login_required

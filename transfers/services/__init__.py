@@ -5,6 +5,7 @@ from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_sta
 from .lifecycle import (
     AlreadyInAccount,
     BatchChanged,
+    CannotReceive,
     Destination,
     DraftAlreadySubmitted,
     TransferLine,
@@ -29,7 +30,7 @@ from .mass_uploads import (
 )
 
 __all__ = [
-    "AlreadyInAccount", "BatchChanged", "DraftAlreadySubmitted",
+    "AlreadyInAccount", "BatchChanged", "CannotReceive", "DraftAlreadySubmitted",
     "Destination", "TransferLine", "TransferRefused", "UploadBusy", "batches_retire", "export_confirm",
     "export_reject", "mass_upload_create", "mass_upload_process", "mass_upload_release",
     "mass_uploads_requeue_stalled", "transfer_accept", "transfer_create", "transfer_draft_fail",

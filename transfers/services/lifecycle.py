@@ -8,11 +8,11 @@ transfers_expire expires each overdue transfer in a transaction of its own."""
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.selectors import organization_can_receive
 from certificates.models import CertificateBatch
 from certificates.services import batches_lock, batches_set_state, batches_take
 from ledger.models import LedgerEvent
@@ -57,6 +57,13 @@ class AlreadyInAccount(TransferRefused):
     def __init__(self, batch: CertificateBatch, account: Account):
         super().__init__(f"Batch {batch.serial_number} is already in account {account.public_id}; "
                          "choose another account.")
+
+
+class CannotReceive(TransferRefused):
+    """A transfer to an organization with no open active account: it could never be accepted."""
+
+    def __init__(self, organization: Organization):
+        super().__init__(f"{organization.public_id} has no account that can receive certificates yet.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +184,10 @@ def _check_destination(*, organization, destination: Destination, locked_account
             )
         if organization_lock_for_share(recipient.pk) != Organization.Status.ACTIVE:
             raise TransferRefused(f"{recipient.name} is suspended and cannot receive certificates.")
+        # It could never be accepted. (An account closed after this is met where the recipient
+        # accepts: it is told what to do, and may still reject.)
+        if not organization_can_receive(recipient):
+            raise CannotReceive(recipient)
     elif destination.kind == Kind.EXPORT:
         if destination.tracking_system is None or not destination.tracking_system.is_active:
             raise TransferRefused("Choose a tracking system to export to.")
@@ -406,8 +417,7 @@ def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organizat
 def transfer_expire(*, transfer: Transfer, now: datetime.datetime | None = None) -> Transfer:
     """A transfer to another organization left pending past TRANSFER_PENDING_DAYS goes back."""
     transfer = _lock_pending(transfer.pk, kind=Kind.ORGANIZATION)
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.TRANSFER_PENDING_DAYS)
-    if transfer.submitted_at > cutoff:
+    if transfer.expires_at > (now or timezone.now()):
         raise TransferRefused("This transfer has not expired yet.")
     _return_batches(transfer=transfer, user=None, status=Transfer.Status.EXPIRED,
                     kind=LedgerEvent.Kind.TRANSFER_EXPIRED)
@@ -416,9 +426,9 @@ def transfer_expire(*, transfer: Transfer, now: datetime.datetime | None = None)
 
 def transfers_expire(*, now: datetime.datetime | None = None) -> int:
     """Expire every overdue pending transfer, each in its own transaction. Returns how many."""
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.TRANSFER_PENDING_DAYS)
     overdue = Transfer.objects.filter(
-        kind=Kind.ORGANIZATION, status=Transfer.Status.PENDING, submitted_at__lte=cutoff
+        kind=Kind.ORGANIZATION, status=Transfer.Status.PENDING,
+        submitted_at__lte=Transfer.expiry_cutoff(now or timezone.now()),
     ).values_list("pk", flat=True)
     expired = 0
     for transfer_id in list(overdue):
