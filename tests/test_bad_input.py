@@ -343,7 +343,7 @@ def test_wizard_steps_never_fail(trading, org, trader, holdings, step):
     @example(posted={"kind": "organization", "organization": "ab\x00"})
     def post_step(posted):
         # A fresh draft, every step reached, so each example posts to the step as it first is.
-        draft = transfer_draft_start(organization=org, user=trader,
+        draft = transfer_draft_start(membership=trader.memberships.get(organization=org),
                                      batches=[(batch.pk, batch.quantity) for batch in batches])
         transfer_draft_save(draft=draft, step=4, kind="organization", recipient=None, organization_text="")
         url = reverse("transfers:wizard", args=[draft.pk, step])

@@ -17,7 +17,7 @@ from transfers import views
 from transfers.models import Transfer
 from transfers.services import Destination, TransferLine, transfer_create, transfer_withdraw
 
-from .factories import OrganizationFactory, member
+from .factories import AccountFactory, OrganizationFactory, member
 from .test_bad_input import ANYTHING, answered, params
 
 TAB = reverse("certificates:dashboard") + "?tab=transactions"
@@ -57,6 +57,7 @@ def transactions(org, trader, issue, second_account, counterparty, counterparty_
     for month, transfer in enumerate(made.values(), start=1):
         Transfer.objects.filter(pk=transfer.pk).update(submitted_at=noon(month))
     elsewhere = OrganizationFactory(name="Outsider Renewables")
+    AccountFactory(organization=elsewhere, name="Outsider active")  # to receive into
     member(elsewhere, Membership.Role.TRADER)
     made["foreign"] = transfer_create(organization=counterparty, user=counterparty_trader,
                                       lines=[TransferLine(live_part(foreign_batch).pk, 7)],
@@ -236,8 +237,8 @@ def test_query_count_does_not_grow_with_the_rows(signed_in, trader, transactions
     with CaptureQueriesContext(connection) as after:
         assert client.get(TAB).status_code == 200
     assert len(after) == len(before)
-    # the session, the user and memberships, the count, the page's transfers
-    assert len(after) == 4, [query["sql"][:80] for query in after.captured_queries]
+    # the session, the user and memberships, the Pending tab's count, the count, the page's transfers
+    assert len(after) == 5, [query["sql"][:80] for query in after.captured_queries]
 
 
 def csv_rows(response) -> list[list[str]]:

@@ -68,7 +68,7 @@ def test_a_decided_transfer_cannot_be_withdrawn_and_the_message_says_so_in_plain
 def test_a_draft_that_failed_is_not_listed_among_the_transactions(signed_in, trader, org, batch, pending):
     from transfers.services import transfer_draft_fail, transfer_draft_start
 
-    draft = transfer_draft_start(organization=org, user=trader, batches=[(batch.pk, 10)])
+    draft = transfer_draft_start(membership=trader.memberships.get(organization=org), batches=[(batch.pk, 10)])
     transfer_draft_fail(draft=draft, reason="A batch changed since it was selected.")
     content = signed_in(trader).get(reverse("certificates:dashboard") + "?tab=transactions").content.decode()
     assert f"Transfer {pending.pk}" in content and f"Transfer {draft.pk}" not in content

@@ -290,6 +290,14 @@ def test_refuses_a_viewer(refused, batch, viewer, org, second_account):
     assert ledger_state() == before
 
 
+def test_a_viewer_cannot_start_a_draft(batch, viewer, org):
+    from transfers.services import transfer_draft_start
+
+    with pytest.raises(ServiceError, match="not allowed to transfer"):
+        transfer_draft_start(membership=viewer.memberships.get(organization=org), batches=[(batch.pk, 1)])
+    assert not Transfer.objects.exists()
+
+
 def test_refuses_notes_over_500_characters(refused, batch, trader, org, second_account):
     refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
                                     destination=Destination.internal(second_account), notes="x" * 501),

@@ -13,7 +13,7 @@ from utilities.display import number_text
 
 from .models import NOTES_MAX_LENGTH, Transfer
 from .selectors import accounts_to_receive, batches_already_in
-from .services import AlreadyInAccount, CannotReceive
+from .services import AlreadyInAccount, CannotReceive, Destination
 
 PUBLIC_ID = re.compile(r"\b(MM\d{5,})\b", re.IGNORECASE)
 PARTIAL_PUBLIC_ID = re.compile(r"(MM)?\d+", re.IGNORECASE)  # the start of an MM id (MM0000), or digits of one (0004)
@@ -185,6 +185,15 @@ class DestinationForm(forms.Form):
             if not (data.get("recipient_name") or "").strip():
                 self.add_error("recipient_name", "Enter the recipient's name at that tracking system.")
         return data
+
+    def destination(self) -> Destination:
+        """The destination chosen, as the transfer service takes it."""
+        data = self.cleaned_data
+        if data["kind"] == Transfer.Kind.INTERNAL:
+            return Destination.internal(data["account"])
+        if data["kind"] == Transfer.Kind.ORGANIZATION:
+            return Destination.to_organization(data["recipient"])
+        return Destination.export(data["tracking_system"], data["recipient_name"], data["recipient_account_ref"])
 
     def draft_fields(self) -> dict:
         data = self.cleaned_data

@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, QueryDict
 
 from accounts.models import Account
+from accounts.selectors import accounts_open_active
 from certificates.models import Certificate, CertificateBatch, Generator
 from ledger.models import LedgerEvent
 from registry.models import Organization, TrackingSystem, User
@@ -133,17 +134,21 @@ def draft_for(*, pk: int, organization: Organization, user: User) -> Transfer:
     return found[0][0]
 
 
-def draft_batches(draft: Transfer, organization: Organization) -> list[tuple[CertificateBatch, int]]:
+def draft_batches(draft: Transfer, organization: Organization,
+                  batches: list[CertificateBatch] | None = None) -> list[tuple[CertificateBatch, int]]:
     """The draft's lines as (batch, quantity), in the draft's order, each batch with its certificate
-    and generator; a batch that is no longer the organization's is left out."""
+    and generator; a batch that is no longer the organization's is left out. `batches`: the ones
+    this function gave earlier in the request, if the quantities changed since but not the batches."""
     lines = draft.draft.get("lines", [])
-    rows = select_models(DRAFT_BATCHES_SQL, [organization.pk, [batch_id for batch_id, _ in lines]],
-                         _BATCH, _CERTIFICATE, _GENERATOR)
-    batches = {}
-    for batch, certificate, generator in rows:
-        certificate.generator, batch.certificate = generator, certificate
-        batches[batch.pk] = batch
-    return [(batches[batch_id], quantity) for batch_id, quantity in lines if batch_id in batches]
+    if batches is None:
+        batches = []
+        for batch, certificate, generator in select_models(
+                DRAFT_BATCHES_SQL, [organization.pk, [batch_id for batch_id, _ in lines]],
+                _BATCH, _CERTIFICATE, _GENERATOR):
+            certificate.generator, batch.certificate = generator, certificate
+            batches.append(batch)
+    by_id = {batch.pk: batch for batch in batches}
+    return [(by_id[batch_id], quantity) for batch_id, quantity in lines if batch_id in by_id]
 
 
 def batches_already_in(account_id: int, batches: Iterable[CertificateBatch]) -> list[CertificateBatch]:
@@ -155,8 +160,7 @@ def batches_already_in(account_id: int, batches: Iterable[CertificateBatch]) -> 
 def accounts_to_receive(organization: Organization, batches: list[CertificateBatch]) -> list[Account]:
     """The accounts an internal transfer of every one of `batches` can go to: the organization's
     open active accounts that hold none of them."""
-    return [account for account in Account.objects.of(organization).open_active().order_by("name", "pk")
-            if not batches_already_in(account.pk, batches)]
+    return [account for account in accounts_open_active(organization) if not batches_already_in(account.pk, batches)]
 
 
 def tracking_systems_to_export_to() -> list[TrackingSystem]:

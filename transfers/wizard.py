@@ -136,7 +136,7 @@ def transfer_new(request: HtmxHttpRequest) -> HttpResponse:
     if not batches:
         messages.error(request, "Select one or more active batches on the Active tab, then press Transfer.")
         return _leave(request, reverse("certificates:dashboard"))
-    draft = transfer_draft_start(organization=organization, user=request.user, batches=batches)
+    draft = transfer_draft_start(membership=membership, batches=batches)
     return _next(request, _step_url(draft, "quantity"), lambda: _quantity_page(request, organization, draft))
 
 
@@ -214,13 +214,14 @@ def _step_destination(request: HtmxHttpRequest, organization: Organization, draf
         return _destination_page(request, organization, draft, form)
     # Step 3 shows what will happen and has nothing to enter: steps 3 and 4 open together.
     transfer_draft_save(draft=draft, **form.draft_fields(), step=4)
-    return _next(request, _step_url(draft, "review"), lambda: _render_review(request, draft, organization, "review"))
+    return _next(request, _step_url(draft, "review"), lambda: _render_review(
+        request, draft, organization, "review", destination=form.destination(), batches=form.batches))
 
 
-def _review_lines(draft: Transfer, organization: Organization) -> list[dict]:
+def _review_lines(lines: list[tuple[CertificateBatch, int]]) -> list[dict]:
     """Per batch: the exact serial range that leaves and the one that stays."""
     rows = []
-    for batch, quantity in draft_batches(draft, organization):
+    for batch, quantity in lines:
         if batch.status != CertificateBatch.Status.ACTIVE:  # changed meanwhile: shown as stale
             rows.append({"batch": batch, "quantity": quantity, "leaves": batch.serial_number, "stays": None})
             continue
@@ -239,9 +240,11 @@ def _step_review(request: HtmxHttpRequest, organization: Organization, draft: Tr
 
 
 def _render_review(request: HtmxHttpRequest, draft: Transfer, organization: Organization, step: str,
-                   error: str = "") -> HttpResponse:
-    destination = _destination_of(draft, organization)
-    rows = _review_lines(draft, organization)
+                   error: str = "", *, destination: Destination | None = None,
+                   batches: list[CertificateBatch] | None = None) -> HttpResponse:
+    """Steps 3 and 4; `destination` and `batches`, the draft's, if this request has read them already."""
+    destination = destination or _destination_of(draft, organization)
+    rows = _review_lines(draft_batches(draft, organization, batches))
     return _render(request, draft, step, {"rows": rows, "destination_label": destination.label if destination else "",
                                           "error": error, "total": sum(row["quantity"] for row in rows)},
                    [row["batch"] for row in rows])

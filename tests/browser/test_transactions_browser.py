@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from certificates.models import CertificateBatch
 from registry.models import Membership
-from tests.factories import OrganizationFactory, member
+from tests.factories import AccountFactory, OrganizationFactory, member
 from transfers import views
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,6 +36,7 @@ def transactions(org, trader, issue, second_account, counterparty, counterparty_
                                lines=[TransferLine(foreign_batch.pk, 7)], destination=Destination.to_organization(org),
                                notes="Spot sale — “wind”")
     elsewhere = OrganizationFactory(name="Outsider Renewables")
+    AccountFactory(organization=elsewhere, name="Outsider active")  # to receive into
     member(elsewhere, Membership.Role.TRADER)
     left = CertificateBatch.objects.get(account=counterparty_account, status="active")
     transfer_create(organization=counterparty, user=counterparty_trader, lines=[TransferLine(left.pk, 5)],

@@ -2,21 +2,23 @@
 
 from django.utils import timezone
 
-from registry.models import Organization, User
-from registry.services import role_require
+from registry.models import Membership
+from registry.services import role_refused
 
 from ..models import Transfer
 from .lifecycle import DraftAlreadySubmitted, TransferRefused
 
 
-def transfer_draft_start(*, organization: Organization, user: User, batches: list[tuple[int, int]]) -> Transfer:
+def transfer_draft_start(*, membership: Membership, batches: list[tuple[int, int]]) -> Transfer:
     """Start a draft for the selected batches, given as (id, quantity), each at its whole
-    quantity (step 1's default). Only a user who may transfer for the organization starts one."""
+    quantity (step 1's default). Only a member whose role may transfer starts one: `membership`, as
+    read this request (a draft moves nothing; transfer_create checks the role again as it writes)."""
     if not batches:
         raise TransferRefused("Select at least one active batch to transfer.")
-    role_require(user=user, organization=organization)
+    if not membership.can_transfer:
+        raise role_refused(membership.organization)
     return Transfer.objects.create(
-        organization=organization, created_by=user, status=Transfer.Status.DRAFT,
+        organization=membership.organization, created_by_id=membership.user_id, status=Transfer.Status.DRAFT,
         draft={"lines": [[batch_id, quantity] for batch_id, quantity in batches], "step": 1})
 
 
