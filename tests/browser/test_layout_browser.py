@@ -3,6 +3,10 @@ page asks for are on screen (issue 17 item 13); with JavaScript on and off."""
 
 import pytest
 
+from registry.models import Membership
+
+from ..factories import MembershipFactory
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
@@ -31,3 +35,13 @@ def test_at_a_phones_width_no_page_scrolls_sideways_and_its_inputs_are_on_screen
     assert too_wide == {}
     assert header_too_tall == {}
     assert inputs_off_screen == {}
+
+
+def test_a_member_of_several_organizations_gets_the_same_compact_header(sign_in, trader, holdings, counterparty,
+                                                                      screenshot):
+    MembershipFactory(user=trader, organization=counterparty, role=Membership.Role.VIEWER)
+    page = sign_in(trader, viewport=PHONE)
+    screenshot(page, "dashboard")
+    assert page.locator("header select[name=organization]").is_visible()
+    assert page.locator("header").bounding_box()["height"] <= HEADER_MOST
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
