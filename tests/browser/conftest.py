@@ -67,7 +67,7 @@ def screenshot(request):
 def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, viewer, holdings, second_account,
                counterparty, counterparty_trader, counterparty_account, foreign_batch):
     """every_page(on_page, **context_options) walks every page a participant can reach and calls
-    on_page(page, name) on each: sign-in, two-factor, each dashboard tab, each wizard step and the done
+    on_page(page, name) on each: sign-in, settings, two-factor, each dashboard tab, each wizard step and the done
     page, a transfer, its accept, reject and withdraw pages, the mass uploads and an upload with errors,
     the accounts, and the 403 and 404 pages; signed out, as a trader and as a viewer."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -103,6 +103,7 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
             signed_out.close()
 
         page = sign_in(trader, **options)
+        visit(page, "/settings/", "settings", on_page)
         visit(page, "/security/two-factor/", "two-factor", on_page)
         for tab in ("active", "pending", "retired", "exported", "transactions"):
             visit(page, f"/certificates/?tab={tab}", f"dashboard {tab}", on_page)
