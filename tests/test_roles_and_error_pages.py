@@ -4,12 +4,16 @@ DEBUG off, as here."""
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.test import RequestFactory
 from django.urls import reverse
 from django.views import defaults
 
 from registry.models import Membership
+from transfers.mass import COLUMNS
+from transfers.models import MassTransferUpload
+from transfers.services import mass_upload_create
 
 from .conftest import send
 from .factories import member
@@ -56,6 +60,22 @@ def test_a_viewer_is_told_why_a_pending_transfer_offers_no_decision(signed_in, t
         page = signed_in(user).get(reverse("transfers:detail", args=[transfer.pk])).content.decode()
         assert "a manager or trader can accept, reject or withdraw a pending transfer." in page
         assert "/accept/" not in page and "/reject/" not in page and "/withdraw/" not in page
+        pending_tab = signed_in(user).get(DASHBOARD, {"tab": "pending"}).content.decode()
+        assert f"Transfer {transfer.pk}" in pending_tab and VIEWER_NOTE in pending_tab
+        assert "/accept/" not in pending_tab and "/reject/" not in pending_tab and "/withdraw/" not in pending_tab
+
+
+def test_a_viewer_is_told_who_may_process_an_upload_held_as_a_duplicate(signed_in, viewer, trader, org, batch,
+                                                                       second_account, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    content = (",".join(COLUMNS) + f"\r\n{batch.serial_number},5,,{second_account.public_id},\r\n").encode()
+    for _ in range(2):
+        held = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("t.csv", content))
+    assert held.status == MassTransferUpload.Status.HELD
+    page = signed_in(viewer).get(reverse("transfers:mass_detail", args=[held.pk])).content.decode()
+    assert "Your role (viewer) can see and download certificates; a manager or trader can process or discard it." \
+           in page
+    assert 'value="process"' not in page
 
 
 @pytest.mark.parametrize("action", ["wizard", "accept", "reject", "withdraw", "upload"])
