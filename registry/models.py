@@ -128,6 +128,18 @@ class Membership(models.Model):
     def can_transfer(self) -> bool:
         return self.role in self.ROLES_THAT_TRANSFER
 
+    @classmethod
+    def roles_that_transfer_text(cls) -> str:
+        """Who may move certificates, in words: "a manager or trader" (from ROLES_THAT_TRANSFER)."""
+        labels = [cls.Role(role).label.lower() for role in cls.ROLES_THAT_TRANSFER]
+        return "a " + (", ".join(labels[:-1]) + " or " + labels[-1] if len(labels) > 1 else labels[0])
+
+    def read_only_note(self, *, may: str = "transfer them") -> str:
+        """What this read-only role can do and who may do the rest, as the pages and the 403 page say it:
+        "Your role (viewer) can see and download certificates; a manager or trader can transfer them"."""
+        return (f"Your role ({self.get_role_display().lower()}) can see and download certificates; "
+                f"{self.roles_that_transfer_text()} can {may}.")
+
 
 class TrackingSystem(models.Model):
     """Another compatible registry that certificates can be exported to."""

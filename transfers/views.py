@@ -41,7 +41,7 @@ TRANSFER_ITEMS_PER_PAGE = 200
 
 
 def _actions(transfer: Transfer, membership) -> dict:
-    """Which decisions the current user may take on this transfer."""
+    """Which decisions the current user may take on this transfer (and, for a read-only role, why none)."""
     pending = transfer.status == Transfer.Status.PENDING and transfer.kind == Transfer.Kind.ORGANIZATION
     can_act = membership.can_transfer and pending
     organization_id = membership.organization_id
@@ -49,6 +49,8 @@ def _actions(transfer: Transfer, membership) -> dict:
         "can_accept": can_act and transfer.recipient_organization_id == organization_id,
         "can_reject": can_act and transfer.recipient_organization_id == organization_id,
         "can_withdraw": can_act and transfer.organization_id == organization_id,
+        "role_note": (membership.read_only_note(may="accept, reject or withdraw a pending transfer")
+                      if pending and not membership.can_transfer else None),
     }
 
 
@@ -199,8 +201,9 @@ def mass_transfers(request: HttpRequest) -> HttpResponse:
                 return redirect("transfers:mass_detail", pk=upload.pk)
     uploads = (MassTransferUpload.objects.filter(organization=membership.organization)
                .select_related("uploaded_by").annotate(transfer_count=Count("transfers"))[:50])
-    return render(request, "transfers/mass.html", {"form": form, "uploads": uploads,
-                                                   "can_act": membership.can_transfer})
+    return render(request, "transfers/mass.html", {
+        "form": form, "uploads": uploads, "can_act": membership.can_transfer,
+        "role_note": membership.read_only_note(may="upload mass transfers")})
 
 
 @login_required
@@ -223,6 +226,7 @@ def mass_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     template = "transfers/mass_detail.html#status" if htmx_partial(request) else "transfers/mass_detail.html"
     return render(request, template, {"upload": upload, "transfers": transfers, "duplicate_of": duplicate_of,
                                       "can_act": membership.can_transfer,
+                                      "role_note": membership.read_only_note(may="process or discard it"),
                                       "max_attempts": settings.MASS_UPLOAD_MAX_ATTEMPTS})
 
 
