@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views import defaults
 
 from registry import views
+from utilities.htmx import whole_page_for_htmx
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,3 +19,6 @@ urlpatterns = [
     path("transfers/", include("transfers.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = whole_page_for_htmx(defaults.permission_denied)
+handler404 = whole_page_for_htmx(defaults.page_not_found)
