@@ -12,6 +12,8 @@ urlpatterns = [
     path("security/two-factor/", views.two_factor, name="two-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organization/", views.organization_switch, name="organization-switch"),
+    path("organization/members/", include("registry.urls")),
+    path("invitations/<str:token>/", views.invitation_open, name="invitation"),
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("certificates.urls")),
     path("transfers/", include("transfers.urls")),

@@ -128,6 +128,11 @@ class Membership(models.Model):
     def can_transfer(self) -> bool:
         return self.role in self.ROLES_THAT_TRANSFER
 
+    @property
+    def is_manager(self) -> bool:
+        """Managers run the organization: its members, invitations, accounts and settings."""
+        return self.role == self.Role.MANAGER
+
 
 class TrackingSystem(models.Model):
     """Another compatible registry that certificates can be exported to."""
@@ -141,3 +146,44 @@ class TrackingSystem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization with a role, sent by email as a single-use link.
+
+    Only a hash of the link's token is kept: the token itself is in the email and nowhere else. The
+    link is also signed with a timestamp (registry.invitations), so a tampered or old link is refused
+    before the database is read.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Membership.Role)
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)  # when it was accepted or revoked
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            # One pending invitation per address and organization: inviting again means resending.
+            models.UniqueConstraint(fields=["organization", "email"], condition=models.Q(status="pending"),
+                                    name="invitation_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization.name} as {self.role} ({self.status})"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at

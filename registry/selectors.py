@@ -1,7 +1,9 @@
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.db.models import Case, QuerySet, Value, When
+from django.http import Http404, HttpRequest
 
-from .models import Membership
+from .invitations import EXPIRED, LinkRefused, token_read
+from .models import Invitation, Membership, Organization
 
 SESSION_KEY = "organization_id"
 
@@ -28,11 +30,61 @@ def membership_current(request: HttpRequest) -> Membership | None:
     return memberships[0] if memberships else None
 
 
-def membership_required(request: HttpRequest, *, act: bool = False) -> Membership:
-    """The current membership (NotAParticipant for a user with none); 403 when `act` and read-only."""
+def membership_required(request: HttpRequest, *, act: bool = False, manage: bool = False) -> Membership:
+    """The current membership (NotAParticipant for a user with none); 403 when `act` and read-only,
+    or when `manage` and not a manager."""
     membership = request.membership
     if not membership:
         raise NotAParticipant("You are not a member of any organization.")
     if act and not membership.can_transfer:
         raise PermissionDenied("Your role in this organization is read-only.")
+    if manage and not membership.is_manager:
+        raise PermissionDenied("Only the organization's managers may do this.")
     return membership
+
+
+def members_of(organization: Organization) -> QuerySet[Membership]:
+    """The organization's members, managers first, then by address."""
+    order = {Membership.Role.MANAGER: 0, Membership.Role.TRADER: 1, Membership.Role.VIEWER: 2}
+    return (Membership.objects.filter(organization=organization).select_related("user")
+            .order_by(Case(*[When(role=role, then=Value(rank)) for role, rank in order.items()]), "user__email"))
+
+
+def member_of(organization: Organization, membership_id: int) -> Membership:
+    """One member of the organization; another organization's is a 404."""
+    membership = (Membership.objects.filter(organization=organization, pk=membership_id)
+                  .select_related("user").first())
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+def invitations_pending(organization: Organization) -> QuerySet[Invitation]:
+    return (Invitation.objects.filter(organization=organization, status=Invitation.Status.PENDING)
+            .select_related("invited_by").order_by("-sent_at"))
+
+
+def invitation_of(organization: Organization, invitation_id: int) -> Invitation:
+    """One invitation of the organization; another organization's is a 404."""
+    invitation = (Invitation.objects.filter(organization=organization, pk=invitation_id)
+                  .select_related("organization").first())
+    if invitation is None:
+        raise Http404("No such invitation.")
+    return invitation
+
+
+def invitation_by_token(token: str) -> Invitation:
+    """The pending, unexpired invitation this link opens; LinkRefused, saying why, for any other."""
+    invitation = (Invitation.objects.filter(token_hash=token_read(token)).select_related("organization", "invited_by")
+                  .first())
+    if invitation is None:  # a link that a resend replaced
+        raise LinkRefused("This invitation link has been replaced by a newer one: use the link in the "
+                          "latest email, or ask for a new invitation.")
+    if invitation.status == Invitation.Status.ACCEPTED:
+        raise LinkRefused("This invitation has already been used. Sign in to reach the organization.")
+    if invitation.status == Invitation.Status.REVOKED:
+        raise LinkRefused(f"This invitation was withdrawn by {invitation.organization.name}. Ask one of its "
+                          "managers if you still need access.")
+    if invitation.is_expired:
+        raise LinkRefused(EXPIRED)
+    return invitation

@@ -18,10 +18,28 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from utilities.parsing import positive_integer
 
-from .forms import SignInForm, TimeZoneForm, TokenForm
-from .models import Membership
-from .selectors import SESSION_KEY
-from .services import user_set_time_zone
+from .forms import InvitationForm, NewMemberForm, RoleForm, SignInForm, TimeZoneForm, TokenForm
+from .invitations import LinkRefused
+from .models import Membership, User
+from .selectors import (
+    SESSION_KEY,
+    invitation_by_token,
+    invitation_of,
+    invitations_pending,
+    member_of,
+    members_of,
+    membership_required,
+)
+from .services import (
+    ServiceError,
+    invitation_accept,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    member_remove,
+    member_role_change,
+    user_set_time_zone,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -123,6 +141,122 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if pending and not confirmed:
         context |= {"qr": _qr_data_uri(pending.config_url), "secret": base64.b32encode(pending.bin_key).decode()}
     return render(request, "registration/two_factor.html", context)
+
+
+def _members_page(request: HttpRequest, membership: Membership, invitation_form: InvitationForm) -> HttpResponse:
+    organization = membership.organization
+    return render(request, "registry/members.html", {
+        "members": members_of(organization), "invitations": invitations_pending(organization),
+        "invitation_form": invitation_form, "roles": Membership.Role.choices,
+        "invitation_days": settings.INVITATION_DAYS,
+    })
+
+
+@login_required
+def members(request: HttpRequest) -> HttpResponse:
+    """The organization's members and pending invitations; a manager invites here (POST)."""
+    membership = membership_required(request, manage=True)
+    form = InvitationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = invitation_create(organization=membership.organization, invited_by=request.user,
+                                           email=form.cleaned_data["email"], role=form.cleaned_data["role"])
+        except ServiceError as error:
+            form.add_error("email", str(error))
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email} as a "
+                                      f"{invitation.get_role_display().lower()}.")
+            return redirect("members:list")
+    return _members_page(request, membership, form)
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = membership_required(request, manage=True)
+    member = member_of(membership.organization, member_id)
+    form = RoleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError(" ".join(form.errors["role"]))
+        changed = member_role_change(user=request.user, organization=membership.organization, member=member,
+                                     role=form.cleaned_data["role"])
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{changed.user.email} is now a {changed.get_role_display().lower()}.")
+    return redirect("members:list")
+
+
+@login_required
+def member_remove_confirm(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Asks before removing (a page, so it works without JavaScript); the POST removes."""
+    membership = membership_required(request, manage=True)
+    member = member_of(membership.organization, member_id)
+    if request.method == "POST":
+        try:
+            member_remove(user=request.user, organization=membership.organization, member=member)
+        except ServiceError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{member.user.email} was removed from {membership.organization.name}; "
+                                      "their access ended at once.")
+        return redirect("members:list")
+    return render(request, "registry/member_remove.html", {"member": member})
+
+
+@login_required
+@require_POST
+def invitation_manage(request: HttpRequest, invitation_id: int, action: str) -> HttpResponse:
+    """Resend or revoke a pending invitation of the organization."""
+    membership = membership_required(request, manage=True)
+    invitation = invitation_of(membership.organization, invitation_id)
+    try:
+        if action == "resend":
+            invitation_resend(invitation=invitation, user=request.user)
+            messages.success(request, f"Invitation sent again to {invitation.email}; the earlier link no "
+                                      "longer works.")
+        else:
+            invitation_revoke(invitation=invitation, user=request.user)
+            messages.success(request, f"The invitation to {invitation.email} was withdrawn; its link no "
+                                      "longer works.")
+    except ServiceError as error:
+        messages.error(request, str(error))
+    return redirect("members:list")
+
+
+@never_cache
+def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation email: a new person sets their name and password; someone with an
+    account signs in as the invited address and joins. Refused links say why."""
+    try:
+        invitation = invitation_by_token(token)
+    except LinkRefused as refused:
+        return render(request, "registry/invitation.html", {"refused": str(refused)}, status=404)
+    user = request.user if request.user.is_authenticated else None
+    if user is not None and user.email.lower() != invitation.email:
+        return render(request, "registry/invitation.html", {"invitation": invitation, "signed_in_as_other": True})
+    existing = User.objects.filter(email__iexact=invitation.email).exists()
+    form = None if existing else NewMemberForm(request.POST if request.method == "POST" else None,
+                                               email=invitation.email)
+    if request.method == "POST":
+        try:
+            if existing and user is not None:
+                membership = invitation_accept(invitation=invitation, user=user)
+                request.session[SESSION_KEY] = membership.organization_id
+                messages.success(request, f"You joined {invitation.organization.name} as a "
+                                          f"{membership.get_role_display().lower()}.")
+                return redirect("certificates:dashboard")
+            if form is not None and form.is_valid():
+                invitation_accept(invitation=invitation, full_name=form.cleaned_data["full_name"],
+                                  password=form.cleaned_data["password1"])
+                messages.success(request, f"Your account is ready. Sign in with {invitation.email} and your "
+                                          f"new password to reach {invitation.organization.name}.")
+                return redirect("login")
+        except ServiceError as error:
+            return render(request, "registry/invitation.html", {"refused": str(error)}, status=400)
+    return render(request, "registry/invitation.html", {"invitation": invitation, "form": form,
+                                                        "existing": existing, "signed_in": user is not None})
 
 
 @never_cache
