@@ -77,14 +77,24 @@ class NewMemberForm(SetPasswordMixin, forms.Form):
 
     full_name = forms.CharField(label="Your name", max_length=200,
                                 error_messages={"required": "Enter your name."})
-    password1, password2 = SetPasswordMixin.create_password_fields()
+    # Named as Django's SetPasswordForm names them, so the page shares its fields with a reset's.
+    new_password1, new_password2 = SetPasswordMixin.create_password_fields()
 
     def __init__(self, *args, email: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.email = email
 
     def clean(self):
-        self.validate_passwords()
+        self.validate_passwords("new_password1", "new_password2")
         user = User(email=self.email, full_name=self.cleaned_data.get("full_name", ""))
-        self.validate_password_for_user(user)
+        self.validate_password_for_user(user, "new_password2")
         return super().clean()
+
+
+class NameForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=200,
+                                error_messages={"required": "Enter your name."})
+
+
+class RequireTwoFactorForm(forms.Form):
+    required = forms.BooleanField(required=False)

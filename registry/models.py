@@ -30,6 +30,8 @@ class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.ACTIVE)
     contact_email = models.EmailField(blank=True)
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Members without two-factor sign-in are sent to set it up before anything else.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

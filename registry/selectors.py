@@ -1,6 +1,7 @@
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
 from django.http import Http404, HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .invitations import EXPIRED, LinkRefused, token_read
 from .models import Invitation, Membership, Organization
@@ -43,10 +44,16 @@ def membership_required(request: HttpRequest, *, act: bool = False, manage: bool
     return membership
 
 
+def two_factor_on(user) -> bool:
+    """Whether the user signs in with a code from an authenticator app (a confirmed TOTP device)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
 def members_of(organization: Organization) -> QuerySet[Membership]:
-    """The organization's members, managers first, then by address."""
+    """The organization's members, managers first, then by address; each with two_factor_on."""
     order = {Membership.Role.MANAGER: 0, Membership.Role.TRADER: 1, Membership.Role.VIEWER: 2}
     return (Membership.objects.filter(organization=organization).select_related("user")
+            .annotate(two_factor_on=Exists(TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)))
             .order_by(Case(*[When(role=role, then=Value(rank)) for role, rank in order.items()]), "user__email"))
 
 

@@ -102,6 +102,27 @@ def organization_set_status(*, user: User, organization: Organization, status: s
     organization.status = status
 
 
+def user_set_name(*, user: User, full_name: str) -> None:
+    """The name other members see (the Members page, invitations the user sends). The user's own
+    detail, not a record of the registry's: no ledger event."""
+    User.objects.filter(pk=user.pk).update(full_name=full_name.strip())
+    user.full_name = full_name.strip()
+
+
+@transaction.atomic(durable=True)
+def organization_require_two_factor(*, user: User, organization: Organization, required: bool) -> None:
+    """Require (or stop requiring) two-factor sign-in of every member (a manager)."""
+    manager_require(user=user, organization=organization)
+    current = Organization.objects.select_for_update().get(pk=organization.pk)
+    if current.require_two_factor == required:
+        raise ServiceError(f"Two-factor sign-in is already {'required' if required else 'optional'} "
+                           f"for {current.name}.")
+    Organization.objects.filter(pk=current.pk).update(require_two_factor=required)
+    ledger_record(kind=LedgerEvent.Kind.ORGANIZATION_SETTINGS, actor=user, organization=current,
+                  before={"require_two_factor": current.require_two_factor}, after={"require_two_factor": required})
+    organization.require_two_factor = required
+
+
 def user_set_time_zone(*, user: User, time_zone: str) -> None:
     """The zone the user's dates and times are shown in (utilities.time_zones validates it). A display
     preference of the user's, not a change of the registry's records: no ledger event."""

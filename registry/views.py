@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -18,7 +19,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from utilities.parsing import positive_integer
 
-from .forms import InvitationForm, NewMemberForm, RoleForm, SignInForm, TimeZoneForm, TokenForm
+from .forms import (
+    InvitationForm,
+    NameForm,
+    NewMemberForm,
+    RequireTwoFactorForm,
+    RoleForm,
+    SignInForm,
+    TimeZoneForm,
+    TokenForm,
+)
 from .invitations import LinkRefused
 from .models import Membership, User
 from .selectors import (
@@ -29,6 +39,7 @@ from .selectors import (
     member_of,
     members_of,
     membership_required,
+    two_factor_on,
 )
 from .services import (
     ServiceError,
@@ -38,6 +49,8 @@ from .services import (
     invitation_revoke,
     member_remove,
     member_role_change,
+    organization_require_two_factor,
+    user_set_name,
     user_set_time_zone,
 )
 
@@ -73,6 +86,35 @@ class SignInView(auth_views.LoginView):
         return response
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change (the current password, then a new one through the validators), in
+    the portal's layout; the session stays signed in, and the settings page says it worked."""
+
+    template_name = "registry/password_change.html"
+    success_url = reverse_lazy("settings")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password has been changed.")
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset by email. The link is built on SITE_URL, as every email's links are
+    (not on the Host header a request happens to carry); an unknown address is told the same as a
+    known one, so the page does not reveal who has an account."""
+
+    template_name = "registry/password_reset.html"
+    email_template_name = "registry/email/password_reset.txt"
+    subject_template_name = "registry/email/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    @property
+    def extra_email_context(self):
+        return {"site_url": settings.SITE_URL, "registry_name": settings.REGISTRY_NAME,
+                "days": settings.PASSWORD_RESET_TIMEOUT // 86400}
+
+
 @login_required
 @require_POST
 def organization_switch(request: HttpRequest) -> HttpResponse:
@@ -96,18 +138,23 @@ def _qr_data_uri(text: str) -> str:
 
 @login_required
 def user_settings(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's own settings: the time zone their dates and times are shown in, and a
-    way to two-factor sign-in."""
+    """The signed-in user's own settings: their name, the time zone their dates and times are shown
+    in, and the ways to change their password and to two-factor sign-in."""
     user = request.user
-    form = TimeZoneForm(request.POST if request.method == "POST" else None, current=user.time_zone)
-    if request.method == "POST" and form.is_valid():
+    naming = request.method == "POST" and "full_name" in request.POST
+    name_form = NameForm(request.POST if naming else None, initial={"full_name": user.full_name})
+    if naming and name_form.is_valid():
+        user_set_name(user=user, full_name=name_form.cleaned_data["full_name"])
+        messages.success(request, f"Your name is now {user.full_name}.")
+        return redirect("settings")
+    form = TimeZoneForm(request.POST if request.method == "POST" and not naming else None, current=user.time_zone)
+    if form.is_bound and form.is_valid():
         user_set_time_zone(user=user, time_zone=form.cleaned_data["time_zone"])
         messages.success(request, f"Your time zone is now {user.time_zone}: dates and times on the pages, "
                                   "in downloads and in your emails are shown in it.")
         return redirect("settings")
-    two_factor_on = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-    return render(request, "registry/settings.html", {"form": form, "two_factor_on": two_factor_on,
-                                                      "now": timezone.now()})
+    return render(request, "registry/settings.html", {"form": form, "name_form": name_form,
+                                                      "two_factor_on": two_factor_on(user), "now": timezone.now()})
 
 
 @login_required
@@ -119,6 +166,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     form = TokenForm(request.POST if request.method == "POST" else None)
     action = request.POST.get("action")
+    requiring = [m.organization for m in getattr(request, "memberships", []) if m.organization.require_two_factor]
+    if request.method == "POST" and action == "disable" and requiring:
+        messages.error(request, f"{requiring[0].name} requires two-factor sign-in of its members, so it stays on.")
+        return redirect("two-factor")
     if request.method == "POST":
         if action == "start" and not confirmed:
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
@@ -137,7 +188,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                     messages.success(request, "Two-factor sign-in is off.")
                 return redirect("two-factor")
             form.add_error("token", "That code is not right (or has expired); try the current one.")
-    context = {"confirmed": confirmed, "pending": pending, "form": form}
+    context = {"confirmed": confirmed, "pending": pending, "form": form, "requiring": requiring}
     if pending and not confirmed:
         context |= {"qr": _qr_data_uri(pending.config_url), "secret": base64.b32encode(pending.bin_key).decode()}
     return render(request, "registration/two_factor.html", context)
@@ -150,6 +201,23 @@ def _members_page(request: HttpRequest, membership: Membership, invitation_form:
         "invitation_form": invitation_form, "roles": Membership.Role.choices,
         "invitation_days": settings.INVITATION_DAYS,
     })
+
+
+@login_required
+@require_POST
+def members_two_factor(request: HttpRequest) -> HttpResponse:
+    """Require two-factor sign-in of every member, or stop requiring it."""
+    membership = membership_required(request, manage=True)
+    form = RequireTwoFactorForm(request.POST)
+    required = form.is_valid() and form.cleaned_data["required"]
+    try:
+        organization_require_two_factor(user=request.user, organization=membership.organization, required=required)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Every member must now sign in with two-factor; those without it are sent "
+                                  "to set it up." if required else "Two-factor sign-in is now each member's choice.")
+    return redirect("members:list")
 
 
 @login_required
@@ -249,7 +317,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("certificates:dashboard")
             if form is not None and form.is_valid():
                 invitation_accept(invitation=invitation, full_name=form.cleaned_data["full_name"],
-                                  password=form.cleaned_data["password1"])
+                                  password=form.cleaned_data["new_password1"])
                 messages.success(request, f"Your account is ready. Sign in with {invitation.email} and your "
                                           f"new password to reach {invitation.organization.name}.")
                 return redirect("login")

@@ -91,8 +91,8 @@ def test_the_invitee_sets_a_name_and_password_and_joins_with_the_role_once(manag
     link = link_in(emails[0])
     page = client.get(link)
     assert page.status_code == 200 and "Join Prairie Wind Energy" in page.content.decode()
-    response = client.post(link, {"full_name": "Nia Newcomer", "password1": "wind-farm-ledger-9",
-                                  "password2": "wind-farm-ledger-9"})
+    response = client.post(link, {"full_name": "Nia Newcomer", "new_password1": "wind-farm-ledger-9",
+                                  "new_password2": "wind-farm-ledger-9"})
     assert response.status_code == 302 and response.url == reverse("login")
     user = User.objects.get(email="newcomer@prairiewind.example")
     assert user.full_name == "Nia Newcomer" and user.check_password("wind-farm-ledger-9")
@@ -103,8 +103,8 @@ def test_the_invitee_sets_a_name_and_password_and_joins_with_the_role_once(manag
     assert (joined.actor, joined.after["role"]) == (user, "viewer")
 
     before = unchanged()
-    again = client.post(link, {"full_name": "Someone Else", "password1": "another-pass-42",
-                               "password2": "another-pass-42"})
+    again = client.post(link, {"full_name": "Someone Else", "new_password1": "another-pass-42",
+                               "new_password2": "another-pass-42"})
     assert again.status_code == 404
     assert "This invitation has already been used." in again.content.decode()
     assert unchanged() == before
@@ -119,11 +119,11 @@ def test_a_weak_or_mismatched_password_is_refused_by_djangos_validators(manager,
             ("12345678901", "12345678901", "This password is entirely numeric."),
             ("wind-farm-ledger-9", "wind-farm-ledger-8", "The two password fields didn"),
             ("newcomer-prairiewind", "newcomer-prairiewind", "too similar to the email")]:
-        response = client.post(link, {"full_name": "Nia", "password1": password1, "password2": password2})
+        response = client.post(link, {"full_name": "Nia", "new_password1": password1, "new_password2": password2})
         assert response.status_code == 200
         assert error in page_text(response), error
-    response = client.post(link, {"full_name": "", "password1": "wind-farm-ledger-9",
-                                  "password2": "wind-farm-ledger-9"})
+    response = client.post(link, {"full_name": "", "new_password1": "wind-farm-ledger-9",
+                                  "new_password2": "wind-farm-ledger-9"})
     assert "Enter your name." in response.content.decode()
     assert unchanged() == before
 
@@ -136,8 +136,8 @@ def test_a_tampered_link_is_refused(manager, emails, client):
         response = client.get(tampered)
         assert response.status_code == 404
         assert "This invitation link is not valid." in response.content.decode()
-        assert client.post(tampered, {"full_name": "Mallory", "password1": "wind-farm-ledger-9",
-                                      "password2": "wind-farm-ledger-9"}).status_code == 404
+        assert client.post(tampered, {"full_name": "Mallory", "new_password1": "wind-farm-ledger-9",
+                                      "new_password2": "wind-farm-ledger-9"}).status_code == 404
     assert unchanged() == before
 
 
@@ -151,8 +151,8 @@ def test_an_expired_link_is_refused(manager, emails, client, monkeypatch):
     assert response.status_code == 404 and "This invitation has expired." in response.content.decode()
     monkeypatch.undo()
     Invitation.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))  # the stored expiry
-    response = client.post(link, {"full_name": "Late", "password1": "wind-farm-ledger-9",
-                                  "password2": "wind-farm-ledger-9"})
+    response = client.post(link, {"full_name": "Late", "new_password1": "wind-farm-ledger-9",
+                                  "new_password2": "wind-farm-ledger-9"})
     assert response.status_code == 404 and "This invitation has expired." in response.content.decode()
     ledger_events, _, _, users = before
     assert (LedgerEvent.objects.count(), User.objects.count()) == (ledger_events, users)
@@ -235,8 +235,8 @@ def test_an_invitation_for_someone_else_is_refused_to_the_signed_in_user(manager
     invite(signed_in_as(manager))
     link = link_in(emails[0])
     before = unchanged()
-    page = signed_in_as(trader).post(link, {"full_name": "T", "password1": "wind-farm-ledger-9",
-                                         "password2": "wind-farm-ledger-9"}).content.decode()
+    page = signed_in_as(trader).post(link, {"full_name": "T", "new_password1": "wind-farm-ledger-9",
+                                         "new_password2": "wind-farm-ledger-9"}).content.decode()
     assert ("This invitation is for newcomer@prairiewind.example, but you are signed in as "
             "trader@prairiewind.example") in page
     assert unchanged() == before
@@ -402,7 +402,8 @@ def test_the_first_manager_then_invites_the_rest(client, emails):
     staff = UserFactory(is_staff=True)
     invitation_create(organization=organization, invited_by=staff, email="ceo@redriver.example", role="manager")
     link = link_in(emails[0])
-    client.post(link, {"full_name": "Rae River", "password1": "wind-farm-ledger-9", "password2": "wind-farm-ledger-9"})
+    client.post(link, {"full_name": "Rae River", "new_password1": "wind-farm-ledger-9",
+                       "new_password2": "wind-farm-ledger-9"})
     ceo = User.objects.get(email="ceo@redriver.example")
     client.force_login(ceo)
     assert client.get(MEMBERS).status_code == 200
