@@ -166,3 +166,23 @@ def test_two_managers_removing_each_other_at_once_leave_one_manager(org, manager
                     lambda: member_remove(user=second, organization=org, member=first_membership))
     assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"], outcomes
     assert Membership.objects.filter(organization=org, role="manager").count() == 1
+
+
+def test_closing_an_account_while_certificates_move_into_it_never_leaves_them_in_a_closed_account(
+        issue, trader, manager, org):
+    from accounts.services import account_close
+
+    from .factories import AccountFactory
+
+    for round in range(4):  # either may win a round; never both
+        batch, destination = issue(100), AccountFactory(organization=org, name=f"Closing {round}")
+        outcomes = race(
+            lambda b=batch, d=destination: transfer_create(organization=org, user=trader,
+                                                           lines=[TransferLine(b.pk, 100)],
+                                                           destination=Destination.internal(d)),
+            lambda d=destination: account_close(user=manager, organization=org, account=d))
+        assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"], outcomes
+        destination.refresh_from_db()
+        held = CertificateBatch.objects.filter(account=destination, status="active").exists()
+        assert held != (destination.status == "closed"), outcomes  # closed and empty, or open and holding
+    assert ledger_breaches() == []
