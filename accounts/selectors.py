@@ -2,7 +2,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from registry.models import Organization
 from utilities.rows import Columns, select_models
@@ -28,10 +28,7 @@ def accounts_with_balances(organization: Organization) -> QuerySet[Account]:
 
 def account_of(organization: Organization, account_id: int) -> Account:
     """One of the organization's accounts; another organization's is a 404."""
-    account = Account.objects.of(organization).filter(pk=account_id).first()
-    if account is None:
-        raise Http404("No such account.")
-    return account
+    return get_object_or_404(Account.objects.of(organization), pk=account_id)
 
 
 def organizations_able_to_receive(organization_ids: Iterable[int]) -> set[int]:

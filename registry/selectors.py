@@ -1,6 +1,7 @@
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .invitations import EXPIRED, LinkRefused, token_read
@@ -59,11 +60,8 @@ def members_of(organization: Organization) -> QuerySet[Membership]:
 
 def member_of(organization: Organization, membership_id: int) -> Membership:
     """One member of the organization; another organization's is a 404."""
-    membership = (Membership.objects.filter(organization=organization, pk=membership_id)
-                  .select_related("user").first())
-    if membership is None:
-        raise Http404("No such member.")
-    return membership
+    return get_object_or_404(Membership.objects.filter(organization=organization).select_related("user"),
+                             pk=membership_id)
 
 
 def invitations_pending(organization: Organization) -> QuerySet[Invitation]:
@@ -73,11 +71,8 @@ def invitations_pending(organization: Organization) -> QuerySet[Invitation]:
 
 def invitation_of(organization: Organization, invitation_id: int) -> Invitation:
     """One invitation of the organization; another organization's is a 404."""
-    invitation = (Invitation.objects.filter(organization=organization, pk=invitation_id)
-                  .select_related("organization").first())
-    if invitation is None:
-        raise Http404("No such invitation.")
-    return invitation
+    return get_object_or_404(Invitation.objects.filter(organization=organization).select_related("organization"),
+                             pk=invitation_id)
 
 
 def invitation_by_token(token: str) -> Invitation:
