@@ -5,7 +5,7 @@ from django_otp import devices_for_user, match_token
 
 from utilities.time_zones import known_time_zones, time_zone_choices, validate_time_zone
 
-from .models import Membership, User
+from .models import EmailEvent, Membership, User
 
 
 class TwoFactorMixin:
@@ -98,3 +98,11 @@ class NameForm(forms.Form):
 
 class RequireTwoFactorForm(forms.Form):
     required = forms.BooleanField(required=False)
+
+
+class EmailPreferencesForm(forms.Form):
+    """The emails the user gets: each ticked one is sent, each left unticked is not."""
+
+    emails = forms.MultipleChoiceField(
+        label="Emails", choices=EmailEvent.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "“%(value)s” is not one of the emails listed; tick the ones you want."})

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Cast, Concat, Greatest, Length, LPad
 from django.utils import timezone
@@ -71,6 +72,20 @@ def registry_time_zone() -> str:
     return settings.TIME_ZONE
 
 
+class EmailEvent(models.TextChoices):
+    """The emails a user can turn off, one by one (on by default; the settings page lists them)."""
+
+    TRANSFER_RECEIVED = "transfer_received", "A transfer is waiting for us to accept or reject"
+    TRANSFER_SENT = "transfer_sent", "A transfer I submitted is on its way (or done, for our own accounts)"
+    TRANSFER_ACCEPTED = "transfer_accepted", "A transfer was accepted"
+    TRANSFER_REJECTED = "transfer_rejected", "A transfer was rejected"
+    TRANSFER_WITHDRAWN = "transfer_withdrawn", "A transfer was withdrawn"
+    TRANSFER_EXPIRED = "transfer_expired", "A transfer expired"
+    EXPORT_DECIDED = "export_decided", "An export was accepted or rejected by the receiving system"
+    UPLOAD_FINISHED = "upload_finished", "A mass-transfer upload I made finished or failed"
+    RETIREMENT = "retirement", "A retirement"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=200, blank=True)
@@ -80,6 +95,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(
         max_length=64, default=registry_time_zone, validators=[validate_time_zone],
         help_text="Dates and times on the pages, downloads and emails this user gets are in this zone.")
+    email_opt_outs = ArrayField(
+        models.CharField(max_length=32, choices=EmailEvent.choices), default=list, blank=True,
+        help_text="The emails this user turned off (EmailEvent); every other one is sent.")
 
     objects = UserManager()
 
@@ -98,6 +116,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    def wants_email(self, event: str) -> bool:
+        return event not in self.email_opt_outs
+
+    @staticmethod
+    def wanting_email(event: str) -> models.Q:
+        """The users who have not turned this email off, as a filter (the rule of wants_email)."""
+        return ~models.Q(email_opt_outs__contains=[event])
 
 
 class Membership(models.Model):

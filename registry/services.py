@@ -9,7 +9,7 @@ from ledger.services import ledger_record
 
 from .emails import invitation_email_send
 from .invitations import EXPIRED, invitation_lifetime, token_new
-from .models import Invitation, Membership, Organization, User
+from .models import EmailEvent, Invitation, Membership, Organization, User
 from .sessions import sessions_end
 
 
@@ -100,6 +100,14 @@ def organization_set_status(*, user: User, organization: Organization, status: s
         before={"status": current.status}, after={"status": status}, note=note,
     )
     organization.status = status
+
+
+def user_set_emails(*, user: User, wanted: Iterable[str]) -> None:
+    """Which emails the user gets (registry.models.EmailEvent): the ones not wanted are kept as the
+    user's opt-outs, read by each email as it is sent. The user's own preference: no ledger event."""
+    opt_outs = [event for event in EmailEvent.values if event not in set(wanted)]
+    User.objects.filter(pk=user.pk).update(email_opt_outs=opt_outs)
+    user.email_opt_outs = opt_outs
 
 
 def user_set_name(*, user: User, full_name: str) -> None:

@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from utilities.parsing import positive_integer
 
 from .forms import (
+    EmailPreferencesForm,
     InvitationForm,
     NameForm,
     NewMemberForm,
@@ -30,7 +31,7 @@ from .forms import (
     TokenForm,
 )
 from .invitations import LinkRefused
-from .models import Membership, User
+from .models import EmailEvent, Membership, User
 from .selectors import (
     SESSION_KEY,
     invitation_by_token,
@@ -50,6 +51,7 @@ from .services import (
     member_remove,
     member_role_change,
     organization_require_two_factor,
+    user_set_emails,
     user_set_name,
     user_set_time_zone,
 )
@@ -141,19 +143,26 @@ def user_settings(request: HttpRequest) -> HttpResponse:
     """The signed-in user's own settings: their name, the time zone their dates and times are shown
     in, and the ways to change their password and to two-factor sign-in."""
     user = request.user
-    naming = request.method == "POST" and "full_name" in request.POST
-    name_form = NameForm(request.POST if naming else None, initial={"full_name": user.full_name})
-    if naming and name_form.is_valid():
+    section = request.POST.get("section", "time-zone") if request.method == "POST" else None
+    name_form = NameForm(request.POST if section == "name" else None, initial={"full_name": user.full_name})
+    if section == "name" and name_form.is_valid():
         user_set_name(user=user, full_name=name_form.cleaned_data["full_name"])
         messages.success(request, f"Your name is now {user.full_name}.")
         return redirect("settings")
-    form = TimeZoneForm(request.POST if request.method == "POST" and not naming else None, current=user.time_zone)
+    emails_form = EmailPreferencesForm(request.POST if section == "emails" else None, initial={
+        "emails": [event for event in EmailEvent.values if user.wants_email(event)]})
+    if section == "emails" and emails_form.is_valid():
+        user_set_emails(user=user, wanted=emails_form.cleaned_data["emails"])
+        messages.success(request, "Your email choices are saved; they apply to every email from now on, "
+                                  "including those already waiting to be sent.")
+        return redirect("settings")
+    form = TimeZoneForm(request.POST if section == "time-zone" else None, current=user.time_zone)
     if form.is_bound and form.is_valid():
         user_set_time_zone(user=user, time_zone=form.cleaned_data["time_zone"])
         messages.success(request, f"Your time zone is now {user.time_zone}: dates and times on the pages, "
                                   "in downloads and in your emails are shown in it.")
         return redirect("settings")
-    return render(request, "registry/settings.html", {"form": form, "name_form": name_form,
+    return render(request, "registry/settings.html", {"form": form, "name_form": name_form, "emails_form": emails_form,
                                                       "two_factor_on": two_factor_on(user), "now": timezone.now()})
 
 

@@ -96,11 +96,11 @@ def test_a_password_is_changed_with_the_current_one_and_the_session_stays(trader
 
 def test_a_name_is_changed_on_the_settings_page(trader):
     client = signed_in_as(trader)
-    response = client.post(reverse("settings"), {"full_name": "  Tess Trader "}, follow=True)
+    response = client.post(reverse("settings"), {"section": "name", "full_name": "  Tess Trader "}, follow=True)
     assert "Your name is now Tess Trader." in response.content.decode()
     trader.refresh_from_db()
     assert trader.full_name == "Tess Trader"
-    refused = client.post(reverse("settings"), {"full_name": ""}).content.decode()
+    refused = client.post(reverse("settings"), {"section": "name", "full_name": ""}).content.decode()
     assert "Enter your name." in refused
     trader.refresh_from_db()
     assert trader.full_name == "Tess Trader" and trader.time_zone == "America/Chicago"
