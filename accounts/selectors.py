@@ -2,6 +2,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 
 from registry.models import Organization
 from utilities.rows import Columns, select_models
@@ -23,6 +24,11 @@ def accounts_with_balances(organization: Organization) -> QuerySet[Account]:
         .annotate(active_quantity=held("active"), pending_quantity=held("pending"), retired_quantity=held("retired"))
         .order_by("type", "name")
     )
+
+
+def account_of(organization: Organization, account_id: int) -> Account:
+    """One of the organization's accounts; another organization's is a 404."""
+    return get_object_or_404(Account.objects.of(organization), pk=account_id)
 
 
 def organizations_able_to_receive(organization_ids: Iterable[int]) -> set[int]:

@@ -1,9 +1,11 @@
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
-from registry.models import User
-from registry.services import ServiceError, staff_require
+from registry.models import Organization, User
+from registry.services import ServiceError, manager_require, staff_require
+from utilities.display import number_text
 
 from .models import Account
 
@@ -22,3 +24,91 @@ def account_set_status(*, user: User, account: Account, status: str, note: str =
         account=current, before={"status": current.status}, after={"status": status}, note=note,
     )
     account.status = status
+
+
+def _name_checked(*, organization: Organization, name: str, account: Account | None = None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ServiceError("Give the account a name.")
+    if len(name) > Account._meta.get_field("name").max_length:
+        raise ServiceError("An account's name is at most 200 characters.")
+    others = Account.objects.of(organization).filter(name__iexact=name)
+    if account is not None:
+        others = others.exclude(pk=account.pk)
+    if others.exists():
+        raise _name_taken(organization, name)
+    return name
+
+
+def _name_taken(organization: Organization, name: str) -> ServiceError:
+    return ServiceError(f"{organization.name} already has an account named {name}; choose another name.")
+
+
+@transaction.atomic(durable=True)
+def account_open(*, user: User, organization: Organization, name: str, type: str) -> Account:
+    """Open a holding account (a manager): active, retirement or reserve, with a name of its own
+    within the organization."""
+    manager_require(user=user, organization=organization)
+    if type not in Account.Type.values:
+        raise ServiceError("Choose an account type: active, retirement or reserve.")
+    name = _name_checked(organization=organization, name=name)
+    try:
+        with transaction.atomic():  # the unique constraint settles two managers opening the same name at once
+            account = Account.objects.create(organization=organization, name=name, type=type)
+    except IntegrityError as error:
+        raise _name_taken(organization, name) from error
+    ledger_record(kind=LedgerEvent.Kind.ACCOUNT_OPENED, actor=user, organization=organization, account=account,
+                  after={"name": name, "type": type, "status": account.status})
+    return account
+
+
+def _account_lock(*, user: User, organization: Organization, account: Account) -> Account:
+    """The organization's account, locked FOR UPDATE: transfers into or out of it hold it FOR SHARE
+    (registry.services.accounts_lock_for_share), so none is under way while it is checked and changed."""
+    manager_require(user=user, organization=organization)
+    current = Account.objects.select_for_update().filter(pk=account.pk, organization=organization).first()
+    if current is None:
+        raise ServiceError("No such account.")
+    return current
+
+
+@transaction.atomic(durable=True)
+def account_rename(*, user: User, organization: Organization, account: Account, name: str) -> Account:
+    """Rename one of the organization's accounts (a manager); its Account ID stays."""
+    current = _account_lock(user=user, organization=organization, account=account)
+    name = _name_checked(organization=organization, name=name, account=current)
+    if name == current.name:
+        raise ServiceError(f"Account {current.public_id} is already named {name}.")
+    try:
+        with transaction.atomic():
+            Account.objects.filter(pk=current.pk).update(name=name)
+    except IntegrityError as error:
+        raise _name_taken(organization, name) from error
+    ledger_record(kind=LedgerEvent.Kind.ACCOUNT_RENAMED, actor=user, organization=organization, account=current,
+                  before={"name": current.name}, after={"name": name})
+    current.name = name
+    return current
+
+
+@transaction.atomic(durable=True)
+def account_close(*, user: User, organization: Organization, account: Account) -> Account:
+    """Close an open account that holds no certificates (a manager). One that holds some is refused
+    with its balance: move them out first. A frozen account is registry staff's to unfreeze."""
+    current = _account_lock(user=user, organization=organization, account=account)
+    if current.status != Account.Status.OPEN:
+        raise ServiceError(f"Account {current.public_id} is {current.get_status_display().lower()}; only an open "
+                           "account can be closed.")
+    held = current.batches.aggregate(
+        active=Sum("quantity", filter=Q(status="active"), default=0),
+        pending=Sum("quantity", filter=Q(status="pending"), default=0))
+    if held["active"] or held["pending"]:
+        pending = f", {number_text(held['pending'])} of them pending in a transfer" if held["pending"] else ""
+        raise ServiceError(f"Account {current.public_id} ({current.name}) holds "
+                           f"{number_text(held['active'] + held['pending'])} certificates{pending}; move them to "
+                           "another account before closing it.")
+    Account.objects.filter(pk=current.pk, status=Account.Status.OPEN).update(status=Account.Status.CLOSED)
+    ledger_record(kind=LedgerEvent.Kind.ACCOUNT_STATUS, actor=user, organization=organization, account=current,
+                  before={"status": current.status}, after={"status": Account.Status.CLOSED.value},
+                  note="Closed by the organization")
+    current.status = Account.Status.CLOSED
+    return current

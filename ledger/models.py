@@ -24,6 +24,15 @@ class LedgerEvent(models.Model):
         RETIREMENT = "retirement", "Retirement"
         ACCOUNT_STATUS = "account_status", "Account status changed"
         ORGANIZATION_STATUS = "organization_status", "Organization status changed"
+        ORGANIZATION_SETTINGS = "organization_settings", "Organization settings changed"
+        MEMBER_INVITED = "member_invited", "Member invited"
+        INVITATION_RESENT = "invitation_resent", "Invitation resent"
+        INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
+        MEMBER_JOINED = "member_joined", "Member joined"
+        MEMBER_ROLE_CHANGED = "member_role_changed", "Member's role changed"
+        MEMBER_REMOVED = "member_removed", "Member removed"
+        ACCOUNT_OPENED = "account_opened", "Account opened"
+        ACCOUNT_RENAMED = "account_renamed", "Account renamed"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)

@@ -13,7 +13,17 @@ urlpatterns = [
     path("settings/", views.user_settings, name="settings"),
     path("security/two-factor/", views.two_factor, name="two-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(
+        template_name="registry/password_reset_sent.html"), name="password_reset_done"),
+    path("password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
+        template_name="registry/password_reset_confirm.html"), name="password_reset_confirm"),
+    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(
+        template_name="registry/password_reset_complete.html"), name="password_reset_complete"),
     path("organization/", views.organization_switch, name="organization-switch"),
+    path("organization/members/", include("registry.urls")),
+    path("invitations/<str:token>/", views.invitation_open, name="invitation"),
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("certificates.urls")),
     path("transfers/", include("transfers.urls")),

@@ -1,11 +1,17 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from utilities.admin_readonly import ReadOnlyAdmin
 from utilities.time_zones import time_zone_choices
 
-from .models import Membership, Organization, TrackingSystem, User
-from .services import ServiceError, organization_set_status
+from .models import Invitation, Membership, Organization, TrackingSystem, User
+from .services import ServiceError, invitation_create, organization_set_status
 
 
 class MembershipInline(admin.TabularInline):
@@ -40,9 +46,13 @@ def _set_organization_status(user, organization, status, note):
     organization_set_status(user=user, organization=organization, status=status, note=note)
 
 
+class ManagerInvitationForm(forms.Form):
+    email = forms.EmailField(label="Manager's email address", max_length=254)
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "name", "status", "contact_email", "created_at"]
+    list_display = ["public_id", "name", "status", "contact_email", "created_at", "invite_link"]
     list_filter = ["status"]
     search_fields = ["name", "public_id"]
     readonly_fields = ["public_id", "status", "created_at"]
@@ -53,6 +63,44 @@ class OrganizationAdmin(admin.ModelAdmin):
         status_action("reinstate", "Reinstate the selected organizations",
                       _set_organization_status, Organization.Status.ACTIVE, "organization(s) reinstated"),
     ]
+
+    @admin.display(description="Managers")
+    def invite_link(self, organization):
+        return format_html('<a href="{}">Invite a manager</a>',
+                           reverse("admin:registry_organization_invite", args=[organization.pk]))
+
+    def get_urls(self):
+        return [path("<int:pk>/invite/", self.admin_site.admin_view(self.invite_view),
+                     name="registry_organization_invite"), *super().get_urls()]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Onboarding: once the organization is saved, invite its first manager."""
+        if "_continue" in request.POST or "_addanother" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"{obj} was added. Now invite its first manager.", messages.SUCCESS)
+        return redirect("admin:registry_organization_invite", obj.pk)
+
+    def invite_view(self, request, pk):
+        """Invite a manager of the organization by email, through the invitation service (the
+        invitee sets their own password)."""
+        organization = get_object_or_404(Organization, pk=pk)
+        form = ManagerInvitationForm(request.POST if request.method == "POST" else None,
+                                     initial={"email": organization.contact_email})
+        if request.method == "POST" and form.is_valid():
+            try:
+                invitation = invitation_create(organization=organization, invited_by=request.user,
+                                               email=form.cleaned_data["email"], role=Membership.Role.MANAGER)
+            except ServiceError as error:
+                form.add_error("email", str(error))
+            else:
+                self.message_user(request, f"Invitation sent to {invitation.email} to manage {organization.name}.",
+                                  messages.SUCCESS)
+                return redirect("admin:registry_organization_change", organization.pk)
+        return TemplateResponse(request, "admin/registry/invite.html", {
+            **self.admin_site.each_context(request), "title": f"Invite a manager of {organization}",
+            "organization": organization, "form": form, "opts": self.model._meta,
+            "invitation_days": settings.INVITATION_DAYS,
+        })
 
 
 @admin.register(User)
@@ -92,3 +140,14 @@ class TrackingSystemAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Read-only: invitations are made, resent and revoked through their services."""
+
+    list_display = ["email", "organization", "role", "status", "invited_by", "sent_at", "expires_at"]
+    list_filter = ["status", "role"]
+    search_fields = ["email", "organization__name", "organization__public_id"]
+    list_select_related = ["organization", "invited_by"]
+    exclude = ["token_hash"]

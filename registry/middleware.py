@@ -1,4 +1,8 @@
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import LazyObject
+from django_htmx.http import HttpResponseClientRedirect
 
 from utilities.logging import user_var
 from utilities.time_zones import in_time_zone
@@ -27,9 +31,29 @@ class CurrentOrganizationMiddleware:
             request.user = user
             user_var.set(str(user.pk))  # every log line of this request names its user
             request.membership = membership_current(request)
+            if self.two_factor_missing(request):
+                return self.to_two_factor_setup(request)
         else:
             request.membership = None
         return self.get_response(request)
+
+    @staticmethod
+    def two_factor_missing(request) -> bool:
+        """The current organization requires two-factor sign-in and this session did not sign in with
+        it (django-otp's is_verified: a code at sign-in, or two-factor just turned on)."""
+        membership = request.membership
+        return (membership is not None and membership.organization.require_two_factor
+                and not request.user.is_verified()
+                and request.path not in (reverse("two-factor"), reverse("logout")))
+
+    @staticmethod
+    def to_two_factor_setup(request):
+        organization = request.membership.organization
+        messages.info(request, f"{organization.name} requires two-factor sign-in: set it up to continue. If "
+                               "it is on already, sign out and sign in again with your code.")
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("two-factor"))
+        return redirect("two-factor")
 
     def process_exception(self, request, exception):
         if isinstance(exception, NotAParticipant):  # raised by membership_required

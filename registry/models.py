@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Cast, Concat, Greatest, Length, LPad
 from django.utils import timezone
@@ -30,6 +31,8 @@ class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.ACTIVE)
     contact_email = models.EmailField(blank=True)
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Members without two-factor sign-in are sent to set it up before anything else.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -69,6 +72,20 @@ def registry_time_zone() -> str:
     return settings.TIME_ZONE
 
 
+class EmailEvent(models.TextChoices):
+    """The emails a user can turn off, one by one (on by default; the settings page lists them)."""
+
+    TRANSFER_RECEIVED = "transfer_received", "A transfer is waiting for us to accept or reject"
+    TRANSFER_SENT = "transfer_sent", "A transfer I submitted is on its way (or done, for our own accounts)"
+    TRANSFER_ACCEPTED = "transfer_accepted", "A transfer was accepted"
+    TRANSFER_REJECTED = "transfer_rejected", "A transfer was rejected"
+    TRANSFER_WITHDRAWN = "transfer_withdrawn", "A transfer was withdrawn"
+    TRANSFER_EXPIRED = "transfer_expired", "A transfer expired"
+    EXPORT_DECIDED = "export_decided", "An export was accepted or rejected by the receiving system"
+    UPLOAD_FINISHED = "upload_finished", "A mass-transfer upload I made finished or failed"
+    RETIREMENT = "retirement", "A retirement"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=200, blank=True)
@@ -78,6 +95,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(
         max_length=64, default=registry_time_zone, validators=[validate_time_zone],
         help_text="Dates and times on the pages, downloads and emails this user gets are in this zone.")
+    email_opt_outs = ArrayField(
+        models.CharField(max_length=32, choices=EmailEvent.choices), default=list, blank=True,
+        help_text="The emails this user turned off (EmailEvent); every other one is sent.")
 
     objects = UserManager()
 
@@ -96,6 +116,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    def wants_email(self, event: str) -> bool:
+        return event not in self.email_opt_outs
+
+    @staticmethod
+    def wanting_email(event: str) -> models.Q:
+        """The users who have not turned this email off, as a filter (the rule of wants_email)."""
+        return ~models.Q(email_opt_outs__contains=[event])
 
 
 class Membership(models.Model):
@@ -140,6 +168,11 @@ class Membership(models.Model):
         return (f"Your role ({self.get_role_display().lower()}) can see and download certificates; "
                 f"{self.roles_that_transfer_text()} can {may}.")
 
+    @property
+    def is_manager(self) -> bool:
+        """Managers run the organization: its members, invitations, accounts and settings."""
+        return self.role == self.Role.MANAGER
+
 
 class TrackingSystem(models.Model):
     """Another compatible registry that certificates can be exported to."""
@@ -153,3 +186,44 @@ class TrackingSystem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization with a role, sent by email as a single-use link.
+
+    Only a hash of the link's token is kept: the token itself is in the email and nowhere else. The
+    link is also signed with a timestamp (registry.invitations), so a tampered or old link is refused
+    before the database is read.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Membership.Role)
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)  # when it was accepted or revoked
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            # One pending invitation per address and organization: inviting again means resending.
+            models.UniqueConstraint(fields=["organization", "email"], condition=models.Q(status="pending"),
+                                    name="invitation_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization.name} as {self.role} ({self.status})"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at

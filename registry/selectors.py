@@ -1,7 +1,11 @@
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Membership
+from .invitations import EXPIRED, LinkRefused, token_read
+from .models import Invitation, Membership, Organization
 
 SESSION_KEY = "organization_id"
 
@@ -28,12 +32,62 @@ def membership_current(request: HttpRequest) -> Membership | None:
     return memberships[0] if memberships else None
 
 
-def membership_required(request: HttpRequest, *, act: bool = False) -> Membership:
-    """The current membership (NotAParticipant for a user with none); 403 when `act` and read-only."""
+def membership_required(request: HttpRequest, *, act: bool = False, manage: bool = False) -> Membership:
+    """The current membership (NotAParticipant for a user with none); 403 when `act` and read-only,
+    or when `manage` and not a manager."""
     membership = request.membership
     if not membership:
         raise NotAParticipant("You are not a member of any organization.")
     if act and not membership.can_transfer:  # the 403 page shows this message: which role may
         raise PermissionDenied(membership.read_only_note(
             may="transfer, accept, reject or withdraw them, and upload mass transfers"))
+    if manage and not membership.is_manager:
+        raise PermissionDenied("Only the organization's managers may do this.")
     return membership
+
+
+def two_factor_on(user) -> bool:
+    """Whether the user signs in with a code from an authenticator app (a confirmed TOTP device)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def members_of(organization: Organization) -> QuerySet[Membership]:
+    """The organization's members, managers first, then by address; each with two_factor_on."""
+    order = {Membership.Role.MANAGER: 0, Membership.Role.TRADER: 1, Membership.Role.VIEWER: 2}
+    return (Membership.objects.filter(organization=organization).select_related("user")
+            .annotate(two_factor_on=Exists(TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)))
+            .order_by(Case(*[When(role=role, then=Value(rank)) for role, rank in order.items()]), "user__email"))
+
+
+def member_of(organization: Organization, membership_id: int) -> Membership:
+    """One member of the organization; another organization's is a 404."""
+    return get_object_or_404(Membership.objects.filter(organization=organization).select_related("user"),
+                             pk=membership_id)
+
+
+def invitations_pending(organization: Organization) -> QuerySet[Invitation]:
+    return (Invitation.objects.filter(organization=organization, status=Invitation.Status.PENDING)
+            .select_related("invited_by").order_by("-sent_at"))
+
+
+def invitation_of(organization: Organization, invitation_id: int) -> Invitation:
+    """One invitation of the organization; another organization's is a 404."""
+    return get_object_or_404(Invitation.objects.filter(organization=organization).select_related("organization"),
+                             pk=invitation_id)
+
+
+def invitation_by_token(token: str) -> Invitation:
+    """The pending, unexpired invitation this link opens; LinkRefused, saying why, for any other."""
+    invitation = (Invitation.objects.filter(token_hash=token_read(token)).select_related("organization", "invited_by")
+                  .first())
+    if invitation is None:  # a link that a resend replaced
+        raise LinkRefused("This invitation link has been replaced by a newer one: use the link in the "
+                          "latest email, or ask for a new invitation.")
+    if invitation.status == Invitation.Status.ACCEPTED:
+        raise LinkRefused("This invitation has already been used. Sign in to reach the organization.")
+    if invitation.status == Invitation.Status.REVOKED:
+        raise LinkRefused(f"This invitation was withdrawn by {invitation.organization.name}. Ask one of its "
+                          "managers if you still need access.")
+    if invitation.is_expired:
+        raise LinkRefused(EXPIRED)
+    return invitation

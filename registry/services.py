@@ -1,11 +1,16 @@
 from collections.abc import Iterable
+from functools import partial
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 
-from .models import Membership, Organization, User
+from .emails import invitation_email_send
+from .invitations import EXPIRED, invitation_lifetime, token_new
+from .models import EmailEvent, Invitation, Membership, Organization, User
+from .sessions import sessions_end
 
 
 class ServiceError(Exception):
@@ -97,8 +102,198 @@ def organization_set_status(*, user: User, organization: Organization, status: s
     organization.status = status
 
 
+def user_set_emails(*, user: User, wanted: Iterable[str]) -> None:
+    """Which emails the user gets (registry.models.EmailEvent): the ones not wanted are kept as the
+    user's opt-outs, read by each email as it is sent. The user's own preference: no ledger event."""
+    opt_outs = [event for event in EmailEvent.values if event not in set(wanted)]
+    User.objects.filter(pk=user.pk).update(email_opt_outs=opt_outs)
+    user.email_opt_outs = opt_outs
+
+
+def user_set_name(*, user: User, full_name: str) -> None:
+    """The name other members see (the Members page, invitations the user sends). The user's own
+    detail, not a record of the registry's: no ledger event."""
+    User.objects.filter(pk=user.pk).update(full_name=full_name.strip())
+    user.full_name = full_name.strip()
+
+
+@transaction.atomic(durable=True)
+def organization_require_two_factor(*, user: User, organization: Organization, required: bool) -> None:
+    """Require (or stop requiring) two-factor sign-in of every member (a manager)."""
+    manager_require(user=user, organization=organization)
+    current = Organization.objects.select_for_update().get(pk=organization.pk)
+    if current.require_two_factor == required:
+        raise ServiceError(f"Two-factor sign-in is already {'required' if required else 'optional'} "
+                           f"for {current.name}.")
+    Organization.objects.filter(pk=current.pk).update(require_two_factor=required)
+    ledger_record(kind=LedgerEvent.Kind.ORGANIZATION_SETTINGS, actor=user, organization=current,
+                  before={"require_two_factor": current.require_two_factor}, after={"require_two_factor": required})
+    organization.require_two_factor = required
+
+
 def user_set_time_zone(*, user: User, time_zone: str) -> None:
     """The zone the user's dates and times are shown in (utilities.time_zones validates it). A display
     preference of the user's, not a change of the registry's records: no ledger event."""
     User.objects.filter(pk=user.pk).update(time_zone=time_zone)
     user.time_zone = time_zone
+
+
+def manager_require(*, user: User, organization: Organization) -> None:
+    """Only a manager of the organization (or registry staff, onboarding it) runs its members."""
+    if user.is_staff:
+        return
+    if not Membership.objects.filter(user=user, organization=organization, role=Membership.Role.MANAGER).exists():
+        raise ServiceError(f"Only a manager of {organization.name} may do this.")
+
+
+def _member_record(membership: Membership) -> dict:
+    """How a ledger event names a member: their user id and address (the address outlives a rename)."""
+    return {"user": membership.user_id, "email": membership.user.email, "role": membership.role}
+
+
+@transaction.atomic(durable=True)
+def invitation_create(*, organization: Organization, invited_by: User, email: str, role: str) -> Invitation:
+    """Invite an address to join the organization with a role: an email with a single-use link that
+    works for INVITATION_DAYS. Refused for an address that is already a member or already invited."""
+    manager_require(user=invited_by, organization=organization)
+    email = User.objects.normalize_email(email).strip().lower()
+    if role not in Membership.Role.values:
+        raise ServiceError("Choose a role: manager, trader or viewer.")
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()  # one invitation at a time
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise ServiceError(f"{email} is already a member of {organization.name}.")
+    if Invitation.objects.filter(organization=organization, email=email, status=Invitation.Status.PENDING).exists():
+        raise ServiceError(f"{email} has already been invited; resend that invitation from the list below.")
+    token, token_hash = token_new()
+    now = timezone.now()
+    invitation = Invitation.objects.create(
+        organization=organization, email=email, role=role, token_hash=token_hash, invited_by=invited_by,
+        created_at=now, sent_at=now, expires_at=now + invitation_lifetime())
+    ledger_record(kind=LedgerEvent.Kind.MEMBER_INVITED, actor=invited_by, organization=organization,
+                  after={"invitation": invitation.pk, "email": email, "role": role})
+    _invitation_email_on_commit(invitation, token)
+    return invitation
+
+
+def _invitation_email_on_commit(invitation: Invitation, token: str) -> None:
+    """The email goes after the commit, from this process: the token lives only in it, never in the
+    database or a queue. A mail server that fails is logged (robust); the manager can resend."""
+    transaction.on_commit(partial(invitation_email_send, invitation=invitation, token=token), robust=True)
+
+
+def _invitation_lock_pending(invitation: Invitation) -> Invitation:
+    current = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+    if current.status != Invitation.Status.PENDING:
+        raise ServiceError(f"The invitation to {current.email} was already {current.get_status_display().lower()}.")
+    return current
+
+
+@transaction.atomic(durable=True)
+def invitation_resend(*, invitation: Invitation, user: User) -> Invitation:
+    """Send a pending invitation again, with a new link valid for INVITATION_DAYS; the old link stops working."""
+    manager_require(user=user, organization=invitation.organization)
+    current = _invitation_lock_pending(invitation)
+    token, token_hash = token_new()
+    now = timezone.now()
+    current.token_hash, current.sent_at, current.expires_at = token_hash, now, now + invitation_lifetime()
+    current.save(update_fields=["token_hash", "sent_at", "expires_at"])
+    ledger_record(kind=LedgerEvent.Kind.INVITATION_RESENT, actor=user, organization=current.organization,
+                  after={"invitation": current.pk, "email": current.email, "role": current.role})
+    _invitation_email_on_commit(current, token)
+    return current
+
+
+@transaction.atomic(durable=True)
+def invitation_revoke(*, invitation: Invitation, user: User) -> None:
+    """Withdraw a pending invitation: its link stops working at once."""
+    manager_require(user=user, organization=invitation.organization)
+    current = _invitation_lock_pending(invitation)
+    Invitation.objects.filter(pk=current.pk).update(status=Invitation.Status.REVOKED, closed_at=timezone.now())
+    ledger_record(kind=LedgerEvent.Kind.INVITATION_REVOKED, actor=user, organization=current.organization,
+                  before={"invitation": current.pk, "email": current.email, "role": current.role})
+    invitation.status = Invitation.Status.REVOKED
+
+
+@transaction.atomic(durable=True)
+def invitation_accept(*, invitation: Invitation, user: User | None = None, full_name: str = "",
+                      password: str = "") -> Membership:
+    """Join the organization with the invitation's role, once: as `user` (an existing account, whose
+    address must be the one invited), or as a new user with this name and password (the form checked
+    it against the password validators). A used, revoked or expired invitation is refused."""
+    current = _invitation_lock_pending(invitation)
+    if current.is_expired:
+        raise ServiceError(EXPIRED)
+    if user is None:
+        if User.objects.filter(email__iexact=current.email).exists():
+            raise ServiceError(f"There is already an account for {current.email}: sign in to join.")
+        user = User.objects.create_user(current.email, password, full_name=full_name.strip())
+    elif user.email.lower() != current.email:
+        raise ServiceError(f"This invitation is for {current.email}; you are signed in as {user.email}.")
+    elif Membership.objects.filter(user=user, organization=current.organization).exists():
+        raise ServiceError(f"You are already a member of {current.organization.name}.")
+    membership = Membership.objects.create(user=user, organization=current.organization, role=current.role)
+    Invitation.objects.filter(pk=current.pk).update(status=Invitation.Status.ACCEPTED, accepted_by=user,
+                                                    closed_at=timezone.now())
+    ledger_record(kind=LedgerEvent.Kind.MEMBER_JOINED, actor=user, organization=current.organization,
+                  after={"invitation": current.pk, **_member_record(membership)})
+    return membership
+
+
+def _managers_lock(organization: Organization) -> dict[int, int]:
+    """Lock the organization's managers' memberships (in primary-key order): {membership id: user id}.
+
+    Every change that could leave no manager takes this lock first, so two managers demoting each
+    other at once run one after the other, and the second sees the first's change.
+    """
+    return dict(Membership.objects.select_for_update().filter(organization=organization, role=Membership.Role.MANAGER)
+                .order_by("pk").values_list("pk", "user_id"))
+
+
+def _member_lock(*, user: User, organization: Organization, member: Membership) -> tuple[Membership, dict[int, int]]:
+    """The member to change, locked, and the managers, locked; the acting user is checked again under
+    the lock (a manager demoted a moment ago acts no more)."""
+    manager_require(user=user, organization=organization)
+    managers = _managers_lock(organization)
+    if not user.is_staff and user.pk not in managers.values():
+        raise ServiceError(f"Only a manager of {organization.name} may do this.")
+    current = (Membership.objects.select_for_update().select_related("user")
+               .filter(pk=member.pk, organization=organization).first())
+    if current is None:
+        raise ServiceError("That person is no longer a member of the organization.")
+    return current, managers
+
+
+def _last_manager_refused(current: Membership, managers: dict[int, int], doing: str) -> None:
+    if current.pk in managers and len(managers) == 1:
+        raise ServiceError(f"{current.user.email} is the organization's only manager and cannot be {doing}; "
+                           "make someone else a manager first.")
+
+
+@transaction.atomic(durable=True)
+def member_role_change(*, user: User, organization: Organization, member: Membership, role: str) -> Membership:
+    """Give a member another role. The organization always keeps at least one manager."""
+    if role not in Membership.Role.values:
+        raise ServiceError("Choose a role: manager, trader or viewer.")
+    current, managers = _member_lock(user=user, organization=organization, member=member)
+    if current.role == role:
+        raise ServiceError(f"{current.user.email} is already a {current.get_role_display().lower()}.")
+    if role != Membership.Role.MANAGER:
+        _last_manager_refused(current, managers, "demoted")
+    before = _member_record(current)
+    Membership.objects.filter(pk=current.pk).update(role=role)
+    current.role = role
+    ledger_record(kind=LedgerEvent.Kind.MEMBER_ROLE_CHANGED, actor=user, organization=organization,
+                  before=before, after=_member_record(current))
+    return current
+
+
+@transaction.atomic(durable=True)
+def member_remove(*, user: User, organization: Organization, member: Membership) -> None:
+    """Remove a member: their access to the organization ends at once (their sessions in it end).
+    The organization always keeps at least one manager."""
+    current, managers = _member_lock(user=user, organization=organization, member=member)
+    _last_manager_refused(current, managers, "removed")
+    Membership.objects.filter(pk=current.pk).delete()
+    ledger_record(kind=LedgerEvent.Kind.MEMBER_REMOVED, actor=user, organization=organization,
+                  before=_member_record(current))
+    sessions_end(user_id=current.user_id, organization_id=organization.pk)

@@ -20,6 +20,8 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
+from .selectors import SESSION_KEY as ORGANIZATION_KEY
+
 SIGNED_IN_AT, ACTIVE_AT = "signed_in_at", "active_at"  # seconds since the epoch
 # The last-activity stamp is rewritten at most this often, so a busy user's requests do not each
 # write their session: the idle limit is then kept to within this many seconds.
@@ -101,3 +103,19 @@ class SessionTimeoutMiddleware:
                 and urlsplit(response["Location"]).path == resolve_url(settings.LOGIN_URL)):
             return _to_sign_in(request)
         return response
+
+
+def sessions_end(*, user_id: int, organization_id: int) -> int:
+    """End the user's signed-in sessions that work in this organization (a member removed from it):
+    those that chose it, and those that chose none (they may be in it by default). A session in
+    another organization the user still belongs to goes on. Removing a member is rare and sessions
+    live at most SESSION_LIFETIME_HOURS, so reading the live ones is cheap enough; returns how many ended."""
+    store = SessionStore()
+    ended = []
+    for key, data in (Session.objects.filter(expire_date__gt=timezone.now())
+                      .values_list("session_key", "session_data").iterator()):
+        session = store.decode(data)
+        if (session.get(SIGNED_IN_USER) == str(user_id)
+                and session.get(ORGANIZATION_KEY, organization_id) == organization_id):
+            ended.append(key)
+    return Session.objects.filter(session_key__in=ended).delete()[0]

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -18,10 +19,42 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from utilities.parsing import positive_integer
 
-from .forms import SignInForm, TimeZoneForm, TokenForm
-from .models import Membership
-from .selectors import SESSION_KEY
-from .services import user_set_time_zone
+from .forms import (
+    EmailPreferencesForm,
+    InvitationForm,
+    NameForm,
+    NewMemberForm,
+    RequireTwoFactorForm,
+    RoleForm,
+    SignInForm,
+    TimeZoneForm,
+    TokenForm,
+)
+from .invitations import LinkRefused
+from .models import EmailEvent, Membership, User
+from .selectors import (
+    SESSION_KEY,
+    invitation_by_token,
+    invitation_of,
+    invitations_pending,
+    member_of,
+    members_of,
+    membership_required,
+    two_factor_on,
+)
+from .services import (
+    ServiceError,
+    invitation_accept,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    member_remove,
+    member_role_change,
+    organization_require_two_factor,
+    user_set_emails,
+    user_set_name,
+    user_set_time_zone,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -55,6 +88,35 @@ class SignInView(auth_views.LoginView):
         return response
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change (the current password, then a new one through the validators), in
+    the portal's layout; the session stays signed in, and the settings page says it worked."""
+
+    template_name = "registry/password_change.html"
+    success_url = reverse_lazy("settings")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password has been changed.")
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset by email. The link is built on SITE_URL, as every email's links are
+    (not on the Host header a request happens to carry); an unknown address is told the same as a
+    known one, so the page does not reveal who has an account."""
+
+    template_name = "registry/password_reset.html"
+    email_template_name = "registry/email/password_reset.txt"
+    subject_template_name = "registry/email/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    @property
+    def extra_email_context(self):
+        return {"site_url": settings.SITE_URL, "registry_name": settings.REGISTRY_NAME,
+                "days": settings.PASSWORD_RESET_TIMEOUT // 86400}
+
+
 @login_required
 @require_POST
 def organization_switch(request: HttpRequest) -> HttpResponse:
@@ -78,18 +140,30 @@ def _qr_data_uri(text: str) -> str:
 
 @login_required
 def user_settings(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's own settings: the time zone their dates and times are shown in, and a
-    way to two-factor sign-in."""
+    """The signed-in user's own settings: their name, the time zone their dates and times are shown
+    in, and the ways to change their password and to two-factor sign-in."""
     user = request.user
-    form = TimeZoneForm(request.POST if request.method == "POST" else None, current=user.time_zone)
-    if request.method == "POST" and form.is_valid():
+    section = request.POST.get("section", "time-zone") if request.method == "POST" else None
+    name_form = NameForm(request.POST if section == "name" else None, initial={"full_name": user.full_name})
+    if section == "name" and name_form.is_valid():
+        user_set_name(user=user, full_name=name_form.cleaned_data["full_name"])
+        messages.success(request, f"Your name is now {user.full_name}.")
+        return redirect("settings")
+    emails_form = EmailPreferencesForm(request.POST if section == "emails" else None, initial={
+        "emails": [event for event in EmailEvent.values if user.wants_email(event)]})
+    if section == "emails" and emails_form.is_valid():
+        user_set_emails(user=user, wanted=emails_form.cleaned_data["emails"])
+        messages.success(request, "Your email choices are saved; they apply to every email from now on, "
+                                  "including those already waiting to be sent.")
+        return redirect("settings")
+    form = TimeZoneForm(request.POST if section == "time-zone" else None, current=user.time_zone)
+    if form.is_bound and form.is_valid():
         user_set_time_zone(user=user, time_zone=form.cleaned_data["time_zone"])
         messages.success(request, f"Your time zone is now {user.time_zone}: dates and times on the pages, "
                                   "in downloads and in your emails are shown in it.")
         return redirect("settings")
-    two_factor_on = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-    return render(request, "registry/settings.html", {"form": form, "two_factor_on": two_factor_on,
-                                                      "now": timezone.now()})
+    return render(request, "registry/settings.html", {"form": form, "name_form": name_form, "emails_form": emails_form,
+                                                      "two_factor_on": two_factor_on(user), "now": timezone.now()})
 
 
 @login_required
@@ -101,6 +175,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     form = TokenForm(request.POST if request.method == "POST" else None)
     action = request.POST.get("action")
+    requiring = [m.organization for m in getattr(request, "memberships", []) if m.organization.require_two_factor]
+    if request.method == "POST" and action == "disable" and requiring:
+        messages.error(request, f"{requiring[0].name} requires two-factor sign-in of its members, so it stays on.")
+        return redirect("two-factor")
     if request.method == "POST":
         if action == "start" and not confirmed:
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
@@ -119,10 +197,143 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                     messages.success(request, "Two-factor sign-in is off.")
                 return redirect("two-factor")
             form.add_error("token", "That code is not right (or has expired); try the current one.")
-    context = {"confirmed": confirmed, "pending": pending, "form": form}
+    context = {"confirmed": confirmed, "pending": pending, "form": form, "requiring": requiring}
     if pending and not confirmed:
         context |= {"qr": _qr_data_uri(pending.config_url), "secret": base64.b32encode(pending.bin_key).decode()}
     return render(request, "registration/two_factor.html", context)
+
+
+def _members_page(request: HttpRequest, membership: Membership, invitation_form: InvitationForm) -> HttpResponse:
+    organization = membership.organization
+    return render(request, "registry/members.html", {
+        "members": members_of(organization), "invitations": invitations_pending(organization),
+        "invitation_form": invitation_form, "roles": Membership.Role.choices,
+        "invitation_days": settings.INVITATION_DAYS,
+    })
+
+
+@login_required
+@require_POST
+def members_two_factor(request: HttpRequest) -> HttpResponse:
+    """Require two-factor sign-in of every member, or stop requiring it."""
+    membership = membership_required(request, manage=True)
+    form = RequireTwoFactorForm(request.POST)
+    required = form.is_valid() and form.cleaned_data["required"]
+    try:
+        organization_require_two_factor(user=request.user, organization=membership.organization, required=required)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Every member must now sign in with two-factor; those without it are sent "
+                                  "to set it up." if required else "Two-factor sign-in is now each member's choice.")
+    return redirect("members:list")
+
+
+@login_required
+def members(request: HttpRequest) -> HttpResponse:
+    """The organization's members and pending invitations; a manager invites here (POST)."""
+    membership = membership_required(request, manage=True)
+    form = InvitationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = invitation_create(organization=membership.organization, invited_by=request.user,
+                                           email=form.cleaned_data["email"], role=form.cleaned_data["role"])
+        except ServiceError as error:
+            form.add_error("email", str(error))
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email} as a "
+                                      f"{invitation.get_role_display().lower()}.")
+            return redirect("members:list")
+    return _members_page(request, membership, form)
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = membership_required(request, manage=True)
+    member = member_of(membership.organization, member_id)
+    form = RoleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError(" ".join(form.errors["role"]))
+        changed = member_role_change(user=request.user, organization=membership.organization, member=member,
+                                     role=form.cleaned_data["role"])
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{changed.user.email} is now a {changed.get_role_display().lower()}.")
+    return redirect("members:list")
+
+
+@login_required
+def member_remove_confirm(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Asks before removing (a page, so it works without JavaScript); the POST removes."""
+    membership = membership_required(request, manage=True)
+    member = member_of(membership.organization, member_id)
+    if request.method == "POST":
+        try:
+            member_remove(user=request.user, organization=membership.organization, member=member)
+        except ServiceError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{member.user.email} was removed from {membership.organization.name}; "
+                                      "their access ended at once.")
+        return redirect("members:list")
+    return render(request, "registry/member_remove.html", {"member": member})
+
+
+@login_required
+@require_POST
+def invitation_manage(request: HttpRequest, invitation_id: int, action: str) -> HttpResponse:
+    """Resend or revoke a pending invitation of the organization."""
+    membership = membership_required(request, manage=True)
+    invitation = invitation_of(membership.organization, invitation_id)
+    try:
+        if action == "resend":
+            invitation_resend(invitation=invitation, user=request.user)
+            messages.success(request, f"Invitation sent again to {invitation.email}; the earlier link no "
+                                      "longer works.")
+        else:
+            invitation_revoke(invitation=invitation, user=request.user)
+            messages.success(request, f"The invitation to {invitation.email} was withdrawn; its link no "
+                                      "longer works.")
+    except ServiceError as error:
+        messages.error(request, str(error))
+    return redirect("members:list")
+
+
+@never_cache
+def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation email: a new person sets their name and password; someone with an
+    account signs in as the invited address and joins. Refused links say why."""
+    try:
+        invitation = invitation_by_token(token)
+    except LinkRefused as refused:
+        return render(request, "registry/invitation.html", {"refused": str(refused)}, status=404)
+    user = request.user if request.user.is_authenticated else None
+    if user is not None and user.email.lower() != invitation.email:
+        return render(request, "registry/invitation.html", {"invitation": invitation, "signed_in_as_other": True})
+    existing = User.objects.filter(email__iexact=invitation.email).exists()
+    form = None if existing else NewMemberForm(request.POST if request.method == "POST" else None,
+                                               email=invitation.email)
+    if request.method == "POST":
+        try:
+            if existing and user is not None:
+                membership = invitation_accept(invitation=invitation, user=user)
+                request.session[SESSION_KEY] = membership.organization_id
+                messages.success(request, f"You joined {invitation.organization.name} as a "
+                                          f"{membership.get_role_display().lower()}.")
+                return redirect("certificates:dashboard")
+            if form is not None and form.is_valid():
+                invitation_accept(invitation=invitation, full_name=form.cleaned_data["full_name"],
+                                  password=form.cleaned_data["new_password1"])
+                messages.success(request, f"Your account is ready. Sign in with {invitation.email} and your "
+                                          f"new password to reach {invitation.organization.name}.")
+                return redirect("login")
+        except ServiceError as error:
+            return render(request, "registry/invitation.html", {"refused": str(error)}, status=400)
+    return render(request, "registry/invitation.html", {"invitation": invitation, "form": form,
+                                                        "existing": existing, "signed_in": user is not None})
 
 
 @never_cache

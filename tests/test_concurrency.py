@@ -130,3 +130,59 @@ def test_one_draft_confirmed_from_eight_tabs_at_once_is_one_transfer(batch, trad
     assert Transfer.objects.get().status == Transfer.Status.COMPLETE
     assert CertificateBatch.objects.filter(account=second_account).get().quantity == 300
     assert ledger_breaches() == []
+
+
+def test_two_managers_demoting_each_other_at_once_leave_one_manager(org, manager):
+    from registry.models import Membership
+    from registry.services import member_role_change
+
+    from .factories import member
+
+    second = member(org, Membership.Role.MANAGER, email="second-manager@prairiewind.example")
+    first_membership, second_membership = (Membership.objects.get(user=user) for user in (manager, second))
+
+    for _ in range(5):  # each round starts from two managers and races again
+        outcomes = race(
+            lambda: member_role_change(user=manager, organization=org, member=second_membership, role="trader"),
+            lambda: member_role_change(user=second, organization=org, member=first_membership, role="trader"))
+        kinds = sorted(kind for kind, _ in outcomes)
+        assert kinds == ["ok", "refused"], outcomes
+        refusal = next(message for kind, message in outcomes if kind == "refused")
+        assert ("is the organization's only manager and cannot be demoted" in refusal
+                or refusal.startswith("Only a manager of Prairie Wind Energy")), refusal
+        assert Membership.objects.filter(organization=org, role="manager").count() == 1
+        Membership.objects.filter(organization=org, user__in=[manager, second]).update(role="manager")
+
+
+def test_two_managers_removing_each_other_at_once_leave_one_manager(org, manager):
+    from registry.models import Membership
+    from registry.services import member_remove
+
+    from .factories import member
+
+    second = member(org, Membership.Role.MANAGER, email="second-manager@prairiewind.example")
+    first_membership, second_membership = (Membership.objects.get(user=user) for user in (manager, second))
+    outcomes = race(lambda: member_remove(user=manager, organization=org, member=second_membership),
+                    lambda: member_remove(user=second, organization=org, member=first_membership))
+    assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"], outcomes
+    assert Membership.objects.filter(organization=org, role="manager").count() == 1
+
+
+def test_closing_an_account_while_certificates_move_into_it_never_leaves_them_in_a_closed_account(
+        issue, trader, manager, org):
+    from accounts.services import account_close
+
+    from .factories import AccountFactory
+
+    for round in range(4):  # either may win a round; never both
+        batch, destination = issue(100), AccountFactory(organization=org, name=f"Closing {round}")
+        outcomes = race(
+            lambda b=batch, d=destination: transfer_create(organization=org, user=trader,
+                                                           lines=[TransferLine(b.pk, 100)],
+                                                           destination=Destination.internal(d)),
+            lambda d=destination: account_close(user=manager, organization=org, account=d))
+        assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"], outcomes
+        destination.refresh_from_db()
+        held = CertificateBatch.objects.filter(account=destination, status="active").exists()
+        assert held != (destination.status == "closed"), outcomes  # closed and empty, or open and holding
+    assert ledger_breaches() == []

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ledger.models import LedgerEvent
-from registry.models import Membership, User
+from registry.models import EmailEvent, Membership, User
 from utilities.display import number_text
 from utilities.time_zones import in_time_zone
 
@@ -32,9 +32,30 @@ SUBJECTS = {
 }
 
 
-def _actors(organization_id: int) -> list[User]:
+# Which of the emails a user can turn off (registry.models.EmailEvent) each step's email is, for
+# each audience: a new transfer is the submitter's confirmation and the recipient's "waiting for us".
+EMAIL_EVENTS = {
+    LedgerEvent.Kind.TRANSFER_INITIATED: {"sender": EmailEvent.TRANSFER_SENT,
+                                          "recipient": EmailEvent.TRANSFER_RECEIVED},
+    LedgerEvent.Kind.TRANSFER_ACCEPTED: EmailEvent.TRANSFER_ACCEPTED,
+    LedgerEvent.Kind.TRANSFER_REJECTED: EmailEvent.TRANSFER_REJECTED,
+    LedgerEvent.Kind.TRANSFER_WITHDRAWN: EmailEvent.TRANSFER_WITHDRAWN,
+    LedgerEvent.Kind.TRANSFER_EXPIRED: EmailEvent.TRANSFER_EXPIRED,
+    LedgerEvent.Kind.EXPORT_CONFIRMED: EmailEvent.EXPORT_DECIDED,
+    LedgerEvent.Kind.EXPORT_REJECTED: EmailEvent.EXPORT_DECIDED,
+}
+
+
+def email_event(event_kind: str, audience: str) -> str:
+    events = EMAIL_EVENTS[event_kind]
+    return events[audience] if isinstance(events, dict) else events
+
+
+def _actors(organization_id: int, email: str) -> list[User]:
+    """The organization's traders and managers who still want this email."""
     return list(
         User.objects.filter(
+            User.wanting_email(email),
             is_active=True,
             memberships__organization_id=organization_id,
             memberships__role__in=Membership.ROLES_THAT_TRANSFER,
@@ -43,15 +64,22 @@ def _actors(organization_id: int) -> list[User]:
 
 
 def transfer_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[str, str, list[str]]]:
-    """Who hears of this step: the sender's submitter, and the recipient's traders and managers; as
-    (audience, time zone, addresses), one email each, written in that zone."""
-    audiences = {"sender": [transfer.created_by]}
+    """Who hears of this step: the sender's submitter, and the recipient's traders and managers, each
+    unless they turned this email off (read now, as it is sent: a change made while it waited in the
+    outbox counts); as (audience, time zone, addresses), one email each, written in that zone."""
+    submitter = transfer.created_by
+    audiences = {"sender": [submitter] if submitter.wants_email(email_event(event_kind, "sender")) else []}
     if transfer.kind == Transfer.Kind.ORGANIZATION:
-        audiences["recipient"] = _actors(transfer.recipient_organization_id)
+        audiences["recipient"] = _actors(transfer.recipient_organization_id, email_event(event_kind, "recipient"))
     zone = attrgetter("time_zone")
     for audience, users in audiences.items():
         for time_zone, group in itertools.groupby(sorted(users, key=zone), key=zone):
             yield audience, time_zone, [user.email for user in group]
+
+
+def preferences_url() -> str:
+    """Where every email says its reader can choose which emails they get."""
+    return settings.SITE_URL + reverse("settings") + "#emails"
 
 
 def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
@@ -71,7 +99,7 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
     for audience, time_zone, addresses in transfer_recipients(transfer, event_kind):
         context = {"transfer": transfer, "items": items, "more_items": item_count - len(items),
                    "audience": audience, "event_kind": event_kind,
-                   "registry_name": settings.REGISTRY_NAME,
+                   "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url(),
                    "url": settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk])}
         with in_time_zone(time_zone):
             body = render_to_string("transfers/email/transfer.txt", context)
@@ -111,12 +139,14 @@ def mass_upload_notify(*, upload_id: int) -> int:
     upload = MassTransferUpload.objects.select_related("uploaded_by", "organization").filter(pk=upload_id).first()
     if upload is None or upload.status not in (MassTransferUpload.Status.FAILED, MassTransferUpload.Status.COMPLETED):
         return 0
+    if not upload.uploaded_by.wants_email(EmailEvent.UPLOAD_FINISHED):
+        return 0
     failed = upload.status == MassTransferUpload.Status.FAILED
     transfers = list(upload.transfers.select_related("recipient_organization", "destination_account")
                      .annotate(total_quantity=Sum("items__batch__quantity")).order_by("pk"))
     context = {"upload": upload, "failed": failed, "errors": upload.errors[:ERRORS_IN_BODY],
                "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY), "transfers": transfers,
-               "registry_name": settings.REGISTRY_NAME,
+               "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url(),
                "url": settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk])}
     subject = (f"[{settings.REGISTRY_NAME}] Mass transfer {upload.filename}: "
                + (f"{number_text(len(upload.errors))} error(s), nothing was transferred" if failed
