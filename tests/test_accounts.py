@@ -1,7 +1,9 @@
 """The Accounts page's balances: what each account holds active, pending and retired."""
 
 from accounts.selectors import accounts_with_balances
-from transfers.services import Destination, TransferLine, batches_retire, transfer_create
+from transfers.services import Destination, TransferLine, transfer_create
+
+from .conftest import retire
 
 
 def test_balances_count_each_account_s_batches_by_status(org, trader, batch, account, retirement_account,
@@ -9,8 +11,7 @@ def test_balances_count_each_account_s_batches_by_status(org, trader, batch, acc
     transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 100)],
                     destination=Destination.to_organization(counterparty))
     remainder = batch.certificate.batches.get(status="active", account=account)
-    batches_retire(organization=org, user=trader, lines=[TransferLine(remainder.pk, 50)],
-                   account=retirement_account, reason="MN RES compliance", compliance_year=2024)
+    retire(organization=org, user=trader, lines=[TransferLine(remainder.pk, 50)], account=retirement_account)
     balances = {acc.pk: (acc.active_quantity, acc.pending_quantity, acc.retired_quantity)
                 for acc in accounts_with_balances(org)}
     assert balances == {account.pk: (850, 100, 0), retirement_account.pk: (0, 0, 50)}

@@ -182,10 +182,12 @@ def test_pending_tab_shows_incoming_and_outgoing(
 @pytest.mark.parametrize("tab,status", [("retired", "retired"), ("exported", "exported")])
 def test_retired_and_exported_tabs(signed_in, trader, org, holdings, tab, status, retirement_account,
                                    tracking_system, staff):
-    from transfers.services import batches_retire, export_confirm
+    from transfers.services import export_confirm
+
+    from .conftest import retire
     if status == "retired":
-        batches_retire(organization=org, user=trader, lines=[TransferLine(holdings["wind"].pk, 10)],
-                       account=retirement_account, reason="RPS", compliance_year=2024)
+        retire(organization=org, user=trader, lines=[TransferLine(holdings["wind"].pk, 10)],
+               account=retirement_account)
     else:
         export = transfer_create(organization=org, user=trader, lines=[TransferLine(holdings["wind"].pk, 10)],
                                  destination=Destination.export(tracking_system, "Cascade"))

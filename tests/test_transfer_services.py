@@ -17,7 +17,6 @@ from transfers.services import (
     DraftAlreadySubmitted,
     TransferLine,
     TransferRefused,
-    batches_retire,
     export_confirm,
     export_reject,
     transfer_accept,
@@ -28,7 +27,7 @@ from transfers.services import (
     transfers_expire,
 )
 
-from .conftest import ledger_state
+from .conftest import ledger_state, retire
 from .factories import AccountFactory
 
 Status = CertificateBatch.Status
@@ -182,12 +181,11 @@ def test_rejected_export_returns(batch, trader, org, tracking_system, staff, acc
     assert (batch.status, batch.account_id) == (Status.ACTIVE, account.pk)
 
 
-def test_retirement_records_reason_and_year_and_never_moves_again(
+def test_retirement_records_its_details_and_never_moves_again(
         batch, trader, org, retirement_account, second_account):
-    transfer = batches_retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 100)],
-                              account=retirement_account, reason="Minnesota RES compliance",
-                              compliance_year=2024)
-    assert (transfer.kind, transfer.status, transfer.compliance_year) == ("retirement", "complete", 2024)
+    transfer = retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 100)],
+                      account=retirement_account, compliance_period=2024)
+    assert (transfer.kind, transfer.status, transfer.retirement.compliance_period) == ("retirement", "complete", 2024)
     retired = transfer.items.get().batch
     assert (retired.status, retired.account_id) == (Status.RETIRED, retirement_account.pk)
     with pytest.raises(TransferRefused, match="is retired"):

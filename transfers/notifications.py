@@ -22,22 +22,30 @@ SUBJECTS = {
     LedgerEvent.Kind.TRANSFER_EXPIRED: "Transfer {id} expired",
     LedgerEvent.Kind.EXPORT_CONFIRMED: "Export {id} was accepted by the receiving system",
     LedgerEvent.Kind.EXPORT_REJECTED: "Export {id} was rejected by the receiving system",
+    LedgerEvent.Kind.RETIREMENT: "Certificates retired: retirement {reference}",
 }
 
 
-def _actors(organization_id: int) -> list[str]:
+def _members(organization_id: int, roles) -> list[str]:
     return list(
         User.objects.filter(
             is_active=True,
             memberships__organization_id=organization_id,
-            memberships__role__in=Membership.ROLES_THAT_TRANSFER,
+            memberships__role__in=roles,
         ).values_list("email", flat=True)
     )
+
+
+def _actors(organization_id: int) -> list[str]:
+    return _members(organization_id, Membership.ROLES_THAT_TRANSFER)
 
 
 def transfer_recipients(transfer: Transfer, event_kind: str) -> dict[str, list[str]]:
     """Who hears of this step: the sender's submitter, and the recipient's traders and managers."""
     audiences = {"sender": [transfer.created_by.email]}
+    if transfer.kind == Transfer.Kind.RETIREMENT:  # the organization's managers hear of every retirement
+        managers = _members(transfer.organization_id, [Membership.Role.MANAGER])
+        audiences["managers"] = [email for email in managers if email != transfer.created_by.email]
     if transfer.kind == Transfer.Kind.ORGANIZATION:
         audiences["recipient"] = _actors(transfer.recipient_organization_id)
     return audiences
@@ -46,13 +54,15 @@ def transfer_recipients(transfer: Transfer, event_kind: str) -> dict[str, list[s
 def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
     transfer = (
         Transfer.objects.select_related("organization", "recipient_organization", "created_by",
-                                        "tracking_system", "destination_account")
+                                        "tracking_system", "destination_account", "retirement__option")
         .filter(pk=transfer_id).first()
     )
     if transfer is None or event_kind not in SUBJECTS:
         return 0
+    retirement = getattr(transfer, "retirement", None)
     subject = f"[{settings.REGISTRY_NAME}] " + SUBJECTS[event_kind].format(
-        id=transfer.pk, status=transfer.get_status_display().lower()
+        id=transfer.pk, status=transfer.get_status_display().lower(),
+        reference=retirement.reference if retirement else "",
     )
     items = list(transfer.items.select_related("batch__certificate__generator")[:ITEMS_IN_EMAIL])
     item_count = transfer.items.count() if len(items) == ITEMS_IN_EMAIL else len(items)
@@ -62,6 +72,7 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
             continue
         context = {"transfer": transfer, "items": items, "more_items": item_count - len(items),
                    "audience": audience, "event_kind": event_kind,
+                   "retirement_facts": retirement.facts() if retirement else [],
                    "registry_name": settings.REGISTRY_NAME,
                    "url": settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk])}
         message = EmailMultiAlternatives(

@@ -52,8 +52,8 @@ def summary_facts(transfer: Transfer) -> list[tuple[str, str]]:
     ]
     if transfer.decision_note:  # the recipient's reason for rejecting, or registry staff's note on an export
         facts.append((transfer.decision_note_label, transfer.decision_note))
-    if transfer.kind == Transfer.Kind.RETIREMENT:
-        facts.append(("Retirement", f"{transfer.retirement_reason} (compliance year {transfer.compliance_year})"))
+    if transfer.kind == Transfer.Kind.RETIREMENT and hasattr(transfer, "retirement"):
+        facts += transfer.retirement.facts()
     return facts
 
 

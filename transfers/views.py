@@ -69,6 +69,7 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "incoming": transfer.recipient_organization_id == membership.organization_id,
         "source_accounts": transfer_source_accounts(transfer),
         "cannot_receive": cannot_accept_reason(membership.organization) if actions["can_accept"] else "",
+        "retirement_facts": transfer.retirement.facts() if hasattr(transfer, "retirement") else [],
         **actions,
     })
 

@@ -63,7 +63,9 @@ def every_tab(org, trader, staff, issue, account, second_account, retirement_acc
     """Two pages of batches on each of Active, Retired and Exported, each tab's quantities in its
     own thousand (so a row tells which tab it came from), a pending transfer, and two pages of
     transactions."""
-    from transfers.services import Destination, TransferLine, batches_retire, export_confirm, transfer_create
+    from transfers.services import Destination, TransferLine, export_confirm, transfer_create
+
+    from ..conftest import retire
 
     count = PER_PAGE + 2
     batches = {tab: [issue(base + n) for n in issue_order(count)]
@@ -72,8 +74,7 @@ def every_tab(org, trader, staff, issue, account, second_account, retirement_acc
     def whole(tab):
         return [TransferLine(batch.pk, batch.quantity) for batch in batches[tab]]
 
-    batches_retire(organization=org, user=trader, lines=whole("retired"), account=retirement_account,
-                   reason="RPS compliance", compliance_year=2024)
+    retire(organization=org, user=trader, lines=whole("retired"), account=retirement_account)
     export = transfer_create(organization=org, user=trader, lines=whole("exported"),
                              destination=Destination.export(tracking_system, "Cascade Utility"))
     export_confirm(transfer=export, user=staff)
