@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/summary.csv", views.transfer_summary_csv, name="summary_csv"),
     path("<int:pk>/summary.pdf", views.transfer_summary_pdf, name="summary_pdf"),
     path("new/", wizard.transfer_new, name="new"),
+    path("retire/", wizard.retirement_new, name="retire"),
     path("new/<int:pk>/<slug:step>/", wizard.transfer_wizard, name="wizard"),
     path("<int:pk>/done/", wizard.transfer_done, name="done"),
     path("organizations/", wizard.organization_search, name="organization_search"),
