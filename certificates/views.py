@@ -27,7 +27,6 @@ from .serials import format_serial
 
 BATCH_TABS = {
     "active": CertificateBatch.Status.ACTIVE,
-    "retired": CertificateBatch.Status.RETIRED,
     "exported": CertificateBatch.Status.EXPORTED,
 }
 TABS = [("active", "Active"), ("pending", "Pending"), ("retired", "Retired"), ("exported", "Exported"),

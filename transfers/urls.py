@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/done/", wizard.transfer_done, name="done"),
     path("organizations/", wizard.organization_search, name="organization_search"),
     path("transactions.csv", views.transactions_csv, name="transactions_csv"),
+    path("retirements.csv", views.retirements_csv, name="retirements_csv"),
     path("mass/", views.mass_transfers, name="mass"),
     path("mass/template.csv", views.mass_template, name="mass_template"),
     path("mass/prefilled.csv", views.mass_template_prefilled, name="mass_template_prefilled"),

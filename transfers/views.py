@@ -21,6 +21,7 @@ from . import mass
 from .forms import AcceptForm, DecisionForm, MassUploadForm, cannot_accept_reason
 from .models import MassTransferUpload, Transfer
 from .selectors import (
+    retirements_filtered,
     transactions_filtered,
     transfer_for_organization,
     transfer_history,
@@ -274,6 +275,39 @@ def dashboard_transactions_tab(request: HttpRequest, organization: Organization)
     transaction_filter, transfers, sort = transactions_filtered(request.GET, organization)
     page = Paginator(transfers, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return {"filter": transaction_filter, "page": page, "sort": sort, "columns": TRANSACTION_COLUMNS}
+
+
+RETIREMENT_COLUMNS = [("reference", "Reference"), ("date", "Retired"), ("option", "Counts toward"),
+                      ("period", "Compliance period"), (None, "Reporting period"), ("beneficiary", "Beneficiary"),
+                      ("quantity", "Quantity"), (None, "Account")]
+RETIREMENTS_CSV_HEADER = ["Reference", "Transaction ID", "Retired", "Counts toward", "Option type", "Main reason",
+                          "State or province", "Compliance period", "Period start", "Period end", "Beneficiary",
+                          "Quantity", "Retirement Account ID", "Notes"]
+
+
+def dashboard_retired_tab(request: HttpRequest, organization: Organization) -> dict:
+    """The dashboard's Retired tab: the organization's retirements with their details, filtered,
+    sorted and paged as the query string says."""
+    retirement_filter, retirements, sort = retirements_filtered(request.GET, organization)
+    page = Paginator(retirements, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return {"filter": retirement_filter, "page": page, "sort": sort, "columns": RETIREMENT_COLUMNS}
+
+
+@login_required
+def retirements_csv(request: HttpRequest) -> HttpResponse:
+    """The Retired tab's current filter and sort as CSV, streamed at any size."""
+    membership = membership_required(request)
+    retirement_filter, retirements, _ = retirements_filtered(request.GET, membership.organization)
+    if refused := download_refused(retirement_filter):
+        return refused
+    rows = ([retirement.reference, retirement.transfer_id,
+             timezone.localtime(retirement.transfer.submitted_at).strftime("%Y-%m-%d %H:%M %Z"),
+             retirement.option.name, retirement.option.get_type_display(), retirement.option.get_reason_display(),
+             retirement.option.state, retirement.compliance_period or "", retirement.period_start or "",
+             retirement.period_end or "", retirement.beneficiary, retirement.total_quantity,
+             retirement.transfer.destination_account.public_id, retirement.transfer.notes]
+            for retirement in retirements.iterator(chunk_size=2000))
+    return csv_response("retirements.csv", RETIREMENTS_CSV_HEADER, rows)
 
 
 @login_required
