@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from registry import views
+from transfers import views as transfer_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,5 +15,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("certificates.urls")),
     path("transfers/", include("transfers.urls")),
+    # Public, no sign-in: a retirement's proof, found only by its reference.
+    path("verify/<str:reference>/", transfer_views.retirement_verify, name="retirement_verify"),
+    path("verify/<str:reference>.json", transfer_views.retirement_verify_json, name="retirement_verify_json"),
     path("admin/", admin.site.urls),
 ]

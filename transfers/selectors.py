@@ -106,6 +106,12 @@ def retirements_for(organization: Organization):
             .annotate(total_quantity=Coalesce(Subquery(quantity), 0)))
 
 
+def retirement_by_reference(reference: str) -> Retirement | None:
+    """The retirement a public reference names, or None (the reference is the only way in)."""
+    return (Retirement.objects.select_related("transfer__organization", "option")
+            .filter(reference=reference.upper(), transfer__status=Transfer.Status.COMPLETE).first())
+
+
 def retirements_filtered(params: QueryDict, organization: Organization):
     """The organization's retirements, filtered and sorted as the query string says (as
     transactions_filtered)."""

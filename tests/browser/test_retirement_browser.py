@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from pypdf import PdfReader
 
 from tests.factories import RetirementOptionFactory
 from transfers.models import Transfer
@@ -9,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 @pytest.mark.parametrize("width", [1280, 390])
 def test_retire_part_of_a_batch_through_the_four_steps(
-        sign_in, trader, batch, account, retirement_account, screenshot, javascript, width):
+        browser, live_server, sign_in, trader, batch, account, retirement_account, screenshot, javascript, width):
     """Select a batch on the Active tab, press Retire, retire 250 of it toward Minnesota's RES."""
     option = RetirementOptionFactory()
     page = sign_in(trader, java_script_enabled=javascript, viewport={"width": width, "height": 900})
@@ -57,3 +60,20 @@ def test_retire_part_of_a_batch_through_the_four_steps(
     retired = transfer.items.get().batch
     assert (transfer.kind, retired.status, retired.serial_start, retired.serial_end) == (
         "retirement", "retired", 1, 250)
+
+    # The statement, then its verification link opened by someone not signed in.
+    with page.expect_download() as download:
+        page.click("text=Download the retirement statement")
+    statement = PdfReader(download.value.path())
+    text = "\n".join(pdf_page.extract_text() for pdf_page in statement.pages)
+    link = re.search(r"https?://\S+/verify/[0-9A-Z]+/", text)[0]
+    digest = re.search(r"\b[0-9a-f]{64}\b", text)[0]
+    assert f"{base}-1 to 250" in text
+    stranger = browser.new_context(java_script_enabled=javascript, viewport={"width": width, "height": 900})
+    public = stranger.new_page()
+    public.goto(live_server.url + link[link.index("/verify/"):])
+    assert f"{base}-1 to 250" in public.inner_text("#retired-batches")
+    assert public.inner_text("#digest") == digest
+    assert "Sign out" not in public.content()
+    screenshot(public, "6-verification")
+    stranger.close()

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from accounts.models import Account
+from ledger.models import LedgerEvent
+from ledger.services import ledger_record
 from registry.models import Organization, User
+from registry.services import role_require
 
 from ..models import Retirement, RetirementOption, Transfer
 from .lifecycle import Destination, TransferLine, TransferRefused, transfer_write
@@ -58,3 +61,22 @@ def retirement_create(*, organization: Organization, user: User, lines: list[Tra
                             beneficiary=details.beneficiary.strip())
     return transfer_write(organization=organization, user=user, lines=lines, notes=notes, draft=draft,
                           destination=Destination.retirement(account), retirement=retirement)
+
+
+@transaction.atomic(durable=True)
+def retirement_privacy_set(*, organization: Organization, user: User, retirement: Retirement,
+                           private: bool) -> Retirement:
+    """Whether the public verification page shows the retirement's record, or only that its
+    reference is valid: the retiring organization's choice, made by a member who may transfer."""
+    role_require(user=user, organization=organization)
+    locked = (Retirement.objects.select_for_update()
+              .filter(pk=retirement.pk, transfer__organization=organization).first())
+    if locked is None:
+        raise TransferRefused("There is no such retirement.")
+    if locked.is_private != private:
+        Retirement.objects.filter(pk=locked.pk).update(is_private=private)
+        ledger_record(kind=LedgerEvent.Kind.RETIREMENT_PRIVACY, actor=user, organization=organization,
+                      transfer=Transfer(pk=locked.transfer_id), before={"private": locked.is_private},
+                      after={"private": private})
+        locked.is_private = private
+    return locked
