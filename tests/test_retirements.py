@@ -137,3 +137,22 @@ def test_the_managers_hear_of_each_retirement(batch, trader, manager, viewer, or
     assert recipients == [manager.email, trader.email]
     assert all(f"retirement {reference}" in message.subject for message in mail.outbox)
     assert all("Counts toward: Minnesota RES (State RPS, compliance, MN)" in message.body for message in mail.outbox)
+
+
+def test_verify_ledger_finds_a_retirement_without_its_details_or_the_database_s_guard(
+        batch, trader, org, retirement_account):
+    from django.db import connection
+
+    from transfers.models import Transfer
+
+    transfer = retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)], account=retirement_account)
+    Retirement.objects.filter(transfer=transfer).delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending: the table can be altered
+        cursor.execute("ALTER TABLE certificates_certificatebatch DISABLE TRIGGER batch_retired_final")
+    breaches = ledger_breaches()
+    assert f"a retirement must hold only retired batches in a retirement account, and have its details: " \
+           f"retirement {transfer.pk} has no details" in breaches
+    assert "the database must refuse any change to a retired batch: trigger batch_retired_final is missing or " \
+           "disabled" in breaches
+    assert Transfer.objects.filter(pk=transfer.pk, kind="retirement").exists()
