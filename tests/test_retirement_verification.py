@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import re
+import time
 
 import pytest
 from django.urls import reverse
@@ -132,6 +133,8 @@ def test_the_reference_is_read_in_any_case(client, retirement):
 
 def test_an_address_asking_too_often_is_throttled(client, settings, retirement):
     settings.VERIFY_REQUESTS_PER_MINUTE = 3
+    if time.time() % 60 > 50:  # the count starts again each minute: all five requests in one
+        time.sleep(61 - time.time() % 60)
     answers = [client.get(verify_url(retirement.reference), REMOTE_ADDR="203.0.113.9").status_code
                for _ in range(4)]
     assert answers == [200, 200, 200, 429]

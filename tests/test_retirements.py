@@ -145,14 +145,30 @@ def test_verify_ledger_finds_a_retirement_without_its_details_or_the_database_s_
 
     from transfers.models import Transfer
 
-    transfer = retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)], account=retirement_account)
-    Retirement.objects.filter(transfer=transfer).delete()
+    bare = Transfer.objects.create(organization=org, created_by=trader, kind="retirement", status="complete",
+                                   destination_account=retirement_account)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending: the table can be altered
         cursor.execute("ALTER TABLE certificates_certificatebatch DISABLE TRIGGER batch_retired_final")
     breaches = ledger_breaches()
     assert f"a retirement must hold only retired batches in a retirement account, and have its details: " \
-           f"retirement {transfer.pk} has no details" in breaches
+           f"retirement {bare.pk} has no details" in breaches
     assert "the database must refuse any change to a retired batch: trigger batch_retired_final is missing or " \
            "disabled" in breaches
-    assert Transfer.objects.filter(pk=transfer.pk, kind="retirement").exists()
+
+
+@pytest.mark.parametrize("change", [{"beneficiary": "Someone Else"}, {"compliance_period": 2030},
+                                    {"reference": "0" * REFERENCE_LENGTH}])
+def test_the_database_refuses_to_change_or_delete_a_retirement_s_details(batch, trader, org, retirement_account,
+                                                                         change):
+    from django.db import transaction
+    from django.db.utils import DatabaseError
+
+    retirement = retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)],
+                        account=retirement_account).retirement
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Retirement.objects.filter(pk=retirement.pk).update(**change)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Retirement.objects.filter(pk=retirement.pk).delete()
+    Retirement.objects.filter(pk=retirement.pk).update(is_private=True)  # the one thing that may change
+    assert Retirement.objects.get(pk=retirement.pk).is_private
