@@ -6,6 +6,10 @@ RUN useradd --create-home --uid 10001 registry
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
+# The project's packages (pyproject.toml's [tool.setuptools.packages.find]); dev/ is tooling for a
+# checkout, not for the image.
+COPY portal portal
+COPY utilities utilities
 COPY registry registry
 COPY accounts accounts
 COPY certificates certificates

@@ -7,7 +7,8 @@ from django.utils.html import format_html
 
 from accounts.models import Account
 from registry.services import ServiceError
-from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links
+from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links, number_column
+from utilities.display import number_text
 
 from .filters import MonthField
 from .models import Certificate, CertificateBatch, Generator
@@ -56,7 +57,8 @@ class GeneratorAdmin(admin.ModelAdmin):
                 form.add_error(None, str(error))
             else:
                 issued = format_serial(certificate.serial_base, 1, certificate.quantity)
-                self.message_user(request, f"Issued {certificate.quantity:,} certificates: {issued}.", messages.SUCCESS)
+                self.message_user(request, f"Issued {number_text(certificate.quantity)} certificates: {issued}.",
+                                  messages.SUCCESS)
                 return redirect("admin:certificates_certificate_change", certificate.pk)
         return TemplateResponse(request, "admin/certificates/issue.html", {
             **self.admin_site.each_context(request), "title": f"Issue certificates for {generator}",
@@ -66,7 +68,8 @@ class GeneratorAdmin(admin.ModelAdmin):
 
 @admin.register(Certificate)
 class CertificateAdmin(ReadOnlyAdmin):
-    list_display = ["serial_base", "generator", "vintage", "quantity", "issued_at", "issued_by"]
+    list_display = ["serial_base", "generator", "vintage", number_column("quantity", "Quantity"), "issued_at",
+                    "issued_by"]
     list_filter = ["fuel_type", "state", ("issued_at", admin.DateFieldListFilter)]
     search_fields = ["serial_base", "generator__code", "generator__name", "generator__organization__name"]
     date_hierarchy = "vintage"
@@ -75,7 +78,8 @@ class CertificateAdmin(ReadOnlyAdmin):
 
 @admin.register(CertificateBatch)
 class CertificateBatchAdmin(ReadOnlyAdmin):
-    list_display = ["serial_number", "quantity", "account", "organization", "status", "created_at"]
+    list_display = ["serial_number", number_column("quantity", "Quantity"), "account", "organization", "status",
+                    "created_at"]
     list_filter = ["status", ("created_at", admin.DateFieldListFilter), "certificate__fuel_type"]
     search_fields = ["certificate__serial_base", "account__public_id", "account__name",
                      "account__organization__name", "account__organization__public_id"]

@@ -11,6 +11,7 @@ from django_filters import FilterSet
 from registry.models import Organization
 from registry.selectors import membership_required
 from utilities.csv_export import csv_response
+from utilities.display import date_text
 from utilities.htmx import htmx_partial
 from utilities.parsing import positive_integer, positive_integers
 
@@ -120,7 +121,7 @@ def download_csv(request: HttpRequest) -> HttpResponse:
              eligibilities, issued_at, batch_status) in rows:
             yield [format_serial(base, start, end), quantity, account_id, account, generator_id, generator,
                    FUEL_LABELS.get(fuel, fuel), state, vintage.strftime("%m/%Y"), "; ".join(eligibilities),
-                   issued_at.date().isoformat(), batch_status]
+                   date_text(issued_at), batch_status]
 
     return csv_response(f"{status}-certificates.csv", CSV_HEADER, lines())
 

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 
+from utilities.display import datetime_text
+
 
 class LedgerEvent(models.Model):
     """An append-only record of one change: who, when, what, before and after.
@@ -56,4 +58,4 @@ class LedgerEvent(models.Model):
         ]  # the foreign keys have an index each
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.kind} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+        return f"#{self.pk} {self.kind} at {datetime_text(self.occurred_at)}"

@@ -129,6 +129,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "registry.sessions.SessionTimeoutMiddleware",  # before anything reads the signed-in user's data
     "registry.middleware.CurrentOrganizationMiddleware",
+    "registry.middleware.TimeZoneMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the lockout page
 ]
 
@@ -260,6 +261,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "America/Chicago")
 USE_I18N = False
 USE_TZ = True
+# Dates, date-times and numbers are written one way everywhere: portal/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -1,14 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views import defaults
 
 from registry import views
 from transfers import views as transfer_views
+from utilities.htmx import whole_page_for_htmx
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.SignInView.as_view(), name="login"),
     path("healthz", views.healthz, name="healthz"),
+    path("settings/", views.user_settings, name="settings"),
     path("security/two-factor/", views.two_factor, name="two-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organization/", views.organization_switch, name="organization-switch"),
@@ -20,3 +23,6 @@ urlpatterns = [
     path("verify/<str:reference>.json", transfer_views.retirement_verify_json, name="retirement_verify_json"),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = whole_page_for_htmx(defaults.permission_denied)
+handler404 = whole_page_for_htmx(defaults.page_not_found)

@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from utilities.time_zones import time_zone_choices
 
 from .models import Membership, Organization, TrackingSystem, User
 from .services import ServiceError, organization_set_status
@@ -60,12 +63,19 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "full_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Person", {"fields": ["full_name"]}),
+        ("Person", {"fields": ["full_name", "time_zone"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]})]
     inlines = [MembershipInline]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "time_zone" in form.base_fields:  # chosen from the list the settings page offers
+            form.base_fields["time_zone"].widget = forms.Select(
+                choices=time_zone_choices(including=obj.time_zone if obj else ""))
+        return form
 
 
 @admin.register(Membership)

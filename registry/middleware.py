@@ -1,6 +1,7 @@
 from django.utils.functional import LazyObject
 
 from utilities.logging import user_var
+from utilities.time_zones import in_time_zone
 
 from .selectors import NotAParticipant, membership_current
 from .views import not_a_participant
@@ -34,3 +35,15 @@ class CurrentOrganizationMiddleware:
         if isinstance(exception, NotAParticipant):  # raised by membership_required
             return not_a_participant(request)
         return None
+
+
+class TimeZoneMiddleware:
+    """Dates and times in the signed-in user's time zone: on the pages, in the downloads (a streamed
+    CSV keeps it: utilities.csv_export) and in the admin site; in the registry's for anyone else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with in_time_zone(request.user.time_zone if request.user.is_authenticated else None):
+            return self.get_response(request)

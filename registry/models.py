@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Cast, Concat, Greatest, Length, LPad
 from django.utils import timezone
+
+from utilities.time_zones import validate_time_zone
 
 
 def public_id(prefix: str, width: int) -> models.GeneratedField:
@@ -61,12 +64,20 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra_fields)
 
 
+def registry_time_zone() -> str:
+    """A new user's time zone: the registry's own (settings.TIME_ZONE)."""
+    return settings.TIME_ZONE
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=200, blank=True)
     is_staff = models.BooleanField(default=False, help_text="Registry staff: may use the admin site.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    time_zone = models.CharField(
+        max_length=64, default=registry_time_zone, validators=[validate_time_zone],
+        help_text="Dates and times on the pages, downloads and emails this user gets are in this zone.")
 
     objects = UserManager()
 
@@ -116,6 +127,18 @@ class Membership(models.Model):
     @property
     def can_transfer(self) -> bool:
         return self.role in self.ROLES_THAT_TRANSFER
+
+    @classmethod
+    def roles_that_transfer_text(cls) -> str:
+        """Who may move certificates, in words: "a manager or trader" (from ROLES_THAT_TRANSFER)."""
+        labels = [cls.Role(role).label.lower() for role in cls.ROLES_THAT_TRANSFER]
+        return "a " + (", ".join(labels[:-1]) + " or " + labels[-1] if len(labels) > 1 else labels[0])
+
+    def read_only_note(self, *, may: str = "transfer them") -> str:
+        """What this read-only role can do and who may do the rest, as the pages and the 403 page say it:
+        "Your role (viewer) can see and download certificates; a manager or trader can transfer them"."""
+        return (f"Your role ({self.get_role_display().lower()}) can see and download certificates; "
+                f"{self.roles_that_transfer_text()} can {may}.")
 
 
 class TrackingSystem(models.Model):

@@ -33,6 +33,7 @@ def membership_required(request: HttpRequest, *, act: bool = False) -> Membershi
     membership = request.membership
     if not membership:
         raise NotAParticipant("You are not a member of any organization.")
-    if act and not membership.can_transfer:
-        raise PermissionDenied("Your role in this organization is read-only.")
+    if act and not membership.can_transfer:  # the 403 page shows this message: which role may
+        raise PermissionDenied(membership.read_only_note(
+            may="transfer, accept, reject or withdraw them, and upload mass transfers"))
     return membership

@@ -95,3 +95,10 @@ def organization_set_status(*, user: User, organization: Organization, status: s
         before={"status": current.status}, after={"status": status}, note=note,
     )
     organization.status = status
+
+
+def user_set_time_zone(*, user: User, time_zone: str) -> None:
+    """The zone the user's dates and times are shown in (utilities.time_zones validates it). A display
+    preference of the user's, not a change of the registry's records: no ledger event."""
+    User.objects.filter(pk=user.pk).update(time_zone=time_zone)
+    user.time_zone = time_zone

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -17,9 +18,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from utilities.parsing import positive_integer
 
-from .forms import SignInForm, TokenForm
+from .forms import SignInForm, TimeZoneForm, TokenForm
 from .models import Membership
 from .selectors import SESSION_KEY
+from .services import user_set_time_zone
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -72,6 +74,22 @@ def _qr_data_uri(text: str) -> str:
     buffer = io.BytesIO()
     image.save(buffer)
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@login_required
+def user_settings(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own settings: the time zone their dates and times are shown in, and a
+    way to two-factor sign-in."""
+    user = request.user
+    form = TimeZoneForm(request.POST if request.method == "POST" else None, current=user.time_zone)
+    if request.method == "POST" and form.is_valid():
+        user_set_time_zone(user=user, time_zone=form.cleaned_data["time_zone"])
+        messages.success(request, f"Your time zone is now {user.time_zone}: dates and times on the pages, "
+                                  "in downloads and in your emails are shown in it.")
+        return redirect("settings")
+    two_factor_on = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return render(request, "registry/settings.html", {"form": form, "two_factor_on": two_factor_on,
+                                                      "now": timezone.now()})
 
 
 @login_required

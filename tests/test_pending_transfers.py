@@ -6,9 +6,7 @@ import re
 
 import pytest
 from django.core import mail
-from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services import account_set_status
@@ -21,6 +19,7 @@ from transfers.services import (
     transfer_create,
     transfer_reject,
 )
+from utilities.display import datetime_text
 
 from .conftest import ledger_state, send
 from .test_summaries import csv_text, pdf_text
@@ -31,7 +30,7 @@ DASHBOARD = reverse("certificates:dashboard")
 
 def shown(moment) -> str:
     """A date and time as the pages and emails write it."""
-    return date_filter(timezone.localtime(moment), "Y-m-d H:i")
+    return datetime_text(moment)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import pytest
 from axes.models import AccessAttempt
 from django.db import connection
 from django.db.models import F
-from django.template.defaultfilters import time as time_filter
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.sessions import ACTIVE_AT, SIGNED_IN_AT
+from utilities.display import datetime_text
 
 from .factories import UserFactory
 
@@ -88,13 +88,13 @@ def test_the_locked_page_says_when_to_try_again(client, trader, settings):
     last_failure = AccessAttempt.objects.get(username=trader.email).attempt_time
     lifted = timezone.localtime(last_failure + datetime.timedelta(minutes=15))
     assert locked.status_code == 429
-    assert f"Try again after {time_filter(lifted, 'g:i a T')} (in 15 minutes)." in locked.content.decode()
+    assert f"Try again after {datetime_text(lifted)} (in 15 minutes)." in locked.content.decode()
     # Five minutes on, the right password is still refused, and trying does not push the time later.
     AccessAttempt.objects.update(attempt_time=F("attempt_time") - datetime.timedelta(minutes=5))
     again = sign_in(client, trader.email, "demo", address="127.0.0.40")
     earlier = lifted - datetime.timedelta(minutes=5)
     assert again.status_code == 429
-    assert f"Try again after {time_filter(earlier, 'g:i a T')} (in 10 minutes)." in again.content.decode()
+    assert f"Try again after {datetime_text(earlier)} (in 10 minutes)." in again.content.decode()
 
 
 def test_the_account_is_unlocked_when_the_page_said(client, trader, settings):

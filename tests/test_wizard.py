@@ -294,6 +294,24 @@ def test_organization_type_ahead_excludes_own_and_suspended(signed_in, trader, o
     assert org.public_id not in own
 
 
+def test_organization_type_ahead_finds_a_partial_mm_id(signed_in, trader, org, counterparty):
+    from .factories import OrganizationFactory
+
+    for n in range(12):
+        OrganizationFactory(name=f"Other Wind {n}")
+    client = signed_in(trader)
+
+    def found(text):
+        content = client.get(reverse("transfers:organization_search"), {"organization": text}).content.decode()
+        return re.findall(r"\((MM\d+)\)", content)
+
+    wanted = counterparty.public_id  # e.g. MM00004
+    by_digits, by_start = found(wanted[-4:]), found(wanted[:6].lower())  # "0004", "mm0000"
+    assert wanted in by_digits and all(wanted[-4:] in public_id for public_id in by_digits)
+    assert wanted in by_start and all(public_id.startswith(wanted[:6]) for public_id in by_start)
+    assert org.public_id not in found(org.public_id[-4:])  # never one's own
+
+
 def test_summaries_hold_the_right_serial_ranges(signed_in, trader, org, batch, counterparty):
     transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 300)],
                                destination=Destination.to_organization(counterparty), notes="=cmd|' /C calc'!A0")

@@ -7,7 +7,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from registry.services import ServiceError
-from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links
+from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links, number_column
+from utilities.display import number_text
 
 from .models import MassTransferUpload, PendingExport, Retirement, RetirementOption, Transfer, TransferItem
 from .services import export_confirm, export_reject
@@ -37,7 +38,7 @@ class TransferItemInline(admin.TabularInline):
 
     @admin.display(description="Quantity")
     def quantity(self, item):
-        return item.batch.quantity
+        return number_text(item.batch.quantity)
 
     @admin.display(description="Taken from")
     def source_batch_link(self, item):
@@ -85,7 +86,7 @@ class PendingExportAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Certificates", ordering="total_quantity")
     def quantity(self, transfer):
-        return transfer.total_quantity
+        return number_text(transfer.total_quantity)
 
     @admin.display(description="")
     def decide_link(self, transfer):
@@ -148,7 +149,8 @@ class TransferItemAdmin(ReadOnlyAdmin):
 
 @admin.register(MassTransferUpload)
 class MassTransferUploadAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "filename", "organization", "uploaded_by", "status", "row_count", "created_at"]
+    list_display = ["pk", "filename", "organization", "uploaded_by", "status", number_column("row_count", "Rows"),
+                    "created_at"]
     list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=pk", "filename", "sha256", "organization__name", "organization__public_id"]
     list_select_related = ["organization", "uploaded_by"]

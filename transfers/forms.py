@@ -9,12 +9,14 @@ from accounts.models import Account
 from accounts.selectors import organization_can_receive
 from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
+from utilities.display import number_text
 
 from .models import NOTES_MAX_LENGTH, RetirementOption, Transfer
 from .selectors import accounts_to_receive, batches_already_in
 from .services import AlreadyInAccount, CannotReceive, Destination, RetirementDetails
 
 PUBLIC_ID = re.compile(r"\b(MM\d{5,})\b", re.IGNORECASE)
+PARTIAL_PUBLIC_ID = re.compile(r"(MM)?\d+", re.IGNORECASE)  # the start of an MM id (MM0000), or digits of one (0004)
 
 
 def cannot_accept_reason(organization: Organization) -> str:
@@ -61,7 +63,8 @@ class QuantityForm(forms.Form):
             self.fields[f"quantity_{batch.pk}"] = forms.IntegerField(
                 label=batch.serial_number, min_value=1, max_value=batch.quantity,
                 initial=quantities.get(batch.pk, batch.quantity),
-                error_messages={"max_value": f"This batch holds {batch.quantity:,}; enter at most that many.",
+                error_messages={"max_value": f"This batch holds {number_text(batch.quantity)}; "
+                                             "enter at most that many.",
                                 "min_value": "Enter at least 1.", "invalid": "Enter a whole number.",
                                 "required": "Enter a quantity."},
                 widget=forms.NumberInput(attrs={"min": 1, "max": batch.quantity, "step": 1}),
@@ -87,7 +90,10 @@ def organizations_matching(organization: Organization, text: str):
     candidates = organizations_to_receive(organization)
     if match:
         return candidates.filter(public_id__iexact=match[1])
-    return candidates.filter(Q(name__iexact=text) | Q(name__icontains=text)).order_by("name")
+    found = Q(name__icontains=text)
+    if partial := PARTIAL_PUBLIC_ID.fullmatch(text):
+        found |= Q(public_id__istartswith=text) if partial[1] else Q(public_id__contains=text)
+    return candidates.filter(found).order_by("name")
 
 
 class DestinationForm(forms.Form):

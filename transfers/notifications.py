@@ -1,5 +1,10 @@
 """Emails to both parties of a transfer, one per step: owed in the transaction of the change (a
-TransferNotification row), sent by a Celery task after it commits."""
+TransferNotification row), sent by a Celery task after it commits. Each is written in its
+recipients' time zone."""
+
+import itertools
+from collections.abc import Iterator
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -10,6 +15,8 @@ from django.urls import reverse
 
 from ledger.models import LedgerEvent
 from registry.models import Membership, User
+from utilities.display import number_text
+from utilities.time_zones import in_time_zone
 
 from .models import Transfer, TransferNotification
 
@@ -26,29 +33,34 @@ SUBJECTS = {
 }
 
 
-def _members(organization_id: int, roles) -> list[str]:
+def _members(organization_id: int, roles) -> list[User]:
     return list(
         User.objects.filter(
             is_active=True,
             memberships__organization_id=organization_id,
             memberships__role__in=roles,
-        ).values_list("email", flat=True)
+        ).only("email", "time_zone")
     )
 
 
-def _actors(organization_id: int) -> list[str]:
+def _actors(organization_id: int) -> list[User]:
     return _members(organization_id, Membership.ROLES_THAT_TRANSFER)
 
 
-def transfer_recipients(transfer: Transfer, event_kind: str) -> dict[str, list[str]]:
-    """Who hears of this step: the sender's submitter, and the recipient's traders and managers."""
-    audiences = {"sender": [transfer.created_by.email]}
+def transfer_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[str, str, list[str]]]:
+    """Who hears of this step: the sender's submitter, and the recipient's traders and managers (of
+    a retirement, the organization's managers); as (audience, time zone, addresses), one email
+    each, written in that zone."""
+    audiences = {"sender": [transfer.created_by]}
     if transfer.kind == Transfer.Kind.RETIREMENT:  # the organization's managers hear of every retirement
         managers = _members(transfer.organization_id, [Membership.Role.MANAGER])
-        audiences["managers"] = [email for email in managers if email != transfer.created_by.email]
+        audiences["managers"] = [user for user in managers if user.pk != transfer.created_by_id]
     if transfer.kind == Transfer.Kind.ORGANIZATION:
         audiences["recipient"] = _actors(transfer.recipient_organization_id)
-    return audiences
+    zone = attrgetter("time_zone")
+    for audience, users in audiences.items():
+        for time_zone, group in itertools.groupby(sorted(users, key=zone), key=zone):
+            yield audience, time_zone, [user.email for user in group]
 
 
 def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
@@ -67,20 +79,17 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
     items = list(transfer.items.select_related("batch__certificate__generator")[:ITEMS_IN_EMAIL])
     item_count = transfer.items.count() if len(items) == ITEMS_IN_EMAIL else len(items)
     sent = 0
-    for audience, addresses in transfer_recipients(transfer, event_kind).items():
-        if not addresses:
-            continue
+    for audience, time_zone, addresses in transfer_recipients(transfer, event_kind):
         context = {"transfer": transfer, "items": items, "more_items": item_count - len(items),
                    "audience": audience, "event_kind": event_kind,
                    "retirement_facts": retirement.facts() if retirement else [],
                    "registry_name": settings.REGISTRY_NAME,
                    "url": settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk])}
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("transfers/email/transfer.txt", context),
-            to=addresses,
-        )
-        message.attach_alternative(render_to_string("transfers/email/transfer.html", context), "text/html")
+        with in_time_zone(time_zone):
+            body = render_to_string("transfers/email/transfer.txt", context)
+            html = render_to_string("transfers/email/transfer.html", context)
+        message = EmailMultiAlternatives(subject=subject, body=body, to=addresses)
+        message.attach_alternative(html, "text/html")
         message.send()
         sent += 1
     return sent
@@ -122,11 +131,13 @@ def mass_upload_notify(*, upload_id: int) -> int:
                "registry_name": settings.REGISTRY_NAME,
                "url": settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk])}
     subject = (f"[{settings.REGISTRY_NAME}] Mass transfer {upload.filename}: "
-               + (f"{len(upload.errors)} error(s), nothing was transferred" if failed
-                  else f"{len(transfers)} transfer(s) made"))
-    message = EmailMultiAlternatives(subject=subject, to=[upload.uploaded_by.email],
-                                     body=render_to_string("transfers/email/mass_upload.txt", context))
-    message.attach_alternative(render_to_string("transfers/email/mass_upload.html", context), "text/html")
+               + (f"{number_text(len(upload.errors))} error(s), nothing was transferred" if failed
+                  else f"{number_text(len(transfers))} transfer(s) made"))
+    with in_time_zone(upload.uploaded_by.time_zone):
+        body = render_to_string("transfers/email/mass_upload.txt", context)
+        html = render_to_string("transfers/email/mass_upload.html", context)
+    message = EmailMultiAlternatives(subject=subject, to=[upload.uploaded_by.email], body=body)
+    message.attach_alternative(html, "text/html")
     if failed and upload.errors:
         rows = ([e["row"] or "", e["column"], e["value"], e["message"]] for e in upload.errors)
         message.attach(f"errors-upload-{upload.pk}.csv", "".join(csv_rows(["Row", "Column", "Value", "Message"], rows)),

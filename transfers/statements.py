@@ -16,7 +16,8 @@ import json
 import segno
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+
+from utilities.display import datetime_text
 
 from .models import Retirement
 from .summaries import summary_batches, summary_document
@@ -64,8 +65,7 @@ def statement_facts(record: dict) -> list[tuple[str, str]]:
     return [
         ("Registry", record["registry"]),
         ("Reference", record["reference"]),
-        ("Retired", timezone.localtime(datetime.datetime.fromisoformat(record["retired_at"]))
-         .strftime("%Y-%m-%d %H:%M %Z")),
+        ("Retired", datetime_text(datetime.datetime.fromisoformat(record["retired_at"]))),
         ("Retired by", f"{record['organization']['name']} ({record['organization']['id']})"),
         ("Counts toward", f"{option['name']} ({option['type']}, {option['reason'].lower()}"
                           + (f", {option['state_or_province']})" if option["state_or_province"] else ")")),

@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.template.defaultfilters import floatformat, pluralize
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from fpdf import FPDF
 
 from certificates.models import FuelType
 from certificates.serials import format_serial
+from utilities.display import datetime_text, number_text
 
 from .models import Transfer
 from .selectors import transfer_items
@@ -33,18 +34,15 @@ FONT_DIRECTORY = settings.BASE_DIR / "static" / "fonts"  # their licences and co
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
-def _when(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
-
-
 def summary_facts(transfer: Transfer) -> list[tuple[str, str]]:
     facts = [
         ("Registry", settings.REGISTRY_NAME),
         ("Transaction ID", str(transfer.pk)),
         ("Type", transfer.get_kind_display()),
         ("Status", transfer.get_status_display()),
-        ("Submitted", _when(transfer.submitted_at)),
-        ("Decided", _when(transfer.decided_at) if transfer.status != Transfer.Status.PENDING else ""),
+        ("Submitted", datetime_text(transfer.submitted_at)),
+        ("Decided", datetime_text(transfer.decided_at) if transfer.status != Transfer.Status.PENDING else ""),
+        ("Time zone", timezone.get_current_timezone_name()),  # the downloading user's
         ("From", f"{transfer.organization.name} ({transfer.organization.public_id})"),
         ("To", transfer.destination_label),
         ("Submitted by", transfer.created_by.get_full_name()),
@@ -113,8 +111,8 @@ def summary_csv_rows(transfer: Transfer) -> Iterator[list]:
 
 def _certificates_in_batches(quantity: int, batches: int) -> str:
     """`45,855 certificates in 1 batch`: numbers written as the pages write them."""
-    return (f"{floatformat(quantity, 'g')} certificate{pluralize(quantity)} in "
-            f"{floatformat(batches, 'g')} batch{pluralize(batches, 'es')}")
+    return (f"{number_text(quantity)} certificate{pluralize(quantity)} in "
+            f"{number_text(batches)} batch{pluralize(batches, 'es')}")
 
 
 class SummaryTooLarge(Exception):
@@ -220,8 +218,8 @@ def summary_pdf(transfer: Transfer) -> bytes:
     count = transfer.items.count()
     if count > PDF_MAX_BATCHES:
         raise SummaryTooLarge(
-            f"Transfer {transfer.pk} has {floatformat(count, 'g')} batches, too many for a PDF summary (at most "
-            f"{floatformat(PDF_MAX_BATCHES, 'g')}). Download the CSV summary: it lists every batch.")
+            f"Transfer {transfer.pk} has {number_text(count)} batches, too many for a PDF summary (at most "
+            f"{number_text(PDF_MAX_BATCHES)}). Download the CSV summary: it lists every batch.")
     batches = list(summary_batches(transfer))
     pdf = summary_document(title=f"{settings.REGISTRY_NAME}: transaction summary", footer=f"Transaction {transfer.pk}",
                            facts=summary_facts(transfer), batches=batches)
@@ -272,7 +270,7 @@ def summary_document(*, title: str, footer: str, facts: list[tuple[str, str]],
                 pdf.column_names()
                 pdf.heading(f"{heading} (continued)")
             if quantity not in written:
-                written[quantity] = floatformat(quantity, "g")
+                written[quantity] = number_text(quantity)
             pdf.line(serial_number, written[quantity], indent=pdf.INDENT, plain=plain)
     pdf.ln(3)
     pdf.paragraph(f"Total: {_certificates_in_batches(total, len(batches))}", size=10, style="B", height=6)

@@ -6,7 +6,6 @@ from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from certificates.models import CertificateBatch
@@ -17,6 +16,7 @@ from registry.models import Organization
 from registry.selectors import membership_required
 from registry.services import ServiceError
 from utilities.csv_export import csv_response
+from utilities.display import datetime_text
 from utilities.htmx import htmx_partial
 from utilities.throttle import throttled
 
@@ -48,7 +48,7 @@ TRANSFER_ITEMS_PER_PAGE = 200
 
 
 def _actions(transfer: Transfer, membership) -> dict:
-    """Which decisions the current user may take on this transfer."""
+    """Which decisions the current user may take on this transfer (and, for a read-only role, why none)."""
     pending = transfer.status == Transfer.Status.PENDING and transfer.kind == Transfer.Kind.ORGANIZATION
     can_act = membership.can_transfer and pending
     organization_id = membership.organization_id
@@ -56,6 +56,8 @@ def _actions(transfer: Transfer, membership) -> dict:
         "can_accept": can_act and transfer.recipient_organization_id == organization_id,
         "can_reject": can_act and transfer.recipient_organization_id == organization_id,
         "can_withdraw": can_act and transfer.organization_id == organization_id,
+        "role_note": (membership.read_only_note(may="accept, reject or withdraw a pending transfer")
+                      if pending and not membership.can_transfer else None),
     }
 
 
@@ -276,8 +278,9 @@ def mass_transfers(request: HttpRequest) -> HttpResponse:
                 return redirect("transfers:mass_detail", pk=upload.pk)
     uploads = (MassTransferUpload.objects.filter(organization=membership.organization)
                .select_related("uploaded_by").annotate(transfer_count=Count("transfers"))[:50])
-    return render(request, "transfers/mass.html", {"form": form, "uploads": uploads,
-                                                   "can_act": membership.can_transfer})
+    return render(request, "transfers/mass.html", {
+        "form": form, "uploads": uploads, "can_act": membership.can_transfer,
+        "role_note": membership.read_only_note(may="upload mass transfers")})
 
 
 @login_required
@@ -300,6 +303,7 @@ def mass_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     template = "transfers/mass_detail.html#status" if htmx_partial(request) else "transfers/mass_detail.html"
     return render(request, template, {"upload": upload, "transfers": transfers, "duplicate_of": duplicate_of,
                                       "can_act": membership.can_transfer,
+                                      "role_note": membership.read_only_note(may="process or discard it"),
                                       "max_attempts": settings.MASS_UPLOAD_MAX_ATTEMPTS})
 
 
@@ -376,7 +380,7 @@ def retirements_csv(request: HttpRequest) -> HttpResponse:
     if refused := download_refused(retirement_filter):
         return refused
     rows = ([retirement.reference, retirement.transfer_id,
-             timezone.localtime(retirement.transfer.submitted_at).strftime("%Y-%m-%d %H:%M %Z"),
+             datetime_text(retirement.transfer.submitted_at),
              retirement.option.name, retirement.option.get_type_display(), retirement.option.get_reason_display(),
              retirement.option.state, retirement.compliance_period or "", retirement.period_start or "",
              retirement.period_end or "", retirement.beneficiary, retirement.total_quantity,
@@ -393,7 +397,7 @@ def transactions_csv(request: HttpRequest) -> HttpResponse:
     transaction_filter, transfers, _ = transactions_filtered(request.GET, organization)
     if refused := download_refused(transaction_filter):
         return refused
-    rows = ([transfer.pk, timezone.localtime(transfer.submitted_at).strftime("%Y-%m-%d %H:%M %Z"),
+    rows = ([transfer.pk, datetime_text(transfer.submitted_at),
              transfer.get_kind_display(), transfer.get_status_display(), transfer.total_quantity,
              transfer.counterparty_label(organization), transfer.notes]
             for transfer in transfers.iterator(chunk_size=2000))

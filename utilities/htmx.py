@@ -29,3 +29,15 @@ def htmx_redirect(request: HtmxHttpRequest, url: str, *, target: str | None = No
     if target is None:
         return HttpResponseClientRedirect(url)
     return HttpResponseLocation(url, target=target, swap="outerHTML")
+
+
+def whole_page_for_htmx(handler):
+    """Django's error handler `handler` (403, 404), whose page an htmx request for part of a page
+    puts in place of the whole page (base.html's htmx-config swaps these codes): a refusal met in
+    the middle of the wizard is shown, not swallowed."""
+    def view(request, exception):
+        response = handler(request, exception)
+        if getattr(request, "htmx", False):
+            response["HX-Retarget"], response["HX-Reswap"] = "body", "innerHTML"
+        return response
+    return view

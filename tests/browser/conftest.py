@@ -61,3 +61,80 @@ def screenshot(request):
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
 
     return _screenshot
+
+
+@pytest.fixture
+def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, viewer, holdings, second_account,
+               counterparty, counterparty_trader, counterparty_account, foreign_batch):
+    """every_page(on_page, **context_options) walks every page a participant can reach and calls
+    on_page(page, name) on each: sign-in, settings, two-factor, each dashboard tab, each wizard step and the done
+    page, a transfer, its accept, reject and withdraw pages, the mass uploads and an upload with errors,
+    the accounts, and the 403 and 404 pages; signed out, as a trader and as a viewer."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from transfers.mass import COLUMNS
+    from transfers.models import MassTransferUpload, Transfer
+    from transfers.services import mass_upload_create
+
+    from ..conftest import send
+
+    settings.MEDIA_ROOT = tmp_path
+    incoming = send(foreign_batch, counterparty_trader, counterparty, org)
+    failed = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("transfers.csv", (
+        ",".join(COLUMNS) + "\r\n" + f"{holdings['wind'].serial_number},5000,,{second_account.public_id},\r\n"
+        f"{holdings['solar'].serial_number},10,,,\r\nnot a serial,5,{counterparty.public_id},,\r\n").encode()))
+    failed.refresh_from_db()
+    assert failed.status == MassTransferUpload.Status.FAILED  # run by the eager task after commit
+    url = live_server.url
+
+    def visit(page, path, name, on_page):
+        response = page.goto(url + path)
+        assert response.ok or name in ("403", "404", "404 signed out"), (name, response.status)
+        on_page(page, name)
+
+    def walk(on_page, **context_options):
+        options = {"viewport": {"width": 1280, "height": 900}, **context_options}
+        signed_out = browser.new_context(**options)
+        try:
+            page = signed_out.new_page()
+            visit(page, "/login/", "sign-in", on_page)
+            visit(page, "/no/such/page/", "404 signed out", on_page)
+        finally:
+            signed_out.close()
+
+        page = sign_in(trader, **options)
+        visit(page, "/settings/", "settings", on_page)
+        visit(page, "/security/two-factor/", "two-factor", on_page)
+        for tab in ("active", "pending", "retired", "exported", "transactions"):
+            visit(page, f"/certificates/?tab={tab}", f"dashboard {tab}", on_page)
+        visit(page, f"/transfers/new/?batch={holdings['wind'].pk}&batch={holdings['solar'].pk}", "wizard 1", on_page)
+        page.wait_for_selector("[data-step=quantity]")
+        page.click("#wizard button:has-text('Next')")
+        page.wait_for_selector("[data-step=destination]")
+        page.check("input[name=kind][value=organization]")
+        on_page(page, "wizard 2")
+        page.fill("#id_organization", counterparty.public_id)
+        page.click("#wizard button:has-text('Next')")
+        page.wait_for_selector("[data-step=review]")
+        on_page(page, "wizard 3")
+        page.click("#wizard a:has-text('Review')")
+        page.wait_for_selector("[data-step=confirm]")
+        on_page(page, "wizard 4")
+        page.click("#wizard button:has-text('Transfer')")
+        page.wait_for_selector("text=Download a transaction summary")
+        on_page(page, "done")
+        outgoing = Transfer.objects.filter(organization=org, status=Transfer.Status.PENDING).latest("pk")
+        visit(page, f"/transfers/{outgoing.pk}/", "transfer", on_page)
+        visit(page, f"/transfers/{outgoing.pk}/withdraw/", "withdraw", on_page)
+        visit(page, f"/transfers/{incoming.pk}/accept/", "accept", on_page)
+        visit(page, f"/transfers/{incoming.pk}/reject/", "reject", on_page)
+        visit(page, "/transfers/mass/", "mass transfers", on_page)
+        visit(page, f"/transfers/mass/{failed.pk}/", "upload with errors", on_page)
+        visit(page, "/accounts/", "accounts", on_page)
+        visit(page, "/transfers/999999/", "404", on_page)
+
+        page = sign_in(viewer, **options)
+        visit(page, "/certificates/", "viewer dashboard", on_page)
+        visit(page, "/transfers/new/", "403", on_page)
+
+    return walk

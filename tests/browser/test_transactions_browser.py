@@ -138,8 +138,10 @@ def download_and_look_on_a_phone(page, screenshot, label):
     assert len(rows) == 2 and rows[1][4] == "90" and rows[1][6] == "'=1+2"
 
     page.click("#filters a:has-text('Clear filters')")
+    expect(page.locator("#totals")).to_have_text("13 transactions")
     page.set_viewport_size({"width": 390, "height": 844})
     page.click("#transactions th a:has-text('Quantity')")
+    expect(page.locator("#transactions th a:has-text('Quantity')")).to_have_text("Quantity ▲")  # swapped in
     page.click(".pagination a:has-text('Next')")
     expect_quantities(page, [15, 16, 17, 18, 40], page_number=2, pages=3)
     for region in ("#filters", "#results"):  # nothing of the tab wider than the screen

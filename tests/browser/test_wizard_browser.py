@@ -135,3 +135,18 @@ def test_step_two_offers_only_the_accounts_that_can_receive_the_batch(
     transfer = Transfer.objects.exclude(status="draft").get()
     assert (transfer.status, transfer.items.get().batch.account, transfer.items.get().batch.quantity) == (
         "complete", second_account, 250)
+
+
+def test_a_refusal_met_in_the_middle_of_the_wizard_is_shown(browser, sign_in, trader, org, holdings):
+    """htmx swaps no error response by itself: a 403 (the role changed since step 1) must still
+    reach the user, as the portal's whole 403 page, not leave the Next button doing nothing."""
+    from registry.models import Membership
+
+    page = sign_in(trader)
+    choose_batch(page, holdings["wind"].serial_number)
+    Membership.objects.filter(user=trader, organization=org).update(role=Membership.Role.VIEWER)
+    page.click("#wizard button:has-text('Next')")
+    expect(page.locator("h1")).to_have_text("You cannot do this")
+    expect(page.locator("main")).to_contain_text(
+        "Your role (viewer) can see and download certificates; a manager or trader can transfer")
+    expect(page.locator("header.topbar")).to_have_count(1)  # the page replaced, not nested in the old one

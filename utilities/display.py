@@ -1,0 +1,27 @@
+"""Dates, date-times and numbers as Python code writes them (CSV and PDF downloads, email subjects,
+admin columns, messages): the same text the templates get from |date:"DATETIME_FORMAT",
+|date:"DATE_FORMAT" and |floatformat:"g", from the one definition in portal/formats/en/formats.py."""
+
+import datetime
+
+from django.template.defaultfilters import floatformat
+from django.utils import formats, timezone
+
+
+def datetime_text(moment: datetime.datetime | None) -> str:
+    """`2026-12-01 14:05 CST`: in the current time zone (the reader's), which it names."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else ""
+
+
+def date_text(moment: datetime.datetime | datetime.date | None) -> str:
+    """`2026-12-01`: a date, or the date a moment falls on in the current time zone."""
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime.datetime):
+        moment = timezone.localdate(moment)
+    return formats.date_format(moment, "DATE_FORMAT")
+
+
+def number_text(number: int | None) -> str:
+    """`45,855`: a quantity or a count, grouped in thousands."""
+    return "" if number is None else floatformat(number, "g")
