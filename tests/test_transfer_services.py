@@ -380,3 +380,12 @@ def test_a_transfer_is_a_transaction_of_its_own_and_refuses_to_run_inside_anothe
         transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
                         destination=Destination.internal(second_account))
     assert ledger_state()[2] == 0
+
+
+@pytest.mark.parametrize("quantity", [1000, 400])
+def test_an_item_records_the_account_its_batch_came_from_whole_or_part(batch, trader, org, account, second_account,
+                                                                       quantity):
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
+                               destination=Destination.internal(second_account))
+    item = transfer.items.get()
+    assert (item.source_account_id, item.batch.account_id) == (account.pk, second_account.pk)

@@ -284,6 +284,7 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                 retirement.transfer = transfer
 
         sources = [batch.snapshot() for batch, _ in takes]
+        came_from = {batch.pk: batch.account_id for batch, _ in takes}  # a whole batch's moves with it
         moved_batches = []
         for account_id in sorted({batch.account_id for batch, _ in takes}):  # "stays where it was" exact
             group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
@@ -295,7 +296,7 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
         for _, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
             remainders[source.pk] = source.remainder.pk if hasattr(source, "remainder") else None
         items = [TransferItem(transfer_id=transfer.pk, batch_id=moved.pk, source_batch_id=source.pk,
-                              source_account_id=source.account_id) for moved, (source, _) in moved_batches]
+                              source_account_id=came_from[source.pk]) for moved, (source, _) in moved_batches]
         # The initiating event records the batches before and after; a transfer of more than one
         # chunk has one such event per chunk, all in this transaction.
         initiating = LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT \
