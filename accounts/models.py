@@ -11,6 +11,10 @@ class AccountQuerySet(models.QuerySet):
     def open_active(self) -> "AccountQuerySet":
         return self.filter(**Account.OPEN_ACTIVE)
 
+    def open_retirement(self) -> "AccountQuerySet":
+        """The accounts a retirement can go into."""
+        return self.filter(type=Account.Type.RETIREMENT, status=Account.Status.OPEN)
+
 
 class Account(models.Model):
     """A holding account of one organization. Only open active accounts send or receive."""

@@ -63,9 +63,9 @@ def main() -> None:
                 moved = quantity // 2
                 transfer_id = sql.execute(
                     "INSERT INTO transfers_transfer (kind, status, organization_id, created_by_id, "
-                    "destination_account_id, recipient_name, recipient_account_ref, notes, retirement_reason, "
+                    "destination_account_id, recipient_name, recipient_account_ref, notes, "
                     "draft, created_at, submitted_at, decided_at, decision_note) VALUES ('internal', 'complete', "
-                    "%s, %s, %s, '', '', '', '', '{}', now(), now(), now(), '') RETURNING id",
+                    "%s, %s, %s, '', '', '', '{}', now(), now(), now(), '') RETURNING id",
                     [org.pk, trader.pk, target.pk]).fetchone()[0]
                 sql.execute("UPDATE certificates_certificatebatch SET status = 'superseded' "
                             "WHERE id = %s AND status = 'active'", [batch.pk])

@@ -28,7 +28,6 @@ from .serials import format_serial
 
 BATCH_TABS = {
     "active": CertificateBatch.Status.ACTIVE,
-    "retired": CertificateBatch.Status.RETIRED,
     "exported": CertificateBatch.Status.EXPORTED,
 }
 TABS = [("active", "Active"), ("pending", "Pending"), ("retired", "Retired"), ("exported", "Exported"),

@@ -22,6 +22,7 @@ class LedgerEvent(models.Model):
         EXPORT_CONFIRMED = "export_confirmed", "Export confirmed"
         EXPORT_REJECTED = "export_rejected", "Export rejected"
         RETIREMENT = "retirement", "Retirement"
+        RETIREMENT_PRIVACY = "retirement_privacy", "Retirement made private or public"
         ACCOUNT_STATUS = "account_status", "Account status changed"
         ORGANIZATION_STATUS = "organization_status", "Organization status changed"
         ORGANIZATION_SETTINGS = "organization_settings", "Organization settings changed"

@@ -124,6 +124,26 @@ CHECKS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "a retirement must hold only retired batches in a retirement account, and have its details",
+        """
+        SELECT format('retirement %s has no details', t.id)
+        FROM transfers_transfer t
+        WHERE t.kind = 'retirement' AND t.status = 'complete'
+          AND NOT EXISTS (SELECT 1 FROM transfers_retirement r WHERE r.transfer_id = t.id)
+        UNION ALL
+        SELECT format('retirement %s holds batch %s, %s in account %s', t.id, b.id, b.status, b.account_id)
+        FROM transfers_transfer t JOIN transfers_transferitem i ON i.transfer_id = t.id
+        JOIN certificates_certificatebatch b ON b.id = i.batch_id
+        WHERE t.kind = 'retirement' AND (b.status <> 'retired' OR b.account_id <> t.destination_account_id)
+        UNION ALL
+        SELECT format('retired batch %s belongs to no retirement', b.id)
+        FROM certificates_certificatebatch b
+        WHERE b.status = 'retired' AND NOT EXISTS (
+            SELECT 1 FROM transfers_transferitem i JOIN transfers_transfer t ON t.id = i.transfer_id
+            WHERE i.batch_id = b.id AND t.kind = 'retirement' AND t.status = 'complete')
+        """,
+    ),
+    (
         "submitted transfers must have items",
         """
         SELECT format('transfer %s (%s) has no items', t.id, t.status)
@@ -138,6 +158,13 @@ CHECKS: list[tuple[str, str]] = [
         SELECT 'trigger ledger_event_append_only is missing or disabled'
         WHERE NOT EXISTS (
             SELECT 1 FROM pg_trigger WHERE tgname = 'ledger_event_append_only' AND tgenabled <> 'D')
+        """,
+    ),
+    (
+        "the database must refuse any change to a retired batch",
+        """
+        SELECT 'trigger batch_retired_final is missing or disabled'
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'batch_retired_final' AND tgenabled <> 'D')
         """,
     ),
     (

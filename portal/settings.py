@@ -82,6 +82,8 @@ REGISTRY_NAME = env_str("REGISTRY_NAME", "Midwest Renewable Energy Registry")
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")  # make run sets it to the port it serves
 TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)  # an invitation link works this many days after it is sent
+# The public verification page answers each address at most this many times a minute.
+VERIFY_REQUESTS_PER_MINUTE = env_int("VERIFY_REQUESTS_PER_MINUTE", 60)
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
 # A mass upload always ends: each is tried at most this many times (a worker that dies mid-upload
 # costs one attempt), and uploads left queued or processing with no worker holding them are queued

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views import defaults
 
 from registry import views
+from transfers import views as transfer_views
 from utilities.htmx import whole_page_for_htmx
 
 urlpatterns = [
@@ -27,6 +28,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("certificates.urls")),
     path("transfers/", include("transfers.urls")),
+    # Public, no sign-in: a retirement's proof, found only by its reference.
+    path("verify/<str:reference>/", transfer_views.retirement_verify, name="retirement_verify"),
+    path("verify/<str:reference>.json", transfer_views.retirement_verify_json, name="retirement_verify_json"),
     path("admin/", admin.site.urls),
 ]
 

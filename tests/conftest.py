@@ -15,12 +15,13 @@ from ledger.models import LedgerEvent
 from portal.celery import app as celery_app
 from registry.models import Membership
 from transfers.models import Transfer
-from transfers.services import Destination, TransferLine, transfer_create
+from transfers.services import Destination, RetirementDetails, TransferLine, retirement_create, transfer_create
 
 from .factories import (
     AccountFactory,
     GeneratorFactory,
     OrganizationFactory,
+    RetirementOptionFactory,
     TrackingSystemFactory,
     UserFactory,
     member,
@@ -38,6 +39,13 @@ def send(batch, trader, org, counterparty, quantity=100):
     """Send `quantity` of `batch` from `org` to `counterparty` (a pending transfer)."""
     return transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
                            destination=Destination.to_organization(counterparty))
+
+
+def retire(*, organization, user, lines, account, option=None, compliance_period=2024, **details):
+    """Retire `lines` into `account`, by default toward Minnesota's RES for 2024."""
+    return retirement_create(organization=organization, user=user, lines=lines, account=account,
+                             details=RetirementDetails(option=option or RetirementOptionFactory(),
+                                                       compliance_period=compliance_period, **details))
 
 
 # Unit tests run Celery tasks in-process; tests marked `worker` use a real worker process.

@@ -5,6 +5,7 @@ import factory
 from accounts.models import Account
 from certificates.models import FuelType, Generator
 from registry.models import Membership, Organization, TrackingSystem, User
+from transfers.models import RetirementOption
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -63,6 +64,20 @@ class TrackingSystemFactory(factory.django.DjangoModelFactory):
 
     code = "WREGIS"
     name = "Western Renewable Energy Generation Information System"
+
+
+class RetirementOptionFactory(factory.django.DjangoModelFactory):
+    """Minnesota's RES: a state RPS that needs a compliance period."""
+
+    class Meta:
+        model = RetirementOption
+        django_get_or_create = ("name",)
+
+    name = "Minnesota RES"
+    type = RetirementOption.Type.STATE_RPS
+    reason = RetirementOption.Reason.COMPLIANCE
+    state = "MN"
+    requires_compliance_period = True
 
 
 def member(organization: Organization, role: str = Membership.Role.TRADER, **user_fields) -> User:

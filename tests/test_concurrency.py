@@ -186,3 +186,31 @@ def test_closing_an_account_while_certificates_move_into_it_never_leaves_them_in
         held = CertificateBatch.objects.filter(account=destination, status="active").exists()
         assert held != (destination.status == "closed"), outcomes  # closed and empty, or open and holding
     assert ledger_breaches() == []
+
+
+def test_eight_connections_retiring_and_transferring_the_same_batches_one_wins_per_batch(
+        issue, trader, org, second_account, retirement_account):
+    """Two connections race for each of four batches, one retiring it, one transferring it: exactly
+    one move fits each batch, whichever comes first; the other is refused, and a retired batch
+    stays retired."""
+    from .conftest import retire
+
+    batches = [issue(1000) for _ in range(WORKERS // 2)]
+    calls = []
+    for i in range(WORKERS):
+        line = [TransferLine(batches[i // 2].pk, 400 + i)]
+        calls.append((lambda line=line: retire(organization=org, user=trader, lines=line, account=retirement_account))
+                     if i % 2 else
+                     (lambda line=line: transfer_create(organization=org, user=trader, lines=line,
+                                                        destination=Destination.internal(second_account))))
+    outcomes = race(*calls)
+
+    for pair in range(WORKERS // 2):
+        kinds = [kind for kind, _ in outcomes[2 * pair:2 * pair + 2]]
+        assert sorted(kinds) == ["ok", "refused"], outcomes
+    assert all("has changed since it was selected" in message for kind, message in outcomes if kind == "refused")
+    retired = Transfer.objects.filter(kind=Transfer.Kind.RETIREMENT).count()
+    assert retired + Transfer.objects.filter(kind=Transfer.Kind.INTERNAL).count() == WORKERS // 2
+    assert CertificateBatch.objects.filter(status="retired").count() == retired
+    assert sum(b.quantity for b in CertificateBatch.objects.live()) == 1000 * (WORKERS // 2)
+    assert ledger_breaches() == []

@@ -49,3 +49,18 @@ def test_batches_are_never_deleted_and_ranges_never_rewritten(batch):
 def test_issuances_are_immutable(batch):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         Certificate.objects.filter(pk=batch.certificate_id).update(quantity=5000)
+
+
+@pytest.mark.parametrize("change", [{"status": "active"}, {"status": "superseded"}, {"account_id": None},
+                                    {"status": "pending"}])
+def test_a_retired_batch_refuses_any_change(batch, trader, org, retirement_account, account, change):
+    from transfers.services import TransferLine
+
+    from .conftest import retire
+    retired = retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 100)],
+                     account=retirement_account).items.get().batch
+    change = {name: account.pk if value is None else value for name, value in change.items()}
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        CertificateBatch.objects.filter(pk=retired.pk).update(**change)
+    retired.refresh_from_db()
+    assert (retired.status, retired.account_id) == ("retired", retirement_account.pk)

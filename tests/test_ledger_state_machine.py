@@ -20,7 +20,6 @@ from transfers.models import Transfer
 from transfers.services import (
     Destination,
     TransferLine,
-    batches_retire,
     export_confirm,
     export_reject,
     transfer_accept,
@@ -30,6 +29,7 @@ from transfers.services import (
     transfers_expire,
 )
 
+from .conftest import retire
 from .factories import (
     AccountFactory,
     GeneratorFactory,
@@ -96,8 +96,8 @@ class LedgerMachine(RuleBasedStateMachine):
             call = lambda: transfer_create(organization=org, user=user, lines=lines,  # noqa: E731
                                            destination=Destination.export(self.tracking_system, "Someone"))
         else:
-            call = lambda: batches_retire(organization=org, user=user, lines=lines,  # noqa: E731
-                                          account=self.retirement, reason="RPS", compliance_year=2024)
+            call = lambda: retire(organization=org, user=user, lines=lines,  # noqa: E731
+                                  account=self.retirement)
         self.attempt(call)
 
     def has_pending(self, kind):

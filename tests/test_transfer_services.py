@@ -17,7 +17,6 @@ from transfers.services import (
     DraftAlreadySubmitted,
     TransferLine,
     TransferRefused,
-    batches_retire,
     export_confirm,
     export_reject,
     transfer_accept,
@@ -28,7 +27,7 @@ from transfers.services import (
     transfers_expire,
 )
 
-from .conftest import ledger_state
+from .conftest import ledger_state, retire
 from .factories import AccountFactory
 
 Status = CertificateBatch.Status
@@ -182,12 +181,11 @@ def test_rejected_export_returns(batch, trader, org, tracking_system, staff, acc
     assert (batch.status, batch.account_id) == (Status.ACTIVE, account.pk)
 
 
-def test_retirement_records_reason_and_year_and_never_moves_again(
+def test_retirement_records_its_details_and_never_moves_again(
         batch, trader, org, retirement_account, second_account):
-    transfer = batches_retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 100)],
-                              account=retirement_account, reason="Minnesota RES compliance",
-                              compliance_year=2024)
-    assert (transfer.kind, transfer.status, transfer.compliance_year) == ("retirement", "complete", 2024)
+    transfer = retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 100)],
+                      account=retirement_account, compliance_period=2024)
+    assert (transfer.kind, transfer.status, transfer.retirement.compliance_period) == ("retirement", "complete", 2024)
     retired = transfer.items.get().batch
     assert (retired.status, retired.account_id) == (Status.RETIRED, retirement_account.pk)
     with pytest.raises(TransferRefused, match="is retired"):
@@ -382,3 +380,12 @@ def test_a_transfer_is_a_transaction_of_its_own_and_refuses_to_run_inside_anothe
         transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
                         destination=Destination.internal(second_account))
     assert ledger_state()[2] == 0
+
+
+@pytest.mark.parametrize("quantity", [1000, 400])
+def test_an_item_records_the_account_its_batch_came_from_whole_or_part(batch, trader, org, account, second_account,
+                                                                       quantity):
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
+                               destination=Destination.internal(second_account))
+    item = transfer.items.get()
+    assert (item.source_account_id, item.batch.account_id) == (account.pk, second_account.pk)

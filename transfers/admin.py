@@ -10,7 +10,7 @@ from registry.services import ServiceError
 from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links, number_column
 from utilities.display import number_text
 
-from .models import MassTransferUpload, PendingExport, Transfer, TransferItem
+from .models import MassTransferUpload, PendingExport, Retirement, RetirementOption, Transfer, TransferItem
 from .services import export_confirm, export_reject
 from .summaries import summary_item_rows
 
@@ -116,6 +116,28 @@ class PendingExportAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request), "title": f"Export {transfer.pk} to {transfer.tracking_system}",
             "transfer": transfer, "rows": summary_item_rows(transfer), "form": form, "opts": self.model._meta,
         })
+
+
+@admin.register(RetirementOption)
+class RetirementOptionAdmin(admin.ModelAdmin):
+    """Registry staff keep what a retirement can count toward. An option in use is never deleted
+    (its retirements point to it): it is made inactive, and is then no longer offered."""
+
+    list_display = ["name", "type", "reason", "state", "requires_compliance_period", "requires_beneficiary",
+                    "is_active"]
+    list_filter = ["type", "reason", "is_active"]
+    search_fields = ["name", "state"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Retirement)
+class RetirementAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "transfer", "option", "compliance_period", "beneficiary", "is_private"]
+    list_filter = ["option", "compliance_period", "is_private"]
+    search_fields = ["=reference", "=transfer__pk", "beneficiary", "transfer__organization__name"]
+    list_select_related = ["transfer", "option"]
 
 
 @admin.register(TransferItem)

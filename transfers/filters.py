@@ -10,7 +10,7 @@ from registry.models import Organization
 from utilities.parsing import positive_integer
 from utilities.sorting import sorted_by_column
 
-from .models import Transfer
+from .models import Retirement, RetirementOption, Transfer
 
 # What the Transactions tab lists can be in any status but these: a draft, or a draft that failed,
 # was never submitted and is not a transaction.
@@ -40,8 +40,8 @@ class SubmittedDateFilter(django_filters.DateFilter):
     """A day of submission, in the time zone the page is shown in: from its first moment (`gte`) or
     up to its last (`lte`). A range on the column itself, so the column's own order serves it."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, field_name="submitted_at", widget=forms.DateInput(attrs={"type": "date"}),
+    def __init__(self, *args, field_name="submitted_at", **kwargs):
+        super().__init__(*args, field_name=field_name, widget=forms.DateInput(attrs={"type": "date"}),
                          error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2025-03-31."}, **kwargs)
 
     def filter(self, queryset, value):
@@ -50,8 +50,8 @@ class SubmittedDateFilter(django_filters.DateFilter):
         if self.lookup_expr == "lte":
             if value == datetime.date.max:
                 return queryset
-            return queryset.filter(submitted_at__lt=_day_starts(value + datetime.timedelta(days=1)))
-        return queryset.filter(submitted_at__gte=_day_starts(value))
+            return queryset.filter(**{f"{self.field_name}__lt": _day_starts(value + datetime.timedelta(days=1))})
+        return queryset.filter(**{f"{self.field_name}__gte": _day_starts(value)})
 
 
 def _day_starts(day: datetime.date) -> datetime.datetime:
@@ -63,7 +63,8 @@ class TransactionFilterForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("submitted_from"), cleaned.get("submitted_to")
         if start and end and start > end:
-            self.add_error("submitted_to", "Enter a date on or after the “Submitted from” date.")
+            first_day = self.fields["submitted_from"].label
+            self.add_error("submitted_to", f"Enter a date on or after the “{first_day}” date.")
         return cleaned
 
 
@@ -123,3 +124,35 @@ DEFAULT_SORT = "-date"
 
 def transactions_sorted(queryset, sort: str):
     return sorted_by_column(queryset, sort, SORTS, DEFAULT_SORT)
+
+
+class RetirementFilter(django_filters.FilterSet):
+    """Filters of the dashboard's Retired tab, applied to the organization's retirements."""
+
+    option = django_filters.ModelChoiceFilter(
+        queryset=RetirementOption.objects.all(), empty_label="All options", label="Counts toward",
+        error_messages={"invalid_choice": "There is no such retirement option: choose one from the list."})
+    compliance_period = django_filters.NumberFilter(
+        label="Compliance period", error_messages={"invalid": "Enter the year as four digits, e.g. 2024."})
+    beneficiary = django_filters.CharFilter(lookup_expr="icontains", label="Beneficiary")
+    submitted_from = SubmittedDateFilter(field_name="transfer__submitted_at", lookup_expr="gte", label="Retired from")
+    submitted_to = SubmittedDateFilter(field_name="transfer__submitted_at", lookup_expr="lte", label="Retired to")
+
+    class Meta:
+        model = Retirement
+        fields: list[str] = []
+        form = TransactionFilterForm
+
+
+RETIREMENT_SORTS = {
+    "reference": ("reference",),
+    "date": ("transfer__submitted_at",),
+    "option": ("option__name",),
+    "period": ("compliance_period",),
+    "beneficiary": ("beneficiary",),
+    "quantity": ("total_quantity",),
+}
+
+
+def retirements_sorted(queryset, sort: str):
+    return sorted_by_column(queryset, sort, RETIREMENT_SORTS, DEFAULT_SORT)

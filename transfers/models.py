@@ -1,4 +1,5 @@
 import datetime
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -69,8 +70,6 @@ class Transfer(models.Model):
     recipient_name = models.CharField(max_length=200, blank=True)
     recipient_account_ref = models.CharField("recipient's account ID", max_length=100, blank=True)
     notes = models.TextField(max_length=NOTES_MAX_LENGTH, blank=True)
-    retirement_reason = models.CharField(max_length=200, blank=True)
-    compliance_year = models.PositiveSmallIntegerField(null=True, blank=True)
     # The wizard's selections while the transfer is a draft (batch ids, quantities, destination).
     draft = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -140,6 +139,99 @@ class Transfer(models.Model):
         if self.recipient_organization_id == organization.pk:
             return "From " + destination_label(kind=Transfer.Kind.ORGANIZATION, organization=self.organization)
         return "To " + self.destination_label
+
+
+class RetirementOption(models.Model):
+    """What a retirement counts toward (a state's RPS, Green-e, a voluntary claim), kept by registry
+    staff: each option says which of a retirement's details it needs."""
+
+    class Type(models.TextChoices):
+        STATE_RPS = "state_rps", "State RPS"
+        MUNICIPAL_RPS = "municipal_rps", "Municipal RPS"
+        UTILITY_GREEN_PRICING = "utility_green_pricing", "Utility Green Pricing"
+        GREEN_E = "green_e", "Green-e"
+        BENEFICIAL_OWNERSHIP = "beneficial_ownership", "Beneficial Ownership"
+        FEDERAL = "federal", "Federal"
+        VOLUNTARY_CLAIM = "voluntary_claim", "Voluntary claim"
+
+    class Reason(models.TextChoices):
+        COMPLIANCE = "compliance", "Compliance"
+        VOLUNTARY = "voluntary", "Voluntary"
+
+    name = models.CharField(max_length=120, unique=True)
+    type = models.CharField(max_length=32, choices=Type)
+    reason = models.CharField("main reason", max_length=16, choices=Reason)
+    state = models.CharField("state or province", max_length=8, blank=True,
+                             help_text="The state or province it counts toward, if one (e.g. MN).")
+    requires_compliance_period = models.BooleanField(default=False)
+    requires_beneficiary = models.BooleanField(default=False)
+    is_active = models.BooleanField("active", default=True, help_text="Only active options are offered.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Crockford's base32: no I, L, O or U, so a reference read aloud or copied by hand stays itself.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_LENGTH = 20  # 100 random bits
+
+
+def retirement_reference() -> str:
+    """A new retirement's public reference: unguessable, and the only way to its verification page."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+class Retirement(models.Model):
+    """The details of a retirement transfer: what it counts toward and for whom, and its public
+    reference. Written with the transfer, never changed after (except whether it is private)."""
+
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, primary_key=True, related_name="retirement")
+    option = models.ForeignKey(RetirementOption, on_delete=models.PROTECT, related_name="retirements")
+    compliance_period = models.PositiveSmallIntegerField(null=True, blank=True)
+    period_start = models.DateField("reporting period start", null=True, blank=True)
+    period_end = models.DateField("reporting period end", null=True, blank=True)
+    beneficiary = models.CharField("beneficiary name", max_length=200, blank=True)
+    reference = models.CharField(max_length=REFERENCE_LENGTH, unique=True, default=retirement_reference,
+                                 editable=False)
+    is_private = models.BooleanField("private", default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_start__isnull=True) | models.Q(period_end__isnull=True)
+                | models.Q(period_start__lte=models.F("period_end")),
+                name="retirement_period_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Retirement {self.reference}"
+
+    @property
+    def period_label(self) -> str:
+        """The reporting period, as a person reads it ("" if none was given)."""
+        if not (self.period_start or self.period_end):
+            return ""
+        return f"{self.period_start or '…'} to {self.period_end or '…'}"
+
+    def facts(self) -> list[tuple[str, str]]:
+        """The details as the wizard's review, the transfer's page and its summary show them."""
+        option = self.option
+        counts_toward = f"{option.name} ({option.get_type_display()}, {option.get_reason_display().lower()}"
+        counts_toward += f", {option.state})" if option.state else ")"
+        return [("Retirement reference", self.reference), ("Counts toward", counts_toward),
+                ("Compliance period", str(self.compliance_period or "")), ("Reporting period", self.period_label),
+                ("Beneficiary", self.beneficiary)]
+
+    def snapshot(self) -> dict:
+        """The details as the ledger records them."""
+        return {"reference": self.reference, "option": self.option.name, "compliance_period": self.compliance_period,
+                "period_start": self.period_start.isoformat() if self.period_start else None,
+                "period_end": self.period_end.isoformat() if self.period_end else None,
+                "beneficiary": self.beneficiary}
 
 
 class PendingExport(Transfer):

@@ -29,6 +29,7 @@ SUBJECTS = {
     LedgerEvent.Kind.TRANSFER_EXPIRED: "Transfer {id} expired",
     LedgerEvent.Kind.EXPORT_CONFIRMED: "Export {id} was accepted by the receiving system",
     LedgerEvent.Kind.EXPORT_REJECTED: "Export {id} was rejected by the receiving system",
+    LedgerEvent.Kind.RETIREMENT: "Certificates retired: retirement {reference}",
 }
 
 
@@ -43,6 +44,7 @@ EMAIL_EVENTS = {
     LedgerEvent.Kind.TRANSFER_EXPIRED: EmailEvent.TRANSFER_EXPIRED,
     LedgerEvent.Kind.EXPORT_CONFIRMED: EmailEvent.EXPORT_DECIDED,
     LedgerEvent.Kind.EXPORT_REJECTED: EmailEvent.EXPORT_DECIDED,
+    LedgerEvent.Kind.RETIREMENT: EmailEvent.RETIREMENT,
 }
 
 
@@ -51,24 +53,33 @@ def email_event(event_kind: str, audience: str) -> str:
     return events[audience] if isinstance(events, dict) else events
 
 
-def _actors(organization_id: int, email: str) -> list[User]:
-    """The organization's traders and managers who still want this email."""
+def _members(organization_id: int, roles, email: str) -> list[User]:
+    """The organization's members in `roles` who still want this email."""
     return list(
         User.objects.filter(
             User.wanting_email(email),
             is_active=True,
             memberships__organization_id=organization_id,
-            memberships__role__in=Membership.ROLES_THAT_TRANSFER,
+            memberships__role__in=roles,
         ).only("email", "time_zone")
     )
 
 
+def _actors(organization_id: int, email: str) -> list[User]:
+    """The organization's traders and managers who still want this email."""
+    return _members(organization_id, Membership.ROLES_THAT_TRANSFER, email)
+
+
 def transfer_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[str, str, list[str]]]:
-    """Who hears of this step: the sender's submitter, and the recipient's traders and managers, each
-    unless they turned this email off (read now, as it is sent: a change made while it waited in the
-    outbox counts); as (audience, time zone, addresses), one email each, written in that zone."""
+    """Who hears of this step: the sender's submitter, and the recipient's traders and managers (of
+    a retirement, the organization's managers), each unless they turned this email off (read now, as
+    it is sent: a change made while it waited in the outbox counts); as (audience, time zone,
+    addresses), one email each, written in that zone."""
     submitter = transfer.created_by
     audiences = {"sender": [submitter] if submitter.wants_email(email_event(event_kind, "sender")) else []}
+    if transfer.kind == Transfer.Kind.RETIREMENT:  # the organization's managers hear of every retirement
+        managers = _members(transfer.organization_id, [Membership.Role.MANAGER], email_event(event_kind, "managers"))
+        audiences["managers"] = [user for user in managers if user.pk != transfer.created_by_id]
     if transfer.kind == Transfer.Kind.ORGANIZATION:
         audiences["recipient"] = _actors(transfer.recipient_organization_id, email_event(event_kind, "recipient"))
     zone = attrgetter("time_zone")
@@ -85,13 +96,15 @@ def preferences_url() -> str:
 def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
     transfer = (
         Transfer.objects.select_related("organization", "recipient_organization", "created_by",
-                                        "tracking_system", "destination_account")
+                                        "tracking_system", "destination_account", "retirement__option")
         .filter(pk=transfer_id).first()
     )
     if transfer is None or event_kind not in SUBJECTS:
         return 0
+    retirement = getattr(transfer, "retirement", None)
     subject = f"[{settings.REGISTRY_NAME}] " + SUBJECTS[event_kind].format(
-        id=transfer.pk, status=transfer.get_status_display().lower()
+        id=transfer.pk, status=transfer.get_status_display().lower(),
+        reference=retirement.reference if retirement else "",
     )
     items = list(transfer.items.select_related("batch__certificate__generator")[:ITEMS_IN_EMAIL])
     item_count = transfer.items.count() if len(items) == ITEMS_IN_EMAIL else len(items)
@@ -99,6 +112,7 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
     for audience, time_zone, addresses in transfer_recipients(transfer, event_kind):
         context = {"transfer": transfer, "items": items, "more_items": item_count - len(items),
                    "audience": audience, "event_kind": event_kind,
+                   "retirement_facts": retirement.facts() if retirement else [],
                    "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url(),
                    "url": settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk])}
         with in_time_zone(time_zone):

@@ -11,8 +11,8 @@ from ledger.models import LedgerEvent
 from registry.models import Organization, TrackingSystem, User
 from utilities.rows import Columns, select_models
 
-from .filters import TransactionFilter, transactions_sorted
-from .models import Transfer, TransferItem
+from .filters import RetirementFilter, TransactionFilter, retirements_sorted, transactions_sorted
+from .models import Retirement, Transfer, TransferItem
 
 
 def transfers_visible_to(organization: Organization):
@@ -81,15 +81,42 @@ def transactions_for(organization: Organization):
     )
 
 
+def _filtered(params: QueryDict, list_filter, sort_by):
+    """(the filter, with its errors if any; its queryset filtered, or unfiltered if the filter is not
+    valid, and sorted as the query string says; the sort)."""
+    valid = list_filter.is_bound and list_filter.is_valid()
+    queryset, sort = sort_by(list_filter.qs if valid else list_filter.queryset, params.get("sort", ""))
+    return list_filter, queryset, sort
+
+
 def transactions_filtered(params: QueryDict, organization: Organization):
     """The organization's transactions, filtered and sorted as the query string says: (the filter,
     with its errors if any; the transfers, unfiltered if the filter is not valid; the sort)."""
-    transaction_filter = TransactionFilter(params or None, organization=organization,
-                                           queryset=transactions_for(organization))
-    valid = transaction_filter.is_bound and transaction_filter.is_valid()
-    queryset = transaction_filter.qs if valid else transaction_filter.queryset
-    queryset, sort = transactions_sorted(queryset, params.get("sort", ""))
-    return transaction_filter, queryset, sort
+    return _filtered(params, TransactionFilter(params or None, organization=organization,
+                                               queryset=transactions_for(organization)), transactions_sorted)
+
+
+def retirements_for(organization: Organization):
+    """The dashboard's Retired tab: the organization's retirements, with their details, account and
+    total quantity."""
+    quantity = (TransferItem.objects.filter(transfer=OuterRef("transfer")).order_by().values("transfer")
+                .annotate(total=Sum("batch__quantity")).values("total"))
+    return (Retirement.objects.filter(transfer__organization=organization, transfer__status=Transfer.Status.COMPLETE)
+            .select_related("transfer__destination_account", "option")
+            .annotate(total_quantity=Coalesce(Subquery(quantity), 0)))
+
+
+def retirement_by_reference(reference: str) -> Retirement | None:
+    """The retirement a public reference names, or None (the reference is the only way in)."""
+    return (Retirement.objects.select_related("transfer__organization", "option")
+            .filter(reference=reference.upper(), transfer__status=Transfer.Status.COMPLETE).first())
+
+
+def retirements_filtered(params: QueryDict, organization: Organization):
+    """The organization's retirements, filtered and sorted as the query string says (as
+    transactions_filtered)."""
+    return _filtered(params, RetirementFilter(params or None, queryset=retirements_for(organization)),
+                     retirements_sorted)
 
 
 def transfer_items(transfer: Transfer):

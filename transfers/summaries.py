@@ -50,8 +50,8 @@ def summary_facts(transfer: Transfer) -> list[tuple[str, str]]:
     ]
     if transfer.decision_note:  # the recipient's reason for rejecting, or registry staff's note on an export
         facts.append((transfer.decision_note_label, transfer.decision_note))
-    if transfer.kind == Transfer.Kind.RETIREMENT:
-        facts.append(("Retirement", f"{transfer.retirement_reason} (compliance year {transfer.compliance_year})"))
+    if transfer.kind == Transfer.Kind.RETIREMENT and hasattr(transfer, "retirement"):
+        facts += transfer.retirement.facts()
     return facts
 
 
@@ -127,9 +127,9 @@ class SummaryPDF(FPDF):
     LINE = 4.2  # mm: a line of the batch list, at 8 pt
     INDENT = 4  # mm: a batch's line under its certificate's
 
-    def __init__(self, transfer: Transfer):
+    def __init__(self, footer: str):
         super().__init__(orientation="P", unit="mm", format="Letter")
-        self.transfer = transfer
+        self.footer_text = footer
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(auto=True, margin=15)
         self.add_font(self.FAMILY, "", FONT_DIRECTORY / "DejaVuSans.ttf")
@@ -162,7 +162,7 @@ class SummaryPDF(FPDF):
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font(self.FAMILY, size=7)
-        self.cell(0, 4, f"Transaction {self.transfer.pk} · page {self.page_no()} of {{pages}}", align="R")
+        self.cell(0, 4, f"{self.footer_text} · page {self.page_no()} of {{pages}}", align="R")
 
     def paragraph(self, text: str, size: float, style: str = "", height: float = 5) -> None:
         """Text that wraps, in any script."""
@@ -221,12 +221,21 @@ def summary_pdf(transfer: Transfer) -> bytes:
             f"Transfer {transfer.pk} has {number_text(count)} batches, too many for a PDF summary (at most "
             f"{number_text(PDF_MAX_BATCHES)}). Download the CSV summary: it lists every batch.")
     batches = list(summary_batches(transfer))
+    pdf = summary_document(title=f"{settings.REGISTRY_NAME}: transaction summary", footer=f"Transaction {transfer.pk}",
+                           facts=summary_facts(transfer), batches=batches)
+    return bytes(pdf.output())
+
+
+def summary_document(*, title: str, footer: str, facts: list[tuple[str, str]],
+                     batches: list[tuple[SummaryCertificate, str, int]]) -> SummaryPDF:
+    """A PDF of `facts` and then every batch under its certificate's heading, with the total: a
+    transaction summary, or a retirement statement (which draws more after it)."""
     total = sum(quantity for _, _, quantity in batches)
-    pdf = SummaryPDF(transfer)
+    pdf = SummaryPDF(footer)
     pdf.add_page()
-    pdf.paragraph(f"{settings.REGISTRY_NAME}: transaction summary", size=15, style="B", height=9)
+    pdf.paragraph(title, size=15, style="B", height=9)
     pdf.ln(1)
-    facts = [*summary_facts(transfer), ("Quantity", _certificates_in_batches(total, len(batches)))]
+    facts = [*facts, ("Quantity", _certificates_in_batches(total, len(batches)))]
     pdf.set_font(pdf.FAMILY, "B", 9)
     label_width = max(32, *(pdf.get_string_width(label) + 3 for label, _ in facts))  # the longest label fits
     for label, value in facts:
@@ -265,4 +274,4 @@ def summary_pdf(transfer: Transfer) -> bytes:
             pdf.line(serial_number, written[quantity], indent=pdf.INDENT, plain=plain)
     pdf.ln(3)
     pdf.paragraph(f"Total: {_certificates_in_batches(total, len(batches))}", size=10, style="B", height=6)
-    return bytes(pdf.output())
+    return pdf

@@ -3,8 +3,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from certificates.models import CertificateBatch
 from certificates.selectors import batches_filtered, selection_batches, selection_ids
@@ -16,11 +18,14 @@ from registry.services import ServiceError
 from utilities.csv_export import csv_response
 from utilities.display import datetime_text
 from utilities.htmx import htmx_partial
+from utilities.throttle import throttled
 
 from . import mass
 from .forms import AcceptForm, DecisionForm, MassUploadForm, cannot_accept_reason
-from .models import MassTransferUpload, Transfer
+from .models import REFERENCE_ALPHABET, REFERENCE_LENGTH, MassTransferUpload, Transfer
 from .selectors import (
+    retirement_by_reference,
+    retirements_filtered,
     transactions_filtered,
     transfer_for_organization,
     transfer_history,
@@ -31,10 +36,12 @@ from .selectors import (
 from .services import (
     mass_upload_create,
     mass_upload_release,
+    retirement_privacy_set,
     transfer_accept,
     transfer_reject,
     transfer_withdraw,
 )
+from .statements import CANONICAL_FORM, record_digest, retirement_record, statement_facts, statement_pdf
 from .summaries import SummaryTooLarge, summary_csv_rows, summary_pdf
 
 TRANSFER_ITEMS_PER_PAGE = 200
@@ -71,6 +78,8 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "incoming": transfer.recipient_organization_id == membership.organization_id,
         "source_accounts": transfer_source_accounts(transfer),
         "cannot_receive": cannot_accept_reason(membership.organization) if actions["can_accept"] else "",
+        "retirement_facts": transfer.retirement.facts() if hasattr(transfer, "retirement") else [],
+        "can_change_privacy": membership.can_transfer,
         **actions,
     })
 
@@ -175,6 +184,74 @@ def transfer_summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@login_required
+@require_POST
+def retirement_privacy(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make a retirement private (its verification page then says only that it is valid) or public."""
+    membership = membership_required(request, act=True)
+    transfer = transfer_for_organization(pk=pk, organization=membership.organization)
+    if not hasattr(transfer, "retirement") or transfer.organization_id != membership.organization_id:
+        raise Http404("No such retirement.")
+    private = request.POST.get("private") == "1"
+    retirement_privacy_set(organization=membership.organization, user=request.user,
+                           retirement=transfer.retirement, private=private)
+    messages.success(request, "The verification page now shows only that this retirement is valid." if private
+                     else "The verification page now shows this retirement's details.")
+    return redirect("transfers:detail", pk=transfer.pk)
+
+
+@login_required
+def retirement_statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """A retirement's statement: its record, digest, and the verification page's address and QR code."""
+    transfer = _summary_subject(request, pk)
+    if transfer.kind != Transfer.Kind.RETIREMENT or not hasattr(transfer, "retirement"):
+        raise Http404("Only a retirement has a retirement statement.")
+    response = HttpResponse(statement_pdf(transfer.retirement), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="retirement-{transfer.retirement.reference}.pdf"'
+    return response
+
+
+def _verified(request: HttpRequest, reference: str):
+    """The retirement a public reference names, for anyone; a 404 for any other text, and a 429 for
+    an address asking too often (answered before the database is read)."""
+    if throttled(request, scope="verify", limit=settings.VERIFY_REQUESTS_PER_MINUTE):
+        return None, HttpResponse("Too many requests from your address; try again in a minute.", status=429,
+                                  content_type="text/plain; charset=utf-8", headers={"Retry-After": "60"})
+    readable = len(reference) == REFERENCE_LENGTH and set(reference.upper()) <= set(REFERENCE_ALPHABET)
+    retirement = retirement_by_reference(reference) if readable else None
+    if retirement is None:
+        raise Http404("No retirement has this reference.")
+    return retirement, None
+
+
+def retirement_verify(request: HttpRequest, reference: str) -> HttpResponse:
+    """Public, no sign-in: one retirement's record and its digest, or for a private one only that
+    the reference is valid."""
+    retirement, refusal = _verified(request, reference)
+    if refusal:
+        return refusal
+    context = {"reference": retirement.reference, "private": retirement.is_private,
+               "json_url": reverse("retirement_verify_json", args=[retirement.reference])}
+    if not retirement.is_private:
+        record = retirement_record(retirement)
+        context |= {"record": record, "digest": record_digest(record), "canonical_form": CANONICAL_FORM,
+                    "facts": statement_facts(record)}
+    return render(request, "transfers/verify.html", context)
+
+
+def retirement_verify_json(request: HttpRequest, reference: str) -> HttpResponse:
+    retirement, refusal = _verified(request, reference)
+    if refusal:
+        return refusal
+    if retirement.is_private:
+        return JsonResponse({"reference": retirement.reference, "valid": True, "private": True})
+    record = retirement_record(retirement)
+    return JsonResponse({"reference": retirement.reference, "valid": True, "private": False, "record": record,
+                         "digest": {"algorithm": "SHA-256", "canonical_form": CANONICAL_FORM,
+                                    "value": record_digest(record)}},
+                        json_dumps_params={"ensure_ascii": False})
+
+
 def _upload_for(request: HttpRequest, pk: int) -> MassTransferUpload:
     membership = membership_required(request)
     upload = MassTransferUpload.objects.filter(pk=pk, organization=membership.organization).first()
@@ -277,6 +354,39 @@ def dashboard_transactions_tab(request: HttpRequest, organization: Organization)
     transaction_filter, transfers, sort = transactions_filtered(request.GET, organization)
     page = Paginator(transfers, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return {"filter": transaction_filter, "page": page, "sort": sort, "columns": TRANSACTION_COLUMNS}
+
+
+RETIREMENT_COLUMNS = [("reference", "Reference"), ("date", "Retired"), ("option", "Counts toward"),
+                      ("period", "Compliance period"), (None, "Reporting period"), ("beneficiary", "Beneficiary"),
+                      ("quantity", "Quantity"), (None, "Account")]
+RETIREMENTS_CSV_HEADER = ["Reference", "Transaction ID", "Retired", "Counts toward", "Option type", "Main reason",
+                          "State or province", "Compliance period", "Period start", "Period end", "Beneficiary",
+                          "Quantity", "Retirement Account ID", "Notes"]
+
+
+def dashboard_retired_tab(request: HttpRequest, organization: Organization) -> dict:
+    """The dashboard's Retired tab: the organization's retirements with their details, filtered,
+    sorted and paged as the query string says."""
+    retirement_filter, retirements, sort = retirements_filtered(request.GET, organization)
+    page = Paginator(retirements, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return {"filter": retirement_filter, "page": page, "sort": sort, "columns": RETIREMENT_COLUMNS}
+
+
+@login_required
+def retirements_csv(request: HttpRequest) -> HttpResponse:
+    """The Retired tab's current filter and sort as CSV, streamed at any size."""
+    membership = membership_required(request)
+    retirement_filter, retirements, _ = retirements_filtered(request.GET, membership.organization)
+    if refused := download_refused(retirement_filter):
+        return refused
+    rows = ([retirement.reference, retirement.transfer_id,
+             datetime_text(retirement.transfer.submitted_at),
+             retirement.option.name, retirement.option.get_type_display(), retirement.option.get_reason_display(),
+             retirement.option.state, retirement.compliance_period or "", retirement.period_start or "",
+             retirement.period_end or "", retirement.beneficiary, retirement.total_quantity,
+             retirement.transfer.destination_account.public_id, retirement.transfer.notes]
+            for retirement in retirements.iterator(chunk_size=2000))
+    return csv_response("retirements.csv", RETIREMENTS_CSV_HEADER, rows)
 
 
 @login_required

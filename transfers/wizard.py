@@ -3,7 +3,12 @@ resumes it. Each step is a plain form. A successful POST answers with a redirect
 (post/redirect/get: a reload shows that step, not the form again); an htmx POST, made with
 JavaScript on, is answered with the next step itself, in one round trip, its address pushed into
 the browser's history (HX-Push-Url). Step 3 (Review) has nothing to submit: its button is a link
-to step 4."""
+to step 4.
+
+One wizard, two flows: a draft of kind retirement (started by Retire) has "Retirement details" as
+its step 2 and is confirmed by retirement_create; the other steps are the transfer's."""
+
+import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,15 +27,17 @@ from registry.selectors import membership_required
 from utilities.htmx import HtmxHttpRequest, htmx_partial, htmx_redirect
 from utilities.parsing import positive_integers
 
-from .forms import DestinationForm, QuantityForm, organizations_matching
-from .models import Transfer
+from .forms import DestinationForm, QuantityForm, RetirementForm, organizations_matching
+from .models import Retirement, RetirementOption, Transfer
 from .selectors import draft_batches, draft_for, tracking_systems_to_export_to, transfers_visible_to
 from .services import (
     BatchChanged,
     Destination,
     DraftAlreadySubmitted,
+    RetirementDetails,
     TransferLine,
     TransferRefused,
+    retirement_create,
     transfer_create,
     transfer_draft_fail,
     transfer_draft_save,
@@ -38,6 +45,8 @@ from .services import (
 )
 
 STEPS = [("quantity", "Quantity"), ("destination", "Destination type"), ("review", "Review"), ("confirm", "Confirm")]
+RETIREMENT_STEPS = [("quantity", "Quantity"), ("destination", "Retirement details"), ("review", "Review"),
+                    ("confirm", "Confirm")]
 STEP_NUMBER = {name: number for number, (name, _) in enumerate(STEPS, start=1)}
 REGION = "#wizard"  # the part of the page a step swaps in, and the done page after it
 
@@ -109,15 +118,35 @@ def _destination_of(draft: Transfer, organization: Organization) -> Destination 
     return None
 
 
+def _retiring(draft: Transfer) -> bool:
+    """Whether the draft is the wizard's retirement flow."""
+    return draft.kind == Transfer.Kind.RETIREMENT
+
+
+def _retirement_of(draft: Transfer, organization: Organization) -> tuple[Account | None, RetirementDetails]:
+    """The retirement account and details chosen at step 2 of a retirement, as the service takes them."""
+    chosen = draft.draft
+    account = _chosen(Account.objects.of(organization), chosen.get("account")) if chosen.get("account") else None
+    option = _chosen(RetirementOption.objects.all(), chosen.get("option")) if chosen.get("option") else None
+    day = datetime.date.fromisoformat
+    return account, RetirementDetails(
+        option=option, compliance_period=chosen.get("compliance_period"),
+        period_start=day(chosen["period_start"]) if chosen.get("period_start") else None,
+        period_end=day(chosen["period_end"]) if chosen.get("period_end") else None,
+        beneficiary=chosen.get("beneficiary", ""))
+
+
 def _render(request: HtmxHttpRequest, draft: Transfer, step: str, context: dict,
             batches: list[CertificateBatch]) -> HttpResponse:
     partial = htmx_partial(request)
+    steps = RETIREMENT_STEPS if _retiring(draft) else STEPS  # the same addresses, step 2 named for its flow
     step_urls = _step_urls(draft)
-    kind = draft.draft.get("kind")
+    kind = draft.kind or draft.draft.get("kind")
     return render(request, "transfers/wizard.html#wizard" if partial else "transfers/wizard.html", {
         "draft": draft, "step": step, "step_number": STEP_NUMBER[step], "step_urls": step_urls,
         "step_url": step_urls[step],
-        "steps": [(name, label, step_urls[name]) for name, label in STEPS], "partial": partial,
+        "steps": [(name, label, step_urls[name]) for name, label in steps], "partial": partial,
+        "retiring": _retiring(draft),
         "reached": draft.draft.get("step", 1), "kinds": Transfer.Kind,
         "stale": [batch for batch in batches if batch.status != CertificateBatch.Status.ACTIVE],
         "kind_label": Transfer.Kind(kind).label if kind else "", **context,
@@ -127,6 +156,16 @@ def _render(request: HtmxHttpRequest, draft: Transfer, step: str, context: dict,
 @login_required
 def transfer_new(request: HtmxHttpRequest) -> HttpResponse:
     """Start the wizard for the selected batches (the dashboard's selection, or ?batch=… ids)."""
+    return _start(request, kind="")
+
+
+@login_required
+def retirement_new(request: HtmxHttpRequest) -> HttpResponse:
+    """Start the wizard's retirement flow for the selected batches, as transfer_new does."""
+    return _start(request, kind=Transfer.Kind.RETIREMENT)
+
+
+def _start(request: HtmxHttpRequest, *, kind: str) -> HttpResponse:
     membership = membership_required(request, act=True)
     organization = membership.organization
     # A link may name its batches (?batch=…); the dashboard's selection is then left as it is.
@@ -141,9 +180,10 @@ def transfer_new(request: HtmxHttpRequest) -> HttpResponse:
         messages.warning(request, f"{refused} of the chosen batches are not active certificates of "
                                   f"{organization.name} and were left out.")
     if not batches:
-        messages.error(request, "Select one or more active batches on the Active tab, then press Transfer.")
+        button = "Retire" if kind == Transfer.Kind.RETIREMENT else "Transfer"
+        messages.error(request, f"Select one or more active batches on the Active tab, then press {button}.")
         return _leave(request, reverse("certificates:dashboard"))
-    draft = transfer_draft_start(membership=membership, batches=batches)
+    draft = transfer_draft_start(membership=membership, batches=batches, kind=kind)
     return _next(request, _step_url(draft, "quantity"), lambda: _quantity_page(request, organization, draft))
 
 
@@ -193,10 +233,15 @@ def _step_quantity(request: HtmxHttpRequest, organization: Organization, draft: 
 
 
 def _destination_form(organization: Organization, draft: Transfer, data=None,
-                      batches: list[CertificateBatch] | None = None) -> DestinationForm:
+                      batches: list[CertificateBatch] | None = None) -> DestinationForm | RetirementForm:
     """Step 2's form, with the choices saved on the draft; `batches`, the draft's, if this request
     has read them already."""
     chosen = draft.draft
+    if _retiring(draft):
+        form = RetirementForm(data, organization=organization, initial={
+            name: chosen.get(name) for name in RetirementForm.base_fields})
+        form.batches = batches if batches is not None else [batch for batch, _ in draft_batches(draft, organization)]
+        return form
     initial = {"kind": chosen.get("kind"), "account": chosen.get("account"),
                "organization": chosen.get("organization_text"), "tracking_system": chosen.get("tracking_system"),
                "recipient_name": chosen.get("recipient_name"),
@@ -210,7 +255,8 @@ def _destination_form(organization: Organization, draft: Transfer, data=None,
 def _destination_page(request: HtmxHttpRequest, organization: Organization, draft: Transfer,
                       form: DestinationForm | None = None) -> HttpResponse:
     form = form or _destination_form(organization, draft)
-    return _render(request, draft, "destination", {"form": form, "values": form.values()}, form.batches)
+    values = {} if _retiring(draft) else form.values()
+    return _render(request, draft, "destination", {"form": form, "values": values}, form.batches)
 
 
 def _step_destination(request: HtmxHttpRequest, organization: Organization, draft: Transfer) -> HttpResponse:
@@ -221,8 +267,9 @@ def _step_destination(request: HtmxHttpRequest, organization: Organization, draf
         return _destination_page(request, organization, draft, form)
     # Step 3 shows what will happen and has nothing to enter: steps 3 and 4 open together.
     transfer_draft_save(draft=draft, **form.draft_fields(), step=4)
+    destination = Destination.retirement(form.cleaned_data["account"]) if _retiring(draft) else form.destination()
     return _next(request, _step_url(draft, "review"), lambda: _render_review(
-        request, draft, organization, "review", destination=form.destination(), batches=form.batches))
+        request, draft, organization, "review", destination=destination, batches=form.batches))
 
 
 def _review_lines(lines: list[tuple[CertificateBatch, int]]) -> list[dict]:
@@ -250,24 +297,47 @@ def _render_review(request: HtmxHttpRequest, draft: Transfer, organization: Orga
                    error: str = "", *, destination: Destination | None = None,
                    batches: list[CertificateBatch] | None = None) -> HttpResponse:
     """Steps 3 and 4; `destination` and `batches`, the draft's, if this request has read them already."""
+    retirement_facts = []
+    if _retiring(draft):
+        account, details = _retirement_of(draft, organization)
+        destination = destination or (Destination.retirement(account) if account else None)
+        if details.option is not None:
+            retirement_facts = Retirement(option=details.option, compliance_period=details.compliance_period,
+                                          period_start=details.period_start, period_end=details.period_end,
+                                          beneficiary=details.beneficiary).facts()[1:]  # no reference yet
     destination = destination or _destination_of(draft, organization)
     rows = _review_lines(draft_batches(draft, organization, batches))
     return _render(request, draft, step, {"rows": rows, "destination_label": destination.label if destination else "",
-                                          "error": error, "total": sum(row["quantity"] for row in rows)},
+                                          "error": error, "total": sum(row["quantity"] for row in rows),
+                                          "retirement_facts": retirement_facts},
                    [row["batch"] for row in rows])
 
 
 def _step_confirm(request: HtmxHttpRequest, organization: Organization, draft: Transfer) -> HttpResponse:
     if request.method != "POST":
         return _render_review(request, draft, organization, "confirm")
-    destination = _destination_of(draft, organization)
-    if destination is None:
-        messages.error(request, "Choose where the certificates go.")
-        return _go(request, _step_url(draft, "destination"))
     lines = [TransferLine(batch_id, quantity) for batch_id, quantity in draft.draft.get("lines", [])]
+    notes = draft.draft.get("notes", "")
+    if _retiring(draft):
+        account, details = _retirement_of(draft, organization)
+        if account is None or details.problems():
+            messages.error(request, "Choose the retirement account and what the retirement counts toward.")
+            return _go(request, _step_url(draft, "destination"))
+
+        def create():
+            return retirement_create(organization=organization, user=request.user, lines=lines, account=account,
+                                     details=details, notes=notes, draft=draft)
+    else:
+        destination = _destination_of(draft, organization)
+        if destination is None:
+            messages.error(request, "Choose where the certificates go.")
+            return _go(request, _step_url(draft, "destination"))
+
+        def create():
+            return transfer_create(organization=organization, user=request.user, lines=lines,
+                                   destination=destination, notes=notes, draft=draft)
     try:
-        transfer = transfer_create(organization=organization, user=request.user, lines=lines,
-                                   destination=destination, notes=draft.draft.get("notes", ""), draft=draft)
+        transfer = create()
     except DraftAlreadySubmitted:
         raise  # answered by transfer_wizard, as for an earlier step's save
     except BatchChanged as refusal:  # the selection must be made again: this draft cannot be confirmed

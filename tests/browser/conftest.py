@@ -65,18 +65,20 @@ def screenshot(request):
 
 @pytest.fixture
 def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, viewer, holdings, second_account,
-               counterparty, counterparty_trader, counterparty_account, foreign_batch):
+               counterparty, counterparty_trader, counterparty_account, foreign_batch, retirement_account):
     """every_page(on_page, **context_options) walks every page a participant can reach and calls
     on_page(page, name) on each: sign-in, settings, two-factor, each dashboard tab, each wizard step and the done
-    page, a transfer, its accept, reject and withdraw pages, the mass uploads and an upload with errors,
-    the accounts, and the 403 and 404 pages; signed out, as a trader and as a viewer."""
+    page, a transfer, its accept, reject and withdraw pages, each step of a retirement and the
+    retirement's page, the mass uploads and an upload with errors, the accounts, the 403 and 404
+    pages, and a retirement's public verification page; signed out, as a trader and as a viewer."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from transfers.mass import COLUMNS
-    from transfers.models import MassTransferUpload, Transfer
+    from transfers.models import MassTransferUpload, Retirement, Transfer
     from transfers.services import mass_upload_create
 
     from ..conftest import send
+    from ..factories import RetirementOptionFactory
 
     settings.MEDIA_ROOT = tmp_path
     incoming = send(foreign_batch, counterparty_trader, counterparty, org)
@@ -86,6 +88,7 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
     failed.refresh_from_db()
     assert failed.status == MassTransferUpload.Status.FAILED  # run by the eager task after commit
     url = live_server.url
+    option = RetirementOptionFactory()
 
     def visit(page, path, name, on_page):
         response = page.goto(url + path)
@@ -128,6 +131,24 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
         visit(page, f"/transfers/{outgoing.pk}/withdraw/", "withdraw", on_page)
         visit(page, f"/transfers/{incoming.pk}/accept/", "accept", on_page)
         visit(page, f"/transfers/{incoming.pk}/reject/", "reject", on_page)
+        visit(page, f"/transfers/retire/?batch={holdings['hydro'].pk}", "retire 1", on_page)
+        page.wait_for_selector("[data-step=quantity]")
+        page.click("#wizard button:has-text('Next')")
+        page.wait_for_selector("[data-step=destination]")
+        page.select_option("select[name=account]", str(retirement_account.pk))
+        page.select_option("select[name=option]", str(option.pk))
+        page.fill("input[name=compliance_period]", "2024")
+        on_page(page, "retire 2")
+        page.click("#wizard button:has-text('Next')")
+        page.wait_for_selector("[data-step=review]")
+        on_page(page, "retire 3")
+        page.click("#wizard a:has-text('Review')")
+        page.wait_for_selector("[data-step=confirm]")
+        page.click("#wizard button:has-text('Retire')")
+        page.wait_for_selector("text=Certificates retired")
+        on_page(page, "retire done")
+        retirement = Retirement.objects.filter(transfer__organization=org).latest("transfer_id")
+        visit(page, f"/transfers/{retirement.transfer_id}/", "retirement", on_page)
         visit(page, "/transfers/mass/", "mass transfers", on_page)
         visit(page, f"/transfers/mass/{failed.pk}/", "upload with errors", on_page)
         visit(page, "/accounts/", "accounts", on_page)
@@ -136,5 +157,11 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
         page = sign_in(viewer, **options)
         visit(page, "/certificates/", "viewer dashboard", on_page)
         visit(page, "/transfers/new/", "403", on_page)
+
+        signed_out = browser.new_context(**options)
+        try:
+            visit(signed_out.new_page(), f"/verify/{retirement.reference}/", "verification", on_page)
+        finally:
+            signed_out.close()
 
     return walk

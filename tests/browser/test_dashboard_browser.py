@@ -48,7 +48,7 @@ def test_filter_select_transfer_and_download(sign_in, trader, holdings, screensh
 
 
 PER_PAGE = PAGE_SIZES[0]  # the smallest page: the default
-BATCH_TABS = [("active", "Active"), ("retired", "Retired"), ("exported", "Exported")]
+BATCH_TABS = [("active", "Active"), ("exported", "Exported")]
 
 
 def issue_order(count):
@@ -60,20 +60,23 @@ def issue_order(count):
 @pytest.fixture
 def every_tab(org, trader, staff, issue, account, second_account, retirement_account, counterparty,
               tracking_system):
-    """Two pages of batches on each of Active, Retired and Exported, each tab's quantities in its
-    own thousand (so a row tells which tab it came from), a pending transfer, and two pages of
-    transactions."""
-    from transfers.services import Destination, TransferLine, batches_retire, export_confirm, transfer_create
+    """Two pages of batches on each of Active and Exported, each tab's quantities in its own
+    thousand (so a row tells which tab it came from), a retirement, a pending transfer, and two pages
+    of transactions."""
+    from transfers.services import Destination, TransferLine, export_confirm, transfer_create
+
+    from ..conftest import retire
 
     count = PER_PAGE + 2
     batches = {tab: [issue(base + n) for n in issue_order(count)]
-               for (tab, _), base in zip(BATCH_TABS, (1000, 2000, 3000), strict=True)}
+               for (tab, _), base in zip(BATCH_TABS, (1000, 3000), strict=True)}
 
     def whole(tab):
         return [TransferLine(batch.pk, batch.quantity) for batch in batches[tab]]
 
-    batches_retire(organization=org, user=trader, lines=whole("retired"), account=retirement_account,
-                   reason="RPS compliance", compliance_year=2024)
+    retired = issue(2000)
+    retirement = retire(organization=org, user=trader, lines=[TransferLine(retired.pk, 2000)],
+                        account=retirement_account).retirement
     export = transfer_create(organization=org, user=trader, lines=whole("exported"),
                              destination=Destination.export(tracking_system, "Cascade Utility"))
     export_confirm(transfer=export, user=staff)
@@ -88,7 +91,7 @@ def every_tab(org, trader, staff, issue, account, second_account, retirement_acc
         moving = moved.items.get().batch
     return {"quantities": {tab: sorted(batch.quantity for batch in tab_batches)
                            for tab, tab_batches in batches.items()},
-            "pending": pending}
+            "pending": pending, "retirement": retirement}
 
 
 def expect_tab(page, label):
@@ -147,6 +150,13 @@ def page_and_sort_every_tab(page, every_tab, screenshot, label, *, htmx):
     expect(page.locator(".pending-outgoing tbody tr")).to_have_count(1)
     expect(page.locator(".pending-outgoing tbody tr")).to_contain_text(f"Transfer {every_tab['pending'].pk}")
 
+    page.click("nav.tabs a:has-text('Retired')")
+    expect_tab(page, "Retired")
+    expect(page.locator("#retirements tbody tr")).to_have_count(1)
+    expect(page.locator("#retirements tbody tr")).to_contain_text(every_tab["retirement"].reference)
+    expect(page.locator("#retirements tbody td.num")).to_have_text("2,000")
+    screenshot(page, f"{label}-retired")
+
     page.click("nav.tabs a:has-text('Transactions')")
     expect_tab(page, "Transactions")
     expect(page.locator("#transactions tbody tr")).to_have_count(TRANSACTIONS_PER_PAGE)
@@ -171,7 +181,7 @@ def sort_and_page_on_a_phone(page, every_tab, screenshot, tab_label):
 def test_every_tab_sorts_and_pages_with_htmx(sign_in, trader, every_tab, screenshot):
     page = sign_in(trader)
     page_and_sort_every_tab(page, every_tab, screenshot, "htmx", htmx=True)
-    sort_and_page_on_a_phone(page, every_tab, screenshot, "Retired")
+    sort_and_page_on_a_phone(page, every_tab, screenshot, "Exported")
 
 
 def test_every_tab_sorts_and_pages_without_javascript(sign_in, trader, every_tab, screenshot):

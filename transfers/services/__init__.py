@@ -1,5 +1,5 @@
 """Every write of a transfer, by capability: the lifecycle of a transfer (lifecycle), the wizard's
-draft (drafts) and mass certificate transfers (mass_uploads). Callers import from here."""
+draft (drafts), retirements (retirements) and mass certificate transfers (mass_uploads). Callers import from here."""
 
 from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_start
 from .lifecycle import (
@@ -10,7 +10,6 @@ from .lifecycle import (
     DraftAlreadySubmitted,
     TransferLine,
     TransferRefused,
-    batches_retire,
     export_confirm,
     export_reject,
     transfer_accept,
@@ -28,12 +27,14 @@ from .mass_uploads import (
     mass_upload_release,
     mass_uploads_requeue_stalled,
 )
+from .retirements import RetirementDetails, retirement_create, retirement_privacy_set
 
 __all__ = [
     "AlreadyInAccount", "BatchChanged", "CannotReceive", "DraftAlreadySubmitted",
-    "Destination", "TransferLine", "TransferRefused", "UploadBusy", "batches_retire", "export_confirm",
+    "Destination", "TransferLine", "TransferRefused", "RetirementDetails", "UploadBusy", "export_confirm",
     "export_reject", "mass_upload_create", "mass_upload_process", "mass_upload_release",
-    "mass_uploads_requeue_stalled", "transfer_accept", "transfer_create", "transfer_draft_fail",
+    "mass_uploads_requeue_stalled", "retirement_create", "retirement_privacy_set", "transfer_accept",
+    "transfer_create", "transfer_draft_fail",
     "transfer_draft_save", "transfer_draft_start", "transfer_expire", "transfer_reject", "transfer_withdraw",
     "transfer_write", "transfers_expire",
 ]

@@ -9,16 +9,17 @@ from ..models import Transfer
 from .lifecycle import DraftAlreadySubmitted, TransferRefused
 
 
-def transfer_draft_start(*, membership: Membership, batches: list[tuple[int, int]]) -> Transfer:
+def transfer_draft_start(*, membership: Membership, batches: list[tuple[int, int]], kind: str = "") -> Transfer:
     """Start a draft for the selected batches, given as (id, quantity), each at its whole
-    quantity (step 1's default). Only a member whose role may transfer starts one: `membership`, as
-    read this request (a draft moves nothing; transfer_create checks the role again as it writes)."""
+    quantity (step 1's default); `kind` Transfer.Kind.RETIREMENT for the wizard's retirement flow.
+    Only a member whose role may transfer starts one: `membership`, as read this request (a draft
+    moves nothing; transfer_create checks the role again as it writes)."""
     if not batches:
         raise TransferRefused("Select at least one active batch to transfer.")
     if not membership.can_transfer:
         raise role_refused(membership.organization)
     return Transfer.objects.create(
-        organization=membership.organization, created_by_id=membership.user_id, status=Transfer.Status.DRAFT,
+        organization=membership.organization, created_by_id=membership.user_id, status=Transfer.Status.DRAFT, kind=kind,
         draft={"lines": [[batch_id, quantity] for batch_id, quantity in batches], "step": 1})
 
 

@@ -27,7 +27,7 @@ from registry.services import (
     staff_require,
 )
 
-from ..models import NOTES_MAX_LENGTH, Transfer, TransferItem, TransferNotification, destination_label
+from ..models import NOTES_MAX_LENGTH, Retirement, Transfer, TransferItem, TransferNotification, destination_label
 from ..selectors import batches_already_in
 
 Kind = Transfer.Kind
@@ -212,9 +212,10 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
 @transaction.atomic
 def transfer_write(*, organization: Organization, user: User, lines: list[TransferLine],
                    destination: Destination, notes: str = "", draft: Transfer | None = None,
-                   retirement_reason: str = "", compliance_year: int | None = None) -> Transfer:
+                   retirement: Retirement | None = None) -> Transfer:
     """Move batch quantities of `organization` to one destination, inside the caller's transaction
     (the services that make several transfers, or a retirement, call this; others transfer_create).
+    A retirement's details (`retirement`, unsaved) are written with it and recorded in its event.
 
     Internal and retirement transfers complete at once; transfers to another organization and
     exports are pending, their batches frozen in the sender's account until accepted, rejected,
@@ -269,7 +270,6 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                 recipient_organization=destination.organization, tracking_system=destination.tracking_system,
                 recipient_name=destination.recipient_name.strip(),
                 recipient_account_ref=destination.recipient_account_ref.strip(), notes=notes,
-                retirement_reason=retirement_reason, compliance_year=compliance_year,
                 submitted_at=now, decided_at=now if completes_at_once else None,
             )
             if draft is not None:
@@ -280,8 +280,11 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                     setattr(transfer, name, value)
             else:  # written below, with the ledger events, in their statement
                 transfer = Transfer(pk=locked.reserved_id, created_by=user, created_at=now, **fields)
+            if retirement is not None:
+                retirement.transfer = transfer
 
         sources = [batch.snapshot() for batch, _ in takes]
+        came_from = {batch.pk: batch.account_id for batch, _ in takes}  # a whole batch's moves with it
         moved_batches = []
         for account_id in sorted({batch.account_id for batch, _ in takes}):  # "stays where it was" exact
             group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
@@ -293,36 +296,22 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
         for _, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
             remainders[source.pk] = source.remainder.pk if hasattr(source, "remainder") else None
         items = [TransferItem(transfer_id=transfer.pk, batch_id=moved.pk, source_batch_id=source.pk,
-                              source_account_id=source.account_id) for moved, (source, _) in moved_batches]
+                              source_account_id=came_from[source.pk]) for moved, (source, _) in moved_batches]
         # The initiating event records the batches before and after; a transfer of more than one
         # chunk has one such event per chunk, all in this transaction.
-        events = [ledger_event(
-            kind=LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT
-            else LedgerEvent.Kind.TRANSFER_INITIATED,
-            actor=user, organization=organization, transfer=transfer, account=destination.account,
-            before={"batches": sources},
-            after={"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]},
-            note=notes,
-        )]
-        owed = [] if offset else [_notification_owed(transfer, LedgerEvent.Kind.TRANSFER_INITIATED)]
-        ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, owed])
+        initiating = LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT \
+            else LedgerEvent.Kind.TRANSFER_INITIATED
+        after = {"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]}
+        if retirement is not None:
+            after["retirement"] = retirement.snapshot()
+        events = [ledger_event(kind=initiating, actor=user, organization=organization, transfer=transfer,
+                               account=destination.account, before={"batches": sources}, after=after, note=notes)]
+        owed = [] if offset else [_notification_owed(transfer, initiating)]
+        details = [retirement] if retirement is not None and not offset else []
+        ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, details, owed])
 
     transfer.remainders = remainders
     return transfer
-
-
-@transaction.atomic(durable=True)
-def batches_retire(*, organization: Organization, user: User, lines: list[TransferLine],
-                   account: Account, reason: str, compliance_year: int, notes: str = "") -> Transfer:
-    """Retire batch quantities into one of the organization's retirement accounts, for good."""
-    if not (reason or "").strip():
-        raise TransferRefused("Give a retirement reason.")
-    if not isinstance(compliance_year, int) or not 2000 <= compliance_year <= 2100:
-        raise TransferRefused("Give the compliance year as a four-digit year.")
-    return transfer_write(
-        organization=organization, user=user, lines=lines, destination=Destination.retirement(account),
-        notes=notes, retirement_reason=reason.strip(), compliance_year=compliance_year,
-    )
 
 
 def _lock_pending(transfer_id: int, **scope) -> Transfer:

@@ -16,13 +16,14 @@ from certificates.services import certificate_issue, serial_base_for
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Membership, Organization, TrackingSystem, User
-from transfers.models import Transfer
+from transfers.models import RetirementOption, Transfer
 from transfers.services import (
     Destination,
+    RetirementDetails,
     TransferLine,
-    batches_retire,
     export_confirm,
     export_reject,
+    retirement_create,
     transfer_accept,
     transfer_create,
     transfer_reject,
@@ -43,6 +44,21 @@ TRACKING_SYSTEMS = [
     ("PJM-GATS", "PJM Generation Attribute Tracking System"),
     ("MIRECS", "Michigan Renewable Energy Certification System"),
     ("NC-RETS", "North Carolina Renewable Energy Tracking System"),
+]
+Option = RetirementOption
+# (name, type, main reason, state or province, needs a compliance period, needs a beneficiary)
+RETIREMENT_OPTIONS = [
+    ("Minnesota RES", Option.Type.STATE_RPS, Option.Reason.COMPLIANCE, "MN", True, False),
+    ("Iowa Alternative Energy Law", Option.Type.STATE_RPS, Option.Reason.COMPLIANCE, "IA", True, False),
+    ("Illinois RPS", Option.Type.STATE_RPS, Option.Reason.COMPLIANCE, "IL", True, False),
+    ("Manitoba Clean Energy Standard", Option.Type.STATE_RPS, Option.Reason.COMPLIANCE, "MB", True, False),
+    ("Minneapolis Clean Energy Partnership", Option.Type.MUNICIPAL_RPS, Option.Reason.COMPLIANCE, "MN", True,
+     False),
+    ("Utility Green Pricing Program", Option.Type.UTILITY_GREEN_PRICING, Option.Reason.VOLUNTARY, "", True, True),
+    ("Green-e Energy certified sale", Option.Type.GREEN_E, Option.Reason.VOLUNTARY, "", True, True),
+    ("Beneficial ownership claim", Option.Type.BENEFICIAL_OWNERSHIP, Option.Reason.VOLUNTARY, "", False, True),
+    ("Federal agency renewable goal (EO 14057)", Option.Type.FEDERAL, Option.Reason.COMPLIANCE, "", True, True),
+    ("Voluntary claim", Option.Type.VOLUNTARY_CLAIM, Option.Reason.VOLUNTARY, "", False, False),
 ]
 # (owner index, code, name, fuel, state, capacity MW, eligibilities)
 GENERATORS = [
@@ -120,6 +136,10 @@ class Command(BaseCommand):
         staff = user(STAFF_EMAIL, "Registry Staff", is_staff=True, is_superuser=True)
         for code, name in TRACKING_SYSTEMS:
             TrackingSystem.objects.get_or_create(code=code, defaults={"name": name})
+        for name, kind, reason, state, needs_period, needs_beneficiary in RETIREMENT_OPTIONS:
+            RetirementOption.objects.get_or_create(name=name, defaults=dict(
+                type=kind, reason=reason, state=state, requires_compliance_period=needs_period,
+                requires_beneficiary=needs_beneficiary))
         orgs, traders, accounts = [], [], []
         for name, domain, account_names in ORGANIZATIONS:
             org = Organization.objects.create(name=name, contact_email=f"registry@{domain}")
@@ -194,9 +214,14 @@ class Command(BaseCommand):
                     export_reject(transfer=export, user=staff, note="Receiving account closed")
             # Retirements for compliance.
             retirement_account = Account.objects.get(organization=org, type=Account.Type.RETIREMENT)
-            for batch in [next(pool), next(pool)]:
-                batches_retire(organization=org, user=trader, lines=lines(batch, 0.5), account=retirement_account,
-                               reason="State RPS compliance", compliance_year=2025)
+            compliance = RetirementDetails(option=RetirementOption.objects.get(name="Minnesota RES"),
+                                           compliance_period=2025, period_start=datetime.date(2025, 1, 1),
+                                           period_end=datetime.date(2025, 12, 31))
+            voluntary = RetirementDetails(option=RetirementOption.objects.get(name="Green-e Energy certified sale"),
+                                          compliance_period=2025, beneficiary="Twin Cities Public Library")
+            for batch, details in [(next(pool), compliance), (next(pool), voluntary)]:
+                retirement_create(organization=org, user=trader, lines=lines(batch, 0.5), account=retirement_account,
+                                  details=details, notes="Annual retirement")
             batch = next(pool)
             Transfer.objects.create(organization=org, created_by=trader, status=Transfer.Status.DRAFT,
                                     draft={"lines": [{"batch": batch.pk, "quantity": batch.quantity}]})

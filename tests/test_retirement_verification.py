@@ -1,0 +1,147 @@
+"""A retirement's public proof: the statement PDF and the verification page anyone can open."""
+
+import copy
+import hashlib
+import io
+import json
+import re
+import time
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from ledger.models import LedgerEvent
+from transfers.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from transfers.services import TransferLine, TransferRefused, retirement_privacy_set
+from transfers.statements import record_digest, retirement_record
+
+from .conftest import retire
+
+
+@pytest.fixture
+def retirement(org, trader, issue, retirement_account):
+    first, second = issue(1000), issue(500)
+    return retire(organization=org, user=trader, account=retirement_account, beneficiary="Twin Cities Library",
+                  lines=[TransferLine(first.pk, 250), TransferLine(second.pk, 500)]).retirement
+
+
+def verify_url(reference, suffix="/"):
+    return f"/verify/{reference}{suffix}"
+
+
+def statement_text(client, retirement):
+    response = client.get(reverse("transfers:statement_pdf", args=[retirement.transfer_id]))
+    assert response["Content-Type"] == "application/pdf"
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def canonical_digest(record):
+    """The digest as a third party recomputes it from the record, with nothing of the portal's."""
+    return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":"),
+                                     ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def test_the_statement_prints_the_record_and_its_digest(signed_in, trader, retirement, retirement_account):
+    text = statement_text(signed_in(trader), retirement)
+    record = retirement_record(retirement)
+    for fact in ["retirement statement", retirement.reference, "Prairie Wind Energy", "Minnesota RES",
+                 "Twin Cities Library", "750 certificates in 2 batches", verify_url(retirement.reference)]:
+        assert fact in text.replace("\n", " "), fact
+    for batch in record["batches"]:
+        assert batch["serial_number"] in text
+    assert re.search(r"\b[0-9a-f]{64}\b", text)[0] == canonical_digest(record)
+    assert retirement_account.public_id not in text  # no account ids on the public proof
+
+
+def test_the_verification_page_shows_exactly_the_public_record_without_sign_in(client, signed_in, trader,
+                                                                                  retirement, retirement_account):
+    statement = statement_text(signed_in(trader), retirement)
+    client.logout()
+    response = client.get(verify_url(retirement.reference, ".json"))
+    assert response.status_code == 200
+    body = response.json()
+    record = body["record"]
+    assert set(record) == {"registry", "reference", "retired_at", "organization", "option", "compliance_period",
+                           "reporting_period", "beneficiary", "batches", "total_quantity"}
+    assert [batch["serial_number"] for batch in record["batches"]] == [
+        f"{b.certificate.serial_base}-{b.serial_start} to {b.serial_end}"
+        for b in sorted((item.batch for item in retirement.transfer.items.all()),
+                        key=lambda b: (b.certificate.vintage, b.certificate.generator.code, b.certificate_id))]
+    assert body["digest"]["value"] == canonical_digest(record) == record_digest(record)
+    assert body["digest"]["value"] in statement  # the statement's digest matches the public record
+    page = client.get(verify_url(retirement.reference)).content.decode()
+    assert body["digest"]["value"] in page and "Twin Cities Library" in page
+    assert all(batch["serial_number"] in page for batch in record["batches"])
+    assert retirement_account.public_id not in page and retirement_account.public_id not in response.content.decode()
+
+
+def test_a_changed_record_gives_another_digest(retirement):
+    record = retirement_record(retirement)
+    altered = copy.deepcopy(record)
+    altered["batches"][0]["quantity"] += 1
+    assert canonical_digest(altered) != canonical_digest(record)
+    altered = copy.deepcopy(record)
+    altered["beneficiary"] = "Someone Else"
+    assert canonical_digest(altered) != canonical_digest(record)
+
+
+def test_a_private_retirement_reveals_nothing_but_its_validity(client, signed_in, trader, org, retirement):
+    retirement_privacy_set(organization=org, user=trader, retirement=retirement, private=True)
+    client.logout()
+    assert client.get(verify_url(retirement.reference, ".json")).json() == {
+        "reference": retirement.reference, "valid": True, "private": True}
+    page = client.get(verify_url(retirement.reference)).content.decode()
+    assert "made its details private" in page
+    for secret in ["Twin Cities Library", "Prairie Wind Energy", "Minnesota RES", "M805"]:
+        assert secret not in page
+
+
+def test_the_organization_makes_a_retirement_private_from_its_page(signed_in, trader, viewer, retirement):
+    client = signed_in(trader)
+    url = reverse("transfers:retirement_privacy", args=[retirement.transfer_id])
+    assert "Make it private" in client.get(reverse("transfers:detail", args=[retirement.transfer_id])).content.decode()
+    assert client.post(url, {"private": "1"}).status_code == 302
+    retirement.refresh_from_db()
+    assert retirement.is_private
+    assert LedgerEvent.objects.filter(kind=LedgerEvent.Kind.RETIREMENT_PRIVACY, transfer=retirement.transfer,
+                                      after={"private": True}).count() == 1
+    assert signed_in(viewer).post(url, {"private": "0"}).status_code == 403
+    retirement.refresh_from_db()
+    assert retirement.is_private
+
+
+def test_another_organization_cannot_change_a_retirement_s_privacy(counterparty, counterparty_trader, retirement,
+                                                                    signed_in):
+    with pytest.raises(TransferRefused, match="There is no such retirement"):
+        retirement_privacy_set(organization=counterparty, user=counterparty_trader, retirement=retirement,
+                               private=True)
+    url = reverse("transfers:retirement_privacy", args=[retirement.transfer_id])
+    assert signed_in(counterparty_trader).post(url, {"private": "1"}).status_code == 404
+
+
+@pytest.mark.parametrize("guess", ["0" * REFERENCE_LENGTH, "not-a-reference", "I" * REFERENCE_LENGTH, "1"])
+def test_a_guessed_reference_is_a_404(client, retirement, guess):
+    assert client.get(verify_url(guess)).status_code == 404
+    assert client.get(verify_url(guess, ".json")).status_code == 404
+
+
+def test_the_reference_is_read_in_any_case(client, retirement):
+    assert client.get(verify_url(retirement.reference.lower())).status_code == 200
+    assert set(retirement.reference) <= set(REFERENCE_ALPHABET)
+
+
+def test_an_address_asking_too_often_is_throttled(client, settings, retirement):
+    settings.VERIFY_REQUESTS_PER_MINUTE = 3
+    if time.time() % 60 > 50:  # the count starts again each minute: all five requests in one
+        time.sleep(61 - time.time() % 60)
+    answers = [client.get(verify_url(retirement.reference), REMOTE_ADDR="203.0.113.9").status_code
+               for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert client.get(verify_url("0" * REFERENCE_LENGTH), REMOTE_ADDR="203.0.113.9").status_code == 429
+    assert client.get(verify_url(retirement.reference), REMOTE_ADDR="198.51.100.7").status_code == 200
+
+
+def test_the_statement_is_the_organization_s_own(signed_in, counterparty_trader, retirement):
+    url = reverse("transfers:statement_pdf", args=[retirement.transfer_id])
+    assert signed_in(counterparty_trader).get(url).status_code == 404

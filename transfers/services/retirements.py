@@ -1,0 +1,82 @@
+"""Retirements: certificates retired into one of the organization's retirement accounts, for good,
+with what they count toward (a RetirementOption) and the details that option needs."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from accounts.models import Account
+from ledger.models import LedgerEvent
+from ledger.services import ledger_record
+from registry.models import Organization, User
+from registry.services import role_require
+
+from ..models import Retirement, RetirementOption, Transfer
+from .lifecycle import Destination, TransferLine, TransferRefused, transfer_write
+
+FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD = 2000, 2100
+
+
+@dataclass(frozen=True)
+class RetirementDetails:
+    """What a retirement counts toward, and for whom."""
+
+    option: RetirementOption | None
+    compliance_period: int | None = None
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
+    beneficiary: str = ""
+
+    def problems(self) -> dict[str, str]:
+        """Each detail that is missing or wrong, by field, with the reason: the one statement of
+        what each option needs (the wizard shows these; retirement_create refuses them)."""
+        option, problems = self.option, {}
+        if option is None or not option.is_active:
+            problems["option"] = "Choose what the retirement counts toward."
+        period = self.compliance_period
+        if period is not None and (isinstance(period, bool) or not isinstance(period, int)
+                                   or not FIRST_COMPLIANCE_PERIOD <= period <= LAST_COMPLIANCE_PERIOD):
+            problems["compliance_period"] = (f"Enter the compliance period as a year from {FIRST_COMPLIANCE_PERIOD} "
+                                             f"to {LAST_COMPLIANCE_PERIOD}.")
+        elif period is None and option is not None and option.requires_compliance_period:
+            problems["compliance_period"] = f"{option.name} needs a compliance period (a year)."
+        if option is not None and option.requires_beneficiary and not self.beneficiary.strip():
+            problems["beneficiary"] = f"{option.name} needs the name of the beneficiary."
+        if self.period_start and self.period_end and self.period_start > self.period_end:
+            problems["period_end"] = "The reporting period must end on or after its start."
+        return problems
+
+
+@transaction.atomic(durable=True)
+def retirement_create(*, organization: Organization, user: User, lines: list[TransferLine], account: Account,
+                      details: RetirementDetails, notes: str = "", draft: Transfer | None = None) -> Transfer:
+    """Retire batch quantities (the lowest serials of each) into one of the organization's open
+    retirement accounts, for good: the same rules as a transfer (role, active batches, open
+    accounts), and the details the option needs. With `draft`, the wizard's draft becomes it."""
+    if problems := details.problems():
+        raise TransferRefused(next(iter(problems.values())))
+    retirement = Retirement(option=details.option, compliance_period=details.compliance_period,
+                            period_start=details.period_start, period_end=details.period_end,
+                            beneficiary=details.beneficiary.strip())
+    return transfer_write(organization=organization, user=user, lines=lines, notes=notes, draft=draft,
+                          destination=Destination.retirement(account), retirement=retirement)
+
+
+@transaction.atomic(durable=True)
+def retirement_privacy_set(*, organization: Organization, user: User, retirement: Retirement,
+                           private: bool) -> Retirement:
+    """Whether the public verification page shows the retirement's record, or only that its
+    reference is valid: the retiring organization's choice, made by a member who may transfer."""
+    role_require(user=user, organization=organization)
+    locked = (Retirement.objects.select_for_update()
+              .filter(pk=retirement.pk, transfer__organization=organization).first())
+    if locked is None:
+        raise TransferRefused("There is no such retirement.")
+    if locked.is_private != private:
+        Retirement.objects.filter(pk=locked.pk).update(is_private=private)
+        ledger_record(kind=LedgerEvent.Kind.RETIREMENT_PRIVACY, actor=user, organization=organization,
+                      transfer=Transfer(pk=locked.transfer_id), before={"private": locked.is_private},
+                      after={"private": private})
+        locked.is_private = private
+    return locked

@@ -1,0 +1,98 @@
+"""A retirement's public proof: its record (what the statement and the verification page show,
+nothing else: no account ids, no other holdings), that record's SHA-256 digest, and the statement
+PDF, which prints the digest and a QR code of the verification page's address.
+
+The digest is of the record's canonical form: JSON with the keys sorted, no spaces, UTF-8. Anyone
+holding the record (the verification page's .json gives it) recomputes it with, e.g.,
+`python3 -c "import hashlib, json, sys; r = json.load(sys.stdin)['record']; print(hashlib.sha256(
+json.dumps(r, sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode()).hexdigest())"`
+and matches it against the statement's; a changed record gives another digest."""
+
+import datetime
+import hashlib
+import io
+import json
+
+import segno
+from django.conf import settings
+from django.urls import reverse
+
+from utilities.display import datetime_text
+
+from .models import Retirement
+from .summaries import summary_batches, summary_document
+
+CANONICAL_FORM = "JSON, keys sorted, no whitespace between tokens, UTF-8 (RFC 8259)"
+
+
+def verification_url(retirement: Retirement) -> str:
+    return settings.SITE_URL + reverse("retirement_verify", args=[retirement.reference])
+
+
+def retirement_record(retirement: Retirement) -> dict:
+    """The public record of a retirement: every fact its statement prints, as plain JSON values."""
+    transfer, option = retirement.transfer, retirement.option
+    batches = [{"serial_number": serial_number, "quantity": quantity,
+                "generator": {"id": certificate.generator_code, "name": certificate.generator_name},
+                "fuel": certificate.fuel, "location": certificate.state, "vintage": certificate.vintage,
+                "eligibilities": certificate.eligibilities}
+               for certificate, serial_number, quantity in summary_batches(transfer)]
+    return {
+        "registry": settings.REGISTRY_NAME,
+        "reference": retirement.reference,
+        "retired_at": transfer.submitted_at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
+        "organization": {"name": transfer.organization.name, "id": transfer.organization.public_id},
+        "option": {"name": option.name, "type": option.get_type_display(), "reason": option.get_reason_display(),
+                   "state_or_province": option.state},
+        "compliance_period": retirement.compliance_period,
+        "reporting_period": {"start": retirement.period_start.isoformat() if retirement.period_start else None,
+                             "end": retirement.period_end.isoformat() if retirement.period_end else None},
+        "beneficiary": retirement.beneficiary,
+        "batches": batches,
+        "total_quantity": sum(batch["quantity"] for batch in batches),
+    }
+
+
+def record_digest(record: dict) -> str:
+    """SHA-256 of the record's canonical form (CANONICAL_FORM), as 64 hexadecimal digits."""
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def statement_facts(record: dict) -> list[tuple[str, str]]:
+    option = record["option"]
+    period = record["reporting_period"]
+    return [
+        ("Registry", record["registry"]),
+        ("Reference", record["reference"]),
+        ("Retired", datetime_text(datetime.datetime.fromisoformat(record["retired_at"]))),
+        ("Retired by", f"{record['organization']['name']} ({record['organization']['id']})"),
+        ("Counts toward", f"{option['name']} ({option['type']}, {option['reason'].lower()}"
+                          + (f", {option['state_or_province']})" if option["state_or_province"] else ")")),
+        ("Compliance period", str(record["compliance_period"] or "")),
+        ("Reporting period", f"{period['start'] or '…'} to {period['end'] or '…'}"
+         if period["start"] or period["end"] else ""),
+        ("Beneficiary", record["beneficiary"]),
+    ]
+
+
+def statement_pdf(retirement: Retirement) -> bytes:
+    """The retirement statement: the record's facts and batches, then how to verify it: the
+    verification page's address, its QR code and the record's digest."""
+    record = retirement_record(retirement)
+    batches = list(summary_batches(retirement.transfer))
+    pdf = summary_document(title=f"{settings.REGISTRY_NAME}: retirement statement",
+                           footer=f"Retirement {retirement.reference}", facts=statement_facts(record), batches=batches)
+    url = verification_url(retirement)
+    if pdf.will_page_break(60):
+        pdf.add_page()
+    pdf.ln(4)
+    pdf.paragraph("Verify this retirement", size=11, style="B", height=6)
+    pdf.paragraph(f"Anyone can check this statement at {url} (no sign-in). The SHA-256 digest of the "
+                  f"retirement's record in canonical form ({CANONICAL_FORM}) is:", size=9)
+    pdf.paragraph(record_digest(record), size=9, style="B")
+    qr = io.BytesIO()
+    segno.make(url, error="m").save(qr, kind="png", scale=6, border=2)
+    qr.seek(0)
+    pdf.image(qr, w=35, h=35)
+    return bytes(pdf.output())
