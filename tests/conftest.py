@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from accounts.models import Account
@@ -14,8 +15,16 @@ from certificates.services import certificate_issue
 from ledger.models import LedgerEvent
 from portal.celery import app as celery_app
 from registry.models import Membership
-from transfers.models import Transfer
-from transfers.services import Destination, RetirementDetails, TransferLine, retirement_create, transfer_create
+from transfers.models import MassTransferUpload, Transfer
+from transfers.services import (
+    Destination,
+    RetirementDetails,
+    TransferLine,
+    mass_upload_create,
+    mass_upload_process,
+    retirement_create,
+    transfer_create,
+)
 
 from .factories import (
     AccountFactory,
@@ -264,3 +273,40 @@ def celery_processes(settings, tmp_path):
 def worker(celery_processes):
     """A `celery worker` process (solo pool) on the test database and this Redis; its log's path."""
     return celery_processes.worker()[1]
+
+
+@pytest.fixture
+def mass_media(settings, tmp_path):
+    """Uploaded files go to the test's own directory."""
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def mass_run(org, trader, mass_media):
+    """mass_run(content, kind=...) -> the upload after its task ran (content: str or bytes)."""
+    def _run(content, name="transfers.csv", user=trader, confirm_duplicate=False, kind="transfer"):
+        raw = content.encode() if isinstance(content, str) else content
+        upload = mass_upload_create(organization=org, user=user, upload=SimpleUploadedFile(name, raw),
+                                    confirm_duplicate=confirm_duplicate, kind=kind)
+        mass_upload_process(upload_id=upload.pk)
+        upload.refresh_from_db()
+        return upload
+    return _run
+
+
+@pytest.fixture
+def mass_refused(mass_run):
+    """The upload fails with `message` on the row and column given, and the ledger is untouched."""
+    def _refused(content, message, row=None, column=None, kind="transfer"):
+        before = ledger_state()
+        upload = mass_run(content, kind=kind)
+        assert upload.status == MassTransferUpload.Status.FAILED, upload.errors
+        matching = [e for e in upload.errors if message in e["message"]]
+        assert matching, upload.errors
+        if row is not None:
+            assert matching[0]["row"] == row
+        if column is not None:
+            assert matching[0]["column"].startswith(column)
+        assert ledger_state() == before
+        return upload
+    return _refused

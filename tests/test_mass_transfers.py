@@ -30,41 +30,18 @@ HEADER = "Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-
-
-@pytest.fixture
-def run(org, trader):
-    """run(content) -> the upload after its task ran (content: str or bytes)."""
-    def _run(content, name="transfers.csv", user=trader, confirm_duplicate=False):
-        raw = content.encode() if isinstance(content, str) else content
-        upload = mass_upload_create(organization=org, user=user, upload=SimpleUploadedFile(name, raw),
-                                    confirm_duplicate=confirm_duplicate)
-        mass_upload_process(upload_id=upload.pk)
-        upload.refresh_from_db()
-        return upload
-    return _run
+def media(mass_media):
+    pass
 
 
 @pytest.fixture
-def refused(run):
-    """The upload fails with `message` on the row and column given, and the ledger is untouched."""
-    def _refused(content, message, row=None, column=None):
-        before = ledger_state()
-        upload = run(content)
-        assert upload.status == MassTransferUpload.Status.FAILED, upload.errors
-        matching = [e for e in upload.errors if message in e["message"]]
-        assert matching, upload.errors
-        if row is not None:
-            assert matching[0]["row"] == row
-        if column is not None:
-            assert matching[0]["column"].startswith(column)
-        assert ledger_state() == before
-        return upload
-    return _refused
+def run(mass_run):
+    return mass_run
+
+
+@pytest.fixture
+def refused(mass_refused):
+    return mass_refused
 
 
 # --- the formats spreadsheets write --------------------------------------------------------------

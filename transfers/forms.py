@@ -11,7 +11,7 @@ from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
 from utilities.display import number_text
 
-from .models import NOTES_MAX_LENGTH, RetirementOption, Transfer
+from .models import NOTES_MAX_LENGTH, MassTransferUpload, RetirementOption, Transfer
 from .selectors import accounts_to_receive, batches_already_in
 from .services import AlreadyInAccount, CannotReceive, Destination, RetirementDetails
 
@@ -264,8 +264,17 @@ class RetirementForm(forms.Form):
                 "beneficiary": (data.get("beneficiary") or "").strip(), "notes": data.get("notes", "")}
 
 
+KIND_REQUIRED = "Choose whether the file lists transfers or retirements."
+
+
 class MassUploadForm(forms.Form):
+    kind = forms.ChoiceField(label="The file lists", choices=MassTransferUpload.Kind.choices,
+                             initial=MassTransferUpload.Kind.TRANSFER, widget=forms.RadioSelect, required=False,
+                             error_messages={"invalid_choice": KIND_REQUIRED})
     file = forms.FileField(label="Choose file", error_messages={"required": "Choose the CSV file to upload."})
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data["kind"] or MassTransferUpload.Kind.TRANSFER  # a form without the choice: transfers
 
     def clean_file(self):
         from .mass import MAX_BYTES

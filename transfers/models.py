@@ -287,7 +287,12 @@ def mass_upload_path(upload: "MassTransferUpload", filename: str) -> str:
 
 
 class MassTransferUpload(models.Model):
-    """One mass-transfer CSV: stored, then validated and applied, all or nothing, by a worker."""
+    """One mass-transfer or mass-retirement CSV: stored, then validated and applied, all or nothing,
+    by a worker."""
+
+    class Kind(models.TextChoices):
+        TRANSFER = "transfer", "Transfer"
+        RETIREMENT = "retirement", "Retirement"
 
     class Status(models.TextChoices):
         HELD = "held", "Awaiting confirmation"  # the same file was uploaded within a day
@@ -299,6 +304,7 @@ class MassTransferUpload(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="mass_uploads")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind, default=Kind.TRANSFER)
     file = models.FileField(upload_to=mass_upload_path)
     filename = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)
@@ -321,3 +327,12 @@ class MassTransferUpload(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.PROCESSING)
+
+    @property
+    def is_retirement(self) -> bool:
+        return self.kind == self.Kind.RETIREMENT
+
+    @property
+    def nothing_done(self) -> str:
+        """How an upload's failure begins: what did not happen."""
+        return "Nothing was retired" if self.is_retirement else "Nothing was transferred"

@@ -156,15 +156,17 @@ def mass_upload_notify(*, upload_id: int) -> int:
     if not upload.uploaded_by.wants_email(EmailEvent.UPLOAD_FINISHED):
         return 0
     failed = upload.status == MassTransferUpload.Status.FAILED
-    transfers = list(upload.transfers.select_related("recipient_organization", "destination_account")
+    transfers = list(upload.transfers.select_related("recipient_organization", "destination_account",
+                                                     "retirement__option")
                      .annotate(total_quantity=Sum("items__batch__quantity")).order_by("pk"))
     context = {"upload": upload, "failed": failed, "errors": upload.errors[:ERRORS_IN_BODY],
                "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY), "transfers": transfers,
                "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url(),
                "url": settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk])}
-    subject = (f"[{settings.REGISTRY_NAME}] Mass transfer {upload.filename}: "
-               + (f"{number_text(len(upload.errors))} error(s), nothing was transferred" if failed
-                  else f"{number_text(len(transfers))} transfer(s) made"))
+    kind = upload.get_kind_display().lower()
+    subject = (f"[{settings.REGISTRY_NAME}] Mass {kind} {upload.filename}: "
+               + (f"{number_text(len(upload.errors))} error(s), {upload.nothing_done.lower()}" if failed
+                  else f"{number_text(len(transfers))} {kind}(s) made"))
     with in_time_zone(upload.uploaded_by.time_zone):
         body = render_to_string("transfers/email/mass_upload.txt", context)
         html = render_to_string("transfers/email/mass_upload.html", context)

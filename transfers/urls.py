@@ -21,6 +21,7 @@ urlpatterns = [
     path("retirements.csv", views.retirements_csv, name="retirements_csv"),
     path("mass/", views.mass_transfers, name="mass"),
     path("mass/template.csv", views.mass_template, name="mass_template"),
+    path("mass/retirement-template.csv", views.mass_retirement_template, name="mass_retirement_template"),
     path("mass/prefilled.csv", views.mass_template_prefilled, name="mass_template_prefilled"),
     path("mass/<int:pk>/", views.mass_upload_detail, name="mass_detail"),
 ]

@@ -22,7 +22,7 @@ from utilities.throttle import throttled
 
 from . import mass
 from .forms import AcceptForm, DecisionForm, MassUploadForm, cannot_accept_reason
-from .models import REFERENCE_ALPHABET, REFERENCE_LENGTH, MassTransferUpload, Transfer
+from .models import REFERENCE_ALPHABET, REFERENCE_LENGTH, MassTransferUpload, RetirementOption, Transfer
 from .selectors import (
     retirement_by_reference,
     retirements_filtered,
@@ -271,7 +271,7 @@ def mass_transfers(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 upload = mass_upload_create(organization=membership.organization, user=request.user,
-                                            upload=form.cleaned_data["file"])
+                                            upload=form.cleaned_data["file"], kind=form.cleaned_data["kind"])
             except ServiceError as error:
                 form.add_error("file", str(error))
             else:
@@ -280,6 +280,7 @@ def mass_transfers(request: HttpRequest) -> HttpResponse:
                .select_related("uploaded_by").annotate(transfer_count=Count("transfers"))[:50])
     return render(request, "transfers/mass.html", {
         "form": form, "uploads": uploads, "can_act": membership.can_transfer,
+        "retirement_options": RetirementOption.objects.filter(is_active=True).values_list("name", flat=True),
         "role_note": membership.read_only_note(may="upload mass transfers")})
 
 
@@ -312,6 +313,13 @@ def mass_template(request: HttpRequest) -> HttpResponse:
     """The Mass Certificate Transfers Template: the header row, columns A to E."""
     membership_required(request)
     return csv_response("mass-certificate-transfers-template.csv", mass.COLUMNS, [])
+
+
+@login_required
+def mass_retirement_template(request: HttpRequest) -> HttpResponse:
+    """The Mass Certificate Retirements Template: the header row, columns A to I."""
+    membership_required(request)
+    return csv_response("mass-certificate-retirements-template.csv", mass.RETIREMENT_COLUMNS, [])
 
 
 TRANSACTIONS_PER_PAGE = 50

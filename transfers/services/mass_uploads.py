@@ -1,4 +1,5 @@
-"""Mass certificate transfers: a CSV stored, then validated and applied by a worker, all or nothing.
+"""Mass certificate transfers and retirements: a CSV stored, then validated and applied by a worker,
+all or nothing.
 
 An upload always ends, completed or failed, whatever happens to the worker running it:
 - a task works on an upload only while it holds the upload's row lock (taken with SKIP LOCKED on that
@@ -28,8 +29,9 @@ from registry.models import Organization, User
 from registry.services import ServiceError, role_require
 
 from .. import mass
-from ..models import MassTransferUpload, Transfer
+from ..models import MassTransferUpload, RetirementOption, Transfer
 from .lifecycle import Destination, TransferLine, TransferRefused, transfer_write
+from .retirements import RetirementDetails, retirement_write
 
 logger = logging.getLogger(__name__)
 Status = MassTransferUpload.Status
@@ -40,10 +42,11 @@ class UploadBusy(Exception):
     database session has not ended yet). The task tries again later."""
 
 
-def mass_upload_create(*, organization: Organization, user: User, upload, confirm_duplicate: bool = False
-                       ) -> MassTransferUpload:
-    """Store an uploaded CSV and queue it after commit. The same file from the same organization
-    within a day is held until the uploader confirms it (so nothing is transferred twice by mistake)."""
+def mass_upload_create(*, organization: Organization, user: User, upload, confirm_duplicate: bool = False,
+                       kind: str = MassTransferUpload.Kind.TRANSFER) -> MassTransferUpload:
+    """Store an uploaded CSV of transfers or retirements (`kind`) and queue it after commit. The
+    same file from the same organization within a day is held until the uploader confirms it (so
+    nothing is transferred or retired twice by mistake)."""
     role_require(user=user, organization=organization)
     raw = upload.read()
     problem = mass.file_problem(raw)
@@ -54,7 +57,7 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
         organization=organization, sha256=digest, created_at__gte=timezone.now() - datetime.timedelta(days=1)
     ).exclude(status=Status.DISCARDED).exists()
     status = Status.HELD if recent and not confirm_duplicate else Status.QUEUED
-    record = MassTransferUpload(organization=organization, uploaded_by=user, filename=upload.name[:255],
+    record = MassTransferUpload(organization=organization, uploaded_by=user, kind=kind, filename=upload.name[:255],
                                 sha256=digest, size=len(raw), status=status)
     record.file.save(f"{digest}.csv", ContentFile(raw), save=False)
     record.save()
@@ -122,7 +125,7 @@ def _attempt_start(upload_id: int) -> str | None:
             MassTransferUpload.objects.filter(pk=upload.pk).update(status=Status.PROCESSING)
             upload.status = Status.PROCESSING
             return _finish(upload, row_count=upload.row_count, errors=[mass.RowError(
-                0, "", "", f"Nothing was transferred: processing this file was interrupted {upload.attempts} times. "
+                0, "", "", f"{upload.nothing_done}: processing this file was interrupted {upload.attempts} times. "
                            "Upload it again; if this happens again, contact the registry.")])
         MassTransferUpload.objects.filter(pk=upload.pk).update(
             status=Status.PROCESSING, attempts=upload.attempts + 1, started_at=timezone.now())
@@ -149,13 +152,15 @@ def mass_upload_process(*, upload_id: int) -> str:
                 return upload.status
             with upload.file.open("rb") as stored:
                 raw = stored.read()
-            rows, errors, row_count = mass.validate(raw, upload.organization)
+            validate, apply = ((mass.validate_retirements, _mass_retire) if upload.is_retirement
+                               else (mass.validate, _mass_apply))
+            rows, errors, row_count = validate(raw, upload.organization)
             if not errors:
                 try:
                     with transaction.atomic(), _cyclic_gc_paused():
-                        _mass_apply(upload, rows)
+                        apply(upload, rows)
                 except ServiceError as error:  # the ledger moved between validation and apply
-                    errors = [mass.RowError(0, "", "", f"Nothing was transferred: {error}")]
+                    errors = [mass.RowError(0, "", "", f"{upload.nothing_done}: {error}")]
             return _finish(upload, errors=errors, row_count=row_count)
     except UploadBusy:
         raise
@@ -167,7 +172,7 @@ def mass_upload_process(*, upload_id: int) -> str:
             if upload is None or upload.status != Status.PROCESSING:
                 raise
             return _finish(upload, row_count=None, errors=[mass.RowError(
-                0, "", "", "Nothing was transferred: an unexpected error stopped the processing of this file. "
+                0, "", "", f"{upload.nothing_done}: an unexpected error stopped the processing of this file. "
                            "The registry has been told; try again later, or contact the registry.")])
 
 
@@ -204,25 +209,17 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
-def _mass_apply(upload: MassTransferUpload, rows: list) -> list[Transfer]:
-    """One transfer per destination and note, through transfer_write (in the upload's transaction);
-    rows on the same batch take successive serials (each from what the previous left)."""
-    groups: dict[tuple, list] = {}
-    for row in rows:
-        groups.setdefault((row.organization_id, row.account_id, row.notes), []).append(row)
-    accounts = Account.objects.in_bulk({row.account_id for row in rows if row.account_id})
-    recipients = Organization.objects.in_bulk({row.organization_id for row in rows if row.organization_id})
+def _apply_groups(upload: MassTransferUpload, groups: dict[tuple, list], write) -> list[Transfer]:
+    """One transfer per group of rows, made by `write(key, lines)` in the upload's transaction; rows
+    on the same batch take successive serials (each from what the previous left)."""
     current: dict[int, int] = {}  # batch named in the file -> the batch now holding its remaining serials
     transfers = []
-    for (organization_id, account_id, notes), members in groups.items():
+    for key, members in groups.items():
         quantities: dict[int, int] = {}
         for row in members:
             quantities[row.batch_id] = quantities.get(row.batch_id, 0) + row.quantity
         lines = [TransferLine(current.get(batch_id, batch_id), quantity) for batch_id, quantity in quantities.items()]
-        destination = (Destination.internal(accounts[account_id]) if account_id
-                       else Destination.to_organization(recipients[organization_id]))
-        transfer = transfer_write(organization=upload.organization, user=upload.uploaded_by, lines=lines,
-                                   destination=destination, notes=notes)
+        transfer = write(key, lines)
         by_current = {current.get(batch_id, batch_id): batch_id for batch_id in quantities}
         for source_id, remainder_id in transfer.remainders.items():
             if remainder_id is not None:
@@ -230,3 +227,40 @@ def _mass_apply(upload: MassTransferUpload, rows: list) -> list[Transfer]:
         transfers.append(transfer)
     Transfer.objects.filter(pk__in=[t.pk for t in transfers]).update(mass_upload=upload)
     return transfers
+
+
+def _mass_apply(upload: MassTransferUpload, rows: list) -> list[Transfer]:
+    """One transfer per destination and note, through transfer_write."""
+    groups: dict[tuple, list] = {}
+    for row in rows:
+        groups.setdefault((row.organization_id, row.account_id, row.notes), []).append(row)
+    accounts = Account.objects.in_bulk({row.account_id for row in rows if row.account_id})
+    recipients = Organization.objects.in_bulk({row.organization_id for row in rows if row.organization_id})
+
+    def write(key, lines):
+        organization_id, account_id, notes = key
+        destination = (Destination.internal(accounts[account_id]) if account_id
+                       else Destination.to_organization(recipients[organization_id]))
+        return transfer_write(organization=upload.organization, user=upload.uploaded_by, lines=lines,
+                              destination=destination, notes=notes)
+
+    return _apply_groups(upload, groups, write)
+
+
+def _mass_retire(upload: MassTransferUpload, rows: list) -> list[Transfer]:
+    """One retirement per retirement account, details and note, through retirement_write."""
+    groups: dict[tuple, list] = {}
+    for row in rows:
+        groups.setdefault((row.account_id, row.option_id, row.compliance_period, row.period_start, row.period_end,
+                           row.beneficiary, row.notes), []).append(row)
+    accounts = Account.objects.in_bulk({row.account_id for row in rows})
+    options = RetirementOption.objects.in_bulk({row.option_id for row in rows})
+
+    def write(key, lines):
+        account_id, option_id, compliance_period, period_start, period_end, beneficiary, notes = key
+        details = RetirementDetails(option=options[option_id], compliance_period=compliance_period,
+                                    period_start=period_start, period_end=period_end, beneficiary=beneficiary)
+        return retirement_write(organization=upload.organization, user=upload.uploaded_by, lines=lines,
+                                account=accounts[account_id], details=details, notes=notes)
+
+    return _apply_groups(upload, groups, write)

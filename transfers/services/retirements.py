@@ -54,6 +54,13 @@ def retirement_create(*, organization: Organization, user: User, lines: list[Tra
     """Retire batch quantities (the lowest serials of each) into one of the organization's open
     retirement accounts, for good: the same rules as a transfer (role, active batches, open
     accounts), and the details the option needs. With `draft`, the wizard's draft becomes it."""
+    return retirement_write(organization=organization, user=user, lines=lines, account=account, details=details,
+                            notes=notes, draft=draft)
+
+
+def retirement_write(*, organization: Organization, user: User, lines: list[TransferLine], account: Account,
+                     details: RetirementDetails, notes: str = "", draft: Transfer | None = None) -> Transfer:
+    """retirement_create inside the caller's transaction (a mass retirement makes several)."""
     if problems := details.problems():
         raise TransferRefused(next(iter(problems.values())))
     retirement = Retirement(option=details.option, compliance_period=details.compliance_period,
