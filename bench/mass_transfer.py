@@ -67,14 +67,16 @@ def timed_upload(worker: subprocess.Popen, *, organization, user, raw: bytes, ki
     sampler = threading.Thread(target=sample)
     sampler.start()
     begun = time.perf_counter()
-    upload = mass_upload_create(organization=organization, user=user, upload=SimpleUploadedFile("bench.csv", raw),
-                                confirm_duplicate=True, kind=kind)
-    while upload.status in ("queued", "processing"):
-        time.sleep(0.1)
-        upload.refresh_from_db()
-    seconds = time.perf_counter() - begun
-    done.set()
-    sampler.join()
+    try:
+        upload = mass_upload_create(organization=organization, user=user, upload=SimpleUploadedFile("bench.csv", raw),
+                                    confirm_duplicate=True, kind=kind)
+        while upload.status in ("queued", "processing"):
+            time.sleep(0.1)
+            upload.refresh_from_db()
+        seconds = time.perf_counter() - begun
+    finally:
+        done.set()
+        sampler.join()
     return upload, seconds, peak[0]
 
 
@@ -98,6 +100,7 @@ def main() -> None:
     trader = User.objects.create_user("bench-trader@example.org", "demo")
     org = Organization.objects.create(name="Bench Wind")
     buyer = Organization.objects.create(name="Bench Buyer")
+    Account.objects.create(organization=buyer, name="Buyer")  # an organization receives into an open active account
     Membership.objects.create(user=trader, organization=org, role=Membership.Role.TRADER)
     Account.objects.create(organization=org, name="Source")
     started = time.perf_counter()
