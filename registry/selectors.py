@@ -1,11 +1,14 @@
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ledger.models import LedgerEvent
+
+from .activity import LOGGED_KINDS
 from .invitations import EXPIRED, LinkRefused, token_read
-from .models import Invitation, Membership, Organization
+from .models import Invitation, Membership, Organization, User
 
 SESSION_KEY = "organization_id"
 
@@ -91,3 +94,28 @@ def invitation_by_token(token: str) -> Invitation:
     if invitation.is_expired:
         raise LinkRefused(EXPIRED)
     return invitation
+
+
+def activity_of(organization: Organization) -> QuerySet[LedgerEvent]:
+    """The organization's activity log, newest first: its ledger events (every kind the log lists),
+    and the events of transfers it sent or received filed under the other side."""
+    return (LedgerEvent.objects
+            .filter(Q(organization=organization) | Q(transfer__organization=organization)
+                    | Q(transfer__recipient_organization=organization), kind__in=LOGGED_KINDS)
+            .select_related("actor", "organization", "account", "transfer__recipient_organization")
+            .order_by("-occurred_at", "-id"))
+
+
+def acted_for(organization: Organization) -> Q:
+    """Events one of the organization's people caused (registry.activity.acting_organization_id, as
+    a query): filed under it, but for rejections, which are filed under the sender."""
+    rejected = LedgerEvent.Kind.TRANSFER_REJECTED
+    return (Q(organization=organization) & ~Q(kind=rejected)) | Q(kind=rejected,
+                                                                   transfer__recipient_organization=organization)
+
+
+def activity_people(organization: Organization) -> QuerySet[User]:
+    """The people whose activity the organization's log lists: its members past and present who
+    acted for it (not registry staff)."""
+    acted = LedgerEvent.objects.filter(acted_for(organization)).values("actor")
+    return User.objects.filter(pk__in=acted, is_staff=False).order_by("email")
