@@ -69,7 +69,7 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
     """every_page(on_page, **context_options) walks every page a participant can reach and calls
     on_page(page, name) on each: sign-in, settings, two-factor, each dashboard tab, each wizard step and the done
     page, a transfer, its accept, reject and withdraw pages, each step of a retirement and the
-    retirement's page, the mass uploads and an upload with errors, the accounts, the 403 and 404
+    retirement's page, the mass uploads and an upload with errors, the accounts, the activity log, the 403 and 404
     pages, and a retirement's public verification page; signed out, as a trader and as a viewer."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -152,6 +152,7 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
         visit(page, "/transfers/mass/", "mass transfers", on_page)
         visit(page, f"/transfers/mass/{failed.pk}/", "upload with errors", on_page)
         visit(page, "/accounts/", "accounts", on_page)
+        visit(page, "/organization/activity/", "activity", on_page)
         visit(page, "/transfers/999999/", "404", on_page)
 
         page = sign_in(viewer, **options)
