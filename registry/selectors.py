@@ -11,6 +11,9 @@ from .invitations import EXPIRED, LinkRefused, token_read
 from .models import Invitation, Membership, Organization, User
 
 SESSION_KEY = "organization_id"
+# Session keys whose values belong to the organization the user works in (the dashboard's selection
+# of batches): switching organization drops them. The apps above this one add theirs.
+ORGANIZATION_SESSION_KEYS: set[str] = set()
 
 
 class NotAParticipant(PermissionDenied):

@@ -41,6 +41,7 @@ from .forms import (
 from .invitations import LinkRefused
 from .models import EmailEvent, Membership, User
 from .selectors import (
+    ORGANIZATION_SESSION_KEYS,
     SESSION_KEY,
     activity_of,
     invitation_by_token,
@@ -133,6 +134,9 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
     if organization_id is None:
         raise Http404("No such organization.")
     membership = get_object_or_404(Membership, user=request.user, organization_id=organization_id)
+    if membership.organization_id != request.membership.organization_id:
+        for key in ORGANIZATION_SESSION_KEYS:  # what was chosen in one organization stays there
+            request.session.pop(key, None)
     request.session[SESSION_KEY] = membership.organization_id
     return redirect("certificates:dashboard")
 
