@@ -14,6 +14,23 @@ SESSION_KEY = "organization_id"
 # Session keys whose values belong to the organization the user works in (the dashboard's selection
 # of batches): switching organization drops them. The apps above this one add theirs.
 ORGANIZATION_SESSION_KEYS: set[str] = set()
+# A link in an email names the organization it was written for (organization_link): one of the
+# reader's other organizations is offered to switch to (CurrentOrganizationMiddleware).
+LINK_ORGANIZATION = "organization"
+
+
+def organization_link(url: str, organization: Organization) -> str:
+    """`url` for a member of `organization`, who may be working in another of theirs when they open it."""
+    return f"{url}?{LINK_ORGANIZATION}={organization.public_id}"
+
+
+def membership_for_link(request: HttpRequest) -> Membership | None:
+    """The reader's membership of the organization a link was written for, when it is not the one they
+    work in now (a GET with ?organization=<its public id>); None otherwise."""
+    public_id = request.GET.get(LINK_ORGANIZATION) if request.method == "GET" else None
+    if not public_id or request.membership is None or request.membership.organization.public_id == public_id:
+        return None
+    return next((m for m in request.memberships if m.organization.public_id == public_id), None)
 
 
 class NotAParticipant(PermissionDenied):

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -41,6 +42,7 @@ from .forms import (
 from .invitations import LinkRefused
 from .models import EmailEvent, Membership, User
 from .selectors import (
+    LINK_ORGANIZATION,
     ORGANIZATION_SESSION_KEYS,
     SESSION_KEY,
     activity_of,
@@ -138,7 +140,19 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
         for key in ORGANIZATION_SESSION_KEYS:  # what was chosen in one organization stays there
             request.session.pop(key, None)
     request.session[SESSION_KEY] = membership.organization_id
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
     return redirect("certificates:dashboard")
+
+
+def organization_for_link(request: HttpRequest, linked: Membership) -> HttpResponse:
+    """A link written for another of the reader's organizations (an email's): say so, and offer to
+    switch to it and go on, rather than answer 404 from the one they work in now."""
+    query = request.GET.copy()
+    query.pop(LINK_ORGANIZATION)
+    next_url = request.path + (f"?{query.urlencode()}" if query else "")
+    return render(request, "registry/organization_for_link.html", {"linked": linked, "next_url": next_url})
 
 
 def _qr_data_uri(text: str) -> str:

@@ -3,15 +3,23 @@ download then answers for the current one only, and what was chosen in one (the 
 selection) does not follow into the other."""
 
 import csv
+import datetime
+import html
 import io
+import re
 
 import pytest
+from django.core import mail
 
+from certificates.models import CertificateBatch
+from certificates.services import certificate_issue
 from registry.models import Membership
 from transfers.models import Transfer
+from transfers.notifications import transfer_notifications_send
 from transfers.services import Destination, TransferLine, transfer_create
 
-from .factories import AccountFactory
+from .conftest import send
+from .factories import AccountFactory, GeneratorFactory
 
 SWITCH = "/organization/"
 
@@ -106,3 +114,52 @@ def test_the_selection_made_in_one_organization_does_not_follow_into_the_other(
     dashboard = client.get("/certificates/")
     assert dashboard.context["selection_count"] == 0
     assert dashboard.context["selected"] == set()
+
+
+@pytest.fixture
+def incoming_for_the_other(counterparty, outsider, staff):
+    """A transfer from a third organization to `counterparty`, pending."""
+    third = outsider.memberships.get().organization
+    third_account = AccountFactory(organization=third, name="Outsider active")
+    generator = GeneratorFactory(organization=third, code="M777", name="Outsider Wind")
+    certificate = certificate_issue(user=staff, generator=generator, vintage=datetime.date(2020, 1, 1),
+                                    quantity=50, account=third_account)
+    return send(CertificateBatch.objects.get(certificate=certificate), outsider, third, counterparty, quantity=50)
+
+
+def test_an_emails_link_for_the_other_organization_offers_to_switch_to_it(
+        settings, signed_in, broker, org, counterparty, incoming_for_the_other):
+    settings.SITE_URL = "http://testserver"
+    mail.outbox.clear()
+    transfer_notifications_send()
+    [email] = [message for message in mail.outbox if broker.email in message.to]
+    link = re.search(r"http://testserver(\S+)", email.body).group(1)
+    assert link == f"/transfers/{incoming_for_the_other.pk}/?organization={counterparty.public_id}"
+
+    client = signed_in(broker)
+    switch(client, org)  # working in the other organization when the email arrives
+    page = client.get(link)
+    assert page.status_code == 200
+    text = html.unescape(page.content.decode())
+    assert "This link is for Lakeshore Power Cooperative" in text and "You are working in Prairie Wind Energy" in text
+    assert client.get(f"/certificates/?organization={org.public_id}").context["membership"].organization == org
+    detail = f"/transfers/{incoming_for_the_other.pk}/"
+    assert f'name="next" value="{detail}"' in text
+    response = client.post(SWITCH, {"organization": counterparty.pk, "next": detail})
+    assert response["Location"] == detail
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_link_for_an_organization_one_is_not_in_changes_nothing(signed_in, broker, org, outsider,
+                                                                  incoming_for_the_other):
+    client = signed_in(broker)
+    switch(client, org)
+    third = outsider.memberships.get().organization
+    assert client.get(f"/transfers/{incoming_for_the_other.pk}/?organization={third.public_id}").status_code == 404
+    assert client.get("/certificates/").context["membership"].organization == org
+
+
+@pytest.mark.parametrize("next_url", ["https://elsewhere.example/", "//elsewhere.example/", "javascript:alert(1)"])
+def test_switching_never_goes_to_another_site(signed_in, broker, counterparty, next_url):
+    response = signed_in(broker).post(SWITCH, {"organization": counterparty.pk, "next": next_url})
+    assert response["Location"] == "/certificates/"
