@@ -275,3 +275,14 @@ class MassUploadForm(forms.Form):
             raise forms.ValidationError(
                 f"The file is {upload.size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
         return upload
+
+
+class AnnualReportForm(forms.Form):
+    """The year of the annual retirement report: by default last year (in the reader's time zone)."""
+
+    year = forms.IntegerField(label="Year", min_value=1900, max_value=9999, error_messages={
+        key: "Enter the year as four digits, e.g. 2024." for key in ("invalid", "min_value", "max_value")})
+
+    def __init__(self, data, *, default: int):
+        super().__init__(data if data.get("year") else {"year": default})
+        self.default = default

@@ -1,7 +1,8 @@
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractYear
 from django.http import Http404, QueryDict
 
 from accounts.models import Account
@@ -12,7 +13,7 @@ from registry.models import Organization, TrackingSystem, User
 from utilities.rows import Columns, select_models
 
 from .filters import RetirementFilter, TransactionFilter, retirements_sorted, transactions_sorted
-from .models import Retirement, Transfer, TransferItem
+from .models import Retirement, RetirementOption, Transfer, TransferItem
 
 
 def transfers_visible_to(organization: Organization):
@@ -69,7 +70,7 @@ def transactions_for(organization: Organization):
         .select_related("organization", "recipient_organization", "tracking_system", "destination_account")
         .annotate(
             total_quantity=Coalesce(Subquery(quantity), 0),
-            kind_label=Case(*[When(kind=kind, then=Value(kind.label)) for kind in Kind], default=F("kind")),
+            kind_label=_label("kind", Kind),
             # The name a row's counterparty is written with first (Transfer.counterparty_label).
             counterparty_name=Case(
                 When(recipient_organization=organization, then=F("organization__name")),
@@ -96,12 +97,17 @@ def transactions_filtered(params: QueryDict, organization: Organization):
                                                queryset=transactions_for(organization)), transactions_sorted)
 
 
+def retirements_of(organization: Organization):
+    """The organization's retirements (complete retirement transfers), and no other's."""
+    return Retirement.objects.filter(transfer__organization=organization, transfer__status=Transfer.Status.COMPLETE)
+
+
 def retirements_for(organization: Organization):
     """The dashboard's Retired tab: the organization's retirements, with their details, account and
     total quantity."""
     quantity = (TransferItem.objects.filter(transfer=OuterRef("transfer")).order_by().values("transfer")
                 .annotate(total=Sum("batch__quantity")).values("total"))
-    return (Retirement.objects.filter(transfer__organization=organization, transfer__status=Transfer.Status.COMPLETE)
+    return (retirements_of(organization)
             .select_related("transfer__destination_account", "option")
             .annotate(total_quantity=Coalesce(Subquery(quantity), 0)))
 
@@ -117,6 +123,44 @@ def retirements_filtered(params: QueryDict, organization: Organization):
     transactions_filtered)."""
     return _filtered(params, RetirementFilter(params or None, queryset=retirements_for(organization)),
                      retirements_sorted)
+
+
+def retirement_years(organization: Organization) -> list[int]:
+    """The years the organization retired certificates in, newest first: the year of each retirement's
+    date in the current time zone (the reader's, as the pages show dates)."""
+    return list(retirements_of(organization).annotate(year=ExtractYear("transfer__submitted_at"))
+                .order_by("-year").values_list("year", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class AnnualRetirementReport:
+    """An organization's retirements of one year, a row per option, compliance period and state or
+    province (the option's), each with its count of retirements and quantity; and the totals."""
+
+    year: int
+    rows: list[dict]
+    retirement_count: int
+    quantity: int
+
+
+def _label(field: str, choices) -> Case:
+    """A choice field's label, as the database writes it (so a grouped row carries it)."""
+    return Case(*[When(**{field: choice, "then": Value(choice.label)}) for choice in choices], default=F(field))
+
+
+def retirement_report(organization: Organization, year: int) -> AnnualRetirementReport:
+    """The annual retirement report, grouped and summed by the database. A retirement's year is that of
+    its date in the current time zone (the reader's), as the pages show it."""
+    retirements = retirements_of(organization).filter(transfer__submitted_at__year=year)
+    summed = {"retirement_count": Count("pk", distinct=True),
+              "quantity": Coalesce(Sum("transfer__items__batch__quantity"), 0)}
+    rows = list(retirements.values(
+        "compliance_period", option_name=F("option__name"), state=F("option__state"),
+        option_type=_label("option__type", RetirementOption.Type),
+        option_reason=_label("option__reason", RetirementOption.Reason),
+    ).annotate(**summed).order_by("option_name", "compliance_period", "state"))
+    totals = retirements.aggregate(**summed)
+    return AnnualRetirementReport(year=year, rows=rows, **totals)
 
 
 def transfer_items(transfer: Transfer):

@@ -3,9 +3,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from certificates.models import CertificateBatch
@@ -21,10 +22,13 @@ from utilities.htmx import htmx_partial
 from utilities.throttle import throttled
 
 from . import mass
-from .forms import AcceptForm, DecisionForm, MassUploadForm, cannot_accept_reason
+from .forms import AcceptForm, AnnualReportForm, DecisionForm, MassUploadForm, cannot_accept_reason
 from .models import REFERENCE_ALPHABET, REFERENCE_LENGTH, MassTransferUpload, Transfer
 from .selectors import (
+    AnnualRetirementReport,
     retirement_by_reference,
+    retirement_report,
+    retirement_years,
     retirements_filtered,
     transactions_filtered,
     transfer_for_organization,
@@ -387,6 +391,42 @@ def retirements_csv(request: HttpRequest) -> HttpResponse:
              retirement.transfer.destination_account.public_id, retirement.transfer.notes]
             for retirement in retirements.iterator(chunk_size=2000))
     return csv_response("retirements.csv", RETIREMENTS_CSV_HEADER, rows)
+
+
+def _annual_report(request: HttpRequest, organization: Organization,
+                   ) -> tuple[AnnualReportForm, AnnualRetirementReport | None]:
+    """The year the query string asks for (last year by default) and the organization's report of it,
+    or None when the year is not one."""
+    form = AnnualReportForm(request.GET, default=timezone.localdate().year - 1)
+    return form, retirement_report(organization, form.cleaned_data["year"]) if form.is_valid() else None
+
+
+@login_required
+def retirement_annual_report(request: HttpRequest) -> HttpResponse:
+    """The annual retirement report: the organization's retirements of a year by option, compliance
+    period and state or province, with totals, for filing with a regulator. Any member may read it."""
+    organization = membership_required(request).organization
+    form, report = _annual_report(request, organization)
+    shown_years = {*retirement_years(organization), form.default, report.year if report else None}
+    return render(request, "transfers/annual_report.html", {
+        "form": form, "report": report, "years": sorted((year for year in shown_years if year), reverse=True)})
+
+
+ANNUAL_REPORT_CSV_HEADER = ["Year", "Counts toward", "Option type", "Main reason", "State or province",
+                            "Compliance period", "Retirements", "Quantity"]
+
+
+@login_required
+def retirement_annual_report_csv(request: HttpRequest) -> HttpResponse:
+    """The annual retirement report's rows and totals as CSV, as the page shows them."""
+    form, report = _annual_report(request, membership_required(request).organization)
+    if report is None:
+        return HttpResponseBadRequest("Nothing was downloaded: correct the year first.\nYear: "
+                                      + " ".join(form.errors["year"]), content_type="text/plain; charset=utf-8")
+    rows = [[report.year, row["option_name"], row["option_type"], row["option_reason"], row["state"],
+             row["compliance_period"] or "", row["retirement_count"], row["quantity"]] for row in report.rows]
+    rows.append([report.year, "Total", "", "", "", "", report.retirement_count, report.quantity])
+    return csv_response(f"retirements-{report.year}.csv", ANNUAL_REPORT_CSV_HEADER, rows)
 
 
 @login_required

@@ -68,9 +68,10 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
                counterparty, counterparty_trader, counterparty_account, foreign_batch, retirement_account):
     """every_page(on_page, **context_options) walks every page a participant can reach and calls
     on_page(page, name) on each: sign-in, settings, two-factor, each dashboard tab, each wizard step and the done
-    page, a transfer, its accept, reject and withdraw pages, each step of a retirement and the
-    retirement's page, the mass uploads and an upload with errors, the accounts, the activity log, the 403 and 404
-    pages, and a retirement's public verification page; signed out, as a trader and as a viewer."""
+    page, a transfer, its accept, reject and withdraw pages, each step of a retirement, the
+    retirement's page and the annual retirement report, the mass uploads and an upload with errors,
+    the accounts, the activity log, the 403 and 404 pages, and a retirement's public verification
+    page; signed out, as a trader and as a viewer."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from transfers.mass import COLUMNS
@@ -149,6 +150,8 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
         on_page(page, "retire done")
         retirement = Retirement.objects.filter(transfer__organization=org).latest("transfer_id")
         visit(page, f"/transfers/{retirement.transfer_id}/", "retirement", on_page)
+        report = f"/transfers/retirements/report/?year={retirement.transfer.submitted_at.year}"
+        visit(page, report, "annual report", on_page)
         visit(page, "/transfers/mass/", "mass transfers", on_page)
         visit(page, f"/transfers/mass/{failed.pk}/", "upload with errors", on_page)
         visit(page, "/accounts/", "accounts", on_page)
@@ -157,6 +160,7 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
 
         page = sign_in(viewer, **options)
         visit(page, "/certificates/", "viewer dashboard", on_page)
+        visit(page, report, "viewer annual report", on_page)
         visit(page, "/transfers/new/", "403", on_page)
 
         signed_out = browser.new_context(**options)
