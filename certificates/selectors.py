@@ -4,11 +4,13 @@ from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, QueryDict
 
 from registry.models import Organization
+from registry.selectors import ORGANIZATION_SESSION_KEYS
 
 from .filters import BatchFilter, batches_sorted
 from .models import CertificateBatch
 
 SELECTION_KEY = "selected_batches"
+ORGANIZATION_SESSION_KEYS.add(SELECTION_KEY)  # the selection is of one organization's batches
 SELECTION_LIMIT = 10_000
 
 

@@ -2,16 +2,16 @@ from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_filters import FilterSet
 
 from registry.models import Organization
 from registry.selectors import membership_required
 from utilities.csv_export import csv_response
 from utilities.display import date_text
+from utilities.filters import download_refused
 from utilities.htmx import htmx_partial
 from utilities.parsing import positive_integer, positive_integers
 
@@ -54,16 +54,6 @@ def _page_size(request: HttpRequest) -> int:
     except ValueError:
         return PAGE_SIZES[0]
     return size if size in PAGE_SIZES else PAGE_SIZES[0]
-
-
-def download_refused(batch_filter: FilterSet) -> HttpResponse | None:
-    """A download whose filter is not valid: 400 saying what to correct, rather than a file of
-    every batch (the page shows the same errors by the fields)."""
-    if not batch_filter.is_bound or batch_filter.is_valid():
-        return None
-    problems = [f"{batch_filter.form[name].label}: {' '.join(errors)}" for name, errors in batch_filter.errors.items()]
-    return HttpResponseBadRequest("Nothing was downloaded: correct the filter first.\n" + "\n".join(problems),
-                                  content_type="text/plain; charset=utf-8")
 
 
 @login_required

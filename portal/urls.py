@@ -24,6 +24,8 @@ urlpatterns = [
         template_name="registry/password_reset_complete.html"), name="password_reset_complete"),
     path("organization/", views.organization_switch, name="organization-switch"),
     path("organization/members/", include("registry.urls")),
+    path("organization/activity/", views.activity, name="activity"),
+    path("organization/activity.csv", views.activity_csv, name="activity_csv"),
     path("invitations/<str:token>/", views.invitation_open, name="invitation"),
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("certificates.urls")),

@@ -7,8 +7,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from utilities.logging import user_var
 from utilities.time_zones import in_time_zone
 
-from .selectors import NotAParticipant, membership_current
-from .views import not_a_participant
+from .selectors import NotAParticipant, membership_current, membership_for_link
+from .views import not_a_participant, organization_for_link
 
 
 class CurrentOrganizationMiddleware:
@@ -33,6 +33,8 @@ class CurrentOrganizationMiddleware:
             request.membership = membership_current(request)
             if self.two_factor_missing(request):
                 return self.to_two_factor_setup(request)
+            if linked := membership_for_link(request):
+                return organization_for_link(request, linked)
         else:
             request.membership = None
         return self.get_response(request)

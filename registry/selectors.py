@@ -1,13 +1,36 @@
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ledger.models import LedgerEvent
+
+from .activity import LOGGED_KINDS
 from .invitations import EXPIRED, LinkRefused, token_read
-from .models import Invitation, Membership, Organization
+from .models import Invitation, Membership, Organization, User
 
 SESSION_KEY = "organization_id"
+# Session keys whose values belong to the organization the user works in (the dashboard's selection
+# of batches): switching organization drops them. The apps above this one add theirs.
+ORGANIZATION_SESSION_KEYS: set[str] = set()
+# A link in an email names the organization it was written for (organization_link): one of the
+# reader's other organizations is offered to switch to (CurrentOrganizationMiddleware).
+LINK_ORGANIZATION = "organization"
+
+
+def organization_link(url: str, organization: Organization) -> str:
+    """`url` for a member of `organization`, who may be working in another of theirs when they open it."""
+    return f"{url}?{LINK_ORGANIZATION}={organization.public_id}"
+
+
+def membership_for_link(request: HttpRequest) -> Membership | None:
+    """The reader's membership of the organization a link was written for, when it is not the one they
+    work in now (a GET with ?organization=<its public id>); None otherwise."""
+    public_id = request.GET.get(LINK_ORGANIZATION) if request.method == "GET" else None
+    if not public_id or request.membership is None or request.membership.organization.public_id == public_id:
+        return None
+    return next((m for m in request.memberships if m.organization.public_id == public_id), None)
 
 
 class NotAParticipant(PermissionDenied):
@@ -91,3 +114,28 @@ def invitation_by_token(token: str) -> Invitation:
     if invitation.is_expired:
         raise LinkRefused(EXPIRED)
     return invitation
+
+
+def activity_of(organization: Organization) -> QuerySet[LedgerEvent]:
+    """The organization's activity log, newest first: its ledger events (every kind the log lists),
+    and the events of transfers it sent or received filed under the other side."""
+    return (LedgerEvent.objects
+            .filter(Q(organization=organization) | Q(transfer__organization=organization)
+                    | Q(transfer__recipient_organization=organization), kind__in=LOGGED_KINDS)
+            .select_related("actor", "organization", "account", "transfer__recipient_organization")
+            .order_by("-occurred_at", "-id"))
+
+
+def acted_for(organization: Organization) -> Q:
+    """Events one of the organization's people caused (registry.activity.acting_organization_id, as
+    a query): filed under it, but for rejections, which are filed under the sender."""
+    rejected = LedgerEvent.Kind.TRANSFER_REJECTED
+    return (Q(organization=organization) & ~Q(kind=rejected)) | Q(kind=rejected,
+                                                                   transfer__recipient_organization=organization)
+
+
+def activity_people(organization: Organization) -> QuerySet[User]:
+    """The people whose activity the organization's log lists: its members past and present who
+    acted for it (not registry staff)."""
+    acted = LedgerEvent.objects.filter(acted_for(organization)).values("actor")
+    return User.objects.filter(pk__in=acted, is_staff=False).order_by("email")

@@ -7,18 +7,27 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from utilities.csv_export import csv_response
+from utilities.display import datetime_text
+from utilities.filters import download_refused
+from utilities.htmx import htmx_partial
 from utilities.parsing import positive_integer
 
+from .activity import event_person, event_sentence
+from .filters import ActivityFilter
 from .forms import (
     EmailPreferencesForm,
     InvitationForm,
@@ -33,7 +42,10 @@ from .forms import (
 from .invitations import LinkRefused
 from .models import EmailEvent, Membership, User
 from .selectors import (
+    LINK_ORGANIZATION,
+    ORGANIZATION_SESSION_KEYS,
     SESSION_KEY,
+    activity_of,
     invitation_by_token,
     invitation_of,
     invitations_pending,
@@ -124,8 +136,23 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
     if organization_id is None:
         raise Http404("No such organization.")
     membership = get_object_or_404(Membership, user=request.user, organization_id=organization_id)
+    if membership.organization_id != request.membership.organization_id:
+        for key in ORGANIZATION_SESSION_KEYS:  # what was chosen in one organization stays there
+            request.session.pop(key, None)
     request.session[SESSION_KEY] = membership.organization_id
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
     return redirect("certificates:dashboard")
+
+
+def organization_for_link(request: HttpRequest, linked: Membership) -> HttpResponse:
+    """A link written for another of the reader's organizations (an email's): say so, and offer to
+    switch to it and go on, rather than answer 404 from the one they work in now."""
+    query = request.GET.copy()
+    query.pop(LINK_ORGANIZATION)
+    next_url = request.path + (f"?{query.urlencode()}" if query else "")
+    return render(request, "registry/organization_for_link.html", {"linked": linked, "next_url": next_url})
 
 
 def _qr_data_uri(text: str) -> str:
@@ -353,3 +380,46 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["broker"] = f"error: {error.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+
+
+ACTIVITY_PAGE_SIZE = 50
+ACTIVITY_CSV_HEADER = ["When", "Who", "Kind", "What"]
+
+
+def _activity_filtered(request: HttpRequest) -> tuple[Membership, ActivityFilter, QuerySet]:
+    """The current organization's activity under the filter in the query string; while the filter is
+    wrong, all of it (the page says what to correct)."""
+    membership = membership_required(request)
+    events = activity_of(membership.organization)
+    activity_filter = ActivityFilter(request.GET or None, queryset=events, organization=membership.organization)
+    return membership, activity_filter, activity_filter.qs if activity_filter.is_valid() else events
+
+
+@login_required
+def activity(request: HttpRequest) -> HttpResponse:
+    """The organization's activity log: every member of any role may read it."""
+    membership, activity_filter, events = _activity_filtered(request)
+    page = Paginator(events, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    organization = membership.organization
+    rows = [(event, event_person(event, organization), event_sentence(event, organization))
+            for event in page.object_list]
+    template = "registry/activity.html"
+    if htmx_partial(request) and request.htmx.target == "results":
+        template += "#results"
+    return render(request, template, {"filter": activity_filter, "page": page, "rows": rows})
+
+
+@login_required
+def activity_csv(request: HttpRequest) -> HttpResponse:
+    """The activity log under the page's filter, as CSV."""
+    membership, activity_filter, events = _activity_filtered(request)
+    if refused := download_refused(activity_filter):
+        return refused
+    organization = membership.organization
+
+    def lines():
+        for event in events.iterator(chunk_size=2000):
+            yield [datetime_text(event.occurred_at), event_person(event, organization), event.get_kind_display(),
+                   event_sentence(event, organization)]
+
+    return csv_response(f"activity-{organization.public_id}.csv", ACTIVITY_CSV_HEADER, lines())

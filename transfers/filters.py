@@ -1,12 +1,11 @@
-import datetime
 import re
 
 import django_filters
 from django import forms
 from django.db.models import Q
-from django.utils import timezone
 
 from registry.models import Organization
+from utilities.filters import DateRangeForm, DayFilter
 from utilities.parsing import positive_integer
 from utilities.sorting import sorted_by_column
 
@@ -36,36 +35,14 @@ class TransferIdFilter(django_filters.Filter):
     field_class = TransferIdField
 
 
-class SubmittedDateFilter(django_filters.DateFilter):
-    """A day of submission, in the time zone the page is shown in: from its first moment (`gte`) or
-    up to its last (`lte`). A range on the column itself, so the column's own order serves it."""
+class SubmittedDateFilter(DayFilter):
+    """A day of submission (see DayFilter)."""
 
     def __init__(self, *args, field_name="submitted_at", **kwargs):
-        super().__init__(*args, field_name=field_name, widget=forms.DateInput(attrs={"type": "date"}),
-                         error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2025-03-31."}, **kwargs)
-
-    def filter(self, queryset, value):
-        if value is None:
-            return queryset
-        if self.lookup_expr == "lte":
-            if value == datetime.date.max:
-                return queryset
-            return queryset.filter(**{f"{self.field_name}__lt": _day_starts(value + datetime.timedelta(days=1))})
-        return queryset.filter(**{f"{self.field_name}__gte": _day_starts(value)})
+        super().__init__(*args, field_name=field_name, **kwargs)
 
 
-def _day_starts(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
-class TransactionFilterForm(forms.Form):
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("submitted_from"), cleaned.get("submitted_to")
-        if start and end and start > end:
-            first_day = self.fields["submitted_from"].label
-            self.add_error("submitted_to", f"Enter a date on or after the “{first_day}” date.")
-        return cleaned
+TransactionFilterForm = DateRangeForm
 
 
 class TransactionFilter(django_filters.FilterSet):

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from ledger.models import LedgerEvent
 from registry.models import EmailEvent, Membership, User
+from registry.selectors import organization_link
 from utilities.display import number_text
 from utilities.time_zones import in_time_zone
 
@@ -114,7 +115,9 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
                    "audience": audience, "event_kind": event_kind,
                    "retirement_facts": retirement.facts() if retirement else [],
                    "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url(),
-                   "url": settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk])}
+                   "url": organization_link(settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk]),
+                                            transfer.recipient_organization if audience == "recipient"
+                                            else transfer.organization)}
         with in_time_zone(time_zone):
             body = render_to_string("transfers/email/transfer.txt", context)
             html = render_to_string("transfers/email/transfer.html", context)
@@ -162,7 +165,8 @@ def mass_upload_notify(*, upload_id: int) -> int:
     context = {"upload": upload, "failed": failed, "errors": upload.errors[:ERRORS_IN_BODY],
                "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY), "transfers": transfers,
                "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url(),
-               "url": settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk])}
+               "url": organization_link(settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk]),
+                                        upload.organization)}
     kind = upload.get_kind_display().lower()
     subject = (f"[{settings.REGISTRY_NAME}] Mass {kind} {upload.filename}: "
                + (f"{number_text(len(upload.errors))} error(s), {upload.nothing_done.lower()}" if failed

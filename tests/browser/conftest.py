@@ -70,8 +70,8 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
     on_page(page, name) on each: sign-in, settings, two-factor, each dashboard tab, each wizard step and the done
     page, a transfer, its accept, reject and withdraw pages, each step of a retirement, the
     retirement's page and the annual retirement report, the mass uploads and an upload with errors,
-    the accounts, the 403 and 404 pages, and a retirement's public verification page; signed out,
-    as a trader and as a viewer."""
+    the accounts, the activity log, the 403 and 404 pages, and a retirement's public verification
+    page; signed out, as a trader and as a viewer."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from transfers.mass import COLUMNS
@@ -155,6 +155,7 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
         visit(page, "/transfers/mass/", "mass transfers", on_page)
         visit(page, f"/transfers/mass/{failed.pk}/", "upload with errors", on_page)
         visit(page, "/accounts/", "accounts", on_page)
+        visit(page, "/organization/activity/", "activity", on_page)
         visit(page, "/transfers/999999/", "404", on_page)
 
         page = sign_in(viewer, **options)

@@ -1,0 +1,113 @@
+"""The organization's activity log: how each kind of ledger event reads in it, said once per kind.
+The log is the ledger itself (registry.selectors.activity_of), not a copy of it."""
+
+from ledger.models import LedgerEvent
+from utilities.display import number_text
+
+from .models import Membership, Organization
+
+Kind = LedgerEvent.Kind
+ROLE_LABELS = dict(Membership.Role.choices)
+
+# The kinds the log lists. Splits are left out: each is a step of the transfer, issuance or
+# retirement listed with it, and a mass transfer makes thousands of them.
+LOGGED_KINDS = [kind for kind in Kind if kind != Kind.SPLIT]
+
+
+def _quantity(event: LedgerEvent) -> str:
+    batches = (event.after or {}).get("batches")
+    if batches is None:  # an issuance records the one batch it made
+        batches = [event.after or {}]
+    total = sum(batch.get("quantity", 0) for batch in batches)
+    return f"{number_text(total)} certificate{'' if total == 1 else 's'}"
+
+
+def _member(record: dict | None) -> str:
+    return (record or {}).get("email", "a member")
+
+
+def _role(record: dict | None) -> str:
+    role = (record or {}).get("role", "")
+    return ROLE_LABELS.get(role, role).lower()
+
+
+def _account(event: LedgerEvent) -> str:
+    return f"account {event.account.public_id}" if event.account_id else "an account"
+
+
+def _transfer(event: LedgerEvent) -> str:
+    upload = event.transfer.mass_upload_id if event.transfer_id else None
+    return f"transfer {event.transfer_id}" + (f" (mass upload {upload})" if upload else "")
+
+
+def _initiated(event: LedgerEvent, organization: Organization) -> str:
+    if event.organization_id == organization.pk:
+        return f"Submitted {_transfer(event)}: {_quantity(event)}."
+    return f"{event.organization.name} sent {_transfer(event)} to this organization: {_quantity(event)}."
+
+
+def _status_change(what: str):
+    def sentence(event: LedgerEvent, organization: Organization) -> str:
+        before, after = (event.before or {}).get("status", ""), (event.after or {}).get("status", "")
+        return f"{what(event)} changed from {before} to {after}."
+    return sentence
+
+
+SENTENCES = {
+    Kind.ISSUANCE: lambda e, o: f"Issued {_quantity(e)} into {_account(e)}.",
+    Kind.TRANSFER_INITIATED: _initiated,
+    Kind.TRANSFER_ACCEPTED: lambda e, o: f"{e.organization.name} accepted {_transfer(e)}.",
+    Kind.TRANSFER_REJECTED: lambda e, o: f"{e.transfer.recipient_organization.name} rejected {_transfer(e)}; "
+                                         "the certificates returned.",
+    Kind.TRANSFER_WITHDRAWN: lambda e, o: f"{e.organization.name} withdrew {_transfer(e)}.",
+    Kind.TRANSFER_EXPIRED: lambda e, o: f"{_transfer(e).capitalize()} expired; the certificates returned.",
+    Kind.EXPORT_CONFIRMED: lambda e, o: f"The receiving system accepted export {_transfer(e)}.",
+    Kind.EXPORT_REJECTED: lambda e, o: f"The receiving system rejected export {_transfer(e)}; "
+                                       "the certificates returned.",
+    Kind.RETIREMENT: lambda e, o: f"Retired {_quantity(e)}: retirement "
+                                  f"{(e.after or {}).get('retirement', {}).get('reference', e.transfer_id)}.",
+    Kind.RETIREMENT_PRIVACY: lambda e, o: f"Made the retirement of {_transfer(e)} "
+                                          f"{'private' if (e.after or {}).get('private') else 'public'}.",
+    Kind.ACCOUNT_STATUS: _status_change(lambda e: _account(e).capitalize()),
+    Kind.ORGANIZATION_STATUS: _status_change(lambda e: "The organization's status"),
+    Kind.ORGANIZATION_SETTINGS: lambda e, o: "Two-factor sign-in is now " + (
+        "required" if (e.after or {}).get("require_two_factor") else "no longer required") + " for every member.",
+    Kind.MEMBER_INVITED: lambda e, o: f"Invited {_member(e.after)} as a {_role(e.after)}.",
+    Kind.INVITATION_RESENT: lambda e, o: f"Resent the invitation to {_member(e.after)}.",
+    Kind.INVITATION_REVOKED: lambda e, o: f"Withdrew the invitation to {_member(e.before)}.",
+    Kind.MEMBER_JOINED: lambda e, o: f"{_member(e.after)} joined as a {_role(e.after)}.",
+    Kind.MEMBER_ROLE_CHANGED: lambda e, o: f"Changed the role of {_member(e.after)} from {_role(e.before)} "
+                                           f"to {_role(e.after)}.",
+    Kind.MEMBER_REMOVED: lambda e, o: f"Removed {_member(e.before)} ({_role(e.before)}).",
+    Kind.ACCOUNT_OPENED: lambda e, o: f"Opened {(e.after or {}).get('type', '')} {_account(e)}, "
+                                      f"“{(e.after or {}).get('name', '')}”.",
+    Kind.ACCOUNT_RENAMED: lambda e, o: f"Renamed {_account(e)} from “{(e.before or {}).get('name', '')}” "
+                                       f"to “{(e.after or {}).get('name', '')}”.",
+}
+
+
+def event_sentence(event: LedgerEvent, organization: Organization) -> str:
+    """What happened, in a sentence, as `organization` reads it."""
+    return SENTENCES[event.kind](event, organization)
+
+
+def event_person(event: LedgerEvent, organization: Organization) -> str:
+    """Who did it: one of the organization's people by name and address; someone of another
+    organization by that organization's name; registry staff, or the registry itself, as such."""
+    if event.actor_id is None:
+        return "The registry (automatically)"
+    if event.actor.is_staff:
+        return "Registry staff"
+    if acting_organization_id(event) != organization.pk:
+        return event.transfer.recipient_organization.name if event.kind == Kind.TRANSFER_REJECTED \
+            else event.organization.name
+    user = event.actor
+    return f"{user.full_name} ({user.email})" if user.full_name else user.email
+
+
+def acting_organization_id(event: LedgerEvent) -> int | None:
+    """The organization whose person acted. A ledger event names the organization it is filed under;
+    a rejection is filed under the sender, though the recipient rejects (as selectors.acted_for)."""
+    if event.kind == Kind.TRANSFER_REJECTED:
+        return event.transfer.recipient_organization_id
+    return event.organization_id
