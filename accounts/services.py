@@ -66,7 +66,11 @@ def _account_lock(*, user: User, organization: Organization, account: Account) -
     """The organization's account, locked FOR UPDATE: transfers into or out of it hold it FOR SHARE
     (registry.services.accounts_lock_for_share), so none is under way while it is checked and changed."""
     manager_require(user=user, organization=organization)
-    current = Account.objects.select_for_update().filter(pk=account.pk, organization=organization).first()
+    # Only the account's row, and no join: the model's default ordering (by organization name) would
+    # join the organization and lock its row FOR UPDATE too, which deadlocked with a transfer that holds
+    # it FOR SHARE while it waits for this account (seen in the PostgreSQL log).
+    current = (Account.objects.select_for_update(of=("self",)).filter(pk=account.pk, organization=organization)
+               .order_by().first())
     if current is None:
         raise ServiceError("No such account.")
     return current

@@ -145,3 +145,17 @@ def test_each_account_links_to_its_batches_on_the_dashboard(trader, account, ret
 def test_the_service_refuses_a_trader(trader, org):
     with pytest.raises(ServiceError, match="Only a manager of Prairie Wind Energy may do this."):
         account_open(user=trader, organization=org, name="Mine", type="active")
+
+
+def test_an_account_change_locks_the_account_s_row_alone(manager, org, account):
+    """A transfer holds the account and its organization FOR SHARE; a lock on the organization's row
+    here, taken after the account's, deadlocked with one (the model's ordering joined it in)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.services import account_rename
+
+    with CaptureQueriesContext(connection) as queries:
+        account_rename(user=manager, organization=org, account=account, name="Renamed")
+    locking = [query["sql"] for query in queries.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert locking and not any("registry_organization" in sql for sql in locking), locking
