@@ -42,8 +42,6 @@ class SubmittedDateFilter(DayFilter):
         super().__init__(*args, field_name=field_name, **kwargs)
 
 
-TransactionFilterForm = DateRangeForm
-
 
 class TransactionFilter(django_filters.FilterSet):
     """Filters of the dashboard's Transactions tab, applied to the organization's transactions."""
@@ -63,7 +61,7 @@ class TransactionFilter(django_filters.FilterSet):
     class Meta:
         model = Transfer
         fields: list[str] = []
-        form = TransactionFilterForm
+        form = DateRangeForm
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,7 +116,7 @@ class RetirementFilter(django_filters.FilterSet):
     class Meta:
         model = Retirement
         fields: list[str] = []
-        form = TransactionFilterForm
+        form = DateRangeForm
 
 
 RETIREMENT_SORTS = {

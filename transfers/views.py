@@ -12,12 +12,12 @@ from django.views.decorators.http import require_POST
 from certificates.models import CertificateBatch
 from certificates.selectors import batches_filtered, selection_batches, selection_ids
 from certificates.serials import format_serial
-from certificates.views import download_refused
 from registry.models import Organization
 from registry.selectors import membership_required
 from registry.services import ServiceError
 from utilities.csv_export import csv_response
 from utilities.display import datetime_text
+from utilities.filters import download_refused
 from utilities.htmx import htmx_partial
 from utilities.throttle import throttled
 
