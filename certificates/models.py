@@ -18,7 +18,21 @@ class FuelType(models.TextChoices):
     LANDFILL_GAS = "landfill_gas", "Landfill gas"
 
 
+class GeneratorQuerySet(models.QuerySet):
+    def approved(self) -> "GeneratorQuerySet":
+        return self.filter(status=Generator.Status.APPROVED)
+
+
 class Generator(models.Model):
+    """A generating unit. A participant registers it (draft, then submitted); registry staff approve
+    it or send it back with a note. Certificates are issued only for an approved generator."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted for approval"
+        APPROVED = "approved", "Approved"
+        RETURNED = "returned", "Sent back"
+
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="generators"
     )
@@ -29,6 +43,13 @@ class Generator(models.Model):
     eligibilities = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     capacity_mw = models.DecimalField(max_digits=8, decimal_places=2, default=0)
     commissioned_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
+    account = models.ForeignKey(  # where its certificates are issued: an open active account of its owner
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="issuance account",
+    )
+
+    objects = GeneratorQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

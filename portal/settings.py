@@ -112,6 +112,10 @@ INSTALLED_APPS = [
     "accounts",
     "certificates",
     "transfers",
+    "instructions",
+    "issuance",
+    "webhooks",
+    "api",
     "ledger",
 ]
 

@@ -55,6 +55,7 @@ class GeneratorFactory(factory.django.DjangoModelFactory):
     state = "MN"
     eligibilities = factory.LazyFunction(lambda: ["MN RES", "Green-e"])
     commissioned_on = datetime.date(2015, 6, 1)
+    status = Generator.Status.APPROVED
 
 
 class TrackingSystemFactory(factory.django.DjangoModelFactory):

@@ -153,8 +153,8 @@ class Command(BaseCommand):
 
         generators = [
             Generator.objects.create(organization=orgs[owner], code=code, name=name, fuel_type=fuel, state=state,
-                                     capacity_mw=capacity, eligibilities=eligibilities,
-                                     commissioned_on=datetime.date(2012 + i, 1 + i, 1))
+                                     status=Generator.Status.APPROVED, capacity_mw=capacity,
+                                     eligibilities=eligibilities, commissioned_on=datetime.date(2012 + i, 1 + i, 1))
             for i, (owner, code, name, fuel, state, capacity, eligibilities) in enumerate(GENERATORS)
         ]
         for generator in generators:
@@ -235,7 +235,8 @@ class Command(BaseCommand):
         staff = User.objects.filter(is_staff=True).order_by("pk").first()
         generators = list(org.generators.all()) or [
             Generator.objects.create(organization=org, code=f"B{org.pk:03d}", name=f"{org.name} Wind",
-                                     fuel_type=FuelType.WIND, state="MN", eligibilities=["Green-e"])
+                                     fuel_type=FuelType.WIND, state="MN", eligibilities=["Green-e"],
+                                     status=Generator.Status.APPROVED)
         ]
         accounts = list(Account.objects.of(org).open_active())
         per_certificate = 500
