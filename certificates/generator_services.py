@@ -267,7 +267,7 @@ def generator_send_back(*, user: User, generator: Generator, note: str) -> Gener
                    note=note)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # not durable: the admin site saves its form inside its own transaction
 def generator_onboard(*, user: User, generator: Generator) -> Generator:
     """Registry staff add a generator directly (the admin site's form, which checked it, with the ID they
     give it): it is approved at once."""
