@@ -37,7 +37,7 @@ class GeneratorAdmin(admin.ModelAdmin):
 
     list_display = ["code", "name", "organization", "fuel_type", "technology", "state", "capacity_mw", "status",
                     "issue_link"]
-    list_filter = ["status", "fuel_type", "state"]
+    list_filter = ["status", "fuel_type", ("state", admin.AllValuesFieldListFilter)]  # the states it has
     search_fields = ["code", "name", "organization__name", "organization__public_id"]
     autocomplete_fields = ["organization", "account"]
     list_select_related = ["organization"]
@@ -130,7 +130,7 @@ class GeneratorAwaitingApprovalAdmin(ReadOnlyAdmin):
 
     list_display = ["code", "name", "organization", "fuel_type", "technology", "capacity_mw", "state",
                     "commissioned_on", "eligibility_list", "account", "submitted_at"]
-    list_filter = ["fuel_type", "state"]
+    list_filter = ["fuel_type", ("state", admin.AllValuesFieldListFilter)]
     search_fields = ["code", "name", "organization__name", "organization__public_id"]
     list_select_related = ["organization", "account"]
     ordering = ["submitted_at", "pk"]

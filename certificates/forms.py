@@ -1,5 +1,4 @@
 from django import forms
-from django.template.defaultfilters import floatformat
 
 from accounts.models import Account
 from registry.models import Organization
@@ -51,13 +50,13 @@ class GeneratorForm(forms.Form):
                                      error_messages={"invalid_choice": "Choose one of your open active accounts."})
 
     def __init__(self, *args, organization: Organization, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.fields["account"].queryset = Account.objects.of(organization).open_active().order_by("name")
 
     @classmethod
     def initial_of(cls, generator: Generator) -> dict:
         return {"name": generator.name, "fuel_type": generator.fuel_type, "technology": generator.technology,
-                "capacity_mw": floatformat(generator.capacity_mw, -2), "state": generator.state,
+                "capacity_mw": generator.capacity_text, "state": generator.state,
                 "commissioned_on": generator.commissioned_on, "eligibilities": ", ".join(generator.eligibilities),
                 "account": generator.account_id}
 

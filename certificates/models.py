@@ -177,6 +177,11 @@ class Generator(models.Model):
     def is_under_review(self) -> bool:
         return self.status == self.Status.SUBMITTED
 
+    @property
+    def capacity_text(self) -> str:
+        """The capacity in MW as typed, without trailing zeros: 150, 120.5, 2.25."""
+        return f"{self.capacity_mw.normalize():f}"
+
 
 class GeneratorAwaitingApproval(Generator):
     """The registry staff's queue: generators submitted by participants, waiting for approval."""

@@ -254,5 +254,6 @@ def generator_submit_page(request: HttpRequest, generator_id: int) -> HttpRespon
         messages.error(request, str(error))
     else:
         messages.success(request, f"Generator {generator.code} is submitted for approval. Registry staff will "
-                                  "approve it or send it back with a note; your managers are emailed either way.")
+                                  "approve it or send it back with a note; your organization's managers are "
+                                  "emailed either way.")
     return redirect("generators:detail", generator.pk)
