@@ -422,14 +422,6 @@ def test_signed_out_is_sent_to_sign_in(client):
 
 # The admin: staff's queue, with Approve and Send back (a note asked on a page of its own)
 
-@pytest.fixture
-def admin_client(client, db):
-    staff = UserFactory(email="admin@registry.example", is_staff=True, is_superuser=True)
-    client.force_login(staff)
-    client.staff = staff
-    return client
-
-
 QUEUE = "admin:certificates_generatorawaitingapproval_changelist"
 
 
