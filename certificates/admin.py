@@ -11,7 +11,14 @@ from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links, num
 from utilities.display import number_text
 
 from .filters import MonthField
-from .generator_services import generator_approve, generator_onboard, generator_send_back
+from .generator_services import (
+    GeneratorDetails,
+    GeneratorRefused,
+    generator_approve,
+    generator_details_check,
+    generator_onboard,
+    generator_send_back,
+)
 from .models import Certificate, CertificateBatch, Generator, GeneratorAwaitingApproval
 from .serials import format_serial
 from .services import certificate_issue
@@ -25,6 +32,30 @@ class IssueForm(forms.Form):
     def __init__(self, *args, generator: Generator, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = Account.objects.of(generator.organization).open_active()
+
+
+class GeneratorAdminForm(forms.ModelForm):
+    """Staff's form holds a generator to the same rules as a participant's (generator_details_check)."""
+
+    class Meta:
+        model = Generator
+        fields = ["organization", "code", "name", "fuel_type", "technology", "capacity_mw", "state", "commissioned_on",
+                  "eligibilities", "account"]
+
+    def clean(self):
+        data = super().clean()
+        organization = data.get("organization")
+        if organization is None or self.errors:
+            return data
+        try:
+            generator_details_check(GeneratorDetails(
+                name=data.get("name", ""), fuel_type=data.get("fuel_type", ""), technology=data.get("technology", ""),
+                capacity_mw=data.get("capacity_mw"), state=data.get("state", ""),
+                commissioned_on=data.get("commissioned_on"), eligibilities=data.get("eligibilities") or [],
+                account=data.get("account")), organization)
+        except GeneratorRefused as refused:
+            self.add_error(refused.field if refused.field in self.fields else None, str(refused))
+        return data
 
 
 REVIEW_FIELDS = ["status", "review_note", "created_by", "created_at", "submitted_at", "reviewed_by", "reviewed_at"]
@@ -42,6 +73,7 @@ class GeneratorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organization", "account"]
     list_select_related = ["organization"]
     readonly_fields = REVIEW_FIELDS
+    form = GeneratorAdminForm
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -61,7 +61,7 @@ class GeneratorDetails:
     account: Account | None = None  # where its certificates are issued
 
 
-def _details_checked(details: GeneratorDetails, organization: Organization) -> dict:
+def generator_details_check(details: GeneratorDetails, organization: Organization) -> dict:
     """The generator's columns from `details`, tidied; GeneratorRefused naming the field for the first wrong one.
     The issuance account is share-locked, so it cannot be closed or frozen before this transaction ends."""
     name = " ".join((details.name or "").split())
@@ -146,7 +146,7 @@ def generator_register(*, user: User, organization: Organization, details: Gener
     """Register a generator for the organization (a manager): a draft, with an ID of its own, to submit
     for registry staff's approval when it is complete."""
     manager_require(user=user, organization=organization)
-    values = _details_checked(details, organization)
+    values = generator_details_check(details, organization)
     try:
         with transaction.atomic():  # a staff member typing the same code at this instant: the constraint settles it
             generator = Generator.objects.create(organization=organization, code=generator_code_next(),
@@ -190,7 +190,7 @@ def generator_update(*, user: User, organization: Organization, generator: Gener
     current = _generator_lock(organization=organization, generator=generator)
     if current.status == Status.SUBMITTED:
         raise ServiceError(under_review_text(current))
-    values = _details_checked(details, organization)
+    values = generator_details_check(details, organization)
     changed = {key: value for key, value in values.items() if getattr(current, key) != value}
     if not changed:
         raise ServiceError(f"Nothing was changed: generator {current.code} already reads like this.")

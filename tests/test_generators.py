@@ -456,13 +456,26 @@ def test_staff_onboard_a_generator_approved_at_once(admin_client, org, account):
     response = admin_client.post(reverse("admin:certificates_generator_add"), {
         "organization": org.pk, "code": "M990", "name": "Staff Wind", "fuel_type": "wind",
         "technology": "onshore_wind", "state": "MN", "eligibilities": "MN RES", "capacity_mw": "50",
-        "commissioned_on": "2018-01-01", "account": account.pk, "created_at_0": "2026-01-01",
-        "created_at_1": "00:00:00"}, follow=True)
+        "commissioned_on": "2018-01-01", "account": account.pk}, follow=True)
     assert response.status_code == 200
     generator = Generator.objects.get(code="M990")
     assert (generator.status, generator.created_by, generator.reviewed_by) == (
         Status.APPROVED, admin_client.staff, admin_client.staff)
     assert LedgerEvent.objects.get(kind=Kind.GENERATOR_APPROVED).note == "Onboarded by registry staff"
+
+
+def test_staff_s_form_holds_a_generator_to_the_same_rules(admin_client, org, counterparty_account):
+    response = admin_client.post(reverse("admin:certificates_generator_add"), {
+        "organization": org.pk, "code": "M991", "name": "Staff Wind", "fuel_type": "wind",
+        "technology": "solar_pv", "state": "MN", "eligibilities": "", "capacity_mw": "50",
+        "commissioned_on": "2018-01-01", "account": counterparty_account.pk})
+    assert "A wind generator&#x27;s technology is onshore wind or offshore wind." in response.content.decode()
+    response = admin_client.post(reverse("admin:certificates_generator_add"), {
+        "organization": org.pk, "code": "M991", "name": "Staff Wind", "fuel_type": "wind",
+        "technology": "onshore_wind", "state": "MN", "eligibilities": "", "capacity_mw": "50",
+        "commissioned_on": "2018-01-01", "account": counterparty_account.pk})
+    assert f"Account {counterparty_account.public_id} is not one of Prairie Wind Energy" in response.content.decode()
+    assert not Generator.objects.filter(code="M991").exists()
 
 
 def test_the_activity_log_tells_the_generator_s_story(signed_in, manager, approved, org, account):
