@@ -29,6 +29,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_open, name="invitation"),
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("certificates.urls")),
+    path("generators/", include("certificates.generator_urls")),
     path("transfers/", include("transfers.urls")),
     # Public, no sign-in: a retirement's proof, found only by its reference.
     path("verify/<str:reference>/", transfer_views.retirement_verify, name="retirement_verify"),

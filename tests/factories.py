@@ -3,7 +3,7 @@ import datetime
 import factory
 
 from accounts.models import Account
-from certificates.models import FuelType, Generator
+from certificates.models import FUEL_TECHNOLOGIES, FuelType, Generator
 from registry.models import Membership, Organization, TrackingSystem, User
 from transfers.models import RetirementOption
 
@@ -52,6 +52,8 @@ class GeneratorFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"M{800 + n}")
     name = factory.Sequence(lambda n: f"Prairie Ridge Wind {n}")
     fuel_type = FuelType.WIND
+    technology = factory.LazyAttribute(lambda generator: FUEL_TECHNOLOGIES[FuelType(generator.fuel_type)][0])
+    capacity_mw = 100
     state = "MN"
     eligibilities = factory.LazyFunction(lambda: ["MN RES", "Green-e"])
     commissioned_on = datetime.date(2015, 6, 1)

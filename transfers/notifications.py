@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ledger.models import LedgerEvent
+from registry.emails import preferences_url
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
 from utilities.display import number_text
@@ -87,11 +88,6 @@ def transfer_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[s
     for audience, users in audiences.items():
         for time_zone, group in itertools.groupby(sorted(users, key=zone), key=zone):
             yield audience, time_zone, [user.email for user in group]
-
-
-def preferences_url() -> str:
-    """Where every email says its reader can choose which emails they get."""
-    return settings.SITE_URL + reverse("settings") + "#emails"
 
 
 def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
