@@ -31,6 +31,13 @@ def _secret_shown(request: HtmxHttpRequest, endpoint: WebhookEndpoint, secret: s
     return response
 
 
+def _endpoint_managed(request: HtmxHttpRequest, endpoint_id: int) -> WebhookEndpoint:
+    """One endpoint of the current organization, for one of its managers (others: 403; another
+    organization's endpoint: 404)."""
+    membership = membership_required(request, manage=True)
+    return endpoint_of(membership.organization, endpoint_id)
+
+
 @login_required
 def endpoints(request: HtmxHttpRequest) -> HttpResponse:
     """The organization's webhook endpoints; a manager registers one here (POST)."""
@@ -56,8 +63,7 @@ def endpoints(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def endpoint_detail(request: HtmxHttpRequest, endpoint_id: int) -> HttpResponse:
     """One endpoint and its latest deliveries; the Refresh link swaps in just the deliveries."""
-    membership = membership_required(request, manage=True)
-    endpoint = endpoint_of(membership.organization, endpoint_id)
+    endpoint = _endpoint_managed(request, endpoint_id)
     template = "webhooks/detail.html#deliveries" if htmx_partial(request) else "webhooks/detail.html"
     return render(request, template, {"endpoint": endpoint, "deliveries": deliveries_recent(endpoint),
                                       "retry_hours": settings.WEBHOOKS_RETRY_HOURS})
@@ -66,8 +72,7 @@ def endpoint_detail(request: HtmxHttpRequest, endpoint_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def endpoint_set_active(request: HtmxHttpRequest, endpoint_id: int, active: bool) -> HttpResponse:
-    membership = membership_required(request, manage=True)
-    endpoint = endpoint_of(membership.organization, endpoint_id)
+    endpoint = _endpoint_managed(request, endpoint_id)
     try:
         webhook_endpoint_set_active(endpoint=endpoint, user=request.user, active=active)
     except ServiceError as error:
@@ -81,8 +86,7 @@ def endpoint_set_active(request: HtmxHttpRequest, endpoint_id: int, active: bool
 @login_required
 @require_POST
 def endpoint_rotate_secret(request: HtmxHttpRequest, endpoint_id: int) -> HttpResponse:
-    membership = membership_required(request, manage=True)
-    endpoint = endpoint_of(membership.organization, endpoint_id)
+    endpoint = _endpoint_managed(request, endpoint_id)
     try:
         secret = webhook_endpoint_rotate_secret(endpoint=endpoint, user=request.user)
     except ServiceError as error:
@@ -94,8 +98,7 @@ def endpoint_rotate_secret(request: HtmxHttpRequest, endpoint_id: int) -> HttpRe
 @login_required
 def endpoint_delete(request: HtmxHttpRequest, endpoint_id: int) -> HttpResponse:
     """Asks before deleting (a page, so it works without JavaScript); the POST deletes."""
-    membership = membership_required(request, manage=True)
-    endpoint = endpoint_of(membership.organization, endpoint_id)
+    endpoint = _endpoint_managed(request, endpoint_id)
     if request.method == "POST":
         try:
             webhook_endpoint_delete(endpoint=endpoint, user=request.user)
