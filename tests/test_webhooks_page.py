@@ -127,6 +127,15 @@ def test_the_endpoint_page_lists_its_deliveries_and_resends_one_now(monkeypatch,
     assert delivery.status == WebhookDelivery.Status.PENDING and delivery.next_attempt_at is not None
 
 
+def test_a_delivery_of_a_disabled_endpoint_is_not_resent(manager, hook, delivery):
+    hook.is_active = False
+    hook.save(update_fields=["is_active"])
+    response = signed_in_as(manager).post(f"{PAGE}deliveries/{delivery.pk}/resend/", follow=True)
+    assert "This endpoint is disabled: enable it first" in text(response)
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.FAILED
+
+
 @pytest.mark.parametrize("role", [Membership.Role.TRADER, Membership.Role.VIEWER])
 def test_traders_and_viewers_are_refused(org, hook, delivery, role):
     client = signed_in_as(member(org, role))

@@ -116,7 +116,8 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, user: User) -> None:
 def webhook_delivery_resend(*, delivery: WebhookDelivery, user: User) -> WebhookDelivery:
     """One more attempt of the same event (same event id, same body), now; after it fails, retries go
     on only within the delivery's retry window (WEBHOOKS_RETRY_HOURS from its creation)."""
-    _endpoint_lock(delivery.endpoint, user)
+    if not _endpoint_lock(delivery.endpoint, user).is_active:
+        raise ServiceError("This endpoint is disabled: enable it first (what it is owed is then sent).")
     now = timezone.now()
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.PENDING, next_attempt_at=now)
     delivery.status, delivery.next_attempt_at = Status.PENDING, now
