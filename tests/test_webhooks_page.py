@@ -174,3 +174,17 @@ def test_the_page_and_the_readme_show_the_snippet_the_tests_run(manager):
     assert RECEIVER_SNIPPET in text(signed_in_as(manager).get(PAGE))
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert RECEIVER_SNIPPET in readme
+
+
+def test_staff_read_endpoints_and_deliveries_in_the_admin_without_the_secret(client, staff, hook, delivery):
+    staff.is_superuser = True
+    staff.save(update_fields=["is_superuser"])
+    client.force_login(staff)
+    for url in ("/admin/webhooks/webhookendpoint/", f"/admin/webhooks/webhookendpoint/{hook.pk}/change/",
+                "/admin/webhooks/webhookdelivery/", f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert hook.secret not in response.content.decode()
+    assert str(delivery.event_id) in client.get("/admin/webhooks/webhookdelivery/").content.decode()
+    assert client.post(f"/admin/webhooks/webhookendpoint/{hook.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert WebhookEndpoint.objects.filter(pk=hook.pk).exists()

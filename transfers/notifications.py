@@ -140,7 +140,8 @@ def transfer_notifications_send(*, limit: int = 1000) -> int:
             owed = TransferNotification.objects.select_for_update(skip_locked=True).order_by("pk").first()
             if owed is None:
                 break
-            transfer_event_owed.send(sender=Transfer, transfer_id=owed.transfer_id, event_kind=owed.event_kind)
+            transfer_event_owed.send(sender=Transfer, transfer_id=owed.transfer_id, event_kind=owed.event_kind,
+                                     occurred_at=owed.created_at)
             transfer_notify(transfer_id=owed.transfer_id, event_kind=owed.event_kind)
             TransferNotification.objects.filter(pk=owed.pk).delete()
             sent += 1

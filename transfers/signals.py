@@ -4,7 +4,7 @@ whatever a receiver writes commits or rolls back with it (webhooks owes its deli
 from django.dispatch import Signal
 
 # A transfer's step is consumed from the outbox (TransferNotification), in the drain's transaction:
-# sender=Transfer, transfer=<Transfer>, event_kind=<LedgerEvent.Kind>.
+# sender=Transfer, transfer_id=<int>, event_kind=<LedgerEvent.Kind>, occurred_at=<when the step was taken>.
 transfer_event_owed = Signal()
 
 # A mass upload ended, completed or failed, in the transaction that marks it so:

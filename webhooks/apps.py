@@ -1,10 +1,10 @@
 from django.apps import AppConfig
 
 
-def _transfer_event_owed(sender, *, transfer_id: int, event_kind: str, **kwargs) -> None:
+def _transfer_event_owed(sender, *, transfer_id: int, event_kind: str, occurred_at, **kwargs) -> None:
     from .services import webhook_deliveries_owe_for_transfer
 
-    webhook_deliveries_owe_for_transfer(transfer_id=transfer_id, event_kind=event_kind)
+    webhook_deliveries_owe_for_transfer(transfer_id=transfer_id, event_kind=event_kind, occurred_at=occurred_at)
 
 
 def _mass_upload_finished(sender, *, upload_id: int, **kwargs) -> None:

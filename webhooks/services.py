@@ -127,9 +127,10 @@ def webhook_delivery_resend(*, delivery: WebhookDelivery, user: User) -> Webhook
 
 # Fan-out: in the transaction that consumes the outbox row ----------------------------------------
 
-def _deliveries_owe(*, event_type: str, organizations: list[Organization], **subject) -> int:
+def _deliveries_owe(*, event_type: str, organizations: list[Organization], occurred_at: datetime.datetime,
+                    **subject) -> int:
     """One delivery per active endpoint of each organization that wants `event_type`; every endpoint
-    of one organization gets the same event (id and body)."""
+    of one organization gets the same event (id and body), which says when it happened."""
     endpoints = list(WebhookEndpoint.objects.filter(organization__in=organizations, is_active=True,
                                                     event_types__contains=[event_type]))
     if not endpoints:
@@ -142,7 +143,7 @@ def _deliveries_owe(*, event_type: str, organizations: list[Organization], **sub
             continue
         event_id = uuid.uuid4()
         payload = event_payload(event_type=event_type, event_id=event_id, organization=organization,
-                                created_at=now, **subject)
+                                created_at=occurred_at, **subject)
         deliveries += [WebhookDelivery(endpoint=endpoint, event_type=event_type, event_id=event_id, payload=payload,
                                        created_at=now, next_attempt_at=now) for endpoint in mine]
     WebhookDelivery.objects.bulk_create(deliveries)
@@ -151,7 +152,7 @@ def _deliveries_owe(*, event_type: str, organizations: list[Organization], **sub
 
 
 @transaction.atomic
-def webhook_deliveries_owe_for_transfer(*, transfer_id: int, event_kind: str) -> int:
+def webhook_deliveries_owe_for_transfer(*, transfer_id: int, event_kind: str, occurred_at: datetime.datetime) -> int:
     """The deliveries owed for one step of a transfer, to the organizations it concerns (the sender;
     the recipient organization of a transfer to another one). Runs in the transaction that consumes
     the step's outbox row (transfers.signals.transfer_event_owed), so it is owed exactly once."""
@@ -164,7 +165,8 @@ def webhook_deliveries_owe_for_transfer(*, transfer_id: int, event_kind: str) ->
     organizations = [transfer.organization]
     if transfer.kind == Transfer.Kind.ORGANIZATION:
         organizations.append(transfer.recipient_organization)
-    return _deliveries_owe(event_type=event_type, organizations=organizations, transfer=transfer)
+    return _deliveries_owe(event_type=event_type, organizations=organizations, occurred_at=occurred_at,
+                           transfer=transfer)
 
 
 @transaction.atomic
@@ -172,7 +174,8 @@ def webhook_deliveries_owe_for_upload(*, upload_id: int) -> int:
     """The deliveries owed for a finished mass upload, to its organization (transfers.signals.
     mass_upload_finished, in the transaction that marks it finished)."""
     upload = MassTransferUpload.objects.select_related("organization").get(pk=upload_id)
-    return _deliveries_owe(event_type=EventType.UPLOAD_FINISHED, organizations=[upload.organization], upload=upload)
+    return _deliveries_owe(event_type=EventType.UPLOAD_FINISHED, organizations=[upload.organization],
+                           occurred_at=upload.finished_at, upload=upload)
 
 
 def _deliveries_nudge() -> None:
