@@ -308,6 +308,17 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(settings, r
     assert delivery.last_error == "No answer within 0.3 s."
 
 
+def test_a_run_stops_starting_attempts_after_its_time_budget(settings, receiver, no_delivery, issue, trader, org,
+                                                             counterparty):
+    settings.WEBHOOKS_RUN_SECONDS = 0.2
+    endpoint(org, url=receiver.url)
+    for _ in range(3):
+        send(issue(10), trader, org, counterparty, quantity=10)
+    receiver.delay = 0.3
+    assert webhook_deliveries_send() == 1  # the first took longer than the budget: the rest wait
+    assert WebhookDelivery.objects.filter(attempts=0).count() == 2
+
+
 def test_two_workers_at_once_attempt_each_delivery_once(receiver, no_delivery, issue, trader, org, counterparty):
     from .test_concurrency import race
 

@@ -254,11 +254,15 @@ def _delivery_record(delivery: WebhookDelivery, *, code: int | None, error: str,
 
 
 def webhook_deliveries_send(*, now: datetime.datetime | None = None, limit: int = 100) -> int:
-    """Attempt up to `limit` due deliveries, one at a time: each is claimed in a short transaction,
-    POSTed with no transaction open (a slow receiver holds no lock and no connection's transaction),
-    and its answer recorded in another. Returns the number attempted."""
+    """Attempt up to `limit` due deliveries, one at a time, for at most WEBHOOKS_RUN_SECONDS (slow
+    receivers do not hold a worker for long; beat and the next wake-up go on): each is claimed in a
+    short transaction, POSTed with no transaction open (a slow receiver holds no lock), and its answer
+    recorded in another. Returns the number attempted."""
     attempted = 0
+    stop_at = time.monotonic() + settings.WEBHOOKS_RUN_SECONDS
     for _ in range(limit):
+        if time.monotonic() > stop_at:
+            break
         moment = now or timezone.now()
         delivery = _delivery_claim(moment)
         if delivery is None:
