@@ -33,6 +33,7 @@ urlpatterns = [
     # Public, no sign-in: a retirement's proof, found only by its reference.
     path("verify/<str:reference>/", transfer_views.retirement_verify, name="retirement_verify"),
     path("verify/<str:reference>.json", transfer_views.retirement_verify_json, name="retirement_verify_json"),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 
