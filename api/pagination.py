@@ -8,4 +8,6 @@ class ApiCursorPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
-    ordering = "-pk"
+    # Oldest first: a client reading to the last page also gets the rows added while it read. A
+    # view may order otherwise with `ordering` on a subclass (a field that is unique and never changes).
+    ordering = "pk"
