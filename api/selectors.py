@@ -12,9 +12,10 @@ def api_keys_of(organization: Organization) -> QuerySet[ApiKey]:
             .order_by("-created"))
 
 
-def api_key_of(organization: Organization, key_id: str) -> ApiKey:
-    """One of the organization's keys; another organization's is a 404."""
-    return get_object_or_404(api_keys_of(organization), pk=key_id)
+def api_key_of(organization: Organization, prefix: str) -> ApiKey:
+    """One of the organization's keys, by its prefix (the part of the key shown on the page);
+    another organization's is a 404."""
+    return get_object_or_404(api_keys_of(organization), prefix=prefix)
 
 
 def api_key_by_prefix(prefix: str) -> ApiKey | None:

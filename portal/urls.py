@@ -24,6 +24,7 @@ urlpatterns = [
         template_name="registry/password_reset_complete.html"), name="password_reset_complete"),
     path("organization/", views.organization_switch, name="organization-switch"),
     path("organization/members/", include("registry.urls")),
+    path("organization/api-keys/", include("api.page_urls")),
     path("organization/activity/", views.activity, name="activity"),
     path("organization/activity.csv", views.activity_csv, name="activity_csv"),
     path("invitations/<str:token>/", views.invitation_open, name="invitation"),
