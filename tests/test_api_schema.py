@@ -64,7 +64,8 @@ def test_the_api_matches_its_schema(case, api_key):
         # other value is a 400 problem naming the filter (tests/test_api_reads.py).
         excluded = [schemathesis.checks.positive_data_acceptance]
     response = case.call_and_validate(headers={"Authorization": f"Api-Key {api_key}"}, excluded_checks=excluded)
-    assert response.status_code != 401, response.text  # the key works: the answers are the operation's own
+    if response.request.headers.get("Authorization") == f"Api-Key {api_key}":  # not a case sent without it
+        assert response.status_code != 401, response.text  # the key works: the answers are the operation's own
 
 
 ORGANIZATION_DATA_FILTERS = {"/api/v1/batches/", "/api/v1/batches.csv"}
