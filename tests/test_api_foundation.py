@@ -394,10 +394,13 @@ def test_with_redis_down_the_api_still_answers_unthrottled(org, viewer, monkeypa
 
     from utilities import throttle
 
-    def down(*args, **kwargs):
-        raise RedisConnectionError("Redis is down")
+    class DownCache:
+        def add(self, *args, **kwargs):
+            raise RedisConnectionError("Redis is down")
 
-    monkeypatch.setattr(throttle.cache, "add", down)
+        incr = add
+
+    monkeypatch.setattr(throttle, "cache", DownCache())
     monkeypatch.setattr(ApiKeyThrottle, "THROTTLE_RATES", {"api_key": "1/minute"})
     _, key = api_key_for(viewer, org, "read")
     client = client_with(key)
