@@ -96,6 +96,11 @@ class BatchList(generics.ListAPIView):
     def get_queryset(self):
         return batches_for_dashboard(self.request.auth.organization, batch_status(self.request))
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.filter_queryset(self.get_queryset()).values(*BatchSerializer.COLUMNS)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(BatchSerializer(page, many=True).data)
+
 
 class BatchDownload(APIView):
     """The dashboard's CSV download of the batches in one status and filter (the same file)."""
