@@ -165,3 +165,16 @@ class Verification(KnownQueryParameters, APIView):
         return Response(verification_record(retirement))
 
 
+
+
+@extend_schema(exclude=True)
+class NoSuchOperation(APIView):
+    """Any other address under /api/: a 404 problem rather than the portal's HTML page."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise exceptions.NotFound(f"No API operation at {request.path}; the operations are listed at /api/docs/.")
+
+    get = post = put = patch = delete = http_method_not_allowed

@@ -236,6 +236,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),
     },
     "clear-expired-sessions": {"task": "registry.tasks.clear_expired_sessions", "schedule": 3600},
+    "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
 }
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise the console and .data/mail/.

@@ -251,3 +251,9 @@ def test_a_query_parameter_the_operation_does_not_take_is_a_400_naming_it(api_as
 def test_a_csv_sort_the_dashboard_does_not_offer_is_a_400(api_as, org, viewer, holdings):
     body = problem(api_as(viewer, org).get(f"{BATCHES_CSV}?sort=price"), 400)
     assert body["errors"][0]["field"] == "sort"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing/", "/api/v2/organization/", "/api/v1/accounts"])
+def test_an_address_with_no_operation_is_a_404_problem(db, path):
+    body = problem(APIClient().post(path), 404)
+    assert "/api/docs/" in body["detail"]
