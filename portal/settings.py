@@ -318,6 +318,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "URL_FORMAT_OVERRIDE": None,  # the Accept header chooses (?format= is no parameter of ours)
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{REGISTRY_NAME} API",
