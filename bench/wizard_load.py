@@ -181,6 +181,27 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def gunicorn_start(url: str, name: str, **env: str) -> tuple[subprocess.Popen, int]:
+    """gunicorn with 2 workers serving the portal (DEBUG off) on database `url`, `env` added to its
+    environment, its log in .data/bench-logs/<name>-gunicorn.log; (the process, its port) once it listens."""
+    port = free_port()
+    # Connections kept for the whole run, so the PostgreSQL processes whose CPU is counted at the end
+    # are the ones that served it (the default, 60 s, would start new ones mid-run, uncounted).
+    env = os.environ | {"DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0",
+                        "DJANGO_SETTINGS_MODULE": "portal.settings", "DATABASE_CONN_MAX_AGE": "3600"} | env
+    log = process_log(f"{name}-gunicorn")
+    print(f"gunicorn's log: {log.name}")
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", "2",
+                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    return server, port
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-htmx", action="store_true",
@@ -221,22 +242,8 @@ def main() -> None:
     with connection.cursor() as cursor:  # planner statistics, as autovacuum keeps them on a live registry
         cursor.execute("VACUUM ANALYZE")
 
-    port = free_port()
-    # Connections kept for the whole run, so the PostgreSQL processes whose CPU is counted at the end
-    # are the ones that served it (the default, 60 s, would start new ones mid-run, uncounted).
-    env = os.environ | {"DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0",
-                        "DJANGO_SETTINGS_MODULE": "portal.settings", "DATABASE_CONN_MAX_AGE": "3600"}
-    log = process_log("wizard_load-gunicorn")
-    print(f"gunicorn's log: {log.name}")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", "2",
-                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server, port = gunicorn_start(url, "wizard_load")
     try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
         base = f"http://127.0.0.1:{port}"
         browsers = []
         for user in users:
