@@ -1,0 +1,132 @@
+"""The API's read endpoints: each a thin view over the selectors and FilterSet the pages use,
+scoped to the key's organization (request.auth.organization)."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Account
+from accounts.selectors import accounts_with_balances
+from certificates.filters import BatchFilter
+from certificates.models import CertificateBatch
+from certificates.selectors import batches_filtered, batches_for_dashboard
+from certificates.views import BATCH_TABS, batches_csv
+from transfers.selectors import retirement_by_reference
+from transfers.statements import verification_record
+
+from .models import ApiKey
+from .serializers import AccountSerializer, BatchSerializer, OrganizationSerializer, VerificationSerializer
+from .throttling import VerifyThrottle
+
+
+class OrganizationView(APIView):
+    """The key's organization."""
+
+    required_scope = ApiKey.Scope.READ
+
+    @extend_schema(responses=OrganizationSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(OrganizationSerializer(request.auth.organization).data)
+
+
+class AccountList(generics.ListAPIView):
+    """The organization's holding accounts, each with its balances."""
+
+    required_scope = ApiKey.Scope.READ
+    serializer_class = AccountSerializer
+    queryset = Account.objects.none()  # the schema's model; requests read get_queryset's
+    pagination_class = None  # a handful a organization
+
+    def get_queryset(self):
+        return accounts_with_balances(self.request.auth.organization)
+
+
+class AccountDetail(generics.RetrieveAPIView):
+    """One of the organization's accounts, by its public id (ACT-00031)."""
+
+    required_scope = ApiKey.Scope.READ
+    serializer_class = AccountSerializer
+    queryset = Account.objects.none()
+    lookup_field = "public_id"
+
+    def get_queryset(self):
+        return accounts_with_balances(self.request.auth.organization)
+
+
+class OrganizationFilterBackend(DjangoFilterBackend):
+    """django-filter's backend for a FilterSet made for one organization (the dashboard's BatchFilter)."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        return super().get_filterset_kwargs(request, queryset, view) | {"organization": request.auth.organization}
+
+
+STATUS_PARAMETER = OpenApiParameter(
+    "status", str, enum=list(BATCH_TABS), default="active",
+    description="The dashboard's tab: active (held, free to move) or exported.")
+
+
+# The vintage filters take a month (certificates.filters.MonthFilter), not the vintage column's date.
+BATCH_PARAMETERS = [STATUS_PARAMETER] + [
+    OpenApiParameter(name, str, description=f"{label}: a month, MM/YYYY or YYYY-MM (e.g. 01/2020).")
+    for name, label in [("vintage_from", "Vintage from"), ("vintage_to", "Vintage to")]]
+
+
+def batch_status(request: Request) -> str:
+    status = request.query_params.get("status", "active")
+    if status not in BATCH_TABS:
+        raise exceptions.ValidationError({"status": [f"Choose one of: {', '.join(BATCH_TABS)}."]})
+    return BATCH_TABS[status]
+
+
+@extend_schema(parameters=BATCH_PARAMETERS)
+class BatchList(generics.ListAPIView):
+    """The organization's batches in one status, with every filter of the dashboard (the same
+    FilterSet, certificates.filters.BatchFilter), a page at a time (`cursor`; `page_size` up to 1,000)."""
+
+    required_scope = ApiKey.Scope.READ
+    serializer_class = BatchSerializer
+    filter_backends = [OrganizationFilterBackend]
+    filterset_class = BatchFilter
+    queryset = CertificateBatch.objects.none()  # the schema's model; requests read get_queryset's
+
+    def get_queryset(self):
+        return batches_for_dashboard(self.request.auth.organization, batch_status(self.request))
+
+
+class BatchDownload(APIView):
+    """The dashboard's CSV download of the batches in one status and filter (the same file)."""
+
+    required_scope = ApiKey.Scope.READ
+    filter_backends = [OrganizationFilterBackend]  # the schema's query parameters
+    filterset_class = BatchFilter
+    queryset = CertificateBatch.objects.none()
+
+    @extend_schema(parameters=BATCH_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request):
+        status = batch_status(request)
+        batch_filter, queryset, _ = batches_filtered(request.query_params, request.auth.organization, status)
+        if batch_filter.is_bound and not batch_filter.is_valid():
+            raise exceptions.ValidationError(batch_filter.errors)
+        return batches_csv(queryset, status)
+
+
+class Verification(APIView):
+    """Public, no key: a retirement's verification record by its reference (as /verify/<reference>.json),
+    limited like the verification page for each address."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [VerifyThrottle]
+
+    @extend_schema(responses=VerificationSerializer, auth=[])
+    def get(self, request: Request, reference: str) -> Response:
+        retirement = retirement_by_reference(reference)
+        if retirement is None:
+            raise exceptions.NotFound("No retirement has this reference.")
+        return Response(verification_record(retirement))
+
+
