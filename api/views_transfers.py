@@ -36,8 +36,8 @@ from .models import ApiKey
 from .transfer_requests import accept_account_read, destination_read, lines_read, refuse, retirement_read
 
 Scope = ApiKey.Scope
-ITEMS_SHOWN = 1000
-ID = "[0-9]{1,18}"  # an id in a path: digits that fit PostgreSQL's bigint  # a transfer's items in its detail: the summary CSV lists every one
+ITEMS_SHOWN = 1000  # a transfer's items in its detail: the summary CSV lists every one
+ID = "[0-9]{1,18}"  # an id in a path: digits that fit PostgreSQL's bigint
 
 
 def _filtered(filter_and_queryset):

@@ -13,7 +13,7 @@ from transfers.models import MassTransferUpload
 
 from .conftest import ledger_state
 from .factories import RetirementOptionFactory
-from .test_api_transfers import api_client, fields
+from .test_api_transfers import fields
 
 UPLOADS = "/api/v1/mass-uploads/"
 HEADER = "Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
@@ -25,8 +25,8 @@ def media(mass_media):
 
 
 @pytest.fixture
-def owner(org, manager):
-    return api_client(org, manager)
+def owner(api_as, org, manager):
+    return api_as(manager, org, ApiKey.Scope.RETIRE)
 
 
 def upload(client, content: str | bytes, *, kind="transfer", name="transfers.csv", key=None, run=None):
@@ -65,7 +65,8 @@ def test_a_wrong_row_is_reported_by_row_and_column(owner, batch, foreign_batch, 
     assert owner.get(f"{UPLOADS}{upload_id}/").json()["status"] == "failed"
     errors = owner.get(f"{UPLOADS}{upload_id}/errors/").json()
     assert errors["status"] == "failed"
-    assert [(error["row"], error["column"][:1]) for error in errors["errors"]] == [(3, "A")]  # the file's row: the header is row 1
+    # The file's row (the header is row 1) and column.
+    assert [(error["row"], error["column"][:1]) for error in errors["errors"]] == [(3, "A")]
     assert errors["errors"][0]["value"] == foreign_batch.serial_number
     assert ledger_state()[0] == before[0] and ledger_state()[1] == before[1]
 
@@ -102,10 +103,10 @@ def test_a_replayed_upload_stores_one_file(owner, batch, second_account):
     assert MassTransferUpload.objects.count() == 1
 
 
-def test_scopes(org, manager, batch, retirement_account):
+def test_scopes(api_as, org, manager, batch, retirement_account):
     RetirementOptionFactory()
-    reader = api_client(org, manager, ApiKey.Scope.READ)
-    trade = api_client(org, manager, ApiKey.Scope.TRADE)
+    reader = api_as(manager, org, ApiKey.Scope.READ)
+    trade = api_as(manager, org, ApiKey.Scope.TRADE)
     content = HEADER + f"{batch.serial_number},10,,ACT-1,\r\n"
     assert upload(reader, content).status_code == 403
     refused = upload(trade, "Serial Number,Quantity\r\n", kind="retirement")
@@ -117,9 +118,9 @@ def test_scopes(org, manager, batch, retirement_account):
     assert reader.get(f"{UPLOADS}{accepted.json()['id']}/").status_code == 200
 
 
-def test_another_organizations_upload_is_not_found(owner, outsider, batch, second_account):
+def test_another_organizations_upload_is_not_found(api_as, owner, outsider, batch, second_account):
     made = upload(owner, HEADER + f"{batch.serial_number},10,,{second_account.public_id},\r\n").json()
-    stranger = api_client(outsider.memberships.get().organization, outsider)
+    stranger = api_as(outsider, outsider.memberships.get().organization, ApiKey.Scope.RETIRE)
     assert stranger.get(f"{UPLOADS}{made['id']}/").status_code == 404
     assert stranger.get(f"{UPLOADS}{made['id']}/errors/").status_code == 404
 

@@ -13,14 +13,14 @@ from transfers.services import TransferLine
 
 from .conftest import ledger_state, retire
 from .factories import RetirementOptionFactory
-from .test_api_transfers import api_client, fields, post
+from .test_api_transfers import fields, post
 
 RETIREMENTS = "/api/v1/retirements/"
 
 
 @pytest.fixture
-def owner(org, manager):
-    return api_client(org, manager)
+def owner(api_as, org, manager):
+    return api_as(manager, org, ApiKey.Scope.RETIRE)
 
 
 @pytest.fixture
@@ -39,7 +39,8 @@ def test_retire_part_of_a_batch(owner, batch, retirement_account, option):
     assert response.status_code == 201, response.content
     made = response.json()
     retirement = Retirement.objects.get(reference=made["reference"])
-    assert (made["id"], made["quantity"], made["account"]) == (retirement.transfer_id, 100, retirement_account.public_id)
+    assert (made["id"], made["quantity"], made["account"]) == (
+        retirement.transfer_id, 100, retirement_account.public_id)
     assert (made["option"], made["compliance_period"], made["beneficiary"], made["notes"]) == (
         "Minnesota RES", 2024, "City of Duluth", "Q1")
     assert made["period_end"] == "2024-03-31"
@@ -85,8 +86,8 @@ def test_too_many_certificates_names_the_line(owner, batch, retirement_account, 
     assert "This batch holds 1,000" in fields(response)["lines[0].quantity"]
 
 
-def test_a_trade_key_cannot_retire(org, manager, batch, retirement_account, option):
-    trade = api_client(org, manager, ApiKey.Scope.TRADE)
+def test_a_trade_key_cannot_retire(api_as, org, manager, batch, retirement_account, option):
+    trade = api_as(manager, org, ApiKey.Scope.TRADE)
     before = ledger_state()
     response = post(trade, RETIREMENTS, body(batch, retirement_account))
     assert response.status_code == 403
@@ -103,7 +104,7 @@ def test_list_filters_as_the_retired_tab(owner, org, trader, issue, retirement_a
     second = retire(organization=org, user=trader, lines=[TransferLine(issue(20).pk, 20)], account=retirement_account,
                     option=other, compliance_period=None)
     listed = owner.get(RETIREMENTS).json()["results"]
-    assert [(row["id"], row["quantity"]) for row in listed] == [(second.pk, 20), (first.pk, 10)]
+    assert [(row["id"], row["quantity"]) for row in listed] == [(first.pk, 10), (second.pk, 20)]
     filtered = owner.get(RETIREMENTS, {"option": option.pk}).json()["results"]
     assert [row["id"] for row in filtered] == [first.pk]
     assert [row["id"] for row in owner.get(RETIREMENTS, {"beneficiary": "dulu"}).json()["results"]] == [first.pk]
@@ -112,7 +113,7 @@ def test_list_filters_as_the_retired_tab(owner, org, trader, issue, retirement_a
     assert "compliance_period" in fields(wrong)
 
 
-def test_statement_pdf(owner, outsider, org, trader, batch, retirement_account, option):
+def test_statement_pdf(api_as, owner, outsider, org, trader, batch, retirement_account, option):
     transfer = retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 40)], account=retirement_account,
                       option=option, beneficiary="Duluth")
     response = owner.get(f"{RETIREMENTS}{transfer.pk}/statement.pdf")
@@ -120,7 +121,7 @@ def test_statement_pdf(owner, outsider, org, trader, batch, retirement_account, 
     assert response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert transfer.retirement.reference in text
-    stranger = api_client(outsider.memberships.get().organization, outsider)
+    stranger = api_as(outsider, outsider.memberships.get().organization, ApiKey.Scope.RETIRE)
     assert stranger.get(f"{RETIREMENTS}{transfer.pk}/statement.pdf").status_code == 404
     assert stranger.get(RETIREMENTS).json()["results"] == []
 

@@ -10,24 +10,15 @@ from rest_framework.test import APIClient
 
 from accounts.models import Account
 from api.models import ApiKey
-from api.services import api_key_create
 from certificates.models import CertificateBatch
 from ledger.verification import ledger_breaches
 from registry.models import Membership
 from transfers.models import Transfer
 
 from .conftest import ledger_state, send
-from .factories import AccountFactory, member
+from .factories import AccountFactory, api_key_for, member
 
 TRANSFERS = "/api/v1/transfers/"
-
-
-def api_client(organization, user, scope=ApiKey.Scope.RETIRE) -> APIClient:
-    """A client sending a new key of `organization`, made by manager `user`, with `scope`."""
-    _, raw = api_key_create(organization=organization, user=user, name=f"{scope} key", scope=scope)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
-    return client
 
 
 def post(client: APIClient, path: str, body: dict | None = None, key: str | None = None):
@@ -36,24 +27,27 @@ def post(client: APIClient, path: str, body: dict | None = None, key: str | None
 
 
 @pytest.fixture
-def owner(org, manager):
-    return api_client(org, manager)
+def owner(api_as, org, manager):
+    """A manager's key with every scope."""
+    return api_as(manager, org, ApiKey.Scope.RETIRE)
 
 
 @pytest.fixture
-def reader(org, manager):
-    return api_client(org, manager, ApiKey.Scope.READ)
+def reader(api_as, org, viewer):
+    """A teammate's key with the lower scope: a viewer's, read."""
+    return api_as(viewer, org, ApiKey.Scope.READ)
 
 
 @pytest.fixture
-def stranger(outsider):
-    return api_client(outsider.memberships.get().organization, outsider)
+def stranger(api_as, outsider):
+    """Another organization's manager's key with every scope."""
+    return api_as(outsider, outsider.memberships.get().organization, ApiKey.Scope.RETIRE)
 
 
 @pytest.fixture
-def recipient(counterparty):
+def recipient(api_as, counterparty):
     manager = member(counterparty, Membership.Role.MANAGER, email="manager@lakeshore.example")
-    return api_client(counterparty, manager)
+    return api_as(manager, counterparty, ApiKey.Scope.RETIRE)
 
 
 def internal(batch, quantity, account, notes=""):
@@ -188,7 +182,7 @@ def test_a_replay_creates_one_transfer(owner, batch, second_account):
 @pytest.mark.django_db(transaction=True)
 def test_eight_parallel_requests_with_one_key_transfer_once(org, manager, second_account, issue):
     batch = issue(1000)
-    _, raw = api_key_create(organization=org, user=manager, name="k", scope=ApiKey.Scope.TRADE)
+    _, raw = api_key_for(manager, org, ApiKey.Scope.TRADE)
     gate = threading.Barrier(8)
     statuses = []
 
@@ -250,7 +244,7 @@ def test_list_filters_as_the_transactions_tab(owner, batch, trader, org, counter
     moved = post(owner, TRANSFERS, internal(batch.__class__.objects.get(parent=batch, status="active"), 10,
                                             second_account)).json()
     listed = owner.get(TRANSFERS).json()["results"]
-    assert [row["id"] for row in listed] == [moved["id"], sent.pk]
+    assert [row["id"] for row in listed] == [sent.pk, moved["id"]]  # oldest first (api.pagination)
     pending = owner.get(TRANSFERS, {"status": "pending"}).json()["results"]
     assert [row["id"] for row in pending] == [sent.pk]
     assert pending[0]["quantity"] == 100
@@ -268,7 +262,7 @@ def test_list_pages_with_a_cursor(owner, issue, second_account):
     while page["next"]:
         page = owner.get(page["next"]).json()
         seen += [row["id"] for row in page["results"]]
-    assert seen == sorted(made, reverse=True)
+    assert seen == made
 
 
 def test_detail_shows_items_parties_and_history(owner, recipient, batch, trader, org, counterparty):
@@ -329,10 +323,10 @@ def test_accept_into_a_closed_account_names_the_field(recipient, batch, trader, 
     assert ledger_state() == before
 
 
-def test_a_read_key_cannot_decide(counterparty, batch, trader, org):
+def test_a_read_key_cannot_decide(api_as, counterparty, batch, trader, org):
     transfer = send(batch, trader, org, counterparty)
     manager = member(counterparty, Membership.Role.MANAGER, email="m2@lakeshore.example")
-    reader = api_client(counterparty, manager, ApiKey.Scope.READ)
+    reader = api_as(manager, counterparty, ApiKey.Scope.READ)
     before = ledger_state()
     assert post(reader, f"{TRANSFERS}{transfer.pk}/reject/").status_code == 403
     assert ledger_state() == before
