@@ -74,7 +74,7 @@ class DestinationField(serializers.Field):
 
 
 class LinesMixin(serializers.Serializer):
-    lines = TransferLineSerializer(many=True, allow_empty=False, max_length=10_000,
+    lines = TransferLineSerializer(many=True, allow_empty=False, min_length=1, max_length=10_000,
                                    help_text="One line per batch: its id and how many of it.")
     notes = serializers.CharField(max_length=NOTES_MAX_LENGTH, required=False, allow_blank=True, default="")
 
