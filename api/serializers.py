@@ -1,11 +1,20 @@
 """What the API answers, field by field (the schema is made from these)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.serials import format_serial
 from registry.models import Organization
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2020-01"})
+class MonthField(serializers.DateField):
+    """A month, YYYY-MM (a certificate's vintage)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m", **kwargs)
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -41,8 +50,7 @@ class BatchSerializer(serializers.ModelSerializer):
     generator_name = serializers.CharField(source="certificate.generator.name")
     fuel = serializers.CharField(source="certificate.fuel_type")
     state = serializers.CharField(source="certificate.state")
-    vintage = serializers.DateField(source="certificate.vintage", format="%Y-%m",
-                                    help_text="The month generated, YYYY-MM.")
+    vintage = MonthField(source="certificate.vintage", help_text="The month generated, YYYY-MM.")
     eligibilities = serializers.ListField(child=serializers.CharField(), source="certificate.eligibilities")
     issued_at = serializers.DateTimeField(source="certificate.issued_at")
 

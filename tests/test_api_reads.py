@@ -137,10 +137,14 @@ def test_batches_come_a_page_at_a_time_by_cursor(api_as, org, viewer, holdings):
     assert ids == sorted(ids) == sorted(batch.pk for batch in holdings.values())
 
 
-def test_a_page_holds_at_most_a_thousand_batches():
-    request = Request(RequestFactory().get(f"{BATCHES}?page_size=5000"))
-    assert ApiCursorPagination().get_page_size(request) == 1000
-    assert ApiCursorPagination().get_page_size(Request(RequestFactory().get(BATCHES))) == 100
+def test_a_page_holds_at_most_a_thousand_batches(api_as, org, viewer):
+    def page_size(query):
+        return ApiCursorPagination().get_page_size(Request(RequestFactory().get(f"{BATCHES}?{query}")))
+
+    assert (page_size(""), page_size("page_size=1"), page_size("page_size=1000")) == (100, 1, 1000)
+    for value in ["1001", "0", "-1", "ten", ""]:
+        body = problem(api_as(viewer, org).get(f"{BATCHES}?page_size={value}"), 400)
+        assert body["errors"] == [{"field": "page_size", "detail": "Enter a whole number from 1 to 1,000."}], value
 
 
 def test_an_outsider_lists_none_of_our_batches(api_as, outsider, holdings):
