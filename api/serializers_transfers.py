@@ -61,7 +61,8 @@ class DestinationField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             self.fail("invalid")
-        serializer_class = DESTINATIONS.get(data.get("type"))
+        kind = data.get("type")
+        serializer_class = DESTINATIONS.get(kind) if isinstance(kind, str) else None
         if serializer_class is None:
             choices = ", ".join(DESTINATIONS)
             raise serializers.ValidationError({"type": [f"Choose the type of transfer: one of {choices}."]})
@@ -74,8 +75,11 @@ class DestinationField(serializers.Field):
 
 
 class LinesMixin(serializers.Serializer):
-    lines = TransferLineSerializer(many=True, allow_empty=False, min_length=1, max_length=10_000,
-                                   help_text="One line per batch: its id and how many of it.")
+    lines = serializers.ListField(
+        child=TransferLineSerializer(), min_length=1, max_length=10_000,
+        help_text="One line per batch: its id and how many of it.",
+        error_messages={"min_length": "Give at least one line: a batch and a quantity.",
+                        "max_length": "Give at most {max_length} lines; for more, upload a mass-transfer file."})
     notes = serializers.CharField(max_length=NOTES_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 

@@ -37,6 +37,7 @@ from utilities.parsing import positive_integer
 from . import serializers_transfers as bodies
 from .idempotency import idempotent
 from .models import ApiKey
+from .schema import ApiAutoSchema
 from .transfer_requests import accept_account_read, destination_read, lines_read, refuse, retirement_read
 from .views import OrganizationFilterBackend
 
@@ -72,6 +73,14 @@ def transfer_detail(transfer: Transfer) -> dict:
 # The Transactions tab's transfer id takes "1042", "#1042" or "Transfer 1042" (transfers.filters).
 extend_schema_field(OpenApiTypes.STR)(TransferIdFilter)
 
+class FilteredListSchema(ApiAutoSchema):
+    """The Transactions and Retired tabs' filters: each may be sent empty, which filters nothing (as
+    the tab's form sends an empty field)."""
+
+    def _get_filter_parameters(self):
+        return [parameter | {"allowEmptyValue": True} for parameter in super()._get_filter_parameters()]
+
+
 DECIDED = {200: OpenApiResponse(bodies.TransferDetailSerializer, description="The transfer, decided.")}
 
 
@@ -106,6 +115,7 @@ class TransferViewSet(viewsets.GenericViewSet):
     filter_backends = [OrganizationFilterBackend]
     filterset_class = TransactionFilter
     queryset = Transfer.objects.none()  # the schema's model; requests read get_queryset's
+    schema = FilteredListSchema()
     lookup_value_regex = ID
 
     def get_queryset(self):
@@ -192,6 +202,7 @@ class RetirementViewSet(viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = RetirementFilter
     queryset = Retirement.objects.none()
+    schema = FilteredListSchema()
     lookup_value_regex = ID
 
     def get_queryset(self):
