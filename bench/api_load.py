@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/api_load.py [--seconds 20] [--clients 1,4,16] [--batches 100000]
 
-Seeds one organization with `--batches` active batches (plus those the clients transfer from), then:
+Seeds an organization with `--batches` active batches to list, and another with batches to transfer
+from, then:
 1. N concurrent clients (threads, each with its own trade key) create partial internal transfers
    through `POST /api/v1/transfers/`, each with a new Idempotency-Key, each on its own batches:
    created transfers per second and p95 per request at each N, CPU time per transfer (gunicorn
    workers, PostgreSQL, this client), and verify_ledger;
-2. one client lists every active batch page by page (`GET /api/v1/batches/?page_size=1000`,
-   following `next`): total seconds and rows;
+2. one client (a read key of the first organization) lists every active batch page by page
+   (`GET /api/v1/batches/?page_size=1000`, following `next`): total seconds and rows;
 3. the race: every client at once transfers three fifths of the same batch; exactly one fits, the
    others are refused (409 or 422), and verify_ledger is clean.
 
@@ -81,21 +82,28 @@ def main() -> None:
     most = max(client_counts)
     started = time.perf_counter()
     User.objects.create_user("bench-staff@example.org", "demo", is_staff=True)
-    org = Organization.objects.create(name="Bench Wind")
-    source = Account.objects.create(organization=org, name="Source")
-    # The transfers take batches as the clients go: enough for the best rate over every round.
-    to_transfer = int(sum(client_counts) * options.seconds * 250) + 1000
-    Seed().scale(org, options.batches + to_transfer)
-    target = Account.objects.create(organization=org, name="Target")
     manager = User.objects.create_user("manager@bench.example", "demo")
-    Membership.objects.create(user=manager, organization=org, role=Membership.Role.MANAGER)
+
+    def organization(name: str, batches: int) -> tuple[Organization, Account]:
+        org = Organization.objects.create(name=name)
+        Membership.objects.create(user=manager, organization=org, role=Membership.Role.MANAGER)
+        account = Account.objects.create(organization=org, name="Source")
+        Seed().scale(org, batches)
+        return org, account
+
+    # The listing reads an organization of exactly --batches active batches; the clients transfer
+    # from another's, enough for the best rate over every round.
+    listed_org, _ = organization("Bench Listing", options.batches)
+    org, source = organization("Bench Wind", int(len(client_counts) * options.seconds * 300) + 1000)
+    target = Account.objects.create(organization=org, name="Target")
     keys = [api_key_create(organization=org, user=manager, name=f"client {index}", scope="trade")[1]
             for index in range(most)]
-    batches = list(CertificateBatch.objects.filter(account=source, status="active").order_by("-pk")
-                   .values_list("pk", "quantity")[:to_transfer])  # the listing reads the rest, and these
+    listing_key = api_key_create(organization=listed_org, user=manager, name="listing", scope="read")[1]
+    batches = list(CertificateBatch.objects.filter(account=source, status="active").order_by("pk")
+                   .values_list("pk", "quantity"))  # each transferred once: the quantities stay as read here
     with connection.cursor() as cursor:  # planner statistics, as autovacuum keeps them on a live registry
         cursor.execute("VACUUM ANALYZE")
-    print(f"seeded {CertificateBatch.objects.filter(status='active').count():,} active batches in "
+    print(f"seeded {options.batches:,} batches to list and {len(batches):,} to transfer from in "
           f"{time.perf_counter() - started:.0f} s")
 
     server, port = gunicorn_start(url, "api_load", API_RATE_PER_KEY="1000000/second")
@@ -137,10 +145,11 @@ def main() -> None:
                   f"{cpu['postgres'] / created * 1000:.1f} ms, this client {cpu['client'] / created * 1000:.1f} ms")
 
         # Every active batch, a page of 1,000 at a time, following the cursor.
+        lister = ApiClient(port, listing_key)
         begun, rows, pages = time.perf_counter(), 0, 0
         path = "/api/v1/batches/?page_size=1000"
         while path:
-            status, page = clients[0].request("GET", path)
+            status, page = lister.request("GET", path)
             assert status == 200, (status, page)
             rows, pages = rows + len(page["results"]), pages + 1
             path = page["next"] and page["next"].split(f":{port}", 1)[-1]
