@@ -213,21 +213,14 @@ class TransferDetailSerializer(TransferSerializer):
     retirement = RetirementDetailsSerializer(allow_null=True)
 
 
-class RetirementSerializer(serializers.Serializer):
+class RetirementSerializer(RetirementDetailsSerializer):
     """A retirement as the Retired tab lists it."""
 
     id = serializers.IntegerField(source="transfer_id", help_text="The retirement's transaction id.")
-    reference = serializers.CharField()
     retired_at = serializers.DateTimeField(source="transfer.submitted_at")
     account = serializers.CharField(source="transfer.destination_account.public_id")
-    option = serializers.CharField(source="option.name")
-    compliance_period = serializers.IntegerField(allow_null=True)
-    period_start = serializers.DateField(allow_null=True)
-    period_end = serializers.DateField(allow_null=True)
-    beneficiary = serializers.CharField()
     quantity = serializers.IntegerField(source="total_quantity")
     notes = serializers.CharField(source="transfer.notes")
-    private = serializers.BooleanField(source="is_private")
 
 
 class UploadErrorSerializer(serializers.Serializer):

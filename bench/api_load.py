@@ -27,7 +27,7 @@ import uuid
 from collections import Counter
 
 from common import percentile, setup_django
-from wizard_load import cpu_seconds, cpu_spent, gunicorn_start
+from wizard_load import cpu_seconds, cpu_spent, gunicorn_start, race
 
 
 class ApiClient:
@@ -76,7 +76,6 @@ def main() -> None:
     from portal.celery import app as celery_app
     from portal.management.commands.seed_demo import Command as Seed
     from registry.models import Membership, Organization, User
-    from transfers.models import Transfer
 
     print(f"load average before: {', '.join(f'{value:.2f}' for value in os.getloadavg())}")
     most = max(client_counts)
@@ -157,24 +156,8 @@ def main() -> None:
         print(f"listing: {rows:,} batches in {pages} pages in {listed:.2f} s "
               f"({listed / pages * 1000:.0f} ms a page)")
 
-        # The race: every client transfers most (three fifths) of the same batch at once; one fits.
-        contested = (CertificateBatch.objects.filter(account=source, status="active", quantity__gte=1000)
-                     .exclude(pk__in=Transfer.objects.values("items__source_batch")).order_by("pk").first())
-        most_of = contested.quantity * 3 // 5
-        gate = threading.Barrier(most)
-        outcomes = [None] * most
-
-        def race(index):
-            gate.wait()
-            outcomes[index] = clients[index].request("POST", "/api/v1/transfers/",
-                                                     transfer_body(contested.pk, most_of, target.public_id))[0]
-
-        threads = [threading.Thread(target=race, args=(index,)) for index in range(most)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        made = Transfer.objects.filter(items__source_batch=contested).distinct().count()
+        contested, most_of, outcomes, made = race(source, most, lambda index, batch_id, quantity: clients[
+            index].request("POST", "/api/v1/transfers/", transfer_body(batch_id, quantity, target.public_id))[0])
         breaches = ledger_breaches()
         print(f"race: {most} clients each transferring {most_of:,} of batch {contested.pk} "
               f"({contested.quantity:,}): statuses {dict(Counter(outcomes))}, {made} transfer(s) in the database "

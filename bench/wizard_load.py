@@ -202,6 +202,31 @@ def gunicorn_start(url: str, name: str, **env: str) -> tuple[subprocess.Popen, i
     return server, port
 
 
+def race(source, clients: int, attempt) -> tuple:
+    """The race: `clients` threads at once each call attempt(index, batch_id, quantity) to transfer most
+    (three fifths) of the same active batch of account `source`, so exactly one fits. (the batch, the
+    quantity, each attempt's outcome, how many transfers of it the database holds)."""
+    from certificates.models import CertificateBatch
+    from transfers.models import Transfer
+
+    contested = CertificateBatch.objects.filter(account=source, status="active", quantity__gte=1000) \
+        .exclude(pk__in=Transfer.objects.values("items__source_batch")).order_by("pk").first()
+    most_of = contested.quantity * 3 // 5
+    gate = threading.Barrier(clients)
+    outcomes = [None] * clients
+
+    def run(index):
+        gate.wait()
+        outcomes[index] = attempt(index, contested.pk, most_of)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return contested, most_of, outcomes, Transfer.objects.filter(items__source_batch=contested).distinct().count()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-htmx", action="store_true",
@@ -223,7 +248,6 @@ def main() -> None:
     from portal.celery import app as celery_app
     from portal.management.commands.seed_demo import Command as Seed
     from registry.models import Membership, Organization, User
-    from transfers.models import Transfer
 
     most = max(client_counts)
     User.objects.create_user("bench-staff@example.org", "demo", is_staff=True)
@@ -286,24 +310,9 @@ def main() -> None:
                   f"the server's share alone would need {(cpu['gunicorn'] + cpu['postgres']) / total * 50:.1f} "
                   f"cores for 50 transfers/s (this machine has {psutil.cpu_count()})")
 
-        # The race: every client transfers most (three fifths) of the same batch at once; one fits.
-        contested = CertificateBatch.objects.filter(account=source, status="active", quantity__gte=1000) \
-            .exclude(pk__in=Transfer.objects.values("items__source_batch")).order_by("pk").first()
-        most_of = contested.quantity * 3 // 5
-        gate = threading.Barrier(most)
-        outcomes = [None] * most
-
-        def race(index):
-            gate.wait()
-            outcomes[index] = walk(browsers[index], contested.pk, most_of, target.pk, defaultdict(list))
-
-        threads = [threading.Thread(target=race, args=(i,)) for i in range(most)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        contested, most_of, outcomes, made = race(source, most, lambda index, batch_id, quantity: walk(
+            browsers[index], batch_id, quantity, target.pk, defaultdict(list)))
         won = sum("/done/" in outcome for outcome in outcomes)
-        made = Transfer.objects.filter(items__source_batch=contested).distinct().count()
         breaches = ledger_breaches()
         print(f"race: {most} clients each transferring {most_of:,} of batch {contested.pk} ({contested.quantity:,}): "
               f"{won} succeeded (expected 1), {made} transfer(s) in the database, "
