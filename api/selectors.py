@@ -21,6 +21,7 @@ def api_key_of(organization: Organization, prefix: str) -> ApiKey:
 def api_key_by_prefix(prefix: str) -> ApiKey | None:
     """The key whose prefix this is, with its organization, its creator and the creator's role in
     the organization now (`creator_role`, None once they left it): one query a request."""
-    role = Membership.objects.filter(user=OuterRef("created_by"), organization=OuterRef("organization")).values("role")
+    role = (Membership.objects.filter(user=OuterRef("created_by"), organization=OuterRef("organization"))
+            .order_by().values("role"))  # no ordering: the model's would join the organization
     return (ApiKey.objects.select_related("organization", "created_by").annotate(creator_role=Subquery(role[:1]))
             .filter(prefix=prefix).first())

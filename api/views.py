@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Account
 from accounts.selectors import accounts_with_balances
-from certificates.filters import BatchFilter
+from certificates.filters import DEFAULT_SORT, SORTS, BatchFilter
 from certificates.models import CertificateBatch
 from certificates.selectors import batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
@@ -23,7 +23,26 @@ from .serializers import AccountSerializer, BatchSerializer, OrganizationSeriali
 from .throttling import VerifyThrottle
 
 
-class OrganizationView(APIView):
+class KnownQueryParameters:
+    """Refuses a query parameter the operation does not take, with a 400 naming it: a misspelt
+    filter (`?fule=wind`) must not answer every row. An operation takes its FilterSet's filters,
+    its paginator's `cursor` and `page_size`, and the names in `query_parameters`."""
+
+    query_parameters: tuple[str, ...] = ()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # the key, its scope and its rate first
+        known = set(self.query_parameters)
+        if filterset_class := getattr(self, "filterset_class", None):
+            known |= set(filterset_class.base_filters)
+        if paginator := getattr(self, "paginator", None):
+            known |= {paginator.cursor_query_param, paginator.page_size_query_param}
+        if unknown := sorted(set(request.query_params) - known):
+            raise exceptions.ValidationError(
+                {name: ["This operation takes no such query parameter."] for name in unknown})
+
+
+class OrganizationView(KnownQueryParameters, APIView):
     """The key's organization."""
 
     required_scope = ApiKey.Scope.READ
@@ -33,7 +52,7 @@ class OrganizationView(APIView):
         return Response(OrganizationSerializer(request.auth.organization).data)
 
 
-class AccountList(generics.ListAPIView):
+class AccountList(KnownQueryParameters, generics.ListAPIView):
     """The organization's holding accounts, each with its balances."""
 
     required_scope = ApiKey.Scope.READ
@@ -45,7 +64,7 @@ class AccountList(generics.ListAPIView):
         return accounts_with_balances(self.request.auth.organization)
 
 
-class AccountDetail(generics.RetrieveAPIView):
+class AccountDetail(KnownQueryParameters, generics.RetrieveAPIView):
     """One of the organization's accounts, by its public id (ACT-00031)."""
 
     required_scope = ApiKey.Scope.READ
@@ -75,6 +94,13 @@ BATCH_PARAMETERS = [STATUS_PARAMETER] + [
     for name, label in [("vintage_from", "Vintage from"), ("vintage_to", "Vintage to")]]
 
 
+SORT_CHOICES = [order + column for column in SORTS for order in ("", "-")]
+SORT_PARAMETER = OpenApiParameter(
+    "sort", str, enum=SORT_CHOICES, default=DEFAULT_SORT,
+    description="The rows' order, as the dashboard's column headings sort them: a column, or `-` and a column for "
+                "descending.")
+
+
 def batch_status(request: Request) -> str:
     status = request.query_params.get("status", "active")
     if status not in BATCH_TABS:
@@ -83,11 +109,12 @@ def batch_status(request: Request) -> str:
 
 
 @extend_schema(parameters=BATCH_PARAMETERS)
-class BatchList(generics.ListAPIView):
+class BatchList(KnownQueryParameters, generics.ListAPIView):
     """The organization's batches in one status, with every filter of the dashboard (the same
     FilterSet, certificates.filters.BatchFilter), a page at a time (`cursor`; `page_size` up to 1,000)."""
 
     required_scope = ApiKey.Scope.READ
+    query_parameters = ("status",)
     serializer_class = BatchSerializer
     filter_backends = [OrganizationFilterBackend]
     filterset_class = BatchFilter
@@ -96,25 +123,33 @@ class BatchList(generics.ListAPIView):
     def get_queryset(self):
         return batches_for_dashboard(self.request.auth.organization, batch_status(self.request))
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.filter_queryset(self.get_queryset()).values(*BatchSerializer.COLUMNS)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(BatchSerializer(page, many=True).data)
 
-class BatchDownload(APIView):
+
+class BatchDownload(KnownQueryParameters, APIView):
     """The dashboard's CSV download of the batches in one status and filter (the same file)."""
 
     required_scope = ApiKey.Scope.READ
+    query_parameters = ("status", "sort")
     filter_backends = [OrganizationFilterBackend]  # the schema's query parameters
     filterset_class = BatchFilter
     queryset = CertificateBatch.objects.none()
 
-    @extend_schema(parameters=BATCH_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(parameters=[*BATCH_PARAMETERS, SORT_PARAMETER], responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request):
         status = batch_status(request)
+        if request.query_params.get("sort", DEFAULT_SORT) not in SORT_CHOICES:
+            raise exceptions.ValidationError({"sort": [f"Choose one of: {', '.join(SORT_CHOICES)}."]})
         batch_filter, queryset, _ = batches_filtered(request.query_params, request.auth.organization, status)
         if batch_filter.is_bound and not batch_filter.is_valid():
             raise exceptions.ValidationError(batch_filter.errors)
         return batches_csv(queryset, status)
 
 
-class Verification(APIView):
+class Verification(KnownQueryParameters, APIView):
     """Public, no key: a retirement's verification record by its reference (as /verify/<reference>.json),
     limited like the verification page for each address."""
 

@@ -387,3 +387,21 @@ def test_eight_parallel_requests_with_one_key_act_once(org, manager):
     assert len(created) == 1
     # Once the first has answered, every retry gets its response.
     assert post(client_with(key), {"name": "Parallel", "pause": 0.3}, key="same-key").json()["public_id"] in created
+
+
+def test_with_redis_down_the_api_still_answers_unthrottled(org, viewer, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from utilities import throttle
+
+    class DownCache:
+        def add(self, *args, **kwargs):
+            raise RedisConnectionError("Redis is down")
+
+        incr = add
+
+    monkeypatch.setattr(throttle, "cache", DownCache())
+    monkeypatch.setattr(ApiKeyThrottle, "THROTTLE_RATES", {"api_key": "1/minute"})
+    _, key = api_key_for(viewer, org, "read")
+    client = client_with(key)
+    assert [client.get("/probe/").status_code for _ in range(3)] == [200, 200, 200]

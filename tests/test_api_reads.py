@@ -240,3 +240,14 @@ def test_a_pending_batch_is_in_no_batch_status_the_api_lists(api_as, org, trader
     for status in ["active", "exported"]:
         rows = api_as(trader, org).get(f"{BATCHES}?status={status}").json()["results"]
         assert pending.pk not in {row["id"] for row in rows}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/organization/", "/api/v1/accounts/", BATCHES, BATCHES_CSV])
+def test_a_query_parameter_the_operation_does_not_take_is_a_400_naming_it(api_as, org, viewer, holdings, path):
+    body = problem(api_as(viewer, org).get(f"{path}?fule=wind"), 400)
+    assert body["errors"] == [{"field": "fule", "detail": "This operation takes no such query parameter."}]
+
+
+def test_a_csv_sort_the_dashboard_does_not_offer_is_a_400(api_as, org, viewer, holdings):
+    body = problem(api_as(viewer, org).get(f"{BATCHES_CSV}?sort=price"), 400)
+    assert body["errors"][0]["field"] == "sort"
