@@ -39,7 +39,7 @@ from .idempotency import idempotent
 from .models import ApiKey
 from .schema import ApiAutoSchema
 from .transfer_requests import accept_account_read, destination_read, lines_read, refuse, retirement_read
-from .views import OrganizationFilterBackend
+from .views import KnownQueryParameters, OrganizationFilterBackend
 
 Scope = ApiKey.Scope
 ITEMS_SHOWN = 1000  # a transfer's items in its detail: the summary CSV lists every one
@@ -105,7 +105,7 @@ DECIDED = {200: OpenApiResponse(bodies.TransferDetailSerializer, description="Th
     withdraw=extend_schema(summary="Withdraw a transfer", request=None, responses=DECIDED,
                            description="The sender takes back a transfer still pending. Scope: trade."),
 )
-class TransferViewSet(viewsets.GenericViewSet):
+class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     """Transfers the organization sent or was sent."""
 
     scopes = {"list": Scope.READ, "retrieve": Scope.READ, "create": Scope.TRADE, "accept": Scope.TRADE,
@@ -193,7 +193,7 @@ class PdfRenderer(renderers.BaseRenderer):
                     "retirement accounts, for good, with what the retirement counts toward and the details that "
                     "option needs (each missing or wrong detail is named in the problem's `errors`). Scope: retire."),
 )
-class RetirementViewSet(viewsets.GenericViewSet):
+class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     """The organization's retirements: certificates retired for good, toward what and for whom."""
 
     scopes = {"list": Scope.READ, "statement": Scope.READ, "create": Scope.RETIRE}
@@ -257,7 +257,7 @@ class RetirementViewSet(viewsets.GenericViewSet):
                          description="Every wrong row of a failed upload, by row number and column (row 0: the "
                                      "file as a whole)."),
 )
-class MassUploadViewSet(viewsets.GenericViewSet):
+class MassUploadViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     """Mass certificate transfers and retirements: a CSV file, checked and applied by a worker, all
     or nothing."""
 

@@ -253,6 +253,9 @@ def test_list_filters_as_the_transactions_tab(owner, batch, trader, org, counter
     wrong = owner.get(TRANSFERS, {"status": "lost"})
     assert wrong.status_code == 400
     assert "no transaction status" in fields(wrong)["status"]
+    misspelt = owner.get(TRANSFERS, {"statuss": "pending"})
+    assert misspelt.status_code == 400
+    assert "no such query parameter" in fields(misspelt)["statuss"]
 
 
 def test_list_pages_with_a_cursor(owner, issue, second_account):
