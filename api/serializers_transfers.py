@@ -124,6 +124,10 @@ class MassUploadCreateSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The CSV file, as the mass-transfer or mass-retirement template.")
 
 
+class MassUploadReleaseSerializer(serializers.Serializer):
+    process = serializers.BooleanField(help_text="true: process the held file after all; false: discard it.")
+
+
 # --- responses --------------------------------------------------------------------------------
 
 
@@ -234,8 +238,8 @@ class MassUploadSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=MassTransferUpload.Kind.choices)
     status = serializers.ChoiceField(choices=MassTransferUpload.Status.choices,
-                                     help_text="held: the same file was uploaded within a day; confirm or discard it "
-                                               "on its page.")
+                                     help_text="held: the same file was uploaded within a day; process or discard it "
+                                               "(`release`).")
     filename = serializers.CharField()
     size = serializers.IntegerField()
     sha256 = serializers.CharField()

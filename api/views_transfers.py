@@ -25,6 +25,7 @@ from transfers.models import MassTransferUpload, Retirement, Transfer
 from transfers.selectors import retirements_for, transactions_for, transfer_history, transfer_items
 from transfers.services import (
     mass_upload_create,
+    mass_upload_release,
     retirement_create,
     transfer_accept,
     transfer_create,
@@ -243,6 +244,13 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         return response
 
 
+def _retiring_allowed(request, kind: str) -> None:
+    """A file of retirements needs a key with the retire scope."""
+    if kind == MassTransferUpload.Kind.RETIREMENT and not request.auth.grants(Scope.RETIRE):
+        raise PermissionDenied(f"This API key's scope is {request.auth.scope}; a file of retirements needs a "
+                               f"key with the {Scope.RETIRE} scope.")
+
+
 @extend_schema_view(
     create=extend_schema(
         summary="Upload a mass transfer or retirement file",
@@ -250,9 +258,13 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         responses={201: bodies.MassUploadSerializer},
         description="Stores a CSV file of transfers or retirements (the templates of the mass-transfer page, at "
                     "most 10 MB) and queues it: a worker checks every row, then applies all of them in one "
-                    "transaction, or none. The same file within a day is held (status `held`) until confirmed on "
-                    "its page. Scope: trade; a file of retirements: retire."),
+                    "transaction, or none. The same file within a day is held (status `held`) until processed or "
+                    "discarded (`release`). Scope: trade; a file of retirements: retire."),
     retrieve=extend_schema(summary="A mass upload's status"),
+    release=extend_schema(summary="Process or discard a held mass upload", request=bodies.MassUploadReleaseSerializer,
+                          responses=bodies.MassUploadSerializer,
+                          description="The same file uploaded within a day is held: process it after all, or "
+                                      "discard it, as on its page. Scope: trade; a file of retirements: retire."),
     errors=extend_schema(summary="A mass upload's errors", responses=bodies.MassUploadErrorsSerializer,
                          description="Every wrong row of a failed upload, by row number and column (row 0: the "
                                      "file as a whole)."),
@@ -261,8 +273,8 @@ class MassUploadViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     """Mass certificate transfers and retirements: a CSV file, checked and applied by a worker, all
     or nothing."""
 
-    scopes = {"create": Scope.TRADE, "retrieve": Scope.READ, "errors": Scope.READ}
-    parser_classes = [MultiPartParser]
+    scopes = {"create": Scope.TRADE, "release": Scope.TRADE, "retrieve": Scope.READ, "errors": Scope.READ}
+    parser_classes = [MultiPartParser, JSONParser]
     serializer_class = bodies.MassUploadSerializer
     queryset = MassTransferUpload.objects.none()
     lookup_value_regex = ID
@@ -276,9 +288,7 @@ class MassUploadViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         if not form.is_valid():
             refuse([((name,), message) for name, messages in form.errors.items() for message in messages])
         kind = form.cleaned_data["kind"]
-        if kind == MassTransferUpload.Kind.RETIREMENT and not request.auth.grants(Scope.RETIRE):
-            raise PermissionDenied(f"This API key's scope is {request.auth.scope}; a file of retirements needs a "
-                                   f"key with the {Scope.RETIRE} scope.")
+        _retiring_allowed(request, kind)
         upload = mass_upload_create(organization=request.auth.organization, user=request.user,
                                     upload=form.cleaned_data["file"], kind=kind)
         return Response(bodies.MassUploadSerializer(upload).data, status=status.HTTP_201_CREATED,
@@ -292,6 +302,16 @@ class MassUploadViewSet(KnownQueryParameters, viewsets.GenericViewSet):
 
     def retrieve(self, request, pk: str):
         return Response(bodies.MassUploadSerializer(self.get_object()).data)
+
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def release(self, request, pk: str):
+        upload = self.get_object()
+        body = bodies.MassUploadReleaseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        _retiring_allowed(request, upload.kind)
+        mass_upload_release(upload=upload, user=request.user, process=body.validated_data["process"])
+        return Response(bodies.MassUploadSerializer(upload).data)
 
     @action(detail=True, methods=["get"])
     def errors(self, request, pk: str):

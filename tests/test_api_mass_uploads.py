@@ -95,6 +95,25 @@ def test_the_same_file_within_a_day_is_held(owner, batch, second_account, django
     assert batch.__class__.objects.filter(parent=batch, account=second_account).count() == 1
 
 
+def test_a_held_file_is_processed_or_discarded(owner, batch, second_account, django_capture_on_commit_callbacks):
+    content = HEADER + f"{batch.serial_number},10,,{second_account.public_id},\r\n"
+    assert upload(owner, content).json()["status"] == "queued"  # its task is not run in this test
+    held = [upload(owner, content).json()["id"] for _ in range(2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        processed = owner.post(f"{UPLOADS}{held[0]}/release/", {"process": True}, format="json",
+                               HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert processed.status_code == 200, processed.content
+    assert owner.get(f"{UPLOADS}{held[0]}/").json()["status"] == "completed"
+    discarded = owner.post(f"{UPLOADS}{held[1]}/release/", {"process": False}, format="json",
+                           HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert discarded.json()["status"] == "discarded"
+    assert batch.__class__.objects.filter(parent=batch, account=second_account).count() == 1
+    again = owner.post(f"{UPLOADS}{held[1]}/release/", {"process": True}, format="json",
+                       HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert again.status_code == 422
+    assert "no longer waiting" in again.json()["detail"]
+
+
 def test_a_replayed_upload_stores_one_file(owner, batch, second_account):
     content = HEADER + f"{batch.serial_number},10,,{second_account.public_id},\r\n"
     first = upload(owner, content, key="file-1")
