@@ -5,6 +5,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,6 +33,8 @@ class KnownQueryParameters:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # the key, its scope and its rate first
+        if not hasattr(self, request.method.lower()):
+            return  # a method the operation does not take: 405, whatever the parameters
         known = set(self.query_parameters)
         if filterset_class := getattr(self, "filterset_class", None):
             known |= set(filterset_class.base_filters)
@@ -129,9 +132,18 @@ class BatchList(KnownQueryParameters, generics.ListAPIView):
         return self.get_paginated_response(BatchSerializer(page, many=True).data)
 
 
+class CsvAccepted(JSONRenderer):
+    """Lets a client that accepts only text/csv reach the download (the file is streamed as it is,
+    past the renderers); a problem is still JSON (application/problem+json)."""
+
+    media_type = "text/csv"
+    format = "csv"
+
+
 class BatchDownload(KnownQueryParameters, APIView):
     """The dashboard's CSV download of the batches in one status and filter (the same file)."""
 
+    renderer_classes = [JSONRenderer, CsvAccepted]
     required_scope = ApiKey.Scope.READ
     query_parameters = ("status", "sort")
     filter_backends = [OrganizationFilterBackend]  # the schema's query parameters
@@ -165,3 +177,16 @@ class Verification(KnownQueryParameters, APIView):
         return Response(verification_record(retirement))
 
 
+
+
+@extend_schema(exclude=True)
+class NoSuchOperation(APIView):
+    """Any other address under /api/: a 404 problem rather than the portal's HTML page."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise exceptions.NotFound(f"No API operation at {request.path}; the operations are listed at /api/docs/.")
+
+    get = post = put = patch = delete = http_method_not_allowed

@@ -236,6 +236,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),
     },
     "clear-expired-sessions": {"task": "registry.tasks.clear_expired_sessions", "schedule": 3600},
+    "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
 }
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise the console and .data/mail/.
@@ -317,6 +318,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "URL_FORMAT_OVERRIDE": None,  # the Accept header chooses (?format= is no parameter of ours)
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{REGISTRY_NAME} API",

@@ -405,3 +405,15 @@ def test_with_redis_down_the_api_still_answers_unthrottled(org, viewer, monkeypa
     _, key = api_key_for(viewer, org, "read")
     client = client_with(key)
     assert [client.get("/probe/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_answers_older_than_a_day_are_purged(org, manager):
+    from api.tasks import purge_idempotent_requests
+
+    _, key = api_key_for(manager, org, "trade")
+    client = client_with(key)
+    post(client, {"name": "Old"}, key="old")
+    post(client, {"name": "New"}, key="new")
+    IdempotentRequest.objects.filter(key="old").update(created_at=timezone.now() - datetime.timedelta(hours=25))
+    assert purge_idempotent_requests.delay().get() == 1
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]

@@ -251,3 +251,22 @@ def test_a_query_parameter_the_operation_does_not_take_is_a_400_naming_it(api_as
 def test_a_csv_sort_the_dashboard_does_not_offer_is_a_400(api_as, org, viewer, holdings):
     body = problem(api_as(viewer, org).get(f"{BATCHES_CSV}?sort=price"), 400)
     assert body["errors"][0]["field"] == "sort"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing/", "/api/v2/organization/", "/api/v1/accounts"])
+def test_an_address_with_no_operation_is_a_404_problem(db, path):
+    body = problem(APIClient().post(path), 404)
+    assert "/api/docs/" in body["detail"]
+
+
+def test_a_client_accepting_only_csv_gets_the_file_or_a_problem(api_as, org, viewer, holdings):
+    client = api_as(viewer, org)
+    response = client.get(BATCHES_CSV, headers={"Accept": "text/csv"})
+    assert response.status_code == 200 and csv_text(response).startswith("Serial Number,")
+    body = problem(client.get(f"{BATCHES_CSV}?quantity_max=lots", headers={"Accept": "text/csv"}), 400)
+    assert body["errors"][0]["field"] == "quantity_max"
+
+
+def test_a_method_an_operation_does_not_take_is_a_405_whatever_the_query(api_as, org, viewer):
+    response = api_as(viewer, org).delete(f"{BATCHES_CSV}?fule=wind")
+    assert problem(response, 405)["type"].endswith("method-not-allowed")

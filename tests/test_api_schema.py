@@ -46,10 +46,10 @@ def application_in_this_test(db, settings, monkeypatch):
 
 @pytest.fixture
 def api_key(application_in_this_test, org, trader, holdings, second_account, retirement_account, tracking_system):
-    """A trade key of an organization with batches in two accounts and a retirement."""
+    """A retire key (every scope) of an organization with batches in two accounts and a retirement."""
     retire(organization=org, user=trader, account=retirement_account,
            lines=[TransferLine(holdings["wind"].pk, 10)])
-    _, key = api_key_for(trader, org, "trade", expiry_date=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC))
+    _, key = api_key_for(trader, org, "retire", expiry_date=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC))
     return key
 
 
