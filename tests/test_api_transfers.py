@@ -159,6 +159,16 @@ def test_a_refusal_of_the_service_is_a_422_problem(owner, batch, counterparty, o
     assert ledger_state() == before
 
 
+def test_the_same_batch_twice_is_refused_by_the_service(owner, batch, second_account):
+    before = ledger_state()
+    body = internal(batch, 5, second_account)
+    body["lines"] *= 2
+    response = post(owner, TRANSFERS, body)
+    assert response.status_code == 422, response.content
+    assert "listed twice" in response.json()["detail"]
+    assert ledger_state() == before
+
+
 def test_missing_idempotency_key_is_refused(owner, batch, second_account):
     before = ledger_state()
     response = owner.post(TRANSFERS, internal(batch, 5, second_account), format="json")
