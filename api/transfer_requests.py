@@ -41,7 +41,7 @@ def refuse(problems: Iterable[tuple[Path, str]]) -> None:
 
 def form_problems(form: forms.Form, fields: dict[str, Path]) -> list[tuple[Path, str]]:
     """A form's errors under the request's fields (`fields`: form field -> path; "__all__" too)."""
-    return [(fields[name], message) for name, messages in form.errors.items() for message in messages]
+    return [(fields.get(name, (name,)), message) for name, messages in form.errors.items() for message in messages]
 
 
 def lines_read(organization: Organization, lines: list[dict]) -> tuple[list[CertificateBatch], list[TransferLine]]:

@@ -74,6 +74,7 @@ def transfer_detail(transfer: Transfer) -> dict:
 # The Transactions tab's transfer id takes "1042", "#1042" or "Transfer 1042" (transfers.filters).
 extend_schema_field(OpenApiTypes.STR)(TransferIdFilter)
 
+
 class FilteredListSchema(ApiAutoSchema):
     """The Transactions and Retired tabs' filters: each may be sent empty, which filters nothing (as
     the tab's form sends an empty field)."""
