@@ -349,6 +349,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name get a name each (not a hash) in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "TransferTypeEnum": "transfers.models.Transfer.Kind", "TransferStatusEnum": "transfers.models.Transfer.Status",
+        "MassUploadStatusEnum": "transfers.models.MassTransferUpload.Status",
+        "InternalDestinationTypeEnum": ["internal"], "OrganizationDestinationTypeEnum": ["organization"],
+        "ExportDestinationTypeEnum": ["export"],
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True
