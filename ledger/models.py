@@ -34,6 +34,9 @@ class LedgerEvent(models.Model):
         MEMBER_REMOVED = "member_removed", "Member removed"
         ACCOUNT_OPENED = "account_opened", "Account opened"
         ACCOUNT_RENAMED = "account_renamed", "Account renamed"
+        INSTRUCTION_CREATED = "instruction_created", "Standing instruction set"
+        INSTRUCTION_ENDED = "instruction_ended", "Standing instruction ended"
+        INSTRUCTION_LIFTED = "instruction_lifted", "Standing instruction's irrevocable flag lifted"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)
