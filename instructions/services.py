@@ -257,7 +257,8 @@ def instruction_lift_irrevocable(*, instruction: StandingInstruction, user: User
         raise InstructionRefused(f"Instruction {locked.pk} is not irrevocable.")
     if StandingInstruction.objects.filter(pk=locked.pk, irrevocable=True).update(irrevocable=False) != 1:
         raise InstructionRefused("The instruction changed meanwhile; nothing changed.")
-    ledger_record(kind=LedgerEvent.Kind.INSTRUCTION_LIFTED, actor=user, organization=Organization(pk=locked.organization_id),
+    ledger_record(kind=LedgerEvent.Kind.INSTRUCTION_LIFTED, actor=user,
+                  organization=Organization(pk=locked.organization_id),
                   before={"instruction": locked.pk, "irrevocable": True},
                   after={"instruction": locked.pk, "irrevocable": False}, note=note)
     locked.irrevocable = False
