@@ -265,7 +265,7 @@ def instruction_lift_irrevocable(*, instruction: StandingInstruction, user: User
     return locked
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the issuance's transaction: joins it, no savepoint of its own
 def instructions_run(*, certificate: Certificate, user: User | None = None,
                      instructions: list[StandingInstruction] | None = None) -> list[InstructionRun]:
     """Apply the organization's active instructions to a new issuance, inside the caller's
