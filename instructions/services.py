@@ -319,7 +319,7 @@ def instructions_run(*, certificate: Certificate, user: User | None = None,
                 try:
                     transfer = _move(instruction, destination, certificate, batch_id, taking)
                 except ServiceError as error:
-                    refusals.append(f"{destination.priority}. {destination.label}: {error}")
+                    refusals.append(f"Destination {destination.priority}: {error}")
                     continue
                 run.status, run.quantity_moved = InstructionRun.Status.APPLIED, taking
                 run.destination, run.transfer = destination, transfer
