@@ -420,13 +420,13 @@ def test_setting_and_ending_are_in_the_ledger(instruct, trader, org, second_acco
 
 def test_instructions_for_reads_a_whole_run_in_a_fixed_number_of_queries(org, instruct, staff, account,
                                                                          second_account, django_assert_num_queries):
-    generators = [GeneratorFactory(organization=org, account=account) for _ in range(5)]
+    generators = [GeneratorFactory(organization=org, account=account, code=f"T{n}") for n in range(5)]
     for generator in generators:
         instruct(own(second_account), generator=generator, percentage=Decimal(10))
     instruct(own(second_account), fuel_type="wind", maximum=5)
     certificates = [certificate_issue(user=staff, generator=g, vintage=JAN_2026, quantity=10, account=account)
                     for g in generators]
-    with django_assert_num_queries(6):  # instructions, destinations, organizations, users, accounts, options
+    with django_assert_num_queries(5):  # instructions, destinations, organizations, users, accounts (no options)
         found = instructions_for(certificates)
     assert {len(found[c.pk]) for c in certificates} == {2}
     with django_assert_num_queries(0):
