@@ -207,6 +207,10 @@ class InstructionRun(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        indexes = [  # the notices owed (instruction_notices_send, from beat too): few rows, read often
+            models.Index(fields=["id"], condition=models.Q(tell_owner=True, told_at__isnull=True),
+                         name="instruction_run_notice_owed"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["instruction", "certificate"], name="instruction_run_once"),
             models.CheckConstraint(condition=models.Q(quantity_moved__lte=models.F("quantity_asked")),

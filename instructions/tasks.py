@@ -16,8 +16,9 @@ def send_instruction_notices() -> int:
 
 def instruction_notices_nudge() -> None:
     """After an issuance that skipped instructions commits, wake a worker to send the notices. A
-    broker that is away is logged; the notices stay owed (the skipped runs) for the next wake-up."""
+    broker that is away is logged; the notices stay owed (the skipped runs) for the next wake-up or beat."""
     try:
         send_instruction_notices.delay()
     except OperationalError as error:
-        logger.warning("The broker did not take the wake-up for the instruction notices owed (%s).", error)
+        logger.warning("The broker did not take the wake-up for the instruction notices owed (%s); beat sends "
+                       "them within NOTIFICATION_SEND_SECONDS.", error)

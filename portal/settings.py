@@ -232,6 +232,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),
     },
     "clear-expired-sessions": {"task": "registry.tasks.clear_expired_sessions", "schedule": 3600},
+    # A skipped standing instruction's notice whose wake-up was lost (broker away) goes at the latest then.
+    "send-instruction-notices": {
+        "task": "instructions.tasks.send_instruction_notices",
+        "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
+    },
 }
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise the console and .data/mail/.

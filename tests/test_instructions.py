@@ -18,6 +18,7 @@ from accounts.services import account_close
 from certificates.models import CertificateBatch
 from certificates.services import certificate_issue, certificate_write
 from instructions.models import InstructionDestination, InstructionRun, StandingInstruction
+from instructions.notifications import instruction_notices_send
 from instructions.selectors import instructions_for, runs_for_certificate
 from instructions.services import (
     DestinationChoice,
@@ -237,6 +238,7 @@ def test_skipped_when_no_destination_can_receive_and_the_managers_are_told(
     assert notice.to == [manager.email]
     assert certificate.serial_base in notice.body
     assert InstructionRun.objects.get().told_at is not None
+    assert instruction_notices_send() == 0  # told once: a second sweep (beat) sends nothing
     assert_ledger_clean()
 
 
