@@ -46,12 +46,19 @@ def certificate_write(*, user: User, generator: Generator, vintage: datetime.dat
     """Issue `quantity` certificates for one generator and vintage month (registry staff), inside the
     caller's transaction (an issuance run, which applies the standing instructions in the same one).
 
-    One issuance per generator and vintage; serials 1..quantity in one active batch of an open
-    active account of the generator's owner; an issuance ledger event.
+    Only for an approved generator (its row share-locked, so a change sending it back for approval
+    waits for the issuance, or the issuance for it); one issuance per generator and vintage; serials
+    1..quantity in one active batch of an open active account of the generator's owner; an issuance
+    ledger event.
     """
     staff_require(user=user)
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
         raise ServiceError("Quantity must be a whole number of at least 1.")
+    generator_status = _generator_lock_for_share(generator)
+    if generator_status != Generator.Status.APPROVED:
+        shown = Generator.Status(generator_status).label.lower() if generator_status else "no longer registered"
+        raise ServiceError(f"Generator {generator.code} is not approved ({shown}); certificates are issued only "
+                           "for an approved generator.")
     vintage = vintage.replace(day=1)
     state = accounts_lock_for_share([account.pk]).get(account.pk)
     if not state or state["organization_id"] != generator.organization_id:
@@ -78,6 +85,14 @@ def certificate_write(*, user: User, generator: Generator, vintage: datetime.dat
         certificate=certificate, batch=batch, account=account, after=batch.snapshot(),
     )])
     return certificate
+
+
+def _generator_lock_for_share(generator: Generator) -> str | None:
+    """The generator's registration status, share-locked against a concurrent change of it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status FROM {Generator._meta.db_table} WHERE id = %s FOR SHARE", [generator.pk])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 BATCH_LOCK_SQL = """

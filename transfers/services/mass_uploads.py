@@ -30,6 +30,7 @@ from registry.services import ServiceError, role_require
 
 from .. import mass
 from ..models import MassTransferUpload, RetirementOption, Transfer
+from ..signals import mass_upload_finished
 from .lifecycle import Destination, TransferLine, TransferRefused, transfer_write
 from .retirements import RetirementDetails, retirement_write
 
@@ -101,11 +102,13 @@ def _lock_upload(upload_id: int) -> MassTransferUpload | None:
 
 
 def _finish(upload: MassTransferUpload, *, errors: list, row_count: int | None) -> str:
-    """Mark a processing upload completed (no errors) or failed, and owe its email."""
+    """Mark a processing upload completed (no errors) or failed, and owe its email (and, through
+    mass_upload_finished in this transaction, whatever the apps above owe)."""
     status = Status.FAILED if errors else Status.COMPLETED
-    MassTransferUpload.objects.filter(pk=upload.pk, status=Status.PROCESSING).update(
-        status=status, errors=[error.as_dict() for error in errors], row_count=row_count,
-        finished_at=timezone.now())
+    if MassTransferUpload.objects.filter(pk=upload.pk, status=Status.PROCESSING).update(
+            status=status, errors=[error.as_dict() for error in errors], row_count=row_count,
+            finished_at=timezone.now()):
+        mass_upload_finished.send(sender=MassTransferUpload, upload_id=upload.pk)
     _notify_after_commit(upload.pk)
     return status
 
