@@ -9,6 +9,7 @@ from accounts.models import Account
 from accounts.selectors import organization_can_receive
 from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
+from utilities.csv_upload import MAX_BYTES
 from utilities.display import number_text
 
 from .models import NOTES_MAX_LENGTH, MassTransferUpload, RetirementOption, Transfer
@@ -277,8 +278,6 @@ class MassUploadForm(forms.Form):
         return self.cleaned_data["kind"] or MassTransferUpload.Kind.TRANSFER  # a form without the choice: transfers
 
     def clean_file(self):
-        from .mass import MAX_BYTES
-
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(

@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import Account
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require
+from utilities import csv_upload
 
 from .. import mass
 from ..models import MassTransferUpload, RetirementOption, Transfer
@@ -49,7 +50,7 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
     nothing is transferred or retired twice by mistake)."""
     role_require(user=user, organization=organization)
     raw = upload.read()
-    problem = mass.file_problem(raw)
+    problem = csv_upload.file_problem(raw)
     if problem:
         raise TransferRefused(problem)
     digest = hashlib.sha256(raw).hexdigest()
@@ -124,7 +125,7 @@ def _attempt_start(upload_id: int) -> str | None:
         if upload.attempts >= settings.MASS_UPLOAD_MAX_ATTEMPTS:
             MassTransferUpload.objects.filter(pk=upload.pk).update(status=Status.PROCESSING)
             upload.status = Status.PROCESSING
-            return _finish(upload, row_count=upload.row_count, errors=[mass.RowError(
+            return _finish(upload, row_count=upload.row_count, errors=[csv_upload.RowError(
                 0, "", "", f"{upload.nothing_done}: processing this file was interrupted {upload.attempts} times. "
                            "Upload it again; if this happens again, contact the registry.")])
         MassTransferUpload.objects.filter(pk=upload.pk).update(
@@ -160,7 +161,7 @@ def mass_upload_process(*, upload_id: int) -> str:
                     with transaction.atomic(), _cyclic_gc_paused():
                         apply(upload, rows)
                 except ServiceError as error:  # the ledger moved between validation and apply
-                    errors = [mass.RowError(0, "", "", f"{upload.nothing_done}: {error}")]
+                    errors = [csv_upload.RowError(0, "", "", f"{upload.nothing_done}: {error}")]
             return _finish(upload, errors=errors, row_count=row_count)
     except UploadBusy:
         raise
@@ -171,7 +172,7 @@ def mass_upload_process(*, upload_id: int) -> str:
             upload = _lock_upload(upload_id)
             if upload is None or upload.status != Status.PROCESSING:
                 raise
-            return _finish(upload, row_count=None, errors=[mass.RowError(
+            return _finish(upload, row_count=None, errors=[csv_upload.RowError(
                 0, "", "", f"{upload.nothing_done}: an unexpected error stopped the processing of this file. "
                            "The registry has been told; try again later, or contact the registry.")])
 
