@@ -30,6 +30,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("certificates.urls")),
     path("transfers/", include("transfers.urls")),
+    path("generation/", include("issuance.urls")),
     # Public, no sign-in: a retirement's proof, found only by its reference.
     path("verify/<str:reference>/", transfer_views.retirement_verify, name="retirement_verify"),
     path("verify/<str:reference>.json", transfer_views.retirement_verify_json, name="retirement_verify_json"),

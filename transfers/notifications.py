@@ -16,6 +16,7 @@ from django.urls import reverse
 from ledger.models import LedgerEvent
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
+from utilities.csv_upload import errors_csv
 from utilities.display import number_text
 from utilities.time_zones import in_time_zone
 
@@ -149,8 +150,6 @@ ERRORS_IN_BODY = 500
 
 def mass_upload_notify(*, upload_id: int) -> int:
     """One email to the uploader: every error (row, column, value, message), or the transfers made."""
-    from utilities.csv_export import csv_rows
-
     from .models import MassTransferUpload
 
     upload = MassTransferUpload.objects.select_related("uploaded_by", "organization").filter(pk=upload_id).first()
@@ -177,8 +176,6 @@ def mass_upload_notify(*, upload_id: int) -> int:
     message = EmailMultiAlternatives(subject=subject, to=[upload.uploaded_by.email], body=body)
     message.attach_alternative(html, "text/html")
     if failed and upload.errors:
-        rows = ([e["row"] or "", e["column"], e["value"], e["message"]] for e in upload.errors)
-        message.attach(f"errors-upload-{upload.pk}.csv", "".join(csv_rows(["Row", "Column", "Value", "Message"], rows)),
-                       "text/csv")
+        message.attach(f"errors-upload-{upload.pk}.csv", errors_csv(upload.errors), "text/csv")
     message.send()
     return 1

@@ -11,7 +11,10 @@ import io
 import re
 from dataclasses import dataclass
 
+from django import forms
 from django.conf import settings
+
+from .csv_export import csv_rows
 
 
 @dataclass(frozen=True)
@@ -206,3 +209,23 @@ def read_rows(raw: bytes, layout: Layout) -> tuple[list[tuple], list[RowError]]:
         return [], [RowError(0, "", "", f"The file has {count:,} rows; the limit is {limit:,} per upload. "
                                         "Split it into several files.")]
     return rows, []
+
+
+def errors_csv(errors: list[dict]) -> str:
+    """An upload's errors (RowError.as_dict) as the CSV attached to its email."""
+    return "".join(csv_rows(["Row", "Column", "Value", "Message"],
+                            ([error["row"] or "", error["column"], error["value"], error["message"]]
+                             for error in errors)))
+
+
+class CsvUploadForm(forms.Form):
+    """The file of an upload, refused at once when it is over MAX_BYTES."""
+
+    file = forms.FileField(label="Choose file", error_messages={"required": "Choose the CSV file to upload."})
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+        return upload
