@@ -8,6 +8,7 @@ from django.utils import timezone
 from certificates.models import Certificate, Generator
 from certificates.serials import format_serial
 from registry.models import Organization
+from utilities.csv_upload import CsvUploadRecord
 
 MWH_DECIMALS = 3
 
@@ -31,7 +32,7 @@ class GenerationReporter(models.Model):
         return f"{self.organization} reports for {self.generator.code}"
 
 
-class GenerationUpload(models.Model):
+class GenerationUpload(CsvUploadRecord):
     """One generation-data CSV (Generator ID, Month, MWh): stored, then validated and applied, all
     or nothing, by a worker."""
 
@@ -44,26 +45,13 @@ class GenerationUpload(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="generation_uploads")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file = models.FileField(upload_to=generation_upload_path)
-    filename = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
-    row_count = models.PositiveIntegerField(null=True, blank=True)
-    errors = models.JSONField(default=list, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Generation upload {self.pk} ({self.filename}, {self.status})"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.PROCESSING)
 
     nothing_done = "No generation was recorded"
 

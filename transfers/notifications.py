@@ -161,21 +161,30 @@ def mass_upload_notify(*, upload_id: int) -> int:
     transfers = list(upload.transfers.select_related("recipient_organization", "destination_account",
                                                      "retirement__option")
                      .annotate(total_quantity=Sum("items__batch__quantity")).order_by("pk"))
-    context = {"upload": upload, "failed": failed, "errors": upload.errors[:ERRORS_IN_BODY],
-               "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY), "transfers": transfers,
-               "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url(),
+    context = {"failed": failed, "transfers": transfers,
                "url": organization_link(settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk]),
                                         upload.organization)}
     kind = upload.get_kind_display().lower()
     subject = (f"[{settings.REGISTRY_NAME}] Mass {kind} {upload.filename}: "
                + (f"{number_text(len(upload.errors))} error(s), {upload.nothing_done.lower()}" if failed
                   else f"{number_text(len(transfers))} {kind}(s) made"))
+    return upload_email_send(upload, subject=subject, template="transfers/email/mass_upload",
+                             attachment=f"errors-upload-{upload.pk}.csv", context=context)
+
+
+def upload_email_send(upload, *, subject: str, template: str, attachment: str, context: dict) -> int:
+    """The email to an upload's uploader, in their time zone: `template` .txt and .html, with
+    `context` and the upload's errors (the first ERRORS_IN_BODY in the body, every one in the
+    attached CSV `attachment`)."""
+    context = {**context, "upload": upload, "errors": upload.errors[:ERRORS_IN_BODY],
+               "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY),
+               "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url()}
     with in_time_zone(upload.uploaded_by.time_zone):
-        body = render_to_string("transfers/email/mass_upload.txt", context)
-        html = render_to_string("transfers/email/mass_upload.html", context)
+        body = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, to=[upload.uploaded_by.email], body=body)
     message.attach_alternative(html, "text/html")
-    if failed and upload.errors:
-        message.attach(f"errors-upload-{upload.pk}.csv", errors_csv(upload.errors), "text/csv")
+    if upload.errors:
+        message.attach(attachment, errors_csv(upload.errors), "text/csv")
     message.send()
     return 1

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
+from django.db import models
+from django.utils import timezone
 
 from .csv_export import csv_rows
 
@@ -229,3 +231,28 @@ class CsvUploadForm(forms.Form):
             raise forms.ValidationError(
                 f"The file is {upload.size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
         return upload
+
+
+class CsvUploadRecord(models.Model):
+    """What every stored upload of a CSV file keeps: the file's name, digest and size, its row count
+    and errors once processed (RowError.as_dict), the attempts a worker made and when. The concrete
+    model adds its owner, its file's storage and its statuses."""
+
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def is_running(self) -> bool:
+        """Waiting for a worker or in its hands (the concrete Status has QUEUED and PROCESSING)."""
+        return self.status in (self.Status.QUEUED, self.Status.PROCESSING)
