@@ -11,7 +11,7 @@ from .models import GenerationReport, GenerationUpload, Issuance
 
 def generation_uploads_of(organization: Organization) -> QuerySet[GenerationUpload]:
     return (GenerationUpload.objects.filter(organization=organization).select_related("uploaded_by")
-            .annotate(report_count=Count("reports")))
+            .annotate(made_count=Count("reports")))
 
 
 def generation_upload_for(organization: Organization, pk: int) -> GenerationUpload | None:
