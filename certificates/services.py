@@ -1,7 +1,7 @@
 import datetime
 import functools
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
@@ -50,13 +50,17 @@ def certificate_issue(*, user: User, generator: Generator, vintage: datetime.dat
     return certificates_write(user=user, lines=[IssueLine(generator, vintage, quantity, account)])[0]
 
 
-def certificates_write(*, user: User, lines: list[IssueLine]) -> list[Certificate]:
+def certificates_write(*, user: User, lines: list[IssueLine],
+                       with_rows: Callable[[list[Certificate]], Iterable[list[Model]]] | None = None
+                       ) -> list[Certificate]:
     """Issue certificates for each line (registry staff), inside the caller's transaction (the
     issuance run composes it with its own rows and the standing instructions).
 
     One issuance per generator and vintage (the database refuses a second); serials 1..quantity in
     one active batch of an open active account of the generator's owner, share-locked so a freeze
     waits; an issuance ledger event each. All lines or none: a refusal raises ServiceError.
+    `with_rows(certificates)` gives the caller's own new rows of the same change (the issuance
+    run's), written in the same statement once the certificates have their ids.
     Written in bulk, one statement for all the rows (bench/issuance.py issues 5,000 generators'
     month in one run).
     """
@@ -87,16 +91,15 @@ def certificates_write(*, user: User, lines: list[IssueLine]) -> list[Certificat
         certificate=certificate, batch=batch, account=line.account, after=batch.snapshot(),
     ) for certificate, batch, line in zip(certificates, batches, lines, strict=True)]
     try:
-        with transaction.atomic():
-            # bulk_create for the certificates: ledger_write's arrays cannot carry their eligibilities
-            # (an array a row); their batches and events go in one statement.
-            Certificate.objects.bulk_create(certificates)
-            ledger_write(events, with_rows=[batches])
+        with transaction.atomic():  # the certificates, their batches, events and the caller's rows: one statement
+            ledger_write(events, with_rows=[certificates, batches, *(with_rows(certificates) if with_rows else ())])
     except IntegrityError as error:  # this vintage was issued already, or by a concurrent issuance
         taken = set(Certificate.objects.filter(
             generator__in=[line.generator for line in lines], vintage__in={line.vintage for line in lines}
         ).values_list("generator_id", "vintage"))
-        line = next((line for line in lines if (line.generator.pk, line.vintage) in taken), lines[0])
+        line = next((line for line in lines if (line.generator.pk, line.vintage) in taken), None)
+        if line is None:  # one of the caller's rows (with_rows)
+            raise ServiceError("This changed meanwhile; nothing was issued. Try again.") from error
         raise ServiceError(f"{line.generator.code} already has certificates for {line.vintage:%m/%Y}.") from error
     for certificate, batch in zip(certificates, batches, strict=True):
         certificate.issued_batch = batch

@@ -216,18 +216,22 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     if GenerationReport.objects.filter(pk__in=issued_ids, status=ReportStatus.SUBMITTED).update(
             status=ReportStatus.ISSUED) != len(issued_ids):
         raise ServiceError("A report changed while it was being issued; nothing was issued. Try again.")
-    certificates = iter(certificates_write(user=user, lines=lines))
-    for issuance in issuances:
-        issuance.certificate = next(certificates) if issuance.quantity else None
-    try:
-        with transaction.atomic():
-            Issuance.objects.bulk_create(issuances)
-    except IntegrityError as error:  # the database's last word: a month is issued once
-        raise ServiceError("One of these months was issued meanwhile; nothing was issued. Try again.") from error
-    for issuance in issuances:
+
+    def issuance_rows(certificates: list[Certificate]) -> list[list[Issuance]]:
+        issued = iter(certificates)
+        for issuance in issuances:
+            issuance.certificate = next(issued) if issuance.quantity else None
+        return [issuances]
+
+    # The issuance rows go in the certificates' statement; the generators' locks keep a second
+    # issuance of the month out, and the unique constraint is the database's last word on it.
+    certificates_write(user=user, lines=lines, with_rows=issuance_rows)
+    written = list(Issuance.objects.filter(report__in=issued_ids).select_related("generator", "certificate")
+                   .order_by("generator_id", "month"))  # with their ids
+    for issuance in written:
         if issuance.certificate:
             result.runs.extend(_instructions_after_issue(issuance.certificate, user))
-    result.issued.extend(issuances)
+    result.issued.extend(written)
 
 
 def _cannot_issue(report: GenerationReport, generator: Generator, account: dict | None,
