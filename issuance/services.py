@@ -1,8 +1,7 @@
 """Generation data in, certificates issued.
 
-A generation upload is stored, then validated and applied by a worker, all or nothing, exactly once:
-the work runs in one transaction holding the upload's row lock and ends by marking the upload
-completed or failed; a worker killed halfway leaves it queued, nothing applied, for the next run.
+A generation upload is stored, then validated and applied by a worker, all or nothing, exactly once
+(the run of a stored upload: utilities/upload_runs.py).
 
 Staff issue reports with issuance_run: per generator and month, whole certificates from the MWh
 plus the fraction carried from the generator's previous issuance (issuance.arithmetic), the
@@ -22,15 +21,14 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from accounts.models import Account
 from certificates.models import Certificate, Generator
 from certificates.services import IssueLine, certificates_write
 from registry.models import Organization, User
 from registry.services import ServiceError, accounts_lock_for_share, role_require, staff_require
-from transfers.services import UploadBusy
 from utilities import csv_upload
+from utilities.upload_runs import upload_process, uploads_requeue_stalled
 
 from . import generation
 from .arithmetic import issued_quantity
@@ -64,29 +62,14 @@ def _queue_after_commit(upload_id: int) -> None:
     transaction.on_commit(functools.partial(process_generation_upload.delay, upload_id), robust=True)
 
 
-def _lock_upload(upload_id: int) -> GenerationUpload | None:
-    """The upload's own row, locked, or None when another session holds it."""
-    return (GenerationUpload.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("organization", "uploaded_by").filter(pk=upload_id).first())
-
-
-@transaction.atomic(durable=True)
 def generation_upload_process(*, upload_id: int) -> str:
-    """Validate every row, then record all of them as submitted reports in one transaction, or none.
+    """Validate every row, then record all of them as submitted reports in one transaction, or none
+    (upload_process: exactly once, an attempt counted each time). Raises UploadBusy while another
+    task holds the upload."""
+    return upload_process(GenerationUpload, upload_id, work=_generation_work, notify=_notify_after_commit)
 
-    Exactly once: the upload is read and finished under its row lock, in the transaction that
-    records its reports; a task run twice finds it finished. Raises UploadBusy while another task
-    holds it.
-    """
-    upload = _lock_upload(upload_id)
-    if upload is None:
-        if GenerationUpload.objects.filter(pk=upload_id).exists():
-            raise UploadBusy(upload_id)
-        return "missing"
-    if not upload.is_running:
-        return upload.status
-    GenerationUpload.objects.filter(pk=upload.pk).update(
-        status=Status.PROCESSING, attempts=upload.attempts + 1, started_at=timezone.now())
+
+def _generation_work(upload: GenerationUpload) -> tuple[list, int]:
     with upload.file.open("rb") as stored:
         raw = stored.read()
     rows, errors, row_count = generation.validate(raw, upload.organization)
@@ -96,12 +79,13 @@ def generation_upload_process(*, upload_id: int) -> str:
                 generation_reports_write(upload=upload, rows=rows)
         except ServiceError as error:  # an issuance or another upload came between validation and apply
             errors = [csv_upload.RowError(0, "", "", f"{upload.nothing_done}: {error}")]
-    status = Status.FAILED if errors else Status.COMPLETED
-    GenerationUpload.objects.filter(pk=upload.pk).update(
-        status=status, errors=[error.as_dict() for error in errors], row_count=row_count,
-        finished_at=timezone.now())
-    _notify_after_commit(upload.pk)
-    return status
+    return errors, row_count
+
+
+def generation_uploads_requeue_stalled() -> list[int]:
+    """Queue again the generation uploads no worker holds (uploads_requeue_stalled). Run by beat
+    every MASS_UPLOAD_SWEEP_SECONDS."""
+    return uploads_requeue_stalled(GenerationUpload, queue=_queue_after_commit)
 
 
 def _notify_after_commit(upload_id: int) -> None:

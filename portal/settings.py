@@ -229,6 +229,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.requeue_stalled_mass_uploads",
         "schedule": MASS_UPLOAD_SWEEP_SECONDS,
     },
+    "requeue-stalled-generation-uploads": {
+        "task": "issuance.tasks.requeue_stalled_generation_uploads",
+        "schedule": MASS_UPLOAD_SWEEP_SECONDS,
+    },
     "expire-pending-transfers": {
         "task": "transfers.tasks.expire_pending_transfers",
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),

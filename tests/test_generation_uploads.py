@@ -153,3 +153,37 @@ def test_a_viewer_may_not_upload(org, viewer, mass_media):
     with pytest.raises(ServiceError):
         generation_upload_create(organization=org, user=viewer, upload=SimpleUploadedFile("g.csv", HEADER.encode()))
     assert GenerationUpload.objects.count() == 0
+
+
+def test_an_upload_interrupted_too_often_fails_with_the_reason(upload_run, generator, settings):
+    upload = upload_run(HEADER + f"M805,{MONTH:%m/%Y},10\r\n")
+    GenerationUpload.objects.filter(pk=upload.pk).update(status=GenerationUpload.Status.PROCESSING, attempts=3,
+                                                         errors=[], row_count=None)
+    GenerationReport.objects.all().delete()  # as if the attempts had died before they recorded anything
+
+    assert generation_upload_process(upload_id=upload.pk) == "failed"
+
+    upload.refresh_from_db()
+    assert "interrupted 3 times" in upload.errors[0]["message"]
+    assert GenerationReport.objects.count() == 0
+
+
+def test_a_stalled_upload_is_queued_again_and_recorded_once(org, trader, generator, mass_media,
+                                                           django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from issuance.services import generation_uploads_requeue_stalled
+
+    with django_capture_on_commit_callbacks(execute=False):  # the broker lost the message
+        upload = generation_upload_create(organization=org, user=trader, upload=SimpleUploadedFile(
+            "generation.csv", (HEADER + f"M805,{MONTH:%m/%Y},10\r\n").encode()))
+    GenerationUpload.objects.filter(pk=upload.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert generation_uploads_requeue_stalled() == [upload.pk]
+
+    upload.refresh_from_db()
+    assert upload.status == GenerationUpload.Status.COMPLETED and upload.attempts == 1
+    assert GenerationReport.objects.count() == 1
