@@ -47,10 +47,12 @@ class GenerationReportAdmin(ReadOnlyAdmin):
     def issue_months(self, request, queryset):
         """A confirm page with the totals, then issuance_run over the selected reports."""
         if request.POST.get("confirm") != "yes":
+            select_across = request.POST.get("select_across") == "1"
             return TemplateResponse(request, "admin/issuance/confirm_issue.html", {
                 **self.admin_site.each_context(request), "title": "Issue the selected months",
-                "preview": issuance_preview(queryset), "report_ids": queryset.values_list("pk", flat=True),
-                "select_across": request.POST.get("select_across") == "1",
+                "preview": issuance_preview(queryset), "select_across": select_across,
+                "report_ids": queryset.values_list("pk", flat=True)[:1] if select_across
+                else queryset.values_list("pk", flat=True),
                 "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             })
         try:

@@ -198,3 +198,21 @@ def test_the_admin_lists_reports_by_month(approved, trader, admin_client):
 def test_every_month_is_issued_from_the_ledger_vintage(approved, staff, trader):
     issuance_run(user=staff, reports=[report(approved, datetime.date(2024, 2, 1), "3", trader)])
     assert Certificate.objects.get().vintage == datetime.date(2024, 2, 1)
+
+
+def test_all_the_reports_of_a_month_are_issued_from_the_lists_select_all(approved, trader, admin_client, account):
+    others = [GeneratorFactory(organization=approved.organization, account=account) for _ in range(3)]
+    for generator in [approved, *others]:
+        report(generator, MONTHS[0], "5.5", trader)
+    report(approved, MONTHS[1], "9", trader)  # another month: not in the filtered list
+    url = f"/admin/issuance/generationreport/?month={MONTHS[0]:%Y-%m-%d}"
+    first = GenerationReport.objects.filter(month=MONTHS[0]).first()
+    picked = {"action": "issue_months", "select_across": "1", "index": "0", "_selected_action": [first.pk]}
+
+    page = admin_client.post(url, picked)
+    assert page.status_code == 200 and ">20<" in page.content.decode()  # 4 x 5 whole MWh
+    confirm = {"action": "issue_months", "select_across": "1", "_selected_action": [first.pk], "confirm": "yes"}
+    done = admin_client.post(url, confirm, follow=True)
+
+    assert "Issued 4 generator-month(s): 20 certificates." in done.content.decode()
+    assert set(Issuance.objects.values_list("month", flat=True)) == {MONTHS[0]}
