@@ -11,7 +11,15 @@ from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links, num
 from utilities.display import number_text
 
 from .filters import MonthField
-from .models import Certificate, CertificateBatch, Generator
+from .generator_services import (
+    GeneratorDetails,
+    GeneratorRefused,
+    generator_approve,
+    generator_details_check,
+    generator_onboard,
+    generator_send_back,
+)
+from .models import Certificate, CertificateBatch, Generator, GeneratorAwaitingApproval
 from .serials import format_serial
 from .services import certificate_issue
 
@@ -26,13 +34,52 @@ class IssueForm(forms.Form):
         self.fields["account"].queryset = Account.objects.of(generator.organization).open_active()
 
 
+class GeneratorAdminForm(forms.ModelForm):
+    """Staff's form holds a generator to the same rules as a participant's (generator_details_check)."""
+
+    class Meta:
+        model = Generator
+        fields = ["organization", "code", "name", "fuel_type", "technology", "capacity_mw", "state", "commissioned_on",
+                  "eligibilities", "account"]
+
+    def clean(self):
+        data = super().clean()
+        organization = data.get("organization")
+        if organization is None or self.errors:
+            return data
+        try:
+            generator_details_check(GeneratorDetails(
+                name=data.get("name", ""), fuel_type=data.get("fuel_type", ""), technology=data.get("technology", ""),
+                capacity_mw=data.get("capacity_mw"), state=data.get("state", ""),
+                commissioned_on=data.get("commissioned_on"), eligibilities=data.get("eligibilities") or [],
+                account=data.get("account")), organization)
+        except GeneratorRefused as refused:
+            self.add_error(refused.field if refused.field in self.fields else None, str(refused))
+        return data
+
+
+REVIEW_FIELDS = ["status", "review_note", "created_by", "created_at", "submitted_at", "reviewed_by", "reviewed_at"]
+
+
 @admin.register(Generator)
 class GeneratorAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "organization", "fuel_type", "state", "capacity_mw", "issue_link"]
-    list_filter = ["fuel_type", "state"]
+    """Registry staff onboard a generator here (approved at once, with the ID they give it) and issue its
+    certificates. Participants' registrations wait in "Generators awaiting approval"."""
+
+    list_display = ["code", "name", "organization", "fuel_type", "technology", "state", "capacity_mw", "status",
+                    "issue_link"]
+    list_filter = ["status", "fuel_type", ("state", admin.AllValuesFieldListFilter)]  # the states it has
     search_fields = ["code", "name", "organization__name", "organization__public_id"]
-    autocomplete_fields = ["organization"]
+    autocomplete_fields = ["organization", "account"]
     list_select_related = ["organization"]
+    readonly_fields = REVIEW_FIELDS
+    form = GeneratorAdminForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            generator_onboard(user=request.user, generator=obj)
 
     @admin.display(description="Issuance")
     def issue_link(self, generator):
@@ -64,6 +111,69 @@ class GeneratorAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request), "title": f"Issue certificates for {generator}",
             "generator": generator, "form": form, "opts": self.model._meta,
         })
+
+
+class SendBackForm(forms.Form):
+    note = forms.CharField(label="What should the organization change?", widget=forms.Textarea(attrs={"rows": 4}),
+                           max_length=2000, help_text="Emailed to the organization's managers and shown on the "
+                                                      "generator's page.")
+
+
+def _decide_each(modeladmin, request, queryset, decide, done: str) -> None:
+    """One service call per selected generator; what was done, and each refusal, reported."""
+    decided = 0
+    for generator in queryset:
+        try:
+            decide(generator)
+        except ServiceError as error:
+            modeladmin.message_user(request, f"{generator.code}: {error}", messages.ERROR)
+        else:
+            decided += 1
+    if decided:
+        modeladmin.message_user(request, f"{decided} generator(s) {done}.", messages.SUCCESS)
+
+
+@admin.action(description="Approve the selected generators")
+def approve(modeladmin, request, queryset):
+    _decide_each(modeladmin, request, queryset,
+                 lambda generator: generator_approve(user=request.user, generator=generator), "approved")
+
+
+@admin.action(description="Send back the selected generators, with a note…")
+def send_back(modeladmin, request, queryset):
+    """Asks for the note on a page of its own, then sends each generator back with it."""
+    form = SendBackForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        note = form.cleaned_data["note"]
+        _decide_each(modeladmin, request, queryset,
+                     lambda generator: generator_send_back(user=request.user, generator=generator, note=note),
+                     "sent back")
+        return None
+    return TemplateResponse(request, "admin/certificates/send_back.html", {
+        **modeladmin.admin_site.each_context(request), "title": "Send back generators", "generators": queryset,
+        "form": form, "opts": modeladmin.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    })
+
+
+@admin.register(GeneratorAwaitingApproval)
+class GeneratorAwaitingApprovalAdmin(ReadOnlyAdmin):
+    """Registry staff's queue: generators participants submitted, oldest first. Approve them, or send them
+    back with a note; the organization's managers are emailed either way."""
+
+    list_display = ["code", "name", "organization", "fuel_type", "technology", "capacity_mw", "state",
+                    "commissioned_on", "eligibility_list", "account", "submitted_at"]
+    list_filter = ["fuel_type", ("state", admin.AllValuesFieldListFilter)]
+    search_fields = ["code", "name", "organization__name", "organization__public_id"]
+    list_select_related = ["organization", "account"]
+    ordering = ["submitted_at", "pk"]
+    actions = [approve, send_back]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).awaiting_approval()
+
+    @admin.display(description="Eligibilities claimed")
+    def eligibility_list(self, generator):
+        return ", ".join(generator.eligibilities) or "—"
 
 
 @admin.register(Certificate)

@@ -18,9 +18,109 @@ class FuelType(models.TextChoices):
     LANDFILL_GAS = "landfill_gas", "Landfill gas"
 
 
+class Technology(models.TextChoices):
+    """How a generator turns its fuel into electricity: a short list, each under one fuel (FUEL_TECHNOLOGIES)."""
+
+    ONSHORE_WIND = "onshore_wind", "Onshore wind"
+    OFFSHORE_WIND = "offshore_wind", "Offshore wind"
+    SOLAR_PV = "solar_pv", "Solar photovoltaic"
+    SOLAR_THERMAL = "solar_thermal", "Concentrating solar thermal"
+    RUN_OF_RIVER = "run_of_river", "Run-of-river hydro"
+    RESERVOIR_HYDRO = "reservoir_hydro", "Reservoir hydro"
+    BIOMASS_STEAM = "biomass_steam", "Biomass steam turbine"
+    ANAEROBIC_DIGESTION = "anaerobic_digestion", "Anaerobic digester"
+    LANDFILL_GAS_ENGINE = "landfill_gas_engine", "Landfill gas engine"
+    LANDFILL_GAS_TURBINE = "landfill_gas_turbine", "Landfill gas turbine"
+
+
+# The technologies each fuel can have: the one definition the form's grouped list and the services' check read.
+FUEL_TECHNOLOGIES = {
+    FuelType.WIND: [Technology.ONSHORE_WIND, Technology.OFFSHORE_WIND],
+    FuelType.SOLAR: [Technology.SOLAR_PV, Technology.SOLAR_THERMAL],
+    FuelType.HYDRO: [Technology.RUN_OF_RIVER, Technology.RESERVOIR_HYDRO],
+    FuelType.BIOMASS: [Technology.BIOMASS_STEAM, Technology.ANAEROBIC_DIGESTION],
+    FuelType.LANDFILL_GAS: [Technology.LANDFILL_GAS_ENGINE, Technology.LANDFILL_GAS_TURBINE],
+}
+
+
+class StateOrProvince(models.TextChoices):
+    """Where a generator is: a US state or district, or a Canadian province or territory (postal codes)."""
+
+    AL = "AL", "Alabama"
+    AK = "AK", "Alaska"
+    AZ = "AZ", "Arizona"
+    AR = "AR", "Arkansas"
+    CA = "CA", "California"
+    CO = "CO", "Colorado"
+    CT = "CT", "Connecticut"
+    DE = "DE", "Delaware"
+    DC = "DC", "District of Columbia"
+    FL = "FL", "Florida"
+    GA = "GA", "Georgia"
+    HI = "HI", "Hawaii"
+    ID = "ID", "Idaho"
+    IL = "IL", "Illinois"
+    IN = "IN", "Indiana"
+    IA = "IA", "Iowa"
+    KS = "KS", "Kansas"
+    KY = "KY", "Kentucky"
+    LA = "LA", "Louisiana"
+    ME = "ME", "Maine"
+    MD = "MD", "Maryland"
+    MA = "MA", "Massachusetts"
+    MI = "MI", "Michigan"
+    MN = "MN", "Minnesota"
+    MS = "MS", "Mississippi"
+    MO = "MO", "Missouri"
+    MT = "MT", "Montana"
+    NE = "NE", "Nebraska"
+    NV = "NV", "Nevada"
+    NH = "NH", "New Hampshire"
+    NJ = "NJ", "New Jersey"
+    NM = "NM", "New Mexico"
+    NY = "NY", "New York"
+    NC = "NC", "North Carolina"
+    ND = "ND", "North Dakota"
+    OH = "OH", "Ohio"
+    OK = "OK", "Oklahoma"
+    OR = "OR", "Oregon"
+    PA = "PA", "Pennsylvania"
+    RI = "RI", "Rhode Island"
+    SC = "SC", "South Carolina"
+    SD = "SD", "South Dakota"
+    TN = "TN", "Tennessee"
+    TX = "TX", "Texas"
+    UT = "UT", "Utah"
+    VT = "VT", "Vermont"
+    VA = "VA", "Virginia"
+    WA = "WA", "Washington"
+    WV = "WV", "West Virginia"
+    WI = "WI", "Wisconsin"
+    WY = "WY", "Wyoming"
+    AB = "AB", "Alberta"
+    BC = "BC", "British Columbia"
+    MB = "MB", "Manitoba"
+    NB = "NB", "New Brunswick"
+    NL = "NL", "Newfoundland and Labrador"
+    NS = "NS", "Nova Scotia"
+    NT = "NT", "Northwest Territories"
+    NU = "NU", "Nunavut"
+    ON = "ON", "Ontario"
+    PE = "PE", "Prince Edward Island"
+    QC = "QC", "Quebec"
+    SK = "SK", "Saskatchewan"
+    YT = "YT", "Yukon"
+
+
 class GeneratorQuerySet(models.QuerySet):
     def approved(self) -> "GeneratorQuerySet":
         return self.filter(status=Generator.Status.APPROVED)
+
+    def of(self, organization: Organization) -> "GeneratorQuerySet":
+        return self.filter(organization=organization)
+
+    def awaiting_approval(self) -> "GeneratorQuerySet":
+        return self.filter(status=Generator.Status.SUBMITTED)
 
 
 class Generator(models.Model):
@@ -36,26 +136,60 @@ class Generator(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="generators"
     )
+    # A participant's generator is given its ID by the registration service (G00001, from a sequence);
+    # one onboarded by registry staff keeps the ID they type.
     code = models.CharField("generator ID", max_length=16, unique=True)
     name = models.CharField(max_length=200)
     fuel_type = models.CharField(max_length=16, choices=FuelType)
-    state = models.CharField("state or province", max_length=2)
-    eligibilities = ArrayField(models.CharField(max_length=32), default=list, blank=True)
-    capacity_mw = models.DecimalField(max_digits=8, decimal_places=2, default=0)
-    commissioned_on = models.DateField(null=True, blank=True)
+    technology = models.CharField(max_length=32, choices=Technology, blank=True)
+    state = models.CharField("state or province", max_length=2, choices=StateOrProvince)
+    eligibilities = ArrayField(models.CharField(max_length=32), default=list, blank=True,
+                               verbose_name="eligibilities claimed")
+    capacity_mw = models.DecimalField("capacity (MW)", max_digits=8, decimal_places=2, default=0)
+    commissioned_on = models.DateField("commercial operation date", null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
     account = models.ForeignKey(  # where its certificates are issued: an open active account of its owner
         Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name="issuance account",
     )
+    review_note = models.TextField(blank=True, help_text="Registry staff's note when they send it back.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
 
     objects = GeneratorQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
+        indexes = [models.Index(fields=["status", "submitted_at"])]  # the staff's queue
+        constraints = [
+            models.CheckConstraint(condition=models.Q(capacity_mw__gte=0), name="generator_capacity_not_negative"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def is_under_review(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def capacity_text(self) -> str:
+        """The capacity in MW as typed, without trailing zeros: 150, 120.5, 2.25."""
+        return f"{self.capacity_mw.normalize():f}"
+
+
+class GeneratorAwaitingApproval(Generator):
+    """The registry staff's queue: generators submitted by participants, waiting for approval."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "generator awaiting approval"
+        verbose_name_plural = "generators awaiting approval"
 
 
 class Certificate(models.Model):

@@ -2,12 +2,14 @@ from collections.abc import Iterable
 
 from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, QueryDict
+from django.shortcuts import get_object_or_404
 
+from ledger.models import LedgerEvent
 from registry.models import Organization
 from registry.selectors import ORGANIZATION_SESSION_KEYS
 
 from .filters import BatchFilter, batches_sorted
-from .models import CertificateBatch
+from .models import CertificateBatch, Generator
 
 SELECTION_KEY = "selected_batches"
 ORGANIZATION_SESSION_KEYS.add(SELECTION_KEY)  # the selection is of one organization's batches
@@ -56,3 +58,26 @@ def selection_save(request: HttpRequest, ids) -> list[int]:
     ids = sorted(set(ids))[:SELECTION_LIMIT]
     request.session[SELECTION_KEY] = ids
     return ids
+
+
+GENERATOR_KINDS = [LedgerEvent.Kind.GENERATOR_REGISTERED, LedgerEvent.Kind.GENERATOR_CHANGED,
+                   LedgerEvent.Kind.GENERATOR_SUBMITTED, LedgerEvent.Kind.GENERATOR_APPROVED,
+                   LedgerEvent.Kind.GENERATOR_SENT_BACK]
+
+
+def generators_of(organization: Organization) -> QuerySet[Generator]:
+    """The organization's generators, with their issuance accounts, by generator ID."""
+    return Generator.objects.of(organization).select_related("account").order_by("code")
+
+
+def generator_of(organization: Organization, generator_id: int) -> Generator:
+    """One of the organization's generators; another organization's is a 404."""
+    return get_object_or_404(generators_of(organization).select_related("organization", "reviewed_by"),
+                             pk=generator_id)
+
+
+def generator_history(generator: Generator) -> QuerySet[LedgerEvent]:
+    """What happened to the generator, newest first: its ledger events (filed under its owner)."""
+    return (LedgerEvent.objects.filter(organization_id=generator.organization_id, kind__in=GENERATOR_KINDS,
+                                       after__generator=generator.pk)
+            .select_related("actor", "organization").order_by("-occurred_at", "-id"))

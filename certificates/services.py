@@ -58,7 +58,9 @@ def certificates_write(*, user: User, lines: list[IssueLine],
 
     One issuance per generator and vintage (the database refuses a second); serials 1..quantity in
     one active batch of an open active account of the generator's owner, share-locked so a freeze
-    waits; an issuance ledger event each. All lines or none: a refusal raises ServiceError.
+    waits; an issuance ledger event each. Only for approved generators (their rows share-locked, so
+    a change sending one back for approval waits for the issuance, or the issuance for it). All
+    lines or none: a refusal raises ServiceError.
     `with_rows(certificates)` gives the caller's own new rows of the same change (the issuance
     run's), written in the same statement once the certificates have their ids.
     Written in bulk, one statement for all the rows (bench/issuance.py issues 5,000 generators'
@@ -69,6 +71,13 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     for line in lines:
         if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity < 1:
             raise ServiceError("Quantity must be a whole number of at least 1.")
+    statuses = _generators_lock_for_share(line.generator.pk for line in lines)
+    for line in lines:
+        status = statuses.get(line.generator.pk)
+        if status != Generator.Status.APPROVED:
+            shown = Generator.Status(status).label.lower() if status else "no longer registered"
+            raise ServiceError(f"Generator {line.generator.code} is not approved ({shown}); certificates are issued "
+                               "only for an approved generator.")
     states = accounts_lock_for_share(line.account.pk for line in lines)
     for line in lines:
         state = states.get(line.account.pk)
@@ -104,6 +113,15 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     for certificate, batch in zip(certificates, batches, strict=True):
         certificate.issued_batch = batch
     return certificates
+
+
+def _generators_lock_for_share(generator_ids: Iterable[int]) -> dict[int, str]:
+    """The generators' registration statuses, share-locked (in primary-key order) against a
+    concurrent change of them."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, status FROM {Generator._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR SHARE",
+                       [sorted(set(generator_ids))])
+        return dict(cursor.fetchall())
 
 
 BATCH_LOCK_SQL = """

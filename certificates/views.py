@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -7,20 +8,33 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from registry.activity import event_person, event_sentence
 from registry.models import Organization
 from registry.selectors import membership_required
+from registry.services import ServiceError
 from utilities.csv_export import csv_response
 from utilities.display import date_text
 from utilities.filters import download_refused
 from utilities.htmx import htmx_partial
 from utilities.parsing import positive_integer, positive_integers
 
-from .models import CertificateBatch, FuelType
+from .forms import GeneratorForm
+from .generator_services import (
+    KEY_ATTRIBUTES_TEXT,
+    generator_register,
+    generator_submit,
+    generator_update,
+    under_review_text,
+)
+from .models import CertificateBatch, FuelType, Generator
 from .selectors import (
     SELECTION_LIMIT,
     batches_filtered,
     batches_for_dashboard,
     batches_totals,
+    generator_history,
+    generator_of,
+    generators_of,
     selection_ids,
     selection_save,
 )
@@ -156,3 +170,90 @@ def selection(request: HttpRequest) -> HttpResponse:
             response["HX-Trigger"] = "selection-changed"
         return response
     return redirect(reverse("certificates:dashboard") + "?" + request.POST.get("query", ""))
+
+
+# Generators registered by participants (certificates.generator_services): everyone in the organization
+# reads them; its managers register, change and submit them.
+
+def _refusal_shown(form: GeneratorForm, error: ServiceError) -> None:
+    """A service's refusal on the form: by the field it names, else above the form."""
+    form.add_error(getattr(error, "field", None), str(error))
+
+
+@login_required
+def generator_list(request: HttpRequest) -> HttpResponse:
+    membership = membership_required(request)
+    return render(request, "certificates/generator_list.html", {
+        "generators": generators_of(membership.organization), "can_manage": membership.is_manager})
+
+
+@login_required
+def generator_new(request: HttpRequest) -> HttpResponse:
+    membership = membership_required(request, manage=True)
+    form = GeneratorForm(request.POST if request.method == "POST" else None, organization=membership.organization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            generator = generator_register(user=request.user, organization=membership.organization,
+                                           details=form.details())
+        except ServiceError as error:
+            _refusal_shown(form, error)
+        else:
+            messages.success(request, f"Generator {generator.code}, {generator.name}, is registered as a draft. "
+                                      "Submit it for approval when it is complete.")
+            return redirect("generators:detail", generator.pk)
+    return render(request, "certificates/generator_form.html", {"form": form, "generator": None})
+
+
+@login_required
+def generator_detail(request: HttpRequest, generator_id: int) -> HttpResponse:
+    membership = membership_required(request)
+    generator = generator_of(membership.organization, generator_id)
+    history = [(event, event_person(event, membership.organization), event_sentence(event, membership.organization))
+               for event in generator_history(generator)]
+    return render(request, "certificates/generator_detail.html", {
+        "generator": generator, "history": history, "can_manage": membership.is_manager,
+        "key_attributes": KEY_ATTRIBUTES_TEXT})
+
+
+@login_required
+def generator_edit(request: HttpRequest, generator_id: int) -> HttpResponse:
+    membership = membership_required(request, manage=True)
+    generator = generator_of(membership.organization, generator_id)
+    if generator.is_under_review:
+        messages.warning(request, under_review_text(generator))
+        return redirect("generators:detail", generator.pk)
+    form = GeneratorForm(request.POST if request.method == "POST" else None, organization=membership.organization,
+                         initial=GeneratorForm.initial_of(generator))
+    if request.method == "POST" and form.is_valid():
+        was_approved = generator.status == Generator.Status.APPROVED
+        try:
+            changed = generator_update(user=request.user, organization=membership.organization, generator=generator,
+                                       details=form.details())
+        except ServiceError as error:
+            _refusal_shown(form, error)
+        else:
+            if was_approved and changed.is_under_review:
+                messages.warning(request, f"Generator {changed.code} is changed. A key attribute changed, so it is "
+                                          "waiting for registry staff's approval again; no certificates are issued "
+                                          "for it until they approve it.")
+            else:
+                messages.success(request, f"Generator {changed.code} is changed.")
+            return redirect("generators:detail", changed.pk)
+    return render(request, "certificates/generator_form.html", {"form": form, "generator": generator,
+                                                                "key_attributes": KEY_ATTRIBUTES_TEXT})
+
+
+@login_required
+@require_POST
+def generator_submit_page(request: HttpRequest, generator_id: int) -> HttpResponse:
+    membership = membership_required(request, manage=True)
+    generator = generator_of(membership.organization, generator_id)
+    try:
+        generator_submit(user=request.user, organization=membership.organization, generator=generator)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Generator {generator.code} is submitted for approval. Registry staff will "
+                                  "approve it or send it back with a note; your organization's managers are "
+                                  "emailed either way.")
+    return redirect("generators:detail", generator.pk)

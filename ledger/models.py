@@ -34,6 +34,11 @@ class LedgerEvent(models.Model):
         MEMBER_REMOVED = "member_removed", "Member removed"
         ACCOUNT_OPENED = "account_opened", "Account opened"
         ACCOUNT_RENAMED = "account_renamed", "Account renamed"
+        GENERATOR_REGISTERED = "generator_registered", "Generator registered"
+        GENERATOR_CHANGED = "generator_changed", "Generator changed"
+        GENERATOR_SUBMITTED = "generator_submitted", "Generator submitted for approval"
+        GENERATOR_APPROVED = "generator_approved", "Generator approved"
+        GENERATOR_SENT_BACK = "generator_sent_back", "Generator sent back"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)

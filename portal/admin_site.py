@@ -44,7 +44,7 @@ def ledger_check() -> dict:
 
 
 def registry_overview() -> dict:
-    from certificates.models import Certificate, CertificateBatch
+    from certificates.models import Certificate, CertificateBatch, Generator
     from registry.models import Organization
     from transfers.models import MassTransferUpload, Transfer
 
@@ -60,6 +60,7 @@ def registry_overview() -> dict:
         .select_related("organization", "recipient_organization", "tracking_system").order_by("submitted_at")[:20],
         "stale_pending_count": Transfer.objects.filter(status=Transfer.Status.PENDING,
                                                        submitted_at__lt=week_ago).count(),
+        "generators_awaiting_approval": Generator.objects.awaiting_approval().count(),
         "pending_exports": Transfer.objects.filter(status=Transfer.Status.PENDING, kind=Transfer.Kind.EXPORT).count(),
         "failed_uploads": MassTransferUpload.objects.filter(status=MassTransferUpload.Status.FAILED)
         .select_related("organization").order_by("-created_at")[:10],

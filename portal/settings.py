@@ -238,7 +238,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),
     },
     "clear-expired-sessions": {"task": "registry.tasks.clear_expired_sessions", "schedule": 3600},
+    "send-webhook-deliveries": {
+        "task": "webhooks.tasks.send_webhook_deliveries",
+        "schedule": env_int("WEBHOOKS_SEND_SECONDS", 60),
+    },
 }
+
+# Webhooks (webhooks/): an endpoint is https on the public internet, except the hosts listed here (for
+# local development and the tests: http, and local addresses, are allowed for them). A delivery is
+# tried with this timeout, again after WEBHOOKS_RETRY_FIRST_SECONDS, doubling up to
+# WEBHOOKS_RETRY_MAX_SECONDS, until WEBHOOKS_RETRY_HOURS after it was owed.
+WEBHOOKS_ALLOW_HTTP_HOSTS = env_list("WEBHOOKS_ALLOW_HTTP_HOSTS")
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+WEBHOOKS_RETRY_FIRST_SECONDS = env_int("WEBHOOKS_RETRY_FIRST_SECONDS", 30)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+WEBHOOKS_RETRY_HOURS = env_int("WEBHOOKS_RETRY_HOURS", 24)
+WEBHOOKS_MAX_ENDPOINTS = env_int("WEBHOOKS_MAX_ENDPOINTS", 10)
+WEBHOOKS_RUN_SECONDS = env_int("WEBHOOKS_RUN_SECONDS", 45)  # one task's attempts stop after this long
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise the console and .data/mail/.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "registry@localhost")

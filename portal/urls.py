@@ -25,10 +25,12 @@ urlpatterns = [
     path("organization/", views.organization_switch, name="organization-switch"),
     path("organization/members/", include("registry.urls")),
     path("organization/activity/", views.activity, name="activity"),
+    path("organization/webhooks/", include("webhooks.urls")),
     path("organization/activity.csv", views.activity_csv, name="activity_csv"),
     path("invitations/<str:token>/", views.invitation_open, name="invitation"),
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("certificates.urls")),
+    path("generators/", include("certificates.generator_urls")),
     path("transfers/", include("transfers.urls")),
     path("generation/", include("issuance.urls")),
     # Public, no sign-in: a retirement's proof, found only by its reference.

@@ -83,7 +83,40 @@ SENTENCES = {
                                       f"“{(e.after or {}).get('name', '')}”.",
     Kind.ACCOUNT_RENAMED: lambda e, o: f"Renamed {_account(e)} from “{(e.before or {}).get('name', '')}” "
                                        f"to “{(e.after or {}).get('name', '')}”.",
+    Kind.GENERATOR_REGISTERED: lambda e, o: f"Registered generator {_generator(e)}, "
+                                            f"“{(e.after or {}).get('name', '')}”, as a draft.",
+    Kind.GENERATOR_CHANGED: lambda e, o: f"Changed generator {_generator(e)}: {_generator_changes(e)}." + (
+        " It waits for approval again." if "status" in (e.after or {}) else ""),
+    Kind.GENERATOR_SUBMITTED: lambda e, o: f"Submitted generator {_generator(e)} for approval.",
+    Kind.GENERATOR_APPROVED: lambda e, o: f"Approved generator {_generator(e)}" + (f": {e.note}." if e.note else "."),
+    Kind.GENERATOR_SENT_BACK: lambda e, o: f"Sent generator {_generator(e)} back: {e.note}",
 }
+
+
+def _generator(event: LedgerEvent) -> str:
+    return (event.after or {}).get("code", "")
+
+
+# How a generator's changed attributes read (certificates.generator_services records them by column).
+GENERATOR_ATTRIBUTES = {"name": "name", "fuel_type": "fuel type", "technology": "technology",
+                        "capacity_mw": "capacity (MW)", "state": "state or province",
+                        "commissioned_on": "commercial operation date", "eligibilities": "eligibilities",
+                        "account_id": "issuance account"}
+
+
+def _generator_changes(event: LedgerEvent) -> str:
+    before, after = event.before or {}, event.after or {}
+    changes = [f"{label} from {_plain(before.get(key))} to {_plain(after.get(key))}"
+               for key, label in GENERATOR_ATTRIBUTES.items() if key in after and key != "account_id"]
+    if "account_id" in after:
+        changes.append("issuance account")
+    return "; ".join(changes)
+
+
+def _plain(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(value) or "none"
+    return "none" if value in (None, "") else str(value).replace("_", " ")  # onshore_wind: onshore wind
 
 
 def event_sentence(event: LedgerEvent, organization: Organization) -> str:

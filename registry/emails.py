@@ -1,4 +1,5 @@
-"""The emails of the participants app: an invitation to join an organization."""
+"""The emails of the participants app: an invitation to join an organization; where every email's reader
+chooses which emails they get."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -25,3 +26,8 @@ def invitation_email_send(*, invitation: Invitation, token: str) -> None:
     message = EmailMultiAlternatives(subject=subject, body=body, to=[invitation.email])
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+def preferences_url() -> str:
+    """Where every email says its reader can choose which emails they get."""
+    return settings.SITE_URL + reverse("settings") + "#emails"

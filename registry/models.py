@@ -84,6 +84,7 @@ class EmailEvent(models.TextChoices):
     EXPORT_DECIDED = "export_decided", "An export was accepted or rejected by the receiving system"
     UPLOAD_FINISHED = "upload_finished", "A mass-transfer upload I made finished or failed"
     RETIREMENT = "retirement", "A retirement"
+    GENERATOR_DECIDED = "generator_decided", "A generator we submitted was approved or sent back"
 
 
 class User(AbstractBaseUser, PermissionsMixin):

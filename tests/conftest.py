@@ -194,6 +194,15 @@ def foreign_batch(staff, counterparty, counterparty_account):
 
 
 @pytest.fixture
+def admin_client(client, db):
+    """A client signed in to the admin site as registry staff (`client.staff`)."""
+    staff = UserFactory(email="admin@registry.example", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    client.staff = staff
+    return client
+
+
+@pytest.fixture
 def signed_in(client):
     def _signed_in(user):
         client.force_login(user)

@@ -3,9 +3,11 @@ import datetime
 import factory
 
 from accounts.models import Account
-from certificates.models import FuelType, Generator
+from certificates.models import FUEL_TECHNOLOGIES, FuelType, Generator
 from registry.models import Membership, Organization, TrackingSystem, User
 from transfers.models import RetirementOption
+from webhooks.models import EventType, WebhookEndpoint
+from webhooks.signing import secret_new
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -52,6 +54,8 @@ class GeneratorFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"M{800 + n}")
     name = factory.Sequence(lambda n: f"Prairie Ridge Wind {n}")
     fuel_type = FuelType.WIND
+    technology = factory.LazyAttribute(lambda generator: FUEL_TECHNOLOGIES[FuelType(generator.fuel_type)][0])
+    capacity_mw = 100
     state = "MN"
     eligibilities = factory.LazyFunction(lambda: ["MN RES", "Green-e"])
     commissioned_on = datetime.date(2015, 6, 1)
@@ -79,6 +83,19 @@ class RetirementOptionFactory(factory.django.DjangoModelFactory):
     reason = RetirementOption.Reason.COMPLIANCE
     state = "MN"
     requires_compliance_period = True
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """An endpoint written as it is stored (webhook_endpoint_create checks its URL in DNS first)."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    organization = factory.SubFactory(OrganizationFactory)
+    created_by = factory.SubFactory(UserFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.example.com/registry")
+    event_types = factory.LazyFunction(lambda: list(EventType.values))
+    secret = factory.LazyFunction(secret_new)
 
 
 def member(organization: Organization, role: str = Membership.Role.TRADER, **user_fields) -> User:

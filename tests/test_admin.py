@@ -9,16 +9,6 @@ from registry.services import ServiceError
 from transfers.models import Transfer
 from transfers.services import Destination, TransferLine, TransferRefused, transfer_accept, transfer_create
 
-from .factories import UserFactory
-
-
-@pytest.fixture
-def admin_client(client, db):
-    staff = UserFactory(email="admin@registry.example", is_staff=True, is_superuser=True)
-    client.force_login(staff)
-    client.staff = staff
-    return client
-
 
 def action(client, model_url, name, ids):
     return client.post(reverse(model_url), {"action": name, "_selected_action": ids}, follow=True)

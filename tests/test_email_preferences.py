@@ -60,7 +60,7 @@ def test_the_outbox_reads_the_choice_when_it_sends_not_when_the_email_was_owed(
     from transfers import tasks
 
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(tasks, "_last_nudge", float("inf"))  # nothing sent at commit: the email waits
+    monkeypatch.setattr(tasks.notifications_nudge, "last", float("inf"))  # nothing sent at commit: the email waits
     transfer = send(batch, trader, org, counterparty)
     mail.outbox.clear()
     transfer_notifications_send()

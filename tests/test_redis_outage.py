@@ -71,7 +71,7 @@ def portal_on_spare_redis(settings, spare_redis, monkeypatch):
     settings.CELERY_BROKER_URL = spare_redis.url
     _use_broker(spare_redis.url)
     celery_app.conf.task_always_eager = False
-    monkeypatch.setattr("transfers.tasks._last_nudge", float("-inf"))  # its back-off ends with the test
+    monkeypatch.setattr("transfers.tasks.notifications_nudge.last", float("-inf"))  # its back-off ends with the test
     yield spare_redis
     celery_app.conf.task_always_eager = True
     _use_broker(broker_url)
@@ -99,7 +99,7 @@ def test_sign_in_dashboard_and_transfers_work_while_redis_is_down(client, portal
     assert client.get(done.url).status_code == 200
     assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.PENDING
     assert TransferNotification.objects.filter(transfer_id=draft.pk).exists()  # the emails wait in the outbox
-    assert any(record.name == "transfers.tasks" and record.levelname == "WARNING" for record in caplog.records)
+    assert any(record.name == "utilities.wakeups" and record.levelname == "WARNING" for record in caplog.records)
 
     csv = f"{HEADER}{batch.serial_number},10,,{second_account.public_id},\r\n".encode()
     uploaded = client.post(reverse("transfers:mass"), {"file": SimpleUploadedFile("transfers.csv", csv)})

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ledger.models import LedgerEvent
+from registry.emails import preferences_url
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
 from utilities.csv_upload import errors_csv
@@ -21,6 +22,7 @@ from utilities.display import number_text
 from utilities.time_zones import in_time_zone
 
 from .models import Transfer, TransferNotification
+from .signals import transfer_event_owed
 
 ITEMS_IN_EMAIL = 50  # a mass transfer can hold thousands; the transfer page and summary hold them all
 SUBJECTS = {
@@ -90,11 +92,6 @@ def transfer_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[s
             yield audience, time_zone, [user.email for user in group]
 
 
-def preferences_url() -> str:
-    """Where every email says its reader can choose which emails they get."""
-    return settings.SITE_URL + reverse("settings") + "#emails"
-
-
 def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
     transfer = (
         Transfer.objects.select_related("organization", "recipient_organization", "created_by",
@@ -132,13 +129,16 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
 def transfer_notifications_send(*, limit: int = 1000) -> int:
     """Send the emails owed, oldest first, each in its own transaction: the row is locked (workers
     running this at once skip each other's rows), the email sent, the row deleted. A failure leaves
-    the row for the next run, so an email is sent at least once."""
+    the row for the next run, so an email is sent at least once. The apps above hear of each row in
+    its transaction (transfer_event_owed: webhooks owes its deliveries there, exactly once)."""
     sent = 0
     for _ in range(limit):
         with transaction.atomic():
             owed = TransferNotification.objects.select_for_update(skip_locked=True).order_by("pk").first()
             if owed is None:
                 break
+            transfer_event_owed.send(sender=Transfer, transfer_id=owed.transfer_id, event_kind=owed.event_kind,
+                                     occurred_at=owed.created_at)
             transfer_notify(transfer_id=owed.transfer_id, event_kind=owed.event_kind)
             TransferNotification.objects.filter(pk=owed.pk).delete()
             sent += 1

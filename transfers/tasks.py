@@ -1,9 +1,7 @@
-import logging
-import time
-
 from celery import shared_task
 from django.conf import settings
-from kombu.exceptions import OperationalError
+
+from utilities.wakeups import Wakeup
 
 from .notifications import mass_upload_notify, transfer_notifications_send
 from .services import UploadBusy, mass_upload_process, mass_uploads_requeue_stalled, transfers_expire
@@ -20,29 +18,8 @@ def send_transfer_notifications() -> int:
     return transfer_notifications_send()
 
 
-logger = logging.getLogger(__name__)
-_last_nudge = float("-inf")
-# While the broker is away a publish fails only after about a second of retries: wait this long
-# before trying again, rather than make every transfer pay it.
-NUDGE_BACKOFF_SECONDS = 30
-
-
-def notifications_nudge() -> None:
-    """After a commit that owes emails, wake a worker to send them: at most one message per
-    NOTIFICATION_NUDGE_SECONDS per process, so a burst of transfers costs one broker publish, and
-    whatever a skipped nudge leaves is sent by the next one or by beat. The change has committed:
-    a broker that is away is logged, not shown to the user, and the emails wait in the outbox."""
-    global _last_nudge
-    now = time.monotonic()
-    if now - _last_nudge < settings.NOTIFICATION_NUDGE_SECONDS:
-        return
-    _last_nudge = now
-    try:
-        send_transfer_notifications.delay()
-    except OperationalError as error:
-        _last_nudge = now + NUDGE_BACKOFF_SECONDS
-        logger.warning("The broker did not take the wake-up for the emails owed (%s); they wait in the "
-                       "outbox for the next wake-up or beat.", error)
+# After a commit that owes emails (also sent every NOTIFICATION_SEND_SECONDS by beat).
+notifications_nudge = Wakeup(send_transfer_notifications, owed="the emails owed (in the outbox)")
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)

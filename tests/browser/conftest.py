@@ -65,14 +65,14 @@ def screenshot(request):
 
 @pytest.fixture
 def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, viewer, holdings, second_account,
-               counterparty, counterparty_trader, counterparty_account, foreign_batch, retirement_account):
+               counterparty, counterparty_trader, counterparty_account, foreign_batch, retirement_account, manager):
     """every_page(on_page, **context_options) walks every page a participant can reach and calls
     on_page(page, name) on each: sign-in, settings, two-factor, each dashboard tab, each wizard step and the
     done page, a transfer, its accept, reject and withdraw pages, each step of a retirement, the
     retirement's page and the annual retirement report, the mass uploads and an upload with errors,
     the accounts, the activity log, the generation reports, uploads, an upload with errors and an
-    issuance, the 403 and 404 pages, and a retirement's public verification page; signed out, as a
-    trader and as a viewer."""
+    issuance, the generators, one sent back and a manager's registration form, the 403 and 404 pages,
+    and a retirement's public verification page; signed out, as a trader, a viewer and a manager."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from transfers.mass import COLUMNS
@@ -80,7 +80,7 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
     from transfers.services import mass_upload_create
 
     from ..conftest import send
-    from ..factories import RetirementOptionFactory
+    from ..factories import GeneratorFactory, RetirementOptionFactory
 
     settings.MEDIA_ROOT = tmp_path
     incoming = send(foreign_batch, counterparty_trader, counterparty, org)
@@ -92,6 +92,9 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
     url = live_server.url
     option = RetirementOptionFactory()
     generation_upload, issuance = _generation(org, trader, second_account)
+    sent_back = GeneratorFactory(organization=org, code="G00007", name="Pipestone Wind", status="returned",
+                                 technology="onshore_wind", account=second_account,
+                                 review_note="The interconnection agreement gives 45 MW: correct the capacity.")
 
     def visit(page, path, name, on_page):
         response = page.goto(url + path)
@@ -162,7 +165,13 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
         visit(page, "/generation/uploads/", "generation uploads", on_page)
         visit(page, f"/generation/uploads/{generation_upload.pk}/", "generation upload with errors", on_page)
         visit(page, f"/generation/issuances/{issuance.pk}/", "issuance", on_page)
+        visit(page, "/generators/", "generators", on_page)
+        visit(page, f"/generators/{sent_back.pk}/", "generator sent back", on_page)
         visit(page, "/transfers/999999/", "404", on_page)
+
+        page = sign_in(manager, **options)
+        visit(page, "/generators/new/", "register a generator", on_page)
+        visit(page, f"/generators/{sent_back.pk}/edit/", "change a generator", on_page)
 
         page = sign_in(viewer, **options)
         visit(page, "/certificates/", "viewer dashboard", on_page)

@@ -19,6 +19,7 @@ from utilities.upload_runs import upload_lock, upload_process, uploads_requeue_s
 
 from .. import mass
 from ..models import MassTransferUpload, RetirementOption, Transfer
+from ..signals import mass_upload_finished
 from .lifecycle import Destination, TransferLine, TransferRefused, transfer_write
 from .retirements import RetirementDetails, retirement_write
 
@@ -83,7 +84,13 @@ def _lock_upload(upload_id: int) -> MassTransferUpload | None:
 def mass_upload_process(*, upload_id: int) -> str:
     """Validate every row, then apply all of them in one transaction, or none (upload_process:
     exactly once, an attempt counted each time). Raises UploadBusy when another task holds the upload."""
-    return upload_process(MassTransferUpload, upload_id, work=_mass_work, notify=_notify_after_commit)
+    return upload_process(MassTransferUpload, upload_id, work=_mass_work, notify=_notify_after_commit,
+                          finished=_finished)
+
+
+def _finished(upload_id: int) -> None:
+    """In the transaction that finishes the upload: whatever the apps above owe (mass_upload_finished)."""
+    mass_upload_finished.send(sender=MassTransferUpload, upload_id=upload_id)
 
 
 def _mass_work(upload: MassTransferUpload) -> tuple[list, int]:

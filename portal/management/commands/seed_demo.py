@@ -4,6 +4,7 @@
 """
 
 import datetime
+import decimal
 import random
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,7 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from certificates.models import Certificate, CertificateBatch, FuelType, Generator
+from certificates.generator_services import (
+    GeneratorDetails,
+    generator_register,
+    generator_send_back,
+    generator_submit,
+)
+from certificates.models import FUEL_TECHNOLOGIES, Certificate, CertificateBatch, FuelType, Generator, Technology
 from certificates.services import certificate_issue, serial_base_for
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
@@ -153,10 +160,12 @@ class Command(BaseCommand):
 
         generators = [
             Generator.objects.create(organization=orgs[owner], code=code, name=name, fuel_type=fuel, state=state,
+                                     technology=FUEL_TECHNOLOGIES[fuel][0], account=accounts[owner][0],
                                      status=Generator.Status.APPROVED, capacity_mw=capacity,
                                      eligibilities=eligibilities, commissioned_on=datetime.date(2012 + i, 1 + i, 1))
             for i, (owner, code, name, fuel, state, capacity, eligibilities) in enumerate(GENERATORS)
         ]
+        self.seed_registrations(orgs[0], accounts[0][0], staff)
         for generator in generators:
             owner_index = orgs.index(generator.organization)
             hours = 730 * CAPACITY_FACTOR[generator.fuel_type]
@@ -229,6 +238,20 @@ class Command(BaseCommand):
                                     decision_note="A selected batch changed before confirmation.",
                                     draft={"lines": [{"batch": batch.pk, "quantity": 1}]})
         transfers_expire()
+
+    def seed_registrations(self, org: Organization, account: Account, staff: User) -> None:
+        """Generators the organization's manager registered: one awaiting staff's approval, one sent back."""
+        manager = Membership.objects.get(organization=org, role=Membership.Role.MANAGER).user
+        for name, fuel, technology, capacity, note in [
+                ("Lake Benton Solar", FuelType.SOLAR, Technology.SOLAR_PV, "80", None),
+                ("Pipestone Wind", FuelType.WIND, Technology.ONSHORE_WIND, "49.9",
+                 "The interconnection agreement gives 45 MW: correct the capacity or attach the amendment.")]:
+            generator = generator_register(user=manager, organization=org, details=GeneratorDetails(
+                name=name, fuel_type=fuel, technology=technology, capacity_mw=decimal.Decimal(capacity), state="MN",
+                commissioned_on=datetime.date(2025, 6, 1), eligibilities=["MN RES", "Green-e"], account=account))
+            generator_submit(user=manager, organization=org, generator=generator)
+            if note:
+                generator_send_back(user=staff, generator=generator, note=note)
 
     def scale(self, org: Organization, count: int) -> int:
         """Bulk issuance and splitting: N live batches, with issuance and split ledger events."""

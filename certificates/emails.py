@@ -1,0 +1,45 @@
+"""The emails of the certificates app: registry staff's decision on a generator, to its organization's managers."""
+
+import itertools
+from operator import attrgetter
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from registry.emails import preferences_url
+from registry.models import EmailEvent, Membership, User
+from registry.selectors import organization_link
+from utilities.time_zones import in_time_zone
+
+from .models import Generator
+
+
+def generator_decision_email_send(*, generator_id: int) -> int:
+    """Staff approved the generator or sent it back: its organization's managers hear of it (those who have
+    not turned the email off), each group in its time zone, with the staff's note and a link to it."""
+    generator = Generator.objects.select_related("organization").filter(pk=generator_id).first()
+    if generator is None or generator.status not in (Generator.Status.APPROVED, Generator.Status.RETURNED):
+        return 0
+    managers = (User.objects.filter(User.wanting_email(EmailEvent.GENERATOR_DECIDED), is_active=True,
+                                    memberships__organization_id=generator.organization_id,
+                                    memberships__role=Membership.Role.MANAGER)
+                .only("email", "time_zone").order_by("time_zone", "email"))
+    approved = generator.status == Generator.Status.APPROVED
+    subject = (f"[{settings.REGISTRY_NAME}] Generator {generator.code} was "
+               + ("approved" if approved else "sent back: see what to change"))
+    context = {"generator": generator, "approved": approved, "registry_name": settings.REGISTRY_NAME,
+               "preferences_url": preferences_url(),
+               "url": organization_link(settings.SITE_URL + reverse("generators:detail", args=[generator.pk]),
+                                        generator.organization)}
+    sent = 0
+    for time_zone, group in itertools.groupby(managers, key=attrgetter("time_zone")):
+        with in_time_zone(time_zone):
+            body = render_to_string("certificates/email/generator_decision.txt", context)
+            html = render_to_string("certificates/email/generator_decision.html", context)
+        message = EmailMultiAlternatives(subject=subject, body=body, to=[user.email for user in group])
+        message.attach_alternative(html, "text/html")
+        message.send()
+        sent += 1
+    return sent

@@ -1,0 +1,394 @@
+"""Webhooks: each step of a transfer (and each finished mass upload) is owed, exactly once, to every
+active endpoint of the organizations concerned that wants it, in the transaction that consumes the
+transfers' outbox row; a worker POSTs it signed, and retries with backoff for 24 hours."""
+
+import datetime
+import json
+import socket
+from unittest import mock
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from ledger.models import LedgerEvent
+from transfers import tasks as transfer_tasks
+from transfers.models import MassTransferUpload, Transfer, TransferNotification
+from transfers.notifications import transfer_notifications_send
+from transfers.services import (
+    Destination,
+    TransferLine,
+    export_confirm,
+    mass_upload_create,
+    transfer_accept,
+    transfer_create,
+    transfer_reject,
+    transfer_withdraw,
+    transfers_expire,
+)
+from webhooks import tasks as webhook_tasks
+from webhooks.addresses import UrlRefused, url_target
+from webhooks.models import EventType, WebhookDelivery
+from webhooks.services import retry_delay, webhook_deliveries_send, webhook_delivery_resend
+from webhooks.signing import RECEIVER_SNIPPET
+
+from .conftest import retire, send
+from .factories import WebhookEndpointFactory
+from .webhook_receiver import Receiver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Status = WebhookDelivery.Status
+HEADER = "Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
+
+
+@pytest.fixture(autouse=True)
+def webhook_settings(settings):
+    settings.WEBHOOKS_ALLOW_HTTP_HOSTS = ["127.0.0.1"]
+    settings.SITE_URL = "https://registry.example"
+
+
+@pytest.fixture
+def no_delivery(monkeypatch):
+    """Deliveries are owed but no worker is woken: the test attempts them itself, at the times it says."""
+    monkeypatch.setattr(webhook_tasks, "deliveries_nudge", lambda: None)
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.stop()
+
+
+def signature_valid(secret: str, header: str, body: bytes) -> bool:
+    """The README's and the page's snippet, run as a receiver runs it."""
+    namespace: dict = {}
+    exec(RECEIVER_SNIPPET, namespace)  # noqa: S102 (our own constant: the text receivers copy)
+    return namespace["registry_signature_valid"](secret, header, body)
+
+
+def endpoint(organization, *event_types, **fields):
+    return WebhookEndpointFactory(organization=organization, event_types=list(event_types or EventType.values),
+                                  **fields)
+
+
+def deliveries(**filters):
+    return list(WebhookDelivery.objects.filter(**filters).select_related("endpoint").order_by("pk"))
+
+
+# Fan-out ---------------------------------------------------------------------------------------------
+
+def test_a_pending_transfer_is_owed_once_to_each_wanting_endpoint_of_both_parties_and_no_one_else(
+        no_delivery, batch, trader, org, counterparty, counterparty_trader, outsider):
+    sender_hook = endpoint(org, EventType.TRANSFER_PENDING)
+    endpoint(org, EventType.TRANSFER_ACCEPTED)  # does not want it
+    endpoint(org, EventType.TRANSFER_PENDING, is_active=False)  # disabled
+    recipient_hooks = [endpoint(counterparty, EventType.TRANSFER_PENDING) for _ in range(2)]
+    endpoint(outsider.memberships.get().organization)  # wants everything, concerned by nothing
+
+    transfer = send(batch, trader, org, counterparty, quantity=250)
+
+    owed = deliveries()
+    assert sorted(d.endpoint_id for d in owed) == sorted([sender_hook.pk] + [e.pk for e in recipient_hooks])
+    assert {d.event_type for d in owed} == {EventType.TRANSFER_PENDING}
+    to_sender = next(d for d in owed if d.endpoint_id == sender_hook.pk)
+    to_recipient = [d for d in owed if d.endpoint_id != sender_hook.pk]
+    # one event per organization: its endpoints share the event id and body; the other party's differs
+    assert to_recipient[0].event_id == to_recipient[1].event_id != to_sender.event_id
+    assert to_recipient[0].payload == to_recipient[1].payload
+    assert to_sender.payload["organization"] == org.public_id
+    assert to_recipient[0].payload["organization"] == counterparty.public_id
+    data = to_sender.payload["data"]["transfer"]
+    assert data["id"] == transfer.pk and data["kind"] == "organization" and data["status"] == "pending"
+    assert data["quantity"] == 250 and data["item_count"] == 1
+    assert data["sender"] == org.public_id and data["recipient"] == counterparty.public_id
+    assert data["items"] == [{"serial_number": transfer.items.get().batch.serial_number, "quantity": 250}]
+    assert data["url"] == f"https://registry.example/transfers/{transfer.pk}/?organization={org.public_id}"
+    assert to_sender.payload["id"] == str(to_sender.event_id) and to_sender.payload["type"] == "transfer.pending"
+    # when the step was taken (the transfer's submission), not when the outbox was drained
+    assert datetime.datetime.fromisoformat(to_sender.payload["created_at"]) <= to_sender.created_at
+    assert abs(datetime.datetime.fromisoformat(to_sender.payload["created_at"]) - transfer.submitted_at) < \
+        datetime.timedelta(seconds=1)
+
+    assert transfer_notifications_send() == 0  # the outbox is empty: nothing is owed twice
+    assert WebhookDelivery.objects.count() == 3
+
+
+def test_deliveries_are_owed_with_the_outbox_row_and_roll_back_with_its_email(
+        settings, monkeypatch, no_delivery, batch, trader, org, counterparty, counterparty_trader):
+    settings.NOTIFICATION_NUDGE_SECONDS = 3600
+    monkeypatch.setattr(transfer_tasks.notifications_nudge, "last", float("inf"))  # the test drains the outbox itself
+    endpoint(org)
+    send(batch, trader, org, counterparty)
+    assert TransferNotification.objects.count() == 1 and not WebhookDelivery.objects.exists()
+
+    with mock.patch("transfers.notifications.transfer_notify", side_effect=ConnectionError("SMTP is down")):
+        with pytest.raises(ConnectionError):
+            transfer_notifications_send()
+    assert TransferNotification.objects.count() == 1 and not WebhookDelivery.objects.exists()
+
+    assert transfer_notifications_send() == 1
+    assert transfer_notifications_send() == 0
+    assert [d.event_type for d in deliveries()] == [EventType.TRANSFER_PENDING]
+
+
+def test_each_step_is_its_event_for_the_organizations_it_concerns(
+        no_delivery, issue, staff, trader, org, counterparty, counterparty_trader, counterparty_account,
+        retirement_account, second_account, tracking_system):
+    sender, recipient = endpoint(org), endpoint(counterparty)
+
+    def events_since(mark):
+        return sorted((d.endpoint_id, d.event_type) for d in deliveries(pk__gt=mark))
+
+    def step(action):
+        mark = WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True).last() or 0
+        action()
+        return events_since(mark)
+
+    accepted = send(issue(100), trader, org, counterparty)
+    assert step(lambda: transfer_accept(transfer=accepted, user=counterparty_trader, organization=counterparty,
+                                        account=counterparty_account)) == sorted(
+        [(sender.pk, "transfer.accepted"), (recipient.pk, "transfer.accepted")])
+    rejected = send(issue(100), trader, org, counterparty)
+    assert step(lambda: transfer_reject(transfer=rejected, user=counterparty_trader,
+                                        organization=counterparty)) == sorted(
+        [(sender.pk, "transfer.rejected"), (recipient.pk, "transfer.rejected")])
+    withdrawn = send(issue(100), trader, org, counterparty)
+    assert step(lambda: transfer_withdraw(transfer=withdrawn, user=trader, organization=org)) == sorted(
+        [(sender.pk, "transfer.withdrawn"), (recipient.pk, "transfer.withdrawn")])
+    expiring = send(issue(100), trader, org, counterparty)
+    assert step(lambda: transfers_expire(now=timezone.now() + datetime.timedelta(days=365))) == sorted(
+        [(sender.pk, "transfer.expired"), (recipient.pk, "transfer.expired")])
+    # an internal transfer completes at once: nobody's news
+    assert step(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(issue(100).pk, 10)],
+                                        destination=Destination.internal(second_account))) == []
+    retired_batch = issue(100)
+    assert step(lambda: retire(organization=org, user=trader, lines=[TransferLine(retired_batch.pk, 10)],
+                               account=retirement_account)) == [(sender.pk, "retirement.created")]
+    retirement = deliveries(event_type="retirement.created")[0].payload["data"]["transfer"]["retirement"]
+    assert retirement["compliance_period"] == 2024
+    export = transfer_create(organization=org, user=trader, lines=[TransferLine(issue(100).pk, 10)],
+                             destination=Destination.export(tracking_system, "Acme Energy"))
+    assert deliveries(event_type="transfer.pending")[-1].payload["data"]["transfer"]["id"] == export.pk
+    assert step(lambda: export_confirm(transfer=export, user=staff)) == [(sender.pk, "export.decided")]
+    expiring.refresh_from_db()
+    assert expiring.status == Transfer.Status.EXPIRED
+
+
+def test_a_finished_mass_upload_is_owed_with_its_rows_and_errors(
+        no_delivery, settings, tmp_path, batch, trader, org, second_account, counterparty):
+    settings.MEDIA_ROOT = tmp_path
+    uploads_hook = endpoint(org, EventType.UPLOAD_FINISHED)
+    endpoint(counterparty, EventType.UPLOAD_FINISHED)  # not its upload
+    good = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("good.csv", (
+        HEADER + f"{batch.serial_number},5,,{second_account.public_id},\n").encode()))
+    bad = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("bad.csv", (
+        HEADER + "nonsense,5,,,\n").encode()))
+
+    owed = deliveries()
+    assert [d.endpoint_id for d in owed] == [uploads_hook.pk, uploads_hook.pk]
+    completed, failed = (d.payload["data"]["upload"] for d in owed)
+    assert completed["id"] == good.pk and completed["status"] == MassTransferUpload.Status.COMPLETED
+    assert completed["row_count"] == 1 and completed["error_count"] == 0 and len(completed["transfer_ids"]) == 1
+    assert failed["id"] == bad.pk and failed["status"] == MassTransferUpload.Status.FAILED
+    assert failed["error_count"] > 0 and failed["transfer_ids"] == []
+
+
+# Delivery --------------------------------------------------------------------------------------------
+
+def test_a_real_receiver_gets_the_signed_post_with_the_event_headers(
+        receiver, batch, trader, org, counterparty, counterparty_trader):
+    hook = endpoint(org, EventType.TRANSFER_PENDING, url=receiver.url)
+    send(batch, trader, org, counterparty)  # commits; the worker (eager here) sends at once
+
+    [request] = receiver.requests
+    [delivery] = deliveries()
+    headers = request["headers"]
+    assert request["path"] == "/registry-hook"
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Registry-Event-Id"] == str(delivery.event_id)
+    assert headers["Registry-Event-Type"] == "transfer.pending"
+    assert json.loads(request["body"]) == delivery.payload
+    assert signature_valid(hook.secret, headers["Registry-Signature"], request["body"])
+    assert not signature_valid(hook.secret, headers["Registry-Signature"], request["body"] + b" ")
+    assert not signature_valid("whsec_another", headers["Registry-Signature"], request["body"])
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.DELIVERED, 1, 200)
+    assert delivery.delivered_at is not None and delivery.next_attempt_at is None
+
+
+def test_the_snippet_refuses_a_signature_older_than_five_minutes(receiver, no_delivery, batch, trader, org,
+                                                                  counterparty):
+    hook = endpoint(org, url=receiver.url)
+    send(batch, trader, org, counterparty)
+    with mock.patch("webhooks.services.time.time", return_value=1_000_000_000):
+        webhook_deliveries_send()
+    request = receiver.requests[0]
+    assert request["headers"]["Registry-Signature"].startswith("t=1000000000,v1=")
+    assert not signature_valid(hook.secret, request["headers"]["Registry-Signature"], request["body"])
+
+
+def test_retry_delays_double_from_30_seconds_to_at_most_an_hour():
+    assert [retry_delay(n).total_seconds() for n in range(1, 10)] == [
+        30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_a_receiver_answering_500_is_tried_again_after_the_backoff_then_delivered(
+        receiver, no_delivery, batch, trader, org, counterparty):
+    endpoint(org, url=receiver.url)
+    send(batch, trader, org, counterparty)
+    [delivery] = deliveries()
+    receiver.answers = [500, 503]
+    t0 = delivery.created_at
+
+    assert webhook_deliveries_send(now=t0) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.PENDING, 1, 500)
+    assert delivery.next_attempt_at == t0 + datetime.timedelta(seconds=30)
+    assert delivery.last_error == "The receiver answered 500."
+
+    assert webhook_deliveries_send(now=t0 + datetime.timedelta(seconds=29)) == 0  # not due yet
+    assert webhook_deliveries_send(now=t0 + datetime.timedelta(seconds=30)) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.PENDING, 2, 503)
+    assert delivery.next_attempt_at == t0 + datetime.timedelta(seconds=30 + 60)
+
+    assert webhook_deliveries_send(now=t0 + datetime.timedelta(seconds=90)) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.DELIVERED, 3, 200)
+    assert delivery.next_attempt_at is None and delivery.last_error == ""
+    assert len({r["headers"]["Registry-Event-Id"] for r in receiver.requests}) == 1  # the same event each time
+    assert len({r["body"] for r in receiver.requests}) == 1
+
+
+def test_after_24_hours_of_failures_the_delivery_fails_and_resend_tries_it_once_more_now(
+        receiver, no_delivery, batch, trader, org, counterparty, manager):
+    endpoint(org, url=receiver.url)
+    send(batch, trader, org, counterparty)
+    [delivery] = deliveries()
+    t0 = delivery.created_at
+    receiver.answers = [500, 500]
+
+    webhook_deliveries_send(now=t0 + datetime.timedelta(hours=20))
+    delivery.refresh_from_db()
+    assert delivery.status == Status.PENDING  # 20 h: still within the day
+    webhook_deliveries_send(now=delivery.next_attempt_at + datetime.timedelta(hours=3, minutes=59, seconds=40))
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (Status.FAILED, 2, None)
+    assert webhook_deliveries_send(now=t0 + datetime.timedelta(days=2)) == 0  # failed: not tried again
+
+    webhook_delivery_resend(delivery=delivery, user=manager)
+    delivery.refresh_from_db()
+    assert delivery.status == Status.PENDING and delivery.next_attempt_at <= timezone.now()
+    assert webhook_deliveries_send() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.DELIVERED, 3, 200)
+    assert [r["headers"]["Registry-Event-Id"] for r in receiver.requests] == [str(delivery.event_id)] * 3
+
+
+def test_a_redirect_is_not_followed(receiver, no_delivery, batch, trader, org, counterparty):
+    endpoint(org, url=receiver.url)
+    send(batch, trader, org, counterparty)
+    receiver.answers = [302]
+    webhook_deliveries_send()
+    [delivery] = deliveries()
+    assert len(receiver.requests) == 1
+    assert (delivery.status, delivery.last_response_code) == (Status.PENDING, 302)
+    assert delivery.last_error == "Redirect (302) not followed: give the final URL."
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(settings, receiver, no_delivery, batch,
+                                                                      trader, org, counterparty):
+    settings.WEBHOOKS_TIMEOUT_SECONDS = 0.3
+    endpoint(org, url=receiver.url)
+    send(batch, trader, org, counterparty)
+    receiver.delay = 1
+    webhook_deliveries_send()
+    [delivery] = deliveries()
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.PENDING, 1, None)
+    assert delivery.last_error == "No answer within 0.3 s."
+
+
+def test_a_run_stops_starting_attempts_after_its_time_budget(settings, receiver, no_delivery, issue, trader, org,
+                                                             counterparty):
+    settings.WEBHOOKS_RUN_SECONDS = 0.2
+    endpoint(org, url=receiver.url)
+    for _ in range(3):
+        send(issue(10), trader, org, counterparty, quantity=10)
+    receiver.delay = 0.3
+    assert webhook_deliveries_send() == 1  # the first took longer than the budget: the rest wait
+    assert WebhookDelivery.objects.filter(attempts=0).count() == 2
+
+
+def test_two_workers_at_once_attempt_each_delivery_once(receiver, no_delivery, issue, trader, org, counterparty):
+    from .test_concurrency import race
+
+    endpoint(org, url=receiver.url)
+    for _ in range(6):
+        send(issue(10), trader, org, counterparty, quantity=10)
+    receiver.delay = 0.05
+    outcomes = race(webhook_deliveries_send, webhook_deliveries_send)
+    assert sorted(outcome[0] for outcome in outcomes) == ["ok", "ok"]
+    assert sum(outcome[1] for outcome in outcomes) == 6
+    assert sorted(r["headers"]["Registry-Event-Id"] for r in receiver.requests) == sorted(
+        str(d.event_id) for d in deliveries())
+    assert {d.status for d in deliveries()} == {Status.DELIVERED}
+
+
+# Where the registry refuses to send (https only; no private or local address) -----------------------
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("http://hooks.example.com/registry", "Use an https:// URL"),
+    ("ftp://hooks.example.com/registry", "Enter a full URL that begins with https://"),
+    ("https://10.0.0.5/registry", "10.0.0.5 is a private or local address (10.0.0.5)"),
+    ("https://169.254.169.254/latest/meta-data", "is a private or local address"),
+    ("https://localhost/registry", "localhost is a private or local address"),
+    ("https://[::1]/registry", "is a private or local address (::1)"),
+    ("https://user:secret@hooks.example.com/registry", "Leave the user name and password out of the URL"),
+    ("https://nowhere.invalid/registry", "The host nowhere.invalid could not be found"),
+])
+def test_refused_urls_say_why(url, message):
+    with pytest.raises(UrlRefused, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        url_target(url)
+
+
+def test_the_allowed_local_host_may_use_http_and_nothing_else_may(settings):
+    assert url_target("http://127.0.0.1:8080/hook").address == "127.0.0.1"
+    settings.WEBHOOKS_ALLOW_HTTP_HOSTS = []
+    with pytest.raises(UrlRefused, match="Use an https:// URL"):
+        url_target("http://127.0.0.1:8080/hook")
+    with pytest.raises(UrlRefused, match="private or local"):
+        url_target("https://127.0.0.1:8080/hook")
+
+
+def test_a_host_that_resolves_to_a_private_address_at_delivery_is_not_sent_to(no_delivery, batch, trader, org,
+                                                                              counterparty):
+    endpoint(org, url="https://hooks.example.com/registry")
+    send(batch, trader, org, counterparty)
+    private = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 443))]
+    with mock.patch("webhooks.addresses.socket.getaddrinfo", return_value=private), \
+            mock.patch("webhooks.http.socket.create_connection") as connect:
+        webhook_deliveries_send()
+    connect.assert_not_called()
+    [delivery] = deliveries()
+    assert (delivery.status, delivery.attempts) == (Status.PENDING, 1)
+    assert delivery.last_error == ("hooks.example.com is a private or local address (10.1.2.3); the registry only "
+                                   "sends to addresses on the public internet.")
+
+
+def test_a_disabled_endpoint_is_sent_nothing_until_enabled(no_delivery, receiver, batch, trader, org, counterparty):
+    hook = endpoint(org, url=receiver.url)
+    send(batch, trader, org, counterparty)
+    hook.is_active = False
+    hook.save(update_fields=["is_active"])
+    assert webhook_deliveries_send() == 0 and receiver.requests == []
+    hook.is_active = True
+    hook.save(update_fields=["is_active"])
+    assert webhook_deliveries_send() == 1 and len(receiver.requests) == 1
+
+
+def test_ledger_kinds_without_an_event_owe_nothing(no_delivery, org):
+    from webhooks.services import event_type_of
+
+    assert event_type_of(event_kind=LedgerEvent.Kind.TRANSFER_INITIATED, transfer_kind="internal") is None
+    assert event_type_of(event_kind=LedgerEvent.Kind.TRANSFER_INITIATED, transfer_kind="export") == "transfer.pending"
+    assert event_type_of(event_kind=LedgerEvent.Kind.SPLIT, transfer_kind="organization") is None

@@ -1,0 +1,190 @@
+"""The managers' webhooks page: register an endpoint (its secret shown once), disable, enable, replace
+the secret, delete; each endpoint's recent deliveries, one resent. Traders and viewers are refused
+(403); another organization's endpoint or delivery is not found (404)."""
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from registry.models import Membership
+from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
+from webhooks.signing import RECEIVER_SNIPPET
+
+from .factories import WebhookEndpointFactory, member
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PAGE = "/organization/webhooks/"
+SECRET = re.compile(r"whsec_[A-Za-z0-9_-]{43}")
+
+
+@pytest.fixture(autouse=True)
+def webhook_settings(settings):
+    settings.WEBHOOKS_ALLOW_HTTP_HOSTS = ["127.0.0.1"]
+
+
+def signed_in_as(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+@pytest.fixture
+def hook(org, manager):
+    return WebhookEndpointFactory(organization=org, created_by=manager, url="https://hooks.example.com/registry")
+
+
+@pytest.fixture
+def delivery(hook):
+    return WebhookDelivery.objects.create(endpoint=hook, event_type=EventType.TRANSFER_PENDING, payload={"id": "x"},
+                                          status=WebhookDelivery.Status.FAILED, attempts=12, next_attempt_at=None,
+                                          last_response_code=500)
+
+
+def test_a_manager_registers_an_endpoint_and_sees_its_secret_once(org, manager):
+    client = signed_in_as(manager)
+    response = client.post(PAGE, {"url": "http://127.0.0.1:9000/hook",
+                                  "event_types": ["transfer.pending", "upload.finished"]})
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    endpoint = WebhookEndpoint.objects.get()
+    assert (endpoint.organization, endpoint.created_by, endpoint.url) == (org, manager, "http://127.0.0.1:9000/hook")
+    assert endpoint.event_types == ["transfer.pending", "upload.finished"] and endpoint.is_active
+    assert SECRET.findall(text(response)) == [endpoint.secret]
+
+    for page in (PAGE, f"{PAGE}{endpoint.pk}/"):
+        shown = client.get(page)
+        assert shown.status_code == 200 and endpoint.url in text(shown)
+        assert endpoint.secret not in text(shown) and not SECRET.search(text(shown))
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"url": "http://hooks.example.com/registry", "event_types": ["transfer.pending"]}, "Use an https:// URL"),
+    ({"url": "https://10.0.0.5/registry", "event_types": ["transfer.pending"]},
+     "10.0.0.5 is a private or local address (10.0.0.5); the registry only sends to addresses on the public internet."),
+    ({"url": "http://127.0.0.1:9000/hook"}, "Choose at least one event."),
+    ({"url": "http://127.0.0.1:9000/hook", "event_types": ["transfer.everything"]}, "Select a valid choice."),
+])
+def test_a_refused_registration_says_why_and_creates_nothing(manager, fields, message):
+    response = signed_in_as(manager).post(PAGE, fields)
+    assert response.status_code == 400 and message in text(response)
+    assert not WebhookEndpoint.objects.exists() and not SECRET.search(text(response))
+
+
+def test_an_organization_has_at_most_the_configured_number_of_endpoints(settings, org, manager, hook):
+    settings.WEBHOOKS_MAX_ENDPOINTS = 1
+    response = signed_in_as(manager).post(PAGE, {"url": "http://127.0.0.1:9000/hook",
+                                                 "event_types": ["transfer.pending"]})
+    assert "already has 1 endpoints, the most it may have; delete one first." in text(response)
+    assert WebhookEndpoint.objects.count() == 1
+
+
+def test_disable_enable_and_replace_the_secret(manager, hook):
+    client = signed_in_as(manager)
+    client.post(f"{PAGE}{hook.pk}/disable/")
+    hook.refresh_from_db()
+    assert not hook.is_active
+    assert "is disabled" in text(client.get(f"{PAGE}{hook.pk}/"))
+    client.post(f"{PAGE}{hook.pk}/enable/")
+    hook.refresh_from_db()
+    assert hook.is_active
+
+    old = hook.secret
+    response = client.post(f"{PAGE}{hook.pk}/rotate-secret/")
+    hook.refresh_from_db()
+    assert hook.secret != old and SECRET.findall(text(response)) == [hook.secret]
+    assert hook.secret_rotated_at is not None and "no-store" in response["Cache-Control"]
+
+
+def test_delete_asks_first_then_deletes_the_endpoint_and_its_deliveries(manager, hook, delivery):
+    client = signed_in_as(manager)
+    confirm = client.get(f"{PAGE}{hook.pk}/delete/")
+    assert confirm.status_code == 200 and "Delete this endpoint?" in text(confirm)
+    assert WebhookEndpoint.objects.exists()
+    assert client.post(f"{PAGE}{hook.pk}/delete/").status_code == 302
+    assert not WebhookEndpoint.objects.exists() and not WebhookDelivery.objects.exists()
+
+
+def test_the_endpoint_page_lists_its_deliveries_and_resends_one_now(monkeypatch, manager, hook, delivery):
+    from webhooks import tasks
+
+    monkeypatch.setattr(tasks, "deliveries_nudge", lambda: None)
+    client = signed_in_as(manager)
+    page = text(client.get(f"{PAGE}{hook.pk}/"))
+    assert str(delivery.event_id) in page and "transfer.pending" in page and "Failed" in page and "500" in page
+    partial = client.get(f"{PAGE}{hook.pk}/", headers={"HX-Request": "true"})
+    assert text(partial).lstrip().startswith('<section id="deliveries"') and str(delivery.event_id) in text(partial)
+
+    response = client.post(f"{PAGE}deliveries/{delivery.pk}/resend/", follow=True)
+    assert f"Event {delivery.event_id} will be sent again now" in text(response)
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.PENDING and delivery.next_attempt_at is not None
+
+
+def test_a_delivery_of_a_disabled_endpoint_is_not_resent(manager, hook, delivery):
+    hook.is_active = False
+    hook.save(update_fields=["is_active"])
+    response = signed_in_as(manager).post(f"{PAGE}deliveries/{delivery.pk}/resend/", follow=True)
+    assert "This endpoint is disabled: enable it first" in text(response)
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.FAILED
+
+
+@pytest.mark.parametrize("role", [Membership.Role.TRADER, Membership.Role.VIEWER])
+def test_traders_and_viewers_are_refused(org, hook, delivery, role):
+    client = signed_in_as(member(org, role))
+    assert client.get(PAGE).status_code == 403
+    assert client.get(f"{PAGE}{hook.pk}/").status_code == 403
+    assert client.post(PAGE, {"url": "http://127.0.0.1:9000/hook", "event_types": ["transfer.pending"]}
+                       ).status_code == 403
+    for action in ("disable", "rotate-secret", "delete"):
+        assert client.post(f"{PAGE}{hook.pk}/{action}/").status_code == 403
+    assert client.post(f"{PAGE}deliveries/{delivery.pk}/resend/").status_code == 403
+    hook.refresh_from_db()
+    delivery.refresh_from_db()
+    assert hook.is_active and delivery.status == WebhookDelivery.Status.FAILED
+    assert WebhookEndpoint.objects.count() == 1
+
+
+def test_another_organizations_endpoint_and_delivery_are_not_found(outsider, hook, delivery):
+    client = signed_in_as(outsider)
+    assert client.get(PAGE).status_code == 200 and hook.url not in text(client.get(PAGE))
+    assert client.get(f"{PAGE}{hook.pk}/").status_code == 404
+    for action in ("disable", "rotate-secret", "delete"):
+        assert client.post(f"{PAGE}{hook.pk}/{action}/").status_code == 404
+    assert client.post(f"{PAGE}deliveries/{delivery.pk}/resend/").status_code == 404
+    secret = hook.secret
+    hook.refresh_from_db()
+    delivery.refresh_from_db()
+    assert hook.is_active and hook.secret == secret and delivery.status == WebhookDelivery.Status.FAILED
+
+
+def test_managers_find_the_page_next_to_members_and_others_do_not(org, manager, viewer):
+    assert f'href="{PAGE}"' in signed_in_as(manager).get("/organization/members/").content.decode()
+    assert f'href="{PAGE}"' not in signed_in_as(viewer).get("/accounts/").content.decode()
+
+
+def test_the_page_and_the_readme_show_the_snippet_the_tests_run(manager):
+    assert RECEIVER_SNIPPET in text(signed_in_as(manager).get(PAGE))
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert RECEIVER_SNIPPET in readme
+
+
+def test_staff_read_endpoints_and_deliveries_in_the_admin_without_the_secret(client, staff, hook, delivery):
+    staff.is_superuser = True
+    staff.save(update_fields=["is_superuser"])
+    client.force_login(staff)
+    for url in ("/admin/webhooks/webhookendpoint/", f"/admin/webhooks/webhookendpoint/{hook.pk}/change/",
+                "/admin/webhooks/webhookdelivery/", f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert hook.secret not in response.content.decode()
+    assert str(delivery.event_id) in client.get("/admin/webhooks/webhookdelivery/").content.decode()
+    assert client.post(f"/admin/webhooks/webhookendpoint/{hook.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert WebhookEndpoint.objects.filter(pk=hook.pk).exists()

@@ -1,0 +1,86 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from registry.models import Organization
+
+
+class EventType(models.TextChoices):
+    """What a webhook endpoint can be told of (the `type` of each delivery's body)."""
+
+    TRANSFER_PENDING = "transfer.pending", "Transfer pending (sent to or by you, awaiting a decision)"
+    TRANSFER_ACCEPTED = "transfer.accepted", "Transfer accepted"
+    TRANSFER_REJECTED = "transfer.rejected", "Transfer rejected"
+    TRANSFER_WITHDRAWN = "transfer.withdrawn", "Transfer withdrawn"
+    TRANSFER_EXPIRED = "transfer.expired", "Transfer expired"
+    RETIREMENT_CREATED = "retirement.created", "Certificates retired"
+    UPLOAD_FINISHED = "upload.finished", "Mass upload finished (completed or failed)"
+    EXPORT_DECIDED = "export.decided", "Export accepted or rejected by the receiving system"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of an organization's own system that is told, by a signed POST, of the events it wants.
+
+    The signing secret is kept in the clear: the registry must sign with it, so it cannot be hashed,
+    and no maintained encryption library is installed to keep it encrypted at rest (see README,
+    Webhooks). It is shown once, at creation or rotation, and never again.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    url = models.URLField("URL", max_length=500)
+    event_types = models.JSONField(default=list)  # EventType values
+    secret = models.CharField(max_length=100, editable=False)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["organization", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def event_type_labels(self) -> list[str]:
+        return [EventType(value).label for value in EventType.values if value in self.event_types]
+
+
+class WebhookDelivery(models.Model):
+    """One event owed to one endpoint, retried until its receiver answers 2xx or the retry window
+    ends. Every attempt carries the same event id, by which a receiver drops a repeat."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event_type = models.CharField(max_length=32, choices=EventType)
+    event_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            # an event is owed once to each endpoint; a resend is another attempt of the same row
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhook_delivery_once_per_endpoint"),
+        ]
+        indexes = [
+            # what the delivery task claims: pending and due
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"),
+                         name="webhook_delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} to endpoint {self.endpoint_id} ({self.status})"

@@ -1,0 +1,29 @@
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from registry.models import Organization
+
+from .models import WebhookDelivery, WebhookEndpoint
+
+RECENT_DELIVERIES = 50
+
+
+def endpoints_of(organization: Organization) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(organization=organization).select_related("organization", "created_by")
+
+
+def endpoint_of(organization: Organization, endpoint_id: int) -> WebhookEndpoint:
+    """One endpoint of the organization; another organization's is a 404."""
+    return get_object_or_404(endpoints_of(organization), pk=endpoint_id)
+
+
+def deliveries_recent(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """The endpoint's latest deliveries, newest first."""
+    return endpoint.deliveries.order_by("-created_at", "-pk")[:RECENT_DELIVERIES]
+
+
+def delivery_of(organization: Organization, delivery_id: int) -> WebhookDelivery:
+    """One delivery to an endpoint of the organization; another organization's is a 404."""
+    return get_object_or_404(
+        WebhookDelivery.objects.filter(endpoint__organization=organization).select_related("endpoint__organization"),
+        pk=delivery_id)

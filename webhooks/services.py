@@ -1,0 +1,273 @@
+"""Every write of webhooks: endpoints (managers), the deliveries owed (fanned out from the transfers'
+outbox, in its transaction) and their attempts (a worker, outside any transaction while it waits)."""
+
+import datetime
+import json
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ledger.models import LedgerEvent
+from registry.models import Organization, User
+from registry.services import ServiceError, manager_require
+from transfers.models import MassTransferUpload, Transfer
+
+from . import http
+from .addresses import UrlRefused, url_target
+from .models import EventType, WebhookDelivery, WebhookEndpoint
+from .payloads import event_payload
+from .signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, secret_new, signature
+
+logger = logging.getLogger(__name__)
+Status = WebhookDelivery.Status
+
+# The ledger's kind of each step the outbox holds, as the event type an endpoint subscribes to. A
+# transfer initiated is "pending" when it waits for a decision (to another organization, an export);
+# an internal one completes at once and is nobody else's news.
+EVENT_TYPES = {
+    LedgerEvent.Kind.TRANSFER_ACCEPTED: EventType.TRANSFER_ACCEPTED,
+    LedgerEvent.Kind.TRANSFER_REJECTED: EventType.TRANSFER_REJECTED,
+    LedgerEvent.Kind.TRANSFER_WITHDRAWN: EventType.TRANSFER_WITHDRAWN,
+    LedgerEvent.Kind.TRANSFER_EXPIRED: EventType.TRANSFER_EXPIRED,
+    LedgerEvent.Kind.RETIREMENT: EventType.RETIREMENT_CREATED,
+    LedgerEvent.Kind.EXPORT_CONFIRMED: EventType.EXPORT_DECIDED,
+    LedgerEvent.Kind.EXPORT_REJECTED: EventType.EXPORT_DECIDED,
+}
+WAITS_FOR_A_DECISION = (Transfer.Kind.ORGANIZATION, Transfer.Kind.EXPORT)
+
+
+def event_type_of(*, event_kind: str, transfer_kind: str) -> str | None:
+    if event_kind == LedgerEvent.Kind.TRANSFER_INITIATED:
+        return EventType.TRANSFER_PENDING if transfer_kind in WAITS_FOR_A_DECISION else None
+    return EVENT_TYPES.get(event_kind)
+
+
+# Endpoints ------------------------------------------------------------------------------------------
+
+def _event_types_check(event_types) -> list[str]:
+    wanted = [value for value in EventType.values if value in set(event_types)]
+    if not wanted or len(wanted) != len(set(event_types)):
+        raise ServiceError("Choose at least one event, from the list.")
+    return wanted
+
+
+@transaction.atomic(durable=True)
+def webhook_endpoint_create(*, organization: Organization, user: User, url: str,
+                            event_types: list[str]) -> tuple[WebhookEndpoint, str]:
+    """A manager registers an endpoint: an https URL on the public internet (webhooks.addresses) and
+    the events it wants; at most WEBHOOKS_MAX_ENDPOINTS per organization. Returns the endpoint and its
+    signing secret, which is shown this once."""
+    manager_require(user=user, organization=organization)
+    url_target(url)
+    wanted = _event_types_check(event_types)
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()  # the count below holds
+    if WebhookEndpoint.objects.filter(organization=organization).count() >= settings.WEBHOOKS_MAX_ENDPOINTS:
+        raise ServiceError(f"{organization.name} already has {settings.WEBHOOKS_MAX_ENDPOINTS} endpoints, the "
+                           "most it may have; delete one first.")
+    secret = secret_new()
+    endpoint = WebhookEndpoint.objects.create(organization=organization, created_by=user, url=url.strip(),
+                                              event_types=wanted, secret=secret)
+    return endpoint, secret
+
+
+def _endpoint_lock(endpoint: WebhookEndpoint, user: User) -> WebhookEndpoint:
+    manager_require(user=user, organization=endpoint.organization)
+    locked = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
+    if locked is None:
+        raise ServiceError("This endpoint was deleted meanwhile.")
+    return locked
+
+
+@transaction.atomic(durable=True)
+def webhook_endpoint_set_active(*, endpoint: WebhookEndpoint, user: User, active: bool) -> WebhookEndpoint:
+    """A disabled endpoint is owed nothing new, and what it was owed waits until it is enabled again
+    (within the retry window of each delivery)."""
+    locked = _endpoint_lock(endpoint, user)
+    if locked.is_active == active:
+        raise ServiceError(f"This endpoint is already {'enabled' if active else 'disabled'}.")
+    WebhookEndpoint.objects.filter(pk=locked.pk, is_active=locked.is_active).update(is_active=active)
+    endpoint.is_active = active
+    return endpoint
+
+
+@transaction.atomic(durable=True)
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, user: User) -> str:
+    """A new signing secret, used from the next attempt on (the old one stops at once); shown once."""
+    _endpoint_lock(endpoint, user)
+    secret = secret_new()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret=secret, secret_rotated_at=timezone.now())
+    endpoint.secret = secret
+    return secret
+
+
+@transaction.atomic(durable=True)
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, user: User) -> None:
+    """The endpoint and its deliveries go; nothing more is sent to it."""
+    _endpoint_lock(endpoint, user)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+
+
+@transaction.atomic(durable=True)
+def webhook_delivery_resend(*, delivery: WebhookDelivery, user: User) -> WebhookDelivery:
+    """One more attempt of the same event (same event id, same body), now; after it fails, retries go
+    on only within the delivery's retry window (WEBHOOKS_RETRY_HOURS from its creation)."""
+    if not _endpoint_lock(delivery.endpoint, user).is_active:
+        raise ServiceError("This endpoint is disabled: enable it first (what it is owed is then sent).")
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.PENDING, next_attempt_at=now)
+    delivery.status, delivery.next_attempt_at = Status.PENDING, now
+    transaction.on_commit(_deliveries_nudge)
+    return delivery
+
+
+# Fan-out: in the transaction that consumes the outbox row ----------------------------------------
+
+def _deliveries_owe(*, event_type: str, organizations: list[Organization], occurred_at: datetime.datetime,
+                    **subject) -> int:
+    """One delivery per active endpoint of each organization that wants `event_type`; every endpoint
+    of one organization gets the same event (id and body), which says when it happened."""
+    endpoints = list(WebhookEndpoint.objects.filter(organization__in=organizations, is_active=True,
+                                                    event_types__contains=[event_type]))
+    if not endpoints:
+        return 0
+    now = timezone.now()
+    deliveries = []
+    for organization in organizations:
+        mine = [endpoint for endpoint in endpoints if endpoint.organization_id == organization.pk]
+        if not mine:
+            continue
+        event_id = uuid.uuid4()
+        payload = event_payload(event_type=event_type, event_id=event_id, organization=organization,
+                                created_at=occurred_at, **subject)
+        deliveries += [WebhookDelivery(endpoint=endpoint, event_type=event_type, event_id=event_id, payload=payload,
+                                       created_at=now, next_attempt_at=now) for endpoint in mine]
+    WebhookDelivery.objects.bulk_create(deliveries)
+    transaction.on_commit(_deliveries_nudge)
+    return len(deliveries)
+
+
+@transaction.atomic
+def webhook_deliveries_owe_for_transfer(*, transfer_id: int, event_kind: str, occurred_at: datetime.datetime) -> int:
+    """The deliveries owed for one step of a transfer, to the organizations it concerns (the sender;
+    the recipient organization of a transfer to another one). Runs in the transaction that consumes
+    the step's outbox row (transfers.signals.transfer_event_owed), so it is owed exactly once."""
+    transfer = (Transfer.objects.select_related("organization", "recipient_organization", "destination_account",
+                                                "tracking_system", "retirement__option")
+                .filter(pk=transfer_id).first())
+    event_type = transfer and event_type_of(event_kind=event_kind, transfer_kind=transfer.kind)
+    if not event_type:
+        return 0
+    organizations = [transfer.organization]
+    if transfer.kind == Transfer.Kind.ORGANIZATION:
+        organizations.append(transfer.recipient_organization)
+    return _deliveries_owe(event_type=event_type, organizations=organizations, occurred_at=occurred_at,
+                           transfer=transfer)
+
+
+@transaction.atomic
+def webhook_deliveries_owe_for_upload(*, upload_id: int) -> int:
+    """The deliveries owed for a finished mass upload, to its organization (transfers.signals.
+    mass_upload_finished, in the transaction that marks it finished)."""
+    upload = MassTransferUpload.objects.select_related("organization").get(pk=upload_id)
+    return _deliveries_owe(event_type=EventType.UPLOAD_FINISHED, organizations=[upload.organization],
+                           occurred_at=upload.finished_at, upload=upload)
+
+
+def _deliveries_nudge() -> None:
+    from .tasks import deliveries_nudge
+
+    deliveries_nudge()
+
+
+# Attempts: a worker claims a due delivery, POSTs outside any transaction, records the answer ----
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """How long after its `attempts`-th failed attempt a delivery is tried again: doubling from
+    WEBHOOKS_RETRY_FIRST_SECONDS, at most WEBHOOKS_RETRY_MAX_SECONDS (30 s, 1 min, 2 min, ... 1 h)."""
+    seconds = settings.WEBHOOKS_RETRY_FIRST_SECONDS * 2 ** min(max(attempts - 1, 0), 30)
+    return datetime.timedelta(seconds=min(seconds, settings.WEBHOOKS_RETRY_MAX_SECONDS))
+
+
+def retry_window() -> datetime.timedelta:
+    return datetime.timedelta(hours=settings.WEBHOOKS_RETRY_HOURS)
+
+
+def _lease() -> datetime.timedelta:
+    """How long a claimed attempt is the claimant's: a worker that dies in the middle leaves the
+    delivery to be tried again after it (the receiver drops the repeat by its event id)."""
+    return datetime.timedelta(seconds=4 * settings.WEBHOOKS_TIMEOUT_SECONDS + 30)
+
+
+@transaction.atomic(durable=True)
+def _delivery_claim(now: datetime.datetime) -> WebhookDelivery | None:
+    """The oldest due delivery of an active endpoint no other worker holds, its attempt counted
+    (compare-and-swap on the count) and its next attempt moved past the lease."""
+    due = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",)).select_related("endpoint")
+           .filter(status=Status.PENDING, next_attempt_at__lte=now, endpoint__is_active=True)
+           .order_by("next_attempt_at", "pk").first())
+    if due is None:
+        return None
+    claimed = WebhookDelivery.objects.filter(pk=due.pk, status=Status.PENDING, attempts=due.attempts).update(
+        attempts=F("attempts") + 1, next_attempt_at=now + _lease())
+    if claimed != 1:
+        return None
+    due.attempts += 1
+    return due
+
+
+def _delivery_post(delivery: WebhookDelivery) -> tuple[int | None, str]:
+    """POST the delivery once: (status code, "") or (None, why there was no answer)."""
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    try:
+        target = url_target(delivery.endpoint.url)  # again now: the host's addresses may have changed
+        code = http.post(target, body=body, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS, headers={
+            "Content-Type": "application/json", "User-Agent": f"{settings.REGISTRY_NAME} webhooks",
+            SIGNATURE_HEADER: signature(secret=delivery.endpoint.secret, body=body, timestamp=int(time.time())),
+            EVENT_ID_HEADER: str(delivery.event_id), EVENT_TYPE_HEADER: delivery.event_type,
+        })
+    except (UrlRefused, http.DeliveryFailed) as error:
+        return None, str(error)
+    return code, ""
+
+
+def _delivery_record(delivery: WebhookDelivery, *, code: int | None, error: str, now: datetime.datetime) -> str:
+    """Delivered on a 2xx; else tried again after retry_delay, or failed when that falls after the
+    retry window. Only the claimant's attempt is recorded (compare-and-swap on the attempt count)."""
+    if code is not None and 200 <= code < 300:
+        changes = {"status": Status.DELIVERED, "delivered_at": now, "next_attempt_at": None, "last_error": ""}
+    else:
+        if code is not None:
+            error = (f"Redirect ({code}) not followed: give the final URL." if 300 <= code < 400
+                     else f"The receiver answered {code}.")
+        retry_at = now + retry_delay(delivery.attempts)
+        gives_up = retry_at > delivery.created_at + retry_window()
+        changes = {"status": Status.FAILED if gives_up else Status.PENDING,
+                   "next_attempt_at": None if gives_up else retry_at, "last_error": error[:300]}
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.PENDING, attempts=delivery.attempts).update(
+        last_response_code=code, **changes)
+    return changes["status"]
+
+
+def webhook_deliveries_send(*, now: datetime.datetime | None = None, limit: int = 100) -> int:
+    """Attempt up to `limit` due deliveries, one at a time, for at most WEBHOOKS_RUN_SECONDS (slow
+    receivers do not hold a worker for long; beat and the next wake-up go on): each is claimed in a
+    short transaction, POSTed with no transaction open (a slow receiver holds no lock), and its answer
+    recorded in another. Returns the number attempted."""
+    attempted = 0
+    stop_at = time.monotonic() + settings.WEBHOOKS_RUN_SECONDS
+    for _ in range(limit):
+        if time.monotonic() > stop_at:
+            break
+        moment = now or timezone.now()
+        delivery = _delivery_claim(moment)
+        if delivery is None:
+            break
+        code, error = _delivery_post(delivery)
+        _delivery_record(delivery, code=code, error=error, now=now or timezone.now())
+        attempted += 1
+    return attempted
