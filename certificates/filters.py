@@ -99,7 +99,7 @@ class BatchFilter(django_filters.FilterSet):
     def filter_state(self, queryset, name, value):
         return queryset.filter(certificate__state=value.strip().upper())
 
-    def filter_eligibility(self, queryset, name, value):
+    def filter_eligibility(self, queryset, name, value: str):
         return queryset.filter(certificate__eligibilities__contains=[value])
 
     def filter_serial(self, queryset, name, value):

@@ -3,6 +3,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -113,6 +114,11 @@ def download_csv(request: HttpRequest) -> HttpResponse:
     batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization, status)
     if refused := download_refused(batch_filter):
         return refused
+    return batches_csv(queryset, status)
+
+
+def batches_csv(queryset: QuerySet[CertificateBatch], status: str) -> HttpResponse:
+    """The batches' CSV download (the dashboard's, and the API's): one row a batch, streamed."""
     rows = queryset.values_list(
         "certificate__serial_base", "serial_start", "serial_end", "quantity", "account__public_id",
         "account__name", "certificate__generator__code", "certificate__generator__name",

@@ -105,6 +105,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_filters",
+    "rest_framework",
+    "rest_framework_api_key",  # its abstract key model (api.ApiKey); its own APIKey table stays empty
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -242,6 +246,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.send_webhook_deliveries",
         "schedule": env_int("WEBHOOKS_SEND_SECONDS", 60),
     },
+    "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
 }
 
 # Webhooks (webhooks/): an endpoint is https on the public internet, except the hosts listed here (for
@@ -318,6 +323,38 @@ SECURE_CSP = {
     "img-src": ["'self'", "data:"],
     "frame-ancestors": ["'none'"],
     "form-action": ["'self'"],
+}
+
+# The API (api/): keys only (no session, so no CSRF to guard), JSON only, errors as problem
+# details, a rate per key counted in Redis, cursor pagination for the long lists.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyThrottle"],
+    # Requests a key may make: "<n>/second", "/minute", "/hour" or "/day".
+    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_RATE_PER_KEY", "1200/minute")},
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiCursorPagination",
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "URL_FORMAT_OVERRIDE": None,  # the Accept header chooses (?format= is no parameter of ours)
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{REGISTRY_NAME} API",
+    "DESCRIPTION": "The account-holder API: what the portal does, for an organization's own systems. Every "
+                   "request carries `Authorization: Api-Key <key>` (a key a manager creates on Organization → "
+                   "API keys) and acts for the key's organization, within the key's scope. Every POST carries an "
+                   "`Idempotency-Key` header. Errors are RFC 9457 problem details (`application/problem+json`).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -24,6 +24,7 @@ urlpatterns = [
         template_name="registry/password_reset_complete.html"), name="password_reset_complete"),
     path("organization/", views.organization_switch, name="organization-switch"),
     path("organization/members/", include("registry.urls")),
+    path("organization/api-keys/", include("api.page_urls")),
     path("organization/activity/", views.activity, name="activity"),
     path("organization/webhooks/", include("webhooks.urls")),
     path("organization/activity.csv", views.activity_csv, name="activity_csv"),
@@ -36,6 +37,7 @@ urlpatterns = [
     # Public, no sign-in: a retirement's proof, found only by its reference.
     path("verify/<str:reference>/", transfer_views.retirement_verify, name="retirement_verify"),
     path("verify/<str:reference>.json", transfer_views.retirement_verify_json, name="retirement_verify_json"),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from rest_framework.test import APIClient
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
@@ -33,6 +34,7 @@ from .factories import (
     RetirementOptionFactory,
     TrackingSystemFactory,
     UserFactory,
+    api_key_for,
     member,
 )
 
@@ -319,3 +321,15 @@ def mass_refused(mass_run):
         assert ledger_state() == before
         return upload
     return _refused
+
+
+@pytest.fixture
+def api_as(db):
+    """api_as(user, organization, scope="read", **key_fields) -> an APIClient sending a new key that
+    `user` made for `organization` (Authorization: Api-Key <key>)."""
+    def _api_as(user, organization, scope="read", **fields):
+        _, key = api_key_for(user, organization, scope, **fields)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+        return client
+    return _api_as

@@ -3,6 +3,7 @@ import datetime
 import factory
 
 from accounts.models import Account
+from api.models import ApiKey
 from certificates.models import FUEL_TECHNOLOGIES, FuelType, Generator
 from registry.models import Membership, Organization, TrackingSystem, User
 from transfers.models import RetirementOption
@@ -102,3 +103,9 @@ def member(organization: Organization, role: str = Membership.Role.TRADER, **use
     user = UserFactory(**user_fields)
     MembershipFactory(user=user, organization=organization, role=role)
     return user
+
+
+def api_key_for(user: User, organization: Organization, scope: str = "read", **fields):
+    """A key `user` made for `organization` with `scope`: (its ApiKey row, the key itself)."""
+    fields.setdefault("name", f"{scope} key")
+    return ApiKey.objects.create_key(organization=organization, created_by=user, scope=scope, **fields)

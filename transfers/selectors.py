@@ -13,7 +13,7 @@ from registry.models import Organization, TrackingSystem, User
 from utilities.rows import Columns, select_models
 
 from .filters import RetirementFilter, TransactionFilter, retirements_sorted, transactions_sorted
-from .models import Retirement, RetirementOption, Transfer, TransferItem
+from .models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Retirement, RetirementOption, Transfer, TransferItem
 
 
 def transfers_visible_to(organization: Organization):
@@ -113,7 +113,10 @@ def retirements_for(organization: Organization):
 
 
 def retirement_by_reference(reference: str) -> Retirement | None:
-    """The retirement a public reference names, or None (the reference is the only way in)."""
+    """The retirement a public reference names, or None (the reference is the only way in); text
+    that cannot be a reference is None without reading the database."""
+    if len(reference) != REFERENCE_LENGTH or not set(reference.upper()) <= set(REFERENCE_ALPHABET):
+        return None
     return (Retirement.objects.select_related("transfer__organization", "option")
             .filter(reference=reference.upper(), transfer__status=Transfer.Status.COMPLETE).first())
 

@@ -59,6 +59,16 @@ def record_digest(record: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def verification_record(retirement: Retirement) -> dict:
+    """What /verify/<reference>.json and the API answer: that the reference is valid, and for a
+    public retirement its record and the record's digest."""
+    if retirement.is_private:
+        return {"reference": retirement.reference, "valid": True, "private": True}
+    record = retirement_record(retirement)
+    return {"reference": retirement.reference, "valid": True, "private": False, "record": record,
+            "digest": {"algorithm": "SHA-256", "canonical_form": CANONICAL_FORM, "value": record_digest(record)}}
+
+
 def statement_facts(record: dict) -> list[tuple[str, str]]:
     option = record["option"]
     period = record["reporting_period"]

@@ -23,7 +23,7 @@ from utilities.throttle import throttled
 
 from . import mass
 from .forms import AcceptForm, AnnualReportForm, DecisionForm, MassUploadForm, cannot_accept_reason
-from .models import REFERENCE_ALPHABET, REFERENCE_LENGTH, MassTransferUpload, RetirementOption, Transfer
+from .models import MassTransferUpload, RetirementOption, Transfer
 from .selectors import (
     AnnualRetirementReport,
     retirement_by_reference,
@@ -45,7 +45,14 @@ from .services import (
     transfer_reject,
     transfer_withdraw,
 )
-from .statements import CANONICAL_FORM, record_digest, retirement_record, statement_facts, statement_pdf
+from .statements import (
+    CANONICAL_FORM,
+    record_digest,
+    retirement_record,
+    statement_facts,
+    statement_pdf,
+    verification_record,
+)
 from .summaries import SummaryTooLarge, summary_csv_rows, summary_pdf
 
 TRANSFER_ITEMS_PER_PAGE = 200
@@ -221,8 +228,7 @@ def _verified(request: HttpRequest, reference: str):
     if throttled(request, scope="verify", limit=settings.VERIFY_REQUESTS_PER_MINUTE):
         return None, HttpResponse("Too many requests from your address; try again in a minute.", status=429,
                                   content_type="text/plain; charset=utf-8", headers={"Retry-After": "60"})
-    readable = len(reference) == REFERENCE_LENGTH and set(reference.upper()) <= set(REFERENCE_ALPHABET)
-    retirement = retirement_by_reference(reference) if readable else None
+    retirement = retirement_by_reference(reference)
     if retirement is None:
         raise Http404("No retirement has this reference.")
     return retirement, None
@@ -247,13 +253,7 @@ def retirement_verify_json(request: HttpRequest, reference: str) -> HttpResponse
     retirement, refusal = _verified(request, reference)
     if refusal:
         return refusal
-    if retirement.is_private:
-        return JsonResponse({"reference": retirement.reference, "valid": True, "private": True})
-    record = retirement_record(retirement)
-    return JsonResponse({"reference": retirement.reference, "valid": True, "private": False, "record": record,
-                         "digest": {"algorithm": "SHA-256", "canonical_form": CANONICAL_FORM,
-                                    "value": record_digest(record)}},
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(verification_record(retirement), json_dumps_params={"ensure_ascii": False})
 
 
 def _upload_for(request: HttpRequest, pk: int) -> MassTransferUpload:

@@ -1,0 +1,31 @@
+from rest_framework import exceptions
+from rest_framework.pagination import CursorPagination
+
+
+class ApiCursorPagination(CursorPagination):
+    """Cursor pagination, the batches and transfers lists: steady pages however many rows come
+    and go while a client reads, and no count. `?page_size=` from 1 to 1,000 (100 by default);
+    any other value is a 400 naming it."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    # Oldest first: a client reading to the last page also gets the rows added while it read. A
+    # view may order otherwise with `ordering` on a subclass (a field that is unique and never changes).
+    ordering = "pk"
+
+    def get_page_size(self, request) -> int:
+        text = request.query_params.get(self.page_size_query_param)
+        if text is None:
+            return self.page_size
+        if not text.isdigit() or not 1 <= int(text) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"Enter a whole number from 1 to {self.max_page_size:,}."]})
+        return int(text)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
+        return parameters

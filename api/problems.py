@@ -1,0 +1,118 @@
+"""Every API error as an RFC 9457 problem (application/problem+json):
+
+    {"type": "urn:rec-registry:problem:refused", "title": "Request refused", "status": 422,
+     "detail": "Batch 12 is not held by Prairie Wind Energy.", "instance": "/api/v1/transfers/",
+     "errors": [{"field": "lines[0].quantity", "detail": "Enter a whole number."}]}
+
+`errors` names each field that is wrong (dotted, with list indexes; null for the request as a whole,
+a header by its name). A service's refusal (registry.services.ServiceError) is a 422 with its message,
+or a 409 when it is a conflict with the object's current state (CONFLICTS); another organization's
+object is a 404, like one that does not exist; a throttled request is a 429 with Retry-After.
+"""
+
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from registry.services import ServiceError
+from transfers.services import BatchChanged, DraftAlreadySubmitted
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:rec-registry:problem:"
+# Refusals that say the object is no longer in a state for the request (answered 409, not 422).
+CONFLICTS: tuple[type[ServiceError], ...] = (BatchChanged, DraftAlreadySubmitted)
+
+
+class Problem(exceptions.APIException):
+    """An API error with its own problem type, e.g. Problem(422, "idempotency-key-reused", "...")."""
+
+    def __init__(self, status_code: int, code: str, detail: str, *, field: str | None = None,
+                 headers: dict | None = None):
+        super().__init__(detail, code)
+        self.status_code, self.problem_code, self.field, self.headers = status_code, code, field, headers or {}
+
+
+class Refused(Problem):
+    def __init__(self, error: ServiceError):
+        conflict = isinstance(error, CONFLICTS)
+        super().__init__(status.HTTP_409_CONFLICT if conflict else status.HTTP_422_UNPROCESSABLE_ENTITY,
+                         "conflict" if conflict else "refused", str(error))
+
+
+TITLES = {  # the problem types other than HTTP's own
+    "refused": "Request refused",
+    "conflict": "Conflict with the current state",
+    "invalid": "Invalid request",
+    "idempotency-key-missing": "Idempotency-Key header required",
+    "idempotency-key-reused": "Idempotency-Key reused with another request",
+    "idempotency-key-in-use": "A request with this Idempotency-Key is still being processed",
+}
+
+
+def problem_response(*, status_code: int, code: str, detail: str, instance: str, errors: list[dict] | None = None,
+                     headers: dict | None = None) -> Response:
+    title = TITLES.get(code) or HTTPStatus(status_code).phrase
+    body = {"type": TYPE_PREFIX + code, "title": title, "status": status_code, "detail": detail,
+            "instance": instance, "errors": errors or []}
+    return Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def field_errors(detail, field: str | None = None) -> list[dict]:
+    """DRF's nested validation errors as a flat list of {"field": "lines[0].quantity", "detail": ...}."""
+    if isinstance(detail, dict):
+        return [error for name, value in detail.items()
+                for error in field_errors(value, _join(field, None if name == "non_field_errors" else str(name)))]
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return [{"field": field, "detail": str(item)} for item in detail]
+        return [error for index, item in enumerate(detail) for error in field_errors(item, f"{field or ''}[{index}]")]
+    return [{"field": field, "detail": str(detail)}]
+
+
+def _join(parent: str | None, name: str | None) -> str | None:
+    if name is None:
+        return parent
+    return f"{parent}.{name}" if parent else name
+
+
+def problem_exception_handler(exc, context):
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]: DRF's handling (headers such as Retry-After and
+    WWW-Authenticate included), answered as a problem."""
+    if isinstance(exc, ServiceError):
+        exc = Refused(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: a 500, logged by Django
+    request = context["request"]
+    instance = request.path if request is not None else ""
+    if isinstance(exc, exceptions.ValidationError):
+        errors = field_errors(exc.detail)
+        code, detail = "invalid", "The request is not valid: see errors."
+        if len(errors) == 1:
+            detail = f"{errors[0]['field'] + ': ' if errors[0]['field'] else ''}{errors[0]['detail']}"
+    else:
+        code = getattr(exc, "problem_code", None) or _code(exc)
+        detail = str(exc.detail)
+        field = getattr(exc, "field", None)
+        errors = [{"field": field, "detail": detail}] if field else []
+    headers = {name: value for name, value in response.items() if name.lower() != "content-type"}
+    headers |= getattr(exc, "headers", {}) or {}
+    return problem_response(status_code=response.status_code, code=code, detail=detail, instance=instance,
+                            errors=errors, headers=headers)
+
+
+def _code(exc: exceptions.APIException) -> str:
+    codes = {exceptions.NotAuthenticated: "not-authenticated", exceptions.AuthenticationFailed: "not-authenticated",
+             exceptions.PermissionDenied: "permission-denied", exceptions.NotFound: "not-found",
+             exceptions.Throttled: "throttled", exceptions.MethodNotAllowed: "method-not-allowed",
+             exceptions.ParseError: "invalid", exceptions.UnsupportedMediaType: "unsupported-media-type",
+             exceptions.NotAcceptable: "not-acceptable"}
+    return next((code for kind, code in codes.items() if isinstance(exc, kind)), "error")

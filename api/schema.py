@@ -1,0 +1,71 @@
+"""The OpenAPI schema's shared parts: every operation documents its problem responses, and a POST
+made idempotent (api.idempotency) its Idempotency-Key header."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from .problems import PROBLEM_CONTENT_TYPE
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True, help_text="The field, query parameter or header that is wrong "
+                                                             "(e.g. `lines[0].quantity`); null for the whole request.")
+    detail = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An RFC 9457 problem."""
+
+    type = serializers.CharField(help_text="urn:rec-registry:problem:<code>, e.g. refused, invalid, not-found.")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(help_text="The request's path.")
+    errors = ProblemFieldErrorSerializer(many=True)
+
+    class Meta:
+        ref_name = "Problem"
+
+
+PROBLEMS = {
+    "400": "The request is not valid (a query parameter, the body or a header): see `errors`.",
+    "401": "No API key, or a key that is not valid, revoked, expired, or whose creator lost the role for it.",
+    "403": "The key's scope does not allow this request.",
+    "404": "No such object in the key's organization.",
+    "429": "Too many requests with this key: wait `Retry-After` seconds.",
+}
+POST_PROBLEMS = {
+    "409": "In conflict with the object's current state, or an earlier request with this Idempotency-Key is "
+           "still being processed.",
+    "422": "Refused (the problem's detail says why), or the Idempotency-Key was used for another request.",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        problems = dict(PROBLEMS)
+        if not self.get_auth():  # a public operation
+            problems = {code: text for code, text in problems.items() if code not in ("401", "403")}
+            problems["429"] = "Too many requests from this address: wait `Retry-After` seconds."
+        if self.method == "POST":
+            problems |= POST_PROBLEMS
+        for code, description in problems.items():
+            responses.setdefault(code, self._get_response_for_code(
+                OpenApiResponse(ProblemSerializer, description=description), code, [PROBLEM_CONTENT_TYPE]))
+        return responses
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.method == "POST" and getattr(self._handler(), "idempotent", False):
+            parameters = [*parameters, OpenApiParameter(
+                "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+                description="A key of your own for this request (e.g. a UUID), 1 to 255 characters; the same key "
+                            "when you retry it. Within 24 hours a retry with the same body gets the first response "
+                            "without acting again.")]
+        return parameters
+
+    def _handler(self):
+        name = getattr(self.view, "action", None) or self.method.lower()
+        return getattr(self.view, name, None)

@@ -1,0 +1,192 @@
+"""The API's read endpoints: each a thin view over the selectors and FilterSet the pages use,
+scoped to the key's organization (request.auth.organization)."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Account
+from accounts.selectors import accounts_with_balances
+from certificates.filters import DEFAULT_SORT, SORTS, BatchFilter
+from certificates.models import CertificateBatch
+from certificates.selectors import batches_filtered, batches_for_dashboard
+from certificates.views import BATCH_TABS, batches_csv
+from transfers.selectors import retirement_by_reference
+from transfers.statements import verification_record
+
+from .models import ApiKey
+from .serializers import AccountSerializer, BatchSerializer, OrganizationSerializer, VerificationSerializer
+from .throttling import VerifyThrottle
+
+
+class KnownQueryParameters:
+    """Refuses a query parameter the operation does not take, with a 400 naming it: a misspelt
+    filter (`?fule=wind`) must not answer every row. An operation takes its FilterSet's filters,
+    its paginator's `cursor` and `page_size`, and the names in `query_parameters`."""
+
+    query_parameters: tuple[str, ...] = ()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # the key, its scope and its rate first
+        if not hasattr(self, request.method.lower()):
+            return  # a method the operation does not take: 405, whatever the parameters
+        known = set(self.query_parameters)
+        if filterset_class := getattr(self, "filterset_class", None):
+            known |= set(filterset_class.base_filters)
+        if paginator := getattr(self, "paginator", None):
+            known |= {paginator.cursor_query_param, paginator.page_size_query_param}
+        if unknown := sorted(set(request.query_params) - known):
+            raise exceptions.ValidationError(
+                {name: ["This operation takes no such query parameter."] for name in unknown})
+
+
+class OrganizationView(KnownQueryParameters, APIView):
+    """The key's organization."""
+
+    required_scope = ApiKey.Scope.READ
+
+    @extend_schema(responses=OrganizationSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(OrganizationSerializer(request.auth.organization).data)
+
+
+class AccountList(KnownQueryParameters, generics.ListAPIView):
+    """The organization's holding accounts, each with its balances."""
+
+    required_scope = ApiKey.Scope.READ
+    serializer_class = AccountSerializer
+    queryset = Account.objects.none()  # the schema's model; requests read get_queryset's
+    pagination_class = None  # a handful a organization
+
+    def get_queryset(self):
+        return accounts_with_balances(self.request.auth.organization)
+
+
+class AccountDetail(KnownQueryParameters, generics.RetrieveAPIView):
+    """One of the organization's accounts, by its public id (ACT-00031)."""
+
+    required_scope = ApiKey.Scope.READ
+    serializer_class = AccountSerializer
+    queryset = Account.objects.none()
+    lookup_field = "public_id"
+
+    def get_queryset(self):
+        return accounts_with_balances(self.request.auth.organization)
+
+
+class OrganizationFilterBackend(DjangoFilterBackend):
+    """django-filter's backend for a FilterSet made for one organization (the dashboard's BatchFilter)."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        return super().get_filterset_kwargs(request, queryset, view) | {"organization": request.auth.organization}
+
+
+STATUS_PARAMETER = OpenApiParameter(
+    "status", str, enum=list(BATCH_TABS), default="active",
+    description="The dashboard's tab: active (held, free to move) or exported.")
+
+
+# The vintage filters take a month (certificates.filters.MonthFilter), not the vintage column's date.
+BATCH_PARAMETERS = [STATUS_PARAMETER] + [
+    OpenApiParameter(name, str, description=f"{label}: a month, MM/YYYY or YYYY-MM (e.g. 01/2020).")
+    for name, label in [("vintage_from", "Vintage from"), ("vintage_to", "Vintage to")]]
+
+
+SORT_CHOICES = [order + column for column in SORTS for order in ("", "-")]
+SORT_PARAMETER = OpenApiParameter(
+    "sort", str, enum=SORT_CHOICES, default=DEFAULT_SORT,
+    description="The rows' order, as the dashboard's column headings sort them: a column, or `-` and a column for "
+                "descending.")
+
+
+def batch_status(request: Request) -> str:
+    status = request.query_params.get("status", "active")
+    if status not in BATCH_TABS:
+        raise exceptions.ValidationError({"status": [f"Choose one of: {', '.join(BATCH_TABS)}."]})
+    return BATCH_TABS[status]
+
+
+@extend_schema(parameters=BATCH_PARAMETERS)
+class BatchList(KnownQueryParameters, generics.ListAPIView):
+    """The organization's batches in one status, with every filter of the dashboard (the same
+    FilterSet, certificates.filters.BatchFilter), a page at a time (`cursor`; `page_size` up to 1,000)."""
+
+    required_scope = ApiKey.Scope.READ
+    query_parameters = ("status",)
+    serializer_class = BatchSerializer
+    filter_backends = [OrganizationFilterBackend]
+    filterset_class = BatchFilter
+    queryset = CertificateBatch.objects.none()  # the schema's model; requests read get_queryset's
+
+    def get_queryset(self):
+        return batches_for_dashboard(self.request.auth.organization, batch_status(self.request))
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.filter_queryset(self.get_queryset()).values(*BatchSerializer.COLUMNS)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(BatchSerializer(page, many=True).data)
+
+
+class CsvAccepted(JSONRenderer):
+    """Lets a client that accepts only text/csv reach the download (the file is streamed as it is,
+    past the renderers); a problem is still JSON (application/problem+json)."""
+
+    media_type = "text/csv"
+    format = "csv"
+
+
+class BatchDownload(KnownQueryParameters, APIView):
+    """The dashboard's CSV download of the batches in one status and filter (the same file)."""
+
+    renderer_classes = [JSONRenderer, CsvAccepted]
+    required_scope = ApiKey.Scope.READ
+    query_parameters = ("status", "sort")
+    filter_backends = [OrganizationFilterBackend]  # the schema's query parameters
+    filterset_class = BatchFilter
+    queryset = CertificateBatch.objects.none()
+
+    @extend_schema(parameters=[*BATCH_PARAMETERS, SORT_PARAMETER], responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request):
+        status = batch_status(request)
+        if request.query_params.get("sort", DEFAULT_SORT) not in SORT_CHOICES:
+            raise exceptions.ValidationError({"sort": [f"Choose one of: {', '.join(SORT_CHOICES)}."]})
+        batch_filter, queryset, _ = batches_filtered(request.query_params, request.auth.organization, status)
+        if batch_filter.is_bound and not batch_filter.is_valid():
+            raise exceptions.ValidationError(batch_filter.errors)
+        return batches_csv(queryset, status)
+
+
+class Verification(KnownQueryParameters, APIView):
+    """Public, no key: a retirement's verification record by its reference (as /verify/<reference>.json),
+    limited like the verification page for each address."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [VerifyThrottle]
+
+    @extend_schema(responses=VerificationSerializer, auth=[])
+    def get(self, request: Request, reference: str) -> Response:
+        retirement = retirement_by_reference(reference)
+        if retirement is None:
+            raise exceptions.NotFound("No retirement has this reference.")
+        return Response(verification_record(retirement))
+
+
+
+
+@extend_schema(exclude=True)
+class NoSuchOperation(APIView):
+    """Any other address under /api/: a 404 problem rather than the portal's HTML page."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise exceptions.NotFound(f"No API operation at {request.path}; the operations are listed at /api/docs/.")
+
+    get = post = put = patch = delete = http_method_not_allowed
