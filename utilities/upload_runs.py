@@ -46,18 +46,21 @@ def upload_lock(model: type[Model], upload_id: int) -> Model | None:
 
 
 def upload_finish(upload: Model, *, errors: list[RowError], row_count: int | None,
-                  notify: Callable[[int], None]) -> str:
-    """Mark a processing upload completed (no errors) or failed, and owe its email (`notify`)."""
+                  notify: Callable[[int], None], finished: Callable[[int], None] | None = None) -> str:
+    """Mark a processing upload completed (no errors) or failed, and owe its email (`notify`);
+    `finished`, if given, is called in the same transaction when this call is the one that finished it."""
     model = type(upload)
     status = model.Status.FAILED if errors else model.Status.COMPLETED
-    model.objects.filter(pk=upload.pk, status=model.Status.PROCESSING).update(
-        status=status, errors=[error.as_dict() for error in errors], row_count=row_count,
-        finished_at=timezone.now())
+    if model.objects.filter(pk=upload.pk, status=model.Status.PROCESSING).update(
+            status=status, errors=[error.as_dict() for error in errors], row_count=row_count,
+            finished_at=timezone.now()) and finished:
+        finished(upload.pk)
     notify(upload.pk)
     return status
 
 
-def _attempt_start(model: type[Model], upload_id: int, notify: Callable[[int], None]) -> str | None:
+def _attempt_start(model: type[Model], upload_id: int, notify: Callable[[int], None],
+                   finished: Callable[[int], None] | None) -> str | None:
     """Count a new attempt, committed before the work starts. Returns the upload's final status
     when there is nothing (more) to do, None when the work should go ahead."""
     Status = model.Status
@@ -72,7 +75,7 @@ def _attempt_start(model: type[Model], upload_id: int, notify: Callable[[int], N
         if upload.attempts >= settings.MASS_UPLOAD_MAX_ATTEMPTS:
             model.objects.filter(pk=upload.pk).update(status=Status.PROCESSING)
             upload.status = Status.PROCESSING
-            return upload_finish(upload, row_count=upload.row_count, notify=notify, errors=[RowError(
+            return upload_finish(upload, row_count=upload.row_count, notify=notify, finished=finished, errors=[RowError(
                 0, "", "", f"{upload.nothing_done}: processing this file was interrupted {upload.attempts} times. "
                            "Upload it again; if this happens again, contact the registry.")])
         model.objects.filter(pk=upload.pk).update(
@@ -80,17 +83,19 @@ def _attempt_start(model: type[Model], upload_id: int, notify: Callable[[int], N
     return None
 
 
-def upload_process(model: type[Model], upload_id: int, *, work: Work, notify: Callable[[int], None]) -> str:
+def upload_process(model: type[Model], upload_id: int, *, work: Work, notify: Callable[[int], None],
+                   finished: Callable[[int], None] | None = None) -> str:
     """Run `work` on the upload once, and finish it completed or failed.
 
     Exactly once: the work runs in one transaction that holds the upload's row lock and ends by
     marking it completed or failed. A worker killed halfway leaves nothing applied and the upload
     processing with its attempt counted; a redelivered or re-queued task takes it up again.
-    Raises UploadBusy when another task holds the upload.
+    `finished` is called in the transaction that finishes the upload. Raises UploadBusy when
+    another task holds the upload.
     """
-    finished = _attempt_start(model, upload_id, notify)
-    if finished is not None:
-        return finished
+    final = _attempt_start(model, upload_id, notify, finished)
+    if final is not None:
+        return final
     try:
         with transaction.atomic():
             upload = upload_lock(model, upload_id)
@@ -99,7 +104,7 @@ def upload_process(model: type[Model], upload_id: int, *, work: Work, notify: Ca
             if upload.status != model.Status.PROCESSING:
                 return upload.status
             errors, row_count = work(upload)
-            return upload_finish(upload, errors=errors, row_count=row_count, notify=notify)
+            return upload_finish(upload, errors=errors, row_count=row_count, notify=notify, finished=finished)
     except UploadBusy:
         raise
     except Exception:
@@ -109,7 +114,7 @@ def upload_process(model: type[Model], upload_id: int, *, work: Work, notify: Ca
             upload = upload_lock(model, upload_id)
             if upload is None or upload.status != model.Status.PROCESSING:
                 raise
-            return upload_finish(upload, row_count=None, notify=notify, errors=[RowError(
+            return upload_finish(upload, row_count=None, notify=notify, finished=finished, errors=[RowError(
                 0, "", "", f"{upload.nothing_done}: an unexpected error stopped the processing of this file. "
                            "The registry has been told; try again later, or contact the registry.")])
 
