@@ -46,7 +46,13 @@ class IssueLine(NamedTuple):
 def certificate_issue(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
                       account: Account) -> Certificate:
     """Issue `quantity` certificates for one generator and vintage month (registry staff), in a
-    transaction of its own: certificates_write for one line."""
+    transaction of its own (certificate_write)."""
+    return certificate_write(user=user, generator=generator, vintage=vintage, quantity=quantity, account=account)
+
+
+def certificate_write(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
+                      account: Account) -> Certificate:
+    """certificates_write for one generator and vintage, inside the caller's transaction."""
     return certificates_write(user=user, lines=[IssueLine(generator, vintage, quantity, account)])[0]
 
 
