@@ -6,8 +6,8 @@ The generators, their owners' accounts and one submitted report each are seeded 
 organization's certificates issued into one open active account; MWh with three decimals, so the
 fraction is carried.
 
---instructions N (1 or 2) gives each generator N standing instructions before the run. They come
-with the instructions branch: seed_instructions() below is the place the coordinator wires at merge.
+--instructions N (1 or 2) gives each generator N standing instructions before the run
+(seed_instructions), which the issuance runs in its own transactions.
 
     .venv/bin/python bench/issuance.py [--generators 5000] [--instructions 0]
 """
@@ -26,7 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--generators", type=int, default=5_000)
     parser.add_argument("--instructions", type=int, default=0, choices=[0, 1, 2],
-                        help="standing instructions per generator (wired when the instructions app is merged)")
+                        help="standing instructions per generator")
     options = parser.parse_args()
     setup_django("registry_bench_issuance", fresh=True)
 
@@ -53,8 +53,10 @@ def main() -> None:
     seconds = time.perf_counter() - started
     celery_app.control.purge()  # nothing of the benchmark's is to be sent
     certificates = Issuance.objects.aggregate(total=Sum("quantity"))["total"]
+    applied = sum(1 for instruction_run in run.runs if instruction_run.quantity_moved)
     print(f"issued {len(run.issued):,} generator-months ({certificates:,} certificates, {len(run.skipped)} left) "
-          f"with {options.instructions} standing instruction(s) each in {seconds:.1f} s "
+          f"with {options.instructions} standing instruction(s) each ({applied:,} runs moved certificates) "
+          f"in {seconds:.1f} s "
           f"(goal: 30 s with one or two instructions; 12 s without)")
     started = time.perf_counter()
     call_command("verify_ledger")
@@ -85,9 +87,47 @@ def seed_generators(count: int, *, staff, month: datetime.date) -> list:
 
 
 def seed_instructions(generators: list, per_generator: int) -> None:
-    """One or two standing instructions per generator: wired by the coordinator when the
-    instructions branch is merged (its services create them)."""
-    raise SystemExit("--instructions needs the instructions app (not merged on this branch); run without it.")
+    """Standing instructions through the instructions service, for every generator: one (60% to one
+    of the owner's own accounts) or two (50% to another organization, pending until it accepts; then
+    up to 100 retired for a state RPS). Each owner gets a trader who sets them, a sales account and a
+    retirement account; one buying organization has an active account."""
+    from accounts.models import Account
+    from instructions.models import InstructionDestination
+    from instructions.services import DestinationChoice, instruction_create
+    from registry.models import Membership, Organization, User
+    from transfers.models import RetirementOption
+    from transfers.services import RetirementDetails
+
+    Kind = InstructionDestination.Kind
+    started = time.perf_counter()
+    buyer = Organization.objects.create(name="Bench Utility", contact_email="buyer@example.org")
+    Account.objects.create(organization=buyer, name="Purchases")
+    option = RetirementOption.objects.create(name="Bench RPS", type="state_rps", reason="compliance")
+    january = datetime.date(2025, 1, 1)
+    owners = {}
+    for generator in generators:
+        organization_id = generator.organization_id
+        if organization_id not in owners:
+            trader = User.objects.create_user(f"trader{organization_id}@example.org", "x")
+            Membership.objects.create(user=trader, organization_id=organization_id, role=Membership.Role.TRADER)
+            owners[organization_id] = (trader, generator.organization,
+                                       Account.objects.create(organization_id=organization_id, name="Sales"),
+                                       Account.objects.create(organization_id=organization_id, name="Retired",
+                                                              type=Account.Type.RETIREMENT))
+        trader, organization, sales, retired = owners[organization_id]
+        if per_generator == 1:
+            instruction_create(organization=organization, user=trader, generator=generator, from_vintage=january,
+                               percentage=Decimal(60),
+                               destinations=[DestinationChoice(kind=Kind.OWN_ACCOUNT, account=sales)])
+            continue
+        instruction_create(organization=organization, user=trader, generator=generator, from_vintage=january,
+                           percentage=Decimal(50),
+                           destinations=[DestinationChoice(kind=Kind.ORGANIZATION, recipient=buyer)])
+        instruction_create(organization=organization, user=trader, generator=generator, from_vintage=january,
+                           maximum=100, destinations=[DestinationChoice(
+                               kind=Kind.RETIREMENT, account=retired,
+                               retirement=RetirementDetails(option=option, compliance_period=2025))])
+    print(f"set {per_generator * len(generators):,} standing instructions in {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from django.db.models import Q
 from accounts.models import Account
 from certificates.models import Certificate, Generator
 from certificates.services import IssueLine, certificates_write
+from instructions.selectors import instructions_for
+from instructions.services import instructions_run
 from registry.models import Organization, User
 from registry.services import ServiceError, accounts_lock_for_share, role_require, staff_require
 from utilities import csv_upload
@@ -212,9 +214,13 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     certificates_write(user=user, lines=lines, with_rows=issuance_rows)
     written = list(Issuance.objects.filter(report__in=issued_ids).select_related("generator", "certificate")
                    .order_by("generator_id", "month"))  # with their ids
-    for issuance in written:
-        if issuance.certificate:
-            result.runs.extend(_instructions_after_issue(issuance.certificate, user))
+    # The standing instructions of the owners, read at once for the whole chunk, then applied to each
+    # new issuance in this same transaction, in the generators' order (instructions_run).
+    certificates = [issuance.certificate for issuance in written if issuance.certificate]
+    instructions = instructions_for(certificates)
+    for certificate in certificates:
+        result.runs.extend(instructions_run(certificate=certificate, user=user,
+                                            instructions=instructions.get(certificate.pk, [])))
     result.issued.extend(written)
 
 
@@ -240,11 +246,3 @@ def _cannot_issue(report: GenerationReport, generator: Generator, account: dict 
         return f"{month}: certificates were issued for this month by hand already."
     return None
 
-
-def _instructions_after_issue(certificate: Certificate, user: User) -> list:
-    """The standing instructions on a certificate just issued, in the issuance's transaction.
-
-    A no-op on this branch: the coordinator wires it to instructions.services.instructions_run
-    (certificate=certificate, user=user) when the instructions branch is merged.
-    """
-    return []

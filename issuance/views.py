@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from instructions.selectors import runs_for_certificate
 from registry.selectors import membership_required
 from registry.services import ServiceError
 from utilities.csv_export import csv_response
@@ -77,4 +78,5 @@ def issuance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     issuance = issuance_for(membership.organization, pk)
     if issuance is None:
         raise Http404("No such issuance.")
-    return render(request, "issuance/issuance_detail.html", {"issuance": issuance})
+    runs = runs_for_certificate(issuance.certificate, membership.organization) if issuance.certificate else []
+    return render(request, "issuance/issuance_detail.html", {"issuance": issuance, "runs": runs})
