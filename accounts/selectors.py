@@ -36,7 +36,7 @@ def organizations_able_to_receive(organization_ids: Iterable[int]) -> set[int]:
     account (Account.OPEN_ACTIVE) to accept them into. The one definition of the rule, for the
     wizard, the transfer services, mass uploads and the accept page."""
     return set(Account.objects.open_active().filter(organization_id__in=list(organization_ids))
-               .values_list("organization_id", flat=True).distinct())
+               .order_by().values_list("organization_id", flat=True).distinct())  # no join for Meta.ordering
 
 
 def organization_can_receive(organization: Organization) -> bool:

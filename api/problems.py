@@ -63,9 +63,10 @@ def problem_response(*, status_code: int, code: str, detail: str, instance: str,
 
 def field_errors(detail, field: str | None = None) -> list[dict]:
     """DRF's nested validation errors as a flat list of {"field": "lines[0].quantity", "detail": ...}."""
-    if isinstance(detail, dict):
+    if isinstance(detail, dict):  # a list's errors too (DRF 3.16+), keyed by the item's index
         return [error for name, value in detail.items()
-                for error in field_errors(value, _join(field, None if name == "non_field_errors" else str(name)))]
+                for error in field_errors(value, f"{field or ''}[{name}]" if isinstance(name, int)
+                                          else _join(field, None if name == "non_field_errors" else str(name)))]
     if isinstance(detail, list):
         if all(not isinstance(item, (dict, list)) for item in detail):
             return [{"field": field, "detail": str(item)} for item in detail]

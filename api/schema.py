@@ -5,6 +5,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from .idempotency import KEY_MAX_LENGTH
 from .problems import PROBLEM_CONTENT_TYPE
 
 
@@ -60,7 +61,8 @@ class ApiAutoSchema(AutoSchema):
         parameters = super().get_override_parameters()
         if self.method == "POST" and getattr(self._handler(), "idempotent", False):
             parameters = [*parameters, OpenApiParameter(
-                "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+                "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
+                OpenApiParameter.HEADER, required=True,
                 description="A key of your own for this request (e.g. a UUID), 1 to 255 characters; the same key "
                             "when you retry it. Within 24 hours a retry with the same body gets the first response "
                             "without acting again.")]

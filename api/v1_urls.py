@@ -1,6 +1,13 @@
-from django.urls import path
+from django.urls import path, re_path
+from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import views, views_transfers
+
+# Transfers, retirements and mass uploads (api/views_transfers.py).
+router = SimpleRouter()
+router.register("transfers", views_transfers.TransferViewSet, basename="transfer")
+router.register("retirements", views_transfers.RetirementViewSet, basename="retirement")
+router.register("mass-uploads", views_transfers.MassUploadViewSet, basename="mass-upload")
 
 urlpatterns = [
     path("organization/", views.OrganizationView.as_view(), name="organization"),
@@ -9,4 +16,7 @@ urlpatterns = [
     path("batches/", views.BatchList.as_view(), name="batches"),
     path("batches.csv", views.BatchDownload.as_view(), name="batches-csv"),
     path("verify/<str:reference>/", views.Verification.as_view(), name="verify"),
+    *router.urls,
+    re_path(rf"^retirements/(?P<pk>{views_transfers.ID})/statement\.pdf$",
+            views_transfers.RetirementViewSet.as_view({"get": "statement"}), name="retirement-statement"),
 ]

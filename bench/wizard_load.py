@@ -181,6 +181,52 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def gunicorn_start(url: str, name: str, **env: str) -> tuple[subprocess.Popen, int]:
+    """gunicorn with 2 workers serving the portal (DEBUG off) on database `url`, `env` added to its
+    environment, its log in .data/bench-logs/<name>-gunicorn.log; (the process, its port) once it listens."""
+    port = free_port()
+    # Connections kept for the whole run, so the PostgreSQL processes whose CPU is counted at the end
+    # are the ones that served it (the default, 60 s, would start new ones mid-run, uncounted).
+    env = os.environ | {"DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0",
+                        "DJANGO_SETTINGS_MODULE": "portal.settings", "DATABASE_CONN_MAX_AGE": "3600"} | env
+    log = process_log(f"{name}-gunicorn")
+    print(f"gunicorn's log: {log.name}")
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", "2",
+                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    return server, port
+
+
+def race(source, clients: int, attempt) -> tuple:
+    """The race: `clients` threads at once each call attempt(index, batch_id, quantity) to transfer most
+    (three fifths) of the same active batch of account `source`, so exactly one fits. (the batch, the
+    quantity, each attempt's outcome, how many transfers of it the database holds)."""
+    from certificates.models import CertificateBatch
+    from transfers.models import Transfer
+
+    contested = CertificateBatch.objects.filter(account=source, status="active", quantity__gte=1000) \
+        .exclude(pk__in=Transfer.objects.values("items__source_batch")).order_by("pk").first()
+    most_of = contested.quantity * 3 // 5
+    gate = threading.Barrier(clients)
+    outcomes = [None] * clients
+
+    def run(index):
+        gate.wait()
+        outcomes[index] = attempt(index, contested.pk, most_of)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return contested, most_of, outcomes, Transfer.objects.filter(items__source_batch=contested).distinct().count()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-htmx", action="store_true",
@@ -202,7 +248,6 @@ def main() -> None:
     from portal.celery import app as celery_app
     from portal.management.commands.seed_demo import Command as Seed
     from registry.models import Membership, Organization, User
-    from transfers.models import Transfer
 
     most = max(client_counts)
     User.objects.create_user("bench-staff@example.org", "demo", is_staff=True)
@@ -221,22 +266,8 @@ def main() -> None:
     with connection.cursor() as cursor:  # planner statistics, as autovacuum keeps them on a live registry
         cursor.execute("VACUUM ANALYZE")
 
-    port = free_port()
-    # Connections kept for the whole run, so the PostgreSQL processes whose CPU is counted at the end
-    # are the ones that served it (the default, 60 s, would start new ones mid-run, uncounted).
-    env = os.environ | {"DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0",
-                        "DJANGO_SETTINGS_MODULE": "portal.settings", "DATABASE_CONN_MAX_AGE": "3600"}
-    log = process_log("wizard_load-gunicorn")
-    print(f"gunicorn's log: {log.name}")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", "2",
-                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server, port = gunicorn_start(url, "wizard_load")
     try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
         base = f"http://127.0.0.1:{port}"
         browsers = []
         for user in users:
@@ -279,24 +310,9 @@ def main() -> None:
                   f"the server's share alone would need {(cpu['gunicorn'] + cpu['postgres']) / total * 50:.1f} "
                   f"cores for 50 transfers/s (this machine has {psutil.cpu_count()})")
 
-        # The race: every client transfers most (three fifths) of the same batch at once; one fits.
-        contested = CertificateBatch.objects.filter(account=source, status="active", quantity__gte=1000) \
-            .exclude(pk__in=Transfer.objects.values("items__source_batch")).order_by("pk").first()
-        most_of = contested.quantity * 3 // 5
-        gate = threading.Barrier(most)
-        outcomes = [None] * most
-
-        def race(index):
-            gate.wait()
-            outcomes[index] = walk(browsers[index], contested.pk, most_of, target.pk, defaultdict(list))
-
-        threads = [threading.Thread(target=race, args=(i,)) for i in range(most)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        contested, most_of, outcomes, made = race(source, most, lambda index, batch_id, quantity: walk(
+            browsers[index], batch_id, quantity, target.pk, defaultdict(list)))
         won = sum("/done/" in outcome for outcome in outcomes)
-        made = Transfer.objects.filter(items__source_batch=contested).distinct().count()
         breaches = ledger_breaches()
         print(f"race: {most} clients each transferring {most_of:,} of batch {contested.pk} ({contested.quantity:,}): "
               f"{won} succeeded (expected 1), {made} transfer(s) in the database, "

@@ -36,7 +36,15 @@ def serial_base_for(generator: Generator, vintage: datetime.date) -> str:
 @transaction.atomic(durable=True)
 def certificate_issue(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
                       account: Account) -> Certificate:
-    """Issue `quantity` certificates for one generator and vintage month (registry staff).
+    """Issue certificates in a transaction of their own (see certificate_write)."""
+    return certificate_write(user=user, generator=generator, vintage=vintage, quantity=quantity, account=account)
+
+
+@transaction.atomic
+def certificate_write(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
+                      account: Account) -> Certificate:
+    """Issue `quantity` certificates for one generator and vintage month (registry staff), inside the
+    caller's transaction (an issuance run, which applies the standing instructions in the same one).
 
     Only for an approved generator (its row share-locked, so a change sending it back for approval
     waits for the issuance, or the issuance for it); one issuance per generator and vintage; serials

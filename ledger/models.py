@@ -39,6 +39,9 @@ class LedgerEvent(models.Model):
         GENERATOR_SUBMITTED = "generator_submitted", "Generator submitted for approval"
         GENERATOR_APPROVED = "generator_approved", "Generator approved"
         GENERATOR_SENT_BACK = "generator_sent_back", "Generator sent back"
+        INSTRUCTION_CREATED = "instruction_created", "Standing instruction set"
+        INSTRUCTION_ENDED = "instruction_ended", "Standing instruction ended"
+        INSTRUCTION_LIFTED = "instruction_lifted", "Standing instruction's irrevocable flag lifted"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)

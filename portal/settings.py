@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("WEBHOOKS_SEND_SECONDS", 60),
     },
     "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
+    # A skipped standing instruction's notice whose wake-up was lost (broker away) goes at the latest then.
+    "send-instruction-notices": {
+        "task": "instructions.tasks.send_instruction_notices",
+        "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
+    },
 }
 
 # Webhooks (webhooks/): an endpoint is https on the public internet, except the hosts listed here (for
@@ -349,6 +354,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name get a name each (not a hash) in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "TransferTypeEnum": "transfers.models.Transfer.Kind", "TransferStatusEnum": "transfers.models.Transfer.Status",
+        "MassUploadStatusEnum": "transfers.models.MassTransferUpload.Status",
+        "InternalDestinationTypeEnum": ["internal"], "OrganizationDestinationTypeEnum": ["organization"],
+        "ExportDestinationTypeEnum": ["export"],
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -46,6 +46,14 @@ def _initiated(event: LedgerEvent, organization: Organization) -> str:
     return f"{event.organization.name} sent {_transfer(event)} to this organization: {_quantity(event)}."
 
 
+def _instruction(record: dict | None) -> str:
+    """A standing instruction as its ledger event records it (instructions.models, snapshot)."""
+    record = record or {}
+    return (f"standing instruction {record.get('instruction', '')}: {record.get('share', '')} of each issuance of "
+            f"{record.get('source', '')}, vintages {record.get('vintages', '')}"
+            + (", irrevocable" if record.get("irrevocable") else ""))
+
+
 def _status_change(what: str):
     def sentence(event: LedgerEvent, organization: Organization) -> str:
         before, after = (event.before or {}).get("status", ""), (event.after or {}).get("status", "")
@@ -90,6 +98,10 @@ SENTENCES = {
     Kind.GENERATOR_SUBMITTED: lambda e, o: f"Submitted generator {_generator(e)} for approval.",
     Kind.GENERATOR_APPROVED: lambda e, o: f"Approved generator {_generator(e)}" + (f": {e.note}." if e.note else "."),
     Kind.GENERATOR_SENT_BACK: lambda e, o: f"Sent generator {_generator(e)} back: {e.note}",
+    Kind.INSTRUCTION_CREATED: lambda e, o: f"Set {_instruction(e.after)}.",
+    Kind.INSTRUCTION_ENDED: lambda e, o: f"Ended standing instruction {(e.before or {}).get('instruction', '')}.",
+    Kind.INSTRUCTION_LIFTED: lambda e, o: f"Made standing instruction {(e.before or {}).get('instruction', '')} "
+                                          "revocable: its organization may end it now.",
 }
 
 

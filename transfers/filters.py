@@ -101,13 +101,19 @@ def transactions_sorted(queryset, sort: str):
     return sorted_by_column(queryset, sort, SORTS, DEFAULT_SORT)
 
 
+class YearFilter(django_filters.NumberFilter):
+    """A year: a whole number (a decimal, 2024.5, is refused rather than matching nothing)."""
+
+    field_class = forms.IntegerField
+
+
 class RetirementFilter(django_filters.FilterSet):
     """Filters of the dashboard's Retired tab, applied to the organization's retirements."""
 
     option = django_filters.ModelChoiceFilter(
         queryset=RetirementOption.objects.all(), empty_label="All options", label="Counts toward",
         error_messages={"invalid_choice": "There is no such retirement option: choose one from the list."})
-    compliance_period = django_filters.NumberFilter(
+    compliance_period = YearFilter(
         label="Compliance period", error_messages={"invalid": "Enter the year as four digits, e.g. 2024."})
     beneficiary = django_filters.CharFilter(lookup_expr="icontains", label="Beneficiary")
     submitted_from = SubmittedDateFilter(field_name="transfer__submitted_at", lookup_expr="gte", label="Retired from")

@@ -96,6 +96,24 @@ def organizations_matching(organization: Organization, text: str):
     return candidates.filter(found).order_by("name")
 
 
+def recipient_from_text(organization: Organization, text: str) -> Organization:
+    """The organization that `text` names (its registered name or MM id), to which `organization`
+    can transfer; otherwise a ValidationError saying why not (none, several, cannot receive)."""
+    matches = list(organizations_matching(organization, text)[:6])
+    exact = [org for org in matches if org.name.lower() == text.strip().lower()]
+    if not text.strip():
+        raise forms.ValidationError("Enter the organization's registered name or its MM id.")
+    if len(exact) == 1 or len(matches) == 1:
+        recipient = (exact or matches)[0]
+        if not organization_can_receive(recipient):
+            raise forms.ValidationError(str(CannotReceive(recipient)))
+        return recipient
+    if not matches:
+        raise forms.ValidationError(f"No other active organization is registered as “{text}”.")
+    names = ", ".join(f"{org.name} ({org.public_id})" for org in matches[:5])
+    raise forms.ValidationError(f"Several organizations match: {names}. Choose one.")
+
+
 class DestinationForm(forms.Form):
     """Step 2, worded as the help page: where the certificates go."""
 
@@ -163,22 +181,10 @@ class DestinationForm(forms.Form):
         if kind == Transfer.Kind.INTERNAL and not data.get("account"):
             self.add_error("account", "Choose the active account to transfer to.")
         elif kind == Transfer.Kind.ORGANIZATION:
-            text = data.get("organization", "")
-            matches = list(organizations_matching(self.organization, text)[:6])
-            exact = [org for org in matches if org.name.lower() == text.strip().lower()]
-            if not text.strip():
-                self.add_error("organization", "Enter the organization's registered name or its MM id.")
-            elif len(exact) == 1 or len(matches) == 1:
-                recipient = (exact or matches)[0]
-                if organization_can_receive(recipient):
-                    data["recipient"] = recipient
-                else:
-                    self.add_error("organization", str(CannotReceive(recipient)))
-            elif not matches:
-                self.add_error("organization", f"No other active organization is registered as “{text}”.")
-            else:
-                names = ", ".join(f"{org.name} ({org.public_id})" for org in matches[:5])
-                self.add_error("organization", f"Several organizations match: {names}. Choose one.")
+            try:
+                data["recipient"] = recipient_from_text(self.organization, data.get("organization", ""))
+            except forms.ValidationError as error:
+                self.add_error("organization", error)
         elif kind == Transfer.Kind.EXPORT:
             if not data.get("tracking_system"):
                 self.add_error("tracking_system", "Choose the tracking system to export to.")

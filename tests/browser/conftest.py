@@ -65,14 +65,15 @@ def screenshot(request):
 
 @pytest.fixture
 def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, viewer, holdings, second_account,
-               counterparty, counterparty_trader, counterparty_account, foreign_batch, retirement_account, manager):
+               counterparty, counterparty_trader, counterparty_account, foreign_batch, retirement_account, manager,
+               instruction_with_runs):
     """every_page(on_page, **context_options) walks every page a participant can reach and calls
     on_page(page, name) on each: sign-in, settings, two-factor, each dashboard tab, each wizard step and the done
     page, a transfer, its accept, reject and withdraw pages, each step of a retirement, the
     retirement's page and the annual retirement report, the mass uploads and an upload with errors,
-    the accounts, the activity log, the generators, one sent back and a manager's registration form, the 403
-    and 404 pages, and a retirement's public verification page; signed out, as a trader, a viewer and a
-    manager."""
+    the accounts, the activity log, the generators, one sent back and a manager's registration form, the
+    standing instructions, setting one and one with its runs, the 403 and 404 pages, and a retirement's
+    public verification page; signed out, as a trader, a viewer and a manager."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from transfers.mass import COLUMNS
@@ -162,6 +163,9 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
         visit(page, "/organization/activity/", "activity", on_page)
         visit(page, "/generators/", "generators", on_page)
         visit(page, f"/generators/{sent_back.pk}/", "generator sent back", on_page)
+        visit(page, "/instructions/", "standing instructions", on_page)
+        visit(page, "/instructions/new/", "set a standing instruction", on_page)
+        visit(page, f"/instructions/{instruction_with_runs.pk}/", "standing instruction", on_page)
         visit(page, "/transfers/999999/", "404", on_page)
 
         page = sign_in(manager, **options)
@@ -172,6 +176,7 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
         visit(page, "/certificates/", "viewer dashboard", on_page)
         visit(page, report, "viewer annual report", on_page)
         visit(page, "/transfers/new/", "403", on_page)
+        visit(page, f"/instructions/{instruction_with_runs.pk}/", "viewer standing instruction", on_page)
 
         signed_out = browser.new_context(**options)
         try:
@@ -180,3 +185,35 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
             signed_out.close()
 
     return walk
+
+
+@pytest.fixture
+def instruction_with_runs(org, trader, manager, staff, generator, account, counterparty):
+    """A standing 60% transfer to the counterparty, falling back to one of the organization's
+    accounts, that ran on two issuances: once to the counterparty, once (after the organization
+    was suspended, and the account closed) skipped."""
+    import datetime
+    from decimal import Decimal
+
+    from accounts.services import account_close
+    from certificates.services import certificate_issue
+    from instructions.services import DestinationChoice, instruction_create, instructions_run
+    from registry.services import organization_set_status
+
+    from ..factories import AccountFactory
+
+    fallback = AccountFactory(organization=org, name="PPA fallback")
+    instruction = instruction_create(
+        organization=org, user=trader, generator=generator, from_vintage=datetime.date(2026, 1, 1),
+        percentage=Decimal(60), irrevocable=True, destinations=[
+            DestinationChoice(kind="organization", recipient=counterparty),
+            DestinationChoice(kind="own_account", account=fallback)])
+    for month in (1, 2):
+        certificate = certificate_issue(user=staff, generator=generator, vintage=datetime.date(2026, month, 1),
+                                        quantity=1001, account=account)
+        if month == 2:
+            organization_set_status(user=staff, organization=counterparty, status="suspended")
+            account_close(user=manager, organization=org, account=fallback)
+        instructions_run(certificate=certificate)
+    organization_set_status(user=staff, organization=counterparty, status="active")
+    return instruction

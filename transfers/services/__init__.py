@@ -27,14 +27,14 @@ from .mass_uploads import (
     mass_upload_release,
     mass_uploads_requeue_stalled,
 )
-from .retirements import RetirementDetails, retirement_create, retirement_privacy_set
+from .retirements import RetirementDetails, retirement_create, retirement_privacy_set, retirement_write
 
 __all__ = [
     "AlreadyInAccount", "BatchChanged", "CannotReceive", "DraftAlreadySubmitted",
     "Destination", "TransferLine", "TransferRefused", "RetirementDetails", "UploadBusy", "export_confirm",
     "export_reject", "mass_upload_create", "mass_upload_process", "mass_upload_release",
-    "mass_uploads_requeue_stalled", "retirement_create", "retirement_privacy_set", "transfer_accept",
-    "transfer_create", "transfer_draft_fail",
+    "mass_uploads_requeue_stalled", "retirement_create", "retirement_privacy_set", "retirement_write",
+    "transfer_accept", "transfer_create", "transfer_draft_fail",
     "transfer_draft_save", "transfer_draft_start", "transfer_expire", "transfer_reject", "transfer_withdraw",
     "transfer_write", "transfers_expire",
 ]

@@ -1,0 +1,355 @@
+"""Every write of standing instructions: set one, end one, lift the irrevocable flag (registry
+staff), and run them on a new issuance (instructions_run, which the issuance service calls in its
+own transaction). The moves themselves are made by the transfer services, never here."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.selectors import organization_can_receive
+from certificates.models import Certificate, CertificateBatch, FuelType, Generator
+from ledger.models import LedgerEvent
+from ledger.services import ledger_record
+from registry.models import Organization, User
+from registry.services import ServiceError, role_require, staff_require
+from transfers.services import (
+    CannotReceive,
+    Destination,
+    RetirementDetails,
+    TransferLine,
+    retirement_write,
+    transfer_write,
+)
+
+from .models import HUNDRED, InstructionDestination, InstructionRun, StandingInstruction
+from .selectors import instructions_for
+
+Kind = InstructionDestination.Kind
+MAX_DESTINATIONS = 3
+
+
+class InstructionRefused(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class DestinationChoice:
+    """One destination of a new instruction, in priority order: `account` for one of the
+    organization's own active accounts or (with `retirement`) its retirement account; `recipient`
+    for another organization. A retirement without a compliance period takes each vintage's year."""
+
+    kind: str
+    account: Account | None = None
+    recipient: Organization | None = None
+    retirement: RetirementDetails | None = None
+
+
+@transaction.atomic(durable=True)
+def instruction_create(*, organization: Organization, user: User, generator: Generator | None = None,
+                       fuel_type: str = "", from_vintage: datetime.date, until_vintage: datetime.date | None = None,
+                       percentage: Decimal | None = None, maximum: int | None = None, irrevocable: bool = False,
+                       destinations: list[DestinationChoice]) -> StandingInstruction:
+    """Set a standing instruction for each new issuance of one of the organization's generators, or
+    of every generator of one fuel it owns, from a vintage month (until another, if given).
+
+    It moves a percentage of each issuance (more than 0, at most 100, up to two decimals; rounded
+    down to whole certificates) or up to a maximum quantity, to the first of one to three
+    destinations, in priority order, that can receive. The percentages of the organization's active
+    instructions that can take from one generator's issuance of one vintage may not exceed 100% in
+    total. A manager or trader sets it; it cannot be changed afterwards (end it and set another).
+    """
+    role_require(user=user, organization=organization)
+    from_vintage, until_vintage = _vintages(from_vintage, until_vintage)
+    generator, fuel_type = _source(organization, generator, fuel_type)
+    percentage, maximum = _share(percentage, maximum)
+    checked = [_destination(organization, generator, choice, priority, from_vintage)
+               for priority, choice in enumerate(destinations, start=1)]
+    if not checked:
+        raise InstructionRefused("Give at least one destination.")
+    if len(checked) > MAX_DESTINATIONS:
+        raise InstructionRefused(f"Give at most {MAX_DESTINATIONS} destinations.")
+    # One change of the organization's instructions at a time, so two new ones cannot each pass the
+    # 100% check on their own (as invitation_create does).
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    if percentage is not None:
+        _percentages_check(organization=organization, generator=generator, fuel_type=fuel_type,
+                           from_vintage=from_vintage, until_vintage=until_vintage, percentage=percentage)
+    instruction = StandingInstruction.objects.create(
+        organization=organization, created_by=user, generator=generator, fuel_type=fuel_type,
+        from_vintage=from_vintage, until_vintage=until_vintage, percentage=percentage, maximum=maximum,
+        irrevocable=irrevocable,
+    )
+    for destination in checked:
+        destination.instruction = instruction
+    InstructionDestination.objects.bulk_create(checked)
+    instruction._prefetched_objects_cache = {"destinations": checked}
+    ledger_record(kind=LedgerEvent.Kind.INSTRUCTION_CREATED, actor=user, organization=organization,
+                  after=instruction.snapshot())
+    return instruction
+
+
+def _vintages(from_vintage, until_vintage) -> tuple[datetime.date, datetime.date | None]:
+    if not isinstance(from_vintage, datetime.date):
+        raise InstructionRefused("Give the first vintage month it applies to.")
+    from_vintage = from_vintage.replace(day=1)
+    until_vintage = until_vintage.replace(day=1) if until_vintage else None
+    if until_vintage and until_vintage < from_vintage:
+        raise InstructionRefused(f"The last vintage month ({until_vintage:%m/%Y}) is before the first "
+                                 f"({from_vintage:%m/%Y}).")
+    return from_vintage, until_vintage
+
+
+def _source(organization, generator, fuel_type) -> tuple[Generator | None, str]:
+    if (generator is None) == (not fuel_type):
+        raise InstructionRefused("Choose either one of your generators or a fuel type, not both.")
+    if generator is not None:
+        if generator.organization_id != organization.pk:
+            raise InstructionRefused(f"Generator {generator.code} is not one of {organization.name}'s generators.")
+        return generator, ""
+    if fuel_type not in FuelType.values:
+        raise InstructionRefused(f"“{fuel_type}” is not a fuel type; choose one of the list.")
+    return None, fuel_type
+
+
+def _share(percentage, maximum) -> tuple[Decimal | None, int | None]:
+    if (percentage is None) == (maximum is None):
+        raise InstructionRefused("Give either a percentage of each issuance or a maximum quantity, not both.")
+    if maximum is not None:
+        if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 1:
+            raise InstructionRefused("The maximum quantity must be a whole number of at least 1.")
+        return None, maximum
+    try:
+        percentage = Decimal(percentage)
+        hundredths = percentage * 100
+    except (InvalidOperation, TypeError, ValueError):
+        raise InstructionRefused(f"“{percentage}” is not a percentage.") from None
+    if not percentage.is_finite() or not 0 < percentage <= HUNDRED or hundredths != hundredths.to_integral_value():
+        raise InstructionRefused("The percentage must be more than 0 and at most 100, with at most two decimals.")
+    return percentage.quantize(Decimal("0.01")), None
+
+
+def _destination(organization, generator, choice: DestinationChoice, priority: int,
+                 from_vintage: datetime.date) -> InstructionDestination:
+    """The destination as it will be stored, or why not (named by its priority)."""
+    def refused(reason: str) -> InstructionRefused:
+        return InstructionRefused(f"Destination {priority}: {reason}")
+
+    if choice.kind == Kind.OWN_ACCOUNT:
+        account = choice.account
+        if account is None or account.organization_id != organization.pk:
+            raise refused("choose one of your organization's active accounts.")
+        if not account.is_open_active:
+            raise refused(f"account {account.public_id} is not an open active account.")
+        if generator is not None and generator.account_id == account.pk:
+            raise refused(f"{generator.code}'s certificates are issued into account {account.public_id} already; "
+                          "choose another account.")
+        return InstructionDestination(priority=priority, kind=choice.kind, account=account)
+    if choice.kind == Kind.ORGANIZATION:
+        recipient = choice.recipient
+        if recipient is None:
+            raise refused("choose the organization to transfer to.")
+        if recipient.pk == organization.pk:
+            raise refused("choose another organization; for your own, choose one of your accounts.")
+        if not recipient.is_active:
+            raise refused(f"{recipient.name} is suspended and cannot receive certificates.")
+        if not organization_can_receive(recipient):
+            raise refused(str(CannotReceive(recipient)))
+        return InstructionDestination(priority=priority, kind=choice.kind, recipient=recipient)
+    if choice.kind == Kind.RETIREMENT:
+        account, details = choice.account, choice.retirement or RetirementDetails(option=None)
+        if account is None or account.organization_id != organization.pk:
+            raise refused("choose one of your organization's retirement accounts.")
+        if account.type != Account.Type.RETIREMENT or account.status != Account.Status.OPEN:
+            raise refused(f"account {account.public_id} is not an open retirement account.")
+        # The retirement's own rules (RetirementDetails.problems); a blank compliance period is each
+        # vintage's year, so it is checked here with the first one's.
+        as_run = RetirementDetails(option=details.option, beneficiary=details.beneficiary,
+                                   compliance_period=details.compliance_period or from_vintage.year)
+        if problems := as_run.problems():
+            raise refused(next(iter(problems.values())))
+        return InstructionDestination(priority=priority, kind=choice.kind, account=account,
+                                      retirement_option=details.option, compliance_period=details.compliance_period,
+                                      beneficiary=details.beneficiary.strip())
+    raise refused("choose where the certificates go.")
+
+
+def _percentages_check(*, organization, generator, fuel_type, from_vintage, until_vintage, percentage) -> None:
+    """Refuse a percentage that would take the instructions able to take from one generator's
+    issuance of one vintage above 100% in total. Those are the generator's own instructions and its
+    fuel's, whose vintages overlap; the largest total is at the first vintage of one of them."""
+    fuel = generator.fuel_type if generator else fuel_type
+    others = [other for other in StandingInstruction.objects.filter(
+        organization=organization, status=StandingInstruction.Status.ACTIVE, percentage__isnull=False,
+        fuel_type=fuel,
+    ).union(StandingInstruction.objects.filter(
+        organization=organization, status=StandingInstruction.Status.ACTIVE, percentage__isnull=False,
+        generator__fuel_type=fuel, **({"generator": generator} if generator else {}),
+    )) if (until_vintage is None or other.from_vintage <= until_vintage)
+        and (other.until_vintage is None or from_vintage <= other.until_vintage)]
+    by_generator: dict[int | None, list[StandingInstruction]] = {None: []}
+    for other in others:
+        if other.generator_id:
+            by_generator.setdefault(other.generator_id, [])
+    for other in others:  # a fuel's instruction takes from each of its generators
+        for generator_id, group in by_generator.items():
+            if other.generator_id in (None, generator_id):
+                group.append(other)
+    vintages = {from_vintage} | {other.from_vintage for other in others if other.from_vintage > from_vintage}
+    for group in by_generator.values():
+        for vintage in sorted(vintages):
+            taken = sum((other.percentage for other in group if other.covers(vintage)), Decimal(0))
+            if taken + percentage > HUNDRED:
+                names = ", ".join(f"{other.pk} ({other.share_label} of {other.source_label})"
+                                  for other in group if other.covers(vintage))
+                raise InstructionRefused(
+                    f"Your active instructions {names} already take {taken.normalize():f}% of the same issuances "
+                    f"(vintage {vintage:%m/%Y}); with {percentage.normalize():f}% more they would take "
+                    f"{(taken + percentage).normalize():f}%. Instructions may take at most 100% of an issuance "
+                    "in total: lower the percentage, or end one of them first.")
+
+
+def _instruction_lock(instruction: StandingInstruction, **scope) -> StandingInstruction:
+    locked = StandingInstruction.objects.select_for_update().filter(pk=instruction.pk, **scope).first()
+    if locked is None:
+        raise InstructionRefused("There is no such instruction.")
+    return locked
+
+
+IRREVOCABLE = ("Instruction {id} is irrevocable: it can be neither ended nor changed. Registry staff can lift the "
+               "flag if every party agrees.")
+
+
+@transaction.atomic(durable=True)
+def instruction_end(*, instruction: StandingInstruction, user: User,
+                    organization: Organization) -> StandingInstruction:
+    """End an instruction: issuances from now on are not touched by it; what it moved stays moved.
+    A manager or trader ends it; an irrevocable one is refused (only registry staff lift the flag)."""
+    role_require(user=user, organization=organization)
+    locked = _instruction_lock(instruction, organization=organization)
+    if locked.irrevocable:
+        raise InstructionRefused(IRREVOCABLE.format(id=locked.pk))
+    if not locked.is_active:
+        raise InstructionRefused(f"Instruction {locked.pk} has already ended.")
+    now = timezone.now()
+    if StandingInstruction.objects.filter(pk=locked.pk, status=StandingInstruction.Status.ACTIVE,
+                                          irrevocable=False).update(
+            status=StandingInstruction.Status.ENDED, ended_at=now, ended_by=user) != 1:
+        raise InstructionRefused("The instruction changed meanwhile; nothing changed.")
+    ledger_record(kind=LedgerEvent.Kind.INSTRUCTION_ENDED, actor=user, organization=organization,
+                  before={"instruction": locked.pk, "status": StandingInstruction.Status.ACTIVE},
+                  after={"instruction": locked.pk, "status": StandingInstruction.Status.ENDED})
+    locked.status, locked.ended_at, locked.ended_by = StandingInstruction.Status.ENDED, now, user
+    return locked
+
+
+@transaction.atomic(durable=True)
+def instruction_lift_irrevocable(*, instruction: StandingInstruction, user: User,
+                                 note: str = "") -> StandingInstruction:
+    """Registry staff make an irrevocable instruction revocable (its organization may then end it),
+    recorded in the ledger with who did it and why (`note`)."""
+    staff_require(user=user)
+    locked = _instruction_lock(instruction)
+    if not locked.irrevocable:
+        raise InstructionRefused(f"Instruction {locked.pk} is not irrevocable.")
+    if StandingInstruction.objects.filter(pk=locked.pk, irrevocable=True).update(irrevocable=False) != 1:
+        raise InstructionRefused("The instruction changed meanwhile; nothing changed.")
+    ledger_record(kind=LedgerEvent.Kind.INSTRUCTION_LIFTED, actor=user,
+                  organization=Organization(pk=locked.organization_id),
+                  before={"instruction": locked.pk, "irrevocable": True},
+                  after={"instruction": locked.pk, "irrevocable": False}, note=note)
+    locked.irrevocable = False
+    return locked
+
+
+@transaction.atomic(savepoint=False)  # inside the issuance's transaction: joins it, no savepoint of its own
+def instructions_run(*, certificate: Certificate, user: User | None = None,
+                     instructions: list[StandingInstruction] | None = None) -> list[InstructionRun]:
+    """Apply the organization's active instructions to a new issuance, inside the caller's
+    transaction (the issuance's), and record one run per instruction. Returns the runs.
+
+    - Which: the active instructions of the generator's owner for that generator, or for its fuel,
+      whose vintages cover the certificate's (instructions_for reads them; pass `instructions` as
+      it gave them to save the read).
+    - Order: by when they were set (their id), oldest first; each takes from what is left of the
+      issuance in the account it was issued into.
+    - How much: a percentage asks floor(issued × percentage / 100) of the issued quantity; a
+      maximum asks that many. It takes the smaller of that and what is left; what no instruction
+      takes stays in the issuance account, so moved + left = issued, always.
+    - Where: the first destination, by priority, that can receive. Each attempt is a transfer made
+      by the transfer services (transfer_write, retirement_write) as the instruction's creator,
+      with their every rule (open active accounts, suspended organizations, the creator's role);
+      a refused attempt rolls back to its own savepoint (transfer_write's atomic block) and the next
+      destination is tried. A transfer to another organization is pending until it accepts.
+    - Skipped: when nothing is left, the percentage rounds down to 0, the creator may no longer
+      transfer, or no destination can receive. The certificates stay where they were issued; in
+      the last two cases the organization's managers are emailed once the issuance commits.
+
+    `user` (who issued) is not the actor of the moves: the instruction's creator is.
+    """
+    if instructions is None:
+        instructions = instructions_for([certificate]).get(certificate.pk, [])
+    if not instructions:
+        return []
+    batch_id, left = (CertificateBatch.objects.filter(certificate_id=certificate.pk,
+                                                      status=CertificateBatch.Status.ACTIVE)
+                      .order_by("pk").values_list("pk", "quantity").first() or (None, 0))
+    runs = []
+    for instruction in sorted(instructions, key=lambda instruction: instruction.pk):
+        asked = instruction.quantity_asked(certificate.quantity)
+        run = InstructionRun(instruction=instruction, certificate=certificate, quantity_asked=asked,
+                             quantity_moved=0, status=InstructionRun.Status.SKIPPED)
+        taking = min(asked, left)
+        if asked == 0:
+            run.message = (f"{instruction.share_label} of {certificate.quantity:,} rounds down to 0 certificates; "
+                           "nothing was moved.")
+        elif taking == 0:
+            run.message = "Nothing was left of this issuance after the instructions set before this one."
+        elif not instruction.creator_may_transfer:
+            run.tell_owner = True
+            run.message = (f"{instruction.created_by.email}, who set this instruction, may no longer transfer for "
+                           f"{instruction.organization.name}; the certificates stay where they were issued. "
+                           "End this instruction and set it again.")
+        else:
+            refusals = []
+            for destination in instruction.destinations.all():
+                try:
+                    transfer = _move(instruction, destination, certificate, batch_id, taking)
+                except ServiceError as error:
+                    refusals.append(f"Destination {destination.priority}: {error}")
+                    continue
+                run.status, run.quantity_moved = InstructionRun.Status.APPLIED, taking
+                run.destination, run.transfer = destination, transfer
+                if refusals:
+                    run.message = "Earlier destinations could not receive: " + " ".join(refusals)
+                left -= taking
+                batch_id = transfer.remainders.get(batch_id)
+                break
+            else:
+                run.tell_owner = True
+                run.message = ("No destination could receive; the certificates stay where they were issued. "
+                               + " ".join(refusals))
+        runs.append(run)
+    InstructionRun.objects.bulk_create(runs)
+    if any(run.tell_owner for run in runs):
+        from .tasks import instruction_notices_nudge  # tasks import services: not at module level
+
+        transaction.on_commit(instruction_notices_nudge, robust=True)
+    return runs
+
+
+def _move(instruction: StandingInstruction, destination: InstructionDestination, certificate: Certificate,
+          batch_id: int, quantity: int):
+    """One attempt: the transfer of `quantity` (the lowest serials) of the issuance's batch."""
+    common = {"organization": instruction.organization, "user": instruction.created_by,
+              "lines": [TransferLine(batch_id, quantity)], "notes": f"Standing instruction {instruction.pk}"}
+    if destination.kind == Kind.RETIREMENT:
+        details = RetirementDetails(option=destination.retirement_option, beneficiary=destination.beneficiary,
+                                    compliance_period=destination.compliance_period or certificate.vintage.year)
+        return retirement_write(account=destination.account, details=details, **common)
+    if destination.kind == Kind.ORGANIZATION:
+        return transfer_write(destination=Destination.to_organization(destination.recipient), **common)
+    return transfer_write(destination=Destination.internal(destination.account), **common)

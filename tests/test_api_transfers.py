@@ -1,0 +1,345 @@
+"""The API's transfers: list, detail, create, accept, reject, withdraw, through the same forms and
+services as the pages; problems that name the field; one transfer per Idempotency-Key."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import Account
+from api.models import ApiKey
+from certificates.models import CertificateBatch
+from ledger.verification import ledger_breaches
+from registry.models import Membership
+from transfers.models import Transfer
+
+from .conftest import ledger_state, send
+from .factories import AccountFactory, api_key_for, member
+
+TRANSFERS = "/api/v1/transfers/"
+
+
+def post(client: APIClient, path: str, body: dict | None = None, key: str | None = None):
+    """POST `body` as JSON with an Idempotency-Key (a new one unless `key`)."""
+    return client.post(path, body or {}, format="json", HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()))
+
+
+@pytest.fixture
+def owner(api_as, org, manager):
+    """A manager's key with every scope."""
+    return api_as(manager, org, ApiKey.Scope.RETIRE)
+
+
+@pytest.fixture
+def reader(api_as, org, viewer):
+    """A teammate's key with the lower scope: a viewer's, read."""
+    return api_as(viewer, org, ApiKey.Scope.READ)
+
+
+@pytest.fixture
+def stranger(api_as, outsider):
+    """Another organization's manager's key with every scope."""
+    return api_as(outsider, outsider.memberships.get().organization, ApiKey.Scope.RETIRE)
+
+
+@pytest.fixture
+def recipient(api_as, counterparty):
+    manager = member(counterparty, Membership.Role.MANAGER, email="manager@lakeshore.example")
+    return api_as(manager, counterparty, ApiKey.Scope.RETIRE)
+
+
+def internal(batch, quantity, account, notes=""):
+    return {"lines": [{"batch": batch.pk, "quantity": quantity}],
+            "destination": {"type": "internal", "account": account.public_id}, "notes": notes}
+
+
+def fields(response) -> dict[str, str]:
+    """The problem's errors by field (several for one field, one after another)."""
+    assert response["Content-Type"] == "application/problem+json", response.content
+    found = {}
+    for error in response.json()["errors"]:
+        found[error["field"]] = " ".join(filter(None, [found.get(error["field"]), error["detail"]]))
+    return found
+
+
+# --- create --------------------------------------------------------------------------------------
+
+def test_partial_internal_transfer_moves_lowest_serials(owner, batch, second_account):
+    response = post(owner, TRANSFERS, internal(batch, 250, second_account, notes="Rebalance"))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["type"], body["status"], body["quantity"], body["notes"]) == ("internal", "complete", 250, "Rebalance")
+    assert body["destination"]["account"]["id"] == second_account.public_id
+    assert response["Location"] == f"{TRANSFERS}{body['id']}/"
+    transfer = Transfer.objects.get(pk=body["id"])
+    base = batch.certificate.serial_base
+    assert transfer.items.get().batch.serial_number == f"{base}-1 to 250"
+    assert CertificateBatch.objects.get(parent=batch, account=batch.account).serial_number == f"{base}-251 to 1000"
+    assert ledger_breaches() == []
+
+
+def test_transfer_to_another_organization_is_pending_until_accepted(owner, recipient, batch, counterparty,
+                                                                    counterparty_account):
+    response = post(owner, TRANSFERS, {"lines": [{"batch": batch.pk, "quantity": 100}],
+                                       "destination": {"type": "organization", "organization": counterparty.public_id}})
+    assert response.status_code == 201, response.content
+    transfer_id = response.json()["id"]
+    assert response.json()["status"] == "pending"
+    assert response.json()["expires_at"]
+
+    accepted = post(recipient, f"{TRANSFERS}{transfer_id}/accept/", {"account": counterparty_account.public_id})
+    assert accepted.status_code == 200, accepted.content
+    assert accepted.json()["status"] == "complete"
+    assert accepted.json()["destination"]["account"]["id"] == counterparty_account.public_id
+    assert [event["kind"] for event in accepted.json()["history"]] == ["transfer_initiated", "transfer_accepted"]
+    moved = Transfer.objects.get(pk=transfer_id).items.get().batch
+    assert (moved.account, moved.status) == (counterparty_account, "active")
+    assert ledger_breaches() == []
+
+
+def test_export_is_pending_for_registry_staff(owner, batch, tracking_system):
+    response = post(owner, TRANSFERS, {"lines": [{"batch": batch.pk, "quantity": 10}], "destination": {
+        "type": "export", "tracking_system": tracking_system.code, "recipient_name": "Sierra Power",
+        "recipient_account_ref": "W-77"}})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["type"], body["status"], body["destination"]["tracking_system"]) == ("export", "pending", "WREGIS")
+    assert body["destination"]["label"] == "Sierra Power at " + tracking_system.name + ", account W-77"
+
+
+@pytest.mark.parametrize(("body", "field", "message"), [
+    (lambda b, a, f: internal(CertificateBatch(pk=987654), 5, a), "lines[0].batch", "is not an active batch"),
+    (lambda b, a, f: internal(f, 5, a), "lines[0].batch", "is not an active batch of Prairie Wind Energy"),
+    (lambda b, a, f: internal(b, 1001, a), "lines[0].quantity", "This batch holds 1,000"),
+    (lambda b, a, f: internal(b, 0, a), "lines[0].quantity", "greater than or equal to 1"),
+    (lambda b, a, f: {**internal(b, 5, a), "lines": []}, "lines", "at least one line"),
+    (lambda b, a, f: internal(b, 5, Account(public_id="ACT-99999")), "destination.account", "open active accounts"),
+    (lambda b, a, f: internal(b, 5, b.account), "destination.account", "already in account"),
+    (lambda b, a, f: {**internal(b, 5, a), "destination": {"type": "retire"}}, "destination.type", "Choose the type"),
+    (lambda b, a, f: {**internal(b, 5, a), "destination": {"type": "organization", "organization": "MM99999"}},
+     "destination.organization", "No other active organization"),
+    (lambda b, a, f: {**internal(b, 5, a), "destination": {"type": "export", "tracking_system": "NOPE",
+                                                           "recipient_name": "X"}},
+     "destination.tracking_system", "valid choice"),
+    (lambda b, a, f: {**internal(b, 5, a), "destination": {"type": "export", "tracking_system": "WREGIS",
+                                                           "recipient_name": " "}},
+     "destination.recipient_name", "recipient's name"),
+    (lambda b, a, f: {**internal(b, 5, a), "notes": "x" * 501}, "notes", "500"),
+])
+def test_bad_input_is_a_problem_naming_the_field(owner, batch, second_account, foreign_batch, tracking_system,
+                                                 body, field, message):
+    before = ledger_state()
+    response = post(owner, TRANSFERS, body(batch, second_account, foreign_batch))
+    assert response.status_code == 400, response.content
+    errors = fields(response)
+    assert field in errors and message in errors[field], errors
+    assert ledger_state() == before
+
+
+def test_closed_account_is_refused_by_name(owner, batch, org):
+    closed = AccountFactory(organization=org, name="Old", status=Account.Status.CLOSED)
+    before = ledger_state()
+    response = post(owner, TRANSFERS, internal(batch, 5, closed))
+    assert response.status_code == 400
+    assert "open active accounts" in fields(response)["destination.account"]
+    assert ledger_state() == before
+
+
+def test_a_refusal_of_the_service_is_a_422_problem(owner, batch, counterparty, org):
+    """The wizard's checks pass, then the service refuses (here, the sending account is frozen)."""
+    Account.objects.filter(pk=batch.account_id).update(status=Account.Status.FROZEN)
+    before = ledger_state()
+    response = post(owner, TRANSFERS, {"lines": [{"batch": batch.pk, "quantity": 5}],
+                                       "destination": {"type": "organization", "organization": counterparty.public_id}})
+    assert response.status_code == 422, response.content
+    assert response.json()["type"].endswith(":refused")
+    assert "frozen" in response.json()["detail"]
+    assert ledger_state() == before
+
+
+def test_the_same_batch_twice_is_refused_by_the_service(owner, batch, second_account):
+    before = ledger_state()
+    body = internal(batch, 5, second_account)
+    body["lines"] *= 2
+    response = post(owner, TRANSFERS, body)
+    assert response.status_code == 422, response.content
+    assert "listed twice" in response.json()["detail"]
+    assert ledger_state() == before
+
+
+def test_missing_idempotency_key_is_refused(owner, batch, second_account):
+    before = ledger_state()
+    response = owner.post(TRANSFERS, internal(batch, 5, second_account), format="json")
+    assert response.status_code == 400
+    assert "Idempotency-Key" in fields(response)
+    assert ledger_state() == before
+
+
+def test_a_replay_creates_one_transfer(owner, batch, second_account):
+    first = post(owner, TRANSFERS, internal(batch, 5, second_account), key="order-1")
+    again = post(owner, TRANSFERS, internal(batch, 5, second_account), key="order-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Transfer.objects.count() == 1
+    other_body = post(owner, TRANSFERS, internal(batch, 6, second_account), key="order-1")
+    assert other_body.status_code == 422
+    assert Transfer.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_parallel_requests_with_one_key_transfer_once(org, manager, second_account, issue):
+    batch = issue(1000)
+    _, raw = api_key_for(manager, org, ApiKey.Scope.TRADE)
+    gate = threading.Barrier(8)
+    statuses = []
+
+    def request():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+        try:
+            gate.wait()
+            statuses.append(post(client, TRANSFERS, internal(batch, 5, second_account), key="once").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Transfer.objects.count() == 1
+    assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}, statuses
+    assert ledger_breaches() == []
+
+
+# --- scope and isolation ---------------------------------------------------------------------------
+
+def test_a_read_key_cannot_transfer(reader, batch, second_account):
+    before = ledger_state()
+    response = post(reader, TRANSFERS, internal(batch, 5, second_account))
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/problem+json"
+    assert "trade" in response.json()["detail"]
+    assert ledger_state() == before
+
+
+def test_a_read_key_reads(reader, batch, trader, org, counterparty):
+    transfer = send(batch, trader, org, counterparty)
+    assert reader.get(TRANSFERS).status_code == 200
+    assert reader.get(f"{TRANSFERS}{transfer.pk}/").status_code == 200
+
+
+def test_another_organizations_transfer_is_not_found(stranger, batch, trader, org, counterparty):
+    transfer = send(batch, trader, org, counterparty)
+    before = ledger_state()
+    assert stranger.get(f"{TRANSFERS}{transfer.pk}/").status_code == 404
+    for decision, body in [("accept", {"account": "ACT-00001"}), ("reject", {}), ("withdraw", {})]:
+        response = post(stranger, f"{TRANSFERS}{transfer.pk}/{decision}/", body)
+        assert response.status_code == 404, (decision, response.content)
+    assert transfer.pk not in [row["id"] for row in stranger.get(TRANSFERS).json()["results"]]
+    assert ledger_state() == before
+
+
+def test_no_key_is_a_401(client, batch):
+    assert APIClient().get(TRANSFERS).status_code == 401
+
+
+# --- read --------------------------------------------------------------------------------------------
+
+def test_list_filters_as_the_transactions_tab(owner, batch, trader, org, counterparty, second_account):
+    sent = send(batch, trader, org, counterparty)
+    moved = post(owner, TRANSFERS, internal(batch.__class__.objects.get(parent=batch, status="active"), 10,
+                                            second_account)).json()
+    listed = owner.get(TRANSFERS).json()["results"]
+    assert [row["id"] for row in listed] == [sent.pk, moved["id"]]  # oldest first (api.pagination)
+    pending = owner.get(TRANSFERS, {"status": "pending"}).json()["results"]
+    assert [row["id"] for row in pending] == [sent.pk]
+    assert pending[0]["quantity"] == 100
+    by_counterparty = owner.get(TRANSFERS, {"counterparty": "Lakeshore"}).json()["results"]
+    assert [row["id"] for row in by_counterparty] == [sent.pk]
+    wrong = owner.get(TRANSFERS, {"status": "lost"})
+    assert wrong.status_code == 400
+    assert "no transaction status" in fields(wrong)["status"]
+    misspelt = owner.get(TRANSFERS, {"statuss": "pending"})
+    assert misspelt.status_code == 400
+    assert "no such query parameter" in fields(misspelt)["statuss"]
+
+
+def test_list_pages_with_a_cursor(owner, issue, second_account):
+    made = [post(owner, TRANSFERS, internal(issue(10), 5, second_account)).json()["id"] for _ in range(5)]
+    page = owner.get(TRANSFERS, {"page_size": 2}).json()
+    seen = [row["id"] for row in page["results"]]
+    while page["next"]:
+        page = owner.get(page["next"]).json()
+        seen += [row["id"] for row in page["results"]]
+    assert seen == made
+
+
+def test_detail_shows_items_parties_and_history(owner, recipient, batch, trader, org, counterparty):
+    transfer = send(batch, trader, org, counterparty, quantity=300)
+    for client in (owner, recipient):
+        body = client.get(f"{TRANSFERS}{transfer.pk}/").json()
+        assert body["sender"] == {"id": org.public_id, "name": org.name}
+        assert body["destination"]["organization"]["id"] == counterparty.public_id
+        assert body["item_count"] == 1
+        item = body["items"][0]
+        assert item["serial_number"].endswith("-1 to 300")
+        assert (item["quantity"], item["status"], item["source_batch"]) == (300, "pending", batch.pk)
+        assert item["source_serial_number"].endswith("-1 to 1000")
+        assert [event["kind"] for event in body["history"]] == ["transfer_initiated"]
+
+
+def test_a_draft_is_not_found(owner, org, manager, batch):
+    draft = Transfer.objects.create(organization=org, created_by=manager)
+    assert owner.get(f"{TRANSFERS}{draft.pk}/").status_code == 404
+
+
+# --- decisions -------------------------------------------------------------------------------------
+
+def test_recipient_rejects_and_the_certificates_go_back(owner, recipient, batch, trader, org, counterparty):
+    transfer = send(batch, trader, org, counterparty)
+    response = post(recipient, f"{TRANSFERS}{transfer.pk}/reject/", {"note": "Wrong vintage"})
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["decision_note"]) == ("rejected", "Wrong vintage")
+    assert transfer.items.get().batch.__class__.objects.get(pk=transfer.items.get().batch_id).status == "active"
+    assert ledger_breaches() == []
+
+
+def test_sender_withdraws(owner, batch, trader, org, counterparty):
+    transfer = send(batch, trader, org, counterparty)
+    response = post(owner, f"{TRANSFERS}{transfer.pk}/withdraw/")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "withdrawn"
+    again = post(owner, f"{TRANSFERS}{transfer.pk}/withdraw/")
+    assert again.status_code == 422
+    assert "already withdrawn" in again.json()["detail"]
+
+
+def test_the_sender_cannot_accept_its_own_transfer(owner, batch, trader, org, counterparty, second_account):
+    transfer = send(batch, trader, org, counterparty)
+    before = ledger_state()
+    response = post(owner, f"{TRANSFERS}{transfer.pk}/accept/", {"account": second_account.public_id})
+    assert response.status_code == 422
+    assert ledger_state() == before
+
+
+def test_accept_into_a_closed_account_names_the_field(recipient, batch, trader, org, counterparty):
+    transfer = send(batch, trader, org, counterparty)
+    closed = AccountFactory(organization=counterparty, name="Closed", status=Account.Status.CLOSED)
+    before = ledger_state()
+    response = post(recipient, f"{TRANSFERS}{transfer.pk}/accept/", {"account": closed.public_id})
+    assert response.status_code == 400
+    assert "account" in fields(response)
+    assert ledger_state() == before
+
+
+def test_a_read_key_cannot_decide(api_as, counterparty, batch, trader, org):
+    transfer = send(batch, trader, org, counterparty)
+    manager = member(counterparty, Membership.Role.MANAGER, email="m2@lakeshore.example")
+    reader = api_as(manager, counterparty, ApiKey.Scope.READ)
+    before = ledger_state()
+    assert post(reader, f"{TRANSFERS}{transfer.pk}/reject/").status_code == 403
+    assert ledger_state() == before
