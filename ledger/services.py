@@ -1,6 +1,7 @@
 import functools
 from collections.abc import Iterable
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
 from django.db.models import Model
 from django.db.models.expressions import DatabaseDefault
@@ -87,8 +88,29 @@ def _insert_sql(rows: list[Model]) -> tuple[str, list]:
         by_row = zip(*prepared, strict=True)
         return (f"{insert} VALUES {', '.join([placeholders] * len(rows))}",
                 [value for values in by_row for value in values])
-    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in columns)
-    return f"{insert} SELECT * FROM unnest({arrays})", prepared
+    # An array column (a certificate's eligibilities) cannot be unnested from an array of arrays:
+    # each row's array travels as its text literal and is cast back.
+    arrays, select = [], []
+    for index, (field, values) in enumerate(zip(columns, prepared, strict=True)):
+        if isinstance(field, ArrayField):
+            prepared[index] = [_text_array_literal(field, value) for value in values]
+            arrays.append("%b::text[]")
+            select.append(f"column_{index}::{field.db_type(connection)}")
+        else:
+            arrays.append(f"%b::{field.db_type(connection)}[]")
+            select.append(f"column_{index}")
+    names = ", ".join(f"column_{index}" for index in range(len(columns)))
+    return f"{insert} SELECT {', '.join(select)} FROM unnest({', '.join(arrays)}) AS unnested({names})", prepared
+
+
+def _text_array_literal(field, value: list | None) -> str | None:
+    """PostgreSQL's text form of a one-dimensional array of strings: {"MN RES","Green-e"}."""
+    if not isinstance(field.base_field, (models.CharField, models.TextField)):
+        raise ValueError(f"{field.name}: only arrays of text are written in bulk")
+    if value is None:
+        return None
+    return "{" + ",".join("NULL" if item is None else '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for item in value) + "}"
 
 
 def ledger_write(events: list[LedgerEvent], *, with_rows: Iterable[list[Model]] = ()) -> None:

@@ -93,6 +93,8 @@ MASS_UPLOAD_SWEEP_SECONDS = env_int("MASS_UPLOAD_SWEEP_SECONDS", 60)
 MASS_UPLOAD_STALLED_SECONDS = env_int("MASS_UPLOAD_STALLED_SECONDS", 60)
 MASS_UPLOAD_BUSY_RETRY_SECONDS = env_int("MASS_UPLOAD_BUSY_RETRY_SECONDS", 5)
 MASS_UPLOAD_BUSY_RETRIES = env_int("MASS_UPLOAD_BUSY_RETRIES", 120)
+# Rows of one generation-data upload (issuance/generation.py): a month of every generator a participant has.
+GENERATION_UPLOAD_MAX_ROWS = env_int("GENERATION_UPLOAD_MAX_ROWS", 20_000)
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",
@@ -229,6 +231,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-stalled-mass-uploads": {
         "task": "transfers.tasks.requeue_stalled_mass_uploads",
+        "schedule": MASS_UPLOAD_SWEEP_SECONDS,
+    },
+    "requeue-stalled-generation-uploads": {
+        "task": "issuance.tasks.requeue_stalled_generation_uploads",
         "schedule": MASS_UPLOAD_SWEEP_SECONDS,
     },
     "expire-pending-transfers": {

@@ -33,6 +33,7 @@ urlpatterns = [
     path("certificates/", include("certificates.urls")),
     path("generators/", include("certificates.generator_urls")),
     path("transfers/", include("transfers.urls")),
+    path("generation/", include("issuance.urls")),
     path("instructions/", include("instructions.urls")),
     # Public, no sign-in: a retirement's proof, found only by its reference.
     path("verify/<str:reference>/", transfer_views.retirement_verify, name="retirement_verify"),

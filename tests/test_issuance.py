@@ -1,13 +1,16 @@
 import datetime
 
 import pytest
+from django.db import transaction
 
 from accounts.models import Account
-from certificates.services import certificate_issue
+from certificates.models import Certificate
+from certificates.services import IssueLine, certificate_issue, certificates_write
 from ledger.models import LedgerEvent
+from ledger.verification import ledger_breaches
 from registry.services import ServiceError
 
-from .factories import AccountFactory
+from .factories import AccountFactory, GeneratorFactory
 
 VINTAGE = datetime.date(2021, 3, 1)
 
@@ -41,3 +44,17 @@ def test_issuance_goes_to_an_open_active_account_of_the_owner(staff, generator, 
     frozen = AccountFactory(organization=org, status=Account.Status.FROZEN)
     with pytest.raises(ServiceError, match="not an open active account"):
         certificate_issue(user=staff, generator=generator, vintage=VINTAGE, quantity=10, account=frozen)
+
+
+def test_many_issuances_are_written_in_one_statement_with_their_eligibilities_exact(staff, org, account):
+    eligibilities = ['Say "yes"', "back\\slash", "a, b", "NULL", "{braces}", "Green-e"]
+    generators = [GeneratorFactory(organization=org, eligibilities=eligibilities) for _ in range(25)]
+
+    with transaction.atomic():
+        certificates = certificates_write(user=staff, lines=[IssueLine(generator, VINTAGE, 10 + index, account)
+                                                             for index, generator in enumerate(generators)])
+
+    assert [c.quantity for c in Certificate.objects.filter(pk__in=[c.pk for c in certificates]).order_by("pk")] \
+        == list(range(10, 35))
+    assert all(certificate.eligibilities == eligibilities for certificate in Certificate.objects.all())
+    assert ledger_breaches() == []

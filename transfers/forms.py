@@ -9,6 +9,7 @@ from accounts.models import Account
 from accounts.selectors import organization_can_receive
 from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
+from utilities.csv_upload import CsvUploadForm
 from utilities.display import number_text
 
 from .models import NOTES_MAX_LENGTH, MassTransferUpload, RetirementOption, Transfer
@@ -273,23 +274,14 @@ class RetirementForm(forms.Form):
 KIND_REQUIRED = "Choose whether the file lists transfers or retirements."
 
 
-class MassUploadForm(forms.Form):
+class MassUploadForm(CsvUploadForm):
     kind = forms.ChoiceField(label="The file lists", choices=MassTransferUpload.Kind.choices,
                              initial=MassTransferUpload.Kind.TRANSFER, widget=forms.RadioSelect, required=False,
                              error_messages={"invalid_choice": KIND_REQUIRED})
-    file = forms.FileField(label="Choose file", error_messages={"required": "Choose the CSV file to upload."})
+    field_order = ["kind", "file"]
 
     def clean_kind(self) -> str:
         return self.cleaned_data["kind"] or MassTransferUpload.Kind.TRANSFER  # a form without the choice: transfers
-
-    def clean_file(self):
-        from .mass import MAX_BYTES
-
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(
-                f"The file is {upload.size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
-        return upload
 
 
 class AnnualReportForm(forms.Form):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import Account
 from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
+from utilities.csv_upload import CsvUploadRecord
 
 NOTES_MAX_LENGTH = 500
 
@@ -286,7 +287,7 @@ def mass_upload_path(upload: "MassTransferUpload", filename: str) -> str:
     return f"mass-transfers/{upload.organization_id}/{timezone.now():%Y/%m}/{upload.sha256[:16]}.csv"
 
 
-class MassTransferUpload(models.Model):
+class MassTransferUpload(CsvUploadRecord):
     """One mass-transfer or mass-retirement CSV: stored, then validated and applied, all or nothing,
     by a worker."""
 
@@ -306,16 +307,7 @@ class MassTransferUpload(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind, default=Kind.TRANSFER)
     file = models.FileField(upload_to=mass_upload_path)
-    filename = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
-    row_count = models.PositiveIntegerField(null=True, blank=True)
-    errors = models.JSONField(default=list, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -323,10 +315,6 @@ class MassTransferUpload(models.Model):
 
     def __str__(self) -> str:
         return f"Upload {self.pk} ({self.filename}, {self.status})"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.PROCESSING)
 
     @property
     def is_retirement(self) -> bool:

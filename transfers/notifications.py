@@ -17,6 +17,7 @@ from ledger.models import LedgerEvent
 from registry.emails import preferences_url
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
+from utilities.csv_upload import errors_csv
 from utilities.display import number_text
 from utilities.time_zones import in_time_zone
 
@@ -149,8 +150,6 @@ ERRORS_IN_BODY = 500
 
 def mass_upload_notify(*, upload_id: int) -> int:
     """One email to the uploader: every error (row, column, value, message), or the transfers made."""
-    from utilities.csv_export import csv_rows
-
     from .models import MassTransferUpload
 
     upload = MassTransferUpload.objects.select_related("uploaded_by", "organization").filter(pk=upload_id).first()
@@ -162,23 +161,30 @@ def mass_upload_notify(*, upload_id: int) -> int:
     transfers = list(upload.transfers.select_related("recipient_organization", "destination_account",
                                                      "retirement__option")
                      .annotate(total_quantity=Sum("items__batch__quantity")).order_by("pk"))
-    context = {"upload": upload, "failed": failed, "errors": upload.errors[:ERRORS_IN_BODY],
-               "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY), "transfers": transfers,
-               "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url(),
+    context = {"failed": failed, "transfers": transfers,
                "url": organization_link(settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk]),
                                         upload.organization)}
     kind = upload.get_kind_display().lower()
     subject = (f"[{settings.REGISTRY_NAME}] Mass {kind} {upload.filename}: "
                + (f"{number_text(len(upload.errors))} error(s), {upload.nothing_done.lower()}" if failed
                   else f"{number_text(len(transfers))} {kind}(s) made"))
+    return upload_email_send(upload, subject=subject, template="transfers/email/mass_upload",
+                             attachment=f"errors-upload-{upload.pk}.csv", context=context)
+
+
+def upload_email_send(upload, *, subject: str, template: str, attachment: str, context: dict) -> int:
+    """The email to an upload's uploader, in their time zone: `template` .txt and .html, with
+    `context` and the upload's errors (the first ERRORS_IN_BODY in the body, every one in the
+    attached CSV `attachment`)."""
+    context = {**context, "upload": upload, "errors": upload.errors[:ERRORS_IN_BODY],
+               "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY),
+               "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url()}
     with in_time_zone(upload.uploaded_by.time_zone):
-        body = render_to_string("transfers/email/mass_upload.txt", context)
-        html = render_to_string("transfers/email/mass_upload.html", context)
+        body = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, to=[upload.uploaded_by.email], body=body)
     message.attach_alternative(html, "text/html")
-    if failed and upload.errors:
-        rows = ([e["row"] or "", e["column"], e["value"], e["message"]] for e in upload.errors)
-        message.attach(f"errors-upload-{upload.pk}.csv", "".join(csv_rows(["Row", "Column", "Value", "Message"], rows)),
-                       "text/csv")
+    if upload.errors:
+        message.attach(attachment, errors_csv(upload.errors), "text/csv")
     message.send()
     return 1

@@ -281,7 +281,7 @@ def mass_transfers(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("transfers:mass_detail", pk=upload.pk)
     uploads = (MassTransferUpload.objects.filter(organization=membership.organization)
-               .select_related("uploaded_by").annotate(transfer_count=Count("transfers"))[:50])
+               .select_related("uploaded_by").annotate(made_count=Count("transfers"))[:50])
     return render(request, "transfers/mass.html", {
         "form": form, "uploads": uploads, "can_act": membership.can_transfer,
         "retirement_options": RetirementOption.objects.filter(is_active=True).values_list("name", flat=True),

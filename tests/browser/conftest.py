@@ -68,12 +68,13 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
                counterparty, counterparty_trader, counterparty_account, foreign_batch, retirement_account, manager,
                instruction_with_runs):
     """every_page(on_page, **context_options) walks every page a participant can reach and calls
-    on_page(page, name) on each: sign-in, settings, two-factor, each dashboard tab, each wizard step and the done
-    page, a transfer, its accept, reject and withdraw pages, each step of a retirement, the
+    on_page(page, name) on each: sign-in, settings, two-factor, each dashboard tab, each wizard step and the
+    done page, a transfer, its accept, reject and withdraw pages, each step of a retirement, the
     retirement's page and the annual retirement report, the mass uploads and an upload with errors,
-    the accounts, the activity log, the generators, one sent back and a manager's registration form, the
-    standing instructions, setting one and one with its runs, the 403 and 404 pages, and a retirement's
-    public verification page; signed out, as a trader, a viewer and a manager."""
+    the accounts, the activity log, the generation reports, uploads, an upload with errors and an
+    issuance, the generators, one sent back and a manager's registration form, the standing
+    instructions, setting one and one with its runs, the 403 and 404 pages, and a retirement's public
+    verification page; signed out, as a trader, a viewer and a manager."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from transfers.mass import COLUMNS
@@ -92,6 +93,7 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
     assert failed.status == MassTransferUpload.Status.FAILED  # run by the eager task after commit
     url = live_server.url
     option = RetirementOptionFactory()
+    generation_upload, issuance = _generation(org, trader, second_account)
     sent_back = GeneratorFactory(organization=org, code="G00007", name="Pipestone Wind", status="returned",
                                  technology="onshore_wind", account=second_account,
                                  review_note="The interconnection agreement gives 45 MW: correct the capacity.")
@@ -161,6 +163,10 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
         visit(page, f"/transfers/mass/{failed.pk}/", "upload with errors", on_page)
         visit(page, "/accounts/", "accounts", on_page)
         visit(page, "/organization/activity/", "activity", on_page)
+        visit(page, "/generation/", "generation", on_page)
+        visit(page, "/generation/uploads/", "generation uploads", on_page)
+        visit(page, f"/generation/uploads/{generation_upload.pk}/", "generation upload with errors", on_page)
+        visit(page, f"/generation/issuances/{issuance.pk}/", "issuance", on_page)
         visit(page, "/generators/", "generators", on_page)
         visit(page, f"/generators/{sent_back.pk}/", "generator sent back", on_page)
         visit(page, "/instructions/", "standing instructions", on_page)
@@ -175,6 +181,7 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
         page = sign_in(viewer, **options)
         visit(page, "/certificates/", "viewer dashboard", on_page)
         visit(page, report, "viewer annual report", on_page)
+        visit(page, "/generation/uploads/", "viewer generation uploads", on_page)
         visit(page, "/transfers/new/", "403", on_page)
         visit(page, f"/instructions/{instruction_with_runs.pk}/", "viewer standing instruction", on_page)
 
@@ -217,3 +224,26 @@ def instruction_with_runs(org, trader, manager, staff, generator, account, count
         instructions_run(certificate=certificate)
     organization_set_status(user=staff, organization=counterparty, status="active")
     return instruction
+
+
+def _generation(org, trader, account):
+    """A generation upload with an error, and a month issued, for every_page."""
+    import datetime
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from issuance.models import GenerationReport, GenerationUpload, Issuance
+    from issuance.services import generation_upload_create, issuance_run
+
+    from ..factories import GeneratorFactory, UserFactory
+
+    upload = generation_upload_create(organization=org, user=trader, upload=SimpleUploadedFile(
+        "generation.csv", b"Generator ID,Month,MWh\r\nX1,01/2025,-1\r\n"))
+    upload.refresh_from_db()
+    assert upload.status == GenerationUpload.Status.FAILED  # run by the eager task after commit
+    generator = GeneratorFactory(organization=org, account=account)
+    report = GenerationReport.objects.create(generator=generator, month=datetime.date(2025, 1, 1),
+                                             mwh=Decimal("1250.4"), submitted_by=trader)
+    issuance_run(user=UserFactory(is_staff=True), reports=[report])
+    return upload, Issuance.objects.get(report=report)

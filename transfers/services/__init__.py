@@ -1,6 +1,8 @@
 """Every write of a transfer, by capability: the lifecycle of a transfer (lifecycle), the wizard's
 draft (drafts), retirements (retirements) and mass certificate transfers (mass_uploads). Callers import from here."""
 
+from utilities.upload_runs import UploadBusy
+
 from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_start
 from .lifecycle import (
     AlreadyInAccount,
@@ -21,7 +23,6 @@ from .lifecycle import (
     transfers_expire,
 )
 from .mass_uploads import (
-    UploadBusy,
     mass_upload_create,
     mass_upload_process,
     mass_upload_release,

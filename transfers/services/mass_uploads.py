@@ -1,32 +1,21 @@
 """Mass certificate transfers and retirements: a CSV stored, then validated and applied by a worker,
-all or nothing.
-
-An upload always ends, completed or failed, whatever happens to the worker running it:
-- a task works on an upload only while it holds the upload's row lock (taken with SKIP LOCKED on that
-  row alone); a task that finds the lock held raises UploadBusy, and the task retries later;
-- each attempt is counted in its own committed transaction before the work starts, so a worker killed
-  halfway leaves the count behind; past MASS_UPLOAD_MAX_ATTEMPTS the upload fails with a reason;
-- a periodic sweep re-queues uploads left queued or processing whose row lock nobody holds (a worker
-  that died, a message the broker lost);
-- an unexpected error fails the upload with a message and the email, after rolling back its work.
-"""
+all or nothing, exactly once (the run of a stored upload: utilities/upload_runs.py)."""
 
 import contextlib
 import datetime
 import functools
 import gc
 import hashlib
-import logging
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require
+from utilities import csv_upload
+from utilities.upload_runs import upload_lock, upload_process, uploads_requeue_stalled
 
 from .. import mass
 from ..models import MassTransferUpload, RetirementOption, Transfer
@@ -34,13 +23,7 @@ from ..signals import mass_upload_finished
 from .lifecycle import Destination, TransferLine, TransferRefused, transfer_write
 from .retirements import RetirementDetails, retirement_write
 
-logger = logging.getLogger(__name__)
 Status = MassTransferUpload.Status
-
-
-class UploadBusy(Exception):
-    """Another task holds this upload's row lock: it is being processed (or its dead worker's
-    database session has not ended yet). The task tries again later."""
 
 
 def mass_upload_create(*, organization: Organization, user: User, upload, confirm_duplicate: bool = False,
@@ -50,7 +33,7 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
     nothing is transferred or retired twice by mistake)."""
     role_require(user=user, organization=organization)
     raw = upload.read()
-    problem = mass.file_problem(raw)
+    problem = csv_upload.file_problem(raw)
     if problem:
         raise TransferRefused(problem)
     digest = hashlib.sha256(raw).hexdigest()
@@ -95,107 +78,40 @@ def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool
 
 
 def _lock_upload(upload_id: int) -> MassTransferUpload | None:
-    """The upload's own row, locked, or None when another session holds it (`of` keeps the lock
-    off the organization and user rows, which other uploads of the same organization share)."""
-    return (MassTransferUpload.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("organization", "uploaded_by").filter(pk=upload_id).first())
-
-
-def _finish(upload: MassTransferUpload, *, errors: list, row_count: int | None) -> str:
-    """Mark a processing upload completed (no errors) or failed, and owe its email (and, through
-    mass_upload_finished in this transaction, whatever the apps above owe)."""
-    status = Status.FAILED if errors else Status.COMPLETED
-    if MassTransferUpload.objects.filter(pk=upload.pk, status=Status.PROCESSING).update(
-            status=status, errors=[error.as_dict() for error in errors], row_count=row_count,
-            finished_at=timezone.now()):
-        mass_upload_finished.send(sender=MassTransferUpload, upload_id=upload.pk)
-    _notify_after_commit(upload.pk)
-    return status
-
-
-def _attempt_start(upload_id: int) -> str | None:
-    """Count a new attempt, committed before the work starts. Returns the upload's final status
-    when there is nothing (more) to do, None when the work should go ahead."""
-    with transaction.atomic():
-        upload = _lock_upload(upload_id)
-        if upload is None:
-            if MassTransferUpload.objects.filter(pk=upload_id).exists():
-                raise UploadBusy(upload_id)
-            return "missing"
-        if upload.status not in (Status.QUEUED, Status.PROCESSING):
-            return upload.status  # completed, failed, held or discarded: nothing to do
-        if upload.attempts >= settings.MASS_UPLOAD_MAX_ATTEMPTS:
-            MassTransferUpload.objects.filter(pk=upload.pk).update(status=Status.PROCESSING)
-            upload.status = Status.PROCESSING
-            return _finish(upload, row_count=upload.row_count, errors=[mass.RowError(
-                0, "", "", f"{upload.nothing_done}: processing this file was interrupted {upload.attempts} times. "
-                           "Upload it again; if this happens again, contact the registry.")])
-        MassTransferUpload.objects.filter(pk=upload.pk).update(
-            status=Status.PROCESSING, attempts=upload.attempts + 1, started_at=timezone.now())
-    return None
+    return upload_lock(MassTransferUpload, upload_id)
 
 
 def mass_upload_process(*, upload_id: int) -> str:
-    """Validate every row, then apply all of them in one transaction, or none.
+    """Validate every row, then apply all of them in one transaction, or none (upload_process:
+    exactly once, an attempt counted each time). Raises UploadBusy when another task holds the upload."""
+    return upload_process(MassTransferUpload, upload_id, work=_mass_work, notify=_notify_after_commit,
+                          finished=_finished)
 
-    Exactly once: the work runs in one transaction that holds the upload's row lock and ends by
-    marking it completed or failed. A worker killed halfway leaves nothing applied and the upload
-    processing with its attempt counted; a redelivered or re-queued task takes it up again.
-    Raises UploadBusy when another task holds the upload.
-    """
-    finished = _attempt_start(upload_id)
-    if finished is not None:
-        return finished
-    try:
-        with transaction.atomic():
-            upload = _lock_upload(upload_id)
-            if upload is None:
-                raise UploadBusy(upload_id)  # a duplicate task took it in between: it finishes it
-            if upload.status != Status.PROCESSING:
-                return upload.status
-            with upload.file.open("rb") as stored:
-                raw = stored.read()
-            validate, apply = ((mass.validate_retirements, _mass_retire) if upload.is_retirement
-                               else (mass.validate, _mass_apply))
-            rows, errors, row_count = validate(raw, upload.organization)
-            if not errors:
-                try:
-                    with transaction.atomic(), _cyclic_gc_paused():
-                        apply(upload, rows)
-                except ServiceError as error:  # the ledger moved between validation and apply
-                    errors = [mass.RowError(0, "", "", f"{upload.nothing_done}: {error}")]
-            return _finish(upload, errors=errors, row_count=row_count)
-    except UploadBusy:
-        raise
-    except Exception:
-        # Everything the attempt did is rolled back; the upload must still end, with a reason.
-        logger.exception("mass upload %s failed unexpectedly", upload_id)
-        with transaction.atomic():
-            upload = _lock_upload(upload_id)
-            if upload is None or upload.status != Status.PROCESSING:
-                raise
-            return _finish(upload, row_count=None, errors=[mass.RowError(
-                0, "", "", f"{upload.nothing_done}: an unexpected error stopped the processing of this file. "
-                           "The registry has been told; try again later, or contact the registry.")])
+
+def _finished(upload_id: int) -> None:
+    """In the transaction that finishes the upload: whatever the apps above owe (mass_upload_finished)."""
+    mass_upload_finished.send(sender=MassTransferUpload, upload_id=upload_id)
+
+
+def _mass_work(upload: MassTransferUpload) -> tuple[list, int]:
+    with upload.file.open("rb") as stored:
+        raw = stored.read()
+    validate, apply = ((mass.validate_retirements, _mass_retire) if upload.is_retirement
+                       else (mass.validate, _mass_apply))
+    rows, errors, row_count = validate(raw, upload.organization)
+    if not errors:
+        try:
+            with transaction.atomic(), _cyclic_gc_paused():
+                apply(upload, rows)
+        except ServiceError as error:  # the ledger moved between validation and apply
+            errors = [csv_upload.RowError(0, "", "", f"{upload.nothing_done}: {error}")]
+    return errors, row_count
 
 
 def mass_uploads_requeue_stalled(*, now: datetime.datetime | None = None) -> list[int]:
-    """Queue again the uploads that no worker holds although they are queued or processing and
-    older than MASS_UPLOAD_STALLED_SECONDS: their worker died, or the broker lost their message.
-    A live task holds its upload's row lock, so the locks we can take here are the stalled ones.
-    Run by beat every MASS_UPLOAD_SWEEP_SECONDS."""
-    cutoff = (now or timezone.now()) - datetime.timedelta(seconds=settings.MASS_UPLOAD_STALLED_SECONDS)
-    with transaction.atomic():
-        stalled = list(
-            MassTransferUpload.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(Q(status=Status.PROCESSING, started_at__lt=cutoff)
-                    | Q(status=Status.QUEUED, created_at__lt=cutoff))
-            .values_list("pk", flat=True))
-        for upload_id in stalled:
-            _queue_after_commit(upload_id)
-    if stalled:
-        logger.warning("re-queued stalled mass uploads %s", stalled)
-    return stalled
+    """Queue again the mass uploads no worker holds (uploads_requeue_stalled). Run by beat every
+    MASS_UPLOAD_SWEEP_SECONDS."""
+    return uploads_requeue_stalled(MassTransferUpload, queue=_queue_after_commit, now=now)
 
 
 @contextlib.contextmanager

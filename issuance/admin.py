@@ -1,0 +1,98 @@
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+
+from registry.services import ServiceError
+from utilities.admin_readonly import ReadOnlyAdmin, admin_link, number_column
+from utilities.display import number_text
+
+from .models import GenerationReport, GenerationReporter, GenerationUpload, Issuance
+from .selectors import issuance_preview
+from .services import issuance_run
+
+SKIPPED_SHOWN = 20  # reasons listed in the message after a run; the rest are counted
+
+
+class MonthListFilter(admin.SimpleListFilter):
+    """The months reported, latest first (a registry's month of reports is the unit staff issue)."""
+
+    title = "month"
+    parameter_name = "month"
+
+    def lookups(self, request, model_admin):
+        months = GenerationReport.objects.order_by("-month").values_list("month", flat=True).distinct()[:36]
+        return [(f"{month:%Y-%m-%d}", f"{month:%m/%Y}") for month in months]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(month=self.value()) if self.value() else queryset
+
+
+@admin.register(GenerationReport)
+class GenerationReportAdmin(ReadOnlyAdmin):
+    list_display = ["generator", "month_text", "mwh", "status", "issued", "upload", "submitted_by", "created_at"]
+    list_filter = [MonthListFilter, "status"]
+    search_fields = ["generator__code", "generator__name", "generator__organization__name"]
+    list_select_related = ["generator", "submitted_by", "upload", "issuance"]
+    actions = ["issue_months"]
+
+    @admin.display(description="Month", ordering="month")
+    def month_text(self, report):
+        return f"{report.month:%m/%Y}"
+
+    @admin.display(description="Certificates issued")
+    def issued(self, report):
+        issuance = getattr(report, "issuance", None)
+        return admin_link(issuance, number_text(issuance.quantity)) if issuance else "—"
+
+    @admin.action(description="Issue the selected month(s)")
+    def issue_months(self, request, queryset):
+        """A confirm page with the totals, then issuance_run over the selected reports."""
+        if request.POST.get("confirm") != "yes":
+            select_across = request.POST.get("select_across") == "1"
+            return TemplateResponse(request, "admin/issuance/confirm_issue.html", {
+                **self.admin_site.each_context(request), "title": "Issue the selected months",
+                "preview": issuance_preview(queryset), "select_across": select_across,
+                "report_ids": queryset.values_list("pk", flat=True)[:1] if select_across
+                else queryset.values_list("pk", flat=True),
+                "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            })
+        try:
+            run = issuance_run(user=request.user, reports=queryset)
+        except ServiceError as error:
+            self.message_user(request, f"Nothing more was issued: {error}", messages.ERROR)
+            return None
+        self.message_user(request, f"Issued {number_text(len(run.issued))} generator-month(s): "
+                                   f"{number_text(run.certificates)} certificates.", messages.SUCCESS)
+        if run.skipped:
+            reasons = " ".join(reason for _, reason in run.skipped[:SKIPPED_SHOWN])
+            more = len(run.skipped) - SKIPPED_SHOWN
+            self.message_user(request, f"{number_text(len(run.skipped))} month(s) not issued: {reasons}"
+                                       + (f" … and {number_text(more)} more." if more > 0 else ""), messages.WARNING)
+        return None
+
+
+@admin.register(GenerationReporter)
+class GenerationReporterAdmin(admin.ModelAdmin):
+    """The reporting entities staff authorise for a generator (besides its owner)."""
+
+    list_display = ["generator", "organization", "created_at"]
+    search_fields = ["generator__code", "generator__name", "organization__name", "organization__public_id"]
+    autocomplete_fields = ["generator", "organization"]
+    list_select_related = ["generator", "organization"]
+    fields = ["generator", "organization"]
+
+
+@admin.register(GenerationUpload)
+class GenerationUploadAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "organization", "filename", "status", "row_count", "uploaded_by", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["organization__name", "filename", "sha256"]
+    list_select_related = ["organization", "uploaded_by"]
+
+
+@admin.register(Issuance)
+class IssuanceAdmin(ReadOnlyAdmin):
+    list_display = ["generator", "month", "mwh", "carry_in", number_column("quantity", "Certificates"), "carry_out",
+                    "certificate", "issued_by", "issued_at"]
+    list_filter = [("issued_at", admin.DateFieldListFilter)]
+    search_fields = ["generator__code", "generator__name", "certificate__serial_base"]
+    list_select_related = ["generator", "certificate", "issued_by"]

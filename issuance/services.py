@@ -1,0 +1,250 @@
+"""Generation data in, certificates issued.
+
+A generation upload is stored, then validated and applied by a worker, all or nothing, exactly once
+(the run of a stored upload: utilities/upload_runs.py).
+
+Staff issue reports with issuance_run: per generator and month, whole certificates from the MWh
+plus the fraction carried from the generator's previous issuance (issuance.arithmetic), the
+certificates written by certificates_write, the report compare-and-swapped submitted -> issued, an
+Issuance row (the database refuses a second one for the month), then the standing instructions.
+"""
+
+import datetime
+import functools
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from accounts.models import Account
+from certificates.models import Certificate, Generator
+from certificates.services import IssueLine, certificates_write
+from registry.models import Organization, User
+from registry.services import ServiceError, accounts_lock_for_share, role_require, staff_require
+from utilities import csv_upload
+from utilities.upload_runs import upload_process, uploads_requeue_stalled
+
+from . import generation
+from .arithmetic import issued_quantity
+from .models import GenerationReport, GenerationUpload, Issuance
+
+logger = logging.getLogger(__name__)
+Status = GenerationUpload.Status
+ReportStatus = GenerationReport.Status
+
+
+def generation_upload_create(*, organization: Organization, user: User, upload) -> GenerationUpload:
+    """Store an uploaded generation CSV and queue it for a worker after commit (a manager or trader)."""
+    role_require(user=user, organization=organization)
+    raw = upload.read()
+    problem = csv_upload.file_problem(raw)
+    if problem:
+        raise ServiceError(problem)
+    digest = hashlib.sha256(raw).hexdigest()
+    record = GenerationUpload(organization=organization, uploaded_by=user, filename=upload.name[:255],
+                              sha256=digest, size=len(raw))
+    record.file.save(f"{digest}.csv", ContentFile(raw), save=False)
+    record.save()
+    _queue_after_commit(record.pk)
+    return record
+
+
+def _queue_after_commit(upload_id: int) -> None:
+    from .tasks import process_generation_upload
+
+    # The upload has committed: a broker that is away is logged (robust), not shown to the uploader.
+    transaction.on_commit(functools.partial(process_generation_upload.delay, upload_id), robust=True)
+
+
+def generation_upload_process(*, upload_id: int) -> str:
+    """Validate every row, then record all of them as submitted reports in one transaction, or none
+    (upload_process: exactly once, an attempt counted each time). Raises UploadBusy while another
+    task holds the upload."""
+    return upload_process(GenerationUpload, upload_id, work=_generation_work, notify=_notify_after_commit)
+
+
+def _generation_work(upload: GenerationUpload) -> tuple[list, int]:
+    with upload.file.open("rb") as stored:
+        raw = stored.read()
+    rows, errors, row_count = generation.validate(raw, upload.organization)
+    if not errors:
+        try:
+            with transaction.atomic():
+                generation_reports_write(upload=upload, rows=rows)
+        except ServiceError as error:  # an issuance or another upload came between validation and apply
+            errors = [csv_upload.RowError(0, "", "", f"{upload.nothing_done}: {error}")]
+    return errors, row_count
+
+
+def generation_uploads_requeue_stalled() -> list[int]:
+    """Queue again the generation uploads no worker holds (uploads_requeue_stalled). Run by beat
+    every MASS_UPLOAD_SWEEP_SECONDS."""
+    return uploads_requeue_stalled(GenerationUpload, queue=_queue_after_commit)
+
+
+def _notify_after_commit(upload_id: int) -> None:
+    from .tasks import send_generation_upload_notification
+
+    send_generation_upload_notification.delay_on_commit(upload_id)
+
+
+def generation_reports_write(*, upload: GenerationUpload, rows: list[generation.GenerationRow]) -> list:
+    """Record the validated rows as submitted reports, inside the caller's transaction. A month
+    already submitted and not yet issued is replaced (the corrected figure wins; the old report is
+    kept, marked replaced); an issued month is refused. The live reports of the months named are
+    locked in primary-key order, so an issuance run and this wait for each other."""
+    wanted = Q()
+    for row in rows:
+        wanted |= Q(generator_id=row.generator_id, month=row.month)
+    live = list(GenerationReport.objects.live().filter(wanted).select_for_update(of=("self",)).order_by("pk")
+                .select_related("generator"))
+    issued = [report for report in live if report.status == ReportStatus.ISSUED]
+    if issued:
+        report = issued[0]
+        raise ServiceError(f"{report.generator.code} {report.month:%m/%Y} was issued meanwhile.")
+    if live and GenerationReport.objects.filter(pk__in=[report.pk for report in live], status=ReportStatus.SUBMITTED
+                                                ).update(status=ReportStatus.REPLACED) != len(live):
+        raise ServiceError("A report of this file changed meanwhile. Upload it again.")
+    try:
+        with transaction.atomic():
+            return GenerationReport.objects.bulk_create([GenerationReport(
+                generator_id=row.generator_id, month=row.month, mwh=row.mwh, upload=upload,
+                submitted_by=upload.uploaded_by,
+            ) for row in rows])
+    except IntegrityError as error:  # another upload of the same month committed first
+        raise ServiceError("Another upload reported one of these months at the same time. Upload it again.") \
+            from error
+
+
+@dataclass
+class IssuanceRun:
+    """What issuance_run did: the months issued, and those it left with the reason."""
+
+    issued: list[Issuance] = field(default_factory=list)
+    skipped: list[tuple[GenerationReport, str]] = field(default_factory=list)
+    runs: list = field(default_factory=list)  # what the standing instructions did
+
+    @property
+    def certificates(self) -> int:
+        return sum(issuance.quantity for issuance in self.issued)
+
+
+# Generators issued per transaction: each transaction holds their rows' locks while it writes;
+# bench/issuance.py issues 5,000 generators' month in 5 of them.
+GENERATORS_PER_TRANSACTION = 1000
+
+
+def issuance_run(*, user: User, reports: Iterable[GenerationReport]) -> IssuanceRun:
+    """Issue each submitted report (registry staff): one issuance per generator and month.
+
+    Per transaction of up to GENERATORS_PER_TRANSACTION generators: their rows locked (so two runs
+    over the same generator follow each other, and each reads the carry the other left), then their
+    reports FOR UPDATE in primary-key order; each generator's months in order, each issued only if
+    still submitted, the generator approved with an open active issuance account of its owner, and
+    no later month issued yet. The carry runs from month to month. A report that cannot be issued
+    is left submitted and given back with the reason; the others go ahead.
+    """
+    staff_require(user=user)
+    by_generator: dict[int, list[int]] = defaultdict(list)
+    for report_id, generator_id in GenerationReport.objects.filter(
+            pk__in=[report.pk for report in reports]).values_list("pk", "generator_id").order_by("generator_id", "pk"):
+        by_generator[generator_id].append(report_id)
+    generator_ids = sorted(by_generator)
+    result = IssuanceRun()
+    for start in range(0, len(generator_ids), GENERATORS_PER_TRANSACTION):
+        chunk = generator_ids[start:start + GENERATORS_PER_TRANSACTION]
+        _issue_generators(user=user, generator_ids=chunk,
+                          report_ids=[pk for generator_id in chunk for pk in by_generator[generator_id]],
+                          result=result)
+    return result
+
+
+@transaction.atomic(durable=True)
+def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[int], result: IssuanceRun) -> None:
+    generators = {generator.pk: generator for generator in (
+        Generator.objects.select_for_update(no_key=True, of=("self",)).filter(pk__in=generator_ids)
+        .select_related("organization", "account").order_by("pk"))}
+    reports = list(GenerationReport.objects.select_for_update(of=("self",)).filter(pk__in=report_ids).order_by("pk"))
+    last = {generator_id: (month, carry) for generator_id, month, carry in (
+        Issuance.objects.filter(generator__in=generator_ids).order_by("generator_id", "-month")
+        .distinct("generator_id").values_list("generator_id", "month", "carry_out"))}
+    certified = set(Certificate.objects.filter(generator__in=generator_ids, vintage__in={r.month for r in reports})
+                    .values_list("generator_id", "vintage"))
+    accounts = accounts_lock_for_share(generator.account_id for generator in generators.values()
+                                       if generator.account_id)
+
+    issuances, lines = [], []
+    for report in sorted(reports, key=lambda report: (report.generator_id, report.month)):
+        generator = report.generator = generators[report.generator_id]
+        previous_month, carry_in = last.get(generator.pk, (None, Decimal(0)))
+        reason = _cannot_issue(report, generator, accounts.get(generator.account_id), previous_month,
+                               (generator.pk, report.month) in certified)
+        if reason:
+            result.skipped.append((report, reason))
+            continue
+        quantity, carry_out = issued_quantity(report.mwh, carry_in)
+        issuances.append(Issuance(generator=generator, month=report.month, report=report, mwh=report.mwh,
+                                  carry_in=carry_in, carry_out=carry_out, quantity=quantity, issued_by=user))
+        if quantity:
+            lines.append(IssueLine(generator, report.month, quantity, generator.account))
+        last[generator.pk] = (report.month, carry_out)
+    if not issuances:
+        return
+    issued_ids = [issuance.report.pk for issuance in issuances]
+    if GenerationReport.objects.filter(pk__in=issued_ids, status=ReportStatus.SUBMITTED).update(
+            status=ReportStatus.ISSUED) != len(issued_ids):
+        raise ServiceError("A report changed while it was being issued; nothing was issued. Try again.")
+
+    def issuance_rows(certificates: list[Certificate]) -> list[list[Issuance]]:
+        issued = iter(certificates)
+        for issuance in issuances:
+            issuance.certificate = next(issued) if issuance.quantity else None
+        return [issuances]
+
+    # The issuance rows go in the certificates' statement; the generators' locks keep a second
+    # issuance of the month out, and the unique constraint is the database's last word on it.
+    certificates_write(user=user, lines=lines, with_rows=issuance_rows)
+    written = list(Issuance.objects.filter(report__in=issued_ids).select_related("generator", "certificate")
+                   .order_by("generator_id", "month"))  # with their ids
+    for issuance in written:
+        if issuance.certificate:
+            result.runs.extend(_instructions_after_issue(issuance.certificate, user))
+    result.issued.extend(written)
+
+
+def _cannot_issue(report: GenerationReport, generator: Generator, account: dict | None,
+                  previous_month: datetime.date | None, certified: bool) -> str | None:
+    """Why this report cannot be issued now; None if it can."""
+    month = f"{generator.code} {report.month:%m/%Y}"
+    if report.status == ReportStatus.ISSUED:
+        return f"{month} is issued already."
+    if report.status != ReportStatus.SUBMITTED:
+        return f"{month} was replaced by a later upload."
+    if generator.status != Generator.Status.APPROVED:
+        return f"{month}: {generator.code} is not approved ({generator.get_status_display().lower()})."
+    if generator.account_id is None:
+        return f"{month}: {generator.code} has no issuance account; set one on the generator first."
+    if account is None or account["organization_id"] != generator.organization_id \
+            or not Account.is_open_active_state(type=account["type"], status=account["status"]):
+        return f"{month}: the issuance account {generator.account.public_id} is not an open active account of " \
+               f"{generator.organization.name}."
+    if previous_month and previous_month >= report.month:
+        return f"{month}: {previous_month:%m/%Y} is issued already; months are issued in order."
+    if certified:
+        return f"{month}: certificates were issued for this month by hand already."
+    return None
+
+
+def _instructions_after_issue(certificate: Certificate, user: User) -> list:
+    """The standing instructions on a certificate just issued, in the issuance's transaction.
+
+    A no-op on this branch: the coordinator wires it to instructions.services.instructions_run
+    (certificate=certificate, user=user) when the instructions branch is merged.
+    """
+    return []
