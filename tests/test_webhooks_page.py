@@ -201,6 +201,13 @@ def test_the_page_and_the_readme_show_the_snippet_the_tests_run(manager):
     assert RECEIVER_SNIPPET in readme
 
 
+def test_the_api_documentation_shows_the_snippet_and_the_headers(client):
+    response = client.get("/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"})
+    description = response.json()["info"]["description"]
+    assert RECEIVER_SNIPPET in description and f"```python\n{RECEIVER_SNIPPET}```" in description
+    assert all(header in description for header in ("Registry-Signature", "Registry-Event-Id", "Registry-Event-Type"))
+
+
 def test_staff_read_endpoints_and_deliveries_in_the_admin_without_the_secret(client, staff, hook, delivery):
     staff.is_superuser = True
     staff.save(update_fields=["is_superuser"])
