@@ -4,11 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
+from django.urls import reverse
 
 from registry.models import Membership
 from registry.selectors import membership_required
 from registry.services import ServiceError
+from utilities.htmx import HtmxHttpRequest, htmx_redirect
+from utilities.shown_once import no_store, shown_once_keep, shown_once_take
 
 from .forms import ApiKeyForm
 from .models import ApiKey
@@ -16,26 +18,26 @@ from .selectors import api_key_of, api_keys_of
 from .services import api_key_create, api_key_revoke
 
 
-@never_cache  # the answer to a create shows the key itself
 @login_required
-def api_keys(request: HttpRequest) -> HttpResponse:
-    """The organization's keys; a manager creates one here (POST), and sees it this once."""
+def api_keys(request: HtmxHttpRequest) -> HttpResponse:
+    """The organization's keys; a manager creates one here (POST, then a redirect), and the page that
+    follows shows the new key this once (a reload shows only the list)."""
     membership = membership_required(request, manage=True)
     form = ApiKeyForm(request.POST if request.method == "POST" else None, role=membership.role)
-    created = None
     if request.method == "POST" and form.is_valid():
         try:
-            created = api_key_create(organization=membership.organization, user=request.user,
-                                     name=form.cleaned_data["name"], scope=form.cleaned_data["scope"],
-                                     expiry_date=form.expiry_date)
+            api_key, key = api_key_create(organization=membership.organization, user=request.user,
+                                          name=form.cleaned_data["name"], scope=form.cleaned_data["scope"],
+                                          expiry_date=form.expiry_date)
         except ServiceError as error:
             form.add_error("name", str(error))
         else:
-            form = ApiKeyForm(role=membership.role)
-    return render(request, "api/keys.html", {
-        "keys": api_keys_of(membership.organization), "form": form, "created": created,
+            shown_once_keep(request, "api-key", {"name": api_key.name, "prefix": api_key.prefix, "key": key})
+            return htmx_redirect(request, reverse("api-keys:list"))
+    return no_store(render(request, "api/keys.html", {
+        "keys": api_keys_of(membership.organization), "form": form, "created": shown_once_take(request, "api-key"),
         "scopes": ApiKey.Scope.choices, "roles_that_transfer": Membership.roles_that_transfer_text(),
-    })
+    }, status=400 if form.errors else 200))
 
 
 @login_required

@@ -5,22 +5,25 @@
      "errors": [{"field": "lines[0].quantity", "detail": "Enter a whole number."}]}
 
 `errors` names each field that is wrong (dotted, with list indexes; null for the request as a whole,
-a header by its name). A service's refusal (registry.services.ServiceError) is a 422 with its message,
+a header by its name). An unexpected exception is a 500 problem with a generic detail (the exception
+logged, never answered). A service's refusal (registry.services.ServiceError) is a 422 with its message,
 or a 409 when it is a conflict with the object's current state (CONFLICTS); another organization's
 object is a 404, like one that does not exist; a throttled request is a 429 with Retry-After.
 """
 
+import logging
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 from registry.services import ServiceError
 from transfers.services import BatchChanged, DraftAlreadySubmitted
 
+logger = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:rec-registry:problem:"
 # Refusals that say the object is no longer in a state for the request (answered 409, not 422).
@@ -50,6 +53,7 @@ TITLES = {  # the problem types other than HTTP's own
     "idempotency-key-missing": "Idempotency-Key header required",
     "idempotency-key-reused": "Idempotency-Key reused with another request",
     "idempotency-key-in-use": "A request with this Idempotency-Key is still being processed",
+    "internal-error": "Internal server error",
 }
 
 
@@ -90,10 +94,14 @@ def problem_exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = exception_handler(exc, context)
-    if response is None:
-        return None  # not an API error: a 500, logged by Django
     request = context["request"]
     instance = request.path if request is not None else ""
+    if response is None:  # not an API error: a fault of ours, told to no one but the log
+        logger.exception("Unexpected error in the API at %s", instance, exc_info=exc)
+        set_rollback()
+        return problem_response(status_code=status.HTTP_500_INTERNAL_SERVER_ERROR, code="internal-error",
+                                detail="The registry met an unexpected error; nothing is told of it here, and "
+                                       "it was logged. Try again later.", instance=instance)
     if isinstance(exc, exceptions.ValidationError):
         errors = field_errors(exc.detail)
         code, detail = "invalid", "The request is not valid: see errors."

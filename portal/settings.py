@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from webhooks.signing import RECEIVER_DOCS  # plain text and constants (no Django): safe to import in settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("REGISTRY_DATA_DIR", BASE_DIR / ".data"))
 
@@ -352,7 +354,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The account-holder API: what the portal does, for an organization's own systems. Every "
                    "request carries `Authorization: Api-Key <key>` (a key a manager creates on Organization → "
                    "API keys) and acts for the key's organization, within the key's scope. Every POST carries an "
-                   "`Idempotency-Key` header. Errors are RFC 9457 problem details (`application/problem+json`).",
+                   "`Idempotency-Key` header. Errors are RFC 9457 problem details (`application/problem+json`).\n\n"
+                   + RECEIVER_DOCS,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

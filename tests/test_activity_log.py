@@ -185,9 +185,12 @@ def test_pages_of_the_log_and_the_htmx_partial(org, manager, signed_in):
 
 @pytest.mark.parametrize("role", ["manager", "trader", "viewer"])
 def test_every_member_may_read_the_log_and_it_is_linked_from_the_header(org, signed_in, role):
+    """Behind the header's Organization link: itself for a trader or viewer, a tab of the members page
+    it leads to for a manager."""
     user = member(org, role, email=f"{role}@log.example")
-    response = signed_in(user).get("/certificates/")
-    assert f'href="{ACTIVITY}"' in response.content.decode()
+    organization_page = "/organization/members/" if role == "manager" else ACTIVITY
+    assert f'href="{organization_page}"' in signed_in(user).get("/certificates/").content.decode()
+    assert f'href="{ACTIVITY}"' in signed_in(user).get(organization_page).content.decode()
     assert signed_in(user).get(ACTIVITY).status_code == 200
     assert signed_in(user).get(CSV).status_code == 200
 

@@ -343,6 +343,18 @@ def test_a_failure_frees_the_key_for_a_retry(org, manager):
     assert not IdempotentRequest.objects.exists()
 
 
+def test_an_unexpected_error_is_a_500_problem_that_tells_nothing_and_is_logged(org, manager, caplog):
+    _, key = api_key_for(manager, org, "trade")
+    client = client_with(key)
+    client.raise_request_exception = False
+    response = post(client, {"name": "explode"})
+    body = assert_problem(response, 500, "internal-error", "unexpected error")
+    assert body["title"] == "Internal server error" and "a bug" not in response.content.decode()
+    assert "RuntimeError" not in response.content.decode()
+    [logged] = [record for record in caplog.records if record.name == "api.problems"]
+    assert logged.levelname == "ERROR" and logged.exc_info[0] is RuntimeError and "/probe/" in logged.getMessage()
+
+
 def test_a_key_older_than_a_day_acts_again(org, manager):
     _, key = api_key_for(manager, org, "trade")
     client = client_with(key)

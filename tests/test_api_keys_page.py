@@ -21,20 +21,34 @@ def revoke_url(api_key):
 def test_a_manager_creates_a_key_and_sees_it_once(signed_in, org, manager):
     client = signed_in(manager)
     response = client.post(KEYS, {"name": "Trading desk ERP", "scope": "trade", "expires_on": ""})
-    assert response.status_code == 200 and response["Cache-Control"].startswith("max-age=0")
+    assert response.status_code == 302 and response["Location"] == KEYS
     api_key = ApiKey.objects.get()
-    key = response.context["created"][1]
-    assert ApiKey.objects.get_from_key(key) == api_key
     assert (api_key.name, api_key.scope, api_key.created_by, api_key.organization) == (
         "Trading desk ERP", "trade", manager, org)
-    assert key in response.content.decode()
-    listing = client.get(KEYS).content.decode()
+    shown = client.get(KEYS)
+    assert shown.status_code == 200 and "no-store" in shown["Cache-Control"]
+    key = shown.context["created"]["key"]
+    assert ApiKey.objects.get_from_key(key) == api_key and key in shown.content.decode()
+
+    reloaded = client.get(KEYS)
+    listing = reloaded.content.decode()
     assert "Trading desk ERP" in listing and api_key.prefix in listing and key not in listing
+    assert reloaded.context["created"] is None and "shown once" in listing
+    assert ApiKey.objects.count() == 1
+
+
+def test_htmx_creates_a_key_and_is_sent_to_the_page_that_shows_it_once(signed_in, manager):
+    client = signed_in(manager)
+    response = client.post(KEYS, {"name": "ERP", "scope": "read"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response["HX-Redirect"] == KEYS and not response.content
+    key = client.get(KEYS).context["created"]["key"]
+    assert ApiKey.objects.get_from_key(key) == ApiKey.objects.get()
+    assert key not in client.get(KEYS).content.decode() and ApiKey.objects.count() == 1
 
 
 def test_the_new_key_calls_the_api(signed_in, org, manager):
-    response = signed_in(manager).post(KEYS, {"name": "ERP", "scope": "read"})
-    key = response.context["created"][1]
+    response = signed_in(manager).post(KEYS, {"name": "ERP", "scope": "read"}, follow=True)
+    key = response.context["created"]["key"]
     api = signed_in(manager)
     api.logout()
     assert api.get("/api/v1/organization/", headers={"Authorization": f"Api-Key {key}"}).json()["name"] == org.name

@@ -8,7 +8,9 @@ import socket
 from unittest import mock
 
 import pytest
+from cryptography.fernet import InvalidToken
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 
 from ledger.models import LedgerEvent
@@ -28,8 +30,15 @@ from transfers.services import (
 )
 from webhooks import tasks as webhook_tasks
 from webhooks.addresses import UrlRefused, url_target
-from webhooks.models import EventType, WebhookDelivery
-from webhooks.services import retry_delay, webhook_deliveries_send, webhook_delivery_resend
+from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
+from webhooks.sealing import unseal
+from webhooks.services import (
+    retry_delay,
+    webhook_deliveries_send,
+    webhook_delivery_resend,
+    webhook_endpoint_create,
+    webhook_endpoint_rotate_secret,
+)
 from webhooks.signing import RECEIVER_SNIPPET
 
 from .conftest import retire, send
@@ -214,6 +223,56 @@ def test_a_real_receiver_gets_the_signed_post_with_the_event_headers(
     assert not signature_valid("whsec_another", headers["Registry-Signature"], request["body"])
     assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.DELIVERED, 1, 200)
     assert delivery.delivered_at is not None and delivery.next_attempt_at is None
+
+
+def stored_secret(hook) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("select secret from webhooks_webhookendpoint where id = %s", [hook.pk])
+        return cursor.fetchone()[0]
+
+
+def test_the_signing_secret_is_stored_encrypted_and_still_signs(receiver, batch, trader, org, counterparty, manager):
+    hook, secret = webhook_endpoint_create(organization=org, user=manager, url=receiver.url,
+                                           event_types=[EventType.TRANSFER_PENDING])
+    stored = stored_secret(hook)
+    assert secret.startswith("whsec_") and secret not in stored and secret[6:20] not in stored
+    assert unseal(stored) == secret and WebhookEndpoint.objects.get(pk=hook.pk).secret == secret
+    send(batch, trader, org, counterparty)
+    [request] = receiver.requests
+    assert signature_valid(secret, request["headers"]["Registry-Signature"], request["body"])
+
+    rotated = webhook_endpoint_rotate_secret(endpoint=hook, user=manager)
+    assert rotated not in stored_secret(hook) and unseal(stored_secret(hook)) == rotated
+
+
+def test_a_secret_opens_under_a_fallback_key_and_not_under_another_key(settings, org):
+    hook = endpoint(org)
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-" + old_key, [old_key]
+    assert WebhookEndpoint.objects.get(pk=hook.pk).secret == hook.secret
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(InvalidToken):
+        WebhookEndpoint.objects.get(pk=hook.pk)
+
+
+@pytest.mark.django_db(transaction=True)  # the migration alters the table its rows were just written to
+def test_the_migration_seals_the_secrets_stored_in_the_clear(org, manager):
+    from django.db.migrations.executor import MigrationExecutor
+
+    secret = "whsec_" + "c" * 43
+    executor = MigrationExecutor(connection)
+    executor.migrate([("webhooks", "0001_initial")])
+    try:
+        old = executor.loader.project_state([("webhooks", "0001_initial")]).apps
+        old.get_model("webhooks", "WebhookEndpoint").objects.create(
+            organization_id=org.pk, created_by_id=manager.pk, url="https://old.example.com/hook", event_types=[],
+            secret=secret, is_active=True, created_at=timezone.now())
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes("webhooks"))
+    hook = WebhookEndpoint.objects.get(url="https://old.example.com/hook")
+    assert secret not in stored_secret(hook) and hook.secret == secret
 
 
 def test_the_snippet_refuses_a_signature_older_than_five_minutes(receiver, no_delivery, batch, trader, org,

@@ -48,20 +48,37 @@ def delivery(hook):
                                           last_response_code=500)
 
 
-def test_a_manager_registers_an_endpoint_and_sees_its_secret_once(org, manager):
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_manager_registers_an_endpoint_and_sees_its_secret_once(org, manager, htmx):
     client = signed_in_as(manager)
     response = client.post(PAGE, {"url": "http://127.0.0.1:9000/hook",
-                                  "event_types": ["transfer.pending", "upload.finished"]})
-    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+                                  "event_types": ["transfer.pending", "upload.finished"]},
+                           headers={"HX-Request": "true"} if htmx else {})
     endpoint = WebhookEndpoint.objects.get()
+    secret_page = f"{PAGE}{endpoint.pk}/secret/"
+    assert response.status_code == (200 if htmx else 302) and not SECRET.search(text(response))
+    assert (response["HX-Redirect"] if htmx else response["Location"]) == secret_page
     assert (endpoint.organization, endpoint.created_by, endpoint.url) == (org, manager, "http://127.0.0.1:9000/hook")
     assert endpoint.event_types == ["transfer.pending", "upload.finished"] and endpoint.is_active
-    assert SECRET.findall(text(response)) == [endpoint.secret]
 
-    for page in (PAGE, f"{PAGE}{endpoint.pk}/"):
+    shown = client.get(secret_page)
+    assert shown.status_code == 200 and "no-store" in shown["Cache-Control"]
+    assert SECRET.findall(text(shown)) == [endpoint.secret] and "Endpoint registered" in text(shown)
+
+    for page in (secret_page, PAGE, f"{PAGE}{endpoint.pk}/"):  # a reload of the secret's page included
         shown = client.get(page)
         assert shown.status_code == 200 and endpoint.url in text(shown)
         assert endpoint.secret not in text(shown) and not SECRET.search(text(shown))
+    assert "was shown once" in text(client.get(secret_page)) and WebhookEndpoint.objects.count() == 1
+
+
+def test_a_secret_kept_for_one_endpoint_is_not_shown_on_anothers_page(org, manager, hook):
+    client = signed_in_as(manager)
+    client.post(f"{PAGE}{hook.pk}/rotate-secret/")
+    other = WebhookEndpointFactory(organization=org, created_by=manager, url="https://other.example.com/hook")
+    hook.refresh_from_db()
+    assert not SECRET.search(text(client.get(f"{PAGE}{other.pk}/secret/")))
+    assert not SECRET.search(text(client.get(f"{PAGE}{hook.pk}/secret/")))  # taken out by the first look
 
 
 @pytest.mark.parametrize(("fields", "message"), [
@@ -97,9 +114,15 @@ def test_disable_enable_and_replace_the_secret(manager, hook):
 
     old = hook.secret
     response = client.post(f"{PAGE}{hook.pk}/rotate-secret/")
+    assert response.status_code == 302 and response["Location"] == f"{PAGE}{hook.pk}/secret/"
     hook.refresh_from_db()
-    assert hook.secret != old and SECRET.findall(text(response)) == [hook.secret]
-    assert hook.secret_rotated_at is not None and "no-store" in response["Cache-Control"]
+    shown = client.get(response["Location"])
+    assert hook.secret != old and SECRET.findall(text(shown)) == [hook.secret] and "replaced" in text(shown)
+    assert hook.secret_rotated_at is not None and "no-store" in shown["Cache-Control"]
+    client.get(response["Location"])  # a reload rotates nothing again
+    rotated = hook.secret
+    hook.refresh_from_db()
+    assert hook.secret == rotated
 
 
 def test_delete_asks_first_then_deletes_the_endpoint_and_its_deliveries(manager, hook, delivery):
@@ -141,6 +164,7 @@ def test_traders_and_viewers_are_refused(org, hook, delivery, role):
     client = signed_in_as(member(org, role))
     assert client.get(PAGE).status_code == 403
     assert client.get(f"{PAGE}{hook.pk}/").status_code == 403
+    assert client.get(f"{PAGE}{hook.pk}/secret/").status_code == 403
     assert client.post(PAGE, {"url": "http://127.0.0.1:9000/hook", "event_types": ["transfer.pending"]}
                        ).status_code == 403
     for action in ("disable", "rotate-secret", "delete"):
@@ -156,6 +180,7 @@ def test_another_organizations_endpoint_and_delivery_are_not_found(outsider, hoo
     client = signed_in_as(outsider)
     assert client.get(PAGE).status_code == 200 and hook.url not in text(client.get(PAGE))
     assert client.get(f"{PAGE}{hook.pk}/").status_code == 404
+    assert client.get(f"{PAGE}{hook.pk}/secret/").status_code == 404
     for action in ("disable", "rotate-secret", "delete"):
         assert client.post(f"{PAGE}{hook.pk}/{action}/").status_code == 404
     assert client.post(f"{PAGE}deliveries/{delivery.pk}/resend/").status_code == 404
@@ -174,6 +199,13 @@ def test_the_page_and_the_readme_show_the_snippet_the_tests_run(manager):
     assert RECEIVER_SNIPPET in text(signed_in_as(manager).get(PAGE))
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert RECEIVER_SNIPPET in readme
+
+
+def test_the_api_documentation_shows_the_snippet_and_the_headers(client):
+    response = client.get("/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"})
+    description = response.json()["info"]["description"]
+    assert RECEIVER_SNIPPET in description and f"```python\n{RECEIVER_SNIPPET}```" in description
+    assert all(header in description for header in ("Registry-Signature", "Registry-Event-Id", "Registry-Event-Type"))
 
 
 def test_staff_read_endpoints_and_deliveries_in_the_admin_without_the_secret(client, staff, hook, delivery):

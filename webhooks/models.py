@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from registry.models import Organization
 
+from .sealing import SealedTextField
+
 
 class EventType(models.TextChoices):
     """What a webhook endpoint can be told of (the `type` of each delivery's body)."""
@@ -23,16 +25,15 @@ class EventType(models.TextChoices):
 class WebhookEndpoint(models.Model):
     """A URL of an organization's own system that is told, by a signed POST, of the events it wants.
 
-    The signing secret is kept in the clear: the registry must sign with it, so it cannot be hashed,
-    and no maintained encryption library is installed to keep it encrypted at rest (see README,
-    Webhooks). It is shown once, at creation or rotation, and never again.
+    The signing secret is stored encrypted (webhooks.sealing): the registry must sign with it, so it
+    cannot be hashed. It is shown once, at creation or rotation, and never again.
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhook_endpoints")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     url = models.URLField("URL", max_length=500)
     event_types = models.JSONField(default=list)  # EventType values
-    secret = models.CharField(max_length=100, editable=False)
+    secret = SealedTextField(editable=False)
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(default=timezone.now)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)

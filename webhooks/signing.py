@@ -32,6 +32,22 @@ def registry_signature_valid(secret: str, header: str, body: bytes, tolerance: i
 '''
 
 
+# The same, for the API's documentation (portal.settings: SPECTACULAR_SETTINGS["DESCRIPTION"], Markdown).
+RECEIVER_DOCS = f"""## Webhooks: checking a delivery
+
+A manager registers an https endpoint on Organization → Webhooks and chooses its events. Each
+delivery is a POST with a JSON body `{{"id", "type", "created_at", "organization", "data"}}` and
+these headers: `{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with
+the endpoint's secret>` (the secret is shown once, when the endpoint is registered or its secret
+replaced); `{EVENT_ID_HEADER}`, the event's id, the same on every attempt (if you have seen it,
+answer 2xx and do nothing again); `{EVENT_TYPE_HEADER}`, the event's type. Check the signature on
+the raw body before you parse it, and refuse one older than 5 minutes. In Python:
+
+```python
+{RECEIVER_SNIPPET}```
+"""
+
+
 def secret_new() -> str:
     """A new endpoint's signing secret: 256 random bits, recognisable by its prefix."""
     return SECRET_PREFIX + secrets.token_urlsafe(32)

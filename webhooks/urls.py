@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:endpoint_id>/enable/", views.endpoint_set_active, {"active": True}, name="enable"),
     path("<int:endpoint_id>/disable/", views.endpoint_set_active, {"active": False}, name="disable"),
     path("<int:endpoint_id>/rotate-secret/", views.endpoint_rotate_secret, name="rotate"),
+    path("<int:endpoint_id>/secret/", views.endpoint_secret, name="secret"),
     path("<int:endpoint_id>/delete/", views.endpoint_delete, name="delete"),
     path("deliveries/<int:delivery_id>/resend/", views.delivery_resend, name="resend"),
 ]

@@ -3,12 +3,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import add_never_cache_headers
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from registry.selectors import membership_required
 from registry.services import ServiceError
-from utilities.htmx import HtmxHttpRequest, htmx_partial
+from utilities.htmx import HtmxHttpRequest, htmx_partial, htmx_redirect
+from utilities.shown_once import no_store, shown_once_keep, shown_once_take
 
 from .forms import WebhookEndpointForm
 from .models import WebhookEndpoint
@@ -23,12 +24,11 @@ from .services import (
 from .signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, RECEIVER_SNIPPET, SIGNATURE_HEADER
 
 
-def _secret_shown(request: HtmxHttpRequest, endpoint: WebhookEndpoint, secret: str, *, created: bool) -> HttpResponse:
-    """The one time a signing secret is shown: this answer to the POST (kept by no cache, stored
-    nowhere else in the clear but the endpoint itself)."""
-    response = render(request, "webhooks/secret.html", {"endpoint": endpoint, "secret": secret, "created": created})
-    add_never_cache_headers(response)
-    return response
+def _secret_keep(request: HtmxHttpRequest, endpoint: WebhookEndpoint, secret: str, *, created: bool) -> HttpResponse:
+    """After a registration or a rotation: the secret kept for the one page that shows it, where this
+    answer redirects (a reload of that page shows it no more, and acts on nothing)."""
+    shown_once_keep(request, "webhook-secret", {"endpoint": endpoint.pk, "secret": secret, "created": created})
+    return htmx_redirect(request, reverse("webhooks:secret", args=[endpoint.pk]))
 
 
 def _endpoint_managed(request: HtmxHttpRequest, endpoint_id: int) -> WebhookEndpoint:
@@ -51,7 +51,7 @@ def endpoints(request: HtmxHttpRequest) -> HttpResponse:
         except ServiceError as error:
             form.add_error("url", str(error))
         else:
-            return _secret_shown(request, endpoint, secret, created=True)
+            return _secret_keep(request, endpoint, secret, created=True)
     return render(request, "webhooks/list.html", {
         "endpoints": endpoints_of(membership.organization), "form": form,
         "max_endpoints": settings.WEBHOOKS_MAX_ENDPOINTS, "retry_hours": settings.WEBHOOKS_RETRY_HOURS,
@@ -92,7 +92,19 @@ def endpoint_rotate_secret(request: HtmxHttpRequest, endpoint_id: int) -> HttpRe
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect("webhooks:detail", endpoint.pk)
-    return _secret_shown(request, endpoint, secret, created=False)
+    return _secret_keep(request, endpoint, secret, created=False)
+
+
+@login_required
+def endpoint_secret(request: HtmxHttpRequest, endpoint_id: int) -> HttpResponse:
+    """The signing secret just made for this endpoint, shown this once; on a reload, or for another
+    endpoint, only where to get a new one."""
+    endpoint = _endpoint_managed(request, endpoint_id)
+    kept = shown_once_take(request, "webhook-secret")
+    if kept is not None and kept["endpoint"] != endpoint.pk:
+        kept = None  # made for another endpoint: shown on its own page only, so it is gone
+    return no_store(render(request, "webhooks/secret.html", {
+        "endpoint": endpoint, "secret": kept and kept["secret"], "created": bool(kept and kept["created"])}))
 
 
 @login_required

@@ -12,7 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.mark.parametrize("java_script", [True, False], ids=["js", "no-js"])
 def test_a_manager_creates_a_key_sees_it_once_and_revokes_it(sign_in, manager, org, screenshot, java_script):
     page = sign_in(manager, java_script_enabled=java_script)
-    page.get_by_role("link", name="API keys").click()
+    page.get_by_role("link", name="Organization", exact=True).click()
+    page.locator("nav.tabs").get_by_role("link", name="API keys").click()
     expect(page.locator("h1")).to_have_text("API keys")
     screenshot(page, "api-keys-empty-1280")
     page.get_by_label("Name", exact=True).fill("Trading desk ERP")

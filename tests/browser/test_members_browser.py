@@ -24,7 +24,7 @@ def test_an_invited_person_joins_with_the_role_given(
     settings.SITE_URL = live_server.url  # the links in emails point at the portal under test
     mail.outbox.clear()
     page = sign_in(manager, java_script_enabled=java_script)
-    page.get_by_role("link", name="Members").click()
+    page.get_by_role("link", name="Organization", exact=True).click()  # a manager's: the members page
     page.wait_for_url(f"{live_server.url}/organization/members/")
     expect(page.locator("table.members")).to_contain_text(viewer.email)
     page.get_by_label("Email address").fill("nia@prairiewind.example")

@@ -33,7 +33,8 @@ def test_register_an_endpoint_see_its_deliveries_and_resend_one(sign_in, live_se
         screenshot(page, name)
 
     page = sign_in(manager, java_script_enabled=javascript, viewport={"width": width, "height": 900})
-    page.click("header a:has-text('Webhooks')")
+    page.click("header a:text-is('Organization')")
+    page.click("nav.tabs a:text-is('Webhooks')")
     page.wait_for_url(f"{live_server.url}/organization/webhooks/")
     shot("list-empty")
     page.fill("input[name=url]", "https://10.0.0.5/registry")
