@@ -1,8 +1,9 @@
 """One API create-transfer request, in process, deterministic: its SQL statements and its Python
-function calls (cProfile), and the time of many, on PostgreSQL, through Django's whole request stack
-(the test Client with a real trade key and Idempotency-Key, as bench/api_load.py's clients send).
+function calls (cProfile), and the time and CPU (this process's: Django's side) of many, on
+PostgreSQL, through Django's whole request stack (the test Client with a real trade key and an
+Idempotency-Key, as bench/api_load.py's clients send).
 
-    .venv/bin/python bench/api_request.py [--requests 300] [--profile 20] [--top 25]
+    .venv/bin/python bench/api_request.py [--requests 300] [--profile 20] [--top 25] [--match REGEX]
 
 The load on a shared machine moves api_load.py's figures 3x minute to minute; the call and query
 counts here do not move, so a change to the API's layers is judged by them first.
@@ -92,13 +93,14 @@ def main() -> None:
     pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(*filter(None, [options.match]), options.top)
     print(out.getvalue())
 
-    timings = []
+    timings, cpu_begun = [], time.process_time()
     for _ in range(options.requests):
         begun = time.perf_counter()
         create()
         timings.append(time.perf_counter() - begun)
+    cpu = (time.process_time() - cpu_begun) / options.requests
     print(f"{options.requests} requests one after another: {describe(timings)}; "
-          f"{len(timings) / sum(timings):.0f} a second")
+          f"{len(timings) / sum(timings):.0f} a second; this process's CPU {cpu * 1000:.1f} ms a request")
     print(f"load average: {', '.join(f'{value:.2f}' for value in os.getloadavg())}")
     celery_app.control.purge()
 
