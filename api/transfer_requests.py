@@ -62,10 +62,14 @@ def lines_read(organization: Organization, lines: list[dict]) -> tuple[list[Cert
     return batches, [TransferLine(line["batch"], line["quantity"]) for line in lines]
 
 
-def _account_choice(organization: Organization, public_id: str) -> int:
+def _account_choice(organization: Organization, public_id: str, offered: Iterable[Account] = ()) -> int:
     """The id of the organization's account named `public_id` (whatever its type or status: the form
-    says why it cannot be used), or NO_SUCH_CHOICE."""
-    found = Account.objects.of(organization).filter(public_id=public_id.strip().upper()).values_list("pk", flat=True)
+    says why it cannot be used), or NO_SUCH_CHOICE. One of the accounts the form `offered` is found
+    without a query."""
+    public_id = public_id.strip().upper()
+    if chosen := next((account.pk for account in offered if account.public_id == public_id), None):
+        return chosen
+    found = Account.objects.of(organization).filter(public_id=public_id).order_by().values_list("pk", flat=True)
     return next(iter(found), NO_SUCH_CHOICE)
 
 
@@ -85,14 +89,14 @@ def destination_read(organization: Organization, batches: list[CertificateBatch]
     data = {"kind": kind, "notes": notes, "organization": destination.get("organization", ""),
             "recipient_name": destination.get("recipient_name", ""),
             "recipient_account_ref": destination.get("recipient_account_ref", "")}
-    if "account" in destination:
-        data["account"] = _account_choice(organization, destination["account"])
     if "tracking_system" in destination:
         code = destination["tracking_system"].strip()
         system = TrackingSystem.objects.filter(code__iexact=code).values_list("pk", flat=True)
         data["tracking_system"] = next(iter(system), code)  # an unknown code: the form says it is no choice
     form = DestinationForm(data, organization=organization, batches=batches,
                            tracking_systems=tracking_systems_to_export_to)
+    if "account" in destination:  # the form reads its data when validated: the account it offers, by its id
+        data["account"] = _account_choice(organization, destination["account"], form.accounts.values())
     if not form.is_valid():
         refuse(form_problems(form, DESTINATION_FIELDS))
     return form.destination()

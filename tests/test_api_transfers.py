@@ -343,3 +343,22 @@ def test_a_read_key_cannot_decide(api_as, counterparty, batch, trader, org):
     before = ledger_state()
     assert post(reader, f"{TRANSFERS}{transfer.pk}/reject/").status_code == 403
     assert ledger_state() == before
+
+
+def test_a_create_request_makes_a_known_number_of_statements(owner, batch, second_account):
+    from django.test.utils import CaptureQueriesContext
+
+    post(owner, TRANSFERS, internal(batch, 10, second_account))  # the first: the key's last_used_at written
+    rest = CertificateBatch.objects.get(parent=batch, account=batch.account)
+    with CaptureQueriesContext(connection) as queries:
+        response = post(owner, TRANSFERS, internal(rest, 10, second_account))
+    assert response.status_code == 201, response.content
+    statements = [" ".join(query["sql"].split()) for query in queries.captured_queries]
+    # The key (one statement, its creator's role with it), the idempotency claim, the batches
+    # (selection_batches), the accounts the destination may be; then the service's transaction; then
+    # the stored answer. No query of the account's id, nor of the key's last use within the minute.
+    assert statements[0].startswith("SELECT k.") and "registry_membership" in statements[0]
+    assert statements[1].startswith("INSERT INTO api_idempotentrequest")
+    assert statements[-1].startswith("UPDATE api_idempotentrequest")
+    assert not any(statement.startswith('UPDATE "api_apikey"') for statement in statements)
+    assert len(statements) == 15, "\n".join(statements)
