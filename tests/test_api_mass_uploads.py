@@ -10,6 +10,7 @@ from api.models import ApiKey
 from ledger.verification import ledger_breaches
 from transfers import mass
 from transfers.models import MassTransferUpload
+from utilities import csv_upload
 
 from .conftest import ledger_state
 from .factories import RetirementOptionFactory
@@ -72,7 +73,7 @@ def test_a_wrong_row_is_reported_by_row_and_column(owner, batch, foreign_batch, 
 
 
 def test_a_file_over_the_limit_is_refused_by_field(owner, settings):
-    too_big = HEADER + "x" * (mass.MAX_BYTES + 1)
+    too_big = HEADER + "x" * (csv_upload.MAX_BYTES + 1)
     before = MassTransferUpload.objects.count()
     response = upload(owner, too_big)
     assert response.status_code == 400
