@@ -400,7 +400,7 @@ def _moves_make(moves: list[_Move]):
             pass
         else:
             for move in moves:
-                _applied(move, moves[0].run.instruction.destinations.all()[0], transfer)
+                _applied(move, move.run.instruction.destinations.all()[0], transfer)  # its own destination
                 yield move, transfer
             return
     for move in moves:
