@@ -6,8 +6,9 @@ generators with one or two instructions each in at most 30 s).
 
 Half the generators have one instruction (60% to one of the organization's own accounts), half two
 (50% to another organization, pending; then up to 100 retired). The certificates are issued first
-(certificate_write), then their instructions are read at once (instructions_for) and run one
-certificate at a time (instructions_run), all in one transaction as an issuance run makes them.
+(certificate_write), then their instructions are read at once (instructions_for) and run together
+(instructions_run_all: one transfer per sender and destination), all in one transaction as an
+issuance run makes them.
 """
 
 import argparse
@@ -31,7 +32,7 @@ def main() -> None:
     from certificates.services import certificate_write
     from instructions.models import InstructionDestination
     from instructions.selectors import instructions_for
-    from instructions.services import DestinationChoice, instruction_create, instructions_run
+    from instructions.services import DestinationChoice, instruction_create, instructions_run_all
     from ledger.verification import ledger_breaches
     from portal.celery import app as celery_app
     from registry.models import Membership, Organization, User
@@ -76,8 +77,7 @@ def main() -> None:
         found = instructions_for(certificates)
         read = time.perf_counter() - started
         started = time.perf_counter()
-        runs = [run for certificate in certificates
-                for run in instructions_run(certificate=certificate, user=staff, instructions=found[certificate.pk])]
+        runs = instructions_run_all(certificates=certificates, user=staff, instructions=found)
         ran = time.perf_counter() - started
     celery_app.control.purge()
     applied = sum(run.status == "applied" for run in runs)

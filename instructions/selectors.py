@@ -49,8 +49,8 @@ def runs_for_certificate(certificate: Certificate, organization: Organization | 
 
 def instructions_for(certificates: Iterable[Certificate]) -> dict[int, list[StandingInstruction]]:
     """The active instructions that apply to each of these new issuances, by certificate id, oldest
-    first, read together however many certificates (an issuance run hands them to instructions_run
-    one by one). Each comes with its organization, its creator, whether the creator may still
+    first, read together however many certificates (an issuance run hands them to
+    instructions_run_all). Each comes with its organization, its creator, whether the creator may still
     transfer for it (`creator_may_transfer`) and its destinations by priority, with their accounts,
     recipients and retirement options.
 

@@ -16,6 +16,7 @@ from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require, staff_require
+from transfers.models import NOTES_MAX_LENGTH
 from transfers.services import (
     CannotReceive,
     Destination,
@@ -268,8 +269,27 @@ def instruction_lift_irrevocable(*, instruction: StandingInstruction, user: User
 @transaction.atomic(savepoint=False)  # inside the issuance's transaction: joins it, no savepoint of its own
 def instructions_run(*, certificate: Certificate, user: User | None = None,
                      instructions: list[StandingInstruction] | None = None) -> list[InstructionRun]:
-    """Apply the organization's active instructions to a new issuance, inside the caller's
-    transaction (the issuance's), and record one run per instruction. Returns the runs.
+    """instructions_run_all for one new issuance (`instructions`: as instructions_for gave them for
+    it, to save the read). Returns its runs."""
+    return instructions_run_all(certificates=[certificate], user=user,
+                                instructions=None if instructions is None else {certificate.pk: instructions})
+
+
+@dataclass
+class _Move:
+    """One instruction's move out of one issuance, waiting for its transfer."""
+
+    run: InstructionRun
+    batch_id: int
+    refusals: list[str]
+
+
+@transaction.atomic(savepoint=False)  # inside the issuance's transaction: joins it, no savepoint of its own
+def instructions_run_all(*, certificates: list[Certificate], user: User | None = None,
+                         instructions: dict[int, list[StandingInstruction]] | None = None) -> list[InstructionRun]:
+    """Apply the organizations' active instructions to new issuances, inside the caller's
+    transaction (the issuance's), and record one run per instruction and issuance. Returns the
+    runs, by issuance (in the order given), then by instruction.
 
     - Which: the active instructions of the generator's owner for that generator, or for its fuel,
       whose vintages cover the certificate's (instructions_for reads them; pass `instructions` as
@@ -284,6 +304,11 @@ def instructions_run(*, certificate: Certificate, user: User | None = None,
       with their every rule (open active accounts, suspended organizations, the creator's role);
       a refused attempt rolls back to its own savepoint (transfer_write's atomic block) and the next
       destination is tried. A transfer to another organization is pending until it accepts.
+    - Together: the issuances' moves to the same first destination, by the same creator, travel in
+      one transfer of many lines (the n-th instruction of every issuance at a time, so each still
+      takes from what the ones before it left). If that transfer is refused, each of its moves is
+      tried on its own, destination by destination, as above: the outcome of each instruction is
+      the one it would have had alone.
     - Skipped: when nothing is left, the percentage rounds down to 0, the creator may no longer
       transfer, or no destination can receive. The certificates stay where they were issued; in
       the last two cases the organization's managers are emailed once the issuance commits.
@@ -291,61 +316,129 @@ def instructions_run(*, certificate: Certificate, user: User | None = None,
     `user` (who issued) is not the actor of the moves: the instruction's creator is.
     """
     if instructions is None:
-        instructions = instructions_for([certificate]).get(certificate.pk, [])
-    if not instructions:
+        instructions = instructions_for(certificates)
+    queues = {certificate.pk: sorted(instructions.get(certificate.pk, []), key=lambda instruction: instruction.pk)
+              for certificate in certificates}
+    certificates = [certificate for certificate in certificates if queues[certificate.pk]]
+    if not certificates:
         return []
-    batch_id, left = (CertificateBatch.objects.filter(certificate_id=certificate.pk,
-                                                      status=CertificateBatch.Status.ACTIVE)
-                      .order_by("pk").values_list("pk", "quantity").first() or (None, 0))
-    runs = []
-    for instruction in sorted(instructions, key=lambda instruction: instruction.pk):
-        asked = instruction.quantity_asked(certificate.quantity)
-        run = InstructionRun(instruction=instruction, certificate=certificate, quantity_asked=asked,
-                             quantity_moved=0, status=InstructionRun.Status.SKIPPED)
-        taking = min(asked, left)
-        if asked == 0:
-            run.message = (f"{instruction.share_label} of {certificate.quantity:,} rounds down to 0 certificates; "
-                           "nothing was moved.")
-        elif taking == 0:
-            run.message = "Nothing was left of this issuance after the instructions set before this one."
-        elif not instruction.creator_may_transfer:
-            run.tell_owner = True
-            run.message = (f"{instruction.created_by.email}, who set this instruction, may no longer transfer for "
-                           f"{instruction.organization.name}; the certificates stay where they were issued. "
-                           "End this instruction and set it again.")
-        else:
-            refusals = []
-            for destination in instruction.destinations.all():
-                try:
-                    transfer = _move(instruction, destination, certificate, batch_id, taking)
-                except ServiceError as error:
-                    refusals.append(f"Destination {destination.priority}: {error}")
+    left: dict[int, tuple[int | None, int]] = {certificate.pk: (None, 0) for certificate in certificates}
+    for batch_id, certificate_id, quantity in (  # each issuance's batch, as issued (the oldest active one)
+            CertificateBatch.objects.filter(certificate_id__in=left.keys(), status=CertificateBatch.Status.ACTIVE)
+            .order_by("certificate_id", "pk").distinct("certificate_id")
+            .values_list("pk", "certificate_id", "quantity")):
+        left[certificate_id] = (batch_id, quantity)
+    runs: dict[int, list[InstructionRun]] = {certificate.pk: [] for certificate in certificates}
+    for turn in range(max(len(queue) for queue in queues.values())):
+        together: dict[tuple, list[_Move]] = {}
+        for certificate in certificates:
+            if turn >= len(queues[certificate.pk]):
+                continue
+            instruction = queues[certificate.pk][turn]
+            batch_id, remaining = left[certificate.pk]
+            run = _run_start(instruction, certificate, remaining)
+            runs[certificate.pk].append(run)
+            if run.quantity_moved:
+                destination = instruction.destinations.all()[0]
+                together.setdefault(_transfer_key(instruction, destination, certificate), []).append(
+                    _Move(run, batch_id, []))
+        for moves in together.values():
+            for move, transfer in _moves_make(moves):
+                batch_id, remaining = left[move.run.certificate.pk]
+                if transfer is None:
+                    move.run.quantity_moved = 0
                     continue
-                run.status, run.quantity_moved = InstructionRun.Status.APPLIED, taking
-                run.destination, run.transfer = destination, transfer
-                if refusals:
-                    run.message = "Earlier destinations could not receive: " + " ".join(refusals)
-                left -= taking
-                batch_id = transfer.remainders.get(batch_id)
-                break
-            else:
-                run.tell_owner = True
-                run.message = ("No destination could receive; the certificates stay where they were issued. "
-                               + " ".join(refusals))
-        runs.append(run)
-    InstructionRun.objects.bulk_create(runs)
-    if any(run.tell_owner for run in runs):
+                left[move.run.certificate.pk] = (transfer.remainders.get(batch_id), remaining - move.run.quantity_moved)
+    made = [run for certificate in certificates for run in runs[certificate.pk]]
+    InstructionRun.objects.bulk_create(made)
+    if any(run.tell_owner for run in made):
         from .tasks import instruction_notices_nudge  # tasks import services: not at module level
 
         transaction.on_commit(instruction_notices_nudge, robust=True)
-    return runs
+    return made
 
 
-def _move(instruction: StandingInstruction, destination: InstructionDestination, certificate: Certificate,
-          batch_id: int, quantity: int):
-    """One attempt: the transfer of `quantity` (the lowest serials) of the issuance's batch."""
+def _run_start(instruction: StandingInstruction, certificate: Certificate, left: int) -> InstructionRun:
+    """The instruction's run on the issuance: skipped with the reason, or with quantity_moved set
+    to what it takes (applied once a transfer carries it)."""
+    asked = instruction.quantity_asked(certificate.quantity)
+    run = InstructionRun(instruction=instruction, certificate=certificate, quantity_asked=asked,
+                         quantity_moved=0, status=InstructionRun.Status.SKIPPED)
+    taking = min(asked, left)
+    if asked == 0:
+        run.message = (f"{instruction.share_label} of {certificate.quantity:,} rounds down to 0 certificates; "
+                       "nothing was moved.")
+    elif taking == 0:
+        run.message = "Nothing was left of this issuance after the instructions set before this one."
+    elif not instruction.creator_may_transfer:
+        run.tell_owner = True
+        run.message = (f"{instruction.created_by.email}, who set this instruction, may no longer transfer for "
+                       f"{instruction.organization.name}; the certificates stay where they were issued. "
+                       "End this instruction and set it again.")
+    else:
+        run.quantity_moved = taking
+    return run
+
+
+def _transfer_key(instruction: StandingInstruction, destination: InstructionDestination,
+                  certificate: Certificate) -> tuple:
+    """What moves sharing a transfer have in common: sender, creator and the destination as the
+    transfer will be made (a retirement's compliance period resolved)."""
+    return (instruction.organization_id, instruction.created_by_id, destination.kind, destination.account_id,
+            destination.recipient_id, destination.retirement_option_id, destination.beneficiary,
+            destination.compliance_period or certificate.vintage.year)
+
+
+def _moves_make(moves: list[_Move]):
+    """Make the moves sharing a first destination: in one transfer, or, if it is refused (or there
+    is one move), each on its own through its destinations. Yields each move with its transfer
+    (None: no destination could receive)."""
+    if len(moves) > 1:
+        try:
+            transfer = _move(moves, moves[0].run.instruction.destinations.all()[0])
+        except ServiceError:
+            pass
+        else:
+            for move in moves:
+                _applied(move, move.run.instruction.destinations.all()[0], transfer)  # its own destination
+                yield move, transfer
+            return
+    for move in moves:
+        yield move, _move_alone(move)
+
+
+def _move_alone(move: _Move):
+    run = move.run
+    for destination in run.instruction.destinations.all():
+        try:
+            transfer = _move([move], destination)
+        except ServiceError as error:
+            move.refusals.append(f"Destination {destination.priority}: {error}")
+            continue
+        _applied(move, destination, transfer)
+        return transfer
+    run.tell_owner = True
+    run.message = "No destination could receive; the certificates stay where they were issued. " \
+                  + " ".join(move.refusals)
+    return None
+
+
+def _applied(move: _Move, destination: InstructionDestination, transfer) -> None:
+    run = move.run
+    run.status, run.destination, run.transfer = InstructionRun.Status.APPLIED, destination, transfer
+    if move.refusals:
+        run.message = "Earlier destinations could not receive: " + " ".join(move.refusals)
+
+
+def _move(moves: list[_Move], destination: InstructionDestination):
+    """One attempt: one transfer of what each move takes (the lowest serials of its issuance's
+    batch), made as the first move's instruction's creator to `destination` (the same, as the
+    moves share their transfer key, for each of them)."""
+    first = moves[0].run
+    instruction, certificate = first.instruction, first.certificate
     common = {"organization": instruction.organization, "user": instruction.created_by,
-              "lines": [TransferLine(batch_id, quantity)], "notes": f"Standing instruction {instruction.pk}"}
+              "lines": [TransferLine(move.batch_id, move.run.quantity_moved) for move in moves],
+              "notes": _notes(sorted({move.run.instruction.pk for move in moves}))}
     if destination.kind == Kind.RETIREMENT:
         details = RetirementDetails(option=destination.retirement_option, beneficiary=destination.beneficiary,
                                     compliance_period=destination.compliance_period or certificate.vintage.year)
@@ -353,3 +446,14 @@ def _move(instruction: StandingInstruction, destination: InstructionDestination,
     if destination.kind == Kind.ORGANIZATION:
         return transfer_write(destination=Destination.to_organization(destination.recipient), **common)
     return transfer_write(destination=Destination.internal(destination.account), **common)
+
+
+def _notes(instruction_ids: list[int]) -> str:
+    """The transfer's notes: which standing instructions made it."""
+    if len(instruction_ids) == 1:
+        return f"Standing instruction {instruction_ids[0]}"
+    notes = "Standing instructions " + ", ".join(str(pk) for pk in instruction_ids)
+    if len(notes) <= NOTES_MAX_LENGTH:
+        return notes
+    return (f"{len(instruction_ids):,} standing instructions, {instruction_ids[0]} to {instruction_ids[-1]} "
+            "(each issuance's page lists its own)")

@@ -25,8 +25,7 @@ from django.db.models import Q
 from accounts.models import Account
 from certificates.models import Certificate, Generator
 from certificates.services import IssueLine, certificates_write
-from instructions.selectors import instructions_for
-from instructions.services import instructions_run
+from instructions.services import instructions_run_all
 from registry.models import Organization, User
 from registry.services import ServiceError, accounts_lock_for_share, role_require, staff_require
 from utilities import csv_upload
@@ -214,13 +213,10 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     certificates_write(user=user, lines=lines, with_rows=issuance_rows)
     written = list(Issuance.objects.filter(report__in=issued_ids).select_related("generator", "certificate")
                    .order_by("generator_id", "month"))  # with their ids
-    # The standing instructions of the owners, read at once for the whole chunk, then applied to each
-    # new issuance in this same transaction, in the generators' order (instructions_run).
-    certificates = [issuance.certificate for issuance in written if issuance.certificate]
-    instructions = instructions_for(certificates)
-    for certificate in certificates:
-        result.runs.extend(instructions_run(certificate=certificate, user=user,
-                                            instructions=instructions.get(certificate.pk, [])))
+    # The standing instructions of the owners, applied to the chunk's new issuances together in this
+    # same transaction (instructions_run_all: one transfer per sender and destination, not per move).
+    result.runs.extend(instructions_run_all(
+        certificates=[issuance.certificate for issuance in written if issuance.certificate], user=user))
     result.issued.extend(written)
 
 

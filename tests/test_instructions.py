@@ -27,6 +27,7 @@ from instructions.services import (
     instruction_end,
     instruction_lift_irrevocable,
     instructions_run,
+    instructions_run_all,
 )
 from ledger.models import LedgerEvent
 from registry.models import Membership
@@ -266,6 +267,65 @@ def test_runs_inside_the_issuance_s_transaction_and_a_refusal_does_not_abort_it(
         [run] = instructions_run(certificate=certificate)
         assert run.destination.priority == 2
     assert held(certificate) == {(second_account.pk, "active"): 150, (account.pk, "active"): 350}
+    assert_ledger_clean()
+
+
+# Several issuances at once (as an issuance run applies them)
+
+def issue_together(staff, generators, quantities, vintage=JAN_2026):
+    """Issue one certificate for each generator, then run their instructions together, in one
+    transaction (as the issuance run does for a chunk of generators)."""
+    with transaction.atomic(durable=True):
+        certificates = [certificate_write(user=staff, generator=generator, vintage=vintage, quantity=quantity,
+                                          account=generator.account) for generator, quantity in
+                        zip(generators, quantities, strict=True)]
+        runs = instructions_run_all(certificates=certificates, user=staff)
+    return certificates, runs
+
+
+def test_the_moves_of_several_issuances_to_one_destination_travel_in_one_transfer(
+        org, instruct, staff, account, counterparty, retirement_account):
+    generators = [GeneratorFactory(organization=org, code=f"M90{n}", fuel_type="wind", account=account)
+                  for n in range(3)]
+    sale = instruct(to(counterparty), fuel_type="wind", percentage=Decimal(50))
+    retirement = instruct(retire_into(retirement_account), fuel_type="wind", maximum=100)
+    certificates, runs = issue_together(staff, generators, [1001, 150, 30])
+
+    # by issuance, then by instruction (oldest first), each taking from what the one before left
+    assert [(run.certificate, run.instruction, run.quantity_moved) for run in runs] == [
+        (certificates[0], sale, 500), (certificates[0], retirement, 100),
+        (certificates[1], sale, 75), (certificates[1], retirement, 75),
+        (certificates[2], sale, 15), (certificates[2], retirement, 15)]
+    pending, retired = Transfer.objects.order_by("pk")
+    assert {run.transfer for run in runs if run.instruction == sale} == {pending}
+    assert {run.transfer for run in runs if run.instruction == retirement} == {retired}
+    assert (pending.status, pending.items.count(), retired.kind, retired.items.count()) == (
+        "pending", 3, "retirement", 3)
+    assert held(certificates[0]) == {(account.pk, "pending"): 500, (retirement_account.pk, "retired"): 100,
+                                     (account.pk, "active"): 401}
+    assert held(certificates[2]) == {(account.pk, "pending"): 15, (retirement_account.pk, "retired"): 15}
+    assert pending.notes == f"Standing instruction {sale.pk}"
+    assert InstructionRun.objects.count() == 6
+    assert_ledger_clean()
+
+
+def test_a_shared_transfer_refused_as_a_whole_falls_back_instruction_by_instruction(
+        org, instruct, staff, account, second_account, retirement_account):
+    generators = [GeneratorFactory(organization=org, code="M910", fuel_type="wind", account=account),
+                  GeneratorFactory(organization=org, code="M911", fuel_type="wind", account=second_account),
+                  GeneratorFactory(organization=org, code="M912", fuel_type="wind", account=account)]
+    instruct(own(second_account), retire_into(retirement_account), fuel_type="wind", percentage=Decimal(40))
+    certificates, runs = issue_together(staff, generators, [100, 100, 100])
+
+    # M911 is issued into second_account already: that refuses the shared transfer; on their own,
+    # the others reach destination 1 and M911's goes to destination 2, saying why.
+    assert [(run.status, run.destination.priority, run.quantity_moved) for run in runs] == [
+        ("applied", 1, 40), ("applied", 2, 40), ("applied", 1, 40)]
+    assert "Destination 1: Batch" in runs[1].message and "is already in account" in runs[1].message
+    assert runs[0].message == runs[2].message == ""
+    assert held(certificates[1]) == {(retirement_account.pk, "retired"): 40, (second_account.pk, "active"): 60}
+    assert held(certificates[0]) == {(second_account.pk, "active"): 40, (account.pk, "active"): 60}
+    assert len({run.transfer for run in runs}) == 3
     assert_ledger_clean()
 
 

@@ -216,3 +216,27 @@ def test_all_the_reports_of_a_month_are_issued_from_the_lists_select_all(approve
 
     assert "Issued 4 generator-month(s): 20 certificates." in done.content.decode()
     assert set(Issuance.objects.values_list("month", flat=True)) == {MONTHS[0]}
+
+
+def test_the_instructions_of_a_run_move_in_one_transfer_per_destination(approved, org, account, staff, trader,
+                                                                         second_account):
+    from instructions.models import InstructionDestination, InstructionRun
+    from instructions.services import DestinationChoice, instruction_create
+    from transfers.models import Transfer
+
+    other = GeneratorFactory(organization=org, code="M880", fuel_type=approved.fuel_type, account=account)
+    instructions = [instruction_create(
+        organization=org, user=trader, generator=generator, from_vintage=MONTHS[0], percentage=Decimal(60),
+        destinations=[DestinationChoice(kind=InstructionDestination.Kind.OWN_ACCOUNT, account=second_account)])
+        for generator in (approved, other)]
+    run = issuance_run(user=staff, reports=[report(approved, MONTHS[0], "1000", trader),
+                                            report(other, MONTHS[0], "501.5", trader)])
+
+    transfer = Transfer.objects.get()  # one for both generators' instructions
+    assert [(instruction_run.instruction, instruction_run.destination.instruction_id, instruction_run.quantity_moved,
+             instruction_run.transfer) for instruction_run in run.runs] == [
+        (instructions[0], instructions[0].pk, 600, transfer), (instructions[1], instructions[1].pk, 300, transfer)]
+    assert transfer.notes == f"Standing instructions {instructions[0].pk}, {instructions[1].pk}"
+    assert transfer.items.count() == 2 and InstructionRun.objects.count() == 2
+    assert sum(CertificateBatch.objects.filter(account=second_account).values_list("quantity", flat=True)) == 900
+    assert ledger_breaches() == []
