@@ -50,6 +50,9 @@ def test_retirement_end_to_end_without_javascript(signed_in, trader, manager, ba
     assert "Minnesota RES (State RPS, compliance, MN)" in review and "2024-01-01 to 2024-12-31" in review
     confirm = client.get(step_url(draft, "confirm")).content.decode()
     assert ">Retire</button>" in confirm
+    assert (f"When you select “Retire”, 250 certificates in 1 batch leave {account} and are retired into "
+            f"{retirement_account}, counting toward Minnesota RES (State RPS, compliance, MN).") in confirm
+    assert f"{batch.certificate.serial_base}-251 to 1000" not in confirm  # what stays: step 3's
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(step_url(draft, "confirm"))
