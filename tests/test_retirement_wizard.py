@@ -39,6 +39,7 @@ def test_retirement_end_to_end_without_javascript(signed_in, trader, manager, ba
     draft = start(client, batch)
     page = client.get(step_url(draft, "quantity")).content.decode()
     assert "Retire certificates" in page and "the lowest serial numbers retire" in page
+    assert f'aria-label="Quantity to retire from {batch.serial_number}"' in page and "Quantity to transfer" not in page
     assert client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 250}).status_code == 302
     page = client.get(step_url(draft, "destination")).content.decode()
     assert "Step 2: Retirement details" in page and "Minnesota RES" in page
