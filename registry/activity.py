@@ -1,6 +1,8 @@
 """The organization's activity log: how each kind of ledger event reads in it, said once per kind.
 The log is the ledger itself (registry.selectors.activity_of), not a copy of it."""
 
+from django.utils.text import capfirst
+
 from ledger.models import LedgerEvent
 from utilities.display import number_text
 
@@ -54,10 +56,21 @@ def _instruction(record: dict | None) -> str:
             + (", irrevocable" if record.get("irrevocable") else ""))
 
 
-def _status_change(what: str):
+def _status_labels(model) -> dict[str, str]:
+    """A model's statuses as its pages word them (its status field's labels)."""
+    return {value: str(label).lower() for value, label in model._meta.get_field("status").flatchoices}
+
+
+# The account's statuses, read through the ledger's own relation: accounts is a layer above this one.
+ACCOUNT_STATUSES = _status_labels(LedgerEvent._meta.get_field("account").related_model)
+ORGANIZATION_STATUSES = _status_labels(Organization)
+
+
+def _status_change(what, labels: dict[str, str]):
+    """`what` changed status: from and to as the pages word them (a status since renamed, as recorded)."""
     def sentence(event: LedgerEvent, organization: Organization) -> str:
-        before, after = (event.before or {}).get("status", ""), (event.after or {}).get("status", "")
-        return f"{what(event)} changed from {before} to {after}."
+        before, after = ((record or {}).get("status", "") for record in (event.before, event.after))
+        return f"The status of {what(event)} changed from {labels.get(before, before)} to {labels.get(after, after)}."
     return sentence
 
 
@@ -68,7 +81,7 @@ SENTENCES = {
     Kind.TRANSFER_REJECTED: lambda e, o: f"{e.transfer.recipient_organization.name} rejected {_transfer(e)}; "
                                          "the certificates returned.",
     Kind.TRANSFER_WITHDRAWN: lambda e, o: f"{e.organization.name} withdrew {_transfer(e)}.",
-    Kind.TRANSFER_EXPIRED: lambda e, o: f"{_transfer(e).capitalize()} expired; the certificates returned.",
+    Kind.TRANSFER_EXPIRED: lambda e, o: f"{capfirst(_transfer(e))} expired; the certificates returned.",
     Kind.EXPORT_CONFIRMED: lambda e, o: f"The receiving system accepted export {_transfer(e)}.",
     Kind.EXPORT_REJECTED: lambda e, o: f"The receiving system rejected export {_transfer(e)}; "
                                        "the certificates returned.",
@@ -76,10 +89,11 @@ SENTENCES = {
                                   f"{(e.after or {}).get('retirement', {}).get('reference', e.transfer_id)}.",
     Kind.RETIREMENT_PRIVACY: lambda e, o: f"Made the retirement of {_transfer(e)} "
                                           f"{'private' if (e.after or {}).get('private') else 'public'}.",
-    Kind.ACCOUNT_STATUS: _status_change(lambda e: _account(e).capitalize()),
-    Kind.ORGANIZATION_STATUS: _status_change(lambda e: "The organization's status"),
+    Kind.ACCOUNT_STATUS: _status_change(_account, ACCOUNT_STATUSES),
+    Kind.ORGANIZATION_STATUS: _status_change(lambda e: "the organization", ORGANIZATION_STATUSES),
+    # As the Members page says it when a manager changes it (registry.views).
     Kind.ORGANIZATION_SETTINGS: lambda e, o: "Two-factor sign-in is now " + (
-        "required" if (e.after or {}).get("require_two_factor") else "no longer required") + " for every member.",
+        "required for every member." if (e.after or {}).get("require_two_factor") else "each member's choice."),
     Kind.MEMBER_INVITED: lambda e, o: f"Invited {_member(e.after)} as a {_role(e.after)}.",
     Kind.INVITATION_RESENT: lambda e, o: f"Resent the invitation to {_member(e.after)}.",
     Kind.INVITATION_REVOKED: lambda e, o: f"Withdrew the invitation to {_member(e.before)}.",

@@ -202,3 +202,29 @@ def test_signed_out_is_sent_to_sign_in(client):
 
 def test_members_page_links_the_log(manager, signed_in):
     assert f'href="{ACTIVITY}"' in signed_in(manager).get("/organization/members/").content.decode()
+
+
+def test_sentences_keep_ids_as_they_are_and_word_statuses_as_the_pages_do(
+        signed_in, org, manager, staff, account, batch, trader, counterparty, settings):
+    from accounts.services import account_set_status
+    from registry.services import organization_require_two_factor, organization_set_status
+    from transfers.services import transfers_expire
+
+    account_set_status(user=staff, account=account, status=Account.Status.FROZEN)
+    organization_set_status(user=staff, organization=org, status="suspended")
+    organization_set_status(user=staff, organization=org, status="active")
+    organization_require_two_factor(user=manager, organization=org, required=True)
+    organization_require_two_factor(user=manager, organization=org, required=False)
+    account_set_status(user=staff, account=account, status=Account.Status.OPEN)
+    expired = send(batch, trader, org, counterparty, quantity=10)
+    transfers_expire(now=timezone.now() + datetime.timedelta(days=settings.TRANSFER_PENDING_DAYS + 1))
+    sentences = [sentence for _, _, sentence in signed_in(manager).get(ACTIVITY).context["rows"]]
+    for expected in [f"The status of account {account.public_id} changed from open to frozen.",
+                     "The status of the organization changed from active to suspended.",
+                     "The status of the organization changed from suspended to active.",
+                     "Two-factor sign-in is now required for every member.",
+                     "Two-factor sign-in is now each member's choice.",
+                     f"The status of account {account.public_id} changed from frozen to open.",
+                     f"Transfer {expired.pk} expired; the certificates returned."]:
+        assert expected in sentences
+    assert account.public_id.lower() not in " ".join(sentences)

@@ -17,6 +17,7 @@ from transfers.services import TransferLine, TransferRefused, retirement_privacy
 from transfers.statements import record_digest, retirement_record
 
 from .conftest import retire
+from .factories import RetirementOptionFactory
 
 
 @pytest.fixture
@@ -145,3 +146,23 @@ def test_an_address_asking_too_often_is_throttled(client, settings, retirement):
 def test_the_statement_is_the_organization_s_own(signed_in, counterparty_trader, retirement):
     url = reverse("transfers:statement_pdf", args=[retirement.transfer_id])
     assert signed_in(counterparty_trader).get(url).status_code == 404
+
+
+@pytest.mark.parametrize(("option", "counts_toward"), [
+    (("Voluntary claim", "voluntary_claim", "voluntary", ""), "Voluntary claim"),
+    (("Green-e Energy certified sale", "green_e", "voluntary", ""), "Green-e Energy certified sale (voluntary)"),
+    (("Illinois RPS", "state_rps", "compliance", "IL"), "Illinois RPS (State RPS, compliance, IL)"),
+])
+def test_public_documents_say_what_a_retirement_counts_toward_once(
+        client, signed_in, trader, org, issue, retirement_account, option, counts_toward):
+    """The option's type, main reason and state are added only where its name does not say them."""
+    name, type_, reason, state = option
+    retired = retire(organization=org, user=trader, account=retirement_account, lines=[TransferLine(issue(10).pk, 10)],
+                     option=RetirementOptionFactory(name=name, type=type_, reason=reason, state=state,
+                                                    requires_compliance_period=False)).retirement
+    statement = re.sub(r"\s+", " ", statement_text(signed_in(trader), retired))
+    assert f"Counts toward {counts_toward} Compliance period" in statement
+    client.logout()
+    page = client.get(verify_url(retired.reference)).content.decode()
+    assert f"<dt>Counts toward</dt><dd>{counts_toward}</dd>" in page
+    assert page.count(name) == 1

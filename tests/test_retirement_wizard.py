@@ -39,6 +39,7 @@ def test_retirement_end_to_end_without_javascript(signed_in, trader, manager, ba
     draft = start(client, batch)
     page = client.get(step_url(draft, "quantity")).content.decode()
     assert "Retire certificates" in page and "the lowest serial numbers retire" in page
+    assert f'aria-label="Quantity to retire from {batch.serial_number}"' in page and "Quantity to transfer" not in page
     assert client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 250}).status_code == 302
     page = client.get(step_url(draft, "destination")).content.decode()
     assert "Step 2: Retirement details" in page and "Minnesota RES" in page
@@ -50,6 +51,9 @@ def test_retirement_end_to_end_without_javascript(signed_in, trader, manager, ba
     assert "Minnesota RES (State RPS, compliance, MN)" in review and "2024-01-01 to 2024-12-31" in review
     confirm = client.get(step_url(draft, "confirm")).content.decode()
     assert ">Retire</button>" in confirm
+    assert (f"When you select “Retire”, 250 certificates in 1 batch leave {account} and are retired into "
+            f"{retirement_account}, counting toward Minnesota RES (State RPS, compliance, MN).") in confirm
+    assert f"{batch.certificate.serial_base}-251 to 1000" not in confirm  # what stays: step 3's
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(step_url(draft, "confirm"))

@@ -97,6 +97,17 @@ def test_the_locked_page_says_when_to_try_again(client, trader, settings):
     assert f"Try again after {datetime_text(earlier)} (in 10 minutes)." in again.content.decode()
 
 
+def test_the_locked_page_points_to_the_password_reset(client, trader, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        locked = sign_in(client, trader.email, "wrong")
+    page = locked.content.decode()
+    assert f'<a href="{reverse("password_reset")}">Choose a new password by email</a>' in page
+    assert "ask your organization's manager" not in page
+    # Locked out, the same person can still ask for the reset link.
+    response = client.post(reverse("password_reset"), {"email": trader.email})
+    assert response.status_code == 302 and response.url == reverse("password_reset_done")
+
+
 def test_the_account_is_unlocked_when_the_page_said(client, trader, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         sign_in(client, trader.email, "wrong")

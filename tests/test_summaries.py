@@ -11,6 +11,8 @@ from certificates.models import CertificateBatch
 from portal.management.commands.seed_demo import Command as Seed
 from transfers.services import Destination, TransferLine, transfer_create
 
+from .factories import AccountFactory
+
 NOTES = "Q4 deal — “wind” ✓ Café 北京 Ελληνικά русский"
 
 
@@ -87,6 +89,30 @@ def test_csv_lists_every_batch_with_its_certificate_and_the_total(signed_in, tra
         f"{solar.certificate.serial_base}-1 to 500,500,M833,Mower County Solar,Solar,IA,06/2020,IA AEP",
         "Total,800",
     ]
+
+
+def test_summaries_of_a_transfer_between_own_accounts_name_the_accounts_the_certificates_left(
+        signed_in, trader, org, holdings, account, second_account):
+    """Wind is in Main active, hydro in Trading: both go to a third account of the organization."""
+    third = AccountFactory(organization=org, name="Third")
+    transfer = transfer_create(organization=org, user=trader, destination=Destination.internal(third), lines=[
+        TransferLine(holdings["wind"].pk, 300), TransferLine(holdings["hydro"].pk, 200)])
+    client = signed_in(trader)
+    sources = f"Main active ({account.public_id}), Trading ({second_account.public_id})"
+    text = pdf_text(client, transfer)
+    assert f"From accounts {sources}\n" in text
+    assert f"To Third ({third.public_id})\n" in text
+    lines = csv_text(client, transfer).splitlines()
+    assert f'From accounts,"{sources}"' in lines and f"To,Third ({third.public_id})" in lines
+
+
+def test_summaries_of_a_transfer_from_one_account_name_it(signed_in, trader, org, batch, account, counterparty,
+                                                         counterparty_trader):
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)],
+                               destination=Destination.to_organization(counterparty))
+    for client in (signed_in(trader), signed_in(counterparty_trader)):  # sender and recipient
+        assert f"From account Main active ({account.public_id})\n" in pdf_text(client, transfer)
+        assert f"From account,Main active ({account.public_id})" in csv_text(client, transfer).splitlines()
 
 
 @pytest.fixture

@@ -142,7 +142,7 @@ def test_a_decided_transfer_cannot_be_decided_again(
         batch, trader, org, counterparty, counterparty_trader, counterparty_account):
     transfer = send_to_counterparty(batch, trader, org, counterparty, 400)
     transfer_withdraw(transfer=transfer, user=trader, organization=org)
-    with pytest.raises(TransferRefused, match="already withdrawn"):
+    with pytest.raises(TransferRefused, match=r"^This transfer was already withdrawn\.$"):
         transfer_accept(transfer=transfer, user=counterparty_trader, organization=counterparty,
                         account=counterparty_account)
 

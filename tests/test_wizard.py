@@ -229,6 +229,61 @@ def test_review_shows_ranges_that_leave_and_stay(signed_in, trader, batch, secon
     assert f"{base}-1 to 250" in content and f"{base}-251 to 1000" in content
 
 
+def visible_text(page: str) -> str:
+    """The wizard's card as a reader sees it: no tags, one space between words."""
+    card = page[page.index('<section class="card">'):page.index("</section>")]
+    return " ".join(re.sub(r"<[^>]+>", " ", card).split())
+
+
+def review_and_confirm(client, draft, quantities: dict, destination: dict) -> tuple[str, str]:
+    client.post(step_url(draft, "quantity"), {f"quantity_{pk}": quantity for pk, quantity in quantities.items()})
+    client.post(step_url(draft, "destination"), destination)
+    return (visible_text(client.get(step_url(draft, "review")).content.decode()),
+            visible_text(client.get(step_url(draft, "confirm")).content.decode()))
+
+
+def test_step_one_names_the_account_each_batch_comes_from(signed_in, trader, holdings, account, second_account):
+    client = signed_in(trader)
+    draft = start(client, holdings["wind"], holdings["hydro"])
+    page = visible_text(client.get(step_url(draft, "quantity")).content.decode())
+    assert f"{holdings['wind'].serial_number} Main active ({account.public_id}) M805" in page
+    assert f"{holdings['hydro'].serial_number} Trading ({second_account.public_id}) M906" in page
+
+
+def test_review_lists_the_serials_that_leave_and_stay_and_confirm_says_what_will_happen(
+        signed_in, trader, batch, account, second_account):
+    client = signed_in(trader)
+    review, confirm = review_and_confirm(client, start(client, batch), {batch.pk: 250},
+                                         {"kind": "internal", "account": second_account.pk, "notes": "Q4"})
+    main, trading, base = str(account), str(second_account), batch.certificate.serial_base
+    assert review.startswith("Step 3: Review Review your selections for accuracy")
+    assert f"From {main} To {trading} change" in review
+    assert f"{base}-1 to 1000 {main} 250 {base}-1 to 250 {base}-251 to 1000" in review
+    assert confirm == (
+        "Step 4: Confirm Review the transfer; if everything looks correct, select “Transfer”. "
+        f"When you select “Transfer”, 250 certificates in 1 batch move from {main} to {trading} at once. The "
+        "transfer is then complete: nobody else needs to accept it. The note “Q4” appears on the transaction. "
+        "Back Transfer")
+
+
+def test_confirm_says_what_an_export_of_one_certificate_does(signed_in, trader, batch, account, tracking_system):
+    client = signed_in(trader)
+    _, confirm = review_and_confirm(client, start(client, batch), {batch.pk: 1}, {
+        "kind": "export", "tracking_system": tracking_system.pk, "recipient_name": "Cascade Utility"})
+    assert (f"When you select “Transfer”, 1 certificate in 1 batch leaves {account} for Cascade Utility at "
+            f"{tracking_system.name} and waits, pending, until {tracking_system.name} accepts it. If "
+            f"{tracking_system.name} refuses the export, the certificates return to {account}.") in confirm
+
+
+def test_step_two_says_which_account_is_not_offered_and_why(signed_in, trader, batch, account, second_account):
+    client = signed_in(trader)
+    draft = start(client, batch)
+    page = client.post(step_url(draft, "quantity"), {f"quantity_{batch.pk}": 5}, follow=True).content.decode()
+    assert (f'<p class="muted" id="id_account_not_offered">{account} is not offered: the certificates come from '
+            "it.</p>") in page
+    assert 'aria-describedby="id_account_not_offered"' in page
+
+
 def test_a_reload_resumes_the_draft_and_steps_cannot_be_skipped(signed_in, trader, batch):
     client = signed_in(trader)
     draft = start(client, batch)

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from django import forms
 from django.db.models import Q
 from django.utils.functional import cached_property
+from django.utils.text import get_text_list
 
 from accounts.models import Account
 from accounts.selectors import organization_can_receive
@@ -115,6 +116,16 @@ def recipient_from_text(organization: Organization, text: str) -> Organization:
     raise forms.ValidationError(f"Several organizations match: {names}. Choose one.")
 
 
+def not_offered_text(sources: list[Account]) -> str:
+    """Why step 2 leaves out accounts the organization would otherwise transfer to: the
+    certificates come from them (selectors.accounts_to_receive); "" when it leaves none out."""
+    if not sources:
+        return ""
+    verb, pronoun = ("is", "it") if len(sources) == 1 else ("are", "them")
+    return (f"{get_text_list([str(account) for account in sources], 'and')} {verb} not offered: "
+            f"the certificates come from {pronoun}.")
+
+
 class DestinationForm(forms.Form):
     """Step 2, worded as the help page: where the certificates go."""
 
@@ -147,8 +158,9 @@ class DestinationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.batches = batches
-        accounts = accounts_to_receive(organization, batches)
+        accounts, sources = accounts_to_receive(organization, batches)
         self.accounts = {account.pk: account for account in accounts}
+        self.accounts_not_offered = not_offered_text(sources)
         self.fields["account"].widget.choices = [("", "Choose an account")] + [
             (account.pk, str(account)) for account in accounts]
         self.read_tracking_systems = tracking_systems

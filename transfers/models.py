@@ -1,4 +1,5 @@
 import datetime
+import re
 import secrets
 
 from django.conf import settings
@@ -174,6 +175,24 @@ class RetirementOption(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def counts_toward(self) -> str:
+        return counts_toward_text(name=self.name, type_label=self.get_type_display(),
+                                  reason_label=self.get_reason_display(), state=self.state)
+
+
+def counts_toward_text(*, name: str, type_label: str, reason_label: str, state: str) -> str:
+    """What a retirement counts toward, as every page, email and document says it: the option's
+    name, then its type, main reason and state or province, each only if the name does not already
+    say it ("Minnesota RES (State RPS, compliance, MN)", but "Voluntary claim" once)."""
+    said = name.lower()
+    details = []
+    for detail in (type_label, reason_label.lower(), state):
+        if detail and not re.search(rf"\b{re.escape(detail.lower())}\b", said):
+            details.append(detail)
+            said += " " + detail.lower()
+    return f"{name} ({', '.join(details)})" if details else name
+
 
 # Crockford's base32: no I, L, O or U, so a reference read aloud or copied by hand stays itself.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -220,10 +239,7 @@ class Retirement(models.Model):
 
     def facts(self) -> list[tuple[str, str]]:
         """The details as the wizard's review, the transfer's page and its summary show them."""
-        option = self.option
-        counts_toward = f"{option.name} ({option.get_type_display()}, {option.get_reason_display().lower()}"
-        counts_toward += f", {option.state})" if option.state else ")"
-        return [("Retirement reference", self.reference), ("Counts toward", counts_toward),
+        return [("Retirement reference", self.reference), ("Counts toward", self.option.counts_toward),
                 ("Compliance period", str(self.compliance_period or "")), ("Reporting period", self.period_label),
                 ("Beneficiary", self.beneficiary)]
 

@@ -188,14 +188,15 @@ def transfer_history(transfer: Transfer):
 # (bench/wizard_load.py at N = 4, against the ORM's version of these two, interleaved).
 _TRANSFER = Columns(Transfer, "t")
 _BATCH, _CERTIFICATE, _GENERATOR = Columns(CertificateBatch, "b"), Columns(Certificate, "c"), Columns(Generator, "g")
+_ACCOUNT = Columns(Account, "a")
 DRAFT_SQL = f"""SELECT {_TRANSFER.sql} FROM {_TRANSFER.table}
                 WHERE t.id = %s AND t.organization_id = %s AND t.created_by_id = %s"""
 DRAFT_BATCHES_SQL = f"""
-    SELECT {_BATCH.sql}, {_CERTIFICATE.sql}, {_GENERATOR.sql}
+    SELECT {_BATCH.sql}, {_CERTIFICATE.sql}, {_GENERATOR.sql}, {_ACCOUNT.sql}
     FROM {_BATCH.table}
     JOIN {_CERTIFICATE.table} ON c.id = b.certificate_id
     JOIN {_GENERATOR.table} ON g.id = c.generator_id
-    JOIN "{Account._meta.db_table}" a ON a.id = b.account_id
+    JOIN {_ACCOUNT.table} ON a.id = b.account_id
     WHERE a.organization_id = %s AND b.id = ANY(%s)"""
 
 
@@ -211,15 +212,16 @@ def draft_for(*, pk: int, organization: Organization, user: User) -> Transfer:
 def draft_batches(draft: Transfer, organization: Organization,
                   batches: list[CertificateBatch] | None = None) -> list[tuple[CertificateBatch, int]]:
     """The draft's lines as (batch, quantity), in the draft's order, each batch with its certificate
-    and generator; a batch that is no longer the organization's is left out. `batches`: the ones
+    generator and account (where the certificates come from); a batch that is no longer the
+    organization's is left out. `batches`: the ones
     this function gave earlier in the request, if the quantities changed since but not the batches."""
     lines = draft.draft.get("lines", [])
     if batches is None:
         batches = []
-        for batch, certificate, generator in select_models(
+        for batch, certificate, generator, account in select_models(
                 DRAFT_BATCHES_SQL, [organization.pk, [batch_id for batch_id, _ in lines]],
-                _BATCH, _CERTIFICATE, _GENERATOR):
-            certificate.generator, batch.certificate = generator, certificate
+                _BATCH, _CERTIFICATE, _GENERATOR, _ACCOUNT):
+            certificate.generator, batch.certificate, batch.account = generator, certificate, account
             batches.append(batch)
     by_id = {batch.pk: batch for batch in batches}
     return [(by_id[batch_id], quantity) for batch_id, quantity in lines if batch_id in by_id]
@@ -231,10 +233,15 @@ def batches_already_in(account_id: int, batches: Iterable[CertificateBatch]) -> 
     return [batch for batch in batches if batch.account_id == account_id]
 
 
-def accounts_to_receive(organization: Organization, batches: list[CertificateBatch]) -> list[Account]:
-    """The accounts an internal transfer of every one of `batches` can go to: the organization's
-    open active accounts that hold none of them."""
-    return [account for account in accounts_open_active(organization) if not batches_already_in(account.pk, batches)]
+def accounts_to_receive(organization: Organization,
+                        batches: list[CertificateBatch]) -> tuple[list[Account], list[Account]]:
+    """(the accounts an internal transfer of every one of `batches` can go to: the organization's
+    open active accounts that hold none of them; the open active accounts left out because the
+    certificates come from them), each by name."""
+    receiving, holding = [], []
+    for account in accounts_open_active(organization):
+        (holding if batches_already_in(account.pk, batches) else receiving).append(account)
+    return receiving, holding
 
 
 def tracking_systems_to_export_to() -> list[TrackingSystem]:

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from utilities.display import datetime_text
 
-from .models import Retirement
+from .models import Retirement, counts_toward_text
 from .summaries import summary_batches, summary_document
 
 CANONICAL_FORM = "JSON, keys sorted, no whitespace between tokens, UTF-8 (RFC 8259)"
@@ -77,8 +77,8 @@ def statement_facts(record: dict) -> list[tuple[str, str]]:
         ("Reference", record["reference"]),
         ("Retired", datetime_text(datetime.datetime.fromisoformat(record["retired_at"]))),
         ("Retired by", f"{record['organization']['name']} ({record['organization']['id']})"),
-        ("Counts toward", f"{option['name']} ({option['type']}, {option['reason'].lower()}"
-                          + (f", {option['state_or_province']})" if option["state_or_province"] else ")")),
+        ("Counts toward", counts_toward_text(name=option["name"], type_label=option["type"],
+                                             reason_label=option["reason"], state=option["state_or_province"])),
         ("Compliance period", str(record["compliance_period"] or "")),
         ("Reporting period", f"{period['start'] or '…'} to {period['end'] or '…'}"
          if period["start"] or period["end"] else ""),

@@ -23,7 +23,7 @@ from certificates.serials import format_serial
 from utilities.display import datetime_text, number_text
 
 from .models import Transfer
-from .selectors import transfer_items
+from .selectors import transfer_items, transfer_source_accounts
 
 ITEM_HEADER = ["Serial Number", "Quantity", "Generator ID", "Generator", "Fuel", "State", "Vintage",
                "Eligibilities"]
@@ -35,6 +35,7 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def summary_facts(transfer: Transfer) -> list[tuple[str, str]]:
+    sources = transfer_source_accounts(transfer)
     facts = [
         ("Registry", settings.REGISTRY_NAME),
         ("Transaction ID", str(transfer.pk)),
@@ -44,6 +45,7 @@ def summary_facts(transfer: Transfer) -> list[tuple[str, str]]:
         ("Decided", datetime_text(transfer.decided_at) if transfer.status != Transfer.Status.PENDING else ""),
         ("Time zone", timezone.get_current_timezone_name()),  # the downloading user's
         ("From", f"{transfer.organization.name} ({transfer.organization.public_id})"),
+        (f"From account{pluralize(sources)}", ", ".join(str(account) for account in sources)),
         ("To", transfer.destination_label),
         ("Submitted by", transfer.created_by.get_full_name()),
         ("Notes", transfer.notes),

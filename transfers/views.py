@@ -38,6 +38,7 @@ from .selectors import (
     transfers_pending_for,
 )
 from .services import (
+    NotPending,
     mass_upload_create,
     mass_upload_release,
     retirement_privacy_set,
@@ -95,13 +96,10 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-DECIDED = {"accept": "accepted", "reject": "rejected", "withdraw": "withdrawn"}
-
-
 def _decision_refused(transfer: Transfer, membership, decision: str) -> str:
     """Why this user cannot take this decision, in the words a user acts on."""
     if transfer.status != Transfer.Status.PENDING:
-        return f"Transfer {transfer.pk} cannot be {DECIDED[decision]}: it is {transfer.get_status_display().lower()}."
+        return str(NotPending(transfer))
     if not membership.can_transfer:
         return f"Your role ({membership.get_role_display().lower()}) cannot accept, reject or withdraw transfers."
     if decision == "withdraw":

@@ -16,6 +16,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import get_text_list
 from django_htmx.http import push_url
 
 from accounts.models import Account
@@ -24,11 +25,12 @@ from certificates.selectors import SELECTION_LIMIT, selection_batches, selection
 from certificates.serials import format_serial, split_range
 from registry.models import Organization, TrackingSystem
 from registry.selectors import membership_required
+from utilities.display import number_text
 from utilities.htmx import HtmxHttpRequest, htmx_partial, htmx_redirect
 from utilities.parsing import positive_integers
 
 from .forms import DestinationForm, QuantityForm, RetirementForm, organizations_matching
-from .models import Retirement, RetirementOption, Transfer
+from .models import Retirement, RetirementOption, Transfer, pending_lifetime
 from .selectors import draft_batches, draft_for, tracking_systems_to_export_to, transfers_visible_to
 from .services import (
     BatchChanged,
@@ -265,7 +267,7 @@ def _step_destination(request: HtmxHttpRequest, organization: Organization, draf
     form = _destination_form(organization, draft, request.POST)
     if not form.is_valid():
         return _destination_page(request, organization, draft, form)
-    # Step 3 shows what will happen and has nothing to enter: steps 3 and 4 open together.
+    # Step 3 has nothing to enter: steps 3 and 4 open together.
     transfer_draft_save(draft=draft, **form.draft_fields(), step=4)
     destination = Destination.retirement(form.cleaned_data["account"]) if _retiring(draft) else form.destination()
     return _next(request, _step_url(draft, "review"), lambda: _render_review(
@@ -296,21 +298,64 @@ def _step_review(request: HtmxHttpRequest, organization: Organization, draft: Tr
 def _render_review(request: HtmxHttpRequest, draft: Transfer, organization: Organization, step: str,
                    error: str = "", *, destination: Destination | None = None,
                    batches: list[CertificateBatch] | None = None) -> HttpResponse:
-    """Steps 3 and 4; `destination` and `batches`, the draft's, if this request has read them already."""
-    retirement_facts = []
+    """Step 3 (the serial numbers that leave each account and those that stay) or step 4 (what
+    will happen, and the button that does it); `destination` and `batches`, the draft's, if this
+    request has read them already."""
+    retirement_facts, option = [], None
     if _retiring(draft):
         account, details = _retirement_of(draft, organization)
         destination = destination or (Destination.retirement(account) if account else None)
         if details.option is not None:
+            option = details.option
             retirement_facts = Retirement(option=details.option, compliance_period=details.compliance_period,
                                           period_start=details.period_start, period_end=details.period_end,
                                           beneficiary=details.beneficiary).facts()[1:]  # no reference yet
     destination = destination or _destination_of(draft, organization)
     rows = _review_lines(draft_batches(draft, organization, batches))
-    return _render(request, draft, step, {"rows": rows, "destination_label": destination.label if destination else "",
-                                          "error": error, "total": sum(row["quantity"] for row in rows),
-                                          "retirement_facts": retirement_facts},
-                   [row["batch"] for row in rows])
+    total = sum(row["quantity"] for row in rows)
+    sources = _source_accounts([row["batch"] for row in rows])
+    context = {"rows": rows, "destination_label": destination.label if destination else "", "error": error,
+               "total": total, "retirement_facts": retirement_facts, "source_accounts": sources}
+    if step == "confirm" and destination is not None:
+        context["what_happens"] = _what_happens(destination, total=total, batch_count=len(rows),
+                                                sources=sources, option=option)
+    return _render(request, draft, step, context, [row["batch"] for row in rows])
+
+
+def _source_accounts(batches: list[CertificateBatch]) -> list[Account]:
+    """The accounts the certificates come from, by name (as transfer_source_accounts orders them)."""
+    accounts = {batch.account_id: batch.account for batch in batches}
+    return sorted(accounts.values(), key=lambda account: (account.name, account.pk))
+
+
+def _what_happens(destination: Destination, *, total: int, batch_count: int, sources: list[Account],
+                  option: RetirementOption | None) -> list[str]:
+    """Step 4: what pressing its button does, in sentences, for each kind of destination."""
+    one = total == 1
+    certificates = (f"{number_text(total)} certificate{'' if one else 's'} in {number_text(batch_count)} "
+                    f"batch{'' if batch_count == 1 else 'es'}")
+    origin = get_text_list([str(account) for account in sources], "and")
+    leave, wait = ("leaves", "waits") if one else ("leave", "wait")
+    kind = destination.kind
+    if kind == Transfer.Kind.RETIREMENT:
+        counts = f", counting toward {option.counts_toward}" if option else ""
+        return [f"When you select “Retire”, {certificates} {leave} {origin} and {'is' if one else 'are'} retired "
+                f"into {destination.label}{counts}.",
+                "Retirement is final: retired certificates never move again. You then get the retirement’s "
+                "reference, its statement (PDF) and a public page where anyone can check it."]
+    if kind == Transfer.Kind.INTERNAL:
+        return [f"When you select “Transfer”, {certificates} {'moves' if one else 'move'} from {origin} to "
+                f"{destination.label} at once. The transfer is then complete: nobody else needs to accept it."]
+    if kind == Transfer.Kind.ORGANIZATION:
+        recipient, days = destination.organization.name, pending_lifetime().days
+        return [f"When you select “Transfer”, {certificates} {leave} {origin} and {wait}, pending, for "
+                f"{destination.label} to accept {'it' if one else 'them'}.",
+                f"Until {recipient} accepts or rejects the transfer, you may withdraw it. If {recipient} has not "
+                f"decided within {days} day{'' if days == 1 else 's'}, the transfer expires. A rejected, "
+                f"withdrawn or expired transfer returns the certificates to {origin}."]
+    return [f"When you select “Transfer”, {certificates} {leave} {origin} for {destination.label} and {wait}, "
+            f"pending, until {destination.tracking_system.name} accepts {'it' if one else 'them'}.",
+            f"If {destination.tracking_system.name} refuses the export, the certificates return to {origin}."]
 
 
 def _step_confirm(request: HtmxHttpRequest, organization: Organization, draft: Transfer) -> HttpResponse:

@@ -150,3 +150,62 @@ def test_a_refusal_met_in_the_middle_of_the_wizard_is_shown(browser, sign_in, tr
     expect(page.locator("main")).to_contain_text(
         "Your role (viewer) can see and download certificates; a manager or trader can transfer")
     expect(page.locator("header.topbar")).to_have_count(1)  # the page replaced, not nested in the old one
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_wizard_says_where_the_certificates_come_from_and_what_will_happen(
+        sign_in, live_server, trader, holdings, account, second_account, counterparty, screenshot, javascript, width):
+    """Wind is in Main active, hydro in Trading, the organization's only two active accounts: step 2
+    offers neither and says why; steps 1, 3 and 4 name both; step 3 lists the serial numbers that
+    leave and stay, step 4 says what will happen and has the button."""
+    wind, hydro = holdings["wind"], holdings["hydro"]
+    main, trading = str(account), str(second_account)
+    page = sign_in(trader, java_script_enabled=javascript, viewport={"width": width, "height": 900})
+    page.goto(f"{live_server.url}/transfers/new/?batch={wind.pk}&batch={hydro.pk}")
+    page.wait_for_selector("[data-step=quantity]")
+    if javascript:
+        page.evaluate("window.notReloaded = true")
+    expect(page.locator("table.quantities tr", has_text=wind.serial_number)).to_contain_text(main)
+    expect(page.locator("table.quantities tr", has_text=hydro.serial_number)).to_contain_text(trading)
+    page.locator(f"input[name=quantity_{wind.pk}]").fill("300")
+    screenshot(page, "1-quantity")
+    page.click("#wizard button:has-text('Next')")
+    page.wait_for_selector("[data-step=destination]")
+    page.check("input[name=kind][value=internal]")
+    assert page.locator("select[name=account] option").all_inner_texts() == ["Choose an account"]
+    hint = page.locator("#id_account_not_offered")
+    expect(hint).to_have_text(f"{main} and {trading} are not offered: the certificates come from them. "
+                              "Your organization has no other open active account; a manager can open one on "
+                              "the Accounts page.")
+    expect(hint).to_be_visible()
+    assert page.get_attribute("select[name=account]", "aria-describedby") == "id_account_not_offered"
+    screenshot(page, "2-destination")
+    page.check("input[name=kind][value=organization]")
+    page.fill("#id_organization", counterparty.public_id)
+    page.click("#wizard button:has-text('Next')")
+    page.wait_for_selector("[data-step=review]")
+    review = page.inner_text("#wizard section")
+    assert f"From\n{main}, {trading}" in review.replace("\t", "\n").replace("\n\n", "\n")
+    expect(page.locator("table.review tr", has_text=wind.serial_number)).to_contain_text(main)
+    expect(page.locator("table.review tr", has_text=hydro.serial_number)).to_contain_text(trading)
+    base = wind.certificate.serial_base
+    assert f"{base}-1 to 300" in review and f"{base}-301 to 1000" in review  # leaves, stays
+    assert page.locator("#wizard form").count() == 0  # nothing to confirm here
+    screenshot(page, "3-review")
+    page.click("#wizard a:has-text('Review')")
+    page.wait_for_selector("[data-step=confirm]")
+    confirm = page.inner_text("#wizard section")
+    assert (f"When you select “Transfer”, 500 certificates in 2 batches leave {main} and {trading} and wait, "
+            f"pending, for {counterparty.name} ({counterparty.public_id}) to accept them.") in confirm
+    assert f"returns the certificates to {main} and {trading}" in confirm
+    assert f"{base}-301 to 1000" not in confirm and "When you select" not in review  # two different steps
+    screenshot(page, "4-confirm")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.click("#wizard button:has-text('Transfer')")
+    page.wait_for_selector("text=Download a transaction summary")
+    if javascript:
+        assert page.evaluate("window.notReloaded") is True  # every step swapped in by htmx
+    transfer = Transfer.objects.exclude(status="draft").get()
+    assert (transfer.kind, transfer.status, transfer.recipient_organization) == ("organization", "pending",
+                                                                                  counterparty)

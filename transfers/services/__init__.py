@@ -10,6 +10,7 @@ from .lifecycle import (
     CannotReceive,
     Destination,
     DraftAlreadySubmitted,
+    NotPending,
     TransferLine,
     TransferRefused,
     export_confirm,
@@ -32,7 +33,7 @@ from .retirements import RetirementDetails, retirement_create, retirement_privac
 
 __all__ = [
     "AlreadyInAccount", "BatchChanged", "CannotReceive", "DraftAlreadySubmitted",
-    "Destination", "TransferLine", "TransferRefused", "RetirementDetails", "UploadBusy", "export_confirm",
+    "Destination", "NotPending", "TransferLine", "TransferRefused", "RetirementDetails", "UploadBusy", "export_confirm",
     "export_reject", "mass_upload_create", "mass_upload_process", "mass_upload_release",
     "mass_uploads_requeue_stalled", "retirement_create", "retirement_privacy_set", "retirement_write",
     "transfer_accept", "transfer_create", "transfer_draft_fail",

@@ -66,6 +66,23 @@ class CannotReceive(TransferRefused):
         super().__init__(f"{organization.public_id} has no account that can receive certificates yet.")
 
 
+class NotPending(TransferRefused):
+    """A decision (accept, reject, withdraw, expire, an export's answer) on a transfer no longer pending:
+    one wording, for the pages, the API and the admin."""
+
+    WORDING = {
+        Transfer.Status.COMPLETE: "This transfer is already complete.",
+        Transfer.Status.REJECTED: "This transfer was already rejected.",
+        Transfer.Status.WITHDRAWN: "This transfer was already withdrawn.",
+        Transfer.Status.EXPIRED: "This transfer has already expired.",
+        Transfer.Status.DRAFT: "This transfer has not been submitted.",
+        Transfer.Status.FAILED: "This transfer was never made.",
+    }
+
+    def __init__(self, transfer: Transfer):
+        super().__init__(self.WORDING.get(transfer.status, "This transfer is no longer pending."))
+
+
 @dataclass(frozen=True, slots=True)
 class TransferLine:
     """Move `quantity` (the lowest serials) out of batch `batch_id`."""
@@ -319,7 +336,7 @@ def _lock_pending(transfer_id: int, **scope) -> Transfer:
     if transfer is None:
         raise TransferRefused("There is no such transfer.")
     if transfer.status != Transfer.Status.PENDING:
-        raise TransferRefused(f"This transfer is already {transfer.get_status_display().lower()}.")
+        raise NotPending(transfer)
     return transfer
 
 
