@@ -1,3 +1,4 @@
+from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 
@@ -13,6 +14,7 @@ class ApiCursorPagination(CursorPagination):
     # Oldest first: a client reading to the last page also gets the rows added while it read. A
     # view may order otherwise with `ordering` on a subclass (a field that is unique and never changes).
     ordering = "pk"
+    schema_path = "/api/v1/batches/"  # the list's path, in the schema's examples (set by api.schema)
 
     def get_page_size(self, request) -> int:
         text = request.query_params.get(self.page_size_query_param)
@@ -29,3 +31,17 @@ class ApiCursorPagination(CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
         return parameters
+
+    def get_paginated_response_schema(self, schema):
+        """What every page carries (`next` and `previous` null at the ends), with an example of each."""
+        link = {"type": ["string", "null"], "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": link | {"description": "The next page; null on the last.",
+                                "example": f"{settings.SITE_URL}{self.schema_path}?{self.cursor_query_param}=cD0xMDQy"},
+                "previous": link | {"description": "The page before; null on the first.", "example": None},
+                "results": schema,
+            },
+        }

@@ -1,12 +1,17 @@
-"""The OpenAPI schema's shared parts: every operation documents its problem responses, and a POST
-made idempotent (api.idempotency) its Idempotency-Key header."""
+"""The OpenAPI schema's shared parts: every operation documents its problem responses, each with an
+example, and a POST made idempotent (api.idempotency) its Idempotency-Key header; a public operation
+says it needs no key (`security: []`); operation ids and tags are names a client generator can use
+(no dots: `batches.csv` is `batches_csv_retrieve`, tagged `batches`)."""
+
+import re
+from http import HTTPStatus
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from .idempotency import KEY_MAX_LENGTH
-from .problems import PROBLEM_CONTENT_TYPE
+from .idempotency import HEADER, KEY_MAX_LENGTH
+from .problems import PROBLEM_CONTENT_TYPE, TITLES, TYPE_PREFIX
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
@@ -43,19 +48,64 @@ POST_PROBLEMS = {
 }
 
 
+# An example of each problem (its code and detail), as the API words it.
+PROBLEM_EXAMPLES = {
+    "400": ("invalid", "fule", "This operation takes no such query parameter."),
+    "401": ("not-authenticated", None, "This API key is not valid."),
+    "403": ("permission-denied", None, "This API key's scope is read; this request needs a key with the trade "
+                                       "scope."),
+    "404": ("not-found", None, "No such object."),
+    "409": ("conflict", None, "This transfer was already withdrawn."),
+    "422": ("refused", None, "Batch 812 is not held by Prairie Wind Energy."),
+    "429": ("throttled", None, "Request was throttled. Expected available in 12 seconds."),
+}
+POST_400_EXAMPLE = ("idempotency-key-missing", HEADER, f"Send an {HEADER} header with every POST (e.g. a new UUID "
+                                                       "for each new request, the same one when you retry it).")
+# A path's parameters in an example's `instance`.
+PATH_EXAMPLES = {"id": "1042", "public_id": "ACT-00031", "reference": "R-2F7K-9QXM", "pk": "1042"}
+
+
+def problem_example(status_code: str, path: str, code: str, field: str | None, detail: str) -> OpenApiExample:
+    instance = re.sub(r"\{(\w+)\}", lambda match: PATH_EXAMPLES.get(match[1], "1"), path)
+    if field is not None and status_code == "400":
+        detail = f"{field}: {detail}" if code == "invalid" else detail
+    title = TITLES.get(code) or HTTPStatus(int(status_code)).phrase
+    return OpenApiExample(
+        code, value={"type": TYPE_PREFIX + code, "title": title, "status": int(status_code), "detail": detail,
+                     "instance": instance, "errors": [{"field": field, "detail": detail}] if field else []})
+
+
 class ApiAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        public = not self.get_auth()
         problems = dict(PROBLEMS)
-        if not self.get_auth():  # a public operation
+        if public:
             problems = {code: text for code, text in problems.items() if code not in ("401", "403")}
             problems["429"] = "Too many requests from this address: wait `Retry-After` seconds."
         if self.method == "POST":
             problems |= POST_PROBLEMS
         for code, description in problems.items():
+            code_field_detail = PROBLEM_EXAMPLES.get(code, ("error", None, HTTPStatus(int(code)).phrase + "."))
+            if code == "400" and self.method == "POST" and getattr(self._handler(), "idempotent", False):
+                code_field_detail = POST_400_EXAMPLE
+            example = problem_example(code, self.path, *code_field_detail)
             responses.setdefault(code, self._get_response_for_code(
-                OpenApiResponse(ProblemSerializer, description=description), code, [PROBLEM_CONTENT_TYPE]))
+                OpenApiResponse(ProblemSerializer, description=description, examples=[example]), code,
+                [PROBLEM_CONTENT_TYPE]))
         return responses
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and not self.get_auth():
+            operation["security"] = []  # public: no key (an absent list would mean "as the document's")
+        return operation
+
+    def get_operation_id(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_]", "_", super().get_operation_id())
+
+    def get_tags(self) -> list[str]:
+        return [tag.split(".")[0] for tag in super().get_tags()]  # batches.csv is one of the batches'
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
@@ -68,6 +118,35 @@ class ApiAutoSchema(AutoSchema):
                             "without acting again.")]
         return parameters
 
+    def _get_paginator(self):
+        paginator = super()._get_paginator()
+        if paginator is not None:
+            paginator.schema_path = self.path  # its examples link to this list's pages
+        return paginator
+
     def _handler(self):
         name = getattr(self.view, "action", None) or self.method.lower()
         return getattr(self.view, name, None)
+
+
+TAG_DESCRIPTIONS = {
+    "organization": "The key's organization.",
+    "accounts": "The organization's holding accounts and their balances.",
+    "batches": "The certificates the organization holds, batch by batch, as the dashboard lists them.",
+    "transfers": "Transfers the organization sent or was sent: create, accept, reject, withdraw.",
+    "retirements": "Certificates retired for good, toward what and for whom, and their statements.",
+    "mass-uploads": "CSV files of transfers or retirements, checked and applied by a worker, all or nothing.",
+    "verify": "Public, no key: a retirement's verification record.",
+}
+
+
+def postprocess_schema(result, generator, request, public):
+    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: the document's tags, each operation's tag
+    listed once, in TAG_DESCRIPTIONS' order, with what it groups (a tag missing there has no
+    description: the schema's lint says so)."""
+    used = {tag for operations in result["paths"].values() for operation in operations.values()
+            for tag in operation.get("tags", [])}
+    order = list(TAG_DESCRIPTIONS)
+    result["tags"] = [{"name": tag} | ({"description": TAG_DESCRIPTIONS[tag]} if tag in TAG_DESCRIPTIONS else {})
+                      for tag in sorted(used, key=lambda tag: (order.index(tag) if tag in order else len(order), tag))]
+    return result

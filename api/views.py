@@ -50,11 +50,12 @@ class OrganizationView(KnownQueryParameters, APIView):
 
     required_scope = ApiKey.Scope.READ
 
-    @extend_schema(responses=OrganizationSerializer)
+    @extend_schema(summary="The key's organization", responses=OrganizationSerializer)
     def get(self, request: Request) -> Response:
         return Response(OrganizationSerializer(request.auth.organization).data)
 
 
+@extend_schema(summary="List accounts")
 class AccountList(KnownQueryParameters, generics.ListAPIView):
     """The organization's holding accounts, each with its balances."""
 
@@ -67,6 +68,7 @@ class AccountList(KnownQueryParameters, generics.ListAPIView):
         return accounts_with_balances(self.request.auth.organization)
 
 
+@extend_schema(summary="One account")
 class AccountDetail(KnownQueryParameters, generics.RetrieveAPIView):
     """One of the organization's accounts, by its public id (ACT-00031)."""
 
@@ -111,7 +113,7 @@ def batch_status(request: Request) -> str:
     return BATCH_TABS[status]
 
 
-@extend_schema(parameters=BATCH_PARAMETERS)
+@extend_schema(summary="List batches", parameters=BATCH_PARAMETERS)
 class BatchList(KnownQueryParameters, generics.ListAPIView):
     """The organization's batches in one status, with every filter of the dashboard (the same
     FilterSet, certificates.filters.BatchFilter), a page at a time (`cursor`; `page_size` up to 1,000)."""
@@ -150,7 +152,8 @@ class BatchDownload(KnownQueryParameters, APIView):
     filterset_class = BatchFilter
     queryset = CertificateBatch.objects.none()
 
-    @extend_schema(parameters=[*BATCH_PARAMETERS, SORT_PARAMETER], responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(summary="Download batches (CSV)", parameters=[*BATCH_PARAMETERS, SORT_PARAMETER],
+                   responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request):
         status = batch_status(request)
         if request.query_params.get("sort", DEFAULT_SORT) not in SORT_CHOICES:
@@ -169,7 +172,7 @@ class Verification(KnownQueryParameters, APIView):
     permission_classes = []
     throttle_classes = [VerifyThrottle]
 
-    @extend_schema(responses=VerificationSerializer, auth=[])
+    @extend_schema(summary="Verify a retirement", responses=VerificationSerializer, auth=[])
     def get(self, request: Request, reference: str) -> Response:
         retirement = retirement_by_reference(reference)
         if retirement is None:

@@ -357,6 +357,11 @@ SPECTACULAR_SETTINGS = {
                    "`Idempotency-Key` header. Errors are RFC 9457 problem details (`application/problem+json`).\n\n"
                    + RECEIVER_DOCS,
     "VERSION": "1.0.0",
+    # 3.1: a nullable reference is `oneOf: [{$ref}, {type: null}]`, which every tool reads alike.
+    "OAS_VERSION": "3.1.0",
+    "SERVERS": [{"url": SITE_URL, "description": REGISTRY_NAME}],
+    "CONTACT": {"name": REGISTRY_NAME, "url": SITE_URL},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.postprocess_schema"],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
