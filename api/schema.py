@@ -75,6 +75,10 @@ def problem_example(status_code: str, path: str, code: str, field: str | None, d
                      "instance": instance, "errors": [{"field": field, "detail": detail}] if field else []})
 
 
+# Printable ASCII, no blank at either end (a header's value is trimmed): a key the server takes.
+PRINTABLE_PATTERN = "^[!-~]([ -~]*[!-~])?$"
+
+
 class ApiAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -111,11 +115,12 @@ class ApiAutoSchema(AutoSchema):
         parameters = super().get_override_parameters()
         if self.method == "POST" and getattr(self._handler(), "idempotent", False):
             parameters = [*parameters, OpenApiParameter(
-                "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
+                "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH,
+                                    "pattern": PRINTABLE_PATTERN},
                 OpenApiParameter.HEADER, required=True,
-                description="A key of your own for this request (e.g. a UUID), 1 to 255 characters; the same key "
-                            "when you retry it. Within 24 hours a retry with the same body gets the first response "
-                            "without acting again.")]
+                description="A key of your own for this request (e.g. a UUID), 1 to 255 printable characters; the "
+                            "same key when you retry it. Within 24 hours a retry with the same body gets the first "
+                            "response without acting again.")]
         return parameters
 
     def _get_paginator(self):

@@ -114,6 +114,11 @@ class RetirementCreateSerializer(LinesMixin):
     period_end = serializers.DateField(required=False, allow_null=True, default=None)
 
 
+@extend_schema_field({"type": "string", "format": "binary", "contentMediaType": "text/csv"})
+class CsvFileField(serializers.FileField):
+    """A CSV file (its text: the form reads and checks it)."""
+
+
 class MassUploadCreateSerializer(serializers.Serializer):
     """For the schema: the view reads the upload with the page's own form (MassUploadForm)."""
 
@@ -121,7 +126,7 @@ class MassUploadCreateSerializer(serializers.Serializer):
                                    default=MassTransferUpload.Kind.TRANSFER,
                                    help_text="What the file lists: transfers (scope trade) or retirements "
                                              "(scope retire).")
-    file = serializers.FileField(help_text="The CSV file, as the mass-transfer or mass-retirement template.")
+    file = CsvFileField(help_text="The CSV file, as the mass-transfer or mass-retirement template.")
 
 
 class MassUploadReleaseSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Account
 from accounts.selectors import accounts_with_balances
-from certificates.filters import DEFAULT_SORT, SORTS, BatchFilter
+from certificates.filters import DEFAULT_SORT, MONTH_PATTERN, SORTS, BatchFilter
 from certificates.models import CertificateBatch
 from certificates.selectors import batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
@@ -95,7 +95,8 @@ STATUS_PARAMETER = OpenApiParameter(
 
 # The vintage filters take a month (certificates.filters.MonthFilter), not the vintage column's date.
 BATCH_PARAMETERS = [STATUS_PARAMETER] + [
-    OpenApiParameter(name, str, description=f"{label}: a month, MM/YYYY or YYYY-MM (e.g. 01/2020).")
+    OpenApiParameter(name, {"type": "string", "pattern": MONTH_PATTERN},
+                     description=f"{label}: a month, MM/YYYY or YYYY-MM (e.g. 01/2020).")
     for name, label in [("vintage_from", "Vintage from"), ("vintage_to", "Vintage to")]]
 
 

@@ -293,7 +293,10 @@ class MassUploadForm(CsvUploadForm):
     field_order = ["kind", "file"]
 
     def clean_kind(self) -> str:
-        return self.cleaned_data["kind"] or MassTransferUpload.Kind.TRANSFER  # a form without the choice: transfers
+        kind = self.cleaned_data["kind"]
+        if not kind and self.data.get("kind") is not None:  # sent empty: no choice at all, not "transfers"
+            raise forms.ValidationError(KIND_REQUIRED)
+        return kind or MassTransferUpload.Kind.TRANSFER  # a form without the choice: transfers
 
 
 class AnnualReportForm(forms.Form):
