@@ -236,7 +236,10 @@ def test_the_instructions_of_a_run_move_in_one_transfer_per_destination(approved
     assert [(instruction_run.instruction, instruction_run.destination.instruction_id, instruction_run.quantity_moved,
              instruction_run.transfer) for instruction_run in run.runs] == [
         (instructions[0], instructions[0].pk, 600, transfer), (instructions[1], instructions[1].pk, 300, transfer)]
-    assert transfer.notes == f"Standing instructions {instructions[0].pk}, {instructions[1].pk}"
+    month = f"{MONTHS[0]:%m/%Y}"
+    assert transfer.notes == (f"Standing transfer from {approved.name} ({approved.code}), {month}; "
+                              f"{other.name} ({other.code}), {month} "
+                              f"(standing instructions {instructions[0].pk}, {instructions[1].pk})")
     assert transfer.items.count() == 2 and InstructionRun.objects.count() == 2
     assert sum(CertificateBatch.objects.filter(account=second_account).values_list("quantity", flat=True)) == 900
     assert ledger_breaches() == []
