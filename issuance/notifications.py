@@ -7,7 +7,7 @@ from django.urls import reverse
 from registry.models import EmailEvent
 from registry.selectors import organization_link
 from transfers.notifications import upload_email_send
-from utilities.display import number_text
+from utilities.display import count_text
 
 from .models import GenerationUpload
 
@@ -24,7 +24,7 @@ def generation_upload_notify(*, upload_id: int) -> int:
                "url": organization_link(settings.SITE_URL + reverse("issuance:upload", args=[upload.pk]),
                                         upload.organization)}
     subject = (f"[{settings.REGISTRY_NAME}] Generation upload {upload.filename}: "
-               + (f"{number_text(len(upload.errors))} error(s), {upload.nothing_done.lower()}" if failed
-                  else f"{number_text(len(reports))} month(s) recorded"))
+               + (f"{count_text(len(upload.errors), 'error')}, {upload.nothing_done.lower()}" if failed
+                  else f"{count_text(len(reports), 'month')} recorded"))
     return upload_email_send(upload, subject=subject, template="issuance/email/upload",
                              attachment=f"errors-generation-upload-{upload.pk}.csv", context=context)

@@ -18,7 +18,7 @@ from registry.emails import preferences_url
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
 from utilities.csv_upload import errors_csv
-from utilities.display import number_text
+from utilities.display import count_text
 from utilities.time_zones import in_time_zone
 
 from .models import Transfer, TransferNotification
@@ -166,8 +166,8 @@ def mass_upload_notify(*, upload_id: int) -> int:
                                         upload.organization)}
     kind = upload.get_kind_display().lower()
     subject = (f"[{settings.REGISTRY_NAME}] Mass {kind} {upload.filename}: "
-               + (f"{number_text(len(upload.errors))} error(s), {upload.nothing_done.lower()}" if failed
-                  else f"{number_text(len(transfers))} {kind}(s) made"))
+               + (f"{count_text(len(upload.errors), 'error')}, {upload.nothing_done.lower()}" if failed
+                  else f"{count_text(len(transfers), kind)} made"))
     return upload_email_send(upload, subject=subject, template="transfers/email/mass_upload",
                              attachment=f"errors-upload-{upload.pk}.csv", context=context)
 

@@ -7,6 +7,7 @@ import datetime
 
 from django.template.defaultfilters import floatformat
 from django.utils import formats, timezone
+from django.utils.translation import ngettext
 
 
 def datetime_text(moment: datetime.datetime | None) -> str:
@@ -26,6 +27,12 @@ def date_text(moment: datetime.datetime | datetime.date | None) -> str:
 def number_text(number: int | None) -> str:
     """`45,855`: a quantity or a count, grouped in thousands."""
     return "" if number is None else floatformat(number, "g")
+
+
+def count_text(count: int, singular: str, plural: str = "") -> str:
+    """`1 batch`, `45,855 batches`: a count and the words it decides (`plural`: `singular` + "s" if not
+    given), never "batch(es)" nor "1 batches"."""
+    return f"{number_text(count)} {ngettext(singular, plural or singular + 's', count)}"
 
 
 def month_text(month: datetime.date | None) -> str:
