@@ -176,7 +176,7 @@ def test_a_failed_email_leaves_the_whole_upload_owed_and_its_deliveries_unowed(
     WebhookEndpointFactory(organization=counterparty, event_types=EventType.values)
     upload(org, trader, rows_to(batch, [(counterparty.public_id, "", f"Sale {n}") for n in range(3)]))
     mail.outbox.clear()
-    with mock.patch("transfers.notifications._email_send", side_effect=ConnectionError("SMTP is down")):
+    with mock.patch("transfers.notifications.email_send", side_effect=ConnectionError("SMTP is down")):
         with pytest.raises(ConnectionError):
             transfer_notifications_send()
     assert TransferNotification.objects.count() == 3

@@ -7,9 +7,7 @@ the upload's own email (mass_upload_notify), and each other organization concern
 for all of them (mass_transfers_notify), however many rows the file had. Their later steps
 (accepted, rejected, ...) are emailed one by one, as any transfer's."""
 
-import itertools
-from collections.abc import Iterable, Iterator
-from operator import attrgetter
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -19,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ledger.models import LedgerEvent
-from registry.emails import preferences_url
+from registry.emails import addresses_by_time_zone, email_send, members_wanting_email, preferences_url
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
 from utilities.csv_upload import errors_csv
@@ -62,27 +60,9 @@ def email_event(event_kind: str, audience: str) -> str:
     return events[audience] if isinstance(events, dict) else events
 
 
-def _members_of(organization_ids: Iterable[int], roles, email: str) -> dict[int, list[User]]:
-    """The organizations' members in `roles` who still want this email, by organization, in one query."""
-    members: dict[int, list[User]] = {}
-    for user in (User.objects.filter(User.wanting_email(email), is_active=True,
-                                     memberships__organization_id__in=list(organization_ids),
-                                     memberships__role__in=roles)
-                 .annotate(member_of=F("memberships__organization_id")).only("email", "time_zone")):
-        members.setdefault(user.member_of, []).append(user)
-    return members
-
-
 def _members(organization_id: int, roles, email: str) -> list[User]:
     """The organization's members in `roles` who still want this email."""
-    return _members_of([organization_id], roles, email).get(organization_id, [])
-
-
-def _by_time_zone(users: list[User]) -> Iterator[tuple[str, list[str]]]:
-    """(time zone, addresses): one email for each zone, written in it."""
-    zone = attrgetter("time_zone")
-    for time_zone, group in itertools.groupby(sorted(users, key=zone), key=zone):
-        yield time_zone, [user.email for user in group]
+    return members_wanting_email([organization_id], roles, email).get(organization_id, [])
 
 
 def _actors(organization_id: int, email: str) -> list[User]:
@@ -103,7 +83,7 @@ def transfer_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[s
     if transfer.kind == Transfer.Kind.ORGANIZATION:
         audiences["recipient"] = _actors(transfer.recipient_organization_id, email_event(event_kind, "recipient"))
     for audience, users in audiences.items():
-        for time_zone, addresses in _by_time_zone(users):
+        for time_zone, addresses in addresses_by_time_zone(users):
             yield audience, time_zone, addresses
 
 
@@ -131,20 +111,10 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
                    "url": organization_link(settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk]),
                                             transfer.recipient_organization if audience == "recipient"
                                             else transfer.organization)}
-        _email_send(subject=subject, template="transfers/email/transfer", context=context, time_zone=time_zone,
-                    addresses=addresses)
+        email_send(subject=subject, template="transfers/email/transfer", context=context, time_zone=time_zone,
+                   addresses=addresses)
         sent += 1
     return sent
-
-
-def _email_send(*, subject: str, template: str, context: dict, time_zone: str, addresses: list[str]) -> None:
-    """One email to `addresses`: `template` .txt and .html, written in `time_zone`."""
-    with in_time_zone(time_zone):
-        body = render_to_string(f"{template}.txt", context)
-        html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=body, to=addresses)
-    message.attach_alternative(html, "text/html")
-    message.send()
 
 
 # The steps a mass upload's emails group (see the module's docstring): its transfers' submission and
@@ -215,15 +185,16 @@ def mass_transfers_notify(*, upload_id: int, event_kind: str, transfer_ids: list
         for transfer in transfers:
             if transfer.kind == Transfer.Kind.ORGANIZATION:
                 received.setdefault(transfer.recipient_organization_id, []).append(transfer)
-        members = _members_of(received, Membership.ROLES_THAT_TRANSFER, email_event(event_kind, "recipient"))
+        members = members_wanting_email(received, Membership.ROLES_THAT_TRANSFER,
+                                        email_event(event_kind, "recipient"))
         audiences = [("recipient", group[0].recipient_organization, members.get(organization_id, []), group)
                      for organization_id, group in received.items()]
     sent = 0
     for audience, organization, users, group in audiences:
         subject, context = _mass_transfers_email(upload, audience, organization, group)
-        for time_zone, addresses in _by_time_zone(users):
-            _email_send(subject=subject, template="transfers/email/mass_transfers", context=context,
-                        time_zone=time_zone, addresses=addresses)
+        for time_zone, addresses in addresses_by_time_zone(users):
+            email_send(subject=subject, template="transfers/email/mass_transfers", context=context,
+                       time_zone=time_zone, addresses=addresses)
             sent += 1
     return sent
 
