@@ -70,7 +70,8 @@ def issuance_notices_send(*, limit: int = 100, now: datetime.datetime | None = N
             if first is None:
                 break
             claimed = list(_owed(claimed_at).select_for_update(skip_locked=True, of=("self",))
-                           .filter(generator__organization_id=first.organization_id).values_list("pk", flat=True))
+                           .filter(generator__organization_id=first.organization_id).order_by("pk")
+                           .values_list("pk", flat=True))
             Issuance.objects.filter(pk__in=claimed).update(notice_claimed_at=claimed_at)
         try:
             issuance_notice_send(organization_id=first.organization_id, issuance_ids=claimed)
