@@ -87,7 +87,7 @@ class BatchFilter(django_filters.FilterSet):
         self.filters["account"].queryset = Account.objects.of(organization)
         eligibilities = eligibility_choices()  # one query for the filter and its form field
         self.filters["eligibility"].extra["choices"] = eligibilities
-        self.form.fields["eligibility"].choices = [("", "Any eligibility"), *eligibilities]
+        self.form.fields["eligibility"].choices = eligibilities  # the field adds its empty_label itself
         for name in ("vintage_from", "vintage_to"):
             self.form.fields[name].widget.attrs.update(placeholder="MM/YYYY", size=8)
 
