@@ -1,9 +1,12 @@
 import datetime
 import re
+from functools import partial
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import cached_property
 
 from accounts.models import Account
 from utilities.parsing import positive_integer
@@ -62,6 +65,21 @@ SORTS = {
 DEFAULT_SORT = "-vintage"
 
 
+class ChoicesWhenDrawn(BaseChoiceIterator):
+    """A select's options from `options()`, asked for only when the select is drawn (not for a
+    partial that leaves the filters out, nor for the API), and then once: the widget reads them twice."""
+
+    def __init__(self, options):
+        self.options = options
+
+    @cached_property
+    def drawn(self) -> list:
+        return list(self.options())
+
+    def __iter__(self):
+        return iter(self.drawn)
+
+
 class BatchFilter(django_filters.FilterSet):
     """Filters of the dashboard, applied to a queryset already scoped to the organization."""
 
@@ -84,10 +102,14 @@ class BatchFilter(django_filters.FilterSet):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
+        # Any of the organization's accounts filters (a link, the API); the select offers fewer.
         self.filters["account"].queryset = Account.objects.of(organization)
+        self.form.fields["account"].widget.choices = ChoicesWhenDrawn(partial(
+            account_choices, organization=organization, batches=self.queryset,
+            chosen=positive_integer(self.data.get("account")) if self.is_bound else None))
         eligibilities = eligibility_choices()  # one query for the filter and its form field
         self.filters["eligibility"].extra["choices"] = eligibilities
-        self.form.fields["eligibility"].choices = [("", "Any eligibility"), *eligibilities]
+        self.form.fields["eligibility"].choices = eligibilities  # the field adds its empty_label itself
         for name in ("vintage_from", "vintage_to"):
             self.form.fields[name].widget.attrs.update(placeholder="MM/YYYY", size=8)
 
@@ -108,6 +130,19 @@ class BatchFilter(django_filters.FilterSet):
         if serial is not None:  # a serial number inside the batch's range
             return queryset.filter(serial_start__lte=serial, serial_end__gte=serial)
         return queryset.filter(certificate__serial_base__icontains=value)
+
+
+def account_choices(*, organization, batches, chosen: int | None) -> list[tuple[int | str, str]]:
+    """The Account filter's options (computed only when the select is drawn): the organization's open
+    accounts, then its frozen ones, marked; no closed account, unless it still holds some of `batches`
+    (the tab's: a closed account held no active or pending certificate when it was closed, but keeps
+    what it exported) or is the one chosen, marked closed."""
+    accounts = (Account.objects.of(organization).open_first()
+                .annotate(holds=Exists(batches.filter(account=OuterRef("pk"))))
+                .filter(~Q(status=Account.Status.CLOSED) | Q(holds=True) | Q(pk=chosen)))
+    return [("", "All accounts"), *(
+        (account.pk, str(account) if account.status == Account.Status.OPEN
+         else f"{account}, {account.get_status_display().lower()}") for account in accounts)]
 
 
 def eligibility_choices() -> list[tuple[str, str]]:
