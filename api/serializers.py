@@ -19,9 +19,11 @@ class MonthField(serializers.DateField):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", help_text="The organization's MM id, e.g. MM00412.")
+
     class Meta:
         model = Organization
-        fields = ["id", "public_id", "name", "status"]
+        fields = ["id", "name", "status"]
 
 
 class BalancesSerializer(serializers.Serializer):
@@ -33,11 +35,14 @@ class BalancesSerializer(serializers.Serializer):
 class AccountSerializer(serializers.ModelSerializer):
     """An account with its balances (accounts.selectors.accounts_with_balances)."""
 
+    id = serializers.CharField(source="public_id", help_text="The account's public id, e.g. ACT-00031: what the "
+                                                             "batches' `account` filter, a transfer's destination "
+                                                             "and `/accounts/{id}/` take.")
     balances = BalancesSerializer(source="*", help_text="Certificates held: active, pending (in a transfer), retired.")
 
     class Meta:
         model = Account
-        fields = ["id", "public_id", "name", "type", "status", "balances"]
+        fields = ["id", "name", "type", "status", "balances"]
 
 
 class BatchSerializer(serializers.Serializer):
@@ -53,7 +58,8 @@ class BatchSerializer(serializers.Serializer):
                "certificate__fuel_type", "certificate__state", "certificate__vintage", "certificate__eligibilities",
                "certificate__issued_at")
 
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(help_text="The batch's id. A batch has no public id but its serial range: this id "
+                                            "is what a transfer's lines and `/batches/{id}/` take.")
     serial_number = serializers.CharField(help_text="`<serial base>-<start> to <end>`, the value a mass transfer's "
                                                     "Serial Number column takes.")
     serial_start = serializers.IntegerField()

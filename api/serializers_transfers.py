@@ -198,7 +198,9 @@ class TransferEventSerializer(serializers.Serializer):
 
 
 class RetirementDetailsSerializer(serializers.Serializer):
-    reference = serializers.CharField(help_text="The public reference: /verify/<reference>/ shows the proof.")
+    reference = serializers.CharField(help_text="The retirement's public reference, its id: "
+                                                "`/retirements/{reference}/statement.pdf` and `/verify/{reference}/` "
+                                                "take it.")
     option = serializers.CharField(source="option.name")
     compliance_period = serializers.IntegerField(allow_null=True)
     period_start = serializers.DateField(allow_null=True)
@@ -220,7 +222,8 @@ class TransferDetailSerializer(TransferSerializer):
 class RetirementSerializer(RetirementDetailsSerializer):
     """A retirement as the Retired tab lists it."""
 
-    id = serializers.IntegerField(source="transfer_id", help_text="The retirement's transaction id.")
+    transfer = serializers.IntegerField(source="transfer_id", help_text="The retirement's transaction: its number, "
+                                                                        "as `/transfers/{id}/` takes it.")
     retired_at = serializers.DateTimeField(source="transfer.submitted_at")
     account = serializers.CharField(source="transfer.destination_account.public_id")
     quantity = serializers.IntegerField(source="total_quantity")

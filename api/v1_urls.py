@@ -12,11 +12,11 @@ router.register("mass-uploads", views_transfers.MassUploadViewSet, basename="mas
 urlpatterns = [
     path("organization/", views.OrganizationView.as_view(), name="organization"),
     path("accounts/", views.AccountList.as_view(), name="accounts"),
-    path("accounts/<str:public_id>/", views.AccountDetail.as_view(), name="account"),
+    path("accounts/<str:id>/", views.AccountDetail.as_view(), name="account"),
     path("batches/", views.BatchList.as_view(), name="batches"),
     path("batches.csv", views.BatchDownload.as_view(), name="batches-csv"),
     path("verify/<str:reference>/", views.Verification.as_view(), name="verify"),
     *router.urls,
-    re_path(rf"^retirements/(?P<pk>{views_transfers.ID})/statement\.pdf$",
+    re_path(rf"^retirements/(?P<reference>{views_transfers.ID})/statement\.pdf$",
             views_transfers.RetirementViewSet.as_view({"get": "statement"}), name="retirement-statement"),
 ]

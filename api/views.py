@@ -16,6 +16,7 @@ from certificates.filters import DEFAULT_SORT, SORTS, BatchFilter
 from certificates.models import CertificateBatch
 from certificates.selectors import batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
+from transfers.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from transfers.selectors import retirement_by_reference
 from transfers.statements import verification_record
 
@@ -67,13 +68,15 @@ class AccountList(KnownQueryParameters, generics.ListAPIView):
         return accounts_with_balances(self.request.auth.organization)
 
 
+@extend_schema(parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH,
+                                             description="The account's public id, e.g. ACT-00031 (in any case).")])
 class AccountDetail(KnownQueryParameters, generics.RetrieveAPIView):
     """One of the organization's accounts, by its public id (ACT-00031)."""
 
     required_scope = ApiKey.Scope.READ
     serializer_class = AccountSerializer
     queryset = Account.objects.none()
-    lookup_field = "public_id"
+    lookup_field, lookup_url_kwarg = "public_id__iexact", "id"  # as NamedChoiceField reads one
 
     def get_queryset(self):
         return accounts_with_balances(self.request.auth.organization)
@@ -161,6 +164,12 @@ class BatchDownload(KnownQueryParameters, APIView):
         return batches_csv(queryset, status)
 
 
+REFERENCE_CHARACTERS = "".join(sorted(set(REFERENCE_ALPHABET + REFERENCE_ALPHABET.lower())))
+REFERENCE_PARAMETER = OpenApiParameter(
+    "reference", {"type": "string", "pattern": f"^[{REFERENCE_CHARACTERS}]{{{REFERENCE_LENGTH}}}$"},
+    OpenApiParameter.PATH, description="The retirement's public reference, e.g. 7QK2M9XH4TBW1C3D5E6F (in any case).")
+
+
 class Verification(KnownQueryParameters, APIView):
     """Public, no key: a retirement's verification record by its reference (as /verify/<reference>.json),
     limited like the verification page for each address."""
@@ -169,7 +178,7 @@ class Verification(KnownQueryParameters, APIView):
     permission_classes = []
     throttle_classes = [VerifyThrottle]
 
-    @extend_schema(responses=VerificationSerializer, auth=[])
+    @extend_schema(responses=VerificationSerializer, auth=[], parameters=[REFERENCE_PARAMETER])
     def get(self, request: Request, reference: str) -> Response:
         retirement = retirement_by_reference(reference)
         if retirement is None:

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q
 
 from accounts.models import Account
+from utilities.filters import NamedChoiceFilter
 from utilities.parsing import positive_integer
 from utilities.sorting import sorted_by_column
 
@@ -65,7 +66,11 @@ DEFAULT_SORT = "-vintage"
 class BatchFilter(django_filters.FilterSet):
     """Filters of the dashboard, applied to a queryset already scoped to the organization."""
 
-    account = django_filters.ModelChoiceFilter(queryset=Account.objects.none(), empty_label="All accounts")
+    # By its public id (ACT-00031), as every page and the API show an account.
+    account = NamedChoiceFilter(
+        queryset=Account.objects.none(), to_field_name="public_id", empty_label="All accounts",
+        error_messages={"invalid_choice": "None of your accounts has the id “%(value)s”: give one of your "
+                                          "accounts' ids, e.g. ACT-00031."})
     generator = django_filters.CharFilter(method="filter_generator", label="Generator")
     fuel = django_filters.ChoiceFilter(field_name="certificate__fuel_type", choices=FuelType.choices,
                                        empty_label="All fuels", label="Fuel")

@@ -38,7 +38,7 @@ def csv_text(response) -> str:
 
 def test_the_organization_is_the_keys(api_as, org, viewer):
     response = api_as(viewer, org).get("/api/v1/organization/")
-    assert response.json() == {"id": org.pk, "public_id": org.public_id, "name": org.name, "status": "active"}
+    assert response.json() == {"id": org.public_id, "name": org.name, "status": "active"}
 
 
 def test_no_key_is_a_401_on_every_read(db):
@@ -58,13 +58,16 @@ def test_accounts_with_their_balances(api_as, org, viewer, trader, account, seco
     response = api_as(viewer, org).get("/api/v1/accounts/")
     expected = {a.public_id: {"active": a.active_quantity, "pending": a.pending_quantity, "retired": a.retired_quantity}
                 for a in accounts_with_balances(org)}
-    assert {row["public_id"]: row["balances"] for row in response.json()} == expected
+    assert {row["id"]: row["balances"] for row in response.json()} == expected
     assert expected[account.public_id] == {"active": 1400, "pending": 100, "retired": 0}
 
 
 def test_one_account_by_its_public_id(api_as, org, viewer, account, holdings):
-    body = api_as(viewer, org).get(f"/api/v1/accounts/{account.public_id}/").json()
-    assert body["name"] == "Main active" and body["balances"]["active"] == 1500 and body["type"] == "active"
+    for public_id in (account.public_id, account.public_id.lower()):
+        body = api_as(viewer, org).get(f"/api/v1/accounts/{public_id}/").json()
+        assert body["id"] == account.public_id and body["name"] == "Main active" and body["type"] == "active"
+        assert body["balances"]["active"] == 1500
+    problem(api_as(viewer, org).get(f"/api/v1/accounts/{account.pk}/"), 404)  # its internal number is no id
 
 
 def test_another_organizations_account_is_a_404(api_as, org, outsider, account):
@@ -94,9 +97,28 @@ def test_the_api_lists_the_rows_the_dashboard_lists(api_as, signed_in, org, trad
             == {batch.pk for batch in dashboard.context["page"].object_list})
 
 
-def test_the_account_filter_takes_the_account_the_dashboard_takes(api_as, org, trader, holdings, second_account):
-    rows = api_as(trader, org).get(f"{BATCHES}?account={second_account.pk}").json()["results"]
-    assert [row["id"] for row in rows] == [holdings["hydro"].pk]
+def test_the_account_filter_takes_the_public_id_every_batch_shows(api_as, signed_in, org, trader, holdings,
+                                                                  second_account):
+    client = api_as(trader, org)
+    shown = next(row["account"] for row in client.get(BATCHES).json()["results"] if row["id"] == holdings["hydro"].pk)
+    assert shown == second_account.public_id
+    for text in (shown, shown.lower(), f" {shown} "):
+        rows = client.get(BATCHES, {"account": text}).json()["results"]
+        assert [row["id"] for row in rows] == [holdings["hydro"].pk]
+    download = csv_text(client.get(BATCHES_CSV, {"account": shown}))
+    assert holdings["hydro"].serial_number in download and holdings["wind"].serial_number not in download
+    dashboard = signed_in(trader).get(reverse("certificates:dashboard"), {"account": shown})
+    assert [batch.pk for batch in dashboard.context["page"].object_list] == [holdings["hydro"].pk]
+
+
+def test_an_account_filter_naming_none_of_the_organizations_accounts_is_a_400(api_as, org, trader, holdings,
+                                                                             second_account, counterparty_account):
+    client = api_as(trader, org)
+    for text in (str(second_account.pk), counterparty_account.public_id, "ACT-99999", "everything"):
+        for path in (BATCHES, BATCHES_CSV):
+            body = problem(client.get(path, {"account": text}), 400)
+            assert body["errors"] == [{"field": "account", "detail": f"None of your accounts has the id “{text}”: "
+                                                                     "give one of your accounts' ids, e.g. ACT-00031."}]
 
 
 def test_a_batch_as_the_dashboard_shows_it(api_as, org, viewer, holdings, account):
