@@ -92,6 +92,18 @@ class BatchSerializer(serializers.Serializer):
         }
 
 
+class BatchDetailSerializer(BatchSerializer):
+    """One batch, and what replaced it if a partial move superseded it."""
+
+    replaced_by = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="A superseded batch's replacements, lowest serials first: the part that moved and the part that "
+                  "stayed (`/batches/{id}/` shows each while it is in your accounts). Empty for any other batch.")
+
+    def to_representation(self, row: dict) -> dict:
+        return super().to_representation(row) | {"replaced_by": row["replaced_by"]}
+
+
 class VerificationDigestSerializer(serializers.Serializer):
     algorithm = serializers.CharField()
     canonical_form = serializers.CharField()

@@ -173,6 +173,32 @@ class TransferSerializer(serializers.Serializer):
     mass_upload = serializers.IntegerField(source="mass_upload_id", allow_null=True)
 
 
+class CreatedLineSerializer(serializers.Serializer):
+    """What one line of the request left behind."""
+
+    batch = serializers.IntegerField(help_text="The batch the line named. After a partial move it is superseded: "
+                                               "`/batches/{id}/` shows it with the batches that replaced it.")
+    quantity = serializers.IntegerField()
+    moved = serializers.IntegerField(help_text="The batch that moved (the lowest serials): the line's batch itself "
+                                               "when all of it moved.")
+    remaining = serializers.IntegerField(allow_null=True, help_text="The batch of the serials that stayed, active "
+                                                                    "where they were; null when all of it moved.")
+
+
+def created_lines(transfer: Transfer, lines) -> list[dict]:
+    """Each of the request's lines (TransferLine) with the batches the transfer service made of it."""
+    return [{"batch": line.batch_id, "quantity": line.quantity, "moved": transfer.moved[line.batch_id],
+             "remaining": transfer.remainders[line.batch_id]} for line in lines]
+
+
+class TransferCreatedSerializer(TransferSerializer):
+    """A transfer just made, and for each line of the request the batches it left behind."""
+
+    lines = CreatedLineSerializer(source="created_lines", many=True,
+                                  help_text="The request's lines, in its order, each with the batch that moved "
+                                            "and the one that stayed.")
+
+
 class TransferItemSerializer(serializers.Serializer):
     batch = serializers.IntegerField(source="batch_id", help_text="The batch that moved (its own id).")
     serial_number = serializers.CharField(source="batch.serial_number",
@@ -228,6 +254,14 @@ class RetirementSerializer(RetirementDetailsSerializer):
     account = serializers.CharField(source="transfer.destination_account.public_id")
     quantity = serializers.IntegerField(source="total_quantity")
     notes = serializers.CharField(source="transfer.notes")
+
+
+class RetirementCreatedSerializer(RetirementSerializer):
+    """A retirement just made, and for each line of the request the batches it left behind."""
+
+    lines = CreatedLineSerializer(source="created_lines", many=True,
+                                  help_text="The request's lines, in its order, each with the batch retired and "
+                                            "the one that stayed active.")
 
 
 class UploadErrorSerializer(serializers.Serializer):

@@ -15,8 +15,9 @@ urlpatterns = [
     path("accounts/<str:id>/", views.AccountDetail.as_view(), name="account"),
     path("batches/", views.BatchList.as_view(), name="batches"),
     path("batches.csv", views.BatchDownload.as_view(), name="batches-csv"),
+    path("batches/<str:id>/", views.BatchDetail.as_view(), name="batch"),
     path("verify/<str:reference>/", views.Verification.as_view(), name="verify"),
     *router.urls,
-    re_path(rf"^retirements/(?P<reference>{views_transfers.ID})/statement\.pdf$",
+    re_path(rf"^retirements/(?P<reference>{views.ID})/statement\.pdf$",
             views_transfers.RetirementViewSet.as_view({"get": "statement"}), name="retirement-statement"),
 ]

@@ -1,9 +1,10 @@
 """The API's read endpoints: each a thin view over the selectors and FilterSet the pages use,
 scoped to the key's organization (request.auth.organization)."""
 
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -14,15 +15,32 @@ from accounts.models import Account
 from accounts.selectors import accounts_with_balances
 from certificates.filters import DEFAULT_SORT, SORTS, BatchFilter
 from certificates.models import CertificateBatch
-from certificates.selectors import batches_filtered, batches_for_dashboard
+from certificates.selectors import batch_replacements, batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
 from transfers.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from transfers.selectors import retirement_by_reference
 from transfers.statements import verification_record
+from utilities.parsing import positive_integer
 
 from .models import ApiKey
-from .serializers import AccountSerializer, BatchSerializer, OrganizationSerializer, VerificationSerializer
+from .serializers import (
+    AccountSerializer,
+    BatchDetailSerializer,
+    BatchSerializer,
+    OrganizationSerializer,
+    VerificationSerializer,
+)
 from .throttling import VerifyThrottle
+
+ID = "[^/]+"  # an id in a path, read by object_id: anything else there is a 404 problem, not the site's page
+
+
+def object_id(text: str) -> int:
+    """The id in a path (utilities.parsing reads it), or a 404."""
+    number = positive_integer(text)
+    if number is None:
+        raise Http404("No such object.")
+    return number
 
 
 class KnownQueryParameters:
@@ -133,6 +151,38 @@ class BatchList(KnownQueryParameters, generics.ListAPIView):
         rows = self.filter_queryset(self.get_queryset()).values(*BatchSerializer.COLUMNS)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(BatchSerializer(page, many=True).data)
+
+
+class BatchDetail(KnownQueryParameters, APIView):
+    """Any batch the organization can see (one of its accounts holds it), in any status, as the
+    batches list shows it; a superseded batch with the batches that replaced it."""
+
+    required_scope = ApiKey.Scope.READ
+
+    @extend_schema(
+        summary="One batch", responses=BatchDetailSerializer,
+        operation_id="batches_retrieve",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH,
+                                     description="The batch's id (`id` in the batches list; `moved` or `remaining` "
+                                                 "in a transfer's answer).")],
+        description="A batch in any status (active, pending in a transfer, retired, exported, superseded) while "
+                    "one of the organization's accounts holds it; once it is another organization's (a transfer "
+                    "accepted), a 404. A partial move supersedes the batch it took from: `replaced_by` names the "
+                    "two batches that replaced it, the part that moved and the part that stayed.",
+        examples=[OpenApiExample("A batch split by a partial transfer", value={
+            "id": 812, "serial_number": "M805-MN-01-2020-3F9A1C-1 to 1000", "serial_start": 1, "serial_end": 1000,
+            "quantity": 1000, "status": "superseded", "account": "ACT-00031", "account_name": "Main active",
+            "generator": "M805", "generator_name": "Prairie Ridge Wind", "fuel": "wind", "state": "MN",
+            "vintage": "2020-01", "eligibilities": ["MN RES"], "issued_at": "2020-02-03T09:00:00-06:00",
+            "replaced_by": [9001, 9002]}, response_only=True)])
+    def get(self, request: Request, id: str) -> Response:
+        row = (CertificateBatch.objects.visible_to(request.auth.organization).filter(pk=object_id(id))
+               .values(*BatchSerializer.COLUMNS).order_by().first())
+        if row is None:
+            raise exceptions.NotFound("No batch with this id is in your organization's accounts.")
+        row["replaced_by"] = batch_replacements(row["pk"]) if row["status"] == CertificateBatch.Status.SUPERSEDED \
+            else []
+        return Response(BatchDetailSerializer(row).data)
 
 
 class CsvAccepted(JSONRenderer):

@@ -33,18 +33,16 @@ from transfers.services import (
     transfer_withdraw,
 )
 from transfers.statements import statement_pdf
-from utilities.parsing import positive_integer
 
 from . import serializers_transfers as bodies
 from .idempotency import idempotent
 from .models import ApiKey
 from .schema import ApiAutoSchema
 from .transfer_requests import accept_account_read, destination_read, lines_read, refuse, retirement_read
-from .views import REFERENCE_PARAMETER, KnownQueryParameters, OrganizationFilterBackend
+from .views import ID, REFERENCE_PARAMETER, KnownQueryParameters, OrganizationFilterBackend, object_id
 
 Scope = ApiKey.Scope
 ITEMS_SHOWN = 1000  # a transfer's items in its detail: the summary CSV lists every one
-ID = "[^/]+"  # an id in a path, read by object_id: anything else there is a 404 problem, not the site's page
 
 
 # The path's id of each resource, of one type: a transfer's (and a mass upload's) number, a
@@ -53,14 +51,6 @@ ID = "[^/]+"  # an id in a path, read by object_id: anything else there is a 404
 TRANSFER_ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH,
                                          description="The transfer's number, as the pages show it (Transfer 1042).")
 UPLOAD_ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The mass upload's id.")
-
-
-def object_id(text: str) -> int:
-    """The id in a path (utilities.parsing reads it), or a 404."""
-    number = positive_integer(text)
-    if number is None:
-        raise Http404("No such object.")
-    return number
 
 
 def transfer_of(organization, pk) -> Transfer:
@@ -103,10 +93,11 @@ DECIDED = {200: OpenApiResponse(bodies.TransferDetailSerializer, description="Th
                            parameters=[TRANSFER_ID_PARAMETER]),
     create=extend_schema(
         summary="Create a transfer", request=bodies.TransferCreateSerializer,
-        responses={201: bodies.TransferSerializer},
+        responses={201: bodies.TransferCreatedSerializer},
         description="Moves batch quantities (the lowest serials of each) to one destination, as the wizard's "
                     "confirm does: internal transfers complete at once; to another organization or out of the "
-                    "platform they are pending. Scope: trade."),
+                    "platform they are pending. A partial move replaces the batch with two, the part that moved "
+                    "and the part that stayed: the answer's `lines` name them. Scope: trade."),
     accept=extend_schema(summary="Accept a transfer", request=bodies.TransferAcceptSerializer, responses=DECIDED,
                          parameters=[TRANSFER_ID_PARAMETER],
                          description="The recipient takes a pending transfer into one of its open active accounts. "
@@ -152,7 +143,8 @@ class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         transfer = transfer_create(organization=organization, user=request.user, lines=lines,
                                    destination=destination, notes=data["notes"])
         transfer.total_quantity = sum(line.quantity for line in lines)
-        return Response(bodies.TransferSerializer(transfer).data, status=status.HTTP_201_CREATED,
+        transfer.created_lines = bodies.created_lines(transfer, lines)
+        return Response(bodies.TransferCreatedSerializer(transfer).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"{request.path}{transfer.pk}/"})
 
     def _decided(self, request, pk: str, body_serializer, decide) -> Response:
@@ -202,10 +194,11 @@ class PdfRenderer(renderers.BaseRenderer):
                                    "first."),
     create=extend_schema(
         summary="Retire certificates", request=bodies.RetirementCreateSerializer,
-        responses={201: bodies.RetirementSerializer},
+        responses={201: bodies.RetirementCreatedSerializer},
         description="Retires batch quantities (the lowest serials of each) into one of the organization's open "
                     "retirement accounts, for good, with what the retirement counts toward and the details that "
-                    "option needs (each missing or wrong detail is named in the problem's `errors`). Scope: retire."),
+                    "option needs (each missing or wrong detail is named in the problem's `errors`). The answer's "
+                    "`lines` name the batch retired and the one that stayed of each line. Scope: retire."),
 )
 class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     """The organization's retirements: certificates retired for good, toward what and for whom."""
@@ -241,7 +234,8 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         transfer = retirement_create(organization=organization, user=request.user, lines=lines, account=account,
                                      details=details, notes=data["notes"])
         retirement = retirements_for(organization).get(transfer=transfer)
-        return Response(bodies.RetirementSerializer(retirement).data, status=status.HTTP_201_CREATED,
+        retirement.created_lines = bodies.created_lines(transfer, lines)
+        return Response(bodies.RetirementCreatedSerializer(retirement).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"{request.path}{retirement.reference}/statement.pdf"})
 
     @extend_schema(summary="A retirement's statement (PDF)", responses={(200, "application/pdf"): OpenApiTypes.BINARY},

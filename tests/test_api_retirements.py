@@ -44,6 +44,9 @@ def test_retire_part_of_a_batch(owner, batch, retirement_account, option):
     assert (made["option"], made["compliance_period"], made["beneficiary"], made["notes"]) == (
         "Minnesota RES", 2024, "City of Duluth", "Q1")
     assert made["period_end"] == "2024-03-31"
+    retired, stayed = (retirement.transfer.items.get().batch,
+                       batch.children.get(status="active"))
+    assert made["lines"] == [{"batch": batch.pk, "quantity": 100, "moved": retired.pk, "remaining": stayed.pk}]
     assert retirement.transfer.items.get().batch.serial_number.endswith("-1 to 100")
     assert response["Location"] == f"{RETIREMENTS}{made['reference']}/statement.pdf"
     assert ledger_breaches() == []

@@ -95,6 +95,6 @@ def test_each_resource_s_path_id_has_one_type():
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path":
                     types[resource].add((parameter["name"], parameter["schema"]["type"]))
-    assert types == {"accounts": {("id", "string")}, "mass-uploads": {("id", "integer")},
-                     "retirements": {("reference", "string")}, "transfers": {("id", "integer")},
-                     "verify": {("reference", "string")}}
+    assert types == {"accounts": {("id", "string")}, "batches": {("id", "integer")},
+                     "mass-uploads": {("id", "integer")}, "retirements": {("reference", "string")},
+                     "transfers": {("id", "integer")}, "verify": {("reference", "string")}}
