@@ -8,6 +8,7 @@ from accounts.models import Account
 from certificates.models import CertificateBatch, FuelType
 from certificates.serials import format_serial
 from registry.models import Organization
+from transfers.models import RetirementOption
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2020-01"})
@@ -119,3 +120,30 @@ class VerificationSerializer(serializers.Serializer):
     private = serializers.BooleanField()
     record = serializers.DictField(required=False, help_text="Every fact the retirement statement prints.")
     digest = VerificationDigestSerializer(required=False, help_text="SHA-256 of the record's canonical form.")
+
+
+# --- lookups: the values a request may name ---------------------------------------------------
+
+
+class RetirementOptionSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="What a retirement's `option` and the retirements' `option` filter take.")
+    type = serializers.ChoiceField(choices=RetirementOption.Type.choices)
+    reason = serializers.ChoiceField(choices=RetirementOption.Reason.choices)
+    state = serializers.CharField(help_text="The state or province it counts toward; empty if none.")
+    required_details = serializers.ListField(
+        child=serializers.ChoiceField(choices=["compliance_period", "beneficiary"]),
+        help_text="The fields a retirement toward this option must give (a missing one is a 400 naming it).")
+
+
+class TrackingSystemSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="What an export's `tracking_system` takes.")
+    name = serializers.CharField()
+
+
+class RecipientSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id", help_text="The organization's MM id: what a transfer's "
+                                                             "`organization` destination takes.")
+    name = serializers.CharField()
+    can_receive = serializers.BooleanField(help_text="Whether a transfer to it can be made now: false while it has "
+                                                     "no open active account to accept certificates into (a "
+                                                     "transfer to it is then refused, saying so).")

@@ -190,8 +190,8 @@ class PdfRenderer(renderers.BaseRenderer):
 @extend_schema_view(
     list=extend_schema(summary="List retirements",
                        description="The organization's retirements with the Retired tab's filters (the same "
-                                   "FilterSet; `option` is a retirement option's name), a page at a time, oldest "
-                                   "first."),
+                                   "FilterSet; `option` is a retirement option's name, as `/retirement-options/` "
+                                   "lists them), a page at a time, oldest first."),
     create=extend_schema(
         summary="Retire certificates", request=bodies.RetirementCreateSerializer,
         responses={201: bodies.RetirementCreatedSerializer},

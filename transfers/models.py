@@ -174,6 +174,13 @@ class RetirementOption(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def required_details(self) -> list[str]:
+        """The details of a retirement this option needs, by their field names (what
+        RetirementDetails.problems refuses a retirement without)."""
+        needs = {"compliance_period": self.requires_compliance_period, "beneficiary": self.requires_beneficiary}
+        return [name for name, needed in needs.items() if needed]
+
 
 # Crockford's base32: no I, L, O or U, so a reference read aloud or copied by hand stays itself.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -251,5 +251,11 @@ def accounts_to_receive(organization: Organization, batches: list[CertificateBat
     return [account for account in accounts_open_active(organization) if not batches_already_in(account.pk, batches)]
 
 
+def retirement_options_offered():
+    """The retirement options a retirement can count toward: the active ones, by name (registry staff
+    stop offering an option by deactivating it; the retirements made toward it keep it)."""
+    return RetirementOption.objects.filter(is_active=True).order_by("name")
+
+
 def tracking_systems_to_export_to() -> list[TrackingSystem]:
     return list(TrackingSystem.objects.filter(is_active=True).order_by("code"))
