@@ -63,7 +63,7 @@ def test_the_api_matches_its_schema(case, api_key):
     if case.operation.path in ORGANIZATION_DATA_FILTERS:
         # Not excluded: the operation, nor any check on its answers. Only "a request the schema allows is
         # accepted" is not asked of it: its `account` and `eligibility` filters take one of the
-        # organization's account ids and the registry's eligibilities, which no static schema lists; any
+        # organization's accounts' public ids and the registry's eligibilities, which no static schema lists; any
         # other value is a 400 problem naming the filter (tests/test_api_reads.py).
         excluded = [schemathesis.checks.positive_data_acceptance]
     headers = {"Authorization": f"Api-Key {api_key}"}
