@@ -30,13 +30,15 @@ class InternalDestinationSerializer(serializers.Serializer):
 class OrganizationDestinationSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[Transfer.Kind.ORGANIZATION.value])
     organization = serializers.CharField(max_length=200, help_text="The recipient's MM id, e.g. MM00412 (or its "
-                                                                   "registered name). It accepts or rejects.")
+                                                                   "registered name; `/organizations/?search=` finds "
+                                                                   "it). It accepts or rejects.")
 
 
 class ExportDestinationSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[Transfer.Kind.EXPORT.value])
     tracking_system = serializers.CharField(max_length=32, help_text="The code of the tracking system to export "
-                                                                     "to, e.g. WREGIS.")
+                                                                     "to, e.g. WREGIS (`/tracking-systems/` lists "
+                                                                     "them).")
     recipient_name = serializers.CharField(max_length=200, allow_blank=True,
                                            help_text="The recipient's name at that tracking system.")
     recipient_account_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
@@ -104,7 +106,9 @@ class TransferWithdrawSerializer(serializers.Serializer):
 class RetirementCreateSerializer(LinesMixin):
     account = serializers.CharField(max_length=24, help_text="The public id of one of your open retirement accounts.")
     option = serializers.CharField(max_length=120, help_text="What the retirement counts toward: the name of a "
-                                                             "retirement option, e.g. Minnesota RES.")
+                                                             "retirement option, e.g. Minnesota RES "
+                                                             "(`/retirement-options/` lists them, with the details "
+                                                             "each needs).")
     compliance_period = serializers.IntegerField(required=False, allow_null=True, default=None,
                                                  min_value=-2**31, max_value=2**31 - 1,
                                                  help_text="The year it counts for (some options need it).")
