@@ -9,6 +9,7 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
 
 from accounts.models import Account
+from utilities.filters import NamedChoiceFilter
 from utilities.parsing import positive_integer
 from utilities.sorting import sorted_by_column
 
@@ -83,7 +84,11 @@ class ChoicesWhenDrawn(BaseChoiceIterator):
 class BatchFilter(django_filters.FilterSet):
     """Filters of the dashboard, applied to a queryset already scoped to the organization."""
 
-    account = django_filters.ModelChoiceFilter(queryset=Account.objects.none(), empty_label="All accounts")
+    # By its public id (ACT-00031), as every page and the API show an account.
+    account = NamedChoiceFilter(
+        queryset=Account.objects.none(), to_field_name="public_id", empty_label="All accounts",
+        error_messages={"invalid_choice": "None of your accounts has the id “%(value)s”: give one of your "
+                                          "accounts' ids, e.g. ACT-00031."})
     generator = django_filters.CharFilter(method="filter_generator", label="Generator")
     fuel = django_filters.ChoiceFilter(field_name="certificate__fuel_type", choices=FuelType.choices,
                                        empty_label="All fuels", label="Fuel")
@@ -106,7 +111,7 @@ class BatchFilter(django_filters.FilterSet):
         self.filters["account"].queryset = Account.objects.of(organization)
         self.form.fields["account"].widget.choices = ChoicesWhenDrawn(partial(
             account_choices, organization=organization, batches=self.queryset,
-            chosen=positive_integer(self.data.get("account")) if self.is_bound else None))
+            chosen=(self.data.get("account") or "").strip().upper() if self.is_bound else ""))
         eligibilities = eligibility_choices()  # one query for the filter and its form field
         self.filters["eligibility"].extra["choices"] = eligibilities
         self.form.fields["eligibility"].choices = eligibilities  # the field adds its empty_label itself
@@ -132,16 +137,16 @@ class BatchFilter(django_filters.FilterSet):
         return queryset.filter(certificate__serial_base__icontains=value)
 
 
-def account_choices(*, organization, batches, chosen: int | None) -> list[tuple[int | str, str]]:
+def account_choices(*, organization, batches, chosen: str) -> list[tuple[str, str]]:
     """The Account filter's options (computed only when the select is drawn): the organization's open
     accounts, then its frozen ones, marked; no closed account, unless it still holds some of `batches`
     (the tab's: a closed account held no active or pending certificate when it was closed, but keeps
-    what it exported) or is the one chosen, marked closed."""
+    what it exported) or is the one chosen (by its public id), marked closed."""
     accounts = (Account.objects.of(organization).open_first()
                 .annotate(holds=Exists(batches.filter(account=OuterRef("pk"))))
-                .filter(~Q(status=Account.Status.CLOSED) | Q(holds=True) | Q(pk=chosen)))
+                .filter(~Q(status=Account.Status.CLOSED) | Q(holds=True) | Q(public_id=chosen)))
     return [("", "All accounts"), *(
-        (account.pk, str(account) if account.status == Account.Status.OPEN
+        (account.public_id, str(account) if account.status == Account.Status.OPEN
          else f"{account}, {account.get_status_display().lower()}") for account in accounts)]
 
 

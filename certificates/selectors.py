@@ -36,6 +36,13 @@ def batches_filtered(params: QueryDict, organization: Organization, status: str)
     return batch_filter, queryset, sort
 
 
+def batch_replacements(batch_id: int) -> list[int]:
+    """The ids of the batches that replaced a superseded batch (a split's two children: the part
+    that moved and the part that stayed), lowest serials first."""
+    return list(CertificateBatch.objects.filter(parent_id=batch_id).order_by("serial_start")
+                .values_list("pk", flat=True))
+
+
 def batches_totals(queryset: QuerySet[CertificateBatch]) -> dict:
     totals = queryset.order_by().aggregate(count=Count("pk"), quantity=Sum("quantity"))
     return {"count": totals["count"], "quantity": totals["quantity"] or 0}

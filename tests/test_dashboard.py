@@ -47,9 +47,11 @@ def test_each_filter(signed_in, trader, holdings, query, expected):
 
 def test_account_filter_offers_only_own_accounts(signed_in, trader, holdings, second_account, counterparty_account):
     client = signed_in(trader)
-    response = client.get(f"{DASHBOARD}?account={second_account.pk}")
+    response = client.get(f"{DASHBOARD}?account={second_account.public_id}")
     assert serials_on(response) == [holdings["hydro"].serial_number]
-    response = client.get(f"{DASHBOARD}?account={counterparty_account.pk}")
+    # The <select> posts the public id, as the API's filter takes it.
+    assert f'<option value="{second_account.public_id}" selected>' in response.content.decode()
+    response = client.get(f"{DASHBOARD}?account={counterparty_account.public_id}")
     assert "account" in response.context["filter"].form.errors
     assert counterparty_account.name not in response.content.decode()
 
