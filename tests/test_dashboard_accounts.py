@@ -40,7 +40,7 @@ def test_the_filter_offers_no_empty_closed_account(signed_in, org, trader, manag
     response = client.get(f"{DASHBOARD}?account={archive.public_id}")
     assert not response.context["filter"].errors and response.context["totals"]["count"] == 0
     assert offered(client, f"?account={archive.public_id}")[-1] == f"{archive}, closed"
-    assert f'<option value="{archive.pk}" selected>' in response.content.decode()
+    assert f'<option value="{archive.public_id}" selected>' in response.content.decode()
 
 
 def test_a_closed_account_that_keeps_exported_batches_is_offered_on_the_exported_tab(
