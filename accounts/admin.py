@@ -20,9 +20,9 @@ class AccountAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     actions = [
         status_action("freeze", "Freeze the selected accounts (they can neither send nor receive)",
-                      _set_account_status, Account.Status.FROZEN, "account(s) frozen"),
+                      _set_account_status, Account.Status.FROZEN, ("account frozen", "accounts frozen")),
         status_action("unfreeze", "Unfreeze the selected accounts",
-                      _set_account_status, Account.Status.OPEN, "account(s) unfrozen"),
+                      _set_account_status, Account.Status.OPEN, ("account unfrozen", "accounts unfrozen")),
     ]
 
     def get_readonly_fields(self, request, obj=None):

@@ -11,7 +11,8 @@ from .models import Account
 
 
 def accounts_with_balances(organization: Organization) -> QuerySet[Account]:
-    """The organization's accounts, each with its active, pending and retired quantities.
+    """The organization's accounts, each with its active, pending and retired quantities; open ones
+    first, closed ones last (AccountQuerySet.open_first).
 
     The batches are reached through their relation to the account (`batches`), by the values of
     their status: accounts sit below certificates in the layers, so this module does not import them.
@@ -22,7 +23,7 @@ def accounts_with_balances(organization: Organization) -> QuerySet[Account]:
     return (
         Account.objects.of(organization)
         .annotate(active_quantity=held("active"), pending_quantity=held("pending"), retired_quantity=held("retired"))
-        .order_by("type", "name")
+        .open_first()
     )
 
 

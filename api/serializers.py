@@ -8,6 +8,7 @@ from accounts.models import Account
 from certificates.models import CertificateBatch, FuelType
 from certificates.serials import format_serial
 from registry.models import Organization
+from transfers.models import RetirementOption
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2020-01"})
@@ -19,9 +20,11 @@ class MonthField(serializers.DateField):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", help_text="The organization's MM id, e.g. MM00412.")
+
     class Meta:
         model = Organization
-        fields = ["id", "public_id", "name", "status"]
+        fields = ["id", "name", "status"]
 
 
 class BalancesSerializer(serializers.Serializer):
@@ -33,11 +36,14 @@ class BalancesSerializer(serializers.Serializer):
 class AccountSerializer(serializers.ModelSerializer):
     """An account with its balances (accounts.selectors.accounts_with_balances)."""
 
+    id = serializers.CharField(source="public_id", help_text="The account's public id, e.g. ACT-00031: what the "
+                                                             "batches' `account` filter, a transfer's destination "
+                                                             "and `/accounts/{id}/` take.")
     balances = BalancesSerializer(source="*", help_text="Certificates held: active, pending (in a transfer), retired.")
 
     class Meta:
         model = Account
-        fields = ["id", "public_id", "name", "type", "status", "balances"]
+        fields = ["id", "name", "type", "status", "balances"]
 
 
 class BatchSerializer(serializers.Serializer):
@@ -53,7 +59,8 @@ class BatchSerializer(serializers.Serializer):
                "certificate__fuel_type", "certificate__state", "certificate__vintage", "certificate__eligibilities",
                "certificate__issued_at")
 
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(help_text="The batch's id. A batch has no public id but its serial range: this id "
+                                            "is what a transfer's lines and `/batches/{id}/` take.")
     serial_number = serializers.CharField(help_text="`<serial base>-<start> to <end>`, the value a mass transfer's "
                                                     "Serial Number column takes.")
     serial_start = serializers.IntegerField()
@@ -86,6 +93,18 @@ class BatchSerializer(serializers.Serializer):
         }
 
 
+class BatchDetailSerializer(BatchSerializer):
+    """One batch, and what replaced it if a partial move superseded it."""
+
+    replaced_by = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="A superseded batch's replacements, lowest serials first: the part that moved and the part that "
+                  "stayed (`/batches/{id}/` shows each while it is in your accounts). Empty for any other batch.")
+
+    def to_representation(self, row: dict) -> dict:
+        return super().to_representation(row) | {"replaced_by": row["replaced_by"]}
+
+
 class VerificationDigestSerializer(serializers.Serializer):
     algorithm = serializers.CharField()
     canonical_form = serializers.CharField()
@@ -101,3 +120,30 @@ class VerificationSerializer(serializers.Serializer):
     private = serializers.BooleanField()
     record = serializers.DictField(required=False, help_text="Every fact the retirement statement prints.")
     digest = VerificationDigestSerializer(required=False, help_text="SHA-256 of the record's canonical form.")
+
+
+# --- lookups: the values a request may name ---------------------------------------------------
+
+
+class RetirementOptionSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="What a retirement's `option` and the retirements' `option` filter take.")
+    type = serializers.ChoiceField(choices=RetirementOption.Type.choices)
+    reason = serializers.ChoiceField(choices=RetirementOption.Reason.choices)
+    state = serializers.CharField(help_text="The state or province it counts toward; empty if none.")
+    required_details = serializers.ListField(
+        child=serializers.ChoiceField(choices=["compliance_period", "beneficiary"]),
+        help_text="The fields a retirement toward this option must give (a missing one is a 400 naming it).")
+
+
+class TrackingSystemSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="What an export's `tracking_system` takes.")
+    name = serializers.CharField()
+
+
+class RecipientSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id", help_text="The organization's MM id: what a transfer's "
+                                                             "`organization` destination takes.")
+    name = serializers.CharField()
+    can_receive = serializers.BooleanField(help_text="Whether a transfer to it can be made now: false while it has "
+                                                     "no open active account to accept certificates into (a "
+                                                     "transfer to it is then refused, saying so).")

@@ -30,13 +30,15 @@ class InternalDestinationSerializer(serializers.Serializer):
 class OrganizationDestinationSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[Transfer.Kind.ORGANIZATION.value])
     organization = serializers.CharField(max_length=200, help_text="The recipient's MM id, e.g. MM00412 (or its "
-                                                                   "registered name). It accepts or rejects.")
+                                                                   "registered name; `/organizations/?search=` finds "
+                                                                   "it). It accepts or rejects.")
 
 
 class ExportDestinationSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[Transfer.Kind.EXPORT.value])
     tracking_system = serializers.CharField(max_length=32, help_text="The code of the tracking system to export "
-                                                                     "to, e.g. WREGIS.")
+                                                                     "to, e.g. WREGIS (`/tracking-systems/` lists "
+                                                                     "them).")
     recipient_name = serializers.CharField(max_length=200, allow_blank=True,
                                            help_text="The recipient's name at that tracking system.")
     recipient_account_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
@@ -104,7 +106,9 @@ class TransferWithdrawSerializer(serializers.Serializer):
 class RetirementCreateSerializer(LinesMixin):
     account = serializers.CharField(max_length=24, help_text="The public id of one of your open retirement accounts.")
     option = serializers.CharField(max_length=120, help_text="What the retirement counts toward: the name of a "
-                                                             "retirement option, e.g. Minnesota RES.")
+                                                             "retirement option, e.g. Minnesota RES "
+                                                             "(`/retirement-options/` lists them, with the details "
+                                                             "each needs).")
     compliance_period = serializers.IntegerField(required=False, allow_null=True, default=None,
                                                  min_value=-2**31, max_value=2**31 - 1,
                                                  help_text="The year it counts for (some options need it).")
@@ -178,6 +182,32 @@ class TransferSerializer(serializers.Serializer):
     mass_upload = serializers.IntegerField(source="mass_upload_id", allow_null=True)
 
 
+class CreatedLineSerializer(serializers.Serializer):
+    """What one line of the request left behind."""
+
+    batch = serializers.IntegerField(help_text="The batch the line named. After a partial move it is superseded: "
+                                               "`/batches/{id}/` shows it with the batches that replaced it.")
+    quantity = serializers.IntegerField()
+    moved = serializers.IntegerField(help_text="The batch that moved (the lowest serials): the line's batch itself "
+                                               "when all of it moved.")
+    remaining = serializers.IntegerField(allow_null=True, help_text="The batch of the serials that stayed, active "
+                                                                    "where they were; null when all of it moved.")
+
+
+def created_lines(transfer: Transfer, lines) -> list[dict]:
+    """Each of the request's lines (TransferLine) with the batches the transfer service made of it."""
+    return [{"batch": line.batch_id, "quantity": line.quantity, "moved": transfer.moved[line.batch_id],
+             "remaining": transfer.remainders[line.batch_id]} for line in lines]
+
+
+class TransferCreatedSerializer(TransferSerializer):
+    """A transfer just made, and for each line of the request the batches it left behind."""
+
+    lines = CreatedLineSerializer(source="created_lines", many=True,
+                                  help_text="The request's lines, in its order, each with the batch that moved "
+                                            "and the one that stayed.")
+
+
 class TransferItemSerializer(serializers.Serializer):
     batch = serializers.IntegerField(source="batch_id", help_text="The batch that moved (its own id).")
     serial_number = serializers.CharField(source="batch.serial_number",
@@ -203,7 +233,9 @@ class TransferEventSerializer(serializers.Serializer):
 
 
 class RetirementDetailsSerializer(serializers.Serializer):
-    reference = serializers.CharField(help_text="The public reference: /verify/<reference>/ shows the proof.")
+    reference = serializers.CharField(help_text="The retirement's public reference, its id: "
+                                                "`/retirements/{reference}/statement.pdf` and `/verify/{reference}/` "
+                                                "take it.")
     option = serializers.CharField(source="option.name")
     compliance_period = serializers.IntegerField(allow_null=True)
     period_start = serializers.DateField(allow_null=True)
@@ -225,11 +257,20 @@ class TransferDetailSerializer(TransferSerializer):
 class RetirementSerializer(RetirementDetailsSerializer):
     """A retirement as the Retired tab lists it."""
 
-    id = serializers.IntegerField(source="transfer_id", help_text="The retirement's transaction id.")
+    transfer = serializers.IntegerField(source="transfer_id", help_text="The retirement's transaction: its number, "
+                                                                        "as `/transfers/{id}/` takes it.")
     retired_at = serializers.DateTimeField(source="transfer.submitted_at")
     account = serializers.CharField(source="transfer.destination_account.public_id")
     quantity = serializers.IntegerField(source="total_quantity")
     notes = serializers.CharField(source="transfer.notes")
+
+
+class RetirementCreatedSerializer(RetirementSerializer):
+    """A retirement just made, and for each line of the request the batches it left behind."""
+
+    lines = CreatedLineSerializer(source="created_lines", many=True,
+                                  help_text="The request's lines, in its order, each with the batch retired and "
+                                            "the one that stayed active.")
 
 
 class UploadErrorSerializer(serializers.Serializer):

@@ -50,7 +50,8 @@ def lines_read(organization: Organization, lines: list[dict]) -> tuple[list[Cert
     step 1 accepts for it."""
     wanted = [line["batch"] for line in lines]
     found = {batch.pk: batch for batch in selection_batches(organization, wanted)}
-    problems = [(("lines", index, "batch"), f"Batch {line['batch']} is not an active batch of {organization.name}.")
+    problems = [(("lines", index, "batch"), f"Batch {line['batch']} is not an active batch of {organization.name} "
+                                            f"(/api/v1/batches/{line['batch']}/ shows what became of it).")
                 for index, line in enumerate(lines) if line["batch"] not in found]
     batches = list(found.values())
     quantities = QuantityForm({f"quantity_{line['batch']}": line["quantity"] for line in lines},

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views, views_transfers
+from . import views, views_lookups, views_transfers
 
 # Transfers, retirements and mass uploads (api/views_transfers.py).
 router = SimpleRouter()
@@ -12,11 +12,16 @@ router.register("mass-uploads", views_transfers.MassUploadViewSet, basename="mas
 urlpatterns = [
     path("organization/", views.OrganizationView.as_view(), name="organization"),
     path("accounts/", views.AccountList.as_view(), name="accounts"),
-    path("accounts/<str:public_id>/", views.AccountDetail.as_view(), name="account"),
+    path("accounts/<str:id>/", views.AccountDetail.as_view(), name="account"),
     path("batches/", views.BatchList.as_view(), name="batches"),
     path("batches.csv", views.BatchDownload.as_view(), name="batches-csv"),
+    path("batches/<str:id>/", views.BatchDetail.as_view(), name="batch"),
     path("verify/<str:reference>/", views.Verification.as_view(), name="verify"),
+    # What a request may name (api/views_lookups.py).
+    path("organizations/", views_lookups.RecipientList.as_view(), name="organizations"),
+    path("retirement-options/", views_lookups.RetirementOptionList.as_view(), name="retirement-options"),
+    path("tracking-systems/", views_lookups.TrackingSystemList.as_view(), name="tracking-systems"),
     *router.urls,
-    re_path(rf"^retirements/(?P<pk>{views_transfers.ID})/statement\.pdf$",
+    re_path(rf"^retirements/(?P<reference>{views.ID})/statement\.pdf$",
             views_transfers.RetirementViewSet.as_view({"get": "statement"}), name="retirement-statement"),
 ]

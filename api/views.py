@@ -1,9 +1,10 @@
 """The API's read endpoints: each a thin view over the selectors and FilterSet the pages use,
 scoped to the key's organization (request.auth.organization)."""
 
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -14,14 +15,32 @@ from accounts.models import Account
 from accounts.selectors import accounts_with_balances
 from certificates.filters import DEFAULT_SORT, MONTH_PATTERN, SORTS, BatchFilter
 from certificates.models import CertificateBatch
-from certificates.selectors import batches_filtered, batches_for_dashboard
+from certificates.selectors import batch_replacements, batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
+from transfers.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from transfers.selectors import retirement_by_reference
 from transfers.statements import verification_record
+from utilities.parsing import positive_integer
 
 from .models import ApiKey
-from .serializers import AccountSerializer, BatchSerializer, OrganizationSerializer, VerificationSerializer
+from .serializers import (
+    AccountSerializer,
+    BatchDetailSerializer,
+    BatchSerializer,
+    OrganizationSerializer,
+    VerificationSerializer,
+)
 from .throttling import VerifyThrottle
+
+ID = "[^/]+"  # an id in a path, read by object_id: anything else there is a 404 problem, not the site's page
+
+
+def object_id(text: str) -> int:
+    """The id in a path (utilities.parsing reads it), or a 404."""
+    number = positive_integer(text)
+    if number is None:
+        raise Http404("No such object.")
+    return number
 
 
 class KnownQueryParameters:
@@ -68,14 +87,16 @@ class AccountList(KnownQueryParameters, generics.ListAPIView):
         return accounts_with_balances(self.request.auth.organization)
 
 
-@extend_schema(summary="One account")
+@extend_schema(summary="One account",
+               parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH,
+                                            description="The account's public id, e.g. ACT-00031 (in any case).")])
 class AccountDetail(KnownQueryParameters, generics.RetrieveAPIView):
     """One of the organization's accounts, by its public id (ACT-00031)."""
 
     required_scope = ApiKey.Scope.READ
     serializer_class = AccountSerializer
     queryset = Account.objects.none()
-    lookup_field = "public_id"
+    lookup_field, lookup_url_kwarg = "public_id__iexact", "id"  # as NamedChoiceField reads one
 
     def get_queryset(self):
         return accounts_with_balances(self.request.auth.organization)
@@ -135,6 +156,38 @@ class BatchList(KnownQueryParameters, generics.ListAPIView):
         return self.get_paginated_response(BatchSerializer(page, many=True).data)
 
 
+class BatchDetail(KnownQueryParameters, APIView):
+    """Any batch the organization can see (one of its accounts holds it), in any status, as the
+    batches list shows it; a superseded batch with the batches that replaced it."""
+
+    required_scope = ApiKey.Scope.READ
+
+    @extend_schema(
+        summary="One batch", responses=BatchDetailSerializer,
+        operation_id="batches_retrieve",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH,
+                                     description="The batch's id (`id` in the batches list; `moved` or `remaining` "
+                                                 "in a transfer's answer).")],
+        description="A batch in any status (active, pending in a transfer, retired, exported, superseded) while "
+                    "one of the organization's accounts holds it; once it is another organization's (a transfer "
+                    "accepted), a 404. A partial move supersedes the batch it took from: `replaced_by` names the "
+                    "two batches that replaced it, the part that moved and the part that stayed.",
+        examples=[OpenApiExample("A batch split by a partial transfer", value={
+            "id": 812, "serial_number": "M805-MN-01-2020-3F9A1C-1 to 1000", "serial_start": 1, "serial_end": 1000,
+            "quantity": 1000, "status": "superseded", "account": "ACT-00031", "account_name": "Main active",
+            "generator": "M805", "generator_name": "Prairie Ridge Wind", "fuel": "wind", "state": "MN",
+            "vintage": "2020-01", "eligibilities": ["MN RES"], "issued_at": "2020-02-03T09:00:00-06:00",
+            "replaced_by": [9001, 9002]}, response_only=True)])
+    def get(self, request: Request, id: str) -> Response:
+        row = (CertificateBatch.objects.visible_to(request.auth.organization).filter(pk=object_id(id))
+               .values(*BatchSerializer.COLUMNS).order_by().first())
+        if row is None:
+            raise exceptions.NotFound("No batch with this id is in your organization's accounts.")
+        row["replaced_by"] = batch_replacements(row["pk"]) if row["status"] == CertificateBatch.Status.SUPERSEDED \
+            else []
+        return Response(BatchDetailSerializer(row).data)
+
+
 class CsvAccepted(JSONRenderer):
     """Lets a client that accepts only text/csv reach the download (the file is streamed as it is,
     past the renderers); a problem is still JSON (application/problem+json)."""
@@ -165,6 +218,12 @@ class BatchDownload(KnownQueryParameters, APIView):
         return batches_csv(queryset, status)
 
 
+REFERENCE_CHARACTERS = "".join(sorted(set(REFERENCE_ALPHABET + REFERENCE_ALPHABET.lower())))
+REFERENCE_PARAMETER = OpenApiParameter(
+    "reference", {"type": "string", "pattern": f"^[{REFERENCE_CHARACTERS}]{{{REFERENCE_LENGTH}}}$"},
+    OpenApiParameter.PATH, description="The retirement's public reference, e.g. 7QK2M9XH4TBW1C3D5E6F (in any case).")
+
+
 class Verification(KnownQueryParameters, APIView):
     """Public, no key: a retirement's verification record by its reference (as /verify/<reference>.json),
     limited like the verification page for each address."""
@@ -173,7 +232,8 @@ class Verification(KnownQueryParameters, APIView):
     permission_classes = []
     throttle_classes = [VerifyThrottle]
 
-    @extend_schema(summary="Verify a retirement", responses=VerificationSerializer, auth=[])
+    @extend_schema(summary="Verify a retirement", responses=VerificationSerializer, auth=[],
+                   parameters=[REFERENCE_PARAMETER])
     def get(self, request: Request, reference: str) -> Response:
         retirement = retirement_by_reference(reference)
         if retirement is None:

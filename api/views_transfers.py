@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from transfers.filters import TRANSFER_ID_PATTERN, RetirementFilter, TransactionFilter, TransferIdFilter
 from transfers.forms import MassUploadForm
 from transfers.models import MassTransferUpload, Retirement, Transfer
-from transfers.selectors import retirements_for, transactions_for, transfer_history, transfer_items
+from transfers.selectors import retirement_of, retirements_for, transactions_for, transfer_history, transfer_items
 from transfers.services import (
     mass_upload_create,
     mass_upload_release,
@@ -33,26 +33,24 @@ from transfers.services import (
     transfer_withdraw,
 )
 from transfers.statements import statement_pdf
-from utilities.parsing import positive_integer
 
 from . import serializers_transfers as bodies
 from .idempotency import idempotent
 from .models import ApiKey
 from .schema import ApiAutoSchema
 from .transfer_requests import accept_account_read, destination_read, lines_read, refuse, retirement_read
-from .views import KnownQueryParameters, OrganizationFilterBackend
+from .views import ID, REFERENCE_PARAMETER, KnownQueryParameters, OrganizationFilterBackend, object_id
 
 Scope = ApiKey.Scope
 ITEMS_SHOWN = 1000  # a transfer's items in its detail: the summary CSV lists every one
-ID = "[^/]+"  # an id in a path, read by object_id: anything else there is a 404 problem, not the site's page
 
 
-def object_id(text: str) -> int:
-    """The id in a path (utilities.parsing reads it), or a 404."""
-    number = positive_integer(text)
-    if number is None:
-        raise Http404("No such object.")
-    return number
+# The path's id of each resource, of one type: a transfer's (and a mass upload's) number, a
+# retirement's public reference (REFERENCE_PARAMETER). The path takes any text (ID): one that is no
+# such object is a 404.
+TRANSFER_ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH,
+                                         description="The transfer's number, as the pages show it (Transfer 1042).")
+UPLOAD_ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The mass upload's id.")
 
 
 def transfer_of(organization, pk) -> Transfer:
@@ -91,20 +89,25 @@ DECIDED = {200: OpenApiResponse(bodies.TransferDetailSerializer, description="Th
                        description="Transfers the organization sent or was sent, with the Transactions tab's "
                                    "filters (the same FilterSet), a page at a time (`cursor`; `page_size` up to "
                                    "1,000), oldest first. Drafts are not listed."),
-    retrieve=extend_schema(summary="One transfer", responses=bodies.TransferDetailSerializer),
+    retrieve=extend_schema(summary="One transfer", responses=bodies.TransferDetailSerializer,
+                           parameters=[TRANSFER_ID_PARAMETER]),
     create=extend_schema(
         summary="Create a transfer", request=bodies.TransferCreateSerializer,
-        responses={201: bodies.TransferSerializer},
+        responses={201: bodies.TransferCreatedSerializer},
         description="Moves batch quantities (the lowest serials of each) to one destination, as the wizard's "
                     "confirm does: internal transfers complete at once; to another organization or out of the "
-                    "platform they are pending. Scope: trade."),
+                    "platform they are pending. A partial move replaces the batch with two, the part that moved "
+                    "and the part that stayed: the answer's `lines` name them. Scope: trade."),
     accept=extend_schema(summary="Accept a transfer", request=bodies.TransferAcceptSerializer, responses=DECIDED,
+                         parameters=[TRANSFER_ID_PARAMETER],
                          description="The recipient takes a pending transfer into one of its open active accounts. "
                                      "Scope: trade."),
     reject=extend_schema(summary="Reject a transfer", request=bodies.TransferRejectSerializer, responses=DECIDED,
+                         parameters=[TRANSFER_ID_PARAMETER],
                          description="The recipient refuses a pending transfer; the certificates go back to the "
                                      "sender. Scope: trade."),
     withdraw=extend_schema(summary="Withdraw a transfer", request=None, responses=DECIDED,
+                           parameters=[TRANSFER_ID_PARAMETER],
                            description="The sender takes back a transfer still pending. Scope: trade."),
 )
 class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
@@ -140,7 +143,8 @@ class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         transfer = transfer_create(organization=organization, user=request.user, lines=lines,
                                    destination=destination, notes=data["notes"])
         transfer.total_quantity = sum(line.quantity for line in lines)
-        return Response(bodies.TransferSerializer(transfer).data, status=status.HTTP_201_CREATED,
+        transfer.created_lines = bodies.created_lines(transfer, lines)
+        return Response(bodies.TransferCreatedSerializer(transfer).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"{request.path}{transfer.pk}/"})
 
     def _decided(self, request, pk: str, body_serializer, decide) -> Response:
@@ -186,14 +190,15 @@ class PdfRenderer(renderers.BaseRenderer):
 @extend_schema_view(
     list=extend_schema(summary="List retirements",
                        description="The organization's retirements with the Retired tab's filters (the same "
-                                   "FilterSet; `option` is a retirement option's id), a page at a time, oldest "
-                                   "first."),
+                                   "FilterSet; `option` is a retirement option's name, as `/retirement-options/` "
+                                   "lists them), a page at a time, oldest first."),
     create=extend_schema(
         summary="Retire certificates", request=bodies.RetirementCreateSerializer,
-        responses={201: bodies.RetirementSerializer},
+        responses={201: bodies.RetirementCreatedSerializer},
         description="Retires batch quantities (the lowest serials of each) into one of the organization's open "
                     "retirement accounts, for good, with what the retirement counts toward and the details that "
-                    "option needs (each missing or wrong detail is named in the problem's `errors`). Scope: retire."),
+                    "option needs (each missing or wrong detail is named in the problem's `errors`). The answer's "
+                    "`lines` name the batch retired and the one that stayed of each line. Scope: retire."),
 )
 class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     """The organization's retirements: certificates retired for good, toward what and for whom."""
@@ -229,15 +234,17 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         transfer = retirement_create(organization=organization, user=request.user, lines=lines, account=account,
                                      details=details, notes=data["notes"])
         retirement = retirements_for(organization).get(transfer=transfer)
-        return Response(bodies.RetirementSerializer(retirement).data, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"{request.path}{transfer.pk}/statement.pdf"})
+        retirement.created_lines = bodies.created_lines(transfer, lines)
+        return Response(bodies.RetirementCreatedSerializer(retirement).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": f"{request.path}{retirement.reference}/statement.pdf"})
 
     @extend_schema(summary="A retirement's statement (PDF)", responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-                   parameters=[OpenApiParameter("format", exclude=True)],
+                   operation_id="retirements_statement_retrieve",
+                   parameters=[OpenApiParameter("format", exclude=True), REFERENCE_PARAMETER],
                    description="The same statement as the retirement's page: its record, digest, and the "
                                "verification page's address and QR code.")
-    def statement(self, request, pk: str):
-        retirement = retirements_for(request.auth.organization).filter(transfer_id=object_id(pk)).first()
+    def statement(self, request, reference: str):
+        retirement = retirement_of(request.auth.organization, reference)
         if retirement is None:
             raise Http404("No such retirement.")
         response = HttpResponse(statement_pdf(retirement), content_type="application/pdf")
@@ -261,12 +268,13 @@ def _retiring_allowed(request, kind: str) -> None:
                     "most 10 MB) and queues it: a worker checks every row, then applies all of them in one "
                     "transaction, or none. The same file within a day is held (status `held`) until processed or "
                     "discarded (`release`). Scope: trade; a file of retirements: retire."),
-    retrieve=extend_schema(summary="A mass upload's status"),
+    retrieve=extend_schema(summary="A mass upload's status", parameters=[UPLOAD_ID_PARAMETER]),
     release=extend_schema(summary="Process or discard a held mass upload", request=bodies.MassUploadReleaseSerializer,
-                          responses=bodies.MassUploadSerializer,
+                          responses=bodies.MassUploadSerializer, parameters=[UPLOAD_ID_PARAMETER],
                           description="The same file uploaded within a day is held: process it after all, or "
                                       "discard it, as on its page. Scope: trade; a file of retirements: retire."),
     errors=extend_schema(summary="A mass upload's errors", responses=bodies.MassUploadErrorsSerializer,
+                         parameters=[UPLOAD_ID_PARAMETER],
                          description="Every wrong row of a failed upload, by row number and column (row 0: the "
                                      "file as a whole)."),
 )

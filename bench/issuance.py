@@ -1,5 +1,5 @@
 """Issue one month for --generators (5,000) approved generators, end to end through issuance_run
-(the service the admin's "Issue the selected month(s)" action calls), then verify_ledger.
+(the service the admin's "Issue the selected months" action calls), then verify_ledger.
 
 The generators, their owners' accounts and one submitted report each are seeded with bulk_create
 (the benchmark measures the issuance, not the seeding): 50 organizations of 100 generators, each

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from accounts.models import Account
 from registry.services import ServiceError
 from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links, number_column
-from utilities.display import number_text
+from utilities.display import count_text
 
 from .filters import MonthField
 from .generator_services import (
@@ -104,7 +104,7 @@ class GeneratorAdmin(admin.ModelAdmin):
                 form.add_error(None, str(error))
             else:
                 issued = format_serial(certificate.serial_base, 1, certificate.quantity)
-                self.message_user(request, f"Issued {number_text(certificate.quantity)} certificates: {issued}.",
+                self.message_user(request, f"Issued {count_text(certificate.quantity, 'certificate')}: {issued}.",
                                   messages.SUCCESS)
                 return redirect("admin:certificates_certificate_change", certificate.pk)
         return TemplateResponse(request, "admin/certificates/issue.html", {
@@ -130,7 +130,7 @@ def _decide_each(modeladmin, request, queryset, decide, done: str) -> None:
         else:
             decided += 1
     if decided:
-        modeladmin.message_user(request, f"{decided} generator(s) {done}.", messages.SUCCESS)
+        modeladmin.message_user(request, f"{count_text(decided, 'generator')} {done}.", messages.SUCCESS)
 
 
 @admin.action(description="Approve the selected generators")

@@ -1,11 +1,15 @@
 import datetime
 import re
+from functools import partial
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import cached_property
 
 from accounts.models import Account
+from utilities.filters import NamedChoiceFilter
 from utilities.parsing import positive_integer
 from utilities.sorting import sorted_by_column
 
@@ -66,10 +70,29 @@ SORTS = {
 DEFAULT_SORT = "-vintage"
 
 
+class ChoicesWhenDrawn(BaseChoiceIterator):
+    """A select's options from `options()`, asked for only when the select is drawn (not for a
+    partial that leaves the filters out, nor for the API), and then once: the widget reads them twice."""
+
+    def __init__(self, options):
+        self.options = options
+
+    @cached_property
+    def drawn(self) -> list:
+        return list(self.options())
+
+    def __iter__(self):
+        return iter(self.drawn)
+
+
 class BatchFilter(django_filters.FilterSet):
     """Filters of the dashboard, applied to a queryset already scoped to the organization."""
 
-    account = django_filters.ModelChoiceFilter(queryset=Account.objects.none(), empty_label="All accounts")
+    # By its public id (ACT-00031), as every page and the API show an account.
+    account = NamedChoiceFilter(
+        queryset=Account.objects.none(), to_field_name="public_id", empty_label="All accounts",
+        error_messages={"invalid_choice": "None of your accounts has the id “%(value)s”: give one of your "
+                                          "accounts' ids, e.g. ACT-00031."})
     generator = django_filters.CharFilter(method="filter_generator", label="Generator")
     fuel = django_filters.ChoiceFilter(field_name="certificate__fuel_type", choices=FuelType.choices,
                                        empty_label="All fuels", label="Fuel")
@@ -88,10 +111,14 @@ class BatchFilter(django_filters.FilterSet):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
+        # Any of the organization's accounts filters (a link, the API); the select offers fewer.
         self.filters["account"].queryset = Account.objects.of(organization)
+        self.form.fields["account"].widget.choices = ChoicesWhenDrawn(partial(
+            account_choices, organization=organization, batches=self.queryset,
+            chosen=(self.data.get("account") or "").strip().upper() if self.is_bound else ""))
         eligibilities = eligibility_choices()  # one query for the filter and its form field
         self.filters["eligibility"].extra["choices"] = eligibilities
-        self.form.fields["eligibility"].choices = [("", "Any eligibility"), *eligibilities]
+        self.form.fields["eligibility"].choices = eligibilities  # the field adds its empty_label itself
         for name in ("vintage_from", "vintage_to"):
             self.form.fields[name].widget.attrs.update(placeholder="MM/YYYY", size=8)
 
@@ -112,6 +139,19 @@ class BatchFilter(django_filters.FilterSet):
         if serial is not None:  # a serial number inside the batch's range
             return queryset.filter(serial_start__lte=serial, serial_end__gte=serial)
         return queryset.filter(certificate__serial_base__icontains=value)
+
+
+def account_choices(*, organization, batches, chosen: str) -> list[tuple[str, str]]:
+    """The Account filter's options (computed only when the select is drawn): the organization's open
+    accounts, then its frozen ones, marked; no closed account, unless it still holds some of `batches`
+    (the tab's: a closed account held no active or pending certificate when it was closed, but keeps
+    what it exported) or is the one chosen (by its public id), marked closed."""
+    accounts = (Account.objects.of(organization).open_first()
+                .annotate(holds=Exists(batches.filter(account=OuterRef("pk"))))
+                .filter(~Q(status=Account.Status.CLOSED) | Q(holds=True) | Q(public_id=chosen)))
+    return [("", "All accounts"), *(
+        (account.public_id, str(account) if account.status == Account.Status.OPEN
+         else f"{account}, {account.get_status_display().lower()}") for account in accounts)]
 
 
 def eligibility_choices() -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -17,7 +17,6 @@ from utilities.csv_export import csv_response
 from utilities.display import date_text
 from utilities.filters import download_refused
 from utilities.htmx import htmx_partial
-from utilities.parsing import positive_integer, positive_integers
 
 from .forms import GeneratorForm
 from .generator_services import (
@@ -31,13 +30,12 @@ from .models import CertificateBatch, FuelType, Generator
 from .selectors import (
     SELECTION_LIMIT,
     batches_filtered,
-    batches_for_dashboard,
     batches_totals,
     generator_history,
     generator_of,
     generators_of,
     selection_ids,
-    selection_save,
+    selection_update,
 )
 from .serials import format_serial
 
@@ -136,44 +134,29 @@ def batches_csv(queryset: QuerySet[CertificateBatch], status: str) -> HttpRespon
     return csv_response(f"{status}-certificates.csv", CSV_HEADER, lines())
 
 
+# The Active tab's Transfer and Retire: buttons of the selection form, so the press takes the ticked
+# boxes with it (as "Update selection" does), then starts that flow of the wizard.
+SELECTION_STARTS = {"transfer": "transfers:new", "retire": "transfers:retire"}
+
+
 @login_required
 @require_POST
 def selection(request: HttpRequest) -> HttpResponse:
     """Add to, take from or clear the selection of batches to transfer; it survives paging and filtering."""
     membership = membership_required(request)
     action = request.POST.get("action", "")
-    current = set(selection_ids(request))
-
-    def posted(name):
-        return set(positive_integers(request.POST.getlist(name)))
-
-    if action == "toggle":
-        batch_id = positive_integer(request.POST.get("id"))
-        if batch_id is not None:
-            checked = batch_id in posted("batch")
-            current = current | {batch_id} if checked else current - {batch_id}
-    elif action == "page":  # a plain form post: this page's boxes as they are now
-        current = (current - posted("page_batch")) | posted("batch")
-    elif action == "add":
-        current |= posted("page_batch")
-    elif action == "remove":
-        current -= posted("page_batch")
-    elif action == "all":
-        params = QueryDict(request.POST.get("query", ""))
-        _, queryset, _ = batches_filtered(params, membership.organization, CertificateBatch.Status.ACTIVE)
-        current |= set(queryset.values_list("pk", flat=True)[:SELECTION_LIMIT])
-    elif action == "clear":
-        current = set()
-    # Only the organization's active batches can be selected.
-    allowed = set(batches_for_dashboard(membership.organization, CertificateBatch.Status.ACTIVE)
-                  .filter(pk__in=current).values_list("pk", flat=True))
-    ids = selection_save(request, allowed)
+    ids = selection_update(request, membership.organization, action="page" if action in SELECTION_STARTS else action,
+                           data=request.POST)
+    if action in SELECTION_STARTS:
+        # Answered with a redirect even to htmx: the boosted form's request follows it, and the
+        # wizard's first step comes back as a whole page (no reload), its address pushed.
+        return redirect(SELECTION_STARTS[action])
 
     if request.htmx:
         response = render(request, "certificates/dashboard.html#selection-bar",
                           {"selection_count": len(ids), "can_act": membership.can_transfer})
         if action in ("add", "remove", "all", "clear"):
-            response["HX-Trigger"] = "selection-changed"
+            response["HX-Trigger"] = "selection-changed"  # the boxes shown follow (dashboard.html)
         return response
     return redirect(reverse("certificates:dashboard") + "?" + request.POST.get("query", ""))
 

@@ -7,7 +7,7 @@ from certificates.filters import MonthField
 from certificates.models import FuelType, Generator
 from registry.models import Organization
 from transfers.forms import recipient_from_text
-from transfers.models import RetirementOption
+from transfers.selectors import retirement_options_offered
 from transfers.services import RetirementDetails
 from transfers.services.retirements import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD
 
@@ -91,7 +91,7 @@ class DestinationForm(forms.Form):
                                                                  "autocomplete": "off"}))
     retirement_account = forms.ModelChoiceField(queryset=Account.objects.none(), required=False,
                                                 label="Retirement account", empty_label="Choose an account")
-    option = forms.ModelChoiceField(queryset=RetirementOption.objects.filter(is_active=True), required=False,
+    option = forms.ModelChoiceField(queryset=retirement_options_offered(), required=False,
                                     label="Counts toward", empty_label="Choose an option")
     compliance_period = forms.IntegerField(
         required=False, label="Compliance period (year)", min_value=FIRST_COMPLIANCE_PERIOD,

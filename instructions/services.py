@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import Account
@@ -25,6 +26,7 @@ from transfers.services import (
     retirement_write,
     transfer_write,
 )
+from utilities.display import month_text, number_text
 
 from .models import HUNDRED, InstructionDestination, InstructionRun, StandingInstruction
 from .selectors import instructions_for
@@ -322,6 +324,7 @@ def instructions_run_all(*, certificates: list[Certificate], user: User | None =
     certificates = [certificate for certificate in certificates if queues[certificate.pk]]
     if not certificates:
         return []
+    _generators_load(certificates)  # the transfers' notes name them
     left: dict[int, tuple[int | None, int]] = {certificate.pk: (None, 0) for certificate in certificates}
     for batch_id, certificate_id, quantity in (  # each issuance's batch, as issued (the oldest active one)
             CertificateBatch.objects.filter(certificate_id__in=left.keys(), status=CertificateBatch.Status.ACTIVE)
@@ -438,7 +441,7 @@ def _move(moves: list[_Move], destination: InstructionDestination):
     instruction, certificate = first.instruction, first.certificate
     common = {"organization": instruction.organization, "user": instruction.created_by,
               "lines": [TransferLine(move.batch_id, move.run.quantity_moved) for move in moves],
-              "notes": _notes(sorted({move.run.instruction.pk for move in moves}))}
+              "notes": _notes(moves, destination)}
     if destination.kind == Kind.RETIREMENT:
         details = RetirementDetails(option=destination.retirement_option, beneficiary=destination.beneficiary,
                                     compliance_period=destination.compliance_period or certificate.vintage.year)
@@ -448,12 +451,44 @@ def _move(moves: list[_Move], destination: InstructionDestination):
     return transfer_write(destination=Destination.internal(destination.account), **common)
 
 
-def _notes(instruction_ids: list[int]) -> str:
-    """The transfer's notes: which standing instructions made it."""
-    if len(instruction_ids) == 1:
-        return f"Standing instruction {instruction_ids[0]}"
-    notes = "Standing instructions " + ", ".join(str(pk) for pk in instruction_ids)
+def _generators_load(certificates: list[Certificate]) -> None:
+    """Each certificate's generator, read once for all that lack it."""
+    missing = {certificate.generator_id for certificate in certificates
+               if not Certificate.generator.is_cached(certificate)}
+    if not missing:
+        return
+    generators = Generator.objects.in_bulk(missing)
+    for certificate in certificates:
+        if not Certificate.generator.is_cached(certificate):
+            certificate.generator = generators[certificate.generator_id]
+
+
+NOTES_BEGIN = {Kind.ORGANIZATION: "Standing delivery", Kind.OWN_ACCOUNT: "Standing transfer",
+               Kind.RETIREMENT: "Standing retirement"}
+
+
+def _notes(moves: list[_Move], destination: InstructionDestination) -> str:
+    """The transfer's notes, which both parties read: a standing delivery (to another organization),
+    transfer (to an own account) or retirement, of which generators and vintage months, e.g.
+    "Standing delivery from Prairie Ridge Wind (M805), 01/2026". The sender's instruction numbers
+    are added only where the sender alone reads them: another organization cannot look them up."""
+    months: dict[Generator, set[datetime.date]] = {}
+    for move in moves:
+        certificate = move.run.certificate
+        months.setdefault(certificate.generator, set()).add(certificate.vintage)
+    generators = sorted(months, key=lambda generator: generator.code)
+    sources = "; ".join(f"{generator.name} ({generator.code}), "
+                        + ", ".join(month_text(month) for month in sorted(months[generator]))
+                        for generator in generators)
+    notes = f"{NOTES_BEGIN[destination.kind]} from {sources}"
+    if destination.kind != Kind.ORGANIZATION:
+        instruction_ids = sorted({move.run.instruction.pk for move in moves})
+        notes += (f" (standing instruction{pluralize(len(instruction_ids))} "
+                  + ", ".join(str(pk) for pk in instruction_ids) + ")")
     if len(notes) <= NOTES_MAX_LENGTH:
         return notes
-    return (f"{len(instruction_ids):,} standing instructions, {instruction_ids[0]} to {instruction_ids[-1]} "
-            "(each issuance's page lists its own)")
+    vintages = sorted(set().union(*months.values()))
+    period = month_text(vintages[0]) + (f" to {month_text(vintages[-1])}" if len(vintages) > 1 else "")
+    source = (f"{generators[0].name} ({generators[0].code})" if len(generators) == 1
+              else f"{number_text(len(generators))} generators")
+    return f"{NOTES_BEGIN[destination.kind]} from {source}, {period} (each batch names its generator and vintage)"

@@ -3,7 +3,7 @@ from django.template.response import TemplateResponse
 
 from registry.services import ServiceError
 from utilities.admin_readonly import ReadOnlyAdmin, admin_link, number_column
-from utilities.display import number_text
+from utilities.display import count_text, number_text
 
 from .models import GenerationReport, GenerationReporter, GenerationUpload, Issuance
 from .selectors import issuance_preview
@@ -43,7 +43,7 @@ class GenerationReportAdmin(ReadOnlyAdmin):
         issuance = getattr(report, "issuance", None)
         return admin_link(issuance, number_text(issuance.quantity)) if issuance else "—"
 
-    @admin.action(description="Issue the selected month(s)")
+    @admin.action(description="Issue the selected months")
     def issue_months(self, request, queryset):
         """A confirm page with the totals, then issuance_run over the selected reports."""
         if request.POST.get("confirm") != "yes":
@@ -60,12 +60,12 @@ class GenerationReportAdmin(ReadOnlyAdmin):
         except ServiceError as error:
             self.message_user(request, f"Nothing more was issued: {error}", messages.ERROR)
             return None
-        self.message_user(request, f"Issued {number_text(len(run.issued))} generator-month(s): "
-                                   f"{number_text(run.certificates)} certificates.", messages.SUCCESS)
+        self.message_user(request, f"Issued {count_text(len(run.issued), 'generator-month')}: "
+                                   f"{count_text(run.certificates, 'certificate')}.", messages.SUCCESS)
         if run.skipped:
             reasons = " ".join(reason for _, reason in run.skipped[:SKIPPED_SHOWN])
             more = len(run.skipped) - SKIPPED_SHOWN
-            self.message_user(request, f"{number_text(len(run.skipped))} month(s) not issued: {reasons}"
+            self.message_user(request, f"{count_text(len(run.skipped), 'month')} not issued: {reasons}"
                                        + (f" … and {number_text(more)} more." if more > 0 else ""), messages.WARNING)
         return None
 

@@ -141,6 +141,22 @@ class IssuanceRun:
 GENERATORS_PER_TRANSACTION = 1000
 
 
+def _chunks(by_organization: dict[int, list[int]], size: int) -> list[list[int]]:
+    """The generators in transactions of at most `size`, an organization's together (as long as it
+    has no more than `size`), so that each organization's issuances of a run commit at once and it
+    gets one email for them (issuance.notifications)."""
+    chunks: list[list[int]] = [[]]
+    for organization_id in sorted(by_organization):
+        generator_ids = sorted(by_organization[organization_id])
+        if chunks[-1] and len(chunks[-1]) + len(generator_ids) > size:
+            chunks.append([])
+        for generator_id in generator_ids:
+            if len(chunks[-1]) == size:
+                chunks.append([])
+            chunks[-1].append(generator_id)
+    return [chunk for chunk in chunks if chunk]
+
+
 def issuance_run(*, user: User, reports: Iterable[GenerationReport]) -> IssuanceRun:
     """Issue each submitted report (registry staff): one issuance per generator and month.
 
@@ -150,16 +166,21 @@ def issuance_run(*, user: User, reports: Iterable[GenerationReport]) -> Issuance
     still submitted, the generator approved with an open active issuance account of its owner, and
     no later month issued yet. The carry runs from month to month. A report that cannot be issued
     is left submitted and given back with the reason; the others go ahead.
+
+    Each organization's members are emailed what was issued to it once its transaction commits
+    (issuance.notifications: one email per organization, its generators being issued together).
     """
     staff_require(user=user)
     by_generator: dict[int, list[int]] = defaultdict(list)
-    for report_id, generator_id in GenerationReport.objects.filter(
-            pk__in=[report.pk for report in reports]).values_list("pk", "generator_id").order_by("generator_id", "pk"):
+    by_organization: dict[int, list[int]] = defaultdict(list)
+    for report_id, generator_id, organization_id in GenerationReport.objects.filter(
+            pk__in=[report.pk for report in reports]).values_list(
+            "pk", "generator_id", "generator__organization_id").order_by("generator_id", "pk"):
+        if generator_id not in by_generator:
+            by_organization[organization_id].append(generator_id)
         by_generator[generator_id].append(report_id)
-    generator_ids = sorted(by_generator)
     result = IssuanceRun()
-    for start in range(0, len(generator_ids), GENERATORS_PER_TRANSACTION):
-        chunk = generator_ids[start:start + GENERATORS_PER_TRANSACTION]
+    for chunk in _chunks(by_organization, GENERATORS_PER_TRANSACTION):
         _issue_generators(user=user, generator_ids=chunk,
                           report_ids=[pk for generator_id in chunk for pk in by_generator[generator_id]],
                           result=result)
@@ -213,6 +234,10 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     certificates_write(user=user, lines=lines, with_rows=issuance_rows)
     written = list(Issuance.objects.filter(report__in=issued_ids).select_related("generator", "certificate")
                    .order_by("generator_id", "month"))  # with their ids
+    if any(issuance.quantity for issuance in written):
+        from .tasks import issuance_notices_nudge  # tasks import services: not at module level
+
+        transaction.on_commit(issuance_notices_nudge)  # the emails owed: the issuances not yet told
     # The standing instructions of the owners, applied to the chunk's new issuances together in this
     # same transaction (instructions_run_all: one transfer per sender and destination, not per move).
     result.runs.extend(instructions_run_all(

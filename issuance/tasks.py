@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.conf import settings
 
+from utilities.wakeups import Wakeup
+
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def process_generation_upload(self, upload_id: int) -> str:
@@ -30,3 +32,16 @@ def requeue_stalled_generation_uploads() -> int:
     from .services import generation_uploads_requeue_stalled
 
     return len(generation_uploads_requeue_stalled())
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def send_issuance_notices() -> int:
+    """Email each organization what was issued to it (the issuances not yet told; also every
+    NOTIFICATION_SEND_SECONDS, from beat)."""
+    from .notifications import issuance_notices_send
+
+    return issuance_notices_send()
+
+
+# After an issuance commits (also sent every NOTIFICATION_SEND_SECONDS by beat).
+issuance_notices_nudge = Wakeup(send_issuance_notices, owed="the issuance emails owed")

@@ -254,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "instructions.tasks.send_instruction_notices",
         "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
     },
+    # What was issued to an organization, emailed to its members.
+    "send-issuance-notices": {
+        "task": "issuance.tasks.send_issuance_notices",
+        "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
+    },
 }
 
 # Webhooks (webhooks/): an endpoint is https on the public internet, except the hosts listed here (for

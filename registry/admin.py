@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from utilities.admin_readonly import ReadOnlyAdmin
+from utilities.display import count_text
 from utilities.time_zones import time_zone_choices
 
 from .models import Invitation, Membership, Organization, TrackingSystem, User
@@ -20,8 +21,9 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["organization", "user"]
 
 
-def apply_to_each(modeladmin, request, queryset, change, done: str):
-    """Run one service call per selected object; report what was done and what was refused."""
+def apply_to_each(modeladmin, request, queryset, change, done: tuple[str, str]):
+    """Run one service call per selected object; report what was done (`done`: its words for one
+    object and for several, "account frozen", "accounts frozen") and what was refused."""
     changed = 0
     for obj in queryset:
         try:
@@ -30,10 +32,10 @@ def apply_to_each(modeladmin, request, queryset, change, done: str):
         except ServiceError as error:
             modeladmin.message_user(request, f"{obj}: {error}", messages.ERROR)
     if changed:
-        modeladmin.message_user(request, f"{changed} {done}.", messages.SUCCESS)
+        modeladmin.message_user(request, f"{count_text(changed, *done)}.", messages.SUCCESS)
 
 
-def status_action(name: str, description: str, service, status: str, done: str):
+def status_action(name: str, description: str, service, status: str, done: tuple[str, str]):
     """An admin action that sets the status of each selected object through its service."""
     def action(modeladmin, request, queryset):
         apply_to_each(modeladmin, request, queryset,
@@ -59,9 +61,11 @@ class OrganizationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
     actions = [
         status_action("suspend", "Suspend the selected organizations (they can neither send nor receive)",
-                      _set_organization_status, Organization.Status.SUSPENDED, "organization(s) suspended"),
+                      _set_organization_status, Organization.Status.SUSPENDED,
+                      ("organization suspended", "organizations suspended")),
         status_action("reinstate", "Reinstate the selected organizations",
-                      _set_organization_status, Organization.Status.ACTIVE, "organization(s) reinstated"),
+                      _set_organization_status, Organization.Status.ACTIVE,
+                      ("organization reinstated", "organizations reinstated")),
     ]
 
     @admin.display(description="Managers")

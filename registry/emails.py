@@ -1,8 +1,14 @@
 """The emails of the participants app: an invitation to join an organization; where every email's reader
-chooses which emails they get."""
+chooses which emails they get; and what every app's emails share: who of an organization wants an
+email, and one email sent to each time zone's readers, written in it."""
+
+import itertools
+from collections.abc import Iterable, Iterator
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -31,3 +37,32 @@ def invitation_email_send(*, invitation: Invitation, token: str) -> None:
 def preferences_url() -> str:
     """Where every email says its reader can choose which emails they get."""
     return settings.SITE_URL + reverse("settings") + "#emails"
+
+
+def members_wanting_email(organization_ids: Iterable[int], roles, email: str) -> dict[int, list[User]]:
+    """The organizations' active members in `roles` who have not turned this email off
+    (registry.models.EmailEvent), by organization id, in one query."""
+    members: dict[int, list[User]] = {}
+    for user in (User.objects.filter(User.wanting_email(email), is_active=True,
+                                     memberships__organization_id__in=list(organization_ids),
+                                     memberships__role__in=roles)
+                 .annotate(member_of=F("memberships__organization_id")).only("email", "time_zone")):
+        members.setdefault(user.member_of, []).append(user)
+    return members
+
+
+def addresses_by_time_zone(users: Iterable[User]) -> Iterator[tuple[str, list[str]]]:
+    """(time zone, addresses): whom to send one email each, written in that zone."""
+    zone = attrgetter("time_zone")
+    for time_zone, group in itertools.groupby(sorted(users, key=zone), key=zone):
+        yield time_zone, [user.email for user in group]
+
+
+def email_send(*, subject: str, template: str, context: dict, time_zone: str | None, addresses: list[str]) -> None:
+    """One email to `addresses`: `template` .txt and .html rendered with `context`, written in `time_zone`."""
+    with in_time_zone(time_zone):
+        body = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, to=addresses)
+    message.attach_alternative(html, "text/html")
+    message.send()

@@ -85,6 +85,7 @@ class EmailEvent(models.TextChoices):
     UPLOAD_FINISHED = "upload_finished", "A mass-transfer upload I made finished or failed"
     RETIREMENT = "retirement", "A retirement"
     GENERATOR_DECIDED = "generator_decided", "A generator we submitted was approved or sent back"
+    CERTIFICATES_ISSUED = "certificates_issued", "Certificates were issued to us"
 
 
 class User(AbstractBaseUser, PermissionsMixin):

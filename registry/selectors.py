@@ -21,7 +21,7 @@ LINK_ORGANIZATION = "organization"
 
 def organization_link(url: str, organization: Organization) -> str:
     """`url` for a member of `organization`, who may be working in another of theirs when they open it."""
-    return f"{url}?{LINK_ORGANIZATION}={organization.public_id}"
+    return f"{url}{'&' if '?' in url else '?'}{LINK_ORGANIZATION}={organization.public_id}"
 
 
 def membership_for_link(request: HttpRequest) -> Membership | None:

@@ -136,9 +136,9 @@ def test_another_organizations_account_is_not_found(outsider, account):
 
 def test_each_account_links_to_its_batches_on_the_dashboard(trader, account, retirement_account, batch):
     page = signed_in_as(trader).get("/accounts/").content.decode()
-    assert f'href="/certificates/?account={account.pk}"' in page
-    assert f'href="/certificates/?tab=retired&amp;account={retirement_account.pk}"' in page
-    dashboard = signed_in_as(trader).get(f"/certificates/?account={account.pk}").content.decode()
+    assert f'href="/certificates/?account={account.public_id}"' in page
+    assert f'href="/certificates/?tab=retired&amp;account={retirement_account.public_id}"' in page
+    dashboard = signed_in_as(trader).get(f"/certificates/?account={account.public_id}").content.decode()
     assert "1 to 1000" in dashboard
 
 

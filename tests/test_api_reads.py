@@ -16,7 +16,7 @@ from api.problems import PROBLEM_CONTENT_TYPE
 from certificates.filters import BatchFilter
 from certificates.models import CertificateBatch
 from certificates.views import download_csv
-from transfers.services import Destination, TransferLine
+from transfers.services import Destination, TransferLine, transfer_accept, transfer_create
 
 from .conftest import retire, send
 
@@ -38,11 +38,12 @@ def csv_text(response) -> str:
 
 def test_the_organization_is_the_keys(api_as, org, viewer):
     response = api_as(viewer, org).get("/api/v1/organization/")
-    assert response.json() == {"id": org.pk, "public_id": org.public_id, "name": org.name, "status": "active"}
+    assert response.json() == {"id": org.public_id, "name": org.name, "status": "active"}
 
 
 def test_no_key_is_a_401_on_every_read(db):
-    for path in ["/api/v1/organization/", "/api/v1/accounts/", "/api/v1/accounts/ACT-00001/", BATCHES, BATCHES_CSV]:
+    for path in ["/api/v1/organization/", "/api/v1/accounts/", "/api/v1/accounts/ACT-00001/", BATCHES, BATCHES_CSV,
+                 f"{BATCHES}1/"]:
         assert problem(APIClient().get(path), 401)["type"].endswith("not-authenticated"), path
 
 
@@ -58,13 +59,16 @@ def test_accounts_with_their_balances(api_as, org, viewer, trader, account, seco
     response = api_as(viewer, org).get("/api/v1/accounts/")
     expected = {a.public_id: {"active": a.active_quantity, "pending": a.pending_quantity, "retired": a.retired_quantity}
                 for a in accounts_with_balances(org)}
-    assert {row["public_id"]: row["balances"] for row in response.json()} == expected
+    assert {row["id"]: row["balances"] for row in response.json()} == expected
     assert expected[account.public_id] == {"active": 1400, "pending": 100, "retired": 0}
 
 
 def test_one_account_by_its_public_id(api_as, org, viewer, account, holdings):
-    body = api_as(viewer, org).get(f"/api/v1/accounts/{account.public_id}/").json()
-    assert body["name"] == "Main active" and body["balances"]["active"] == 1500 and body["type"] == "active"
+    for public_id in (account.public_id, account.public_id.lower()):
+        body = api_as(viewer, org).get(f"/api/v1/accounts/{public_id}/").json()
+        assert body["id"] == account.public_id and body["name"] == "Main active" and body["type"] == "active"
+        assert body["balances"]["active"] == 1500
+    problem(api_as(viewer, org).get(f"/api/v1/accounts/{account.pk}/"), 404)  # its internal number is no id
 
 
 def test_another_organizations_account_is_a_404(api_as, org, outsider, account):
@@ -94,9 +98,28 @@ def test_the_api_lists_the_rows_the_dashboard_lists(api_as, signed_in, org, trad
             == {batch.pk for batch in dashboard.context["page"].object_list})
 
 
-def test_the_account_filter_takes_the_account_the_dashboard_takes(api_as, org, trader, holdings, second_account):
-    rows = api_as(trader, org).get(f"{BATCHES}?account={second_account.pk}").json()["results"]
-    assert [row["id"] for row in rows] == [holdings["hydro"].pk]
+def test_the_account_filter_takes_the_public_id_every_batch_shows(api_as, signed_in, org, trader, holdings,
+                                                                  second_account):
+    client = api_as(trader, org)
+    shown = next(row["account"] for row in client.get(BATCHES).json()["results"] if row["id"] == holdings["hydro"].pk)
+    assert shown == second_account.public_id
+    for text in (shown, shown.lower(), f" {shown} "):
+        rows = client.get(BATCHES, {"account": text}).json()["results"]
+        assert [row["id"] for row in rows] == [holdings["hydro"].pk]
+    download = csv_text(client.get(BATCHES_CSV, {"account": shown}))
+    assert holdings["hydro"].serial_number in download and holdings["wind"].serial_number not in download
+    dashboard = signed_in(trader).get(reverse("certificates:dashboard"), {"account": shown})
+    assert [batch.pk for batch in dashboard.context["page"].object_list] == [holdings["hydro"].pk]
+
+
+def test_an_account_filter_naming_none_of_the_organizations_accounts_is_a_400(api_as, org, trader, holdings,
+                                                                             second_account, counterparty_account):
+    client = api_as(trader, org)
+    for text in (str(second_account.pk), counterparty_account.public_id, "ACT-99999", "everything"):
+        for path in (BATCHES, BATCHES_CSV):
+            body = problem(client.get(path, {"account": text}), 400)
+            assert body["errors"] == [{"field": "account", "detail": f"None of your accounts has the id “{text}”: "
+                                                                     "give one of your accounts' ids, e.g. ACT-00031."}]
 
 
 def test_a_batch_as_the_dashboard_shows_it(api_as, org, viewer, holdings, account):
@@ -107,6 +130,48 @@ def test_a_batch_as_the_dashboard_shows_it(api_as, org, viewer, holdings, accoun
         "status": "active", "account": account.public_id, "account_name": "Main active", "generator": "M805",
         "generator_name": "Prairie Ridge Wind", "fuel": "wind", "state": "MN", "vintage": "2020-01",
         "eligibilities": ["MN RES", "Green-e"], "issued_at": None}
+
+
+# One batch, in any status: what a partial move left behind.
+
+def test_a_batch_split_by_a_partial_transfer_names_what_replaced_it(api_as, org, trader, viewer, holdings,
+                                                                    second_account):
+    wind = holdings["wind"]
+    transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(wind.pk, 300)],
+                               destination=Destination.internal(second_account))
+    moved, stayed = transfer.moved[wind.pk], transfer.remainders[wind.pk]
+    client = api_as(viewer, org)
+    listed = next(row for row in client.get(BATCHES).json()["results"] if row["id"] == stayed)
+    body = client.get(f"{BATCHES}{wind.pk}/").json()
+    assert body == {**listed, "id": wind.pk, "serial_number": wind.serial_number, "serial_start": 1,
+                    "serial_end": 1000, "quantity": 1000, "status": "superseded", "replaced_by": [moved, stayed]}
+    assert client.get(f"{BATCHES}{moved}/").json() | {"issued_at": None} == {
+        **listed, "id": moved, "serial_number": f"{wind.certificate.serial_base}-1 to 300", "serial_start": 1,
+        "serial_end": 300, "quantity": 300, "account": second_account.public_id, "account_name": second_account.name,
+        "issued_at": None, "replaced_by": []}
+    assert client.get(f"{BATCHES}{stayed}/").json() == {**listed, "replaced_by": []}
+
+
+def test_a_batch_in_any_status_the_organization_holds(api_as, org, trader, viewer, holdings, counterparty,
+                                                      counterparty_trader, counterparty_account, retirement_account):
+    sent = send(holdings["wind"], trader, org, counterparty, quantity=1000)
+    retire(organization=org, user=trader, account=retirement_account, lines=[TransferLine(holdings["solar"].pk, 500)])
+    client = api_as(viewer, org)
+    assert client.get(f"{BATCHES}{holdings['wind'].pk}/").json()["status"] == "pending"
+    assert client.get(f"{BATCHES}{holdings['solar'].pk}/").json()["account"] == retirement_account.public_id
+    assert client.get(f"{BATCHES}{holdings['solar'].pk}/").json()["status"] == "retired"
+    # Accepted, the batch is the recipient's: the sender no longer sees it, the recipient does.
+    transfer_accept(transfer=sent, user=counterparty_trader, organization=counterparty, account=counterparty_account)
+    problem(client.get(f"{BATCHES}{holdings['wind'].pk}/"), 404)
+    recipient = api_as(counterparty_trader, counterparty)
+    assert recipient.get(f"{BATCHES}{holdings['wind'].pk}/").json()["account"] == counterparty_account.public_id
+
+
+def test_another_organizations_batch_is_a_404(api_as, outsider, holdings, foreign_batch, org, viewer):
+    stranger = api_as(outsider, outsider.memberships.get().organization)
+    for batch_id in (holdings["wind"].pk, 987654, "M805", "-1", "0"):
+        assert problem(stranger.get(f"{BATCHES}{batch_id}/"), 404)["status"] == 404
+    problem(api_as(viewer, org).get(f"{BATCHES}{foreign_batch.pk}/"), 404)
 
 
 def test_a_filter_that_is_not_valid_is_a_400_naming_the_field(api_as, org, viewer, holdings):

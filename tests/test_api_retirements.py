@@ -39,13 +39,16 @@ def test_retire_part_of_a_batch(owner, batch, retirement_account, option):
     assert response.status_code == 201, response.content
     made = response.json()
     retirement = Retirement.objects.get(reference=made["reference"])
-    assert (made["id"], made["quantity"], made["account"]) == (
+    assert (made["transfer"], made["quantity"], made["account"]) == (
         retirement.transfer_id, 100, retirement_account.public_id)
     assert (made["option"], made["compliance_period"], made["beneficiary"], made["notes"]) == (
         "Minnesota RES", 2024, "City of Duluth", "Q1")
     assert made["period_end"] == "2024-03-31"
+    retired, stayed = (retirement.transfer.items.get().batch,
+                       batch.children.get(status="active"))
+    assert made["lines"] == [{"batch": batch.pk, "quantity": 100, "moved": retired.pk, "remaining": stayed.pk}]
     assert retirement.transfer.items.get().batch.serial_number.endswith("-1 to 100")
-    assert response["Location"] == f"{RETIREMENTS}{made['id']}/statement.pdf"
+    assert response["Location"] == f"{RETIREMENTS}{made['reference']}/statement.pdf"
     assert ledger_breaches() == []
 
 
@@ -104,10 +107,14 @@ def test_list_filters_as_the_retired_tab(owner, org, trader, issue, retirement_a
     second = retire(organization=org, user=trader, lines=[TransferLine(issue(20).pk, 20)], account=retirement_account,
                     option=other, compliance_period=None)
     listed = owner.get(RETIREMENTS).json()["results"]
-    assert [(row["id"], row["quantity"]) for row in listed] == [(first.pk, 10), (second.pk, 20)]
-    filtered = owner.get(RETIREMENTS, {"option": option.pk}).json()["results"]
-    assert [row["id"] for row in filtered] == [first.pk]
-    assert [row["id"] for row in owner.get(RETIREMENTS, {"beneficiary": "dulu"}).json()["results"]] == [first.pk]
+    assert [(row["transfer"], row["quantity"]) for row in listed] == [(first.pk, 10), (second.pk, 20)]
+    for name in (option.name, option.name.lower()):  # an option by its name, as a retirement shows it
+        filtered = owner.get(RETIREMENTS, {"option": name}).json()["results"]
+        assert [(row["transfer"], row["option"]) for row in filtered] == [(first.pk, option.name)]
+    unknown = owner.get(RETIREMENTS, {"option": option.pk})
+    assert unknown.status_code == 400
+    assert fields(unknown)["option"] == f"There is no retirement option named “{option.pk}”: choose one from the list."
+    assert [row["transfer"] for row in owner.get(RETIREMENTS, {"beneficiary": "dulu"}).json()["results"]] == [first.pk]
     wrong = owner.get(RETIREMENTS, {"compliance_period": "soon"})
     assert wrong.status_code == 400
     assert "compliance_period" in fields(wrong)
@@ -116,13 +123,16 @@ def test_list_filters_as_the_retired_tab(owner, org, trader, issue, retirement_a
 def test_statement_pdf(api_as, owner, outsider, org, trader, batch, retirement_account, option):
     transfer = retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 40)], account=retirement_account,
                       option=option, beneficiary="Duluth")
-    response = owner.get(f"{RETIREMENTS}{transfer.pk}/statement.pdf")
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    assert transfer.retirement.reference in text
+    reference = transfer.retirement.reference
+    for path_id in (reference, reference.lower()):  # a retirement by its public reference
+        response = owner.get(f"{RETIREMENTS}{path_id}/statement.pdf")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+        assert reference in text
+    assert owner.get(f"{RETIREMENTS}{transfer.pk}/statement.pdf").status_code == 404  # its transfer's number: no
     stranger = api_as(outsider, outsider.memberships.get().organization, ApiKey.Scope.RETIRE)
-    assert stranger.get(f"{RETIREMENTS}{transfer.pk}/statement.pdf").status_code == 404
+    assert stranger.get(f"{RETIREMENTS}{reference}/statement.pdf").status_code == 404
     assert stranger.get(RETIREMENTS).json()["results"] == []
 
 

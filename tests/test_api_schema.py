@@ -6,6 +6,7 @@ No operation is excluded."""
 import datetime
 import os
 import uuid
+from collections import defaultdict
 
 import pytest
 import schemathesis
@@ -62,7 +63,7 @@ def test_the_api_matches_its_schema(case, api_key):
     if case.operation.path in ORGANIZATION_DATA_FILTERS:
         # Not excluded: the operation, nor any check on its answers. Only "a request the schema allows is
         # accepted" is not asked of it: its `account` and `eligibility` filters take one of the
-        # organization's account ids and the registry's eligibilities, which no static schema lists; any
+        # organization's accounts' public ids and the registry's eligibilities, which no static schema lists; any
         # other value is a 400 problem naming the filter (tests/test_api_reads.py).
         excluded = [schemathesis.checks.positive_data_acceptance]
     headers = {"Authorization": f"Api-Key {api_key}"}
@@ -81,3 +82,19 @@ ORGANIZATION_DATA_FILTERS = {"/api/v1/batches/", "/api/v1/batches.csv",
                              # (tests/test_api_transfers.py, test_api_retirements.py, test_api_mass_uploads.py).
                              "/api/v1/transfers/", "/api/v1/transfers/{id}/accept/", "/api/v1/retirements/",
                              "/api/v1/mass-uploads/"}
+
+
+def test_each_resource_s_path_id_has_one_type():
+    """A resource is named in every path by one id of one type: the public id where it has one (an
+    account's ACT id, a retirement's reference), else its number (a transfer's, as the pages show it)."""
+    document = schema.raw_schema
+    types = defaultdict(set)
+    for path, operations in document["paths"].items():
+        resource = path.removeprefix("/api/v1/").split("/")[0]
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    types[resource].add((parameter["name"], parameter["schema"]["type"]))
+    assert types == {"accounts": {("id", "string")}, "batches": {("id", "integer")},
+                     "mass-uploads": {("id", "integer")}, "retirements": {("reference", "string")},
+                     "transfers": {("id", "integer")}, "verify": {("reference", "string")}}

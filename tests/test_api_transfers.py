@@ -80,6 +80,24 @@ def test_partial_internal_transfer_moves_lowest_serials(owner, batch, second_acc
     assert ledger_breaches() == []
 
 
+def test_the_answer_names_the_batches_each_line_left_behind(owner, batch, issue, second_account):
+    whole = issue(40)
+    lines = [{"batch": batch.pk, "quantity": 250}, {"batch": whole.pk, "quantity": 40}]
+    response = post(owner, TRANSFERS, {**internal(batch, 250, second_account), "lines": lines})
+    assert response.status_code == 201, response.content
+    moved = CertificateBatch.objects.get(parent=batch, account=second_account)
+    stayed = CertificateBatch.objects.get(parent=batch, account=batch.account)
+    assert response.json()["lines"] == [
+        {"batch": batch.pk, "quantity": 250, "moved": moved.pk, "remaining": stayed.pk},
+        {"batch": whole.pk, "quantity": 40, "moved": whole.pk, "remaining": None},  # all of it moved, as it is
+    ]
+    assert (moved.serial_start, moved.serial_end, stayed.serial_start, stayed.serial_end) == (1, 250, 251, 1000)
+    # The batch that stayed is the one to move next.
+    again = post(owner, TRANSFERS, internal(stayed, 750, second_account))
+    assert again.status_code == 201, again.content
+    assert again.json()["lines"] == [{"batch": stayed.pk, "quantity": 750, "moved": stayed.pk, "remaining": None}]
+
+
 def test_transfer_to_another_organization_is_pending_until_accepted(owner, recipient, batch, counterparty,
                                                                     counterparty_account):
     response = post(owner, TRANSFERS, {"lines": [{"batch": batch.pk, "quantity": 100}],

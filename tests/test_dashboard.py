@@ -47,9 +47,11 @@ def test_each_filter(signed_in, trader, holdings, query, expected):
 
 def test_account_filter_offers_only_own_accounts(signed_in, trader, holdings, second_account, counterparty_account):
     client = signed_in(trader)
-    response = client.get(f"{DASHBOARD}?account={second_account.pk}")
+    response = client.get(f"{DASHBOARD}?account={second_account.public_id}")
     assert serials_on(response) == [holdings["hydro"].serial_number]
-    response = client.get(f"{DASHBOARD}?account={counterparty_account.pk}")
+    # The <select> posts the public id, as the API's filter takes it.
+    assert f'<option value="{second_account.public_id}" selected>' in response.content.decode()
+    response = client.get(f"{DASHBOARD}?account={counterparty_account.public_id}")
     assert "account" in response.context["filter"].form.errors
     assert counterparty_account.name not in response.content.decode()
 
@@ -135,9 +137,27 @@ def test_foreign_batches_cannot_be_selected(signed_in, trader, holdings, foreign
     assert client.session[SELECTION_KEY] == []
 
 
-def test_transfer_button_is_disabled_without_a_selection(signed_in, trader, holdings):
+@pytest.mark.parametrize("action, flow", [("transfer", "transfers:new"), ("retire", "transfers:retire")])
+def test_transfer_and_retire_take_the_ticked_boxes_with_the_press(signed_in, trader, holdings, foreign_batch,
+                                                                   action, flow):
+    """As a plain form: this page's boxes as they are (wind ticked, solar not, a foreign id refused),
+    added to what was chosen on other pages (hydro), then on to the wizard."""
+    client = signed_in(trader)
+    wind, solar, hydro = holdings["wind"], holdings["solar"], holdings["hydro"]
+    client.post(SELECTION, {"action": "page", "page_batch": [hydro.pk], "batch": [hydro.pk]})
+    client.post(SELECTION, {"action": "page", "page_batch": [solar.pk], "batch": [solar.pk]})
+    response = client.post(SELECTION, {"action": action, "page_batch": [wind.pk, solar.pk],
+                                       "batch": [wind.pk, foreign_batch.pk], "query": "fuel=solar"})
+    assert response.status_code == 302 and response.url == reverse(flow)
+    assert client.session[SELECTION_KEY] == sorted([wind.pk, hydro.pk])
+
+
+def test_transfer_and_retire_are_buttons_of_the_selection_form(signed_in, trader, holdings):
+    """Never a disabled link: without JavaScript the counter is not yet told of the ticked boxes."""
     content = signed_in(trader).get(DASHBOARD).content.decode()
-    assert 'id="transfer-button" class="button primary disabled"' in content
+    assert ('<button type="submit" form="selection-form" name="action" value="transfer" id="transfer-button" '
+            'class="primary">Transfer</button>') in content
+    assert 'aria-disabled' not in content
 
 
 def test_viewer_sees_batches_but_no_action(signed_in, viewer, holdings):

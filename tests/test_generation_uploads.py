@@ -57,7 +57,7 @@ def test_a_good_file_records_every_month_as_submitted_and_emails_the_uploader(up
     assert reports[(generator, MONTH)].mwh == Decimal("1250.125")
     assert reports[(second, EARLIER)].mwh == Decimal("1000.5")
     assert all(r.status == "submitted" and r.submitted_by == trader and r.upload == upload for r in reports.values())
-    assert len(mail.outbox) == 1 and "2 month(s) recorded" in mail.outbox[0].subject
+    assert len(mail.outbox) == 1 and "2 months recorded" in mail.outbox[0].subject
 
 
 def test_the_task_run_twice_records_once(upload_run, generator):
@@ -142,7 +142,7 @@ def test_a_file_with_good_and_bad_rows_records_nothing_and_lists_every_error(ref
                      "cannot be negative", 3, "C")
     assert [e["row"] for e in upload.errors] == [3, 4]
     assert GenerationReport.objects.count() == 0
-    assert "2 error(s)" in mail.outbox[-1].subject and mail.outbox[-1].attachments
+    assert "2 errors" in mail.outbox[-1].subject and mail.outbox[-1].attachments
 
 
 def test_a_file_missing_a_column_is_refused(refused, generator):

@@ -429,12 +429,12 @@ def test_the_queue_lists_only_submitted_generators_and_approves_them(admin_clien
     draft = GeneratorFactory(organization=org, status=Status.DRAFT, code="M111")
     page = admin_client.get(reverse(QUEUE)).content.decode()
     assert submitted.code in page and "M111" not in page
-    assert "1 generator(s) awaiting approval" in admin_client.get("/admin/").content.decode()
+    assert "1 generator awaiting approval" in admin_client.get("/admin/").content.decode()
     response = admin_client.post(reverse(QUEUE), {"action": "approve", "_selected_action": [submitted.pk, draft.pk]},
                                  follow=True)
     submitted.refresh_from_db()
     assert submitted.status == Status.APPROVED and submitted.reviewed_by == admin_client.staff
-    assert "1 generator(s) approved." in response.content.decode()
+    assert "1 generator approved." in response.content.decode()
 
 
 def test_send_back_asks_for_a_note_then_sends_back(admin_client, submitted):
@@ -449,7 +449,7 @@ def test_send_back_asks_for_a_note_then_sends_back(admin_client, submitted):
                                                   "apply": "1", "note": "The COD is a year off."}, follow=True)
     submitted.refresh_from_db()
     assert (submitted.status, submitted.review_note) == (Status.RETURNED, "The COD is a year off.")
-    assert "1 generator(s) sent back." in response.content.decode()
+    assert "1 generator sent back." in response.content.decode()
 
 
 def test_staff_onboard_a_generator_approved_at_once(admin_client, org, account):

@@ -3,6 +3,7 @@ the rounding, the fallback through destinations by priority, and the refusals.""
 
 import datetime
 import itertools
+import re
 from decimal import Decimal
 from io import StringIO
 
@@ -304,9 +305,56 @@ def test_the_moves_of_several_issuances_to_one_destination_travel_in_one_transfe
     assert held(certificates[0]) == {(account.pk, "pending"): 500, (retirement_account.pk, "retired"): 100,
                                      (account.pk, "active"): 401}
     assert held(certificates[2]) == {(account.pk, "pending"): 15, (retirement_account.pk, "retired"): 15}
-    assert pending.notes == f"Standing instruction {sale.pk}"
+    # each says what it is and what it carries; only the sender's own retirement names its instruction
+    sources = "; ".join(f"{generator.name} ({generator.code}), 01/2026" for generator in generators)
+    assert pending.notes == f"Standing delivery from {sources}"
+    assert retired.notes == f"Standing retirement from {sources} (standing instruction {retirement.pk})"
     assert InstructionRun.objects.count() == 6
     assert_ledger_clean()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_recipient_reads_a_standing_delivery_of_which_generator_and_month_not_the_senders_number(
+        instruct, issue_and_run, counterparty, counterparty_trader, signed_in):
+    instruction = instruct(to(counterparty), percentage=Decimal("60"))
+    mail.outbox.clear()
+    certificate, [run] = issue_and_run(1000)
+    note = "Standing delivery from Prairie Ridge Wind (M805), 01/2026"
+    assert run.transfer.notes == note
+    [email] = [message for message in mail.outbox if message.to == [counterparty_trader.email]]
+    assert f"Notes: {note}\n" in email.body
+    page = signed_in(counterparty_trader).get(f"/transfers/{run.transfer.pk}/").content.decode()
+    assert note in page
+    assert not re.search(rf"\binstruction {instruction.pk}\b", email.body + page, re.IGNORECASE)
+
+
+def test_an_own_account_transfer_names_the_instructions_and_each_generator_its_months(
+        org, instruct, staff, account, second_account):
+    solar = GeneratorFactory(organization=org, code="M950", name="Mower County Solar", fuel_type="solar",
+                             account=account)
+    hydro = GeneratorFactory(organization=org, code="M951", name="St. Croix Falls Hydro", fuel_type="hydro",
+                             account=account)
+    first = instruct(own(second_account), generator=solar, maximum=10)
+    second = instruct(own(second_account), generator=hydro, maximum=5)
+    with transaction.atomic(durable=True):
+        certificates = [certificate_write(user=staff, generator=generator, vintage=datetime.date(2026, month, 1),
+                                          quantity=100, account=account)
+                        for generator, month in [(solar, 3), (solar, 2), (hydro, 2)]]
+        instructions_run_all(certificates=certificates, user=staff)
+    assert Transfer.objects.get().notes == (
+        "Standing transfer from Mower County Solar (M950), 02/2026, 03/2026; St. Croix Falls Hydro (M951), "
+        f"02/2026 (standing instructions {first.pk}, {second.pk})")
+
+
+def test_a_delivery_from_too_many_generators_to_name_in_the_notes_counts_them(
+        org, instruct, staff, account, counterparty):
+    generators = [GeneratorFactory(organization=org, code=f"M7{n:02}", fuel_type="wind", account=account,
+                                   name=f"A generator with a long name to fill the notes, number {n}")
+                  for n in range(12)]
+    instruct(to(counterparty), fuel_type="wind", maximum=10)
+    issue_together(staff, generators, [100] * 12)
+    assert Transfer.objects.get().notes == (
+        "Standing delivery from 12 generators, 01/2026 (each batch names its generator and vintage)")
 
 
 def test_a_shared_transfer_refused_as_a_whole_falls_back_instruction_by_instruction(

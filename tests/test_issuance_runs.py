@@ -181,7 +181,7 @@ def test_the_confirm_page_shows_the_totals_and_confirming_issues(approved, trade
     assert "Certificates to issue" in text and ">301<" in text and "301.200" in text
 
     done = client.post(url, {**picked, "confirm": "yes"}, follow=True)
-    assert "Issued 3 generator-month(s): 301 certificates." in done.content.decode()
+    assert "Issued 3 generator-months: 301 certificates." in done.content.decode()
     assert Issuance.objects.count() == 3
 
 
@@ -214,7 +214,7 @@ def test_all_the_reports_of_a_month_are_issued_from_the_lists_select_all(approve
     confirm = {"action": "issue_months", "select_across": "1", "_selected_action": [first.pk], "confirm": "yes"}
     done = admin_client.post(url, confirm, follow=True)
 
-    assert "Issued 4 generator-month(s): 20 certificates." in done.content.decode()
+    assert "Issued 4 generator-months: 20 certificates." in done.content.decode()
     assert set(Issuance.objects.values_list("month", flat=True)) == {MONTHS[0]}
 
 
@@ -236,7 +236,10 @@ def test_the_instructions_of_a_run_move_in_one_transfer_per_destination(approved
     assert [(instruction_run.instruction, instruction_run.destination.instruction_id, instruction_run.quantity_moved,
              instruction_run.transfer) for instruction_run in run.runs] == [
         (instructions[0], instructions[0].pk, 600, transfer), (instructions[1], instructions[1].pk, 300, transfer)]
-    assert transfer.notes == f"Standing instructions {instructions[0].pk}, {instructions[1].pk}"
+    month = f"{MONTHS[0]:%m/%Y}"
+    assert transfer.notes == (f"Standing transfer from {approved.name} ({approved.code}), {month}; "
+                              f"{other.name} ({other.code}), {month} "
+                              f"(standing instructions {instructions[0].pk}, {instructions[1].pk})")
     assert transfer.items.count() == 2 and InstructionRun.objects.count() == 2
     assert sum(CertificateBatch.objects.filter(account=second_account).values_list("quantity", flat=True)) == 900
     assert ledger_breaches() == []

@@ -196,7 +196,7 @@ def test_emails_list_every_error_or_the_retirements_made(org, trader, batch, ret
     failed.refresh_from_db()
     assert failed.status == MassTransferUpload.Status.FAILED
     message = mail.outbox[-1]
-    assert "Mass retirement bad.csv: 1 error(s), nothing was retired" in message.subject
+    assert "Mass retirement bad.csv: 1 error, nothing was retired" in message.subject
     assert "Row 2, column E (Compliance Period): Minnesota RES needs a compliance period" in message.body
     page = signed_in(trader).get(reverse("transfers:mass_detail", args=[failed.pk])).content.decode()
     assert "nothing was retired: correct the errors" in page
@@ -207,6 +207,6 @@ def test_emails_list_every_error_or_the_retirements_made(org, trader, batch, ret
     assert good.status == MassTransferUpload.Status.COMPLETED, good.errors
     message = [m for m in mail.outbox if "good.csv" in m.subject][0]
     reference = good.transfers.get().retirement.reference
-    assert "1 retirement(s) made" in message.subject
+    assert "1 retirement made" in message.subject
     assert f"Retirement {reference}: 5 certificates retired into your account {retirement_account.public_id}, " \
            "toward Minnesota RES" in message.body

@@ -392,7 +392,7 @@ def test_emails_list_every_error_or_the_transfers_made(org, trader, batch, secon
     failed.refresh_from_db()
     assert failed.status == MassTransferUpload.Status.FAILED  # run by the eager task after commit
     message = mail.outbox[-1]
-    assert message.to == [trader.email] and "3 error(s), nothing was transferred" in message.subject
+    assert message.to == [trader.email] and "3 errors, nothing was transferred" in message.subject
     assert "Row 2, column B (Quantity), value \"0\"" in message.body and "Row 3, column A" in message.body
     assert message.attachments[0][0] == f"errors-upload-{failed.pk}.csv"
     good = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("good.csv", (
@@ -400,7 +400,7 @@ def test_emails_list_every_error_or_the_transfers_made(org, trader, batch, secon
     good.refresh_from_db()
     assert good.status == MassTransferUpload.Status.COMPLETED
     message = [m for m in mail.outbox if "good.csv" in m.subject][0]
-    assert "1 transfer(s) made" in message.subject and f"Transfer {good.transfers.get().pk}" in message.body
+    assert "1 transfer made" in message.subject and f"Transfer {good.transfers.get().pk}" in message.body
 
 
 # --- pages -----------------------------------------------------------------------------------------

@@ -50,7 +50,10 @@ def test_the_retired_tab_filters_and_sorts(signed_in, trader, retirements, query
 
 def test_the_retired_tab_filters_by_option_and_date(signed_in, trader, retirements):
     client = signed_in(trader)
-    assert listed(client, f"option={retirements['green'].option_id}") == [retirements["green"].reference]
+    assert listed(client, "option=Green-e+Energy+certified+sale") == [retirements["green"].reference]
+    # The <select> posts the option's name, as the API's filter and its retirements name an option.
+    page = client.get(f"{DASHBOARD}?tab=retired").content.decode()
+    assert '<option value="Green-e Energy certified sale">' in page
     today = datetime.date.today().isoformat()
     assert len(listed(client, f"submitted_from={today}&submitted_to={today}")) == 3
     assert listed(client, "submitted_to=2000-01-01") == []

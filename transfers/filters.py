@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Q
 
 from registry.models import Organization
-from utilities.filters import DateRangeForm, DayFilter
+from utilities.filters import DateRangeForm, DayFilter, NamedChoiceFilter
 from utilities.parsing import positive_integer
 from utilities.sorting import sorted_by_column
 
@@ -113,9 +113,12 @@ class YearFilter(django_filters.NumberFilter):
 class RetirementFilter(django_filters.FilterSet):
     """Filters of the dashboard's Retired tab, applied to the organization's retirements."""
 
-    option = django_filters.ModelChoiceFilter(
-        queryset=RetirementOption.objects.all(), empty_label="All options", label="Counts toward",
-        error_messages={"invalid_choice": "There is no such retirement option: choose one from the list."})
+    # By its name, as a retirement shows it and the API's retirement body names it.
+    option = NamedChoiceFilter(
+        queryset=RetirementOption.objects.all(), to_field_name="name", empty_label="All options",
+        label="Counts toward",
+        error_messages={"invalid_choice": "There is no retirement option named “%(value)s”: choose one from the "
+                                          "list."})
     compliance_period = YearFilter(
         label="Compliance period", error_messages={"invalid": "Enter the year as four digits, e.g. 2024."})
     beneficiary = django_filters.CharFilter(lookup_expr="icontains", label="Beneficiary")

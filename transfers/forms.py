@@ -13,8 +13,8 @@ from registry.models import Organization, TrackingSystem
 from utilities.csv_upload import CsvUploadForm
 from utilities.display import number_text
 
-from .models import NOTES_MAX_LENGTH, MassTransferUpload, RetirementOption, Transfer
-from .selectors import accounts_to_receive, batches_already_in
+from .models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer
+from .selectors import accounts_to_receive, batches_already_in, retirement_options_offered
 from .services import AlreadyInAccount, CannotReceive, Destination, RetirementDetails
 
 PUBLIC_ID = re.compile(r"\b(MM\d{5,})\b", re.IGNORECASE)
@@ -96,6 +96,20 @@ def organizations_matching(organization: Organization, text: str):
     if partial := PARTIAL_PUBLIC_ID.fullmatch(text):
         found |= Q(public_id__istartswith=text) if partial[1] else Q(public_id__contains=text)
     return candidates.filter(found).order_by("name")
+
+
+ORGANIZATION_SEARCH_MIN_LENGTH = 2  # characters, blanks aside: fewer find nothing
+ORGANIZATION_SEARCH_LIMIT = 10
+
+
+def organizations_offered(organization: Organization, text: str) -> list[Organization]:
+    """What the destination step offers for `text` as it is typed (its type-ahead, and the API's
+    list of organizations): the first ORGANIZATION_SEARCH_LIMIT organizations_matching it, once it
+    has ORGANIZATION_SEARCH_MIN_LENGTH characters. No stored name holds a NUL (PostgreSQL refuses
+    one in text), so such text matches nothing."""
+    if len(text.strip()) < ORGANIZATION_SEARCH_MIN_LENGTH or "\x00" in text:
+        return []
+    return list(organizations_matching(organization, text)[:ORGANIZATION_SEARCH_LIMIT])
 
 
 def recipient_from_text(organization: Organization, text: str) -> Organization:
@@ -238,7 +252,7 @@ class RetirementForm(forms.Form):
                                      empty_label="Choose an account",
                                      error_messages={"required": "Choose the retirement account.",
                                                      "invalid_choice": "Choose one of your open retirement accounts."})
-    option = forms.ModelChoiceField(queryset=RetirementOption.objects.filter(is_active=True),
+    option = forms.ModelChoiceField(queryset=retirement_options_offered(),
                                     label="Counts toward", empty_label="Choose an option",
                                     error_messages={"required": "Choose what the retirement counts toward.",
                                                     "invalid_choice": "Choose one of the options offered."})

@@ -19,7 +19,8 @@ from registry.models import Organization
 from utilities.csv_upload import Layout, RowError, column_label, read_rows
 from utilities.parsing import positive_integer
 
-from .models import NOTES_MAX_LENGTH, Retirement, RetirementOption
+from .models import NOTES_MAX_LENGTH, Retirement
+from .selectors import retirement_options_offered
 from .services.lifecycle import CannotReceive
 from .services.retirements import RetirementDetails
 
@@ -230,7 +231,7 @@ def validate_retirements(raw: bytes, organization: Organization
     label = {name: column_label(index, name) for index, name in enumerate(RETIREMENT_COLUMNS)}
     batches = _Batches(records, organization)
     accounts = {account.public_id.upper(): account for account in Account.objects.of(organization).open_retirement()}
-    options = {option.name.casefold(): option for option in RetirementOption.objects.filter(is_active=True)}
+    options = {option.name.casefold(): option for option in retirement_options_offered()}
     offered = ", ".join(option.name for option in options.values())
 
     rows = []

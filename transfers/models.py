@@ -180,6 +180,13 @@ class RetirementOption(models.Model):
         return counts_toward_text(name=self.name, type_label=self.get_type_display(),
                                   reason_label=self.get_reason_display(), state=self.state)
 
+    @property
+    def required_details(self) -> list[str]:
+        """The details of a retirement this option needs, by their field names (what
+        RetirementDetails.problems refuses a retirement without)."""
+        needs = {"compliance_period": self.requires_compliance_period, "beneficiary": self.requires_beneficiary}
+        return [name for name, needed in needs.items() if needed]
+
 
 def counts_toward_text(*, name: str, type_label: str, reason_label: str, state: str) -> str:
     """What a retirement counts toward, as every page, email and document says it: the option's

@@ -1,27 +1,30 @@
 """Emails to both parties of a transfer, one per step: owed in the transaction of the change (a
 TransferNotification row), sent by a Celery task after it commits. Each is written in its
-recipients' time zone."""
+recipients' time zone.
 
-import itertools
+A mass upload's new transfers and retirements are the exception: its uploader hears of them all in
+the upload's own email (mass_upload_notify), and each other organization concerned in one email
+for all of them (mass_transfers_notify), however many rows the file had. Their later steps
+(accepted, rejected, ...) are emailed one by one, as any transfer's."""
+
 from collections.abc import Iterator
-from operator import attrgetter
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, F, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ledger.models import LedgerEvent
-from registry.emails import preferences_url
+from registry.emails import addresses_by_time_zone, email_send, members_wanting_email, preferences_url
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
 from utilities.csv_upload import errors_csv
-from utilities.display import number_text
+from utilities.display import count_text
 from utilities.time_zones import in_time_zone
 
-from .models import Transfer, TransferNotification
+from .models import MassTransferUpload, Transfer, TransferNotification
 from .signals import transfer_event_owed
 
 ITEMS_IN_EMAIL = 50  # a mass transfer can hold thousands; the transfer page and summary hold them all
@@ -59,14 +62,7 @@ def email_event(event_kind: str, audience: str) -> str:
 
 def _members(organization_id: int, roles, email: str) -> list[User]:
     """The organization's members in `roles` who still want this email."""
-    return list(
-        User.objects.filter(
-            User.wanting_email(email),
-            is_active=True,
-            memberships__organization_id=organization_id,
-            memberships__role__in=roles,
-        ).only("email", "time_zone")
-    )
+    return members_wanting_email([organization_id], roles, email).get(organization_id, [])
 
 
 def _actors(organization_id: int, email: str) -> list[User]:
@@ -86,10 +82,9 @@ def transfer_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[s
         audiences["managers"] = [user for user in managers if user.pk != transfer.created_by_id]
     if transfer.kind == Transfer.Kind.ORGANIZATION:
         audiences["recipient"] = _actors(transfer.recipient_organization_id, email_event(event_kind, "recipient"))
-    zone = attrgetter("time_zone")
     for audience, users in audiences.items():
-        for time_zone, group in itertools.groupby(sorted(users, key=zone), key=zone):
-            yield audience, time_zone, [user.email for user in group]
+        for time_zone, addresses in addresses_by_time_zone(users):
+            yield audience, time_zone, addresses
 
 
 def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
@@ -116,42 +111,130 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
                    "url": organization_link(settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk]),
                                             transfer.recipient_organization if audience == "recipient"
                                             else transfer.organization)}
-        with in_time_zone(time_zone):
-            body = render_to_string("transfers/email/transfer.txt", context)
-            html = render_to_string("transfers/email/transfer.html", context)
-        message = EmailMultiAlternatives(subject=subject, body=body, to=addresses)
-        message.attach_alternative(html, "text/html")
-        message.send()
+        email_send(subject=subject, template="transfers/email/transfer", context=context, time_zone=time_zone,
+                   addresses=addresses)
         sent += 1
     return sent
+
+
+# The steps a mass upload's emails group (see the module's docstring): its transfers' submission and
+# its retirements.
+GROUPED_BY_UPLOAD = {LedgerEvent.Kind.TRANSFER_INITIATED, LedgerEvent.Kind.RETIREMENT}
 
 
 def transfer_notifications_send(*, limit: int = 1000) -> int:
     """Send the emails owed, oldest first, each in its own transaction: the row is locked (workers
     running this at once skip each other's rows), the email sent, the row deleted. A failure leaves
     the row for the next run, so an email is sent at least once. The apps above hear of each row in
-    its transaction (transfer_event_owed: webhooks owes its deliveries there, exactly once)."""
-    sent = 0
-    for _ in range(limit):
+    its transaction (transfer_event_owed: webhooks owes its deliveries there, exactly once per row).
+
+    The rows of one step of one mass upload's transfers (GROUPED_BY_UPLOAD) are taken together, in
+    one transaction, for its grouped emails (mass_transfers_notify); each row is still heard of on
+    its own. Returns how many rows were consumed."""
+    consumed = 0
+    while consumed < limit:
         with transaction.atomic():
-            owed = TransferNotification.objects.select_for_update(skip_locked=True).order_by("pk").first()
+            owed = (TransferNotification.objects.select_for_update(skip_locked=True, of=("self",))
+                    .annotate(mass_upload_id=F("transfer__mass_upload_id")).order_by("pk").first())
             if owed is None:
                 break
-            transfer_event_owed.send(sender=Transfer, transfer_id=owed.transfer_id, event_kind=owed.event_kind,
-                                     occurred_at=owed.created_at)
-            transfer_notify(transfer_id=owed.transfer_id, event_kind=owed.event_kind)
-            TransferNotification.objects.filter(pk=owed.pk).delete()
+            grouped = owed.mass_upload_id is not None and owed.event_kind in GROUPED_BY_UPLOAD
+            rows = [owed]
+            if grouped:  # the upload's other rows of this step (a worker that took one meanwhile sends it apart)
+                rows = list(TransferNotification.objects.select_for_update(skip_locked=True)
+                            .filter(transfer__mass_upload_id=owed.mass_upload_id, event_kind=owed.event_kind)
+                            .order_by("pk"))
+            for row in rows:
+                transfer_event_owed.send(sender=Transfer, transfer_id=row.transfer_id, event_kind=row.event_kind,
+                                         occurred_at=row.created_at)
+            if grouped:
+                mass_transfers_notify(upload_id=owed.mass_upload_id, event_kind=owed.event_kind,
+                                      transfer_ids=[row.transfer_id for row in rows])
+            else:
+                transfer_notify(transfer_id=owed.transfer_id, event_kind=owed.event_kind)
+            TransferNotification.objects.filter(pk__in=[row.pk for row in rows]).delete()
+            consumed += len(rows)
+    return consumed
+
+
+def mass_transfers_notify(*, upload_id: int, event_kind: str, transfer_ids: list[int]) -> int:
+    """The emails of a mass upload's new transfers (event_kind TRANSFER_INITIATED) or retirements
+    (RETIREMENT), besides the upload's own email to its uploader, which lists them all:
+
+    - to each organization sent certificates, one email to its traders and managers: the transfers
+      waiting for it, listed (up to ITEMS_IN_EMAIL of them; more are counted, with a link to its
+      Pending tab), each to accept or reject;
+    - of retirements, one email to the uploading organization's other managers (as they hear of
+      every retirement), listed or counted the same way, with a link to its Retired tab.
+
+    Each only to those who want it (read now), one email per time zone. A fixed number of queries,
+    however many transfers. Returns how many emails were sent."""
+    upload = MassTransferUpload.objects.select_related("organization", "uploaded_by").filter(pk=upload_id).first()
+    if upload is None:
+        return 0
+    transfers = list(Transfer.objects.filter(pk__in=transfer_ids)
+                     .select_related("recipient_organization", "destination_account", "retirement__option")
+                     .annotate(total_quantity=Sum("items__batch__quantity"), batch_count=Count("items"))
+                     .order_by("pk"))
+    if event_kind == LedgerEvent.Kind.RETIREMENT:
+        managers = _members(upload.organization_id, [Membership.Role.MANAGER], email_event(event_kind, "managers"))
+        audiences = [("managers", upload.organization,
+                      [user for user in managers if user.pk != upload.uploaded_by_id], transfers)]
+    else:
+        received: dict[int, list[Transfer]] = {}
+        for transfer in transfers:
+            if transfer.kind == Transfer.Kind.ORGANIZATION:
+                received.setdefault(transfer.recipient_organization_id, []).append(transfer)
+        members = members_wanting_email(received, Membership.ROLES_THAT_TRANSFER,
+                                        email_event(event_kind, "recipient"))
+        audiences = [("recipient", group[0].recipient_organization, members.get(organization_id, []), group)
+                     for organization_id, group in received.items()]
+    sent = 0
+    for audience, organization, users, group in audiences:
+        subject, context = _mass_transfers_email(upload, audience, organization, group)
+        for time_zone, addresses in addresses_by_time_zone(users):
+            email_send(subject=subject, template="transfers/email/mass_transfers", context=context,
+                       time_zone=time_zone, addresses=addresses)
             sent += 1
     return sent
+
+
+def _mass_transfers_email(upload: MassTransferUpload, audience: str, organization,
+                          transfers: list[Transfer]) -> tuple[str, dict]:
+    """The subject and context of one organization's email of a mass upload's transfers."""
+    count, first = len(transfers), transfers[0]
+    sender = upload.organization
+    if audience == "recipient":
+        subject = (f"Transfer {first.pk} from {sender.name} is waiting for you to accept or reject it" if count == 1
+                   else f"{count_text(count, 'transfer')} from {sender.name} are waiting for you to accept or "
+                        "reject them")
+        tab = "pending"
+    else:
+        subject = (SUBJECTS[LedgerEvent.Kind.RETIREMENT].format(reference=first.retirement.reference) if count == 1
+                   else f"Certificates retired: {count_text(count, 'retirement')} by the mass upload {upload.filename}")
+        tab = "retired"
+    listed = transfers if count <= ITEMS_IN_EMAIL else []
+    for transfer in listed:
+        transfer.url = organization_link(settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk]),
+                                         organization)
+    context = {"audience": audience, "upload": upload, "sender": sender, "organization": organization,
+               "count": count, "quantity": sum(transfer.total_quantity for transfer in transfers),
+               "transfers": listed,
+               "expires_at": min((t.expires_at for t in transfers if t.expires_at), default=None),
+               "url": first.url if count == 1 else organization_link(
+                   settings.SITE_URL + reverse("certificates:dashboard") + f"?tab={tab}", organization),
+               "submitted_at": first.submitted_at, "registry_name": settings.REGISTRY_NAME,
+               "preferences_url": preferences_url()}
+    return f"[{settings.REGISTRY_NAME}] {subject}", context
 
 
 ERRORS_IN_BODY = 500
 
 
 def mass_upload_notify(*, upload_id: int) -> int:
-    """One email to the uploader: every error (row, column, value, message), or the transfers made."""
-    from .models import MassTransferUpload
-
+    """One email to the uploader: every error (row, column, value, message), or the transfers made
+    (the first ITEMS_IN_EMAIL of them, and how many more; the upload's page lists them all). It
+    stands for the emails each transfer's submitter would get (see mass_transfers_notify)."""
     upload = MassTransferUpload.objects.select_related("uploaded_by", "organization").filter(pk=upload_id).first()
     if upload is None or upload.status not in (MassTransferUpload.Status.FAILED, MassTransferUpload.Status.COMPLETED):
         return 0
@@ -160,14 +243,16 @@ def mass_upload_notify(*, upload_id: int) -> int:
     failed = upload.status == MassTransferUpload.Status.FAILED
     transfers = list(upload.transfers.select_related("recipient_organization", "destination_account",
                                                      "retirement__option")
-                     .annotate(total_quantity=Sum("items__batch__quantity")).order_by("pk"))
-    context = {"failed": failed, "transfers": transfers,
+                     .annotate(total_quantity=Sum("items__batch__quantity")).order_by("pk")[:ITEMS_IN_EMAIL])
+    transfer_count = upload.transfers.count() if len(transfers) == ITEMS_IN_EMAIL else len(transfers)
+    context = {"failed": failed, "transfers": transfers, "transfer_count": transfer_count,
+               "more_transfers": transfer_count - len(transfers),
                "url": organization_link(settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk]),
                                         upload.organization)}
     kind = upload.get_kind_display().lower()
     subject = (f"[{settings.REGISTRY_NAME}] Mass {kind} {upload.filename}: "
-               + (f"{number_text(len(upload.errors))} error(s), {upload.nothing_done.lower()}" if failed
-                  else f"{number_text(len(transfers))} {kind}(s) made"))
+               + (f"{count_text(len(upload.errors), 'error')}, {upload.nothing_done.lower()}" if failed
+                  else f"{count_text(transfer_count, kind)} made"))
     return upload_email_send(upload, subject=subject, template="transfers/email/mass_upload",
                              attachment=f"errors-upload-{upload.pk}.csv", context=context)
 

@@ -112,13 +112,27 @@ def retirements_for(organization: Organization):
             .annotate(total_quantity=Coalesce(Subquery(quantity), 0)))
 
 
+def _reference_read(text: str) -> str | None:
+    """A retirement's reference as it is stored (upper case), or None for text that cannot be one."""
+    if len(text) != REFERENCE_LENGTH or not set(text.upper()) <= set(REFERENCE_ALPHABET):
+        return None
+    return text.upper()
+
+
 def retirement_by_reference(reference: str) -> Retirement | None:
     """The retirement a public reference names, or None (the reference is the only way in); text
     that cannot be a reference is None without reading the database."""
-    if len(reference) != REFERENCE_LENGTH or not set(reference.upper()) <= set(REFERENCE_ALPHABET):
+    if (reference := _reference_read(reference)) is None:
         return None
     return (Retirement.objects.select_related("transfer__organization", "option")
-            .filter(reference=reference.upper(), transfer__status=Transfer.Status.COMPLETE).first())
+            .filter(reference=reference, transfer__status=Transfer.Status.COMPLETE).first())
+
+
+def retirement_of(organization: Organization, reference: str) -> Retirement | None:
+    """One of the organization's retirements, by its public reference (in any case), or None."""
+    if (reference := _reference_read(reference)) is None:
+        return None
+    return retirements_for(organization).filter(reference=reference).first()
 
 
 def retirements_filtered(params: QueryDict, organization: Organization):
@@ -242,6 +256,12 @@ def accounts_to_receive(organization: Organization,
     for account in accounts_open_active(organization):
         (holding if batches_already_in(account.pk, batches) else receiving).append(account)
     return receiving, holding
+
+
+def retirement_options_offered():
+    """The retirement options a retirement can count toward: the active ones, by name (registry staff
+    stop offering an option by deactivating it; the retirements made toward it keep it)."""
+    return RetirementOption.objects.filter(is_active=True).order_by("name")
 
 
 def tracking_systems_to_export_to() -> list[TrackingSystem]:

@@ -23,10 +23,11 @@ from utilities.throttle import throttled
 
 from . import mass
 from .forms import AcceptForm, AnnualReportForm, DecisionForm, MassUploadForm, cannot_accept_reason
-from .models import MassTransferUpload, RetirementOption, Transfer
+from .models import MassTransferUpload, Transfer
 from .selectors import (
     AnnualRetirementReport,
     retirement_by_reference,
+    retirement_options_offered,
     retirement_report,
     retirement_years,
     retirements_filtered,
@@ -282,7 +283,7 @@ def mass_transfers(request: HttpRequest) -> HttpResponse:
                .select_related("uploaded_by").annotate(made_count=Count("transfers"))[:50])
     return render(request, "transfers/mass.html", {
         "form": form, "uploads": uploads, "can_act": membership.can_transfer,
-        "retirement_options": RetirementOption.objects.filter(is_active=True).values_list("name", flat=True),
+        "retirement_options": retirement_options_offered().values_list("name", flat=True),
         "role_note": membership.read_only_note(may="upload mass transfers")})
 
 

@@ -29,7 +29,7 @@ from utilities.display import number_text
 from utilities.htmx import HtmxHttpRequest, htmx_partial, htmx_redirect
 from utilities.parsing import positive_integers
 
-from .forms import DestinationForm, QuantityForm, RetirementForm, organizations_matching
+from .forms import DestinationForm, QuantityForm, RetirementForm, organizations_offered
 from .models import Retirement, RetirementOption, Transfer, pending_lifetime
 from .selectors import draft_batches, draft_for, tracking_systems_to_export_to, transfers_visible_to
 from .services import (
@@ -415,8 +415,5 @@ def transfer_done(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def organization_search(request: HtmxHttpRequest) -> HttpResponse:
     """The type-ahead of step 2: organizations to transfer to, by registered name or MM id."""
     membership = membership_required(request, act=True)
-    text = request.GET.get("organization", "")
-    # No stored name holds a NUL (PostgreSQL refuses one in text), so such text matches nothing.
-    found = organizations_matching(membership.organization, text)[:10] \
-        if len(text.strip()) >= 2 and "\x00" not in text else []
+    found = organizations_offered(membership.organization, request.GET.get("organization", ""))
     return render(request, "transfers/_organization_options.html", {"organizations": found})

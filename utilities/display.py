@@ -1,11 +1,13 @@
 """Dates, date-times and numbers as Python code writes them (CSV and PDF downloads, email subjects,
 admin columns, messages): the same text the templates get from |date:"DATETIME_FORMAT",
-|date:"DATE_FORMAT" and |floatformat:"g", from the one definition in portal/formats/en/formats.py."""
+|date:"DATE_FORMAT", |date:"m/Y" and |floatformat:"g", from the one definition in
+portal/formats/en/formats.py."""
 
 import datetime
 
 from django.template.defaultfilters import floatformat
 from django.utils import formats, timezone
+from django.utils.translation import ngettext
 
 
 def datetime_text(moment: datetime.datetime | None) -> str:
@@ -25,3 +27,14 @@ def date_text(moment: datetime.datetime | datetime.date | None) -> str:
 def number_text(number: int | None) -> str:
     """`45,855`: a quantity or a count, grouped in thousands."""
     return "" if number is None else floatformat(number, "g")
+
+
+def count_text(count: int, singular: str, plural: str = "") -> str:
+    """`1 batch`, `45,855 batches`: a count and the words it decides (`plural`: `singular` + "s" if not
+    given), never "batch(es)" nor "1 batches"."""
+    return f"{number_text(count)} {ngettext(singular, plural or singular + 's', count)}"
+
+
+def month_text(month: datetime.date | None) -> str:
+    """`01/2025`: a vintage (production) month, as the pages write it with |date:"m/Y"."""
+    return f"{month:%m/%Y}" if month else ""

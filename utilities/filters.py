@@ -1,12 +1,15 @@
 """What every list page's filter shares: a day in the reader's time zone as one end of a range, the
-form that checks the range's ends are in order, and the answer to a download whose filter is wrong."""
+form that checks the range's ends are in order, a choice named by its public id or name, and the
+answer to a download whose filter is wrong."""
 
 import datetime
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
+from django_filters.fields import ModelChoiceField
 
 
 class DayFilter(django_filters.DateFilter):
@@ -25,6 +28,29 @@ class DayFilter(django_filters.DateFilter):
                 return queryset
             return queryset.filter(**{f"{self.field_name}__lt": _day_starts(value + datetime.timedelta(days=1))})
         return queryset.filter(**{f"{self.field_name}__gte": _day_starts(value)})
+
+
+class NamedChoiceField(ModelChoiceField):
+    """A choice named by a text field of its model (the filter's `to_field_name`: a public id such as
+    ACT-00031, or a name) as people and the API write it: in any case, blanks around it aside. The
+    page's <select> posts that field too, so a page's address and an API query read the same."""
+
+    def to_python(self, value):
+        value = value.strip() if isinstance(value, str) else value
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        found = list(self.queryset.filter(**{f"{self.to_field_name}__iexact": value})[:2])
+        if len(found) != 1:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                  params={"value": value})
+        return found[0]
+
+
+class NamedChoiceFilter(django_filters.ModelChoiceFilter):
+    """A ModelChoiceFilter whose choice is named by `to_field_name` (see NamedChoiceField)."""
+
+    field_class = NamedChoiceField
 
 
 def _day_starts(day: datetime.date) -> datetime.datetime:

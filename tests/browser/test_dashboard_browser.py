@@ -26,7 +26,7 @@ def test_filter_select_transfer_and_download(sign_in, trader, holdings, screensh
     assert holdings["hydro"].serial_number not in page.inner_text("#batches")
     screenshot(page, "filtered")
 
-    assert page.locator("#transfer-button.disabled").count() == 1
+    expect(page.locator("[data-selection-count]")).to_have_text("0")
     boxes = page.locator("#batches input[type=checkbox]")
     boxes.nth(0).check()
     page.wait_for_selector("[data-selection-count='1']")
@@ -45,6 +45,20 @@ def test_filter_select_transfer_and_download(sign_in, trader, holdings, screensh
     assert "/transfers/new/" in page.url and "quantity" in page.url
     assert page.locator("#wizard input[type=number]").count() == 2
     screenshot(page, "wizard-step-1")
+
+
+@pytest.mark.parametrize("java_script", [True, False])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_account_filter_puts_the_account_s_public_id_in_the_address(sign_in, trader, holdings, second_account,
+                                                                        screenshot, java_script, width):
+    page = sign_in(trader, java_script_enabled=java_script, viewport={"width": width, "height": 900})
+    page.select_option("select[name=account]", label=str(second_account))
+    if not java_script:
+        page.click("#filters button[type=submit]")
+    expect(page.locator("#totals")).to_have_text("1 batch · 200 certificates")
+    assert f"account={second_account.public_id}" in page.url  # the id the API's filter takes too
+    assert page.locator("#batches tbody tr").count() == 1
+    screenshot(page, "account")
 
 
 PER_PAGE = PAGE_SIZES[0]  # the smallest page: the default

@@ -68,7 +68,7 @@ def test_the_owner_uploads_months_staff_issue_them_the_owner_sees_what_was_issue
     assert "201" in staff.locator("#issue-totals").inner_text()
     shot(staff, f"admin-confirm-{label}")
     staff.click("input[type=submit][value^='Issue']")
-    expect(staff.locator(".messagelist")).to_contain_text("Issued 2 generator-month(s): 201 certificates.")
+    expect(staff.locator(".messagelist")).to_contain_text("Issued 2 generator-months: 201 certificates.")
     shot(staff, f"admin-issued-{label}")
 
     page.goto(f"{live_server.url}/generation/")

@@ -49,11 +49,11 @@ def test_register_approve_upload_issue_and_the_standing_60_percent_lands_pending
 
     # Registry staff approve it from the admin site's queue.
     admin = staff_page(browser, live_server, staff, java_script)
-    admin.get_by_role("link", name="1 generator(s) awaiting approval").click()
+    admin.get_by_role("link", name="1 generator awaiting approval").click()
     admin.locator("#result_list tr", has_text=generator.code).locator("input[name=_selected_action]").check()
     admin.select_option("select[name=action]", "approve")
     admin.click("button[name=index]")
-    expect(admin.locator(".messagelist")).to_contain_text("1 generator(s) approved.")
+    expect(admin.locator(".messagelist")).to_contain_text("1 generator approved.")
 
     # The manager sets a standing 60% transfer of the generator's issuances to the buyer.
     page.goto(f"{live_server.url}/instructions/new/")
@@ -80,7 +80,7 @@ def test_register_approve_upload_issue_and_the_standing_60_percent_lands_pending
     admin.select_option("select[name=action]", "issue_months")
     admin.click("button[name=index]")
     admin.click("input[type=submit][value^='Issue']")
-    expect(admin.locator(".messagelist")).to_contain_text("Issued 1 generator-month(s): 1,000 certificates.")
+    expect(admin.locator(".messagelist")).to_contain_text("Issued 1 generator-month: 1,000 certificates.")
     admin.context.close()
 
     # The owner sees what was issued and what the instruction did with it: 600 sent, 400 kept.

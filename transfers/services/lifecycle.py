@@ -239,6 +239,9 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
     withdrawn or expired. Only active batches of the organization's open active accounts move;
     a partial move takes the lowest serials. With `draft`, the wizard's draft becomes this
     transfer, once: a second confirm of the same draft is refused.
+
+    The transfer returned says, by the id of each source batch, which batch moved (`moved`: the
+    batch itself when all of it moved) and which stayed (`remainders`: None when none did).
     """
     notes = (notes or "").strip()
     if len(notes) > NOTES_MAX_LENGTH:
@@ -260,7 +263,7 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
     # throughout, so memory stays flat; a refusal in any chunk undoes them all.
     ordered = sorted(lines, key=lambda line: line.batch_id)
     transfer = None
-    remainders = {}
+    moved_ids, remainders = {}, {}
     for offset in range(0, len(ordered), TRANSFER_CHUNK):
         chunk = ordered[offset:offset + TRANSFER_CHUNK]
         first_chunk = transfer is None  # it draws a new transfer's id and locks the destination account
@@ -310,7 +313,8 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                 actor=user, organization=organization,
             )
             moved_batches += list(zip(moved, group, strict=True))
-        for _, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
+        for moved, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
+            moved_ids[source.pk] = moved.pk
             remainders[source.pk] = source.remainder.pk if hasattr(source, "remainder") else None
         items = [TransferItem(transfer_id=transfer.pk, batch_id=moved.pk, source_batch_id=source.pk,
                               source_account_id=came_from[source.pk]) for moved, (source, _) in moved_batches]
@@ -327,7 +331,7 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
         details = [retirement] if retirement is not None and not offset else []
         ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, details, owed])
 
-    transfer.remainders = remainders
+    transfer.moved, transfer.remainders = moved_ids, remainders
     return transfer
 
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ledger.verification import CHECKS, ledger_breaches
+from utilities.display import count_text
 
 
 class Command(BaseCommand):
@@ -11,5 +12,5 @@ class Command(BaseCommand):
         for breach in breaches:
             self.stdout.write(breach)
         if breaches:
-            raise CommandError(f"{len(breaches)} breach(es) of the ledger rules.")
+            raise CommandError(f"{count_text(len(breaches), 'breach', 'breaches')} of the ledger rules.")
         self.stdout.write(self.style.SUCCESS(f"Ledger sound: all {len(CHECKS)} rules hold."))
