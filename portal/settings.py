@@ -377,6 +377,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TransferTypeEnum": "transfers.models.Transfer.Kind", "TransferStatusEnum": "transfers.models.Transfer.Status",
         "MassUploadStatusEnum": "transfers.models.MassTransferUpload.Status",
+        "BatchStatusEnum": "certificates.models.CertificateBatch.Status",
         "InternalDestinationTypeEnum": ["internal"], "OrganizationDestinationTypeEnum": ["organization"],
         "ExportDestinationTypeEnum": ["export"],
     },
