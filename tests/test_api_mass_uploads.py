@@ -171,3 +171,13 @@ def test_a_file_without_a_kind_lists_transfers(owner, batch, second_account):
     response = owner.post(UPLOADS, data, format="multipart", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
     assert response.status_code == 201, response.content
     assert response.json()["kind"] == "transfer"
+
+
+def test_a_kind_sent_twice_or_as_a_file_is_refused(owner, batch, second_account):
+    content = (HEADER + f"{batch.serial_number},1,,{second_account.public_id},\r\n").encode()
+    for kind in (["retirement", "transfer"], SimpleUploadedFile("kind", b"transfer")):
+        data = {"file": SimpleUploadedFile("transfers.csv", content), "kind": kind}
+        response = owner.post(UPLOADS, data, format="multipart", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+        assert response.status_code == 400, response.content
+        assert fields(response)["kind"] == "Choose whether the file lists transfers or retirements."
+    assert not MassTransferUpload.objects.exists()

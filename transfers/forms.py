@@ -308,7 +308,9 @@ class MassUploadForm(CsvUploadForm):
 
     def clean_kind(self) -> str:
         kind = self.cleaned_data["kind"]
-        if not kind and self.data.get("kind") is not None:  # sent empty: no choice at all, not "transfers"
+        sent = self.data.getlist("kind") if hasattr(self.data, "getlist") else [self.data.get("kind")]
+        # Sent empty, more than once or as a file: no one choice, not "transfers".
+        if (not kind and self.data.get("kind") is not None) or len(sent) > 1 or "kind" in self.files:
             raise forms.ValidationError(KIND_REQUIRED)
         return kind or MassTransferUpload.Kind.TRANSFER  # a form without the choice: transfers
 
