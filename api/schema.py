@@ -123,6 +123,12 @@ class ApiAutoSchema(AutoSchema):
                             "response without acting again.")]
         return parameters
 
+    def get_filter_backends(self) -> list:
+        """A list's filters, and a download's (batches.csv, a GET of no one object, filters as the list does)."""
+        if self.method == "GET" and getattr(self.view, "filterset_class", None) and "{" not in self.path:
+            return getattr(self.view, "filter_backends", [])
+        return super().get_filter_backends()
+
     def _get_paginator(self):
         paginator = super()._get_paginator()
         if paginator is not None:
@@ -148,13 +154,56 @@ TAG_DESCRIPTIONS = {
 }
 
 
+# A day as the API reads one (DRF's DateField, a filter's DateFilter): ISO 8601's YYYY-MM-DD only.
+DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# Text the API reads: DRF's and Django's text fields refuse the null character (PostgreSQL cannot store it).
+TEXT_PATTERN = "^[^\\x00]*$"
+
+
 def postprocess_schema(result, generator, request, public):
     """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: the document's tags, each operation's tag
     listed once, in TAG_DESCRIPTIONS' order, with what it groups (a tag missing there has no
-    description: the schema's lint says so)."""
+    description: the schema's lint says so); and every day's format as a pattern too: in OpenAPI
+    3.1 (JSON Schema 2020-12) `format` only annotates, so a validator or a generator that does not
+    assert it would take "" or "soon" for a day, which the server refuses (a filter sent empty
+    filters nothing: its pattern also takes ""); and text a request sends has no null character."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        _days_with_pattern(component, DATE_PATTERN)
+        if name.endswith("Request"):  # what a request sends (COMPONENT_SPLIT_REQUEST)
+            _text_with_pattern(component)
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                empty = parameter["in"] == "query"
+                _days_with_pattern(parameter.get("schema", {}), f"^$|{DATE_PATTERN}" if empty else DATE_PATTERN)
+                _text_with_pattern(parameter.get("schema", {}))
     used = {tag for operations in result["paths"].values() for operation in operations.values()
             for tag in operation.get("tags", [])}
     order = list(TAG_DESCRIPTIONS)
     result["tags"] = [{"name": tag} | ({"description": TAG_DESCRIPTIONS[tag]} if tag in TAG_DESCRIPTIONS else {})
                       for tag in sorted(used, key=lambda tag: (order.index(tag) if tag in order else len(order), tag))]
     return result
+
+
+def _days_with_pattern(schema, pattern: str) -> None:
+    if isinstance(schema, dict):
+        if schema.get("format") == "date" and "pattern" not in schema:
+            schema["pattern"] = pattern
+        for value in schema.values():
+            _days_with_pattern(value, pattern)
+    elif isinstance(schema, list):
+        for value in schema:
+            _days_with_pattern(value, pattern)
+
+
+def _text_with_pattern(schema) -> None:
+    if isinstance(schema, dict):
+        types = schema.get("type")
+        if (types == "string" or (isinstance(types, list) and "string" in types)) and not (
+                {"pattern", "format", "enum", "contentMediaType"} & schema.keys()):
+            schema["pattern"] = TEXT_PATTERN
+        for value in schema.values():
+            _text_with_pattern(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _text_with_pattern(value)

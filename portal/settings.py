@@ -373,6 +373,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENFORCE_NON_BLANK_FIELDS": True,  # a text field that refuses "" says so (minLength: 1)
     # Choice sets that share a field name get a name each (not a hash) in the schema.
     "ENUM_NAME_OVERRIDES": {
         "TransferTypeEnum": "transfers.models.Transfer.Kind", "TransferStatusEnum": "transfers.models.Transfer.Status",

@@ -216,7 +216,7 @@ class DestinationForm(forms.Form):
             if not data.get("tracking_system"):
                 self.add_error("tracking_system", "Choose the tracking system to export to.")
             if not (data.get("recipient_name") or "").strip():
-                self.add_error("recipient_name", "Enter the recipient's name at that tracking system.")
+                self.add_error("recipient_name", RECIPIENT_NAME_REQUIRED)
         return data
 
     def destination(self) -> Destination:
@@ -297,6 +297,7 @@ class RetirementForm(forms.Form):
                 "beneficiary": (data.get("beneficiary") or "").strip(), "notes": data.get("notes", "")}
 
 
+RECIPIENT_NAME_REQUIRED = "Enter the recipient's name at that tracking system."
 KIND_REQUIRED = "Choose whether the file lists transfers or retirements."
 
 
