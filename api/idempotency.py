@@ -1,7 +1,7 @@
 """Exactly-once POSTs: `@idempotent` on a view's POST handler (an APIView's `post`, a ViewSet's
 `create` or action).
 
-Every POST carries an `Idempotency-Key` header (1 to 255 printable characters, e.g. a UUID; a 400
+Every POST carries an `Idempotency-Key` header (1 to 255 printable ASCII characters, e.g. a UUID; a 400
 problem without one). The first request with a key inserts its IdempotentRequest row before it acts
 (INSERT ... ON CONFLICT, committed at once on its own: the unique constraint decides which of several
 requests acts), then stores its answer (status and JSON body). Within 24 h (IDEMPOTENCY_WINDOW):
@@ -21,6 +21,7 @@ fields and each file's contents, so a large upload is not read into memory twice
 import functools
 import hashlib
 import json
+import re
 
 from django.db import connection
 from django.utils import timezone
@@ -33,6 +34,8 @@ from .problems import Problem
 
 HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = 255
+# Printable ASCII, no blank at either end (the schema's pattern for the header, as the server reads it).
+KEY_PATTERN = "^[!-~]([ -~]*[!-~])?$"
 
 _CLAIM_SQL = f"""
     INSERT INTO {IdempotentRequest._meta.db_table} AS r
@@ -85,9 +88,10 @@ def request_key(request) -> str:
         raise Problem(status.HTTP_400_BAD_REQUEST, "idempotency-key-missing",
                       f"Send an {HEADER} header with every POST (e.g. a new UUID for each new request, the same "
                       "one when you retry it).", field=HEADER)
-    if len(key) > KEY_MAX_LENGTH or not key.isprintable():
+    if len(key) > KEY_MAX_LENGTH or not re.fullmatch(KEY_PATTERN, key):
         raise Problem(status.HTTP_400_BAD_REQUEST, "invalid",
-                      f"The {HEADER} header must be 1 to {KEY_MAX_LENGTH} printable characters.", field=HEADER)
+                      f"The {HEADER} header must be 1 to {KEY_MAX_LENGTH} printable ASCII characters, with no blank "
+                      f"at either end.", field=HEADER)
     return key
 
 

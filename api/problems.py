@@ -14,7 +14,9 @@ object is a 404, like one that does not exist; a throttled request is a 429 with
 import logging
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -50,6 +52,7 @@ TITLES = {  # the problem types other than HTTP's own
     "refused": "Request refused",
     "conflict": "Conflict with the current state",
     "invalid": "Invalid request",
+    "too-large": "Request body too large",
     "idempotency-key-missing": "Idempotency-Key header required",
     "idempotency-key-reused": "Idempotency-Key reused with another request",
     "idempotency-key-in-use": "A request with this Idempotency-Key is still being processed",
@@ -93,6 +96,10 @@ def problem_exception_handler(exc, context):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = Problem(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too-large",
+                      f"The request's body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes the API "
+                      f"reads (a file aside); for many lines, upload a mass-transfer file.")
     response = exception_handler(exc, context)
     request = context["request"]
     instance = request.path if request is not None else ""

@@ -10,7 +10,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from .idempotency import HEADER, KEY_MAX_LENGTH
+from . import examples  # noqa: F401  (attaches each body's example to its serializer)
+from .idempotency import HEADER, KEY_MAX_LENGTH, KEY_PATTERN
 from .problems import PROBLEM_CONTENT_TYPE, TITLES, TYPE_PREFIX
 
 
@@ -44,6 +45,7 @@ PROBLEMS = {
 POST_PROBLEMS = {
     "409": "In conflict with the object's current state, or an earlier request with this Idempotency-Key is "
            "still being processed.",
+    "413": "The body is larger than the API reads (2.5 MB, a file aside).",
     "422": "Refused (the problem's detail says why), or the Idempotency-Key was used for another request.",
 }
 
@@ -56,6 +58,8 @@ PROBLEM_EXAMPLES = {
                                        "scope."),
     "404": ("not-found", None, "No such object."),
     "409": ("conflict", None, "This transfer was already withdrawn."),
+    "413": ("too-large", None, "The request's body is larger than the 2,621,440 bytes the API reads (a file aside); "
+                               "for many lines, upload a mass-transfer file."),
     "422": ("refused", None, "Batch 812 is not held by Prairie Wind Energy."),
     "429": ("throttled", None, "Request was throttled. Expected available in 12 seconds."),
 }
@@ -73,10 +77,6 @@ def problem_example(status_code: str, path: str, code: str, field: str | None, d
     return OpenApiExample(
         code, value={"type": TYPE_PREFIX + code, "title": title, "status": int(status_code), "detail": detail,
                      "instance": instance, "errors": [{"field": field, "detail": detail}] if field else []})
-
-
-# Printable ASCII, no blank at either end (a header's value is trimmed): a key the server takes.
-PRINTABLE_PATTERN = "^[!-~]([ -~]*[!-~])?$"
 
 
 class ApiAutoSchema(AutoSchema):
@@ -116,11 +116,11 @@ class ApiAutoSchema(AutoSchema):
         if self.method == "POST" and getattr(self._handler(), "idempotent", False):
             parameters = [*parameters, OpenApiParameter(
                 "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH,
-                                    "pattern": PRINTABLE_PATTERN},
+                                    "pattern": KEY_PATTERN},
                 OpenApiParameter.HEADER, required=True,
-                description="A key of your own for this request (e.g. a UUID), 1 to 255 printable characters; the "
-                            "same key when you retry it. Within 24 hours a retry with the same body gets the first "
-                            "response without acting again.")]
+                description="A key of your own for this request (e.g. a UUID), 1 to 255 printable ASCII characters "
+                            "with no blank at either end; the same key when you retry it. Within 24 hours a retry "
+                            "with the same body gets the first response without acting again.")]
         return parameters
 
     def get_filter_backends(self) -> list:

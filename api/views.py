@@ -4,7 +4,7 @@ scoped to the key's organization (request.auth.organization)."""
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -22,6 +22,7 @@ from transfers.selectors import retirement_by_reference
 from transfers.statements import verification_record
 from utilities.parsing import positive_integer
 
+from .examples import BATCHES_CSV
 from .models import ApiKey
 from .serializers import (
     AccountSerializer,
@@ -207,7 +208,9 @@ class BatchDownload(KnownQueryParameters, APIView):
     queryset = CertificateBatch.objects.none()
 
     @extend_schema(summary="Download batches (CSV)", parameters=[*BATCH_PARAMETERS, SORT_PARAMETER],
-                   responses={(200, "text/csv"): OpenApiTypes.STR})
+                   responses={(200, "text/csv"): OpenApiResponse(
+                       OpenApiTypes.STR, description="The batches, a row each, as the dashboard's download.",
+                       examples=[OpenApiExample("Batches", value=BATCHES_CSV)])})
     def get(self, request: Request):
         status = batch_status(request)
         if request.query_params.get("sort", DEFAULT_SORT) not in SORT_CHOICES:

@@ -10,12 +10,15 @@ eligibilities, tracking systems, organizations to send to), is fed into each req
 allows by `feed` (a before_call hook) from what the `registry` fixture made: a request the schema
 allows, with values that exist, must be accepted."""
 
+import copy
 import datetime
 import os
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
+import jsonschema
 import pytest
 import schemathesis
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -29,7 +32,7 @@ from schemathesis.generation.meta import ComponentInfo
 from schemathesis.transport.serialization import Binary, contains_binary  # a file's bytes, as Schemathesis sends one
 
 from accounts.models import Account
-from api.idempotency import KEY_MAX_LENGTH
+from api.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
 from api.throttling import ApiKeyThrottle
 from certificates.filters import BatchFilter, eligibility_choices
 from certificates.models import CertificateBatch
@@ -79,16 +82,19 @@ class Registry:
     reference: str  # a retirement's
     upload: MassTransferUpload
 
+    issue: object  # issue(quantity) -> a new batch in `account`
+
     def active_batches(self) -> list[CertificateBatch]:
-        return list(CertificateBatch.objects.filter(account=self.account, status=CertificateBatch.Status.ACTIVE)
-                    .order_by("pk"))
+        """The batches `account` holds active: a new one when every one has gone (a request may take all)."""
+        held = CertificateBatch.objects.filter(account=self.account, status=CertificateBatch.Status.ACTIVE)
+        return list(held.order_by("pk")) or [self.issue(1000)]
 
 
 REGISTRY: list[Registry] = []  # the test's, for `feed`
 
 
 @pytest.fixture
-def registry(application_in_this_test, mass_media, org, trader, holdings, account, second_account,
+def registry(application_in_this_test, mass_media, issue, org, trader, holdings, account, second_account,
              retirement_account, tracking_system, counterparty, counterparty_trader, foreign_batch):
     """An organization with batches in two accounts, a retirement, an upload, a transfer sent and one
     received; another organization to send to; a retirement option and a tracking system."""
@@ -103,7 +109,7 @@ def registry(application_in_this_test, mass_media, org, trader, holdings, accoun
         organization=org, trader=trader, recipient=counterparty, recipient_trader=counterparty_trader,
         account=account, other_account=second_account,
         retirement_account=retirement_account, option=option, tracking_system=tracking_system,
-        reference=transfer.retirement.reference, upload=upload))
+        reference=transfer.retirement.reference, upload=upload, issue=issue))
     yield REGISTRY[-1]
     REGISTRY.clear()
 
@@ -136,6 +142,8 @@ def feed(registry: Registry, case) -> None:
     generated value, so that different values name different objects); a date range is put in order.
     Every other value is sent as generated."""
     path, method = case.operation.path.removeprefix("/api/v1"), case.method.upper()
+    if isinstance(case.body, dict):  # (an example's body is the schema's own object: changed, a copy)
+        case.body = copy.deepcopy(case.body)
     params, query, body = case.path_parameters or {}, case.query or {}, case.body
     org = registry.organization
     accounts = list(Account.objects.of(org).order_by("pk").values_list("public_id", flat=True))
@@ -231,7 +239,8 @@ def held_upload(registry: Registry) -> int:
                                  HealthCheck.filter_too_much])
 def test_the_api_matches_its_schema(case, api_key):
     headers = {"Authorization": f"Api-Key {api_key}"}
-    if 0 < len((case.headers or {}).get("Idempotency-Key", "")) <= KEY_MAX_LENGTH:
+    sent_key = (case.headers or {}).get("Idempotency-Key", "")
+    if len(sent_key) <= KEY_MAX_LENGTH and re.fullmatch(KEY_PATTERN, sent_key):  # one the schema allows
         # Schemathesis sends the same few values again and again; one key with another body is a 422
         # by design (tests/test_api_foundation.py): each new request a new key.
         headers["Idempotency-Key"] = str(uuid.uuid4())
@@ -264,3 +273,34 @@ def test_the_batches_download_documents_every_filter_of_the_list():
 
     assert query_parameters("/api/v1/batches.csv") == {*BatchFilter.base_filters, "status", "sort"}
     assert query_parameters("/api/v1/batches/") == {*BatchFilter.base_filters, "status", "cursor", "page_size"}
+
+
+def media_types():
+    """Every request body's and answer's media type in the schema: (operation, what, media type, its object)."""
+    for path, operations in schema.raw_schema["paths"].items():
+        for method, operation in operations.items():
+            label = f"{method.upper()} {path}"
+            for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+                yield label, "request", media_type, content
+            for status, response in operation["responses"].items():
+                for media_type, content in response.get("content", {}).items():
+                    yield label, status, media_type, content
+
+
+def test_every_request_and_answer_has_an_example_valid_against_its_schema():
+    """An integrator reads what to send and what comes back; a generated client's tests can use it. A
+    file's bytes (the statement PDF) have no example to show."""
+    components = {"components": schema.raw_schema["components"]}
+    missing, invalid = [], []
+    for label, what, media_type, content in media_types():
+        if content["schema"].get("format") == "binary":
+            continue
+        examples = [example["value"] for example in content.get("examples", {}).values()]
+        if not examples:
+            missing.append(f"{label} {what} {media_type}")
+        validator = jsonschema.Draft202012Validator(content["schema"] | components,
+                                                    format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        for value in examples:  # (a multipart body's file as its text)
+            invalid += [f"{label} {what}: {error.message}" for error in validator.iter_errors(value)]
+    assert missing == []
+    assert invalid == []

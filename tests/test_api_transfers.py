@@ -380,3 +380,15 @@ def test_a_create_request_makes_a_known_number_of_statements(owner, batch, secon
     assert statements[-1].startswith("UPDATE api_idempotentrequest")
     assert not any(statement.startswith('UPDATE "api_apikey"') for statement in statements)
     assert len(statements) == 15, "\n".join(statements)
+
+
+def test_a_body_larger_than_the_api_reads_is_a_413_problem(owner, batch, counterparty, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    before = ledger_state()
+    response = post(owner, "/api/v1/transfers/", {"lines": [{"batch": batch.pk, "quantity": 1}] * 1000,
+                                                  "destination": {"type": "organization",
+                                                                  "organization": counterparty.public_id}})
+    assert response.status_code == 413, response.content
+    assert response.json()["type"] == "urn:rec-registry:problem:too-large"
+    assert "larger than the 10,000 bytes" in response.json()["detail"]
+    assert ledger_state() == before
