@@ -133,6 +133,7 @@ def test_the_image_s_build_collects_the_static_files(image):
 
 
 def test_the_image_s_files_start_django_and_pass_the_deploy_checks(image):
+    """The production settings, as the web container has them, pass Django's deploy checks."""
     workdir, env = image
     runtime = env | {"PRODUCTION": "1", "SECRET_KEY": secrets.token_urlsafe(64),
                      "ALLOWED_HOSTS": "registry.example.org"}
