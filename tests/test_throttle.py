@@ -46,11 +46,11 @@ def test_a_command_error_is_raised_not_taken_for_redis_being_down(embedded_redis
         throttle.over_limit(name, limit=2, window_seconds=60)
 
 
-def test_a_redis_that_does_not_answer_in_time_throttles_nobody(monkeypatch):
+def test_a_redis_that_does_not_answer_in_time_throttles_nobody(settings):
     with socket.socket() as silent:  # accepts connections (the backlog) and never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
-        port = silent.getsockname()[1]
-        client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1, socket_timeout=0.2)
-        monkeypatch.setattr(throttle, "_redis", lambda: client)
+        settings.CACHES = {"default": {**settings.CACHES["default"],
+                                       "LOCATION": f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+                                       "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 0.2}}}
         assert [throttle.over_limit("test:silent", limit=1, window_seconds=60) for _ in range(2)] == [False, False]
