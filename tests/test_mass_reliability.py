@@ -232,14 +232,14 @@ def test_a_whole_worker_killed_mid_upload_then_restarted_ends_the_upload_once_wi
 
 @pytest.mark.django_db(transaction=True)
 def test_a_pool_child_killed_mid_upload_ends_the_upload_once(celery_processes, org, trader, batch, second_account):
-    worker, _ = celery_processes.worker(pool="prefork", concurrency=1, MASS_UPLOAD_BUSY_RETRY_SECONDS="1")
+    worker, log = celery_processes.worker(pool="prefork", concurrency=1, MASS_UPLOAD_BUSY_RETRY_SECONDS="1")
     with held_by_another_connection(lambda: CertificateBatch.objects.select_for_update().get(pk=batch.pk)):
         upload = blocked_mid_upload(celery_processes, org, trader, batch, second_account)
         [child] = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
         os.kill(int(child), signal.SIGKILL)
         # The message comes back at once; the dead child's session still holds the upload until the
         # batch is free, so the redelivered task finds it busy and comes back later.
-        time.sleep(3)
+        wait_for(lambda: "UploadBusy" in log.read_text(), seconds=60, message=log.read_text)
     wait_for(lambda: MassTransferUpload.objects.filter(pk=upload.pk, status=Status.COMPLETED).exists(), seconds=60,
              message=lambda: MassTransferUpload.objects.values_list("status", "attempts").get(pk=upload.pk))
     ended_once(upload)

