@@ -126,9 +126,9 @@ class RetirementCreateSerializer(LinesMixin):
     period_end = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-@extend_schema_field({"type": "string", "format": "binary", "contentMediaType": "text/csv"})
+@extend_schema_field({"type": "string", "format": "binary", "contentMediaType": "text/csv", "minLength": 1})
 class CsvFileField(serializers.FileField):
-    """A CSV file (its text: the form reads and checks it)."""
+    """A CSV file, not empty (its text: the form reads and checks it)."""
 
 
 class MassUploadCreateSerializer(serializers.Serializer):
