@@ -48,6 +48,21 @@ def generated_client(live_server, tmp_path):
 def test_a_generated_client_transfers_accepts_and_retires(generated_client, live_server, org, trader, batch,
                                                           counterparty, counterparty_trader, counterparty_account,
                                                           retirement_account):
+    option = RetirementOptionFactory()
+    _, sender_key = api_key_for(trader, org, "retire")
+    _, recipient_key = api_key_for(counterparty_trader, counterparty, "trade")
+    # Each client closed at the end (a kept-alive connection would keep a server thread, and its database
+    # connection, past the test).
+    with (generated_client.AuthenticatedClient(base_url=live_server.url, token=sender_key, prefix="Api-Key") as sender,
+          generated_client.AuthenticatedClient(base_url=live_server.url, token=recipient_key,
+                                               prefix="Api-Key") as recipient):
+        transfer_accept_and_retire(sender, recipient, batch, counterparty, counterparty_account, retirement_account,
+                                   option)
+
+
+def transfer_accept_and_retire(sender, recipient, batch, counterparty, counterparty_account, retirement_account,
+                               option):
+    """With the generated package's own operations and models, as its README shows them."""
     from registry_api_client.api.retirements import retirements_create, retirements_statement_retrieve
     from registry_api_client.api.transfers import transfers_accept_create, transfers_create
     from registry_api_client.models import (
@@ -59,13 +74,6 @@ def test_a_generated_client_transfers_accepts_and_retires(generated_client, live
         TransferLineRequest,
         TransferStatusEnum,
     )
-
-    option = RetirementOptionFactory()
-    _, sender_key = api_key_for(trader, org, "retire")
-    _, recipient_key = api_key_for(counterparty_trader, counterparty, "trade")
-    sender = generated_client.AuthenticatedClient(base_url=live_server.url, token=sender_key, prefix="Api-Key")
-    recipient = generated_client.AuthenticatedClient(base_url=live_server.url, token=recipient_key,
-                                                     prefix="Api-Key")
 
     sent = transfers_create.sync_detailed(client=sender, idempotency_key=str(uuid.uuid4()), body=TransferCreateRequest(
         lines=[TransferLineRequest(batch=batch.pk, quantity=300)],
