@@ -5,6 +5,7 @@ transfers' outbox row; a worker POSTs it signed, and retries with backoff for 24
 import datetime
 import json
 import socket
+import time
 from unittest import mock
 
 import pytest
@@ -28,6 +29,7 @@ from transfers.services import (
     transfer_withdraw,
     transfers_expire,
 )
+from webhooks import http
 from webhooks import tasks as webhook_tasks
 from webhooks.addresses import UrlRefused, url_target
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
@@ -43,7 +45,7 @@ from webhooks.signing import RECEIVER_SNIPPET
 
 from .conftest import retire, send
 from .factories import WebhookEndpointFactory
-from .webhook_receiver import Receiver
+from .webhook_receiver import DrippingReceiver, Receiver, self_signed_tls
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = WebhookDelivery.Status
@@ -357,7 +359,7 @@ def test_a_redirect_is_not_followed(receiver, no_delivery, batch, trader, org, c
 
 def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(settings, receiver, no_delivery, batch,
                                                                       trader, org, counterparty):
-    settings.WEBHOOKS_TIMEOUT_SECONDS = 0.3
+    settings.WEBHOOKS_ATTEMPT_SECONDS = 0.3
     endpoint(org, url=receiver.url)
     send(batch, trader, org, counterparty)
     receiver.delay = 1
@@ -365,6 +367,41 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(settings, r
     [delivery] = deliveries()
     assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.PENDING, 1, None)
     assert delivery.last_error == "No answer within 0.3 s."
+
+
+def test_a_receiver_dripping_its_answer_is_cut_off_at_the_attempts_deadline(settings, no_delivery, batch, trader,
+                                                                             org, counterparty):
+    """A byte every 0.2 s never lets a per-read timeout expire; the attempt's deadline still ends it."""
+    settings.WEBHOOKS_ATTEMPT_SECONDS = 1
+    dripping = DrippingReceiver(interval=0.2, seconds=8)
+    try:
+        endpoint(org, url=dripping.url)
+        send(batch, trader, org, counterparty)
+        started = time.monotonic()
+        assert webhook_deliveries_send() == 1
+        took = time.monotonic() - started
+    finally:
+        dripping.stop()
+    [delivery] = deliveries()
+    assert dripping.connections == 1
+    assert 1 <= took < 2.5, took
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.PENDING, 1, None)
+    assert delivery.last_error == "No answer within 1 s."
+
+
+def test_over_tls_too_a_dripping_receiver_is_cut_off_at_the_deadline(monkeypatch, tmp_path):
+    server_tls, client_tls = self_signed_tls(tmp_path)
+    client_tls.sslsocket_class = http._PinnedHTTPSConnection.tls.sslsocket_class  # the registry's sockets
+    monkeypatch.setattr(http._PinnedHTTPSConnection, "tls", client_tls)
+    dripping = DrippingReceiver(interval=0.2, seconds=8, tls=server_tls)
+    try:
+        started = time.monotonic()
+        with pytest.raises(http.DeliveryFailed, match=r"^No answer within 1 s\.$"):
+            http.post(url_target(dripping.url), body=b"{}", headers={}, seconds=1)
+        took = time.monotonic() - started
+    finally:
+        dripping.stop()
+    assert dripping.connections == 1 and 1 <= took < 2.5, took
 
 
 def test_a_run_stops_starting_attempts_after_its_time_budget(settings, receiver, no_delivery, issue, trader, org,

@@ -200,7 +200,7 @@ def retry_window() -> datetime.timedelta:
 def _lease() -> datetime.timedelta:
     """How long a claimed attempt is the claimant's: a worker that dies in the middle leaves the
     delivery to be tried again after it (the receiver drops the repeat by its event id)."""
-    return datetime.timedelta(seconds=4 * settings.WEBHOOKS_TIMEOUT_SECONDS + 30)
+    return datetime.timedelta(seconds=2 * settings.WEBHOOKS_ATTEMPT_SECONDS + 30)
 
 
 @transaction.atomic(durable=True)
@@ -225,7 +225,7 @@ def _delivery_post(delivery: WebhookDelivery) -> tuple[int | None, str]:
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     try:
         target = url_target(delivery.endpoint.url)  # again now: the host's addresses may have changed
-        code = http.post(target, body=body, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS, headers={
+        code = http.post(target, body=body, seconds=settings.WEBHOOKS_ATTEMPT_SECONDS, headers={
             "Content-Type": "application/json", "User-Agent": f"{settings.REGISTRY_NAME} webhooks",
             SIGNATURE_HEADER: signature(secret=delivery.endpoint.secret, body=body, timestamp=int(time.time())),
             EVENT_ID_HEADER: str(delivery.event_id), EVENT_TYPE_HEADER: delivery.event_type,
