@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ledger.models import LedgerEvent
+from registry.services import ServiceError
 from transfers import tasks as transfer_tasks
 from transfers.models import MassTransferUpload, Transfer, TransferNotification
 from transfers.notifications import transfer_notifications_send
@@ -254,7 +255,37 @@ def test_a_secret_opens_under_a_fallback_key_and_not_under_another_key(settings,
     assert WebhookEndpoint.objects.get(pk=hook.pk).secret == hook.secret
     settings.SECRET_KEY_FALLBACKS = []
     with pytest.raises(InvalidToken):
-        WebhookEndpoint.objects.get(pk=hook.pk)
+        unseal(stored_secret(hook))
+    lost = WebhookEndpoint.objects.get(pk=hook.pk)  # the row still loads: its secret is lost
+    assert lost.secret is None and lost.needs_new_secret
+
+
+def test_after_a_secret_key_change_an_endpoint_without_its_secret_has_its_deliveries_set_aside_until_replaced(
+        settings, receiver, no_delivery, issue, trader, org, counterparty, counterparty_trader, manager):
+    lost = endpoint(org, url=receiver.url)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-" + settings.SECRET_KEY, []
+    readable = endpoint(org, url=receiver.url.replace("registry-hook", "other-hook"))
+
+    transfer = send(issue(100), trader, org, counterparty)  # the fan-out goes on, for both endpoints
+
+    transfer.refresh_from_db()
+    assert transfer.status == Transfer.Status.PENDING and not TransferNotification.objects.exists()
+    assert sorted(d.endpoint_id for d in deliveries()) == sorted([lost.pk, readable.pk])
+    assert webhook_deliveries_send() == 1  # only the readable endpoint's
+    set_aside, delivered = deliveries(endpoint=lost)[0], deliveries(endpoint=readable)[0]
+    assert delivered.status == Status.DELIVERED and [r["path"] for r in receiver.requests] == ["/other-hook"]
+    assert (set_aside.status, set_aside.attempts, set_aside.next_attempt_at) == (Status.SET_ASIDE, 0, None)
+    assert set_aside.last_error.startswith("The endpoint's signing secret cannot be read")
+    with pytest.raises(ServiceError, match="signing secret cannot be read"):
+        webhook_delivery_resend(delivery=set_aside, user=manager)
+
+    secret = webhook_endpoint_rotate_secret(endpoint=WebhookEndpoint.objects.get(pk=lost.pk), user=manager)
+    assert webhook_deliveries_send() == 1
+    set_aside.refresh_from_db()
+    assert (set_aside.status, set_aside.attempts) == (Status.DELIVERED, 1)
+    request = receiver.requests[-1]
+    assert request["path"] == "/registry-hook"
+    assert signature_valid(secret, request["headers"]["Registry-Signature"], request["body"])
 
 
 @pytest.mark.django_db(transaction=True)  # the migration alters the table its rows were just written to

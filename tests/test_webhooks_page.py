@@ -125,6 +125,27 @@ def test_disable_enable_and_replace_the_secret(manager, hook):
     assert hook.secret == rotated
 
 
+def test_after_a_secret_key_change_the_pages_show_the_endpoint_needs_a_new_secret_and_a_manager_replaces_it(
+        settings, monkeypatch, org, manager, hook, delivery):
+    from webhooks import tasks
+
+    monkeypatch.setattr(tasks, "deliveries_nudge", lambda: None)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-" + settings.SECRET_KEY, []
+    client = signed_in_as(manager)
+    listing = client.get(PAGE)
+    assert listing.status_code == 200 and "Needs a new secret" in text(listing)
+    detail = client.get(f"{PAGE}{hook.pk}/")
+    assert detail.status_code == 200 and "signing secret can no longer be read" in text(detail)
+    assert str(delivery.event_id) in text(detail)
+
+    response = client.post(f"{PAGE}{hook.pk}/rotate-secret/")
+    assert response.status_code == 302 and response["Location"] == f"{PAGE}{hook.pk}/secret/"
+    hook.refresh_from_db()
+    assert hook.secret.startswith("whsec_") and SECRET.findall(text(client.get(response["Location"]))) == [hook.secret]
+    assert "Needs a new secret" not in text(client.get(PAGE))
+    assert "can no longer be read" not in text(client.get(f"{PAGE}{hook.pk}/"))
+
+
 def test_delete_asks_first_then_deletes_the_endpoint_and_its_deliveries(manager, hook, delivery):
     client = signed_in_as(manager)
     confirm = client.get(f"{PAGE}{hook.pk}/delete/")
@@ -208,7 +229,11 @@ def test_the_api_documentation_shows_the_snippet_and_the_headers(client):
     assert all(header in description for header in ("Registry-Signature", "Registry-Event-Id", "Registry-Event-Type"))
 
 
-def test_staff_read_endpoints_and_deliveries_in_the_admin_without_the_secret(client, staff, hook, delivery):
+@pytest.mark.parametrize("secret_key_changed", [False, True])
+def test_staff_read_endpoints_and_deliveries_in_the_admin_without_the_secret(settings, client, staff, hook, delivery,
+                                                                             secret_key_changed):
+    if secret_key_changed:
+        settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-" + settings.SECRET_KEY, []
     staff.is_superuser = True
     staff.save(update_fields=["is_superuser"])
     client.force_login(staff)

@@ -45,6 +45,12 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.url
 
+    @property
+    def needs_new_secret(self) -> bool:
+        """Its secret cannot be read (sealed under a SECRET_KEY no longer in SECRET_KEY_FALLBACKS): nothing
+        can be signed for it until a manager replaces the secret."""
+        return self.secret is None
+
     def event_type_labels(self) -> list[str]:
         return [EventType(value).label for value in EventType.values if value in self.event_types]
 
@@ -57,6 +63,7 @@ class WebhookDelivery(models.Model):
         PENDING = "pending", "Pending"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
+        SET_ASIDE = "set_aside", "Set aside"  # until the endpoint has a secret that can sign it again
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event_type = models.CharField(max_length=32, choices=EventType)

@@ -25,6 +25,8 @@ from .signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, secre
 
 logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
+SECRET_UNREADABLE = ("The endpoint's signing secret cannot be read (the registry's SECRET_KEY was changed): a "
+                     "manager must replace the secret; what is set aside is then sent.")
 
 # The ledger's kind of each step the outbox holds, as the event type an endpoint subscribes to. A
 # transfer initiated is "pending" when it waits for a decision (to another organization, an export);
@@ -97,10 +99,15 @@ def webhook_endpoint_set_active(*, endpoint: WebhookEndpoint, user: User, active
 
 @transaction.atomic(durable=True)
 def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, user: User) -> str:
-    """A new signing secret, used from the next attempt on (the old one stops at once); shown once."""
+    """A new signing secret, used from the next attempt on (the old one stops at once); shown once.
+    What was set aside for want of a readable secret is sent again now."""
     _endpoint_lock(endpoint, user)
     secret = secret_new()
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret=secret, secret_rotated_at=timezone.now())
+    now = timezone.now()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret=secret, secret_rotated_at=now)
+    if WebhookDelivery.objects.filter(endpoint=endpoint, status=Status.SET_ASIDE).update(
+            status=Status.PENDING, next_attempt_at=now):
+        transaction.on_commit(_deliveries_nudge)
     endpoint.secret = secret
     return secret
 
@@ -116,8 +123,11 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, user: User) -> None:
 def webhook_delivery_resend(*, delivery: WebhookDelivery, user: User) -> WebhookDelivery:
     """One more attempt of the same event (same event id, same body), now; after it fails, retries go
     on only within the delivery's retry window (WEBHOOKS_RETRY_HOURS from its creation)."""
-    if not _endpoint_lock(delivery.endpoint, user).is_active:
+    locked = _endpoint_lock(delivery.endpoint, user)
+    if not locked.is_active:
         raise ServiceError("This endpoint is disabled: enable it first (what it is owed is then sent).")
+    if locked.needs_new_secret:
+        raise ServiceError(SECRET_UNREADABLE)
     now = timezone.now()
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.PENDING, next_attempt_at=now)
     delivery.status, delivery.next_attempt_at = Status.PENDING, now
@@ -132,7 +142,7 @@ def _deliveries_owe(*, event_type: str, organizations: list[Organization], occur
     """One delivery per active endpoint of each organization that wants `event_type`; every endpoint
     of one organization gets the same event (id and body), which says when it happened."""
     endpoints = list(WebhookEndpoint.objects.filter(organization__in=organizations, is_active=True,
-                                                    event_types__contains=[event_type]))
+                                                    event_types__contains=[event_type]).defer("secret"))
     if not endpoints:
         return 0
     now = timezone.now()
@@ -206,12 +216,18 @@ def _lease() -> datetime.timedelta:
 @transaction.atomic(durable=True)
 def _delivery_claim(now: datetime.datetime) -> WebhookDelivery | None:
     """The oldest due delivery of an active endpoint no other worker holds, its attempt counted
-    (compare-and-swap on the count) and its next attempt moved past the lease."""
-    due = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",)).select_related("endpoint")
-           .filter(status=Status.PENDING, next_attempt_at__lte=now, endpoint__is_active=True)
-           .order_by("next_attempt_at", "pk").first())
-    if due is None:
-        return None
+    (compare-and-swap on the count) and its next attempt moved past the lease. A delivery to an
+    endpoint whose secret cannot be read is set aside, with the reason, until the secret is replaced."""
+    while True:
+        due = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",)).select_related("endpoint")
+               .filter(status=Status.PENDING, next_attempt_at__lte=now, endpoint__is_active=True)
+               .order_by("next_attempt_at", "pk").first())
+        if due is None:
+            return None
+        if not due.endpoint.needs_new_secret:
+            break
+        WebhookDelivery.objects.filter(pk=due.pk, status=Status.PENDING).update(
+            status=Status.SET_ASIDE, next_attempt_at=None, last_error=SECRET_UNREADABLE)
     claimed = WebhookDelivery.objects.filter(pk=due.pk, status=Status.PENDING, attempts=due.attempts).update(
         attempts=F("attempts") + 1, next_attempt_at=now + _lease())
     if claimed != 1:
