@@ -478,6 +478,24 @@ def test_refused_urls_say_why(url, message):
         url_target(url)
 
 
+@pytest.mark.parametrize(("address", "reason"), [("64:ff9b::a9fe:a9fe", "which leads to 169.254.169.254"),
+                                                 ("2002:7f00:1::", "which leads to 127.0.0.1"),
+                                                 ("224.0.0.1", "a multicast address")])
+def test_a_host_that_resolves_to_a_refused_address_at_delivery_is_not_sent_to(
+        address, reason, no_delivery, batch, trader, org, counterparty):
+    endpoint(org, url="https://hooks.example.com/registry")
+    send(batch, trader, org, counterparty)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with mock.patch("webhooks.addresses.socket.getaddrinfo",
+                    return_value=[(family, socket.SOCK_STREAM, 6, "", (address, 443))]), \
+            mock.patch("webhooks.http.socket.socket.connect") as connect:
+        webhook_deliveries_send()
+    connect.assert_not_called()
+    [delivery] = deliveries()
+    assert (delivery.status, delivery.attempts) == (Status.PENDING, 1)
+    assert delivery.last_error.startswith("hooks.example.com is ") and reason in delivery.last_error
+
+
 def test_the_allowed_local_host_may_use_http_and_nothing_else_may(settings):
     assert url_target("http://127.0.0.1:8080/hook").address == "127.0.0.1"
     settings.WEBHOOKS_ALLOW_HTTP_HOSTS = []
@@ -493,7 +511,7 @@ def test_a_host_that_resolves_to_a_private_address_at_delivery_is_not_sent_to(no
     send(batch, trader, org, counterparty)
     private = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 443))]
     with mock.patch("webhooks.addresses.socket.getaddrinfo", return_value=private), \
-            mock.patch("webhooks.http.socket.create_connection") as connect:
+            mock.patch("webhooks.http.socket.socket.connect") as connect:
         webhook_deliveries_send()
     connect.assert_not_called()
     [delivery] = deliveries()
