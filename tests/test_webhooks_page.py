@@ -216,6 +216,27 @@ def test_managers_find_the_page_next_to_members_and_others_do_not(org, manager, 
     assert f'href="{PAGE}"' not in signed_in_as(viewer).get("/accounts/").content.decode()
 
 
+def test_in_development_the_page_says_how_to_allow_a_receiver_on_this_machine(settings, manager):
+    def shown() -> str:
+        return " ".join(re.sub(r"<[^>]+>", "", text(client.get(PAGE))).split())
+
+    client = signed_in_as(manager)
+    settings.DEBUG, settings.WEBHOOKS_ALLOW_HTTP_HOSTS = True, []
+    page = shown()
+    assert "To try a receiver on this machine, start the registry with its host listed: " \
+           "WEBHOOKS_ALLOW_HTTP_HOSTS=127.0.0.1 make run then register your receiver's URL" in page
+    assert "Never set it in production." in page
+
+    settings.WEBHOOKS_ALLOW_HTTP_HOSTS = ["127.0.0.1", "localhost"]
+    page = shown()
+    assert "These hosts may use http and local addresses (WEBHOOKS_ALLOW_HTTP_HOSTS): 127.0.0.1, localhost." in page
+    assert "make run" not in page
+
+    settings.DEBUG = False
+    page = shown()
+    assert "WEBHOOKS_ALLOW_HTTP_HOSTS" not in page and "These hosts may use http" not in page
+
+
 def test_the_page_and_the_readme_show_the_snippet_the_tests_run(manager):
     assert RECEIVER_SNIPPET in text(signed_in_as(manager).get(PAGE))
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()

@@ -57,6 +57,8 @@ def endpoints(request: HtmxHttpRequest) -> HttpResponse:
         "max_endpoints": settings.WEBHOOKS_MAX_ENDPOINTS, "retry_hours": settings.WEBHOOKS_RETRY_HOURS,
         "snippet": RECEIVER_SNIPPET, "signature_header": SIGNATURE_HEADER, "event_id_header": EVENT_ID_HEADER,
         "event_type_header": EVENT_TYPE_HEADER,
+        # In development, how to try a receiver on this machine (http and local addresses are refused).
+        "development": settings.DEBUG, "allowed_local_hosts": settings.WEBHOOKS_ALLOW_HTTP_HOSTS,
     }, status=400 if form.errors else 200)
 
 
