@@ -2,10 +2,13 @@
 active endpoint of the organizations concerned that wants it, in the transaction that consumes the
 transfers' outbox row; a worker POSTs it signed, and retries with backoff for 24 hours."""
 
+import base64
 import datetime
 import json
+import re
 import socket
 import time
+import uuid
 from unittest import mock
 
 import pytest
@@ -13,6 +16,7 @@ from cryptography.fernet import InvalidToken
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
 
 from ledger.models import LedgerEvent
 from registry.services import ServiceError
@@ -42,7 +46,7 @@ from webhooks.services import (
     webhook_endpoint_create,
     webhook_endpoint_rotate_secret,
 )
-from webhooks.signing import RECEIVER_SNIPPET
+from webhooks.signing import RECEIVER_SNIPPET, secret_is_standard, secret_key, secret_new, signature
 
 from .conftest import retire, send
 from .factories import WebhookEndpointFactory
@@ -72,11 +76,15 @@ def receiver():
     running.stop()
 
 
-def signature_valid(secret: str, header: str, body: bytes) -> bool:
-    """The README's and the page's snippet, run as a receiver runs it."""
+def received_event(secret: str, request: dict) -> dict | None:
+    """The README's and the page's snippet (the standardwebhooks package), run as a receiver runs it."""
     namespace: dict = {}
     exec(RECEIVER_SNIPPET, namespace)  # noqa: S102 (our own constant: the text receivers copy)
-    return namespace["registry_signature_valid"](secret, header, body)
+    return namespace["registry_event"](secret, request["body"], request["headers"])
+
+
+def signature_valid(secret: str, request: dict) -> bool:
+    return received_event(secret, request) is not None
 
 
 def endpoint(organization, *event_types, **fields):
@@ -218,14 +226,37 @@ def test_a_real_receiver_gets_the_signed_post_with_the_event_headers(
     headers = request["headers"]
     assert request["path"] == "/registry-hook"
     assert headers["Content-Type"] == "application/json"
-    assert headers["Registry-Event-Id"] == str(delivery.event_id)
-    assert headers["Registry-Event-Type"] == "transfer.pending"
+    assert headers["webhook-id"] == str(delivery.event_id)
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
+    assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", headers["webhook-signature"])
+    assert not any(name.lower().startswith("registry-") for name in headers)  # the registry's own scheme is gone
     assert json.loads(request["body"]) == delivery.payload
-    assert signature_valid(hook.secret, headers["Registry-Signature"], request["body"])
-    assert not signature_valid(hook.secret, headers["Registry-Signature"], request["body"] + b" ")
-    assert not signature_valid("whsec_another", headers["Registry-Signature"], request["body"])
+    assert received_event(hook.secret, request) == delivery.payload  # standardwebhooks verifies and parses it
+    assert not signature_valid(hook.secret, request | {"body": request["body"] + b" "})
+    assert not signature_valid(secret_new(), request)
+    assert not signature_valid(hook.secret, request | {"headers": headers | {"webhook-id": str(uuid.uuid4())}})
     assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.DELIVERED, 1, 200)
     assert delivery.delivered_at is not None and delivery.next_attempt_at is None
+
+
+def test_signatures_match_the_standard_webhooks_test_vector():
+    assert signature(secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", message_id="msg_p5jXN8AQM9LWM0D4loKWxJek",
+                     timestamp=1614265330, body=b'{"test": 2432232314}') == \
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_a_new_secret_is_whsec_and_the_base64_of_32_random_bytes():
+    made = {secret_new() for _ in range(20)}
+    assert len(made) == 20
+    for secret in made:
+        assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", secret) and secret_is_standard(secret)
+        assert base64.b64decode(secret[6:]) == secret_key(secret) and len(secret_key(secret)) == 32
+
+
+def test_a_secret_made_before_standard_webhooks_still_signs_with_the_bytes_it_encodes():
+    legacy = "whsec_" + base64.urlsafe_b64encode(bytes(range(200, 232))).decode().rstrip("=")
+    assert "-" in legacy or "_" in legacy  # the URL-safe alphabet, which standard libraries misread
+    assert secret_key(legacy) == bytes(range(200, 232)) and not secret_is_standard(legacy)
 
 
 def stored_secret(hook) -> str:
@@ -242,7 +273,7 @@ def test_the_signing_secret_is_stored_encrypted_and_still_signs(receiver, batch,
     assert unseal(stored) == secret and WebhookEndpoint.objects.get(pk=hook.pk).secret == secret
     send(batch, trader, org, counterparty)
     [request] = receiver.requests
-    assert signature_valid(secret, request["headers"]["Registry-Signature"], request["body"])
+    assert signature_valid(secret, request)
 
     rotated = webhook_endpoint_rotate_secret(endpoint=hook, user=manager)
     assert rotated not in stored_secret(hook) and unseal(stored_secret(hook)) == rotated
@@ -285,7 +316,7 @@ def test_after_a_secret_key_change_an_endpoint_without_its_secret_has_its_delive
     assert (set_aside.status, set_aside.attempts) == (Status.DELIVERED, 1)
     request = receiver.requests[-1]
     assert request["path"] == "/registry-hook"
-    assert signature_valid(secret, request["headers"]["Registry-Signature"], request["body"])
+    assert signature_valid(secret, request)
 
 
 @pytest.mark.django_db(transaction=True)  # the migration alters the table its rows were just written to
@@ -308,15 +339,18 @@ def test_the_migration_seals_the_secrets_stored_in_the_clear(org, manager):
     assert secret not in stored_secret(hook) and hook.secret == secret
 
 
-def test_the_snippet_refuses_a_signature_older_than_five_minutes(receiver, no_delivery, batch, trader, org,
+def test_the_snippet_refuses_a_delivery_signed_more_than_five_minutes_ago(receiver, no_delivery, batch, trader, org,
                                                                   counterparty):
     hook = endpoint(org, url=receiver.url)
     send(batch, trader, org, counterparty)
     with mock.patch("webhooks.services.time.time", return_value=1_000_000_000):
         webhook_deliveries_send()
     request = receiver.requests[0]
-    assert request["headers"]["Registry-Signature"].startswith("t=1000000000,v1=")
-    assert not signature_valid(hook.secret, request["headers"]["Registry-Signature"], request["body"])
+    assert request["headers"]["webhook-timestamp"] == "1000000000"
+    assert not signature_valid(hook.secret, request)
+    # refused for its age alone: the signature is the one the library makes for that moment
+    assert Webhook(hook.secret).sign(request["headers"]["webhook-id"], datetime.datetime.fromtimestamp(
+        1_000_000_000, tz=datetime.UTC), request["body"]) == request["headers"]["webhook-signature"]
 
 
 def test_retry_delays_double_from_30_seconds_to_at_most_an_hour():
@@ -348,7 +382,7 @@ def test_a_receiver_answering_500_is_tried_again_after_the_backoff_then_delivere
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.DELIVERED, 3, 200)
     assert delivery.next_attempt_at is None and delivery.last_error == ""
-    assert len({r["headers"]["Registry-Event-Id"] for r in receiver.requests}) == 1  # the same event each time
+    assert len({r["headers"]["webhook-id"] for r in receiver.requests}) == 1  # the same event each time
     assert len({r["body"] for r in receiver.requests}) == 1
 
 
@@ -374,7 +408,7 @@ def test_after_24_hours_of_failures_the_delivery_fails_and_resend_tries_it_once_
     assert webhook_deliveries_send() == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_response_code) == (Status.DELIVERED, 3, 200)
-    assert [r["headers"]["Registry-Event-Id"] for r in receiver.requests] == [str(delivery.event_id)] * 3
+    assert [r["headers"]["webhook-id"] for r in receiver.requests] == [str(delivery.event_id)] * 3
 
 
 def test_a_redirect_is_not_followed(receiver, no_delivery, batch, trader, org, counterparty):
@@ -456,7 +490,7 @@ def test_two_workers_at_once_attempt_each_delivery_once(receiver, no_delivery, i
     outcomes = race(webhook_deliveries_send, webhook_deliveries_send)
     assert sorted(outcome[0] for outcome in outcomes) == ["ok", "ok"]
     assert sum(outcome[1] for outcome in outcomes) == 6
-    assert sorted(r["headers"]["Registry-Event-Id"] for r in receiver.requests) == sorted(
+    assert sorted(r["headers"]["webhook-id"] for r in receiver.requests) == sorted(
         str(d.event_id) for d in deliveries())
     assert {d.status for d in deliveries()} == {Status.DELIVERED}
 

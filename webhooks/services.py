@@ -21,7 +21,7 @@ from . import http
 from .addresses import UrlRefused, url_target
 from .models import EventType, WebhookDelivery, WebhookEndpoint
 from .payloads import event_payload
-from .signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, secret_new, signature
+from .signing import secret_new, signed_headers
 
 logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
@@ -243,8 +243,8 @@ def _delivery_post(delivery: WebhookDelivery) -> tuple[int | None, str]:
         target = url_target(delivery.endpoint.url)  # again now: the host's addresses may have changed
         code = http.post(target, body=body, seconds=settings.WEBHOOKS_ATTEMPT_SECONDS, headers={
             "Content-Type": "application/json", "User-Agent": f"{settings.REGISTRY_NAME} webhooks",
-            SIGNATURE_HEADER: signature(secret=delivery.endpoint.secret, body=body, timestamp=int(time.time())),
-            EVENT_ID_HEADER: str(delivery.event_id), EVENT_TYPE_HEADER: delivery.event_type,
+            **signed_headers(secrets_signing=[delivery.endpoint.secret], message_id=str(delivery.event_id),
+                             timestamp=int(time.time()), body=body),
         })
     except (UrlRefused, http.DeliveryFailed) as error:
         return None, str(error)

@@ -21,7 +21,7 @@ from .services import (
     webhook_endpoint_rotate_secret,
     webhook_endpoint_set_active,
 )
-from .signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, RECEIVER_SNIPPET, SIGNATURE_HEADER
+from .signing import RECEIVER_SNIPPET
 
 
 def _secret_keep(request: HtmxHttpRequest, endpoint: WebhookEndpoint, secret: str, *, created: bool) -> HttpResponse:
@@ -55,8 +55,7 @@ def endpoints(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "webhooks/list.html", {
         "endpoints": endpoints_of(membership.organization), "form": form,
         "max_endpoints": settings.WEBHOOKS_MAX_ENDPOINTS, "retry_hours": settings.WEBHOOKS_RETRY_HOURS,
-        "snippet": RECEIVER_SNIPPET, "signature_header": SIGNATURE_HEADER, "event_id_header": EVENT_ID_HEADER,
-        "event_type_header": EVENT_TYPE_HEADER,
+        "snippet": RECEIVER_SNIPPET,
         # In development, how to try a receiver on this machine (http and local addresses are refused).
         "development": settings.DEBUG, "allowed_local_hosts": settings.WEBHOOKS_ALLOW_HTTP_HOSTS,
     }, status=400 if form.errors else 200)
