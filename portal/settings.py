@@ -274,6 +274,8 @@ WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
 WEBHOOKS_RETRY_HOURS = env_int("WEBHOOKS_RETRY_HOURS", 24)
 WEBHOOKS_MAX_ENDPOINTS = env_int("WEBHOOKS_MAX_ENDPOINTS", 10)
 WEBHOOKS_RUN_SECONDS = env_int("WEBHOOKS_RUN_SECONDS", 45)  # one task's attempts stop after this long
+# A replaced signing secret signs alongside the new one this long (two signatures), then is dropped.
+WEBHOOKS_SECRET_GRACE_HOURS = env_int("WEBHOOKS_SECRET_GRACE_HOURS", 24)
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise the console and .data/mail/.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "registry@localhost")

@@ -319,6 +319,40 @@ def test_after_a_secret_key_change_an_endpoint_without_its_secret_has_its_delive
     assert signature_valid(secret, request)
 
 
+def test_a_replaced_secret_signs_alongside_the_new_one_for_the_grace_period_then_is_dropped(
+        settings, receiver, no_delivery, issue, trader, org, counterparty, manager):
+    settings.WEBHOOKS_SECRET_GRACE_HOURS = 24
+    hook, first = webhook_endpoint_create(organization=org, user=manager, url=receiver.url,
+                                          event_types=[EventType.TRANSFER_PENDING])
+    second = webhook_endpoint_rotate_secret(endpoint=hook, user=manager)
+    rotated_at = WebhookEndpoint.objects.get(pk=hook.pk).secret_rotated_at
+
+    send(issue(10), trader, org, counterparty, quantity=10)
+    webhook_deliveries_send(now=rotated_at + datetime.timedelta(hours=23, minutes=59))
+    within = receiver.requests[-1]
+    assert len(within["headers"]["webhook-signature"].split(" ")) == 2
+    assert signature_valid(second, within) and signature_valid(first, within)  # either secret verifies it
+
+    third = webhook_endpoint_rotate_secret(endpoint=hook, user=manager)  # the first is dropped at once
+    send(issue(10), trader, org, counterparty, quantity=10)
+    webhook_deliveries_send()
+    again = receiver.requests[-1]
+    assert signature_valid(third, again) and signature_valid(second, again) and not signature_valid(first, again)
+
+    send(issue(10), trader, org, counterparty, quantity=10)
+    webhook_deliveries_send(now=timezone.now() + datetime.timedelta(hours=24))
+    after = receiver.requests[-1]
+    assert len(after["headers"]["webhook-signature"].split(" ")) == 1
+    assert signature_valid(third, after) and not signature_valid(second, after)
+    assert stored_previous_secret(hook) is None  # not kept once it signs no more
+
+
+def stored_previous_secret(hook) -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute("select previous_secret from webhooks_webhookendpoint where id = %s", [hook.pk])
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.django_db(transaction=True)  # the migration alters the table its rows were just written to
 def test_the_migration_seals_the_secrets_stored_in_the_clear(org, manager):
     from django.db.migrations.executor import MigrationExecutor

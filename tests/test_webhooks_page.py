@@ -146,6 +146,26 @@ def test_after_a_secret_key_change_the_pages_show_the_endpoint_needs_a_new_secre
     assert "can no longer be read" not in text(client.get(f"{PAGE}{hook.pk}/"))
 
 
+def test_after_a_replacement_the_pages_say_until_when_the_old_secret_also_signs(settings, manager, hook):
+    settings.WEBHOOKS_SECRET_GRACE_HOURS = 24
+    client = signed_in_as(manager)
+    shown = text(client.get(client.post(f"{PAGE}{hook.pk}/rotate-secret/")["Location"]))
+    assert "each delivery is signed with both this secret and the one it replaced" in shown
+    assert "the secret it replaced also signs until" in text(client.get(f"{PAGE}{hook.pk}/"))
+    settings.WEBHOOKS_SECRET_GRACE_HOURS = 0  # (a rotation now drops the old one at once)
+    shown = text(client.get(client.post(f"{PAGE}{hook.pk}/rotate-secret/")["Location"]))
+    assert "Deliveries from now on are signed with this one." in shown
+    assert "also signs until" not in text(client.get(f"{PAGE}{hook.pk}/"))
+
+
+def test_an_endpoint_whose_secret_predates_standard_webhooks_is_asked_to_replace_it(manager, hook):
+    WebhookEndpoint.objects.filter(pk=hook.pk).update(secret="whsec_" + "a-b_" * 10 + "abc")
+    client = signed_in_as(manager)
+    assert "Replace this endpoint's signing secret." in text(client.get(f"{PAGE}{hook.pk}/"))
+    client.post(f"{PAGE}{hook.pk}/rotate-secret/")
+    assert "Replace this endpoint's signing secret." not in text(client.get(f"{PAGE}{hook.pk}/"))
+
+
 def test_delete_asks_first_then_deletes_the_endpoint_and_its_deliveries(manager, hook, delivery):
     client = signed_in_as(manager)
     confirm = client.get(f"{PAGE}{hook.pk}/delete/")

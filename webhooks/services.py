@@ -97,14 +97,21 @@ def webhook_endpoint_set_active(*, endpoint: WebhookEndpoint, user: User, active
     return endpoint
 
 
+def secret_grace() -> datetime.timedelta:
+    return datetime.timedelta(hours=settings.WEBHOOKS_SECRET_GRACE_HOURS)
+
+
 @transaction.atomic(durable=True)
 def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, user: User) -> str:
-    """A new signing secret, used from the next attempt on (the old one stops at once); shown once.
-    What was set aside for want of a readable secret is sent again now."""
-    _endpoint_lock(endpoint, user)
+    """A new signing secret, shown once, which signs from the next attempt on; the old one (if it can
+    be read) signs alongside it for WEBHOOKS_SECRET_GRACE_HOURS, then is dropped (a secret replaced
+    before is dropped at once). What was set aside for want of a readable secret is sent again now."""
+    locked = _endpoint_lock(endpoint, user)
     secret = secret_new()
     now = timezone.now()
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret=secret, secret_rotated_at=now)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        secret=secret, secret_rotated_at=now, previous_secret=locked.secret,
+        previous_secret_until=now + secret_grace() if locked.secret is not None else None)
     if WebhookDelivery.objects.filter(endpoint=endpoint, status=Status.SET_ASIDE).update(
             status=Status.PENDING, next_attempt_at=now):
         transaction.on_commit(_deliveries_nudge)
@@ -236,15 +243,15 @@ def _delivery_claim(now: datetime.datetime) -> WebhookDelivery | None:
     return due
 
 
-def _delivery_post(delivery: WebhookDelivery) -> tuple[int | None, str]:
+def _delivery_post(delivery: WebhookDelivery, *, now: datetime.datetime) -> tuple[int | None, str]:
     """POST the delivery once: (status code, "") or (None, why there was no answer)."""
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     try:
         target = url_target(delivery.endpoint.url)  # again now: the host's addresses may have changed
         code = http.post(target, body=body, seconds=settings.WEBHOOKS_ATTEMPT_SECONDS, headers={
             "Content-Type": "application/json", "User-Agent": f"{settings.REGISTRY_NAME} webhooks",
-            **signed_headers(secrets_signing=[delivery.endpoint.secret], message_id=str(delivery.event_id),
-                             timestamp=int(time.time()), body=body),
+            **signed_headers(secrets_signing=delivery.endpoint.secrets_signing(now),
+                             message_id=str(delivery.event_id), timestamp=int(time.time()), body=body),
         })
     except (UrlRefused, http.DeliveryFailed) as error:
         return None, str(error)
@@ -269,6 +276,12 @@ def _delivery_record(delivery: WebhookDelivery, *, code: int | None, error: str,
     return changes["status"]
 
 
+def _previous_secrets_drop(now: datetime.datetime) -> None:
+    """A replaced secret's grace period is over: it is not kept any longer than it signs."""
+    WebhookEndpoint.objects.filter(previous_secret_until__lte=now).update(previous_secret=None,
+                                                                          previous_secret_until=None)
+
+
 def webhook_deliveries_send(*, now: datetime.datetime | None = None, limit: int = 100) -> int:
     """Attempt up to `limit` due deliveries, one at a time, for at most WEBHOOKS_RUN_SECONDS (slow
     receivers do not hold a worker for long; beat and the next wake-up go on): each is claimed in a
@@ -276,6 +289,7 @@ def webhook_deliveries_send(*, now: datetime.datetime | None = None, limit: int 
     recorded in another. Returns the number attempted."""
     attempted = 0
     stop_at = time.monotonic() + settings.WEBHOOKS_RUN_SECONDS
+    _previous_secrets_drop(now or timezone.now())
     for _ in range(limit):
         if time.monotonic() > stop_at:
             break
@@ -283,7 +297,7 @@ def webhook_deliveries_send(*, now: datetime.datetime | None = None, limit: int 
         delivery = _delivery_claim(moment)
         if delivery is None:
             break
-        code, error = _delivery_post(delivery)
+        code, error = _delivery_post(delivery, now=moment)
         _delivery_record(delivery, code=code, error=error, now=now or timezone.now())
         attempted += 1
     return attempted

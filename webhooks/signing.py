@@ -47,10 +47,10 @@ event's body is described under *Webhooks* in this schema), signed as
 [Standard Webhooks](https://www.standardwebhooks.com) specifies: the headers `{ID_HEADER}` (the
 event's id, the same on every attempt: if you have seen it, answer 2xx and do nothing again),
 `{TIMESTAMP_HEADER}` (Unix seconds) and `{SIGNATURE_HEADER}` (`v1,<base64 HMAC-SHA256 of
-"<id>.<timestamp>.<raw body>">`, keyed with the endpoint's secret `whsec_<base64>`). Check each
-delivery with your language's
-Standard Webhooks library, on the raw body, before you parse it. In Python (`pip install
-standardwebhooks`):
+"<id>.<timestamp>.<raw body>">`, keyed with the endpoint's secret `whsec_<base64>`; after a
+manager replaces the secret, the old one signs too for a day by default: two signatures,
+space-separated, any one of which is valid). Check each delivery with your language's Standard
+Webhooks library, on the raw body, before you parse it. In Python (`pip install standardwebhooks`):
 
 ```python
 {RECEIVER_SNIPPET}```

@@ -13,7 +13,7 @@ from utilities.shown_once import no_store, shown_once_keep, shown_once_take
 
 from .forms import WebhookEndpointForm
 from .models import WebhookEndpoint
-from .selectors import deliveries_recent, delivery_of, endpoint_of, endpoints_of
+from .selectors import deliveries_recent, delivery_of, endpoint_of, endpoints_of, previous_secret_until
 from .services import (
     webhook_delivery_resend,
     webhook_endpoint_create,
@@ -67,7 +67,9 @@ def endpoint_detail(request: HtmxHttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint_managed(request, endpoint_id)
     template = "webhooks/detail.html#deliveries" if htmx_partial(request) else "webhooks/detail.html"
     return render(request, template, {"endpoint": endpoint, "deliveries": deliveries_recent(endpoint),
-                                      "retry_hours": settings.WEBHOOKS_RETRY_HOURS})
+                                      "retry_hours": settings.WEBHOOKS_RETRY_HOURS,
+                                      "grace_hours": settings.WEBHOOKS_SECRET_GRACE_HOURS,
+                                      "previous_secret_until": previous_secret_until(endpoint)})
 
 
 @login_required
@@ -105,7 +107,8 @@ def endpoint_secret(request: HtmxHttpRequest, endpoint_id: int) -> HttpResponse:
     if kept is not None and kept["endpoint"] != endpoint.pk:
         kept = None  # made for another endpoint: shown on its own page only, so it is gone
     return no_store(render(request, "webhooks/secret.html", {
-        "endpoint": endpoint, "secret": kept and kept["secret"], "created": bool(kept and kept["created"])}))
+        "endpoint": endpoint, "secret": kept and kept["secret"], "created": bool(kept and kept["created"]),
+        "previous_secret_until": previous_secret_until(endpoint)}))
 
 
 @login_required
