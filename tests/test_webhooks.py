@@ -4,6 +4,7 @@ transfers' outbox row; a worker POSTs it signed, and retries with backoff for 24
 
 import base64
 import datetime
+import email.utils
 import json
 import re
 import socket
@@ -45,6 +46,7 @@ from webhooks.services import (
     webhook_delivery_resend,
     webhook_endpoint_create,
     webhook_endpoint_rotate_secret,
+    webhook_endpoint_set_active,
 )
 from webhooks.signing import RECEIVER_SNIPPET, secret_is_standard, secret_key, secret_new, signature
 
@@ -454,6 +456,71 @@ def test_a_redirect_is_not_followed(receiver, no_delivery, batch, trader, org, c
     assert len(receiver.requests) == 1
     assert (delivery.status, delivery.last_response_code) == (Status.PENDING, 302)
     assert delivery.last_error == "Redirect (302) not followed: give the final URL."
+
+
+def test_a_receivers_410_disables_the_endpoint_tells_its_managers_and_enabling_it_sends_what_waited(
+        mailoutbox, receiver, no_delivery, issue, trader, org, counterparty, manager):
+    hook = endpoint(org, url=receiver.url)
+    for _ in range(2):
+        send(issue(10), trader, org, counterparty, quantity=10)
+    first, second = deliveries()
+    receiver.answers = [410]
+    t0 = second.created_at
+
+    assert webhook_deliveries_send(now=t0) == 1  # the 410; nothing more is sent to it
+    hook.refresh_from_db()
+    assert not hook.is_active and hook.disabled_at == t0 and "410 Gone" in hook.disabled_reason
+    first.refresh_from_db()
+    assert (first.status, first.last_response_code) == (Status.PENDING, 410)
+    assert first.last_error.startswith("The receiver answered 410 Gone: it wants no more deliveries")
+    [email] = [message for message in mailoutbox if "Webhook endpoint disabled" in message.subject]
+    assert email.to == [manager.email] and hook.url in email.subject and "answered 410 Gone" in email.body
+    assert f"/organization/webhooks/{hook.pk}/" in email.body
+    assert webhook_deliveries_send(now=t0 + datetime.timedelta(hours=1)) == 0
+
+    webhook_endpoint_set_active(endpoint=hook, user=manager, active=True)
+    hook.refresh_from_db()
+    assert hook.is_active and hook.disabled_reason == "" and hook.disabled_at is None
+    assert webhook_deliveries_send(now=t0 + datetime.timedelta(hours=1)) == 2
+    assert {d.status for d in deliveries()} == {Status.DELIVERED}
+    assert len([m for m in mailoutbox if "Webhook endpoint disabled" in m.subject]) == 1
+
+
+def retry_after_in(moment: datetime.datetime) -> str:
+    return email.utils.format_datetime(moment.astimezone(datetime.UTC), usegmt=True)
+
+
+@pytest.mark.parametrize(("code", "retry_after", "waits"), [
+    (429, "120", 120),  # longer than the backoff: as asked
+    (503, "5", 30),  # shorter than the backoff: the backoff
+    (502, "86400", 3600),  # capped at WEBHOOKS_RETRY_MAX_SECONDS
+    (504, None, 30),
+    (429, "in a while", 30),  # unreadable: the backoff
+    (503, "date:600", 600),  # an HTTP date, ten minutes on
+    (429, "date:-600", 30),  # a date gone by
+])
+def test_a_receiver_asking_to_slow_down_gets_nothing_before_its_retry_after_or_the_backoff(
+        code, retry_after, waits, receiver, no_delivery, issue, trader, org, counterparty):
+    hook = endpoint(org, url=receiver.url)
+    for _ in range(2):
+        send(issue(10), trader, org, counterparty, quantity=10)
+    first, second = deliveries()
+    t0 = second.created_at
+    if retry_after and retry_after.startswith("date:"):
+        retry_after = retry_after_in(t0 + datetime.timedelta(seconds=int(retry_after[5:])))
+    receiver.answers = [(code, {"Retry-After": retry_after} if retry_after else {})]
+
+    assert webhook_deliveries_send(now=t0) == 1  # the other delivery waits with it
+    first.refresh_from_db()
+    hook.refresh_from_db()
+    assert first.last_response_code == code and first.status == Status.PENDING
+    assert abs((first.next_attempt_at - t0).total_seconds() - waits) < 1
+    assert hook.paused_until == first.next_attempt_at and hook.is_active
+    assert first.last_error.startswith(f"The receiver answered {code}")
+    assert first.last_error.endswith("nothing is sent to it before the next attempt.")
+    assert webhook_deliveries_send(now=hook.paused_until - datetime.timedelta(seconds=1)) == 0
+    assert webhook_deliveries_send(now=hook.paused_until) == 2
+    assert {d.status for d in deliveries()} == {Status.DELIVERED}
 
 
 def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(settings, receiver, no_delivery, batch,

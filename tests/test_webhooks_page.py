@@ -166,6 +166,26 @@ def test_an_endpoint_whose_secret_predates_standard_webhooks_is_asked_to_replace
     assert "Replace this endpoint's signing secret." not in text(client.get(f"{PAGE}{hook.pk}/"))
 
 
+def test_an_endpoint_disabled_by_its_receivers_410_shows_why_and_a_manager_enables_it_again(monkeypatch, manager,
+                                                                                            hook):
+    from webhooks import tasks
+    from webhooks.services import ENDPOINT_GONE
+
+    monkeypatch.setattr(tasks, "deliveries_nudge", lambda: None)
+    WebhookEndpoint.objects.filter(pk=hook.pk).update(is_active=False, disabled_reason=ENDPOINT_GONE,
+                                                      disabled_at=hook.created_at)
+    client = signed_in_as(manager)
+    assert "Disabled (it answered 410 Gone)" in re.sub(r"<[^>]+>", "", text(client.get(PAGE)))
+    detail = text(client.get(f"{PAGE}{hook.pk}/"))
+    assert "The registry disabled this endpoint." in detail and ENDPOINT_GONE in detail
+    assert f'action="{PAGE}{hook.pk}/enable/"' in detail
+
+    client.post(f"{PAGE}{hook.pk}/enable/")
+    hook.refresh_from_db()
+    assert hook.is_active and hook.disabled_reason == ""
+    assert "The registry disabled this endpoint." not in text(client.get(f"{PAGE}{hook.pk}/"))
+
+
 def test_delete_asks_first_then_deletes_the_endpoint_and_its_deliveries(manager, hook, delivery):
     client = signed_in_as(manager)
     confirm = client.get(f"{PAGE}{hook.pk}/delete/")

@@ -1,5 +1,5 @@
 """A real HTTP receiver on 127.0.0.1 for the webhook tests: records every request, answers with the
-codes it is given in turn (then 200)."""
+codes it is given in turn (then 200); an answer may be (code, {header: value})."""
 
 import http.server
 import socket
@@ -11,7 +11,7 @@ import time
 class Receiver:
     def __init__(self):
         self.requests: list[dict] = []
-        self.answers: list[int] = []
+        self.answers: list[int | tuple[int, dict[str, str]]] = []
         self.delay = 0.0
         receiver = self
 
@@ -21,8 +21,11 @@ class Receiver:
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 if receiver.delay:
                     threading.Event().wait(receiver.delay)
-                code = receiver.answers.pop(0) if receiver.answers else 200
+                answer = receiver.answers.pop(0) if receiver.answers else 200
+                code, headers = answer if isinstance(answer, tuple) else (answer, {})
                 self.send_response(code)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 if 300 <= code < 400:
                     self.send_header("Location", "http://203.0.113.9/elsewhere")
                 self.send_header("Content-Length", "2")

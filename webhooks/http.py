@@ -8,6 +8,9 @@ An attempt has one deadline for all of it (connecting, the TLS handshake, sendin
 the headers and the start of the body): a socket's own timeout counts per read, so a receiver dripping
 a byte a second would otherwise hold a worker for as long as it likes."""
 
+import dataclasses
+import datetime
+import email.utils
 import http.client
 import math
 import socket
@@ -96,8 +99,29 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
         self.sock.do_handshake()  # the whole handshake within that time (CPython keeps one deadline for it)
 
 
-def post(target: Target, *, body: bytes, headers: dict[str, str], seconds: float) -> int:
-    """POST `body` to `target`, all of it within `seconds`; the response's status code. Raises
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    status: int
+    retry_after: str | None = None  # the Retry-After header, as sent
+
+
+def retry_after_seconds(value: str | None, *, now: datetime.datetime) -> float | None:
+    """How long a Retry-After header asks to wait (RFC 9110: delay-seconds or an HTTP-date), in
+    seconds from `now`; None when there is none, or it cannot be read."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return max(0.0, (moment - now).total_seconds())
+
+
+def post(target: Target, *, body: bytes, headers: dict[str, str], seconds: float) -> Answer:
+    """POST `body` to `target`, all of it within `seconds`; the receiver's answer. Raises
     DeliveryFailed."""
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(target, time.monotonic() + seconds)
@@ -105,7 +129,7 @@ def post(target: Target, *, body: bytes, headers: dict[str, str], seconds: float
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(RESPONSE_BYTES_READ)
-        return response.status
+        return Answer(status=response.status, retry_after=response.getheader("Retry-After"))
     except TimeoutError as error:
         raise DeliveryFailed(f"No answer within {seconds:g} s.") from error
     except ssl.SSLError as error:

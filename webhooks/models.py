@@ -43,6 +43,12 @@ class WebhookEndpoint(models.Model):
     # receiver can switch without losing a delivery; dropped after.
     previous_secret = SealedTextField(null=True, blank=True, editable=False)
     previous_secret_until = models.DateTimeField(null=True, blank=True)
+    # Why the registry disabled it, when a receiver said it wants no more (410 Gone); a manager's own
+    # disabling gives no reason. Enabling it clears both.
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    # After a 429, 502, 503 or 504 nothing is sent to it before then (Retry-After, or the backoff).
+    paused_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -36,3 +36,8 @@ def previous_secret_until(endpoint: WebhookEndpoint) -> datetime.datetime | None
     """Until when the secret the last rotation replaced still signs (None: it signs no more)."""
     now = timezone.now()
     return endpoint.previous_secret_until if len(endpoint.secrets_signing(now)) > 1 else None
+
+
+def paused_until(endpoint: WebhookEndpoint) -> datetime.datetime | None:
+    """Until when nothing is sent to the endpoint, its receiver having asked to slow down (None: not paused)."""
+    return endpoint.paused_until if endpoint.paused_until and endpoint.paused_until > timezone.now() else None

@@ -55,7 +55,10 @@ Webhooks library, on the raw body, before you parse it. In Python (`pip install 
 ```python
 {RECEIVER_SNIPPET}```
 
-Answer 2xx once you have it; a redirect is a failed attempt.
+Answer 2xx once you have it. A 410 Gone disables the endpoint (its managers are told by email; they
+enable it again on its page); after a 429, 502, 503 or 504 nothing is sent to the endpoint before its
+next attempt, which waits as long as `Retry-After` asks (seconds or an HTTP date; at most an hour), or
+the backoff if longer; a redirect is a failed attempt.
 """
 
 

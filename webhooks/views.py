@@ -13,7 +13,14 @@ from utilities.shown_once import no_store, shown_once_keep, shown_once_take
 
 from .forms import WebhookEndpointForm
 from .models import WebhookEndpoint
-from .selectors import deliveries_recent, delivery_of, endpoint_of, endpoints_of, previous_secret_until
+from .selectors import (
+    deliveries_recent,
+    delivery_of,
+    endpoint_of,
+    endpoints_of,
+    paused_until,
+    previous_secret_until,
+)
 from .services import (
     webhook_delivery_resend,
     webhook_endpoint_create,
@@ -69,7 +76,8 @@ def endpoint_detail(request: HtmxHttpRequest, endpoint_id: int) -> HttpResponse:
     return render(request, template, {"endpoint": endpoint, "deliveries": deliveries_recent(endpoint),
                                       "retry_hours": settings.WEBHOOKS_RETRY_HOURS,
                                       "grace_hours": settings.WEBHOOKS_SECRET_GRACE_HOURS,
-                                      "previous_secret_until": previous_secret_until(endpoint)})
+                                      "previous_secret_until": previous_secret_until(endpoint),
+                                      "paused_until": paused_until(endpoint)})
 
 
 @login_required
