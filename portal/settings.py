@@ -366,6 +366,8 @@ SPECTACULAR_SETTINGS = {
                    "`Idempotency-Key` header. Errors are RFC 9457 problem details (`application/problem+json`).\n\n"
                    + RECEIVER_DOCS,
     "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",  # for `webhooks`: what the registry sends (api.schema.WEBHOOKS)
+    "WEBHOOKS": "api.schema.WEBHOOKS",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -16,7 +16,9 @@ import pytest
 from cryptography.fernet import InvalidToken
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
+from jsonschema import Draft202012Validator
 from standardwebhooks.webhooks import Webhook
 
 from ledger.models import LedgerEvent
@@ -195,6 +197,7 @@ def test_each_step_is_its_event_for_the_organizations_it_concerns(
     assert step(lambda: export_confirm(transfer=export, user=staff)) == [(sender.pk, "export.decided")]
     expiring.refresh_from_db()
     assert expiring.status == Transfer.Status.EXPIRED
+    every_body_matches_the_published_schema(deliveries())
 
 
 def test_a_finished_mass_upload_is_owed_with_its_rows_and_errors(
@@ -214,6 +217,19 @@ def test_a_finished_mass_upload_is_owed_with_its_rows_and_errors(
     assert completed["row_count"] == 1 and completed["error_count"] == 0 and len(completed["transfer_ids"]) == 1
     assert failed["id"] == bad.pk and failed["status"] == MassTransferUpload.Status.FAILED
     assert failed["error_count"] > 0 and failed["transfer_ids"] == []
+    every_body_matches_the_published_schema(owed)
+
+
+def every_body_matches_the_published_schema(owed: list[WebhookDelivery]) -> None:
+    """Each body is what the API's OpenAPI 3.1 schema says its event type's webhook carries."""
+    schema = Client().get("/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"}).json()
+    assert schema["openapi"].startswith("3.1")
+    for delivery in owed:
+        operation = schema["webhooks"][delivery.event_type]["post"]
+        assert {p["name"] for p in operation["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        Draft202012Validator(body, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(delivery.payload)
+    assert {d.event_type for d in owed} <= set(schema["webhooks"]) and set(schema["webhooks"]) == set(EventType.values)
 
 
 # Delivery --------------------------------------------------------------------------------------------
