@@ -1,9 +1,14 @@
 """The OpenAPI schema's shared parts: every operation documents its problem responses, and a POST
-made idempotent (api.idempotency) its Idempotency-Key header."""
+made idempotent (api.idempotency) its Idempotency-Key header; the webhooks the registry sends, with
+their bodies (OpenAPI 3.1's top-level `webhooks`: SPECTACULAR_SETTINGS["WEBHOOKS"])."""
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiWebhook
 from rest_framework import serializers
+
+from webhooks.models import EventType
+from webhooks.payloads import event_schema
+from webhooks.signing import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 from .idempotency import KEY_MAX_LENGTH
 from .problems import PROBLEM_CONTENT_TYPE
@@ -71,3 +76,37 @@ class ApiAutoSchema(AutoSchema):
     def _handler(self):
         name = getattr(self.view, "action", None) or self.method.lower()
         return getattr(self.view, name, None)
+
+
+def _webhook_operation(event_type: EventType) -> dict:
+    """What the registry POSTs to an endpoint that chose `event_type`, and how it takes the answers."""
+    name = event_type.value.replace(".", "_")
+    header = {"in": "header", "required": True}
+    return {"post": {
+        "operationId": f"webhook_{name}",
+        "summary": event_type.label,
+        "description": f"Sent to each endpoint that chose `{event_type.value}`, signed as Standard Webhooks "
+                       "specifies (see the description at the top).",
+        "security": [],
+        "parameters": [
+            {**header, "name": ID_HEADER, "schema": {"type": "string", "format": "uuid"},
+             "description": "The event's id (the body's `id`), the same on every attempt."},
+            {**header, "name": TIMESTAMP_HEADER, "schema": {"type": "string", "pattern": "^[0-9]+$"},
+             "description": "When this attempt was made, in Unix seconds."},
+            {**header, "name": SIGNATURE_HEADER, "schema": {"type": "string"},
+             "description": "`v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>`, one for "
+                            "each secret that signs (space-separated)."},
+        ],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": event_schema(event_type)}}},
+        "responses": {
+            "2XX": {"description": "Received; the registry does not send it again."},
+            "410": {"description": "Gone: the registry disables the endpoint and tells its managers."},
+            "429": {"description": "Too many: the endpoint gets nothing before `Retry-After` (at most an hour)."},
+            "default": {"description": "Any other answer, a redirect or none in time: tried again later."},
+        },
+    }}
+
+
+# Import path in SPECTACULAR_SETTINGS["WEBHOOKS"] (a string naming this list: DRF's settings import it).
+WEBHOOKS = [OpenApiWebhook(name=event_type.value, decorator=_webhook_operation(event_type))
+            for event_type in EventType]
