@@ -1,14 +1,19 @@
 """The OpenAPI schema's shared parts: every operation documents its problem responses, each with an
 example, and a POST made idempotent (api.idempotency) its Idempotency-Key header; a public operation
 says it needs no key (`security: []`); operation ids and tags are names a client generator can use
-(no dots: `batches.csv` is `batches_csv_retrieve`, tagged `batches`)."""
+(no dots: `batches.csv` is `batches_csv_retrieve`, tagged `batches`); the webhooks the registry
+sends, with their bodies (OpenAPI 3.1's top-level `webhooks`: SPECTACULAR_SETTINGS["WEBHOOKS"])."""
 
 import re
 from http import HTTPStatus
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, OpenApiWebhook
 from rest_framework import serializers
+
+from webhooks.models import EventType
+from webhooks.payloads import event_schema
+from webhooks.signing import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 from . import examples  # noqa: F401  (attaches each body's example to its serializer)
 from .idempotency import HEADER, KEY_MAX_LENGTH, KEY_PATTERN
@@ -207,3 +212,37 @@ def _text_with_pattern(schema) -> None:
     elif isinstance(schema, list):
         for value in schema:
             _text_with_pattern(value)
+
+
+def _webhook_operation(event_type: EventType) -> dict:
+    """What the registry POSTs to an endpoint that chose `event_type`, and how it takes the answers."""
+    name = event_type.value.replace(".", "_")
+    header = {"in": "header", "required": True}
+    return {"post": {
+        "operationId": f"webhook_{name}",
+        "summary": event_type.label,
+        "description": f"Sent to each endpoint that chose `{event_type.value}`, signed as Standard Webhooks "
+                       "specifies (see the description at the top).",
+        "security": [],
+        "parameters": [
+            {**header, "name": ID_HEADER, "schema": {"type": "string", "format": "uuid"},
+             "description": "The event's id (the body's `id`), the same on every attempt."},
+            {**header, "name": TIMESTAMP_HEADER, "schema": {"type": "string", "pattern": "^[0-9]+$"},
+             "description": "When this attempt was made, in Unix seconds."},
+            {**header, "name": SIGNATURE_HEADER, "schema": {"type": "string"},
+             "description": "`v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>`, one for "
+                            "each secret that signs (space-separated)."},
+        ],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": event_schema(event_type)}}},
+        "responses": {
+            "2XX": {"description": "Received; the registry does not send it again."},
+            "410": {"description": "Gone: the registry disables the endpoint and tells its managers."},
+            "429": {"description": "Too many: the endpoint gets nothing before `Retry-After` (at most an hour)."},
+            "default": {"description": "Any other answer, a redirect or none in time: tried again later."},
+        },
+    }}
+
+
+# Import path in SPECTACULAR_SETTINGS["WEBHOOKS"] (a string naming this list: DRF's settings import it).
+WEBHOOKS = [OpenApiWebhook(name=event_type.value, decorator=_webhook_operation(event_type))
+            for event_type in EventType]

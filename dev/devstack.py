@@ -131,7 +131,7 @@ def manage(*args: str, env: dict) -> str:
 
 
 def portal_environment(environ: Mapping[str, str], services: Mapping[str, str], port: int) -> dict[str, str]:
-    """The environment of the portal's processes (web, worker, beat, and the seeding).
+    """The environment of the portal's processes (web, workers, beat, and the seeding).
 
     SITE_URL, the address that links in emails point at, is the one served on `port` unless it is
     set: the worker writes the emails and cannot know which port the web server took.
@@ -165,7 +165,7 @@ def ready_block(*, port: int, env: Mapping[str, str], users: list[str], embedded
     if users:
         lines += [f"  {users[0]}", *(f"    {user}" for user in users[1:]),
                   f"    (registry staff sign in to the admin site: {address}admin/)", ""]
-    stop = "Ctrl-C stops the web server, the Celery worker and beat"
+    stop = "Ctrl-C stops the web server, the Celery workers and beat"
     stop += f",\n         and the embedded {' and '.join(embedded)}." if embedded else "."
     lines += [f"  Mail:  {mail}", f"  Stop:  {stop}", rule]
     return "\n".join(lines)
@@ -202,12 +202,27 @@ class ChildOutput:
             print(text, flush=True)
 
 
-def worker_answers(env: Mapping[str, str]) -> bool:
-    """True once this run's Celery worker answers a ping (it is connected and consuming)."""
-    ping = subprocess.run([PYTHON, "-m", "celery", "-A", "portal", "inspect", "ping", "--timeout", "1",
-                           "--destination", f"worker@{socket.gethostname()}"],
-                          cwd=ROOT, env=dict(env), capture_output=True)
-    return ping.returncode == 0
+# Two worker pools, by queue (portal.settings: CELERY_TASK_ROUTES): the registry's own tasks, and the
+# emails and webhook deliveries, which wait on other servers and must never hold up the first.
+WORKERS = {"worker": "celery", "outbound": "outbound"}
+
+
+def celery_commands(celery_level: str) -> dict[str, list[str]]:
+    """The Celery processes `make run` starts: a worker per queue, and beat."""
+    workers = {name: [PYTHON, "-m", "celery", "-A", "portal", "--quiet", "worker", "--loglevel", celery_level,
+                      "--concurrency", "2", "--queues", queue, "--hostname", f"{name}@%h"]
+               for name, queue in WORKERS.items()}
+    return workers | {"beat": [PYTHON, "-m", "celery", "-A", "portal", "--quiet", "beat", "--loglevel", celery_level,
+                               "--schedule", str(DATA / "celerybeat-schedule")]}
+
+
+def workers_answer(env: Mapping[str, str]) -> bool:
+    """True once each of this run's Celery workers answers a ping (it is connected and consuming)."""
+    host = socket.gethostname()
+    return all(subprocess.run([PYTHON, "-m", "celery", "-A", "portal", "inspect", "ping", "--timeout", "1",
+                               "--destination", f"{name}@{host}"],
+                              cwd=ROOT, env=dict(env), capture_output=True).returncode == 0
+               for name in WORKERS)
 
 
 def run(port: int) -> int:
@@ -240,13 +255,8 @@ def run(port: int) -> int:
         # WARNING: the worker's and beat's INFO lines (a task every few seconds) would scroll the
         # ready block away; LOG_LEVEL=INFO brings them back. Errors and the emails still show.
         celery_level = os.environ.get("LOG_LEVEL") or "WARNING"
-        commands = {
-            "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            "worker": [PYTHON, "-m", "celery", "-A", "portal", "--quiet", "worker", "--loglevel", celery_level,
-                       "--concurrency", "2", "--hostname", "worker@%h"],
-            "beat": [PYTHON, "-m", "celery", "-A", "portal", "--quiet", "beat", "--loglevel", celery_level,
-                     "--schedule", str(DATA / "celerybeat-schedule")],
-        }
+        commands = {"web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+                    **celery_commands(celery_level)}
         output = ChildOutput()
         for command in commands.values():
             # Own process groups: Ctrl-C reaches this process, which stops them in order.
@@ -255,8 +265,8 @@ def run(port: int) -> int:
             children.append(child)
             output.follow(child)
         wait_for_port(port, 60)
-        if not wait_until(lambda: worker_answers(env), 90):
-            log("the Celery worker did not answer in 90 s; the portal is up without it for now")
+        if not wait_until(lambda: workers_answer(env), 90):
+            log("the Celery workers did not answer in 90 s; the portal is up without them for now")
         # The worker sends the emails seeding owed first: wait for their output to stop (at most 30 s).
         wait_until(lambda: output.quiet_for(2), 30)
         if not stopping and all(child.poll() is None for child in children):

@@ -226,6 +226,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 # most once per this many seconds per process (beat sends any left every NOTIFICATION_SEND_SECONDS).
 NOTIFICATION_NUDGE_SECONDS = env_int("NOTIFICATION_NUDGE_SECONDS", 1)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Emails and webhook deliveries wait on other people's servers: every task that sends them is named
+# send_* and goes to the "outbound" queue, which a worker pool of its own consumes (`make run` and
+# compose start it), so that no slow receiver or mail server delays uploads, issuance or expiry (the
+# default queue, "celery").
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"*.tasks.send_*": {"queue": "outbound"}}
 CELERY_BEAT_SCHEDULE = {
     "send-transfer-notifications": {
         "task": "transfers.tasks.send_transfer_notifications",
@@ -262,16 +268,19 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Webhooks (webhooks/): an endpoint is https on the public internet, except the hosts listed here (for
-# local development and the tests: http, and local addresses, are allowed for them). A delivery is
-# tried with this timeout, again after WEBHOOKS_RETRY_FIRST_SECONDS, doubling up to
-# WEBHOOKS_RETRY_MAX_SECONDS, until WEBHOOKS_RETRY_HOURS after it was owed.
+# local development and the tests: http, and local addresses, are allowed for them). An attempt has
+# WEBHOOKS_ATTEMPT_SECONDS in all (connecting, sending, the whole answer); a delivery is tried again
+# after WEBHOOKS_RETRY_FIRST_SECONDS, doubling up to WEBHOOKS_RETRY_MAX_SECONDS, until
+# WEBHOOKS_RETRY_HOURS after it was owed.
 WEBHOOKS_ALLOW_HTTP_HOSTS = env_list("WEBHOOKS_ALLOW_HTTP_HOSTS")
-WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+WEBHOOKS_ATTEMPT_SECONDS = env_int("WEBHOOKS_ATTEMPT_SECONDS", 10)
 WEBHOOKS_RETRY_FIRST_SECONDS = env_int("WEBHOOKS_RETRY_FIRST_SECONDS", 30)
 WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
 WEBHOOKS_RETRY_HOURS = env_int("WEBHOOKS_RETRY_HOURS", 24)
 WEBHOOKS_MAX_ENDPOINTS = env_int("WEBHOOKS_MAX_ENDPOINTS", 10)
 WEBHOOKS_RUN_SECONDS = env_int("WEBHOOKS_RUN_SECONDS", 45)  # one task's attempts stop after this long
+# A replaced signing secret signs alongside the new one this long (two signatures), then is dropped.
+WEBHOOKS_SECRET_GRACE_HOURS = env_int("WEBHOOKS_SECRET_GRACE_HOURS", 24)
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise the console and .data/mail/.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "registry@localhost")
@@ -362,8 +371,10 @@ SPECTACULAR_SETTINGS = {
                    "`Idempotency-Key` header. Errors are RFC 9457 problem details (`application/problem+json`).\n\n"
                    + RECEIVER_DOCS,
     "VERSION": "1.0.0",
-    # 3.1: a nullable reference is `oneOf: [{$ref}, {type: null}]`, which every tool reads alike.
+    # 3.1: for `webhooks`, what the registry sends (api.schema.WEBHOOKS); and a nullable reference is
+    # `oneOf: [{$ref}, {type: null}]`, which every tool reads alike.
     "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": "api.schema.WEBHOOKS",
     "SERVERS": [{"url": SITE_URL, "description": REGISTRY_NAME}],
     "CONTACT": {"name": REGISTRY_NAME, "url": SITE_URL},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.postprocess_schema"],

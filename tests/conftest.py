@@ -224,6 +224,10 @@ def database_url() -> str:
     return f"postgresql://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+# The queues of portal.settings (CELERY_TASK_DEFAULT_QUEUE, CELERY_TASK_ROUTES), as `make run` starts them.
+ALL_QUEUES = "celery,outbound"
+
+
 class CeleryProcesses:
     """`celery worker` (and `celery beat`) processes on the test database and this Redis, started and
     killed as a test needs; tasks are sent to them, not run eagerly."""
@@ -252,9 +256,11 @@ class CeleryProcesses:
         celery_app.conf.task_always_eager = False
         return process, path
 
-    def worker(self, *, concurrency: int = 1, pool: str = "solo", purge: bool = True, **env: str):
+    def worker(self, *, concurrency: int = 1, pool: str = "solo", purge: bool = True, queues: str = ALL_QUEUES,
+               **env: str):
+        """A worker consuming `queues` (by default both: the tasks' queue and the outbound one)."""
         arguments = ["worker", "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
-                     "--hostname", f"test-{os.getpid()}-{self.started}@%h"]
+                     "--queues", queues, "--hostname", f"test-{os.getpid()}-{self.started}@%h"]
         return self._start(arguments + (["--purge"] if purge else []), "worker", "ready.", env)
 
     def beat(self, **env: str):

@@ -20,10 +20,10 @@ SETTINGS_VARIABLES = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_]+)"',
 def test_compose_services_images_commands_and_environment():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"web", "worker", "beat", "db", "redis", "mailpit"}
+    assert set(services) == {"web", "worker", "outbound", "beat", "db", "redis", "mailpit"}
     assert services["db"]["image"] == "postgres:16" and services["redis"]["image"] == "redis:7"
     assert services["mailpit"]["image"].startswith("axllent/mailpit")
-    commands = {"web": ["web"], "worker": ["worker"], "beat": ["beat"]}
+    commands = {"web": ["web"], "worker": ["worker"], "outbound": ["outbound"], "beat": ["beat"]}
     entrypoint = (ROOT / "docker-entrypoint.sh").read_text()
     for name, command in commands.items():
         service = services[name]

@@ -79,7 +79,8 @@ def test_the_active_tabs_issue_date_is_the_date_in_the_users_zone(signed_in, tra
     for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
         in_zone(trader, zone)
         local_date = timezone.localdate(issued, zoneinfo.ZoneInfo(zone)).isoformat()
-        assert f"<td>{local_date}</td>" in client.get(reverse("certificates:dashboard")).content.decode()
+        page = client.get(reverse("certificates:dashboard")).content.decode()
+        assert re.search(rf"<td[^>]*>{local_date}</td>", page)
         csv = b"".join(client.get(reverse("certificates:download")).streaming_content).decode()
         assert f",{local_date},active" in csv
 

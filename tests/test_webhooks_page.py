@@ -18,7 +18,7 @@ from .factories import WebhookEndpointFactory, member
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PAGE = "/organization/webhooks/"
-SECRET = re.compile(r"whsec_[A-Za-z0-9_-]{43}")
+SECRET = re.compile(r"whsec_[A-Za-z0-9+/]{43}=")
 
 
 @pytest.fixture(autouse=True)
@@ -125,6 +125,67 @@ def test_disable_enable_and_replace_the_secret(manager, hook):
     assert hook.secret == rotated
 
 
+def test_after_a_secret_key_change_the_pages_show_the_endpoint_needs_a_new_secret_and_a_manager_replaces_it(
+        settings, monkeypatch, org, manager, hook, delivery):
+    from webhooks import tasks
+
+    monkeypatch.setattr(tasks, "deliveries_nudge", lambda: None)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-" + settings.SECRET_KEY, []
+    client = signed_in_as(manager)
+    listing = client.get(PAGE)
+    assert listing.status_code == 200 and "Needs a new secret" in text(listing)
+    detail = client.get(f"{PAGE}{hook.pk}/")
+    assert detail.status_code == 200 and "signing secret can no longer be read" in text(detail)
+    assert str(delivery.event_id) in text(detail)
+
+    response = client.post(f"{PAGE}{hook.pk}/rotate-secret/")
+    assert response.status_code == 302 and response["Location"] == f"{PAGE}{hook.pk}/secret/"
+    hook.refresh_from_db()
+    assert hook.secret.startswith("whsec_") and SECRET.findall(text(client.get(response["Location"]))) == [hook.secret]
+    assert "Needs a new secret" not in text(client.get(PAGE))
+    assert "can no longer be read" not in text(client.get(f"{PAGE}{hook.pk}/"))
+
+
+def test_after_a_replacement_the_pages_say_until_when_the_old_secret_also_signs(settings, manager, hook):
+    settings.WEBHOOKS_SECRET_GRACE_HOURS = 24
+    client = signed_in_as(manager)
+    shown = text(client.get(client.post(f"{PAGE}{hook.pk}/rotate-secret/")["Location"]))
+    assert "each delivery is signed with both this secret and the one it replaced" in shown
+    assert "the secret it replaced also signs until" in text(client.get(f"{PAGE}{hook.pk}/"))
+    settings.WEBHOOKS_SECRET_GRACE_HOURS = 0  # (a rotation now drops the old one at once)
+    shown = text(client.get(client.post(f"{PAGE}{hook.pk}/rotate-secret/")["Location"]))
+    assert "Deliveries from now on are signed with this one." in shown
+    assert "also signs until" not in text(client.get(f"{PAGE}{hook.pk}/"))
+
+
+def test_an_endpoint_whose_secret_predates_standard_webhooks_is_asked_to_replace_it(manager, hook):
+    WebhookEndpoint.objects.filter(pk=hook.pk).update(secret="whsec_" + "a-b_" * 10 + "abc")
+    client = signed_in_as(manager)
+    assert "Replace this endpoint's signing secret." in text(client.get(f"{PAGE}{hook.pk}/"))
+    client.post(f"{PAGE}{hook.pk}/rotate-secret/")
+    assert "Replace this endpoint's signing secret." not in text(client.get(f"{PAGE}{hook.pk}/"))
+
+
+def test_an_endpoint_disabled_by_its_receivers_410_shows_why_and_a_manager_enables_it_again(monkeypatch, manager,
+                                                                                            hook):
+    from webhooks import tasks
+    from webhooks.services import ENDPOINT_GONE
+
+    monkeypatch.setattr(tasks, "deliveries_nudge", lambda: None)
+    WebhookEndpoint.objects.filter(pk=hook.pk).update(is_active=False, disabled_reason=ENDPOINT_GONE,
+                                                      disabled_at=hook.created_at)
+    client = signed_in_as(manager)
+    assert "Disabled (it answered 410 Gone)" in re.sub(r"<[^>]+>", "", text(client.get(PAGE)))
+    detail = text(client.get(f"{PAGE}{hook.pk}/"))
+    assert "The registry disabled this endpoint." in detail and ENDPOINT_GONE in detail
+    assert f'action="{PAGE}{hook.pk}/enable/"' in detail
+
+    client.post(f"{PAGE}{hook.pk}/enable/")
+    hook.refresh_from_db()
+    assert hook.is_active and hook.disabled_reason == ""
+    assert "The registry disabled this endpoint." not in text(client.get(f"{PAGE}{hook.pk}/"))
+
+
 def test_delete_asks_first_then_deletes_the_endpoint_and_its_deliveries(manager, hook, delivery):
     client = signed_in_as(manager)
     confirm = client.get(f"{PAGE}{hook.pk}/delete/")
@@ -195,6 +256,27 @@ def test_managers_find_the_page_next_to_members_and_others_do_not(org, manager, 
     assert f'href="{PAGE}"' not in signed_in_as(viewer).get("/accounts/").content.decode()
 
 
+def test_in_development_the_page_says_how_to_allow_a_receiver_on_this_machine(settings, manager):
+    def shown() -> str:
+        return " ".join(re.sub(r"<[^>]+>", "", text(client.get(PAGE))).split())
+
+    client = signed_in_as(manager)
+    settings.DEBUG, settings.WEBHOOKS_ALLOW_HTTP_HOSTS = True, []
+    page = shown()
+    assert "To try a receiver on this machine, start the registry with its host listed: " \
+           "WEBHOOKS_ALLOW_HTTP_HOSTS=127.0.0.1 make run then register your receiver's URL" in page
+    assert "Never set it in production." in page
+
+    settings.WEBHOOKS_ALLOW_HTTP_HOSTS = ["127.0.0.1", "localhost"]
+    page = shown()
+    assert "These hosts may use http and local addresses (WEBHOOKS_ALLOW_HTTP_HOSTS): 127.0.0.1, localhost." in page
+    assert "make run" not in page
+
+    settings.DEBUG = False
+    page = shown()
+    assert "WEBHOOKS_ALLOW_HTTP_HOSTS" not in page and "These hosts may use http" not in page
+
+
 def test_the_page_and_the_readme_show_the_snippet_the_tests_run(manager):
     assert RECEIVER_SNIPPET in text(signed_in_as(manager).get(PAGE))
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
@@ -205,10 +287,15 @@ def test_the_api_documentation_shows_the_snippet_and_the_headers(client):
     response = client.get("/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"})
     description = response.json()["info"]["description"]
     assert RECEIVER_SNIPPET in description and f"```python\n{RECEIVER_SNIPPET}```" in description
-    assert all(header in description for header in ("Registry-Signature", "Registry-Event-Id", "Registry-Event-Type"))
+    assert all(header in description for header in ("webhook-id", "webhook-timestamp", "webhook-signature"))
+    assert "Standard Webhooks" in description and "Registry-Signature" not in description
 
 
-def test_staff_read_endpoints_and_deliveries_in_the_admin_without_the_secret(client, staff, hook, delivery):
+@pytest.mark.parametrize("secret_key_changed", [False, True])
+def test_staff_read_endpoints_and_deliveries_in_the_admin_without_the_secret(settings, client, staff, hook, delivery,
+                                                                             secret_key_changed):
+    if secret_key_changed:
+        settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-" + settings.SECRET_KEY, []
     staff.is_superuser = True
     staff.save(update_fields=["is_superuser"])
     client.force_login(staff)

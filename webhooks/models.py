@@ -1,3 +1,4 @@
+import datetime
 import uuid
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.utils import timezone
 from registry.models import Organization
 
 from .sealing import SealedTextField
+from .signing import secret_is_standard
 
 
 class EventType(models.TextChoices):
@@ -37,6 +39,16 @@ class WebhookEndpoint(models.Model):
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(default=timezone.now)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    # The secret the last rotation replaced: it signs too (a second signature) until then, so that the
+    # receiver can switch without losing a delivery; dropped after.
+    previous_secret = SealedTextField(null=True, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+    # Why the registry disabled it, when a receiver said it wants no more (410 Gone); a manager's own
+    # disabling gives no reason. Enabling it clears both.
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    # After a 429, 502, 503 or 504 nothing is sent to it before then (Retry-After, or the backoff).
+    paused_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -44,6 +56,25 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def needs_new_secret(self) -> bool:
+        """Its secret cannot be read (sealed under a SECRET_KEY no longer in SECRET_KEY_FALLBACKS): nothing
+        can be signed for it until a manager replaces the secret."""
+        return self.secret is None
+
+    @property
+    def secret_is_legacy(self) -> bool:
+        """Made before the registry followed Standard Webhooks (URL-safe base64), which not every
+        Standard Webhooks library reads: a manager should replace it."""
+        return self.secret is not None and not secret_is_standard(self.secret)
+
+    def secrets_signing(self, now: datetime.datetime) -> list[str]:
+        """The secrets that sign a delivery at `now`: the current one, then the one it replaced while its
+        grace period lasts."""
+        previous = (self.previous_secret,) if self.previous_secret and self.previous_secret_until and \
+            now < self.previous_secret_until else ()
+        return [self.secret, *previous]
 
     def event_type_labels(self) -> list[str]:
         return [EventType(value).label for value in EventType.values if value in self.event_types]
@@ -57,6 +88,7 @@ class WebhookDelivery(models.Model):
         PENDING = "pending", "Pending"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
+        SET_ASIDE = "set_aside", "Set aside"  # until the endpoint has a secret that can sign it again
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event_type = models.CharField(max_length=32, choices=EventType)

@@ -3,12 +3,12 @@ under a key derived from SECRET_KEY with HKDF and a label of its own, so that no
 SECRET_KEY yields it. A copy of the database alone does not give the secrets away; the registry
 signs with them, so they are encrypted, not hashed. A secret sealed under a key now in
 SECRET_KEY_FALLBACKS still opens (Django's way of changing SECRET_KEY); one sealed under a key
-dropped from both does not: replace that endpoint's secret."""
+dropped from both does not: it reads as None (the endpoint needs a new secret), and nothing else fails."""
 
 import base64
 import functools
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -41,10 +41,16 @@ def unseal(sealed: str) -> str:
 
 
 class SealedTextField(models.TextField):
-    """A text column holding its value sealed: Python sees the secret, the database only its token."""
+    """A text column holding its value sealed: Python sees the secret, the database only its token.
+    A token that none of the keys opens reads as None: the value is lost, and the row still loads."""
 
     def from_db_value(self, value, expression, connection):
-        return value if value is None else unseal(value)
+        if value is None or value == "":
+            return value
+        try:
+            return unseal(value)
+        except InvalidToken:
+            return None
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)

@@ -1,5 +1,8 @@
+import datetime
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from registry.models import Organization
 
@@ -27,3 +30,14 @@ def delivery_of(organization: Organization, delivery_id: int) -> WebhookDelivery
     return get_object_or_404(
         WebhookDelivery.objects.filter(endpoint__organization=organization).select_related("endpoint__organization"),
         pk=delivery_id)
+
+
+def previous_secret_until(endpoint: WebhookEndpoint) -> datetime.datetime | None:
+    """Until when the secret the last rotation replaced still signs (None: it signs no more)."""
+    now = timezone.now()
+    return endpoint.previous_secret_until if len(endpoint.secrets_signing(now)) > 1 else None
+
+
+def paused_until(endpoint: WebhookEndpoint) -> datetime.datetime | None:
+    """Until when nothing is sent to the endpoint, its receiver having asked to slow down (None: not paused)."""
+    return endpoint.paused_until if endpoint.paused_until and endpoint.paused_until > timezone.now() else None

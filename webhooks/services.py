@@ -6,10 +6,11 @@ import json
 import logging
 import time
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ledger.models import LedgerEvent
@@ -21,10 +22,12 @@ from . import http
 from .addresses import UrlRefused, url_target
 from .models import EventType, WebhookDelivery, WebhookEndpoint
 from .payloads import event_payload
-from .signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, secret_new, signature
+from .signing import secret_new, signed_headers
 
 logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
+SECRET_UNREADABLE = ("The endpoint's signing secret cannot be read (the registry's SECRET_KEY was changed): a "
+                     "manager must replace the secret; what is set aside is then sent.")
 
 # The ledger's kind of each step the outbox holds, as the event type an endpoint subscribes to. A
 # transfer initiated is "pending" when it waits for a decision (to another organization, an export);
@@ -90,17 +93,32 @@ def webhook_endpoint_set_active(*, endpoint: WebhookEndpoint, user: User, active
     locked = _endpoint_lock(endpoint, user)
     if locked.is_active == active:
         raise ServiceError(f"This endpoint is already {'enabled' if active else 'disabled'}.")
-    WebhookEndpoint.objects.filter(pk=locked.pk, is_active=locked.is_active).update(is_active=active)
-    endpoint.is_active = active
+    WebhookEndpoint.objects.filter(pk=locked.pk, is_active=locked.is_active).update(
+        is_active=active, disabled_reason="", disabled_at=None if active else timezone.now(), paused_until=None)
+    endpoint.is_active, endpoint.disabled_reason, endpoint.paused_until = active, "", None
+    if active:
+        transaction.on_commit(_deliveries_nudge)
     return endpoint
+
+
+def secret_grace() -> datetime.timedelta:
+    return datetime.timedelta(hours=settings.WEBHOOKS_SECRET_GRACE_HOURS)
 
 
 @transaction.atomic(durable=True)
 def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, user: User) -> str:
-    """A new signing secret, used from the next attempt on (the old one stops at once); shown once."""
-    _endpoint_lock(endpoint, user)
+    """A new signing secret, shown once, which signs from the next attempt on; the old one (if it can
+    be read) signs alongside it for WEBHOOKS_SECRET_GRACE_HOURS, then is dropped (a secret replaced
+    before is dropped at once). What was set aside for want of a readable secret is sent again now."""
+    locked = _endpoint_lock(endpoint, user)
     secret = secret_new()
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret=secret, secret_rotated_at=timezone.now())
+    now = timezone.now()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        secret=secret, secret_rotated_at=now, previous_secret=locked.secret,
+        previous_secret_until=now + secret_grace() if locked.secret is not None else None)
+    if WebhookDelivery.objects.filter(endpoint=endpoint, status=Status.SET_ASIDE).update(
+            status=Status.PENDING, next_attempt_at=now):
+        transaction.on_commit(_deliveries_nudge)
     endpoint.secret = secret
     return secret
 
@@ -116,10 +134,14 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, user: User) -> None:
 def webhook_delivery_resend(*, delivery: WebhookDelivery, user: User) -> WebhookDelivery:
     """One more attempt of the same event (same event id, same body), now; after it fails, retries go
     on only within the delivery's retry window (WEBHOOKS_RETRY_HOURS from its creation)."""
-    if not _endpoint_lock(delivery.endpoint, user).is_active:
+    locked = _endpoint_lock(delivery.endpoint, user)
+    if not locked.is_active:
         raise ServiceError("This endpoint is disabled: enable it first (what it is owed is then sent).")
+    if locked.needs_new_secret:
+        raise ServiceError(SECRET_UNREADABLE)
     now = timezone.now()
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.PENDING, next_attempt_at=now)
+    WebhookEndpoint.objects.filter(pk=locked.pk).update(paused_until=None)  # a manager asks for it now
     delivery.status, delivery.next_attempt_at = Status.PENDING, now
     transaction.on_commit(_deliveries_nudge)
     return delivery
@@ -132,7 +154,7 @@ def _deliveries_owe(*, event_type: str, organizations: list[Organization], occur
     """One delivery per active endpoint of each organization that wants `event_type`; every endpoint
     of one organization gets the same event (id and body), which says when it happened."""
     endpoints = list(WebhookEndpoint.objects.filter(organization__in=organizations, is_active=True,
-                                                    event_types__contains=[event_type]))
+                                                    event_types__contains=[event_type]).defer("secret"))
     if not endpoints:
         return 0
     now = timezone.now()
@@ -200,18 +222,25 @@ def retry_window() -> datetime.timedelta:
 def _lease() -> datetime.timedelta:
     """How long a claimed attempt is the claimant's: a worker that dies in the middle leaves the
     delivery to be tried again after it (the receiver drops the repeat by its event id)."""
-    return datetime.timedelta(seconds=4 * settings.WEBHOOKS_TIMEOUT_SECONDS + 30)
+    return datetime.timedelta(seconds=2 * settings.WEBHOOKS_ATTEMPT_SECONDS + 30)
 
 
 @transaction.atomic(durable=True)
 def _delivery_claim(now: datetime.datetime) -> WebhookDelivery | None:
     """The oldest due delivery of an active endpoint no other worker holds, its attempt counted
-    (compare-and-swap on the count) and its next attempt moved past the lease."""
-    due = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",)).select_related("endpoint")
-           .filter(status=Status.PENDING, next_attempt_at__lte=now, endpoint__is_active=True)
-           .order_by("next_attempt_at", "pk").first())
-    if due is None:
-        return None
+    (compare-and-swap on the count) and its next attempt moved past the lease. A delivery to an
+    endpoint whose secret cannot be read is set aside, with the reason, until the secret is replaced."""
+    while True:
+        due = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",)).select_related("endpoint")
+               .filter(Q(endpoint__paused_until__isnull=True) | Q(endpoint__paused_until__lte=now),
+                       status=Status.PENDING, next_attempt_at__lte=now, endpoint__is_active=True)
+               .order_by("next_attempt_at", "pk").first())
+        if due is None:
+            return None
+        if not due.endpoint.needs_new_secret:
+            break
+        WebhookDelivery.objects.filter(pk=due.pk, status=Status.PENDING).update(
+            status=Status.SET_ASIDE, next_attempt_at=None, last_error=SECRET_UNREADABLE)
     claimed = WebhookDelivery.objects.filter(pk=due.pk, status=Status.PENDING, attempts=due.attempts).update(
         attempts=F("attempts") + 1, next_attempt_at=now + _lease())
     if claimed != 1:
@@ -220,37 +249,86 @@ def _delivery_claim(now: datetime.datetime) -> WebhookDelivery | None:
     return due
 
 
-def _delivery_post(delivery: WebhookDelivery) -> tuple[int | None, str]:
-    """POST the delivery once: (status code, "") or (None, why there was no answer)."""
+def _delivery_post(delivery: WebhookDelivery, *, now: datetime.datetime) -> tuple[http.Answer | None, str]:
+    """POST the delivery once: (the receiver's answer, "") or (None, why there was no answer)."""
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     try:
         target = url_target(delivery.endpoint.url)  # again now: the host's addresses may have changed
-        code = http.post(target, body=body, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS, headers={
+        answer = http.post(target, body=body, seconds=settings.WEBHOOKS_ATTEMPT_SECONDS, headers={
             "Content-Type": "application/json", "User-Agent": f"{settings.REGISTRY_NAME} webhooks",
-            SIGNATURE_HEADER: signature(secret=delivery.endpoint.secret, body=body, timestamp=int(time.time())),
-            EVENT_ID_HEADER: str(delivery.event_id), EVENT_TYPE_HEADER: delivery.event_type,
+            **signed_headers(secrets_signing=delivery.endpoint.secrets_signing(now),
+                             message_id=str(delivery.event_id), timestamp=int(time.time()), body=body),
         })
     except (UrlRefused, http.DeliveryFailed) as error:
         return None, str(error)
-    return code, ""
+    return answer, ""
 
 
-def _delivery_record(delivery: WebhookDelivery, *, code: int | None, error: str, now: datetime.datetime) -> str:
+# How a receiver's answer is taken (Standard Webhooks: "Delivery success and failure").
+GONE = 410  # it wants no more: the endpoint is disabled
+SLOW_DOWN = (429, 502, 503, 504)  # overloaded or rate-limited: the whole endpoint waits, as Retry-After asks
+ENDPOINT_GONE = ("The receiver answered 410 Gone: it wants no more deliveries, so the registry disabled the "
+                 "endpoint. Enable it again once it wants them.")
+
+
+def _failure(code: int, *, waits_until: datetime.datetime | None, asked: float | None) -> str:
+    if code == GONE:
+        return ENDPOINT_GONE
+    if 300 <= code < 400:
+        return f"Redirect ({code}) not followed: give the final URL."
+    if waits_until is not None:
+        asked_for = f", asking to wait {asked:g} s" if asked else ""
+        return f"The receiver answered {code}{asked_for}: nothing is sent to it before the next attempt."
+    return f"The receiver answered {code}."
+
+
+@transaction.atomic
+def _delivery_record(delivery: WebhookDelivery, *, answer: http.Answer | None, error: str,
+                     now: datetime.datetime) -> str:
     """Delivered on a 2xx; else tried again after retry_delay, or failed when that falls after the
-    retry window. Only the claimant's attempt is recorded (compare-and-swap on the attempt count)."""
+    retry window. After a 429, 502, 503 or 504 the next attempt waits at least as long as the answer's
+    Retry-After asks (at most WEBHOOKS_RETRY_MAX_SECONDS), and nothing else is sent to the endpoint
+    before it; a 410 disables the endpoint and tells its managers. Only the claimant's attempt is
+    recorded (compare-and-swap on the attempt count)."""
+    code = answer.status if answer else None
     if code is not None and 200 <= code < 300:
         changes = {"status": Status.DELIVERED, "delivered_at": now, "next_attempt_at": None, "last_error": ""}
     else:
-        if code is not None:
-            error = (f"Redirect ({code}) not followed: give the final URL." if 300 <= code < 400
-                     else f"The receiver answered {code}.")
-        retry_at = now + retry_delay(delivery.attempts)
+        delay, asked, waits_until = retry_delay(delivery.attempts), None, None
+        if code in SLOW_DOWN:
+            asked = http.retry_after_seconds(answer.retry_after, now=now)
+            delay = min(max(delay, datetime.timedelta(seconds=asked or 0)),
+                        datetime.timedelta(seconds=settings.WEBHOOKS_RETRY_MAX_SECONDS))
+            waits_until = now + delay
+        retry_at = now + delay
         gives_up = retry_at > delivery.created_at + retry_window()
+        if code is not None:
+            error = _failure(code, waits_until=waits_until, asked=asked)
         changes = {"status": Status.FAILED if gives_up else Status.PENDING,
                    "next_attempt_at": None if gives_up else retry_at, "last_error": error[:300]}
-    WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.PENDING, attempts=delivery.attempts).update(
-        last_response_code=code, **changes)
+    recorded = WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.PENDING,
+                                              attempts=delivery.attempts).update(last_response_code=code, **changes)
+    if recorded and code == GONE:
+        _endpoint_disable_as_gone(delivery.endpoint_id, now=now)
+    elif recorded and code in SLOW_DOWN:
+        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(paused_until=retry_at)
     return changes["status"]
+
+
+def _endpoint_disable_as_gone(endpoint_id: int, *, now: datetime.datetime) -> None:
+    """The receiver answered 410 Gone: the endpoint is disabled (what it is owed waits, as for a
+    manager's disabling) and its managers are told, once."""
+    from .tasks import send_endpoint_disabled_email
+
+    if WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True).update(
+            is_active=False, disabled_at=now, disabled_reason=ENDPOINT_GONE):
+        transaction.on_commit(partial(send_endpoint_disabled_email.delay, endpoint_id), robust=True)
+
+
+def _previous_secrets_drop(now: datetime.datetime) -> None:
+    """A replaced secret's grace period is over: it is not kept any longer than it signs."""
+    WebhookEndpoint.objects.filter(previous_secret_until__lte=now).update(previous_secret=None,
+                                                                          previous_secret_until=None)
 
 
 def webhook_deliveries_send(*, now: datetime.datetime | None = None, limit: int = 100) -> int:
@@ -260,6 +338,7 @@ def webhook_deliveries_send(*, now: datetime.datetime | None = None, limit: int 
     recorded in another. Returns the number attempted."""
     attempted = 0
     stop_at = time.monotonic() + settings.WEBHOOKS_RUN_SECONDS
+    _previous_secrets_drop(now or timezone.now())
     for _ in range(limit):
         if time.monotonic() > stop_at:
             break
@@ -267,7 +346,7 @@ def webhook_deliveries_send(*, now: datetime.datetime | None = None, limit: int 
         delivery = _delivery_claim(moment)
         if delivery is None:
             break
-        code, error = _delivery_post(delivery)
-        _delivery_record(delivery, code=code, error=error, now=now or timezone.now())
+        answer, error = _delivery_post(delivery, now=moment)
+        _delivery_record(delivery, answer=answer, error=error, now=now or timezone.now())
         attempted += 1
     return attempted

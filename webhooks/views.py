@@ -13,7 +13,14 @@ from utilities.shown_once import no_store, shown_once_keep, shown_once_take
 
 from .forms import WebhookEndpointForm
 from .models import WebhookEndpoint
-from .selectors import deliveries_recent, delivery_of, endpoint_of, endpoints_of
+from .selectors import (
+    deliveries_recent,
+    delivery_of,
+    endpoint_of,
+    endpoints_of,
+    paused_until,
+    previous_secret_until,
+)
 from .services import (
     webhook_delivery_resend,
     webhook_endpoint_create,
@@ -21,7 +28,7 @@ from .services import (
     webhook_endpoint_rotate_secret,
     webhook_endpoint_set_active,
 )
-from .signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, RECEIVER_SNIPPET, SIGNATURE_HEADER
+from .signing import RECEIVER_SNIPPET
 
 
 def _secret_keep(request: HtmxHttpRequest, endpoint: WebhookEndpoint, secret: str, *, created: bool) -> HttpResponse:
@@ -55,8 +62,9 @@ def endpoints(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "webhooks/list.html", {
         "endpoints": endpoints_of(membership.organization), "form": form,
         "max_endpoints": settings.WEBHOOKS_MAX_ENDPOINTS, "retry_hours": settings.WEBHOOKS_RETRY_HOURS,
-        "snippet": RECEIVER_SNIPPET, "signature_header": SIGNATURE_HEADER, "event_id_header": EVENT_ID_HEADER,
-        "event_type_header": EVENT_TYPE_HEADER,
+        "snippet": RECEIVER_SNIPPET,
+        # In development, how to try a receiver on this machine (http and local addresses are refused).
+        "development": settings.DEBUG, "allowed_local_hosts": settings.WEBHOOKS_ALLOW_HTTP_HOSTS,
     }, status=400 if form.errors else 200)
 
 
@@ -66,7 +74,10 @@ def endpoint_detail(request: HtmxHttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint_managed(request, endpoint_id)
     template = "webhooks/detail.html#deliveries" if htmx_partial(request) else "webhooks/detail.html"
     return render(request, template, {"endpoint": endpoint, "deliveries": deliveries_recent(endpoint),
-                                      "retry_hours": settings.WEBHOOKS_RETRY_HOURS})
+                                      "retry_hours": settings.WEBHOOKS_RETRY_HOURS,
+                                      "grace_hours": settings.WEBHOOKS_SECRET_GRACE_HOURS,
+                                      "previous_secret_until": previous_secret_until(endpoint),
+                                      "paused_until": paused_until(endpoint)})
 
 
 @login_required
@@ -104,7 +115,8 @@ def endpoint_secret(request: HtmxHttpRequest, endpoint_id: int) -> HttpResponse:
     if kept is not None and kept["endpoint"] != endpoint.pk:
         kept = None  # made for another endpoint: shown on its own page only, so it is gone
     return no_store(render(request, "webhooks/secret.html", {
-        "endpoint": endpoint, "secret": kept and kept["secret"], "created": bool(kept and kept["created"])}))
+        "endpoint": endpoint, "secret": kept and kept["secret"], "created": bool(kept and kept["created"]),
+        "previous_secret_until": previous_secret_until(endpoint)}))
 
 
 @login_required

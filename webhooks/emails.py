@@ -1,0 +1,42 @@
+"""The emails of webhooks: an endpoint the registry disabled, to its organization's managers."""
+
+import itertools
+from operator import attrgetter
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from registry.models import Membership, User
+from registry.selectors import organization_link
+from utilities.time_zones import in_time_zone
+
+from .models import WebhookEndpoint
+
+
+def endpoint_disabled_email_send(*, endpoint_id: int) -> int:
+    """The receiver answered 410 Gone and the registry disabled the endpoint: every manager of its
+    organization hears of it (not optional: nothing more reaches their system until one enables it
+    again), each group in its time zone, with the link to enable it. Nothing if it was enabled meanwhile."""
+    endpoint = (WebhookEndpoint.objects.select_related("organization").defer("secret", "previous_secret")
+                .filter(pk=endpoint_id, is_active=False).exclude(disabled_reason="").first())
+    if endpoint is None:
+        return 0
+    managers = (User.objects.filter(is_active=True, memberships__organization_id=endpoint.organization_id,
+                                    memberships__role=Membership.Role.MANAGER)
+                .only("email", "time_zone").order_by("time_zone", "email"))
+    subject = f"[{settings.REGISTRY_NAME}] Webhook endpoint disabled: {endpoint.url} answered 410 Gone"
+    context = {"endpoint": endpoint, "registry_name": settings.REGISTRY_NAME,
+               "url": organization_link(settings.SITE_URL + reverse("webhooks:detail", args=[endpoint.pk]),
+                                        endpoint.organization)}
+    sent = 0
+    for time_zone, group in itertools.groupby(managers, key=attrgetter("time_zone")):
+        with in_time_zone(time_zone):
+            body = render_to_string("webhooks/email/endpoint_disabled.txt", context)
+            html = render_to_string("webhooks/email/endpoint_disabled.html", context)
+        message = EmailMultiAlternatives(subject=subject, body=body, to=[user.email for user in group])
+        message.attach_alternative(html, "text/html")
+        message.send()
+        sent += 1
+    return sent
