@@ -131,3 +131,41 @@ example(bodies.MassUploadErrorsSerializer, OpenApiExample("A failed upload", val
     "errors": [{"row": 3, "column": "A (Serial Number)", "value": "M805-MN-01-2024-812B2E-1 to 39739",
                 "message": "No batch has this serial number. If you downloaded the list before some of it moved, "
                            "download the Active certificates again."}]}))
+
+
+# --- webhooks: what the registry sends ---------------------------------------------------------
+
+WEBHOOK_TRANSFER = {
+    "id": 1042, "kind": "organization", "status": "pending", "quantity": 250, "sender": "MM00001",
+    "recipient": "MM00002", "destination_account": None, "submitted_at": "2025-03-04T10:15:00-06:00",
+    "decided_at": None, "items": [{"serial_number": "M805-MN-01-2024-812B2E-1 to 250", "quantity": 250}],
+    "item_count": 1, "url": "https://registry.example/transfers/1042/?organization=MM00001"}
+# Each event type's transfer as its event tells it (the organization told: the sender, MM00001).
+WEBHOOK_TRANSFERS = {
+    "transfer.pending": {},
+    "transfer.accepted": {"status": "complete", "decided_at": "2025-03-05T08:02:00-06:00"},
+    "transfer.rejected": {"status": "rejected", "decided_at": "2025-03-05T08:02:00-06:00"},
+    "transfer.withdrawn": {"status": "withdrawn", "decided_at": "2025-03-04T11:00:00-06:00"},
+    "transfer.expired": {"status": "expired", "decided_at": "2025-04-03T10:15:00-06:00"},
+    "retirement.created": {
+        "id": 1043, "kind": "retirement", "status": "complete", "quantity": 100, "recipient": None,
+        "destination_account": "ACT-00004", "decided_at": "2025-03-06T14:20:00-06:00",
+        "items": [{"serial_number": "M805-MN-01-2024-812B2E-251 to 350", "quantity": 100}],
+        "url": "https://registry.example/transfers/1043/?organization=MM00001",
+        "retirement": {"reference": "NX53XXWDKA7CZ0JJC8AD", "option": "Minnesota RES", "compliance_period": 2025,
+                       "period_start": None, "period_end": None, "beneficiary": "City of Duluth"}},
+    "export.decided": {"kind": "export", "status": "complete", "recipient": None, "tracking_system":
+                       "Western Renewable Energy Generation Information System",
+                       "decided_at": "2025-03-07T09:00:00-06:00"},
+}
+WEBHOOK_UPLOAD = {"id": 77, "kind": "transfer", "status": "completed", "filename": "march-sales.csv", "row_count": 1,
+                  "error_count": 0, "transfer_ids": [1042], "finished_at": "2025-03-04T10:14:02-06:00",
+                  "url": "https://registry.example/transfers/mass/77/?organization=MM00001"}
+
+
+def webhook_example(event_type: str) -> dict:
+    """A delivery's body of `event_type` (api.schema's webhooks show it)."""
+    data = ({"upload": WEBHOOK_UPLOAD} if event_type == "upload.finished"
+            else {"transfer": WEBHOOK_TRANSFER | WEBHOOK_TRANSFERS[event_type]})
+    return {"id": "0b9f6f2e-8a4c-4f63-9d6e-2f1c5a7e3b10", "type": event_type,
+            "created_at": "2025-03-04T16:15:01+00:00", "organization": "MM00001", "data": data}

@@ -15,7 +15,7 @@ from webhooks.models import EventType
 from webhooks.payloads import event_schema
 from webhooks.signing import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
-from . import examples  # noqa: F401  (attaches each body's example to its serializer)
+from . import examples  # (importing it attaches each body's example to its serializer)
 from .idempotency import HEADER, KEY_MAX_LENGTH, KEY_PATTERN
 from .problems import PROBLEM_CONTENT_TYPE, TITLES, TYPE_PREFIX
 
@@ -233,7 +233,9 @@ def _webhook_operation(event_type: EventType) -> dict:
              "description": "`v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<raw body>`, one for "
                             "each secret that signs (space-separated)."},
         ],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": event_schema(event_type)}}},
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": event_schema(event_type),
+            "examples": {name: {"value": examples.webhook_example(event_type.value)}}}}},
         "responses": {
             "2XX": {"description": "Received; the registry does not send it again."},
             "410": {"description": "Gone: the registry disables the endpoint and tells its managers."},

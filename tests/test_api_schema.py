@@ -277,7 +277,7 @@ def test_the_batches_download_documents_every_filter_of_the_list():
 
 def media_types():
     """Every request body's and answer's media type in the schema: (operation, what, media type, its object)."""
-    for path, operations in schema.raw_schema["paths"].items():
+    for path, operations in [*schema.raw_schema["paths"].items(), *schema.raw_schema["webhooks"].items()]:
         for method, operation in operations.items():
             label = f"{method.upper()} {path}"
             for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
@@ -288,8 +288,8 @@ def media_types():
 
 
 def test_every_request_and_answer_has_an_example_valid_against_its_schema():
-    """An integrator reads what to send and what comes back; a generated client's tests can use it. A
-    file's bytes (the statement PDF) have no example to show."""
+    """An integrator reads what to send and what comes back, and what the registry's webhooks send; a
+    generated client's tests can use it. A file's bytes (the statement PDF) have no example to show."""
     components = {"components": schema.raw_schema["components"]}
     missing, invalid = [], []
     for label, what, media_type, content in media_types():
