@@ -178,6 +178,9 @@ def postprocess_schema(result, generator, request, public):
             _text_with_pattern(component)
     for operations in result["paths"].values():
         for operation in operations.values():
+            for status_code, response in operation["responses"].items():
+                if not response.get("description"):  # an answer that says nothing more than its status
+                    response["description"] = HTTPStatus(int(status_code)).phrase
             for parameter in operation.get("parameters", []):
                 empty = parameter["in"] == "query"
                 _days_with_pattern(parameter.get("schema", {}), f"^$|{DATE_PATTERN}" if empty else DATE_PATTERN)
