@@ -12,6 +12,7 @@ allows, with values that exist, must be accepted."""
 
 import copy
 import datetime
+import json
 import os
 import re
 import uuid
@@ -304,3 +305,17 @@ def test_every_request_and_answer_has_an_example_valid_against_its_schema():
             invalid += [f"{label} {what}: {error.message}" for error in validator.iter_errors(value)]
     assert missing == []
     assert invalid == []
+
+
+def test_every_operation_has_a_summary_and_an_id_a_generator_can_use():
+    """What Redocly's recommended rules ask (make lint-schema, in CI), checked here too without Node.js:
+    a summary each, ids without dots, unique; where the API is served; the public operation needs no key."""
+    document = schema.raw_schema
+    operations = {f"{method.upper()} {path}": operation for path, methods in document["paths"].items()
+                  for method, operation in methods.items()}
+    assert [label for label, operation in operations.items() if not operation.get("summary")] == []
+    ids = [operation["operationId"] for operation in operations.values()]
+    assert [id for id in ids if not re.fullmatch("[A-Za-z0-9_]+", id)] == [] and len(set(ids)) == len(ids)
+    assert document["servers"] and document["servers"][0]["url"].startswith("http")
+    assert operations["GET /api/v1/verify/{reference}/"]["security"] == []
+    assert "nullable" not in json.dumps(document)  # OpenAPI 3.1: null is a type
