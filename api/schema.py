@@ -7,6 +7,7 @@ sends, with their bodies (OpenAPI 3.1's top-level `webhooks`: SPECTACULAR_SETTIN
 import re
 from http import HTTPStatus
 
+from django.conf import settings
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, OpenApiWebhook
 from rest_framework import serializers
@@ -50,7 +51,8 @@ PROBLEMS = {
 POST_PROBLEMS = {
     "409": "In conflict with the object's current state, or an earlier request with this Idempotency-Key is "
            "still being processed.",
-    "413": "The body is larger than the API reads (2.5 MB, a file aside).",
+    "413": f"The body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes the API reads (a file "
+           f"aside).",
     "422": "Refused (the problem's detail says why), or the Idempotency-Key was used for another request.",
 }
 
@@ -63,25 +65,32 @@ PROBLEM_EXAMPLES = {
                                        "scope."),
     "404": ("not-found", None, "No such object."),
     "409": ("conflict", None, "This transfer was already withdrawn."),
-    "413": ("too-large", None, "The request's body is larger than the 2,621,440 bytes the API reads (a file aside); "
-                               "for many lines, upload a mass-transfer file."),
+    "413": ("too-large", None, f"The request's body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes "
+                               f"the API reads (a file aside); for many lines, upload a mass-transfer file."),
     "422": ("refused", None, "Batch 812 is not held by Prairie Wind Energy."),
     "429": ("throttled", None, "Request was throttled. Expected available in 12 seconds."),
 }
 POST_400_EXAMPLE = ("idempotency-key-missing", HEADER, f"Send an {HEADER} header with every POST (e.g. a new UUID "
                                                        "for each new request, the same one when you retry it).")
-# A path's parameters in an example's `instance`.
-PATH_EXAMPLES = {"id": "1042", "public_id": "ACT-00031", "reference": "R-2F7K-9QXM", "pk": "1042"}
+
+
+def example_path(path: str) -> str:
+    """`path` with an example in each parameter: an account's public id, a retirement's reference, a number."""
+    def value(match) -> str:
+        if match[1] == "reference":
+            return "NX53XXWDKA7CZ0JJC8AD"
+        return "ACT-00031" if path.startswith("/api/v1/accounts/") else "1042"
+    return re.sub(r"\{(\w+)\}", value, path)
 
 
 def problem_example(status_code: str, path: str, code: str, field: str | None, detail: str) -> OpenApiExample:
-    instance = re.sub(r"\{(\w+)\}", lambda match: PATH_EXAMPLES.get(match[1], "1"), path)
-    if field is not None and status_code == "400":
-        detail = f"{field}: {detail}" if code == "invalid" else detail
+    """A problem as api.problems answers it: one wrong field is named in `errors`, and an invalid
+    request's detail names it too."""
     title = TITLES.get(code) or HTTPStatus(int(status_code)).phrase
-    return OpenApiExample(
-        code, value={"type": TYPE_PREFIX + code, "title": title, "status": int(status_code), "detail": detail,
-                     "instance": instance, "errors": [{"field": field, "detail": detail}] if field else []})
+    return OpenApiExample(title, value={
+        "type": TYPE_PREFIX + code, "title": title, "status": int(status_code),
+        "detail": f"{field}: {detail}" if field and code == "invalid" else detail, "instance": example_path(path),
+        "errors": [{"field": field, "detail": detail}] if field else []})
 
 
 class ApiAutoSchema(AutoSchema):
