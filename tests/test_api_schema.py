@@ -82,8 +82,7 @@ class Registry:
     tracking_system: TrackingSystem
     reference: str  # a retirement's
     upload: MassTransferUpload
-
-    issue: object  # issue(quantity) -> a new batch in `account`
+    issue: object  # conftest's issue(quantity): a new batch in `account`
 
     def active_batches(self) -> list[CertificateBatch]:
         """The batches `account` holds active: a new one when every one has gone (a request may take all)."""
@@ -108,9 +107,8 @@ def registry(application_in_this_test, mass_media, issue, org, trader, holdings,
         holdings["solar"], second_account)))
     REGISTRY.append(Registry(
         organization=org, trader=trader, recipient=counterparty, recipient_trader=counterparty_trader,
-        account=account, other_account=second_account,
-        retirement_account=retirement_account, option=option, tracking_system=tracking_system,
-        reference=transfer.retirement.reference, upload=upload, issue=issue))
+        account=account, other_account=second_account, retirement_account=retirement_account, option=option,
+        tracking_system=tracking_system, reference=transfer.retirement.reference, upload=upload, issue=issue))
     yield REGISTRY[-1]
     REGISTRY.clear()
 
