@@ -58,6 +58,7 @@ def test_a_good_file_records_every_month_as_submitted_and_emails_the_uploader(up
     assert reports[(second, EARLIER)].mwh == Decimal("1000.5")
     assert all(r.status == "submitted" and r.submitted_by == trader and r.upload == upload for r in reports.values())
     assert len(mail.outbox) == 1 and "2 months recorded" in mail.outbox[0].subject
+    assert "Both rows were recorded" in mail.outbox[0].body  # not "All 2 rows"
 
 
 def test_the_task_run_twice_records_once(upload_run, generator):

@@ -23,7 +23,8 @@ from .webhook_receiver import DrippingReceiver
 ROOT = Path(__file__).resolve().parents[1]
 SENDING_TASKS = {  # every task that sends an email or a webhook delivery
     "transfers.tasks.send_transfer_notifications", "transfers.tasks.send_mass_upload_notification",
-    "issuance.tasks.send_generation_upload_notification", "instructions.tasks.send_instruction_notices",
+    "issuance.tasks.send_generation_upload_notification", "issuance.tasks.send_issuance_notices",
+    "instructions.tasks.send_instruction_notices",
     "webhooks.tasks.send_webhook_deliveries", "webhooks.tasks.send_endpoint_disabled_email",
 }
 
