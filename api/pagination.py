@@ -30,6 +30,10 @@ class ApiCursorPagination(CursorPagination):
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
+            if parameter["name"] == self.cursor_query_param:  # base64, as the API writes one
+                parameter["schema"] |= {"pattern": "^[A-Za-z0-9+/]*={0,2}$"}
+                parameter["description"] = ("Where the page starts: the `cursor` of a page's `next` or `previous` "
+                                            "link, as it is (none: the first page).")
         return parameters
 
     def get_paginated_response_schema(self, schema):

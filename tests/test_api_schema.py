@@ -5,10 +5,10 @@ type, headers, body), a request the schema allows is accepted and one it forbids
 API_SCHEMA_EXAMPLES examples an operation (10 by default). No operation and no check is excluded.
 
 What no static schema can list, the values that name the organization's own data (its accounts,
-batches, transfers, uploads, its retirement's reference) and the registry's (retirement options,
-eligibilities, tracking systems, organizations to send to), is fed into each request the schema
-allows by `feed` (a before_call hook) from what the `registry` fixture made: a request the schema
-allows, with values that exist, must be accepted."""
+batches, transfers, uploads, its retirement's reference, a page's cursor) and the registry's
+(retirement options, eligibilities, tracking systems, organizations to send to), is fed into each
+request the schema allows by `feed` (a before_call hook) from what the `registry` fixture made: a
+request the schema allows, with values that exist, must be accepted."""
 
 import copy
 import datetime
@@ -18,6 +18,7 @@ import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import pytest
@@ -27,6 +28,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from rest_framework.pagination import Cursor
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import ComponentInfo
@@ -34,6 +36,7 @@ from schemathesis.transport.serialization import Binary, contains_binary  # a fi
 
 from accounts.models import Account
 from api.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
+from api.pagination import ApiCursorPagination
 from api.throttling import ApiKeyThrottle
 from certificates.filters import BatchFilter, eligibility_choices
 from certificates.models import CertificateBatch
@@ -170,6 +173,8 @@ def feed(registry: Registry, case) -> None:
     if path == "/retirements/" and method == "GET":
         named(query, "option", [registry.option.name])
     in_order(query, "submitted_from", "submitted_to")
+    if query.get("cursor"):  # one the API gave: a page from one of the organization's rows on
+        query["cursor"] = cursor_at(pick(list(range(1, 50)), query["cursor"]))
     if path == "/transfers/{id}/accept/" and isinstance(body, dict):
         body["account"] = registry.account.public_id
     if path in ("/transfers/", "/retirements/") and method == "POST" and isinstance(body, dict):
@@ -200,6 +205,13 @@ def with_a_file_still_allowed(case) -> None:
     case.meta.generation.mode = GenerationMode.POSITIVE
     if any(info.mode.is_negative for info in case.meta.components.values()):
         case.meta.generation.mode = GenerationMode.NEGATIVE
+
+
+def cursor_at(position: int) -> str:
+    """The cursor of the page after the row `position`, as the API's paginator writes it in `next`."""
+    paginator = ApiCursorPagination()
+    paginator.base_url = "/"
+    return parse_qs(urlsplit(paginator.encode_cursor(Cursor(0, False, str(position)))).query)["cursor"][0]
 
 
 def pick(values: list, generated):
