@@ -26,11 +26,11 @@ from transfers.selectors import retirements_for, transactions_for, transfer_hist
 from transfers.services import (
     mass_upload_create,
     mass_upload_release,
-    retirement_create,
+    retirement_write,
     transfer_accept,
-    transfer_create,
     transfer_reject,
     transfer_withdraw,
+    transfer_write,
 )
 from transfers.statements import statement_pdf
 from utilities.parsing import positive_integer
@@ -137,8 +137,8 @@ class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         organization, data = request.auth.organization, body.validated_data
         batches, lines = lines_read(organization, data["lines"])
         destination = destination_read(organization, batches, data["destination"], data["notes"])
-        transfer = transfer_create(organization=organization, user=request.user, lines=lines,
-                                   destination=destination, notes=data["notes"])
+        transfer = transfer_write(organization=organization, user=request.user, lines=lines,
+                                  destination=destination, notes=data["notes"])
         transfer.total_quantity = sum(line.quantity for line in lines)
         return Response(bodies.TransferSerializer(transfer).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"{request.path}{transfer.pk}/"})
@@ -226,8 +226,8 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         organization, data = request.auth.organization, body.validated_data
         _, lines = lines_read(organization, data["lines"])
         account, details = retirement_read(organization, data)
-        transfer = retirement_create(organization=organization, user=request.user, lines=lines, account=account,
-                                     details=details, notes=data["notes"])
+        transfer = retirement_write(organization=organization, user=request.user, lines=lines, account=account,
+                                    details=details, notes=data["notes"])
         retirement = retirements_for(organization).get(transfer=transfer)
         return Response(bodies.RetirementSerializer(retirement).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"{request.path}{transfer.pk}/statement.pdf"})
