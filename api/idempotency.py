@@ -44,6 +44,7 @@ import json
 from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -52,6 +53,7 @@ from .problems import Problem
 
 HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = 255
+PATH_MAX_LENGTH = IdempotentRequest._meta.get_field("path").max_length
 
 _CLAIM_SQL = f"""
     INSERT INTO {IdempotentRequest._meta.db_table}
@@ -79,6 +81,8 @@ def idempotent(handler):
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
         key = request_key(request)
+        if len(request.path) > PATH_MAX_LENGTH:  # no operation's path is this long: its id names nothing
+            raise NotFound("No such object.")
         api_key = request.auth
         fingerprint = {"method": request.method, "path": request.path, "body_sha256": body_sha256(request)}
         claim(organization_id=api_key.organization_id, api_key_id=api_key.pk, key=key, **fingerprint)

@@ -27,12 +27,15 @@ from .throttling import VerifyThrottle
 class KnownQueryParameters:
     """Refuses a query parameter the operation does not take, with a 400 naming it: a misspelt
     filter (`?fule=wind`) must not answer every row. An operation takes its FilterSet's filters,
-    its paginator's `cursor` and `page_size`, and the names in `query_parameters`."""
+    its paginator's `cursor` and `page_size`, and the names in `query_parameters`. (And an id in the
+    path that holds a NUL names nothing: a 404.)"""
 
     query_parameters: tuple[str, ...] = ()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # the key, its scope and its rate first
+        if any("\x00" in str(value) for value in kwargs.values()):  # PostgreSQL refuses a NUL in text
+            raise exceptions.NotFound("No such object.")
         if not hasattr(self, request.method.lower()):
             return  # a method the operation does not take: 405, whatever the parameters
         known = set(self.query_parameters)

@@ -25,3 +25,10 @@ def date_text(moment: datetime.datetime | datetime.date | None) -> str:
 def number_text(number: int | None) -> str:
     """`45,855`: a quantity or a count, grouped in thousands."""
     return "" if number is None else floatformat(number, "g")
+
+
+def bytes_text(size: int) -> str:
+    """`2.5 MB` (MB of 2^20 bytes, as Django's upload limits count), or `1,000 bytes` below one MB."""
+    if size < 2**20:
+        return f"{number_text(size)} bytes"
+    return f"{floatformat(size / 2**20, '-1')} MB"
