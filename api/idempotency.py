@@ -48,6 +48,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from utilities.display import iso_utc
+
 from .models import IDEMPOTENCY_WINDOW, IdempotentRequest
 from .problems import Problem
 
@@ -174,7 +176,7 @@ def earlier_response(earlier: IdempotentRequest, *, method: str, path: str, body
     """The stored answer again, if this is the request it answered; else a 422 problem."""
     if (earlier.method, earlier.path, earlier.body_sha256) != (method, path, body_sha256):
         raise Problem(status.HTTP_422_UNPROCESSABLE_ENTITY, "idempotency-key-reused",
-                      f"This Idempotency-Key was used at {earlier.created_at.isoformat()} for another request "
+                      f"This Idempotency-Key was used at {iso_utc(earlier.created_at)} for another request "
                       f"({earlier.method} {earlier.path} with another body); use a new key for a new request.",
                       field=HEADER)
     return Response(earlier.response_body, status=earlier.response_status,

@@ -1,6 +1,7 @@
 """Dates, date-times and numbers as Python code writes them (CSV and PDF downloads, email subjects,
 admin columns, messages): the same text the templates get from |date:"DATETIME_FORMAT",
-|date:"DATE_FORMAT" and |floatformat:"g", from the one definition in portal/formats/en/formats.py."""
+|date:"DATE_FORMAT" and |floatformat:"g", from the one definition in portal/formats/en/formats.py.
+The API and its webhooks write moments one way of their own: iso_utc."""
 
 import datetime
 
@@ -11,6 +12,12 @@ from django.utils import formats, timezone
 def datetime_text(moment: datetime.datetime | None) -> str:
     """`2026-12-01 14:05 CST`: in the current time zone (the reader's), which it names."""
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else ""
+
+
+def iso_utc(moment: datetime.datetime | None) -> str | None:
+    """`2026-12-01T20:05:00.123456Z`: a moment as the API and its webhooks write it, ISO 8601 in UTC
+    (the same text as the API's serializer fields, which write in UTC: api.views)."""
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def date_text(moment: datetime.datetime | datetime.date | None) -> str:
