@@ -1,18 +1,23 @@
+import binascii
+
 from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
+
+from utilities.parsing import positive_integer
 
 
 class ApiCursorPagination(CursorPagination):
     """Cursor pagination, the batches and transfers lists: steady pages however many rows come
     and go while a client reads, and no count. `?page_size=` from 1 to 1,000 (100 by default);
-    any other value is a 400 naming it."""
+    any other value is a 400 naming it, and so is a `cursor` the API did not give."""
 
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
     # Oldest first: a client reading to the last page also gets the rows added while it read. A
-    # view may order otherwise with `ordering` on a subclass (a field that is unique and never changes).
+    # view may order otherwise with `ordering` on a subclass (a field that is unique and never
+    # changes; decode_cursor reads a position as a primary key).
     ordering = "pk"
     schema_path = "/api/v1/batches/"  # the list's path, in the schema's examples (set by api.schema)
 
@@ -20,10 +25,28 @@ class ApiCursorPagination(CursorPagination):
         text = request.query_params.get(self.page_size_query_param)
         if text is None:
             return self.page_size
-        if not text.isdigit() or not 1 <= int(text) <= self.max_page_size:
+        size = positive_integer(text)  # ASCII digits only: "²" passes isdigit(), then fails in int()
+        if size is None or size > self.max_page_size:
             raise exceptions.ValidationError(
                 {self.page_size_query_param: [f"Enter a whole number from 1 to {self.max_page_size:,}."]})
-        return int(text)
+        return size
+
+    def decode_cursor(self, request):
+        """DRF's reading, with a cursor that is not one of ours a 400 naming it: DRF answers 404 for
+        one it cannot decode, and a position that is not a primary key failed in the query (500).
+        Strict base64 too: DRF's decoding skips what is not base64, so "%%%" read as the first page."""
+        try:
+            binascii.a2b_base64(request.query_params.get(self.cursor_query_param, "").encode("ascii"),
+                                strict_mode=True)
+            cursor = super().decode_cursor(request)
+        except (exceptions.NotFound, ValueError):  # binascii.Error and UnicodeError are ValueErrors
+            cursor = False
+        if cursor is False or (cursor is not None and cursor.position is not None
+                               and positive_integer(cursor.position) is None):
+            raise exceptions.ValidationError({self.cursor_query_param: [
+                "This is not a cursor the API gave: follow a page's `next` or `previous` link as it is, or start "
+                "again without a cursor."]})
+        return cursor
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -8,7 +8,8 @@
 a header by its name). An unexpected exception is a 500 problem with a generic detail (the exception
 logged, never answered). A service's refusal (registry.services.ServiceError) is a 422 with its message,
 or a 409 when it is a conflict with the object's current state (CONFLICTS); another organization's
-object is a 404, like one that does not exist; a throttled request is a 429 with Retry-After.
+object is a 404, like one that does not exist; a throttled request is a 429 with Retry-After; a body
+over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413.
 """
 
 import logging
@@ -16,7 +17,7 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -24,6 +25,7 @@ from rest_framework.views import exception_handler, set_rollback
 
 from registry.services import ServiceError
 from transfers.services import BatchChanged, DraftAlreadySubmitted
+from utilities.display import bytes_text
 
 logger = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -52,10 +54,10 @@ TITLES = {  # the problem types other than HTTP's own
     "refused": "Request refused",
     "conflict": "Conflict with the current state",
     "invalid": "Invalid request",
-    "too-large": "Request body too large",
     "idempotency-key-missing": "Idempotency-Key header required",
     "idempotency-key-reused": "Idempotency-Key reused with another request",
     "idempotency-key-in-use": "A request with this Idempotency-Key is still being processed",
+    "too-large": "Request body too large",
     "internal-error": "Internal server error",
 }
 
@@ -92,14 +94,17 @@ def problem_exception_handler(exc, context):
     WWW-Authenticate included), answered as a problem."""
     if isinstance(exc, ServiceError):
         exc = Refused(exc)
+    elif isinstance(exc, RequestDataTooBig):  # Django's limit, met when the body is read
+        exc = Problem(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too-large",
+                      f"The request's body is larger than the API takes "
+                      f"(at most {bytes_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}, an uploaded file aside): "
+                      "send fewer lines in each request, or a mass upload file.")
+    elif isinstance(exc, SuspiciousOperation):  # too many fields or files, say: Django's own limits
+        exc = exceptions.ParseError(f"The request could not be read: {exc}")
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
-    elif isinstance(exc, RequestDataTooBig):
-        exc = Problem(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too-large",
-                      f"The request's body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes the API "
-                      f"reads (a file aside); for many lines, upload a mass-transfer file.")
     response = exception_handler(exc, context)
     request = context["request"]
     instance = request.path if request is not None else ""

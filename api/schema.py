@@ -12,6 +12,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, OpenApiWebhook
 from rest_framework import serializers
 
+from utilities.display import bytes_text
 from webhooks.models import EventType
 from webhooks.payloads import event_schema
 from webhooks.signing import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
@@ -51,8 +52,8 @@ PROBLEMS = {
 POST_PROBLEMS = {
     "409": "In conflict with the object's current state, or an earlier request with this Idempotency-Key is "
            "still being processed.",
-    "413": f"The body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes the API reads (a file "
-           f"aside).",
+    "413": f"The body is larger than the API takes (at most {bytes_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}, "
+           f"an uploaded file aside).",
     "422": "Refused (the problem's detail says why), or the Idempotency-Key was used for another request.",
 }
 
@@ -65,8 +66,9 @@ PROBLEM_EXAMPLES = {
                                        "scope."),
     "404": ("not-found", None, "No such object."),
     "409": ("conflict", None, "This transfer was already withdrawn."),
-    "413": ("too-large", None, f"The request's body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes "
-                               f"the API reads (a file aside); for many lines, upload a mass-transfer file."),
+    "413": ("too-large", None, f"The request's body is larger than the API takes (at most "
+                               f"{bytes_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}, an uploaded file aside): send "
+                               f"fewer lines in each request, or a mass upload file."),
     "422": ("refused", None, "Batch 812 is not held by Prairie Wind Energy."),
     "429": ("throttled", None, "Request was throttled. Expected available in 12 seconds."),
 }

@@ -1,6 +1,5 @@
 """What the API answers, field by field (the schema is made from these)."""
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,6 +8,7 @@ from certificates.models import CertificateBatch, FuelType
 from certificates.serials import format_serial
 from registry.models import Organization
 from transfers.models import RetirementOption
+from utilities.display import iso_utc
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2020-01"})
@@ -78,8 +78,6 @@ class BatchSerializer(serializers.Serializer):
     issued_at = serializers.DateTimeField()
 
     def to_representation(self, row: dict) -> dict:
-        if not hasattr(self, "zone"):  # the reader's zone, looked up once a page rather than once a row
-            self.zone = timezone.get_current_timezone()
         return {
             "id": row["pk"],
             "serial_number": format_serial(row["certificate__serial_base"], row["serial_start"], row["serial_end"]),
@@ -89,7 +87,7 @@ class BatchSerializer(serializers.Serializer):
             "fuel": row["certificate__fuel_type"], "state": row["certificate__state"],
             "vintage": row["certificate__vintage"].strftime("%Y-%m"),
             "eligibilities": row["certificate__eligibilities"],
-            "issued_at": row["certificate__issued_at"].astimezone(self.zone).isoformat(),
+            "issued_at": iso_utc(row["certificate__issued_at"]),
         }
 
 

@@ -1,7 +1,10 @@
 """The API's read endpoints: each a thin view over the selectors and FilterSet the pages use,
 scoped to the key's organization (request.auth.organization)."""
 
+import datetime
+
 from django.http import Http404
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -47,12 +50,21 @@ def object_id(text: str) -> int:
 class KnownQueryParameters:
     """Refuses a query parameter the operation does not take, with a 400 naming it: a misspelt
     filter (`?fule=wind`) must not answer every row. An operation takes its FilterSet's filters,
-    its paginator's `cursor` and `page_size`, and the names in `query_parameters`."""
+    its paginator's `cursor` and `page_size`, and the names in `query_parameters`. (And an id in the
+    path that holds a NUL names nothing: a 404. And every time is answered in UTC: dispatch.)"""
 
     query_parameters: tuple[str, ...] = ()
 
+    def dispatch(self, request, *args, **kwargs):
+        # Every API view takes this class: the one place the API's times are made UTC (ISO 8601 with
+        # `Z`, as utilities.display.iso_utc writes them), whatever zone a session cookie would choose.
+        with timezone.override(datetime.UTC):
+            return super().dispatch(request, *args, **kwargs)
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # the key, its scope and its rate first
+        if any("\x00" in str(value) for value in kwargs.values()):  # PostgreSQL refuses a NUL in text
+            raise exceptions.NotFound("No such object.")
         if not hasattr(self, request.method.lower()):
             return  # a method the operation does not take: 405, whatever the parameters
         known = set(self.query_parameters)

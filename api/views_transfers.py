@@ -26,11 +26,11 @@ from transfers.selectors import retirement_of, retirements_for, transactions_for
 from transfers.services import (
     mass_upload_create,
     mass_upload_release,
-    retirement_create,
+    retirement_write,
     transfer_accept,
-    transfer_create,
     transfer_reject,
     transfer_withdraw,
+    transfer_write,
 )
 from transfers.statements import statement_pdf
 
@@ -140,8 +140,8 @@ class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         organization, data = request.auth.organization, body.validated_data
         batches, lines = lines_read(organization, data["lines"])
         destination = destination_read(organization, batches, data["destination"], data["notes"])
-        transfer = transfer_create(organization=organization, user=request.user, lines=lines,
-                                   destination=destination, notes=data["notes"])
+        transfer = transfer_write(organization=organization, user=request.user, lines=lines,
+                                  destination=destination, notes=data["notes"])
         transfer.total_quantity = sum(line.quantity for line in lines)
         transfer.created_lines = bodies.created_lines(transfer, lines)
         return Response(bodies.TransferCreatedSerializer(transfer).data, status=status.HTTP_201_CREATED,
@@ -231,8 +231,8 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         organization, data = request.auth.organization, body.validated_data
         _, lines = lines_read(organization, data["lines"])
         account, details = retirement_read(organization, data)
-        transfer = retirement_create(organization=organization, user=request.user, lines=lines, account=account,
-                                     details=details, notes=data["notes"])
+        transfer = retirement_write(organization=organization, user=request.user, lines=lines, account=account,
+                                    details=details, notes=data["notes"])
         retirement = retirements_for(organization).get(transfer=transfer)
         retirement.created_lines = bodies.created_lines(transfer, lines)
         return Response(bodies.RetirementCreatedSerializer(retirement).data, status=status.HTTP_201_CREATED,

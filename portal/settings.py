@@ -369,6 +369,10 @@ SPECTACULAR_SETTINGS = {
                    "request carries `Authorization: Api-Key <key>` (a key a manager creates on Organization → "
                    "API keys) and acts for the key's organization, within the key's scope. Every POST carries an "
                    "`Idempotency-Key` header. Errors are RFC 9457 problem details (`application/problem+json`).\n\n"
+                   "Every date-time, in answers and in webhook deliveries, is ISO 8601 in UTC, written with `Z` "
+                   "(e.g. `2026-12-01T20:05:00.123456Z`); dates are `YYYY-MM-DD`, months `YYYY-MM`. (A retirement's "
+                   "verification `record` keeps `retired_at` as its digest was computed: UTC, `+00:00`, to the "
+                   "second.)\n\n"
                    + RECEIVER_DOCS,
     "VERSION": "1.0.0",
     # 3.1: for `webhooks`, what the registry sends (api.schema.WEBHOOKS); and a nullable reference is

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views import defaults
 
+from portal import errors
 from registry import views
 from transfers import views as transfer_views
 from utilities.htmx import whole_page_for_htmx
@@ -42,5 +43,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = whole_page_for_htmx(errors.bad_request)
 handler403 = whole_page_for_htmx(defaults.permission_denied)
 handler404 = whole_page_for_htmx(defaults.page_not_found)

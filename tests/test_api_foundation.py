@@ -1,5 +1,6 @@
 """The API's foundation: keys (scope, role, expiry, revocation), problem details, rate limits and
-exactly-once POSTs, through a small view that opens an account (a real service) in this module."""
+exactly-once POSTs, through a small view in this module that opens an account (account_open's rule
+on names, in a service that joins the request's transaction)."""
 
 import datetime
 import threading
@@ -7,7 +8,7 @@ import time
 import uuid
 
 import pytest
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.urls import include, path
 from django.utils import timezone
 from rest_framework import serializers
@@ -50,10 +51,20 @@ class AccountOpenView(APIView):
         name = serializer.validated_data["name"]
         if name == "explode":
             raise RuntimeError("a bug")
-        account = account_open(user=request.user, organization=request.auth.organization,
-                               name=name if name == "Main active" else f"{name} {uuid.uuid4().hex[:6]}",
-                               type=Account.Type.ACTIVE)
+        opens = account_open if name == "durable" else account_open_joining
+        account = opens(user=request.user, organization=request.auth.organization,
+                        name=name if name == "Main active" else f"{name} {uuid.uuid4().hex[:6]}",
+                        type=Account.Type.ACTIVE)
         return Response({"public_id": account.public_id, "name": account.name}, status=201)
+
+
+@transaction.atomic
+def account_open_joining(*, user, organization, name: str, type: str) -> Account:
+    """account_open's rule on names, in the caller's transaction: an idempotent handler's service
+    joins the request's transaction (api.idempotency); account_open is durable."""
+    if Account.objects.filter(organization=organization, name=name).exists():
+        raise ServiceError(f"{organization.name} already has an account named {name}; choose another name.")
+    return Account.objects.create(organization=organization, name=name, type=type)
 
 
 class NoScopeView(APIView):
@@ -368,8 +379,22 @@ def test_a_failure_frees_the_key_for_a_retry(org, manager):
     _, key = api_key_for(manager, org, "trade")
     client = client_with(key)
     client.raise_request_exception = False
-    assert post(client, {"name": "explode"}).status_code == 500
-    assert not IdempotentRequest.objects.exists()
+    assert post(client, {"name": "explode"}, key="k-1").status_code == 500
+    assert not IdempotentRequest.objects.filter(response_status__isnull=False).exists()
+    retried = post(client, {"name": "New"}, key="k-1")
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
+    assert Account.objects.filter(name__startswith="New").count() == 1
+
+
+def test_a_handler_whose_service_commits_on_its_own_fails_at_once_and_changes_nothing(org, manager):
+    """A durable service cannot join the request's transaction, so its answer could not commit with
+    it: Django refuses to nest it, and the request is a 500 that leaves no account and no answer."""
+    _, key = api_key_for(manager, org, "trade")
+    client = client_with(key)
+    client.raise_request_exception = False
+    assert post(client, {"name": "durable"}).status_code == 500
+    assert not Account.objects.filter(name__startswith="durable").exists()
+    assert not IdempotentRequest.objects.filter(response_status__isnull=False).exists()
 
 
 def test_an_unexpected_error_is_a_500_problem_that_tells_nothing_and_is_logged(org, manager, caplog):
@@ -393,14 +418,38 @@ def test_a_key_older_than_a_day_acts_again(org, manager):
     assert Account.objects.filter(name__startswith="New").count() == 2
 
 
-def test_a_request_still_acting_is_a_409_with_retry_after(org, manager):
+@pytest.mark.django_db(transaction=True)
+def test_a_request_still_acting_is_a_409_and_a_claim_whose_request_died_is_taken_by_the_retry(org, manager):
+    """"Still acting" is the key's row locked by a live transaction (here another connection's,
+    as a request in another process holds it). Once that transaction is gone (the process died: its
+    connection closed, nothing of it committed), the retry acts, once, without waiting for a lease."""
     _, key = api_key_for(manager, org, "trade")
-    row, _ = ApiKey.objects.get(), None
-    IdempotentRequest.objects.create(organization=org, api_key=row, key="k-1", method="POST", path="/probe/",
-                                     body_sha256="x")
-    response = post(client_with(key), {"name": "New"})
-    assert_problem(response, 409, "idempotency-key-in-use")
-    assert response["Retry-After"] == "1"
+    IdempotentRequest.objects.create(organization=org, api_key=ApiKey.objects.get(), key="k-1", method="POST",
+                                     path="/probe/", body_sha256="x")
+    locked, release = threading.Event(), threading.Event()
+
+    def acting_elsewhere():  # this thread's own connection
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(f"SELECT 1 FROM {IdempotentRequest._meta.db_table} WHERE key = 'k-1' FOR UPDATE")
+            locked.set()
+            release.wait(timeout=30)
+        connection.close()  # gone mid-transaction, as a killed process's: PostgreSQL rolls it back
+
+    elsewhere = threading.Thread(target=acting_elsewhere)
+    elsewhere.start()
+    try:
+        assert locked.wait(timeout=30)
+        response = post(client_with(key), {"name": "New"}, key="k-1")
+        assert_problem(response, 409, "idempotency-key-in-use")
+        assert response["Retry-After"] == "1"
+    finally:
+        release.set()
+        elsewhere.join(timeout=30)
+    retried = post(client_with(key), {"name": "New"}, key="k-1")
+    assert retried.status_code == 201, retried.content
+    assert post(client_with(key), {"name": "New"}, key="k-1")["Idempotent-Replayed"] == "true"
+    assert Account.objects.filter(name__startswith="New").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

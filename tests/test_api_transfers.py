@@ -1,6 +1,7 @@
 """The API's transfers: list, detail, create, accept, reject, withdraw, through the same forms and
 services as the pages; problems that name the field; one transfer per Idempotency-Key."""
 
+import json
 import threading
 import uuid
 
@@ -233,6 +234,63 @@ def test_eight_parallel_requests_with_one_key_transfer_once(org, manager, second
     assert ledger_breaches() == []
 
 
+# A process killed mid-request: it runs in a subprocess on the test database, and is killed (SIGKILL)
+# where the answer used to be stored, after the transfer's own commit, or once its answer committed.
+KILLED_REQUEST = """
+import json, os, signal, sys
+import django
+django.setup()
+from django.test.utils import setup_test_environment
+setup_test_environment()
+from rest_framework.test import APIClient
+from api import idempotency
+
+raw_key, body, dies = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+if dies == "before-the-answer":
+    idempotency.store = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+client = APIClient()
+client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+client.post("/api/v1/transfers/", body, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
+os.kill(os.getpid(), signal.SIGKILL)  # its answer committed; its client never reads it
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("dies", ["before-the-answer", "after-the-commit"])
+def test_a_request_killed_mid_way_is_answered_by_its_retry_with_one_transfer(org, manager, second_account, issue,
+                                                                             dies):
+    """Killed before its answer is stored, nothing of the request committed and the retry makes the
+    transfer; killed after, the retry answers the transfer made, replayed. Never a 409 for a day,
+    never two transfers."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import ROOT, database_url
+
+    batch = issue(1000)
+    _, raw = api_key_for(manager, org, ApiKey.Scope.TRADE)
+    body = internal(batch, 5, second_account)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_REQUEST, raw, json.dumps(body), dies], cwd=ROOT, capture_output=True, text=True,
+        timeout=120, env=os.environ | {"DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "portal.settings",
+                                       "CELERY_TASK_ALWAYS_EAGER": "1"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert Transfer.objects.count() == (0 if dies == "before-the-answer" else 1)
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    retried = post(client, TRANSFERS, body, key="order-1")
+    assert retried.status_code == 201, retried.content
+    assert retried.has_header("Idempotent-Replayed") == (dies == "after-the-commit")
+    [transfer] = Transfer.objects.all()
+    assert retried.json()["id"] == transfer.pk and transfer.items.get().batch.quantity == 5
+    assert post(client, TRANSFERS, body, key="order-1").json() == retried.json()
+    assert Transfer.objects.count() == 1
+    assert ledger_breaches() == []
+
+
 # --- scope and isolation ---------------------------------------------------------------------------
 
 def test_a_read_key_cannot_transfer(reader, batch, second_account):
@@ -371,24 +429,18 @@ def test_a_create_request_makes_a_known_number_of_statements(owner, batch, secon
     with CaptureQueriesContext(connection) as queries:
         response = post(owner, TRANSFERS, internal(rest, 10, second_account))
     assert response.status_code == 201, response.content
-    statements = [" ".join(query["sql"].split()) for query in queries.captured_queries]
-    # The key (one statement, its creator's role with it), the idempotency claim, the batches
-    # (selection_batches), the accounts the destination may be; then the service's transaction; then
-    # the stored answer. No query of the account's id, nor of the key's last use within the minute.
+    captured = [" ".join(query["sql"].split()) for query in queries.captured_queries]
+    statements = [sql for sql in captured if not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    # The key (one statement, its creator's role with it) and the idempotency claim, committed on
+    # its own; then one transaction: the claim's row locked, the batches (selection_batches), the
+    # accounts the destination may be, the service's statements, and the stored answer, committed
+    # with them. No query of the account's id, nor of the key's last use within the minute.
     assert statements[0].startswith("SELECT k.") and "registry_membership" in statements[0]
     assert statements[1].startswith("INSERT INTO api_idempotentrequest")
+    assert statements[2].startswith('SELECT "api_idempotentrequest"') and statements[2].endswith("SKIP LOCKED")
     assert statements[-1].startswith("UPDATE api_idempotentrequest")
     assert not any(statement.startswith('UPDATE "api_apikey"') for statement in statements)
-    assert len(statements) == 15, "\n".join(statements)
-
-
-def test_a_body_larger_than_the_api_reads_is_a_413_problem(owner, batch, counterparty, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
-    before = ledger_state()
-    response = post(owner, "/api/v1/transfers/", {"lines": [{"batch": batch.pk, "quantity": 1}] * 1000,
-                                                  "destination": {"type": "organization",
-                                                                  "organization": counterparty.public_id}})
-    assert response.status_code == 413, response.content
-    assert response.json()["type"] == "urn:rec-registry:problem:too-large"
-    assert "larger than the 10,000 bytes" in response.json()["detail"]
-    assert ledger_state() == before
+    assert len(statements) == 12, "\n".join(statements)
+    # Savepoints: the handler's (a refusal keeps only its answer) and transfer_write's, each made and
+    # released; the request's own transaction is one too here, inside the test's.
+    assert len(captured) - len(statements) == 6, "\n".join(captured)

@@ -1,8 +1,13 @@
-"""Whatever a request carries, the portal answers with the page and a form error, or a 400/404:
-never a 500. First the inputs that once gave a 500, each with the answer users should get; then
-arbitrary text thrown at every parameter and field of the pages that read them."""
+"""Whatever a request carries, the portal and its API answer with the page and a form error, or a
+400/404/413 (a problem, in the API): never a 500. First the inputs that once gave a 500, each with
+the answer users should get; then arbitrary text thrown at every parameter and field of the pages
+that read them, and at the API's query parameters and the ids in its paths."""
 
+import base64
+import contextlib
 import datetime
+import urllib.parse
+import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -17,6 +22,7 @@ from certificates.serials import parse_serial
 from registry.models import Membership
 from registry.selectors import SESSION_KEY
 from transfers import mass
+from transfers.filters import RetirementFilter, TransactionFilter
 from transfers.models import Transfer
 from transfers.services import transfer_draft_save, transfer_draft_start
 from utilities.parsing import positive_integer
@@ -188,6 +194,86 @@ def test_a_mass_transfer_quantity_is_read_in_ascii_digits_only(org, batch, secon
         (2, "B (Quantity)", "The quantity must be a positive whole number, e.g. 1000 or 1,000.")]
 
 
+# The API's and the newer pages' inputs that gave a 500.
+
+API = "/api/v1/"
+API_LISTS = [f"{API}batches/", f"{API}transfers/", f"{API}retirements/"]
+
+
+@pytest.fixture
+def api_client(api_as, org, manager, holdings):
+    """A manager's key with every scope, of an organization holding batches."""
+    return api_as(manager, org, "retire")
+
+
+def assert_problem_naming(response, status: int, field: str) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert [error["field"] for error in body["errors"]] == [field], body
+    return body
+
+
+@pytest.mark.parametrize("url", API_LISTS)
+@pytest.mark.parametrize("page_size", [SUPERSCRIPT_TWO, ARABIC_THREE, "１２", TOO_BIG_FOR_INT, "0", "1001", "1.5"])
+def test_an_api_page_size_that_is_no_number_from_1_to_1000_is_a_400_naming_it(api_client, url, page_size):
+    body = assert_problem_naming(api_client.get(url, {"page_size": page_size}), 400, "page_size")
+    assert body["detail"] == "page_size: Enter a whole number from 1 to 1,000."
+
+
+def cursor_of(query: str) -> str:
+    """A cursor as the API writes one (base64 of a query string: o offset, r reverse, p position)."""
+    return base64.b64encode(query.encode()).decode()
+
+
+@pytest.mark.parametrize("url", API_LISTS)
+@pytest.mark.parametrize("cursor", [
+    "not-a-cursor", "%%%", SUPERSCRIPT_TWO, cursor_of("p=abc"), cursor_of("p=1%00"), cursor_of("p=" + "9" * 30),
+    cursor_of("p=" + SUPERSCRIPT_TWO), cursor_of("p=-5"), cursor_of("o=-1"), cursor_of("o=" + SUPERSCRIPT_TWO),
+    cursor_of("r=x"), base64.b64encode("p=é".encode("latin-1")).decode(),
+])
+def test_a_tampered_cursor_is_a_400_naming_the_cursor(api_client, url, cursor):
+    body = assert_problem_naming(api_client.get(url, {"cursor": cursor}), 400, "cursor")
+    assert "cursor" in body["detail"] and "next" in body["detail"]
+
+
+def test_a_cursor_the_api_gave_still_reads_the_next_page(api_client, holdings):
+    first = api_client.get(f"{API}batches/", {"page_size": 2}).json()
+    second = api_client.get(first["next"]).json()
+    ids = [row["id"] for row in first["results"] + second["results"]]
+    assert sorted(ids) == sorted(batch.pk for batch in holdings.values())
+
+
+def test_a_json_body_over_the_upload_limit_is_a_413_problem(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"lines": [{"batch": 1, "quantity": 1}] * 100, "destination": {"type": "internal", "account": "ACT-00001"}}
+    before = Transfer.objects.count()
+    response = api_client.post(f"{API}transfers/", body, format="json", HTTP_IDEMPOTENCY_KEY="big-1")
+    assert response.status_code == 413, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == ("The request's body is larger than the API takes (at most 1,000 bytes, "
+                                         "an uploaded file aside): send fewer lines in each request, or a mass "
+                                         "upload file.")
+    assert Transfer.objects.count() == before
+
+
+@pytest.mark.parametrize("url", [reverse("webhooks:list"), reverse("api-keys:list"), reverse("generators:new")])
+def test_a_form_over_the_upload_limit_is_a_413_page_that_says_so(signed_in, manager, settings, url):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = signed_in(manager).post(url, {"name": "x" * 2000, "url": "https://example.com/" + "x" * 2000})
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert "The form sent more than the registry takes in one form (1,000 bytes, files aside)" in page
+    assert "nothing was" in page
+
+
+@pytest.mark.parametrize("prefix", ["%00", "ab%00cd", "%C2%B2", "x" * 300])
+def test_an_api_key_prefix_that_is_no_prefix_is_a_404(signed_in, manager, prefix):
+    client = signed_in(manager)
+    assert client.get(f"/organization/api-keys/{prefix}/revoke/").status_code == 404
+    assert client.post(f"/organization/api-keys/{prefix}/revoke/").status_code == 404
+
+
 # --- arbitrary text at every parameter ------------------------------------------------------------
 
 NASTY = [
@@ -257,10 +343,11 @@ def test_any_serial_text_is_a_serial_number_or_none(base, start, end):
     assert parsed is None or (1 <= parsed[1] <= 2**63 - 1 and 1 <= parsed[2] <= 2**63 - 1)
 
 
-def answered(call):
+def answered(call, *, savepoint: bool = True):
     """The response to one request, which must not be a server error. Each request runs in a
-    savepoint, so a database error in one example cannot spoil the examples after it."""
-    with transaction.atomic():
+    savepoint, so a database error in one example cannot spoil the examples after it (but an API
+    POST, which makes its own durable transaction: api.idempotency)."""
+    with transaction.atomic() if savepoint else contextlib.nullcontext():
         response = call()
     assert response.status_code < 500, response
     if hasattr(response, "streaming_content"):
@@ -367,3 +454,156 @@ def test_vintages_within_the_years_are_still_read(signed_in, trader, holdings):
     response = signed_in(trader).get(DASHBOARD, {"vintage_from": "01/2021", "vintage_to": "2100-12"})
     assert [batch.pk for batch in response.context["page"].object_list] == [holdings["hydro"].pk]
     assert response.context["filter"].form.cleaned_data["vintage_from"] == datetime.date(2021, 1, 1)
+
+
+# --- the API: every query parameter and every id in a path ---------------------------------------
+
+API_PARAMETERS = {  # each list's filters (its FilterSet's), its own names, and the paginator's
+    f"{API}batches/": [*BatchFilter.base_filters, "status", "cursor", "page_size"],
+    f"{API}batches.csv": [*BatchFilter.base_filters, "status", "sort"],
+    f"{API}transfers/": [*TransactionFilter.base_filters, "cursor", "page_size"],
+    f"{API}retirements/": [*RetirementFilter.base_filters, "cursor", "page_size"],
+    f"{API}accounts/": ["format"],
+    f"{API}organization/": ["format"],
+}
+cursors = st.one_of(text, st.builds(lambda o, r, p: cursor_of(f"o={o}&r={r}&p={p}"), text, text, text),
+                    st.text(max_size=40).map(lambda query: base64.b64encode(query.encode()).decode()))
+API_PATHS = ["accounts/{}/", "transfers/{}/", "retirements/{}/statement.pdf", "mass-uploads/{}/",
+             "mass-uploads/{}/errors/", "verify/{}/"]
+API_DECISIONS = ["transfers/{}/accept/", "transfers/{}/reject/", "transfers/{}/withdraw/", "mass-uploads/{}/release/"]
+path_ids = st.one_of(text, st.integers(min_value=-(2**70), max_value=2**70).map(str),
+                     st.sampled_from(["ACT-00001", "act-00001", "ACT-", "ACT-²", "ACT-" + TOO_BIG_FOR_INT, "#1",
+                                      "Transfer 1", "%", "..", "."]))
+
+
+@pytest.fixture
+def unthrottled(monkeypatch, settings):
+    """A fuzz makes more requests a minute than a key, or an address, may."""
+    from api.throttling import ApiKeyThrottle
+
+    monkeypatch.setattr(ApiKeyThrottle, "THROTTLE_RATES", {"api_key": "1000000/minute"})
+    settings.VERIFY_REQUESTS_PER_MINUTE = 1_000_000
+
+
+@pytest.mark.parametrize("url", list(API_PARAMETERS))
+@ANYTHING
+@given(data=st.data())
+def test_api_lists_never_fail(api_client, unthrottled, url, data):
+    query = data.draw(params(API_PARAMETERS[url], cursor=cursors))
+    response = answered(lambda: api_client.get(url, query))
+    assert response.status_code in (200, 400), response.content
+    if "cursor" in query and response.status_code == 400 and "cursor" in [
+            error["field"] for error in response.json()["errors"]]:
+        assert "not a cursor the API gave" in response.json()["detail"] or len(response.json()["errors"]) > 1
+
+
+@ANYTHING
+@given(pk=path_ids, body=st.fixed_dictionaries({}, optional={"account": text, "note": text, "process": text}))
+@example(pk="\x00", body={})
+@example(pk=SUPERSCRIPT_TWO, body={"account": "ACT-\x00"})
+@example(pk=TOO_BIG_FOR_INT, body={"process": TOO_BIG_FOR_INT})
+def test_api_ids_in_paths_never_fail(api_client, unthrottled, pk, body):
+    quoted = urllib.parse.quote(pk, safe="")
+    for path in API_PATHS:
+        response = answered(lambda path=path: api_client.get(API + path.format(quoted)))
+        assert response.status_code in (200, 400, 404), (path, response.content)
+    for path in API_DECISIONS:  # in the request's own transaction (api.idempotency), not a savepoint
+        response = answered(lambda path=path: api_client.post(API + path.format(quoted), body, format="json",
+                                                              HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())),
+                            savepoint=False)
+        assert response.status_code in (400, 404, 409, 422), (path, response.content)
+
+
+# --- the pages added since: API keys, webhooks, generators, generation data, standing instructions ---
+
+@pytest.fixture
+def managing(signed_in, manager, holdings, counterparty):
+    """A manager (who may do everything the newer pages offer) of an organization holding batches."""
+    return signed_in(manager)
+
+
+def posted_to(client, url, data=None, **extra):
+    """answered() for a POST of these pages, without a savepoint: their services are durable
+    transactions, which Django refuses to nest in one."""
+    return answered(lambda: client.post(url, data or {}, **extra), savepoint=False)
+
+
+page_ids = st.one_of(st.integers(min_value=1, max_value=10**30), st.sampled_from([2**63 - 1, 2**63]))
+
+
+@SLOWER
+@given(posted=params(["name", "scope", "expires_on"]), prefix=text)
+@example(posted={"name": "ab\x00", "scope": "read"}, prefix="\x00")
+@example(posted={"name": "Desk", "expires_on": "99999-01-01"}, prefix=SUPERSCRIPT_TWO)
+def test_api_keys_page_never_fails(managing, posted, prefix):
+    posted_to(managing, reverse("api-keys:list"), posted)
+    posted_to(managing, reverse("api-keys:list"), posted, headers={"HX-Request": "true"})
+    revoke = f"/organization/api-keys/{urllib.parse.quote(prefix, safe='')}/revoke/"
+    answered(lambda: managing.get(revoke))
+    posted_to(managing, revoke)
+
+
+@SLOWER
+@given(posted=params(["url", "event_types"], lists=("event_types",)), pk=page_ids)
+@example(posted={"url": "https://example.com/\x00", "event_types": ["transfer.accepted"]}, pk=2**63)
+@example(posted={"url": "https://[::1", "event_types": ["\x00"]}, pk=1)
+def test_webhooks_pages_never_fail(managing, posted, pk):
+    posted_to(managing, reverse("webhooks:list"), posted)
+    for name in ("detail", "secret", "delete"):
+        answered(lambda name=name: managing.get(reverse(f"webhooks:{name}", args=[pk])))
+    for name in ("enable", "disable", "rotate", "delete"):
+        posted_to(managing, reverse(f"webhooks:{name}", args=[pk]))
+    posted_to(managing, reverse("webhooks:resend", args=[pk]))
+
+
+GENERATOR_FIELDS = ["name", "fuel_type", "technology", "capacity_mw", "state", "commissioned_on", "eligibilities",
+                    "account"]
+VALID_GENERATOR = {"name": "Fuzz Wind", "fuel_type": "wind", "technology": "onshore_wind", "capacity_mw": "10",
+                   "state": "MN", "commissioned_on": "2020-01-01", "eligibilities": "MN RES"}
+
+
+@SLOWER
+@given(posted=params(GENERATOR_FIELDS), pk=page_ids)
+@example(posted={"capacity_mw": "1e999999999"}, pk=1)
+@example(posted={"capacity_mw": "-1e999999999", "commissioned_on": "0001-01-01"}, pk=2**63)
+@example(posted={"eligibilities": "a\x00b", "account": TOO_BIG_FOR_BIGINT}, pk=1)
+def test_generators_pages_never_fail(managing, generator, posted, pk):
+    posted_to(managing, reverse("generators:new"), VALID_GENERATOR | posted)
+    posted_to(managing, reverse("generators:edit", args=[generator.pk]), VALID_GENERATOR | posted)
+    for name in ("detail", "edit"):
+        answered(lambda name=name: managing.get(reverse(f"generators:{name}", args=[pk])))
+    posted_to(managing, reverse("generators:submit", args=[pk]))
+
+
+@SLOWER
+@given(query=params(["month", "page"]), pk=page_ids)
+@example(query={"month": "12/0000", "page": SUPERSCRIPT_TWO}, pk=2**63)
+@example(query={"page": TOO_BIG_FOR_INT}, pk=1)
+def test_generation_pages_never_fail(managing, query, pk):
+    answered(lambda: managing.get(reverse("issuance:reports"), query))
+    answered(lambda: managing.get(reverse("issuance:reports"), query, headers={"HX-Request": "true"}))
+    answered(lambda: managing.get(reverse("issuance:uploads"), query))
+    posted_to(managing, reverse("issuance:uploads"), query)  # no file
+    for name in ("upload", "issuance"):
+        answered(lambda name=name: managing.get(reverse(f"issuance:{name}", args=[pk])))
+
+
+INSTRUCTION_FIELDS = ["applies_to", "from_vintage", "until_vintage", "share", "percentage", "maximum", "irrevocable",
+                      *(f"d{priority}-{name}" for priority in (1, 2, 3)
+                        for name in ("kind", "account", "organization", "retirement_account", "option",
+                                     "compliance_period", "beneficiary"))]
+
+
+@SLOWER
+@given(posted=params(INSTRUCTION_FIELDS), pk=page_ids)
+@example(posted={"percentage": "1e999999999", "maximum": TOO_BIG_FOR_INT}, pk=2**63)
+@example(posted={"d1-kind": "organization", "d1-organization": "ab\x00"}, pk=1)
+@example(posted={"d1-account": TOO_BIG_FOR_BIGINT, "d1-compliance_period": SUPERSCRIPT_TWO}, pk=1)
+def test_instructions_pages_never_fail(managing, generator, account, posted, pk):
+    valid = {"applies_to": f"generator:{generator.pk}", "from_vintage": "01/2024", "share": "percentage",
+             "percentage": "50", "d1-kind": "own_account", "d1-account": str(account.pk)}
+    posted_to(managing, reverse("instructions:new"), valid | posted)
+    posted_to(managing, reverse("instructions:new"), posted)
+    for name in ("detail", "end"):
+        answered(lambda name=name: managing.get(reverse(f"instructions:{name}", args=[pk])))
+    posted_to(managing, reverse("instructions:end", args=[pk]))

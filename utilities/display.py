@@ -1,7 +1,7 @@
 """Dates, date-times and numbers as Python code writes them (CSV and PDF downloads, email subjects,
 admin columns, messages): the same text the templates get from |date:"DATETIME_FORMAT",
 |date:"DATE_FORMAT", |date:"m/Y" and |floatformat:"g", from the one definition in
-portal/formats/en/formats.py."""
+portal/formats/en/formats.py. The API and its webhooks write moments one way of their own: iso_utc."""
 
 import datetime
 
@@ -13,6 +13,12 @@ from django.utils.translation import ngettext
 def datetime_text(moment: datetime.datetime | None) -> str:
     """`2026-12-01 14:05 CST`: in the current time zone (the reader's), which it names."""
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else ""
+
+
+def iso_utc(moment: datetime.datetime | None) -> str | None:
+    """`2026-12-01T20:05:00.123456Z`: a moment as the API and its webhooks write it, ISO 8601 in UTC
+    (the same text as the API's serializer fields, which write in UTC: api.views)."""
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def date_text(moment: datetime.datetime | datetime.date | None) -> str:
@@ -38,3 +44,10 @@ def count_text(count: int, singular: str, plural: str = "") -> str:
 def month_text(month: datetime.date | None) -> str:
     """`01/2025`: a vintage (production) month, as the pages write it with |date:"m/Y"."""
     return f"{month:%m/%Y}" if month else ""
+
+
+def bytes_text(size: int) -> str:
+    """`2.5 MB` (MB of 2^20 bytes, as Django's upload limits count), or `1,000 bytes` below one MB."""
+    if size < 2**20:
+        return f"{number_text(size)} bytes"
+    return f"{floatformat(size / 2**20, '-1')} MB"

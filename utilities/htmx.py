@@ -32,7 +32,7 @@ def htmx_redirect(request: HtmxHttpRequest, url: str, *, target: str | None = No
 
 
 def whole_page_for_htmx(handler):
-    """Django's error handler `handler` (403, 404), whose page an htmx request for part of a page
+    """Django's error handler `handler` (400 and 413, 403, 404), whose page an htmx request for part of a page
     puts in place of the whole page (base.html's htmx-config swaps these codes): a refusal met in
     the middle of the wizard is shown, not swallowed."""
     def view(request, exception):

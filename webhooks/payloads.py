@@ -11,6 +11,7 @@ from certificates.serials import format_serial
 from registry.models import Organization
 from registry.selectors import organization_link
 from transfers.models import MassTransferUpload, Transfer
+from utilities.display import iso_utc
 
 from .models import EventType
 
@@ -20,7 +21,7 @@ ITEMS_IN_PAYLOAD = 100
 
 
 def _moment(moment: datetime.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    return iso_utc(moment)  # as the API writes its times
 
 
 def _transfer_data(transfer: Transfer, organization: Organization) -> dict:
@@ -74,7 +75,7 @@ def event_payload(*, event_type: str, event_id: uuid.UUID, organization: Organiz
     by public id, quantities, serial ranges, its page) or the mass upload (status, rows, errors)."""
     data = ({"transfer": _transfer_data(transfer, organization)} if transfer is not None
             else {"upload": _upload_data(upload, organization)})
-    return {"id": str(event_id), "type": event_type, "created_at": created_at.isoformat(),
+    return {"id": str(event_id), "type": event_type, "created_at": _moment(created_at),
             "organization": organization.public_id, "data": data}
 
 

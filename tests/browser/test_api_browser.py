@@ -58,3 +58,26 @@ def test_the_api_docs_render_with_no_csp_violation(browser, live_server, screens
     context.close()
     assert not [message for message in messages if "Content Security Policy" in message or "CSP" in message], messages
     assert not [message for message in messages if message.startswith("error")], messages
+
+
+@pytest.mark.parametrize("java_script", [True, False], ids=["js", "no-js"])
+def test_a_form_over_the_upload_limit_gets_a_page_that_says_so(sign_in, manager, org, settings, screenshot,
+                                                                java_script):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = sign_in(manager, java_script_enabled=java_script)
+    page.goto(page.url.replace("/certificates/", "/organization/api-keys/"))
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100  # the form below sends more (its CSRF token alone is 64 bytes)
+    page.get_by_label("Name", exact=True).fill("Trading desk ERP")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.locator("h1")).to_have_text("Too much sent at once")
+    expect(page.locator("main")).to_contain_text("more than the registry takes in one form (100 bytes, files aside)")
+    assert not ApiKey.objects.exists()
+    if java_script:  # axe-core runs in the page: not where scripts are off
+        violations = [violation["id"] for violation in Axe().run(page).response["violations"]
+                      if violation["impact"] in {"critical", "serious"}]
+        assert violations == []
+    screenshot(page, "too-large-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "too-large-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -39,7 +39,7 @@ def test_template_errors_then_a_good_file_completes(worker, sign_in, trader, hol
     screenshot(page, "completed")
 
     page.click("text=Certificates")
-    page.select_option("select[name=account]", str(second_account.pk))
+    page.select_option("select[name=account]", second_account.public_id)
     moved = CertificateBatch.objects.get(account=second_account, certificate=wind.certificate)
     expect(page.locator("#batches")).to_contain_text(moved.serial_number)
     assert moved.serial_number.endswith("-1 to 400")

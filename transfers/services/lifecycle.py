@@ -231,7 +231,8 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                    destination: Destination, notes: str = "", draft: Transfer | None = None,
                    retirement: Retirement | None = None) -> Transfer:
     """Move batch quantities of `organization` to one destination, inside the caller's transaction
-    (the services that make several transfers, or a retirement, call this; others transfer_create).
+    (the services that make several transfers, a retirement, and the API's exactly-once request call
+    this; others transfer_create).
     A retirement's details (`retirement`, unsaved) are written with it and recorded in its event.
 
     Internal and retirement transfers complete at once; transfers to another organization and
@@ -376,7 +377,7 @@ def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind:
     )], with_rows=[[_notification_owed(transfer, kind)]])
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # joins the API's exactly-once request (api/idempotency.py)
 def transfer_accept(*, transfer: Transfer, user: User, organization: Organization, account: Account) -> Transfer:
     """The recipient takes a pending transfer into one of its open active accounts."""
     role_require(user=user, organization=organization)
@@ -403,7 +404,7 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
     return transfer
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # joins the API's exactly-once request (api/idempotency.py)
 def transfer_reject(*, transfer: Transfer, user: User, organization: Organization, note: str = "") -> Transfer:
     """The recipient refuses a pending transfer; the certificates return to the sender."""
     role_require(user=user, organization=organization)
@@ -413,7 +414,7 @@ def transfer_reject(*, transfer: Transfer, user: User, organization: Organizatio
     return transfer
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # joins the API's exactly-once request (api/idempotency.py)
 def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organization) -> Transfer:
     """The sender takes back a transfer to another organization while it is still pending."""
     role_require(user=user, organization=organization)

@@ -64,7 +64,7 @@ def _notify_after_commit(upload_id: int) -> None:
     send_mass_upload_notification.delay_on_commit(upload_id)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # joins the API's exactly-once request (api/idempotency.py)
 def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool) -> None:
     """The uploader confirms a held duplicate (it is queued) or discards it."""
     role_require(user=user, organization=upload.organization)

@@ -60,7 +60,8 @@ def retirement_create(*, organization: Organization, user: User, lines: list[Tra
 
 def retirement_write(*, organization: Organization, user: User, lines: list[TransferLine], account: Account,
                      details: RetirementDetails, notes: str = "", draft: Transfer | None = None) -> Transfer:
-    """retirement_create inside the caller's transaction (a mass retirement makes several)."""
+    """retirement_create inside the caller's transaction (a mass retirement makes several; the API's
+    exactly-once request stores its answer with it)."""
     if problems := details.problems():
         raise TransferRefused(next(iter(problems.values())))
     retirement = Retirement(option=details.option, compliance_period=details.compliance_period,
