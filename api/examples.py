@@ -1,10 +1,10 @@
 """An example of every request body and every answer in the OpenAPI schema, one story throughout:
 Prairie Wind Energy (MM00001) sends 250 certificates of batch 812 to Lakeshore Power Cooperative
-(MM00002), which accepts them, and retires 100 of what stayed toward Minnesota's RES. Each example
-is attached to the serializer that makes its body (drf-spectacular then shows it on every operation
-the serializer answers, a list's example as a page of it); tests/test_api_schema.py checks that
-every request and answer has one and that each is valid against its schema. Problems' examples are
-api.schema's."""
+(MM00002), which accepts them, and retires 100 of what stayed toward Minnesota's RES; moments in UTC,
+as the API writes them. Each example is attached to the serializer that makes its body
+(drf-spectacular then shows it on every operation the serializer answers, a list's example as a page
+of it); tests/test_api_schema.py checks that every request and answer has one and that each is valid
+against its schema. Problems' examples are api.schema's."""
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 
@@ -18,26 +18,26 @@ RECIPIENT = {"id": "MM00002", "name": "Lakeshore Power Cooperative"}
 BATCH = {"id": 812, "serial_number": "M805-MN-01-2024-812B2E-1 to 39739", "serial_start": 1, "serial_end": 39739,
          "quantity": 39739, "status": "active", "account": "ACT-00001", "account_name": "Main active",
          "generator": "M805", "generator_name": "Prairie Ridge Wind", "fuel": "wind", "state": "MN",
-         "vintage": "2024-01", "eligibilities": ["MN RES", "Green-e"], "issued_at": "2024-02-15T09:30:00-06:00"}
+         "vintage": "2024-01", "eligibilities": ["MN RES", "Green-e"], "issued_at": "2024-02-15T15:30:00Z"}
 TRANSFER = {
     "id": 1042, "type": "organization", "status": "pending", "sender": SENDER,
     "destination": {"type": "organization", "label": "Lakeshore Power Cooperative (MM00002)", "account": None,
                     "organization": RECIPIENT, "tracking_system": None, "recipient_name": "",
                     "recipient_account_ref": ""},
-    "quantity": 250, "notes": "Spot sale", "submitted_at": "2025-03-04T10:15:00-06:00", "decided_at": None,
-    "expires_at": "2025-04-03T10:15:00-06:00", "decision_note": "", "mass_upload": None}
+    "quantity": 250, "notes": "Spot sale", "submitted_at": "2025-03-04T16:15:00Z", "decided_at": None,
+    "expires_at": "2025-04-03T16:15:00Z", "decision_note": "", "mass_upload": None}
 CREATED_LINE = {"batch": 812, "quantity": 250, "moved": 1301, "remaining": 1302}
 ITEM = {"batch": 1301, "serial_number": "M805-MN-01-2024-812B2E-1 to 250", "quantity": 250, "status": "pending",
         "source_batch": 812, "source_serial_number": "M805-MN-01-2024-812B2E-1 to 39739", "source_account": "ACT-00001"}
 INITIATED = {"id": 5120, "kind": "transfer_initiated", "label": "Transfer initiated",
-             "occurred_at": "2025-03-04T10:15:00-06:00", "actor": "trader@prairiewind.example",
+             "occurred_at": "2025-03-04T16:15:00Z", "actor": "trader@prairiewind.example",
              "organization": "MM00001", "note": "Spot sale"}
 ACCEPTED = {"id": 5133, "kind": "transfer_accepted", "label": "Transfer accepted",
-            "occurred_at": "2025-03-05T08:02:00-06:00", "actor": "trader@lakeshore.example",
+            "occurred_at": "2025-03-05T14:02:00Z", "actor": "trader@lakeshore.example",
             "organization": "MM00002", "note": ""}
 RETIREMENT = {"reference": "NX53XXWDKA7CZ0JJC8AD", "option": "Minnesota RES", "compliance_period": 2025,
               "period_start": None, "period_end": None, "beneficiary": "City of Duluth", "private": False,
-              "transfer": 1043, "retired_at": "2025-03-06T14:20:00-06:00", "account": "ACT-00004", "quantity": 100,
+              "transfer": 1043, "retired_at": "2025-03-06T20:20:00Z", "account": "ACT-00004", "quantity": 100,
               "notes": ""}
 CSV_FILE = ("Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
             "M805-MN-01-2024-812B2E-1 to 39739,250,MM00002,,Spot sale\r\n")
@@ -47,8 +47,8 @@ BATCHES_CSV = ("Serial Number,Quantity,Account ID,Account,Generator ID,Generator
                "01/2024,MN RES; Green-e,2024-02-15,active\r\n")
 UPLOAD = {"id": 77, "kind": "transfer", "status": "completed", "filename": "march-sales.csv", "size": 94,
           "sha256": "55d0fd5f3bc01490bc1db7f7c02c0731d079814947f18fe4f6c914587bd9bf79", "row_count": 1,
-          "error_count": 0, "transfers": [1042], "created_at": "2025-03-04T10:14:00-06:00",
-          "finished_at": "2025-03-04T10:14:02-06:00"}
+          "error_count": 0, "transfers": [1042], "created_at": "2025-03-04T16:14:00Z",
+          "finished_at": "2025-03-04T16:14:02Z"}
 
 
 def example(serializer, *examples: OpenApiExample) -> None:
@@ -116,7 +116,7 @@ example(bodies.TransferDetailSerializer,
         OpenApiExample("A pending transfer", value={**TRANSFER, "item_count": 1, "items": [ITEM],
                                                     "history": [INITIATED], "retirement": None}),
         OpenApiExample("An accepted transfer", value={
-            **TRANSFER, "status": "complete", "decided_at": "2025-03-05T08:02:00-06:00", "expires_at": None,
+            **TRANSFER, "status": "complete", "decided_at": "2025-03-05T14:02:00Z", "expires_at": None,
             "item_count": 1, "items": [ITEM | {"status": "active"}], "history": [INITIATED, ACCEPTED],
             "retirement": None}))
 example(bodies.RetirementSerializer, OpenApiExample("A retirement", value=RETIREMENT))
@@ -137,29 +137,29 @@ example(bodies.MassUploadErrorsSerializer, OpenApiExample("A failed upload", val
 
 WEBHOOK_TRANSFER = {
     "id": 1042, "kind": "organization", "status": "pending", "quantity": 250, "sender": "MM00001",
-    "recipient": "MM00002", "destination_account": None, "submitted_at": "2025-03-04T10:15:00-06:00",
+    "recipient": "MM00002", "destination_account": None, "submitted_at": "2025-03-04T16:15:00Z",
     "decided_at": None, "items": [{"serial_number": "M805-MN-01-2024-812B2E-1 to 250", "quantity": 250}],
     "item_count": 1, "url": "https://registry.example/transfers/1042/?organization=MM00001"}
 # Each event type's transfer as its event tells it (the organization told: the sender, MM00001).
 WEBHOOK_TRANSFERS = {
     "transfer.pending": {},
-    "transfer.accepted": {"status": "complete", "decided_at": "2025-03-05T08:02:00-06:00"},
-    "transfer.rejected": {"status": "rejected", "decided_at": "2025-03-05T08:02:00-06:00"},
-    "transfer.withdrawn": {"status": "withdrawn", "decided_at": "2025-03-04T11:00:00-06:00"},
-    "transfer.expired": {"status": "expired", "decided_at": "2025-04-03T10:15:00-06:00"},
+    "transfer.accepted": {"status": "complete", "decided_at": "2025-03-05T14:02:00Z"},
+    "transfer.rejected": {"status": "rejected", "decided_at": "2025-03-05T14:02:00Z"},
+    "transfer.withdrawn": {"status": "withdrawn", "decided_at": "2025-03-04T17:00:00Z"},
+    "transfer.expired": {"status": "expired", "decided_at": "2025-04-03T16:15:00Z"},
     "retirement.created": {
         "id": 1043, "kind": "retirement", "status": "complete", "quantity": 100, "recipient": None,
-        "destination_account": "ACT-00004", "decided_at": "2025-03-06T14:20:00-06:00",
+        "destination_account": "ACT-00004", "decided_at": "2025-03-06T20:20:00Z",
         "items": [{"serial_number": "M805-MN-01-2024-812B2E-251 to 350", "quantity": 100}],
         "url": "https://registry.example/transfers/1043/?organization=MM00001",
         "retirement": {"reference": "NX53XXWDKA7CZ0JJC8AD", "option": "Minnesota RES", "compliance_period": 2025,
                        "period_start": None, "period_end": None, "beneficiary": "City of Duluth"}},
     "export.decided": {"kind": "export", "status": "complete", "recipient": None, "tracking_system":
                        "Western Renewable Energy Generation Information System",
-                       "decided_at": "2025-03-07T09:00:00-06:00"},
+                       "decided_at": "2025-03-07T15:00:00Z"},
 }
 WEBHOOK_UPLOAD = {"id": 77, "kind": "transfer", "status": "completed", "filename": "march-sales.csv", "row_count": 1,
-                  "error_count": 0, "transfer_ids": [1042], "finished_at": "2025-03-04T10:14:02-06:00",
+                  "error_count": 0, "transfer_ids": [1042], "finished_at": "2025-03-04T16:14:02Z",
                   "url": "https://registry.example/transfers/mass/77/?organization=MM00001"}
 
 
@@ -168,4 +168,4 @@ def webhook_example(event_type: str) -> dict:
     data = ({"upload": WEBHOOK_UPLOAD} if event_type == "upload.finished"
             else {"transfer": WEBHOOK_TRANSFER | WEBHOOK_TRANSFERS[event_type]})
     return {"id": "0b9f6f2e-8a4c-4f63-9d6e-2f1c5a7e3b10", "type": event_type,
-            "created_at": "2025-03-04T16:15:01+00:00", "organization": "MM00001", "data": data}
+            "created_at": "2025-03-04T16:15:01Z", "organization": "MM00001", "data": data}
