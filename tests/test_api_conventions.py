@@ -8,6 +8,7 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.models import Account
 from api.models import ApiKey
 from registry.models import Membership
 from transfers.models import Transfer
@@ -88,3 +89,73 @@ def test_a_webhook_delivery_writes_its_moments_as_the_api_does(org, trader, batc
     found = list(moments(payload))
     assert {name for name, _ in found} == {"created_at", "submitted_at"}
     assert [(name, text) for name, text in found if not MOMENT.fullmatch(text)] == []
+
+
+# --- status codes ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def recipient(api_as, counterparty):
+    manager = member(counterparty, Membership.Role.MANAGER, email="manager@lakeshore.example")
+    return api_as(manager, counterparty, ApiKey.Scope.TRADE)
+
+
+def assert_problem(response, status: int, code: str, detail: str | None = None) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == f"urn:rec-registry:problem:{code}" and body["status"] == status
+    if detail is not None:
+        assert body["detail"] == detail
+    return body
+
+
+def test_a_decision_on_a_transfer_decided_already_is_a_409_conflict(owner, recipient, org, trader, batch,
+                                                                    counterparty, counterparty_account):
+    transfer = send(batch, trader, org, counterparty)
+    assert post(owner, f"{API}transfers/{transfer.pk}/withdraw/").status_code == 200
+    for client, decision, body in [(owner, "withdraw", {}), (recipient, "reject", {}),
+                                   (recipient, "accept", {"account": counterparty_account.public_id})]:
+        assert_problem(post(client, f"{API}transfers/{transfer.pk}/{decision}/", body), 409, "conflict",
+                       "This transfer is already withdrawn.")
+
+
+def test_a_rule_the_request_breaks_is_a_422(owner, batch, counterparty):
+    Account.objects.filter(pk=batch.account_id).update(status=Account.Status.FROZEN)
+    body = {"lines": [{"batch": batch.pk, "quantity": 5}],
+            "destination": {"type": "organization", "organization": counterparty.public_id}}
+    body = assert_problem(post(owner, f"{API}transfers/", body), 422, "refused")
+    assert "frozen" in body["detail"]
+    assert not Transfer.objects.exists()
+
+
+def test_the_other_party_of_a_transfer_is_told_whose_decision_it_is(owner, recipient, org, trader, batch,
+                                                                    counterparty, second_account):
+    transfer = send(batch, trader, org, counterparty)
+    assert_problem(post(owner, f"{API}transfers/{transfer.pk}/accept/", {"account": second_account.public_id}),
+                   403, "permission-denied",
+                   "You sent this transfer; only the recipient, Lakeshore Power Cooperative, can accept it.")
+    assert_problem(post(owner, f"{API}transfers/{transfer.pk}/reject/"), 403, "permission-denied",
+                   "You sent this transfer; only the recipient, Lakeshore Power Cooperative, can reject it.")
+    assert_problem(post(recipient, f"{API}transfers/{transfer.pk}/withdraw/"), 403, "permission-denied",
+                   "Only the sender, Prairie Wind Energy, can withdraw this transfer; you can accept or reject it.")
+    assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.PENDING
+
+
+@pytest.mark.parametrize("method,path,allowed", [
+    ("put", "transfers/{id}/", "GET"), ("patch", "transfers/{id}/", "GET"), ("delete", "transfers/{id}/", "GET"),
+    ("delete", "transfers/", "GET, POST"), ("post", "batches/", "GET"), ("put", "organization/", "GET"),
+    ("get", "transfers/{id}/accept/", "POST"),
+])
+def test_a_method_an_operation_does_not_take_is_a_405_problem(owner, org, trader, batch, counterparty, method, path,
+                                                               allowed):
+    transfer = send(batch, trader, org, counterparty)
+    response = getattr(owner, method)(API + path.format(id=transfer.pk), HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    body = assert_problem(response, 405, "method-not-allowed")
+    assert body["detail"] == f'Method "{method.upper()}" not allowed.'
+    assert [name for name in response["Allow"].split(", ") if name not in ("HEAD", "OPTIONS")] == allowed.split(", ")
+    assert Transfer.objects.get(pk=transfer.pk).status == Transfer.Status.PENDING
+
+
+def test_a_cursor_the_api_did_not_give_is_a_400_naming_it(owner):
+    body = assert_problem(owner.get(f"{API}transfers/", {"cursor": "bm90LW91cnM="}), 400, "invalid")
+    assert [error["field"] for error in body["errors"]] == ["cursor"]

@@ -10,6 +10,8 @@ from .lifecycle import (
     CannotReceive,
     Destination,
     DraftAlreadySubmitted,
+    NotYourDecision,
+    TransferConflict,
     TransferLine,
     TransferRefused,
     export_confirm,
@@ -31,7 +33,8 @@ from .mass_uploads import (
 from .retirements import RetirementDetails, retirement_create, retirement_privacy_set, retirement_write
 
 __all__ = [
-    "AlreadyInAccount", "BatchChanged", "CannotReceive", "DraftAlreadySubmitted",
+    "AlreadyInAccount", "BatchChanged", "CannotReceive", "DraftAlreadySubmitted", "NotYourDecision",
+    "TransferConflict",
     "Destination", "TransferLine", "TransferRefused", "RetirementDetails", "UploadBusy", "export_confirm",
     "export_reject", "mass_upload_create", "mass_upload_process", "mass_upload_release",
     "mass_uploads_requeue_stalled", "retirement_create", "retirement_privacy_set", "retirement_write",
