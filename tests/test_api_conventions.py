@@ -3,6 +3,7 @@ wrong (409 a state conflict, 422 a rule, 405 a method), and its pacing (rate-lim
 Location on every 201)."""
 
 import re
+import time
 import uuid
 
 import pytest
@@ -159,3 +160,89 @@ def test_a_method_an_operation_does_not_take_is_a_405_problem(owner, org, trader
 def test_a_cursor_the_api_did_not_give_is_a_400_naming_it(owner):
     body = assert_problem(owner.get(f"{API}transfers/", {"cursor": "bm90LW91cnM="}), 400, "invalid")
     assert [error["field"] for error in body["errors"]] == ["cursor"]
+
+
+# --- pacing ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def still_clock(monkeypatch):
+    """The throttle's clock stands 15 s into a minute: every request of the test is in one window,
+    45 s before it ends."""
+    from types import SimpleNamespace
+
+    from utilities import throttle
+
+    moment = time.time() // 60 * 60 + 15
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: moment))
+
+
+def rate_headers(response) -> tuple:
+    return response.get("RateLimit-Limit"), response.get("RateLimit-Remaining"), response.get("RateLimit-Reset")
+
+
+def test_every_answer_says_where_the_key_stands_with_its_rate_limit(org, viewer, monkeypatch, still_clock):
+    from api.throttling import ApiKeyThrottle
+
+    monkeypatch.setattr(ApiKeyThrottle, "THROTTLE_RATES", {"api_key": "4/minute"})
+    _, raw = api_key_for(viewer, org, ApiKey.Scope.READ)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    answers = [client.get(f"{API}organization/"), client.get(f"{API}accounts/ACT-99999/"),  # a 404 counts too
+               client.get(f"{API}batches/", {"page_size": "0"}), client.get(f"{API}organization/"),
+               client.get(f"{API}organization/")]
+    assert [response.status_code for response in answers] == [200, 404, 400, 200, 429]
+    assert [rate_headers(response) for response in answers] == [
+        ("4", "3", "45"), ("4", "2", "45"), ("4", "1", "45"), ("4", "0", "45"), ("4", "0", "45")]
+    assert answers[-1]["Retry-After"] == "45"
+    _, other = api_key_for(viewer, org, ApiKey.Scope.READ)
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {other}")
+    assert rate_headers(client.get(f"{API}organization/")) == ("4", "3", "45")  # each key its own count
+
+
+def test_the_public_verification_record_says_where_the_address_stands(db, settings, still_clock):
+    settings.VERIFY_REQUESTS_PER_MINUTE = 2
+    answers = [APIClient().get(f"{API}verify/ABCDEFGHJKMNPQRSTVWX/") for _ in range(3)]
+    assert [response.status_code for response in answers] == [404, 404, 429]
+    assert [rate_headers(response) for response in answers] == [("2", "1", "45"), ("2", "0", "45"), ("2", "0", "45")]
+
+
+def test_with_redis_unreachable_there_are_no_rate_limit_headers(org, viewer, monkeypatch):
+    import redis
+
+    from utilities import throttle
+
+    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)  # nothing listens on port 1
+    monkeypatch.setattr(throttle, "_redis", lambda: down)
+    _, raw = api_key_for(viewer, org, ApiKey.Scope.READ)
+    response = APIClient(HTTP_AUTHORIZATION=f"Api-Key {raw}").get(f"{API}organization/")
+    assert response.status_code == 200 and rate_headers(response) == (None, None, None)
+
+
+def test_every_201_says_where_its_object_is_and_so_does_its_replay(owner, org, batch, issue, second_account,
+                                                                    retirement_account, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .factories import RetirementOptionFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    option = RetirementOptionFactory()
+    lines = [{"batch": batch.pk, "quantity": 5}]
+    creates = [
+        ("transfers/", {"lines": lines, "destination": {"type": "internal", "account": second_account.public_id}},
+         "json"),
+        ("retirements/", {"lines": [{"batch": issue(100).pk, "quantity": 5}],
+                          "account": retirement_account.public_id, "option": option.name,
+                          "compliance_period": 2024, "beneficiary": "Prairie Wind Energy"}, "json"),
+        ("mass-uploads/", {"kind": "transfer", "file": SimpleUploadedFile(
+            "t.csv", b"Serial Number,Quantity,Organization ID,Account ID,Notes\r\n")}, "multipart"),
+    ]
+    for path, body, body_format in creates:
+        key = str(uuid.uuid4())
+        first = owner.post(API + path, body, format=body_format, HTTP_IDEMPOTENCY_KEY=key)
+        assert first.status_code == 201, (path, first.content)
+        if body_format == "multipart":
+            body["file"].seek(0)
+        again = owner.post(API + path, body, format=body_format, HTTP_IDEMPOTENCY_KEY=key)
+        assert again["Idempotent-Replayed"] == "true"
+        assert first["Location"] and again["Location"] == first["Location"], path
+        assert owner.get(first["Location"]).status_code == 200, (path, first["Location"])
