@@ -15,8 +15,8 @@ How (the answer commits with the effect, as Stripe's keys do):
 1. The claim: the key's IdempotentRequest row is inserted if missing (INSERT ... ON CONFLICT DO
    NOTHING), committed at once on its own, so that every request with the key then meets that row.
 2. One transaction (durable) holds that row's lock (SELECT ... FOR UPDATE SKIP LOCKED) from start to
-   end: it runs the handler, whose service joins this transaction, and writes the answer (status and
-   JSON body) on the row; the effect and its answer commit together, or neither does.
+   end: it runs the handler, whose service joins this transaction, and writes the answer (status,
+   JSON body, and a 201's Location) on the row; the effect and its answer commit together, or neither does.
 3. Whoever meets the row locked answers 409: a request with the key is acting. Whoever gets the lock
    and finds an answer of the window replays it (or refuses another request, 422). Whoever gets the
    lock and finds no answer (or one older than the window) acts, and its answer replaces the row's:
@@ -62,15 +62,16 @@ PATH_MAX_LENGTH = IdempotentRequest._meta.get_field("path").max_length
 
 _CLAIM_SQL = f"""
     INSERT INTO {IdempotentRequest._meta.db_table}
-        (organization_id, api_key_id, key, method, path, body_sha256, response_content_type, created_at)
-    VALUES (%s, %s, %s, %s, %s, %s, '', %s)
+        (organization_id, api_key_id, key, method, path, body_sha256, response_content_type, response_location,
+         created_at)
+    VALUES (%s, %s, %s, %s, %s, %s, '', '', %s)
     ON CONFLICT (organization_id, key) DO NOTHING
 """
 
 _STORE_SQL = f"""
     UPDATE {IdempotentRequest._meta.db_table}
     SET api_key_id = %s, method = %s, path = %s, body_sha256 = %s, created_at = %s,
-        response_status = %s, response_body = %s::jsonb, response_content_type = %s
+        response_status = %s, response_body = %s::jsonb, response_content_type = %s, response_location = %s
     WHERE id = %s
 """
 
@@ -173,7 +174,8 @@ def store(held: int, response: Response, *, api_key_id: str, method: str, path: 
     body = JSONRenderer().render(data).decode() if data is not None else None
     with connection.cursor() as cursor:
         cursor.execute(_STORE_SQL, [api_key_id, method, path, body_sha256, timezone.now(), response.status_code,
-                                    body, getattr(response, "content_type", None) or "", held])
+                                    body, getattr(response, "content_type", None) or "",
+                                    response.get("Location", ""), held])
 
 
 def earlier_response(earlier: IdempotentRequest, *, method: str, path: str, body_sha256: str) -> Response:
@@ -183,5 +185,8 @@ def earlier_response(earlier: IdempotentRequest, *, method: str, path: str, body
                       f"This Idempotency-Key was used at {iso_utc(earlier.created_at)} for another request "
                       f"({earlier.method} {earlier.path} with another body); use a new key for a new request.",
                       field=HEADER)
+    headers = {"Idempotent-Replayed": "true"}
+    if earlier.response_location:
+        headers["Location"] = earlier.response_location
     return Response(earlier.response_body, status=earlier.response_status,
-                    content_type=earlier.response_content_type or None, headers={"Idempotent-Replayed": "true"})
+                    content_type=earlier.response_content_type or None, headers=headers)

@@ -91,6 +91,7 @@ class IdempotentRequest(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)  # None while the request acts
     response_body = models.JSONField(null=True, blank=True)
     response_content_type = models.CharField(max_length=100, blank=True)
+    response_location = models.TextField(blank=True, default="")  # a 201's Location, replayed with it
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

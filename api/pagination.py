@@ -1,10 +1,13 @@
 import binascii
+from urllib import parse
 
 from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 
 from utilities.parsing import positive_integer
+
+CURSOR_TOKENS = {"o", "r", "p"}  # DRF's: offset, reverse, position
 
 
 class ApiCursorPagination(CursorPagination):
@@ -32,17 +35,20 @@ class ApiCursorPagination(CursorPagination):
         return size
 
     def decode_cursor(self, request):
-        """DRF's reading, with a cursor that is not one of ours a 400 naming it: DRF answers 404 for
-        one it cannot decode, and a position that is not a primary key failed in the query (500).
-        Strict base64 too: DRF's decoding skips what is not base64, so "%%%" read as the first page."""
+        """DRF's reading, with a cursor that is not one of ours a 400 naming it. DRF answers 404 for
+        one it cannot decode, takes text that is not strict base64 or names none of its tokens as the
+        first page, and a position that is not a primary key failed in the query (a 500)."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
         try:
-            binascii.a2b_base64(request.query_params.get(self.cursor_query_param, "").encode("ascii"),
-                                strict_mode=True)
+            text = binascii.a2b_base64(encoded.encode("ascii"), strict_mode=True).decode("ascii")
+            tokens = parse.parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
             cursor = super().decode_cursor(request)
         except (exceptions.NotFound, ValueError):  # binascii.Error and UnicodeError are ValueErrors
-            cursor = False
-        if cursor is False or (cursor is not None and cursor.position is not None
-                               and positive_integer(cursor.position) is None):
+            cursor = tokens = None
+        if (cursor is None or not set(tokens) <= CURSOR_TOKENS or any(len(values) > 1 for values in tokens.values())
+                or (cursor.position is not None and positive_integer(cursor.position) is None)):
             raise exceptions.ValidationError({self.cursor_query_param: [
                 "This is not a cursor the API gave: follow a page's `next` or `previous` link as it is, or start "
                 "again without a cursor."]})

@@ -30,6 +30,8 @@ class HasScope(permissions.BasePermission):
         api_key = request.auth
         if not isinstance(api_key, ApiKey):
             return False  # no key: DRF answers 401 (the authenticator's WWW-Authenticate)
+        if not hasattr(view, request.method.lower()):
+            return True  # a method the operation does not take: DRF's 405 (with Allow), not a scope's 403
         scope = scope_required(view, request)
         if scope is None:
             return False

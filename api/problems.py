@@ -7,7 +7,9 @@
 `errors` names each field that is wrong (dotted, with list indexes; null for the request as a whole,
 a header by its name). An unexpected exception is a 500 problem with a generic detail (the exception
 logged, never answered). A service's refusal (registry.services.ServiceError) is a 422 with its message,
-or a 409 when it is a conflict with the object's current state (CONFLICTS); another organization's
+or a 409 when it is a conflict with the object's current state (ServiceConflict), or a 403 when the
+decision is the transfer's other party's (NotYourDecision); a method the operation does not take is a
+405; another organization's
 object is a 404, like one that does not exist; a throttled request is a 429 with Retry-After; a body
 over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413.
 """
@@ -23,16 +25,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from registry.services import ServiceError
-from transfers.services import BatchChanged, DraftAlreadySubmitted
+from registry.services import ServiceConflict, ServiceError
+from transfers.services import NotYourDecision
 from utilities.display import bytes_text
 
 logger = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:rec-registry:problem:"
-# Refusals that say the object is no longer in a state for the request (answered 409, not 422).
-CONFLICTS: tuple[type[ServiceError], ...] = (BatchChanged, DraftAlreadySubmitted)
-
 
 class Problem(exceptions.APIException):
     """An API error with its own problem type, e.g. Problem(422, "idempotency-key-reused", "...")."""
@@ -44,10 +43,16 @@ class Problem(exceptions.APIException):
 
 
 class Refused(Problem):
+    """A service's refusal: a conflict with the object's state (ServiceConflict: decided already,
+    changed meanwhile) is a 409; a decision that is the other party's a 403; any other rule a 422."""
+
     def __init__(self, error: ServiceError):
-        conflict = isinstance(error, CONFLICTS)
-        super().__init__(status.HTTP_409_CONFLICT if conflict else status.HTTP_422_UNPROCESSABLE_ENTITY,
-                         "conflict" if conflict else "refused", str(error))
+        if isinstance(error, ServiceConflict):
+            super().__init__(status.HTTP_409_CONFLICT, "conflict", str(error))
+        elif isinstance(error, NotYourDecision):
+            super().__init__(status.HTTP_403_FORBIDDEN, "permission-denied", str(error))
+        else:
+            super().__init__(status.HTTP_422_UNPROCESSABLE_ENTITY, "refused", str(error))
 
 
 TITLES = {  # the problem types other than HTTP's own

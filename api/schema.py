@@ -45,16 +45,18 @@ class ProblemSerializer(serializers.Serializer):
 PROBLEMS = {
     "400": "The request is not valid (a query parameter, the body or a header): see `errors`.",
     "401": "No API key, or a key that is not valid, revoked, expired, or whose creator lost the role for it.",
-    "403": "The key's scope does not allow this request.",
+    "403": "The key's scope does not allow this request (or a transfer's decision is its other party's: the "
+           "detail says whose).",
     "404": "No such object in the key's organization.",
     "429": "Too many requests with this key: wait `Retry-After` seconds.",
 }
 POST_PROBLEMS = {
-    "409": "In conflict with the object's current state, or an earlier request with this Idempotency-Key is "
-           "still being processed.",
+    "409": "In conflict with the object's current state (decided already, or changed meanwhile), or an earlier "
+           "request with this Idempotency-Key is still being processed.",
     "413": f"The body is larger than the API takes (at most {bytes_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}, "
            f"an uploaded file aside).",
-    "422": "Refused (the problem's detail says why), or the Idempotency-Key was used for another request.",
+    "422": "Refused by a rule (the problem's detail says which), or the Idempotency-Key was used for another "
+           "request.",
 }
 
 

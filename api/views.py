@@ -51,7 +51,8 @@ class KnownQueryParameters:
     """Refuses a query parameter the operation does not take, with a 400 naming it: a misspelt
     filter (`?fule=wind`) must not answer every row. An operation takes its FilterSet's filters,
     its paginator's `cursor` and `page_size`, and the names in `query_parameters`. (And an id in the
-    path that holds a NUL names nothing: a 404. And every time is answered in UTC: dispatch.)"""
+    path that holds a NUL names nothing: a 404. And every time is answered in UTC, and every answer
+    says where its key stands with its rate limit: dispatch, finalize_response.)"""
 
     query_parameters: tuple[str, ...] = ()
 
@@ -60,6 +61,14 @@ class KnownQueryParameters:
         # `Z`, as utilities.display.iso_utc writes them), whatever zone a session cookie would choose.
         with timezone.override(datetime.UTC):
             return super().dispatch(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Every answer counted against a rate limit (a 429 too) says where its client stands.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if rate_limit := getattr(request, "rate_limit", None):
+            for name, value in rate_limit.headers().items():
+                response[name] = value
+        return response
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # the key, its scope and its rate first

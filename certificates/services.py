@@ -13,6 +13,7 @@ from ledger.services import ledger_event, ledger_write
 from registry.models import Membership, Organization, User
 from registry.services import (
     ACCOUNTS_SHARE_SQL,
+    ServiceConflict,
     ServiceError,
     accounts_from_rows,
     accounts_lock_for_share,
@@ -255,7 +256,7 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
             pk__in=[batch.pk for batch in whole], status=Status.ACTIVE
         ).update(account_id=account_id, status=status)
         if updated != len(whole):
-            raise ServiceError("A selected batch changed meanwhile; nothing was moved. Try again.")
+            raise ServiceConflict("A selected batch changed meanwhile; nothing was moved. Try again.")
         for batch in whole:
             batch.account_id, batch.status = account_id, status
             moved_by_source[batch.pk] = batch
@@ -338,7 +339,7 @@ def _batches_split(partial: list[tuple[CertificateBatch, int]], account_id: int,
         })
         rows = cursor.fetchall()
     if len(rows) != 2 * len(partial):
-        raise ServiceError("A selected batch changed meanwhile; nothing was moved. Try again.")
+        raise ServiceConflict("A selected batch changed meanwhile; nothing was moved. Try again.")
     certificates = {parent.pk: parent.certificate for parent, _ in partial}
     children = {}
     for row in rows:
@@ -359,7 +360,7 @@ def batches_set_state(*, batches: list[CertificateBatch], from_status: str, to_s
         pk__in=[batch.pk for batch in batches], status=from_status
     ).update(**changes)
     if updated != len(batches):
-        raise ServiceError("The certificates of this transfer changed meanwhile; nothing was changed.")
+        raise ServiceConflict("The certificates of this transfer changed meanwhile; nothing was changed.")
     for batch in batches:
         batch.status = to_status
         if account_id is not None:

@@ -373,6 +373,10 @@ SPECTACULAR_SETTINGS = {
                    "(e.g. `2026-12-01T20:05:00.123456Z`); dates are `YYYY-MM-DD`, months `YYYY-MM`. (A retirement's "
                    "verification `record` keeps `retired_at` as its digest was computed: UTC, `+00:00`, to the "
                    "second.)\n\n"
+                   "Each key may make a number of requests a minute; every answer says where it stands, with the "
+                   "headers `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the "
+                   "window ends); beyond the limit, a 429 with `Retry-After`. A 201 names what it made in "
+                   "`Location`.\n\n"
                    + RECEIVER_DOCS,
     "VERSION": "1.0.0",
     # 3.1: for `webhooks`, what the registry sends (api.schema.WEBHOOKS); and a nullable reference is

@@ -17,6 +17,12 @@ class ServiceError(Exception):
     """A refusal the user can act on. The message says exactly what is wrong; nothing changed."""
 
 
+class ServiceConflict(ServiceError):
+    """A refusal because the object is not, or no longer, in the state the request needs (decided
+    already, or changed meanwhile): the request as it is can no longer succeed (the API's 409, where
+    another refusal of a rule is a 422)."""
+
+
 # Whether user %s is a manager or trader of organization %s (params: role_params(...)), for a
 # statement that checks the role as it writes (the wizard's draft).
 ROLE_CONDITION = f"""EXISTS (SELECT 1 FROM {Membership._meta.db_table}

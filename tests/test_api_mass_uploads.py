@@ -111,7 +111,7 @@ def test_a_held_file_is_processed_or_discarded(owner, batch, second_account, dja
     assert batch.__class__.objects.filter(parent=batch, account=second_account).count() == 1
     again = owner.post(f"{UPLOADS}{held[1]}/release/", {"process": True}, format="json",
                        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert "no longer waiting" in again.json()["detail"]
 
 

@@ -390,15 +390,17 @@ def test_sender_withdraws(owner, batch, trader, org, counterparty):
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "withdrawn"
     again = post(owner, f"{TRANSFERS}{transfer.pk}/withdraw/")
-    assert again.status_code == 422
-    assert "already withdrawn" in again.json()["detail"]
+    assert again.status_code == 409
+    assert again.json()["detail"] == "This transfer was already withdrawn."
 
 
 def test_the_sender_cannot_accept_its_own_transfer(owner, batch, trader, org, counterparty, second_account):
     transfer = send(batch, trader, org, counterparty)
     before = ledger_state()
     response = post(owner, f"{TRANSFERS}{transfer.pk}/accept/", {"account": second_account.public_id})
-    assert response.status_code == 422
+    assert response.status_code == 403
+    assert response.json()["detail"] == ("You sent this transfer; only the recipient, Lakeshore Power Cooperative, "
+                                         "can accept it.")
     assert ledger_state() == before
 
 

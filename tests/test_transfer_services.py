@@ -150,10 +150,16 @@ def test_a_decided_transfer_cannot_be_decided_again(
 def test_only_the_recipient_accepts_and_only_the_sender_withdraws(
         batch, trader, org, counterparty, counterparty_trader, account):
     transfer = send_to_counterparty(batch, trader, org, counterparty, 400)
-    with pytest.raises(TransferRefused, match="no such transfer"):
+    with pytest.raises(TransferRefused, match="You sent this transfer; only the recipient, Lakeshore Power "
+                                              "Cooperative, can accept it."):
         transfer_accept(transfer=transfer, user=trader, organization=org, account=account)
-    with pytest.raises(TransferRefused, match="no such transfer"):
+    with pytest.raises(TransferRefused, match="You sent this transfer; only the recipient, Lakeshore Power "
+                                              "Cooperative, can reject it."):
+        transfer_reject(transfer=transfer, user=trader, organization=org)
+    with pytest.raises(TransferRefused, match="Only the sender, Prairie Wind Energy, can withdraw this transfer; "
+                                              "you can accept or reject it."):
         transfer_withdraw(transfer=transfer, user=counterparty_trader, organization=counterparty)
+    assert transfer.__class__.objects.get(pk=transfer.pk).status == "pending"
 
 
 def test_export_is_pending_until_staff_confirm(batch, trader, org, tracking_system, staff):

@@ -13,17 +13,29 @@ from django.http import HttpRequest
 
 def throttled(request: HttpRequest, *, scope: str, limit: int, window_seconds: int = 60) -> bool:
     """Whether the request's address has asked for `scope` more than `limit` times in this window.
-    The address is the one sign-in lockouts count (TRUSTED_PROXY_COUNT says which proxies to skip).
     With the cache down nobody is throttled: the page it guards reads only public facts."""
-    address = get_client_ip_address(request) or "unknown"
-    return over_limit(f"{scope}:{address}", limit=limit, window_seconds=window_seconds)
+    return over_limit(address_name(request, scope), limit=limit, window_seconds=window_seconds)
+
+
+def address_name(request: HttpRequest, scope: str) -> str:
+    """What `scope`'s counter is kept under for the request's address: the address sign-in lockouts
+    count (TRUSTED_PROXY_COUNT says which proxies to skip)."""
+    return f"{scope}:{get_client_ip_address(request) or 'unknown'}"
 
 
 def over_limit(name: str, *, limit: int, window_seconds: int) -> bool:
     """Whether `name` (a scope and who asks) has asked more than `limit` times in this window of
     `window_seconds` (a fixed window: one counter a window, which Redis increments atomically).
-    With the cache unreachable (no connection, no answer in time) nothing is over its limit; an error
-    Redis answers with is raised, never taken for an outage that switches every limit off."""
+    With the cache unreachable nothing is over its limit (hits)."""
+    count = hits(name, window_seconds=window_seconds)
+    return count is not None and count > limit
+
+
+def hits(name: str, *, window_seconds: int) -> int | None:
+    """Counts one more request of `name` in this window of `window_seconds`: how many it has made
+    in the window, this one included (a rate limit's headers say what is left). None with the
+    cache unreachable (no connection, no answer in time); an error Redis answers with is raised,
+    never taken for an outage that switches every limit off."""
     key = cache.make_and_validate_key(f"throttle:{name}:{int(time.time()) // window_seconds}")
     try:
         # One round trip (MULTI/EXEC): the window's first request makes the counter with its expiry
@@ -31,8 +43,8 @@ def over_limit(name: str, *, limit: int, window_seconds: int) -> bool:
         # run`) knows both; EXPIRE's NX option needs Redis 7. The cache's own add-then-incr took three.
         _, count = _redis().pipeline().set(key, 0, ex=window_seconds, nx=True).incr(key).execute()
     except (redis.ConnectionError, redis.TimeoutError):  # not redis.RedisError: a ResponseError is a bug
-        return False
-    return count > limit
+        return None
+    return count
 
 
 def _redis() -> redis.Redis:

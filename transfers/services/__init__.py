@@ -11,6 +11,8 @@ from .lifecycle import (
     Destination,
     DraftAlreadySubmitted,
     NotPending,
+    NotYourDecision,
+    TransferConflict,
     TransferLine,
     TransferRefused,
     export_confirm,
@@ -32,8 +34,9 @@ from .mass_uploads import (
 from .retirements import RetirementDetails, retirement_create, retirement_privacy_set, retirement_write
 
 __all__ = [
-    "AlreadyInAccount", "BatchChanged", "CannotReceive", "DraftAlreadySubmitted",
-    "Destination", "NotPending", "TransferLine", "TransferRefused", "RetirementDetails", "UploadBusy", "export_confirm",
+    "AlreadyInAccount", "BatchChanged", "CannotReceive", "DraftAlreadySubmitted", "NotPending", "NotYourDecision",
+    "TransferConflict",
+    "Destination", "TransferLine", "TransferRefused", "RetirementDetails", "UploadBusy", "export_confirm",
     "export_reject", "mass_upload_create", "mass_upload_process", "mass_upload_release",
     "mass_uploads_requeue_stalled", "retirement_create", "retirement_privacy_set", "retirement_write",
     "transfer_accept", "transfer_create", "transfer_draft_fail",

@@ -9,6 +9,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -19,6 +20,7 @@ from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Organization, TrackingSystem, User
 from registry.services import (
+    ServiceConflict,
     ServiceError,
     accounts_lock_for_share,
     organization_lock_for_share,
@@ -39,16 +41,26 @@ class TransferRefused(ServiceError):
     pass
 
 
-class DraftAlreadySubmitted(TransferRefused):
+class TransferConflict(TransferRefused, ServiceConflict):
+    """A transfer (or upload) no longer in the state the request needs: decided already, or changed
+    meanwhile."""
+
+
+class DraftAlreadySubmitted(TransferConflict):
     """The wizard's draft was confirmed already (a second confirm, another tab)."""
 
     def __init__(self):
         super().__init__("This transfer has already been submitted.")
 
 
-class BatchChanged(TransferRefused):
+class BatchChanged(TransferConflict):
     """A batch changed since it was selected (some of it moved) or is no longer active: the
     selection must be made again."""
+
+
+class NotYourDecision(TransferRefused):
+    """A decision on a transfer that only its other party makes: the sender accepting or rejecting
+    its own transfer, the recipient withdrawing it."""
 
 
 class AlreadyInAccount(TransferRefused):
@@ -66,7 +78,7 @@ class CannotReceive(TransferRefused):
         super().__init__(f"{organization.public_id} has no account that can receive certificates yet.")
 
 
-class NotPending(TransferRefused):
+class NotPending(TransferConflict):
     """A decision (accept, reject, withdraw, expire, an export's answer) on a transfer no longer pending:
     one wording, for the pages, the API and the admin."""
 
@@ -336,10 +348,22 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
     return transfer
 
 
-def _lock_pending(transfer_id: int, **scope) -> Transfer:
-    transfer = Transfer.objects.select_for_update().filter(pk=transfer_id, **scope).first()
+def _lock_pending(transfer_id: int, *, by: Organization | None = None, decision: str = "", **scope) -> Transfer:
+    """The transfer, locked, if it is pending. With `by`, one that `by` sent or was sent, whose
+    `decision` is its part: the recipient accepts and rejects, the sender withdraws; the other party
+    is told so."""
+    transfer = Transfer.objects.select_for_update().filter(pk=transfer_id, **scope)
+    if by is not None:
+        transfer = transfer.filter(Q(organization=by) | Q(recipient_organization=by))
+    transfer = transfer.first()
     if transfer is None:
         raise TransferRefused("There is no such transfer.")
+    if by is not None and decision == "withdraw" and transfer.organization_id != by.pk:
+        raise NotYourDecision(f"Only the sender, {transfer.organization.name}, can withdraw this transfer; you "
+                              "can accept or reject it.")
+    if by is not None and decision != "withdraw" and transfer.recipient_organization_id != by.pk:
+        raise NotYourDecision(f"You sent this transfer; only the recipient, {transfer.recipient_organization.name}, "
+                              f"can {decision} it.")
     if transfer.status != Transfer.Status.PENDING:
         raise NotPending(transfer)
     return transfer
@@ -349,7 +373,7 @@ def _pending_batches(transfer: Transfer) -> list[CertificateBatch]:
     ids = list(transfer.items.values_list("batch_id", flat=True))
     batches = list(batches_lock(ids).values())
     if len(batches) != len(ids) or any(b.status != BatchStatus.PENDING for b in batches):
-        raise TransferRefused("The certificates of this transfer are not all pending; nothing changed.")
+        raise TransferConflict("The certificates of this transfer are not all pending; nothing changed.")
     return batches
 
 
@@ -360,7 +384,7 @@ def _close(transfer: Transfer, *, status: str, user: User | None, note: str = ""
         destination_account=transfer.destination_account,
     )
     if updated != 1:
-        raise TransferRefused("This transfer changed meanwhile; nothing changed.")
+        raise TransferConflict("This transfer changed meanwhile; nothing changed.")
     transfer.status, transfer.decided_at, transfer.decided_by, transfer.decision_note = status, now, user, note
 
 
@@ -381,7 +405,7 @@ def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind:
 def transfer_accept(*, transfer: Transfer, user: User, organization: Organization, account: Account) -> Transfer:
     """The recipient takes a pending transfer into one of its open active accounts."""
     role_require(user=user, organization=organization)
-    transfer = _lock_pending(transfer.pk, recipient_organization=organization, kind=Kind.ORGANIZATION)
+    transfer = _lock_pending(transfer.pk, by=organization, decision="accept", kind=Kind.ORGANIZATION)
     batches = _pending_batches(transfer)
     state = accounts_lock_for_share([account.pk]).get(account.pk)
     if not state or state["organization_id"] != organization.pk:
@@ -408,7 +432,7 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
 def transfer_reject(*, transfer: Transfer, user: User, organization: Organization, note: str = "") -> Transfer:
     """The recipient refuses a pending transfer; the certificates return to the sender."""
     role_require(user=user, organization=organization)
-    transfer = _lock_pending(transfer.pk, recipient_organization=organization, kind=Kind.ORGANIZATION)
+    transfer = _lock_pending(transfer.pk, by=organization, decision="reject", kind=Kind.ORGANIZATION)
     _return_batches(transfer=transfer, user=user, status=Transfer.Status.REJECTED,
                     kind=LedgerEvent.Kind.TRANSFER_REJECTED, note=note)
     return transfer
@@ -418,7 +442,7 @@ def transfer_reject(*, transfer: Transfer, user: User, organization: Organizatio
 def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organization) -> Transfer:
     """The sender takes back a transfer to another organization while it is still pending."""
     role_require(user=user, organization=organization)
-    transfer = _lock_pending(transfer.pk, organization=organization, kind=Kind.ORGANIZATION)
+    transfer = _lock_pending(transfer.pk, by=organization, decision="withdraw", kind=Kind.ORGANIZATION)
     _return_batches(transfer=transfer, user=user, status=Transfer.Status.WITHDRAWN,
                     kind=LedgerEvent.Kind.TRANSFER_WITHDRAWN)
     return transfer

@@ -20,7 +20,7 @@ from utilities.upload_runs import upload_lock, upload_process, uploads_requeue_s
 from .. import mass
 from ..models import MassTransferUpload, RetirementOption, Transfer
 from ..signals import mass_upload_finished
-from .lifecycle import Destination, TransferLine, TransferRefused, transfer_write
+from .lifecycle import Destination, TransferConflict, TransferLine, TransferRefused, transfer_write
 from .retirements import RetirementDetails, retirement_write
 
 Status = MassTransferUpload.Status
@@ -71,7 +71,7 @@ def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool
     status = Status.QUEUED if process else Status.DISCARDED
     held = MassTransferUpload.objects.filter(pk=upload.pk, status=Status.HELD)
     if held.update(status=status) != 1:
-        raise TransferRefused("This upload is no longer waiting for confirmation.")
+        raise TransferConflict("This upload is no longer waiting for confirmation.")
     upload.status = status
     if process:
         _queue_after_commit(upload.pk)
