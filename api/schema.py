@@ -97,6 +97,17 @@ def problem_example(status_code: str, path: str, code: str, field: str | None, d
         "errors": [{"field": field, "detail": detail}] if field else []})
 
 
+RATE_LIMIT_HEADERS = {  # api.throttling.RateLimit.headers
+    "RateLimit-Limit": {"schema": {"type": "integer", "minimum": 0}, "example": 1200,
+                        "description": "Requests a window (a minute) that the key, or for the public record the "
+                                       "address, may make."},
+    "RateLimit-Remaining": {"schema": {"type": "integer", "minimum": 0}, "example": 1187,
+                            "description": "Requests left in this window."},
+    "RateLimit-Reset": {"schema": {"type": "integer", "minimum": 0}, "example": 42,
+                        "description": "Seconds until this window ends."},
+}
+
+
 class ApiAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -116,6 +127,21 @@ class ApiAutoSchema(AutoSchema):
                 OpenApiResponse(ProblemSerializer, description=description, examples=[example]), code,
                 [PROBLEM_CONTENT_TYPE]))
         return responses
+
+    def _get_response_headers_for_code(self, status_code, direction="response"):
+        """The headers an answer carries: where the client stands against its rate limit (on every
+        answer counted, so not on a 401: api.throttling), when to try again after a 429, and a 201's
+        new object."""
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        if self.view.get_throttles():
+            headers |= RATE_LIMIT_HEADERS
+        if status_code == "429":
+            headers["Retry-After"] = {"schema": {"type": "integer", "minimum": 0}, "required": True,
+                                      "description": "Seconds until a request is taken again."}
+        if status_code == "201":
+            headers["Location"] = {"schema": {"type": "string", "format": "uri-reference"}, "required": True,
+                                   "description": "The new object's address (a retirement's: its statement)."}
+        return headers
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
