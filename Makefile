@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench lint lint-schema clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+
+# The API's OpenAPI schema, as the server makes it, against Redocly's recommended rules
+# (tools/openapi-lint: the pinned Redocly CLI and its redocly.yaml). Needs Node.js 20.19+ and npm.
+lint-schema: install
+	@mkdir -p build
+	$(BIN)/python manage.py spectacular --skip-checks --validate --fail-on-warn --file build/openapi.yaml
+	cd tools/openapi-lint && npm ci --no-audit --no-fund --silent && \
+		REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx redocly lint --config redocly.yaml ../../build/openapi.yaml
 
 clean:
 	rm -rf .data $(VENV)

@@ -1,8 +1,8 @@
 """Exactly-once POSTs: `@idempotent` on a view's POST handler (an APIView's `post`, a ViewSet's
 `create` or action).
 
-Every POST carries an `Idempotency-Key` header (1 to 255 printable characters, e.g. a UUID; a 400
-problem without one). Within 24 h (IDEMPOTENCY_WINDOW) of its first use:
+Every POST carries an `Idempotency-Key` header (1 to 255 printable ASCII characters, no blank at
+either end, e.g. a UUID; a 400 problem without one). Within 24 h (IDEMPOTENCY_WINDOW) of its first use:
 
 - the same key with the same method, path and body answers the stored response again, without
   acting (header `Idempotent-Replayed: true`);
@@ -40,6 +40,7 @@ multipart body by its fields and each file's contents, so a large upload is not 
 import functools
 import hashlib
 import json
+import re
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -55,6 +56,8 @@ from .problems import Problem
 
 HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = 255
+# Printable ASCII, no blank at either end (the schema's pattern for the header, as the server reads it).
+KEY_PATTERN = "^[!-~]([ -~]*[!-~])?$"
 PATH_MAX_LENGTH = IdempotentRequest._meta.get_field("path").max_length
 
 _CLAIM_SQL = f"""
@@ -116,9 +119,10 @@ def request_key(request) -> str:
         raise Problem(status.HTTP_400_BAD_REQUEST, "idempotency-key-missing",
                       f"Send an {HEADER} header with every POST (e.g. a new UUID for each new request, the same "
                       "one when you retry it).", field=HEADER)
-    if len(key) > KEY_MAX_LENGTH or not key.isprintable():
+    if len(key) > KEY_MAX_LENGTH or not re.fullmatch(KEY_PATTERN, key):
         raise Problem(status.HTTP_400_BAD_REQUEST, "invalid",
-                      f"The {HEADER} header must be 1 to {KEY_MAX_LENGTH} printable characters.", field=HEADER)
+                      f"The {HEADER} header must be 1 to {KEY_MAX_LENGTH} printable ASCII characters, with no blank "
+                      f"at either end.", field=HEADER)
     return key
 
 

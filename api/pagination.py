@@ -1,6 +1,7 @@
 import binascii
 from urllib import parse
 
+from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 
@@ -21,6 +22,7 @@ class ApiCursorPagination(CursorPagination):
     # view may order otherwise with `ordering` on a subclass (a field that is unique and never
     # changes; decode_cursor reads a position as a primary key).
     ordering = "pk"
+    schema_path = "/api/v1/batches/"  # the list's path, in the schema's examples (set by api.schema)
 
     def get_page_size(self, request) -> int:
         text = request.query_params.get(self.page_size_query_param)
@@ -57,4 +59,22 @@ class ApiCursorPagination(CursorPagination):
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
+            if parameter["name"] == self.cursor_query_param:  # base64, as the API writes one
+                parameter["schema"] |= {"pattern": "^[A-Za-z0-9+/]*={0,2}$"}
+                parameter["description"] = ("Where the page starts: the `cursor` of a page's `next` or `previous` "
+                                            "link, as it is (none: the first page).")
         return parameters
+
+    def get_paginated_response_schema(self, schema):
+        """What every page carries (`next` and `previous` null at the ends), with an example of each."""
+        link = {"type": ["string", "null"], "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": link | {"description": "The next page; null on the last.",
+                                "example": f"{settings.SITE_URL}{self.schema_path}?{self.cursor_query_param}=cD0xMDQy"},
+                "previous": link | {"description": "The page before; null on the first.", "example": None},
+                "results": schema,
+            },
+        }

@@ -138,6 +138,13 @@ class TrackingSystemSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class RecipientSearchSerializer(serializers.Serializer):
+    """The organizations list's query: its text read as every text the API reads (no null character)."""
+
+    search = serializers.CharField(allow_blank=True, trim_whitespace=False, error_messages={
+        "required": "Give a part of the organization's name or MM id."})
+
+
 class RecipientSerializer(serializers.Serializer):
     id = serializers.CharField(source="public_id", help_text="The organization's MM id: what a transfer's "
                                                              "`organization` destination takes.")

@@ -6,7 +6,9 @@ forms and the transfer services, in api/views_transfers.py, not here."""
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from transfers.forms import RECIPIENT_NAME_REQUIRED
 from transfers.models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer
+from transfers.services.retirements import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD
 from utilities.parsing import BIGINT_MAX
 
 # --- requests ---------------------------------------------------------------------------------
@@ -39,7 +41,7 @@ class ExportDestinationSerializer(serializers.Serializer):
     tracking_system = serializers.CharField(max_length=32, help_text="The code of the tracking system to export "
                                                                      "to, e.g. WREGIS (`/tracking-systems/` lists "
                                                                      "them).")
-    recipient_name = serializers.CharField(max_length=200, allow_blank=True,
+    recipient_name = serializers.CharField(max_length=200, error_messages={"blank": RECIPIENT_NAME_REQUIRED},
                                            help_text="The recipient's name at that tracking system.")
     recipient_account_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
                                                   help_text="The recipient's account id at that system (optional).")
@@ -103,19 +105,30 @@ class TransferWithdrawSerializer(serializers.Serializer):
     """Nothing to send: the sender takes back a transfer still pending."""
 
 
+@extend_schema_field({"type": "integer", "minimum": FIRST_COMPLIANCE_PERIOD,
+                      "maximum": LAST_COMPLIANCE_PERIOD})
+class CompliancePeriodField(serializers.IntegerField):
+    """A year: the years an option takes are RetirementDetails.problems()'s, which words the refusal."""
+
+
 class RetirementCreateSerializer(LinesMixin):
     account = serializers.CharField(max_length=24, help_text="The public id of one of your open retirement accounts.")
     option = serializers.CharField(max_length=120, help_text="What the retirement counts toward: the name of a "
                                                              "retirement option, e.g. Minnesota RES "
                                                              "(`/retirement-options/` lists them, with the details "
                                                              "each needs).")
-    compliance_period = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                                 min_value=-2**31, max_value=2**31 - 1,
-                                                 help_text="The year it counts for (some options need it).")
+    compliance_period = CompliancePeriodField(required=False, allow_null=True, default=None,
+                                              min_value=-2**31, max_value=2**31 - 1,
+                                              help_text="The year it counts for (some options need it).")
     beneficiary = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
                                         help_text="For whom (some options need it).")
     period_start = serializers.DateField(required=False, allow_null=True, default=None)
     period_end = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+@extend_schema_field({"type": "string", "format": "binary", "contentMediaType": "text/csv", "minLength": 1})
+class CsvFileField(serializers.FileField):
+    """A CSV file, not empty (its text: the form reads and checks it)."""
 
 
 class MassUploadCreateSerializer(serializers.Serializer):
@@ -125,7 +138,7 @@ class MassUploadCreateSerializer(serializers.Serializer):
                                    default=MassTransferUpload.Kind.TRANSFER,
                                    help_text="What the file lists: transfers (scope trade) or retirements "
                                              "(scope retire).")
-    file = serializers.FileField(help_text="The CSV file, as the mass-transfer or mass-retirement template.")
+    file = CsvFileField(help_text="The CSV file, as the mass-transfer or mass-retirement template.")
 
 
 class MassUploadReleaseSerializer(serializers.Serializer):

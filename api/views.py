@@ -7,7 +7,7 @@ from django.http import Http404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Account
 from accounts.selectors import accounts_with_balances
-from certificates.filters import DEFAULT_SORT, SORTS, BatchFilter
+from certificates.filters import DEFAULT_SORT, MONTH_PATTERN, SORTS, BatchFilter
 from certificates.models import CertificateBatch
 from certificates.selectors import batch_replacements, batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
@@ -25,6 +25,7 @@ from transfers.selectors import retirement_by_reference
 from transfers.statements import verification_record
 from utilities.parsing import positive_integer
 
+from .examples import BATCHES_CSV
 from .models import ApiKey
 from .serializers import (
     AccountSerializer,
@@ -90,11 +91,12 @@ class OrganizationView(KnownQueryParameters, APIView):
 
     required_scope = ApiKey.Scope.READ
 
-    @extend_schema(responses=OrganizationSerializer)
+    @extend_schema(summary="The key's organization", responses=OrganizationSerializer)
     def get(self, request: Request) -> Response:
         return Response(OrganizationSerializer(request.auth.organization).data)
 
 
+@extend_schema(summary="List accounts")
 class AccountList(KnownQueryParameters, generics.ListAPIView):
     """The organization's holding accounts, each with its balances."""
 
@@ -107,8 +109,9 @@ class AccountList(KnownQueryParameters, generics.ListAPIView):
         return accounts_with_balances(self.request.auth.organization)
 
 
-@extend_schema(parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH,
-                                             description="The account's public id, e.g. ACT-00031 (in any case).")])
+@extend_schema(summary="One account",
+               parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH,
+                                            description="The account's public id, e.g. ACT-00031 (in any case).")])
 class AccountDetail(KnownQueryParameters, generics.RetrieveAPIView):
     """One of the organization's accounts, by its public id (ACT-00031)."""
 
@@ -135,7 +138,8 @@ STATUS_PARAMETER = OpenApiParameter(
 
 # The vintage filters take a month (certificates.filters.MonthFilter), not the vintage column's date.
 BATCH_PARAMETERS = [STATUS_PARAMETER] + [
-    OpenApiParameter(name, str, description=f"{label}: a month, MM/YYYY or YYYY-MM (e.g. 01/2020).")
+    OpenApiParameter(name, {"type": "string", "pattern": MONTH_PATTERN},
+                     description=f"{label}: a month, MM/YYYY or YYYY-MM (e.g. 01/2020).")
     for name, label in [("vintage_from", "Vintage from"), ("vintage_to", "Vintage to")]]
 
 
@@ -153,7 +157,7 @@ def batch_status(request: Request) -> str:
     return BATCH_TABS[status]
 
 
-@extend_schema(parameters=BATCH_PARAMETERS)
+@extend_schema(summary="List batches", parameters=BATCH_PARAMETERS)
 class BatchList(KnownQueryParameters, generics.ListAPIView):
     """The organization's batches in one status, with every filter of the dashboard (the same
     FilterSet, certificates.filters.BatchFilter), a page at a time (`cursor`; `page_size` up to 1,000)."""
@@ -224,7 +228,10 @@ class BatchDownload(KnownQueryParameters, APIView):
     filterset_class = BatchFilter
     queryset = CertificateBatch.objects.none()
 
-    @extend_schema(parameters=[*BATCH_PARAMETERS, SORT_PARAMETER], responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(summary="Download batches (CSV)", parameters=[*BATCH_PARAMETERS, SORT_PARAMETER],
+                   responses={(200, "text/csv"): OpenApiResponse(
+                       OpenApiTypes.STR, description="The batches, a row each, as the dashboard's download.",
+                       examples=[OpenApiExample("Batches", value=BATCHES_CSV)])})
     def get(self, request: Request):
         status = batch_status(request)
         if request.query_params.get("sort", DEFAULT_SORT) not in SORT_CHOICES:
@@ -249,7 +256,8 @@ class Verification(KnownQueryParameters, APIView):
     permission_classes = []
     throttle_classes = [VerifyThrottle]
 
-    @extend_schema(responses=VerificationSerializer, auth=[], parameters=[REFERENCE_PARAMETER])
+    @extend_schema(summary="Verify a retirement", responses=VerificationSerializer, auth=[],
+                   parameters=[REFERENCE_PARAMETER])
     def get(self, request: Request, reference: str) -> Response:
         retirement = retirement_by_reference(reference)
         if retirement is None:

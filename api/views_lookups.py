@@ -4,7 +4,6 @@ and the organizations its destination step offers as one types. A client learns 
 than from a 400."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +13,12 @@ from transfers.forms import ORGANIZATION_SEARCH_LIMIT, ORGANIZATION_SEARCH_MIN_L
 from transfers.selectors import retirement_options_offered, tracking_systems_to_export_to
 
 from .models import ApiKey
-from .serializers import RecipientSerializer, RetirementOptionSerializer, TrackingSystemSerializer
+from .serializers import (
+    RecipientSearchSerializer,
+    RecipientSerializer,
+    RetirementOptionSerializer,
+    TrackingSystemSerializer,
+)
 from .views import KnownQueryParameters
 
 
@@ -74,9 +78,9 @@ class RecipientList(KnownQueryParameters, APIView):
         examples=[OpenApiExample("An organization", response_only=True, value={
             "id": "MM00002", "name": "Lakeshore Power Cooperative", "can_receive": True})])
     def get(self, request: Request) -> Response:
-        if "search" not in request.query_params:
-            raise exceptions.ValidationError({"search": ["Give a part of the organization's name or MM id."]})
-        found = organizations_offered(request.auth.organization, request.query_params["search"])
+        query = RecipientSearchSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = organizations_offered(request.auth.organization, query.validated_data["search"])
         able = organizations_able_to_receive(organization.pk for organization in found)
         for organization in found:
             organization.can_receive = organization.pk in able

@@ -19,7 +19,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from transfers.filters import RetirementFilter, TransactionFilter, TransferIdFilter
+from transfers.filters import TRANSFER_ID_PATTERN, RetirementFilter, TransactionFilter, TransferIdFilter
 from transfers.forms import MassUploadForm
 from transfers.models import MassTransferUpload, Retirement, Transfer
 from transfers.selectors import retirement_of, retirements_for, transactions_for, transfer_history, transfer_items
@@ -70,7 +70,7 @@ def transfer_detail(transfer: Transfer) -> dict:
 
 
 # The Transactions tab's transfer id takes "1042", "#1042" or "Transfer 1042" (transfers.filters).
-extend_schema_field(OpenApiTypes.STR)(TransferIdFilter)
+extend_schema_field({"type": "string", "pattern": TRANSFER_ID_PATTERN})(TransferIdFilter)
 
 
 class FilteredListSchema(ApiAutoSchema):

@@ -17,6 +17,10 @@ from .models import CertificateBatch, FuelType, Generator
 
 MONTH = re.compile(r"^\s*(?:([0-9]{1,2})\s*/\s*([0-9]{4})|([0-9]{4})-([0-9]{1,2}))\s*$")
 YEARS = range(1900, 2101)  # vintages; year 0 is no date at all
+# The same months as a pattern (JSON Schema's, for the API's schema): MM/YYYY or YYYY-MM in YEARS, or
+# nothing (no filter). Blanks around it, which parse_month also takes, are left out.
+_MM, _YYYY = "(0?[1-9]|1[0-2])", "(19[0-9]{2}|20[0-9]{2}|2100)"
+MONTH_PATTERN = f"^$|^{_MM}/{_YYYY}$|^{_YYYY}-{_MM}$"
 
 
 def parse_month(text: str) -> datetime.date | None:

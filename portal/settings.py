@@ -379,18 +379,25 @@ SPECTACULAR_SETTINGS = {
                    "`Location`.\n\n"
                    + RECEIVER_DOCS,
     "VERSION": "1.0.0",
-    "OAS_VERSION": "3.1.0",  # for `webhooks`: what the registry sends (api.schema.WEBHOOKS)
+    # 3.1: for `webhooks`, what the registry sends (api.schema.WEBHOOKS); and a nullable reference is
+    # `oneOf: [{$ref}, {type: null}]`, which every tool reads alike.
+    "OAS_VERSION": "3.1.0",
     "WEBHOOKS": "api.schema.WEBHOOKS",
+    "SERVERS": [{"url": SITE_URL, "description": REGISTRY_NAME}],
+    "CONTACT": {"name": REGISTRY_NAME, "url": SITE_URL},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.postprocess_schema"],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENFORCE_NON_BLANK_FIELDS": True,  # a text field that refuses "" says so (minLength: 1)
     # Choice sets that share a field name get a name each (not a hash) in the schema.
     "ENUM_NAME_OVERRIDES": {
         "TransferTypeEnum": "transfers.models.Transfer.Kind", "TransferStatusEnum": "transfers.models.Transfer.Status",
         "MassUploadStatusEnum": "transfers.models.MassTransferUpload.Status",
+        "BatchStatusEnum": "certificates.models.CertificateBatch.Status",
         "InternalDestinationTypeEnum": ["internal"], "OrganizationDestinationTypeEnum": ["organization"],
         "ExportDestinationTypeEnum": ["export"],
     },

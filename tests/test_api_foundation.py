@@ -317,6 +317,20 @@ def test_a_post_without_an_idempotency_key_is_a_400_naming_the_header(org, manag
     assert not Account.objects.filter(name__startswith="New").exists()
 
 
+@pytest.mark.parametrize("idempotency_key", ["clé-1", " key-1", "key-1\t", "k" * 256])
+def test_an_idempotency_key_the_schema_does_not_allow_is_a_400(org, manager, idempotency_key):
+    """The schema's pattern: 1 to 255 printable ASCII characters, no blank at either end."""
+    _, key = api_key_for(manager, org, "trade")
+    body = assert_problem(post(client_with(key), {"name": "New"}, key=idempotency_key), 400, "invalid")
+    assert body["errors"][0]["field"] == "Idempotency-Key"
+    assert not Account.objects.filter(name__startswith="New").exists()
+
+
+def test_an_idempotency_key_of_255_printable_characters_is_taken(org, manager):
+    _, key = api_key_for(manager, org, "trade")
+    assert post(client_with(key), {"name": "New"}, key="a-b " * 63 + "c~!").status_code == 201
+
+
 def test_the_same_key_and_body_answers_the_first_response_without_acting_again(org, manager):
     _, key = api_key_for(manager, org, "trade")
     client = client_with(key)

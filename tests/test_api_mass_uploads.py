@@ -154,3 +154,30 @@ def test_a_file_of_retirements(owner, batch, retirement_account, django_capture_
     status = owner.get(f"{UPLOADS}{response.json()['id']}/").json()
     assert (status["kind"], status["status"]) == ("retirement", "completed"), status
     assert ledger_breaches() == []
+
+
+@pytest.mark.parametrize("kind", ["", "Transfer", "transfers"])
+def test_a_kind_that_is_not_one_of_the_two_is_refused(owner, batch, second_account, kind):
+    """The schema lists `transfer` and `retirement`; anything else sent, even empty, is not a file of transfers."""
+    response = upload(owner, HEADER + f"{batch.serial_number},100,,{second_account.public_id},\r\n", kind=kind)
+    assert response.status_code == 400, response.content
+    assert fields(response)["kind"] == "Choose whether the file lists transfers or retirements."
+    assert not MassTransferUpload.objects.exists()
+
+
+def test_a_file_without_a_kind_lists_transfers(owner, batch, second_account):
+    data = {"file": SimpleUploadedFile("transfers.csv", (HEADER + f"{batch.serial_number},1,,"
+                                                         f"{second_account.public_id},\r\n").encode())}
+    response = owner.post(UPLOADS, data, format="multipart", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert response.status_code == 201, response.content
+    assert response.json()["kind"] == "transfer"
+
+
+def test_a_kind_sent_twice_or_as_a_file_is_refused(owner, batch, second_account):
+    content = (HEADER + f"{batch.serial_number},1,,{second_account.public_id},\r\n").encode()
+    for kind in (["retirement", "transfer"], SimpleUploadedFile("kind", b"transfer")):
+        data = {"file": SimpleUploadedFile("transfers.csv", content), "kind": kind}
+        response = owner.post(UPLOADS, data, format="multipart", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+        assert response.status_code == 400, response.content
+        assert fields(response)["kind"] == "Choose whether the file lists transfers or retirements."
+    assert not MassTransferUpload.objects.exists()

@@ -18,6 +18,9 @@ LISTED_STATUSES = [(value, label) for value, label in Transfer.Status.choices
 
 # "Transfer 1042" and "#1042" as the pages write a transfer's id, or just 1042.
 TRANSFER_ID_PREFIX = re.compile(r"^\s*(?:transfer\b)?\s*#?", re.IGNORECASE)
+# The same as a pattern (JSON Schema's, for the API's schema), or nothing (no filter): a number from 1
+# to bigint's (utilities.parsing.positive_integer), up to 18 digits here.
+TRANSFER_ID_PATTERN = "^$|^([Tt]ransfer ?)?#?[1-9][0-9]{0,17}$"
 
 
 class TransferIdField(forms.CharField):

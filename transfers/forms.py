@@ -216,7 +216,7 @@ class DestinationForm(forms.Form):
             if not data.get("tracking_system"):
                 self.add_error("tracking_system", "Choose the tracking system to export to.")
             if not (data.get("recipient_name") or "").strip():
-                self.add_error("recipient_name", "Enter the recipient's name at that tracking system.")
+                self.add_error("recipient_name", RECIPIENT_NAME_REQUIRED)
         return data
 
     def destination(self) -> Destination:
@@ -297,6 +297,7 @@ class RetirementForm(forms.Form):
                 "beneficiary": (data.get("beneficiary") or "").strip(), "notes": data.get("notes", "")}
 
 
+RECIPIENT_NAME_REQUIRED = "Enter the recipient's name at that tracking system."
 KIND_REQUIRED = "Choose whether the file lists transfers or retirements."
 
 
@@ -307,7 +308,12 @@ class MassUploadForm(CsvUploadForm):
     field_order = ["kind", "file"]
 
     def clean_kind(self) -> str:
-        return self.cleaned_data["kind"] or MassTransferUpload.Kind.TRANSFER  # a form without the choice: transfers
+        kind = self.cleaned_data["kind"]
+        sent = self.data.getlist("kind") if hasattr(self.data, "getlist") else [self.data.get("kind")]
+        # Sent empty, more than once or as a file: no one choice, not "transfers".
+        if (not kind and self.data.get("kind") is not None) or len(sent) > 1 or "kind" in self.files:
+            raise forms.ValidationError(KIND_REQUIRED)
+        return kind or MassTransferUpload.Kind.TRANSFER  # a form without the choice: transfers
 
 
 class AnnualReportForm(forms.Form):

@@ -1,0 +1,171 @@
+"""An example of every request body and every answer in the OpenAPI schema, one story throughout:
+Prairie Wind Energy (MM00001) sends 250 certificates of batch 812 to Lakeshore Power Cooperative
+(MM00002), which accepts them, and retires 100 of what stayed toward Minnesota's RES; moments in UTC,
+as the API writes them. Each example is attached to the serializer that makes its body
+(drf-spectacular then shows it on every operation the serializer answers, a list's example as a page
+of it); tests/test_api_schema.py checks that every request and answer has one and that each is valid
+against its schema. Problems' examples are api.schema's."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+
+from . import serializers as reads
+from . import serializers_transfers as bodies
+
+MULTIPART = "multipart/form-data"
+
+SENDER = {"id": "MM00001", "name": "Prairie Wind Energy"}
+RECIPIENT = {"id": "MM00002", "name": "Lakeshore Power Cooperative"}
+BATCH = {"id": 812, "serial_number": "M805-MN-01-2024-812B2E-1 to 39739", "serial_start": 1, "serial_end": 39739,
+         "quantity": 39739, "status": "active", "account": "ACT-00001", "account_name": "Main active",
+         "generator": "M805", "generator_name": "Prairie Ridge Wind", "fuel": "wind", "state": "MN",
+         "vintage": "2024-01", "eligibilities": ["MN RES", "Green-e"], "issued_at": "2024-02-15T15:30:00Z"}
+TRANSFER = {
+    "id": 1042, "type": "organization", "status": "pending", "sender": SENDER,
+    "destination": {"type": "organization", "label": "Lakeshore Power Cooperative (MM00002)", "account": None,
+                    "organization": RECIPIENT, "tracking_system": None, "recipient_name": "",
+                    "recipient_account_ref": ""},
+    "quantity": 250, "notes": "Spot sale", "submitted_at": "2025-03-04T16:15:00Z", "decided_at": None,
+    "expires_at": "2025-04-03T16:15:00Z", "decision_note": "", "mass_upload": None}
+CREATED_LINE = {"batch": 812, "quantity": 250, "moved": 1301, "remaining": 1302}
+ITEM = {"batch": 1301, "serial_number": "M805-MN-01-2024-812B2E-1 to 250", "quantity": 250, "status": "pending",
+        "source_batch": 812, "source_serial_number": "M805-MN-01-2024-812B2E-1 to 39739", "source_account": "ACT-00001"}
+INITIATED = {"id": 5120, "kind": "transfer_initiated", "label": "Transfer initiated",
+             "occurred_at": "2025-03-04T16:15:00Z", "actor": "trader@prairiewind.example",
+             "organization": "MM00001", "note": "Spot sale"}
+ACCEPTED = {"id": 5133, "kind": "transfer_accepted", "label": "Transfer accepted",
+            "occurred_at": "2025-03-05T14:02:00Z", "actor": "trader@lakeshore.example",
+            "organization": "MM00002", "note": ""}
+RETIREMENT = {"reference": "NX53XXWDKA7CZ0JJC8AD", "option": "Minnesota RES", "compliance_period": 2025,
+              "period_start": None, "period_end": None, "beneficiary": "City of Duluth", "private": False,
+              "transfer": 1043, "retired_at": "2025-03-06T20:20:00Z", "account": "ACT-00004", "quantity": 100,
+              "notes": ""}
+CSV_FILE = ("Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
+            "M805-MN-01-2024-812B2E-1 to 39739,250,MM00002,,Spot sale\r\n")
+BATCHES_CSV = ("Serial Number,Quantity,Account ID,Account,Generator ID,Generator,Fuel,State,Vintage,Eligibilities,"
+               "Issued on,Status\r\n"
+               "M805-MN-01-2024-812B2E-1 to 39739,39739,ACT-00001,Main active,M805,Prairie Ridge Wind,Wind,MN,"
+               "01/2024,MN RES; Green-e,2024-02-15,active\r\n")
+UPLOAD = {"id": 77, "kind": "transfer", "status": "completed", "filename": "march-sales.csv", "size": 94,
+          "sha256": "55d0fd5f3bc01490bc1db7f7c02c0731d079814947f18fe4f6c914587bd9bf79", "row_count": 1,
+          "error_count": 0, "transfers": [1042], "created_at": "2025-03-04T16:14:00Z",
+          "finished_at": "2025-03-04T16:14:02Z"}
+
+
+def example(serializer, *examples: OpenApiExample) -> None:
+    extend_schema_serializer(examples=list(examples))(serializer)
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+example(bodies.TransferCreateSerializer,
+        OpenApiExample("To another organization", value={
+            "lines": [{"batch": 812, "quantity": 250}], "notes": "Spot sale",
+            "destination": {"type": "organization", "organization": "MM00002"}}),
+        OpenApiExample("To one of your accounts", value={
+            "lines": [{"batch": 812, "quantity": 1000}, {"batch": 815, "quantity": 40}],
+            "destination": {"type": "internal", "account": "ACT-00002"}}),
+        OpenApiExample("Out to another tracking system", value={
+            "lines": [{"batch": 812, "quantity": 500}], "notes": "Export for a WECC buyer",
+            "destination": {"type": "export", "tracking_system": "WREGIS", "recipient_name": "Sierra Power",
+                            "recipient_account_ref": "SP-1182"}}))
+example(bodies.TransferAcceptSerializer, OpenApiExample("Into an account", value={"account": "ACT-00031"}))
+example(bodies.TransferRejectSerializer, OpenApiExample("With a reason", value={"note": "Wrong vintage"}))
+example(bodies.RetirementCreateSerializer,
+        OpenApiExample("Toward a state RPS", value={
+            "lines": [{"batch": 1302, "quantity": 100}], "account": "ACT-00004", "option": "Minnesota RES",
+            "compliance_period": 2025, "beneficiary": "City of Duluth"}))
+example(bodies.MassUploadCreateSerializer,
+        OpenApiExample("A file of transfers", media_type=MULTIPART, value={"kind": "transfer", "file": CSV_FILE}))
+example(bodies.MassUploadReleaseSerializer,
+        OpenApiExample("Process it", media_type=MULTIPART, value={"process": True}),
+        OpenApiExample("Process it (JSON)", value={"process": True}))
+
+# --- answers ----------------------------------------------------------------------------------
+
+example(reads.OrganizationSerializer, OpenApiExample("An organization", value={**SENDER, "status": "active"}))
+example(reads.AccountSerializer, OpenApiExample("An active account", value={
+    "id": "ACT-00001", "name": "Main active", "type": "active", "status": "open",
+    "balances": {"active": 2663194, "pending": 3009, "retired": 0}}))
+example(reads.BatchSerializer, OpenApiExample("A batch", value=BATCH))
+example(reads.BatchDetailSerializer,
+        OpenApiExample("A batch", value=BATCH | {"replaced_by": []}),
+        OpenApiExample("A batch a partial move replaced", value=BATCH | {"status": "superseded",
+                                                                        "replaced_by": [1301, 1302]}))
+example(reads.VerificationSerializer, OpenApiExample("A public retirement", value={
+    "reference": "NX53XXWDKA7CZ0JJC8AD", "valid": True, "private": False,
+    "record": {"registry": "Midwest Renewable Energy Registry", "reference": "NX53XXWDKA7CZ0JJC8AD",
+               "retired_at": "2025-03-06T20:20:00+00:00", "organization": {"name": "Prairie Wind Energy",
+                                                                           "id": "MM00001"},
+               "option": {"name": "Minnesota RES", "type": "State RPS", "reason": "Compliance",
+                          "state_or_province": "MN"},
+               "compliance_period": 2025, "reporting_period": {"start": None, "end": None},
+               "beneficiary": "City of Duluth",
+               "batches": [{"serial_number": "M805-MN-01-2024-812B2E-251 to 350", "quantity": 100,
+                            "generator": {"id": "M805", "name": "Prairie Ridge Wind"}, "fuel": "Wind",
+                            "location": "MN", "vintage": "01/2024", "eligibilities": "MN RES; Green-e"}],
+               "total_quantity": 100},
+    "digest": {"algorithm": "SHA-256",
+               "canonical_form": "JSON, keys sorted, no whitespace between tokens, UTF-8 (RFC 8259)",
+               "value": "a77872ba2915140a9e5034c930c3c949f3faf1db7dfc36d486abab7d5f590eb6"}}),
+        OpenApiExample("A private retirement", value={"reference": "7QK2M9XW4PZC1B8RTD3F", "valid": True,
+                                                      "private": True}))
+example(bodies.TransferSerializer, OpenApiExample("A pending transfer", value=TRANSFER))
+example(bodies.TransferCreatedSerializer, OpenApiExample("A transfer to another organization", value={
+    **TRANSFER, "lines": [CREATED_LINE]}))
+example(bodies.TransferDetailSerializer,
+        OpenApiExample("A pending transfer", value={**TRANSFER, "item_count": 1, "items": [ITEM],
+                                                    "history": [INITIATED], "retirement": None}),
+        OpenApiExample("An accepted transfer", value={
+            **TRANSFER, "status": "complete", "decided_at": "2025-03-05T14:02:00Z", "expires_at": None,
+            "item_count": 1, "items": [ITEM | {"status": "active"}], "history": [INITIATED, ACCEPTED],
+            "retirement": None}))
+example(bodies.RetirementSerializer, OpenApiExample("A retirement", value=RETIREMENT))
+example(bodies.RetirementCreatedSerializer, OpenApiExample("A retirement", value={
+    **RETIREMENT, "lines": [{"batch": 1302, "quantity": 100, "moved": 1310, "remaining": 1311}]}))
+example(bodies.MassUploadSerializer,
+        OpenApiExample("Applied", value=UPLOAD),
+        OpenApiExample("Queued", value=UPLOAD | {"status": "queued", "row_count": None, "transfers": [],
+                                                  "finished_at": None}))
+example(bodies.MassUploadErrorsSerializer, OpenApiExample("A failed upload", value={
+    "upload": 78, "status": "failed",
+    "errors": [{"row": 3, "column": "A (Serial Number)", "value": "M805-MN-01-2024-812B2E-1 to 39739",
+                "message": "No batch has this serial number. If you downloaded the list before some of it moved, "
+                           "download the Active certificates again."}]}))
+
+
+# --- webhooks: what the registry sends ---------------------------------------------------------
+
+WEBHOOK_TRANSFER = {
+    "id": 1042, "kind": "organization", "status": "pending", "quantity": 250, "sender": "MM00001",
+    "recipient": "MM00002", "destination_account": None, "submitted_at": "2025-03-04T16:15:00Z",
+    "decided_at": None, "items": [{"serial_number": "M805-MN-01-2024-812B2E-1 to 250", "quantity": 250}],
+    "item_count": 1, "url": "https://registry.example/transfers/1042/?organization=MM00001"}
+# Each event type's transfer as its event tells it (the organization told: the sender, MM00001).
+WEBHOOK_TRANSFERS = {
+    "transfer.pending": {},
+    "transfer.accepted": {"status": "complete", "decided_at": "2025-03-05T14:02:00Z"},
+    "transfer.rejected": {"status": "rejected", "decided_at": "2025-03-05T14:02:00Z"},
+    "transfer.withdrawn": {"status": "withdrawn", "decided_at": "2025-03-04T17:00:00Z"},
+    "transfer.expired": {"status": "expired", "decided_at": "2025-04-03T16:15:00Z"},
+    "retirement.created": {
+        "id": 1043, "kind": "retirement", "status": "complete", "quantity": 100, "recipient": None,
+        "destination_account": "ACT-00004", "decided_at": "2025-03-06T20:20:00Z",
+        "items": [{"serial_number": "M805-MN-01-2024-812B2E-251 to 350", "quantity": 100}],
+        "url": "https://registry.example/transfers/1043/?organization=MM00001",
+        "retirement": {"reference": "NX53XXWDKA7CZ0JJC8AD", "option": "Minnesota RES", "compliance_period": 2025,
+                       "period_start": None, "period_end": None, "beneficiary": "City of Duluth"}},
+    "export.decided": {"kind": "export", "status": "complete", "recipient": None, "tracking_system":
+                       "Western Renewable Energy Generation Information System",
+                       "decided_at": "2025-03-07T15:00:00Z"},
+}
+WEBHOOK_UPLOAD = {"id": 77, "kind": "transfer", "status": "completed", "filename": "march-sales.csv", "row_count": 1,
+                  "error_count": 0, "transfer_ids": [1042], "finished_at": "2025-03-04T16:14:02Z",
+                  "url": "https://registry.example/transfers/mass/77/?organization=MM00001"}
+
+
+def webhook_example(event_type: str) -> dict:
+    """A delivery's body of `event_type` (api.schema's webhooks show it)."""
+    data = ({"upload": WEBHOOK_UPLOAD} if event_type == "upload.finished"
+            else {"transfer": WEBHOOK_TRANSFER | WEBHOOK_TRANSFERS[event_type]})
+    return {"id": "0b9f6f2e-8a4c-4f63-9d6e-2f1c5a7e3b10", "type": event_type,
+            "created_at": "2025-03-04T16:15:01Z", "organization": "MM00001", "data": data}
