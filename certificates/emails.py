@@ -1,17 +1,11 @@
 """The emails of the certificates app: registry staff's decision on a generator, to its organization's managers."""
 
-import itertools
-from operator import attrgetter
-
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
-from registry.emails import preferences_url
+from registry.emails import addresses_by_time_zone, email_send, preferences_url
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
-from utilities.time_zones import in_time_zone
 
 from .models import Generator
 
@@ -34,12 +28,8 @@ def generator_decision_email_send(*, generator_id: int) -> int:
                "url": organization_link(settings.SITE_URL + reverse("generators:detail", args=[generator.pk]),
                                         generator.organization)}
     sent = 0
-    for time_zone, group in itertools.groupby(managers, key=attrgetter("time_zone")):
-        with in_time_zone(time_zone):
-            body = render_to_string("certificates/email/generator_decision.txt", context)
-            html = render_to_string("certificates/email/generator_decision.html", context)
-        message = EmailMultiAlternatives(subject=subject, body=body, to=[user.email for user in group])
-        message.attach_alternative(html, "text/html")
-        message.send()
+    for time_zone, addresses in addresses_by_time_zone(managers):
+        email_send(subject=subject, template="certificates/email/generator_decision", context=context,
+                   time_zone=time_zone, addresses=addresses)
         sent += 1
     return sent

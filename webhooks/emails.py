@@ -1,16 +1,11 @@
 """The emails of webhooks: an endpoint the registry disabled, to its organization's managers."""
 
-import itertools
-from operator import attrgetter
-
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
+from registry.emails import addresses_by_time_zone, email_send
 from registry.models import Membership, User
 from registry.selectors import organization_link
-from utilities.time_zones import in_time_zone
 
 from .models import WebhookEndpoint
 
@@ -31,12 +26,8 @@ def endpoint_disabled_email_send(*, endpoint_id: int) -> int:
                "url": organization_link(settings.SITE_URL + reverse("webhooks:detail", args=[endpoint.pk]),
                                         endpoint.organization)}
     sent = 0
-    for time_zone, group in itertools.groupby(managers, key=attrgetter("time_zone")):
-        with in_time_zone(time_zone):
-            body = render_to_string("webhooks/email/endpoint_disabled.txt", context)
-            html = render_to_string("webhooks/email/endpoint_disabled.html", context)
-        message = EmailMultiAlternatives(subject=subject, body=body, to=[user.email for user in group])
-        message.attach_alternative(html, "text/html")
-        message.send()
+    for time_zone, addresses in addresses_by_time_zone(managers):
+        email_send(subject=subject, template="webhooks/email/endpoint_disabled", context=context, time_zone=time_zone,
+                   addresses=addresses)
         sent += 1
     return sent
