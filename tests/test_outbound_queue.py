@@ -33,6 +33,7 @@ def queue_of(task_name: str) -> str:
     return celery_app.amqp.router.route({}, task_name)["queue"].name
 
 
+@pytest.mark.django_db  # importing the tasks as a worker does runs Django's checks, which ask the server's version
 def test_the_tasks_that_send_run_on_the_outbound_queue_and_the_rest_on_the_default_one():
     celery_app.loader.import_default_modules()
     ours = {name for name in celery_app.tasks if not name.startswith("celery.")}

@@ -119,7 +119,8 @@ def test_counterparty_by_a_part_of_its_mm_id(signed_in, trader, counterparty, tr
         pks(transactions, "sale", "incoming", "withdrawn")
 
 
-@pytest.mark.parametrize("written", ["{pk}", " {pk} ", "#{pk}", "Transfer {pk}", "transfer #{pk}"])
+# "Transfer1042" too: the API schema's pattern (TRANSFER_ID_PATTERN) allows it.
+@pytest.mark.parametrize("written", ["{pk}", " {pk} ", "#{pk}", "Transfer {pk}", "transfer #{pk}", "Transfer{pk}"])
 def test_search_by_transfer_id(signed_in, trader, transactions, written):
     sale = transactions["sale"]
     query = written.format(pk=sale.pk)

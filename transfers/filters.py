@@ -17,7 +17,7 @@ LISTED_STATUSES = [(value, label) for value, label in Transfer.Status.choices
                    if value not in (Transfer.Status.DRAFT, Transfer.Status.FAILED)]
 
 # "Transfer 1042" and "#1042" as the pages write a transfer's id, or just 1042.
-TRANSFER_ID_PREFIX = re.compile(r"^\s*(?:transfer\b)?\s*#?", re.IGNORECASE)
+TRANSFER_ID_PREFIX = re.compile(r"^\s*(?:transfer)?\s*#?", re.IGNORECASE)
 # The same as a pattern (JSON Schema's, for the API's schema), or nothing (no filter): a number from 1
 # to bigint's (utilities.parsing.positive_integer), up to 18 digits here.
 TRANSFER_ID_PATTERN = "^$|^([Tt]ransfer ?)?#?[1-9][0-9]{0,17}$"
