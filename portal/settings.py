@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "webhooks",
     "api",
     "ledger",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 # Transfer emails are owed in the transfer's transaction and sent by a worker; a commit wakes one at
 # most once per this many seconds per process (beat sends any left every NOTIFICATION_SEND_SECONDS).
 NOTIFICATION_NUDGE_SECONDS = env_int("NOTIFICATION_NUDGE_SECONDS", 1)
+# The consumers of the domain events (events.services): each claims up to EVENTS_CLAIM_BATCH events
+# at a time, holds a claim it runs for EVENTS_LEASE_SECONDS at most (a dead worker's claims are run
+# again after it), tries a failed one again after EVENTS_RETRY_FIRST_SECONDS, doubling up to
+# EVENTS_RETRY_MAX_SECONDS, and sets it aside for staff (the admin's Claims) after
+# EVENTS_MAX_ATTEMPTS failures. A worker runs one consumer for EVENTS_RUN_SECONDS at most at a time.
+EVENTS_CLAIM_BATCH = env_int("EVENTS_CLAIM_BATCH", 500)
+EVENTS_LEASE_SECONDS = env_int("EVENTS_LEASE_SECONDS", 300)
+EVENTS_RETRY_FIRST_SECONDS = env_int("EVENTS_RETRY_FIRST_SECONDS", 30)
+EVENTS_RETRY_MAX_SECONDS = env_int("EVENTS_RETRY_MAX_SECONDS", 3600)
+EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 10)
+EVENTS_RUN_SECONDS = env_int("EVENTS_RUN_SECONDS", 60)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Emails and webhook deliveries wait on other people's servers: every task that sends them is named
 # send_* and goes to the "outbound" queue, which a worker pool of its own consumes (`make run` and
@@ -233,6 +245,11 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"*.tasks.send_*": {"queue": "outbound"}}
 CELERY_BEAT_SCHEDULE = {
+    # Each consumer of the domain events (emails, webhooks), in case a wake-up after a commit was lost.
+    "send-events": {
+        "task": "events.tasks.send_events_to_every_consumer",
+        "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
+    },
     "send-transfer-notifications": {
         "task": "transfers.tasks.send_transfer_notifications",
         "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),

@@ -1,0 +1,92 @@
+"""The domain events every service records (the outbox), and each consumer's progress through them
+and claims on them. An event is written in the transaction of the change it records and never
+changed after (the database refuses UPDATE and DELETE, as for the ledger)."""
+
+from django.db import models
+from django.utils import timezone
+
+
+class TransactionIdField(models.Field):
+    """PostgreSQL's xid8: the 64-bit id of the transaction that wrote the row, which never wraps."""
+
+    def db_type(self, connection) -> str:
+        return "xid8"
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else int(value)
+
+
+def current_transaction_id():
+    return models.Func(function="pg_current_xact_id", output_field=TransactionIdField())
+
+
+class Event(models.Model):
+    """A fact a service recorded. The organizations it concerns and its subject are plain ids: this
+    app sits below the apps whose rows they are, so that every service can write here."""
+
+    class Kind(models.TextChoices):
+        TRANSFER_SUBMITTED = "transfer.submitted", "Transfer submitted"
+        TRANSFER_ACCEPTED = "transfer.accepted", "Transfer accepted"
+        TRANSFER_REJECTED = "transfer.rejected", "Transfer rejected"
+        TRANSFER_WITHDRAWN = "transfer.withdrawn", "Transfer withdrawn"
+        TRANSFER_EXPIRED = "transfer.expired", "Transfer expired"
+        EXPORT_CONFIRMED = "export.confirmed", "Export confirmed"
+        EXPORT_REJECTED = "export.rejected", "Export rejected"
+        RETIREMENT_MADE = "retirement.made", "Certificates retired"
+        UPLOAD_FINISHED = "upload.finished", "Mass upload finished"
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=40, choices=Kind)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    # The organization that acted or owns the subject, and the other one concerned (a transfer's
+    # recipient), if any.
+    organization_id = models.BigIntegerField(null=True, blank=True)
+    other_organization_id = models.BigIntegerField(null=True, blank=True)
+    subject_id = models.BigIntegerField(null=True, blank=True)  # a transfer's or an upload's id, by kind
+    data = models.JSONField(default=dict, blank=True)
+    # The writing transaction: consumers read events in (txid, id) order, only once every
+    # transaction that could still write one before their cursor has ended (events.services).
+    txid = TransactionIdField(db_default=current_transaction_id(), editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["txid", "id"], name="event_order")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_id or ''} (event {self.pk})"
+
+
+class ConsumerProgress(models.Model):
+    """How far one consumer has claimed the events: every event at or before (txid, event_id) has
+    its claim, or was not of a kind the consumer wants."""
+
+    consumer = models.CharField(max_length=40, primary_key=True)
+    txid = models.BigIntegerField(default=0)
+    event_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "consumer progress"
+
+    def __str__(self) -> str:
+        return f"{self.consumer} at event {self.event_id}"
+
+
+class Claim(models.Model):
+    """One event owed to one consumer: deleted once its handler succeeds; after a failure tried again
+    at due_at (exponential backoff), and set aside after EVENTS_MAX_ATTEMPTS failures until staff
+    try it again from the admin. A worker running it holds it until leased_until."""
+
+    consumer = models.CharField(max_length=40)
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="claims")
+    attempts = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField(default=timezone.now)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    set_aside_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consumer", "event"], name="claim_once_per_consumer")]
+        indexes = [models.Index(fields=["consumer", "due_at"], condition=models.Q(set_aside_at__isnull=True),
+                                name="claim_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} for {self.consumer}"
