@@ -21,6 +21,12 @@ class Consumer:
     handle: Callable[[Event], object]
     kinds: Collection[str] = field(default_factory=frozenset)  # the kinds it wants (the others are skipped)
     in_transaction: bool = False
+    # Of the events of its kinds, those it leaves unclaimed, from their kind and data (the emails leave
+    # a mass upload's transfers to the upload's own event): cheaper than a claim that does nothing.
+    skips: Callable[[str, dict], bool] | None = None
+
+    def wants(self, kind: str, data: dict) -> bool:
+        return kind in self.kinds and not (self.skips and self.skips(kind, data))
 
 
 _consumers: dict[str, Consumer] = {}

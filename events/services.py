@@ -13,6 +13,7 @@ and no network I/O happens inside a transaction:
    EVENTS_MAX_ATTEMPTS. A claim that fails never holds back the others, nor another consumer."""
 
 import datetime
+import json
 import logging
 import time
 import traceback
@@ -106,21 +107,21 @@ def events_claim(*, consumer: Consumer, limit: int | None = None) -> int:
     limit = limit or settings.EVENTS_CLAIM_BATCH
     with transaction.atomic(durable=True):
         horizon = _horizon()  # first: this transaction has no id yet
-        ConsumerProgress.objects.get_or_create(consumer=consumer.name)
+        ConsumerProgress.objects.bulk_create([ConsumerProgress(consumer=consumer.name)], ignore_conflicts=True)
         progress = ConsumerProgress.objects.select_for_update().get(consumer=consumer.name)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT id, txid::text::bigint, kind, occurred_at FROM events_event "
+                "SELECT id, txid::text::bigint, kind, occurred_at, data FROM events_event "
                 "WHERE (txid, id) > (%s::text::xid8, %s) AND txid < %s::text::xid8 ORDER BY txid, id LIMIT %s",
                 [progress.txid, progress.event_id, horizon, limit])
             passed = cursor.fetchall()
         if not passed:
             return 0
-        wanted = set(consumer.kinds)
         Claim.objects.bulk_create([Claim(consumer=consumer.name, event_id=event_id, due_at=occurred_at)
-                                   for event_id, _, kind, occurred_at in passed if kind in wanted],
+                                   for event_id, _, kind, occurred_at, data in passed
+                                   if consumer.wants(kind, json.loads(data) if isinstance(data, str) else data)],
                                   ignore_conflicts=True)  # due since it happened
-        last_id, last_txid, _, _ = passed[-1]
+        last_id, last_txid = passed[-1][:2]
         ConsumerProgress.objects.filter(consumer=consumer.name).update(txid=last_txid, event_id=last_id)
     return len(passed)
 
@@ -134,13 +135,13 @@ def retry_delay(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(seconds, settings.EVENTS_RETRY_MAX_SECONDS))
 
 
-def _claims_lease(consumer: Consumer, *, now: datetime.datetime, limit: int) -> list[Claim]:
-    """The due claims no other worker holds, leased to this one until now + EVENTS_LEASE_SECONDS (a
-    worker that dies leaves them to be run again after it)."""
+def _claims_lease(consumer: Consumer, *, now: datetime.datetime, limit: int, tried: set[int]) -> list[Claim]:
+    """The due claims no other worker holds, but those this run `tried` already, leased to this one
+    until now + EVENTS_LEASE_SECONDS (a worker that dies leaves them to be run again after it)."""
     with transaction.atomic(durable=True):
         due = list(Claim.objects.select_for_update(skip_locked=True)
                    .filter(consumer=consumer.name, set_aside_at__isnull=True, due_at__lte=now)
-                   .exclude(leased_until__gt=now).order_by("due_at", "event_id")[:limit])
+                   .exclude(leased_until__gt=now).exclude(pk__in=tried).order_by("due_at", "event_id")[:limit])
         leased_until = now + datetime.timedelta(seconds=settings.EVENTS_LEASE_SECONDS)
         Claim.objects.filter(pk__in=[claim.pk for claim in due]).update(leased_until=leased_until)
     events = Event.objects.in_bulk([claim.event_id for claim in due])
@@ -184,21 +185,21 @@ def _claim_failed(claim: Claim, error: Exception, *, now: datetime.datetime) -> 
 
 
 def events_consume(*, consumer: str, limit: int = 1000, now: datetime.datetime | None = None) -> int:
-    """Claim what `consumer` is owed, then run its due claims, up to `limit` of them and for at most
-    EVENTS_RUN_SECONDS (beat and the next wake-up go on). Returns how many succeeded. `now` is the
-    clock's time unless a test sets it."""
+    """Claim what `consumer` is owed, then run its due claims, each once, up to `limit` of them and
+    for at most EVENTS_RUN_SECONDS (beat and the next wake-up go on). Returns how many succeeded.
+    `now` is the clock's time unless a test sets it."""
     taken = consumer_get(consumer)
     stop_at = time.monotonic() + settings.EVENTS_RUN_SECONDS
-    succeeded = attempted = 0
-    while attempted < limit and time.monotonic() < stop_at:
+    succeeded, tried = 0, set()
+    while len(tried) < limit and time.monotonic() < stop_at:
         while events_claim(consumer=taken) and time.monotonic() < stop_at:
             pass
-        due = _claims_lease(taken, now=now or timezone.now(), limit=min(100, limit - attempted))
+        due = _claims_lease(taken, now=now or timezone.now(), limit=min(100, limit - len(tried)), tried=tried)
         if not due:
             break
         for claim in due:
             succeeded += _claim_run(taken, claim, now=now)
-            attempted += 1
+            tried.add(claim.pk)
     return succeeded
 
 

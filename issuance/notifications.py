@@ -1,5 +1,5 @@
 """The emails of issuance: to the uploader of generation data when the worker is done with the file
-(every error, or the months recorded: the shape of the mass upload's email, transfers.notifications);
+(every error, or the months recorded: the shape of the mass upload's email, notifications.transfers);
 and to an organization's members when certificates are issued to it."""
 
 import datetime
@@ -12,10 +12,15 @@ from django.utils import timezone
 
 from certificates.models import CertificateBatch
 from instructions.models import InstructionRun
-from registry.emails import addresses_by_time_zone, email_send, members_wanting_email, preferences_url
+from registry.emails import (
+    addresses_by_time_zone,
+    email_send,
+    members_wanting_email,
+    preferences_url,
+    upload_email_send,
+)
 from registry.models import EmailEvent, Membership, Organization
 from registry.selectors import organization_link
-from transfers.notifications import upload_email_send
 from utilities.display import count_text
 
 from .models import GenerationUpload, Issuance

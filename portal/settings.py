@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "api",
     "ledger",
     "events",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -223,8 +224,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # long. It must exceed the longest task: the largest mass upload (MASS_TRANSFER_MAX_ROWS rows) takes
 # under a minute here; the stalled-upload sweep re-queues a dead worker's upload well before this.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)}
-# Transfer emails are owed in the transfer's transaction and sent by a worker; a commit wakes one at
-# most once per this many seconds per process (beat sends any left every NOTIFICATION_SEND_SECONDS).
+# Emails and webhooks consume the domain events services record; a commit wakes each consumer at
+# most once per this many seconds per process (beat runs each every NOTIFICATION_SEND_SECONDS).
 NOTIFICATION_NUDGE_SECONDS = env_int("NOTIFICATION_NUDGE_SECONDS", 1)
 # The consumers of the domain events (events.services): each claims up to EVENTS_CLAIM_BATCH events
 # at a time, holds a claim it runs for EVENTS_LEASE_SECONDS at most (a dead worker's claims are run
@@ -248,10 +249,6 @@ CELERY_BEAT_SCHEDULE = {
     # Each consumer of the domain events (emails, webhooks), in case a wake-up after a commit was lost.
     "send-events": {
         "task": "events.tasks.send_events_to_every_consumer",
-        "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
-    },
-    "send-transfer-notifications": {
-        "task": "transfers.tasks.send_transfer_notifications",
         "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
     },
     "requeue-stalled-mass-uploads": {

@@ -12,6 +12,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from utilities.csv_upload import errors_csv
 from utilities.time_zones import in_time_zone
 
 from .models import Invitation, User
@@ -66,3 +67,24 @@ def email_send(*, subject: str, template: str, context: dict, time_zone: str | N
     message = EmailMultiAlternatives(subject=subject, body=body, to=addresses)
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+ERRORS_IN_BODY = 500
+
+
+def upload_email_send(upload, *, subject: str, template: str, attachment: str, context: dict) -> int:
+    """The email to an upload's uploader (a mass transfer's, a generation data file's), in their time
+    zone: `template` .txt and .html, with `context` and the upload's errors (the first ERRORS_IN_BODY
+    in the body, every one in the attached CSV `attachment`)."""
+    context = {**context, "upload": upload, "errors": upload.errors[:ERRORS_IN_BODY],
+               "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY),
+               "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url()}
+    with in_time_zone(upload.uploaded_by.time_zone):
+        body = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, to=[upload.uploaded_by.email], body=body)
+    message.attach_alternative(html, "text/html")
+    if upload.errors:
+        message.attach(attachment, errors_csv(upload.errors), "text/csv")
+    message.send()
+    return 1

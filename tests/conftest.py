@@ -225,6 +225,12 @@ def database_url() -> str:
 
 
 # The queues of portal.settings (CELERY_TASK_DEFAULT_QUEUE, CELERY_TASK_ROUTES), as `make run` starts them.
+@pytest.fixture
+def no_wakeups(monkeypatch):
+    """No commit wakes a consumer of the domain events: the test runs them itself (events_consume)."""
+    monkeypatch.setattr("events.services._wakeup", lambda name: lambda: None)
+
+
 ALL_QUEUES = "celery,outbound"
 
 

@@ -13,10 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from events.models import Event
 from ledger.models import LedgerEvent
+from notifications.transfers import mass_upload_notify, transfer_notify
 from registry.models import Membership, User
 from transfers.models import MassTransferUpload, Transfer
-from transfers.notifications import mass_upload_notify, transfer_notify
 from transfers.services import Destination, TransferLine, transfer_create
 from utilities.display import datetime_text
 
@@ -182,7 +183,7 @@ def test_each_email_is_written_in_its_recipients_zone(trader, org, issue, counte
     batch = issue(45855)
     transfer = submitted(send(batch, trader, org, counterparty, quantity=45855), WINTER)
     mail.outbox.clear()
-    transfer_notify(transfer_id=transfer.pk, event_kind=LedgerEvent.Kind.TRANSFER_INITIATED)
+    transfer_notify(transfer_id=transfer.pk, event_kind=Event.Kind.TRANSFER_SUBMITTED)
     by_address = {tuple(message.to): message for message in mail.outbox}
     assert set(by_address) == {(trader.email,), (counterparty_trader.email,), (colleague.email,)}
     for address, written in ((trader.email, "2026-01-15 12:05 EST"), (counterparty_trader.email,
@@ -199,7 +200,7 @@ def test_the_decision_email_gives_the_decision_time_in_the_recipients_zone(trade
     Transfer.objects.filter(pk=pending.pk).update(status=Transfer.Status.REJECTED,
                                                   decided_at=WINTER + datetime.timedelta(hours=2))
     mail.outbox.clear()
-    transfer_notify(transfer_id=pending.pk, event_kind=LedgerEvent.Kind.TRANSFER_REJECTED)
+    transfer_notify(transfer_id=pending.pk, event_kind=Event.Kind.TRANSFER_REJECTED)
     [to_sender] = [message for message in mail.outbox if message.to == [trader.email]]
     assert "Submitted: 2026-01-15 12:05 EST\nDecided: 2026-01-15 14:05 EST\n" in to_sender.body
 

@@ -7,9 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from events.services import events_consume
 from registry.models import EmailEvent, Membership, User
 from transfers.models import MassTransferUpload
-from transfers.notifications import transfer_notifications_send
 from transfers.services import mass_upload_create, transfer_accept, transfer_withdraw
 
 from .conftest import send
@@ -56,18 +56,14 @@ def test_the_submitter_can_turn_off_their_own_confirmation_but_still_hears_it_wa
 
 
 def test_the_outbox_reads_the_choice_when_it_sends_not_when_the_email_was_owed(
-        settings, monkeypatch, batch, trader, org, counterparty, counterparty_trader):
-    from transfers import tasks
-
-    settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(tasks.notifications_nudge, "last", float("inf"))  # nothing sent at commit: the email waits
-    transfer = send(batch, trader, org, counterparty)
+        no_wakeups, batch, trader, org, counterparty, counterparty_trader):
+    transfer = send(batch, trader, org, counterparty)  # nothing sent at commit: the email waits
     mail.outbox.clear()
-    transfer_notifications_send()
+    events_consume(consumer="emails")
     mail.outbox.clear()
     transfer_withdraw(transfer=transfer, user=trader, organization=org)
     opt_out(counterparty_trader, EmailEvent.TRANSFER_WITHDRAWN)  # after it was owed, before it is sent
-    assert transfer_notifications_send() == 1
+    assert events_consume(consumer="emails") == 1
     assert addressees() == [trader.email]
 
 

@@ -4,9 +4,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from events.models import Event
+from events.services import event_new
 from ledger.models import LedgerEvent
 from ledger.services import VALUES_ROWS, ledger_event, ledger_write
-from transfers.models import Transfer, TransferNotification
+from transfers.models import Transfer
 
 
 @pytest.mark.parametrize("count", [1, VALUES_ROWS, VALUES_ROWS + 1, 2500])
@@ -22,7 +24,7 @@ def test_events_and_rows_are_stored_as_given(batch, count):
                            before={"index": index, "nested": [1, None, "two"]}, after=None if index % 3 else [index],
                            note=f"note {index} 'quoted' \\ {{braces}}")
               for index in range(count)]
-    owed = [TransferNotification(transfer=transfer, event_kind="transfer_initiated")]
+    owed = [event_new(kind=Event.Kind.TRANSFER_SUBMITTED, subject_id=transfer.pk)]
     started = timezone.now()
     with transaction.atomic():
         ledger_write(events, with_rows=[owed])
@@ -36,7 +38,7 @@ def test_events_and_rows_are_stored_as_given(batch, count):
         assert event.after == (None if index % 3 else [index])
         assert event.note == f"note {index} 'quoted' \\ {{braces}}"
         assert event.occurred_at >= started.replace(microsecond=0)  # left to the database's now()
-    assert TransferNotification.objects.filter(transfer=transfer, event_kind="transfer_initiated").count() == 1
+    assert Event.objects.filter(subject_id=transfer.pk, kind=Event.Kind.TRANSFER_SUBMITTED).count() == 1
 
 
 def test_a_row_with_its_own_primary_key_is_written_and_marked_saved(batch):

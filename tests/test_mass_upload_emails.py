@@ -11,11 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from events.models import Claim
+from events.services import events_consume
+from notifications import transfers as notifications
 from registry.models import EmailEvent, Membership, User
-from transfers import notifications
-from transfers import tasks as transfer_tasks
-from transfers.models import MassTransferUpload, TransferNotification
-from transfers.notifications import transfer_notifications_send
+from transfers.models import MassTransferUpload
 from transfers.services import mass_upload_create
 from webhooks import tasks as webhook_tasks
 from webhooks.models import EventType, WebhookDelivery
@@ -79,7 +79,7 @@ def test_an_upload_to_several_organizations_sends_one_email_to_each_and_one_to_t
     for message in mail.outbox:
         print(f"--- To: {', '.join(message.to)}\nSubject: {message.subject}\n\n{message.body}")
 
-    assert made.transfers.count() == 9 and not TransferNotification.objects.exists()
+    assert made.transfers.count() == 9 and not Claim.objects.exists()
     assert len(mail.outbox) == 3  # not 18: one per transfer to each side, and the upload's
     [to_uploader] = emails_to(trader.email)
     assert to_uploader.subject == "[Midwest Renewable Energy Registry] Mass transfer transfers.csv: 9 transfers made"
@@ -169,27 +169,25 @@ def test_the_webhooks_still_get_one_delivery_per_transfer(org, trader, batch, se
     assert WebhookDelivery.objects.count() == 2 * 7 + 1
 
 
-def test_a_failed_email_leaves_the_whole_upload_owed_and_its_deliveries_unowed(
-        settings, monkeypatch, org, trader, batch, counterparty, counterparty_trader):
-    settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(transfer_tasks.notifications_nudge, "last", float("inf"))  # the test drains the outbox
+def test_a_failed_email_leaves_the_uploads_emails_owed_and_its_deliveries_owed_at_once(
+        no_wakeups, org, trader, batch, counterparty, counterparty_trader):
     WebhookEndpointFactory(organization=counterparty, event_types=EventType.values)
     upload(org, trader, rows_to(batch, [(counterparty.public_id, "", f"Sale {n}") for n in range(3)]))
     mail.outbox.clear()
-    with mock.patch("transfers.notifications.email_send", side_effect=ConnectionError("SMTP is down")):
-        with pytest.raises(ConnectionError):
-            transfer_notifications_send()
-    assert TransferNotification.objects.count() == 3
-    assert not WebhookDelivery.objects.filter(event_type=EventType.TRANSFER_PENDING).exists()
-    assert transfer_notifications_send() == 3
-    assert len(mail.outbox) == 1 and WebhookDelivery.objects.filter(event_type=EventType.TRANSFER_PENDING).count() == 3
-    assert transfer_notifications_send() == 0
+    with mock.patch("notifications.transfers.email_send", side_effect=ConnectionError("SMTP is down")):
+        assert events_consume(consumer="emails") == 0  # its transfers' own events are in the upload's emails
+    [owed] = Claim.objects.filter(consumer="emails")  # the upload's: its grouped email failed
+    assert owed.event.kind == "upload.finished" and "SMTP is down" in owed.last_error
+    assert events_consume(consumer="webhooks") == 4  # the deliveries did not wait for the email
+    assert WebhookDelivery.objects.filter(event_type=EventType.TRANSFER_PENDING).count() == 3
+    mail.outbox.clear()
+    assert events_consume(consumer="emails", now=owed.due_at) == 1
+    assert len(mail.outbox) == 2  # the uploader's again (sent at least once), and the grouped one
+    assert events_consume(consumer="emails", now=owed.due_at) == 0
 
 
 def test_the_emails_of_an_upload_take_the_same_queries_however_many_rows(
-        settings, monkeypatch, org, trader, issue, counterparty, counterparty_trader, northstar, northstar_members):
-    settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(transfer_tasks.notifications_nudge, "last", float("inf"))  # the test drains the outbox
+        no_wakeups, org, trader, issue, counterparty, counterparty_trader, northstar, northstar_members):
 
     def queries_to_send(rows: int) -> int:
         batch = issue(1000)
@@ -197,11 +195,11 @@ def test_the_emails_of_an_upload_take_the_same_queries_however_many_rows(
                                             for n in range(rows) for organization in (counterparty, northstar)]))
         before = ledger_state()
         mail.outbox.clear()
-        # the webhooks' own queries (per transfer, as for any transfer) are theirs, not the emails'
-        with mock.patch("webhooks.services.webhook_deliveries_owe_for_transfer"), \
-                CaptureQueriesContext(connection) as queries:
-            assert transfer_notifications_send() == 2 * rows
-        assert len(mail.outbox) == 2 and ledger_state() == before
+        # the emails consumer only: the webhooks' (per transfer, as for any transfer) are theirs
+        with CaptureQueriesContext(connection) as queries:
+            assert events_consume(consumer="emails") == 1  # the upload's event; its transfers' are in it
+        # one to each organization, and the uploader's (sent for the same event since it became one)
+        assert len(mail.outbox) == 3 and ledger_state() == before
         return len(queries)
 
     assert queries_to_send(2) == queries_to_send(40)

@@ -1,14 +1,16 @@
-"""Transfer emails are owed in the transfer's own transaction (TransferNotification) and sent by a
-worker after it commits: none for a refused change, none lost when sending fails, none twice."""
+"""Transfer emails are owed in the transfer's own transaction (its domain event) and sent by the
+emails consumer after it commits: none for a refused change, none lost when sending fails, none
+twice."""
 
 from unittest import mock
 
 import pytest
 from django.core import mail
 
-from transfers import tasks
-from transfers.models import TransferNotification
-from transfers.notifications import transfer_notifications_send
+from events import services as event_services
+from events import tasks
+from events.models import Claim, Event
+from events.services import events_consume
 from transfers.services import TransferRefused, transfer_withdraw
 
 from .conftest import send
@@ -22,7 +24,7 @@ def test_a_refused_transfer_owes_no_email(batch, trader, org, counterparty, coun
     mail.outbox.clear()
     with pytest.raises(TransferRefused):
         send(batch, trader, org, counterparty, quantity=batch.quantity + 1)
-    assert not TransferNotification.objects.exists()
+    assert not Event.objects.exists()
     assert mail.outbox == []
 
 
@@ -34,37 +36,36 @@ def test_each_step_sends_its_email_after_commit_and_owes_nothing_after(batch, tr
     mail.outbox.clear()
     transfer_withdraw(transfer=transfer, user=trader, organization=org)
     assert all("withdrawn" in m.subject for m in mail.outbox) and len(mail.outbox) == 2
-    assert not TransferNotification.objects.exists()
+    assert not Claim.objects.filter(consumer="emails").exists()
 
 
 def test_a_burst_of_commits_wakes_the_worker_once_and_beat_sends_the_rest(
         settings, monkeypatch, issue, trader, org, counterparty, counterparty_trader):
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
     batches = [issue(100) for _ in range(3)]
-    monkeypatch.setattr(tasks.notifications_nudge, "last", float("-inf"))
-    with mock.patch.object(tasks.send_transfer_notifications, "delay") as delay:
+    monkeypatch.setattr(event_services, "_wakeups", {})
+    with mock.patch("celery.canvas.Signature.delay") as delay:
         transfers = [send(batch, trader, org, counterparty) for batch in batches]
-    assert delay.call_count == 1
-    owed = list(TransferNotification.objects.values_list("transfer_id", flat=True))
+    assert delay.call_count == 2  # once for each consumer: the emails and the webhooks
+    owed = list(Event.objects.values_list("subject_id", flat=True))
     assert sorted(owed) == sorted(t.pk for t in transfers)
 
     mail.outbox.clear()
-    assert tasks.send_transfer_notifications.apply().result == 3  # what beat runs
-    assert len(mail.outbox) == 6 and not TransferNotification.objects.exists()
-    assert tasks.send_transfer_notifications.apply().result == 0  # nothing is sent twice
+    assert tasks.send_events.apply(args=["emails"]).result == 3  # what beat's task sends
+    assert len(mail.outbox) == 6 and not Claim.objects.filter(consumer="emails").exists()
+    assert tasks.send_events.apply(args=["emails"]).result == 0  # nothing is sent twice
     assert len(mail.outbox) == 6
 
 
-def test_an_email_that_fails_to_send_stays_owed(settings, monkeypatch, batch, trader, org, counterparty,
+def test_an_email_that_fails_to_send_stays_owed(settings, no_wakeups, batch, trader, org, counterparty,
                                                 counterparty_trader):
-    settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(tasks.notifications_nudge, "last", float("inf"))  # no nudge: the sends below are the only ones
     transfer = send(batch, trader, org, counterparty)
     mail.outbox.clear()
-    with mock.patch("transfers.notifications.transfer_notify", side_effect=ConnectionError("SMTP is down")):
-        with pytest.raises(ConnectionError):
-            transfer_notifications_send()
-    assert list(TransferNotification.objects.values_list("transfer_id", flat=True)) == [transfer.pk]
-    assert transfer_notifications_send() == 1
+    with mock.patch("notifications.consumer.transfer_notify", side_effect=ConnectionError("SMTP is down")):
+        assert events_consume(consumer="emails") == 0
+    owed = Claim.objects.get(consumer="emails")
+    assert owed.event.subject_id == transfer.pk and "SMTP is down" in owed.last_error
+    assert events_consume(consumer="emails") == 0  # not before its next attempt is due
+    assert events_consume(consumer="emails", now=owed.due_at) == 1
     assert {m.to[0] for m in mail.outbox} == {trader.email, counterparty_trader.email}
-    assert not TransferNotification.objects.exists()
+    assert not Claim.objects.filter(consumer="emails").exists()

@@ -22,7 +22,7 @@ from .webhook_receiver import DrippingReceiver
 
 ROOT = Path(__file__).resolve().parents[1]
 SENDING_TASKS = {  # every task that sends an email or a webhook delivery
-    "transfers.tasks.send_transfer_notifications", "transfers.tasks.send_mass_upload_notification",
+    "events.tasks.send_events", "events.tasks.send_events_to_every_consumer",
     "issuance.tasks.send_generation_upload_notification", "issuance.tasks.send_issuance_notices",
     "instructions.tasks.send_instruction_notices",
     "webhooks.tasks.send_webhook_deliveries", "webhooks.tasks.send_endpoint_disabled_email",

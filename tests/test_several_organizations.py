@@ -13,9 +13,9 @@ from django.core import mail
 
 from certificates.models import CertificateBatch
 from certificates.services import certificate_issue
+from events.services import events_consume
 from registry.models import Membership
 from transfers.models import Transfer
-from transfers.notifications import transfer_notifications_send
 from transfers.services import Destination, TransferLine, transfer_create
 
 from .conftest import send
@@ -131,7 +131,7 @@ def test_an_emails_link_for_the_other_organization_offers_to_switch_to_it(
         settings, signed_in, broker, org, counterparty, incoming_for_the_other):
     settings.SITE_URL = "http://testserver"
     mail.outbox.clear()
-    transfer_notifications_send()
+    events_consume(consumer="emails")
     [email] = [message for message in mail.outbox if broker.email in message.to]
     link = re.search(r"http://testserver(\S+)", email.body).group(1)
     assert link == f"/transfers/{incoming_for_the_other.pk}/?organization={counterparty.public_id}"

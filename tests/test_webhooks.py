@@ -21,11 +21,11 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 from standardwebhooks.webhooks import Webhook
 
+from events.models import Claim, Event
+from events.services import events_consume
 from ledger.models import LedgerEvent
 from registry.services import ServiceError
-from transfers import tasks as transfer_tasks
-from transfers.models import MassTransferUpload, Transfer, TransferNotification
-from transfers.notifications import transfer_notifications_send
+from transfers.models import MassTransferUpload, Transfer
 from transfers.services import (
     Destination,
     TransferLine,
@@ -134,25 +134,21 @@ def test_a_pending_transfer_is_owed_once_to_each_wanting_endpoint_of_both_partie
     assert abs(datetime.datetime.fromisoformat(to_sender.payload["created_at"]) - transfer.submitted_at) < \
         datetime.timedelta(seconds=1)
 
-    assert transfer_notifications_send() == 0  # the outbox is empty: nothing is owed twice
+    assert events_consume(consumer="webhooks") == 0  # consumed already: nothing is owed twice
     assert WebhookDelivery.objects.count() == 3
 
 
-def test_deliveries_are_owed_with_the_outbox_row_and_roll_back_with_its_email(
-        settings, monkeypatch, no_delivery, batch, trader, org, counterparty, counterparty_trader):
-    settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(transfer_tasks.notifications_nudge, "last", float("inf"))  # the test drains the outbox itself
+def test_deliveries_are_owed_by_their_own_consumer_once_whatever_the_emails_do(
+        no_wakeups, no_delivery, batch, trader, org, counterparty, counterparty_trader):
     endpoint(org)
     send(batch, trader, org, counterparty)
-    assert TransferNotification.objects.count() == 1 and not WebhookDelivery.objects.exists()
+    assert not WebhookDelivery.objects.exists()  # owed once the webhooks consumer takes the event
 
-    with mock.patch("transfers.notifications.transfer_notify", side_effect=ConnectionError("SMTP is down")):
-        with pytest.raises(ConnectionError):
-            transfer_notifications_send()
-    assert TransferNotification.objects.count() == 1 and not WebhookDelivery.objects.exists()
-
-    assert transfer_notifications_send() == 1
-    assert transfer_notifications_send() == 0
+    with mock.patch("notifications.consumer.transfer_notify", side_effect=ConnectionError("SMTP is down")):
+        assert events_consume(consumer="emails") == 0
+    assert Claim.objects.filter(consumer="emails").count() == 1  # the email waits for its retry ...
+    assert events_consume(consumer="webhooks") == 1  # ... and holds back no delivery
+    assert events_consume(consumer="webhooks") == 0
     assert [d.event_type for d in deliveries()] == [EventType.TRANSFER_PENDING]
 
 
@@ -318,7 +314,7 @@ def test_after_a_secret_key_change_an_endpoint_without_its_secret_has_its_delive
     transfer = send(issue(100), trader, org, counterparty)  # the fan-out goes on, for both endpoints
 
     transfer.refresh_from_db()
-    assert transfer.status == Transfer.Status.PENDING and not TransferNotification.objects.exists()
+    assert transfer.status == Transfer.Status.PENDING and not Claim.objects.exists()
     assert sorted(d.endpoint_id for d in deliveries()) == sorted([lost.pk, readable.pk])
     assert webhook_deliveries_send() == 1  # only the readable endpoint's
     set_aside, delivered = deliveries(endpoint=lost)[0], deliveries(endpoint=readable)[0]
@@ -685,6 +681,6 @@ def test_a_disabled_endpoint_is_sent_nothing_until_enabled(no_delivery, receiver
 def test_ledger_kinds_without_an_event_owe_nothing(no_delivery, org):
     from webhooks.services import event_type_of
 
-    assert event_type_of(event_kind=LedgerEvent.Kind.TRANSFER_INITIATED, transfer_kind="internal") is None
-    assert event_type_of(event_kind=LedgerEvent.Kind.TRANSFER_INITIATED, transfer_kind="export") == "transfer.pending"
+    assert event_type_of(event_kind=Event.Kind.TRANSFER_SUBMITTED, transfer_kind="internal") is None
+    assert event_type_of(event_kind=Event.Kind.TRANSFER_SUBMITTED, transfer_kind="export") == "transfer.pending"
     assert event_type_of(event_kind=LedgerEvent.Kind.SPLIT, transfer_kind="organization") is None

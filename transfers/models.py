@@ -286,26 +286,6 @@ class TransferItem(models.Model):
         return f"{self.transfer_id}: {self.batch_id}"
 
 
-class TransferNotification(models.Model):
-    """An email owed to the parties of a transfer (a transactional outbox).
-
-    The service that changes the transfer writes this row in its own transaction, so the email is
-    owed exactly when the change commits; a worker sends it and deletes the row. Nothing is
-    published to the broker inside the transfer's transaction, and a crash between commit and
-    publish loses no email.
-    """
-
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="+")
-    event_kind = models.CharField(max_length=32)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.transfer_id}: {self.event_kind}"
-
-
 def mass_upload_path(upload: "MassTransferUpload", filename: str) -> str:
     return f"mass-transfers/{upload.organization_id}/{timezone.now():%Y/%m}/{upload.sha256[:16]}.csv"
 

@@ -1,25 +1,12 @@
 from celery import shared_task
 from django.conf import settings
 
-from utilities.wakeups import Wakeup
-
-from .notifications import mass_upload_notify, transfer_notifications_send
 from .services import UploadBusy, mass_upload_process, mass_uploads_requeue_stalled, transfers_expire
 
 
 @shared_task(acks_late=True)
 def expire_pending_transfers() -> int:
     return transfers_expire()
-
-
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def send_transfer_notifications() -> int:
-    """Send the transfer emails owed (also every NOTIFICATION_SEND_SECONDS, from beat)."""
-    return transfer_notifications_send()
-
-
-# After a commit that owes emails (also sent every NOTIFICATION_SEND_SECONDS by beat).
-notifications_nudge = Wakeup(send_transfer_notifications, owed="the emails owed (in the outbox)")
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -40,8 +27,3 @@ def process_mass_upload(self, upload_id: int) -> str:
 @shared_task(acks_late=True)
 def requeue_stalled_mass_uploads() -> int:
     return len(mass_uploads_requeue_stalled())
-
-
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def send_mass_upload_notification(upload_id: int) -> int:
-    return mass_upload_notify(upload_id=upload_id)

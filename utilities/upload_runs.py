@@ -46,21 +46,23 @@ def upload_lock(model: type[Model], upload_id: int) -> Model | None:
 
 
 def upload_finish(upload: Model, *, errors: list[RowError], row_count: int | None,
-                  notify: Callable[[int], None], finished: Callable[[int], None] | None = None) -> str:
-    """Mark a processing upload completed (no errors) or failed, and owe its email (`notify`);
-    `finished`, if given, is called in the same transaction when this call is the one that finished it."""
+                  notify: Callable[[int], None] | None = None, finished: Callable[[Model], None] | None = None) -> str:
+    """Mark a processing upload completed (no errors) or failed, and owe its email (`notify`, if
+    given); `finished`, if given, is called with the upload in the same transaction when this call is
+    the one that finished it (where a domain event is recorded)."""
     model = type(upload)
     status = model.Status.FAILED if errors else model.Status.COMPLETED
     if model.objects.filter(pk=upload.pk, status=model.Status.PROCESSING).update(
             status=status, errors=[error.as_dict() for error in errors], row_count=row_count,
             finished_at=timezone.now()) and finished:
-        finished(upload.pk)
-    notify(upload.pk)
+        finished(upload)
+    if notify:
+        notify(upload.pk)
     return status
 
 
-def _attempt_start(model: type[Model], upload_id: int, notify: Callable[[int], None],
-                   finished: Callable[[int], None] | None) -> str | None:
+def _attempt_start(model: type[Model], upload_id: int, notify: Callable[[int], None] | None,
+                   finished: Callable[[Model], None] | None) -> str | None:
     """Count a new attempt, committed before the work starts. Returns the upload's final status
     when there is nothing (more) to do, None when the work should go ahead."""
     Status = model.Status
@@ -83,8 +85,8 @@ def _attempt_start(model: type[Model], upload_id: int, notify: Callable[[int], N
     return None
 
 
-def upload_process(model: type[Model], upload_id: int, *, work: Work, notify: Callable[[int], None],
-                   finished: Callable[[int], None] | None = None) -> str:
+def upload_process(model: type[Model], upload_id: int, *, work: Work, notify: Callable[[int], None] | None = None,
+                   finished: Callable[[Model], None] | None = None) -> str:
     """Run `work` on the upload once, and finish it completed or failed.
 
     Exactly once: the work runs in one transaction that holds the upload's row lock and ends by

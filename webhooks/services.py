@@ -1,5 +1,6 @@
-"""Every write of webhooks: endpoints (managers), the deliveries owed (fanned out from the transfers'
-outbox, in its transaction) and their attempts (a worker, outside any transaction while it waits)."""
+"""Every write of webhooks: endpoints (managers), the deliveries owed (the webhooks consumer of the
+domain events, in the transaction that consumes each event's claim) and their attempts (a worker,
+outside any transaction while it waits)."""
 
 import datetime
 import json
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ledger.models import LedgerEvent
+from events.models import Event
 from registry.models import Organization, User
 from registry.services import ServiceError, manager_require
 from transfers.models import MassTransferUpload, Transfer
@@ -29,23 +30,25 @@ Status = WebhookDelivery.Status
 SECRET_UNREADABLE = ("The endpoint's signing secret cannot be read (the registry's SECRET_KEY was changed): a "
                      "manager must replace the secret; what is set aside is then sent.")
 
-# The ledger's kind of each step the outbox holds, as the event type an endpoint subscribes to. A
-# transfer initiated is "pending" when it waits for a decision (to another organization, an export);
-# an internal one completes at once and is nobody else's news.
+# Each domain event of a transfer's step, as the event type an endpoint subscribes to. A transfer
+# submitted is "pending" when it waits for a decision (to another organization, an export); an
+# internal one completes at once and is nobody else's news.
 EVENT_TYPES = {
-    LedgerEvent.Kind.TRANSFER_ACCEPTED: EventType.TRANSFER_ACCEPTED,
-    LedgerEvent.Kind.TRANSFER_REJECTED: EventType.TRANSFER_REJECTED,
-    LedgerEvent.Kind.TRANSFER_WITHDRAWN: EventType.TRANSFER_WITHDRAWN,
-    LedgerEvent.Kind.TRANSFER_EXPIRED: EventType.TRANSFER_EXPIRED,
-    LedgerEvent.Kind.RETIREMENT: EventType.RETIREMENT_CREATED,
-    LedgerEvent.Kind.EXPORT_CONFIRMED: EventType.EXPORT_DECIDED,
-    LedgerEvent.Kind.EXPORT_REJECTED: EventType.EXPORT_DECIDED,
+    Event.Kind.TRANSFER_ACCEPTED: EventType.TRANSFER_ACCEPTED,
+    Event.Kind.TRANSFER_REJECTED: EventType.TRANSFER_REJECTED,
+    Event.Kind.TRANSFER_WITHDRAWN: EventType.TRANSFER_WITHDRAWN,
+    Event.Kind.TRANSFER_EXPIRED: EventType.TRANSFER_EXPIRED,
+    Event.Kind.RETIREMENT_MADE: EventType.RETIREMENT_CREATED,
+    Event.Kind.EXPORT_CONFIRMED: EventType.EXPORT_DECIDED,
+    Event.Kind.EXPORT_REJECTED: EventType.EXPORT_DECIDED,
 }
+# What the webhooks consumer takes (events.consumers, registered in webhooks.apps).
+EVENTS_CONSUMED = frozenset({*EVENT_TYPES, Event.Kind.TRANSFER_SUBMITTED, Event.Kind.UPLOAD_FINISHED})
 WAITS_FOR_A_DECISION = (Transfer.Kind.ORGANIZATION, Transfer.Kind.EXPORT)
 
 
 def event_type_of(*, event_kind: str, transfer_kind: str) -> str | None:
-    if event_kind == LedgerEvent.Kind.TRANSFER_INITIATED:
+    if event_kind == Event.Kind.TRANSFER_SUBMITTED:
         return EventType.TRANSFER_PENDING if transfer_kind in WAITS_FOR_A_DECISION else None
     return EVENT_TYPES.get(event_kind)
 
@@ -147,7 +150,16 @@ def webhook_delivery_resend(*, delivery: WebhookDelivery, user: User) -> Webhook
     return delivery
 
 
-# Fan-out: in the transaction that consumes the outbox row ----------------------------------------
+# Fan-out: in the transaction that consumes the event's claim -------------------------------------
+
+def webhook_deliveries_owe(event: Event) -> int:
+    """The webhooks consumer's handler: the deliveries owed for one domain event. It runs in the
+    transaction that deletes the event's claim (events.services), so they are owed exactly once."""
+    if event.kind == Event.Kind.UPLOAD_FINISHED:
+        return webhook_deliveries_owe_for_upload(upload_id=event.subject_id)
+    return webhook_deliveries_owe_for_transfer(transfer_id=event.subject_id, event_kind=event.kind,
+                                               occurred_at=event.occurred_at)
+
 
 def _deliveries_owe(*, event_type: str, organizations: list[Organization], occurred_at: datetime.datetime,
                     **subject) -> int:
@@ -176,8 +188,7 @@ def _deliveries_owe(*, event_type: str, organizations: list[Organization], occur
 @transaction.atomic
 def webhook_deliveries_owe_for_transfer(*, transfer_id: int, event_kind: str, occurred_at: datetime.datetime) -> int:
     """The deliveries owed for one step of a transfer, to the organizations it concerns (the sender;
-    the recipient organization of a transfer to another one). Runs in the transaction that consumes
-    the step's outbox row (transfers.signals.transfer_event_owed), so it is owed exactly once."""
+    the recipient organization of a transfer to another one)."""
     transfer = (Transfer.objects.select_related("organization", "recipient_organization", "destination_account",
                                                 "tracking_system", "retirement__option")
                 .filter(pk=transfer_id).first())
@@ -193,9 +204,10 @@ def webhook_deliveries_owe_for_transfer(*, transfer_id: int, event_kind: str, oc
 
 @transaction.atomic
 def webhook_deliveries_owe_for_upload(*, upload_id: int) -> int:
-    """The deliveries owed for a finished mass upload, to its organization (transfers.signals.
-    mass_upload_finished, in the transaction that marks it finished)."""
-    upload = MassTransferUpload.objects.select_related("organization").get(pk=upload_id)
+    """The deliveries owed for a finished mass upload, to its organization."""
+    upload = MassTransferUpload.objects.select_related("organization").filter(pk=upload_id).first()
+    if upload is None:
+        return 0
     return _deliveries_owe(event_type=EventType.UPLOAD_FINISHED, organizations=[upload.organization],
                            occurred_at=upload.finished_at, upload=upload)
 

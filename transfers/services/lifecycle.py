@@ -16,6 +16,8 @@ from accounts.models import Account
 from accounts.selectors import organization_can_receive
 from certificates.models import CertificateBatch
 from certificates.services import batches_lock, batches_set_state, batches_take
+from events.models import Event
+from events.services import event_new, events_owed
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Organization, TrackingSystem, User
@@ -29,7 +31,7 @@ from registry.services import (
     staff_require,
 )
 
-from ..models import NOTES_MAX_LENGTH, Retirement, Transfer, TransferItem, TransferNotification, destination_label
+from ..models import NOTES_MAX_LENGTH, Retirement, Transfer, TransferItem, destination_label
 from ..selectors import batches_already_in
 
 Kind = Transfer.Kind
@@ -241,11 +243,12 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
 @transaction.atomic
 def transfer_write(*, organization: Organization, user: User, lines: list[TransferLine],
                    destination: Destination, notes: str = "", draft: Transfer | None = None,
-                   retirement: Retirement | None = None) -> Transfer:
+                   retirement: Retirement | None = None, mass_upload_id: int | None = None) -> Transfer:
     """Move batch quantities of `organization` to one destination, inside the caller's transaction
     (the services that make several transfers, a retirement, and the API's exactly-once request call
     this; others transfer_create).
     A retirement's details (`retirement`, unsaved) are written with it and recorded in its event.
+    A mass upload's transfer names it (`mass_upload_id`), as its domain event does.
 
     Internal and retirement transfers complete at once; transfers to another organization and
     exports are pending, their batches frozen in the sender's account until accepted, rejected,
@@ -303,7 +306,7 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                 recipient_organization=destination.organization, tracking_system=destination.tracking_system,
                 recipient_name=destination.recipient_name.strip(),
                 recipient_account_ref=destination.recipient_account_ref.strip(), notes=notes,
-                submitted_at=now, decided_at=now if completes_at_once else None,
+                submitted_at=now, decided_at=now if completes_at_once else None, mass_upload_id=mass_upload_id,
             )
             if draft is not None:
                 if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
@@ -340,7 +343,7 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
             after["retirement"] = retirement.snapshot()
         events = [ledger_event(kind=initiating, actor=user, organization=organization, transfer=transfer,
                                account=destination.account, before={"batches": sources}, after=after, note=notes)]
-        owed = [] if offset else [_notification_owed(transfer, initiating)]
+        owed = [] if offset else [_event_owed(transfer, initiating)]
         details = [retirement] if retirement is not None and not offset else []
         ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, details, owed])
 
@@ -398,7 +401,7 @@ def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind:
         kind=kind, actor=user, organization=transfer.organization, transfer=transfer,
         before={"status": Transfer.Status.PENDING, "batches": before},
         after={"status": status, "batches": [batch.snapshot() for batch in batches]}, note=note,
-    )], with_rows=[[_notification_owed(transfer, kind)]])
+    )], with_rows=[[_event_owed(transfer, kind)]])
 
 
 @transaction.atomic  # joins the API's exactly-once request (api/idempotency.py)
@@ -424,7 +427,7 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
         transfer=transfer, account=account,
         before={"status": Transfer.Status.PENDING, "batches": before},
         after={"status": Transfer.Status.COMPLETE, "batches": [b.snapshot() for b in batches]},
-    )], with_rows=[[_notification_owed(transfer, LedgerEvent.Kind.TRANSFER_ACCEPTED)]])
+    )], with_rows=[[_event_owed(transfer, LedgerEvent.Kind.TRANSFER_ACCEPTED)]])
     return transfer
 
 
@@ -488,7 +491,7 @@ def export_confirm(*, transfer: Transfer, user: User, note: str = "") -> Transfe
         kind=LedgerEvent.Kind.EXPORT_CONFIRMED, actor=user, organization=transfer.organization,
         transfer=transfer, before={"status": Transfer.Status.PENDING, "batches": before},
         after={"status": Transfer.Status.COMPLETE, "batches": [b.snapshot() for b in batches]}, note=note,
-    )], with_rows=[[_notification_owed(transfer, LedgerEvent.Kind.EXPORT_CONFIRMED)]])
+    )], with_rows=[[_event_owed(transfer, LedgerEvent.Kind.EXPORT_CONFIRMED)]])
     return transfer
 
 
@@ -502,10 +505,24 @@ def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer
     return transfer
 
 
-def _notification_owed(transfer: Transfer, event_kind: str) -> TransferNotification:
-    """The email both parties are owed for this step, to write with the step's ledger events; a
-    worker sends it once the change commits (see TransferNotification)."""
-    from ..tasks import notifications_nudge
+# The domain event of each step, by the kind of its ledger event.
+EVENT_KINDS = {
+    LedgerEvent.Kind.TRANSFER_INITIATED: Event.Kind.TRANSFER_SUBMITTED,
+    LedgerEvent.Kind.TRANSFER_ACCEPTED: Event.Kind.TRANSFER_ACCEPTED,
+    LedgerEvent.Kind.TRANSFER_REJECTED: Event.Kind.TRANSFER_REJECTED,
+    LedgerEvent.Kind.TRANSFER_WITHDRAWN: Event.Kind.TRANSFER_WITHDRAWN,
+    LedgerEvent.Kind.TRANSFER_EXPIRED: Event.Kind.TRANSFER_EXPIRED,
+    LedgerEvent.Kind.EXPORT_CONFIRMED: Event.Kind.EXPORT_CONFIRMED,
+    LedgerEvent.Kind.EXPORT_REJECTED: Event.Kind.EXPORT_REJECTED,
+    LedgerEvent.Kind.RETIREMENT: Event.Kind.RETIREMENT_MADE,
+}
 
-    transaction.on_commit(notifications_nudge)
-    return TransferNotification(transfer=transfer, event_kind=event_kind)
+
+def _event_owed(transfer: Transfer, ledger_kind: str) -> Event:
+    """The step's domain event, to write with its ledger events (one statement); its consumers
+    (emails, webhooks) take it once the change commits."""
+    event = event_new(kind=EVENT_KINDS[ledger_kind], organization_id=transfer.organization_id,
+                      other_organization_id=transfer.recipient_organization_id, subject_id=transfer.pk,
+                      data={"transfer_kind": transfer.kind, "mass_upload_id": transfer.mass_upload_id})
+    events_owed([event])
+    return event

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from events.models import Event
+from events.services import event_record
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require
 from utilities import csv_upload
@@ -19,7 +21,6 @@ from utilities.upload_runs import upload_lock, upload_process, uploads_requeue_s
 
 from .. import mass
 from ..models import MassTransferUpload, RetirementOption, Transfer
-from ..signals import mass_upload_finished
 from .lifecycle import Destination, TransferConflict, TransferLine, TransferRefused, transfer_write
 from .retirements import RetirementDetails, retirement_write
 
@@ -58,12 +59,6 @@ def _queue_after_commit(upload_id: int) -> None:
     transaction.on_commit(functools.partial(process_mass_upload.delay, upload_id), robust=True)
 
 
-def _notify_after_commit(upload_id: int) -> None:
-    from ..tasks import send_mass_upload_notification
-
-    send_mass_upload_notification.delay_on_commit(upload_id)
-
-
 @transaction.atomic  # joins the API's exactly-once request (api/idempotency.py)
 def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool) -> None:
     """The uploader confirms a held duplicate (it is queued) or discards it."""
@@ -84,13 +79,14 @@ def _lock_upload(upload_id: int) -> MassTransferUpload | None:
 def mass_upload_process(*, upload_id: int) -> str:
     """Validate every row, then apply all of them in one transaction, or none (upload_process:
     exactly once, an attempt counted each time). Raises UploadBusy when another task holds the upload."""
-    return upload_process(MassTransferUpload, upload_id, work=_mass_work, notify=_notify_after_commit,
-                          finished=_finished)
+    return upload_process(MassTransferUpload, upload_id, work=_mass_work, finished=_finished)
 
 
-def _finished(upload_id: int) -> None:
-    """In the transaction that finishes the upload: whatever the apps above owe (mass_upload_finished)."""
-    mass_upload_finished.send(sender=MassTransferUpload, upload_id=upload_id)
+def _finished(upload: MassTransferUpload) -> None:
+    """In the transaction that finishes the upload, once: its domain event (the uploader's email,
+    the grouped emails of what it made, the webhooks)."""
+    event_record(kind=Event.Kind.UPLOAD_FINISHED, organization_id=upload.organization_id, subject_id=upload.pk,
+                 data={"upload_kind": upload.kind})
 
 
 def _mass_work(upload: MassTransferUpload) -> tuple[list, int]:
@@ -129,8 +125,8 @@ def _cyclic_gc_paused():
 
 
 def _apply_groups(upload: MassTransferUpload, groups: dict[tuple, list], write) -> list[Transfer]:
-    """One transfer per group of rows, made by `write(key, lines)` in the upload's transaction; rows
-    on the same batch take successive serials (each from what the previous left)."""
+    """One transfer per group of rows, made by `write(key, lines)` (naming the upload) in the upload's
+    transaction; rows on the same batch take successive serials (each from what the previous left)."""
     current: dict[int, int] = {}  # batch named in the file -> the batch now holding its remaining serials
     transfers = []
     for key, members in groups.items():
@@ -144,7 +140,6 @@ def _apply_groups(upload: MassTransferUpload, groups: dict[tuple, list], write) 
             if remainder_id is not None:
                 current[by_current[source_id]] = remainder_id
         transfers.append(transfer)
-    Transfer.objects.filter(pk__in=[t.pk for t in transfers]).update(mass_upload=upload)
     return transfers
 
 
@@ -161,7 +156,7 @@ def _mass_apply(upload: MassTransferUpload, rows: list) -> list[Transfer]:
         destination = (Destination.internal(accounts[account_id]) if account_id
                        else Destination.to_organization(recipients[organization_id]))
         return transfer_write(organization=upload.organization, user=upload.uploaded_by, lines=lines,
-                              destination=destination, notes=notes)
+                              destination=destination, notes=notes, mass_upload_id=upload.pk)
 
     return _apply_groups(upload, groups, write)
 
@@ -180,6 +175,7 @@ def _mass_retire(upload: MassTransferUpload, rows: list) -> list[Transfer]:
         details = RetirementDetails(option=options[option_id], compliance_period=compliance_period,
                                     period_start=period_start, period_end=period_end, beneficiary=beneficiary)
         return retirement_write(organization=upload.organization, user=upload.uploaded_by, lines=lines,
-                                account=accounts[account_id], details=details, notes=notes)
+                                account=accounts[account_id], details=details, notes=notes,
+                                mass_upload_id=upload.pk)
 
     return _apply_groups(upload, groups, write)

@@ -59,7 +59,8 @@ def retirement_create(*, organization: Organization, user: User, lines: list[Tra
 
 
 def retirement_write(*, organization: Organization, user: User, lines: list[TransferLine], account: Account,
-                     details: RetirementDetails, notes: str = "", draft: Transfer | None = None) -> Transfer:
+                     details: RetirementDetails, notes: str = "", draft: Transfer | None = None,
+                     mass_upload_id: int | None = None) -> Transfer:
     """retirement_create inside the caller's transaction (a mass retirement makes several; the API's
     exactly-once request stores its answer with it)."""
     if problems := details.problems():
@@ -68,7 +69,8 @@ def retirement_write(*, organization: Organization, user: User, lines: list[Tran
                             period_start=details.period_start, period_end=details.period_end,
                             beneficiary=details.beneficiary.strip())
     return transfer_write(organization=organization, user=user, lines=lines, notes=notes, draft=draft,
-                          destination=Destination.retirement(account), retirement=retirement)
+                          destination=Destination.retirement(account), retirement=retirement,
+                          mass_upload_id=mass_upload_id)
 
 
 @transaction.atomic(durable=True)

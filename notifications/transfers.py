@@ -1,57 +1,56 @@
-"""Emails to both parties of a transfer, one per step: owed in the transaction of the change (a
-TransferNotification row), sent by a Celery task after it commits. Each is written in its
-recipients' time zone.
+"""Emails to both parties of a transfer, one per step (a domain event the transfer services record),
+sent by the emails consumer after the step commits. Each is written in its recipients' time zone.
 
 A mass upload's new transfers and retirements are the exception: its uploader hears of them all in
 the upload's own email (mass_upload_notify), and each other organization concerned in one email
-for all of them (mass_transfers_notify), however many rows the file had. Their later steps
-(accepted, rejected, ...) are emailed one by one, as any transfer's."""
+for all of them (mass_transfers_notify), however many rows the file had: both are sent for the
+upload's own event (upload.finished), and the events of its transfers' submission are not emailed
+one by one. Their later steps (accepted, rejected, ...) are, as any transfer's."""
 
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import Count, F, Sum
-from django.template.loader import render_to_string
+from django.db.models import Count, Sum
 from django.urls import reverse
 
-from ledger.models import LedgerEvent
-from registry.emails import addresses_by_time_zone, email_send, members_wanting_email, preferences_url
+from events.models import Event
+from registry.emails import (
+    addresses_by_time_zone,
+    email_send,
+    members_wanting_email,
+    preferences_url,
+    upload_email_send,
+)
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
-from utilities.csv_upload import errors_csv
+from transfers.models import MassTransferUpload, Transfer
 from utilities.display import count_text
-from utilities.time_zones import in_time_zone
-
-from .models import MassTransferUpload, Transfer, TransferNotification
-from .signals import transfer_event_owed
 
 ITEMS_IN_EMAIL = 50  # a mass transfer can hold thousands; the transfer page and summary hold them all
 SUBJECTS = {
-    LedgerEvent.Kind.TRANSFER_INITIATED: "Transfer {id} {status}",
-    LedgerEvent.Kind.TRANSFER_ACCEPTED: "Transfer {id} was accepted",
-    LedgerEvent.Kind.TRANSFER_REJECTED: "Transfer {id} was rejected",
-    LedgerEvent.Kind.TRANSFER_WITHDRAWN: "Transfer {id} was withdrawn",
-    LedgerEvent.Kind.TRANSFER_EXPIRED: "Transfer {id} expired",
-    LedgerEvent.Kind.EXPORT_CONFIRMED: "Export {id} was accepted by the receiving system",
-    LedgerEvent.Kind.EXPORT_REJECTED: "Export {id} was rejected by the receiving system",
-    LedgerEvent.Kind.RETIREMENT: "Certificates retired: retirement {reference}",
+    Event.Kind.TRANSFER_SUBMITTED: "Transfer {id} {status}",
+    Event.Kind.TRANSFER_ACCEPTED: "Transfer {id} was accepted",
+    Event.Kind.TRANSFER_REJECTED: "Transfer {id} was rejected",
+    Event.Kind.TRANSFER_WITHDRAWN: "Transfer {id} was withdrawn",
+    Event.Kind.TRANSFER_EXPIRED: "Transfer {id} expired",
+    Event.Kind.EXPORT_CONFIRMED: "Export {id} was accepted by the receiving system",
+    Event.Kind.EXPORT_REJECTED: "Export {id} was rejected by the receiving system",
+    Event.Kind.RETIREMENT_MADE: "Certificates retired: retirement {reference}",
 }
 
 
 # Which of the emails a user can turn off (registry.models.EmailEvent) each step's email is, for
 # each audience: a new transfer is the submitter's confirmation and the recipient's "waiting for us".
 EMAIL_EVENTS = {
-    LedgerEvent.Kind.TRANSFER_INITIATED: {"sender": EmailEvent.TRANSFER_SENT,
+    Event.Kind.TRANSFER_SUBMITTED: {"sender": EmailEvent.TRANSFER_SENT,
                                           "recipient": EmailEvent.TRANSFER_RECEIVED},
-    LedgerEvent.Kind.TRANSFER_ACCEPTED: EmailEvent.TRANSFER_ACCEPTED,
-    LedgerEvent.Kind.TRANSFER_REJECTED: EmailEvent.TRANSFER_REJECTED,
-    LedgerEvent.Kind.TRANSFER_WITHDRAWN: EmailEvent.TRANSFER_WITHDRAWN,
-    LedgerEvent.Kind.TRANSFER_EXPIRED: EmailEvent.TRANSFER_EXPIRED,
-    LedgerEvent.Kind.EXPORT_CONFIRMED: EmailEvent.EXPORT_DECIDED,
-    LedgerEvent.Kind.EXPORT_REJECTED: EmailEvent.EXPORT_DECIDED,
-    LedgerEvent.Kind.RETIREMENT: EmailEvent.RETIREMENT,
+    Event.Kind.TRANSFER_ACCEPTED: EmailEvent.TRANSFER_ACCEPTED,
+    Event.Kind.TRANSFER_REJECTED: EmailEvent.TRANSFER_REJECTED,
+    Event.Kind.TRANSFER_WITHDRAWN: EmailEvent.TRANSFER_WITHDRAWN,
+    Event.Kind.TRANSFER_EXPIRED: EmailEvent.TRANSFER_EXPIRED,
+    Event.Kind.EXPORT_CONFIRMED: EmailEvent.EXPORT_DECIDED,
+    Event.Kind.EXPORT_REJECTED: EmailEvent.EXPORT_DECIDED,
+    Event.Kind.RETIREMENT_MADE: EmailEvent.RETIREMENT,
 }
 
 
@@ -117,49 +116,13 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
     return sent
 
 
-# The steps a mass upload's emails group (see the module's docstring): its transfers' submission and
-# its retirements.
-GROUPED_BY_UPLOAD = {LedgerEvent.Kind.TRANSFER_INITIATED, LedgerEvent.Kind.RETIREMENT}
+# The steps a mass upload's own event groups in its emails (see the module's docstring).
+GROUPED_BY_UPLOAD = {Event.Kind.TRANSFER_SUBMITTED, Event.Kind.RETIREMENT_MADE}
 
 
-def transfer_notifications_send(*, limit: int = 1000) -> int:
-    """Send the emails owed, oldest first, each in its own transaction: the row is locked (workers
-    running this at once skip each other's rows), the email sent, the row deleted. A failure leaves
-    the row for the next run, so an email is sent at least once. The apps above hear of each row in
-    its transaction (transfer_event_owed: webhooks owes its deliveries there, exactly once per row).
-
-    The rows of one step of one mass upload's transfers (GROUPED_BY_UPLOAD) are taken together, in
-    one transaction, for its grouped emails (mass_transfers_notify); each row is still heard of on
-    its own. Returns how many rows were consumed."""
-    consumed = 0
-    while consumed < limit:
-        with transaction.atomic():
-            owed = (TransferNotification.objects.select_for_update(skip_locked=True, of=("self",))
-                    .annotate(mass_upload_id=F("transfer__mass_upload_id")).order_by("pk").first())
-            if owed is None:
-                break
-            grouped = owed.mass_upload_id is not None and owed.event_kind in GROUPED_BY_UPLOAD
-            rows = [owed]
-            if grouped:  # the upload's other rows of this step (a worker that took one meanwhile sends it apart)
-                rows = list(TransferNotification.objects.select_for_update(skip_locked=True)
-                            .filter(transfer__mass_upload_id=owed.mass_upload_id, event_kind=owed.event_kind)
-                            .order_by("pk"))
-            for row in rows:
-                transfer_event_owed.send(sender=Transfer, transfer_id=row.transfer_id, event_kind=row.event_kind,
-                                         occurred_at=row.created_at)
-            if grouped:
-                mass_transfers_notify(upload_id=owed.mass_upload_id, event_kind=owed.event_kind,
-                                      transfer_ids=[row.transfer_id for row in rows])
-            else:
-                transfer_notify(transfer_id=owed.transfer_id, event_kind=owed.event_kind)
-            TransferNotification.objects.filter(pk__in=[row.pk for row in rows]).delete()
-            consumed += len(rows)
-    return consumed
-
-
-def mass_transfers_notify(*, upload_id: int, event_kind: str, transfer_ids: list[int]) -> int:
-    """The emails of a mass upload's new transfers (event_kind TRANSFER_INITIATED) or retirements
-    (RETIREMENT), besides the upload's own email to its uploader, which lists them all:
+def mass_transfers_notify(*, upload_id: int) -> int:
+    """The emails of a mass upload's new transfers or retirements, besides the upload's own email to
+    its uploader, which lists them all:
 
     - to each organization sent certificates, one email to its traders and managers: the transfers
       waiting for it, listed (up to ITEMS_IN_EMAIL of them; more are counted, with a link to its
@@ -172,11 +135,14 @@ def mass_transfers_notify(*, upload_id: int, event_kind: str, transfer_ids: list
     upload = MassTransferUpload.objects.select_related("organization", "uploaded_by").filter(pk=upload_id).first()
     if upload is None:
         return 0
-    transfers = list(Transfer.objects.filter(pk__in=transfer_ids)
+    transfers = list(Transfer.objects.filter(mass_upload_id=upload_id)
                      .select_related("recipient_organization", "destination_account", "retirement__option")
                      .annotate(total_quantity=Sum("items__batch__quantity"), batch_count=Count("items"))
                      .order_by("pk"))
-    if event_kind == LedgerEvent.Kind.RETIREMENT:
+    if not transfers:  # it failed: the uploader's email says why
+        return 0
+    event_kind = Event.Kind.RETIREMENT_MADE if upload.is_retirement else Event.Kind.TRANSFER_SUBMITTED
+    if event_kind == Event.Kind.RETIREMENT_MADE:
         managers = _members(upload.organization_id, [Membership.Role.MANAGER], email_event(event_kind, "managers"))
         audiences = [("managers", upload.organization,
                       [user for user in managers if user.pk != upload.uploaded_by_id], transfers)]
@@ -210,7 +176,7 @@ def _mass_transfers_email(upload: MassTransferUpload, audience: str, organizatio
                         "reject them")
         tab = "pending"
     else:
-        subject = (SUBJECTS[LedgerEvent.Kind.RETIREMENT].format(reference=first.retirement.reference) if count == 1
+        subject = (SUBJECTS[Event.Kind.RETIREMENT_MADE].format(reference=first.retirement.reference) if count == 1
                    else f"Certificates retired: {count_text(count, 'retirement')} by the mass upload {upload.filename}")
         tab = "retired"
     listed = transfers if count <= ITEMS_IN_EMAIL else []
@@ -226,9 +192,6 @@ def _mass_transfers_email(upload: MassTransferUpload, audience: str, organizatio
                "submitted_at": first.submitted_at, "registry_name": settings.REGISTRY_NAME,
                "preferences_url": preferences_url()}
     return f"[{settings.REGISTRY_NAME}] {subject}", context
-
-
-ERRORS_IN_BODY = 500
 
 
 def mass_upload_notify(*, upload_id: int) -> int:
@@ -255,21 +218,3 @@ def mass_upload_notify(*, upload_id: int) -> int:
                   else f"{count_text(transfer_count, kind)} made"))
     return upload_email_send(upload, subject=subject, template="transfers/email/mass_upload",
                              attachment=f"errors-upload-{upload.pk}.csv", context=context)
-
-
-def upload_email_send(upload, *, subject: str, template: str, attachment: str, context: dict) -> int:
-    """The email to an upload's uploader, in their time zone: `template` .txt and .html, with
-    `context` and the upload's errors (the first ERRORS_IN_BODY in the body, every one in the
-    attached CSV `attachment`)."""
-    context = {**context, "upload": upload, "errors": upload.errors[:ERRORS_IN_BODY],
-               "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY),
-               "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url()}
-    with in_time_zone(upload.uploaded_by.time_zone):
-        body = render_to_string(f"{template}.txt", context)
-        html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, to=[upload.uploaded_by.email], body=body)
-    message.attach_alternative(html, "text/html")
-    if upload.errors:
-        message.attach(attachment, errors_csv(upload.errors), "text/csv")
-    message.send()
-    return 1

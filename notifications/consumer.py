@@ -1,0 +1,42 @@
+"""The emails, as a consumer of the domain events: which email each kind of event sends. A failure
+(a mail server that refuses an address, or is down) fails only that event's claim, which is tried
+again later (events.services); no other email and no webhook waits for it."""
+
+from events.models import Event
+
+from .transfers import GROUPED_BY_UPLOAD, mass_transfers_notify, mass_upload_notify, transfer_notify
+
+Kind = Event.Kind
+
+
+def grouped_by_upload(kind: str, data: dict) -> bool:
+    """A mass upload's new transfer or retirement: emailed with the upload's own event, not alone."""
+    return kind in GROUPED_BY_UPLOAD and bool(data.get("mass_upload_id"))
+
+
+def _transfer_step(event: Event) -> int:
+    return transfer_notify(transfer_id=event.subject_id, event_kind=event.kind)
+
+
+def _upload_finished(event: Event) -> int:
+    """The uploader's email, and the grouped emails of what the upload made to each organization
+    concerned (notifications.transfers)."""
+    return mass_upload_notify(upload_id=event.subject_id) + mass_transfers_notify(upload_id=event.subject_id)
+
+
+EMAILS = {
+    Kind.TRANSFER_SUBMITTED: _transfer_step,
+    Kind.TRANSFER_ACCEPTED: _transfer_step,
+    Kind.TRANSFER_REJECTED: _transfer_step,
+    Kind.TRANSFER_WITHDRAWN: _transfer_step,
+    Kind.TRANSFER_EXPIRED: _transfer_step,
+    Kind.EXPORT_CONFIRMED: _transfer_step,
+    Kind.EXPORT_REJECTED: _transfer_step,
+    Kind.RETIREMENT_MADE: _transfer_step,
+    Kind.UPLOAD_FINISHED: _upload_finished,
+}
+
+
+def emails_send(event: Event) -> int:
+    """Send the emails of `event`. Returns how many were sent."""
+    return EMAILS[event.kind](event)
