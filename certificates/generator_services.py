@@ -13,18 +13,18 @@ certificate is issued for it until staff approve it again; its name and issuance
 import datetime
 import decimal
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from events.models import Event
+from events.services import event_record
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 from registry.models import Organization, User
 from registry.services import ServiceError, accounts_lock_for_share, manager_require, staff_require
 
-from .emails import generator_decision_email_send
 from .models import FUEL_TECHNOLOGIES, FuelType, Generator, StateOrProvince, Technology
 
 Status = Generator.Status
@@ -244,7 +244,8 @@ def _decide(*, user: User, generator: Generator, status: str, kind: str, note: s
     before = current.status
     current.status, current.reviewed_at, current.reviewed_by, current.review_note = status, reviewed_at, user, note
     _event(kind, user=user, generator=current, before={"status": before}, after={"status": status}, note=note)
-    transaction.on_commit(partial(generator_decision_email_send, generator_id=current.pk), robust=True)
+    event_record(kind=Event.Kind.GENERATOR_DECIDED, organization_id=current.organization_id, subject_id=current.pk,
+                 data={"status": status})  # its organization's managers are emailed
     return current
 
 

@@ -34,6 +34,8 @@ class Event(models.Model):
         EXPORT_REJECTED = "export.rejected", "Export rejected"
         RETIREMENT_MADE = "retirement.made", "Certificates retired"
         UPLOAD_FINISHED = "upload.finished", "Mass upload finished"
+        GENERATOR_DECIDED = "generator.decided", "Generator approved or sent back"
+        WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled", "Webhook endpoint disabled by the registry"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=40, choices=Kind)

@@ -90,10 +90,12 @@ def _horizon() -> int:
     server: another database's long transaction would hold our emails back. The xmax is read first,
     so that a transaction that starts between the two reads has a txid at or above it.
     pg_stat_activity gives each running transaction's 32-bit xid; its full value is the one within
-    2**31 below xmax. (Prepared transactions are not shown there: the registry uses none.)"""
+    2**31 below xmax. (Prepared transactions are not shown there: the registry uses none.) A long
+    transaction (a large mass upload's) holds every consumer back until it ends."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
         xmax = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # a fresh read, not one cached earlier in the transaction
         cursor.execute("SELECT backend_xid::text::bigint FROM pg_stat_activity WHERE datname = current_database() "
                        "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")
         running = [xmax - (xmax % XID_SPAN - xid) % XID_SPAN for (xid,) in cursor.fetchall()]

@@ -4,7 +4,9 @@ again later (events.services); no other email and no webhook waits for it."""
 
 from events.models import Event
 
+from .generators import generator_decision_email_send
 from .transfers import GROUPED_BY_UPLOAD, mass_transfers_notify, mass_upload_notify, transfer_notify
+from .webhooks import endpoint_disabled_email_send
 
 Kind = Event.Kind
 
@@ -34,6 +36,8 @@ EMAILS = {
     Kind.EXPORT_REJECTED: _transfer_step,
     Kind.RETIREMENT_MADE: _transfer_step,
     Kind.UPLOAD_FINISHED: _upload_finished,
+    Kind.GENERATOR_DECIDED: lambda event: generator_decision_email_send(generator_id=event.subject_id),
+    Kind.WEBHOOK_ENDPOINT_DISABLED: lambda event: endpoint_disabled_email_send(endpoint_id=event.subject_id),
 }
 
 

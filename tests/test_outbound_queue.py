@@ -25,7 +25,7 @@ SENDING_TASKS = {  # every task that sends an email or a webhook delivery
     "events.tasks.send_events", "events.tasks.send_events_to_every_consumer",
     "issuance.tasks.send_generation_upload_notification", "issuance.tasks.send_issuance_notices",
     "instructions.tasks.send_instruction_notices",
-    "webhooks.tasks.send_webhook_deliveries", "webhooks.tasks.send_endpoint_disabled_email",
+    "webhooks.tasks.send_webhook_deliveries",
 }
 
 

@@ -7,7 +7,6 @@ import json
 import logging
 import time
 import uuid
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -15,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from events.models import Event
+from events.services import event_record
 from registry.models import Organization, User
 from registry.services import ServiceError, manager_require
 from transfers.models import MassTransferUpload, Transfer
@@ -329,12 +329,12 @@ def _delivery_record(delivery: WebhookDelivery, *, answer: http.Answer | None, e
 
 def _endpoint_disable_as_gone(endpoint_id: int, *, now: datetime.datetime) -> None:
     """The receiver answered 410 Gone: the endpoint is disabled (what it is owed waits, as for a
-    manager's disabling) and its managers are told, once."""
-    from .tasks import send_endpoint_disabled_email
-
-    if WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True).update(
-            is_active=False, disabled_at=now, disabled_reason=ENDPOINT_GONE):
-        transaction.on_commit(partial(send_endpoint_disabled_email.delay, endpoint_id), robust=True)
+    manager's disabling) and its managers are told, once (its domain event)."""
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True)
+    if endpoint.update(is_active=False, disabled_at=now, disabled_reason=ENDPOINT_GONE):
+        organization_id = WebhookEndpoint.objects.filter(pk=endpoint_id).values_list("organization_id", flat=True)[0]
+        event_record(kind=Event.Kind.WEBHOOK_ENDPOINT_DISABLED, organization_id=organization_id,
+                     subject_id=endpoint_id)
 
 
 def _previous_secrets_drop(now: datetime.datetime) -> None:

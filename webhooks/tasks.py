@@ -14,11 +14,3 @@ def send_webhook_deliveries() -> int:
 
 # After a commit that owes deliveries.
 deliveries_nudge = Wakeup(send_webhook_deliveries, owed="the webhook deliveries owed")
-
-
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def send_endpoint_disabled_email(endpoint_id: int) -> int:
-    """Tell an endpoint's organization's managers that its receiver's 410 disabled it (outbound queue)."""
-    from .emails import endpoint_disabled_email_send
-
-    return endpoint_disabled_email_send(endpoint_id=endpoint_id)

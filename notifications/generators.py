@@ -1,13 +1,12 @@
-"""The emails of the certificates app: registry staff's decision on a generator, to its organization's managers."""
+"""Registry staff's decision on a generator, emailed to its organization's managers (generator.decided)."""
 
 from django.conf import settings
 from django.urls import reverse
 
+from certificates.models import Generator
 from registry.emails import addresses_by_time_zone, email_send, preferences_url
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
-
-from .models import Generator
 
 
 def generator_decision_email_send(*, generator_id: int) -> int:

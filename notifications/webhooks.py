@@ -1,4 +1,4 @@
-"""The emails of webhooks: an endpoint the registry disabled, to its organization's managers."""
+"""An endpoint the registry disabled, emailed to its organization's managers (webhook_endpoint.disabled)."""
 
 from django.conf import settings
 from django.urls import reverse
@@ -6,8 +6,7 @@ from django.urls import reverse
 from registry.emails import addresses_by_time_zone, email_send
 from registry.models import Membership, User
 from registry.selectors import organization_link
-
-from .models import WebhookEndpoint
+from webhooks.models import WebhookEndpoint
 
 
 def endpoint_disabled_email_send(*, endpoint_id: int) -> int:
