@@ -28,6 +28,7 @@ from registry.services import (
     role_require,
     staff_require,
 )
+from utilities.wakeups import Wakeup
 
 from ..models import NOTES_MAX_LENGTH, Retirement, Transfer, TransferItem, TransferNotification, destination_label
 from ..selectors import batches_already_in
@@ -35,6 +36,8 @@ from ..selectors import batches_already_in
 Kind = Transfer.Kind
 BatchStatus = CertificateBatch.Status
 TRANSFER_CHUNK = 2000  # batches locked and moved at a time inside one transfer's transaction
+# After a commit that owes emails (also sent every NOTIFICATION_SEND_SECONDS by beat).
+notifications_nudge = Wakeup("transfers.tasks.send_transfer_notifications", owed="the emails owed (in the outbox)")
 
 
 class TransferRefused(ServiceError):
@@ -505,7 +508,5 @@ def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer
 def _notification_owed(transfer: Transfer, event_kind: str) -> TransferNotification:
     """The email both parties are owed for this step, to write with the step's ledger events; a
     worker sends it once the change commits (see TransferNotification)."""
-    from ..tasks import notifications_nudge
-
     transaction.on_commit(notifications_nudge)
     return TransferNotification(transfer=transfer, event_kind=event_kind)
