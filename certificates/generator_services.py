@@ -19,10 +19,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.services import accounts_lock_for_share
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 from registry.models import Organization, User
-from registry.services import ServiceError, accounts_lock_for_share, manager_require, staff_require
+from registry.services import ServiceError, manager_require, staff_require
 
 from .emails import generator_decision_email_send
 from .models import FUEL_TECHNOLOGIES, FuelType, Generator, StateOrProvince, Technology

@@ -8,18 +8,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 
 from accounts.models import Account
+from accounts.services import accounts_lock_for_share
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Membership, Organization, User
-from registry.services import (
-    ACCOUNTS_SHARE_SQL,
-    ServiceConflict,
-    ServiceError,
-    accounts_from_rows,
-    accounts_lock_for_share,
-    staff_require,
-)
-from utilities.rows import pipelined
+from registry.services import ServiceConflict, ServiceError, staff_require
+from utilities.rows import Answer, RoundTrip
 
 from .models import Certificate, CertificateBatch, Generator
 from .serials import split_range
@@ -136,8 +130,7 @@ BATCH_LOCK_SQL = """
            b.parent_id, b.created_at, c.serial_base,
            a.organization_id, a.type, a.status, o.status,
            EXISTS (SELECT 1 FROM registry_membership m WHERE m.user_id = %(user_id)s
-                   AND m.organization_id = a.organization_id AND m.role = ANY(%(roles)s)),
-           CASE WHEN %(sequence)s::text IS NOT NULL THEN (SELECT nextval(%(sequence)s::regclass)) END
+                   AND m.organization_id = a.organization_id AND m.role = ANY(%(roles)s))
     FROM certificates_certificatebatch b
     JOIN certificates_certificate c ON c.id = b.certificate_id
     JOIN accounts_account a ON a.id = b.account_id
@@ -166,49 +159,37 @@ class Holder(NamedTuple):
 
 
 class LockedBatches(dict):
-    """Locked batches by id; `reserved_id` is the id batches_lock reserved, if asked to, and
-    `accounts` the accounts it share-locked (as accounts_lock_for_share gives them)."""
-
-    reserved_id: int | None = None
-    accounts: dict[int, dict]
-    first_rows: list[tuple] | None = None
+    """Locked batches by id (batches_lock)."""
 
 
-def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
-                 reserve_id_for: type[Model] | None = None, accounts_for_share: Iterable[int] = (),
-                 lock_first: tuple[str, list] | None = None) -> LockedBatches:
+def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None) -> LockedBatches:
     """Lock the batches FOR UPDATE in primary-key order (so two movers never deadlock), and their
-    accounts and organizations FOR SHARE (so a freeze or suspension waits), in one statement.
+    accounts and organizations FOR SHARE (so a freeze or suspension waits), in one round trip.
 
     Each batch comes with `serial_base` on its certificate, `holder` = (organization id, account
     type, account status, organization status) as they are under the lock, and `user_may_move`:
-    whether `user_id` is a manager or trader of the holding organization (one round trip for all).
-    With `reserve_id_for`, the same statement draws the next primary key of that model (the
-    transfer the batches go into), so its row can be written with the rest of the change. With
-    `accounts_for_share` (a destination), those accounts are share-locked after the batches, in
-    the same round trip. `lock_first` is a statement (and its parameters) run before all of it,
-    in the same round trip: a lock that must come before the batches' (the wizard's draft, so a
-    second confirm of it waits there); its rows come back as `first_rows`.
+    whether `user_id` is a manager or trader of the holding organization (one statement for all).
     """
-    ids = sorted(set(batch_ids))
-    account_ids = sorted(set(accounts_for_share))
-    sequence = _sequence_of(reserve_id_for) if reserve_id_for else None
+    trip = RoundTrip()
+    locked = batches_lock_in(trip, batch_ids, user_id=user_id)
+    trip.send()
+    return locked.value
+
+
+def batches_lock_in(trip: RoundTrip, batch_ids: Iterable[int], *, user_id: int | None = None) -> Answer:
+    """batches_lock's statements, added to the caller's round trip, so that the caller's own locks
+    (a transfer's draft before the batches, its destination account after) travel with them; the
+    answer's value is the LockedBatches once the trip is sent."""
+    trip.add(GENERIC_PLAN_SQL, read=None)
+    locked = trip.add(BATCH_LOCK_SQL, {"user_id": user_id, "ids": sorted(set(batch_ids)),
+                                       "roles": list(Membership.ROLES_THAT_TRANSFER)}, read=_locked_batches)
+    trip.add(DEFAULT_PLAN_SQL, read=None)
+    return locked
+
+
+def _locked_batches(rows: list[tuple]) -> LockedBatches:
     batches = LockedBatches()
     certificates = {}  # one instance per certificate: a mass transfer locks thousands of its batches
-    with connection.cursor() as setting, connection.cursor() as cursor, connection.cursor() as accounts_cursor, \
-            connection.cursor() as first_cursor:
-        with pipelined():  # one round trip for all of it (results are read once all are sent)
-            if lock_first:
-                first_cursor.execute(*lock_first)
-            setting.execute(GENERIC_PLAN_SQL)
-            cursor.execute(BATCH_LOCK_SQL, {"user_id": user_id, "ids": ids, "sequence": sequence,
-                                            "roles": list(Membership.ROLES_THAT_TRANSFER)})
-            setting.execute(DEFAULT_PLAN_SQL)
-            if account_ids:
-                accounts_cursor.execute(ACCOUNTS_SHARE_SQL, [account_ids])
-            batches.first_rows = first_cursor.fetchall() if lock_first else None
-            rows = cursor.fetchall()
-            batches.accounts = accounts_from_rows(accounts_cursor.fetchall()) if account_ids else {}
     for row in rows:
         batch = CertificateBatch.from_db("default", BATCH_COLUMNS, row[:9])
         if row[1] not in certificates:
@@ -217,7 +198,6 @@ def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
         batch.holder = Holder(*row[10:14])
         batch.user_may_move = row[14]
         batches[batch.pk] = batch
-        batches.reserved_id = row[15]
     return batches
 
 

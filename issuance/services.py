@@ -23,11 +23,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.models import Account
+from accounts.services import accounts_lock_for_share
 from certificates.models import Certificate, Generator
 from certificates.services import IssueLine, certificates_write
 from instructions.services import instructions_run_all
 from registry.models import Organization, User
-from registry.services import ServiceError, accounts_lock_for_share, role_require, staff_require
+from registry.services import ServiceError, role_require, staff_require
 from utilities import csv_upload
 from utilities.upload_runs import upload_process, uploads_requeue_stalled
 from utilities.wakeups import Wakeup, task_send
