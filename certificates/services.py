@@ -118,13 +118,17 @@ def certificates_write(*, user: User, lines: list[IssueLine],
 
 def _generators_lock_for_share(generator_ids: Iterable[int]) -> dict[int, str]:
     """The generators' registration statuses, share-locked (in primary-key order) against a
-    concurrent change of them."""
+    concurrent change of them. SQL because the ORM cannot say it (select_for_update() locks only FOR
+    UPDATE, which would make issuances of the same generators wait for each other); not for speed."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, status FROM {Generator._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR SHARE",
                        [sorted(set(generator_ids))])
         return dict(cursor.fetchall())
 
 
+# Hand-written, with the split (SPLIT_SQL), because bench/transfer_service.py showed they pay: the
+# service did 87-135 transfers/s before them and 225-254/s since (bench/README.md). Its mixed lock
+# (FOR UPDATE OF the batches, FOR SHARE OF their accounts and organizations) is not the ORM's either.
 BATCH_LOCK_SQL = """
     SELECT b.id, b.certificate_id, b.account_id, b.serial_start, b.serial_end, b.quantity, b.status,
            b.parent_id, b.created_at, c.serial_base,
@@ -142,7 +146,10 @@ BATCH_LOCK_SQL = """
 
 
 # The lock statement is planned once per connection (a generic plan), not afresh for each call:
-# re-planning its five-table join cost more than running it (~0.7 ms of a 1 ms statement). The
+# re-planning its five-table join cost more than running it (~0.7 ms of a 1 ms statement, 903a8fb).
+# Not confirmed since: bench/sql_statements.py --only lock (200 batches, load average 9) found the
+# two settings cost 90 us of CPU and 1.2 ms of wall time a lock more than PostgreSQL's own choice;
+# to be measured again on a quiet machine and the 100,000-batch seed before the settings go. The
 # setting is local to the transaction and put back right after, in the same round trip.
 GENERIC_PLAN_SQL = "SET LOCAL plan_cache_mode = force_generic_plan"
 DEFAULT_PLAN_SQL = "SET LOCAL plan_cache_mode TO DEFAULT"
@@ -203,7 +210,9 @@ def _locked_batches(rows: list[tuple]) -> LockedBatches:
 
 def _ids_reserve(count: int) -> tuple[list[int], list[int]]:
     """`count` new primary keys for certificates and as many for their batches, in one round trip,
-    so that the rows and their ledger events are written together (ledger_write's with_rows)."""
+    so that the rows and their ledger events are written together (ledger_write's with_rows). SQL:
+    the ORM draws no ids ahead; bench/issuance.py went from 13.7-18.4 s (bulk_create) to 7.9 s with
+    the rows written this way (bench/README.md)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(%s::regclass), nextval(%s::regclass) FROM generate_series(1, %s)",
                        [_sequence_of(Certificate), _sequence_of(CertificateBatch), count])
@@ -213,6 +222,7 @@ def _ids_reserve(count: int) -> tuple[list[int], list[int]]:
 
 @functools.cache
 def _sequence_of(model: type[Model]) -> str:
+    """The model's id sequence, read once per process from PostgreSQL's catalog (no ORM equivalent)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
         return cursor.fetchone()[0]
@@ -258,7 +268,8 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
 # ledger event, its before and after built by PostgreSQL from the same rows the children are
 # inserted from (their ids drawn first, so no join of what was inserted is needed). The inserts run
 # only if every parent was still active (they wait for the UPDATE's count), so a short count leaves
-# nothing behind and the caller's transaction rolls back.
+# nothing behind and the caller's transaction rolls back. Hand-written for speed: see BATCH_LOCK_SQL
+# (bench/transfer_service.py, 87-135 transfers/s through the ORM, 225-254/s with the two).
 SPLIT_SQL = f"""
     WITH parent AS (
         UPDATE certificates_certificatebatch batch SET status = 'superseded'

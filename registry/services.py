@@ -52,7 +52,9 @@ def staff_require(*, user: User) -> None:
 
 
 def organization_lock_for_share(organization_id: int) -> str | None:
-    """The organization's status, share-locked against a concurrent suspension."""
+    """The organization's status, share-locked against a concurrent suspension. SQL because the ORM
+    has no FOR SHARE (a FOR UPDATE would make every transfer to the organization wait for the
+    others); not for speed."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT status FROM registry_organization WHERE id = %s FOR SHARE", [organization_id]

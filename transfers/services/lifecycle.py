@@ -230,9 +230,12 @@ def _check_destination(*, organization, destination: Destination, locked_account
         raise TransferRefused("Choose the type of transfer.")
 
 
+# The draft's lock and the new transfer's id travel in the batches' lock round trip (RoundTrip, which
+# sends statements, not querysets: an ORM query would read its answer at once and end the round trip);
+# one round trip for the locks is part of what bench/transfer_service.py measured (BATCH_LOCK_SQL).
 DRAFT_LOCK_SQL = f"SELECT status FROM {Transfer._meta.db_table} WHERE id = %s AND organization_id = %s FOR UPDATE"
-# The new transfer's id, drawn in the batches' round trip so that its row is written with the ledger
-# events (ledger_write's with_rows).
+# The new transfer's id, drawn ahead (the ORM draws no ids ahead) so that its row is written with
+# the ledger events (ledger_write's with_rows).
 TRANSFER_ID_SQL = f"SELECT nextval(pg_get_serial_sequence('{Transfer._meta.db_table}', 'id'))"
 
 
