@@ -10,8 +10,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from certificates.filters import parse_month
 from certificates.models import Generator
+from certificates.periods import ProductionPeriod
 from registry.models import Organization
 from utilities.csv_upload import Layout, RowError, column_label, read_rows
 
@@ -62,6 +62,12 @@ def reportable_generators(organization: Organization, codes: set[str]) -> dict[s
         Generator.objects.annotate(code_upper=Upper("code"), reportable=Q(organization=organization)
                                    | Exists(authorised))
         .filter(code_upper__in=codes))}
+
+
+def parse_month(text: str) -> datetime.date | None:
+    """A report's month as its column holds it (the first day), parsed as a production period's month."""
+    month = ProductionPeriod.parse_month(text)
+    return month.first_day if month else None
 
 
 def validate(raw: bytes, organization: Organization) -> tuple[list[GenerationRow], list[RowError], int]:

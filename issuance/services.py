@@ -24,6 +24,7 @@ from django.db.models import Q
 
 from accounts.models import Account
 from certificates.models import Certificate, Generator
+from certificates.periods import ProductionPeriod
 from certificates.services import IssueLine, certificates_write
 from instructions.services import instructions_run_all
 from registry.models import Organization, User
@@ -196,8 +197,9 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     last = {generator_id: (month, carry) for generator_id, month, carry in (
         Issuance.objects.filter(generator__in=generator_ids).order_by("generator_id", "-month")
         .distinct("generator_id").values_list("generator_id", "month", "carry_out"))}
-    certified = set(Certificate.objects.filter(generator__in=generator_ids, vintage__in={r.month for r in reports})
-                    .values_list("generator_id", "vintage"))
+    certified = set(Certificate.objects.filter(
+        generator__in=generator_ids, period__in={ProductionPeriod.month_of(r.month) for r in reports}
+    ).values_list("generator_id", "period"))
     accounts = accounts_lock_for_share(generator.account_id for generator in generators.values()
                                        if generator.account_id)
 
@@ -206,7 +208,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
         generator = report.generator = generators[report.generator_id]
         previous_month, carry_in = last.get(generator.pk, (None, Decimal(0)))
         reason = _cannot_issue(report, generator, accounts.get(generator.account_id), previous_month,
-                               (generator.pk, report.month) in certified)
+                               (generator.pk, ProductionPeriod.month_of(report.month)) in certified)
         if reason:
             result.skipped.append((report, reason))
             continue
@@ -214,7 +216,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
         issuances.append(Issuance(generator=generator, month=report.month, report=report, mwh=report.mwh,
                                   carry_in=carry_in, carry_out=carry_out, quantity=quantity, issued_by=user))
         if quantity:
-            lines.append(IssueLine(generator, report.month, quantity, generator.account))
+            lines.append(IssueLine(generator, ProductionPeriod.month_of(report.month), quantity, generator.account))
         last[generator.pk] = (report.month, carry_out)
     if not issuances:
         return
