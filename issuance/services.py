@@ -109,7 +109,7 @@ def generation_reports_write(*, upload: GenerationUpload, rows: list[generation.
     issued = [report for report in live if report.status == ReportStatus.ISSUED]
     if issued:
         report = issued[0]
-        raise ServiceError(f"{report.generator.code} {report.month:%m/%Y} was issued meanwhile.")
+        raise ServiceError(f"{report.generator.code} {report.period} was issued meanwhile.")
     if live and GenerationReport.objects.filter(pk__in=[report.pk for report in live], status=ReportStatus.SUBMITTED
                                                 ).update(status=ReportStatus.REPLACED) != len(live):
         raise ServiceError("A report of this file changed meanwhile. Upload it again.")
@@ -250,7 +250,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
 def _cannot_issue(report: GenerationReport, generator: Generator, account: dict | None,
                   previous_month: datetime.date | None, certified: bool) -> str | None:
     """Why this report cannot be issued now; None if it can."""
-    month = f"{generator.code} {report.month:%m/%Y}"
+    month = f"{generator.code} {report.period}"
     if report.status == ReportStatus.ISSUED:
         return f"{month} is issued already."
     if report.status != ReportStatus.SUBMITTED:
@@ -264,7 +264,7 @@ def _cannot_issue(report: GenerationReport, generator: Generator, account: dict 
         return f"{month}: the issuance account {generator.account.public_id} is not an open active account of " \
                f"{generator.organization.name}."
     if previous_month and previous_month >= report.month:
-        return f"{month}: {previous_month:%m/%Y} is issued already; months are issued in order."
+        return f"{month}: {ProductionPeriod.month_of(previous_month)} is issued already; months are issued in order."
     if certified:
         return f"{month}: certificates were issued for this month by hand already."
     return None
