@@ -19,10 +19,11 @@ inside an issued month.
 """
 
 import datetime
+import functools
 import re
 import zoneinfo
 from dataclasses import dataclass
-from functools import total_ordering
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField
@@ -44,7 +45,7 @@ def registry_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-@total_ordering
+@functools.total_ordering
 @dataclass(frozen=True, eq=True)
 class ProductionPeriod:
     """[start, end): two aware moments. Build one with `month`, `month_of`, `interval` or `parse`;
@@ -119,7 +120,7 @@ class ProductionPeriod:
     @property
     def is_month(self) -> bool:
         """Whether this is one calendar month of the registry's zone (a monthly certificate's)."""
-        return self == ProductionPeriod.month_of(self.start)
+        return _texts(self.start, self.end, settings.TIME_ZONE).is_month
 
     @property
     def year(self) -> int:
@@ -145,28 +146,44 @@ class ProductionPeriod:
 
     def __str__(self) -> str:
         """What users see: `01/2020` for a month; an interval in ISO 8601, in the registry's zone."""
-        if self.is_month:
-            return f"{self.first_day:%m/%Y}"
-        zone = registry_zone()
-        return f"{self.start.astimezone(zone).isoformat()}/{self.end.astimezone(zone).isoformat()}"
+        return _texts(self.start, self.end, settings.TIME_ZONE).shown
 
     @property
     def api_text(self) -> str:
         """What the API writes: `2020-01` for a month, an ISO 8601 interval otherwise."""
-        return f"{self.first_day:%Y-%m}" if self.is_month else str(self)
+        return _texts(self.start, self.end, settings.TIME_ZONE).api
 
     @property
     def serial_text(self) -> str:
         """The part of a serial base that names the period: `01-2020` for a month; the start in UTC,
         `20260101T1600Z`, for an interval (a generator's intervals never overlap, so it is unique)."""
-        if self.is_month:
-            return f"{self.first_day:%m-%Y}"
-        return f"{self.start.astimezone(datetime.UTC):%Y%m%dT%H%MZ}"
+        return _texts(self.start, self.end, settings.TIME_ZONE).serial
 
     # How the database holds it.
 
     def as_range(self) -> DateTimeTZRange:
         return DateTimeTZRange(self.start, self.end, "[)")
+
+
+class _Texts(NamedTuple):
+    is_month: bool
+    shown: str
+    api: str
+    serial: str
+
+
+@functools.lru_cache(maxsize=4096)
+def _texts(start: datetime.datetime, end: datetime.datetime, zone_name: str) -> _Texts:
+    """A period's texts, worked out once for each period and zone: a download or an API page writes the
+    same few months on every row. Worked out each time, a row's period took 26 µs (2.6 s for the CSV of
+    100,000 batches); looked up, 2.5 µs with the period's making, where the date's strftime took 6 µs
+    (timeit, on the shared 2-core VM)."""
+    zone = zoneinfo.ZoneInfo(zone_name)  # the registry's, as ProductionPeriod.month reads it
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if ProductionPeriod(start, end) == ProductionPeriod.month(local_start.year, local_start.month):
+        return _Texts(True, f"{local_start:%m/%Y}", f"{local_start:%Y-%m}", f"{local_start:%m-%Y}")
+    interval = f"{local_start.isoformat()}/{local_end.isoformat()}"
+    return _Texts(False, interval, interval, f"{start.astimezone(datetime.UTC):%Y%m%dT%H%MZ}")
 
 
 def periods_from(field: str, period: ProductionPeriod) -> Q:
