@@ -109,7 +109,8 @@ class BatchFilter(django_filters.FilterSet):
         self.filters["account"].queryset = Account.objects.of(organization)
         self.form.fields["account"].widget.choices = ChoicesWhenDrawn(partial(
             account_choices, organization=organization, batches=self.queryset,
-            chosen=(self.data.get("account") or "").strip().upper() if self.is_bound else ""))
+            # No stored public id holds a NUL, and PostgreSQL refuses one in a query: such a choice is none.
+            chosen=(self.data.get("account") or "").strip().upper().replace("\x00", "") if self.is_bound else ""))
         eligibilities = eligibility_choices()  # one query for the filter and its form field
         self.filters["eligibility"].extra["choices"] = eligibilities
         self.form.fields["eligibility"].choices = eligibilities  # the field adds its empty_label itself

@@ -369,6 +369,7 @@ def trading(signed_in, trader, holdings, counterparty, tracking_system, retireme
 @example(query={"serial": SUPERSCRIPT_TWO})
 @example(query={"serial": TOO_BIG_FOR_INT})
 @example(query={"quantity_min": "-1e999999999"})
+@example(query={"account": "\x00"})
 def test_dashboard_and_its_downloads_never_fail(trading, url, query):
     answered(lambda: trading.get(url, query))
 
