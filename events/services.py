@@ -69,9 +69,7 @@ _wakeups: dict[str, Wakeup] = {}
 
 def _wakeup(name: str) -> Wakeup:
     if name not in _wakeups:
-        from .tasks import send_events
-
-        _wakeups[name] = Wakeup(send_events.s(name), owed=f"the events owed to {name}")
+        _wakeups[name] = Wakeup("events.tasks.send_events", name, owed=f"the events owed to {name}")
     return _wakeups[name]
 
 
@@ -93,8 +91,11 @@ def _horizon() -> int:
     2**31 below xmax. (Prepared transactions are not shown there: the registry uses none.) A long
     transaction (a large mass upload's) holds every consumer back until it ends."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
-        xmax = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, "
+                       "pg_current_xact_id_if_assigned()::text::bigint")
+        xmax, own = cursor.fetchone()
+        if own is not None:  # run inside the transaction that wrote events (a test's): they are visible to it
+            xmax = max(xmax, own + 1)  # and any transaction below it still running is in the list below
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # a fresh read, not one cached earlier in the transaction
         cursor.execute("SELECT backend_xid::text::bigint FROM pg_stat_activity WHERE datname = current_database() "
                        "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")

@@ -17,7 +17,7 @@ from notifications import transfers as notifications
 from registry.models import EmailEvent, Membership, User
 from transfers.models import MassTransferUpload
 from transfers.services import mass_upload_create
-from webhooks import tasks as webhook_tasks
+from webhooks import services as webhook_services
 from webhooks.models import EventType, WebhookDelivery
 
 from .conftest import ledger_state
@@ -34,7 +34,7 @@ def setup(mass_media, settings, monkeypatch):
     settings.SITE_URL = "https://registry.example"
     settings.WEBHOOKS_ALLOW_HTTP_HOSTS = ["127.0.0.1"]
     monkeypatch.setattr(notifications, "ITEMS_IN_EMAIL", 3)  # more than 3 transfers are counted, not listed
-    monkeypatch.setattr(webhook_tasks, "deliveries_nudge", lambda: None)  # owed, not attempted
+    monkeypatch.setattr(webhook_services, "_deliveries_nudge", lambda: None)  # owed, not attempted
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def test_a_burst_of_commits_wakes_the_worker_once_and_beat_sends_the_rest(
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
     batches = [issue(100) for _ in range(3)]
     monkeypatch.setattr(event_services, "_wakeups", {})
-    with mock.patch("celery.canvas.Signature.delay") as delay:
+    with mock.patch("utilities.wakeups.task_send") as delay:
         transfers = [send(batch, trader, org, counterparty) for batch in batches]
     assert delay.call_count == 2  # once for each consumer: the emails and the webhooks
     owed = list(Event.objects.values_list("subject_id", flat=True))

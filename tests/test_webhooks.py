@@ -38,7 +38,7 @@ from transfers.services import (
     transfers_expire,
 )
 from webhooks import http
-from webhooks import tasks as webhook_tasks
+from webhooks import services as webhook_services
 from webhooks.addresses import UrlRefused, url_target
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 from webhooks.sealing import unseal
@@ -70,7 +70,7 @@ def webhook_settings(settings):
 @pytest.fixture
 def no_delivery(monkeypatch):
     """Deliveries are owed but no worker is woken: the test attempts them itself, at the times it says."""
-    monkeypatch.setattr(webhook_tasks, "deliveries_nudge", lambda: None)
+    monkeypatch.setattr(webhook_services, "_deliveries_nudge", lambda: None)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from events.services import event_record
 from registry.models import Organization, User
 from registry.services import ServiceError, manager_require
 from transfers.models import MassTransferUpload, Transfer
+from utilities.wakeups import Wakeup
 
 from . import http
 from .addresses import UrlRefused, url_target
@@ -212,10 +213,8 @@ def webhook_deliveries_owe_for_upload(*, upload_id: int) -> int:
                            occurred_at=upload.finished_at, upload=upload)
 
 
-def _deliveries_nudge() -> None:
-    from .tasks import deliveries_nudge
-
-    deliveries_nudge()
+# After a commit that owes deliveries (also attempted every WEBHOOKS_SEND_SECONDS by beat).
+_deliveries_nudge = Wakeup("webhooks.tasks.send_webhook_deliveries", owed="the webhook deliveries owed")
 
 
 # Attempts: a worker claims a due delivery, POSTs outside any transaction, records the answer ----
