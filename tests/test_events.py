@@ -213,3 +213,27 @@ def test_claiming_twice_claims_nothing_twice(consumers):
     assert events_claim(consumer=consumer) == 1
     assert events_claim(consumer=consumer) == 0
     assert Claim.objects.filter(consumer="log").count() == 1
+
+
+def test_the_emails_owed_before_the_events_become_events_in_the_migration(
+        no_wakeups, batch, trader, org, counterparty):
+    from django.db.migrations.executor import MigrationExecutor
+
+    from .conftest import send
+
+    transfer = send(batch, trader, org, counterparty)
+    before = set(Event.objects.values_list("pk", flat=True))
+    executor = MigrationExecutor(connection)
+    executor.migrate([("transfers", "0008_mass_upload_kind")])
+    try:
+        old = executor.loader.project_state([("transfers", "0008_mass_upload_kind")]).apps
+        old.get_model("transfers", "TransferNotification").objects.create(
+            transfer_id=transfer.pk, event_kind="transfer_accepted", created_at=timezone.now())
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes("transfers"))
+    [owed] = Event.objects.exclude(pk__in=before)
+    assert (owed.kind, owed.subject_id, owed.organization_id, owed.other_organization_id) == (
+        Event.Kind.TRANSFER_ACCEPTED, transfer.pk, org.pk, counterparty.pk)
+    assert owed.data == {"transfer_kind": "organization", "mass_upload_id": None}
