@@ -10,9 +10,11 @@ from instructions.services import DestinationChoice, InstructionRefused, instruc
 from registry.services import organization_set_status
 from transfers.forms import DestinationForm
 from transfers.models import Transfer
+from transfers.selectors import transfer_decisions
 from transfers.services import (
     Destination,
     NotPending,
+    NotYourDecision,
     RetirementDetails,
     TransferLine,
     TransferRefused,
@@ -203,3 +205,23 @@ def test_a_line_is_refused_in_the_same_words_by_the_service_and_the_mass_file(
                                                                  destination=Destination.internal(second_account)))
         assert list(problems) == [f"lines.0.{field}"]
         assert mass_messages(mass_run, MASS_HEADER + row) == list(problems.values())
+
+
+def test_a_transfers_decisions_are_read_once_for_the_page_and_the_services(
+        batch, org, trader, counterparty, counterparty_trader, account):
+    transfer = send(batch, trader, org, counterparty)
+    sender = transfer_decisions(transfer, organization_id=org.pk)
+    recipient = transfer_decisions(transfer, organization_id=counterparty.pk)
+    assert [decision for decision, refusal in sender.items() if refusal is None] == ["withdraw"]
+    assert [decision for decision, refusal in recipient.items() if refusal is None] == ["accept", "reject"]
+    with pytest.raises(NotYourDecision) as refused:
+        transfer_accept(transfer=transfer, user=trader, organization=org, account=account)
+    assert str(refused.value) == str(sender["accept"])
+    with pytest.raises(NotYourDecision) as refused:
+        transfer_withdraw(transfer=transfer, user=counterparty_trader, organization=counterparty)
+    assert str(refused.value) == str(recipient["withdraw"])
+
+    transfer_withdraw(transfer=transfer, user=trader, organization=org)
+    transfer.refresh_from_db()
+    withdrawn = transfer_decisions(transfer, organization_id=org.pk)["withdraw"]
+    assert str(withdrawn) == "This transfer was already withdrawn."

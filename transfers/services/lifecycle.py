@@ -26,14 +26,13 @@ from registry.services import (
 )
 
 from ..models import NOTES_MAX_LENGTH, Retirement, Transfer, TransferItem, TransferNotification
-from ..selectors import batches_already_in
+from ..selectors import batches_already_in, transfer_decision_refused
 from ..values import (  # re-exported: the services' callers import them from transfers.services
     AlreadyInAccount,
     BatchChanged,
     Destination,
     DraftAlreadySubmitted,
     NotPending,
-    NotYourDecision,
     TransferConflict,
     TransferLine,
     TransferRefused,
@@ -254,21 +253,16 @@ def _transfer_record(transfer: Transfer, moved_batches, sources: list[dict], cam
 
 
 def _lock_pending(transfer_id: int, *, by: Organization | None = None, decision: str = "", **scope) -> Transfer:
-    """The transfer, locked, if it is pending. With `by`, one that `by` sent or was sent, whose
-    `decision` is its part: the recipient accepts and rejects, the sender withdraws; the other party
-    is told so."""
+    """The transfer, locked, if it is pending. With `by`, one that `by` sent or was sent, and
+    `decision` one `by` may take on it (transfer_decision_refused, the transfer page's rule too)."""
     transfer = Transfer.objects.select_for_update().filter(pk=transfer_id, **scope)
     if by is not None:
         transfer = transfer.filter(Q(organization=by) | Q(recipient_organization=by))
     transfer = transfer.first()
     if transfer is None:
         raise TransferRefused("There is no such transfer.")
-    if by is not None and decision == "withdraw" and transfer.organization_id != by.pk:
-        raise NotYourDecision(f"Only the sender, {transfer.organization.name}, can withdraw this transfer; you "
-                              "can accept or reject it.")
-    if by is not None and decision != "withdraw" and transfer.recipient_organization_id != by.pk:
-        raise NotYourDecision(f"You sent this transfer; only the recipient, {transfer.recipient_organization.name}, "
-                              f"can {decision} it.")
+    if by is not None and (refusal := transfer_decision_refused(transfer, organization_id=by.pk, decision=decision)):
+        raise refusal
     if transfer.status != Transfer.Status.PENDING:
         raise NotPending(transfer)
     return transfer
@@ -310,7 +304,7 @@ def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind:
 def transfer_accept(*, transfer: Transfer, user: User, organization: Organization, account: Account) -> Transfer:
     """The recipient takes a pending transfer into one of its open active accounts."""
     role_require(user=user, organization=organization)
-    transfer = _lock_pending(transfer.pk, by=organization, decision="accept", kind=Kind.ORGANIZATION)
+    transfer = _lock_pending(transfer.pk, by=organization, decision="accept")
     batches = _pending_batches(transfer)
     # Where an internal transfer may go, the accepted certificates may: Destination.problems, with
     # the account as locked.
@@ -335,7 +329,7 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
 def transfer_reject(*, transfer: Transfer, user: User, organization: Organization, note: str = "") -> Transfer:
     """The recipient refuses a pending transfer; the certificates return to the sender."""
     role_require(user=user, organization=organization)
-    transfer = _lock_pending(transfer.pk, by=organization, decision="reject", kind=Kind.ORGANIZATION)
+    transfer = _lock_pending(transfer.pk, by=organization, decision="reject")
     _return_batches(transfer=transfer, user=user, status=Transfer.Status.REJECTED,
                     kind=LedgerEvent.Kind.TRANSFER_REJECTED, note=note)
     return transfer
@@ -345,7 +339,7 @@ def transfer_reject(*, transfer: Transfer, user: User, organization: Organizatio
 def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organization) -> Transfer:
     """The sender takes back a transfer to another organization while it is still pending."""
     role_require(user=user, organization=organization)
-    transfer = _lock_pending(transfer.pk, by=organization, decision="withdraw", kind=Kind.ORGANIZATION)
+    transfer = _lock_pending(transfer.pk, by=organization, decision="withdraw")
     _return_batches(transfer=transfer, user=user, status=Transfer.Status.WITHDRAWN,
                     kind=LedgerEvent.Kind.TRANSFER_WITHDRAWN)
     return transfer
