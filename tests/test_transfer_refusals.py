@@ -225,3 +225,9 @@ def test_a_transfers_decisions_are_read_once_for_the_page_and_the_services(
     transfer.refresh_from_db()
     withdrawn = transfer_decisions(transfer, organization_id=org.pk)["withdraw"]
     assert str(withdrawn) == "This transfer was already withdrawn."
+
+
+def test_an_internal_transfer_without_an_account_is_refused_on_the_account(batch, org, trader):
+    assert problems_of(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
+                                               destination=Destination(kind="internal"))) == {
+        "destination.account": "Choose the active account to transfer to."}

@@ -171,9 +171,9 @@ def _transfer_check(chunk: list[TransferLine], locked, *, organization: Organiza
             if first_chunk and recipient is not None and recipient.pk != organization.pk else None
         if problems := destination.problems(organization, batches=[batch for batch, _ in takes],
                                             account_state=account_state, recipient_status=recipient_status):
-            if destination.kind == Kind.INTERNAL and (held := batches_already_in(destination.account.pk,
-                                                                                 [batch for batch, _ in takes])):
-                raise AlreadyInAccount(held[0], destination.account)  # its kind, for those that catch it
+            account = destination.account if destination.kind == Kind.INTERNAL else None
+            if account is not None and (held := batches_already_in(account.pk, [batch for batch, _ in takes])):
+                raise AlreadyInAccount(held[0], account)  # its kind, for those that catch it
             raise TransferRefused(problems=problems)
     return takes
 
