@@ -6,9 +6,10 @@ Every refusal carries the field it concerns (`TransferRefused.problems`, field -
 services' own vocabulary:
 
 - `lines`: the lines as a whole (none given); `lines.<i>.batch`, `lines.<i>.quantity`: the line at
-  index `i` of the call's `lines`;
-- `destination`: its kind; `destination.account`, `destination.organization`,
-  `destination.tracking_system`, `destination.recipient_name`, `destination.recipient_account_ref`;
+  index `i` of the call's `lines` (BatchChanged, a conflict, names its line's batch too);
+- `destination`: its kind; `destination.account` (a retirement's account too),
+  `destination.organization`, `destination.tracking_system`, `destination.recipient_name`,
+  `destination.recipient_account_ref`;
 - `account`: the account a recipient accepts a transfer into;
 - `notes`: the transfer's notes;
 - `retirement.<detail>`: a retirement's details (RetirementDetails' fields);
@@ -17,6 +18,11 @@ services' own vocabulary:
   an organization that may not send).
 
 `str(refusal)` is the plain message (the messages, in order, when there are several) for pages.
+
+The rules themselves are here too, each a `problems()` that returns field -> message and refuses
+nothing (as RetirementDetails.problems): Destination.problems (where certificates may go) and
+TransferLine.problems (what a line needs). Callers without locks ask them of what they read; the
+transfer service asks them again under its locks; the words are the same.
 """
 
 from collections.abc import Container, Iterable, Mapping
