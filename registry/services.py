@@ -23,16 +23,6 @@ class ServiceConflict(ServiceError):
     another refusal of a rule is a 422)."""
 
 
-# Whether user %s is a manager or trader of organization %s (params: role_params(...)), for a
-# statement that checks the role as it writes (the wizard's draft).
-ROLE_CONDITION = f"""EXISTS (SELECT 1 FROM {Membership._meta.db_table}
-                            WHERE user_id = %s AND organization_id = %s AND role = ANY(%s))"""
-
-
-def role_params(*, user: User, organization: Organization) -> list:
-    return [user.pk, organization.pk, list(Membership.ROLES_THAT_TRANSFER)]
-
-
 def role_require(*, user: User, organization: Organization) -> None:
     """Only a manager or trader of the organization may move its certificates
     (Membership.ROLES_THAT_TRANSFER)."""
