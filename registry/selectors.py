@@ -65,7 +65,7 @@ def membership_required(request: HttpRequest, *, act: bool = False, manage: bool
         raise PermissionDenied(membership.read_only_note(
             may="transfer, accept, reject or withdraw them, and upload mass transfers"))
     if manage and not membership.is_manager:
-        raise PermissionDenied("Only the organization's managers may do this.")
+        raise PermissionDenied(Membership.manager_only_note(membership.organization))
     return membership
 
 

@@ -135,11 +135,15 @@ def user_set_time_zone(*, user: User, time_zone: str) -> None:
 
 
 def manager_require(*, user: User, organization: Organization) -> None:
-    """Only a manager of the organization (or registry staff, onboarding it) runs its members."""
+    """Only a manager of the organization (Membership.is_manager), or registry staff onboarding it,
+    runs it: its members and invitations, accounts, generators, settings, API keys and webhooks. The
+    one rule every service that needs a manager calls (the pages' gate is membership_required's
+    `manage`, on the same property)."""
     if user.is_staff:
         return
-    if not Membership.objects.filter(user=user, organization=organization, role=Membership.Role.MANAGER).exists():
-        raise ServiceError(f"Only a manager of {organization.name} may do this.")
+    membership = Membership.objects.filter(user=user, organization=organization).only("role").first()
+    if membership is None or not membership.is_manager:
+        raise ServiceError(Membership.manager_only_note(organization))
 
 
 def _member_record(membership: Membership) -> dict:
@@ -250,8 +254,7 @@ def _member_lock(*, user: User, organization: Organization, member: Membership) 
     the lock (a manager demoted a moment ago acts no more)."""
     manager_require(user=user, organization=organization)
     managers = _managers_lock(organization)
-    if not user.is_staff and user.pk not in managers.values():
-        raise ServiceError(f"Only a manager of {organization.name} may do this.")
+    manager_require(user=user, organization=organization)  # again, now that no manager can change
     current = (Membership.objects.select_for_update().select_related("user")
                .filter(pk=member.pk, organization=organization).first())
     if current is None:

@@ -189,7 +189,7 @@ def test_the_scopes_a_role_allows(role, scopes):
 
 
 def test_only_a_manager_creates_a_key(org, trader, manager):
-    with pytest.raises(ServiceError, match="managers"):
+    with pytest.raises(ServiceError, match="Only a manager of Prairie Wind Energy may do this."):
         api_key_create(organization=org, user=trader, name="ERP", scope="read")
     row, key = api_key_create(organization=org, user=manager, name="ERP", scope="retire")
     assert row.created_by == manager and row.scope == "retire" and ApiKey.objects.get_from_key(key) == row
@@ -205,6 +205,23 @@ def test_a_key_cannot_expire_in_the_past(org, manager):
     with pytest.raises(ServiceError, match="future"):
         api_key_create(organization=org, user=manager, name="ERP", scope="read",
                        expiry_date=timezone.now() - datetime.timedelta(minutes=1))
+
+
+def test_only_a_manager_or_registry_staff_revokes_a_key(org, trader, manager, staff):
+    """The one manager rule (registry.services.manager_require), staff's exemption included."""
+    row, _ = api_key_for(manager, org, "read")
+    with pytest.raises(ServiceError, match="Only a manager of Prairie Wind Energy may do this."):
+        api_key_revoke(organization=org, user=trader, api_key=row)
+    api_key_revoke(organization=org, user=staff, api_key=row)
+    row.refresh_from_db()
+    assert row.revoked and row.revoked_by == staff
+
+
+def test_registry_staff_who_are_not_members_create_no_key(org, staff):
+    """A key acts with its creator's role in the organization; staff have none there."""
+    with pytest.raises(ServiceError, match="only a member of Prairie Wind Energy may create one"):
+        api_key_create(organization=org, user=staff, name="ERP", scope="read")
+    assert not ApiKey.objects.exists()
 
 
 def test_revoking_twice_is_refused(org, manager):
