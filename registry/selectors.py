@@ -74,6 +74,11 @@ def two_factor_on(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def two_factor_requiring(user) -> list[Organization]:
+    """The user's organizations that require two-factor sign-in of their members, by name."""
+    return list(Organization.objects.filter(memberships__user=user, require_two_factor=True).order_by("name"))
+
+
 def members_of(organization: Organization) -> QuerySet[Membership]:
     """The organization's members, managers first, then by address; each with two_factor_on."""
     order = {Membership.Role.MANAGER: 0, Membership.Role.TRADER: 1, Membership.Role.VIEWER: 2}

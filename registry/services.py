@@ -3,6 +3,7 @@ from functools import partial
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
@@ -10,6 +11,7 @@ from ledger.services import ledger_record
 from .emails import invitation_email_send
 from .invitations import EXPIRED, invitation_lifetime, token_new
 from .models import EmailEvent, Invitation, Membership, Organization, User
+from .selectors import two_factor_requiring
 from .sessions import sessions_end
 
 
@@ -125,6 +127,80 @@ def organization_require_two_factor(*, user: User, organization: Organization, r
     ledger_record(kind=LedgerEvent.Kind.ORGANIZATION_SETTINGS, actor=user, organization=current,
                   before={"require_two_factor": current.require_two_factor}, after={"require_two_factor": required})
     organization.require_two_factor = required
+
+
+class CodeRefused(ServiceError):
+    """The code from the authenticator app is not right (the form's code field says so)."""
+
+    def __init__(self):
+        super().__init__("That code is not right (or has expired); try the current one.")
+
+
+def _two_factor_record(*, user: User, on: bool) -> None:
+    """The ledger event of a user turning two-factor sign-in on or off: filed under no organization
+    (the user's own sign-in, whichever organizations they belong to)."""
+    person = {"user": user.pk, "email": user.email}
+    ledger_record(kind=LedgerEvent.Kind.TWO_FACTOR_ON if on else LedgerEvent.Kind.TWO_FACTOR_OFF, actor=user,
+                  before=person | {"two_factor": not on}, after=person | {"two_factor": on})
+
+
+def _user_lock(user: User) -> None:
+    """One change of the user's two-factor sign-in at a time (a double press, two tabs)."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+
+
+@transaction.atomic(durable=True)
+def two_factor_start(*, user: User) -> TOTPDevice:
+    """A new authenticator for the user to scan, not yet confirmed (one started before is dropped).
+    Nothing is recorded: two-factor sign-in is not on until a code confirms it (two_factor_confirm)."""
+    _user_lock(user)
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise ServiceError("Two-factor sign-in is already on.")
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+def two_factor_confirm(*, user: User, code: str) -> TOTPDevice:
+    """Turn two-factor sign-in on: the authenticator started, confirmed by the code it shows now; a
+    ledger event. The code is checked before the change's transaction: a wrong one counts towards
+    the authenticator's throttle (django-otp saves the count), which a rollback would forget."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None or not device.verify_token(code.replace(" ", "")):
+        raise CodeRefused()
+    _two_factor_turn_on(user=user, device=device)
+    return device
+
+
+@transaction.atomic(durable=True)
+def _two_factor_turn_on(*, user: User, device: TOTPDevice) -> None:
+    _user_lock(user)
+    if TOTPDevice.objects.filter(pk=device.pk, confirmed=False).update(confirmed=True) != 1:
+        raise ServiceError("Two-factor sign-in changed meanwhile; look again.")
+    device.confirmed = True
+    _two_factor_record(user=user, on=True)
+
+
+def two_factor_disable(*, user: User, code: str) -> None:
+    """Turn two-factor sign-in off, with a code the authenticator shows now; a ledger event. Refused
+    while one of the user's organizations requires it. (A requirement set at the same moment is not
+    waited for: the portal then sends the member to set it up again, as any member without it.) The
+    code is checked before the change's transaction, as two_factor_confirm says why."""
+    requiring = two_factor_requiring(user)
+    if requiring:
+        raise ServiceError(f"{requiring[0].name} requires two-factor sign-in of its members, so it stays on.")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None or not device.verify_token(code.replace(" ", "")):
+        raise CodeRefused()
+    _two_factor_turn_off(user=user, device=device)
+
+
+@transaction.atomic(durable=True)
+def _two_factor_turn_off(*, user: User, device: TOTPDevice) -> None:
+    _user_lock(user)
+    deleted, _ = TOTPDevice.objects.filter(pk=device.pk, confirmed=True).delete()
+    if not deleted:
+        raise ServiceError("Two-factor sign-in changed meanwhile; look again.")
+    _two_factor_record(user=user, on=False)
 
 
 def user_set_time_zone(*, user: User, time_zone: str) -> None:

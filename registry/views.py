@@ -55,6 +55,7 @@ from .selectors import (
     two_factor_on,
 )
 from .services import (
+    CodeRefused,
     ServiceError,
     invitation_accept,
     invitation_create,
@@ -63,6 +64,9 @@ from .services import (
     member_remove,
     member_role_change,
     organization_require_two_factor,
+    two_factor_confirm,
+    two_factor_disable,
+    two_factor_start,
     user_set_emails,
     user_set_name,
     user_set_time_zone,
@@ -198,32 +202,28 @@ def user_settings(request: HttpRequest) -> HttpResponse:
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Turn TOTP two-factor sign-in on (scan, then confirm a code) or off (with a current code)."""
     user = request.user
-    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     form = TokenForm(request.POST if request.method == "POST" else None)
     action = request.POST.get("action")
-    requiring = [m.organization for m in getattr(request, "memberships", []) if m.organization.require_two_factor]
-    if request.method == "POST" and action == "disable" and requiring:
-        messages.error(request, f"{requiring[0].name} requires two-factor sign-in of its members, so it stays on.")
-        return redirect("two-factor")
-    if request.method == "POST":
-        if action == "start" and not confirmed:
-            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-            TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    try:
+        if request.method == "POST" and action == "start":
+            two_factor_start(user=user)
             return redirect("two-factor")
-        if action in ("confirm", "disable") and form.is_valid():
-            device = pending if action == "confirm" else confirmed
-            if device is not None and device.verify_token(form.cleaned_data["token"].replace(" ", "")):
-                if action == "confirm":
-                    device.confirmed = True
-                    device.save(update_fields=["confirmed"])
-                    otp_login(request, device)
-                    messages.success(request, "Two-factor sign-in is on: you will be asked for a code each time.")
-                else:
-                    device.delete()
-                    messages.success(request, "Two-factor sign-in is off.")
-                return redirect("two-factor")
-            form.add_error("token", "That code is not right (or has expired); try the current one.")
+        if request.method == "POST" and action in ("confirm", "disable") and form.is_valid():
+            if action == "confirm":
+                otp_login(request, two_factor_confirm(user=user, code=form.cleaned_data["token"]))
+                messages.success(request, "Two-factor sign-in is on: you will be asked for a code each time.")
+            else:
+                two_factor_disable(user=user, code=form.cleaned_data["token"])
+                messages.success(request, "Two-factor sign-in is off.")
+            return redirect("two-factor")
+    except CodeRefused as refusal:
+        form.add_error("token", str(refusal))
+    except ServiceError as refusal:
+        messages.error(request, str(refusal))
+        return redirect("two-factor")
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    requiring = [m.organization for m in getattr(request, "memberships", []) if m.organization.require_two_factor]
     context = {"confirmed": confirmed, "pending": pending, "form": form, "requiring": requiring}
     if pending and not confirmed:
         context |= {"qr": _qr_data_uri(pending.config_url), "secret": base64.b32encode(pending.bin_key).decode()}
