@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -13,15 +12,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ledger.models import LedgerEvent
 from registry.models import Organization, User
 
+from .conftest import signed_in_as
+
 pytestmark = pytest.mark.django_db
 
 LINK = re.compile(r"(https://registry\.example\.org)(/password/reset/\S+/)")
-
-
-def signed_in_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture(autouse=True)
