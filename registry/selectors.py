@@ -74,6 +74,11 @@ def two_factor_on(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def two_factor_device(user, *, confirmed: bool) -> TOTPDevice | None:
+    """The user's authenticator: the one in use (`confirmed`), or the one started and not yet confirmed."""
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).first()
+
+
 def two_factor_requiring(user) -> list[Organization]:
     """The user's organizations that require two-factor sign-in of their members, by name."""
     return list(Organization.objects.filter(memberships__user=user, require_two_factor=True).order_by("name"))

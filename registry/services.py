@@ -11,7 +11,7 @@ from ledger.services import ledger_record
 from .emails import invitation_email_send
 from .invitations import EXPIRED, invitation_lifetime, token_new
 from .models import EmailEvent, Invitation, Membership, Organization, User
-from .selectors import two_factor_requiring
+from .selectors import two_factor_device, two_factor_requiring
 from .sessions import sessions_end
 
 
@@ -136,7 +136,7 @@ def two_factor_confirm(*, user: User, code: str) -> TOTPDevice:
     """Turn two-factor sign-in on: the authenticator started, confirmed by the code it shows now; a
     ledger event. The code is checked before the change's transaction: a wrong one counts towards
     the authenticator's throttle (django-otp saves the count), which a rollback would forget."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    device = two_factor_device(user, confirmed=False)
     if device is None or not device.verify_token(code.replace(" ", "")):
         raise CodeRefused()
     _two_factor_turn_on(user=user, device=device)
@@ -160,7 +160,7 @@ def two_factor_disable(*, user: User, code: str) -> None:
     requiring = two_factor_requiring(user)
     if requiring:
         raise ServiceError(f"{requiring[0].name} requires two-factor sign-in of its members, so it stays on.")
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = two_factor_device(user, confirmed=True)
     if device is None or not device.verify_token(code.replace(" ", "")):
         raise CodeRefused()
     _two_factor_turn_off(user=user, device=device)

@@ -18,7 +18,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from utilities.csv_export import csv_response
 from utilities.display import datetime_text
@@ -52,6 +51,7 @@ from .selectors import (
     member_of,
     members_of,
     membership_required,
+    two_factor_device,
     two_factor_on,
 )
 from .services import (
@@ -221,8 +221,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     except ServiceError as refusal:
         messages.error(request, str(refusal))
         return redirect("two-factor")
-    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    confirmed = two_factor_device(user, confirmed=True)
+    pending = two_factor_device(user, confirmed=False)
     requiring = [m.organization for m in getattr(request, "memberships", []) if m.organization.require_two_factor]
     context = {"confirmed": confirmed, "pending": pending, "form": form, "requiring": requiring}
     if pending and not confirmed:

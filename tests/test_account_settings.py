@@ -153,6 +153,9 @@ def test_turning_two_factor_on_and_off_are_ledger_events_of_the_user(trader):
     assert not LedgerEvent.objects.filter(actor=trader).exists()  # started, not on: nothing to record
     device = TOTPDevice.objects.get(user=trader)
     client.post(reverse("two-factor"), {"action": "confirm", "token": f"{totp(device.bin_key):06d}"})
+    again = client.post(reverse("two-factor"), {"action": "start"}, follow=True)
+    assert "Two-factor sign-in is already on." in again.content.decode()
+    assert list(TOTPDevice.objects.filter(user=trader).values_list("pk", "confirmed")) == [(device.pk, True)]
     device.refresh_from_db()
     device.last_t -= 1  # the same code may not be used twice: as if the next one were shown
     device.save(update_fields=["last_t"])
