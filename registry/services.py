@@ -1,6 +1,7 @@
 from collections.abc import Iterable
 from functools import partial
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -11,7 +12,7 @@ from ledger.services import ledger_record
 from .emails import invitation_email_send
 from .invitations import EXPIRED, invitation_lifetime, token_new
 from .models import EmailEvent, Invitation, Membership, Organization, User
-from .selectors import two_factor_device, two_factor_requiring
+from .selectors import ORGANIZATION_SESSION_KEYS, SESSION_KEY, two_factor_device, two_factor_requiring
 from .sessions import sessions_end
 
 
@@ -173,6 +174,16 @@ def _two_factor_turn_off(*, user: User, device: TOTPDevice) -> None:
     if not deleted:
         raise ServiceError("Two-factor sign-in changed meanwhile; look again.")
     _two_factor_record(user=user, on=False)
+
+
+def organization_choose(*, session: SessionBase, membership: Membership, current: Membership | None) -> None:
+    """Work in `membership`'s organization from now on (the session's current organization, after
+    `current`). What was chosen in another organization stays there: a switch drops the session's
+    ORGANIZATION_SESSION_KEYS (the dashboard's selection). The user's working state: no ledger event."""
+    if current is None or current.organization_id != membership.organization_id:
+        for key in ORGANIZATION_SESSION_KEYS:
+            session.pop(key, None)
+    session[SESSION_KEY] = membership.organization_id
 
 
 def user_set_time_zone(*, user: User, time_zone: str) -> None:

@@ -42,8 +42,6 @@ from .invitations import LinkRefused
 from .models import EmailEvent, Membership, User
 from .selectors import (
     LINK_ORGANIZATION,
-    ORGANIZATION_SESSION_KEYS,
-    SESSION_KEY,
     activity_of,
     invitation_by_token,
     invitation_of,
@@ -63,6 +61,7 @@ from .services import (
     invitation_revoke,
     member_remove,
     member_role_change,
+    organization_choose,
     organization_require_two_factor,
     two_factor_confirm,
     two_factor_disable,
@@ -140,10 +139,7 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
     if organization_id is None:
         raise Http404("No such organization.")
     membership = get_object_or_404(Membership, user=request.user, organization_id=organization_id)
-    if membership.organization_id != request.membership.organization_id:
-        for key in ORGANIZATION_SESSION_KEYS:  # what was chosen in one organization stays there
-            request.session.pop(key, None)
-    request.session[SESSION_KEY] = membership.organization_id
+    organization_choose(session=request.session, membership=membership, current=request.membership)
     next_url = request.POST.get("next", "")
     if next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
@@ -347,7 +343,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
         try:
             if existing and user is not None:
                 membership = invitation_accept(invitation=invitation, user=user)
-                request.session[SESSION_KEY] = membership.organization_id
+                organization_choose(session=request.session, membership=membership, current=request.membership)
                 messages.success(request, f"You joined {invitation.organization.name} as a "
                                           f"{membership.get_role_display().lower()}.")
                 return redirect("certificates:dashboard")
