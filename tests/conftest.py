@@ -1,4 +1,3 @@
-import datetime
 import os
 import subprocess
 import sys
@@ -8,10 +7,12 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from ledger.models import LedgerEvent
 from portal.celery import app as celery_app
@@ -46,6 +47,22 @@ def ledger_state():
             Transfer.objects.count())
 
 
+def signed_in_as(user) -> Client:
+    """A client of its own for each person (their own cookies, so one's messages are not another's)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def wait_for(predicate, seconds: float = 90, message=""):
+    """Wait until `predicate()` holds (a worker's doing), for at most `seconds`; else fail saying
+    `message` (a string, or a function giving one when it is needed)."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, message() if callable(message) else message
+        time.sleep(0.2)
+
+
 def send(batch, trader, org, counterparty, quantity=100):
     """Send `quantity` of `batch` from `org` to `counterparty` (a pending transfer)."""
     return transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
@@ -70,6 +87,17 @@ def test_settings(settings):
     # Each test its own cache namespace: nothing cached by one test (or by a portal sharing this
     # Redis) is read by another.
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{os.getpid()}-{time.time_ns()}"}}
+
+
+@pytest.fixture
+def still_clock(monkeypatch):
+    """The throttle's clock (utilities.throttle.clock) stands 15 s into a minute: every request of the
+    test is in one window, 45 s before it ends; the moment it stands at."""
+    from utilities import throttle
+
+    moment = time.time() // 60 * 60 + 15
+    monkeypatch.setattr(throttle, "clock", lambda: moment)
+    return moment
 
 
 @pytest.fixture
@@ -154,14 +182,14 @@ def generator(org):
 
 @pytest.fixture
 def issue(staff, generator, account):
-    """issue(quantity, vintage=..., account=...) -> the batch holding serials 1..quantity."""
+    """issue(quantity, period=..., account=...) -> the batch holding serials 1..quantity."""
     months = iter(range(1, 1000))
 
-    def _issue(quantity=1000, *, vintage=None, account=account, generator=generator):
-        if vintage is None:
+    def _issue(quantity=1000, *, period=None, account=account, generator=generator):
+        if period is None:
             n = next(months)
-            vintage = datetime.date(2010 + (n - 1) // 12, (n - 1) % 12 + 1, 1)
-        certificate = certificate_issue(user=staff, generator=generator, vintage=vintage,
+            period = ProductionPeriod.month(2010 + (n - 1) // 12, (n - 1) % 12 + 1)
+        certificate = certificate_issue(user=staff, generator=generator, period=period,
                                         quantity=quantity, account=account)
         return CertificateBatch.objects.get(certificate=certificate)
 
@@ -181,16 +209,16 @@ def holdings(issue, org, account, second_account, staff):
     hydro = GeneratorFactory(organization=org, code="M906", name="St. Croix Falls Hydro", fuel_type="hydro",
                              state="WI", eligibilities=["WI RPS"])
     return {
-        "wind": issue(1000, vintage=datetime.date(2020, 1, 1)),
-        "solar": issue(500, vintage=datetime.date(2020, 6, 1), generator=solar),
-        "hydro": issue(200, vintage=datetime.date(2021, 3, 1), generator=hydro, account=second_account),
+        "wind": issue(1000, period=ProductionPeriod.month(2020, 1)),
+        "solar": issue(500, period=ProductionPeriod.month(2020, 6), generator=solar),
+        "hydro": issue(200, period=ProductionPeriod.month(2021, 3), generator=hydro, account=second_account),
     }
 
 
 @pytest.fixture
 def foreign_batch(staff, counterparty, counterparty_account):
     generator = GeneratorFactory(organization=counterparty, code="M999", name="Lakeshore Wind")
-    certificate = certificate_issue(user=staff, generator=generator, vintage=datetime.date(2020, 1, 1),
+    certificate = certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(2020, 1),
                                     quantity=777, account=counterparty_account)
     return CertificateBatch.objects.get(certificate=certificate)
 
