@@ -17,7 +17,7 @@ from events.services import event_record
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require
 from utilities import csv_upload
-from utilities.upload_runs import upload_lock, upload_process, uploads_requeue_stalled
+from utilities.upload_runs import upload_process, uploads_requeue_stalled
 from utilities.wakeups import task_send
 
 from .. import mass
@@ -37,7 +37,7 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
     raw = upload.read()
     problem = csv_upload.file_problem(raw)
     if problem:
-        raise TransferRefused(problem)
+        raise TransferRefused(problem, field="upload")
     digest = hashlib.sha256(raw).hexdigest()
     recent = MassTransferUpload.objects.filter(
         organization=organization, sha256=digest, created_at__gte=timezone.now() - datetime.timedelta(days=1)
@@ -70,10 +70,6 @@ def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool
     upload.status = status
     if process:
         _queue_after_commit(upload.pk)
-
-
-def _lock_upload(upload_id: int) -> MassTransferUpload | None:
-    return upload_lock(MassTransferUpload, upload_id)
 
 
 def mass_upload_process(*, upload_id: int) -> str:
