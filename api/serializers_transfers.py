@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from transfers.forms import RECIPIENT_NAME_REQUIRED
 from transfers.models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer
+from transfers.serializers import RetirementDetailsSerializer, TransferItemSerializer, TransferSerializer
 from transfers.services.retirements import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD
 from utilities.parsing import BIGINT_MAX
 
@@ -148,48 +149,6 @@ class MassUploadReleaseSerializer(serializers.Serializer):
 # --- responses --------------------------------------------------------------------------------
 
 
-class PartySerializer(serializers.Serializer):
-    id = serializers.CharField(source="public_id", help_text="MM id")
-    name = serializers.CharField()
-
-
-class AccountRefSerializer(serializers.Serializer):
-    id = serializers.CharField(source="public_id", help_text="ACT id")
-    name = serializers.CharField()
-
-
-class TransferDestinationSerializer(serializers.Serializer):
-    type = serializers.CharField(source="kind")
-    label = serializers.CharField(source="destination_label", help_text="Where the certificates go, as the pages "
-                                                                        "word it.")
-    account = AccountRefSerializer(source="destination_account", allow_null=True)
-    organization = PartySerializer(source="recipient_organization", allow_null=True)
-    tracking_system = serializers.SerializerMethodField()
-    recipient_name = serializers.CharField()
-    recipient_account_ref = serializers.CharField()
-
-    def get_tracking_system(self, transfer: Transfer) -> str | None:
-        return transfer.tracking_system.code if transfer.tracking_system_id else None
-
-
-class TransferSerializer(serializers.Serializer):
-    """A transfer as the Transactions tab lists it."""
-
-    id = serializers.IntegerField()
-    type = serializers.ChoiceField(source="kind", choices=Transfer.Kind.choices)
-    status = serializers.ChoiceField(choices=Transfer.Status.choices)
-    sender = PartySerializer(source="organization")
-    destination = TransferDestinationSerializer(source="*")
-    quantity = serializers.IntegerField(source="total_quantity")
-    notes = serializers.CharField()
-    submitted_at = serializers.DateTimeField()
-    decided_at = serializers.DateTimeField(allow_null=True)
-    expires_at = serializers.DateTimeField(allow_null=True, help_text="When a pending transfer to another "
-                                                                      "organization goes back if undecided.")
-    decision_note = serializers.CharField()
-    mass_upload = serializers.IntegerField(source="mass_upload_id", allow_null=True)
-
-
 class CreatedLineSerializer(serializers.Serializer):
     """What one line of the request left behind."""
 
@@ -216,17 +175,6 @@ class TransferCreatedSerializer(TransferSerializer):
                                             "and the one that stayed.")
 
 
-class TransferItemSerializer(serializers.Serializer):
-    batch = serializers.IntegerField(source="batch_id", help_text="The batch that moved (its own id).")
-    serial_number = serializers.CharField(source="batch.serial_number",
-                                          help_text="The exact serial range that moved.")
-    quantity = serializers.IntegerField(source="batch.quantity")
-    status = serializers.CharField(source="batch.status", help_text="The moved batch's status now.")
-    source_batch = serializers.IntegerField(source="source_batch_id", help_text="The batch it was taken from.")
-    source_serial_number = serializers.CharField(source="source_batch.serial_number")
-    source_account = serializers.CharField(source="source_account.public_id")
-
-
 class TransferEventSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
@@ -238,18 +186,6 @@ class TransferEventSerializer(serializers.Serializer):
 
     def get_actor(self, event) -> str | None:
         return event.actor.email if event.actor_id else None
-
-
-class RetirementDetailsSerializer(serializers.Serializer):
-    reference = serializers.CharField(help_text="The retirement's public reference, its id: "
-                                                "`/retirements/{reference}/statement.pdf` and `/verify/{reference}/` "
-                                                "take it.")
-    option = serializers.CharField(source="option.name")
-    compliance_period = serializers.IntegerField(allow_null=True)
-    period_start = serializers.DateField(allow_null=True)
-    period_end = serializers.DateField(allow_null=True)
-    beneficiary = serializers.CharField()
-    private = serializers.BooleanField(source="is_private")
 
 
 class TransferDetailSerializer(TransferSerializer):
