@@ -11,22 +11,9 @@ from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
 from utilities.csv_upload import CsvUploadRecord
 
+from .values import TransferKind, TransferStatus, destination_label
+
 NOTES_MAX_LENGTH = 500
-
-
-def destination_label(*, kind: str, account: Account | None = None, organization: Organization | None = None,
-                      tracking_system: TrackingSystem | None = None, recipient_name: str = "",
-                      recipient_account_ref: str = "") -> str:
-    """Where a transfer's certificates go, as a person reads it: one wording for the wizard's
-    review, the transfer's pages and its transaction summary."""
-    if kind == Transfer.Kind.ORGANIZATION and organization is not None:
-        return f"{organization.name} ({organization.public_id})"
-    if kind == Transfer.Kind.EXPORT and tracking_system is not None:
-        reference = f", account {recipient_account_ref}" if recipient_account_ref else ""
-        return f"{recipient_name} at {tracking_system.name}{reference}"
-    if account is not None:  # internal, retirement
-        return f"{account.name} ({account.public_id})"
-    return ""
 
 
 def pending_lifetime() -> datetime.timedelta:
@@ -38,20 +25,8 @@ def pending_lifetime() -> datetime.timedelta:
 class Transfer(models.Model):
     """One user transaction moving one or more batch quantities to one destination."""
 
-    class Kind(models.TextChoices):
-        INTERNAL = "internal", "To active accounts"
-        ORGANIZATION = "organization", "To another organization"
-        EXPORT = "export", "Out of the platform"
-        RETIREMENT = "retirement", "Retirement"
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PENDING = "pending", "Pending"
-        COMPLETE = "complete", "Complete"
-        REJECTED = "rejected", "Rejected"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        EXPIRED = "expired", "Expired"
-        FAILED = "failed", "Failed"
+    Kind = TransferKind  # in transfers.values, which the refusals and Destination read
+    Status = TransferStatus
 
     kind = models.CharField(max_length=16, choices=Kind, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)

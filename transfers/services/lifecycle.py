@@ -6,7 +6,6 @@ changes statuses by compare-and-swap, and writes its ledger events in the same t
 transfers_expire expires each overdue transfer in a transaction of its own."""
 
 import datetime
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
@@ -18,10 +17,8 @@ from certificates.models import CertificateBatch
 from certificates.services import batches_lock, batches_set_state, batches_take
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
-from registry.models import Organization, TrackingSystem, User
+from registry.models import Organization, User
 from registry.services import (
-    ServiceConflict,
-    ServiceError,
     accounts_lock_for_share,
     organization_lock_for_share,
     role_refused,
@@ -29,164 +26,84 @@ from registry.services import (
     staff_require,
 )
 
-from ..models import NOTES_MAX_LENGTH, Retirement, Transfer, TransferItem, TransferNotification, destination_label
+from ..models import NOTES_MAX_LENGTH, Retirement, Transfer, TransferItem, TransferNotification
 from ..selectors import batches_already_in
+from ..values import (  # re-exported: the services' callers import them from transfers.services
+    AlreadyInAccount,
+    BatchChanged,
+    CannotReceive,
+    Destination,
+    DraftAlreadySubmitted,
+    NotPending,
+    NotYourDecision,
+    TransferConflict,
+    TransferLine,
+    TransferRefused,
+    line_field,
+)
 
 Kind = Transfer.Kind
 BatchStatus = CertificateBatch.Status
 TRANSFER_CHUNK = 2000  # batches locked and moved at a time inside one transfer's transaction
 
 
-class TransferRefused(ServiceError):
-    pass
-
-
-class TransferConflict(TransferRefused, ServiceConflict):
-    """A transfer (or upload) no longer in the state the request needs: decided already, or changed
-    meanwhile."""
-
-
-class DraftAlreadySubmitted(TransferConflict):
-    """The wizard's draft was confirmed already (a second confirm, another tab)."""
-
-    def __init__(self):
-        super().__init__("This transfer has already been submitted.")
-
-
-class BatchChanged(TransferConflict):
-    """A batch changed since it was selected (some of it moved) or is no longer active: the
-    selection must be made again."""
-
-
-class NotYourDecision(TransferRefused):
-    """A decision on a transfer that only its other party makes: the sender accepting or rejecting
-    its own transfer, the recipient withdrawing it."""
-
-
-class AlreadyInAccount(TransferRefused):
-    """An internal transfer to the account a batch is already in."""
-
-    def __init__(self, batch: CertificateBatch, account: Account):
-        super().__init__(f"Batch {batch.serial_number} is already in account {account.public_id}; "
-                         "choose another account.")
-
-
-class CannotReceive(TransferRefused):
-    """A transfer to an organization with no open active account: it could never be accepted."""
-
-    def __init__(self, organization: Organization):
-        super().__init__(f"{organization.public_id} has no account that can receive certificates yet.")
-
-
-class NotPending(TransferConflict):
-    """A decision (accept, reject, withdraw, expire, an export's answer) on a transfer no longer pending:
-    one wording, for the pages, the API and the admin."""
-
-    WORDING = {
-        Transfer.Status.COMPLETE: "This transfer is already complete.",
-        Transfer.Status.REJECTED: "This transfer was already rejected.",
-        Transfer.Status.WITHDRAWN: "This transfer was already withdrawn.",
-        Transfer.Status.EXPIRED: "This transfer has already expired.",
-        Transfer.Status.DRAFT: "This transfer has not been submitted.",
-        Transfer.Status.FAILED: "This transfer was never made.",
-    }
-
-    def __init__(self, transfer: Transfer):
-        super().__init__(self.WORDING.get(transfer.status, "This transfer is no longer pending."))
-
-
-@dataclass(frozen=True, slots=True)
-class TransferLine:
-    """Move `quantity` (the lowest serials) out of batch `batch_id`."""
-
-    batch_id: int
-    quantity: int
-
-
-@dataclass(frozen=True)
-class Destination:
-    kind: str
-    account: Account | None = None
-    organization: Organization | None = None
-    tracking_system: TrackingSystem | None = None
-    recipient_name: str = ""
-    recipient_account_ref: str = ""
-
-    @classmethod
-    def internal(cls, account: Account) -> "Destination":
-        return cls(kind=Kind.INTERNAL, account=account)
-
-    @classmethod
-    def to_organization(cls, organization: Organization) -> "Destination":
-        return cls(kind=Kind.ORGANIZATION, organization=organization)
-
-    @classmethod
-    def export(cls, tracking_system: TrackingSystem, recipient_name: str,
-               recipient_account_ref: str = "") -> "Destination":
-        return cls(kind=Kind.EXPORT, tracking_system=tracking_system,
-                   recipient_name=recipient_name, recipient_account_ref=recipient_account_ref)
-
-    @classmethod
-    def retirement(cls, account: Account) -> "Destination":
-        return cls(kind=Kind.RETIREMENT, account=account)
-
-    @property
-    def label(self) -> str:
-        return destination_label(kind=self.kind, account=self.account, organization=self.organization,
-                                 tracking_system=self.tracking_system, recipient_name=self.recipient_name,
-                                 recipient_account_ref=self.recipient_account_ref)
-
-
 def _check_lines(lines: list[TransferLine]) -> None:
     if not lines:
-        raise TransferRefused("Select at least one batch to transfer.")
+        raise TransferRefused("Select at least one batch to transfer.", field="lines")
     seen = set()
-    for line in lines:
+    for index, line in enumerate(lines):
         quantity = line.quantity
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise TransferRefused(
-                f"Quantity must be a whole number of at least 1 (got {quantity!r})."
+                f"Quantity must be a whole number of at least 1 (got {quantity!r}).",
+                field=line_field(index, "quantity"),
             )
         if line.batch_id in seen:
-            raise TransferRefused("The same batch is listed twice; give one quantity per batch.")
+            raise TransferRefused("The same batch is listed twice; give one quantity per batch.",
+                                  field=line_field(index, "batch"))
         seen.add(line.batch_id)
 
 
-def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch, int]]:
+def _check_batches(lines, batches, organization, called) -> list[tuple[CertificateBatch, int]]:
+    """`called`: the lines as the call gave them, whose index names a refused line."""
     takes = []
     for line in lines:
         batch = batches.get(line.batch_id)
         if batch is None or batch.holder.organization_id != organization.pk:
-            raise TransferRefused(f"Batch {line.batch_id} is not held by {organization.name}.")
+            raise TransferRefused(f"Batch {line.batch_id} is not held by {organization.name}.",
+                                  field=line_field(called.index(line), "batch"))
         if not batch.user_may_move:
             raise role_refused(organization)
         if batch.status == BatchStatus.SUPERSEDED:
             raise BatchChanged(
                 f"Batch {batch.serial_number} has changed since it was selected (some of it was "
-                "moved); nothing was transferred. Select the certificates again."
+                "moved); nothing was transferred. Select the certificates again.",
+                field=line_field(called.index(line), "batch"),
             )
         if batch.status != BatchStatus.ACTIVE:
             raise BatchChanged(
                 f"Batch {batch.serial_number} is {batch.status}; only active certificates can be "
-                "transferred."
+                "transferred.", field=line_field(called.index(line), "batch"),
             )
         if line.quantity > batch.quantity:
             raise TransferRefused(
                 f"Quantity {line.quantity:,} is more than batch {batch.serial_number} holds "
-                f"({batch.quantity:,})."
+                f"({batch.quantity:,}).", field=line_field(called.index(line), "quantity"),
             )
         takes.append((batch, line.quantity))
     return takes
 
 
-def _check_sources(takes, organization) -> None:
+def _check_sources(takes, organization, called) -> None:
     for batch, _ in takes:
         holder = batch.holder
         if holder.organization_status != Organization.Status.ACTIVE:
             raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
         if not Account.is_open_active_state(type=holder.account_type, status=holder.account_status):
+            index = next(i for i, line in enumerate(called) if line.batch_id == batch.pk)
             raise TransferRefused(
-                f"The account holding the certificates is {holder.account_status} and cannot send them."
+                f"The account holding the certificates is {holder.account_status} and cannot send them.",
+                field=line_field(index, "batch"),
             )
 
 
@@ -197,33 +114,37 @@ def _check_destination(*, organization, destination: Destination, locked_account
         state = locked_accounts.get(account.pk) if account else None
         wanted_type = Account.Type.ACTIVE if destination.kind == Kind.INTERNAL else Account.Type.RETIREMENT
         if not state or state["organization_id"] != organization.pk:
-            raise TransferRefused("Choose one of your organization's own accounts as the destination.")
+            raise TransferRefused("Choose one of your organization's own accounts as the destination.",
+                                  field="destination.account")
         if state["type"] != wanted_type or state["status"] != Account.Status.OPEN:
             raise TransferRefused(
                 f"Account {account.public_id} is not an open {wanted_type} account "
-                f"(it is a {state['status']} {state['type']} account)."
+                f"(it is a {state['status']} {state['type']} account).", field="destination.account"
             )
     elif destination.kind == Kind.ORGANIZATION:
         recipient = destination.organization
         if recipient is None:
-            raise TransferRefused("Choose the organization to transfer to.")
+            raise TransferRefused("Choose the organization to transfer to.", field="destination.organization")
         if recipient.pk == organization.pk:
             raise TransferRefused(
-                f"You cannot transfer to your own organization this way; choose '{Kind.INTERNAL.label}'."
+                f"You cannot transfer to your own organization this way; choose '{Kind.INTERNAL.label}'.",
+                field="destination.organization",
             )
         if organization_lock_for_share(recipient.pk) != Organization.Status.ACTIVE:
-            raise TransferRefused(f"{recipient.name} is suspended and cannot receive certificates.")
+            raise TransferRefused(f"{recipient.name} is suspended and cannot receive certificates.",
+                                  field="destination.organization")
         # It could never be accepted. (An account closed after this is met where the recipient
         # accepts: it is told what to do, and may still reject.)
         if not organization_can_receive(recipient):
             raise CannotReceive(recipient)
     elif destination.kind == Kind.EXPORT:
         if destination.tracking_system is None or not destination.tracking_system.is_active:
-            raise TransferRefused("Choose a tracking system to export to.")
+            raise TransferRefused("Choose a tracking system to export to.", field="destination.tracking_system")
         if not destination.recipient_name.strip():
-            raise TransferRefused("Enter the recipient's name at the receiving tracking system.")
+            raise TransferRefused("Enter the recipient's name at the receiving tracking system.",
+                                  field="destination.recipient_name")
     else:
-        raise TransferRefused("Choose the type of transfer.")
+        raise TransferRefused("Choose the type of transfer.", field="destination")
 
 
 DRAFT_LOCK_SQL = f"SELECT status FROM {Transfer._meta.db_table} WHERE id = %s AND organization_id = %s FOR UPDATE"
@@ -258,7 +179,7 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
     """
     notes = (notes or "").strip()
     if len(notes) > NOTES_MAX_LENGTH:
-        raise TransferRefused(f"Notes are limited to {NOTES_MAX_LENGTH} characters.")
+        raise TransferRefused(f"Notes are limited to {NOTES_MAX_LENGTH} characters.", field="notes")
     _check_lines(lines)
     # The role is checked with the batches' lock, in the same statement (see batches_lock); a draft
     # is locked in the same round trip, before the batches.
@@ -289,11 +210,11 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                               if first_chunk and draft is not None else None)
         if locked.first_rows is not None and locked.first_rows != [(Transfer.Status.DRAFT,)]:
             raise DraftAlreadySubmitted()
-        takes = _check_batches(chunk, locked, organization)
+        takes = _check_batches(chunk, locked, organization, lines)
         if destination.kind == Kind.INTERNAL and destination.account is not None:
             if held := batches_already_in(destination.account.pk, [batch for batch, _ in takes]):
                 raise AlreadyInAccount(held[0], destination.account)
-        _check_sources(takes, organization)
+        _check_sources(takes, organization, lines)
         if first_chunk:
             _check_destination(organization=organization, destination=destination, locked_accounts=locked.accounts)
             fields = dict(
@@ -409,11 +330,11 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
     batches = _pending_batches(transfer)
     state = accounts_lock_for_share([account.pk]).get(account.pk)
     if not state or state["organization_id"] != organization.pk:
-        raise TransferRefused("Choose one of your organization's own accounts.")
+        raise TransferRefused("Choose one of your organization's own accounts.", field="account")
     if state["organization_status"] != Organization.Status.ACTIVE:
         raise TransferRefused(f"{organization.name} is suspended and cannot receive certificates.")
     if not Account.is_open_active_state(type=state["type"], status=state["status"]):
-        raise TransferRefused(f"Account {account.public_id} is not an open active account.")
+        raise TransferRefused(f"Account {account.public_id} is not an open active account.", field="account")
     before = [batch.snapshot() for batch in batches]
     batches_set_state(batches=batches, from_status=BatchStatus.PENDING, to_status=BatchStatus.ACTIVE,
                       account_id=account.pk)

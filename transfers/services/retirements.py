@@ -63,7 +63,7 @@ def retirement_write(*, organization: Organization, user: User, lines: list[Tran
     """retirement_create inside the caller's transaction (a mass retirement makes several; the API's
     exactly-once request stores its answer with it)."""
     if problems := details.problems():
-        raise TransferRefused(next(iter(problems.values())))
+        raise TransferRefused(problems={f"retirement.{field}": message for field, message in problems.items()})
     retirement = Retirement(option=details.option, compliance_period=details.compliance_period,
                             period_start=details.period_start, period_end=details.period_end,
                             beneficiary=details.beneficiary.strip())
