@@ -1,15 +1,24 @@
 """The API's bodies for transfers, retirements and mass uploads: what a request must look like (its
-shape, for the schema) and how a transfer, retirement or upload reads back. What a request means
-(which batches, which destination, what a retirement option needs) is decided by the wizard's own
-forms and the transfer services, in api/views_transfers.py, not here."""
+shape, for the schema), the objects it names looked up as the pages offer them (a batch, an account,
+an organization, a tracking system, a retirement option: one that is none of those is a 400 naming
+the field), and how a transfer, retirement or upload reads back. What the request may do is the
+transfer services' to decide (api/views_transfers.py calls them; api.problems words their refusals)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from transfers.forms import RECIPIENT_NAME_REQUIRED
+from accounts.models import Account
+from certificates.models import CertificateBatch
+from certificates.selectors import selection_batches
+from registry.models import Organization
+from transfers.forms import RECIPIENT_NAME_REQUIRED, cannot_accept_reason, recipient_from_text
 from transfers.models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer
+from transfers.selectors import batches_already_in, retirement_options_offered, tracking_systems_to_export_to
 from transfers.serializers import RetirementDetailsSerializer, TransferItemSerializer, TransferSerializer
+from transfers.services import AlreadyInAccount, Destination, RetirementDetails, TransferLine
 from transfers.services.retirements import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD
+from utilities.display import number_text
 from utilities.parsing import BIGINT_MAX
 
 # --- requests ---------------------------------------------------------------------------------
@@ -79,7 +88,25 @@ class DestinationField(serializers.Field):
         return value
 
 
+def _organization(serializer: serializers.Serializer) -> Organization:
+    """The organization whose request it is (the API key's): the one every id is looked up in."""
+    return serializer.context["organization"]
+
+
+def _account_found(organization: Organization, public_id: str, accounts) -> Account | None:
+    """The account of `accounts` (a queryset of the organization's) named `public_id`, in any case."""
+    return accounts.of(organization).filter(public_id=public_id.strip().upper()).first()
+
+
+def not_one_of_accounts(public_id: str, organization: Organization, wanted: str) -> str:
+    return f"Account {public_id.strip()} is not one of {organization.name}'s open {wanted} accounts."
+
+
 class LinesMixin(serializers.Serializer):
+    """`lines` as the services take them (TransferLine), once each names one of the organization's
+    active batches (as the dashboard selects them) and at most what it holds; `batches`, those
+    batches (the batches a destination is looked up for)."""
+
     lines = serializers.ListField(
         child=TransferLineSerializer(), min_length=1, max_length=10_000,
         help_text="One line per batch: its id and how many of it.",
@@ -87,14 +114,78 @@ class LinesMixin(serializers.Serializer):
                         "max_length": "Give at most {max_length} lines; for more, upload a mass-transfer file."})
     notes = serializers.CharField(max_length=NOTES_MAX_LENGTH, required=False, allow_blank=True, default="")
 
+    def validate_lines(self, lines: list[dict]) -> list[TransferLine]:
+        organization = _organization(self)
+        found = {batch.pk: batch for batch in selection_batches(organization, [line["batch"] for line in lines])}
+        errors = {}
+        for index, line in enumerate(lines):
+            batch = found.get(line["batch"])
+            if batch is None:
+                errors[index] = {"batch": [f"Batch {line['batch']} is not an active batch of {organization.name} "
+                                           f"(/api/v1/batches/{line['batch']}/ shows what became of it)."]}
+            elif line["quantity"] > batch.quantity:  # the wizard's first step offers no more
+                errors[index] = {"quantity": [f"This batch holds {number_text(batch.quantity)}; "
+                                              "enter at most that many."]}
+        if errors:
+            raise serializers.ValidationError(errors)
+        self.batches: list[CertificateBatch] = list(found.values())
+        return [TransferLine(line["batch"], line["quantity"]) for line in lines]
+
 
 class TransferCreateSerializer(LinesMixin):
+    """`destination` as the transfer service takes it (Destination), its account, organization or
+    tracking system looked up as the wizard's destination step offers them."""
+
     destination = DestinationField()
+
+    def validate(self, attrs: dict) -> dict:
+        looked_up = {"internal": self._internal, "organization": self._to_organization, "export": self._export}
+        attrs["destination"] = looked_up[attrs["destination"]["type"]](attrs["destination"])
+        return attrs
+
+    def _internal(self, destination: dict) -> Destination:
+        """One of the organization's open active accounts, holding none of the batches."""
+        organization, public_id = _organization(self), destination["account"]
+        account = _account_found(organization, public_id, Account.objects.open_active())
+        if account is None:
+            refused = not_one_of_accounts(public_id, organization, Account.Type.ACTIVE)
+        elif held := batches_already_in(account.pk, self.batches):
+            refused = str(AlreadyInAccount(held[0], account))
+        else:
+            return Destination.internal(account)
+        raise serializers.ValidationError({"destination": {"account": [refused]}})
+
+    def _to_organization(self, destination: dict) -> Destination:
+        """The organization the text names (its MM id or registered name), as the destination step finds it."""
+        try:
+            return Destination.to_organization(recipient_from_text(_organization(self), destination["organization"]))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"destination": {"organization": error.messages}}) from None
+
+    def _export(self, destination: dict) -> Destination:
+        """A tracking system certificates may be exported to, by its code."""
+        code = destination["tracking_system"].strip()
+        system = next((system for system in tracking_systems_to_export_to() if system.code.lower() == code.lower()),
+                      None)
+        if system is None:
+            raise serializers.ValidationError({"destination": {"tracking_system": [
+                f"Select a valid choice: {code} is not a tracking system certificates can be exported to "
+                "(/api/v1/tracking-systems/ lists them)."]}})
+        return Destination.export(system, destination["recipient_name"], destination["recipient_account_ref"])
 
 
 class TransferAcceptSerializer(serializers.Serializer):
     account = serializers.CharField(max_length=24, help_text="The public id of one of your open active accounts "
                                                              "to accept the certificates into.")
+
+    def validate_account(self, public_id: str) -> Account:
+        """One of the organization's open active accounts, as the accept page offers them."""
+        organization = _organization(self)
+        account = _account_found(organization, public_id, Account.objects.open_active())
+        if account is None:
+            raise serializers.ValidationError(cannot_accept_reason(organization)
+                                              or not_one_of_accounts(public_id, organization, Account.Type.ACTIVE))
+        return account
 
 
 class TransferRejectSerializer(serializers.Serializer):
@@ -125,6 +216,32 @@ class RetirementCreateSerializer(LinesMixin):
                                         help_text="For whom (some options need it).")
     period_start = serializers.DateField(required=False, allow_null=True, default=None)
     period_end = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate_account(self, public_id: str) -> Account:
+        """One of the organization's open retirement accounts, as the retirement step offers them."""
+        organization = _organization(self)
+        account = _account_found(organization, public_id, Account.objects.open_retirement())
+        if account is None:
+            raise serializers.ValidationError(not_one_of_accounts(public_id, organization, Account.Type.RETIREMENT))
+        return account
+
+    def validate_option(self, name: str):
+        """One of the retirement options offered (`/retirement-options/`), by its name in any case."""
+        option = retirement_options_offered().filter(name__iexact=name.strip()).first()
+        if option is None:
+            raise serializers.ValidationError("Choose one of the options offered (/api/v1/retirement-options/ "
+                                              "lists them).")
+        return option
+
+    def validate(self, attrs: dict) -> dict:
+        """`details` as retirement_create takes them; each detail the option needs and the body lacks
+        (RetirementDetails.problems(), as the wizard's retirement step asks) is named by its field."""
+        attrs["details"] = RetirementDetails(option=attrs["option"], compliance_period=attrs["compliance_period"],
+                                             period_start=attrs["period_start"], period_end=attrs["period_end"],
+                                             beneficiary=attrs["beneficiary"])
+        if problems := attrs["details"].problems():
+            raise serializers.ValidationError({field: [message] for field, message in problems.items()})
+        return attrs
 
 
 @extend_schema_field({"type": "string", "format": "binary", "contentMediaType": "text/csv", "minLength": 1})
