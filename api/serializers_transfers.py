@@ -103,9 +103,9 @@ def not_one_of_accounts(public_id: str, organization: Organization, wanted: str)
 
 
 class LinesMixin(serializers.Serializer):
-    """`lines` as the services take them (TransferLine), once each names one of the organization's
-    active batches (as the dashboard selects them) and at most what it holds; `batches`, those
-    batches (the batches a destination is looked up for)."""
+    # `lines` as the services take them (TransferLine), once each names one of the organization's
+    # active batches (as the dashboard selects them) and at most what it holds; `batches`, those
+    # batches (the batches a destination is looked up for). (No docstring: the schema would show it.)
 
     lines = serializers.ListField(
         child=TransferLineSerializer(), min_length=1, max_length=10_000,
@@ -133,8 +133,8 @@ class LinesMixin(serializers.Serializer):
 
 
 class TransferCreateSerializer(LinesMixin):
-    """`destination` as the transfer service takes it (Destination), its account, organization or
-    tracking system looked up as the wizard's destination step offers them."""
+    # `destination` as the transfer service takes it (Destination), its account, organization or
+    # tracking system looked up as the wizard's destination step offers them.
 
     destination = DestinationField()
 

@@ -32,9 +32,9 @@ class TransferDestinationSerializer(serializers.Serializer):
 
 
 class TransferSerializer(serializers.Serializer):
-    """A transfer as the Transactions tab lists it. `total_quantity` is the caller's (an annotation
-    of transfers.selectors.transactions_for, or set on the instance)."""
+    """A transfer as the Transactions tab lists it."""
 
+    # quantity: `total_quantity`, the caller's (annotated by transfers.selectors.transactions_for, or set)
     id = serializers.IntegerField()
     type = serializers.ChoiceField(source="kind", choices=Transfer.Kind.choices)
     status = serializers.ChoiceField(choices=Transfer.Status.choices)
@@ -51,8 +51,7 @@ class TransferSerializer(serializers.Serializer):
 
 
 class TransferItemSerializer(serializers.Serializer):
-    """One batch a transfer moved (transfers.selectors.transfer_items reads what it shows)."""
-
+    # One batch a transfer moved (transfers.selectors.transfer_items reads what it shows).
     batch = serializers.IntegerField(source="batch_id", help_text="The batch that moved (its own id).")
     serial_number = serializers.CharField(source="batch.serial_number",
                                           help_text="The exact serial range that moved.")
@@ -64,8 +63,7 @@ class TransferItemSerializer(serializers.Serializer):
 
 
 class RetirementDetailsSerializer(serializers.Serializer):
-    """What a retirement counts toward, and for whom (the option read with it)."""
-
+    # What a retirement counts toward, and for whom (its option read with it).
     reference = serializers.CharField(help_text="The retirement's public reference, its id: "
                                                 "`/retirements/{reference}/statement.pdf` and `/verify/{reference}/` "
                                                 "take it.")
