@@ -134,14 +134,12 @@ class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     def retrieve(self, request, pk: str):
         return Response(transfer_detail(transfer_of(request.auth.organization, pk)))
 
-    def get_serializer_context(self):
-        return super().get_serializer_context() | {"organization": self.request.auth.organization}
-
     @idempotent
     def create(self, request):
-        body = bodies.TransferCreateSerializer(data=request.data, context=self.get_serializer_context())
+        organization = request.auth.organization
+        body = bodies.TransferCreateSerializer(data=request.data, context={"organization": organization})
         body.is_valid(raise_exception=True)
-        organization, data = request.auth.organization, body.validated_data
+        data = body.validated_data
         lines = data["lines"]
         transfer = transfer_write(organization=organization, user=request.user, lines=lines,
                                   destination=data["destination"], notes=data["notes"])
@@ -154,7 +152,7 @@ class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         """`decide(transfer, organization, body)` on a transfer the organization can see (else 404)."""
         organization = request.auth.organization
         transfer = transfer_of(organization, pk)
-        body = body_serializer(data=request.data, context=self.get_serializer_context())
+        body = body_serializer(data=request.data, context={"organization": organization})
         body.is_valid(raise_exception=True)
         decide(transfer, organization, body.validated_data)
         return Response(transfer_detail(transfer_of(organization, pk)))
@@ -229,14 +227,12 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(bodies.RetirementSerializer(page, many=True).data)
 
-    def get_serializer_context(self):
-        return super().get_serializer_context() | {"organization": self.request.auth.organization}
-
     @idempotent
     def create(self, request):
-        body = bodies.RetirementCreateSerializer(data=request.data, context=self.get_serializer_context())
+        organization = request.auth.organization
+        body = bodies.RetirementCreateSerializer(data=request.data, context={"organization": organization})
         body.is_valid(raise_exception=True)
-        organization, data = request.auth.organization, body.validated_data
+        data = body.validated_data
         lines = data["lines"]
         transfer = retirement_write(organization=organization, user=request.user, lines=lines,
                                     account=data["account"], details=data["details"], notes=data["notes"])
