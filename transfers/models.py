@@ -11,7 +11,13 @@ from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
 from utilities.csv_upload import CsvUploadRecord
 
-from .values import TransferKind, TransferStatus, destination_label
+from .values import (
+    RECIPIENT_ACCOUNT_REF_MAX_LENGTH,
+    RECIPIENT_NAME_MAX_LENGTH,
+    TransferKind,
+    TransferStatus,
+    destination_label,
+)
 
 NOTES_MAX_LENGTH = 500
 
@@ -44,8 +50,9 @@ class Transfer(models.Model):
     tracking_system = models.ForeignKey(
         TrackingSystem, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers"
     )
-    recipient_name = models.CharField(max_length=200, blank=True)
-    recipient_account_ref = models.CharField("recipient's account ID", max_length=100, blank=True)
+    recipient_name = models.CharField(max_length=RECIPIENT_NAME_MAX_LENGTH, blank=True)
+    recipient_account_ref = models.CharField("recipient's account ID", max_length=RECIPIENT_ACCOUNT_REF_MAX_LENGTH,
+                                             blank=True)
     notes = models.TextField(max_length=NOTES_MAX_LENGTH, blank=True)
     # The wizard's selections while the transfer is a draft (batch ids, quantities, destination).
     draft = models.JSONField(default=dict, blank=True)

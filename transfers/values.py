@@ -19,12 +19,13 @@ services' own vocabulary:
 `str(refusal)` is the plain message (the messages, in order, when there are several) for pages.
 """
 
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import models
 
 from accounts.models import Account
+from accounts.selectors import organization_can_receive
 from certificates.models import CertificateBatch
 from registry.errors import ServiceConflict, ServiceError
 from registry.models import Organization, TrackingSystem
@@ -126,6 +127,50 @@ class TransferLine:
     batch_id: int
     quantity: int
 
+    def problems(self, batch, organization: Organization) -> dict[str, str]:
+        """What is wrong with this line, by field ("batch", "quantity"), with the reason: the one
+        statement of what a line needs, for the mass validator (as the ledger is now) and the
+        transfer service (under its lock). `batch`: the batch as read (None: there is none), with
+        `holder` (certificates.services.Holder: its account's organization, type and status),
+        `status`, `quantity` and `serial_number`."""
+        problems, quantity = {}, self.quantity
+        quantity_valid = not isinstance(quantity, bool) and isinstance(quantity, int) and quantity >= 1
+        if not quantity_valid:
+            problems["quantity"] = f"Quantity must be a whole number of at least 1 (got {quantity!r})."
+        if batch is None or batch.holder.organization_id != organization.pk:
+            problems["batch"] = f"Batch {self.batch_id if batch is None else batch.serial_number} is not held by " \
+                                f"{organization.name}."
+        elif batch.status == CertificateBatch.Status.SUPERSEDED:
+            problems["batch"] = (f"Batch {batch.serial_number} has changed since it was selected (some of it was "
+                                 "moved); nothing was transferred. Select the certificates again.")
+        elif batch.status != CertificateBatch.Status.ACTIVE:
+            problems["batch"] = (f"Batch {batch.serial_number} is {batch.status}; only active certificates can be "
+                                 "transferred.")
+        elif not Account.is_open_active_state(type=batch.holder.account_type, status=batch.holder.account_status):
+            problems["batch"] = (f"The account holding the certificates is {batch.holder.account_status} and cannot "
+                                 "send them.")
+        elif quantity_valid and quantity > batch.quantity:
+            problems["quantity"] = f"Quantity {quantity:,} is more than batch {batch.serial_number} holds " \
+                                   f"({batch.quantity:,})."
+        return problems
+
+
+RECIPIENT_NAME_MAX_LENGTH, RECIPIENT_ACCOUNT_REF_MAX_LENGTH = 200, 100  # an export's (Transfer's fields)
+RECIPIENT_NAME_REQUIRED = "Enter the recipient's name at the receiving tracking system."
+DESTINATION_FIELDS = ("destination", "destination.account", "destination.organization", "destination.tracking_system",
+                      "destination.recipient_name", "destination.recipient_account_ref")
+
+
+def not_one_of_accounts(public_id: str, organization: Organization, wanted: str) -> str:
+    """Why an account named by its id is not a destination: not one of `organization`'s open
+    accounts of type `wanted` (for those that look an account up by the id given, the same words)."""
+    return f"Account {public_id} is not one of {organization.name}'s open {wanted} accounts."
+
+
+def suspended_cannot_receive(organization: Organization) -> str:
+    """Why a suspended organization's accounts take no certificates (a transfer to it, or its acceptance)."""
+    return f"{organization.name} is suspended and cannot receive certificates."
+
 
 def destination_label(*, kind: str, account: Account | None = None, organization: Organization | None = None,
                       tracking_system: TrackingSystem | None = None, recipient_name: str = "",
@@ -171,6 +216,71 @@ class Destination:
     @classmethod
     def retirement(cls, account: Account) -> "Destination":
         return cls(kind=TransferKind.RETIREMENT, account=account)
+
+    def problems(self, organization: Organization, *, batches: Iterable = (), account_state: Mapping | None = None,
+                 recipient_status: str | None = None, receiving: Container[int] | None = None) -> dict[str, str]:
+        """Why `organization` cannot send certificates here, by field (DESTINATION_FIELDS), with the
+        reason: the one statement of where certificates may go, for the wizard's and the standing
+        instructions' forms, the mass validator, the instructions and the API (as things are now),
+        and the transfer service, which asks again under its locks with what it locked:
+        `account_state` (the account's organization_id, type, status and organization_status, as
+        accounts_lock_for_share reads them) and `recipient_status`. `batches`: those the transfer
+        moves (an internal transfer never goes to the account a batch is in); `receiving`: the ids
+        of organizations known able to receive (accounts.selectors.organizations_able_to_receive),
+        read for the recipient when not given."""
+        if self.kind in (TransferKind.INTERNAL, TransferKind.RETIREMENT):
+            problem = self._account_problem(organization, batches, account_state)
+            return {"destination.account": problem} if problem else {}
+        if self.kind == TransferKind.ORGANIZATION:
+            problem = self._recipient_problem(organization, recipient_status, receiving)
+            return {"destination.organization": problem} if problem else {}
+        if self.kind == TransferKind.EXPORT:
+            problems = {}
+            if self.tracking_system is None or not self.tracking_system.is_active:
+                problems["destination.tracking_system"] = "Choose the tracking system to export to."
+            if not self.recipient_name.strip():
+                problems["destination.recipient_name"] = RECIPIENT_NAME_REQUIRED
+            elif len(self.recipient_name.strip()) > RECIPIENT_NAME_MAX_LENGTH:
+                problems["destination.recipient_name"] = (f"The recipient's name is limited to "
+                                                          f"{RECIPIENT_NAME_MAX_LENGTH} characters.")
+            if len(self.recipient_account_ref.strip()) > RECIPIENT_ACCOUNT_REF_MAX_LENGTH:
+                problems["destination.recipient_account_ref"] = (f"The recipient's account ID is limited to "
+                                                                 f"{RECIPIENT_ACCOUNT_REF_MAX_LENGTH} characters.")
+            return problems
+        return {"destination": "Choose the type of transfer."}
+
+    def _account_problem(self, organization, batches, state) -> str:
+        internal, account = self.kind == TransferKind.INTERNAL, self.account
+        wanted = Account.Type.ACTIVE if internal else Account.Type.RETIREMENT
+        if account is None:
+            return "Choose the active account to transfer to." if internal else "Choose the retirement account."
+        if state is None:  # as read, unlocked: its organization is `organization`, if it is ours
+            state = {"organization_id": account.organization_id, "type": account.type, "status": account.status,
+                     "organization_status": organization.status}
+        if state["organization_id"] != organization.pk:
+            return not_one_of_accounts(account.public_id, organization, wanted)
+        is_open = Account.is_open_active_state if internal else Account.is_open_retirement_state
+        if not is_open(type=state["type"], status=state["status"]):
+            article = "an" if state["status"] == Account.Status.OPEN else "a"
+            return (f"Account {account.public_id} is not an open {wanted} account "
+                    f"(it is {article} {state['status']} {state['type']} account).")
+        if state["organization_status"] != Organization.Status.ACTIVE:
+            return suspended_cannot_receive(organization)
+        if internal and (held := next((batch for batch in batches if batch.account_id == account.pk), None)):
+            return str(AlreadyInAccount(held, account))
+        return ""
+
+    def _recipient_problem(self, organization, status, receiving) -> str:
+        recipient = self.organization
+        if recipient is None:
+            return "Choose the organization to transfer to."
+        if recipient.pk == organization.pk:
+            return "This is your own organization; move certificates between your own accounts instead."
+        if (recipient.status if status is None else status) != Organization.Status.ACTIVE:
+            return suspended_cannot_receive(recipient)
+        if not (recipient.pk in receiving if receiving is not None else organization_can_receive(recipient)):
+            return str(CannotReceive(recipient))
+        return ""
 
     @property
     def label(self) -> str:

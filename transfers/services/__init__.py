@@ -3,8 +3,7 @@ draft (drafts), retirements (retirements) and mass certificate transfers (mass_u
 
 from utilities.upload_runs import UploadBusy
 
-from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_start
-from .lifecycle import (
+from ..values import (
     AlreadyInAccount,
     BatchChanged,
     CannotReceive,
@@ -15,6 +14,9 @@ from .lifecycle import (
     TransferConflict,
     TransferLine,
     TransferRefused,
+)
+from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_start
+from .lifecycle import (
     export_confirm,
     export_reject,
     transfer_accept,
