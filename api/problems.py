@@ -64,19 +64,33 @@ class Refused(Problem):
 def refusal_errors(problems: dict[str, str], refusal_fields: dict[str, str]) -> list[dict]:
     """A refusal's problems (field -> message, as the services name fields: `lines.0.quantity`,
     `destination.account`, `retirement.beneficiary`; ALL for the request as a whole, which the
-    problem's detail says) as the problem's `errors`, under the request's fields: `refusal_fields`
-    renames a field and those under it (a retirement's {"destination.account": "account",
-    "retirement": ""}: its body names the account and the details at its top level)."""
-    errors = []
+    problem's detail says) as the problem's `errors`, under the request's fields (request_field)."""
+    return [{"field": re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", request_field(field, refusal_fields)), "detail": message}
+            for field, message in problems.items() if field != ALL]
+
+
+def request_field(field: str, refusal_fields: dict[str, str]) -> str:
+    """A field as the services name it, as the request names it (dotted): `refusal_fields` renames
+    a field and those under it (a retirement's {"destination.account": "account", "retirement": ""}:
+    its body names the account and the details at its top level)."""
+    for service_name, request_name in refusal_fields.items():
+        if field == service_name or field.startswith(service_name + "."):
+            return ".".join(filter(None, [request_name, field[len(service_name) + 1:]]))
+    return field
+
+
+def invalid(problems: dict[str, str], refusal_fields: dict[str, str] | None = None) -> exceptions.ValidationError:
+    """What a body's serializer raises for the problems a service's rule finds before the service
+    runs (as a page's form shows them): a 400 naming each field as the request names it."""
+    errors: dict = {}
     for field, message in problems.items():
-        if field == ALL:
-            continue
-        for service_name, request_name in refusal_fields.items():
-            if field == service_name or field.startswith(service_name + "."):
-                field = ".".join(filter(None, [request_name, field[len(service_name) + 1:]]))
-                break
-        errors.append({"field": re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", field), "detail": message})
-    return errors
+        path = "non_field_errors" if field == ALL else request_field(field, refusal_fields or {})
+        *parents, name = [int(step) if step.isdigit() else step for step in path.split(".")]
+        node = errors
+        for step in parents:
+            node = node.setdefault(step, {})
+        node.setdefault(name, []).append(message)
+    return exceptions.ValidationError(errors)
 
 
 TITLES = {  # the problem types other than HTTP's own

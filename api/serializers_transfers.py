@@ -14,12 +14,15 @@ from certificates.selectors import selection_batches
 from registry.models import Organization
 from transfers.forms import RECIPIENT_NAME_REQUIRED, cannot_accept_reason, recipient_from_text
 from transfers.models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer
-from transfers.selectors import batches_already_in, retirement_options_offered, tracking_systems_to_export_to
+from transfers.selectors import retirement_options_offered, tracking_systems_to_export_to
 from transfers.serializers import RetirementDetailsSerializer, TransferItemSerializer, TransferSerializer
-from transfers.services import AlreadyInAccount, Destination, RetirementDetails, TransferLine
+from transfers.services import Destination, RetirementDetails, TransferLine
 from transfers.services.retirements import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD
+from transfers.values import not_one_of_accounts
 from utilities.display import number_text
 from utilities.parsing import BIGINT_MAX
+
+from .problems import invalid
 
 # --- requests ---------------------------------------------------------------------------------
 
@@ -93,13 +96,15 @@ def _organization(serializer: serializers.Serializer) -> Organization:
     return serializer.context["organization"]
 
 
-def _account_found(organization: Organization, public_id: str, accounts) -> Account | None:
-    """The account of `accounts` (a queryset of the organization's) named `public_id`, in any case."""
-    return accounts.of(organization).filter(public_id=public_id.strip().upper()).first()
+def _account_found(organization: Organization, public_id: str) -> Account | None:
+    """The organization's account named `public_id`, in any case (whatever its type and status:
+    Destination.problems says why one cannot be used)."""
+    return Account.objects.of(organization).filter(public_id=public_id.strip().upper()).first()
 
 
-def not_one_of_accounts(public_id: str, organization: Organization, wanted: str) -> str:
-    return f"Account {public_id.strip()} is not one of {organization.name}'s open {wanted} accounts."
+# How a retirement's body names the fields a refusal names (api.problems.request_field): its account
+# (the retirement's destination) and its details at its top level.
+RETIREMENT_FIELDS = {"destination.account": "account", "retirement": ""}
 
 
 class LinesMixin(serializers.Serializer):
@@ -144,23 +149,19 @@ class TransferCreateSerializer(LinesMixin):
         return attrs
 
     def _internal(self, destination: dict) -> Destination:
-        """One of the organization's open active accounts, holding none of the batches."""
         organization, public_id = _organization(self), destination["account"]
-        account = _account_found(organization, public_id, Account.objects.open_active())
-        if account is None:
-            refused = not_one_of_accounts(public_id, organization, Account.Type.ACTIVE)
-        elif held := batches_already_in(account.pk, self.batches):
-            refused = str(AlreadyInAccount(held[0], account))
-        else:
-            return Destination.internal(account)
-        raise serializers.ValidationError({"destination": {"account": [refused]}})
+        if (account := _account_found(organization, public_id)) is None:
+            raise serializers.ValidationError({"destination": {"account": [
+                not_one_of_accounts(public_id.strip(), organization, Account.Type.ACTIVE)]}})
+        return self._checked(Destination.internal(account))
 
     def _to_organization(self, destination: dict) -> Destination:
         """The organization the text names (its MM id or registered name), as the destination step finds it."""
         try:
-            return Destination.to_organization(recipient_from_text(_organization(self), destination["organization"]))
+            recipient = recipient_from_text(_organization(self), destination["organization"])
         except DjangoValidationError as error:
             raise serializers.ValidationError({"destination": {"organization": error.messages}}) from None
+        return self._checked(Destination.to_organization(recipient))
 
     def _export(self, destination: dict) -> Destination:
         """A tracking system certificates may be exported to, by its code."""
@@ -171,7 +172,16 @@ class TransferCreateSerializer(LinesMixin):
             raise serializers.ValidationError({"destination": {"tracking_system": [
                 f"Select a valid choice: {code} is not a tracking system certificates can be exported to "
                 "(/api/v1/tracking-systems/ lists them)."]}})
-        return Destination.export(system, destination["recipient_name"], destination["recipient_account_ref"])
+        return self._checked(Destination.export(system, destination["recipient_name"],
+                                                destination["recipient_account_ref"]))
+
+    def _checked(self, destination: Destination) -> Destination:
+        """The destination, if the one rule of where certificates may go (Destination.problems, which
+        the wizard's destination step asks too) finds nothing wrong with it for these batches; each
+        problem is a 400 naming its field. The service asks again under its locks (then a 422)."""
+        if problems := destination.problems(_organization(self), batches=self.batches):
+            raise invalid(problems)
+        return destination
 
 
 class TransferAcceptSerializer(serializers.Serializer):
@@ -181,7 +191,7 @@ class TransferAcceptSerializer(serializers.Serializer):
     def validate_account(self, public_id: str) -> Account:
         """One of the organization's open active accounts, as the accept page offers them."""
         organization = _organization(self)
-        account = _account_found(organization, public_id, Account.objects.open_active())
+        account = Account.objects.of(organization).open_active().filter(public_id=public_id.strip().upper()).first()
         if account is None:
             raise serializers.ValidationError(cannot_accept_reason(organization)
                                               or not_one_of_accounts(public_id, organization, Account.Type.ACTIVE))
@@ -218,11 +228,10 @@ class RetirementCreateSerializer(LinesMixin):
     period_end = serializers.DateField(required=False, allow_null=True, default=None)
 
     def validate_account(self, public_id: str) -> Account:
-        """One of the organization's open retirement accounts, as the retirement step offers them."""
         organization = _organization(self)
-        account = _account_found(organization, public_id, Account.objects.open_retirement())
-        if account is None:
-            raise serializers.ValidationError(not_one_of_accounts(public_id, organization, Account.Type.RETIREMENT))
+        if (account := _account_found(organization, public_id)) is None:
+            raise serializers.ValidationError(not_one_of_accounts(public_id.strip(), organization,
+                                                                  Account.Type.RETIREMENT))
         return account
 
     def validate_option(self, name: str):
@@ -234,13 +243,16 @@ class RetirementCreateSerializer(LinesMixin):
         return option
 
     def validate(self, attrs: dict) -> dict:
-        """`details` as retirement_create takes them; each detail the option needs and the body lacks
-        (RetirementDetails.problems(), as the wizard's retirement step asks) is named by its field."""
+        """`details` as retirement_create takes them. What the rules find wrong with the account
+        (Destination.problems) or the details (RetirementDetails.problems), as the wizard's
+        retirement step asks them, is a 400 naming each field; the service asks again as it writes."""
         attrs["details"] = RetirementDetails(option=attrs["option"], compliance_period=attrs["compliance_period"],
                                              period_start=attrs["period_start"], period_end=attrs["period_end"],
                                              beneficiary=attrs["beneficiary"])
-        if problems := attrs["details"].problems():
-            raise serializers.ValidationError({field: [message] for field, message in problems.items()})
+        problems = Destination.retirement(attrs["account"]).problems(_organization(self)) | {
+            f"retirement.{field}": message for field, message in attrs["details"].problems().items()}
+        if problems:
+            raise invalid(problems, RETIREMENT_FIELDS)
         return attrs
 
 

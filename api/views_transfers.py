@@ -206,7 +206,7 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
 
     scopes = {"list": Scope.READ, "statement": Scope.READ, "create": Scope.RETIRE}
     # The body names the retirement's account and details at its top level (api.problems).
-    refusal_fields = {"destination.account": "account", "retirement": ""}
+    refusal_fields = bodies.RETIREMENT_FIELDS
     serializer_class = bodies.RetirementSerializer
     parser_classes = [JSONParser]
     filter_backends = [DjangoFilterBackend]

@@ -162,7 +162,20 @@ def test_closed_account_is_refused_by_name(owner, batch, org):
     before = ledger_state()
     response = post(owner, TRANSFERS, internal(batch, 5, closed))
     assert response.status_code == 400
-    assert "open active accounts" in fields(response)["destination.account"]
+    # one wording for the rule, the wizard's and the service's (Destination.problems)
+    assert "is not an open active account (it is a closed active account)" in fields(response)["destination.account"]
+    assert ledger_state() == before
+
+
+def test_an_organization_that_cannot_receive_is_refused_by_the_destinations_rule(owner, batch, counterparty):
+    """Destination.problems, as the wizard's destination step asks it, before the service runs."""
+    Account.objects.filter(organization=counterparty).update(status=Account.Status.CLOSED)
+    before = ledger_state()
+    response = post(owner, TRANSFERS, {"lines": [{"batch": batch.pk, "quantity": 5}],
+                                       "destination": {"type": "organization", "organization": counterparty.public_id}})
+    assert response.status_code == 400, response.content
+    assert fields(response) == {"destination.organization": f"{counterparty.public_id} has no account that can "
+                                                            "receive certificates yet."}
     assert ledger_state() == before
 
 
@@ -199,10 +212,11 @@ def test_a_refusal_of_the_service_names_the_field_it_concerns(owner, batch, issu
     assert "frozen and cannot send them" in fields(response)["lines[1].batch"]
 
 
-def test_a_refusal_of_the_whole_request_names_no_field(owner, batch, org, second_account):
+def test_a_refusal_of_the_whole_request_names_no_field(owner, batch, org, counterparty):
     """A suspended sender: the detail says why, no field is to blame."""
     type(org).objects.filter(pk=org.pk).update(status="suspended")
-    response = post(owner, TRANSFERS, internal(batch, 5, second_account))
+    response = post(owner, TRANSFERS, {"lines": [{"batch": batch.pk, "quantity": 5}],
+                                       "destination": {"type": "organization", "organization": counterparty.public_id}})
     assert response.status_code == 422, response.content
     assert response.json()["errors"] == [] and "suspended" in response.json()["detail"]
 
