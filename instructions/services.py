@@ -25,6 +25,7 @@ from transfers.services import (
     transfer_write,
 )
 from utilities.display import month_text, number_text
+from utilities.wakeups import task_wake
 
 from .models import HUNDRED, InstructionDestination, InstructionRun, StandingInstruction
 from .selectors import instructions_for
@@ -348,10 +349,14 @@ def instructions_run_all(*, certificates: list[Certificate], user: User | None =
     made = [run for certificate in certificates for run in runs[certificate.pk]]
     InstructionRun.objects.bulk_create(made)
     if any(run.tell_owner for run in made):
-        from .tasks import instruction_notices_nudge  # tasks import services: not at module level
-
-        transaction.on_commit(instruction_notices_nudge, robust=True)
+        transaction.on_commit(_instruction_notices_nudge, robust=True)
     return made
+
+
+def _instruction_notices_nudge() -> None:
+    """After an issuance that skipped instructions commits, wake a worker to send the notices (the
+    skipped runs stay owed for the next wake-up or beat if the broker is away)."""
+    task_wake("instructions.tasks.send_instruction_notices", owed="the instruction notices owed")
 
 
 def _run_start(instruction: StandingInstruction, certificate: Certificate, left: int) -> InstructionRun:

@@ -23,13 +23,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.models import Account
+from accounts.services import accounts_lock_for_share
 from certificates.models import Certificate, Generator
 from certificates.services import IssueLine, certificates_write
 from instructions.services import instructions_run_all
 from registry.models import Organization, User
-from registry.services import ServiceError, accounts_lock_for_share, role_require, staff_require
+from registry.services import ServiceError, role_require, staff_require
 from utilities import csv_upload
 from utilities.upload_runs import upload_process, uploads_requeue_stalled
+from utilities.wakeups import Wakeup, task_send
 
 from . import generation
 from .arithmetic import issued_quantity
@@ -38,6 +40,8 @@ from .models import GenerationReport, GenerationUpload, Issuance
 logger = logging.getLogger(__name__)
 Status = GenerationUpload.Status
 ReportStatus = GenerationReport.Status
+# After an issuance commits (also sent every NOTIFICATION_SEND_SECONDS by beat).
+issuance_notices_nudge = Wakeup("issuance.tasks.send_issuance_notices", owed="the issuance emails owed")
 
 
 def generation_upload_create(*, organization: Organization, user: User, upload) -> GenerationUpload:
@@ -57,10 +61,9 @@ def generation_upload_create(*, organization: Organization, user: User, upload) 
 
 
 def _queue_after_commit(upload_id: int) -> None:
-    from .tasks import process_generation_upload
-
     # The upload has committed: a broker that is away is logged (robust), not shown to the uploader.
-    transaction.on_commit(functools.partial(process_generation_upload.delay, upload_id), robust=True)
+    transaction.on_commit(functools.partial(task_send, "issuance.tasks.process_generation_upload", upload_id),
+                          robust=True)
 
 
 def generation_upload_process(*, upload_id: int) -> str:
@@ -90,9 +93,8 @@ def generation_uploads_requeue_stalled() -> list[int]:
 
 
 def _notify_after_commit(upload_id: int) -> None:
-    from .tasks import send_generation_upload_notification
-
-    send_generation_upload_notification.delay_on_commit(upload_id)
+    transaction.on_commit(functools.partial(task_send, "issuance.tasks.send_generation_upload_notification",
+                                            upload_id))
 
 
 def generation_reports_write(*, upload: GenerationUpload, rows: list[generation.GenerationRow]) -> list:
@@ -235,8 +237,6 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     written = list(Issuance.objects.filter(report__in=issued_ids).select_related("generator", "certificate")
                    .order_by("generator_id", "month"))  # with their ids
     if any(issuance.quantity for issuance in written):
-        from .tasks import issuance_notices_nudge  # tasks import services: not at module level
-
         transaction.on_commit(issuance_notices_nudge)  # the emails owed: the issuances not yet told
     # The standing instructions of the owners, applied to the chunk's new issuances together in this
     # same transaction (instructions_run_all: one transfer per sender and destination, not per move).

@@ -58,7 +58,7 @@ def emails_to(address):
 def hold_the_outbox(settings, monkeypatch):
     """No wake-up after the commit: the emails wait in the outbox until the test sends them."""
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(issuance_tasks.issuance_notices_nudge, "last", float("inf"))
+    monkeypatch.setattr(services.issuance_notices_nudge, "last", float("inf"))
 
 
 def test_each_organization_issued_to_gets_one_email_of_what_was_issued(

@@ -23,13 +23,13 @@ from standardwebhooks.webhooks import Webhook
 
 from ledger.models import LedgerEvent
 from registry.services import ServiceError
-from transfers import tasks as transfer_tasks
 from transfers.models import MassTransferUpload, Transfer, TransferNotification
 from transfers.notifications import transfer_notifications_send
 from transfers.services import (
     Destination,
     TransferLine,
     export_confirm,
+    lifecycle,
     mass_upload_create,
     transfer_accept,
     transfer_create,
@@ -38,7 +38,7 @@ from transfers.services import (
     transfers_expire,
 )
 from webhooks import http
-from webhooks import tasks as webhook_tasks
+from webhooks import services as webhook_services
 from webhooks.addresses import UrlRefused, url_target
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 from webhooks.sealing import unseal
@@ -70,7 +70,7 @@ def webhook_settings(settings):
 @pytest.fixture
 def no_delivery(monkeypatch):
     """Deliveries are owed but no worker is woken: the test attempts them itself, at the times it says."""
-    monkeypatch.setattr(webhook_tasks, "deliveries_nudge", lambda: None)
+    monkeypatch.setattr(webhook_services, "_deliveries_nudge", lambda: None)
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_a_pending_transfer_is_owed_once_to_each_wanting_endpoint_of_both_partie
 def test_deliveries_are_owed_with_the_outbox_row_and_roll_back_with_its_email(
         settings, monkeypatch, no_delivery, batch, trader, org, counterparty, counterparty_trader):
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(transfer_tasks.notifications_nudge, "last", float("inf"))  # the test drains the outbox itself
+    monkeypatch.setattr(lifecycle.notifications_nudge, "last", float("inf"))  # the test drains the outbox itself
     endpoint(org)
     send(batch, trader, org, counterparty)
     assert TransferNotification.objects.count() == 1 and not WebhookDelivery.objects.exists()

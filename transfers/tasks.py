@@ -1,8 +1,6 @@
 from celery import shared_task
 from django.conf import settings
 
-from utilities.wakeups import Wakeup
-
 from .notifications import mass_upload_notify, transfer_notifications_send
 from .services import UploadBusy, mass_upload_process, mass_uploads_requeue_stalled, transfers_expire
 
@@ -16,10 +14,6 @@ def expire_pending_transfers() -> int:
 def send_transfer_notifications() -> int:
     """Send the transfer emails owed (also every NOTIFICATION_SEND_SECONDS, from beat)."""
     return transfer_notifications_send()
-
-
-# After a commit that owes emails (also sent every NOTIFICATION_SEND_SECONDS by beat).
-notifications_nudge = Wakeup(send_transfer_notifications, owed="the emails owed (in the outbox)")
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)

@@ -6,9 +6,10 @@ Every refusal carries the field it concerns (`TransferRefused.problems`, field -
 services' own vocabulary:
 
 - `lines`: the lines as a whole (none given); `lines.<i>.batch`, `lines.<i>.quantity`: the line at
-  index `i` of the call's `lines`;
-- `destination`: its kind; `destination.account`, `destination.organization`,
-  `destination.tracking_system`, `destination.recipient_name`, `destination.recipient_account_ref`;
+  index `i` of the call's `lines` (BatchChanged, a conflict, names its line's batch too);
+- `destination`: its kind; `destination.account` (a retirement's account too),
+  `destination.organization`, `destination.tracking_system`, `destination.recipient_name`,
+  `destination.recipient_account_ref`;
 - `account`: the account a recipient accepts a transfer into;
 - `notes`: the transfer's notes;
 - `retirement.<detail>`: a retirement's details (RetirementDetails' fields);
@@ -17,6 +18,11 @@ services' own vocabulary:
   an organization that may not send).
 
 `str(refusal)` is the plain message (the messages, in order, when there are several) for pages.
+
+The rules themselves are here too, each a `problems()` that returns field -> message and refuses
+nothing (as RetirementDetails.problems): Destination.problems (where certificates may go) and
+TransferLine.problems (what a line needs). Callers without locks ask them of what they read; the
+transfer service asks them again under its locks; the words are the same.
 """
 
 from collections.abc import Container, Iterable, Mapping
@@ -31,6 +37,7 @@ from registry.errors import ServiceConflict, ServiceError
 from registry.models import Organization, TrackingSystem
 
 ALL = "__all__"  # the key of a refusal of the whole request
+ACTIVE, SUPERSEDED = CertificateBatch.Status.ACTIVE.value, CertificateBatch.Status.SUPERSEDED.value
 
 
 class TransferKind(models.TextChoices):
@@ -38,6 +45,9 @@ class TransferKind(models.TextChoices):
     ORGANIZATION = "organization", "To another organization"
     EXPORT = "export", "Out of the platform"
     RETIREMENT = "retirement", "Retirement"
+
+
+INTERNAL = TransferKind.INTERNAL.value
 
 
 class TransferStatus(models.TextChoices):
@@ -137,17 +147,18 @@ class TransferLine:
         quantity_valid = not isinstance(quantity, bool) and isinstance(quantity, int) and quantity >= 1
         if not quantity_valid:
             problems["quantity"] = f"Quantity must be a whole number of at least 1 (got {quantity!r})."
-        if batch is None or batch.holder.organization_id != organization.pk:
+        holder = None if batch is None else batch.holder
+        if holder is None or holder.organization_id != organization.pk:
             problems["batch"] = f"Batch {self.batch_id if batch is None else batch.serial_number} is not held by " \
                                 f"{organization.name}."
-        elif batch.status == CertificateBatch.Status.SUPERSEDED:
+        elif batch.status == SUPERSEDED:
             problems["batch"] = (f"Batch {batch.serial_number} has changed since it was selected (some of it was "
                                  "moved); nothing was transferred. Select the certificates again.")
-        elif batch.status != CertificateBatch.Status.ACTIVE:
+        elif batch.status != ACTIVE:
             problems["batch"] = (f"Batch {batch.serial_number} is {batch.status}; only active certificates can be "
                                  "transferred.")
-        elif not Account.is_open_active_state(type=batch.holder.account_type, status=batch.holder.account_status):
-            problems["batch"] = (f"The account holding the certificates is {batch.holder.account_status} and cannot "
+        elif not Account.is_open_active_state(type=holder.account_type, status=holder.account_status):
+            problems["batch"] = (f"The account holding the certificates is {holder.account_status} and cannot "
                                  "send them.")
         elif quantity_valid and quantity > batch.quantity:
             problems["quantity"] = f"Quantity {quantity:,} is more than batch {batch.serial_number} holds " \
@@ -228,7 +239,7 @@ class Destination:
         moves (an internal transfer never goes to the account a batch is in); `receiving`: the ids
         of organizations known able to receive (accounts.selectors.organizations_able_to_receive),
         read for the recipient when not given."""
-        if self.kind in (TransferKind.INTERNAL, TransferKind.RETIREMENT):
+        if self.kind in (INTERNAL, TransferKind.RETIREMENT.value):
             problem = self._account_problem(organization, batches, account_state)
             return {"destination.account": problem} if problem else {}
         if self.kind == TransferKind.ORGANIZATION:
@@ -250,24 +261,29 @@ class Destination:
         return {"destination": "Choose the type of transfer."}
 
     def _account_problem(self, organization, batches, state) -> str:
-        internal, account = self.kind == TransferKind.INTERNAL, self.account
-        wanted = Account.Type.ACTIVE if internal else Account.Type.RETIREMENT
+        internal, account = self.kind == INTERNAL, self.account
         if account is None:
             return "Choose the active account to transfer to." if internal else "Choose the retirement account."
         if state is None:  # as read, unlocked: its organization is `organization`, if it is ours
-            state = {"organization_id": account.organization_id, "type": account.type, "status": account.status,
-                     "organization_status": organization.status}
-        if state["organization_id"] != organization.pk:
+            owner, kind, status, owner_status = (account.organization_id, account.type, account.status,
+                                                 organization.status)
+        else:
+            owner, kind, status, owner_status = (state["organization_id"], state["type"], state["status"],
+                                                 state["organization_status"])
+        wanted = Account.Type.ACTIVE.value if internal else Account.Type.RETIREMENT.value
+        if owner != organization.pk:
             return not_one_of_accounts(account.public_id, organization, wanted)
         is_open = Account.is_open_active_state if internal else Account.is_open_retirement_state
-        if not is_open(type=state["type"], status=state["status"]):
-            article = "an" if state["status"] == Account.Status.OPEN else "a"
+        if not is_open(type=kind, status=status):
+            article = "an" if status == Account.Status.OPEN else "a"
             return (f"Account {account.public_id} is not an open {wanted} account "
-                    f"(it is {article} {state['status']} {state['type']} account).")
-        if state["organization_status"] != Organization.Status.ACTIVE:
+                    f"(it is {article} {status} {kind} account).")
+        if owner_status != Organization.Status.ACTIVE:
             return suspended_cannot_receive(organization)
-        if internal and (held := next((batch for batch in batches if batch.account_id == account.pk), None)):
-            return str(AlreadyInAccount(held, account))
+        if internal:
+            for batch in batches:
+                if batch.account_id == account.pk:
+                    return str(AlreadyInAccount(batch, account))
         return ""
 
     def _recipient_problem(self, organization, status, receiving) -> str:

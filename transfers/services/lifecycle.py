@@ -12,22 +12,24 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.services import accounts_lock_for_share, accounts_lock_for_share_in
 from certificates.models import CertificateBatch
-from certificates.services import batches_lock, batches_set_state, batches_take
+from certificates.services import batches_lock, batches_lock_in, batches_set_state, batches_take
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Organization, User
 from registry.services import (
-    accounts_lock_for_share,
     organization_lock_for_share,
     role_refused,
     role_require,
     staff_require,
 )
+from utilities.rows import RoundTrip
+from utilities.wakeups import Wakeup
 
 from ..models import NOTES_MAX_LENGTH, Retirement, Transfer, TransferItem, TransferNotification
 from ..selectors import batches_already_in, transfer_decision_refused
-from ..values import (  # re-exported: the services' callers import them from transfers.services
+from ..values import (
     AlreadyInAccount,
     BatchChanged,
     Destination,
@@ -42,6 +44,8 @@ from ..values import (  # re-exported: the services' callers import them from tr
 Kind = Transfer.Kind
 BatchStatus = CertificateBatch.Status
 TRANSFER_CHUNK = 2000  # batches locked and moved at a time inside one transfer's transaction
+# After a commit that owes emails (also sent every NOTIFICATION_SEND_SECONDS by beat).
+notifications_nudge = Wakeup("transfers.tasks.send_transfer_notifications", owed="the emails owed (in the outbox)")
 
 
 def _lines_check(lines: list[TransferLine]) -> None:
@@ -57,7 +61,13 @@ def _lines_check(lines: list[TransferLine]) -> None:
         seen.add(line.batch_id)
 
 
+# The draft's lock and the new transfer's id travel in the batches' lock round trip (RoundTrip, which
+# sends statements, not querysets: an ORM query would read its answer at once and end the round trip);
+# one round trip for the locks is part of what bench/transfer_service.py measured (BATCH_LOCK_SQL).
 DRAFT_LOCK_SQL = f"SELECT status FROM {Transfer._meta.db_table} WHERE id = %s AND organization_id = %s FOR UPDATE"
+# The new transfer's id, drawn ahead (the ORM draws no ids ahead) so that its row is written with
+# the ledger events (ledger_write's with_rows).
+TRANSFER_ID_SQL = f"SELECT nextval(pg_get_serial_sequence('{Transfer._meta.db_table}', 'id'))"
 NO_ACCOUNT = {"organization_id": None, "type": "", "status": "", "organization_status": ""}  # not found under the lock
 
 
@@ -106,15 +116,16 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
     for offset in range(0, len(ordered), TRANSFER_CHUNK):
         chunk = ordered[offset:offset + TRANSFER_CHUNK]
         first_chunk = transfer is None  # it draws a new transfer's id and locks the destination account
-        locked = _transfer_lock(chunk, organization=organization, user=user, destination=destination, draft=draft,
-                                first_chunk=first_chunk)
+        locked, destination_accounts, new_id = _transfer_lock(chunk, organization=organization, user=user,
+                                                              destination=destination, draft=draft,
+                                                              first_chunk=first_chunk)
         if first_chunk and destination.account is not None:
-            account_state = locked.accounts.get(destination.account.pk, NO_ACCOUNT)
+            account_state = destination_accounts.get(destination.account.pk, NO_ACCOUNT)
         takes = _transfer_check(chunk, locked, organization=organization, destination=destination, called=lines,
                                 account_state=account_state, first_chunk=first_chunk)
         if first_chunk:
             transfer = _transfer_begin(organization=organization, user=user, destination=destination, notes=notes,
-                                       draft=draft, retirement=retirement, reserved_id=locked.reserved_id, now=now)
+                                       draft=draft, retirement=retirement, new_id=new_id, now=now)
         moved_batches, sources, came_from = _transfer_move(takes, organization=organization, user=user,
                                                            destination=destination)
         for moved, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
@@ -128,20 +139,23 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
 
 
 def _transfer_lock(chunk: list[TransferLine], *, organization: Organization, user: User, destination: Destination,
-                   draft: Transfer | None, first_chunk: bool):
-    """Lock: the chunk's batches (with the user's role), and with the first chunk the draft before
-    them and the destination account after them, in one round trip; a draft confirmed already is
-    refused."""
-    locked = batches_lock((line.batch_id for line in chunk), user_id=user.pk,
-                          reserve_id_for=Transfer if first_chunk and draft is None else None,
-                          accounts_for_share=[destination.account.pk] if first_chunk and destination.account
-                          else (),
-                          # the draft, locked first: a second confirm of it waits there, then is refused
-                          lock_first=(DRAFT_LOCK_SQL, [draft.pk, organization.pk])
-                          if first_chunk and draft is not None else None)
-    if locked.first_rows is not None and locked.first_rows != [(Transfer.Status.DRAFT,)]:
+                   draft: Transfer | None, first_chunk: bool) -> tuple[dict, dict[int, dict], int | None]:
+    """Lock, in one round trip: the chunk's batches (with the user's role), and with the first chunk
+    the draft before them, a new transfer's id and the destination account after them; a draft
+    confirmed already is refused. Returns the batches locked, the destination account's state and
+    the new id (None: none drawn)."""
+    trip = RoundTrip()  # the chunk's locks in one round trip: the draft's, the batches', the destination's
+    # The draft, locked first: a second confirm of it waits there, then is refused.
+    draft_status = (trip.add(DRAFT_LOCK_SQL, [draft.pk, organization.pk])
+                    if first_chunk and draft is not None else None)
+    batches = batches_lock_in(trip, (line.batch_id for line in chunk), user_id=user.pk)
+    new_id = trip.add(TRANSFER_ID_SQL) if first_chunk and draft is None else None
+    destination_accounts = accounts_lock_for_share_in(
+        trip, [destination.account.pk] if first_chunk and destination.account else [])
+    trip.send()
+    if draft_status is not None and draft_status.value != [(Transfer.Status.DRAFT,)]:
         raise DraftAlreadySubmitted()
-    return locked
+    return batches.value, destination_accounts.value, new_id.value[0][0] if new_id is not None else None
 
 
 def _transfer_check(chunk: list[TransferLine], locked, *, organization: Organization, destination: Destination,
@@ -179,10 +193,10 @@ def _transfer_check(chunk: list[TransferLine], locked, *, organization: Organiza
 
 
 def _transfer_begin(*, organization: Organization, user: User, destination: Destination, notes: str,
-                    draft: Transfer | None, retirement: Retirement | None, reserved_id: int | None,
+                    draft: Transfer | None, retirement: Retirement | None, new_id: int | None,
                     now) -> Transfer:
     """The transfer's row, with the first chunk: the draft becomes it (compare-and-swap on its
-    status), or a new one under the id the lock reserved, written by _transfer_record with the
+    status), or a new one under the id drawn with the lock, written by _transfer_record with the
     ledger events, in their statement."""
     completes_at_once = destination.kind in (Kind.INTERNAL, Kind.RETIREMENT)
     fields = dict(
@@ -201,7 +215,7 @@ def _transfer_begin(*, organization: Organization, user: User, destination: Dest
         for name, value in fields.items():
             setattr(transfer, name, value)
     else:  # written below, with the ledger events, in their statement
-        transfer = Transfer(pk=reserved_id, created_by=user, created_at=now, **fields)
+        transfer = Transfer(pk=new_id, created_by=user, created_at=now, **fields)
     if retirement is not None:
         retirement.transfer = transfer
     return transfer
@@ -402,7 +416,5 @@ def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer
 def _notification_owed(transfer: Transfer, event_kind: str) -> TransferNotification:
     """The email both parties are owed for this step, to write with the step's ledger events; a
     worker sends it once the change commits (see TransferNotification)."""
-    from ..tasks import notifications_nudge
-
     transaction.on_commit(notifications_nudge)
     return TransferNotification(transfer=transfer, event_kind=event_kind)
