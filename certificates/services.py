@@ -1,4 +1,3 @@
-import datetime
 import functools
 import secrets
 from collections.abc import Callable, Iterable
@@ -16,6 +15,7 @@ from registry.services import ServiceConflict, ServiceError, staff_require
 from utilities.rows import Answer, RoundTrip
 
 from .models import Certificate, CertificateBatch, Generator
+from .periods import ProductionPeriod
 from .serials import split_range
 
 Status = CertificateBatch.Status
@@ -23,32 +23,33 @@ BATCH_COLUMNS = ["id", "certificate_id", "account_id", "serial_start", "serial_e
                  "parent_id", "created_at"]
 
 
-def serial_base_for(generator: Generator, vintage: datetime.date) -> str:
-    """`M805-MN-01-2020-4F2A9C`: generator, state, vintage month, and a random suffix."""
-    return f"{generator.code}-{generator.state}-{vintage:%m-%Y}-{secrets.token_hex(3).upper()}"
+def serial_base_for(generator: Generator, period: ProductionPeriod) -> str:
+    """`M805-MN-01-2020-4F2A9C`: generator, state, production period (ProductionPeriod.serial_text),
+    and a random suffix."""
+    return f"{generator.code}-{generator.state}-{period.serial_text}-{secrets.token_hex(3).upper()}"
 
 
 class IssueLine(NamedTuple):
-    """One issuance to write: `quantity` certificates for a generator's vintage month, into `account`."""
+    """One issuance to write: `quantity` certificates for a generator's production period, into `account`."""
 
     generator: Generator
-    vintage: datetime.date
+    period: ProductionPeriod
     quantity: int
     account: Account
 
 
 @transaction.atomic(durable=True)
-def certificate_issue(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
+def certificate_issue(*, user: User, generator: Generator, period: ProductionPeriod, quantity: int,
                       account: Account) -> Certificate:
-    """Issue `quantity` certificates for one generator and vintage month (registry staff), in a
+    """Issue `quantity` certificates for one generator and production period (registry staff), in a
     transaction of its own (certificate_write)."""
-    return certificate_write(user=user, generator=generator, vintage=vintage, quantity=quantity, account=account)
+    return certificate_write(user=user, generator=generator, period=period, quantity=quantity, account=account)
 
 
-def certificate_write(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
+def certificate_write(*, user: User, generator: Generator, period: ProductionPeriod, quantity: int,
                       account: Account) -> Certificate:
-    """certificates_write for one generator and vintage, inside the caller's transaction."""
-    return certificates_write(user=user, lines=[IssueLine(generator, vintage, quantity, account)])[0]
+    """certificates_write for one generator and period, inside the caller's transaction."""
+    return certificates_write(user=user, lines=[IssueLine(generator, period, quantity, account)])[0]
 
 
 def certificates_write(*, user: User, lines: list[IssueLine],
@@ -57,7 +58,7 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     """Issue certificates for each line (registry staff), inside the caller's transaction (the
     issuance run composes it with its own rows and the standing instructions).
 
-    One issuance per generator and vintage (the database refuses a second); serials 1..quantity in
+    One issuance per generator and period (the database refuses one that overlaps another); serials 1..quantity in
     one active batch of an open active account of the generator's owner, share-locked so a freeze
     waits; an issuance ledger event each. Only for approved generators (their rows share-locked, so
     a change sending one back for approval waits for the issuance, or the issuance for it). All
@@ -68,8 +69,9 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     month in one run).
     """
     staff_require(user=user)
-    lines = [line._replace(vintage=line.vintage.replace(day=1)) for line in lines]
     for line in lines:
+        if not isinstance(line.period, ProductionPeriod):
+            raise ServiceError("Give the production period the certificates were produced in.")
         if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity < 1:
             raise ServiceError("Quantity must be a whole number of at least 1.")
     statuses = _generators_lock_for_share(line.generator.pk for line in lines)
@@ -88,8 +90,8 @@ def certificates_write(*, user: User, lines: list[IssueLine],
             raise ServiceError(f"Account {line.account.public_id} is not an open active account.")
     certificate_ids, batch_ids = _ids_reserve(len(lines))
     certificates = [Certificate(
-        pk=certificate_id, generator=line.generator, vintage=line.vintage, quantity=line.quantity,
-        serial_base=serial_base_for(line.generator, line.vintage), fuel_type=line.generator.fuel_type,
+        pk=certificate_id, generator=line.generator, period=line.period, quantity=line.quantity,
+        serial_base=serial_base_for(line.generator, line.period), fuel_type=line.generator.fuel_type,
         state=line.generator.state, eligibilities=list(line.generator.eligibilities), issued_by=user,
     ) for certificate_id, line in zip(certificate_ids, lines, strict=True)]
     batches = [CertificateBatch(
@@ -103,14 +105,18 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     try:
         with transaction.atomic():  # the certificates, their batches, events and the caller's rows: one statement
             ledger_write(events, with_rows=[certificates, batches, *(with_rows(certificates) if with_rows else ())])
-    except IntegrityError as error:  # this vintage was issued already, or by a concurrent issuance
-        taken = set(Certificate.objects.filter(
-            generator__in=[line.generator for line in lines], vintage__in={line.vintage for line in lines}
-        ).values_list("generator_id", "vintage"))
-        line = next((line for line in lines if (line.generator.pk, line.vintage) in taken), None)
+    except IntegrityError as error:  # this period was issued already, or by a concurrent issuance
+        span = ProductionPeriod(min(line.period.start for line in lines), max(line.period.end for line in lines))
+        issued: dict[int, list[ProductionPeriod]] = {}
+        for generator_id, period in Certificate.objects.filter(
+                generator__in=[line.generator for line in lines], period__overlap=span
+        ).values_list("generator_id", "period"):
+            issued.setdefault(generator_id, []).append(period)
+        line = next((line for line in lines
+                     if any(period.overlaps(line.period) for period in issued.get(line.generator.pk, ()))), None)
         if line is None:  # one of the caller's rows (with_rows)
             raise ServiceError("This changed meanwhile; nothing was issued. Try again.") from error
-        raise ServiceError(f"{line.generator.code} already has certificates for {line.vintage:%m/%Y}.") from error
+        raise ServiceError(f"{line.generator.code} already has certificates for {line.period}.") from error
     for certificate, batch in zip(certificates, batches, strict=True):
         certificate.issued_batch = batch
     return certificates

@@ -25,6 +25,7 @@ from django.db.models import Q
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
 from certificates.models import Certificate, Generator
+from certificates.periods import ProductionPeriod
 from certificates.services import IssueLine, certificates_write
 from instructions.services import instructions_run_all
 from registry.models import Organization, User
@@ -110,7 +111,7 @@ def generation_reports_write(*, upload: GenerationUpload, rows: list[generation.
     issued = [report for report in live if report.status == ReportStatus.ISSUED]
     if issued:
         report = issued[0]
-        raise ServiceError(f"{report.generator.code} {report.month:%m/%Y} was issued meanwhile.")
+        raise ServiceError(f"{report.generator.code} {report.period} was issued meanwhile.")
     if live and GenerationReport.objects.filter(pk__in=[report.pk for report in live], status=ReportStatus.SUBMITTED
                                                 ).update(status=ReportStatus.REPLACED) != len(live):
         raise ServiceError("A report of this file changed meanwhile. Upload it again.")
@@ -198,8 +199,9 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     last = {generator_id: (month, carry) for generator_id, month, carry in (
         Issuance.objects.filter(generator__in=generator_ids).order_by("generator_id", "-month")
         .distinct("generator_id").values_list("generator_id", "month", "carry_out"))}
-    certified = set(Certificate.objects.filter(generator__in=generator_ids, vintage__in={r.month for r in reports})
-                    .values_list("generator_id", "vintage"))
+    certified = set(Certificate.objects.filter(
+        generator__in=generator_ids, period__in={ProductionPeriod.month_of(r.month) for r in reports}
+    ).values_list("generator_id", "period"))
     accounts = accounts_lock_for_share(generator.account_id for generator in generators.values()
                                        if generator.account_id)
 
@@ -208,7 +210,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
         generator = report.generator = generators[report.generator_id]
         previous_month, carry_in = last.get(generator.pk, (None, Decimal(0)))
         reason = _cannot_issue(report, generator, accounts.get(generator.account_id), previous_month,
-                               (generator.pk, report.month) in certified)
+                               (generator.pk, ProductionPeriod.month_of(report.month)) in certified)
         if reason:
             result.skipped.append((report, reason))
             continue
@@ -216,7 +218,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
         issuances.append(Issuance(generator=generator, month=report.month, report=report, mwh=report.mwh,
                                   carry_in=carry_in, carry_out=carry_out, quantity=quantity, issued_by=user))
         if quantity:
-            lines.append(IssueLine(generator, report.month, quantity, generator.account))
+            lines.append(IssueLine(generator, ProductionPeriod.month_of(report.month), quantity, generator.account))
         last[generator.pk] = (report.month, carry_out)
     if not issuances:
         return
@@ -248,7 +250,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
 def _cannot_issue(report: GenerationReport, generator: Generator, account: dict | None,
                   previous_month: datetime.date | None, certified: bool) -> str | None:
     """Why this report cannot be issued now; None if it can."""
-    month = f"{generator.code} {report.month:%m/%Y}"
+    month = f"{generator.code} {report.period}"
     if report.status == ReportStatus.ISSUED:
         return f"{month} is issued already."
     if report.status != ReportStatus.SUBMITTED:
@@ -262,7 +264,7 @@ def _cannot_issue(report: GenerationReport, generator: Generator, account: dict 
         return f"{month}: the issuance account {generator.account.public_id} is not an open active account of " \
                f"{generator.organization.name}."
     if previous_month and previous_month >= report.month:
-        return f"{month}: {previous_month:%m/%Y} is issued already; months are issued in order."
+        return f"{month}: {ProductionPeriod.month_of(previous_month)} is issued already; months are issued in order."
     if certified:
         return f"{month}: certificates were issued for this month by hand already."
     return None

@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import connection
 from django.urls import reverse
 
+from certificates.periods import ProductionPeriod
 from instructions.models import InstructionDestination
 from instructions.services import DestinationChoice, instruction_create
 from issuance import notifications, services
@@ -172,7 +173,8 @@ def test_transactions_keep_each_organization_whole_while_they_can():
 
 
 def test_the_email_says_when_standing_instructions_moved_some_on(org, trader, staff, wind, second_account):
-    instruction_create(organization=org, user=trader, generator=wind, from_vintage=MONTHS[0], percentage=Decimal(50),
+    instruction_create(organization=org, user=trader, generator=wind, from_vintage=ProductionPeriod.month_of(MONTHS[0]),
+                       percentage=Decimal(50),
                        destinations=[DestinationChoice(kind=InstructionDestination.Kind.OWN_ACCOUNT,
                                                        account=second_account)])
     mail.outbox.clear()
