@@ -194,7 +194,8 @@ class TransferAcceptSerializer(serializers.Serializer):
         account = Account.objects.of(organization).open_active().filter(public_id=public_id.strip().upper()).first()
         if account is None:
             raise serializers.ValidationError(cannot_accept_reason(organization)
-                                              or not_one_of_accounts(public_id, organization, Account.Type.ACTIVE))
+                                              or not_one_of_accounts(public_id.strip(), organization,
+                                                                     Account.Type.ACTIVE))
         return account
 
 
