@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -17,6 +17,7 @@ from utilities.csv_export import csv_response
 from utilities.display import date_text
 from utilities.filters import download_refused
 from utilities.htmx import htmx_partial
+from utilities.parsing import positive_integer, positive_integers
 
 from .forms import GeneratorForm
 from .generator_services import (
@@ -35,9 +36,9 @@ from .selectors import (
     generator_of,
     generators_of,
     selection_ids,
-    selection_update,
 )
 from .serials import format_serial
+from .services import selection_change
 
 BATCH_TABS = {
     "active": CertificateBatch.Status.ACTIVE,
@@ -145,8 +146,12 @@ def selection(request: HttpRequest) -> HttpResponse:
     """Add to, take from or clear the selection of batches to transfer; it survives paging and filtering."""
     membership = membership_required(request)
     action = request.POST.get("action", "")
-    ids = selection_update(request, membership.organization, action="page" if action in SELECTION_STARTS else action,
-                           data=request.POST)
+    ids = selection_change(
+        session=request.session, organization=membership.organization,
+        action="page" if action in SELECTION_STARTS else action,
+        ticked=set(positive_integers(request.POST.getlist("batch"))),
+        on_page=set(positive_integers(request.POST.getlist("page_batch"))),
+        batch_id=positive_integer(request.POST.get("id")), query=QueryDict(request.POST.get("query", "")))
     if action in SELECTION_STARTS:
         # Answered with a redirect even to htmx: the boosted form's request follows it, and the
         # wizard's first step comes back as a whole page (no reload), its address pushed.

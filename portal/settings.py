@@ -185,6 +185,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "registry.context_processors.registry",
             ],
+            "builtins": ["utilities.badges"],
         },
     }
 ]

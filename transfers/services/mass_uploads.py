@@ -15,7 +15,7 @@ from accounts.models import Account
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require
 from utilities import csv_upload
-from utilities.upload_runs import upload_lock, upload_process, uploads_requeue_stalled
+from utilities.upload_runs import upload_process, uploads_requeue_stalled
 from utilities.wakeups import task_send
 
 from .. import mass
@@ -73,10 +73,6 @@ def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool
     upload.status = status
     if process:
         _queue_after_commit(upload.pk)
-
-
-def _lock_upload(upload_id: int) -> MassTransferUpload | None:
-    return upload_lock(MassTransferUpload, upload_id)
 
 
 def mass_upload_process(*, upload_id: int) -> str:
