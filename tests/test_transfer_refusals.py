@@ -143,7 +143,7 @@ def test_a_recipient_that_cannot_receive_is_refused_in_the_same_words_everywhere
                                                   organization=org, priority=1)
     assert not instruction_form.is_valid() and instruction_form.errors["organization"] == [message]
     with pytest.raises(InstructionRefused) as refused_instruction:
-        instruction_create(organization=org, user=trader, generator=generator, from_vintage=batch.certificate.vintage,
+        instruction_create(organization=org, user=trader, generator=generator, from_vintage=batch.certificate.period,
                            percentage=10, destinations=[DestinationChoice(kind=InstructionDestination.Kind.ORGANIZATION,
                                                                           recipient=newcomer)])
     assert str(refused_instruction.value) == f"Destination 1: {message}"
@@ -164,7 +164,7 @@ def test_a_suspended_recipient_and_ones_own_organization_are_refused_in_the_same
             message]
         with pytest.raises(InstructionRefused) as refused:
             instruction_create(organization=org, user=trader, generator=generator, percentage=10,
-                               from_vintage=batch.certificate.vintage,
+                               from_vintage=batch.certificate.period,
                                destinations=[DestinationChoice(kind=InstructionDestination.Kind.ORGANIZATION,
                                                                recipient=recipient)])
         assert str(refused.value) == f"Destination 1: {message}"
@@ -182,7 +182,7 @@ def test_a_frozen_account_is_refused_in_the_same_words_by_the_service_the_mass_f
     assert mass_messages(mass_run, MASS_HEADER + f"{batch.serial_number},5,,{frozen.public_id},\r\n") == [message]
     with pytest.raises(InstructionRefused) as refused_instruction:
         instruction_create(organization=org, user=trader, generator=generator, percentage=10,
-                           from_vintage=batch.certificate.vintage,
+                           from_vintage=batch.certificate.period,
                            destinations=[DestinationChoice(kind=OWN_ACCOUNT, account=frozen)])
     assert str(refused_instruction.value) == f"Destination 1: {message}"
     # Accepting into it is the same rule, on the acceptance's account.
