@@ -6,9 +6,10 @@ forms and the transfer services, in api/views_transfers.py, not here."""
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from mass_uploads.models import MassTransferUpload
+from retirements.services import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD
 from transfers.forms import RECIPIENT_NAME_REQUIRED
-from transfers.models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer
-from transfers.services.retirements import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD
+from transfers.models import NOTES_MAX_LENGTH, Transfer
 from utilities.parsing import BIGINT_MAX
 
 # --- requests ---------------------------------------------------------------------------------

@@ -14,10 +14,12 @@ from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.selectors import selection_batches
 from registry.models import Organization, TrackingSystem
-from transfers.forms import AcceptForm, DestinationForm, QuantityForm, RetirementForm
-from transfers.models import RetirementOption
+from retirements.forms import RetirementForm
+from retirements.models import RetirementOption
+from retirements.services import RetirementDetails
+from transfers.forms import AcceptForm, DestinationForm, QuantityForm
 from transfers.selectors import tracking_systems_to_export_to
-from transfers.services import Destination, RetirementDetails, TransferLine
+from transfers.services import Destination, TransferLine
 
 # A choice the request named by an id no row has: the form refuses it in its own words.
 NO_SUCH_CHOICE = 0

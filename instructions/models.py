@@ -10,7 +10,8 @@ from django.utils import timezone
 from accounts.models import Account
 from certificates.models import Certificate, FuelType, Generator
 from registry.models import Organization
-from transfers.models import RetirementOption, Transfer, destination_label
+from retirements.models import RetirementOption
+from transfers.models import Transfer, destination_label
 from utilities.display import number_text
 
 HUNDRED = Decimal(100)

@@ -7,10 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
 from registry.models import EmailEvent, Membership, User
-from transfers.models import MassTransferUpload
 from transfers.notifications import transfer_notifications_send
-from transfers.services import mass_upload_create, transfer_accept, transfer_withdraw
+from transfers.services import transfer_accept, transfer_withdraw
 
 from .conftest import send
 from .factories import member

@@ -11,12 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
 from registry.models import EmailEvent, Membership, User
 from transfers import notifications
 from transfers import tasks as transfer_tasks
-from transfers.models import MassTransferUpload, TransferNotification
+from transfers.models import TransferNotification
 from transfers.notifications import transfer_notifications_send
-from transfers.services import mass_upload_create
 from webhooks import tasks as webhook_tasks
 from webhooks.models import EventType, WebhookDelivery
 

@@ -22,15 +22,16 @@ from jsonschema import Draft202012Validator
 from standardwebhooks.webhooks import Webhook
 
 from ledger.models import LedgerEvent
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
 from registry.services import ServiceError
 from transfers import tasks as transfer_tasks
-from transfers.models import MassTransferUpload, Transfer, TransferNotification
+from transfers.models import Transfer, TransferNotification
 from transfers.notifications import transfer_notifications_send
 from transfers.services import (
     Destination,
     TransferLine,
     export_confirm,
-    mass_upload_create,
     transfer_accept,
     transfer_create,
     transfer_reject,

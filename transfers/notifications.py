@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ledger.models import LedgerEvent
+from mass_uploads.models import MassTransferUpload
 from registry.emails import addresses_by_time_zone, email_send, members_wanting_email, preferences_url
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
@@ -24,7 +25,7 @@ from utilities.csv_upload import errors_csv
 from utilities.display import count_text
 from utilities.time_zones import in_time_zone
 
-from .models import MassTransferUpload, Transfer, TransferNotification
+from .models import Transfer, TransferNotification
 from .signals import transfer_event_owed
 
 ITEMS_IN_EMAIL = 50  # a mass transfer can hold thousands; the transfer page and summary hold them all
@@ -222,7 +223,7 @@ def _mass_transfers_email(upload: MassTransferUpload, audience: str, organizatio
                "transfers": listed,
                "expires_at": min((t.expires_at for t in transfers if t.expires_at), default=None),
                "url": first.url if count == 1 else organization_link(
-                   settings.SITE_URL + reverse("certificates:dashboard") + f"?tab={tab}", organization),
+                   settings.SITE_URL + reverse("dashboard:certificates") + f"?tab={tab}", organization),
                "submitted_at": first.submitted_at, "registry_name": settings.REGISTRY_NAME,
                "preferences_url": preferences_url()}
     return f"[{settings.REGISTRY_NAME}] {subject}", context
@@ -247,7 +248,7 @@ def mass_upload_notify(*, upload_id: int) -> int:
     transfer_count = upload.transfers.count() if len(transfers) == ITEMS_IN_EMAIL else len(transfers)
     context = {"failed": failed, "transfers": transfers, "transfer_count": transfer_count,
                "more_transfers": transfer_count - len(transfers),
-               "url": organization_link(settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk]),
+               "url": organization_link(settings.SITE_URL + reverse("mass_uploads:detail", args=[upload.pk]),
                                         upload.organization)}
     kind = upload.get_kind_display().lower()
     subject = (f"[{settings.REGISTRY_NAME}] Mass {kind} {upload.filename}: "

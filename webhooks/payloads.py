@@ -8,9 +8,10 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 
 from certificates.serials import format_serial
+from mass_uploads.models import MassTransferUpload
 from registry.models import Organization
 from registry.selectors import organization_link
-from transfers.models import MassTransferUpload, Transfer
+from transfers.models import Transfer
 from utilities.display import iso_utc
 
 from .models import EventType
@@ -64,7 +65,7 @@ def _upload_data(upload: MassTransferUpload, organization: Organization) -> dict
         "error_count": len(upload.errors),
         "transfer_ids": list(upload.transfers.order_by("pk").values_list("pk", flat=True)),
         "finished_at": _moment(upload.finished_at),
-        "url": organization_link(settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk]),
+        "url": organization_link(settings.SITE_URL + reverse("mass_uploads:detail", args=[upload.pk]),
                                  organization),
     }
 

@@ -14,9 +14,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ledger.models import LedgerEvent
+from mass_uploads.models import MassTransferUpload
 from registry.models import Organization, User
 from registry.services import ServiceError, manager_require
-from transfers.models import MassTransferUpload, Transfer
+from transfers.models import Transfer
 
 from . import http
 from .addresses import UrlRefused, url_target

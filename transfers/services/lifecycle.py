@@ -6,10 +6,11 @@ changes statuses by compare-and-swap, and writes its ledger events in the same t
 transfers_expire expires each overdue transfer in a transaction of its own."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -29,7 +30,7 @@ from registry.services import (
     staff_require,
 )
 
-from ..models import NOTES_MAX_LENGTH, Retirement, Transfer, TransferItem, TransferNotification, destination_label
+from ..models import NOTES_MAX_LENGTH, Transfer, TransferItem, TransferNotification, destination_label
 from ..selectors import batches_already_in
 
 Kind = Transfer.Kind
@@ -241,11 +242,13 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
 @transaction.atomic
 def transfer_write(*, organization: Organization, user: User, lines: list[TransferLine],
                    destination: Destination, notes: str = "", draft: Transfer | None = None,
-                   retirement: Retirement | None = None) -> Transfer:
+                   details_for: Callable[[Transfer], Model] | None = None) -> Transfer:
     """Move batch quantities of `organization` to one destination, inside the caller's transaction
     (the services that make several transfers, a retirement, and the API's exactly-once request call
     this; others transfer_create).
-    A retirement's details (`retirement`, unsaved) are written with it and recorded in its event.
+    `details_for(transfer)` gives the caller's own new row of the same change (a retirement's
+    details), written in the transfer's statement and recorded in its initiating event, under the
+    row's `ledger_key`, as its `snapshot()`.
 
     Internal and retirement transfers complete at once; transfers to another organization and
     exports are pending, their batches frozen in the sender's account until accepted, rejected,
@@ -313,8 +316,7 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                     setattr(transfer, name, value)
             else:  # written below, with the ledger events, in their statement
                 transfer = Transfer(pk=locked.reserved_id, created_by=user, created_at=now, **fields)
-            if retirement is not None:
-                retirement.transfer = transfer
+            details = details_for(transfer) if details_for is not None else None
 
         sources = [batch.snapshot() for batch, _ in takes]
         came_from = {batch.pk: batch.account_id for batch, _ in takes}  # a whole batch's moves with it
@@ -336,13 +338,13 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
         initiating = LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT \
             else LedgerEvent.Kind.TRANSFER_INITIATED
         after = {"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]}
-        if retirement is not None:
-            after["retirement"] = retirement.snapshot()
+        if details is not None:
+            after[details.ledger_key] = details.snapshot()
         events = [ledger_event(kind=initiating, actor=user, organization=organization, transfer=transfer,
                                account=destination.account, before={"batches": sources}, after=after, note=notes)]
         owed = [] if offset else [_notification_owed(transfer, initiating)]
-        details = [retirement] if retirement is not None and not offset else []
-        ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, details, owed])
+        details_rows = [details] if details is not None and not offset else []
+        ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, details_rows, owed])
 
     transfer.moved, transfer.remainders = moved_ids, remainders
     return transfer

@@ -16,13 +16,13 @@ from accounts.selectors import organizations_able_to_receive
 from certificates.models import CertificateBatch
 from certificates.serials import parse_serial
 from registry.models import Organization
+from retirements.models import Retirement
+from retirements.selectors import retirement_options_offered
+from retirements.services import RetirementDetails
+from transfers.models import NOTES_MAX_LENGTH
+from transfers.services import CannotReceive
 from utilities.csv_upload import Layout, RowError, column_label, read_rows
 from utilities.parsing import positive_integer
-
-from .models import NOTES_MAX_LENGTH, Retirement
-from .selectors import retirement_options_offered
-from .services.lifecycle import CannotReceive
-from .services.retirements import RetirementDetails
 
 _BATCH_ALIASES = {"serial number": "Serial Number", "serial numbers": "Serial Number", "serial": "Serial Number",
                   "quantity": "Quantity", "qty": "Quantity", "notes": "Notes", "note": "Notes"}

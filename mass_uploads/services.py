@@ -14,14 +14,16 @@ from django.utils import timezone
 from accounts.models import Account
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require
+from retirements.models import RetirementOption
+from retirements.services import RetirementDetails, retirement_write
+from transfers.models import Transfer
+from transfers.services import Destination, TransferConflict, TransferLine, TransferRefused, transfer_write
+from transfers.signals import mass_upload_finished
 from utilities import csv_upload
 from utilities.upload_runs import upload_lock, upload_process, uploads_requeue_stalled
 
-from .. import mass
-from ..models import MassTransferUpload, RetirementOption, Transfer
-from ..signals import mass_upload_finished
-from .lifecycle import Destination, TransferConflict, TransferLine, TransferRefused, transfer_write
-from .retirements import RetirementDetails, retirement_write
+from . import validation as mass
+from .models import MassTransferUpload
 
 Status = MassTransferUpload.Status
 
@@ -51,7 +53,7 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
 
 
 def _queue_after_commit(upload_id: int) -> None:
-    from ..tasks import process_mass_upload
+    from .tasks import process_mass_upload
 
     # The upload has committed: a broker that is away is logged (robust), not shown to the uploader,
     # and the stalled-upload sweep queues it again.
@@ -59,7 +61,7 @@ def _queue_after_commit(upload_id: int) -> None:
 
 
 def _notify_after_commit(upload_id: int) -> None:
-    from ..tasks import send_mass_upload_notification
+    from .tasks import send_mass_upload_notification
 
     send_mass_upload_notification.delay_on_commit(upload_id)
 
