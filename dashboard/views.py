@@ -1,3 +1,7 @@
+"""The Certificates page: the batch tabs (Active, Exported) from certificates, and the tabs of
+transfers (Pending, Transactions) and retirements (Retired) from their apps; the selection of
+batches and the CSV download."""
+
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required

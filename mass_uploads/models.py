@@ -1,3 +1,6 @@
+"""A mass upload: one CSV of transfers or retirements, applied all or nothing by a worker. The table
+keeps the name it had in the transfers app."""
+
 from django.conf import settings
 from django.db import models
 

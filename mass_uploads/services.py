@@ -24,6 +24,7 @@ from utilities.upload_runs import upload_lock, upload_process, uploads_requeue_s
 
 from . import validation as mass
 from .models import MassTransferUpload
+from .tasks import process_mass_upload, send_mass_upload_notification
 
 Status = MassTransferUpload.Status
 
@@ -53,16 +54,12 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
 
 
 def _queue_after_commit(upload_id: int) -> None:
-    from .tasks import process_mass_upload
-
     # The upload has committed: a broker that is away is logged (robust), not shown to the uploader,
     # and the stalled-upload sweep queues it again.
     transaction.on_commit(functools.partial(process_mass_upload.delay, upload_id), robust=True)
 
 
 def _notify_after_commit(upload_id: int) -> None:
-    from .tasks import send_mass_upload_notification
-
     send_mass_upload_notification.delay_on_commit(upload_id)
 
 

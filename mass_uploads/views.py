@@ -1,3 +1,5 @@
+"""The mass uploads' pages: the templates, the upload form and past uploads, one upload's status."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

@@ -1,3 +1,5 @@
+"""The Retired tab's filters and sorts (the transactions' date filter and default sort reused)."""
+
 import django_filters
 from django import forms
 

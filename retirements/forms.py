@@ -1,3 +1,5 @@
+"""The wizard's retirement details (step 2 of a retirement) and the annual report's year."""
+
 from django import forms
 
 from accounts.models import Account

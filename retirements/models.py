@@ -1,3 +1,7 @@
+"""What a retirement counts toward (RetirementOption, kept by staff) and a retirement's details and
+public reference (Retirement, one per retirement transfer). The tables keep the names they had in
+the transfers app."""
+
 import re
 
 from django.db import models

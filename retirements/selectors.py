@@ -1,3 +1,6 @@
+"""Reads of retirements: an organization's (the Retired tab, the annual report), one by its public
+reference, and the options a retirement can count toward."""
+
 from dataclasses import dataclass
 
 from django.db.models import Count, F, OuterRef, Subquery, Sum

@@ -1,3 +1,6 @@
+"""The retirements' pages: a retirement's privacy and statement, the public verification page and
+its JSON, the dashboard's Retired tab and its CSV, the annual report."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
