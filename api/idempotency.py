@@ -146,7 +146,9 @@ def claim(*, organization_id: int, api_key_id: str, key: str, method: str, path:
           body_sha256: str) -> None:
     """The key's row, inserted if missing and committed at once (autocommit: outside any transaction
     of the request), so that every request with the key meets this one row. DO NOTHING, not DO
-    UPDATE: an update would wait for the lock of a request acting with the key, not answer 409."""
+    UPDATE: an update would wait for the lock of a request acting with the key, not answer 409.
+    Hand-written: bench/sql_statements.py measured 105 us of CPU and 145 Python calls a claim,
+    against 265 us and 712 through bulk_create(ignore_conflicts=True) (2026-12-06, load average 9)."""
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_SQL, [organization_id, api_key_id, key, method, path, body_sha256, timezone.now()])
 

@@ -56,7 +56,7 @@ class BatchSerializer(serializers.Serializer):
 
     COLUMNS = ("pk", "serial_start", "serial_end", "quantity", "status", "account__public_id", "account__name",
                "certificate__serial_base", "certificate__generator__code", "certificate__generator__name",
-               "certificate__fuel_type", "certificate__state", "certificate__vintage", "certificate__eligibilities",
+               "certificate__fuel_type", "certificate__state", "certificate__period", "certificate__eligibilities",
                "certificate__issued_at")
 
     id = serializers.IntegerField(help_text="The batch's id. A batch has no public id but its serial range: this id "
@@ -85,7 +85,7 @@ class BatchSerializer(serializers.Serializer):
             "status": row["status"], "account": row["account__public_id"], "account_name": row["account__name"],
             "generator": row["certificate__generator__code"], "generator_name": row["certificate__generator__name"],
             "fuel": row["certificate__fuel_type"], "state": row["certificate__state"],
-            "vintage": row["certificate__vintage"].strftime("%Y-%m"),
+            "vintage": row["certificate__period"].api_text,
             "eligibilities": row["certificate__eligibilities"],
             "issued_at": iso_utc(row["certificate__issued_at"]),
         }

@@ -16,8 +16,9 @@ from rest_framework.views import APIView
 
 from accounts.models import Account
 from accounts.selectors import accounts_with_balances
-from certificates.filters import DEFAULT_SORT, MONTH_PATTERN, SORTS, BatchFilter
+from certificates.filters import DEFAULT_SORT, SORTS, BatchFilter
 from certificates.models import CertificateBatch
+from certificates.periods import MONTH_PATTERN
 from certificates.selectors import batch_replacements, batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
 from retirements.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
@@ -136,7 +137,7 @@ STATUS_PARAMETER = OpenApiParameter(
     description="The dashboard's tab: active (held, free to move) or exported.")
 
 
-# The vintage filters take a month (certificates.filters.MonthFilter), not the vintage column's date.
+# The vintage filters take a month (certificates.filters.MonthFilter), not the period column's range.
 BATCH_PARAMETERS = [STATUS_PARAMETER] + [
     OpenApiParameter(name, {"type": "string", "pattern": MONTH_PATTERN},
                      description=f"{label}: a month, MM/YYYY or YYYY-MM (e.g. 01/2020).")

@@ -12,7 +12,6 @@ issuance run makes them.
 """
 
 import argparse
-import datetime
 import time
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ def main() -> None:
 
     from accounts.models import Account
     from certificates.models import Generator
+    from certificates.periods import ProductionPeriod
     from certificates.services import certificate_write
     from instructions.models import InstructionDestination
     from instructions.selectors import instructions_for
@@ -50,7 +50,7 @@ def main() -> None:
     sales = Account.objects.create(organization=org, name="Sales")
     retired = Account.objects.create(organization=org, name="Retired", type=Account.Type.RETIREMENT)
     option = RetirementOption.objects.create(name="Bench RPS", type="state_rps", reason="compliance")
-    january = datetime.date(2026, 1, 1)
+    january = ProductionPeriod.month(2026, 1)
     generators = Generator.objects.bulk_create([
         Generator(organization=org, code=f"B{n:05}", name=f"Bench {n}", fuel_type="wind", state="MN",
                   status=Generator.Status.APPROVED, account=issuance) for n in range(options.generators)])
@@ -70,7 +70,7 @@ def main() -> None:
 
     with transaction.atomic(durable=True):
         started = time.perf_counter()
-        certificates = [certificate_write(user=staff, generator=generator, vintage=january, quantity=1000 + n,
+        certificates = [certificate_write(user=staff, generator=generator, period=january, quantity=1000 + n,
                                           account=issuance) for n, generator in enumerate(generators)]
         issued = time.perf_counter() - started
         started = time.perf_counter()

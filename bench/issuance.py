@@ -92,6 +92,7 @@ def seed_instructions(generators: list, per_generator: int) -> None:
     up to 100 retired for a state RPS). Each owner gets a trader who sets them, a sales account and a
     retirement account; one buying organization has an active account."""
     from accounts.models import Account
+    from certificates.periods import ProductionPeriod
     from instructions.models import InstructionDestination
     from instructions.services import DestinationChoice, instruction_create
     from registry.models import Membership, Organization, User
@@ -103,7 +104,7 @@ def seed_instructions(generators: list, per_generator: int) -> None:
     buyer = Organization.objects.create(name="Bench Utility", contact_email="buyer@example.org")
     Account.objects.create(organization=buyer, name="Purchases")
     option = RetirementOption.objects.create(name="Bench RPS", type="state_rps", reason="compliance")
-    january = datetime.date(2025, 1, 1)
+    january = ProductionPeriod.month(2025, 1)
     owners = {}
     for generator in generators:
         organization_id = generator.organization_id

@@ -91,13 +91,13 @@ class GeneratorAdmin(admin.ModelAdmin):
                      name="certificates_generator_issue"), *super().get_urls()]
 
     def issue_view(self, request, pk):
-        """Issue certificates for one generator and vintage month, through the issuance service."""
+        """Issue certificates for one generator and production period (a month), through the issuance service."""
         generator = get_object_or_404(Generator.objects.select_related("organization"), pk=pk)
         form = IssueForm(request.POST if request.method == "POST" else None, generator=generator)
         if request.method == "POST" and form.is_valid():
             try:
                 certificate = certificate_issue(user=request.user, generator=generator,
-                                                vintage=form.cleaned_data["vintage"],
+                                                period=form.cleaned_data["vintage"],
                                                 quantity=form.cleaned_data["quantity"],
                                                 account=form.cleaned_data["account"])
             except ServiceError as error:
@@ -182,8 +182,11 @@ class CertificateAdmin(ReadOnlyAdmin):
                     "issued_by"]
     list_filter = ["fuel_type", "state", ("issued_at", admin.DateFieldListFilter)]
     search_fields = ["serial_base", "generator__code", "generator__name", "generator__organization__name"]
-    date_hierarchy = "vintage"
     list_select_related = ["generator", "issued_by"]
+
+    @admin.display(description="Vintage", ordering="period")
+    def vintage(self, certificate):
+        return str(certificate.period)
 
 
 @admin.register(CertificateBatch)

@@ -1,5 +1,3 @@
-import datetime
-import re
 from functools import partial
 
 import django_filters
@@ -14,40 +12,36 @@ from utilities.parsing import positive_integer
 from utilities.sorting import sorted_by_column
 
 from .models import CertificateBatch, FuelType, Generator
-
-MONTH = re.compile(r"^\s*(?:([0-9]{1,2})\s*/\s*([0-9]{4})|([0-9]{4})-([0-9]{1,2}))\s*$")
-YEARS = range(1900, 2101)  # vintages; year 0 is no date at all
-# The same months as a pattern (JSON Schema's, for the API's schema): MM/YYYY or YYYY-MM in YEARS, or
-# nothing (no filter). Blanks around it, which parse_month also takes, are left out.
-_MM, _YYYY = "(0?[1-9]|1[0-2])", "(19[0-9]{2}|20[0-9]{2}|2100)"
-MONTH_PATTERN = f"^$|^{_MM}/{_YYYY}$|^{_YYYY}-{_MM}$"
-
-
-def parse_month(text: str) -> datetime.date | None:
-    """'01/2020' or '2020-01' (the month input) -> the first of that month."""
-    match = MONTH.match(text or "")
-    if not match:
-        return None
-    month, year = (match[1], match[2]) if match[1] else (match[4], match[3])
-    if not 1 <= int(month) <= 12 or int(year) not in YEARS:
-        return None
-    return datetime.date(int(year), int(month), 1)
+from .periods import MONTH_HELP, ProductionPeriod, periods_from, periods_until
 
 
 class MonthField(forms.CharField):
+    """A month, MM/YYYY or YYYY-MM: cleaned to a ProductionPeriod."""
+
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
             return None
-        month = parse_month(value)
+        month = ProductionPeriod.parse_month(value)
         if month is None:
-            raise forms.ValidationError(f"Enter a month as MM/YYYY with a year from {YEARS.start} to "
-                                        f"{YEARS.stop - 1}, e.g. 01/2020.")
+            raise forms.ValidationError(MONTH_HELP)
         return month
 
 
 class MonthFilter(django_filters.Filter):
+    """Periods from a month on (`from_month`), or up to the end of a month: the period lookups of
+    certificates.periods, so an hourly certificate's period filters as its month's would."""
+
     field_class = MonthField
+
+    def __init__(self, *args, until: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.until = until
+
+    def filter(self, queryset, value):
+        if value is None:
+            return queryset
+        return queryset.filter((periods_until if self.until else periods_from)(self.field_name, value))
 
 
 class QuantityFilter(django_filters.NumberFilter):
@@ -64,7 +58,7 @@ SORTS = {
     "generator": ("certificate__generator__code",),
     "fuel": ("certificate__fuel_type",),
     "state": ("certificate__state",),
-    "vintage": ("certificate__vintage", "certificate_id", "serial_start"),
+    "vintage": ("certificate__period", "certificate_id", "serial_start"),
     "issued": ("certificate__issued_at",),
 }
 DEFAULT_SORT = "-vintage"
@@ -99,8 +93,8 @@ class BatchFilter(django_filters.FilterSet):
     state = django_filters.CharFilter(method="filter_state", label="State / province")
     eligibility = django_filters.ChoiceFilter(method="filter_eligibility", label="Eligibility",
                                               empty_label="Any eligibility")
-    vintage_from = MonthFilter(field_name="certificate__vintage", lookup_expr="gte", label="Vintage from")
-    vintage_to = MonthFilter(field_name="certificate__vintage", lookup_expr="lte", label="Vintage to")
+    vintage_from = MonthFilter(field_name="certificate__period", label="Vintage from")
+    vintage_to = MonthFilter(field_name="certificate__period", until=True, label="Vintage to")
     serial = django_filters.CharFilter(method="filter_serial", label="Serial number contains")
     quantity_min = QuantityFilter(field_name="quantity", lookup_expr="gte", label="Quantity from")
     quantity_max = QuantityFilter(field_name="quantity", lookup_expr="lte", label="Quantity to")
@@ -115,7 +109,8 @@ class BatchFilter(django_filters.FilterSet):
         self.filters["account"].queryset = Account.objects.of(organization)
         self.form.fields["account"].widget.choices = ChoicesWhenDrawn(partial(
             account_choices, organization=organization, batches=self.queryset,
-            chosen=(self.data.get("account") or "").strip().upper() if self.is_bound else ""))
+            # No stored public id holds a NUL, and PostgreSQL refuses one in a query: such a choice is none.
+            chosen=(self.data.get("account") or "").strip().upper().replace("\x00", "") if self.is_bound else ""))
         eligibilities = eligibility_choices()  # one query for the filter and its form field
         self.filters["eligibility"].extra["choices"] = eligibilities
         self.form.fields["eligibility"].choices = eligibilities  # the field adds its empty_label itself

@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import Account
 from registry.models import Organization
 
+from .periods import ProductionPeriodField
 from .serials import format_serial
 
 
@@ -193,10 +194,11 @@ class GeneratorAwaitingApproval(Generator):
 
 
 class Certificate(models.Model):
-    """What the registry issued for one generator and one vintage month: serials 1..quantity."""
+    """What the registry issued for one generator and one production period (its vintage, a month
+    today): serials 1..quantity."""
 
     generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="certificates")
-    vintage = models.DateField(help_text="First day of the vintage month.")
+    period = ProductionPeriodField(help_text="When it was produced: [start, end), a month in the registry's zone.")
     quantity = models.PositiveIntegerField()
     serial_base = models.CharField(max_length=64, unique=True)
     fuel_type = models.CharField(max_length=16, choices=FuelType)
@@ -208,13 +210,19 @@ class Certificate(models.Model):
     )
 
     class Meta:
-        ordering = ["vintage", "serial_base"]
+        ordering = ["period", "serial_base"]
         constraints = [
-            models.UniqueConstraint(fields=["generator", "vintage"], name="certificate_once_per_vintage"),
+            # One issuance per generator and period: no two of a generator's periods overlap (an hour
+            # inside an issued month neither).
+            ExclusionConstraint(name="certificate_once_per_period",
+                                expressions=[("generator", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)]),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="certificate_quantity_positive"),
-            models.CheckConstraint(condition=models.Q(vintage__day=1), name="certificate_vintage_first_of_month"),
+            models.CheckConstraint(condition=models.Q(period__lower_inf=False, period__upper_inf=False,
+                                                      period__lower_inc=True, period__upper_inc=False,
+                                                      period__isempty=False),
+                                   name="certificate_period_bounded"),
         ]
-        indexes = [models.Index(fields=["vintage"]), models.Index(fields=["fuel_type", "state"])]
+        indexes = [models.Index(fields=["period"]), models.Index(fields=["fuel_type", "state"])]
 
     def __str__(self) -> str:
         return self.serial_base
@@ -264,7 +272,7 @@ class CertificateBatch(models.Model):
     objects = BatchQuerySet.as_manager()
 
     class Meta:
-        ordering = ["certificate__vintage", "certificate_id", "serial_start"]
+        ordering = ["certificate__period", "certificate_id", "serial_start"]
         verbose_name_plural = "certificate batches"
         constraints = [
             models.CheckConstraint(

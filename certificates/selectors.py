@@ -58,7 +58,7 @@ def selection_batches(organization: Organization, batch_ids: Iterable[int]) -> Q
     return (
         batches_for_dashboard(organization, CertificateBatch.Status.ACTIVE)
         .filter(pk__in=batch_ids)
-        .order_by("certificate__vintage", "certificate_id", "serial_start")
+        .order_by("certificate__period", "certificate_id", "serial_start")
     )
 
 

@@ -1,4 +1,3 @@
-import datetime
 import functools
 import secrets
 from collections.abc import Callable, Iterable
@@ -8,20 +7,15 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 
 from accounts.models import Account
+from accounts.services import accounts_lock_for_share
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Membership, Organization, User
-from registry.services import (
-    ACCOUNTS_SHARE_SQL,
-    ServiceConflict,
-    ServiceError,
-    accounts_from_rows,
-    accounts_lock_for_share,
-    staff_require,
-)
-from utilities.rows import pipelined
+from registry.services import ServiceConflict, ServiceError, staff_require
+from utilities.rows import Answer, RoundTrip
 
 from .models import Certificate, CertificateBatch, Generator
+from .periods import ProductionPeriod
 from .serials import split_range
 
 Status = CertificateBatch.Status
@@ -29,32 +23,33 @@ BATCH_COLUMNS = ["id", "certificate_id", "account_id", "serial_start", "serial_e
                  "parent_id", "created_at"]
 
 
-def serial_base_for(generator: Generator, vintage: datetime.date) -> str:
-    """`M805-MN-01-2020-4F2A9C`: generator, state, vintage month, and a random suffix."""
-    return f"{generator.code}-{generator.state}-{vintage:%m-%Y}-{secrets.token_hex(3).upper()}"
+def serial_base_for(generator: Generator, period: ProductionPeriod) -> str:
+    """`M805-MN-01-2020-4F2A9C`: generator, state, production period (ProductionPeriod.serial_text),
+    and a random suffix."""
+    return f"{generator.code}-{generator.state}-{period.serial_text}-{secrets.token_hex(3).upper()}"
 
 
 class IssueLine(NamedTuple):
-    """One issuance to write: `quantity` certificates for a generator's vintage month, into `account`."""
+    """One issuance to write: `quantity` certificates for a generator's production period, into `account`."""
 
     generator: Generator
-    vintage: datetime.date
+    period: ProductionPeriod
     quantity: int
     account: Account
 
 
 @transaction.atomic(durable=True)
-def certificate_issue(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
+def certificate_issue(*, user: User, generator: Generator, period: ProductionPeriod, quantity: int,
                       account: Account) -> Certificate:
-    """Issue `quantity` certificates for one generator and vintage month (registry staff), in a
+    """Issue `quantity` certificates for one generator and production period (registry staff), in a
     transaction of its own (certificate_write)."""
-    return certificate_write(user=user, generator=generator, vintage=vintage, quantity=quantity, account=account)
+    return certificate_write(user=user, generator=generator, period=period, quantity=quantity, account=account)
 
 
-def certificate_write(*, user: User, generator: Generator, vintage: datetime.date, quantity: int,
+def certificate_write(*, user: User, generator: Generator, period: ProductionPeriod, quantity: int,
                       account: Account) -> Certificate:
-    """certificates_write for one generator and vintage, inside the caller's transaction."""
-    return certificates_write(user=user, lines=[IssueLine(generator, vintage, quantity, account)])[0]
+    """certificates_write for one generator and period, inside the caller's transaction."""
+    return certificates_write(user=user, lines=[IssueLine(generator, period, quantity, account)])[0]
 
 
 def certificates_write(*, user: User, lines: list[IssueLine],
@@ -63,7 +58,7 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     """Issue certificates for each line (registry staff), inside the caller's transaction (the
     issuance run composes it with its own rows and the standing instructions).
 
-    One issuance per generator and vintage (the database refuses a second); serials 1..quantity in
+    One issuance per generator and period (the database refuses one that overlaps another); serials 1..quantity in
     one active batch of an open active account of the generator's owner, share-locked so a freeze
     waits; an issuance ledger event each. Only for approved generators (their rows share-locked, so
     a change sending one back for approval waits for the issuance, or the issuance for it). All
@@ -74,8 +69,9 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     month in one run).
     """
     staff_require(user=user)
-    lines = [line._replace(vintage=line.vintage.replace(day=1)) for line in lines]
     for line in lines:
+        if not isinstance(line.period, ProductionPeriod):
+            raise ServiceError("Give the production period the certificates were produced in.")
         if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity < 1:
             raise ServiceError("Quantity must be a whole number of at least 1.")
     statuses = _generators_lock_for_share(line.generator.pk for line in lines)
@@ -94,8 +90,8 @@ def certificates_write(*, user: User, lines: list[IssueLine],
             raise ServiceError(f"Account {line.account.public_id} is not an open active account.")
     certificate_ids, batch_ids = _ids_reserve(len(lines))
     certificates = [Certificate(
-        pk=certificate_id, generator=line.generator, vintage=line.vintage, quantity=line.quantity,
-        serial_base=serial_base_for(line.generator, line.vintage), fuel_type=line.generator.fuel_type,
+        pk=certificate_id, generator=line.generator, period=line.period, quantity=line.quantity,
+        serial_base=serial_base_for(line.generator, line.period), fuel_type=line.generator.fuel_type,
         state=line.generator.state, eligibilities=list(line.generator.eligibilities), issued_by=user,
     ) for certificate_id, line in zip(certificate_ids, lines, strict=True)]
     batches = [CertificateBatch(
@@ -109,14 +105,18 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     try:
         with transaction.atomic():  # the certificates, their batches, events and the caller's rows: one statement
             ledger_write(events, with_rows=[certificates, batches, *(with_rows(certificates) if with_rows else ())])
-    except IntegrityError as error:  # this vintage was issued already, or by a concurrent issuance
-        taken = set(Certificate.objects.filter(
-            generator__in=[line.generator for line in lines], vintage__in={line.vintage for line in lines}
-        ).values_list("generator_id", "vintage"))
-        line = next((line for line in lines if (line.generator.pk, line.vintage) in taken), None)
+    except IntegrityError as error:  # this period was issued already, or by a concurrent issuance
+        span = ProductionPeriod(min(line.period.start for line in lines), max(line.period.end for line in lines))
+        issued: dict[int, list[ProductionPeriod]] = {}
+        for generator_id, period in Certificate.objects.filter(
+                generator__in=[line.generator for line in lines], period__overlap=span
+        ).values_list("generator_id", "period"):
+            issued.setdefault(generator_id, []).append(period)
+        line = next((line for line in lines
+                     if any(period.overlaps(line.period) for period in issued.get(line.generator.pk, ()))), None)
         if line is None:  # one of the caller's rows (with_rows)
             raise ServiceError("This changed meanwhile; nothing was issued. Try again.") from error
-        raise ServiceError(f"{line.generator.code} already has certificates for {line.vintage:%m/%Y}.") from error
+        raise ServiceError(f"{line.generator.code} already has certificates for {line.period}.") from error
     for certificate, batch in zip(certificates, batches, strict=True):
         certificate.issued_batch = batch
     return certificates
@@ -124,20 +124,23 @@ def certificates_write(*, user: User, lines: list[IssueLine],
 
 def _generators_lock_for_share(generator_ids: Iterable[int]) -> dict[int, str]:
     """The generators' registration statuses, share-locked (in primary-key order) against a
-    concurrent change of them."""
+    concurrent change of them. SQL because the ORM cannot say it (select_for_update() locks only FOR
+    UPDATE, which would make issuances of the same generators wait for each other); not for speed."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, status FROM {Generator._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR SHARE",
                        [sorted(set(generator_ids))])
         return dict(cursor.fetchall())
 
 
+# Hand-written, with the split (SPLIT_SQL), because bench/transfer_service.py showed they pay: the
+# service did 87-135 transfers/s before them and 225-254/s since (bench/README.md). Its mixed lock
+# (FOR UPDATE OF the batches, FOR SHARE OF their accounts and organizations) is not the ORM's either.
 BATCH_LOCK_SQL = """
     SELECT b.id, b.certificate_id, b.account_id, b.serial_start, b.serial_end, b.quantity, b.status,
            b.parent_id, b.created_at, c.serial_base,
            a.organization_id, a.type, a.status, o.status,
            EXISTS (SELECT 1 FROM registry_membership m WHERE m.user_id = %(user_id)s
-                   AND m.organization_id = a.organization_id AND m.role = ANY(%(roles)s)),
-           CASE WHEN %(sequence)s::text IS NOT NULL THEN (SELECT nextval(%(sequence)s::regclass)) END
+                   AND m.organization_id = a.organization_id AND m.role = ANY(%(roles)s))
     FROM certificates_certificatebatch b
     JOIN certificates_certificate c ON c.id = b.certificate_id
     JOIN accounts_account a ON a.id = b.account_id
@@ -149,7 +152,10 @@ BATCH_LOCK_SQL = """
 
 
 # The lock statement is planned once per connection (a generic plan), not afresh for each call:
-# re-planning its five-table join cost more than running it (~0.7 ms of a 1 ms statement). The
+# re-planning its five-table join cost more than running it (~0.7 ms of a 1 ms statement, 903a8fb).
+# Not confirmed since: bench/sql_statements.py --only lock (200 batches, load average 9) found the
+# two settings cost 90 us of CPU and 1.2 ms of wall time a lock more than PostgreSQL's own choice;
+# to be measured again on a quiet machine and the 100,000-batch seed before the settings go. The
 # setting is local to the transaction and put back right after, in the same round trip.
 GENERIC_PLAN_SQL = "SET LOCAL plan_cache_mode = force_generic_plan"
 DEFAULT_PLAN_SQL = "SET LOCAL plan_cache_mode TO DEFAULT"
@@ -166,49 +172,37 @@ class Holder(NamedTuple):
 
 
 class LockedBatches(dict):
-    """Locked batches by id; `reserved_id` is the id batches_lock reserved, if asked to, and
-    `accounts` the accounts it share-locked (as accounts_lock_for_share gives them)."""
-
-    reserved_id: int | None = None
-    accounts: dict[int, dict]
-    first_rows: list[tuple] | None = None
+    """Locked batches by id (batches_lock)."""
 
 
-def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
-                 reserve_id_for: type[Model] | None = None, accounts_for_share: Iterable[int] = (),
-                 lock_first: tuple[str, list] | None = None) -> LockedBatches:
+def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None) -> LockedBatches:
     """Lock the batches FOR UPDATE in primary-key order (so two movers never deadlock), and their
-    accounts and organizations FOR SHARE (so a freeze or suspension waits), in one statement.
+    accounts and organizations FOR SHARE (so a freeze or suspension waits), in one round trip.
 
     Each batch comes with `serial_base` on its certificate, `holder` = (organization id, account
     type, account status, organization status) as they are under the lock, and `user_may_move`:
-    whether `user_id` is a manager or trader of the holding organization (one round trip for all).
-    With `reserve_id_for`, the same statement draws the next primary key of that model (the
-    transfer the batches go into), so its row can be written with the rest of the change. With
-    `accounts_for_share` (a destination), those accounts are share-locked after the batches, in
-    the same round trip. `lock_first` is a statement (and its parameters) run before all of it,
-    in the same round trip: a lock that must come before the batches' (the wizard's draft, so a
-    second confirm of it waits there); its rows come back as `first_rows`.
+    whether `user_id` is a manager or trader of the holding organization (one statement for all).
     """
-    ids = sorted(set(batch_ids))
-    account_ids = sorted(set(accounts_for_share))
-    sequence = _sequence_of(reserve_id_for) if reserve_id_for else None
+    trip = RoundTrip()
+    locked = batches_lock_in(trip, batch_ids, user_id=user_id)
+    trip.send()
+    return locked.value
+
+
+def batches_lock_in(trip: RoundTrip, batch_ids: Iterable[int], *, user_id: int | None = None) -> Answer:
+    """batches_lock's statements, added to the caller's round trip, so that the caller's own locks
+    (a transfer's draft before the batches, its destination account after) travel with them; the
+    answer's value is the LockedBatches once the trip is sent."""
+    trip.add(GENERIC_PLAN_SQL, read=None)
+    locked = trip.add(BATCH_LOCK_SQL, {"user_id": user_id, "ids": sorted(set(batch_ids)),
+                                       "roles": list(Membership.ROLES_THAT_TRANSFER)}, read=_locked_batches)
+    trip.add(DEFAULT_PLAN_SQL, read=None)
+    return locked
+
+
+def _locked_batches(rows: list[tuple]) -> LockedBatches:
     batches = LockedBatches()
     certificates = {}  # one instance per certificate: a mass transfer locks thousands of its batches
-    with connection.cursor() as setting, connection.cursor() as cursor, connection.cursor() as accounts_cursor, \
-            connection.cursor() as first_cursor:
-        with pipelined():  # one round trip for all of it (results are read once all are sent)
-            if lock_first:
-                first_cursor.execute(*lock_first)
-            setting.execute(GENERIC_PLAN_SQL)
-            cursor.execute(BATCH_LOCK_SQL, {"user_id": user_id, "ids": ids, "sequence": sequence,
-                                            "roles": list(Membership.ROLES_THAT_TRANSFER)})
-            setting.execute(DEFAULT_PLAN_SQL)
-            if account_ids:
-                accounts_cursor.execute(ACCOUNTS_SHARE_SQL, [account_ids])
-            batches.first_rows = first_cursor.fetchall() if lock_first else None
-            rows = cursor.fetchall()
-            batches.accounts = accounts_from_rows(accounts_cursor.fetchall()) if account_ids else {}
     for row in rows:
         batch = CertificateBatch.from_db("default", BATCH_COLUMNS, row[:9])
         if row[1] not in certificates:
@@ -217,13 +211,14 @@ def batches_lock(batch_ids: Iterable[int], *, user_id: int | None = None,
         batch.holder = Holder(*row[10:14])
         batch.user_may_move = row[14]
         batches[batch.pk] = batch
-        batches.reserved_id = row[15]
     return batches
 
 
 def _ids_reserve(count: int) -> tuple[list[int], list[int]]:
     """`count` new primary keys for certificates and as many for their batches, in one round trip,
-    so that the rows and their ledger events are written together (ledger_write's with_rows)."""
+    so that the rows and their ledger events are written together (ledger_write's with_rows). SQL:
+    the ORM draws no ids ahead; bench/issuance.py went from 13.7-18.4 s (bulk_create) to 7.9 s with
+    the rows written this way (bench/README.md)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(%s::regclass), nextval(%s::regclass) FROM generate_series(1, %s)",
                        [_sequence_of(Certificate), _sequence_of(CertificateBatch), count])
@@ -233,6 +228,7 @@ def _ids_reserve(count: int) -> tuple[list[int], list[int]]:
 
 @functools.cache
 def _sequence_of(model: type[Model]) -> str:
+    """The model's id sequence, read once per process from PostgreSQL's catalog (no ORM equivalent)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
         return cursor.fetchone()[0]
@@ -278,7 +274,8 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
 # ledger event, its before and after built by PostgreSQL from the same rows the children are
 # inserted from (their ids drawn first, so no join of what was inserted is needed). The inserts run
 # only if every parent was still active (they wait for the UPDATE's count), so a short count leaves
-# nothing behind and the caller's transaction rolls back.
+# nothing behind and the caller's transaction rolls back. Hand-written for speed: see BATCH_LOCK_SQL
+# (bench/transfer_service.py, 87-135 transfers/s through the ORM, 225-254/s with the two).
 SPLIT_SQL = f"""
     WITH parent AS (
         UPDATE certificates_certificatebatch batch SET status = 'superseded'

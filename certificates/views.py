@@ -38,15 +38,15 @@ def batches_csv(queryset: QuerySet[CertificateBatch], status: str) -> HttpRespon
     rows = queryset.values_list(
         "certificate__serial_base", "serial_start", "serial_end", "quantity", "account__public_id",
         "account__name", "certificate__generator__code", "certificate__generator__name",
-        "certificate__fuel_type", "certificate__state", "certificate__vintage", "certificate__eligibilities",
+        "certificate__fuel_type", "certificate__state", "certificate__period", "certificate__eligibilities",
         "certificate__issued_at", "status",
     ).iterator(chunk_size=5000)
 
     def lines():
-        for (base, start, end, quantity, account_id, account, generator_id, generator, fuel, state, vintage,
+        for (base, start, end, quantity, account_id, account, generator_id, generator, fuel, state, period,
              eligibilities, issued_at, batch_status) in rows:
             yield [format_serial(base, start, end), quantity, account_id, account, generator_id, generator,
-                   FUEL_LABELS.get(fuel, fuel), state, vintage.strftime("%m/%Y"), "; ".join(eligibilities),
+                   FUEL_LABELS.get(fuel, fuel), state, str(period), "; ".join(eligibilities),
                    date_text(issued_at), batch_status]
 
     return csv_response(f"{status}-certificates.csv", CSV_HEADER, lines())

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from certificates.models import Certificate, FuelType, Generator
+from certificates.periods import ProductionPeriod
 from registry.models import Organization
 from retirements.models import RetirementOption
 from transfers.models import Transfer, destination_label
@@ -97,9 +98,18 @@ class StandingInstruction(models.Model):
         return f"up to {number_text(self.maximum)}"
 
     @property
+    def first_month(self) -> ProductionPeriod:
+        """The first vintage month it applies to (from_vintage holds its first day)."""
+        return ProductionPeriod.month_of(self.from_vintage)
+
+    @property
+    def last_month(self) -> ProductionPeriod | None:
+        """The last vintage month it applies to, if it ends."""
+        return ProductionPeriod.month_of(self.until_vintage) if self.until_vintage else None
+
+    @property
     def vintages_label(self) -> str:
-        start = f"{self.from_vintage:%m/%Y}"
-        return f"{start} to {self.until_vintage:%m/%Y}" if self.until_vintage else f"from {start}"
+        return f"{self.first_month} to {self.last_month}" if self.until_vintage else f"from {self.first_month}"
 
     def applies_to(self, certificate: Certificate, owner_id: int) -> bool:
         """Whether it takes from this issuance, whose generator `owner_id` owns (the one statement
@@ -110,10 +120,11 @@ class StandingInstruction(models.Model):
             matches = self.generator_id == certificate.generator_id
         else:
             matches = self.fuel_type == certificate.fuel_type
-        return matches and self.covers(certificate.vintage)
+        return matches and self.covers(certificate.period)
 
-    def covers(self, vintage) -> bool:
-        return self.from_vintage <= vintage and (self.until_vintage is None or vintage <= self.until_vintage)
+    def covers(self, period: ProductionPeriod) -> bool:
+        """Whether a production period (a month, or an hour) falls within its months."""
+        return self.first_month.start <= period.start and (self.last_month is None or period.end <= self.last_month.end)
 
     def quantity_asked(self, issued: int) -> int:
         """What it asks of an issuance of `issued` certificates: a percentage rounds down

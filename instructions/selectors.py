@@ -63,7 +63,7 @@ def instructions_for(certificates: Iterable[Certificate]) -> dict[int, list[Stan
         return {}
     instructions = list(
         StandingInstruction.objects.filter(status=StandingInstruction.Status.ACTIVE,
-                                           from_vintage__lte=max(c.vintage for c in certificates))
+                                           from_vintage__lte=max(c.period for c in certificates).first_day)
         .filter(Q(generator_id__in={c.generator_id for c in certificates})
                 | Q(generator__isnull=True, organization_id__in=set(owners.values()),
                     fuel_type__in={c.fuel_type for c in certificates}))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.selectors import organization_can_receive
 from certificates.models import Certificate, CertificateBatch, FuelType, Generator
+from certificates.periods import ProductionPeriod
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 from registry.models import Organization, User
@@ -20,7 +21,8 @@ from registry.services import ServiceError, role_require, staff_require
 from retirements.services import RetirementDetails, retirement_write
 from transfers.models import NOTES_MAX_LENGTH
 from transfers.services import CannotReceive, Destination, TransferLine, transfer_write
-from utilities.display import month_text, number_text
+from utilities.display import number_text
+from utilities.wakeups import task_wake
 
 from .models import HUNDRED, InstructionDestination, InstructionRun, StandingInstruction
 from .selectors import instructions_for
@@ -47,11 +49,13 @@ class DestinationChoice:
 
 @transaction.atomic(durable=True)
 def instruction_create(*, organization: Organization, user: User, generator: Generator | None = None,
-                       fuel_type: str = "", from_vintage: datetime.date, until_vintage: datetime.date | None = None,
+                       fuel_type: str = "", from_vintage: ProductionPeriod,
+                       until_vintage: ProductionPeriod | None = None,
                        percentage: Decimal | None = None, maximum: int | None = None, irrevocable: bool = False,
                        destinations: list[DestinationChoice]) -> StandingInstruction:
     """Set a standing instruction for each new issuance of one of the organization's generators, or
-    of every generator of one fuel it owns, from a vintage month (until another, if given).
+    of every generator of one fuel it owns, from a vintage month (until another, if given): the
+    months of the periods given (ProductionPeriod), stored as their first days.
 
     It moves a percentage of each issuance (more than 0, at most 100, up to two decimals; rounded
     down to whole certificates) or up to a maximum quantity, to the first of one to three
@@ -90,14 +94,14 @@ def instruction_create(*, organization: Organization, user: User, generator: Gen
 
 
 def _vintages(from_vintage, until_vintage) -> tuple[datetime.date, datetime.date | None]:
-    if not isinstance(from_vintage, datetime.date):
+    """The months of the periods given, as their first days (the instruction's columns)."""
+    if not isinstance(from_vintage, ProductionPeriod):
         raise InstructionRefused("Give the first vintage month it applies to.")
-    from_vintage = from_vintage.replace(day=1)
-    until_vintage = until_vintage.replace(day=1) if until_vintage else None
-    if until_vintage and until_vintage < from_vintage:
-        raise InstructionRefused(f"The last vintage month ({until_vintage:%m/%Y}) is before the first "
-                                 f"({from_vintage:%m/%Y}).")
-    return from_vintage, until_vintage
+    first = ProductionPeriod.month_of(from_vintage.start)
+    last = ProductionPeriod.month_of(until_vintage.start) if until_vintage else None
+    if last and last < first:
+        raise InstructionRefused(f"The last vintage month ({last}) is before the first ({first}).")
+    return first.first_day, last.first_day if last else None
 
 
 def _source(organization, generator, fuel_type) -> tuple[Generator | None, str]:
@@ -197,14 +201,14 @@ def _percentages_check(*, organization, generator, fuel_type, from_vintage, unti
                 group.append(other)
     vintages = {from_vintage} | {other.from_vintage for other in others if other.from_vintage > from_vintage}
     for group in by_generator.values():
-        for vintage in sorted(vintages):
+        for vintage in sorted(ProductionPeriod.month_of(vintage) for vintage in vintages):
             taken = sum((other.percentage for other in group if other.covers(vintage)), Decimal(0))
             if taken + percentage > HUNDRED:
                 names = ", ".join(f"{other.pk} ({other.share_label} of {other.source_label})"
                                   for other in group if other.covers(vintage))
                 raise InstructionRefused(
                     f"Your active instructions {names} already take {taken.normalize():f}% of the same issuances "
-                    f"(vintage {vintage:%m/%Y}); with {percentage.normalize():f}% more they would take "
+                    f"(vintage {vintage}); with {percentage.normalize():f}% more they would take "
                     f"{(taken + percentage).normalize():f}%. Instructions may take at most 100% of an issuance "
                     "in total: lower the percentage, or end one of them first.")
 
@@ -349,10 +353,14 @@ def instructions_run_all(*, certificates: list[Certificate], user: User | None =
     made = [run for certificate in certificates for run in runs[certificate.pk]]
     InstructionRun.objects.bulk_create(made)
     if any(run.tell_owner for run in made):
-        from .tasks import instruction_notices_nudge  # tasks import services: not at module level
-
-        transaction.on_commit(instruction_notices_nudge, robust=True)
+        transaction.on_commit(_instruction_notices_nudge, robust=True)
     return made
+
+
+def _instruction_notices_nudge() -> None:
+    """After an issuance that skipped instructions commits, wake a worker to send the notices (the
+    skipped runs stay owed for the next wake-up or beat if the broker is away)."""
+    task_wake("instructions.tasks.send_instruction_notices", owed="the instruction notices owed")
 
 
 def _run_start(instruction: StandingInstruction, certificate: Certificate, left: int) -> InstructionRun:
@@ -383,7 +391,7 @@ def _transfer_key(instruction: StandingInstruction, destination: InstructionDest
     transfer will be made (a retirement's compliance period resolved)."""
     return (instruction.organization_id, instruction.created_by_id, destination.kind, destination.account_id,
             destination.recipient_id, destination.retirement_option_id, destination.beneficiary,
-            destination.compliance_period or certificate.vintage.year)
+            destination.compliance_period or certificate.period.year)
 
 
 def _moves_make(moves: list[_Move]):
@@ -438,7 +446,7 @@ def _move(moves: list[_Move], destination: InstructionDestination):
               "notes": _notes(moves, destination)}
     if destination.kind == Kind.RETIREMENT:
         details = RetirementDetails(option=destination.retirement_option, beneficiary=destination.beneficiary,
-                                    compliance_period=destination.compliance_period or certificate.vintage.year)
+                                    compliance_period=destination.compliance_period or certificate.period.year)
         return retirement_write(account=destination.account, details=details, **common)
     if destination.kind == Kind.ORGANIZATION:
         return transfer_write(destination=Destination.to_organization(destination.recipient), **common)
@@ -466,13 +474,13 @@ def _notes(moves: list[_Move], destination: InstructionDestination) -> str:
     transfer (to an own account) or retirement, of which generators and vintage months, e.g.
     "Standing delivery from Prairie Ridge Wind (M805), 01/2026". The sender's instruction numbers
     are added only where the sender alone reads them: another organization cannot look them up."""
-    months: dict[Generator, set[datetime.date]] = {}
+    months: dict[Generator, set[ProductionPeriod]] = {}
     for move in moves:
         certificate = move.run.certificate
-        months.setdefault(certificate.generator, set()).add(certificate.vintage)
+        months.setdefault(certificate.generator, set()).add(certificate.period)
     generators = sorted(months, key=lambda generator: generator.code)
     sources = "; ".join(f"{generator.name} ({generator.code}), "
-                        + ", ".join(month_text(month) for month in sorted(months[generator]))
+                        + ", ".join(str(month) for month in sorted(months[generator]))
                         for generator in generators)
     notes = f"{NOTES_BEGIN[destination.kind]} from {sources}"
     if destination.kind != Kind.ORGANIZATION:
@@ -482,7 +490,7 @@ def _notes(moves: list[_Move], destination: InstructionDestination) -> str:
     if len(notes) <= NOTES_MAX_LENGTH:
         return notes
     vintages = sorted(set().union(*months.values()))
-    period = month_text(vintages[0]) + (f" to {month_text(vintages[-1])}" if len(vintages) > 1 else "")
+    period = f"{vintages[0]}" + (f" to {vintages[-1]}" if len(vintages) > 1 else "")
     source = (f"{generators[0].name} ({generators[0].code})" if len(generators) == 1
               else f"{number_text(len(generators))} generators")
     return f"{NOTES_BEGIN[destination.kind]} from {source}, {period} (each batch names its generator and vintage)"

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
+from certificates.periods import ProductionPeriod
 from registry.services import ServiceError
 from utilities.admin_readonly import ReadOnlyAdmin, admin_link, number_column
 from utilities.display import count_text, number_text
@@ -20,7 +21,7 @@ class MonthListFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         months = GenerationReport.objects.order_by("-month").values_list("month", flat=True).distinct()[:36]
-        return [(f"{month:%Y-%m-%d}", f"{month:%m/%Y}") for month in months]
+        return [(f"{month:%Y-%m-%d}", str(ProductionPeriod.month_of(month))) for month in months]
 
     def queryset(self, request, queryset):
         return queryset.filter(month=self.value()) if self.value() else queryset
@@ -36,7 +37,7 @@ class GenerationReportAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Month", ordering="month")
     def month_text(self, report):
-        return f"{report.month:%m/%Y}"
+        return str(report.period)
 
     @admin.display(description="Certificates issued")
     def issued(self, report):

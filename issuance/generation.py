@@ -10,8 +10,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from certificates.filters import parse_month
 from certificates.models import Generator
+from certificates.periods import ProductionPeriod
 from registry.models import Organization
 from utilities.csv_upload import Layout, RowError, column_label, read_rows
 
@@ -71,8 +71,9 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[GenerationRow
         return [], errors, len(records)
     label = {name: column_label(index, name) for index, name in enumerate(COLUMNS)}
     generators = reportable_generators(organization, {record[1].upper() for record in records if record[1]})
-    first_open = timezone.localdate().replace(day=1)  # the current month is not over: not yet reportable
-    months = {parse_month(record[2]) for record in records} - {None}
+    first_open = ProductionPeriod.month_of(timezone.now()).first_day  # not over: not yet reportable
+    months = {period.first_day for period in map(ProductionPeriod.parse_month, (record[2] for record in records))
+              if period}
     named = [generator.pk for generator in generators.values()]
     issued = set(Issuance.objects.filter(generator__in=named, month__in=months).values_list("generator_id", "month"))
     seen: dict[tuple[int, datetime.date], int] = {}
@@ -95,20 +96,21 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[GenerationRow
                                          f"({generator.get_status_display().lower()}); no generation can be "
                                          "reported for it yet.")
             generator = None
-        month = parse_month(month_text)
+        period = ProductionPeriod.parse_month(month_text)
+        month = period.first_day if period else None  # as the report's column holds it
         if month is None:
             refuse("Month", month_text, "Enter the month as MM/YYYY, e.g. 01/2025.")
         elif month >= first_open:
-            refuse("Month", month_text, f"{month:%m/%Y} is not over yet; report a month once it has ended.")
+            refuse("Month", month_text, f"{period} is not over yet; report a month once it has ended.")
             month = None
         elif generator and (generator.pk, month) in issued:
-            refuse("Month", month_text, f"{generator.code} has already been issued certificates for {month:%m/%Y}; "
+            refuse("Month", month_text, f"{generator.code} has already been issued certificates for {period}; "
                                         "an issued month cannot be reported again.")
             month = None
         elif generator:
             first = seen.setdefault((generator.pk, month), number)
             if first != number:
-                refuse("Month", month_text, f"{generator.code} {month:%m/%Y} is already in row {first} of this "
+                refuse("Month", month_text, f"{generator.code} {period} is already in row {first} of this "
                                             "file; report each generator's month once.")
                 month = None
         mwh = parse_mwh(mwh_text)

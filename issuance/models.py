@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from certificates.models import Certificate, Generator
+from certificates.periods import ProductionPeriod
 from certificates.serials import format_serial
 from registry.models import Organization
 from utilities.csv_upload import CsvUploadRecord
@@ -99,7 +100,12 @@ class GenerationReport(models.Model):
         indexes = [models.Index(fields=["month", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.generator.code} {self.month:%m/%Y}: {self.mwh} MWh"
+        return f"{self.generator.code} {self.period}: {self.mwh} MWh"
+
+    @property
+    def period(self) -> ProductionPeriod:
+        """The month, as a production period (written `01/2020`, as the certificates' are)."""
+        return ProductionPeriod.month_of(self.month)
 
 
 class IssuanceQuerySet(models.QuerySet):
@@ -150,7 +156,12 @@ class Issuance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.generator.code} {self.month:%m/%Y}: {self.quantity} issued"
+        return f"{self.generator.code} {self.period}: {self.quantity} issued"
+
+    @property
+    def period(self) -> ProductionPeriod:
+        """The month, as a production period (written `01/2020`, as the certificates' are)."""
+        return ProductionPeriod.month_of(self.month)
 
     @property
     def serial_range(self) -> str:

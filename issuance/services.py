@@ -23,13 +23,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.models import Account
+from accounts.services import accounts_lock_for_share
 from certificates.models import Certificate, Generator
+from certificates.periods import ProductionPeriod
 from certificates.services import IssueLine, certificates_write
 from instructions.services import instructions_run_all
 from registry.models import Organization, User
-from registry.services import ServiceError, accounts_lock_for_share, role_require, staff_require
+from registry.services import ServiceError, role_require, staff_require
 from utilities import csv_upload
 from utilities.upload_runs import upload_process, uploads_requeue_stalled
+from utilities.wakeups import Wakeup, task_send
 
 from . import generation
 from .arithmetic import issued_quantity
@@ -38,6 +41,8 @@ from .models import GenerationReport, GenerationUpload, Issuance
 logger = logging.getLogger(__name__)
 Status = GenerationUpload.Status
 ReportStatus = GenerationReport.Status
+# After an issuance commits (also sent every NOTIFICATION_SEND_SECONDS by beat).
+issuance_notices_nudge = Wakeup("issuance.tasks.send_issuance_notices", owed="the issuance emails owed")
 
 
 def generation_upload_create(*, organization: Organization, user: User, upload) -> GenerationUpload:
@@ -57,10 +62,9 @@ def generation_upload_create(*, organization: Organization, user: User, upload) 
 
 
 def _queue_after_commit(upload_id: int) -> None:
-    from .tasks import process_generation_upload
-
     # The upload has committed: a broker that is away is logged (robust), not shown to the uploader.
-    transaction.on_commit(functools.partial(process_generation_upload.delay, upload_id), robust=True)
+    transaction.on_commit(functools.partial(task_send, "issuance.tasks.process_generation_upload", upload_id),
+                          robust=True)
 
 
 def generation_upload_process(*, upload_id: int) -> str:
@@ -90,9 +94,8 @@ def generation_uploads_requeue_stalled() -> list[int]:
 
 
 def _notify_after_commit(upload_id: int) -> None:
-    from .tasks import send_generation_upload_notification
-
-    send_generation_upload_notification.delay_on_commit(upload_id)
+    transaction.on_commit(functools.partial(task_send, "issuance.tasks.send_generation_upload_notification",
+                                            upload_id))
 
 
 def generation_reports_write(*, upload: GenerationUpload, rows: list[generation.GenerationRow]) -> list:
@@ -108,7 +111,7 @@ def generation_reports_write(*, upload: GenerationUpload, rows: list[generation.
     issued = [report for report in live if report.status == ReportStatus.ISSUED]
     if issued:
         report = issued[0]
-        raise ServiceError(f"{report.generator.code} {report.month:%m/%Y} was issued meanwhile.")
+        raise ServiceError(f"{report.generator.code} {report.period} was issued meanwhile.")
     if live and GenerationReport.objects.filter(pk__in=[report.pk for report in live], status=ReportStatus.SUBMITTED
                                                 ).update(status=ReportStatus.REPLACED) != len(live):
         raise ServiceError("A report of this file changed meanwhile. Upload it again.")
@@ -196,8 +199,9 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     last = {generator_id: (month, carry) for generator_id, month, carry in (
         Issuance.objects.filter(generator__in=generator_ids).order_by("generator_id", "-month")
         .distinct("generator_id").values_list("generator_id", "month", "carry_out"))}
-    certified = set(Certificate.objects.filter(generator__in=generator_ids, vintage__in={r.month for r in reports})
-                    .values_list("generator_id", "vintage"))
+    certified = set(Certificate.objects.filter(
+        generator__in=generator_ids, period__in={ProductionPeriod.month_of(r.month) for r in reports}
+    ).values_list("generator_id", "period"))
     accounts = accounts_lock_for_share(generator.account_id for generator in generators.values()
                                        if generator.account_id)
 
@@ -206,7 +210,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
         generator = report.generator = generators[report.generator_id]
         previous_month, carry_in = last.get(generator.pk, (None, Decimal(0)))
         reason = _cannot_issue(report, generator, accounts.get(generator.account_id), previous_month,
-                               (generator.pk, report.month) in certified)
+                               (generator.pk, ProductionPeriod.month_of(report.month)) in certified)
         if reason:
             result.skipped.append((report, reason))
             continue
@@ -214,7 +218,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
         issuances.append(Issuance(generator=generator, month=report.month, report=report, mwh=report.mwh,
                                   carry_in=carry_in, carry_out=carry_out, quantity=quantity, issued_by=user))
         if quantity:
-            lines.append(IssueLine(generator, report.month, quantity, generator.account))
+            lines.append(IssueLine(generator, ProductionPeriod.month_of(report.month), quantity, generator.account))
         last[generator.pk] = (report.month, carry_out)
     if not issuances:
         return
@@ -235,8 +239,6 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     written = list(Issuance.objects.filter(report__in=issued_ids).select_related("generator", "certificate")
                    .order_by("generator_id", "month"))  # with their ids
     if any(issuance.quantity for issuance in written):
-        from .tasks import issuance_notices_nudge  # tasks import services: not at module level
-
         transaction.on_commit(issuance_notices_nudge)  # the emails owed: the issuances not yet told
     # The standing instructions of the owners, applied to the chunk's new issuances together in this
     # same transaction (instructions_run_all: one transfer per sender and destination, not per move).
@@ -248,7 +250,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
 def _cannot_issue(report: GenerationReport, generator: Generator, account: dict | None,
                   previous_month: datetime.date | None, certified: bool) -> str | None:
     """Why this report cannot be issued now; None if it can."""
-    month = f"{generator.code} {report.month:%m/%Y}"
+    month = f"{generator.code} {report.period}"
     if report.status == ReportStatus.ISSUED:
         return f"{month} is issued already."
     if report.status != ReportStatus.SUBMITTED:
@@ -262,7 +264,7 @@ def _cannot_issue(report: GenerationReport, generator: Generator, account: dict 
         return f"{month}: the issuance account {generator.account.public_id} is not an open active account of " \
                f"{generator.organization.name}."
     if previous_month and previous_month >= report.month:
-        return f"{month}: {previous_month:%m/%Y} is issued already; months are issued in order."
+        return f"{month}: {ProductionPeriod.month_of(previous_month)} is issued already; months are issued in order."
     if certified:
         return f"{month}: certificates were issued for this month by hand already."
     return None

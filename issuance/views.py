@@ -64,7 +64,7 @@ def generation_reports(request: HttpRequest) -> HttpResponse:
     form = ReportMonthForm(request.GET)
     reports = generation_reports_for(membership.organization)
     if form.is_valid() and form.cleaned_data["month"]:
-        reports = reports.filter(month=form.cleaned_data["month"])
+        reports = reports.filter(month=form.cleaned_data["month"].first_day)
     page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
     template = "issuance/reports.html#reports" if htmx_partial(request) else "issuance/reports.html"
     return render(request, template, {"page": page, "form": form,

@@ -1,6 +1,9 @@
 """The checks behind `manage.py verify_ledger`: every ledger rule, over the whole database.
 
-Each check is one SQL query that returns the breaches it finds, one line each.
+Each check is one SQL query that returns the breaches it finds, one line each. SQL, not for speed:
+the checks read PostgreSQL's catalog (the trigger, the exclusion constraint) and compare rows with
+window functions over every batch, and they must read the tables as the database holds them, apart
+from the models that the code under check uses.
 """
 
 from django.db import connection

@@ -21,10 +21,10 @@ from transfers.services import Destination, TransferConflict, TransferLine, Tran
 from transfers.signals import mass_upload_finished
 from utilities import csv_upload
 from utilities.upload_runs import upload_lock, upload_process, uploads_requeue_stalled
+from utilities.wakeups import task_send
 
 from . import validation as mass
 from .models import MassTransferUpload
-from .tasks import process_mass_upload, send_mass_upload_notification
 
 Status = MassTransferUpload.Status
 
@@ -56,11 +56,13 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
 def _queue_after_commit(upload_id: int) -> None:
     # The upload has committed: a broker that is away is logged (robust), not shown to the uploader,
     # and the stalled-upload sweep queues it again.
-    transaction.on_commit(functools.partial(process_mass_upload.delay, upload_id), robust=True)
+    transaction.on_commit(functools.partial(task_send, "mass_uploads.tasks.process_mass_upload", upload_id),
+                          robust=True)
 
 
 def _notify_after_commit(upload_id: int) -> None:
-    send_mass_upload_notification.delay_on_commit(upload_id)
+    transaction.on_commit(functools.partial(task_send, "mass_uploads.tasks.send_mass_upload_notification",
+                                            upload_id))
 
 
 @transaction.atomic  # joins the API's exactly-once request (api/idempotency.py)

@@ -3,10 +3,10 @@
 from celery import shared_task
 from django.conf import settings
 
+from transfers.notifications import mass_upload_notify
 from utilities.upload_runs import UploadBusy
 
-# Each task imports what it calls in its body, so the services import the tasks (to queue them) and
-# never the other way round at import time.
+from .services import mass_upload_process, mass_uploads_requeue_stalled
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -14,8 +14,6 @@ def process_mass_upload(self, upload_id: int) -> str:
     """A pool child killed mid-upload puts the message back at once (reject_on_worker_lost); a whole
     worker killed leaves it to the broker's visibility timeout and, sooner, to the stalled-upload
     sweep. Either way the upload's attempts are counted and limited by the service."""
-    from .services import mass_upload_process
-
     try:
         return mass_upload_process(upload_id=upload_id)
     except UploadBusy as busy:
@@ -28,13 +26,9 @@ def process_mass_upload(self, upload_id: int) -> str:
 
 @shared_task(acks_late=True)
 def requeue_stalled_mass_uploads() -> int:
-    from .services import mass_uploads_requeue_stalled
-
     return len(mass_uploads_requeue_stalled())
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def send_mass_upload_notification(upload_id: int) -> int:
-    from transfers.notifications import mass_upload_notify
-
     return mass_upload_notify(upload_id=upload_id)

@@ -51,38 +51,10 @@ def staff_require(*, user: User) -> None:
         raise ServiceError("Only registry staff may do this.")
 
 
-ACCOUNTS_SHARE_SQL = """
-    SELECT a.id, a.type, a.status, a.organization_id, o.status, o.name
-    FROM accounts_account a JOIN registry_organization o ON o.id = a.organization_id
-    WHERE a.id = ANY(%s) ORDER BY a.id FOR SHARE
-"""
-
-
-def accounts_lock_for_share(account_ids: Iterable[int]) -> dict[int, dict]:
-    """Lock accounts and their organizations FOR SHARE, in primary-key order.
-
-    A share lock lets any number of transfers use the same account at once, while a freeze or a
-    suspension (an UPDATE) waits for them, and they for it: no check-then-act race on a status.
-    """
-    ids = sorted(set(account_ids))
-    if not ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(ACCOUNTS_SHARE_SQL, [ids])
-        return accounts_from_rows(cursor.fetchall())
-
-
-def accounts_from_rows(rows) -> dict[int, dict]:
-    """The rows of ACCOUNTS_SHARE_SQL by account id."""
-    return {
-        row[0]: {"type": row[1], "status": row[2], "organization_id": row[3],
-                 "organization_status": row[4], "organization_name": row[5]}
-        for row in rows
-    }
-
-
 def organization_lock_for_share(organization_id: int) -> str | None:
-    """The organization's status, share-locked against a concurrent suspension."""
+    """The organization's status, share-locked against a concurrent suspension. SQL because the ORM
+    has no FOR SHARE (a FOR UPDATE would make every transfer to the organization wait for the
+    others); not for speed."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT status FROM registry_organization WHERE id = %s FOR SHARE", [organization_id]

@@ -29,8 +29,10 @@ ACTIVITY_STAMP_SECONDS = 60
 
 
 # The one read every request makes. Through the ORM (SessionStore.load's objects.get) it cost about
-# 550 Python calls a request, a tenth of a page's; a transfer through the wizard without JavaScript
-# makes nine requests (bench/wizard_load.py, bench/README.md).
+# 550 Python calls a request, a tenth of a page's: bench/wizard_load.py (bench/README.md, "Two reads on
+# every path written once in SQL") measured a wizard walk at 71,234 calls through the ORM and 65,334
+# with this statement without JavaScript (48,698 and 45,417 with it); bench/sql_statements.py, one
+# read: 190 us of CPU and 235 Python calls, against 572 us and 913 through Django's store (load 9).
 SESSION_SQL = f"""SELECT session_data FROM {Session._meta.db_table}
                   WHERE session_key = %s AND expire_date > %s"""
 
@@ -39,15 +41,15 @@ class SessionStore(db.SessionStore):
     """Django's sessions in the database (SESSION_ENGINE = "registry.sessions"), read in one statement."""
 
     def load(self) -> dict:
-        row = None
         if self.session_key:
             with connection.cursor() as cursor:
                 cursor.execute(SESSION_SQL, [self.session_key, timezone.now()])
                 row = cursor.fetchone()
-        if row is None:  # none, expired, or deleted (signed out elsewhere): a new session
-            self._session_key = None
-            return {}
-        return self.decode(row[0])
+            if row is not None:
+                return self.decode(row[0])
+        # None, expired, or deleted (signed out elsewhere): Django's own load() finds none too and
+        # starts a new session (a new key when saved). Rare, so its second read costs little.
+        return super().load()
 
 
 @receiver(user_logged_in)

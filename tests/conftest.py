@@ -1,4 +1,3 @@
-import datetime
 import os
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from ledger.models import LedgerEvent
 from mass_uploads.models import MassTransferUpload
@@ -149,14 +149,14 @@ def generator(org):
 
 @pytest.fixture
 def issue(staff, generator, account):
-    """issue(quantity, vintage=..., account=...) -> the batch holding serials 1..quantity."""
+    """issue(quantity, period=..., account=...) -> the batch holding serials 1..quantity."""
     months = iter(range(1, 1000))
 
-    def _issue(quantity=1000, *, vintage=None, account=account, generator=generator):
-        if vintage is None:
+    def _issue(quantity=1000, *, period=None, account=account, generator=generator):
+        if period is None:
             n = next(months)
-            vintage = datetime.date(2010 + (n - 1) // 12, (n - 1) % 12 + 1, 1)
-        certificate = certificate_issue(user=staff, generator=generator, vintage=vintage,
+            period = ProductionPeriod.month(2010 + (n - 1) // 12, (n - 1) % 12 + 1)
+        certificate = certificate_issue(user=staff, generator=generator, period=period,
                                         quantity=quantity, account=account)
         return CertificateBatch.objects.get(certificate=certificate)
 
@@ -176,16 +176,16 @@ def holdings(issue, org, account, second_account, staff):
     hydro = GeneratorFactory(organization=org, code="M906", name="St. Croix Falls Hydro", fuel_type="hydro",
                              state="WI", eligibilities=["WI RPS"])
     return {
-        "wind": issue(1000, vintage=datetime.date(2020, 1, 1)),
-        "solar": issue(500, vintage=datetime.date(2020, 6, 1), generator=solar),
-        "hydro": issue(200, vintage=datetime.date(2021, 3, 1), generator=hydro, account=second_account),
+        "wind": issue(1000, period=ProductionPeriod.month(2020, 1)),
+        "solar": issue(500, period=ProductionPeriod.month(2020, 6), generator=solar),
+        "hydro": issue(200, period=ProductionPeriod.month(2021, 3), generator=hydro, account=second_account),
     }
 
 
 @pytest.fixture
 def foreign_batch(staff, counterparty, counterparty_account):
     generator = GeneratorFactory(organization=counterparty, code="M999", name="Lakeshore Wind")
-    certificate = certificate_issue(user=staff, generator=generator, vintage=datetime.date(2020, 1, 1),
+    certificate = certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(2020, 1),
                                     quantity=777, account=counterparty_account)
     return CertificateBatch.objects.get(certificate=certificate)
 

@@ -436,13 +436,16 @@ def test_a_create_request_makes_a_known_number_of_statements(owner, batch, secon
     # The key (one statement, its creator's role with it) and the idempotency claim, committed on
     # its own; then one transaction: the claim's row locked, the batches (selection_batches), the
     # accounts the destination may be, the service's statements, and the stored answer, committed
-    # with them. No query of the account's id, nor of the key's last use within the minute.
+    # with them. No query of the account's id, nor of the key's last use within the minute. The new
+    # transfer's id is drawn by a statement of its own, in the same round trip as the batches' lock.
     assert statements[0].startswith("SELECT k.") and "registry_membership" in statements[0]
     assert statements[1].startswith("INSERT INTO api_idempotentrequest")
     assert statements[2].startswith('SELECT "api_idempotentrequest"') and statements[2].endswith("SKIP LOCKED")
     assert statements[-1].startswith("UPDATE api_idempotentrequest")
     assert not any(statement.startswith('UPDATE "api_apikey"') for statement in statements)
-    assert len(statements) == 12, "\n".join(statements)
+    assert any(statement.startswith("SELECT nextval(pg_get_serial_sequence('transfers_transfer'")
+               for statement in statements)
+    assert len(statements) == 13, "\n".join(statements)
     # Savepoints: the handler's (a refusal keeps only its answer) and transfer_write's, each made and
     # released; the request's own transaction is one too here, inside the test's.
     assert len(captured) - len(statements) == 6, "\n".join(captured)

@@ -5,7 +5,6 @@ that read them, and at the API's query parameters and the ids in its paths."""
 
 import base64
 import contextlib
-import datetime
 import urllib.parse
 import uuid
 
@@ -17,6 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from certificates.filters import BatchFilter, MonthField
+from certificates.periods import ProductionPeriod
 from certificates.selectors import SELECTION_KEY
 from certificates.serials import parse_serial
 from mass_uploads import validation as mass
@@ -370,6 +370,7 @@ def trading(signed_in, trader, holdings, counterparty, tracking_system, retireme
 @example(query={"serial": SUPERSCRIPT_TWO})
 @example(query={"serial": TOO_BIG_FOR_INT})
 @example(query={"quantity_min": "-1e999999999"})
+@example(query={"account": "\x00"})
 def test_dashboard_and_its_downloads_never_fail(trading, url, query):
     answered(lambda: trading.get(url, query))
 
@@ -454,7 +455,7 @@ def test_mass_transfer_pages_and_ids_in_paths_never_fail(trading, query, pk):
 def test_vintages_within_the_years_are_still_read(signed_in, trader, holdings):
     response = signed_in(trader).get(DASHBOARD, {"vintage_from": "01/2021", "vintage_to": "2100-12"})
     assert [batch.pk for batch in response.context["page"].object_list] == [holdings["hydro"].pk]
-    assert response.context["filter"].form.cleaned_data["vintage_from"] == datetime.date(2021, 1, 1)
+    assert response.context["filter"].form.cleaned_data["vintage_from"] == ProductionPeriod.month(2021, 1)
 
 
 # --- the API: every query parameter and every id in a path ---------------------------------------

@@ -1,10 +1,13 @@
 """batches_lock sends its statements in one round trip (psycopg's pipeline mode): the batches'
-lock, planned once per connection, and the destination account's share lock."""
+lock, planned once per connection; a transfer adds the destination account's share lock to the same
+round trip (batches_lock_in, accounts_lock_for_share_in)."""
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 
-from certificates.services import batches_lock
+from accounts.services import accounts_lock_for_share_in
+from certificates.services import batches_lock, batches_lock_in
+from utilities.rows import RoundTrip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,12 +36,16 @@ def locked_elsewhere(other, table: str, row_id: int) -> bool:
 def test_locks_the_batches_and_share_locks_the_destination_in_the_transaction(
         batch, trader, account, second_account, other_connection):
     with transaction.atomic():
-        locked = batches_lock([batch.pk], user_id=trader.pk, accounts_for_share=[second_account.pk])
+        trip = RoundTrip()
+        batches = batches_lock_in(trip, [batch.pk], user_id=trader.pk)
+        accounts = accounts_lock_for_share_in(trip, [second_account.pk])
+        trip.send()
+        locked = batches.value
 
         assert list(locked) == [batch.pk]
         assert locked[batch.pk].quantity == batch.quantity and locked[batch.pk].user_may_move
-        assert locked.accounts[second_account.pk]["status"] == "open"
-        assert locked.accounts[second_account.pk]["organization_id"] == second_account.organization_id
+        assert accounts.value[second_account.pk]["status"] == "open"
+        assert accounts.value[second_account.pk]["organization_id"] == second_account.organization_id
         assert locked_elsewhere(other_connection, "certificates_certificatebatch", batch.pk)
         assert locked_elsewhere(other_connection, "accounts_account", second_account.pk)  # FOR SHARE
         with connection.cursor() as cursor:  # the generic-plan setting ends with the statement

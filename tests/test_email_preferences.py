@@ -58,10 +58,10 @@ def test_the_submitter_can_turn_off_their_own_confirmation_but_still_hears_it_wa
 
 def test_the_outbox_reads_the_choice_when_it_sends_not_when_the_email_was_owed(
         settings, monkeypatch, batch, trader, org, counterparty, counterparty_trader):
-    from transfers import tasks
+    from transfers.services import lifecycle
 
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(tasks.notifications_nudge, "last", float("inf"))  # nothing sent at commit: the email waits
+    monkeypatch.setattr(lifecycle.notifications_nudge, "last", float("inf"))  # nothing sent at commit: the email waits
     transfer = send(batch, trader, org, counterparty)
     mail.outbox.clear()
     transfer_notifications_send()

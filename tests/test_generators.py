@@ -21,6 +21,7 @@ from certificates.generator_services import (
     generator_update,
 )
 from certificates.models import Certificate, Generator
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from ledger.models import LedgerEvent
 from ledger.verification import ledger_breaches
@@ -201,17 +202,18 @@ def test_certificates_are_not_issued_for_a_generator_that_is_not_approved(org, s
     label = Status(status).label.lower()
     with pytest.raises(ServiceError, match=rf"Generator M777 is not approved \({label}\); certificates are issued "
                                            "only for an approved generator"):
-        certificate_issue(user=staff, generator=generator, vintage=datetime.date(2024, 1, 1), quantity=10,
+        certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(2024, 1), quantity=10,
                           account=account)
     assert not Certificate.objects.exists()
 
 
 def test_an_approved_generator_is_issued_for_and_a_key_change_stops_it(approved, staff, manager, org, account):
-    certificate_issue(user=staff, generator=approved, vintage=datetime.date(2024, 1, 1), quantity=10, account=account)
+    certificate_issue(user=staff, generator=approved, period=ProductionPeriod.month(2024, 1), quantity=10,
+                      account=account)
     generator_update(user=manager, organization=org, generator=approved,
                      details=details(account, capacity_mw=decimal.Decimal("200")))
     with pytest.raises(ServiceError, match="is not approved"):
-        certificate_issue(user=staff, generator=approved, vintage=datetime.date(2024, 2, 1), quantity=10,
+        certificate_issue(user=staff, generator=approved, period=ProductionPeriod.month(2024, 2), quantity=10,
                           account=account)
     assert Certificate.objects.count() == 1
     assert ledger_breaches() == []
@@ -292,7 +294,7 @@ def test_a_key_change_racing_an_issuance_never_issues_for_a_generator_under_revi
     staff = UserFactory(is_staff=True)
     generator = GeneratorFactory(organization=org, account=account)
     outcomes = race(
-        lambda: certificate_issue(user=staff, generator=generator, vintage=datetime.date(2024, 1, 1), quantity=5,
+        lambda: certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(2024, 1), quantity=5,
                                   account=account),
         lambda: generator_update(user=manager, organization=org, generator=generator,
                                  details=details(account, name=generator.name, capacity_mw=decimal.Decimal("7"))))

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from accounts.models import Account
 from accounts.services import account_close
 from certificates.models import CertificateBatch
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue, certificate_write
 from instructions.models import InstructionDestination, InstructionRun, StandingInstruction
 from instructions.notifications import instruction_notices_send
@@ -40,7 +41,7 @@ from transfers.services import transfer_accept
 from .factories import AccountFactory, GeneratorFactory, RetirementOptionFactory, member
 
 Kind = InstructionDestination.Kind
-JAN_2026 = datetime.date(2026, 1, 1)
+JAN_2026 = ProductionPeriod.month(2026, 1)
 
 
 def own(account):
@@ -73,11 +74,11 @@ def issue_and_run(staff, generator, account):
     their own, as the issuance run will right after its issuance."""
     months = itertools.count()
 
-    def _issue(quantity=1000, *, vintage=None, generator=generator):
-        if vintage is None:
+    def _issue(quantity=1000, *, period=None, generator=generator):
+        if period is None:
             n = next(months)
-            vintage = datetime.date(2026 + n // 12, n % 12 + 1, 1)
-        certificate = certificate_issue(user=staff, generator=generator, vintage=vintage, quantity=quantity,
+            period = ProductionPeriod.month(2026 + n // 12, n % 12 + 1)
+        certificate = certificate_issue(user=staff, generator=generator, period=period, quantity=quantity,
                                         account=generator.account or account)
         with transaction.atomic(durable=True):
             runs = instructions_run(certificate=certificate, user=staff)
@@ -138,7 +139,7 @@ def test_a_retirement_with_its_option_and_beneficiary(instruct, issue_and_run, r
     option = RetirementOptionFactory(name="Green-e Energy", type="green_e", reason="voluntary",
                                      requires_compliance_period=False, requires_beneficiary=True)
     instruct(retire_into(retirement_account, option=option, beneficiary="City of Duluth"), percentage=Decimal("25"))
-    certificate, [run] = issue_and_run(1000, vintage=datetime.date(2026, 3, 1))
+    certificate, [run] = issue_and_run(1000, period=ProductionPeriod.month(2026, 3))
     retirement = run.transfer.retirement
     assert (run.transfer.kind, retirement.option, retirement.beneficiary, retirement.compliance_period) == (
         "retirement", option, "City of Duluth", 2026)  # no period given: the vintage's year
@@ -167,11 +168,11 @@ def test_another_organization_s_fuel_instruction_does_not_touch_our_issuance(
 
 
 def test_vintages_before_from_and_after_until_are_left_alone(org, trader, generator, issue_and_run, second_account):
-    instruction_create(organization=org, user=trader, generator=generator, from_vintage=datetime.date(2026, 2, 1),
-                       until_vintage=datetime.date(2026, 3, 1), percentage=Decimal(50),
+    instruction_create(organization=org, user=trader, generator=generator, from_vintage=ProductionPeriod.month(2026, 2),
+                       until_vintage=ProductionPeriod.month(2026, 3), percentage=Decimal(50),
                        destinations=[own(second_account)])
-    moved = {vintage.month: [run.quantity_moved for run in issue_and_run(100, vintage=vintage)[1]]
-             for vintage in [datetime.date(2026, month, 1) for month in (1, 2, 3, 4)]}
+    moved = {period.first_day.month: [run.quantity_moved for run in issue_and_run(100, period=period)[1]]
+             for period in [ProductionPeriod.month(2026, month) for month in (1, 2, 3, 4)]}
     assert moved == {1: [], 2: [50], 3: [50], 4: []}
 
 
@@ -264,7 +265,7 @@ def test_runs_inside_the_issuance_s_transaction_and_a_refusal_does_not_abort_it(
     instruct(to(counterparty), own(second_account), percentage=Decimal(30))
     counterparty.accounts.update(status=Account.Status.CLOSED)  # it can no longer receive: refused
     with transaction.atomic(durable=True):
-        certificate = certificate_write(user=staff, generator=generator, vintage=JAN_2026,
+        certificate = certificate_write(user=staff, generator=generator, period=JAN_2026,
                                                     quantity=500, account=account)
         [run] = instructions_run(certificate=certificate)
         assert run.destination.priority == 2
@@ -274,11 +275,11 @@ def test_runs_inside_the_issuance_s_transaction_and_a_refusal_does_not_abort_it(
 
 # Several issuances at once (as an issuance run applies them)
 
-def issue_together(staff, generators, quantities, vintage=JAN_2026):
+def issue_together(staff, generators, quantities, period=JAN_2026):
     """Issue one certificate for each generator, then run their instructions together, in one
     transaction (as the issuance run does for a chunk of generators)."""
     with transaction.atomic(durable=True):
-        certificates = [certificate_write(user=staff, generator=generator, vintage=vintage, quantity=quantity,
+        certificates = [certificate_write(user=staff, generator=generator, period=period, quantity=quantity,
                                           account=generator.account) for generator, quantity in
                         zip(generators, quantities, strict=True)]
         runs = instructions_run_all(certificates=certificates, user=staff)
@@ -338,7 +339,7 @@ def test_an_own_account_transfer_names_the_instructions_and_each_generator_its_m
     first = instruct(own(second_account), generator=solar, maximum=10)
     second = instruct(own(second_account), generator=hydro, maximum=5)
     with transaction.atomic(durable=True):
-        certificates = [certificate_write(user=staff, generator=generator, vintage=datetime.date(2026, month, 1),
+        certificates = [certificate_write(user=staff, generator=generator, period=ProductionPeriod.month(2026, month),
                                           quantity=100, account=account)
                         for generator, month in [(solar, 3), (solar, 2), (hydro, 2)]]
         instructions_run_all(certificates=certificates, user=staff)
@@ -405,7 +406,8 @@ def test_moved_plus_left_is_always_what_was_issued(org, trader, generator, accou
         instructions.append(instruction_create(organization=org, user=trader, generator=generator,
                                                from_vintage=JAN_2026, destinations=[own(second_account)], **kwargs))
     StandingInstruction.objects.filter(pk__in=[i.pk for i in instructions]).update(from_vintage=vintage)
-    certificate = certificate_issue(user=staff, generator=generator, vintage=vintage, quantity=quantity,
+    certificate = certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month_of(vintage),
+                                    quantity=quantity,
                                     account=account)
     with transaction.atomic():
         runs = instructions_run(certificate=certificate)
@@ -434,13 +436,14 @@ def test_percentages_over_100_in_total_are_refused_with_a_clear_message(instruct
 def test_percentages_of_instructions_whose_vintages_do_not_overlap_may_add_up_to_more(
         org, trader, generator, second_account):
     instruction_create(organization=org, user=trader, generator=generator, from_vintage=JAN_2026,
-                       until_vintage=datetime.date(2026, 6, 1), percentage=Decimal(80),
+                       until_vintage=ProductionPeriod.month(2026, 6), percentage=Decimal(80),
                        destinations=[own(second_account)])
-    instruction_create(organization=org, user=trader, generator=generator, from_vintage=datetime.date(2026, 7, 1),
+    instruction_create(organization=org, user=trader, generator=generator, from_vintage=ProductionPeriod.month(2026, 7),
                        percentage=Decimal(80), destinations=[own(second_account)])
     with pytest.raises(InstructionRefused, match="110%"):
-        instruction_create(organization=org, user=trader, generator=generator, from_vintage=datetime.date(2026, 9, 1),
-                           percentage=Decimal(30), destinations=[own(second_account)])
+        instruction_create(organization=org, user=trader, generator=generator,
+                           from_vintage=ProductionPeriod.month(2026, 9), percentage=Decimal(30),
+                           destinations=[own(second_account)])
 
 
 def test_an_ended_instruction_s_percentage_no_longer_counts(instruct, org, trader, second_account):
@@ -535,7 +538,7 @@ def test_instructions_for_reads_a_whole_run_in_a_fixed_number_of_queries(org, in
     for generator in generators:
         instruct(own(second_account), generator=generator, percentage=Decimal(10))
     instruct(own(second_account), fuel_type="wind", maximum=5)
-    certificates = [certificate_issue(user=staff, generator=g, vintage=JAN_2026, quantity=10, account=account)
+    certificates = [certificate_issue(user=staff, generator=g, period=JAN_2026, quantity=10, account=account)
                     for g in generators]
     with django_assert_num_queries(5):  # instructions, destinations, organizations, users, accounts (no options)
         found = instructions_for(certificates)

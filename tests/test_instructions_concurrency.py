@@ -1,6 +1,5 @@
 """Standing instructions under real parallel PostgreSQL connections."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
@@ -8,6 +7,7 @@ from django.db import transaction
 
 from accounts.services import account_close
 from certificates.models import CertificateBatch
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_write
 from instructions.models import InstructionDestination, StandingInstruction
 from instructions.services import DestinationChoice, instruction_create, instructions_run
@@ -18,7 +18,7 @@ from .factories import RetirementOptionFactory
 from .test_concurrency import WORKERS, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-JAN_2026 = datetime.date(2026, 1, 1)
+JAN_2026 = ProductionPeriod.month(2026, 1)
 
 
 def own(account):
@@ -46,7 +46,7 @@ def test_an_issuance_s_run_racing_the_close_of_its_destination(org, trader, mana
 
     def issue_and_run():
         with transaction.atomic(durable=True):
-            certificate = certificate_write(user=staff, generator=generator, vintage=JAN_2026, quantity=100,
+            certificate = certificate_write(user=staff, generator=generator, period=JAN_2026, quantity=100,
                                             account=account)
             return instructions_run(certificate=certificate)[0].destination.priority
 

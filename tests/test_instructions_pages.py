@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from instructions.models import InstructionDestination, StandingInstruction
 from instructions.selectors import runs_for_certificate
@@ -26,7 +27,7 @@ def signed_in_as(user) -> Client:
 @pytest.fixture
 def instruction(org, trader, generator, second_account):
     return instruction_create(organization=org, user=trader, generator=generator,
-                              from_vintage=datetime.date(2026, 1, 1), percentage=Decimal(60),
+                              from_vintage=ProductionPeriod.month(2026, 1), percentage=Decimal(60),
                               destinations=[DestinationChoice(kind=Kind.OWN_ACCOUNT, account=second_account)])
 
 
@@ -95,7 +96,7 @@ def test_percentages_over_100_are_refused_on_the_page(trader, generator, counter
 
 def test_the_list_and_the_detail_show_the_instruction_and_its_runs(trader, instruction, staff, generator, account,
                                                                     second_account):
-    certificate = certificate_issue(user=staff, generator=generator, vintage=datetime.date(2026, 2, 1),
+    certificate = certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(2026, 2),
                                     quantity=1000, account=account)
     [run] = instructions_run(certificate=certificate)
     client = signed_in_as(trader)
@@ -111,7 +112,7 @@ def test_the_list_and_the_detail_show_the_instruction_and_its_runs(trader, instr
 def test_the_runs_partial_for_an_issuance_page(instruction, staff, generator, account):
     from django.template.loader import render_to_string
 
-    certificate = certificate_issue(user=staff, generator=generator, vintage=datetime.date(2026, 3, 1),
+    certificate = certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(2026, 3),
                                     quantity=10, account=account)
     instructions_run(certificate=certificate)
     html = render_to_string("instructions/_runs.html", {"runs": runs_for_certificate(certificate),

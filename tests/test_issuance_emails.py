@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import connection
 from django.urls import reverse
 
+from certificates.periods import ProductionPeriod
 from instructions.models import InstructionDestination
 from instructions.services import DestinationChoice, instruction_create
 from issuance import notifications, services
@@ -58,7 +59,7 @@ def emails_to(address):
 def hold_the_outbox(settings, monkeypatch):
     """No wake-up after the commit: the emails wait in the outbox until the test sends them."""
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(issuance_tasks.issuance_notices_nudge, "last", float("inf"))
+    monkeypatch.setattr(services.issuance_notices_nudge, "last", float("inf"))
 
 
 def test_each_organization_issued_to_gets_one_email_of_what_was_issued(
@@ -172,7 +173,8 @@ def test_transactions_keep_each_organization_whole_while_they_can():
 
 
 def test_the_email_says_when_standing_instructions_moved_some_on(org, trader, staff, wind, second_account):
-    instruction_create(organization=org, user=trader, generator=wind, from_vintage=MONTHS[0], percentage=Decimal(50),
+    instruction_create(organization=org, user=trader, generator=wind, from_vintage=ProductionPeriod.month_of(MONTHS[0]),
+                       percentage=Decimal(50),
                        destinations=[DestinationChoice(kind=InstructionDestination.Kind.OWN_ACCOUNT,
                                                        account=second_account)])
     mail.outbox.clear()

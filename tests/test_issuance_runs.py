@@ -7,6 +7,7 @@ import pytest
 from django.db import IntegrityError
 
 from certificates.models import Certificate, CertificateBatch, Generator
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from issuance.models import GenerationReport, Issuance
 from issuance.services import issuance_run
@@ -38,7 +39,7 @@ def test_a_month_is_issued_into_the_generators_account_with_a_ledger_event(appro
     assert (issuance.quantity, issuance.carry_in, issuance.carry_out) == (1250, Decimal(0), Decimal("0.4"))
     batch = CertificateBatch.objects.get(certificate=issuance.certificate)
     assert (batch.account, batch.serial_start, batch.serial_end, batch.status) == (account, 1, 1250, "active")
-    assert issuance.certificate.vintage == MONTHS[0]
+    assert issuance.certificate.period == ProductionPeriod.month_of(MONTHS[0])
     assert LedgerEvent.objects.get(kind=LedgerEvent.Kind.ISSUANCE).batch_id == batch.pk
     submitted.refresh_from_db()
     assert submitted.status == GenerationReport.Status.ISSUED
@@ -125,7 +126,8 @@ def test_a_frozen_issuance_account_leaves_the_month_submitted(approved, account,
 
 
 def test_a_month_issued_by_hand_already_is_left(approved, account, staff, trader):
-    certificate_issue(user=staff, generator=approved, vintage=MONTHS[0], quantity=5, account=account)
+    certificate_issue(user=staff, generator=approved, period=ProductionPeriod.month_of(MONTHS[0]), quantity=5,
+                      account=account)
 
     run = issuance_run(user=staff, reports=[report(approved, MONTHS[0], "10", trader)])
 
@@ -197,7 +199,7 @@ def test_the_admin_lists_reports_by_month(approved, trader, admin_client):
 
 def test_every_month_is_issued_from_the_ledger_vintage(approved, staff, trader):
     issuance_run(user=staff, reports=[report(approved, datetime.date(2024, 2, 1), "3", trader)])
-    assert Certificate.objects.get().vintage == datetime.date(2024, 2, 1)
+    assert Certificate.objects.get().period == ProductionPeriod.month(2024, 2)
 
 
 def test_all_the_reports_of_a_month_are_issued_from_the_lists_select_all(approved, trader, admin_client, account):
@@ -226,7 +228,8 @@ def test_the_instructions_of_a_run_move_in_one_transfer_per_destination(approved
 
     other = GeneratorFactory(organization=org, code="M880", fuel_type=approved.fuel_type, account=account)
     instructions = [instruction_create(
-        organization=org, user=trader, generator=generator, from_vintage=MONTHS[0], percentage=Decimal(60),
+        organization=org, user=trader, generator=generator, from_vintage=ProductionPeriod.month_of(MONTHS[0]),
+        percentage=Decimal(60),
         destinations=[DestinationChoice(kind=InstructionDestination.Kind.OWN_ACCOUNT, account=second_account)])
         for generator in (approved, other)]
     run = issuance_run(user=staff, reports=[report(approved, MONTHS[0], "1000", trader),

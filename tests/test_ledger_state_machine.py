@@ -12,6 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from accounts.models import Account
 from certificates.models import Certificate, CertificateBatch
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from ledger.verification import ledger_breaches
 from registry.models import Membership
@@ -56,7 +57,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.tracking_system = TrackingSystemFactory()
         generator = GeneratorFactory(organization=self.orgs[0], code=f"SM{n}")
         self.certificates = [
-            certificate_issue(user=self.staff, generator=generator, vintage=datetime.date(2020, month, 1),
+            certificate_issue(user=self.staff, generator=generator, period=ProductionPeriod.month(2020, month),
                               quantity=quantity, account=self.accounts[self.orgs[0].pk][0])
             for month, quantity in ((1, 1000), (2, 37))
         ]

@@ -59,3 +59,19 @@ def test_an_occurred_at_set_on_some_events_only_is_refused(batch, count, set_on)
     with pytest.raises(ValueError, match="occurred_at"), transaction.atomic():
         ledger_write(events)
     assert LedgerEvent.objects.count() == before
+
+
+def test_a_row_takes_the_id_of_an_object_saved_after_it_was_assigned_and_refuses_an_unsaved_one(batch):
+    organization, user = batch.account.organization, batch.certificate.issued_by
+    transfer = Transfer(kind=Transfer.Kind.INTERNAL, status=Transfer.Status.COMPLETE, organization=organization,
+                        created_by=user, destination_account=batch.account, submitted_at=timezone.now())
+    owed = TransferNotification(transfer=transfer, event_kind="transfer_initiated")  # before the transfer has an id
+    with pytest.raises(ValueError, match="unsaved related object 'transfer'"), transaction.atomic():
+        ledger_write([], with_rows=[[owed]])
+    assert not TransferNotification.objects.exists()
+
+    transfer.save()
+    with transaction.atomic():
+        ledger_write([], with_rows=[[owed]])
+    assert owed.transfer_id == transfer.pk
+    assert TransferNotification.objects.get().transfer_id == transfer.pk

@@ -15,10 +15,10 @@ from mass_uploads.models import MassTransferUpload
 from mass_uploads.services import mass_upload_create
 from registry.models import EmailEvent, Membership, User
 from transfers import notifications
-from transfers import tasks as transfer_tasks
 from transfers.models import TransferNotification
 from transfers.notifications import transfer_notifications_send
-from webhooks import tasks as webhook_tasks
+from transfers.services import lifecycle
+from webhooks import services as webhook_services
 from webhooks.models import EventType, WebhookDelivery
 
 from .conftest import ledger_state
@@ -35,7 +35,7 @@ def setup(mass_media, settings, monkeypatch):
     settings.SITE_URL = "https://registry.example"
     settings.WEBHOOKS_ALLOW_HTTP_HOSTS = ["127.0.0.1"]
     monkeypatch.setattr(notifications, "ITEMS_IN_EMAIL", 3)  # more than 3 transfers are counted, not listed
-    monkeypatch.setattr(webhook_tasks, "deliveries_nudge", lambda: None)  # owed, not attempted
+    monkeypatch.setattr(webhook_services, "_deliveries_nudge", lambda: None)  # owed, not attempted
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_the_webhooks_still_get_one_delivery_per_transfer(org, trader, batch, se
 def test_a_failed_email_leaves_the_whole_upload_owed_and_its_deliveries_unowed(
         settings, monkeypatch, org, trader, batch, counterparty, counterparty_trader):
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(transfer_tasks.notifications_nudge, "last", float("inf"))  # the test drains the outbox
+    monkeypatch.setattr(lifecycle.notifications_nudge, "last", float("inf"))  # the test drains the outbox
     WebhookEndpointFactory(organization=counterparty, event_types=EventType.values)
     upload(org, trader, rows_to(batch, [(counterparty.public_id, "", f"Sale {n}") for n in range(3)]))
     mail.outbox.clear()
@@ -190,7 +190,7 @@ def test_a_failed_email_leaves_the_whole_upload_owed_and_its_deliveries_unowed(
 def test_the_emails_of_an_upload_take_the_same_queries_however_many_rows(
         settings, monkeypatch, org, trader, issue, counterparty, counterparty_trader, northstar, northstar_members):
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(transfer_tasks.notifications_nudge, "last", float("inf"))  # the test drains the outbox
+    monkeypatch.setattr(lifecycle.notifications_nudge, "last", float("inf"))  # the test drains the outbox
 
     def queries_to_send(rows: int) -> int:
         batch = issue(1000)

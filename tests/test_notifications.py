@@ -9,7 +9,7 @@ from django.core import mail
 from transfers import tasks
 from transfers.models import TransferNotification
 from transfers.notifications import transfer_notifications_send
-from transfers.services import TransferRefused, transfer_withdraw
+from transfers.services import TransferRefused, lifecycle, transfer_withdraw
 
 from .conftest import send
 
@@ -41,7 +41,7 @@ def test_a_burst_of_commits_wakes_the_worker_once_and_beat_sends_the_rest(
         settings, monkeypatch, issue, trader, org, counterparty, counterparty_trader):
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
     batches = [issue(100) for _ in range(3)]
-    monkeypatch.setattr(tasks.notifications_nudge, "last", float("-inf"))
+    monkeypatch.setattr(lifecycle.notifications_nudge, "last", float("-inf"))
     with mock.patch.object(tasks.send_transfer_notifications, "delay") as delay:
         transfers = [send(batch, trader, org, counterparty) for batch in batches]
     assert delay.call_count == 1
@@ -58,7 +58,8 @@ def test_a_burst_of_commits_wakes_the_worker_once_and_beat_sends_the_rest(
 def test_an_email_that_fails_to_send_stays_owed(settings, monkeypatch, batch, trader, org, counterparty,
                                                 counterparty_trader):
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(tasks.notifications_nudge, "last", float("inf"))  # no nudge: the sends below are the only ones
+    # No nudge: the sends below are the only ones.
+    monkeypatch.setattr(lifecycle.notifications_nudge, "last", float("inf"))
     transfer = send(batch, trader, org, counterparty)
     mail.outbox.clear()
     with mock.patch("transfers.notifications.transfer_notify", side_effect=ConnectionError("SMTP is down")):

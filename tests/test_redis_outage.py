@@ -39,7 +39,8 @@ def portal_on_spare_redis(settings, spare_redis, monkeypatch):
     settings.CELERY_BROKER_URL = spare_redis.url
     _use_broker(spare_redis.url)
     celery_app.conf.task_always_eager = False
-    monkeypatch.setattr("transfers.tasks.notifications_nudge.last", float("-inf"))  # its back-off ends with the test
+    # Its back-off ends with the test.
+    monkeypatch.setattr("transfers.services.lifecycle.notifications_nudge.last", float("-inf"))
     yield spare_redis
     celery_app.conf.task_always_eager = True
     _use_broker(broker_url)

@@ -71,7 +71,7 @@ def test_the_verification_page_shows_exactly_the_public_record_without_sign_in(c
     assert [batch["serial_number"] for batch in record["batches"]] == [
         f"{b.certificate.serial_base}-{b.serial_start} to {b.serial_end}"
         for b in sorted((item.batch for item in retirement.transfer.items.all()),
-                        key=lambda b: (b.certificate.vintage, b.certificate.generator.code, b.certificate_id))]
+                        key=lambda b: (b.certificate.period, b.certificate.generator.code, b.certificate_id))]
     assert body["digest"]["value"] == canonical_digest(record) == record_digest(record)
     assert body["digest"]["value"] in statement  # the statement's digest matches the public record
     page = client.get(verify_url(retirement.reference)).content.decode()

@@ -7,7 +7,7 @@ from accounts.models import Account
 from certificates.models import CertificateBatch
 from registry.models import User
 from transfers.models import Transfer
-from utilities.rows import Columns, pipelined, select_models
+from utilities.rows import Columns, RoundTrip, pipelined, select_models
 
 
 def field_values(instance):
@@ -40,3 +40,13 @@ def test_statements_sent_together_fail_as_django_errors_and_leave_the_connection
     columns = Columns(User, "u")
     assert select_models(f"SELECT {columns.sql} FROM {columns.table} WHERE u.id = %s", [trader.pk], columns
                          )[0][0] == trader
+
+
+def test_a_round_trip_runs_its_statements_in_the_order_added_and_gives_each_its_answer(trader):
+    trip = RoundTrip()
+    trip.add("SET LOCAL application_name = 'round trip'", read=None)
+    name = trip.add("SELECT current_setting('application_name')")
+    email = trip.add("SELECT email FROM registry_user WHERE id = %s", [trader.pk], read=lambda rows: rows[0][0])
+    assert name.value is None and email.value is None  # nothing is read before the trip is sent
+    trip.send()
+    assert name.value == [("round trip",)] and email.value == trader.email

@@ -3,7 +3,6 @@ download then answers for the current one only, and what was chosen in one (the 
 selection) does not follow into the other."""
 
 import csv
-import datetime
 import html
 import io
 import re
@@ -12,6 +11,7 @@ import pytest
 from django.core import mail
 
 from certificates.models import CertificateBatch
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from registry.models import Membership
 from transfers.models import Transfer
@@ -122,7 +122,7 @@ def incoming_for_the_other(counterparty, outsider, staff):
     third = outsider.memberships.get().organization
     third_account = AccountFactory(organization=third, name="Outsider active")
     generator = GeneratorFactory(organization=third, code="M777", name="Outsider Wind")
-    certificate = certificate_issue(user=staff, generator=generator, vintage=datetime.date(2020, 1, 1),
+    certificate = certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(2020, 1),
                                     quantity=50, account=third_account)
     return send(CertificateBatch.objects.get(certificate=certificate), outsider, third, counterparty, quantity=50)
 

@@ -269,3 +269,19 @@ def test_a_session_past_its_expiry_or_deleted_signs_nobody_in(signed_in, trader)
     assert client.get(DASHBOARD).status_code == 200
     Session.objects.all().delete()
     assert client.get(DASHBOARD).url.startswith(reverse("login"))
+
+
+def test_a_session_key_the_database_does_not_hold_is_replaced_by_a_new_one(db):
+    """A cookie's key with no row (forged, or its session ended) is never adopted: the session saved
+    for it gets a key of its own (Django's guard against session fixation)."""
+    from django.contrib.sessions.models import Session
+
+    from registry.sessions import SessionStore
+
+    store = SessionStore("a" * 32)
+    assert store.load() == {} and store.session_key is None
+    store["visited"] = True
+    store.save()
+    assert store.session_key != "a" * 32
+    assert SessionStore(store.session_key).load() == {"visited": True}
+    assert list(Session.objects.values_list("session_key", flat=True)) == [store.session_key]

@@ -25,13 +25,13 @@ from ledger.models import LedgerEvent
 from mass_uploads.models import MassTransferUpload
 from mass_uploads.services import mass_upload_create
 from registry.services import ServiceError
-from transfers import tasks as transfer_tasks
 from transfers.models import Transfer, TransferNotification
 from transfers.notifications import transfer_notifications_send
 from transfers.services import (
     Destination,
     TransferLine,
     export_confirm,
+    lifecycle,
     transfer_accept,
     transfer_create,
     transfer_reject,
@@ -39,7 +39,7 @@ from transfers.services import (
     transfers_expire,
 )
 from webhooks import http
-from webhooks import tasks as webhook_tasks
+from webhooks import services as webhook_services
 from webhooks.addresses import UrlRefused, url_target
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 from webhooks.sealing import unseal
@@ -71,7 +71,7 @@ def webhook_settings(settings):
 @pytest.fixture
 def no_delivery(monkeypatch):
     """Deliveries are owed but no worker is woken: the test attempts them itself, at the times it says."""
-    monkeypatch.setattr(webhook_tasks, "deliveries_nudge", lambda: None)
+    monkeypatch.setattr(webhook_services, "_deliveries_nudge", lambda: None)
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ def test_a_pending_transfer_is_owed_once_to_each_wanting_endpoint_of_both_partie
 def test_deliveries_are_owed_with_the_outbox_row_and_roll_back_with_its_email(
         settings, monkeypatch, no_delivery, batch, trader, org, counterparty, counterparty_trader):
     settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(transfer_tasks.notifications_nudge, "last", float("inf"))  # the test drains the outbox itself
+    monkeypatch.setattr(lifecycle.notifications_nudge, "last", float("inf"))  # the test drains the outbox itself
     endpoint(org)
     send(batch, trader, org, counterparty)
     assert TransferNotification.objects.count() == 1 and not WebhookDelivery.objects.exists()

@@ -127,9 +127,9 @@ def test_disable_enable_and_replace_the_secret(manager, hook):
 
 def test_after_a_secret_key_change_the_pages_show_the_endpoint_needs_a_new_secret_and_a_manager_replaces_it(
         settings, monkeypatch, org, manager, hook, delivery):
-    from webhooks import tasks
+    from webhooks import services
 
-    monkeypatch.setattr(tasks, "deliveries_nudge", lambda: None)
+    monkeypatch.setattr(services, "_deliveries_nudge", lambda: None)
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-" + settings.SECRET_KEY, []
     client = signed_in_as(manager)
     listing = client.get(PAGE)
@@ -168,10 +168,10 @@ def test_an_endpoint_whose_secret_predates_standard_webhooks_is_asked_to_replace
 
 def test_an_endpoint_disabled_by_its_receivers_410_shows_why_and_a_manager_enables_it_again(monkeypatch, manager,
                                                                                             hook):
-    from webhooks import tasks
+    from webhooks import services
     from webhooks.services import ENDPOINT_GONE
 
-    monkeypatch.setattr(tasks, "deliveries_nudge", lambda: None)
+    monkeypatch.setattr(services, "_deliveries_nudge", lambda: None)
     WebhookEndpoint.objects.filter(pk=hook.pk).update(is_active=False, disabled_reason=ENDPOINT_GONE,
                                                       disabled_at=hook.created_at)
     client = signed_in_as(manager)
@@ -196,9 +196,9 @@ def test_delete_asks_first_then_deletes_the_endpoint_and_its_deliveries(manager,
 
 
 def test_the_endpoint_page_lists_its_deliveries_and_resends_one_now(monkeypatch, manager, hook, delivery):
-    from webhooks import tasks
+    from webhooks import services
 
-    monkeypatch.setattr(tasks, "deliveries_nudge", lambda: None)
+    monkeypatch.setattr(services, "_deliveries_nudge", lambda: None)
     client = signed_in_as(manager)
     page = text(client.get(f"{PAGE}{hook.pk}/"))
     assert str(delivery.event_id) in page and "transfer.pending" in page and "Failed" in page and "500" in page

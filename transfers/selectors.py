@@ -104,7 +104,7 @@ def choice_label(field: str, choices) -> Case:
 def transfer_items(transfer: Transfer):
     return transfer.items.select_related(
         "batch__certificate__generator", "batch__account", "source_batch", "source_account"
-    ).order_by("batch__certificate__vintage", "batch__serial_start")
+    ).order_by("batch__certificate__period", "batch__serial_start")
 
 
 def transfer_source_accounts(transfer: Transfer) -> list[Account]:

@@ -73,21 +73,21 @@ def summary_batches(transfer: Transfer) -> Iterator[tuple[SummaryCertificate, st
     """(certificate, serial number, quantity) of each batch of the transfer, in the summary's order,
     read in chunks (memory stays flat for the streamed CSV)."""
     rows = transfer_items(transfer).order_by(
-        "batch__certificate__vintage", "batch__certificate__generator__code", "batch__certificate_id",
+        "batch__certificate__period", "batch__certificate__generator__code", "batch__certificate_id",
         "batch__serial_start",
     ).values_list(
         "batch__certificate_id", "batch__certificate__serial_base", "batch__serial_start", "batch__serial_end",
         "batch__quantity", "batch__certificate__generator__code", "batch__certificate__generator__name",
-        "batch__certificate__fuel_type", "batch__certificate__state", "batch__certificate__vintage",
+        "batch__certificate__fuel_type", "batch__certificate__state", "batch__certificate__period",
         "batch__certificate__eligibilities",
     ).iterator(chunk_size=5000)
     certificates = {}
     for certificate_id, serial_base, start, end, quantity, *shared in rows:
         certificate = certificates.get(certificate_id)
         if certificate is None:
-            code, name, fuel, state, vintage, eligibilities = shared
+            code, name, fuel, state, period, eligibilities = shared
             certificate = certificates[certificate_id] = SummaryCertificate(
-                code, name, FuelType(fuel).label, state, vintage.strftime("%m/%Y"), "; ".join(eligibilities))
+                code, name, FuelType(fuel).label, state, str(period), "; ".join(eligibilities))
         yield certificate, format_serial(serial_base, start, end), quantity
 
 

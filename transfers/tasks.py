@@ -1,7 +1,5 @@
 from celery import shared_task
 
-from utilities.wakeups import Wakeup
-
 from .notifications import transfer_notifications_send
 from .services import transfers_expire
 
@@ -15,7 +13,3 @@ def expire_pending_transfers() -> int:
 def send_transfer_notifications() -> int:
     """Send the transfer emails owed (also every NOTIFICATION_SEND_SECONDS, from beat)."""
     return transfer_notifications_send()
-
-
-# After a commit that owes emails (also sent every NOTIFICATION_SEND_SECONDS by beat).
-notifications_nudge = Wakeup(send_transfer_notifications, owed="the emails owed (in the outbox)")

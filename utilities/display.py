@@ -1,7 +1,8 @@
 """Dates, date-times and numbers as Python code writes them (CSV and PDF downloads, email subjects,
 admin columns, messages): the same text the templates get from |date:"DATETIME_FORMAT",
-|date:"DATE_FORMAT", |date:"m/Y" and |floatformat:"g", from the one definition in
-portal/formats/en/formats.py. The API and its webhooks write moments one way of their own: iso_utc."""
+|date:"DATE_FORMAT" and |floatformat:"g", from the one definition in portal/formats/en/formats.py.
+A production period writes itself (certificates.periods.ProductionPeriod). The API and its webhooks
+write moments one way of their own: iso_utc."""
 
 import datetime
 
@@ -39,11 +40,6 @@ def count_text(count: int, singular: str, plural: str = "") -> str:
     """`1 batch`, `45,855 batches`: a count and the words it decides (`plural`: `singular` + "s" if not
     given), never "batch(es)" nor "1 batches"."""
     return f"{number_text(count)} {ngettext(singular, plural or singular + 's', count)}"
-
-
-def month_text(month: datetime.date | None) -> str:
-    """`01/2025`: a vintage (production) month, as the pages write it with |date:"m/Y"."""
-    return f"{month:%m/%Y}" if month else ""
 
 
 def bytes_text(size: int) -> str:

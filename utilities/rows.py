@@ -8,6 +8,7 @@ through Django's documented Model.from_db and Field.from_db_value.
 """
 
 import contextlib
+from collections.abc import Callable
 
 from django.db import connections
 from django.db.models import Model
@@ -53,6 +54,39 @@ def pipelined(using: str = "default"):
     connection.ensure_connection()
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield
+
+
+class Answer:
+    """What one statement of a RoundTrip gave (`value`: its rows, as its reader made them), once the
+    round trip is sent."""
+
+    value = None
+
+
+class RoundTrip:
+    """Statements that travel to PostgreSQL together (pipelined), run in the order they are added:
+    each caller adds its own (a lock before or after another service's) and reads its own answer
+    once send() returns. A statement added without a reader returns no rows (a SET)."""
+
+    def __init__(self, using: str = "default"):
+        self.using = using
+        self.statements: list[tuple[str, object, Callable[[list[tuple]], object] | None, Answer]] = []
+
+    def add(self, sql: str, params=None, *, read: Callable[[list[tuple]], object] | None = list) -> Answer:
+        answer = Answer()
+        self.statements.append((sql, params, read, answer))
+        return answer
+
+    def send(self) -> None:
+        connection = connections[self.using]
+        with contextlib.ExitStack() as cursors:
+            sent = [(cursors.enter_context(connection.cursor()), statement) for statement in self.statements]
+            with pipelined(self.using):
+                for cursor, (sql, params, _, _) in sent:
+                    cursor.execute(sql, params)
+                for cursor, (_, _, read, answer) in sent:
+                    if read is not None:
+                        answer.value = read(cursor.fetchall())
 
 
 def _instances(rows, columns, using: str, connection) -> list[tuple]:

@@ -18,6 +18,7 @@ from mass_uploads.models import MassTransferUpload
 from registry.models import Organization, User
 from registry.services import ServiceError, manager_require
 from transfers.models import Transfer
+from utilities.wakeups import Wakeup, task_send
 
 from . import http
 from .addresses import UrlRefused, url_target
@@ -201,10 +202,8 @@ def webhook_deliveries_owe_for_upload(*, upload_id: int) -> int:
                            occurred_at=upload.finished_at, upload=upload)
 
 
-def _deliveries_nudge() -> None:
-    from .tasks import deliveries_nudge
-
-    deliveries_nudge()
+# After a commit that owes deliveries (also attempted every WEBHOOKS_SEND_SECONDS by beat).
+_deliveries_nudge = Wakeup("webhooks.tasks.send_webhook_deliveries", owed="the webhook deliveries owed")
 
 
 # Attempts: a worker claims a due delivery, POSTs outside any transaction, records the answer ----
@@ -319,11 +318,10 @@ def _delivery_record(delivery: WebhookDelivery, *, answer: http.Answer | None, e
 def _endpoint_disable_as_gone(endpoint_id: int, *, now: datetime.datetime) -> None:
     """The receiver answered 410 Gone: the endpoint is disabled (what it is owed waits, as for a
     manager's disabling) and its managers are told, once."""
-    from .tasks import send_endpoint_disabled_email
-
     if WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True).update(
             is_active=False, disabled_at=now, disabled_reason=ENDPOINT_GONE):
-        transaction.on_commit(partial(send_endpoint_disabled_email.delay, endpoint_id), robust=True)
+        transaction.on_commit(partial(task_send, "webhooks.tasks.send_endpoint_disabled_email", endpoint_id),
+                              robust=True)
 
 
 def _previous_secrets_drop(now: datetime.datetime) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from certificates.periods import ProductionPeriod
+
 # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -201,7 +203,6 @@ def instruction_with_runs(org, trader, manager, staff, generator, account, count
     """A standing 60% transfer to the counterparty, falling back to one of the organization's
     accounts, that ran on two issuances: once to the counterparty, once (after the organization
     was suspended, and the account closed) skipped."""
-    import datetime
     from decimal import Decimal
 
     from accounts.services import account_close
@@ -213,12 +214,12 @@ def instruction_with_runs(org, trader, manager, staff, generator, account, count
 
     fallback = AccountFactory(organization=org, name="PPA fallback")
     instruction = instruction_create(
-        organization=org, user=trader, generator=generator, from_vintage=datetime.date(2026, 1, 1),
+        organization=org, user=trader, generator=generator, from_vintage=ProductionPeriod.month(2026, 1),
         percentage=Decimal(60), irrevocable=True, destinations=[
             DestinationChoice(kind="organization", recipient=counterparty),
             DestinationChoice(kind="own_account", account=fallback)])
     for month in (1, 2):
-        certificate = certificate_issue(user=staff, generator=generator, vintage=datetime.date(2026, month, 1),
+        certificate = certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(2026, month),
                                         quantity=1001, account=account)
         if month == 2:
             organization_set_status(user=staff, organization=counterparty, status="suspended")

@@ -1,13 +1,13 @@
 """Setting a standing instruction in the browser, with and without JavaScript, and what it does
 with the next issuance; screenshots of the pages at a desktop's and a phone's width."""
 
-import datetime
 import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from instructions.models import StandingInstruction
 from instructions.services import instructions_run
@@ -41,7 +41,7 @@ def test_a_manager_sets_a_60_percent_transfer_and_it_lands_pending_at_the_recipi
     instruction = StandingInstruction.objects.get()
     assert (instruction.percentage, instruction.generator) == (Decimal(60), generator)
 
-    certificate = certificate_issue(user=staff, generator=generator, vintage=datetime.date(2026, 1, 1),
+    certificate = certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(2026, 1),
                                     quantity=1000, account=account)
     [run] = instructions_run(certificate=certificate)
     assert (run.transfer.status, run.transfer.recipient_organization, run.quantity_moved) == (

@@ -19,6 +19,7 @@ from certificates.generator_services import (
     generator_submit,
 )
 from certificates.models import FUEL_TECHNOLOGIES, Certificate, CertificateBatch, FuelType, Generator, Technology
+from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue, serial_base_for
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
@@ -85,10 +86,10 @@ CAPACITY_FACTOR = {FuelType.WIND: 0.38, FuelType.SOLAR: 0.2, FuelType.HYDRO: 0.5
 FIRST_VINTAGE = datetime.date(2024, 1, 1)
 
 
-def months(start: datetime.date, count: int, step: int = 1) -> list[datetime.date]:
+def months(start: datetime.date, count: int, step: int = 1) -> list[ProductionPeriod]:
     result, year, month = [], start.year, start.month
     for _ in range(count):
-        result.append(datetime.date(year, month, 1))
+        result.append(ProductionPeriod.month(year, month))
         month += step
         year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
     return result
@@ -169,9 +170,9 @@ class Command(BaseCommand):
         for generator in generators:
             owner_index = orgs.index(generator.organization)
             hours = 730 * CAPACITY_FACTOR[generator.fuel_type]
-            for vintage in months(FIRST_VINTAGE, 24):
+            for period in months(FIRST_VINTAGE, 24):
                 seasonal = 0.75 + 0.5 * random.random()
-                certificate_issue(user=staff, generator=generator, vintage=vintage,
+                certificate_issue(user=staff, generator=generator, period=period,
                                   quantity=max(1, int(float(generator.capacity_mw) * hours * seasonal)),
                                   account=accounts[owner_index][0])
 
@@ -264,7 +265,7 @@ class Command(BaseCommand):
         accounts = list(Account.objects.of(org).open_active())
         per_certificate = 500
         made = 0
-        taken = set(Certificate.objects.filter(generator__in=generators).values_list("generator_id", "vintage"))
+        taken = set(Certificate.objects.filter(generator__in=generators).values_list("generator_id", "period"))
         candidates = ((g, v) for v in months(datetime.date(2023, 12, 1), 600, step=-1) for g in generators)
         while made < count:
             plan = []
@@ -279,7 +280,7 @@ class Command(BaseCommand):
             if not plan:
                 raise CommandError("No vintages left to issue for this organization.")
             certificates = Certificate.objects.bulk_create([
-                Certificate(generator=g, vintage=v, quantity=sum(s), serial_base=serial_base_for(g, v),
+                Certificate(generator=g, period=v, quantity=sum(s), serial_base=serial_base_for(g, v),
                             fuel_type=g.fuel_type, state=g.state, eligibilities=g.eligibilities, issued_by=staff)
                 for g, v, s in plan
             ])
