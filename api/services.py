@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.models import Membership, Organization, User
-from registry.services import ServiceError
+from registry.services import ServiceError, manager_require
 
 from .models import IDEMPOTENCY_WINDOW, ApiKey, IdempotentRequest
 
@@ -14,10 +14,13 @@ def api_key_create(*, organization: Organization, user: User, name: str, scope: 
                    expiry_date: datetime.datetime | None = None) -> tuple[ApiKey, str]:
     """A new key for the organization, made by one of its managers: (the key's row, the key itself,
     which is shown once and stored only hashed). Its scope never exceeds the creator's role
-    (ApiKey.scope_allowed)."""
-    membership = (Membership.objects.select_for_update().filter(user=user, organization=organization).first())
-    if membership is None or not membership.is_manager:
-        raise ServiceError("Only the organization's managers may create API keys.")
+    (ApiKey.scope_allowed), so the creator is a member: registry staff who are not make none."""
+    # Locked first: the role cannot change between the rule and the scope it allows.
+    membership = Membership.objects.select_for_update().filter(user=user, organization=organization).first()
+    manager_require(user=user, organization=organization)
+    if membership is None:
+        raise ServiceError(f"A key acts with its creator's role: only a member of {organization.name} "
+                           "may create one.")
     if scope not in ApiKey.Scope.values:
         raise ServiceError(f"Choose a scope: {', '.join(ApiKey.Scope.values)}.")
     if not ApiKey.scope_allowed(role=membership.role, scope=scope):
@@ -33,8 +36,7 @@ def api_key_create(*, organization: Organization, user: User, name: str, scope: 
 def api_key_revoke(*, organization: Organization, user: User, api_key: ApiKey) -> ApiKey:
     """Revoke the key for good, recording who did and when (compare-and-swap: revoking twice is
     refused)."""
-    if not Membership.objects.filter(user=user, organization=organization, role=Membership.Role.MANAGER).exists():
-        raise ServiceError("Only the organization's managers may revoke API keys.")
+    manager_require(user=user, organization=organization)
     now = timezone.now()
     revoked = (ApiKey.objects.filter(pk=api_key.pk, organization=organization, revoked=False)
                .update(revoked=True, revoked_by=user, revoked_at=now))

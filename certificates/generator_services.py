@@ -33,8 +33,6 @@ Status = Generator.Status
 KEY_ATTRIBUTES = ("fuel_type", "technology", "capacity_mw", "state", "eligibilities", "commissioned_on")
 KEY_ATTRIBUTES_TEXT = ("fuel type, technology, capacity, state or province, eligibilities claimed or commercial "
                        "operation date")  # the same, as the pages say it
-# These change without a new approval.
-FREE_ATTRIBUTES = ("name", "account_id")
 CAPACITY_MOST = decimal.Decimal("999999.99")  # the column's 8 digits, 2 after the point
 CODE_PREFIX, CODE_WIDTH = "G", 5
 CAPACITY_NOT_A_NUMBER = "Give the capacity in MW as a number, e.g. 150 or 2.5."

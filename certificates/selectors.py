@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404
 from ledger.models import LedgerEvent
 from registry.models import Organization
 from registry.selectors import ORGANIZATION_SESSION_KEYS
-from utilities.parsing import positive_integer, positive_integers
 
 from .filters import BatchFilter, batches_sorted
 from .models import CertificateBatch, Generator
@@ -49,6 +48,8 @@ def batches_totals(queryset: QuerySet[CertificateBatch]) -> dict:
 
 
 def selection_ids(request: HttpRequest) -> list[int]:
+    """The dashboard's selection of batch ids, kept in the session (changed by certificates.services:
+    selection_change, selection_drop)."""
     return list(request.session.get(SELECTION_KEY, []))
 
 
@@ -60,48 +61,6 @@ def selection_batches(organization: Organization, batch_ids: Iterable[int]) -> Q
         .filter(pk__in=batch_ids)
         .order_by("certificate__period", "certificate_id", "serial_start")
     )
-
-
-def selection_save(request: HttpRequest, ids) -> list[int]:
-    ids = sorted(set(ids))[:SELECTION_LIMIT]
-    request.session[SELECTION_KEY] = ids
-    return ids
-
-
-SELECTION_ACTIONS = ("toggle", "page", "add", "remove", "all", "clear")
-
-
-def selection_update(request: HttpRequest, organization: Organization, *, action: str, data: QueryDict) -> list[int]:
-    """Change the dashboard's selection (kept in the session, across pages and filters) as `action`
-    says, from the selection form's `data`: its ticked boxes (`batch`), the batches of the page it
-    was on (`page_batch`), one box's id (`id`) and the page's query string (`query`).
-
-    toggle: the box `id`, as ticked or not; page: this page's boxes as they are now (what a plain
-    form post means, and what Transfer and Retire send); add, remove: every batch of the page; all:
-    every batch matching the query, up to SELECTION_LIMIT; clear: none. Any other action changes
-    nothing. Only the organization's active batches are kept. Returns the selection saved."""
-    current = set(selection_ids(request))
-    ticked = set(positive_integers(data.getlist("batch")))
-    on_page = set(positive_integers(data.getlist("page_batch")))
-    if action == "toggle":
-        batch_id = positive_integer(data.get("id"))
-        if batch_id is not None:
-            current = current | {batch_id} if batch_id in ticked else current - {batch_id}
-    elif action == "page":
-        current = (current - on_page) | ticked
-    elif action == "add":
-        current |= on_page
-    elif action == "remove":
-        current -= on_page
-    elif action == "all":
-        _, matching, _ = batches_filtered(QueryDict(data.get("query", "")), organization,
-                                          CertificateBatch.Status.ACTIVE)
-        current |= set(matching.values_list("pk", flat=True)[:SELECTION_LIMIT])
-    elif action == "clear":
-        current = set()
-    allowed = (batches_for_dashboard(organization, CertificateBatch.Status.ACTIVE)
-               .filter(pk__in=current).values_list("pk", flat=True))
-    return selection_save(request, allowed)
 
 
 GENERATOR_KINDS = [LedgerEvent.Kind.GENERATOR_REGISTERED, LedgerEvent.Kind.GENERATOR_CHANGED,

@@ -3,8 +3,10 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
+from django.http import QueryDict
 
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
@@ -16,6 +18,7 @@ from utilities.rows import Answer, RoundTrip
 
 from .models import Certificate, CertificateBatch, Generator
 from .periods import ProductionPeriod
+from .selectors import SELECTION_KEY, SELECTION_LIMIT, batches_filtered, batches_for_dashboard
 from .serials import split_range
 
 Status = CertificateBatch.Status
@@ -363,3 +366,50 @@ def batches_set_state(*, batches: list[CertificateBatch], from_status: str, to_s
         if account_id is not None:
             batch.account_id = account_id
 
+
+
+# The dashboard's selection of batches to transfer or retire: kept in the session, across pages and
+# filters (certificates.selectors.selection_ids reads it). The user's own working state, not a
+# record of the registry's: no lock, no ledger event.
+
+def _selection_save(session: SessionBase, batch_ids: Iterable[int]) -> list[int]:
+    """Keep `batch_ids` as the selection, in order, at most SELECTION_LIMIT of them: the ids kept."""
+    kept = sorted(set(batch_ids))[:SELECTION_LIMIT]
+    session[SELECTION_KEY] = kept
+    return kept
+
+
+def selection_change(*, session: SessionBase, organization: Organization, action: str, ticked: set[int],
+                     on_page: set[int], batch_id: int | None = None, query: QueryDict | None = None) -> list[int]:
+    """Change the selection as `action` says, from the selection form: the boxes `ticked`, the
+    batches `on_page` (the page the form was on), one box's `batch_id` and the page's `query`.
+
+    toggle: the box `batch_id`, as ticked or not; page: this page's boxes as they are now (what a
+    plain form post means, and what Transfer and Retire send); add, remove: every batch of the page;
+    all: every batch matching the query, up to SELECTION_LIMIT; clear: none. Any other action changes
+    nothing. Only the organization's active batches are kept. Returns the selection saved."""
+    current = set(session.get(SELECTION_KEY, []))
+    if action == "toggle":
+        if batch_id is not None:
+            current = current | {batch_id} if batch_id in ticked else current - {batch_id}
+    elif action == "page":
+        current = (current - on_page) | ticked
+    elif action == "add":
+        current |= on_page
+    elif action == "remove":
+        current -= on_page
+    elif action == "all":
+        _, matching, _ = batches_filtered(query or QueryDict(), organization, Status.ACTIVE)
+        current |= set(matching.values_list("pk", flat=True)[:SELECTION_LIMIT])
+    elif action == "clear":
+        current = set()
+    return _selection_save(session, batches_for_dashboard(organization, Status.ACTIVE)
+                           .filter(pk__in=current).values_list("pk", flat=True))
+
+
+def selection_drop(*, session: SessionBase, batch_ids: set[int]) -> None:
+    """Take `batch_ids` (batches just transferred or retired) out of the selection; the session is
+    written only when that changes it."""
+    selected = session.get(SELECTION_KEY, [])
+    if batch_ids.intersection(selected):
+        _selection_save(session, [batch_id for batch_id in selected if batch_id not in batch_ids])

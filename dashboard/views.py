@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certificates.models import CertificateBatch
-from certificates.selectors import SELECTION_LIMIT, batches_filtered, batches_totals, selection_ids, selection_update
+from certificates.selectors import SELECTION_LIMIT, batches_filtered, batches_totals, selection_ids
+from certificates.services import selection_change
 from certificates.views import BATCH_TABS, batches_csv
 from registry.models import Organization
 from registry.selectors import membership_required
@@ -21,6 +22,7 @@ from transfers.selectors import transfers_incoming_pending_count
 from transfers.views import dashboard_pending_tab, dashboard_transactions_tab
 from utilities.filters import download_refused
 from utilities.htmx import htmx_partial
+from utilities.parsing import positive_integer, positive_integers
 
 TABS = [("active", "Active"), ("pending", "Pending"), ("retired", "Retired"), ("exported", "Exported"),
         ("transactions", "Transactions")]
@@ -103,8 +105,12 @@ def selection(request: HttpRequest) -> HttpResponse:
     """Add to, take from or clear the selection of batches to transfer; it survives paging and filtering."""
     membership = membership_required(request)
     action = request.POST.get("action", "")
-    ids = selection_update(request, membership.organization, action="page" if action in SELECTION_STARTS else action,
-                           data=request.POST)
+    ids = selection_change(
+        session=request.session, organization=membership.organization,
+        action="page" if action in SELECTION_STARTS else action,
+        ticked=set(positive_integers(request.POST.getlist("batch"))),
+        on_page=set(positive_integers(request.POST.getlist("page_batch"))),
+        batch_id=positive_integer(request.POST.get("id")), query=QueryDict(request.POST.get("query", "")))
     if action in SELECTION_STARTS:
         # Answered with a redirect even to htmx: the boosted form's request follows it, and the
         # wizard's first step comes back as a whole page (no reload), its address pushed.

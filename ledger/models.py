@@ -42,6 +42,8 @@ class LedgerEvent(models.Model):
         INSTRUCTION_CREATED = "instruction_created", "Standing instruction set"
         INSTRUCTION_ENDED = "instruction_ended", "Standing instruction ended"
         INSTRUCTION_LIFTED = "instruction_lifted", "Standing instruction's irrevocable flag lifted"
+        TWO_FACTOR_ON = "two_factor_on", "Two-factor sign-in turned on"
+        TWO_FACTOR_OFF = "two_factor_off", "Two-factor sign-in turned off"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)

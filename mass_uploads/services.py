@@ -20,7 +20,7 @@ from transfers.models import Transfer
 from transfers.services import Destination, TransferConflict, TransferLine, TransferRefused, transfer_write
 from transfers.signals import mass_upload_finished
 from utilities import csv_upload
-from utilities.upload_runs import upload_lock, upload_process, uploads_requeue_stalled
+from utilities.upload_runs import upload_process, uploads_requeue_stalled
 from utilities.wakeups import task_send
 
 from . import validation as mass
@@ -76,10 +76,6 @@ def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool
     upload.status = status
     if process:
         _queue_after_commit(upload.pk)
-
-
-def _lock_upload(upload_id: int) -> MassTransferUpload | None:
-    return upload_lock(MassTransferUpload, upload_id)
 
 
 def mass_upload_process(*, upload_id: int) -> str:

@@ -188,6 +188,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "registry.context_processors.registry",
             ],
+            "builtins": ["utilities.badges"],
         },
     }
 ]

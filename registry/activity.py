@@ -12,8 +12,9 @@ Kind = LedgerEvent.Kind
 ROLE_LABELS = dict(Membership.Role.choices)
 
 # The kinds the log lists. Splits are left out: each is a step of the transfer, issuance or
-# retirement listed with it, and a mass transfer makes thousands of them.
-LOGGED_KINDS = [kind for kind in Kind if kind != Kind.SPLIT]
+# retirement listed with it, and a mass transfer makes thousands of them. A user's own two-factor
+# sign-in is filed under no organization (the user may belong to several): staff read it in the admin.
+LOGGED_KINDS = [kind for kind in Kind if kind not in (Kind.SPLIT, Kind.TWO_FACTOR_ON, Kind.TWO_FACTOR_OFF)]
 
 
 def _quantity(event: LedgerEvent) -> str:

@@ -175,6 +175,11 @@ class Membership(models.Model):
         """Managers run the organization: its members, invitations, accounts and settings."""
         return self.role == self.Role.MANAGER
 
+    @staticmethod
+    def manager_only_note(organization: Organization) -> str:
+        """The refusal to anyone else, as the pages' 403 and the services' refusals say it."""
+        return f"Only a manager of {organization.name} may do this."
+
 
 class TrackingSystem(models.Model):
     """Another compatible registry that certificates can be exported to."""

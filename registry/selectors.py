@@ -65,13 +65,23 @@ def membership_required(request: HttpRequest, *, act: bool = False, manage: bool
         raise PermissionDenied(membership.read_only_note(
             may="transfer, accept, reject or withdraw them, and upload mass transfers"))
     if manage and not membership.is_manager:
-        raise PermissionDenied("Only the organization's managers may do this.")
+        raise PermissionDenied(Membership.manager_only_note(membership.organization))
     return membership
 
 
 def two_factor_on(user) -> bool:
     """Whether the user signs in with a code from an authenticator app (a confirmed TOTP device)."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def two_factor_device(user, *, confirmed: bool) -> TOTPDevice | None:
+    """The user's authenticator: the one in use (`confirmed`), or the one started and not yet confirmed."""
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).first()
+
+
+def two_factor_requiring(user) -> list[Organization]:
+    """The user's organizations that require two-factor sign-in of their members, by name."""
+    return list(Organization.objects.filter(memberships__user=user, require_two_factor=True).order_by("name"))
 
 
 def members_of(organization: Organization) -> QuerySet[Membership]:

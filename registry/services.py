@@ -1,8 +1,10 @@
 from collections.abc import Iterable
 from functools import partial
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import connection, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
@@ -10,6 +12,7 @@ from ledger.services import ledger_record
 from .emails import invitation_email_send
 from .invitations import EXPIRED, invitation_lifetime, token_new
 from .models import EmailEvent, Invitation, Membership, Organization, User
+from .selectors import ORGANIZATION_SESSION_KEYS, SESSION_KEY, two_factor_device, two_factor_requiring
 from .sessions import sessions_end
 
 
@@ -21,16 +24,6 @@ class ServiceConflict(ServiceError):
     """A refusal because the object is not, or no longer, in the state the request needs (decided
     already, or changed meanwhile): the request as it is can no longer succeed (the API's 409, where
     another refusal of a rule is a 422)."""
-
-
-# Whether user %s is a manager or trader of organization %s (params: role_params(...)), for a
-# statement that checks the role as it writes (the wizard's draft).
-ROLE_CONDITION = f"""EXISTS (SELECT 1 FROM {Membership._meta.db_table}
-                            WHERE user_id = %s AND organization_id = %s AND role = ANY(%s))"""
-
-
-def role_params(*, user: User, organization: Organization) -> list:
-    return [user.pk, organization.pk, list(Membership.ROLES_THAT_TRANSFER)]
 
 
 def role_require(*, user: User, organization: Organization) -> None:
@@ -109,6 +102,90 @@ def organization_require_two_factor(*, user: User, organization: Organization, r
     organization.require_two_factor = required
 
 
+class CodeRefused(ServiceError):
+    """The code from the authenticator app is not right (the form's code field says so)."""
+
+    def __init__(self):
+        super().__init__("That code is not right (or has expired); try the current one.")
+
+
+def _two_factor_record(*, user: User, on: bool) -> None:
+    """The ledger event of a user turning two-factor sign-in on or off: filed under no organization
+    (the user's own sign-in, whichever organizations they belong to)."""
+    person = {"user": user.pk, "email": user.email}
+    ledger_record(kind=LedgerEvent.Kind.TWO_FACTOR_ON if on else LedgerEvent.Kind.TWO_FACTOR_OFF, actor=user,
+                  before=person | {"two_factor": not on}, after=person | {"two_factor": on})
+
+
+def _user_lock(user: User) -> None:
+    """One change of the user's two-factor sign-in at a time (a double press, two tabs)."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+
+
+@transaction.atomic(durable=True)
+def two_factor_start(*, user: User) -> TOTPDevice:
+    """A new authenticator for the user to scan, not yet confirmed (one started before is dropped).
+    Nothing is recorded: two-factor sign-in is not on until a code confirms it (two_factor_confirm)."""
+    _user_lock(user)
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise ServiceError("Two-factor sign-in is already on.")
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+def two_factor_confirm(*, user: User, code: str) -> TOTPDevice:
+    """Turn two-factor sign-in on: the authenticator started, confirmed by the code it shows now; a
+    ledger event. The code is checked before the change's transaction: a wrong one counts towards
+    the authenticator's throttle (django-otp saves the count), which a rollback would forget."""
+    device = two_factor_device(user, confirmed=False)
+    if device is None or not device.verify_token(code.replace(" ", "")):
+        raise CodeRefused()
+    _two_factor_turn_on(user=user, device=device)
+    return device
+
+
+@transaction.atomic(durable=True)
+def _two_factor_turn_on(*, user: User, device: TOTPDevice) -> None:
+    _user_lock(user)
+    if TOTPDevice.objects.filter(pk=device.pk, confirmed=False).update(confirmed=True) != 1:
+        raise ServiceError("Two-factor sign-in changed meanwhile; look again.")
+    device.confirmed = True
+    _two_factor_record(user=user, on=True)
+
+
+def two_factor_disable(*, user: User, code: str) -> None:
+    """Turn two-factor sign-in off, with a code the authenticator shows now; a ledger event. Refused
+    while one of the user's organizations requires it. (A requirement set at the same moment is not
+    waited for: the portal then sends the member to set it up again, as any member without it.) The
+    code is checked before the change's transaction, as two_factor_confirm says why."""
+    requiring = two_factor_requiring(user)
+    if requiring:
+        raise ServiceError(f"{requiring[0].name} requires two-factor sign-in of its members, so it stays on.")
+    device = two_factor_device(user, confirmed=True)
+    if device is None or not device.verify_token(code.replace(" ", "")):
+        raise CodeRefused()
+    _two_factor_turn_off(user=user, device=device)
+
+
+@transaction.atomic(durable=True)
+def _two_factor_turn_off(*, user: User, device: TOTPDevice) -> None:
+    _user_lock(user)
+    deleted, _ = TOTPDevice.objects.filter(pk=device.pk, confirmed=True).delete()
+    if not deleted:
+        raise ServiceError("Two-factor sign-in changed meanwhile; look again.")
+    _two_factor_record(user=user, on=False)
+
+
+def organization_choose(*, session: SessionBase, membership: Membership, current: Membership | None) -> None:
+    """Work in `membership`'s organization from now on (the session's current organization, after
+    `current`). What was chosen in another organization stays there: a switch drops the session's
+    ORGANIZATION_SESSION_KEYS (the dashboard's selection). The user's working state: no ledger event."""
+    if current is None or current.organization_id != membership.organization_id:
+        for key in ORGANIZATION_SESSION_KEYS:
+            session.pop(key, None)
+    session[SESSION_KEY] = membership.organization_id
+
+
 def user_set_time_zone(*, user: User, time_zone: str) -> None:
     """The zone the user's dates and times are shown in (utilities.time_zones validates it). A display
     preference of the user's, not a change of the registry's records: no ledger event."""
@@ -117,11 +194,15 @@ def user_set_time_zone(*, user: User, time_zone: str) -> None:
 
 
 def manager_require(*, user: User, organization: Organization) -> None:
-    """Only a manager of the organization (or registry staff, onboarding it) runs its members."""
+    """Only a manager of the organization (Membership.is_manager), or registry staff onboarding it,
+    runs it: its members and invitations, accounts, generators, settings, API keys and webhooks. The
+    one rule every service that needs a manager calls (the pages' gate is membership_required's
+    `manage`, on the same property)."""
     if user.is_staff:
         return
-    if not Membership.objects.filter(user=user, organization=organization, role=Membership.Role.MANAGER).exists():
-        raise ServiceError(f"Only a manager of {organization.name} may do this.")
+    membership = Membership.objects.filter(user=user, organization=organization).only("role").first()
+    if membership is None or not membership.is_manager:
+        raise ServiceError(Membership.manager_only_note(organization))
 
 
 def _member_record(membership: Membership) -> dict:
@@ -232,8 +313,7 @@ def _member_lock(*, user: User, organization: Organization, member: Membership) 
     the lock (a manager demoted a moment ago acts no more)."""
     manager_require(user=user, organization=organization)
     managers = _managers_lock(organization)
-    if not user.is_staff and user.pk not in managers.values():
-        raise ServiceError(f"Only a manager of {organization.name} may do this.")
+    manager_require(user=user, organization=organization)  # again, now that no manager can change
     current = (Membership.objects.select_for_update().select_related("user")
                .filter(pk=member.pk, organization=organization).first())
     if current is None:

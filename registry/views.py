@@ -18,7 +18,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from utilities.csv_export import csv_response
 from utilities.display import datetime_text
@@ -43,8 +42,6 @@ from .invitations import LinkRefused
 from .models import EmailEvent, Membership, User
 from .selectors import (
     LINK_ORGANIZATION,
-    ORGANIZATION_SESSION_KEYS,
-    SESSION_KEY,
     activity_of,
     invitation_by_token,
     invitation_of,
@@ -52,9 +49,11 @@ from .selectors import (
     member_of,
     members_of,
     membership_required,
+    two_factor_device,
     two_factor_on,
 )
 from .services import (
+    CodeRefused,
     ServiceError,
     invitation_accept,
     invitation_create,
@@ -62,7 +61,11 @@ from .services import (
     invitation_revoke,
     member_remove,
     member_role_change,
+    organization_choose,
     organization_require_two_factor,
+    two_factor_confirm,
+    two_factor_disable,
+    two_factor_start,
     user_set_emails,
     user_set_name,
     user_set_time_zone,
@@ -136,10 +139,7 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
     if organization_id is None:
         raise Http404("No such organization.")
     membership = get_object_or_404(Membership, user=request.user, organization_id=organization_id)
-    if membership.organization_id != request.membership.organization_id:
-        for key in ORGANIZATION_SESSION_KEYS:  # what was chosen in one organization stays there
-            request.session.pop(key, None)
-    request.session[SESSION_KEY] = membership.organization_id
+    organization_choose(session=request.session, membership=membership, current=request.membership)
     next_url = request.POST.get("next", "")
     if next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
@@ -198,32 +198,28 @@ def user_settings(request: HttpRequest) -> HttpResponse:
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Turn TOTP two-factor sign-in on (scan, then confirm a code) or off (with a current code)."""
     user = request.user
-    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     form = TokenForm(request.POST if request.method == "POST" else None)
     action = request.POST.get("action")
-    requiring = [m.organization for m in getattr(request, "memberships", []) if m.organization.require_two_factor]
-    if request.method == "POST" and action == "disable" and requiring:
-        messages.error(request, f"{requiring[0].name} requires two-factor sign-in of its members, so it stays on.")
-        return redirect("two-factor")
-    if request.method == "POST":
-        if action == "start" and not confirmed:
-            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-            TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    try:
+        if request.method == "POST" and action == "start":
+            two_factor_start(user=user)
             return redirect("two-factor")
-        if action in ("confirm", "disable") and form.is_valid():
-            device = pending if action == "confirm" else confirmed
-            if device is not None and device.verify_token(form.cleaned_data["token"].replace(" ", "")):
-                if action == "confirm":
-                    device.confirmed = True
-                    device.save(update_fields=["confirmed"])
-                    otp_login(request, device)
-                    messages.success(request, "Two-factor sign-in is on: you will be asked for a code each time.")
-                else:
-                    device.delete()
-                    messages.success(request, "Two-factor sign-in is off.")
-                return redirect("two-factor")
-            form.add_error("token", "That code is not right (or has expired); try the current one.")
+        if request.method == "POST" and action in ("confirm", "disable") and form.is_valid():
+            if action == "confirm":
+                otp_login(request, two_factor_confirm(user=user, code=form.cleaned_data["token"]))
+                messages.success(request, "Two-factor sign-in is on: you will be asked for a code each time.")
+            else:
+                two_factor_disable(user=user, code=form.cleaned_data["token"])
+                messages.success(request, "Two-factor sign-in is off.")
+            return redirect("two-factor")
+    except CodeRefused as refusal:
+        form.add_error("token", str(refusal))
+    except ServiceError as refusal:
+        messages.error(request, str(refusal))
+        return redirect("two-factor")
+    confirmed = two_factor_device(user, confirmed=True)
+    pending = two_factor_device(user, confirmed=False)
+    requiring = [m.organization for m in getattr(request, "memberships", []) if m.organization.require_two_factor]
     context = {"confirmed": confirmed, "pending": pending, "form": form, "requiring": requiring}
     if pending and not confirmed:
         context |= {"qr": _qr_data_uri(pending.config_url), "secret": base64.b32encode(pending.bin_key).decode()}
@@ -347,7 +343,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
         try:
             if existing and user is not None:
                 membership = invitation_accept(invitation=invitation, user=user)
-                request.session[SESSION_KEY] = membership.organization_id
+                organization_choose(session=request.session, membership=membership, current=request.membership)
                 messages.success(request, f"You joined {invitation.organization.name} as a "
                                           f"{membership.get_role_display().lower()}.")
                 return redirect("dashboard:certificates")

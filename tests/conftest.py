@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Account
@@ -41,6 +42,22 @@ def ledger_state():
             Transfer.objects.count())
 
 
+def signed_in_as(user) -> Client:
+    """A client of its own for each person (their own cookies, so one's messages are not another's)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def wait_for(predicate, seconds: float = 90, message=""):
+    """Wait until `predicate()` holds (a worker's doing), for at most `seconds`; else fail saying
+    `message` (a string, or a function giving one when it is needed)."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, message() if callable(message) else message
+        time.sleep(0.2)
+
+
 def send(batch, trader, org, counterparty, quantity=100):
     """Send `quantity` of `batch` from `org` to `counterparty` (a pending transfer)."""
     return transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, quantity)],
@@ -65,6 +82,17 @@ def test_settings(settings):
     # Each test its own cache namespace: nothing cached by one test (or by a portal sharing this
     # Redis) is read by another.
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{os.getpid()}-{time.time_ns()}"}}
+
+
+@pytest.fixture
+def still_clock(monkeypatch):
+    """The throttle's clock (utilities.throttle.clock) stands 15 s into a minute: every request of the
+    test is in one window, 45 s before it ends; the moment it stands at."""
+    from utilities import throttle
+
+    moment = time.time() // 60 * 60 + 15
+    monkeypatch.setattr(throttle, "clock", lambda: moment)
+    return moment
 
 
 @pytest.fixture
@@ -123,12 +151,6 @@ def counterparty_trader(counterparty):
 @pytest.fixture
 def counterparty_account(counterparty):
     return Account.objects.get(organization=counterparty, name="Lakeshore active")
-
-
-@pytest.fixture
-def newcomer(db):
-    """An organization onboarded without any account yet: it cannot receive certificates."""
-    return OrganizationFactory(name="Newly Onboarded Solar")
 
 
 @pytest.fixture

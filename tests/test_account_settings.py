@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -13,15 +12,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ledger.models import LedgerEvent
 from registry.models import Organization, User
 
+from .conftest import signed_in_as
+
 pytestmark = pytest.mark.django_db
 
 LINK = re.compile(r"(https://registry\.example\.org)(/password/reset/\S+/)")
-
-
-def signed_in_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture(autouse=True)
@@ -149,6 +144,41 @@ def test_an_organization_requiring_two_factor_sends_members_without_it_to_set_it
                           follow=True)
     assert "Prairie Wind Energy requires two-factor sign-in of its members, so it stays on." in refused.content.decode()
     assert TOTPDevice.objects.filter(user=trader, confirmed=True).exists()
+    assert not LedgerEvent.objects.filter(kind=LedgerEvent.Kind.TWO_FACTOR_OFF).exists()
+
+
+def test_turning_two_factor_on_and_off_are_ledger_events_of_the_user(trader):
+    client = signed_in_as(trader)
+    client.post(reverse("two-factor"), {"action": "start"})
+    assert not LedgerEvent.objects.filter(actor=trader).exists()  # started, not on: nothing to record
+    device = TOTPDevice.objects.get(user=trader)
+    client.post(reverse("two-factor"), {"action": "confirm", "token": f"{totp(device.bin_key):06d}"})
+    again = client.post(reverse("two-factor"), {"action": "start"}, follow=True)
+    assert "Two-factor sign-in is already on." in again.content.decode()
+    assert list(TOTPDevice.objects.filter(user=trader).values_list("pk", "confirmed")) == [(device.pk, True)]
+    device.refresh_from_db()
+    device.last_t -= 1  # the same code may not be used twice: as if the next one were shown
+    device.save(update_fields=["last_t"])
+    off = client.post(reverse("two-factor"), {"action": "disable", "token": f"{totp(device.bin_key):06d}"},
+                      follow=True)
+    assert "Two-factor sign-in is off." in off.content.decode()
+    assert not TOTPDevice.objects.filter(user=trader).exists()
+    person = {"user": trader.pk, "email": trader.email}
+    assert [(e.kind, e.actor, e.organization, e.before, e.after) for e in LedgerEvent.objects.all()] == [
+        (LedgerEvent.Kind.TWO_FACTOR_ON, trader, None, person | {"two_factor": False}, person | {"two_factor": True}),
+        (LedgerEvent.Kind.TWO_FACTOR_OFF, trader, None, person | {"two_factor": True}, person | {"two_factor": False}),
+    ]
+
+
+def test_a_wrong_code_changes_nothing_and_counts_towards_the_authenticators_throttle(trader):
+    from registry.services import CodeRefused, two_factor_confirm, two_factor_start
+
+    device = two_factor_start(user=trader)
+    with pytest.raises(CodeRefused, match="That code is not right"):
+        two_factor_confirm(user=trader, code=f"{(totp(device.bin_key) + 1) % 1_000_000:06d}")  # not this code
+    device.refresh_from_db()
+    assert not device.confirmed and device.throttling_failure_count == 1
+    assert not LedgerEvent.objects.exists()
 
 
 def test_a_member_with_two_factor_signs_in_with_the_code_and_is_let_through(client, trader, org):

@@ -2,7 +2,6 @@
 renames and closes the organization's accounts."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Account
@@ -12,7 +11,7 @@ from ledger.models import LedgerEvent
 from registry.services import ServiceError
 from transfers.services import Destination, TransferLine, transfer_create
 
-from .conftest import retire
+from .conftest import retire, signed_in_as
 
 
 def test_balances_count_each_account_s_batches_by_status(org, trader, batch, account, retirement_account,
@@ -27,12 +26,6 @@ def test_balances_count_each_account_s_batches_by_status(org, trader, batch, acc
 
 
 # A manager runs the organization's accounts
-
-def signed_in_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
 
 def accounts_state():
     return (LedgerEvent.objects.count(), sorted(Account.objects.values_list("pk", "name", "type", "status")))

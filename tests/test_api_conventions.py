@@ -3,7 +3,6 @@ wrong (409 a state conflict, 422 a rule, 405 a method), and its pacing (rate-lim
 Location on every 201)."""
 
 import re
-import time
 import uuid
 
 import pytest
@@ -163,18 +162,6 @@ def test_a_cursor_the_api_did_not_give_is_a_400_naming_it(owner):
 
 
 # --- pacing ----------------------------------------------------------------------------------------
-
-@pytest.fixture
-def still_clock(monkeypatch):
-    """The throttle's clock stands 15 s into a minute: every request of the test is in one window,
-    45 s before it ends."""
-    from types import SimpleNamespace
-
-    from utilities import throttle
-
-    moment = time.time() // 60 * 60 + 15
-    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: moment))
-
 
 def rate_headers(response) -> tuple:
     return response.get("RateLimit-Limit"), response.get("RateLimit-Remaining"), response.get("RateLimit-Reset")

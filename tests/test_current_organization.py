@@ -52,3 +52,22 @@ def test_a_member_of_two_organizations_works_in_the_one_chosen(client, org, trad
     session["organization_id"] = other.pk
     session.save()
     assert client.get(reverse("transfers:organization_search")).wsgi_request.membership.organization == other
+
+
+def test_choosing_another_organization_leaves_what_was_chosen_in_the_first_behind(trader, org):
+    """registry.services.organization_choose, which the switcher and a joining invitation both call."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from certificates.selectors import SELECTION_KEY
+    from registry.selectors import SESSION_KEY
+    from registry.services import organization_choose
+
+    current = trader.memberships.get()
+    other = Membership.objects.create(user=trader, organization=OrganizationFactory(name="Another Wind"),
+                                      role=Membership.Role.VIEWER)
+    session = SessionStore()
+    session[SELECTION_KEY] = [1, 2]
+    organization_choose(session=session, membership=current, current=current)  # the same: kept
+    assert (session[SESSION_KEY], session[SELECTION_KEY]) == (org.pk, [1, 2])
+    organization_choose(session=session, membership=other, current=current)
+    assert session[SESSION_KEY] == other.organization_id and SELECTION_KEY not in session

@@ -137,6 +137,29 @@ def test_foreign_batches_cannot_be_selected(signed_in, trader, holdings, foreign
     assert client.session[SELECTION_KEY] == []
 
 
+def test_the_selection_service_adds_and_takes_a_page_keeping_only_active_batches_of_the_organization(
+        org, holdings, foreign_batch):
+    """certificates.services.selection_change on a session of its own, without a request."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from certificates.services import selection_change, selection_drop
+
+    session, wind, solar, hydro = SessionStore(), holdings["wind"], holdings["solar"], holdings["hydro"]
+
+    def change(action, **form):
+        return selection_change(session=session, organization=org, action=action,
+                                **{"ticked": set(), "on_page": set()} | form)
+
+    assert change("add", on_page={wind.pk, solar.pk, foreign_batch.pk}) == sorted([wind.pk, solar.pk])
+    assert change("page", on_page={solar.pk, hydro.pk}, ticked={hydro.pk}) == sorted([wind.pk, hydro.pk])
+    assert change("remove", on_page={wind.pk}) == [hydro.pk]
+    assert change("toggle", ticked={solar.pk}, batch_id=solar.pk) == sorted([solar.pk, hydro.pk])
+    assert change("unknown", on_page={wind.pk}) == sorted([solar.pk, hydro.pk])
+    selection_drop(session=session, batch_ids={solar.pk})
+    assert session[SELECTION_KEY] == [hydro.pk]
+    assert change("clear") == []
+
+
 @pytest.mark.parametrize("action, flow", [("transfer", "transfers:new"), ("retire", "transfers:retire")])
 def test_transfer_and_retire_take_the_ticked_boxes_with_the_press(signed_in, trader, holdings, foreign_batch,
                                                                    action, flow):

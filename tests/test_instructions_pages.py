@@ -5,7 +5,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from certificates.periods import ProductionPeriod
@@ -15,13 +14,9 @@ from instructions.selectors import runs_for_certificate
 from instructions.services import DestinationChoice, instruction_create, instructions_run
 from ledger.models import LedgerEvent
 
+from .conftest import signed_in_as
+
 Kind = InstructionDestination.Kind
-
-
-def signed_in_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -22,7 +22,9 @@ from mass_uploads import services as mass_uploads
 from mass_uploads.models import MassTransferUpload
 from mass_uploads.services import mass_upload_create, mass_upload_process, mass_uploads_requeue_stalled
 from transfers.models import Transfer
-from utilities.upload_runs import UploadBusy
+from utilities.upload_runs import UploadBusy, upload_lock
+
+from .conftest import wait_for
 
 HEADER = "Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
 Status = MassTransferUpload.Status
@@ -70,13 +72,6 @@ def one_row(batch, account, quantity=5, notes="") -> str:
     return HEADER + f"{batch.serial_number},{quantity},,{account.public_id},{notes}\r\n"
 
 
-def wait_for(predicate, seconds=90, message=""):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, message() if callable(message) else message
-        time.sleep(0.2)
-
-
 # --- in this process ---------------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
@@ -86,7 +81,7 @@ def test_an_upload_in_progress_does_not_hold_up_another_upload_of_the_same_organ
     with mass_uploads_run_eagerly_never():  # this test runs the service itself
         busy = queue(org, trader, one_row(first, second_account))
         other = queue(org, trader, one_row(second, second_account))
-    with held_by_another_connection(lambda: mass_uploads._lock_upload(busy.pk)):
+    with held_by_another_connection(lambda: upload_lock(MassTransferUpload, busy.pk)):
         assert mass_upload_process(upload_id=other.pk) == Status.COMPLETED
         with pytest.raises(UploadBusy):  # the task retries it later; it is never dropped
             mass_upload_process(upload_id=busy.pk)
@@ -148,7 +143,7 @@ def test_the_sweep_requeues_only_stalled_uploads_that_no_worker_holds(org, trade
     lost_message = stored(Status.QUEUED, 5)
     working = stored(Status.PROCESSING, 5)
     just_started = stored(Status.PROCESSING, 0)
-    with held_by_another_connection(lambda: mass_uploads._lock_upload(working)):
+    with held_by_another_connection(lambda: upload_lock(MassTransferUpload, working)):
         assert sorted(mass_uploads_requeue_stalled()) == sorted([dead_worker, lost_message])
     # Celery is eager here: the re-queued uploads ran at once, each exactly once.
     statuses = dict(MassTransferUpload.objects.values_list("pk", "status"))

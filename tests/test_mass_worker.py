@@ -1,13 +1,13 @@
 """A real Celery worker process, on Redis, takes an upload from queued to completed."""
 
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ledger.verification import ledger_breaches
 from mass_uploads.models import MassTransferUpload
+
+from .conftest import wait_for
 
 
 @pytest.mark.django_db(transaction=True)
@@ -19,16 +19,14 @@ def test_a_worker_takes_an_upload_from_queued_to_completed(worker, signed_in, tr
     response = signed_in(trader).post(reverse("mass_uploads:uploads"), {"file": SimpleUploadedFile("t.csv", raw)})
     assert response.status_code == 302
     upload = MassTransferUpload.objects.get()
-    deadline = time.monotonic() + 60
-    while upload.status in ("queued", "processing"):
-        assert time.monotonic() < deadline, f"still {upload.status}"
-        time.sleep(0.2)
-        upload.refresh_from_db()
+    unfinished = MassTransferUpload.objects.filter(pk=upload.pk, status__in=("queued", "processing"))
+    wait_for(lambda: not unfinished.exists(), 60,
+             lambda: f"still {MassTransferUpload.objects.get(pk=upload.pk).status}")
+    upload.refresh_from_db()
     assert upload.status == MassTransferUpload.Status.COMPLETED, upload.errors
     assert upload.attempts == 1
-    while "succeeded" not in worker.read_text():  # the worker logs the task's end after it committed
-        assert time.monotonic() < deadline, worker.read_text()
-        time.sleep(0.2)
+    # The worker logs the task's end after it committed.
+    wait_for(lambda: "succeeded" in worker.read_text(), 60, worker.read_text)
     log = worker.read_text()  # the worker process, not this one, ran the task
     assert "mass_uploads.tasks.process_mass_upload[" in log and "succeeded" in log and "'completed'" in log
     assert sorted(upload.transfers.values_list("kind", "status")) == [("internal", "complete"),

@@ -18,6 +18,7 @@ from ledger.models import LedgerEvent
 from registry.models import Invitation, Membership, User
 from registry.services import invitation_create
 
+from .conftest import signed_in_as
 from .factories import MembershipFactory, OrganizationFactory, UserFactory
 
 # Committed for real: the invitation email goes after the commit, as in the portal.
@@ -37,13 +38,6 @@ def emails():
     """The emails sent during the test."""
     mail.outbox.clear()
     return mail.outbox
-
-
-def signed_in_as(user) -> Client:
-    """A client of its own for each person (their own cookies, so one's messages are not another's)."""
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def page_text(response) -> str:

@@ -2,7 +2,6 @@
 ("outbound") with a worker pool of their own, so that a receiver dripping its answer (or a slow mail
 server) never holds up uploads, issuance or expiry."""
 
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from mass_uploads.services import mass_upload_create
 from portal.celery import app as celery_app
 from webhooks.models import EventType, WebhookDelivery
 
-from .conftest import ALL_QUEUES, send
+from .conftest import ALL_QUEUES, send, wait_for
 from .factories import WebhookEndpointFactory
 from .webhook_receiver import DrippingReceiver
 
@@ -62,13 +61,6 @@ def dripping():
     receiver = DrippingReceiver(interval=0.5, seconds=600)
     yield receiver
     receiver.stop()  # before the workers stop: the stuck attempt ends at once
-
-
-def wait_for(predicate, seconds: float, message):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, message()
-        time.sleep(0.2)
 
 
 @pytest.mark.django_db(transaction=True)

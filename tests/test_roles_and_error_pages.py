@@ -101,6 +101,13 @@ def test_a_viewer_opening_a_page_that_moves_certificates_gets_the_portals_403_na
     assert f'href="{DASHBOARD}">Back to your certificates</a>' in page
 
 
+def test_a_trader_opening_a_managers_page_is_told_as_the_services_tell_it(signed_in, trader):
+    response = signed_in(trader).get(reverse("members:list"))
+    page = response.content.decode()
+    assert response.status_code == 403 and in_portal_layout(page)
+    assert "Only a manager of Prairie Wind Energy may do this." in page
+
+
 def test_a_permission_denied_without_a_reason_still_says_what_happened_and_offers_sign_in():
     request = RequestFactory().get("/somewhere/")
     page = defaults.permission_denied(request, PermissionDenied()).content.decode()

@@ -7,7 +7,6 @@ import time
 
 import pytest
 import redis
-from django.core.cache import cache
 
 from dev.devstack import embedded_redis_binary
 from utilities import throttle
@@ -23,25 +22,21 @@ def embedded_redis(settings, tmp_path):
         yield server
 
 
-def _key(name: str, window_seconds: int) -> str:
-    return cache.make_and_validate_key(f"throttle:{name}:{int(time.time()) // window_seconds}")
-
-
 def test_the_embedded_redis_is_the_oldest_the_portal_supports(embedded_redis):
     assert redis.Redis.from_url(embedded_redis.url).info()["redis_version"].startswith("6.2.")
 
 
-def test_the_throttle_counts_on_the_embedded_redis(embedded_redis):
+def test_the_throttle_counts_on_the_embedded_redis(embedded_redis, still_clock):
     name = f"test:{time.time_ns()}"
     assert [throttle.over_limit(name, limit=2, window_seconds=600) for _ in range(3)] == [False, False, True]
-    assert 0 < throttle._redis().ttl(_key(name, 600)) <= 600
+    assert 0 < throttle._redis().ttl(throttle.window_key(name, 600)) <= 600
 
 
-def test_a_command_error_is_raised_not_taken_for_redis_being_down(embedded_redis):
+def test_a_command_error_is_raised_not_taken_for_redis_being_down(embedded_redis, still_clock):
     """Redis answered, refusing the command: counting is broken, and saying so beats letting every
     request through unseen."""
     name = f"test:{time.time_ns()}"
-    throttle._redis().rpush(_key(name, 60), "not a counter")
+    throttle._redis().rpush(throttle.window_key(name, 60), "not a counter")
     with pytest.raises(redis.ResponseError):
         throttle.over_limit(name, limit=2, window_seconds=60)
 

@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from django.test import Client
 
 from registry.models import Membership
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 from webhooks.signing import RECEIVER_SNIPPET
 
+from .conftest import signed_in_as
 from .factories import WebhookEndpointFactory, member
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,12 +24,6 @@ SECRET = re.compile(r"whsec_[A-Za-z0-9+/]{43}=")
 @pytest.fixture(autouse=True)
 def webhook_settings(settings):
     settings.WEBHOOKS_ALLOW_HTTP_HOSTS = ["127.0.0.1"]
-
-
-def signed_in_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def text(response) -> str:

@@ -2,14 +2,12 @@
 to a real receiver, signed as Standard Webhooks (the standardwebhooks package verifies both attempts);
 beat runs the retry after the receiver's first 500."""
 
-import time
-
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from webhooks.models import WebhookDelivery
 
-from .conftest import send
+from .conftest import send, wait_for
 from .factories import WebhookEndpointFactory
 from .webhook_receiver import Receiver
 
@@ -32,10 +30,8 @@ def test_a_worker_delivers_and_beat_retries(celery_processes, receiver, batch, t
     receiver.answers = [500]
     send(batch, trader, org, counterparty)
 
-    deadline = time.monotonic() + 60
-    while not WebhookDelivery.objects.filter(status=WebhookDelivery.Status.DELIVERED).exists():
-        assert time.monotonic() < deadline, list(WebhookDelivery.objects.values())
-        time.sleep(0.2)
+    wait_for(lambda: WebhookDelivery.objects.filter(status=WebhookDelivery.Status.DELIVERED).exists(), 60,
+             lambda: list(WebhookDelivery.objects.values()))
     delivery = WebhookDelivery.objects.get()
     assert (delivery.endpoint_id, delivery.attempts, delivery.last_response_code) == (hook.pk, 2, 200)
     assert [r["headers"]["webhook-id"] for r in receiver.requests] == [str(delivery.event_id)] * 2

@@ -21,8 +21,9 @@ from django_htmx.http import push_url
 
 from accounts.models import Account
 from certificates.models import CertificateBatch
-from certificates.selectors import SELECTION_LIMIT, selection_batches, selection_ids, selection_save
+from certificates.selectors import SELECTION_LIMIT, selection_batches, selection_ids
 from certificates.serials import format_serial, split_range
+from certificates.services import selection_drop
 from registry.models import Organization, TrackingSystem
 from registry.selectors import membership_required
 from retirements.forms import RetirementForm
@@ -91,9 +92,7 @@ def _submitted(request: HtmxHttpRequest, draft: Transfer) -> HttpResponse:
 def _selection_drop(request: HtmxHttpRequest, transferred: set[int]) -> None:
     """Take the transferred batches out of the dashboard's selection (the session is written only
     when that changes it)."""
-    selected = selection_ids(request)
-    if transferred.intersection(selected):
-        selection_save(request, [batch_id for batch_id in selected if batch_id not in transferred])
+    selection_drop(session=request.session, batch_ids=transferred)
 
 
 def _chosen(queryset, pk):

@@ -36,7 +36,7 @@ def hits(name: str, *, window_seconds: int) -> int | None:
     in the window, this one included (a rate limit's headers say what is left). None with the
     cache unreachable (no connection, no answer in time); an error Redis answers with is raised,
     never taken for an outage that switches every limit off."""
-    key = cache.make_and_validate_key(f"throttle:{name}:{int(time.time()) // window_seconds}")
+    key = window_key(name, window_seconds)
     try:
         # One round trip (MULTI/EXEC): the window's first request makes the counter with its expiry
         # (SET NX EX), and INCR counts, keeping that expiry. Redis 6.2 (the embedded one of `make
@@ -58,6 +58,17 @@ def _client(location: str, options: tuple) -> redis.Redis:
     return redis.Redis.from_url(location, **dict(options))
 
 
+def clock() -> float:
+    """The time the windows are counted by, in seconds since the epoch: read here only, so a test
+    holds it still instead of waiting for a window's end."""
+    return time.time()
+
+
+def window_key(name: str, window_seconds: int) -> str:
+    """The cache key of `name`'s counter in the current window of `window_seconds`."""
+    return cache.make_and_validate_key(f"throttle:{name}:{int(clock()) // window_seconds}")
+
+
 def window_left(window_seconds: int) -> int:
     """Whole seconds until the current window of `window_seconds` ends (a Retry-After)."""
-    return window_seconds - int(time.time()) % window_seconds
+    return window_seconds - int(clock()) % window_seconds

@@ -2,6 +2,9 @@ import pytest
 from playwright.sync_api import expect
 
 from certificates.models import CertificateBatch
+from mass_uploads.models import MassTransferUpload
+
+from ..conftest import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,13 +71,11 @@ def test_a_retirement_file_with_errors_then_a_good_one_retires(
         page.check("label:has-text('Retirements') input")
         page.set_input_files("input[type=file]", str(path))
         page.click("button:has-text('Upload')")
-        for _ in range(60):  # without JavaScript the page does not poll: reload it as a person would
-            if page.locator("#upload-status").get_attribute("data-status") in ("failed", "completed"):
-                break
-            page.wait_for_timeout(1000)
-            if not java_script:
-                page.reload()
-        expect(page.locator("#upload-status")).to_have_attribute("data-status", status)
+        if not java_script:  # the page does not poll: reload it once the worker is done, as a person would
+            unfinished = MassTransferUpload.objects.filter(status__in=("queued", "processing"))
+            wait_for(lambda: not unfinished.exists(), 60, "the worker did not finish the upload")
+            page.reload()
+        expect(page.locator("#upload-status")).to_have_attribute("data-status", status, timeout=60_000)
 
     wind = holdings["wind"]
     upload(f"{wind.serial_number},10,{retirement_account.public_id},Minnesota RES,,,,,\r\n"
