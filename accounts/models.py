@@ -14,7 +14,7 @@ class AccountQuerySet(models.QuerySet):
 
     def open_retirement(self) -> "AccountQuerySet":
         """The accounts a retirement can go into."""
-        return self.filter(type=Account.Type.RETIREMENT, status=Account.Status.OPEN)
+        return self.filter(**Account.OPEN_RETIREMENT)
 
     def open_first(self) -> "AccountQuerySet":
         """Open accounts first, frozen ones next, closed ones last; each by type, then name: the order
@@ -40,6 +40,8 @@ class Account(models.Model):
     # Only open active accounts send or receive transfers: the one definition of the rule, which the
     # queryset (open_active) and the checks on locked account rows (is_open_active_state) both read.
     OPEN_ACTIVE = {"type": Type.ACTIVE.value, "status": Status.OPEN.value}
+    # Only open retirement accounts take retirements: read by open_retirement and is_open_retirement_state.
+    OPEN_RETIREMENT = {"type": Type.RETIREMENT.value, "status": Status.OPEN.value}
 
     public_id = public_id("ACT-", 5)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="accounts")
@@ -67,3 +69,11 @@ class Account(models.Model):
     @property
     def is_open_active(self) -> bool:
         return self.is_open_active_state(type=self.type, status=self.status)
+
+    @classmethod
+    def is_open_retirement_state(cls, *, type: str, status: str) -> bool:
+        return {"type": type, "status": status} == cls.OPEN_RETIREMENT
+
+    @property
+    def is_open_retirement(self) -> bool:
+        return self.is_open_retirement_state(type=self.type, status=self.status)

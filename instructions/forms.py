@@ -115,33 +115,35 @@ class DestinationForm(forms.Form):
             if self.priority == 1:
                 self.add_error("kind", "Choose where the certificates go.")
             return data
-        if kind == Kind.OWN_ACCOUNT and not data.get("account"):
-            self.add_error("account", "Choose the active account.")
-        elif kind == Kind.ORGANIZATION:
+        if kind == Kind.ORGANIZATION and "organization" not in self.errors:
             try:
                 data["recipient"] = recipient_from_text(self.organization, data.get("organization") or "")
             except forms.ValidationError as error:
                 self.add_error("organization", error)
-        elif kind == Kind.RETIREMENT:
-            if not data.get("retirement_account"):
-                self.add_error("retirement_account", "Choose the retirement account.")
-            if not data.get("option"):
-                self.add_error("option", "Choose what the retirements count toward.")
+        elif kind == Kind.RETIREMENT and not data.get("option"):
+            self.add_error("option", "Choose what the retirements count toward.")
+        # Where the certificates may go (Destination.problems), on the field that names it.
+        fields = {"destination.account": "retirement_account" if kind == Kind.RETIREMENT else "account",
+                  "destination.organization": "organization"}
+        for field, problem in self._choice(data).transfer_destination().problems(self.organization).items():
+            if fields[field] not in self.errors:
+                self.add_error(fields[field], problem)
         return data
 
     def choice(self) -> DestinationChoice | None:
         """The destination as instruction_create takes it (None: left out)."""
-        data = self.cleaned_data
+        return self._choice(self.cleaned_data) if self.cleaned_data.get("kind") else None
+
+    @staticmethod
+    def _choice(data: dict) -> DestinationChoice:
         kind = data.get("kind")
         if kind == Kind.OWN_ACCOUNT:
-            return DestinationChoice(kind=kind, account=data["account"])
+            return DestinationChoice(kind=kind, account=data.get("account"))
         if kind == Kind.ORGANIZATION:
-            return DestinationChoice(kind=kind, recipient=data["recipient"])
-        if kind == Kind.RETIREMENT:
-            return DestinationChoice(kind=kind, account=data["retirement_account"], retirement=RetirementDetails(
-                option=data["option"], compliance_period=data.get("compliance_period"),
-                beneficiary=data.get("beneficiary") or ""))
-        return None
+            return DestinationChoice(kind=kind, recipient=data.get("recipient"))
+        return DestinationChoice(kind=kind, account=data.get("retirement_account"), retirement=RetirementDetails(
+            option=data.get("option"), compliance_period=data.get("compliance_period"),
+            beneficiary=data.get("beneficiary") or ""))
 
 
 def destination_forms(data, *, organization: Organization) -> list[DestinationForm]:

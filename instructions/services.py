@@ -11,7 +11,6 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.selectors import organization_can_receive
 from certificates.models import Certificate, CertificateBatch, FuelType, Generator
 from certificates.periods import ProductionPeriod
 from ledger.models import LedgerEvent
@@ -20,7 +19,7 @@ from registry.models import Organization, User
 from registry.services import ServiceError, role_require, staff_require
 from retirements.services import RetirementDetails, retirement_write
 from transfers.models import NOTES_MAX_LENGTH
-from transfers.services import CannotReceive, Destination, TransferLine, transfer_write
+from transfers.services import Destination, TransferLine, transfer_write
 from utilities.display import number_text
 from utilities.wakeups import task_wake
 
@@ -45,6 +44,15 @@ class DestinationChoice:
     account: Account | None = None
     recipient: Organization | None = None
     retirement: RetirementDetails | None = None
+
+    def transfer_destination(self) -> Destination:
+        """Where the instruction's transfers will go, as the transfer services take it: its rules
+        (Destination.problems) are the instruction's."""
+        if self.kind == Kind.ORGANIZATION:
+            return Destination.to_organization(self.recipient)
+        if self.kind == Kind.RETIREMENT:
+            return Destination.retirement(self.account)
+        return Destination.internal(self.account)
 
 
 @transaction.atomic(durable=True)
@@ -139,33 +147,20 @@ def _destination(organization, generator, choice: DestinationChoice, priority: i
     def refused(reason: str) -> InstructionRefused:
         return InstructionRefused(f"Destination {priority}: {reason}")
 
+    if choice.kind not in Kind.values:
+        raise refused("Choose where the certificates go.")
+    if problems := choice.transfer_destination().problems(organization):  # where a transfer may go
+        raise refused(next(iter(problems.values())))
     if choice.kind == Kind.OWN_ACCOUNT:
         account = choice.account
-        if account is None or account.organization_id != organization.pk:
-            raise refused("choose one of your organization's active accounts.")
-        if not account.is_open_active:
-            raise refused(f"account {account.public_id} is not an open active account.")
         if generator is not None and generator.account_id == account.pk:
             raise refused(f"{generator.code}'s certificates are issued into account {account.public_id} already; "
                           "choose another account.")
         return InstructionDestination(priority=priority, kind=choice.kind, account=account)
     if choice.kind == Kind.ORGANIZATION:
-        recipient = choice.recipient
-        if recipient is None:
-            raise refused("choose the organization to transfer to.")
-        if recipient.pk == organization.pk:
-            raise refused("choose another organization; for your own, choose one of your accounts.")
-        if not recipient.is_active:
-            raise refused(f"{recipient.name} is suspended and cannot receive certificates.")
-        if not organization_can_receive(recipient):
-            raise refused(str(CannotReceive(recipient)))
-        return InstructionDestination(priority=priority, kind=choice.kind, recipient=recipient)
+        return InstructionDestination(priority=priority, kind=choice.kind, recipient=choice.recipient)
     if choice.kind == Kind.RETIREMENT:
         account, details = choice.account, choice.retirement or RetirementDetails(option=None)
-        if account is None or account.organization_id != organization.pk:
-            raise refused("choose one of your organization's retirement accounts.")
-        if account.type != Account.Type.RETIREMENT or account.status != Account.Status.OPEN:
-            raise refused(f"account {account.public_id} is not an open retirement account.")
         # The retirement's own rules (RetirementDetails.problems); a blank compliance period is each
         # vintage's year, so it is checked here with the first one's.
         as_run = RetirementDetails(option=details.option, beneficiary=details.beneficiary,
@@ -175,7 +170,6 @@ def _destination(organization, generator, choice: DestinationChoice, priority: i
         return InstructionDestination(priority=priority, kind=choice.kind, account=account,
                                       retirement_option=details.option, compliance_period=details.compliance_period,
                                       beneficiary=details.beneficiary.strip())
-    raise refused("choose where the certificates go.")
 
 
 def _percentages_check(*, organization, generator, fuel_type, from_vintage, until_vintage, percentage) -> None:

@@ -38,7 +38,7 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
     raw = upload.read()
     problem = csv_upload.file_problem(raw)
     if problem:
-        raise TransferRefused(problem)
+        raise TransferRefused(problem, field="upload")
     digest = hashlib.sha256(raw).hexdigest()
     recent = MassTransferUpload.objects.filter(
         organization=organization, sha256=digest, created_at__gte=timezone.now() - datetime.timedelta(days=1)

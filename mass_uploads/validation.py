@@ -14,13 +14,14 @@ from typing import NamedTuple
 from accounts.models import Account
 from accounts.selectors import organizations_able_to_receive
 from certificates.models import CertificateBatch
-from certificates.serials import parse_serial
+from certificates.serials import format_serial, parse_serial
+from certificates.services import Holder
 from registry.models import Organization
 from retirements.models import Retirement
 from retirements.selectors import retirement_options_offered
 from retirements.services import RetirementDetails
 from transfers.models import NOTES_MAX_LENGTH
-from transfers.services import CannotReceive
+from transfers.values import Destination, TransferLine, not_one_of_accounts
 from utilities.csv_upload import Layout, RowError, column_label, read_rows
 from utilities.parsing import positive_integer
 
@@ -46,13 +47,20 @@ QUANTITY = re.compile(r"^([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.0*)?$")
 
 
 class LiveBatch(NamedTuple):
-    """What validation needs of a batch the file names, as the ledger has it now."""
+    """What validation needs of a batch the file names, as the ledger has it now: what
+    TransferLine.problems reads (the holder as batches_lock gives it, but the organization's
+    status, which the service checks) and its serials."""
 
     id: int
     quantity: int
     status: str
-    organization_id: int
     account_id: int
+    holder: Holder
+    serials: tuple[str, int, int]
+
+    @property
+    def serial_number(self) -> str:
+        return format_serial(*self.serials)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +93,22 @@ class _Batches:
         wanted = set(self.serials.values())
         bases = {parsed[0] for parsed in wanted}
         self.live = {}
-        for pk, base, start, end, quantity, status, owner, holder in (
+        for pk, base, start, end, quantity, status, owner, account_id, account_type, account_status in (
                 CertificateBatch.objects.live().filter(certificate__serial_base__in=bases)
                 .values_list("pk", "certificate__serial_base", "serial_start", "serial_end", "quantity", "status",
-                             "account__organization_id", "account_id").iterator(chunk_size=10_000)):
+                             "account__organization_id", "account_id", "account__type", "account__status")
+                .iterator(chunk_size=10_000)):
             if (base, start, end) in wanted:  # keep only the batches the file names
-                self.live[(base, start, end)] = LiveBatch(pk, quantity, status, owner, holder)
+                self.live[(base, start, end)] = LiveBatch(pk, quantity, status, account_id,
+                                                          Holder(owner, account_type, account_status, None),
+                                                          (base, start, end))
         self.taken: dict[int, int] = defaultdict(int)
         self.first_row: dict[int, int] = {}
 
     def check(self, number: int, serial: str, quantity_text: str, refuse) -> tuple[LiveBatch | None, int | None]:
-        """The row's batch (held active by the organization) and quantity (within what is left of
-        it after the rows above), each None if refused."""
+        """The row's batch and quantity, each None if refused: the line's problems
+        (TransferLine.problems) with the quantity the rows on its batch take so far, this one's
+        included."""
         organization, batch = self.organization, None
         if not serial:
             refuse("Serial Number", serial, "Enter the serial number, as in the Active certificates download.")
@@ -109,22 +121,24 @@ class _Batches:
                                             "some of it moved, download the Active certificates again.")
         else:
             batch = self.live[self.serials[number]]
-            if batch.organization_id != organization.pk or batch.status != CertificateBatch.Status.ACTIVE:
-                refuse("Serial Number", serial, f"This batch is not held active by {organization.name}.")
-                batch = None
 
         quantity = parse_quantity(quantity_text) if quantity_text else None
         if quantity is None or quantity < 1:
             refuse("Quantity", quantity_text, "The quantity must be a positive whole number, e.g. 1000 or 1,000.")
             quantity = None
-        elif batch:
-            self.taken[batch.id] += quantity
-            self.first_row.setdefault(batch.id, number)
-            if self.taken[batch.id] > batch.quantity:
-                earlier = "" if self.first_row[batch.id] == number else \
-                    f" (counting the rows above on the same batch, from row {self.first_row[batch.id]})"
-                refuse("Quantity", quantity_text, f"This is more than the batch holds: {self.taken[batch.id]:,} "
-                                                  f"requested{earlier}, {batch.quantity:,} available.")
+        if batch:
+            taken = self.taken[batch.id] + (quantity or 0)
+            problems = TransferLine(batch.id, taken or 1).problems(batch, organization)  # 1: the batch alone
+            if "batch" in problems:
+                refuse("Serial Number", serial, problems["batch"])
+                batch = None
+            elif quantity:
+                self.taken[batch.id] = taken
+                self.first_row.setdefault(batch.id, number)
+                if "quantity" in problems:
+                    earlier = "" if self.first_row[batch.id] == number else \
+                        f" This counts the rows above on the same batch, from row {self.first_row[batch.id]}."
+                    refuse("Quantity", quantity_text, problems["quantity"] + earlier)
         return batch, quantity
 
 
@@ -144,7 +158,12 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
     organization_ids = {record[3].upper() for record in records if record[3]}
     organizations = {org.public_id.upper(): org for org in Organization.objects.filter(public_id__in=organization_ids)}
     receiving = organizations_able_to_receive(org.pk for org in organizations.values())
+    # Each destination the file names, built once (a file has 100,000 rows and a few destinations):
+    # an organization's problems do not depend on the row, an account's only on the row's batch.
+    to_organization = {org.pk: Destination.to_organization(org).problems(organization, receiving=receiving)
+                       for org in organizations.values()}
     accounts = {account.public_id.upper(): account for account in Account.objects.of(organization)}
+    internal = {account.pk: Destination.internal(account) for account in accounts.values()}
 
     rows = []
     for number, serial, quantity_text, org_text, account_text, notes in records:
@@ -164,23 +183,15 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[MassRow], lis
             recipient = organizations.get(org_text.upper())
             if recipient is None:
                 refuse("Organization ID", org_text, "No organization has this ID; IDs look like MM00412.")
-            elif recipient.pk == organization.pk:
-                refuse("Organization ID", org_text, "This is your own organization; to move certificates between "
-                                                    "your accounts, use Account ID instead.")
-            elif recipient.status != Organization.Status.ACTIVE:
-                refuse("Organization ID", org_text, f"{recipient.name} is suspended and cannot receive certificates.")
-                recipient = None
-            elif recipient.pk not in receiving:
-                refuse("Organization ID", org_text, str(CannotReceive(recipient)))
+            elif problem := to_organization[recipient.pk]:
+                refuse("Organization ID", org_text, problem["destination.organization"])
                 recipient = None
         else:
             account = accounts.get(account_text.upper())
-            if account is None or not account.is_open_active:
-                refuse("Account ID", account_text, f"This is not one of {organization.name}'s open active accounts "
-                                                   "(see the Accounts page).")
-                account = None
-            elif batch and batch.account_id == account.pk:
-                refuse("Account ID", account_text, "This account already holds this batch; choose another account.")
+            if account is None:  # not one of ours
+                refuse("Account ID", account_text, not_one_of_accounts(account_text, organization, Account.Type.ACTIVE))
+            elif problem := internal[account.pk].problems(organization, batches=[batch] if batch else ()):
+                refuse("Account ID", account_text, problem["destination.account"])
                 account = None
         _notes_check(notes, refuse)
         if batch and quantity and (recipient or account):
@@ -230,7 +241,7 @@ def validate_retirements(raw: bytes, organization: Organization
         return [], errors, len(records)
     label = {name: column_label(index, name) for index, name in enumerate(RETIREMENT_COLUMNS)}
     batches = _Batches(records, organization)
-    accounts = {account.public_id.upper(): account for account in Account.objects.of(organization).open_retirement()}
+    accounts = {account.public_id.upper(): account for account in Account.objects.of(organization)}
     options = {option.name.casefold(): option for option in retirement_options_offered()}
     offered = ", ".join(option.name for option in options.values())
 
@@ -243,9 +254,11 @@ def validate_retirements(raw: bytes, organization: Organization
 
         batch, quantity = batches.check(number, serial, quantity_text, refuse)
         account = accounts.get(account_text.upper())
-        if account is None:
-            refuse("Retirement Account ID", account_text, f"This is not one of {organization.name}'s open retirement "
-                                                          "accounts (see the Accounts page).")
+        if account is None:  # not one of ours
+            refuse("Retirement Account ID", account_text,
+                   not_one_of_accounts(account_text, organization, Account.Type.RETIREMENT))
+        elif problem := Destination.retirement(account).problems(organization):
+            refuse("Retirement Account ID", account_text, problem["destination.account"])
         option = options.get(option_text.casefold())
         if option is None:
             refuse("Option", option_text, f"Enter what the retirement counts toward, as the registry names it: "

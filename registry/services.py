@@ -10,20 +10,12 @@ from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 
 from .emails import invitation_email_send
+from .errors import ServiceConflict as ServiceConflict  # re-exported, with ServiceError: callers import them here
+from .errors import ServiceError
 from .invitations import EXPIRED, invitation_lifetime, token_new
 from .models import EmailEvent, Invitation, Membership, Organization, User
 from .selectors import ORGANIZATION_SESSION_KEYS, SESSION_KEY, two_factor_device, two_factor_requiring
 from .sessions import sessions_end
-
-
-class ServiceError(Exception):
-    """A refusal the user can act on. The message says exactly what is wrong; nothing changed."""
-
-
-class ServiceConflict(ServiceError):
-    """A refusal because the object is not, or no longer, in the state the request needs (decided
-    already, or changed meanwhile): the request as it is can no longer succeed (the API's 409, where
-    another refusal of a rule is a 422)."""
 
 
 def role_require(*, user: User, organization: Organization) -> None:

@@ -64,7 +64,7 @@ def retirement_write(*, organization: Organization, user: User, lines: list[Tran
     """retirement_create inside the caller's transaction (a mass retirement makes several; the API's
     exactly-once request stores its answer with it)."""
     if problems := details.problems():
-        raise TransferRefused(next(iter(problems.values())))
+        raise TransferRefused(problems={f"retirement.{field}": message for field, message in problems.items()})
 
     def retirement_row(transfer: Transfer) -> Retirement:  # written with the transfer, in its statement
         return Retirement(transfer=transfer, option=details.option, compliance_period=details.compliance_period,

@@ -154,6 +154,12 @@ def counterparty_account(counterparty):
 
 
 @pytest.fixture
+def newcomer(db):
+    """An organization onboarded without any account yet: it cannot receive certificates."""
+    return OrganizationFactory(name="Newly Onboarded Solar")
+
+
+@pytest.fixture
 def outsider(db):
     other = OrganizationFactory(name="Outsider Renewables")
     return member(other, Membership.Role.MANAGER, email="outsider@elsewhere.example")

@@ -470,11 +470,11 @@ def test_bad_destinations_are_refused_naming_the_destination(instruct, org, acco
                                                              outsider, newcomer, retirement_account, generator):
     generator.account = account
     cases = [
-        ([own(second_account), own(AccountFactory())], "Destination 2: choose one of your organization"),
-        ([own(retirement_account)], "Destination 1: account .* is not an open active account"),
-        ([to(org)], "Destination 1: choose another organization"),
+        ([own(second_account), own(AccountFactory())], "Destination 2: Account .* is not one of Prairie"),
+        ([own(retirement_account)], "Destination 1: Account .* is not an open active account"),
+        ([to(org)], "Destination 1: This is your own organization"),
         ([to(newcomer)], "Destination 1: .* has no account that can receive"),
-        ([retire_into(second_account)], "Destination 1: account .* is not an open retirement account"),
+        ([retire_into(second_account)], "Destination 1: Account .* is not an open retirement account"),
         ([retire_into(retirement_account, beneficiary="", option=RetirementOptionFactory(
             name="Green-e", type="green_e", reason="voluntary", requires_beneficiary=True))],
          "Destination 1: Green-e needs the name of the beneficiary"),

@@ -119,19 +119,22 @@ def test_account_not_an_open_retirement_account_of_the_uploader(
                                                           status=Account.Status.CLOSED),
               "another organization's": AccountFactory(organization=counterparty, type=Account.Type.RETIREMENT)}[which]
     refused(HEADER + f"{batch.serial_number},5,{target.public_id},Minnesota RES,2025,,,,\n",
-            "This is not one of Prairie Wind Energy's open retirement accounts", row=2,
+            {"active account of ours": "is not an open retirement account (it is an open active account).",
+             "closed retirement account": "is not an open retirement account (it is a closed retirement account).",
+             "another organization's": "is not one of Prairie Wind Energy's open retirement accounts"}[which], row=2,
             column="C (Retirement Account ID)")
 
 
 def test_serial_not_held(refused, foreign_batch, retirement_account):
     refused(HEADER + f"{foreign_batch.serial_number},5,{retirement_account.public_id},Minnesota RES,2025,,,,\n",
-            "This batch is not held active by Prairie Wind Energy.", row=2, column="A (Serial Number)")
+            f"Batch {foreign_batch.serial_number} is not held by Prairie Wind Energy.", row=2,
+            column="A (Serial Number)")
 
 
 def test_quantity_more_than_the_batch_counting_earlier_rows(refused, batch, retirement_account):
     row = f"{batch.serial_number},600,{retirement_account.public_id},Minnesota RES,2025,,,,\n"
-    refused(HEADER + row + row, "This is more than the batch holds: 1,200 requested (counting the rows above on the "
-                                "same batch, from row 2), 1,000 available.", row=3, column="B (Quantity)")
+    refused(HEADER + row + row, f"Quantity 1,200 is more than batch {batch.serial_number} holds (1,000). This counts "
+                                "the rows above on the same batch, from row 2.", row=3, column="B (Quantity)")
 
 
 @pytest.mark.parametrize("start, end, column", [("2025-02-30", "", "G (Period Start)"),

@@ -103,13 +103,14 @@ def test_unknown_serial(refused, batch, second_account):
 
 def test_serial_of_another_organization(refused, foreign_batch, second_account):
     refused(HEADER + f"{foreign_batch.serial_number},5,,{second_account.public_id},\n",
-            "not held active by Prairie Wind Energy", column="A")
+            "is not held by Prairie Wind Energy", column="A")
 
 
 def test_serial_not_active(refused, batch, trader, org, counterparty, second_account):
     pending = transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1000)],
                               destination=Destination.to_organization(counterparty)).items.get().batch
-    refused(HEADER + f"{pending.serial_number},5,,{second_account.public_id},\n", "not held active")
+    refused(HEADER + f"{pending.serial_number},5,,{second_account.public_id},\n",
+            "is pending; only active certificates can be transferred")
 
 
 @pytest.mark.parametrize("quantity", ["abc", "0", "-5", "2.5", "", "1,00"])
@@ -121,7 +122,8 @@ def test_quantity_not_a_positive_whole_number(refused, batch, second_account, qu
 def test_quantity_more_than_the_batch_counting_earlier_rows(refused, batch, second_account, counterparty):
     upload = refused(HEADER + f"{batch.serial_number},600,,{second_account.public_id},\n"
                               f"{batch.serial_number},500,{counterparty.public_id},,\n",
-                     "more than the batch holds: 1,100 requested (counting the rows above", row=3, column="B")
+                     f"Quantity 1,100 is more than batch {batch.serial_number} holds (1,000). This counts the rows "
+                     "above on the same batch, from row 2.", row=3, column="B")
     assert len(upload.errors) == 1
 
 
@@ -131,7 +133,7 @@ def test_both_organization_and_account(refused, batch, second_account, counterpa
 
 
 def test_account_already_holding_the_batch(refused, batch, account):
-    refused(HEADER + f"{batch.serial_number},5,,{account.public_id},\n", "already holds this batch", column="D")
+    refused(HEADER + f"{batch.serial_number},5,,{account.public_id},\n", "is already in account", column="D")
 
 
 def test_neither_organization_nor_account(refused, batch):
@@ -166,8 +168,9 @@ def test_account_not_an_open_active_account_of_ours(refused, batch, org, counter
         "retirement": lambda: AccountFactory(organization=org, type=Account.Type.RETIREMENT).public_id,
         "unknown": lambda: "ACT-99999",
     }[which]()
-    refused(HEADER + f"{batch.serial_number},5,,{account_id},\n", "not one of Prairie Wind Energy's open active",
-            column="D")
+    message = {"foreign": "not one of Prairie Wind Energy's open active", "unknown": "not one of Prairie Wind Energy's "
+               "open active"}.get(which, "is not an open active account (it is a")
+    refused(HEADER + f"{batch.serial_number},5,,{account_id},\n", message, column="D")
 
 
 def test_notes_over_500_characters(refused, batch, second_account):

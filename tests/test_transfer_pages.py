@@ -51,8 +51,8 @@ def test_sender_cannot_accept_its_own_transfer_and_is_told_who_can(signed_in, tr
                                                                     counterparty):
     client = signed_in(trader)
     response = client.post(reverse("transfers:accept", args=[pending.pk]), {"account": account.pk}, follow=True)
-    assert (f"Only the recipient, {counterparty.name}, can accept transfer {pending.pk}; "
-            "you may withdraw it while it is pending.") in response.content.decode()
+    assert (f"You sent this transfer; only the recipient, {counterparty.name}, can accept it."
+            ) in response.content.decode()
     pending.refresh_from_db()
     assert pending.status == Transfer.Status.PENDING
 

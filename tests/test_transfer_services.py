@@ -264,7 +264,7 @@ def test_refuses_another_organizations_account_as_internal_destination(
         refused, batch, trader, org, counterparty_account):
     refused(lambda: transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 1)],
                                     destination=Destination.internal(counterparty_account)),
-            "your organization's own accounts")
+            "is not one of Prairie Wind Energy's open active accounts")
 
 
 def test_refuses_own_organization_as_external_destination(refused, batch, trader, org):

@@ -47,15 +47,18 @@ class TransferItemInline(admin.TabularInline):
 
 @admin.register(Transfer)
 class TransferAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "kind", "status", "organization", "recipient_organization", "tracking_system",
-                    "submitted_at", "mass_upload"]
+    list_display = ["pk", "kind", "status", "organization", "destination", "submitted_at", "mass_upload"]
     list_filter = ["kind", "status", ("submitted_at", admin.DateFieldListFilter)]
     search_fields = ["=pk", "organization__name", "organization__public_id", "recipient_organization__name",
                      "recipient_organization__public_id", "notes", "recipient_name"]
-    list_select_related = ["organization", "recipient_organization", "tracking_system"]
+    list_select_related = ["organization", "recipient_organization", "tracking_system", "destination_account"]
     exclude = ["draft"]
     readonly_fields = ["ledger_events"]
     inlines = [TransferItemInline]
+
+    @admin.display(description="Destination")
+    def destination(self, transfer):
+        return transfer.destination_label
 
     @admin.display(description="Ledger events")
     def ledger_events(self, transfer):

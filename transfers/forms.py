@@ -14,7 +14,9 @@ from utilities.display import number_text
 
 from .models import NOTES_MAX_LENGTH, Transfer
 from .selectors import accounts_to_receive, batches_already_in
-from .services import AlreadyInAccount, CannotReceive, Destination
+from .services import Destination
+from .values import RECIPIENT_ACCOUNT_REF_MAX_LENGTH, RECIPIENT_NAME_MAX_LENGTH
+from .values import RECIPIENT_NAME_REQUIRED as RECIPIENT_NAME_REQUIRED  # the API's serializer reads it here
 
 PUBLIC_ID = re.compile(r"\b(MM\d{5,})\b", re.IGNORECASE)
 PARTIAL_PUBLIC_ID = re.compile(r"(MM)?\d+", re.IGNORECASE)  # the start of an MM id (MM0000), or digits of one (0004)
@@ -112,17 +114,15 @@ def organizations_offered(organization: Organization, text: str) -> list[Organiz
 
 
 def recipient_from_text(organization: Organization, text: str) -> Organization:
-    """The organization that `text` names (its registered name or MM id), to which `organization`
-    can transfer; otherwise a ValidationError saying why not (none, several, cannot receive)."""
+    """The organization that `text` names (its registered name or MM id), among those
+    `organization` may choose; otherwise a ValidationError saying why not (none, several). Whether
+    it can receive is Destination.problems'."""
     matches = list(organizations_matching(organization, text)[:6])
     exact = [org for org in matches if org.name.lower() == text.strip().lower()]
     if not text.strip():
         raise forms.ValidationError("Enter the organization's registered name or its MM id.")
     if len(exact) == 1 or len(matches) == 1:
-        recipient = (exact or matches)[0]
-        if not organization_can_receive(recipient):
-            raise forms.ValidationError(str(CannotReceive(recipient)))
-        return recipient
+        return (exact or matches)[0]
     if not matches:
         raise forms.ValidationError(f"No other active organization is registered as “{text}”.")
     names = ", ".join(f"{org.name} ({org.public_id})" for org in matches[:5])
@@ -137,6 +137,12 @@ def not_offered_text(sources: list[Account]) -> str:
     verb, pronoun = ("is", "it") if len(sources) == 1 else ("are", "them")
     return (f"{get_text_list([str(account) for account in sources], 'and')} {verb} not offered: "
             f"the certificates come from {pronoun}.")
+
+
+# The form's field of each of Destination.problems' fields.
+FORM_FIELDS = {"destination": "kind", "destination.account": "account", "destination.organization": "organization",
+               "destination.tracking_system": "tracking_system", "destination.recipient_name": "recipient_name",
+               "destination.recipient_account_ref": "recipient_account_ref"}
 
 
 class DestinationForm(forms.Form):
@@ -157,8 +163,8 @@ class DestinationForm(forms.Form):
                                    widget=forms.TextInput(attrs={"list": "organization-options",
                                                                  "autocomplete": "off"}))
     tracking_system = forms.TypedChoiceField(required=False, label="Tracking system", coerce=int, empty_value=None)
-    recipient_name = forms.CharField(required=False, max_length=200, label="Recipient's name")
-    recipient_account_ref = forms.CharField(required=False, max_length=100,
+    recipient_name = forms.CharField(required=False, max_length=RECIPIENT_NAME_MAX_LENGTH, label="Recipient's name")
+    recipient_account_ref = forms.CharField(required=False, max_length=RECIPIENT_ACCOUNT_REF_MAX_LENGTH,
                                             label="Recipient's account ID at that system")
     notes = forms.CharField(required=False, max_length=NOTES_MAX_LENGTH, label="Notes (optional)",
                             widget=forms.Textarea(attrs={"rows": 3}),
@@ -185,12 +191,13 @@ class DestinationForm(forms.Form):
         return {system.pk: system for system in self.read_tracking_systems()}
 
     def clean_account(self):
-        """One of the accounts that can receive every batch; for another, why not."""
+        """One of the accounts offered, or one the batches are in (clean says why not); for another,
+        that it is no choice."""
         chosen = self.cleaned_data["account"]
         if chosen is None or chosen in self.accounts:
             return self.accounts.get(chosen)
         if held := batches_already_in(chosen, self.batches):
-            raise forms.ValidationError(str(AlreadyInAccount(held[0], held[0].account)))
+            return held[0].account
         raise forms.ValidationError("Select a valid choice: one of your organization's open active accounts.")
 
     def clean_tracking_system(self):
@@ -202,30 +209,34 @@ class DestinationForm(forms.Form):
         return {name: "" if self[name].value() is None else str(self[name].value()) for name in self.fields}
 
     def clean(self):
+        """The destination's problems (Destination.problems), each on its field, once its fields
+        are read."""
         data = super().clean()
         kind = data.get("kind")
-        if kind == Transfer.Kind.INTERNAL and not data.get("account"):
-            self.add_error("account", "Choose the active account to transfer to.")
-        elif kind == Transfer.Kind.ORGANIZATION:
+        if kind == Transfer.Kind.ORGANIZATION and "organization" not in self.errors:
             try:
                 data["recipient"] = recipient_from_text(self.organization, data.get("organization", ""))
             except forms.ValidationError as error:
                 self.add_error("organization", error)
-        elif kind == Transfer.Kind.EXPORT:
-            if not data.get("tracking_system"):
-                self.add_error("tracking_system", "Choose the tracking system to export to.")
-            if not (data.get("recipient_name") or "").strip():
-                self.add_error("recipient_name", RECIPIENT_NAME_REQUIRED)
+        if kind:
+            problems = self._destination_of(data).problems(self.organization, batches=self.batches)
+            for field, problem in problems.items():
+                if (name := FORM_FIELDS[field]) not in self.errors:
+                    self.add_error(name, problem)
         return data
 
     def destination(self) -> Destination:
         """The destination chosen, as the transfer service takes it."""
-        data = self.cleaned_data
+        return self._destination_of(self.cleaned_data)
+
+    @staticmethod
+    def _destination_of(data: dict) -> Destination:
         if data["kind"] == Transfer.Kind.INTERNAL:
-            return Destination.internal(data["account"])
+            return Destination.internal(data.get("account"))
         if data["kind"] == Transfer.Kind.ORGANIZATION:
-            return Destination.to_organization(data["recipient"])
-        return Destination.export(data["tracking_system"], data["recipient_name"], data["recipient_account_ref"])
+            return Destination.to_organization(data.get("recipient"))
+        return Destination.export(data.get("tracking_system"), data.get("recipient_name") or "",
+                                  data.get("recipient_account_ref") or "")
 
     def draft_fields(self) -> dict:
         data = self.cleaned_data
@@ -243,4 +254,3 @@ class DestinationForm(forms.Form):
         }
 
 
-RECIPIENT_NAME_REQUIRED = "Enter the recipient's name at that tracking system."

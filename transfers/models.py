@@ -9,22 +9,15 @@ from accounts.models import Account
 from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
 
+from .values import (
+    RECIPIENT_ACCOUNT_REF_MAX_LENGTH,
+    RECIPIENT_NAME_MAX_LENGTH,
+    TransferKind,
+    TransferStatus,
+    destination_label,
+)
+
 NOTES_MAX_LENGTH = 500
-
-
-def destination_label(*, kind: str, account: Account | None = None, organization: Organization | None = None,
-                      tracking_system: TrackingSystem | None = None, recipient_name: str = "",
-                      recipient_account_ref: str = "") -> str:
-    """Where a transfer's certificates go, as a person reads it: one wording for the wizard's
-    review, the transfer's pages and its transaction summary."""
-    if kind == Transfer.Kind.ORGANIZATION and organization is not None:
-        return f"{organization.name} ({organization.public_id})"
-    if kind == Transfer.Kind.EXPORT and tracking_system is not None:
-        reference = f", account {recipient_account_ref}" if recipient_account_ref else ""
-        return f"{recipient_name} at {tracking_system.name}{reference}"
-    if account is not None:  # internal, retirement
-        return f"{account.name} ({account.public_id})"
-    return ""
 
 
 def pending_lifetime() -> datetime.timedelta:
@@ -36,20 +29,8 @@ def pending_lifetime() -> datetime.timedelta:
 class Transfer(models.Model):
     """One user transaction moving one or more batch quantities to one destination."""
 
-    class Kind(models.TextChoices):
-        INTERNAL = "internal", "To active accounts"
-        ORGANIZATION = "organization", "To another organization"
-        EXPORT = "export", "Out of the platform"
-        RETIREMENT = "retirement", "Retirement"
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PENDING = "pending", "Pending"
-        COMPLETE = "complete", "Complete"
-        REJECTED = "rejected", "Rejected"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        EXPIRED = "expired", "Expired"
-        FAILED = "failed", "Failed"
+    Kind = TransferKind  # in transfers.values, which the refusals and Destination read
+    Status = TransferStatus
 
     kind = models.CharField(max_length=16, choices=Kind, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
@@ -67,8 +48,9 @@ class Transfer(models.Model):
     tracking_system = models.ForeignKey(
         TrackingSystem, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers"
     )
-    recipient_name = models.CharField(max_length=200, blank=True)
-    recipient_account_ref = models.CharField("recipient's account ID", max_length=100, blank=True)
+    recipient_name = models.CharField(max_length=RECIPIENT_NAME_MAX_LENGTH, blank=True)
+    recipient_account_ref = models.CharField("recipient's account ID", max_length=RECIPIENT_ACCOUNT_REF_MAX_LENGTH,
+                                             blank=True)
     notes = models.TextField(max_length=NOTES_MAX_LENGTH, blank=True)
     # The wizard's selections while the transfer is a draft (batch ids, quantities, destination).
     draft = models.JSONField(default=dict, blank=True)

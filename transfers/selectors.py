@@ -13,6 +13,7 @@ from utilities.rows import Columns, select_models
 
 from .filters import TransactionFilter, transactions_sorted
 from .models import Transfer, TransferItem
+from .values import NotPending, NotYourDecision, TransferRefused
 
 
 def transfers_visible_to(organization: Organization):
@@ -35,6 +36,36 @@ def transfer_for_organization(*, pk: int, organization: Organization) -> Transfe
     if transfer is None:
         raise Http404("No such transfer.")
     return transfer
+
+
+DECISIONS = ("accept", "reject", "withdraw")  # an organization's decisions on a transfer it sent or was sent
+
+
+def transfer_decision_refused(transfer: Transfer, *, organization_id: int, decision: str) -> TransferRefused | None:
+    """Why the organization `organization_id` (the transfer's sender or recipient) may not take
+    `decision` on the transfer, as the refusal the services raise; None when it may. The one
+    statement of who decides what: only a transfer to another organization waits for an
+    organization (an export, for registry staff); its recipient accepts and rejects it, its sender
+    withdraws it, while it is pending. The transfer page reads it to offer its buttons and to say
+    why not; the decision services ask it again of the transfer they lock. (Whether the member's
+    role may decide is the role's rule: role_require, Membership.can_transfer.)"""
+    if transfer.kind != Transfer.Kind.ORGANIZATION:
+        return TransferRefused(f"Transfer {transfer.pk} waits for registry staff, not for an organization's decision.")
+    if decision == "withdraw" and transfer.organization_id != organization_id:
+        return NotYourDecision(f"Only the sender, {transfer.organization.name}, can withdraw this transfer; you "
+                               "can accept or reject it.")
+    if decision != "withdraw" and transfer.recipient_organization_id != organization_id:
+        return NotYourDecision(f"You sent this transfer; only the recipient, {transfer.recipient_organization.name}, "
+                               f"can {decision} it.")
+    if transfer.status != Transfer.Status.PENDING:
+        return NotPending(transfer)
+    return None
+
+
+def transfer_decisions(transfer: Transfer, *, organization_id: int) -> dict[str, TransferRefused | None]:
+    """Each of the organization's DECISIONS on the transfer, with why it may not take it (None: it may)."""
+    return {decision: transfer_decision_refused(transfer, organization_id=organization_id, decision=decision)
+            for decision in DECISIONS}
 
 
 def transfers_incoming_pending(organization: Organization):

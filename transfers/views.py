@@ -16,6 +16,8 @@ from .forms import AcceptForm, DecisionForm, cannot_accept_reason
 from .models import Transfer
 from .selectors import (
     transactions_filtered,
+    transfer_decision_refused,
+    transfer_decisions,
     transfer_for_organization,
     transfer_history,
     transfer_items,
@@ -23,7 +25,6 @@ from .selectors import (
     transfers_pending_for,
 )
 from .services import (
-    NotPending,
     transfer_accept,
     transfer_reject,
     transfer_withdraw,
@@ -34,14 +35,12 @@ TRANSFER_ITEMS_PER_PAGE = 200
 
 
 def _actions(transfer: Transfer, membership) -> dict:
-    """Which decisions the current user may take on this transfer (and, for a read-only role, why none)."""
+    """Which decisions the current user may take on this transfer (transfer_decisions, and the
+    member's role), and, for a read-only role, why none."""
+    decisions = transfer_decisions(transfer, organization_id=membership.organization_id)
     pending = transfer.status == Transfer.Status.PENDING and transfer.kind == Transfer.Kind.ORGANIZATION
-    can_act = membership.can_transfer and pending
-    organization_id = membership.organization_id
     return {
-        "can_accept": can_act and transfer.recipient_organization_id == organization_id,
-        "can_reject": can_act and transfer.recipient_organization_id == organization_id,
-        "can_withdraw": can_act and transfer.organization_id == organization_id,
+        **{f"can_{decision}": membership.can_transfer and refusal is None for decision, refusal in decisions.items()},
         "role_note": (membership.read_only_note(may="accept, reject or withdraw a pending transfer")
                       if pending and not membership.can_transfer else None),
     }
@@ -71,17 +70,11 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _decision_refused(transfer: Transfer, membership, decision: str) -> str:
-    """Why this user cannot take this decision, in the words a user acts on."""
-    if transfer.status != Transfer.Status.PENDING:
-        return str(NotPending(transfer))
-    if not membership.can_transfer:
-        return f"Your role ({membership.get_role_display().lower()}) cannot accept, reject or withdraw transfers."
-    if decision == "withdraw":
-        return f"Only the sender, {transfer.organization.name}, can withdraw transfer {transfer.pk}."
-    if transfer.kind != Transfer.Kind.ORGANIZATION:
-        return f"Transfer {transfer.pk} waits for registry staff, not for an organization's decision."
-    return (f"Only the recipient, {transfer.recipient_organization.name}, can {decision} transfer {transfer.pk}; "
-            "you may withdraw it while it is pending.")
+    """Why this user cannot take this decision, in the words a user acts on: the services' refusal,
+    or the member's role."""
+    if refusal := transfer_decision_refused(transfer, organization_id=membership.organization_id, decision=decision):
+        return str(refusal)
+    return f"Your role ({membership.get_role_display().lower()}) cannot accept, reject or withdraw transfers."
 
 
 def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:

@@ -2,8 +2,7 @@
 draft (drafts). Callers import from here. Retirements (retirements.services) and mass uploads
 (mass_uploads.services) write transfers through transfer_write."""
 
-from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_start
-from .lifecycle import (
+from ..values import (
     AlreadyInAccount,
     BatchChanged,
     CannotReceive,
@@ -14,6 +13,9 @@ from .lifecycle import (
     TransferConflict,
     TransferLine,
     TransferRefused,
+)
+from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_start
+from .lifecycle import (
     export_confirm,
     export_reject,
     transfer_accept,

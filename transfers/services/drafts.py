@@ -15,7 +15,7 @@ def transfer_draft_start(*, membership: Membership, batches: list[tuple[int, int
     Only a member whose role may transfer starts one: `membership`, as read this request (a draft
     moves nothing; transfer_create checks the role again as it writes)."""
     if not batches:
-        raise TransferRefused("Select at least one active batch to transfer.")
+        raise TransferRefused("Select at least one active batch to transfer.", field="lines")
     if not membership.can_transfer:
         raise role_refused(membership.organization)
     return Transfer.objects.create(

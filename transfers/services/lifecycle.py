@@ -7,23 +7,19 @@ transfers_expire expires each overdue transfer in a transaction of its own."""
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.selectors import organization_can_receive
 from accounts.services import accounts_lock_for_share, accounts_lock_for_share_in
 from certificates.models import CertificateBatch
 from certificates.services import batches_lock, batches_lock_in, batches_set_state, batches_take
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
-from registry.models import Organization, TrackingSystem, User
+from registry.models import Organization, User
 from registry.services import (
-    ServiceConflict,
-    ServiceError,
     organization_lock_for_share,
     role_refused,
     role_require,
@@ -32,8 +28,19 @@ from registry.services import (
 from utilities.rows import RoundTrip
 from utilities.wakeups import Wakeup
 
-from ..models import NOTES_MAX_LENGTH, Transfer, TransferItem, TransferNotification, destination_label
-from ..selectors import batches_already_in
+from ..models import NOTES_MAX_LENGTH, Transfer, TransferItem, TransferNotification
+from ..selectors import batches_already_in, transfer_decision_refused
+from ..values import (
+    AlreadyInAccount,
+    BatchChanged,
+    Destination,
+    DraftAlreadySubmitted,
+    NotPending,
+    TransferConflict,
+    TransferLine,
+    TransferRefused,
+    line_field,
+)
 
 Kind = Transfer.Kind
 BatchStatus = CertificateBatch.Status
@@ -42,193 +49,17 @@ TRANSFER_CHUNK = 2000  # batches locked and moved at a time inside one transfer'
 notifications_nudge = Wakeup("transfers.tasks.send_transfer_notifications", owed="the emails owed (in the outbox)")
 
 
-class TransferRefused(ServiceError):
-    pass
-
-
-class TransferConflict(TransferRefused, ServiceConflict):
-    """A transfer (or upload) no longer in the state the request needs: decided already, or changed
-    meanwhile."""
-
-
-class DraftAlreadySubmitted(TransferConflict):
-    """The wizard's draft was confirmed already (a second confirm, another tab)."""
-
-    def __init__(self):
-        super().__init__("This transfer has already been submitted.")
-
-
-class BatchChanged(TransferConflict):
-    """A batch changed since it was selected (some of it moved) or is no longer active: the
-    selection must be made again."""
-
-
-class NotYourDecision(TransferRefused):
-    """A decision on a transfer that only its other party makes: the sender accepting or rejecting
-    its own transfer, the recipient withdrawing it."""
-
-
-class AlreadyInAccount(TransferRefused):
-    """An internal transfer to the account a batch is already in."""
-
-    def __init__(self, batch: CertificateBatch, account: Account):
-        super().__init__(f"Batch {batch.serial_number} is already in account {account.public_id}; "
-                         "choose another account.")
-
-
-class CannotReceive(TransferRefused):
-    """A transfer to an organization with no open active account: it could never be accepted."""
-
-    def __init__(self, organization: Organization):
-        super().__init__(f"{organization.public_id} has no account that can receive certificates yet.")
-
-
-class NotPending(TransferConflict):
-    """A decision (accept, reject, withdraw, expire, an export's answer) on a transfer no longer pending:
-    one wording, for the pages, the API and the admin."""
-
-    WORDING = {
-        Transfer.Status.COMPLETE: "This transfer is already complete.",
-        Transfer.Status.REJECTED: "This transfer was already rejected.",
-        Transfer.Status.WITHDRAWN: "This transfer was already withdrawn.",
-        Transfer.Status.EXPIRED: "This transfer has already expired.",
-        Transfer.Status.DRAFT: "This transfer has not been submitted.",
-        Transfer.Status.FAILED: "This transfer was never made.",
-    }
-
-    def __init__(self, transfer: Transfer):
-        super().__init__(self.WORDING.get(transfer.status, "This transfer is no longer pending."))
-
-
-@dataclass(frozen=True, slots=True)
-class TransferLine:
-    """Move `quantity` (the lowest serials) out of batch `batch_id`."""
-
-    batch_id: int
-    quantity: int
-
-
-@dataclass(frozen=True)
-class Destination:
-    kind: str
-    account: Account | None = None
-    organization: Organization | None = None
-    tracking_system: TrackingSystem | None = None
-    recipient_name: str = ""
-    recipient_account_ref: str = ""
-
-    @classmethod
-    def internal(cls, account: Account) -> "Destination":
-        return cls(kind=Kind.INTERNAL, account=account)
-
-    @classmethod
-    def to_organization(cls, organization: Organization) -> "Destination":
-        return cls(kind=Kind.ORGANIZATION, organization=organization)
-
-    @classmethod
-    def export(cls, tracking_system: TrackingSystem, recipient_name: str,
-               recipient_account_ref: str = "") -> "Destination":
-        return cls(kind=Kind.EXPORT, tracking_system=tracking_system,
-                   recipient_name=recipient_name, recipient_account_ref=recipient_account_ref)
-
-    @classmethod
-    def retirement(cls, account: Account) -> "Destination":
-        return cls(kind=Kind.RETIREMENT, account=account)
-
-    @property
-    def label(self) -> str:
-        return destination_label(kind=self.kind, account=self.account, organization=self.organization,
-                                 tracking_system=self.tracking_system, recipient_name=self.recipient_name,
-                                 recipient_account_ref=self.recipient_account_ref)
-
-
-def _check_lines(lines: list[TransferLine]) -> None:
+def _lines_check(lines: list[TransferLine]) -> None:
+    """What the lines must be as a list, before anything is locked (each line's own problems are
+    TransferLine.problems, under the lock)."""
     if not lines:
-        raise TransferRefused("Select at least one batch to transfer.")
+        raise TransferRefused("Select at least one batch to transfer.", field="lines")
     seen = set()
-    for line in lines:
-        quantity = line.quantity
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-            raise TransferRefused(
-                f"Quantity must be a whole number of at least 1 (got {quantity!r})."
-            )
+    for index, line in enumerate(lines):
         if line.batch_id in seen:
-            raise TransferRefused("The same batch is listed twice; give one quantity per batch.")
+            raise TransferRefused("The same batch is listed twice; give one quantity per batch.",
+                                  field=line_field(index, "batch"))
         seen.add(line.batch_id)
-
-
-def _check_batches(lines, batches, organization) -> list[tuple[CertificateBatch, int]]:
-    takes = []
-    for line in lines:
-        batch = batches.get(line.batch_id)
-        if batch is None or batch.holder.organization_id != organization.pk:
-            raise TransferRefused(f"Batch {line.batch_id} is not held by {organization.name}.")
-        if not batch.user_may_move:
-            raise role_refused(organization)
-        if batch.status == BatchStatus.SUPERSEDED:
-            raise BatchChanged(
-                f"Batch {batch.serial_number} has changed since it was selected (some of it was "
-                "moved); nothing was transferred. Select the certificates again."
-            )
-        if batch.status != BatchStatus.ACTIVE:
-            raise BatchChanged(
-                f"Batch {batch.serial_number} is {batch.status}; only active certificates can be "
-                "transferred."
-            )
-        if line.quantity > batch.quantity:
-            raise TransferRefused(
-                f"Quantity {line.quantity:,} is more than batch {batch.serial_number} holds "
-                f"({batch.quantity:,})."
-            )
-        takes.append((batch, line.quantity))
-    return takes
-
-
-def _check_sources(takes, organization) -> None:
-    for batch, _ in takes:
-        holder = batch.holder
-        if holder.organization_status != Organization.Status.ACTIVE:
-            raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
-        if not Account.is_open_active_state(type=holder.account_type, status=holder.account_status):
-            raise TransferRefused(
-                f"The account holding the certificates is {holder.account_status} and cannot send them."
-            )
-
-
-def _check_destination(*, organization, destination: Destination, locked_accounts: dict[int, dict]) -> None:
-    """`locked_accounts`: the destination account as batches_lock share-locked it."""
-    if destination.kind in (Kind.INTERNAL, Kind.RETIREMENT):
-        account = destination.account
-        state = locked_accounts.get(account.pk) if account else None
-        wanted_type = Account.Type.ACTIVE if destination.kind == Kind.INTERNAL else Account.Type.RETIREMENT
-        if not state or state["organization_id"] != organization.pk:
-            raise TransferRefused("Choose one of your organization's own accounts as the destination.")
-        if state["type"] != wanted_type or state["status"] != Account.Status.OPEN:
-            raise TransferRefused(
-                f"Account {account.public_id} is not an open {wanted_type} account "
-                f"(it is a {state['status']} {state['type']} account)."
-            )
-    elif destination.kind == Kind.ORGANIZATION:
-        recipient = destination.organization
-        if recipient is None:
-            raise TransferRefused("Choose the organization to transfer to.")
-        if recipient.pk == organization.pk:
-            raise TransferRefused(
-                f"You cannot transfer to your own organization this way; choose '{Kind.INTERNAL.label}'."
-            )
-        if organization_lock_for_share(recipient.pk) != Organization.Status.ACTIVE:
-            raise TransferRefused(f"{recipient.name} is suspended and cannot receive certificates.")
-        # It could never be accepted. (An account closed after this is met where the recipient
-        # accepts: it is told what to do, and may still reject.)
-        if not organization_can_receive(recipient):
-            raise CannotReceive(recipient)
-    elif destination.kind == Kind.EXPORT:
-        if destination.tracking_system is None or not destination.tracking_system.is_active:
-            raise TransferRefused("Choose a tracking system to export to.")
-        if not destination.recipient_name.strip():
-            raise TransferRefused("Enter the recipient's name at the receiving tracking system.")
-    else:
-        raise TransferRefused("Choose the type of transfer.")
 
 
 # The draft's lock and the new transfer's id travel in the batches' lock round trip (RoundTrip, which
@@ -238,6 +69,7 @@ DRAFT_LOCK_SQL = f"SELECT status FROM {Transfer._meta.db_table} WHERE id = %s AN
 # The new transfer's id, drawn ahead (the ORM draws no ids ahead) so that its row is written with
 # the ledger events (ledger_write's with_rows).
 TRANSFER_ID_SQL = f"SELECT nextval(pg_get_serial_sequence('{Transfer._meta.db_table}', 'id'))"
+NO_ACCOUNT = {"organization_id": None, "type": "", "status": "", "organization_status": ""}  # not found under the lock
 
 
 @transaction.atomic(durable=True)
@@ -268,118 +100,186 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
 
     The transfer returned says, by the id of each source batch, which batch moved (`moved`: the
     batch itself when all of it moved) and which stayed (`remainders`: None when none did).
+
+    Large transfers (a mass upload) go in chunks, in one transaction and in primary-key order
+    throughout, so memory stays flat; a refusal in any chunk undoes them all. Each chunk passes
+    through the same phases: lock (_transfer_lock), check (_transfer_check), the transfer's row for
+    the first (_transfer_begin), move (_transfer_move) and record (_transfer_record).
     """
     notes = (notes or "").strip()
     if len(notes) > NOTES_MAX_LENGTH:
-        raise TransferRefused(f"Notes are limited to {NOTES_MAX_LENGTH} characters.")
-    _check_lines(lines)
+        raise TransferRefused(f"Notes are limited to {NOTES_MAX_LENGTH} characters.", field="notes")
+    _lines_check(lines)
     # The role is checked with the batches' lock, in the same statement (see batches_lock); a draft
     # is locked in the same round trip, before the batches.
-
     now = timezone.now()
+    ordered = sorted(lines, key=lambda line: line.batch_id)
+    transfer, account_state, details = None, None, None
+    moved_ids, remainders = {}, {}
+    for offset in range(0, len(ordered), TRANSFER_CHUNK):
+        chunk = ordered[offset:offset + TRANSFER_CHUNK]
+        first_chunk = transfer is None  # it draws a new transfer's id and locks the destination account
+        locked, destination_accounts, new_id = _transfer_lock(chunk, organization=organization, user=user,
+                                                              destination=destination, draft=draft,
+                                                              first_chunk=first_chunk)
+        if first_chunk and destination.account is not None:
+            account_state = destination_accounts.get(destination.account.pk, NO_ACCOUNT)
+        takes = _transfer_check(chunk, locked, organization=organization, destination=destination, called=lines,
+                                account_state=account_state, first_chunk=first_chunk)
+        if first_chunk:
+            transfer = _transfer_begin(organization=organization, user=user, destination=destination, notes=notes,
+                                       draft=draft, new_id=new_id, now=now)
+            details = details_for(transfer) if details_for is not None else None
+        moved_batches, sources, came_from = _transfer_move(takes, organization=organization, user=user,
+                                                           destination=destination)
+        for moved, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
+            moved_ids[source.pk] = moved.pk
+            remainders[source.pk] = source.remainder.pk if hasattr(source, "remainder") else None
+        _transfer_record(transfer, moved_batches, sources, came_from, organization=organization, user=user,
+                         destination=destination, notes=notes, details=details, first_chunk=first_chunk)
+
+    transfer.moved, transfer.remainders = moved_ids, remainders
+    return transfer
+
+
+def _transfer_lock(chunk: list[TransferLine], *, organization: Organization, user: User, destination: Destination,
+                   draft: Transfer | None, first_chunk: bool) -> tuple[dict, dict[int, dict], int | None]:
+    """Lock, in one round trip: the chunk's batches (with the user's role), and with the first chunk
+    the draft before them, a new transfer's id and the destination account after them; a draft
+    confirmed already is refused. Returns the batches locked, the destination account's state and
+    the new id (None: none drawn)."""
+    trip = RoundTrip()  # the chunk's locks in one round trip: the draft's, the batches', the destination's
+    # The draft, locked first: a second confirm of it waits there, then is refused.
+    draft_status = (trip.add(DRAFT_LOCK_SQL, [draft.pk, organization.pk])
+                    if first_chunk and draft is not None else None)
+    batches = batches_lock_in(trip, (line.batch_id for line in chunk), user_id=user.pk)
+    new_id = trip.add(TRANSFER_ID_SQL) if first_chunk and draft is None else None
+    destination_accounts = accounts_lock_for_share_in(
+        trip, [destination.account.pk] if first_chunk and destination.account else [])
+    trip.send()
+    if draft_status is not None and draft_status.value != [(Transfer.Status.DRAFT,)]:
+        raise DraftAlreadySubmitted()
+    return batches.value, destination_accounts.value, new_id.value[0][0] if new_id is not None else None
+
+
+def _transfer_check(chunk: list[TransferLine], locked, *, organization: Organization, destination: Destination,
+                    called: list[TransferLine], account_state: dict | None,
+                    first_chunk: bool) -> list[tuple[CertificateBatch, int]]:
+    """Check, under the lock: each line (TransferLine.problems), the sender, and the destination
+    (Destination.problems, with the states locked; after the first chunk only what depends on the
+    chunk's batches). `called`: the lines as the call gave them, whose index names a refused line.
+    Returns the (batch, quantity) to move."""
+    takes = []
+    for line in chunk:
+        batch = locked.get(line.batch_id)
+        if batch is not None and batch.holder.organization_id == organization.pk and not batch.user_may_move:
+            raise role_refused(organization)
+        if problems := line.problems(batch, organization):
+            index = called.index(line)
+            changed = "batch" in problems and batch is not None and batch.holder.organization_id == organization.pk \
+                and batch.status != BatchStatus.ACTIVE  # the selection must be made again
+            raise (BatchChanged if changed else TransferRefused)(
+                problems={line_field(index, field): message for field, message in problems.items()})
+        takes.append((batch, line.quantity))
+    if any(batch.holder.organization_status != Organization.Status.ACTIVE for batch, _ in takes):
+        raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
+    if first_chunk or destination.kind == Kind.INTERNAL:  # an internal transfer's account holds none of the batches
+        recipient = destination.organization
+        recipient_status = organization_lock_for_share(recipient.pk) \
+            if first_chunk and recipient is not None and recipient.pk != organization.pk else None
+        if problems := destination.problems(organization, batches=[batch for batch, _ in takes],
+                                            account_state=account_state, recipient_status=recipient_status):
+            account = destination.account if destination.kind == Kind.INTERNAL else None
+            if account is not None and (held := batches_already_in(account.pk, [batch for batch, _ in takes])):
+                raise AlreadyInAccount(held[0], account)  # its kind, for those that catch it
+            raise TransferRefused(problems=problems)
+    return takes
+
+
+def _transfer_begin(*, organization: Organization, user: User, destination: Destination, notes: str,
+                    draft: Transfer | None, new_id: int | None,
+                    now) -> Transfer:
+    """The transfer's row, with the first chunk: the draft becomes it (compare-and-swap on its
+    status), or a new one under the id drawn with the lock, written by _transfer_record with the
+    ledger events, in their statement."""
     completes_at_once = destination.kind in (Kind.INTERNAL, Kind.RETIREMENT)
+    fields = dict(
+        kind=destination.kind,
+        status=Transfer.Status.COMPLETE if completes_at_once else Transfer.Status.PENDING,
+        organization=organization, destination_account=destination.account,
+        recipient_organization=destination.organization, tracking_system=destination.tracking_system,
+        recipient_name=destination.recipient_name.strip(),
+        recipient_account_ref=destination.recipient_account_ref.strip(), notes=notes,
+        submitted_at=now, decided_at=now if completes_at_once else None,
+    )
+    if draft is not None:
+        if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
+            raise DraftAlreadySubmitted()
+        transfer = draft  # as the database now holds it: the locked draft, with `fields` set
+        for name, value in fields.items():
+            setattr(transfer, name, value)
+    else:  # written below, with the ledger events, in their statement
+        transfer = Transfer(pk=new_id, created_by=user, created_at=now, **fields)
+    return transfer
+
+
+def _transfer_move(takes: list[tuple[CertificateBatch, int]], *, organization: Organization, user: User,
+                   destination: Destination) -> tuple[list, list[dict], dict[int, int]]:
+    """Move: each source account's batches in one batches_take (and its split events), to the
+    destination account (internal, retirement) or frozen, pending, where they are. Returns each
+    moved batch with its (source batch, quantity), the sources' snapshots and accounts as they were
+    before the move."""
+    sources = [batch.snapshot() for batch, _ in takes]
+    came_from = {batch.pk: batch.account_id for batch, _ in takes}  # a whole batch's moves with it
     if destination.kind == Kind.INTERNAL:
         target_account, target_status = destination.account.pk, BatchStatus.ACTIVE
     elif destination.kind == Kind.RETIREMENT:
         target_account, target_status = destination.account.pk, BatchStatus.RETIRED
     else:  # stays in the sender's account, frozen, until the other party acts
         target_account, target_status = None, BatchStatus.PENDING
+    moved_batches = []
+    for account_id in sorted({batch.account_id for batch, _ in takes}):  # "stays where it was" exact
+        group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
+        moved = batches_take(  # and the split events, in its statement
+            takes=group, account_id=target_account or account_id, status=target_status,
+            actor=user, organization=organization,
+        )
+        moved_batches += list(zip(moved, group, strict=True))
+    return moved_batches, sources, came_from
 
-    # Large transfers (a mass upload) move in chunks, in one transaction and in primary-key order
-    # throughout, so memory stays flat; a refusal in any chunk undoes them all.
-    ordered = sorted(lines, key=lambda line: line.batch_id)
-    transfer = None
-    moved_ids, remainders = {}, {}
-    for offset in range(0, len(ordered), TRANSFER_CHUNK):
-        chunk = ordered[offset:offset + TRANSFER_CHUNK]
-        first_chunk = transfer is None  # it draws a new transfer's id and locks the destination account
-        trip = RoundTrip()  # the chunk's locks in one round trip: the draft's, the batches', the destination's
-        # The draft, locked first: a second confirm of it waits there, then is refused.
-        draft_status = (trip.add(DRAFT_LOCK_SQL, [draft.pk, organization.pk])
-                        if first_chunk and draft is not None else None)
-        batches = batches_lock_in(trip, (line.batch_id for line in chunk), user_id=user.pk)
-        new_id = trip.add(TRANSFER_ID_SQL) if first_chunk and draft is None else None
-        destination_accounts = accounts_lock_for_share_in(
-            trip, [destination.account.pk] if first_chunk and destination.account else [])
-        trip.send()
-        locked = batches.value
-        if draft_status is not None and draft_status.value != [(Transfer.Status.DRAFT,)]:
-            raise DraftAlreadySubmitted()
-        takes = _check_batches(chunk, locked, organization)
-        if destination.kind == Kind.INTERNAL and destination.account is not None:
-            if held := batches_already_in(destination.account.pk, [batch for batch, _ in takes]):
-                raise AlreadyInAccount(held[0], destination.account)
-        _check_sources(takes, organization)
-        if first_chunk:
-            _check_destination(organization=organization, destination=destination,
-                               locked_accounts=destination_accounts.value)
-            fields = dict(
-                kind=destination.kind,
-                status=Transfer.Status.COMPLETE if completes_at_once else Transfer.Status.PENDING,
-                organization=organization, destination_account=destination.account,
-                recipient_organization=destination.organization, tracking_system=destination.tracking_system,
-                recipient_name=destination.recipient_name.strip(),
-                recipient_account_ref=destination.recipient_account_ref.strip(), notes=notes,
-                submitted_at=now, decided_at=now if completes_at_once else None,
-            )
-            if draft is not None:
-                if Transfer.objects.filter(pk=draft.pk, status=Transfer.Status.DRAFT).update(**fields) != 1:
-                    raise DraftAlreadySubmitted()
-                transfer = draft  # as the database now holds it: the locked draft, with `fields` set
-                for name, value in fields.items():
-                    setattr(transfer, name, value)
-            else:  # written below, with the ledger events, in their statement
-                transfer = Transfer(pk=new_id.value[0][0], created_by=user, created_at=now, **fields)
-            details = details_for(transfer) if details_for is not None else None
 
-        sources = [batch.snapshot() for batch, _ in takes]
-        came_from = {batch.pk: batch.account_id for batch, _ in takes}  # a whole batch's moves with it
-        moved_batches = []
-        for account_id in sorted({batch.account_id for batch, _ in takes}):  # "stays where it was" exact
-            group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
-            moved = batches_take(  # and the split events, in its statement
-                takes=group, account_id=target_account or account_id, status=target_status,
-                actor=user, organization=organization,
-            )
-            moved_batches += list(zip(moved, group, strict=True))
-        for moved, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
-            moved_ids[source.pk] = moved.pk
-            remainders[source.pk] = source.remainder.pk if hasattr(source, "remainder") else None
-        items = [TransferItem(transfer_id=transfer.pk, batch_id=moved.pk, source_batch_id=source.pk,
-                              source_account_id=came_from[source.pk]) for moved, (source, _) in moved_batches]
-        # The initiating event records the batches before and after; a transfer of more than one
-        # chunk has one such event per chunk, all in this transaction.
-        initiating = LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT \
-            else LedgerEvent.Kind.TRANSFER_INITIATED
-        after = {"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]}
-        if details is not None:
-            after[details.ledger_key] = details.snapshot()
-        events = [ledger_event(kind=initiating, actor=user, organization=organization, transfer=transfer,
-                               account=destination.account, before={"batches": sources}, after=after, note=notes)]
-        owed = [] if offset else [_notification_owed(transfer, initiating)]
-        details_rows = [details] if details is not None and not offset else []
-        ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, details_rows, owed])
-
-    transfer.moved, transfer.remainders = moved_ids, remainders
-    return transfer
+def _transfer_record(transfer: Transfer, moved_batches, sources: list[dict], came_from: dict[int, int], *,
+                     organization: Organization, user: User, destination: Destination, notes: str,
+                     details: Model | None, first_chunk: bool) -> None:
+    """Record: the chunk's items and initiating ledger event (the batches before and after; a
+    transfer of more than one chunk has one such event per chunk, all in this transaction), with
+    the first chunk the transfer's row, the caller's row of details (a retirement's) and the email
+    owed, in one statement."""
+    items = [TransferItem(transfer_id=transfer.pk, batch_id=moved.pk, source_batch_id=source.pk,
+                          source_account_id=came_from[source.pk]) for moved, (source, _) in moved_batches]
+    initiating = LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT \
+        else LedgerEvent.Kind.TRANSFER_INITIATED
+    after = {"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]}
+    if details is not None:
+        after[details.ledger_key] = details.snapshot()
+    events = [ledger_event(kind=initiating, actor=user, organization=organization, transfer=transfer,
+                           account=destination.account, before={"batches": sources}, after=after, note=notes)]
+    owed = [_notification_owed(transfer, initiating)] if first_chunk else []
+    details_rows = [details] if details is not None and first_chunk else []
+    ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, details_rows, owed])
 
 
 def _lock_pending(transfer_id: int, *, by: Organization | None = None, decision: str = "", **scope) -> Transfer:
-    """The transfer, locked, if it is pending. With `by`, one that `by` sent or was sent, whose
-    `decision` is its part: the recipient accepts and rejects, the sender withdraws; the other party
-    is told so."""
+    """The transfer, locked, if it is pending. With `by`, one that `by` sent or was sent, and
+    `decision` one `by` may take on it (transfer_decision_refused, the transfer page's rule too)."""
     transfer = Transfer.objects.select_for_update().filter(pk=transfer_id, **scope)
     if by is not None:
         transfer = transfer.filter(Q(organization=by) | Q(recipient_organization=by))
     transfer = transfer.first()
     if transfer is None:
         raise TransferRefused("There is no such transfer.")
-    if by is not None and decision == "withdraw" and transfer.organization_id != by.pk:
-        raise NotYourDecision(f"Only the sender, {transfer.organization.name}, can withdraw this transfer; you "
-                              "can accept or reject it.")
-    if by is not None and decision != "withdraw" and transfer.recipient_organization_id != by.pk:
-        raise NotYourDecision(f"You sent this transfer; only the recipient, {transfer.recipient_organization.name}, "
-                              f"can {decision} it.")
+    if by is not None and (refusal := transfer_decision_refused(transfer, organization_id=by.pk, decision=decision)):
+        raise refusal
     if transfer.status != Transfer.Status.PENDING:
         raise NotPending(transfer)
     return transfer
@@ -421,15 +321,13 @@ def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind:
 def transfer_accept(*, transfer: Transfer, user: User, organization: Organization, account: Account) -> Transfer:
     """The recipient takes a pending transfer into one of its open active accounts."""
     role_require(user=user, organization=organization)
-    transfer = _lock_pending(transfer.pk, by=organization, decision="accept", kind=Kind.ORGANIZATION)
+    transfer = _lock_pending(transfer.pk, by=organization, decision="accept")
     batches = _pending_batches(transfer)
-    state = accounts_lock_for_share([account.pk]).get(account.pk)
-    if not state or state["organization_id"] != organization.pk:
-        raise TransferRefused("Choose one of your organization's own accounts.")
-    if state["organization_status"] != Organization.Status.ACTIVE:
-        raise TransferRefused(f"{organization.name} is suspended and cannot receive certificates.")
-    if not Account.is_open_active_state(type=state["type"], status=state["status"]):
-        raise TransferRefused(f"Account {account.public_id} is not an open active account.")
+    # Where an internal transfer may go, the accepted certificates may: Destination.problems, with
+    # the account as locked.
+    state = accounts_lock_for_share([account.pk]).get(account.pk, NO_ACCOUNT)
+    if problems := Destination.internal(account).problems(organization, account_state=state):
+        raise TransferRefused(problems["destination.account"], field="account")
     before = [batch.snapshot() for batch in batches]
     batches_set_state(batches=batches, from_status=BatchStatus.PENDING, to_status=BatchStatus.ACTIVE,
                       account_id=account.pk)
@@ -448,7 +346,7 @@ def transfer_accept(*, transfer: Transfer, user: User, organization: Organizatio
 def transfer_reject(*, transfer: Transfer, user: User, organization: Organization, note: str = "") -> Transfer:
     """The recipient refuses a pending transfer; the certificates return to the sender."""
     role_require(user=user, organization=organization)
-    transfer = _lock_pending(transfer.pk, by=organization, decision="reject", kind=Kind.ORGANIZATION)
+    transfer = _lock_pending(transfer.pk, by=organization, decision="reject")
     _return_batches(transfer=transfer, user=user, status=Transfer.Status.REJECTED,
                     kind=LedgerEvent.Kind.TRANSFER_REJECTED, note=note)
     return transfer
@@ -458,7 +356,7 @@ def transfer_reject(*, transfer: Transfer, user: User, organization: Organizatio
 def transfer_withdraw(*, transfer: Transfer, user: User, organization: Organization) -> Transfer:
     """The sender takes back a transfer to another organization while it is still pending."""
     role_require(user=user, organization=organization)
-    transfer = _lock_pending(transfer.pk, by=organization, decision="withdraw", kind=Kind.ORGANIZATION)
+    transfer = _lock_pending(transfer.pk, by=organization, decision="withdraw")
     _return_batches(transfer=transfer, user=user, status=Transfer.Status.WITHDRAWN,
                     kind=LedgerEvent.Kind.TRANSFER_WITHDRAWN)
     return transfer
