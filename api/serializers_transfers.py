@@ -11,13 +11,15 @@ from rest_framework import serializers
 from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.selectors import selection_batches
+from mass_uploads.models import MassTransferUpload
 from registry.models import Organization
+from retirements.selectors import retirement_options_offered
+from retirements.services import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD, RetirementDetails
 from transfers.forms import RECIPIENT_NAME_REQUIRED, cannot_accept_reason, recipient_from_text
-from transfers.models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer
-from transfers.selectors import retirement_options_offered, tracking_systems_to_export_to
+from transfers.models import NOTES_MAX_LENGTH, Transfer
+from transfers.selectors import tracking_systems_to_export_to
 from transfers.serializers import RetirementDetailsSerializer, TransferItemSerializer, TransferSerializer
-from transfers.services import Destination, RetirementDetails, TransferLine
-from transfers.services.retirements import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD
+from transfers.services import Destination, TransferLine
 from transfers.values import not_one_of_accounts
 from utilities.display import number_text
 from utilities.parsing import BIGINT_MAX

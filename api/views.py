@@ -27,9 +27,9 @@ from certificates.models import CertificateBatch
 from certificates.periods import MONTH_PATTERN
 from certificates.selectors import batch_replacements, batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
-from transfers.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
-from transfers.selectors import retirement_by_reference
-from transfers.statements import verification_record
+from retirements.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from retirements.selectors import retirement_by_reference
+from retirements.statements import verification_record
 from utilities.parsing import positive_integer
 
 from .examples import BATCHES_CSV

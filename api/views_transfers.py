@@ -21,20 +21,18 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from transfers.filters import TRANSFER_ID_PATTERN, RetirementFilter, TransactionFilter, TransferIdFilter
-from transfers.forms import MassUploadForm
-from transfers.models import MassTransferUpload, Retirement, Transfer
-from transfers.selectors import retirement_of, retirements_for, transactions_for, transfer_history, transfer_items
-from transfers.services import (
-    mass_upload_create,
-    mass_upload_release,
-    retirement_write,
-    transfer_accept,
-    transfer_reject,
-    transfer_withdraw,
-    transfer_write,
-)
-from transfers.statements import statement_pdf
+from mass_uploads.forms import MassUploadForm
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create, mass_upload_release
+from retirements.filters import RetirementFilter
+from retirements.models import Retirement
+from retirements.selectors import retirement_of, retirements_for
+from retirements.services import retirement_write
+from retirements.statements import statement_pdf
+from transfers.filters import TRANSFER_ID_PATTERN, TransactionFilter, TransferIdFilter
+from transfers.models import Transfer
+from transfers.selectors import transactions_for, transfer_history, transfer_items
+from transfers.services import transfer_accept, transfer_reject, transfer_withdraw, transfer_write
 
 from . import serializers_transfers as bodies
 from .idempotency import idempotent

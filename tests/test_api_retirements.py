@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from api.models import ApiKey
 from ledger.verification import ledger_breaches
-from transfers.models import Retirement, RetirementOption
+from retirements.models import Retirement, RetirementOption
 from transfers.services import TransferLine
 
 from .conftest import ledger_state, retire

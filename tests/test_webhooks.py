@@ -24,13 +24,14 @@ from standardwebhooks.webhooks import Webhook
 from events.models import Claim, Event
 from events.services import events_consume
 from ledger.models import LedgerEvent
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
 from registry.services import ServiceError
-from transfers.models import MassTransferUpload, Transfer
+from transfers.models import Transfer
 from transfers.services import (
     Destination,
     TransferLine,
     export_confirm,
-    mass_upload_create,
     transfer_accept,
     transfer_create,
     transfer_reject,

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
+from mass_uploads.models import MassTransferUpload
 from registry.models import Organization
 from registry.selectors import organization_link
-from transfers.models import MassTransferUpload, Transfer
+from transfers.models import Transfer
 from transfers.selectors import transfer_items
 from transfers.serializers import RetirementDetailsSerializer, TransferItemSerializer, TransferSerializer
 from utilities.display import iso_utc
@@ -59,7 +60,7 @@ def _upload_data(upload: MassTransferUpload, organization: Organization) -> dict
         "error_count": len(upload.errors),
         "transfer_ids": list(upload.transfers.order_by("pk").values_list("pk", flat=True)),
         "finished_at": _moment(upload.finished_at),
-        "url": organization_link(settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk]),
+        "url": organization_link(settings.SITE_URL + reverse("mass_uploads:detail", args=[upload.pk]),
                                  organization),
     }
 
