@@ -107,8 +107,13 @@ def lay_out_image(target: Path) -> tuple[Path, dict[str, str], list[list[str]]]:
 
 def run_python(workdir: Path, env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
     """This venv's Python in the laid-out tree, which sees the third-party packages and nothing of
-    the checkout: -S skips the .pth files, among them the editable install's finder of the apps."""
-    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": sysconfig.get_paths()["purelib"]} | env
+    the checkout: -S skips the .pth files, among them the editable install's finder of the apps.
+    It reaches the database this test run was given (`make test` makes sure it exists), as the
+    containers reach theirs: Django's model checks ask the server its version (a GeneratedField)."""
+    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": sysconfig.get_paths()["purelib"]}
+    if os.environ.get("DATABASE_URL"):
+        environment["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    environment |= env
     return subprocess.run([sys.executable, "-S", *arguments], cwd=workdir, env=environment,
                           capture_output=True, text=True, timeout=120)
 

@@ -28,7 +28,7 @@ def test_template_errors_then_a_good_file_completes(worker, sign_in, trader, hol
     expect(page.locator("#upload-status")).to_have_attribute("data-status", "failed", timeout=60_000)
     errors = page.locator("#upload-errors tbody tr")
     expect(errors).to_have_count(2)
-    assert "more than the batch holds" in errors.nth(0).inner_text()
+    assert f"Quantity 5,000 is more than batch {wind.serial_number} holds" in errors.nth(0).inner_text()
     assert "Fill in Organization ID" in errors.nth(1).inner_text()
     screenshot(page, "errors")
 
