@@ -213,3 +213,37 @@ def test_a_large_run_lists_the_first_issuances_and_counts_the_rest_in_the_same_q
     assert len(re.findall(r"^  .*: 7 certificates into your account", email.body, re.M)) == 2
     assert ("  ... and 4 more: see the Generation page: "
             f"https://registry.example/generation/?organization={org.public_id}\n") in email.body
+
+
+def test_the_emails_owed_before_the_events_become_events_in_the_migrations(
+        no_wakeups, org, trader, manager, staff, wind, second_account):
+    from django.db.migrations.executor import MigrationExecutor
+
+    instruction_create(organization=org, user=trader, generator=wind, from_vintage=ProductionPeriod.month_of(MONTHS[0]),
+                       percentage=Decimal(50),
+                       destinations=[DestinationChoice(kind=InstructionDestination.Kind.OWN_ACCOUNT,
+                                                       account=second_account)])
+    run = issuance_run(user=staff, reports=[report(wind, MONTHS[0], "10", trader)])
+    [issuance], [instruction_run] = run.issued, run.runs
+    before = set(Event.objects.values_list("pk", flat=True))
+    old_state = [("issuance", "0002_certificates_issued_email"), ("instructions", "0001_initial")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(old_state)
+    try:
+        old = executor.loader.project_state(old_state).apps
+        old.get_model("issuance", "Issuance").objects.update(told_at=None)  # owed by the old outbox
+        old.get_model("instructions", "InstructionRun").objects.update(tell_owner=True, told_at=None)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([node for node in executor.loader.graph.leaf_nodes()
+                          if node[0] in ("issuance", "instructions")])
+    owed = {event.kind: event for event in Event.objects.exclude(pk__in=before)}
+    assert owed.keys() == {Event.Kind.CERTIFICATES_ISSUED, Event.Kind.INSTRUCTIONS_SKIPPED}
+    issued, skipped = owed[Event.Kind.CERTIFICATES_ISSUED], owed[Event.Kind.INSTRUCTIONS_SKIPPED]
+    assert (issued.organization_id, issued.data) == (org.pk, {"issuance_ids": [issuance.pk]})
+    assert (skipped.organization_id, skipped.data) == (org.pk, {"run_ids": [instruction_run.pk]})
+    mail.outbox.clear()
+    emails_send()
+    assert any("issued to Prairie Wind Energy" in message.subject for message in mail.outbox)
+    assert [message.to for message in mail.outbox if "skipped" in message.subject] == [[manager.email]]
