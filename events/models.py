@@ -41,6 +41,11 @@ class Event(models.Model):
         CERTIFICATES_ISSUED = "certificates.issued", "Certificates issued"
         # One per organization and issuance transaction: data["run_ids"], the runs its managers must hear of.
         INSTRUCTIONS_SKIPPED = "instructions.skipped", "Standing instructions skipped"
+        # A member joined (an invitation accepted), was given another role or was removed: the subject is the
+        # user, data["change"] one of "joined", "role_changed", "removed", data["role"] the role it left them.
+        MEMBER_CHANGED = "member.changed", "Member joined, changed role or removed"
+        # A user turned two-factor sign-in on or off (data["on"]): the subject is the user, of no organization.
+        TWO_FACTOR_CHANGED = "user.two_factor_changed", "Two-factor sign-in turned on or off"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=40, choices=Kind)
