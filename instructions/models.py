@@ -210,12 +210,11 @@ class InstructionRun(models.Model):
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     status = models.CharField(max_length=16, choices=Status)
     message = models.TextField(blank=True)
+    # Skipped because no destination could receive (or its creator may no longer move certificates):
+    # the organization's managers are emailed, from the instructions.skipped event recorded with the
+    # runs (services._skipped_record); the runs' list says so.
+    tell_owner = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
-
-    # Not stored: set while the run is made when it was skipped because no destination could receive (or
-    # its creator may no longer move certificates); the organization's managers are then emailed, from
-    # the instructions.skipped event recorded with the runs (services.instructions_run_all).
-    tell_owner = False
 
     class Meta:
         ordering = ["-id"]

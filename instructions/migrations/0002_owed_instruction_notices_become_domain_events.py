@@ -1,6 +1,6 @@
 """The skipped instructions' outbox (the runs to tell the owner of, not yet told) gives way to the domain
 events: the runs still owed become one instructions.skipped event per organization (one email each, as
-the old sender grouped them), which the emails consumer sends."""
+the old sender grouped them), which the emails consumer sends. tell_owner stays: the runs' list shows it."""
 
 from collections import defaultdict
 
@@ -34,10 +34,6 @@ class Migration(migrations.Migration):
         migrations.RemoveIndex(
             model_name='instructionrun',
             name='instruction_run_notice_owed',
-        ),
-        migrations.RemoveField(
-            model_name='instructionrun',
-            name='tell_owner',
         ),
         migrations.RemoveField(
             model_name='instructionrun',
