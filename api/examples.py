@@ -135,28 +135,39 @@ example(bodies.MassUploadErrorsSerializer, OpenApiExample("A failed upload", val
 
 # --- webhooks: what the registry sends ---------------------------------------------------------
 
-WEBHOOK_TRANSFER = {
-    "id": 1042, "kind": "organization", "status": "pending", "quantity": 250, "sender": "MM00001",
-    "recipient": "MM00002", "destination_account": None, "submitted_at": "2025-03-04T16:15:00Z",
-    "decided_at": None, "items": [{"serial_number": "M805-MN-01-2024-812B2E-1 to 250", "quantity": 250}],
-    "item_count": 1, "url": "https://registry.example/transfers/1042/?organization=MM00001"}
+# The transfer as the API answers it (TRANSFER), with its first items, its retirement and its page.
+WEBHOOK_TRANSFER = {**TRANSFER, "item_count": 1, "items": [ITEM], "retirement": None,
+                    "url": "https://registry.example/transfers/1042/?organization=MM00001"}
+DECIDED = {"expires_at": None, "items": [ITEM | {"status": "active"}]}
 # Each event type's transfer as its event tells it (the organization told: the sender, MM00001).
 WEBHOOK_TRANSFERS = {
     "transfer.pending": {},
-    "transfer.accepted": {"status": "complete", "decided_at": "2025-03-05T14:02:00Z"},
-    "transfer.rejected": {"status": "rejected", "decided_at": "2025-03-05T14:02:00Z"},
-    "transfer.withdrawn": {"status": "withdrawn", "decided_at": "2025-03-04T17:00:00Z"},
-    "transfer.expired": {"status": "expired", "decided_at": "2025-04-03T16:15:00Z"},
+    "transfer.accepted": DECIDED | {
+        "status": "complete", "decided_at": "2025-03-05T14:02:00Z",
+        "destination": TRANSFER["destination"] | {"account": {"id": "ACT-00031", "name": "Lakeshore main"}}},
+    "transfer.rejected": DECIDED | {"status": "rejected", "decided_at": "2025-03-05T14:02:00Z",
+                                    "decision_note": "Wrong vintage"},
+    "transfer.withdrawn": DECIDED | {"status": "withdrawn", "decided_at": "2025-03-04T17:00:00Z"},
+    "transfer.expired": DECIDED | {"status": "expired", "decided_at": "2025-04-03T16:15:00Z"},
     "retirement.created": {
-        "id": 1043, "kind": "retirement", "status": "complete", "quantity": 100, "recipient": None,
-        "destination_account": "ACT-00004", "decided_at": "2025-03-06T20:20:00Z",
-        "items": [{"serial_number": "M805-MN-01-2024-812B2E-251 to 350", "quantity": 100}],
+        "id": 1043, "type": "retirement", "status": "complete", "quantity": 100, "notes": "",
+        "destination": {"type": "retirement", "label": "Retirements (ACT-00004)",
+                        "account": {"id": "ACT-00004", "name": "Retirements"}, "organization": None,
+                        "tracking_system": None, "recipient_name": "", "recipient_account_ref": ""},
+        "submitted_at": "2025-03-06T20:20:00Z", "decided_at": "2025-03-06T20:20:00Z", "expires_at": None,
+        "items": [ITEM | {"batch": 1310, "serial_number": "M805-MN-01-2024-812B2E-251 to 350", "quantity": 100,
+                          "status": "retired", "source_batch": 1302,
+                          "source_serial_number": "M805-MN-01-2024-812B2E-251 to 39739"}],
         "url": "https://registry.example/transfers/1043/?organization=MM00001",
-        "retirement": {"reference": "NX53XXWDKA7CZ0JJC8AD", "option": "Minnesota RES", "compliance_period": 2025,
-                       "period_start": None, "period_end": None, "beneficiary": "City of Duluth"}},
-    "export.decided": {"kind": "export", "status": "complete", "recipient": None, "tracking_system":
-                       "Western Renewable Energy Generation Information System",
-                       "decided_at": "2025-03-07T15:00:00Z"},
+        "retirement": {key: RETIREMENT[key] for key in ("reference", "option", "compliance_period", "period_start",
+                                                        "period_end", "beneficiary", "private")}},
+    "export.decided": DECIDED | {
+        "type": "export", "status": "complete", "decided_at": "2025-03-07T15:00:00Z",
+        "destination": {"type": "export", "label": "Sierra Power at Western Renewable Energy Generation "
+                                                   "Information System, account SP-1182",
+                        "account": None, "organization": None, "tracking_system": "WREGIS",
+                        "recipient_name": "Sierra Power", "recipient_account_ref": "SP-1182"},
+        "items": [ITEM | {"status": "exported"}]},
 }
 WEBHOOK_UPLOAD = {"id": 77, "kind": "transfer", "status": "completed", "filename": "march-sales.csv", "row_count": 1,
                   "error_count": 0, "transfer_ids": [1042], "finished_at": "2025-03-04T16:14:02Z",

@@ -8,13 +8,16 @@
 a header by its name). An unexpected exception is a 500 problem with a generic detail (the exception
 logged, never answered). A service's refusal (registry.services.ServiceError) is a 422 with its message,
 or a 409 when it is a conflict with the object's current state (ServiceConflict), or a 403 when the
-decision is the transfer's other party's (NotYourDecision); a method the operation does not take is a
-405; another organization's
+decision is the transfer's other party's (NotYourDecision); its `errors` are the fields the refusal
+names (TransferRefused.problems, in the services' words: `lines.0.quantity` is the body's
+`lines[0].quantity`; a view's `refusal_fields` renames the others its body spells differently). A
+method the operation does not take is a 405; another organization's
 object is a 404, like one that does not exist; a throttled request is a 429 with Retry-After; a body
 over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413.
 """
 
 import logging
+import re
 from http import HTTPStatus
 
 from django.conf import settings
@@ -27,6 +30,7 @@ from rest_framework.views import exception_handler, set_rollback
 
 from registry.services import ServiceConflict, ServiceError
 from transfers.services import NotYourDecision
+from transfers.values import ALL
 from utilities.display import bytes_text
 
 logger = logging.getLogger(__name__)
@@ -44,15 +48,49 @@ class Problem(exceptions.APIException):
 
 class Refused(Problem):
     """A service's refusal: a conflict with the object's state (ServiceConflict: decided already,
-    changed meanwhile) is a 409; a decision that is the other party's a 403; any other rule a 422."""
+    changed meanwhile) is a 409; a decision that is the other party's a 403; any other rule a 422.
+    `errors`: the fields it concerns, under the request's names (refusal_errors)."""
 
-    def __init__(self, error: ServiceError):
+    def __init__(self, error: ServiceError, refusal_fields: dict[str, str] | None = None):
         if isinstance(error, ServiceConflict):
             super().__init__(status.HTTP_409_CONFLICT, "conflict", str(error))
         elif isinstance(error, NotYourDecision):
             super().__init__(status.HTTP_403_FORBIDDEN, "permission-denied", str(error))
         else:
             super().__init__(status.HTTP_422_UNPROCESSABLE_ENTITY, "refused", str(error))
+        self.errors = refusal_errors(getattr(error, "problems", {}), refusal_fields or {})
+
+
+def refusal_errors(problems: dict[str, str], refusal_fields: dict[str, str]) -> list[dict]:
+    """A refusal's problems (field -> message, as the services name fields: `lines.0.quantity`,
+    `destination.account`, `retirement.beneficiary`; ALL for the request as a whole, which the
+    problem's detail says) as the problem's `errors`, under the request's fields (request_field)."""
+    return [{"field": re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", request_field(field, refusal_fields)), "detail": message}
+            for field, message in problems.items() if field != ALL]
+
+
+def request_field(field: str, refusal_fields: dict[str, str]) -> str:
+    """A field as the services name it, as the request names it (dotted): `refusal_fields` renames
+    a field and those under it (a retirement's {"destination.account": "account", "retirement": ""}:
+    its body names the account and the details at its top level)."""
+    for service_name, request_name in refusal_fields.items():
+        if field == service_name or field.startswith(service_name + "."):
+            return ".".join(filter(None, [request_name, field[len(service_name) + 1:]]))
+    return field
+
+
+def invalid(problems: dict[str, str], refusal_fields: dict[str, str] | None = None) -> exceptions.ValidationError:
+    """What a body's serializer raises for the problems a service's rule finds before the service
+    runs (as a page's form shows them): a 400 naming each field as the request names it."""
+    errors: dict = {}
+    for field, message in problems.items():
+        path = "non_field_errors" if field == ALL else request_field(field, refusal_fields or {})
+        *parents, name = [int(step) if step.isdigit() else step for step in path.split(".")]
+        node = errors
+        for step in parents:
+            node = node.setdefault(step, {})
+        node.setdefault(name, []).append(message)
+    return exceptions.ValidationError(errors)
 
 
 TITLES = {  # the problem types other than HTTP's own
@@ -98,7 +136,7 @@ def problem_exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: DRF's handling (headers such as Retry-After and
     WWW-Authenticate included), answered as a problem."""
     if isinstance(exc, ServiceError):
-        exc = Refused(exc)
+        exc = Refused(exc, getattr(context.get("view"), "refusal_fields", None))
     elif isinstance(exc, RequestDataTooBig):  # Django's limit, met when the body is read
         exc = Problem(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too-large",
                       f"The request's body is larger than the API takes "
@@ -128,7 +166,7 @@ def problem_exception_handler(exc, context):
         code = getattr(exc, "problem_code", None) or _code(exc)
         detail = str(exc.detail)
         field = getattr(exc, "field", None)
-        errors = [{"field": field, "detail": detail}] if field else []
+        errors = getattr(exc, "errors", None) or ([{"field": field, "detail": detail}] if field else [])
     headers = {name: value for name, value in response.items() if name.lower() != "content-type"}
     headers |= getattr(exc, "headers", {}) or {}
     return problem_response(status_code=response.status_code, code=code, detail=detail, instance=instance,

@@ -7,7 +7,7 @@ from accounts.models import Account
 from certificates.models import CertificateBatch, FuelType
 from certificates.serials import format_serial
 from registry.models import Organization
-from transfers.models import RetirementOption
+from retirements.models import RetirementOption
 from utilities.display import iso_utc
 
 
@@ -110,7 +110,7 @@ class VerificationDigestSerializer(serializers.Serializer):
 
 
 class VerificationSerializer(serializers.Serializer):
-    """A retirement's public verification record (transfers.statements.verification_record): for a
+    """A retirement's public verification record (retirements.statements.verification_record): for a
     private retirement only that the reference is valid."""
 
     reference = serializers.CharField()

@@ -1,15 +1,30 @@
 """The API's bodies for transfers, retirements and mass uploads: what a request must look like (its
-shape, for the schema) and how a transfer, retirement or upload reads back. What a request means
-(which batches, which destination, what a retirement option needs) is decided by the wizard's own
-forms and the transfer services, in api/views_transfers.py, not here."""
+shape, for the schema), the objects it names looked up as the pages offer them (a batch, an account,
+an organization, a tracking system, a retirement option: one that is none of those is a 400 naming
+the field), and how a transfer, retirement or upload reads back. What the request may do is the
+transfer services' to decide (api/views_transfers.py calls them; api.problems words their refusals)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from transfers.forms import RECIPIENT_NAME_REQUIRED
-from transfers.models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer
-from transfers.services.retirements import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD
+from accounts.models import Account
+from certificates.models import CertificateBatch
+from certificates.selectors import selection_batches
+from mass_uploads.models import MassTransferUpload
+from registry.models import Organization
+from retirements.selectors import retirement_options_offered
+from retirements.services import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD, RetirementDetails
+from transfers.forms import RECIPIENT_NAME_REQUIRED, cannot_accept_reason, recipient_from_text
+from transfers.models import NOTES_MAX_LENGTH, Transfer
+from transfers.selectors import tracking_systems_to_export_to
+from transfers.serializers import RetirementDetailsSerializer, TransferItemSerializer, TransferSerializer
+from transfers.services import Destination, TransferLine
+from transfers.values import not_one_of_accounts
+from utilities.display import number_text
 from utilities.parsing import BIGINT_MAX
+
+from .problems import invalid
 
 # --- requests ---------------------------------------------------------------------------------
 
@@ -78,7 +93,27 @@ class DestinationField(serializers.Field):
         return value
 
 
+def _organization(serializer: serializers.Serializer) -> Organization:
+    """The organization whose request it is (the API key's): the one every id is looked up in."""
+    return serializer.context["organization"]
+
+
+def _account_found(organization: Organization, public_id: str) -> Account | None:
+    """The organization's account named `public_id`, in any case (whatever its type and status:
+    Destination.problems says why one cannot be used)."""
+    return Account.objects.of(organization).filter(public_id=public_id.strip().upper()).first()
+
+
+# How a retirement's body names the fields a refusal names (api.problems.request_field): its account
+# (the retirement's destination) and its details at its top level.
+RETIREMENT_FIELDS = {"destination.account": "account", "retirement": ""}
+
+
 class LinesMixin(serializers.Serializer):
+    # `lines` as the services take them (TransferLine), once each names one of the organization's
+    # active batches (as the dashboard selects them) and at most what it holds; `batches`, those
+    # batches (the batches a destination is looked up for). (No docstring: the schema would show it.)
+
     lines = serializers.ListField(
         child=TransferLineSerializer(), min_length=1, max_length=10_000,
         help_text="One line per batch: its id and how many of it.",
@@ -86,14 +121,84 @@ class LinesMixin(serializers.Serializer):
                         "max_length": "Give at most {max_length} lines; for more, upload a mass-transfer file."})
     notes = serializers.CharField(max_length=NOTES_MAX_LENGTH, required=False, allow_blank=True, default="")
 
+    def validate_lines(self, lines: list[dict]) -> list[TransferLine]:
+        organization = _organization(self)
+        found = {batch.pk: batch for batch in selection_batches(organization, [line["batch"] for line in lines])}
+        errors = {}
+        for index, line in enumerate(lines):
+            batch = found.get(line["batch"])
+            if batch is None:
+                errors[index] = {"batch": [f"Batch {line['batch']} is not an active batch of {organization.name} "
+                                           f"(/api/v1/batches/{line['batch']}/ shows what became of it)."]}
+            elif line["quantity"] > batch.quantity:  # the wizard's first step offers no more
+                errors[index] = {"quantity": [f"This batch holds {number_text(batch.quantity)}; "
+                                              "enter at most that many."]}
+        if errors:
+            raise serializers.ValidationError(errors)
+        self.batches: list[CertificateBatch] = list(found.values())
+        return [TransferLine(line["batch"], line["quantity"]) for line in lines]
+
 
 class TransferCreateSerializer(LinesMixin):
+    # `destination` as the transfer service takes it (Destination), its account, organization or
+    # tracking system looked up as the wizard's destination step offers them.
+
     destination = DestinationField()
+
+    def validate(self, attrs: dict) -> dict:
+        looked_up = {"internal": self._internal, "organization": self._to_organization, "export": self._export}
+        attrs["destination"] = looked_up[attrs["destination"]["type"]](attrs["destination"])
+        return attrs
+
+    def _internal(self, destination: dict) -> Destination:
+        organization, public_id = _organization(self), destination["account"]
+        if (account := _account_found(organization, public_id)) is None:
+            raise serializers.ValidationError({"destination": {"account": [
+                not_one_of_accounts(public_id.strip(), organization, Account.Type.ACTIVE)]}})
+        return self._checked(Destination.internal(account))
+
+    def _to_organization(self, destination: dict) -> Destination:
+        """The organization the text names (its MM id or registered name), as the destination step finds it."""
+        try:
+            recipient = recipient_from_text(_organization(self), destination["organization"])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"destination": {"organization": error.messages}}) from None
+        return self._checked(Destination.to_organization(recipient))
+
+    def _export(self, destination: dict) -> Destination:
+        """A tracking system certificates may be exported to, by its code."""
+        code = destination["tracking_system"].strip()
+        system = next((system for system in tracking_systems_to_export_to() if system.code.lower() == code.lower()),
+                      None)
+        if system is None:
+            raise serializers.ValidationError({"destination": {"tracking_system": [
+                f"Select a valid choice: {code} is not a tracking system certificates can be exported to "
+                "(/api/v1/tracking-systems/ lists them)."]}})
+        return self._checked(Destination.export(system, destination["recipient_name"],
+                                                destination["recipient_account_ref"]))
+
+    def _checked(self, destination: Destination) -> Destination:
+        """The destination, if the one rule of where certificates may go (Destination.problems, which
+        the wizard's destination step asks too) finds nothing wrong with it for these batches; each
+        problem is a 400 naming its field. The service asks again under its locks (then a 422)."""
+        if problems := destination.problems(_organization(self), batches=self.batches):
+            raise invalid(problems)
+        return destination
 
 
 class TransferAcceptSerializer(serializers.Serializer):
     account = serializers.CharField(max_length=24, help_text="The public id of one of your open active accounts "
                                                              "to accept the certificates into.")
+
+    def validate_account(self, public_id: str) -> Account:
+        """One of the organization's open active accounts, as the accept page offers them."""
+        organization = _organization(self)
+        account = Account.objects.of(organization).open_active().filter(public_id=public_id.strip().upper()).first()
+        if account is None:
+            raise serializers.ValidationError(cannot_accept_reason(organization)
+                                              or not_one_of_accounts(public_id.strip(), organization,
+                                                                     Account.Type.ACTIVE))
+        return account
 
 
 class TransferRejectSerializer(serializers.Serializer):
@@ -125,6 +230,34 @@ class RetirementCreateSerializer(LinesMixin):
     period_start = serializers.DateField(required=False, allow_null=True, default=None)
     period_end = serializers.DateField(required=False, allow_null=True, default=None)
 
+    def validate_account(self, public_id: str) -> Account:
+        organization = _organization(self)
+        if (account := _account_found(organization, public_id)) is None:
+            raise serializers.ValidationError(not_one_of_accounts(public_id.strip(), organization,
+                                                                  Account.Type.RETIREMENT))
+        return account
+
+    def validate_option(self, name: str):
+        """One of the retirement options offered (`/retirement-options/`), by its name in any case."""
+        option = retirement_options_offered().filter(name__iexact=name.strip()).first()
+        if option is None:
+            raise serializers.ValidationError("Choose one of the options offered (/api/v1/retirement-options/ "
+                                              "lists them).")
+        return option
+
+    def validate(self, attrs: dict) -> dict:
+        """`details` as retirement_create takes them. What the rules find wrong with the account
+        (Destination.problems) or the details (RetirementDetails.problems), as the wizard's
+        retirement step asks them, is a 400 naming each field; the service asks again as it writes."""
+        attrs["details"] = RetirementDetails(option=attrs["option"], compliance_period=attrs["compliance_period"],
+                                             period_start=attrs["period_start"], period_end=attrs["period_end"],
+                                             beneficiary=attrs["beneficiary"])
+        problems = Destination.retirement(attrs["account"]).problems(_organization(self)) | {
+            f"retirement.{field}": message for field, message in attrs["details"].problems().items()}
+        if problems:
+            raise invalid(problems, RETIREMENT_FIELDS)
+        return attrs
+
 
 @extend_schema_field({"type": "string", "format": "binary", "contentMediaType": "text/csv", "minLength": 1})
 class CsvFileField(serializers.FileField):
@@ -146,48 +279,6 @@ class MassUploadReleaseSerializer(serializers.Serializer):
 
 
 # --- responses --------------------------------------------------------------------------------
-
-
-class PartySerializer(serializers.Serializer):
-    id = serializers.CharField(source="public_id", help_text="MM id")
-    name = serializers.CharField()
-
-
-class AccountRefSerializer(serializers.Serializer):
-    id = serializers.CharField(source="public_id", help_text="ACT id")
-    name = serializers.CharField()
-
-
-class TransferDestinationSerializer(serializers.Serializer):
-    type = serializers.CharField(source="kind")
-    label = serializers.CharField(source="destination_label", help_text="Where the certificates go, as the pages "
-                                                                        "word it.")
-    account = AccountRefSerializer(source="destination_account", allow_null=True)
-    organization = PartySerializer(source="recipient_organization", allow_null=True)
-    tracking_system = serializers.SerializerMethodField()
-    recipient_name = serializers.CharField()
-    recipient_account_ref = serializers.CharField()
-
-    def get_tracking_system(self, transfer: Transfer) -> str | None:
-        return transfer.tracking_system.code if transfer.tracking_system_id else None
-
-
-class TransferSerializer(serializers.Serializer):
-    """A transfer as the Transactions tab lists it."""
-
-    id = serializers.IntegerField()
-    type = serializers.ChoiceField(source="kind", choices=Transfer.Kind.choices)
-    status = serializers.ChoiceField(choices=Transfer.Status.choices)
-    sender = PartySerializer(source="organization")
-    destination = TransferDestinationSerializer(source="*")
-    quantity = serializers.IntegerField(source="total_quantity")
-    notes = serializers.CharField()
-    submitted_at = serializers.DateTimeField()
-    decided_at = serializers.DateTimeField(allow_null=True)
-    expires_at = serializers.DateTimeField(allow_null=True, help_text="When a pending transfer to another "
-                                                                      "organization goes back if undecided.")
-    decision_note = serializers.CharField()
-    mass_upload = serializers.IntegerField(source="mass_upload_id", allow_null=True)
 
 
 class CreatedLineSerializer(serializers.Serializer):
@@ -216,17 +307,6 @@ class TransferCreatedSerializer(TransferSerializer):
                                             "and the one that stayed.")
 
 
-class TransferItemSerializer(serializers.Serializer):
-    batch = serializers.IntegerField(source="batch_id", help_text="The batch that moved (its own id).")
-    serial_number = serializers.CharField(source="batch.serial_number",
-                                          help_text="The exact serial range that moved.")
-    quantity = serializers.IntegerField(source="batch.quantity")
-    status = serializers.CharField(source="batch.status", help_text="The moved batch's status now.")
-    source_batch = serializers.IntegerField(source="source_batch_id", help_text="The batch it was taken from.")
-    source_serial_number = serializers.CharField(source="source_batch.serial_number")
-    source_account = serializers.CharField(source="source_account.public_id")
-
-
 class TransferEventSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
@@ -238,18 +318,6 @@ class TransferEventSerializer(serializers.Serializer):
 
     def get_actor(self, event) -> str | None:
         return event.actor.email if event.actor_id else None
-
-
-class RetirementDetailsSerializer(serializers.Serializer):
-    reference = serializers.CharField(help_text="The retirement's public reference, its id: "
-                                                "`/retirements/{reference}/statement.pdf` and `/verify/{reference}/` "
-                                                "take it.")
-    option = serializers.CharField(source="option.name")
-    compliance_period = serializers.IntegerField(allow_null=True)
-    period_start = serializers.DateField(allow_null=True)
-    period_end = serializers.DateField(allow_null=True)
-    beneficiary = serializers.CharField()
-    private = serializers.BooleanField(source="is_private")
 
 
 class TransferDetailSerializer(TransferSerializer):

@@ -7,7 +7,13 @@ from django.http import Http404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, generics
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -16,14 +22,14 @@ from rest_framework.views import APIView
 
 from accounts.models import Account
 from accounts.selectors import accounts_with_balances
-from certificates.filters import DEFAULT_SORT, SORTS, BatchFilter
+from certificates.filters import DEFAULT_SORT, SORTS, BatchFilter, MonthFilter
 from certificates.models import CertificateBatch
 from certificates.periods import MONTH_PATTERN
 from certificates.selectors import batch_replacements, batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
-from transfers.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
-from transfers.selectors import retirement_by_reference
-from transfers.statements import verification_record
+from retirements.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from retirements.selectors import retirement_by_reference
+from retirements.statements import verification_record
 from utilities.parsing import positive_integer
 
 from .examples import BATCHES_CSV
@@ -137,7 +143,9 @@ STATUS_PARAMETER = OpenApiParameter(
     description="The dashboard's tab: active (held, free to move) or exported.")
 
 
-# The vintage filters take a month (certificates.filters.MonthFilter), not the period column's range.
+# The vintage filters take a month (certificates.filters.MonthFilter), not the period column's range
+# (a type the schema's generator cannot read: it is told the filter's).
+extend_schema_field({"type": "string", "pattern": MONTH_PATTERN})(MonthFilter)
 BATCH_PARAMETERS = [STATUS_PARAMETER] + [
     OpenApiParameter(name, {"type": "string", "pattern": MONTH_PATTERN},
                      description=f"{label}: a month, MM/YYYY or YYYY-MM (e.g. 01/2020).")

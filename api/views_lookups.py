@@ -9,8 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import organizations_able_to_receive
+from retirements.selectors import retirement_options_offered
 from transfers.forms import ORGANIZATION_SEARCH_LIMIT, ORGANIZATION_SEARCH_MIN_LENGTH, organizations_offered
-from transfers.selectors import retirement_options_offered, tracking_systems_to_export_to
+from transfers.selectors import tracking_systems_to_export_to
 
 from .models import ApiKey
 from .serializers import (

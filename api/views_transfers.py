@@ -1,7 +1,9 @@
-"""The API's transfers, retirements and mass uploads: the same selectors, FilterSets, forms and
-services as the pages (the Transactions and Retired tabs, the transfer's page, the wizard, the
-mass-transfer page), answered as JSON. Every request is its key's organization's: another
-organization's transfer, retirement or upload is a 404."""
+"""The API's transfers, retirements and mass uploads: the same selectors, FilterSets and services
+as the pages (the Transactions and Retired tabs, the transfer's page, the wizard, the mass-transfer
+page), answered as JSON. A body's serializer checks its shape and looks up what it names; the
+service decides, and its refusal is answered as a problem naming the body's fields (each view's
+`refusal_fields`: api.problems). Every request is its key's organization's: another organization's
+transfer, retirement or upload is a 404."""
 
 from django.http import Http404, HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -15,30 +17,27 @@ from drf_spectacular.utils import (
 )
 from rest_framework import renderers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from transfers.filters import TRANSFER_ID_PATTERN, RetirementFilter, TransactionFilter, TransferIdFilter
-from transfers.forms import MassUploadForm
-from transfers.models import MassTransferUpload, Retirement, Transfer
-from transfers.selectors import retirement_of, retirements_for, transactions_for, transfer_history, transfer_items
-from transfers.services import (
-    mass_upload_create,
-    mass_upload_release,
-    retirement_write,
-    transfer_accept,
-    transfer_reject,
-    transfer_withdraw,
-    transfer_write,
-)
-from transfers.statements import statement_pdf
+from mass_uploads.forms import MassUploadForm
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create, mass_upload_release
+from retirements.filters import RetirementFilter
+from retirements.models import Retirement
+from retirements.selectors import retirement_of, retirements_for
+from retirements.services import retirement_write
+from retirements.statements import statement_pdf
+from transfers.filters import TRANSFER_ID_PATTERN, TransactionFilter, TransferIdFilter
+from transfers.models import Transfer
+from transfers.selectors import transactions_for, transfer_history, transfer_items
+from transfers.services import transfer_accept, transfer_reject, transfer_withdraw, transfer_write
 
 from . import serializers_transfers as bodies
 from .idempotency import idempotent
 from .models import ApiKey
 from .schema import ApiAutoSchema
-from .transfer_requests import accept_account_read, destination_read, lines_read, refuse, retirement_read
 from .views import ID, REFERENCE_PARAMETER, KnownQueryParameters, OrganizationFilterBackend, object_id
 
 Scope = ApiKey.Scope
@@ -135,13 +134,13 @@ class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
 
     @idempotent
     def create(self, request):
-        body = bodies.TransferCreateSerializer(data=request.data)
+        organization = request.auth.organization
+        body = bodies.TransferCreateSerializer(data=request.data, context={"organization": organization})
         body.is_valid(raise_exception=True)
-        organization, data = request.auth.organization, body.validated_data
-        batches, lines = lines_read(organization, data["lines"])
-        destination = destination_read(organization, batches, data["destination"], data["notes"])
+        data = body.validated_data
+        lines = data["lines"]
         transfer = transfer_write(organization=organization, user=request.user, lines=lines,
-                                  destination=destination, notes=data["notes"])
+                                  destination=data["destination"], notes=data["notes"])
         transfer.total_quantity = sum(line.quantity for line in lines)
         transfer.created_lines = bodies.created_lines(transfer, lines)
         return Response(bodies.TransferCreatedSerializer(transfer).data, status=status.HTTP_201_CREATED,
@@ -151,7 +150,7 @@ class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         """`decide(transfer, organization, body)` on a transfer the organization can see (else 404)."""
         organization = request.auth.organization
         transfer = transfer_of(organization, pk)
-        body = body_serializer(data=request.data)
+        body = body_serializer(data=request.data, context={"organization": organization})
         body.is_valid(raise_exception=True)
         decide(transfer, organization, body.validated_data)
         return Response(transfer_detail(transfer_of(organization, pk)))
@@ -161,7 +160,7 @@ class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     def accept(self, request, pk: str):
         return self._decided(request, pk, bodies.TransferAcceptSerializer, lambda transfer, organization, body:
                              transfer_accept(transfer=transfer, user=request.user, organization=organization,
-                                             account=accept_account_read(organization, body["account"])))
+                                             account=body["account"]))
 
     @action(detail=True, methods=["post"])
     @idempotent
@@ -204,6 +203,8 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     """The organization's retirements: certificates retired for good, toward what and for whom."""
 
     scopes = {"list": Scope.READ, "statement": Scope.READ, "create": Scope.RETIRE}
+    # The body names the retirement's account and details at its top level (api.problems).
+    refusal_fields = bodies.RETIREMENT_FIELDS
     serializer_class = bodies.RetirementSerializer
     parser_classes = [JSONParser]
     filter_backends = [DjangoFilterBackend]
@@ -226,13 +227,13 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
 
     @idempotent
     def create(self, request):
-        body = bodies.RetirementCreateSerializer(data=request.data)
+        organization = request.auth.organization
+        body = bodies.RetirementCreateSerializer(data=request.data, context={"organization": organization})
         body.is_valid(raise_exception=True)
-        organization, data = request.auth.organization, body.validated_data
-        _, lines = lines_read(organization, data["lines"])
-        account, details = retirement_read(organization, data)
-        transfer = retirement_write(organization=organization, user=request.user, lines=lines, account=account,
-                                    details=details, notes=data["notes"])
+        data = body.validated_data
+        lines = data["lines"]
+        transfer = retirement_write(organization=organization, user=request.user, lines=lines,
+                                    account=data["account"], details=data["details"], notes=data["notes"])
         retirement = retirements_for(organization).get(transfer=transfer)
         retirement.created_lines = bodies.created_lines(transfer, lines)
         return Response(bodies.RetirementCreatedSerializer(retirement).data, status=status.HTTP_201_CREATED,
@@ -283,6 +284,7 @@ class MassUploadViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     or nothing."""
 
     scopes = {"create": Scope.TRADE, "release": Scope.TRADE, "retrieve": Scope.READ, "errors": Scope.READ}
+    refusal_fields = {"upload": "file"}  # (api.problems)
     parser_classes = [MultiPartParser, JSONParser]
     serializer_class = bodies.MassUploadSerializer
     queryset = MassTransferUpload.objects.none()
@@ -295,7 +297,7 @@ class MassUploadViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     def create(self, request):
         form = MassUploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            refuse([((name,), message) for name, messages in form.errors.items() for message in messages])
+            raise ValidationError({name: list(messages) for name, messages in form.errors.items()})
         kind = form.cleaned_data["kind"]
         _retiring_allowed(request, kind)
         upload = mass_upload_create(organization=request.auth.organization, user=request.user,

@@ -36,8 +36,8 @@ def main() -> None:
     from ledger.verification import ledger_breaches
     from portal.celery import app as celery_app
     from registry.models import Membership, Organization, User
-    from transfers.models import RetirementOption
-    from transfers.services import RetirementDetails
+    from retirements.models import RetirementOption
+    from retirements.services import RetirementDetails
 
     Kind = InstructionDestination.Kind
     staff = User.objects.create_user("bench-staff@example.org", "x", is_staff=True)

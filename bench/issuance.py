@@ -96,8 +96,8 @@ def seed_instructions(generators: list, per_generator: int) -> None:
     from instructions.models import InstructionDestination
     from instructions.services import DestinationChoice, instruction_create
     from registry.models import Membership, Organization, User
-    from transfers.models import RetirementOption
-    from transfers.services import RetirementDetails
+    from retirements.models import RetirementOption
+    from retirements.services import RetirementDetails
 
     Kind = InstructionDestination.Kind
     started = time.perf_counter()

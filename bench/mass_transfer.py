@@ -52,7 +52,7 @@ def timed_upload(worker: subprocess.Popen, *, organization, user, raw: bytes, ki
     seconds from upload to finished, the worker's peak RSS in bytes, its process tree's)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from transfers.services import mass_upload_create
+    from mass_uploads.services import mass_upload_create
 
     peak = [0]
     done = threading.Event()
@@ -91,10 +91,10 @@ def main() -> None:
     from accounts.models import Account
     from certificates.models import CertificateBatch
     from ledger.verification import ledger_breaches
+    from mass_uploads.models import MassTransferUpload
     from portal.celery import app as celery_app
     from portal.management.commands.seed_demo import Command as Seed
     from registry.models import Membership, Organization, User
-    from transfers.models import MassTransferUpload
 
     User.objects.create_user("bench-staff@example.org", "demo", is_staff=True)
     trader = User.objects.create_user("bench-trader@example.org", "demo")

@@ -36,8 +36,9 @@ def main() -> None:
     from portal.celery import app as celery_app
     from portal.management.commands.seed_demo import Command as Seed
     from registry.models import Membership, Organization, User
-    from transfers.models import RetirementOption
-    from transfers.services import Destination, RetirementDetails, TransferLine, retirement_create, transfer_create
+    from retirements.models import RetirementOption
+    from retirements.services import RetirementDetails, retirement_create
+    from transfers.services import Destination, TransferLine, transfer_create
 
     trader = User.objects.create_user("bench-trader@example.org", "x")
     org = Organization.objects.create(name="Bench Wind")
@@ -119,7 +120,8 @@ def seed_retirements(*, org, user, source, into, option, count, batches) -> None
     from django.utils import timezone
 
     from certificates.models import CertificateBatch
-    from transfers.models import Retirement, Transfer, TransferItem
+    from retirements.models import Retirement
+    from transfers.models import Transfer, TransferItem
 
     started, now = time.perf_counter(), timezone.now()
     chunk = 10_000
@@ -150,7 +152,7 @@ def verification_latency(requests: int) -> None:
 
     from django.test import Client
 
-    from transfers.models import Retirement
+    from retirements.models import Retirement
 
     references = list(Retirement.objects.values_list("reference", flat=True))
     chosen = random.Random(18).sample(references, requests + 10)

@@ -6,10 +6,9 @@ from accounts.models import Account
 from certificates.filters import MonthField
 from certificates.models import FuelType, Generator
 from registry.models import Organization
+from retirements.selectors import retirement_options_offered
+from retirements.services import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD, RetirementDetails
 from transfers.forms import recipient_from_text
-from transfers.selectors import retirement_options_offered
-from transfers.services import RetirementDetails
-from transfers.services.retirements import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD
 
 from .models import InstructionDestination
 from .services import MAX_DESTINATIONS, DestinationChoice

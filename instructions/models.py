@@ -11,7 +11,8 @@ from accounts.models import Account
 from certificates.models import Certificate, FuelType, Generator
 from certificates.periods import ProductionPeriod
 from registry.models import Organization
-from transfers.models import RetirementOption, Transfer, destination_label
+from retirements.models import RetirementOption
+from transfers.models import Transfer, destination_label
 from utilities.display import number_text
 
 HUNDRED = Decimal(100)

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from accounts.models import Account
 from certificates.models import Certificate, Generator
 from registry.models import Membership, Organization, User
-from transfers.models import RetirementOption
+from retirements.models import RetirementOption
 
 from .models import InstructionDestination, InstructionRun, StandingInstruction
 

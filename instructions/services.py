@@ -19,14 +19,9 @@ from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require, staff_require
+from retirements.services import RetirementDetails, retirement_write
 from transfers.models import NOTES_MAX_LENGTH
-from transfers.services import (
-    Destination,
-    RetirementDetails,
-    TransferLine,
-    retirement_write,
-    transfer_write,
-)
+from transfers.services import Destination, TransferLine, transfer_write
 from utilities.display import number_text
 
 from .models import HUNDRED, InstructionDestination, InstructionRun, StandingInstruction

@@ -9,7 +9,7 @@ from .services import generation_upload_process, generation_uploads_requeue_stal
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def process_generation_upload(self, upload_id: int) -> str:
-    """As transfers.tasks.process_mass_upload: a killed worker's attempt is counted and limited by
+    """As mass_uploads.tasks.process_mass_upload: a killed worker's attempt is counted and limited by
     the service; a busy upload is retried, never dropped (the sweep re-queues a lost message)."""
     try:
         return generation_upload_process(upload_id=upload_id)

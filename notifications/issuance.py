@@ -46,7 +46,7 @@ def issuance_notice_send(*, organization_id: int, issuance_ids: list[int]) -> in
     context = {"organization": organization, "issuances": listed,
                "more": len(issuances) - len(listed), "quantity": quantity,
                "issued_at": min(issuance.issued_at for issuance in issuances),
-               "dashboard_url": organization_link(settings.SITE_URL + reverse("certificates:dashboard"), organization),
+               "dashboard_url": organization_link(settings.SITE_URL + reverse("dashboard:certificates"), organization),
                "generation_url": organization_link(settings.SITE_URL + reverse("issuance:reports"), organization),
                "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url()}
     subject = f"[{settings.REGISTRY_NAME}] {count_text(quantity, 'certificate')} issued to {organization.name}"

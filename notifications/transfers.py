@@ -14,6 +14,7 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 
 from events.models import Event
+from mass_uploads.models import MassTransferUpload
 from registry.emails import (
     addresses_by_time_zone,
     email_send,
@@ -23,7 +24,7 @@ from registry.emails import (
 )
 from registry.models import EmailEvent, Membership, User
 from registry.selectors import organization_link
-from transfers.models import MassTransferUpload, Transfer
+from transfers.models import Transfer
 from utilities.display import count_text
 
 ITEMS_IN_EMAIL = 50  # a mass transfer can hold thousands; the transfer page and summary hold them all
@@ -188,7 +189,7 @@ def _mass_transfers_email(upload: MassTransferUpload, audience: str, organizatio
                "transfers": listed,
                "expires_at": min((t.expires_at for t in transfers if t.expires_at), default=None),
                "url": first.url if count == 1 else organization_link(
-                   settings.SITE_URL + reverse("certificates:dashboard") + f"?tab={tab}", organization),
+                   settings.SITE_URL + reverse("dashboard:certificates") + f"?tab={tab}", organization),
                "submitted_at": first.submitted_at, "registry_name": settings.REGISTRY_NAME,
                "preferences_url": preferences_url()}
     return f"[{settings.REGISTRY_NAME}] {subject}", context
@@ -210,7 +211,7 @@ def mass_upload_notify(*, upload_id: int) -> int:
     transfer_count = upload.transfers.count() if len(transfers) == ITEMS_IN_EMAIL else len(transfers)
     context = {"failed": failed, "transfers": transfers, "transfer_count": transfer_count,
                "more_transfers": transfer_count - len(transfers),
-               "url": organization_link(settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk]),
+               "url": organization_link(settings.SITE_URL + reverse("mass_uploads:detail", args=[upload.pk]),
                                         upload.organization)}
     kind = upload.get_kind_display().lower()
     subject = (f"[{settings.REGISTRY_NAME}] Mass {kind} {upload.filename}: "

@@ -46,8 +46,9 @@ def ledger_check() -> dict:
 
 def registry_overview() -> dict:
     from certificates.models import Certificate, CertificateBatch, Generator
+    from mass_uploads.models import MassTransferUpload
     from registry.models import Organization
-    from transfers.models import MassTransferUpload, Transfer
+    from transfers.models import Transfer
 
     week_ago = timezone.now() - datetime.timedelta(days=7)
     by_status = (CertificateBatch.objects.live().values("status").annotate(batches=Count("pk"),

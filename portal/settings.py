@@ -120,10 +120,13 @@ INSTALLED_APPS = [
     "accounts",
     "certificates",
     "transfers",
+    "retirements",
+    "mass_uploads",
     "instructions",
     "issuance",
     "webhooks",
     "api",
+    "dashboard",
     "ledger",
     "events",
     "notifications",
@@ -171,7 +174,7 @@ ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 AUTH_USER_MODEL = "registry.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "certificates:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:certificates"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -253,7 +256,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
     },
     "requeue-stalled-mass-uploads": {
-        "task": "transfers.tasks.requeue_stalled_mass_uploads",
+        "task": "mass_uploads.tasks.requeue_stalled_mass_uploads",
         "schedule": MASS_UPLOAD_SWEEP_SECONDS,
     },
     "requeue-stalled-generation-uploads": {
@@ -401,7 +404,7 @@ SPECTACULAR_SETTINGS = {
     # Choice sets that share a field name get a name each (not a hash) in the schema.
     "ENUM_NAME_OVERRIDES": {
         "TransferTypeEnum": "transfers.models.Transfer.Kind", "TransferStatusEnum": "transfers.models.Transfer.Status",
-        "MassUploadStatusEnum": "transfers.models.MassTransferUpload.Status",
+        "MassUploadStatusEnum": "mass_uploads.models.MassTransferUpload.Status",
         "BatchStatusEnum": "certificates.models.CertificateBatch.Status",
         "InternalDestinationTypeEnum": ["internal"], "OrganizationDestinationTypeEnum": ["organization"],
         "ExportDestinationTypeEnum": ["export"],

@@ -5,7 +5,6 @@ from django.views import defaults
 
 from portal import errors
 from registry import views
-from transfers import views as transfer_views
 from utilities.htmx import whole_page_for_htmx
 
 urlpatterns = [
@@ -31,14 +30,13 @@ urlpatterns = [
     path("organization/activity.csv", views.activity_csv, name="activity_csv"),
     path("invitations/<str:token>/", views.invitation_open, name="invitation"),
     path("accounts/", include("accounts.urls")),
-    path("certificates/", include("certificates.urls")),
+    path("certificates/", include("dashboard.urls")),
     path("generators/", include("certificates.generator_urls")),
     path("transfers/", include("transfers.urls")),
+    path("transfers/mass/", include("mass_uploads.urls")),
+    path("", include("retirements.urls")),  # under /transfers/, and the public /verify/ pages
     path("generation/", include("issuance.urls")),
     path("instructions/", include("instructions.urls")),
-    # Public, no sign-in: a retirement's proof, found only by its reference.
-    path("verify/<str:reference>/", transfer_views.retirement_verify, name="retirement_verify"),
-    path("verify/<str:reference>.json", transfer_views.retirement_verify_json, name="retirement_verify_json"),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

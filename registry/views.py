@@ -77,7 +77,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     if request.membership is None:
         return not_a_participant(request)
-    return redirect("certificates:dashboard")
+    return redirect("dashboard:certificates")
 
 
 def not_a_participant(request: HttpRequest) -> HttpResponse:
@@ -143,7 +143,7 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next", "")
     if next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
-    return redirect("certificates:dashboard")
+    return redirect("dashboard:certificates")
 
 
 def organization_for_link(request: HttpRequest, linked: Membership) -> HttpResponse:
@@ -346,7 +346,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
                 organization_choose(session=request.session, membership=membership, current=request.membership)
                 messages.success(request, f"You joined {invitation.organization.name} as a "
                                           f"{membership.get_role_display().lower()}.")
-                return redirect("certificates:dashboard")
+                return redirect("dashboard:certificates")
             if form is not None and form.is_valid():
                 invitation_accept(invitation=invitation, full_name=form.cleaned_data["full_name"],
                                   password=form.cleaned_data["new_password1"])

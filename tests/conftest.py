@@ -15,18 +15,13 @@ from certificates.models import CertificateBatch
 from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from ledger.models import LedgerEvent
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create, mass_upload_process
 from portal.celery import app as celery_app
 from registry.models import Membership
-from transfers.models import MassTransferUpload, Transfer
-from transfers.services import (
-    Destination,
-    RetirementDetails,
-    TransferLine,
-    mass_upload_create,
-    mass_upload_process,
-    retirement_create,
-    transfer_create,
-)
+from retirements.services import RetirementDetails, retirement_create
+from transfers.models import Transfer
+from transfers.services import Destination, TransferLine, transfer_create
 
 from .factories import (
     AccountFactory,

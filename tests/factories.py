@@ -6,7 +6,7 @@ from accounts.models import Account
 from api.models import ApiKey
 from certificates.models import FUEL_TECHNOLOGIES, FuelType, Generator
 from registry.models import Membership, Organization, TrackingSystem, User
-from transfers.models import RetirementOption
+from retirements.models import RetirementOption
 from webhooks.models import EventType, WebhookEndpoint
 from webhooks.signing import secret_new
 

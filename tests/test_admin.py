@@ -134,7 +134,7 @@ def test_status_services_are_for_staff_only(trader, account):
 
 
 @pytest.mark.parametrize("model", ["certificates_certificatebatch", "transfers_transfer", "ledger_ledgerevent",
-                                   "certificates_certificate", "transfers_masstransferupload"])
+                                   "certificates_certificate", "mass_uploads_masstransferupload"])
 def test_ledger_records_are_read_only_even_for_a_superuser_posting_by_hand(
         admin_client, batch, trader, org, second_account, model):
     transfer = transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)],
@@ -143,7 +143,7 @@ def test_ledger_records_are_read_only_even_for_a_superuser_posting_by_hand(
            "transfers_transfer": lambda: transfer,
            "ledger_ledgerevent": lambda: LedgerEvent.objects.filter(transfer=transfer).first(),
            "certificates_certificate": lambda: batch.certificate,
-           "transfers_masstransferupload": lambda: None}[model]()
+           "mass_uploads_masstransferupload": lambda: None}[model]()
     before = (LedgerEvent.objects.count(), sorted(CertificateBatch.objects.values_list("pk", "status", "quantity")),
               Transfer.objects.count())
     assert admin_client.post(reverse(f"admin:{model}_add"), {"quantity": 1, "status": "active"}).status_code == 403

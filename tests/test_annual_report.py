@@ -11,15 +11,15 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Account
+from retirements.selectors import retirement_report, retirement_years
 from transfers.models import Transfer
-from transfers.selectors import retirement_report, retirement_years
 from transfers.services import TransferLine
 
 from .conftest import retire
 from .factories import AccountFactory, RetirementOptionFactory
 
-REPORT = reverse("transfers:annual_report")
-REPORT_CSV = reverse("transfers:annual_report_csv")
+REPORT = reverse("retirements:annual_report")
+REPORT_CSV = reverse("retirements:annual_report_csv")
 
 
 def at(year: int, month: int = 6, day: int = 15, hour: int = 17) -> datetime.datetime:
@@ -218,5 +218,5 @@ def test_a_bad_year_says_so(signed_in, trader, retirements, year):
 
 
 def test_the_retired_tab_links_to_the_report(signed_in, trader):
-    page = signed_in(trader).get(reverse("certificates:dashboard") + "?tab=retired").content.decode()
+    page = signed_in(trader).get(reverse("dashboard:certificates") + "?tab=retired").content.decode()
     assert f'href="{REPORT}">Annual report</a>' in page

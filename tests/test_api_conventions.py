@@ -87,7 +87,7 @@ def test_a_webhook_delivery_writes_its_moments_as_the_api_does(org, trader, batc
     payload = event_payload(event_type="transfer.pending", event_id=uuid.uuid4(), organization=org,
                             created_at=transfer.submitted_at, transfer=Transfer.objects.get(pk=transfer.pk))
     found = list(moments(payload))
-    assert {name for name, _ in found} == {"created_at", "submitted_at"}
+    assert {name for name, _ in found} == {"created_at", "submitted_at", "expires_at"}  # as the API answers it
     assert [(name, text) for name, text in found if not MOMENT.fullmatch(text)] == []
 
 

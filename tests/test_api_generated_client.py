@@ -13,7 +13,8 @@ import uuid
 import pytest
 
 from certificates.models import CertificateBatch
-from transfers.models import Retirement, Transfer
+from retirements.models import Retirement
+from transfers.models import Transfer
 
 from .factories import RetirementOptionFactory, api_key_for
 

@@ -126,4 +126,4 @@ def test_signed_out_goes_to_sign_in(client):
 
 def test_the_menu_links_the_page_for_managers_only(signed_in, org, manager, viewer):
     assert f'href="{KEYS}"' in signed_in(manager).get(reverse("members:list")).content.decode()
-    assert f'href="{KEYS}"' not in signed_in(viewer).get(reverse("certificates:dashboard")).content.decode()
+    assert f'href="{KEYS}"' not in signed_in(viewer).get(reverse("dashboard:certificates")).content.decode()

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import Account
 from api.problems import PROBLEM_CONTENT_TYPE
 from registry.models import Membership, Organization
-from transfers.models import RetirementOption
+from retirements.models import RetirementOption
 
 from .factories import AccountFactory, OrganizationFactory, RetirementOptionFactory, TrackingSystemFactory
 
@@ -51,7 +51,7 @@ def test_the_retirement_options_offered_with_the_details_each_needs(reader):
 def test_each_option_listed_is_one_a_retirement_takes_by_its_name(signed_in, reader, trader):
     RetirementOptionFactory()
     RetirementOptionFactory(name="Old Program", is_active=False)
-    wizard = signed_in(trader).get(reverse("transfers:mass")).context["retirement_options"]
+    wizard = signed_in(trader).get(reverse("mass_uploads:uploads")).context["retirement_options"]
     assert [option["name"] for option in reader.get(OPTIONS).json()] == list(wizard) == ["Minnesota RES"]
 
 

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from api.models import ApiKey
 from ledger.verification import ledger_breaches
-from transfers import mass
-from transfers.models import MassTransferUpload
+from mass_uploads import validation as mass
+from mass_uploads.models import MassTransferUpload
 from utilities import csv_upload
 
 from .conftest import ledger_state

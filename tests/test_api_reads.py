@@ -15,7 +15,7 @@ from api.pagination import ApiCursorPagination
 from api.problems import PROBLEM_CONTENT_TYPE
 from certificates.filters import BatchFilter
 from certificates.models import CertificateBatch
-from certificates.views import download_csv
+from dashboard.views import download_csv
 from transfers.services import Destination, TransferLine, transfer_accept, transfer_create
 
 from .conftest import retire, send
@@ -81,7 +81,7 @@ def test_another_organizations_account_is_a_404(api_as, org, outsider, account):
 # Batches: the dashboard's FilterSet, one definition.
 
 def test_the_api_and_the_dashboard_filter_with_one_filterset(signed_in, trader, holdings):
-    dashboard = signed_in(trader).get(reverse("certificates:dashboard"))
+    dashboard = signed_in(trader).get(reverse("dashboard:certificates"))
     assert type(dashboard.context["filter"]) is BatchFilter
     assert api_views.BatchList.filterset_class is BatchFilter and api_views.BatchDownload.filterset_class is BatchFilter
 
@@ -91,7 +91,7 @@ def test_the_api_and_the_dashboard_filter_with_one_filterset(signed_in, trader, 
     "vintage_to=2020-06", "quantity_min=300", "quantity_max=500", "serial=250", "fuel=wind&quantity_min=2000",
 ])
 def test_the_api_lists_the_rows_the_dashboard_lists(api_as, signed_in, org, trader, holdings, query):
-    dashboard = signed_in(trader).get(reverse("certificates:dashboard") + "?per_page=500&" + query)
+    dashboard = signed_in(trader).get(reverse("dashboard:certificates") + "?per_page=500&" + query)
     response = api_as(trader, org).get(f"{BATCHES}?{query}")
     assert response.status_code == 200, response.content
     assert ({row["id"] for row in response.json()["results"]}
@@ -108,7 +108,7 @@ def test_the_account_filter_takes_the_public_id_every_batch_shows(api_as, signed
         assert [row["id"] for row in rows] == [holdings["hydro"].pk]
     download = csv_text(client.get(BATCHES_CSV, {"account": shown}))
     assert holdings["hydro"].serial_number in download and holdings["wind"].serial_number not in download
-    dashboard = signed_in(trader).get(reverse("certificates:dashboard"), {"account": shown})
+    dashboard = signed_in(trader).get(reverse("dashboard:certificates"), {"account": shown})
     assert [batch.pk for batch in dashboard.context["page"].object_list] == [holdings["hydro"].pk]
 
 
@@ -232,7 +232,7 @@ def test_listing_a_page_is_a_fixed_number_of_queries(api_as, org, viewer, holdin
 @pytest.mark.parametrize("query", ["", "fuel=wind", "state=WI&sort=-quantity", "status=exported"])
 def test_the_csv_is_the_dashboards(api_as, signed_in, org, trader, holdings, query):
     dashboard_query = query.replace("status=", "tab=")
-    page = signed_in(trader).get(reverse("certificates:download") + "?" + dashboard_query)
+    page = signed_in(trader).get(reverse("dashboard:download") + "?" + dashboard_query)
     response = api_as(trader, org).get(f"{BATCHES_CSV}?{query}")
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     assert csv_text(response) == csv_text(page)
@@ -253,7 +253,7 @@ def test_a_csv_with_a_filter_that_is_not_valid_is_a_400(api_as, org, trader, hol
 
 def test_the_dashboard_download_still_refuses_a_filter_that_is_not_valid(signed_in, trader, holdings):
     assert download_csv  # the page's view, which shares batches_csv with the API
-    assert signed_in(trader).get(reverse("certificates:download") + "?quantity_max=lots").status_code == 400
+    assert signed_in(trader).get(reverse("dashboard:download") + "?quantity_max=lots").status_code == 400
 
 
 # The public verification record.
@@ -267,7 +267,7 @@ def retirement(org, trader, batch, retirement_account):
 def test_the_verification_record_needs_no_key_and_is_the_pages(client, retirement):
     response = APIClient().get(f"/api/v1/verify/{retirement.reference}/")
     assert response.status_code == 200
-    assert response.json() == client.get(reverse("retirement_verify_json", args=[retirement.reference])).json()
+    assert response.json() == client.get(reverse("retirements:verify_json", args=[retirement.reference])).json()
     assert response.json()["record"]["total_quantity"] == 250
 
 
@@ -287,7 +287,7 @@ def test_the_verification_record_is_limited_like_its_page(settings, retirement):
     settings.VERIFY_REQUESTS_PER_MINUTE = 2
     client = APIClient()
     assert client.get(f"/api/v1/verify/{retirement.reference}/").status_code == 200
-    assert client.get(reverse("retirement_verify_json", args=[retirement.reference])).status_code == 200
+    assert client.get(reverse("retirements:verify_json", args=[retirement.reference])).status_code == 200
     response = client.get(f"/api/v1/verify/{retirement.reference}/")
     problem(response, 429)
     assert 1 <= int(response["Retry-After"]) <= 60

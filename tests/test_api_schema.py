@@ -40,9 +40,12 @@ from api.pagination import ApiCursorPagination
 from api.throttling import ApiKeyThrottle
 from certificates.filters import BatchFilter, eligibility_choices
 from certificates.models import CertificateBatch
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
 from registry.models import Organization, TrackingSystem
-from transfers.models import MassTransferUpload, RetirementOption, Transfer
-from transfers.services import TransferLine, mass_upload_create
+from retirements.models import RetirementOption
+from transfers.models import Transfer
+from transfers.services import TransferLine
 
 from .conftest import retire, send
 from .factories import RetirementOptionFactory, api_key_for

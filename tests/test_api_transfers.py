@@ -1,4 +1,4 @@
-"""The API's transfers: list, detail, create, accept, reject, withdraw, through the same forms and
+"""The API's transfers: list, detail, create, accept, reject, withdraw, through the same selectors and
 services as the pages; problems that name the field; one transfer per Idempotency-Key."""
 
 import json
@@ -162,7 +162,20 @@ def test_closed_account_is_refused_by_name(owner, batch, org):
     before = ledger_state()
     response = post(owner, TRANSFERS, internal(batch, 5, closed))
     assert response.status_code == 400
-    assert "open active accounts" in fields(response)["destination.account"]
+    # one wording for the rule, the wizard's and the service's (Destination.problems)
+    assert "is not an open active account (it is a closed active account)" in fields(response)["destination.account"]
+    assert ledger_state() == before
+
+
+def test_an_organization_that_cannot_receive_is_refused_by_the_destinations_rule(owner, batch, counterparty):
+    """Destination.problems, as the wizard's destination step asks it, before the service runs."""
+    Account.objects.filter(organization=counterparty).update(status=Account.Status.CLOSED)
+    before = ledger_state()
+    response = post(owner, TRANSFERS, {"lines": [{"batch": batch.pk, "quantity": 5}],
+                                       "destination": {"type": "organization", "organization": counterparty.public_id}})
+    assert response.status_code == 400, response.content
+    assert fields(response) == {"destination.organization": f"{counterparty.public_id} has no account that can "
+                                                            "receive certificates yet."}
     assert ledger_state() == before
 
 
@@ -186,6 +199,39 @@ def test_the_same_batch_twice_is_refused_by_the_service(owner, batch, second_acc
     assert response.status_code == 422, response.content
     assert "listed twice" in response.json()["detail"]
     assert ledger_state() == before
+
+
+def test_a_refusal_of_the_service_names_the_field_it_concerns(owner, batch, issue, second_account):
+    """The service refuses with the field (the line it read); the problem names it as the body does."""
+    other = issue(40)
+    Account.objects.filter(pk=batch.account_id).update(status=Account.Status.FROZEN)
+    lines = [{"batch": other.pk, "quantity": 5}, {"batch": batch.pk, "quantity": 5}]
+    response = post(owner, TRANSFERS, {**internal(batch, 5, second_account), "lines": lines})
+    assert response.status_code == 422, response.content
+    assert list(fields(response)) == ["lines[1].batch"]
+    assert "frozen and cannot send them" in fields(response)["lines[1].batch"]
+
+
+def test_a_refusal_of_the_whole_request_names_no_field(owner, batch, org, counterparty):
+    """A suspended sender: the detail says why, no field is to blame."""
+    type(org).objects.filter(pk=org.pk).update(status="suspended")
+    response = post(owner, TRANSFERS, {"lines": [{"batch": batch.pk, "quantity": 5}],
+                                       "destination": {"type": "organization", "organization": counterparty.public_id}})
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"] == [] and "suspended" in response.json()["detail"]
+
+
+def test_a_refusals_fields_are_named_as_the_body_names_them():
+    from api.problems import refusal_errors
+
+    problems = {"lines.12.quantity": "Too many.", "destination.account": "Not that one.",
+                "retirement.beneficiary": "For whom?", "__all__": "Suspended."}
+    assert refusal_errors(problems, {}) == [
+        {"field": "lines[12].quantity", "detail": "Too many."},
+        {"field": "destination.account", "detail": "Not that one."},
+        {"field": "retirement.beneficiary", "detail": "For whom?"}]
+    assert refusal_errors(problems, {"destination.account": "account", "retirement": ""})[1:] == [
+        {"field": "account", "detail": "Not that one."}, {"field": "beneficiary", "detail": "For whom?"}]
 
 
 def test_missing_idempotency_key_is_refused(owner, batch, second_account):
@@ -449,3 +495,25 @@ def test_a_create_request_makes_a_known_number_of_statements(owner, batch, secon
     # Savepoints: the handler's (a refusal keeps only its answer) and transfer_write's, each made and
     # released; the request's own transaction is one too here, inside the test's.
     assert len(captured) - len(statements) == 6, "\n".join(captured)
+
+
+def test_a_webhook_tells_the_transfer_as_the_api_answers_it(owner, recipient, batch, trader, org, counterparty,
+                                                            counterparty_account):
+    """One representation of a transfer: a webhook's body holds the API's, with its items, its
+    retirement and its page (webhooks.payloads)."""
+    import datetime
+
+    from django.conf import settings
+
+    from webhooks.payloads import event_payload
+
+    transfer = send(batch, trader, org, counterparty)
+    post(recipient, f"{TRANSFERS}{transfer.pk}/accept/", {"account": counterparty_account.public_id})
+    for client, organization in ((owner, org), (recipient, counterparty)):
+        answered = client.get(f"{TRANSFERS}{transfer.pk}/").json()
+        told = event_payload(event_type="transfer.accepted", event_id=uuid.uuid4(), organization=organization,
+                             created_at=datetime.datetime.now(datetime.UTC),
+                             transfer=Transfer.objects.get(pk=transfer.pk))["data"]["transfer"]
+        assert json.loads(json.dumps(told)) == {key: value for key, value in answered.items() if key != "history"} | {
+            "url": f"{settings.SITE_URL}/transfers/{transfer.pk}/?organization={organization.public_id}"}
+        assert told["type"] == "organization" and told["destination"]["tracking_system"] is None

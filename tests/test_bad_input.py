@@ -19,18 +19,19 @@ from certificates.filters import BatchFilter, MonthField
 from certificates.periods import ProductionPeriod
 from certificates.selectors import SELECTION_KEY
 from certificates.serials import parse_serial
+from mass_uploads import validation as mass
 from registry.models import Membership
 from registry.selectors import SESSION_KEY
-from transfers import mass
-from transfers.filters import RetirementFilter, TransactionFilter
+from retirements.filters import RetirementFilter
+from transfers.filters import TransactionFilter
 from transfers.models import Transfer
 from transfers.services import transfer_draft_save, transfer_draft_start
 from utilities.parsing import positive_integer
 
-DASHBOARD = reverse("certificates:dashboard")
-DOWNLOAD = reverse("certificates:download")
-TEMPLATE = reverse("transfers:mass_template_prefilled")
-SELECTION = reverse("certificates:selection")
+DASHBOARD = reverse("dashboard:certificates")
+DOWNLOAD = reverse("dashboard:download")
+TEMPLATE = reverse("mass_uploads:template_prefilled")
+SELECTION = reverse("dashboard:selection")
 TRANSFER_NEW = reverse("transfers:new")
 ORGANIZATIONS = reverse("transfers:organization_search")
 SWITCH = reverse("organization-switch")
@@ -445,8 +446,8 @@ def test_wizard_steps_never_fail(trading, org, trader, holdings, step):
 @given(query=params(["page", "upload", "action", "id"]), pk=st.integers(min_value=1, max_value=10**30))
 @example(query={}, pk=2**63)
 def test_mass_transfer_pages_and_ids_in_paths_never_fail(trading, query, pk):
-    for url in (reverse("transfers:mass"), reverse("transfers:mass_template"),
-                reverse("transfers:mass_detail", args=[pk]), reverse("transfers:detail", args=[pk]),
+    for url in (reverse("mass_uploads:uploads"), reverse("mass_uploads:template"),
+                reverse("mass_uploads:detail", args=[pk]), reverse("transfers:detail", args=[pk]),
                 reverse("transfers:done", args=[pk]), reverse("transfers:wizard", args=[pk, "quantity"])):
         answered(lambda url=url: trading.get(url, query))
 

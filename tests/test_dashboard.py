@@ -9,9 +9,9 @@ from django.urls import reverse
 from certificates.selectors import SELECTION_KEY
 from transfers.services import Destination, TransferLine, transfer_create
 
-DASHBOARD = reverse("certificates:dashboard")
-DOWNLOAD = reverse("certificates:download")
-SELECTION = reverse("certificates:selection")
+DASHBOARD = reverse("dashboard:certificates")
+DOWNLOAD = reverse("dashboard:download")
+SELECTION = reverse("dashboard:selection")
 
 
 def serials_on(response):

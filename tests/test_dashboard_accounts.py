@@ -12,7 +12,7 @@ from transfers.services import Destination, TransferLine, export_confirm, transf
 
 from .factories import AccountFactory
 
-DASHBOARD = reverse("certificates:dashboard")
+DASHBOARD = reverse("dashboard:certificates")
 
 
 def offered(client, query=""):

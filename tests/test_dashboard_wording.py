@@ -5,7 +5,7 @@ import re
 
 from django.urls import reverse
 
-DASHBOARD = reverse("certificates:dashboard")
+DASHBOARD = reverse("dashboard:certificates")
 
 
 def totals_text(response):

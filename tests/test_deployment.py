@@ -67,7 +67,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_pages_carry_a_content_security_policy_and_no_inline_script(signed_in, trader, batch):
-    response = signed_in(trader).get(reverse("certificates:dashboard"))
+    response = signed_in(trader).get(reverse("dashboard:certificates"))
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     scripts = re.findall(r"<script([^>]*)>", response.content.decode())

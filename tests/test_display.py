@@ -15,9 +15,10 @@ from pypdf import PdfReader
 
 from events.models import Event
 from ledger.models import LedgerEvent
+from mass_uploads.models import MassTransferUpload
 from notifications.transfers import mass_upload_notify, transfer_notify
 from registry.models import Membership, User
-from transfers.models import MassTransferUpload, Transfer
+from transfers.models import Transfer
 from transfers.services import Destination, TransferLine, transfer_create
 from utilities.display import datetime_text
 
@@ -55,9 +56,9 @@ def test_a_new_user_gets_the_registrys_time_zone(settings, db):
 
 def test_the_pending_tab_shows_times_in_each_users_own_zone(signed_in, trader, counterparty_trader, pending):
     in_zone(trader, "America/New_York")
-    page = signed_in(trader).get(reverse("certificates:dashboard") + "?tab=pending").content.decode()
+    page = signed_in(trader).get(reverse("dashboard:certificates") + "?tab=pending").content.decode()
     assert "2026-01-15 12:05 EST" in page
-    page = signed_in(counterparty_trader).get(reverse("certificates:dashboard") + "?tab=pending").content.decode()
+    page = signed_in(counterparty_trader).get(reverse("dashboard:certificates") + "?tab=pending").content.decode()
     assert "2026-01-15 11:05 CST" in page  # the registry's zone, America/Chicago, for one who chose none
 
 
@@ -80,9 +81,9 @@ def test_the_active_tabs_issue_date_is_the_date_in_the_users_zone(signed_in, tra
     for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
         in_zone(trader, zone)
         local_date = timezone.localdate(issued, zoneinfo.ZoneInfo(zone)).isoformat()
-        page = client.get(reverse("certificates:dashboard")).content.decode()
+        page = client.get(reverse("dashboard:certificates")).content.decode()
         assert re.search(rf"<td[^>]*>{local_date}</td>", page)
-        csv = b"".join(client.get(reverse("certificates:download")).streaming_content).decode()
+        csv = b"".join(client.get(reverse("dashboard:download")).streaming_content).decode()
         assert f",{local_date},active" in csv
 
 
@@ -96,7 +97,7 @@ def test_a_stored_zone_the_time_zone_data_no_longer_knows_falls_back_to_the_regi
 
 
 def test_the_header_links_to_the_settings_page(signed_in, trader):
-    page = signed_in(trader).get(reverse("certificates:dashboard")).content.decode()
+    page = signed_in(trader).get(reverse("dashboard:certificates")).content.decode()
     assert f'href="{reverse("settings")}"' in page
 
 

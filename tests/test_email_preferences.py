@@ -8,9 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from events.services import events_consume
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
 from registry.models import EmailEvent, Membership, User
-from transfers.models import MassTransferUpload
-from transfers.services import mass_upload_create, transfer_accept, transfer_withdraw
+from transfers.services import transfer_accept, transfer_withdraw
 
 from .conftest import send
 from .factories import member

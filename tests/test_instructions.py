@@ -35,8 +35,9 @@ from instructions.services import (
 from ledger.models import LedgerEvent
 from registry.models import Membership
 from registry.services import organization_set_status
+from retirements.services import RetirementDetails
 from transfers.models import Transfer
-from transfers.services import RetirementDetails, transfer_accept
+from transfers.services import transfer_accept
 
 from .factories import AccountFactory, GeneratorFactory, RetirementOptionFactory, member
 

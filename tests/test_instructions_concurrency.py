@@ -12,7 +12,7 @@ from certificates.services import certificate_write
 from instructions.models import InstructionDestination, StandingInstruction
 from instructions.services import DestinationChoice, instruction_create, instructions_run
 from ledger.verification import ledger_breaches
-from transfers.services import RetirementDetails
+from retirements.services import RetirementDetails
 
 from .factories import RetirementOptionFactory
 from .test_concurrency import WORKERS, race

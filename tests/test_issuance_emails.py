@@ -226,7 +226,8 @@ def test_the_emails_owed_before_the_events_become_events_in_the_migrations(
     run = issuance_run(user=staff, reports=[report(wind, MONTHS[0], "10", trader)])
     [issuance], [instruction_run] = run.issued, run.runs
     before = set(Event.objects.values_list("pk", flat=True))
-    old_state = [("issuance", "0002_certificates_issued_email"), ("instructions", "0001_initial")]
+    old_state = [("issuance", "0002_certificates_issued_email"),
+                 ("instructions", "0002_retirement_option_in_retirements")]
     executor = MigrationExecutor(connection)
     executor.migrate(old_state)
     try:

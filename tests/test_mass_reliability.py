@@ -18,15 +18,11 @@ from django.utils import timezone
 
 from certificates.models import CertificateBatch
 from ledger.verification import ledger_breaches
-from transfers.models import MassTransferUpload, Transfer
-from transfers.services import (
-    UploadBusy,
-    mass_upload_create,
-    mass_upload_process,
-    mass_uploads,
-    mass_uploads_requeue_stalled,
-)
-from utilities.upload_runs import upload_lock
+from mass_uploads import services as mass_uploads
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create, mass_upload_process, mass_uploads_requeue_stalled
+from transfers.models import Transfer
+from utilities.upload_runs import UploadBusy, upload_lock
 
 from .conftest import wait_for
 
@@ -164,7 +160,7 @@ def test_the_upload_page_says_when_an_upload_is_being_retried(signed_in, trader,
         upload = mass_upload_create(organization=org, user=trader,
                                     upload=SimpleUploadedFile("t.csv", one_row(batch, second_account).encode()))
     MassTransferUpload.objects.filter(pk=upload.pk).update(status=Status.PROCESSING, attempts=2)
-    page = signed_in(trader).get(reverse("transfers:mass_detail", args=[upload.pk])).content.decode()
+    page = signed_in(trader).get(reverse("mass_uploads:detail", args=[upload.pk])).content.decode()
     assert "retrying (attempt 2 of 3)" in page
 
 

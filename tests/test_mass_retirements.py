@@ -9,8 +9,9 @@ from django.urls import reverse
 from accounts.models import Account
 from certificates.models import CertificateBatch
 from ledger.verification import ledger_breaches
-from transfers.models import MassTransferUpload, Retirement, RetirementOption
-from transfers.services import mass_upload_create
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
+from retirements.models import Retirement, RetirementOption
 
 from .factories import AccountFactory, RetirementOptionFactory
 
@@ -67,7 +68,7 @@ def test_a_valid_file_retires_the_lowest_serials_with_each_row_s_details(
 
 
 def test_the_task_run_twice_retires_once(retire_file, batch, retirement_account):
-    from transfers.services import mass_upload_process
+    from mass_uploads.services import mass_upload_process
 
     upload = retire_file(HEADER + f"{batch.serial_number},5,{retirement_account.public_id},Minnesota RES,2025,,,,\n")
     assert mass_upload_process(upload_id=upload.pk) == MassTransferUpload.Status.COMPLETED
@@ -166,25 +167,25 @@ def test_one_bad_row_among_good_ones_retires_nothing(refused, issue, retirement_
 # --- the page, the template and the email ---------------------------------------------------------
 
 def test_the_retirement_template_download(signed_in, trader):
-    response = signed_in(trader).get(reverse("transfers:mass_retirement_template"))
+    response = signed_in(trader).get(reverse("mass_uploads:retirement_template"))
     assert response["Content-Disposition"].endswith('"mass-certificate-retirements-template.csv"')
     assert b"".join(response.streaming_content).decode() == HEADER
 
 
 def test_the_upload_page_takes_a_retirement_file(signed_in, trader, batch, retirement_account, mass_media):
     client = signed_in(trader)
-    page = client.get(reverse("transfers:mass")).content.decode()
-    assert reverse("transfers:mass_retirement_template") in page and 'value="retirement"' in page
+    page = client.get(reverse("mass_uploads:uploads")).content.decode()
+    assert reverse("mass_uploads:retirement_template") in page and 'value="retirement"' in page
     content = HEADER + f"{batch.serial_number},5,{retirement_account.public_id},Minnesota RES,2025,,,,\n"
-    response = client.post(reverse("transfers:mass"), {
+    response = client.post(reverse("mass_uploads:uploads"), {
         "kind": "retirement", "file": SimpleUploadedFile("retire.csv", content.encode())})
     upload = MassTransferUpload.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("transfers:mass_detail", args=[upload.pk])
+    assert response.status_code == 302 and response["Location"] == reverse("mass_uploads:detail", args=[upload.pk])
     assert upload.kind == MassTransferUpload.Kind.RETIREMENT
 
 
 def test_the_upload_page_refuses_an_unknown_kind(signed_in, trader, batch, mass_media):
-    response = signed_in(trader).post(reverse("transfers:mass"), {
+    response = signed_in(trader).post(reverse("mass_uploads:uploads"), {
         "kind": "gift", "file": SimpleUploadedFile("x.csv", HEADER.encode())})
     assert "Choose whether the file lists transfers or retirements." in response.content.decode()
     assert not MassTransferUpload.objects.exists()
@@ -201,7 +202,7 @@ def test_emails_list_every_error_or_the_retirements_made(org, trader, batch, ret
     message = mail.outbox[-1]
     assert "Mass retirement bad.csv: 1 error, nothing was retired" in message.subject
     assert "Row 2, column E (Compliance Period): Minnesota RES needs a compliance period" in message.body
-    page = signed_in(trader).get(reverse("transfers:mass_detail", args=[failed.pk])).content.decode()
+    page = signed_in(trader).get(reverse("mass_uploads:detail", args=[failed.pk])).content.decode()
     assert "nothing was retired: correct the errors" in page
     good = mass_upload_create(organization=org, user=trader, kind="retirement", upload=SimpleUploadedFile(
         "good.csv", (HEADER + f"{batch.serial_number},5,{retirement_account.public_id},Minnesota RES,2025,,,,"

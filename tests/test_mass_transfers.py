@@ -8,20 +8,13 @@ from django.urls import reverse
 from accounts.models import Account
 from certificates.models import CertificateBatch
 from ledger.verification import ledger_breaches
+from mass_uploads import services as mass_uploads
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create, mass_upload_process, mass_upload_release
 from registry.models import Organization
 from registry.services import ServiceError
-from transfers.models import MassTransferUpload, Transfer
-from transfers.services import (
-    Destination,
-    TransferLine,
-    TransferRefused,
-    mass_upload_create,
-    mass_upload_process,
-    mass_upload_release,
-    mass_uploads,
-    transfer_create,
-    transfer_write,
-)
+from transfers.models import Transfer
+from transfers.services import Destination, TransferLine, TransferRefused, transfer_create, transfer_write
 
 from .conftest import ledger_state
 from .factories import AccountFactory, OrganizationFactory
@@ -275,7 +268,7 @@ def test_header_alone(refused):
 
 
 def test_file_over_10_mb_is_refused_on_the_page(signed_in, trader):
-    response = signed_in(trader).post(reverse("transfers:mass"),
+    response = signed_in(trader).post(reverse("mass_uploads:uploads"),
                                       {"file": SimpleUploadedFile("big.csv", b"a" * (10 * 2**20 + 1))})
     assert "The file is 10.0 MB; the limit is 10 MB." in response.content.decode()
     assert not MassTransferUpload.objects.exists()
@@ -409,37 +402,37 @@ def test_emails_list_every_error_or_the_transfers_made(org, trader, batch, secon
 # --- pages -----------------------------------------------------------------------------------------
 
 def test_template_download(signed_in, trader):
-    response = signed_in(trader).get(reverse("transfers:mass_template"))
+    response = signed_in(trader).get(reverse("mass_uploads:template"))
     assert b"".join(response.streaming_content).decode() == HEADER
 
 
 def test_selection_as_transfer_template(signed_in, trader, holdings):
     client = signed_in(trader)
-    text = b"".join(client.get(reverse("transfers:mass_template_prefilled") + "?fuel=solar").streaming_content).decode()
+    text = b"".join(client.get(reverse("mass_uploads:template_prefilled") + "?fuel=solar").streaming_content).decode()
     assert text.splitlines()[1] == f"{holdings['solar'].serial_number},500,,,"
-    client.post(reverse("certificates:selection"), {"action": "toggle", "id": holdings["wind"].pk,
+    client.post(reverse("dashboard:selection"), {"action": "toggle", "id": holdings["wind"].pk,
                                                     "batch": holdings["wind"].pk})
-    prefilled = reverse("transfers:mass_template_prefilled")
+    prefilled = reverse("mass_uploads:template_prefilled")
     text = b"".join(client.get(prefilled + "?selection=1").streaming_content).decode()
     assert text.splitlines()[1:] == [f"{holdings['wind'].serial_number},1000,,,"]
 
 
 def test_upload_through_the_page_and_see_the_result(signed_in, trader, batch, second_account):
     client = signed_in(trader)
-    response = client.post(reverse("transfers:mass"), {"file": SimpleUploadedFile("t.csv", (
+    response = client.post(reverse("mass_uploads:uploads"), {"file": SimpleUploadedFile("t.csv", (
         HEADER + f"{batch.serial_number},0,,{second_account.public_id},\n").encode())})
     upload = MassTransferUpload.objects.get()
-    assert response.url == reverse("transfers:mass_detail", args=[upload.pk])
+    assert response.url == reverse("mass_uploads:detail", args=[upload.pk])
     mass_upload_process(upload_id=upload.pk)  # the worker's part (tests run tasks eagerly after commit)
     page = client.get(response.url).content.decode()
     assert "must be a positive whole number" in page and 'id="upload-errors"' in page
-    listing = client.get(reverse("transfers:mass")).content.decode()
+    listing = client.get(reverse("mass_uploads:uploads")).content.decode()
     assert f"Upload {upload.pk}" in listing
 
 
 def test_a_completed_upload_says_how_many_rows_in_plain_english(signed_in, trader, run, batch, second_account):
     one = run(HEADER + f"{batch.serial_number},5,,{second_account.public_id},\n")
-    page = signed_in(trader).get(reverse("transfers:mass_detail", args=[one.pk])).content.decode()
+    page = signed_in(trader).get(reverse("mass_uploads:detail", args=[one.pk])).content.decode()
     assert "its one row was applied" in page and "1 rows" not in page
 
 
@@ -447,7 +440,7 @@ def test_running_upload_page_polls_and_finished_one_does_not(signed_in, trader, 
     upload = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("t.csv", (
         HEADER + f"{batch.serial_number},5,,{second_account.public_id},\n").encode()))
     client = signed_in(trader)
-    url = reverse("transfers:mass_detail", args=[upload.pk])
+    url = reverse("mass_uploads:detail", args=[upload.pk])
     assert 'hx-trigger="every 1s"' in client.get(url).content.decode()
     mass_upload_process(upload_id=upload.pk)
     partial = client.get(url, headers={"HX-Request": "true"}).content.decode()
@@ -459,14 +452,15 @@ def test_viewers_see_uploads_but_cannot_upload_and_outsiders_get_404(signed_in, 
     upload = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("t.csv", (
         HEADER + f"{batch.serial_number},5,,{second_account.public_id},\n").encode()))
     viewer_client = signed_in(viewer)
-    assert viewer_client.get(reverse("transfers:mass_detail", args=[upload.pk])).status_code == 200
-    assert 'type="file"' not in viewer_client.get(reverse("transfers:mass")).content.decode()
-    assert viewer_client.post(reverse("transfers:mass"), {"file": SimpleUploadedFile("t.csv", b"x")}).status_code == 403
+    assert viewer_client.get(reverse("mass_uploads:detail", args=[upload.pk])).status_code == 200
+    assert 'type="file"' not in viewer_client.get(reverse("mass_uploads:uploads")).content.decode()
+    assert viewer_client.post(reverse("mass_uploads:uploads"),
+                              {"file": SimpleUploadedFile("t.csv", b"x")}).status_code == 403
     with pytest.raises(ServiceError, match="not allowed"):
         mass_upload_create(organization=org, user=viewer, upload=SimpleUploadedFile("t.csv", b"a,b\n"))
     outsider_client = signed_in(outsider)
-    assert outsider_client.get(reverse("transfers:mass_detail", args=[upload.pk])).status_code == 404
-    assert f"Upload {upload.pk}" not in outsider_client.get(reverse("transfers:mass")).content.decode()
+    assert outsider_client.get(reverse("mass_uploads:detail", args=[upload.pk])).status_code == 404
+    assert f"Upload {upload.pk}" not in outsider_client.get(reverse("mass_uploads:uploads")).content.decode()
 
 
 def test_uploads_are_recorded_with_their_hash_and_size(org, trader, batch, second_account):

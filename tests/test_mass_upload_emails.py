@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 
 from events.models import Claim
 from events.services import events_consume
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
 from notifications import transfers as notifications
 from registry.models import EmailEvent, Membership, User
-from transfers.models import MassTransferUpload
-from transfers.services import mass_upload_create
 from webhooks import services as webhook_services
 from webhooks.models import EventType, WebhookDelivery
 

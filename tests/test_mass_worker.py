@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ledger.verification import ledger_breaches
-from transfers.models import MassTransferUpload
+from mass_uploads.models import MassTransferUpload
 
 from .conftest import wait_for
 
@@ -16,7 +16,7 @@ def test_a_worker_takes_an_upload_from_queued_to_completed(worker, signed_in, tr
     raw = ("Serial Number,Quantity,Organization ID,Account ID,Notes\n"
            f"{batch.serial_number},100,,{second_account.public_id},Rebalance\n"
            f"{batch.serial_number},50,{counterparty.public_id},,Sale\n").encode()
-    response = signed_in(trader).post(reverse("transfers:mass"), {"file": SimpleUploadedFile("t.csv", raw)})
+    response = signed_in(trader).post(reverse("mass_uploads:uploads"), {"file": SimpleUploadedFile("t.csv", raw)})
     assert response.status_code == 302
     upload = MassTransferUpload.objects.get()
     unfinished = MassTransferUpload.objects.filter(pk=upload.pk, status__in=("queued", "processing"))
@@ -28,7 +28,7 @@ def test_a_worker_takes_an_upload_from_queued_to_completed(worker, signed_in, tr
     # The worker logs the task's end after it committed.
     wait_for(lambda: "succeeded" in worker.read_text(), 60, worker.read_text)
     log = worker.read_text()  # the worker process, not this one, ran the task
-    assert "transfers.tasks.process_mass_upload[" in log and "succeeded" in log and "'completed'" in log
+    assert "mass_uploads.tasks.process_mass_upload[" in log and "succeeded" in log and "'completed'" in log
     assert sorted(upload.transfers.values_list("kind", "status")) == [("internal", "complete"),
                                                                        ("organization", "pending")]
     assert ledger_breaches() == []

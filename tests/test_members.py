@@ -224,7 +224,7 @@ def test_someone_with_an_account_signs_in_and_joins(manager, org, emails, outsid
     assert not Membership.objects.filter(user=outsider, organization=org).exists()
 
     response = signed_in_as(outsider).post(link)
-    assert response.status_code == 302 and response.url == reverse("certificates:dashboard")
+    assert response.status_code == 302 and response.url == reverse("dashboard:certificates")
     assert Membership.objects.get(user=outsider, organization=org).role == "trader"
     assert Membership.objects.filter(user=outsider).count() == 2  # still in their own organization too
 

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from dev import devstack
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
 from portal.celery import app as celery_app
-from transfers.models import MassTransferUpload
-from transfers.services import mass_upload_create
 from webhooks.models import EventType, WebhookDelivery
 
 from .conftest import ALL_QUEUES, send, wait_for
@@ -38,7 +38,7 @@ def test_the_tasks_that_send_run_on_the_outbound_queue_and_the_rest_on_the_defau
     assert SENDING_TASKS <= ours
     assert {name: queue_of(name) for name in SENDING_TASKS} == dict.fromkeys(SENDING_TASKS, "outbound")
     assert {name: queue_of(name) for name in ours - SENDING_TASKS} == dict.fromkeys(ours - SENDING_TASKS, "celery")
-    assert "transfers.tasks.process_mass_upload" in ours and "transfers.tasks.expire_pending_transfers" in ours
+    assert "mass_uploads.tasks.process_mass_upload" in ours and "transfers.tasks.expire_pending_transfers" in ours
 
 
 def test_make_run_compose_and_the_test_workers_consume_both_queues_in_separate_pools():

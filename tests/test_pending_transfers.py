@@ -25,7 +25,7 @@ from .conftest import ledger_state, send
 from .test_summaries import csv_text, pdf_text
 from .test_wizard import start, step_url
 
-DASHBOARD = reverse("certificates:dashboard")
+DASHBOARD = reverse("dashboard:certificates")
 
 
 def shown(moment) -> str:

@@ -19,7 +19,7 @@ from .factories import GeneratorFactory
 
 CHICAGO = datetime.timezone(datetime.timedelta(hours=-6))  # the registry's zone in winter (settings.TIME_ZONE)
 UTC = datetime.UTC
-DASHBOARD = reverse("certificates:dashboard")
+DASHBOARD = reverse("dashboard:certificates")
 months = st.builds(ProductionPeriod.month, st.integers(YEARS.start, YEARS.stop - 1), st.integers(1, 12))
 # An hour or less, on a minute, in any offset: an hourly (EnergyTag) certificate's period.
 intervals = st.builds(

@@ -10,7 +10,7 @@ from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PORTAL_PAGES = ["/", reverse("certificates:dashboard"), reverse("accounts:list"), reverse("transfers:mass")]
+PORTAL_PAGES = ["/", reverse("dashboard:certificates"), reverse("accounts:list"), reverse("mass_uploads:uploads")]
 
 
 @pytest.mark.parametrize("path", PORTAL_PAGES)
@@ -29,8 +29,8 @@ def test_staff_signing_in_on_the_portal_land_on_the_admin(client, staff):
 def test_staff_who_are_also_members_use_the_portal(client, staff, org):
     Membership.objects.create(user=staff, organization=org, role=Membership.Role.VIEWER)
     client.force_login(staff)
-    assert client.get("/")["Location"] == reverse("certificates:dashboard")
-    assert client.get(reverse("certificates:dashboard")).status_code == 200
+    assert client.get("/")["Location"] == reverse("dashboard:certificates")
+    assert client.get(reverse("dashboard:certificates")).status_code == 200
 
 
 @pytest.mark.parametrize("path", PORTAL_PAGES)

@@ -8,8 +8,9 @@ from django.urls import reverse
 
 from dev.devstack import embedded_redis_binary
 from events.models import Claim, Event
+from mass_uploads.models import MassTransferUpload
 from portal.celery import app as celery_app
-from transfers.models import MassTransferUpload, Transfer
+from transfers.models import Transfer
 
 from .redis_servers import redis_server
 from .test_mass_transfers import HEADER
@@ -55,11 +56,11 @@ def test_sign_in_dashboard_and_transfers_work_while_redis_is_down(client, portal
     portal_on_spare_redis.stop()
     assert client.get("/healthz").json()["broker"].startswith("error")
 
-    dashboard = client.get(reverse("certificates:dashboard"))  # still signed in
+    dashboard = client.get(reverse("dashboard:certificates"))  # still signed in
     assert dashboard.status_code == 200 and batch.serial_number in dashboard.content.decode()
     client.post(reverse("logout"))
     assert sign_in(client, trader.email, "demo").status_code == 302
-    assert client.get(reverse("certificates:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:certificates")).status_code == 200
 
     draft = start(client, batch)
     done = walk(client, draft, {batch.pk: 100}, {"kind": "organization", "organization": counterparty.public_id})
@@ -71,9 +72,9 @@ def test_sign_in_dashboard_and_transfers_work_while_redis_is_down(client, portal
     assert any(record.name == "utilities.wakeups" and record.levelname == "WARNING" for record in caplog.records)
 
     csv = f"{HEADER}{batch.serial_number},10,,{second_account.public_id},\r\n".encode()
-    uploaded = client.post(reverse("transfers:mass"), {"file": SimpleUploadedFile("transfers.csv", csv)})
+    uploaded = client.post(reverse("mass_uploads:uploads"), {"file": SimpleUploadedFile("transfers.csv", csv)})
     upload = MassTransferUpload.objects.get()
-    assert uploaded.status_code == 302 and uploaded.url == reverse("transfers:mass_detail", args=[upload.pk])
+    assert uploaded.status_code == 302 and uploaded.url == reverse("mass_uploads:detail", args=[upload.pk])
     assert upload.status == MassTransferUpload.Status.QUEUED
     assert any("process_mass_upload" in record.getMessage() for record in caplog.records
                if record.levelname == "ERROR")

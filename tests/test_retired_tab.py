@@ -12,7 +12,7 @@ from transfers.services import TransferLine
 from .conftest import retire
 from .factories import RetirementOptionFactory
 
-DASHBOARD = reverse("certificates:dashboard")
+DASHBOARD = reverse("dashboard:certificates")
 
 
 @pytest.fixture
@@ -69,13 +69,13 @@ def test_a_wrong_filter_says_so_and_its_download_is_refused(signed_in, trader, r
     client = signed_in(trader)
     response = client.get(f"{DASHBOARD}?tab=retired&compliance_period=twenty")
     assert "Compliance period: Enter the year as four digits, e.g. 2024." in response.content.decode()
-    download = client.get(reverse("transfers:retirements_csv") + "?compliance_period=twenty")
+    download = client.get(reverse("retirements:csv") + "?compliance_period=twenty")
     assert download.status_code == 400
 
 
 def test_the_csv_holds_the_filtered_retirements_with_their_details(signed_in, trader, retirements,
                                                                     retirement_account):
-    response = signed_in(trader).get(reverse("transfers:retirements_csv") + "?compliance_period=2024&sort=quantity")
+    response = signed_in(trader).get(reverse("retirements:csv") + "?compliance_period=2024&sort=quantity")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:4] == ["Reference", "Transaction ID", "Retired", "Counts toward"]
     assert [row[0] for row in rows[1:]] == [retirements["mn2024"].reference, retirements["green"].reference]

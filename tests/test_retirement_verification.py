@@ -11,9 +11,10 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from ledger.models import LedgerEvent
-from transfers.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
-from transfers.services import TransferLine, TransferRefused, retirement_privacy_set
-from transfers.statements import record_digest, retirement_record
+from retirements.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from retirements.services import retirement_privacy_set
+from retirements.statements import record_digest, retirement_record
+from transfers.services import TransferLine, TransferRefused
 
 from .conftest import retire
 from .factories import RetirementOptionFactory
@@ -31,7 +32,7 @@ def verify_url(reference, suffix="/"):
 
 
 def statement_text(client, retirement):
-    response = client.get(reverse("transfers:statement_pdf", args=[retirement.transfer_id]))
+    response = client.get(reverse("retirements:statement_pdf", args=[retirement.transfer_id]))
     assert response["Content-Type"] == "application/pdf"
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
 
@@ -99,7 +100,7 @@ def test_a_private_retirement_reveals_nothing_but_its_validity(client, signed_in
 
 def test_the_organization_makes_a_retirement_private_from_its_page(signed_in, trader, viewer, retirement):
     client = signed_in(trader)
-    url = reverse("transfers:retirement_privacy", args=[retirement.transfer_id])
+    url = reverse("retirements:privacy", args=[retirement.transfer_id])
     assert "Make it private" in client.get(reverse("transfers:detail", args=[retirement.transfer_id])).content.decode()
     assert client.post(url, {"private": "1"}).status_code == 302
     retirement.refresh_from_db()
@@ -116,7 +117,7 @@ def test_another_organization_cannot_change_a_retirement_s_privacy(counterparty,
     with pytest.raises(TransferRefused, match="There is no such retirement"):
         retirement_privacy_set(organization=counterparty, user=counterparty_trader, retirement=retirement,
                                private=True)
-    url = reverse("transfers:retirement_privacy", args=[retirement.transfer_id])
+    url = reverse("retirements:privacy", args=[retirement.transfer_id])
     assert signed_in(counterparty_trader).post(url, {"private": "1"}).status_code == 404
 
 
@@ -142,7 +143,7 @@ def test_an_address_asking_too_often_is_throttled(client, settings, retirement, 
 
 
 def test_the_statement_is_the_organization_s_own(signed_in, counterparty_trader, retirement):
-    url = reverse("transfers:statement_pdf", args=[retirement.transfer_id])
+    url = reverse("retirements:statement_pdf", args=[retirement.transfer_id])
     assert signed_in(counterparty_trader).get(url).status_code == 404
 
 

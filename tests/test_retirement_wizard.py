@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from certificates.models import CertificateBatch
 from ledger.verification import ledger_breaches
-from transfers.models import Retirement, Transfer
+from retirements.models import Retirement
+from transfers.models import Transfer
 
 from .conftest import ledger_state
 from .factories import RetirementOptionFactory
@@ -140,7 +141,7 @@ def test_viewer_gets_403_and_outsider_404_at_every_step(signed_in, trader, viewe
 
 
 def test_the_active_tab_offers_retire_beside_transfer(signed_in, trader, viewer, batch):
-    page = signed_in(trader).get(reverse("certificates:dashboard")).content.decode()
+    page = signed_in(trader).get(reverse("dashboard:certificates")).content.decode()
     assert 'id="transfer-button"' in page and 'id="retire-button"' in page
     assert 'id="retire-button"' not in signed_in(viewer).get(
-        reverse("certificates:dashboard")).content.decode()
+        reverse("dashboard:certificates")).content.decode()

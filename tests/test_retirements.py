@@ -9,15 +9,9 @@ from certificates.models import CertificateBatch
 from ledger.models import LedgerEvent
 from ledger.verification import ledger_breaches
 from registry.services import ServiceError
-from transfers.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Retirement, RetirementOption
-from transfers.services import (
-    Destination,
-    RetirementDetails,
-    TransferLine,
-    TransferRefused,
-    retirement_create,
-    transfer_create,
-)
+from retirements.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Retirement, RetirementOption
+from retirements.services import RetirementDetails, retirement_create
+from transfers.services import Destination, TransferLine, TransferRefused, transfer_create
 
 from .conftest import ledger_state, retire
 from .factories import RetirementOptionFactory

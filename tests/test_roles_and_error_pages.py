@@ -10,17 +10,17 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.views import defaults
 
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
+from mass_uploads.validation import COLUMNS
 from registry.models import Membership
-from transfers.mass import COLUMNS
-from transfers.models import MassTransferUpload
-from transfers.services import mass_upload_create
 
 from .conftest import send
 from .factories import member
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD = reverse("certificates:dashboard")
+DASHBOARD = reverse("dashboard:certificates")
 VIEWER_NOTE = "Your role (viewer) can see and download certificates; a manager or trader can transfer them."
 
 
@@ -44,14 +44,14 @@ def test_a_viewer_is_told_on_every_tab_what_their_role_allows(signed_in, viewer,
 
 
 def test_a_viewer_is_offered_no_upload_and_the_mass_page_says_who_can(signed_in, viewer, trader, holdings):
-    upload_link = f'href="{reverse("transfers:mass")}">Upload</a>'
+    upload_link = f'href="{reverse("mass_uploads:uploads")}">Upload</a>'
     assert upload_link not in signed_in(viewer).get(DASHBOARD).content.decode()
-    page = signed_in(viewer).get(reverse("transfers:mass")).content.decode()
+    page = signed_in(viewer).get(reverse("mass_uploads:uploads")).content.decode()
     assert "Your role (viewer) can see and download certificates; a manager or trader can upload mass " \
            "transfers." in page
     assert 'type="file"' not in page
     assert upload_link in signed_in(trader).get(DASHBOARD).content.decode()
-    assert "Your role" not in signed_in(trader).get(reverse("transfers:mass")).content.decode()
+    assert "Your role" not in signed_in(trader).get(reverse("mass_uploads:uploads")).content.decode()
 
 
 def test_a_viewer_is_told_why_a_pending_transfer_offers_no_decision(signed_in, trader, org, batch, counterparty):
@@ -72,7 +72,7 @@ def test_a_viewer_is_told_who_may_process_an_upload_held_as_a_duplicate(signed_i
     for _ in range(2):
         held = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("t.csv", content))
     assert held.status == MassTransferUpload.Status.HELD
-    page = signed_in(viewer).get(reverse("transfers:mass_detail", args=[held.pk])).content.decode()
+    page = signed_in(viewer).get(reverse("mass_uploads:detail", args=[held.pk])).content.decode()
     assert "Your role (viewer) can see and download certificates; a manager or trader can process or discard it." \
            in page
     assert 'value="process"' not in page
@@ -89,7 +89,7 @@ def test_a_viewer_opening_a_page_that_moves_certificates_gets_the_portals_403_na
         "accept": (signed_in(recipient_viewer), reverse("transfers:accept", args=[transfer.pk])),
         "reject": (signed_in(recipient_viewer), reverse("transfers:reject", args=[transfer.pk])),
         "withdraw": (signed_in(sender_viewer), reverse("transfers:withdraw", args=[transfer.pk])),
-        "upload": (signed_in(sender_viewer), reverse("transfers:mass")),
+        "upload": (signed_in(sender_viewer), reverse("mass_uploads:uploads")),
     }[action]
     response = client.post(url) if action == "upload" else client.get(url)
     page = response.content.decode()

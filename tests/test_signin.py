@@ -118,7 +118,7 @@ def test_the_account_is_unlocked_when_the_page_said(client, trader, settings):
 def test_a_successful_sign_in_is_not_throttled(client, trader):
     sign_in(client, trader.email, "wrong")
     response = sign_in(client, trader.email, "demo")
-    assert response.status_code == 302 and response.url == reverse("certificates:dashboard")
+    assert response.status_code == 302 and response.url == reverse("dashboard:certificates")
 
 
 def test_totp_sign_in(client, trader):

@@ -24,6 +24,6 @@ def task_names_in_the_code() -> set[str]:
 def test_every_task_the_code_names_is_a_registered_task():
     celery_app.loader.import_default_modules()
     named = task_names_in_the_code()
-    assert {"transfers.tasks.process_mass_upload", "webhooks.tasks.send_webhook_deliveries",
+    assert {"mass_uploads.tasks.process_mass_upload", "webhooks.tasks.send_webhook_deliveries",
             "issuance.tasks.process_generation_upload"} <= named  # the services' names are found
     assert named - set(celery_app.tasks) == set()

@@ -20,7 +20,7 @@ from transfers.services import Destination, TransferLine, transfer_create, trans
 from .factories import AccountFactory, OrganizationFactory, member
 from .test_bad_input import ANYTHING, answered, params
 
-TAB = reverse("certificates:dashboard") + "?tab=transactions"
+TAB = reverse("dashboard:certificates") + "?tab=transactions"
 CSV = reverse("transfers:transactions_csv") + "?tab=transactions"
 
 
@@ -324,7 +324,7 @@ TRANSACTION_FIELDS = ["tab", "sort", "page", "kind", "status", "counterparty", "
                       "transfer", "notes"]
 
 
-@pytest.mark.parametrize("url", [reverse("certificates:dashboard"), reverse("transfers:transactions_csv")])
+@pytest.mark.parametrize("url", [reverse("dashboard:certificates"), reverse("transfers:transactions_csv")])
 @ANYTHING
 @given(query=params(TRANSACTION_FIELDS))
 @example(query={"submitted_from": "0001-01-01", "submitted_to": "9999-12-31"})

@@ -71,7 +71,7 @@ def test_a_draft_that_failed_is_not_listed_among_the_transactions(signed_in, tra
 
     draft = transfer_draft_start(membership=trader.memberships.get(organization=org), batches=[(batch.pk, 10)])
     transfer_draft_fail(draft=draft, reason="A batch changed since it was selected.")
-    content = signed_in(trader).get(reverse("certificates:dashboard") + "?tab=transactions").content.decode()
+    content = signed_in(trader).get(reverse("dashboard:certificates") + "?tab=transactions").content.decode()
     assert f"Transfer {pending.pk}" in content and f"Transfer {draft.pk}" not in content
 
 
@@ -110,10 +110,10 @@ def walk(client, urls):
 def test_every_page_as_trader_viewer_and_outsider(signed_in, trader, viewer, outsider, pending, holdings):
     transfer_id = pending.pk
     urls = {
-        "dashboard": reverse("certificates:dashboard"),
-        "pending": reverse("certificates:dashboard") + "?tab=pending",
-        "transactions": reverse("certificates:dashboard") + "?tab=transactions",
-        "download": reverse("certificates:download"),
+        "dashboard": reverse("dashboard:certificates"),
+        "pending": reverse("dashboard:certificates") + "?tab=pending",
+        "transactions": reverse("dashboard:certificates") + "?tab=transactions",
+        "download": reverse("dashboard:download"),
         "accounts": reverse("accounts:list"),
         "detail": reverse("transfers:detail", args=[transfer_id]),
         "withdraw": reverse("transfers:withdraw", args=[transfer_id]),
@@ -134,7 +134,7 @@ def test_every_page_as_trader_viewer_and_outsider(signed_in, trader, viewer, out
 
 
 def test_signed_out_users_are_sent_to_sign_in(client, pending):
-    response = client.get(reverse("certificates:dashboard"))
+    response = client.get(reverse("dashboard:certificates"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 

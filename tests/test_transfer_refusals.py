@@ -8,6 +8,7 @@ from instructions.forms import DestinationForm as InstructionDestinationForm
 from instructions.models import InstructionDestination
 from instructions.services import DestinationChoice, InstructionRefused, instruction_create
 from registry.services import organization_set_status
+from retirements.services import RetirementDetails, retirement_create
 from transfers.forms import DestinationForm
 from transfers.models import Transfer
 from transfers.selectors import transfer_decisions
@@ -15,10 +16,8 @@ from transfers.services import (
     Destination,
     NotPending,
     NotYourDecision,
-    RetirementDetails,
     TransferLine,
     TransferRefused,
-    retirement_create,
     transfer_accept,
     transfer_create,
     transfer_withdraw,

@@ -24,13 +24,14 @@ from standardwebhooks.webhooks import Webhook
 from events.models import Claim, Event
 from events.services import events_consume
 from ledger.models import LedgerEvent
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
 from registry.services import ServiceError
-from transfers.models import MassTransferUpload, Transfer
+from transfers.models import Transfer
 from transfers.services import (
     Destination,
     TransferLine,
     export_confirm,
-    mass_upload_create,
     transfer_accept,
     transfer_create,
     transfer_reject,
@@ -123,10 +124,12 @@ def test_a_pending_transfer_is_owed_once_to_each_wanting_endpoint_of_both_partie
     assert to_sender.payload["organization"] == org.public_id
     assert to_recipient[0].payload["organization"] == counterparty.public_id
     data = to_sender.payload["data"]["transfer"]
-    assert data["id"] == transfer.pk and data["kind"] == "organization" and data["status"] == "pending"
+    assert data["id"] == transfer.pk and data["type"] == "organization" and data["status"] == "pending"
     assert data["quantity"] == 250 and data["item_count"] == 1
-    assert data["sender"] == org.public_id and data["recipient"] == counterparty.public_id
-    assert data["items"] == [{"serial_number": transfer.items.get().batch.serial_number, "quantity": 250}]
+    assert data["sender"]["id"] == org.public_id and data["destination"]["organization"]["id"] == counterparty.public_id
+    item = transfer.items.get()
+    assert [(i["batch"], i["serial_number"], i["quantity"]) for i in data["items"]] == [
+        (item.batch_id, item.batch.serial_number, 250)]
     assert data["url"] == f"https://registry.example/transfers/{transfer.pk}/?organization={org.public_id}"
     assert to_sender.payload["id"] == str(to_sender.event_id) and to_sender.payload["type"] == "transfer.pending"
     # when the step was taken (the transfer's submission), not when the outbox was drained
@@ -224,6 +227,7 @@ def every_body_matches_the_published_schema(owed: list[WebhookDelivery]) -> None
         operation = schema["webhooks"][delivery.event_type]["post"]
         assert {p["name"] for p in operation["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
         body = operation["requestBody"]["content"]["application/json"]["schema"]
+        body |= {"components": schema["components"]}  # the transfer is the API's: its schema refers to them
         Draft202012Validator(body, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(delivery.payload)
     assert {d.event_type for d in owed} <= set(schema["webhooks"]) and set(schema["webhooks"]) == set(EventType.values)
 

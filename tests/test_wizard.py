@@ -145,7 +145,7 @@ def test_a_confirm_refused_because_a_batch_changed_leaves_the_wizard_for_the_das
     transfer_create(organization=org, user=trader, lines=[TransferLine(batch.pk, 10)],  # someone moves it
                     destination=Destination.internal(second_account))
     response = client.post(step_url(draft, "confirm"), headers=HTMX)
-    assert response["HX-Redirect"] == reverse("certificates:dashboard")  # a whole page: htmx loads it
+    assert response["HX-Redirect"] == reverse("dashboard:certificates")  # a whole page: htmx loads it
     assert Transfer.objects.get(pk=draft.pk).status == Transfer.Status.FAILED
     assert "has changed since it was selected" in client.get(response["HX-Redirect"]).content.decode()
 

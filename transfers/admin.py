@@ -7,10 +7,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from registry.services import ServiceError
-from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links, number_column
+from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links
 from utilities.display import number_text
 
-from .models import MassTransferUpload, PendingExport, Retirement, RetirementOption, Transfer, TransferItem
+from .models import PendingExport, Transfer, TransferItem
 from .services import export_confirm, export_reject
 from .summaries import summary_item_rows
 
@@ -121,44 +121,8 @@ class PendingExportAdmin(ReadOnlyAdmin):
         })
 
 
-@admin.register(RetirementOption)
-class RetirementOptionAdmin(admin.ModelAdmin):
-    """Registry staff keep what a retirement can count toward. An option in use is never deleted
-    (its retirements point to it): it is made inactive, and is then no longer offered."""
-
-    list_display = ["name", "type", "reason", "state", "requires_compliance_period", "requires_beneficiary",
-                    "is_active"]
-    list_filter = ["type", "reason", "is_active"]
-    search_fields = ["name", "state"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Retirement)
-class RetirementAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "transfer", "option", "compliance_period", "beneficiary", "is_private"]
-    list_filter = ["option", "compliance_period", "is_private"]
-    search_fields = ["=reference", "=transfer__pk", "beneficiary", "transfer__organization__name"]
-    list_select_related = ["transfer", "option"]
-
-
 @admin.register(TransferItem)
 class TransferItemAdmin(ReadOnlyAdmin):
     list_display = ["transfer", "batch", "source_batch", "source_account"]
     search_fields = ["=transfer__pk", "batch__certificate__serial_base"]
     list_select_related = ["transfer", "batch__certificate", "source_batch__certificate", "source_account"]
-
-
-@admin.register(MassTransferUpload)
-class MassTransferUploadAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "filename", "organization", "uploaded_by", "status", number_column("row_count", "Rows"),
-                    "created_at"]
-    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["=pk", "filename", "sha256", "organization__name", "organization__public_id"]
-    list_select_related = ["organization", "uploaded_by"]
-    readonly_fields = ["transfers_made"]
-
-    @admin.display(description="Transfers made")
-    def transfers_made(self, upload):
-        return admin_links(upload.transfers.order_by("pk"))

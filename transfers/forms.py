@@ -10,12 +10,11 @@ from accounts.models import Account
 from accounts.selectors import organization_can_receive
 from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
-from utilities.csv_upload import CsvUploadForm
 from utilities.display import number_text
 
-from .models import NOTES_MAX_LENGTH, MassTransferUpload, Transfer
-from .selectors import accounts_to_receive, batches_already_in, retirement_options_offered
-from .services import Destination, RetirementDetails
+from .models import NOTES_MAX_LENGTH, Transfer
+from .selectors import accounts_to_receive, batches_already_in
+from .services import Destination
 from .values import RECIPIENT_ACCOUNT_REF_MAX_LENGTH, RECIPIENT_NAME_MAX_LENGTH
 from .values import RECIPIENT_NAME_REQUIRED as RECIPIENT_NAME_REQUIRED  # the API's serializer reads it here
 
@@ -255,83 +254,3 @@ class DestinationForm(forms.Form):
         }
 
 
-class RetirementForm(forms.Form):
-    """Step 2 of a retirement: the retirement account, what it counts toward and the details that
-    option needs (RetirementDetails.problems says which), optional notes."""
-
-    account = forms.ModelChoiceField(queryset=Account.objects.none(), label="Retirement account",
-                                     empty_label="Choose an account",
-                                     error_messages={"required": "Choose the retirement account.",
-                                                     "invalid_choice": "Choose one of your open retirement accounts."})
-    option = forms.ModelChoiceField(queryset=retirement_options_offered(),
-                                    label="Counts toward", empty_label="Choose an option",
-                                    error_messages={"required": "Choose what the retirement counts toward.",
-                                                    "invalid_choice": "Choose one of the options offered."})
-    compliance_period = forms.IntegerField(required=False, label="Compliance period (year)",
-                                           error_messages={"invalid": "Enter the year as four digits."},
-                                           widget=forms.NumberInput(attrs={"min": 2000, "max": 2100, "step": 1}))
-    period_start = forms.DateField(required=False, label="Reporting period start",
-                                   widget=forms.DateInput(attrs={"type": "date"}),
-                                   error_messages={"invalid": "Enter a date as YYYY-MM-DD."})
-    period_end = forms.DateField(required=False, label="Reporting period end",
-                                 widget=forms.DateInput(attrs={"type": "date"}),
-                                 error_messages={"invalid": "Enter a date as YYYY-MM-DD."})
-    beneficiary = forms.CharField(required=False, max_length=200, label="Beneficiary name")
-    notes = forms.CharField(required=False, max_length=NOTES_MAX_LENGTH, label="Notes (optional)",
-                            widget=forms.Textarea(attrs={"rows": 3}),
-                            help_text="The note appears on the retirement.")
-
-    def __init__(self, *args, organization: Organization, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = Account.objects.of(organization).open_retirement()
-
-    def clean(self):
-        data = super().clean()
-        if "option" in data:
-            for field, problem in self.details().problems().items():
-                if field not in self.errors:
-                    self.add_error(field, problem)
-        return data
-
-    def details(self) -> RetirementDetails:
-        data = self.cleaned_data
-        return RetirementDetails(option=data.get("option"), compliance_period=data.get("compliance_period"),
-                                 period_start=data.get("period_start"), period_end=data.get("period_end"),
-                                 beneficiary=data.get("beneficiary") or "")
-
-    def draft_fields(self) -> dict:
-        data = self.cleaned_data
-        return {"account": data["account"].pk, "option": data["option"].pk,
-                "compliance_period": data.get("compliance_period"),
-                "period_start": data["period_start"].isoformat() if data.get("period_start") else None,
-                "period_end": data["period_end"].isoformat() if data.get("period_end") else None,
-                "beneficiary": (data.get("beneficiary") or "").strip(), "notes": data.get("notes", "")}
-
-
-KIND_REQUIRED = "Choose whether the file lists transfers or retirements."
-
-
-class MassUploadForm(CsvUploadForm):
-    kind = forms.ChoiceField(label="The file lists", choices=MassTransferUpload.Kind.choices,
-                             initial=MassTransferUpload.Kind.TRANSFER, widget=forms.RadioSelect, required=False,
-                             error_messages={"invalid_choice": KIND_REQUIRED})
-    field_order = ["kind", "file"]
-
-    def clean_kind(self) -> str:
-        kind = self.cleaned_data["kind"]
-        sent = self.data.getlist("kind") if hasattr(self.data, "getlist") else [self.data.get("kind")]
-        # Sent empty, more than once or as a file: no one choice, not "transfers".
-        if (not kind and self.data.get("kind") is not None) or len(sent) > 1 or "kind" in self.files:
-            raise forms.ValidationError(KIND_REQUIRED)
-        return kind or MassTransferUpload.Kind.TRANSFER  # a form without the choice: transfers
-
-
-class AnnualReportForm(forms.Form):
-    """The year of the annual retirement report: by default last year (in the reader's time zone)."""
-
-    year = forms.IntegerField(label="Year", min_value=1900, max_value=9999, error_messages={
-        key: "Enter the year as four digits, e.g. 2024." for key in ("invalid", "min_value", "max_value")})
-
-    def __init__(self, data, *, default: int):
-        super().__init__(data if data.get("year") else {"year": default})
-        self.default = default

@@ -1,8 +1,7 @@
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import Coalesce
 from django.http import Http404, QueryDict
 
 from accounts.models import Account
@@ -12,8 +11,8 @@ from ledger.models import LedgerEvent
 from registry.models import Organization, TrackingSystem, User
 from utilities.rows import Columns, select_models
 
-from .filters import RetirementFilter, TransactionFilter, retirements_sorted, transactions_sorted
-from .models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Retirement, RetirementOption, Transfer, TransferItem
+from .filters import TransactionFilter, transactions_sorted
+from .models import Transfer, TransferItem
 from .values import NotPending, NotYourDecision, TransferRefused
 
 
@@ -101,7 +100,7 @@ def transactions_for(organization: Organization):
         .select_related("organization", "recipient_organization", "tracking_system", "destination_account")
         .annotate(
             total_quantity=Coalesce(Subquery(quantity), 0),
-            kind_label=_label("kind", Kind),
+            kind_label=choice_label("kind", Kind),
             # The name a row's counterparty is written with first (Transfer.counterparty_label).
             counterparty_name=Case(
                 When(recipient_organization=organization, then=F("organization__name")),
@@ -113,7 +112,7 @@ def transactions_for(organization: Organization):
     )
 
 
-def _filtered(params: QueryDict, list_filter, sort_by):
+def filtered(params: QueryDict, list_filter, sort_by):
     """(the filter, with its errors if any; its queryset filtered, or unfiltered if the filter is not
     valid, and sorted as the query string says; the sort)."""
     valid = list_filter.is_bound and list_filter.is_valid()
@@ -124,91 +123,13 @@ def _filtered(params: QueryDict, list_filter, sort_by):
 def transactions_filtered(params: QueryDict, organization: Organization):
     """The organization's transactions, filtered and sorted as the query string says: (the filter,
     with its errors if any; the transfers, unfiltered if the filter is not valid; the sort)."""
-    return _filtered(params, TransactionFilter(params or None, organization=organization,
+    return filtered(params, TransactionFilter(params or None, organization=organization,
                                                queryset=transactions_for(organization)), transactions_sorted)
 
 
-def retirements_of(organization: Organization):
-    """The organization's retirements (complete retirement transfers), and no other's."""
-    return Retirement.objects.filter(transfer__organization=organization, transfer__status=Transfer.Status.COMPLETE)
-
-
-def retirements_for(organization: Organization):
-    """The dashboard's Retired tab: the organization's retirements, with their details, account and
-    total quantity."""
-    quantity = (TransferItem.objects.filter(transfer=OuterRef("transfer")).order_by().values("transfer")
-                .annotate(total=Sum("batch__quantity")).values("total"))
-    return (retirements_of(organization)
-            .select_related("transfer__destination_account", "option")
-            .annotate(total_quantity=Coalesce(Subquery(quantity), 0)))
-
-
-def _reference_read(text: str) -> str | None:
-    """A retirement's reference as it is stored (upper case), or None for text that cannot be one."""
-    if len(text) != REFERENCE_LENGTH or not set(text.upper()) <= set(REFERENCE_ALPHABET):
-        return None
-    return text.upper()
-
-
-def retirement_by_reference(reference: str) -> Retirement | None:
-    """The retirement a public reference names, or None (the reference is the only way in); text
-    that cannot be a reference is None without reading the database."""
-    if (reference := _reference_read(reference)) is None:
-        return None
-    return (Retirement.objects.select_related("transfer__organization", "option")
-            .filter(reference=reference, transfer__status=Transfer.Status.COMPLETE).first())
-
-
-def retirement_of(organization: Organization, reference: str) -> Retirement | None:
-    """One of the organization's retirements, by its public reference (in any case), or None."""
-    if (reference := _reference_read(reference)) is None:
-        return None
-    return retirements_for(organization).filter(reference=reference).first()
-
-
-def retirements_filtered(params: QueryDict, organization: Organization):
-    """The organization's retirements, filtered and sorted as the query string says (as
-    transactions_filtered)."""
-    return _filtered(params, RetirementFilter(params or None, queryset=retirements_for(organization)),
-                     retirements_sorted)
-
-
-def retirement_years(organization: Organization) -> list[int]:
-    """The years the organization retired certificates in, newest first: the year of each retirement's
-    date in the current time zone (the reader's, as the pages show dates)."""
-    return list(retirements_of(organization).annotate(year=ExtractYear("transfer__submitted_at"))
-                .order_by("-year").values_list("year", flat=True).distinct())
-
-
-@dataclass(frozen=True)
-class AnnualRetirementReport:
-    """An organization's retirements of one year, a row per option, compliance period and state or
-    province (the option's), each with its count of retirements and quantity; and the totals."""
-
-    year: int
-    rows: list[dict]
-    retirement_count: int
-    quantity: int
-
-
-def _label(field: str, choices) -> Case:
+def choice_label(field: str, choices) -> Case:
     """A choice field's label, as the database writes it (so a grouped row carries it)."""
     return Case(*[When(**{field: choice, "then": Value(choice.label)}) for choice in choices], default=F(field))
-
-
-def retirement_report(organization: Organization, year: int) -> AnnualRetirementReport:
-    """The annual retirement report, grouped and summed by the database. A retirement's year is that of
-    its date in the current time zone (the reader's), as the pages show it."""
-    retirements = retirements_of(organization).filter(transfer__submitted_at__year=year)
-    summed = {"retirement_count": Count("pk", distinct=True),
-              "quantity": Coalesce(Sum("transfer__items__batch__quantity"), 0)}
-    rows = list(retirements.values(
-        "compliance_period", option_name=F("option__name"), state=F("option__state"),
-        option_type=_label("option__type", RetirementOption.Type),
-        option_reason=_label("option__reason", RetirementOption.Reason),
-    ).annotate(**summed).order_by("option_name", "compliance_period", "state"))
-    totals = retirements.aggregate(**summed)
-    return AnnualRetirementReport(year=year, rows=rows, **totals)
 
 
 def transfer_items(transfer: Transfer):
@@ -287,12 +208,6 @@ def accounts_to_receive(organization: Organization,
     for account in accounts_open_active(organization):
         (holding if batches_already_in(account.pk, batches) else receiving).append(account)
     return receiving, holding
-
-
-def retirement_options_offered():
-    """The retirement options a retirement can count toward: the active ones, by name (registry staff
-    stop offering an option by deactivating it; the retirements made toward it keep it)."""
-    return RetirementOption.objects.filter(is_active=True).order_by("name")
 
 
 def tracking_systems_to_export_to() -> list[TrackingSystem]:

@@ -1,36 +1,20 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_POST
 
-from certificates.models import CertificateBatch
-from certificates.selectors import batches_filtered, selection_batches, selection_ids
-from certificates.serials import format_serial
 from registry.models import Organization
 from registry.selectors import membership_required
 from registry.services import ServiceError
 from utilities.csv_export import csv_response
 from utilities.display import datetime_text
 from utilities.filters import download_refused
-from utilities.htmx import htmx_partial
-from utilities.throttle import throttled
 
-from . import mass
-from .forms import AcceptForm, AnnualReportForm, DecisionForm, MassUploadForm, cannot_accept_reason
-from .models import MassTransferUpload, Transfer
+from .forms import AcceptForm, DecisionForm, cannot_accept_reason
+from .models import Transfer
 from .selectors import (
-    AnnualRetirementReport,
-    retirement_by_reference,
-    retirement_options_offered,
-    retirement_report,
-    retirement_years,
-    retirements_filtered,
     transactions_filtered,
     transfer_decision_refused,
     transfer_decisions,
@@ -41,20 +25,9 @@ from .selectors import (
     transfers_pending_for,
 )
 from .services import (
-    mass_upload_create,
-    mass_upload_release,
-    retirement_privacy_set,
     transfer_accept,
     transfer_reject,
     transfer_withdraw,
-)
-from .statements import (
-    CANONICAL_FORM,
-    record_digest,
-    retirement_record,
-    statement_facts,
-    statement_pdf,
-    verification_record,
 )
 from .summaries import SummaryTooLarge, summary_csv_rows, summary_pdf
 
@@ -187,156 +160,7 @@ def transfer_summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
-@require_POST
-def retirement_privacy(request: HttpRequest, pk: int) -> HttpResponse:
-    """Make a retirement private (its verification page then says only that it is valid) or public."""
-    membership = membership_required(request, act=True)
-    transfer = transfer_for_organization(pk=pk, organization=membership.organization)
-    if not hasattr(transfer, "retirement") or transfer.organization_id != membership.organization_id:
-        raise Http404("No such retirement.")
-    private = request.POST.get("private") == "1"
-    retirement_privacy_set(organization=membership.organization, user=request.user,
-                           retirement=transfer.retirement, private=private)
-    messages.success(request, "The verification page now shows only that this retirement is valid." if private
-                     else "The verification page now shows this retirement's details.")
-    return redirect("transfers:detail", pk=transfer.pk)
-
-
-@login_required
-def retirement_statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """A retirement's statement: its record, digest, and the verification page's address and QR code."""
-    transfer = _summary_subject(request, pk)
-    if transfer.kind != Transfer.Kind.RETIREMENT or not hasattr(transfer, "retirement"):
-        raise Http404("Only a retirement has a retirement statement.")
-    response = HttpResponse(statement_pdf(transfer.retirement), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="retirement-{transfer.retirement.reference}.pdf"'
-    return response
-
-
-def _verified(request: HttpRequest, reference: str):
-    """The retirement a public reference names, for anyone; a 404 for any other text, and a 429 for
-    an address asking too often (answered before the database is read)."""
-    if throttled(request, scope="verify", limit=settings.VERIFY_REQUESTS_PER_MINUTE):
-        return None, HttpResponse("Too many requests from your address; try again in a minute.", status=429,
-                                  content_type="text/plain; charset=utf-8", headers={"Retry-After": "60"})
-    retirement = retirement_by_reference(reference)
-    if retirement is None:
-        raise Http404("No retirement has this reference.")
-    return retirement, None
-
-
-def retirement_verify(request: HttpRequest, reference: str) -> HttpResponse:
-    """Public, no sign-in: one retirement's record and its digest, or for a private one only that
-    the reference is valid."""
-    retirement, refusal = _verified(request, reference)
-    if refusal:
-        return refusal
-    context = {"reference": retirement.reference, "private": retirement.is_private,
-               "json_url": reverse("retirement_verify_json", args=[retirement.reference])}
-    if not retirement.is_private:
-        record = retirement_record(retirement)
-        context |= {"record": record, "digest": record_digest(record), "canonical_form": CANONICAL_FORM,
-                    "facts": statement_facts(record)}
-    return render(request, "transfers/verify.html", context)
-
-
-def retirement_verify_json(request: HttpRequest, reference: str) -> HttpResponse:
-    retirement, refusal = _verified(request, reference)
-    if refusal:
-        return refusal
-    return JsonResponse(verification_record(retirement), json_dumps_params={"ensure_ascii": False})
-
-
-def _upload_for(request: HttpRequest, pk: int) -> MassTransferUpload:
-    membership = membership_required(request)
-    upload = MassTransferUpload.objects.filter(pk=pk, organization=membership.organization).first()
-    if upload is None:
-        raise Http404("No such upload.")
-    return upload
-
-
-@login_required
-def mass_transfers(request: HttpRequest) -> HttpResponse:
-    """The template, the upload form, and the organization's past uploads."""
-    membership = membership_required(request)
-    form = MassUploadForm()
-    if request.method == "POST":
-        membership_required(request, act=True)
-        form = MassUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                upload = mass_upload_create(organization=membership.organization, user=request.user,
-                                            upload=form.cleaned_data["file"], kind=form.cleaned_data["kind"])
-            except ServiceError as error:
-                form.add_error("file", str(error))
-            else:
-                return redirect("transfers:mass_detail", pk=upload.pk)
-    uploads = (MassTransferUpload.objects.filter(organization=membership.organization)
-               .select_related("uploaded_by").annotate(made_count=Count("transfers"))[:50])
-    return render(request, "transfers/mass.html", {
-        "form": form, "uploads": uploads, "can_act": membership.can_transfer,
-        "retirement_options": retirement_options_offered().values_list("name", flat=True),
-        "role_note": membership.read_only_note(may="upload mass transfers")})
-
-
-@login_required
-def mass_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    upload = _upload_for(request, pk)
-    membership = request.membership
-    if request.method == "POST":
-        membership_required(request, act=True)
-        try:
-            mass_upload_release(upload=upload, user=request.user, process=request.POST.get("action") == "process")
-        except ServiceError as error:
-            messages.error(request, str(error))
-        return redirect("transfers:mass_detail", pk=upload.pk)
-    transfers = upload.transfers.select_related("recipient_organization", "destination_account").annotate(
-        total_quantity=Sum("items__batch__quantity")).order_by("pk")
-    duplicate_of = None
-    if upload.status == MassTransferUpload.Status.HELD:
-        duplicate_of = (MassTransferUpload.objects.filter(organization=upload.organization, sha256=upload.sha256)
-                        .exclude(pk=upload.pk).order_by("-created_at").first())
-    template = "transfers/mass_detail.html#status" if htmx_partial(request) else "transfers/mass_detail.html"
-    return render(request, template, {"upload": upload, "transfers": transfers, "duplicate_of": duplicate_of,
-                                      "can_act": membership.can_transfer,
-                                      "role_note": membership.read_only_note(may="process or discard it"),
-                                      "max_attempts": settings.MASS_UPLOAD_MAX_ATTEMPTS})
-
-
-@login_required
-def mass_template(request: HttpRequest) -> HttpResponse:
-    """The Mass Certificate Transfers Template: the header row, columns A to E."""
-    membership_required(request)
-    return csv_response("mass-certificate-transfers-template.csv", mass.COLUMNS, [])
-
-
-@login_required
-def mass_retirement_template(request: HttpRequest) -> HttpResponse:
-    """The Mass Certificate Retirements Template: the header row, columns A to I."""
-    membership_required(request)
-    return csv_response("mass-certificate-retirements-template.csv", mass.RETIREMENT_COLUMNS, [])
-
-
 TRANSACTIONS_PER_PAGE = 50
-
-
-@login_required
-def mass_template_prefilled(request: HttpRequest) -> HttpResponse:
-    """The mass-transfer template pre-filled from the dashboard: the selection (?selection=1) or the
-    Active tab's current filter, as serial numbers and full quantities, destinations left blank."""
-    membership = membership_required(request)
-    if request.GET.get("selection"):
-        queryset = selection_batches(membership.organization, selection_ids(request))
-    else:
-        batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization,
-                                                     CertificateBatch.Status.ACTIVE)
-        if refused := download_refused(batch_filter):
-            return refused
-    rows = ([format_serial(base, start, end), quantity, "", "", ""] for base, start, end, quantity in
-            queryset.values_list("certificate__serial_base", "serial_start", "serial_end", "quantity")
-            .iterator(chunk_size=5000))
-    return csv_response("mass-certificate-transfers.csv", mass.COLUMNS, rows)
 
 
 def dashboard_pending_tab(request: HttpRequest, organization: Organization) -> dict:
@@ -358,75 +182,6 @@ def dashboard_transactions_tab(request: HttpRequest, organization: Organization)
     transaction_filter, transfers, sort = transactions_filtered(request.GET, organization)
     page = Paginator(transfers, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return {"filter": transaction_filter, "page": page, "sort": sort, "columns": TRANSACTION_COLUMNS}
-
-
-RETIREMENT_COLUMNS = [("reference", "Reference"), ("date", "Retired"), ("option", "Counts toward"),
-                      ("period", "Compliance period"), (None, "Reporting period"), ("beneficiary", "Beneficiary"),
-                      ("quantity", "Quantity"), (None, "Account")]
-RETIREMENTS_CSV_HEADER = ["Reference", "Transaction ID", "Retired", "Counts toward", "Option type", "Main reason",
-                          "State or province", "Compliance period", "Period start", "Period end", "Beneficiary",
-                          "Quantity", "Retirement Account ID", "Notes"]
-
-
-def dashboard_retired_tab(request: HttpRequest, organization: Organization) -> dict:
-    """The dashboard's Retired tab: the organization's retirements with their details, filtered,
-    sorted and paged as the query string says."""
-    retirement_filter, retirements, sort = retirements_filtered(request.GET, organization)
-    page = Paginator(retirements, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    return {"filter": retirement_filter, "page": page, "sort": sort, "columns": RETIREMENT_COLUMNS}
-
-
-@login_required
-def retirements_csv(request: HttpRequest) -> HttpResponse:
-    """The Retired tab's current filter and sort as CSV, streamed at any size."""
-    membership = membership_required(request)
-    retirement_filter, retirements, _ = retirements_filtered(request.GET, membership.organization)
-    if refused := download_refused(retirement_filter):
-        return refused
-    rows = ([retirement.reference, retirement.transfer_id,
-             datetime_text(retirement.transfer.submitted_at),
-             retirement.option.name, retirement.option.get_type_display(), retirement.option.get_reason_display(),
-             retirement.option.state, retirement.compliance_period or "", retirement.period_start or "",
-             retirement.period_end or "", retirement.beneficiary, retirement.total_quantity,
-             retirement.transfer.destination_account.public_id, retirement.transfer.notes]
-            for retirement in retirements.iterator(chunk_size=2000))
-    return csv_response("retirements.csv", RETIREMENTS_CSV_HEADER, rows)
-
-
-def _annual_report(request: HttpRequest, organization: Organization,
-                   ) -> tuple[AnnualReportForm, AnnualRetirementReport | None]:
-    """The year the query string asks for (last year by default) and the organization's report of it,
-    or None when the year is not one."""
-    form = AnnualReportForm(request.GET, default=timezone.localdate().year - 1)
-    return form, retirement_report(organization, form.cleaned_data["year"]) if form.is_valid() else None
-
-
-@login_required
-def retirement_annual_report(request: HttpRequest) -> HttpResponse:
-    """The annual retirement report: the organization's retirements of a year by option, compliance
-    period and state or province, with totals, for filing with a regulator. Any member may read it."""
-    organization = membership_required(request).organization
-    form, report = _annual_report(request, organization)
-    shown_years = {*retirement_years(organization), form.default, report.year if report else None}
-    return render(request, "transfers/annual_report.html", {
-        "form": form, "report": report, "years": sorted((year for year in shown_years if year), reverse=True)})
-
-
-ANNUAL_REPORT_CSV_HEADER = ["Year", "Counts toward", "Option type", "Main reason", "State or province",
-                            "Compliance period", "Retirements", "Quantity"]
-
-
-@login_required
-def retirement_annual_report_csv(request: HttpRequest) -> HttpResponse:
-    """The annual retirement report's rows and totals as CSV, as the page shows them."""
-    form, report = _annual_report(request, membership_required(request).organization)
-    if report is None:
-        return HttpResponseBadRequest("Nothing was downloaded: correct the year first.\nYear: "
-                                      + " ".join(form.errors["year"]), content_type="text/plain; charset=utf-8")
-    rows = [[report.year, row["option_name"], row["option_type"], row["option_reason"], row["state"],
-             row["compliance_period"] or "", row["retirement_count"], row["quantity"]] for row in report.rows]
-    rows.append([report.year, "Total", "", "", "", "", report.retirement_count, report.quantity])
-    return csv_response(f"retirements-{report.year}.csv", ANNUAL_REPORT_CSV_HEADER, rows)
 
 
 @login_required

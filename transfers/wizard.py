@@ -26,21 +26,22 @@ from certificates.serials import format_serial, split_range
 from certificates.services import selection_drop
 from registry.models import Organization, TrackingSystem
 from registry.selectors import membership_required
+from retirements.forms import RetirementForm
+from retirements.models import Retirement, RetirementOption
+from retirements.services import RetirementDetails, retirement_create
 from utilities.display import number_text
 from utilities.htmx import HtmxHttpRequest, htmx_partial, htmx_redirect
 from utilities.parsing import positive_integers
 
-from .forms import DestinationForm, QuantityForm, RetirementForm, organizations_offered
-from .models import Retirement, RetirementOption, Transfer, pending_lifetime
+from .forms import DestinationForm, QuantityForm, organizations_offered
+from .models import Transfer, pending_lifetime
 from .selectors import draft_batches, draft_for, tracking_systems_to_export_to, transfers_visible_to
 from .services import (
     BatchChanged,
     Destination,
     DraftAlreadySubmitted,
-    RetirementDetails,
     TransferLine,
     TransferRefused,
-    retirement_create,
     transfer_create,
     transfer_draft_fail,
     transfer_draft_save,
@@ -183,7 +184,7 @@ def _start(request: HtmxHttpRequest, *, kind: str) -> HttpResponse:
     if not batches:
         button = "Retire" if kind == Transfer.Kind.RETIREMENT else "Transfer"
         messages.error(request, f"Select one or more active batches on the Active tab, then press {button}.")
-        return _leave(request, reverse("certificates:dashboard"))
+        return _leave(request, reverse("dashboard:certificates"))
     draft = transfer_draft_start(membership=membership, batches=batches, kind=kind)
     return _next(request, _step_url(draft, "quantity"), lambda: _quantity_page(request, organization, draft))
 
@@ -196,7 +197,7 @@ def transfer_wizard(request: HtmxHttpRequest, pk: int, step: str) -> HttpRespons
     draft = draft_for(pk=pk, organization=membership.organization, user=request.user)
     if draft.status == Transfer.Status.FAILED:
         messages.error(request, f"This transfer could not be made: {draft.decision_note}")
-        return _leave(request, reverse("certificates:dashboard"))
+        return _leave(request, reverse("dashboard:certificates"))
     if draft.status != Transfer.Status.DRAFT:
         return _submitted(request, draft)
     reached = draft.draft.get("step", 1)
@@ -387,7 +388,7 @@ def _step_confirm(request: HtmxHttpRequest, organization: Organization, draft: T
     except BatchChanged as refusal:  # the selection must be made again: this draft cannot be confirmed
         transfer_draft_fail(draft=draft, reason=str(refusal))
         messages.error(request, str(refusal))
-        return _leave(request, reverse("certificates:dashboard"))
+        return _leave(request, reverse("dashboard:certificates"))
     except TransferRefused as refusal:  # the destination, say: shown on this step, to change it
         return _render_review(request, draft, organization, "confirm", error=str(refusal))
     _selection_drop(request, {batch_id for batch_id, _ in draft.draft.get("lines", [])})

@@ -1,5 +1,5 @@
 """Reading an uploaded CSV file against a template's layout: the mass-transfer and mass-retirement
-files (transfers/mass.py) and the generation data (issuance/generation.py).
+files (mass_uploads/validation.py) and the generation data (issuance/generation.py).
 
 Accepts what Excel, LibreOffice and Google Sheets write: UTF-8 with or without BOM, Windows-1252,
 UTF-16, CRLF, quoted fields, blank trailing rows and columns, header case and spacing, a comma,

@@ -1,5 +1,5 @@
 """A stored CSV upload (a utilities.csv_upload.CsvUploadRecord) processed by a worker, all or nothing,
-exactly once: the mass transfers' and retirements' (transfers/services/mass_uploads.py) and the
+exactly once: the mass transfers' and retirements' (mass_uploads/services.py) and the
 generation data's (issuance/services.py).
 
 An upload always ends, completed or failed, whatever happens to the worker running it:

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 def task_send(name: str, *args) -> None:
-    """Queue the task called `name` ("transfers.tasks.process_mass_upload") with `args`, routed as its
+    """Queue the task called `name` ("mass_uploads.tasks.process_mass_upload") with `args`, routed as its
     own delay() would be (CELERY_TASK_ROUTES go by name). Under CELERY_TASK_ALWAYS_EAGER (the tests, a
     development run without a worker) the task runs here, as delay() runs it: send_task ignores that
     setting, so this is the one place that imports a tasks module for a service, and only then."""

@@ -6,11 +6,15 @@ import uuid
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.urls import reverse
+from django.utils import timezone
+from rest_framework import serializers
 
-from certificates.serials import format_serial
+from mass_uploads.models import MassTransferUpload
 from registry.models import Organization
 from registry.selectors import organization_link
-from transfers.models import MassTransferUpload, Transfer
+from transfers.models import Transfer
+from transfers.selectors import transfer_items
+from transfers.serializers import RetirementDetailsSerializer, TransferItemSerializer, TransferSerializer
 from utilities.display import iso_utc
 
 from .models import EventType
@@ -24,34 +28,26 @@ def _moment(moment: datetime.datetime | None) -> str | None:
     return iso_utc(moment)  # as the API writes its times
 
 
+class WebhookTransferSerializer(TransferSerializer):
+    """The transfer as the API answers it (transfers.serializers: the same fields, the same
+    words), with its first items, its retirement's details and its page for the organization told."""
+
+    item_count = serializers.IntegerField(help_text="How many batches moved in all.")
+    items = TransferItemSerializer(source="items_shown", many=True)
+    retirement = RetirementDetailsSerializer(allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, transfer: Transfer) -> str:
+        return organization_link(settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk]),
+                                 self.context["organization"])
+
+
 def _transfer_data(transfer: Transfer, organization: Organization) -> dict:
-    items = list(transfer.items.select_related("batch__certificate").order_by("pk")[:ITEMS_IN_PAYLOAD])
     totals = transfer.items.aggregate(count=Count("pk"), quantity=Sum("batch__quantity"))
-    account = transfer.destination_account
-    data = {
-        "id": transfer.pk,
-        "kind": transfer.kind,
-        "status": transfer.status,
-        "quantity": totals["quantity"] or 0,
-        "sender": transfer.organization.public_id,
-        "recipient": transfer.recipient_organization.public_id if transfer.recipient_organization else None,
-        # an account of the organization told, never the other party's
-        "destination_account": account.public_id if account and account.organization_id == organization.pk
-        else None,
-        "submitted_at": _moment(transfer.submitted_at),
-        "decided_at": _moment(transfer.decided_at),
-        "items": [{"serial_number": format_serial(item.batch.certificate.serial_base, item.batch.serial_start,
-                                                  item.batch.serial_end),
-                   "quantity": item.batch.quantity} for item in items],
-        "item_count": totals["count"] or 0,
-        "url": organization_link(settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk]), organization),
-    }
-    if transfer.kind == Transfer.Kind.EXPORT:
-        data["tracking_system"] = transfer.tracking_system.name
-    retirement = getattr(transfer, "retirement", None)
-    if retirement is not None:
-        data["retirement"] = retirement.snapshot()
-    return data
+    transfer.total_quantity, transfer.item_count = totals["quantity"] or 0, totals["count"] or 0
+    transfer.items_shown = list(transfer_items(transfer)[:ITEMS_IN_PAYLOAD])
+    with timezone.override(datetime.UTC):  # its times as the API writes them (api.views)
+        return WebhookTransferSerializer(transfer, context={"organization": organization}).data
 
 
 def _upload_data(upload: MassTransferUpload, organization: Organization) -> dict:
@@ -64,15 +60,15 @@ def _upload_data(upload: MassTransferUpload, organization: Organization) -> dict
         "error_count": len(upload.errors),
         "transfer_ids": list(upload.transfers.order_by("pk").values_list("pk", flat=True)),
         "finished_at": _moment(upload.finished_at),
-        "url": organization_link(settings.SITE_URL + reverse("transfers:mass_detail", args=[upload.pk]),
+        "url": organization_link(settings.SITE_URL + reverse("mass_uploads:detail", args=[upload.pk]),
                                  organization),
     }
 
 
 def event_payload(*, event_type: str, event_id: uuid.UUID, organization: Organization, created_at: datetime.datetime,
                   transfer: Transfer | None = None, upload: MassTransferUpload | None = None) -> dict:
-    """What `organization`'s endpoints are told of one event: `data` holds the transfer (its parties
-    by public id, quantities, serial ranges, its page) or the mass upload (status, rows, errors)."""
+    """What `organization`'s endpoints are told of one event: `data` holds the transfer (as the API
+    answers it, with its first items and its page) or the mass upload (status, rows, errors)."""
     data = ({"transfer": _transfer_data(transfer, organization)} if transfer is not None
             else {"upload": _upload_data(upload, organization)})
     return {"id": str(event_id), "type": event_type, "created_at": _moment(created_at),
@@ -86,40 +82,27 @@ _MOMENT = {"type": "string", "format": "date-time", "description": "ISO 8601, wi
 _MOMENT_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 _ORGANIZATION_ID = {"type": "string", "pattern": "^MM[0-9]+$", "examples": ["MM00412"]}
 
+def _component(name: str) -> dict:
+    """A schema of the API's own (`name`: a component of its OpenAPI document, made from
+    transfers.serializers), referred to rather than written again."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 TRANSFER_SCHEMA = {
     "type": "object",
-    "description": "The transfer as it is when the event is fanned out (seconds after the step).",
-    "required": ["id", "kind", "status", "quantity", "sender", "recipient", "destination_account", "submitted_at",
-                 "decided_at", "items", "item_count", "url"],
-    "additionalProperties": False,
+    "description": "The transfer as the API answers it (`Transfer`), as it is when the event is fanned out (seconds "
+                   "after the step), with its first items, its retirement's details and its page.",
+    "allOf": [_component("Transfer")],
+    "required": ["item_count", "items", "retirement", "url"],
     "properties": {
-        "id": {"type": "integer"},
-        "kind": {"enum": list(Transfer.Kind.values)},
-        "status": {"enum": list(Transfer.Status.values)},
-        "quantity": {"type": "integer", "minimum": 0, "description": "Certificates in the transfer."},
-        "sender": _ORGANIZATION_ID,
-        "recipient": {**_ORGANIZATION_ID, "type": ["string", "null"],
-                      "description": "The receiving organization of a transfer to another one."},
-        "destination_account": {"type": ["string", "null"], "examples": ["ACT-00031"],
-                                "description": "The account it went to, when it is the told organization's own."},
-        "submitted_at": _MOMENT_OR_NULL,
-        "decided_at": _MOMENT_OR_NULL,
+        "item_count": {"type": "integer", "minimum": 0, "description": "How many batches moved in all."},
         "items": {"type": "array", "maxItems": ITEMS_IN_PAYLOAD, "description": f"The first {ITEMS_IN_PAYLOAD}.",
-                  "items": {"type": "object", "required": ["serial_number", "quantity"], "additionalProperties": False,
-                            "properties": {"serial_number": {"type": "string"},
-                                           "quantity": {"type": "integer", "minimum": 1}}}},
-        "item_count": {"type": "integer", "minimum": 0, "description": "How many items it has in all."},
+                  "items": _component("TransferItem")},
+        "retirement": {"oneOf": [_component("RetirementDetails"), {"type": "null"}],
+                       "description": "A retirement's details; null for any other transfer."},
         "url": {"type": "string", "format": "uri", "description": "The transfer's page."},
-        "tracking_system": {"type": "string", "description": "An export's receiving tracking system."},
-        "retirement": {
-            "type": "object", "description": "A retirement's details.", "additionalProperties": False,
-            "required": ["reference", "option", "compliance_period", "period_start", "period_end", "beneficiary"],
-            "properties": {"reference": {"type": "string"}, "option": {"type": "string"},
-                           "compliance_period": {"type": ["integer", "null"]},
-                           "period_start": {"type": ["string", "null"], "format": "date"},
-                           "period_end": {"type": ["string", "null"], "format": "date"},
-                           "beneficiary": {"type": "string"}}},
     },
+    "unevaluatedProperties": False,
 }
 UPLOAD_SCHEMA = {
     "type": "object",

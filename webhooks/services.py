@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from events.models import Event
 from events.services import event_record
+from mass_uploads.models import MassTransferUpload
 from registry.models import Organization, User
 from registry.services import ServiceError, manager_require
-from transfers.models import MassTransferUpload, Transfer
+from transfers.models import Transfer
 from utilities.wakeups import Wakeup
 
 from . import http

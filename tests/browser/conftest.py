@@ -79,9 +79,11 @@ def every_page(browser, sign_in, live_server, settings, tmp_path, org, trader, v
     verification page; signed out, as a trader, a viewer and a manager."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from transfers.mass import COLUMNS
-    from transfers.models import MassTransferUpload, Retirement, Transfer
-    from transfers.services import mass_upload_create
+    from mass_uploads.models import MassTransferUpload
+    from mass_uploads.services import mass_upload_create
+    from mass_uploads.validation import COLUMNS
+    from retirements.models import Retirement
+    from transfers.models import Transfer
 
     from ..conftest import send
     from ..factories import GeneratorFactory, RetirementOptionFactory

@@ -4,7 +4,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from certificates.views import PAGE_SIZES
+from dashboard.views import PAGE_SIZES
 from transfers.views import TRANSACTIONS_PER_PAGE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -2,7 +2,7 @@ import pytest
 from playwright.sync_api import expect
 
 from certificates.models import CertificateBatch
-from transfers.models import MassTransferUpload
+from mass_uploads.models import MassTransferUpload
 
 from ..conftest import wait_for
 
@@ -52,7 +52,7 @@ def test_template_errors_then_a_good_file_completes(worker, sign_in, trader, hol
 @pytest.mark.parametrize("java_script, width", [(True, 1280), (False, 390)])
 def test_a_retirement_file_with_errors_then_a_good_one_retires(
         worker, sign_in, trader, holdings, retirement_account, screenshot, tmp_path, java_script, width):
-    from transfers.models import Retirement
+    from retirements.models import Retirement
 
     from ..factories import RetirementOptionFactory
 

@@ -6,9 +6,10 @@ changes statuses by compare-and-swap, and writes its ledger events in the same t
 transfers_expire expires each overdue transfer in a transaction of its own."""
 
 import datetime
+from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -28,7 +29,7 @@ from registry.services import (
 )
 from utilities.rows import RoundTrip
 
-from ..models import NOTES_MAX_LENGTH, Retirement, Transfer, TransferItem
+from ..models import NOTES_MAX_LENGTH, Transfer, TransferItem
 from ..selectors import batches_already_in, transfer_decision_refused
 from ..values import (
     AlreadyInAccount,
@@ -82,11 +83,14 @@ def transfer_create(*, organization: Organization, user: User, lines: list[Trans
 @transaction.atomic
 def transfer_write(*, organization: Organization, user: User, lines: list[TransferLine],
                    destination: Destination, notes: str = "", draft: Transfer | None = None,
-                   retirement: Retirement | None = None, mass_upload_id: int | None = None) -> Transfer:
+                   details_for: Callable[[Transfer], Model] | None = None,
+                   mass_upload_id: int | None = None) -> Transfer:
     """Move batch quantities of `organization` to one destination, inside the caller's transaction
     (the services that make several transfers, a retirement, and the API's exactly-once request call
     this; others transfer_create).
-    A retirement's details (`retirement`, unsaved) are written with it and recorded in its event.
+    `details_for(transfer)` gives the caller's own new row of the same change (a retirement's
+    details), written in the transfer's statement and recorded in its initiating event, under the
+    row's `ledger_key`, as its `snapshot()`.
     A mass upload's transfer names it (`mass_upload_id`), as its domain event does.
 
     Internal and retirement transfers complete at once; transfers to another organization and
@@ -111,7 +115,7 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
     # is locked in the same round trip, before the batches.
     now = timezone.now()
     ordered = sorted(lines, key=lambda line: line.batch_id)
-    transfer, account_state = None, None
+    transfer, account_state, details = None, None, None
     moved_ids, remainders = {}, {}
     for offset in range(0, len(ordered), TRANSFER_CHUNK):
         chunk = ordered[offset:offset + TRANSFER_CHUNK]
@@ -125,15 +129,15 @@ def transfer_write(*, organization: Organization, user: User, lines: list[Transf
                                 account_state=account_state, first_chunk=first_chunk)
         if first_chunk:
             transfer = _transfer_begin(organization=organization, user=user, destination=destination, notes=notes,
-                                       draft=draft, retirement=retirement, new_id=new_id, now=now,
-                                       mass_upload_id=mass_upload_id)
+                                       draft=draft, new_id=new_id, now=now, mass_upload_id=mass_upload_id)
+            details = details_for(transfer) if details_for is not None else None
         moved_batches, sources, came_from = _transfer_move(takes, organization=organization, user=user,
                                                            destination=destination)
         for moved, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
             moved_ids[source.pk] = moved.pk
             remainders[source.pk] = source.remainder.pk if hasattr(source, "remainder") else None
         _transfer_record(transfer, moved_batches, sources, came_from, organization=organization, user=user,
-                         destination=destination, notes=notes, retirement=retirement, first_chunk=first_chunk)
+                         destination=destination, notes=notes, details=details, first_chunk=first_chunk)
 
     transfer.moved, transfer.remainders = moved_ids, remainders
     return transfer
@@ -194,7 +198,7 @@ def _transfer_check(chunk: list[TransferLine], locked, *, organization: Organiza
 
 
 def _transfer_begin(*, organization: Organization, user: User, destination: Destination, notes: str,
-                    draft: Transfer | None, retirement: Retirement | None, new_id: int | None,
+                    draft: Transfer | None, new_id: int | None,
                     now, mass_upload_id: int | None = None) -> Transfer:
     """The transfer's row, with the first chunk: the draft becomes it (compare-and-swap on its
     status), or a new one under the id drawn with the lock, written by _transfer_record with the
@@ -217,8 +221,6 @@ def _transfer_begin(*, organization: Organization, user: User, destination: Dest
             setattr(transfer, name, value)
     else:  # written below, with the ledger events, in their statement
         transfer = Transfer(pk=new_id, created_by=user, created_at=now, **fields)
-    if retirement is not None:
-        retirement.transfer = transfer
     return transfer
 
 
@@ -249,22 +251,23 @@ def _transfer_move(takes: list[tuple[CertificateBatch, int]], *, organization: O
 
 def _transfer_record(transfer: Transfer, moved_batches, sources: list[dict], came_from: dict[int, int], *,
                      organization: Organization, user: User, destination: Destination, notes: str,
-                     retirement: Retirement | None, first_chunk: bool) -> None:
+                     details: Model | None, first_chunk: bool) -> None:
     """Record: the chunk's items and initiating ledger event (the batches before and after; a
     transfer of more than one chunk has one such event per chunk, all in this transaction), with
-    the first chunk the transfer's row, its retirement and its domain event, in one statement."""
+    the first chunk the transfer's row, the caller's row of details (a retirement's) and its domain
+    event, in one statement."""
     items = [TransferItem(transfer_id=transfer.pk, batch_id=moved.pk, source_batch_id=source.pk,
                           source_account_id=came_from[source.pk]) for moved, (source, _) in moved_batches]
     initiating = LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT \
         else LedgerEvent.Kind.TRANSFER_INITIATED
     after = {"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]}
-    if retirement is not None:
-        after["retirement"] = retirement.snapshot()
+    if details is not None:
+        after[details.ledger_key] = details.snapshot()
     events = [ledger_event(kind=initiating, actor=user, organization=organization, transfer=transfer,
                            account=destination.account, before={"batches": sources}, after=after, note=notes)]
     owed = [_event_owed(transfer, initiating)] if first_chunk else []
-    details = [retirement] if retirement is not None and first_chunk else []
-    ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, details, owed])
+    details_rows = [details] if details is not None and first_chunk else []
+    ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, details_rows, owed])
 
 
 def _lock_pending(transfer_id: int, *, by: Organization | None = None, decision: str = "", **scope) -> Transfer:

@@ -24,14 +24,14 @@ from certificates.services import certificate_issue, serial_base_for
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Membership, Organization, TrackingSystem, User
-from transfers.models import RetirementOption, Transfer
+from retirements.models import RetirementOption
+from retirements.services import RetirementDetails, retirement_create
+from transfers.models import Transfer
 from transfers.services import (
     Destination,
-    RetirementDetails,
     TransferLine,
     export_confirm,
     export_reject,
-    retirement_create,
     transfer_accept,
     transfer_create,
     transfer_reject,

@@ -11,9 +11,10 @@ from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 from registry.models import Organization, User
 from registry.services import role_require
+from transfers.models import Transfer
+from transfers.services import Destination, TransferLine, TransferRefused, transfer_write
 
-from ..models import Retirement, RetirementOption, Transfer
-from .lifecycle import Destination, TransferLine, TransferRefused, transfer_write
+from .models import Retirement, RetirementOption
 
 FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD = 2000, 2100
 
@@ -65,11 +66,14 @@ def retirement_write(*, organization: Organization, user: User, lines: list[Tran
     exactly-once request stores its answer with it)."""
     if problems := details.problems():
         raise TransferRefused(problems={f"retirement.{field}": message for field, message in problems.items()})
-    retirement = Retirement(option=details.option, compliance_period=details.compliance_period,
-                            period_start=details.period_start, period_end=details.period_end,
-                            beneficiary=details.beneficiary.strip())
+
+    def retirement_row(transfer: Transfer) -> Retirement:  # written with the transfer, in its statement
+        return Retirement(transfer=transfer, option=details.option, compliance_period=details.compliance_period,
+                          period_start=details.period_start, period_end=details.period_end,
+                          beneficiary=details.beneficiary.strip())
+
     return transfer_write(organization=organization, user=user, lines=lines, notes=notes, draft=draft,
-                          destination=Destination.retirement(account), retirement=retirement,
+                          destination=Destination.retirement(account), details_for=retirement_row,
                           mass_upload_id=mass_upload_id)
 
 

@@ -25,7 +25,7 @@ def owed_runs_to_events(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('instructions', '0001_initial'),
+        ('instructions', '0002_retirement_option_in_retirements'),
         ('events', '0004_issuance_and_instruction_events'),
     ]
 

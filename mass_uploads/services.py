@@ -16,14 +16,16 @@ from events.models import Event
 from events.services import event_record
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require
+from retirements.models import RetirementOption
+from retirements.services import RetirementDetails, retirement_write
+from transfers.models import Transfer
+from transfers.services import Destination, TransferConflict, TransferLine, TransferRefused, transfer_write
 from utilities import csv_upload
 from utilities.upload_runs import upload_process, uploads_requeue_stalled
 from utilities.wakeups import task_send
 
-from .. import mass
-from ..models import MassTransferUpload, RetirementOption, Transfer
-from .lifecycle import Destination, TransferConflict, TransferLine, TransferRefused, transfer_write
-from .retirements import RetirementDetails, retirement_write
+from . import validation as mass
+from .models import MassTransferUpload
 
 Status = MassTransferUpload.Status
 
@@ -55,7 +57,7 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
 def _queue_after_commit(upload_id: int) -> None:
     # The upload has committed: a broker that is away is logged (robust), not shown to the uploader,
     # and the stalled-upload sweep queues it again.
-    transaction.on_commit(functools.partial(task_send, "transfers.tasks.process_mass_upload", upload_id),
+    transaction.on_commit(functools.partial(task_send, "mass_uploads.tasks.process_mass_upload", upload_id),
                           robust=True)
 
 

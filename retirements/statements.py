@@ -17,16 +17,16 @@ import segno
 from django.conf import settings
 from django.urls import reverse
 
+from transfers.summaries import summary_batches, summary_document
 from utilities.display import datetime_text
 
 from .models import Retirement, counts_toward_text
-from .summaries import summary_batches, summary_document
 
 CANONICAL_FORM = "JSON, keys sorted, no whitespace between tokens, UTF-8 (RFC 8259)"
 
 
 def verification_url(retirement: Retirement) -> str:
-    return settings.SITE_URL + reverse("retirement_verify", args=[retirement.reference])
+    return settings.SITE_URL + reverse("retirements:verify", args=[retirement.reference])
 
 
 def retirement_record(retirement: Retirement) -> dict:

@@ -17,13 +17,13 @@ from certificates.models import CertificateBatch
 from certificates.serials import format_serial, parse_serial
 from certificates.services import Holder
 from registry.models import Organization
+from retirements.models import Retirement
+from retirements.selectors import retirement_options_offered
+from retirements.services import RetirementDetails
+from transfers.models import NOTES_MAX_LENGTH
+from transfers.values import Destination, TransferLine, not_one_of_accounts
 from utilities.csv_upload import Layout, RowError, column_label, read_rows
 from utilities.parsing import positive_integer
-
-from .models import NOTES_MAX_LENGTH, Retirement
-from .selectors import retirement_options_offered
-from .services.retirements import RetirementDetails
-from .values import Destination, TransferLine, not_one_of_accounts
 
 _BATCH_ALIASES = {"serial number": "Serial Number", "serial numbers": "Serial Number", "serial": "Serial Number",
                   "quantity": "Quantity", "qty": "Quantity", "notes": "Notes", "note": "Notes"}

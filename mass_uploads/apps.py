@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class MassUploadsConfig(AppConfig):
+    name = "mass_uploads"

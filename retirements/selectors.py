@@ -1,0 +1,99 @@
+"""Reads of retirements: an organization's (the Retired tab, the annual report), one by its public
+reference, and the options a retirement can count toward."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce, ExtractYear
+from django.http import QueryDict
+
+from registry.models import Organization
+from transfers.models import Transfer, TransferItem
+from transfers.selectors import choice_label, filtered
+
+from .filters import RetirementFilter, retirements_sorted
+from .models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Retirement, RetirementOption
+
+
+def retirements_of(organization: Organization):
+    """The organization's retirements (complete retirement transfers), and no other's."""
+    return Retirement.objects.filter(transfer__organization=organization, transfer__status=Transfer.Status.COMPLETE)
+
+
+def retirements_for(organization: Organization):
+    """The dashboard's Retired tab: the organization's retirements, with their details, account and
+    total quantity."""
+    quantity = (TransferItem.objects.filter(transfer=OuterRef("transfer")).order_by().values("transfer")
+                .annotate(total=Sum("batch__quantity")).values("total"))
+    return (retirements_of(organization)
+            .select_related("transfer__destination_account", "option")
+            .annotate(total_quantity=Coalesce(Subquery(quantity), 0)))
+
+
+def _reference_read(text: str) -> str | None:
+    """A retirement's reference as it is stored (upper case), or None for text that cannot be one."""
+    if len(text) != REFERENCE_LENGTH or not set(text.upper()) <= set(REFERENCE_ALPHABET):
+        return None
+    return text.upper()
+
+
+def retirement_by_reference(reference: str) -> Retirement | None:
+    """The retirement a public reference names, or None (the reference is the only way in); text
+    that cannot be a reference is None without reading the database."""
+    if (reference := _reference_read(reference)) is None:
+        return None
+    return (Retirement.objects.select_related("transfer__organization", "option")
+            .filter(reference=reference, transfer__status=Transfer.Status.COMPLETE).first())
+
+
+def retirement_of(organization: Organization, reference: str) -> Retirement | None:
+    """One of the organization's retirements, by its public reference (in any case), or None."""
+    if (reference := _reference_read(reference)) is None:
+        return None
+    return retirements_for(organization).filter(reference=reference).first()
+
+
+def retirements_filtered(params: QueryDict, organization: Organization):
+    """The organization's retirements, filtered and sorted as the query string says (as
+    transactions_filtered)."""
+    return filtered(params, RetirementFilter(params or None, queryset=retirements_for(organization)),
+                     retirements_sorted)
+
+
+def retirement_years(organization: Organization) -> list[int]:
+    """The years the organization retired certificates in, newest first: the year of each retirement's
+    date in the current time zone (the reader's, as the pages show dates)."""
+    return list(retirements_of(organization).annotate(year=ExtractYear("transfer__submitted_at"))
+                .order_by("-year").values_list("year", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class AnnualRetirementReport:
+    """An organization's retirements of one year, a row per option, compliance period and state or
+    province (the option's), each with its count of retirements and quantity; and the totals."""
+
+    year: int
+    rows: list[dict]
+    retirement_count: int
+    quantity: int
+
+
+def retirement_report(organization: Organization, year: int) -> AnnualRetirementReport:
+    """The annual retirement report, grouped and summed by the database. A retirement's year is that of
+    its date in the current time zone (the reader's), as the pages show it."""
+    retirements = retirements_of(organization).filter(transfer__submitted_at__year=year)
+    summed = {"retirement_count": Count("pk", distinct=True),
+              "quantity": Coalesce(Sum("transfer__items__batch__quantity"), 0)}
+    rows = list(retirements.values(
+        "compliance_period", option_name=F("option__name"), state=F("option__state"),
+        option_type=choice_label("option__type", RetirementOption.Type),
+        option_reason=choice_label("option__reason", RetirementOption.Reason),
+    ).annotate(**summed).order_by("option_name", "compliance_period", "state"))
+    totals = retirements.aggregate(**summed)
+    return AnnualRetirementReport(year=year, rows=rows, **totals)
+
+
+def retirement_options_offered():
+    """The retirement options a retirement can count toward: the active ones, by name (registry staff
+    stop offering an option by deactivating it; the retirements made toward it keep it)."""
+    return RetirementOption.objects.filter(is_active=True).order_by("name")
