@@ -36,6 +36,16 @@ class Event(models.Model):
         UPLOAD_FINISHED = "upload.finished", "Mass upload finished"
         GENERATOR_DECIDED = "generator.decided", "Generator approved or sent back"
         WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled", "Webhook endpoint disabled by the registry"
+        # One per organization and issuance transaction (an issuance run keeps an organization's generators
+        # in one while they fit): data["issuance_ids"], the issuances that issued certificates.
+        CERTIFICATES_ISSUED = "certificates.issued", "Certificates issued"
+        # One per organization and issuance transaction: data["run_ids"], the runs its managers must hear of.
+        INSTRUCTIONS_SKIPPED = "instructions.skipped", "Standing instructions skipped"
+        # A member joined (an invitation accepted), was given another role or was removed: the subject is the
+        # user, data["change"] one of "joined", "role_changed", "removed", data["role"] the role it left them.
+        MEMBER_CHANGED = "member.changed", "Member joined, changed role or removed"
+        # A user turned two-factor sign-in on or off (data["on"]): the subject is the user, of no organization.
+        TWO_FACTOR_CHANGED = "user.two_factor_changed", "Two-factor sign-in turned on or off"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=40, choices=Kind)

@@ -212,17 +212,13 @@ class InstructionRun(models.Model):
     status = models.CharField(max_length=16, choices=Status)
     message = models.TextField(blank=True)
     # Skipped because no destination could receive (or its creator may no longer move certificates):
-    # the organization's managers are emailed once it commits; told_at says when (tasks.py).
+    # the organization's managers are emailed, from the instructions.skipped event recorded with the
+    # runs (services._skipped_record); the runs' list says so.
     tell_owner = models.BooleanField(default=False)
-    told_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [  # the notices owed (instruction_notices_send, from beat too): few rows, read often
-            models.Index(fields=["id"], condition=models.Q(tell_owner=True, told_at__isnull=True),
-                         name="instruction_run_notice_owed"),
-        ]
         constraints = [
             models.UniqueConstraint(fields=["instruction", "certificate"], name="instruction_run_once"),
             models.CheckConstraint(condition=models.Q(quantity_moved__lte=models.F("quantity_asked")),

@@ -13,6 +13,8 @@ from django.utils import timezone
 from accounts.models import Account
 from certificates.models import Certificate, CertificateBatch, FuelType, Generator
 from certificates.periods import ProductionPeriod
+from events.models import Event
+from events.services import event_new, events_record
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 from registry.models import Organization, User
@@ -21,7 +23,6 @@ from retirements.services import RetirementDetails, retirement_write
 from transfers.models import NOTES_MAX_LENGTH
 from transfers.services import Destination, TransferLine, transfer_write
 from utilities.display import number_text
-from utilities.wakeups import task_wake
 
 from .models import HUNDRED, InstructionDestination, InstructionRun, StandingInstruction
 from .selectors import instructions_for
@@ -346,15 +347,19 @@ def instructions_run_all(*, certificates: list[Certificate], user: User | None =
                 left[move.run.certificate.pk] = (transfer.remainders.get(batch_id), remaining - move.run.quantity_moved)
     made = [run for certificate in certificates for run in runs[certificate.pk]]
     InstructionRun.objects.bulk_create(made)
-    if any(run.tell_owner for run in made):
-        transaction.on_commit(_instruction_notices_nudge, robust=True)
+    _skipped_record(made)
     return made
 
 
-def _instruction_notices_nudge() -> None:
-    """After an issuance that skipped instructions commits, wake a worker to send the notices (the
-    skipped runs stay owed for the next wake-up or beat if the broker is away)."""
-    task_wake("instructions.tasks.send_instruction_notices", owed="the instruction notices owed")
+def _skipped_record(runs: list[InstructionRun]) -> None:
+    """The runs whose owner must hear of them, one instructions.skipped event per organization, in the
+    issuance's transaction: the emails consumer sends each organization's managers one email of them."""
+    told: dict[int, list[int]] = {}
+    for run in runs:
+        if run.tell_owner:
+            told.setdefault(run.instruction.organization_id, []).append(run.pk)
+    events_record([event_new(kind=Event.Kind.INSTRUCTIONS_SKIPPED, organization_id=organization_id,
+                             data={"run_ids": run_ids}) for organization_id, run_ids in sorted(told.items())])
 
 
 def _run_start(instruction: StandingInstruction, certificate: Certificate, left: int) -> InstructionRun:

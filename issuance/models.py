@@ -130,20 +130,11 @@ class Issuance(models.Model):
     quantity = models.PositiveIntegerField()
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(default=timezone.now)
-    # The email to the generator's organization (issuance/notifications.py: the issuances not yet
-    # told are its outbox, written in the issuance's transaction): claimed by a worker for a while,
-    # then told.
-    notice_claimed_at = models.DateTimeField(null=True, blank=True)
-    told_at = models.DateTimeField(null=True, blank=True)
 
     objects = IssuanceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-month", "generator__code"]
-        indexes = [  # the emails owed (issuance_notices_send, from beat too): few rows, read often
-            models.Index(fields=["id"], condition=Q(told_at__isnull=True, quantity__gt=0),
-                         name="issuance_notice_owed"),
-        ]
         constraints = [
             models.UniqueConstraint(fields=["generator", "month"], name="issuance_once_per_month"),
             models.CheckConstraint(condition=Q(carry_in__gte=0, carry_in__lt=1, carry_out__gte=0, carry_out__lt=1),

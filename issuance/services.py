@@ -27,12 +27,14 @@ from accounts.services import accounts_lock_for_share
 from certificates.models import Certificate, Generator
 from certificates.periods import ProductionPeriod
 from certificates.services import IssueLine, certificates_write
+from events.models import Event
+from events.services import event_new, events_record
 from instructions.services import instructions_run_all
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require, staff_require
 from utilities import csv_upload
 from utilities.upload_runs import upload_process, uploads_requeue_stalled
-from utilities.wakeups import Wakeup, task_send
+from utilities.wakeups import task_send
 
 from . import generation
 from .arithmetic import issued_quantity
@@ -42,7 +44,6 @@ logger = logging.getLogger(__name__)
 Status = GenerationUpload.Status
 ReportStatus = GenerationReport.Status
 # After an issuance commits (also sent every NOTIFICATION_SEND_SECONDS by beat).
-issuance_notices_nudge = Wakeup("issuance.tasks.send_issuance_notices", owed="the issuance emails owed")
 
 
 def generation_upload_create(*, organization: Organization, user: User, upload) -> GenerationUpload:
@@ -147,7 +148,7 @@ GENERATORS_PER_TRANSACTION = 1000
 def _chunks(by_organization: dict[int, list[int]], size: int) -> list[list[int]]:
     """The generators in transactions of at most `size`, an organization's together (as long as it
     has no more than `size`), so that each organization's issuances of a run commit at once and it
-    gets one email for them (issuance.notifications)."""
+    gets one email for them (one certificates.issued event: _issued_record)."""
     chunks: list[list[int]] = [[]]
     for organization_id in sorted(by_organization):
         generator_ids = sorted(by_organization[organization_id])
@@ -170,8 +171,9 @@ def issuance_run(*, user: User, reports: Iterable[GenerationReport]) -> Issuance
     no later month issued yet. The carry runs from month to month. A report that cannot be issued
     is left submitted and given back with the reason; the others go ahead.
 
-    Each organization's members are emailed what was issued to it once its transaction commits
-    (issuance.notifications: one email per organization, its generators being issued together).
+    Each organization's members are emailed what was issued to it, from the certificates.issued event
+    its transaction records (notifications.issuance: one email per organization, its generators being
+    issued together).
     """
     staff_require(user=user)
     by_generator: dict[int, list[int]] = defaultdict(list)
@@ -238,13 +240,23 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     certificates_write(user=user, lines=lines, with_rows=issuance_rows)
     written = list(Issuance.objects.filter(report__in=issued_ids).select_related("generator", "certificate")
                    .order_by("generator_id", "month"))  # with their ids
-    if any(issuance.quantity for issuance in written):
-        transaction.on_commit(issuance_notices_nudge)  # the emails owed: the issuances not yet told
+    _issued_record(written)
     # The standing instructions of the owners, applied to the chunk's new issuances together in this
     # same transaction (instructions_run_all: one transfer per sender and destination, not per move).
     result.runs.extend(instructions_run_all(
         certificates=[issuance.certificate for issuance in written if issuance.certificate], user=user))
     result.issued.extend(written)
+
+
+def _issued_record(issuances: list[Issuance]) -> None:
+    """What the transaction issued, one certificates.issued event per organization (in it): the emails
+    consumer sends each organization one email of it (notifications.issuance)."""
+    issued: dict[int, list[int]] = defaultdict(list)
+    for issuance in issuances:
+        if issuance.quantity:
+            issued[issuance.generator.organization_id].append(issuance.pk)
+    events_record([event_new(kind=Event.Kind.CERTIFICATES_ISSUED, organization_id=organization_id,
+                             data={"issuance_ids": issuance_ids}) for organization_id, issuance_ids in issued.items()])
 
 
 def _cannot_issue(report: GenerationReport, generator: Generator, account: dict | None,

@@ -3,7 +3,7 @@ from django.conf import settings
 
 from utilities.upload_runs import UploadBusy
 
-from .notifications import generation_upload_notify, issuance_notices_send
+from .notifications import generation_upload_notify
 from .services import generation_upload_process, generation_uploads_requeue_stalled
 
 
@@ -28,9 +28,3 @@ def send_generation_upload_notification(upload_id: int) -> int:
 def requeue_stalled_generation_uploads() -> int:
     return len(generation_uploads_requeue_stalled())
 
-
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def send_issuance_notices() -> int:
-    """Email each organization what was issued to it (the issuances not yet told; also every
-    NOTIFICATION_SEND_SECONDS, from beat)."""
-    return issuance_notices_send()

@@ -5,6 +5,8 @@ again later (events.services); no other email and no webhook waits for it."""
 from events.models import Event
 
 from .generators import generator_decision_email_send
+from .instructions import instruction_notice_send
+from .issuance import issuance_notice_send
 from .transfers import GROUPED_BY_UPLOAD, mass_transfers_notify, mass_upload_notify, transfer_notify
 from .webhooks import endpoint_disabled_email_send
 
@@ -38,6 +40,10 @@ EMAILS = {
     Kind.UPLOAD_FINISHED: _upload_finished,
     Kind.GENERATOR_DECIDED: lambda event: generator_decision_email_send(generator_id=event.subject_id),
     Kind.WEBHOOK_ENDPOINT_DISABLED: lambda event: endpoint_disabled_email_send(endpoint_id=event.subject_id),
+    Kind.CERTIFICATES_ISSUED: lambda event: issuance_notice_send(organization_id=event.organization_id,
+                                                                 issuance_ids=event.data["issuance_ids"]),
+    Kind.INSTRUCTIONS_SKIPPED: lambda event: instruction_notice_send(organization_id=event.organization_id,
+                                                                     run_ids=event.data["run_ids"]),
 }
 
 

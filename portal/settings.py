@@ -273,16 +273,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("WEBHOOKS_SEND_SECONDS", 60),
     },
     "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
-    # A skipped standing instruction's notice whose wake-up was lost (broker away) goes at the latest then.
-    "send-instruction-notices": {
-        "task": "instructions.tasks.send_instruction_notices",
-        "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
-    },
-    # What was issued to an organization, emailed to its members.
-    "send-issuance-notices": {
-        "task": "issuance.tasks.send_issuance_notices",
-        "schedule": env_int("NOTIFICATION_SEND_SECONDS", 10),
-    },
 }
 
 # Webhooks (webhooks/): an endpoint is https on the public internet, except the hosts listed here (for

@@ -6,6 +6,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from events.models import Event
+from events.services import event_record
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 
@@ -107,6 +109,7 @@ def _two_factor_record(*, user: User, on: bool) -> None:
     person = {"user": user.pk, "email": user.email}
     ledger_record(kind=LedgerEvent.Kind.TWO_FACTOR_ON if on else LedgerEvent.Kind.TWO_FACTOR_OFF, actor=user,
                   before=person | {"two_factor": not on}, after=person | {"two_factor": on})
+    event_record(kind=Event.Kind.TWO_FACTOR_CHANGED, subject_id=user.pk, data={"on": on})
 
 
 def _user_lock(user: User) -> None:
@@ -202,6 +205,13 @@ def _member_record(membership: Membership) -> dict:
     return {"user": membership.user_id, "email": membership.user.email, "role": membership.role}
 
 
+def _member_changed_record(membership: Membership, *, change: str, by: User) -> None:
+    """The member.changed domain event of a member who joined, was given another role or was removed
+    (`change`), in the change's transaction, for the consumers to come (no email is sent of it)."""
+    event_record(kind=Event.Kind.MEMBER_CHANGED, organization_id=membership.organization_id,
+                 subject_id=membership.user_id, data={"change": change, "role": membership.role, "by": by.pk})
+
+
 @transaction.atomic(durable=True)
 def invitation_create(*, organization: Organization, invited_by: User, email: str, role: str) -> Invitation:
     """Invite an address to join the organization with a role: an email with a single-use link that
@@ -228,7 +238,9 @@ def invitation_create(*, organization: Organization, invited_by: User, email: st
 
 def _invitation_email_on_commit(invitation: Invitation, token: str) -> None:
     """The email goes after the commit, from this process: the token lives only in it, never in the
-    database or a queue. A mail server that fails is logged (robust); the manager can resend."""
+    database or a queue (so not in a domain event either: events are kept, and read by every consumer,
+    which is why this one email is not the emails consumer's). A mail server that fails is logged
+    (robust); the manager can resend."""
     transaction.on_commit(partial(invitation_email_send, invitation=invitation, token=token), robust=True)
 
 
@@ -287,6 +299,7 @@ def invitation_accept(*, invitation: Invitation, user: User | None = None, full_
                                                     closed_at=timezone.now())
     ledger_record(kind=LedgerEvent.Kind.MEMBER_JOINED, actor=user, organization=current.organization,
                   after={"invitation": current.pk, **_member_record(membership)})
+    _member_changed_record(membership, change="joined", by=user)
     return membership
 
 
@@ -334,6 +347,7 @@ def member_role_change(*, user: User, organization: Organization, member: Member
     current.role = role
     ledger_record(kind=LedgerEvent.Kind.MEMBER_ROLE_CHANGED, actor=user, organization=organization,
                   before=before, after=_member_record(current))
+    _member_changed_record(current, change="role_changed", by=user)
     return current
 
 
@@ -346,4 +360,5 @@ def member_remove(*, user: User, organization: Organization, member: Membership)
     Membership.objects.filter(pk=current.pk).delete()
     ledger_record(kind=LedgerEvent.Kind.MEMBER_REMOVED, actor=user, organization=organization,
                   before=_member_record(current))
+    _member_changed_record(current, change="removed", by=user)
     sessions_end(user_id=current.user_id, organization_id=organization.pk)

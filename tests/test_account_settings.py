@@ -9,6 +9,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from events.models import Event
 from ledger.models import LedgerEvent
 from registry.models import Organization, User
 
@@ -167,6 +168,10 @@ def test_turning_two_factor_on_and_off_are_ledger_events_of_the_user(trader):
     assert [(e.kind, e.actor, e.organization, e.before, e.after) for e in LedgerEvent.objects.all()] == [
         (LedgerEvent.Kind.TWO_FACTOR_ON, trader, None, person | {"two_factor": False}, person | {"two_factor": True}),
         (LedgerEvent.Kind.TWO_FACTOR_OFF, trader, None, person | {"two_factor": True}, person | {"two_factor": False}),
+    ]
+    assert [(e.kind, e.organization_id, e.subject_id, e.data) for e in Event.objects.order_by("pk")] == [
+        (Event.Kind.TWO_FACTOR_CHANGED, None, trader.pk, {"on": True}),
+        (Event.Kind.TWO_FACTOR_CHANGED, None, trader.pk, {"on": False}),
     ]
 
 

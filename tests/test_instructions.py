@@ -19,8 +19,9 @@ from accounts.services import account_close
 from certificates.models import CertificateBatch
 from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue, certificate_write
+from events.models import Event
+from events.services import events_consume
 from instructions.models import InstructionDestination, InstructionRun, StandingInstruction
-from instructions.notifications import instruction_notices_send
 from instructions.selectors import instructions_for, runs_for_certificate
 from instructions.services import (
     DestinationChoice,
@@ -241,8 +242,10 @@ def test_skipped_when_no_destination_can_receive_and_the_managers_are_told(
     [notice] = [m for m in mail.outbox if "skipped" in m.subject]
     assert notice.to == [manager.email]
     assert certificate.serial_base in notice.body
-    assert InstructionRun.objects.get().told_at is not None
-    assert instruction_notices_send() == 0  # told once: a second sweep (beat) sends nothing
+    [skipped] = Event.objects.filter(kind=Event.Kind.INSTRUCTIONS_SKIPPED)  # recorded with the run
+    assert (skipped.organization_id, skipped.data) == (org.pk, {"run_ids": [InstructionRun.objects.get().pk]})
+    assert events_consume(consumer="emails") == 0  # told once: a second run (beat's) sends nothing
+    assert len([m for m in mail.outbox if "skipped" in m.subject]) == 1
     assert_ledger_clean()
 
 

@@ -1,7 +1,8 @@
 """When certificates are issued, the organization's managers and traders who chose it get one email per
-run: which generators, which months, how many certificates into which account, with links; sent after
-the issuance commits, from the outbox (the issuances not yet told), never inside a transaction."""
+run: which generators, which months, how many certificates into which account, with links; sent by the
+emails consumer from the certificates.issued event the issuance records, never inside a transaction."""
 
+import datetime
 import re
 from decimal import Decimal
 from unittest import mock
@@ -12,13 +13,16 @@ from django.db import connection
 from django.urls import reverse
 
 from certificates.periods import ProductionPeriod
+from events import tasks as events_tasks
+from events.consumers import consumer_get
+from events.models import Claim, Event
+from events.services import events_claim, events_consume
 from instructions.models import InstructionDestination
 from instructions.services import DestinationChoice, instruction_create
-from issuance import notifications, services
-from issuance import tasks as issuance_tasks
+from issuance import services
 from issuance.models import Issuance
-from issuance.notifications import NOTICE_LEASE, issuance_notices_send
 from issuance.services import _chunks, issuance_run
+from notifications import issuance as issuance_emails
 from registry.models import EmailEvent, Membership, User
 
 from .factories import AccountFactory, GeneratorFactory, OrganizationFactory, member
@@ -56,10 +60,9 @@ def emails_to(address):
     return [message for message in mail.outbox if address in message.to]
 
 
-def hold_the_outbox(settings, monkeypatch):
-    """No wake-up after the commit: the emails wait in the outbox until the test sends them."""
-    settings.NOTIFICATION_NUDGE_SECONDS = 3600
-    monkeypatch.setattr(services.issuance_notices_nudge, "last", float("inf"))
+def emails_send(**kwargs) -> int:
+    """What a worker of the emails consumer does (its wake-up after the commit, or beat)."""
+    return events_consume(consumer="emails", **kwargs)
 
 
 def test_each_organization_issued_to_gets_one_email_of_what_was_issued(
@@ -95,8 +98,10 @@ def test_each_organization_issued_to_gets_one_email_of_what_was_issued(
     assert to_lakeshore.subject == SUBJECT + "300 certificates issued to Lakeshore Power Cooperative"
     assert "Lakeshore Wind (M999)" in to_lakeshore.body and "Prairie" not in to_lakeshore.body
 
-    assert issuance_notices_send() == 0  # told once
-    assert not Issuance.objects.filter(told_at__isnull=True).exists()
+    issued = Event.objects.filter(kind=Event.Kind.CERTIFICATES_ISSUED)  # recorded by the issuance, per organization
+    assert sorted(event.organization_id for event in issued) == sorted([org.pk, counterparty.pk])
+    assert emails_send() == 0 and len(mail.outbox) == 2  # told once
+    assert not Claim.objects.filter(consumer="emails").exists()
 
 
 def test_a_member_who_turned_it_off_gets_nothing(org, trader, manager, staff, wind):
@@ -106,7 +111,7 @@ def test_a_member_who_turned_it_off_gets_nothing(org, trader, manager, staff, wi
     assert [message.to for message in mail.outbox] == [[trader.email]]
     User.objects.filter(pk=trader.pk).update(email_opt_outs=[EmailEvent.CERTIFICATES_ISSUED])
     issuance_run(user=staff, reports=[report(wind, MONTHS[1], "10", trader)])
-    assert len(mail.outbox) == 1 and not Issuance.objects.filter(told_at__isnull=True).exists()
+    assert len(mail.outbox) == 1 and not Claim.objects.filter(consumer="emails").exists()
 
 
 def test_the_settings_page_offers_the_choice(signed_in, trader):
@@ -114,40 +119,41 @@ def test_the_settings_page_offers_the_choice(signed_in, trader):
     assert re.search(r'<input[^>]*value="certificates_issued"[^>]*checked[^>]*> Certificates were issued to us', page)
 
 
-def test_the_email_is_sent_after_the_commit_outside_any_transaction(settings, monkeypatch, org, trader, staff, wind):
-    hold_the_outbox(settings, monkeypatch)
+def test_the_email_is_sent_after_the_commit_outside_any_transaction(no_wakeups, org, trader, staff, wind):
     mail.outbox.clear()
     issuance_run(user=staff, reports=[report(wind, MONTHS[0], "10", trader)])
-    assert mail.outbox == [] and Issuance.objects.filter(told_at__isnull=True).count() == 1  # owed
+    assert mail.outbox == [] and Event.objects.filter(kind=Event.Kind.CERTIFICATES_ISSUED).count() == 1  # owed
 
     sent_in_transaction = []
-    send = notifications.email_send
+    send = issuance_emails.email_send
 
     def watched(**kwargs):
         sent_in_transaction.append(connection.in_atomic_block)
         send(**kwargs)
 
-    with mock.patch("issuance.notifications.email_send", side_effect=watched):
-        assert issuance_tasks.send_issuance_notices.apply().result == 1  # what beat runs
+    with mock.patch("notifications.issuance.email_send", side_effect=watched):
+        assert events_tasks.send_events_to_every_consumer.apply().result >= 1  # what beat runs
     assert sent_in_transaction == [False] and len(mail.outbox) == 1
 
 
 def test_an_email_that_fails_stays_owed_and_an_abandoned_claim_is_taken_again(
-        settings, monkeypatch, org, trader, staff, wind):
-    hold_the_outbox(settings, monkeypatch)
+        settings, no_wakeups, org, trader, staff, wind):
     issuance_run(user=staff, reports=[report(wind, MONTHS[0], "10", trader)])
     mail.outbox.clear()
-    with mock.patch("issuance.notifications.email_send", side_effect=ConnectionError("SMTP is down")):
-        with pytest.raises(ConnectionError):
-            issuance_notices_send()
-    issuance = Issuance.objects.get()
-    assert (issuance.told_at, issuance.notice_claimed_at) == (None, None)
+    with mock.patch("notifications.issuance.email_send", side_effect=ConnectionError("SMTP is down")):
+        assert emails_send() == 0
+    [claim] = Claim.objects.filter(consumer="emails")
+    assert claim.attempts == 1 and "SMTP is down" in claim.last_error and claim.set_aside_at is None  # retried later
+    assert emails_send() == 0 and mail.outbox == []  # not before its backoff ends
+    retried_at = claim.due_at + datetime.timedelta(seconds=1)
 
-    # a worker that died after claiming it: nobody else sends it until the lease runs out
-    Issuance.objects.update(notice_claimed_at=issuance.issued_at)
-    assert issuance_notices_send(now=issuance.issued_at + NOTICE_LEASE / 2) == 0 and mail.outbox == []
-    assert issuance_notices_send(now=issuance.issued_at + NOTICE_LEASE * 2) == 1 and len(mail.outbox) == 1
-    assert issuance_notices_send() == 0 and len(mail.outbox) == 1
+    # a worker that died after leasing it: nobody else sends it until the lease runs out
+    lease = datetime.timedelta(seconds=settings.EVENTS_LEASE_SECONDS)
+    Claim.objects.filter(pk=claim.pk).update(leased_until=retried_at + lease)
+    assert emails_send(now=retried_at + lease / 2) == 0 and mail.outbox == []
+    assert emails_send(now=retried_at + lease * 2) == 1 and len(mail.outbox) == 1
+    assert emails_send(now=retried_at + lease * 3) == 0 and len(mail.outbox) == 1  # sent once
+    assert not Claim.objects.filter(consumer="emails").exists()
 
 
 def test_an_organization_gets_one_email_per_run_however_the_run_is_split(
@@ -185,19 +191,19 @@ def test_the_email_says_when_standing_instructions_moved_some_on(org, trader, st
 
 
 def test_a_large_run_lists_the_first_issuances_and_counts_the_rest_in_the_same_queries(
-        settings, monkeypatch, org, trader, staff, account):
+        no_wakeups, monkeypatch, org, trader, staff, account):
     from django.test.utils import CaptureQueriesContext
 
-    hold_the_outbox(settings, monkeypatch)
-    monkeypatch.setattr(notifications, "ISSUANCES_IN_EMAIL", 2)
+    monkeypatch.setattr(issuance_emails, "ISSUANCES_IN_EMAIL", 2)
 
     def queries_to_tell(generators: int) -> int:
         run = issuance_run(user=staff, reports=[
             report(GeneratorFactory(organization=org, account=account), MONTHS[0], "7", trader)
             for _ in range(generators)])
         mail.outbox.clear()
+        events_claim(consumer=consumer_get("emails"))  # the same few queries however many were issued
         with CaptureQueriesContext(connection) as queries:
-            assert issuance_notices_send() == 1
+            assert emails_send() == 1
         assert len(mail.outbox) == 1 and len(run.issued) == generators
         return len(queries)
 
@@ -207,3 +213,38 @@ def test_a_large_run_lists_the_first_issuances_and_counts_the_rest_in_the_same_q
     assert len(re.findall(r"^  .*: 7 certificates into your account", email.body, re.M)) == 2
     assert ("  ... and 4 more: see the Generation page: "
             f"https://registry.example/generation/?organization={org.public_id}\n") in email.body
+
+
+def test_the_emails_owed_before_the_events_become_events_in_the_migrations(
+        no_wakeups, org, trader, manager, staff, wind, second_account):
+    from django.db.migrations.executor import MigrationExecutor
+
+    instruction_create(organization=org, user=trader, generator=wind, from_vintage=ProductionPeriod.month_of(MONTHS[0]),
+                       percentage=Decimal(50),
+                       destinations=[DestinationChoice(kind=InstructionDestination.Kind.OWN_ACCOUNT,
+                                                       account=second_account)])
+    run = issuance_run(user=staff, reports=[report(wind, MONTHS[0], "10", trader)])
+    [issuance], [instruction_run] = run.issued, run.runs
+    before = set(Event.objects.values_list("pk", flat=True))
+    old_state = [("issuance", "0002_certificates_issued_email"),
+                 ("instructions", "0002_retirement_option_in_retirements")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(old_state)
+    try:
+        old = executor.loader.project_state(old_state).apps
+        old.get_model("issuance", "Issuance").objects.update(told_at=None)  # owed by the old outbox
+        old.get_model("instructions", "InstructionRun").objects.update(tell_owner=True, told_at=None)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([node for node in executor.loader.graph.leaf_nodes()
+                          if node[0] in ("issuance", "instructions")])
+    owed = {event.kind: event for event in Event.objects.exclude(pk__in=before)}
+    assert owed.keys() == {Event.Kind.CERTIFICATES_ISSUED, Event.Kind.INSTRUCTIONS_SKIPPED}
+    issued, skipped = owed[Event.Kind.CERTIFICATES_ISSUED], owed[Event.Kind.INSTRUCTIONS_SKIPPED]
+    assert (issued.organization_id, issued.data) == (org.pk, {"issuance_ids": [issuance.pk]})
+    assert (skipped.organization_id, skipped.data) == (org.pk, {"run_ids": [instruction_run.pk]})
+    mail.outbox.clear()
+    emails_send()
+    assert any("issued to Prairie Wind Energy" in message.subject for message in mail.outbox)
+    assert [message.to for message in mail.outbox if "skipped" in message.subject] == [[manager.email]]

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from events.models import Event
 from ledger.models import LedgerEvent
 from registry.models import Invitation, Membership, User
 from registry.services import invitation_create
@@ -95,6 +96,9 @@ def test_the_invitee_sets_a_name_and_password_and_joins_with_the_role_once(manag
     assert (invitation.status, invitation.accepted_by) == ("accepted", user)
     joined = LedgerEvent.objects.get(kind=LedgerEvent.Kind.MEMBER_JOINED)
     assert (joined.actor, joined.after["role"]) == (user, "viewer")
+    [changed] = Event.objects.filter(kind=Event.Kind.MEMBER_CHANGED)  # the domain event, for its consumers
+    assert (changed.organization_id, changed.subject_id, changed.data) == (
+        org.pk, user.pk, {"change": "joined", "role": "viewer", "by": user.pk})
 
     before = unchanged()
     again = client.post(link, {"full_name": "Someone Else", "new_password1": "another-pass-42",
@@ -248,6 +252,9 @@ def test_a_manager_changes_a_role_and_it_is_recorded(manager, trader, org):
     assert (event.actor, event.organization) == (manager, org)
     assert (event.before["role"], event.after["role"], event.after["email"]) == ("trader", "viewer", trader.email)
     assert event.occurred_at is not None
+    [changed] = Event.objects.filter(kind=Event.Kind.MEMBER_CHANGED)
+    assert (changed.organization_id, changed.subject_id, changed.data) == (
+        org.pk, trader.pk, {"change": "role_changed", "role": "viewer", "by": manager.pk})
 
 
 def test_a_bad_role_is_refused(manager, trader):
@@ -294,6 +301,9 @@ def test_a_removed_member_loses_access_at_once(manager, trader, org):
     assert other_session.get("/certificates/").status_code == 200  # nobody else is signed out
     event = LedgerEvent.objects.get(kind=LedgerEvent.Kind.MEMBER_REMOVED)
     assert (event.actor, event.before["email"], event.before["role"]) == (manager, trader.email, "trader")
+    [changed] = Event.objects.filter(kind=Event.Kind.MEMBER_CHANGED)
+    assert (changed.organization_id, changed.subject_id, changed.data) == (
+        org.pk, trader.pk, {"change": "removed", "role": "trader", "by": manager.pk})
 
 
 def test_removal_ends_only_the_sessions_in_that_organization(manager, trader, org, counterparty):

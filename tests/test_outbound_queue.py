@@ -22,8 +22,7 @@ from .webhook_receiver import DrippingReceiver
 ROOT = Path(__file__).resolve().parents[1]
 SENDING_TASKS = {  # every task that sends an email or a webhook delivery
     "events.tasks.send_events", "events.tasks.send_events_to_every_consumer",
-    "issuance.tasks.send_generation_upload_notification", "issuance.tasks.send_issuance_notices",
-    "instructions.tasks.send_instruction_notices",
+    "issuance.tasks.send_generation_upload_notification",
     "webhooks.tasks.send_webhook_deliveries",
 }
 

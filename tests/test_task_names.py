@@ -25,5 +25,5 @@ def test_every_task_the_code_names_is_a_registered_task():
     celery_app.loader.import_default_modules()
     named = task_names_in_the_code()
     assert {"mass_uploads.tasks.process_mass_upload", "webhooks.tasks.send_webhook_deliveries",
-            "instructions.tasks.send_instruction_notices"} <= named  # the services' names are found
+            "issuance.tasks.process_generation_upload"} <= named  # the services' names are found
     assert named - set(celery_app.tasks) == set()
