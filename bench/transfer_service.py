@@ -1,11 +1,13 @@
 """Partial transfers per second through the service layer, against the same work in hand-written
-SQL through psycopg (lock, split, insert, ledger rows) as the lower bound.
+SQL through psycopg (lock, split, insert, ledger rows) as the lower bound, the two interleaved in
+rounds.
 
-    .venv/bin/python bench/transfer_service.py [--transfers 1000]
+    .venv/bin/python bench/transfer_service.py [--transfers 1000] [--rounds 10]
 """
 
 import argparse
 import json
+import statistics
 import time
 
 from common import setup_django
@@ -14,12 +16,12 @@ from common import setup_django
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--transfers", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=10, help="the two paths alternate this many times")
     options = parser.parse_args()
     count = options.transfers
     url = setup_django(fresh=True)
 
     import psycopg
-    from django.db import connection
 
     from accounts.models import Account
     from certificates.models import CertificateBatch
@@ -40,17 +42,16 @@ def main() -> None:
     service_batches, sql_batches = batches[:count], batches[count:2 * count]
     destination = Destination.internal(target)
 
-    started = time.perf_counter()
-    for batch in service_batches:
-        transfer_create(organization=org, user=trader, destination=destination,
-                        lines=[TransferLine(batch.pk, batch.quantity // 2)])
-    service_seconds = time.perf_counter() - started
-    celery_app.control.purge()  # the benchmark's notification tasks are not to be sent
-    connection.close()
-
-    with psycopg.connect(url) as sql:
+    def service_round(round_batches) -> float:
         started = time.perf_counter()
-        for batch in sql_batches:
+        for batch in round_batches:
+            transfer_create(organization=org, user=trader, destination=destination,
+                            lines=[TransferLine(batch.pk, batch.quantity // 2)])
+        return time.perf_counter() - started
+
+    def sql_round(sql, round_batches) -> float:
+        started = time.perf_counter()
+        for batch in round_batches:
             with sql.transaction():
                 row = sql.execute(
                     "SELECT id, certificate_id, account_id, serial_start, serial_end, quantity, status "
@@ -87,12 +88,34 @@ def main() -> None:
                      json.dumps({"children": [c[0] for c in children]}),
                      trader.pk, org.pk, transfer_id, json.dumps({"batches": [batch.pk]}),
                      json.dumps({"batches": [children[0][0]]})])
-        sql_seconds = time.perf_counter() - started
+        return time.perf_counter() - started
 
-    service_rate, sql_rate = count / service_seconds, count / sql_seconds
-    print(f"partial transfers through the services: {count} in {service_seconds:.2f} s = {service_rate:,.0f}/s")
-    print(f"same work in hand-written SQL:          {count} in {sql_seconds:.2f} s = {sql_rate:,.0f}/s")
-    print(f"ratio (SQL rate / service rate):        {sql_rate / service_rate:.2f}x")
+    # The two interleaved, round by round (the order alternating), so that the VM's speed, which
+    # drifts by tens of percent within a minute, weighs on both alike.
+    size = count // options.rounds
+    service_seconds = sql_seconds = 0.0
+    ratios = []
+    with psycopg.connect(url) as sql:
+        for index in range(options.rounds):
+            mine = service_batches[index * size:(index + 1) * size]
+            theirs = sql_batches[index * size:(index + 1) * size]
+            if index % 2:
+                by_sql = sql_round(sql, theirs)
+                by_service = service_round(mine)
+            else:
+                by_service = service_round(mine)
+                by_sql = sql_round(sql, theirs)
+            service_seconds += by_service
+            sql_seconds += by_sql
+            ratios.append(by_service / by_sql)
+    celery_app.control.purge()  # the benchmark's wake-up tasks are not to be run
+
+    done = size * options.rounds
+    service_rate, sql_rate = done / service_seconds, done / sql_seconds
+    print(f"partial transfers through the services: {done} in {service_seconds:.2f} s = {service_rate:,.0f}/s")
+    print(f"same work in hand-written SQL:          {done} in {sql_seconds:.2f} s = {sql_rate:,.0f}/s")
+    print(f"ratio (SQL rate / service rate):        {sql_rate / service_rate:.2f}x overall; per round of {size}: "
+          f"median {statistics.median(ratios):.2f}x, {min(ratios):.2f}-{max(ratios):.2f}x")
 
     from django.core.management import call_command
     call_command("verify_ledger")
