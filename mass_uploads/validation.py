@@ -93,15 +93,19 @@ class _Batches:
         wanted = set(self.serials.values())
         bases = {parsed[0] for parsed in wanted}
         self.live = {}
+        # One Holder per account, and the serials the key itself: a file names up to 100,000 batches,
+        # and the worker stays under 300 MB (bench/mass_transfer.py).
+        holders: dict[int, Holder] = {}
         for pk, base, start, end, quantity, status, owner, account_id, account_type, account_status in (
                 CertificateBatch.objects.live().filter(certificate__serial_base__in=bases)
                 .values_list("pk", "certificate__serial_base", "serial_start", "serial_end", "quantity", "status",
                              "account__organization_id", "account_id", "account__type", "account__status")
                 .iterator(chunk_size=10_000)):
-            if (base, start, end) in wanted:  # keep only the batches the file names
-                self.live[(base, start, end)] = LiveBatch(pk, quantity, status, account_id,
-                                                          Holder(owner, account_type, account_status, None),
-                                                          (base, start, end))
+            serials = (base, start, end)
+            if serials in wanted:  # keep only the batches the file names
+                holder = holders.get(account_id) or holders.setdefault(
+                    account_id, Holder(owner, account_type, account_status, None))
+                self.live[serials] = LiveBatch(pk, quantity, status, account_id, holder, serials)
         self.taken: dict[int, int] = defaultdict(int)
         self.first_row: dict[int, int] = {}
 
