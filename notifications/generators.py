@@ -4,8 +4,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from certificates.models import Generator
-from registry.emails import addresses_by_time_zone, email_send, preferences_url
-from registry.models import EmailEvent, Membership, User
+from registry.emails import emails_send, members_wanting_email, preferences_url
+from registry.models import EmailEvent, Membership
 from registry.selectors import organization_link
 
 
@@ -15,10 +15,8 @@ def generator_decision_email_send(*, generator_id: int) -> int:
     generator = Generator.objects.select_related("organization").filter(pk=generator_id).first()
     if generator is None or generator.status not in (Generator.Status.APPROVED, Generator.Status.RETURNED):
         return 0
-    managers = (User.objects.filter(User.wanting_email(EmailEvent.GENERATOR_DECIDED), is_active=True,
-                                    memberships__organization_id=generator.organization_id,
-                                    memberships__role=Membership.Role.MANAGER)
-                .only("email", "time_zone").order_by("time_zone", "email"))
+    managers = members_wanting_email([generator.organization_id], [Membership.Role.MANAGER],
+                                     EmailEvent.GENERATOR_DECIDED).get(generator.organization_id, [])
     approved = generator.status == Generator.Status.APPROVED
     subject = (f"[{settings.REGISTRY_NAME}] Generator {generator.code} was "
                + ("approved" if approved else "sent back: see what to change"))
@@ -26,9 +24,4 @@ def generator_decision_email_send(*, generator_id: int) -> int:
                "preferences_url": preferences_url(),
                "url": organization_link(settings.SITE_URL + reverse("generators:detail", args=[generator.pk]),
                                         generator.organization)}
-    sent = 0
-    for time_zone, addresses in addresses_by_time_zone(managers):
-        email_send(subject=subject, template="certificates/email/generator_decision", context=context,
-                   time_zone=time_zone, addresses=addresses)
-        sent += 1
-    return sent
+    return emails_send(managers, subject=subject, template="certificates/email/generator_decision", context=context)

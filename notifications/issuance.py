@@ -8,7 +8,7 @@ from django.urls import reverse
 from certificates.models import CertificateBatch
 from instructions.models import InstructionRun
 from issuance.models import Issuance
-from registry.emails import addresses_by_time_zone, email_send, members_wanting_email, preferences_url
+from registry.emails import emails_send, members_wanting_email, preferences_url
 from registry.models import EmailEvent, Membership, Organization
 from registry.selectors import organization_link
 from utilities.display import count_text
@@ -50,9 +50,4 @@ def issuance_notice_send(*, organization_id: int, issuance_ids: list[int]) -> in
                "generation_url": organization_link(settings.SITE_URL + reverse("issuance:reports"), organization),
                "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url()}
     subject = f"[{settings.REGISTRY_NAME}] {count_text(quantity, 'certificate')} issued to {organization.name}"
-    sent = 0
-    for time_zone, addresses in addresses_by_time_zone(users):
-        email_send(subject=subject, template="issuance/email/issued", context=context, time_zone=time_zone,
-                   addresses=addresses)
-        sent += 1
-    return sent
+    return emails_send(users, subject=subject, template="issuance/email/issued", context=context)

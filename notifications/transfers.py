@@ -18,6 +18,7 @@ from mass_uploads.models import MassTransferUpload
 from registry.emails import (
     addresses_by_time_zone,
     email_send,
+    emails_send,
     members_wanting_email,
     preferences_url,
     upload_email_send,
@@ -159,10 +160,7 @@ def mass_transfers_notify(*, upload_id: int) -> int:
     sent = 0
     for audience, organization, users, group in audiences:
         subject, context = _mass_transfers_email(upload, audience, organization, group)
-        for time_zone, addresses in addresses_by_time_zone(users):
-            email_send(subject=subject, template="transfers/email/mass_transfers", context=context,
-                       time_zone=time_zone, addresses=addresses)
-            sent += 1
+        sent += emails_send(users, subject=subject, template="transfers/email/mass_transfers", context=context)
     return sent
 
 

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.urls import reverse
 
-from registry.emails import addresses_by_time_zone, email_send
-from registry.models import Membership, User
+from registry.emails import emails_send, members_wanting_email
+from registry.models import Membership
 from registry.selectors import organization_link
 from webhooks.models import WebhookEndpoint
 
@@ -17,16 +17,10 @@ def endpoint_disabled_email_send(*, endpoint_id: int) -> int:
                 .filter(pk=endpoint_id, is_active=False).exclude(disabled_reason="").first())
     if endpoint is None:
         return 0
-    managers = (User.objects.filter(is_active=True, memberships__organization_id=endpoint.organization_id,
-                                    memberships__role=Membership.Role.MANAGER)
-                .only("email", "time_zone").order_by("time_zone", "email"))
+    managers = members_wanting_email([endpoint.organization_id], [Membership.Role.MANAGER], None).get(
+        endpoint.organization_id, [])
     subject = f"[{settings.REGISTRY_NAME}] Webhook endpoint disabled: {endpoint.url} answered 410 Gone"
     context = {"endpoint": endpoint, "registry_name": settings.REGISTRY_NAME,
                "url": organization_link(settings.SITE_URL + reverse("webhooks:detail", args=[endpoint.pk]),
                                         endpoint.organization)}
-    sent = 0
-    for time_zone, addresses in addresses_by_time_zone(managers):
-        email_send(subject=subject, template="webhooks/email/endpoint_disabled", context=context, time_zone=time_zone,
-                   addresses=addresses)
-        sent += 1
-    return sent
+    return emails_send(managers, subject=subject, template="webhooks/email/endpoint_disabled", context=context)

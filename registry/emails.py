@@ -8,7 +8,7 @@ from operator import attrgetter
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -27,12 +27,8 @@ def invitation_email_send(*, invitation: Invitation, token: str) -> None:
                "registry_name": settings.REGISTRY_NAME,
                "url": settings.SITE_URL + reverse("invitation", args=[token])}
     subject = f"[{settings.REGISTRY_NAME}] You are invited to join {invitation.organization.name}"
-    with in_time_zone(existing.time_zone if existing else None):
-        body = render_to_string("registry/email/invitation.txt", context)
-        html = render_to_string("registry/email/invitation.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=body, to=[invitation.email])
-    message.attach_alternative(html, "text/html")
-    message.send()
+    email_send(subject=subject, template="registry/email/invitation", context=context,
+               time_zone=existing.time_zone if existing else None, addresses=[invitation.email])
 
 
 def preferences_url() -> str:
@@ -40,11 +36,12 @@ def preferences_url() -> str:
     return settings.SITE_URL + reverse("settings") + "#emails"
 
 
-def members_wanting_email(organization_ids: Iterable[int], roles, email: str) -> dict[int, list[User]]:
+def members_wanting_email(organization_ids: Iterable[int], roles, email: str | None) -> dict[int, list[User]]:
     """The organizations' active members in `roles` who have not turned this email off
-    (registry.models.EmailEvent), by organization id, in one query."""
+    (registry.models.EmailEvent; None: an email nobody can turn off), by organization id, in one query."""
+    wanting = User.wanting_email(email) if email is not None else Q()
     members: dict[int, list[User]] = {}
-    for user in (User.objects.filter(User.wanting_email(email), is_active=True,
+    for user in (User.objects.filter(wanting, is_active=True,
                                      memberships__organization_id__in=list(organization_ids),
                                      memberships__role__in=roles)
                  .annotate(member_of=F("memberships__organization_id")).only("email", "time_zone")):
@@ -55,17 +52,30 @@ def members_wanting_email(organization_ids: Iterable[int], roles, email: str) ->
 def addresses_by_time_zone(users: Iterable[User]) -> Iterator[tuple[str, list[str]]]:
     """(time zone, addresses): whom to send one email each, written in that zone."""
     zone = attrgetter("time_zone")
-    for time_zone, group in itertools.groupby(sorted(users, key=zone), key=zone):
+    for time_zone, group in itertools.groupby(sorted(users, key=attrgetter("time_zone", "email")), key=zone):
         yield time_zone, [user.email for user in group]
 
 
-def email_send(*, subject: str, template: str, context: dict, time_zone: str | None, addresses: list[str]) -> None:
-    """One email to `addresses`: `template` .txt and .html rendered with `context`, written in `time_zone`."""
+def emails_send(users: Iterable[User], *, subject: str, template: str, context: dict) -> int:
+    """The same email to `users`, one to each time zone's readers, written in it. Returns how many were sent."""
+    sent = 0
+    for time_zone, addresses in addresses_by_time_zone(users):
+        email_send(subject=subject, template=template, context=context, time_zone=time_zone, addresses=addresses)
+        sent += 1
+    return sent
+
+
+def email_send(*, subject: str, template: str, context: dict, time_zone: str | None, addresses: list[str],
+               attachments: Iterable[tuple[str, str, str]] = ()) -> None:
+    """One email to `addresses`: `template` .txt and .html rendered with `context`, written in
+    `time_zone`, with `attachments` as (filename, content, MIME type)."""
     with in_time_zone(time_zone):
         body = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=body, to=addresses)
     message.attach_alternative(html, "text/html")
+    for attachment in attachments:
+        message.attach(*attachment)
     message.send()
 
 
@@ -79,12 +89,7 @@ def upload_email_send(upload, *, subject: str, template: str, attachment: str, c
     context = {**context, "upload": upload, "errors": upload.errors[:ERRORS_IN_BODY],
                "more_errors": max(0, len(upload.errors) - ERRORS_IN_BODY),
                "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url()}
-    with in_time_zone(upload.uploaded_by.time_zone):
-        body = render_to_string(f"{template}.txt", context)
-        html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, to=[upload.uploaded_by.email], body=body)
-    message.attach_alternative(html, "text/html")
-    if upload.errors:
-        message.attach(attachment, errors_csv(upload.errors), "text/csv")
-    message.send()
+    email_send(subject=subject, template=template, context=context, time_zone=upload.uploaded_by.time_zone,
+               addresses=[upload.uploaded_by.email],
+               attachments=[(attachment, errors_csv(upload.errors), "text/csv")] if upload.errors else ())
     return 1

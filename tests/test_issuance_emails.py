@@ -23,6 +23,7 @@ from issuance import services
 from issuance.models import Issuance
 from issuance.services import _chunks, issuance_run
 from notifications import issuance as issuance_emails
+from registry import emails as registry_emails
 from registry.models import EmailEvent, Membership, User
 
 from .factories import AccountFactory, GeneratorFactory, OrganizationFactory, member
@@ -125,13 +126,13 @@ def test_the_email_is_sent_after_the_commit_outside_any_transaction(no_wakeups, 
     assert mail.outbox == [] and Event.objects.filter(kind=Event.Kind.CERTIFICATES_ISSUED).count() == 1  # owed
 
     sent_in_transaction = []
-    send = issuance_emails.email_send
+    send = registry_emails.email_send
 
     def watched(**kwargs):
         sent_in_transaction.append(connection.in_atomic_block)
         send(**kwargs)
 
-    with mock.patch("notifications.issuance.email_send", side_effect=watched):
+    with mock.patch("registry.emails.email_send", side_effect=watched):
         assert events_tasks.send_events_to_every_consumer.apply().result >= 1  # what beat runs
     assert sent_in_transaction == [False] and len(mail.outbox) == 1
 
@@ -140,7 +141,7 @@ def test_an_email_that_fails_stays_owed_and_an_abandoned_claim_is_taken_again(
         settings, no_wakeups, org, trader, staff, wind):
     issuance_run(user=staff, reports=[report(wind, MONTHS[0], "10", trader)])
     mail.outbox.clear()
-    with mock.patch("notifications.issuance.email_send", side_effect=ConnectionError("SMTP is down")):
+    with mock.patch("registry.emails.email_send", side_effect=ConnectionError("SMTP is down")):
         assert emails_send() == 0
     [claim] = Claim.objects.filter(consumer="emails")
     assert claim.attempts == 1 and "SMTP is down" in claim.last_error and claim.set_aside_at is None  # retried later

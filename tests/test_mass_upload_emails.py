@@ -174,7 +174,7 @@ def test_a_failed_email_leaves_the_uploads_emails_owed_and_its_deliveries_owed_a
     WebhookEndpointFactory(organization=counterparty, event_types=EventType.values)
     upload(org, trader, rows_to(batch, [(counterparty.public_id, "", f"Sale {n}") for n in range(3)]))
     mail.outbox.clear()
-    with mock.patch("notifications.transfers.email_send", side_effect=ConnectionError("SMTP is down")):
+    with mock.patch("registry.emails.email_send", side_effect=ConnectionError("SMTP is down")):
         assert events_consume(consumer="emails") == 0  # its transfers' own events are in the upload's emails
     [owed] = Claim.objects.filter(consumer="emails")  # the upload's: its grouped email failed
     assert owed.event.kind == "upload.finished" and "SMTP is down" in owed.last_error
