@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "accounts",
     "certificates",
     "transfers",
+    "programs",
     "retirements",
     "mass_uploads",
     "instructions",
@@ -130,6 +131,7 @@ INSTALLED_APPS = [
     "ledger",
     "events",
     "notifications",
+    "public_stats",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,8 @@ import re
 
 from django.db import models
 
+from programs.models import Program
+
 # The reference's alphabet, length and generator live with the migrations that name them (transfers).
 from transfers.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Transfer, retirement_reference  # noqa: F401
 
@@ -35,6 +37,9 @@ class RetirementOption(models.Model):
     requires_compliance_period = models.BooleanField(default=False)
     requires_beneficiary = models.BooleanField(default=False)
     is_active = models.BooleanField("active", default=True, help_text="Only active options are offered.")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="retirement_options",
+                                help_text="The program retirements with this option count toward, if one.")
 
     class Meta:
         db_table = "transfers_retirementoption"  # the table it had in the transfers app

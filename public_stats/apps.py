@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PublicStatsConfig(AppConfig):
+    name = "public_stats"
+    verbose_name = "public statistics"
