@@ -5,6 +5,8 @@ it accepts."""
 from django.db import models
 from django.utils import timezone
 
+from accounts.models import Account
+
 
 class Program(models.Model):
     """A program that retirements count toward, for one compliance year, until its close date."""
@@ -28,3 +30,14 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProgramAccount(models.Model):
+    """A retirement account opened for one program: what is retired into it counts toward that
+    program, and it freezes when the program closes."""
+
+    account = models.OneToOneField(Account, on_delete=models.PROTECT, primary_key=True, related_name="program_link")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="accounts")
+
+    def __str__(self) -> str:
+        return f"{self.account} for {self.program}"
