@@ -93,6 +93,13 @@ def _name_taken(organization: Organization, name: str) -> ServiceError:
 def account_open(*, user: User, organization: Organization, name: str, type: str) -> Account:
     """Open a holding account (a manager): active, retirement or reserve, with a name of its own
     within the organization."""
+    return account_write(user=user, organization=organization, name=name, type=type)
+
+
+def account_write(*, user: User, organization: Organization, name: str, type: str,
+                  recorded: dict | None = None) -> Account:
+    """account_open inside the caller's transaction (a program's retirement account is opened and
+    linked to its program in one: programs.participation), its ledger event recording `recorded` too."""
     manager_require(user=user, organization=organization)
     if type not in Account.Type.values:
         raise ServiceError("Choose an account type: active, retirement or reserve.")
@@ -103,7 +110,7 @@ def account_open(*, user: User, organization: Organization, name: str, type: str
     except IntegrityError as error:
         raise _name_taken(organization, name) from error
     ledger_record(kind=LedgerEvent.Kind.ACCOUNT_OPENED, actor=user, organization=organization, account=account,
-                  after={"name": name, "type": type, "status": account.status})
+                  after={"name": name, "type": type, "status": account.status, **(recorded or {})})
     return account
 
 

@@ -38,7 +38,7 @@ ACCEPTED = {"id": 5133, "kind": "transfer_accepted", "label": "Transfer accepted
 RETIREMENT = {"reference": "NX53XXWDKA7CZ0JJC8AD", "option": "Minnesota RES", "compliance_period": 2025,
               "period_start": None, "period_end": None, "beneficiary": "City of Duluth", "private": False,
               "transfer": 1043, "retired_at": "2025-03-06T20:20:00Z", "account": "ACT-00004", "quantity": 100,
-              "notes": ""}
+              "notes": "", "organization": "MM00002"}
 CSV_FILE = ("Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
             "M805-MN-01-2024-812B2E-1 to 39739,250,MM00002,,Spot sale\r\n")
 BATCHES_CSV = ("Serial Number,Quantity,Account ID,Account,Generator ID,Generator,Fuel,State,Vintage,Eligibilities,"

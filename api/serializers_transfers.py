@@ -339,6 +339,9 @@ class RetirementSerializer(RetirementDetailsSerializer):
     account = serializers.CharField(source="transfer.destination_account.public_id")
     quantity = serializers.IntegerField(source="total_quantity")
     notes = serializers.CharField(source="transfer.notes")
+    organization = serializers.CharField(source="transfer.organization.public_id",
+                                         help_text="The Organization ID of who retired (a regulator reads other "
+                                                   "organizations' retirements toward its programs).")
 
 
 class RetirementCreatedSerializer(RetirementSerializer):

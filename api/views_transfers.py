@@ -190,7 +190,10 @@ class PdfRenderer(renderers.BaseRenderer):
     list=extend_schema(summary="List retirements",
                        description="The organization's retirements with the Retired tab's filters (the same "
                                    "FilterSet; `option` is a retirement option's name, as `/retirement-options/` "
-                                   "lists them), a page at a time, oldest first."),
+                                   "lists them), a page at a time, oldest first. A regulator's key reads, with "
+                                   "them, every retirement toward the programs the regulator administers, of any "
+                                   "organization (`organization` names who retired), and nothing else of another "
+                                   "organization."),
     create=extend_schema(
         summary="Retire certificates", request=bodies.RetirementCreateSerializer,
         responses={201: bodies.RetirementCreatedSerializer},

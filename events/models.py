@@ -46,6 +46,9 @@ class Event(models.Model):
         MEMBER_CHANGED = "member.changed", "Member joined, changed role or removed"
         # A user turned two-factor sign-in on or off (data["on"]): the subject is the user, of no organization.
         TWO_FACTOR_CHANGED = "user.two_factor_changed", "Two-factor sign-in turned on or off"
+        # An organization was invited to join a program (the subject is the ProgramParticipation): its managers
+        # are emailed, to accept or decline on its Programs page.
+        PROGRAM_INVITED = "program.invited", "Invited to join a program"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=40, choices=Kind)

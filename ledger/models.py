@@ -44,6 +44,11 @@ class LedgerEvent(models.Model):
         INSTRUCTION_LIFTED = "instruction_lifted", "Standing instruction's irrevocable flag lifted"
         TWO_FACTOR_ON = "two_factor_on", "Two-factor sign-in turned on"
         TWO_FACTOR_OFF = "two_factor_off", "Two-factor sign-in turned off"
+        PROGRAM_ADMINISTRATOR_ADDED = "program_administrator_added", "Program administrator added"
+        PROGRAM_ADMINISTRATOR_REMOVED = "program_administrator_removed", "Program administrator removed"
+        PROGRAM_INVITED = "program_invited", "Invited to join a program"
+        PROGRAM_JOINED = "program_joined", "Joined a program"
+        PROGRAM_DECLINED = "program_declined", "Declined to join a program"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)

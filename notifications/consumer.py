@@ -7,6 +7,7 @@ from events.models import Event
 from .generators import generator_decision_email_send
 from .instructions import instruction_notice_send
 from .issuance import issuance_notice_send
+from .programs import program_invitation_email_send
 from .transfers import GROUPED_BY_UPLOAD, mass_transfers_notify, mass_upload_notify, transfer_notify
 from .webhooks import endpoint_disabled_email_send
 
@@ -44,6 +45,7 @@ EMAILS = {
                                                                  issuance_ids=event.data["issuance_ids"]),
     Kind.INSTRUCTIONS_SKIPPED: lambda event: instruction_notice_send(organization_id=event.organization_id,
                                                                      run_ids=event.data["run_ids"]),
+    Kind.PROGRAM_INVITED: lambda event: program_invitation_email_send(participation_id=event.subject_id),
 }
 
 

@@ -92,9 +92,7 @@ SENTENCES = {
                                           f"{'private' if (e.after or {}).get('private') else 'public'}.",
     Kind.ACCOUNT_STATUS: _status_change(_account, ACCOUNT_STATUSES),
     Kind.ORGANIZATION_STATUS: _status_change(lambda e: "the organization", ORGANIZATION_STATUSES),
-    # As the Members page says it when a manager changes it (registry.views).
-    Kind.ORGANIZATION_SETTINGS: lambda e, o: "Two-factor sign-in is now " + (
-        "required for every member." if (e.after or {}).get("require_two_factor") else "each member's choice."),
+    Kind.ORGANIZATION_SETTINGS: lambda e, o: _settings_change(e.after or {}),
     Kind.MEMBER_INVITED: lambda e, o: f"Invited {_member(e.after)} as a {_role(e.after)}.",
     Kind.INVITATION_RESENT: lambda e, o: f"Resent the invitation to {_member(e.after)}.",
     Kind.INVITATION_REVOKED: lambda e, o: f"Withdrew the invitation to {_member(e.before)}.",
@@ -103,7 +101,8 @@ SENTENCES = {
                                            f"to {_role(e.after)}.",
     Kind.MEMBER_REMOVED: lambda e, o: f"Removed {_member(e.before)} ({_role(e.before)}).",
     Kind.ACCOUNT_OPENED: lambda e, o: f"Opened {(e.after or {}).get('type', '')} {_account(e)}, "
-                                      f"“{(e.after or {}).get('name', '')}”.",
+                                      f"“{(e.after or {}).get('name', '')}”"
+                                      + (f", for {_program(e.after)}." if "program" in (e.after or {}) else "."),
     Kind.ACCOUNT_RENAMED: lambda e, o: f"Renamed {_account(e)} from “{(e.before or {}).get('name', '')}” "
                                        f"to “{(e.after or {}).get('name', '')}”.",
     Kind.GENERATOR_REGISTERED: lambda e, o: f"Registered generator {_generator(e)}, "
@@ -115,9 +114,29 @@ SENTENCES = {
     Kind.GENERATOR_SENT_BACK: lambda e, o: f"Sent generator {_generator(e)} back: {e.note}",
     Kind.INSTRUCTION_CREATED: lambda e, o: f"Set {_instruction(e.after)}.",
     Kind.INSTRUCTION_ENDED: lambda e, o: f"Ended standing instruction {(e.before or {}).get('instruction', '')}.",
+    Kind.PROGRAM_ADMINISTRATOR_ADDED: lambda e, o: f"Registry staff made this organization an administrator of "
+                                                   f"{_program(e.after)}.",
+    Kind.PROGRAM_ADMINISTRATOR_REMOVED: lambda e, o: f"This organization no longer administers {_program(e.before)}.",
+    Kind.PROGRAM_INVITED: lambda e, o: f"Invited to join {_program(e.after)}.",
+    Kind.PROGRAM_JOINED: lambda e, o: f"Joined {_program(e.after)}.",
+    Kind.PROGRAM_DECLINED: lambda e, o: f"Declined to join {_program(e.after)}.",
     Kind.INSTRUCTION_LIFTED: lambda e, o: f"Made standing instruction {(e.before or {}).get('instruction', '')} "
                                           "revocable: its organization may end it now.",
 }
+
+
+def _settings_change(after: dict) -> str:
+    """An organization setting changed: as the Members page says it when a manager changes it
+    (registry.views), or its kind as registry staff set it."""
+    if "kind" in after:
+        return f"Registry staff made this organization a {after['kind']}."
+    return "Two-factor sign-in is now " + (
+        "required for every member." if after.get("require_two_factor") else "each member's choice.")
+
+
+def _program(record: dict | None) -> str:
+    """A program as programs.participation records it."""
+    return (record or {}).get("program_name", "a program")
 
 
 def _generator(event: LedgerEvent) -> str:

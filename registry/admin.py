@@ -12,7 +12,7 @@ from utilities.display import count_text
 from utilities.time_zones import time_zone_choices
 
 from .models import Invitation, Membership, Organization, TrackingSystem, User
-from .services import ServiceError, invitation_create, organization_set_status
+from .services import ServiceError, invitation_create, organization_set_kind, organization_set_status
 
 
 class MembershipInline(admin.TabularInline):
@@ -48,16 +48,20 @@ def _set_organization_status(user, organization, status, note):
     organization_set_status(user=user, organization=organization, status=status, note=note)
 
 
+def _set_organization_kind(user, organization, kind, note):
+    organization_set_kind(user=user, organization=organization, kind=kind, note=note)
+
+
 class ManagerInvitationForm(forms.Form):
     email = forms.EmailField(label="Manager's email address", max_length=254)
 
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "name", "status", "contact_email", "created_at", "invite_link"]
-    list_filter = ["status"]
+    list_display = ["public_id", "name", "kind", "status", "contact_email", "created_at", "invite_link"]
+    list_filter = ["status", "kind"]
     search_fields = ["name", "public_id"]
-    readonly_fields = ["public_id", "status", "created_at"]
+    readonly_fields = ["public_id", "status", "kind", "created_at"]  # each changed by an action, a ledger event
     inlines = [MembershipInline]
     actions = [
         status_action("suspend", "Suspend the selected organizations (they can neither send nor receive)",
@@ -66,6 +70,12 @@ class OrganizationAdmin(admin.ModelAdmin):
         status_action("reinstate", "Reinstate the selected organizations",
                       _set_organization_status, Organization.Status.ACTIVE,
                       ("organization reinstated", "organizations reinstated")),
+        status_action("make_regulator", "Make the selected organizations regulators (they read the retirements "
+                      "toward the programs they administer)", _set_organization_kind, Organization.Kind.REGULATOR,
+                      ("organization made a regulator", "organizations made regulators")),
+        status_action("make_participant", "Make the selected organizations participants again",
+                      _set_organization_kind, Organization.Kind.PARTICIPANT,
+                      ("organization made a participant", "organizations made participants")),
     ]
 
     @admin.display(description="Managers")

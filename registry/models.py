@@ -27,9 +27,17 @@ class Organization(models.Model):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
 
+    class Kind(models.TextChoices):
+        PARTICIPANT = "participant", "Participant"
+        # A program's regulator (or program administrator): its members read, across organizations, the
+        # retirements toward the programs it administers (programs.ProgramAdministrator), and nothing else.
+        REGULATOR = "regulator", "Regulator"
+
     public_id = public_id("MM", 5)
     name = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.ACTIVE)
+    kind = models.CharField(max_length=16, choices=Kind, default=Kind.PARTICIPANT,
+                            help_text="A regulator's members read the retirements toward the programs it administers.")
     contact_email = models.EmailField(blank=True)
     require_two_factor = models.BooleanField(
         default=False, help_text="Members without two-factor sign-in are sent to set it up before anything else.")
@@ -45,6 +53,10 @@ class Organization(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_regulator(self) -> bool:
+        return self.kind == self.Kind.REGULATOR
 
 
 class UserManager(BaseUserManager):

@@ -67,6 +67,27 @@ def organization_set_status(*, user: User, organization: Organization, status: s
     organization.status = status
 
 
+@transaction.atomic(durable=True)
+def organization_set_kind(*, user: User, organization: Organization, kind: str, note: str = "") -> None:
+    """Make an organization a regulator, or a participant again (registry staff). A regulator's
+    members read the retirements toward the programs it administers; one that still administers a
+    program stays a regulator until staff remove it from the program."""
+    staff_require(user=user)
+    if kind not in Organization.Kind.values:
+        raise ServiceError("Choose a kind: participant or regulator.")
+    current = Organization.objects.select_for_update().get(pk=organization.pk)
+    if current.kind == kind:
+        raise ServiceError(f"{current.name} is already a {current.get_kind_display().lower()}.")
+    # Through the reverse relation (programs is a layer above this one); program_administrator_add locks
+    # this row too, so the two cannot cross.
+    if kind != Organization.Kind.REGULATOR and current.programs_administered.exists():
+        raise ServiceError(f"{current.name} administers a program; remove it from the program first.")
+    Organization.objects.filter(pk=current.pk, kind=current.kind).update(kind=kind)
+    ledger_record(kind=LedgerEvent.Kind.ORGANIZATION_SETTINGS, actor=user, organization=current,
+                  before={"kind": current.kind}, after={"kind": kind}, note=note)
+    organization.kind = kind
+
+
 def user_set_emails(*, user: User, wanted: Iterable[str]) -> None:
     """Which emails the user gets (registry.models.EmailEvent): the ones not wanted are kept as the
     user's opt-outs, read by each email as it is sent. The user's own preference: no ledger event."""

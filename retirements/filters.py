@@ -44,6 +44,7 @@ RETIREMENT_SORTS = {
     "period": ("compliance_period",),
     "beneficiary": ("beneficiary",),
     "quantity": ("total_quantity",),
+    "organization": ("transfer__organization__name",),  # a regulator's column: who retired
 }
 
 

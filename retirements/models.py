@@ -101,6 +101,14 @@ class Retirement(models.Model):
     def __str__(self) -> str:
         return f"Retirement {self.reference}"
 
+    @staticmethod
+    def counting_toward(programs) -> models.Q:
+        """The retirements that count toward `programs` (a queryset of programs): by their
+        option's program, or by their retirement account's (a program account, programs.ProgramAccount).
+        The one statement of the rule (the regulators' scope reads it: retirements.selectors)."""
+        return (models.Q(option__program__in=programs)
+                | models.Q(transfer__destination_account__program_link__program__in=programs))
+
     @property
     def period_label(self) -> str:
         """The reporting period, as a person reads it ("" if none was given)."""

@@ -1,12 +1,14 @@
-"""Reads of retirements: an organization's (the Retired tab, the annual report), one by its public
-reference, and the options a retirement can count toward."""
+"""Reads of retirements: those an organization may read (the Retired tab, the annual report: its own,
+and a regulator's, those toward its programs), one by its public reference, and the options a
+retirement can count toward."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 from django.http import QueryDict
 
+from programs.participation import programs_administered_by
 from registry.models import Organization
 from transfers.models import Transfer, TransferItem
 from transfers.selectors import choice_label, filtered
@@ -15,18 +17,24 @@ from .filters import RetirementFilter, retirements_sorted
 from .models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Retirement, RetirementOption
 
 
-def retirements_of(organization: Organization):
-    """The organization's retirements (complete retirement transfers), and no other's."""
-    return Retirement.objects.filter(transfer__organization=organization, transfer__status=Transfer.Status.COMPLETE)
+def retirements_visible_to(organization: Organization):
+    """The retirements (complete retirement transfers) the organization's members may read: its own;
+    and a regulator's, every retirement toward a program it administers, whichever organization made
+    it (Retirement.counting_toward). The one scope of the Retired tab, its CSV, the annual report and
+    the API's retirements: nothing else of another organization is read through it."""
+    visible = Q(transfer__organization=organization)
+    if organization.is_regulator:
+        visible |= Retirement.counting_toward(programs_administered_by(organization))
+    return Retirement.objects.filter(visible, transfer__status=Transfer.Status.COMPLETE)
 
 
 def retirements_for(organization: Organization):
-    """The dashboard's Retired tab: the organization's retirements, with their details, account and
-    total quantity."""
+    """The dashboard's Retired tab: the retirements the organization may read, with their details,
+    account, organization and total quantity."""
     quantity = (TransferItem.objects.filter(transfer=OuterRef("transfer")).order_by().values("transfer")
                 .annotate(total=Sum("batch__quantity")).values("total"))
-    return (retirements_of(organization)
-            .select_related("transfer__destination_account", "option")
+    return (retirements_visible_to(organization)
+            .select_related("transfer__destination_account", "transfer__organization", "option")
             .annotate(total_quantity=Coalesce(Subquery(quantity), 0)))
 
 
@@ -47,14 +55,14 @@ def retirement_by_reference(reference: str) -> Retirement | None:
 
 
 def retirement_of(organization: Organization, reference: str) -> Retirement | None:
-    """One of the organization's retirements, by its public reference (in any case), or None."""
+    """One of the retirements the organization may read, by its public reference (in any case), or None."""
     if (reference := _reference_read(reference)) is None:
         return None
     return retirements_for(organization).filter(reference=reference).first()
 
 
 def retirements_filtered(params: QueryDict, organization: Organization):
-    """The organization's retirements, filtered and sorted as the query string says (as
+    """The retirements the organization may read, filtered and sorted as the query string says (as
     transactions_filtered)."""
     return filtered(params, RetirementFilter(params or None, queryset=retirements_for(organization)),
                      retirements_sorted)
@@ -63,13 +71,13 @@ def retirements_filtered(params: QueryDict, organization: Organization):
 def retirement_years(organization: Organization) -> list[int]:
     """The years the organization retired certificates in, newest first: the year of each retirement's
     date in the current time zone (the reader's, as the pages show dates)."""
-    return list(retirements_of(organization).annotate(year=ExtractYear("transfer__submitted_at"))
+    return list(retirements_visible_to(organization).annotate(year=ExtractYear("transfer__submitted_at"))
                 .order_by("-year").values_list("year", flat=True).distinct())
 
 
 @dataclass(frozen=True)
 class AnnualRetirementReport:
-    """An organization's retirements of one year, a row per option, compliance period and state or
+    """The retirements an organization may read of one year, a row per option, compliance period and state or
     province (the option's), each with its count of retirements and quantity; and the totals."""
 
     year: int
@@ -81,7 +89,7 @@ class AnnualRetirementReport:
 def retirement_report(organization: Organization, year: int) -> AnnualRetirementReport:
     """The annual retirement report, grouped and summed by the database. A retirement's year is that of
     its date in the current time zone (the reader's), as the pages show it."""
-    retirements = retirements_of(organization).filter(transfer__submitted_at__year=year)
+    retirements = retirements_visible_to(organization).filter(transfer__submitted_at__year=year)
     summed = {"retirement_count": Count("pk", distinct=True),
               "quantity": Coalesce(Sum("transfer__items__batch__quantity"), 0)}
     rows = list(retirements.values(

@@ -104,17 +104,23 @@ def retirement_verify_json(request: HttpRequest, reference: str) -> HttpResponse
 RETIREMENT_COLUMNS = [("reference", "Reference"), ("date", "Retired"), ("option", "Counts toward"),
                       ("period", "Compliance period"), (None, "Reporting period"), ("beneficiary", "Beneficiary"),
                       ("quantity", "Quantity"), (None, "Account")]
+# A regulator reads other organizations' retirements (those toward its programs): who retired each.
+REGULATOR_COLUMN = ("organization", "Retired by")
 RETIREMENTS_CSV_HEADER = ["Reference", "Transaction ID", "Retired", "Counts toward", "Option type", "Main reason",
                           "State or province", "Compliance period", "Period start", "Period end", "Beneficiary",
-                          "Quantity", "Retirement Account ID", "Notes"]
+                          "Quantity", "Retirement Account ID", "Notes", "Organization ID", "Organization"]
 
 
 def dashboard_retired_tab(request: HttpRequest, organization: Organization) -> dict:
-    """The dashboard's Retired tab: the organization's retirements with their details, filtered,
-    sorted and paged as the query string says."""
+    """The dashboard's Retired tab: the retirements the organization may read (a regulator's: those
+    toward its programs, of every organization) with their details, filtered, sorted and paged as the
+    query string says."""
     retirement_filter, retirements, sort = retirements_filtered(request.GET, organization)
     page = Paginator(retirements, TRANSACTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    return {"filter": retirement_filter, "page": page, "sort": sort, "columns": RETIREMENT_COLUMNS}
+    columns = RETIREMENT_COLUMNS
+    if organization.is_regulator:
+        columns = [*columns[:-1], REGULATOR_COLUMN, columns[-1]]
+    return {"filter": retirement_filter, "page": page, "sort": sort, "columns": columns}
 
 
 @login_required
@@ -129,7 +135,8 @@ def retirements_csv(request: HttpRequest) -> HttpResponse:
              retirement.option.name, retirement.option.get_type_display(), retirement.option.get_reason_display(),
              retirement.option.state, retirement.compliance_period or "", retirement.period_start or "",
              retirement.period_end or "", retirement.beneficiary, retirement.total_quantity,
-             retirement.transfer.destination_account.public_id, retirement.transfer.notes]
+             retirement.transfer.destination_account.public_id, retirement.transfer.notes,
+             retirement.transfer.organization.public_id, retirement.transfer.organization.name]
             for retirement in retirements.iterator(chunk_size=2000))
     return csv_response("retirements.csv", RETIREMENTS_CSV_HEADER, rows)
 
