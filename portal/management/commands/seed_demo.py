@@ -23,7 +23,15 @@ from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue, serial_base_for
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
+from programs.models import Program
+from programs.participation import (
+    participation_decide,
+    participation_invite,
+    program_account_open,
+    program_administrator_add,
+)
 from registry.models import Membership, Organization, TrackingSystem, User
+from registry.services import organization_set_kind
 from retirements.models import RetirementOption
 from retirements.services import RetirementDetails, retirement_create
 from transfers.models import Transfer
@@ -84,6 +92,11 @@ GENERATORS = [
 CAPACITY_FACTOR = {FuelType.WIND: 0.38, FuelType.SOLAR: 0.2, FuelType.HYDRO: 0.5,
                    FuelType.BIOMASS: 0.7, FuelType.LANDFILL_GAS: 0.85}
 FIRST_VINTAGE = datetime.date(2024, 1, 1)
+# The demo regulator (issue #29): Minnesota's PUC administers Minnesota RES 2025 (the programs' seed
+# makes the same program by its code, whichever runs first).
+REGULATOR = ("Minnesota Public Utilities Commission", "puc.example")
+REGULATED_PROGRAM = {"code": "mn-res-2025", "name": "Minnesota RES 2025", "kind": Program.Kind.COMPLIANCE,
+                     "jurisdiction": "Minnesota", "compliance_year": 2025}
 
 
 def months(start: datetime.date, count: int, step: int = 1) -> list[ProductionPeriod]:
@@ -238,7 +251,30 @@ class Command(BaseCommand):
             Transfer.objects.create(organization=org, created_by=trader, status=Transfer.Status.FAILED,
                                     decision_note="A selected batch changed before confirmation.",
                                     draft={"lines": [{"batch": batch.pk, "quantity": 1}]})
+        self.seed_regulator(staff, orgs, traders)
         transfers_expire()
+
+    def seed_regulator(self, staff: User, orgs: list[Organization], traders: list[User]) -> None:
+        """Minnesota's PUC (regulator@puc.example) administers Minnesota RES 2025; Prairie Wind joined it
+        and retired into its program account, Lakeshore's invitation waits for an answer."""
+        program, _ = Program.objects.get_or_create(code=REGULATED_PROGRAM["code"], defaults=REGULATED_PROGRAM)
+        name, domain = REGULATOR
+        puc = Organization.objects.create(name=name, contact_email=f"registry@{domain}")
+        organization_set_kind(user=staff, organization=puc, kind=Organization.Kind.REGULATOR)
+        Membership.objects.create(user=user(f"regulator@{domain}", "Rae Regulator"), organization=puc,
+                                  role=Membership.Role.MANAGER)
+        program_administrator_add(user=staff, program=program, organization=puc)
+        prairie, lakeshore = orgs[0], orgs[1]
+        joined = participation_invite(user=staff, program=program, organization=prairie)
+        participation_invite(user=staff, program=program, organization=lakeshore)
+        manager = Membership.objects.get(organization=prairie, role=Membership.Role.MANAGER).user
+        participation_decide(user=manager, participation=joined, join=True)
+        account = program_account_open(user=manager, participation=joined, name="MN RES 2025 compliance")
+        batch = CertificateBatch.objects.filter(account__organization=prairie, status="active").order_by("pk").first()
+        retirement_create(organization=prairie, user=traders[0], lines=[TransferLine(batch.pk, batch.quantity // 2)],
+                          account=account, notes="Minnesota RES 2025 filing",
+                          details=RetirementDetails(option=RetirementOption.objects.get(name="Minnesota RES"),
+                                                    compliance_period=2025))
 
     def seed_registrations(self, org: Organization, account: Account, staff: User) -> None:
         """Generators the organization's manager registered: one awaiting staff's approval, one sent back."""
