@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from accounts.models import Account
 from registry.services import ServiceError
 from utilities.admin_readonly import ReadOnlyAdmin, admin_link, admin_links, number_column
-from utilities.display import count_text
+from utilities.display import count_text, date_text
 
 from .filters import MonthField
 from .generator_services import (
@@ -19,7 +19,15 @@ from .generator_services import (
     generator_onboard,
     generator_send_back,
 )
-from .models import Certificate, CertificateBatch, Generator, GeneratorAwaitingApproval
+from .models import (
+    Certificate,
+    CertificateBatch,
+    Generator,
+    GeneratorAwaitingApproval,
+    GeneratorOverdueForReview,
+    GeneratorReview,
+)
+from .reviews import annual_review, generators_overdue, review_today
 from .serials import format_serial
 from .services import certificate_issue
 
@@ -174,6 +182,44 @@ class GeneratorAwaitingApprovalAdmin(ReadOnlyAdmin):
     @admin.display(description="Eligibilities claimed")
     def eligibility_list(self, generator):
         return ", ".join(generator.eligibilities) or "—"
+
+
+@admin.register(GeneratorOverdueForReview)
+class GeneratorOverdueForReviewAdmin(ReadOnlyAdmin):
+    """Registry staff's list of the annual review's overdue generators (certificates.reviews): approved,
+    not confirmed by their owners by the deadline. Their organizations can look but cannot transfer,
+    retire or upload until a manager confirms them (or changes them, for staff to approve again)."""
+
+    list_display = ["code", "name", "organization", "organization_id_text", "approved_on", "review_year"]
+    search_fields = ["code", "name", "organization__name", "organization__public_id"]
+    list_select_related = ["organization"]
+    ordering = ["organization__name", "code"]
+
+    def get_queryset(self, request):
+        return generators_overdue(review_today()).select_related("organization")
+
+    @admin.display(description="Organization ID", ordering="organization__public_id")
+    def organization_id_text(self, generator):
+        return generator.organization.public_id
+
+    @admin.display(description="Approved on", ordering="reviewed_at")
+    def approved_on(self, generator):
+        return date_text(generator.reviewed_at) or "before decisions were recorded"
+
+    @admin.display(description="Review")
+    def review_year(self, generator):
+        review = annual_review(review_today())
+        return f"{review.year}, due {date_text(review.due)}" if review else ""
+
+
+@admin.register(GeneratorReview)
+class GeneratorReviewAdmin(ReadOnlyAdmin):
+    """The annual review's confirmations: who confirmed which generator's registration, for which year."""
+
+    list_display = ["generator", "year", "confirmed_by", "confirmed_at"]
+    list_filter = ["year"]
+    search_fields = ["generator__code", "generator__name", "generator__organization__name"]
+    list_select_related = ["generator", "confirmed_by"]
 
 
 @admin.register(Certificate)

@@ -25,8 +25,10 @@ from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 from registry.models import Organization, User
 from registry.services import ServiceError, manager_require, staff_require
+from utilities.display import date_text
 
-from .models import FUEL_TECHNOLOGIES, FuelType, Generator, StateOrProvince, Technology
+from .models import FUEL_TECHNOLOGIES, FuelType, Generator, GeneratorReview, StateOrProvince, Technology
+from .reviews import annual_review, annual_review_next, generators_to_review, review_today
 
 Status = Generator.Status
 # Changing one of these on an approved generator sends it back to registry staff for approval.
@@ -266,6 +268,49 @@ def generator_send_back(*, user: User, generator: Generator, note: str) -> Gener
         raise ServiceError("Say what the organization should change: a note is required to send a generator back.")
     return _decide(user=user, generator=generator, status=Status.RETURNED, kind=LedgerEvent.Kind.GENERATOR_SENT_BACK,
                    note=note)
+
+
+# What a manager confirms in the annual review: the registration as the generator's page shows it.
+CONFIRMED_ATTRIBUTES = ("name", *KEY_ATTRIBUTES, "account_id")
+
+
+def review_not_needed_text(generator: Generator, today: datetime.date) -> str:
+    """Why `generator` has nothing to confirm on `today` (not one of generators_to_review): in words."""
+    review = annual_review(today)
+    if review is None:
+        return (f"There is nothing to confirm yet: the first annual review opens on "
+                f"{date_text(annual_review_next(today).opens)}.")
+    if generator.status != Status.APPROVED:
+        return (f"Generator {generator.code} is {generator.get_status_display().lower()}, not approved: only "
+                "approved generators are confirmed in the annual review.")
+    if generator.annual_reviews.filter(year=review.year).exists():
+        return f"Generator {generator.code}'s registration is already confirmed for {review.year}."
+    return (f"Generator {generator.code} was approved on {date_text(generator.reviewed_at)}, after the {review.year} "
+            f"review opened: there is nothing to confirm until the {annual_review_next(today).year} review opens on "
+            f"{date_text(annual_review_next(today).opens)}.")
+
+
+@transaction.atomic(durable=True)
+def generator_review_confirm(*, user: User, organization: Organization, generator: Generator,
+                             today: datetime.date | None = None) -> GeneratorReview:
+    """A manager confirms, in the annual review that applies on `today` (certificates.reviews), that
+    an approved generator's registration is true, complete and correct: once a year, for a generator
+    generators_to_review names. The ledger event records the registration as confirmed."""
+    manager_require(user=user, organization=organization)
+    today = today or review_today()
+    current = _generator_lock(organization=organization, generator=generator)
+    review = annual_review(today)
+    if review is None or not generators_to_review(review).filter(pk=current.pk).exists():
+        raise ServiceError(review_not_needed_text(current, today))
+    try:
+        with transaction.atomic():  # the constraint settles two confirmations at once
+            confirmation = GeneratorReview.objects.create(generator=current, year=review.year, confirmed_by=user)
+    except IntegrityError as error:
+        raise ServiceError(f"Generator {current.code}'s registration is already confirmed for {review.year}.") \
+            from error
+    _event(LedgerEvent.Kind.GENERATOR_REVIEWED, user=user, generator=current,
+           after={"year": review.year, **{key: getattr(current, key) for key in CONFIRMED_ATTRIBUTES}})
+    return confirmation
 
 
 @transaction.atomic  # not durable: the admin site saves its form inside its own transaction

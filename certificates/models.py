@@ -193,6 +193,33 @@ class GeneratorAwaitingApproval(Generator):
         verbose_name_plural = "generators awaiting approval"
 
 
+class GeneratorReview(models.Model):
+    """A manager's confirmation, in the annual review (certificates.reviews), that an approved generator's
+    registration is true, complete and correct for `year`. Once a year: a database constraint."""
+
+    generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="annual_reviews")
+    year = models.PositiveSmallIntegerField()
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["generator", "-year"]
+        constraints = [models.UniqueConstraint(fields=["generator", "year"], name="generator_reviewed_once_a_year")]
+
+    def __str__(self) -> str:
+        return f"{self.generator.code} confirmed for {self.year}"
+
+
+class GeneratorOverdueForReview(Generator):
+    """Registry staff's list: approved generators whose owners have not confirmed them by this year's
+    review deadline (their organizations cannot transfer, retire or upload until they do)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "generator overdue for review"
+        verbose_name_plural = "generators overdue for review"
+
+
 class Certificate(models.Model):
     """What the registry issued for one generator and one production period (its vintage, a month
     today): serials 1..quantity."""

@@ -65,7 +65,7 @@ def selection_batches(organization: Organization, batch_ids: Iterable[int]) -> Q
 
 GENERATOR_KINDS = [LedgerEvent.Kind.GENERATOR_REGISTERED, LedgerEvent.Kind.GENERATOR_CHANGED,
                    LedgerEvent.Kind.GENERATOR_SUBMITTED, LedgerEvent.Kind.GENERATOR_APPROVED,
-                   LedgerEvent.Kind.GENERATOR_SENT_BACK]
+                   LedgerEvent.Kind.GENERATOR_SENT_BACK, LedgerEvent.Kind.GENERATOR_REVIEWED]
 
 
 def generators_of(organization: Organization) -> QuerySet[Generator]:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certificates.models import CertificateBatch
+from certificates.reviews import review_notice, review_today
 from certificates.selectors import SELECTION_LIMIT, batches_filtered, batches_totals, selection_ids
 from certificates.services import selection_change
 from certificates.views import BATCH_TABS, batches_csv
@@ -60,6 +61,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return [(key, label, TAB_COUNTS[key](organization) if key in TAB_COUNTS else 0) for key, label in TABS]
 
     context = {"tabs": tabs, "tab": tab, "can_act": membership.can_transfer}
+    results_only = htmx_partial(request) and request.htmx.target == "results"
+    if not results_only:  # the page's notice of the annual generator review (certificates.reviews)
+        context["review_notice"] = review_notice(organization, review_today())
 
     if tab in BATCH_TABS:
         batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab])
@@ -78,7 +82,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context |= TRANSFER_TABS[tab](request, organization)
 
     template = "dashboard/dashboard.html"
-    if htmx_partial(request) and request.htmx.target == "results":
+    if results_only:
         template += "#results"
     return render(request, template, context)
 

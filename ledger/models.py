@@ -39,6 +39,7 @@ class LedgerEvent(models.Model):
         GENERATOR_SUBMITTED = "generator_submitted", "Generator submitted for approval"
         GENERATOR_APPROVED = "generator_approved", "Generator approved"
         GENERATOR_SENT_BACK = "generator_sent_back", "Generator sent back"
+        GENERATOR_REVIEWED = "generator_reviewed", "Generator's registration confirmed in the annual review"
         INSTRUCTION_CREATED = "instruction_created", "Standing instruction set"
         INSTRUCTION_ENDED = "instruction_ended", "Standing instruction ended"
         INSTRUCTION_LIFTED = "instruction_lifted", "Standing instruction's irrevocable flag lifted"

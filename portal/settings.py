@@ -48,6 +48,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_month_day(name: str, default: str) -> tuple[int, int]:
+    """A day of the year as MM-DD (01-31), as (month, day); 02-29 is refused, as most years have none."""
+    value = os.environ.get(name) or default
+    try:
+        day = datetime.datetime.strptime(value.strip(), "%m-%d").date().replace(year=2001)  # not a leap year
+    except ValueError as error:
+        raise RuntimeError(f"{name} must be a day of the year as MM-DD (e.g. 01-31), not {value!r}") from error
+    return day.month, day.day
+
+
 def database_from_url(url: str) -> dict:
     """postgresql://user:password@host:port/name, or ?host=/socket/dir for a Unix socket."""
     parts = urlsplit(url)
@@ -97,6 +107,15 @@ MASS_UPLOAD_BUSY_RETRY_SECONDS = env_int("MASS_UPLOAD_BUSY_RETRY_SECONDS", 5)
 MASS_UPLOAD_BUSY_RETRIES = env_int("MASS_UPLOAD_BUSY_RETRIES", 120)
 # Rows of one generation-data upload (issuance/generation.py): a month of every generator a participant has.
 GENERATION_UPLOAD_MAX_ROWS = env_int("GENERATION_UPLOAD_MAX_ROWS", 20_000)
+# The annual generator review (certificates/reviews.py): each year from REVIEW_OPENS (MM-DD) every approved
+# generator's owner confirms its registration, by REVIEW_DEADLINE (MM-DD, the same year, the day itself
+# included); after it, an organization with a generator not confirmed cannot transfer, retire or upload.
+# The first year reviewed is REVIEW_FIRST_YEAR (the years before it lock nobody).
+REVIEW_OPENS = env_month_day("REVIEW_OPENS", "01-01")
+REVIEW_DEADLINE = env_month_day("REVIEW_DEADLINE", "01-31")
+REVIEW_FIRST_YEAR = env_int("REVIEW_FIRST_YEAR", 2027)
+if REVIEW_DEADLINE < REVIEW_OPENS:
+    raise RuntimeError("REVIEW_DEADLINE must not come before REVIEW_OPENS in the year")
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",

@@ -113,6 +113,8 @@ SENTENCES = {
     Kind.GENERATOR_SUBMITTED: lambda e, o: f"Submitted generator {_generator(e)} for approval.",
     Kind.GENERATOR_APPROVED: lambda e, o: f"Approved generator {_generator(e)}" + (f": {e.note}." if e.note else "."),
     Kind.GENERATOR_SENT_BACK: lambda e, o: f"Sent generator {_generator(e)} back: {e.note}",
+    Kind.GENERATOR_REVIEWED: lambda e, o: f"Confirmed generator {_generator(e)}'s registration for "
+                                          f"{(e.after or {}).get('year', '')} in the annual review.",
     Kind.INSTRUCTION_CREATED: lambda e, o: f"Set {_instruction(e.after)}.",
     Kind.INSTRUCTION_ENDED: lambda e, o: f"Ended standing instruction {(e.before or {}).get('instruction', '')}.",
     Kind.INSTRUCTION_LIFTED: lambda e, o: f"Made standing instruction {(e.before or {}).get('instruction', '')} "

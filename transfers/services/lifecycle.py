@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share, accounts_lock_for_share_in
 from certificates.models import CertificateBatch
+from certificates.reviews import review_refusal, review_today
 from certificates.services import batches_lock, batches_lock_in, batches_set_state, batches_take
 from events.models import Event
 from events.services import event_new, events_owed
@@ -177,7 +178,8 @@ def _transfer_lock(chunk: list[TransferLine], *, organization: Organization, use
 def _transfer_check(chunk: list[TransferLine], locked, *, organization: Organization, destination: Destination,
                     called: list[TransferLine], account_state: dict | None,
                     first_chunk: bool) -> list[tuple[CertificateBatch, int]]:
-    """Check, under the lock: each line (TransferLine.problems), the sender, and the destination
+    """Check, under the lock: each line (TransferLine.problems), the sender (not suspended, not overdue
+    for the annual generator review: certificates.reviews), and the destination
     (Destination.problems, with the states locked; after the first chunk only what depends on the
     chunk's batches). `called`: the lines as the call gave them, whose index names a refused line.
     Returns the (batch, quantity) to move."""
@@ -195,6 +197,8 @@ def _transfer_check(chunk: list[TransferLine], locked, *, organization: Organiza
         takes.append((batch, line.quantity))
     if any(batch.holder.organization_status != Organization.Status.ACTIVE for batch, _ in takes):
         raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
+    if first_chunk and (overdue := review_refusal(organization, review_today())):  # the annual generator review
+        raise TransferRefused(overdue)
     if first_chunk or destination.kind == Kind.INTERNAL:  # an internal transfer's account holds none of the batches
         recipient = destination.organization
         recipient_status = organization_lock_for_share(recipient.pk) \

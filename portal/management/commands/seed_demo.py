@@ -162,7 +162,8 @@ class Command(BaseCommand):
         generators = [
             Generator.objects.create(organization=orgs[owner], code=code, name=name, fuel_type=fuel, state=state,
                                      technology=FUEL_TECHNOLOGIES[fuel][0], account=accounts[owner][0],
-                                     status=Generator.Status.APPROVED, capacity_mw=capacity,
+                                     status=Generator.Status.APPROVED, reviewed_at=timezone.now(),
+                                     capacity_mw=capacity,
                                      eligibilities=eligibilities, commissioned_on=datetime.date(2012 + i, 1 + i, 1))
             for i, (owner, code, name, fuel, state, capacity, eligibilities) in enumerate(GENERATORS)
         ]
@@ -260,7 +261,7 @@ class Command(BaseCommand):
         generators = list(org.generators.all()) or [
             Generator.objects.create(organization=org, code=f"B{org.pk:03d}", name=f"{org.name} Wind",
                                      fuel_type=FuelType.WIND, state="MN", eligibilities=["Green-e"],
-                                     status=Generator.Status.APPROVED)
+                                     status=Generator.Status.APPROVED, reviewed_at=timezone.now())
         ]
         accounts = list(Account.objects.of(org).open_active())
         per_certificate = 500
