@@ -12,8 +12,8 @@ and not confirmed for that year. One approved since (a new one, or one a change 
 approved again) needs no review until the next year's. One waiting for staff's decision is not
 approved: it locks nobody (its change is its owner's answer to the review; staff's decision is theirs).
 
-Time is a dependency: the rules take `today`; review_today is the one place they read the clock, in
-the registry's zone, and tests set it.
+Time is a dependency: the rules take `today`; their callers pass review_today(), which reads the one
+clock (`clock`, in the registry's zone) that tests set.
 """
 
 import datetime
@@ -30,9 +30,15 @@ from .models import Generator, GeneratorQuerySet, GeneratorReview
 from .periods import registry_zone
 
 
-def review_today() -> datetime.date:
-    """Today in the registry's zone: the one place the review reads the clock (a test sets it)."""
+def clock() -> datetime.date:
+    """Today in the registry's zone: the one place the review reads the wall clock, so a test sets it
+    (monkeypatch `certificates.reviews.clock`) instead of waiting for a January."""
     return datetime.datetime.now(tz=registry_zone()).date()
+
+
+def review_today() -> datetime.date:
+    """The day the callers ask the rules on: clock(), looked up at each call (so a test's clock holds)."""
+    return clock()
 
 
 def _day(year: int, month_day: tuple[int, int]) -> datetime.date:
