@@ -156,8 +156,7 @@ def review_notice(organization: Organization, today: datetime.date) -> ReviewNot
     if review is None:
         return None
     if review.is_overdue(today):
-        return ReviewNotice(review, True, review_lock_text(organization, review)
-                            + " Until then it can look but cannot transfer, retire or upload.")
+        return ReviewNotice(review, True, review_lock_text(organization, review))
     return ReviewNotice(review, False, (
         f"The annual generator review is open: a manager confirms that each approved generator's registration is "
         f"true, complete and correct for {review.year}, by {date_text(review.due)}. After that day {organization.name} "
