@@ -10,6 +10,8 @@ from django.http import QueryDict
 
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
+from events.models import Event
+from events.services import event_record
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Membership, Organization, User
@@ -45,8 +47,13 @@ class IssueLine(NamedTuple):
 def certificate_issue(*, user: User, generator: Generator, period: ProductionPeriod, quantity: int,
                       account: Account) -> Certificate:
     """Issue `quantity` certificates for one generator and production period (registry staff), in a
-    transaction of its own (certificate_write)."""
-    return certificate_write(user=user, generator=generator, period=period, quantity=quantity, account=account)
+    transaction of its own (certificate_write), with its certificates.issued event (data["certificate_ids"];
+    an issuance run's names its issuances instead: issuance.services)."""
+    certificate = certificate_write(user=user, generator=generator, period=period, quantity=quantity,
+                                    account=account)
+    event_record(kind=Event.Kind.CERTIFICATES_ISSUED, organization_id=generator.organization_id,
+                 data={"certificate_ids": [certificate.pk]})
+    return certificate
 
 
 def certificate_write(*, user: User, generator: Generator, period: ProductionPeriod, quantity: int,

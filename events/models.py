@@ -37,7 +37,9 @@ class Event(models.Model):
         GENERATOR_DECIDED = "generator.decided", "Generator approved or sent back"
         WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled", "Webhook endpoint disabled by the registry"
         # One per organization and issuance transaction (an issuance run keeps an organization's generators
-        # in one while they fit): data["issuance_ids"], the issuances that issued certificates.
+        # in one while they fit): data["issuance_ids"], the issuances that issued certificates. Staff's own
+        # issuance of one generator's period (certificates.services.certificate_issue) names the certificate
+        # instead, data["certificate_ids"]: nobody is emailed of it, and the public statistics count both.
         CERTIFICATES_ISSUED = "certificates.issued", "Certificates issued"
         # One per organization and issuance transaction: data["run_ids"], the runs its managers must hear of.
         INSTRUCTIONS_SKIPPED = "instructions.skipped", "Standing instructions skipped"

@@ -13,8 +13,11 @@ from .webhooks import endpoint_disabled_email_send
 Kind = Event.Kind
 
 
-def grouped_by_upload(kind: str, data: dict) -> bool:
-    """A mass upload's new transfer or retirement: emailed with the upload's own event, not alone."""
+def not_emailed(kind: str, data: dict) -> bool:
+    """A mass upload's new transfer or retirement: emailed with the upload's own event, not alone.
+    Certificates staff issued by hand, outside an issuance run (no issuance_ids): no email, as before."""
+    if kind == Kind.CERTIFICATES_ISSUED:
+        return not data.get("issuance_ids")
     return kind in GROUPED_BY_UPLOAD and bool(data.get("mass_upload_id"))
 
 
