@@ -192,6 +192,8 @@ TAG_DESCRIPTIONS = {
     "retirements": "Certificates retired for good, toward what and for whom, and their statements.",
     "mass-uploads": "CSV files of transfers or retirements, checked and applied by a worker, all or nothing.",
     "verify": "Public, no key: a retirement's verification record.",
+    "public": "Public, no key: the registry's statistics (certificates issued, transferred, retired and exported, "
+              "never by organization) and its approved generators.",
     "organizations": "Organizations a transfer may go to (a destination's `organization`).",
     "retirement-options": "What a retirement may count toward (a retirement's `option`), and the details each needs.",
     "tracking-systems": "Registries certificates may be exported to (an export's `tracking_system`).",

@@ -86,6 +86,8 @@ TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)  # an invitation link works this many days after it is sent
 # The public verification page answers each address at most this many times a minute.
 VERIFY_REQUESTS_PER_MINUTE = env_int("VERIFY_REQUESTS_PER_MINUTE", 60)
+# How often one address may ask for the public statistics' pages, CSV and API in a minute (public_stats).
+STATISTICS_REQUESTS_PER_MINUTE = env_int("STATISTICS_REQUESTS_PER_MINUTE", 120)
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
 # A mass upload always ends: each is tried at most this many times (a worker that dies mid-upload
 # costs one attempt), and uploads left queued or processing with no worker holding them are queued

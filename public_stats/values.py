@@ -66,10 +66,11 @@ class StatisticsQuery:
 
     def problems(self) -> dict[str, str]:
         """Field -> message for each filter that names nothing the statistics count."""
-        found = {}
+        found = {field.name: "Text may not hold a null character." for field in fields(self)
+                 if "\x00" in getattr(self, field.name)}
         for name, choices in DIMENSIONS.items():
             value = getattr(self, name)
-            if value and value not in choices.values:
+            if value and value not in choices.values and name not in found:
                 found[name] = f"There is no {name} “{value}”; choose one from the list."
         for name in ("month_from", "month_to"):
             value = getattr(self, name)
