@@ -17,6 +17,7 @@ from django.db.utils import OperationalError
 
 from certificates.models import Certificate, CertificateBatch, Generator
 from events.models import Claim, ConsumerProgress, Event
+from events.services import events_consume
 from issuance.models import Issuance
 from retirements.models import Retirement, RetirementOption
 from transfers.models import Transfer, TransferItem
@@ -135,11 +136,14 @@ def public_stats_rebuild() -> int:
     consumer back to the snapshot's oldest running transaction (pg_snapshot_xmin). The events from
     there on that the snapshot sees are counted already, and will be claimed again: their
     contributions are taken off the count in the same statement, so each is counted once, by the
-    consumer. A worker that commits meanwhile makes the transaction fail to serialise; it is tried
-    again."""
+    consumer, which runs at once after it. (The oldest running transaction is the server's, of any
+    database, so there may be many such events: the safe side.) A worker that commits meanwhile makes
+    the transaction fail to serialise; it is tried again."""
     for attempt in range(1, REBUILD_ATTEMPTS + 1):
         try:
-            return _rebuild()
+            _rebuild()
+            events_consume(consumer=CONSUMER)
+            return MonthlyTotal.objects.count()
         except OperationalError as error:  # could not serialize access due to a concurrent update
             if attempt == REBUILD_ATTEMPTS:
                 raise
@@ -147,7 +151,7 @@ def public_stats_rebuild() -> int:
     raise AssertionError("unreachable")
 
 
-def _rebuild() -> int:
+def _rebuild() -> None:
     with transaction.atomic(durable=True):
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -169,4 +173,3 @@ def _rebuild() -> int:
         with connection.cursor() as cursor:
             cursor.execute(_UPSERT.format(contributions=contributions), params)
         ConsumerProgress.objects.filter(consumer=CONSUMER).update(txid=oldest - 1, event_id=2**63 - 1)
-        return MonthlyTotal.objects.count()

@@ -84,7 +84,7 @@ def generators(request: HttpRequest) -> HttpResponse:
     form, found = _generators_asked(request)
     by_fuel = generators_by_fuel(form.query())
     chart = bar_chart([(row["label"], row["capacity"],
-                        f"{number_format(row['capacity'], decimal_pos=0, force_grouping=True)} MW") for row in by_fuel])
+                        f"{number_format(row['capacity'].normalize(), force_grouping=True)} MW") for row in by_fuel])
     page = Paginator(found, GENERATORS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "chart": chart, "by_fuel": by_fuel,
                "count": sum(row["count"] for row in by_fuel)}

@@ -2,6 +2,7 @@
 the public_stats consumer, each event once, or rebuilt from the rows), the pages, CSV and API show
 those numbers to anyone without signing in, and nothing of any organization."""
 
+import csv
 import datetime
 import io
 import threading
@@ -12,8 +13,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
 
-from certificates.models import Certificate, CertificateBatch
+from accounts.models import Account
+from certificates.models import Certificate, CertificateBatch, FuelType, Generator
 from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from events.models import Claim, ConsumerProgress, Event
@@ -238,3 +243,156 @@ def test_a_failing_event_is_set_apart_and_the_others_are_counted(settings, staff
     assert sum(table_sums()[0].values()) == 30
     [failed] = Claim.objects.filter(consumer=CONSUMER)
     assert failed.attempts == 1 and failed.event.data == {"certificate_ids": ["M805"]}
+
+
+# The pages, their CSV and the API --------------------------------------------------------------------
+
+GROUPED_BY = {"month": 0, "fuel": 2, "technology": 3, "state": 4, "program": 5}
+
+
+def expected(activity: str, by: str, **filters) -> dict[str, int]:
+    """The ledger's sums of `activity` by `by`, under `filters` (fuel, state, eligibility, program), keyed
+    as the API keys its rows."""
+    totals, by_eligibility = ledger_sums()
+    rows = by_eligibility if by == "eligibility" or "eligibility" in filters else totals
+    found = Counter()
+    for key, quantity in rows.items():
+        month, kind, fuel, technology, state, program = key[:6]
+        values = {"fuel": fuel, "technology": technology, "state": state, "program": program,
+                  "eligibility": key[6] if len(key) > 6 else None}
+        if kind != activity or any(values[name] != value for name, value in filters.items()):
+            continue
+        name = key[6] if by == "eligibility" else key[GROUPED_BY[by]]
+        found[f"{name:%Y-%m}" if by == "month" else (name or "")] += quantity
+    return dict(found)
+
+
+def public_api(**params):
+    answer = APIClient().get(reverse("api:public-statistics"), params)
+    assert answer.status_code == 200, answer.content
+    return answer.json()
+
+
+@pytest.mark.parametrize("activity", ["issued", "transferred", "retired", "exported"])
+def test_every_count_is_the_ledgers_sum(registry, activity):
+    for by in ("month", "fuel", "technology", "state", "eligibility", "program"):
+        answer = public_api(activity=activity, by=by)
+        assert {row["key"]: row["quantity"] for row in answer["rows"]} == expected(activity, by), (activity, by)
+        assert answer["total"] == sum(expected(activity, "month").values())
+    for filters in ({"fuel": "wind"}, {"state": "IA"}, {"eligibility": "MN RES"}, {"program": "mn-res-2025"}):
+        answer = public_api(activity=activity, by="month", **filters)
+        assert {row["key"]: row["quantity"] for row in answer["rows"]} == expected(activity, "month", **filters)
+
+
+def test_the_page_the_chart_and_the_csv_show_the_same_numbers(registry, client):
+    page = client.get(reverse("public_stats:statistics"), {"activity": "retired", "by": "fuel"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    retired = expected("retired", "fuel")
+    assert retired == {"wind": 200, "solar": 70}
+    assert "<tr><td>Solar</td><td class=\"num\">70</td></tr>" in html
+    assert "<tr><td>Wind</td><td class=\"num\">200</td></tr>" in html
+    assert "<strong>270</strong> MWh retired in all" in html
+    assert "<title>Wind: 200</title>" in html and 'role="img"' in html  # the chart's bar, labelled
+    download = client.get(reverse("public_stats:statistics_csv"), {"activity": "retired", "by": "fuel"})
+    lines = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert lines == [["Activity", "Count by", "Key", "Label", "Certificates (MWh)"],
+                     ["retired", "fuel", "solar", "Solar", "70"], ["retired", "fuel", "wind", "Wind", "200"]]
+
+
+def test_an_eligibility_counts_each_certificate_under_each_of_its_eligibilities(registry, client):
+    answer = public_api(activity="issued", by="eligibility")
+    assert {row["key"]: row["quantity"] for row in answer["rows"]} == {"Green-e": 1000, "MN RES": 1000, "IA AEP": 600}
+    assert answer["total"] == 1900  # each certificate once: the hydro has none
+    page = client.get(reverse("public_stats:statistics"), {"by": "eligibility"}).content.decode()
+    assert "counts under each of them" in page
+
+
+def test_a_filter_that_names_nothing_is_said_plainly_and_left_out(registry, client):
+    page = client.get(reverse("public_stats:statistics"), {"month_from": "13/2024", "fuel": "coal"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Write the month as MM/YYYY, for example 01/2024, not “13/2024”." in html
+    assert "Select a valid choice. coal is not one of the available choices." in html
+    assert "<strong>1,900</strong> MWh issued in all" in html  # the rest of the query stands
+    refused = APIClient().get(reverse("api:public-statistics"), {"month_from": "01/2025", "month_to": "12/2024"})
+    assert refused.status_code == 400 and "The last month comes before the first" in refused.content.decode()
+    assert APIClient().get(reverse("api:public-statistics"), {"fule": "wind"}).status_code == 400
+
+
+def test_an_htmx_filter_answers_with_the_results_only(registry, client):
+    part = client.get(reverse("public_stats:statistics"), {"by": "state"}, HTTP_HX_REQUEST="true",
+                      HTTP_HX_TARGET="results")
+    html = part.content.decode()
+    assert "<table id=\"statistics\">" in html and "<h1>" not in html and "Minnesota" in html
+
+
+def test_no_page_csv_or_answer_names_an_organization_an_account_or_a_retirement(registry, client, org, counterparty,
+                                                                               retirement_account):
+    private = registry["private"].retirement
+    Account.objects.filter(pk=retirement_account.pk).update(name="Prairie Retirement Vault")  # not a common word
+    secrets = [org.name, counterparty.name, org.public_id, counterparty.public_id, private.reference,
+               "Acme Secret Buyer Inc", "Western Buyer LLC", "W-123", "contact", "@",
+               *Account.objects.values_list("public_id", flat=True), *Account.objects.values_list("name", flat=True)]
+    answers = []
+    for activity in ("issued", "transferred", "retired", "exported"):
+        for by in ("month", "fuel", "technology", "state", "eligibility", "program"):
+            params = {"activity": activity, "by": by}
+            answers += [client.get(reverse("public_stats:statistics"), params),
+                        client.get(reverse("public_stats:statistics_csv"), params),
+                        APIClient().get(reverse("api:public-statistics"), params)]
+    answers += [client.get(reverse("public_stats:generators")), client.get(reverse("public_stats:generators_csv")),
+                APIClient().get(reverse("api:public-generators"))]
+    for answer in answers:
+        assert answer.status_code == 200
+        body = b"".join(answer.streaming_content) if answer.streaming else answer.content
+        text = body.decode()
+        main = text.split("<main>")[-1].split("</main>")[0]  # the page's own, not the header's
+        assert not [secret for secret in secrets if secret in main], answer.request
+    generator = APIClient().get(reverse("api:public-generators")).json()["results"][0]
+    assert set(generator) == {"id", "name", "fuel", "technology", "state", "capacity_mw", "commissioned_on"}
+
+
+def test_the_generators_list_shows_the_approved_generators_only(client, org):
+    GeneratorFactory(organization=org, code="M805", name="Prairie Ridge Wind", capacity_mw="150.5")
+    GeneratorFactory(organization=org, code="M806", name="Draft Solar", fuel_type="solar",
+                     status=Generator.Status.DRAFT)
+    GeneratorFactory(organization=org, code="M807", name="Returned Hydro", fuel_type="hydro",
+                     status=Generator.Status.RETURNED)
+    html = client.get(reverse("public_stats:generators")).content.decode()
+    assert "Prairie Ridge Wind" in html and "Draft Solar" not in html and "Returned Hydro" not in html
+    assert "<title>Wind: 150.5 MW</title>" in html  # the chart's bar of capacity by fuel
+    listed = APIClient().get(reverse("api:public-generators")).json()["results"]
+    assert listed == [{"id": "M805", "name": "Prairie Ridge Wind", "fuel": "wind", "technology": "onshore_wind",
+                       "state": "MN", "capacity_mw": "150.50", "commissioned_on": "2015-06-01"}]
+    assert APIClient().get(reverse("api:public-generators"), {"fuel": "solar"}).json()["results"] == []
+
+
+def test_the_generators_csv_neutralises_formulas(client, org):
+    GeneratorFactory(organization=org, code="M900", name="=cmd()|' /C calc'!A0")
+    GeneratorFactory(organization=org, code="M901", name="+SUM(1,2)", fuel_type=FuelType.SOLAR)
+    download = client.get(reverse("public_stats:generators_csv"))
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert [row[1] for row in rows[1:]] == ["'=cmd()|' /C calc'!A0", "'+SUM(1,2)"]
+    assert rows[1] == ["M900", "'=cmd()|' /C calc'!A0", "Wind", "Onshore wind", "Minnesota", "100", "2015-06-01"]
+
+
+def test_the_pages_the_csv_and_the_api_share_one_rate_limit_per_address(settings, still_clock, client):
+    settings.STATISTICS_REQUESTS_PER_MINUTE = 3
+    assert client.get(reverse("public_stats:statistics")).status_code == 200
+    assert client.get(reverse("public_stats:statistics_csv")).status_code == 200
+    assert APIClient().get(reverse("api:public-generators")).status_code == 200
+    for refused in (client.get(reverse("public_stats:generators")), client.get(reverse("public_stats:statistics"))):
+        assert refused.status_code == 429 and refused["Retry-After"] == "60"
+        assert refused.content.decode() == "Too many requests from your address; try again in a minute."
+    api = APIClient().get(reverse("api:public-statistics"))
+    assert api.status_code == 429 and api["RateLimit-Remaining"] == "0"
+    other = Client(REMOTE_ADDR="203.0.113.9")  # another address has its own count
+    assert other.get(reverse("public_stats:statistics")).status_code == 200
+
+
+def test_every_page_links_the_statistics(client, trader):
+    assert 'href="/statistics/"' in client.get(reverse("login")).content.decode()
+    client.force_login(trader)
+    assert 'href="/statistics/generators/"' in client.get(reverse("dashboard:certificates")).content.decode()
