@@ -9,14 +9,14 @@ from rest_framework.views import APIView
 
 from certificates.models import FuelType, Generator, StateOrProvince, Technology
 from public_stats.selectors import GROUPINGS, GeneratorQuery, generators_public, statistics_rows, statistics_total
-from public_stats.values import Activity, StatisticsQuery
+from public_stats.values import MONTH_TEXT, Activity, StatisticsQuery
 
 from .pagination import ApiCursorPagination
 from .serializers_public import PublicGeneratorSerializer, StatisticsSerializer
 from .throttling import StatisticsThrottle
 from .views import KnownQueryParameters
 
-MONTH = "^$|^(0[1-9]|1[0-2])/[0-9]{4}$"
+MONTH = "^$|" + MONTH_TEXT.pattern  # public_stats.values reads it
 TEXT = "^[^\\x00]*$"
 
 

@@ -91,7 +91,7 @@ class GeneratorQuery:
 
     @classmethod
     def from_params(cls, params) -> "GeneratorQuery":
-        return cls(**{name: str(params.get(name, "")).strip() for name in ("fuel", "technology", "state")})
+        return cls(**{name: str(params.get(name) or "") for name in ("fuel", "technology", "state")})
 
     def problems(self) -> dict[str, str]:
         choices = {"fuel": FuelType, "technology": Technology, "state": StateOrProvince}

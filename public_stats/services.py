@@ -40,18 +40,18 @@ def event_skipped(kind: str, data: dict) -> bool:
 
 
 # Each row counted: (month, activity, fuel, technology, state, program_id, eligibilities, quantity),
-# of the certificates {certificates} and the complete transfers {transfers} pick.
+# of the certificates {certificates} names (c) and the complete transfers {transfers} names (t): every
+# row of their tables, or those of a list of ids (joined from the list, so that the plan starts there).
 CONTRIBUTIONS = f"""
     SELECT date_trunc('month', c.issued_at AT TIME ZONE %(zone)s)::date AS month, 'issued' AS activity,
            c.fuel_type AS fuel, g.technology, c.state, NULL::bigint AS program_id, c.eligibilities,
            c.quantity::bigint AS quantity
-      FROM {Certificate._meta.db_table} c JOIN {Generator._meta.db_table} g ON g.id = c.generator_id
-     WHERE {{certificates}}
+      FROM {{certificates}} JOIN {Generator._meta.db_table} g ON g.id = c.generator_id
     UNION ALL
     SELECT date_trunc('month', t.decided_at AT TIME ZONE %(zone)s)::date,
            CASE t.kind WHEN 'retirement' THEN 'retired' WHEN 'export' THEN 'exported' ELSE 'transferred' END,
            c.fuel_type, g.technology, c.state, o.program_id, c.eligibilities, b.quantity
-      FROM {Transfer._meta.db_table} t
+      FROM {{transfers}}
       JOIN {TransferItem._meta.db_table} i ON i.transfer_id = t.id
       JOIN {CertificateBatch._meta.db_table} b ON b.id = i.batch_id
       JOIN {Certificate._meta.db_table} c ON c.id = b.certificate_id
@@ -59,8 +59,12 @@ CONTRIBUTIONS = f"""
       LEFT JOIN {Retirement._meta.db_table} r ON r.transfer_id = t.id
       LEFT JOIN {RetirementOption._meta.db_table} o ON o.id = r.option_id
      WHERE t.status = 'complete' AND t.kind IN ('internal', 'organization', 'retirement', 'export')
-       AND {{transfers}}
 """
+EVERY = {"certificates": f"{Certificate._meta.db_table} c", "transfers": f"{Transfer._meta.db_table} t"}
+OF_IDS = {"certificates": f"unnest(%(certificate_ids)s::bigint[]) AS picked_c(id) "
+                          f"JOIN {Certificate._meta.db_table} c ON c.id = picked_c.id",
+          "transfers": f"unnest(%(transfer_ids)s::bigint[]) AS picked_t(id) "
+                       f"JOIN {Transfer._meta.db_table} t ON t.id = picked_t.id"}
 
 _COLUMNS = "month, activity, fuel, technology, state, program_id"
 # Both tables from one set of contributions, in one statement (its WITH is written once).
@@ -79,8 +83,7 @@ _UPSERT = f"""
         SET quantity = {EligibilityTotal._meta.db_table}.quantity + EXCLUDED.quantity
 """
 
-_OF_EVENTS = CONTRIBUTIONS.format(certificates="c.id = ANY(%(certificate_ids)s)",
-                                  transfers="t.id = ANY(%(transfer_ids)s)")
+_OF_EVENTS = CONTRIBUTIONS.format(**OF_IDS)
 
 
 def _subjects(events: list[Event]) -> tuple[list[int], list[int]]:
@@ -163,7 +166,7 @@ def _rebuild() -> None:
             (oldest,) = cursor.fetchone()
         seen_since = list(Event.objects.filter(kind__in=KINDS).extra(where=["txid >= %s::text::xid8"],
                                                                      params=[oldest]))
-        every = CONTRIBUTIONS.format(certificates="TRUE", transfers="TRUE")
+        every = CONTRIBUTIONS.format(**EVERY)
         contributions, params = every, {"zone": settings.TIME_ZONE}
         if (pending := _of_events_signed(seen_since, -1)) is not None:
             contributions = f"{every} UNION ALL {pending[0]}"

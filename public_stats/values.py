@@ -20,12 +20,13 @@ class Activity(models.TextChoices):
     EXPORTED = "exported", "Exported"  # an export the receiving tracking system confirmed
 
 
-MONTH_TEXT = re.compile(r"^(0[1-9]|1[0-2])/(\d{4})$")  # 01/2024, as the dashboard writes a vintage
+# 01/2024, as the dashboard writes a vintage; the years the registry's vintages take (certificates.periods).
+MONTH_TEXT = re.compile(r"^(0[1-9]|1[0-2])/(19[0-9]{2}|20[0-9]{2}|2100)$")
 
 
 def month_parse(text: str) -> datetime.date | None:
     """A month as people type it, MM/YYYY, as its first day; None if it is not one."""
-    match = MONTH_TEXT.match(text.strip())
+    match = MONTH_TEXT.fullmatch(text)
     if not match:
         return None
     return datetime.date(int(match[2]), int(match[1]), 1)
@@ -60,9 +61,9 @@ class StatisticsQuery:
 
     @classmethod
     def from_params(cls, params) -> "StatisticsQuery":
-        """From a query string (a QueryDict, or any mapping of names to text); names it does not take
-        are left out (the API refuses them, the pages ignore them)."""
-        return cls(**{field.name: str(params.get(field.name, "")).strip() for field in fields(cls)})
+        """From a query string (a QueryDict, or any mapping of names to text), as sent; names it does
+        not take are left out (the API refuses them, the pages ignore them)."""
+        return cls(**{field.name: str(params.get(field.name) or "") for field in fields(cls)})
 
     def problems(self) -> dict[str, str]:
         """Field -> message for each filter that names nothing the statistics count."""

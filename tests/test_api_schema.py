@@ -176,6 +176,10 @@ def feed(registry: Registry, case) -> None:
     if path == "/retirements/" and method == "GET":
         named(query, "option", [registry.option.name])
     in_order(query, "submitted_from", "submitted_to")
+    if path == "/public/statistics/" and query.get("month_from") and query.get("month_to"):  # MM/YYYY: by year
+        first, last = (query[name][3:] + query[name][:2] for name in ("month_from", "month_to"))
+        if first > last:
+            query["month_from"], query["month_to"] = query["month_to"], query["month_from"]
     if query.get("cursor"):  # one the API gave: a page from one of the organization's rows on
         query["cursor"] = cursor_at(pick(list(range(1, 50)), query["cursor"]))
     if path == "/transfers/{id}/accept/" and isinstance(body, dict):
