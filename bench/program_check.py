@@ -57,7 +57,8 @@ def main() -> None:
     program = program_create(user=staff, rules=rules, fields={
         "code": "bench-2025", "name": "Bench RES 2025", "kind": "compliance", "jurisdiction": "Bench",
         "compliance_year": 2025})
-    print(f"program rules: {', '.join(f'{name} ({len(v) if isinstance(v, list) else v})' for name, v in rules.items())}")
+    counted = (f"{name} ({len(value) if isinstance(value, list) else value})" for name, value in rules.items())
+    print(f"program rules: {', '.join(counted)}")
     plain = RetirementOption.objects.create(name="No program", type=RetirementOption.Type.VOLUNTARY_CLAIM,
                                             reason=RetirementOption.Reason.VOLUNTARY)
     toward = RetirementOption.objects.create(name="Bench RES 2025", type=RetirementOption.Type.STATE_RPS,
