@@ -23,7 +23,7 @@ from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from events.models import Claim, ConsumerProgress, Event
 from events.services import event_record, events_consume
-from programs.models import Program
+from programs.services import program_create
 from public_stats.models import EligibilityTotal, MonthlyTotal
 from public_stats.services import CONSUMER, public_stats_rebuild
 from retirements.models import RetirementOption
@@ -88,9 +88,11 @@ def table_sums() -> tuple[Counter, Counter]:
 
 
 @pytest.fixture
-def program(db):
-    return Program.objects.create(code="mn-res-2025", name="Minnesota RES 2025", kind=Program.Kind.COMPLIANCE,
-                                  jurisdiction="Minnesota", compliance_year=2025)
+def program(staff):
+    return program_create(user=staff, fields={"code": "mn-res-2025", "name": "Minnesota RES 2025",
+                                              "kind": "compliance", "jurisdiction": "Minnesota",
+                                              "compliance_year": 2025, "close_date": None},
+                          rules={"fuels": ["wind", "solar"]})
 
 
 @pytest.fixture
