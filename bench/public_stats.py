@@ -72,10 +72,13 @@ def main() -> None:
     seed_retirements(org=org, user=trader, source=source, into=retired_into, option=option,
                      count=options.retirements, batches=batches)
     # Spread over the months, as a registry's history is (the seeds happen now): each certificate issued
-    # 20 days after its vintage, the retirements over the last four years.
+    # 20 days after its vintage, the retirements over the last four years. The ledger's guards refuse
+    # such an UPDATE: the benchmark's own seed, written by its superuser, goes past them (no triggers).
     with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
         cursor.execute("UPDATE certificates_certificate SET issued_at = upper(period) + interval '20 days'")
         cursor.execute("UPDATE transfers_transfer SET decided_at = decided_at - (id % 48) * interval '1 month'")
+        cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute("ANALYZE")
 
     started = time.perf_counter()
@@ -84,10 +87,10 @@ def main() -> None:
           f"{EligibilityTotal.objects.count():,} eligibility rows")
 
     # Catch-up: --events new retirements, bulk-inserted with their retirement.made events (one transaction).
-    before = set(Transfer.objects.filter(kind=Transfer.Kind.RETIREMENT).values_list("pk", flat=True))
+    last = Transfer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     seed_retirements(org=org, user=trader, source=source, into=retired_into, option=option, count=options.events,
                      batches=batches)
-    new = Transfer.objects.filter(kind=Transfer.Kind.RETIREMENT).exclude(pk__in=before).values_list("pk", flat=True)
+    new = Transfer.objects.filter(kind=Transfer.Kind.RETIREMENT, pk__gt=last).values_list("pk", flat=True)
     with transaction.atomic():
         events_record([event_new(kind=Event.Kind.RETIREMENT_MADE, organization_id=org.pk, subject_id=transfer_id,
                                  data={"transfer_kind": "retirement", "mass_upload_id": None})

@@ -139,7 +139,7 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 
 
 def _claims_lease(consumer: Consumer, *, now: datetime.datetime, limit: int, tried: set[int]) -> list[Claim]:
-    """The due claims no other worker holds, but those this run `tried` already, leased to this one
+    """The due claims no other worker holds, but those this run tried and did not finish (`tried`), leased to this one
     until now + EVENTS_LEASE_SECONDS (a worker that dies leaves them to be run again after it)."""
     with transaction.atomic(durable=True):
         due = list(Claim.objects.select_for_update(skip_locked=True)
@@ -176,10 +176,10 @@ def _claim_run(consumer: Consumer, claim: Claim, *, now: datetime.datetime | Non
         return False
 
 
-def _claims_run_together(consumer: Consumer, claims: list[Claim]) -> int | None:
+def _claims_run_together(consumer: Consumer, claims: list[Claim]) -> set[int] | None:
     """Run `consumer.handle_many` on the claims this worker still holds, in the transaction that
-    deletes them; how many it ran, or None if it failed (nothing of it is kept: the caller then runs
-    them one at a time)."""
+    deletes them; the ids of those it ran, or None if it failed (nothing of it is kept: the caller
+    then runs them one at a time)."""
     try:
         with transaction.atomic(durable=True):
             held = {claim.pk: claim for claim in claims}
@@ -189,7 +189,7 @@ def _claims_run_together(consumer: Consumer, claims: list[Claim]) -> int | None:
             if ran:
                 consumer.handle_many([claim.event for claim in ran])
                 Claim.objects.filter(pk__in=mine).delete()
-        return len(ran)
+        return {claim.pk for claim in ran}
     except Exception as error:  # noqa: BLE001 -- the claims are run again alone, each with its own failure
         logger.warning("The %s consumer failed on %s events together; running them one at a time: %s",
                        consumer.name, len(claims), error)
@@ -217,21 +217,26 @@ def events_consume(*, consumer: str, limit: int | None = None, now: datetime.dat
     limit = limit or (100_000 if together else 1000)
     lease_size = settings.EVENTS_CLAIM_BATCH if together else 100
     stop_at = time.monotonic() + settings.EVENTS_RUN_SECONDS
-    succeeded, tried = 0, set()
-    while len(tried) < limit and time.monotonic() < stop_at:
+    # The claims this run tried and did not finish (a failure, a lease lost): not taken again by it. Those it
+    # finished are deleted, so that the list stays short however many it runs (a NOT IN of each lease).
+    succeeded, tried, unfinished = 0, 0, set()
+    while tried < limit and time.monotonic() < stop_at:
         while events_claim(consumer=taken) and time.monotonic() < stop_at:
             pass
-        due = _claims_lease(taken, now=now or timezone.now(), limit=min(lease_size, limit - len(tried)),
-                            tried=tried)
+        due = _claims_lease(taken, now=now or timezone.now(), limit=min(lease_size, limit - tried), tried=unfinished)
         if not due:
             break
-        tried.update(claim.pk for claim in due)
+        tried += len(due)
         ran = _claims_run_together(taken, due) if together else None
         if ran is not None:
-            succeeded += ran
+            succeeded += len(ran)
+            unfinished.update(claim.pk for claim in due if claim.pk not in ran)
             continue
         for claim in due:
-            succeeded += _claim_run(taken, claim, now=now)
+            if _claim_run(taken, claim, now=now):
+                succeeded += 1
+            else:
+                unfinished.add(claim.pk)
     return succeeded
 
 
