@@ -398,3 +398,21 @@ def test_every_page_links_the_statistics(client, trader):
     assert 'href="/statistics/"' in client.get(reverse("login")).content.decode()
     client.force_login(trader)
     assert 'href="/statistics/generators/"' in client.get(reverse("dashboard:certificates")).content.decode()
+
+
+def test_an_issuance_run_counts_its_certificates(staff, org, account, no_wakeups):
+    """The issuance run's certificates.issued event names its issuances, not the certificates."""
+    from issuance.services import issuance_run
+
+    from .generation import last_month, report
+
+    generator = GeneratorFactory(organization=org, account=account, fuel_type="solar", state="IA",
+                                 eligibilities=["IA AEP"])
+    issuance_run(user=staff, reports=[report(generator, last_month(2), "120.4", staff),
+                                      report(generator, last_month(1), "80.7", staff)])
+    [event] = Event.objects.filter(kind=Event.Kind.CERTIFICATES_ISSUED)
+    assert event.data.get("issuance_ids") and "certificate_ids" not in event.data
+    events_consume(consumer=CONSUMER)
+    assert table_sums() == ledger_sums()
+    assert public_api(activity="issued", by="eligibility")["rows"] == [
+        {"key": "IA AEP", "label": "IA AEP", "quantity": 201}]  # 120 + 81: the 0.4 carried
