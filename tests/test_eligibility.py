@@ -4,24 +4,29 @@ every day of it, and only those; the issuance preview and the generator's pages 
 are reminded before one ends."""
 
 import datetime
+import re
 
 import pytest
+from django.core import mail
+from django.urls import reverse
 
 from certificates.generator_services import (
     EligibilityDetails,
     GeneratorRefused,
+    eligibilities_remind,
     eligibility_change,
     eligibility_end,
     eligibility_record,
 )
 from certificates.models import Certificate, GeneratorEligibility
 from certificates.periods import ProductionPeriod
+from events.services import events_consume
 from issuance.services import issuance_run
 from ledger.models import LedgerEvent
 from ledger.verification import ledger_breaches
 from registry.services import ServiceError
 
-from .factories import GeneratorFactory
+from .factories import GeneratorFactory, UserFactory
 from .generation import report
 
 MARCH = ProductionPeriod.month(2025, 3)
@@ -185,3 +190,149 @@ def test_ending_never_extends_nor_ends_before_the_start(staff, plain_generator):
         eligibility_end(user=staff, eligibility=eligibility, last_day=day(2023, 12, 31))
     eligibility.refresh_from_db()
     assert eligibility.good_through == day(2025, 6, 30)
+
+
+# Staff are reminded, once, of the eligibilities that end within ELIGIBILITY_REMINDER_DAYS days.
+
+def test_staff_are_reminded_once_of_the_eligibilities_ending_within_the_days(settings, plain_generator, staff,
+                                                                               manager):
+    settings.ELIGIBILITY_REMINDER_DAYS, settings.SITE_URL = 30, "https://registry.example"
+    today = day(2025, 6, 1)
+    ending = recorded(plain_generator, "MN RES", through=day(2025, 7, 1), certification_number="E-12")  # day 30
+    recorded(plain_generator, "Green-e", through=day(2025, 7, 2))  # day 31: not yet
+    recorded(plain_generator, "WI RPS", through=day(2025, 5, 31))  # over already
+    recorded(plain_generator, "IA AEP")  # no end
+    UserFactory(email="former@registry.example", is_staff=True, is_active=False)
+    mail.outbox.clear()
+
+    assert eligibilities_remind(today=today) == 1
+    assert events_consume(consumer="emails") == 1
+
+    [email] = mail.outbox
+    assert email.to == [staff.email]  # registry staff only: no participant, no inactive staff
+    assert email.subject == "[Midwest Renewable Energy Registry] 1 generator eligibility ending within 30 days"
+    assert "MN RES of M870 " in email.body and "good through 2025-07-01, certification number E-12" in email.body
+    assert f"https://registry.example/admin/certificates/generatoreligibility/{ending.pk}/change/" in email.body
+    assert "Green-e" not in email.body and "WI RPS" not in email.body
+    ending.refresh_from_db()
+    assert ending.reminded_on == today
+
+    mail.outbox.clear()
+    assert eligibilities_remind(today=today) == 0  # once
+    assert eligibilities_remind(today=day(2025, 6, 2)) == 1  # the next day: Green-e, at 30 days now
+    events_consume(consumer="emails")
+    assert len(mail.outbox) == 1 and "Green-e" in mail.outbox[0].body and "MN RES" not in mail.outbox[0].body
+
+
+def test_a_new_good_through_date_is_reminded_of_again(settings, plain_generator, staff):
+    settings.ELIGIBILITY_REMINDER_DAYS = 30
+    eligibility = recorded(plain_generator, through=day(2025, 6, 20))
+    assert eligibilities_remind(today=day(2025, 6, 1)) == 1
+
+    eligibility_change(user=staff, eligibility=eligibility, details=EligibilityDetails(
+        name="MN RES", start_date=eligibility.start_date, good_through=day(2025, 12, 31)))
+
+    assert eligibilities_remind(today=day(2025, 6, 2)) == 0
+    assert eligibilities_remind(today=day(2025, 12, 1)) == 1
+
+
+def test_the_daily_reminder_is_beat_s_task_by_name(settings):
+    from portal.celery import app as celery_app
+
+    celery_app.loader.import_default_modules()
+    [entry] = [entry for entry in settings.CELERY_BEAT_SCHEDULE.values()
+               if entry["task"] == "certificates.tasks.remind_expiring_eligibilities"]
+    assert entry["task"] in celery_app.tasks and entry["schedule"].hour == {6}
+
+
+# The admin site: staff record, change and end eligibilities there, through the services.
+
+ADD = "admin:certificates_generatoreligibility_add"
+LIST = "admin:certificates_generatoreligibility_changelist"
+
+
+def test_staff_record_an_eligibility_in_the_admin_with_a_ledger_event(admin_client, plain_generator):
+    response = admin_client.post(reverse(ADD), {
+        "generator": plain_generator.pk, "name": " MN  RES ", "certification_number": "E-999/2023",
+        "start_date": "2024-01-01", "verified_on": "2024-02-01", "good_through": ""})
+
+    assert response.status_code == 302
+    eligibility = GeneratorEligibility.objects.get()
+    assert (eligibility.name, eligibility.good_through, eligibility.recorded_by) == ("MN RES", None,
+                                                                                     admin_client.staff)
+    event = LedgerEvent.objects.get(kind=LedgerEvent.Kind.ELIGIBILITY_RECORDED)
+    assert event.actor == admin_client.staff and event.after["eligibility"] == eligibility.pk
+
+
+def test_the_admin_form_says_what_is_wrong_and_records_nothing(admin_client, plain_generator):
+    recorded(plain_generator, through=day(2025, 6, 30))
+    response = admin_client.post(reverse(ADD), {
+        "generator": plain_generator.pk, "name": "MN RES", "start_date": "2025-06-01",
+        "good_through": "2025-05-01"})
+
+    assert response.status_code == 200
+    assert "it cannot be before the start date, 2025-06-01" in response.content.decode()
+    response = admin_client.post(reverse(ADD), {"generator": plain_generator.pk, "name": "MN RES",
+                                                "start_date": "2025-06-01"})
+    assert "M870 already has MN RES from 2020-01-01 through 2025-06-30" in response.content.decode()
+    assert GeneratorEligibility.objects.count() == 1
+    assert not LedgerEvent.objects.filter(kind__startswith="eligibility_").exists()
+
+
+def test_staff_change_an_eligibility_in_the_admin_and_an_unchanged_form_records_nothing(admin_client,
+                                                                                         plain_generator):
+    eligibility = recorded(plain_generator, certification_number="E-1")
+    change = reverse("admin:certificates_generatoreligibility_change", args=[eligibility.pk])
+    form = {"name": "MN RES", "certification_number": "E-1", "start_date": "2020-01-01", "verified_on": "",
+            "good_through": ""}
+
+    assert admin_client.post(change, form).status_code == 302
+    assert not LedgerEvent.objects.exists()
+    assert admin_client.post(change, {**form, "good_through": "2026-06-30"}).status_code == 302
+
+    eligibility.refresh_from_db()
+    assert eligibility.good_through == day(2026, 6, 30)
+    event = LedgerEvent.objects.get(kind=LedgerEvent.Kind.ELIGIBILITY_CHANGED)
+    assert (event.before["good_through"], event.after["good_through"]) == (None, "2026-06-30")
+
+
+def test_staff_end_eligibilities_from_the_list_with_a_ledger_event_each(admin_client, plain_generator):
+    first, second = recorded(plain_generator, "MN RES"), recorded(plain_generator, "Green-e")
+    chosen = {"action": "end_eligibilities", "_selected_action": [first.pk, second.pk]}
+
+    asked = admin_client.post(reverse(LIST), chosen)
+    assert "Last day they hold" in asked.content.decode()
+    response = admin_client.post(reverse(LIST), {**chosen, "apply": "1", "last_day": "2025-06-30",
+                                                 "note": "Orders revoked"}, follow=True)
+
+    assert "2 eligibilities ended." in response.content.decode()
+    assert set(GeneratorEligibility.objects.values_list("good_through", flat=True)) == {day(2025, 6, 30)}
+    assert LedgerEvent.objects.filter(kind=LedgerEvent.Kind.ELIGIBILITY_ENDED, note="Orders revoked").count() == 2
+
+
+def test_eligibility_records_are_never_deleted_in_the_admin(admin_client, plain_generator):
+    eligibility = recorded(plain_generator)
+    response = admin_client.post(reverse("admin:certificates_generatoreligibility_delete", args=[eligibility.pk]),
+                                 {"post": "yes"})
+    assert response.status_code == 403 and GeneratorEligibility.objects.filter(pk=eligibility.pk).exists()
+
+
+def test_the_generator_s_admin_page_shows_its_eligibilities_and_the_claims_not_recorded(admin_client,
+                                                                                        plain_generator):
+    recorded(plain_generator, "MN RES", through=day(2024, 12, 31), certification_number="E-7")
+    recorded(plain_generator, "Green-e")
+    page = admin_client.get(reverse("admin:certificates_generator_change", args=[plain_generator.pk])
+                            ).content.decode()
+
+    assert "E-7" in page and "expired on 2024-12-31" in page and "in force" in page
+    assert re.search(r"Claimed, not recorded.*?WI RPS · <a href=\"/admin/certificates/generatoreligibility/add/"
+                     rf"\?generator={plain_generator.pk}\">Record an eligibility</a>", page, re.S)
+
+
+@pytest.mark.parametrize("url", [reverse(LIST), reverse(ADD)])
+def test_participants_cannot_reach_the_eligibilities_in_the_admin(signed_in, manager, plain_generator, url):
+    response = signed_in(manager).get(url)
+    assert response.status_code == 302 and response.url.startswith("/admin/login/")
+    posted = signed_in(manager).post(reverse(ADD), {"generator": plain_generator.pk, "name": "MN RES",
+                                                    "start_date": "2020-01-01"})
+    assert posted.status_code == 302 and not GeneratorEligibility.objects.exists()
