@@ -114,6 +114,9 @@ class GeneratorAdmin(admin.ModelAdmin):
     form = GeneratorAdminForm
     inlines = [RecordedEligibilityInline]
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a generator being onboarded has none recorded yet
+
     @admin.display(description="Claimed, not recorded")
     def claims_not_recorded(self, generator):
         """What the organization claims that staff have not recorded (its certificates do not carry it), with

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from certificates.generator_services import (
     EligibilityDetails,
@@ -32,6 +33,7 @@ from .generation import report
 MARCH = ProductionPeriod.month(2025, 3)
 day = datetime.date
 LONG_AGO = day(2020, 1, 1)
+ONE_DAY = datetime.timedelta(days=1)
 
 
 def recorded(generator, name="MN RES", start=LONG_AGO, through=None, **fields) -> GeneratorEligibility:
@@ -336,3 +338,50 @@ def test_participants_cannot_reach_the_eligibilities_in_the_admin(signed_in, man
     posted = signed_in(manager).post(reverse(ADD), {"generator": plain_generator.pk, "name": "MN RES",
                                                     "start_date": "2020-01-01"})
     assert posted.status_code == 302 and not GeneratorEligibility.objects.exists()
+
+
+# The issuance preview and the generator's page mark the eligibilities not carried.
+
+def test_the_issuance_preview_marks_the_eligibilities_a_month_does_not_carry(admin_client, trader, plain_generator):
+    recorded(plain_generator, "MN RES")
+    recorded(plain_generator, "Green-e", through=day(2025, 3, 15))
+    recorded(plain_generator, "WI RPS", start=day(2025, 3, 10))
+    other = GeneratorFactory(organization=plain_generator.organization, code="M871", name="Quiet Hydro",
+                             eligibilities=[], recorded=False, account=plain_generator.account)
+    reports = [report(plain_generator, day(2025, 3, 1), "10", trader), report(other, day(2025, 3, 1), "5", trader)]
+
+    page = admin_client.post("/admin/issuance/generationreport/", {
+        "action": "issue_months", "_selected_action": [r.pk for r in reports]})
+
+    assert page.status_code == 200 and not Certificate.objects.exists()
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>\s*<td>(.*?)</td></tr>",
+                      re.search(r'<table id="issue-eligibilities">.*?</table>', page.content.decode(), re.S)[0], re.S)
+    assert rows == [
+        (f"M870 {plain_generator.name}", "03/2025",
+         "MN RES, <del>Green-e</del> (expired on 2025-03-15: not carried), "
+         "<del>WI RPS</del> (valid from 2025-03-10: not carried)"),
+        ("M871 Quiet Hydro", "03/2025", "none recorded")]
+
+
+def test_the_generator_page_shows_its_eligibilities_with_those_expired_marked(signed_in, trader, org, staff,
+                                                                               plain_generator):
+    today = timezone.localdate()
+    eligibility_record(user=staff, generator=plain_generator, details=EligibilityDetails(
+        name="MN RES", start_date=day(2020, 1, 1), certification_number="E-12", good_through=today - ONE_DAY))
+    recorded(plain_generator, "Green-e", through=today)
+    recorded(plain_generator, "WI RPS", start=today + ONE_DAY)
+
+    page = signed_in(trader).get(reverse("generators:detail", args=[plain_generator.pk])).content.decode()
+
+    section = re.search(r'<section class="card" aria-labelledby="eligibilities-heading">.*?</section>', page, re.S)[0]
+    assert "E-12" in section
+    assert f'<span class="status status-expired">Expired on {today - ONE_DAY:%Y-%m-%d}</span>' in section
+    assert '<span class="status status-active">In force</span>' in section  # through today
+    assert f'<span class="status status-pending">Valid from {today + ONE_DAY:%Y-%m-%d}</span>' in section
+    assert "Recorded eligibility MN RES of generator M870 (certification number E-12), from 2020-01-01 through" in page
+
+
+def test_another_organization_s_generator_eligibilities_are_not_shown(signed_in, outsider, plain_generator):
+    recorded(plain_generator, certification_number="E-12")
+    response = signed_in(outsider).get(reverse("generators:detail", args=[plain_generator.pk]))
+    assert response.status_code == 404
