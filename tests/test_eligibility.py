@@ -8,6 +8,8 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +23,7 @@ from certificates.generator_services import (
 )
 from certificates.models import Certificate, GeneratorEligibility
 from certificates.periods import ProductionPeriod
+from certificates.services import certificate_issue
 from events.services import events_consume
 from issuance.services import issuance_run
 from ledger.models import LedgerEvent
@@ -29,6 +32,7 @@ from registry.services import ServiceError
 
 from .factories import GeneratorFactory, UserFactory
 from .generation import report
+from .test_migrations_apps import migrate_to_the_end
 
 MARCH = ProductionPeriod.month(2025, 3)
 day = datetime.date
@@ -385,3 +389,33 @@ def test_another_organization_s_generator_eligibilities_are_not_shown(signed_in,
     recorded(plain_generator, certification_number="E-12")
     response = signed_in(outsider).get(reverse("generators:detail", args=[plain_generator.pk]))
     assert response.status_code == 404
+
+
+# The claims become records, so that nothing a user sees changes.
+
+@pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction
+def test_the_migration_records_each_generator_s_claims_from_its_first_day(org, account, staff):
+    executor = MigrationExecutor(connection)
+    executor.migrate([("certificates", "0007_generator_eligibility")])
+    try:
+        old_wind = GeneratorFactory(organization=org, code="M880", eligibilities=["MN RES", "Green-e"],
+                                    recorded=False, commissioned_on=day(2015, 6, 1), account=account)
+        certificate_issue(user=staff, generator=old_wind, period=ProductionPeriod.month(2010, 1), quantity=5,
+                          account=account)  # issued before it was commissioned: its first day is 2010-01-01
+        GeneratorFactory(organization=org, code="M881", eligibilities=["WI RPS"], recorded=False,
+                         commissioned_on=None, account=account,
+                         created_at=datetime.datetime(2023, 5, 6, 12, tzinfo=datetime.UTC))
+        GeneratorFactory(organization=org, code="M882", eligibilities=[], recorded=False)
+    finally:
+        migrate_to_the_end()
+
+    assert list(GeneratorEligibility.objects.order_by("pk").values_list(
+        "generator__code", "name", "start_date", "good_through", "certification_number")) == [
+        ("M880", "MN RES", day(2010, 1, 1), None, ""), ("M880", "Green-e", day(2010, 1, 1), None, ""),
+        ("M881", "WI RPS", day(2023, 5, 6), None, "")]
+    events = LedgerEvent.objects.filter(kind=LedgerEvent.Kind.ELIGIBILITY_RECORDED).order_by("pk")
+    assert [(e.actor_id, e.organization_id, e.after["code"], e.after["name"]) for e in events] == [
+        (None, org.pk, "M880", "MN RES"), (None, org.pk, "M880", "Green-e"), (None, org.pk, "M881", "WI RPS")]
+    later = certificate_issue(user=staff, generator=old_wind, period=ProductionPeriod.month(2010, 2), quantity=5,
+                              account=account)
+    assert later.eligibilities == ["MN RES", "Green-e"]  # as the claims were carried before
