@@ -283,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
     # Daily, early: staff's email of the eligibilities that end within ELIGIBILITY_REMINDER_DAYS.
     "remind-expiring-eligibilities": {"task": "certificates.tasks.remind_expiring_eligibilities",
                                       "schedule": crontab(minute=0, hour=6)},
+    # A program's retirement accounts freeze within this long after its close date's day ends.
+    "freeze-closed-program-accounts": {
+        "task": "programs.tasks.freeze_closed_program_accounts",
+        "schedule": env_int("PROGRAM_CLOSE_CHECK_SECONDS", 3600),
+    },
 }
 
 # Webhooks (webhooks/): an endpoint is https on the public internet, except the hosts listed here (for

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("certificates", "0007_generator_eligibility"),
-        ("ledger", "0012_eligibility_kinds"),
+        ("ledger", "0013_eligibility_kinds"),
     ]
 
     operations = [
