@@ -16,9 +16,9 @@ from registry.models import Membership, Organization, User
 from registry.services import ServiceConflict, ServiceError, staff_require
 from utilities.rows import Answer, RoundTrip
 
-from .models import Certificate, CertificateBatch, Generator
+from .models import Certificate, CertificateBatch, Generator, eligibility_names
 from .periods import ProductionPeriod
-from .selectors import SELECTION_KEY, SELECTION_LIMIT, batches_filtered, batches_for_dashboard
+from .selectors import SELECTION_KEY, SELECTION_LIMIT, batches_filtered, batches_for_dashboard, generator_eligibilities
 from .serials import split_range
 
 Status = CertificateBatch.Status
@@ -61,7 +61,9 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     """Issue certificates for each line (registry staff), inside the caller's transaction (the
     issuance run composes it with its own rows and the standing instructions).
 
-    One issuance per generator and period (the database refuses one that overlaps another); serials 1..quantity in
+    One issuance per generator and period (the database refuses one that overlaps another); the certificates
+    carry the generator's recorded eligibilities that hold on every day of the period
+    (GeneratorEligibility.covers); serials 1..quantity in
     one active batch of an open active account of the generator's owner, share-locked so a freeze
     waits; an issuance ledger event each. Only for approved generators (their rows share-locked, so
     a change sending one back for approval waits for the issuance, or the issuance for it). All
@@ -91,11 +93,13 @@ def certificates_write(*, user: User, lines: list[IssueLine],
             raise ServiceError(f"Account {line.account.public_id} does not belong to the generator's owner.")
         if not Account.is_open_active_state(type=state["type"], status=state["status"]):
             raise ServiceError(f"Account {line.account.public_id} is not an open active account.")
+    recorded = generator_eligibilities(line.generator.pk for line in lines)  # read under the generators' locks
     certificate_ids, batch_ids = _ids_reserve(len(lines))
     certificates = [Certificate(
         pk=certificate_id, generator=line.generator, period=line.period, quantity=line.quantity,
         serial_base=serial_base_for(line.generator, line.period), fuel_type=line.generator.fuel_type,
-        state=line.generator.state, eligibilities=list(line.generator.eligibilities), issued_by=user,
+        state=line.generator.state, eligibilities=eligibility_names(recorded[line.generator.pk], line.period),
+        issued_by=user,
     ) for certificate_id, line in zip(certificate_ids, lines, strict=True)]
     batches = [CertificateBatch(
         pk=batch_id, certificate=certificate, account=line.account, serial_start=1, serial_end=line.quantity,
