@@ -154,11 +154,14 @@ BATCH_LOCK_SQL = """
 """
 
 
-# The lock statement is planned once per connection (RoundTrip.add's generic_plan), not afresh for
-# each call: re-planning its five-table join cost more than running it (~0.7 ms of a 1 ms statement,
-# 903a8fb). Not confirmed since: bench/sql_statements.py --only lock (200 batches, load average 9)
-# found the two settings cost 90 us of CPU and 1.2 ms of wall time a lock more than PostgreSQL's own
-# choice; to be measured again on a quiet machine and the 100,000-batch seed before the settings go.
+# The lock statement is planned once per connection (a generic plan), not afresh for each call:
+# re-planning its five-table join cost more than running it (~0.7 ms of a 1 ms statement, 903a8fb).
+# Not confirmed since: bench/sql_statements.py --only lock (200 batches, load average 9) found the
+# two settings cost 90 us of CPU and 1.2 ms of wall time a lock more than PostgreSQL's own choice;
+# to be measured again on a quiet machine and the 100,000-batch seed before the settings go. The
+# setting is local to the transaction and put back right after, in the same round trip.
+GENERIC_PLAN_SQL = "SET LOCAL plan_cache_mode = force_generic_plan"
+DEFAULT_PLAN_SQL = "SET LOCAL plan_cache_mode TO DEFAULT"
 
 
 class Holder(NamedTuple):
@@ -193,9 +196,11 @@ def batches_lock_in(trip: RoundTrip, batch_ids: Iterable[int], *, user_id: int |
     """batches_lock's statements, added to the caller's round trip, so that the caller's own locks
     (a transfer's draft before the batches, its destination account after) travel with them; the
     answer's value is the LockedBatches once the trip is sent."""
-    return trip.add(BATCH_LOCK_SQL, {"user_id": user_id, "ids": sorted(set(batch_ids)),
-                                     "roles": list(Membership.ROLES_THAT_TRANSFER)},
-                    read=_locked_batches, generic_plan=True)
+    trip.add(GENERIC_PLAN_SQL, read=None)
+    locked = trip.add(BATCH_LOCK_SQL, {"user_id": user_id, "ids": sorted(set(batch_ids)),
+                                       "roles": list(Membership.ROLES_THAT_TRANSFER)}, read=_locked_batches)
+    trip.add(DEFAULT_PLAN_SQL, read=None)
+    return locked
 
 
 def _locked_batches(rows: list[tuple]) -> LockedBatches:
@@ -324,16 +329,15 @@ def _batches_split(partial: list[tuple[CertificateBatch, int]], account_id: int,
     cuts = [split_range(parent.serial_start, parent.serial_end, quantity) for parent, quantity in partial]
     if any(staying is None for _, staying in cuts):
         raise ServiceError("A split must leave part of the batch where it is.")
-    trip = RoundTrip()  # the statement and its plan setting
-    children_rows = trip.add(SPLIT_SQL, {
-        "parents": [parent.pk for parent, _ in partial],
-        "moved_starts": [moved[0] for moved, _ in cuts], "moved_ends": [moved[1] for moved, _ in cuts],
-        "staying_starts": [staying[0] for _, staying in cuts], "staying_ends": [staying[1] for _, staying in cuts],
-        "account": account_id, "status": status, "parent_count": len(partial), "actor": actor_id,
-        "organization": organization_id, "sequence": _sequence_of(CertificateBatch),
-    }, generic_plan=True)
-    trip.send()
-    rows = children_rows.value
+    with connection.cursor() as cursor:
+        cursor.execute(SPLIT_SQL, {
+            "parents": [parent.pk for parent, _ in partial],
+            "moved_starts": [moved[0] for moved, _ in cuts], "moved_ends": [moved[1] for moved, _ in cuts],
+            "staying_starts": [staying[0] for _, staying in cuts], "staying_ends": [staying[1] for _, staying in cuts],
+            "account": account_id, "status": status, "parent_count": len(partial), "actor": actor_id,
+            "organization": organization_id, "sequence": _sequence_of(CertificateBatch),
+        })
+        rows = cursor.fetchall()
     if len(rows) != 2 * len(partial):
         raise ServiceConflict("A selected batch changed meanwhile; nothing was moved. Try again.")
     certificates = {parent.pk: parent.certificate for parent, _ in partial}

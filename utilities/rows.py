@@ -64,17 +64,6 @@ class Answer:
     value = None
 
 
-# A statement sent with generic_plan=True is planned once per connection (psycopg prepares it on its
-# fifth run), not afresh for each call. Left to itself (plan_cache_mode auto), PostgreSQL estimates a
-# generic plan over an array parameter for ten elements, finds a custom plan for the one or two ids of
-# a transfer cheaper, and plans the statement again on every call: for the split statement
-# (certificates.services.SPLIT_SQL) 0.4 ms of planning against 0.5 ms of running it (EXPLAIN ANALYZE,
-# bench/transfer_service.py's seed), 25 custom plans of 25 (pg_prepared_statements). The setting is
-# local to the transaction and put back right after the statement, in the same round trip.
-GENERIC_PLAN_SQL = "SET LOCAL plan_cache_mode = force_generic_plan"
-DEFAULT_PLAN_SQL = "SET LOCAL plan_cache_mode TO DEFAULT"
-
-
 class RoundTrip:
     """Statements that travel to PostgreSQL together (pipelined), run in the order they are added:
     each caller adds its own (a lock before or after another service's) and reads its own answer
@@ -84,15 +73,9 @@ class RoundTrip:
         self.using = using
         self.statements: list[tuple[str, object, Callable[[list[tuple]], object] | None, Answer]] = []
 
-    def add(self, sql: str, params=None, *, read: Callable[[list[tuple]], object] | None = list,
-            generic_plan: bool = False) -> Answer:
-        """Add a statement; with `generic_plan`, one planned once per connection (GENERIC_PLAN_SQL)."""
-        if generic_plan:
-            self.statements.append((GENERIC_PLAN_SQL, None, None, Answer()))
+    def add(self, sql: str, params=None, *, read: Callable[[list[tuple]], object] | None = list) -> Answer:
         answer = Answer()
         self.statements.append((sql, params, read, answer))
-        if generic_plan:
-            self.statements.append((DEFAULT_PLAN_SQL, None, None, Answer()))
         return answer
 
     def send(self) -> None:
