@@ -39,6 +39,11 @@ def main() -> None:
     Seed().scale(org, 2 * count)
     target = Account.objects.create(organization=org, name="Target")
     batches = list(CertificateBatch.objects.filter(account=source, status="active").order_by("pk"))
+    # Statistics as autovacuum keeps them on a live database. Without them, the seed's thousands of
+    # active batches count as a dozen, and PostgreSQL (plan_cache_mode auto) takes for the split
+    # statement a generic plan that scans every active batch (1.2-2.2 ms a split against 0.44 ms).
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     assert len(batches) >= 2 * count, (len(batches), staff)
     service_batches, sql_batches = batches[:count], batches[count:2 * count]
     destination = Destination.internal(target)
