@@ -41,7 +41,7 @@ def main() -> None:
     batches = list(CertificateBatch.objects.filter(account=source, status="active").order_by("pk"))
     # Statistics as autovacuum keeps them on a live database. Without them, the seed's thousands of
     # active batches count as a dozen, and PostgreSQL (plan_cache_mode auto) takes for the split
-    # statement a generic plan that scans every active batch (1.2-2.2 ms a split against 0.44 ms).
+    # statement a generic plan that scans every active batch (about 2.2 ms a split against 0.44 ms).
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     assert len(batches) >= 2 * count, (len(batches), staff)
