@@ -34,6 +34,7 @@ from utilities.parsing import positive_integer
 
 from .examples import BATCHES_CSV
 from .models import ApiKey
+from .schema import FilteredListSchema
 from .serializers import (
     AccountSerializer,
     BatchDetailSerializer,
@@ -172,6 +173,7 @@ class BatchList(KnownQueryParameters, generics.ListAPIView):
     FilterSet, certificates.filters.BatchFilter), a page at a time (`cursor`; `page_size` up to 1,000)."""
 
     required_scope = ApiKey.Scope.READ
+    schema = FilteredListSchema()
     query_parameters = ("status",)
     serializer_class = BatchSerializer
     filter_backends = [OrganizationFilterBackend]
@@ -231,6 +233,7 @@ class BatchDownload(KnownQueryParameters, APIView):
     """The dashboard's CSV download of the batches in one status and filter (the same file)."""
 
     renderer_classes = [JSONRenderer, CsvAccepted]
+    schema = FilteredListSchema()
     required_scope = ApiKey.Scope.READ
     query_parameters = ("status", "sort")
     filter_backends = [OrganizationFilterBackend]  # the schema's query parameters

@@ -25,11 +25,13 @@ def batches_for_dashboard(organization: Organization, status: str) -> QuerySet[C
     )
 
 
-def batches_filtered(params: QueryDict, organization: Organization, status: str):
+def batches_filtered(params: QueryDict, organization: Organization, status: str,
+                     filter_class: type[BatchFilter] = BatchFilter):
     """The organization's batches in `status`, filtered and sorted as the query string says:
-    (the filter, with its errors if any; the batches, unfiltered if the filter is not valid; the sort)."""
-    batch_filter = BatchFilter(params or None, organization=organization,
-                               queryset=batches_for_dashboard(organization, status))
+    (the filter, with its errors if any; the batches, unfiltered if the filter is not valid; the sort).
+    `filter_class`: BatchFilter, or one with more filters (the dashboard's, programs.filters)."""
+    batch_filter = filter_class(params or None, organization=organization,
+                                queryset=batches_for_dashboard(organization, status))
     queryset = batch_filter.qs if batch_filter.is_bound and batch_filter.is_valid() else batch_filter.queryset
     queryset, sort = batches_sorted(queryset, params.get("sort", ""))
     return batch_filter, queryset, sort

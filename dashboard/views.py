@@ -15,6 +15,7 @@ from certificates.models import CertificateBatch
 from certificates.selectors import SELECTION_LIMIT, batches_filtered, batches_totals, selection_ids
 from certificates.services import selection_change
 from certificates.views import BATCH_TABS, batches_csv
+from programs.filters import ProgramBatchFilter
 from registry.models import Organization
 from registry.selectors import membership_required
 from retirements.views import dashboard_retired_tab
@@ -62,7 +63,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"tabs": tabs, "tab": tab, "can_act": membership.can_transfer}
 
     if tab in BATCH_TABS:
-        batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab])
+        batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab],
+                                                        ProgramBatchFilter)
         totals = batches_totals(queryset)
         paginator = Paginator(queryset, _page_size(request))
         paginator.count = totals["count"]  # a cached property: the totals' count, not a second COUNT
@@ -88,7 +90,7 @@ def download_csv(request: HttpRequest) -> HttpResponse:
     """The dashboard's current tab and filter as CSV, streamed at any size."""
     membership = membership_required(request)
     status = BATCH_TABS.get(request.GET.get("tab", "active"), CertificateBatch.Status.ACTIVE)
-    batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization, status)
+    batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization, status, ProgramBatchFilter)
     if refused := download_refused(batch_filter):
         return refused
     return batches_csv(queryset, status)

@@ -44,6 +44,9 @@ class LedgerEvent(models.Model):
         INSTRUCTION_LIFTED = "instruction_lifted", "Standing instruction's irrevocable flag lifted"
         TWO_FACTOR_ON = "two_factor_on", "Two-factor sign-in turned on"
         TWO_FACTOR_OFF = "two_factor_off", "Two-factor sign-in turned off"
+        PROGRAM_CREATED = "program_created", "Program created"
+        PROGRAM_CHANGED = "program_changed", "Program changed"
+        PROGRAM_RETIRED = "program_retired", "Program retired"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)

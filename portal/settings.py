@@ -275,6 +275,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("WEBHOOKS_SEND_SECONDS", 60),
     },
     "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
+    # A program's retirement accounts freeze within this long after its close date's day ends.
+    "freeze-closed-program-accounts": {
+        "task": "programs.tasks.freeze_closed_program_accounts",
+        "schedule": env_int("PROGRAM_CLOSE_CHECK_SECONDS", 3600),
+    },
 }
 
 # Webhooks (webhooks/): an endpoint is https on the public internet, except the hosts listed here (for

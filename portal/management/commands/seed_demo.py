@@ -23,6 +23,7 @@ from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue, serial_base_for
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
+from programs.services import program_create
 from registry.models import Membership, Organization, TrackingSystem, User
 from retirements.models import RetirementOption
 from retirements.services import RetirementDetails, retirement_create
@@ -67,6 +68,22 @@ RETIREMENT_OPTIONS = [
     ("Beneficial ownership claim", Option.Type.BENEFICIAL_OWNERSHIP, Option.Reason.VOLUNTARY, "", False, True),
     ("Federal agency renewable goal (EO 14057)", Option.Type.FEDERAL, Option.Reason.COMPLIANCE, "", True, True),
     ("Voluntary claim", Option.Type.VOLUNTARY_CLAIM, Option.Reason.VOLUNTARY, "", False, False),
+]
+# Programs kept as data (#29), each with the retirement option that counts toward it:
+# (program, its rules, the note of its first rules, the option's own fields).
+PROGRAMS = [
+    ({"code": "mn-res-2025", "name": "Minnesota RES 2025", "kind": "compliance", "jurisdiction": "Minnesota",
+      "compliance_year": 2025, "close_date": None},
+     {"vintage_years_before": 4, "fuels": ["wind", "solar", "hydro"], "states": ["MN"]},
+     "Minn. Stat. 216B.1691: vintages no older than four years before the compliance year.",
+     {"type": Option.Type.STATE_RPS, "reason": Option.Reason.COMPLIANCE, "state": "MN",
+      "requires_compliance_period": True}),
+    ({"code": "tc-green-power-2026", "name": "Twin Cities Green Power 2026", "kind": "voluntary",
+      "jurisdiction": "Minneapolis and Saint Paul", "compliance_year": 2026, "close_date": datetime.date(2027, 3, 31)},
+     {"vintage_from": datetime.date(2024, 1, 1), "fuels": ["wind", "solar"], "states": ["MN", "WI"],
+      "eligibilities": ["Green-e"]},
+     "Green-e certified wind and solar from Minnesota and Wisconsin, 2024 on.",
+     {"type": Option.Type.UTILITY_GREEN_PRICING, "reason": Option.Reason.VOLUNTARY, "requires_beneficiary": True}),
 ]
 # (owner index, code, name, fuel, state, capacity MW, eligibilities)
 GENERATORS = [
@@ -148,6 +165,9 @@ class Command(BaseCommand):
             RetirementOption.objects.get_or_create(name=name, defaults=dict(
                 type=kind, reason=reason, state=state, requires_compliance_period=needs_period,
                 requires_beneficiary=needs_beneficiary))
+        for fields, rules, note, option in PROGRAMS:
+            program = program_create(user=staff, fields=fields, rules=rules, note=note)
+            RetirementOption.objects.create(name=fields["name"], program=program, **option)
         orgs, traders, accounts = [], [], []
         for name, domain, account_names in ORGANIZATIONS:
             org = Organization.objects.create(name=name, contact_email=f"registry@{domain}")
