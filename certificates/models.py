@@ -410,16 +410,7 @@ class CertificateBatch(models.Model):
         """How the ledger records a batch in its before and after."""
         return {key: getattr(self, attribute) for key, attribute in SNAPSHOT.items()}
 
-    @staticmethod
-    def snapshot_sql(alias: str, prefix: str = "", **literals: str) -> str:
-        """snapshot() as PostgreSQL builds it (jsonb), from the columns `prefix` + column name of the
-        row `alias`, some keys given as literals (status="'active'"): for ledger events written by SQL
-        in the statement of the change."""
-        pairs = ", ".join(f"'{key}', {literals.get(key, f'{alias}.{prefix}{attribute}')}"
-                          for key, attribute in SNAPSHOT.items())
-        return f"jsonb_build_object({pairs})"
 
-
-# The ledger's record of a batch: key -> column (attribute) name; snapshot() and snapshot_sql() agree.
+# The ledger's record of a batch: key -> column (attribute) name (snapshot()).
 SNAPSHOT = {"batch": "id", "certificate": "certificate_id", "account": "account_id", "serial_start": "serial_start",
             "serial_end": "serial_end", "quantity": "quantity", "status": "status", "parent": "parent_id"}
