@@ -31,7 +31,11 @@ def _pk(saved) -> int | None:
     return saved.pk
 
 
-VALUES_ROWS = 20  # up to this many rows an INSERT lists them; above, it unnests one array per column
+# One row an INSERT lists (VALUES); more it unnests from one array per column, so that a statement
+# has one parameter per column however many rows it writes. psycopg parses a statement's text once
+# per process only while it has at most 50 parameters (its MAX_CACHED_STATEMENT_PARAMS), and parses
+# it again on every call above: a partial transfer's rows, listed, took 66 (bench/transfer_service.py).
+VALUES_ROWS = 1
 
 
 class _Column(NamedTuple):
@@ -63,7 +67,7 @@ def _plain_type(field) -> type | None:
 
 def _insert_sql(rows: list[Model]) -> tuple[str, list]:
     """One INSERT of new model instances, each value prepared by its field as Model.save() would
-    (pre_save, then get_db_prep_save). A few rows go as VALUES; more as one array per column,
+    (pre_save, then get_db_prep_save). One row goes as VALUES; more as one array per column (VALUES_ROWS),
     unnested, so a mass transfer's 2,000 rows are a handful of parameters, not 20,000 for the driver
     and the server to parse. A column every row leaves to its db_default is left out, so the database
     fills it. Hand-written because bench/issuance.py showed it pays: 5,000 generators' month took
