@@ -65,7 +65,7 @@ def main() -> None:
 
 def seed_generators(count: int, *, staff, month: datetime.date) -> list:
     from accounts.models import Account
-    from certificates.models import FuelType, Generator
+    from certificates.models import FuelType, Generator, GeneratorEligibility
     from issuance.models import GenerationReport
     from registry.models import Organization
 
@@ -79,6 +79,9 @@ def seed_generators(count: int, *, staff, month: datetime.date) -> list:
         account=accounts[index // GENERATORS_PER_ORGANIZATION], code=f"B{index:05d}", name=f"Bench Wind {index}",
         fuel_type=FuelType.WIND, state="MN", eligibilities=["MN RES"], status=Generator.Status.APPROVED,
     ) for index in range(count)], batch_size=2_000)
+    GeneratorEligibility.objects.bulk_create([  # recorded, as staff do: the certificates carry it
+        GeneratorEligibility(generator=generator, name="MN RES", start_date=datetime.date(2000, 1, 1))
+        for generator in generators], batch_size=2_000)
     GenerationReport.objects.bulk_create([GenerationReport(
         generator=generator, month=month, mwh=Decimal(1_000 + index % 5_000) + Decimal(index % 1_000) / 1_000,
         submitted_by=staff,

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from registry.activity import event_person, event_sentence
@@ -20,7 +21,7 @@ from .generator_services import (
     under_review_text,
 )
 from .models import Certificate, CertificateBatch, FuelType, Generator
-from .selectors import generator_history, generator_of, generators_of
+from .selectors import generator_eligibilities, generator_history, generator_of, generators_of
 from .serials import format_serial
 
 # The batch statuses the dashboard's batch tabs and the API's batches list, by name.
@@ -99,9 +100,12 @@ def generator_detail(request: HttpRequest, generator_id: int) -> HttpResponse:
     generator = generator_of(membership.organization, generator_id)
     history = [(event, event_person(event, membership.organization), event_sentence(event, membership.organization))
                for event in generator_history(generator)]
+    today = timezone.localdate()
+    eligibilities = [(eligibility, eligibility.gap(today))
+                     for eligibility in generator_eligibilities([generator.pk])[generator.pk]]
     return render(request, "certificates/generator_detail.html", {
         "generator": generator, "history": history, "can_manage": membership.is_manager,
-        "key_attributes": KEY_ATTRIBUTES_TEXT})
+        "key_attributes": KEY_ATTRIBUTES_TEXT, "eligibilities": eligibilities})
 
 
 @login_required

@@ -48,6 +48,9 @@ class Event(models.Model):
         MEMBER_CHANGED = "member.changed", "Member joined, changed role or removed"
         # A user turned two-factor sign-in on or off (data["on"]): the subject is the user, of no organization.
         TWO_FACTOR_CHANGED = "user.two_factor_changed", "Two-factor sign-in turned on or off"
+        # Registry staff's daily reminder of the generator eligibilities whose good-through date is near, of
+        # no organization: data["eligibility_ids"], each reminded once (certificates.generator_services).
+        ELIGIBILITIES_EXPIRING = "eligibilities.expiring", "Generator eligibilities expiring soon"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=40, choices=Kind)

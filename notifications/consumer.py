@@ -4,6 +4,7 @@ again later (events.services); no other email and no webhook waits for it."""
 
 from events.models import Event
 
+from .eligibilities import eligibilities_expiring_email_send
 from .generators import generator_decision_email_send
 from .instructions import instruction_notice_send
 from .issuance import issuance_notice_send
@@ -47,6 +48,8 @@ EMAILS = {
                                                                  issuance_ids=event.data["issuance_ids"]),
     Kind.INSTRUCTIONS_SKIPPED: lambda event: instruction_notice_send(organization_id=event.organization_id,
                                                                      run_ids=event.data["run_ids"]),
+    Kind.ELIGIBILITIES_EXPIRING: lambda event: eligibilities_expiring_email_send(
+        eligibility_ids=event.data["eligibility_ids"]),
 }
 
 

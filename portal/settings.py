@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from celery.schedules import crontab
+
 from webhooks.signing import RECEIVER_DOCS  # plain text and constants (no Django): safe to import in settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -84,6 +86,9 @@ REGISTRY_NAME = env_str("REGISTRY_NAME", "Midwest Renewable Energy Registry")
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")  # make run sets it to the port it serves
 TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)  # an invitation link works this many days after it is sent
+# Registry staff are emailed, once a day, the generator eligibilities whose good-through date is within this
+# many days (each eligibility once, until its good-through date changes).
+ELIGIBILITY_REMINDER_DAYS = env_int("ELIGIBILITY_REMINDER_DAYS", 30)
 # The public verification page answers each address at most this many times a minute.
 VERIFY_REQUESTS_PER_MINUTE = env_int("VERIFY_REQUESTS_PER_MINUTE", 60)
 # How often one address may ask for the public statistics' pages, CSV and API in a minute (public_stats).
@@ -277,6 +282,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("WEBHOOKS_SEND_SECONDS", 60),
     },
     "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
+    # Daily, early: staff's email of the eligibilities that end within ELIGIBILITY_REMINDER_DAYS.
+    "remind-expiring-eligibilities": {"task": "certificates.tasks.remind_expiring_eligibilities",
+                                      "schedule": crontab(minute=0, hour=6)},
     # A program's retirement accounts freeze within this long after its close date's day ends.
     "freeze-closed-program-accounts": {
         "task": "programs.tasks.freeze_closed_program_accounts",

@@ -4,7 +4,7 @@ import factory
 
 from accounts.models import Account
 from api.models import ApiKey
-from certificates.models import FUEL_TECHNOLOGIES, FuelType, Generator
+from certificates.models import FUEL_TECHNOLOGIES, FuelType, Generator, GeneratorEligibility
 from registry.models import Membership, Organization, TrackingSystem, User
 from retirements.models import RetirementOption
 from webhooks.models import EventType, WebhookEndpoint
@@ -47,9 +47,13 @@ class AccountFactory(factory.django.DjangoModelFactory):
     type = Account.Type.ACTIVE
 
 
+RECORDED_FROM = datetime.date(2000, 1, 1)
+
+
 class GeneratorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Generator
+        skip_postgeneration_save = True
 
     organization = factory.SubFactory(OrganizationFactory)
     code = factory.Sequence(lambda n: f"M{800 + n}")
@@ -61,6 +65,15 @@ class GeneratorFactory(factory.django.DjangoModelFactory):
     eligibilities = factory.LazyFunction(lambda: ["MN RES", "Green-e"])
     commissioned_on = datetime.date(2015, 6, 1)
     status = Generator.Status.APPROVED
+
+    @factory.post_generation
+    def recorded(generator, create, extracted, **kwargs):
+        """Registry staff recorded the eligibilities it claims, holding from RECORDED_FROM with no end (so
+        every period the tests issue carries them); `recorded=False`: none recorded."""
+        if create and extracted is not False:
+            GeneratorEligibility.objects.bulk_create([
+                GeneratorEligibility(generator=generator, name=name, start_date=RECORDED_FROM)
+                for name in generator.eligibilities])
 
 
 class TrackingSystemFactory(factory.django.DjangoModelFactory):

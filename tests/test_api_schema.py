@@ -38,10 +38,12 @@ from accounts.models import Account
 from api.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
 from api.pagination import ApiCursorPagination
 from api.throttling import ApiKeyThrottle
-from certificates.filters import BatchFilter, eligibility_choices
+from certificates.filters import eligibility_choices
 from certificates.models import CertificateBatch
 from mass_uploads.models import MassTransferUpload
 from mass_uploads.services import mass_upload_create
+from programs.filters import ProgramBatchFilter
+from programs.models import Program
 from registry.models import Organization, TrackingSystem
 from retirements.models import RetirementOption
 from transfers.models import Transfer
@@ -105,6 +107,8 @@ def registry(application_in_this_test, mass_media, issue, org, trader, holdings,
     """An organization with batches in two accounts, a retirement, an upload, a transfer sent and one
     received; another organization to send to; a retirement option and a tracking system."""
     option = RetirementOptionFactory()
+    Program.objects.create(code="mn-res-2025", name="Minnesota RES 2025", kind=Program.Kind.COMPLIANCE,
+                           jurisdiction="Minnesota", compliance_year=2025)  # for the batches' "program" filter
     transfer = retire(organization=org, user=trader, account=retirement_account, option=option,
                       lines=[TransferLine(holdings["wind"].pk, 10)])
     send(holdings["solar"], trader, org, counterparty, quantity=5)
@@ -173,6 +177,7 @@ def feed(registry: Registry, case) -> None:
     if path in ("/batches/", "/batches.csv"):
         named(query, "account", accounts)
         named(query, "eligibility", [name for name, _ in eligibility_choices()])
+        named(query, "program", list(Program.objects.order_by("code").values_list("code", flat=True)))
     if path == "/retirements/" and method == "GET":
         named(query, "option", [registry.option.name])
     in_order(query, "submitted_from", "submitted_to")
@@ -299,8 +304,8 @@ def test_the_batches_download_documents_every_filter_of_the_list():
         return {parameter["name"] for parameter in schema.raw_schema["paths"][path]["get"]["parameters"]
                 if parameter["in"] == "query"}
 
-    assert query_parameters("/api/v1/batches.csv") == {*BatchFilter.base_filters, "status", "sort"}
-    assert query_parameters("/api/v1/batches/") == {*BatchFilter.base_filters, "status", "cursor", "page_size"}
+    assert query_parameters("/api/v1/batches.csv") == {*ProgramBatchFilter.base_filters, "status", "sort"}
+    assert query_parameters("/api/v1/batches/") == {*ProgramBatchFilter.base_filters, "status", "cursor", "page_size"}
 
 
 def media_types():

@@ -13,13 +13,24 @@ from django.utils import timezone
 
 from accounts.models import Account
 from certificates.generator_services import (
+    EligibilityDetails,
     GeneratorDetails,
+    eligibility_record,
     generator_register,
     generator_send_back,
     generator_submit,
 )
-from certificates.models import FUEL_TECHNOLOGIES, Certificate, CertificateBatch, FuelType, Generator, Technology
+from certificates.models import (
+    FUEL_TECHNOLOGIES,
+    Certificate,
+    CertificateBatch,
+    FuelType,
+    Generator,
+    Technology,
+    eligibility_names,
+)
 from certificates.periods import ProductionPeriod
+from certificates.selectors import generator_eligibilities
 from certificates.services import certificate_issue, serial_base_for
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
@@ -186,6 +197,8 @@ class Command(BaseCommand):
                                      eligibilities=eligibilities, commissioned_on=datetime.date(2012 + i, 1 + i, 1))
             for i, (owner, code, name, fuel, state, capacity, eligibilities) in enumerate(GENERATORS)
         ]
+        for generator in generators:
+            self.seed_eligibilities(generator, staff)
         self.seed_registrations(orgs[0], accounts[0][0], staff)
         for generator in generators:
             owner_index = orgs.index(generator.organization)
@@ -260,6 +273,18 @@ class Command(BaseCommand):
                                     draft={"lines": [{"batch": batch.pk, "quantity": 1}]})
         transfers_expire()
 
+    def seed_eligibilities(self, generator: Generator, staff: User) -> None:
+        """Staff recorded what each generator claims, with a certification number, from before the first
+        vintage. M841's Green-e ends within the reminder's days (staff are emailed of it); M923's IL RPS
+        ended in mid-2025 (its later months' certificates do not carry it)."""
+        for index, name in enumerate(generator.eligibilities):
+            good_through = {("M841", "Green-e"): timezone.localdate() + datetime.timedelta(days=20),
+                            ("M923", "IL RPS"): datetime.date(2025, 6, 30)}.get((generator.code, name))
+            start = min(generator.commissioned_on, FIRST_VINTAGE)
+            eligibility_record(user=staff, generator=generator, details=EligibilityDetails(
+                name=name, start_date=start, certification_number=f"{generator.state}-{generator.code}-{index + 1:02d}",
+                verified_on=start, good_through=good_through))
+
     def seed_registrations(self, org: Organization, account: Account, staff: User) -> None:
         """Generators the organization's manager registered: one awaiting staff's approval, one sent back."""
         manager = Membership.objects.get(organization=org, role=Membership.Role.MANAGER).user
@@ -283,6 +308,7 @@ class Command(BaseCommand):
                                      status=Generator.Status.APPROVED)
         ]
         accounts = list(Account.objects.of(org).open_active())
+        recorded = generator_eligibilities(generator.pk for generator in generators)
         per_certificate = 500
         made = 0
         taken = set(Certificate.objects.filter(generator__in=generators).values_list("generator_id", "period"))
@@ -301,7 +327,8 @@ class Command(BaseCommand):
                 raise CommandError("No vintages left to issue for this organization.")
             certificates = Certificate.objects.bulk_create([
                 Certificate(generator=g, period=v, quantity=sum(s), serial_base=serial_base_for(g, v),
-                            fuel_type=g.fuel_type, state=g.state, eligibilities=g.eligibilities, issued_by=staff)
+                            fuel_type=g.fuel_type, state=g.state, eligibilities=eligibility_names(recorded[g.pk], v),
+                            issued_by=staff)
                 for g, v, s in plan
             ])
             parents = CertificateBatch.objects.bulk_create([
