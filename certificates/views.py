@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from registry.activity import event_person, event_sentence
@@ -22,7 +23,7 @@ from .generator_services import (
 )
 from .models import Certificate, CertificateBatch, FuelType, Generator
 from .reviews import annual_review, annual_review_next, generators_to_review, review_notice, review_today
-from .selectors import generator_history, generator_of, generators_of
+from .selectors import generator_eligibilities, generator_history, generator_of, generators_of
 from .serials import format_serial
 
 # The batch statuses the dashboard's batch tabs and the API's batches list, by name.
@@ -112,14 +113,18 @@ def generator_detail(request: HttpRequest, generator_id: int) -> HttpResponse:
     generator = generator_of(membership.organization, generator_id)
     history = [(event, event_person(event, membership.organization), event_sentence(event, membership.organization))
                for event in generator_history(generator)]
-    today = review_today()
-    to_confirm, review = _to_confirm(membership.organization, today)
+    today = timezone.localdate()
+    eligibilities = [(eligibility, eligibility.gap(today))
+                     for eligibility in generator_eligibilities([generator.pk])[generator.pk]]
+    review_day = review_today()
+    to_confirm, review = _to_confirm(membership.organization, review_day)
     return render(request, "certificates/generator_detail.html", {
         "generator": generator, "history": history, "can_manage": membership.is_manager,
-        "key_attributes": KEY_ATTRIBUTES_TEXT, "review": review, "to_confirm": generator.pk in to_confirm,
-        "review_overdue": review is not None and review.is_overdue(today),
+        "key_attributes": KEY_ATTRIBUTES_TEXT, "eligibilities": eligibilities,
+        "review": review, "to_confirm": generator.pk in to_confirm,
+        "review_overdue": review is not None and review.is_overdue(review_day),
         "confirmed": generator.annual_reviews.select_related("confirmed_by").first(),
-        "next_review": annual_review_next(today)})
+        "next_review": annual_review_next(review_day)})
 
 
 @login_required

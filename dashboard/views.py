@@ -16,6 +16,7 @@ from certificates.reviews import review_notice, review_today
 from certificates.selectors import SELECTION_LIMIT, batches_filtered, batches_totals, selection_ids
 from certificates.services import selection_change
 from certificates.views import BATCH_TABS, batches_csv
+from programs.filters import ProgramBatchFilter
 from registry.models import Organization
 from registry.selectors import membership_required
 from retirements.views import dashboard_retired_tab
@@ -66,7 +67,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["review_notice"] = review_notice(organization, review_today())
 
     if tab in BATCH_TABS:
-        batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab])
+        batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab],
+                                                        ProgramBatchFilter)
         totals = batches_totals(queryset)
         paginator = Paginator(queryset, _page_size(request))
         paginator.count = totals["count"]  # a cached property: the totals' count, not a second COUNT
@@ -92,7 +94,7 @@ def download_csv(request: HttpRequest) -> HttpResponse:
     """The dashboard's current tab and filter as CSV, streamed at any size."""
     membership = membership_required(request)
     status = BATCH_TABS.get(request.GET.get("tab", "active"), CertificateBatch.Status.ACTIVE)
-    batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization, status)
+    batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization, status, ProgramBatchFilter)
     if refused := download_refused(batch_filter):
         return refused
     return batches_csv(queryset, status)

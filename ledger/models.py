@@ -40,11 +40,17 @@ class LedgerEvent(models.Model):
         GENERATOR_APPROVED = "generator_approved", "Generator approved"
         GENERATOR_SENT_BACK = "generator_sent_back", "Generator sent back"
         GENERATOR_REVIEWED = "generator_reviewed", "Generator's registration confirmed in the annual review"
+        ELIGIBILITY_RECORDED = "eligibility_recorded", "Generator eligibility recorded"
+        ELIGIBILITY_CHANGED = "eligibility_changed", "Generator eligibility changed"
+        ELIGIBILITY_ENDED = "eligibility_ended", "Generator eligibility ended"
         INSTRUCTION_CREATED = "instruction_created", "Standing instruction set"
         INSTRUCTION_ENDED = "instruction_ended", "Standing instruction ended"
         INSTRUCTION_LIFTED = "instruction_lifted", "Standing instruction's irrevocable flag lifted"
         TWO_FACTOR_ON = "two_factor_on", "Two-factor sign-in turned on"
         TWO_FACTOR_OFF = "two_factor_off", "Two-factor sign-in turned off"
+        PROGRAM_CREATED = "program_created", "Program created"
+        PROGRAM_CHANGED = "program_changed", "Program changed"
+        PROGRAM_RETIRED = "program_retired", "Program retired"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)
