@@ -242,6 +242,7 @@ def test_a_new_good_through_date_is_reminded_of_again(settings, plain_generator,
     assert eligibilities_remind(today=day(2025, 12, 1)) == 1
 
 
+@pytest.mark.django_db  # importing the tasks as a worker does runs Django's checks, which ask the server's version
 def test_the_daily_reminder_is_beat_s_task_by_name(settings):
     from portal.celery import app as celery_app
 
