@@ -59,13 +59,20 @@ def _account_states(rows) -> dict[int, dict]:
 def account_set_status(*, user: User, account: Account, status: str, note: str = "") -> None:
     """Freeze, unfreeze, close (registry staff). Only open active accounts send or receive."""
     staff_require(user=user)
+    account_status_write(actor=user, account=account, status=status, note=note)
+
+
+def account_status_write(*, actor: User | None, account: Account, status: str, note: str = "") -> None:
+    """account_set_status inside the caller's transaction, by `actor` (None: the registry itself, as
+    when a program's close date freezes its retirement accounts): the account locked, its status
+    swapped, and the ledger event."""
     current = Account.objects.select_for_update().get(pk=account.pk)
     if current.status == status:
         raise ServiceError(f"Account {current.public_id} is already {status}.")
     if Account.objects.filter(pk=current.pk, status=current.status).update(status=status) != 1:
         raise ServiceError("The account changed meanwhile; try again.")
     ledger_record(
-        kind=LedgerEvent.Kind.ACCOUNT_STATUS, actor=user, organization=current.organization,
+        kind=LedgerEvent.Kind.ACCOUNT_STATUS, actor=actor, organization=current.organization,
         account=current, before={"status": current.status}, after={"status": status}, note=note,
     )
     account.status = status

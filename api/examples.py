@@ -9,6 +9,7 @@ against its schema. Problems' examples are api.schema's."""
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 
 from . import serializers as reads
+from . import serializers_public as public
 from . import serializers_transfers as bodies
 
 MULTIPART = "multipart/form-data"
@@ -172,6 +173,18 @@ WEBHOOK_TRANSFERS = {
 WEBHOOK_UPLOAD = {"id": 77, "kind": "transfer", "status": "completed", "filename": "march-sales.csv", "row_count": 1,
                   "error_count": 0, "transfer_ids": [1042], "finished_at": "2025-03-04T16:14:02Z",
                   "url": "https://registry.example/transfers/mass/77/?organization=MM00001"}
+
+
+# --- the public statistics -------------------------------------------------------------------
+
+example(public.StatisticsSerializer, OpenApiExample("Certificates retired by month", value={
+    "activity": "retired", "by": "month", "total": 12450,
+    "rows": [{"key": "2025-01", "label": "01/2025", "quantity": 4200},
+             {"key": "2025-02", "label": "02/2025", "quantity": 3150},
+             {"key": "2025-03", "label": "03/2025", "quantity": 5100}]}))
+example(public.PublicGeneratorSerializer, OpenApiExample("An approved wind farm", value={
+    "id": "M805", "name": "Prairie Ridge Wind", "fuel": "wind", "technology": "onshore_wind", "state": "MN",
+    "capacity_mw": "150.00", "commissioned_on": "2015-06-01"}))
 
 
 def webhook_example(event_type: str) -> dict:

@@ -48,11 +48,13 @@ PROBLEMS = {
     "403": "The key's scope does not allow this request (or a transfer's decision is its other party's: the "
            "detail says whose).",
     "404": "No such object in the key's organization.",
+    "406": "The `Accept` header asks for a format the API does not answer in (it answers JSON).",
     "429": "Too many requests with this key: wait `Retry-After` seconds.",
 }
 POST_PROBLEMS = {
     "409": "In conflict with the object's current state (decided already, or changed meanwhile), or an earlier "
            "request with this Idempotency-Key is still being processed.",
+    "415": "The body's `Content-Type` is not one the operation takes.",
     "413": f"The body is larger than the API takes (at most {bytes_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}, "
            f"an uploaded file aside).",
     "422": "Refused by a rule (the problem's detail says which), or the Idempotency-Key was used for another "
@@ -67,6 +69,8 @@ PROBLEM_EXAMPLES = {
     "403": ("permission-denied", None, "This API key's scope is read; this request needs a key with the trade "
                                        "scope."),
     "404": ("not-found", None, "No such object."),
+    "406": ("not-acceptable", None, "Could not satisfy the request Accept header."),
+    "415": ("unsupported-media-type", None, 'Unsupported media type "text/plain" in request.'),
     "409": ("conflict", None, "This transfer was already withdrawn."),
     "413": ("too-large", None, f"The request's body is larger than the API takes (at most "
                                f"{bytes_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}, an uploaded file aside): send "
@@ -192,6 +196,8 @@ TAG_DESCRIPTIONS = {
     "retirements": "Certificates retired for good, toward what and for whom, and their statements.",
     "mass-uploads": "CSV files of transfers or retirements, checked and applied by a worker, all or nothing.",
     "verify": "Public, no key: a retirement's verification record.",
+    "public": "Public, no key: the registry's statistics (certificates issued, transferred, retired and exported, "
+              "never by organization) and its approved generators.",
     "organizations": "Organizations a transfer may go to (a destination's `organization`).",
     "retirement-options": "What a retirement may count toward (a retirement's `option`), and the details each needs.",
     "tracking-systems": "Registries certificates may be exported to (an export's `tracking_system`).",
@@ -290,3 +296,11 @@ def _webhook_operation(event_type: EventType) -> dict:
 # Import path in SPECTACULAR_SETTINGS["WEBHOOKS"] (a string naming this list: DRF's settings import it).
 WEBHOOKS = [OpenApiWebhook(name=event_type.value, decorator=_webhook_operation(event_type))
             for event_type in EventType]
+
+
+class FilteredListSchema(ApiAutoSchema):
+    """A list whose filters are a tab's (the Active, Transactions and Retired tabs'): each may be sent
+    empty, which filters nothing (as the tab's form sends an empty field)."""
+
+    def _get_filter_parameters(self):
+        return [parameter | {"allowEmptyValue": True} for parameter in super()._get_filter_parameters()]

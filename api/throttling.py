@@ -56,12 +56,28 @@ class ApiKeyThrottle(SimpleRateThrottle):
         return window_left(self.duration)
 
 
-class VerifyThrottle(BaseThrottle):
-    """The public verification page's limit, for its JSON record in the API."""
+class PublicPageThrottle(BaseThrottle):
+    """A public page's limit per address, for its JSON in the API: the page's own counter (`scope`)
+    and its setting (`limit_setting`), so that the page and its API count together."""
+
+    scope = ""
+    limit_setting = ""
 
     def allow_request(self, request, view) -> bool:
-        return RateLimit.counted(request, address_name(request, "verify"), limit=settings.VERIFY_REQUESTS_PER_MINUTE,
-                                 window_seconds=VERIFY_WINDOW_SECONDS)
+        return RateLimit.counted(request, address_name(request, self.scope),
+                                 limit=getattr(settings, self.limit_setting), window_seconds=VERIFY_WINDOW_SECONDS)
 
     def wait(self) -> int:
         return window_left(VERIFY_WINDOW_SECONDS)
+
+
+class VerifyThrottle(PublicPageThrottle):
+    """The public verification page's limit, for its JSON record in the API."""
+
+    scope, limit_setting = "verify", "VERIFY_REQUESTS_PER_MINUTE"
+
+
+class StatisticsThrottle(PublicPageThrottle):
+    """The public statistics pages' limit (public_stats.views), for their JSON in the API."""
+
+    scope, limit_setting = "statistics", "STATISTICS_REQUESTS_PER_MINUTE"

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views, views_lookups, views_transfers
+from . import views, views_lookups, views_public, views_transfers
 
 # Transfers, retirements and mass uploads (api/views_transfers.py).
 router = SimpleRouter()
@@ -17,6 +17,9 @@ urlpatterns = [
     path("batches.csv", views.BatchDownload.as_view(), name="batches-csv"),
     path("batches/<str:id>/", views.BatchDetail.as_view(), name="batch"),
     path("verify/<str:reference>/", views.Verification.as_view(), name="verify"),
+    # Public, no key: the registry's statistics and approved generators (api/views_public.py).
+    path("public/statistics/", views_public.Statistics.as_view(), name="public-statistics"),
+    path("public/generators/", views_public.PublicGeneratorList.as_view(), name="public-generators"),
     # What a request may name (api/views_lookups.py).
     path("organizations/", views_lookups.RecipientList.as_view(), name="organizations"),
     path("retirement-options/", views_lookups.RetirementOptionList.as_view(), name="retirement-options"),

@@ -22,11 +22,12 @@ from rest_framework.views import APIView
 
 from accounts.models import Account
 from accounts.selectors import accounts_with_balances
-from certificates.filters import DEFAULT_SORT, SORTS, BatchFilter, MonthFilter
+from certificates.filters import DEFAULT_SORT, SORTS, MonthFilter
 from certificates.models import CertificateBatch
 from certificates.periods import MONTH_PATTERN
 from certificates.selectors import batch_replacements, batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
+from programs.filters import ProgramBatchFilter
 from retirements.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from retirements.selectors import retirement_by_reference
 from retirements.statements import verification_record
@@ -34,6 +35,7 @@ from utilities.parsing import positive_integer
 
 from .examples import BATCHES_CSV
 from .models import ApiKey
+from .schema import FilteredListSchema
 from .serializers import (
     AccountSerializer,
     BatchDetailSerializer,
@@ -132,7 +134,7 @@ class AccountDetail(KnownQueryParameters, generics.RetrieveAPIView):
 
 
 class OrganizationFilterBackend(DjangoFilterBackend):
-    """django-filter's backend for a FilterSet made for one organization (the dashboard's BatchFilter)."""
+    """django-filter's backend for a FilterSet made for one organization (the dashboard's ProgramBatchFilter)."""
 
     def get_filterset_kwargs(self, request, queryset, view):
         return super().get_filterset_kwargs(request, queryset, view) | {"organization": request.auth.organization}
@@ -169,13 +171,14 @@ def batch_status(request: Request) -> str:
 @extend_schema(summary="List batches", parameters=BATCH_PARAMETERS)
 class BatchList(KnownQueryParameters, generics.ListAPIView):
     """The organization's batches in one status, with every filter of the dashboard (the same
-    FilterSet, certificates.filters.BatchFilter), a page at a time (`cursor`; `page_size` up to 1,000)."""
+    FilterSet, programs.filters.ProgramBatchFilter), a page at a time (`cursor`; `page_size` up to 1,000)."""
 
     required_scope = ApiKey.Scope.READ
+    schema = FilteredListSchema()
     query_parameters = ("status",)
     serializer_class = BatchSerializer
     filter_backends = [OrganizationFilterBackend]
-    filterset_class = BatchFilter
+    filterset_class = ProgramBatchFilter
     queryset = CertificateBatch.objects.none()  # the schema's model; requests read get_queryset's
 
     def get_queryset(self):
@@ -231,10 +234,11 @@ class BatchDownload(KnownQueryParameters, APIView):
     """The dashboard's CSV download of the batches in one status and filter (the same file)."""
 
     renderer_classes = [JSONRenderer, CsvAccepted]
+    schema = FilteredListSchema()
     required_scope = ApiKey.Scope.READ
     query_parameters = ("status", "sort")
     filter_backends = [OrganizationFilterBackend]  # the schema's query parameters
-    filterset_class = BatchFilter
+    filterset_class = ProgramBatchFilter
     queryset = CertificateBatch.objects.none()
 
     @extend_schema(summary="Download batches (CSV)", parameters=[*BATCH_PARAMETERS, SORT_PARAMETER],
@@ -245,7 +249,8 @@ class BatchDownload(KnownQueryParameters, APIView):
         status = batch_status(request)
         if request.query_params.get("sort", DEFAULT_SORT) not in SORT_CHOICES:
             raise exceptions.ValidationError({"sort": [f"Choose one of: {', '.join(SORT_CHOICES)}."]})
-        batch_filter, queryset, _ = batches_filtered(request.query_params, request.auth.organization, status)
+        batch_filter, queryset, _ = batches_filtered(request.query_params, request.auth.organization, status,
+                                                           ProgramBatchFilter)
         if batch_filter.is_bound and not batch_filter.is_valid():
             raise exceptions.ValidationError(batch_filter.errors)
         return batches_csv(queryset, status)

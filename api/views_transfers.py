@@ -37,7 +37,7 @@ from transfers.services import transfer_accept, transfer_reject, transfer_withdr
 from . import serializers_transfers as bodies
 from .idempotency import idempotent
 from .models import ApiKey
-from .schema import ApiAutoSchema
+from .schema import FilteredListSchema
 from .views import ID, REFERENCE_PARAMETER, KnownQueryParameters, OrganizationFilterBackend, object_id
 
 Scope = ApiKey.Scope
@@ -70,14 +70,6 @@ def transfer_detail(transfer: Transfer) -> dict:
 
 # The Transactions tab's transfer id takes "1042", "#1042" or "Transfer 1042" (transfers.filters).
 extend_schema_field({"type": "string", "pattern": TRANSFER_ID_PATTERN})(TransferIdFilter)
-
-
-class FilteredListSchema(ApiAutoSchema):
-    """The Transactions and Retired tabs' filters: each may be sent empty, which filters nothing (as
-    the tab's form sends an empty field)."""
-
-    def _get_filter_parameters(self):
-        return [parameter | {"allowEmptyValue": True} for parameter in super()._get_filter_parameters()]
 
 
 DECIDED = {200: OpenApiResponse(bodies.TransferDetailSerializer, description="The transfer, decided.")}

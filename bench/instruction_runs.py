@@ -25,6 +25,7 @@ def main() -> None:
     setup_django("registry_bench_instructions", fresh=True)
 
     from django.db import transaction
+    from django.utils import timezone
 
     from accounts.models import Account
     from certificates.models import Generator
@@ -53,7 +54,8 @@ def main() -> None:
     january = ProductionPeriod.month(2026, 1)
     generators = Generator.objects.bulk_create([
         Generator(organization=org, code=f"B{n:05}", name=f"Bench {n}", fuel_type="wind", state="MN",
-                  status=Generator.Status.APPROVED, account=issuance) for n in range(options.generators)])
+                  status=Generator.Status.APPROVED, reviewed_at=timezone.now(), account=issuance)
+        for n in range(options.generators)])
     for n, generator in enumerate(generators):
         if n % 2:
             instruction_create(organization=org, user=trader, generator=generator, from_vintage=january,

@@ -64,8 +64,10 @@ def main() -> None:
 
 
 def seed_generators(count: int, *, staff, month: datetime.date) -> list:
+    from django.utils import timezone
+
     from accounts.models import Account
-    from certificates.models import FuelType, Generator
+    from certificates.models import FuelType, Generator, GeneratorEligibility
     from issuance.models import GenerationReport
     from registry.models import Organization
 
@@ -78,7 +80,11 @@ def seed_generators(count: int, *, staff, month: datetime.date) -> list:
         organization=accounts[index // GENERATORS_PER_ORGANIZATION].organization,
         account=accounts[index // GENERATORS_PER_ORGANIZATION], code=f"B{index:05d}", name=f"Bench Wind {index}",
         fuel_type=FuelType.WIND, state="MN", eligibilities=["MN RES"], status=Generator.Status.APPROVED,
+        reviewed_at=timezone.now(),  # approved now: nothing to confirm in this year's annual review
     ) for index in range(count)], batch_size=2_000)
+    GeneratorEligibility.objects.bulk_create([  # recorded, as staff do: the certificates carry it
+        GeneratorEligibility(generator=generator, name="MN RES", start_date=datetime.date(2000, 1, 1))
+        for generator in generators], batch_size=2_000)
     GenerationReport.objects.bulk_create([GenerationReport(
         generator=generator, month=month, mwh=Decimal(1_000 + index % 5_000) + Decimal(index % 1_000) / 1_000,
         submitted_by=staff,

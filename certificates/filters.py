@@ -11,7 +11,7 @@ from utilities.filters import NamedChoiceFilter
 from utilities.parsing import positive_integer
 from utilities.sorting import sorted_by_column
 
-from .models import CertificateBatch, FuelType, Generator
+from .models import CertificateBatch, FuelType, GeneratorEligibility
 from .periods import MONTH_HELP, ProductionPeriod, periods_from, periods_until
 
 
@@ -150,8 +150,8 @@ def account_choices(*, organization, batches, chosen: str) -> list[tuple[str, st
 
 
 def eligibility_choices() -> list[tuple[str, str]]:
-    """Every eligibility any generator of the registry carries (a short list)."""
-    names = sorted({name for names in Generator.objects.values_list("eligibilities", flat=True) for name in names})
+    """Every eligibility recorded for a generator of the registry (what certificates carry; a short list)."""
+    names = sorted(GeneratorEligibility.objects.order_by().values_list("name", flat=True).distinct())
     return [(name, name) for name in names]
 
 

@@ -41,8 +41,9 @@ class GeneratorForm(forms.Form):
                                       help_text="YYYY-MM-DD; needed to submit it for approval",
                                       error_messages={"invalid": "Give the commercial operation date as YYYY-MM-DD."})
     eligibilities = forms.CharField(label="Eligibilities claimed", required=False, max_length=500,
-                                    help_text="Programs its certificates count toward, separated by commas, "
-                                              "e.g. MN RES, Green-e")
+                                    help_text="Programs its certificates should count toward, separated by commas, "
+                                              "e.g. MN RES, Green-e. Registry staff verify each and record it with "
+                                              "its certification number; certificates carry those recorded.")
     account = forms.ModelChoiceField(label="Issuance account", queryset=Account.objects.none(), required=False,
                                      empty_label="Choose later",
                                      help_text="The open active account its certificates are issued into; "

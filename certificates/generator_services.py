@@ -14,7 +14,9 @@ import datetime
 import decimal
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -25,8 +27,18 @@ from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 from registry.models import Organization, User
 from registry.services import ServiceError, manager_require, staff_require
+from utilities.display import date_text
 
-from .models import FUEL_TECHNOLOGIES, FuelType, Generator, StateOrProvince, Technology
+from .models import (
+    FUEL_TECHNOLOGIES,
+    FuelType,
+    Generator,
+    GeneratorEligibility,
+    GeneratorReview,
+    StateOrProvince,
+    Technology,
+)
+from .reviews import annual_review, annual_review_next, generators_to_review, review_today
 
 Status = Generator.Status
 # Changing one of these on an approved generator sends it back to registry staff for approval.
@@ -60,10 +72,27 @@ class GeneratorDetails:
     account: Account | None = None  # where its certificates are issued
 
 
+def tidy(text: str) -> str:
+    """Text as the registry keeps a name: blanks around it dropped, runs of blanks inside made one space."""
+    return " ".join((text or "").split())
+
+
+ELIGIBILITY_NAME_MOST = GeneratorEligibility._meta.get_field("name").max_length
+
+
+def eligibility_name_problem(name: str) -> str | None:
+    """What is wrong with an eligibility's name (tidied), claimed or recorded; None if nothing."""
+    if not name:
+        return "Give the eligibility: the program or certification, e.g. MN RES."
+    if len(name) > ELIGIBILITY_NAME_MOST:
+        return f"An eligibility is at most {ELIGIBILITY_NAME_MOST} characters: {name[:40]}"
+    return None
+
+
 def generator_details_check(details: GeneratorDetails, organization: Organization) -> dict:
     """The generator's columns from `details`, tidied; GeneratorRefused naming the field for the first wrong one.
     The issuance account is share-locked, so it cannot be closed or frozen before this transaction ends."""
-    name = " ".join((details.name or "").split())
+    name = tidy(details.name)
     if not name:
         raise GeneratorRefused("Give the generator a name.", "name")
     if len(name) > Generator._meta.get_field("name").max_length:
@@ -89,10 +118,10 @@ def generator_details_check(details: GeneratorDetails, organization: Organizatio
     if details.commissioned_on and details.commissioned_on > timezone.localdate():
         raise GeneratorRefused("The commercial operation date cannot be in the future: register the generator "
                                "once it operates.", "commissioned_on")
-    eligibilities = list(dict.fromkeys(" ".join(e.split()) for e in details.eligibilities if e and e.strip()))
-    too_long = next((e for e in eligibilities if len(e) > 32), None)
+    eligibilities = list(dict.fromkeys(tidy(e) for e in details.eligibilities if e and e.strip()))
+    too_long = next((problem for problem in map(eligibility_name_problem, eligibilities) if problem), None)
     if too_long:
-        raise GeneratorRefused(f"An eligibility is at most 32 characters: {too_long[:40]}", "eligibilities")
+        raise GeneratorRefused(too_long, "eligibilities")
     account = details.account
     if account is not None:
         held = accounts_lock_for_share([account.pk]).get(account.pk)
@@ -268,6 +297,49 @@ def generator_send_back(*, user: User, generator: Generator, note: str) -> Gener
                    note=note)
 
 
+# What a manager confirms in the annual review: the registration as the generator's page shows it.
+CONFIRMED_ATTRIBUTES = ("name", *KEY_ATTRIBUTES, "account_id")
+
+
+def review_not_needed_text(generator: Generator, today: datetime.date) -> str:
+    """Why `generator` has nothing to confirm on `today` (not one of generators_to_review): in words."""
+    review = annual_review(today)
+    if review is None:
+        return (f"There is nothing to confirm yet: the first annual review opens on "
+                f"{date_text(annual_review_next(today).opens)}.")
+    if generator.status != Status.APPROVED:
+        return (f"Generator {generator.code} is {generator.get_status_display().lower()}, not approved: only "
+                "approved generators are confirmed in the annual review.")
+    if generator.annual_reviews.filter(year=review.year).exists():
+        return f"Generator {generator.code}'s registration is already confirmed for {review.year}."
+    return (f"Generator {generator.code} was approved on {date_text(generator.reviewed_at)}, after the {review.year} "
+            f"review opened: there is nothing to confirm until the {annual_review_next(today).year} review opens on "
+            f"{date_text(annual_review_next(today).opens)}.")
+
+
+@transaction.atomic(durable=True)
+def generator_review_confirm(*, user: User, organization: Organization, generator: Generator,
+                             today: datetime.date | None = None) -> GeneratorReview:
+    """A manager confirms, in the annual review that applies on `today` (certificates.reviews), that
+    an approved generator's registration is true, complete and correct: once a year, for a generator
+    generators_to_review names. The ledger event records the registration as confirmed."""
+    manager_require(user=user, organization=organization)
+    today = today or review_today()
+    current = _generator_lock(organization=organization, generator=generator)
+    review = annual_review(today)
+    if review is None or not generators_to_review(review).filter(pk=current.pk).exists():
+        raise ServiceError(review_not_needed_text(current, today))
+    try:
+        with transaction.atomic():  # the constraint settles two confirmations at once
+            confirmation = GeneratorReview.objects.create(generator=current, year=review.year, confirmed_by=user)
+    except IntegrityError as error:
+        raise ServiceError(f"Generator {current.code}'s registration is already confirmed for {review.year}.") \
+            from error
+    _event(LedgerEvent.Kind.GENERATOR_REVIEWED, user=user, generator=current,
+           after={"year": review.year, **{key: getattr(current, key) for key in CONFIRMED_ATTRIBUTES}})
+    return confirmation
+
+
 @transaction.atomic  # not durable: the admin site saves its form inside its own transaction
 def generator_onboard(*, user: User, generator: Generator) -> Generator:
     """Registry staff add a generator directly (the admin site's form, which checked it, with the ID they
@@ -280,3 +352,171 @@ def generator_onboard(*, user: User, generator: Generator) -> Generator:
     _event(LedgerEvent.Kind.GENERATOR_APPROVED, user=user, generator=generator,
            after={"status": generator.status}, note="Onboarded by registry staff")
     return generator
+
+
+# A generator's eligibilities, recorded by registry staff (GeneratorEligibility): what its certificates
+# carry. Staff record one (a claim of its organization reviewed, with its certification number), change
+# it, or end it (its last day); each a ledger event filed under the generator's owner, under the
+# generator's lock, so an issuance of the generator reads them before or after the change, never during.
+
+@dataclass(frozen=True)
+class EligibilityDetails:
+    """What registry staff say of a generator's eligibility."""
+
+    name: str
+    start_date: datetime.date | None
+    certification_number: str = ""
+    verified_on: datetime.date | None = None
+    good_through: datetime.date | None = None
+
+    def tidied(self) -> "EligibilityDetails":
+        return EligibilityDetails(name=tidy(self.name), start_date=self.start_date,
+                                  certification_number=tidy(self.certification_number),
+                                  verified_on=self.verified_on, good_through=self.good_through)
+
+    def problems(self, *, today: datetime.date) -> dict[str, str]:
+        """Field -> what is wrong with it (of tidied details); empty when nothing is. Refuses nothing."""
+        problems = {}
+        if problem := eligibility_name_problem(self.name):
+            problems["name"] = problem
+        most = GeneratorEligibility._meta.get_field("certification_number").max_length
+        if len(self.certification_number) > most:
+            problems["certification_number"] = f"A certification number is at most {most} characters."
+        if self.start_date is None:
+            problems["start_date"] = "Give the start date: the first day the eligibility holds."
+        elif self.good_through is not None and self.good_through < self.start_date:
+            problems["good_through"] = (f"The good-through date is the last day it holds: it cannot be before the "
+                                        f"start date, {date_text(self.start_date)}.")
+        if self.verified_on is not None and self.verified_on > today:
+            problems["verified_on"] = "The verified date cannot be in the future."
+        return problems
+
+    def values(self) -> dict:
+        return {"name": self.name, "certification_number": self.certification_number,
+                "start_date": self.start_date, "verified_on": self.verified_on, "good_through": self.good_through}
+
+
+def eligibility_problems(*, generator: Generator, details: EligibilityDetails,
+                         eligibility: GeneratorEligibility | None = None) -> dict[str, str]:
+    """EligibilityDetails.problems of tidied `details`, and whether the generator already has a record of the
+    name over some of the same days (besides `eligibility`, the one being changed): a renewal starts after
+    the record it follows ends."""
+    problems = details.problems(today=timezone.localdate())
+    if problems:
+        return problems
+    # The database's exclusion constraint (eligibility_once_at_a_time) is the last word; this says it plainly.
+    overlapping = GeneratorEligibility.objects.filter(
+        Q(good_through__isnull=True) | Q(good_through__gte=details.start_date), generator=generator, name=details.name)
+    if details.good_through is not None:
+        overlapping = overlapping.filter(start_date__lte=details.good_through)
+    if eligibility is not None:
+        overlapping = overlapping.exclude(pk=eligibility.pk)
+    other = overlapping.order_by("start_date").first()
+    if other is not None:
+        through = f"through {date_text(other.good_through)}" if other.good_through else "with no end"
+        return {"start_date": f"{generator.code} already has {details.name} from {date_text(other.start_date)} "
+                              f"{through}. Change or end that record; a renewal starts after it ends."}
+    return {}
+
+
+def _eligibility_checked(*, generator: Generator, details: EligibilityDetails,
+                         eligibility: GeneratorEligibility | None = None) -> EligibilityDetails:
+    details = details.tidied()
+    problems = eligibility_problems(generator=generator, details=details, eligibility=eligibility)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise GeneratorRefused(message, field)
+    return details
+
+
+def _eligibility_event(kind: str, *, user: User, generator: Generator, eligibility: GeneratorEligibility,
+                       before: dict | None, after: dict, note: str = "") -> None:
+    record = {"eligibility": eligibility.pk, "name": eligibility.name}
+    _event(kind, user=user, generator=generator, before={**record, **before} if before is not None else None,
+           after={**record, **after}, note=note)
+
+
+def _eligibility_lock(eligibility: GeneratorEligibility) -> tuple[Generator, GeneratorEligibility]:
+    """The eligibility's generator, then the eligibility, locked FOR UPDATE (in that order, as every
+    eligibility service takes them)."""
+    generator = _generator_lock(organization=None, generator=Generator(pk=eligibility.generator_id))
+    current = GeneratorEligibility.objects.select_for_update().filter(pk=eligibility.pk).first()
+    if current is None or current.generator_id != generator.pk:
+        raise ServiceError("No such eligibility.")
+    return generator, current
+
+
+@transaction.atomic  # not durable: the admin site saves its form inside its own transaction
+def eligibility_record(*, user: User, generator: Generator, details: EligibilityDetails) -> GeneratorEligibility:
+    """Record an eligibility of a generator (registry staff): from its start date through its good-through
+    date (none: no end), the certificates issued for a period it holds on every day of carry its name."""
+    staff_require(user=user)
+    current = _generator_lock(organization=None, generator=generator)
+    details = _eligibility_checked(generator=current, details=details)
+    eligibility = GeneratorEligibility.objects.create(generator=current, recorded_by=user, **details.values())
+    _eligibility_event(LedgerEvent.Kind.ELIGIBILITY_RECORDED, user=user, generator=current, eligibility=eligibility,
+                       before=None, after=details.values())
+    return eligibility
+
+
+@transaction.atomic
+def eligibility_change(*, user: User, eligibility: GeneratorEligibility,
+                       details: EligibilityDetails) -> GeneratorEligibility:
+    """Change a recorded eligibility (registry staff): certificates issued from now on carry it as changed;
+    those issued already keep what they carry. A new good-through date is reminded of again."""
+    staff_require(user=user)
+    generator, current = _eligibility_lock(eligibility)
+    details = _eligibility_checked(generator=generator, details=details, eligibility=current)
+    changed = {key: value for key, value in details.values().items() if getattr(current, key) != value}
+    if not changed:
+        raise ServiceError(f"Nothing was changed: {current.name} of {generator.code} already reads like this.")
+    before = {key: getattr(current, key) for key in changed}
+    if "good_through" in changed:
+        changed["reminded_on"] = None
+    GeneratorEligibility.objects.filter(pk=current.pk).update(**changed)
+    for key, value in changed.items():
+        setattr(current, key, value)
+    _eligibility_event(LedgerEvent.Kind.ELIGIBILITY_CHANGED, user=user, generator=generator, eligibility=current,
+                       before=before, after={key: value for key, value in changed.items() if key in before})
+    return current
+
+
+@transaction.atomic
+def eligibility_end(*, user: User, eligibility: GeneratorEligibility, last_day: datetime.date,
+                    note: str = "") -> GeneratorEligibility:
+    """End a recorded eligibility (registry staff) after `last_day`, its new good-through date: no earlier
+    than its start date, and no later than the good-through date it has (ending never extends it)."""
+    staff_require(user=user)
+    generator, current = _eligibility_lock(eligibility)
+    if not isinstance(last_day, datetime.date):
+        raise GeneratorRefused("Give the last day the eligibility holds.", "good_through")
+    if last_day < current.start_date:
+        raise GeneratorRefused(f"{current.name} of {generator.code} starts on {date_text(current.start_date)}: it "
+                               "cannot end before that.", "good_through")
+    if current.good_through is not None and last_day >= current.good_through:
+        raise GeneratorRefused(f"{current.name} of {generator.code} ends already, after "
+                               f"{date_text(current.good_through)}.", "good_through")
+    before = {"good_through": current.good_through}
+    GeneratorEligibility.objects.filter(pk=current.pk).update(good_through=last_day, reminded_on=None)
+    current.good_through, current.reminded_on = last_day, None
+    _eligibility_event(LedgerEvent.Kind.ELIGIBILITY_ENDED, user=user, generator=generator, eligibility=current,
+                       before=before, after={"good_through": last_day}, note=(note or "").strip())
+    return current
+
+
+@transaction.atomic(durable=True)
+def eligibilities_remind(*, today: datetime.date | None = None) -> int:
+    """Remind registry staff of the eligibilities whose good-through date is within
+    ELIGIBILITY_REMINDER_DAYS days from `today` (the registry's today): one eligibilities.expiring event
+    for all of them, emailed to staff after the commit (notifications.eligibilities). Each is reminded
+    once (its reminded_on, compare-and-swap under its lock), until its good-through date changes. Returns
+    how many were reminded."""
+    today = today or timezone.localdate()
+    due = list(GeneratorEligibility.objects.reminder_due(today=today, days=settings.ELIGIBILITY_REMINDER_DAYS)
+               .select_for_update().order_by("pk").values_list("pk", flat=True))
+    if not due:
+        return 0
+    if GeneratorEligibility.objects.filter(pk__in=due, reminded_on__isnull=True).update(reminded_on=today) != len(due):
+        raise ServiceError("An eligibility changed meanwhile; nobody was reminded. The next run will.")
+    event_record(kind=Event.Kind.ELIGIBILITIES_EXPIRING, data={"eligibility_ids": due})
+    return len(due)

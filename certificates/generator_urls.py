@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:generator_id>/", views.generator_detail, name="detail"),
     path("<int:generator_id>/edit/", views.generator_edit, name="edit"),
     path("<int:generator_id>/submit/", views.generator_submit_page, name="submit"),
+    path("<int:generator_id>/confirm/", views.generator_confirm_page, name="confirm"),
 ]

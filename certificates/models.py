@@ -1,13 +1,17 @@
+import datetime
+from typing import NamedTuple
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import ArrayField, BigIntegerRangeField, RangeOperators
+from django.contrib.postgres.fields import ArrayField, BigIntegerRangeField, DateRangeField, RangeOperators
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import Account
 from registry.models import Organization
+from utilities.display import date_text
 
-from .periods import ProductionPeriodField
+from .periods import ProductionPeriod, ProductionPeriodField
 from .serials import format_serial
 
 
@@ -184,6 +188,101 @@ class Generator(models.Model):
         return f"{self.capacity_mw.normalize():f}"
 
 
+class EligibilityGap(NamedTuple):
+    """Why an eligibility does not hold on some day of a stretch: it `expired` (its good-through date,
+    `day`, is before the stretch's last day) or is `not_yet` valid (it starts on `day`, after the first)."""
+
+    kind: str  # "expired" or "not_yet"
+    day: datetime.date
+
+    def __str__(self) -> str:
+        return f"expired on {date_text(self.day)}" if self.kind == "expired" else f"valid from {date_text(self.day)}"
+
+
+class DateRange(models.Func):
+    function = "daterange"
+    output_field = DateRangeField()
+
+
+class GeneratorEligibilityQuerySet(models.QuerySet):
+    def reminder_due(self, *, today: datetime.date, days: int) -> "GeneratorEligibilityQuerySet":
+        """Those whose good-through date is within `days` days from `today` (today included) and whose
+        staff have not been reminded of it yet."""
+        return self.filter(good_through__gte=today, good_through__lte=today + datetime.timedelta(days=days),
+                           reminded_on__isnull=True)
+
+
+class GeneratorEligibility(models.Model):
+    """A generator's eligibility for a program or certification, as registry staff recorded it: its
+    certification number (a state order, a certificate), the day it starts, the day staff verified it,
+    and the last day it holds (good through; none: no end). The certificates issued for a production
+    period carry the names of the eligibilities that hold on every day of it (`covers`).
+
+    The generator's own `eligibilities` are what its organization claims; staff review a claim and
+    record it here, and only what is recorded here is carried by certificates."""
+
+    generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="recorded_eligibilities")
+    name = models.CharField("eligibility", max_length=32,
+                            help_text="The program or certification, as certificates carry it, e.g. MN RES.")
+    certification_number = models.CharField(max_length=64, blank=True,
+                                            help_text="E.g. the state's order or certificate number.")
+    start_date = models.DateField(help_text="The first day it holds.")
+    verified_on = models.DateField("verified", null=True, blank=True,
+                                   help_text="When registry staff last verified it.")
+    good_through = models.DateField(null=True, blank=True,
+                                    help_text="The last day it holds; empty: no end.")
+    reminded_on = models.DateField(null=True, blank=True, editable=False,
+                                   help_text="When registry staff were reminded of its good-through date.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = GeneratorEligibilityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["generator_id", "pk"]  # as recorded: the order certificates carry them in
+        verbose_name = "generator eligibility"
+        verbose_name_plural = "generator eligibilities"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(good_through__isnull=True)
+                                   | models.Q(good_through__gte=models.F("start_date")),
+                                   name="eligibility_good_through_after_start"),
+            # One record of a name at a time for a generator: a renewal starts after the last one ends.
+            ExclusionConstraint(name="eligibility_once_at_a_time", expressions=[
+                ("generator", RangeOperators.EQUAL), ("name", RangeOperators.EQUAL),
+                (DateRange("start_date", "good_through", models.Value("[]")), RangeOperators.OVERLAPS)]),
+        ]
+        indexes = [models.Index(fields=["good_through"], condition=models.Q(reminded_on__isnull=True),
+                                name="eligibility_reminder_due")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.generator.code})"
+
+    def gap(self, first_day: datetime.date, last_day: datetime.date | None = None) -> EligibilityGap | None:
+        """Why it does not hold on every day from `first_day` to `last_day` (both included; one day if no
+        `last_day`); None when it does. The one rule of an eligibility's validity: a stretch it covers
+        only in part (it starts, or ends, inside it) is not covered."""
+        if self.start_date > first_day:
+            return EligibilityGap("not_yet", self.start_date)
+        if self.good_through is not None and self.good_through < (last_day or first_day):
+            return EligibilityGap("expired", self.good_through)
+        return None
+
+    def gap_in(self, period: ProductionPeriod) -> EligibilityGap | None:
+        """gap() over the days of a production period (in the registry's zone)."""
+        return self.gap(period.first_day, period.last_day)
+
+    def covers(self, period: ProductionPeriod) -> bool:
+        """Whether certificates issued for `period` carry it: it holds on every day of the period."""
+        return self.gap_in(period) is None
+
+
+def eligibility_names(eligibilities: list[GeneratorEligibility], period: ProductionPeriod) -> list[str]:
+    """The names certificates issued for `period` carry, of a generator's recorded `eligibilities`
+    (in their recorded order, each name once)."""
+    return list(dict.fromkeys(eligibility.name for eligibility in eligibilities if eligibility.covers(period)))
+
+
 class GeneratorAwaitingApproval(Generator):
     """The registry staff's queue: generators submitted by participants, waiting for approval."""
 
@@ -191,6 +290,33 @@ class GeneratorAwaitingApproval(Generator):
         proxy = True
         verbose_name = "generator awaiting approval"
         verbose_name_plural = "generators awaiting approval"
+
+
+class GeneratorReview(models.Model):
+    """A manager's confirmation, in the annual review (certificates.reviews), that an approved generator's
+    registration is true, complete and correct for `year`. Once a year: a database constraint."""
+
+    generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="annual_reviews")
+    year = models.PositiveSmallIntegerField()
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["generator", "-year"]
+        constraints = [models.UniqueConstraint(fields=["generator", "year"], name="generator_reviewed_once_a_year")]
+
+    def __str__(self) -> str:
+        return f"{self.generator.code} confirmed for {self.year}"
+
+
+class GeneratorOverdueForReview(Generator):
+    """Registry staff's list: approved generators whose owners have not confirmed them by this year's
+    review deadline (their organizations cannot transfer, retire or upload until they do)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "generator overdue for review"
+        verbose_name_plural = "generators overdue for review"
 
 
 class Certificate(models.Model):
@@ -311,16 +437,7 @@ class CertificateBatch(models.Model):
         """How the ledger records a batch in its before and after."""
         return {key: getattr(self, attribute) for key, attribute in SNAPSHOT.items()}
 
-    @staticmethod
-    def snapshot_sql(alias: str, prefix: str = "", **literals: str) -> str:
-        """snapshot() as PostgreSQL builds it (jsonb), from the columns `prefix` + column name of the
-        row `alias`, some keys given as literals (status="'active'"): for ledger events written by SQL
-        in the statement of the change."""
-        pairs = ", ".join(f"'{key}', {literals.get(key, f'{alias}.{prefix}{attribute}')}"
-                          for key, attribute in SNAPSHOT.items())
-        return f"jsonb_build_object({pairs})"
 
-
-# The ledger's record of a batch: key -> column (attribute) name; snapshot() and snapshot_sql() agree.
+# The ledger's record of a batch: key -> column (attribute) name (snapshot()).
 SNAPSHOT = {"batch": "id", "certificate": "certificate_id", "account": "account_id", "serial_start": "serial_start",
             "serial_end": "serial_end", "quantity": "quantity", "status": "status", "parent": "parent_id"}

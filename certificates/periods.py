@@ -132,6 +132,12 @@ class ProductionPeriod:
         """The date it starts on, in the registry's zone (a month's first day)."""
         return self.start.astimezone(registry_zone()).date()
 
+    @property
+    def last_day(self) -> datetime.date:
+        """The date of its last moment, in the registry's zone (a month's last day; an hour's own day, or
+        the next one for an hour across midnight)."""
+        return (self.end - datetime.timedelta(microseconds=1)).astimezone(registry_zone()).date()
+
     def contains(self, other: "ProductionPeriod | datetime.datetime") -> bool:
         """Whether a period (all of it) or a moment falls within this one."""
         if isinstance(other, ProductionPeriod):

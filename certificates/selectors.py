@@ -1,3 +1,4 @@
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db.models import Count, QuerySet, Sum
@@ -9,7 +10,7 @@ from registry.models import Organization
 from registry.selectors import ORGANIZATION_SESSION_KEYS
 
 from .filters import BatchFilter, batches_sorted
-from .models import CertificateBatch, Generator
+from .models import CertificateBatch, Generator, GeneratorEligibility
 
 SELECTION_KEY = "selected_batches"
 ORGANIZATION_SESSION_KEYS.add(SELECTION_KEY)  # the selection is of one organization's batches
@@ -25,11 +26,13 @@ def batches_for_dashboard(organization: Organization, status: str) -> QuerySet[C
     )
 
 
-def batches_filtered(params: QueryDict, organization: Organization, status: str):
+def batches_filtered(params: QueryDict, organization: Organization, status: str,
+                     filter_class: type[BatchFilter] = BatchFilter):
     """The organization's batches in `status`, filtered and sorted as the query string says:
-    (the filter, with its errors if any; the batches, unfiltered if the filter is not valid; the sort)."""
-    batch_filter = BatchFilter(params or None, organization=organization,
-                               queryset=batches_for_dashboard(organization, status))
+    (the filter, with its errors if any; the batches, unfiltered if the filter is not valid; the sort).
+    `filter_class`: BatchFilter, or one with more filters (the dashboard's, programs.filters)."""
+    batch_filter = filter_class(params or None, organization=organization,
+                                queryset=batches_for_dashboard(organization, status))
     queryset = batch_filter.qs if batch_filter.is_bound and batch_filter.is_valid() else batch_filter.queryset
     queryset, sort = batches_sorted(queryset, params.get("sort", ""))
     return batch_filter, queryset, sort
@@ -65,7 +68,9 @@ def selection_batches(organization: Organization, batch_ids: Iterable[int]) -> Q
 
 GENERATOR_KINDS = [LedgerEvent.Kind.GENERATOR_REGISTERED, LedgerEvent.Kind.GENERATOR_CHANGED,
                    LedgerEvent.Kind.GENERATOR_SUBMITTED, LedgerEvent.Kind.GENERATOR_APPROVED,
-                   LedgerEvent.Kind.GENERATOR_SENT_BACK]
+                   LedgerEvent.Kind.GENERATOR_SENT_BACK, LedgerEvent.Kind.ELIGIBILITY_RECORDED,
+                   LedgerEvent.Kind.ELIGIBILITY_CHANGED, LedgerEvent.Kind.ELIGIBILITY_ENDED,
+                   LedgerEvent.Kind.GENERATOR_REVIEWED]
 
 
 def generators_of(organization: Organization) -> QuerySet[Generator]:
@@ -84,3 +89,13 @@ def generator_history(generator: Generator) -> QuerySet[LedgerEvent]:
     return (LedgerEvent.objects.filter(organization_id=generator.organization_id, kind__in=GENERATOR_KINDS,
                                        after__generator=generator.pk)
             .select_related("actor", "organization").order_by("-occurred_at", "-id"))
+
+
+def generator_eligibilities(generator_ids: Iterable[int]) -> dict[int, list[GeneratorEligibility]]:
+    """The generators' recorded eligibilities, by generator id, each generator's in their recorded order,
+    in one query (an issuance run reads its thousands of generators' at once)."""
+    recorded: dict[int, list[GeneratorEligibility]] = defaultdict(list)
+    for eligibility in GeneratorEligibility.objects.filter(generator_id__in=list(generator_ids)).order_by(
+            "generator_id", "pk"):
+        recorded[eligibility.generator_id].append(eligibility)
+    return recorded

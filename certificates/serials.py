@@ -1,5 +1,5 @@
 """How serial numbers are written, read and split: the one definition of each, which the pages,
-the CSV files, the services (the split statement takes the ranges split_range gives) and the
+the CSV files, the services (batches_take splits by the ranges split_range gives) and the
 emails call."""
 
 import re

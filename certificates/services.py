@@ -10,15 +10,17 @@ from django.http import QueryDict
 
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
+from events.models import Event
+from events.services import event_record
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Membership, Organization, User
 from registry.services import ServiceConflict, ServiceError, staff_require
 from utilities.rows import Answer, RoundTrip
 
-from .models import Certificate, CertificateBatch, Generator
+from .models import Certificate, CertificateBatch, Generator, eligibility_names
 from .periods import ProductionPeriod
-from .selectors import SELECTION_KEY, SELECTION_LIMIT, batches_filtered, batches_for_dashboard
+from .selectors import SELECTION_KEY, SELECTION_LIMIT, batches_filtered, batches_for_dashboard, generator_eligibilities
 from .serials import split_range
 
 Status = CertificateBatch.Status
@@ -45,8 +47,13 @@ class IssueLine(NamedTuple):
 def certificate_issue(*, user: User, generator: Generator, period: ProductionPeriod, quantity: int,
                       account: Account) -> Certificate:
     """Issue `quantity` certificates for one generator and production period (registry staff), in a
-    transaction of its own (certificate_write)."""
-    return certificate_write(user=user, generator=generator, period=period, quantity=quantity, account=account)
+    transaction of its own (certificate_write), with its certificates.issued event (data["certificate_ids"];
+    an issuance run's names its issuances instead: issuance.services)."""
+    certificate = certificate_write(user=user, generator=generator, period=period, quantity=quantity,
+                                    account=account)
+    event_record(kind=Event.Kind.CERTIFICATES_ISSUED, organization_id=generator.organization_id,
+                 data={"certificate_ids": [certificate.pk]})
+    return certificate
 
 
 def certificate_write(*, user: User, generator: Generator, period: ProductionPeriod, quantity: int,
@@ -61,7 +68,9 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     """Issue certificates for each line (registry staff), inside the caller's transaction (the
     issuance run composes it with its own rows and the standing instructions).
 
-    One issuance per generator and period (the database refuses one that overlaps another); serials 1..quantity in
+    One issuance per generator and period (the database refuses one that overlaps another); the certificates
+    carry the generator's recorded eligibilities that hold on every day of the period
+    (GeneratorEligibility.covers); serials 1..quantity in
     one active batch of an open active account of the generator's owner, share-locked so a freeze
     waits; an issuance ledger event each. Only for approved generators (their rows share-locked, so
     a change sending one back for approval waits for the issuance, or the issuance for it). All
@@ -91,11 +100,13 @@ def certificates_write(*, user: User, lines: list[IssueLine],
             raise ServiceError(f"Account {line.account.public_id} does not belong to the generator's owner.")
         if not Account.is_open_active_state(type=state["type"], status=state["status"]):
             raise ServiceError(f"Account {line.account.public_id} is not an open active account.")
+    recorded = generator_eligibilities(line.generator.pk for line in lines)  # read under the generators' locks
     certificate_ids, batch_ids = _ids_reserve(len(lines))
     certificates = [Certificate(
         pk=certificate_id, generator=line.generator, period=line.period, quantity=line.quantity,
         serial_base=serial_base_for(line.generator, line.period), fuel_type=line.generator.fuel_type,
-        state=line.generator.state, eligibilities=list(line.generator.eligibilities), issued_by=user,
+        state=line.generator.state, eligibilities=eligibility_names(recorded[line.generator.pk], line.period),
+        issued_by=user,
     ) for certificate_id, line in zip(certificate_ids, lines, strict=True)]
     batches = [CertificateBatch(
         pk=batch_id, certificate=certificate, account=line.account, serial_start=1, serial_end=line.quantity,
@@ -135,8 +146,8 @@ def _generators_lock_for_share(generator_ids: Iterable[int]) -> dict[int, str]:
         return dict(cursor.fetchall())
 
 
-# Hand-written, with the split (SPLIT_SQL), because bench/transfer_service.py showed they pay: the
-# service did 87-135 transfers/s before them and 225-254/s since (bench/README.md). Its mixed lock
+# Hand-written, as the split was then (one statement), because bench/transfer_service.py showed they
+# pay: the service did 87-135 transfers/s before them and 225-254/s since (bench/README.md). Its mixed lock
 # (FOR UPDATE OF the batches, FOR SHARE OF their accounts and organizations) is not the ORM's either.
 BATCH_LOCK_SQL = """
     SELECT b.id, b.certificate_id, b.account_id, b.serial_start, b.serial_end, b.quantity, b.status,
@@ -237,18 +248,31 @@ def _sequence_of(model: type[Model]) -> str:
         return cursor.fetchone()[0]
 
 
+class Taken(NamedTuple):
+    """What batches_take did: the moved batches, in the order of the takes, and the new rows of its
+    splits (each split parent's two children, and its split ledger event), unwritten: the caller
+    writes them with its own rows and ledger events, in the same transaction (ledger_write)."""
+
+    moved: list[CertificateBatch]
+    children: list[CertificateBatch]
+    events: list[LedgerEvent]
+
+
 def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, status: str,
-                 actor: User | None, organization: Organization) -> list[CertificateBatch]:
+                 actor: User | None, organization: Organization) -> Taken:
     """Move quantities out of locked active batches into `account_id` with `status`.
 
-    A partial move takes the lowest serials: the batch is superseded and split into the moved
-    part and the part that stays, both pointing to it, and a split ledger event records it (written
-    by the same statement). A whole batch moves as it is. Returns the moved batches, in the order
-    of `takes`; a split parent gets `remainder`, the part that stayed.
+    A whole batch moves as it is. A partial move takes the lowest serials (serials.split_range):
+    the batch is superseded and split into the moved part and the part that stays, both pointing to
+    it, and a split ledger event records it; the children and the events are returned for the
+    caller to write (Taken), so that a transfer's new rows travel in one statement. A split parent
+    gets `remainder`, the part that stayed.
     """
     whole = [batch for batch, quantity in takes if quantity == batch.quantity]
     partial = [(batch, quantity) for batch, quantity in takes if quantity != batch.quantity]
     moved_by_source: dict[int, CertificateBatch] = {}
+    children: list[CertificateBatch] = []
+    events: list[LedgerEvent] = []
 
     if whole:
         updated = CertificateBatch.objects.filter(
@@ -261,93 +285,53 @@ def batches_take(*, takes: list[tuple[CertificateBatch, int]], account_id: int, 
             moved_by_source[batch.pk] = batch
 
     if partial:
-        pairs = _batches_split(partial, account_id, status, actor_id=actor.pk if actor else None,
-                               organization_id=organization.pk)
-        for (parent, _), (moved, staying) in zip(partial, pairs, strict=True):
+        cuts = [split_range(parent.serial_start, parent.serial_end, quantity) for parent, quantity in partial]
+        if any(staying is None for _, staying in cuts):
+            raise ServiceError("A split must leave part of the batch where it is.")
+        child_ids = _batches_supersede([parent.pk for parent, _ in partial])
+        for (parent, _), (moved_range, staying_range) in zip(partial, cuts, strict=True):
+            before = parent.snapshot()
+            moved_id, staying_id = child_ids[parent.pk]
+            moved = CertificateBatch(pk=moved_id, certificate=parent.certificate, account_id=account_id,
+                                     serial_start=moved_range[0], serial_end=moved_range[1],
+                                     quantity=moved_range[1] - moved_range[0] + 1, status=status, parent_id=parent.pk)
+            staying = CertificateBatch(pk=staying_id, certificate=parent.certificate, account_id=parent.account_id,
+                                       serial_start=staying_range[0], serial_end=staying_range[1],
+                                       quantity=staying_range[1] - staying_range[0] + 1, status=Status.ACTIVE,
+                                       parent_id=parent.pk)
+            children += [moved, staying]
+            events.append(ledger_event(kind=LedgerEvent.Kind.SPLIT, actor=actor, organization=organization,
+                                       certificate=parent.certificate, batch=parent, before=before,
+                                       after={"children": [moved.snapshot(), staying.snapshot()]}))
             moved_by_source[parent.pk] = moved
             parent.remainder = staying  # what stays, for a caller moving more of the same batch
             parent.status = Status.SUPERSEDED
-    return [moved_by_source[batch.pk] for batch, _ in takes]
+    return Taken([moved_by_source[batch.pk] for batch, _ in takes], children, events)
 
 
-# One statement splits every partially taken parent into the two ranges that serials.split_range
-# gave for it (the one place the cut is made). It supersedes the parents (compare-and-swap on active
-# and on the range the cut was made from, joined on the primary key), inserts both children of each
-# (the moved part into the destination; the rest stays active where it was), and writes each parent's split
-# ledger event, its before and after built by PostgreSQL from the same rows the children are
-# inserted from (their ids drawn first, so no join of what was inserted is needed). The inserts run
-# only if every parent was still active (they wait for the UPDATE's count), so a short count leaves
-# nothing behind and the caller's transaction rolls back. Hand-written for speed: see BATCH_LOCK_SQL
-# (bench/transfer_service.py, 87-135 transfers/s through the ORM, 225-254/s with the two).
-SPLIT_SQL = f"""
-    WITH parent AS (
-        UPDATE certificates_certificatebatch batch SET status = 'superseded'
-        FROM unnest(%(parents)b::bigint[], %(moved_starts)b::bigint[], %(moved_ends)b::bigint[],
-                    %(staying_starts)b::bigint[], %(staying_ends)b::bigint[])
-             AS taken(id, moved_start, moved_end, staying_start, staying_end)
-        WHERE batch.id = taken.id AND batch.status = 'active'
-          AND batch.serial_start = taken.moved_start AND batch.serial_end = taken.staying_end
-        RETURNING batch.id, batch.certificate_id, batch.account_id, batch.serial_start, batch.serial_end,
-                  batch.quantity, batch.parent_id, taken.moved_start, taken.moved_end, taken.staying_start,
-                  taken.staying_end
-    ), part AS MATERIALIZED (
-        SELECT parent.*, nextval(%(sequence)s::regclass) AS child_id, parent.certificate_id AS child_certificate_id,
-               piece.account_id AS child_account_id, piece.serial_start AS child_serial_start,
-               piece.serial_end AS child_serial_end, piece.serial_end - piece.serial_start + 1 AS child_quantity,
-               piece.status AS child_status, parent.id AS child_parent_id
-        FROM parent CROSS JOIN LATERAL (VALUES
-            (%(account)s::bigint, parent.moved_start, parent.moved_end, %(status)s::text),
-            (parent.account_id, parent.staying_start, parent.staying_end, 'active')
-        ) AS piece(account_id, serial_start, serial_end, status)
-        WHERE (SELECT count(*) FROM parent) = %(parent_count)s
-    ), child AS (
-        INSERT INTO certificates_certificatebatch
-            (id, certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at)
-        SELECT child_id, child_certificate_id, child_account_id, child_serial_start, child_serial_end,
-               child_quantity, child_status, child_parent_id, now()
-        FROM part
-        RETURNING id, certificate_id, account_id, serial_start, serial_end, quantity, status, parent_id, created_at
-    ), event AS (
-        INSERT INTO ledger_ledgerevent (kind, actor_id, organization_id, certificate_id, batch_id, before, after, note)
-        SELECT 'split', %(actor)s::bigint, %(organization)s::bigint, part.certificate_id, part.id,
-               {CertificateBatch.snapshot_sql("part", status="'active'")},
-               jsonb_build_object('children', jsonb_agg({CertificateBatch.snapshot_sql("part", prefix="child_")}
-                                                        ORDER BY part.child_serial_start)),
-               ''
-        FROM part
-        GROUP BY part.id, part.certificate_id, part.account_id, part.serial_start, part.serial_end, part.quantity,
-                 part.parent_id
-        ORDER BY part.id
-    )
-    SELECT * FROM child
+# The split supersedes its parents by key (compare-and-swap on active; they are locked already) and
+# draws two ids for each one's children in the same statement, so that the children and the split
+# events are written with the rest of the change (ledger_write), not by a statement of their own.
+# Hand-written because the ORM's update returns no rows and draws no ids (a statement more a split).
+# It replaced one statement that updated, inserted and wrote the events together: PostgreSQL planned
+# that one afresh on every call (0.65 ms) and ran it in 0.70 ms, and on stale statistics chose a
+# plan that scanned every active batch. bench/transfer_service.py: 1.76x the SQL bound with this,
+# 1.66-1.70x before, alike within that run's noise (load 3, bench/README.md): kept for clarity.
+SUPERSEDE_SQL = f"""
+    UPDATE {CertificateBatch._meta.db_table} SET status = 'superseded'
+    WHERE id = ANY(%(parents)s) AND status = 'active'
+    RETURNING id, nextval(%(sequence)s::regclass), nextval(%(sequence)s::regclass)
 """
 
 
-def _batches_split(partial: list[tuple[CertificateBatch, int]], account_id: int, status: str, *,
-                   actor_id: int | None, organization_id: int) -> list[tuple[CertificateBatch, CertificateBatch]]:
-    """Split each locked active parent into (moved, staying) and record the split; one round trip."""
-    cuts = [split_range(parent.serial_start, parent.serial_end, quantity) for parent, quantity in partial]
-    if any(staying is None for _, staying in cuts):
-        raise ServiceError("A split must leave part of the batch where it is.")
+def _batches_supersede(parent_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Supersede the locked active parents, all or none: the two new ids for each one's children."""
     with connection.cursor() as cursor:
-        cursor.execute(SPLIT_SQL, {
-            "parents": [parent.pk for parent, _ in partial],
-            "moved_starts": [moved[0] for moved, _ in cuts], "moved_ends": [moved[1] for moved, _ in cuts],
-            "staying_starts": [staying[0] for _, staying in cuts], "staying_ends": [staying[1] for _, staying in cuts],
-            "account": account_id, "status": status, "parent_count": len(partial), "actor": actor_id,
-            "organization": organization_id, "sequence": _sequence_of(CertificateBatch),
-        })
+        cursor.execute(SUPERSEDE_SQL, {"parents": parent_ids, "sequence": _sequence_of(CertificateBatch)})
         rows = cursor.fetchall()
-    if len(rows) != 2 * len(partial):
+    if len(rows) != len(parent_ids):
         raise ServiceConflict("A selected batch changed meanwhile; nothing was moved. Try again.")
-    certificates = {parent.pk: parent.certificate for parent, _ in partial}
-    children = {}
-    for row in rows:
-        child = CertificateBatch.from_db("default", BATCH_COLUMNS, row)
-        child.certificate = certificates[child.parent_id]
-        children.setdefault(child.parent_id, []).append(child)
-    # The moved part holds the lowest serials, so each pair sorts as (moved, staying).
-    return [tuple(sorted(children[parent.pk], key=lambda child: child.serial_start)) for parent, _ in partial]
+    return {parent_id: (moved_id, staying_id) for parent_id, moved_id, staying_id in rows}
 
 
 def batches_set_state(*, batches: list[CertificateBatch], from_status: str, to_status: str,

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from registry.activity import event_person, event_sentence
@@ -15,12 +16,14 @@ from .forms import GeneratorForm
 from .generator_services import (
     KEY_ATTRIBUTES_TEXT,
     generator_register,
+    generator_review_confirm,
     generator_submit,
     generator_update,
     under_review_text,
 )
 from .models import Certificate, CertificateBatch, FuelType, Generator
-from .selectors import generator_history, generator_of, generators_of
+from .reviews import annual_review, annual_review_next, generators_to_review, review_notice, review_today
+from .selectors import generator_eligibilities, generator_history, generator_of, generators_of
 from .serials import format_serial
 
 # The batch statuses the dashboard's batch tabs and the API's batches list, by name.
@@ -69,11 +72,22 @@ def _refusal_shown(form: GeneratorForm, error: ServiceError) -> None:
     form.add_error(getattr(error, "field", None), str(error))
 
 
+def _to_confirm(organization, today) -> tuple[set[int], object]:
+    """The ids of the organization's generators to confirm in the review that applies on `today`, and it."""
+    review = annual_review(today)
+    if review is None:
+        return set(), None
+    return set(generators_to_review(review).of(organization).values_list("pk", flat=True)), review
+
+
 @login_required
 def generator_list(request: HttpRequest) -> HttpResponse:
     membership = membership_required(request)
+    today = review_today()
+    to_confirm, review = _to_confirm(membership.organization, today)
     return render(request, "certificates/generator_list.html", {
-        "generators": generators_of(membership.organization), "can_manage": membership.is_manager})
+        "generators": generators_of(membership.organization), "can_manage": membership.is_manager,
+        "to_confirm": to_confirm, "review": review, "review_notice": review_notice(membership.organization, today)})
 
 
 @login_required
@@ -99,9 +113,18 @@ def generator_detail(request: HttpRequest, generator_id: int) -> HttpResponse:
     generator = generator_of(membership.organization, generator_id)
     history = [(event, event_person(event, membership.organization), event_sentence(event, membership.organization))
                for event in generator_history(generator)]
+    today = timezone.localdate()
+    eligibilities = [(eligibility, eligibility.gap(today))
+                     for eligibility in generator_eligibilities([generator.pk])[generator.pk]]
+    review_day = review_today()
+    to_confirm, review = _to_confirm(membership.organization, review_day)
     return render(request, "certificates/generator_detail.html", {
         "generator": generator, "history": history, "can_manage": membership.is_manager,
-        "key_attributes": KEY_ATTRIBUTES_TEXT})
+        "key_attributes": KEY_ATTRIBUTES_TEXT, "eligibilities": eligibilities,
+        "review": review, "to_confirm": generator.pk in to_confirm,
+        "review_overdue": review is not None and review.is_overdue(review_day),
+        "confirmed": generator.annual_reviews.select_related("confirmed_by").first(),
+        "next_review": annual_review_next(review_day)})
 
 
 @login_required
@@ -145,4 +168,20 @@ def generator_submit_page(request: HttpRequest, generator_id: int) -> HttpRespon
         messages.success(request, f"Generator {generator.code} is submitted for approval. Registry staff will "
                                   "approve it or send it back with a note; your organization's managers are "
                                   "emailed either way.")
+    return redirect("generators:detail", generator.pk)
+
+
+@login_required
+@require_POST
+def generator_confirm_page(request: HttpRequest, generator_id: int) -> HttpResponse:
+    """A manager confirms the generator's registration in the annual review (generator_review_confirm)."""
+    membership = membership_required(request, manage=True)
+    generator = generator_of(membership.organization, generator_id)
+    try:
+        confirmation = generator_review_confirm(user=request.user, organization=membership.organization,
+                                                generator=generator, today=review_today())
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Generator {generator.code}'s registration is confirmed for {confirmation.year}.")
     return redirect("generators:detail", generator.pk)

@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certificates.models import CertificateBatch
+from certificates.reviews import review_notice, review_today
 from certificates.selectors import SELECTION_LIMIT, batches_filtered, batches_totals, selection_ids
 from certificates.services import selection_change
 from certificates.views import BATCH_TABS, batches_csv
+from programs.filters import ProgramBatchFilter
 from registry.models import Organization
 from registry.selectors import membership_required
 from retirements.views import dashboard_retired_tab
@@ -60,9 +62,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return [(key, label, TAB_COUNTS[key](organization) if key in TAB_COUNTS else 0) for key, label in TABS]
 
     context = {"tabs": tabs, "tab": tab, "can_act": membership.can_transfer}
+    results_only = htmx_partial(request) and request.htmx.target == "results"
+    if not results_only:  # the page's notice of the annual generator review (certificates.reviews)
+        context["review_notice"] = review_notice(organization, review_today())
 
     if tab in BATCH_TABS:
-        batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab])
+        batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab],
+                                                        ProgramBatchFilter)
         totals = batches_totals(queryset)
         paginator = Paginator(queryset, _page_size(request))
         paginator.count = totals["count"]  # a cached property: the totals' count, not a second COUNT
@@ -78,7 +84,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context |= TRANSFER_TABS[tab](request, organization)
 
     template = "dashboard/dashboard.html"
-    if htmx_partial(request) and request.htmx.target == "results":
+    if results_only:
         template += "#results"
     return render(request, template, context)
 
@@ -88,7 +94,7 @@ def download_csv(request: HttpRequest) -> HttpResponse:
     """The dashboard's current tab and filter as CSV, streamed at any size."""
     membership = membership_required(request)
     status = BATCH_TABS.get(request.GET.get("tab", "active"), CertificateBatch.Status.ACTIVE)
-    batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization, status)
+    batch_filter, queryset, _ = batches_filtered(request.GET, membership.organization, status, ProgramBatchFilter)
     if refused := download_refused(batch_filter):
         return refused
     return batches_csv(queryset, status)

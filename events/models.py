@@ -37,7 +37,9 @@ class Event(models.Model):
         GENERATOR_DECIDED = "generator.decided", "Generator approved or sent back"
         WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled", "Webhook endpoint disabled by the registry"
         # One per organization and issuance transaction (an issuance run keeps an organization's generators
-        # in one while they fit): data["issuance_ids"], the issuances that issued certificates.
+        # in one while they fit): data["issuance_ids"], the issuances that issued certificates. Staff's own
+        # issuance of one generator's period (certificates.services.certificate_issue) names the certificate
+        # instead, data["certificate_ids"]: nobody is emailed of it, and the public statistics count both.
         CERTIFICATES_ISSUED = "certificates.issued", "Certificates issued"
         # One per organization and issuance transaction: data["run_ids"], the runs its managers must hear of.
         INSTRUCTIONS_SKIPPED = "instructions.skipped", "Standing instructions skipped"
@@ -46,6 +48,9 @@ class Event(models.Model):
         MEMBER_CHANGED = "member.changed", "Member joined, changed role or removed"
         # A user turned two-factor sign-in on or off (data["on"]): the subject is the user, of no organization.
         TWO_FACTOR_CHANGED = "user.two_factor_changed", "Two-factor sign-in turned on or off"
+        # Registry staff's daily reminder of the generator eligibilities whose good-through date is near, of
+        # no organization: data["eligibility_ids"], each reminded once (certificates.generator_services).
+        ELIGIBILITIES_EXPIRING = "eligibilities.expiring", "Generator eligibilities expiring soon"
         # An organization was invited to join a program (the subject is the ProgramParticipation): its managers
         # are emailed, to accept or decline on its Programs page.
         PROGRAM_INVITED = "program.invited", "Invited to join a program"

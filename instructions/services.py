@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Account
 from certificates.models import Certificate, CertificateBatch, FuelType, Generator
 from certificates.periods import ProductionPeriod
+from certificates.reviews import review_refusals, review_today
 from events.models import Event
 from events.services import event_new, events_record
 from ledger.models import LedgerEvent
@@ -305,8 +306,11 @@ def instructions_run_all(*, certificates: list[Certificate], user: User | None =
       tried on its own, destination by destination, as above: the outcome of each instruction is
       the one it would have had alone.
     - Skipped: when nothing is left, the percentage rounds down to 0, the creator may no longer
-      transfer, or no destination can receive. The certificates stay where they were issued; in
-      the last two cases the organization's managers are emailed once the issuance commits.
+      transfer, the organization is overdue for the annual generator review (certificates.reviews:
+      it may not transfer or retire until it confirms its generators; the transfer services would
+      refuse each destination for it, said here once), or no destination can receive. The
+      certificates stay where they were issued; in the last three cases the organization's managers
+      are emailed once the issuance commits.
 
     `user` (who issued) is not the actor of the moves: the instruction's creator is.
     """
@@ -325,6 +329,8 @@ def instructions_run_all(*, certificates: list[Certificate], user: User | None =
             .values_list("pk", "certificate_id", "quantity")):
         left[certificate_id] = (batch_id, quantity)
     runs: dict[int, list[InstructionRun]] = {certificate.pk: [] for certificate in certificates}
+    overdue = review_refusals({instruction.organization for queue in queues.values() for instruction in queue},
+                              review_today())
     for turn in range(max(len(queue) for queue in queues.values())):
         together: dict[tuple, list[_Move]] = {}
         for certificate in certificates:
@@ -332,7 +338,7 @@ def instructions_run_all(*, certificates: list[Certificate], user: User | None =
                 continue
             instruction = queues[certificate.pk][turn]
             batch_id, remaining = left[certificate.pk]
-            run = _run_start(instruction, certificate, remaining)
+            run = _run_start(instruction, certificate, remaining, overdue=overdue.get(instruction.organization_id, ""))
             runs[certificate.pk].append(run)
             if run.quantity_moved:
                 destination = instruction.destinations.all()[0]
@@ -362,9 +368,11 @@ def _skipped_record(runs: list[InstructionRun]) -> None:
                              data={"run_ids": run_ids}) for organization_id, run_ids in sorted(told.items())])
 
 
-def _run_start(instruction: StandingInstruction, certificate: Certificate, left: int) -> InstructionRun:
+def _run_start(instruction: StandingInstruction, certificate: Certificate, left: int, *,
+               overdue: str = "") -> InstructionRun:
     """The instruction's run on the issuance: skipped with the reason, or with quantity_moved set
-    to what it takes (applied once a transfer carries it)."""
+    to what it takes (applied once a transfer carries it). `overdue`: why its organization may not
+    send now (the annual generator review), if it may not."""
     asked = instruction.quantity_asked(certificate.quantity)
     run = InstructionRun(instruction=instruction, certificate=certificate, quantity_asked=asked,
                          quantity_moved=0, status=InstructionRun.Status.SKIPPED)
@@ -379,6 +387,9 @@ def _run_start(instruction: StandingInstruction, certificate: Certificate, left:
         run.message = (f"{instruction.created_by.email}, who set this instruction, may no longer transfer for "
                        f"{instruction.organization.name}; the certificates stay where they were issued. "
                        "End this instruction and set it again.")
+    elif overdue:
+        run.tell_owner = True
+        run.message = f"{overdue} The certificates stay where they were issued."
     else:
         run.quantity_moved = taking
     return run

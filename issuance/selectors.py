@@ -1,8 +1,12 @@
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, QuerySet
 
+from certificates.models import EligibilityGap, Generator, GeneratorEligibility
+from certificates.periods import ProductionPeriod
+from certificates.selectors import generator_eligibilities
 from registry.models import Organization
 
 from .arithmetic import issued_quantity
@@ -31,6 +35,23 @@ def issuance_for(organization: Organization, pk: int) -> Issuance | None:
 
 
 @dataclass(frozen=True)
+class MonthEligibilities:
+    """A generator's month to issue, with its recorded eligibilities: each with None when the month's
+    certificates carry it, else why not (EligibilityGap: expired on, valid from)."""
+
+    generator: Generator
+    period: ProductionPeriod
+    eligibilities: list[tuple[GeneratorEligibility, EligibilityGap | None]]
+
+    @property
+    def any_not_carried(self) -> bool:
+        return any(gap is not None for _, gap in self.eligibilities)
+
+
+ELIGIBILITY_MONTHS_SHOWN = 200  # a run may issue thousands of generators' month: those not carrying one come first
+
+
+@dataclass(frozen=True)
 class IssuancePreview:
     """What issuing a set of reports would make, for the staff's confirm page."""
 
@@ -39,20 +60,41 @@ class IssuancePreview:
     mwh: Decimal
     certificates: int
     not_submitted: int  # selected reports already issued or replaced: issuance_run leaves them
+    eligibilities: list[MonthEligibilities] = field(default_factory=list)  # at most ELIGIBILITY_MONTHS_SHOWN
+    eligibility_months_more: int = 0  # the months left out of `eligibilities`
+    eligibility_months_more_not_carried: int = 0  # of those, the months with an eligibility not carried
 
 
 def issuance_preview(reports: QuerySet[GenerationReport]) -> IssuancePreview:
     """The totals of issuing the submitted ones of `reports`, each generator's months in order from
     the carry its last issuance left (the arithmetic issuance_run applies)."""
     submitted = list(reports.filter(status=GenerationReport.Status.SUBMITTED).order_by("generator_id", "month")
-                     .values_list("generator_id", "mwh"))
-    generator_ids = {generator_id for generator_id, _ in submitted}
+                     .values_list("generator_id", "mwh", "month"))
+    generator_ids = {generator_id for generator_id, _, _ in submitted}
     carry = dict(Issuance.objects.filter(generator__in=generator_ids).order_by("generator_id", "-month")
                  .distinct("generator_id").values_list("generator_id", "carry_out"))
     certificates = 0
-    for generator_id, mwh in submitted:
+    for generator_id, mwh, _ in submitted:
         quantity, carry[generator_id] = issued_quantity(mwh, carry.get(generator_id, Decimal(0)))
         certificates += quantity
+    months = _months_eligibilities([(generator_id, month) for generator_id, _, month in submitted])
     return IssuancePreview(generators=len(generator_ids), months=len(submitted),
-                           mwh=sum((mwh for _, mwh in submitted), Decimal(0)), certificates=certificates,
-                           not_submitted=reports.count() - len(submitted))
+                           mwh=sum((mwh for _, mwh, _ in submitted), Decimal(0)), certificates=certificates,
+                           not_submitted=reports.count() - len(submitted),
+                           eligibilities=months[:ELIGIBILITY_MONTHS_SHOWN],
+                           eligibility_months_more=len(months[ELIGIBILITY_MONTHS_SHOWN:]),
+                           eligibility_months_more_not_carried=sum(
+                               row.any_not_carried for row in months[ELIGIBILITY_MONTHS_SHOWN:]))
+
+
+def _months_eligibilities(months: list[tuple[int, datetime.date]]) -> list[MonthEligibilities]:
+    """Each generator's month with its recorded eligibilities as its certificates would carry them: the
+    months with one not carried first, then by generator ID and month. Two queries."""
+    recorded = generator_eligibilities(generator_id for generator_id, _ in months)
+    generators = Generator.objects.in_bulk({generator_id for generator_id, _ in months})
+    shown = []
+    for generator_id, month in months:
+        period = ProductionPeriod.month_of(month)
+        shown.append(MonthEligibilities(generators[generator_id], period, [
+            (eligibility, eligibility.gap_in(period)) for eligibility in recorded[generator_id]]))
+    return sorted(shown, key=lambda row: (not row.any_not_carried, row.generator.code, row.period))

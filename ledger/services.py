@@ -1,5 +1,6 @@
 import functools
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ObjectDoesNotExist
@@ -30,13 +31,24 @@ def _pk(saved) -> int | None:
     return saved.pk
 
 
-VALUES_ROWS = 20  # up to this many rows an INSERT lists them; above, it unnests one array per column
+# One row an INSERT lists (VALUES); more it unnests from one array per column, so that a statement
+# has one parameter per column however many rows it writes. psycopg parses a statement's text once
+# per process only while it has at most 50 parameters (its MAX_CACHED_STATEMENT_PARAMS), and parses
+# it again on every call above: a partial transfer's rows, listed, took 66 (bench/transfer_service.py).
+VALUES_ROWS = 1
+
+
+class _Column(NamedTuple):
+    field: models.Field
+    plain: type | None  # int or str: values of this type go as they are (_plain_type)
+    foreign: bool
 
 
 @functools.cache
-def _insert_fields(model: type[Model], with_pk: bool) -> list:
-    return [field for field in model._meta.concrete_fields
-            if not field.generated and (with_pk or not field.primary_key)]
+def _insert_columns(model: type[Model], with_pk: bool) -> tuple[_Column, ...]:
+    """The columns an INSERT of `model` may write, read from its fields once per process."""
+    return tuple(_Column(field, _plain_type(field), isinstance(field, models.ForeignKey))
+                 for field in model._meta.concrete_fields if not field.generated and (with_pk or not field.primary_key))
 
 
 # Fields whose get_db_prep_save hands an int or a str (or None) over unchanged.
@@ -46,7 +58,6 @@ PLAIN = {int: (models.AutoField, models.BigAutoField, models.IntegerField, model
          str: (models.CharField, models.TextField)}
 
 
-@functools.cache
 def _plain_type(field) -> type | None:
     """int or str when the field (or, for a foreign key, its target) is one of the PLAIN classes
     exactly, so that values of that type need no preparing; None otherwise."""
@@ -54,59 +65,68 @@ def _plain_type(field) -> type | None:
     return next((kind for kind, classes in PLAIN.items() if type(target) in classes), None)
 
 
-def _is_plain(field, values: list) -> bool:
-    kind = _plain_type(field)
-    return kind is not None and all(value is None or type(value) is kind for value in values)
-
-
 def _insert_sql(rows: list[Model]) -> tuple[str, list]:
     """One INSERT of new model instances, each value prepared by its field as Model.save() would
-    (pre_save, then get_db_prep_save). A few rows go as VALUES; more as one array per column,
+    (pre_save, then get_db_prep_save). One row goes as VALUES; more as one array per column (VALUES_ROWS),
     unnested, so a mass transfer's 2,000 rows are a handful of parameters, not 20,000 for the driver
     and the server to parse. A column every row leaves to its db_default is left out, so the database
     fills it. Hand-written because bench/issuance.py showed it pays: 5,000 generators' month took
     13.7-18.4 s with bulk_create and 7.9 s with this statement (bench/README.md); bench/sql_statements.py
     measured 338 us of CPU for a transfer's 3 events against bulk_create's 603, and 65 ms for a
-    chunk's 2,000 against 103 ms (load average 9)."""
+    chunk's 2,000 against 103 ms (load average 9). The columns and the statement's text are worked
+    out once per model and shape (_insert_columns, _insert_text): the four rows of a transfer in
+    bench/transfer_service.py (the transfer, its item, its ledger event, its domain event) took 472 us
+    here before and 233 us since, 2,000 ledger events 80 ms and 71 ms (the least of 15 and 5 rounds
+    in one process, load average 7)."""
     model = type(rows[0])
     with_pk = rows[0].pk is not None
-    columns = {field: [] for field in _insert_fields(model, with_pk)}
-    for row in rows:
-        if (row.pk is not None) != with_pk:
-            raise ValueError("rows written together either all have primary keys or none do")
-        for field, values in columns.items():
-            value = field.pre_save(row, True)
-            if value is None and isinstance(field, models.ForeignKey):
-                value = _related_id(row, field)
-            values.append(value)
-    for field, values in list(columns.items()):
+    if any((row.pk is not None) != with_pk for row in rows):
+        raise ValueError("rows written together either all have primary keys or none do")
+    written, prepared = [], []
+    for index, (field, plain, foreign) in enumerate(_insert_columns(model, with_pk)):
+        values = [field.pre_save(row, True) for row in rows]
+        if foreign:
+            values = [_related_id(row, field) if value is None else value
+                      for row, value in zip(rows, values, strict=True)]
         defaulted = [isinstance(value, DatabaseDefault) for value in values]
         if all(defaulted):
-            del columns[field]
-        elif any(defaulted):
+            continue
+        if any(defaulted):
             raise ValueError(f"{field.name} is set on some rows and left to the database on others")
+        if plain is None or not all(value is None or type(value) is plain for value in values):
+            values = [field.get_db_prep_save(value, connection) for value in values]
+        if len(rows) > VALUES_ROWS and isinstance(field, ArrayField):
+            values = [_text_array_literal(field, value) for value in values]
+        written.append(index)
+        prepared.append(values)
+    if len(rows) <= VALUES_ROWS:
+        by_row = zip(*prepared, strict=True)
+        return _insert_text(model, with_pk, tuple(written), len(rows)), [value for values in by_row for value in values]
+    return _insert_text(model, with_pk, tuple(written), None), prepared
+
+
+@functools.cache
+def _insert_text(model: type[Model], with_pk: bool, written: tuple[int, ...], rows: int | None) -> str:
+    """The INSERT of the columns `written` (their places in _insert_columns): `rows` rows of VALUES,
+    or (None) any number of rows unnested from one array per column."""
+    columns = [_insert_columns(model, with_pk)[index].field for index in written]
     quote = connection.ops.quote_name
     insert = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in columns)})"
-    prepared = [values if _is_plain(field, values) else [field.get_db_prep_save(value, connection) for value in values]
-                for field, values in columns.items()]
-    if len(rows) <= VALUES_ROWS:
+    if rows is not None:
         placeholders = f"({', '.join(['%s'] * len(columns))})"
-        by_row = zip(*prepared, strict=True)
-        return (f"{insert} VALUES {', '.join([placeholders] * len(rows))}",
-                [value for values in by_row for value in values])
+        return f"{insert} VALUES {', '.join([placeholders] * rows)}"
     # An array column (a certificate's eligibilities) cannot be unnested from an array of arrays:
     # each row's array travels as its text literal and is cast back.
     arrays, select = [], []
-    for index, (field, values) in enumerate(zip(columns, prepared, strict=True)):
+    for index, field in enumerate(columns):
         if isinstance(field, ArrayField):
-            prepared[index] = [_text_array_literal(field, value) for value in values]
             arrays.append("%b::text[]")
             select.append(f"column_{index}::{field.db_type(connection)}")
         else:
             arrays.append(f"%b::{field.db_type(connection)}[]")
             select.append(f"column_{index}")
     names = ", ".join(f"column_{index}" for index in range(len(columns)))
-    return f"{insert} SELECT {', '.join(select)} FROM unnest({', '.join(arrays)}) AS unnested({names})", prepared
+    return f"{insert} SELECT {', '.join(select)} FROM unnest({', '.join(arrays)}) AS unnested({names})"
 
 
 def _related_id(row: Model, field: models.ForeignKey) -> int | None:

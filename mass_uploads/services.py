@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from certificates.reviews import review_refusal, review_today
 from events.models import Event
 from events.services import event_record
 from registry.models import Organization, User
@@ -34,8 +35,11 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
                        kind: str = MassTransferUpload.Kind.TRANSFER) -> MassTransferUpload:
     """Store an uploaded CSV of transfers or retirements (`kind`) and queue it after commit. The
     same file from the same organization within a day is held until the uploader confirms it (so
-    nothing is transferred or retired twice by mistake)."""
+    nothing is transferred or retired twice by mistake). Not from an organization overdue for the annual
+    generator review (certificates.reviews; the transfers it makes would be refused too)."""
     role_require(user=user, organization=organization)
+    if overdue := review_refusal(organization, review_today()):
+        raise TransferRefused(overdue)
     raw = upload.read()
     problem = csv_upload.file_problem(raw)
     if problem:
@@ -63,8 +67,11 @@ def _queue_after_commit(upload_id: int) -> None:
 
 @transaction.atomic  # joins the API's exactly-once request (api/idempotency.py)
 def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool) -> None:
-    """The uploader confirms a held duplicate (it is queued) or discards it."""
+    """The uploader confirms a held duplicate (it is queued) or discards it; an organization overdue for
+    the annual generator review only discards it."""
     role_require(user=user, organization=upload.organization)
+    if process and (overdue := review_refusal(upload.organization, review_today())):
+        raise TransferRefused(overdue)
     status = Status.QUEUED if process else Status.DISCARDED
     held = MassTransferUpload.objects.filter(pk=upload.pk, status=Status.HELD)
     if held.update(status=status) != 1:

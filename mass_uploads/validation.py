@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.utils import timezone
+
 from accounts.models import Account
 from accounts.selectors import organizations_able_to_receive
 from certificates.models import CertificateBatch
@@ -250,6 +252,7 @@ def validate_retirements(raw: bytes, organization: Organization
     offered = ", ".join(option.name for option in options.values())
 
     rows = []
+    toward_programs: dict[int, tuple[RetirementDetails, list]] = {}  # option -> its details, its rows' batches
     for number, serial, quantity_text, account_text, option_text, period_text, beneficiary, start_text, end_text, \
             notes in records:
 
@@ -287,7 +290,26 @@ def validate_retirements(raw: bytes, organization: Organization
             refuse("Beneficiary", beneficiary[:40] + "…", f"The beneficiary's name is limited to "
                                                           f"{BENEFICIARY_MAX_LENGTH} characters.")
         _notes_check(notes, refuse)
+        if batch and option is not None and option.program_id is not None:
+            toward_programs.setdefault(option.pk, (details, []))[1].append((number, serial, batch.id))
         if not errors:
             rows.append(MassRetirementRow(number, batch.id, quantity, account.pk, option.pk, details.compliance_period,
                                           details.period_start, details.period_end, beneficiary, notes))
+    _programs_check(toward_programs, organization, errors, label)
     return ([] if errors else rows), errors, len(records)
+
+
+def _programs_check(toward_programs: dict[int, tuple[RetirementDetails, list]], organization: Organization,
+                    errors: list[RowError], label: dict[str, str]) -> None:
+    """What each option's program refuses of the rows toward it (RetirementDetails.program_refusal,
+    retirement_write's rule, once per option), under the row's serial number, or its option when the
+    program takes no retirement at all."""
+    now = timezone.now()
+    for details, named in toward_programs.values():
+        refusal = details.program_refusal([batch_id for _, _, batch_id in named], organization=organization, now=now)
+        for number, serial, batch_id in named:
+            if refusal.program:
+                errors.append(RowError(number, label["Option"], details.option.name, refusal.program))
+            elif batch_id in refusal.batches:
+                errors.append(RowError(number, label["Serial Number"], serial, refusal.batches[batch_id]))
+    errors.sort(key=lambda error: error.row)

@@ -4,6 +4,7 @@ again later (events.services); no other email and no webhook waits for it."""
 
 from events.models import Event
 
+from .eligibilities import eligibilities_expiring_email_send
 from .generators import generator_decision_email_send
 from .instructions import instruction_notice_send
 from .issuance import issuance_notice_send
@@ -14,8 +15,11 @@ from .webhooks import endpoint_disabled_email_send
 Kind = Event.Kind
 
 
-def grouped_by_upload(kind: str, data: dict) -> bool:
-    """A mass upload's new transfer or retirement: emailed with the upload's own event, not alone."""
+def not_emailed(kind: str, data: dict) -> bool:
+    """A mass upload's new transfer or retirement: emailed with the upload's own event, not alone.
+    Certificates staff issued by hand, outside an issuance run (no issuance_ids): no email, as before."""
+    if kind == Kind.CERTIFICATES_ISSUED:
+        return not data.get("issuance_ids")
     return kind in GROUPED_BY_UPLOAD and bool(data.get("mass_upload_id"))
 
 
@@ -45,6 +49,8 @@ EMAILS = {
                                                                  issuance_ids=event.data["issuance_ids"]),
     Kind.INSTRUCTIONS_SKIPPED: lambda event: instruction_notice_send(organization_id=event.organization_id,
                                                                      run_ids=event.data["run_ids"]),
+    Kind.ELIGIBILITIES_EXPIRING: lambda event: eligibilities_expiring_email_send(
+        eligibility_ids=event.data["eligibility_ids"]),
     Kind.PROGRAM_INVITED: lambda event: program_invitation_email_send(participation_id=event.subject_id),
 }
 

@@ -46,6 +46,7 @@ def ledger_check() -> dict:
 
 def registry_overview() -> dict:
     from certificates.models import Certificate, CertificateBatch, Generator
+    from certificates.reviews import generators_overdue, review_today
     from mass_uploads.models import MassTransferUpload
     from registry.models import Organization
     from transfers.models import Transfer
@@ -63,6 +64,7 @@ def registry_overview() -> dict:
         "stale_pending_count": Transfer.objects.filter(status=Transfer.Status.PENDING,
                                                        submitted_at__lt=week_ago).count(),
         "generators_awaiting_approval": Generator.objects.awaiting_approval().count(),
+        "generators_overdue": generators_overdue(review_today()).count(),
         "pending_exports": Transfer.objects.filter(status=Transfer.Status.PENDING, kind=Transfer.Kind.EXPORT).count(),
         "failed_uploads": MassTransferUpload.objects.filter(status=MassTransferUpload.Status.FAILED)
         .select_related("organization").order_by("-created_at")[:10],

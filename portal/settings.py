@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from celery.schedules import crontab
+
 from webhooks.signing import RECEIVER_DOCS  # plain text and constants (no Django): safe to import in settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +50,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_month_day(name: str, default: str) -> tuple[int, int]:
+    """A day of the year as MM-DD (01-31), as (month, day); 02-29 is refused, as most years have none."""
+    value = os.environ.get(name) or default
+    try:
+        day = datetime.datetime.strptime(value.strip(), "%m-%d").date().replace(year=2001)  # not a leap year
+    except ValueError as error:
+        raise RuntimeError(f"{name} must be a day of the year as MM-DD (e.g. 01-31), not {value!r}") from error
+    return day.month, day.day
+
+
 def database_from_url(url: str) -> dict:
     """postgresql://user:password@host:port/name, or ?host=/socket/dir for a Unix socket."""
     parts = urlsplit(url)
@@ -84,8 +96,13 @@ REGISTRY_NAME = env_str("REGISTRY_NAME", "Midwest Renewable Energy Registry")
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")  # make run sets it to the port it serves
 TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)  # an invitation link works this many days after it is sent
+# Registry staff are emailed, once a day, the generator eligibilities whose good-through date is within this
+# many days (each eligibility once, until its good-through date changes).
+ELIGIBILITY_REMINDER_DAYS = env_int("ELIGIBILITY_REMINDER_DAYS", 30)
 # The public verification page answers each address at most this many times a minute.
 VERIFY_REQUESTS_PER_MINUTE = env_int("VERIFY_REQUESTS_PER_MINUTE", 60)
+# How often one address may ask for the public statistics' pages, CSV and API in a minute (public_stats).
+STATISTICS_REQUESTS_PER_MINUTE = env_int("STATISTICS_REQUESTS_PER_MINUTE", 120)
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
 # A mass upload always ends: each is tried at most this many times (a worker that dies mid-upload
 # costs one attempt), and uploads left queued or processing with no worker holding them are queued
@@ -97,6 +114,15 @@ MASS_UPLOAD_BUSY_RETRY_SECONDS = env_int("MASS_UPLOAD_BUSY_RETRY_SECONDS", 5)
 MASS_UPLOAD_BUSY_RETRIES = env_int("MASS_UPLOAD_BUSY_RETRIES", 120)
 # Rows of one generation-data upload (issuance/generation.py): a month of every generator a participant has.
 GENERATION_UPLOAD_MAX_ROWS = env_int("GENERATION_UPLOAD_MAX_ROWS", 20_000)
+# The annual generator review (certificates/reviews.py): each year from REVIEW_OPENS (MM-DD) every approved
+# generator's owner confirms its registration, by REVIEW_DEADLINE (MM-DD, the same year, the day itself
+# included); after it, an organization with a generator not confirmed cannot transfer, retire or upload.
+# The first year reviewed is REVIEW_FIRST_YEAR (the years before it lock nobody).
+REVIEW_OPENS = env_month_day("REVIEW_OPENS", "01-01")
+REVIEW_DEADLINE = env_month_day("REVIEW_DEADLINE", "01-31")
+REVIEW_FIRST_YEAR = env_int("REVIEW_FIRST_YEAR", 2027)
+if REVIEW_DEADLINE < REVIEW_OPENS:
+    raise RuntimeError("REVIEW_DEADLINE must not come before REVIEW_OPENS in the year")
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",
@@ -275,6 +301,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("WEBHOOKS_SEND_SECONDS", 60),
     },
     "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
+    # Daily, early: staff's email of the eligibilities that end within ELIGIBILITY_REMINDER_DAYS.
+    "remind-expiring-eligibilities": {"task": "certificates.tasks.remind_expiring_eligibilities",
+                                      "schedule": crontab(minute=0, hour=6)},
+    # A program's retirement accounts freeze within this long after its close date's day ends.
+    "freeze-closed-program-accounts": {
+        "task": "programs.tasks.freeze_closed_program_accounts",
+        "schedule": env_int("PROGRAM_CLOSE_CHECK_SECONDS", 3600),
+    },
 }
 
 # Webhooks (webhooks/): an endpoint is https on the public internet, except the hosts listed here (for

@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("retirements.urls")),  # under /transfers/, and the public /verify/ pages
     path("generation/", include("issuance.urls")),
     path("instructions/", include("instructions.urls")),
+    path("statistics/", include("public_stats.urls")),  # public, no sign-in
     path("", include("programs.urls")),  # /organization/programs/ (participants) and /programs/ (regulators)
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),

@@ -112,6 +112,14 @@ SENTENCES = {
     Kind.GENERATOR_SUBMITTED: lambda e, o: f"Submitted generator {_generator(e)} for approval.",
     Kind.GENERATOR_APPROVED: lambda e, o: f"Approved generator {_generator(e)}" + (f": {e.note}." if e.note else "."),
     Kind.GENERATOR_SENT_BACK: lambda e, o: f"Sent generator {_generator(e)} back: {e.note}",
+    Kind.GENERATOR_REVIEWED: lambda e, o: f"Confirmed generator {_generator(e)}'s registration for "
+                                          f"{(e.after or {}).get('year', '')} in the annual review.",
+    Kind.ELIGIBILITY_RECORDED: lambda e, o: f"Recorded {_eligibility(e)}{_certification(e.after)}, "
+                                            f"{_eligibility_days(e.after)}.",
+    Kind.ELIGIBILITY_CHANGED: lambda e, o: f"Changed {_eligibility(e)}: {_eligibility_changes(e)}.",
+    Kind.ELIGIBILITY_ENDED: lambda e, o: f"Ended {_eligibility(e)}: it holds through "
+                                         f"{(e.after or {}).get('good_through', '')}"
+                                         + (f": {e.note}." if e.note else "."),
     Kind.INSTRUCTION_CREATED: lambda e, o: f"Set {_instruction(e.after)}.",
     Kind.INSTRUCTION_ENDED: lambda e, o: f"Ended standing instruction {(e.before or {}).get('instruction', '')}.",
     Kind.PROGRAM_ADMINISTRATOR_ADDED: lambda e, o: f"Registry staff made this organization an administrator of "
@@ -157,6 +165,33 @@ def _generator_changes(event: LedgerEvent) -> str:
     if "account_id" in after:
         changes.append("issuance account")
     return "; ".join(changes)
+
+
+def _eligibility(event: LedgerEvent) -> str:
+    """`eligibility MN RES of generator M870`, as certificates.generator_services records it."""
+    return f"eligibility {(event.after or {}).get('name', '')} of generator {_generator(event)}"
+
+
+def _certification(record: dict | None) -> str:
+    number = (record or {}).get("certification_number")
+    return f" (certification number {number})" if number else ""
+
+
+def _eligibility_days(record: dict | None) -> str:
+    record = record or {}
+    through = record.get("good_through")
+    return f"from {record.get('start_date', '')} " + (f"through {through}" if through else "with no end")
+
+
+# How a recorded eligibility's changed fields read (certificates.generator_services records them by column).
+ELIGIBILITY_FIELDS = {"name": "eligibility", "certification_number": "certification number",
+                      "start_date": "start date", "verified_on": "verified date", "good_through": "good-through date"}
+
+
+def _eligibility_changes(event: LedgerEvent) -> str:
+    before, after = event.before or {}, event.after or {}
+    return "; ".join(f"{label} from {before.get(key) or 'none'} to {after.get(key) or 'none'}"
+                     for key, label in ELIGIBILITY_FIELDS.items() if before.get(key) != after.get(key))
 
 
 def _plain(value) -> str:

@@ -49,6 +49,11 @@ def members_wanting_email(organization_ids: Iterable[int], roles, email: str | N
     return members
 
 
+def staff_for_email() -> list[User]:
+    """Registry staff who can sign in: the readers of the registry's own emails (reminders of what staff keep)."""
+    return list(User.objects.filter(is_staff=True, is_active=True).only("email", "time_zone"))
+
+
 def addresses_by_time_zone(users: Iterable[User]) -> Iterator[tuple[str, list[str]]]:
     """(time zone, addresses): whom to send one email each, written in that zone."""
     zone = attrgetter("time_zone")

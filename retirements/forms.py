@@ -1,6 +1,7 @@
 """The wizard's retirement details (step 2 of a retirement) and the annual report's year."""
 
 from django import forms
+from django.utils import timezone
 
 from accounts.models import Account
 from registry.models import Organization
@@ -38,7 +39,9 @@ class RetirementForm(forms.Form):
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
+        self.organization = organization
         self.fields["account"].queryset = Account.objects.of(organization).open_retirement()
+        self.batches = []  # the draft's batches, set by the wizard: those its program must accept
 
     def clean(self):
         data = super().clean()
@@ -46,6 +49,11 @@ class RetirementForm(forms.Form):
             for field, problem in self.details().problems().items():
                 if field not in self.errors:
                     self.add_error(field, problem)
+            # The option's program, asked now rather than at the last step (retirement_write asks again).
+            refusal = self.details().program_refusal([batch.pk for batch in self.batches],
+                                                     organization=self.organization, now=timezone.now())
+            for problem in [refusal.program] if refusal.program else refusal.batches.values():
+                self.add_error("option", problem)
         return data
 
     def details(self) -> RetirementDetails:

@@ -5,14 +5,17 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Account
 from ledger.models import LedgerEvent
 from ledger.services import ledger_record
+from programs.selectors import ProgramRefusal, program_refusal
 from registry.models import Organization, User
 from registry.services import role_require
 from transfers.models import Transfer
 from transfers.services import Destination, TransferLine, TransferRefused, transfer_write
+from transfers.values import line_field
 
 from .models import Retirement, RetirementOption
 
@@ -48,6 +51,17 @@ class RetirementDetails:
             problems["period_end"] = "The reporting period must end on or after its start."
         return problems
 
+    def program_refusal(self, batch_ids: list[int], *, organization: Organization,
+                        now: datetime.datetime) -> ProgramRefusal:
+        """What the option's program (if it names one) refuses of a retirement of `organization`'s
+        batches at `now`: its close date and its rules in force (programs.selectors.program_refusal, the one
+        rule), asked by retirement_write for every path, and by the wizard and the mass validator
+        first, to show it sooner."""
+        program = self.option.program if self.option is not None else None
+        if program is None:
+            return ProgramRefusal("", {})
+        return program_refusal(program=program, organization=organization, batch_ids=batch_ids, now=now)
+
 
 @transaction.atomic(durable=True)
 def retirement_create(*, organization: Organization, user: User, lines: list[TransferLine], account: Account,
@@ -66,6 +80,13 @@ def retirement_write(*, organization: Organization, user: User, lines: list[Tran
     exactly-once request stores its answer with it)."""
     if problems := details.problems():
         raise TransferRefused(problems={f"retirement.{field}": message for field, message in problems.items()})
+    if refusal := details.program_refusal([line.batch_id for line in lines], organization=organization,
+                                          now=timezone.now()):
+        # The batches' certificates (vintage, fuel, place, eligibilities) never change: read before
+        # the transfer locks them, they are what it moves.
+        raise TransferRefused(problems={"retirement.option": refusal.program} if refusal.program else {
+            line_field(index, "batch"): refusal.batches[line.batch_id]
+            for index, line in enumerate(lines) if line.batch_id in refusal.batches})
 
     def retirement_row(transfer: Transfer) -> Retirement:  # written with the transfer, in its statement
         return Retirement(transfer=transfer, option=details.option, compliance_period=details.compliance_period,

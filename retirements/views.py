@@ -19,7 +19,7 @@ from transfers.views import TRANSACTIONS_PER_PAGE
 from utilities.csv_export import csv_response
 from utilities.display import datetime_text
 from utilities.filters import download_refused
-from utilities.throttle import throttled
+from utilities.throttle import public_page_refused
 
 from .forms import AnnualReportForm
 from .selectors import (
@@ -70,9 +70,8 @@ def retirement_statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def _verified(request: HttpRequest, reference: str):
     """The retirement a public reference names, for anyone; a 404 for any other text, and a 429 for
     an address asking too often (answered before the database is read)."""
-    if throttled(request, scope="verify", limit=settings.VERIFY_REQUESTS_PER_MINUTE):
-        return None, HttpResponse("Too many requests from your address; try again in a minute.", status=429,
-                                  content_type="text/plain; charset=utf-8", headers={"Retry-After": "60"})
+    if refused := public_page_refused(request, scope="verify", limit=settings.VERIFY_REQUESTS_PER_MINUTE):
+        return None, refused
     retirement = retirement_by_reference(reference)
     if retirement is None:
         raise Http404("No retirement has this reference.")

@@ -13,9 +13,9 @@ from accounts.selectors import accounts_with_balances
 from api import views as api_views
 from api.pagination import ApiCursorPagination
 from api.problems import PROBLEM_CONTENT_TYPE
-from certificates.filters import BatchFilter
 from certificates.models import CertificateBatch
 from dashboard.views import download_csv
+from programs.filters import ProgramBatchFilter
 from transfers.services import Destination, TransferLine, transfer_accept, transfer_create
 
 from .conftest import retire, send
@@ -82,8 +82,9 @@ def test_another_organizations_account_is_a_404(api_as, org, outsider, account):
 
 def test_the_api_and_the_dashboard_filter_with_one_filterset(signed_in, trader, holdings):
     dashboard = signed_in(trader).get(reverse("dashboard:certificates"))
-    assert type(dashboard.context["filter"]) is BatchFilter
-    assert api_views.BatchList.filterset_class is BatchFilter and api_views.BatchDownload.filterset_class is BatchFilter
+    assert type(dashboard.context["filter"]) is ProgramBatchFilter
+    assert (api_views.BatchList.filterset_class is ProgramBatchFilter
+            and api_views.BatchDownload.filterset_class is ProgramBatchFilter)
 
 
 @pytest.mark.parametrize("query", [

@@ -38,10 +38,12 @@ from accounts.models import Account
 from api.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
 from api.pagination import ApiCursorPagination
 from api.throttling import ApiKeyThrottle
-from certificates.filters import BatchFilter, eligibility_choices
+from certificates.filters import eligibility_choices
 from certificates.models import CertificateBatch
 from mass_uploads.models import MassTransferUpload
 from mass_uploads.services import mass_upload_create
+from programs.filters import ProgramBatchFilter
+from programs.models import Program
 from registry.models import Organization, TrackingSystem
 from retirements.models import RetirementOption
 from transfers.models import Transfer
@@ -64,7 +66,7 @@ def application_in_this_test(db, settings, monkeypatch):
     """The application called in this thread, on the test's connection and transaction: it must not
     close the connection after each request (Django's test client does not either). Generated
     requests come fast: no rate limit is reached (429 is in the schema, but it would hide the rest)."""
-    settings.VERIFY_REQUESTS_PER_MINUTE = 1_000_000
+    settings.VERIFY_REQUESTS_PER_MINUTE = settings.STATISTICS_REQUESTS_PER_MINUTE = 1_000_000
     monkeypatch.setattr(ApiKeyThrottle, "THROTTLE_RATES", {"api_key": "1000000/minute"})
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
@@ -105,6 +107,8 @@ def registry(application_in_this_test, mass_media, issue, org, trader, holdings,
     """An organization with batches in two accounts, a retirement, an upload, a transfer sent and one
     received; another organization to send to; a retirement option and a tracking system."""
     option = RetirementOptionFactory()
+    Program.objects.create(code="mn-res-2025", name="Minnesota RES 2025", kind=Program.Kind.COMPLIANCE,
+                           jurisdiction="Minnesota", compliance_year=2025)  # for the batches' "program" filter
     transfer = retire(organization=org, user=trader, account=retirement_account, option=option,
                       lines=[TransferLine(holdings["wind"].pk, 10)])
     send(holdings["solar"], trader, org, counterparty, quantity=5)
@@ -173,9 +177,14 @@ def feed(registry: Registry, case) -> None:
     if path in ("/batches/", "/batches.csv"):
         named(query, "account", accounts)
         named(query, "eligibility", [name for name, _ in eligibility_choices()])
+        named(query, "program", list(Program.objects.order_by("code").values_list("code", flat=True)))
     if path == "/retirements/" and method == "GET":
         named(query, "option", [registry.option.name])
     in_order(query, "submitted_from", "submitted_to")
+    if path == "/public/statistics/" and query.get("month_from") and query.get("month_to"):  # MM/YYYY: by year
+        first, last = (query[name][3:] + query[name][:2] for name in ("month_from", "month_to"))
+        if first > last:
+            query["month_from"], query["month_to"] = query["month_to"], query["month_from"]
     if query.get("cursor"):  # one the API gave: a page from one of the organization's rows on
         query["cursor"] = cursor_at(pick(list(range(1, 50)), query["cursor"]))
     if path == "/transfers/{id}/accept/" and isinstance(body, dict):
@@ -208,6 +217,14 @@ def with_a_file_still_allowed(case) -> None:
     case.meta.generation.mode = GenerationMode.POSITIVE
     if any(info.mode.is_negative for info in case.meta.components.values()):
         case.meta.generation.mode = GenerationMode.NEGATIVE
+
+
+def without_its_key(case) -> bool:
+    """Whether the case is one the schema forbids for its headers, made without the API key's
+    `Authorization` header (the security scheme's, which the schema requires): the test's own key
+    would make it one the schema allows, and its acceptance a false failure."""
+    header = case.meta.components.get(ParameterLocation.HEADER) if case.meta else None
+    return bool(header and header.mode.is_negative and "Authorization" not in (case.headers or {}))
 
 
 def cursor_at(position: int) -> str:
@@ -253,6 +270,8 @@ def held_upload(registry: Registry) -> int:
                                  HealthCheck.filter_too_much])
 def test_the_api_matches_its_schema(case, api_key):
     headers = {"Authorization": f"Api-Key {api_key}"}
+    if without_its_key(case):  # a request the schema forbids for that: sent as made, it must be refused
+        headers = {}
     sent_key = (case.headers or {}).get("Idempotency-Key", "")
     if len(sent_key) <= KEY_MAX_LENGTH and re.fullmatch(KEY_PATTERN, sent_key):  # one the schema allows
         # Schemathesis sends the same few values again and again; one key with another body is a 422
@@ -285,8 +304,8 @@ def test_the_batches_download_documents_every_filter_of_the_list():
         return {parameter["name"] for parameter in schema.raw_schema["paths"][path]["get"]["parameters"]
                 if parameter["in"] == "query"}
 
-    assert query_parameters("/api/v1/batches.csv") == {*BatchFilter.base_filters, "status", "sort"}
-    assert query_parameters("/api/v1/batches/") == {*BatchFilter.base_filters, "status", "cursor", "page_size"}
+    assert query_parameters("/api/v1/batches.csv") == {*ProgramBatchFilter.base_filters, "status", "sort"}
+    assert query_parameters("/api/v1/batches/") == {*ProgramBatchFilter.base_filters, "status", "cursor", "page_size"}
 
 
 def media_types():

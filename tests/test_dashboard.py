@@ -95,8 +95,8 @@ def test_query_count_does_not_grow_with_page_size(signed_in, trader, issue):
         counts.append(len(queries))
     assert counts[0] == counts[1]
     # the session, user and memberships, eligibilities (once), totals, the page's batches, the account filter,
-    # the incoming pending transfers the Pending tab's label counts
-    assert counts[0] == 7, [query["sql"][:80] for query in queries.captured_queries]
+    # the programs of "Eligible for", the incoming pending transfers the Pending tab's label counts
+    assert counts[0] == 8, [query["sql"][:80] for query in queries.captured_queries]
 
 
 def test_selection_survives_paging_and_filtering(signed_in, trader, holdings):

@@ -185,7 +185,11 @@ def _start(request: HtmxHttpRequest, *, kind: str) -> HttpResponse:
         button = "Retire" if kind == Transfer.Kind.RETIREMENT else "Transfer"
         messages.error(request, f"Select one or more active batches on the Active tab, then press {button}.")
         return _leave(request, reverse("dashboard:certificates"))
-    draft = transfer_draft_start(membership=membership, batches=batches, kind=kind)
+    try:
+        draft = transfer_draft_start(membership=membership, batches=batches, kind=kind)
+    except TransferRefused as refusal:  # the organization may not send now (the annual generator review)
+        messages.error(request, str(refusal))
+        return _leave(request, reverse("dashboard:certificates"))
     return _next(request, _step_url(draft, "quantity"), lambda: _quantity_page(request, organization, draft))
 
 

@@ -8,13 +8,23 @@ import redis
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 
 def throttled(request: HttpRequest, *, scope: str, limit: int, window_seconds: int = 60) -> bool:
     """Whether the request's address has asked for `scope` more than `limit` times in this window.
     With the cache down nobody is throttled: the page it guards reads only public facts."""
     return over_limit(address_name(request, scope), limit=limit, window_seconds=window_seconds)
+
+
+def public_page_refused(request: HttpRequest, *, scope: str, limit: int) -> HttpResponse | None:
+    """The answer to an address that asked for a public page of `scope` more than `limit` times this
+    minute (a 429 saying when to try again), or None: the public pages' one rate limit (the
+    retirement verification page, the statistics), checked before the database is read."""
+    if not throttled(request, scope=scope, limit=limit):
+        return None
+    return HttpResponse("Too many requests from your address; try again in a minute.", status=429,
+                        content_type="text/plain; charset=utf-8", headers={"Retry-After": "60"})
 
 
 def address_name(request: HttpRequest, scope: str) -> str:

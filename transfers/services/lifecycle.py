@@ -7,6 +7,7 @@ transfers_expire expires each overdue transfer in a transaction of its own."""
 
 import datetime
 from collections.abc import Callable
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Model, Q
@@ -15,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share, accounts_lock_for_share_in
 from certificates.models import CertificateBatch
+from certificates.reviews import review_refusal, review_today
 from certificates.services import batches_lock, batches_lock_in, batches_set_state, batches_take
 from events.models import Event
 from events.services import event_new, events_owed
@@ -69,6 +71,18 @@ DRAFT_LOCK_SQL = f"SELECT status FROM {Transfer._meta.db_table} WHERE id = %s AN
 # the ledger events (ledger_write's with_rows).
 TRANSFER_ID_SQL = f"SELECT nextval(pg_get_serial_sequence('{Transfer._meta.db_table}', 'id'))"
 NO_ACCOUNT = {"organization_id": None, "type": "", "status": "", "organization_status": ""}  # not found under the lock
+
+
+class Moves(NamedTuple):
+    """What a chunk's move did (_transfer_move), for _transfer_record: each moved batch with its
+    (source batch, quantity); the sources' snapshots and accounts as they were before the move; the
+    splits' new batches and ledger events, written with the transfer's rows."""
+
+    batches: list[tuple[CertificateBatch, tuple[CertificateBatch, int]]]
+    sources: list[dict]
+    came_from: dict[int, int]
+    split_rows: list[CertificateBatch]
+    split_events: list[LedgerEvent]
 
 
 @transaction.atomic(durable=True)
@@ -142,13 +156,12 @@ def _transfer_write(*, organization: Organization, user: User, lines: list[Trans
             transfer = _transfer_begin(organization=organization, user=user, destination=destination, notes=notes,
                                        draft=draft, new_id=new_id, now=now, mass_upload_id=mass_upload_id)
             details = details_for(transfer) if details_for is not None else None
-        moved_batches, sources, came_from = _transfer_move(takes, organization=organization, user=user,
-                                                           destination=destination)
-        for moved, (source, _) in moved_batches:  # ids only: a mass transfer has 100,000 of them
+        moves = _transfer_move(takes, organization=organization, user=user, destination=destination)
+        for moved, (source, _) in moves.batches:  # ids only: a mass transfer has 100,000 of them
             moved_ids[source.pk] = moved.pk
             remainders[source.pk] = source.remainder.pk if hasattr(source, "remainder") else None
-        _transfer_record(transfer, moved_batches, sources, came_from, organization=organization, user=user,
-                         destination=destination, notes=notes, details=details, first_chunk=first_chunk)
+        _transfer_record(transfer, moves, organization=organization, user=user, destination=destination, notes=notes,
+                         details=details, first_chunk=first_chunk)
 
     transfer.moved, transfer.remainders = moved_ids, remainders
     return transfer
@@ -177,7 +190,8 @@ def _transfer_lock(chunk: list[TransferLine], *, organization: Organization, use
 def _transfer_check(chunk: list[TransferLine], locked, *, organization: Organization, destination: Destination,
                     called: list[TransferLine], account_state: dict | None,
                     first_chunk: bool) -> list[tuple[CertificateBatch, int]]:
-    """Check, under the lock: each line (TransferLine.problems), the sender, and the destination
+    """Check, under the lock: each line (TransferLine.problems), the sender (not suspended, not overdue
+    for the annual generator review: certificates.reviews), and the destination
     (Destination.problems, with the states locked; after the first chunk only what depends on the
     chunk's batches). `called`: the lines as the call gave them, whose index names a refused line.
     Returns the (batch, quantity) to move."""
@@ -195,6 +209,8 @@ def _transfer_check(chunk: list[TransferLine], locked, *, organization: Organiza
         takes.append((batch, line.quantity))
     if any(batch.holder.organization_status != Organization.Status.ACTIVE for batch, _ in takes):
         raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
+    if first_chunk and (overdue := review_refusal(organization, review_today())):  # the annual generator review
+        raise TransferRefused(overdue)
     if first_chunk or destination.kind == Kind.INTERNAL:  # an internal transfer's account holds none of the batches
         recipient = destination.organization
         recipient_status = organization_lock_for_share(recipient.pk) \
@@ -236,11 +252,9 @@ def _transfer_begin(*, organization: Organization, user: User, destination: Dest
 
 
 def _transfer_move(takes: list[tuple[CertificateBatch, int]], *, organization: Organization, user: User,
-                   destination: Destination) -> tuple[list, list[dict], dict[int, int]]:
-    """Move: each source account's batches in one batches_take (and its split events), to the
-    destination account (internal, retirement) or frozen, pending, where they are. Returns each
-    moved batch with its (source batch, quantity), the sources' snapshots and accounts as they were
-    before the move."""
+                   destination: Destination) -> Moves:
+    """Move: each source account's batches in one batches_take, to the destination account
+    (internal, retirement) or frozen, pending, where they are (Moves)."""
     sources = [batch.snapshot() for batch, _ in takes]
     came_from = {batch.pk: batch.account_id for batch, _ in takes}  # a whole batch's moves with it
     if destination.kind == Kind.INTERNAL:
@@ -249,36 +263,37 @@ def _transfer_move(takes: list[tuple[CertificateBatch, int]], *, organization: O
         target_account, target_status = destination.account.pk, BatchStatus.RETIRED
     else:  # stays in the sender's account, frozen, until the other party acts
         target_account, target_status = None, BatchStatus.PENDING
-    moved_batches = []
+    moves = Moves(batches=[], sources=sources, came_from=came_from, split_rows=[], split_events=[])
     for account_id in sorted({batch.account_id for batch, _ in takes}):  # "stays where it was" exact
         group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
-        moved = batches_take(  # and the split events, in its statement
-            takes=group, account_id=target_account or account_id, status=target_status,
-            actor=user, organization=organization,
-        )
-        moved_batches += list(zip(moved, group, strict=True))
-    return moved_batches, sources, came_from
+        taken = batches_take(takes=group, account_id=target_account or account_id, status=target_status,
+                             actor=user, organization=organization)
+        moves.batches.extend(zip(taken.moved, group, strict=True))
+        moves.split_rows.extend(taken.children)
+        moves.split_events.extend(taken.events)
+    return moves
 
 
-def _transfer_record(transfer: Transfer, moved_batches, sources: list[dict], came_from: dict[int, int], *,
-                     organization: Organization, user: User, destination: Destination, notes: str,
-                     details: Model | None, first_chunk: bool) -> None:
-    """Record: the chunk's items and initiating ledger event (the batches before and after; a
-    transfer of more than one chunk has one such event per chunk, all in this transaction), with
-    the first chunk the transfer's row, the caller's row of details (a retirement's) and its domain
-    event, in one statement."""
+def _transfer_record(transfer: Transfer, moves: Moves, *, organization: Organization, user: User,
+                     destination: Destination, notes: str, details: Model | None, first_chunk: bool) -> None:
+    """Record: the chunk's split batches and events (batches_take's), items and initiating ledger
+    event (the batches before and after; a transfer of more than one chunk has one such event per
+    chunk, all in this transaction), with the first chunk the transfer's row, the caller's row of
+    details (a retirement's) and its domain event, in one statement."""
     items = [TransferItem(transfer_id=transfer.pk, batch_id=moved.pk, source_batch_id=source.pk,
-                          source_account_id=came_from[source.pk]) for moved, (source, _) in moved_batches]
+                          source_account_id=moves.came_from[source.pk]) for moved, (source, _) in moves.batches]
     initiating = LedgerEvent.Kind.RETIREMENT if destination.kind == Kind.RETIREMENT \
         else LedgerEvent.Kind.TRANSFER_INITIATED
-    after = {"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moved_batches]}
+    after = {"status": transfer.status, "batches": [moved.snapshot() for moved, _ in moves.batches]}
     if details is not None:
         after[details.ledger_key] = details.snapshot()
-    events = [ledger_event(kind=initiating, actor=user, organization=organization, transfer=transfer,
-                           account=destination.account, before={"batches": sources}, after=after, note=notes)]
+    events = [*moves.split_events,
+              ledger_event(kind=initiating, actor=user, organization=organization, transfer=transfer,
+                           account=destination.account, before={"batches": moves.sources}, after=after, note=notes)]
     owed = [_event_owed(transfer, initiating)] if first_chunk else []
     details_rows = [details] if details is not None and first_chunk else []
-    ledger_write(events, with_rows=[[transfer] if transfer._state.adding else [], items, details_rows, owed])
+    ledger_write(events, with_rows=[moves.split_rows, [transfer] if transfer._state.adding else [], items,
+                                    details_rows, owed])
 
 
 def _lock_pending(transfer_id: int, *, by: Organization | None = None, decision: str = "", **scope) -> Transfer:

@@ -13,13 +13,24 @@ from django.utils import timezone
 
 from accounts.models import Account
 from certificates.generator_services import (
+    EligibilityDetails,
     GeneratorDetails,
+    eligibility_record,
     generator_register,
     generator_send_back,
     generator_submit,
 )
-from certificates.models import FUEL_TECHNOLOGIES, Certificate, CertificateBatch, FuelType, Generator, Technology
+from certificates.models import (
+    FUEL_TECHNOLOGIES,
+    Certificate,
+    CertificateBatch,
+    FuelType,
+    Generator,
+    Technology,
+    eligibility_names,
+)
 from certificates.periods import ProductionPeriod
+from certificates.selectors import generator_eligibilities
 from certificates.services import certificate_issue, serial_base_for
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
@@ -30,6 +41,7 @@ from programs.participation import (
     program_account_open,
     program_administrator_add,
 )
+from programs.services import program_create
 from registry.models import Membership, Organization, TrackingSystem, User
 from registry.services import organization_set_kind
 from retirements.models import RetirementOption
@@ -76,6 +88,22 @@ RETIREMENT_OPTIONS = [
     ("Federal agency renewable goal (EO 14057)", Option.Type.FEDERAL, Option.Reason.COMPLIANCE, "", True, True),
     ("Voluntary claim", Option.Type.VOLUNTARY_CLAIM, Option.Reason.VOLUNTARY, "", False, False),
 ]
+# Programs kept as data (#29), each with the retirement option that counts toward it:
+# (program, its rules, the note of its first rules, the option's own fields).
+PROGRAMS = [
+    ({"code": "mn-res-2025", "name": "Minnesota RES 2025", "kind": "compliance", "jurisdiction": "Minnesota",
+      "compliance_year": 2025, "close_date": None},
+     {"vintage_years_before": 4, "fuels": ["wind", "solar", "hydro"], "states": ["MN"]},
+     "Minn. Stat. 216B.1691: vintages no older than four years before the compliance year.",
+     {"type": Option.Type.STATE_RPS, "reason": Option.Reason.COMPLIANCE, "state": "MN",
+      "requires_compliance_period": True}),
+    ({"code": "tc-green-power-2026", "name": "Twin Cities Green Power 2026", "kind": "voluntary",
+      "jurisdiction": "Minneapolis and Saint Paul", "compliance_year": 2026, "close_date": datetime.date(2027, 3, 31)},
+     {"vintage_from": datetime.date(2024, 1, 1), "fuels": ["wind", "solar"], "states": ["MN", "WI"],
+      "eligibilities": ["Green-e"]},
+     "Green-e certified wind and solar from Minnesota and Wisconsin, 2024 on.",
+     {"type": Option.Type.UTILITY_GREEN_PRICING, "reason": Option.Reason.VOLUNTARY, "requires_beneficiary": True}),
+]
 # (owner index, code, name, fuel, state, capacity MW, eligibilities)
 GENERATORS = [
     (0, "M805", "Prairie Ridge Wind", FuelType.WIND, "MN", 150, ["MN RES", "Green-e"]),
@@ -92,11 +120,9 @@ GENERATORS = [
 CAPACITY_FACTOR = {FuelType.WIND: 0.38, FuelType.SOLAR: 0.2, FuelType.HYDRO: 0.5,
                    FuelType.BIOMASS: 0.7, FuelType.LANDFILL_GAS: 0.85}
 FIRST_VINTAGE = datetime.date(2024, 1, 1)
-# The demo regulator (issue #29): Minnesota's PUC administers Minnesota RES 2025 (the programs' seed
-# makes the same program by its code, whichever runs first).
+# The demo regulator (#29): Minnesota's PUC administers Minnesota RES 2025 (of PROGRAMS).
 REGULATOR = ("Minnesota Public Utilities Commission", "puc.example")
-REGULATED_PROGRAM = {"code": "mn-res-2025", "name": "Minnesota RES 2025", "kind": Program.Kind.COMPLIANCE,
-                     "jurisdiction": "Minnesota", "compliance_year": 2025}
+REGULATED_PROGRAM = "mn-res-2025"
 
 
 def months(start: datetime.date, count: int, step: int = 1) -> list[ProductionPeriod]:
@@ -161,6 +187,9 @@ class Command(BaseCommand):
             RetirementOption.objects.get_or_create(name=name, defaults=dict(
                 type=kind, reason=reason, state=state, requires_compliance_period=needs_period,
                 requires_beneficiary=needs_beneficiary))
+        for fields, rules, note, option in PROGRAMS:
+            program = program_create(user=staff, fields=fields, rules=rules, note=note)
+            RetirementOption.objects.create(name=fields["name"], program=program, **option)
         orgs, traders, accounts = [], [], []
         for name, domain, account_names in ORGANIZATIONS:
             org = Organization.objects.create(name=name, contact_email=f"registry@{domain}")
@@ -175,10 +204,13 @@ class Command(BaseCommand):
         generators = [
             Generator.objects.create(organization=orgs[owner], code=code, name=name, fuel_type=fuel, state=state,
                                      technology=FUEL_TECHNOLOGIES[fuel][0], account=accounts[owner][0],
-                                     status=Generator.Status.APPROVED, capacity_mw=capacity,
+                                     status=Generator.Status.APPROVED, reviewed_at=timezone.now(),
+                                     capacity_mw=capacity,
                                      eligibilities=eligibilities, commissioned_on=datetime.date(2012 + i, 1 + i, 1))
             for i, (owner, code, name, fuel, state, capacity, eligibilities) in enumerate(GENERATORS)
         ]
+        for generator in generators:
+            self.seed_eligibilities(generator, staff)
         self.seed_registrations(orgs[0], accounts[0][0], staff)
         for generator in generators:
             owner_index = orgs.index(generator.organization)
@@ -257,7 +289,7 @@ class Command(BaseCommand):
     def seed_regulator(self, staff: User, orgs: list[Organization], traders: list[User]) -> None:
         """Minnesota's PUC (regulator@puc.example) administers Minnesota RES 2025; Prairie Wind joined it
         and retired into its program account, Lakeshore's invitation waits for an answer."""
-        program, _ = Program.objects.get_or_create(code=REGULATED_PROGRAM["code"], defaults=REGULATED_PROGRAM)
+        program = Program.objects.get(code=REGULATED_PROGRAM)
         name, domain = REGULATOR
         puc = Organization.objects.create(name=name, contact_email=f"registry@{domain}")
         organization_set_kind(user=staff, organization=puc, kind=Organization.Kind.REGULATOR)
@@ -270,11 +302,25 @@ class Command(BaseCommand):
         manager = Membership.objects.get(organization=prairie, role=Membership.Role.MANAGER).user
         participation_decide(user=manager, participation=joined, join=True)
         account = program_account_open(user=manager, participation=joined, name="MN RES 2025 compliance")
-        batch = CertificateBatch.objects.filter(account__organization=prairie, status="active").order_by("pk").first()
+        batch = (CertificateBatch.objects.filter(account__organization=prairie, status="active",
+                                                 certificate__generator__code="M805")  # MN wind: the program takes it
+                 .order_by("pk").first())
         retirement_create(organization=prairie, user=traders[0], lines=[TransferLine(batch.pk, batch.quantity // 2)],
                           account=account, notes="Minnesota RES 2025 filing",
-                          details=RetirementDetails(option=RetirementOption.objects.get(name="Minnesota RES"),
+                          details=RetirementDetails(option=RetirementOption.objects.get(program=program),
                                                     compliance_period=2025))
+
+    def seed_eligibilities(self, generator: Generator, staff: User) -> None:
+        """Staff recorded what each generator claims, with a certification number, from before the first
+        vintage. M841's Green-e ends within the reminder's days (staff are emailed of it); M923's IL RPS
+        ended in mid-2025 (its later months' certificates do not carry it)."""
+        for index, name in enumerate(generator.eligibilities):
+            good_through = {("M841", "Green-e"): timezone.localdate() + datetime.timedelta(days=20),
+                            ("M923", "IL RPS"): datetime.date(2025, 6, 30)}.get((generator.code, name))
+            start = min(generator.commissioned_on, FIRST_VINTAGE)
+            eligibility_record(user=staff, generator=generator, details=EligibilityDetails(
+                name=name, start_date=start, certification_number=f"{generator.state}-{generator.code}-{index + 1:02d}",
+                verified_on=start, good_through=good_through))
 
     def seed_registrations(self, org: Organization, account: Account, staff: User) -> None:
         """Generators the organization's manager registered: one awaiting staff's approval, one sent back."""
@@ -296,9 +342,10 @@ class Command(BaseCommand):
         generators = list(org.generators.all()) or [
             Generator.objects.create(organization=org, code=f"B{org.pk:03d}", name=f"{org.name} Wind",
                                      fuel_type=FuelType.WIND, state="MN", eligibilities=["Green-e"],
-                                     status=Generator.Status.APPROVED)
+                                     status=Generator.Status.APPROVED, reviewed_at=timezone.now())
         ]
         accounts = list(Account.objects.of(org).open_active())
+        recorded = generator_eligibilities(generator.pk for generator in generators)
         per_certificate = 500
         made = 0
         taken = set(Certificate.objects.filter(generator__in=generators).values_list("generator_id", "period"))
@@ -317,7 +364,8 @@ class Command(BaseCommand):
                 raise CommandError("No vintages left to issue for this organization.")
             certificates = Certificate.objects.bulk_create([
                 Certificate(generator=g, period=v, quantity=sum(s), serial_base=serial_base_for(g, v),
-                            fuel_type=g.fuel_type, state=g.state, eligibilities=g.eligibilities, issued_by=staff)
+                            fuel_type=g.fuel_type, state=g.state, eligibilities=eligibility_names(recorded[g.pk], v),
+                            issued_by=staff)
                 for g, v, s in plan
             ])
             parents = CertificateBatch.objects.bulk_create([

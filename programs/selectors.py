@@ -1,0 +1,75 @@
+"""Reads of programs: what their rules look at in batches, whether they accept them, and their history."""
+
+import datetime
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from django.db.models import QuerySet
+
+from certificates.models import CertificateBatch
+from certificates.serials import format_serial
+from ledger.models import LedgerEvent
+from registry.models import Organization
+
+from .models import Program, ProgramRules
+from .values import BatchFacts
+
+PROGRAM_KINDS = [LedgerEvent.Kind.PROGRAM_CREATED, LedgerEvent.Kind.PROGRAM_CHANGED, LedgerEvent.Kind.PROGRAM_RETIRED]
+
+
+def batch_facts(batch_ids: Iterable[int], *, organization: Organization) -> list[BatchFacts]:
+    """What a program's rules look at in each of the batches `organization` holds, in one query
+    (bench/program_check.py); another's batch is left out, for the transfer service to refuse
+    without naming it."""
+    rows = (CertificateBatch.objects.filter(pk__in=list(batch_ids), account__organization=organization).order_by()
+            .values_list("pk", "certificate__serial_base", "serial_start", "serial_end", "certificate__period",
+                         "certificate__fuel_type", "certificate__generator__technology", "certificate__state",
+                         "certificate__eligibilities", "certificate__generator__code"))
+    return [BatchFacts(pk, format_serial(base, start, end), period, fuel, technology, state, tuple(eligibilities),
+                       code)
+            for pk, base, start, end, period, fuel, technology, state, eligibilities, code in rows]
+
+
+class ProgramRefusal(NamedTuple):
+    """What a program refuses of a retirement: the whole of it (`program`: closed, or no rules in
+    force yet) or some of its batches (`batches`: batch id -> why)."""
+
+    program: str
+    batches: dict[int, str]
+
+    def __bool__(self) -> bool:
+        return bool(self.program or self.batches)
+
+
+def program_refusal(*, program: Program, organization: Organization, batch_ids: Iterable[int],
+                    now: datetime.datetime) -> ProgramRefusal:
+    """The one check of a retirement toward `program` at `now`: its close date, then the rules in
+    force (ProgramRules.problems), asked by every retirement path through retirement_write (and by
+    the wizard's step 2 and the mass validator before it, with the same words)."""
+    if problem := program.closed_problem(now):
+        return ProgramRefusal(problem, {})
+    rules = program.rules_on(now)
+    if rules is None:
+        return ProgramRefusal(f"{program.name} has no rules in force yet; it accepts no retirements until they "
+                              "take effect.", {})
+    rules.program = program
+    return ProgramRefusal("", rules.problems(batch_facts(batch_ids, organization=organization)))
+
+
+def batches_eligible(queryset: QuerySet[CertificateBatch], *, program: Program,
+                     now: datetime.datetime) -> QuerySet[CertificateBatch]:
+    """The batches of `queryset` that a retirement toward `program` at `now` would be accepted with:
+    program_refusal's rule as a filter (ProgramRules.batches_q), for the Active tab's "Eligible for"."""
+    rules = None if program.is_closed(now) else program.rules_on(now)
+    if rules is None:
+        return queryset.none()
+    rules.program = program
+    return queryset.filter(rules.batches_q())
+
+
+def program_history(program: Program) -> tuple[list[ProgramRules], list[LedgerEvent]]:
+    """A program's rule versions, newest first, and its ledger events (created, changed, retired)."""
+    versions = list(program.rule_versions.select_related("created_by", "program").order_by("-effective_from"))
+    events = list(LedgerEvent.objects.filter(kind__in=PROGRAM_KINDS, after__program_id=program.pk)
+                  .select_related("actor").order_by("-pk"))
+    return versions, events
