@@ -24,6 +24,7 @@ from programs.participation import (
     program_administrator_add,
     program_administrator_remove,
 )
+from programs.services import program_create
 from registry.models import Membership, Organization
 from registry.services import ServiceError, organization_set_kind
 from retirements.models import Retirement
@@ -37,19 +38,21 @@ RETIRED_TAB = f"{DASHBOARD}?tab=retired"
 API_RETIREMENTS = "/api/v1/retirements/"
 
 
-def program_named(code: str, name: str) -> Program:
-    return Program.objects.create(code=code, name=name, kind=Program.Kind.COMPLIANCE, jurisdiction="Minnesota",
-                                  compliance_year=2025)
+def program_named(staff, code: str, name: str) -> Program:
+    """A compliance program whose rules take any certificate (its rules are tests/test_programs.py's)."""
+    return program_create(user=staff, fields={"code": code, "name": name, "kind": Program.Kind.COMPLIANCE,
+                                              "jurisdiction": "Minnesota", "compliance_year": 2025,
+                                              "close_date": None}, rules={})
 
 
 @pytest.fixture
-def program(db):
-    return program_named("mn-res-2025", "Minnesota RES 2025")
+def program(staff):
+    return program_named(staff, "mn-res-2025", "Minnesota RES 2025")
 
 
 @pytest.fixture
-def other_program(db):
-    return program_named("wi-rps-2025", "Wisconsin RPS 2025")
+def other_program(staff):
+    return program_named(staff, "wi-rps-2025", "Wisconsin RPS 2025")
 
 
 def regulator_of(staff, programs, name: str, email: str):

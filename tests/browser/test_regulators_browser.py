@@ -7,6 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from programs.models import Program
 from programs.participation import participation_invite, program_administrator_add
+from programs.services import program_create
 from registry.models import Membership, Organization
 from registry.services import organization_set_kind
 from tests.conftest import retire
@@ -22,9 +23,11 @@ JAVASCRIPT = pytest.mark.parametrize("javascript", [True, False], ids=["javascri
 
 
 @pytest.fixture
-def program(db):
-    return Program.objects.create(code="mn-res-2025", name="Minnesota RES 2025", kind=Program.Kind.COMPLIANCE,
-                                  jurisdiction="Minnesota", compliance_year=2025)
+def program(staff):
+    """A compliance program whose rules take any certificate."""
+    return program_create(user=staff, fields={"code": "mn-res-2025", "name": "Minnesota RES 2025",
+                                              "kind": Program.Kind.COMPLIANCE, "jurisdiction": "Minnesota",
+                                              "compliance_year": 2025, "close_date": None}, rules={})
 
 
 @pytest.fixture
