@@ -27,7 +27,7 @@ from certificates.models import CertificateBatch
 from certificates.periods import MONTH_PATTERN
 from certificates.selectors import batch_replacements, batches_filtered, batches_for_dashboard
 from certificates.views import BATCH_TABS, batches_csv
-from programs.filters import ProgramBatchFilter
+from programs.filters import ProgramBatchFilter, ProgramCodeFilter
 from retirements.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from retirements.selectors import retirement_by_reference
 from retirements.statements import verification_record
@@ -148,6 +148,7 @@ STATUS_PARAMETER = OpenApiParameter(
 # The vintage filters take a month (certificates.filters.MonthFilter), not the period column's range
 # (a type the schema's generator cannot read: it is told the filter's).
 extend_schema_field({"type": "string", "pattern": MONTH_PATTERN})(MonthFilter)
+extend_schema_field({"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "example": "mn-res-2025"})(ProgramCodeFilter)
 BATCH_PARAMETERS = [STATUS_PARAMETER] + [
     OpenApiParameter(name, {"type": "string", "pattern": MONTH_PATTERN},
                      description=f"{label}: a month, MM/YYYY or YYYY-MM (e.g. 01/2020).")

@@ -10,10 +10,14 @@ from .models import Program
 from .selectors import batches_eligible
 
 
+class ProgramCodeFilter(NamedChoiceFilter):
+    """A program by its code (e.g. mn-res-2025)."""
+
+
 class ProgramBatchFilter(BatchFilter):
     """BatchFilter, and `program`: the batches the program accepts now (its rules and close date)."""
 
-    program = NamedChoiceFilter(
+    program = ProgramCodeFilter(
         queryset=Program.objects.all(), to_field_name="code", method="filter_program", label="Eligible for",
         empty_label="Any program",
         error_messages={"invalid_choice": "No program has the code “%(value)s”; choose one of the programs offered."})
