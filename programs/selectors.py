@@ -4,9 +4,11 @@ import datetime
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, QuerySet
+from django.db.models.functions import Lower, Upper
 
 from certificates.models import CertificateBatch
+from certificates.periods import ProductionPeriod
 from certificates.serials import format_serial
 from ledger.models import LedgerEvent
 from registry.models import Organization
@@ -20,14 +22,18 @@ PROGRAM_KINDS = [LedgerEvent.Kind.PROGRAM_CREATED, LedgerEvent.Kind.PROGRAM_CHAN
 def batch_facts(batch_ids: Iterable[int], *, organization: Organization) -> list[BatchFacts]:
     """What a program's rules look at in each of the batches `organization` holds, in one query
     (bench/program_check.py); another's batch is left out, for the transfer service to refuse
-    without naming it."""
+    without naming it. The period is read as its two ends: psycopg's parsing of a range's text took
+    a third of the check's time on a 1,000-batch retirement (45 ms to 32 ms, bench/README.md)."""
+    moment = DateTimeField()
     rows = (CertificateBatch.objects.filter(pk__in=list(batch_ids), account__organization=organization).order_by()
-            .values_list("pk", "certificate__serial_base", "serial_start", "serial_end", "certificate__period",
+            .annotate(start=Lower("certificate__period", output_field=moment),
+                      end=Upper("certificate__period", output_field=moment))
+            .values_list("pk", "certificate__serial_base", "serial_start", "serial_end", "start", "end",
                          "certificate__fuel_type", "certificate__generator__technology", "certificate__state",
                          "certificate__eligibilities", "certificate__generator__code"))
-    return [BatchFacts(pk, format_serial(base, start, end), period, fuel, technology, state, tuple(eligibilities),
-                       code)
-            for pk, base, start, end, period, fuel, technology, state, eligibilities, code in rows]
+    return [BatchFacts(pk, format_serial(base, first, last), ProductionPeriod(start, end), fuel, technology, state,
+                       tuple(eligibilities), code)
+            for pk, base, first, last, start, end, fuel, technology, state, eligibilities, code in rows]
 
 
 class ProgramRefusal(NamedTuple):
