@@ -14,7 +14,12 @@ from registry.models import Organization
 from registry.services import ServiceError
 
 from .models import Program, ProgramAdministrator, ProgramParticipation
-from .participation import participation_invite, program_administrator_add, program_administrator_remove
+from .participation import (
+    invitation_sent_text,
+    participation_invite,
+    program_administrator_add,
+    program_administrator_remove,
+)
 
 
 class ProgramAdministratorInline(admin.TabularInline):
@@ -85,12 +90,11 @@ class ParticipantsAdminMixin:
         if request.method == "POST" and form.is_valid():
             organization = form.cleaned_data["organization"]
             try:
-                participation_invite(user=request.user, program=program, organization=organization)
+                participation = participation_invite(user=request.user, program=program, organization=organization)
             except ServiceError as error:
                 form.add_error("organization", str(error))
             else:
-                self.message_user(request, f"{organization.name} is invited to join {program.name}; its managers "
-                                           "are told by email.", messages.SUCCESS)
+                self.message_user(request, invitation_sent_text(participation), messages.SUCCESS)
                 return redirect("admin:programs_program_change", program.pk)
         return TemplateResponse(request, "admin/programs/invite.html", {
             **self.admin_site.each_context(request), "title": f"Invite an organization to {program}",

@@ -93,6 +93,12 @@ def _invite_allowed(*, user: User, program: Program) -> None:
                            "organizations to it.")
 
 
+def invitation_sent_text(participation: ProgramParticipation) -> str:
+    """What the admin and the regulators' page say once an invitation is sent."""
+    return (f"{participation.organization.name} is invited to join {participation.program.name}; its managers are "
+            "told by email.")
+
+
 @transaction.atomic(durable=True)
 def participation_invite(*, user: User, program: Program, organization: Organization) -> ProgramParticipation:
     """Invite an organization to join a program (registry staff, or a manager of one of the program's

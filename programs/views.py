@@ -16,6 +16,7 @@ from registry.services import ServiceError
 
 from .forms import ParticipantInviteForm, ProgramAccountOpenForm
 from .participation import (
+    invitation_sent_text,
     participation_decide,
     participation_invite,
     participation_of,
@@ -123,11 +124,10 @@ def participant_invite(request: HttpRequest, program_id: int) -> HttpResponse:
     if form.is_valid():
         organization = form.cleaned_data["organization"]
         try:
-            participation_invite(user=request.user, program=program, organization=organization)
+            participation = participation_invite(user=request.user, program=program, organization=organization)
         except ServiceError as error:
             form.add_error("organization", str(error))
         else:
-            messages.success(request, f"{organization.name} is invited to join {program.name}; its managers are "
-                                      "told by email.")
+            messages.success(request, invitation_sent_text(participation))
             return redirect("programs:administered")
     return _administered_page(request, membership, invite_form=form, invite_form_for=program.pk, status=400)
