@@ -244,7 +244,8 @@ class BatchDownload(KnownQueryParameters, APIView):
 
     @extend_schema(summary="Download batches (CSV)", parameters=[*BATCH_PARAMETERS, SORT_PARAMETER],
                    responses={(200, "text/csv"): OpenApiResponse(
-                       OpenApiTypes.STR, description="The batches, a row each, as the dashboard's download.",
+                       OpenApiTypes.STR, description="The batches, a row each, as the dashboard's download (its "
+                                                     "dates in UTC, as every time the API answers).",
                        examples=[OpenApiExample("Batches", value=BATCHES_CSV)])})
     def get(self, request: Request):
         status = batch_status(request)

@@ -232,6 +232,10 @@ def test_listing_a_page_is_a_fixed_number_of_queries(api_as, org, viewer, holdin
 
 @pytest.mark.parametrize("query", ["", "fuel=wind", "state=WI&sort=-quantity", "status=exported"])
 def test_the_csv_is_the_dashboards(api_as, signed_in, org, trader, holdings, query):
+    # The API answers every time in UTC, the dashboard in its reader's zone: the same file for a
+    # reader in UTC (in the registry's zone, an evening's issuance date would differ by a day).
+    trader.time_zone = "UTC"
+    trader.save(update_fields=["time_zone"])
     dashboard_query = query.replace("status=", "tab=")
     page = signed_in(trader).get(reverse("dashboard:download") + "?" + dashboard_query)
     response = api_as(trader, org).get(f"{BATCHES_CSV}?{query}")
