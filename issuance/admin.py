@@ -1,13 +1,16 @@
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
 from certificates.periods import ProductionPeriod
 from registry.services import ServiceError
 from utilities.admin_readonly import ReadOnlyAdmin, admin_link, number_column
 from utilities.display import count_text, number_text
 
-from .models import GenerationReport, GenerationReporter, GenerationUpload, Issuance
-from .selectors import issuance_preview
+from .adjustments import corrections_approve, correction_refuse
+from .models import Correction, GenerationReport, GenerationReporter, GenerationUpload, Issuance
+from .selectors import correction_effect_text, issuance_preview
 from .services import issuance_run
 
 SKIPPED_SHOWN = 20  # reasons listed in the message after a run; the rest are counted
@@ -92,8 +95,102 @@ class GenerationUploadAdmin(ReadOnlyAdmin):
 
 @admin.register(Issuance)
 class IssuanceAdmin(ReadOnlyAdmin):
-    list_display = ["generator", "month", "mwh", "carry_in", number_column("quantity", "Certificates"), "carry_out",
-                    "certificate", "issued_by", "issued_at"]
+    list_display = ["generator", "month", "mwh", "carry_in", "debit_paid", number_column("quantity", "Certificates"),
+                    "carry_out", "certificate", "issued_by", "issued_at"]
     list_filter = [("issued_at", admin.DateFieldListFilter)]
     search_fields = ["generator__code", "generator__name", "certificate__serial_base"]
     list_select_related = ["generator", "certificate", "issued_by"]
+
+
+class CorrectionStatusFilter(admin.SimpleListFilter):
+    """Staff's queue first: the requests awaiting a decision, unless another status is chosen."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*Correction.Status.choices, ("all", "All")]
+
+    def choices(self, changelist):
+        value = self.value() or Correction.Status.REQUESTED
+        for lookup, title in self.lookup_choices:
+            yield {"selected": value == lookup, "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                   "display": title}
+
+    def queryset(self, request, queryset):
+        value = self.value() or Correction.Status.REQUESTED
+        return queryset if value == "all" else queryset.filter(status=value)
+
+
+@admin.register(Correction)
+class CorrectionAdmin(ReadOnlyAdmin):
+    """Staff's queue of correction requests (prior period adjustments), each with its difference; the
+    actions approve (a shortfall owed or voided, as staff choose) or refuse them, with a note."""
+
+    list_display = ["generator", "month_text", "mwh_before", "mwh_after", "difference_text", "status", "organization",
+                    "requested_by", "requested_at", "evidence_link", "outcome"]
+    list_filter = [CorrectionStatusFilter]
+    search_fields = ["generator__code", "generator__name", "generator__organization__name"]
+    list_select_related = ["generator", "organization", "requested_by"]
+    actions = ["approve", "refuse"]
+
+    @admin.display(description="Month", ordering="month")
+    def month_text(self, correction):
+        return str(correction.period)
+
+    @admin.display(description="Difference (MWh)", ordering="difference")
+    def difference_text(self, correction):
+        return f"{correction.difference:+}"
+
+    @admin.display(description="Evidence")
+    def evidence_link(self, correction):
+        if not correction.evidence:
+            return "upload" if correction.upload_id else "—"
+        return format_html('<a href="{}">{}</a>', reverse("issuance:correction_evidence", args=[correction.pk]),
+                           correction.evidence_name or "file")
+
+    @admin.display(description="Effect")
+    def outcome(self, correction):
+        return correction_effect_text(correction)
+
+    def _decide(self, request, queryset, *, approve: bool):
+        if request.POST.get("confirm") != "yes":
+            corrections = list(queryset.select_related("generator").order_by("generator__code", "month"))
+            return TemplateResponse(request, "admin/issuance/decide_corrections.html", {
+                **self.admin_site.each_context(request), "approve": approve,
+                "title": "Approve the selected corrections" if approve else "Refuse the selected corrections",
+                "corrections": corrections, "shortfalls": any(c.difference < 0 for c in corrections),
+                "shortfall_choices": Correction.Shortfall.choices, "action": "approve" if approve else "refuse",
+                "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            })
+        note = request.POST.get("note", "")
+        try:
+            if approve:
+                decided = corrections_approve(user=request.user, corrections=queryset, note=note,
+                                              shortfall_by=request.POST.get("shortfall_by", Correction.Shortfall.DEBIT))
+            else:
+                for correction in queryset.order_by("pk"):
+                    correction_refuse(user=request.user, correction=correction, note=note)
+        except ServiceError as error:
+            self.message_user(request, f"Nothing more was decided: {error}", messages.ERROR)
+            return None
+        if not approve:
+            self.message_user(request, f"Refused {count_text(queryset.count(), 'correction')}.", messages.SUCCESS)
+            return None
+        self.message_user(request, f"Approved {count_text(len(decided.approved), 'correction')}: "
+                                   f"{count_text(decided.issued, 'certificate')} issued, "
+                                   f"a shortfall of {count_text(decided.shortfall, 'certificate')}.", messages.SUCCESS)
+        if decided.skipped:
+            reasons = " ".join(reason for _, reason in decided.skipped[:SKIPPED_SHOWN])
+            more = len(decided.skipped) - SKIPPED_SHOWN
+            self.message_user(request, f"{count_text(len(decided.skipped), 'correction')} not approved: {reasons}"
+                                       + (f" … and {number_text(more)} more." if more > 0 else ""), messages.WARNING)
+        return None
+
+    @admin.action(description="Approve the selected corrections")
+    def approve(self, request, queryset):
+        return self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Refuse the selected corrections")
+    def refuse(self, request, queryset):
+        return self._decide(request, queryset, approve=False)
