@@ -123,7 +123,7 @@ def certificates_write(*, user: User, lines: list[IssueLine],
         span = ProductionPeriod(min(line.period.start for line in lines), max(line.period.end for line in lines))
         issued: dict[int, list[ProductionPeriod]] = {}
         for generator_id, period in Certificate.objects.filter(
-                generator__in=[line.generator for line in lines], period__overlap=span
+                generator__in=[line.generator for line in lines], period__overlap=span, voided_at__isnull=True
         ).values_list("generator_id", "period"):
             issued.setdefault(generator_id, []).append(period)
         line = next((line for line in lines

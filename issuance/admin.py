@@ -35,8 +35,11 @@ class GenerationReportAdmin(ReadOnlyAdmin):
     list_display = ["generator", "month_text", "mwh", "status", "issued", "upload", "submitted_by", "created_at"]
     list_filter = [MonthListFilter, "status"]
     search_fields = ["generator__code", "generator__name", "generator__organization__name"]
-    list_select_related = ["generator", "submitted_by", "upload", "issuance"]
+    list_select_related = ["generator", "submitted_by", "upload"]
     actions = ["issue_months"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_issued()
 
     @admin.display(description="Month", ordering="month")
     def month_text(self, report):
@@ -44,7 +47,7 @@ class GenerationReportAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Certificates issued")
     def issued(self, report):
-        issuance = getattr(report, "issuance", None)
+        issuance = report.issued[0] if report.issued else None
         return admin_link(issuance, number_text(issuance.quantity)) if issuance else "—"
 
     @admin.action(description="Issue the selected months")

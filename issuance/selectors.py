@@ -26,9 +26,9 @@ def generation_upload_for(organization: Organization, pk: int) -> GenerationUplo
 
 def generation_reports_for(organization: Organization) -> QuerySet[GenerationReport]:
     """The live reports the organization may read (of its generators, or submitted as a reporter),
-    each with what was issued for it, if anything."""
+    each with what was issued for it and is in force, if anything (`issued`: GenerationReportQuerySet.with_issued)."""
     return (GenerationReport.objects.visible_to(organization).live()
-            .select_related("generator", "issuance__certificate", "upload").order_by("-month", "generator__code"))
+            .select_related("generator", "upload").order_by("-month", "generator__code").with_issued())
 
 
 def issuance_for(organization: Organization, pk: int) -> Issuance | None:
