@@ -338,15 +338,18 @@ class Certificate(models.Model):
     # only change the database lets a certificate make (certificates migration 0010's trigger), so that
     # the period can be issued again.
     voided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Issued by a prior period adjustment (issuance.adjustments): more certificates of a period issued
+    # already, with their own serial range; the period's first certificate keeps it.
+    adjustment = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["period", "serial_base"]
         constraints = [
             # One issuance per generator and period: no two of a generator's periods overlap (an hour
-            # inside an issued month neither), a voided one's aside.
+            # inside an issued month neither), a voided one's and a correction's aside.
             ExclusionConstraint(name="certificate_once_per_period",
                                 expressions=[("generator", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)],
-                                condition=models.Q(voided_at__isnull=True)),
+                                condition=models.Q(voided_at__isnull=True, adjustment=False)),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="certificate_quantity_positive"),
             models.CheckConstraint(condition=models.Q(period__lower_inf=False, period__upper_inf=False,
                                                       period__lower_inc=True, period__upper_inc=False,

@@ -41,6 +41,7 @@ class IssueLine(NamedTuple):
     period: ProductionPeriod
     quantity: int
     account: Account
+    adjustment: bool = False  # a prior period adjustment's: more certificates of a period issued already
 
 
 @transaction.atomic(durable=True)
@@ -106,7 +107,7 @@ def certificates_write(*, user: User, lines: list[IssueLine],
         pk=certificate_id, generator=line.generator, period=line.period, quantity=line.quantity,
         serial_base=serial_base_for(line.generator, line.period), fuel_type=line.generator.fuel_type,
         state=line.generator.state, eligibilities=eligibility_names(recorded[line.generator.pk], line.period),
-        issued_by=user,
+        issued_by=user, adjustment=line.adjustment,
     ) for certificate_id, line in zip(certificate_ids, lines, strict=True)]
     batches = [CertificateBatch(
         pk=batch_id, certificate=certificate, account=line.account, serial_start=1, serial_end=line.quantity,

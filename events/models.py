@@ -62,6 +62,12 @@ class Event(models.Model):
         # correction's debit): data["quantity"], data["batch_ids"], data["reason"]. A rollback records
         # issuance.rolled_back instead, not this as well, so that nothing counts the quantity twice.
         CERTIFICATES_VOIDED = "certificates.voided", "Certificates voided"
+        # Registry staff approved corrections of issued months of the organization's generators
+        # (issuance.adjustments): data["correction_ids"]. The new certificates also make a certificates.issued
+        # event (data["certificate_ids"]), which the public statistics count.
+        ISSUANCE_ADJUSTED = "issuance.adjusted", "Issued month corrected"
+        # Registry staff refused a correction of an issued month: the subject is the Correction.
+        CORRECTION_REFUSED = "correction.refused", "Correction of an issued month refused"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=40, choices=Kind)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
 from certificates.models import CertificateBatch, Generator
-from certificates.services import IssueLine, batches_void, certificates_write
+from certificates.services import IssueLine, batches_take, certificates_write
 from events.models import Event
 from events.services import event_new, events_record
 from ledger.models import LedgerEvent
@@ -31,10 +31,9 @@ from registry.models import Membership, Organization, User
 from registry.services import ServiceError, staff_require
 
 from .arithmetic import adjusted_quantity
-from .models import Correction, GenerationUpload, Issuance
+from .models import EVIDENCE_MAX_BYTES, Correction, GenerationUpload, Issuance
 from .selectors import Balance, generator_balances, issuances_corrected_mwh
 
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 # Generators whose corrections one transaction applies (their rows locked while it writes), an
 # organization's together as issuance_run keeps them: bench/corrections.py applies 1,000 in one.
 GENERATORS_PER_TRANSACTION = 1000
@@ -226,8 +225,7 @@ def _approve_generators(*, user: User, generator_ids: list[int], correction_ids:
     for correction in applied:
         correction.certificate = next(issued) if correction.quantity else None
     for correction, taken in voids:
-        batches_void(user=user, takes=taken, reason=f"Correction {correction.pk} of {correction.generator.code} "
-                                                    f"{correction.period}: {correction.shortfall} MWh less")
+        _shortfall_void(user=user, correction=correction, takes=taken)
     Correction.objects.bulk_update(applied, [
         "status", "decided_by", "decided_at", "decision_note", "shortfall_by", "follows", "sequence", "carry_in",
         "carry_out", "quantity", "certificate", "debit_in", "debit_paid", "shortfall", "voided", "debit_out"])
@@ -265,11 +263,10 @@ def _held_batches(corrections: list[Correction], generators: dict[int, Generator
     original and the corrections'), newest serials first: those a shortfall voids."""
     months = {(correction.generator_id, correction.month) for correction in corrections}
     held: dict[tuple[int, object], list[CertificateBatch]] = defaultdict(list)
-    batches = (CertificateBatch.objects.filter(
+    batches = list(CertificateBatch.objects.select_for_update(of=("self",)).filter(
         certificate__generator__in=[generator_id for generator_id, _ in months], status=CertificateBatch.Status.ACTIVE,
-        certificate__voided_at__isnull=True).select_related("certificate", "account")
-        .order_by("-certificate__issued_at", "-serial_end"))
-    for batch in batches:
+        certificate__voided_at__isnull=True).select_related("certificate", "account").order_by("pk"))
+    for batch in sorted(batches, key=lambda batch: (batch.certificate.issued_at, batch.serial_end), reverse=True):
         generator = generators[batch.certificate.generator_id]
         month = batch.certificate.period.first_day
         if (generator.pk, month) in months and batch.account.organization_id == generator.organization_id:
@@ -292,13 +289,33 @@ def _batches_taken(batches: list[CertificateBatch], quantity: int) -> list[tuple
     return None if left else takes
 
 
+def _shortfall_void(*, user: User, correction: Correction, takes: list[tuple[CertificateBatch, int]]) -> None:
+    """Void a correction's shortfall from the locked batches taken (its owner's, of the month): a part
+    of a batch is split off first (batches_take, the lowest serials, in the same account), then the
+    whole batches are voided (certificates.services.batches_void)."""
+    organization = Organization(pk=correction.generator.organization_id)
+    whole: list[CertificateBatch] = []
+    for account_id in sorted({batch.account_id for batch, _ in takes}):
+        taken = batches_take(takes=[(batch, quantity) for batch, quantity in takes if batch.account_id == account_id],
+                             account_id=account_id, status=CertificateBatch.Status.ACTIVE, actor=user,
+                             organization=organization)
+        ledger_write(taken.events, with_rows=[taken.children])
+        whole += taken.moved
+    from certificates.services import batches_void  # TODO(rollback): top-level once merged
+
+    batches_void(user=user, batches=whole, reason=f"Correction of {correction.generator.code} {correction.period}: "
+                                                  f"{correction.difference} MWh, a shortfall of {correction.shortfall}")
+
+
 def _adjusted_event(correction: Correction, user: User) -> LedgerEvent:
     """The correction's ledger event: who and when (the event's own), the evidence and the decision,
     and the month's and the generator's numbers before and after."""
     return ledger_event(
-        kind=LedgerEvent.Kind.ISSUANCE_ADJUSTED, actor=user, organization=Organization(pk=correction.generator.organization_id),
+        kind=LedgerEvent.Kind.ISSUANCE_ADJUSTED, actor=user,
+        organization=Organization(pk=correction.generator.organization_id),
         certificate=correction.certificate or correction.issuance.certificate,
-        note=f"Evidence: {correction.note or 'a corrected upload'}. Decision: {correction.decision_note or 'approved'}.",
+        note=f"Evidence: {correction.note or 'a corrected upload'}. "
+             f"Decision: {correction.decision_note or 'approved'}.",
         before={"correction": correction.pk, "mwh": str(correction.mwh_before), "carry": str(correction.carry_in),
                 "debit": correction.debit_in},
         after={"correction": correction.pk, "mwh": str(correction.mwh_after), "carry": str(correction.carry_out),

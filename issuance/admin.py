@@ -8,9 +8,9 @@ from registry.services import ServiceError
 from utilities.admin_readonly import ReadOnlyAdmin, admin_link, number_column
 from utilities.display import count_text, number_text
 
-from .adjustments import corrections_approve, correction_refuse
+from .adjustments import correction_refuse, corrections_approve
 from .models import Correction, GenerationReport, GenerationReporter, GenerationUpload, Issuance
-from .selectors import correction_effect_text, issuance_preview
+from .selectors import issuance_preview
 from .services import issuance_run
 
 SKIPPED_SHOWN = 20  # reasons listed in the message after a run; the rest are counted
@@ -117,8 +117,8 @@ class CorrectionStatusFilter(admin.SimpleListFilter):
     def choices(self, changelist):
         value = self.value() or Correction.Status.REQUESTED
         for lookup, title in self.lookup_choices:
-            yield {"selected": value == lookup, "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                   "display": title}
+            yield {"selected": value == lookup, "display": title,
+                   "query_string": changelist.get_query_string({self.parameter_name: lookup})}
 
     def queryset(self, request, queryset):
         value = self.value() or Correction.Status.REQUESTED
@@ -154,7 +154,7 @@ class CorrectionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Effect")
     def outcome(self, correction):
-        return correction_effect_text(correction)
+        return correction.effect
 
     def _decide(self, request, queryset, *, approve: bool):
         if request.POST.get("confirm") != "yes":

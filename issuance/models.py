@@ -11,8 +11,10 @@ from certificates.periods import ProductionPeriod
 from certificates.serials import format_serial
 from registry.models import Organization
 from utilities.csv_upload import CsvUploadRecord
+from utilities.display import count_text
 
 MWH_DECIMALS = 3
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024  # a correction's evidence file
 
 
 def generation_upload_path(upload: "GenerationUpload", filename: str) -> str:
@@ -290,7 +292,8 @@ class Correction(models.Model):
                                    name="correction_decided_says_who_and_when"),
             models.CheckConstraint(
                 condition=~Q(status="approved")
-                | Q(follows__isnull=False, sequence__isnull=False, carry_in__gte=0, carry_in__lt=1, carry_out__gte=0, carry_out__lt=1),
+                | Q(follows__isnull=False, sequence__isnull=False, carry_in__gte=0, carry_in__lt=1, carry_out__gte=0,
+                    carry_out__lt=1),
                 name="correction_carry_is_a_fraction"),
             models.CheckConstraint(
                 condition=Q(status="approved") | Q(quantity=0, debit_in=0, debit_paid=0, shortfall=0, voided=0,
@@ -325,5 +328,27 @@ class Correction(models.Model):
         return ProductionPeriod.month_of(self.month)
 
     @property
-    def is_credit(self) -> bool:
-        return self.difference > 0
+    def serial_range(self) -> str:
+        """The new certificates' serials, as the dashboard shows a batch."""
+        return format_serial(self.certificate.serial_base, 1, self.quantity) if self.certificate else ""
+
+    @property
+    def effect(self) -> str:
+        """What the correction did, in words: "12 certificates issued", "a shortfall of 6: 4 owed from the
+        next issuances, 2 paid", ..."""
+        if self.status == self.Status.REQUESTED:
+            return "awaiting the registry's decision"
+        if self.status == self.Status.REFUSED:
+            return f"refused: {self.decision_note}"
+        parts = []
+        if self.debit_paid:
+            parts.append(f"{count_text(self.debit_paid, 'certificate')} owed paid")
+        if self.quantity:
+            parts.append(f"{count_text(self.quantity, 'certificate')} issued")
+        if self.voided:
+            parts.append(f"{count_text(self.voided, 'certificate')} voided")
+        if self.shortfall > self.voided:
+            parts.append(f"{count_text(self.shortfall - self.voided, 'certificate')} owed from the next issuances")
+        if not parts:
+            parts.append("no whole certificate: the fraction carried")
+        return ", ".join(parts) + f"; {self.carry_out} MWh carried"

@@ -20,8 +20,8 @@ from events.services import events_claim, events_consume
 from instructions.models import InstructionDestination
 from instructions.services import DestinationChoice, instruction_create
 from issuance import services
-from issuance.models import Issuance
 from issuance.adjustments import chunks_by_organization
+from issuance.models import Issuance
 from issuance.services import issuance_run
 from notifications import issuance as issuance_emails
 from registry import emails as registry_emails
