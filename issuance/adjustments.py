@@ -22,13 +22,14 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
 from certificates.models import CertificateBatch, Generator
-from certificates.services import IssueLine, batches_take, certificates_write
+from certificates.services import IssueLine, batches_void, certificates_write
 from events.models import Event
 from events.services import event_new, events_record
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Membership, Organization, User
 from registry.services import ServiceError, staff_require
+from utilities.display import count_text
 
 from .arithmetic import adjusted_quantity
 from .models import EVIDENCE_MAX_BYTES, Correction, GenerationUpload, Issuance
@@ -290,21 +291,12 @@ def _batches_taken(batches: list[CertificateBatch], quantity: int) -> list[tuple
 
 
 def _shortfall_void(*, user: User, correction: Correction, takes: list[tuple[CertificateBatch, int]]) -> None:
-    """Void a correction's shortfall from the locked batches taken (its owner's, of the month): a part
-    of a batch is split off first (batches_take, the lowest serials, in the same account), then the
-    whole batches are voided (certificates.services.batches_void)."""
-    organization = Organization(pk=correction.generator.organization_id)
-    whole: list[CertificateBatch] = []
-    for account_id in sorted({batch.account_id for batch, _ in takes}):
-        taken = batches_take(takes=[(batch, quantity) for batch, quantity in takes if batch.account_id == account_id],
-                             account_id=account_id, status=CertificateBatch.Status.ACTIVE, actor=user,
-                             organization=organization)
-        ledger_write(taken.events, with_rows=[taken.children])
-        whole += taken.moved
-    from certificates.services import batches_void  # TODO(rollback): top-level once merged
-
-    batches_void(user=user, batches=whole, reason=f"Correction of {correction.generator.code} {correction.period}: "
-                                                  f"{correction.difference} MWh, a shortfall of {correction.shortfall}")
+    """Void a correction's shortfall from the batches taken (its owner's, of the month; a part of a batch
+    its lowest serials), with batches_void's ledger events and certificates.voided event."""
+    batches_void(user=user, organization=Organization(pk=correction.generator.organization_id),
+                 lines=[(batch.pk, quantity) for batch, quantity in takes],
+                 reason=f"Correction of {correction.generator.code} {correction.period}: {correction.difference} MWh, "
+                        f"a shortfall of {count_text(correction.shortfall, 'certificate')}")
 
 
 def _adjusted_event(correction: Correction, user: User) -> LedgerEvent:
