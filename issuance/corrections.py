@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -32,7 +33,7 @@ from registry.services import ServiceConflict, ServiceError, staff_require
 from transfers.models import Transfer, TransferItem
 from utilities.display import number_text
 
-from .models import GenerationReport, Issuance
+from .models import Correction, GenerationReport, Issuance
 
 BatchStatus = CertificateBatch.Status
 ROLLBACK_RULE = ("An issuance is rolled back only while all its certificates are still active and whole in the "
@@ -87,6 +88,12 @@ def _plan(issuance: Issuance, batches: list[CertificateBatch]) -> RollbackPlan:
     if later is not None:
         plan.refusal = (f"{label} cannot be rolled back: {later.period} was issued after it, carrying in what it "
                         f"carried out. Roll back the later months first, the latest first ({later.period}).")
+        return plan
+    corrected = (Correction.objects.filter(status=Correction.Status.APPROVED)
+                 .filter(Q(issuance=issuance) | Q(follows=issuance)).order_by("-sequence").first())
+    if corrected is not None:  # its carry and debit, and a month's certificates, go on through the correction
+        plan.refusal = (f"{label} cannot be rolled back: a correction of {corrected.generator.code} "
+                        f"{corrected.period} was approved after it was issued. Correct the month instead.")
         return plan
     if issuance.certificate_id is None:
         return plan  # nothing was issued: the report and the carry only

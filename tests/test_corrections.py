@@ -241,3 +241,14 @@ def test_the_database_holds_the_correction_identity(issued, approved, manager, s
             cursor.execute(f"UPDATE issuance_correction SET {change} WHERE id = %s", [correction.pk])
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE issuance_issuance SET debit_paid = 1")  # paid what was not owed
+
+
+def test_a_corrected_issuance_cannot_be_rolled_back(issued, manager, staff):
+    from issuance.corrections import issuance_rollback
+
+    issuance = issued("100")
+    corrections_approve(user=staff, corrections=[request(issuance, "90", manager)])
+
+    with pytest.raises(ServiceError, match="a correction of M805 .* was approved after it was issued"):
+        issuance_rollback(user=staff, issuance=issuance, reason="wrong meter")
+    assert ledger_breaches() == []
