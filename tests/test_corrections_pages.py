@@ -107,7 +107,8 @@ def test_the_admin_queue_approves_with_a_note_and_the_managers_are_emailed(issua
 
     confirm = client.post(reverse("admin:issuance_correction_changelist"),
                           {"action": "approve", "_selected_action": [correction.pk]})
-    assert "A shortfall (less generation) is" in confirm.text and "Voided from certificates its owner holds" in confirm.text
+    assert "A shortfall (less generation) is" in confirm.text
+    assert "Voided from certificates its owner holds" in confirm.text
     done = client.post(reverse("admin:issuance_correction_changelist"),
                        {"action": "approve", "_selected_action": [correction.pk], "confirm": "yes",
                         "shortfall_by": "void", "note": "Statement checked."}, follow=True)
