@@ -87,7 +87,8 @@ def _generation_work(upload: GenerationUpload) -> tuple[list, int]:
     if not errors:
         try:
             with transaction.atomic():
-                generation_reports_write(upload=upload, rows=[row for row in rows if row.issuance_id is None])
+                if reported := [row for row in rows if row.issuance_id is None]:
+                    generation_reports_write(upload=upload, rows=reported)
                 if corrected := [CorrectionWanted(row.issuance_id, row.mwh) for row in rows if row.issuance_id]:
                     corrections_request_write(organization=upload.organization, user=upload.uploaded_by,
                                               wanted=corrected, upload=upload)

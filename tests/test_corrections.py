@@ -219,6 +219,19 @@ def test_a_corrected_upload_of_an_issued_month_is_a_correction_request_not_an_er
     assert GenerationReport.objects.get(month=MONTHS[1]).upload == upload  # a new month as ever
 
 
+def test_an_upload_of_corrections_alone_records_no_report(issued, trader, org, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    issued("100")
+    csv = f"Generator ID,Month,MWh\nM805,{ProductionPeriod.month_of(MONTHS[0])},95\n"
+    upload = generation_upload_create(organization=org, user=trader,
+                                      upload=SimpleUploadedFile("corrected.csv", csv.encode()))
+    generation_upload_process(upload_id=upload.pk)
+    upload.refresh_from_db()
+    assert upload.status == GenerationUpload.Status.COMPLETED, upload.errors
+    assert Correction.objects.get().mwh_after == Decimal(95)
+    assert GenerationReport.objects.count() == 1
+
+
 def test_an_upload_correcting_a_month_awaiting_a_decision_is_refused_on_its_row(
         issued, trader, manager, org, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
