@@ -2,7 +2,8 @@
 each event did to the summary tables (in the transaction that consumes its claim, so exactly once),
 and the rebuild recomputes them from the ledger's rows.
 
-What counts, and in which month, is said once, in CONTRIBUTIONS: a certificate when it is issued; a
+What counts, and in which month, is said once, in CONTRIBUTIONS: a certificate when it is issued, less
+what registry staff voided of it (a rolled-back issuance, a correction's debit), in the month it was issued; a
 transfer's batches when it completes (an internal transfer at once, another organization's when it
 accepts, a retirement at once, an export when the receiving system confirms it), in the month of its
 decision; a retirement toward its option's program. The consumer runs it on the certificates and
@@ -30,7 +31,8 @@ CONSUMER = "public_stats"
 Kind = Event.Kind
 # The events that complete what the statistics count (one each per certificate or transfer).
 KINDS = frozenset({Kind.CERTIFICATES_ISSUED, Kind.TRANSFER_SUBMITTED, Kind.TRANSFER_ACCEPTED, Kind.RETIREMENT_MADE,
-                   Kind.EXPORT_CONFIRMED})
+                   Kind.EXPORT_CONFIRMED, Kind.ISSUANCE_ROLLED_BACK, Kind.CERTIFICATES_VOIDED})
+VOIDING = (Kind.ISSUANCE_ROLLED_BACK, Kind.CERTIFICATES_VOIDED)  # data["batch_ids"]: the batches voided
 
 
 def event_skipped(kind: str, data: dict) -> bool:
@@ -59,12 +61,22 @@ CONTRIBUTIONS = f"""
       LEFT JOIN {Retirement._meta.db_table} r ON r.transfer_id = t.id
       LEFT JOIN {RetirementOption._meta.db_table} o ON o.id = r.option_id
      WHERE t.status = 'complete' AND t.kind IN ('internal', 'organization', 'retirement', 'export')
+    UNION ALL
+    SELECT date_trunc('month', c.issued_at AT TIME ZONE %(zone)s)::date, 'issued',
+           c.fuel_type, g.technology, c.state, NULL::bigint, c.eligibilities, -b.quantity
+      FROM {{voided}}
+      JOIN {Certificate._meta.db_table} c ON c.id = b.certificate_id
+      JOIN {Generator._meta.db_table} g ON g.id = c.generator_id
+     WHERE b.status = 'voided'
 """
-EVERY = {"certificates": f"{Certificate._meta.db_table} c", "transfers": f"{Transfer._meta.db_table} t"}
+EVERY = {"certificates": f"{Certificate._meta.db_table} c", "transfers": f"{Transfer._meta.db_table} t",
+         "voided": f"{CertificateBatch._meta.db_table} b"}
 OF_IDS = {"certificates": f"unnest(%(certificate_ids)s::bigint[]) AS picked_c(id) "
                           f"JOIN {Certificate._meta.db_table} c ON c.id = picked_c.id",
           "transfers": f"unnest(%(transfer_ids)s::bigint[]) AS picked_t(id) "
-                       f"JOIN {Transfer._meta.db_table} t ON t.id = picked_t.id"}
+                       f"JOIN {Transfer._meta.db_table} t ON t.id = picked_t.id",
+          "voided": f"unnest(%(voided_ids)s::bigint[]) AS picked_b(id) "
+                    f"JOIN {CertificateBatch._meta.db_table} b ON b.id = picked_b.id"}
 
 _COLUMNS = "month, activity, fuel, technology, state, program_id"
 # Both tables from one set of contributions, in one statement (its WITH is written once).
@@ -86,29 +98,31 @@ _UPSERT = f"""
 _OF_EVENTS = CONTRIBUTIONS.format(**OF_IDS)
 
 
-def _subjects(events: list[Event]) -> tuple[list[int], list[int]]:
-    """The certificates issued and the transfers completed that `events` record."""
-    certificate_ids, issuance_ids, transfer_ids = [], [], []
+def _subjects(events: list[Event]) -> tuple[list[int], list[int], list[int]]:
+    """The certificates issued, the transfers completed and the batches voided that `events` record."""
+    certificate_ids, issuance_ids, transfer_ids, voided_ids = [], [], [], []
     for event in events:
         if event.kind == Kind.CERTIFICATES_ISSUED:
             certificate_ids += event.data.get("certificate_ids", [])
             issuance_ids += event.data.get("issuance_ids", [])
+        elif event.kind in VOIDING:
+            voided_ids += event.data.get("batch_ids", [])
         elif event.kind in KINDS and not event_skipped(event.kind, event.data):
             transfer_ids.append(event.subject_id)
     if issuance_ids:
         certificate_ids += Issuance.objects.filter(pk__in=issuance_ids, certificate__isnull=False).values_list(
             "certificate_id", flat=True)
-    return certificate_ids, transfer_ids
+    return certificate_ids, transfer_ids, voided_ids
 
 
 def _of_events_signed(events: list[Event], sign: int) -> tuple[str, dict] | None:
     """The contributions of `events`, times `sign`, as SQL and its parameters; None if they count nothing."""
-    certificate_ids, transfer_ids = _subjects(events)
-    if not certificate_ids and not transfer_ids:
+    certificate_ids, transfer_ids, voided_ids = _subjects(events)
+    if not certificate_ids and not transfer_ids and not voided_ids:
         return None
     sql = f"SELECT {_COLUMNS}, eligibilities, quantity * %(sign)s AS quantity FROM ({_OF_EVENTS}) AS counted"
     return sql, {"zone": settings.TIME_ZONE, "certificate_ids": list(certificate_ids),
-                 "transfer_ids": transfer_ids, "sign": sign}
+                 "transfer_ids": transfer_ids, "voided_ids": voided_ids, "sign": sign}
 
 
 def public_stats_apply(events: list[Event]) -> None:
