@@ -79,21 +79,61 @@ OF_IDS = {"certificates": f"unnest(%(certificate_ids)s::bigint[]) AS picked_c(id
                     f"JOIN {CertificateBatch._meta.db_table} b ON b.id = picked_b.id"}
 
 _COLUMNS = "month, activity, fuel, technology, state, program_id"
-# Both tables from one set of contributions, in one statement (its WITH is written once).
+
+
+def _same(table: str, alias: str, *extra: str) -> str:
+    """The join of a table's row to the contribution of the same dimensions (a null program is one)."""
+    return " AND ".join(f"{table}.{column} IS NOT DISTINCT FROM {alias}.{column}"
+                        for column in [*_COLUMNS.split(", "), *extra])
+
+
+_MONTHLY, _ELIGIBILITY = MonthlyTotal._meta.db_table, EligibilityTotal._meta.db_table
+# Both tables from one set of contributions, in one statement (its WITH is written once). What adds is
+# upserted; what takes off (a voided batch) updates the row its certificate's issuance made: an INSERT
+# of a negative quantity would break the tables' CHECK before its ON CONFLICT applies. The statement
+# answers how many of the rows to take from were missing (none, or the counts have drifted).
 _UPSERT = f"""
     WITH contributions AS ({{contributions}}),
-    totals AS (
-        INSERT INTO {MonthlyTotal._meta.db_table} ({_COLUMNS}, quantity)
-        SELECT {_COLUMNS}, SUM(quantity) FROM contributions GROUP BY {_COLUMNS} HAVING SUM(quantity) <> 0
-        ON CONFLICT ({_COLUMNS}) DO UPDATE SET quantity = {MonthlyTotal._meta.db_table}.quantity + EXCLUDED.quantity
+    monthly AS (
+        SELECT {_COLUMNS}, SUM(quantity) AS quantity FROM contributions
+        GROUP BY {_COLUMNS} HAVING SUM(quantity) <> 0
+    ),
+    by_eligibility AS (
+        SELECT {_COLUMNS}, eligibility, SUM(quantity) AS quantity
+          FROM contributions, unnest(eligibilities) AS eligibility
+         GROUP BY {_COLUMNS}, eligibility HAVING SUM(quantity) <> 0
+    ),
+    monthly_added AS (
+        INSERT INTO {_MONTHLY} ({_COLUMNS}, quantity)
+        SELECT {_COLUMNS}, quantity FROM monthly WHERE quantity > 0
+        ON CONFLICT ({_COLUMNS}) DO UPDATE SET quantity = {_MONTHLY}.quantity + EXCLUDED.quantity
+    ),
+    monthly_taken AS (
+        UPDATE {_MONTHLY} SET quantity = {_MONTHLY}.quantity + monthly.quantity FROM monthly
+         WHERE monthly.quantity < 0 AND {_same(_MONTHLY, "monthly")}
+        RETURNING 1
+    ),
+    eligibility_added AS (
+        INSERT INTO {_ELIGIBILITY} ({_COLUMNS}, eligibility, quantity)
+        SELECT {_COLUMNS}, eligibility, quantity FROM by_eligibility WHERE quantity > 0
+        ON CONFLICT ({_COLUMNS}, eligibility) DO UPDATE SET quantity = {_ELIGIBILITY}.quantity + EXCLUDED.quantity
+    ),
+    eligibility_taken AS (
+        UPDATE {_ELIGIBILITY} SET quantity = {_ELIGIBILITY}.quantity + by_eligibility.quantity FROM by_eligibility
+         WHERE by_eligibility.quantity < 0 AND {_same(_ELIGIBILITY, "by_eligibility", "eligibility")}
+        RETURNING 1
     )
-    INSERT INTO {EligibilityTotal._meta.db_table} ({_COLUMNS}, eligibility, quantity)
-    SELECT {_COLUMNS}, eligibility, SUM(quantity)
-      FROM contributions, unnest(eligibilities) AS eligibility
-     GROUP BY {_COLUMNS}, eligibility HAVING SUM(quantity) <> 0
-    ON CONFLICT ({_COLUMNS}, eligibility) DO UPDATE
-        SET quantity = {EligibilityTotal._meta.db_table}.quantity + EXCLUDED.quantity
+    SELECT (SELECT count(*) FROM monthly WHERE quantity < 0) - (SELECT count(*) FROM monthly_taken)
+         + (SELECT count(*) FROM by_eligibility WHERE quantity < 0) - (SELECT count(*) FROM eligibility_taken)
 """
+
+
+def _upsert(contributions: str, params: dict) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT.format(contributions=contributions), params)
+        (missing,) = cursor.fetchone()
+    if missing:
+        raise RuntimeError(f"{missing} public statistics rows to take voided certificates from are missing.")
 
 _OF_EVENTS = CONTRIBUTIONS.format(**OF_IDS)
 
@@ -131,9 +171,7 @@ def public_stats_apply(events: list[Event]) -> None:
     counted = _of_events_signed(events, 1)
     if counted is None:
         return
-    sql, params = counted
-    with connection.cursor() as cursor:
-        cursor.execute(_UPSERT.format(contributions=sql), params)
+    _upsert(*counted)
 
 
 def public_stats_apply_one(event: Event) -> None:
@@ -187,6 +225,5 @@ def _rebuild() -> None:
             params |= pending[1]
         MonthlyTotal.objects.all().delete()
         EligibilityTotal.objects.all().delete()
-        with connection.cursor() as cursor:
-            cursor.execute(_UPSERT.format(contributions=contributions), params)
+        _upsert(contributions, params)
         ConsumerProgress.objects.filter(consumer=CONSUMER).update(txid=oldest - 1, event_id=2**63 - 1)
