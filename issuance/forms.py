@@ -33,3 +33,11 @@ class CorrectionRequestForm(forms.Form):
             raise forms.ValidationError(f"The file is {evidence.size / 2**20:.1f} MB; the limit is "
                                         f"{EVIDENCE_MAX_BYTES // 2**20} MB.")
         return evidence
+
+
+class RollbackForm(forms.Form):
+    """Registry staff's reason for rolling back an issuance (the owner's managers are told it)."""
+
+    reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+                             help_text="Why the month is rolled back, e.g. the corrected meter reading and its "
+                                       "source. The owner's managers are emailed it; the ledger keeps it.")
