@@ -134,3 +134,30 @@ def test_a_refusal_is_emailed_with_the_reason(issuance, manager, staff):
     events_consume(consumer="emails")
     [email] = [message for message in mail.outbox if "Correction" in message.subject]
     assert "refused" in email.subject and "The statement is for another meter." in email.body
+
+
+def test_the_owners_webhooks_are_told_of_the_approval_with_a_body_the_schema_describes(
+        issuance, manager, staff, org, monkeypatch):
+    from jsonschema import Draft202012Validator
+
+    from webhooks import services as webhook_services
+    from webhooks.models import EventType, WebhookDelivery
+    from webhooks.payloads import event_schema
+
+    from .factories import WebhookEndpointFactory
+
+    monkeypatch.setattr(webhook_services, "_deliveries_nudge", lambda: None)  # owed, not attempted
+    hook = WebhookEndpointFactory(organization=org, event_types=[EventType.ISSUANCE_ADJUSTED])
+    WebhookEndpointFactory(organization=org, event_types=[EventType.TRANSFER_PENDING])  # does not want it
+    correction = correction_request(organization=org, user=manager, issuance=issuance, mwh=Decimal("112.9"),
+                                    note="Meter statement.")
+    corrections_approve(user=staff, corrections=[correction], note="Checked.")
+    events_consume(consumer="webhooks")
+
+    (delivery,) = WebhookDelivery.objects.all()
+    assert delivery.endpoint_id == hook.pk and delivery.event_type == "issuance.adjusted"
+    (data,) = delivery.payload["data"]["corrections"]
+    correction.refresh_from_db()
+    assert (data["generator"], data["mwh_before"], data["mwh_after"], data["quantity"], data["serial_number"]) == (
+        "M805", "100.400", "112.900", 12, correction.serial_range)
+    assert list(Draft202012Validator(event_schema("issuance.adjusted")).iter_errors(delivery.payload)) == []

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from certificates.models import CertificateBatch
-from issuance.models import Issuance
+from issuance.models import Correction, Issuance
 from mass_uploads.models import MassTransferUpload
 from registry.models import Organization
 from registry.selectors import organization_link
@@ -92,9 +92,24 @@ def _voided_data(voided: dict) -> dict:
                          "account": batch.account.public_id} for batch in batches]}
 
 
+def _corrections_data(corrections: list[Correction], organization: Organization) -> list[dict]:
+    return [{
+        "id": correction.pk, "generator": correction.generator.code, "period": str(correction.period),
+        "mwh_before": str(correction.mwh_before), "mwh_after": str(correction.mwh_after),
+        "difference": str(correction.difference), "quantity": correction.quantity,
+        "serial_number": correction.serial_range or None, "debit_paid": correction.debit_paid,
+        "shortfall": correction.shortfall, "voided": correction.voided, "owed": correction.debit_out,
+        "carry_out": str(correction.carry_out), "note": correction.decision_note,
+        "decided_at": _moment(correction.decided_at),
+        "url": organization_link(settings.SITE_URL + reverse("issuance:issuance", args=[correction.issuance_id]),
+                                 organization),
+    } for correction in corrections]
+
+
 def event_payload(*, event_type: str, event_id: uuid.UUID, organization: Organization, created_at: datetime.datetime,
                   transfer: Transfer | None = None, upload: MassTransferUpload | None = None,
-                  issuance: Issuance | None = None, voided: dict | None = None) -> dict:
+                  issuance: Issuance | None = None, voided: dict | None = None,
+                  corrections: list[Correction] | None = None) -> dict:
     """What `organization`'s endpoints are told of one event: `data` holds the transfer (as the API
     answers it, with its first items and its page), the mass upload (status, rows, errors), the issuance
     rolled back (its generator, period, the certificates voided and the reason) or the certificates
@@ -105,6 +120,8 @@ def event_payload(*, event_type: str, event_id: uuid.UUID, organization: Organiz
         data = {"upload": _upload_data(upload, organization)}
     elif issuance is not None:
         data = {"issuance": _rollback_data(issuance, organization)}
+    elif corrections is not None:
+        data = {"corrections": _corrections_data(corrections, organization)}
     else:
         data = {"voided": _voided_data(voided)}
     return {"id": str(event_id), "type": event_type, "created_at": _moment(created_at),
@@ -195,10 +212,42 @@ VOIDED_SCHEMA = {
                            "account": {"type": "string", "description": "The account that held them."}}}},
     },
 }
+_DECIMAL = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{3}$", "description": "MWh, a decimal as text."}
+CORRECTIONS_SCHEMA = {
+    "type": "array",
+    "description": "Corrections of issued months registry staff approved (prior period adjustments): more generation "
+                   "pays what the generator owes, then is issued as new certificates of the month (their own serial "
+                   "range); less is a shortfall, owed from the generator's next issuances or voided.",
+    "items": {
+        "type": "object",
+        "required": ["id", "generator", "period", "mwh_before", "mwh_after", "difference", "quantity",
+                     "serial_number", "debit_paid", "shortfall", "voided", "owed", "carry_out", "note", "decided_at",
+                     "url"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer"},
+            "generator": {"type": "string", "description": "The generator's ID."},
+            "period": {"type": "string", "description": "The production month corrected, `MM/YYYY`."},
+            "mwh_before": _DECIMAL, "mwh_after": _DECIMAL, "difference": _DECIMAL,
+            "quantity": {"type": "integer", "minimum": 0, "description": "New certificates issued."},
+            "serial_number": {"oneOf": [_SERIAL_NUMBER, {"type": "null"}]},
+            "debit_paid": {"type": "integer", "minimum": 0, "description": "Certificates owed, paid first."},
+            "shortfall": {"type": "integer", "minimum": 0, "description": "Certificates issued too many."},
+            "voided": {"type": "integer", "minimum": 0, "description": "Of the shortfall, voided at once."},
+            "owed": {"type": "integer", "minimum": 0,
+                     "description": "What the generator owes after it, taken from its next issuances."},
+            "carry_out": _DECIMAL,
+            "note": {"type": "string", "description": "Registry staff's note."},
+            "decided_at": _MOMENT,
+            "url": {"type": "string", "format": "uri", "description": "The month's issuance page."},
+        },
+    },
+}
 # The key of each event type's `data`, and its schema.
 DATA_SCHEMAS = {EventType.UPLOAD_FINISHED: ("upload", UPLOAD_SCHEMA),
                 EventType.ISSUANCE_ROLLED_BACK: ("issuance", ROLLBACK_SCHEMA),
-                EventType.CERTIFICATES_VOIDED: ("voided", VOIDED_SCHEMA)}
+                EventType.CERTIFICATES_VOIDED: ("voided", VOIDED_SCHEMA),
+                EventType.ISSUANCE_ADJUSTED: ("corrections", CORRECTIONS_SCHEMA)}
 
 
 def event_schema(event_type: str) -> dict:
