@@ -124,7 +124,8 @@ def corrections_request_write(*, organization: Organization, user: User, wanted:
             kind=LedgerEvent.Kind.CORRECTION_REQUESTED, actor=user, organization=organization,
             certificate=correction.issuance.certificate, note=correction.note,
             before={"correction": correction.pk, "mwh": str(correction.mwh_before)},
-            after={"correction": correction.pk, "mwh": str(correction.mwh_after),
+            after={"correction": correction.pk, "generator": correction.generator.code,
+                   "month": str(correction.period), "mwh": str(correction.mwh_after),
                    "difference": str(correction.difference), "upload": upload.pk if upload else None}))
     ledger_write(events)
     return corrections
@@ -312,7 +313,8 @@ def _adjusted_event(correction: Correction, user: User) -> LedgerEvent:
              f"Decision: {correction.decision_note or 'approved'}.",
         before={"correction": correction.pk, "mwh": str(correction.mwh_before), "carry": str(correction.carry_in),
                 "debit": correction.debit_in},
-        after={"correction": correction.pk, "mwh": str(correction.mwh_after), "carry": str(correction.carry_out),
+        after={"correction": correction.pk, "generator": correction.generator.code, "month": str(correction.period),
+               "mwh": str(correction.mwh_after), "carry": str(correction.carry_out),
                "debit": correction.debit_out, "issued": correction.quantity, "debit_paid": correction.debit_paid,
                "shortfall": correction.shortfall, "voided": correction.voided,
                "certificate": correction.certificate_id})
@@ -352,7 +354,8 @@ def correction_refuse(*, user: User, correction: Correction, note: str) -> Corre
         organization=Organization(pk=correction.generator.organization_id),
         certificate=correction.issuance.certificate, note=correction.decision_note,
         before={"correction": correction.pk, "mwh": str(correction.mwh_before)},
-        after={"correction": correction.pk, "mwh": str(correction.mwh_before), "refused": str(correction.mwh_after)})])
+        after={"correction": correction.pk, "generator": correction.generator.code, "month": str(correction.period),
+               "mwh": str(correction.mwh_before), "refused": str(correction.mwh_after)})])
     events_record([event_new(kind=Event.Kind.CORRECTION_REFUSED, organization_id=correction.generator.organization_id,
                              subject_id=correction.pk, data={"correction_ids": [correction.pk]})])
     return correction

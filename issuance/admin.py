@@ -233,13 +233,14 @@ class CorrectionAdmin(ReadOnlyAdmin):
                 decided = corrections_approve(user=request.user, corrections=queryset, note=note,
                                               shortfall_by=request.POST.get("shortfall_by", Correction.Shortfall.DEBIT))
             else:
-                for correction in queryset.order_by("pk"):
+                refused = list(queryset.order_by("pk"))
+                for correction in refused:
                     correction_refuse(user=request.user, correction=correction, note=note)
         except ServiceError as error:
             self.message_user(request, f"Nothing more was decided: {error}", messages.ERROR)
             return None
         if not approve:
-            self.message_user(request, f"Refused {count_text(queryset.count(), 'correction')}.", messages.SUCCESS)
+            self.message_user(request, f"Refused {count_text(len(refused), 'correction')}.", messages.SUCCESS)
             return None
         self.message_user(request, f"Approved {count_text(len(decided.approved), 'correction')}: "
                                    f"{count_text(decided.issued, 'certificate')} issued, "

@@ -161,3 +161,38 @@ def test_the_owners_webhooks_are_told_of_the_approval_with_a_body_the_schema_des
     assert (data["generator"], data["mwh_before"], data["mwh_after"], data["quantity"], data["serial_number"]) == (
         "M805", "100.400", "112.900", 12, correction.serial_range)
     assert list(Draft202012Validator(event_schema("issuance.adjusted")).iter_errors(delivery.payload)) == []
+
+
+def test_the_admin_queue_refuses_with_the_reason(issuance, manager, admin_client):
+    correction = correction_request(organization=issuance.generator.organization, user=manager, issuance=issuance,
+                                    mwh=Decimal("120"), note="Meter statement.")
+    url = reverse("admin:issuance_correction_changelist")
+    confirm = admin_client.post(url, {"action": "refuse", "_selected_action": [correction.pk]})
+    assert "Refuse 1 correction" in confirm.text and "+19.600" in confirm.text
+
+    done = admin_client.post(url, {"action": "refuse", "_selected_action": [correction.pk], "confirm": "yes",
+                                   "note": "Another meter's statement."}, follow=True)
+
+    assert "Refused 1 correction." in done.text
+    correction.refresh_from_db()
+    assert (correction.status, correction.decision_note) == ("refused", "Another meter's statement.")
+    assert "+19.600" not in done.text  # the queue shows the requests awaiting a decision
+    empty = admin_client.post(url, {"action": "refuse", "_selected_action": [correction.pk], "confirm": "yes",
+                                    "note": ""}, follow=True)
+    assert correction.status == "refused" and empty.status_code == 200
+
+
+def test_the_activity_log_says_what_each_correction_did(issuance, manager, staff):
+    first = correction_request(organization=issuance.generator.organization, user=manager, issuance=issuance,
+                               mwh=Decimal("112.9"), note="Meter statement.")
+    corrections_approve(user=staff, corrections=[first])
+    second = correction_request(organization=issuance.generator.organization, user=manager, issuance=issuance,
+                                mwh=Decimal("105"), note="Read again.")
+    correction_refuse(user=staff, correction=second, note="Not this meter.")
+
+    page = re.sub(r"\s+", " ", signed_in_as(manager).get("/organization/activity/").text)
+
+    month = f"M805 {issuance.period}"
+    assert f"Requested a correction of {month} from 100.400 MWh to 112.900 MWh: Meter statement." in page
+    assert f"Registry staff corrected {month} from 100.400 MWh to 112.900 MWh: 12 issued; 0.900 MWh carried." in page
+    assert f"Registry staff refused the correction of {month} to 105.000 MWh: Not this meter." in page
