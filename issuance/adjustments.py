@@ -32,7 +32,7 @@ from registry.services import ServiceError, staff_require
 from utilities.display import count_text
 
 from .arithmetic import adjusted_quantity
-from .models import EVIDENCE_MAX_BYTES, Correction, GenerationUpload, Issuance
+from .models import EVIDENCE_MAX_BYTES, MWH_DECIMALS, Correction, GenerationUpload, Issuance
 from .selectors import Balance, generator_balances, issuances_corrected_mwh
 
 # Generators whose corrections one transaction applies (their rows locked while it writes), an
@@ -57,6 +57,9 @@ def chunks_by_organization(by_organization: dict[int, list[int]], size: int) -> 
                 chunks.append([])
             chunks[-1].append(generator_id)
     return [chunk for chunk in chunks if chunk]
+
+
+MWH_STEP = Decimal(1).scaleb(-MWH_DECIMALS)  # 0.001
 
 
 @dataclass(frozen=True)
@@ -106,13 +109,14 @@ def corrections_request_write(*, organization: Organization, user: User, wanted:
         if issuance is None or issuance.is_rolled_back:
             raise ServiceError("This month's issuance was rolled back meanwhile; report the month again instead.")
         month = f"{issuance.generator.code} {issuance.period}"
-        if want.mwh == current[issuance.pk]:
+        mwh = want.mwh.quantize(MWH_STEP)  # as the column holds it, and the ledger event writes it
+        if mwh == current[issuance.pk]:
             raise ServiceError(f"{month} was issued for {current[issuance.pk]} MWh already; nothing to correct.")
         if issuance.pk in open_:
             raise ServiceError(f"A correction of {month} is awaiting the registry's decision already.")
         corrections.append(Correction(
             generator=issuance.generator, month=issuance.month, issuance=issuance, mwh_before=current[issuance.pk],
-            mwh_after=want.mwh, difference=want.mwh - current[issuance.pk], organization=organization,
+            mwh_after=mwh, difference=mwh - current[issuance.pk], organization=organization,
             requested_by=user, upload=upload, note=note))
     try:
         with transaction.atomic():

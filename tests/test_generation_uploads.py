@@ -127,11 +127,16 @@ def test_a_month_that_is_not_a_month_is_refused(refused, generator):
     refused(HEADER + "M805,13/2024,10\r\n", "as MM/YYYY", 2, "B")
 
 
-def test_a_month_already_issued_is_refused(refused, upload_run, generator, account, staff):
+def test_a_month_already_issued_is_a_correction_request_and_one_awaiting_a_decision_is_refused(
+        refused, upload_run, generator, account, staff):
+    """An issued month is final as a report: its corrected total is a correction request for staff
+    (tests/test_corrections.py), and a second while the first awaits a decision is refused on its row."""
     Generator.objects.filter(pk=generator.pk).update(account=account)
     upload_run(HEADER + f"M805,{MONTH:%m/%Y},10\r\n")
     issuance_run(user=staff, reports=GenerationReport.objects.all())
-    refused(HEADER + f"M805,{MONTH:%m/%Y},11\r\n", "has already been issued", 2, "B")
+    corrected = upload_run(HEADER + f"M805,{MONTH:%m/%Y},11\r\n")
+    assert corrected.corrections.get().difference == 1 and GenerationReport.objects.count() == 1
+    refused(HEADER + f"M805,{MONTH:%m/%Y},12\r\n", "is awaiting the registry's decision", 2, "B")
 
 
 def test_a_duplicate_row_is_refused(refused, generator):
