@@ -91,6 +91,17 @@ def test_a_rollback_voids_the_batch_resubmits_the_report_and_undoes_the_carry(is
     assert ledger_breaches() == []
 
 
+def test_the_voided_certificates_leave_the_dashboard(issued, staff, trader, client):
+    issuance = issued()
+    client.force_login(trader)
+    assert issuance.serial_range in client.get("/certificates/").content.decode()
+
+    issuance_rollback(user=staff, issuance=issuance, reason=REASON)
+
+    page = client.get("/certificates/").content.decode()
+    assert issuance.certificate.serial_base not in page
+
+
 def test_the_month_issues_again_exactly_as_before(issued, staff, approved, account, trader):
     issued("100.4", 0)
     second = issued("1250.400", 1)
@@ -100,20 +111,6 @@ def test_the_month_issues_again_exactly_as_before(issued, staff, approved, accou
     assert [(i.carry_in, i.quantity, i.carry_out) for i in again] == [(Decimal("0.4"), 1250, Decimal("0.8"))]
     assert again[0].certificate_id != second.certificate_id
     assert batch_of(again[0]).status == CertificateBatch.Status.ACTIVE
-    assert ledger_breaches() == []
-
-
-def test_a_corrected_upload_replaces_the_resubmitted_report_and_issues_the_corrected_figure(
-        issued, staff, approved, trader):
-    first = issued("100.4", 0)
-    issuance_rollback(user=staff, issuance=first, reason=REASON)
-    resubmitted = GenerationReport.objects.get(pk=first.report_id)
-    GenerationReport.objects.filter(pk=resubmitted.pk).update(status=GenerationReport.Status.REPLACED)
-    corrected = report(approved, MONTHS[0], "10.6", trader)
-
-    (again,) = issuance_run(user=staff, reports=[corrected]).issued
-
-    assert (again.carry_in, again.quantity, again.carry_out) == (Decimal(0), 10, Decimal("0.6"))
     assert ledger_breaches() == []
 
 
