@@ -99,7 +99,7 @@ def corrections_request_write(*, organization: Organization, user: User, wanted:
     The issuances are locked in primary-key order (a rollback and an approval wait for this)."""
     issuances = {issuance.pk: issuance for issuance in (
         Issuance.objects.select_for_update(of=("self",)).filter(pk__in=[w.issuance_id for w in wanted])
-        .select_related("generator").order_by("pk"))}
+        .select_related("generator", "certificate").order_by("pk"))}
     current = issuances_corrected_mwh(issuances)
     open_ = set(Correction.objects.filter(issuance__in=list(issuances), status=Correction.Status.REQUESTED)
                 .values_list("issuance_id", flat=True))
