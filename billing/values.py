@@ -44,6 +44,11 @@ def money_round(amount: Decimal, code: str | None = None) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-currency_places(code)), rounding=ROUND_HALF_UP)
 
 
+def money_plain(amount: Decimal, code: str | None = None) -> str:
+    """`1234.50`: to the currency's places, no symbol nor grouping (a CSV's cell)."""
+    return f"{amount:.{currency_places(code)}f}"
+
+
 def money_text(amount: Decimal, code: str | None = None) -> str:
     """`$1,234.50`, `-$3.00`, `1,234.50 CHF` for a currency without a symbol here."""
     code = code or currency()

@@ -317,6 +317,7 @@ CELERY_BEAT_SCHEDULE = {
 # Billing (billing/): one currency per registry (its places, from ISO 4217: USD 2, JPY 0), and the
 # billing period in months (1 monthly, 3 quarterly; aligned on January).
 BILLING_CURRENCY = env_str("BILLING_CURRENCY", "USD")
+REGISTRY_ADDRESS = env_str("REGISTRY_ADDRESS")  # on invoices; lines separated by "; "
 BILLING_PERIOD_MONTHS = env_int("BILLING_PERIOD_MONTHS", 1)
 if 12 % BILLING_PERIOD_MONTHS:
     raise RuntimeError("BILLING_PERIOD_MONTHS must divide a year: 1, 2, 3, 4, 6 or 12")

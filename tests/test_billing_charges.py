@@ -11,93 +11,66 @@ import pytest
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 
-from billing.models import Charge, Fee, FeeSchedule, FreeUsage
+from billing.models import Charge, FreeUsage
 from billing.services import CONSUMER, charges_from_events
 from events import consumers as consumer_registry
 from events.consumers import Consumer
 from events.models import Claim, Event
-from events.services import event_record, events_consume
+from events.services import events_consume
 from transfers.values import TransferLine
 
+from .billing import LATER, at, consume, issued, standard_schedules
 from .conftest import retire
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def at(year, month, day, hour=12) -> datetime.datetime:
-    return datetime.datetime(year, month, day, hour, tzinfo=ZoneInfo(settings.TIME_ZONE))
-
-
-def schedule(effective_from, **fees) -> FeeSchedule:
-    """A schedule with fees given as kind=(unit price, free per year)."""
-    made = FeeSchedule.objects.create(effective_from=effective_from)
-    for kind, (price, free) in fees.items():
-        Fee.objects.create(schedule=made, kind=kind, unit_price=Decimal(price), free_per_year=free)
-    return made
-
-
 @pytest.fixture
 def schedules(db):
-    """From 2027: issuance $0.02 with 1,000 free a year, retirement $0.01; from February 2027 issuance $0.03.
-    (The certificates the fixtures issue today, in 2026, are before any schedule: owed nothing.)"""
-    return [schedule(datetime.date(2027, 1, 1), issuance=("0.02", 1000), retirement=("0.01", 0)),
-            schedule(datetime.date(2027, 2, 1), issuance=("0.03", 1000), retirement=("0.01", 0))]
+    return standard_schedules()
 
 
 @pytest.fixture
 def certificate(issue, no_wakeups):
+    """5,000 RECs issued today (before any schedule: owed nothing)."""
     return issue(5000).certificate
-
-
-def issued(certificate, when) -> None:
-    """A certificates.issued event of `certificate` (5,000 RECs) that happened `when`."""
-    event_record(kind=Event.Kind.CERTIFICATES_ISSUED, organization_id=certificate.generator.organization_id,
-                 data={"certificate_ids": [certificate.pk]}, occurred_at=when)
-
-
-LATER = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
-
-
-def consume() -> None:
-    """Run the billing consumer as if in 2030: a claim is due from the moment its event happened."""
-    events_consume(consumer=CONSUMER, now=LATER)
 
 
 def test_an_issuance_is_charged_at_the_schedule_in_force_with_the_years_free_certificates(
         schedules, certificate, org):
-    issued(certificate, at(2027, 1, 10))
+    issued(certificate, at(2090, 1, 10))
     consume()
     (charge,) = Charge.objects.all()
     assert (charge.organization, charge.kind, charge.quantity, charge.free_quantity) == (org, "issuance", 5000, 1000)
     assert charge.amount == Decimal("80.00")
-    assert charge.description == "5,000 RECs × $0.02, first 1,000 of 2027 free"
+    assert charge.description == "5,000 RECs × $0.02, first 1,000 of 2090 free"
     assert charge.schedule == schedules[0]
 
 
 def test_the_certificates_issued_before_any_schedule_are_owed_nothing(schedules, certificate):
-    consume()  # certificate's own event, today (2026)
+    consume()  # certificate's own event, today
     assert not Charge.objects.exists() and not Claim.objects.exists()
 
 
 def test_the_free_threshold_is_crossed_once_a_year(schedules, certificate):
     for day in (5, 6, 7):
-        issued(certificate, at(2027, 3, day))
-    issued(certificate, at(2028, 1, 3))
+        issued(certificate, at(2090, 3, day))
+    issued(certificate, at(2091, 1, 3))
     consume()
     charges = list(Charge.objects.order_by("occurred_at"))
     assert [charge.free_quantity for charge in charges] == [1000, 0, 0, 1000]
     assert [charge.amount for charge in charges] == [Decimal("120.00"), Decimal("150.00"), Decimal("150.00"),
                                                      Decimal("120.00")]
     assert charges[1].description == "5,000 RECs × $0.03"
-    assert FreeUsage.objects.get(year=2027).used == 15000
+    assert FreeUsage.objects.get(year=2090).used == 15000
 
 
 def test_an_event_recorded_late_is_charged_at_the_schedule_of_the_day_it_happened(schedules, certificate):
     """Events committed out of order across a schedule's (and a period's) boundary: February's first,
     then one that happened in January. Each is priced by its own day."""
-    issued(certificate, at(2027, 2, 1, hour=0))
+    issued(certificate, at(2090, 2, 1, hour=0))
     consume()
-    issued(certificate, at(2027, 1, 31, hour=23))
+    issued(certificate, at(2090, 1, 31, hour=23))
     consume()
     prices = {charge.occurred_at.astimezone(ZoneInfo(settings.TIME_ZONE)).month: charge.unit_price
               for charge in Charge.objects.all()}
@@ -108,7 +81,7 @@ def test_an_event_recorded_late_is_charged_at_the_schedule_of_the_day_it_happene
 
 def test_a_retirement_is_charged_to_the_retiring_organization(schedules, issue, org, trader, retirement_account,
                                                                no_wakeups, monkeypatch):
-    monkeypatch.setattr("django.utils.timezone.now", lambda: at(2027, 4, 2))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at(2090, 4, 2))
     batch = issue(300)
     retire(organization=org, user=trader, lines=[TransferLine(batch.pk, 120)], account=retirement_account)
     consume()
@@ -119,9 +92,9 @@ def test_a_retirement_is_charged_to_the_retiring_organization(schedules, issue, 
 
 
 def test_an_event_is_never_charged_twice(schedules, certificate):
-    issued(certificate, at(2027, 1, 10))
+    issued(certificate, at(2090, 1, 10))
     consume()
-    event = Event.objects.get(kind=Event.Kind.CERTIFICATES_ISSUED, occurred_at=at(2027, 1, 10))
+    event = Event.objects.get(kind=Event.Kind.CERTIFICATES_ISSUED, occurred_at=at(2090, 1, 10))
     with pytest.raises(IntegrityError), transaction.atomic():
         charges_from_events([event])
     assert Charge.objects.count() == 1
@@ -131,7 +104,7 @@ def test_two_workers_at_once_charge_each_event_once(schedules, certificate, sett
     settings.EVENTS_CLAIM_BATCH = 7  # many small batches, so the two workers interleave
     for day in range(1, 29):
         for hour in (9, 15):
-            issued(certificate, at(2027, 3, day, hour))
+            issued(certificate, at(2090, 3, day, hour))
     barrier = threading.Barrier(2)
     failures = []
 
@@ -150,18 +123,18 @@ def test_two_workers_at_once_charge_each_event_once(schedules, certificate, sett
         thread.join(60)
     assert not failures
     consume()  # anything a lost race left due
-    charges = Charge.objects.filter(year=2027)
+    charges = Charge.objects.filter(year=2090)
     assert charges.count() == 56
     assert sum(charge.free_quantity for charge in charges) == 1000
     assert sum(charge.amount for charge in charges) == Decimal("0.03") * (56 * 5000 - 1000)
-    assert FreeUsage.objects.get(year=2027).used == 56 * 5000
+    assert FreeUsage.objects.get(year=2090).used == 56 * 5000
     assert not Claim.objects.filter(consumer=CONSUMER).exists()
 
 
 def test_a_worker_that_fails_halfway_leaves_nothing_and_the_next_charges_each_event_once(
         schedules, certificate, monkeypatch):
     for day in range(1, 11):
-        issued(certificate, at(2027, 3, day))
+        issued(certificate, at(2090, 3, day))
 
     def charge_then_die(events):
         charges_from_events(events)  # the charges and the year's usage are written ...

@@ -1,0 +1,105 @@
+"""Registry staff keep the fee schedules here. A schedule takes effect on its date and, once in
+force, is never edited (nor deleted): a change is a new schedule from a later date, so the schedule in
+force on any past day stays what it was. Search the list with a date (2027-03-15) for the schedule in
+force that day. Charges and invoices are read here, never changed."""
+
+import datetime
+
+from django import forms
+from django.contrib import admin
+
+from utilities.admin_readonly import ReadOnlyAdmin, admin_link
+
+from .models import Charge, Fee, FeeSchedule, Invoice, TierFee
+from .selectors import billing_today, fee_schedule_in_force
+from .values import money_text
+
+
+def _in_force(schedule: FeeSchedule | None) -> bool:
+    return schedule is not None and schedule.pk is not None and schedule.effective_from <= billing_today()
+
+
+class FeeInline(admin.TabularInline):
+    model = Fee
+    extra = 0
+
+    def has_change_permission(self, request, obj=None):
+        return not _in_force(obj)
+
+    has_add_permission = has_delete_permission = has_change_permission
+
+
+class TierFeeInline(FeeInline):
+    model = TierFee
+
+
+class FeeScheduleForm(forms.ModelForm):
+    class Meta:
+        model = FeeSchedule
+        fields = ["effective_from", "note", "payment_days", "late_fee_percent", "inactivation_days"]
+
+    def clean_effective_from(self) -> datetime.date:
+        day = self.cleaned_data["effective_from"]
+        if day <= billing_today():
+            raise forms.ValidationError(
+                "A fee schedule takes effect from a later day than today: the charges of today and before were "
+                "priced by the schedule then in force.")
+        return day
+
+
+@admin.register(FeeSchedule)
+class FeeScheduleAdmin(admin.ModelAdmin):
+    form = FeeScheduleForm
+    inlines = [FeeInline, TierFeeInline]
+    list_display = ["effective_from", "state", "note", "payment_days", "late_fee_percent", "inactivation_days"]
+    search_fields = ["note"]
+    search_help_text = "A date (YYYY-MM-DD) shows the schedule in force that day."
+
+    @admin.display(description="State")
+    def state(self, schedule: FeeSchedule) -> str:
+        today = billing_today()
+        if schedule.effective_from > today:
+            return "From a later day"
+        return "In force" if fee_schedule_in_force(today) == schedule else "Past"
+
+    def get_search_results(self, request, queryset, search_term):
+        try:
+            day = datetime.date.fromisoformat(search_term.strip())
+        except ValueError:
+            return super().get_search_results(request, queryset, search_term)
+        in_force = fee_schedule_in_force(day)
+        return queryset.filter(pk=in_force.pk if in_force else None), False
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not _in_force(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not _in_force(obj)
+
+
+@admin.register(Charge)
+class ChargeAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "organization", "kind", "description", "amount_text", "invoice_link"]
+    list_filter = ["kind", "year"]
+    list_select_related = ["organization", "invoice"]
+    search_fields = ["organization__name", "organization__public_id"]
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_text(self, charge: Charge) -> str:
+        return money_text(charge.amount, charge.currency)
+
+    @admin.display(description="Invoice")
+    def invoice_link(self, charge: Charge):
+        return admin_link(charge.invoice)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "organization", "period_start", "issued_at", "due_on", "total_text"]
+    list_select_related = ["organization"]
+    search_fields = ["organization__name", "organization__public_id", "number"]
+    date_hierarchy = "period_start"
+
+    @admin.display(description="Total", ordering="total")
+    def total_text(self, invoice: Invoice) -> str:
+        return money_text(invoice.total, invoice.currency)
