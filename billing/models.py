@@ -146,8 +146,11 @@ class Charge(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="charges", db_index=False)
     kind = models.CharField(max_length=16, choices=ChargeKind)
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    schedule = models.ForeignKey(FeeSchedule, on_delete=models.PROTECT, related_name="+")
+    # Not indexed alone: the unique (event, kind) leads with the event, and schedules are never deleted.
+    # Fewer indexes, for the invoices' UPDATE of every charge of a period (bench/billing.py).
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              db_index=False)
+    schedule = models.ForeignKey(FeeSchedule, on_delete=models.PROTECT, related_name="+", db_index=False)
     occurred_at = models.DateTimeField()
     year = models.PositiveSmallIntegerField(help_text="The calendar year (registry's zone) it counts toward.")
     quantity = models.BigIntegerField(default=0)

@@ -80,13 +80,13 @@ class _Schedules:
         return self.schedules[index - 1] if index else None
 
 
-def charges_from_events(events: list[Event]) -> list[Charge]:
+def charges_from_events(events: list[Event]) -> int:
     """The billing consumer's handler: a charge for each billable event, at the schedule in force on
     the day (registry's zone) it happened, in the caller's transaction (the one that deletes the
     events' claims: exactly once). An event with no fee in force, or of no certificates, is owed
     nothing. The year's free certificates are counted in FreeUsage, upserted in (organization, kind,
     year) order so that two workers at once wait for each other instead of deadlocking; each line
-    takes what is left of its threshold, in the order the events happened."""
+    takes what is left of its threshold, in the order the events happened. Returns how many charges."""
     schedules = _Schedules()
     quantities = _quantities(events)
     priced = []  # (event, fee kind, schedule, fee, quantity, day)
@@ -100,7 +100,7 @@ def charges_from_events(events: list[Event]) -> list[Charge]:
             continue
         priced.append((event, fee_kind, schedule, fee, quantity, day))
     if not priced:
-        return []
+        return 0
     totals: dict[tuple[int, str, int], int] = defaultdict(int)
     for event, fee_kind, _, _, quantity, day in priced:
         totals[(event.organization_id, fee_kind, day.year)] += quantity
@@ -111,16 +111,31 @@ def charges_from_events(events: list[Event]) -> list[Charge]:
         line = per_certificate_line(quantity=quantity, unit_price=fee.unit_price, used_before=used_before[key],
                                     threshold=fee.free_per_year, year=day.year)
         used_before[key] += quantity
-        charges.append(Charge(organization_id=event.organization_id, kind=fee_kind, event=event, schedule=schedule,
-                              occurred_at=event.occurred_at, year=day.year, quantity=quantity, free_quantity=line.free,
-                              unit_price=fee.unit_price, amount=line.amount, currency=currency(),
-                              description=line.description))
-    # No ignore_conflicts: a second charge of an event is a defect, and its failure rolls the batch back.
-    Charge.objects.bulk_create(charges, batch_size=1000)
-    return charges
+        charges.append((event.organization_id, fee_kind, event.pk, schedule.pk, event.occurred_at, day.year, quantity,
+                        line.free, fee.unit_price, line.amount, line.description))
+    _charges_insert(charges)
+    return len(charges)
 
 
-def charges_from_event(event: Event) -> list[Charge]:
+_CHARGE_COLUMNS = ("organization_id", "kind", "event_id", "schedule_id", "occurred_at", "year", "quantity",
+                   "free_quantity", "unit_price", "amount", "description")
+_CHARGE_TYPES = ("bigint", "text", "bigint", "bigint", "timestamptz", "smallint", "bigint", "bigint", "numeric",
+                 "numeric", "text")
+
+
+def _charges_insert(charges: list[tuple]) -> None:
+    """One INSERT of every charge, from one array per column: a fifth of bulk_create's time for 500
+    charges (bench/billing.py). No ON CONFLICT: a second charge of an event is a defect, and its
+    unique violation rolls the batch back."""
+    columns = ", ".join(_CHARGE_COLUMNS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _CHARGE_TYPES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {Charge._meta.db_table} ({columns}, currency) "
+                       f"SELECT *, %s FROM unnest({arrays})",
+                       [currency(), *([charge[index] for charge in charges] for index in range(len(_CHARGE_COLUMNS)))])
+
+
+def charges_from_event(event: Event) -> int:
     return charges_from_events([event])
 
 
