@@ -6,12 +6,16 @@ force that day. Charges and invoices are read here, never changed."""
 import datetime
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from utilities.admin_readonly import ReadOnlyAdmin, admin_link
 
-from .models import Charge, Fee, FeeSchedule, Invoice, TierFee
-from .selectors import billing_today, fee_schedule_in_force
+from .models import Charge, CreditNote, Fee, FeeSchedule, Invoice, Payment, TierFee
+from .selectors import AGE_BUCKETS, billing_today, fee_schedule_in_force, invoices_with_balance, receivables_by_age
+from .services import BillingRefused, credit_note_issue, payment_record
 from .values import money_text
 
 
@@ -95,11 +99,105 @@ class ChargeAdmin(ReadOnlyAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "organization", "period_start", "issued_at", "due_on", "total_text"]
+    """Issued invoices, read only, with what is still owed; "Receivables by age" above the list."""
+
+    list_display = ["reference", "organization", "period_start", "issued_at", "due_on", "total_text", "balance_text"]
     list_select_related = ["organization"]
     search_fields = ["organization__name", "organization__public_id", "number"]
     date_hierarchy = "period_start"
 
+    def get_queryset(self, request):
+        return invoices_with_balance()
+
     @admin.display(description="Total", ordering="total")
     def total_text(self, invoice: Invoice) -> str:
         return money_text(invoice.total, invoice.currency)
+
+    @admin.display(description="Balance", ordering="balance")
+    def balance_text(self, invoice: Invoice) -> str:
+        return money_text(invoice.balance, invoice.currency)
+
+    def get_urls(self):
+        return [path("receivables/", self.admin_site.admin_view(self.receivables), name="billing_receivables"),
+                *super().get_urls()]
+
+    def receivables(self, request):
+        today = billing_today()
+        rows = receivables_by_age(today)
+        totals = [sum((row["buckets"][index] for row in rows), start=0) for index in range(len(AGE_BUCKETS))]
+        return TemplateResponse(request, "admin/billing/receivables.html", {
+            **self.admin_site.each_context(request), "title": f"Receivables by age on {today:%Y-%m-%d}",
+            "buckets": [label for label, _, _ in AGE_BUCKETS], "opts": self.model._meta,
+            "rows": [{**row, "buckets": [money_text(amount) for amount in row["buckets"]],
+                      "total": money_text(row["total"])} for row in rows],
+            "totals": [money_text(amount) for amount in totals],
+            "grand_total": money_text(sum((row["total"] for row in rows), start=0))})
+
+
+class _ThroughServiceAdmin(admin.ModelAdmin):
+    """Staff add a row here through its service (the form's fields are its arguments); nothing is
+    changed or deleted afterwards."""
+
+    raw_id_fields = ["invoice"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        form.instance = obj  # saved by the service in _service (called from the form's clean)
+
+
+class PaymentForm(forms.ModelForm):
+    class Meta:
+        model = Payment
+        fields = ["invoice", "amount", "received_on", "method", "reference"]
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                self.instance = payment_record(user=self.user, **data)
+            except BillingRefused as refusal:
+                raise ValidationError(str(refusal)) from refusal
+        return data
+
+
+class CreditNoteForm(forms.ModelForm):
+    class Meta:
+        model = CreditNote
+        fields = ["invoice", "amount", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                self.instance = credit_note_issue(user=self.user, **data)
+            except BillingRefused as refusal:
+                raise ValidationError(str(refusal)) from refusal
+        return data
+
+
+@admin.register(Payment)
+class PaymentAdmin(_ThroughServiceAdmin):
+    form = PaymentForm
+    list_display = ["received_on", "invoice", "amount", "method", "reference", "recorded_by"]
+    list_select_related = ["invoice", "recorded_by"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+    def response_add(self, request, obj, post_url_continue=None):
+        messages.success(request, f"Recorded {obj}.")
+        return super().response_add(request, obj, post_url_continue)
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(PaymentAdmin):
+    form = CreditNoteForm
+    list_display = ["issued_at", "invoice", "amount", "reason", "issued_by"]
+    list_select_related = ["invoice", "issued_by"]

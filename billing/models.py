@@ -160,10 +160,15 @@ class Charge(models.Model):
     currency = models.CharField(max_length=3)
     description = models.CharField(max_length=300)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="charges")
+    # A late fee's invoice (the one paid late; the fee goes on the next): at most one each.
+    for_invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    db_index=False)
 
     class Meta:
         ordering = ["occurred_at", "id"]
         constraints = [
+            models.UniqueConstraint(fields=["for_invoice"], condition=Q(kind=ChargeKind.LATE_FEE),
+                                    name="late_fee_once_per_invoice"),
             models.UniqueConstraint(fields=["event", "kind"], condition=Q(event__isnull=False),
                                     name="charge_once_per_event"),
             models.UniqueConstraint(fields=["organization", "year"], condition=Q(kind=ChargeKind.SUBSCRIPTION),
@@ -176,3 +181,45 @@ class Charge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.description}"
+
+
+class Payment(models.Model):
+    """Money received against one invoice, recorded by staff (billing.services.payment_record)."""
+
+    class Method(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        CARD = "card", "Card"
+        CHECK = "check", "Check"
+        OTHER = "other", "Other"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(max_digits=16, decimal_places=4)
+    received_on = models.DateField()
+    method = models.CharField(max_length=16, choices=Method)
+    reference = models.CharField(max_length=100, blank=True)
+    recorded_by = models.ForeignKey("registry.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive")]
+
+    def __str__(self) -> str:
+        return f"{money_text(self.amount)} on {self.invoice} ({self.received_on:%Y-%m-%d})"
+
+
+class CreditNote(models.Model):
+    """A correction of an issued invoice (which itself never changes): the amount credited and why."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    amount = models.DecimalField(max_digits=16, decimal_places=4)
+    reason = models.CharField(max_length=300)
+    issued_by = models.ForeignKey("registry.User", on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="credit_note_positive")]
+
+    def __str__(self) -> str:
+        return f"CN-{self.pk:06d}" if self.pk else "Credit note"

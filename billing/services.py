@@ -6,6 +6,7 @@ without gaps under the counter's lock)."""
 import bisect
 import datetime
 from collections import defaultdict
+from decimal import Decimal
 
 from django.db import connection, transaction
 
@@ -13,10 +14,13 @@ from certificates.models import Certificate, CertificateBatch
 from certificates.periods import registry_zone
 from events.models import Event
 from issuance.models import Issuance
-from registry.models import Organization
+from registry.models import Organization, User
+from registry.services import ServiceError, staff_require
 from transfers.models import TransferItem
 
-from .models import Charge, FeeSchedule, FreeUsage, Invoice, InvoiceCounter, TierFee
+from . import selectors
+from .models import Charge, CreditNote, FeeSchedule, FreeUsage, Invoice, InvoiceCounter, Payment, TierFee
+from .selectors import invoice_balance, invoices_with_balance
 from .values import ChargeKind, FeeKind, Period, currency, money_round, money_text, per_certificate_line, period_before
 
 CONSUMER = "billing"
@@ -262,3 +266,96 @@ def invoices_issue_due(*, now: datetime.datetime) -> int:
     """Beat's daily run: the invoices of the last period that has ended (BILLING_PERIOD_MONTHS)."""
     return invoices_issue(period=period_before(local_day(now)), now=now)
 
+
+
+# Payments, credit notes, late fees, inactivation ------------------------------------------------------
+
+class BillingRefused(ServiceError):
+    """A staff action on an invoice that cannot be done, with the reason in words."""
+
+
+def _organization_lock(organization_id: int) -> Organization:
+    return Organization.objects.select_for_update().get(pk=organization_id)
+
+
+def _amount_problem(amount: Decimal, *, most: Decimal, what: str) -> str:
+    if amount != money_round(amount):
+        return f"The amount {amount} has more decimal places than {currency()} has."
+    if amount <= 0:
+        return "The amount must be more than zero."
+    if amount > most:
+        return f"The amount {money_text(amount)} is more than the {what} ({money_text(most)})."
+    return ""
+
+
+@transaction.atomic(durable=True)
+def payment_record(*, invoice: Invoice, amount: Decimal, received_on: datetime.date, method: str, reference: str,
+                   user: User) -> Payment:
+    """Staff record money received against `invoice`, partial or whole (never more than its balance).
+    Under the organization's lock; when nothing is left owed on its overdue invoices, an inactivated
+    organization is active again."""
+    staff_require(user=user)
+    organization = _organization_lock(invoice.organization_id)
+    if problem := _amount_problem(amount, most=invoice_balance(invoice), what=f"balance of {invoice.reference}"):
+        raise BillingRefused(problem)
+    payment = Payment.objects.create(invoice=invoice, amount=amount, received_on=received_on, method=method,
+                                     reference=reference, recorded_by=user)
+    _reactivate_if_settled(organization)
+    return payment
+
+
+@transaction.atomic(durable=True)
+def credit_note_issue(*, invoice: Invoice, amount: Decimal, reason: str, user: User) -> CreditNote:
+    """Staff correct an issued invoice (which never changes) by crediting part or all of what is owed."""
+    staff_require(user=user)
+    organization = _organization_lock(invoice.organization_id)
+    if not reason.strip():
+        raise BillingRefused("Say why the invoice is credited: the reason is printed on the credit note.")
+    if problem := _amount_problem(amount, most=invoice_balance(invoice), what=f"balance of {invoice.reference}"):
+        raise BillingRefused(problem)
+    note = CreditNote.objects.create(invoice=invoice, amount=amount, reason=reason.strip(), issued_by=user)
+    _reactivate_if_settled(organization)
+    return note
+
+
+def _reactivate_if_settled(organization: Organization) -> None:
+    if organization.billing_hold and not invoices_with_balance().filter(
+            organization=organization, balance__gt=0, due_on__lt=selectors.billing_today()).exists():
+        organization.billing_hold = ""
+        organization.save(update_fields=["billing_hold"])
+
+
+def hold_text(organization: Organization, invoice: Invoice) -> str:
+    """Why billing has inactivated `organization`: one wording, shown on every page and by every refusal."""
+    return (f"{organization.name} is inactive: invoice {invoice.reference} (due {invoice.due_on:%Y-%m-%d}) is unpaid. "
+            f"It can still sign in, look and pay; paying what it owes makes it active again.")
+
+
+def billing_overdue_run(*, today: datetime.date) -> tuple[int, int]:
+    """Beat, daily: a late fee once on each invoice unpaid after its due date (its schedule's percent of
+    the total, charged on the next invoice; the database's unique (for_invoice) of late fees keeps it
+    once), and each organization with an invoice unpaid more than its schedule's inactivation days
+    past due inactivated. Returns (late fees charged, organizations inactivated)."""
+    fees = inactivated = 0
+    overdue = (invoices_with_balance().filter(balance__gt=0, due_on__lt=today).select_related("schedule")
+               .order_by("organization_id", "number"))
+    for invoice in overdue.iterator(chunk_size=1000):
+        with transaction.atomic(durable=True):
+            organization = _organization_lock(invoice.organization_id)
+            percent = invoice.schedule.late_fee_percent
+            charged = Charge.objects.filter(for_invoice=invoice, kind=ChargeKind.LATE_FEE).exists()
+            if percent > 0 and not charged:  # under the organization's lock; the unique constraint is the last word
+                amount = money_round(invoice.total * percent / 100)
+                Charge.objects.create(
+                    organization=organization, kind=ChargeKind.LATE_FEE, for_invoice=invoice, schedule=invoice.schedule,
+                    occurred_at=day_start(invoice.due_on + datetime.timedelta(days=1)), year=invoice.due_on.year,
+                    amount=amount, currency=invoice.currency,
+                    description=f"Late fee on {invoice.reference}: {percent.normalize()}% of "
+                                f"{money_text(invoice.total, invoice.currency)}")
+                fees += 1
+            if not organization.billing_hold and \
+                    (today - invoice.due_on).days > invoice.schedule.inactivation_days:
+                organization.billing_hold = hold_text(organization, invoice)
+                organization.save(update_fields=["billing_hold"])
+                inactivated += 1
+    return fees, inactivated

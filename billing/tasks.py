@@ -9,3 +9,13 @@ def issue_invoices() -> int:
     from .services import invoices_issue_due
 
     return invoices_issue_due(now=timezone.now())
+
+
+@shared_task(acks_late=True)
+def charge_late_fees_and_inactivate() -> tuple[int, int]:
+    """Beat, daily: a late fee once on each invoice unpaid after its due date, and the organizations
+    unpaid too long inactivated (billing.services.billing_overdue_run)."""
+    from .selectors import billing_today
+    from .services import billing_overdue_run
+
+    return billing_overdue_run(today=billing_today())

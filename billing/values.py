@@ -29,6 +29,7 @@ class ChargeKind(models.TextChoices):
     EXPORT = "export", "Export"
     TRANSFER = "transfer", "Transfer to another organization"
     SUBSCRIPTION = "subscription", "Annual subscription"
+    LATE_FEE = "late_fee", "Late fee"
 
 
 def currency() -> str:

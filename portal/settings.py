@@ -307,6 +307,8 @@ CELERY_BEAT_SCHEDULE = {
                                       "schedule": crontab(minute=0, hour=6)},
     # Billing: the invoices of the period that ended, once per organization (a second run issues none).
     "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": crontab(minute=30, hour=0)},
+    "charge-late-fees-and-inactivate": {"task": "billing.tasks.charge_late_fees_and_inactivate",
+                                        "schedule": crontab(minute=45, hour=0)},
     # A program's retirement accounts freeze within this long after its close date's day ends.
     "freeze-closed-program-accounts": {
         "task": "programs.tasks.freeze_closed_program_accounts",
