@@ -150,34 +150,33 @@ class _ThroughServiceAdmin(admin.ModelAdmin):
         form.instance = obj  # saved by the service in _service (called from the form's clean)
 
 
-class PaymentForm(forms.ModelForm):
+class _ThroughServiceForm(forms.ModelForm):
+    """The form's fields are the service's arguments; the service's refusal is the form's error."""
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                self.instance = type(self).service(user=self.user, **data)
+            except BillingRefused as refusal:
+                raise ValidationError(str(refusal)) from refusal
+        return data
+
+
+class PaymentForm(_ThroughServiceForm):
+    service = staticmethod(payment_record)
+
     class Meta:
         model = Payment
         fields = ["invoice", "amount", "received_on", "method", "reference"]
 
-    def clean(self):
-        data = super().clean()
-        if not self.errors:
-            try:
-                self.instance = payment_record(user=self.user, **data)
-            except BillingRefused as refusal:
-                raise ValidationError(str(refusal)) from refusal
-        return data
 
+class CreditNoteForm(_ThroughServiceForm):
+    service = staticmethod(credit_note_issue)
 
-class CreditNoteForm(forms.ModelForm):
     class Meta:
         model = CreditNote
         fields = ["invoice", "amount", "reason"]
-
-    def clean(self):
-        data = super().clean()
-        if not self.errors:
-            try:
-                self.instance = credit_note_issue(user=self.user, **data)
-            except BillingRefused as refusal:
-                raise ValidationError(str(refusal)) from refusal
-        return data
 
 
 @admin.register(Payment)

@@ -3,13 +3,12 @@ organization that owes it, at the fee schedule in force on the day it happened, 
 certificates taken once; exactly once with two workers at once and after a worker fails halfway."""
 
 import datetime
-import threading
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 
 from billing.models import Charge, FreeUsage
 from billing.services import CONSUMER, charges_from_events
@@ -19,21 +18,10 @@ from events.models import Claim, Event
 from events.services import events_consume
 from transfers.values import TransferLine
 
-from .billing import LATER, at, consume, issued, standard_schedules
+from .billing import LATER, at, at_once, consume, issued
 from .conftest import retire
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def schedules(db):
-    return standard_schedules()
-
-
-@pytest.fixture
-def certificate(issue, no_wakeups):
-    """5,000 RECs issued today (before any schedule: owed nothing)."""
-    return issue(5000).certificate
 
 
 def test_an_issuance_is_charged_at_the_schedule_in_force_with_the_years_free_certificates(
@@ -105,23 +93,7 @@ def test_two_workers_at_once_charge_each_event_once(schedules, certificate, sett
     for day in range(1, 29):
         for hour in (9, 15):
             issued(certificate, at(2090, 3, day, hour))
-    barrier = threading.Barrier(2)
-    failures = []
-
-    def worker():
-        try:
-            barrier.wait()
-            consume()
-        except Exception as error:  # noqa: BLE001 -- reported below
-            failures.append(error)
-        finally:
-            connections.close_all()
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not failures
+    at_once(consume)
     consume()  # anything a lost race left due
     charges = Charge.objects.filter(year=2090)
     assert charges.count() == 56

@@ -5,11 +5,10 @@ an issued invoice never changes; its PDF and CSV say what each line charges."""
 import csv
 import datetime
 import io
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import InternalError, ProgrammingError, connection, connections, transaction
+from django.db import InternalError, ProgrammingError, connection, transaction
 from pypdf import PdfReader
 
 from billing.documents import CSV_HEADER, invoice_csv_rows, invoice_pdf
@@ -19,7 +18,7 @@ from billing.values import Period, period_of
 from registry.models import Organization
 from utilities.csv_export import csv_rows
 
-from .billing import at, consume, issued, standard_schedules
+from .billing import at, at_once, consume, issued
 from .factories import GeneratorFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,17 +27,6 @@ JANUARY = Period(datetime.date(2090, 1, 1), datetime.date(2090, 2, 1))
 FEBRUARY = Period(datetime.date(2090, 2, 1), datetime.date(2090, 3, 1))
 EARLY_FEBRUARY = at(2090, 2, 1, hour=1)
 EARLY_MARCH = at(2090, 3, 1, hour=1)
-
-
-@pytest.fixture
-def schedules(db):
-    return standard_schedules()
-
-
-@pytest.fixture
-def certificate(issue, no_wakeups):
-    """5,000 RECs issued today (before any schedule: owed nothing)."""
-    return issue(5000).certificate
 
 
 @pytest.fixture
@@ -70,22 +58,8 @@ def test_two_runs_at_once_issue_each_invoice_once(schedules, certificate, their_
     issued(certificate, at(2090, 1, 5))
     issued(their_certificate, at(2090, 1, 6))
     consume()
-    barrier, counts, failures = threading.Barrier(2), [], []
-
-    def run():
-        try:
-            barrier.wait()
-            counts.append(invoices_issue(period=JANUARY, now=EARLY_FEBRUARY))
-        except Exception as error:  # noqa: BLE001 -- reported below
-            failures.append(error)
-        finally:
-            connections.close_all()
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not failures and sorted(counts) == [0, 2]
+    counts = at_once(lambda: invoices_issue(period=JANUARY, now=EARLY_FEBRUARY))
+    assert sorted(counts) == [0, 2]
     assert sorted(Invoice.objects.values_list("number", flat=True)) == [1, 2]
 
 
