@@ -40,7 +40,7 @@ class TierFeeInline(FeeInline):
 class FeeScheduleForm(forms.ModelForm):
     class Meta:
         model = FeeSchedule
-        fields = ["effective_from", "note", "payment_days", "late_fee_percent", "inactivation_days"]
+        fields = ["effective_from", "note", "payment_days", "late_fee_percent", "inactivation_days", "reactivation_fee"]
 
     def clean_effective_from(self) -> datetime.date:
         day = self.cleaned_data["effective_from"]

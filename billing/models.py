@@ -33,6 +33,9 @@ class FeeSchedule(models.Model):
                                            help_text="Added once to an invoice unpaid after its due date.")
     inactivation_days = models.PositiveIntegerField(
         default=90, help_text="An organization with an invoice unpaid this many days past due is inactivated.")
+    reactivation_fee = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"),
+                                           help_text="Charged (on the next invoice) when an inactivated organization "
+                                                     "pays what it owes and is active again.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = FeeScheduleQuerySet.as_manager()

@@ -5,6 +5,7 @@ without gaps under the counter's lock)."""
 
 import bisect
 import datetime
+import logging
 from collections import defaultdict
 from decimal import Decimal
 
@@ -22,6 +23,8 @@ from . import selectors
 from .models import Charge, CreditNote, FeeSchedule, FreeUsage, Invoice, InvoiceCounter, Payment, TierFee
 from .selectors import invoice_balance, invoices_with_balance
 from .values import ChargeKind, FeeKind, Period, currency, money_round, money_text, per_certificate_line, period_before
+
+logger = logging.getLogger(__name__)
 
 CONSUMER = "billing"
 Kind = Event.Kind
@@ -237,8 +240,9 @@ def invoices_issue(*, period: Period, now: datetime.datetime) -> int:
     last word. Numbers come from the counter, without gaps. Memory stays flat: the database does it
     all, a chunk of organizations at a time. Returns how many were issued (bench/billing.py)."""
     schedule = FeeSchedule.objects.in_force_on(local_day(now))
-    if schedule is None:
-        raise ValueError("No fee schedule is in force: staff add one in the admin before invoices can be issued.")
+    if schedule is None:  # a registry that bills nothing (yet): nothing is charged without a schedule
+        logger.info("No fee schedule is in force on %s: no invoices issued.", local_day(now))
+        return 0
     subscriptions_charge(period=period)
     period_end_at = day_start(period.end)
     with connection.cursor() as cursor:
@@ -319,10 +323,20 @@ def credit_note_issue(*, invoice: Invoice, amount: Decimal, reason: str, user: U
 
 
 def _reactivate_if_settled(organization: Organization) -> None:
-    if organization.billing_hold and not invoices_with_balance().filter(
-            organization=organization, balance__gt=0, due_on__lt=selectors.billing_today()).exists():
-        organization.billing_hold = ""
-        organization.save(update_fields=["billing_hold"])
+    """An inactivated organization that owes nothing past due is active again, with the reactivation
+    fee of the schedule in force today (if any), charged on its next invoice."""
+    today = selectors.billing_today()
+    if not organization.billing_hold or invoices_with_balance().filter(
+            organization=organization, balance__gt=0, due_on__lt=today).exists():
+        return
+    organization.billing_hold = ""
+    organization.save(update_fields=["billing_hold"])
+    schedule = FeeSchedule.objects.in_force_on(today)
+    if schedule and schedule.reactivation_fee > 0:
+        amount = money_round(schedule.reactivation_fee)
+        Charge.objects.create(organization=organization, kind=ChargeKind.REACTIVATION, schedule=schedule,
+                              occurred_at=day_start(today), year=today.year, amount=amount, currency=currency(),
+                              description=f"Reactivation on {today:%Y-%m-%d}: {money_text(amount)}")
 
 
 def hold_text(organization: Organization, invoice: Invoice) -> str:

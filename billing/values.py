@@ -30,6 +30,7 @@ class ChargeKind(models.TextChoices):
     TRANSFER = "transfer", "Transfer to another organization"
     SUBSCRIPTION = "subscription", "Annual subscription"
     LATE_FEE = "late_fee", "Late fee"
+    REACTIVATION = "reactivation", "Reactivation fee"
 
 
 def currency() -> str:

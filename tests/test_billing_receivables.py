@@ -31,10 +31,10 @@ DUE = datetime.date(2090, 3, 3)  # issued 1 February, 30 days
 @pytest.fixture
 def invoice(issue, no_wakeups, org):
     """January 2090's invoice of `org`: $80.00 (5,000 RECs at $0.02, 1,000 free), due 3 March; the schedule
-    adds a 5% late fee and inactivates 90 days past due."""
+    adds a 5% late fee, inactivates 90 days past due and charges $25 to reactivate."""
     schedules = standard_schedules()
     FeeSchedule.objects.filter(pk__in=[schedule.pk for schedule in schedules]).update(
-        late_fee_percent=Decimal("5"), inactivation_days=90)
+        late_fee_percent=Decimal("5"), inactivation_days=90, reactivation_fee=Decimal("25"))
     issued(issue(5000).certificate, at(2090, 1, 5))
     consume()
     invoices_issue(period=JANUARY, now=at(2090, 2, 1, hour=1))
@@ -123,5 +123,7 @@ def test_paying_what_it_owes_reactivates_it(inactive, staff, trader, batch, seco
     pay(Invoice.objects.get(organization=inactive), "1.00", staff)
     inactive.refresh_from_db()
     assert inactive.billing_hold == ""
+    (fee,) = Charge.objects.filter(organization=inactive, kind="reactivation")
+    assert fee.amount == Decimal("25.00") and fee.invoice is None
     transfer_create(organization=inactive, user=trader, lines=[TransferLine(batch.pk, 10)],
                     destination=Destination.internal(second_account))
