@@ -21,6 +21,7 @@ from transfers.summaries import summary_batches, summary_document
 from utilities.display import datetime_text
 
 from .models import Retirement, counts_toward_text
+from .proofs import retirement_log_proof
 
 CANONICAL_FORM = "JSON, keys sorted, no whitespace between tokens, UTF-8 (RFC 8259)"
 
@@ -60,13 +61,16 @@ def record_digest(record: dict) -> str:
 
 
 def verification_record(retirement: Retirement) -> dict:
-    """What /verify/<reference>.json and the API answer: that the reference is valid, and for a
-    public retirement its record and the record's digest."""
+    """What /verify/<reference>.json and the API answer: that the reference is valid, its place in
+    the public log (`log`: its leaf, the checkpoint and the inclusion proof; null until the log has
+    taken it), and for a public retirement its record and the record's digest."""
+    log = retirement_log_proof(retirement)
     if retirement.is_private:
-        return {"reference": retirement.reference, "valid": True, "private": True}
+        return {"reference": retirement.reference, "valid": True, "private": True, "log": log}
     record = retirement_record(retirement)
     return {"reference": retirement.reference, "valid": True, "private": False, "record": record,
-            "digest": {"algorithm": "SHA-256", "canonical_form": CANONICAL_FORM, "value": record_digest(record)}}
+            "digest": {"algorithm": "SHA-256", "canonical_form": CANONICAL_FORM, "value": record_digest(record)},
+            "log": log}
 
 
 def statement_facts(record: dict) -> list[tuple[str, str]]:
