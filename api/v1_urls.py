@@ -24,6 +24,8 @@ urlpatterns = [
     path("public/log/", views_public_log.PublicLog.as_view(), name="public-log"),
     path("public/log/checkpoint/", views_public_log.PublicLogCheckpoint.as_view(), name="public-log-checkpoint"),
     path("public/log/inclusion/", views_public_log.PublicLogInclusion.as_view(), name="public-log-inclusion"),
+    re_path(rf"^public/log/retirements/(?P<reference>{views.ID})/inclusion/$",
+            views_public_log.PublicLogRetirementInclusion.as_view(), name="public-log-retirement-inclusion"),
     path("public/log/consistency/", views_public_log.PublicLogConsistency.as_view(), name="public-log-consistency"),
     path("public/log/leaves/", views_public_log.PublicLogLeaves.as_view(), name="public-log-leaves"),
     # What a request may name (api/views_lookups.py).

@@ -22,13 +22,14 @@ from .serializers_log import (
     LogSerializer,
 )
 from .throttling import PublicLogThrottle
-from .views import KnownQueryParameters
+from .views import REFERENCE_PARAMETER, KnownQueryParameters
 
 IMMUTABLE_SECONDS = 3600
+LARGEST = 2**62  # a size or index past any log (and within PostgreSQL's bigint)
 
 
 def _size(name: str, *, required: bool = True, minimum: int = 0) -> OpenApiParameter:
-    return OpenApiParameter(name, {"type": "integer", "minimum": minimum}, required=required)
+    return OpenApiParameter(name, {"type": "integer", "minimum": minimum, "maximum": LARGEST}, required=required)
 
 
 def _integer(request: Request, name: str, *, required: bool = True) -> int | None:
@@ -37,16 +38,17 @@ def _integer(request: Request, name: str, *, required: bool = True) -> int | Non
         if required:
             raise exceptions.ValidationError({name: ["This parameter is required."]})
         return None
-    if not text.isdecimal() or len(text) > 18:
-        raise exceptions.ValidationError({name: ["A whole number from 0 is required."]})
+    if not text.isascii() or not text.isdecimal() or len(text) > 19 or int(text) > LARGEST:
+        raise exceptions.ValidationError({name: [f"A whole number from 0 to {LARGEST} is required."]})
     return int(text)
 
 
 def _answered(call, **kwargs):
+    """The selector's answer; a 404 saying why for a leaf, size or range the log does not have (yet)."""
     try:
         return call(**kwargs)
     except selectors.LogRefused as refusal:
-        raise exceptions.ValidationError({"detail": [str(refusal)]}) from refusal
+        raise exceptions.NotFound(str(refusal)) from refusal
 
 
 class PublicLogView(KnownQueryParameters, APIView):
@@ -86,27 +88,35 @@ class PublicLogCheckpoint(PublicLogView):
 
 
 class PublicLogInclusion(PublicLogView):
-    """Public, no key: the inclusion proof of a retirement (by its reference) or of a leaf (by its
-    index) in the log's first `tree_size` leaves (the latest checkpoint's size by default)."""
+    """Public, no key: the inclusion proof of the leaf at `index` in the log's first `tree_size`
+    leaves (the latest checkpoint's size by default)."""
 
-    query_parameters = ("reference", "index", "tree_size")
+    query_parameters = ("index", "tree_size")
 
-    @extend_schema(summary="An inclusion proof", responses=InclusionProofSerializer, auth=[], parameters=[
-        OpenApiParameter("reference", {"type": "string", "maxLength": 40, "pattern": "^[0-9A-Za-z]*$"},
-                         description="The retirement's public reference (or give index)."),
-        _size("index", required=False), _size("tree_size", required=False, minimum=1)])
+    @extend_schema(summary="An inclusion proof of a leaf", responses=InclusionProofSerializer, auth=[],
+                   parameters=[_size("index"), _size("tree_size", required=False, minimum=1)])
     def get(self, request: Request) -> Response:
-        reference = request.query_params.get("reference", "")
-        index = _integer(request, "index", required=False)
         tree_size = _integer(request, "tree_size", required=False)
-        if bool(reference) == (index is not None):
-            raise exceptions.ValidationError({"reference": ["Give either reference or index."]})
-        retirement = None
-        if reference:
-            retirement = retirement_by_reference(reference) if reference.isalnum() else None
-            if retirement is None:
-                raise Http404("No retirement has this reference.")
-        proof = _answered(selectors.inclusion_proof, retirement=retirement, index=index, tree_size=tree_size)
+        proof = _answered(selectors.inclusion_proof, index=_integer(request, "index"), tree_size=tree_size)
+        return self.cached(InclusionProofSerializer(proof).data,
+                           seconds=IMMUTABLE_SECONDS if tree_size else settings.PUBLICLOG_CHECKPOINT_SECONDS)
+
+
+class PublicLogRetirementInclusion(PublicLogView):
+    """Public, no key: the inclusion proof of a retirement's leaf (by its public reference) in the log's
+    first `tree_size` leaves (the latest checkpoint's size by default); a 404 for an unknown reference
+    or one the log has not taken yet."""
+
+    query_parameters = ("tree_size",)
+
+    @extend_schema(summary="An inclusion proof of a retirement", responses=InclusionProofSerializer, auth=[],
+                   parameters=[REFERENCE_PARAMETER, _size("tree_size", required=False, minimum=1)])
+    def get(self, request: Request, reference: str) -> Response:
+        retirement = retirement_by_reference(reference)
+        if retirement is None:
+            raise Http404("No retirement has this reference.")
+        tree_size = _integer(request, "tree_size", required=False)
+        proof = _answered(selectors.inclusion_proof, retirement=retirement, tree_size=tree_size)
         return self.cached(InclusionProofSerializer(proof).data,
                            seconds=IMMUTABLE_SECONDS if tree_size else settings.PUBLICLOG_CHECKPOINT_SECONDS)
 

@@ -250,7 +250,7 @@ def test_the_public_endpoints_give_proofs_an_auditor_checks_with_nothing_of_the_
     body = notes.checkpoint_parsed(text)
     assert (body.size, body.root_hash) == (9, bytes(new.root_hash))
     # Inclusion of the third retirement, by reference, against the latest checkpoint.
-    response = api("inclusion/", reference=made[2].reference)
+    response = api(f"retirements/{made[2].reference}/inclusion/")
     assert response.status_code == 200 and "max-age" in response["Cache-Control"]
     proof = response.json()
     assert bytes.fromhex(record_digest(retirement_record(made[2]))) == b64(proof["entry"])
@@ -268,21 +268,22 @@ def test_the_public_endpoints_give_proofs_an_auditor_checks_with_nothing_of_the_
     assert api("checkpoint/", size=5).json()["note"] == old.note
 
 
-@pytest.mark.parametrize(("path", "params", "message"), [
-    ("consistency/", {"first": 3, "second": 99}, "between 0 and the log's size"),
-    ("consistency/", {"first": "two", "second": 3}, "A whole number"),
-    ("consistency/", {"second": 3}, "required"),
-    ("leaves/", {"start": 2, "end": 1}, "start < end"),
-    ("inclusion/", {"index": 7}, "no leaf 7"),
-    ("inclusion/", {}, "either reference or index"),
-    ("inclusion/", {"index": 0, "tree_size": 9}, "between 0 and the log's size"),
+@pytest.mark.parametrize(("path", "params", "status", "message"), [
+    ("consistency/", {"first": 3, "second": 99}, 404, "between 0 and the log's size"),
+    ("consistency/", {"first": "two", "second": 3}, 400, "A whole number"),
+    ("consistency/", {"second": 3}, 400, "required"),
+    ("leaves/", {"start": 2, "end": 1}, 404, "start < end"),
+    ("inclusion/", {"index": 7}, 404, "no leaf 7"),
+    ("inclusion/", {}, 400, "required"),
+    ("inclusion/", {"index": 0, "tree_size": 9}, 404, "between 0 and the log's size"),
+    ("retirements/NX53XXWDKA7CZ0JJC8AD/inclusion/", {}, 404, "No retirement has this reference"),
 ])
-def test_a_request_for_what_the_log_lacks_is_refused_plainly(retiring, path, params, message):
+def test_a_request_for_what_the_log_lacks_is_refused_plainly(retiring, path, params, status, message):
     retiring(3)
     events_consume(consumer=CONSUMER)
     checkpoint_sign()
     response = api(path, **params)
-    assert response.status_code == 400, response.content
+    assert response.status_code == status, response.content
     assert message in response.content.decode()
 
 
