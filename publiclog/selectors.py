@@ -59,10 +59,9 @@ def inclusion_proof(*, retirement: Retirement | None = None, index: int | None =
     size = _size_checked(tree_size)
     if leaf.index >= size:
         raise LogRefused(f"Leaf {leaf.index} is not in the log's first {size} leaves: ask for a larger tree_size.")
-    proof = tree.proof(merkle.inclusion_ranges(leaf.index, size))
+    proof, [root_hash] = tree.proof_and_roots(merkle.inclusion_ranges(leaf.index, size), [size])
     return {"leaf_index": leaf.index, "tree_size": size, "entry": b64(bytes(leaf.entry)),
-            "leaf_hash": b64(bytes(leaf.hash)), "proof": [b64(node) for node in proof],
-            "root_hash": b64(tree.tree_root(size))}
+            "leaf_hash": b64(bytes(leaf.hash)), "proof": [b64(node) for node in proof], "root_hash": b64(root_hash)}
 
 
 def consistency_proof(*, old_size: int, new_size: int) -> dict:
@@ -70,9 +69,9 @@ def consistency_proof(*, old_size: int, new_size: int) -> dict:
     new_size = _size_checked(new_size, name="second")
     if old_size > new_size:
         raise LogRefused(f"first ({old_size}) must not be larger than second ({new_size}).")
-    proof = tree.proof(merkle.consistency_ranges(old_size, new_size))
+    proof, roots = tree.proof_and_roots(merkle.consistency_ranges(old_size, new_size), [old_size, new_size])
     return {"first": old_size, "second": new_size, "proof": [b64(node) for node in proof],
-            "first_root_hash": b64(tree.tree_root(old_size)), "second_root_hash": b64(tree.tree_root(new_size))}
+            "first_root_hash": b64(roots[0]), "second_root_hash": b64(roots[1])}
 
 
 def leaves_range(*, start: int, end: int) -> dict:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from events.models import Event
 from retirements.models import Retirement
-from retirements.statements import record_digest, retirement_record
+from retirements.statements import record_digest, retirement_records
 
 from . import merkle, tree
 from .keys import origin, signing_key
@@ -42,8 +42,9 @@ def log_append(events: list[Event]) -> list[LogLeaf]:
     transfer_ids = list(dict.fromkeys(event.subject_id for event in events if event.kind in KINDS))
     if not transfer_ids:
         return []
-    retirements = Retirement.objects.in_bulk(transfer_ids)
-    entries = [(transfer_id, bytes.fromhex(record_digest(retirement_record(retirements[transfer_id]))))
+    retirements = Retirement.objects.select_related("transfer__organization", "option").in_bulk(transfer_ids)
+    records = retirement_records(list(retirements.values()))  # one query for all their batches
+    entries = [(transfer_id, bytes.fromhex(record_digest(records[transfer_id])))
                for transfer_id in transfer_ids if transfer_id in retirements]
     return leaves_append(entries)
 

@@ -62,6 +62,15 @@ def proof(ranges: list[tuple[int, int]]) -> list[bytes]:
     return merkle.proof_hashes(ranges, perfect_hashes(merkle.parts_needed(ranges)))
 
 
+def proof_and_roots(ranges: list[tuple[int, int]], sizes: list[int]) -> tuple[list[bytes], list[bytes]]:
+    """A proof's hashes and the root hashes of the trees of `sizes` leaves, read together (one read
+    of the stored hashes: the proofs' latency, bench/publiclog.py)."""
+    roots = [(0, size) for size in sizes if size]
+    hashes = perfect_hashes(merkle.parts_needed(ranges + roots))
+    return (merkle.proof_hashes(ranges, hashes),
+            [merkle.range_hash(0, size, hashes) if size else merkle.EMPTY_ROOT for size in sizes])
+
+
 def tree_root(size: int) -> bytes:
     """The root hash of the log's first `size` leaves."""
     if size == 0:

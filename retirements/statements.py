@@ -17,7 +17,7 @@ import segno
 from django.conf import settings
 from django.urls import reverse
 
-from transfers.summaries import summary_batches, summary_document
+from transfers.summaries import summary_batches, summary_batches_of, summary_document
 from utilities.display import datetime_text
 
 from .models import Retirement, counts_toward_text
@@ -32,12 +32,22 @@ def verification_url(retirement: Retirement) -> str:
 
 def retirement_record(retirement: Retirement) -> dict:
     """The public record of a retirement: every fact its statement prints, as plain JSON values."""
+    return _record(retirement, summary_batches(retirement.transfer))
+
+
+def retirement_records(retirements: list[Retirement]) -> dict[int, dict]:
+    """retirement_record of each of `retirements` (by transfer id), their batches read in one query."""
+    batches = summary_batches_of([retirement.pk for retirement in retirements])
+    return {retirement.pk: _record(retirement, batches[retirement.pk]) for retirement in retirements}
+
+
+def _record(retirement: Retirement, summary) -> dict:
     transfer, option = retirement.transfer, retirement.option
     batches = [{"serial_number": serial_number, "quantity": quantity,
                 "generator": {"id": certificate.generator_code, "name": certificate.generator_name},
                 "fuel": certificate.fuel, "location": certificate.state, "vintage": certificate.vintage,
                 "eligibilities": certificate.eligibilities}
-               for certificate, serial_number, quantity in summary_batches(transfer)]
+               for certificate, serial_number, quantity in summary]
     return {
         "registry": settings.REGISTRY_NAME,
         "reference": retirement.reference,
