@@ -1,11 +1,16 @@
 from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from certificates.periods import ProductionPeriod
 from registry.services import ServiceError
 from utilities.admin_readonly import ReadOnlyAdmin, admin_link, number_column
 from utilities.display import count_text, number_text
 
+from .corrections import issuance_rollback, issuance_rollback_plan
+from .forms import RollbackForm
 from .models import GenerationReport, GenerationReporter, GenerationUpload, Issuance
 from .selectors import issuance_preview
 from .services import issuance_run
@@ -32,8 +37,11 @@ class GenerationReportAdmin(ReadOnlyAdmin):
     list_display = ["generator", "month_text", "mwh", "status", "issued", "upload", "submitted_by", "created_at"]
     list_filter = [MonthListFilter, "status"]
     search_fields = ["generator__code", "generator__name", "generator__organization__name"]
-    list_select_related = ["generator", "submitted_by", "upload", "issuance"]
+    list_select_related = ["generator", "submitted_by", "upload"]
     actions = ["issue_months"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_issued()
 
     @admin.display(description="Month", ordering="month")
     def month_text(self, report):
@@ -41,7 +49,7 @@ class GenerationReportAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Certificates issued")
     def issued(self, report):
-        issuance = getattr(report, "issuance", None)
+        issuance = report.issued[0] if report.issued else None
         return admin_link(issuance, number_text(issuance.quantity)) if issuance else "—"
 
     @admin.action(description="Issue the selected months")
@@ -90,10 +98,68 @@ class GenerationUploadAdmin(ReadOnlyAdmin):
     list_select_related = ["organization", "uploaded_by"]
 
 
+class RolledBackFilter(admin.SimpleListFilter):
+    title = "rolled back"
+    parameter_name = "rolled_back"
+
+    def lookups(self, request, model_admin):
+        return [("no", "In force"), ("yes", "Rolled back")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.in_force()
+        if self.value() == "yes":
+            return queryset.filter(rolled_back_at__isnull=False)
+        return queryset
+
+
 @admin.register(Issuance)
 class IssuanceAdmin(ReadOnlyAdmin):
     list_display = ["generator", "month", "mwh", "carry_in", number_column("quantity", "Certificates"), "carry_out",
-                    "certificate", "issued_by", "issued_at"]
-    list_filter = [("issued_at", admin.DateFieldListFilter)]
+                    "certificate", "issued_by", "issued_at", "rolled_back_at", "rollback_link"]
+    list_filter = [RolledBackFilter, ("issued_at", admin.DateFieldListFilter)]
     search_fields = ["generator__code", "generator__name", "certificate__serial_base"]
     list_select_related = ["generator", "certificate", "issued_by"]
+    readonly_fields = ["rolled_back_at", "rolled_back_by", "rollback_reason", "rollback_link"]
+    actions = ["roll_back"]
+
+    @admin.display(description="")
+    def rollback_link(self, issuance):
+        if issuance.is_rolled_back:
+            return "Rolled back"
+        return format_html('<a class="button" href="{}">Roll back…</a>',
+                           reverse("admin:issuance_issuance_rollback", args=[issuance.pk]))
+
+    @admin.action(description="Roll back the selected issuance…")
+    def roll_back(self, request, queryset):
+        """One issuance at a time: its confirmation page shows what would be voided."""
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one issuance to roll back: each has its own confirmation page.",
+                              messages.WARNING)
+            return None
+        return redirect("admin:issuance_issuance_rollback", queryset.get().pk)
+
+    def get_urls(self):
+        return [path("<int:pk>/rollback/", self.admin_site.admin_view(self.rollback_view),
+                     name="issuance_issuance_rollback"), *super().get_urls()]
+
+    def rollback_view(self, request, pk):
+        """The confirmation page (what would be voided: serials, account, quantity, the carry before and
+        after; or why it cannot be), then the rollback, through issuance_rollback, with the reason."""
+        issuance = get_object_or_404(self.get_queryset(request), pk=pk)
+        form = RollbackForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                issuance_rollback(user=request.user, issuance=issuance, reason=form.cleaned_data["reason"])
+            except ServiceError as error:
+                self.message_user(request, f"Nothing was rolled back: {error}", messages.ERROR)
+                return redirect("admin:issuance_issuance_rollback", pk)
+            self.message_user(request, f"Rolled back {issuance.generator.code} {issuance.period}: "
+                                       f"{count_text(issuance.quantity, 'certificate')} voided; its generation "
+                                       "report is submitted again.", messages.SUCCESS)
+            return redirect("admin:issuance_issuance_change", pk)
+        plan = issuance_rollback_plan(issuance)
+        return TemplateResponse(request, "admin/issuance/confirm_rollback.html", {
+            **self.admin_site.each_context(request), "title": f"Roll back {issuance.generator.code} {issuance.period}",
+            "plan": plan, "issuance": plan.issuance, "form": form, "opts": self.model._meta,
+        })

@@ -75,7 +75,8 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[GenerationRow
     months = {period.first_day for period in map(ProductionPeriod.parse_month, (record[2] for record in records))
               if period}
     named = [generator.pk for generator in generators.values()]
-    issued = set(Issuance.objects.filter(generator__in=named, month__in=months).values_list("generator_id", "month"))
+    issued = set(Issuance.objects.in_force().filter(generator__in=named, month__in=months)
+                 .values_list("generator_id", "month"))
     seen: dict[tuple[int, datetime.date], int] = {}
 
     rows = []

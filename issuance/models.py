@@ -65,6 +65,12 @@ class GenerationReportQuerySet(models.QuerySet):
     def live(self) -> "GenerationReportQuerySet":
         return self.exclude(status=GenerationReport.Status.REPLACED)
 
+    def with_issued(self) -> "GenerationReportQuerySet":
+        """Each report with `issued`: its issuance in force with its certificate, in a list of at most one
+        (a rolled-back issuance's report may be issued again)."""
+        return self.prefetch_related(models.Prefetch(
+            "issuances", Issuance.objects.in_force().select_related("certificate"), to_attr="issued"))
+
 
 class GenerationReport(models.Model):
     """A generator's metered output for one month, in MWh (up to three decimals).
@@ -113,15 +119,24 @@ class IssuanceQuerySet(models.QuerySet):
         """An issuance is its generator owner's: the certificates went to its account."""
         return self.filter(generator__organization=organization)
 
+    def in_force(self) -> "IssuanceQuerySet":
+        """Those not rolled back: what the generator's carry and the next month to issue follow."""
+        return self.filter(rolled_back_at__isnull=True)
+
 
 class Issuance(models.Model):
     """One generator's month issued: whole MWh from the report plus the fraction carried from the
     generator's previous issuance (issuance.arithmetic.issued_quantity). The database refuses a
-    second issuance of the same month. A quantity of 0 issues no certificate but records the carry."""
+    second issuance of the same month while one is in force. A quantity of 0 issues no certificate
+    but records the carry.
+
+    Registry staff may roll it back (issuance.corrections.issuance_rollback): it is kept, with who, when
+    and why, its certificate voided and its report submitted again, and the month may be issued again."""
 
     generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="issuances")
     month = models.DateField()
-    report = models.OneToOneField(GenerationReport, on_delete=models.PROTECT, related_name="issuance")
+    # A report is issued once while in force: a rolled-back issuance's report is issued again by the next.
+    report = models.ForeignKey(GenerationReport, on_delete=models.PROTECT, related_name="issuances")
     certificate = models.OneToOneField(Certificate, on_delete=models.PROTECT, null=True, blank=True,
                                        related_name="issuance")
     mwh = models.DecimalField("MWh", max_digits=15, decimal_places=MWH_DECIMALS)
@@ -130,13 +145,23 @@ class Issuance(models.Model):
     quantity = models.PositiveIntegerField()
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(default=timezone.now)
+    rolled_back_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rolled_back_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                       editable=False, related_name="+")
+    rollback_reason = models.TextField(blank=True, editable=False)
 
     objects = IssuanceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-month", "generator__code"]
         constraints = [
-            models.UniqueConstraint(fields=["generator", "month"], name="issuance_once_per_month"),
+            models.UniqueConstraint(fields=["generator", "month"], condition=Q(rolled_back_at__isnull=True),
+                                    name="issuance_once_per_month"),
+            models.UniqueConstraint(fields=["report"], condition=Q(rolled_back_at__isnull=True),
+                                    name="issuance_once_per_report"),
+            models.CheckConstraint(condition=Q(rolled_back_at__isnull=True)
+                                   | Q(rolled_back_by__isnull=False) & ~Q(rollback_reason=""),
+                                   name="issuance_rollback_says_who_and_why"),
             models.CheckConstraint(condition=Q(carry_in__gte=0, carry_in__lt=1, carry_out__gte=0, carry_out__lt=1),
                                    name="issuance_carry_is_a_fraction"),
             models.CheckConstraint(condition=Q(quantity=0, certificate__isnull=True)
@@ -147,7 +172,12 @@ class Issuance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.generator.code} {self.period}: {self.quantity} issued"
+        rolled_back = ", rolled back" if self.rolled_back_at else ""
+        return f"{self.generator.code} {self.period}: {self.quantity} issued{rolled_back}"
+
+    @property
+    def is_rolled_back(self) -> bool:
+        return self.rolled_back_at is not None
 
     @property
     def period(self) -> ProductionPeriod:

@@ -24,9 +24,9 @@ def generation_upload_for(organization: Organization, pk: int) -> GenerationUplo
 
 def generation_reports_for(organization: Organization) -> QuerySet[GenerationReport]:
     """The live reports the organization may read (of its generators, or submitted as a reporter),
-    each with what was issued for it, if anything."""
+    each with what was issued for it and is in force, if anything (`issued`: GenerationReportQuerySet.with_issued)."""
     return (GenerationReport.objects.visible_to(organization).live()
-            .select_related("generator", "issuance__certificate", "upload").order_by("-month", "generator__code"))
+            .select_related("generator", "upload").order_by("-month", "generator__code").with_issued())
 
 
 def issuance_for(organization: Organization, pk: int) -> Issuance | None:
@@ -71,7 +71,7 @@ def issuance_preview(reports: QuerySet[GenerationReport]) -> IssuancePreview:
     submitted = list(reports.filter(status=GenerationReport.Status.SUBMITTED).order_by("generator_id", "month")
                      .values_list("generator_id", "mwh", "month"))
     generator_ids = {generator_id for generator_id, _, _ in submitted}
-    carry = dict(Issuance.objects.filter(generator__in=generator_ids).order_by("generator_id", "-month")
+    carry = dict(Issuance.objects.in_force().filter(generator__in=generator_ids).order_by("generator_id", "-month")
                  .distinct("generator_id").values_list("generator_id", "carry_out"))
     certificates = 0
     for generator_id, mwh, _ in submitted:

@@ -203,10 +203,11 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
         .select_related("organization", "account").order_by("pk"))}
     reports = list(GenerationReport.objects.select_for_update(of=("self",)).filter(pk__in=report_ids).order_by("pk"))
     last = {generator_id: (month, carry) for generator_id, month, carry in (
-        Issuance.objects.filter(generator__in=generator_ids).order_by("generator_id", "-month")
+        Issuance.objects.in_force().filter(generator__in=generator_ids).order_by("generator_id", "-month")
         .distinct("generator_id").values_list("generator_id", "month", "carry_out"))}
     certified = set(Certificate.objects.filter(
-        generator__in=generator_ids, period__in={ProductionPeriod.month_of(r.month) for r in reports}
+        generator__in=generator_ids, voided_at__isnull=True,
+        period__in={ProductionPeriod.month_of(r.month) for r in reports}
     ).values_list("generator_id", "period"))
     accounts = accounts_lock_for_share(generator.account_id for generator in generators.values()
                                        if generator.account_id)
@@ -242,7 +243,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     # The issuance rows go in the certificates' statement; the generators' locks keep a second
     # issuance of the month out, and the unique constraint is the database's last word on it.
     certificates_write(user=user, lines=lines, with_rows=issuance_rows)
-    written = list(Issuance.objects.filter(report__in=issued_ids).select_related("generator", "certificate")
+    written = list(Issuance.objects.in_force().filter(report__in=issued_ids).select_related("generator", "certificate")
                    .order_by("generator_id", "month"))  # with their ids
     _issued_record(written)
     # The standing instructions of the owners, applied to the chunk's new issuances together in this

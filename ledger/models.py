@@ -56,6 +56,8 @@ class LedgerEvent(models.Model):
         PROGRAM_INVITED = "program_invited", "Invited to join a program"
         PROGRAM_JOINED = "program_joined", "Joined a program"
         PROGRAM_DECLINED = "program_declined", "Declined to join a program"
+        BATCH_VOIDED = "batch_voided", "Batch voided"
+        ISSUANCE_ROLLED_BACK = "issuance_rolled_back", "Issuance rolled back"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)

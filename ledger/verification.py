@@ -10,7 +10,7 @@ from django.db import connection
 
 CHECKS: list[tuple[str, str]] = [
     (
-        "live batches of a certificate must tile 1..issued with no gap or overlap",
+        "live and voided batches of a certificate must tile 1..issued with no gap or overlap",
         """
         WITH live AS (
             SELECT certificate_id, serial_start, serial_end, quantity,
@@ -168,6 +168,60 @@ CHECKS: list[tuple[str, str]] = [
         """
         SELECT 'trigger batch_retired_final is missing or disabled'
         WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'batch_retired_final' AND tgenabled <> 'D')
+        """,
+    ),
+    (
+        "the database must refuse any change to a voided batch, a voided certificate or a rolled-back issuance",
+        """
+        SELECT format('trigger %s is missing or disabled', name)
+        FROM unnest(ARRAY['batch_voided_final', 'certificate_immutable', 'certificate_never_deleted',
+                          'issuance_rolled_back_final']) AS name
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = name AND tgenabled <> 'D')
+        """,
+    ),
+    (
+        "every voided batch must have its batch_voided event",
+        """
+        SELECT format('batch %s is voided without a batch_voided event', b.id)
+        FROM certificates_certificatebatch b
+        WHERE b.status = 'voided' AND NOT EXISTS (
+            SELECT 1 FROM ledger_ledgerevent e WHERE e.batch_id = b.id AND e.kind = 'batch_voided')
+        """,
+    ),
+    (
+        "a voided certificate is a rolled-back issuance's, with every batch voided, and only such a one is voided",
+        """
+        SELECT format('certificate %s is voided but its batch %s is %s', c.serial_base, b.id, b.status)
+        FROM certificates_certificate c JOIN certificates_certificatebatch b ON b.certificate_id = c.id
+        WHERE c.voided_at IS NOT NULL AND b.status NOT IN ('voided', 'superseded')
+        UNION ALL
+        SELECT format('certificate %s is voided but no rolled-back issuance is its', c.serial_base)
+        FROM certificates_certificate c
+        WHERE c.voided_at IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM issuance_issuance i WHERE i.certificate_id = c.id AND i.rolled_back_at IS NOT NULL)
+        UNION ALL
+        SELECT format('issuance %s is rolled back but its certificate %s is not voided', i.id, c.serial_base)
+        FROM issuance_issuance i JOIN certificates_certificate c ON c.id = i.certificate_id
+        WHERE i.rolled_back_at IS NOT NULL AND c.voided_at IS NULL
+        UNION ALL
+        SELECT format('issuance %s is rolled back without an issuance_rolled_back event', i.id)
+        FROM issuance_issuance i
+        WHERE i.rolled_back_at IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM ledger_ledgerevent e WHERE e.kind = 'issuance_rolled_back'
+            AND (e.after ->> 'issuance')::bigint = i.id)
+        """,
+    ),
+    (
+        "each issuance in force carries in what its generator's previous one in force carried out",
+        """
+        SELECT format('issuance %s (generator %s, %s) carries in %s, but the previous one carried out %s',
+                      id, generator_id, month, carry_in, coalesce(previous_out, 0))
+        FROM (
+            SELECT id, generator_id, month, carry_in,
+                   lag(carry_out) OVER (PARTITION BY generator_id ORDER BY month) AS previous_out
+            FROM issuance_issuance WHERE rolled_back_at IS NULL
+        ) chain
+        WHERE carry_in <> coalesce(previous_out, 0)
         """,
     ),
     (

@@ -128,9 +128,21 @@ SENTENCES = {
     Kind.PROGRAM_INVITED: lambda e, o: f"Invited to join {_program(e.after)}.",
     Kind.PROGRAM_JOINED: lambda e, o: f"Joined {_program(e.after)}.",
     Kind.PROGRAM_DECLINED: lambda e, o: f"Declined to join {_program(e.after)}.",
+    Kind.BATCH_VOIDED: lambda e, o: f"Registry staff voided {_quantity(e)} in {_account(e)}: {e.note}",
+    Kind.ISSUANCE_ROLLED_BACK: lambda e, o: _rolled_back(e),
     Kind.INSTRUCTION_LIFTED: lambda e, o: f"Made standing instruction {(e.before or {}).get('instruction', '')} "
                                           "revocable: its organization may end it now.",
 }
+
+
+def _rolled_back(event: LedgerEvent) -> str:
+    """An issuance rolled back, as issuance.corrections records it (its batch's voiding is a line of its own)."""
+    after = event.after or {}
+    month = after.get("month", "")
+    shown = f"{month[5:7]}/{month[:4]}" if len(month) >= 7 else month  # 2026-01-01: 01/2026, as periods read
+    return (f"Registry staff rolled back the issuance of {after.get('generator', '')} {shown} "
+            f"({number_text(after.get('quantity', 0))} certificate{'' if after.get('quantity') == 1 else 's'}); "
+            f"its generation report is submitted again for correction: {event.note}")
 
 
 def _settings_change(after: dict) -> str:
