@@ -9,6 +9,7 @@ against its schema. Problems' examples are api.schema's."""
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 
 from . import serializers as reads
+from . import serializers_log as log
 from . import serializers_public as public
 from . import serializers_transfers as bodies
 
@@ -92,6 +93,42 @@ example(reads.BatchDetailSerializer,
         OpenApiExample("A batch", value=BATCH | {"replaced_by": []}),
         OpenApiExample("A batch a partial move replaced", value=BATCH | {"status": "superseded",
                                                                         "replaced_by": [1301, 1302]}))
+# --- the public log: a log of 5 leaves, the retirement above at index 1 (its record's digest) -----
+
+LOG_ORIGIN = "registry.example/log"
+CHECKPOINT = {
+    "origin": LOG_ORIGIN, "size": 5, "root_hash": "yg45F8kAxQNeoGABovd6XpS1UlZaI3ME49np8lnWDfs=",
+    "signed_at": "2025-03-06T20:21:00Z",
+    "note": "registry.example/log\n5\nyg45F8kAxQNeoGABovd6XpS1UlZaI3ME49np8lnWDfs=\n\n\u2014 registry.example/log "
+            "utQH8IrwQWydd1Ojqn4uhZShTQViR7vwT1pFx5eTE7WmXfYXQENgDbzNfMRwwf5Yrzx5uchtRb0opddHmUFLzloIQQE=\n"}
+VERIFIER_KEY = "registry.example/log+bad407f0+AWrK8jNuEXWCCnpohz3pFrv7+2gE85wphWGmj04RphKm"
+LEAF = {"entry": "p3hyuikVFAqeUDTJMMPJSfP68dt9/DbUhqurfV9ZDrY=",
+        "leaf_hash": "sRD19qlc0TWPdO/G4zLuC4E5Wp6ouAHXzjd7mMPuni4="}
+INCLUSION = ["WIpPAJCmS/x71jrqoS05Byof1XNqo+BSKAu2gImroew=", "l2wpyOT6BArMU8WzhmUtXjoSfziFMkR3giX+7Z5SUu8=",
+             "IhHIa4gdJnUAY64TeEUkXdMwHBnuPVLKRHuA3HESETI="]
+LOG_PLACE = {"leaf_index": 1, **LEAF, "origin": LOG_ORIGIN, "verifier_key": VERIFIER_KEY, "auditors_page": "/log/",
+             "checkpoint": CHECKPOINT, "proof": INCLUSION, "verified": True}
+# Taken by the log, not yet in a signed checkpoint.
+PRIVATE_LOG_PLACE = LOG_PLACE | {"leaf_index": 0, "entry": "4A1GFgUczln1AJD6+rsNm1Fy5QtyA3p6hcYDsRcldkg=",
+                                 "leaf_hash": "WIpPAJCmS/x71jrqoS05Byof1XNqo+BSKAu2gImroew=", "checkpoint": None,
+                                 "proof": None, "verified": None}
+example(log.LogSerializer, OpenApiExample("The log", value={"origin": LOG_ORIGIN, "verifier_key": VERIFIER_KEY,
+                                                            "size": 5}))
+example(log.CheckpointSerializer, OpenApiExample("The latest checkpoint", value=CHECKPOINT))
+example(log.InclusionProofSerializer, OpenApiExample("Leaf 1 in a tree of 5", value={
+    "leaf_index": 1, "tree_size": 5, **LEAF, "proof": INCLUSION, "root_hash": CHECKPOINT["root_hash"]}))
+example(log.ConsistencyProofSerializer, OpenApiExample("From 3 leaves to 5", value={
+    "first": 3, "second": 5, "proof": ["I37MnO+ukedzU74PCNjnkvv4EQDtzp3mOSTasvPhLcg=",
+                                       "DwpZfQTwZXbHqrqrHLv6QQdA9/oG4oMqoUmhrL2rN1I=",
+                                       "OnF+L8W3rpJkHzBy7wHuQ236DTsWmT+94EfW9wDNUhM=",
+                                       "IhHIa4gdJnUAY64TeEUkXdMwHBnuPVLKRHuA3HESETI="],
+    "first_root_hash": "BLqNSm0Vxg69+oKDy+DQGxfngGyaFmdaPJTbnGZsgno=", "second_root_hash": CHECKPOINT["root_hash"]}))
+example(log.LeavesSerializer, OpenApiExample("The first two leaves", value={"start": 0, "end": 2, "leaves": [
+    {"index": 0, "entry": "4A1GFgUczln1AJD6+rsNm1Fy5QtyA3p6hcYDsRcldkg=",
+     "leaf_hash": "WIpPAJCmS/x71jrqoS05Byof1XNqo+BSKAu2gImroew=", "reference": "7QK2M9XW4PZC1B8RTD3F"},
+    {"index": 1, **LEAF, "reference": "NX53XXWDKA7CZ0JJC8AD"}]}))
+
+
 example(reads.VerificationSerializer, OpenApiExample("A public retirement", value={
     "reference": "NX53XXWDKA7CZ0JJC8AD", "valid": True, "private": False,
     "record": {"registry": "Midwest Renewable Energy Registry", "reference": "NX53XXWDKA7CZ0JJC8AD",
@@ -107,9 +144,10 @@ example(reads.VerificationSerializer, OpenApiExample("A public retirement", valu
                "total_quantity": 100},
     "digest": {"algorithm": "SHA-256",
                "canonical_form": "JSON, keys sorted, no whitespace between tokens, UTF-8 (RFC 8259)",
-               "value": "a77872ba2915140a9e5034c930c3c949f3faf1db7dfc36d486abab7d5f590eb6"}}),
+               "value": "a77872ba2915140a9e5034c930c3c949f3faf1db7dfc36d486abab7d5f590eb6"},
+    "log": LOG_PLACE}),
         OpenApiExample("A private retirement", value={"reference": "7QK2M9XW4PZC1B8RTD3F", "valid": True,
-                                                      "private": True}))
+                                                      "private": True, "log": PRIVATE_LOG_PLACE}))
 example(bodies.TransferSerializer, OpenApiExample("A pending transfer", value=TRANSFER))
 example(bodies.TransferCreatedSerializer, OpenApiExample("A transfer to another organization", value={
     **TRANSFER, "lines": [CREATED_LINE]}))

@@ -10,6 +10,8 @@ from registry.models import Organization
 from retirements.models import RetirementOption
 from utilities.display import iso_utc
 
+from .serializers_log import CheckpointSerializer
+
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2020-01"})
 class MonthField(serializers.DateField):
@@ -109,6 +111,23 @@ class VerificationDigestSerializer(serializers.Serializer):
     value = serializers.CharField()
 
 
+class VerificationLogSerializer(serializers.Serializer):
+    """A retirement's place in the public log (publiclog.selectors.retirement_log_proof)."""
+
+    leaf_index = serializers.IntegerField(min_value=0)
+    entry = serializers.CharField(help_text="The leaf: the record's SHA-256 digest as the log took it, base64.")
+    leaf_hash = serializers.CharField(help_text="SHA-256(0x00 || entry), base64.")
+    origin = serializers.CharField()
+    verifier_key = serializers.CharField(help_text="The C2SP verifier key of the checkpoints' signatures.")
+    auditors_page = serializers.CharField(help_text="How to check the proof by hand.")
+    checkpoint = CheckpointSerializer(allow_null=True, help_text="The latest signed checkpoint; null until one "
+                                                                 "includes the leaf.")
+    proof = serializers.ListField(child=serializers.CharField(), allow_null=True,
+                                  help_text="The inclusion proof against the checkpoint, base64, from the leaf up.")
+    verified = serializers.BooleanField(allow_null=True, help_text="Whether the registry's own check of the proof "
+                                                                   "against the checkpoint's root passed.")
+
+
 class VerificationSerializer(serializers.Serializer):
     """A retirement's public verification record (retirements.statements.verification_record): for a
     private retirement only that the reference is valid."""
@@ -118,6 +137,8 @@ class VerificationSerializer(serializers.Serializer):
     private = serializers.BooleanField()
     record = serializers.DictField(required=False, help_text="Every fact the retirement statement prints.")
     digest = VerificationDigestSerializer(required=False, help_text="SHA-256 of the record's canonical form.")
+    log = VerificationLogSerializer(allow_null=True, help_text="Its place in the public log of retirements; null "
+                                                               "until the log has taken it (seconds after it is made).")
 
 
 # --- lookups: the values a request may name ---------------------------------------------------

@@ -81,3 +81,9 @@ class StatisticsThrottle(PublicPageThrottle):
     """The public statistics pages' limit (public_stats.views), for their JSON in the API."""
 
     scope, limit_setting = "statistics", "STATISTICS_REQUESTS_PER_MINUTE"
+
+
+class PublicLogThrottle(PublicPageThrottle):
+    """The public log's limit (publiclog.views), for its proofs and leaves in the API."""
+
+    scope, limit_setting = "publiclog", "PUBLICLOG_REQUESTS_PER_MINUTE"

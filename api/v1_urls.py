@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views, views_lookups, views_public, views_transfers
+from . import views, views_lookups, views_public, views_public_log, views_transfers
 
 # Transfers, retirements and mass uploads (api/views_transfers.py).
 router = SimpleRouter()
@@ -20,6 +20,14 @@ urlpatterns = [
     # Public, no key: the registry's statistics and approved generators (api/views_public.py).
     path("public/statistics/", views_public.Statistics.as_view(), name="public-statistics"),
     path("public/generators/", views_public.PublicGeneratorList.as_view(), name="public-generators"),
+    # Public, no key: the log of retirements, its checkpoints and proofs (api/views_public_log.py).
+    path("public/log/", views_public_log.PublicLog.as_view(), name="public-log"),
+    path("public/log/checkpoint/", views_public_log.PublicLogCheckpoint.as_view(), name="public-log-checkpoint"),
+    path("public/log/inclusion/", views_public_log.PublicLogInclusion.as_view(), name="public-log-inclusion"),
+    re_path(rf"^public/log/retirements/(?P<reference>{views.ID})/inclusion/$",
+            views_public_log.PublicLogRetirementInclusion.as_view(), name="public-log-retirement-inclusion"),
+    path("public/log/consistency/", views_public_log.PublicLogConsistency.as_view(), name="public-log-consistency"),
+    path("public/log/leaves/", views_public_log.PublicLogLeaves.as_view(), name="public-log-leaves"),
     # What a request may name (api/views_lookups.py).
     path("organizations/", views_lookups.RecipientList.as_view(), name="organizations"),
     path("retirement-options/", views_lookups.RetirementOptionList.as_view(), name="retirement-options"),

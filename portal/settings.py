@@ -103,6 +103,16 @@ ELIGIBILITY_REMINDER_DAYS = env_int("ELIGIBILITY_REMINDER_DAYS", 30)
 VERIFY_REQUESTS_PER_MINUTE = env_int("VERIFY_REQUESTS_PER_MINUTE", 60)
 # How often one address may ask for the public statistics' pages, CSV and API in a minute (public_stats).
 STATISTICS_REQUESTS_PER_MINUTE = env_int("STATISTICS_REQUESTS_PER_MINUTE", 120)
+# The public log of retirements (publiclog/): its origin (the name its checkpoints carry, by
+# C2SP's convention a URL without its scheme), its Ed25519 signing key (the base64 of the private
+# key's 32 bytes, from `manage.py publiclog_key`; required in production, a development key derived
+# from SECRET_KEY otherwise), how often beat signs a checkpoint, and how often one address may ask
+# for its endpoints in a minute.
+PUBLICLOG_ORIGIN = env_str("PUBLICLOG_ORIGIN") or f"{SITE_URL.split('://', 1)[-1]}/log"
+PUBLICLOG_SIGNING_KEY = env_str("PUBLICLOG_SIGNING_KEY")
+PUBLICLOG_SIGNING_KEY_REQUIRED = env_bool("PRODUCTION")
+PUBLICLOG_CHECKPOINT_SECONDS = env_int("PUBLICLOG_CHECKPOINT_SECONDS", 60)
+PUBLICLOG_REQUESTS_PER_MINUTE = env_int("PUBLICLOG_REQUESTS_PER_MINUTE", 120)
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
 # A mass upload always ends: each is tried at most this many times (a worker that dies mid-upload
 # costs one attempt), and uploads left queued or processing with no worker holding them are queued
@@ -159,6 +169,7 @@ INSTALLED_APPS = [
     "notifications",
     "public_stats",
     "billing",
+    "publiclog",
 ]
 
 MIDDLEWARE = [
@@ -300,6 +311,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-webhook-deliveries": {
         "task": "webhooks.tasks.send_webhook_deliveries",
         "schedule": env_int("WEBHOOKS_SEND_SECONDS", 60),
+    },
+    "sign-log-checkpoint": {
+        "task": "publiclog.tasks.sign_log_checkpoint",
+        "schedule": PUBLICLOG_CHECKPOINT_SECONDS,
     },
     "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
     # Daily, early: staff's email of the eligibilities that end within ELIGIBILITY_REMINDER_DAYS.

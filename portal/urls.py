@@ -39,6 +39,7 @@ urlpatterns = [
     path("generation/", include("issuance.urls")),
     path("instructions/", include("instructions.urls")),
     path("statistics/", include("public_stats.urls")),  # public, no sign-in
+    path("log/", include("publiclog.urls")),  # public, no sign-in: the log of retirements
     path("", include("programs.urls")),  # /organization/programs/ (participants) and /programs/ (regulators)
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),

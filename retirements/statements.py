@@ -17,10 +17,11 @@ import segno
 from django.conf import settings
 from django.urls import reverse
 
-from transfers.summaries import summary_batches, summary_document
+from transfers.summaries import summary_batches, summary_batches_of, summary_document
 from utilities.display import datetime_text
 
 from .models import Retirement, counts_toward_text
+from .proofs import retirement_log_proof
 
 CANONICAL_FORM = "JSON, keys sorted, no whitespace between tokens, UTF-8 (RFC 8259)"
 
@@ -31,12 +32,22 @@ def verification_url(retirement: Retirement) -> str:
 
 def retirement_record(retirement: Retirement) -> dict:
     """The public record of a retirement: every fact its statement prints, as plain JSON values."""
+    return _record(retirement, summary_batches(retirement.transfer))
+
+
+def retirement_records(retirements: list[Retirement]) -> dict[int, dict]:
+    """retirement_record of each of `retirements` (by transfer id), their batches read in one query."""
+    batches = summary_batches_of([retirement.pk for retirement in retirements])
+    return {retirement.pk: _record(retirement, batches[retirement.pk]) for retirement in retirements}
+
+
+def _record(retirement: Retirement, summary) -> dict:
     transfer, option = retirement.transfer, retirement.option
     batches = [{"serial_number": serial_number, "quantity": quantity,
                 "generator": {"id": certificate.generator_code, "name": certificate.generator_name},
                 "fuel": certificate.fuel, "location": certificate.state, "vintage": certificate.vintage,
                 "eligibilities": certificate.eligibilities}
-               for certificate, serial_number, quantity in summary_batches(transfer)]
+               for certificate, serial_number, quantity in summary]
     return {
         "registry": settings.REGISTRY_NAME,
         "reference": retirement.reference,
@@ -60,13 +71,16 @@ def record_digest(record: dict) -> str:
 
 
 def verification_record(retirement: Retirement) -> dict:
-    """What /verify/<reference>.json and the API answer: that the reference is valid, and for a
-    public retirement its record and the record's digest."""
+    """What /verify/<reference>.json and the API answer: that the reference is valid, its place in
+    the public log (`log`: its leaf, the checkpoint and the inclusion proof; null until the log has
+    taken it), and for a public retirement its record and the record's digest."""
+    log = retirement_log_proof(retirement)
     if retirement.is_private:
-        return {"reference": retirement.reference, "valid": True, "private": True}
+        return {"reference": retirement.reference, "valid": True, "private": True, "log": log}
     record = retirement_record(retirement)
     return {"reference": retirement.reference, "valid": True, "private": False, "record": record,
-            "digest": {"algorithm": "SHA-256", "canonical_form": CANONICAL_FORM, "value": record_digest(record)}}
+            "digest": {"algorithm": "SHA-256", "canonical_form": CANONICAL_FORM, "value": record_digest(record)},
+            "log": log}
 
 
 def statement_facts(record: dict) -> list[tuple[str, str]]:

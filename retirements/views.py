@@ -22,6 +22,7 @@ from utilities.filters import download_refused
 from utilities.throttle import public_page_refused
 
 from .forms import AnnualReportForm
+from .proofs import retirement_log_proof
 from .selectors import (
     AnnualRetirementReport,
     retirement_by_reference,
@@ -85,7 +86,8 @@ def retirement_verify(request: HttpRequest, reference: str) -> HttpResponse:
     if refusal:
         return refusal
     context = {"reference": retirement.reference, "private": retirement.is_private,
-               "json_url": reverse("retirements:verify_json", args=[retirement.reference])}
+               "json_url": reverse("retirements:verify_json", args=[retirement.reference]),
+               "log": retirement_log_proof(retirement)}
     if not retirement.is_private:
         record = retirement_record(retirement)
         context |= {"record": record, "digest": record_digest(record), "canonical_form": CANONICAL_FORM,

@@ -295,7 +295,8 @@ def test_each_resource_s_path_id_has_one_type():
                     types[resource].add((parameter["name"], parameter["schema"]["type"]))
     assert types == {"accounts": {("id", "string")}, "batches": {("id", "integer")},
                      "mass-uploads": {("id", "integer")}, "retirements": {("reference", "string")},
-                     "transfers": {("id", "integer")}, "verify": {("reference", "string")}}
+                     "transfers": {("id", "integer")}, "verify": {("reference", "string")},
+                     "public": {("reference", "string")}}
 
 
 def test_the_batches_download_documents_every_filter_of_the_list():

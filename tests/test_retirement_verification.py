@@ -91,7 +91,7 @@ def test_a_private_retirement_reveals_nothing_but_its_validity(client, signed_in
     retirement_privacy_set(organization=org, user=trader, retirement=retirement, private=True)
     client.logout()
     assert client.get(verify_url(retirement.reference, ".json")).json() == {
-        "reference": retirement.reference, "valid": True, "private": True}
+        "reference": retirement.reference, "valid": True, "private": True, "log": None}  # not yet in the log
     page = client.get(verify_url(retirement.reference)).content.decode()
     assert "made its details private" in page
     for secret in ["Twin Cities Library", "Prairie Wind Energy", "Minnesota RES", "M805"]:

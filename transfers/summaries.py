@@ -22,7 +22,7 @@ from certificates.models import FuelType
 from certificates.serials import format_serial
 from utilities.display import datetime_text, number_text
 
-from .models import Transfer
+from .models import Transfer, TransferItem
 from .selectors import transfer_items, transfer_source_accounts
 
 ITEM_HEADER = ["Serial Number", "Quantity", "Generator ID", "Generator", "Fuel", "State", "Vintage",
@@ -69,26 +69,44 @@ class SummaryCertificate:
     eligibilities: str
 
 
-def summary_batches(transfer: Transfer) -> Iterator[tuple[SummaryCertificate, str, int]]:
-    """(certificate, serial number, quantity) of each batch of the transfer, in the summary's order,
-    read in chunks (memory stays flat for the streamed CSV)."""
-    rows = transfer_items(transfer).order_by(
-        "batch__certificate__period", "batch__certificate__generator__code", "batch__certificate_id",
-        "batch__serial_start",
-    ).values_list(
-        "batch__certificate_id", "batch__certificate__serial_base", "batch__serial_start", "batch__serial_end",
-        "batch__quantity", "batch__certificate__generator__code", "batch__certificate__generator__name",
-        "batch__certificate__fuel_type", "batch__certificate__state", "batch__certificate__period",
-        "batch__certificate__eligibilities",
-    ).iterator(chunk_size=5000)
+SUMMARY_ORDER = ("batch__certificate__period", "batch__certificate__generator__code", "batch__certificate_id",
+                 "batch__serial_start")
+_SUMMARY_COLUMNS = (
+    "batch__certificate_id", "batch__certificate__serial_base", "batch__serial_start", "batch__serial_end",
+    "batch__quantity", "batch__certificate__generator__code", "batch__certificate__generator__name",
+    "batch__certificate__fuel_type", "batch__certificate__state", "batch__certificate__period",
+    "batch__certificate__eligibilities",
+)
+
+
+def _summary_rows(items, *, chunk_size: int = 5000) -> Iterator[tuple[int, SummaryCertificate, str, int]]:
+    """(transfer id, certificate, serial number, quantity) of each of `items` (TransferItems, in order)."""
     certificates = {}
-    for certificate_id, serial_base, start, end, quantity, *shared in rows:
+    rows = items.values_list("transfer_id", *_SUMMARY_COLUMNS).iterator(chunk_size=chunk_size)
+    for transfer_id, certificate_id, serial_base, start, end, quantity, *shared in rows:
         certificate = certificates.get(certificate_id)
         if certificate is None:
             code, name, fuel, state, period, eligibilities = shared
             certificate = certificates[certificate_id] = SummaryCertificate(
                 code, name, FuelType(fuel).label, state, str(period), "; ".join(eligibilities))
-        yield certificate, format_serial(serial_base, start, end), quantity
+        yield transfer_id, certificate, format_serial(serial_base, start, end), quantity
+
+
+def summary_batches(transfer: Transfer) -> Iterator[tuple[SummaryCertificate, str, int]]:
+    """(certificate, serial number, quantity) of each batch of the transfer, in the summary's order,
+    read in chunks (memory stays flat for the streamed CSV)."""
+    for _, certificate, serial_number, quantity in _summary_rows(transfer_items(transfer).order_by(*SUMMARY_ORDER)):
+        yield certificate, serial_number, quantity
+
+
+def summary_batches_of(transfer_ids: list[int]) -> dict[int, list[tuple[SummaryCertificate, str, int]]]:
+    """summary_batches of each of several transfers, in one query (the public log's records of a batch
+    of retirements: bench/publiclog.py)."""
+    batches: dict[int, list] = {transfer_id: [] for transfer_id in transfer_ids}
+    items = TransferItem.objects.filter(transfer_id__in=transfer_ids).order_by("transfer_id", *SUMMARY_ORDER)
+    for transfer_id, certificate, serial_number, quantity in _summary_rows(items):
+        batches[transfer_id].append((certificate, serial_number, quantity))
+    return batches
 
 
 def summary_item_rows(transfer: Transfer) -> Iterator[list]:

@@ -1,0 +1,118 @@
+"""The public log of retirements (#34):
+- the consumer's throughput: --retirements (5,000) retirements, bulk-inserted with their
+  retirement.made events, then appended by the publiclog consumer (record, digest, leaf, nodes)
+  (goal: the log keeps up with 1,000 retirements a second);
+- an inclusion proof's latency with --leaves (10,000,000) leaves: the leaves appended through the
+  log's own append (leaves_append, in chunks of 100,000, with made-up retirement ids: the benchmark's
+  superuser skips the foreign key, as bench/public_stats.py skips the ledger's guards), then
+  --requests (400) inclusion proofs of random leaves against the latest checkpoint, through the API's
+  whole request stack in process, each from another address (goal: p95 at most 20 ms). Each proof is
+  checked against the checkpoint's root.
+
+    .venv/bin/python bench/publiclog.py [--retirements 5000] [--leaves 10000000] [--requests 400]
+"""
+
+import argparse
+import base64
+import hashlib
+import os
+import random
+import time
+
+from common import describe, setup_django
+from retirement import seed_retirements
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--retirements", type=int, default=5_000)
+    parser.add_argument("--leaves", type=int, default=10_000_000)
+    parser.add_argument("--requests", type=int, default=400)
+    options = parser.parse_args()
+    setup_django("registry_bench_publiclog", fresh=True)
+
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from accounts.models import Account
+    from certificates.models import CertificateBatch, Generator
+    from events.models import Event
+    from events.services import event_new, events_consume, events_record
+    from portal.management.commands.seed_demo import Command as Seed
+    from publiclog import merkle
+    from publiclog.models import LogLeaf
+    from publiclog.services import CONSUMER, checkpoint_sign, leaves_append
+    from registry.models import Membership, Organization, User
+    from retirements.models import RetirementOption
+    from transfers.models import Transfer
+
+    settings.PUBLICLOG_REQUESTS_PER_MINUTE = 1_000_000  # the requests below measure the proofs, not the limit
+    User.objects.create_user("bench-staff@example.org", "x", is_staff=True)
+    trader = User.objects.create_user("bench-trader@example.org", "x")
+    org = Organization.objects.create(name="Bench Power")
+    Membership.objects.create(user=trader, organization=org, role=Membership.Role.TRADER)
+    source = Account.objects.create(organization=org, name="Source")
+    Generator.objects.create(organization=org, code="B000", name="Bench wind", fuel_type="wind",
+                             technology="onshore_wind", state="MN", capacity_mw=50, status=Generator.Status.APPROVED)
+    Seed().scale(org, options.retirements)
+    into = Account.objects.create(organization=org, name="Retirements", type=Account.Type.RETIREMENT)
+    option = RetirementOption.objects.create(name="Minnesota RES", type=RetirementOption.Type.STATE_RPS,
+                                             reason=RetirementOption.Reason.COMPLIANCE, state="MN")
+    batches = iter(CertificateBatch.objects.filter(account=source, status="active").order_by("pk"))
+    seed_retirements(org=org, user=trader, source=source, into=into, option=option, count=options.retirements,
+                     batches=batches)
+    with transaction.atomic():
+        events_record([event_new(kind=Event.Kind.RETIREMENT_MADE, organization_id=org.pk, subject_id=transfer_id,
+                                 data={"transfer_kind": "retirement", "mass_upload_id": None})
+                       for transfer_id in Transfer.objects.filter(kind=Transfer.Kind.RETIREMENT)
+                       .order_by("pk").values_list("pk", flat=True)])
+    started = time.perf_counter()
+    appended = 0
+    while ran := events_consume(consumer=CONSUMER):
+        appended += ran
+    seconds = time.perf_counter() - started
+    print(f"consumer: {appended:,} retirements appended in {seconds:.2f} s, {appended / seconds:,.0f} a second "
+          f"(goal: 1,000 a second); {LogLeaf.objects.count():,} leaves")
+
+    started = time.perf_counter()
+    chunk, made_up = 100_000, 10**12  # retirement ids no retirement has
+    while (size := LogLeaf.objects.count()) < options.leaves:
+        count = min(chunk, options.leaves - size)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            leaves_append([(made_up + size + i, hashlib.sha256((size + i).to_bytes(8, "big")).digest())
+                           for i in range(count)])
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE publiclog_logleaf; ANALYZE publiclog_lognode")
+    print(f"appended {options.leaves - appended:,} more leaves in {seconds:.1f} s "
+          f"({(options.leaves - appended) / seconds:,.0f} a second, by leaves_append in chunks of {chunk:,})")
+    started = time.perf_counter()
+    checkpoint = checkpoint_sign()
+    print(f"checkpoint of {checkpoint.size:,} leaves signed in {(time.perf_counter() - started) * 1000:.1f} ms")
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    root_hash = bytes(checkpoint.root_hash)
+    timings = []
+    for request in range(options.requests + 20):
+        index = random.randrange(checkpoint.size)
+        url = f"/api/v1/public/log/inclusion/?index={index}&tree_size={checkpoint.size}"
+        started = time.perf_counter()
+        response = client.get(url, REMOTE_ADDR=f"198.51.{request // 250}.{request % 250 + 1}")
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, (url, response.status_code)
+        proof = response.json()
+        assert merkle.inclusion_verified(leaf=base64.b64decode(proof["leaf_hash"]), index=index, size=checkpoint.size,
+                                         proof=[base64.b64decode(node) for node in proof["proof"]],
+                                         root_hash=root_hash), index
+        if request >= 20:  # the first warm the connection and caches
+            timings.append(elapsed)
+    print(f"inclusion proofs at {checkpoint.size:,} leaves, {options.requests} requests: {describe(timings)} "
+          f"(goal: p95 at most 20 ms)")
+    print(f"load average: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""The public log of retirements (issue #34): an append-only Merkle tree (RFC 9162) whose leaves are
+the retirements' record digests, in the order the log took them, and the checkpoints the registry
+signed of it. The database refuses to change or delete any of these rows (migration 0002).
+
+What is stored answers a proof in a few milliseconds however large the log: each leaf's hash, and
+the hash of every perfect subtree of 16, 256, 4096, ... leaves (levels 4, 8, 12, ...: NODE_STRIDE),
+so that any subtree a proof needs is folded from at most 8 stored hashes (publiclog/tree.py)."""
+
+from django.db import models
+from django.utils import timezone
+
+from retirements.models import Retirement
+
+NODE_STRIDE = 4  # the levels whose perfect subtrees are stored: multiples of this (level 0: the leaves)
+
+
+class LogLeaf(models.Model):
+    """One retirement in the log, at `index` (from 0): its entry is the SHA-256 digest of its
+    record's canonical form as the log took it (retirements/statements.py), 32 bytes, and its hash
+    SHA-256(0x00 || entry). A retirement made private stays a leaf: its digest reveals nothing."""
+
+    index = models.BigIntegerField(primary_key=True)
+    retirement = models.OneToOneField(Retirement, on_delete=models.PROTECT, related_name="log_leaf")
+    entry = models.BinaryField(max_length=32)
+    hash = models.BinaryField(max_length=32)
+    appended_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(index__gte=0), name="log_leaf_index_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Log leaf {self.index}"
+
+
+class LogNode(models.Model):
+    """The hash of the perfect subtree at (level, index): the leaves [index * 2**level, (index + 1) *
+    2**level), stored for the levels that are multiples of NODE_STRIDE, once the subtree is complete."""
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.SmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"Log node {self.level}/{self.index}"
+
+
+class Checkpoint(models.Model):
+    """A signed checkpoint of the log: its origin, size and root hash in the C2SP tlog-checkpoint
+    format, signed as a C2SP signed note (`note`, exactly as served). Every one is kept."""
+
+    size = models.BigIntegerField(unique=True)
+    root_hash = models.BinaryField(max_length=32)
+    note = models.TextField()
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        get_latest_by = "size"
+        ordering = ["-size"]
+
+    def __str__(self) -> str:
+        return f"Checkpoint of {self.size} leaves"
