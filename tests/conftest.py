@@ -74,6 +74,20 @@ def retire(*, organization, user, lines, account, option=None, compliance_period
 # Unit tests run Celery tasks in-process; tests marked `worker` use a real worker process.
 celery_app.conf.task_always_eager = True
 
+# A commit of the tests' connections (this process's, and the Celery processes' and others it starts)
+# returns without waiting for PostgreSQL to flush its WAL to disk: what a commit makes visible, and
+# every lock, is as before; only a crash of the server could lose the last commits of a test database.
+os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} -c synchronous_commit=off".strip()
+
+# Under pytest-xdist (`-n 2`) each test process has its own database (pytest-django adds the worker's
+# name to it) and its own broker queues in the one Redis database: every broker key is prefixed with
+# the database's and the worker's names, here and in the Celery processes it starts (their settings
+# read the environment).
+if xdist_worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["CELERY_BROKER_KEY_PREFIX"] = f"test-{connection.settings_dict['NAME']}-{xdist_worker}:"
+    celery_app.conf.broker_transport_options = {**celery_app.conf.broker_transport_options,
+                                                "global_keyprefix": os.environ["CELERY_BROKER_KEY_PREFIX"]}
+
 
 @pytest.fixture(autouse=True)
 def test_settings(settings):
@@ -288,8 +302,11 @@ class CeleryProcesses:
     def worker(self, *, concurrency: int = 1, pool: str = "solo", purge: bool = True, queues: str = ALL_QUEUES,
                **env: str):
         """A worker consuming `queues` (by default both: the tasks' queue and the outbound one)."""
+        # Without mingle (a second of asking other workers for their revoked tasks at start), gossip
+        # and heartbeats: no test's worker needs its neighbours.
         arguments = ["worker", "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
-                     "--queues", queues, "--hostname", f"test-{os.getpid()}-{self.started}@%h"]
+                     "--queues", queues, "--hostname", f"test-{os.getpid()}-{self.started}@%h",
+                     "--without-mingle", "--without-gossip", "--without-heartbeat"]
         return self._start(arguments + (["--purge"] if purge else []), "worker", "ready.", env)
 
     def beat(self, **env: str):
