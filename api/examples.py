@@ -187,9 +187,38 @@ example(public.PublicGeneratorSerializer, OpenApiExample("An approved wind farm"
     "capacity_mw": "150.00", "commissioned_on": "2015-06-01"}))
 
 
+WEBHOOK_ROLLBACK = {
+    "id": 812, "generator": "M805", "period": "01/2025", "mwh": "1250.400", "quantity": 1250,
+    "serial_number": "M805-MN-01-2025-4F2A9C-1 to 1250", "account": "ACT-00031",
+    "reason": "The meter read 10 times high in January (the utility's letter of 3 March).",
+    "rolled_back_at": "2025-03-04T16:15:00Z", "url": "https://registry.example/generation/issuances/812/?organization=MM00001",
+}
+WEBHOOK_VOIDED = {
+    "quantity": 400, "reason": "Prior period adjustment of M805 01/2025: 400 MWh less.",
+    "batches": [{"id": 9001, "serial_number": "M805-MN-01-2025-4F2A9C-1 to 400", "quantity": 400,
+                 "account": "ACT-00031"}],
+}
+
+
+WEBHOOK_CORRECTIONS = [{
+    "id": 77, "generator": "M805", "period": "01/2025", "mwh_before": "1250.400", "mwh_after": "1262.900",
+    "difference": "12.500", "quantity": 12, "serial_number": "M805-MN-01-2025-9B1C07-1 to 12", "debit_paid": 0,
+    "shortfall": 0, "voided": 0, "owed": 0, "carry_out": "0.900", "note": "The meter statement of 3 March checked.",
+    "decided_at": "2025-03-04T16:15:00Z", "url": "https://registry.example/generation/issuances/812/?organization=MM00001",
+}]
+
+
 def webhook_example(event_type: str) -> dict:
     """A delivery's body of `event_type` (api.schema's webhooks show it)."""
-    data = ({"upload": WEBHOOK_UPLOAD} if event_type == "upload.finished"
-            else {"transfer": WEBHOOK_TRANSFER | WEBHOOK_TRANSFERS[event_type]})
+    if event_type == "upload.finished":
+        data = {"upload": WEBHOOK_UPLOAD}
+    elif event_type == "issuance.rolled_back":
+        data = {"issuance": WEBHOOK_ROLLBACK}
+    elif event_type == "certificates.voided":
+        data = {"voided": WEBHOOK_VOIDED}
+    elif event_type == "issuance.adjusted":
+        data = {"corrections": WEBHOOK_CORRECTIONS}
+    else:
+        data = {"transfer": WEBHOOK_TRANSFER | WEBHOOK_TRANSFERS[event_type]}
     return {"id": "0b9f6f2e-8a4c-4f63-9d6e-2f1c5a7e3b10", "type": event_type,
             "created_at": "2025-03-04T16:15:01Z", "organization": "MM00001", "data": data}

@@ -21,7 +21,6 @@ from transfers.selectors import tracking_systems_to_export_to
 from transfers.serializers import RetirementDetailsSerializer, TransferItemSerializer, TransferSerializer
 from transfers.services import Destination, TransferLine
 from transfers.values import not_one_of_accounts
-from utilities.display import number_text
 from utilities.parsing import BIGINT_MAX
 
 from .problems import invalid
@@ -29,12 +28,24 @@ from .problems import invalid
 # --- requests ---------------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": BIGINT_MAX})
+class LineQuantityField(serializers.IntegerField):
+    """A line's quantity, refused as the wizard's first step and the mass files refuse it
+    (TransferLine.quantity_problem); how it compares with the batch is checked with the lines."""
+
+    def to_internal_value(self, data) -> int:
+        quantity = super().to_internal_value(data)
+        if problem := TransferLine(0, quantity).quantity_problem():
+            raise serializers.ValidationError(problem)
+        return quantity
+
+
 class TransferLineSerializer(serializers.Serializer):
     batch = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX,
                                      help_text="The id of an active batch of your organization (`id` in the batches "
                                                "list).")
-    quantity = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX,
-                                        help_text="How many certificates: the lowest serials of the batch move, the "
+    quantity = LineQuantityField(max_value=BIGINT_MAX,
+                                help_text="How many certificates: the lowest serials of the batch move, the "
                                                   "rest stays.")
 
 
@@ -130,9 +141,8 @@ class LinesMixin(serializers.Serializer):
             if batch is None:
                 errors[index] = {"batch": [f"Batch {line['batch']} is not an active batch of {organization.name} "
                                            f"(/api/v1/batches/{line['batch']}/ shows what became of it)."]}
-            elif line["quantity"] > batch.quantity:  # the wizard's first step offers no more
-                errors[index] = {"quantity": [f"This batch holds {number_text(batch.quantity)}; "
-                                              "enter at most that many."]}
+            elif problem := TransferLine(batch.pk, line["quantity"]).quantity_problem(batch):  # as the wizard's
+                errors[index] = {"quantity": [problem]}
         if errors:
             raise serializers.ValidationError(errors)
         self.batches: list[CertificateBatch] = list(found.values())

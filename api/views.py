@@ -203,7 +203,8 @@ class BatchDetail(KnownQueryParameters, APIView):
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH,
                                      description="The batch's id (`id` in the batches list; `moved` or `remaining` "
                                                  "in a transfer's answer).")],
-        description="A batch in any status (active, pending in a transfer, retired, exported, superseded) while "
+        description="A batch in any status (active, pending in a transfer, retired, exported, superseded, "
+                    "voided by the registry) while "
                     "one of the organization's accounts holds it; once it is another organization's (a transfer "
                     "accepted), a 404. A partial move supersedes the batch it took from: `replaced_by` names the "
                     "two batches that replaced it, the part that moved and the part that stayed.",

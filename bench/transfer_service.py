@@ -7,10 +7,17 @@ writes: ledger events with their snapshots, the domain event), the two interleav
 
 import argparse
 import json
+import os
 import statistics
 import time
 
 from common import setup_django
+
+
+def backend_cpu(pid: int) -> float:
+    """The CPU seconds (user and system) a PostgreSQL backend on this machine has used so far."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -164,9 +171,10 @@ def main() -> None:
     # The two interleaved, round by round (the order alternating), so that the VM's speed, which
     # drifts by tens of percent within a minute, weighs on both alike.
     size = count // options.rounds
-    service_seconds = sql_seconds = service_cpu = sql_cpu = 0.0
+    service_seconds = sql_seconds = service_cpu = sql_cpu = service_server_cpu = sql_server_cpu = 0.0
     ratios = []
     print(f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}")
+    connection.ensure_connection()
     with psycopg.connect(url) as sql:
         for index in range(options.rounds):
             mine = service_batches[index * size:(index + 1) * size]
@@ -174,11 +182,15 @@ def main() -> None:
             for path in ("sql", "service") if index % 2 else ("service", "sql"):
                 cpu = time.process_time()
                 if path == "service":
+                    server = backend_cpu(connection.connection.info.backend_pid)
                     by_service = service_round(mine)
                     service_cpu += time.process_time() - cpu
+                    service_server_cpu += backend_cpu(connection.connection.info.backend_pid) - server
                 else:
+                    server = backend_cpu(sql.info.backend_pid)
                     by_sql = sql_round(sql, theirs)
                     sql_cpu += time.process_time() - cpu
+                    sql_server_cpu += backend_cpu(sql.info.backend_pid) - server
             service_seconds += by_service
             sql_seconds += by_sql
             ratios.append(by_service / by_sql)
@@ -195,6 +207,10 @@ def main() -> None:
           f"median {statistics.median(ratios):.2f}x, {min(ratios):.2f}-{max(ratios):.2f}x")
     print(f"this process's CPU a transfer:          service {service_cpu / done * 1000:.2f} ms, "
           f"SQL {sql_cpu / done * 1000:.2f} ms")
+    print(f"PostgreSQL's CPU a transfer:            service {service_server_cpu / done * 1000:.2f} ms, "
+          f"SQL {sql_server_cpu / done * 1000:.2f} ms (its backend's, from /proc: 10 ms steps)")
+    both = (service_cpu + service_server_cpu) / (sql_cpu + sql_server_cpu)
+    print(f"CPU ratio, both processes:              {both:.2f}x (less moved by the machine's load than time)")
 
     from django.core.management import call_command
     call_command("verify_ledger")

@@ -334,14 +334,22 @@ class Certificate(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Set once, when its issuance is rolled back (issuance.corrections) and every batch of it voided: the
+    # only change the database lets a certificate make (certificates migration 0010's trigger), so that
+    # the period can be issued again.
+    voided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Issued by a prior period adjustment (issuance.adjustments): more certificates of a period issued
+    # already, with their own serial range; the period's first certificate keeps it.
+    adjustment = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["period", "serial_base"]
         constraints = [
             # One issuance per generator and period: no two of a generator's periods overlap (an hour
-            # inside an issued month neither).
+            # inside an issued month neither), a voided one's and a correction's aside.
             ExclusionConstraint(name="certificate_once_per_period",
-                                expressions=[("generator", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)]),
+                                expressions=[("generator", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)],
+                                condition=models.Q(voided_at__isnull=True, adjustment=False)),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="certificate_quantity_positive"),
             models.CheckConstraint(condition=models.Q(period__lower_inf=False, period__upper_inf=False,
                                                       period__lower_inc=True, period__upper_inc=False,
@@ -364,15 +372,18 @@ class BatchQuerySet(models.QuerySet):
         return self.filter(account__organization=organization)
 
     def live(self) -> "BatchQuerySet":
-        return self.exclude(status=CertificateBatch.Status.SUPERSEDED)
+        """The batches that hold certificates: neither superseded (split) nor voided."""
+        return self.exclude(status__in=(CertificateBatch.Status.SUPERSEDED, CertificateBatch.Status.VOIDED))
 
 
 class CertificateBatch(models.Model):
     """A contiguous serial range of one certificate, in one account, in one status.
 
-    Live batches of a certificate tile 1..quantity exactly (the exclusion constraint forbids
-    overlap; verify_ledger checks there is no gap). A split supersedes the batch and its children
-    point to it; superseded batches are kept for lineage.
+    Live batches of a certificate tile 1..quantity exactly, with its voided ones (the exclusion
+    constraint forbids overlap; verify_ledger checks there is no gap). A split supersedes the batch
+    and its children point to it; superseded batches are kept for lineage. Retired and voided
+    batches are final: the database refuses any change to them. A voided batch (a rolled-back
+    issuance, a correction's debit) holds nothing: it counts in no balance, tab or statistic.
     """
 
     class Status(models.TextChoices):
@@ -381,6 +392,7 @@ class CertificateBatch(models.Model):
         RETIRED = "retired", "Retired"
         EXPORTED = "exported", "Exported"
         SUPERSEDED = "superseded", "Superseded"
+        VOIDED = "voided", "Voided"
 
     certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="batches")
     account = models.ForeignKey(  # indexed by (account, status)

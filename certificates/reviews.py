@@ -121,8 +121,11 @@ def review_lock_text(organization: Organization, review: AnnualReview) -> str:
 
 
 def review_refusal(organization: Organization, today: datetime.date) -> str:
-    """Why `organization` may not transfer, retire or upload on `today` ("": it may): the review lock,
-    asked by every path that moves certificates or takes an upload."""
+    """Why `organization` may not transfer, retire or upload on `today` ("": it may): billing's
+    inactivation (Organization.billing_hold), then the review lock; asked by every path that moves
+    certificates or takes an upload."""
+    if organization.billing_hold:
+        return organization.billing_hold
     review = review_overdue(organization, today)
     return review_lock_text(organization, review) if review else ""
 
@@ -130,13 +133,14 @@ def review_refusal(organization: Organization, today: datetime.date) -> str:
 def review_refusals(organizations: Iterable[Organization], today: datetime.date) -> dict[int, str]:
     """review_refusal of several organizations at once, by id (those not locked left out): one read
     for the standing instructions of a whole issuance."""
+    by_id = {organization.pk: organization for organization in organizations}
+    held = {pk: organization.billing_hold for pk, organization in by_id.items() if organization.billing_hold}
     review = annual_review(today)
     if review is None or not review.is_overdue(today):
-        return {}
-    by_id = {organization.pk: organization for organization in organizations}
+        return held
     locked = set(generators_to_review(review).filter(organization_id__in=by_id).values_list(
         "organization_id", flat=True))
-    return {pk: review_lock_text(by_id[pk], review) for pk in sorted(locked)}
+    return {pk: held.get(pk) or review_lock_text(by_id[pk], review) for pk in sorted(locked | set(held))}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from django.http import QueryDict
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
 from events.models import Event
-from events.services import event_record
+from events.services import event_new, event_record, events_owed
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from registry.models import Membership, Organization, User
@@ -41,6 +41,7 @@ class IssueLine(NamedTuple):
     period: ProductionPeriod
     quantity: int
     account: Account
+    adjustment: bool = False  # a prior period adjustment's: more certificates of a period issued already
 
 
 @transaction.atomic(durable=True)
@@ -106,7 +107,7 @@ def certificates_write(*, user: User, lines: list[IssueLine],
         pk=certificate_id, generator=line.generator, period=line.period, quantity=line.quantity,
         serial_base=serial_base_for(line.generator, line.period), fuel_type=line.generator.fuel_type,
         state=line.generator.state, eligibilities=eligibility_names(recorded[line.generator.pk], line.period),
-        issued_by=user,
+        issued_by=user, adjustment=line.adjustment,
     ) for certificate_id, line in zip(certificate_ids, lines, strict=True)]
     batches = [CertificateBatch(
         pk=batch_id, certificate=certificate, account=line.account, serial_start=1, serial_end=line.quantity,
@@ -123,7 +124,7 @@ def certificates_write(*, user: User, lines: list[IssueLine],
         span = ProductionPeriod(min(line.period.start for line in lines), max(line.period.end for line in lines))
         issued: dict[int, list[ProductionPeriod]] = {}
         for generator_id, period in Certificate.objects.filter(
-                generator__in=[line.generator for line in lines], period__overlap=span
+                generator__in=[line.generator for line in lines], period__overlap=span, voided_at__isnull=True
         ).values_list("generator_id", "period"):
             issued.setdefault(generator_id, []).append(period)
         line = next((line for line in lines
@@ -350,6 +351,73 @@ def batches_set_state(*, batches: list[CertificateBatch], from_status: str, to_s
         if account_id is not None:
             batch.account_id = account_id
 
+
+
+class Voided(NamedTuple):
+    """What batches_void did: the voided batches (a partial line's lower part, split off), their quantity."""
+
+    batches: list[CertificateBatch]
+    quantity: int
+
+
+@transaction.atomic
+def batches_void(*, user: User, organization: Organization, lines: list[tuple[int, int]], reason: str,
+                 event_kind: str | None = Event.Kind.CERTIFICATES_VOIDED) -> Voided:
+    """Void certificates `organization` holds (registry staff), inside the caller's transaction or a
+    savepoint of its own: each line (batch id, quantity) voids that many of an active batch, its lowest
+    serials (a partial line splits the batch as a transfer does: batches_take, with lineage and a split
+    event), where it is. A voided batch is final (the database refuses any change to it) and counts in
+    no balance; its serials stay taken. The batches are locked in primary-key order and compare-and-swapped
+    from active; a batch_voided ledger event each (who, when, the reason, before and after), and a domain
+    event of `event_kind` (certificates.voided; None: the caller records its own, as a rollback does).
+
+    All or nothing: a line that names a batch the organization does not hold, one that is not active,
+    or more than it holds is refused (ServiceError), with every such line named."""
+    staff_require(user=user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("Give the reason the certificates are voided.")
+    if not lines:
+        raise ServiceError("Choose the certificates to void.")
+    if len({batch_id for batch_id, _ in lines}) != len(lines):
+        raise ServiceError("Name each batch once.")
+    locked = batches_lock(batch_id for batch_id, _ in lines)
+    refusals = []
+    for batch_id, quantity in lines:
+        batch = locked.get(batch_id)
+        if batch is None or batch.holder.organization_id != organization.pk:
+            refusals.append(f"Batch {batch_id if batch is None else batch.serial_number} is not held by "
+                            f"{organization.name}.")
+        elif batch.status != Status.ACTIVE:
+            refusals.append(f"Batch {batch.serial_number} is {batch.get_status_display().lower()}; only active "
+                            "certificates can be voided.")
+        elif isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= batch.quantity:
+            refusals.append(f"Quantity {quantity!r} of batch {batch.serial_number} must be a whole number from 1 "
+                            f"to {batch.quantity:,}.")
+    if refusals:
+        raise ServiceError(" ".join(refusals))
+    takes = [(locked[batch_id], quantity) for batch_id, quantity in lines]
+    before = {batch.pk: batch.snapshot() for batch, _ in takes}
+    voided, children, split_events = [], [], []
+    for account_id in sorted({batch.account_id for batch, _ in takes}):  # each stays in its account
+        group = [(batch, quantity) for batch, quantity in takes if batch.account_id == account_id]
+        taken = batches_take(takes=group, account_id=account_id, status=Status.VOIDED, actor=user,
+                             organization=organization)
+        voided += [(source, moved) for (source, _), moved in zip(group, taken.moved, strict=True)]
+        children += taken.children
+        split_events += taken.events
+    events = [*split_events, *(ledger_event(
+        kind=LedgerEvent.Kind.BATCH_VOIDED, actor=user, organization=organization, certificate=moved.certificate,
+        batch=moved, account=Account(pk=moved.account_id), before=before[source.pk], after=moved.snapshot(),
+        note=reason) for source, moved in voided)]
+    batches = [moved for _, moved in voided]
+    quantity = sum(batch.quantity for batch in batches)
+    domain = [event_new(kind=event_kind, organization_id=organization.pk,
+                        data={"quantity": quantity, "batch_ids": [batch.pk for batch in batches], "reason": reason})
+              ] if event_kind else []
+    ledger_write(events, with_rows=[children, domain])
+    events_owed(domain)
+    return Voided(batches, quantity)
 
 
 # The dashboard's selection of batches to transfer or retire: kept in the session, across pages and

@@ -54,6 +54,20 @@ class Event(models.Model):
         # An organization was invited to join a program (the subject is the ProgramParticipation): its managers
         # are emailed, to accept or decline on its Programs page.
         PROGRAM_INVITED = "program.invited", "Invited to join a program"
+        # Registry staff rolled back a generator's issuance (issuance.corrections): the subject is the Issuance, the
+        # organization the generator's owner; data["quantity"] voided (0 when it issued none), data["generator"]
+        # (its code), data["month"] (ISO date of its first day), data["batch_ids"], data["reason"].
+        ISSUANCE_ROLLED_BACK = "issuance.rolled_back", "Issuance rolled back"
+        # Registry staff voided batches an organization held (certificates.services.batches_void, e.g. a
+        # correction's debit): data["quantity"], data["batch_ids"], data["reason"]. A rollback records
+        # issuance.rolled_back instead, not this as well, so that nothing counts the quantity twice.
+        CERTIFICATES_VOIDED = "certificates.voided", "Certificates voided"
+        # Registry staff approved corrections of issued months of the organization's generators
+        # (issuance.adjustments): data["correction_ids"]. The new certificates also make a certificates.issued
+        # event (data["certificate_ids"]), which the public statistics count.
+        ISSUANCE_ADJUSTED = "issuance.adjusted", "Issued month corrected"
+        # Registry staff refused a correction of an issued month: the subject is the Correction.
+        CORRECTION_REFUSED = "correction.refused", "Correction of an issued month refused"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=40, choices=Kind)

@@ -1,5 +1,7 @@
 """Validating a generation-data CSV (columns A to C of its template: Generator ID, Month, MWh), read
-by utilities.csv_upload. Every problem is reported with its row, column, value and a plain message."""
+by utilities.csv_upload. Every problem is reported with its row, column, value and a plain message.
+A month issued already is not a problem: its row is the month's corrected total, a correction request
+(issuance.adjustments) when it differs from the total the month has."""
 
 import datetime
 import re
@@ -15,7 +17,8 @@ from certificates.periods import ProductionPeriod
 from registry.models import Organization
 from utilities.csv_upload import Layout, RowError, column_label, read_rows
 
-from .models import MWH_DECIMALS, GenerationReport, GenerationReporter, Issuance
+from .models import MWH_DECIMALS, Correction, GenerationReport, GenerationReporter, Issuance
+from .selectors import issuances_corrected_mwh
 
 COLUMNS = ["Generator ID", "Month", "MWh"]
 GENERATION = Layout(
@@ -34,6 +37,7 @@ class GenerationRow:
     generator_id: int
     month: datetime.date
     mwh: Decimal
+    issuance_id: int | None = None  # an issued month: the row is its corrected total (a correction request)
 
 
 def parse_mwh(text: str) -> Decimal | str:
@@ -75,7 +79,11 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[GenerationRow
     months = {period.first_day for period in map(ProductionPeriod.parse_month, (record[2] for record in records))
               if period}
     named = [generator.pk for generator in generators.values()]
-    issued = set(Issuance.objects.filter(generator__in=named, month__in=months).values_list("generator_id", "month"))
+    issued = {(generator_id, month): pk for generator_id, month, pk in Issuance.objects.in_force().filter(
+        generator__in=named, month__in=months).values_list("generator_id", "month", "pk")}
+    current = issuances_corrected_mwh(issued.values())  # an issued month's total, as corrected so far
+    awaiting = set(Correction.objects.filter(issuance__in=list(issued.values()), status=Correction.Status.REQUESTED)
+                   .values_list("issuance_id", flat=True))
     seen: dict[tuple[int, datetime.date], int] = {}
 
     rows = []
@@ -103,9 +111,9 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[GenerationRow
         elif month >= first_open:
             refuse("Month", month_text, f"{period} is not over yet; report a month once it has ended.")
             month = None
-        elif generator and (generator.pk, month) in issued:
-            refuse("Month", month_text, f"{generator.code} has already been issued certificates for {period}; "
-                                        "an issued month cannot be reported again.")
+        elif generator and issued.get((generator.pk, month)) in awaiting:
+            refuse("Month", month_text, f"A correction of {generator.code} {period} is awaiting the registry's "
+                                        "decision; correct the month again once it is decided.")
             month = None
         elif generator:
             first = seen.setdefault((generator.pk, month), number)
@@ -116,6 +124,12 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[GenerationRow
         mwh = parse_mwh(mwh_text)
         if isinstance(mwh, str):
             refuse("MWh", mwh_text, mwh)
-        if not errors:
+        if errors:
+            continue
+        issuance_id = issued.get((generator.pk, month))
+        if issuance_id is None:
             rows.append(GenerationRow(number, generator.pk, month, mwh))
+        elif mwh != current[issuance_id]:  # an issued month corrected: a correction request for staff
+            rows.append(GenerationRow(number, generator.pk, month, mwh, issuance_id))
+        # an issued month at the total it has already: nothing to correct, left as it is
     return ([] if errors else rows), errors, len(records)

@@ -1,6 +1,8 @@
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Count, QuerySet
 
@@ -10,7 +12,7 @@ from certificates.selectors import generator_eligibilities
 from registry.models import Organization
 
 from .arithmetic import issued_quantity
-from .models import GenerationReport, GenerationUpload, Issuance
+from .models import Correction, GenerationReport, GenerationUpload, Issuance
 
 
 def generation_uploads_of(organization: Organization) -> QuerySet[GenerationUpload]:
@@ -24,9 +26,9 @@ def generation_upload_for(organization: Organization, pk: int) -> GenerationUplo
 
 def generation_reports_for(organization: Organization) -> QuerySet[GenerationReport]:
     """The live reports the organization may read (of its generators, or submitted as a reporter),
-    each with what was issued for it, if anything."""
+    each with what was issued for it and is in force, if anything (`issued`: GenerationReportQuerySet.with_issued)."""
     return (GenerationReport.objects.visible_to(organization).live()
-            .select_related("generator", "issuance__certificate", "upload").order_by("-month", "generator__code"))
+            .select_related("generator", "upload").order_by("-month", "generator__code").with_issued())
 
 
 def issuance_for(organization: Organization, pk: int) -> Issuance | None:
@@ -59,6 +61,7 @@ class IssuancePreview:
     months: int
     mwh: Decimal
     certificates: int
+    debit_paid: int  # certificates the generators owed (corrections' shortfalls), taken before issuing
     not_submitted: int  # selected reports already issued or replaced: issuance_run leaves them
     eligibilities: list[MonthEligibilities] = field(default_factory=list)  # at most ELIGIBILITY_MONTHS_SHOWN
     eligibility_months_more: int = 0  # the months left out of `eligibilities`
@@ -71,15 +74,19 @@ def issuance_preview(reports: QuerySet[GenerationReport]) -> IssuancePreview:
     submitted = list(reports.filter(status=GenerationReport.Status.SUBMITTED).order_by("generator_id", "month")
                      .values_list("generator_id", "mwh", "month"))
     generator_ids = {generator_id for generator_id, _, _ in submitted}
-    carry = dict(Issuance.objects.filter(generator__in=generator_ids).order_by("generator_id", "-month")
-                 .distinct("generator_id").values_list("generator_id", "carry_out"))
-    certificates = 0
+    balances = generator_balances(generator_ids)
+    certificates = debit_paid = 0
     for generator_id, mwh, _ in submitted:
-        quantity, carry[generator_id] = issued_quantity(mwh, carry.get(generator_id, Decimal(0)))
-        certificates += quantity
+        balance = balances[generator_id]
+        whole, carry = issued_quantity(mwh, balance.carry)
+        paid = min(whole, balance.debit)
+        balances[generator_id] = balance._replace(carry=carry, debit=balance.debit - paid)
+        certificates += whole - paid
+        debit_paid += paid
     months = _months_eligibilities([(generator_id, month) for generator_id, _, month in submitted])
     return IssuancePreview(generators=len(generator_ids), months=len(submitted),
                            mwh=sum((mwh for _, mwh, _ in submitted), Decimal(0)), certificates=certificates,
+                           debit_paid=debit_paid,
                            not_submitted=reports.count() - len(submitted),
                            eligibilities=months[:ELIGIBILITY_MONTHS_SHOWN],
                            eligibility_months_more=len(months[ELIGIBILITY_MONTHS_SHOWN:]),
@@ -98,3 +105,56 @@ def _months_eligibilities(months: list[tuple[int, datetime.date]]) -> list[Month
         shown.append(MonthEligibilities(generators[generator_id], period, [
             (eligibility, eligibility.gap_in(period)) for eligibility in recorded[generator_id]]))
     return sorted(shown, key=lambda row: (not row.any_not_carried, row.generator.code, row.period))
+
+
+class Balance(NamedTuple):
+    """Where a generator stands between issuances: its latest issuance in force (`follows`), the
+    corrections approved so far (`sequence`, the last one's number), the fraction of a MWh carried
+    to its next issuance and the certificates it owes (its debit, from corrections' shortfalls)."""
+
+    follows: int | None
+    sequence: int
+    carry: Decimal
+    debit: int
+
+
+NO_BALANCE = Balance(None, 0, Decimal(0), 0)
+
+
+def generator_balances(generator_ids: Iterable[int]) -> dict[int, Balance]:
+    """Each generator's Balance: what its latest issuance in force left, or, if corrections were
+    approved since, what the last of them left. Two queries; read under the generators' locks by
+    the services that change it (issuance_run, corrections_approve)."""
+    generator_ids = list(generator_ids)
+    latest = {generator_id: (pk, carry, debit_in - debit_paid) for generator_id, pk, carry, debit_in, debit_paid in (
+        Issuance.objects.in_force().filter(generator__in=generator_ids).order_by("generator_id", "-month")
+        .distinct("generator_id").values_list("generator_id", "pk", "carry_out", "debit_in", "debit_paid"))}
+    corrected = {generator_id: (sequence, follows, carry, debit) for generator_id, sequence, follows, carry, debit in (
+        Correction.objects.filter(generator__in=generator_ids, status=Correction.Status.APPROVED)
+        .order_by("generator_id", "-sequence").distinct("generator_id")
+        .values_list("generator_id", "sequence", "follows_id", "carry_out", "debit_out"))}
+    balances = {}
+    for generator_id in generator_ids:
+        follows, carry, debit = latest.get(generator_id, (None, Decimal(0), 0))
+        sequence, corrected_after, corrected_carry, corrected_debit = corrected.get(generator_id, (0, None, None, None))
+        if follows is not None and corrected_after == follows:  # corrected since its latest issuance
+            carry, debit = corrected_carry, corrected_debit
+        balances[generator_id] = Balance(follows, sequence, carry, debit)
+    return balances
+
+
+def issuances_corrected_mwh(issuance_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Each issuance's month's MWh as corrected so far: the last approved correction's total, or the
+    MWh it was issued for."""
+    issuance_ids = list(issuance_ids)
+    corrected = dict(Correction.objects.filter(issuance__in=issuance_ids, status=Correction.Status.APPROVED)
+                     .order_by("issuance_id", "-sequence").distinct("issuance_id")
+                     .values_list("issuance_id", "mwh_after"))
+    return {pk: corrected.get(pk, mwh) for pk, mwh in
+            Issuance.objects.filter(pk__in=issuance_ids).values_list("pk", "mwh")}
+
+
+def corrections_for(organization: Organization) -> QuerySet[Correction]:
+    """The corrections the organization may read: of its generators, or requested by it."""
+    return (Correction.objects.visible_to(organization)
+            .select_related("generator", "certificate", "requested_by", "issuance").order_by("-requested_at", "-pk"))

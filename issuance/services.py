@@ -16,7 +16,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -38,8 +37,10 @@ from utilities.upload_runs import upload_process, uploads_requeue_stalled
 from utilities.wakeups import task_send
 
 from . import generation
+from .adjustments import CorrectionWanted, chunks_by_organization, corrections_request_write
 from .arithmetic import issued_quantity
 from .models import GenerationReport, GenerationUpload, Issuance
+from .selectors import Balance, generator_balances
 
 logger = logging.getLogger(__name__)
 Status = GenerationUpload.Status
@@ -86,7 +87,11 @@ def _generation_work(upload: GenerationUpload) -> tuple[list, int]:
     if not errors:
         try:
             with transaction.atomic():
-                generation_reports_write(upload=upload, rows=rows)
+                if reported := [row for row in rows if row.issuance_id is None]:
+                    generation_reports_write(upload=upload, rows=reported)
+                if corrected := [CorrectionWanted(row.issuance_id, row.mwh) for row in rows if row.issuance_id]:
+                    corrections_request_write(organization=upload.organization, user=upload.uploaded_by,
+                                              wanted=corrected, upload=upload)
         except ServiceError as error:  # an issuance or another upload came between validation and apply
             errors = [csv_upload.RowError(0, "", "", f"{upload.nothing_done}: {error}")]
     return errors, row_count
@@ -149,22 +154,6 @@ class IssuanceRun:
 GENERATORS_PER_TRANSACTION = 1000
 
 
-def _chunks(by_organization: dict[int, list[int]], size: int) -> list[list[int]]:
-    """The generators in transactions of at most `size`, an organization's together (as long as it
-    has no more than `size`), so that each organization's issuances of a run commit at once and it
-    gets one email for them (one certificates.issued event: _issued_record)."""
-    chunks: list[list[int]] = [[]]
-    for organization_id in sorted(by_organization):
-        generator_ids = sorted(by_organization[organization_id])
-        if chunks[-1] and len(chunks[-1]) + len(generator_ids) > size:
-            chunks.append([])
-        for generator_id in generator_ids:
-            if len(chunks[-1]) == size:
-                chunks.append([])
-            chunks[-1].append(generator_id)
-    return [chunk for chunk in chunks if chunk]
-
-
 def issuance_run(*, user: User, reports: Iterable[GenerationReport]) -> IssuanceRun:
     """Issue each submitted report (registry staff): one issuance per generator and month.
 
@@ -189,7 +178,7 @@ def issuance_run(*, user: User, reports: Iterable[GenerationReport]) -> Issuance
             by_organization[organization_id].append(generator_id)
         by_generator[generator_id].append(report_id)
     result = IssuanceRun()
-    for chunk in _chunks(by_organization, GENERATORS_PER_TRANSACTION):
+    for chunk in chunks_by_organization(by_organization, GENERATORS_PER_TRANSACTION):
         _issue_generators(user=user, generator_ids=chunk,
                           report_ids=[pk for generator_id in chunk for pk in by_generator[generator_id]],
                           result=result)
@@ -202,11 +191,12 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
         Generator.objects.select_for_update(no_key=True, of=("self",)).filter(pk__in=generator_ids)
         .select_related("organization", "account").order_by("pk"))}
     reports = list(GenerationReport.objects.select_for_update(of=("self",)).filter(pk__in=report_ids).order_by("pk"))
-    last = {generator_id: (month, carry) for generator_id, month, carry in (
-        Issuance.objects.filter(generator__in=generator_ids).order_by("generator_id", "-month")
-        .distinct("generator_id").values_list("generator_id", "month", "carry_out"))}
+    last = dict(Issuance.objects.in_force().filter(generator__in=generator_ids).order_by("generator_id", "-month")
+                .distinct("generator_id").values_list("generator_id", "month"))
+    balances = generator_balances(generator_ids)  # the carry and debit, as corrections left them
     certified = set(Certificate.objects.filter(
-        generator__in=generator_ids, period__in={ProductionPeriod.month_of(r.month) for r in reports}
+        generator__in=generator_ids, voided_at__isnull=True,
+        period__in={ProductionPeriod.month_of(r.month) for r in reports}
     ).values_list("generator_id", "period"))
     accounts = accounts_lock_for_share(generator.account_id for generator in generators.values()
                                        if generator.account_id)
@@ -214,18 +204,22 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     issuances, lines = [], []
     for report in sorted(reports, key=lambda report: (report.generator_id, report.month)):
         generator = report.generator = generators[report.generator_id]
-        previous_month, carry_in = last.get(generator.pk, (None, Decimal(0)))
-        reason = _cannot_issue(report, generator, accounts.get(generator.account_id), previous_month,
+        balance = balances[generator.pk]
+        reason = _cannot_issue(report, generator, accounts.get(generator.account_id), last.get(generator.pk),
                                (generator.pk, ProductionPeriod.month_of(report.month)) in certified)
         if reason:
             result.skipped.append((report, reason))
             continue
-        quantity, carry_out = issued_quantity(report.mwh, carry_in)
+        whole, carry_out = issued_quantity(report.mwh, balance.carry)
+        paid = min(whole, balance.debit)  # what the generator owes is taken before anything is issued
+        quantity = whole - paid
         issuances.append(Issuance(generator=generator, month=report.month, report=report, mwh=report.mwh,
-                                  carry_in=carry_in, carry_out=carry_out, quantity=quantity, issued_by=user))
+                                  carry_in=balance.carry, carry_out=carry_out, quantity=quantity,
+                                  debit_in=balance.debit, debit_paid=paid, issued_by=user))
         if quantity:
             lines.append(IssueLine(generator, ProductionPeriod.month_of(report.month), quantity, generator.account))
-        last[generator.pk] = (report.month, carry_out)
+        last[generator.pk] = report.month
+        balances[generator.pk] = Balance(None, balance.sequence, carry_out, balance.debit - paid)
     if not issuances:
         return
     issued_ids = [issuance.report.pk for issuance in issuances]
@@ -242,7 +236,7 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     # The issuance rows go in the certificates' statement; the generators' locks keep a second
     # issuance of the month out, and the unique constraint is the database's last word on it.
     certificates_write(user=user, lines=lines, with_rows=issuance_rows)
-    written = list(Issuance.objects.filter(report__in=issued_ids).select_related("generator", "certificate")
+    written = list(Issuance.objects.in_force().filter(report__in=issued_ids).select_related("generator", "certificate")
                    .order_by("generator_id", "month"))  # with their ids
     _issued_record(written)
     # The standing instructions of the owners, applied to the chunk's new issuances together in this

@@ -9,4 +9,5 @@ urlpatterns = [
     path("uploads/template.csv", views.generation_template, name="template"),
     path("uploads/<int:pk>/", views.generation_upload_detail, name="upload"),
     path("issuances/<int:pk>/", views.issuance_detail, name="issuance"),
+    path("corrections/<int:pk>/evidence/", views.correction_evidence, name="correction_evidence"),
 ]

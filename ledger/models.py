@@ -56,6 +56,11 @@ class LedgerEvent(models.Model):
         PROGRAM_INVITED = "program_invited", "Invited to join a program"
         PROGRAM_JOINED = "program_joined", "Joined a program"
         PROGRAM_DECLINED = "program_declined", "Declined to join a program"
+        BATCH_VOIDED = "batch_voided", "Batch voided"
+        ISSUANCE_ROLLED_BACK = "issuance_rolled_back", "Issuance rolled back"
+        CORRECTION_REQUESTED = "correction_requested", "Correction of an issued month requested"
+        ISSUANCE_ADJUSTED = "issuance_adjusted", "Issued month corrected (prior period adjustment)"
+        CORRECTION_REFUSED = "correction_refused", "Correction of an issued month refused"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)

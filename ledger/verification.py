@@ -10,7 +10,7 @@ from django.db import connection
 
 CHECKS: list[tuple[str, str]] = [
     (
-        "live batches of a certificate must tile 1..issued with no gap or overlap",
+        "live and voided batches of a certificate must tile 1..issued with no gap or overlap",
         """
         WITH live AS (
             SELECT certificate_id, serial_start, serial_end, quantity,
@@ -168,6 +168,116 @@ CHECKS: list[tuple[str, str]] = [
         """
         SELECT 'trigger batch_retired_final is missing or disabled'
         WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'batch_retired_final' AND tgenabled <> 'D')
+        """,
+    ),
+    (
+        "the database must refuse any change to a voided batch, a voided certificate or a rolled-back issuance",
+        """
+        SELECT format('trigger %s is missing or disabled', name)
+        FROM unnest(ARRAY['batch_voided_final', 'certificate_immutable', 'certificate_never_deleted',
+                          'issuance_rolled_back_final']) AS name
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = name AND tgenabled <> 'D')
+        """,
+    ),
+    (
+        "every voided batch must have its batch_voided event",
+        """
+        SELECT format('batch %s is voided without a batch_voided event', b.id)
+        FROM certificates_certificatebatch b
+        WHERE b.status = 'voided' AND NOT EXISTS (
+            SELECT 1 FROM ledger_ledgerevent e WHERE e.batch_id = b.id AND e.kind = 'batch_voided')
+        """,
+    ),
+    (
+        "a voided certificate is a rolled-back issuance's, with every batch voided, and only such a one is voided",
+        """
+        SELECT format('certificate %s is voided but its batch %s is %s', c.serial_base, b.id, b.status)
+        FROM certificates_certificate c JOIN certificates_certificatebatch b ON b.certificate_id = c.id
+        WHERE c.voided_at IS NOT NULL AND b.status NOT IN ('voided', 'superseded')
+        UNION ALL
+        SELECT format('certificate %s is voided but no rolled-back issuance is its', c.serial_base)
+        FROM certificates_certificate c
+        WHERE c.voided_at IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM issuance_issuance i WHERE i.certificate_id = c.id AND i.rolled_back_at IS NOT NULL)
+        UNION ALL
+        SELECT format('issuance %s is rolled back but its certificate %s is not voided', i.id, c.serial_base)
+        FROM issuance_issuance i JOIN certificates_certificate c ON c.id = i.certificate_id
+        WHERE i.rolled_back_at IS NOT NULL AND c.voided_at IS NULL
+        UNION ALL
+        SELECT format('issuance %s is rolled back without an issuance_rolled_back event', i.id)
+        FROM issuance_issuance i
+        WHERE i.rolled_back_at IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM ledger_ledgerevent e WHERE e.kind = 'issuance_rolled_back'
+            AND (e.after ->> 'issuance')::bigint = i.id)
+        """,
+    ),
+    (
+        "each issuance in force and each approved correction carries in the fraction and the debit its "
+        "generator's step before left (debits are paid only from the same generator's later issuances)",
+        """
+        WITH steps AS (
+            SELECT 'issuance' AS kind, id, generator_id, month AS after_month, 0 AS sequence,
+                   carry_in, carry_out, debit_in, debit_in - debit_paid AS debit_out
+            FROM issuance_issuance WHERE rolled_back_at IS NULL
+            UNION ALL
+            SELECT 'correction', c.id, c.generator_id, f.month, c.sequence, c.carry_in, c.carry_out, c.debit_in,
+                   c.debit_out
+            FROM issuance_correction c JOIN issuance_issuance f ON f.id = c.follows_id
+            WHERE c.status = 'approved'
+        ), chain AS (
+            SELECT *, lag(carry_out) OVER w AS previous_carry, lag(debit_out) OVER w AS previous_debit
+            FROM steps WINDOW w AS (PARTITION BY generator_id ORDER BY after_month, sequence)
+        )
+        SELECT format('%s %s (generator %s, after %s) carries in %s MWh owing %s, but the step before left %s MWh '
+                      'owing %s', kind, id, generator_id, after_month, carry_in, debit_in,
+                      coalesce(previous_carry, 0), coalesce(previous_debit, 0))
+        FROM chain
+        WHERE carry_in <> coalesce(previous_carry, 0) OR debit_in <> coalesce(previous_debit, 0)
+        """,
+    ),
+    (
+        "an approved correction follows an issuance in force of its own generator",
+        """
+        SELECT format('correction %s follows issuance %s, which is rolled back or another generator''s', c.id, f.id)
+        FROM issuance_correction c JOIN issuance_issuance f ON f.id = c.follows_id
+        WHERE c.status = 'approved' AND (f.rolled_back_at IS NOT NULL OR f.generator_id <> c.generator_id)
+        """,
+    ),
+    # A month's bounds are the registry zone's midnights: its lower bound plus 14 days lies inside the month
+    # in any zone, so the month is found without the zone.
+    (
+        "a month's certificates tile across its corrections: its issuance's and one per correction that issued",
+        """
+        WITH months AS (
+            SELECT i.id, i.generator_id, i.month, i.quantity + coalesce(sum(c.quantity), 0) AS owed,
+                   count(c.certificate_id) AS corrections_issued
+            FROM issuance_issuance i
+            LEFT JOIN issuance_correction c ON c.issuance_id = i.id AND c.status = 'approved'
+            WHERE i.rolled_back_at IS NULL GROUP BY i.id
+        ), held AS (
+            SELECT m.id, coalesce(sum(cert.quantity), 0) AS issued,
+                   count(*) FILTER (WHERE cert.adjustment) AS adjustments
+            FROM months m LEFT JOIN certificates_certificate cert
+              ON cert.generator_id = m.generator_id AND cert.voided_at IS NULL
+             AND date_trunc('month', lower(cert.period) + interval '14 days')::date = m.month
+            GROUP BY m.id
+        )
+        SELECT format('issuance %s (generator %s, %s): its certificates hold %s, its issuance and corrections %s '
+                      '(%s certificates of corrections, %s corrections that issued)', m.id, m.generator_id, m.month,
+                      h.issued, m.owed, h.adjustments, m.corrections_issued)
+        FROM months m JOIN held h ON h.id = m.id
+        WHERE h.issued <> m.owed OR h.adjustments <> m.corrections_issued
+        """,
+    ),
+    (
+        "a correction's certificate is an adjustment of its own generator and month",
+        """
+        SELECT format('certificate %s is an adjustment of no approved correction, or of another month',
+                      cert.serial_base)
+        FROM certificates_certificate cert
+        LEFT JOIN issuance_correction c ON c.certificate_id = cert.id AND c.status = 'approved'
+        WHERE cert.adjustment AND (c.id IS NULL OR c.generator_id <> cert.generator_id
+                                   OR date_trunc('month', lower(cert.period) + interval '14 days')::date <> c.month)
         """,
     ),
     (

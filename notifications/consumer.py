@@ -4,6 +4,8 @@ again later (events.services); no other email and no webhook waits for it."""
 
 from events.models import Event
 
+from .adjustments import corrections_decided_email_send
+from .corrections import rollback_email_send, voided_email_send
 from .eligibilities import eligibilities_expiring_email_send
 from .generators import generator_decision_email_send
 from .instructions import instruction_notice_send
@@ -52,6 +54,14 @@ EMAILS = {
     Kind.ELIGIBILITIES_EXPIRING: lambda event: eligibilities_expiring_email_send(
         eligibility_ids=event.data["eligibility_ids"]),
     Kind.PROGRAM_INVITED: lambda event: program_invitation_email_send(participation_id=event.subject_id),
+    Kind.ISSUANCE_ROLLED_BACK: lambda event: rollback_email_send(issuance_id=event.subject_id),
+    Kind.CERTIFICATES_VOIDED: lambda event: voided_email_send(organization_id=event.organization_id,
+                                                              batch_ids=event.data["batch_ids"],
+                                                              reason=event.data["reason"]),
+    Kind.ISSUANCE_ADJUSTED: lambda event: corrections_decided_email_send(organization_id=event.organization_id,
+                                                                         correction_ids=event.data["correction_ids"]),
+    Kind.CORRECTION_REFUSED: lambda event: corrections_decided_email_send(organization_id=event.organization_id,
+                                                                          correction_ids=event.data["correction_ids"]),
 }
 
 

@@ -1,6 +1,6 @@
 """What was issued to an organization, emailed to its managers and traders who want it
 (certificates.issued: one per organization and issuance transaction, an issuance run keeping an
-organization's generators in one while they fit, issuance.services._chunks)."""
+organization's generators in one while they fit, issuance.adjustments.chunks_by_organization)."""
 
 from django.conf import settings
 from django.urls import reverse

@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "events",
     "notifications",
     "public_stats",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -308,12 +309,24 @@ CELERY_BEAT_SCHEDULE = {
     # Daily, early: staff's email of the eligibilities that end within ELIGIBILITY_REMINDER_DAYS.
     "remind-expiring-eligibilities": {"task": "certificates.tasks.remind_expiring_eligibilities",
                                       "schedule": crontab(minute=0, hour=6)},
+    # Billing: the invoices of the period that ended, once per organization (a second run issues none).
+    "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": crontab(minute=30, hour=0)},
+    "charge-late-fees-and-inactivate": {"task": "billing.tasks.charge_late_fees_and_inactivate",
+                                        "schedule": crontab(minute=45, hour=0)},
     # A program's retirement accounts freeze within this long after its close date's day ends.
     "freeze-closed-program-accounts": {
         "task": "programs.tasks.freeze_closed_program_accounts",
         "schedule": env_int("PROGRAM_CLOSE_CHECK_SECONDS", 3600),
     },
 }
+
+# Billing (billing/): one currency per registry (its places, from ISO 4217: USD 2, JPY 0), and the
+# billing period in months (1 monthly, 3 quarterly; aligned on January).
+BILLING_CURRENCY = env_str("BILLING_CURRENCY", "USD")
+REGISTRY_ADDRESS = env_str("REGISTRY_ADDRESS")  # on invoices; lines separated by "; "
+BILLING_PERIOD_MONTHS = env_int("BILLING_PERIOD_MONTHS", 1)
+if 12 % BILLING_PERIOD_MONTHS:
+    raise RuntimeError("BILLING_PERIOD_MONTHS must divide a year: 1, 2, 3, 4, 6 or 12")
 
 # Webhooks (webhooks/): an endpoint is https on the public internet, except the hosts listed here (for
 # local development and the tests: http, and local addresses, are allowed for them). An attempt has

@@ -27,6 +27,7 @@ urlpatterns = [
     path("organization/api-keys/", include("api.page_urls")),
     path("organization/activity/", views.activity, name="activity"),
     path("organization/webhooks/", include("webhooks.urls")),
+    path("organization/billing/", include("billing.urls")),
     path("organization/activity.csv", views.activity_csv, name="activity_csv"),
     path("invitations/<str:token>/", views.invitation_open, name="invitation"),
     path("accounts/", include("accounts.urls")),

@@ -2,7 +2,8 @@
 each event did to the summary tables (in the transaction that consumes its claim, so exactly once),
 and the rebuild recomputes them from the ledger's rows.
 
-What counts, and in which month, is said once, in CONTRIBUTIONS: a certificate when it is issued; a
+What counts, and in which month, is said once, in CONTRIBUTIONS: a certificate when it is issued, less
+what registry staff voided of it (a rolled-back issuance, a correction's debit), in the month it was issued; a
 transfer's batches when it completes (an internal transfer at once, another organization's when it
 accepts, a retirement at once, an export when the receiving system confirms it), in the month of its
 decision; a retirement toward its option's program. The consumer runs it on the certificates and
@@ -30,7 +31,8 @@ CONSUMER = "public_stats"
 Kind = Event.Kind
 # The events that complete what the statistics count (one each per certificate or transfer).
 KINDS = frozenset({Kind.CERTIFICATES_ISSUED, Kind.TRANSFER_SUBMITTED, Kind.TRANSFER_ACCEPTED, Kind.RETIREMENT_MADE,
-                   Kind.EXPORT_CONFIRMED})
+                   Kind.EXPORT_CONFIRMED, Kind.ISSUANCE_ROLLED_BACK, Kind.CERTIFICATES_VOIDED})
+VOIDING = (Kind.ISSUANCE_ROLLED_BACK, Kind.CERTIFICATES_VOIDED)  # data["batch_ids"]: the batches voided
 
 
 def event_skipped(kind: str, data: dict) -> bool:
@@ -59,56 +61,108 @@ CONTRIBUTIONS = f"""
       LEFT JOIN {Retirement._meta.db_table} r ON r.transfer_id = t.id
       LEFT JOIN {RetirementOption._meta.db_table} o ON o.id = r.option_id
      WHERE t.status = 'complete' AND t.kind IN ('internal', 'organization', 'retirement', 'export')
+    UNION ALL
+    SELECT date_trunc('month', c.issued_at AT TIME ZONE %(zone)s)::date, 'issued',
+           c.fuel_type, g.technology, c.state, NULL::bigint, c.eligibilities, -b.quantity
+      FROM {{voided}}
+      JOIN {Certificate._meta.db_table} c ON c.id = b.certificate_id
+      JOIN {Generator._meta.db_table} g ON g.id = c.generator_id
+     WHERE b.status = 'voided'
 """
-EVERY = {"certificates": f"{Certificate._meta.db_table} c", "transfers": f"{Transfer._meta.db_table} t"}
+EVERY = {"certificates": f"{Certificate._meta.db_table} c", "transfers": f"{Transfer._meta.db_table} t",
+         "voided": f"{CertificateBatch._meta.db_table} b"}
 OF_IDS = {"certificates": f"unnest(%(certificate_ids)s::bigint[]) AS picked_c(id) "
                           f"JOIN {Certificate._meta.db_table} c ON c.id = picked_c.id",
           "transfers": f"unnest(%(transfer_ids)s::bigint[]) AS picked_t(id) "
-                       f"JOIN {Transfer._meta.db_table} t ON t.id = picked_t.id"}
+                       f"JOIN {Transfer._meta.db_table} t ON t.id = picked_t.id",
+          "voided": f"unnest(%(voided_ids)s::bigint[]) AS picked_b(id) "
+                    f"JOIN {CertificateBatch._meta.db_table} b ON b.id = picked_b.id"}
 
 _COLUMNS = "month, activity, fuel, technology, state, program_id"
-# Both tables from one set of contributions, in one statement (its WITH is written once).
+
+
+def _same(table: str, alias: str, *extra: str) -> str:
+    """The join of a table's row to the contribution of the same dimensions (a null program is one)."""
+    return " AND ".join(f"{table}.{column} IS NOT DISTINCT FROM {alias}.{column}"
+                        for column in [*_COLUMNS.split(", "), *extra])
+
+
+_MONTHLY, _ELIGIBILITY = MonthlyTotal._meta.db_table, EligibilityTotal._meta.db_table
+# Both tables from one set of contributions, in one statement (its WITH is written once). What adds is
+# upserted; what takes off (a voided batch) updates the row its certificate's issuance made: an INSERT
+# of a negative quantity would break the tables' CHECK before its ON CONFLICT applies. The statement
+# answers how many of the rows to take from were missing (none, or the counts have drifted).
 _UPSERT = f"""
     WITH contributions AS ({{contributions}}),
-    totals AS (
-        INSERT INTO {MonthlyTotal._meta.db_table} ({_COLUMNS}, quantity)
-        SELECT {_COLUMNS}, SUM(quantity) FROM contributions GROUP BY {_COLUMNS} HAVING SUM(quantity) <> 0
-        ON CONFLICT ({_COLUMNS}) DO UPDATE SET quantity = {MonthlyTotal._meta.db_table}.quantity + EXCLUDED.quantity
+    monthly AS (
+        SELECT {_COLUMNS}, SUM(quantity) AS quantity FROM contributions
+        GROUP BY {_COLUMNS} HAVING SUM(quantity) <> 0
+    ),
+    by_eligibility AS (
+        SELECT {_COLUMNS}, eligibility, SUM(quantity) AS quantity
+          FROM contributions, unnest(eligibilities) AS eligibility
+         GROUP BY {_COLUMNS}, eligibility HAVING SUM(quantity) <> 0
+    ),
+    monthly_added AS (
+        INSERT INTO {_MONTHLY} ({_COLUMNS}, quantity)
+        SELECT {_COLUMNS}, quantity FROM monthly WHERE quantity > 0
+        ON CONFLICT ({_COLUMNS}) DO UPDATE SET quantity = {_MONTHLY}.quantity + EXCLUDED.quantity
+    ),
+    monthly_taken AS (
+        UPDATE {_MONTHLY} SET quantity = {_MONTHLY}.quantity + monthly.quantity FROM monthly
+         WHERE monthly.quantity < 0 AND {_same(_MONTHLY, "monthly")}
+        RETURNING 1
+    ),
+    eligibility_added AS (
+        INSERT INTO {_ELIGIBILITY} ({_COLUMNS}, eligibility, quantity)
+        SELECT {_COLUMNS}, eligibility, quantity FROM by_eligibility WHERE quantity > 0
+        ON CONFLICT ({_COLUMNS}, eligibility) DO UPDATE SET quantity = {_ELIGIBILITY}.quantity + EXCLUDED.quantity
+    ),
+    eligibility_taken AS (
+        UPDATE {_ELIGIBILITY} SET quantity = {_ELIGIBILITY}.quantity + by_eligibility.quantity FROM by_eligibility
+         WHERE by_eligibility.quantity < 0 AND {_same(_ELIGIBILITY, "by_eligibility", "eligibility")}
+        RETURNING 1
     )
-    INSERT INTO {EligibilityTotal._meta.db_table} ({_COLUMNS}, eligibility, quantity)
-    SELECT {_COLUMNS}, eligibility, SUM(quantity)
-      FROM contributions, unnest(eligibilities) AS eligibility
-     GROUP BY {_COLUMNS}, eligibility HAVING SUM(quantity) <> 0
-    ON CONFLICT ({_COLUMNS}, eligibility) DO UPDATE
-        SET quantity = {EligibilityTotal._meta.db_table}.quantity + EXCLUDED.quantity
+    SELECT (SELECT count(*) FROM monthly WHERE quantity < 0) - (SELECT count(*) FROM monthly_taken)
+         + (SELECT count(*) FROM by_eligibility WHERE quantity < 0) - (SELECT count(*) FROM eligibility_taken)
 """
+
+
+def _upsert(contributions: str, params: dict) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT.format(contributions=contributions), params)
+        (missing,) = cursor.fetchone()
+    if missing:
+        raise RuntimeError(f"{missing} public statistics rows to take voided certificates from are missing.")
 
 _OF_EVENTS = CONTRIBUTIONS.format(**OF_IDS)
 
 
-def _subjects(events: list[Event]) -> tuple[list[int], list[int]]:
-    """The certificates issued and the transfers completed that `events` record."""
-    certificate_ids, issuance_ids, transfer_ids = [], [], []
+def _subjects(events: list[Event]) -> tuple[list[int], list[int], list[int]]:
+    """The certificates issued, the transfers completed and the batches voided that `events` record."""
+    certificate_ids, issuance_ids, transfer_ids, voided_ids = [], [], [], []
     for event in events:
         if event.kind == Kind.CERTIFICATES_ISSUED:
             certificate_ids += event.data.get("certificate_ids", [])
             issuance_ids += event.data.get("issuance_ids", [])
+        elif event.kind in VOIDING:
+            voided_ids += event.data.get("batch_ids", [])
         elif event.kind in KINDS and not event_skipped(event.kind, event.data):
             transfer_ids.append(event.subject_id)
     if issuance_ids:
         certificate_ids += Issuance.objects.filter(pk__in=issuance_ids, certificate__isnull=False).values_list(
             "certificate_id", flat=True)
-    return certificate_ids, transfer_ids
+    return certificate_ids, transfer_ids, voided_ids
 
 
 def _of_events_signed(events: list[Event], sign: int) -> tuple[str, dict] | None:
     """The contributions of `events`, times `sign`, as SQL and its parameters; None if they count nothing."""
-    certificate_ids, transfer_ids = _subjects(events)
-    if not certificate_ids and not transfer_ids:
+    certificate_ids, transfer_ids, voided_ids = _subjects(events)
+    if not certificate_ids and not transfer_ids and not voided_ids:
         return None
     sql = f"SELECT {_COLUMNS}, eligibilities, quantity * %(sign)s AS quantity FROM ({_OF_EVENTS}) AS counted"
     return sql, {"zone": settings.TIME_ZONE, "certificate_ids": list(certificate_ids),
-                 "transfer_ids": transfer_ids, "sign": sign}
+                 "transfer_ids": transfer_ids, "voided_ids": voided_ids, "sign": sign}
 
 
 def public_stats_apply(events: list[Event]) -> None:
@@ -117,9 +171,7 @@ def public_stats_apply(events: list[Event]) -> None:
     counted = _of_events_signed(events, 1)
     if counted is None:
         return
-    sql, params = counted
-    with connection.cursor() as cursor:
-        cursor.execute(_UPSERT.format(contributions=sql), params)
+    _upsert(*counted)
 
 
 def public_stats_apply_one(event: Event) -> None:
@@ -173,6 +225,5 @@ def _rebuild() -> None:
             params |= pending[1]
         MonthlyTotal.objects.all().delete()
         EligibilityTotal.objects.all().delete()
-        with connection.cursor() as cursor:
-            cursor.execute(_UPSERT.format(contributions=contributions), params)
+        _upsert(contributions, params)
         ConsumerProgress.objects.filter(consumer=CONSUMER).update(txid=oldest - 1, event_id=2**63 - 1)

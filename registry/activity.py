@@ -128,9 +128,44 @@ SENTENCES = {
     Kind.PROGRAM_INVITED: lambda e, o: f"Invited to join {_program(e.after)}.",
     Kind.PROGRAM_JOINED: lambda e, o: f"Joined {_program(e.after)}.",
     Kind.PROGRAM_DECLINED: lambda e, o: f"Declined to join {_program(e.after)}.",
+    Kind.BATCH_VOIDED: lambda e, o: f"Registry staff voided {_quantity(e)} in {_account(e)}: {e.note}",
+    Kind.ISSUANCE_ROLLED_BACK: lambda e, o: _rolled_back(e),
+    Kind.CORRECTION_REQUESTED: lambda e, o: (
+        f"Requested a correction of {_corrected_month(e)} from {(e.before or {}).get('mwh')} MWh to "
+        f"{(e.after or {}).get('mwh')} MWh: {e.note or 'a corrected upload'}"),
+    Kind.ISSUANCE_ADJUSTED: lambda e, o: _adjusted(e),
+    Kind.CORRECTION_REFUSED: lambda e, o: (
+        f"Registry staff refused the correction of {_corrected_month(e)} to {(e.after or {}).get('refused')} MWh: "
+        f"{e.note}"),
     Kind.INSTRUCTION_LIFTED: lambda e, o: f"Made standing instruction {(e.before or {}).get('instruction', '')} "
                                           "revocable: its organization may end it now.",
 }
+
+
+def _rolled_back(event: LedgerEvent) -> str:
+    """An issuance rolled back, as issuance.corrections records it (its batch's voiding is a line of its own)."""
+    after = event.after or {}
+    month = after.get("month", "")
+    shown = f"{month[5:7]}/{month[:4]}" if len(month) >= 7 else month  # 2026-01-01: 01/2026, as periods read
+    return (f"Registry staff rolled back the issuance of {after.get('generator', '')} {shown} "
+            f"({number_text(after.get('quantity', 0))} certificate{'' if after.get('quantity') == 1 else 's'}); "
+            f"its generation report is submitted again for correction: {event.note}")
+
+
+def _corrected_month(event: LedgerEvent) -> str:
+    after = event.after or {}
+    return f"{after.get('generator', '')} {after.get('month', '')}".strip() or "an issued month"
+
+
+def _adjusted(event: LedgerEvent) -> str:
+    """A correction approved (issuance.adjustments): the month's MWh before and after, and its effect."""
+    before, after = event.before or {}, event.after or {}
+    effects = [f"{number_text(after[key])} {text}" for key, text in (
+        ("debit_paid", "owed paid"), ("issued", "issued"), ("voided", "voided")) if after.get(key)]
+    if after.get("shortfall", 0) > after.get("voided", 0):
+        effects.append(f"{number_text(after['shortfall'] - after.get('voided', 0))} owed from the next issuances")
+    return (f"Registry staff corrected {_corrected_month(event)} from {before.get('mwh')} MWh to {after.get('mwh')} "
+            f"MWh: {', '.join(effects) or 'no whole certificate'}; {after.get('carry')} MWh carried.")
 
 
 def _settings_change(after: dict) -> str:

@@ -33,6 +33,13 @@ class Organization(models.Model):
         # retirements toward the programs it administers (programs.ProgramAdministrator), and nothing else.
         REGULATOR = "regulator", "Regulator"
 
+    class Tier(models.TextChoices):
+        """The subscription tier the fee schedule prices (billing.TierFee)."""
+
+        SMALL = "small", "Small"
+        MEDIUM = "medium", "Medium"
+        LARGE = "large", "Large"
+
     public_id = public_id("MM", 5)
     name = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.ACTIVE)
@@ -42,6 +49,15 @@ class Organization(models.Model):
     require_two_factor = models.BooleanField(
         default=False, help_text="Members without two-factor sign-in are sent to set it up before anything else.")
     created_at = models.DateTimeField(default=timezone.now)
+    # Billing (billing/): the tier its annual subscription is priced by, and the member its invoices go to
+    # (any member; the managers when none is named).
+    billing_tier = models.CharField(max_length=16, choices=Tier, default=Tier.SMALL)
+    billing_contact = models.ForeignKey("registry.User", on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+", help_text="Any member; its invoices are sent there.")
+    # Why billing has inactivated it ("": it has not): an invoice unpaid too long. It can sign in, look and
+    # pay, but not transfer, retire, upload or issue (certificates.reviews.review_refusal, the one rule every
+    # such path asks), and every page says this. Set and cleared by billing.services only.
+    billing_hold = models.CharField(max_length=400, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

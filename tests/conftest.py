@@ -425,3 +425,19 @@ def api_as(db):
         client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
         return client
     return _api_as
+
+
+# Billing (tests/billing.py has the helpers) ----------------------------------------------------------
+
+@pytest.fixture
+def schedules(db):
+    """The billing tests' fee schedules, from 2090 (tests.billing.standard_schedules)."""
+    from .billing import standard_schedules
+
+    return standard_schedules()
+
+
+@pytest.fixture
+def certificate(issue, no_wakeups):
+    """5,000 RECs issued today (before any billing schedule: owed nothing)."""
+    return issue(5000).certificate

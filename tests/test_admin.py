@@ -30,7 +30,7 @@ def test_dashboard_shows_counts_and_the_ledger_check(admin_client, batch, trader
 
 def test_organizations_get_a_generated_mm_id(admin_client):
     response = admin_client.post(reverse("admin:registry_organization_add"), {
-        "name": "Red River Solar Cooperative", "contact_email": "registry@redriver.example",
+        "name": "Red River Solar Cooperative", "contact_email": "registry@redriver.example", "billing_tier": "small",
         "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0})
     assert response.status_code == 302
     organization = Organization.objects.get(name="Red River Solar Cooperative")

@@ -87,7 +87,8 @@ def test_an_inactive_option_is_refused(owner, batch, retirement_account, option)
 def test_too_many_certificates_names_the_line(owner, batch, retirement_account, option):
     response = post(owner, RETIREMENTS, body(batch, retirement_account, quantity=5000))
     assert response.status_code == 400
-    assert "This batch holds 1,000" in fields(response)["lines[0].quantity"]
+    assert fields(response)["lines[0].quantity"] == \
+        f"Quantity 5,000 is more than batch {batch.serial_number} holds (1,000)."
 
 
 def test_a_trade_key_cannot_retire(api_as, org, manager, batch, retirement_account, option):

@@ -131,8 +131,8 @@ def test_export_is_pending_for_registry_staff(owner, batch, tracking_system):
 @pytest.mark.parametrize(("body", "field", "message"), [
     (lambda b, a, f: internal(CertificateBatch(pk=987654), 5, a), "lines[0].batch", "is not an active batch"),
     (lambda b, a, f: internal(f, 5, a), "lines[0].batch", "is not an active batch of Prairie Wind Energy"),
-    (lambda b, a, f: internal(b, 1001, a), "lines[0].quantity", "This batch holds 1,000"),
-    (lambda b, a, f: internal(b, 0, a), "lines[0].quantity", "greater than or equal to 1"),
+    (lambda b, a, f: internal(b, 1001, a), "lines[0].quantity", "Quantity 1,001 is more than batch "),
+    (lambda b, a, f: internal(b, 0, a), "lines[0].quantity", "whole number of at least 1 (got 0)"),
     (lambda b, a, f: {**internal(b, 5, a), "lines": []}, "lines", "at least one line"),
     (lambda b, a, f: internal(b, 5, Account(public_id="ACT-99999")), "destination.account", "open active accounts"),
     (lambda b, a, f: internal(b, 5, b.account), "destination.account", "already in account"),

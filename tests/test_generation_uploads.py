@@ -7,6 +7,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from certificates.models import Generator
+from issuance.corrections import issuance_rollback
 from issuance.models import GenerationReport, GenerationReporter, GenerationUpload
 from issuance.services import generation_upload_create, generation_upload_process, issuance_run
 from registry.services import ServiceError
@@ -127,11 +128,31 @@ def test_a_month_that_is_not_a_month_is_refused(refused, generator):
     refused(HEADER + "M805,13/2024,10\r\n", "as MM/YYYY", 2, "B")
 
 
-def test_a_month_already_issued_is_refused(refused, upload_run, generator, account, staff):
+def test_a_month_already_issued_is_a_correction_request_and_one_awaiting_a_decision_is_refused(
+        refused, upload_run, generator, account, staff):
+    """An issued month is final as a report: its corrected total is a correction request for staff
+    (tests/test_corrections.py), and a second while the first awaits a decision is refused on its row."""
     Generator.objects.filter(pk=generator.pk).update(account=account)
     upload_run(HEADER + f"M805,{MONTH:%m/%Y},10\r\n")
     issuance_run(user=staff, reports=GenerationReport.objects.all())
-    refused(HEADER + f"M805,{MONTH:%m/%Y},11\r\n", "has already been issued", 2, "B")
+    corrected = upload_run(HEADER + f"M805,{MONTH:%m/%Y},11\r\n")
+    assert corrected.corrections.get().difference == 1 and GenerationReport.objects.count() == 1
+    refused(HEADER + f"M805,{MONTH:%m/%Y},12\r\n", "is awaiting the registry's decision", 2, "B")
+
+
+def test_a_rolled_back_month_takes_a_corrected_file_which_issues_the_corrected_figure(upload_run, generator, account,
+                                                                                     staff):
+    Generator.objects.filter(pk=generator.pk).update(account=account)
+    upload_run(HEADER + f"M805,{MONTH:%m/%Y},1000.5\r\n")
+    (issued,) = issuance_run(user=staff, reports=GenerationReport.objects.all()).issued
+    issuance_rollback(user=staff, issuance=issued, reason="The meter read 10x high.")
+
+    upload = upload_run(HEADER + f"M805,{MONTH:%m/%Y},100.5\r\n")
+
+    assert upload.status == GenerationUpload.Status.COMPLETED, upload.errors
+    assert GenerationReport.objects.get(pk=issued.report_id).status == GenerationReport.Status.REPLACED
+    (again,) = issuance_run(user=staff, reports=GenerationReport.objects.live()).issued
+    assert (again.mwh, again.quantity, again.carry_out) == (Decimal("100.5"), 100, Decimal("0.5"))
 
 
 def test_a_duplicate_row_is_refused(refused, generator):

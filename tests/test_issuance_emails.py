@@ -20,8 +20,9 @@ from events.services import events_claim, events_consume
 from instructions.models import InstructionDestination
 from instructions.services import DestinationChoice, instruction_create
 from issuance import services
+from issuance.adjustments import chunks_by_organization
 from issuance.models import Issuance
-from issuance.services import _chunks, issuance_run
+from issuance.services import issuance_run
 from notifications import issuance as issuance_emails
 from registry import emails as registry_emails
 from registry.models import EmailEvent, Membership, User
@@ -175,8 +176,8 @@ def test_an_organization_gets_one_email_per_run_however_the_run_is_split(
 
 
 def test_transactions_keep_each_organization_whole_while_they_can():
-    assert _chunks({1: [3, 1], 2: [2, 5, 4], 3: [6]}, 3) == [[1, 3], [2, 4, 5], [6]]
-    assert _chunks({1: [1, 2, 3, 4, 5], 2: [6]}, 2) == [[1, 2], [3, 4], [5, 6]]  # more than fit: split
+    assert chunks_by_organization({1: [3, 1], 2: [2, 5, 4], 3: [6]}, 3) == [[1, 3], [2, 4, 5], [6]]
+    assert chunks_by_organization({1: [1, 2, 3, 4, 5], 2: [6]}, 2) == [[1, 2], [3, 4], [5, 6]]  # more than fit: split
 
 
 def test_the_email_says_when_standing_instructions_moved_some_on(org, trader, staff, wind, second_account):

@@ -1,4 +1,4 @@
-"""The organization's own pages (members, API keys, webhooks, programs, activity) behind one header link,
+"""The organization's own pages (members, API keys, webhooks, programs, billing, activity) behind one header link,
 "Organization", with tabs shared by those pages (issue 20, polish item 3)."""
 
 import re
@@ -8,7 +8,7 @@ from django.urls import reverse
 
 PAGES = {"Members": reverse("members:list"), "API keys": reverse("api-keys:list"),
          "Webhooks": reverse("webhooks:list"), "Programs": reverse("programs:participation"),
-         "Activity": reverse("activity")}
+         "Billing": reverse("billing:billing"), "Activity": reverse("activity")}
 
 
 def header(page: str) -> str:

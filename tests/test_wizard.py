@@ -150,7 +150,8 @@ def test_a_confirm_refused_because_a_batch_changed_leaves_the_wizard_for_the_das
     assert "has changed since it was selected" in client.get(response["HX-Redirect"]).content.decode()
 
 
-@pytest.mark.parametrize("value,message", [("0", "Enter at least 1."), ("1001", "This batch holds 1,000"),
+@pytest.mark.parametrize("value,message", [("0", "Quantity must be a whole number of at least 1 (got 0)."),
+                                           ("1001", "Quantity 1,001 is more than batch M"),
                                            ("2.5", "Enter a whole number."), ("", "Enter a quantity.")])
 def test_quantity_validation(signed_in, trader, batch, value, message):
     client = signed_in(trader)

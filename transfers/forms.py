@@ -10,11 +10,10 @@ from accounts.models import Account
 from accounts.selectors import organization_can_receive
 from certificates.models import CertificateBatch
 from registry.models import Organization, TrackingSystem
-from utilities.display import number_text
 
 from .models import NOTES_MAX_LENGTH, Transfer
 from .selectors import accounts_to_receive, batches_already_in
-from .services import Destination
+from .services import Destination, TransferLine
 from .values import RECIPIENT_ACCOUNT_REF_MAX_LENGTH, RECIPIENT_NAME_MAX_LENGTH
 from .values import RECIPIENT_NAME_REQUIRED as RECIPIENT_NAME_REQUIRED  # the API's serializer reads it here
 
@@ -57,21 +56,26 @@ class DecisionForm(forms.Form):
 
 
 class QuantityForm(forms.Form):
-    """Step 1: a whole number from 1 to the batch's quantity, per selected batch."""
+    """Step 1: a whole number from 1 to the batch's quantity, per selected batch (the transfer line's
+    own rule: TransferLine.quantity_problem)."""
 
     def __init__(self, *args, batches, quantities: dict[int, int], **kwargs):
         super().__init__(*args, **kwargs)
         self.batches = batches
         for batch in batches:
             self.fields[f"quantity_{batch.pk}"] = forms.IntegerField(
-                label=batch.serial_number, min_value=1, max_value=batch.quantity,
-                initial=quantities.get(batch.pk, batch.quantity),
-                error_messages={"max_value": f"This batch holds {number_text(batch.quantity)}; "
-                                             "enter at most that many.",
-                                "min_value": "Enter at least 1.", "invalid": "Enter a whole number.",
-                                "required": "Enter a quantity."},
+                label=batch.serial_number, initial=quantities.get(batch.pk, batch.quantity),
+                error_messages={"invalid": "Enter a whole number.", "required": "Enter a quantity."},
                 widget=forms.NumberInput(attrs={"min": 1, "max": batch.quantity, "step": 1}),
             )
+
+    def clean(self):
+        cleaned = super().clean()
+        for batch in self.batches:
+            name = f"quantity_{batch.pk}"
+            if name in cleaned and (problem := TransferLine(batch.pk, cleaned[name]).quantity_problem(batch)):
+                self.add_error(name, problem)
+        return cleaned
 
     def rows(self):
         return [(batch, self[f"quantity_{batch.pk}"]) for batch in self.batches]

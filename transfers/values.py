@@ -143,10 +143,9 @@ class TransferLine:
         transfer service (under its lock). `batch`: the batch as read (None: there is none), with
         `holder` (certificates.services.Holder: its account's organization, type and status),
         `status`, `quantity` and `serial_number`."""
-        problems, quantity = {}, self.quantity
-        quantity_valid = not isinstance(quantity, bool) and isinstance(quantity, int) and quantity >= 1
-        if not quantity_valid:
-            problems["quantity"] = f"Quantity must be a whole number of at least 1 (got {quantity!r})."
+        problems = {}
+        if quantity_problem := self.quantity_problem():
+            problems["quantity"] = quantity_problem
         holder = None if batch is None else batch.holder
         if holder is None or holder.organization_id != organization.pk:
             problems["batch"] = f"Batch {self.batch_id if batch is None else batch.serial_number} is not held by " \
@@ -160,10 +159,20 @@ class TransferLine:
         elif not Account.is_open_active_state(type=holder.account_type, status=holder.account_status):
             problems["batch"] = (f"The account holding the certificates is {holder.account_status} and cannot "
                                  "send them.")
-        elif quantity_valid and quantity > batch.quantity:
-            problems["quantity"] = f"Quantity {quantity:,} is more than batch {batch.serial_number} holds " \
-                                   f"({batch.quantity:,})."
+        elif not quantity_problem and (quantity_problem := self.quantity_problem(batch)):
+            problems["quantity"] = quantity_problem
         return problems
+
+    def quantity_problem(self, batch=None) -> str | None:
+        """What is wrong with the quantity: not a whole number of at least 1, or (given the `batch`,
+        with its `quantity` and `serial_number`) more than it holds. The one wording of it, for the
+        wizard's first step and the API's lines before the lock, and for problems() under it."""
+        quantity = self.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            return f"Quantity must be a whole number of at least 1 (got {quantity!r})."
+        if batch is not None and quantity > batch.quantity:
+            return f"Quantity {quantity:,} is more than batch {batch.serial_number} holds ({batch.quantity:,})."
+        return None
 
 
 RECIPIENT_NAME_MAX_LENGTH, RECIPIENT_ACCOUNT_REF_MAX_LENGTH = 200, 100  # an export's (Transfer's fields)

@@ -22,6 +22,9 @@ class EventType(models.TextChoices):
     RETIREMENT_CREATED = "retirement.created", "Certificates retired"
     UPLOAD_FINISHED = "upload.finished", "Mass upload finished (completed or failed)"
     EXPORT_DECIDED = "export.decided", "Export accepted or rejected by the receiving system"
+    ISSUANCE_ROLLED_BACK = "issuance.rolled_back", "Issuance rolled back by the registry (its certificates voided)"
+    CERTIFICATES_VOIDED = "certificates.voided", "Certificates voided by the registry"
+    ISSUANCE_ADJUSTED = "issuance.adjusted", "Issued months corrected by the registry (prior period adjustments)"
 
 
 class WebhookEndpoint(models.Model):

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
+from certificates.models import CertificateBatch
+from issuance.models import Correction, Issuance
 from mass_uploads.models import MassTransferUpload
 from registry.models import Organization
 from registry.selectors import organization_link
@@ -65,12 +67,63 @@ def _upload_data(upload: MassTransferUpload, organization: Organization) -> dict
     }
 
 
+def _rollback_data(issuance: Issuance, organization: Organization) -> dict:
+    batch = (CertificateBatch.objects.select_related("account")
+             .filter(certificate_id=issuance.certificate_id, parent__isnull=True).first())
+    return {
+        "id": issuance.pk,
+        "generator": issuance.generator.code,
+        "period": str(issuance.period),
+        "mwh": str(issuance.mwh),
+        "quantity": issuance.quantity,
+        "serial_number": issuance.serial_range or None,
+        "account": batch.account.public_id if batch else None,
+        "reason": issuance.rollback_reason,
+        "rolled_back_at": _moment(issuance.rolled_back_at),
+        "url": organization_link(settings.SITE_URL + reverse("issuance:issuance", args=[issuance.pk]), organization),
+    }
+
+
+def _voided_data(voided: dict) -> dict:
+    batches = (CertificateBatch.objects.filter(pk__in=voided["batch_ids"]).select_related("certificate", "account")
+               .order_by("certificate_id", "serial_start"))
+    return {"quantity": voided["quantity"], "reason": voided["reason"],
+            "batches": [{"id": batch.pk, "serial_number": batch.serial_number, "quantity": batch.quantity,
+                         "account": batch.account.public_id} for batch in batches]}
+
+
+def _corrections_data(corrections: list[Correction], organization: Organization) -> list[dict]:
+    return [{
+        "id": correction.pk, "generator": correction.generator.code, "period": str(correction.period),
+        "mwh_before": str(correction.mwh_before), "mwh_after": str(correction.mwh_after),
+        "difference": str(correction.difference), "quantity": correction.quantity,
+        "serial_number": correction.serial_range or None, "debit_paid": correction.debit_paid,
+        "shortfall": correction.shortfall, "voided": correction.voided, "owed": correction.debit_out,
+        "carry_out": str(correction.carry_out), "note": correction.decision_note,
+        "decided_at": _moment(correction.decided_at),
+        "url": organization_link(settings.SITE_URL + reverse("issuance:issuance", args=[correction.issuance_id]),
+                                 organization),
+    } for correction in corrections]
+
+
 def event_payload(*, event_type: str, event_id: uuid.UUID, organization: Organization, created_at: datetime.datetime,
-                  transfer: Transfer | None = None, upload: MassTransferUpload | None = None) -> dict:
+                  transfer: Transfer | None = None, upload: MassTransferUpload | None = None,
+                  issuance: Issuance | None = None, voided: dict | None = None,
+                  corrections: list[Correction] | None = None) -> dict:
     """What `organization`'s endpoints are told of one event: `data` holds the transfer (as the API
-    answers it, with its first items and its page) or the mass upload (status, rows, errors)."""
-    data = ({"transfer": _transfer_data(transfer, organization)} if transfer is not None
-            else {"upload": _upload_data(upload, organization)})
+    answers it, with its first items and its page), the mass upload (status, rows, errors), the issuance
+    rolled back (its generator, period, the certificates voided and the reason) or the certificates
+    voided (each batch, and the reason)."""
+    if transfer is not None:
+        data = {"transfer": _transfer_data(transfer, organization)}
+    elif upload is not None:
+        data = {"upload": _upload_data(upload, organization)}
+    elif issuance is not None:
+        data = {"issuance": _rollback_data(issuance, organization)}
+    elif corrections is not None:
+        data = {"corrections": _corrections_data(corrections, organization)}
+    else:
+        data = {"voided": _voided_data(voided)}
     return {"id": str(event_id), "type": event_type, "created_at": _moment(created_at),
             "organization": organization.public_id, "data": data}
 
@@ -123,9 +176,83 @@ UPLOAD_SCHEMA = {
 }
 
 
+_SERIAL_NUMBER = {"type": "string", "description": "As the dashboard shows it: `<serial base>-<start> to <end>`."}
+ROLLBACK_SCHEMA = {
+    "type": "object",
+    "description": "The issuance registry staff rolled back: its certificates are voided (final, in no balance) and "
+                   "its month's generation report is submitted again for correction.",
+    "required": ["id", "generator", "period", "mwh", "quantity", "serial_number", "account", "reason",
+                 "rolled_back_at", "url"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "integer"},
+        "generator": {"type": "string", "description": "The generator's ID."},
+        "period": {"type": "string", "description": "The production month, `MM/YYYY`."},
+        "mwh": {"type": "string", "description": "The MWh reported for the month (a decimal, as text)."},
+        "quantity": {"type": "integer", "minimum": 0, "description": "The certificates voided (0: none was issued)."},
+        "serial_number": {"oneOf": [_SERIAL_NUMBER, {"type": "null"}]},
+        "account": {"type": ["string", "null"], "description": "The account the voided certificates were in."},
+        "reason": {"type": "string", "description": "Registry staff's reason."},
+        "rolled_back_at": _MOMENT,
+        "url": {"type": "string", "format": "uri", "description": "The issuance's page."},
+    },
+}
+VOIDED_SCHEMA = {
+    "type": "object",
+    "description": "Certificates registry staff voided (final, in no balance), with the reason.",
+    "required": ["quantity", "reason", "batches"],
+    "additionalProperties": False,
+    "properties": {
+        "quantity": {"type": "integer", "minimum": 1},
+        "reason": {"type": "string"},
+        "batches": {"type": "array", "items": {
+            "type": "object", "required": ["id", "serial_number", "quantity", "account"], "additionalProperties": False,
+            "properties": {"id": {"type": "integer"}, "serial_number": _SERIAL_NUMBER,
+                           "quantity": {"type": "integer", "minimum": 1},
+                           "account": {"type": "string", "description": "The account that held them."}}}},
+    },
+}
+_DECIMAL = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{3}$", "description": "MWh, a decimal as text."}
+CORRECTIONS_SCHEMA = {
+    "type": "array",
+    "description": "Corrections of issued months registry staff approved (prior period adjustments): more generation "
+                   "pays what the generator owes, then is issued as new certificates of the month (their own serial "
+                   "range); less is a shortfall, owed from the generator's next issuances or voided.",
+    "items": {
+        "type": "object",
+        "required": ["id", "generator", "period", "mwh_before", "mwh_after", "difference", "quantity",
+                     "serial_number", "debit_paid", "shortfall", "voided", "owed", "carry_out", "note", "decided_at",
+                     "url"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer"},
+            "generator": {"type": "string", "description": "The generator's ID."},
+            "period": {"type": "string", "description": "The production month corrected, `MM/YYYY`."},
+            "mwh_before": _DECIMAL, "mwh_after": _DECIMAL, "difference": _DECIMAL,
+            "quantity": {"type": "integer", "minimum": 0, "description": "New certificates issued."},
+            "serial_number": {"oneOf": [_SERIAL_NUMBER, {"type": "null"}]},
+            "debit_paid": {"type": "integer", "minimum": 0, "description": "Certificates owed, paid first."},
+            "shortfall": {"type": "integer", "minimum": 0, "description": "Certificates issued too many."},
+            "voided": {"type": "integer", "minimum": 0, "description": "Of the shortfall, voided at once."},
+            "owed": {"type": "integer", "minimum": 0,
+                     "description": "What the generator owes after it, taken from its next issuances."},
+            "carry_out": _DECIMAL,
+            "note": {"type": "string", "description": "Registry staff's note."},
+            "decided_at": _MOMENT,
+            "url": {"type": "string", "format": "uri", "description": "The month's issuance page."},
+        },
+    },
+}
+# The key of each event type's `data`, and its schema.
+DATA_SCHEMAS = {EventType.UPLOAD_FINISHED: ("upload", UPLOAD_SCHEMA),
+                EventType.ISSUANCE_ROLLED_BACK: ("issuance", ROLLBACK_SCHEMA),
+                EventType.CERTIFICATES_VOIDED: ("voided", VOIDED_SCHEMA),
+                EventType.ISSUANCE_ADJUSTED: ("corrections", CORRECTIONS_SCHEMA)}
+
+
 def event_schema(event_type: str) -> dict:
     """The JSON Schema of the body of one event type's deliveries."""
-    upload = event_type == EventType.UPLOAD_FINISHED
+    key, data_schema = DATA_SCHEMAS.get(event_type, ("transfer", TRANSFER_SCHEMA))
     return {
         "type": "object",
         "required": ["id", "type", "created_at", "organization", "data"],
@@ -136,8 +263,7 @@ def event_schema(event_type: str) -> dict:
             "type": {"const": event_type},
             "created_at": {**_MOMENT, "description": "When the step happened (ISO 8601, with its UTC offset)."},
             "organization": {**_ORGANIZATION_ID, "description": "The organization told (its endpoints')."},
-            "data": {"type": "object", "additionalProperties": False,
-                     "required": ["upload" if upload else "transfer"],
-                     "properties": {"upload": UPLOAD_SCHEMA} if upload else {"transfer": TRANSFER_SCHEMA}},
+            "data": {"type": "object", "additionalProperties": False, "required": [key],
+                     "properties": {key: data_schema}},
         },
     }

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from events.models import Event
 from events.services import event_record
+from issuance.models import Correction, Issuance
 from mass_uploads.models import MassTransferUpload
 from registry.models import Organization, User
 from registry.services import ServiceError, manager_require
@@ -45,7 +46,9 @@ EVENT_TYPES = {
     Event.Kind.EXPORT_REJECTED: EventType.EXPORT_DECIDED,
 }
 # What the webhooks consumer takes (events.consumers, registered in webhooks.apps).
-EVENTS_CONSUMED = frozenset({*EVENT_TYPES, Event.Kind.TRANSFER_SUBMITTED, Event.Kind.UPLOAD_FINISHED})
+EVENTS_CONSUMED = frozenset({*EVENT_TYPES, Event.Kind.TRANSFER_SUBMITTED, Event.Kind.UPLOAD_FINISHED,
+                             Event.Kind.ISSUANCE_ROLLED_BACK, Event.Kind.CERTIFICATES_VOIDED,
+                             Event.Kind.ISSUANCE_ADJUSTED})
 WAITS_FOR_A_DECISION = (Transfer.Kind.ORGANIZATION, Transfer.Kind.EXPORT)
 
 
@@ -159,6 +162,8 @@ def webhook_deliveries_owe(event: Event) -> int:
     transaction that deletes the event's claim (events.services), so they are owed exactly once."""
     if event.kind == Event.Kind.UPLOAD_FINISHED:
         return webhook_deliveries_owe_for_upload(upload_id=event.subject_id)
+    if event.kind in (Event.Kind.ISSUANCE_ROLLED_BACK, Event.Kind.CERTIFICATES_VOIDED, Event.Kind.ISSUANCE_ADJUSTED):
+        return webhook_deliveries_owe_for_correction(event)
     return webhook_deliveries_owe_for_transfer(transfer_id=event.subject_id, event_kind=event.kind,
                                                occurred_at=event.occurred_at)
 
@@ -212,6 +217,28 @@ def webhook_deliveries_owe_for_upload(*, upload_id: int) -> int:
         return 0
     return _deliveries_owe(event_type=EventType.UPLOAD_FINISHED, organizations=[upload.organization],
                            occurred_at=upload.finished_at, upload=upload)
+
+
+@transaction.atomic
+def webhook_deliveries_owe_for_correction(event: Event) -> int:
+    """The deliveries owed for an issuance registry staff rolled back, certificates they voided, or
+    corrections they approved, to the organization that held them (the generators' owner)."""
+    organization = Organization.objects.filter(pk=event.organization_id).first()
+    if organization is None:
+        return 0
+    if event.kind == Event.Kind.ISSUANCE_ROLLED_BACK:
+        issuance = Issuance.objects.select_related("generator", "certificate").filter(pk=event.subject_id).first()
+        if issuance is None:
+            return 0
+        return _deliveries_owe(event_type=EventType.ISSUANCE_ROLLED_BACK, organizations=[organization],
+                               occurred_at=event.occurred_at, issuance=issuance)
+    if event.kind == Event.Kind.ISSUANCE_ADJUSTED:
+        corrections = list(Correction.objects.filter(pk__in=event.data["correction_ids"])
+                           .select_related("generator", "certificate").order_by("generator__code", "month"))
+        return _deliveries_owe(event_type=EventType.ISSUANCE_ADJUSTED, organizations=[organization],
+                               occurred_at=event.occurred_at, corrections=corrections)
+    return _deliveries_owe(event_type=EventType.CERTIFICATES_VOIDED, organizations=[organization],
+                           occurred_at=event.occurred_at, voided=event.data)
 
 
 # After a commit that owes deliveries (also attempted every WEBHOOKS_SEND_SECONDS by beat).

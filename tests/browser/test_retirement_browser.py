@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.factories import RetirementOptionFactory
@@ -77,3 +78,10 @@ def test_retire_part_of_a_batch_through_the_four_steps(
     assert "Sign out" not in public.content()
     screenshot(public, "6-verification")
     stranger.close()
+
+    # The Retired tab lists it; on a phone its rows are cards, not a table scrolling sideways.
+    page.goto(live_server.url + "/certificates/?tab=retired")
+    expect(page.locator("#retirements tbody tr")).to_have_count(1)
+    if width == 390:
+        assert page.eval_on_selector("#results .table-wrap", "e => e.scrollWidth <= e.clientWidth")
+    screenshot(page, "7-retired-tab")

@@ -146,6 +146,8 @@ def download_and_look_on_a_phone(page, screenshot, label):
     expect_quantities(page, [15, 16, 17, 18, 40], page_number=2, pages=3)
     for region in ("#filters", "#results"):  # nothing of the tab wider than the screen
         assert page.eval_on_selector(region, "e => e.getBoundingClientRect().right") <= 390
+    # and the table within it laid out as cards, not scrolling sideways
+    assert page.eval_on_selector("#results .table-wrap", "e => e.scrollWidth <= e.clientWidth")
     screenshot(page, f"{label}-390-by-quantity-page-2")
 
 

@@ -1,0 +1,375 @@
+"""Every write of billing: the billing consumer's charges (from the domain events, in the claims'
+transaction: exactly once, with the database's unique (event, kind) as the last word), the yearly
+subscriptions, and the invoices of a period (exactly once per organization and period, numbered
+without gaps under the counter's lock)."""
+
+import bisect
+import datetime
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import connection, transaction
+
+from certificates.models import Certificate, CertificateBatch
+from certificates.periods import registry_zone
+from events.models import Event
+from issuance.models import Issuance
+from registry.models import Organization, User
+from registry.services import ServiceError, staff_require
+from transfers.models import TransferItem
+
+from . import selectors
+from .models import Charge, CreditNote, FeeSchedule, FreeUsage, Invoice, InvoiceCounter, Payment, TierFee
+from .selectors import invoice_balance, invoices_with_balance
+from .values import ChargeKind, FeeKind, Period, currency, money_round, money_text, per_certificate_line, period_before
+
+logger = logging.getLogger(__name__)
+
+CONSUMER = "billing"
+Kind = Event.Kind
+# The billable events and the fee each is charged by; the organization that owes it is the event's own
+# (the issued organization, the retiring, exporting or sending one).
+FEE_KIND_OF_EVENT = {
+    Kind.CERTIFICATES_ISSUED: FeeKind.ISSUANCE,
+    Kind.RETIREMENT_MADE: FeeKind.RETIREMENT,
+    Kind.EXPORT_CONFIRMED: FeeKind.EXPORT,
+    Kind.TRANSFER_ACCEPTED: FeeKind.TRANSFER,
+}
+KINDS = frozenset(FEE_KIND_OF_EVENT)
+
+
+def local_day(moment: datetime.datetime) -> datetime.date:
+    return moment.astimezone(registry_zone()).date()
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    """The first moment of `day` in the registry's zone."""
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=registry_zone())
+
+
+def _quantities(events: list[Event]) -> dict[int, int]:
+    """How many certificates each event moved or issued, by event id (three queries for any number)."""
+    certificate_ids, issuance_ids, transfer_ids = defaultdict(list), defaultdict(list), defaultdict(list)
+    for event in events:
+        if event.kind == Kind.CERTIFICATES_ISSUED:
+            for pk in event.data.get("certificate_ids", []):
+                certificate_ids[pk].append(event.pk)
+            for pk in event.data.get("issuance_ids", []):
+                issuance_ids[pk].append(event.pk)
+        elif event.subject_id is not None:
+            transfer_ids[event.subject_id].append(event.pk)
+    quantities: dict[int, int] = defaultdict(int)
+
+    def add(subjects: dict[int, list[int]], rows) -> None:
+        for pk, quantity in rows:
+            for event_id in subjects[pk]:
+                quantities[event_id] += int(quantity)
+    add(certificate_ids, Certificate.objects.filter(pk__in=list(certificate_ids)).values_list("pk", "quantity"))
+    add(issuance_ids, Issuance.objects.filter(pk__in=list(issuance_ids)).values_list("pk", "quantity"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT i.transfer_id, SUM(b.quantity) FROM {TransferItem._meta.db_table} i "
+                       f"JOIN {CertificateBatch._meta.db_table} b ON b.id = i.batch_id "
+                       f"WHERE i.transfer_id = ANY(%s) GROUP BY i.transfer_id", [list(transfer_ids)])
+        add(transfer_ids, cursor.fetchall())
+    return quantities
+
+
+class _Schedules:
+    """The fee schedules with their fees, read once per batch of events, and the one in force on a day."""
+
+    def __init__(self) -> None:
+        self.schedules = list(FeeSchedule.objects.prefetch_related("fees", "tier_fees").order_by("effective_from"))
+        self.starts = [schedule.effective_from for schedule in self.schedules]
+
+    def on(self, day: datetime.date) -> FeeSchedule | None:
+        index = bisect.bisect_right(self.starts, day)
+        return self.schedules[index - 1] if index else None
+
+
+def charges_from_events(events: list[Event]) -> int:
+    """The billing consumer's handler: a charge for each billable event, at the schedule in force on
+    the day (registry's zone) it happened, in the caller's transaction (the one that deletes the
+    events' claims: exactly once). An event with no fee in force, or of no certificates, is owed
+    nothing. The year's free certificates are counted in FreeUsage, upserted in (organization, kind,
+    year) order so that two workers at once wait for each other instead of deadlocking; each line
+    takes what is left of its threshold, in the order the events happened. Returns how many charges."""
+    schedules = _Schedules()
+    quantities = _quantities(events)
+    priced = []  # (event, fee kind, schedule, fee, quantity, day)
+    for event in sorted(events, key=lambda event: (event.occurred_at, event.pk)):
+        fee_kind = FEE_KIND_OF_EVENT.get(event.kind)
+        day = local_day(event.occurred_at)
+        schedule = schedules.on(day)
+        fee = schedule.fee(fee_kind) if schedule and fee_kind else None
+        quantity = quantities.get(event.pk, 0)
+        if fee is None or quantity <= 0 or event.organization_id is None:
+            continue
+        priced.append((event, fee_kind, schedule, fee, quantity, day))
+    if not priced:
+        return 0
+    totals: dict[tuple[int, str, int], int] = defaultdict(int)
+    for event, fee_kind, _, _, quantity, day in priced:
+        totals[(event.organization_id, fee_kind, day.year)] += quantity
+    used_before = _usage_add(totals)
+    charges = []
+    for event, fee_kind, schedule, fee, quantity, day in priced:
+        key = (event.organization_id, fee_kind, day.year)
+        line = per_certificate_line(quantity=quantity, unit_price=fee.unit_price, used_before=used_before[key],
+                                    threshold=fee.free_per_year, year=day.year)
+        used_before[key] += quantity
+        charges.append((event.organization_id, fee_kind, event.pk, schedule.pk, event.occurred_at, day.year, quantity,
+                        line.free, fee.unit_price, line.amount, line.description))
+    _charges_insert(charges)
+    return len(charges)
+
+
+_CHARGE_COLUMNS = ("organization_id", "kind", "event_id", "schedule_id", "occurred_at", "year", "quantity",
+                   "free_quantity", "unit_price", "amount", "description")
+_CHARGE_TYPES = ("bigint", "text", "bigint", "bigint", "timestamptz", "smallint", "bigint", "bigint", "numeric",
+                 "numeric", "text")
+
+
+def _charges_insert(charges: list[tuple]) -> None:
+    """One INSERT of every charge, from one array per column: a fifth of bulk_create's time for 500
+    charges (bench/billing.py). No ON CONFLICT: a second charge of an event is a defect, and its
+    unique violation rolls the batch back."""
+    columns = ", ".join(_CHARGE_COLUMNS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _CHARGE_TYPES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {Charge._meta.db_table} ({columns}, currency) "
+                       f"SELECT *, %s FROM unnest({arrays})",
+                       [currency(), *([charge[index] for charge in charges] for index in range(len(_CHARGE_COLUMNS)))])
+
+
+def charges_from_event(event: Event) -> int:
+    return charges_from_events([event])
+
+
+def _usage_add(totals: dict[tuple[int, str, int], int]) -> dict[tuple[int, str, int], int]:
+    """Add `totals` to the year's usage of each (organization, kind, year), in that order, in one
+    statement; what each had used before."""
+    keys = sorted(totals)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {FreeUsage._meta.db_table} (organization_id, kind, year, used) "
+            f"SELECT * FROM unnest(%s::bigint[], %s::text[], %s::smallint[], %s::bigint[]) "
+            f"ORDER BY 1, 2, 3 "
+            f"ON CONFLICT (organization_id, kind, year) DO UPDATE "
+            f"SET used = {FreeUsage._meta.db_table}.used + EXCLUDED.used "
+            f"RETURNING organization_id, kind, year, used",
+            [[key[0] for key in keys], [key[1] for key in keys], [key[2] for key in keys],
+             [totals[key] for key in keys]])
+        return {(org, kind, year): used - totals[(org, kind, year)] for org, kind, year, used in cursor.fetchall()}
+
+
+# Subscriptions and invoices ------------------------------------------------------------------------
+
+def subscriptions_charge(*, period: Period) -> int:
+    """Each participant organization's annual subscription for `period`'s year, at its tier's fee in
+    the schedule in force on the period's first day, charged once a year (the database's unique
+    (organization, year) of subscriptions: run twice, it charges nothing more). Returns how many."""
+    schedule = FeeSchedule.objects.in_force_on(period.start)
+    if schedule is None:
+        return 0
+    year = period.start.year
+    charged = 0
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        for tier_fee in TierFee.objects.filter(schedule=schedule, annual_amount__gt=0):
+            amount = money_round(tier_fee.annual_amount)
+            description = f"{year} subscription, {tier_fee.get_tier_display().lower()} tier: {money_text(amount)}"
+            cursor.execute(
+                f"INSERT INTO {Charge._meta.db_table} (organization_id, kind, schedule_id, occurred_at, year, "
+                f"quantity, free_quantity, amount, currency, description) "
+                f"SELECT id, %s, %s, %s, %s, 0, 0, %s, %s, %s FROM {Organization._meta.db_table} "
+                f"WHERE kind = %s AND billing_tier = %s AND created_at < %s "
+                f"ON CONFLICT (organization_id, year) WHERE kind = 'subscription' DO NOTHING",
+                [ChargeKind.SUBSCRIPTION, schedule.pk, day_start(period.start), year, amount, currency(), description,
+                 Organization.Kind.PARTICIPANT, tier_fee.tier, day_start(period.end)])
+            charged += cursor.rowcount
+    return charged
+
+
+INVOICE_CHUNK = 1000  # organizations per transaction: each holds the counter's lock this long
+
+# One statement, so that the charges totalled and the charges put on the invoice are the same rows
+# (one snapshot: a charge committed meanwhile waits for the next invoice). Numbers follow the
+# counter, by organization id; the invoice ids are drawn first so the charges can name them.
+_ISSUE = f"""
+WITH owed AS (
+    SELECT organization_id, SUM(amount) AS total
+      FROM {Charge._meta.db_table}
+     WHERE invoice_id IS NULL AND occurred_at < %(period_end_at)s AND organization_id = ANY(%(organization_ids)s)
+       AND NOT EXISTS (SELECT 1 FROM {Invoice._meta.db_table} i
+                        WHERE i.organization_id = {Charge._meta.db_table}.organization_id
+                          AND i.period_start = %(period_start)s)
+     GROUP BY organization_id
+),
+numbered AS (
+    SELECT organization_id, total, %(last_number)s + row_number() OVER (ORDER BY organization_id) AS number,
+           nextval(pg_get_serial_sequence('{Invoice._meta.db_table}', 'id')) AS invoice_id
+      FROM owed
+),
+issued AS (
+    INSERT INTO {Invoice._meta.db_table}
+           (id, number, organization_id, period_start, period_end, issued_at, due_on, currency, total, bill_to,
+            schedule_id)
+    SELECT n.invoice_id, n.number, n.organization_id, %(period_start)s, %(period_end)s, %(issued_at)s, %(due_on)s,
+           %(currency)s, n.total,
+           o.name || ' (' || o.public_id || ')' || COALESCE(E'\\n' || NULLIF(u.full_name, ''), '')
+               || COALESCE(E'\\n' || COALESCE(u.email, NULLIF(o.contact_email, '')), ''),
+           %(schedule_id)s
+      FROM numbered n JOIN {Organization._meta.db_table} o ON o.id = n.organization_id
+      LEFT JOIN registry_user u ON u.id = o.billing_contact_id
+    RETURNING id
+),
+lines AS (
+    UPDATE {Charge._meta.db_table} c SET invoice_id = n.invoice_id
+      FROM numbered n
+     WHERE c.organization_id = n.organization_id AND c.invoice_id IS NULL AND c.occurred_at < %(period_end_at)s
+)
+SELECT COUNT(*) FROM issued
+"""
+
+
+def invoices_issue(*, period: Period, now: datetime.datetime) -> int:
+    """Issue `period`'s invoices: one per organization with charges not yet invoiced that happened
+    before the period's end (a late-consumed charge of an earlier period goes on this one), unless
+    it has this period's invoice already. Exactly once: each chunk holds the counter's lock, and
+    sees what an earlier issuer committed; the unique (organization, period_start) is the database's
+    last word. Numbers come from the counter, without gaps. Memory stays flat: the database does it
+    all, a chunk of organizations at a time. Returns how many were issued (bench/billing.py)."""
+    schedule = FeeSchedule.objects.in_force_on(local_day(now))
+    if schedule is None:  # a registry that bills nothing (yet): nothing is charged without a schedule
+        logger.info("No fee schedule is in force on %s: no invoices issued.", local_day(now))
+        return 0
+    subscriptions_charge(period=period)
+    period_end_at = day_start(period.end)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT organization_id FROM {Charge._meta.db_table} "
+                       f"WHERE invoice_id IS NULL AND occurred_at < %s ORDER BY 1", [period_end_at])
+        organization_ids = [row[0] for row in cursor.fetchall()]
+    InvoiceCounter.objects.bulk_create([InvoiceCounter(id=1)], ignore_conflicts=True)
+    issued = 0
+    for start in range(0, len(organization_ids), INVOICE_CHUNK):
+        with transaction.atomic(durable=True), connection.cursor() as cursor:
+            counter = InvoiceCounter.objects.select_for_update().get(id=1)
+            cursor.execute(_ISSUE, {
+                "period_start": period.start, "period_end": period.end, "period_end_at": period_end_at,
+                "organization_ids": organization_ids[start:start + INVOICE_CHUNK], "last_number": counter.last_number,
+                "issued_at": now, "due_on": local_day(now) + datetime.timedelta(days=schedule.payment_days),
+                "currency": currency(), "schedule_id": schedule.pk})
+            (count,) = cursor.fetchone()
+            if count:
+                InvoiceCounter.objects.filter(id=1).update(last_number=counter.last_number + count)
+            issued += count
+    return issued
+
+
+def invoices_issue_due(*, now: datetime.datetime) -> int:
+    """Beat's daily run: the invoices of the last period that has ended (BILLING_PERIOD_MONTHS)."""
+    return invoices_issue(period=period_before(local_day(now)), now=now)
+
+
+
+# Payments, credit notes, late fees, inactivation ------------------------------------------------------
+
+class BillingRefused(ServiceError):
+    """A staff action on an invoice that cannot be done, with the reason in words."""
+
+
+def _organization_lock(organization_id: int) -> Organization:
+    return Organization.objects.select_for_update().get(pk=organization_id)
+
+
+def _amount_problem(amount: Decimal, *, most: Decimal, what: str) -> str:
+    if amount != money_round(amount):
+        return f"The amount {amount} has more decimal places than {currency()} has."
+    if amount <= 0:
+        return "The amount must be more than zero."
+    if amount > most:
+        return f"The amount {money_text(amount)} is more than the {what} ({money_text(most)})."
+    return ""
+
+
+@transaction.atomic(durable=True)
+def payment_record(*, invoice: Invoice, amount: Decimal, received_on: datetime.date, method: str, reference: str,
+                   user: User) -> Payment:
+    """Staff record money received against `invoice`, partial or whole (never more than its balance).
+    Under the organization's lock; when nothing is left owed on its overdue invoices, an inactivated
+    organization is active again."""
+    staff_require(user=user)
+    organization = _organization_lock(invoice.organization_id)
+    if problem := _amount_problem(amount, most=invoice_balance(invoice), what=f"balance of {invoice.reference}"):
+        raise BillingRefused(problem)
+    payment = Payment.objects.create(invoice=invoice, amount=amount, received_on=received_on, method=method,
+                                     reference=reference, recorded_by=user)
+    _reactivate_if_settled(organization)
+    return payment
+
+
+@transaction.atomic(durable=True)
+def credit_note_issue(*, invoice: Invoice, amount: Decimal, reason: str, user: User) -> CreditNote:
+    """Staff correct an issued invoice (which never changes) by crediting part or all of what is owed."""
+    staff_require(user=user)
+    organization = _organization_lock(invoice.organization_id)
+    if not reason.strip():
+        raise BillingRefused("Say why the invoice is credited: the reason is printed on the credit note.")
+    if problem := _amount_problem(amount, most=invoice_balance(invoice), what=f"balance of {invoice.reference}"):
+        raise BillingRefused(problem)
+    note = CreditNote.objects.create(invoice=invoice, amount=amount, reason=reason.strip(), issued_by=user)
+    _reactivate_if_settled(organization)
+    return note
+
+
+def _reactivate_if_settled(organization: Organization) -> None:
+    """An inactivated organization that owes nothing past due is active again, with the reactivation
+    fee of the schedule in force today (if any), charged on its next invoice."""
+    today = selectors.billing_today()
+    if not organization.billing_hold or invoices_with_balance().filter(
+            organization=organization, balance__gt=0, due_on__lt=today).exists():
+        return
+    organization.billing_hold = ""
+    organization.save(update_fields=["billing_hold"])
+    schedule = FeeSchedule.objects.in_force_on(today)
+    if schedule and schedule.reactivation_fee > 0:
+        amount = money_round(schedule.reactivation_fee)
+        Charge.objects.create(organization=organization, kind=ChargeKind.REACTIVATION, schedule=schedule,
+                              occurred_at=day_start(today), year=today.year, amount=amount, currency=currency(),
+                              description=f"Reactivation on {today:%Y-%m-%d}: {money_text(amount)}")
+
+
+def hold_text(organization: Organization, invoice: Invoice) -> str:
+    """Why billing has inactivated `organization`: one wording, shown on every page and by every refusal."""
+    return (f"{organization.name} is inactive: invoice {invoice.reference} (due {invoice.due_on:%Y-%m-%d}) is unpaid. "
+            f"It can still sign in, look and pay; paying what it owes makes it active again.")
+
+
+def billing_overdue_run(*, today: datetime.date) -> tuple[int, int]:
+    """Beat, daily: a late fee once on each invoice unpaid after its due date (its schedule's percent of
+    the total, charged on the next invoice; the database's unique (for_invoice) of late fees keeps it
+    once), and each organization with an invoice unpaid more than its schedule's inactivation days
+    past due inactivated. Returns (late fees charged, organizations inactivated)."""
+    fees = inactivated = 0
+    overdue = (invoices_with_balance().filter(balance__gt=0, due_on__lt=today).select_related("schedule")
+               .order_by("organization_id", "number"))
+    for invoice in overdue.iterator(chunk_size=1000):
+        with transaction.atomic(durable=True):
+            organization = _organization_lock(invoice.organization_id)
+            percent = invoice.schedule.late_fee_percent
+            charged = Charge.objects.filter(for_invoice=invoice, kind=ChargeKind.LATE_FEE).exists()
+            if percent > 0 and not charged:  # under the organization's lock; the unique constraint is the last word
+                amount = money_round(invoice.total * percent / 100)
+                Charge.objects.create(
+                    organization=organization, kind=ChargeKind.LATE_FEE, for_invoice=invoice, schedule=invoice.schedule,
+                    occurred_at=day_start(invoice.due_on + datetime.timedelta(days=1)), year=invoice.due_on.year,
+                    amount=amount, currency=invoice.currency,
+                    description=f"Late fee on {invoice.reference}: {percent.normalize()}% of "
+                                f"{money_text(invoice.total, invoice.currency)}")
+                fees += 1
+            if not organization.billing_hold and \
+                    (today - invoice.due_on).days > invoice.schedule.inactivation_days:
+                organization.billing_hold = hold_text(organization, invoice)
+                organization.save(update_fields=["billing_hold"])
+                inactivated += 1
+    return fees, inactivated

@@ -1,0 +1,75 @@
+"""The Billing tab (/organization/billing/): an organization's invoices with their status, each
+one's PDF and CSV, and the charges of the current period so far. Its managers and its billing
+contact (any member) read it; another organization's invoice is a 404."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from registry.models import Membership
+from registry.selectors import membership_required
+from utilities.csv_export import csv_response
+
+from . import selectors
+from .documents import CSV_HEADER, invoice_csv_rows, invoice_pdf
+from .models import Invoice
+from .values import money_text
+
+CURRENT_CHARGES_SHOWN = 100
+
+
+def _billing_membership(request: HttpRequest) -> Membership:
+    """The current membership, if it may read the organization's billing: a manager or its billing contact."""
+    membership = membership_required(request)
+    if not (membership.is_manager or membership.organization.billing_contact_id == request.user.pk):
+        raise PermissionDenied(f"Only a manager or the billing contact of {membership.organization.name} may see "
+                               "its invoices.")
+    return membership
+
+
+def _invoice_status(invoice: Invoice, today) -> tuple[str, str]:
+    """(badge status, words) of an invoice: paid, due, or overdue."""
+    if invoice.balance <= 0:
+        return "complete", "Paid"
+    if invoice.due_on < today:
+        return "rejected", f"Overdue: {money_text(invoice.balance, invoice.currency)} owed"
+    return "pending", f"Due: {money_text(invoice.balance, invoice.currency)} owed"
+
+
+@login_required
+def billing(request: HttpRequest) -> HttpResponse:
+    membership = _billing_membership(request)
+    organization = membership.organization
+    today = selectors.billing_today()
+    invoices = list(selectors.invoices_with_balance().filter(organization=organization)
+                    .order_by("-period_start", "-number"))
+    for invoice in invoices:
+        invoice.status_badge, invoice.status_text = _invoice_status(invoice, today)
+        invoice.total_text = money_text(invoice.total, invoice.currency)
+    current = selectors.charges_uninvoiced(organization)
+    charges = list(current[:CURRENT_CHARGES_SHOWN])
+    for charge in charges:
+        charge.amount_text = money_text(charge.amount, charge.currency)
+    return render(request, "billing/billing.html", {
+        "invoices": invoices, "charges": charges, "charges_count": current.count(),
+        "charges_total": money_text(selectors.lines_total(current)), "shown": CURRENT_CHARGES_SHOWN})
+
+
+def _invoice_of(request: HttpRequest, number: int) -> Invoice:
+    membership = _billing_membership(request)
+    return get_object_or_404(selectors.invoices_of(membership.organization), number=number)
+
+
+@login_required
+def invoice_pdf_download(request: HttpRequest, number: int) -> HttpResponse:
+    invoice = _invoice_of(request, number)
+    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.reference}.pdf"'
+    return response
+
+
+@login_required
+def invoice_csv_download(request: HttpRequest, number: int) -> HttpResponse:
+    invoice = _invoice_of(request, number)
+    return csv_response(f"{invoice.reference}.csv", CSV_HEADER, invoice_csv_rows(invoice))

@@ -1,0 +1,58 @@
+"""The Billing tab: a manager, and the billing contact (any member), read the organization's invoices
+with their status, PDF and CSV, and the current period's charges; another member is refused, and
+another organization's invoice is a 404."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from billing.models import Invoice
+from billing.services import invoices_issue
+from billing.values import Period
+from registry.models import Organization
+
+from .billing import at, consume, issued, standard_schedules
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def invoice(issue, no_wakeups, org):
+    standard_schedules()
+    certificate = issue(5000).certificate
+    issued(certificate, at(2090, 1, 5))
+    issued(certificate, at(2090, 2, 5))  # February's: the current period's, after January's invoice
+    consume()
+    invoices_issue(period=Period(datetime.date(2090, 1, 1), datetime.date(2090, 2, 1)), now=at(2090, 2, 1, hour=1))
+    return Invoice.objects.get(organization=org)
+
+
+def test_a_manager_reads_the_invoices_their_status_and_the_current_charges(invoice, manager, client):
+    client.force_login(manager)
+    page = client.get(reverse("billing:billing")).content.decode()
+    assert "INV-000001" in page and "January 2090" in page and "$80.00" in page
+    assert "Overdue: $80.00 owed" in page or "Due: $80.00 owed" in page
+    assert "1 charge, $150.00 in all" in page and "5,000 RECs × $0.03" in page
+    pdf = client.get(reverse("billing:invoice_pdf", args=[invoice.number]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    csv_text = b"".join(client.get(reverse("billing:invoice_csv", args=[invoice.number])).streaming_content).decode()
+    assert csv_text.startswith("Invoice,Happened,Kind,Description") and "INV-000001" in csv_text
+
+
+def test_the_billing_contact_reads_it_whatever_their_role(invoice, org, viewer, client):
+    client.force_login(viewer)
+    assert client.get(reverse("billing:billing")).status_code == 403
+    Organization.objects.filter(pk=org.pk).update(billing_contact=viewer)
+    response = client.get(reverse("billing:billing"))
+    assert response.status_code == 200 and "INV-000001" in response.content.decode()
+
+
+def test_another_organizations_invoice_is_not_found(invoice, counterparty, client):
+    from .factories import MembershipFactory, UserFactory
+
+    outsider_manager = UserFactory()
+    MembershipFactory(user=outsider_manager, organization=counterparty, role="manager")
+    client.force_login(outsider_manager)
+    assert client.get(reverse("billing:invoice_pdf", args=[invoice.number])).status_code == 404
+    assert "INV-000001" not in client.get(reverse("billing:billing")).content.decode()
