@@ -4,6 +4,9 @@ PYTHON ?= $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || command -v p
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
+# `make test` runs the suite in this many processes (pytest-xdist; each with its own test database and
+# broker queues, a test file's tests in one process); 0 runs it in this one.
+TEST_PROCESSES ?= 2
 
 .PHONY: install run test bench lint lint-schema clean
 
@@ -20,7 +23,7 @@ run: install
 	$(BIN)/python -m dev.devstack run
 
 test: install
-	$(BIN)/python -m dev.devstack test $(ARGS)
+	$(BIN)/python -m dev.devstack test -n $(TEST_PROCESSES) --dist loadfile $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

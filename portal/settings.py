@@ -268,6 +268,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # long. It must exceed the longest task: the largest mass upload (MASS_TRANSFER_MAX_ROWS rows) takes
 # under a minute here; the stalled-upload sweep re-queues a dead worker's upload well before this.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)}
+# Two portals (or parallel test processes: tests/conftest.py) sharing one Redis database keep their
+# queues apart by prefixing every key of the broker with CELERY_BROKER_KEY_PREFIX.
+if env_str("CELERY_BROKER_KEY_PREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX")
 # Emails and webhooks consume the domain events services record; a commit wakes each consumer at
 # most once per this many seconds per process (beat runs each every NOTIFICATION_SEND_SECONDS).
 NOTIFICATION_NUDGE_SECONDS = env_int("NOTIFICATION_NUDGE_SECONDS", 1)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test import Client
+from django.db import connection, connections
+from django.test import Client, TransactionTestCase
 from rest_framework.test import APIClient
 
 from accounts.models import Account
@@ -73,6 +73,60 @@ def retire(*, organization, user, lines, account, option=None, compliance_period
 
 # Unit tests run Celery tasks in-process; tests marked `worker` use a real worker process.
 celery_app.conf.task_always_eager = True
+
+# A commit of the tests' connections (this process's, and the Celery processes' and others it starts)
+# returns without waiting for PostgreSQL to flush its WAL to disk: what a commit makes visible, and
+# every lock, is as before; only a crash of the server could lose the last commits of a test database.
+os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} -c synchronous_commit=off".strip()
+
+# Under pytest-xdist (`-n 2`) each test process has its own database (pytest-django adds the worker's
+# name to it) and its own broker queues in the one Redis database: every broker key is prefixed with
+# the database's and the worker's names, here and in the Celery processes it starts (their settings
+# read the environment).
+if xdist_worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["CELERY_BROKER_KEY_PREFIX"] = f"test-{connection.settings_dict['NAME']}-{xdist_worker}:"
+    celery_app.conf.broker_transport_options = {**celery_app.conf.broker_transport_options,
+                                                "global_keyprefix": os.environ["CELERY_BROKER_KEY_PREFIX"]}
+
+
+def _flush_what_the_test_wrote(self) -> None:
+    """A transactional test's teardown (django.test.TransactionTestCase's), leaving the database as
+    Django's flush does, in less time: only the tables holding rows are truncated (with the tables
+    referring to them), and the content types and permissions that post_migrate would write again are
+    kept as they are, unless the test changed how many there are (then, and the first time, Django's
+    own flush runs)."""
+    if self.available_apps is not None or self.serialized_rollback:
+        return _django_fixture_teardown(self)
+    for name in self._databases_names(include_mirrors=False):
+        database = connections[name]
+        if _post_migrate_rows.get(name) != _rows(database, _POST_MIGRATE_TABLES):  # and the first time
+            _django_fixture_teardown(self)
+            _post_migrate_rows[name] = _rows(database, _POST_MIGRATE_TABLES)
+            continue
+        tables = [table for table in database.introspection.django_table_names(only_existing=True,
+                                                                                include_views=False)
+                  if table not in _POST_MIGRATE_TABLES]
+        quote = database.ops.quote_name
+        with database.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(f"(SELECT '{table}'::text FROM {quote(table)} LIMIT 1)"
+                                              for table in tables))
+            written = [table for (table,) in cursor.fetchall()]
+            if written:
+                cursor.execute(f"TRUNCATE {', '.join(quote(table) for table in written)} CASCADE")
+
+
+_POST_MIGRATE_TABLES = ("django_content_type", "auth_permission")
+_post_migrate_rows: dict[str, tuple] = {}
+
+
+def _rows(database, tables) -> tuple:
+    with database.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(f"SELECT count(*) FROM {database.ops.quote_name(t)}" for t in tables))
+        return tuple(count for (count,) in cursor.fetchall())
+
+
+_django_fixture_teardown = TransactionTestCase._fixture_teardown
+TransactionTestCase._fixture_teardown = _flush_what_the_test_wrote
 
 
 @pytest.fixture(autouse=True)
@@ -288,8 +342,11 @@ class CeleryProcesses:
     def worker(self, *, concurrency: int = 1, pool: str = "solo", purge: bool = True, queues: str = ALL_QUEUES,
                **env: str):
         """A worker consuming `queues` (by default both: the tasks' queue and the outbound one)."""
+        # Without mingle (a second of asking other workers for their revoked tasks at start), gossip
+        # and heartbeats: no test's worker needs its neighbours.
         arguments = ["worker", "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
-                     "--queues", queues, "--hostname", f"test-{os.getpid()}-{self.started}@%h"]
+                     "--queues", queues, "--hostname", f"test-{os.getpid()}-{self.started}@%h",
+                     "--without-mingle", "--without-gossip", "--without-heartbeat"]
         return self._start(arguments + (["--purge"] if purge else []), "worker", "ready.", env)
 
     def beat(self, **env: str):
