@@ -383,7 +383,7 @@ def test_staff_onboard_an_organization_by_inviting_its_first_manager(client, ema
     staff = UserFactory(email="admin@registry.example", is_staff=True, is_superuser=True)
     client.force_login(staff)
     response = client.post(reverse("admin:registry_organization_add"), {
-        "name": "Red River Solar Cooperative", "contact_email": "registry@redriver.example",
+        "name": "Red River Solar Cooperative", "contact_email": "registry@redriver.example", "billing_tier": "small",
         "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0})
     organization = OrganizationFactory._meta.model.objects.get(name="Red River Solar Cooperative")
     invite_url = reverse("admin:registry_organization_invite", args=[organization.pk])

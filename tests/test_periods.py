@@ -178,7 +178,9 @@ def test_the_migration_turns_each_vintage_into_its_month_and_back(org):
                 [generator.pk, generator.pk])
         executor = MigrationExecutor(connection)
         executor.migrate(after)
-        assert [(str(c.period), c.quantity) for c in Certificate.objects.all()] == [("01/2020", 10), ("12/2020", 5)]
+        # Read as the schema of 0006 has it (later migrations add columns to the model).
+        assert [(str(c.period), c.quantity) for c in Certificate.objects.only("period", "quantity")] == [
+            ("01/2020", 10), ("12/2020", 5)]
         executor = MigrationExecutor(connection)
         executor.migrate(before)
         with connection.cursor() as cursor:

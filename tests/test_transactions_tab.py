@@ -143,7 +143,7 @@ def test_the_quantity_column_totals_each_transfer(signed_in, trader, transaction
     quantities = {transfer.pk: transfer.total_quantity for transfer in response.context["page"].object_list}
     assert quantities == {transactions[name].pk: quantity for name, quantity in
                           (("internal", 10), ("sale", 150), ("export", 30), ("incoming", 77), ("withdrawn", 20))}
-    assert '<td class="num">150</td>' in response.content.decode()
+    assert '<td class="num" data-label="Quantity">150</td>' in response.content.decode()
 
 
 def test_each_row_names_the_other_side(signed_in, trader, counterparty, transactions):
