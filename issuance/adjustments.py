@@ -43,6 +43,18 @@ OUTCOME = ["status", "decided_by", "decided_at", "decision_note", "shortfall_by"
            "carry_out", "quantity", "certificate", "debit_in", "debit_paid", "shortfall", "voided", "debit_out"]
 
 
+def by_generator(rows: Iterable[tuple[int, int, int]]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Rows of (id, generator id, organization id), in generator order, grouped: the ids of each
+    generator's rows, and each organization's generators (for chunks_by_organization)."""
+    ids: dict[int, list[int]] = defaultdict(list)
+    generators: dict[int, list[int]] = defaultdict(list)
+    for row_id, generator_id, organization_id in rows:
+        if generator_id not in ids:
+            generators[organization_id].append(generator_id)
+        ids[generator_id].append(row_id)
+    return ids, generators
+
+
 def chunks_by_organization(by_organization: dict[int, list[int]], size: int) -> list[list[int]]:
     """The generators in transactions of at most `size`, an organization's together (as long as it
     has no more than `size`), so that each organization's issuances of a run commit at once and it
@@ -166,18 +178,13 @@ def corrections_approve(*, user: User, corrections: Iterable[Correction], note: 
     staff_require(user=user)
     if shortfall_by not in Correction.Shortfall.values:
         raise ServiceError("Choose how a shortfall is taken back: owed from the next issuances, or voided.")
-    by_generator: dict[int, list[int]] = defaultdict(list)
-    by_organization: dict[int, list[int]] = defaultdict(list)
-    for correction_id, generator_id, organization_id in Correction.objects.filter(
-            pk__in=[correction.pk for correction in corrections]).values_list(
-            "pk", "generator_id", "generator__organization_id").order_by("generator_id", "pk"):
-        if generator_id not in by_generator:
-            by_organization[organization_id].append(generator_id)
-        by_generator[generator_id].append(correction_id)
+    ids, by_organization = by_generator(Correction.objects.filter(
+        pk__in=[correction.pk for correction in corrections]).values_list(
+        "pk", "generator_id", "generator__organization_id").order_by("generator_id", "pk"))
     result = CorrectionsDecided()
     for chunk in chunks_by_organization(by_organization, GENERATORS_PER_TRANSACTION):
         _approve_generators(user=user, generator_ids=chunk, note=note.strip(), shortfall_by=shortfall_by,
-                            correction_ids=[pk for generator_id in chunk for pk in by_generator[generator_id]],
+                            correction_ids=[pk for generator_id in chunk for pk in ids[generator_id]],
                             result=result)
     return result
 

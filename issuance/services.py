@@ -37,7 +37,7 @@ from utilities.upload_runs import upload_process, uploads_requeue_stalled
 from utilities.wakeups import task_send
 
 from . import generation
-from .adjustments import CorrectionWanted, chunks_by_organization, corrections_request_write
+from .adjustments import CorrectionWanted, by_generator, chunks_by_organization, corrections_request_write
 from .arithmetic import issued_quantity
 from .models import GenerationReport, GenerationUpload, Issuance
 from .selectors import Balance, generator_balances
@@ -169,18 +169,13 @@ def issuance_run(*, user: User, reports: Iterable[GenerationReport]) -> Issuance
     issued together).
     """
     staff_require(user=user)
-    by_generator: dict[int, list[int]] = defaultdict(list)
-    by_organization: dict[int, list[int]] = defaultdict(list)
-    for report_id, generator_id, organization_id in GenerationReport.objects.filter(
-            pk__in=[report.pk for report in reports]).values_list(
-            "pk", "generator_id", "generator__organization_id").order_by("generator_id", "pk"):
-        if generator_id not in by_generator:
-            by_organization[organization_id].append(generator_id)
-        by_generator[generator_id].append(report_id)
+    ids, by_organization = by_generator(GenerationReport.objects.filter(
+        pk__in=[report.pk for report in reports]).values_list(
+        "pk", "generator_id", "generator__organization_id").order_by("generator_id", "pk"))
     result = IssuanceRun()
     for chunk in chunks_by_organization(by_organization, GENERATORS_PER_TRANSACTION):
         _issue_generators(user=user, generator_ids=chunk,
-                          report_ids=[pk for generator_id in chunk for pk in by_generator[generator_id]],
+                          report_ids=[pk for generator_id in chunk for pk in ids[generator_id]],
                           result=result)
     return result
 

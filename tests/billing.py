@@ -2,12 +2,10 @@
 happened on a given day, and the billing consumer run as if later."""
 
 import datetime
-import threading
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connections
 
 from billing.models import Fee, FeeSchedule
 from billing.services import CONSUMER
@@ -47,26 +45,3 @@ LATER = datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
 def consume() -> None:
     """Run the billing consumer as if in 2099: a claim is due from the moment its event happened."""
     events_consume(consumer=CONSUMER, now=LATER)
-
-
-def at_once(call, workers: int = 2) -> list:
-    """Run `call` in `workers` threads at once (a barrier), each on its own database connection; what
-    each returned. An exception in any is raised here."""
-    barrier, results, failures = threading.Barrier(workers), [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(call())
-        except Exception as error:  # noqa: BLE001 -- raised below, in the test's thread
-            failures.append(error)
-        finally:
-            connections.close_all()
-    threads = [threading.Thread(target=run) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    if failures:
-        raise failures[0]
-    return results

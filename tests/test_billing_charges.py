@@ -18,8 +18,9 @@ from events.models import Claim, Event
 from events.services import events_consume
 from transfers.values import TransferLine
 
-from .billing import LATER, at, at_once, consume, issued
+from .billing import LATER, at, consume, issued
 from .conftest import retire
+from .threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

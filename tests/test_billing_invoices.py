@@ -18,8 +18,9 @@ from billing.values import Period, period_of
 from registry.models import Organization
 from utilities.csv_export import csv_rows
 
-from .billing import at, at_once, consume, issued
+from .billing import at, consume, issued
 from .factories import GeneratorFactory
+from .threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

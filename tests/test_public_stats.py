@@ -5,7 +5,6 @@ those numbers to anyone without signing in, and nothing of any organization."""
 import csv
 import datetime
 import io
-import threading
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -41,6 +40,7 @@ from transfers.services import (
 
 from .conftest import retire
 from .factories import GeneratorFactory, RetirementOptionFactory
+from .threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -215,21 +215,7 @@ def test_two_workers_count_each_event_once(settings, staff, org, account, no_wak
         for year in (2022, 2023, 2024):
             certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(year, month),
                               quantity=month, account=account)
-    barrier = threading.Barrier(2)
-    ran = []
-
-    def worker():
-        try:
-            barrier.wait()
-            ran.append(events_consume(consumer=CONSUMER))
-        finally:
-            connections.close_all()
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sum(ran) == 36
+    assert sum(at_once(lambda: events_consume(consumer=CONSUMER))) == 36
     assert table_sums() == ledger_sums()
     assert sum(table_sums()[0].values()) == 3 * sum(range(1, 13))
 

@@ -22,6 +22,7 @@ from retirements.statements import record_digest, retirement_record
 from transfers.services import TransferLine
 
 from .conftest import retire
+from .threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,21 +83,7 @@ def test_the_database_refuses_to_change_or_delete_a_leaf(retiring):
 def test_two_workers_at_once_give_every_retirement_one_index(settings, retiring):
     settings.EVENTS_CLAIM_BATCH = 3
     made = retiring(20)
-    barrier = threading.Barrier(2)
-    ran = []
-
-    def worker():
-        try:
-            barrier.wait()
-            ran.append(events_consume(consumer=CONSUMER))
-        finally:
-            connections.close_all()
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sum(ran) == 20
+    assert sum(at_once(lambda: events_consume(consumer=CONSUMER))) == 20
     assert sorted(LogLeaf.objects.values_list("index", flat=True)) == list(range(20))
     assert sorted(LogLeaf.objects.values_list("retirement_id", flat=True)) == sorted(r.pk for r in made)
 
