@@ -1,8 +1,6 @@
 """A correction from the owner's corrected upload to staff's approval in the admin, and back to the
 owner's pages: the month's corrections and their effect."""
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -13,18 +11,12 @@ from issuance.services import issuance_run
 from ..generation import last_month, report
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path("/work/shots/corrections")
 MONTH = last_month(2)
 
 
-def shot(page, name):
-    if SHOTS.parent.exists():  # the screenshots of this branch's pages, to look at
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def test_a_corrected_upload_becomes_a_request_staff_approve_it_and_the_owner_sees_its_effect(
-        sign_in, browser, live_server, manager, staff, generator, account, admin_user, mass_media, tmp_path):
+        sign_in, browser, live_server, screenshot, manager, staff, generator, account, admin_user, mass_media,
+        tmp_path):
     Generator.objects.filter(pk=generator.pk).update(account=account)
     generator.refresh_from_db()
     issuance_run(user=staff, reports=[report(generator, MONTH, "100.4", manager)])
@@ -38,7 +30,7 @@ def test_a_corrected_upload_becomes_a_request_staff_approve_it_and_the_owner_see
     page.goto(page.url)  # without JavaScript: reload until the worker is done
     expect(page.locator("#upload-status")).to_have_attribute("data-status", "completed", timeout=30_000)
     expect(page.locator("#upload-corrections tbody tr")).to_contain_text("+12.500")
-    shot(page, "upload-correction-390")
+    screenshot(page, "upload-correction-390")
     assert GenerationReport.objects.count() == 1  # no second report of the issued month: a request
     correction = Correction.objects.get()
 
@@ -54,10 +46,10 @@ def test_a_corrected_upload_becomes_a_request_staff_approve_it_and_the_owner_see
     staff_page.click("button[name=index]")
     expect(staff_page.locator("#corrections")).to_contain_text("112.900")
     staff_page.fill("textarea[name=note]", "Meter statement checked.")
-    shot(staff_page, "admin-approve-confirm")
+    screenshot(staff_page, "admin-approve-confirm")
     staff_page.click("input[type=submit][value^='Approve']")
     expect(staff_page.locator(".messagelist")).to_contain_text("Approved 1 correction: 12 certificates issued")
-    shot(staff_page, "admin-approved")
+    screenshot(staff_page, "admin-approved")
     staff_page.context.close()
 
     page.goto(f"{live_server.url}/generation/")
@@ -66,5 +58,5 @@ def test_a_corrected_upload_becomes_a_request_staff_approve_it_and_the_owner_see
     expect(page.locator("#corrections table")).to_contain_text("Approved")
     correction.refresh_from_db()
     expect(page.locator("#corrections table")).to_contain_text(correction.serial_range)
-    shot(page, "month-corrected-390")
+    screenshot(page, "month-corrected-390")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # nothing wider than the phone
