@@ -15,6 +15,8 @@ from certificates.models import Certificate, CertificateBatch
 from certificates.periods import registry_zone
 from events.models import Event
 from issuance.models import Issuance
+from ledger.models import LedgerEvent
+from ledger.services import ledger_record
 from registry.models import Organization, User
 from registry.services import ServiceError, staff_require
 from transfers.models import TransferItem
@@ -302,9 +304,15 @@ def payment_record(*, invoice: Invoice, amount: Decimal, received_on: datetime.d
     organization = _organization_lock(invoice.organization_id)
     if problem := _amount_problem(amount, most=invoice_balance(invoice), what=f"balance of {invoice.reference}"):
         raise BillingRefused(problem)
+    balance = invoice_balance(invoice)
     payment = Payment.objects.create(invoice=invoice, amount=amount, received_on=received_on, method=method,
                                      reference=reference, recorded_by=user)
-    _reactivate_if_settled(organization)
+    ledger_record(kind=LedgerEvent.Kind.PAYMENT_RECORDED, actor=user, organization=organization,
+                  before=_balance_record(invoice, balance),
+                  after={**_balance_record(invoice, balance - amount), "payment": payment.pk,
+                         "amount": str(amount), "amount_text": money_text(amount, invoice.currency),
+                         "received_on": received_on.isoformat(), "method": method, "reference": reference})
+    _reactivate_if_settled(organization, user=user)
     return payment
 
 
@@ -317,20 +325,41 @@ def credit_note_issue(*, invoice: Invoice, amount: Decimal, reason: str, user: U
         raise BillingRefused("Say why the invoice is credited: the reason is printed on the credit note.")
     if problem := _amount_problem(amount, most=invoice_balance(invoice), what=f"balance of {invoice.reference}"):
         raise BillingRefused(problem)
+    balance = invoice_balance(invoice)
     note = CreditNote.objects.create(invoice=invoice, amount=amount, reason=reason.strip(), issued_by=user)
-    _reactivate_if_settled(organization)
+    ledger_record(kind=LedgerEvent.Kind.CREDIT_NOTE_ISSUED, actor=user, organization=organization,
+                  before=_balance_record(invoice, balance),
+                  after={**_balance_record(invoice, balance - amount), "credit_note": note.pk,
+                         "amount": str(amount), "amount_text": money_text(amount, invoice.currency)},
+                  note=note.reason)
+    _reactivate_if_settled(organization, user=user)
     return note
 
 
-def _reactivate_if_settled(organization: Organization) -> None:
+def _balance_record(invoice: Invoice, balance: Decimal) -> dict:
+    """An invoice and what is owed on it, as the ledger records a payment or a credit against it."""
+    return {"invoice": invoice.reference, "balance": str(money_round(balance, invoice.currency)),
+            "balance_text": money_text(balance, invoice.currency)}
+
+
+def _hold_change(organization: Organization, hold: str, *, user: User | None = None) -> None:
+    """Set or lift billing's inactivation of the locked `organization`, with its ledger event."""
+    before = organization.billing_hold
+    organization.billing_hold = hold
+    organization.save(update_fields=["billing_hold"])
+    ledger_record(kind=LedgerEvent.Kind.BILLING_HOLD_SET if hold else LedgerEvent.Kind.BILLING_HOLD_LIFTED,
+                  actor=user, organization=organization, before={"billing_hold": before},
+                  after={"billing_hold": hold})
+
+
+def _reactivate_if_settled(organization: Organization, *, user: User) -> None:
     """An inactivated organization that owes nothing past due is active again, with the reactivation
     fee of the schedule in force today (if any), charged on its next invoice."""
     today = selectors.billing_today()
     if not organization.billing_hold or invoices_with_balance().filter(
             organization=organization, balance__gt=0, due_on__lt=today).exists():
         return
-    organization.billing_hold = ""
-    organization.save(update_fields=["billing_hold"])
+    _hold_change(organization, "", user=user)
     schedule = FeeSchedule.objects.in_force_on(today)
     if schedule and schedule.reactivation_fee > 0:
         amount = money_round(schedule.reactivation_fee)
@@ -369,7 +398,6 @@ def billing_overdue_run(*, today: datetime.date) -> tuple[int, int]:
                 fees += 1
             if not organization.billing_hold and \
                     (today - invoice.due_on).days > invoice.schedule.inactivation_days:
-                organization.billing_hold = hold_text(organization, invoice)
-                organization.save(update_fields=["billing_hold"])
+                _hold_change(organization, hold_text(organization, invoice))
                 inactivated += 1
     return fees, inactivated

@@ -137,6 +137,14 @@ SENTENCES = {
     Kind.CORRECTION_REFUSED: lambda e, o: (
         f"Registry staff refused the correction of {_corrected_month(e)} to {(e.after or {}).get('refused')} MWh: "
         f"{e.note}"),
+    Kind.PAYMENT_RECORDED: lambda e, o: (
+        f"Registry staff recorded a payment of {(e.after or {}).get('amount_text', '')} on invoice "
+        f"{(e.after or {}).get('invoice', '')}; {(e.after or {}).get('balance_text', '')} left to pay."),
+    Kind.CREDIT_NOTE_ISSUED: lambda e, o: (
+        f"Registry staff credited {(e.after or {}).get('amount_text', '')} on invoice "
+        f"{(e.after or {}).get('invoice', '')}: {e.note}"),
+    Kind.BILLING_HOLD_SET: lambda e, o: (e.after or {}).get("billing_hold", ""),
+    Kind.BILLING_HOLD_LIFTED: lambda e, o: "Active again: what was owed past due is paid.",
     Kind.INSTRUCTION_LIFTED: lambda e, o: f"Made standing instruction {(e.before or {}).get('instruction', '')} "
                                           "revocable: its organization may end it now.",
 }

@@ -13,7 +13,9 @@ from billing.models import Charge, FeeSchedule, Invoice
 from billing.selectors import invoice_balance, receivables_by_age
 from billing.services import BillingRefused, billing_overdue_run, credit_note_issue, invoices_issue, payment_record
 from billing.values import Period
+from ledger.models import LedgerEvent
 from mass_uploads.services import mass_upload_create
+from registry.activity import LOGGED_KINDS, event_sentence
 from registry.models import Organization
 from registry.services import ServiceError
 from transfers.models import Transfer
@@ -127,3 +129,23 @@ def test_paying_what_it_owes_reactivates_it(inactive, staff, trader, batch, seco
     assert fee.amount == Decimal("25.00") and fee.invoice is None
     transfer_create(organization=inactive, user=trader, lines=[TransferLine(batch.pk, 10)],
                     destination=Destination.internal(second_account))
+
+
+def test_payments_credits_and_the_hold_are_ledger_events_the_activity_log_words(inactive, staff):
+    invoice = Invoice.objects.get(organization=inactive)
+    credit_note_issue(invoice=invoice, amount=Decimal("4.00"), reason="Two test issuances", user=staff)
+    pay(invoice, "76.00", staff)
+    inactive.refresh_from_db()
+    kinds = [LedgerEvent.Kind.BILLING_HOLD_SET, LedgerEvent.Kind.CREDIT_NOTE_ISSUED, LedgerEvent.Kind.PAYMENT_RECORDED,
+             LedgerEvent.Kind.BILLING_HOLD_LIFTED]
+    events = list(LedgerEvent.objects.filter(organization=inactive, kind__in=kinds).order_by("pk"))
+    assert [event.kind for event in events] == kinds
+    assert [event.actor for event in events] == [None, staff, staff, staff]  # beat sets the hold
+    assert (events[2].before["balance"], events[2].after["balance"]) == ("76.00", "0.00")
+    assert [event_sentence(event, inactive) for event in events] == [
+        "Prairie Wind Energy is inactive: invoice INV-000001 (due 2090-03-03) is unpaid. It can still sign in, "
+        "look and pay; paying what it owes makes it active again.".replace("Prairie Wind Energy", inactive.name),
+        "Registry staff credited $4.00 on invoice INV-000001: Two test issuances",
+        "Registry staff recorded a payment of $76.00 on invoice INV-000001; $0.00 left to pay.",
+        "Active again: what was owed past due is paid."]
+    assert all(event.kind in LOGGED_KINDS for event in events)
