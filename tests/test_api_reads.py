@@ -280,7 +280,8 @@ def test_a_private_retirement_says_only_that_it_is_valid(retirement):
     retirement.is_private = True
     retirement.save(update_fields=["is_private"])
     body = APIClient().get(f"/api/v1/verify/{retirement.reference.lower()}/").json()
-    assert body == {"reference": retirement.reference, "valid": True, "private": True}
+    # and where it stands in the public log (null: the log has not taken it yet), which names no one
+    assert body == {"reference": retirement.reference, "valid": True, "private": True, "log": None}
 
 
 @pytest.mark.parametrize("reference", ["NOTAREFERENCE", "0" * 20, "ü" * 20])
