@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from billing.models import Fee, FeeSchedule
-from billing.services import CONSUMER
+from billing.models import Fee, FeeSchedule, Invoice
+from billing.services import CONSUMER, invoices_issue
+from billing.values import Period
 from events.models import Event
 from events.services import event_record, events_consume
 
@@ -45,3 +46,15 @@ LATER = datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
 def consume() -> None:
     """Run the billing consumer as if in 2099: a claim is due from the moment its event happened."""
     events_consume(consumer=CONSUMER, now=LATER)
+
+
+def january_invoice(issue, organization) -> Invoice:
+    """`organization`'s invoice of January 2090 (5,000 RECs issued on the 5th, at the standard
+    schedules), with February's issuance of them charged since: the current period's."""
+    standard_schedules()
+    certificate = issue(5000).certificate
+    issued(certificate, at(2090, 1, 5))
+    issued(certificate, at(2090, 2, 5))
+    consume()
+    invoices_issue(period=Period(datetime.date(2090, 1, 1), datetime.date(2090, 2, 1)), now=at(2090, 2, 1, hour=1))
+    return Invoice.objects.get(organization=organization)

@@ -2,30 +2,20 @@
 with their status, PDF and CSV, and the current period's charges; another member is refused, and
 another organization's invoice is a 404."""
 
-import datetime
 
 import pytest
 from django.urls import reverse
 
-from billing.models import Invoice
-from billing.services import invoices_issue
-from billing.values import Period
 from registry.models import Organization
 
-from .billing import at, consume, issued, standard_schedules
+from .billing import january_invoice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def invoice(issue, no_wakeups, org):
-    standard_schedules()
-    certificate = issue(5000).certificate
-    issued(certificate, at(2090, 1, 5))
-    issued(certificate, at(2090, 2, 5))  # February's: the current period's, after January's invoice
-    consume()
-    invoices_issue(period=Period(datetime.date(2090, 1, 1), datetime.date(2090, 2, 1)), now=at(2090, 2, 1, hour=1))
-    return Invoice.objects.get(organization=org)
+    return january_invoice(issue, org)
 
 
 def test_a_manager_reads_the_invoices_their_status_and_the_current_charges(invoice, manager, client):
