@@ -245,6 +245,13 @@ WEBHOOK_CORRECTIONS = [{
     "decided_at": "2025-03-04T16:15:00Z", "url": "https://registry.example/generation/issuances/812/?organization=MM00001",
 }]
 
+INVOICE = {
+    "number": 41, "reference": "INV-000041", "period_start": "2025-02-01", "period_end": "2025-03-01",
+    "issued_at": "2025-03-01T06:30:00Z", "due_on": "2025-03-31", "currency": "USD", "total": "180.00",
+    "balance": "180.00", "status": "due", "bill_to": "Prairie Wind Partners (MM00001)\nAda Lovelace\nada@example.org",
+}
+WEBHOOK_INVOICE = INVOICE | {"url": "https://registry.example/organization/billing/?organization=MM00001"}
+
 
 def webhook_example(event_type: str) -> dict:
     """A delivery's body of `event_type` (api.schema's webhooks show it)."""
@@ -256,6 +263,9 @@ def webhook_example(event_type: str) -> dict:
         data = {"voided": WEBHOOK_VOIDED}
     elif event_type == "issuance.adjusted":
         data = {"corrections": WEBHOOK_CORRECTIONS}
+    elif event_type.startswith("invoice."):
+        data = {"invoice": WEBHOOK_INVOICE | {"status": {"invoice.paid": "paid", "invoice.overdue": "overdue"}.get(
+            event_type, "due"), "balance": "0.00" if event_type == "invoice.paid" else "180.00"}}
     else:
         data = {"transfer": WEBHOOK_TRANSFER | WEBHOOK_TRANSFERS[event_type]}
     return {"id": "0b9f6f2e-8a4c-4f63-9d6e-2f1c5a7e3b10", "type": event_type,

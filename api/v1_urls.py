@@ -1,13 +1,15 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views, views_lookups, views_public, views_public_log, views_transfers
+from . import views, views_billing, views_lookups, views_public, views_public_log, views_transfers
 
 # Transfers, retirements and mass uploads (api/views_transfers.py).
 router = SimpleRouter()
 router.register("transfers", views_transfers.TransferViewSet, basename="transfer")
 router.register("retirements", views_transfers.RetirementViewSet, basename="retirement")
 router.register("mass-uploads", views_transfers.MassUploadViewSet, basename="mass-upload")
+# Invoices and charges, read (api/views_billing.py).
+router.register("invoices", views_billing.InvoiceViewSet, basename="invoice")
 
 urlpatterns = [
     path("organization/", views.OrganizationView.as_view(), name="organization"),
@@ -16,6 +18,7 @@ urlpatterns = [
     path("batches/", views.BatchList.as_view(), name="batches"),
     path("batches.csv", views.BatchDownload.as_view(), name="batches-csv"),
     path("batches/<str:id>/", views.BatchDetail.as_view(), name="batch"),
+    path("charges/", views_billing.ChargeList.as_view(), name="charges"),
     path("verify/<str:reference>/", views.Verification.as_view(), name="verify"),
     # Public, no key: the registry's statistics and approved generators (api/views_public.py).
     path("public/statistics/", views_public.Statistics.as_view(), name="public-statistics"),

@@ -39,8 +39,8 @@ def main() -> None:
 
     from accounts.models import Account
     from billing.models import Charge, Fee, FeeSchedule, Invoice, TierFee
-    from billing.services import CONSUMER, invoices_issue, local_day
-    from billing.values import period_before
+    from billing.services import CONSUMER, invoices_issue
+    from billing.values import local_day, period_before
     from certificates.models import Certificate
     from events.models import Event
     from events.services import event_new, events_consume, events_record

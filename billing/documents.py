@@ -11,12 +11,12 @@ from utilities.display import date_text, datetime_text
 
 from .models import Charge, Invoice
 from .selectors import invoice_lines
-from .values import Period, money_plain, money_text, price_text
+from .values import money_plain, money_text, price_text
 
 
 def invoice_facts(invoice: Invoice) -> list[tuple[str, str]]:
     return [("Invoice", invoice.reference),
-            ("Period", Period(invoice.period_start, invoice.period_end).text),
+            ("Period", invoice.period.text),
             ("Issued", date_text(invoice.issued_at)),
             ("Due", date_text(invoice.due_on)),
             ("Bill to", invoice.bill_to),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from events.models import Event
 from registry.models import Organization
 
-from .values import ChargeKind, FeeKind, money_text
+from .values import ChargeKind, FeeKind, Period, money_text
 
 
 class FeeScheduleQuerySet(models.QuerySet):
@@ -36,6 +36,8 @@ class FeeSchedule(models.Model):
     reactivation_fee = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"),
                                            help_text="Charged (on the next invoice) when an inactivated organization "
                                                      "pays what it owes and is active again.")
+    reminder_days = models.PositiveIntegerField(
+        default=7, help_text="An unpaid invoice's reminder is emailed this many days before its due date (0: none).")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = FeeScheduleQuerySet.as_manager()
@@ -127,6 +129,10 @@ class Invoice(models.Model):
     def reference(self) -> str:
         return f"INV-{self.number:06d}"
 
+    @property
+    def period(self) -> Period:
+        return Period(self.period_start, self.period_end)
+
 
 class InvoiceCounter(models.Model):
     """The last invoice number given: one row, locked FOR UPDATE by whoever issues, so that numbers
@@ -166,14 +172,19 @@ class Charge(models.Model):
     # A late fee's invoice (the one paid late; the fee goes on the next): at most one each.
     for_invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                     db_index=False)
+    # A credit's charge (the one that charged the certificates it gives back): at most one credit per
+    # voiding event and charge, the consumer's exactly-once for credits.
+    credited = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="credits")
 
     class Meta:
         ordering = ["occurred_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["for_invoice"], condition=Q(kind=ChargeKind.LATE_FEE),
                                     name="late_fee_once_per_invoice"),
-            models.UniqueConstraint(fields=["event", "kind"], condition=Q(event__isnull=False),
+            models.UniqueConstraint(fields=["event", "kind"], condition=Q(event__isnull=False) & ~Q(kind="credit"),
                                     name="charge_once_per_event"),
+            models.UniqueConstraint(fields=["event", "credited"], condition=Q(kind="credit"),
+                                    name="credit_once_per_event_and_charge"),
             models.UniqueConstraint(fields=["organization", "year"], condition=Q(kind=ChargeKind.SUBSCRIPTION),
                                     name="subscription_once_per_year"),
             models.CheckConstraint(condition=Q(free_quantity__gte=0, free_quantity__lte=models.F("quantity")),
@@ -226,3 +237,22 @@ class CreditNote(models.Model):
 
     def __str__(self) -> str:
         return f"CN-{self.pk:06d}" if self.pk else "Credit note"
+
+
+class InvoiceNotice(models.Model):
+    """That an invoice's reminder (due soon) or overdue notice was given: at most once each (the
+    database's unique (invoice, kind)), written with the notice's domain event (billing.services)."""
+
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", "Due soon"
+        OVERDUE = "overdue", "Overdue"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(max_length=16, choices=Kind)
+    given_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["invoice", "kind"], name="invoice_notice_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} notice of {self.invoice}"

@@ -7,7 +7,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from certificates.periods import registry_zone
-from registry.models import Organization
+from registry.models import Membership, Organization
 
 from .models import Charge, CreditNote, FeeSchedule, Invoice, Payment
 
@@ -16,6 +16,15 @@ def billing_today() -> datetime.date:
     """Today in the registry's zone: the one place billing reads the wall clock for a day (a test sets
     it: monkeypatch `billing.selectors.billing_today`; callers look it up on the module)."""
     return datetime.datetime.now(tz=registry_zone()).date()
+
+
+def billing_reader_refusal(*, organization: Organization, user) -> str:
+    """Why `user` may not read `organization`'s invoices and charges ("": they may): only a manager or
+    its billing contact (any member) may, on the Billing tab and through the API."""
+    if organization.billing_contact_id == user.pk or \
+            organization.memberships.filter(user=user, role=Membership.Role.MANAGER).exists():
+        return ""
+    return f"Only a manager or the billing contact of {organization.name} may see its invoices."
 
 
 def fee_schedule_in_force(day: datetime.date) -> FeeSchedule | None:
@@ -31,6 +40,11 @@ def charges_uninvoiced(organization: Organization) -> QuerySet[Charge]:
     return Charge.objects.filter(organization=organization, invoice__isnull=True).order_by("occurred_at", "id")
 
 
+def charges_of(organization: Organization) -> QuerySet[Charge]:
+    """Every charge of the organization, invoiced or not, oldest first (the API's list)."""
+    return Charge.objects.filter(organization=organization).select_related("invoice").order_by("pk")
+
+
 def invoice_lines(invoice: Invoice) -> QuerySet[Charge]:
     return invoice.charges.select_related("event").order_by("occurred_at", "id")
 
@@ -44,6 +58,18 @@ def invoice_balance(invoice: Invoice) -> Decimal:
     paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     credited = invoice.credit_notes.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     return invoice.total - paid - credited
+
+
+INVOICE_STATUSES = [("paid", "Nothing left to pay"), ("due", "Left to pay, not yet due"),
+                    ("overdue", "Left to pay after its due date")]
+
+
+def invoice_status(invoice: Invoice, today: datetime.date) -> str:
+    """paid, due or overdue (INVOICE_STATUSES), from the invoice's annotated `balance` (invoices_with_balance):
+    what the Billing tab and the API say of it."""
+    if invoice.balance <= 0:
+        return "paid"
+    return "overdue" if invoice.due_on < today else "due"
 
 
 def invoices_with_balance() -> QuerySet[Invoice]:

@@ -9,22 +9,44 @@ import logging
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from certificates.models import Certificate, CertificateBatch
-from certificates.periods import registry_zone
 from events.models import Event
+from events.services import event_new, event_record, events_owed
 from issuance.models import Issuance
 from ledger.models import LedgerEvent
-from ledger.services import ledger_record
+from ledger.services import ledger_event, ledger_record, ledger_write
 from registry.models import Organization, User
 from registry.services import ServiceError, staff_require
 from transfers.models import TransferItem
 
 from . import selectors
-from .models import Charge, CreditNote, FeeSchedule, FreeUsage, Invoice, InvoiceCounter, Payment, TierFee
+from .models import (
+    Charge,
+    CreditNote,
+    FeeSchedule,
+    FreeUsage,
+    Invoice,
+    InvoiceCounter,
+    InvoiceNotice,
+    Payment,
+    TierFee,
+)
 from .selectors import invoice_balance, invoices_with_balance
-from .values import ChargeKind, FeeKind, Period, currency, money_round, money_text, per_certificate_line, period_before
+from .values import (
+    ChargeKind,
+    FeeKind,
+    Period,
+    currency,
+    day_start,
+    local_day,
+    money_round,
+    money_text,
+    per_certificate_line,
+    period_before,
+    price_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +60,9 @@ FEE_KIND_OF_EVENT = {
     Kind.EXPORT_CONFIRMED: FeeKind.EXPORT,
     Kind.TRANSFER_ACCEPTED: FeeKind.TRANSFER,
 }
-KINDS = frozenset(FEE_KIND_OF_EVENT)
-
-
-def local_day(moment: datetime.datetime) -> datetime.date:
-    return moment.astimezone(registry_zone()).date()
-
-
-def day_start(day: datetime.date) -> datetime.datetime:
-    """The first moment of `day` in the registry's zone."""
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=registry_zone())
+# The events that void certificates already charged: each credits what their issuance was charged.
+VOIDING_KINDS = frozenset({Kind.ISSUANCE_ROLLED_BACK, Kind.CERTIFICATES_VOIDED})
+KINDS = frozenset(FEE_KIND_OF_EVENT) | VOIDING_KINDS
 
 
 def _quantities(events: list[Event]) -> dict[int, int]:
@@ -95,7 +110,13 @@ def charges_from_events(events: list[Event]) -> int:
     events' claims: exactly once). An event with no fee in force, or of no certificates, is owed
     nothing. The year's free certificates are counted in FreeUsage, upserted in (organization, kind,
     year) order so that two workers at once wait for each other instead of deadlocking; each line
-    takes what is left of its threshold, in the order the events happened. Returns how many charges."""
+    takes what is left of its threshold, in the order the events happened. An event that voided
+    certificates credits them instead (credits_from_events). Returns how many charges."""
+    voiding = [event for event in events if event.kind in VOIDING_KINDS]
+    credited = credits_from_events(voiding) if voiding else 0
+    if len(voiding) == len(events):
+        return credited
+    events = [event for event in events if event.kind not in VOIDING_KINDS]
     schedules = _Schedules()
     quantities = _quantities(events)
     priced = []  # (event, fee kind, schedule, fee, quantity, day)
@@ -109,7 +130,7 @@ def charges_from_events(events: list[Event]) -> int:
             continue
         priced.append((event, fee_kind, schedule, fee, quantity, day))
     if not priced:
-        return 0
+        return credited
     totals: dict[tuple[int, str, int], int] = defaultdict(int)
     for event, fee_kind, _, _, quantity, day in priced:
         totals[(event.organization_id, fee_kind, day.year)] += quantity
@@ -123,7 +144,76 @@ def charges_from_events(events: list[Event]) -> int:
         charges.append((event.organization_id, fee_kind, event.pk, schedule.pk, event.occurred_at, day.year, quantity,
                         line.free, fee.unit_price, line.amount, line.description))
     _charges_insert(charges)
-    return len(charges)
+    return credited + len(charges)
+
+
+def _voided_by_certificate(events: list[Event]) -> dict[int, dict[int, int]]:
+    """For each voiding event id: {certificate id: certificates of it voided} (its data's batch_ids)."""
+    batch_ids = {pk for event in events for pk in event.data.get("batch_ids", [])}
+    batches = dict(CertificateBatch.objects.filter(pk__in=batch_ids).values_list("pk", "certificate_id"))
+    quantities = dict(CertificateBatch.objects.filter(pk__in=batch_ids).values_list("pk", "quantity"))
+    voided: dict[int, dict[int, int]] = {}
+    for event in events:
+        by_certificate = voided.setdefault(event.pk, defaultdict(int))
+        for pk in event.data.get("batch_ids", []):
+            if pk in batches:
+                by_certificate[batches[pk]] += quantities[pk]
+    return voided
+
+
+def _issuance_charges(certificate_ids: set[int]) -> dict[int, list[Charge]]:
+    """The issuance charges of each certificate (its certificates.issued event names it, or its
+    issuance), locked: two voidings at once credit what is left of a charge one after the other."""
+    issuance_of = dict(Issuance.objects.filter(certificate_id__in=certificate_ids).values_list("pk", "certificate_id"))
+    condition = models.Q()
+    for certificate_id in certificate_ids:
+        condition |= models.Q(event__data__certificate_ids__contains=[certificate_id])
+    for issuance_id in issuance_of:
+        condition |= models.Q(event__data__issuance_ids__contains=[issuance_id])
+    charges: dict[int, list[Charge]] = defaultdict(list)
+    if not condition:
+        return charges
+    for charge in (Charge.objects.select_for_update(of=("self",)).select_related("event")
+                   .filter(condition, kind=ChargeKind.ISSUANCE, event__kind=Kind.CERTIFICATES_ISSUED).order_by("pk")):
+        named = set(charge.event.data.get("certificate_ids", [])) | \
+            {issuance_of[pk] for pk in charge.event.data.get("issuance_ids", []) if pk in issuance_of}
+        for certificate_id in named & certificate_ids:
+            charges[certificate_id].append(charge)
+    return charges
+
+
+def credits_from_events(events: list[Event]) -> int:
+    """The billing consumer's credits, in the claims' transaction (exactly once: the database's unique
+    (event, credited) of credits is the last word): certificates a rollback or staff's voiding voided,
+    already charged on their issuance, are credited at the price that charged them (that charge's
+    schedule), to the organization that paid it. A charge is credited for at most the certificates it
+    charged beyond the year's free ones, less what was credited on it before: a voided certificate that
+    was free gives nothing back, and the year's free threshold is not given back. Returns how many."""
+    voided = _voided_by_certificate(events)
+    charges = _issuance_charges({pk for by_certificate in voided.values() for pk in by_certificate})
+    credited_before = defaultdict(int, Charge.objects.filter(
+        kind=ChargeKind.CREDIT, credited__in=[charge for found in charges.values() for charge in found])
+        .values("credited").annotate(quantity=models.Sum("quantity")).values_list("credited", "quantity"))
+    credits = []
+    for event in sorted(events, key=lambda event: (event.occurred_at, event.pk)):
+        for certificate_id, quantity in sorted(voided[event.pk].items()):
+            for charge in charges.get(certificate_id, []):
+                left = charge.quantity - charge.free_quantity - credited_before[charge.pk]
+                credit = min(quantity, left)
+                if credit <= 0 or charge.unit_price is None:
+                    continue
+                credited_before[charge.pk] += credit
+                quantity -= credit
+                amount = money_round(credit * charge.unit_price, charge.currency)
+                credits.append(Charge(
+                    organization_id=charge.organization_id, kind=ChargeKind.CREDIT, event=event, credited=charge,
+                    schedule_id=charge.schedule_id, occurred_at=event.occurred_at,
+                    year=local_day(event.occurred_at).year, quantity=credit, unit_price=charge.unit_price,
+                    amount=-amount, currency=charge.currency,
+                    description=f"Credit: {credit:,} RECs voided × {price_text(charge.unit_price, charge.currency)}, "
+                                f"charged on their issuance of {local_day(charge.occurred_at):%Y-%m-%d}"))
+    Charge.objects.bulk_create(credits)
+    return len(credits)
 
 
 _CHARGE_COLUMNS = ("organization_id", "kind", "event_id", "schedule_id", "occurred_at", "year", "quantity",
@@ -223,14 +313,14 @@ issued AS (
            %(schedule_id)s
       FROM numbered n JOIN {Organization._meta.db_table} o ON o.id = n.organization_id
       LEFT JOIN registry_user u ON u.id = o.billing_contact_id
-    RETURNING id
+    RETURNING id, organization_id, number, total
 ),
 lines AS (
     UPDATE {Charge._meta.db_table} c SET invoice_id = n.invoice_id
       FROM numbered n
      WHERE c.organization_id = n.organization_id AND c.invoice_id IS NULL AND c.occurred_at < %(period_end_at)s
 )
-SELECT COUNT(*) FROM issued
+SELECT id, organization_id, number, total FROM issued ORDER BY number
 """
 
 
@@ -252,6 +342,7 @@ def invoices_issue(*, period: Period, now: datetime.datetime) -> int:
                        f"WHERE invoice_id IS NULL AND occurred_at < %s ORDER BY 1", [period_end_at])
         organization_ids = [row[0] for row in cursor.fetchall()]
     InvoiceCounter.objects.bulk_create([InvoiceCounter(id=1)], ignore_conflicts=True)
+    due_on = local_day(now) + datetime.timedelta(days=schedule.payment_days)
     issued = 0
     for start in range(0, len(organization_ids), INVOICE_CHUNK):
         with transaction.atomic(durable=True), connection.cursor() as cursor:
@@ -259,13 +350,31 @@ def invoices_issue(*, period: Period, now: datetime.datetime) -> int:
             cursor.execute(_ISSUE, {
                 "period_start": period.start, "period_end": period.end, "period_end_at": period_end_at,
                 "organization_ids": organization_ids[start:start + INVOICE_CHUNK], "last_number": counter.last_number,
-                "issued_at": now, "due_on": local_day(now) + datetime.timedelta(days=schedule.payment_days),
-                "currency": currency(), "schedule_id": schedule.pk})
-            (count,) = cursor.fetchone()
-            if count:
-                InvoiceCounter.objects.filter(id=1).update(last_number=counter.last_number + count)
-            issued += count
+                "issued_at": now, "due_on": due_on, "currency": currency(), "schedule_id": schedule.pk})
+            invoices = cursor.fetchall()
+            if invoices:
+                InvoiceCounter.objects.filter(id=1).update(last_number=counter.last_number + len(invoices))
+                _invoices_issued_record(invoices, period=period, due_on=due_on, now=now)
+            issued += len(invoices)
     return issued
+
+
+def _invoices_issued_record(invoices: list[tuple], *, period: Period, due_on: datetime.date,
+                            now: datetime.datetime) -> None:
+    """The ledger event (the activity log's line) and the domain event (emails, webhooks) of each
+    invoice just issued, (id, organization id, number, total) each, in one statement."""
+    code = currency()
+    ledger, events = [], []
+    for invoice_id, organization_id, number, total in invoices:
+        reference = Invoice(number=number).reference
+        record = {"invoice": reference, "period": period.text, "total": str(total),
+                  "total_text": money_text(total, code), "due_on": due_on.isoformat()}
+        ledger.append(ledger_event(kind=LedgerEvent.Kind.INVOICE_ISSUED, organization=Organization(pk=organization_id),
+                                   after=record))
+        events.append(event_new(kind=Event.Kind.INVOICE_ISSUED, organization_id=organization_id, subject_id=invoice_id,
+                                data={"invoice": reference}, occurred_at=now))
+    ledger_write(ledger, with_rows=[events])
+    events_owed(events)
 
 
 def invoices_issue_due(*, now: datetime.datetime) -> int:
@@ -312,6 +421,7 @@ def payment_record(*, invoice: Invoice, amount: Decimal, received_on: datetime.d
                   after={**_balance_record(invoice, balance - amount), "payment": payment.pk,
                          "amount": str(amount), "amount_text": money_text(amount, invoice.currency),
                          "received_on": received_on.isoformat(), "method": method, "reference": reference})
+    _paid_if_settled(invoice, balance - amount)
     _reactivate_if_settled(organization, user=user)
     return payment
 
@@ -332,6 +442,7 @@ def credit_note_issue(*, invoice: Invoice, amount: Decimal, reason: str, user: U
                   after={**_balance_record(invoice, balance - amount), "credit_note": note.pk,
                          "amount": str(amount), "amount_text": money_text(amount, invoice.currency)},
                   note=note.reason)
+    _paid_if_settled(invoice, balance - amount)
     _reactivate_if_settled(organization, user=user)
     return note
 
@@ -340,6 +451,50 @@ def _balance_record(invoice: Invoice, balance: Decimal) -> dict:
     """An invoice and what is owed on it, as the ledger records a payment or a credit against it."""
     return {"invoice": invoice.reference, "balance": str(money_round(balance, invoice.currency)),
             "balance_text": money_text(balance, invoice.currency)}
+
+
+def _paid_if_settled(invoice: Invoice, balance: Decimal) -> None:
+    """An invoice with nothing left owed (by a payment, or a credit note of what was left) is paid:
+    its domain event (webhooks), once, as its balance can only fall to zero once."""
+    if balance == 0:
+        event_record(kind=Event.Kind.INVOICE_PAID, organization_id=invoice.organization_id, subject_id=invoice.pk,
+                     data={"invoice": invoice.reference})
+
+
+def _notice_give(invoice: Invoice, kind: str, *, balance: Decimal, organization: Organization) -> bool:
+    """Record, under the organization's lock, that `invoice`'s reminder or overdue notice is given:
+    its ledger event and its domain event (the emails, the webhooks), at most once (the database's
+    unique (invoice, kind) is the last word). False if it was given before."""
+    if InvoiceNotice.objects.filter(invoice=invoice, kind=kind).exists():
+        return False
+    InvoiceNotice.objects.create(invoice=invoice, kind=kind)
+    overdue = kind == InvoiceNotice.Kind.OVERDUE
+    ledger_record(kind=LedgerEvent.Kind.INVOICE_OVERDUE if overdue else LedgerEvent.Kind.INVOICE_DUE_SOON,
+                  organization=organization,
+                  after={**_balance_record(invoice, balance), "due_on": invoice.due_on.isoformat()})
+    event_record(kind=Event.Kind.INVOICE_OVERDUE if overdue else Event.Kind.INVOICE_DUE_SOON,
+                 organization_id=invoice.organization_id, subject_id=invoice.pk, data={"invoice": invoice.reference})
+    return True
+
+
+def invoice_reminders_run(*, today: datetime.date) -> int:
+    """Beat, daily: each unpaid invoice due within its schedule's reminder_days (and not yet past due)
+    is reminded of once (notifications.billing emails it). Returns how many reminders were given."""
+    window = FeeSchedule.objects.aggregate(most=models.Max("reminder_days"))["most"] or 0
+    due = (invoices_with_balance().filter(balance__gt=0, due_on__gte=today,
+                                          due_on__lte=today + datetime.timedelta(days=window))
+           .exclude(notices__kind=InvoiceNotice.Kind.DUE_SOON).select_related("schedule")
+           .order_by("organization_id", "number"))
+    given = 0
+    for invoice in due.iterator(chunk_size=1000):
+        if not invoice.schedule.reminder_days or (invoice.due_on - today).days > invoice.schedule.reminder_days:
+            continue  # its own schedule reminds later, or never
+        with transaction.atomic(durable=True):
+            organization = _organization_lock(invoice.organization_id)
+            balance = invoice_balance(invoice)  # under the lock: a payment meanwhile may have settled it
+            if balance > 0:
+                given += _notice_give(invoice, InvoiceNotice.Kind.DUE_SOON, balance=balance, organization=organization)
+    return given
 
 
 def _hold_change(organization: Organization, hold: str, *, user: User | None = None) -> None:
@@ -378,7 +533,8 @@ def billing_overdue_run(*, today: datetime.date) -> tuple[int, int]:
     """Beat, daily: a late fee once on each invoice unpaid after its due date (its schedule's percent of
     the total, charged on the next invoice; the database's unique (for_invoice) of late fees keeps it
     once), and each organization with an invoice unpaid more than its schedule's inactivation days
-    past due inactivated. Returns (late fees charged, organizations inactivated)."""
+    past due inactivated; each overdue invoice's notice given once (its events: the emails, the webhooks).
+    Returns (late fees charged, organizations inactivated)."""
     fees = inactivated = 0
     overdue = (invoices_with_balance().filter(balance__gt=0, due_on__lt=today).select_related("schedule")
                .order_by("organization_id", "number"))
@@ -396,6 +552,8 @@ def billing_overdue_run(*, today: datetime.date) -> tuple[int, int]:
                     description=f"Late fee on {invoice.reference}: {percent.normalize()}% of "
                                 f"{money_text(invoice.total, invoice.currency)}")
                 fees += 1
+            if (balance := invoice_balance(invoice)) > 0:  # under the lock: a payment meanwhile may have settled it
+                _notice_give(invoice, InvoiceNotice.Kind.OVERDUE, balance=balance, organization=organization)
             if not organization.billing_hold and \
                     (today - invoice.due_on).days > invoice.schedule.inactivation_days:
                 _hold_change(organization, hold_text(organization, invoice))

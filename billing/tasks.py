@@ -19,3 +19,12 @@ def charge_late_fees_and_inactivate() -> tuple[int, int]:
     from .services import billing_overdue_run
 
     return billing_overdue_run(today=billing_today())
+
+
+@shared_task(acks_late=True)
+def remind_invoices_due() -> int:
+    """Beat, daily: a reminder once of each unpaid invoice due within its schedule's reminder days."""
+    from .selectors import billing_today
+    from .services import invoice_reminders_run
+
+    return invoice_reminders_run(today=billing_today())

@@ -9,6 +9,8 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import models
 
+from certificates.periods import registry_zone
+
 # ISO 4217 minor units of the currencies a registry is likely to bill in (others: 2).
 CURRENCY_PLACES = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3}
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "AUD": "A$", "CAD": "C$", "JPY": "¥"}
@@ -31,6 +33,8 @@ class ChargeKind(models.TextChoices):
     SUBSCRIPTION = "subscription", "Annual subscription"
     LATE_FEE = "late_fee", "Late fee"
     REACTIVATION = "reactivation", "Reactivation fee"
+    # Negative: certificates already charged that a rollback or staff's voiding voided (Charge.credited).
+    CREDIT = "credit", "Credit for voided certificates"
 
 
 def currency() -> str:
@@ -98,6 +102,15 @@ def per_certificate_line(*, quantity: int, unit_price: Decimal, used_before: int
         description += f", first {free:,} of {year} free" if used_before == 0 else \
             f", {free:,} of them the last of the {threshold:,} free in {year}"
     return Priced(quantity, free, amount, description)
+
+
+def local_day(moment: datetime.datetime) -> datetime.date:
+    return moment.astimezone(registry_zone()).date()
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    """The first moment of `day` in the registry's zone."""
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=registry_zone())
 
 
 class Period(NamedTuple):

@@ -22,19 +22,18 @@ CURRENT_CHARGES_SHOWN = 100
 def _billing_membership(request: HttpRequest) -> Membership:
     """The current membership, if it may read the organization's billing: a manager or its billing contact."""
     membership = membership_required(request)
-    if not (membership.is_manager or membership.organization.billing_contact_id == request.user.pk):
-        raise PermissionDenied(f"Only a manager or the billing contact of {membership.organization.name} may see "
-                               "its invoices.")
+    if refusal := selectors.billing_reader_refusal(organization=membership.organization, user=request.user):
+        raise PermissionDenied(refusal)
     return membership
 
 
 def _invoice_status(invoice: Invoice, today) -> tuple[str, str]:
-    """(badge status, words) of an invoice: paid, due, or overdue."""
-    if invoice.balance <= 0:
+    """(badge status, words) of an invoice: paid, due, or overdue (selectors.invoice_status)."""
+    status = selectors.invoice_status(invoice, today)
+    if status == "paid":
         return "complete", "Paid"
-    if invoice.due_on < today:
-        return "rejected", f"Overdue: {money_text(invoice.balance, invoice.currency)} owed"
-    return "pending", f"Due: {money_text(invoice.balance, invoice.currency)} owed"
+    owed = money_text(invoice.balance, invoice.currency)
+    return ("rejected", f"Overdue: {owed} owed") if status == "overdue" else ("pending", f"Due: {owed} owed")
 
 
 @login_required

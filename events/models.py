@@ -68,6 +68,13 @@ class Event(models.Model):
         ISSUANCE_ADJUSTED = "issuance.adjusted", "Issued month corrected"
         # Registry staff refused a correction of an issued month: the subject is the Correction.
         CORRECTION_REFUSED = "correction.refused", "Correction of an issued month refused"
+        # Billing (billing.services): the subject is the Invoice, the organization the one it bills. Issued at a
+        # period's end; due soon (its schedule's reminder_days before its due date, once); overdue (the day after
+        # its due date, once, if unpaid); paid (nothing left owed, by a payment or a credit note).
+        INVOICE_ISSUED = "invoice.issued", "Invoice issued"
+        INVOICE_DUE_SOON = "invoice.due_soon", "Invoice due soon"
+        INVOICE_OVERDUE = "invoice.overdue", "Invoice overdue"
+        INVOICE_PAID = "invoice.paid", "Invoice paid"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=40, choices=Kind)

@@ -61,10 +61,14 @@ class LedgerEvent(models.Model):
         CORRECTION_REQUESTED = "correction_requested", "Correction of an issued month requested"
         ISSUANCE_ADJUSTED = "issuance_adjusted", "Issued month corrected (prior period adjustment)"
         CORRECTION_REFUSED = "correction_refused", "Correction of an issued month refused"
+        INVOICE_ISSUED = "invoice_issued", "Invoice issued"
+        INVOICE_DUE_SOON = "invoice_due_soon", "Invoice due soon (reminded)"
+        INVOICE_OVERDUE = "invoice_overdue", "Invoice overdue"
         PAYMENT_RECORDED = "payment_recorded", "Payment recorded"
         CREDIT_NOTE_ISSUED = "credit_note_issued", "Credit note issued"
         BILLING_HOLD_SET = "billing_hold_set", "Inactivated for an unpaid invoice"
         BILLING_HOLD_LIFTED = "billing_hold_lifted", "Active again: the unpaid invoices paid"
+        FEE_SCHEDULE_SAVED = "fee_schedule_saved", "Fee schedule saved"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)

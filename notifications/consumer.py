@@ -5,6 +5,7 @@ again later (events.services); no other email and no webhook waits for it."""
 from events.models import Event
 
 from .adjustments import corrections_decided_email_send
+from .billing import invoice_due_soon_email_send, invoice_issued_email_send, invoice_overdue_email_send
 from .corrections import rollback_email_send, voided_email_send
 from .eligibilities import eligibilities_expiring_email_send
 from .generators import generator_decision_email_send
@@ -62,6 +63,9 @@ EMAILS = {
                                                                          correction_ids=event.data["correction_ids"]),
     Kind.CORRECTION_REFUSED: lambda event: corrections_decided_email_send(organization_id=event.organization_id,
                                                                           correction_ids=event.data["correction_ids"]),
+    Kind.INVOICE_ISSUED: lambda event: invoice_issued_email_send(invoice_id=event.subject_id),
+    Kind.INVOICE_DUE_SOON: lambda event: invoice_due_soon_email_send(invoice_id=event.subject_id),
+    Kind.INVOICE_OVERDUE: lambda event: invoice_overdue_email_send(invoice_id=event.subject_id),
 }
 
 

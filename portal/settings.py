@@ -328,6 +328,8 @@ CELERY_BEAT_SCHEDULE = {
     "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": crontab(minute=30, hour=0)},
     "charge-late-fees-and-inactivate": {"task": "billing.tasks.charge_late_fees_and_inactivate",
                                         "schedule": crontab(minute=45, hour=0)},
+    # Billing: a reminder of each unpaid invoice due within its schedule's reminder_days, once.
+    "remind-invoices-due": {"task": "billing.tasks.remind_invoices_due", "schedule": crontab(minute=0, hour=7)},
     # A program's retirement accounts freeze within this long after its close date's day ends.
     "freeze-closed-program-accounts": {
         "task": "programs.tasks.freeze_closed_program_accounts",
@@ -476,6 +478,8 @@ SPECTACULAR_SETTINGS = {
         "BatchStatusEnum": "certificates.models.CertificateBatch.Status",
         "InternalDestinationTypeEnum": ["internal"], "OrganizationDestinationTypeEnum": ["organization"],
         "ExportDestinationTypeEnum": ["export"],
+        "InvoiceStatusEnum": "billing.selectors.INVOICE_STATUSES", "ChargeKindEnum": "billing.values.ChargeKind",
+        "MassUploadKindEnum": "mass_uploads.models.MassTransferUpload.Kind",
     },
 }
 

@@ -137,6 +137,15 @@ SENTENCES = {
     Kind.CORRECTION_REFUSED: lambda e, o: (
         f"Registry staff refused the correction of {_corrected_month(e)} to {(e.after or {}).get('refused')} MWh: "
         f"{e.note}"),
+    Kind.INVOICE_ISSUED: lambda e, o: (
+        f"The registry issued invoice {(e.after or {}).get('invoice', '')} for {(e.after or {}).get('period', '')}: "
+        f"{(e.after or {}).get('total_text', '')}, due {(e.after or {}).get('due_on', '')}."),
+    Kind.INVOICE_DUE_SOON: lambda e, o: (
+        f"Reminded that invoice {(e.after or {}).get('invoice', '')} is due on {(e.after or {}).get('due_on', '')}: "
+        f"{(e.after or {}).get('balance_text', '')} left to pay."),
+    Kind.INVOICE_OVERDUE: lambda e, o: (
+        f"Invoice {(e.after or {}).get('invoice', '')} is overdue (it was due on {(e.after or {}).get('due_on', '')}): "
+        f"{(e.after or {}).get('balance_text', '')} left to pay."),
     Kind.PAYMENT_RECORDED: lambda e, o: (
         f"Registry staff recorded a payment of {(e.after or {}).get('amount_text', '')} on invoice "
         f"{(e.after or {}).get('invoice', '')}; {(e.after or {}).get('balance_text', '')} left to pay."),

@@ -114,6 +114,12 @@ class EmailEvent(models.TextChoices):
     RETIREMENT = "retirement", "A retirement"
     GENERATOR_DECIDED = "generator_decided", "A generator we submitted was approved or sent back"
     CERTIFICATES_ISSUED = "certificates_issued", "Certificates were issued to us"
+    # Billing's: to the billing contact, or the managers when none is named (notifications.billing).
+    INVOICE_ISSUED = "invoice_issued", "An invoice was issued to us"
+    INVOICE_DUE_SOON = "invoice_due_soon", "A reminder that an unpaid invoice is due soon"
+    # Managers are sent an overdue invoice's notice whatever they choose: only a billing contact who is not
+    # a manager can turn it off.
+    INVOICE_OVERDUE = "invoice_overdue", "An invoice is overdue (managers always get this one)"
 
 
 class User(AbstractBaseUser, PermissionsMixin):

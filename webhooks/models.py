@@ -25,6 +25,9 @@ class EventType(models.TextChoices):
     ISSUANCE_ROLLED_BACK = "issuance.rolled_back", "Issuance rolled back by the registry (its certificates voided)"
     CERTIFICATES_VOIDED = "certificates.voided", "Certificates voided by the registry"
     ISSUANCE_ADJUSTED = "issuance.adjusted", "Issued months corrected by the registry (prior period adjustments)"
+    INVOICE_ISSUED = "invoice.issued", "Invoice issued"
+    INVOICE_PAID = "invoice.paid", "Invoice paid (nothing left to pay)"
+    INVOICE_OVERDUE = "invoice.overdue", "Invoice overdue (unpaid after its due date)"
 
 
 class WebhookEndpoint(models.Model):

@@ -9,6 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
+from billing.models import Invoice
+from billing.selectors import billing_today, invoice_status
+from billing.serializers import InvoiceSerializer
 from certificates.models import CertificateBatch
 from issuance.models import Correction, Issuance
 from mass_uploads.models import MassTransferUpload
@@ -106,15 +109,33 @@ def _corrections_data(corrections: list[Correction], organization: Organization)
     } for correction in corrections]
 
 
+class WebhookInvoiceSerializer(InvoiceSerializer):
+    """The invoice as the API answers it (billing.serializers), with the Billing tab's page."""
+
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, invoice: Invoice) -> str:
+        return organization_link(settings.SITE_URL + reverse("billing:billing"), self.context["organization"])
+
+
+def _invoice_data(invoice: Invoice, organization: Organization) -> dict:
+    """`invoice` annotated with its balance (billing.selectors.invoices_with_balance)."""
+    invoice.status = invoice_status(invoice, billing_today())
+    with timezone.override(datetime.UTC):  # its times as the API writes them (api.views)
+        return WebhookInvoiceSerializer(invoice, context={"organization": organization}).data
+
+
 def event_payload(*, event_type: str, event_id: uuid.UUID, organization: Organization, created_at: datetime.datetime,
                   transfer: Transfer | None = None, upload: MassTransferUpload | None = None,
                   issuance: Issuance | None = None, voided: dict | None = None,
-                  corrections: list[Correction] | None = None) -> dict:
+                  corrections: list[Correction] | None = None, invoice: Invoice | None = None) -> dict:
     """What `organization`'s endpoints are told of one event: `data` holds the transfer (as the API
     answers it, with its first items and its page), the mass upload (status, rows, errors), the issuance
-    rolled back (its generator, period, the certificates voided and the reason) or the certificates
-    voided (each batch, and the reason)."""
-    if transfer is not None:
+    rolled back (its generator, period, the certificates voided and the reason), the certificates
+    voided (each batch, and the reason) or the invoice (as the API answers it, with the Billing tab)."""
+    if invoice is not None:
+        data = {"invoice": _invoice_data(invoice, organization)}
+    elif transfer is not None:
         data = {"transfer": _transfer_data(transfer, organization)}
     elif upload is not None:
         data = {"upload": _upload_data(upload, organization)}
@@ -243,8 +264,20 @@ CORRECTIONS_SCHEMA = {
         },
     },
 }
+INVOICE_SCHEMA = {
+    "type": "object",
+    "description": "The invoice as the API answers it (`Invoice`), as it is when the event is fanned out (seconds "
+                   "after it), with the Billing tab's page.",
+    "allOf": [_component("Invoice")],
+    "required": ["url"],
+    "properties": {"url": {"type": "string", "format": "uri", "description": "The organization's Billing tab."}},
+    "unevaluatedProperties": False,
+}
 # The key of each event type's `data`, and its schema.
-DATA_SCHEMAS = {EventType.UPLOAD_FINISHED: ("upload", UPLOAD_SCHEMA),
+DATA_SCHEMAS = {EventType.INVOICE_ISSUED: ("invoice", INVOICE_SCHEMA),
+                EventType.INVOICE_PAID: ("invoice", INVOICE_SCHEMA),
+                EventType.INVOICE_OVERDUE: ("invoice", INVOICE_SCHEMA),
+                EventType.UPLOAD_FINISHED: ("upload", UPLOAD_SCHEMA),
                 EventType.ISSUANCE_ROLLED_BACK: ("issuance", ROLLBACK_SCHEMA),
                 EventType.CERTIFICATES_VOIDED: ("voided", VOIDED_SCHEMA),
                 EventType.ISSUANCE_ADJUSTED: ("corrections", CORRECTIONS_SCHEMA)}

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from billing.selectors import invoices_with_balance
 from events.models import Event
 from events.services import event_record
 from issuance.models import Correction, Issuance
@@ -45,10 +46,16 @@ EVENT_TYPES = {
     Event.Kind.EXPORT_CONFIRMED: EventType.EXPORT_DECIDED,
     Event.Kind.EXPORT_REJECTED: EventType.EXPORT_DECIDED,
 }
+# An invoice's events, as the event types an endpoint subscribes to (billing.services records them).
+INVOICE_EVENT_TYPES = {
+    Event.Kind.INVOICE_ISSUED: EventType.INVOICE_ISSUED,
+    Event.Kind.INVOICE_PAID: EventType.INVOICE_PAID,
+    Event.Kind.INVOICE_OVERDUE: EventType.INVOICE_OVERDUE,
+}
 # What the webhooks consumer takes (events.consumers, registered in webhooks.apps).
-EVENTS_CONSUMED = frozenset({*EVENT_TYPES, Event.Kind.TRANSFER_SUBMITTED, Event.Kind.UPLOAD_FINISHED,
-                             Event.Kind.ISSUANCE_ROLLED_BACK, Event.Kind.CERTIFICATES_VOIDED,
-                             Event.Kind.ISSUANCE_ADJUSTED})
+EVENTS_CONSUMED = frozenset({*EVENT_TYPES, *INVOICE_EVENT_TYPES, Event.Kind.TRANSFER_SUBMITTED,
+                             Event.Kind.UPLOAD_FINISHED, Event.Kind.ISSUANCE_ROLLED_BACK,
+                             Event.Kind.CERTIFICATES_VOIDED, Event.Kind.ISSUANCE_ADJUSTED})
 WAITS_FOR_A_DECISION = (Transfer.Kind.ORGANIZATION, Transfer.Kind.EXPORT)
 
 
@@ -164,6 +171,8 @@ def webhook_deliveries_owe(event: Event) -> int:
         return webhook_deliveries_owe_for_upload(upload_id=event.subject_id)
     if event.kind in (Event.Kind.ISSUANCE_ROLLED_BACK, Event.Kind.CERTIFICATES_VOIDED, Event.Kind.ISSUANCE_ADJUSTED):
         return webhook_deliveries_owe_for_correction(event)
+    if event.kind in INVOICE_EVENT_TYPES:
+        return webhook_deliveries_owe_for_invoice(event)
     return webhook_deliveries_owe_for_transfer(transfer_id=event.subject_id, event_kind=event.kind,
                                                occurred_at=event.occurred_at)
 
@@ -239,6 +248,17 @@ def webhook_deliveries_owe_for_correction(event: Event) -> int:
                                occurred_at=event.occurred_at, corrections=corrections)
     return _deliveries_owe(event_type=EventType.CERTIFICATES_VOIDED, organizations=[organization],
                            occurred_at=event.occurred_at, voided=event.data)
+
+
+@transaction.atomic
+def webhook_deliveries_owe_for_invoice(event: Event) -> int:
+    """The deliveries owed for an invoice issued, paid or overdue, to the organization it bills: the
+    invoice as the API answers it, as it is when the event is fanned out."""
+    invoice = invoices_with_balance().select_related("organization").filter(pk=event.subject_id).first()
+    if invoice is None:
+        return 0
+    return _deliveries_owe(event_type=INVOICE_EVENT_TYPES[event.kind], organizations=[invoice.organization],
+                           occurred_at=event.occurred_at, invoice=invoice)
 
 
 # After a commit that owes deliveries (also attempted every WEBHOOKS_SEND_SECONDS by beat).
