@@ -14,7 +14,9 @@ ROLE_LABELS = dict(Membership.Role.choices)
 # The kinds the log lists. Splits are left out: each is a step of the transfer, issuance or
 # retirement listed with it, and a mass transfer makes thousands of them. A user's own two-factor
 # sign-in is filed under no organization (the user may belong to several): staff read it in the admin.
-LOGGED_KINDS = [kind for kind in Kind if kind not in (Kind.SPLIT, Kind.TWO_FACTOR_ON, Kind.TWO_FACTOR_OFF)]
+# A fee schedule is the registry's, of no organization: staff read its events in the admin.
+LOGGED_KINDS = [kind for kind in Kind if kind not in (Kind.SPLIT, Kind.TWO_FACTOR_ON, Kind.TWO_FACTOR_OFF,
+                                                     Kind.FEE_SCHEDULE_SAVED)]
 
 
 def _quantity(event: LedgerEvent) -> str:
