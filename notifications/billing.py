@@ -15,23 +15,18 @@ from registry.selectors import organization_link
 
 
 def invoice_readers(invoice: Invoice, email: str) -> list[User]:
-    """Who is emailed of `invoice`: its organization's billing contact (if still an active member who
-    wants `email`), else its managers who want it; for an overdue notice, every manager as well."""
-    organization = invoice.organization
-    wanting = members_wanting_email([organization.pk], Membership.Role.values, email).get(organization.pk, [])
-    if organization.billing_contact_id is not None:
-        readers = [user for user in wanting if user.pk == organization.billing_contact_id]
-    else:
-        readers = [user for user in wanting if user.pk in _manager_ids(organization.pk)]
+    """Who is emailed of `invoice`: its organization's billing contact while they are an active member
+    (if they want `email`), else its managers who want it; for an overdue notice, every manager as well."""
+    organization_id = invoice.organization_id
+    members = members_wanting_email([organization_id], Membership.Role.values, None).get(organization_id, [])
+    wanting = {user.pk for user in members_wanting_email([organization_id], Membership.Role.values, email)
+               .get(organization_id, [])}
+    managers = members_wanting_email([organization_id], [Membership.Role.MANAGER], None).get(organization_id, [])
+    contact = next((user for user in members if user.pk == invoice.organization.billing_contact_id), None)
+    readers = [user for user in ([contact] if contact else managers) if user.pk in wanting]
     if email == EmailEvent.INVOICE_OVERDUE:
-        managers = members_wanting_email([organization.pk], [Membership.Role.MANAGER], None).get(organization.pk, [])
         readers += [user for user in managers if user not in readers]
     return readers
-
-
-def _manager_ids(organization_id: int) -> set[int]:
-    return set(Membership.objects.filter(organization_id=organization_id, role=Membership.Role.MANAGER,
-                                         user__is_active=True).values_list("user_id", flat=True))
 
 
 def _context(invoice: Invoice) -> dict:

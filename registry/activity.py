@@ -192,6 +192,10 @@ def _settings_change(after: dict) -> str:
     (registry.views), or its kind as registry staff set it."""
     if "kind" in after:
         return f"Registry staff made this organization a {after['kind']}."
+    if "billing_tier" in after:
+        contact = after.get("billing_contact")
+        return (f"Billing set: invoices go to {contact or 'the managers'}; the {after['billing_tier']} tier's "
+                "subscription.")
     return "Two-factor sign-in is now " + (
         "required for every member." if after.get("require_two_factor") else "each member's choice.")
 

@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,7 +13,13 @@ from utilities.display import count_text
 from utilities.time_zones import time_zone_choices
 
 from .models import Invitation, Membership, Organization, TrackingSystem, User
-from .services import ServiceError, invitation_create, organization_set_kind, organization_set_status
+from .services import (
+    ServiceError,
+    invitation_create,
+    organization_set_billing,
+    organization_set_kind,
+    organization_set_status,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -56,12 +63,29 @@ class ManagerInvitationForm(forms.Form):
     email = forms.EmailField(label="Manager's email address", max_length=254)
 
 
+class OrganizationBillingForm(forms.Form):
+    """The billing contact (one of the organization's members, or none: its managers) and tier."""
+
+    billing_contact = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="None: invoices go to its managers",
+        help_text="Any member; its invoices, reminders and overdue notices are sent there.")
+    billing_tier = forms.ChoiceField(choices=Organization.Tier.choices, label="Subscription tier")
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["billing_contact"].queryset = User.objects.filter(
+            memberships__organization=organization).order_by("email")
+        self.fields["billing_contact"].label_from_instance = (
+            lambda user: f"{user.full_name} ({user.email})" if user.full_name else user.email)
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["public_id", "name", "kind", "status", "contact_email", "created_at", "invite_link"]
     list_filter = ["status", "kind"]
     search_fields = ["name", "public_id"]
-    readonly_fields = ["public_id", "status", "kind", "created_at"]  # each changed by an action, a ledger event
+    # Each changed by an action or a page of its own (billing_view), through a service, with a ledger event.
+    readonly_fields = ["public_id", "status", "kind", "created_at", "billing_contact", "billing_tier", "billing_link"]
     inlines = [MembershipInline]
     actions = [
         status_action("suspend", "Suspend the selected organizations (they can neither send nor receive)",
@@ -83,9 +107,40 @@ class OrganizationAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">Invite a manager</a>',
                            reverse("admin:registry_organization_invite", args=[organization.pk]))
 
+    @admin.display(description="Billing")
+    def billing_link(self, organization):
+        if organization.pk is None:
+            return "Once it is saved."
+        return format_html('<a href="{}">Change the billing contact or tier</a>',
+                           reverse("admin:registry_organization_billing", args=[organization.pk]))
+
     def get_urls(self):
         return [path("<int:pk>/invite/", self.admin_site.admin_view(self.invite_view),
-                     name="registry_organization_invite"), *super().get_urls()]
+                     name="registry_organization_invite"),
+                path("<int:pk>/billing/", self.admin_site.admin_view(self.billing_view),
+                     name="registry_organization_billing"), *super().get_urls()]
+
+    def billing_view(self, request, pk):
+        """The billing contact and tier, through organization_set_billing (the contact must be a member)."""
+        organization = get_object_or_404(Organization, pk=pk)
+        if not self.has_change_permission(request, organization):
+            raise PermissionDenied
+        form = OrganizationBillingForm(request.POST if request.method == "POST" else None, organization=organization,
+                                       initial={"billing_contact": organization.billing_contact_id,
+                                                "billing_tier": organization.billing_tier})
+        if request.method == "POST" and form.is_valid():
+            try:
+                organization_set_billing(user=request.user, organization=organization,
+                                         billing_contact=form.cleaned_data["billing_contact"],
+                                         billing_tier=form.cleaned_data["billing_tier"])
+            except ServiceError as error:
+                form.add_error("billing_contact", str(error))
+            else:
+                self.message_user(request, f"Billing of {organization.name} saved.", messages.SUCCESS)
+                return redirect("admin:registry_organization_change", organization.pk)
+        return TemplateResponse(request, "admin/registry/billing.html", {
+            **self.admin_site.each_context(request), "title": f"Billing of {organization}",
+            "organization": organization, "form": form, "opts": self.model._meta})
 
     def response_add(self, request, obj, post_url_continue=None):
         """Onboarding: once the organization is saved, invite its first manager."""

@@ -88,6 +88,39 @@ def organization_set_kind(*, user: User, organization: Organization, kind: str, 
     organization.kind = kind
 
 
+def billing_contact_refusal(*, organization: Organization, contact: User | None) -> str:
+    """Why `contact` cannot be `organization`'s billing contact ("": it can): it must be one of its
+    members, of any role (its invoices and their notices go there). The one rule the service and the
+    admin's form ask."""
+    if contact is None or Membership.objects.filter(organization=organization, user=contact).exists():
+        return ""
+    return (f"{contact.email} is not a member of {organization.name}: the billing contact must be one of its "
+            f"members. Invite them first, or choose a member.")
+
+
+@transaction.atomic(durable=True)
+def organization_set_billing(*, user: User, organization: Organization, billing_contact: User | None,
+                             billing_tier: str) -> None:
+    """The organization's billing contact (any member, or none: its managers) and subscription tier,
+    set by a manager or registry staff, with its ledger event."""
+    manager_require(user=user, organization=organization)
+    if billing_tier not in Organization.Tier.values:
+        raise ServiceError("Choose a tier: small, medium or large.")
+    current = Organization.objects.select_for_update().get(pk=organization.pk)
+    if refusal := billing_contact_refusal(organization=current, contact=billing_contact):
+        raise ServiceError(refusal)
+    before = {"billing_contact": current.billing_contact.email if current.billing_contact else None,
+              "billing_tier": current.billing_tier}
+    after = {"billing_contact": billing_contact.email if billing_contact else None, "billing_tier": billing_tier}
+    if before == after:
+        return
+    current.billing_contact, current.billing_tier = billing_contact, billing_tier
+    current.save(update_fields=["billing_contact", "billing_tier"])
+    ledger_record(kind=LedgerEvent.Kind.ORGANIZATION_SETTINGS, actor=user, organization=current, before=before,
+                  after=after)
+    organization.billing_contact, organization.billing_tier = billing_contact, billing_tier
+
+
 def user_set_emails(*, user: User, wanted: Iterable[str]) -> None:
     """Which emails the user gets (registry.models.EmailEvent): the ones not wanted are kept as the
     user's opt-outs, read by each email as it is sent. The user's own preference: no ledger event."""

@@ -10,7 +10,13 @@ from decimal import Decimal
 import pytest
 
 from billing.models import FeeSchedule, Invoice, InvoiceNotice
-from billing.services import billing_overdue_run, credit_note_issue, invoice_reminders_run, invoices_issue, payment_record
+from billing.services import (
+    billing_overdue_run,
+    credit_note_issue,
+    invoice_reminders_run,
+    invoices_issue,
+    payment_record,
+)
 from billing.values import Period
 from events.models import Event
 from events.services import events_consume

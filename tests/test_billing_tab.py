@@ -46,3 +46,46 @@ def test_another_organizations_invoice_is_not_found(invoice, counterparty, clien
     client.force_login(outsider_manager)
     assert client.get(reverse("billing:invoice_pdf", args=[invoice.number])).status_code == 404
     assert "INV-000001" not in client.get(reverse("billing:billing")).content.decode()
+
+
+# The billing contact: one of the organization's members, set through organization_set_billing.
+
+def test_a_billing_contact_must_be_a_member_and_a_refusal_changes_nothing(org, manager, viewer, outsider):
+    from ledger.models import LedgerEvent
+    from registry.activity import event_sentence
+    from registry.services import ServiceError, organization_set_billing
+
+    with pytest.raises(ServiceError, match=f"{outsider.email} is not a member of {org.name}: the billing contact "
+                                           "must be one of its members. Invite them first, or choose a member."):
+        organization_set_billing(user=manager, organization=org, billing_contact=outsider, billing_tier="small")
+    org.refresh_from_db()
+    assert org.billing_contact is None and not LedgerEvent.objects.filter(kind="organization_settings").exists()
+    organization_set_billing(user=manager, organization=org, billing_contact=viewer, billing_tier="medium")
+    org.refresh_from_db()
+    assert (org.billing_contact, org.billing_tier) == (viewer, "medium")
+    (event,) = LedgerEvent.objects.filter(kind="organization_settings")
+    assert event_sentence(event, org) == (f"Billing set: invoices go to {viewer.email}; the medium tier's "
+                                          "subscription.")
+
+
+def test_only_a_manager_or_staff_sets_the_billing_contact(org, viewer):
+    from registry.services import ServiceError, organization_set_billing
+
+    with pytest.raises(ServiceError):
+        organization_set_billing(user=viewer, organization=org, billing_contact=viewer, billing_tier="small")
+
+
+def test_staff_set_the_billing_contact_in_the_admin_among_the_members_only(admin_client, org, viewer, outsider):
+    path = reverse("admin:registry_organization_billing", args=[org.pk])
+    page = admin_client.get(path).content.decode()
+    assert viewer.email in page and outsider.email not in page  # only members are offered
+    response = admin_client.post(path, {"billing_contact": outsider.pk, "billing_tier": "small"})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    org.refresh_from_db()
+    assert org.billing_contact is None
+    response = admin_client.post(path, {"billing_contact": viewer.pk, "billing_tier": "large"})
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert (org.billing_contact, org.billing_tier) == (viewer, "large")
+    change = admin_client.get(reverse("admin:registry_organization_change", args=[org.pk])).content.decode()
+    assert 'name="billing_contact"' not in change and "Change the billing contact or tier" in change
