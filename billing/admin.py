@@ -15,7 +15,7 @@ from utilities.admin_readonly import ReadOnlyAdmin, admin_link
 
 from .models import Charge, CreditNote, Fee, FeeSchedule, Invoice, Payment, TierFee
 from .selectors import AGE_BUCKETS, billing_today, fee_schedule_in_force, invoices_with_balance, receivables_by_age
-from .services import BillingRefused, credit_note_issue, payment_record
+from .services import BillingRefused, credit_note_issue, fee_schedule_delete, fee_schedule_save, payment_record
 from .values import money_text
 
 
@@ -40,7 +40,8 @@ class TierFeeInline(FeeInline):
 class FeeScheduleForm(forms.ModelForm):
     class Meta:
         model = FeeSchedule
-        fields = ["effective_from", "note", "payment_days", "late_fee_percent", "inactivation_days", "reactivation_fee"]
+        fields = ["effective_from", "note", "payment_days", "late_fee_percent", "inactivation_days", "reactivation_fee",
+                  "reminder_days"]
 
     def clean_effective_from(self) -> datetime.date:
         day = self.cleaned_data["effective_from"]
@@ -79,6 +80,35 @@ class FeeScheduleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not _in_force(obj)
+
+    # Every write through billing.services (fee_schedule_save, with its ledger event): the schedule is
+    # saved with its inlines, once the admin has checked them all.
+    def save_model(self, request, obj, form, change):
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        fees, tier_fees, removed = [], [], []
+        for formset in formsets:
+            saved = formset.save(commit=False)
+            (tier_fees if formset.model is TierFee else fees).extend(saved)
+            removed.extend(formset.deleted_objects)
+        try:
+            fee_schedule_save(user=request.user, schedule=form.instance, fees=fees, tier_fees=tier_fees,
+                              removed=removed)
+        except BillingRefused as error:  # checked by the form already; a race with the clock's day is left
+            raise ValidationError(str(error)) from error
+
+    def get_deleted_objects(self, objs, request):
+        # Its fees protect a schedule from a stray delete; fee_schedule_delete removes them with it.
+        deleted, counts, perms_needed, _ = super().get_deleted_objects(objs, request)
+        return deleted, counts, perms_needed, []
+
+    def delete_model(self, request, obj):
+        fee_schedule_delete(user=request.user, schedule=obj)
+
+    def delete_queryset(self, request, queryset):
+        for schedule in queryset:
+            fee_schedule_delete(user=request.user, schedule=schedule)
 
 
 @admin.register(Charge)

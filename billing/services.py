@@ -25,6 +25,7 @@ from . import selectors
 from .models import (
     Charge,
     CreditNote,
+    Fee,
     FeeSchedule,
     FreeUsage,
     Invoice,
@@ -381,6 +382,72 @@ def invoices_issue_due(*, now: datetime.datetime) -> int:
     """Beat's daily run: the invoices of the last period that has ended (BILLING_PERIOD_MONTHS)."""
     return invoices_issue(period=period_before(local_day(now)), now=now)
 
+
+
+# Fee schedules ------------------------------------------------------------------------------------
+
+def _schedule_record(schedule: FeeSchedule, fees: list[Fee], tier_fees: list[TierFee]) -> dict:
+    """A fee schedule and its fees, as the ledger records them."""
+    return {"schedule": schedule.pk, "effective_from": schedule.effective_from.isoformat(), "note": schedule.note,
+            "payment_days": schedule.payment_days, "late_fee_percent": str(schedule.late_fee_percent),
+            "inactivation_days": schedule.inactivation_days, "reactivation_fee": str(schedule.reactivation_fee),
+            "reminder_days": schedule.reminder_days,
+            "fees": [{"kind": fee.kind, "unit_price": str(fee.unit_price), "free_per_year": fee.free_per_year}
+                     for fee in sorted(fees, key=lambda fee: fee.kind)],
+            "tier_fees": [{"tier": tier.tier, "annual_amount": str(tier.annual_amount)}
+                          for tier in sorted(tier_fees, key=lambda tier: tier.tier)]}
+
+
+def _schedule_refusal(schedule: FeeSchedule) -> str:
+    if schedule.effective_from <= selectors.billing_today():
+        return ("A fee schedule in force (or past) is never changed, so that the schedule of any past day can still "
+                "be shown: make a new one from a later day.")
+    return ""
+
+
+@transaction.atomic  # not durable: the admin saves a schedule and its inlines in a transaction of its own
+def fee_schedule_save(*, user: User, schedule: FeeSchedule, fees: list[Fee], tier_fees: list[TierFee],
+                      removed: list[Fee | TierFee] = ()) -> FeeSchedule:
+    """Staff save a fee schedule that takes effect from a later day than today, with its per-certificate
+    and tier fees (`fees` and `tier_fees`, new or changed; `removed`, deleted), and its ledger event
+    (what it held before and after). One already in force, or past, is never changed."""
+    staff_require(user=user)
+    today = selectors.billing_today()
+    before = None
+    if schedule.pk is not None:
+        stored = FeeSchedule.objects.select_for_update().get(pk=schedule.pk)
+        if problem := _schedule_refusal(stored):
+            raise BillingRefused(problem)
+        before = _schedule_record(stored, list(stored.fees.all()), list(stored.tier_fees.all()))
+    if schedule.effective_from <= today:
+        raise BillingRefused("A fee schedule takes effect from a later day than today: the charges of today and "
+                             "before were priced by the schedule then in force.")
+    schedule.save()
+    for row in removed:
+        if row.pk is not None:
+            row.delete()
+    for row in [*fees, *tier_fees]:
+        row.schedule = schedule
+        row.save()
+    ledger_record(kind=LedgerEvent.Kind.FEE_SCHEDULE_SAVED, actor=user, before=before,
+                  after=_schedule_record(schedule, list(schedule.fees.all()), list(schedule.tier_fees.all())),
+                  note=schedule.note)
+    return schedule
+
+
+@transaction.atomic
+def fee_schedule_delete(*, user: User, schedule: FeeSchedule) -> None:
+    """Staff delete a fee schedule not yet in force (with its fees), with its ledger event."""
+    staff_require(user=user)
+    stored = FeeSchedule.objects.select_for_update().get(pk=schedule.pk)
+    if problem := _schedule_refusal(stored):
+        raise BillingRefused(problem)
+    before = _schedule_record(stored, list(stored.fees.all()), list(stored.tier_fees.all()))
+    stored.fees.all().delete()
+    stored.tier_fees.all().delete()
+    stored.delete()
+    ledger_record(kind=LedgerEvent.Kind.FEE_SCHEDULE_SAVED, actor=user, before=before, after=None,
+                  note="Deleted before it took effect.")
 
 
 # Payments, credit notes, late fees, inactivation ------------------------------------------------------
