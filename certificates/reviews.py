@@ -4,7 +4,7 @@ generator_review_confirm), or changes it, which sends it back for approval; by R
 After the deadline an organization with a generator not confirmed can sign in and look, but cannot
 transfer, retire or upload until it is confirmed: the transfer services (every transfer and retirement,
 from the wizard, the API, the mass files and the standing instructions), the wizard's start and the
-mass and generation uploads ask review_refusal.
+mass and generation uploads ask organization_refusal.
 
 The rule, in one place (generators_to_review): an approved generator approved before the year's
 review opened, or whose approval date is unknown (onboarded before staff's decisions were recorded),
@@ -120,7 +120,7 @@ def review_lock_text(organization: Organization, review: AnnualReview) -> str:
             f"{date_text(review.due)}). A manager can confirm them on the Generators page.")
 
 
-def review_refusal(organization: Organization, today: datetime.date) -> str:
+def organization_refusal(organization: Organization, today: datetime.date) -> str:
     """Why `organization` may not transfer, retire or upload on `today` ("": it may): billing's
     inactivation (Organization.billing_hold), then the review lock; asked by every path that moves
     certificates or takes an upload."""
@@ -130,8 +130,8 @@ def review_refusal(organization: Organization, today: datetime.date) -> str:
     return review_lock_text(organization, review) if review else ""
 
 
-def review_refusals(organizations: Iterable[Organization], today: datetime.date) -> dict[int, str]:
-    """review_refusal of several organizations at once, by id (those not locked left out): one read
+def organization_refusals(organizations: Iterable[Organization], today: datetime.date) -> dict[int, str]:
+    """organization_refusal of several organizations at once, by id (those not locked left out): one read
     for the standing instructions of a whole issuance."""
     by_id = {organization.pk: organization for organization in organizations}
     held = {pk: organization.billing_hold for pk, organization in by_id.items() if organization.billing_hold}

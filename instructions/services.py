@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Account
 from certificates.models import Certificate, CertificateBatch, FuelType, Generator
 from certificates.periods import ProductionPeriod
-from certificates.reviews import review_refusals, review_today
+from certificates.reviews import organization_refusals, review_today
 from events.models import Event
 from events.services import event_new, events_record
 from ledger.models import LedgerEvent
@@ -329,7 +329,7 @@ def instructions_run_all(*, certificates: list[Certificate], user: User | None =
             .values_list("pk", "certificate_id", "quantity")):
         left[certificate_id] = (batch_id, quantity)
     runs: dict[int, list[InstructionRun]] = {certificate.pk: [] for certificate in certificates}
-    overdue = review_refusals({instruction.organization for queue in queues.values() for instruction in queue},
+    overdue = organization_refusals({instruction.organization for queue in queues.values() for instruction in queue},
                               review_today())
     for turn in range(max(len(queue) for queue in queues.values())):
         together: dict[tuple, list[_Move]] = {}

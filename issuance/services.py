@@ -25,7 +25,7 @@ from accounts.models import Account
 from accounts.services import accounts_lock_for_share
 from certificates.models import Certificate, Generator
 from certificates.periods import ProductionPeriod
-from certificates.reviews import review_refusal, review_today
+from certificates.reviews import organization_refusal, review_today
 from certificates.services import IssueLine, certificates_write
 from events.models import Event
 from events.services import event_new, events_record
@@ -52,7 +52,7 @@ def generation_upload_create(*, organization: Organization, user: User, upload) 
     """Store an uploaded generation CSV and queue it for a worker after commit (a manager or trader of
     an organization not overdue for the annual generator review: certificates.reviews)."""
     role_require(user=user, organization=organization)
-    if overdue := review_refusal(organization, review_today()):
+    if overdue := organization_refusal(organization, review_today()):
         raise ServiceError(overdue)
     raw = upload.read()
     problem = csv_upload.file_problem(raw)

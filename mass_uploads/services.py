@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from certificates.reviews import review_refusal, review_today
+from certificates.reviews import organization_refusal, review_today
 from events.models import Event
 from events.services import event_record
 from registry.models import Organization, User
@@ -38,7 +38,7 @@ def mass_upload_create(*, organization: Organization, user: User, upload, confir
     nothing is transferred or retired twice by mistake). Not from an organization overdue for the annual
     generator review (certificates.reviews; the transfers it makes would be refused too)."""
     role_require(user=user, organization=organization)
-    if overdue := review_refusal(organization, review_today()):
+    if overdue := organization_refusal(organization, review_today()):
         raise TransferRefused(overdue)
     raw = upload.read()
     problem = csv_upload.file_problem(raw)
@@ -70,7 +70,7 @@ def mass_upload_release(*, upload: MassTransferUpload, user: User, process: bool
     """The uploader confirms a held duplicate (it is queued) or discards it; an organization overdue for
     the annual generator review only discards it."""
     role_require(user=user, organization=upload.organization)
-    if process and (overdue := review_refusal(upload.organization, review_today())):
+    if process and (overdue := organization_refusal(upload.organization, review_today())):
         raise TransferRefused(overdue)
     status = Status.QUEUED if process else Status.DISCARDED
     held = MassTransferUpload.objects.filter(pk=upload.pk, status=Status.HELD)

@@ -55,7 +55,7 @@ class Organization(models.Model):
     billing_contact = models.ForeignKey("registry.User", on_delete=models.SET_NULL, null=True, blank=True,
                                         related_name="+", help_text="Any member; its invoices are sent there.")
     # Why billing has inactivated it ("": it has not): an invoice unpaid too long. It can sign in, look and
-    # pay, but not transfer, retire, upload or issue (certificates.reviews.review_refusal, the one rule every
+    # pay, but not transfer, retire, upload or issue (certificates.reviews.organization_refusal, the one rule every
     # such path asks), and every page says this. Set and cleared by billing.services only.
     billing_hold = models.CharField(max_length=400, blank=True, editable=False)
 

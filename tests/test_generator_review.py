@@ -26,8 +26,8 @@ from certificates.periods import ProductionPeriod, registry_zone
 from certificates.reviews import (
     annual_review,
     generators_overdue,
+    organization_refusal,
     review_notice,
-    review_refusal,
     review_today,
 )
 from certificates.services import certificate_issue
@@ -103,64 +103,64 @@ def locked(on, approved_last_year, batch):
 # --- the dates ---------------------------------------------------------------------------------------
 
 def test_the_wall_clock_locks_no_organization_whose_generator_was_approved_as_factories_make_them(org, batch):
-    assert review_refusal(org, review_today()) == ""
+    assert organization_refusal(org, review_today()) == ""
     assert not generators_overdue(review_today()).exists()
 
 
 def test_before_the_first_review_opens_nothing_is_due(org, approved_last_year):
     assert annual_review(BEFORE_FIRST) is None
-    assert review_refusal(org, BEFORE_FIRST) == ""
+    assert organization_refusal(org, BEFORE_FIRST) == ""
     assert review_notice(org, BEFORE_FIRST) is None
 
 
 def test_during_january_a_reminder_but_no_lock_up_to_the_deadline_itself(org, approved_last_year):
     for day in (datetime.date(2027, 1, 1), OPEN, DUE_DAY):
-        assert review_refusal(org, day) == ""
+        assert organization_refusal(org, day) == ""
         notice = review_notice(org, day)
         assert not notice.overdue and "by 2027-01-31" in notice.text
 
 
 def test_after_the_deadline_the_organization_is_locked_with_a_plain_message(org, approved_last_year):
-    assert review_refusal(org, AFTER) == LOCKED
-    assert review_refusal(org, datetime.date(2027, 12, 31)) == LOCKED  # until it confirms, all year
+    assert organization_refusal(org, AFTER) == LOCKED
+    assert organization_refusal(org, datetime.date(2027, 12, 31)) == LOCKED  # until it confirms, all year
     assert review_notice(org, AFTER).overdue
     assert list(generators_overdue(AFTER)) == [approved_last_year]
 
 
 def test_confirming_lifts_the_lock_until_the_next_year_s_deadline(org, manager, approved_last_year):
     generator_review_confirm(user=manager, organization=org, generator=approved_last_year, today=AFTER)
-    assert review_refusal(org, AFTER) == ""
+    assert organization_refusal(org, AFTER) == ""
     assert review_notice(org, AFTER) is None
-    assert review_refusal(org, datetime.date(2028, 1, 31)) == ""
-    assert "for 2028 (due 2028-01-31)" in review_refusal(org, datetime.date(2028, 2, 1))
+    assert organization_refusal(org, datetime.date(2028, 1, 31)) == ""
+    assert "for 2028 (due 2028-01-31)" in organization_refusal(org, datetime.date(2028, 2, 1))
 
 
 def test_a_generator_approved_this_year_needs_no_review_until_next_year(org, generator):
     approved_on(generator, moment(2027, 1, 5))
-    assert review_refusal(org, AFTER) == ""
-    assert review_refusal(org, datetime.date(2028, 2, 1)).startswith(
+    assert organization_refusal(org, AFTER) == ""
+    assert organization_refusal(org, datetime.date(2028, 2, 1)).startswith(
         "Prairie Wind Energy has not confirmed its generators' registrations for 2028")
 
 
 def test_a_generator_onboarded_before_decisions_were_recorded_is_reviewed(org, generator):
     approved_on(generator, None)
-    assert review_refusal(org, AFTER) == LOCKED
+    assert organization_refusal(org, AFTER) == LOCKED
 
 
 def test_drafts_and_generators_waiting_for_approval_lock_nobody(org, approved_last_year):
     for status in (Generator.Status.DRAFT, Generator.Status.SUBMITTED, Generator.Status.RETURNED):
         Generator.objects.filter(pk=approved_last_year.pk).update(status=status)
-        assert review_refusal(org, AFTER) == ""
+        assert organization_refusal(org, AFTER) == ""
 
 
 def test_the_dates_are_settings(settings, org, approved_last_year):
     settings.REVIEW_OPENS, settings.REVIEW_DEADLINE = (3, 1), (3, 15)
     assert annual_review(datetime.date(2027, 2, 20)) is None  # 2026's: before the first year reviewed
-    assert review_refusal(org, datetime.date(2027, 3, 15)) == ""
-    assert "for 2027 (due 2027-03-15)" in review_refusal(org, datetime.date(2027, 3, 16))
-    assert "for 2027 (due 2027-03-15)" in review_refusal(org, datetime.date(2028, 2, 28))  # 2028's not open yet
+    assert organization_refusal(org, datetime.date(2027, 3, 15)) == ""
+    assert "for 2027 (due 2027-03-15)" in organization_refusal(org, datetime.date(2027, 3, 16))
+    assert "for 2027 (due 2027-03-15)" in organization_refusal(org, datetime.date(2028, 2, 28))  # 2028's not open yet
     settings.REVIEW_FIRST_YEAR = 2028
-    assert review_refusal(org, datetime.date(2027, 3, 16)) == ""
+    assert organization_refusal(org, datetime.date(2027, 3, 16)) == ""
 
 
 # --- confirming --------------------------------------------------------------------------------------
@@ -238,10 +238,10 @@ def test_a_change_that_sends_it_back_for_approval_stands_for_the_review(
                                eligibilities=["MN RES", "Green-e"])
     changed = generator_update(user=manager, organization=org, generator=approved_last_year, details=details)
     assert changed.status == Generator.Status.SUBMITTED
-    assert review_refusal(org, AFTER) == ""
+    assert organization_refusal(org, AFTER) == ""
     monkeypatch.setattr(timezone, "now", lambda: moment(2027, 2, 10))  # staff decide on 10 February
     generator_approve(user=staff, generator=changed)
-    assert review_refusal(org, datetime.date(2027, 2, 11)) == ""
+    assert organization_refusal(org, datetime.date(2027, 2, 11)) == ""
     assert not GeneratorReview.objects.exists()
 
 

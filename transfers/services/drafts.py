@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from certificates.reviews import review_refusal, review_today
+from certificates.reviews import organization_refusal, review_today
 from registry.models import Membership
 from registry.services import role_refused
 
@@ -20,7 +20,7 @@ def transfer_draft_start(*, membership: Membership, batches: list[tuple[int, int
         raise TransferRefused("Select at least one active batch to transfer.", field="lines")
     if not membership.can_transfer:
         raise role_refused(membership.organization)
-    if overdue := review_refusal(membership.organization, review_today()):  # said at once, not at the last step
+    if overdue := organization_refusal(membership.organization, review_today()):  # said at once, not at the last step
         raise TransferRefused(overdue)
     return Transfer.objects.create(
         organization=membership.organization, created_by_id=membership.user_id, status=Transfer.Status.DRAFT, kind=kind,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share, accounts_lock_for_share_in
 from certificates.models import CertificateBatch
-from certificates.reviews import review_refusal, review_today
+from certificates.reviews import organization_refusal, review_today
 from certificates.services import batches_lock, batches_lock_in, batches_set_state, batches_take
 from events.models import Event
 from events.services import event_new, events_owed
@@ -209,7 +209,7 @@ def _transfer_check(chunk: list[TransferLine], locked, *, organization: Organiza
         takes.append((batch, line.quantity))
     if any(batch.holder.organization_status != Organization.Status.ACTIVE for batch, _ in takes):
         raise TransferRefused(f"{organization.name} is suspended and cannot send certificates.")
-    if first_chunk and (overdue := review_refusal(organization, review_today())):  # the annual generator review
+    if first_chunk and (overdue := organization_refusal(organization, review_today())):  # the annual generator review
         raise TransferRefused(overdue)
     if first_chunk or destination.kind == Kind.INTERNAL:  # an internal transfer's account holds none of the batches
         recipient = destination.organization
