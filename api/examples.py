@@ -8,6 +8,8 @@ against its schema. Problems' examples are api.schema's."""
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 
+from billing import serializers as billing
+
 from . import serializers as reads
 from . import serializers_log as log
 from . import serializers_public as public
@@ -172,6 +174,30 @@ example(bodies.MassUploadErrorsSerializer, OpenApiExample("A failed upload", val
                            "download the Active certificates again."}]}))
 
 
+# --- billing: Prairie Wind Energy's invoice of February 2025 and its line; March's charges so far ---
+
+INVOICE = {
+    "number": 41, "reference": "INV-000041", "period_start": "2025-02-01", "period_end": "2025-03-01",
+    "issued_at": "2025-03-01T06:30:00Z", "due_on": "2025-03-31", "currency": "USD", "total": "180.00",
+    "balance": "180.00", "status": "due", "bill_to": "Prairie Wind Partners (MM00001)\nAda Lovelace\nada@example.org",
+}
+CHARGE = {"id": 9051, "kind": "issuance", "description": "10,000 RECs × $0.02, first 1,000 of 2025 free",
+          "occurred_at": "2025-02-15T15:30:00Z", "year": 2025, "quantity": 10000, "free_quantity": 1000,
+          "unit_price": "0.020000", "amount": "180.00", "currency": "USD", "event": 88120, "invoice": "INV-000041",
+          "credited": None}
+example(billing.InvoiceSerializer, OpenApiExample("An invoice due", value=INVOICE),
+        OpenApiExample("An invoice paid", value=INVOICE | {"balance": "0.00", "status": "paid"}))
+example(billing.InvoiceDetailSerializer, OpenApiExample("An invoice with its line", value={
+    **INVOICE, "line_count": 1, "lines": [CHARGE]}))
+example(billing.ChargeSerializer,
+        OpenApiExample("A line of an invoice", value=CHARGE),
+        OpenApiExample("A credit of the current period", value=CHARGE | {
+            "id": 9377, "kind": "credit", "description": "Credit: 500 RECs voided × $0.02, charged on their "
+                                                         "issuance of 2025-02-15",
+            "occurred_at": "2025-03-03T17:00:00Z", "quantity": 500, "free_quantity": 0, "amount": "-10.00",
+            "event": 90144, "invoice": None, "credited": 9051}))
+
+
 # --- webhooks: what the registry sends ---------------------------------------------------------
 
 # The transfer as the API answers it (TRANSFER), with its first items, its retirement and its page.
@@ -245,11 +271,6 @@ WEBHOOK_CORRECTIONS = [{
     "decided_at": "2025-03-04T16:15:00Z", "url": "https://registry.example/generation/issuances/812/?organization=MM00001",
 }]
 
-INVOICE = {
-    "number": 41, "reference": "INV-000041", "period_start": "2025-02-01", "period_end": "2025-03-01",
-    "issued_at": "2025-03-01T06:30:00Z", "due_on": "2025-03-31", "currency": "USD", "total": "180.00",
-    "balance": "180.00", "status": "due", "bill_to": "Prairie Wind Partners (MM00001)\nAda Lovelace\nada@example.org",
-}
 WEBHOOK_INVOICE = INVOICE | {"url": "https://registry.example/organization/billing/?organization=MM00001"}
 
 

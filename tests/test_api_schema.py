@@ -294,7 +294,8 @@ def test_each_resource_s_path_id_has_one_type():
                 if parameter["in"] == "path":
                     types[resource].add((parameter["name"], parameter["schema"]["type"]))
     assert types == {"accounts": {("id", "string")}, "batches": {("id", "integer")},
-                     "mass-uploads": {("id", "integer")}, "retirements": {("reference", "string")},
+                     "invoices": {("id", "integer")}, "mass-uploads": {("id", "integer")},
+                     "retirements": {("reference", "string")},
                      "transfers": {("id", "integer")}, "verify": {("reference", "string")},
                      "public": {("reference", "string")}}
 
