@@ -45,8 +45,13 @@ class BillingPeriodFilter(django_filters.Filter):
 class ChargeFilter(django_filters.FilterSet):
     period = BillingPeriodFilter(label="Billing period",
                                  help_text="A month, YYYY-MM or MM/YYYY: the charges of the billing period it is in.")
-    invoiced = django_filters.BooleanFilter(field_name="invoice", lookup_expr="isnull", exclude=True,
-                                            label="Invoiced",
-                                            help_text="true: on an invoice; false: the current period's so far.")
+    # A choice, not a BooleanFilter: that one takes any other text as no filter at all.
+    invoiced = django_filters.ChoiceFilter(
+        choices=[("true", "On an invoice"), ("false", "Not yet invoiced")], method="filter_invoiced",
+        label="Invoiced", help_text="true: on an invoice; false: the current period's so far.",
+        error_messages={"invalid_choice": "Enter true or false."})
     invoice = InvoiceNumberFilter(field_name="invoice__number", label="Invoice",
                                   help_text="The invoice they are on: INV-000041, or 41.")
+
+    def filter_invoiced(self, queryset, name, value):
+        return queryset.filter(invoice__isnull=value != "true")

@@ -81,6 +81,7 @@ def test_bad_filters_are_a_400_naming_them(api_as, org, manager, billed):
     assert "Enter a month as MM/YYYY" in str(body)
     body = problem(client.get("/api/v1/charges/?invoice=INV-x"), 400)
     assert "Enter an invoice number as printed, e.g. INV-000041, or 41." in str(body)
+    assert "Enter true or false." in str(problem(client.get("/api/v1/charges/?invoiced=-5"), 400))
     assert "This operation takes no such query parameter." in str(problem(client.get("/api/v1/charges/?perod=1"), 400))
 
 

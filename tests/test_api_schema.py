@@ -38,6 +38,7 @@ from accounts.models import Account
 from api.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
 from api.pagination import ApiCursorPagination
 from api.throttling import ApiKeyThrottle
+from billing.models import Invoice
 from certificates.filters import eligibility_choices
 from certificates.models import CertificateBatch
 from mass_uploads.models import MassTransferUpload
@@ -49,6 +50,7 @@ from retirements.models import RetirementOption
 from transfers.models import Transfer
 from transfers.services import TransferLine
 
+from .billing import january_invoice
 from .conftest import retire, send
 from .factories import RetirementOptionFactory, api_key_for
 
@@ -115,6 +117,8 @@ def registry(application_in_this_test, mass_media, issue, org, trader, holdings,
     send(foreign_batch, counterparty_trader, counterparty, org, quantity=5)
     upload = mass_upload_create(organization=org, user=trader, upload=SimpleUploadedFile("t.csv", csv_file(
         holdings["solar"], second_account)))
+    january_invoice(issue, org)  # an invoice, and charges invoiced and not, that the trader reads as billing contact
+    Organization.objects.filter(pk=org.pk).update(billing_contact=trader)
     REGISTRY.append(Registry(
         organization=org, trader=trader, recipient=counterparty, recipient_trader=counterparty_trader,
         account=account, other_account=second_account, retirement_account=retirement_account, option=option,
@@ -168,6 +172,8 @@ def feed(registry: Registry, case) -> None:
             "/transfers/{id}/reject/": lambda: incoming(registry),
             "/transfers/{id}/withdraw/": lambda: send(registry.active_batches()[0], registry.trader, org,
                                                       registry.recipient, quantity=1).pk,
+            "/invoices/{id}/": lambda: pick(list(Invoice.objects.filter(organization=org).values_list(
+                "number", flat=True)), params["id"]),
             "/mass-uploads/{id}/": lambda: registry.upload.pk,
             "/mass-uploads/{id}/errors/": lambda: registry.upload.pk,
             "/mass-uploads/{id}/release/": lambda: held_upload(registry),
