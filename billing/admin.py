@@ -7,6 +7,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -178,6 +179,22 @@ class _ThroughServiceAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         form.instance = obj  # saved by the service in _service (called from the form's clean)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """The admin's add page, but not inside the admin's own transaction (changeform_view's): the
+        service is the transaction (durable, with its lock and its ledger event), and cannot run nested
+        in another. The form's clean calls it; its refusal is the form's error."""
+        form = self.get_form(request)(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            self.log_addition(request, form.instance, [{"added": {}}])
+            return self.response_add(request, form.instance)
+        fieldsets = self.get_fieldsets(request)
+        context = {**self.admin_site.each_context(request), "title": f"Add {self.opts.verbose_name}",
+                   "subtitle": None, "adminform": helpers.AdminForm(form, fieldsets, {}, model_admin=self),
+                   "object_id": None, "original": None, "is_popup": False, "to_field": None, "media": self.media
+                   + form.media, "inline_admin_formsets": [], "errors": helpers.AdminErrorList(form, []),
+                   "preserved_filters": self.get_preserved_filters(request), **(extra_context or {})}
+        return self.render_change_form(request, context, add=True, form_url=form_url)
 
 
 class _ThroughServiceForm(forms.ModelForm):

@@ -163,3 +163,19 @@ def test_an_invoice_is_paid_once_nothing_is_left_to_pay(invoice, staff):
     pay(invoice, "40.00", staff)
     (event,) = Event.objects.filter(kind=Event.Kind.INVOICE_PAID)
     assert (event.subject_id, event.data) == (invoice.pk, {"invoice": "INV-000001"})
+
+
+def test_staff_issue_a_credit_note_in_the_admin_through_its_service(invoice, admin_client):
+    from django.urls import reverse
+
+    from billing.selectors import invoice_balance
+
+    path = reverse("admin:billing_creditnote_add")
+    refused = admin_client.post(path, {"invoice": invoice.pk, "amount": "80.01", "reason": "Too much"})
+    assert refused.status_code == 200
+    assert "The amount $80.01 is more than the balance of INV-000001 ($80.00)." in refused.content.decode()
+    response = admin_client.post(path, {"invoice": invoice.pk, "amount": "80.00", "reason": "A test issuance"})
+    assert response.status_code == 302
+    assert invoice_balance(invoice) == 0
+    assert LedgerEvent.objects.filter(kind=LedgerEvent.Kind.CREDIT_NOTE_ISSUED).count() == 1
+    assert Event.objects.filter(kind=Event.Kind.INVOICE_PAID, subject_id=invoice.pk).count() == 1
