@@ -56,6 +56,12 @@ def process_log(name: str):
     return open(directory / f"{name}.log", "w")
 
 
+def backend_cpu(pid: int) -> float:
+    """The CPU seconds (user and system) a PostgreSQL backend on this machine has used so far."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]

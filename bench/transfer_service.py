@@ -7,17 +7,10 @@ writes: ledger events with their snapshots, the domain event), the two interleav
 
 import argparse
 import json
-import os
 import statistics
 import time
 
-from common import setup_django
-
-
-def backend_cpu(pid: int) -> float:
-    """The CPU seconds (user and system) a PostgreSQL backend on this machine has used so far."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from common import backend_cpu, setup_django
 
 
 def main() -> None:
