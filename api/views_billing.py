@@ -24,8 +24,11 @@ LINES_SHOWN = 1000  # an invoice's lines in its detail: /api/v1/charges/?invoice
 INVOICE_NUMBER_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH,
                                             description="The invoice's number (41 for INV-000041).")
 
-extend_schema_field({"type": "string", "pattern": INVOICE_PATTERN})(InvoiceNumberFilter)
-extend_schema_field({"type": "string", "pattern": MONTH_PATTERN})(BillingPeriodFilter)
+extend_schema_field({"type": "string", "pattern": INVOICE_PATTERN,
+                     "description": "The invoice they are on: INV-000041, or 41."})(InvoiceNumberFilter)
+extend_schema_field({"type": "string", "pattern": MONTH_PATTERN,
+                     "description": "A month, YYYY-MM or MM/YYYY: the charges of the billing period it is in."})(
+    BillingPeriodFilter)
 
 
 class BillingReader:

@@ -151,14 +151,15 @@ def charges_from_events(events: list[Event]) -> int:
 def _voided_by_certificate(events: list[Event]) -> dict[int, dict[int, int]]:
     """For each voiding event id: {certificate id: certificates of it voided} (its data's batch_ids)."""
     batch_ids = {pk for event in events for pk in event.data.get("batch_ids", [])}
-    batches = dict(CertificateBatch.objects.filter(pk__in=batch_ids).values_list("pk", "certificate_id"))
-    quantities = dict(CertificateBatch.objects.filter(pk__in=batch_ids).values_list("pk", "quantity"))
+    batches = {pk: (certificate_id, quantity) for pk, certificate_id, quantity in
+               CertificateBatch.objects.filter(pk__in=batch_ids).values_list("pk", "certificate_id", "quantity")}
     voided: dict[int, dict[int, int]] = {}
     for event in events:
         by_certificate = voided.setdefault(event.pk, defaultdict(int))
         for pk in event.data.get("batch_ids", []):
             if pk in batches:
-                by_certificate[batches[pk]] += quantities[pk]
+                certificate_id, quantity = batches[pk]
+                by_certificate[certificate_id] += quantity
     return voided
 
 
