@@ -27,19 +27,6 @@ from .threads import at_once
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def retiring(org, trader, issue, retirement_account, no_wakeups):
-    """retiring(n) -> n new retirements of one certificate each."""
-    def _retire(count=1):
-        made = []
-        for _ in range(count):
-            batch = issue(1)
-            made.append(retire(organization=org, user=trader, account=retirement_account,
-                               beneficiary="Twin Cities Library", lines=[TransferLine(batch.pk, 1)]).retirement)
-        return made
-    return _retire
-
-
 def leaf_hashes() -> list[bytes]:
     return [bytes(hashed) for hashed in LogLeaf.objects.order_by("index").values_list("hash", flat=True)]
 
