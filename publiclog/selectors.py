@@ -8,9 +8,10 @@ from django.urls import reverse
 from retirements.models import Retirement
 
 from . import merkle, tree
-from .keys import log_verifier_key, origin
-from .models import Checkpoint, LogLeaf
-from .services import log_size
+from .keys import log_verifier_key, origin, witness_verifier_key
+from .models import Checkpoint, LogLeaf, WitnessedLog
+from .notes import COSIGNATURE_V1, verifier_key
+from .services import log_size, witnesses
 
 LEAVES_PER_PAGE = 1000
 
@@ -27,14 +28,28 @@ def checkpoint_latest() -> Checkpoint | None:
     return Checkpoint.objects.order_by("-size").first()
 
 
+def checkpoint_note(checkpoint: Checkpoint) -> str:
+    """The checkpoint's signed note as published: the log's signature, then the witnesses'
+    cosignatures it has received (C2SP tlog-cosignature), by the witness's name."""
+    return checkpoint.note + "".join(checkpoint.cosignatures.order_by("witness").values_list("line", flat=True))
+
+
 def checkpoint_json(checkpoint: Checkpoint) -> dict:
     return {"origin": origin(), "size": checkpoint.size, "root_hash": b64(bytes(checkpoint.root_hash)),
-            "signed_at": checkpoint.signed_at.isoformat(timespec="seconds"), "note": checkpoint.note}
+            "signed_at": checkpoint.signed_at.isoformat(timespec="seconds"), "note": checkpoint_note(checkpoint)}
 
 
 def log_description() -> dict:
     """What an auditor needs before anything else: the origin and the key that signs."""
     return {"origin": origin(), "verifier_key": log_verifier_key(), "size": log_size()}
+
+
+def witnessing() -> dict:
+    """For the auditors' page: the witnesses asked to cosign this log's checkpoints (their verifier
+    keys), and, as a witness, this registry's key and the logs it witnesses with their latest size."""
+    return {"witnesses": [verifier_key(witness.name, witness.public_key, COSIGNATURE_V1) for witness in witnesses()],
+            "witness_key": witness_verifier_key(),
+            "witnessed": list(WitnessedLog.objects.order_by("origin").values("origin", "size", "cosigned_at"))}
 
 
 def _size_checked(size: int | None, *, name: str = "tree_size") -> int:

@@ -135,7 +135,7 @@ def check_consistency(first: int, second: int, first_root: bytes, second_root: b
 def parse_verifier_key(text: str) -> tuple:
     """A signed-note verifier key, name+keyid+base64(type || key), as (name, key type, raw key)."""
     try:
-        name, key_hash, typed = text.strip().split("+")
+        name, key_hash, typed = text.strip().split("+", 2)  # the base64 may hold "+"
         raw = base64.b64decode(typed, validate=True)
     except (ValueError, binascii.Error):
         raise Unchecked(f"not a verifier key (name+keyid+base64 expected): {text!r}") from None
