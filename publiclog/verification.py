@@ -1,6 +1,7 @@
 """`manage.py verify_log`: the log re-derived from its leaves. Every leaf's hash is its entry's, the
 indexes run from 0 without a gap, every stored node is the hash of its leaves, every checkpoint's
-root is the root of its size and its signature is the log key's, and every retirement whose event
+root is the root of its size and its signature is the log key's (and each cosignature its configured
+witness's), and every retirement whose event
 the log's consumer has passed is a leaf. `verify_ledger` runs it too (publiclog/apps.py registers it).
 One pass over the leaves, in index order (a stack of perfect subtrees, as the log appends).
 
@@ -17,9 +18,9 @@ from retirements.models import Retirement
 
 from . import merkle
 from .keys import origin, public_key
-from .models import NODE_STRIDE, Checkpoint, LogLeaf, LogNode
-from .notes import NoteError, checkpoint_parsed, note_text_verified
-from .services import CONSUMER, KINDS
+from .models import NODE_STRIDE, Checkpoint, Cosignature, LogLeaf, LogNode
+from .notes import NoteError, checkpoint_parsed, cosignatures_verified, note_text_verified
+from .services import CONSUMER, KINDS, witnesses
 
 CHUNK = 10_000
 
@@ -86,6 +87,17 @@ def log_breaches(*, limit: int = 100, seen: Sequence[str] = ()) -> list[str]:
             continue
         if (body.size, body.root_hash) != (checkpoint.size, bytes(checkpoint.root_hash)):
             breaches.append(f"checkpoint of {checkpoint.size} leaves: its note signs another size or root")
+    witness_keys = {witness.name: witness.public_key for witness in witnesses()}
+    for cosignature in Cosignature.objects.select_related("checkpoint").filter(witness__in=witness_keys):
+        text = cosignature.checkpoint.note.rpartition("\n\n")[0] + "\n"
+        try:
+            valid = cosignatures_verified(text, cosignature.line, name=cosignature.witness,
+                                          public_key=witness_keys[cosignature.witness])
+        except NoteError:
+            valid = []
+        if not valid:
+            breaches.append(f"checkpoint of {cosignature.checkpoint.size} leaves: the cosignature of "
+                            f"{cosignature.witness} is not that witness's")
     skipped = _not_logged().exclude(pk__in=_not_logged().filter(_owed())).values_list("reference", flat=True)
     breaches += [f"retirement {reference}: the log's consumer passed its event, yet it is no leaf"
                  for reference in skipped[:limit]]

@@ -31,6 +31,7 @@ def auditors(request: HttpRequest) -> HttpResponse:
     checkpoint = checkpoint_latest()
     return render(request, "publiclog/auditors.html", {
         "log": log_description(), "checkpoint": checkpoint, "api": "/api/v1/public/log/", "witnessing": witnessing(),
+        "site_url": settings.SITE_URL,
         "checkpoint_url": reverse("publiclog:checkpoint"), "log_seconds": settings.PUBLICLOG_CHECKPOINT_SECONDS})
 
 

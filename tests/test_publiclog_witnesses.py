@@ -11,10 +11,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from io import StringIO
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from events.services import events_consume
 from publiclog import merkle, notes
@@ -213,6 +216,24 @@ print(checkpoint_cosignatures_ask())
     code, output = audit(b["url"], b["verifier_key"], stranger)
     assert code == 1 and "no cosignature by witness c.example/witness" in output
     assert origin() == "a.example/log"
+    call_command("verify_log", stdout=StringIO())  # A's log and the cosignatures B sent it are sound
+
+
+def test_verify_log_checks_each_cosignature_against_its_witness_s_key(settings, retiring):
+    witness = Ed25519PrivateKey.generate()
+    key = notes.verifier_key("w.example/witness", notes.public_key_bytes(witness.public_key()), notes.COSIGNATURE_V1)
+    settings.PUBLICLOG_WITNESSES = [f"{key} https://w.example/add-checkpoint"]
+    retiring(2)
+    events_consume(consumer=CONSUMER)
+    checkpoint = checkpoint_sign()
+    text = checkpoint.note.rpartition("\n\n")[0] + "\n"
+    forged = notes.cosignature_line(text.replace("\n2\n", "\n3\n"), name="w.example/witness", private_key=witness,
+                                    timestamp=1_800_000_000)
+    Cosignature.objects.create(checkpoint=checkpoint, witness="w.example/witness", line=forged,
+                               cosigned_at=timezone.now())
+    with pytest.raises(CommandError):
+        call_command("verify_log", stdout=(out := StringIO()))
+    assert "checkpoint of 2 leaves: the cosignature of w.example/witness is not that witness's" in out.getvalue()
 
 
 def test_a_verifier_key_whose_base64_holds_a_plus_is_read():
@@ -220,3 +241,18 @@ def test_a_verifier_key_whose_base64_holds_a_plus_is_read():
             Ed25519PrivateKey.generate().public_key()))).split("+", 2)[2]:
         pass
     assert notes.verifier_key_parsed(key)[0] == OTHER
+
+
+def test_the_auditors_page_says_how_to_run_the_verifier_and_names_the_witnesses(client, other_log, settings):
+    settings.SITE_URL = "https://registry.example"
+    witness = notes.verifier_key("w.example/witness", notes.public_key_bytes(Ed25519PrivateKey.generate().public_key()),
+                                 notes.COSIGNATURE_V1)
+    settings.PUBLICLOG_WITNESSES = [f"{witness} https://w.example/add-checkpoint"]
+    assert other_log.add_checkpoint(client, old=0, size=3).status_code == 200
+    page = client.get("/log/").content.decode()
+    assert f"python3 verify_log.py https://registry.example \\\n  --key '{log_verifier_key()}'" in page
+    assert "exits with 0 when every check passed, 1 when the log failed one" in page
+    assert witness in page and witness_verifier_key() in page
+    assert "https://registry.example/log/witness/add-checkpoint" in page
+    assert f"<code>{OTHER}</code>: cosigned up to 3 leaves" in page
+    assert "fr must be R1 and sr must be R2" in page  # the consistency proof, step by step
