@@ -3,6 +3,7 @@ alike: checkpoints, proofs and leaves, as plain JSON values (hashes in base64, a
 
 import base64
 
+from django.db.models import Subquery
 from django.urls import reverse
 
 from retirements.models import Retirement
@@ -52,8 +53,8 @@ def witnessing() -> dict:
             "witnessed": list(WitnessedLog.objects.order_by("origin").values("origin", "size", "cosigned_at"))}
 
 
-def _size_checked(size: int | None, *, name: str = "tree_size") -> int:
-    current = log_size()
+def _size_checked(size: int | None, *, name: str = "tree_size", current: int | None = None) -> int:
+    current = log_size() if current is None else current
     if size is None:
         latest = checkpoint_latest()
         return latest.size if latest else current
@@ -66,12 +67,14 @@ def inclusion_proof(*, retirement: Retirement | None = None, index: int | None =
                     tree_size: int | None = None) -> dict:
     """The inclusion proof of a retirement's leaf (or the leaf at `index`) in the log's first
     `tree_size` leaves (the latest checkpoint's size when not given)."""
-    leaf = (LogLeaf.objects.filter(retirement=retirement).first() if retirement is not None
-            else LogLeaf.objects.filter(index=index).first())
+    leaves = LogLeaf.objects.filter(retirement=retirement) if retirement is not None else LogLeaf.objects.filter(
+        index=index)
+    # The log's size read with the leaf: one round trip fewer (bench/publiclog.py).
+    leaf = leaves.annotate(log_size=Subquery(LogLeaf.objects.order_by("-index").values("index")[:1]) + 1).first()
     if leaf is None:
         raise LogRefused("That retirement is not in the log yet." if retirement is not None
                          else f"The log has no leaf {index}.")
-    size = _size_checked(tree_size)
+    size = _size_checked(tree_size, current=leaf.log_size)
     if leaf.index >= size:
         raise LogRefused(f"Leaf {leaf.index} is not in the log's first {size} leaves: ask for a larger tree_size.")
     proof, [root_hash] = tree.proof_and_roots(merkle.inclusion_ranges(leaf.index, size), [size])
