@@ -254,5 +254,5 @@ def test_the_auditors_page_says_how_to_run_the_verifier_and_names_the_witnesses(
     assert "exits with 0 when every check passed, 1 when the log failed one" in page
     assert witness in page and witness_verifier_key() in page
     assert "https://registry.example/log/witness/add-checkpoint" in page
-    assert f"<code>{OTHER}</code>: cosigned up to 3 leaves" in page
+    assert f"<code class=\"digest\">{OTHER}</code>: cosigned up to 3 leaves" in page
     assert "fr must be R1 and sr must be R2" in page  # the consistency proof, step by step
