@@ -256,3 +256,29 @@ def test_the_auditors_page_says_how_to_run_the_verifier_and_names_the_witnesses(
     assert "https://registry.example/log/witness/add-checkpoint" in page
     assert f"<code class=\"digest\">{OTHER}</code>: cosigned up to 3 leaves" in page
     assert "fr must be R1 and sr must be R2" in page  # the consistency proof, step by step
+
+
+def test_a_witness_down_or_answering_with_another_key_leaves_the_checkpoint_uncosigned_until_it_cosigns(
+        settings, retiring, live_server):
+    from publiclog.tasks import sign_log_checkpoint
+
+    settings.WEBHOOKS_ALLOW_HTTP_HOSTS = ["127.0.0.1", "localhost"]
+    settings.PUBLICLOG_REQUESTS_PER_MINUTE = 10_000
+    impostor = notes.verifier_key("registry.example/witness", notes.public_key_bytes(
+        Ed25519PrivateKey.generate().public_key()), notes.COSIGNATURE_V1)
+    settings.PUBLICLOG_WITNESS_NAME = "registry.example/witness"
+    settings.PUBLICLOG_WITNESSED_LOGS = [log_verifier_key()]  # this registry witnesses itself, with its own key
+    retiring(2)
+    events_consume(consumer=CONSUMER)
+    settings.PUBLICLOG_WITNESSES = [f"{impostor} http://127.0.0.1:9/add-checkpoint"]  # nothing listens there
+    assert sign_log_checkpoint() == 2  # beat's task signs, then asks: a witness down does not stop it
+    assert checkpoint_cosignatures_ask()["registry.example/witness"].startswith("not cosigned: Could not connect")
+    settings.PUBLICLOG_WITNESSES = [f"{impostor} {live_server.url}/log/witness/add-checkpoint"]
+    assert checkpoint_cosignatures_ask() == {
+        "registry.example/witness": "not cosigned: the answer carries no cosignature of the witness's key"}
+    assert not Cosignature.objects.exists()
+    # The witness did cosign size 2 then (for a key not configured): asked from size 0 it answers 409 with 2,
+    # and is asked again from 2.
+    settings.PUBLICLOG_WITNESSES = [f"{witness_verifier_key()} {live_server.url}/log/witness/add-checkpoint"]
+    assert checkpoint_cosignatures_ask() == {"registry.example/witness": "cosigned"}
+    assert Cosignature.objects.get().checkpoint.size == 2
