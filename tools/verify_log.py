@@ -256,7 +256,9 @@ def check_retirement(registry: Registry, reference: str, checkpoint: dict) -> st
         return f"retirement {reference}: leaf {proof['leaf_index']} (private: its record is not public)"
     canonical = json.dumps(verification["record"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     if hashlib.sha256(canonical.encode()).digest() != entry:
-        raise LogFailed(f"retirement {reference}: leaf {proof['leaf_index']} is not the digest of its record")
+        raise LogFailed(f"retirement {reference}: leaf {proof['leaf_index']} is not the digest of its record as "
+                        "the registry shows it now (the record changed after the log took it; a renamed "
+                        "organization or generator changes it too)")
     return f"retirement {reference}: leaf {proof['leaf_index']}, its record's digest, included"
 
 
