@@ -41,7 +41,8 @@ class _Column(NamedTuple):
     attname: str
     computed: bool  # the field works its value out on save (auto_now_add): read through pre_save
     as_is: tuple[type, ...]  # values of exactly these types need no preparing (_as_is)
-    aware_datetimes: bool  # an aware datetime needs only its ISO text (a plain DateTimeField's)
+    aware_datetimes: bool  # an aware datetime goes as it is (a plain DateTimeField's)
+    json: bool  # a JSON field: its content is the value (wrapped for psycopg when listed, _listed)
     foreign: bool
     db_default: bool  # the column may be left to the database (a DatabaseDefault value)
 
@@ -51,12 +52,13 @@ def _insert_columns(model: type[Model], with_pk: bool) -> tuple[_Column, ...]:
     """The columns an INSERT of `model` may write, read from its fields once per process."""
     return tuple(
         _Column(field, field.attname, type(field).pre_save is not models.Field.pre_save, _as_is(field),
-                type(field) is models.DateTimeField, isinstance(field, models.ForeignKey), field.has_db_default())
+                type(field) is models.DateTimeField, type(field) is models.JSONField,
+                isinstance(field, models.ForeignKey), field.has_db_default())
         for field in model._meta.concrete_fields if not field.generated and (with_pk or not field.primary_key))
 
 
-# Fields whose get_db_prep_save hands values of these types over unchanged: the JSON takes them as
-# they are. (A JSON field's content is written as the JSON it is.)
+# Fields whose get_db_prep_save hands values of these types over unchanged (a JSON field: wrapped as
+# JSON, which _listed and _json_value do).
 AS_IS = {(int,): (models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField,
                   models.SmallIntegerField, models.PositiveIntegerField, models.PositiveBigIntegerField,
                   models.PositiveSmallIntegerField),
@@ -74,20 +76,20 @@ def _as_is(field) -> tuple[type, ...]:
 
 def _insert_sql(rows: list[Model]) -> tuple[str, list]:
     """One INSERT of new model instances, each value prepared by its field as Model.save() would
-    (pre_save, then get_db_prep_save), all the rows as one parameter: a JSON array of one object per
-    row, which PostgreSQL reads into the table's row type (json_populate_recordset), each value by
-    its column's own input function. One parameter whatever the rows: a mass transfer's 2,000 rows
-    are one text for the driver and the server to parse, not 20,000 values; and a statement's text
-    is the same for one row or many. A column every row leaves to its db_default is left out, so the
-    database fills it. Values that their field would hand over unchanged skip the field's methods
-    (_Column), which cost more than the rest of the statement's making.
+    (pre_save, then get_db_prep_save). One row goes as VALUES, each value a parameter; more rows go
+    as one parameter, a JSON array of one object per row, which PostgreSQL reads into the table's
+    row type (json_populate_recordset), each value by its column's own input function: a mass
+    transfer's 2,000 rows are one text for the driver and the server to parse, not 20,000 values.
+    A column every row leaves to its db_default is left out, so the database fills it. Values that
+    their field would hand over unchanged skip the field's methods (_Column), which cost more than
+    the rest of the statement's making.
 
     Hand-written because the benchmarks showed it pays: bench/issuance.py, 5,000 generators' month
     in 13.7-18.4 s with bulk_create and 7.9 s with an INSERT of this kind; bench/transfer_service.py,
-    a partial transfer's five tables written in one statement (ledger_write). Before the JSON, the
-    rows went as VALUES (one row) or as one array per column, unnested: psycopg dumps an array in
-    Python, 20 of them for a partial transfer (bench/README.md). The columns and the statement's
-    text are worked out once per model and shape (_insert_columns, _insert_text)."""
+    a partial transfer's five tables written in one statement (ledger_write), whose rows of two
+    (the split's children and ledger events) went before as one array per column, unnested: psycopg
+    dumps an array in Python, 20 of them a transfer (bench/README.md). The columns and the
+    statement's text are worked out once per model and shape (_insert_columns, _insert_text)."""
     model = type(rows[0])
     with_pk = rows[0].pk is not None
     if any((row.pk is not None) != with_pk for row in rows):
@@ -103,30 +105,37 @@ def _insert_sql(rows: list[Model]) -> tuple[str, list]:
                 pass
             elif column.db_default and isinstance(value, DatabaseDefault):
                 left += 1
-            elif column.aware_datetimes and type(value) is datetime.datetime and value.tzinfo is not None:
-                value = value.isoformat()
-            else:
-                value = _json_value(field.get_db_prep_save(value, connection))
+            elif not (column.aware_datetimes and type(value) is datetime.datetime and value.tzinfo is not None):
+                value = field.get_db_prep_save(value, connection)
             values.append(value)
         if left == len(rows):
             continue
         if left:
             raise ValueError(f"{field.name} is set on some rows and left to the database on others")
         written.append(index)
-        columns.append(values)
-    names = [_insert_columns(model, with_pk)[index].field.column for index in written]
-    records = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
-    return _insert_text(model, with_pk, tuple(written)), [json.dumps(records, ensure_ascii=False)]
+        columns.append((column, values))
+    text = _insert_text(model, with_pk, tuple(written), len(rows) == 1)
+    if len(rows) == 1:
+        return text, [_listed(column, values[0]) for column, values in columns]
+    records = [{} for _ in rows]
+    for column, values in columns:
+        name = column.field.column
+        for record, value in zip(records, values, strict=True):
+            record[name] = (value.obj if isinstance(value, Jsonb) else value) if column.json else _json_value(value)
+    return text, [json.dumps(records, ensure_ascii=False)]
+
+
+def _listed(column: _Column, value):
+    """A value of a row listed as VALUES, as psycopg adapts it (a JSON field's content wrapped)."""
+    return Jsonb(value) if column.json and value is not None and not isinstance(value, Jsonb) else value
 
 
 def _json_value(value):
     """A value as get_db_prep_save prepared it, in the JSON that json_populate_recordset reads back
-    with its column's input function: a JSON field's content as it is; times, decimals, ids, bytes
-    and ranges in PostgreSQL's text form; an array's items each so."""
+    with its column's input function: times, decimals, ids, bytes and ranges in PostgreSQL's text
+    form; an array's items each so."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    if isinstance(value, Jsonb):
-        return value.obj
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, (Decimal, uuid.UUID)):
@@ -144,12 +153,14 @@ def _json_value(value):
 
 
 @functools.cache
-def _insert_text(model: type[Model], with_pk: bool, written: tuple[int, ...]) -> str:
-    """The INSERT of the columns `written` (their places in _insert_columns), its rows read from one
-    JSON array parameter."""
+def _insert_text(model: type[Model], with_pk: bool, written: tuple[int, ...], one_row: bool) -> str:
+    """The INSERT of the columns `written` (their places in _insert_columns): one row's VALUES, or
+    rows read from one JSON array parameter."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(_insert_columns(model, with_pk)[index].field.column) for index in written)
+    if one_row:
+        return f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(written))})"
     return f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json)"
 
 
