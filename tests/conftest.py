@@ -290,6 +290,7 @@ def signed_in(client):
 
 
 ROOT = Path(__file__).resolve().parents[1]
+VERIFY_LOG = ROOT / "tools" / "verify_log.py"  # the public log's standalone verifier, run as an auditor runs it
 
 
 def database_url() -> str:

@@ -7,7 +7,6 @@ import ast
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -21,9 +20,9 @@ from publiclog.notes import CheckpointBody, note_signed
 from publiclog.services import CONSUMER, checkpoint_sign
 from retirements.services import retirement_privacy_set
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from .conftest import VERIFY_LOG
 
-VERIFIER = Path(__file__).resolve().parent.parent / "tools" / "verify_log.py"
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def auditor(live_server, tmp_path):
     empty folder and without the project on its path, with the published verifier key and a state file."""
     def _run(*arguments, key=None):
         completed = subprocess.run(
-            [sys.executable, str(VERIFIER), live_server.url, "--key", key or log_verifier_key(),
+            [sys.executable, str(VERIFY_LOG), live_server.url, "--key", key or log_verifier_key(),
              "--state", str(tmp_path / "state.json"), *arguments],
             capture_output=True, text=True, timeout=60, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
         return completed.returncode, completed.stdout + completed.stderr
@@ -79,7 +78,7 @@ class _Output:
 
 def test_the_verifier_reads_no_code_of_the_registry():
     imported = set()
-    for node in ast.walk(ast.parse(VERIFIER.read_text())):
+    for node in ast.walk(ast.parse(VERIFY_LOG.read_text())):
         if isinstance(node, ast.Import):
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):

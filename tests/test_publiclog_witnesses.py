@@ -25,8 +25,7 @@ from publiclog.keys import log_verifier_key, new_signing_key, origin, witness_ve
 from publiclog.models import Cosignature, WitnessedLog
 from publiclog.services import CONSUMER, checkpoint_cosignatures_ask, checkpoint_sign
 
-from .conftest import ROOT, database_url
-from .test_publiclog_verifiers import VERIFIER
+from .conftest import ROOT, VERIFY_LOG, database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -175,7 +174,7 @@ def in_b(b, code: str) -> str:
 
 
 def audit(url, key, *witness_keys):
-    completed = subprocess.run([sys.executable, str(VERIFIER), url, "--key", key,
+    completed = subprocess.run([sys.executable, str(VERIFY_LOG), url, "--key", key,
                                 *[part for witness in witness_keys for part in ("--witness", witness)]],
                                capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
     return completed.returncode, completed.stdout + completed.stderr
