@@ -4,13 +4,16 @@ server's public endpoints, and `manage.py verify_log`, reading the database. An 
 reordered leaves and a forked tree are each found by both."""
 
 import ast
+import importlib.util
 import json
 import subprocess
 import sys
 
+import hypothesis
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from hypothesis import strategies as st
 
 from events.services import events_consume
 from publiclog import merkle, tree
@@ -197,3 +200,32 @@ def test_verify_ledger_runs_verify_log_and_tells_a_lagging_log_from_a_skipped_re
         call_command("verify_ledger", stdout=(out := _Output()))
     assert (f"the public log (verify_log): retirement {made[1].reference}: the log's consumer passed its event, "
             "yet it is no leaf") in out.text
+
+
+def _standalone():
+    spec = importlib.util.spec_from_file_location("verify_log_standalone", VERIFY_LOG)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@hypothesis.settings(max_examples=120, deadline=None)
+@hypothesis.given(size=st.integers(1, 300), data=st.data())
+def test_the_verifier_s_own_proof_checks_agree_with_the_log_s_over_random_trees(size, data):
+    """Its tree arithmetic is its own (it imports nothing of the registry): it must accept every proof the
+    log gives and refuse one with a hash changed."""
+    verifier = _standalone()
+    leaves = [merkle.leaf_hash(index.to_bytes(4, "big")) for index in range(size)]
+    root = merkle.root(leaves)
+    assert verifier.root_of(leaves) == root
+    index = data.draw(st.integers(0, size - 1))
+    proof = merkle.tree_inclusion_proof(leaves, index)
+    assert verifier.root_from_inclusion(leaves[index], index, size, proof) == root
+    old = data.draw(st.integers(0, size))
+    consistency = merkle.tree_consistency_proof(leaves, old)
+    verifier.check_consistency(old, size, merkle.root(leaves[:old]), root, consistency)  # raises if refused
+    if consistency:
+        changed = data.draw(st.integers(0, len(consistency) - 1))
+        forged = consistency[:changed] + [bytes(32)] + consistency[changed + 1:]
+        with pytest.raises(verifier.LogFailed):
+            verifier.check_consistency(old, size, merkle.root(leaves[:old]), root, forged)
