@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from events.models import Event
 from retirements.models import Retirement
-from retirements.statements import record_digest, retirement_records
+from retirements.services import retirement_records_freeze
+from retirements.statements import record_digest
 from webhooks import http
 from webhooks.addresses import UrlRefused, url_target
 from webhooks.http import DeliveryFailed
@@ -63,7 +64,8 @@ def log_append(events: list[Event]) -> list[LogLeaf]:
     if not transfer_ids:
         return []
     retirements = Retirement.objects.select_related("transfer__organization", "option").in_bulk(transfer_ids)
-    records = retirement_records(list(retirements.values()))  # one query for all their batches
+    # Their records as the log takes them, frozen (one query for all their batches, one to freeze)
+    records = retirement_records_freeze(list(retirements.values()))
     entries = [(transfer_id, bytes.fromhex(record_digest(records[transfer_id])))
                for transfer_id in transfer_ids if transfer_id in retirements]
     return leaves_append(entries)

@@ -257,8 +257,7 @@ def check_retirement(registry: Registry, reference: str, checkpoint: dict) -> st
     canonical = json.dumps(verification["record"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     if hashlib.sha256(canonical.encode()).digest() != entry:
         raise LogFailed(f"retirement {reference}: leaf {proof['leaf_index']} is not the digest of its record as "
-                        "the registry shows it now (the record changed after the log took it; a renamed "
-                        "organization or generator changes it too)")
+                        "the registry shows it now (the record changed after the log took it)")
     return f"retirement {reference}: leaf {proof['leaf_index']}, its record's digest, included"
 
 
