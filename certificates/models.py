@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Account
-from registry.models import Organization
+from registry.models import Organization, TrackingSystem
 from utilities.display import date_text
 
 from .periods import ProductionPeriod, ProductionPeriodField
@@ -165,6 +165,12 @@ class Generator(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
+    # An import generator (imports): the generator as another tracking system knows it, under its id there
+    # (`source_code`), held by that system's stand-in organization. Its certificates come only by import:
+    # the issuance services refuse it (certificates_write).
+    imported_from = models.ForeignKey(TrackingSystem, on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", editable=False)
+    source_code = models.CharField("generator ID there", max_length=64, blank=True, editable=False)
 
     objects = GeneratorQuerySet.as_manager()
 
@@ -173,6 +179,8 @@ class Generator(models.Model):
         indexes = [models.Index(fields=["status", "submitted_at"])]  # the staff's queue
         constraints = [
             models.CheckConstraint(condition=models.Q(capacity_mw__gte=0), name="generator_capacity_not_negative"),
+            models.UniqueConstraint(fields=["imported_from", "source_code"], name="import_generator_once_per_source",
+                                    condition=models.Q(imported_from__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -341,15 +349,23 @@ class Certificate(models.Model):
     # Issued by a prior period adjustment (issuance.adjustments): more certificates of a period issued
     # already, with their own serial range; the period's first certificate keeps it.
     adjustment = models.BooleanField(default=False, editable=False)
+    # Imported by conversion (imports): the tracking system it came from and its serial number there
+    # (`ABC-MI-01-2009-123-1 to 100`), shown with its own serials wherever the certificate is. The
+    # imports app's own constraint keeps a source's serials from coming in twice.
+    imported_from = models.ForeignKey(TrackingSystem, on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", editable=False)
+    original_serial = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["period", "serial_base"]
         constraints = [
             # One issuance per generator and period: no two of a generator's periods overlap (an hour
-            # inside an issued month neither), a voided one's and a correction's aside.
+            # inside an issued month neither), a voided one's and a correction's aside. An import generator's
+            # periods may come in several imports (parts of the source's range).
             ExclusionConstraint(name="certificate_once_per_period",
                                 expressions=[("generator", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)],
-                                condition=models.Q(voided_at__isnull=True, adjustment=False)),
+                                condition=models.Q(voided_at__isnull=True, adjustment=False,
+                                                   imported_from__isnull=True)),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="certificate_quantity_positive"),
             models.CheckConstraint(condition=models.Q(period__lower_inf=False, period__upper_inf=False,
                                                       period__lower_inc=True, period__upper_inc=False,
@@ -360,6 +376,14 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.serial_base
+
+    @property
+    def origin_text(self) -> str:
+        """Where an imported certificate came from, as every page, statement and email says it:
+        "Imported from M-RETS, serial MIRECS-123-MI-01-2009-123-1 to 100"; "" for one issued here."""
+        if self.imported_from_id is None:
+            return ""
+        return f"Imported from {self.imported_from.name}, serial {self.original_serial}"
 
 
 class Int8Range(models.Func):

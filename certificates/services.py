@@ -89,7 +89,10 @@ def certificates_write(*, user: User, lines: list[IssueLine],
             raise ServiceError("Quantity must be a whole number of at least 1.")
     statuses = _generators_lock_for_share(line.generator.pk for line in lines)
     for line in lines:
-        status = statuses.get(line.generator.pk)
+        status, imported = statuses.get(line.generator.pk, (None, False))
+        if imported:
+            raise ServiceError(f"Generator {line.generator.code} is an import generator; its certificates come "
+                               "only by import from its tracking system, never by issuance here.")
         if status != Generator.Status.APPROVED:
             shown = Generator.Status(status).label.lower() if status else "no longer registered"
             raise ServiceError(f"Generator {line.generator.code} is not approved ({shown}); certificates are issued "
@@ -137,14 +140,61 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     return certificates
 
 
-def _generators_lock_for_share(generator_ids: Iterable[int]) -> dict[int, str]:
-    """The generators' registration statuses, share-locked (in primary-key order) against a
-    concurrent change of them. SQL because the ORM cannot say it (select_for_update() locks only FOR
+def _generators_lock_for_share(generator_ids: Iterable[int]) -> dict[int, tuple[str, bool]]:
+    """The generators' registration statuses and whether each is an import generator, share-locked (in
+    primary-key order) against a concurrent change of them. SQL because the ORM cannot say it (select_for_update() locks only FOR
     UPDATE, which would make issuances of the same generators wait for each other); not for speed."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, status FROM {Generator._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR SHARE",
-                       [sorted(set(generator_ids))])
-        return dict(cursor.fetchall())
+        cursor.execute(f"SELECT id, status, imported_from_id IS NOT NULL FROM {Generator._meta.db_table} "
+                       "WHERE id = ANY(%s) ORDER BY id FOR SHARE", [sorted(set(generator_ids))])
+        return {generator_id: (status, imported) for generator_id, status, imported in cursor.fetchall()}
+
+
+class ImportLine(NamedTuple):
+    """One import by conversion to write (imports.services): `quantity` certificates of an import
+    generator's production period, as the source tracking system issued them (`original_serial`, its
+    `eligibilities`), pending in `account` (its stand-in's) for the recipient."""
+
+    generator: Generator
+    period: ProductionPeriod
+    quantity: int
+    account: Account
+    serial_base: str
+    original_serial: str
+    eligibilities: list[str]
+
+
+def certificate_import_write(*, user: User, line: ImportLine,
+                             with_rows: Callable[[Certificate, CertificateBatch], tuple[Model, list[list[Model]]]]
+                             ) -> Certificate:
+    """Write an imported certificate (registry staff), inside the caller's transaction, as an issuance
+    writes one (certificates_write): serials 1..quantity in one batch, its ledger event in the same
+    statement, but the batch pending (the recipient accepts or rejects it through the import's transfer:
+    `with_rows(certificate, batch)` gives it, with the caller's rows, its own among them, written in the
+    same statement) and the certificate carrying its
+    origin (`imported_from`, `original_serial`) and the eligibilities the source gave. Only for an
+    import generator of that tracking system (share-locked)."""
+    staff_require(user=user)
+    status, imported = _generators_lock_for_share([line.generator.pk]).get(line.generator.pk, (None, False))
+    if not imported or line.generator.imported_from_id is None:
+        raise ServiceError(f"Generator {line.generator.code} is not an import generator.")
+    certificate_ids, batch_ids = _ids_reserve(1)
+    certificate = Certificate(
+        pk=certificate_ids[0], generator=line.generator, period=line.period, quantity=line.quantity,
+        serial_base=line.serial_base, fuel_type=line.generator.fuel_type, state=line.generator.state,
+        eligibilities=line.eligibilities, issued_by=user, imported_from_id=line.generator.imported_from_id,
+        original_serial=line.original_serial,
+    )
+    batch = CertificateBatch(pk=batch_ids[0], certificate=certificate, account=line.account, serial_start=1,
+                             serial_end=line.quantity, quantity=line.quantity, status=Status.PENDING)
+    transfer, rows = with_rows(certificate, batch)
+    event = ledger_event(kind=LedgerEvent.Kind.IMPORT_RECORDED, actor=user,
+                         organization=Organization(pk=line.generator.organization_id), certificate=certificate,
+                         batch=batch, account=line.account, transfer=transfer,
+                         after={**batch.snapshot(), "original_serial": line.original_serial,
+                                "tracking_system": line.generator.imported_from_id})
+    ledger_write([event], with_rows=[[certificate], [batch], *rows])
+    return certificate
 
 
 # Hand-written, as the split was then (one statement), because bench/transfer_service.py showed they

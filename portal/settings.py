@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "mass_uploads",
     "instructions",
     "issuance",
+    "imports",
     "webhooks",
     "api",
     "dashboard",

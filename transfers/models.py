@@ -84,7 +84,8 @@ class Transfer(models.Model):
                 | models.Q(kind="internal", destination_account__isnull=False)
                 | models.Q(kind="retirement", destination_account__isnull=False)
                 | models.Q(kind="organization", recipient_organization__isnull=False)
-                | models.Q(kind="export", tracking_system__isnull=False),
+                | models.Q(kind="export", tracking_system__isnull=False)
+                | models.Q(kind="import", tracking_system__isnull=False, recipient_organization__isnull=False),
                 name="transfer_has_destination",
             ),
         ]
@@ -120,6 +121,8 @@ class Transfer(models.Model):
     def counterparty_label(self, organization: Organization) -> str:
         """The other side of this transfer as `organization` (its sender or its recipient) reads it:
         where it went, for a transfer it sent; who sent it, for one it received."""
+        if self.kind == Transfer.Kind.IMPORT:  # worded by origin, for the recipient and registry staff alike
+            return f"Imported from {self.tracking_system.name}"
         if self.recipient_organization_id == organization.pk:
             return "From " + destination_label(kind=Transfer.Kind.ORGANIZATION, organization=self.organization)
         return "To " + self.destination_label

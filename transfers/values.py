@@ -45,6 +45,9 @@ class TransferKind(models.TextChoices):
     ORGANIZATION = "organization", "To another organization"
     EXPORT = "export", "Out of the platform"
     RETIREMENT = "retirement", "Retirement"
+    # Into the platform: an import by conversion (imports), sent by the source tracking system's stand-in
+    # organization to its recipient, who accepts or rejects it as a transfer from another organization.
+    IMPORT = "import", "Import from another tracking system"
 
 
 INTERNAL = TransferKind.INTERNAL.value
@@ -199,6 +202,8 @@ def destination_label(*, kind: str, account: Account | None = None, organization
     review, the transfer's pages and its transaction summary."""
     if kind == TransferKind.ORGANIZATION and organization is not None:
         return f"{organization.name} ({organization.public_id})"
+    if kind == TransferKind.IMPORT and tracking_system is not None and organization is not None:
+        return f"{organization.name} ({organization.public_id}), imported from {tracking_system.name}"
     if kind == TransferKind.EXPORT and tracking_system is not None:
         reference = f", account {recipient_account_ref}" if recipient_account_ref else ""
         return f"{recipient_name} at {tracking_system.name}{reference}"
