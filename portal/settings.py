@@ -124,6 +124,8 @@ MASS_UPLOAD_BUSY_RETRY_SECONDS = env_int("MASS_UPLOAD_BUSY_RETRY_SECONDS", 5)
 MASS_UPLOAD_BUSY_RETRIES = env_int("MASS_UPLOAD_BUSY_RETRIES", 120)
 # Rows of one generation-data upload (issuance/generation.py): a month of every generator a participant has.
 GENERATION_UPLOAD_MAX_ROWS = env_int("GENERATION_UPLOAD_MAX_ROWS", 20_000)
+# Imports by conversion (imports/): the rows of an import file registry staff upload, recorded all or nothing.
+IMPORT_FILE_MAX_ROWS = env_int("IMPORT_FILE_MAX_ROWS", 1_000)
 # The annual generator review (certificates/reviews.py): each year from REVIEW_OPENS (MM-DD) every approved
 # generator's owner confirms its registration, by REVIEW_DEADLINE (MM-DD, the same year, the day itself
 # included); after it, an organization with a generator not confirmed cannot transfer, retire or upload.

@@ -180,3 +180,61 @@ def test_an_import_never_expires(imported, counterparty):
     from transfers.services import transfers_expire
     assert transfers_expire(now=imported.transfer.submitted_at + datetime.timedelta(days=3650)) == 0
     assert Transfer.objects.get(pk=imported.transfer.pk).status == Transfer.Status.PENDING
+
+
+# --- the recipient's decision, at once from two places ---------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_accept_and_reject_at_once_make_one_decision(staff, tracking_system, counterparty, counterparty_trader,
+                                                     counterparty_account):
+    from .factories import member
+    other_trader = member(counterparty, "trader", email="second@lakeshore.example")
+    record = import_record(user=staff, details=details(tracking_system, counterparty))
+    calls = iter([
+        lambda: transfer_accept(transfer=record.transfer, user=counterparty_trader, organization=counterparty,
+                                account=counterparty_account),
+        lambda: transfer_reject(transfer=record.transfer, user=other_trader, organization=counterparty),
+    ])
+    outcomes = []
+
+    def decide():
+        call = next(calls)
+        try:
+            return call().status
+        except TransferRefused as refusal:
+            return f"refused: {refusal}"
+    from .threads import at_once
+    outcomes = at_once(decide)
+    decided = [outcome for outcome in outcomes if not outcome.startswith("refused")]
+    assert len(decided) == 1, outcomes
+    batch = CertificateBatch.objects.get(certificate=record.certificate)
+    status = Transfer.objects.get(pk=record.transfer.pk).status
+    assert (status, batch.status) in [("complete", "active"), ("rejected", "voided")]
+    assert Event.objects.filter(subject_id=record.transfer.pk, kind__in=[Event.Kind.IMPORT_ACCEPTED,
+                                                                         Event.Kind.IMPORT_REJECTED]).count() == 1
+    assert ledger_breaches() == []
+
+
+# --- what people are told -------------------------------------------------------------------------
+
+def test_the_recipient_is_emailed_and_staff_are_told_to_return_a_rejected_import(
+        imported, counterparty_trader, counterparty, staff, no_wakeups):
+    from events.services import events_consume
+    events_consume(consumer="emails")
+    received = [message for message in mail.outbox if counterparty_trader.email in message.to]
+    assert received and "certificates from another tracking system are waiting for you" in received[0].subject
+    assert imported.certificate.origin_text in received[0].body
+    mail.outbox.clear()
+    transfer_reject(transfer=imported.transfer, user=counterparty_trader, organization=counterparty, note="Not ours")
+    events_consume(consumer="emails")
+    to_staff = [message for message in mail.outbox if staff.email in message.to]
+    assert to_staff and "return its certificates to the source" in to_staff[0].subject
+    assert f"return them to {imported.tracking_system.name}" in to_staff[0].body
+
+
+def test_the_activity_log_words_the_import_by_origin(imported, counterparty):
+    from registry.activity import event_sentence
+    from registry.selectors import activity_of
+    sentences = [event_sentence(event, counterparty) for event in activity_of(counterparty)]
+    assert any(f"from {imported.tracking_system.name}, serial {imported.original_serial} there" in sentence
+               for sentence in sentences), sentences
