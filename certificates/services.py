@@ -142,8 +142,9 @@ def certificates_write(*, user: User, lines: list[IssueLine],
 
 def _generators_lock_for_share(generator_ids: Iterable[int]) -> dict[int, tuple[str, bool]]:
     """The generators' registration statuses and whether each is an import generator, share-locked (in
-    primary-key order) against a concurrent change of them. SQL because the ORM cannot say it (select_for_update() locks only FOR
-    UPDATE, which would make issuances of the same generators wait for each other); not for speed."""
+    primary-key order) against a concurrent change of them. SQL because the ORM cannot say it
+    (select_for_update() locks only FOR UPDATE, which would make issuances of the same generators wait for
+    each other); not for speed."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, status, imported_from_id IS NOT NULL FROM {Generator._meta.db_table} "
                        "WHERE id = ANY(%s) ORDER BY id FOR SHARE", [sorted(set(generator_ids))])

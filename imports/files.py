@@ -23,7 +23,8 @@ IMPORT_FILE = Layout(
     frozenset({"Technology", "Eligibilities", "Notes"}), "imports", max_rows_setting="IMPORT_FILE_MAX_ROWS")
 
 _CHOICES = {
-    "Fuel": {**{value: value for value in FuelType.values}, **{label.lower(): value for value, label in FuelType.choices}},
+    "Fuel": {**{value: value for value in FuelType.values},
+             **{label.lower(): value for value, label in FuelType.choices}},
     "Technology": {**{value: value for value in Technology.values},
                    **{label.lower(): value for value, label in Technology.choices}},
 }

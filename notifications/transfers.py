@@ -130,7 +130,8 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
         id=transfer.pk, status=transfer.get_status_display().lower(),
         reference=retirement.reference if retirement else "",
     )
-    items = list(transfer.items.select_related("batch__certificate__generator", "batch__certificate__imported_from")[:ITEMS_IN_EMAIL])
+    items = list(transfer.items.select_related("batch__certificate__generator",
+                                               "batch__certificate__imported_from")[:ITEMS_IN_EMAIL])
     item_count = transfer.items.count() if len(items) == ITEMS_IN_EMAIL else len(items)
     sent = 0
     for audience, time_zone, addresses in transfer_recipients(transfer, event_kind):
