@@ -381,9 +381,12 @@ class Certificate(models.Model):
     def origin_text(self) -> str:
         """Where an imported certificate came from, as every page, statement and email says it:
         "Imported from M-RETS, serial MIRECS-123-MI-01-2009-123-1 to 100"; "" for one issued here."""
-        if self.imported_from_id is None:
-            return ""
-        return f"Imported from {self.imported_from.name}, serial {self.original_serial}"
+        return origin_text(self.imported_from.name, self.original_serial) if self.imported_from_id else ""
+
+
+def origin_text(tracking_system_name: str, original_serial: str) -> str:
+    """An imported certificate's origin in words (Certificate.origin_text), from its two facts as read."""
+    return f"Imported from {tracking_system_name}, serial {original_serial}"
 
 
 class Int8Range(models.Func):

@@ -118,11 +118,21 @@ class Transfer(models.Model):
                                  organization=self.recipient_organization, tracking_system=self.tracking_system,
                                  recipient_name=self.recipient_name, recipient_account_ref=self.recipient_account_ref)
 
+    @property
+    def noun(self) -> str:
+        """What the pages call it: an import, or a transfer."""
+        return "Import" if self.kind == Transfer.Kind.IMPORT else "Transfer"
+
+    @property
+    def origin_label(self) -> str:
+        """Where an import came from, as its pages, tabs and emails say it ("" for any other transfer)."""
+        return f"Imported from {self.tracking_system.name}" if self.kind == Transfer.Kind.IMPORT else ""
+
     def counterparty_label(self, organization: Organization) -> str:
         """The other side of this transfer as `organization` (its sender or its recipient) reads it:
         where it went, for a transfer it sent; who sent it, for one it received."""
         if self.kind == Transfer.Kind.IMPORT:  # worded by origin, for the recipient and registry staff alike
-            return f"Imported from {self.tracking_system.name}"
+            return self.origin_label
         if self.recipient_organization_id == organization.pk:
             return "From " + destination_label(kind=Transfer.Kind.ORGANIZATION, organization=self.organization)
         return "To " + self.destination_label

@@ -138,7 +138,8 @@ def choice_label(field: str, choices) -> Case:
 
 def transfer_items(transfer: Transfer):
     return transfer.items.select_related(
-        "batch__certificate__generator", "batch__account", "source_batch", "source_account"
+        "batch__certificate__generator", "batch__certificate__imported_from", "batch__account", "source_batch",
+        "source_account"
     ).order_by("batch__certificate__period", "batch__serial_start")
 
 

@@ -200,10 +200,8 @@ def destination_label(*, kind: str, account: Account | None = None, organization
                       recipient_account_ref: str = "") -> str:
     """Where a transfer's certificates go, as a person reads it: one wording for the wizard's
     review, the transfer's pages and its transaction summary."""
-    if kind == TransferKind.ORGANIZATION and organization is not None:
+    if kind in (TransferKind.ORGANIZATION, TransferKind.IMPORT) and organization is not None:  # an import's recipient
         return f"{organization.name} ({organization.public_id})"
-    if kind == TransferKind.IMPORT and tracking_system is not None and organization is not None:
-        return f"{organization.name} ({organization.public_id}), imported from {tracking_system.name}"
     if kind == TransferKind.EXPORT and tracking_system is not None:
         reference = f", account {recipient_account_ref}" if recipient_account_ref else ""
         return f"{recipient_name} at {tracking_system.name}{reference}"

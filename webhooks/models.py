@@ -25,6 +25,9 @@ class EventType(models.TextChoices):
     ISSUANCE_ROLLED_BACK = "issuance.rolled_back", "Issuance rolled back by the registry (its certificates voided)"
     CERTIFICATES_VOIDED = "certificates.voided", "Certificates voided by the registry"
     ISSUANCE_ADJUSTED = "issuance.adjusted", "Issued months corrected by the registry (prior period adjustments)"
+    IMPORT_RECORDED = "import.recorded", "Certificates imported from another tracking system, awaiting your decision"
+    IMPORT_ACCEPTED = "import.accepted", "Import accepted"
+    IMPORT_REJECTED = "import.rejected", "Import rejected (its certificates voided)"
 
 
 class WebhookEndpoint(models.Model):
