@@ -56,6 +56,20 @@ def sign_in(browser, live_server):
 
 
 @pytest.fixture
+def staff_admin(browser, live_server, admin_user):
+    """A page of a fresh browser context signed in to the admin site as registry staff (pytest-django's
+    admin_user, password "password"), at 1280 px."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", admin_user.email)
+    page.fill("input[name=password]", "password")
+    page.click("input[type=submit]")
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def screenshot(request):
     ARTIFACTS.mkdir(exist_ok=True)
 

@@ -17,13 +17,9 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.mark.parametrize("java_script", [True, False], ids=["js", "no-js"])
 def test_staff_record_an_import_and_the_recipient_accepts_it_on_a_phone(
-        browser, sign_in, live_server, screenshot, admin_user, tracking_system, counterparty, counterparty_account,
+        sign_in, live_server, screenshot, staff_admin, tracking_system, counterparty, counterparty_account,
         no_wakeups, java_script):
-    staff_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    staff_page.goto(f"{live_server.url}/admin/login/")
-    staff_page.fill("input[name=username]", admin_user.email)
-    staff_page.fill("input[name=password]", "password")
-    staff_page.click("input[type=submit]")
+    staff_page = staff_admin
     staff_page.goto(f"{live_server.url}/admin/imports/import/")
     staff_page.click("text=Record an import")
     staff_page.select_option("select[name=tracking_system]", str(tracking_system.pk))
