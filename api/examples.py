@@ -89,7 +89,14 @@ example(reads.OrganizationSerializer, OpenApiExample("An organization", value={*
 example(reads.AccountSerializer, OpenApiExample("An active account", value={
     "id": "ACT-00001", "name": "Main active", "type": "active", "status": "open",
     "balances": {"active": 2663194, "pending": 3009, "retired": 0}}))
-example(reads.BatchSerializer, OpenApiExample("A batch", value=BATCH))
+IMPORTED_BATCH = BATCH | {
+    "id": 1400, "serial_number": "MRETS-123-MI-01-2024-9C1F0A-1 to 100", "serial_end": 100, "quantity": 100,
+    "account": "ACT-00031", "account_name": "Lakeshore main", "generator": "G00042", "generator_name": "Thumb Wind",
+    "state": "MI", "eligibilities": ["MI RPS"], "issued_at": "2025-03-04T16:15:00Z",
+    "origin": {"tracking_system": "MRETS", "tracking_system_name": "Midwest Renewable Energy Tracking System",
+               "original_serial": "MIRECS-123-MI-01-2024-77-1 to 100"}}
+example(reads.BatchSerializer, OpenApiExample("A batch", value=BATCH),
+        OpenApiExample("A batch imported from another tracking system", value=IMPORTED_BATCH))
 example(reads.BatchDetailSerializer,
         OpenApiExample("A batch", value=BATCH | {"replaced_by": []}),
         OpenApiExample("A batch a partial move replaced", value=BATCH | {"status": "superseded",
