@@ -165,7 +165,7 @@ class ImportLine(NamedTuple):
     eligibilities: list[str]
 
 
-def certificate_import_write(*, user: User, line: ImportLine,
+def certificate_import_write(*, user: User | None, line: ImportLine,
                              with_rows: Callable[[Certificate, CertificateBatch], tuple[Model, list[list[Model]]]]
                              ) -> Certificate:
     """Write an imported certificate (registry staff), inside the caller's transaction, as an issuance
@@ -174,8 +174,10 @@ def certificate_import_write(*, user: User, line: ImportLine,
     `with_rows(certificate, batch)` gives it, with the caller's rows, its own among them, written in the
     same statement) and the certificate carrying its
     origin (`imported_from`, `original_serial`) and the eligibilities the source gave. Only for an
-    import generator of that tracking system (share-locked)."""
-    staff_require(user=user)
+    import generator of that tracking system (share-locked). `user` None: no person recorded it, a message
+    of another registry did, verified by its signature (imports.messages) before this is called."""
+    if user is not None:
+        staff_require(user=user)
     status, imported = _generators_lock_for_share([line.generator.pk]).get(line.generator.pk, (None, False))
     if not imported or line.generator.imported_from_id is None:
         raise ServiceError(f"Generator {line.generator.code} is not an import generator.")

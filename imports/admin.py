@@ -1,3 +1,8 @@
+import base64
+import binascii
+
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import F
 from django.shortcuts import redirect
@@ -10,7 +15,8 @@ from utilities.display import count_text
 
 from .files import FIELD_COLUMNS, import_file_read
 from .forms import ImportFileForm, ImportForm
-from .models import Import, ImportSource
+from .messages import public_key_text
+from .models import Import, ImportSource, PeerRegistry
 from .services import ImportRefused, import_record, imports_record_file
 
 
@@ -91,3 +97,34 @@ class ImportAdmin(ReadOnlyAdmin):
 @admin.register(ImportSource)
 class ImportSourceAdmin(ReadOnlyAdmin):
     list_display = ["tracking_system", "organization", "account", "created_at"]
+
+
+class PeerRegistryForm(forms.ModelForm):
+    class Meta:
+        model = PeerRegistry
+        fields = ["tracking_system", "url", "public_key"]
+
+    def clean_public_key(self):
+        text = self.cleaned_data["public_key"].strip()
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except binascii.Error:
+            raw = b""
+        if len(raw) != 32:
+            raise forms.ValidationError("Give the registry's Ed25519 public key as it publishes it: the base64 of "
+                                        "32 bytes (44 characters).")
+        return text
+
+
+@admin.register(PeerRegistry)
+class PeerRegistryAdmin(admin.ModelAdmin):
+    """Registry staff configure the tracking systems that run this project too (their address and public key);
+    this registry's own public key, to give them, is shown on the list."""
+
+    form = PeerRegistryForm
+    list_display = ["tracking_system", "url", "public_key", "created_at"]
+
+    def changelist_view(self, request, extra_context=None):
+        self.message_user(request, f"This registry ({settings.REGISTRY_CODE}) signs its messages with the public key "
+                                   f"{public_key_text()}: give it to the registries configured here.", messages.INFO)
+        return super().changelist_view(request, extra_context)

@@ -49,7 +49,11 @@ class Import(models.Model):
     recipient = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="imports_received")
     source_file = models.CharField("import file", max_length=200, blank=True,
                                    help_text="The file it was uploaded in, if any, with its row.")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Registry staff who recorded it; none when another registry running this project sent it (its message).
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    null=True, blank=True)
+    message_id = models.UUIDField(null=True, blank=True, unique=True, editable=False,
+                                  help_text="The id of the signed message that brought it (registry to registry).")
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -73,3 +77,21 @@ class Import(models.Model):
     @property
     def quantity(self) -> int:
         return self.original_end - self.original_start + 1
+
+
+class PeerRegistry(models.Model):
+    """A tracking system that runs this project too: where its import endpoint is, and the public key its
+    messages are signed with (the base64 of an Ed25519 public key's 32 bytes, as it publishes it). Messages
+    from it are verified with that key before anything changes (imports.messages)."""
+
+    tracking_system = models.OneToOneField(TrackingSystem, on_delete=models.PROTECT, related_name="peer")
+    url = models.URLField("address", help_text="Its base address, e.g. https://registry.example.org")
+    public_key = models.CharField(max_length=64, help_text="Its Ed25519 public key, base64 (44 characters).")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "registry running this project"
+        verbose_name_plural = "registries running this project"
+
+    def __str__(self) -> str:
+        return f"{self.tracking_system.name} at {self.url}"

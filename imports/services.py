@@ -93,7 +93,8 @@ def serial_base_for_import(*, tracking_system: TrackingSystem, generator: Genera
             f"{secrets.token_hex(3).upper()}")
 
 
-def _import_write(*, user: User, details: ImportDetails, source_file: str = "") -> Import:
+def _import_write(*, user: User | None, details: ImportDetails, source_file: str = "",
+                  message_id=None) -> Import:
     """One import inside the caller's transaction (import_record, imports_record_file)."""
     recipient_ok = details.recipient is not None and details.recipient.pk in organizations_able_to_receive(
         [details.recipient.pk])
@@ -112,7 +113,7 @@ def _import_write(*, user: User, details: ImportDetails, source_file: str = "") 
                       eligibilities=list(dict.fromkeys(tidy(name) for name in details.eligibilities if tidy(name))))
     record = Import(tracking_system=source.tracking_system, original_serial_base=base, original_start=start,
                     original_end=end, generator=generator, recipient=details.recipient, recorded_by=user,
-                    source_file=source_file, generator_as_known=generator_record({
+                    source_file=source_file, message_id=message_id, generator_as_known=generator_record({
                         "id": tidy(details.generator_id), "name": tidy(details.generator_name),
                         "fuel": details.fuel, "technology": details.technology, "state": details.state,
                         "capacity_mw": details.capacity_mw}))
@@ -159,3 +160,17 @@ def imports_record_file(*, user: User, rows: list[tuple[int, ImportDetails]], fi
         except ImportRefused as refusal:
             raise ImportRefused(refusal.problems, row=row) from refusal
     return recorded
+
+
+@transaction.atomic(durable=True)
+def import_from_message(*, message_id, details: ImportDetails) -> Import:
+    """Record an export another registry running this project sent (imports.messages verified its
+    signature, its sender and its id first): an import as staff record one, with no person behind it,
+    once per message id (the database's unique message_id: a message received twice records once)."""
+    if Import.objects.filter(message_id=message_id).exists():
+        raise ImportRefused({"message": f"Message {message_id} was received already; nothing changed."})
+    try:
+        with transaction.atomic():
+            return _import_write(user=None, details=details, message_id=message_id)
+    except IntegrityError as error:  # the same message at the same instant
+        raise ImportRefused({"message": f"Message {message_id} was received already; nothing changed."}) from error

@@ -111,6 +111,11 @@ STATISTICS_REQUESTS_PER_MINUTE = env_int("STATISTICS_REQUESTS_PER_MINUTE", 120)
 PUBLICLOG_ORIGIN = env_str("PUBLICLOG_ORIGIN") or f"{SITE_URL.split('://', 1)[-1]}/log"
 PUBLICLOG_SIGNING_KEY = env_str("PUBLICLOG_SIGNING_KEY")
 PUBLICLOG_SIGNING_KEY_REQUIRED = env_bool("PRODUCTION")
+# Registry to registry (imports/messages.py): this registry's code as the registries it trades with name it
+# (their TrackingSystem code for it), and its Ed25519 key for the messages it signs (`manage.py imports_key`).
+REGISTRY_CODE = env_str("REGISTRY_CODE", "MWRR")
+IMPORTS_SIGNING_KEY = env_str("IMPORTS_SIGNING_KEY")
+IMPORTS_SIGNING_KEY_REQUIRED = env_bool("PRODUCTION")
 PUBLICLOG_CHECKPOINT_SECONDS = env_int("PUBLICLOG_CHECKPOINT_SECONDS", 60)
 PUBLICLOG_REQUESTS_PER_MINUTE = env_int("PUBLICLOG_REQUESTS_PER_MINUTE", 120)
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)

@@ -94,3 +94,17 @@ def test_a_file_overlapping_itself_is_refused_whole(admin_client, tracking_syste
     content = upload(admin_client, text).content.decode()
     assert "Nothing was recorded" in content and "overlap import" in content
     assert not Import.objects.exists() and not Certificate.objects.exists()
+
+
+def test_staff_configure_a_registry_running_this_project_with_a_checked_public_key(admin_client, tracking_system):
+    from imports.messages import public_key_text
+    from imports.models import PeerRegistry
+    url = reverse("admin:imports_peerregistry_add")
+    refused = admin_client.post(url, {"tracking_system": tracking_system.pk, "url": "https://north.example",
+                                      "public_key": "not a key"})
+    assert "the base64 of 32 bytes" in refused.content.decode() and not PeerRegistry.objects.exists()
+    admin_client.post(url, {"tracking_system": tracking_system.pk, "url": "https://north.example",
+                            "public_key": public_key_text()})
+    assert PeerRegistry.objects.get().public_key == public_key_text()
+    listing = admin_client.get(reverse("admin:imports_peerregistry_changelist")).content.decode()
+    assert public_key_text() in listing

@@ -37,7 +37,9 @@ class Transfer(models.Model):
     organization = models.ForeignKey(  # indexed by (organization, status)
         Organization, on_delete=models.PROTECT, related_name="transfers_sent", db_index=False
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None only for an import another registry's message made (imports.messages): no person here submitted it.
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+                                   blank=True)
     destination_account = models.ForeignKey(
         Account, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers_in"
     )
