@@ -238,3 +238,22 @@ def test_the_activity_log_words_the_import_by_origin(imported, counterparty):
     sentences = [event_sentence(event, counterparty) for event in activity_of(counterparty)]
     assert any(f"from {imported.tracking_system.name}, serial {imported.original_serial} there" in sentence
                for sentence in sentences), sentences
+
+
+def test_verify_ledger_finds_an_imported_certificate_its_import_does_not_record(imported):
+    from django.db import connection
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE imports_import SET original_end = original_end + 1 WHERE id = %s", [imported.pk])
+    breaches = ledger_breaches()
+    assert any(f"certificate {imported.certificate.serial_base} is imported but no import records it" in breach
+               for breach in breaches), breaches
+
+
+def test_verify_ledger_wants_the_import_event_of_an_imported_batch(imported):
+    from django.db import connection
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")  # past the append-only trigger
+        cursor.execute("UPDATE ledger_ledgerevent SET batch_id = NULL WHERE kind = 'import_recorded'")
+        cursor.execute("SET session_replication_role = origin")
+    batch = imported.certificate.batches.get()
+    assert f"batch {batch.pk} has no import_recorded event" in " ".join(ledger_breaches())
