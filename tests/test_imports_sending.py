@@ -3,13 +3,17 @@ project goes out, after commit, as signed messages through the event outbox, ret
 side cannot be reached, and taken there once however often it is sent. The other registry here is this
 one over HTTP (a live server, configured as its own peer), so that both sides' code runs."""
 
+import datetime
 import socket
 
 import pytest
+from django.utils import timezone
 
+from events.models import Claim, Event
 from events.services import events_consume
 from imports.messages import public_key_text
 from imports.models import Import, PeerRegistry
+from imports.sending import export_send
 from registry.models import TrackingSystem
 from transfers.services import Destination, TransferLine, transfer_create
 
@@ -44,20 +48,14 @@ def test_an_export_to_a_registry_running_this_project_arrives_there_once(batch, 
     moved = transfer.items.get().batch
     assert record.original_serial == moved.serial_number and record.recipient == counterparty
     assert record.quantity == 30 and record.transfer.status == "pending"
-    from events.models import Claim
     assert not Claim.objects.filter(consumer="registry_messages").exists()
     # Sent again (a worker that died after sending): the other side has it, and records nothing more.
-    from imports.sending import export_send
-    from events.models import Event
     export_send(Event.objects.get(kind=Event.Kind.TRANSFER_SUBMITTED, subject_id=transfer.pk))
     assert Import.objects.count() == 1
 
 
 def test_an_unreachable_registry_is_tried_again_until_it_takes_the_export(batch, trader, org, counterparty,
                                                                          loopback, live_server):
-    import datetime
-
-    from django.utils import timezone
     PeerRegistry.objects.filter(pk=loopback.pk).update(url=f"http://127.0.0.1:{closed_port()}")
     export(batch, trader, org, loopback, counterparty)
     assert events_consume(consumer="registry_messages") == 0 and not Import.objects.exists()
