@@ -42,7 +42,8 @@ class MessageRefused(Exception):
 
 def signing_key() -> Ed25519PrivateKey:
     return ed25519_key(setting="IMPORTS_SIGNING_KEY", required=settings.IMPORTS_SIGNING_KEY_REQUIRED,
-                       purpose="imports", used_for="the messages to other registries are signed with it")
+                       development="imports development signing key",
+                       used_for="the messages to other registries are signed with it")
 
 
 def public_key_text() -> str:

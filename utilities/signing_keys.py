@@ -14,9 +14,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 
-def ed25519_key(*, setting: str, required: bool, purpose: str, used_for: str) -> Ed25519PrivateKey:
-    """The key in the setting named `setting`; when it is empty, the development key of `purpose`, unless
-    `required` (production), where its absence is an error saying what the key is `used_for`."""
+def ed25519_key(*, setting: str, required: bool, development: str, used_for: str) -> Ed25519PrivateKey:
+    """The key in the setting named `setting`; when it is empty, the development key derived from SECRET_KEY
+    with the label `development` (each key its own), unless `required` (production: never a key derived from
+    another secret), where its absence is an error saying what the key is `used_for`."""
     value = getattr(settings, setting)
     if value:
         try:
@@ -29,7 +30,7 @@ def ed25519_key(*, setting: str, required: bool, purpose: str, used_for: str) ->
     if required:
         raise ImproperlyConfigured(f"Set {setting}: {used_for}.")
     seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=f"{purpose} development signing key".encode()).derive(settings.SECRET_KEY.encode())
+                info=development.encode()).derive(settings.SECRET_KEY.encode())
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
