@@ -104,6 +104,10 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[GenerationRow
                                          f"({generator.get_status_display().lower()}); no generation can be "
                                          "reported for it yet.")
             generator = None
+        elif generator.granular:
+            refuse("Generator ID", code, f"{generator.code} is a granular generator: report its generation per "
+                                         "interval (Generator ID, Interval start, Interval end, Wh).")
+            generator = None
         period = ProductionPeriod.parse_month(month_text)
         month = period.first_day if period else None  # as the report's column holds it
         if month is None:
