@@ -198,6 +198,13 @@ class Generator(models.Model):
         """The capacity in MW as typed, without trailing zeros: 150, 120.5, 2.25."""
         return f"{self.capacity_mw.normalize():f}"
 
+    @property
+    def emissions_factor_text(self) -> str:
+        """The emissions factor as typed, with its unit and source: `11.5 gCO2e/kWh (IPCC 2014)`; "" if none."""
+        if self.emissions_factor is None:
+            return ""
+        return f"{self.emissions_factor.normalize():f} gCO2e/kWh ({self.emissions_factor_source})"
+
 
 class EligibilityGap(NamedTuple):
     """Why an eligibility does not hold on some day of a stretch: it `expired` (its good-through date,

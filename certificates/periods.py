@@ -210,15 +210,20 @@ def interval_refusal(start: datetime.datetime, end: datetime.datetime) -> str | 
     if not start < end:
         return "The interval ends before it starts, or when it starts."
     length, shortest = end - start, shortest_interval()
-    if length > LONGEST_INTERVAL:
-        return f"The interval lasts {_minutes(length)}; an interval lasts at most one hour."
-    if length < shortest or length % shortest:
-        return (f"The interval lasts {_minutes(length)}; this registry takes intervals of "
-                f"{_minutes(shortest)}{'' if shortest == LONGEST_INTERVAL else ' or a multiple of it, up to an hour'}.")
+    if length > LONGEST_INTERVAL or length < shortest or length % shortest:
+        return f"The interval lasts {_minutes(length)}; an interval lasts {interval_rule_text()}."
     period = ProductionPeriod(start, end)
     if not ProductionPeriod.month_of(start).contains(period):
         return "The interval runs into the next month; split it at midnight of the month's first day."
     return None
+
+
+def interval_rule_text() -> str:
+    """How long an interval lasts in this registry, as the pages and refusals say it."""
+    shortest = shortest_interval()
+    if shortest >= LONGEST_INTERVAL:
+        return "one hour"
+    return f"at most one hour, in steps of {_minutes(shortest)}"
 
 
 def _minutes(length: datetime.timedelta) -> str:

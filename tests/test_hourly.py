@@ -83,11 +83,14 @@ def refused(upload_run):
 def test_an_interval_is_at_most_an_hour_and_at_least_the_registrys_shortest(settings):
     start = datetime.datetime(2026, 1, 5, 10, tzinfo=CHICAGO)
     assert interval_refusal(start, start + datetime.timedelta(hours=1)) is None
-    assert "at most one hour" in interval_refusal(start, start + datetime.timedelta(minutes=61))
-    assert "intervals of 1 hour" in interval_refusal(start, start + datetime.timedelta(minutes=15))
+    assert interval_refusal(start, start + datetime.timedelta(minutes=61)) == (
+        "The interval lasts 61 minutes; an interval lasts one hour.")
+    quarter = start + datetime.timedelta(minutes=15)
+    assert interval_refusal(start, quarter) == "The interval lasts 15 minutes; an interval lasts one hour."
     settings.GRANULAR_INTERVAL_MINUTES = 15
-    assert interval_refusal(start, start + datetime.timedelta(minutes=15)) is None
-    assert "multiple" in interval_refusal(start, start + datetime.timedelta(minutes=20))
+    assert interval_refusal(start, quarter) is None
+    assert interval_refusal(start, start + datetime.timedelta(minutes=20)) == (
+        "The interval lasts 20 minutes; an interval lasts at most one hour, in steps of 15 minutes.")
     assert "offset" in interval_refusal(start.replace(tzinfo=None), start.replace(tzinfo=None)
                                         + datetime.timedelta(hours=1))
     end_of_january = datetime.datetime(2026, 1, 31, 23, 30, tzinfo=CHICAGO)
@@ -219,7 +222,8 @@ def test_an_interval_reported_before_is_refused(upload_run, refused, granular):
 
 
 def test_an_interval_longer_than_an_hour_is_refused(refused, granular):
-    refused(HEADER + "H100,2026-06-01T10:00:00-05:00,2026-06-01T11:30:00-05:00,10\r\n", "at most one hour", 2, "C")
+    refused(HEADER + "H100,2026-06-01T10:00:00-05:00,2026-06-01T11:30:00-05:00,10\r\n",
+            "lasts 90 minutes; an interval lasts one hour", 2, "C")
 
 
 def test_an_interval_without_an_offset_is_refused(refused, granular):
