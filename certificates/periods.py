@@ -86,7 +86,7 @@ class ProductionPeriod:
     def interval(cls, start: datetime.datetime, end: datetime.datetime) -> "ProductionPeriod":
         """A granular (hourly or finer) certificate's period: at most one hour."""
         period = cls(start, end)
-        if period.end - period.start > LONGEST_INTERVAL:
+        if period.duration > LONGEST_INTERVAL:
             raise ValueError("A production period shorter than a month lasts at most one hour.")
         return period
 
@@ -146,8 +146,9 @@ class ProductionPeriod:
 
     @property
     def duration(self) -> datetime.timedelta:
-        """How long it lasts, in elapsed time (a 25-hour local day's month is an hour longer)."""
-        return self.end - self.start
+        """How long it lasts, in elapsed time (a month with a 25-hour local day is an hour longer). In UTC:
+        Python subtracts two moments of one zone by their wall clocks."""
+        return self.end.astimezone(datetime.UTC) - self.start.astimezone(datetime.UTC)
 
     @property
     def hours(self) -> list["ProductionPeriod"]:
@@ -156,7 +157,8 @@ class ProductionPeriod:
         count, rest = divmod(self.duration, LONGEST_INTERVAL)
         if rest:
             raise ValueError("A period of whole hours only.")
-        return [ProductionPeriod(self.start + index * LONGEST_INTERVAL, self.start + (index + 1) * LONGEST_INTERVAL)
+        start = self.start.astimezone(datetime.UTC)  # elapsed hours, not the wall clock's
+        return [ProductionPeriod(start + index * LONGEST_INTERVAL, start + (index + 1) * LONGEST_INTERVAL)
                 for index in range(count)]
 
     def expiry(self) -> datetime.datetime:
@@ -209,10 +211,10 @@ def interval_refusal(start: datetime.datetime, end: datetime.datetime) -> str | 
         return "Give the time with its offset from UTC, e.g. 2026-01-01T10:00:00-06:00."
     if not start < end:
         return "The interval ends before it starts, or when it starts."
-    length, shortest = end - start, shortest_interval()
+    period = ProductionPeriod(start, end)
+    length, shortest = period.duration, shortest_interval()
     if length > LONGEST_INTERVAL or length < shortest or length % shortest:
         return f"The interval lasts {_minutes(length)}; an interval lasts {interval_rule_text()}."
-    period = ProductionPeriod(start, end)
     if not ProductionPeriod.month_of(start).contains(period):
         return "The interval runs into the next month; split it at midnight of the month's first day."
     return None

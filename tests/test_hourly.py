@@ -118,6 +118,18 @@ def test_an_interval_expires_two_years_after_its_end_by_default(settings):
                                             (datetime.date(2026, 6, 1), 24)])
 def test_a_local_day_has_the_hours_its_daylight_saving_change_gives_it(day, hours):
     assert len(hours_of(day)) == hours
+    local = ProductionPeriod(datetime.datetime(day.year, day.month, day.day, tzinfo=CHICAGO),
+                             datetime.datetime(day.year, day.month, day.day + 1, tzinfo=CHICAGO))
+    assert local.duration == datetime.timedelta(hours=hours)  # elapsed, not the wall clock's 24
+    assert local.hours == hours_of(day)
+
+
+def test_an_hour_given_in_the_registrys_zone_across_the_autumn_change_is_elapsed_time():
+    one_am = datetime.datetime(2026, 11, 1, 1, tzinfo=CHICAGO)  # the first 01:00 (CDT, fold 0)
+    two_am = datetime.datetime(2026, 11, 1, 2, tzinfo=CHICAGO)  # two elapsed hours later
+    assert "lasts 2 hours" in interval_refusal(one_am, two_am)
+    with pytest.raises(ValueError):
+        ProductionPeriod.interval(one_am, two_am)
 
 
 @given(st.integers(min_value=1, max_value=12), st.integers(min_value=2000, max_value=2050))
