@@ -23,7 +23,7 @@ from certificates.periods import ProductionPeriod, interval_refusal
 from registry.models import Organization
 from utilities.csv_upload import Layout, RowError, column_label, decode, read_rows
 
-from .generation import reportable_generators
+from .generation import generator_refusal, reportable_generators
 from .models import MWH_DECIMALS, IntervalReading
 
 COLUMNS = ["Generator ID", "Interval start", "Interval end", "Wh"]
@@ -101,20 +101,8 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[IntervalRow],
             errors.append(RowError(number, label[column], value, message))
 
         generator = generators.get(code.upper())
-        if not code:
-            refuse("Generator ID", code, "Enter the generator ID, e.g. G00001.")
-        elif generator is None or not generator.reportable:
-            refuse("Generator ID", code, f"{organization.name} has no generator with this ID, and is not "
-                                         "authorised to report for one.")
-            generator = None
-        elif generator.status != Generator.Status.APPROVED:
-            refuse("Generator ID", code, f"{generator.code} is not approved by the registry "
-                                         f"({generator.get_status_display().lower()}); no generation can be "
-                                         "reported for it yet.")
-            generator = None
-        elif not generator.granular:
-            refuse("Generator ID", code, f"{generator.code} is not a granular generator: report its generation "
-                                         "per month (Generator ID, Month, MWh).")
+        if refusal := generator_refusal(code, generator, organization, granular=True):
+            refuse("Generator ID", code, refusal)
             generator = None
         start, end = parse_moment(start_text), parse_moment(end_text)
         for column, text, moment in (("Interval start", start_text, start), ("Interval end", end_text, end)):

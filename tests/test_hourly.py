@@ -7,7 +7,6 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, transaction
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -18,7 +17,7 @@ from certificates.periods import ProductionPeriod, interval_refusal
 from certificates.services import certificates_expire
 from issuance.intervals import capacity_wh, wh_as_mwh
 from issuance.models import GenerationReport, GenerationUpload, IntervalReading
-from issuance.services import generation_upload_create, issuance_run
+from issuance.services import issuance_run
 from ledger.models import LedgerEvent
 from ledger.verification import ledger_breaches
 from transfers.services import Destination, TransferLine, transfer_create
@@ -48,17 +47,6 @@ def rows(generator, periods, wh=lambda index: 1_000_000 + index) -> str:
 def granular(org, account):
     return GeneratorFactory(organization=org, code="H100", granular=True, capacity_mw=Decimal("50"), account=account,
                             emissions_factor=Decimal("11.5"), emissions_factor_source="IPCC 2014 lifecycle median")
-
-
-@pytest.fixture
-def upload_run(org, trader, mass_media, django_capture_on_commit_callbacks):
-    def _run(content, user=trader, organization=org):
-        with django_capture_on_commit_callbacks(execute=True):
-            upload = generation_upload_create(organization=organization, user=user,
-                                              upload=SimpleUploadedFile("intervals.csv", content.encode()))
-        upload.refresh_from_db()
-        return upload
-    return _run
 
 
 @pytest.fixture
