@@ -28,7 +28,7 @@ def shot(page, name):
 
 @pytest.mark.parametrize("java_script, width", [(True, 1280), (False, 390)])
 def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_batches(
-        sign_in, browser, live_server, trader, org, account, admin_user, mass_media, tmp_path, java_script, width):
+        sign_in, issue_confirm_page, live_server, trader, org, account, mass_media, tmp_path, java_script, width):
     GeneratorFactory(organization=org, code="H100", name="Lakeside Solar", granular=True, capacity_mw=Decimal(50),
                      account=account, emissions_factor=Decimal(41), emissions_factor_source="IPCC 2014")
     label = f"{'js' if java_script else 'nojs'}-{width}"
@@ -60,15 +60,7 @@ def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_
     expect(page.locator("#upload-status")).to_have_attribute("data-status", "completed", timeout=30_000)
     shot(page, f"upload-completed-{label}")
 
-    staff = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    staff.goto(f"{live_server.url}/admin/login/")
-    staff.fill("input[name=username]", admin_user.email)
-    staff.fill("input[name=password]", "password")
-    staff.click("input[type=submit]")
-    staff.goto(f"{live_server.url}/admin/issuance/generationreport/")
-    staff.check("#action-toggle")
-    staff.select_option("select[name=action]", "issue_months")
-    staff.click("button[name=index]")
+    staff = issue_confirm_page()
     expect(staff.locator("#issue-totals")).to_contain_text("Hourly certificates to issue")
     assert "25" in staff.locator("#issue-totals").inner_text()
     shot(staff, f"admin-confirm-{label}")
