@@ -368,3 +368,37 @@ def test_an_hourly_batch_is_retired_like_a_monthly_one(issued_day, granular, org
     batch = CertificateBatch.objects.filter(certificate=batch.certificate).exclude(status="superseded").get()
     assert (batch.status, batch.account) == ("retired", retirement_account)
     assert ledger_breaches() == []
+
+
+@pytest.fixture
+def big_hour(issue, org, account):
+    """An hour of a 3,500 MW plant: 3,500,000,000 Wh, past 2**31, in one batch."""
+    plant = GeneratorFactory(organization=org, code="H200", granular=True, capacity_mw=Decimal(3500), account=account)
+    hour = hours_of(datetime.date(2026, 6, 1))[12]
+    return issue(3_500_000_000, period=hour, generator=plant)
+
+
+def test_an_hourly_batch_past_2_to_the_31_moves_through_the_api(big_hour, api_as, manager, org, second_account):
+    from api.models import ApiKey
+
+    client = api_as(manager, org, ApiKey.Scope.RETIRE)
+    answer = client.post("/api/v1/transfers/", {
+        "lines": [{"batch": big_hour.pk, "quantity": 2_500_000_000}],
+        "destination": {"type": "internal", "account": second_account.public_id}}, format="json",
+        HTTP_IDEMPOTENCY_KEY="hour-1")
+    assert answer.status_code == 201, answer.json()
+    moved = CertificateBatch.objects.get(certificate=big_hour.certificate, account=second_account)
+    assert (moved.serial_start, moved.serial_end) == (1, 2_500_000_000)
+    listed = client.get(f"/api/v1/batches/{moved.pk}/").json()
+    assert listed["quantity"] == 2_500_000_000 and listed["serial_end"] == 2_500_000_000
+    assert listed["vintage"] == str(big_hour.certificate.period)
+    assert ledger_breaches() == []
+
+
+def test_an_hourly_batch_moves_through_a_mass_transfer_file(big_hour, mass_run, second_account):
+    upload = mass_run("Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
+                      f"{big_hour.serial_number},3000000000,,{second_account.public_id},one hour\r\n")
+    assert upload.status == "completed", upload.errors
+    moved = CertificateBatch.objects.get(certificate=big_hour.certificate, account=second_account)
+    assert moved.quantity == 3_000_000_000
+    assert ledger_breaches() == []
