@@ -1,12 +1,17 @@
+import datetime
 import functools
+import json
+import uuid
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import NamedTuple
 
-from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, models
 from django.db.models import Model
 from django.db.models.expressions import DatabaseDefault
+from psycopg.types.json import Jsonb
+from psycopg.types.range import Range
 
 from .models import LedgerEvent
 
@@ -31,102 +36,132 @@ def _pk(saved) -> int | None:
     return saved.pk
 
 
-# One row an INSERT lists (VALUES); more it unnests from one array per column, so that a statement
-# has one parameter per column however many rows it writes. psycopg parses a statement's text once
-# per process only while it has at most 50 parameters (its MAX_CACHED_STATEMENT_PARAMS), and parses
-# it again on every call above: a partial transfer's rows, listed, took 66 (bench/transfer_service.py).
-VALUES_ROWS = 1
-
-
 class _Column(NamedTuple):
     field: models.Field
-    plain: type | None  # int or str: values of this type go as they are (_plain_type)
+    attname: str
+    computed: bool  # the field works its value out on save (auto_now_add): read through pre_save
+    as_is: tuple[type, ...]  # values of exactly these types need no preparing (_as_is)
+    aware_datetimes: bool  # an aware datetime goes as it is (a plain DateTimeField's)
+    json: bool  # a JSON field: its content is the value (wrapped for psycopg when listed, _listed)
     foreign: bool
+    db_default: bool  # the column may be left to the database (a DatabaseDefault value)
 
 
 @functools.cache
 def _insert_columns(model: type[Model], with_pk: bool) -> tuple[_Column, ...]:
     """The columns an INSERT of `model` may write, read from its fields once per process."""
-    return tuple(_Column(field, _plain_type(field), isinstance(field, models.ForeignKey))
-                 for field in model._meta.concrete_fields if not field.generated and (with_pk or not field.primary_key))
+    return tuple(
+        _Column(field, field.attname, type(field).pre_save is not models.Field.pre_save, _as_is(field),
+                type(field) is models.DateTimeField, type(field) is models.JSONField,
+                isinstance(field, models.ForeignKey), field.has_db_default())
+        for field in model._meta.concrete_fields if not field.generated and (with_pk or not field.primary_key))
 
 
-# Fields whose get_db_prep_save hands an int or a str (or None) over unchanged.
-PLAIN = {int: (models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField,
-               models.SmallIntegerField, models.PositiveIntegerField, models.PositiveBigIntegerField,
-               models.PositiveSmallIntegerField),
-         str: (models.CharField, models.TextField)}
+# Fields whose get_db_prep_save hands values of these types over unchanged (a JSON field: wrapped as
+# JSON, which _listed and _json_value do).
+AS_IS = {(int,): (models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField,
+                  models.SmallIntegerField, models.PositiveIntegerField, models.PositiveBigIntegerField,
+                  models.PositiveSmallIntegerField),
+         (str,): (models.CharField, models.TextField),
+         (bool,): (models.BooleanField,),
+         (dict, list, str, int, float, bool): (models.JSONField,)}
 
 
-def _plain_type(field) -> type | None:
-    """int or str when the field (or, for a foreign key, its target) is one of the PLAIN classes
-    exactly, so that values of that type need no preparing; None otherwise."""
+def _as_is(field) -> tuple[type, ...]:
+    """The types of the values `field` (or, for a foreign key, its target) hands over unprepared,
+    when it is one of the AS_IS classes exactly; none otherwise."""
     target = field.target_field if type(field) is models.ForeignKey else field
-    return next((kind for kind, classes in PLAIN.items() if type(target) in classes), None)
+    return next((kinds for kinds, classes in AS_IS.items() if type(target) in classes), ())
 
 
 def _insert_sql(rows: list[Model]) -> tuple[str, list]:
     """One INSERT of new model instances, each value prepared by its field as Model.save() would
-    (pre_save, then get_db_prep_save). One row goes as VALUES; more as one array per column (VALUES_ROWS),
-    unnested, so a mass transfer's 2,000 rows are a handful of parameters, not 20,000 for the driver
-    and the server to parse. A column every row leaves to its db_default is left out, so the database
-    fills it. Hand-written because bench/issuance.py showed it pays: 5,000 generators' month took
-    13.7-18.4 s with bulk_create and 7.9 s with this statement (bench/README.md); bench/sql_statements.py
-    measured 338 us of CPU for a transfer's 3 events against bulk_create's 603, and 65 ms for a
-    chunk's 2,000 against 103 ms (load average 9). The columns and the statement's text are worked
-    out once per model and shape (_insert_columns, _insert_text): the four rows of a transfer in
-    bench/transfer_service.py (the transfer, its item, its ledger event, its domain event) took 472 us
-    here before and 233 us since, 2,000 ledger events 80 ms and 71 ms (the least of 15 and 5 rounds
-    in one process, load average 7)."""
+    (pre_save, then get_db_prep_save). One row goes as VALUES, each value a parameter; more rows go
+    as one parameter, a JSON array of one object per row, which PostgreSQL reads into the table's
+    row type (json_populate_recordset), each value by its column's own input function: a mass
+    transfer's 2,000 rows are one text for the driver and the server to parse, not 20,000 values.
+    A column every row leaves to its db_default is left out, so the database fills it. Values that
+    their field would hand over unchanged skip the field's methods (_Column), which cost more than
+    the rest of the statement's making.
+
+    Hand-written because the benchmarks showed it pays: bench/issuance.py, 5,000 generators' month
+    in 13.7-18.4 s with bulk_create and 7.9 s with an INSERT of this kind; bench/transfer_service.py,
+    a partial transfer's five tables written in one statement (ledger_write), whose rows of two
+    (the split's children and ledger events) went before as one array per column, unnested: psycopg
+    dumps an array in Python, 20 of them a transfer (bench/README.md). The columns and the
+    statement's text are worked out once per model and shape (_insert_columns, _insert_text)."""
     model = type(rows[0])
     with_pk = rows[0].pk is not None
     if any((row.pk is not None) != with_pk for row in rows):
         raise ValueError("rows written together either all have primary keys or none do")
-    written, prepared = [], []
-    for index, (field, plain, foreign) in enumerate(_insert_columns(model, with_pk)):
-        values = [field.pre_save(row, True) for row in rows]
-        if foreign:
-            values = [_related_id(row, field) if value is None else value
-                      for row, value in zip(rows, values, strict=True)]
-        defaulted = [isinstance(value, DatabaseDefault) for value in values]
-        if all(defaulted):
+    written, columns = [], []
+    for index, column in enumerate(_insert_columns(model, with_pk)):
+        field, values, left = column.field, [], 0
+        for row in rows:
+            value = field.pre_save(row, True) if column.computed else getattr(row, column.attname)
+            if value is None and column.foreign:
+                value = _related_id(row, field)
+            if value is None or type(value) in column.as_is:
+                pass
+            elif column.db_default and isinstance(value, DatabaseDefault):
+                left += 1
+            elif not (column.aware_datetimes and type(value) is datetime.datetime and value.tzinfo is not None):
+                value = field.get_db_prep_save(value, connection)
+            values.append(value)
+        if left == len(rows):
             continue
-        if any(defaulted):
+        if left:
             raise ValueError(f"{field.name} is set on some rows and left to the database on others")
-        if plain is None or not all(value is None or type(value) is plain for value in values):
-            values = [field.get_db_prep_save(value, connection) for value in values]
-        if len(rows) > VALUES_ROWS and isinstance(field, ArrayField):
-            values = [_text_array_literal(field, value) for value in values]
         written.append(index)
-        prepared.append(values)
-    if len(rows) <= VALUES_ROWS:
-        by_row = zip(*prepared, strict=True)
-        return _insert_text(model, with_pk, tuple(written), len(rows)), [value for values in by_row for value in values]
-    return _insert_text(model, with_pk, tuple(written), None), prepared
+        columns.append((column, values))
+    text = _insert_text(model, with_pk, tuple(written), len(rows) == 1)
+    if len(rows) == 1:
+        return text, [_listed(column, values[0]) for column, values in columns]
+    records = [{} for _ in rows]
+    for column, values in columns:
+        name = column.field.column
+        for record, value in zip(records, values, strict=True):
+            record[name] = (value.obj if isinstance(value, Jsonb) else value) if column.json else _json_value(value)
+    return text, [json.dumps(records, ensure_ascii=False)]
+
+
+def _listed(column: _Column, value):
+    """A value of a row listed as VALUES, as psycopg adapts it (a JSON field's content wrapped)."""
+    return Jsonb(value) if column.json and value is not None and not isinstance(value, Jsonb) else value
+
+
+def _json_value(value):
+    """A value as get_db_prep_save prepared it, in the JSON that json_populate_recordset reads back
+    with its column's input function: times, decimals, ids, bytes and ranges in PostgreSQL's text
+    form; an array's items each so."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [_json_value(item) for item in value]
+    if isinstance(value, Range):  # of numbers or dates: no bound needs quoting
+        if value.isempty:
+            return "empty"
+        lower, upper = ("" if bound is None else _json_value(bound) for bound in (value.lower, value.upper))
+        return f"{value.bounds[0]}{lower},{upper}{value.bounds[1]}"
+    raise TypeError(f"ledger_write cannot write a value of type {type(value).__name__}")
 
 
 @functools.cache
-def _insert_text(model: type[Model], with_pk: bool, written: tuple[int, ...], rows: int | None) -> str:
-    """The INSERT of the columns `written` (their places in _insert_columns): `rows` rows of VALUES,
-    or (None) any number of rows unnested from one array per column."""
-    columns = [_insert_columns(model, with_pk)[index].field for index in written]
+def _insert_text(model: type[Model], with_pk: bool, written: tuple[int, ...], one_row: bool) -> str:
+    """The INSERT of the columns `written` (their places in _insert_columns): one row's VALUES, or
+    rows read from one JSON array parameter."""
     quote = connection.ops.quote_name
-    insert = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in columns)})"
-    if rows is not None:
-        placeholders = f"({', '.join(['%s'] * len(columns))})"
-        return f"{insert} VALUES {', '.join([placeholders] * rows)}"
-    # An array column (a certificate's eligibilities) cannot be unnested from an array of arrays:
-    # each row's array travels as its text literal and is cast back.
-    arrays, select = [], []
-    for index, field in enumerate(columns):
-        if isinstance(field, ArrayField):
-            arrays.append("%b::text[]")
-            select.append(f"column_{index}::{field.db_type(connection)}")
-        else:
-            arrays.append(f"%b::{field.db_type(connection)}[]")
-            select.append(f"column_{index}")
-    names = ", ".join(f"column_{index}" for index in range(len(columns)))
-    return f"{insert} SELECT {', '.join(select)} FROM unnest({', '.join(arrays)}) AS unnested({names})"
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(_insert_columns(model, with_pk)[index].field.column) for index in written)
+    if one_row:
+        return f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(written))})"
+    return f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json)"
 
 
 def _related_id(row: Model, field: models.ForeignKey) -> int | None:
@@ -144,16 +179,6 @@ def _related_id(row: Model, field: models.ForeignKey) -> int | None:
                          f"'{field.name}'.")
     setattr(row, field.name, related)  # the descriptor copies the id (or the target field's value)
     return getattr(row, field.attname)
-
-
-def _text_array_literal(field, value: list | None) -> str | None:
-    """PostgreSQL's text form of a one-dimensional array of strings: {"MN RES","Green-e"}."""
-    if not isinstance(field.base_field, (models.CharField, models.TextField)):
-        raise ValueError(f"{field.name}: only arrays of text are written in bulk")
-    if value is None:
-        return None
-    return "{" + ",".join("NULL" if item is None else '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
-                          for item in value) + "}"
 
 
 def ledger_write(events: list[LedgerEvent], *, with_rows: Iterable[list[Model]] = ()) -> None:
