@@ -402,3 +402,13 @@ def test_an_hourly_batch_moves_through_a_mass_transfer_file(big_hour, mass_run, 
     moved = CertificateBatch.objects.get(certificate=big_hour.certificate, account=second_account)
     assert moved.quantity == 3_000_000_000
     assert ledger_breaches() == []
+
+
+def test_the_owners_generation_page_lists_an_issued_granular_month(issued_day, trader):
+    from .conftest import signed_in_as
+
+    page = signed_in_as(trader).get("/generation/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "H100" in text and "06/2020" in text and "a certificate per interval, in Wh" in text
+    assert "/certificates/?generator=H100" in text
