@@ -21,7 +21,9 @@ class CheckpointSerializer(serializers.Serializer):
     root_hash = serializers.CharField(help_text=f"The tree's root hash (RFC 9162), {HASH}")
     signed_at = serializers.DateTimeField()
     note = serializers.CharField(help_text="The checkpoint as a C2SP signed note, exactly as signed: check its "
-                                           "signature with the verifier key.")
+                                           "signature with the verifier key. Lines after the log's signature are "
+                                           "witnesses' cosignatures (C2SP tlog-cosignature), each verified against "
+                                           "its witness's key when received.")
 
 
 class InclusionProofSerializer(serializers.Serializer):

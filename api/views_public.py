@@ -21,7 +21,8 @@ TEXT = "^[^\\x00]*$"
 
 
 def _choice(name: str, choices, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, str, enum=list(choices.values), description=description)
+    """A filter by one of `choices`; empty, as the public pages' "Any" sends it, filters nothing."""
+    return OpenApiParameter(name, str, enum=["", *choices.values], description=f"{description} Empty: any.")
 
 
 DIMENSION_PARAMETERS = [

@@ -24,11 +24,14 @@ def bench_database_url(name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{parts.path.strip('/') or 'registry'}{name.removeprefix('registry')}"))
 
 
-def setup_django(database: str = "registry_bench", fresh: bool = False) -> str:
-    """Point Django at the benchmark database (created and migrated as needed) and set it up."""
+def setup_django(database: str = "registry_bench", fresh: bool = False, exact: bool = False) -> str:
+    """Point Django at the benchmark database (created and migrated as needed) and set it up; with
+    `exact`, the database of that very name (one kept between runs: bench/publiclog_fill.py's)."""
     import psycopg
 
     url = bench_database_url(database)
+    if exact:
+        url = urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
     database = urlsplit(url).path.strip("/")  # as bench_database_url named it
     admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as connection:

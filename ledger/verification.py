@@ -6,6 +6,8 @@ window functions over every batch, and they must read the tables as the database
 from the models that the code under check uses.
 """
 
+from collections.abc import Callable
+
 from django.db import connection
 
 CHECKS: list[tuple[str, str]] = [
@@ -324,3 +326,22 @@ def ledger_breaches(limit_per_check: int = 1000) -> list[str]:
             cursor.execute(f"SELECT * FROM ({sql}) breaches LIMIT {int(limit_per_check)}")
             breaches += [f"{rule}: {row[0]}" for row in cursor.fetchall()]
     return breaches
+
+
+# Checks that apps above the ledger own (the public log's: publiclog/apps.py registers verify_log's), run by
+# verify_ledger after the rules above; registered, so that this app imports none of them.
+_app_checks: dict[str, Callable[[], list[str]]] = {}
+
+
+def app_check_register(name: str, breaches: Callable[[], list[str]]) -> None:
+    """Register (again, as Django may call ready() twice: the last one counts) an app's check."""
+    _app_checks[name] = breaches
+
+
+def app_checks() -> list[str]:
+    return list(_app_checks)
+
+
+def app_check_breaches() -> list[str]:
+    """Every breach the registered apps' checks find, each after its check's name."""
+    return [f"{name}: {breach}" for name, breaches in _app_checks.items() for breach in breaches()]

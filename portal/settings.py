@@ -118,6 +118,14 @@ PUBLICLOG_SIGNING_KEY = env_str("PUBLICLOG_SIGNING_KEY")
 PUBLICLOG_SIGNING_KEY_REQUIRED = env_bool("PRODUCTION")
 PUBLICLOG_CHECKPOINT_SECONDS = env_int("PUBLICLOG_CHECKPOINT_SECONDS", 60)
 PUBLICLOG_REQUESTS_PER_MINUTE = env_int("PUBLICLOG_REQUESTS_PER_MINUTE", 120)
+# Witnesses (C2SP tlog-witness, tlog-cosignature). The witnesses this log asks to cosign each new
+# checkpoint: "<witness verifier key> <its add-checkpoint URL>", comma-separated. As a witness of other
+# logs: its name (a URL without scheme), its Ed25519 key (base64 of 32 bytes; a development key from
+# SECRET_KEY otherwise, as the signing key), and the logs it witnesses, by their verifier keys.
+PUBLICLOG_WITNESSES = env_list("PUBLICLOG_WITNESSES")
+PUBLICLOG_WITNESS_NAME = env_str("PUBLICLOG_WITNESS_NAME") or f"{SITE_URL.split('://', 1)[-1]}/witness"
+PUBLICLOG_WITNESS_KEY = env_str("PUBLICLOG_WITNESS_KEY")
+PUBLICLOG_WITNESSED_LOGS = env_list("PUBLICLOG_WITNESSED_LOGS")
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
 # A mass upload always ends: each is tried at most this many times (a worker that dies mid-upload
 # costs one attempt), and uploads left queued or processing with no worker holding them are queued

@@ -1,7 +1,8 @@
 """The log's signing key and origin, from the settings: PUBLICLOG_SIGNING_KEY (the base64 of an
 Ed25519 private key's 32 bytes; `manage.py publiclog_key` makes one) and PUBLICLOG_ORIGIN. Without a
 key, outside production, a development key derived from SECRET_KEY signs (so that `make run` and the
-tests sign without one in the repository); in production the key must be set."""
+tests sign without one in the repository); in production the key must be set. The same for the key
+this registry cosigns other logs' checkpoints with as their witness (PUBLICLOG_WITNESS_KEY)."""
 
 import base64
 import binascii
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .notes import public_key_bytes, verifier_key
+from .notes import COSIGNATURE_V1, public_key_bytes, verifier_key
 
 
 def origin() -> str:
@@ -20,18 +21,28 @@ def origin() -> str:
 
 
 def signing_key() -> Ed25519PrivateKey:
-    if settings.PUBLICLOG_SIGNING_KEY:
+    return _key(settings.PUBLICLOG_SIGNING_KEY, name="PUBLICLOG_SIGNING_KEY", info=b"publiclog development signing key",
+                required=settings.PUBLICLOG_SIGNING_KEY_REQUIRED)
+
+
+def witness_key() -> Ed25519PrivateKey:
+    """The key this registry cosigns other logs' checkpoints with, as their witness."""
+    return _key(settings.PUBLICLOG_WITNESS_KEY, name="PUBLICLOG_WITNESS_KEY", info=b"publiclog development witness key",
+                required=settings.PUBLICLOG_SIGNING_KEY_REQUIRED and bool(settings.PUBLICLOG_WITNESSED_LOGS))
+
+
+def _key(setting: str, *, name: str, info: bytes, required: bool) -> Ed25519PrivateKey:
+    if setting:
         try:
-            seed = base64.b64decode(settings.PUBLICLOG_SIGNING_KEY, validate=True)
+            seed = base64.b64decode(setting, validate=True)
         except binascii.Error as error:
-            raise ImproperlyConfigured("PUBLICLOG_SIGNING_KEY is not base64.") from error
+            raise ImproperlyConfigured(f"{name} is not base64.") from error
         if len(seed) != 32:
-            raise ImproperlyConfigured("PUBLICLOG_SIGNING_KEY must be the base64 of 32 bytes.")
+            raise ImproperlyConfigured(f"{name} must be the base64 of 32 bytes.")
         return Ed25519PrivateKey.from_private_bytes(seed)
-    if settings.PUBLICLOG_SIGNING_KEY_REQUIRED:
-        raise ImproperlyConfigured("Set PUBLICLOG_SIGNING_KEY: the public log signs its checkpoints with it.")
-    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"publiclog development signing key").derive(settings.SECRET_KEY.encode())
+    if required:  # in production, never a key derived from another secret
+        raise ImproperlyConfigured(f"Set {name}: the public log signs with it.")
+    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(settings.SECRET_KEY.encode())
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
@@ -42,6 +53,12 @@ def public_key() -> bytes:
 def log_verifier_key() -> str:
     """What an auditor configures to check the checkpoints: the origin as the key's name."""
     return verifier_key(origin(), public_key())
+
+
+def witness_verifier_key() -> str:
+    """What a log configures (PUBLICLOG_WITNESSES) to check this registry's cosignatures."""
+    return verifier_key(settings.PUBLICLOG_WITNESS_NAME, public_key_bytes(witness_key().public_key()),
+                        COSIGNATURE_V1)
 
 
 def new_signing_key() -> str:

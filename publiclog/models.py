@@ -62,3 +62,35 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"Checkpoint of {self.size} leaves"
+
+
+class Cosignature(models.Model):
+    """A witness's cosignature of one of the log's checkpoints (C2SP tlog-cosignature), verified
+    against the witness's configured key: the signature line as the witness sent it, published after
+    the log's own signature on the checkpoint's note. Kept for good, as the checkpoints are."""
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="cosignatures")
+    witness = models.CharField(max_length=200)  # the witness's name, as its key names it
+    line = models.TextField()
+    cosigned_at = models.DateTimeField()  # the time the witness signed with it
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["checkpoint", "witness"], name="cosignature_once_per_witness")]
+
+    def __str__(self) -> str:
+        return f"Cosignature of {self.witness} on {self.checkpoint}"
+
+
+class WitnessedLog(models.Model):
+    """Another log this registry witnesses: the latest of its checkpoints this registry cosigned
+    (size, root hash and note as submitted). A new one is cosigned only if a consistency proof joins
+    it to this one (C2SP tlog-witness), so a witness never cosigns two branches of a fork."""
+
+    origin = models.CharField(max_length=200, primary_key=True)
+    size = models.BigIntegerField(default=0)
+    root_hash = models.BinaryField(max_length=32, null=True)
+    note = models.TextField(blank=True)
+    cosigned_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"Witnessed log {self.origin} at {self.size} leaves"

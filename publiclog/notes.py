@@ -7,11 +7,16 @@ A signed note is its text (every line ending in a newline), an empty line, then 
 signature: an em dash, a space, the key's name, a space, and the base64 of the key id (4 bytes) and
 the signature (64 bytes) of the text. The key id is the first 4 bytes of SHA-256(name || 0x0A ||
 0x01 || public key), 0x01 naming Ed25519. The verifier key is `<name>+<key id, hex>+<base64 of
-0x01 || public key>`."""
+0x01 || public key>`.
+
+A witness's cosignature (c2sp.org/tlog-cosignature) is one more signature line: its key id takes 0x04
+for 0x01, and it signs "cosignature/v1", a line "time <seconds since the epoch>", then the
+checkpoint's text; the line carries the key id, the time (8 bytes, big-endian) and the signature."""
 
 import base64
 import binascii
 import hashlib
+import struct
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -19,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 ED25519 = b"\x01"
+COSIGNATURE_V1 = b"\x04"  # an Ed25519 witness key, signing cosignature/v1 messages
 SIGNATURE_PREFIX = "\u2014 "  # an em dash and a space
 
 
@@ -40,24 +46,27 @@ def public_key_bytes(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + ED25519 + public_key).digest()[:4]
+def key_id(name: str, public_key: bytes, key_type: bytes = ED25519) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + key_type + public_key).digest()[:4]
 
 
-def verifier_key(name: str, public_key: bytes) -> str:
+def verifier_key(name: str, public_key: bytes, key_type: bytes = ED25519) -> str:
     """The verifier key an auditor configures: name, key id and the typed public key."""
-    return f"{name}+{key_id(name, public_key).hex()}+{base64.b64encode(ED25519 + public_key).decode()}"
+    return (f"{name}+{key_id(name, public_key, key_type).hex()}+"
+            f"{base64.b64encode(key_type + public_key).decode()}")
 
 
-def verifier_key_parsed(text: str) -> tuple[str, bytes]:
-    """The name and Ed25519 public key of a verifier key; a NoteError if it is not one."""
+def verifier_key_parsed(text: str, key_type: bytes = ED25519) -> tuple[str, bytes]:
+    """The name and Ed25519 public key of a verifier key (a log's; a witness's with COSIGNATURE_V1);
+    a NoteError if it is not one."""
     try:
-        name, hex_id, typed = text.strip().split("+")
+        name, hex_id, typed = text.strip().split("+", 2)  # the base64 may hold a "+" too
         typed_key = base64.b64decode(typed, validate=True)
     except (ValueError, binascii.Error) as error:
         raise NoteError("Not a verifier key: name+keyid+base64 expected.") from error
-    if typed_key[:1] != ED25519 or len(typed_key) != 33 or key_id(name, typed_key[1:]).hex() != hex_id:
-        raise NoteError("The verifier key is not an Ed25519 key matching its key id.")
+    if typed_key[:1] != key_type or len(typed_key) != 33 or key_id(name, typed_key[1:], key_type).hex() != hex_id:
+        kind = "a witness's Ed25519 key (type 0x04)" if key_type == COSIGNATURE_V1 else "an Ed25519 key"
+        raise NoteError(f"The verifier key is not {kind} matching its key id.")
     return name, typed_key[1:]
 
 
@@ -106,3 +115,42 @@ def checkpoint_parsed(text: str) -> CheckpointBody:
     if not origin or size < 0 or len(root_hash) != 32 or lines[1] != str(size):
         raise NoteError("Not a checkpoint: an origin, a size in decimal and a 32-byte root hash expected.")
     return CheckpointBody(origin=origin, size=size, root_hash=root_hash)
+
+
+def _cosigned_message(text: str, timestamp: int) -> bytes:
+    return f"cosignature/v1\ntime {timestamp}\n{text}".encode()
+
+
+def cosignature_line(text: str, *, name: str, private_key: Ed25519PrivateKey, timestamp: int) -> str:
+    """A witness's cosignature of a checkpoint's `text`, at `timestamp`, as a signature line."""
+    public_key = public_key_bytes(private_key.public_key())
+    signed = private_key.sign(_cosigned_message(text, timestamp))
+    encoded = base64.b64encode(key_id(name, public_key, COSIGNATURE_V1) + struct.pack(">Q", timestamp) + signed)
+    return f"{SIGNATURE_PREFIX}{name} {encoded.decode()}\n"
+
+
+def cosignatures_verified(text: str, lines: str, *, name: str, public_key: bytes) -> list[tuple[str, int]]:
+    """The cosignature lines among `lines` (signature lines, each ending in a newline) that are the
+    witness `name`'s by `public_key` of the checkpoint's `text`, with their times; lines of other keys
+    are passed over, and one of this key that does not verify is a NoteError."""
+    wanted_id = key_id(name, public_key, COSIGNATURE_V1)
+    found = []
+    for line in lines.splitlines(keepends=True):
+        signer, _, encoded = line.removeprefix(SIGNATURE_PREFIX).rstrip("\n").partition(" ")
+        if not line.startswith(SIGNATURE_PREFIX) or not line.endswith("\n"):
+            raise NoteError("A cosignature is a line starting with an em dash and a space.")
+        try:
+            signed = base64.b64decode(encoded, validate=True)
+        except binascii.Error as error:
+            raise NoteError("A cosignature is not base64.") from error
+        if signer != name or signed[:4] != wanted_id:
+            continue
+        (timestamp,) = struct.unpack(">Q", signed[4:12]) if len(signed) == 76 else (None,)
+        try:
+            if timestamp is None:
+                raise InvalidSignature
+            Ed25519PublicKey.from_public_bytes(public_key).verify(signed[12:], _cosigned_message(text, timestamp))
+        except InvalidSignature as error:
+            raise NoteError(f"The cosignature of {name} does not match the checkpoint.") from error
+        found.append((line, timestamp))
+    return found

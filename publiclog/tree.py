@@ -1,8 +1,8 @@
 """The log's tree as the database stores it (models.py): the hashes of perfect subtrees, read in
-one query per proof, and the stored nodes a batch of new leaves completes.
+one statement per proof, and the stored nodes a batch of new leaves completes.
 
 SQL reads by arrays of keys: a proof in a log of 10,000,000 leaves reads about 24 subtrees of at most
-8 stored hashes each, in two statements (bench/publiclog.py)."""
+8 stored hashes each, in one statement (bench/publiclog.py)."""
 
 from collections import defaultdict
 
@@ -23,24 +23,21 @@ def _stored(part: Perfect) -> tuple[int, list[int]]:
 
 
 def stored_hashes(keys: dict[int, set[int]]) -> dict[tuple[int, int], bytes]:
-    """The stored hashes at {level: indexes}: level 0 from the leaves, the others from the nodes."""
-    found: dict[tuple[int, int], bytes] = {}
+    """The stored hashes at {level: indexes}: level 0 from the leaves, the others from the nodes, in
+    one statement (a proof's round trips are most of its time on a loaded machine: bench/publiclog.py)."""
+    levels, indexes = [], []
+    for level, wanted in keys.items():
+        if level:
+            levels += [level] * len(wanted)
+            indexes += sorted(wanted)
     with connection.cursor() as cursor:
-        if keys.get(0):
-            cursor.execute(f"SELECT index, hash FROM {LogLeaf._meta.db_table} WHERE index = ANY(%s)",
-                           [sorted(keys[0])])
-            found |= {(0, index): bytes(hashed) for index, hashed in cursor.fetchall()}
-        levels, indexes = [], []
-        for level, wanted in keys.items():
-            if level:
-                levels += [level] * len(wanted)
-                indexes += sorted(wanted)
-        if levels:
-            cursor.execute(f"""SELECT n.level, n.index, n.hash FROM {LogNode._meta.db_table} n
-                                JOIN unnest(%s::smallint[], %s::bigint[]) AS k(level, index)
-                                  ON n.level = k.level AND n.index = k.index""", [levels, indexes])
-            found |= {(level, index): bytes(hashed) for level, index, hashed in cursor.fetchall()}
-    return found
+        cursor.execute(f"""SELECT 0, index, hash FROM {LogLeaf._meta.db_table} WHERE index = ANY(%s)
+                           UNION ALL
+                           SELECT n.level, n.index, n.hash FROM {LogNode._meta.db_table} n
+                            JOIN unnest(%s::smallint[], %s::bigint[]) AS k(level, index)
+                              ON n.level = k.level AND n.index = k.index""",
+                       [sorted(keys.get(0, ())), levels, indexes])
+        return {(level, index): bytes(hashed) for level, index, hashed in cursor.fetchall()}
 
 
 def perfect_hashes(parts: set[Perfect]) -> dict[Perfect, bytes]:

@@ -7,4 +7,5 @@ app_name = "publiclog"
 urlpatterns = [
     path("", views.auditors, name="auditors"),
     path("checkpoint", views.checkpoint, name="checkpoint"),
+    path("witness/add-checkpoint", views.witness_add_checkpoint, name="witness_add_checkpoint"),  # C2SP tlog-witness
 ]

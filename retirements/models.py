@@ -76,7 +76,8 @@ def counts_toward_text(*, name: str, type_label: str, reason_label: str, state: 
 
 class Retirement(models.Model):
     """The details of a retirement transfer: what it counts toward and for whom, and its public
-    reference. Written with the transfer, never changed after (except whether it is private)."""
+    reference. Written with the transfer, never changed after (except whether it is private, and its
+    public record, frozen once)."""
 
     transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, primary_key=True, related_name="retirement")
     option = models.ForeignKey(RetirementOption, on_delete=models.PROTECT, related_name="retirements")
@@ -87,6 +88,10 @@ class Retirement(models.Model):
     reference = models.CharField(max_length=REFERENCE_LENGTH, unique=True, default=retirement_reference,
                                  editable=False)
     is_private = models.BooleanField("private", default=False)
+    # The public record as it was first published (retirement_records_freeze, when the public log
+    # takes the retirement): from then on the record the statement, the verification page and the
+    # log give, whatever is renamed later. Set once; the database refuses to change it (0003).
+    record = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "transfers_retirement"  # the table it had in the transfers app

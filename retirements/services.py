@@ -2,9 +2,10 @@
 with what they count toward (a RetirementOption) and the details that option needs."""
 
 import datetime
+import json
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
@@ -18,6 +19,7 @@ from transfers.services import Destination, TransferLine, TransferRefused, trans
 from transfers.values import line_field
 
 from .models import Retirement, RetirementOption
+from .statements import retirement_records
 
 FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD = 2000, 2100
 
@@ -115,3 +117,32 @@ def retirement_privacy_set(*, organization: Organization, user: User, retirement
                       after={"private": private})
         locked.is_private = private
     return locked
+
+
+# One statement for a chunk of retirements (the public log takes thousands a second); the ORM's
+# bulk_update would write them as a CASE per row, and cannot say "only where none is frozen yet".
+FREEZE_SQL = f"""
+    UPDATE {Retirement._meta.db_table} AS retirement SET record = frozen.value::jsonb
+    FROM json_each(%s::json) AS frozen
+    WHERE retirement.transfer_id = frozen.key::bigint AND retirement.record IS NULL
+    RETURNING retirement.transfer_id
+"""
+
+
+def retirement_records_freeze(retirements: list[Retirement]) -> dict[int, dict]:
+    """The public records of `retirements` (by transfer id), frozen as they are now where they are
+    not yet (Retirement.record), in the caller's transaction: the public log calls it as it takes
+    them, so that the record it hashed is the one the statement and the verification page give from
+    then on, whatever is renamed later. A record frozen meanwhile by another transaction is read
+    back, not written again (the database sets a record once)."""
+    records = retirement_records(retirements)
+    unfrozen = {retirement.pk: records[retirement.pk] for retirement in retirements if retirement.record is None}
+    if unfrozen:
+        with connection.cursor() as cursor:
+            cursor.execute(FREEZE_SQL, [json.dumps({str(pk): record for pk, record in unfrozen.items()})])
+            frozen = {pk for (pk,) in cursor.fetchall()}
+        if others := unfrozen.keys() - frozen:
+            records |= dict(Retirement.objects.filter(pk__in=others).values_list("pk", "record"))
+    for retirement in retirements:
+        retirement.record = records[retirement.pk]
+    return records

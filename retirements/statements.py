@@ -31,14 +31,21 @@ def verification_url(retirement: Retirement) -> str:
 
 
 def retirement_record(retirement: Retirement) -> dict:
-    """The public record of a retirement: every fact its statement prints, as plain JSON values."""
+    """The public record of a retirement: every fact its statement prints, as plain JSON values; as
+    it was first published once frozen (Retirement.record), so that a renamed organization or
+    generator changes neither it nor its digest."""
+    if retirement.record is not None:
+        return retirement.record
     return _record(retirement, summary_batches(retirement.transfer))
 
 
 def retirement_records(retirements: list[Retirement]) -> dict[int, dict]:
-    """retirement_record of each of `retirements` (by transfer id), their batches read in one query."""
-    batches = summary_batches_of([retirement.pk for retirement in retirements])
-    return {retirement.pk: _record(retirement, batches[retirement.pk]) for retirement in retirements}
+    """retirement_record of each of `retirements` (by transfer id), the batches of those not frozen
+    read in one query."""
+    records = {retirement.pk: retirement.record for retirement in retirements if retirement.record is not None}
+    live = [retirement for retirement in retirements if retirement.record is None]
+    batches = summary_batches_of([retirement.pk for retirement in live]) if live else {}
+    return records | {retirement.pk: _record(retirement, batches[retirement.pk]) for retirement in live}
 
 
 def _record(retirement: Retirement, summary) -> dict:

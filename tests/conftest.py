@@ -291,6 +291,7 @@ def signed_in(client):
 
 
 ROOT = Path(__file__).resolve().parents[1]
+VERIFY_LOG = ROOT / "tools" / "verify_log.py"  # the public log's standalone verifier, run as an auditor runs it
 
 
 def database_url() -> str:
@@ -455,3 +456,16 @@ def schedules(db):
 def certificate(issue, no_wakeups):
     """5,000 RECs issued today (before any billing schedule: owed nothing)."""
     return issue(5000).certificate
+
+
+@pytest.fixture
+def retiring(org, trader, issue, retirement_account, no_wakeups):
+    """retiring(n) -> n new retirements of one certificate each (the public log's tests)."""
+    def _retire(count=1):
+        made = []
+        for _ in range(count):
+            batch = issue(1)
+            made.append(retire(organization=org, user=trader, account=retirement_account,
+                               beneficiary="Twin Cities Library", lines=[TransferLine(batch.pk, 1)]).retirement)
+        return made
+    return _retire

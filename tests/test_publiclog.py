@@ -17,6 +17,7 @@ from publiclog import merkle, notes, tree
 from publiclog.keys import log_verifier_key, public_key
 from publiclog.models import Checkpoint, LogLeaf, LogNode
 from publiclog.services import CONSUMER, checkpoint_sign, leaves_append
+from retirements.models import Retirement
 from retirements.services import retirement_privacy_set
 from retirements.statements import record_digest, retirement_record
 from transfers.services import TransferLine
@@ -25,19 +26,6 @@ from .conftest import retire
 from .threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def retiring(org, trader, issue, retirement_account, no_wakeups):
-    """retiring(n) -> n new retirements of one certificate each."""
-    def _retire(count=1):
-        made = []
-        for _ in range(count):
-            batch = issue(1)
-            made.append(retire(organization=org, user=trader, account=retirement_account,
-                               beneficiary="Twin Cities Library", lines=[TransferLine(batch.pk, 1)]).retirement)
-        return made
-    return _retire
 
 
 def leaf_hashes() -> list[bytes]:
@@ -62,6 +50,25 @@ def test_each_retirement_is_a_leaf_once_in_order_with_its_records_digest(retirin
     assert events_consume(consumer=CONSUMER) == 0
     assert leaves_append([(made[0].pk, b"\x00" * 32)]) == []
     assert LogLeaf.objects.count() == 3
+
+
+def test_the_record_the_log_took_stays_the_public_record_after_a_rename(client, retiring, org):
+    [retirement] = retiring(1)
+    events_consume(consumer=CONSUMER)
+    taken = retirement_record(retirement)
+    generator = retirement.transfer.items.get().batch.certificate.generator
+    org.name, generator.name = "Prairie Wind Renamed", "Renamed Ridge"
+    org.save()
+    generator.save()
+
+    answer = client.get(f"/verify/{retirement.reference}.json").json()
+    assert answer["record"] == taken
+    assert answer["record"]["organization"]["name"] != "Prairie Wind Renamed"
+    assert "Renamed Ridge" not in str(answer["record"])
+    assert answer["digest"]["value"] == bytes(LogLeaf.objects.get().entry).hex() == record_digest(taken)
+    # The database keeps it as it was frozen.
+    with pytest.raises(Exception, match="published record is not changed"), transaction.atomic():
+        Retirement.objects.filter(pk=retirement.pk).update(record={"reference": retirement.reference})
 
 
 def test_a_private_retirement_is_still_a_leaf(retiring, org, manager):

@@ -19,7 +19,7 @@ import time
 
 from .addresses import Target
 
-RESPONSE_BYTES_READ = 1024  # the body of the receiver's answer is not used; read a little, then close
+RESPONSE_BYTES_READ = 1024  # a webhook's receiver's answer is not used, a witness's is a few lines: read a little
 
 
 class DeliveryFailed(Exception):
@@ -103,6 +103,7 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
 class Answer:
     status: int
     retry_after: str | None = None  # the Retry-After header, as sent
+    body: bytes = b""  # its first RESPONSE_BYTES_READ bytes
 
 
 def retry_after_seconds(value: str | None, *, now: datetime.datetime) -> float | None:
@@ -128,8 +129,8 @@ def post(target: Target, *, body: bytes, headers: dict[str, str], seconds: float
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
-        response.read(RESPONSE_BYTES_READ)
-        return Answer(status=response.status, retry_after=response.getheader("Retry-After"))
+        body = response.read(RESPONSE_BYTES_READ)
+        return Answer(status=response.status, retry_after=response.getheader("Retry-After"), body=body)
     except TimeoutError as error:
         raise DeliveryFailed(f"No answer within {seconds:g} s.") from error
     except ssl.SSLError as error:
