@@ -1,3 +1,4 @@
+import datetime
 import functools
 import secrets
 from collections.abc import Callable, Iterable
@@ -7,6 +8,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.http import QueryDict
+from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
@@ -71,7 +73,8 @@ def certificates_write(*, user: User, lines: list[IssueLine],
 
     One issuance per generator and period (the database refuses one that overlaps another); the certificates
     carry the generator's recorded eligibilities that hold on every day of the period
-    (GeneratorEligibility.covers); serials 1..quantity in
+    (GeneratorEligibility.covers) and its emissions factor with its source; an interval's (not a month's)
+    expires CERTIFICATE_EXPIRY_YEARS after it (ProductionPeriod.expiry); serials 1..quantity in
     one active batch of an open active account of the generator's owner, share-locked so a freeze
     waits; an issuance ledger event each. Only for approved generators (their rows share-locked, so
     a change sending one back for approval waits for the issuance, or the issuance for it). All
@@ -110,7 +113,9 @@ def certificates_write(*, user: User, lines: list[IssueLine],
         pk=certificate_id, generator=line.generator, period=line.period, quantity=line.quantity,
         serial_base=serial_base_for(line.generator, line.period), fuel_type=line.generator.fuel_type,
         state=line.generator.state, eligibilities=eligibility_names(recorded[line.generator.pk], line.period),
-        issued_by=user, adjustment=line.adjustment,
+        issued_by=user, adjustment=line.adjustment, expires_at=None if line.period.is_month else line.period.expiry(),
+        emissions_factor=line.generator.emissions_factor,
+        emissions_factor_source=line.generator.emissions_factor_source,
     ) for certificate_id, line in zip(certificate_ids, lines, strict=True)]
     batches = [CertificateBatch(
         pk=batch_id, certificate=certificate, account=line.account, serial_start=1, serial_end=line.quantity,
@@ -518,3 +523,38 @@ def selection_drop(*, session: SessionBase, batch_ids: set[int]) -> None:
     selected = session.get(SELECTION_KEY, [])
     if batch_ids.intersection(selected):
         _selection_save(session, [batch_id for batch_id in selected if batch_id not in batch_ids])
+
+
+# Batches expired per transaction: each holds their locks while it writes their ledger events.
+EXPIRE_PER_TRANSACTION = 5000
+
+
+def certificates_expire(*, now: datetime.datetime | None = None) -> int:
+    """Expire the active batches of certificates past their expiry (interval certificates,
+    Certificate.expires_at), in transactions of up to EXPIRE_PER_TRANSACTION: each batch locked, then
+    compare-and-swapped from active to expired, with a batch_expired ledger event (before and after). An
+    expired batch is final: the database refuses to move or retire it (certificates migration 0013's
+    trigger). A pending batch (in a transfer) is expired once its transfer ends and it is active again.
+    Batches another transaction holds are left to the next run. Returns how many were expired."""
+    now = now or timezone.now()
+    expired = 0
+    while count := _expire_some(now):
+        expired += count
+    return expired
+
+
+@transaction.atomic(durable=True)
+def _expire_some(now: datetime.datetime) -> int:
+    batches = list(CertificateBatch.objects.select_for_update(of=("self",), skip_locked=True)
+                   .filter(status=Status.ACTIVE, certificate__expires_at__lte=now)
+                   .select_related("account").order_by("pk")[:EXPIRE_PER_TRANSACTION])
+    if not batches:
+        return 0
+    before = [batch.snapshot() for batch in batches]
+    batches_set_state(batches=batches, from_status=Status.ACTIVE, to_status=Status.EXPIRED)
+    ledger_write([ledger_event(
+        kind=LedgerEvent.Kind.BATCH_EXPIRED, actor=None, organization=Organization(pk=batch.account.organization_id),
+        certificate=Certificate(pk=batch.certificate_id), batch=batch, account=batch.account, before=snapshot,
+        after=batch.snapshot(), note="Expired: past its certificate's expiry.",
+    ) for batch, snapshot in zip(batches, before, strict=True)])
+    return len(batches)

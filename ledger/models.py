@@ -65,6 +65,7 @@ class LedgerEvent(models.Model):
         CREDIT_NOTE_ISSUED = "credit_note_issued", "Credit note issued"
         BILLING_HOLD_SET = "billing_hold_set", "Inactivated for an unpaid invoice"
         BILLING_HOLD_LIFTED = "billing_hold_lifted", "Active again: the unpaid invoices paid"
+        BATCH_EXPIRED = "batch_expired", "Batch expired"
         # Registry staff recorded an import by conversion (imports.services.import_record): the certificate
         # and its one pending batch made, and the import transfer waiting for the recipient.
         IMPORT_RECORDED = "import_recorded", "Certificates imported from another tracking system"

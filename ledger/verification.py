@@ -184,6 +184,32 @@ CHECKS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "the database must refuse any change to an expired batch",
+        """
+        SELECT 'trigger batch_expired_final is missing or disabled'
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'batch_expired_final' AND tgenabled <> 'D')
+        """,
+    ),
+    (
+        "every expired batch must be of a certificate past its expiry, with its batch_expired event",
+        """
+        SELECT format('batch %s is expired but its certificate %s expires %s', b.id, c.serial_base,
+                      coalesce(c.expires_at::text, 'never'))
+        FROM certificates_certificatebatch b JOIN certificates_certificate c ON c.id = b.certificate_id
+        WHERE b.status = 'expired' AND (c.expires_at IS NULL OR NOT EXISTS (
+            SELECT 1 FROM ledger_ledgerevent e WHERE e.batch_id = b.id AND e.kind = 'batch_expired'
+            AND e.occurred_at >= c.expires_at))
+        """,
+    ),
+    (
+        "an issued interval reading's certificate is of its generator and interval, for its Wh",
+        """
+        SELECT format('interval reading %s (%s Wh) is issued as certificate %s', r.id, r.wh, c.serial_base)
+        FROM issuance_intervalreading r JOIN certificates_certificate c ON c.id = r.certificate_id
+        WHERE c.generator_id <> r.generator_id OR c.period <> r.period OR c.quantity <> r.wh
+        """,
+    ),
+    (
         "every voided batch must have its batch_voided event",
         """
         SELECT format('batch %s is voided without a batch_voided event', b.id)

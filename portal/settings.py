@@ -95,6 +95,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 REGISTRY_NAME = env_str("REGISTRY_NAME", "Midwest Renewable Energy Registry")
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")  # make run sets it to the port it serves
 TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
+# Granular (hourly, EnergyTag) certificates: the shortest interval a granular generator's generation may be
+# reported for (60: hours only; 15: quarter hours too; an interval is never longer than an hour), and how
+# many years after its interval's end an interval's certificate expires.
+GRANULAR_INTERVAL_MINUTES = env_int("GRANULAR_INTERVAL_MINUTES", 60)
+CERTIFICATE_EXPIRY_YEARS = env_int("CERTIFICATE_EXPIRY_YEARS", 2)
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)  # an invitation link works this many days after it is sent
 # Registry staff are emailed, once a day, the generator eligibilities whose good-through date is within this
 # many days (each eligibility once, until its good-through date changes).
@@ -327,6 +332,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.expire_pending_transfers",
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),
     },
+    "expire-certificates": {"task": "certificates.tasks.expire_certificates",
+                            "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600)},
     "clear-expired-sessions": {"task": "registry.tasks.clear_expired_sessions", "schedule": 3600},
     "send-webhook-deliveries": {
         "task": "webhooks.tasks.send_webhook_deliveries",

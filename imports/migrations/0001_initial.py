@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_initial'),
-        ('certificates', '0012_imported_certificates'),
+        ('certificates', '0013_imported_certificates'),
         ('registry', '0010_organization_billing_hold'),
         ('transfers', '0011_import_transfers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

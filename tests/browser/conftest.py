@@ -70,6 +70,24 @@ def staff_admin(browser, live_server, admin_user):
 
 
 @pytest.fixture
+def issue_confirm_page(browser, live_server, admin_user):
+    """issue_confirm_page() -> a staff page signed in to the admin, on the confirm page of "Issue the
+    selected months" for every generation report."""
+    def _open():
+        staff = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        staff.goto(f"{live_server.url}/admin/login/")
+        staff.fill("input[name=username]", admin_user.email)
+        staff.fill("input[name=password]", "password")
+        staff.click("input[type=submit]")
+        staff.goto(f"{live_server.url}/admin/issuance/generationreport/")
+        staff.check("#action-toggle")
+        staff.select_option("select[name=action]", "issue_months")
+        staff.click("button[name=index]")
+        return staff
+    return _open
+
+
+@pytest.fixture
 def screenshot(request):
     ARTIFACTS.mkdir(exist_ok=True)
 
