@@ -116,11 +116,6 @@ STATISTICS_REQUESTS_PER_MINUTE = env_int("STATISTICS_REQUESTS_PER_MINUTE", 120)
 PUBLICLOG_ORIGIN = env_str("PUBLICLOG_ORIGIN") or f"{SITE_URL.split('://', 1)[-1]}/log"
 PUBLICLOG_SIGNING_KEY = env_str("PUBLICLOG_SIGNING_KEY")
 PUBLICLOG_SIGNING_KEY_REQUIRED = env_bool("PRODUCTION")
-# Registry to registry (imports/messages.py): this registry's code as the registries it trades with name it
-# (their TrackingSystem code for it), and its Ed25519 key for the messages it signs (`manage.py imports_key`).
-REGISTRY_CODE = env_str("REGISTRY_CODE", "MWRR")
-IMPORTS_SIGNING_KEY = env_str("IMPORTS_SIGNING_KEY")
-IMPORTS_SIGNING_KEY_REQUIRED = env_bool("PRODUCTION")
 PUBLICLOG_CHECKPOINT_SECONDS = env_int("PUBLICLOG_CHECKPOINT_SECONDS", 60)
 PUBLICLOG_REQUESTS_PER_MINUTE = env_int("PUBLICLOG_REQUESTS_PER_MINUTE", 120)
 # Witnesses (C2SP tlog-witness, tlog-cosignature). The witnesses this log asks to cosign each new
@@ -131,6 +126,11 @@ PUBLICLOG_WITNESSES = env_list("PUBLICLOG_WITNESSES")
 PUBLICLOG_WITNESS_NAME = env_str("PUBLICLOG_WITNESS_NAME") or f"{SITE_URL.split('://', 1)[-1]}/witness"
 PUBLICLOG_WITNESS_KEY = env_str("PUBLICLOG_WITNESS_KEY")
 PUBLICLOG_WITNESSED_LOGS = env_list("PUBLICLOG_WITNESSED_LOGS")
+# Registry to registry (imports/messages.py): this registry's code as the registries it trades with name it
+# (their TrackingSystem code for it), and its Ed25519 key for the messages it signs (`manage.py imports_key`).
+REGISTRY_CODE = env_str("REGISTRY_CODE", "MWRR")
+IMPORTS_SIGNING_KEY = env_str("IMPORTS_SIGNING_KEY")
+IMPORTS_SIGNING_KEY_REQUIRED = env_bool("PRODUCTION")
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
 # A mass upload always ends: each is tried at most this many times (a worker that dies mid-upload
 # costs one attempt), and uploads left queued or processing with no worker holding them are queued
