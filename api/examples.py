@@ -22,7 +22,8 @@ RECIPIENT = {"id": "MM00002", "name": "Lakeshore Power Cooperative"}
 BATCH = {"id": 812, "serial_number": "M805-MN-01-2024-812B2E-1 to 39739", "serial_start": 1, "serial_end": 39739,
          "quantity": 39739, "status": "active", "account": "ACT-00001", "account_name": "Main active",
          "generator": "M805", "generator_name": "Prairie Ridge Wind", "fuel": "wind", "state": "MN",
-         "vintage": "2024-01", "eligibilities": ["MN RES", "Green-e"], "issued_at": "2024-02-15T15:30:00Z"}
+         "vintage": "2024-01", "eligibilities": ["MN RES", "Green-e"], "issued_at": "2024-02-15T15:30:00Z",
+         "origin": None}
 TRANSFER = {
     "id": 1042, "type": "organization", "status": "pending", "sender": SENDER,
     "destination": {"type": "organization", "label": "Lakeshore Power Cooperative (MM00002)", "account": None,
@@ -90,7 +91,14 @@ example(reads.OrganizationSerializer, OpenApiExample("An organization", value={*
 example(reads.AccountSerializer, OpenApiExample("An active account", value={
     "id": "ACT-00001", "name": "Main active", "type": "active", "status": "open",
     "balances": {"active": 2663194, "pending": 3009, "retired": 0}}))
-example(reads.BatchSerializer, OpenApiExample("A batch", value=BATCH))
+IMPORTED_BATCH = BATCH | {
+    "id": 1400, "serial_number": "MRETS-123-MI-01-2024-9C1F0A-1 to 100", "serial_end": 100, "quantity": 100,
+    "account": "ACT-00031", "account_name": "Lakeshore main", "generator": "G00042", "generator_name": "Thumb Wind",
+    "state": "MI", "eligibilities": ["MI RPS"], "issued_at": "2025-03-04T16:15:00Z",
+    "origin": {"tracking_system": "MRETS", "tracking_system_name": "Midwest Renewable Energy Tracking System",
+               "original_serial": "MIRECS-123-MI-01-2024-77-1 to 100"}}
+example(reads.BatchSerializer, OpenApiExample("A batch", value=BATCH),
+        OpenApiExample("A batch imported from another tracking system", value=IMPORTED_BATCH))
 example(reads.BatchDetailSerializer,
         OpenApiExample("A batch", value=BATCH | {"replaced_by": []}),
         OpenApiExample("A batch a partial move replaced", value=BATCH | {"status": "superseded",
@@ -233,6 +241,27 @@ WEBHOOK_TRANSFERS = {
                         "account": None, "organization": None, "tracking_system": "WREGIS",
                         "recipient_name": "Sierra Power", "recipient_account_ref": "SP-1182"},
         "items": [ITEM | {"status": "exported"}]},
+}
+# An import by conversion, as its recipient (MM00002) is told: sent by the source's stand-in organization.
+IMPORTED = {
+    "id": 1050, "type": "import", "sender": {"id": "MM00007", "name": "Midwest Renewable Energy Tracking System "
+                                                                       "(imports)"},
+    "destination": {"type": "import", "label": "Lakeshore Power Cooperative (MM00002)",
+                    "account": None, "organization": RECIPIENT, "tracking_system": "MRETS", "recipient_name": "",
+                    "recipient_account_ref": ""},
+    "quantity": 100, "notes": "Retired in M-RETS for Lakeshore", "expires_at": None,
+    "items": [ITEM | {"batch": 1400, "serial_number": "MRETS-123-MI-01-2024-9C1F0A-1 to 100", "quantity": 100,
+                      "status": "pending", "source_batch": 1400,
+                      "source_serial_number": "MRETS-123-MI-01-2024-9C1F0A-1 to 100", "source_account": "ACT-00040"}],
+    "url": "https://registry.example/transfers/1050/?organization=MM00002"}
+WEBHOOK_TRANSFERS |= {
+    "import.recorded": IMPORTED,
+    "import.accepted": IMPORTED | {
+        "status": "complete", "decided_at": "2025-03-05T14:02:00Z",
+        "destination": IMPORTED["destination"] | {"account": {"id": "ACT-00031", "name": "Lakeshore main"}},
+        "items": [IMPORTED["items"][0] | {"status": "active"}]},
+    "import.rejected": IMPORTED | {"status": "rejected", "decided_at": "2025-03-05T14:02:00Z",
+                                   "decision_note": "Not ours", "items": [IMPORTED["items"][0] | {"status": "voided"}]},
 }
 WEBHOOK_UPLOAD = {"id": 77, "kind": "transfer", "status": "completed", "filename": "march-sales.csv", "row_count": 1,
                   "error_count": 0, "transfer_ids": [1042], "finished_at": "2025-03-04T16:14:02Z",

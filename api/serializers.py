@@ -48,6 +48,12 @@ class AccountSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "type", "status", "balances"]
 
 
+class BatchOriginSerializer(serializers.Serializer):
+    tracking_system = serializers.CharField(help_text="The code of the tracking system it was imported from.")
+    tracking_system_name = serializers.CharField()
+    original_serial = serializers.CharField(help_text="Its serial number in that tracking system.")
+
+
 class BatchSerializer(serializers.Serializer):
     """A batch as the dashboard's row shows it (and its CSV download).
 
@@ -59,7 +65,8 @@ class BatchSerializer(serializers.Serializer):
     COLUMNS = ("pk", "serial_start", "serial_end", "quantity", "status", "account__public_id", "account__name",
                "certificate__serial_base", "certificate__generator__code", "certificate__generator__name",
                "certificate__fuel_type", "certificate__state", "certificate__period", "certificate__eligibilities",
-               "certificate__issued_at")
+               "certificate__issued_at", "certificate__imported_from__code", "certificate__imported_from__name",
+               "certificate__original_serial")
 
     id = serializers.IntegerField(help_text="The batch's id. A batch has no public id but its serial range: this id "
                                             "is what a transfer's lines and `/batches/{id}/` take.")
@@ -78,6 +85,9 @@ class BatchSerializer(serializers.Serializer):
     vintage = MonthField(help_text="The month generated, YYYY-MM.")
     eligibilities = serializers.ListField(child=serializers.CharField())
     issued_at = serializers.DateTimeField()
+    origin = BatchOriginSerializer(allow_null=True, help_text="Where an imported certificate came from: the tracking "
+                                                               "system and its serial number there; null for one "
+                                                               "issued here.")
 
     def to_representation(self, row: dict) -> dict:
         return {
@@ -90,6 +100,10 @@ class BatchSerializer(serializers.Serializer):
             "vintage": row["certificate__period"].api_text,
             "eligibilities": row["certificate__eligibilities"],
             "issued_at": iso_utc(row["certificate__issued_at"]),
+            "origin": {"tracking_system": row["certificate__imported_from__code"],
+                       "tracking_system_name": row["certificate__imported_from__name"],
+                       "original_serial": row["certificate__original_serial"]}
+            if row["certificate__imported_from__code"] else None,
         }
 
 

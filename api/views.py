@@ -213,7 +213,7 @@ class BatchDetail(KnownQueryParameters, APIView):
             "quantity": 1000, "status": "superseded", "account": "ACT-00031", "account_name": "Main active",
             "generator": "M805", "generator_name": "Prairie Ridge Wind", "fuel": "wind", "state": "MN",
             "vintage": "2020-01", "eligibilities": ["MN RES"], "issued_at": "2020-02-03T09:00:00-06:00",
-            "replaced_by": [9001, 9002]}, response_only=True)])
+            "origin": None, "replaced_by": [9001, 9002]}, response_only=True)])
     def get(self, request: Request, id: str) -> Response:
         row = (CertificateBatch.objects.visible_to(request.auth.organization).filter(pk=object_id(id))
                .values(*BatchSerializer.COLUMNS).order_by().first())

@@ -55,7 +55,7 @@ class GeneratorAdminForm(forms.ModelForm):
     class Meta:
         model = Generator
         fields = ["organization", "code", "name", "fuel_type", "technology", "capacity_mw", "state", "commissioned_on",
-                  "eligibilities", "account"]
+                  "eligibilities", "account", "granular", "emissions_factor", "emissions_factor_source"]
 
     def clean(self):
         data = super().clean()
@@ -67,7 +67,9 @@ class GeneratorAdminForm(forms.ModelForm):
                 name=data.get("name", ""), fuel_type=data.get("fuel_type", ""), technology=data.get("technology", ""),
                 capacity_mw=data.get("capacity_mw"), state=data.get("state", ""),
                 commissioned_on=data.get("commissioned_on"), eligibilities=data.get("eligibilities") or [],
-                account=data.get("account")), organization)
+                account=data.get("account"), granular=data.get("granular", False),
+                emissions_factor=data.get("emissions_factor"),
+                emissions_factor_source=data.get("emissions_factor_source", "")), organization)
         except GeneratorRefused as refused:
             self.add_error(refused.field if refused.field in self.fields else None, str(refused))
         return data
@@ -113,9 +115,9 @@ class GeneratorAdmin(admin.ModelAdmin):
     """Registry staff onboard a generator here (approved at once, with the ID they give it) and issue its
     certificates. Participants' registrations wait in "Generators awaiting approval"."""
 
-    list_display = ["code", "name", "organization", "fuel_type", "technology", "state", "capacity_mw", "status",
-                    "issue_link"]
-    list_filter = ["status", "fuel_type", ("state", admin.AllValuesFieldListFilter)]  # the states it has
+    list_display = ["code", "name", "organization", "fuel_type", "technology", "state", "capacity_mw", "granular",
+                    "status", "issue_link"]
+    list_filter = ["status", "granular", "fuel_type", ("state", admin.AllValuesFieldListFilter)]  # the states it has
     search_fields = ["code", "name", "organization__name", "organization__public_id"]
     autocomplete_fields = ["organization", "account"]
     list_select_related = ["organization"]

@@ -44,6 +44,19 @@ class GeneratorForm(forms.Form):
                                     help_text="Programs its certificates should count toward, separated by commas, "
                                               "e.g. MN RES, Green-e. Registry staff verify each and record it with "
                                               "its certification number; certificates carry those recorded.")
+    granular = forms.BooleanField(label="Granular (hourly) generator", required=False,
+                                  help_text="Report its generation per interval of at most an hour, in Wh; a "
+                                            "certificate is issued for each interval (EnergyTag granular "
+                                            "certificates). Otherwise per month, in MWh.")
+    emissions_factor = forms.DecimalField(label="Emissions factor (gCO2e/kWh)", required=False,
+                                          help_text="Carried by its certificates, e.g. 0 for wind or 11.5",
+                                          error_messages={"invalid": "Give the emissions factor as a number, "
+                                                                     "e.g. 0 or 11.5."})
+    emissions_factor_source = forms.CharField(label="Source of the emissions factor", required=False,
+                                              max_length=200,
+                                              help_text="E.g. IPCC 2014 lifecycle median, or the verifier's report",
+                                              error_messages={"max_length": "The emissions factor's source is at "
+                                                                            "most 200 characters."})
     account = forms.ModelChoiceField(label="Issuance account", queryset=Account.objects.none(), required=False,
                                      empty_label="Choose later",
                                      help_text="The open active account its certificates are issued into; "
@@ -59,11 +72,14 @@ class GeneratorForm(forms.Form):
         return {"name": generator.name, "fuel_type": generator.fuel_type, "technology": generator.technology,
                 "capacity_mw": generator.capacity_text, "state": generator.state,
                 "commissioned_on": generator.commissioned_on, "eligibilities": ", ".join(generator.eligibilities),
-                "account": generator.account_id}
+                "account": generator.account_id, "granular": generator.granular,
+                "emissions_factor": generator.emissions_factor,
+                "emissions_factor_source": generator.emissions_factor_source}
 
     def details(self) -> GeneratorDetails:
         data = self.cleaned_data
         return GeneratorDetails(
             name=data["name"], fuel_type=data["fuel_type"], technology=data["technology"],
             capacity_mw=data["capacity_mw"], state=data["state"], commissioned_on=data["commissioned_on"],
-            eligibilities=data["eligibilities"].split(","), account=data["account"])
+            eligibilities=data["eligibilities"].split(","), account=data["account"], granular=data["granular"],
+            emissions_factor=data["emissions_factor"], emissions_factor_source=data["emissions_factor_source"])

@@ -42,9 +42,11 @@ from .reviews import annual_review, annual_review_next, generators_to_review, re
 
 Status = Generator.Status
 # Changing one of these on an approved generator sends it back to registry staff for approval.
-KEY_ATTRIBUTES = ("fuel_type", "technology", "capacity_mw", "state", "eligibilities", "commissioned_on")
-KEY_ATTRIBUTES_TEXT = ("fuel type, technology, capacity, state or province, eligibilities claimed or commercial "
-                       "operation date")  # the same, as the pages say it
+KEY_ATTRIBUTES = ("fuel_type", "technology", "capacity_mw", "state", "eligibilities", "commissioned_on", "granular",
+                  "emissions_factor", "emissions_factor_source")
+KEY_ATTRIBUTES_TEXT = ("fuel type, technology, capacity, state or province, eligibilities claimed, commercial "
+                       "operation date, granular reporting or emissions factor")  # the same, as the pages say it
+EMISSIONS_FACTOR_MOST = decimal.Decimal("99999.999")  # the column's 8 digits, 3 after the point
 CAPACITY_MOST = decimal.Decimal("999999.99")  # the column's 8 digits, 2 after the point
 CODE_PREFIX, CODE_WIDTH = "G", 5
 CAPACITY_NOT_A_NUMBER = "Give the capacity in MW as a number, e.g. 150 or 2.5."
@@ -70,6 +72,9 @@ class GeneratorDetails:
     commissioned_on: datetime.date | None
     eligibilities: list[str] = field(default_factory=list)
     account: Account | None = None  # where its certificates are issued
+    granular: bool = False  # generation reported per interval, a certificate per interval (EnergyTag)
+    emissions_factor: decimal.Decimal | None = None  # gCO2e/kWh, carried by its certificates
+    emissions_factor_source: str = ""
 
 
 def tidy(text: str) -> str:
@@ -131,9 +136,23 @@ def generator_details_check(details: GeneratorDetails, organization: Organizatio
         if not Account.is_open_active_state(type=held["type"], status=held["status"]):
             raise GeneratorRefused(f"Account {account.public_id} is not an open active account; certificates are "
                                    "issued only into one.", "account")
+    factor, source = details.emissions_factor, tidy(details.emissions_factor_source)
+    if factor is not None and (not isinstance(factor, decimal.Decimal) or not factor.is_finite() or factor < 0
+                               or factor > EMISSIONS_FACTOR_MOST
+                               or factor != factor.quantize(decimal.Decimal("0.001"))):
+        raise GeneratorRefused("Give the emissions factor in gCO2e/kWh as a number from 0 to "
+                               f"{EMISSIONS_FACTOR_MOST:,} with at most three decimals, e.g. 0 or 11.5.",
+                               "emissions_factor")
+    if factor is not None and not source:
+        raise GeneratorRefused("Say where the emissions factor comes from, e.g. IPCC 2014 lifecycle median.",
+                               "emissions_factor_source")
+    if len(source) > Generator._meta.get_field("emissions_factor_source").max_length:
+        raise GeneratorRefused("The emissions factor's source is at most 200 characters.", "emissions_factor_source")
     return {"name": name, "fuel_type": details.fuel_type, "technology": details.technology,
             "capacity_mw": capacity, "state": details.state, "commissioned_on": details.commissioned_on,
-            "eligibilities": eligibilities, "account_id": account.pk if account else None}
+            "eligibilities": eligibilities, "account_id": account.pk if account else None,
+            "granular": bool(details.granular), "emissions_factor": factor,
+            "emissions_factor_source": source if factor is not None else ""}
 
 
 def generator_record(values: dict) -> dict:

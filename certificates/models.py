@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Account
-from registry.models import Organization
+from registry.models import Organization, TrackingSystem
 from utilities.display import date_text
 
 from .periods import ProductionPeriod, ProductionPeriodField
@@ -152,6 +152,14 @@ class Generator(models.Model):
                                verbose_name="eligibilities claimed")
     capacity_mw = models.DecimalField("capacity (MW)", max_digits=8, decimal_places=2, default=0)
     commissioned_on = models.DateField("commercial operation date", null=True, blank=True)
+    # Granular (EnergyTag): its generation is reported per interval (an hour, or finer where the registry
+    # allows, settings.GRANULAR_INTERVAL_MINUTES) and a certificate is issued per interval, in Wh.
+    granular = models.BooleanField("granular (hourly)", default=False,
+                                   help_text="Its generation is reported per interval of at most an hour, and a "
+                                             "certificate is issued for each interval, in Wh.")
+    emissions_factor = models.DecimalField("emissions factor (gCO2e/kWh)", max_digits=8, decimal_places=3,
+                                           null=True, blank=True)
+    emissions_factor_source = models.CharField("source of the emissions factor", max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
     account = models.ForeignKey(  # where its certificates are issued: an open active account of its owner
         Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -165,6 +173,12 @@ class Generator(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
+    # An import generator (imports): the generator as another tracking system knows it, under its id there
+    # (`source_code`), held by that system's stand-in organization. Its certificates come only by import:
+    # the issuance services refuse it (certificates_write).
+    imported_from = models.ForeignKey(TrackingSystem, on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", editable=False)
+    source_code = models.CharField("generator ID there", max_length=64, blank=True, editable=False)
 
     objects = GeneratorQuerySet.as_manager()
 
@@ -173,6 +187,11 @@ class Generator(models.Model):
         indexes = [models.Index(fields=["status", "submitted_at"])]  # the staff's queue
         constraints = [
             models.CheckConstraint(condition=models.Q(capacity_mw__gte=0), name="generator_capacity_not_negative"),
+            models.UniqueConstraint(fields=["imported_from", "source_code"], name="import_generator_once_per_source",
+                                    condition=models.Q(imported_from__isnull=False)),
+            models.CheckConstraint(
+                condition=models.Q(emissions_factor__isnull=True) | models.Q(emissions_factor__gte=0),
+                name="generator_emissions_factor_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -186,6 +205,13 @@ class Generator(models.Model):
     def capacity_text(self) -> str:
         """The capacity in MW as typed, without trailing zeros: 150, 120.5, 2.25."""
         return f"{self.capacity_mw.normalize():f}"
+
+    @property
+    def emissions_factor_text(self) -> str:
+        """The emissions factor as typed, with its unit and source: `11.5 gCO2e/kWh (IPCC 2014)`; "" if none."""
+        if self.emissions_factor is None:
+            return ""
+        return f"{self.emissions_factor.normalize():f} gCO2e/kWh ({self.emissions_factor_source})"
 
 
 class EligibilityGap(NamedTuple):
@@ -320,12 +346,13 @@ class GeneratorOverdueForReview(Generator):
 
 
 class Certificate(models.Model):
-    """What the registry issued for one generator and one production period (its vintage, a month
-    today): serials 1..quantity."""
+    """What the registry issued for one generator and one production period (its vintage: a month, in
+    MWh, or a granular generator's interval of at most an hour, in Wh): serials 1..quantity."""
 
     generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="certificates")
-    period = ProductionPeriodField(help_text="When it was produced: [start, end), a month in the registry's zone.")
-    quantity = models.PositiveIntegerField()
+    period = ProductionPeriodField(help_text="When it was produced: [start, end), a month in the registry's zone "
+                                             "or an interval of at most an hour.")
+    quantity = models.PositiveBigIntegerField()  # Wh for an interval: an hour of a 3 GW plant is over 2**31
     serial_base = models.CharField(max_length=64, unique=True)
     fuel_type = models.CharField(max_length=16, choices=FuelType)
     state = models.CharField(max_length=2)
@@ -341,25 +368,52 @@ class Certificate(models.Model):
     # Issued by a prior period adjustment (issuance.adjustments): more certificates of a period issued
     # already, with their own serial range; the period's first certificate keeps it.
     adjustment = models.BooleanField(default=False, editable=False)
+    # Imported by conversion (imports): the tracking system it came from and its serial number there
+    # (`ABC-MI-01-2009-123-1 to 100`), shown with its own serials wherever the certificate is. The
+    # imports app's own constraint keeps a source's serials from coming in twice.
+    imported_from = models.ForeignKey(TrackingSystem, on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", editable=False)
+    original_serial = models.CharField(max_length=200, blank=True, editable=False)
+    # An interval's certificate expires (settings.CERTIFICATE_EXPIRY_YEARS after its end): beat expires its
+    # batches then (certificates.services.certificates_expire). A month's has none.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    emissions_factor = models.DecimalField("emissions factor (gCO2e/kWh)", max_digits=8, decimal_places=3,
+                                           null=True, blank=True)
+    emissions_factor_source = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["period", "serial_base"]
         constraints = [
             # One issuance per generator and period: no two of a generator's periods overlap (an hour
-            # inside an issued month neither), a voided one's and a correction's aside.
+            # inside an issued month neither), a voided one's and a correction's aside. An import generator's
+            # periods may come in several imports (parts of the source's range).
             ExclusionConstraint(name="certificate_once_per_period",
                                 expressions=[("generator", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)],
-                                condition=models.Q(voided_at__isnull=True, adjustment=False)),
+                                condition=models.Q(voided_at__isnull=True, adjustment=False,
+                                                   imported_from__isnull=True)),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="certificate_quantity_positive"),
             models.CheckConstraint(condition=models.Q(period__lower_inf=False, period__upper_inf=False,
                                                       period__lower_inc=True, period__upper_inc=False,
                                                       period__isempty=False),
                                    name="certificate_period_bounded"),
         ]
-        indexes = [models.Index(fields=["period"]), models.Index(fields=["fuel_type", "state"])]
+        indexes = [models.Index(fields=["period"]), models.Index(fields=["fuel_type", "state"]),
+                   models.Index(fields=["expires_at"], condition=models.Q(expires_at__isnull=False),
+                                name="certificate_expires")]
 
     def __str__(self) -> str:
         return self.serial_base
+
+    @property
+    def origin_text(self) -> str:
+        """Where an imported certificate came from, as every page, statement and email says it:
+        "Imported from M-RETS, serial MIRECS-123-MI-01-2009-123-1 to 100"; "" for one issued here."""
+        return origin_text(self.imported_from.name, self.original_serial) if self.imported_from_id else ""
+
+
+def origin_text(tracking_system_name: str, original_serial: str) -> str:
+    """An imported certificate's origin in words (Certificate.origin_text), from its two facts as read."""
+    return f"Imported from {tracking_system_name}, serial {original_serial}"
 
 
 class Int8Range(models.Func):
@@ -381,8 +435,8 @@ class CertificateBatch(models.Model):
 
     Live batches of a certificate tile 1..quantity exactly, with its voided ones (the exclusion
     constraint forbids overlap; verify_ledger checks there is no gap). A split supersedes the batch
-    and its children point to it; superseded batches are kept for lineage. Retired and voided
-    batches are final: the database refuses any change to them. A voided batch (a rolled-back
+    and its children point to it; superseded batches are kept for lineage. Retired, voided and
+    expired batches are final: the database refuses any change to them. A voided batch (a rolled-back
     issuance, a correction's debit) holds nothing: it counts in no balance, tab or statistic.
     """
 
@@ -393,6 +447,7 @@ class CertificateBatch(models.Model):
         EXPORTED = "exported", "Exported"
         SUPERSEDED = "superseded", "Superseded"
         VOIDED = "voided", "Voided"
+        EXPIRED = "expired", "Expired"
 
     certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="batches")
     account = models.ForeignKey(  # indexed by (account, status)

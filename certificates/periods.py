@@ -86,7 +86,7 @@ class ProductionPeriod:
     def interval(cls, start: datetime.datetime, end: datetime.datetime) -> "ProductionPeriod":
         """A granular (hourly or finer) certificate's period: at most one hour."""
         period = cls(start, end)
-        if period.end - period.start > LONGEST_INTERVAL:
+        if period.duration > LONGEST_INTERVAL:
             raise ValueError("A production period shorter than a month lasts at most one hour.")
         return period
 
@@ -144,6 +144,33 @@ class ProductionPeriod:
             return self.start <= other.start and other.end <= self.end
         return self.start <= other < self.end
 
+    @property
+    def duration(self) -> datetime.timedelta:
+        """How long it lasts, in elapsed time (a month with a 25-hour local day is an hour longer). In UTC:
+        Python subtracts two moments of one zone by their wall clocks."""
+        return self.end.astimezone(datetime.UTC) - self.start.astimezone(datetime.UTC)
+
+    @property
+    def hours(self) -> list["ProductionPeriod"]:
+        """The whole hours it is made of, in order (a month of the registry's zone: 743, 744 or 745 with a
+        daylight-saving change): elapsed hours from its start, which may not fall on a whole hour."""
+        count, rest = divmod(self.duration, LONGEST_INTERVAL)
+        if rest:
+            raise ValueError("A period of whole hours only.")
+        start = self.start.astimezone(datetime.UTC)  # elapsed hours, not the wall clock's
+        return [ProductionPeriod(start + index * LONGEST_INTERVAL, start + (index + 1) * LONGEST_INTERVAL)
+                for index in range(count)]
+
+    def expiry(self) -> datetime.datetime:
+        """When a certificate of this interval expires: settings.CERTIFICATE_EXPIRY_YEARS after its end, on
+        the same date and time in the registry's zone (February 29 -> February 28)."""
+        local = self.end.astimezone(registry_zone())
+        year = local.year + settings.CERTIFICATE_EXPIRY_YEARS
+        try:  # the zone's wall time: its offset is the one of that date
+            return local.replace(year=year)
+        except ValueError:  # February 29 in a year without one
+            return local.replace(year=year, day=28)
+
     def overlaps(self, other: "ProductionPeriod") -> bool:
         """Whether the two share any moment (what the database refuses for one generator's issuances)."""
         return self.start < other.end and other.start < self.end
@@ -169,6 +196,42 @@ class ProductionPeriod:
 
     def as_range(self) -> DateTimeTZRange:
         return DateTimeTZRange(self.start, self.end, "[)")
+
+
+def shortest_interval() -> datetime.timedelta:
+    """The shortest interval a granular generator's generation may be reported for (the registry's setting)."""
+    return datetime.timedelta(minutes=settings.GRANULAR_INTERVAL_MINUTES)
+
+
+def interval_refusal(start: datetime.datetime, end: datetime.datetime) -> str | None:
+    """Why [start, end) cannot be a granular certificate's interval, in plain words; None if it can: it ends
+    after it starts, lasts at most an hour and at least the registry's shortest interval, in whole
+    multiples of it, and lies within one month of the registry's zone (the month its issuance runs in)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        return "Give the time with its offset from UTC, e.g. 2026-01-01T10:00:00-06:00."
+    if not start < end:
+        return "The interval ends before it starts, or when it starts."
+    period = ProductionPeriod(start, end)
+    length, shortest = period.duration, shortest_interval()
+    if length > LONGEST_INTERVAL or length < shortest or length % shortest:
+        return f"The interval lasts {_minutes(length)}; an interval lasts {interval_rule_text()}."
+    if not ProductionPeriod.month_of(start).contains(period):
+        return "The interval runs into the next month; split it at midnight of the month's first day."
+    return None
+
+
+def interval_rule_text() -> str:
+    """How long an interval lasts in this registry, as the pages and refusals say it."""
+    shortest = shortest_interval()
+    if shortest >= LONGEST_INTERVAL:
+        return "one hour"
+    return f"at most one hour, in steps of {_minutes(shortest)}"
+
+
+def _minutes(length: datetime.timedelta) -> str:
+    minutes = length.total_seconds() / 60
+    return f"{minutes:g} minute{'' if minutes == 1 else 's'}" if minutes < 60 or minutes % 60 else \
+        f"{minutes / 60:g} hour{'' if minutes == 60 else 's'}"
 
 
 class _Texts(NamedTuple):

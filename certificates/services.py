@@ -1,3 +1,4 @@
+import datetime
 import functools
 import secrets
 from collections.abc import Callable, Iterable
@@ -7,6 +8,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.http import QueryDict
+from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
@@ -71,7 +73,8 @@ def certificates_write(*, user: User, lines: list[IssueLine],
 
     One issuance per generator and period (the database refuses one that overlaps another); the certificates
     carry the generator's recorded eligibilities that hold on every day of the period
-    (GeneratorEligibility.covers); serials 1..quantity in
+    (GeneratorEligibility.covers) and its emissions factor with its source; an interval's (not a month's)
+    expires CERTIFICATE_EXPIRY_YEARS after it (ProductionPeriod.expiry); serials 1..quantity in
     one active batch of an open active account of the generator's owner, share-locked so a freeze
     waits; an issuance ledger event each. Only for approved generators (their rows share-locked, so
     a change sending one back for approval waits for the issuance, or the issuance for it). All
@@ -89,7 +92,10 @@ def certificates_write(*, user: User, lines: list[IssueLine],
             raise ServiceError("Quantity must be a whole number of at least 1.")
     statuses = _generators_lock_for_share(line.generator.pk for line in lines)
     for line in lines:
-        status = statuses.get(line.generator.pk)
+        status, imported = statuses.get(line.generator.pk, (None, False))
+        if imported:
+            raise ServiceError(f"Generator {line.generator.code} is an import generator; its certificates come "
+                               "only by import from its tracking system, never by issuance here.")
         if status != Generator.Status.APPROVED:
             shown = Generator.Status(status).label.lower() if status else "no longer registered"
             raise ServiceError(f"Generator {line.generator.code} is not approved ({shown}); certificates are issued "
@@ -107,7 +113,9 @@ def certificates_write(*, user: User, lines: list[IssueLine],
         pk=certificate_id, generator=line.generator, period=line.period, quantity=line.quantity,
         serial_base=serial_base_for(line.generator, line.period), fuel_type=line.generator.fuel_type,
         state=line.generator.state, eligibilities=eligibility_names(recorded[line.generator.pk], line.period),
-        issued_by=user, adjustment=line.adjustment,
+        issued_by=user, adjustment=line.adjustment, expires_at=None if line.period.is_month else line.period.expiry(),
+        emissions_factor=line.generator.emissions_factor,
+        emissions_factor_source=line.generator.emissions_factor_source,
     ) for certificate_id, line in zip(certificate_ids, lines, strict=True)]
     batches = [CertificateBatch(
         pk=batch_id, certificate=certificate, account=line.account, serial_start=1, serial_end=line.quantity,
@@ -137,14 +145,64 @@ def certificates_write(*, user: User, lines: list[IssueLine],
     return certificates
 
 
-def _generators_lock_for_share(generator_ids: Iterable[int]) -> dict[int, str]:
-    """The generators' registration statuses, share-locked (in primary-key order) against a
-    concurrent change of them. SQL because the ORM cannot say it (select_for_update() locks only FOR
-    UPDATE, which would make issuances of the same generators wait for each other); not for speed."""
+def _generators_lock_for_share(generator_ids: Iterable[int]) -> dict[int, tuple[str, bool]]:
+    """The generators' registration statuses and whether each is an import generator, share-locked (in
+    primary-key order) against a concurrent change of them. SQL because the ORM cannot say it
+    (select_for_update() locks only FOR UPDATE, which would make issuances of the same generators wait for
+    each other); not for speed."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, status FROM {Generator._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR SHARE",
-                       [sorted(set(generator_ids))])
-        return dict(cursor.fetchall())
+        cursor.execute(f"SELECT id, status, imported_from_id IS NOT NULL FROM {Generator._meta.db_table} "
+                       "WHERE id = ANY(%s) ORDER BY id FOR SHARE", [sorted(set(generator_ids))])
+        return {generator_id: (status, imported) for generator_id, status, imported in cursor.fetchall()}
+
+
+class ImportLine(NamedTuple):
+    """One import by conversion to write (imports.services): `quantity` certificates of an import
+    generator's production period, as the source tracking system issued them (`original_serial`, its
+    `eligibilities`), pending in `account` (its stand-in's) for the recipient."""
+
+    generator: Generator
+    period: ProductionPeriod
+    quantity: int
+    account: Account
+    serial_base: str
+    original_serial: str
+    eligibilities: list[str]
+
+
+def certificate_import_write(*, user: User | None, line: ImportLine,
+                             with_rows: Callable[[Certificate, CertificateBatch], tuple[Model, list[list[Model]]]]
+                             ) -> Certificate:
+    """Write an imported certificate (registry staff), inside the caller's transaction, as an issuance
+    writes one (certificates_write): serials 1..quantity in one batch, its ledger event in the same
+    statement, but the batch pending (the recipient accepts or rejects it through the import's transfer:
+    `with_rows(certificate, batch)` gives it, with the caller's rows, its own among them, written in the
+    same statement) and the certificate carrying its
+    origin (`imported_from`, `original_serial`) and the eligibilities the source gave. Only for an
+    import generator of that tracking system (share-locked). `user` None: no person recorded it, a message
+    of another registry did, verified by its signature (imports.messages) before this is called."""
+    if user is not None:
+        staff_require(user=user)
+    status, imported = _generators_lock_for_share([line.generator.pk]).get(line.generator.pk, (None, False))
+    if not imported or line.generator.imported_from_id is None:
+        raise ServiceError(f"Generator {line.generator.code} is not an import generator.")
+    certificate_ids, batch_ids = _ids_reserve(1)
+    certificate = Certificate(
+        pk=certificate_ids[0], generator=line.generator, period=line.period, quantity=line.quantity,
+        serial_base=line.serial_base, fuel_type=line.generator.fuel_type, state=line.generator.state,
+        eligibilities=line.eligibilities, issued_by=user, imported_from_id=line.generator.imported_from_id,
+        original_serial=line.original_serial,
+    )
+    batch = CertificateBatch(pk=batch_ids[0], certificate=certificate, account=line.account, serial_start=1,
+                             serial_end=line.quantity, quantity=line.quantity, status=Status.PENDING)
+    transfer, rows = with_rows(certificate, batch)
+    event = ledger_event(kind=LedgerEvent.Kind.IMPORT_RECORDED, actor=user,
+                         organization=Organization(pk=line.generator.organization_id), certificate=certificate,
+                         batch=batch, account=line.account, transfer=transfer,
+                         after={**batch.snapshot(), "original_serial": line.original_serial,
+                                "tracking_system": line.generator.imported_from_id})
+    ledger_write([event], with_rows=[[certificate], [batch], *rows])
+    return certificate
 
 
 # Hand-written, as the split was then (one statement), because bench/transfer_service.py showed they
@@ -465,3 +523,38 @@ def selection_drop(*, session: SessionBase, batch_ids: set[int]) -> None:
     selected = session.get(SELECTION_KEY, [])
     if batch_ids.intersection(selected):
         _selection_save(session, [batch_id for batch_id in selected if batch_id not in batch_ids])
+
+
+# Batches expired per transaction: each holds their locks while it writes their ledger events.
+EXPIRE_PER_TRANSACTION = 5000
+
+
+def certificates_expire(*, now: datetime.datetime | None = None) -> int:
+    """Expire the active batches of certificates past their expiry (interval certificates,
+    Certificate.expires_at), in transactions of up to EXPIRE_PER_TRANSACTION: each batch locked, then
+    compare-and-swapped from active to expired, with a batch_expired ledger event (before and after). An
+    expired batch is final: the database refuses to move or retire it (certificates migration 0013's
+    trigger). A pending batch (in a transfer) is expired once its transfer ends and it is active again.
+    Batches another transaction holds are left to the next run. Returns how many were expired."""
+    now = now or timezone.now()
+    expired = 0
+    while count := _expire_some(now):
+        expired += count
+    return expired
+
+
+@transaction.atomic(durable=True)
+def _expire_some(now: datetime.datetime) -> int:
+    batches = list(CertificateBatch.objects.select_for_update(of=("self",), skip_locked=True)
+                   .filter(status=Status.ACTIVE, certificate__expires_at__lte=now)
+                   .select_related("account").order_by("pk")[:EXPIRE_PER_TRANSACTION])
+    if not batches:
+        return 0
+    before = [batch.snapshot() for batch in batches]
+    batches_set_state(batches=batches, from_status=Status.ACTIVE, to_status=Status.EXPIRED)
+    ledger_write([ledger_event(
+        kind=LedgerEvent.Kind.BATCH_EXPIRED, actor=None, organization=Organization(pk=batch.account.organization_id),
+        certificate=Certificate(pk=batch.certificate_id), batch=batch, account=batch.account, before=snapshot,
+        after=batch.snapshot(), note="Expired: past its certificate's expiry.",
+    ) for batch, snapshot in zip(batches, before, strict=True)])
+    return len(batches)

@@ -8,3 +8,11 @@ def remind_expiring_eligibilities() -> int:
     from .generator_services import eligibilities_remind
 
     return eligibilities_remind()
+
+
+@shared_task(acks_late=True)
+def expire_certificates() -> int:
+    """Beat's hourly expiry of interval certificates past their expiry (idempotent: compare-and-swap)."""
+    from .services import certificates_expire
+
+    return certificates_expire()

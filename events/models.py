@@ -75,6 +75,12 @@ class Event(models.Model):
         INVOICE_DUE_SOON = "invoice.due_soon", "Invoice due soon"
         INVOICE_OVERDUE = "invoice.overdue", "Invoice overdue"
         INVOICE_PAID = "invoice.paid", "Invoice paid"
+        # An import by conversion (imports.services.import_record, then the recipient's decision through the
+        # transfer lifecycle): the subject is the import's Transfer, the organization the tracking system's
+        # stand-in, the other organization the recipient. data["transfer_kind"] is "import".
+        IMPORT_RECORDED = "import.recorded", "Certificates imported, waiting for the recipient"
+        IMPORT_ACCEPTED = "import.accepted", "Import accepted"
+        IMPORT_REJECTED = "import.rejected", "Import rejected (its certificates voided, to return)"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=40, choices=Kind)

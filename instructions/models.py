@@ -39,7 +39,7 @@ class StandingInstruction(models.Model):
     until_vintage = models.DateField(null=True, blank=True,
                                      help_text="First day of the last vintage month it applies to, if it ends.")
     percentage = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    maximum = models.PositiveIntegerField("maximum quantity per issuance", null=True, blank=True)
+    maximum = models.PositiveBigIntegerField("maximum quantity per issuance", null=True, blank=True)
     irrevocable = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
@@ -204,8 +204,8 @@ class InstructionRun(models.Model):
 
     instruction = models.ForeignKey(StandingInstruction, on_delete=models.PROTECT, related_name="runs")
     certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="instruction_runs")
-    quantity_asked = models.PositiveIntegerField()
-    quantity_moved = models.PositiveIntegerField()
+    quantity_asked = models.PositiveBigIntegerField()
+    quantity_moved = models.PositiveBigIntegerField()
     destination = models.ForeignKey(InstructionDestination, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

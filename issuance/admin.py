@@ -70,7 +70,7 @@ class GenerationReportAdmin(ReadOnlyAdmin):
         except ServiceError as error:
             self.message_user(request, f"Nothing more was issued: {error}", messages.ERROR)
             return None
-        self.message_user(request, f"Issued {count_text(len(run.issued), 'generator-month')}: "
+        self.message_user(request, f"Issued {count_text(len(run.issued) + len(run.granular), 'generator-month')}: "
                                    f"{count_text(run.certificates, 'certificate')}.", messages.SUCCESS)
         if run.skipped:
             reasons = " ".join(reason for _, reason in run.skipped[:SKIPPED_SHOWN])

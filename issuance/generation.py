@@ -68,6 +68,27 @@ def reportable_generators(organization: Organization, codes: set[str]) -> dict[s
         .filter(code_upper__in=codes))}
 
 
+def generator_refusal(code: str, generator: Generator | None, organization: Organization, *,
+                      granular: bool) -> str | None:
+    """Why the generator a row names (`code`, found as reportable_generators found it, or None) cannot
+    have generation reported by `organization` in this file (monthly, or `granular`: per interval); None
+    if it can."""
+    if not code:
+        return "Enter the generator ID, e.g. M805."
+    if generator is None or not generator.reportable:
+        return f"{organization.name} has no generator with this ID, and is not authorised to report for one."
+    if generator.status != Generator.Status.APPROVED:
+        return (f"{generator.code} is not approved by the registry ({generator.get_status_display().lower()}); "
+                "no generation can be reported for it yet.")
+    if generator.granular and not granular:
+        return (f"{generator.code} is a granular generator: report its generation per interval (Generator ID, "
+                "Interval start, Interval end, Wh).")
+    if granular and not generator.granular:
+        return f"{generator.code} is not a granular generator: report its generation per month (Generator ID, " \
+               "Month, MWh)."
+    return None
+
+
 def validate(raw: bytes, organization: Organization) -> tuple[list[GenerationRow], list[RowError], int]:
     """Every row checked against the registry as it is now: (rows, errors, row count)."""
     records, errors = read_rows(raw, GENERATION)
@@ -93,16 +114,8 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[GenerationRow
             errors.append(RowError(number, label[column], value, message))
 
         generator = generators.get(code.upper())
-        if not code:
-            refuse("Generator ID", code, "Enter the generator ID, e.g. M805.")
-        elif generator is None or not generator.reportable:
-            refuse("Generator ID", code, f"{organization.name} has no generator with this ID, and is not "
-                                         "authorised to report for one.")
-            generator = None
-        elif generator.status != Generator.Status.APPROVED:
-            refuse("Generator ID", code, f"{generator.code} is not approved by the registry "
-                                         f"({generator.get_status_display().lower()}); no generation can be "
-                                         "reported for it yet.")
+        if refusal := generator_refusal(code, generator, organization, granular=False):
+            refuse("Generator ID", code, refusal)
             generator = None
         period = ProductionPeriod.parse_month(month_text)
         month = period.first_day if period else None  # as the report's column holds it

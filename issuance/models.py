@@ -2,12 +2,14 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeOperators
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from certificates.models import Certificate, Generator
-from certificates.periods import ProductionPeriod
+from certificates.periods import ProductionPeriod, ProductionPeriodField
 from certificates.serials import format_serial
 from registry.models import Organization
 from utilities.csv_upload import CsvUploadRecord
@@ -115,6 +117,46 @@ class GenerationReport(models.Model):
     def period(self) -> ProductionPeriod:
         """The month, as a production period (written `01/2020`, as the certificates' are)."""
         return ProductionPeriod.month_of(self.month)
+
+
+class IntervalReading(models.Model):
+    """A granular generator's metered output for one interval of at most an hour (certificates.periods:
+    interval_refusal), in Wh, uploaded as the monthly data are (issuance.intervals). Its month's report
+    (GenerationReport, the month's total) is what staff issue: the issuance run issues one certificate
+    per submitted interval of it (issuance.services), and links it here.
+
+    No two of a generator's intervals overlap (an exclusion constraint); a reading is never replaced."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        ISSUED = "issued", "Issued"
+
+    generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="interval_readings")
+    period = ProductionPeriodField(help_text="The interval: [start, end), at most an hour.")
+    wh = models.PositiveBigIntegerField("Wh")
+    upload = models.ForeignKey(GenerationUpload, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="interval_readings")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status, default=Status.SUBMITTED)
+    certificate = models.OneToOneField(Certificate, on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="interval_reading")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["generator_id", "period"]
+        constraints = [
+            ExclusionConstraint(name="interval_reading_no_overlap",
+                                expressions=[("generator", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)]),
+            models.CheckConstraint(condition=Q(period__lower_inf=False, period__upper_inf=False,
+                                               period__lower_inc=True, period__upper_inc=False, period__isempty=False),
+                                   name="interval_reading_period_bounded"),
+            models.CheckConstraint(condition=Q(status="submitted", certificate__isnull=True) | Q(status="issued"),
+                                   name="interval_reading_certificate_when_issued"),
+        ]
+        indexes = [models.Index(fields=["generator", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.generator.code} {self.period}: {self.wh:,} Wh"
 
 
 class IssuanceQuerySet(models.QuerySet):

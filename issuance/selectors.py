@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from certificates.models import EligibilityGap, Generator, GeneratorEligibility
 from certificates.periods import ProductionPeriod
@@ -12,7 +12,7 @@ from certificates.selectors import generator_eligibilities
 from registry.models import Organization
 
 from .arithmetic import issued_quantity
-from .models import Correction, GenerationReport, GenerationUpload, Issuance
+from .models import Correction, GenerationReport, GenerationUpload, IntervalReading, Issuance
 
 
 def generation_uploads_of(organization: Organization) -> QuerySet[GenerationUpload]:
@@ -66,16 +66,31 @@ class IssuancePreview:
     eligibilities: list[MonthEligibilities] = field(default_factory=list)  # at most ELIGIBILITY_MONTHS_SHOWN
     eligibility_months_more: int = 0  # the months left out of `eligibilities`
     eligibility_months_more_not_carried: int = 0  # of those, the months with an eligibility not carried
+    granular_months: int = 0  # of `months`, granular generators': a certificate per interval, in Wh
+    intervals: int = 0  # their certificates
+    wh: int = 0
+
+    @property
+    def all_certificates(self) -> int:
+        return self.certificates + self.intervals
 
 
 def issuance_preview(reports: QuerySet[GenerationReport]) -> IssuancePreview:
     """The totals of issuing the submitted ones of `reports`, each generator's months in order from
     the carry its last issuance left (the arithmetic issuance_run applies)."""
     submitted = list(reports.filter(status=GenerationReport.Status.SUBMITTED).order_by("generator_id", "month")
-                     .values_list("generator_id", "mwh", "month"))
-    generator_ids = {generator_id for generator_id, _, _ in submitted}
+                     .values_list("generator_id", "mwh", "month", "generator__granular"))
+    generator_ids = {row[0] for row in submitted}
     balances = generator_balances(generator_ids)
     certificates = debit_paid = 0
+    granular = Q()
+    for generator_id, _, month, is_granular in submitted:
+        if is_granular:
+            granular |= Q(generator_id=generator_id, period__contained_by=ProductionPeriod.month_of(month).as_range())
+    intervals = (IntervalReading.objects.filter(granular, status=IntervalReading.Status.SUBMITTED, wh__gt=0)
+                 .aggregate(count=Count("pk"), wh=Sum("wh")) if granular else {"count": 0, "wh": 0})
+    granular_months = sum(1 for row in submitted if row[3])
+    submitted = [row[:3] for row in submitted if not row[3]]  # a monthly generator's: the carry's arithmetic
     for generator_id, mwh, _ in submitted:
         balance = balances[generator_id]
         whole, carry = issued_quantity(mwh, balance.carry)
@@ -84,7 +99,8 @@ def issuance_preview(reports: QuerySet[GenerationReport]) -> IssuancePreview:
         certificates += whole - paid
         debit_paid += paid
     months = _months_eligibilities([(generator_id, month) for generator_id, _, month in submitted])
-    return IssuancePreview(generators=len(generator_ids), months=len(submitted),
+    return IssuancePreview(generators=len(generator_ids), months=len(submitted) + granular_months,
+                           granular_months=granular_months, intervals=intervals["count"], wh=intervals["wh"] or 0,
                            mwh=sum((mwh for _, mwh, _ in submitted), Decimal(0)), certificates=certificates,
                            debit_paid=debit_paid,
                            not_submitted=reports.count() - len(submitted),

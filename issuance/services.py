@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from accounts.models import Account
@@ -36,10 +36,10 @@ from utilities import csv_upload
 from utilities.upload_runs import upload_process, uploads_requeue_stalled
 from utilities.wakeups import task_send
 
-from . import generation
+from . import generation, intervals
 from .adjustments import CorrectionWanted, by_generator, chunks_by_organization, corrections_request_write
 from .arithmetic import issued_quantity
-from .models import GenerationReport, GenerationUpload, Issuance
+from .models import GenerationReport, GenerationUpload, IntervalReading, Issuance
 from .selectors import Balance, generator_balances
 
 logger = logging.getLogger(__name__)
@@ -83,6 +83,15 @@ def generation_upload_process(*, upload_id: int) -> str:
 def _generation_work(upload: GenerationUpload) -> tuple[list, int]:
     with upload.file.open("rb") as stored:
         raw = stored.read()
+    if intervals.is_interval_file(raw):
+        rows, errors, row_count = intervals.validate(raw, upload.organization)
+        if not errors:
+            try:
+                with transaction.atomic():
+                    interval_readings_write(upload=upload, rows=rows)
+            except ServiceError as error:
+                errors = [csv_upload.RowError(0, "", "", f"{upload.nothing_done}: {error}")]
+        return errors, row_count
     rows, errors, row_count = generation.validate(raw, upload.organization)
     if not errors:
         try:
@@ -136,6 +145,31 @@ def generation_reports_write(*, upload: GenerationUpload, rows: list[generation.
             from error
 
 
+def interval_readings_write(*, upload: GenerationUpload, rows: list[intervals.IntervalRow]) -> None:
+    """Record a granular generator's validated interval readings, inside the caller's transaction, and
+    the total of each month they are in as its report (generation_reports_write: the month's submitted
+    report replaced by one of the new total; an issued month refused, so late intervals of an issued
+    month are refused too). The database refuses an interval overlapping one reported already."""
+    try:
+        with transaction.atomic():
+            IntervalReading.objects.bulk_create([IntervalReading(
+                generator_id=row.generator_id, period=row.period, wh=row.wh, upload=upload,
+                submitted_by=upload.uploaded_by) for row in rows], batch_size=5000)
+    except IntegrityError as error:  # another upload of an overlapping interval committed first
+        raise ServiceError("Another upload reported one of these intervals at the same time. Upload it again.") \
+            from error
+    months = {(row.generator_id, ProductionPeriod.month_of(row.period.start)) for row in rows}
+    wanted = Q()
+    for generator_id, month in months:
+        wanted |= Q(generator_id=generator_id, period__contained_by=month.as_range())
+    totals: dict[tuple[int, ProductionPeriod], int] = defaultdict(int)
+    for generator_id, period, wh in IntervalReading.objects.filter(wanted).values_list("generator_id", "period", "wh"):
+        totals[generator_id, ProductionPeriod.month_of(period.start)] += wh
+    generation_reports_write(upload=upload, rows=[
+        generation.GenerationRow(0, generator_id, month.first_day, intervals.wh_as_mwh(totals[generator_id, month]))
+        for generator_id, month in sorted(months, key=lambda key: (key[0], key[1]))])
+
+
 @dataclass
 class IssuanceRun:
     """What issuance_run did: the months issued, and those it left with the reason."""
@@ -143,15 +177,21 @@ class IssuanceRun:
     issued: list[Issuance] = field(default_factory=list)
     skipped: list[tuple[GenerationReport, str]] = field(default_factory=list)
     runs: list = field(default_factory=list)  # what the standing instructions did
+    granular: list[GenerationReport] = field(default_factory=list)  # granular generators' months issued
+    intervals: int = 0  # their certificates: one per interval
+    wh: int = 0  # and their Wh
 
     @property
     def certificates(self) -> int:
-        return sum(issuance.quantity for issuance in self.issued)
+        return sum(issuance.quantity for issuance in self.issued) + self.intervals
 
 
 # Generators issued per transaction: each transaction holds their rows' locks while it writes;
 # bench/issuance.py issues 5,000 generators' month in 5 of them.
 GENERATORS_PER_TRANSACTION = 1000
+# Granular generators' months per transaction: each is up to 745 certificates (an hour each), so that a
+# transaction's rows stay few and the run's memory flat (bench/hourly_issuance.py).
+GRANULAR_GENERATORS_PER_TRANSACTION = 20
 
 
 def issuance_run(*, user: User, reports: Iterable[GenerationReport]) -> IssuanceRun:
@@ -169,14 +209,15 @@ def issuance_run(*, user: User, reports: Iterable[GenerationReport]) -> Issuance
     issued together).
     """
     staff_require(user=user)
-    ids, by_organization = by_generator(GenerationReport.objects.filter(
-        pk__in=[report.pk for report in reports]).values_list(
-        "pk", "generator_id", "generator__organization_id").order_by("generator_id", "pk"))
+    selected = GenerationReport.objects.filter(pk__in=[report.pk for report in reports]).order_by("generator_id", "pk")
     result = IssuanceRun()
-    for chunk in chunks_by_organization(by_organization, GENERATORS_PER_TRANSACTION):
-        _issue_generators(user=user, generator_ids=chunk,
-                          report_ids=[pk for generator_id in chunk for pk in ids[generator_id]],
-                          result=result)
+    for granular, size in ((False, GENERATORS_PER_TRANSACTION), (True, GRANULAR_GENERATORS_PER_TRANSACTION)):
+        ids, by_organization = by_generator(selected.filter(generator__granular=granular).values_list(
+            "pk", "generator_id", "generator__organization_id"))
+        for chunk in chunks_by_organization(by_organization, size):
+            _issue_generators(user=user, generator_ids=chunk,
+                              report_ids=[pk for generator_id in chunk for pk in ids[generator_id]],
+                              result=result)
     return result
 
 
@@ -196,7 +237,8 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     accounts = accounts_lock_for_share(generator.account_id for generator in generators.values()
                                        if generator.account_id)
 
-    issuances, lines = [], []
+    readings = _interval_readings(reports, generators)
+    issuances, lines, granular = [], [], []
     for report in sorted(reports, key=lambda report: (report.generator_id, report.month)):
         generator = report.generator = generators[report.generator_id]
         balance = balances[generator.pk]
@@ -204,6 +246,9 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
                                (generator.pk, ProductionPeriod.month_of(report.month)) in certified)
         if reason:
             result.skipped.append((report, reason))
+            continue
+        if generator.granular:  # a certificate per interval, in Wh: no carry, no monthly issuance row
+            granular.append(report)
             continue
         whole, carry_out = issued_quantity(report.mwh, balance.carry)
         paid = min(whole, balance.debit)  # what the generator owes is taken before anything is issued
@@ -215,6 +260,8 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
             lines.append(IssueLine(generator, ProductionPeriod.month_of(report.month), quantity, generator.account))
         last[generator.pk] = report.month
         balances[generator.pk] = Balance(None, balance.sequence, carry_out, balance.debit - paid)
+    if granular:
+        _issue_intervals(user=user, reports=granular, readings=readings, result=result)
     if not issuances:
         return
     issued_ids = [issuance.report.pk for issuance in issuances]
@@ -239,6 +286,70 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
     result.runs.extend(instructions_run_all(
         certificates=[issuance.certificate for issuance in written if issuance.certificate], user=user))
     result.issued.extend(written)
+
+
+def _interval_readings(reports: list[GenerationReport], generators: dict[int, Generator]
+                       ) -> dict[int, list[IntervalReading]]:
+    """The submitted interval readings of each granular generator's month reported (by report id), in order.
+    The reports' locks keep them as they are: an upload writes readings with its month's report."""
+    months = [(report, ProductionPeriod.month_of(report.month)) for report in reports
+              if generators[report.generator_id].granular]
+    if not months:
+        return {}
+    wanted = Q()
+    for report, month in months:
+        wanted |= Q(generator_id=report.generator_id, period__contained_by=month.as_range())
+    found: dict[tuple[int, datetime.date], list[IntervalReading]] = defaultdict(list)
+    for reading in IntervalReading.objects.filter(wanted, status=IntervalReading.Status.SUBMITTED).order_by(
+            "generator_id", "period").only("pk", "generator_id", "period", "wh"):
+        found[reading.generator_id, reading.period.first_day.replace(day=1)].append(reading)
+    return {report.pk: found[report.generator_id, report.month] for report, _ in months}
+
+
+def _issue_intervals(*, user: User, reports: list[GenerationReport], readings: dict[int, list[IntervalReading]],
+                     result: IssuanceRun) -> None:
+    """Issue granular generators' months (their reports locked, checked by _cannot_issue): one certificate
+    per interval read, its quantity the interval's Wh, into the generator's issuance account
+    (certificates_write: the interval in the serial base, its expiry, the emissions factor); an
+    interval of 0 Wh issues none. Each reading is linked to its certificate, each report marked issued
+    (compare-and-swap), in the caller's transaction, with one certificates.issued event per organization
+    (data["granular_report_ids"]) and the standing instructions run on the new certificates."""
+    report_ids = [report.pk for report in reports]
+    if GenerationReport.objects.filter(pk__in=report_ids, status=ReportStatus.SUBMITTED).update(
+            status=ReportStatus.ISSUED) != len(report_ids):
+        raise ServiceError("A report changed while it was being issued; nothing was issued. Try again.")
+    issued = [(report, reading) for report in reports for reading in readings[report.pk] if reading.wh]
+    certificates = certificates_write(user=user, lines=[
+        IssueLine(report.generator, reading.period, reading.wh, report.generator.account)
+        for report, reading in issued]) if issued else []
+    with connection.cursor() as cursor:  # one statement each for the months' hundreds of readings
+        cursor.execute(INTERVALS_ISSUED_SQL, [[reading.pk for _, reading in issued],
+                                              [certificate.pk for certificate in certificates]])
+        cursor.execute(INTERVALS_NONE_SQL, [[reading.pk for report in reports for reading in readings[report.pk]]])
+    by_organization: dict[int, list[int]] = defaultdict(list)
+    for report in reports:
+        by_organization[report.generator.organization_id].append(report.pk)
+    events_record([event_new(kind=Event.Kind.CERTIFICATES_ISSUED, organization_id=organization_id,
+                             data={"granular_report_ids": ids}) for organization_id, ids in by_organization.items()])
+    if certificates:
+        result.runs.extend(instructions_run_all(certificates=certificates, user=user))
+    result.granular.extend(reports)
+    result.intervals += len(certificates)
+    result.wh += sum(reading.wh for _, reading in issued)
+
+
+# The readings issued: those with a certificate linked to it, the 0 Wh ones without (hand-written: one
+# statement instead of one UPDATE per interval, 744 a month; bench/hourly_issuance.py).
+INTERVALS_ISSUED_SQL = f"""
+    UPDATE {IntervalReading._meta.db_table} AS reading
+    SET status = 'issued', certificate_id = issued.certificate_id
+    FROM unnest(%s::bigint[], %s::bigint[]) AS issued(reading_id, certificate_id)
+    WHERE reading.id = issued.reading_id AND reading.status = 'submitted'
+"""
+INTERVALS_NONE_SQL = f"""
+    UPDATE {IntervalReading._meta.db_table} SET status = 'issued'
+    WHERE id = ANY(%s::bigint[]) AND status = 'submitted' AND certificate_id IS NULL
+"""
 
 
 def _issued_record(issuances: list[Issuance]) -> None:

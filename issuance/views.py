@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from certificates.periods import interval_rule_text
 from instructions.selectors import runs_for_certificate
 from registry.selectors import membership_required
 from registry.services import ServiceError
@@ -11,7 +12,7 @@ from utilities.csv_export import csv_response
 from utilities.csv_upload import CsvUploadForm
 from utilities.htmx import htmx_partial
 
-from . import generation
+from . import generation, intervals
 from .adjustments import correction_request
 from .forms import CorrectionRequestForm, ReportMonthForm
 from .models import Correction
@@ -47,7 +48,8 @@ def generation_uploads(request: HttpRequest) -> HttpResponse:
                 return redirect("issuance:upload", pk=upload.pk)
     return render(request, "issuance/uploads.html", {
         "form": form, "uploads": generation_uploads_of(membership.organization)[:50],
-        "can_act": membership.can_transfer, "role_note": membership.read_only_note(may="upload generation data")})
+        "can_act": membership.can_transfer, "role_note": membership.read_only_note(may="upload generation data"),
+        "interval_text": interval_rule_text()})
 
 
 @login_required
@@ -67,6 +69,13 @@ def generation_template(request: HttpRequest) -> HttpResponse:
     """The generation data template: the header row, columns A to C."""
     membership_required(request)
     return csv_response("generation-data-template.csv", generation.COLUMNS, [])
+
+
+@login_required
+def interval_template(request: HttpRequest) -> HttpResponse:
+    """The interval data template of granular generators: the header row, columns A to D."""
+    membership_required(request)
+    return csv_response("interval-data-template.csv", intervals.COLUMNS, [])
 
 
 @login_required

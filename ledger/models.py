@@ -69,6 +69,10 @@ class LedgerEvent(models.Model):
         BILLING_HOLD_SET = "billing_hold_set", "Inactivated for an unpaid invoice"
         BILLING_HOLD_LIFTED = "billing_hold_lifted", "Active again: the unpaid invoices paid"
         FEE_SCHEDULE_SAVED = "fee_schedule_saved", "Fee schedule saved"
+        BATCH_EXPIRED = "batch_expired", "Batch expired"
+        # Registry staff recorded an import by conversion (imports.services.import_record): the certificate
+        # and its one pending batch made, and the import transfer waiting for the recipient.
+        IMPORT_RECORDED = "import_recorded", "Certificates imported from another tracking system"
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)

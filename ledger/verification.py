@@ -62,13 +62,15 @@ CHECKS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "every batch must be created by an issuance or split ledger event",
+        "every batch must be created by an issuance (an import, for an imported certificate) or split ledger event",
         """
         SELECT format('batch %s has no %s event', b.id,
-                      CASE WHEN b.parent_id IS NULL THEN 'issuance' ELSE 'split' END)
-        FROM certificates_certificatebatch b
+                      CASE WHEN b.parent_id IS NOT NULL THEN 'split'
+                           WHEN c.imported_from_id IS NOT NULL THEN 'import_recorded' ELSE 'issuance' END)
+        FROM certificates_certificatebatch b JOIN certificates_certificate c ON c.id = b.certificate_id
         WHERE (b.parent_id IS NULL AND NOT EXISTS (
-                  SELECT 1 FROM ledger_ledgerevent e WHERE e.kind = 'issuance' AND e.batch_id = b.id))
+                  SELECT 1 FROM ledger_ledgerevent e WHERE e.batch_id = b.id
+                  AND e.kind = CASE WHEN c.imported_from_id IS NULL THEN 'issuance' ELSE 'import_recorded' END))
            OR (b.parent_id IS NOT NULL AND NOT EXISTS (
                   SELECT 1 FROM ledger_ledgerevent e WHERE e.kind = 'split' AND e.batch_id = b.parent_id))
         """,
@@ -114,10 +116,10 @@ CHECKS: list[tuple[str, str]] = [
             SELECT t.id, t.status,
                    CASE
                      WHEN NOT EXISTS (SELECT 1 FROM ledger_ledgerevent e WHERE e.transfer_id = t.id
-                                      AND e.kind IN ('transfer_initiated', 'retirement'))
+                                      AND e.kind IN ('transfer_initiated', 'retirement', 'import_recorded'))
                        THEN 'initiating'
                      WHEN t.status IN ('rejected', 'withdrawn', 'expired')
-                          OR (t.status = 'complete' AND t.kind IN ('organization', 'export'))
+                          OR (t.status = 'complete' AND t.kind IN ('organization', 'export', 'import'))
                        THEN CASE WHEN NOT EXISTS (
                                 SELECT 1 FROM ledger_ledgerevent e WHERE e.transfer_id = t.id AND e.kind IN (
                                     'transfer_accepted', 'transfer_rejected', 'transfer_withdrawn',
@@ -179,6 +181,32 @@ CHECKS: list[tuple[str, str]] = [
         FROM unnest(ARRAY['batch_voided_final', 'certificate_immutable', 'certificate_never_deleted',
                           'issuance_rolled_back_final']) AS name
         WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = name AND tgenabled <> 'D')
+        """,
+    ),
+    (
+        "the database must refuse any change to an expired batch",
+        """
+        SELECT 'trigger batch_expired_final is missing or disabled'
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'batch_expired_final' AND tgenabled <> 'D')
+        """,
+    ),
+    (
+        "every expired batch must be of a certificate past its expiry, with its batch_expired event",
+        """
+        SELECT format('batch %s is expired but its certificate %s expires %s', b.id, c.serial_base,
+                      coalesce(c.expires_at::text, 'never'))
+        FROM certificates_certificatebatch b JOIN certificates_certificate c ON c.id = b.certificate_id
+        WHERE b.status = 'expired' AND (c.expires_at IS NULL OR NOT EXISTS (
+            SELECT 1 FROM ledger_ledgerevent e WHERE e.batch_id = b.id AND e.kind = 'batch_expired'
+            AND e.occurred_at >= c.expires_at))
+        """,
+    ),
+    (
+        "an issued interval reading's certificate is of its generator and interval, for its Wh",
+        """
+        SELECT format('interval reading %s (%s Wh) is issued as certificate %s', r.id, r.wh, c.serial_base)
+        FROM issuance_intervalreading r JOIN certificates_certificate c ON c.id = r.certificate_id
+        WHERE c.generator_id <> r.generator_id OR c.period <> r.period OR c.quantity <> r.wh
         """,
     ),
     (
@@ -280,6 +308,24 @@ CHECKS: list[tuple[str, str]] = [
         LEFT JOIN issuance_correction c ON c.certificate_id = cert.id AND c.status = 'approved'
         WHERE cert.adjustment AND (c.id IS NULL OR c.generator_id <> cert.generator_id
                                    OR date_trunc('month', lower(cert.period) + interval '14 days')::date <> c.month)
+        """,
+    ),
+    (
+        "an imported certificate is its import's, from the import's tracking system, as many as its original serials",
+        """
+        SELECT format('certificate %s is imported but no import records it, or its origin or quantity differ',
+                      c.serial_base)
+        FROM certificates_certificate c LEFT JOIN imports_import i ON i.certificate_id = c.id
+        WHERE c.imported_from_id IS NOT NULL
+          AND (i.id IS NULL OR i.tracking_system_id <> c.imported_from_id
+               OR i.original_end - i.original_start + 1 <> c.quantity)
+        UNION ALL
+        SELECT format('certificate %s is an import''s but not marked imported', c.serial_base)
+        FROM imports_import i JOIN certificates_certificate c ON c.id = i.certificate_id
+        WHERE c.imported_from_id IS NULL
+        UNION ALL
+        SELECT 'exclusion constraint import_serials_once_per_source is missing'
+        WHERE NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'import_serials_once_per_source')
         """,
     ),
     (

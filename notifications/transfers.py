@@ -21,6 +21,7 @@ from registry.emails import (
     emails_send,
     members_wanting_email,
     preferences_url,
+    staff_for_email,
     upload_email_send,
 )
 from registry.models import EmailEvent, Membership, User
@@ -38,6 +39,9 @@ SUBJECTS = {
     Event.Kind.EXPORT_CONFIRMED: "Export {id} was accepted by the receiving system",
     Event.Kind.EXPORT_REJECTED: "Export {id} was rejected by the receiving system",
     Event.Kind.RETIREMENT_MADE: "Certificates retired: retirement {reference}",
+    Event.Kind.IMPORT_RECORDED: "Import {id}: certificates from another tracking system are waiting for you",
+    Event.Kind.IMPORT_ACCEPTED: "Import {id} was accepted",
+    Event.Kind.IMPORT_REJECTED: "Import {id} was rejected: return its certificates to the source",
 }
 
 
@@ -53,6 +57,9 @@ EMAIL_EVENTS = {
     Event.Kind.EXPORT_CONFIRMED: EmailEvent.EXPORT_DECIDED,
     Event.Kind.EXPORT_REJECTED: EmailEvent.EXPORT_DECIDED,
     Event.Kind.RETIREMENT_MADE: EmailEvent.RETIREMENT,
+    Event.Kind.IMPORT_RECORDED: EmailEvent.TRANSFER_RECEIVED,
+    Event.Kind.IMPORT_ACCEPTED: EmailEvent.TRANSFER_ACCEPTED,
+    Event.Kind.IMPORT_REJECTED: EmailEvent.TRANSFER_REJECTED,
 }
 
 
@@ -77,6 +84,9 @@ def transfer_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[s
     it is sent: a change made while it waited in the outbox counts); as (audience, time zone,
     addresses), one email each, written in that zone."""
     submitter = transfer.created_by
+    if transfer.kind == Transfer.Kind.IMPORT:
+        yield from _import_recipients(transfer, event_kind)
+        return
     audiences = {"sender": [submitter] if submitter.wants_email(email_event(event_kind, "sender")) else []}
     if transfer.kind == Transfer.Kind.RETIREMENT:  # the organization's managers hear of every retirement
         managers = _members(transfer.organization_id, [Membership.Role.MANAGER], email_event(event_kind, "managers"))
@@ -86,6 +96,25 @@ def transfer_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[s
     for audience, users in audiences.items():
         for time_zone, addresses in addresses_by_time_zone(users):
             yield audience, time_zone, addresses
+
+
+def _import_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[str, str, list[str]]]:
+    """An import's: the recipient's traders and managers hear of each step (its stand-in sender has no
+    members); of a rejection, registry staff too, who return the voided certificates to the source."""
+    audiences = {"recipient": _actors(transfer.recipient_organization_id, email_event(event_kind, "recipient"))}
+    if event_kind == Event.Kind.IMPORT_REJECTED:
+        audiences["staff"] = staff_for_email()
+    for audience, users in audiences.items():
+        for time_zone, addresses in addresses_by_time_zone(users):
+            yield audience, time_zone, addresses
+
+
+def _url(transfer: Transfer, audience: str) -> str:
+    """The link an email gives: the transfer's page, for the organization reading it; staff's import, in the admin."""
+    if audience == "staff":
+        return settings.SITE_URL + reverse("admin:imports_import_change", args=[transfer.import_record.pk])
+    return organization_link(settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk]),
+                             transfer.recipient_organization if audience == "recipient" else transfer.organization)
 
 
 def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
@@ -101,7 +130,8 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
         id=transfer.pk, status=transfer.get_status_display().lower(),
         reference=retirement.reference if retirement else "",
     )
-    items = list(transfer.items.select_related("batch__certificate__generator")[:ITEMS_IN_EMAIL])
+    items = list(transfer.items.select_related("batch__certificate__generator",
+                                               "batch__certificate__imported_from")[:ITEMS_IN_EMAIL])
     item_count = transfer.items.count() if len(items) == ITEMS_IN_EMAIL else len(items)
     sent = 0
     for audience, time_zone, addresses in transfer_recipients(transfer, event_kind):
@@ -109,9 +139,7 @@ def transfer_notify(*, transfer_id: int, event_kind: str) -> int:
                    "audience": audience, "event_kind": event_kind,
                    "retirement_facts": retirement.facts() if retirement else [],
                    "registry_name": settings.REGISTRY_NAME, "preferences_url": preferences_url(),
-                   "url": organization_link(settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk]),
-                                            transfer.recipient_organization if audience == "recipient"
-                                            else transfer.organization)}
+                   "url": _url(transfer, audience)}
         email_send(subject=subject, template="transfers/email/transfer", context=context, time_zone=time_zone,
                    addresses=addresses)
         sent += 1

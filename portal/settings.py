@@ -95,6 +95,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 REGISTRY_NAME = env_str("REGISTRY_NAME", "Midwest Renewable Energy Registry")
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")  # make run sets it to the port it serves
 TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
+# Granular (hourly, EnergyTag) certificates: the shortest interval a granular generator's generation may be
+# reported for (60: hours only; 15: quarter hours too; an interval is never longer than an hour), and how
+# many years after its interval's end an interval's certificate expires.
+GRANULAR_INTERVAL_MINUTES = env_int("GRANULAR_INTERVAL_MINUTES", 60)
+CERTIFICATE_EXPIRY_YEARS = env_int("CERTIFICATE_EXPIRY_YEARS", 2)
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)  # an invitation link works this many days after it is sent
 # Registry staff are emailed, once a day, the generator eligibilities whose good-through date is within this
 # many days (each eligibility once, until its good-through date changes).
@@ -121,6 +126,11 @@ PUBLICLOG_WITNESSES = env_list("PUBLICLOG_WITNESSES")
 PUBLICLOG_WITNESS_NAME = env_str("PUBLICLOG_WITNESS_NAME") or f"{SITE_URL.split('://', 1)[-1]}/witness"
 PUBLICLOG_WITNESS_KEY = env_str("PUBLICLOG_WITNESS_KEY")
 PUBLICLOG_WITNESSED_LOGS = env_list("PUBLICLOG_WITNESSED_LOGS")
+# Registry to registry (imports/messages.py): this registry's code as the registries it trades with name it
+# (their TrackingSystem code for it), and its Ed25519 key for the messages it signs (`manage.py imports_key`).
+REGISTRY_CODE = env_str("REGISTRY_CODE", "MWRR")
+IMPORTS_SIGNING_KEY = env_str("IMPORTS_SIGNING_KEY")
+IMPORTS_SIGNING_KEY_REQUIRED = env_bool("PRODUCTION")
 MASS_TRANSFER_MAX_ROWS = env_int("MASS_TRANSFER_MAX_ROWS", 50_000)
 # A mass upload always ends: each is tried at most this many times (a worker that dies mid-upload
 # costs one attempt), and uploads left queued or processing with no worker holding them are queued
@@ -132,6 +142,8 @@ MASS_UPLOAD_BUSY_RETRY_SECONDS = env_int("MASS_UPLOAD_BUSY_RETRY_SECONDS", 5)
 MASS_UPLOAD_BUSY_RETRIES = env_int("MASS_UPLOAD_BUSY_RETRIES", 120)
 # Rows of one generation-data upload (issuance/generation.py): a month of every generator a participant has.
 GENERATION_UPLOAD_MAX_ROWS = env_int("GENERATION_UPLOAD_MAX_ROWS", 20_000)
+# Imports by conversion (imports/): the rows of an import file registry staff upload, recorded all or nothing.
+IMPORT_FILE_MAX_ROWS = env_int("IMPORT_FILE_MAX_ROWS", 1_000)
 # The annual generator review (certificates/reviews.py): each year from REVIEW_OPENS (MM-DD) every approved
 # generator's owner confirms its registration, by REVIEW_DEADLINE (MM-DD, the same year, the day itself
 # included); after it, an organization with a generator not confirmed cannot transfer, retire or upload.
@@ -169,6 +181,7 @@ INSTALLED_APPS = [
     "mass_uploads",
     "instructions",
     "issuance",
+    "imports",
     "webhooks",
     "api",
     "dashboard",
@@ -319,6 +332,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfers.tasks.expire_pending_transfers",
         "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600),
     },
+    "expire-certificates": {"task": "certificates.tasks.expire_certificates",
+                            "schedule": env_int("EXPIRY_CHECK_SECONDS", 3600)},
     "clear-expired-sessions": {"task": "registry.tasks.clear_expired_sessions", "schedule": 3600},
     "send-webhook-deliveries": {
         "task": "webhooks.tasks.send_webhook_deliveries",

@@ -40,6 +40,7 @@ urlpatterns = [
     path("instructions/", include("instructions.urls")),
     path("statistics/", include("public_stats.urls")),  # public, no sign-in
     path("log/", include("publiclog.urls")),  # public, no sign-in: the log of retirements
+    path("imports/", include("imports.urls")),  # other registries running this project: signed messages, no sign-in
     path("", include("programs.urls")),  # /organization/programs/ (participants) and /programs/ (regulators)
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),

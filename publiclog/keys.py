@@ -4,14 +4,10 @@ key, outside production, a development key derived from SECRET_KEY signs (so tha
 tests sign without one in the repository); in production the key must be set. The same for the key
 this registry cosigns other logs' checkpoints with as their witness (PUBLICLOG_WITNESS_KEY)."""
 
-import base64
-import binascii
-
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from utilities.signing_keys import ed25519_key, ed25519_new
 
 from .notes import COSIGNATURE_V1, public_key_bytes, verifier_key
 
@@ -21,29 +17,15 @@ def origin() -> str:
 
 
 def signing_key() -> Ed25519PrivateKey:
-    return _key(settings.PUBLICLOG_SIGNING_KEY, name="PUBLICLOG_SIGNING_KEY", info=b"publiclog development signing key",
-                required=settings.PUBLICLOG_SIGNING_KEY_REQUIRED)
+    return ed25519_key(setting="PUBLICLOG_SIGNING_KEY", development="publiclog development signing key",
+                       required=settings.PUBLICLOG_SIGNING_KEY_REQUIRED, used_for="the public log signs with it")
 
 
 def witness_key() -> Ed25519PrivateKey:
     """The key this registry cosigns other logs' checkpoints with, as their witness."""
-    return _key(settings.PUBLICLOG_WITNESS_KEY, name="PUBLICLOG_WITNESS_KEY", info=b"publiclog development witness key",
-                required=settings.PUBLICLOG_SIGNING_KEY_REQUIRED and bool(settings.PUBLICLOG_WITNESSED_LOGS))
-
-
-def _key(setting: str, *, name: str, info: bytes, required: bool) -> Ed25519PrivateKey:
-    if setting:
-        try:
-            seed = base64.b64decode(setting, validate=True)
-        except binascii.Error as error:
-            raise ImproperlyConfigured(f"{name} is not base64.") from error
-        if len(seed) != 32:
-            raise ImproperlyConfigured(f"{name} must be the base64 of 32 bytes.")
-        return Ed25519PrivateKey.from_private_bytes(seed)
-    if required:  # in production, never a key derived from another secret
-        raise ImproperlyConfigured(f"Set {name}: the public log signs with it.")
-    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(settings.SECRET_KEY.encode())
-    return Ed25519PrivateKey.from_private_bytes(seed)
+    return ed25519_key(setting="PUBLICLOG_WITNESS_KEY", development="publiclog development witness key",
+                       required=settings.PUBLICLOG_SIGNING_KEY_REQUIRED and bool(settings.PUBLICLOG_WITNESSED_LOGS),
+                       used_for="the public log signs with it")
 
 
 def public_key() -> bytes:
@@ -63,7 +45,4 @@ def witness_verifier_key() -> str:
 
 def new_signing_key() -> str:
     """A new key, as PUBLICLOG_SIGNING_KEY takes it."""
-    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-
-    raw = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    return base64.b64encode(raw).decode()
+    return ed25519_new()

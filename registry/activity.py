@@ -42,7 +42,8 @@ def _account(event: LedgerEvent) -> str:
 
 def _transfer(event: LedgerEvent) -> str:
     upload = event.transfer.mass_upload_id if event.transfer_id else None
-    return f"transfer {event.transfer_id}" + (f" (mass upload {upload})" if upload else "")
+    word = "import" if event.transfer_id and event.transfer.kind == "import" else "transfer"
+    return f"{word} {event.transfer_id}" + (f" (mass upload {upload})" if upload else "")
 
 
 def _initiated(event: LedgerEvent, organization: Organization) -> str:
@@ -80,9 +81,15 @@ def _status_change(what, labels: dict[str, str]):
 SENTENCES = {
     Kind.ISSUANCE: lambda e, o: f"Issued {_quantity(e)} into {_account(e)}.",
     Kind.TRANSFER_INITIATED: _initiated,
+    Kind.IMPORT_RECORDED: lambda e, o: f"Registry staff recorded import {e.transfer_id}: {_quantity(e)} from "
+                                       f"{e.transfer.tracking_system.name}, serial "
+                                       f"{(e.after or {}).get('original_serial', '')} there, for "
+                                       f"{e.transfer.recipient_organization.name} to accept or reject.",
     Kind.TRANSFER_ACCEPTED: lambda e, o: f"{e.organization.name} accepted {_transfer(e)}.",
-    Kind.TRANSFER_REJECTED: lambda e, o: f"{e.transfer.recipient_organization.name} rejected {_transfer(e)}; "
-                                         "the certificates returned.",
+    Kind.TRANSFER_REJECTED: lambda e, o: (
+        f"{e.transfer.recipient_organization.name} rejected {_transfer(e)}; its certificates were voided, "
+        f"to return to {e.transfer.tracking_system.name}." if e.transfer.kind == "import"
+        else f"{e.transfer.recipient_organization.name} rejected {_transfer(e)}; the certificates returned."),
     Kind.TRANSFER_WITHDRAWN: lambda e, o: f"{e.organization.name} withdrew {_transfer(e)}.",
     Kind.TRANSFER_EXPIRED: lambda e, o: f"{capfirst(_transfer(e))} expired; the certificates returned.",
     Kind.EXPORT_CONFIRMED: lambda e, o: f"The receiving system accepted export {_transfer(e)}.",

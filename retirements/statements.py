@@ -53,7 +53,10 @@ def _record(retirement: Retirement, summary) -> dict:
     batches = [{"serial_number": serial_number, "quantity": quantity,
                 "generator": {"id": certificate.generator_code, "name": certificate.generator_name},
                 "fuel": certificate.fuel, "location": certificate.state, "vintage": certificate.vintage,
-                "eligibilities": certificate.eligibilities}
+                "eligibilities": certificate.eligibilities,
+                # Only an imported certificate's batch has it: every other record, and its digest, stay as they were.
+                **({"origin": {"tracking_system": certificate.tracking_system,
+                               "original_serial": certificate.original_serial}} if certificate.origin else {})}
                for certificate, serial_number, quantity in summary]
     return {
         "registry": settings.REGISTRY_NAME,

@@ -14,6 +14,7 @@ from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
+from issuance.services import generation_upload_create
 from ledger.models import LedgerEvent
 from mass_uploads.models import MassTransferUpload
 from mass_uploads.services import mass_upload_create, mass_upload_process
@@ -383,6 +384,19 @@ def worker(celery_processes):
 def mass_media(settings, tmp_path):
     """Uploaded files go to the test's own directory."""
     settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def upload_run(org, trader, mass_media, django_capture_on_commit_callbacks):
+    """upload_run(content) -> the generation upload (monthly or interval data) after its task ran (Celery
+    is eager in tests: the task queued after commit runs, and the email after it)."""
+    def _run(content, user=trader, organization=org):
+        with django_capture_on_commit_callbacks(execute=True):
+            upload = generation_upload_create(organization=organization, user=user,
+                                              upload=SimpleUploadedFile("generation.csv", content.encode()))
+        upload.refresh_from_db()
+        return upload
+    return _run
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ def test_a_batch_as_the_dashboard_shows_it(api_as, org, viewer, holdings, accoun
         "id": wind.pk, "serial_number": wind.serial_number, "serial_start": 1, "serial_end": 1000, "quantity": 1000,
         "status": "active", "account": account.public_id, "account_name": "Main active", "generator": "M805",
         "generator_name": "Prairie Ridge Wind", "fuel": "wind", "state": "MN", "vintage": "2020-01",
-        "eligibilities": ["MN RES", "Green-e"], "issued_at": None}
+        "eligibilities": ["MN RES", "Green-e"], "issued_at": None, "origin": None}
 
 
 # One batch, in any status: what a partial move left behind.

@@ -21,7 +21,7 @@ from certificates.generator_services import (
     eligibility_end,
     eligibility_record,
 )
-from certificates.models import Certificate, GeneratorEligibility
+from certificates.models import Certificate, Generator, GeneratorEligibility
 from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from events.services import events_consume
@@ -400,20 +400,27 @@ def test_the_migration_records_each_generator_s_claims_from_its_first_day(org, a
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:
-        old_wind = GeneratorFactory(organization=org, code="M880", eligibilities=["MN RES", "Green-e"],
-                                    recorded=False, commissioned_on=day(2015, 6, 1), account=account)
-        # Issued before it was commissioned: its first day is 2010-01-01. Written by the model as that
-        # schema had it (today's certificate has columns of later migrations).
-        executor.loader.project_state(before).apps.get_model("certificates", "Certificate").objects.create(
+        # Written by the models as that schema had them (today's generator and certificate have columns of
+        # later migrations).
+        old_models = executor.loader.project_state(before).apps
+
+        def generator(code, eligibilities, commissioned_on, **fields):
+            return old_models.get_model("certificates", "Generator").objects.create(
+                organization_id=org.pk, code=code, name=f"Wind {code}", fuel_type="wind", technology="onshore_wind",
+                state="MN", capacity_mw=100, status="approved", account_id=account.pk, eligibilities=eligibilities,
+                commissioned_on=commissioned_on, **fields)
+
+        old_wind = generator("M880", ["MN RES", "Green-e"], day(2015, 6, 1))
+        # Issued before it was commissioned: its first day is 2010-01-01.
+        old_models.get_model("certificates", "Certificate").objects.create(
             generator_id=old_wind.pk, period=ProductionPeriod.month(2010, 1), quantity=5,
             serial_base="M880-MN-01-2010-AAAAAA", fuel_type="wind", state="MN", eligibilities=["MN RES", "Green-e"],
             issued_by_id=staff.pk)
-        GeneratorFactory(organization=org, code="M881", eligibilities=["WI RPS"], recorded=False,
-                         commissioned_on=None, account=account,
-                         created_at=datetime.datetime(2023, 5, 6, 12, tzinfo=datetime.UTC))
-        GeneratorFactory(organization=org, code="M882", eligibilities=[], recorded=False)
+        generator("M881", ["WI RPS"], None, created_at=datetime.datetime(2023, 5, 6, 12, tzinfo=datetime.UTC))
+        generator("M882", [], day(2015, 6, 1))
     finally:
         migrate_to_the_end()
+    old_wind = Generator.objects.get(pk=old_wind.pk)
 
     assert list(GeneratorEligibility.objects.order_by("pk").values_list(
         "generator__code", "name", "start_date", "good_through", "certification_number")) == [

@@ -220,6 +220,7 @@ def test_the_emails_owed_before_the_events_become_events_in_the_migration(
     from django.db.migrations.executor import MigrationExecutor
 
     from .conftest import send
+    from .test_migrations_apps import migrate_to_the_end
 
     transfer = send(batch, trader, org, counterparty)
     before = set(Event.objects.values_list("pk", flat=True))
@@ -229,10 +230,8 @@ def test_the_emails_owed_before_the_events_become_events_in_the_migration(
         old = executor.loader.project_state([("transfers", "0008_mass_upload_kind")]).apps
         old.get_model("transfers", "TransferNotification").objects.create(
             transfer_id=transfer.pk, event_kind="transfer_accepted", created_at=timezone.now())
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes("transfers"))
+    finally:  # every app, not only transfers: going back took the apps that depend on it (imports) too
+        migrate_to_the_end()
     [owed] = Event.objects.exclude(pk__in=before)
     assert (owed.kind, owed.subject_id, owed.organization_id, owed.other_organization_id) == (
         Event.Kind.TRANSFER_ACCEPTED, transfer.pk, org.pk, counterparty.pk)

@@ -21,19 +21,6 @@ EARLIER = last_month(2)
 
 
 @pytest.fixture
-def upload_run(org, trader, mass_media, django_capture_on_commit_callbacks):
-    """upload_run(content) -> the upload after its task ran (Celery is eager in tests: the task
-    queued after commit runs, and the email after it)."""
-    def _run(content, user=trader, organization=org):
-        with django_capture_on_commit_callbacks(execute=True):
-            upload = generation_upload_create(organization=organization, user=user,
-                                              upload=SimpleUploadedFile("generation.csv", content.encode()))
-        upload.refresh_from_db()
-        return upload
-    return _run
-
-
-@pytest.fixture
 def refused(upload_run):
     """The upload fails with `message` on `row` and `column`, and nothing is recorded."""
     def _refused(content, message, row, column):

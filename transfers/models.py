@@ -37,7 +37,9 @@ class Transfer(models.Model):
     organization = models.ForeignKey(  # indexed by (organization, status)
         Organization, on_delete=models.PROTECT, related_name="transfers_sent", db_index=False
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None only for an import another registry's message made (imports.messages): no person here submitted it.
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+                                   blank=True)
     destination_account = models.ForeignKey(
         Account, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers_in"
     )
@@ -84,7 +86,8 @@ class Transfer(models.Model):
                 | models.Q(kind="internal", destination_account__isnull=False)
                 | models.Q(kind="retirement", destination_account__isnull=False)
                 | models.Q(kind="organization", recipient_organization__isnull=False)
-                | models.Q(kind="export", tracking_system__isnull=False),
+                | models.Q(kind="export", tracking_system__isnull=False)
+                | models.Q(kind="import", tracking_system__isnull=False, recipient_organization__isnull=False),
                 name="transfer_has_destination",
             ),
         ]
@@ -117,9 +120,21 @@ class Transfer(models.Model):
                                  organization=self.recipient_organization, tracking_system=self.tracking_system,
                                  recipient_name=self.recipient_name, recipient_account_ref=self.recipient_account_ref)
 
+    @property
+    def noun(self) -> str:
+        """What the pages call it: an import, or a transfer."""
+        return "Import" if self.kind == Transfer.Kind.IMPORT else "Transfer"
+
+    @property
+    def origin_label(self) -> str:
+        """Where an import came from, as its pages, tabs and emails say it ("" for any other transfer)."""
+        return f"Imported from {self.tracking_system.name}" if self.kind == Transfer.Kind.IMPORT else ""
+
     def counterparty_label(self, organization: Organization) -> str:
         """The other side of this transfer as `organization` (its sender or its recipient) reads it:
         where it went, for a transfer it sent; who sent it, for one it received."""
+        if self.kind == Transfer.Kind.IMPORT:  # worded by origin, for the recipient and registry staff alike
+            return self.origin_label
         if self.recipient_organization_id == organization.pk:
             return "From " + destination_label(kind=Transfer.Kind.ORGANIZATION, organization=self.organization)
         return "To " + self.destination_label

@@ -49,8 +49,11 @@ def transfer_decision_refused(transfer: Transfer, *, organization_id: int, decis
     withdraws it, while it is pending. The transfer page reads it to offer its buttons and to say
     why not; the decision services ask it again of the transfer they lock. (Whether the member's
     role may decide is the role's rule: role_require, Membership.can_transfer.)"""
-    if transfer.kind != Transfer.Kind.ORGANIZATION:
+    if transfer.kind not in (Transfer.Kind.ORGANIZATION, Transfer.Kind.IMPORT):
         return TransferRefused(f"Transfer {transfer.pk} waits for registry staff, not for an organization's decision.")
+    if decision == "withdraw" and transfer.kind == Transfer.Kind.IMPORT:
+        return NotYourDecision("An import is not withdrawn here: registry staff record it, and its recipient "
+                               "accepts or rejects it.")
     if decision == "withdraw" and transfer.organization_id != organization_id:
         return NotYourDecision(f"Only the sender, {transfer.organization.name}, can withdraw this transfer; you "
                                "can accept or reject it.")
@@ -103,6 +106,7 @@ def transactions_for(organization: Organization):
             kind_label=choice_label("kind", Kind),
             # The name a row's counterparty is written with first (Transfer.counterparty_label).
             counterparty_name=Case(
+                When(kind=Kind.IMPORT, then=F("tracking_system__name")),
                 When(recipient_organization=organization, then=F("organization__name")),
                 When(kind=Kind.ORGANIZATION, then=F("recipient_organization__name")),
                 When(kind=Kind.EXPORT, then=F("recipient_name")),
@@ -134,7 +138,8 @@ def choice_label(field: str, choices) -> Case:
 
 def transfer_items(transfer: Transfer):
     return transfer.items.select_related(
-        "batch__certificate__generator", "batch__account", "source_batch", "source_account"
+        "batch__certificate__generator", "batch__certificate__imported_from", "batch__account", "source_batch",
+        "source_account"
     ).order_by("batch__certificate__period", "batch__serial_start")
 
 

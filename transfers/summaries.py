@@ -18,7 +18,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from fpdf import FPDF
 
-from certificates.models import FuelType
+from certificates.models import FuelType, origin_text
 from certificates.serials import format_serial
 from utilities.display import datetime_text, number_text
 
@@ -67,6 +67,9 @@ class SummaryCertificate:
     state: str
     vintage: str
     eligibilities: str
+    origin: str = ""  # an imported certificate's (certificates.models.origin_text); "" for one issued here
+    tracking_system: str = ""
+    original_serial: str = ""
 
 
 SUMMARY_ORDER = ("batch__certificate__period", "batch__certificate__generator__code", "batch__certificate_id",
@@ -75,7 +78,8 @@ _SUMMARY_COLUMNS = (
     "batch__certificate_id", "batch__certificate__serial_base", "batch__serial_start", "batch__serial_end",
     "batch__quantity", "batch__certificate__generator__code", "batch__certificate__generator__name",
     "batch__certificate__fuel_type", "batch__certificate__state", "batch__certificate__period",
-    "batch__certificate__eligibilities",
+    "batch__certificate__eligibilities", "batch__certificate__imported_from__name",
+    "batch__certificate__original_serial",
 )
 
 
@@ -86,9 +90,10 @@ def _summary_rows(items, *, chunk_size: int = 5000) -> Iterator[tuple[int, Summa
     for transfer_id, certificate_id, serial_base, start, end, quantity, *shared in rows:
         certificate = certificates.get(certificate_id)
         if certificate is None:
-            code, name, fuel, state, period, eligibilities = shared
+            code, name, fuel, state, period, eligibilities, source, original = shared
             certificate = certificates[certificate_id] = SummaryCertificate(
-                code, name, FuelType(fuel).label, state, str(period), "; ".join(eligibilities))
+                code, name, FuelType(fuel).label, state, str(period), "; ".join(eligibilities),
+                origin_text(source, original) if source else "", source or "", original)
         yield transfer_id, certificate, format_serial(serial_base, start, end), quantity
 
 
@@ -274,7 +279,8 @@ def summary_document(*, title: str, footer: str, facts: list[tuple[str, str]],
     for certificate, lines in itertools.groupby(batches, key=lambda batch: batch[0]):
         heading = (f"{certificate.generator_code} {certificate.generator_name} · {certificate.fuel} · "
                    f"{certificate.state} · vintage {certificate.vintage} · "
-                   f"eligibilities {certificate.eligibilities or 'none'}")
+                   f"eligibilities {certificate.eligibilities or 'none'}"
+                   + (f" · {certificate.origin}" if certificate.origin else ""))
         if pdf.will_page_break(3 * pdf.LINE):
             pdf.add_page()
             pdf.column_names()

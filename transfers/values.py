@@ -45,6 +45,9 @@ class TransferKind(models.TextChoices):
     ORGANIZATION = "organization", "To another organization"
     EXPORT = "export", "Out of the platform"
     RETIREMENT = "retirement", "Retirement"
+    # Into the platform: an import by conversion (imports), sent by the source tracking system's stand-in
+    # organization to its recipient, who accepts or rejects it as a transfer from another organization.
+    IMPORT = "import", "Import from another tracking system"
 
 
 INTERNAL = TransferKind.INTERNAL.value
@@ -197,7 +200,7 @@ def destination_label(*, kind: str, account: Account | None = None, organization
                       recipient_account_ref: str = "") -> str:
     """Where a transfer's certificates go, as a person reads it: one wording for the wizard's
     review, the transfer's pages and its transaction summary."""
-    if kind == TransferKind.ORGANIZATION and organization is not None:
+    if kind in (TransferKind.ORGANIZATION, TransferKind.IMPORT) and organization is not None:  # an import's recipient
         return f"{organization.name} ({organization.public_id})"
     if kind == TransferKind.EXPORT and tracking_system is not None:
         reference = f", account {recipient_account_ref}" if recipient_account_ref else ""

@@ -93,13 +93,15 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
             if decision == "accept":
                 transfer_accept(transfer=transfer, user=request.user, organization=organization,
                                 account=form.cleaned_data["account"])
-                messages.success(request, f"Transfer {transfer.pk} accepted into "
+                messages.success(request, f"{transfer.noun} {transfer.pk} accepted into "
                                           f"{form.cleaned_data['account'].public_id}.")
             elif decision == "reject":
                 transfer_reject(transfer=transfer, user=request.user, organization=organization,
                                 note=form.cleaned_data["note"])
-                messages.success(request, f"Transfer {transfer.pk} rejected; the certificates went back "
-                                          "to the sender.")
+                messages.success(request, f"Import {transfer.pk} rejected; its certificates were voided and "
+                                          f"registry staff will return them to {transfer.tracking_system.name}."
+                                 if transfer.kind == transfer.Kind.IMPORT else
+                                 f"Transfer {transfer.pk} rejected; the certificates went back to the sender.")
             else:
                 transfer_withdraw(transfer=transfer, user=request.user, organization=organization)
                 messages.success(request, f"Transfer {transfer.pk} withdrawn; the certificates are active "

@@ -28,6 +28,9 @@ class EventType(models.TextChoices):
     INVOICE_ISSUED = "invoice.issued", "Invoice issued"
     INVOICE_PAID = "invoice.paid", "Invoice paid (nothing left to pay)"
     INVOICE_OVERDUE = "invoice.overdue", "Invoice overdue (unpaid after its due date)"
+    IMPORT_RECORDED = "import.recorded", "Certificates imported from another tracking system, awaiting your decision"
+    IMPORT_ACCEPTED = "import.accepted", "Import accepted"
+    IMPORT_REJECTED = "import.rejected", "Import rejected (its certificates voided)"
 
 
 class WebhookEndpoint(models.Model):

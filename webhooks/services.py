@@ -45,6 +45,9 @@ EVENT_TYPES = {
     Event.Kind.RETIREMENT_MADE: EventType.RETIREMENT_CREATED,
     Event.Kind.EXPORT_CONFIRMED: EventType.EXPORT_DECIDED,
     Event.Kind.EXPORT_REJECTED: EventType.EXPORT_DECIDED,
+    Event.Kind.IMPORT_RECORDED: EventType.IMPORT_RECORDED,
+    Event.Kind.IMPORT_ACCEPTED: EventType.IMPORT_ACCEPTED,
+    Event.Kind.IMPORT_REJECTED: EventType.IMPORT_REJECTED,
 }
 # An invoice's events, as the event types an endpoint subscribes to (billing.services records them).
 INVOICE_EVENT_TYPES = {
@@ -214,6 +217,8 @@ def webhook_deliveries_owe_for_transfer(*, transfer_id: int, event_kind: str, oc
     organizations = [transfer.organization]
     if transfer.kind == Transfer.Kind.ORGANIZATION:
         organizations.append(transfer.recipient_organization)
+    if transfer.kind == Transfer.Kind.IMPORT:  # its sender is the source's stand-in: only the recipient is told
+        organizations = [transfer.recipient_organization]
     return _deliveries_owe(event_type=event_type, organizations=organizations, occurred_at=occurred_at,
                            transfer=transfer)
 

@@ -56,6 +56,38 @@ def sign_in(browser, live_server):
 
 
 @pytest.fixture
+def staff_admin(browser, live_server, admin_user):
+    """A page of a fresh browser context signed in to the admin site as registry staff (pytest-django's
+    admin_user, password "password"), at 1280 px."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", admin_user.email)
+    page.fill("input[name=password]", "password")
+    page.click("input[type=submit]")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def issue_confirm_page(browser, live_server, admin_user):
+    """issue_confirm_page() -> a staff page signed in to the admin, on the confirm page of "Issue the
+    selected months" for every generation report."""
+    def _open():
+        staff = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        staff.goto(f"{live_server.url}/admin/login/")
+        staff.fill("input[name=username]", admin_user.email)
+        staff.fill("input[name=password]", "password")
+        staff.click("input[type=submit]")
+        staff.goto(f"{live_server.url}/admin/issuance/generationreport/")
+        staff.check("#action-toggle")
+        staff.select_option("select[name=action]", "issue_months")
+        staff.click("button[name=index]")
+        return staff
+    return _open
+
+
+@pytest.fixture
 def screenshot(request):
     ARTIFACTS.mkdir(exist_ok=True)
 

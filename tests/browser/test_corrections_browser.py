@@ -15,7 +15,7 @@ MONTH = last_month(2)
 
 
 def test_a_corrected_upload_becomes_a_request_staff_approve_it_and_the_owner_sees_its_effect(
-        sign_in, browser, live_server, screenshot, manager, staff, generator, account, admin_user, mass_media,
+        sign_in, browser, live_server, screenshot, manager, staff, generator, account, staff_admin, mass_media,
         tmp_path):
     Generator.objects.filter(pk=generator.pk).update(account=account)
     generator.refresh_from_db()
@@ -34,11 +34,7 @@ def test_a_corrected_upload_becomes_a_request_staff_approve_it_and_the_owner_see
     assert GenerationReport.objects.count() == 1  # no second report of the issued month: a request
     correction = Correction.objects.get()
 
-    staff_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    staff_page.goto(f"{live_server.url}/admin/login/")
-    staff_page.fill("input[name=username]", admin_user.email)
-    staff_page.fill("input[name=password]", "password")
-    staff_page.click("input[type=submit]")
+    staff_page = staff_admin
     staff_page.goto(f"{live_server.url}/admin/issuance/correction/")
     expect(staff_page.locator("#result_list")).to_contain_text("+12.500")
     staff_page.check(f"input[name=_selected_action][value='{correction.pk}']")

@@ -23,7 +23,7 @@ def shot(page, name):
 
 @pytest.mark.parametrize("java_script, width", [(True, 1280), (False, 390)])
 def test_the_owner_uploads_months_staff_issue_them_the_owner_sees_what_was_issued(
-        sign_in, browser, live_server, trader, generator, account, admin_user, mass_media, tmp_path,
+        sign_in, issue_confirm_page, live_server, trader, generator, account, mass_media, tmp_path,
         java_script, width):
     Generator.objects.filter(pk=generator.pk).update(account=account)
     label = f"{'js' if java_script else 'nojs'}-{width}"
@@ -55,15 +55,7 @@ def test_the_owner_uploads_months_staff_issue_them_the_owner_sees_what_was_issue
     page.goto(f"{live_server.url}/generation/uploads/")
     shot(page, f"uploads-{label}")
 
-    staff = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    staff.goto(f"{live_server.url}/admin/login/")
-    staff.fill("input[name=username]", admin_user.email)
-    staff.fill("input[name=password]", "password")
-    staff.click("input[type=submit]")
-    staff.goto(f"{live_server.url}/admin/issuance/generationreport/")
-    staff.check("#action-toggle")
-    staff.select_option("select[name=action]", "issue_months")
-    staff.click("button[name=index]")
+    staff = issue_confirm_page()
     expect(staff.locator("text=Certificates to issue")).to_be_visible()
     assert "201" in staff.locator("#issue-totals").inner_text()
     shot(staff, f"admin-confirm-{label}")

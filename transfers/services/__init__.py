@@ -18,6 +18,7 @@ from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_sta
 from .lifecycle import (
     export_confirm,
     export_reject,
+    import_transfer_rows,
     transfer_accept,
     transfer_create,
     transfer_expire,
@@ -30,7 +31,8 @@ from .lifecycle import (
 __all__ = [
     "AlreadyInAccount", "BatchChanged", "CannotReceive", "DraftAlreadySubmitted", "NotPending", "NotYourDecision",
     "TransferConflict",
-    "Destination", "TransferLine", "TransferRefused", "export_confirm", "export_reject", "transfer_accept",
+    "Destination", "TransferLine", "TransferRefused", "export_confirm", "export_reject", "import_transfer_rows",
+    "transfer_accept",
     "transfer_create", "transfer_draft_fail",
     "transfer_draft_save", "transfer_draft_start", "transfer_expire", "transfer_reject", "transfer_withdraw",
     "transfer_write", "transfers_expire",

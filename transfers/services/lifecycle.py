@@ -332,16 +332,44 @@ def _close(transfer: Transfer, *, status: str, user: User | None, note: str = ""
 
 
 def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind: str, note: str = "") -> None:
-    """Rejected, withdrawn, expired: every batch goes back, active, to the account it came from."""
+    """Rejected, withdrawn, expired: every batch goes back, active, to the account it came from. A
+    rejected import's have nowhere here to go back to: they are voided where they wait (its stand-in's
+    account), each with its batch_voided event, for registry staff to return them to the source."""
     batches = _pending_batches(transfer)
     before = [batch.snapshot() for batch in batches]
-    batches_set_state(batches=batches, from_status=BatchStatus.PENDING, to_status=BatchStatus.ACTIVE)
+    voided = transfer.kind == Kind.IMPORT
+    batches_set_state(batches=batches, from_status=BatchStatus.PENDING,
+                      to_status=BatchStatus.VOIDED if voided else BatchStatus.ACTIVE)
     _close(transfer, status=status, user=user, note=note)
+    voids = [ledger_event(
+        kind=LedgerEvent.Kind.BATCH_VOIDED, actor=user, organization=transfer.organization,
+        certificate=batch.certificate, batch=batch, account=Account(pk=batch.account_id), before=snapshot,
+        after=batch.snapshot(), note=f"Import {transfer.pk} rejected; to return to {transfer.tracking_system.name}.",
+    ) for batch, snapshot in zip(batches, before, strict=True)] if voided else []
     ledger_write([ledger_event(
         kind=kind, actor=user, organization=transfer.organization, transfer=transfer,
         before={"status": Transfer.Status.PENDING, "batches": before},
         after={"status": status, "batches": [batch.snapshot() for batch in batches]}, note=note,
-    )], with_rows=[[_event_owed(transfer, kind)]])
+    ), *voids], with_rows=[[_event_owed(transfer, kind)]])
+
+
+def import_transfer_rows(*, stand_in: Organization, recipient: Organization, tracking_system, user: User,
+                         batch: CertificateBatch, notes: str = "") -> list[list[Model]]:
+    """An import's transfer (imports.services.import_record), as rows for the caller to write with the
+    imported certificate (certificates.services.certificate_import_write): a pending transfer of kind
+    import from the tracking system's `stand_in` organization to `recipient`, its one item (the pending
+    `batch`), and its import.recorded domain event. From then on it is decided as a transfer to another
+    organization is (transfer_accept, transfer_reject: transfer_decision_refused), and never expires."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(TRANSFER_ID_SQL)
+        (transfer_id,) = cursor.fetchone()
+    now = timezone.now()
+    transfer = Transfer(pk=transfer_id, kind=Kind.IMPORT, status=Transfer.Status.PENDING, organization=stand_in,
+                        created_by=user, recipient_organization=recipient, tracking_system=tracking_system,
+                        notes=notes, created_at=now, submitted_at=now)
+    item = TransferItem(transfer_id=transfer_id, batch_id=batch.pk, source_batch_id=batch.pk,
+                        source_account_id=batch.account_id)
+    return [[transfer], [item], [_event_owed(transfer, LedgerEvent.Kind.IMPORT_RECORDED)]]
 
 
 @transaction.atomic  # joins the API's exactly-once request (api/idempotency.py)
@@ -456,10 +484,19 @@ EVENT_KINDS = {
 }
 
 
+# An import's steps are events of their own kinds (the import was recorded by imports.services).
+IMPORT_EVENT_KINDS = {
+    LedgerEvent.Kind.IMPORT_RECORDED: Event.Kind.IMPORT_RECORDED,
+    LedgerEvent.Kind.TRANSFER_ACCEPTED: Event.Kind.IMPORT_ACCEPTED,
+    LedgerEvent.Kind.TRANSFER_REJECTED: Event.Kind.IMPORT_REJECTED,
+}
+
+
 def _event_owed(transfer: Transfer, ledger_kind: str) -> Event:
     """The step's domain event, to write with its ledger events (one statement); its consumers
     (emails, webhooks) take it once the change commits."""
-    event = event_new(kind=EVENT_KINDS[ledger_kind], organization_id=transfer.organization_id,
+    kinds = IMPORT_EVENT_KINDS if transfer.kind == Kind.IMPORT else EVENT_KINDS
+    event = event_new(kind=kinds[ledger_kind], organization_id=transfer.organization_id,
                       other_organization_id=transfer.recipient_organization_id, subject_id=transfer.pk,
                       data={"transfer_kind": transfer.kind, "mass_upload_id": transfer.mass_upload_id})
     events_owed([event])

@@ -32,6 +32,8 @@ from certificates.models import (
 from certificates.periods import ProductionPeriod
 from certificates.selectors import generator_eligibilities
 from certificates.services import certificate_issue, serial_base_for
+from imports.services import import_record
+from imports.values import ImportDetails
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_write
 from programs.models import Program
@@ -284,6 +286,7 @@ class Command(BaseCommand):
                                     decision_note="A selected batch changed before confirmation.",
                                     draft={"lines": [{"batch": batch.pk, "quantity": 1}]})
         self.seed_regulator(staff, orgs, traders)
+        self.seed_imports(staff, orgs[1])
         transfers_expire()
 
     def seed_regulator(self, staff: User, orgs: list[Organization], traders: list[User]) -> None:
@@ -309,6 +312,20 @@ class Command(BaseCommand):
                           account=account, notes="Minnesota RES 2025 filing",
                           details=RetirementDetails(option=RetirementOption.objects.get(program=program),
                                                     compliance_period=2025))
+
+    def seed_imports(self, staff: User, recipient: Organization) -> None:
+        """Two imports by conversion from MIRECS for Lakeshore: one it accepted, one on its Pending tab."""
+        michigan = TrackingSystem.objects.get(code="MIRECS")
+        for serial, month in (("MIRECS-123-MI-01-2024-77-1 to 400", 1), ("MIRECS-123-MI-02-2024-81-1 to 250", 2)):
+            record = import_record(user=staff, details=ImportDetails(
+                tracking_system=michigan, original_serial=serial, generator_id="123", generator_name="Thumb Wind",
+                fuel="wind", technology="onshore_wind", state="MI", capacity_mw=decimal.Decimal("99.5"),
+                period=ProductionPeriod.month(2024, month), quantity=int(serial.rsplit(" ", 1)[1]),
+                recipient=recipient, eligibilities=["MI RPS"], notes="Retired in MIRECS for Lakeshore"))
+            if month == 1:
+                trader = User.objects.get(email="trader@lakeshore.example")
+                transfer_accept(transfer=record.transfer, user=trader, organization=recipient,
+                                account=Account.objects.of(recipient).open_active().first())
 
     def seed_eligibilities(self, generator: Generator, staff: User) -> None:
         """Staff recorded what each generator claims, with a certification number, from before the first

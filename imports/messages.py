@@ -1,0 +1,126 @@
+"""Registry to registry (issue #32, item 2, in part): the signed messages two registries running this
+project send each other, and their verification, which comes before anything changes.
+
+A message is a JSON object, sent as the body of a POST to the other registry's `/imports/inbox/`, with two
+headers: `Registry-From`, the sender's code as the receiver knows it (its TrackingSystem code there), and
+`Registry-Signature`, the base64 of the sender's Ed25519 signature over the body's exact bytes. The body
+names its `message_id` (a UUID: a message received twice changes nothing the second time), its `type`,
+`from` and `to` (the two registries' codes: a message for another registry is refused), and `sent_at`.
+An `export` message carries the import's details (ImportDetails, by the receiver's ids: the recipient by
+its organization id there)."""
+
+import base64
+import binascii
+import datetime
+import decimal
+import json
+import uuid
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+
+from certificates.periods import ProductionPeriod
+from registry.models import Organization
+from utilities.signing_keys import ed25519_key, ed25519_public_text
+
+from .models import PeerRegistry
+from .values import ImportDetails
+
+FROM_HEADER, SIGNATURE_HEADER = "Registry-From", "Registry-Signature"
+MESSAGE_TYPES = ("export",)
+MOST_BYTES = 64 * 1024
+
+
+class MessageRefused(Exception):
+    """Why a message changes nothing, as the problem (RFC 9457) answered: its HTTP status and words."""
+
+    def __init__(self, status: int, title: str, detail: str):
+        self.status, self.title, self.detail = status, title, detail
+        super().__init__(detail)
+
+
+def signing_key() -> Ed25519PrivateKey:
+    return ed25519_key(setting="IMPORTS_SIGNING_KEY", required=settings.IMPORTS_SIGNING_KEY_REQUIRED,
+                       development="imports development signing key",
+                       used_for="the messages to other registries are signed with it")
+
+
+def public_key_text() -> str:
+    """What this registry publishes for the registries it trades with to configure (PeerRegistry.public_key)."""
+    return ed25519_public_text(signing_key())
+
+
+def message_signed(body: dict, *, key: Ed25519PrivateKey | None = None) -> tuple[bytes, dict[str, str]]:
+    """A message's bytes and headers, signed with this registry's key (or `key`)."""
+    raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    signature = base64.b64encode((key or signing_key()).sign(raw)).decode()
+    return raw, {FROM_HEADER: settings.REGISTRY_CODE, SIGNATURE_HEADER: signature}
+
+
+def export_message(*, to: str, details: dict, message_id: uuid.UUID | None = None) -> dict:
+    """An export message's body: `details` as export_details reads them."""
+    return {"message_id": str(message_id or uuid.uuid4()), "type": "export", "from": settings.REGISTRY_CODE,
+            "to": to, "sent_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "export": details}
+
+
+def message_verified(*, raw: bytes, sender: str, signature: str) -> tuple[PeerRegistry, dict]:
+    """The sending registry and the message's body, once every check holds; else MessageRefused. The
+    checks, in order: a known sender, a signature at all, its signature by that sender's key over these
+    exact bytes, then a JSON object from that sender to this registry, with a message id and a known type."""
+    peer = PeerRegistry.objects.select_related("tracking_system").filter(
+        tracking_system__code=(sender or "").strip(), tracking_system__is_active=True).first()
+    if peer is None:
+        raise MessageRefused(403, "Unknown registry", f"No registry running this project is configured here as "
+                                                      f"“{(sender or '')[:40]}”.")
+    if not signature:
+        raise MessageRefused(401, "Unsigned message", f"A message must carry its {SIGNATURE_HEADER} header.")
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(peer.public_key, validate=True))
+        key.verify(base64.b64decode(signature, validate=True), raw)
+    except (InvalidSignature, binascii.Error, ValueError) as error:
+        raise MessageRefused(401, "Bad signature", f"The signature is not {peer.tracking_system.name}'s over this "
+                                                   "message; nothing changed.") from error
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MessageRefused(400, "Malformed message", "The message is not JSON.") from error
+    if not isinstance(body, dict):
+        raise MessageRefused(400, "Malformed message", "The message is not a JSON object.")
+    if body.get("from") != peer.tracking_system.code or body.get("to") != settings.REGISTRY_CODE:
+        raise MessageRefused(403, "Not for this registry", f"The message is from “{body.get('from')}” to "
+                                                           f"“{body.get('to')}”, not from {peer.tracking_system.code} "
+                                                           f"to {settings.REGISTRY_CODE}.")
+    try:
+        body["message_id"] = uuid.UUID(str(body.get("message_id")))
+    except ValueError as error:
+        raise MessageRefused(400, "Malformed message", "The message has no message_id (a UUID).") from error
+    if body.get("type") not in MESSAGE_TYPES:
+        raise MessageRefused(400, "Malformed message", f"Unknown message type “{body.get('type')}”.")
+    return peer, body
+
+
+def export_details(peer: PeerRegistry, export: dict) -> ImportDetails:
+    """The import an export message asks for, as ImportDetails (its problems() are the service's to ask)."""
+    export = export if isinstance(export, dict) else {}
+
+    def text(name: str) -> str:
+        value = export.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    try:
+        capacity = decimal.Decimal(text("capacity_mw"))
+    except decimal.InvalidOperation:
+        capacity = None
+    quantity = export.get("quantity")
+    eligibilities = export.get("eligibilities")
+    return ImportDetails(
+        tracking_system=peer.tracking_system, original_serial=text("serial_number"),
+        generator_id=text("generator_id"), generator_name=text("generator_name"), fuel=text("fuel"),
+        technology=text("technology"), state=text("state"), capacity_mw=capacity,
+        period=ProductionPeriod.parse_month(text("vintage")),
+        quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None,
+        recipient=Organization.objects.filter(public_id=text("recipient")).first(),
+        eligibilities=[name for name in eligibilities if isinstance(name, str)] if isinstance(eligibilities, list)
+        else [], notes=text("notes"))

@@ -1,0 +1,97 @@
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeOperators
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Account
+from certificates.models import Certificate, Generator, Int8Range
+from certificates.serials import format_serial
+from registry.models import Organization, TrackingSystem
+from transfers.models import Transfer
+
+
+class ImportSource(models.Model):
+    """A tracking system certificates are imported from, as this registry holds its imports: a stand-in
+    organization of its own (no members) owning its import generators and a reserve account, where an
+    import's certificates wait, pending, for their recipient (a reserve account receives no transfer)."""
+
+    tracking_system = models.OneToOneField(TrackingSystem, on_delete=models.PROTECT, related_name="import_source")
+    organization = models.OneToOneField(Organization, on_delete=models.PROTECT, related_name="+")
+    account = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["tracking_system__code"]
+
+    def __str__(self) -> str:
+        return f"Imports from {self.tracking_system.name}"
+
+
+class Import(models.Model):
+    """An import by conversion, recorded by registry staff: certificates another tracking system retired
+    there for this registry (its serials `original_serial_base`-`original_start` to `original_end`),
+    issued again here as one certificate of an import generator, with the source's code in its serial
+    base, pending for `recipient` (its transfer, of kind import) until accepted or rejected.
+
+    The same serials of the same source never come in twice, nor overlap an earlier import's: the
+    database refuses it (import_serials_once_per_source), whatever became of the earlier import."""
+
+    tracking_system = models.ForeignKey(TrackingSystem, on_delete=models.PROTECT, related_name="imports")
+    original_serial_base = models.CharField("original serial base", max_length=128)
+    original_start = models.BigIntegerField()
+    original_end = models.BigIntegerField()
+    generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="imports")
+    # The generator as the source described it at this import (id, name, fuel, technology, state, capacity).
+    generator_as_known = models.JSONField(default=dict)
+    certificate = models.OneToOneField(Certificate, on_delete=models.PROTECT, related_name="import_record")
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="import_record")
+    recipient = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="imports_received")
+    source_file = models.CharField("import file", max_length=200, blank=True,
+                                   help_text="The file it was uploaded in, if any, with its row.")
+    # Registry staff who recorded it; none when another registry running this project sent it (its message).
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    null=True, blank=True)
+    message_id = models.UUIDField(null=True, blank=True, unique=True, editable=False,
+                                  help_text="The id of the signed message that brought it (registry to registry).")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(original_start__gte=1, original_end__gte=models.F("original_start")),
+                name="import_original_range_ordered"),
+            ExclusionConstraint(name="import_serials_once_per_source", expressions=[
+                ("tracking_system", RangeOperators.EQUAL), ("original_serial_base", RangeOperators.EQUAL),
+                (Int8Range("original_start", "original_end", models.Value("[]")), RangeOperators.OVERLAPS)]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}: {self.original_serial}"
+
+    @property
+    def original_serial(self) -> str:
+        return format_serial(self.original_serial_base, self.original_start, self.original_end)
+
+    @property
+    def quantity(self) -> int:
+        return self.original_end - self.original_start + 1
+
+
+class PeerRegistry(models.Model):
+    """A tracking system that runs this project too: where its import endpoint is, and the public key its
+    messages are signed with (the base64 of an Ed25519 public key's 32 bytes, as it publishes it). Messages
+    from it are verified with that key before anything changes (imports.messages)."""
+
+    tracking_system = models.OneToOneField(TrackingSystem, on_delete=models.PROTECT, related_name="peer")
+    url = models.URLField("address", help_text="Its base address, e.g. https://registry.example.org")
+    public_key = models.CharField(max_length=64, help_text="Its Ed25519 public key, base64 (44 characters).")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "registry running this project"
+        verbose_name_plural = "registries running this project"
+
+    def __str__(self) -> str:
+        return f"{self.tracking_system.name} at {self.url}"

@@ -1,0 +1,164 @@
+"""Validating a granular generator's interval data (EnergyTag): a CSV of Generator ID, Interval start,
+Interval end (ISO 8601 with the offset from UTC) and Wh, uploaded on the generation-data page as the
+monthly file is, read by utilities.csv_upload. Every problem is reported with its row, column, value and
+a plain message; the file is applied all or nothing (issuance.services).
+
+An interval lasts at most an hour and at least the registry's shortest interval
+(certificates.periods.interval_refusal); no two of a generator's intervals overlap, in the file or
+with those reported before (the database's exclusion constraint is the last word); an interval's Wh
+are at most what the generator's capacity makes in it."""
+
+import bisect
+import datetime
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from certificates.models import Generator
+from certificates.periods import ProductionPeriod, interval_refusal
+from registry.models import Organization
+from utilities.csv_upload import Layout, RowError, column_label, decode, read_rows
+
+from .generation import generator_refusal, reportable_generators
+from .models import MWH_DECIMALS, IntervalReading
+
+COLUMNS = ["Generator ID", "Interval start", "Interval end", "Wh"]
+INTERVALS = Layout(
+    COLUMNS,
+    {"generator id": "Generator ID", "generator": "Generator ID", "generator code": "Generator ID",
+     "interval start": "Interval start", "start": "Interval start", "start time": "Interval start",
+     "interval end": "Interval end", "end": "Interval end", "end time": "Interval end",
+     "wh": "Wh", "generation wh": "Wh", "generation (wh)": "Wh", "energy (wh)": "Wh"},
+    frozenset(), "intervals", max_rows_setting="GENERATION_UPLOAD_MAX_ROWS", number_column="Wh")
+WH = re.compile(r"^([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)$")
+WH_MOST = 2**63 - 1  # the column's
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalRow:
+    row: int
+    generator_id: int
+    period: ProductionPeriod
+    wh: int
+
+
+def is_interval_file(raw: bytes) -> bool:
+    """Whether an uploaded generation file is interval data: its header names an interval column."""
+    return "interval" in decode(raw[:4096]).split("\n", 1)[0].lower()
+
+
+def parse_moment(text: str) -> datetime.datetime | str:
+    """An ISO 8601 moment with its offset from UTC, or what is wrong with it."""
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return "Enter the time in ISO 8601 with its offset from UTC, e.g. 2026-01-01T10:00:00-06:00."
+    if moment.tzinfo is None:
+        return "Give the time with its offset from UTC, e.g. 2026-01-01T10:00:00-06:00 or 2026-01-01T16:00:00Z."
+    return moment
+
+
+def parse_wh(text: str) -> int | str:
+    """The Wh of a cell as a whole number, or what is wrong with it."""
+    cleaned = text.replace(" ", "")
+    if cleaned.startswith("-"):
+        return "The generation cannot be negative."
+    if not WH.match(cleaned):
+        return "Enter the generation in Wh as a whole number, e.g. 1250000 or 1,250,000."
+    wh = int(cleaned.replace(",", ""))
+    return wh if wh <= WH_MOST else "This is more than any generator makes in an interval."
+
+
+def wh_as_mwh(wh: int) -> Decimal:
+    """Wh as the MWh a month's report holds (to the kWh, MWH_DECIMALS; the Wh under a kWh are dropped there,
+    not from the certificates, which are issued in Wh)."""
+    return (Decimal(wh) / Decimal(1_000_000)).quantize(Decimal(1).scaleb(-MWH_DECIMALS), rounding=ROUND_FLOOR)
+
+
+def capacity_wh(generator: Generator, period: ProductionPeriod) -> int:
+    """The most a generator makes in an interval: its capacity (MW, to the kW) times the interval, in Wh
+    (exact: MW x seconds / 3600 x 10^6, rounded down to the Wh)."""
+    return int(generator.capacity_mw * Decimal(1_000_000) * Decimal(int(period.duration.total_seconds()))
+               // Decimal(3600))
+
+
+def validate(raw: bytes, organization: Organization) -> tuple[list[IntervalRow], list[RowError], int]:
+    """Every row checked against the registry as it is now: (rows, errors, row count)."""
+    records, errors = read_rows(raw, INTERVALS)
+    if errors:
+        return [], errors, len(records)
+    label = {name: column_label(index, name) for index, name in enumerate(COLUMNS)}
+    generators = reportable_generators(organization, {record[1].upper() for record in records if record[1]})
+    now = timezone.now()
+    rows: list[IntervalRow] = []
+    for number, code, start_text, end_text, wh_text in records:
+
+        def refuse(column, value, message, number=number):
+            errors.append(RowError(number, label[column], value, message))
+
+        generator = generators.get(code.upper())
+        if refusal := generator_refusal(code, generator, organization, granular=True):
+            refuse("Generator ID", code, refusal)
+            generator = None
+        start, end = parse_moment(start_text), parse_moment(end_text)
+        for column, text, moment in (("Interval start", start_text, start), ("Interval end", end_text, end)):
+            if isinstance(moment, str):
+                refuse(column, text, moment)
+        period = None
+        if not isinstance(start, str) and not isinstance(end, str):
+            if refusal := interval_refusal(start, end):
+                refuse("Interval end", end_text, refusal)
+            elif end > now:
+                refuse("Interval end", end_text, "This interval is not over yet; report it once it has ended.")
+            else:
+                period = ProductionPeriod(start, end)
+        wh = parse_wh(wh_text)
+        if isinstance(wh, str):
+            refuse("Wh", wh_text, wh)
+        elif generator and period and wh > (most := capacity_wh(generator, period)):
+            refuse("Wh", wh_text, f"{wh:,} Wh is more than {generator.code}'s capacity of "
+                                  f"{generator.capacity_text} MW makes in this interval (at most {most:,} Wh).")
+        elif generator and period:
+            rows.append(IntervalRow(number, generator.pk, period, wh))
+    errors += overlaps(rows, generators, label)
+    return ([] if errors else rows), errors, len(records)
+
+
+def overlaps(rows: list[IntervalRow], generators: dict[str, Generator], label: dict[str, str]) -> list[RowError]:
+    """The rows whose interval overlaps another row's of the same generator, or one reported before."""
+    codes = {generator.pk: generator.code for generator in generators.values()}
+    by_generator: dict[int, list[IntervalRow]] = defaultdict(list)
+    for row in rows:
+        by_generator[row.generator_id].append(row)
+    reported = Q()
+    for generator_id, own in by_generator.items():
+        span = ProductionPeriod(min(row.period.start for row in own), max(row.period.end for row in own))
+        reported |= Q(generator_id=generator_id, period__overlap=span)
+    before: dict[int, list[ProductionPeriod]] = defaultdict(list)
+    if by_generator:
+        for generator_id, period in IntervalReading.objects.filter(reported).values_list("generator_id", "period"):
+            before[generator_id].append(period)
+    errors = []
+    for generator_id, own in by_generator.items():
+        earlier = sorted(before[generator_id])
+        starts = [period.start for period in earlier]
+        last: IntervalRow | None = None
+        for row in sorted(own, key=lambda row: (row.period, row.row)):
+            shown = f"{row.period.start.isoformat()}"
+            at = bisect.bisect_right(starts, row.period.start)
+            near = earlier[max(at - 1, 0):at + 1]
+            if last is not None and last.period.overlaps(row.period):
+                errors.append(RowError(row.row, label["Interval start"], shown,
+                                       f"This interval overlaps row {last.row}'s of {codes[generator_id]}; "
+                                       "report each interval once."))
+            elif any(period.overlaps(row.period) for period in near):
+                errors.append(RowError(row.row, label["Interval start"], shown,
+                                       f"{codes[generator_id]} has generation reported already for an interval "
+                                       "overlapping this one; an interval is reported once."))
+            if last is None or row.period.end > last.period.end:
+                last = row
+    return sorted(errors, key=lambda error: error.row)
