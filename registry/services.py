@@ -101,12 +101,15 @@ def billing_contact_refusal(*, organization: Organization, contact: User | None)
 @transaction.atomic(durable=True)
 def organization_set_billing(*, user: User, organization: Organization, billing_contact: User | None,
                              billing_tier: str) -> None:
-    """The organization's billing contact (any member, or none: its managers) and subscription tier,
-    set by a manager or registry staff, with its ledger event."""
+    """The organization's billing contact (any member, or none: its managers), set by a manager or
+    registry staff, and its subscription tier, which prices its subscription: set by registry staff
+    only. With its ledger event."""
     manager_require(user=user, organization=organization)
     if billing_tier not in Organization.Tier.values:
         raise ServiceError("Choose a tier: small, medium or large.")
     current = Organization.objects.select_for_update().get(pk=organization.pk)
+    if billing_tier != current.billing_tier and not user.is_staff:
+        raise ServiceError("Only registry staff change an organization's subscription tier.")
     if refusal := billing_contact_refusal(organization=current, contact=billing_contact):
         raise ServiceError(refusal)
     before = {"billing_contact": current.billing_contact.email if current.billing_contact else None,

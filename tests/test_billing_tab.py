@@ -60,12 +60,60 @@ def test_a_billing_contact_must_be_a_member_and_a_refusal_changes_nothing(org, m
         organization_set_billing(user=manager, organization=org, billing_contact=outsider, billing_tier="small")
     org.refresh_from_db()
     assert org.billing_contact is None and not LedgerEvent.objects.filter(kind="organization_settings").exists()
-    organization_set_billing(user=manager, organization=org, billing_contact=viewer, billing_tier="medium")
+    organization_set_billing(user=manager, organization=org, billing_contact=viewer, billing_tier=org.billing_tier)
     org.refresh_from_db()
-    assert (org.billing_contact, org.billing_tier) == (viewer, "medium")
+    assert (org.billing_contact, org.billing_tier) == (viewer, "small")
     (event,) = LedgerEvent.objects.filter(kind="organization_settings")
-    assert event_sentence(event, org) == (f"Billing set: invoices go to {viewer.email}; the medium tier's "
+    assert event_sentence(event, org) == (f"Billing set: invoices go to {viewer.email}; the small tier's "
                                           "subscription.")
+
+
+def test_only_staff_change_the_subscription_tier(org, manager, staff):
+    from registry.services import ServiceError, organization_set_billing
+
+    with pytest.raises(ServiceError, match="Only registry staff change an organization's subscription tier."):
+        organization_set_billing(user=manager, organization=org, billing_contact=None, billing_tier="large")
+    org.refresh_from_db()
+    assert org.billing_tier == "small"
+    organization_set_billing(user=staff, organization=org, billing_contact=None, billing_tier="large")
+    org.refresh_from_db()
+    assert org.billing_tier == "large"
+
+
+def test_a_manager_names_the_billing_contact_on_the_tab(org, manager, viewer, outsider, client):
+    from ledger.models import LedgerEvent
+
+    client.force_login(manager)
+    page = client.get(reverse("billing:billing")).content.decode()
+    assert "the managers: no billing contact is named" in page
+    assert f"{viewer.email} (viewer)" in page and outsider.email not in page  # only members are offered
+    response = client.post(reverse("billing:contact"), {"contact": outsider.pk}, follow=True)
+    assert (f"{outsider.email} is not a member of {org.name}: the billing contact must be one of its members."
+            in response.content.decode())
+    org.refresh_from_db()
+    assert org.billing_contact is None and not LedgerEvent.objects.filter(kind="organization_settings").exists()
+    response = client.post(reverse("billing:contact"), {"contact": "x"}, follow=True)
+    assert "Choose a member of the organization as billing contact." in response.content.decode()
+
+    response = client.post(reverse("billing:contact"), {"contact": viewer.pk}, follow=True)
+    page = response.content.decode()
+    assert f"Invoices now go to {viewer.email}." in page and f"{viewer.email}, the billing contact" in page
+    org.refresh_from_db()
+    assert (org.billing_contact, org.billing_tier) == (viewer, "small")
+    response = client.post(reverse("billing:contact"), {"contact": ""}, follow=True)
+    assert f"Invoices now go to {org.name}&#x27;s managers." in response.content.decode()
+    org.refresh_from_db()
+    assert org.billing_contact is None
+
+
+def test_the_billing_contact_who_is_not_a_manager_reads_but_does_not_change_it(org, viewer, client):
+    Organization.objects.filter(pk=org.pk).update(billing_contact=viewer)
+    client.force_login(viewer)
+    page = client.get(reverse("billing:billing")).content.decode()
+    assert f"{viewer.email}, the billing contact" in page and 'action="/organization/billing/contact/"' not in page
+    assert client.post(reverse("billing:contact"), {"contact": ""}).status_code == 403
+    org.refresh_from_db()
+    assert org.billing_contact == viewer
 
 
 def test_only_a_manager_or_staff_sets_the_billing_contact(org, viewer):

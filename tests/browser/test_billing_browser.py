@@ -12,7 +12,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.mark.parametrize("java_script", [True, False], ids=["js", "no-js"])
-def test_a_manager_reads_the_billing_tab_on_a_phone(sign_in, live_server, manager, org, issue, no_wakeups,
+def test_a_manager_reads_the_billing_tab_on_a_phone(sign_in, live_server, manager, viewer, org, issue, no_wakeups,
                                                     screenshot, java_script):
     invoice = january_invoice(issue, org)
     page = sign_in(manager, java_script_enabled=java_script, viewport=PHONE)
@@ -32,6 +32,13 @@ def test_a_manager_reads_the_billing_tab_on_a_phone(sign_in, live_server, manage
                       for violation in Axe().run(page).response["violations"]
                       if violation["impact"] in {"critical", "serious"}]
         assert violations == []
+    # The manager names a member billing contact.
+    page.select_option("#billing-contact", label=f"{viewer.email} (viewer)")
+    page.click("text=Save billing contact")
+    expect(page.locator("main")).to_contain_text(f"Invoices now go to {viewer.email}.")
+    expect(page.locator("main")).to_contain_text(f"{viewer.email}, the billing contact")
+    screenshot(page, "billing-contact-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 @pytest.mark.parametrize("java_script", [True, False], ids=["js", "no-js"])
