@@ -201,6 +201,10 @@ TAG_DESCRIPTIONS = {
     "organizations": "Organizations a transfer may go to (a destination's `organization`).",
     "retirement-options": "What a retirement may count toward (a retirement's `option`), and the details each needs.",
     "tracking-systems": "Registries certificates may be exported to (an export's `tracking_system`).",
+    "invoices": "The registry's invoices to the organization, their lines and what is left to pay (a manager's "
+                "key, or its billing contact's).",
+    "charges": "What the registry charged the organization, invoiced or still to go on the next invoice (a "
+               "manager's key, or its billing contact's).",
 }
 
 

@@ -13,10 +13,9 @@ from .values import ChargeKind, money_plain
 @extend_schema_field({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "examples": ["180.00"],
                       "description": "An amount of the invoice's currency, to its places (a decimal, as text)."})
 class MoneyField(serializers.Field):
-    """Money as the CSVs write it: the currency's places, no symbol nor grouping (`1234.50`)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(read_only=True, **kwargs)
+    """Money as the CSVs write it: the currency's places, no symbol nor grouping (`1234.50`). Not
+    marked read-only, as no field of these serializers is: the webhooks' bodies send the same shape
+    (a request, for OpenAPI), where a read-only property may not appear."""
 
     def to_representation(self, value):
         return money_plain(value)
