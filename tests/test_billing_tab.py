@@ -85,6 +85,7 @@ def test_a_manager_names_the_billing_contact_on_the_tab(org, manager, viewer, ou
 
     client.force_login(manager)
     page = client.get(reverse("billing:billing")).content.decode()
+    assert "<title>Billing · " in page and page.count('id="billing-contact"') == 1
     assert "the managers: no billing contact is named" in page
     assert f"{viewer.email} (viewer)" in page and outsider.email not in page  # only members are offered
     response = client.post(reverse("billing:contact"), {"contact": outsider.pk}, follow=True)
