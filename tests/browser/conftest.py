@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from certificates.periods import ProductionPeriod
 
@@ -92,7 +93,17 @@ def screenshot(request):
     ARTIFACTS.mkdir(exist_ok=True)
 
     def _screenshot(page, name):
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
+        """A picture for people to look at, not a check: Chromium now and then answers "Unable to capture
+        screenshot" on a loaded machine (seen once in CI, on a page it then captured in the next run), so
+        it is asked once more after its next frame."""
+        path = str(ARTIFACTS / f"{request.node.name}-{name}.png")
+        try:
+            page.screenshot(path=path, full_page=True)
+        except PlaywrightError as error:
+            if "Unable to capture screenshot" not in str(error):
+                raise
+            page.evaluate("() => new Promise(resolve => requestAnimationFrame(() => resolve()))")
+            page.screenshot(path=path, full_page=True)
 
     return _screenshot
 
