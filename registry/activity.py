@@ -78,6 +78,21 @@ def _status_change(what, labels: dict[str, str]):
     return sentence
 
 
+class _Blank(dict):
+    """A record whose missing keys read as "" in a sentence (str.format_map)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _worded(template: str):
+    """A sentence of the event's `after` record's values by name ({invoice}), and its note ({note});
+    what the record lacks reads as ""."""
+    def sentence(event: LedgerEvent, organization: Organization) -> str:
+        return template.format_map(_Blank({**(event.after or {}), "note": event.note}))
+    return sentence
+
+
 SENTENCES = {
     Kind.ISSUANCE: lambda e, o: f"Issued {_quantity(e)} into {_account(e)}.",
     Kind.TRANSFER_INITIATED: _initiated,
@@ -146,21 +161,12 @@ SENTENCES = {
     Kind.CORRECTION_REFUSED: lambda e, o: (
         f"Registry staff refused the correction of {_corrected_month(e)} to {(e.after or {}).get('refused')} MWh: "
         f"{e.note}"),
-    Kind.INVOICE_ISSUED: lambda e, o: (
-        f"The registry issued invoice {(e.after or {}).get('invoice', '')} for {(e.after or {}).get('period', '')}: "
-        f"{(e.after or {}).get('total_text', '')}, due {(e.after or {}).get('due_on', '')}."),
-    Kind.INVOICE_DUE_SOON: lambda e, o: (
-        f"Reminded that invoice {(e.after or {}).get('invoice', '')} is due on {(e.after or {}).get('due_on', '')}: "
-        f"{(e.after or {}).get('balance_text', '')} left to pay."),
-    Kind.INVOICE_OVERDUE: lambda e, o: (
-        f"Invoice {(e.after or {}).get('invoice', '')} is overdue (it was due on {(e.after or {}).get('due_on', '')}): "
-        f"{(e.after or {}).get('balance_text', '')} left to pay."),
-    Kind.PAYMENT_RECORDED: lambda e, o: (
-        f"Registry staff recorded a payment of {(e.after or {}).get('amount_text', '')} on invoice "
-        f"{(e.after or {}).get('invoice', '')}; {(e.after or {}).get('balance_text', '')} left to pay."),
-    Kind.CREDIT_NOTE_ISSUED: lambda e, o: (
-        f"Registry staff credited {(e.after or {}).get('amount_text', '')} on invoice "
-        f"{(e.after or {}).get('invoice', '')}: {e.note}"),
+    Kind.INVOICE_ISSUED: _worded("The registry issued invoice {invoice} for {period}: {total_text}, due {due_on}."),
+    Kind.INVOICE_DUE_SOON: _worded("Reminded that invoice {invoice} is due on {due_on}: {balance_text} left to pay."),
+    Kind.INVOICE_OVERDUE: _worded("Invoice {invoice} is overdue (it was due on {due_on}): {balance_text} left to pay."),
+    Kind.PAYMENT_RECORDED: _worded("Registry staff recorded a payment of {amount_text} on invoice {invoice}; "
+                                   "{balance_text} left to pay."),
+    Kind.CREDIT_NOTE_ISSUED: _worded("Registry staff credited {amount_text} on invoice {invoice}: {note}"),
     Kind.BILLING_HOLD_SET: lambda e, o: (e.after or {}).get("billing_hold", ""),
     Kind.BILLING_HOLD_LIFTED: lambda e, o: "Active again: what was owed past due is paid.",
     Kind.INSTRUCTION_LIFTED: lambda e, o: f"Made standing instruction {(e.before or {}).get('instruction', '')} "
