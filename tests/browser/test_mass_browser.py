@@ -72,6 +72,7 @@ def test_a_retirement_file_with_errors_then_a_good_one_retires(
         page.set_input_files("input[type=file]", str(path))
         page.click("button:has-text('Upload')")
         if not java_script:  # the page does not poll: reload it once the worker is done, as a person would
+            page.locator("#upload-status").wait_for()  # the form's answer has arrived; reloading earlier races it
             unfinished = MassTransferUpload.objects.filter(status__in=("queued", "processing"))
             wait_for(lambda: not unfinished.exists(), 60, "the worker did not finish the upload")
             page.reload()
