@@ -9,11 +9,11 @@ from django.shortcuts import render
 from django.utils.formats import number_format
 
 from certificates.models import FuelType, StateOrProvince, Technology
+from utilities.charts import bar_chart
 from utilities.csv_export import csv_response
 from utilities.htmx import htmx_partial
 from utilities.throttle import public_page_refused
 
-from .charts import bar_chart
 from .forms import GeneratorForm, StatisticsForm
 from .selectors import GROUPINGS, generators_by_fuel, generators_public, statistics_rows, statistics_total
 from .values import Activity, StatisticsQuery
