@@ -1,7 +1,7 @@
-"""A bar chart drawn on the server, as SVG (the public statistics' and the matching statements'): no script, so it shows with JavaScript off, and scales to
-any width (its viewBox). Horizontal bars, one a row, so that a long list of months or of states still
-reads on a 390 px phone. The template gives it its title and description, and the table of the same
-numbers follows it."""
+"""A bar chart drawn on the server, as SVG (the public statistics' and the matching statements'): no
+script, so it shows with JavaScript off, and scales to any width (its viewBox). Horizontal bars, one a
+row, so that a long list of months or of states still reads on a 390 px phone. The template gives it its
+title and description, and the table of the same numbers follows it."""
 
 from dataclasses import dataclass
 
