@@ -55,7 +55,8 @@ class GeneratorAdminForm(forms.ModelForm):
     class Meta:
         model = Generator
         fields = ["organization", "code", "name", "fuel_type", "technology", "capacity_mw", "state", "commissioned_on",
-                  "eligibilities", "account", "granular", "emissions_factor", "emissions_factor_source"]
+                  "eligibilities", "account", "granular", "emissions_factor", "emissions_factor_source",
+                  "grid_area"]
 
     def clean(self):
         data = super().clean()

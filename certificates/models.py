@@ -160,6 +160,12 @@ class Generator(models.Model):
     emissions_factor = models.DecimalField("emissions factor (gCO2e/kWh)", max_digits=8, decimal_places=3,
                                            null=True, blank=True)
     emissions_factor_source = models.CharField("source of the emissions factor", max_length=200, blank=True)
+    # Where the registry defines grid areas (a balancing area, a bidding zone): hourly matching retires its
+    # certificates only for a consumption site of the same area when both name one (matching.selectors).
+    grid_area = models.CharField("grid area", max_length=32, blank=True,
+                                 help_text="The grid area it delivers into (e.g. MISO, a bidding zone), as registry "
+                                           "staff recorded it; empty: none. Hourly matching pairs it only with "
+                                           "consumption sites of the same area when both name one.")
     status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
     account = models.ForeignKey(  # where its certificates are issued: an open active account of its owner
         Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+",

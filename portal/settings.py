@@ -144,6 +144,8 @@ MASS_UPLOAD_BUSY_RETRIES = env_int("MASS_UPLOAD_BUSY_RETRIES", 120)
 GENERATION_UPLOAD_MAX_ROWS = env_int("GENERATION_UPLOAD_MAX_ROWS", 20_000)
 # Imports by conversion (imports/): the rows of an import file registry staff upload, recorded all or nothing.
 IMPORT_FILE_MAX_ROWS = env_int("IMPORT_FILE_MAX_ROWS", 1_000)
+# Rows of one consumption upload (matching/consumption.py), recorded in the request: a year of a site's hours.
+CONSUMPTION_UPLOAD_MAX_ROWS = env_int("CONSUMPTION_UPLOAD_MAX_ROWS", 20_000)
 # The annual generator review (certificates/reviews.py): each year from REVIEW_OPENS (MM-DD) every approved
 # generator's owner confirms its registration, by REVIEW_DEADLINE (MM-DD, the same year, the day itself
 # included); after it, an organization with a generator not confirmed cannot transfer, retire or upload.
@@ -182,6 +184,7 @@ INSTALLED_APPS = [
     "instructions",
     "issuance",
     "imports",
+    "matching",
     "webhooks",
     "api",
     "dashboard",

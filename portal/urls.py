@@ -37,6 +37,7 @@ urlpatterns = [
     path("transfers/mass/", include("mass_uploads.urls")),
     path("", include("retirements.urls")),  # under /transfers/, and the public /verify/ pages
     path("generation/", include("issuance.urls")),
+    path("", include("matching.urls")),  # /matching/, and the public /verify/<reference>/hours/
     path("instructions/", include("instructions.urls")),
     path("statistics/", include("public_stats.urls")),  # public, no sign-in
     path("log/", include("publiclog.urls")),  # public, no sign-in: the log of retirements

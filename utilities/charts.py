@@ -33,11 +33,11 @@ class BarChart:
     bar_x: int
 
 
-def bar_chart(rows: list[tuple[str, int | float, str]]) -> BarChart:
+def bar_chart(rows: list[tuple[str, int | float, str]], *, full: int | float | None = None) -> BarChart:
     """The chart of `rows`, each (label, value, value as text), in their order; the longest bar fills
-    the space left by the labels and numbers."""
+    the space left by the labels and numbers, or a bar of `full` does (a share: 100%)."""
     room = WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    largest = max((value for _, value, _ in rows), default=0) or 1
+    largest = full or max((value for _, value, _ in rows), default=0) or 1
     bars = []
     for index, (label, value, value_text) in enumerate(rows):
         y = index * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) // 2

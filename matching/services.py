@@ -1,0 +1,179 @@
+"""Hourly matching's writes: registering a consumption site, recording its consumption, and "Match",
+which retires, hour by hour, held hourly certificates of that hour up to the consumption, through the
+one retirement rule (retirements.services.retirement_write), and writes the matching statement."""
+
+import bisect
+import datetime
+import re
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+from accounts.models import Account
+from certificates.periods import ProductionPeriod
+from certificates.serials import format_serial
+from registry.models import Organization, User
+from registry.services import role_require
+from retirements.models import Retirement, RetirementOption
+from retirements.services import RetirementDetails, retirement_write
+from transfers.services import TransferLine
+from utilities.display import iso_utc
+
+from .consumption import FILE_LABELS, validate
+from .models import MATCHING_OPTION, ConsumptionReading, ConsumptionSite, MatchingStatement
+from .selectors import Candidate, matching_candidates, readings_open
+from .values import ConsumptionRefused, MatchingRefused
+
+SITE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _tidy(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+@transaction.atomic(durable=True)
+def site_register(*, organization: Organization, user: User, code: str, name: str,
+                  grid_area: str = "") -> ConsumptionSite:
+    """A new consumption site of the organization, registered by a member who may transfer: its ID is
+    unique in the organization (in any case), letters, digits, dots, dashes and underscores."""
+    role_require(user=user, organization=organization)
+    code, name, grid_area = (code or "").strip(), _tidy(name), _tidy(grid_area)
+    field = ConsumptionSite._meta.get_field
+    if not code:
+        raise MatchingRefused("Give the site's ID, as its consumption files will name it.", field="code")
+    if len(code) > field("code").max_length or not SITE_CODE.match(code):
+        raise MatchingRefused(f"A site ID is up to {field('code').max_length} letters, digits, dots, dashes or "
+                              "underscores, e.g. METER-0042.", field="code")
+    if not name:
+        raise MatchingRefused("Give the site a name.", field="name")
+    if len(name) > field("name").max_length:
+        raise MatchingRefused(f"A site's name is at most {field('name').max_length} characters.", field="name")
+    if len(grid_area) > field("grid_area").max_length:
+        raise MatchingRefused(f"A grid area is at most {field('grid_area').max_length} characters.",
+                              field="grid_area")
+    # The organization's row, locked: two registrations of one ID wait for each other, and the second is refused.
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    if ConsumptionSite.objects.filter(organization=organization, code__iexact=code).exists():
+        raise MatchingRefused(f"{organization.name} has a site with the ID {code} already.", field="code")
+    return ConsumptionSite.objects.create(organization=organization, code=code, name=name, grid_area=grid_area,
+                                          created_by=user)
+
+
+@transaction.atomic(durable=True)
+def consumption_record(*, organization: Organization, user: User, records: list[tuple],
+                       labels: dict[str, str] = FILE_LABELS) -> int:
+    """Record consumption readings (records as consumption.validate takes them: a file's rows, or the
+    API's), all or nothing: ConsumptionRefused with every problem, and nothing recorded. The sites
+    named are locked first, so that two uploads of one interval record it once. Returns the count."""
+    role_require(user=user, organization=organization)
+    codes = {record[1].upper() for record in records if record[1]}
+    list(ConsumptionSite.objects.select_for_update().filter(organization=organization)
+         .annotate(code_upper=Upper("code")).filter(code_upper__in=codes).order_by("pk").values_list("pk"))
+    rows, errors = validate(records, organization, labels=labels)
+    if errors:
+        raise ConsumptionRefused(errors)
+    now = timezone.now()
+    ConsumptionReading.objects.bulk_create([
+        ConsumptionReading(site_id=row.site_id, period=row.period, wh=row.wh, submitted_by=user, submitted_at=now)
+        for row in rows], batch_size=2000)
+    return len(rows)
+
+
+def matching_option() -> RetirementOption:
+    """The retirement option every match retires with (a voluntary claim), made by the first match if
+    staff have not made it (INSERT .. ON CONFLICT DO NOTHING: two first matches at once make it once)."""
+    RetirementOption.objects.bulk_create([RetirementOption(
+        name=MATCHING_OPTION, type=RetirementOption.Type.VOLUNTARY_CLAIM,
+        reason=RetirementOption.Reason.VOLUNTARY)], ignore_conflicts=True)
+    return RetirementOption.objects.get(name=MATCHING_OPTION)
+
+
+def _allocation(readings: list[ConsumptionReading], candidates: list[Candidate]) -> list[list[tuple[Candidate, int]]]:
+    """For each reading, the batches (and quantities) a match takes: those of certificates whose
+    interval lies within the reading's, in the candidates' order (interval, certificate, lowest
+    serial), until its open consumption is covered; the last one taken partly (its lowest serials)."""
+    starts = [reading.period.start for reading in readings]
+    open_wh = [reading.open_wh for reading in readings]
+    takes: list[list[tuple[Candidate, int]]] = [[] for _ in readings]
+    for candidate in candidates:
+        index = bisect.bisect_right(starts, candidate.start) - 1
+        if index < 0 or open_wh[index] == 0 or candidate.end > readings[index].period.end:
+            continue  # before the first reading, in an hour matched already, or across two readings
+        quantity = min(open_wh[index], candidate.quantity)
+        open_wh[index] -= quantity
+        takes[index].append((candidate, quantity))
+    return takes
+
+
+@transaction.atomic(durable=True)
+def match_run(*, organization: Organization, user: User, site: ConsumptionSite, account: Account,
+              span: ProductionPeriod | None = None) -> MatchingStatement:
+    """Match the site's consumption left unmatched (within `span`, if given) hour by hour: retire into
+    `account` (an open retirement account of the organization), for each reading, held active hourly
+    certificates of that reading's interval (of the site's grid area or of none, where the site names
+    one), lowest serials first, never more than its open consumption, never a certificate of another
+    interval. One retirement for the whole match, through the one retirement rule (its locks, checks,
+    ledger and domain events), and one matching statement. The site is locked first: two matches of
+    one site at once match each hour once (the second finds it matched). The database refuses a
+    reading matched beyond its consumption."""
+    role_require(user=user, organization=organization)
+    locked = ConsumptionSite.objects.select_for_update().filter(pk=site.pk, organization=organization).first()
+    if locked is None:
+        raise MatchingRefused("There is no such consumption site.", field="site")
+    readings = readings_open(locked, span)
+    if not readings:
+        raise MatchingRefused(f"Site {locked.code} has no consumption left to match"
+                              f"{' in this period' if span else ''}: upload its consumption first.")
+    now = timezone.now()
+    whole = ProductionPeriod(readings[0].period.start, max(reading.period.end for reading in readings))
+    takes = _allocation(readings, matching_candidates(organization=organization, site=locked, span=whole, now=now))
+    lines = [TransferLine(candidate.batch_id, quantity) for taken in takes for candidate, quantity in taken]
+    if not lines:
+        raise MatchingRefused(f"{organization.name} holds no active hourly certificates of the hours of site "
+                              f"{locked.code}'s unmatched consumption{' of its grid area' if locked.grid_area else ''}"
+                              ", so nothing was retired.")
+    details = RetirementDetails(option=matching_option(), period_start=readings[0].period.first_day,
+                                period_end=readings[-1].period.last_day)
+    transfer = retirement_write(organization=organization, user=user, lines=lines, account=account, details=details,
+                                notes=f"24/7 hourly matching of site {locked.code}")
+    before = {reading.pk: reading.matched_wh for reading in readings}
+    for reading, taken in zip(readings, takes, strict=True):
+        reading.matched_wh += sum(quantity for _, quantity in taken)
+    ConsumptionReading.objects.bulk_update([reading for reading, taken in zip(readings, takes, strict=True) if taken],
+                                           ["matched_wh"], batch_size=1000)
+    retirement = Retirement.objects.get(transfer_id=transfer.pk)
+    record = _statement_record(organization=organization, site=locked, retirement=retirement, at=now,
+                               readings=readings, before=before, takes=takes)
+    return MatchingStatement.objects.create(retirement=retirement, site=locked, record=record, created_at=now)
+
+
+def _statement_record(*, organization: Organization, site: ConsumptionSite, retirement: Retirement,
+                      at: datetime.datetime, readings: list[ConsumptionReading], before: dict[int, int],
+                      takes: list[list[tuple[Candidate, int]]]) -> dict:
+    """The statement's public record (its digest is matching.statements.statement_digest's): each hour
+    with open consumption, what earlier statements had matched of it, and what this one matched, with
+    the serials retired for it."""
+    hours = []
+    for reading, taken in zip(readings, takes, strict=True):
+        hours.append({
+            "start": iso_utc(reading.period.start), "end": iso_utc(reading.period.end),
+            "consumption_wh": reading.wh, "matched_before_wh": before[reading.pk],
+            "matched_wh": sum(quantity for _, quantity in taken),
+            "certificates": [{"serial_number": format_serial(candidate.serial_base, candidate.serial_start,
+                                                             candidate.serial_start + quantity - 1),
+                              "quantity": quantity, "generator": candidate.generator_code}
+                             for candidate, quantity in taken],
+        })
+    return {
+        "registry": settings.REGISTRY_NAME,
+        "reference": retirement.reference,
+        "matched_at": iso_utc(at),
+        "organization": {"name": organization.name, "id": organization.public_id},
+        "site": {"id": site.code, "name": site.name, "grid_area": site.grid_area},
+        "retirement_option": MATCHING_OPTION,
+        "hours": hours,
+        "consumption_wh": sum(hour["consumption_wh"] for hour in hours),
+        "matched_wh": sum(hour["matched_wh"] for hour in hours),
+    }

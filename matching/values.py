@@ -1,0 +1,33 @@
+"""What matching's callers name and are refused with; imports nothing else of the app."""
+
+from transfers.values import ALL, TransferRefused
+
+
+class MatchingRefused(TransferRefused):
+    """A refusal of a consumption upload, a site's registration or a match, by the field it concerns
+    (the transfers' shape: one message with its field, or `problems`); the API answers it as a 422
+    naming the body's fields."""
+
+
+def percent_text(part: int, whole: int) -> str:
+    """`part` of `whole` as a percentage to one decimal, rounded down (never 100% before all of it is
+    matched), in integers only: "87.5%"; "—" for nothing consumed."""
+    if whole <= 0:
+        return "—"
+    tenths = part * 1000 // whole
+    return f"{tenths // 10}.{tenths % 10}%"
+
+
+class ConsumptionRefused(MatchingRefused):
+    """Consumption data refused, nothing recorded: every problem with its row (the file's, or the
+    body's index), its column (the file's label, or the body's field) and the reason."""
+
+    def __init__(self, errors: list):
+        self.errors = errors
+        count = len(errors)
+        super().__init__(problems={f"readings.{error.row}.{error.column}" if error.row else ALL:
+                                   error.message for error in errors})
+        self.args = (f"{count} problem{'s' if count != 1 else ''} in the consumption data; nothing was recorded.",)
+
+    def __str__(self) -> str:
+        return self.args[0]
