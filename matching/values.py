@@ -25,7 +25,7 @@ class ConsumptionRefused(MatchingRefused):
     def __init__(self, errors: list):
         self.errors = errors
         count = len(errors)
-        super().__init__(problems={f"readings.{error.row}.{error.column}" if error.row else ALL:
+        super().__init__(problems={f"readings.{error.row}.{error.column}" if error.column else ALL:
                                    error.message for error in errors})
         self.args = (f"{count} problem{'s' if count != 1 else ''} in the consumption data; nothing was recorded.",)
 
