@@ -12,6 +12,7 @@ from billing import serializers as billing
 
 from . import serializers as reads
 from . import serializers_log as log
+from . import serializers_matching as matching
 from . import serializers_public as public
 from . import serializers_transfers as bodies
 
@@ -85,7 +86,26 @@ example(bodies.MassUploadReleaseSerializer,
         OpenApiExample("Process it", media_type=MULTIPART, value={"process": True}),
         OpenApiExample("Process it (JSON)", value={"process": True}))
 
+example(matching.ConsumptionCreateSerializer, OpenApiExample("Two hours of a site", value={"readings": [
+    {"site": "METER-0042", "start": "2025-03-03T00:00:00-06:00", "end": "2025-03-03T01:00:00-06:00", "wh": 1250000},
+    {"site": "METER-0042", "start": "2025-03-03T01:00:00-06:00", "end": "2025-03-03T02:00:00-06:00", "wh": 1180500}]}))
+example(matching.MatchCreateSerializer, OpenApiExample("One day of a site", value={
+    "site": "METER-0042", "account": "ACT-00004", "first_day": "2025-03-03", "last_day": "2025-03-03"}))
+
 # --- answers ----------------------------------------------------------------------------------
+
+example(matching.ConsumptionCreatedSerializer, OpenApiExample("Recorded", value={"recorded": 2}))
+example(matching.MatchingStatementSerializer, OpenApiExample("A day, its first hour matched", value={
+    "reference": "NX53XXWDKA7CZ0JJC8AE", "site": "METER-0042", "matched_at": "2025-03-06T20:20:00Z",
+    "consumption_wh": 2430500, "matched_wh": 1250000,
+    "hours": [{"start": "2025-03-03T06:00:00Z", "end": "2025-03-03T07:00:00Z", "consumption_wh": 1250000,
+               "matched_before_wh": 0, "matched_wh": 1250000,
+               "certificates": [{"serial_number": "H100-MN-20250303T0600Z-1A9ED0-1 to 1250000", "quantity": 1250000,
+                                 "generator": "H100"}]},
+              {"start": "2025-03-03T07:00:00Z", "end": "2025-03-03T08:00:00Z", "consumption_wh": 1180500,
+               "matched_before_wh": 0, "matched_wh": 0, "certificates": []}],
+    "digest": "9f2c6b0d0e3a4c1f8b7a6d5e4c3b2a19081726354f6e5d4c3b2a1908172635a",
+    "verification_url": "https://registry.example/verify/NX53XXWDKA7CZ0JJC8AE/hours/"}))
 
 example(reads.OrganizationSerializer, OpenApiExample("An organization", value={**SENDER, "status": "active"}))
 example(reads.AccountSerializer, OpenApiExample("An active account", value={

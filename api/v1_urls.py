@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views, views_billing, views_lookups, views_public, views_public_log, views_transfers
+from . import views, views_billing, views_lookups, views_matching, views_public, views_public_log, views_transfers
 
 # Transfers, retirements and mass uploads (api/views_transfers.py).
 router = SimpleRouter()
@@ -19,6 +19,9 @@ urlpatterns = [
     path("batches.csv", views.BatchDownload.as_view(), name="batches-csv"),
     path("batches/<str:id>/", views.BatchDetail.as_view(), name="batch"),
     path("charges/", views_billing.ChargeList.as_view(), name="charges"),
+    # Hourly matching (api/views_matching.py): consumption readings, and Match.
+    path("consumption/", views_matching.ConsumptionCreate.as_view(), name="consumption"),
+    path("matching/", views_matching.MatchCreate.as_view(), name="matching"),
     path("verify/<str:reference>/", views.Verification.as_view(), name="verify"),
     # Public, no key: the registry's statistics and approved generators (api/views_public.py).
     path("public/statistics/", views_public.Statistics.as_view(), name="public-statistics"),

@@ -1,13 +1,12 @@
-import datetime
-
 from django import forms
 
 from accounts.models import Account
-from certificates.periods import ProductionPeriod, registry_zone
+from certificates.periods import ProductionPeriod
 from registry.models import Organization
 from utilities.csv_upload import CsvUploadForm
 
 from .models import ConsumptionSite
+from .values import days_span
 
 
 class SiteForm(forms.Form):
@@ -42,12 +41,5 @@ class MatchForm(forms.Form):
         return data
 
     def span(self) -> ProductionPeriod | None:
-        """The days chosen, in the registry's zone, as one period (None: all the site's consumption)."""
-        first, last = self.cleaned_data.get("first_day"), self.cleaned_data.get("last_day")
-        if not (first or last):
-            return None
-        zone = registry_zone()
-        start = datetime.datetime.combine(first or datetime.date(2000, 1, 1), datetime.time(), zone)
-        end = datetime.datetime.combine((last or datetime.date(2100, 1, 1)) + datetime.timedelta(days=1),
-                                        datetime.time(), zone)
-        return ProductionPeriod(start.astimezone(datetime.UTC), end.astimezone(datetime.UTC))
+        """The days chosen (None: all the site's consumption)."""
+        return days_span(self.cleaned_data.get("first_day"), self.cleaned_data.get("last_day"))

@@ -64,6 +64,13 @@ def site_register(*, organization: Organization, user: User, code: str, name: st
 @transaction.atomic(durable=True)
 def consumption_record(*, organization: Organization, user: User, records: list[tuple],
                        labels: dict[str, str] = FILE_LABELS) -> int:
+    """consumption_write in a transaction of its own (the page's upload)."""
+    return consumption_write(organization=organization, user=user, records=records, labels=labels)
+
+
+@transaction.atomic
+def consumption_write(*, organization: Organization, user: User, records: list[tuple],
+                      labels: dict[str, str] = FILE_LABELS) -> int:
     """Record consumption readings (records as consumption.validate takes them: a file's rows, or the
     API's), all or nothing: ConsumptionRefused with every problem, and nothing recorded. The sites
     named are locked first, so that two uploads of one interval record it once. Returns the count."""
@@ -110,6 +117,13 @@ def _allocation(readings: list[ConsumptionReading], candidates: list[Candidate])
 @transaction.atomic(durable=True)
 def match_run(*, organization: Organization, user: User, site: ConsumptionSite, account: Account,
               span: ProductionPeriod | None = None) -> MatchingStatement:
+    """match_write in a transaction of its own (the page's Match: one transaction per request)."""
+    return match_write(organization=organization, user=user, site=site, account=account, span=span)
+
+
+@transaction.atomic
+def match_write(*, organization: Organization, user: User, site: ConsumptionSite, account: Account,
+                span: ProductionPeriod | None = None) -> MatchingStatement:
     """Match the site's consumption left unmatched (within `span`, if given) hour by hour: retire into
     `account` (an open retirement account of the organization), for each reading, held active hourly
     certificates of that reading's interval (of the site's grid area or of none, where the site names
@@ -117,7 +131,8 @@ def match_run(*, organization: Organization, user: User, site: ConsumptionSite, 
     interval. One retirement for the whole match, through the one retirement rule (its locks, checks,
     ledger and domain events), and one matching statement. The site is locked first: two matches of
     one site at once match each hour once (the second finds it matched). The database refuses a
-    reading matched beyond its consumption."""
+    reading matched beyond its consumption. Inside the caller's transaction (the API's exactly-once
+    request stores its answer with it)."""
     role_require(user=user, organization=organization)
     locked = ConsumptionSite.objects.select_for_update().filter(pk=site.pk, organization=organization).first()
     if locked is None:

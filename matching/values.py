@@ -1,5 +1,8 @@
 """What matching's callers name and are refused with; imports nothing else of the app."""
 
+import datetime
+
+from certificates.periods import ProductionPeriod, registry_zone
 from transfers.values import ALL, TransferRefused
 
 
@@ -31,3 +34,15 @@ class ConsumptionRefused(MatchingRefused):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+def days_span(first: datetime.date | None, last: datetime.date | None) -> ProductionPeriod | None:
+    """The days from `first` to `last` (both included; either open) in the registry's zone, as one
+    period: what a match of "these days" covers (None: no days given, all of it)."""
+    if not (first or last):
+        return None
+    zone = registry_zone()
+    start = datetime.datetime.combine(first or datetime.date(2000, 1, 1), datetime.time(), zone)
+    end = datetime.datetime.combine((last or datetime.date(2100, 1, 1)) + datetime.timedelta(days=1),
+                                    datetime.time(), zone)
+    return ProductionPeriod(start.astimezone(datetime.UTC), end.astimezone(datetime.UTC))

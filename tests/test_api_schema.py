@@ -12,6 +12,7 @@ request the schema allows, with values that exist, must be accepted."""
 
 import copy
 import datetime
+import itertools
 import json
 import os
 import re
@@ -41,8 +42,11 @@ from api.throttling import ApiKeyThrottle
 from billing.models import Invoice
 from certificates.filters import eligibility_choices
 from certificates.models import CertificateBatch
+from certificates.periods import ProductionPeriod
+from certificates.services import certificate_issue
 from mass_uploads.models import MassTransferUpload
 from mass_uploads.services import mass_upload_create
+from matching.models import ConsumptionReading, ConsumptionSite
 from programs.filters import ProgramBatchFilter
 from programs.models import Program
 from registry.models import Organization, TrackingSystem
@@ -52,7 +56,7 @@ from transfers.services import TransferLine
 
 from .billing import january_invoice
 from .conftest import retire, send
-from .factories import RetirementOptionFactory, api_key_for
+from .factories import GeneratorFactory, RetirementOptionFactory, UserFactory, api_key_for
 
 EXAMPLES = int(os.environ.get("API_SCHEMA_EXAMPLES", "10"))
 
@@ -209,8 +213,40 @@ def feed(registry: Registry, case) -> None:
         if body.get("compliance_period") is None:
             body["compliance_period"] = 2024  # the option needs one
         in_order(body, "period_start", "period_end")
+    if path == "/consumption/" and isinstance(body, dict) and isinstance(body.get("readings"), list):
+        code = fed_site(registry).code
+        for reading in body["readings"]:
+            period = fed_hour()
+            reading |= {"site": code, "start": period.start.isoformat(), "end": period.end.isoformat()}
+    if path == "/matching/" and isinstance(body, dict):
+        body |= {"site": matchable(registry).code, "account": registry.retirement_account.public_id,
+                 "first_day": None, "last_day": None}
     if path == "/mass-uploads/" and isinstance(body, dict):
         body["file"] = Binary(csv_file(registry.active_batches()[0], registry.other_account))
+
+
+HOURS_FED = itertools.count()  # each consumption reading fed is of an hour of its own
+
+
+def fed_hour() -> ProductionPeriod:
+    start = datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC) + datetime.timedelta(hours=next(HOURS_FED))
+    return ProductionPeriod(start, start + datetime.timedelta(hours=1))
+
+
+def fed_site(registry: Registry) -> ConsumptionSite:
+    return ConsumptionSite.objects.get_or_create(organization=registry.organization, code="METER-FED",
+                                                 defaults={"name": "Fed", "created_by": registry.trader})[0]
+
+
+def matchable(registry: Registry) -> ConsumptionSite:
+    """A site with an hour of consumption and an hourly certificate of that hour held: a match has
+    something to retire."""
+    site, period = fed_site(registry), fed_hour()
+    ConsumptionReading.objects.create(site=site, period=period, wh=10, submitted_by=registry.trader)
+    generator = GeneratorFactory(organization=registry.organization, granular=True, account=registry.account)
+    certificate_issue(user=UserFactory(is_staff=True), generator=generator, period=period, quantity=10,
+                      account=registry.account)
+    return site
 
 
 def with_a_file_still_allowed(case) -> None:
