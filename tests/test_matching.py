@@ -308,3 +308,38 @@ def test_a_viewer_sees_the_site_but_cannot_post(client, viewer, site, retirement
                        {"account": retirement_account.pk}).status_code == 403
     assert client.post(reverse("matching:site_new"), {"code": "X", "name": "Y"}).status_code == 403
     assert ConsumptionSite.objects.count() == 1
+
+
+# The API: the same rules.
+
+def test_the_api_records_consumption_and_refuses_with_the_bodys_fields(api_as, org, trader, site):
+    from .test_api_transfers import post
+    client = api_as(trader, org, "trade")
+    reading = {"site": "METER-1", "start": "2026-11-02T00:00:00-06:00", "end": "2026-11-02T01:00:00-06:00", "wh": 10}
+    response = post(client, "/api/v1/consumption/", {"readings": [reading]})
+    assert (response.status_code, response.json()) == (200, {"recorded": 1})
+
+    response = post(client, "/api/v1/consumption/", {"readings": [
+        reading | {"start": "2026-11-02T02:00:00-06:00", "end": "2026-11-02T03:00:00-06:00"},
+        reading | {"start": "2026-11-02T00:30:00-06:00", "end": "2026-11-02T01:30:00-06:00"}]})
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["readings[1].start"]
+    assert ConsumptionReading.objects.count() == 1
+
+
+def test_the_api_matches_with_a_retire_key_only(api_as, org, trader, site, held, retirement_account, no_wakeups):
+    from .test_api_transfers import post
+    held(0, 70)
+    consumption(site, trader, {0: 100})
+    body = {"site": "meter-1", "account": retirement_account.public_id}
+    assert post(api_as(trader, org, "trade"), "/api/v1/matching/", body).status_code == 403
+
+    response = post(api_as(trader, org, "retire"), "/api/v1/matching/", body)
+
+    assert response.status_code == 201, response.json()
+    statement = MatchingStatement.objects.get()
+    answer = response.json()
+    assert (answer["reference"], answer["matched_wh"], answer["consumption_wh"]) == (statement.reference, 70, 100)
+    assert answer["digest"] == hashlib.sha256(json.dumps(statement.record, sort_keys=True, separators=(",", ":"),
+                                                         ensure_ascii=False).encode()).hexdigest()
+    assert response["Location"].endswith(f"/verify/{statement.reference}/hours/")
