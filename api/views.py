@@ -32,6 +32,7 @@ from retirements.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from retirements.selectors import retirement_by_reference
 from retirements.statements import verification_record
 from utilities.parsing import positive_integer
+from utilities.replica import reads_may_lag
 
 from .examples import BATCHES_CSV
 from .models import ApiKey
@@ -185,6 +186,7 @@ class BatchList(KnownQueryParameters, generics.ListAPIView):
     def get_queryset(self):
         return batches_for_dashboard(self.request.auth.organization, batch_status(self.request))
 
+    @reads_may_lag
     def list(self, request: Request, *args, **kwargs) -> Response:
         rows = self.filter_queryset(self.get_queryset()).values(*BatchSerializer.COLUMNS)
         page = self.paginate_queryset(rows)
@@ -248,6 +250,7 @@ class BatchDownload(KnownQueryParameters, APIView):
                        OpenApiTypes.STR, description="The batches, a row each, as the dashboard's download (its "
                                                      "dates in UTC, as every time the API answers).",
                        examples=[OpenApiExample("Batches", value=BATCHES_CSV)])})
+    @reads_may_lag
     def get(self, request: Request):
         status = batch_status(request)
         if request.query_params.get("sort", DEFAULT_SORT) not in SORT_CHOICES:

@@ -261,6 +261,17 @@ DATABASES = {
         env_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/registry")
     )
 }
+# A streaming replica of that database (PostgreSQL's hot standby), for the reads that may lag: the
+# lists, CSVs and statistics whose views say so (utilities.replica: reads_may_lag). Writes, and reads
+# after a write in the same request or transaction, stay on the primary, and a browser that wrote reads
+# the primary for REPLICA_PIN_SECONDS after (longer than the replica is expected to lag). Tests use the
+# primary for it (MIRROR).
+REPLICA_DATABASE_URL = env_str("REPLICA_DATABASE_URL")
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = database_from_url(REPLICA_DATABASE_URL) | {"TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["utilities.replica.ReplicaRouter"]
+    MIDDLEWARE.append("utilities.replica.ReplicaPinMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
