@@ -74,12 +74,15 @@ def main() -> None:
         return CertificateBatch.objects.select_related("certificate").get(certificate=certificate)
 
     first = issue(1)
-    browser, pinned_browser = Client(), Client()
+    removed = member(organization, Membership.Role.VIEWER, email="removed@replica.example")
+    browser, pinned_browser, removed_browser = Client(), Client(), Client()
     for client in (browser, pinned_browser):
         client.force_login(manager)
+    removed_browser.force_login(removed)
     replica_caught_up()
     replay("pause")
     second = issue(2)
+    Membership.objects.filter(user=removed).delete()  # on the primary only while replay is paused
     serials = {"first": first.certificate.serial_base, "second": second.certificate.serial_base}
 
     def shown(text: str) -> list[str]:
@@ -100,6 +103,11 @@ def main() -> None:
         "selector_outside_a_lagging_view": shown(" ".join(
             batches_for_dashboard(organization, "active").values_list("certificate__serial_base", flat=True))),
     }
+
+    # Who may see what is decided on the primary: a member removed since the replica's copy sees nothing.
+    response = removed_browser.get("/certificates/")
+    seen["removed_member_status"] = response.status_code
+    seen["removed_member_sees"] = shown(response.content.decode())
 
     @reads_may_lag
     def write_then_list() -> list[str]:

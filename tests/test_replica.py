@@ -142,6 +142,12 @@ def test_everything_else_reads_the_primary(seen):
     assert seen["selector_outside_a_lagging_view"] == ["first", "second"]
 
 
+def test_access_is_decided_on_the_primary(seen):
+    """A member removed after the replica's copy (still a member there) is refused the dashboard."""
+    assert seen["removed_member_status"] != 200
+    assert seen["removed_member_sees"] == []
+
+
 def test_a_read_after_a_write_in_the_same_request_sees_the_write(seen):
     assert seen["lagging_view_that_wrote"] == ["first", "second", "third"]
     assert seen["lagging_view_read_only"] == ["first"]  # the same list with no write: the replica
