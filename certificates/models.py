@@ -489,7 +489,9 @@ class CertificateBatch(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["account", "status"]),
+            # The quantity too: an organization's totals of a tab (batches_totals) and its accounts' balances
+            # are read from the index alone (1,000,000 batches: 0.46 s instead of 1.9 s, bench/scale_reads.py).
+            models.Index(fields=["account", "status"], include=["quantity"], name="batch_account_status"),
             models.Index(fields=["status", "certificate"]),
         ]
 

@@ -255,14 +255,25 @@ def _texts(start: datetime.datetime, end: datetime.datetime, zone_name: str) -> 
     return _Texts(False, interval, interval, f"{start.astimezone(datetime.UTC):%Y%m%dT%H%MZ}")
 
 
+# Each bound is also said of the period column itself, as the btree index on it (certificate_period_...)
+# orders periods (by start, then end): `period >= [start, start]` holds exactly when the period starts
+# at `start` or later, and a period ending by `end` starts before it (`period < [end, end]`). The
+# dashboard's first page, newest first, then reads that index from the range's end and stops after a
+# page: 100 ms instead of 7.5 s for a month of 10,000,000 hourly batches (bench/scale_reads.py, EXPLAIN in
+# bench/README.md "scale_reads.py"). The lower()/upper() comparisons stay: they are the rule.
+
+def _point(moment: datetime.datetime) -> DateTimeTZRange:
+    return DateTimeTZRange(moment, moment, "[]")
+
+
 def periods_from(field: str, period: ProductionPeriod) -> Q:
     """The rows whose period (a ProductionPeriodField named `field`) starts in `period` or later."""
-    return Q(**{f"{field}__startswith__gte": period.start})
+    return Q(**{f"{field}__startswith__gte": period.start, f"{field}__gte": _point(period.start)})
 
 
 def periods_until(field: str, period: ProductionPeriod) -> Q:
     """The rows whose period (a ProductionPeriodField named `field`) ends with `period` or earlier."""
-    return Q(**{f"{field}__endswith__lte": period.end})
+    return Q(**{f"{field}__endswith__lte": period.end, f"{field}__lt": _point(period.end)})
 
 
 class ProductionPeriodField(DateTimeRangeField):
