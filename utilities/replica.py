@@ -162,7 +162,7 @@ class ReplicaPinMiddleware:
                 response = self.get_response(request)
         finally:
             _current.reset(token)
-        if state.wrote and settings.SESSION_COOKIE_NAME in request.COOKIES:  # a browser's (an API client has no session)
+        if state.wrote and settings.SESSION_COOKIE_NAME in request.COOKIES:  # a browser (an API client has none)
             seconds = settings.REPLICA_PIN_SECONDS
             response.set_cookie(PIN_COOKIE, f"{now + seconds:.0f}", max_age=seconds, httponly=True,
                                 samesite="Lax", secure=request.is_secure())
