@@ -6,6 +6,7 @@ them) through the transfer lifecycle, as a transfer from another organization is
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account
@@ -17,9 +18,11 @@ from ledger.models import LedgerEvent
 from ledger.services import ledger_record
 from registry.models import Organization, TrackingSystem, User
 from registry.services import ServiceError, staff_require
-from transfers.services import import_transfer_rows
+from transfers.models import Transfer
+from transfers.services import NotPending, export_answered, import_transfer_rows
 
-from .models import Import, ImportSource
+from .messages import fixed_message_id
+from .models import Import, ImportSource, PeerRegistry, ReceivedMessage
 from .values import ImportDetails
 
 
@@ -93,9 +96,10 @@ def serial_base_for_import(*, tracking_system: TrackingSystem, generator: Genera
             f"{secrets.token_hex(3).upper()}")
 
 
-def _import_write(*, user: User | None, details: ImportDetails, source_file: str = "",
-                  message_id=None) -> Import:
-    """One import inside the caller's transaction (import_record, imports_record_file)."""
+def _import_write(*, user: User | None, details: ImportDetails, source_file: str = "", message_id=None,
+                  transfer: Transfer | None = None) -> Import:
+    """One import inside the caller's transaction (import_record, imports_record_file, import_from_message):
+    with its own transfer for the recipient to decide, or joining `transfer` (an export's other batches)."""
     recipient_ok = details.recipient is not None and details.recipient.pk in organizations_able_to_receive(
         [details.recipient.pk])
     if problems := details.problems(recipient_can_receive=recipient_ok):
@@ -121,8 +125,8 @@ def _import_write(*, user: User | None, details: ImportDetails, source_file: str
     def rows(certificate, batch):
         transfer_rows = import_transfer_rows(stand_in=source.organization, recipient=details.recipient,
                                              tracking_system=source.tracking_system, user=user, batch=batch,
-                                             notes=details.notes.strip())
-        record.certificate, record.transfer = certificate, transfer_rows[0][0]
+                                             notes=details.notes.strip(), transfer=transfer)
+        record.certificate, record.transfer = certificate, transfer or transfer_rows[0][0]
         return record.transfer, [*transfer_rows, [record]]
 
     try:
@@ -162,15 +166,73 @@ def imports_record_file(*, user: User, rows: list[tuple[int, ImportDetails]], fi
     return recorded
 
 
+def _received(peer: PeerRegistry, *, message_id, type: str, reference: int) -> bool:  # noqa: A002
+    """Whether this message, or another of its type about the same export, was acted on already."""
+    return ReceivedMessage.objects.filter(Q(message_id=message_id) | Q(
+        tracking_system=peer.tracking_system, type=type, export_reference=reference)).exists()
+
+
+def _received_already(message_id) -> ImportRefused:
+    return ImportRefused({"message": f"Message {message_id} was received already; nothing changed."})
+
+
 @transaction.atomic(durable=True)
-def import_from_message(*, message_id, details: ImportDetails) -> Import:
+def import_from_message(*, peer: PeerRegistry, message_id, reference: int, details: list[ImportDetails]
+                        ) -> list[Import]:
     """Record an export another registry running this project sent (imports.messages verified its
-    signature, its sender and its id first): an import as staff record one, with no person behind it,
-    once per message id (the database's unique message_id: a message received twice records once)."""
-    if Import.objects.filter(message_id=message_id).exists():
-        raise ImportRefused({"message": f"Message {message_id} was received already; nothing changed."})
+    signature, its sender and its id first): every batch an import as staff record one, with no person
+    behind it, all in one transfer for the recipient to accept or reject at once; all or nothing, once per
+    message and per export (ReceivedMessage's unique keys; the original serials' exclusion constraint
+    settles two deliveries at the same instant)."""
+    if _received(peer, message_id=message_id, type=ReceivedMessage.Type.EXPORT, reference=reference):
+        raise _received_already(message_id)
+    records: list[Import] = []
+    for number, one in enumerate(details, 1):
+        try:
+            records.append(_import_write(user=None, details=one, message_id=message_id,
+                                         transfer=records[0].transfer if records else None))
+        except ImportRefused as refusal:
+            raise ImportRefused({field: f"Batch {number}: {problem}" for field, problem in refusal.problems.items()},
+                                row=number) from refusal
     try:
         with transaction.atomic():
-            return _import_write(user=None, details=details, message_id=message_id)
-    except IntegrityError as error:  # the same message at the same instant
-        raise ImportRefused({"message": f"Message {message_id} was received already; nothing changed."}) from error
+            ReceivedMessage.objects.create(message_id=message_id, tracking_system=peer.tracking_system,
+                                           type=ReceivedMessage.Type.EXPORT, export_reference=reference,
+                                           transfer=records[0].transfer)
+    except IntegrityError as error:  # the same export at the same instant
+        raise _received_already(message_id) from error
+    return records
+
+
+@transaction.atomic(durable=True)
+def export_answer_receive(*, peer: PeerRegistry, message_id, reference: int, in_reply_to, accepted: bool,
+                          quantity: int) -> Transfer:
+    """The registry an export went to answered it (imports.messages verified the answer first): the export
+    confirmed (its batches exported) or returned to its sender, by transfers.services.export_answered, with
+    the answer recorded in the same transaction. Once per answer and per export: a repeat, a second answer
+    or an export decided here meanwhile (by staff) changes nothing and is refused as a conflict."""
+    decision = "accepted" if accepted else "rejected"
+    if _received(peer, message_id=message_id, type=ReceivedMessage.Type.ANSWER, reference=reference):
+        raise _received_already(message_id)
+    transfer = Transfer.objects.filter(pk=reference, kind=Transfer.Kind.EXPORT,
+                                       tracking_system=peer.tracking_system).first()
+    if transfer is None or in_reply_to != fixed_message_id("export", transfer.pk):
+        raise ImportRefused({"export_reference": f"There is no export {reference} from here to "
+                                                 f"{peer.tracking_system.name} sent as message {in_reply_to}."})
+    exported = transfer.items.aggregate(total=Sum("batch__quantity"))["total"] or 0
+    if quantity != exported:
+        raise ImportRefused({"quantity": f"Export {reference} holds {exported:,} certificates, not {quantity:,}."})
+    try:
+        with transaction.atomic():
+            export_answered(transfer=transfer, tracking_system=peer.tracking_system, accepted=accepted,
+                            note=f"{peer.tracking_system.name} {decision} it (its message {message_id}).")
+            ReceivedMessage.objects.create(message_id=message_id, tracking_system=peer.tracking_system,
+                                           type=ReceivedMessage.Type.ANSWER, export_reference=reference,
+                                           transfer=transfer, decision=decision)
+    except NotPending as error:
+        transfer.refresh_from_db(fields=["status"])
+        raise ImportRefused({"message": f"Export {reference} was decided here already ({transfer.status}); "
+                                        "nothing changed."}) from error
+    except IntegrityError as error:  # the same answer at the same instant
+        raise _received_already(message_id) from error
+    return transfer

@@ -46,6 +46,20 @@ def _transfer(event: LedgerEvent) -> str:
     return f"{word} {event.transfer_id}" + (f" (mass upload {upload})" if upload else "")
 
 
+def _receiving(event: LedgerEvent) -> str:
+    """Who decided an export: the registry it went to, itself, when it runs this project (its answer, with no
+    person here behind it); else registry staff, recording what the receiving system said."""
+    if event.actor_id is None and event.transfer_id and event.transfer.tracking_system_id:
+        return f"Registry {event.transfer.tracking_system.name}"
+    return "The receiving system"
+
+
+def _import_recorder(event: LedgerEvent) -> str:
+    if event.actor_id is None and event.transfer_id and event.transfer.tracking_system_id:
+        return f"Registry {event.transfer.tracking_system.name} sent"
+    return "Registry staff recorded"
+
+
 def _initiated(event: LedgerEvent, organization: Organization) -> str:
     if event.organization_id == organization.pk:
         return f"Submitted {_transfer(event)}: {_quantity(event)}."
@@ -96,7 +110,7 @@ def _worded(template: str):
 SENTENCES = {
     Kind.ISSUANCE: lambda e, o: f"Issued {_quantity(e)} into {_account(e)}.",
     Kind.TRANSFER_INITIATED: _initiated,
-    Kind.IMPORT_RECORDED: lambda e, o: f"Registry staff recorded import {e.transfer_id}: {_quantity(e)} from "
+    Kind.IMPORT_RECORDED: lambda e, o: f"{_import_recorder(e)} import {e.transfer_id}: {_quantity(e)} from "
                                        f"{e.transfer.tracking_system.name}, serial "
                                        f"{(e.after or {}).get('original_serial', '')} there, for "
                                        f"{e.transfer.recipient_organization.name} to accept or reject.",
@@ -107,9 +121,8 @@ SENTENCES = {
         else f"{e.transfer.recipient_organization.name} rejected {_transfer(e)}; the certificates returned."),
     Kind.TRANSFER_WITHDRAWN: lambda e, o: f"{e.organization.name} withdrew {_transfer(e)}.",
     Kind.TRANSFER_EXPIRED: lambda e, o: f"{capfirst(_transfer(e))} expired; the certificates returned.",
-    Kind.EXPORT_CONFIRMED: lambda e, o: f"The receiving system accepted export {_transfer(e)}.",
-    Kind.EXPORT_REJECTED: lambda e, o: f"The receiving system rejected export {_transfer(e)}; "
-                                       "the certificates returned.",
+    Kind.EXPORT_CONFIRMED: lambda e, o: f"{_receiving(e)} accepted export {_transfer(e)}.",
+    Kind.EXPORT_REJECTED: lambda e, o: f"{_receiving(e)} rejected export {_transfer(e)}; the certificates returned.",
     Kind.RETIREMENT: lambda e, o: f"Retired {_quantity(e)}: retirement "
                                   f"{(e.after or {}).get('retirement', {}).get('reference', e.transfer_id)}.",
     Kind.RETIREMENT_PRIVACY: lambda e, o: f"Made the retirement of {_transfer(e)} "
