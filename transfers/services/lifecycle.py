@@ -357,7 +357,7 @@ def import_transfer_rows(*, stand_in: Organization, recipient: Organization, tra
                          batch: CertificateBatch, notes: str = "", transfer: Transfer | None = None
                          ) -> list[list[Model]]:
     """An import's transfer (imports.services.import_record), as rows for the caller to write with the
-    imported certificate (certificates.services.certificate_import_write): a pending transfer of kind
+    imported certificate (certificates.services.certificates_import_write): a pending transfer of kind
     import from the tracking system's `stand_in` organization to `recipient`, its one item (the pending
     `batch`), and its import.recorded domain event. From then on it is decided as a transfer to another
     organization is (transfer_accept, transfer_reject: transfer_decision_refused), and never expires.
