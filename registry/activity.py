@@ -50,13 +50,13 @@ def _receiving(event: LedgerEvent) -> str:
     """Who decided an export: the registry it went to, itself, when it runs this project (its answer, with no
     person here behind it); else registry staff, recording what the receiving system said."""
     if event.actor_id is None and event.transfer_id and event.transfer.tracking_system_id:
-        return f"Registry {event.transfer.tracking_system.name}"
+        return event.transfer.tracking_system.name
     return "The receiving system"
 
 
 def _import_recorder(event: LedgerEvent) -> str:
     if event.actor_id is None and event.transfer_id and event.transfer.tracking_system_id:
-        return f"Registry {event.transfer.tracking_system.name} sent"
+        return f"{event.transfer.tracking_system.name} sent"
     return "Registry staff recorded"
 
 

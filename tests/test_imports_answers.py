@@ -50,6 +50,9 @@ def exported_batches(transfer):
 def test_an_import_accepted_there_confirms_the_export_here_with_no_staff_step(
         exported, counterparty, counterparty_trader, counterparty_account, loopback):  # noqa: F811
     export, incoming = exported
+    recorded = LedgerEvent.objects.get(kind=LedgerEvent.Kind.IMPORT_RECORDED, transfer=incoming)
+    assert event_sentence(recorded, counterparty).startswith(
+        f"Loopback Registry sent import {incoming.pk}: 30 certificates from Loopback Registry, serial ")
     transfer_accept(transfer=incoming, user=counterparty_trader, organization=counterparty,
                     account=counterparty_account)
     assert events_consume(consumer="registry_messages") == 1  # the answer
@@ -58,7 +61,7 @@ def test_an_import_accepted_there_confirms_the_export_here_with_no_staff_step(
     assert [batch.status for batch in exported_batches(export)] == [CertificateBatch.Status.EXPORTED]
     event = LedgerEvent.objects.get(kind=LedgerEvent.Kind.EXPORT_CONFIRMED, transfer=export)
     assert event.actor is None and event_sentence(event, export.organization) == \
-        f"Registry Loopback Registry accepted export transfer {export.pk}."
+        f"Loopback Registry accepted export transfer {export.pk}."
     assert Event.objects.filter(kind=Event.Kind.EXPORT_CONFIRMED, subject_id=export.pk).count() == 1
     answer = ReceivedMessage.objects.get(type=ReceivedMessage.Type.ANSWER)
     assert (answer.transfer, answer.decision) == (export, "accepted")
@@ -75,7 +78,7 @@ def test_an_import_rejected_there_returns_the_export_s_batches_here(
     batch = exported_batches(export)[0]
     assert batch.status == CertificateBatch.Status.ACTIVE and batch.account.organization == org
     event = LedgerEvent.objects.get(kind=LedgerEvent.Kind.EXPORT_REJECTED, transfer=export)
-    assert event_sentence(event, org).startswith(f"Registry Loopback Registry rejected export transfer {export.pk}")
+    assert event_sentence(event, org).startswith(f"Loopback Registry rejected export transfer {export.pk}")
 
 
 def test_an_answer_sent_again_or_by_two_workers_at_once_acts_once(
@@ -131,7 +134,8 @@ def test_an_unsigned_answer_changes_nothing(client, exported):
     export, _ = exported
     before = ledger_state()
     response = post(client, answer_body(export), signature="")
-    assert response.status_code == 401 and still_pending(export) and ledger_state() == before
+    assert response.status_code == 401 and response.json()["title"] == "Unsigned message"
+    assert still_pending(export) and ledger_state() == before
 
 
 def test_an_answer_signed_by_another_key_changes_nothing(client, exported):
