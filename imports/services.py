@@ -128,7 +128,7 @@ def _imports_write(*, user: User | None, rows: list[tuple[int, ImportDetails]], 
     sources: dict[int, ImportSource] = {}
     generators: dict[tuple[int, str], Generator] = {}
     lines, records, transfers = [], [], []
-    for _, details in rows:
+    for row, details in rows:
         system = details.tracking_system
         if system.pk not in sources:
             sources[system.pk] = _source_for(user=user, tracking_system=system)
@@ -146,7 +146,7 @@ def _imports_write(*, user: User | None, rows: list[tuple[int, ImportDetails]], 
         records.append(Import(
             tracking_system=system, original_serial_base=base, original_start=start, original_end=end,
             generator=generator, recipient=details.recipient, recorded_by=user, message_id=message_id,
-            source_file=source_file and f"{source_file[:180]}, row {_}", generator_as_known=generator_record({
+            source_file=source_file and f"{source_file[:180]}, row {row}", generator_as_known=generator_record({
                 "id": tidy(details.generator_id), "name": tidy(details.generator_name), "fuel": details.fuel,
                 "technology": details.technology, "state": details.state, "capacity_mw": details.capacity_mw})))
     pending = iter(zip(rows, records, strict=True))
