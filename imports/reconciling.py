@@ -4,19 +4,22 @@ and received from it, export by export, against what it says it received and sen
 One exchange does both sides: this registry sends a signed `reconcile` message with its summary; the other
 compares it with its own, records the differences for its staff, and answers with its own summary, signed,
 which this one verifies and compares the same way. Both sides run it (the daily beat task, `manage.py
-reconcile_registries`); each records a Reconciliation (the admin lists them) and staff are emailed when
-there is a difference. An export whose last change on either side is younger than GRACE is not compared
-yet (its answer may be on its way)."""
+reconcile_registries`); each records a Reconciliation (the admin lists them), and every active staff user
+is emailed when there is a difference. An export whose last change on either side is younger than GRACE
+is not compared yet (its answer may be on its way)."""
 
 import datetime
 
-from django.core.mail import mail_admins
+from django.conf import settings
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from registry.emails import emails_send, staff_for_email
 from registry.models import TrackingSystem
 from transfers.models import Transfer
+from utilities.display import count_text
 
 from .messages import FROM_HEADER, SIGNATURE_HEADER, MessageRefused, message_new, message_signed, message_verified
 from .models import PeerRegistry, ReceivedMessage, Reconciliation
@@ -82,10 +85,11 @@ def _record(peer: PeerRegistry, *, compared: int = 0, differences: list[str] | N
     record = Reconciliation.objects.create(tracking_system=peer.tracking_system, compared=compared,
                                            differences=differences or [], problem=problem)
     if record.differences or problem:
-        lines = record.differences or [problem]
-        mail_admins(f"Reconciliation with {peer.tracking_system.name}: "
-                    f"{len(record.differences) or 'no'} difference(s)" + (" (failed)" if problem else ""),
-                    "\n".join(lines) + f"\n\nRecorded as reconciliation {record.pk} in the admin.")
+        subject = (f"[{settings.REGISTRY_NAME}] Reconciliation with {peer.tracking_system.name}: "
+                   + (count_text(len(record.differences), "difference") if not problem else "not made"))
+        emails_send(staff_for_email(), subject=subject, template="imports/email/reconciliation", context={
+            "record": record, "system": peer.tracking_system.name, "registry_name": settings.REGISTRY_NAME,
+            "url": settings.SITE_URL + reverse("admin:imports_reconciliation_change", args=[record.pk])})
     return record
 
 

@@ -25,8 +25,7 @@ NOW = datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC)
 
 
 def test_registries_that_agree_report_no_difference(batch, trader, org, counterparty, counterparty_trader,
-                                                    counterparty_account, loopback, settings):  # noqa: F811
-    settings.ADMINS = ["staff@registry.example"]
+                                                    counterparty_account, staff, loopback):  # noqa: F811
     export_of(org, trader, counterparty, loopback, (batch.pk, 30))
     events_consume(consumer="registry_messages")
     transfer_accept(transfer=Transfer.objects.get(kind="import"), user=counterparty_trader, organization=counterparty,
@@ -38,9 +37,8 @@ def test_registries_that_agree_report_no_difference(batch, trader, org, counterp
     assert Reconciliation.objects.count() == 2 and not mail.outbox
 
 
-def test_an_export_that_never_arrived_is_reported_to_staff(batch, trader, org, counterparty, settings, live_server,
+def test_an_export_that_never_arrived_is_reported_to_staff(batch, trader, org, counterparty, live_server, staff,
                                                            loopback):  # noqa: F811
-    settings.ADMINS = ["staff@registry.example"]
     PeerRegistry.objects.filter(pk=loopback.pk).update(url=f"http://127.0.0.1:{closed_port()}")
     export = export_of(org, trader, counterparty, loopback, (batch.pk, 30))
     events_consume(consumer="registry_messages")  # not sent: the other registry cannot be reached
@@ -52,7 +50,9 @@ def test_an_export_that_never_arrived_is_reported_to_staff(batch, trader, org, c
         in out.getvalue()
     # This side's record says it (the other side, asked within its own grace of an hour, compared nothing yet).
     assert [len(record.differences) for record in Reconciliation.objects.order_by("pk")] == [0, 2]
-    assert "Reconciliation with Loopback Registry" in mail.outbox[0].subject
+    [email] = mail.outbox
+    assert email.to == [staff.email] and "Reconciliation with Loopback Registry: 2 differences" in email.subject
+    assert f"Our export {export.pk} (30 certificates, pending) is unknown to Loopback Registry" in email.body
 
 
 def test_a_recent_export_is_left_out_until_its_answer_had_time_to_arrive(batch, trader, org, counterparty,
