@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from registry.emails import emails_send, staff_for_email
-from registry.models import TrackingSystem
 from transfers.models import Transfer
 from utilities.display import count_text
 
@@ -34,11 +33,13 @@ def _changed(transfer: dict) -> str:
     return (transfer["decided_at"] or transfer["submitted_at"] or timezone.now()).isoformat(timespec="seconds")
 
 
-def registry_summary(tracking_system: TrackingSystem) -> dict:
-    """This registry's side: `sent`, its exports to the tracking system, and `received`, the exports it
-    received from it, each by the exporter's reference: [quantity, outcome, last change]."""
+def registry_summary(peer: PeerRegistry) -> dict:
+    """This registry's side: `sent`, its exports to the peer since it was configured as running this project
+    (those before went to it by hand), and `received`, the exports it received from it, each by the
+    exporter's reference: [quantity, outcome, last change]."""
+    tracking_system = peer.tracking_system
     exports = (Transfer.objects.filter(kind=Transfer.Kind.EXPORT, tracking_system=tracking_system,
-                                       status__in=list(OUTCOMES))
+                                       status__in=list(OUTCOMES), submitted_at__gte=peer.created_at)
                .annotate(quantity=Sum("items__batch__quantity"))
                .values("pk", "status", "quantity", "submitted_at", "decided_at"))
     imports = (ReceivedMessage.objects.filter(tracking_system=tracking_system, type=ReceivedMessage.Type.EXPORT)
@@ -59,8 +60,10 @@ def summaries_compared(mine: dict, theirs: dict, *, name: str, now: datetime.dat
     """How many exports were compared, and each difference in words: what one side sent and the other
     did not receive, or received in another quantity, or decided otherwise."""
     compared, differences = 0, []
-    for here, there, ours, whose in ((mine.get("sent", {}), theirs.get("received", {}), "our export", "it"),
-                                     (mine.get("received", {}), theirs.get("sent", {}), "its export", "we")):
+    # Each side's exports as the other received them, with how a missing one on the other side reads.
+    for here, there, ours, missing_there in (
+            (mine.get("sent", {}), theirs.get("received", {}), "our export", "it never arrived"),
+            (mine.get("received", {}), theirs.get("sent", {}), "its export", "received here, it was never sent")):
         for reference in sorted(set(here) | set(there), key=lambda text: int(text) if text.isdigit() else 0):
             ours_entry, theirs_entry = here.get(reference), there.get(reference)
             changed = [parse_datetime(str(entry[2])) for entry in (ours_entry, theirs_entry) if entry]
@@ -72,8 +75,7 @@ def summaries_compared(mine: dict, theirs: dict, *, name: str, now: datetime.dat
                                    f"{theirs_entry[1]}), unknown here.")
             elif theirs_entry is None:
                 differences.append(f"{ours.capitalize()} {reference} ({ours_entry[0]:,} certificates, "
-                                   f"{ours_entry[1]}) is unknown to {name}: "
-                                   f"{'it never arrived' if whose == 'it' else 'we never received it'}.")
+                                   f"{ours_entry[1]}) is unknown to {name}: {missing_there}.")
             elif ours_entry[:2] != theirs_entry[:2]:
                 differences.append(f"{ours.capitalize()} {reference}: {ours_entry[0]:,} certificates, {ours_entry[1]} "
                                    f"here; {theirs_entry[0]:,} certificates, {theirs_entry[1]} at {name}.")
@@ -108,7 +110,7 @@ def _their_summary(peer: PeerRegistry, body: dict) -> dict:
 def reconcile_answer(*, peer: PeerRegistry, body: dict) -> tuple[bytes, dict[str, str]]:
     """The inbox's part: compare the peer's summary with ours, record it, and answer with ours, signed."""
     theirs = _their_summary(peer, body)
-    mine = registry_summary(peer.tracking_system)
+    mine = registry_summary(peer)
     compared, differences = summaries_compared(mine, theirs, name=peer.tracking_system.name, now=timezone.now())
     _record(peer, compared=compared, differences=differences)
     return message_signed(message_new(type="reconcile", to=peer.tracking_system.code, summary=mine,
@@ -117,7 +119,7 @@ def reconcile_answer(*, peer: PeerRegistry, body: dict) -> tuple[bytes, dict[str
 
 def registry_reconcile(*, peer: PeerRegistry, grace: datetime.timedelta = GRACE) -> Reconciliation:
     """Reconcile with one registry running this project: our summary sent, theirs verified and compared."""
-    mine = registry_summary(peer.tracking_system)
+    mine = registry_summary(peer)
     body = message_new(type="reconcile", to=peer.tracking_system.code, summary=mine)
     try:
         status, raw, headers = message_send(peer, body)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from events.services import events_consume
 from imports.models import PeerRegistry, Reconciliation
-from imports.reconciling import registry_reconcile, summaries_compared
+from imports.reconciling import registry_reconcile, registry_summary, summaries_compared
 from transfers.models import Transfer
 from transfers.services import transfer_accept
 
@@ -78,11 +78,24 @@ def test_a_registry_that_cannot_be_reached_is_a_problem_recorded(loopback):  # n
     ({"received": {"7": [30, "accepted", "2026-05-01T00:00:00+00:00"]},
       "sent": {"9": [5, "pending", "2026-05-01T00:00:00+00:00"]}},
      "B has its export 9 (5 certificates, pending), unknown here."),
+    ({"received": {"7": [30, "accepted", "2026-05-01T00:00:00+00:00"]}, "sent": {}, "mine_received": True},
+     "Its export 4 (8 certificates, rejected) is unknown to B: received here, it was never sent."),
 ])
 def test_each_kind_of_difference_is_worded(theirs, words):
     mine = {"sent": {"7": [30, "accepted", "2026-05-01T00:00:00+00:00"]}, "received": {}}
+    if theirs.pop("mine_received", False):
+        mine["received"] = {"4": [8, "rejected", "2026-05-01T00:00:00+00:00"]}
     compared, differences = summaries_compared(mine, {"sent": {}, **theirs}, name="B", now=NOW)
     assert differences == [words]
+
+
+def test_exports_from_before_the_registry_ran_this_project_are_not_reconciled(batch, trader, org, counterparty,
+                                                                             loopback):  # noqa: F811
+    export_of(org, trader, counterparty, loopback, (batch.pk, 30))
+    assert list(registry_summary(loopback)["sent"]) == [str(Transfer.objects.get(kind="export").pk)]
+    PeerRegistry.objects.filter(pk=loopback.pk).update(created_at=timezone.now() + datetime.timedelta(minutes=1))
+    loopback.refresh_from_db()
+    assert registry_summary(loopback)["sent"] == {}  # sent to it by hand, confirmed by staff
 
 
 def test_agreeing_summaries_differ_in_nothing():
