@@ -46,18 +46,21 @@ def _transfer(event: LedgerEvent) -> str:
     return f"{word} {event.transfer_id}" + (f" (mass upload {upload})" if upload else "")
 
 
-def _receiving(event: LedgerEvent) -> str:
-    """Who decided an export: the registry it went to, itself, when it runs this project (its answer, with no
-    person here behind it); else registry staff, recording what the receiving system said."""
+def _registry_itself(event: LedgerEvent) -> str | None:
+    """The tracking system that took this step itself, running this project too (its signed message, no person
+    here behind it: an import it sent, its answer to an export); None when a person here took it."""
     if event.actor_id is None and event.transfer_id and event.transfer.tracking_system_id:
         return event.transfer.tracking_system.name
-    return "The receiving system"
+    return None
+
+
+def _receiving(event: LedgerEvent) -> str:
+    return _registry_itself(event) or "The receiving system"
 
 
 def _import_recorder(event: LedgerEvent) -> str:
-    if event.actor_id is None and event.transfer_id and event.transfer.tracking_system_id:
-        return f"{event.transfer.tracking_system.name} sent"
-    return "Registry staff recorded"
+    name = _registry_itself(event)
+    return f"{name} sent" if name else "Registry staff recorded"
 
 
 def _initiated(event: LedgerEvent, organization: Organization) -> str:
