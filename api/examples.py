@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from billing import serializers as billing
 
 from . import serializers as reads
+from . import serializers_intervals as intervals
 from . import serializers_log as log
 from . import serializers_public as public
 from . import serializers_transfers as bodies
@@ -85,7 +86,25 @@ example(bodies.MassUploadReleaseSerializer,
         OpenApiExample("Process it", media_type=MULTIPART, value={"process": True}),
         OpenApiExample("Process it (JSON)", value={"process": True}))
 
+example(intervals.IntervalReadingsCreateSerializer, OpenApiExample("Two hours of a granular generator", value={
+    "readings": [{"generator": "H100", "interval_start": "2026-11-03T14:00:00-06:00",
+                  "interval_end": "2026-11-03T15:00:00-06:00", "wh": 41250000},
+                 {"generator": "H100", "interval_start": "2026-11-03T15:00:00-06:00",
+                  "interval_end": "2026-11-03T16:00:00-06:00", "wh": 38900000}]}))
+
 # --- answers ----------------------------------------------------------------------------------
+
+example(intervals.IntervalReadingsCreatedSerializer, OpenApiExample("Two hours recorded", value={
+    "readings": 2, "wh": 80150000,
+    "months": [{"generator": "H100", "month": "2026-11", "mwh": "912.440", "status": "submitted"}]}))
+example(intervals.IntervalReadingSerializer,
+        OpenApiExample("An hour issued", value={
+            "generator": "H100", "interval_start": "2026-11-03T20:00:00Z", "interval_end": "2026-11-03T21:00:00Z",
+            "wh": 41250000, "status": "issued", "certificate": "H100-MN-20261103T2000Z-1A9ED0",
+            "submitted_at": "2026-11-03T21:05:12Z"}),
+        OpenApiExample("An hour submitted", value={
+            "generator": "H100", "interval_start": "2026-11-03T21:00:00Z", "interval_end": "2026-11-03T22:00:00Z",
+            "wh": 38900000, "status": "submitted", "certificate": None, "submitted_at": "2026-11-03T22:05:08Z"}))
 
 example(reads.OrganizationSerializer, OpenApiExample("An organization", value={**SENDER, "status": "active"}))
 example(reads.AccountSerializer, OpenApiExample("An active account", value={

@@ -40,7 +40,7 @@ from api.pagination import ApiCursorPagination
 from api.throttling import ApiKeyThrottle
 from billing.models import Invoice
 from certificates.filters import eligibility_choices
-from certificates.models import CertificateBatch
+from certificates.models import CertificateBatch, Generator
 from mass_uploads.models import MassTransferUpload
 from mass_uploads.services import mass_upload_create
 from programs.filters import ProgramBatchFilter
@@ -52,7 +52,7 @@ from transfers.services import TransferLine
 
 from .billing import january_invoice
 from .conftest import retire, send
-from .factories import RetirementOptionFactory, api_key_for
+from .factories import GeneratorFactory, RetirementOptionFactory, api_key_for
 
 EXAMPLES = int(os.environ.get("API_SCHEMA_EXAMPLES", "10"))
 
@@ -93,6 +93,8 @@ class Registry:
     reference: str  # a retirement's
     upload: MassTransferUpload
     issue: object  # conftest's issue(quantity): a new batch in `account`
+    granular: Generator  # a granular generator of 50 MW, for interval readings
+    hours_read: int = 0  # the hours of it sent so far (unread_hour)
 
     def active_batches(self) -> list[CertificateBatch]:
         """The batches `account` holds active: a new one when every one has gone (a request may take all)."""
@@ -122,7 +124,8 @@ def registry(application_in_this_test, mass_media, issue, org, trader, holdings,
     REGISTRY.append(Registry(
         organization=org, trader=trader, recipient=counterparty, recipient_trader=counterparty_trader,
         account=account, other_account=second_account, retirement_account=retirement_account, option=option,
-        tracking_system=tracking_system, reference=transfer.retirement.reference, upload=upload, issue=issue))
+        tracking_system=tracking_system, reference=transfer.retirement.reference, upload=upload, issue=issue,
+        granular=GeneratorFactory(organization=org, code="H100", granular=True, capacity_mw=50, account=account)))
     yield REGISTRY[-1]
     REGISTRY.clear()
 
@@ -211,6 +214,16 @@ def feed(registry: Registry, case) -> None:
         in_order(body, "period_start", "period_end")
     if path == "/mass-uploads/" and isinstance(body, dict):
         body["file"] = Binary(csv_file(registry.active_batches()[0], registry.other_account))
+    if path == "/interval-readings/" and method == "POST" and isinstance(body, dict):
+        body["readings"] = [unread_hour(registry, line["wh"]) for line in body["readings"]]
+
+
+def unread_hour(registry: "Registry", wh: int) -> dict:
+    """A reading of the granular generator for an hour none was sent for yet, of at most its capacity's Wh."""
+    registry.hours_read += 1
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(hours=registry.hours_read)
+    return {"generator": registry.granular.code, "interval_start": start.isoformat(),
+            "interval_end": (start + datetime.timedelta(hours=1)).isoformat(), "wh": min(wh, 50_000_000)}
 
 
 def with_a_file_still_allowed(case) -> None:
