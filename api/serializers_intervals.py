@@ -31,12 +31,15 @@ class MomentTextField(serializers.CharField):
 
 @extend_schema_field({"type": "integer", "format": "int64", "minimum": 0, "maximum": WH_MOST})
 class WhField(serializers.Field):
-    """Whole Wh, a JSON integer (not text, nor 1.0): the interval rules refuse a negative one, or one over
-    the generator's capacity times the interval."""
+    """Whole Wh, a JSON number without a fraction (JSON Schema's integer: 1250000, or 1250000.0), not text:
+    the interval rules (issuance.intervals.parse_wh) refuse a negative one, or one over the generator's
+    capacity times the interval."""
 
     default_error_messages = {"invalid": "Enter the generation in Wh as a whole number, e.g. 1250000."}
 
     def to_internal_value(self, data) -> str:
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)
         if not isinstance(data, int) or isinstance(data, bool):
             self.fail("invalid")
         return str(data)
@@ -58,8 +61,8 @@ class IntervalReadingLineSerializer(serializers.Serializer):
 
 
 class IntervalReadingsCreateSerializer(serializers.Serializer):
-    readings = IntervalReadingLineSerializer(
-        many=True, min_length=1, max_length=settings.GENERATION_UPLOAD_MAX_ROWS,
+    readings = serializers.ListField(
+        child=IntervalReadingLineSerializer(), min_length=1, max_length=settings.GENERATION_UPLOAD_MAX_ROWS,
         help_text="The readings, recorded all or none. None may overlap another of its generator's, here or "
                   "reported before.")
 
