@@ -312,10 +312,15 @@ class StartHour(Func):
         super().__init__(Value("hour"), local, **extra)
 
 
+def interval_periods(field: str) -> Q:
+    """The rows whose period is an interval of at most an hour (a granular certificate's), not a month."""
+    return Q(LessThanOrEqual(PeriodLength(F(field)), LONGEST_INTERVAL))
+
+
 def periods_starting_in_hour(field: str, hour: int) -> Q:
     """The rows whose period is an interval (at most an hour: not a month) starting in `hour` (0 to 23) of
     the day in the registry's zone, e.g. 14 for 14:00 to 15:00 (and 14:15 to 14:30)."""
-    return Q(Exact(StartHour(F(field)), hour), LessThanOrEqual(PeriodLength(F(field)), LONGEST_INTERVAL))
+    return Q(Exact(StartHour(F(field)), hour)) & interval_periods(field)
 
 
 class ProductionPeriodField(DateTimeRangeField):
