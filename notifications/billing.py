@@ -6,6 +6,7 @@ notice also goes to every manager, whatever they chose."""
 from django.conf import settings
 from django.urls import reverse
 
+from billing.documents import invoice_pdf
 from billing.models import Charge, Invoice
 from billing.selectors import invoice_balance
 from billing.values import ChargeKind, money_text
@@ -46,14 +47,15 @@ def _invoice(invoice_id: int) -> Invoice | None:
 
 def invoice_issued_email_send(*, invoice_id: int) -> int:
     """The invoice issued: its number, period, total and due date, with links to its PDF and the
-    Billing tab. Returns how many emails were sent."""
+    Billing tab, and the PDF attached (the Billing tab's download). Returns how many emails were sent."""
     invoice = _invoice(invoice_id)
     readers = invoice and invoice_readers(invoice, EmailEvent.INVOICE_ISSUED)
     if not readers:
         return 0
     subject = (f"[{settings.REGISTRY_NAME}] Invoice {invoice.reference} for {invoice.period.text}: "
                f"{money_text(invoice.total, invoice.currency)}, due {invoice.due_on:%Y-%m-%d}")
-    return emails_send(readers, subject=subject, template="billing/email/issued", context=_context(invoice))
+    return emails_send(readers, subject=subject, template="billing/email/issued", context=_context(invoice),
+                       attachments=[(f"{invoice.reference}.pdf", invoice_pdf(invoice), "application/pdf")])
 
 
 def invoice_due_soon_email_send(*, invoice_id: int) -> int:

@@ -61,17 +61,20 @@ def addresses_by_time_zone(users: Iterable[User]) -> Iterator[tuple[str, list[st
         yield time_zone, [user.email for user in group]
 
 
-def emails_send(users: Iterable[User], *, subject: str, template: str, context: dict) -> int:
-    """The same email to `users`, one to each time zone's readers, written in it. Returns how many were sent."""
-    sent = 0
+def emails_send(users: Iterable[User], *, subject: str, template: str, context: dict,
+                attachments: Iterable[tuple[str, str | bytes, str]] = ()) -> int:
+    """The same email to `users`, one to each time zone's readers, written in it, with `attachments` as
+    email_send takes them. Returns how many were sent."""
+    sent, attachments = 0, list(attachments)
     for time_zone, addresses in addresses_by_time_zone(users):
-        email_send(subject=subject, template=template, context=context, time_zone=time_zone, addresses=addresses)
+        email_send(subject=subject, template=template, context=context, time_zone=time_zone, addresses=addresses,
+                   attachments=attachments)
         sent += 1
     return sent
 
 
 def email_send(*, subject: str, template: str, context: dict, time_zone: str | None, addresses: list[str],
-               attachments: Iterable[tuple[str, str, str]] = ()) -> None:
+               attachments: Iterable[tuple[str, str | bytes, str]] = ()) -> None:
     """One email to `addresses`: `template` .txt and .html rendered with `context`, written in
     `time_zone`, with `attachments` as (filename, content, MIME type)."""
     with in_time_zone(time_zone):

@@ -5,9 +5,11 @@ each, and an overdue notice reaches every manager whatever they chose; an invoic
 event once."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
 from billing.models import FeeSchedule, Invoice, InvoiceNotice
 from billing.services import (
@@ -80,6 +82,10 @@ def test_without_a_billing_contact_the_managers_who_want_it_are_emailed_the_invo
     assert "Choose which emails you get" in body
     html = email.alternatives[0][0]
     assert "<strong>$80.00</strong>" in html and "INV-000001" in html
+    ((filename, content, mime_type),) = email.attachments  # the PDF the Billing tab downloads
+    assert (filename, mime_type) == ("INV-000001.pdf", "application/pdf")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "invoice INV-000001" in text and "$80.00" in text
 
 
 def test_a_named_billing_contact_gets_the_invoice_instead_of_the_managers(invoice, org, viewer, mailoutbox):
