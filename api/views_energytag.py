@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from certificates.filters import BatchFilter
 from certificates.models import CertificateBatch, FuelType
 from certificates.periods import interval_periods
-from certificates.selectors import batches_for_dashboard
+from certificates.selectors import batches_for_dashboard, batches_totals
 from retirements.services import retirement_write
 from transfers.models import TransferItem
 from transfers.services import transfer_write
@@ -147,7 +147,7 @@ class CertificateQuery(KnownQueryParameters, APIView):
         matching = batch_filter.qs
         listed = list(matching.order_by("certificate__period", "certificate_id", "serial_start")[:limit + 1])
         total = sum(batch.quantity for batch in listed[:limit]) if len(listed) <= limit else \
-            sum(matching.values_list("quantity", flat=True).order_by())
+            batches_totals(matching)["quantity"]
         return Response(tag.QueryResultSerializer({"granular_certificate_bundles": listed[:limit],
                                                    "total_certificate_volume": total,
                                                    "truncated": len(listed) > limit}).data)

@@ -7,7 +7,8 @@ one certificate and one active batch per hour for `--hours` hours from 2025-01-0
 no ledger events: verify_ledger is not the point here), and VACUUM ANALYZE. Then, for the Active tab's first
 page unfiltered, by a week's interval range, by an hour of day, and both: the server time (median and p95
 over `--requests` requests through Django's full stack, in process) and the plan PostgreSQL chose for the
-page's batches (EXPLAIN ANALYZE): which indexes it used, and its time.
+page's batches (EXPLAIN ANALYZE): which indexes it used, and its time; and the time of the tab's totals (the
+count and sum of every batch the filter keeps). `--reuse` measures the database a previous run left.
 """
 
 import argparse
@@ -41,27 +42,12 @@ BATCHES_SQL = """
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--generators", type=int, default=115)
-    parser.add_argument("--hours", type=int, default=8760)
-    parser.add_argument("--requests", type=int, default=20)
-    options = parser.parse_args()
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    setup_django(database="registry_bench_hourly_filters", fresh=True)
-
-    from django.core.management import call_command
+def write_hours(organization, options) -> None:
+    """The granular generators and their hourly certificates and batches, in SQL."""
     from django.db import connection
-    from django.http import QueryDict
-    from django.test import Client
 
-    from certificates.models import CertificateBatch, Generator
-    from certificates.selectors import batches_filtered
-    from programs.filters import ProgramBatchFilter
-    from registry.models import Organization, User
+    from certificates.models import Generator
 
-    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
-    organization = Organization.objects.get(name="Prairie Wind Energy")
     template = Generator.objects.filter(organization=organization, account__isnull=False).first()
     codes = []
     for number in range(options.generators):
@@ -76,6 +62,33 @@ def main() -> None:
           f"{time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--generators", type=int, default=115)
+    parser.add_argument("--hours", type=int, default=8760)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true", help="measure the database a previous run wrote, as it is")
+    options = parser.parse_args()
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    setup_django(database="registry_bench_hourly_filters", fresh=not options.reuse)
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.http import QueryDict
+    from django.test import Client
+
+    from certificates.models import CertificateBatch
+    from certificates.selectors import batches_filtered, batches_totals
+    from programs.filters import ProgramBatchFilter
+    from registry.models import Organization, User
+
+    if not options.reuse:
+        call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+    organization = Organization.objects.get(name="Prairie Wind Energy")
+    if not options.reuse:
+        write_hours(organization, options)
     active = CertificateBatch.objects.filter(account__organization=organization, status="active").count()
     print(f"active batches of {organization.name}: {active:,}")
 
@@ -99,9 +112,14 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, values)
             plan = "\n".join(row[0] for row in cursor.fetchall())
-        indexes = sorted(set(re.findall(r"(?:Index|Index Only|Bitmap Index) Scan(?: Backward)? on (\w+)", plan)))
+        indexes = sorted(set(re.findall(r"Index (?:Only )?Scan (?:Backward )?using (\w+)", plan))
+                         | set(re.findall(r"Bitmap Index Scan on (\w+)", plan)))
         execution = re.search(r"Execution Time: ([0-9.]+) ms", plan)[1]
-        print(f"{label:24} {shown:3} rows shown; {describe(samples)}; page query {execution} ms using {indexes}")
+        begun = time.perf_counter()
+        totals = batches_totals(queryset)
+        counted = (time.perf_counter() - begun) * 1000
+        print(f"{label:24} {shown:3} rows shown of {totals['count']:,}; {describe(samples)}; page query {execution} ms "
+              f"using {indexes}; totals {counted:.0f} ms")
         if os.environ.get("SHOW_PLANS"):
             print(plan)
 

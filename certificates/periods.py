@@ -267,27 +267,20 @@ def periods_until(field: str, period: ProductionPeriod) -> Q:
 
 
 def periods_starting_from(field: str, moment: datetime.datetime) -> Q:
-    """The rows whose period starts at `moment` or later (served by the index on its start: PeriodStart)."""
-    return Q(**{f"{field}__startswith__gte": moment})
+    """The rows whose period starts at `moment` or later.
+
+    Written as a comparison of the period itself, `period >= '[moment,moment]'`, not `lower(period) >=
+    moment`: the same rows (ranges order by their lower bound first, and every period is a non-empty
+    [start, end): the column's CHECK), but the btree on the period serves it, the index that also gives the
+    dashboard its order (newest first). With lower(), the planner walked that index from the newest period
+    and filtered: a week of June among a year of 1,007,400 hourly batches took 178 ms (bench/hourly_filters.py)."""
+    return Q(**{f"{field}__gte": DateTimeTZRange(moment, moment, "[]")})
 
 
 def periods_ending_by(field: str, moment: datetime.datetime) -> Q:
-    """The rows whose period ends at `moment` or earlier (served by the index on its end: PeriodEnd)."""
-    return Q(**{f"{field}__endswith__lte": moment})
-
-
-class PeriodStart(Func):
-    """lower(period): what periods_starting_from compares, as an index's expression."""
-
-    function = "LOWER"
-    output_field = DateTimeField()
-
-
-class PeriodEnd(Func):
-    """upper(period): what periods_ending_by compares, as an index's expression."""
-
-    function = "UPPER"
-    output_field = DateTimeField()
+    """The rows whose period ends at `moment` or earlier; and so starts before it, which bounds the period
+    index's scan as periods_starting_from does (the rows are the same: a period starts before it ends)."""
+    return Q(**{f"{field}__endswith__lte": moment, f"{field}__lt": DateTimeTZRange(moment, moment, "[]")})
 
 
 class PeriodLength(Func):
