@@ -78,12 +78,15 @@ def retirement_years(organization: Organization) -> list[int]:
 @dataclass(frozen=True)
 class AnnualRetirementReport:
     """The retirements an organization may read of one year, a row per option, compliance period and state or
-    province (the option's), each with its count of retirements and quantity; and the totals."""
+    province (the option's), each with its count of retirements and quantity; and the totals. A
+    regulator's (`by_organization`) has a row per retiring organization too (`organization_name`,
+    `organization_public_id`): the retirements toward its programs are of many organizations."""
 
     year: int
     rows: list[dict]
     retirement_count: int
     quantity: int
+    by_organization: bool = False
 
 
 def retirement_report(organization: Organization, year: int) -> AnnualRetirementReport:
@@ -92,13 +95,16 @@ def retirement_report(organization: Organization, year: int) -> AnnualRetirement
     retirements = retirements_visible_to(organization).filter(transfer__submitted_at__year=year)
     summed = {"retirement_count": Count("pk", distinct=True),
               "quantity": Coalesce(Sum("transfer__items__batch__quantity"), 0)}
+    by_organization = organization.is_regulator
+    who = {"organization_name": F("transfer__organization__name"),
+           "organization_public_id": F("transfer__organization__public_id")} if by_organization else {}
     rows = list(retirements.values(
-        "compliance_period", option_name=F("option__name"), state=F("option__state"),
+        "compliance_period", **who, option_name=F("option__name"), state=F("option__state"),
         option_type=choice_label("option__type", RetirementOption.Type),
         option_reason=choice_label("option__reason", RetirementOption.Reason),
-    ).annotate(**summed).order_by("option_name", "compliance_period", "state"))
+    ).annotate(**summed).order_by(*who, "option_name", "compliance_period", "state"))
     totals = retirements.aggregate(**summed)
-    return AnnualRetirementReport(year=year, rows=rows, **totals)
+    return AnnualRetirementReport(year=year, rows=rows, by_organization=by_organization, **totals)
 
 
 def retirement_options_offered():

@@ -17,7 +17,8 @@ import segno
 from django.conf import settings
 from django.urls import reverse
 
-from transfers.summaries import summary_batches, summary_batches_of, summary_document
+from certificates.models import origin_text
+from transfers.summaries import SummaryCertificate, summary_batches, summary_batches_of, summary_document
 from utilities.display import datetime_text
 
 from .models import Retirement, counts_toward_text
@@ -110,11 +111,27 @@ def statement_facts(record: dict) -> list[tuple[str, str]]:
     ]
 
 
+def record_batches(record: dict) -> list[tuple[SummaryCertificate, str, int]]:
+    """The record's batches as the statement's table lists them (summary_document): the generator's name
+    and the rest as the record keeps them, so that the table says what the digest under it covers."""
+    batches = []
+    for batch in record["batches"]:
+        origin = batch.get("origin")
+        certificate = SummaryCertificate(
+            generator_code=batch["generator"]["id"], generator_name=batch["generator"]["name"], fuel=batch["fuel"],
+            state=batch["location"], vintage=batch["vintage"], eligibilities=batch["eligibilities"],
+            **({"origin": origin_text(origin["tracking_system"], origin["original_serial"]),
+                "tracking_system": origin["tracking_system"], "original_serial": origin["original_serial"]}
+               if origin else {}))
+        batches.append((certificate, batch["serial_number"], batch["quantity"]))
+    return batches
+
+
 def statement_pdf(retirement: Retirement) -> bytes:
     """The retirement statement: the record's facts and batches, then how to verify it: the
     verification page's address, its QR code and the record's digest."""
     record = retirement_record(retirement)
-    batches = list(summary_batches(retirement.transfer))
+    batches = record_batches(record)
     pdf = summary_document(title=f"{settings.REGISTRY_NAME}: retirement statement",
                            footer=f"Retirement {retirement.reference}", facts=statement_facts(record), batches=batches)
     url = verification_url(retirement)

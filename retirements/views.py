@@ -172,9 +172,14 @@ def retirement_annual_report_csv(request: HttpRequest) -> HttpResponse:
     if report is None:
         return HttpResponseBadRequest("Nothing was downloaded: correct the year first.\nYear: "
                                       + " ".join(form.errors["year"]), content_type="text/plain; charset=utf-8")
-    rows = [[report.year, row["option_name"], row["option_type"], row["option_reason"], row["state"],
+    who = (lambda row: [row["organization_name"], row["organization_public_id"]]) if report.by_organization \
+        else (lambda row: [])
+    rows = [[report.year, *who(row), row["option_name"], row["option_type"], row["option_reason"], row["state"],
              row["compliance_period"] or "", row["retirement_count"], row["quantity"]] for row in report.rows]
-    rows.append([report.year, "Total", "", "", "", "", report.retirement_count, report.quantity])
-    return csv_response(f"retirements-{report.year}.csv", ANNUAL_REPORT_CSV_HEADER, rows)
+    rows.append([report.year, *(["", ""] if report.by_organization else []), "Total", "", "", "", "",
+                 report.retirement_count, report.quantity])
+    header = ANNUAL_REPORT_CSV_HEADER[:1] + (["Organization", "Organization ID"] if report.by_organization else []) \
+        + ANNUAL_REPORT_CSV_HEADER[1:]
+    return csv_response(f"retirements-{report.year}.csv", header, rows)
 
 

@@ -360,6 +360,29 @@ def test_the_regulator_sees_who_retired_and_each_reference_leads_to_the_public_r
     assert answer[lakeshore.reference]["organization"] == counterparty.public_id
 
 
+def test_the_regulators_annual_report_groups_by_the_organization_that_retired(
+        regulator, org, counterparty, three_retirements):
+    client = signed_in_as(regulator)
+    year = timezone.localdate().year
+    report = client.get(reverse("retirements:annual_report"), {"year": year}).context["report"]
+    assert report.by_organization
+    assert [(row["organization_public_id"], row["retirement_count"], row["quantity"]) for row in report.rows] == sorted(
+        [(org.public_id, 1, 100), (counterparty.public_id, 1, 77)],
+        key=lambda row: {org.public_id: org.name, counterparty.public_id: counterparty.name}[row[0]])
+    page = client.get(reverse("retirements:annual_report"), {"year": year}).content.decode()
+    assert "<th>Retired by</th>" in page
+    assert f"{counterparty.name} <span class=\"muted\">{counterparty.public_id}" in page
+    rows = csv_rows(client.get(reverse("retirements:annual_report_csv"), {"year": year}))
+    assert [(row["Organization ID"], row["Retirements"], row["Quantity"]) for row in rows] == [
+        *((row["organization_public_id"], "1", str(row["quantity"])) for row in report.rows), ("", "2", "177")]
+    assert rows[-1]["Counts toward"] == "Total"
+
+    own = signed_in_as(three_retirements["toward_program"].transfer.created_by)  # a participant: its own only
+    mine = own.get(reverse("retirements:annual_report"), {"year": year})
+    assert not mine.context["report"].by_organization and "Retired by" not in mine.content.decode()
+    assert "Organization ID" not in csv_rows(own.get(reverse("retirements:annual_report_csv"), {"year": year}))[0]
+
+
 def test_the_regulator_filters_the_program_retirements_as_the_retired_tab_does(regulator, three_retirements):
     client = signed_in_as(regulator)
     toward = three_retirements["toward_program"]

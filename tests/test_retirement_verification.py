@@ -7,12 +7,14 @@ import json
 import re
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from pypdf import PdfReader
 
+from certificates.models import Generator
 from ledger.models import LedgerEvent
 from retirements.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
-from retirements.services import retirement_privacy_set
+from retirements.services import retirement_privacy_set, retirement_records_freeze
 from retirements.statements import record_digest, retirement_record
 from transfers.services import TransferLine, TransferRefused
 
@@ -53,6 +55,17 @@ def test_the_statement_prints_the_record_and_its_digest(signed_in, trader, retir
         assert batch["serial_number"] in text
     assert re.search(r"\b[0-9a-f]{64}\b", text)[0] == canonical_digest(record)
     assert retirement_account.public_id not in text  # no account ids on the public proof
+
+
+def test_once_frozen_the_statement_lists_the_batches_as_the_record_keeps_them(signed_in, trader, retirement):
+    with transaction.atomic():  # as the public log takes it
+        (record,) = retirement_records_freeze([retirement]).values()
+    generator = retirement.transfer.items.first().batch.certificate.generator
+    Generator.objects.filter(pk=generator.pk).update(name="Renamed Later Wind")
+    text = statement_text(signed_in(trader), retirement)
+    assert "Renamed Later Wind" not in text
+    assert f"{generator.code} {record['batches'][0]['generator']['name']}" in text.replace("\n", " ")
+    assert re.search(r"\b[0-9a-f]{64}\b", text)[0] == canonical_digest(record)
 
 
 def test_the_verification_page_shows_exactly_the_public_record_without_sign_in(client, signed_in, trader,

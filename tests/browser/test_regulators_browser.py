@@ -4,6 +4,8 @@ and a phone's width, each page scanned by axe-core."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from playwright.sync_api import expect
 
 from programs.models import Program
 from programs.participation import participation_invite, program_administrator_add
@@ -94,7 +96,12 @@ def test_a_regulator_reads_the_retirements_toward_its_program(
 
     page.click("#annual-report-link")
     page.wait_for_selector("h1:has-text('Annual retirement report')")
-    page.wait_for_selector("text=The retirements toward the programs Minnesota Public Utilities Commission administers")
+    page.wait_for_selector("text=The year’s retirements toward the programs Minnesota Public Utilities Commission "
+                           "administers, by the organization that made them")
+    page.select_option("#id_year", str(timezone.localdate().year))  # this year's: last year's is the default
+    page.click("#report-year button")
+    expect(page.locator("#annual-report tbody tr").first).to_contain_text("Prairie Wind Energy")  # retired by
+    screenshot(page, "annual-report")
     accessible(page, "annual report", javascript)
     fits(page, width)
 
