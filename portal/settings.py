@@ -355,6 +355,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PUBLICLOG_CHECKPOINT_SECONDS,
     },
     "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
+    # Daily: what was sent to and received from each registry running this project, compared with it.
+    "send-reconciliations": {"task": "imports.tasks.send_reconciliations", "schedule": crontab(minute=15, hour=5)},
     # Daily, early: staff's email of the eligibilities that end within ELIGIBILITY_REMINDER_DAYS.
     "remind-expiring-eligibilities": {"task": "certificates.tasks.remind_expiring_eligibilities",
                                       "schedule": crontab(minute=0, hour=6)},

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_initial'),
-        ('certificates', '0013_imported_certificates'),
+        ('certificates', '0014_hourly_filter_index'),
     ]
 
     operations = [
