@@ -11,6 +11,8 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from billing import serializers as billing
 
 from . import serializers as reads
+from . import serializers_energytag as energytag
+from . import serializers_intervals as intervals
 from . import serializers_log as log
 from . import serializers_matching as matching
 from . import serializers_public as public
@@ -92,6 +94,21 @@ example(matching.ConsumptionCreateSerializer, OpenApiExample("Two hours of a sit
 example(matching.MatchCreateSerializer, OpenApiExample("One day of a site", value={
     "site": "METER-0042", "account": "ACT-00004", "first_day": "2025-03-03", "last_day": "2025-03-03"}))
 
+example(intervals.IntervalReadingsCreateSerializer, OpenApiExample("Two hours of a granular generator", value={
+    "readings": [{"generator": "H100", "interval_start": "2026-11-03T14:00:00-06:00",
+                  "interval_end": "2026-11-03T15:00:00-06:00", "wh": 41250000},
+                 {"generator": "H100", "interval_start": "2026-11-03T15:00:00-06:00",
+                  "interval_end": "2026-11-03T16:00:00-06:00", "wh": 38900000}]}))
+
+example(energytag.TransferActionSerializer, OpenApiExample("Part of an hour to another organization", value={
+    "source_id": "ACT-00001", "granular_certificate_bundle_ids": [9120], "certificate_quantity": 25000000,
+    "target_id": "MM00002"}))
+example(energytag.CancelActionSerializer, OpenApiExample("An hour for a 24/7 claim", value={
+    "source_id": "ACT-00001", "granular_certificate_bundle_ids": [9121], "target_id": "ACT-00004",
+    "retirement_option": "24/7 CFE claim", "beneficiary": "City of Duluth", "compliance_period": 2026}))
+example(energytag.ClaimActionSerializer, OpenApiExample("The cancelled hour", value={
+    "source_id": "ACT-00004", "granular_certificate_bundle_ids": [9133], "beneficiary": "City of Duluth"}))
+
 # --- answers ----------------------------------------------------------------------------------
 
 example(matching.ConsumptionCreatedSerializer, OpenApiExample("Recorded", value={"recorded": 2}))
@@ -106,6 +123,43 @@ example(matching.MatchingStatementSerializer, OpenApiExample("A day, its first h
                "matched_before_wh": 0, "matched_wh": 0, "certificates": []}],
     "digest": "9f2c6b0d0e3a4c1f8b7a6d5e4c3b2a19081726354f6e5d4c3b2a1908172635a",
     "verification_url": "https://registry.example/verify/NX53XXWDKA7CZ0JJC8AE/hours/"}))
+
+GC_BUNDLE = {
+    "id": 9120, "issuance_id": "H100-MN-20261103T2000Z-1A9ED0", "certificate_bundle_status": "Active",
+    "account_id": "ACT-00001", "certificate_bundle_id_range_start": 1, "certificate_bundle_id_range_end": 41250000,
+    "bundle_quantity": 41250000, "energy_carrier": "Electricity", "energy_source": "Wind", "face_value": 1,
+    "device_id": "H100", "device_name": "Prairie Ridge Wind", "device_capacity": 50000000, "device_location": "MN",
+    "production_starting_interval": "2026-11-03T20:00:00Z", "production_ending_interval": "2026-11-03T21:00:00Z",
+    "expiry_datestamp": "2028-11-03T21:00:00Z", "issuing_body": "Midwest Renewable Energy Registry",
+    "emissions_factor_production_device": 11.5, "emissions_factor_source": "IPCC 2014 lifecycle median"}
+example(energytag.QueryResultSerializer, OpenApiExample("An hour's bundle", value={
+    "granular_certificate_bundles": [GC_BUNDLE], "total_certificate_volume": 41250000, "truncated": False}))
+example(energytag.ActionResultSerializer,
+        OpenApiExample("A transfer, pending", value={
+            "id": 1050, "action_type": "transfer", "status": "pending", "source_id": "ACT-00001",
+            "target_id": "MM00002", "granular_certificate_bundle_ids": [9140], "certificate_quantity": 25000000,
+            "action_request_datetime": "2026-11-04T15:00:00Z", "beneficiary": None, "retirement_reference": None}),
+        OpenApiExample("A cancellation", value={
+            "id": 1051, "action_type": "cancel", "status": "complete", "source_id": "ACT-00001",
+            "target_id": "ACT-00004", "granular_certificate_bundle_ids": [9121], "certificate_quantity": 38900000,
+            "action_request_datetime": "2026-11-04T15:05:00Z", "beneficiary": "City of Duluth",
+            "retirement_reference": "NX53XXWDKA7CZ0JJC8AD"}))
+example(energytag.ClaimResultSerializer, OpenApiExample("The claim", value={"claims": [{
+    "granular_certificate_bundle_id": 9121, "retirement_reference": "NX53XXWDKA7CZ0JJC8AD",
+    "beneficiary": "City of Duluth", "cancelled_at": "2026-11-04T15:05:00Z",
+    "verification_url": "https://registry.example/verify/NX53XXWDKA7CZ0JJC8AD/"}]}))
+
+example(intervals.IntervalReadingsCreatedSerializer, OpenApiExample("Two hours recorded", value={
+    "readings": 2, "wh": 80150000,
+    "months": [{"generator": "H100", "month": "2026-11", "mwh": "912.440", "status": "submitted"}]}))
+example(intervals.IntervalReadingSerializer,
+        OpenApiExample("An hour issued", value={
+            "generator": "H100", "interval_start": "2026-11-03T20:00:00Z", "interval_end": "2026-11-03T21:00:00Z",
+            "wh": 41250000, "status": "issued", "certificate": "H100-MN-20261103T2000Z-1A9ED0",
+            "submitted_at": "2026-11-03T21:05:12Z"}),
+        OpenApiExample("An hour submitted", value={
+            "generator": "H100", "interval_start": "2026-11-03T21:00:00Z", "interval_end": "2026-11-03T22:00:00Z",
+            "wh": 38900000, "status": "submitted", "certificate": None, "submitted_at": "2026-11-03T22:05:08Z"}))
 
 example(reads.OrganizationSerializer, OpenApiExample("An organization", value={**SENDER, "status": "active"}))
 example(reads.AccountSerializer, OpenApiExample("An active account", value={

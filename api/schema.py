@@ -194,6 +194,11 @@ TAG_DESCRIPTIONS = {
     "batches": "The certificates the organization holds, batch by batch, as the dashboard lists them.",
     "transfers": "Transfers the organization sent or was sent: create, accept, reject, withdraw.",
     "retirements": "Certificates retired for good, toward what and for whom, and their statements.",
+    "interval-readings": "Granular (hourly) generators' generation per interval, from meter data systems: the "
+                         "Interval Data Template's rows and rules.",
+    "energytag": "The EnergyTag GC Registry API's core operations (query, transfer, cancel, claim), with the "
+                 "EnergyTag API Specification's names, over the same services: GC Bundles are the batches of "
+                 "granular (hourly) certificates.",
     "mass-uploads": "CSV files of transfers or retirements, checked and applied by a worker, all or nothing.",
     "verify": "Public, no key: a retirement's verification record.",
     "public": "Public, no key: the registry's statistics (certificates issued, transferred, retired and exported, "

@@ -1,7 +1,16 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views, views_billing, views_lookups, views_matching, views_public, views_public_log, views_transfers
+from . import (
+    views,
+    views_billing,
+    views_intervals,
+    views_lookups,
+    views_matching,
+    views_public,
+    views_public_log,
+    views_transfers,
+)
 
 # Transfers, retirements and mass uploads (api/views_transfers.py).
 router = SimpleRouter()
@@ -18,6 +27,8 @@ urlpatterns = [
     path("batches/", views.BatchList.as_view(), name="batches"),
     path("batches.csv", views.BatchDownload.as_view(), name="batches-csv"),
     path("batches/<str:id>/", views.BatchDetail.as_view(), name="batch"),
+    # Granular generators' interval readings, for meter data systems (api/views_intervals.py).
+    path("interval-readings/", views_intervals.IntervalReadingList.as_view(), name="interval-readings"),
     path("charges/", views_billing.ChargeList.as_view(), name="charges"),
     # Hourly matching (api/views_matching.py): consumption readings, and Match.
     path("consumption/", views_matching.ConsumptionCreate.as_view(), name="consumption"),

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Account
 from accounts.selectors import accounts_with_balances
-from certificates.filters import DEFAULT_SORT, SORTS, MonthFilter
+from certificates.filters import DEFAULT_SORT, HOURS, SORTS, HourFilter, IntervalFilter, MonthFilter
 from certificates.models import CertificateBatch
 from certificates.periods import MONTH_PATTERN
 from certificates.selectors import batch_replacements, batches_filtered, batches_for_dashboard
@@ -32,6 +32,7 @@ from retirements.models import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from retirements.selectors import retirement_by_reference
 from retirements.statements import verification_record
 from utilities.parsing import positive_integer
+from utilities.replica import reads_may_lag
 
 from .examples import BATCHES_CSV
 from .models import ApiKey
@@ -43,6 +44,7 @@ from .serializers import (
     OrganizationSerializer,
     VerificationSerializer,
 )
+from .serializers_intervals import FILTER_MOMENT_PATTERN
 from .throttling import VerifyThrottle
 
 ID = "[^/]+"  # an id in a path, read by object_id: anything else there is a 404 problem, not the site's page
@@ -148,6 +150,12 @@ STATUS_PARAMETER = OpenApiParameter(
 # The vintage filters take a month (certificates.filters.MonthFilter), not the period column's range
 # (a type the schema's generator cannot read: it is told the filter's).
 extend_schema_field({"type": "string", "pattern": MONTH_PATTERN})(MonthFilter)
+# The interval filters take a moment (certificates.filters.MomentField), and the hour of day its number.
+extend_schema_field({"type": "string", "pattern": FILTER_MOMENT_PATTERN, "example": "2026-11-03T20:00:00Z"})(
+    IntervalFilter)
+extend_schema_field({"type": "string", "enum": ["", *(hour for hour, _ in HOURS)],
+                     "description": "Intervals (not months) starting in this hour of the day, 0 to 23, in the "
+                                    "registry's time zone."})(HourFilter)
 extend_schema_field({"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "example": "mn-res-2025"})(ProgramCodeFilter)
 BATCH_PARAMETERS = [STATUS_PARAMETER] + [
     OpenApiParameter(name, {"type": "string", "pattern": MONTH_PATTERN},
@@ -185,6 +193,7 @@ class BatchList(KnownQueryParameters, generics.ListAPIView):
     def get_queryset(self):
         return batches_for_dashboard(self.request.auth.organization, batch_status(self.request))
 
+    @reads_may_lag
     def list(self, request: Request, *args, **kwargs) -> Response:
         rows = self.filter_queryset(self.get_queryset()).values(*BatchSerializer.COLUMNS)
         page = self.paginate_queryset(rows)
@@ -248,6 +257,7 @@ class BatchDownload(KnownQueryParameters, APIView):
                        OpenApiTypes.STR, description="The batches, a row each, as the dashboard's download (its "
                                                      "dates in UTC, as every time the API answers).",
                        examples=[OpenApiExample("Batches", value=BATCHES_CSV)])})
+    @reads_may_lag
     def get(self, request: Request):
         status = batch_status(request)
         if request.query_params.get("sort", DEFAULT_SORT) not in SORT_CHOICES:

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from certificates.models import FuelType, Generator, StateOrProvince, Technology
 from public_stats.selectors import GROUPINGS, GeneratorQuery, generators_public, statistics_rows, statistics_total
 from public_stats.values import MONTH_TEXT, Activity, StatisticsQuery
+from utilities.replica import reads_may_lag
 
 from .pagination import ApiCursorPagination
 from .serializers_public import PublicGeneratorSerializer, StatisticsSerializer
@@ -64,6 +65,7 @@ class Statistics(KnownQueryParameters, APIView):
 
     @extend_schema(summary="Registry statistics", responses=StatisticsSerializer, auth=[],
                    parameters=STATISTICS_PARAMETERS)
+    @reads_may_lag
     def get(self, request: Request) -> Response:
         query = StatisticsQuery.from_params(request.query_params)
         by = request.query_params.get("by", "") or "month"
@@ -100,3 +102,7 @@ class PublicGeneratorList(KnownQueryParameters, generics.ListAPIView):
         query = GeneratorQuery.from_params(self.request.query_params)
         _refuse(query.problems())
         return generators_public(query).order_by()
+
+    @reads_may_lag
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)

@@ -33,6 +33,7 @@ from transfers.filters import TRANSFER_ID_PATTERN, TransactionFilter, TransferId
 from transfers.models import Transfer
 from transfers.selectors import transactions_for, transfer_history, transfer_items
 from transfers.services import transfer_accept, transfer_reject, transfer_withdraw, transfer_write
+from utilities.replica import reads_may_lag
 
 from . import serializers_transfers as bodies
 from .idempotency import idempotent
@@ -117,6 +118,7 @@ class TransferViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     def get_queryset(self):
         return transactions_for(self.request.auth.organization)
 
+    @reads_may_lag
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(bodies.TransferSerializer(page, many=True).data)
@@ -216,6 +218,7 @@ class RetirementViewSet(KnownQueryParameters, viewsets.GenericViewSet):
             return [renderers.JSONRenderer(), PdfRenderer()]
         return super().get_renderers()
 
+    @reads_may_lag
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(bodies.RetirementSerializer(page, many=True).data)

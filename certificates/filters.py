@@ -1,8 +1,11 @@
+import datetime
 from functools import partial
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
 
@@ -12,7 +15,15 @@ from utilities.parsing import positive_integer
 from utilities.sorting import sorted_by_column
 
 from .models import CertificateBatch, FuelType, GeneratorEligibility
-from .periods import MONTH_HELP, ProductionPeriod, periods_from, periods_until
+from .periods import (
+    MONTH_HELP,
+    ProductionPeriod,
+    periods_ending_by,
+    periods_from,
+    periods_starting_from,
+    periods_starting_in_hour,
+    periods_until,
+)
 
 
 class MonthField(forms.CharField):
@@ -42,6 +53,61 @@ class MonthFilter(django_filters.Filter):
         if value is None:
             return queryset
         return queryset.filter((periods_until if self.until else periods_from)(self.field_name, value))
+
+
+class MomentField(forms.DateTimeField):
+    """A moment, ISO 8601 (`2026-11-03T14:00`, or with its offset, `2026-11-03T14:00-06:00`); one without
+    an offset is read in the current time zone: the reader's on the pages (a datetime-local input), UTC
+    in the API."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+    input_formats = ["iso-8601"]
+    default_error_messages = {"invalid": "Enter a date and time, e.g. 2026-11-03T14:00 or 2026-11-03T14:00-06:00."}
+
+    def to_python(self, value):
+        value = value.strip() if isinstance(value, str) else value
+        if isinstance(value, str):
+            try:  # ISO 8601's own; Django's fallback formats take "2026-11-03 14:00" too
+                moment = datetime.datetime.fromisoformat(value)
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is None:
+                moment = timezone.make_aware(moment)
+            if moment is not None:
+                return moment
+        return super().to_python(value)
+
+
+class IntervalFilter(django_filters.Filter):
+    """Periods starting at a moment or later (`interval_from`), or ending at a moment or earlier (`until`):
+    an hourly certificate's interval, or a month wholly inside the range."""
+
+    field_class = MomentField
+
+    def __init__(self, *args, until: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.until = until
+
+    def filter(self, queryset, value):
+        if value is None:
+            return queryset
+        return queryset.filter((periods_ending_by if self.until else periods_starting_from)(self.field_name, value))
+
+
+HOURS = [(str(hour), f"{hour:02d}:00–{(hour + 1) % 24:02d}:00") for hour in range(24)]
+
+
+class HourFilter(django_filters.ChoiceFilter):
+    """Intervals (not months) starting in an hour of the day, 0 to 23, in the registry's time zone
+    (settings.TIME_ZONE: certificates.periods.StartHour), whatever the reader's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, choices=HOURS, empty_label="Any hour", **kwargs)
+
+    def filter(self, queryset, value):
+        if value in ("", None):
+            return queryset
+        return queryset.filter(periods_starting_in_hour(self.field_name, int(value)))
 
 
 class QuantityFilter(django_filters.NumberFilter):
@@ -95,6 +161,9 @@ class BatchFilter(django_filters.FilterSet):
                                               empty_label="Any eligibility")
     vintage_from = MonthFilter(field_name="certificate__period", label="Vintage from")
     vintage_to = MonthFilter(field_name="certificate__period", until=True, label="Vintage to")
+    interval_from = IntervalFilter(field_name="certificate__period", label="Interval from")
+    interval_to = IntervalFilter(field_name="certificate__period", until=True, label="Interval to")
+    hour = HourFilter(field_name="certificate__period", label="Hour of day")
     serial = django_filters.CharFilter(method="filter_serial", label="Serial number contains")
     quantity_min = QuantityFilter(field_name="quantity", lookup_expr="gte", label="Quantity from")
     quantity_max = QuantityFilter(field_name="quantity", lookup_expr="lte", label="Quantity to")
@@ -116,6 +185,8 @@ class BatchFilter(django_filters.FilterSet):
         self.form.fields["eligibility"].choices = eligibilities  # the field adds its empty_label itself
         for name in ("vintage_from", "vintage_to"):
             self.form.fields[name].widget.attrs.update(placeholder="MM/YYYY", size=8)
+        # Hours of day are the registry's (its zone names them on the pages), whatever the reader's zone.
+        self.form.fields["hour"].label = f"Hour of day ({settings.TIME_ZONE})"
 
     def filter_generator(self, queryset, name, value):
         value = value.strip()

@@ -170,39 +170,47 @@ class ImportLine(NamedTuple):
     eligibilities: list[str]
 
 
-def certificate_import_write(*, user: User | None, line: ImportLine,
-                             with_rows: Callable[[Certificate, CertificateBatch], tuple[Model, list[list[Model]]]]
-                             ) -> Certificate:
-    """Write an imported certificate (registry staff), inside the caller's transaction, as an issuance
-    writes one (certificates_write): serials 1..quantity in one batch, its ledger event in the same
-    statement, but the batch pending (the recipient accepts or rejects it through the import's transfer:
-    `with_rows(certificate, batch)` gives it, with the caller's rows, its own among them, written in the
-    same statement) and the certificate carrying its
-    origin (`imported_from`, `original_serial`) and the eligibilities the source gave. Only for an
-    import generator of that tracking system (share-locked). `user` None: no person recorded it, a message
-    of another registry did, verified by its signature (imports.messages) before this is called."""
+def certificates_import_write(*, user: User | None, lines: list[ImportLine],
+                              with_rows: Callable[[Certificate, CertificateBatch], tuple[Model, list[list[Model]]]]
+                              ) -> list[Certificate]:
+    """Write imported certificates (registry staff), inside the caller's transaction, as an issuance
+    writes them (certificates_write): each line's serials 1..quantity in one batch, its ledger event, all in
+    one statement, but each batch pending (the recipient accepts or rejects it through the import's transfer:
+    `with_rows(certificate, batch)`, called for each line in order, gives it, with the caller's rows, its own
+    among them, written in the same statement) and each certificate carrying its origin (`imported_from`,
+    `original_serial`) and the eligibilities the source gave. Only for import generators of that tracking
+    system (share-locked). `user` None: no person recorded them, a message of another registry did, verified
+    by its signature (imports.messages) before this is called. A few statements however many lines: an
+    export of thousands of batches another registry sends is one (bench/imports_peer.py)."""
     if user is not None:
         staff_require(user=user)
-    status, imported = _generators_lock_for_share([line.generator.pk]).get(line.generator.pk, (None, False))
-    if not imported or line.generator.imported_from_id is None:
-        raise ServiceError(f"Generator {line.generator.code} is not an import generator.")
-    certificate_ids, batch_ids = _ids_reserve(1)
-    certificate = Certificate(
-        pk=certificate_ids[0], generator=line.generator, period=line.period, quantity=line.quantity,
-        serial_base=line.serial_base, fuel_type=line.generator.fuel_type, state=line.generator.state,
-        eligibilities=line.eligibilities, issued_by=user, imported_from_id=line.generator.imported_from_id,
-        original_serial=line.original_serial,
-    )
-    batch = CertificateBatch(pk=batch_ids[0], certificate=certificate, account=line.account, serial_start=1,
-                             serial_end=line.quantity, quantity=line.quantity, status=Status.PENDING)
-    transfer, rows = with_rows(certificate, batch)
-    event = ledger_event(kind=LedgerEvent.Kind.IMPORT_RECORDED, actor=user,
-                         organization=Organization(pk=line.generator.organization_id), certificate=certificate,
-                         batch=batch, account=line.account, transfer=transfer,
-                         after={**batch.snapshot(), "original_serial": line.original_serial,
-                                "tracking_system": line.generator.imported_from_id})
-    ledger_write([event], with_rows=[[certificate], [batch], *rows])
-    return certificate
+    locked = _generators_lock_for_share(line.generator.pk for line in lines)
+    for line in lines:
+        if not locked.get(line.generator.pk, (None, False))[1] or line.generator.imported_from_id is None:
+            raise ServiceError(f"Generator {line.generator.code} is not an import generator.")
+    certificate_ids, batch_ids = _ids_reserve(len(lines))
+    certificates, batches, events, rows_by_model = [], [], [], {}
+    for line, certificate_id, batch_id in zip(lines, certificate_ids, batch_ids, strict=True):
+        certificate = Certificate(
+            pk=certificate_id, generator=line.generator, period=line.period, quantity=line.quantity,
+            serial_base=line.serial_base, fuel_type=line.generator.fuel_type, state=line.generator.state,
+            eligibilities=line.eligibilities, issued_by=user, imported_from_id=line.generator.imported_from_id,
+            original_serial=line.original_serial,
+        )
+        batch = CertificateBatch(pk=batch_id, certificate=certificate, account=line.account, serial_start=1,
+                                 serial_end=line.quantity, quantity=line.quantity, status=Status.PENDING)
+        transfer, rows = with_rows(certificate, batch)
+        for row in (row for group in rows for row in group):  # one INSERT a table
+            rows_by_model.setdefault(type(row), []).append(row)
+        certificates.append(certificate)
+        batches.append(batch)
+        events.append(ledger_event(kind=LedgerEvent.Kind.IMPORT_RECORDED, actor=user,
+                                   organization=Organization(pk=line.generator.organization_id),
+                                   certificate=certificate, batch=batch, account=line.account, transfer=transfer,
+                                   after={**batch.snapshot(), "original_serial": line.original_serial,
+                                          "tracking_system": line.generator.imported_from_id}))
+    ledger_write(events, with_rows=[certificates, batches, *rows_by_model.values()])
+    return certificates
 
 
 # Hand-written, as the split was then (one statement), because bench/transfer_service.py showed they

@@ -25,6 +25,7 @@ from transfers.views import dashboard_pending_tab, dashboard_transactions_tab
 from utilities.filters import download_refused
 from utilities.htmx import htmx_partial
 from utilities.parsing import positive_integer, positive_integers
+from utilities.replica import reads_may_lag
 
 TABS = [("active", "Active"), ("pending", "Pending"), ("retired", "Retired"), ("exported", "Exported"),
         ("transactions", "Transactions")]
@@ -51,6 +52,7 @@ def _page_size(request: HttpRequest) -> int:
 
 
 @login_required
+@reads_may_lag
 def dashboard(request: HttpRequest) -> HttpResponse:
     membership = membership_required(request)
     organization = membership.organization
@@ -90,6 +92,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_may_lag
 def download_csv(request: HttpRequest) -> HttpResponse:
     """The dashboard's current tab and filter as CSV, streamed at any size."""
     membership = membership_required(request)

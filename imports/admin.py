@@ -8,7 +8,7 @@ from django.db.models import F
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from utilities.admin_readonly import ReadOnlyAdmin, admin_link, number_column
 from utilities.display import count_text
@@ -16,7 +16,7 @@ from utilities.display import count_text
 from .files import FIELD_COLUMNS, import_file_read
 from .forms import ImportFileForm, ImportForm
 from .messages import public_key_text
-from .models import Import, ImportSource, PeerRegistry
+from .models import Import, ImportSource, PeerRegistry, ReceivedMessage, Reconciliation
 from .services import ImportRefused, import_record, imports_record_file
 
 
@@ -128,3 +128,30 @@ class PeerRegistryAdmin(admin.ModelAdmin):
         self.message_user(request, f"This registry ({settings.REGISTRY_CODE}) signs its messages with the public key "
                                    f"{public_key_text()}: give it to the registries configured here.", messages.INFO)
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(ReceivedMessage)
+class ReceivedMessageAdmin(ReadOnlyAdmin):
+    """The signed messages other registries running this project sent, each acted on once."""
+
+    list_display = ["message_id", "type", "tracking_system", "export_reference", "transfer", "decision", "received_at"]
+    list_filter = ["type", "tracking_system"]
+    search_fields = ["=message_id", "=export_reference"]
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(ReadOnlyAdmin):
+    """Each comparison with a registry running this project (imports.reconciling): staff read the differences."""
+
+    list_display = ["ran_at", "tracking_system", "compared", "difference_count", "problem"]
+    list_filter = ["tracking_system"]
+    readonly_fields = ["tracking_system", "ran_at", "compared", "differences_text", "problem"]
+    exclude = ["differences"]
+
+    @admin.display(description="Differences")
+    def difference_count(self, record):
+        return len(record.differences)
+
+    @admin.display(description="Differences")
+    def differences_text(self, record):
+        return format_html_join("\n", "<p>{}</p>", ((line,) for line in record.differences)) or "None"

@@ -45,14 +45,16 @@ class Import(models.Model):
     # The generator as the source described it at this import (id, name, fuel, technology, state, capacity).
     generator_as_known = models.JSONField(default=dict)
     certificate = models.OneToOneField(Certificate, on_delete=models.PROTECT, related_name="import_record")
-    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="import_record")
+    # One transfer for the recipient to decide per import file row or staff form, and one per export another
+    # registry running this project sent (its batches, each a certificate here, accepted or rejected together).
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="import_records")
     recipient = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="imports_received")
     source_file = models.CharField("import file", max_length=200, blank=True,
                                    help_text="The file it was uploaded in, if any, with its row.")
     # Registry staff who recorded it; none when another registry running this project sent it (its message).
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                     null=True, blank=True)
-    message_id = models.UUIDField(null=True, blank=True, unique=True, editable=False,
+    message_id = models.UUIDField(null=True, blank=True, db_index=True, editable=False,
                                   help_text="The id of the signed message that brought it (registry to registry).")
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -95,3 +97,48 @@ class PeerRegistry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_system.name} at {self.url}"
+
+
+class ReceivedMessage(models.Model):
+    """A signed message another registry running this project sent and this one acted on (an export made
+    an import here; an answer confirmed or returned an export): written in the transaction that acted,
+    its unique id the proof that a message received twice, or by two servers at once, acts once."""
+
+    class Type(models.TextChoices):
+        EXPORT = "export", "Export (made an import here)"
+        ANSWER = "answer", "Answer (to an export from here)"
+
+    message_id = models.UUIDField(unique=True, editable=False)
+    tracking_system = models.ForeignKey(TrackingSystem, on_delete=models.PROTECT, related_name="+")
+    type = models.CharField(max_length=16, choices=Type.choices)
+    # The export this message is about, as the exporting registry numbers its transfers.
+    export_reference = models.BigIntegerField()
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="+",
+                                 help_text="The transfer here it made (an import) or decided (an export).")
+    decision = models.CharField(max_length=16, blank=True, help_text="An answer's: accepted or rejected.")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["tracking_system", "type", "export_reference"],
+                                               name="received_message_once_per_export")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.message_id} from {self.tracking_system.code}"
+
+
+class Reconciliation(models.Model):
+    """One comparison with a registry running this project (imports.reconciling): what this registry sent
+    it and received from it against what it says it received and sent; `differences` in words, for staff."""
+
+    tracking_system = models.ForeignKey(TrackingSystem, on_delete=models.PROTECT, related_name="+")
+    ran_at = models.DateTimeField(default=timezone.now)
+    compared = models.PositiveIntegerField(default=0, help_text="How many exports both sides were compared on.")
+    differences = models.JSONField(default=list)
+    problem = models.TextField(blank=True, help_text="Why the comparison could not be made, if it could not.")
+
+    class Meta:
+        ordering = ["-ran_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Reconciliation with {self.tracking_system.code} at {self.ran_at:%Y-%m-%d %H:%M}"

@@ -34,6 +34,17 @@ INTERVALS = Layout(
      "interval end": "Interval end", "end": "Interval end", "end time": "Interval end",
      "wh": "Wh", "generation wh": "Wh", "generation (wh)": "Wh", "energy (wh)": "Wh"},
     frozenset(), "intervals", max_rows_setting="GENERATION_UPLOAD_MAX_ROWS", number_column="Wh")
+# The same columns as the API's interval readings name them (api: POST /api/v1/interval-readings/), and a
+# reading as its refusals name it: by its index in the body's `readings`.
+READING_FIELDS = {"Generator ID": "generator", "Interval start": "interval_start", "Interval end": "interval_end",
+                  "Wh": "wh"}
+ReadingText = tuple[str, str, str, str]  # a reading as text: Generator ID, Interval start, Interval end, Wh
+
+
+def reading_name(index: int) -> str:
+    return f"readings[{index}]"
+
+
 WH = re.compile(r"^([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)$")
 WH_MOST = 2**63 - 1  # the column's
 
@@ -87,11 +98,23 @@ def capacity_wh(generator: Generator, period: ProductionPeriod) -> int:
 
 
 def validate(raw: bytes, organization: Organization) -> tuple[list[IntervalRow], list[RowError], int]:
-    """Every row checked against the registry as it is now: (rows, errors, row count)."""
+    """Every row of an interval file checked against the registry as it is now: (rows, errors, row count)."""
     records, errors = read_rows(raw, INTERVALS)
     if errors:
         return [], errors, len(records)
     label = {name: column_label(index, name) for index, name in enumerate(COLUMNS)}
+    rows, errors = validate_records(records, organization, label=label)
+    return rows, errors, len(records)
+
+
+def validate_records(records: list[tuple[int, str, str, str, str]], organization: Organization, *,
+                     label: dict[str, str], row_name=lambda row: f"row {row}"
+                     ) -> tuple[list[IntervalRow], list[RowError]]:
+    """Interval readings as text (row, Generator ID, Interval start, Interval end, Wh), from a file's rows or
+    the API's body, checked by the rules above: (rows, errors), no rows if any is wrong. `label` names each of
+    COLUMNS as the errors name it (a file's column, the API's field); `row_name` another row, as a refusal
+    names it (an overlap's)."""
+    errors: list[RowError] = []
     generators = reportable_generators(organization, {record[1].upper() for record in records if record[1]})
     now = timezone.now()
     rows: list[IntervalRow] = []
@@ -124,11 +147,12 @@ def validate(raw: bytes, organization: Organization) -> tuple[list[IntervalRow],
                                   f"{generator.capacity_text} MW makes in this interval (at most {most:,} Wh).")
         elif generator and period:
             rows.append(IntervalRow(number, generator.pk, period, wh))
-    errors += overlaps(rows, generators, label)
-    return ([] if errors else rows), errors, len(records)
+    errors += overlaps(rows, generators, label, row_name)
+    return ([] if errors else rows), errors
 
 
-def overlaps(rows: list[IntervalRow], generators: dict[str, Generator], label: dict[str, str]) -> list[RowError]:
+def overlaps(rows: list[IntervalRow], generators: dict[str, Generator], label: dict[str, str],
+             row_name=lambda row: f"row {row}") -> list[RowError]:
     """The rows whose interval overlaps another row's of the same generator, or one reported before."""
     codes = {generator.pk: generator.code for generator in generators.values()}
     by_generator: dict[int, list[IntervalRow]] = defaultdict(list)
@@ -153,7 +177,7 @@ def overlaps(rows: list[IntervalRow], generators: dict[str, Generator], label: d
             near = earlier[max(at - 1, 0):at + 1]
             if last is not None and last.period.overlaps(row.period):
                 errors.append(RowError(row.row, label["Interval start"], shown,
-                                       f"This interval overlaps row {last.row}'s of {codes[generator_id]}; "
+                                       f"This interval overlaps {row_name(last.row)}'s of {codes[generator_id]}; "
                                        "report each interval once."))
             elif any(period.overlaps(row.period) for period in near):
                 errors.append(RowError(row.row, label["Interval start"], shown,

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from certificates.models import EligibilityGap, Generator, GeneratorEligibility
 from certificates.periods import ProductionPeriod
@@ -12,7 +12,7 @@ from certificates.selectors import generator_eligibilities
 from registry.models import Organization
 
 from .arithmetic import issued_quantity
-from .models import Correction, GenerationReport, GenerationUpload, IntervalReading, Issuance
+from .models import Correction, GenerationReport, GenerationReporter, GenerationUpload, IntervalReading, Issuance
 
 
 def generation_uploads_of(organization: Organization) -> QuerySet[GenerationUpload]:
@@ -174,3 +174,21 @@ def corrections_for(organization: Organization) -> QuerySet[Correction]:
     """The corrections the organization may read: of its generators, or requested by it."""
     return (Correction.objects.visible_to(organization)
             .select_related("generator", "certificate", "requested_by", "issuance").order_by("-requested_at", "-pk"))
+
+
+def interval_readings_for(organization: Organization) -> QuerySet[IntervalReading]:
+    """The interval readings the organization may read: of its generators, or of those registry staff
+    authorised it to report for (as reportable_generators finds them), with their generator and certificate."""
+    authorised = GenerationReporter.objects.filter(organization=organization, generator=OuterRef("generator"))
+    return (IntervalReading.objects.filter(Q(generator__organization=organization) | Exists(authorised))
+            .select_related("generator", "certificate"))
+
+
+def interval_months(readings: list[IntervalReading]) -> QuerySet[GenerationReport]:
+    """The live reports of the months the readings are in (their totals, as interval_readings_write left them)."""
+    months = Q()
+    for generator_id, month in {(reading.generator_id, reading.period.first_day.replace(day=1))
+                                for reading in readings}:
+        months |= Q(generator_id=generator_id, month=month)
+    return GenerationReport.objects.live().filter(months).select_related("generator").order_by("generator__code",
+                                                                                              "month")

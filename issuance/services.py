@@ -117,11 +117,13 @@ def _notify_after_commit(upload_id: int) -> None:
                                             upload_id))
 
 
-def generation_reports_write(*, upload: GenerationUpload, rows: list[generation.GenerationRow]) -> list:
+def generation_reports_write(*, upload: GenerationUpload | None, rows: list[generation.GenerationRow],
+                             user: User | None = None) -> list:
     """Record the validated rows as submitted reports, inside the caller's transaction. A month
     already submitted and not yet issued is replaced (the corrected figure wins; the old report is
     kept, marked replaced); an issued month is refused. The live reports of the months named are
-    locked in primary-key order, so an issuance run and this wait for each other."""
+    locked in primary-key order, so an issuance run and this wait for each other. Submitted by the
+    upload's uploader, or `user` (readings sent through the API: no upload)."""
     wanted = Q()
     for row in rows:
         wanted |= Q(generator_id=row.generator_id, month=row.month)
@@ -138,23 +140,63 @@ def generation_reports_write(*, upload: GenerationUpload, rows: list[generation.
         with transaction.atomic():
             return GenerationReport.objects.bulk_create([GenerationReport(
                 generator_id=row.generator_id, month=row.month, mwh=row.mwh, upload=upload,
-                submitted_by=upload.uploaded_by,
+                submitted_by=user or upload.uploaded_by,
             ) for row in rows])
     except IntegrityError as error:  # another upload of the same month committed first
         raise ServiceError("Another upload reported one of these months at the same time. Upload it again.") \
             from error
 
 
-def interval_readings_write(*, upload: GenerationUpload, rows: list[intervals.IntervalRow]) -> None:
+class IntervalsRefused(ServiceError):
+    """Interval readings sent through the API refused by the interval rules (issuance.intervals), each wrong
+    value named in `problems` (`readings.3.interval_end`: the body's `readings[3].interval_end`)."""
+
+    def __init__(self, errors: list[csv_upload.RowError]):
+        self.problems: dict[str, str] = {}
+        for error in errors:
+            field = f"readings.{error.row}.{error.column}"
+            self.problems[field] = " ".join(filter(None, [self.problems.get(field), error.message]))
+        count = len({error.row for error in errors})
+        super().__init__(f"{count} of the readings {'is' if count == 1 else 'are'} refused (each is named in "
+                         f"errors); nothing was recorded.")
+
+
+def interval_readings_submit(*, organization: Organization, user: User,
+                             readings: list[intervals.ReadingText]) -> list[IntervalReading]:
+    """Interval readings a meter data system sends through the API (a manager's or trader's key, of an
+    organization not overdue for the annual generator review, as an upload): the interval file's rules
+    (intervals.validate_records), all or nothing, recorded with their months' reports as a file's are
+    (interval_readings_write), in the caller's transaction (the API's idempotent request). Raises
+    IntervalsRefused naming each wrong reading by its index."""
+    role_require(user=user, organization=organization)
+    if overdue := organization_refusal(organization, review_today()):
+        raise ServiceError(overdue)
+    rows, errors = intervals.validate_records(
+        [(index, *reading) for index, reading in enumerate(readings)], organization,
+        label=intervals.READING_FIELDS, row_name=intervals.reading_name)
+    if errors:
+        raise IntervalsRefused(errors)
+    return interval_readings_write(upload=None, user=user, rows=rows)
+
+
+def interval_readings_write(*, upload: GenerationUpload | None, rows: list[intervals.IntervalRow],
+                            user: User | None = None) -> list[IntervalReading]:
     """Record a granular generator's validated interval readings, inside the caller's transaction, and
     the total of each month they are in as its report (generation_reports_write: the month's submitted
     report replaced by one of the new total; an issued month refused, so late intervals of an issued
-    month are refused too). The database refuses an interval overlapping one reported already."""
+    month are refused too). The database refuses an interval overlapping one reported already.
+
+    The generators are locked first (FOR NO KEY UPDATE, in primary-key order, as an issuance run locks
+    them), so that two uploads or API requests of one generator's month follow each other and the second
+    totals the first's readings with its own, instead of one of them failing on the month's report."""
+    user = user or upload.uploaded_by
+    list(Generator.objects.select_for_update(no_key=True).filter(pk__in={row.generator_id for row in rows})
+         .order_by("pk").values_list("pk", flat=True))
     try:
         with transaction.atomic():
-            IntervalReading.objects.bulk_create([IntervalReading(
+            readings = IntervalReading.objects.bulk_create([IntervalReading(
                 generator_id=row.generator_id, period=row.period, wh=row.wh, upload=upload,
-                submitted_by=upload.uploaded_by) for row in rows], batch_size=5000)
+                submitted_by=user) for row in rows], batch_size=5000)
     except IntegrityError as error:  # another upload of an overlapping interval committed first
         raise ServiceError("Another upload reported one of these intervals at the same time. Upload it again.") \
             from error
@@ -165,9 +207,10 @@ def interval_readings_write(*, upload: GenerationUpload, rows: list[intervals.In
     totals: dict[tuple[int, ProductionPeriod], int] = defaultdict(int)
     for generator_id, period, wh in IntervalReading.objects.filter(wanted).values_list("generator_id", "period", "wh"):
         totals[generator_id, ProductionPeriod.month_of(period.start)] += wh
-    generation_reports_write(upload=upload, rows=[
+    generation_reports_write(upload=upload, user=user, rows=[
         generation.GenerationRow(0, generator_id, month.first_day, intervals.wh_as_mwh(totals[generator_id, month]))
         for generator_id, month in sorted(months, key=lambda key: (key[0], key[1]))])
+    return readings
 
 
 @dataclass

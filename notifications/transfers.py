@@ -112,7 +112,8 @@ def _import_recipients(transfer: Transfer, event_kind: str) -> Iterator[tuple[st
 def _url(transfer: Transfer, audience: str) -> str:
     """The link an email gives: the transfer's page, for the organization reading it; staff's import, in the admin."""
     if audience == "staff":
-        return settings.SITE_URL + reverse("admin:imports_import_change", args=[transfer.import_record.pk])
+        first = transfer.import_records.earliest("pk")
+        return settings.SITE_URL + reverse("admin:imports_import_change", args=[first.pk])
     return organization_link(settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk]),
                              transfer.recipient_organization if audience == "recipient" else transfer.organization)
 

@@ -264,6 +264,17 @@ DATABASES = {
         env_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/registry")
     )
 }
+# A streaming replica of that database (PostgreSQL's hot standby), for the reads that may lag: the
+# lists, CSVs and statistics whose views say so (utilities.replica: reads_may_lag). Writes, and reads
+# after a write in the same request or transaction, stay on the primary, and a browser that wrote reads
+# the primary for REPLICA_PIN_SECONDS after (longer than the replica is expected to lag). Tests use the
+# primary for it (MIRROR).
+REPLICA_DATABASE_URL = env_str("REPLICA_DATABASE_URL")
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = database_from_url(REPLICA_DATABASE_URL) | {"TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["utilities.replica.ReplicaRouter"]
+    MIDDLEWARE.append("utilities.replica.ReplicaPinMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -347,6 +358,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PUBLICLOG_CHECKPOINT_SECONDS,
     },
     "purge-idempotent-requests": {"task": "api.tasks.purge_idempotent_requests", "schedule": 3600},
+    # Daily: what was sent to and received from each registry running this project, compared with it.
+    "send-reconciliations": {"task": "imports.tasks.send_reconciliations", "schedule": crontab(minute=15, hour=5)},
     # Daily, early: staff's email of the eligibilities that end within ELIGIBILITY_REMINDER_DAYS.
     "remind-expiring-eligibilities": {"task": "certificates.tasks.remind_expiring_eligibilities",
                                       "schedule": crontab(minute=0, hour=6)},

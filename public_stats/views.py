@@ -12,6 +12,7 @@ from certificates.models import FuelType, StateOrProvince, Technology
 from utilities.charts import bar_chart
 from utilities.csv_export import csv_response
 from utilities.htmx import htmx_partial
+from utilities.replica import reads_may_lag
 from utilities.throttle import public_page_refused
 
 from .forms import GeneratorForm, StatisticsForm
@@ -39,6 +40,7 @@ def _asked(request: HttpRequest) -> tuple[str, StatisticsForm, StatisticsQuery, 
     return activity, form, StatisticsForm.query(data, activity), by
 
 
+@reads_may_lag
 def statistics(request: HttpRequest) -> HttpResponse:
     """/statistics/: the certificates of one activity (a tab), counted by month or another dimension."""
     if refused := _refused(request):
@@ -63,6 +65,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 STATISTICS_CSV_HEADER = ["Activity", "Count by", "Key", "Label", "Certificates (MWh)"]
 
 
+@reads_may_lag
 def statistics_csv(request: HttpRequest) -> HttpResponse:
     """The page's rows, as CSV."""
     if refused := _refused(request):
@@ -77,6 +80,7 @@ def _generators_asked(request: HttpRequest) -> tuple[GeneratorForm, object]:
     return form, generators_public(form.query())
 
 
+@reads_may_lag
 def generators(request: HttpRequest) -> HttpResponse:
     """/statistics/generators/: the approved generators, what they are and where, never whose."""
     if refused := _refused(request):
@@ -106,6 +110,7 @@ def generator_row(generator) -> list:
             generator.commissioned_on.isoformat() if generator.commissioned_on else ""]
 
 
+@reads_may_lag
 def generators_csv(request: HttpRequest) -> HttpResponse:
     if refused := _refused(request):
         return refused

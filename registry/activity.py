@@ -46,6 +46,23 @@ def _transfer(event: LedgerEvent) -> str:
     return f"{word} {event.transfer_id}" + (f" (mass upload {upload})" if upload else "")
 
 
+def _registry_itself(event: LedgerEvent) -> str | None:
+    """The tracking system that took this step itself, running this project too (its signed message, no person
+    here behind it: an import it sent, its answer to an export); None when a person here took it."""
+    if event.actor_id is None and event.transfer_id and event.transfer.tracking_system_id:
+        return event.transfer.tracking_system.name
+    return None
+
+
+def _receiving(event: LedgerEvent) -> str:
+    return _registry_itself(event) or "The receiving system"
+
+
+def _import_recorder(event: LedgerEvent) -> str:
+    name = _registry_itself(event)
+    return f"{name} sent" if name else "Registry staff recorded"
+
+
 def _initiated(event: LedgerEvent, organization: Organization) -> str:
     if event.organization_id == organization.pk:
         return f"Submitted {_transfer(event)}: {_quantity(event)}."
@@ -96,7 +113,7 @@ def _worded(template: str):
 SENTENCES = {
     Kind.ISSUANCE: lambda e, o: f"Issued {_quantity(e)} into {_account(e)}.",
     Kind.TRANSFER_INITIATED: _initiated,
-    Kind.IMPORT_RECORDED: lambda e, o: f"Registry staff recorded import {e.transfer_id}: {_quantity(e)} from "
+    Kind.IMPORT_RECORDED: lambda e, o: f"{_import_recorder(e)} import {e.transfer_id}: {_quantity(e)} from "
                                        f"{e.transfer.tracking_system.name}, serial "
                                        f"{(e.after or {}).get('original_serial', '')} there, for "
                                        f"{e.transfer.recipient_organization.name} to accept or reject.",
@@ -107,9 +124,8 @@ SENTENCES = {
         else f"{e.transfer.recipient_organization.name} rejected {_transfer(e)}; the certificates returned."),
     Kind.TRANSFER_WITHDRAWN: lambda e, o: f"{e.organization.name} withdrew {_transfer(e)}.",
     Kind.TRANSFER_EXPIRED: lambda e, o: f"{capfirst(_transfer(e))} expired; the certificates returned.",
-    Kind.EXPORT_CONFIRMED: lambda e, o: f"The receiving system accepted export {_transfer(e)}.",
-    Kind.EXPORT_REJECTED: lambda e, o: f"The receiving system rejected export {_transfer(e)}; "
-                                       "the certificates returned.",
+    Kind.EXPORT_CONFIRMED: lambda e, o: f"{_receiving(e)} accepted export {_transfer(e)}.",
+    Kind.EXPORT_REJECTED: lambda e, o: f"{_receiving(e)} rejected export {_transfer(e)}; the certificates returned.",
     Kind.RETIREMENT: lambda e, o: f"Retired {_quantity(e)}: retirement "
                                   f"{(e.after or {}).get('retirement', {}).get('reference', e.transfer_id)}.",
     Kind.RETIREMENT_PRIVACY: lambda e, o: f"Made the retirement of {_transfer(e)} "

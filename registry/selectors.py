@@ -132,7 +132,8 @@ def activity_of(organization: Organization) -> QuerySet[LedgerEvent]:
     return (LedgerEvent.objects
             .filter(Q(organization=organization) | Q(transfer__organization=organization)
                     | Q(transfer__recipient_organization=organization), kind__in=LOGGED_KINDS)
-            .select_related("actor", "organization", "account", "transfer__recipient_organization")
+            .select_related("actor", "organization", "account", "transfer__recipient_organization",
+                            "transfer__tracking_system")
             .order_by("-occurred_at", "-id"))
 
 

@@ -41,7 +41,7 @@ from api.pagination import ApiCursorPagination
 from api.throttling import ApiKeyThrottle
 from billing.models import Invoice
 from certificates.filters import eligibility_choices
-from certificates.models import CertificateBatch
+from certificates.models import CertificateBatch, Generator
 from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
 from mass_uploads.models import MassTransferUpload
@@ -97,6 +97,9 @@ class Registry:
     reference: str  # a retirement's
     upload: MassTransferUpload
     issue: object  # conftest's issue(quantity): a new batch in `account`
+    granular: Generator  # a granular generator of 50 MW, for interval readings
+    hours_read: int = 0  # the hours of it sent so far (unread_hour)
+    hours_issued: int = 0  # the hours of it issued so far (gc_bundle)
 
     def active_batches(self) -> list[CertificateBatch]:
         """The batches `account` holds active: a new one when every one has gone (a request may take all)."""
@@ -126,7 +129,8 @@ def registry(application_in_this_test, mass_media, issue, org, trader, holdings,
     REGISTRY.append(Registry(
         organization=org, trader=trader, recipient=counterparty, recipient_trader=counterparty_trader,
         account=account, other_account=second_account, retirement_account=retirement_account, option=option,
-        tracking_system=tracking_system, reference=transfer.retirement.reference, upload=upload, issue=issue))
+        tracking_system=tracking_system, reference=transfer.retirement.reference, upload=upload, issue=issue,
+        granular=GeneratorFactory(organization=org, code="H100", granular=True, capacity_mw=50, account=account)))
     yield REGISTRY[-1]
     REGISTRY.clear()
 
@@ -223,6 +227,49 @@ def feed(registry: Registry, case) -> None:
                  "first_day": None, "last_day": None}
     if path == "/mass-uploads/" and isinstance(body, dict):
         body["file"] = Binary(csv_file(registry.active_batches()[0], registry.other_account))
+    if path == "/interval-readings/" and method == "POST" and isinstance(body, dict):
+        body["readings"] = [unread_hour(registry, line["wh"]) for line in body["readings"]]
+    if path == "/api/energytag/v1/certificates/query":
+        query["source_id"] = registry.account.public_id
+        in_order(query, "certificate_period_start", "certificate_period_end")
+    if path.startswith("/api/energytag/v1/") and method == "POST" and isinstance(body, dict):
+        feed_energytag(registry, path.rsplit("/", 1)[-1], body)
+
+
+def feed_energytag(registry: "Registry", operation: str, body: dict) -> None:
+    """An EnergyTag action on a GC Bundle of its own: a new hour's, active (or cancelled, for a claim)."""
+    bundle = gc_bundle(registry)
+    body |= {"source_id": registry.account.public_id, "granular_certificate_bundle_ids": [bundle.pk]}
+    if body.get("certificate_quantity") is not None:
+        body["certificate_quantity"] = min(body["certificate_quantity"], bundle.quantity)
+    if operation == "transfer":
+        body["target_id"] = registry.other_account.public_id
+    if operation == "cancel":
+        body |= {"target_id": registry.retirement_account.public_id, "retirement_option": registry.option.name}
+        if body.get("compliance_period") is None:
+            body["compliance_period"] = 2024  # the option needs one
+    if operation == "claim":
+        transfer = retire(organization=registry.organization, user=registry.trader,
+                          account=registry.retirement_account, option=registry.option,
+                          lines=[TransferLine(bundle.pk, bundle.quantity)])
+        body |= {"source_id": registry.retirement_account.public_id, "beneficiary": "",
+                 "granular_certificate_bundle_ids": [transfer.items.get().batch_id]}
+
+
+def gc_bundle(registry: "Registry") -> CertificateBatch:
+    """A GC Bundle (a batch of a granular certificate) of a new hour, active in `account`."""
+    registry.hours_issued += 1
+    start = datetime.datetime(2021, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(hours=registry.hours_issued)
+    return registry.issue(1_000_000, generator=registry.granular,
+                          period=ProductionPeriod(start, start + datetime.timedelta(hours=1)))
+
+
+def unread_hour(registry: "Registry", wh: int) -> dict:
+    """A reading of the granular generator for an hour none was sent for yet, of at most its capacity's Wh."""
+    registry.hours_read += 1
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(hours=registry.hours_read)
+    return {"generator": registry.granular.code, "interval_start": start.isoformat(),
+            "interval_end": (start + datetime.timedelta(hours=1)).isoformat(), "wh": min(wh, 50_000_000)}
 
 
 HOURS_FED = itertools.count()  # each consumption reading fed is of an hour of its own

@@ -92,7 +92,7 @@ def test_a_file_overlapping_itself_is_refused_whole(admin_client, tracking_syste
                      f"{tracking_system.code},ABC-9-MI-01-2024-1-5 to 14,9,Lake Wind,wind,,MI,20,01/2024,,10,"
                      f"{counterparty.public_id},\n")
     content = upload(admin_client, text).content.decode()
-    assert "Nothing was recorded" in content and "overlap import" in content
+    assert "Nothing was recorded" in content and "overlap the import of row 2 here" in content
     assert not Import.objects.exists() and not Certificate.objects.exists()
 
 

@@ -34,12 +34,16 @@ def peer(db, peer_key, settings):
                                        public_key=ed25519_public_text(peer_key))
 
 
-def export_body(counterparty, **changes):
-    details = {"serial_number": "NORTH-G7-MN-03-2024-A1B2C3-1 to 40", "generator_id": "G7",
-               "generator_name": "Iron Range Wind", "fuel": "wind", "technology": "onshore_wind", "state": "MN",
-               "capacity_mw": "40", "vintage": "2024-03", "eligibilities": ["MN RES"], "quantity": 40,
-               "recipient": counterparty.public_id, "notes": "Export 88 from Northern Registry"}
-    body = export_message(to="MWRR", details=details) | {"from": "NORTH"}
+def batch_details(serial="NORTH-G7-MN-03-2024-A1B2C3-1 to 40", quantity=40):
+    return {"serial_number": serial, "generator_id": "G7", "generator_name": "Iron Range Wind", "fuel": "wind",
+            "technology": "onshore_wind", "state": "MN", "capacity_mw": "40", "vintage": "2024-03",
+            "eligibilities": ["MN RES"], "quantity": quantity}
+
+
+def export_body(counterparty, *batches, reference=88, **changes):
+    export = {"reference": reference, "recipient": counterparty.public_id, "notes": "Export 88 from Northern Registry",
+              "batches": list(batches) or [batch_details()]}
+    body = export_message(to="MWRR", export=export) | {"from": "NORTH"}
     body.update(changes)
     return body
 
@@ -59,7 +63,7 @@ def test_a_signed_export_becomes_a_pending_import_for_the_recipient(client, peer
     assert (record.tracking_system, record.recipient, record.recorded_by) == (peer.tracking_system, counterparty, None)
     assert record.original_serial == "NORTH-G7-MN-03-2024-A1B2C3-1 to 40"
     assert record.transfer.status == "pending" and record.certificate.serial_base.startswith("NORTH-G7-MN-03-2024-")
-    assert response.json()["import"] == record.pk
+    assert response.json()["imports"] == [record.pk]
 
 
 def test_an_unsigned_message_changes_nothing(client, peer, peer_key, counterparty):
@@ -126,10 +130,10 @@ def test_a_message_without_an_id_or_of_an_unknown_type_changes_nothing(client, p
 
 def test_wrong_details_are_refused_by_field(client, peer, peer_key, counterparty):
     body = export_body(counterparty)
-    body["export"]["quantity"] = 39
+    body["export"]["batches"][0]["quantity"] = 39
     response = post(client, body, peer_key)
     assert response.status_code == 422
-    assert response.json()["problems"]["quantity"] == "The original serials hold 40 certificates, not 39."
+    assert response.json()["problems"]["quantity"] == "Batch 1: The original serials hold 40 certificates, not 39."
     assert not Import.objects.exists()
 
 

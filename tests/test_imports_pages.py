@@ -94,3 +94,28 @@ def test_a_retirement_of_imported_certificates_shows_their_origin(client, counte
                                               "original_serial": "MIRECS-123-MI-01-2024-77-1 to 100"}
     page = client.get(reverse("retirements:verify", args=[transfer.retirement.reference])).content.decode()
     assert f"Imported from {tracking_system.name}, serial MIRECS-123-MI-01-2024-77-1 to 100" in page
+
+
+def test_an_export_of_several_batches_from_another_registry_is_one_import_on_its_page(
+        signed_in, counterparty_trader, counterparty, tracking_system, counterparty_account):
+    import uuid
+
+    from imports.models import PeerRegistry
+    from imports.services import import_from_message
+    peer = PeerRegistry.objects.create(tracking_system=tracking_system, url="https://north.example",
+                                       public_key="A" * 43 + "=")
+    serials = ["NORTH-G7-MN-03-2024-A1-1 to 40", "NORTH-G7-MN-03-2024-B2-1 to 15"]
+    records = import_from_message(peer=peer, message_id=uuid.uuid4(), reference=88, details=[
+        details(tracking_system, counterparty, serial=serial, quantity=quantity)
+        for serial, quantity in zip(serials, (40, 15), strict=True)])
+    transfer = records[0].transfer
+    assert {record.transfer for record in records} == {transfer}
+    client = signed_in(counterparty_trader)
+    pending = client.get(DASHBOARD + "?tab=pending").content.decode()
+    assert pending.count(reverse("transfers:accept", args=[transfer.pk])) >= 1
+    assert Transfer.objects.filter(kind="import").count() == 1
+    page = client.get(reverse("transfers:detail", args=[transfer.pk])).content.decode()
+    assert all(f"serial {serial}" in page for serial in serials), page
+    client.post(reverse("transfers:accept", args=[transfer.pk]), {"account": counterparty_account.pk})
+    assert set(CertificateBatch.objects.filter(certificate__import_record__in=records).values_list(
+        "status", "account_id")) == {("active", counterparty_account.pk)}

@@ -13,7 +13,7 @@ from events.models import Claim, Event
 from events.services import events_consume
 from imports.messages import public_key_text
 from imports.models import Import, PeerRegistry
-from imports.sending import export_send
+from imports.sending import SendFailed, export_send
 from registry.models import TrackingSystem
 from transfers.services import Destination, TransferLine, transfer_create
 
@@ -71,3 +71,23 @@ def test_an_export_to_another_tracking_system_sends_nothing(batch, trader, org, 
                     destination=Destination.export(tracking_system, "Cascade"))
     events_consume(consumer="registry_messages")
     assert not Import.objects.exists()
+
+
+def test_an_export_sent_by_two_workers_at_once_is_imported_once(batch, trader, org, counterparty, loopback):
+    from .threads import at_once
+
+    transfer = export(batch, trader, org, loopback, counterparty)
+    submitted = Event.objects.get(kind=Event.Kind.TRANSFER_SUBMITTED, subject_id=transfer.pk)
+    outcomes = []
+
+    def send():
+        try:
+            outcomes.append(export_send(submitted))
+        except SendFailed as failure:  # the loser of the race to the same serials: tried again later
+            outcomes.append(str(failure))
+        return None
+
+    at_once(send, workers=3)
+    assert Import.objects.count() == 1 and outcomes.count(1) == 1
+    assert all(outcome == 0 or "overlap" in str(outcome) for outcome in outcomes if outcome != 1)
+    assert export_send(submitted) == 0  # the retry: received already

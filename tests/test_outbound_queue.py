@@ -20,10 +20,11 @@ from .factories import WebhookEndpointFactory
 from .webhook_receiver import DrippingReceiver
 
 ROOT = Path(__file__).resolve().parents[1]
-SENDING_TASKS = {  # every task that sends an email or a webhook delivery
+SENDING_TASKS = {  # every task that sends an email, a webhook delivery or a message to another registry
     "events.tasks.send_events", "events.tasks.send_events_to_every_consumer",
     "issuance.tasks.send_generation_upload_notification",
     "webhooks.tasks.send_webhook_deliveries",
+    "imports.tasks.send_reconciliations",
 }
 
 

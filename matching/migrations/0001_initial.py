@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('certificates', '0014_generator_grid_area'),  # and btree_gist, made by certificates 0001
+        ('certificates', '0016_generator_grid_area'),  # and btree_gist, made by certificates 0001
         ('registry', '0011_invoice_emails'),
         ('retirements', '0003_retirement_record_frozen'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

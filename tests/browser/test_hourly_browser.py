@@ -78,6 +78,20 @@ def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_
     assert "H100-MN-20261101T0600Z-" in text  # the interval's UTC start in the serial base
     shot(page, f"dashboard-{label}")
 
+    # The hour of day, in the registry's zone: the autumn night's one o'clock is two hours (issue 33, item 3).
+    page.select_option("select[name=hour]", "1")
+    if not java_script:  # a plain GET form; with JavaScript, htmx swaps the table on change
+        page.click("#filters button[type=submit]")
+    expect(rows).to_have_count(2)
+    assert "hour=1" in page.url
+    page.fill("input[name=interval_from]", "2026-11-01T01:00")
+    page.select_option("select[name=hour]", "")
+    page.fill("input[name=interval_to]", "2026-11-01T03:00")
+    if not java_script:
+        page.click("#filters button[type=submit]")
+    expect(rows).to_have_count(3)  # 01:00 CDT, 01:00 CST, 02:00 CST, read in the trader's zone
+    shot(page, f"dashboard-hourly-filters-{label}")
+
     # An hour moved in part to another account with the wizard, as any batch (a plain form post without
     # JavaScript): the lowest serials leave.
     hour = CertificateBatch.objects.get(certificate__generator__code="H100", certificate__period=day[1])

@@ -16,6 +16,7 @@ from ..values import (
 )
 from .drafts import transfer_draft_fail, transfer_draft_save, transfer_draft_start
 from .lifecycle import (
+    export_answered,
     export_confirm,
     export_reject,
     import_transfer_rows,
@@ -31,7 +32,8 @@ from .lifecycle import (
 __all__ = [
     "AlreadyInAccount", "BatchChanged", "CannotReceive", "DraftAlreadySubmitted", "NotPending", "NotYourDecision",
     "TransferConflict",
-    "Destination", "TransferLine", "TransferRefused", "export_confirm", "export_reject", "import_transfer_rows",
+    "Destination", "TransferLine", "TransferRefused", "export_answered", "export_confirm", "export_reject",
+    "import_transfer_rows",
     "transfer_accept",
     "transfer_create", "transfer_draft_fail",
     "transfer_draft_save", "transfer_draft_start", "transfer_expire", "transfer_reject", "transfer_withdraw",

@@ -354,12 +354,21 @@ def _return_batches(*, transfer: Transfer, user: User | None, status: str, kind:
 
 
 def import_transfer_rows(*, stand_in: Organization, recipient: Organization, tracking_system, user: User,
-                         batch: CertificateBatch, notes: str = "") -> list[list[Model]]:
+                         batch: CertificateBatch, notes: str = "", transfer: Transfer | None = None
+                         ) -> list[list[Model]]:
     """An import's transfer (imports.services.import_record), as rows for the caller to write with the
-    imported certificate (certificates.services.certificate_import_write): a pending transfer of kind
+    imported certificate (certificates.services.certificates_import_write): a pending transfer of kind
     import from the tracking system's `stand_in` organization to `recipient`, its one item (the pending
     `batch`), and its import.recorded domain event. From then on it is decided as a transfer to another
-    organization is (transfer_accept, transfer_reject: transfer_decision_refused), and never expires."""
+    organization is (transfer_accept, transfer_reject: transfer_decision_refused), and never expires.
+    With `transfer` (written earlier in the caller's transaction), the batch joins it: its item only (an
+    export another registry sent, of several batches, is one import for the recipient to decide)."""
+    def item(transfer_id: int) -> TransferItem:
+        return TransferItem(transfer_id=transfer_id, batch_id=batch.pk, source_batch_id=batch.pk,
+                            source_account_id=batch.account_id)
+
+    if transfer is not None:
+        return [[item(transfer.pk)]]
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(TRANSFER_ID_SQL)
         (transfer_id,) = cursor.fetchone()
@@ -367,9 +376,7 @@ def import_transfer_rows(*, stand_in: Organization, recipient: Organization, tra
     transfer = Transfer(pk=transfer_id, kind=Kind.IMPORT, status=Transfer.Status.PENDING, organization=stand_in,
                         created_by=user, recipient_organization=recipient, tracking_system=tracking_system,
                         notes=notes, created_at=now, submitted_at=now)
-    item = TransferItem(transfer_id=transfer_id, batch_id=batch.pk, source_batch_id=batch.pk,
-                        source_account_id=batch.account_id)
-    return [[transfer], [item], [_event_owed(transfer, LedgerEvent.Kind.IMPORT_RECORDED)]]
+    return [[transfer], [item(transfer_id)], [_event_owed(transfer, LedgerEvent.Kind.IMPORT_RECORDED)]]
 
 
 @transaction.atomic  # joins the API's exactly-once request (api/idempotency.py)
@@ -448,7 +455,27 @@ def transfers_expire(*, now: datetime.datetime | None = None) -> int:
 def export_confirm(*, transfer: Transfer, user: User, note: str = "") -> Transfer:
     """Registry staff: the receiving tracking system accepted the export; batches become exported."""
     staff_require(user=user)
-    transfer = _lock_pending(transfer.pk, kind=Kind.EXPORT)
+    return _export_confirm(transfer.pk, user=user, note=note)
+
+
+@transaction.atomic(durable=True)
+def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer:
+    """Registry staff: the receiving tracking system refused the export; the certificates return."""
+    staff_require(user=user)
+    return _export_reject(transfer.pk, user=user, note=note)
+
+
+@transaction.atomic  # joins the caller's: imports.services.export_answer_receive records the answer with it
+def export_answered(*, transfer: Transfer, tracking_system, accepted: bool, note: str = "") -> Transfer:
+    """The tracking system an export went to, running this project too, answered it itself (a signed
+    message imports.messages verified): confirmed or returned as registry staff would, with no person
+    behind it; only an export pending to that tracking system."""
+    closing = _export_confirm if accepted else _export_reject
+    return closing(transfer.pk, user=None, note=note, tracking_system=tracking_system)
+
+
+def _export_confirm(transfer_id: int, *, user: User | None, note: str, **scope) -> Transfer:
+    transfer = _lock_pending(transfer_id, kind=Kind.EXPORT, **scope)
     batches = _pending_batches(transfer)
     before = [batch.snapshot() for batch in batches]
     batches_set_state(batches=batches, from_status=BatchStatus.PENDING, to_status=BatchStatus.EXPORTED)
@@ -461,11 +488,8 @@ def export_confirm(*, transfer: Transfer, user: User, note: str = "") -> Transfe
     return transfer
 
 
-@transaction.atomic(durable=True)
-def export_reject(*, transfer: Transfer, user: User, note: str = "") -> Transfer:
-    """Registry staff: the receiving tracking system refused the export; the certificates return."""
-    staff_require(user=user)
-    transfer = _lock_pending(transfer.pk, kind=Kind.EXPORT)
+def _export_reject(transfer_id: int, *, user: User | None, note: str, **scope) -> Transfer:
+    transfer = _lock_pending(transfer_id, kind=Kind.EXPORT, **scope)
     _return_batches(transfer=transfer, user=user, status=Transfer.Status.REJECTED,
                     kind=LedgerEvent.Kind.EXPORT_REJECTED, note=note)
     return transfer

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0013_imported_certificates'),
+        ('certificates', '0015_batch_holdings_index'),
     ]
 
     operations = [
