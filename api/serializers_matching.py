@@ -7,9 +7,8 @@ from rest_framework import serializers
 
 from accounts.models import Account
 from matching.selectors import site_of
-from transfers.values import not_one_of_accounts
 
-from .serializers_transfers import _account_found, _organization
+from .serializers_transfers import _organization, retirement_account_named
 
 
 class ConsumptionReadingSerializer(serializers.Serializer):
@@ -47,11 +46,7 @@ class MatchCreateSerializer(serializers.Serializer):
         return site
 
     def validate_account(self, public_id: str) -> Account:
-        organization = _organization(self)
-        if (account := _account_found(organization, public_id)) is None:
-            raise serializers.ValidationError(not_one_of_accounts(public_id.strip(), organization,
-                                                                  Account.Type.RETIREMENT))
-        return account
+        return retirement_account_named(self, public_id)
 
     def validate(self, data):
         if data["first_day"] and data["last_day"] and data["first_day"] > data["last_day"]:

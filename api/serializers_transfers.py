@@ -115,6 +115,17 @@ def _account_found(organization: Organization, public_id: str) -> Account | None
     return Account.objects.of(organization).filter(public_id=public_id.strip().upper()).first()
 
 
+def retirement_account_named(serializer: serializers.Serializer, public_id: str) -> Account:
+    """The account a retirement's body names (`account`), of the request's organization; refused in
+    the words every retirement path uses when it is not one of them (its type and status are the
+    service's to check: Destination.problems)."""
+    organization = _organization(serializer)
+    if (account := _account_found(organization, public_id)) is None:
+        raise serializers.ValidationError(not_one_of_accounts(public_id.strip(), organization,
+                                                              Account.Type.RETIREMENT))
+    return account
+
+
 # How a retirement's body names the fields a refusal names (api.problems.request_field): its account
 # (the retirement's destination) and its details at its top level.
 RETIREMENT_FIELDS = {"destination.account": "account", "retirement": ""}
@@ -241,11 +252,7 @@ class RetirementCreateSerializer(LinesMixin):
     period_end = serializers.DateField(required=False, allow_null=True, default=None)
 
     def validate_account(self, public_id: str) -> Account:
-        organization = _organization(self)
-        if (account := _account_found(organization, public_id)) is None:
-            raise serializers.ValidationError(not_one_of_accounts(public_id.strip(), organization,
-                                                                  Account.Type.RETIREMENT))
-        return account
+        return retirement_account_named(self, public_id)
 
     def validate_option(self, name: str):
         """One of the retirement options offered (`/retirement-options/`), by its name in any case."""

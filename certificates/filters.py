@@ -1,4 +1,5 @@
 import datetime
+from collections.abc import Callable
 from functools import partial
 
 import django_filters
@@ -39,11 +40,11 @@ class MonthField(forms.CharField):
         return month
 
 
-class MonthFilter(django_filters.Filter):
-    """Periods from a month on (`from_month`), or up to the end of a month: the period lookups of
-    certificates.periods, so an hourly certificate's period filters as its month's would."""
+class PeriodBoundFilter(django_filters.Filter):
+    """Periods from a value on, or (`until`) up to it, by the period lookups of certificates.periods
+    (`bounds`: the one from, the one until); a subclass names its field and lookups."""
 
-    field_class = MonthField
+    bounds: tuple[Callable, Callable]
 
     def __init__(self, *args, until: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,7 +53,15 @@ class MonthFilter(django_filters.Filter):
     def filter(self, queryset, value):
         if value is None:
             return queryset
-        return queryset.filter((periods_until if self.until else periods_from)(self.field_name, value))
+        return queryset.filter(self.bounds[self.until](self.field_name, value))
+
+
+class MonthFilter(PeriodBoundFilter):
+    """Periods from a month on (`from_month`), or up to the end of a month: an hourly certificate's
+    period filters as its month's would."""
+
+    field_class = MonthField
+    bounds = (periods_from, periods_until)
 
 
 class MomentField(forms.DateTimeField):
@@ -78,20 +87,12 @@ class MomentField(forms.DateTimeField):
         return super().to_python(value)
 
 
-class IntervalFilter(django_filters.Filter):
+class IntervalFilter(PeriodBoundFilter):
     """Periods starting at a moment or later (`interval_from`), or ending at a moment or earlier (`until`):
     an hourly certificate's interval, or a month wholly inside the range."""
 
     field_class = MomentField
-
-    def __init__(self, *args, until: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.until = until
-
-    def filter(self, queryset, value):
-        if value is None:
-            return queryset
-        return queryset.filter((periods_ending_by if self.until else periods_starting_from)(self.field_name, value))
+    bounds = (periods_starting_from, periods_ending_by)
 
 
 HOURS = [(str(hour), f"{hour:02d}:00–{(hour + 1) % 24:02d}:00") for hour in range(24)]

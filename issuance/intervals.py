@@ -12,10 +12,11 @@ import bisect
 import datetime
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from certificates.models import Generator
@@ -155,34 +156,44 @@ def overlaps(rows: list[IntervalRow], generators: dict[str, Generator], label: d
              row_name=lambda row: f"row {row}") -> list[RowError]:
     """The rows whose interval overlaps another row's of the same generator, or one reported before."""
     codes = {generator.pk: generator.code for generator in generators.values()}
-    by_generator: dict[int, list[IntervalRow]] = defaultdict(list)
+    return interval_overlaps(
+        rows, owner="generator_id", readings=IntervalReading.objects, column=label["Interval start"],
+        in_file=lambda other, generator_id: f"This interval overlaps {row_name(other)}'s of {codes[generator_id]}; "
+                                            "report each interval once.",
+        recorded=lambda generator_id: f"{codes[generator_id]} has generation reported already for an interval "
+                                      "overlapping this one; an interval is reported once.")
+
+
+def interval_overlaps(rows: list, *, owner: str, readings: QuerySet, column: str,
+                      in_file: Callable[[int, int], str], recorded: Callable[[int], str]) -> list[RowError]:
+    """The one rule of meter readings that an interval is read once: the rows (each with `row`, `period`
+    and the id of what was metered, its attribute `owner`: a generator's, a consumption site's) whose
+    interval overlaps another row's of the same owner (`in_file(the other row, owner id)` says so), or one
+    of `readings` recorded before (`recorded(owner id)`), each refused in `column`, by row. The database
+    refuses an overlap too (an exclusion constraint); this gives the row and the words."""
+    by_owner: dict[int, list] = defaultdict(list)
     for row in rows:
-        by_generator[row.generator_id].append(row)
-    reported = Q()
-    for generator_id, own in by_generator.items():
+        by_owner[getattr(row, owner)].append(row)
+    wanted = Q()
+    for owner_id, own in by_owner.items():
         span = ProductionPeriod(min(row.period.start for row in own), max(row.period.end for row in own))
-        reported |= Q(generator_id=generator_id, period__overlap=span)
+        wanted |= Q(**{owner: owner_id, "period__overlap": span})
     before: dict[int, list[ProductionPeriod]] = defaultdict(list)
-    if by_generator:
-        for generator_id, period in IntervalReading.objects.filter(reported).values_list("generator_id", "period"):
-            before[generator_id].append(period)
+    if by_owner:
+        for owner_id, period in readings.filter(wanted).values_list(owner, "period"):
+            before[owner_id].append(period)
     errors = []
-    for generator_id, own in by_generator.items():
-        earlier = sorted(before[generator_id])
+    for owner_id, own in by_owner.items():
+        earlier = sorted(before[owner_id])
         starts = [period.start for period in earlier]
-        last: IntervalRow | None = None
+        last = None
         for row in sorted(own, key=lambda row: (row.period, row.row)):
-            shown = f"{row.period.start.isoformat()}"
+            shown = row.period.start.isoformat()
             at = bisect.bisect_right(starts, row.period.start)
-            near = earlier[max(at - 1, 0):at + 1]
             if last is not None and last.period.overlaps(row.period):
-                errors.append(RowError(row.row, label["Interval start"], shown,
-                                       f"This interval overlaps {row_name(last.row)}'s of {codes[generator_id]}; "
-                                       "report each interval once."))
-            elif any(period.overlaps(row.period) for period in near):
-                errors.append(RowError(row.row, label["Interval start"], shown,
-                                       f"{codes[generator_id]} has generation reported already for an interval "
-                                       "overlapping this one; an interval is reported once."))
+                errors.append(RowError(row.row, column, shown, in_file(last.row, owner_id)))
+            elif any(period.overlaps(row.period) for period in earlier[max(at - 1, 0):at + 1]):
+                errors.append(RowError(row.row, column, shown, recorded(owner_id)))
             if last is None or row.period.end > last.period.end:
                 last = row
     return sorted(errors, key=lambda error: error.row)

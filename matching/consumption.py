@@ -8,16 +8,13 @@ An interval is over, lasts at most an hour (certificates.periods.interval_refusa
 other of the site's, in the file or recorded before (the database's exclusion constraint has the last
 word)."""
 
-import bisect
-from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
 from certificates.periods import ProductionPeriod, interval_refusal
-from issuance.intervals import parse_moment, parse_wh
+from issuance.intervals import interval_overlaps, parse_moment, parse_wh
 from registry.models import Organization
 from utilities.csv_upload import Layout, RowError, column_label
 
@@ -89,33 +86,11 @@ def validate(records: list[tuple], organization: Organization, *,
 
 
 def overlaps(rows: list[ConsumptionRow], codes: dict[int, str], labels: dict[str, str]) -> list[RowError]:
-    """The rows whose interval overlaps another row's of the same site, or one recorded before."""
-    by_site: dict[int, list[ConsumptionRow]] = defaultdict(list)
-    for row in rows:
-        by_site[row.site_id].append(row)
-    recorded = Q()
-    for site_id, own in by_site.items():
-        span = ProductionPeriod(min(row.period.start for row in own), max(row.period.end for row in own))
-        recorded |= Q(site_id=site_id, period__overlap=span)
-    before: dict[int, list[ProductionPeriod]] = defaultdict(list)
-    if by_site:
-        for site_id, period in ConsumptionReading.objects.filter(recorded).values_list("site_id", "period"):
-            before[site_id].append(period)
-    errors = []
-    for site_id, own in by_site.items():
-        earlier = sorted(before[site_id])
-        starts = [period.start for period in earlier]
-        last: ConsumptionRow | None = None
-        for row in sorted(own, key=lambda row: (row.period, row.row)):
-            at = bisect.bisect_right(starts, row.period.start)
-            if last is not None and last.period.overlaps(row.period):
-                errors.append(RowError(row.row, labels["Interval start"], row.period.start.isoformat(),
-                                       f"This interval overlaps row {last.row}'s of site {codes[site_id]}; "
-                                       "report each interval once."))
-            elif any(period.overlaps(row.period) for period in earlier[max(at - 1, 0):at + 1]):
-                errors.append(RowError(row.row, labels["Interval start"], row.period.start.isoformat(),
-                                       f"Site {codes[site_id]} has consumption recorded already for an interval "
-                                       "overlapping this one; an interval is recorded once."))
-            if last is None or row.period.end > last.period.end:
-                last = row
-    return errors
+    """The rows whose interval overlaps another row's of the same site, or one recorded before (the
+    generators' rule, issuance.intervals.interval_overlaps)."""
+    return interval_overlaps(
+        rows, owner="site_id", readings=ConsumptionReading.objects, column=labels["Interval start"],
+        in_file=lambda other, site_id: f"This interval overlaps row {other}'s of site {codes[site_id]}; "
+                                       "report each interval once.",
+        recorded=lambda site_id: f"Site {codes[site_id]} has consumption recorded already for an interval "
+                                 "overlapping this one; an interval is recorded once.")
