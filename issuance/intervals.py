@@ -74,15 +74,37 @@ def parse_moment(text: str) -> datetime.datetime | str:
     return moment
 
 
-def parse_wh(text: str) -> int | str:
-    """The Wh of a cell as a whole number, or what is wrong with it."""
+def parse_wh(text: str, *, what: str = "generation", who: str = "any generator makes") -> int | str:
+    """The Wh of a cell as a whole number, or what is wrong with it, `what` naming the quantity read (a
+    consumption site's reading: "consumption", "any site uses")."""
     cleaned = text.replace(" ", "")
     if cleaned.startswith("-"):
-        return "The generation cannot be negative."
+        return f"The {what} cannot be negative."
     if not WH.match(cleaned):
-        return "Enter the generation in Wh as a whole number, e.g. 1250000 or 1,250,000."
+        return f"Enter the {what} in Wh as a whole number, e.g. 1250000 or 1,250,000."
     wh = int(cleaned.replace(",", ""))
-    return wh if wh <= WH_MOST else "This is more than any generator makes in an interval."
+    return wh if wh <= WH_MOST else f"This is more than {who} in an interval."
+
+
+def reading_interval(start_text: str, end_text: str, refuse: Callable[[str, str, str], None], *,
+                     now: datetime.datetime) -> ProductionPeriod | None:
+    """A meter reading's interval from its two cells (ISO 8601 with their offsets), as every reading is
+    read (a generator's, a consumption site's): at most an hour
+    (certificates.periods.interval_refusal), and over by `now`; each problem refused by its column
+    (`refuse(column, text, message)`), and None then."""
+    start, end = parse_moment(start_text), parse_moment(end_text)
+    for column, text, moment in (("Interval start", start_text, start), ("Interval end", end_text, end)):
+        if isinstance(moment, str):
+            refuse(column, text, moment)
+    if isinstance(start, str) or isinstance(end, str):
+        return None
+    if refusal := interval_refusal(start, end):
+        refuse("Interval end", end_text, refusal)
+    elif end > now:
+        refuse("Interval end", end_text, "This interval is not over yet; report it once it has ended.")
+    else:
+        return ProductionPeriod(start, end)
+    return None
 
 
 def wh_as_mwh(wh: int) -> Decimal:
@@ -128,18 +150,7 @@ def validate_records(records: list[tuple[int, str, str, str, str]], organization
         if refusal := generator_refusal(code, generator, organization, granular=True):
             refuse("Generator ID", code, refusal)
             generator = None
-        start, end = parse_moment(start_text), parse_moment(end_text)
-        for column, text, moment in (("Interval start", start_text, start), ("Interval end", end_text, end)):
-            if isinstance(moment, str):
-                refuse(column, text, moment)
-        period = None
-        if not isinstance(start, str) and not isinstance(end, str):
-            if refusal := interval_refusal(start, end):
-                refuse("Interval end", end_text, refusal)
-            elif end > now:
-                refuse("Interval end", end_text, "This interval is not over yet; report it once it has ended.")
-            else:
-                period = ProductionPeriod(start, end)
+        period = reading_interval(start_text, end_text, refuse, now=now)
         wh = parse_wh(wh_text)
         if isinstance(wh, str):
             refuse("Wh", wh_text, wh)

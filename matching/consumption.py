@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from certificates.periods import ProductionPeriod, interval_refusal
-from issuance.intervals import interval_overlaps, parse_moment, parse_wh
+from certificates.periods import ProductionPeriod
+from issuance.intervals import interval_overlaps, parse_wh, reading_interval
 from registry.models import Organization
 from utilities.csv_upload import Layout, RowError, column_label
 
@@ -64,21 +64,10 @@ def validate(records: list[tuple], organization: Organization, *,
         elif site is None:
             refuse("Site ID", code, f"{organization.name} has no consumption site with this ID; register it on "
                                     "the Matching page first.")
-        start, end = parse_moment(start_text), parse_moment(end_text)
-        for column, text, moment in (("Interval start", start_text, start), ("Interval end", end_text, end)):
-            if isinstance(moment, str):
-                refuse(column, text, moment.replace("generation", "consumption"))
-        period = None
-        if not isinstance(start, str) and not isinstance(end, str):
-            if refusal := interval_refusal(start, end):
-                refuse("Interval end", end_text, refusal)
-            elif end > now:
-                refuse("Interval end", end_text, "This interval is not over yet; report it once it has ended.")
-            else:
-                period = ProductionPeriod(start, end)
-        wh = parse_wh(wh_text)
+        period = reading_interval(start_text, end_text, refuse, now=now)
+        wh = parse_wh(wh_text, what="consumption", who="any site uses")
         if isinstance(wh, str):
-            refuse("Wh", wh_text, wh.replace("generation", "consumption").replace("generator makes", "site uses"))
+            refuse("Wh", wh_text, wh)
         elif site is not None and period is not None:
             rows.append(ConsumptionRow(number, site.pk, period, wh))
     errors += overlaps(rows, {site.pk: site.code for site in sites.values()}, labels)
