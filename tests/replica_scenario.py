@@ -32,16 +32,25 @@ from tests.factories import AccountFactory, GeneratorFactory, OrganizationFactor
 from utilities.replica import PIN_COOKIE, reads_may_lag  # noqa: E402
 
 
+CAUGHT_UP_SQL = "SELECT count(*), max(id) FROM certificates_certificate"
+
+
 def replica_caught_up() -> None:
-    """Wait until the replica has replayed everything the primary has written."""
+    """Wait until the replica has replayed everything the primary has written: its replay past the
+    primary's WAL insert position, and its certificates those of the primary (the replayed position
+    alone once let the page read a certificate short: CI, session 15)."""
     with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()")
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
         written = cursor.fetchone()[0]
+        cursor.execute(CAUGHT_UP_SQL)
+        certificates = cursor.fetchone()
     deadline = time.monotonic() + 20
     with connections["replica"].cursor() as cursor:
         while True:
             cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [written])
-            if cursor.fetchone()[0]:
+            replayed = cursor.fetchone()[0]
+            cursor.execute(CAUGHT_UP_SQL)
+            if replayed and cursor.fetchone() == certificates:
                 return
             assert time.monotonic() < deadline, "the replica did not catch up"
             time.sleep(0.05)
