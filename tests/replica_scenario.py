@@ -31,7 +31,6 @@ from registry.models import Membership  # noqa: E402
 from tests.factories import AccountFactory, GeneratorFactory, OrganizationFactory, UserFactory, api_key_for, member  # noqa: E402
 from utilities.replica import PIN_COOKIE, reads_may_lag  # noqa: E402
 
-
 CAUGHT_UP_SQL = "SELECT count(*), max(id) FROM certificates_certificate"
 
 
