@@ -5,7 +5,6 @@ JavaScript off and at 1280 px with it on (issue 33)."""
 import datetime
 import zoneinfo
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -16,20 +15,13 @@ from certificates.periods import ProductionPeriod
 from ..factories import GeneratorFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path("/work/shots/hourly")
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
-
-
-def shot(page, name):
-    if SHOTS.parent.exists():  # the screenshots of this branch's pages, to look at
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("java_script, width", [(True, 1280), (False, 390)])
 def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_batches(
         sign_in, issue_confirm_page, live_server, trader, org, account, second_account, mass_media, tmp_path,
-        java_script, width):
+        screenshot, java_script, width):
     GeneratorFactory(organization=org, code="H100", name="Lakeside Solar", granular=True, capacity_mw=Decimal(50),
                      account=account, emissions_factor=Decimal(41), emissions_factor_source="IPCC 2014")
     label = f"{'js' if java_script else 'nojs'}-{width}"
@@ -39,7 +31,7 @@ def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_
         page.click("text=Interval Data Template")
     template = open(download_info.value.path(), encoding="utf-8", newline="").read()
     assert template == "Generator ID,Interval start,Interval end,Wh\r\n"
-    shot(page, f"uploads-{label}")
+    screenshot(page, f"uploads-{label}")
 
     day = ProductionPeriod(datetime.datetime(2026, 11, 1, tzinfo=CHICAGO),  # 25 hours: 01:00 twice
                            datetime.datetime(2026, 11, 2, tzinfo=CHICAGO)).hours
@@ -49,7 +41,7 @@ def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_
     page.click("button:has-text('Upload')")
     expect(page.locator("#upload-status")).to_have_attribute("data-status", "failed", timeout=30_000)
     expect(page.locator("#upload-errors")).to_contain_text("an interval lasts one hour")
-    shot(page, f"upload-errors-{label}")
+    screenshot(page, f"upload-errors-{label}")
 
     good = tmp_path / "good.csv"
     good.write_text(template + "".join(f"H100,{hour.start.astimezone(CHICAGO).isoformat()},"
@@ -59,12 +51,12 @@ def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_
     page.set_input_files("input[type=file]", str(good))
     page.click("button:has-text('Upload')")
     expect(page.locator("#upload-status")).to_have_attribute("data-status", "completed", timeout=30_000)
-    shot(page, f"upload-completed-{label}")
+    screenshot(page, f"upload-completed-{label}")
 
     staff = issue_confirm_page()
     expect(staff.locator("#issue-totals")).to_contain_text("Hourly certificates to issue")
     assert "25" in staff.locator("#issue-totals").inner_text()
-    shot(staff, f"admin-confirm-{label}")
+    screenshot(staff, f"admin-confirm-{label}")
     staff.click("input[type=submit][value^='Issue 25 certificates']")
     expect(staff.locator(".messagelist")).to_contain_text("Issued 1 generator-month: 25 certificates.")
     assert Certificate.objects.filter(generator__code="H100").count() == 25
@@ -76,7 +68,7 @@ def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_
     assert "2026-11-01T01:00:00-05:00/2026-11-01T01:00:00-06:00" in text  # the first 01:00, to the second
     assert "2026-11-01T01:00:00-06:00/2026-11-01T02:00:00-06:00" in text
     assert "H100-MN-20261101T0600Z-" in text  # the interval's UTC start in the serial base
-    shot(page, f"dashboard-{label}")
+    screenshot(page, f"dashboard-{label}")
 
     # The hour of day, in the registry's zone: the autumn night's one o'clock is two hours (issue 33, item 3).
     page.select_option("select[name=hour]", "1")
@@ -90,7 +82,7 @@ def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_
     if not java_script:
         page.click("#filters button[type=submit]")
     expect(rows).to_have_count(3)  # 01:00 CDT, 01:00 CST, 02:00 CST, read in the trader's zone
-    shot(page, f"dashboard-hourly-filters-{label}")
+    screenshot(page, f"dashboard-hourly-filters-{label}")
 
     # An hour moved in part to another account with the wizard, as any batch (a plain form post without
     # JavaScript): the lowest serials leave.
@@ -105,7 +97,7 @@ def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_
     page.click("#wizard button:has-text('Next')")
     page.wait_for_selector("[data-step=review]")
     assert f"H100-MN-{day[1].serial_text}-" in page.inner_text("#wizard")  # the interval, in the serials
-    shot(page, f"wizard-review-{label}")
+    screenshot(page, f"wizard-review-{label}")
     page.click("#wizard a:has-text('Review')")
     page.wait_for_selector("[data-step=confirm]")
     page.click("#wizard button:has-text('Transfer')")
