@@ -55,7 +55,10 @@ def test_the_account_filter_puts_the_account_s_public_id_in_the_address(sign_in,
     page.select_option("select[name=account]", label=str(second_account))
     if not java_script:
         page.click("#filters button[type=submit]")
+        expect(page.locator(".pagination span")).to_have_text("Page 1")  # counted with the totals
+        screenshot(page, "account-before-totals")
         page.click("#totals a:has-text('Show the totals')")  # the page with its totals
+        expect(page.locator(".pagination span")).to_have_text("Page 1 of 1")
     expect(page.locator("#totals")).to_have_text("1 batch · 200 certificates")
     assert f"account={second_account.public_id}" in page.url  # the id the API's filter takes too
     assert page.locator("#batches tbody tr").count() == 1
