@@ -202,13 +202,13 @@ CHECKS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "a certificate issued over an interval reading is of the reading's interval, for its Wh",
+        "an interval reading's certificate (its generator's, of its interval) is for its Wh",
         """
-        SELECT format('interval reading %s (%s Wh) lies under certificate %s (%s, %s Wh)', r.id, r.wh, c.serial_base,
-                      c.period, c.quantity)
+        SELECT format('interval reading %s (%s Wh) is issued as certificate %s of %s Wh', r.id, r.wh, c.serial_base,
+                      c.quantity)
         FROM issuance_intervalreading r JOIN certificates_certificate c
-             ON c.generator_id = r.generator_id AND c.period && r.period
-        WHERE c.voided_at IS NULL AND c.imported_from_id IS NULL AND (c.period <> r.period OR c.quantity <> r.wh)
+             ON c.generator_id = r.generator_id AND c.period = r.period
+        WHERE c.voided_at IS NULL AND c.imported_from_id IS NULL AND c.quantity <> r.wh
         """,
     ),
     (

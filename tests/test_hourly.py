@@ -357,6 +357,17 @@ def test_the_issuance_runs_interval_certificates_are_those_certificates_write_wo
     assert ledger_breaches() == []
 
 
+def test_verify_ledger_finds_a_readings_certificate_of_other_wh(staff, granular, account):
+    from certificates.services import certificate_write
+    hour = hours_of(datetime.date(2020, 6, 3))[10]
+    certificate = certificate_write(user=staff, generator=granular, period=hour, quantity=500, account=account)
+    assert ledger_breaches() == []
+    IntervalReading.objects.create(generator=granular, period=hour, wh=600, submitted_by=staff)
+    assert ledger_breaches() == [
+        "an interval reading's certificate (its generator's, of its interval) is for its Wh: interval reading "
+        f"{IntervalReading.objects.get().pk} (600 Wh) is issued as certificate {certificate.serial_base} of 500 Wh"]
+
+
 # Expiry.
 
 def test_beat_expires_certificates_past_their_expiry_each_with_a_ledger_event(issued_day, granular):
