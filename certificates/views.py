@@ -56,7 +56,7 @@ def batches_csv(queryset: QuerySet[CertificateBatch], status: str) -> HttpRespon
         if (start, end) not in worded:
             if len(worded) >= PERIOD_TEXTS_KEPT:
                 worded.clear()
-            worded[start, end] = str(ProductionPeriod(start, end))
+            worded[start, end] = ProductionPeriod(start, end).data_text
         return worded[start, end]
 
     def lines():
