@@ -185,6 +185,13 @@ class ProductionPeriod:
         return _texts(self.start, self.end, settings.TIME_ZONE).shown
 
     @property
+    def clock_text(self) -> str:
+        """An interval's shown text without its start date, `01:00 CDT–01:00 CST`, for a list whose hours
+        are all of one day that it names once (a matching statement's chart); a month's, as str."""
+        texts = _texts(self.start, self.end, settings.TIME_ZONE)
+        return texts.shown if texts.is_month else texts.shown.split(" ", 1)[1]
+
+    @property
     def data_text(self) -> str:
         """What files and records write, for machines as well as people (the CSV downloads, a retirement's
         public record): `01/2020` for a month, as the pages; an interval in ISO 8601 with offsets, in the
@@ -263,7 +270,7 @@ def interval_shown(local_start: datetime.datetime, local_end: datetime.datetime)
     with_seconds = any(moment.second or moment.microsecond for moment in (local_start, local_end))
     clock = "%H:%M:%S" if with_seconds else "%H:%M"
     start_zone, end_zone = local_start.tzname(), local_end.tzname()
-    start = local_start.strftime(f"%m/%d/%Y {clock}")
+    start = local_start.strftime(f"%m/%d/%Y {clock}")  # the date, then one space: clock_text cuts there
     if local_end.date() == local_start.date():
         end = local_end.strftime(clock)
     elif local_end.date() == local_start.date() + datetime.timedelta(days=1) and local_end.time() == datetime.time():

@@ -89,3 +89,20 @@ def test_a_retirement_record_keeps_iso_and_its_statement_and_public_page_word_it
 def test_the_admin_lists_certificates_by_the_worded_hour(admin_client, hours):
     page = admin_client.get(reverse("admin:certificates_certificate_changelist")).content.decode()
     assert FIRST_SHOWN in page and SECOND_SHOWN in page
+
+
+def test_a_matching_statement_words_its_hours_as_every_page_does():
+    """The autumn night's two one o'clocks differ on the statement (they read alike as `01:00–02:00` before);
+    a chart of one day leaves the date to the rest of the statement."""
+    from matching.statements import hour_shares, statement_chart
+
+    night = ProductionPeriod(datetime.datetime(2026, 11, 1, tzinfo=CHICAGO),
+                             datetime.datetime(2026, 11, 1, 3, tzinfo=CHICAGO)).hours
+    record = {"hours": [{"start": hour.start.isoformat(), "end": hour.end.isoformat(), "consumption_wh": 1000,
+                         "matched_before_wh": 0, "matched_wh": 500} for hour in night]}
+    assert [share.label for share in hour_shares(record)] == [
+        "11/01/2026 00:00–01:00 CDT", FIRST_SHOWN, SECOND_SHOWN, "11/01/2026 02:00–03:00 CST"]
+    chart, charted = statement_chart(record)
+    assert charted == "hour"
+    assert [bar.full_label for bar in chart.bars] == [
+        "00:00–01:00 CDT", "01:00 CDT–01:00 CST", "01:00–02:00 CST", "02:00–03:00 CST"]
