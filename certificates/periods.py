@@ -185,6 +185,13 @@ class ProductionPeriod:
         return _texts(self.start, self.end, settings.TIME_ZONE).shown
 
     @property
+    def shown_day(self) -> str:
+        """The date an interval's shown text starts with, `11/01/2026` (clock_text is the rest: a table may
+        wrap the two apart); "" for a month."""
+        texts = _texts(self.start, self.end, settings.TIME_ZONE)
+        return "" if texts.is_month else texts.shown.split(" ", 1)[0]
+
+    @property
     def clock_text(self) -> str:
         """An interval's shown text without its start date, `01:00 CDT–01:00 CST`, for a list whose hours
         are all of one day that it names once (a matching statement's chart); a month's, as str."""

@@ -17,6 +17,7 @@ from certificates.services import certificate_issue
 from registry.services import ServiceError
 
 from .factories import GeneratorFactory
+from .test_period_wording import page_text
 
 CHICAGO = datetime.timezone(datetime.timedelta(hours=-6))  # the registry's zone in winter (settings.TIME_ZONE)
 UTC = datetime.UTC
@@ -193,7 +194,7 @@ def test_an_hourly_certificate_is_issued_filtered_and_shown_as_an_hour(staff, ge
     batches = CertificateBatch.objects.filter(certificate=certificate)
     response = signed_in(trader).get(DASHBOARD, {"vintage_from": "01/2026", "vintage_to": "01/2026"})
     assert [batch.pk for batch in response.context["page"].object_list] == [batch.pk for batch in batches]
-    assert "01/15/2026 10:00–11:00 CST" in response.content.decode()
+    assert "01/15/2026 10:00–11:00 CST" in page_text(response)
     response = signed_in(trader).get(DASHBOARD, {"vintage_from": "02/2026"})
     assert list(response.context["page"].object_list) == []
 
