@@ -193,10 +193,17 @@ class ProductionPeriod:
 
     @property
     def clock_text(self) -> str:
-        """An interval's shown text without its start date, `01:00 CDT–01:00 CST`, for a list whose hours
-        are all of one day that it names once (a matching statement's chart); a month's, as str."""
+        """An interval's shown text after its date (shown_day), `01:00 CDT–01:00 CST`; a month's, as str."""
         texts = _texts(self.start, self.end, settings.TIME_ZONE)
         return texts.shown if texts.is_month else texts.shown.split(" ", 1)[1]
+
+    @property
+    def start_clock_text(self) -> str:
+        """When it starts on the registry's wall clock, with the zone's abbreviation, `01:00 CDT`: what tells
+        the hours of one day apart (the fall-back night's 01:00 CDT and 01:00 CST) where a chart has room
+        for a short label only."""
+        local = self.start.astimezone(registry_zone())
+        return f"{local:%H:%M} {local.tzname()}"
 
     @property
     def data_text(self) -> str:

@@ -87,11 +87,12 @@ def unmatched_hours(record: dict) -> list[Share]:
 
 def statement_chart(record: dict) -> tuple[BarChart, str]:
     """The chart of the share matched: each hour for a statement of up to HOURS_CHARTED hours, else each
-    day; and what its bars are."""
+    day; and what its bars are. The hours of one day are labelled by when they start (`01:00 CDT`): the
+    chart's labels are short, the tables under it give each hour whole."""
     hourly = len(record["hours"]) <= HOURS_CHARTED
     shares = hour_shares(record) if hourly else day_shares(record)
     one_day = hourly and len({share.period.first_day for share in shares}) == 1
-    rows = [(share.period.clock_text if one_day else share.label,
+    rows = [(share.period.start_clock_text if one_day else share.label,
              share.matched_wh * 1000 // share.consumption_wh if share.consumption_wh else 0, share.percent)
             for share in shares]
     return bar_chart(rows, full=1000), "hour" if hourly else "day"

@@ -99,7 +99,7 @@ def test_the_admin_lists_certificates_by_the_worded_hour(admin_client, hours):
 
 def test_a_matching_statement_words_its_hours_as_every_page_does():
     """The autumn night's two one o'clocks differ on the statement (they read alike as `01:00–02:00` before);
-    a chart of one day leaves the date to the rest of the statement."""
+    a chart of one day labels each bar by when its hour starts, and leaves the date to the tables."""
     from matching.statements import hour_shares, statement_chart
 
     night = ProductionPeriod(datetime.datetime(2026, 11, 1, tzinfo=CHICAGO),
@@ -110,5 +110,4 @@ def test_a_matching_statement_words_its_hours_as_every_page_does():
         "11/01/2026 00:00–01:00 CDT", FIRST_SHOWN, SECOND_SHOWN, "11/01/2026 02:00–03:00 CST"]
     chart, charted = statement_chart(record)
     assert charted == "hour"
-    assert [bar.full_label for bar in chart.bars] == [
-        "00:00–01:00 CDT", "01:00 CDT–01:00 CST", "01:00–02:00 CST", "02:00–03:00 CST"]
+    assert [bar.label for bar in chart.bars] == ["00:00 CDT", "01:00 CDT", "01:00 CST", "02:00 CST"]
