@@ -51,7 +51,7 @@ def batches_csv(queryset: QuerySet[CertificateBatch], status: str) -> HttpRespon
         for (base, start, end, quantity, account_id, account, generator_id, generator, fuel, state, period_start,
              period_end, eligibilities, issued_at, batch_status) in rows:
             yield [format_serial(base, start, end), quantity, account_id, account, generator_id, generator,
-                   FUEL_LABELS.get(fuel, fuel), state, period_texts(period_start, period_end).shown,
+                   FUEL_LABELS.get(fuel, fuel), state, period_texts(period_start, period_end).data,
                    "; ".join(eligibilities), date_text(issued_at), batch_status]
 
     return csv_response(f"{status}-certificates.csv", CSV_HEADER, lines())
