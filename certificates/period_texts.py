@@ -21,7 +21,6 @@ PERIOD_TEXTS_KEPT = 20_000  # more than two years of hours; ~6 MB
 
 
 class PeriodTexts(NamedTuple):
-    shown: str  # what the pages write: str(ProductionPeriod)
     api: str  # what the API writes: ProductionPeriod.api_text
     data: str  # what the CSV downloads write: ProductionPeriod.data_text
 
@@ -37,5 +36,5 @@ def period_texts(start: datetime.datetime, end: datetime.datetime) -> PeriodText
         if len(_kept) >= PERIOD_TEXTS_KEPT:
             _kept.clear()
         period = ProductionPeriod(start, end)
-        texts = _kept[key] = PeriodTexts(str(period), period.api_text, period.data_text)
+        texts = _kept[key] = PeriodTexts(period.api_text, period.data_text)
     return texts
