@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.utils import OperationalError
 
 from certificates.models import Certificate, CertificateBatch, Generator
+from certificates.units import mwh_sql
 from events.models import Claim, ConsumerProgress, Event
 from events.services import events_consume
 from issuance.models import Issuance
@@ -41,18 +42,19 @@ def event_skipped(kind: str, data: dict) -> bool:
     return kind == Kind.TRANSFER_SUBMITTED and data.get("transfer_kind") != Transfer.Kind.INTERNAL
 
 
-# Each row counted: (month, activity, fuel, technology, state, program_id, eligibilities, quantity),
+# Each row counted: (month, activity, fuel, technology, state, program_id, eligibilities, quantity in MWh:
+# numeric, an hourly certificate's Wh converted by certificates.units' one rule, in the same statement),
 # of the certificates {certificates} names (c) and the complete transfers {transfers} names (t): every
 # row of their tables, or those of a list of ids (joined from the list, so that the plan starts there).
 CONTRIBUTIONS = f"""
     SELECT date_trunc('month', c.issued_at AT TIME ZONE %(zone)s)::date AS month, 'issued' AS activity,
            c.fuel_type AS fuel, g.technology, c.state, NULL::bigint AS program_id, c.eligibilities,
-           c.quantity::bigint AS quantity
+           {mwh_sql("c.quantity", "c.period")} AS quantity
       FROM {{certificates}} JOIN {Generator._meta.db_table} g ON g.id = c.generator_id
     UNION ALL
     SELECT date_trunc('month', t.decided_at AT TIME ZONE %(zone)s)::date,
            CASE t.kind WHEN 'retirement' THEN 'retired' WHEN 'export' THEN 'exported' ELSE 'transferred' END,
-           c.fuel_type, g.technology, c.state, o.program_id, c.eligibilities, b.quantity
+           c.fuel_type, g.technology, c.state, o.program_id, c.eligibilities, {mwh_sql("b.quantity", "c.period")}
       FROM {{transfers}}
       JOIN {TransferItem._meta.db_table} i ON i.transfer_id = t.id
       JOIN {CertificateBatch._meta.db_table} b ON b.id = i.batch_id
@@ -63,7 +65,7 @@ CONTRIBUTIONS = f"""
      WHERE t.status = 'complete' AND t.kind IN ('internal', 'organization', 'retirement', 'export')
     UNION ALL
     SELECT date_trunc('month', c.issued_at AT TIME ZONE %(zone)s)::date, 'issued',
-           c.fuel_type, g.technology, c.state, NULL::bigint, c.eligibilities, -b.quantity
+           c.fuel_type, g.technology, c.state, NULL::bigint, c.eligibilities, -{mwh_sql("b.quantity", "c.period")}
       FROM {{voided}}
       JOIN {Certificate._meta.db_table} c ON c.id = b.certificate_id
       JOIN {Generator._meta.db_table} g ON g.id = c.generator_id
