@@ -21,6 +21,7 @@ from certificates.units import mwh_sql
 from events.models import Claim, ConsumerProgress, Event
 from events.services import events_consume
 from issuance.models import Issuance
+from issuance.selectors import granular_reports_certificates
 from retirements.models import Retirement, RetirementOption
 from transfers.models import Transfer, TransferItem
 
@@ -142,11 +143,12 @@ _OF_EVENTS = CONTRIBUTIONS.format(**OF_IDS)
 
 def _subjects(events: list[Event]) -> tuple[list[int], list[int], list[int]]:
     """The certificates issued, the transfers completed and the batches voided that `events` record."""
-    certificate_ids, issuance_ids, transfer_ids, voided_ids = [], [], [], []
+    certificate_ids, issuance_ids, report_ids, transfer_ids, voided_ids = [], [], [], [], []
     for event in events:
         if event.kind == Kind.CERTIFICATES_ISSUED:
             certificate_ids += event.data.get("certificate_ids", [])
             issuance_ids += event.data.get("issuance_ids", [])
+            report_ids += event.data.get("granular_report_ids", [])  # an issuance run's hourly certificates
         elif event.kind in VOIDING:
             voided_ids += event.data.get("batch_ids", [])
         elif event.kind in KINDS and not event_skipped(event.kind, event.data):
@@ -154,6 +156,8 @@ def _subjects(events: list[Event]) -> tuple[list[int], list[int], list[int]]:
     if issuance_ids:
         certificate_ids += Issuance.objects.filter(pk__in=issuance_ids, certificate__isnull=False).values_list(
             "certificate_id", flat=True)
+    if report_ids:
+        certificate_ids += granular_reports_certificates(report_ids).values_list("pk", flat=True)
     return certificate_ids, transfer_ids, voided_ids
 
 
