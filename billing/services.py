@@ -13,7 +13,7 @@ from django.db import connection, models, transaction
 from django.db.models import Sum, Value
 
 from certificates.models import Certificate, CertificateBatch
-from certificates.units import HeldOf, MWhOf, Quantities, Unit, hourly_sql, mwh_text
+from certificates.units import HeldOf, MWhOf, Quantities, Unit, held_sql, mwh_text
 from events.models import Event
 from events.services import event_new, event_record, events_owed
 from issuance.models import Issuance
@@ -91,13 +91,12 @@ def _quantities(events: list[Event]) -> dict[int, Quantities]:
             for event_id in subjects[pk]:
                 quantities[event_id] += Quantities(int(monthly), int(hourly))
     add(certificate_ids, Certificate.objects.filter(pk__in=list(certificate_ids)).values_list(
-        "pk", HeldOf(Unit.MWH, period="period"), HeldOf(Unit.WH, period="period")))
+        "pk", HeldOf(Unit.MWH, unit_field="unit"), HeldOf(Unit.WH, unit_field="unit")))
     add(issuance_ids, Issuance.objects.filter(pk__in=list(issuance_ids)).values_list(  # a month's RECs
         "pk", "quantity", Value(0)))
     with connection.cursor() as cursor:
-        hourly = hourly_sql("c.period")
-        cursor.execute(f"SELECT i.transfer_id, SUM(CASE WHEN {hourly} THEN 0 ELSE b.quantity END), "
-                       f"SUM(CASE WHEN {hourly} THEN b.quantity ELSE 0 END) FROM {TransferItem._meta.db_table} i "
+        cursor.execute(f"SELECT i.transfer_id, SUM({held_sql('b.quantity', 'c.unit', Unit.MWH)}), "
+                       f"SUM({held_sql('b.quantity', 'c.unit', Unit.WH)}) FROM {TransferItem._meta.db_table} i "
                        f"JOIN {CertificateBatch._meta.db_table} b ON b.id = i.batch_id "
                        f"JOIN {Certificate._meta.db_table} c ON c.id = b.certificate_id "
                        f"WHERE i.transfer_id = ANY(%s) GROUP BY i.transfer_id", [list(transfer_ids)])

@@ -6,7 +6,8 @@ counts Wh: one certificate is one Wh. 1 MWh is exactly WH_PER_MWH Wh, so a quant
 is an exact Decimal of MWh with at most MWH_PLACES places; never a float.
 
 Wherever quantities of several certificates are added up, they are added either in MWh (a Decimal:
-`mwh`, `MWhOf` in the ORM, `mwh_sql` in hand-written SQL, all three the same rule) or kept per unit
+`mwh`, `MWhOf` in the ORM, `mwh_sql` in hand-written SQL, the last two reading Certificate.unit,
+which unit_expression computes from the period by the same rule) or kept per unit
 (`Quantities`: "5 MWh and 1,000,000 Wh"); never as plain integers across units, which would make
 an hour's 1,000,000 Wh and 5 MWh read "1,000,005". Which one each place uses, and why, is said in
 its own module: MWh where a total is compared, charged or published (the public statistics,
@@ -15,12 +16,11 @@ billing, compliance reports); per unit where the holder counts certificates it c
 Imports nothing of the app but the period's definition, so any app above certificates reads it.
 """
 
-import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Sum, Value, When
 from django.db.models.functions import Cast
 
 from .periods import LONGEST_INTERVAL, ProductionPeriod, interval_periods
@@ -98,39 +98,70 @@ class Quantities:
                  ((self.mwh_certificates, Unit.MWH), (self.wh_certificates, Unit.WH)) if count]
         return " and ".join(parts) or quantity_text(0, Unit.MWH)
 
+    @property
+    def certificates_text(self) -> str:
+        """The certificates counted in words, each in its unit: `5 certificates` (monthly RECs), `1,000,000
+        hourly certificates (Wh)`, `5 certificates (MWh) and 1,000,000 hourly certificates (Wh)`."""
+        def counted(count: int, what: str) -> str:
+            return f"{count:,} {what}{'' if count == 1 else 's'}"
+        if not self.wh_certificates:
+            return counted(self.mwh_certificates, "certificate")
+        hourly = f"{counted(self.wh_certificates, 'hourly certificate')} (Wh)"
+        return f"{counted(self.mwh_certificates, 'certificate')} (MWh) and {hourly}" if self.mwh_certificates \
+            else hourly
+
     def __str__(self) -> str:
         return self.text
 
 
-# The same rule for the database. -------------------------------------------------------------------
+# The same rule for the database: each certificate's unit is a stored generated column (Certificate.unit,
+# made by unit_expression from the period), so that a sum reads it by value ('Wh', 'MWh') as it reads a
+# status, and an app below certificates in the layers (accounts) sums per unit without the rule.
 
-_HOURLY_SQL = "(upper({period}) - lower({period})) <= interval '{seconds} seconds'"
+def unit_expression(period: str = "period") -> Case:
+    """The unit of the certificates of the row's `period` (a ProductionPeriodField), as unit_of says it:
+    Certificate.unit's expression."""
+    return Case(When(interval_periods(period), then=Value(Unit.WH.value)), default=Value(Unit.MWH.value),
+                output_field=models.CharField(max_length=3))
 
 
-def hourly_sql(period_column: str) -> str:
-    """SQL true for a row whose period (a tstzrange column, e.g. `c.period`) is an hourly certificate's."""
-    return _HOURLY_SQL.format(period=period_column, seconds=int(LONGEST_INTERVAL / datetime.timedelta(seconds=1)))
-
-
-def mwh_sql(quantity_column: str, period_column: str) -> str:
-    """SQL of `quantity_column` certificates of the row's period in MWh, as numeric (exact): an hourly
-    certificate's Wh times 0.000001, a month's as they are. Set-based: sum it, group by it."""
-    return (f"(CASE WHEN {hourly_sql(period_column)} THEN {quantity_column}::numeric * {MWH_STEP} "
+def mwh_sql(quantity_column: str, unit_column: str) -> str:
+    """SQL of `quantity_column` certificates of the row's unit (Certificate.unit, e.g. `c.unit`) in MWh,
+    as numeric (exact): an hourly certificate's Wh times 0.000001, a month's as they are. Set-based:
+    sum it, group by it."""
+    return (f"(CASE WHEN {unit_column} = '{Unit.WH.value}' THEN {quantity_column}::numeric * {MWH_STEP} "
             f"ELSE {quantity_column}::numeric END)")
 
 
-def MWhOf(quantity: str = "quantity", period: str = "certificate__period") -> Case:  # noqa: N802 (an expression)
+def held_sql(quantity_column: str, unit_column: str, unit: Unit) -> str:
+    """SQL of `quantity_column` when the row's certificates are of `unit`, else 0 (a sum per unit)."""
+    return f"(CASE WHEN {unit_column} = '{unit.value}' THEN {quantity_column} ELSE 0 END)"
+
+
+def MWhOf(quantity: str = "quantity", unit: str = "certificate__unit") -> Case:  # noqa: N802 (an expression)
     """The ORM's expression of mwh_sql: `quantity` (a field of certificates) in MWh, as a Decimal;
     `Sum(MWhOf())` adds batches of both units."""
     decimal = models.DecimalField(max_digits=MWH_DIGITS, decimal_places=MWH_PLACES)
     as_decimal = Cast(F(quantity), decimal)
-    return Case(When(interval_periods(period), then=as_decimal * Value(MWH_STEP, output_field=decimal)),
+    return Case(When(**{unit: Unit.WH.value}, then=as_decimal * Value(MWH_STEP, output_field=decimal)),
                 default=as_decimal, output_field=decimal)
 
 
-def HeldOf(unit: Unit, quantity: str = "quantity", period: str = "certificate__period") -> Case:  # noqa: N802
+def HeldOf(unit: Unit, quantity: str = "quantity", unit_field: str = "certificate__unit") -> Case:  # noqa: N802
     """The ORM's expression of `quantity` when the row's certificates are of `unit`, else 0: summed, the
     certificates of one unit (a balance kept per unit, Quantities)."""
-    hourly = interval_periods(period)
-    condition = hourly if unit == Unit.WH else ~hourly
-    return Case(When(condition, then=F(quantity)), default=Value(0), output_field=models.BigIntegerField())
+    return Case(When(**{unit_field: unit.value}, then=F(quantity)), default=Value(0),
+                output_field=models.BigIntegerField())
+
+
+def quantities_sums(quantity: str = "quantity", unit_field: str = "certificate__unit") -> dict:
+    """The aggregates of a queryset's certificates per unit, for `.aggregate(**quantities_sums())` or
+    `.annotate(...)`, read back by Quantities.summed: one pass, the database adding each unit apart
+    (e.g. the Active tab's totals of batches: "5 MWh and 1,000,000 Wh", never 1,000,005)."""
+    return {"mwh_certificates": Sum(HeldOf(Unit.MWH, quantity, unit_field), default=0),
+            "wh_certificates": Sum(HeldOf(Unit.WH, quantity, unit_field), default=0)}
+
+
+def quantities_of(queryset) -> Quantities:
+    """The certificates of a queryset of batches (or of anything with `quantity` and `certificate`), per unit."""
+    return Quantities(**queryset.order_by().aggregate(**quantities_sums()))

@@ -50,12 +50,12 @@ def event_skipped(kind: str, data: dict) -> bool:
 CONTRIBUTIONS = f"""
     SELECT date_trunc('month', c.issued_at AT TIME ZONE %(zone)s)::date AS month, 'issued' AS activity,
            c.fuel_type AS fuel, g.technology, c.state, NULL::bigint AS program_id, c.eligibilities,
-           {mwh_sql("c.quantity", "c.period")} AS quantity
+           {mwh_sql("c.quantity", "c.unit")} AS quantity
       FROM {{certificates}} JOIN {Generator._meta.db_table} g ON g.id = c.generator_id
     UNION ALL
     SELECT date_trunc('month', t.decided_at AT TIME ZONE %(zone)s)::date,
            CASE t.kind WHEN 'retirement' THEN 'retired' WHEN 'export' THEN 'exported' ELSE 'transferred' END,
-           c.fuel_type, g.technology, c.state, o.program_id, c.eligibilities, {mwh_sql("b.quantity", "c.period")}
+           c.fuel_type, g.technology, c.state, o.program_id, c.eligibilities, {mwh_sql("b.quantity", "c.unit")}
       FROM {{transfers}}
       JOIN {TransferItem._meta.db_table} i ON i.transfer_id = t.id
       JOIN {CertificateBatch._meta.db_table} b ON b.id = i.batch_id
@@ -66,7 +66,7 @@ CONTRIBUTIONS = f"""
      WHERE t.status = 'complete' AND t.kind IN ('internal', 'organization', 'retirement', 'export')
     UNION ALL
     SELECT date_trunc('month', c.issued_at AT TIME ZONE %(zone)s)::date, 'issued',
-           c.fuel_type, g.technology, c.state, NULL::bigint, c.eligibilities, -{mwh_sql("b.quantity", "c.period")}
+           c.fuel_type, g.technology, c.state, NULL::bigint, c.eligibilities, -{mwh_sql("b.quantity", "c.unit")}
       FROM {{voided}}
       JOIN {Certificate._meta.db_table} c ON c.id = b.certificate_id
       JOIN {Generator._meta.db_table} g ON g.id = c.generator_id

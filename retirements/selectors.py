@@ -98,7 +98,7 @@ def retirement_report(organization: Organization, year: int) -> AnnualRetirement
     retirements = retirements_visible_to(organization).filter(transfer__submitted_at__year=year)
     summed = {"retirement_count": Count("pk", distinct=True),
               "quantity": Coalesce(Sum(MWhOf("transfer__items__batch__quantity",
-                                             "transfer__items__batch__certificate__period")), Decimal(0))}
+                                             "transfer__items__batch__certificate__unit")), Decimal(0))}
     by_organization = organization.is_regulator
     who = {"organization_name": F("transfer__organization__name"),
            "organization_public_id": F("transfer__organization__public_id")} if by_organization else {}

@@ -6,10 +6,13 @@ account balances), 1,000,000 Wh of an hour and 5 MWh make 6 MWh, or "5 MWh and 1
 import csv
 import datetime
 import io
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -19,9 +22,11 @@ from billing.services import invoices_issue
 from billing.values import Period
 from certificates.models import CertificateBatch
 from certificates.periods import ProductionPeriod
-from certificates.units import HeldOf, MWhOf, Quantities, Unit, mwh, mwh_plain, mwh_text, unit_of
+from certificates.units import HeldOf, MWhOf, Quantities, Unit, mwh, mwh_plain, mwh_text, quantities_of, unit_of
 from events.models import Event
 from events.services import event_record, events_consume
+from mass_uploads.models import MassTransferUpload
+from mass_uploads.services import mass_upload_create
 from public_stats.services import CONSUMER as PUBLIC_STATS
 from retirements.selectors import retirement_report
 from transfers.values import TransferLine
@@ -75,6 +80,7 @@ def test_the_databases_sums_follow_the_same_rule(mixed):
     summed = batches.aggregate(mwh=Sum(MWhOf()), recs=Sum(HeldOf(Unit.MWH)), wh=Sum(HeldOf(Unit.WH)))
     assert summed == {"mwh": Decimal("6.25"), "recs": 5, "wh": 1_250_000}
     assert sum(mwh(batch.quantity, unit_of(batch.certificate.period)) for batch in batches) == summed["mwh"]
+    assert quantities_of(batches) == Quantities(5, 1_250_000)  # the Active tab's totals, per unit
 
 
 # The public statistics -------------------------------------------------------------------------------
@@ -145,3 +151,33 @@ def test_the_annual_retirement_report_totals_mwh(mixed, org, trader, retirement_
     year = datetime.date.today().year
     report = retirement_report(org, year)
     assert report.quantity == Decimal("6") and [row["quantity"] for row in report.rows] == [Decimal("6")]
+
+
+# The account balances and the mass transfer emails: kept per unit -------------------------------------
+
+def test_the_accounts_page_keeps_each_balance_per_unit(mixed, org, trader, account, signed_in):
+    html = signed_in(trader).get(reverse("accounts:list")).content.decode()
+    row = re.search(rf"<tr>\s*<td data-label=\"Account ID\"><code class=\"org-id\">{account.public_id}</code>"
+                    r".*?</tr>", html, re.S).group(0)
+    assert '<td class="num third" data-label="Balance">5 MWh and 1,250,000 Wh</td>' in row
+    assert '<td class="num third" data-label="Pending">0 MWh</td>' in row
+    assert "1,250,005" not in html
+
+
+def test_a_mass_transfer_email_counts_the_certificates_of_each_unit(
+        mixed, org, trader, counterparty, counterparty_trader, mass_media, settings):
+    settings.SITE_URL = "https://registry.example"
+    content = ("Serial Number,Quantity,Organization ID,Account ID,Notes\r\n"
+               f"{mixed['monthly'].serial_number},5,{counterparty.public_id},,Months\r\n"
+               f"{mixed['hourly'].serial_number},1000000,{counterparty.public_id},,An hour\r\n")
+    mail.outbox.clear()
+    made = mass_upload_create(organization=org, user=trader, kind="transfer",
+                              upload=SimpleUploadedFile("mixed.csv", content.encode()))
+    made.refresh_from_db()
+    assert made.status == MassTransferUpload.Status.COMPLETED, made.errors
+    [email] = [message for message in mail.outbox if counterparty_trader.email in message.to]
+    assert "2 transfers, 5 certificates (MWh) and 1,000,000 hourly certificates (Wh) in all" in email.body
+    months, hour = made.transfers.order_by("pk")
+    assert f"  Transfer {months.pk}: 5 certificates in 1 batch. Notes: Months\n" in email.body
+    assert f"  Transfer {hour.pk}: 1,000,000 hourly certificates (Wh) in 1 batch. Notes: An hour\n" in email.body
+    assert "1,000,005" not in email.body and "1,000,005" not in email.alternatives[0][0]
