@@ -182,3 +182,27 @@ def test_a_mass_transfer_email_counts_the_certificates_of_each_unit(
     assert f"  Transfer {months.pk}: 5 certificates in 1 batch. Notes: Months\n" in email.body
     assert f"  Transfer {hour.pk}: 1,000,000 hourly certificates (Wh) in 1 batch. Notes: An hour\n" in email.body
     assert "1,000,005" not in email.body and "1,000,005" not in email.alternatives[0][0]
+
+
+# An issuance run's hourly certificates (its event names the months' reports) --------------------------
+
+def test_an_issuance_runs_hourly_certificates_are_charged_and_counted_in_mwh(upload_run, granular, staff):
+    from issuance.models import GenerationReport
+    from issuance.services import issuance_run
+    from public_stats.selectors import statistics_total
+    from public_stats.values import StatisticsQuery
+
+    from .billing import schedule
+    from .test_hourly import hours_of, rows
+
+    schedule(datetime.date(2020, 1, 1), issuance=("0.02", 0))
+    day = hours_of(datetime.date(2020, 6, 1))
+    assert upload_run(rows(granular, day, wh=lambda index: 1_000_000 * index + 7)).status == "completed"
+    issuance_run(user=staff, reports=GenerationReport.objects.live().filter(generator=granular))
+    consume()
+    events_consume(consumer=PUBLIC_STATS)
+    wh = sum(1_000_000 * index + 7 for index in range(len(day)))  # 276,000,168 Wh
+    (charge,) = Charge.objects.all()
+    assert charge.quantity == mwh(wh, Unit.WH) == Decimal("276.000168")
+    assert charge.description == "276,000,168 Wh (276.000168 MWh) × $0.02" and charge.amount == Decimal("5.52")
+    assert statistics_total(StatisticsQuery()) == Decimal("276.000168")
