@@ -191,6 +191,8 @@ class ProductionPeriod:
     def serial_text(self) -> str:
         """The part of a serial base that names the period: `01-2020` for a month; the start in UTC,
         `20260101T1600Z`, for an interval (a generator's intervals never overlap, so it is unique)."""
+        if self.duration <= LONGEST_INTERVAL:  # an interval, told apart without a month's texts (intervals_write)
+            return _interval_serial_text(self.start)
         return _texts(self.start, self.end, settings.TIME_ZONE).serial
 
     # How the database holds it.
@@ -253,7 +255,12 @@ def _texts(start: datetime.datetime, end: datetime.datetime, zone_name: str) -> 
     if ProductionPeriod(start, end) == ProductionPeriod.month(local_start.year, local_start.month):
         return _Texts(True, f"{local_start:%m/%Y}", f"{local_start:%Y-%m}", f"{local_start:%m-%Y}")
     interval = f"{local_start.isoformat()}/{local_end.isoformat()}"
-    return _Texts(False, interval, interval, f"{start.astimezone(datetime.UTC):%Y%m%dT%H%MZ}")
+    return _Texts(False, interval, interval, _interval_serial_text(start))
+
+
+def _interval_serial_text(start: datetime.datetime) -> str:
+    """An interval's part of a serial base: its start in UTC (ProductionPeriod.serial_text)."""
+    return f"{start.astimezone(datetime.UTC):%Y%m%dT%H%MZ}"
 
 
 def periods_from(field: str, period: ProductionPeriod) -> Q:

@@ -87,7 +87,7 @@ def issuance_preview(reports: QuerySet[GenerationReport]) -> IssuancePreview:
     for generator_id, _, month, is_granular in submitted:
         if is_granular:
             granular |= Q(generator_id=generator_id, period__contained_by=ProductionPeriod.month_of(month).as_range())
-    intervals = (IntervalReading.objects.filter(granular, status=IntervalReading.Status.SUBMITTED, wh__gt=0)
+    intervals = (IntervalReading.objects.filter(granular, wh__gt=0)
                  .aggregate(count=Count("pk"), wh=Sum("wh")) if granular else {"count": 0, "wh": 0})
     granular_months = sum(1 for row in submitted if row[3])
     submitted = [row[:3] for row in submitted if not row[3]]  # a monthly generator's: the carry's arithmetic
@@ -178,10 +178,11 @@ def corrections_for(organization: Organization) -> QuerySet[Correction]:
 
 def interval_readings_for(organization: Organization) -> QuerySet[IntervalReading]:
     """The interval readings the organization may read: of its generators, or of those registry staff
-    authorised it to report for (as reportable_generators finds them), with their generator and certificate."""
+    authorised it to report for (as reportable_generators finds them), with their generator and what became of
+    each (IntervalReadingQuerySet.with_outcome)."""
     authorised = GenerationReporter.objects.filter(organization=organization, generator=OuterRef("generator"))
     return (IntervalReading.objects.filter(Q(generator__organization=organization) | Exists(authorised))
-            .select_related("generator", "certificate"))
+            .select_related("generator").with_outcome())
 
 
 def interval_months(readings: list[IntervalReading]) -> QuerySet[GenerationReport]:

@@ -89,8 +89,8 @@ class LedgerEvent(models.Model):
     batch = models.ForeignKey(
         "certificates.CertificateBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    transfer = models.ForeignKey(
-        "transfers.Transfer", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    transfer = models.ForeignKey(  # indexed where set (Meta): an issuance's events have none
+        "transfers.Transfer", on_delete=models.PROTECT, null=True, blank=True, related_name="events", db_index=False
     )
     account = models.ForeignKey(
         "accounts.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -103,7 +103,8 @@ class LedgerEvent(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["kind", "occurred_at"]),
-        ]  # the foreign keys have an index each
+            models.Index(fields=["transfer"], condition=models.Q(transfer__isnull=False), name="ledger_event_transfer"),
+        ]  # the other foreign keys have an index each
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} at {datetime_text(self.occurred_at)}"
