@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from certificates.models import Certificate, EligibilityGap, Generator, GeneratorEligibility
 from certificates.periods import ProductionPeriod
 from certificates.selectors import generator_eligibilities
+from certificates.units import Unit
 from registry.models import Organization
 
 from .arithmetic import issued_quantity
@@ -197,13 +198,14 @@ def interval_months(readings: list[IntervalReading]) -> QuerySet[GenerationRepor
 
 def granular_reports_certificates(report_ids: Iterable[int]) -> QuerySet[Certificate]:
     """The certificates the issuance of granular generators' months (GenerationReport ids, a
-    certificates.issued event's data["granular_report_ids"]) made: one per interval read and issued,
-    linked from its reading. For the consumers that count an issuance (billing, the public statistics)."""
+    certificates.issued event's data["granular_report_ids"]) made: the generator's certificates of an
+    interval in that month, not voided (one issuance per generator and period, and a month's readings
+    are issued together: IntervalReadingQuerySet.with_outcome's rule). For the consumers that count an
+    issuance (billing, the public statistics)."""
     reports = list(GenerationReport.objects.filter(pk__in=list(report_ids)).values_list("generator_id", "month"))
     if not reports:
         return Certificate.objects.none()
     wanted = Q()
     for generator_id, month in reports:
-        wanted |= Q(interval_reading__generator_id=generator_id,
-                    interval_reading__period__contained_by=ProductionPeriod.month_of(month).as_range())
-    return Certificate.objects.filter(wanted, interval_reading__status=IntervalReading.Status.ISSUED)
+        wanted |= Q(generator_id=generator_id, period__contained_by=ProductionPeriod.month_of(month).as_range())
+    return Certificate.objects.filter(wanted, voided_at__isnull=True, unit=Unit.WH)
