@@ -360,13 +360,15 @@ class Certificate(models.Model):
     period = ProductionPeriodField(help_text="When it was produced: [start, end), a month in the registry's zone "
                                              "or an interval of at most an hour.")
     quantity = models.PositiveBigIntegerField()  # Wh for an interval: an hour of a 3 GW plant is over 2**31
-    serial_base = models.CharField(max_length=64)  # unique: Meta's constraint (no LIKE index: nothing searches by prefix)
+    serial_base = models.CharField(max_length=64)  # unique: Meta (no LIKE index: nothing searches by prefix)
     fuel_type = models.CharField(max_length=16, choices=FuelType)
     state = models.CharField(max_length=2)
     eligibilities = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
+    # Not indexed: nothing reads certificates by who issued them, and a user is never deleted (PROTECT: the
+    # admin's attempt scans the table to refuse it); an entry per certificate would be written and never read.
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     # Set once, when its issuance is rolled back (issuance.corrections) and every batch of it voided: the
     # only change the database lets a certificate make (certificates migration 0010's trigger), so that
