@@ -13,6 +13,7 @@ from utilities.display import date_text
 
 from .periods import ProductionPeriod, ProductionPeriodField, StartHour
 from .serials import format_serial
+from .units import Unit, unit_expression
 
 
 class FuelType(models.TextChoices):
@@ -388,6 +389,10 @@ class Certificate(models.Model):
     emissions_factor = models.DecimalField("emissions factor (gCO2e/kWh)", max_digits=8, decimal_places=3,
                                            null=True, blank=True)
     emissions_factor_source = models.CharField(max_length=200, blank=True)
+    # What one of its certificates is (certificates.units): Wh for an interval of at most an hour, MWh for a
+    # month. Computed by the database from the period, so every sum across certificates reads it by value.
+    unit = models.GeneratedField(expression=unit_expression(), db_persist=True,
+                                 output_field=models.CharField(max_length=3, choices=Unit))
 
     class Meta:
         ordering = ["period", "serial_base"]

@@ -6,9 +6,10 @@ from typing import NamedTuple
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from certificates.models import EligibilityGap, Generator, GeneratorEligibility
+from certificates.models import Certificate, EligibilityGap, Generator, GeneratorEligibility
 from certificates.periods import ProductionPeriod
 from certificates.selectors import generator_eligibilities
+from certificates.units import Unit
 from registry.models import Organization
 
 from .arithmetic import issued_quantity
@@ -193,3 +194,18 @@ def interval_months(readings: list[IntervalReading]) -> QuerySet[GenerationRepor
         months |= Q(generator_id=generator_id, month=month)
     return GenerationReport.objects.live().filter(months).select_related("generator").order_by("generator__code",
                                                                                               "month")
+
+
+def granular_reports_certificates(report_ids: Iterable[int]) -> QuerySet[Certificate]:
+    """The certificates the issuance of granular generators' months (GenerationReport ids, a
+    certificates.issued event's data["granular_report_ids"]) made: the generator's certificates of an
+    interval in that month, not voided (one issuance per generator and period, and a month's readings
+    are issued together: IntervalReadingQuerySet.with_outcome's rule). For the consumers that count an
+    issuance (billing, the public statistics)."""
+    reports = list(GenerationReport.objects.filter(pk__in=list(report_ids)).values_list("generator_id", "month"))
+    if not reports:
+        return Certificate.objects.none()
+    wanted = Q()
+    for generator_id, month in reports:
+        wanted |= Q(generator_id=generator_id, period__contained_by=ProductionPeriod.month_of(month).as_range())
+    return Certificate.objects.filter(wanted, voided_at__isnull=True, unit=Unit.WH)
