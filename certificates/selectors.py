@@ -11,6 +11,7 @@ from registry.selectors import ORGANIZATION_SESSION_KEYS
 
 from .filters import BatchFilter, batches_sorted
 from .models import CertificateBatch, Generator, GeneratorEligibility
+from .units import Quantities, quantities_sums
 
 SELECTION_KEY = "selected_batches"
 ORGANIZATION_SESSION_KEYS.add(SELECTION_KEY)  # the selection is of one organization's batches
@@ -46,10 +47,12 @@ def batch_replacements(batch_id: int) -> list[int]:
 
 
 def batches_totals(queryset: QuerySet[CertificateBatch]) -> dict:
-    # COUNT(*), not of a column: with the quantity in the (account, status) index, PostgreSQL counts an
-    # organization's batches from that index alone (bench/scale_reads.py).
-    totals = queryset.order_by().aggregate(count=Count("*"), quantity=Sum("quantity"))
-    return {"count": totals["count"], "quantity": totals["quantity"] or 0}
+    """The batches counted, and their certificates in all (`quantity`, as the GC API's bundles of one unit
+    total them) and per unit (`quantities`: "5 MWh and 1,000,000 Wh", never 1,000,005; certificates.units),
+    which reads each batch's certificate: the dashboard asks for them after its rows (bench/scale_reads.py)."""
+    totals = queryset.order_by().aggregate(count=Count("*"), total=Sum("quantity"), **quantities_sums())
+    return {"count": totals["count"], "quantity": totals["total"] or 0,
+            "quantities": Quantities(totals["mwh_certificates"], totals["wh_certificates"])}
 
 
 def selection_ids(request: HttpRequest) -> list[int]:

@@ -156,7 +156,7 @@ def HeldOf(unit: Unit, quantity: str = "quantity", unit_field: str = "certificat
 
 def quantities_sums(quantity: str = "quantity", unit_field: str = "certificate__unit") -> dict:
     """The aggregates of a queryset's certificates per unit, for `.aggregate(**quantities_sums())` or
-    `.annotate(...)`, read back by Quantities.summed: one pass, the database adding each unit apart
+    `.annotate(...)`, read back as Quantities(**aggregates): one pass, the database adding each unit apart
     (e.g. the Active tab's totals of batches: "5 MWh and 1,000,000 Wh", never 1,000,005)."""
     return {"mwh_certificates": Sum(HeldOf(Unit.MWH, quantity, unit_field), default=0),
             "wh_certificates": Sum(HeldOf(Unit.WH, quantity, unit_field), default=0)}

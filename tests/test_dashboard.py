@@ -26,8 +26,13 @@ def totals_answer(client, query=""):
     return client.get(f"{DASHBOARD}?{query}", headers={"HX-Request": "true", "HX-Target": "totals"})
 
 
+def counted(totals: dict) -> dict:
+    """The totals' count and quantity (their per-unit wording: test_units)."""
+    return {key: totals[key] for key in ("count", "quantity")}
+
+
 def totals_of(client, query=""):
-    return totals_answer(client, query).context["totals"]
+    return counted(totals_answer(client, query).context["totals"])
 
 
 def test_active_tab_lists_the_organizations_active_batches(signed_in, trader, holdings, foreign_batch):
@@ -89,13 +94,13 @@ def test_pagination_totals_cover_the_whole_filtered_set(signed_in, trader, issue
     assert response.context["totals"] is None and not response.context["page"].has_next()
     assert '<span id="page-number">Page 2</span>' in response.content.decode()
     answer = totals_answer(client, "per_page=25&page=2")
-    assert answer.context["totals"] == {"count": 30, "quantity": 300}
+    assert counted(answer.context["totals"]) == {"count": 30, "quantity": 300}
     assert '<span id="page-number" hx-swap-oob="true">Page 2 of 2</span>' in answer.content.decode()
     first = client.get(f"{DASHBOARD}?per_page=25")
     assert len(serials_on(first)) == 25 and first.context["page"].has_next()
     # Past the last page (an old link): the last page, counted.
     response = client.get(f"{DASHBOARD}?per_page=25&page=9")
-    assert len(serials_on(response)) == 5 and response.context["totals"] == {"count": 30, "quantity": 300}
+    assert len(serials_on(response)) == 5 and counted(response.context["totals"]) == {"count": 30, "quantity": 300}
     assert "Page 2 of 2" in response.content.decode()
 
 
@@ -113,7 +118,7 @@ def test_the_rows_come_first_and_the_page_asks_for_its_totals(signed_in, trader,
     assert html.unescape(link[2]) == f"{DASHBOARD}?{INTERVAL_RANGE}"
     assert unquote(html.unescape(link[1])) == f"?{INTERVAL_RANGE}&totals=1"
     answer = totals_answer(client, INTERVAL_RANGE).content.decode()
-    assert '<span class="summary" id="totals"><strong>2</strong> batches · <strong>1,500</strong> certificates</span>' \
+    assert '<span class="summary" id="totals"><strong>2</strong> batches · <strong>1,500 certificates</strong></span>' \
         in answer
     assert '<span id="page-number" hx-swap-oob="true">Page 1 of 1</span>' in answer
     assert '<span id="select-all" hx-swap-oob="true"></span>' in answer  # every match is on the page
@@ -123,8 +128,8 @@ def test_the_rows_come_first_and_the_page_asks_for_its_totals(signed_in, trader,
 def test_without_javascript_the_link_shows_the_page_with_its_totals(signed_in, trader, holdings):
     response = signed_in(trader).get(f"{DASHBOARD}?{INTERVAL_RANGE}&totals=1")
     content = response.content.decode()
-    assert response.context["totals"] == {"count": 2, "quantity": 1500}
-    assert '<span class="summary" id="totals"><strong>2</strong> batches · <strong>1,500</strong> certificates</span>' \
+    assert counted(response.context["totals"]) == {"count": 2, "quantity": 1500}
+    assert '<span class="summary" id="totals"><strong>2</strong> batches · <strong>1,500 certificates</strong></span>' \
         in content
     assert "Page 1 of 1" in content and "Show the totals" not in content
     assert '<input type="hidden" name="totals" value="1">' in content  # the filter form keeps asking for them

@@ -164,6 +164,14 @@ def test_the_accounts_page_keeps_each_balance_per_unit(mixed, org, trader, accou
     assert "1,250,005" not in html
 
 
+def test_the_active_tabs_totals_count_the_certificates_of_each_unit(mixed, trader, signed_in):
+    client = signed_in(trader)
+    totals = client.get(reverse("dashboard:certificates"), {"totals": "1"}).content.decode()
+    assert "<strong>2</strong> batches · <strong>5 certificates (MWh) and 1,250,000 hourly certificates (Wh)</strong>" \
+        in totals
+    assert "1,250,005" not in totals
+
+
 def test_a_mass_transfer_email_counts_the_certificates_of_each_unit(
         mixed, org, trader, counterparty, counterparty_trader, mass_media, settings):
     settings.SITE_URL = "https://registry.example"
