@@ -95,12 +95,18 @@ def consumption_write(*, organization: Organization, user: User, records: list[t
 
 
 def matching_option() -> RetirementOption:
-    """The retirement option every match retires with (a voluntary claim), made by the first match if
-    staff have not made it (INSERT .. ON CONFLICT DO NOTHING: two first matches at once make it once)."""
+    """The retirement option every match retires with (a voluntary claim), the registry's own
+    (registry_only: never offered to users for a retirement they pick by hand), made by the first match
+    if staff have not made it (INSERT .. ON CONFLICT DO NOTHING: two first matches at once make it once).
+    One staff made by hand is made the registry's own here."""
     RetirementOption.objects.bulk_create([RetirementOption(
         name=MATCHING_OPTION, type=RetirementOption.Type.VOLUNTARY_CLAIM,
-        reason=RetirementOption.Reason.VOLUNTARY)], ignore_conflicts=True)
-    return RetirementOption.objects.get(name=MATCHING_OPTION)
+        reason=RetirementOption.Reason.VOLUNTARY, registry_only=True)], ignore_conflicts=True)
+    option = RetirementOption.objects.get(name=MATCHING_OPTION)
+    if not option.registry_only:
+        RetirementOption.objects.filter(pk=option.pk).update(registry_only=True)
+        option.registry_only = True
+    return option
 
 
 def _allocation(readings: list[ConsumptionReading], candidates: list[Candidate]) -> list[list[tuple[Candidate, int]]]:
@@ -156,7 +162,7 @@ def match_write(*, organization: Organization, user: User, site: ConsumptionSite
                               f"{locked.code}'s unmatched consumption{' of its grid area' if locked.grid_area else ''}"
                               ", so nothing was retired.")
     details = RetirementDetails(option=matching_option(), period_start=readings[0].period.first_day,
-                                period_end=readings[-1].period.last_day)
+                                period_end=readings[-1].period.last_day, by_registry=True)
     transfer = retirement_write(organization=organization, user=user, lines=lines, account=account, details=details,
                                 notes=f"24/7 hourly matching of site {locked.code}")
     before = {reading.pk: reading.matched_wh for reading in readings}
