@@ -48,10 +48,18 @@ def _local(text: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(text).astimezone(registry_zone())
 
 
+def _clock_text(moment: datetime.datetime) -> str:
+    """A local time as the hours are labelled: "01:00", with its zone's abbreviation where the clocks
+    going back make it ambiguous ("01:00 CDT", then "01:00 CST")."""
+    ambiguous = moment.replace(fold=1 - moment.fold).utcoffset() != moment.utcoffset()
+    return f"{moment:%H:%M} {moment.tzname()}" if ambiguous else f"{moment:%H:%M}"
+
+
 def hour_shares(record: dict) -> list[Share]:
     """Each hour of the record: its consumption (left open when the statement was made: earlier
     statements' matches are not this one's) and what this statement matched."""
-    return [Share(f"{_local(hour['start']):%Y-%m-%d %H:%M}–{_local(hour['end']):%H:%M}",
+    return [Share(f"{_local(hour['start']):%Y-%m-%d} {_clock_text(_local(hour['start']))}–"
+                  f"{_clock_text(_local(hour['end']))}",
                   hour["consumption_wh"] - hour["matched_before_wh"], hour["matched_wh"]) for hour in record["hours"]]
 
 
