@@ -4,6 +4,7 @@ first, as one retirement with a matching statement (its digest and public page).
 
 import datetime
 import hashlib
+import io
 import json
 import zoneinfo
 
@@ -11,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from pypdf import PdfReader
 
 from certificates.models import CertificateBatch
 from certificates.periods import ProductionPeriod
@@ -19,7 +21,13 @@ from ledger.verification import ledger_breaches
 from matching.consumption import CONSUMPTION
 from matching.models import MATCHING_OPTION, ConsumptionReading, ConsumptionSite, MatchingStatement
 from matching.services import consumption_record, match_run, site_register
-from matching.statements import day_shares, hour_shares, unmatched_hours
+from matching.statements import (
+    day_shares,
+    hour_shares,
+    statement_digest,
+    statement_verification_url,
+    unmatched_hours,
+)
 from matching.values import ConsumptionRefused, MatchingRefused, days_span
 from registry.services import ServiceError
 from retirements.models import Retirement
@@ -432,3 +440,47 @@ def test_the_25_hour_day_is_matched_hour_by_hour_and_shown_as_one_day(site, trad
         "2026-11-01 02:00–03:00"]
     assert [(share.label, share.percent) for share in unmatched_hours(statement.record)] == [
         ("2026-11-01 01:00 CST–02:00", "25.0%")]
+
+
+# The statement as a PDF.
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_the_statement_pdf_has_the_totals_serials_and_digest_for_the_owner_and_the_public(
+        client, site, trader, held, matched, outsider):
+    batch = held(0, 600)
+    consumption(site, trader, {0: 1000, 1: 50})
+    statement = matched(site)
+    reference = statement.reference
+    client.force_login(trader)
+    assert reverse("matching:statement_pdf", args=[reference]) in client.get(
+        reverse("matching:statement", args=[reference])).content.decode()
+
+    response = client.get(reverse("matching:statement_pdf", args=[reference]))
+
+    assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+    text = pdf_text(response.content)
+    assert statement_digest(statement) in text
+    assert "57.1% (600 of 1,050 Wh)" in text and "1 of 2" in text  # matched in total; hours matched
+    assert f"{batch.certificate.serial_base}-1 to 600" in text
+    assert "2 hours of consumption not covered in full (450 Wh)" in text
+    assert "2026-11-02: 2 hours, 450 Wh not matched: 00:00–02:00" in text
+    assert statement_verification_url(statement) in text
+
+    client.force_login(outsider)
+    assert client.get(reverse("matching:statement_pdf", args=[reference])).status_code == 404
+    client.logout()
+    public = client.get(reverse("matching:verify_pdf", args=[reference]))
+    assert public.status_code == 200 and statement_digest(statement) in pdf_text(public.content)
+    assert reverse("matching:verify_pdf", args=[reference]) in client.get(
+        reverse("matching:verify", args=[reference])).content.decode()
+
+
+def test_a_private_retirements_statement_pdf_is_not_public(client, site, trader, held, matched, org):
+    held(0, 100)
+    consumption(site, trader, {0: 100})
+    statement = matched(site)
+    retirement_privacy_set(organization=org, user=trader, retirement=statement.retirement, private=True)
+    assert client.get(reverse("matching:verify_pdf", args=[statement.reference])).status_code == 404
