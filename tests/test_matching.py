@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from certificates.models import CertificateBatch
 from certificates.periods import ProductionPeriod
 from events.models import Event
+from issuance.intervals import clock_hour, consumption_interval_refusal
 from ledger.verification import ledger_breaches
 from matching.consumption import CONSUMPTION
 from matching.models import MATCHING_OPTION, ConsumptionReading, ConsumptionSite, MatchingStatement
@@ -484,3 +485,17 @@ def test_a_private_retirements_statement_pdf_is_not_public(client, site, trader,
     statement = matched(site)
     retirement_privacy_set(organization=org, user=trader, retirement=statement.retirement, private=True)
     assert client.get(reverse("matching:verify_pdf", args=[statement.reference])).status_code == 404
+
+
+def test_the_hours_of_the_registrys_clock_follow_its_zone(settings):
+    spring = [clock_hour(datetime.datetime(2026, 3, 8, 6, 30, tzinfo=datetime.UTC) + datetime.timedelta(hours=n))
+              for n in range(23)]  # 8 March 2026 in Chicago: 23 hours, no 02:00
+    assert [hour.start.astimezone(CHICAGO).hour for hour in spring[:4]] == [0, 1, 3, 4]
+    assert all(earlier.end == later.start for earlier, later in zip(spring, spring[1:], strict=False))
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+05:30: its hours begin at half past in UTC
+    assert clock_hour(datetime.datetime(2026, 11, 2, 6, 10, tzinfo=datetime.UTC)) == ProductionPeriod(
+        datetime.datetime(2026, 11, 2, 5, 30, tzinfo=datetime.UTC), datetime.datetime(2026, 11, 2, 6, 30,
+                                                                                      tzinfo=datetime.UTC))
+    assert "runs past 12:00 IST" in consumption_interval_refusal(
+        datetime.datetime(2026, 11, 2, 6, 15, tzinfo=datetime.UTC), datetime.datetime(2026, 11, 2, 6, 45,
+                                                                                      tzinfo=datetime.UTC))
