@@ -3,6 +3,11 @@ image's /app, and the repository for the benchmarks). Flags on the command line 
 
 import gc
 
+# A request may take this long before the worker is killed (gunicorn's default is 30 s): registry staff's
+# "Issue the selected months" of 1,000 granular devices writes 744,000 certificates in about a minute
+# (bench/hourly_issuance.py), in the request.
+timeout = 180
+
 
 def post_worker_init(worker):
     """Once a worker has loaded Django: what it loaded is never garbage, so freeze it (the cyclic

@@ -9,22 +9,31 @@ from utilities.rows import Columns, select_models
 
 from .models import Account
 
+HELD = ("active", "pending", "retired")  # the balances an account shows, by the batches' status
+
 
 def accounts_with_balances(organization: Organization) -> QuerySet[Account]:
     """The organization's accounts, each with its active, pending and retired quantities; open ones
     first, closed ones last (AccountQuerySet.open_first).
 
-    The batches are reached through their relation to the account (`batches`), by the values of
-    their status: accounts sit below certificates in the layers, so this module does not import them.
-    """
-    def held(status):
-        return Coalesce(Sum("batches__quantity", filter=Q(batches__status=status)), 0)
+    Each balance is kept per unit (certificates.units), for what a holder moves is whole certificates
+    of one unit: `<status>_recs` monthly RECs (MWh) and `<status>_wh` hourly certificates (Wh), as the
+    Accounts page shows them ("5 MWh and 1,000,000 Wh"); `<status>_quantity` is their count together,
+    for what counts certificates whatever they are (the API's balances, emptiness).
 
-    return (
-        Account.objects.of(organization)
-        .annotate(active_quantity=held("active"), pending_quantity=held("pending"), retired_quantity=held("retired"))
-        .open_first()
-    )
+    The batches are reached through their relation to the account (`batches`), by the values of
+    their status and their certificate's unit (a column the database computes by the rule):
+    accounts sit below certificates in the layers, so this module does not import them.
+    """
+    def held(status, unit=None):
+        condition = Q(batches__status=status) & (Q(batches__certificate__unit=unit) if unit else Q())
+        return Coalesce(Sum("batches__quantity", filter=condition), 0)
+
+    balances = {}
+    for status in HELD:
+        balances |= {f"{status}_quantity": held(status), f"{status}_recs": held(status, "MWh"),
+                     f"{status}_wh": held(status, "Wh")}
+    return Account.objects.of(organization).annotate(**balances).open_first()
 
 
 def account_of(organization: Organization, account_id: int) -> Account:

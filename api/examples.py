@@ -264,7 +264,7 @@ INVOICE = {
     "balance": "180.00", "status": "due", "bill_to": "Prairie Wind Partners (MM00001)\nAda Lovelace\nada@example.org",
 }
 CHARGE = {"id": 9051, "kind": "issuance", "description": "10,000 RECs × $0.02, first 1,000 of 2025 free",
-          "occurred_at": "2025-02-15T15:30:00Z", "year": 2025, "quantity": 10000, "free_quantity": 1000,
+          "occurred_at": "2025-02-15T15:30:00Z", "year": 2025, "quantity": "10000", "free_quantity": "1000",
           "unit_price": "0.020000", "amount": "180.00", "currency": "USD", "event": 88120, "invoice": "INV-000041",
           "credited": None}
 example(billing.InvoiceSerializer, OpenApiExample("An invoice due", value=INVOICE),
@@ -276,7 +276,7 @@ example(billing.ChargeSerializer,
         OpenApiExample("A credit of the current period", value=CHARGE | {
             "id": 9377, "kind": "credit", "description": "Credit: 500 RECs voided × $0.02, charged on their "
                                                          "issuance of 2025-02-15",
-            "occurred_at": "2025-03-03T17:00:00Z", "quantity": 500, "free_quantity": 0, "amount": "-10.00",
+            "occurred_at": "2025-03-03T17:00:00Z", "quantity": "500", "free_quantity": "0", "amount": "-10.00",
             "event": 90144, "invoice": None, "credited": 9051}))
 
 
@@ -345,10 +345,10 @@ WEBHOOK_UPLOAD = {"id": 77, "kind": "transfer", "status": "completed", "filename
 # --- the public statistics -------------------------------------------------------------------
 
 example(public.StatisticsSerializer, OpenApiExample("Certificates retired by month", value={
-    "activity": "retired", "by": "month", "total": 12450,
-    "rows": [{"key": "2025-01", "label": "01/2025", "quantity": 4200},
-             {"key": "2025-02", "label": "02/2025", "quantity": 3150},
-             {"key": "2025-03", "label": "03/2025", "quantity": 5100}]}))
+    "activity": "retired", "by": "month", "total": "12450.25",
+    "rows": [{"key": "2025-01", "label": "01/2025", "quantity": "4200"},
+             {"key": "2025-02", "label": "02/2025", "quantity": "3150.25"},
+             {"key": "2025-03", "label": "03/2025", "quantity": "5100"}]}))
 example(public.PublicGeneratorSerializer, OpenApiExample("An approved wind farm", value={
     "id": "M805", "name": "Prairie Ridge Wind", "fuel": "wind", "technology": "onshore_wind", "state": "MN",
     "capacity_mw": "150.00", "commissioned_on": "2015-06-01"}))

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import Account
 from certificates.models import CertificateBatch, FuelType
+from certificates.period_texts import period_texts
 from certificates.serials import format_serial
 from registry.models import Organization
 from retirements.models import RetirementOption
@@ -64,7 +65,8 @@ class BatchSerializer(serializers.Serializer):
 
     COLUMNS = ("pk", "serial_start", "serial_end", "quantity", "status", "account__public_id", "account__name",
                "certificate__serial_base", "certificate__generator__code", "certificate__generator__name",
-               "certificate__fuel_type", "certificate__state", "certificate__period", "certificate__eligibilities",
+               "certificate__fuel_type", "certificate__state", "certificate__period__startswith",
+               "certificate__period__endswith", "certificate__eligibilities",
                "certificate__issued_at", "certificate__imported_from__code", "certificate__imported_from__name",
                "certificate__original_serial")
 
@@ -97,7 +99,7 @@ class BatchSerializer(serializers.Serializer):
             "status": row["status"], "account": row["account__public_id"], "account_name": row["account__name"],
             "generator": row["certificate__generator__code"], "generator_name": row["certificate__generator__name"],
             "fuel": row["certificate__fuel_type"], "state": row["certificate__state"],
-            "vintage": row["certificate__period"].api_text,
+            "vintage": period_texts(row["certificate__period__startswith"], row["certificate__period__endswith"]).api,
             "eligibilities": row["certificate__eligibilities"],
             "issued_at": iso_utc(row["certificate__issued_at"]),
             "origin": {"tracking_system": row["certificate__imported_from__code"],

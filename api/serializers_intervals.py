@@ -93,7 +93,7 @@ class IntervalReadingSerializer(serializers.Serializer):
     wh = serializers.IntegerField()
     status = serializers.ChoiceField(choices=IntervalReading.Status.choices,
                                      help_text="submitted, or issued (its certificate, if it had Wh).")
-    certificate = serializers.CharField(source="certificate.serial_base", allow_null=True, default=None,
+    certificate = serializers.CharField(source="certificate_serial", allow_null=True, default=None,
                                         help_text="The serial base of the certificate issued for it; null before.")
     submitted_at = serializers.DateTimeField(source="created_at")
 

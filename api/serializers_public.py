@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from certificates.models import FuelType, StateOrProvince, Technology
+from certificates.units import MWH_DIGITS, MWH_PLACES
 from public_stats.selectors import GROUPINGS
 from public_stats.values import Activity
 
@@ -12,14 +13,19 @@ class StatisticsRowSerializer(serializers.Serializer):
                                           "technology, a state or province, an eligibility or a program's code "
                                           "(empty: none, or not given).", allow_blank=True)
     label = serializers.CharField(help_text="The same, as the statistics page writes it.")
-    quantity = serializers.IntegerField(min_value=0, help_text="Certificates (MWh).")
+    quantity = serializers.DecimalField(
+        max_digits=MWH_DIGITS, decimal_places=MWH_PLACES, min_value=0, normalize_output=True,
+        help_text="MWh, exact, as a decimal string (\"1000\", \"1.000001\"): a monthly REC is one MWh, an hourly "
+                  "certificate one Wh (certificates.units).")
 
 
 class StatisticsSerializer(serializers.Serializer):
     activity = serializers.ChoiceField(choices=Activity.choices)
     by = serializers.ChoiceField(choices=list(GROUPINGS.items()), help_text="What each row counts by.")
-    total = serializers.IntegerField(min_value=0, help_text="Every certificate the filters pick, each once (a row by "
-                                                            "eligibility counts a certificate under each of its).")
+    total = serializers.DecimalField(
+        max_digits=MWH_DIGITS, decimal_places=MWH_PLACES, min_value=0, normalize_output=True,
+        help_text="The MWh of every certificate the filters pick, each once (a row by eligibility counts a "
+                  "certificate under each of its), as a decimal string.")
     rows = StatisticsRowSerializer(many=True)
 
 

@@ -65,6 +65,27 @@ def backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu() -> float:
+    """The CPU seconds every PostgreSQL process on this machine has used so far, those that ended included
+    (the postmaster's reaped children): the server's work however many connections did it. On a machine
+    where others use the server too, theirs is in it."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            head, rest = open(f"/proc/{entry}/stat").read().rsplit(")", 1)
+        except OSError:  # it ended meanwhile
+            continue
+        if not head.endswith("(postgres"):
+            continue
+        fields = rest.split()
+        total += int(fields[11]) + int(fields[12])
+        if fields[1] == "1" or not open(f"/proc/{fields[1]}/stat").read().rsplit(")", 1)[0].endswith("(postgres"):
+            total += int(fields[13]) + int(fields[14])  # the postmaster: its ended children's
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]

@@ -6,19 +6,21 @@ interval reading an hour per generator, seeded with one INSERT ... SELECT from g
 benchmark measures the issuance, not the seeding), Wh up to the generator's 50 MW, one reading in 100
 of 0 Wh (no certificate). --devices 1000 is issue 33's 744,000 certificates (goal: at most 60 s,
 memory flat). The process's resident memory is sampled every 0.2 s during the run; CPU is printed for
-the process and its PostgreSQL backend (as bench/transfer_service.py does), comparable on a loaded
-machine.
+the process (its threads) and for PostgreSQL (every process of the server: the run spreads its transactions over
+ISSUANCE_CONNECTIONS connections, each a backend of its own; on a shared machine others' queries count too),
+comparable on a loaded machine. `--connections 1` issues one transaction after another, as before.
 
     .venv/bin/python bench/hourly_issuance.py [--devices 50]
 """
 
 import argparse
 import os
+import runpy
 import threading
 import time
+from pathlib import Path
 
-from common import setup_django
-from transfer_service import backend_cpu
+from common import database_cpu, setup_django
 
 GENERATORS_PER_ORGANIZATION = 100
 
@@ -44,11 +46,17 @@ class MemorySampler(threading.Thread):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--devices", type=int, default=50, help="granular generators")
+    parser.add_argument("--connections", type=int, help="ISSUANCE_CONNECTIONS (default: the setting's, 2)")
     options = parser.parse_args()
+    if options.connections:
+        os.environ["ISSUANCE_CONNECTIONS"] = str(options.connections)
     setup_django("registry_bench_hourly", fresh=True)
+    # The run is registry staff's admin action: a gunicorn worker's request, with the worker's collector
+    # settings (gunicorn.conf.py), which spare it a cyclic collection every few thousand of its tuples.
+    runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))["post_worker_init"](None)
 
+    from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
     from django.db.models import Count, Sum
 
     from certificates.models import Certificate
@@ -66,24 +74,22 @@ def main() -> None:
           f"{month} in {time.perf_counter() - started:.1f} s")
 
     reports = GenerationReport.objects.filter(month=month.first_day, status=GenerationReport.Status.SUBMITTED)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
     sampler = MemorySampler()
-    before_mb, backend_before, cpu_before = resident_mb(), backend_cpu(backend), time.process_time()
+    before_mb, backend_before, cpu_before = resident_mb(), database_cpu(), time.process_time()
     sampler.start()
     started = time.perf_counter()
     run = issuance_run(user=staff, reports=reports)
     seconds = time.perf_counter() - started
     sampler.stopped.set()
     sampler.join()
-    cpu, backend_seconds = time.process_time() - cpu_before, backend_cpu(backend) - backend_before
+    cpu, backend_seconds = time.process_time() - cpu_before, database_cpu() - backend_before
     celery_app.control.purge()  # nothing of the benchmark's is to be sent
     issued = Certificate.objects.aggregate(count=Count("pk"), wh=Sum("quantity"))
     print(f"issued {len(run.granular):,} generator-months: {issued['count']:,} hourly certificates "
           f"({issued['wh']:,} Wh; {len(run.skipped)} months left) in {seconds:.1f} s = "
           f"{issued['count'] / seconds:,.0f} certificates/s (goal: 744,000 in at most 60 s)")
-    print(f"CPU: this process {cpu:.1f} s, its PostgreSQL backend {backend_seconds:.1f} s")
+    print(f"CPU: this process {cpu:.1f} s, PostgreSQL {backend_seconds:.1f} s "
+          f"({settings.ISSUANCE_CONNECTIONS} connections)")
     samples = sampler.samples or [resident_mb()]
     print(f"resident memory: {before_mb:.0f} MB before, {min(samples):.0f}-{max(samples):.0f} MB during the run "
           f"({len(samples)} samples), {resident_mb():.0f} MB after")
@@ -118,10 +124,10 @@ def seed(count: int, *, staff, month) -> int:
     ) for index in range(count)], batch_size=2_000)
     with connection.cursor() as cursor:
         cursor.execute(f"""
-            INSERT INTO {IntervalReading._meta.db_table} (generator_id, period, wh, submitted_by_id, status, created_at)
+            INSERT INTO {IntervalReading._meta.db_table} (generator_id, period, wh, submitted_by_id, created_at)
             SELECT g, tstzrange(hour, hour + interval '1 hour', '[)'),
                    CASE WHEN (g + n) %% 100 = 0 THEN 0 ELSE (g * 7919 + n * 104729) %% 50000000 + 1 END,
-                   %(staff)s, 'submitted', now()
+                   %(staff)s, now()
             FROM unnest(%(generators)s::bigint[]) AS g,
                  generate_series(%(start)s::timestamptz, %(end)s::timestamptz - interval '1 hour', interval '1 hour')
                  WITH ORDINALITY AS hours(hour, n)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
+from certificates.units import mwh_plain
 from transfers.summaries import SummaryPDF
 from utilities.display import date_text, datetime_text
 
@@ -53,14 +54,14 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     return bytes(pdf.output())
 
 
-CSV_HEADER = ["Invoice", "Happened", "Kind", "Description", "Quantity", "Free", "Unit price", "Amount", "Currency",
+CSV_HEADER = ["Invoice", "Happened", "Kind", "Description", "MWh", "Free MWh", "Unit price", "Amount", "Currency",
               "Domain event", "Event kind"]
 
 
 def invoice_csv_rows(invoice: Invoice) -> Iterable[list]:
     for charge in invoice_lines(invoice).iterator(chunk_size=2000):
         yield [invoice.reference, datetime_text(charge.occurred_at), charge.get_kind_display(), charge.description,
-               charge.quantity, charge.free_quantity,
+               mwh_plain(charge.quantity), mwh_plain(charge.free_quantity),
                price_text(charge.unit_price, charge.currency) if charge.unit_price is not None else "",
                money_plain(charge.amount, charge.currency), charge.currency,
                charge.event_id or "", charge.event.kind if charge.event_id else ""]

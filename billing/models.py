@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from certificates.units import MWH_DIGITS, MWH_PLACES, mwh_text
 from events.models import Event
 from registry.models import Organization
 
@@ -57,9 +58,11 @@ class Fee(models.Model):
 
     schedule = models.ForeignKey(FeeSchedule, on_delete=models.PROTECT, related_name="fees")
     kind = models.CharField(max_length=16, choices=FeeKind)
-    unit_price = models.DecimalField(max_digits=12, decimal_places=6, help_text="Per certificate.")
+    unit_price = models.DecimalField(max_digits=12, decimal_places=6,
+                                     help_text="Per MWh: a monthly REC, or a million hourly certificates (Wh).")
     free_per_year = models.PositiveBigIntegerField(
-        default=0, help_text="Certificates free to each organization each calendar year, before the fee applies.")
+        default=0, help_text="MWh free to each organization each calendar year, before the fee applies (a monthly "
+                             "REC is one; hourly certificates count a MWh per million).")
 
     class Meta:
         ordering = ["schedule", "kind"]
@@ -87,19 +90,19 @@ class TierFee(models.Model):
 
 
 class FreeUsage(models.Model):
-    """How many certificates of one fee kind an organization has been charged for (free or not) in a
+    """How many MWh of certificates of one fee kind an organization has been charged for (free or not) in a
     calendar year: the free threshold is measured against it. Upserted in the charges' transaction."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=FeeKind)
     year = models.PositiveSmallIntegerField()
-    used = models.BigIntegerField(default=0)
+    used = models.DecimalField("MWh", max_digits=MWH_DIGITS, decimal_places=MWH_PLACES, default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "kind", "year"], name="free_usage_once")]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.year}: {self.used:,}"
+        return f"{self.kind} {self.year}: {mwh_text(self.used)} MWh"
 
 
 class Invoice(models.Model):
@@ -162,8 +165,10 @@ class Charge(models.Model):
     schedule = models.ForeignKey(FeeSchedule, on_delete=models.PROTECT, related_name="+", db_index=False)
     occurred_at = models.DateTimeField()
     year = models.PositiveSmallIntegerField(help_text="The calendar year (registry's zone) it counts toward.")
-    quantity = models.BigIntegerField(default=0)
-    free_quantity = models.BigIntegerField(default=0)
+    # MWh charged, and of them within the year's free threshold (certificates.units: an hourly
+    # certificate's Wh are a millionth of a MWh each, charged as such, never as a REC each).
+    quantity = models.DecimalField("MWh", max_digits=MWH_DIGITS, decimal_places=MWH_PLACES, default=0)
+    free_quantity = models.DecimalField("free MWh", max_digits=MWH_DIGITS, decimal_places=MWH_PLACES, default=0)
     unit_price = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     amount = models.DecimalField(max_digits=16, decimal_places=4)
     currency = models.CharField(max_length=3)

@@ -6,6 +6,8 @@ API's schema documents them (its components Invoice, InvoiceDetail and Charge). 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from certificates.units import MWH_DIGITS, MWH_PLACES
+
 from .selectors import INVOICE_STATUSES
 from .values import ChargeKind, money_plain
 
@@ -46,8 +48,12 @@ class ChargeSerializer(serializers.Serializer):
     description = serializers.CharField(help_text="How it was computed, as the invoice prints it.")
     occurred_at = serializers.DateTimeField(help_text="When what it charges happened.")
     year = serializers.IntegerField(help_text="The calendar year its free certificates count toward.")
-    quantity = serializers.IntegerField(help_text="Certificates charged (0 for a subscription or a fee).")
-    free_quantity = serializers.IntegerField(help_text="Of them, within the year's free threshold.")
+    quantity = serializers.DecimalField(
+        max_digits=MWH_DIGITS, decimal_places=MWH_PLACES, normalize_output=True,
+        help_text="MWh charged, as a decimal string (0 for a subscription or a fee): a monthly REC is one, an "
+                  "hourly certificate (Wh) a millionth of one.")
+    free_quantity = serializers.DecimalField(max_digits=MWH_DIGITS, decimal_places=MWH_PLACES, normalize_output=True,
+                                             help_text="Of them, within the year's free threshold.")
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=6, allow_null=True)
     amount = MoneyField(help_text="Negative for a credit.")
     currency = serializers.CharField()

@@ -10,11 +10,14 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection, models, transaction
+from django.db.models import Sum, Value
 
 from certificates.models import Certificate, CertificateBatch
+from certificates.units import HeldOf, MWhOf, Quantities, Unit, held_sql, mwh_text
 from events.models import Event
 from events.services import event_new, event_record, events_owed
 from issuance.models import Issuance
+from issuance.selectors import granular_reports_certificates
 from ledger.models import LedgerEvent
 from ledger.services import ledger_event, ledger_record, ledger_write
 from registry.models import Organization, User
@@ -66,30 +69,41 @@ VOIDING_KINDS = frozenset({Kind.ISSUANCE_ROLLED_BACK, Kind.CERTIFICATES_VOIDED})
 KINDS = frozenset(FEE_KIND_OF_EVENT) | VOIDING_KINDS
 
 
-def _quantities(events: list[Event]) -> dict[int, int]:
-    """How many certificates each event moved or issued, by event id (three queries for any number)."""
+def _quantities(events: list[Event]) -> dict[int, Quantities]:
+    """The certificates each event moved or issued, of each unit (certificates.units), by event id: four
+    queries for any number of events, each summed by the database."""
     certificate_ids, issuance_ids, transfer_ids = defaultdict(list), defaultdict(list), defaultdict(list)
+    report_events = []
     for event in events:
         if event.kind == Kind.CERTIFICATES_ISSUED:
             for pk in event.data.get("certificate_ids", []):
                 certificate_ids[pk].append(event.pk)
             for pk in event.data.get("issuance_ids", []):
                 issuance_ids[pk].append(event.pk)
+            if event.data.get("granular_report_ids"):
+                report_events.append(event)
         elif event.subject_id is not None:
             transfer_ids[event.subject_id].append(event.pk)
-    quantities: dict[int, int] = defaultdict(int)
+    quantities: dict[int, Quantities] = defaultdict(Quantities)
 
     def add(subjects: dict[int, list[int]], rows) -> None:
-        for pk, quantity in rows:
+        for pk, monthly, hourly in rows:
             for event_id in subjects[pk]:
-                quantities[event_id] += int(quantity)
-    add(certificate_ids, Certificate.objects.filter(pk__in=list(certificate_ids)).values_list("pk", "quantity"))
-    add(issuance_ids, Issuance.objects.filter(pk__in=list(issuance_ids)).values_list("pk", "quantity"))
+                quantities[event_id] += Quantities(int(monthly), int(hourly))
+    add(certificate_ids, Certificate.objects.filter(pk__in=list(certificate_ids)).values_list(
+        "pk", HeldOf(Unit.MWH, unit_field="unit"), HeldOf(Unit.WH, unit_field="unit")))
+    add(issuance_ids, Issuance.objects.filter(pk__in=list(issuance_ids)).values_list(  # a month's RECs
+        "pk", "quantity", Value(0)))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT i.transfer_id, SUM(b.quantity) FROM {TransferItem._meta.db_table} i "
+        cursor.execute(f"SELECT i.transfer_id, SUM({held_sql('b.quantity', 'c.unit', Unit.MWH)}), "
+                       f"SUM({held_sql('b.quantity', 'c.unit', Unit.WH)}) FROM {TransferItem._meta.db_table} i "
                        f"JOIN {CertificateBatch._meta.db_table} b ON b.id = i.batch_id "
+                       f"JOIN {Certificate._meta.db_table} c ON c.id = b.certificate_id "
                        f"WHERE i.transfer_id = ANY(%s) GROUP BY i.transfer_id", [list(transfer_ids)])
         add(transfer_ids, cursor.fetchall())
+    for event in report_events:  # an issuance run's hourly certificates: one event per organization and run
+        wh = granular_reports_certificates(event.data["granular_report_ids"]).aggregate(wh=Sum("quantity"))["wh"]
+        quantities[event.pk] += Quantities(wh_certificates=wh or 0)
     return quantities
 
 
@@ -120,42 +134,42 @@ def charges_from_events(events: list[Event]) -> int:
     events = [event for event in events if event.kind not in VOIDING_KINDS]
     schedules = _Schedules()
     quantities = _quantities(events)
-    priced = []  # (event, fee kind, schedule, fee, quantity, day)
+    priced = []  # (event, fee kind, schedule, fee, certificates (Quantities), day)
     for event in sorted(events, key=lambda event: (event.occurred_at, event.pk)):
         fee_kind = FEE_KIND_OF_EVENT.get(event.kind)
         day = local_day(event.occurred_at)
         schedule = schedules.on(day)
         fee = schedule.fee(fee_kind) if schedule and fee_kind else None
-        quantity = quantities.get(event.pk, 0)
-        if fee is None or quantity <= 0 or event.organization_id is None:
+        certificates = quantities.get(event.pk, Quantities())
+        if fee is None or certificates.mwh <= 0 or event.organization_id is None:
             continue
-        priced.append((event, fee_kind, schedule, fee, quantity, day))
+        priced.append((event, fee_kind, schedule, fee, certificates, day))
     if not priced:
         return credited
-    totals: dict[tuple[int, str, int], int] = defaultdict(int)
-    for event, fee_kind, _, _, quantity, day in priced:
-        totals[(event.organization_id, fee_kind, day.year)] += quantity
+    totals: dict[tuple[int, str, int], Decimal] = defaultdict(Decimal)
+    for event, fee_kind, _, _, certificates, day in priced:
+        totals[(event.organization_id, fee_kind, day.year)] += certificates.mwh
     used_before = _usage_add(totals)
     charges = []
-    for event, fee_kind, schedule, fee, quantity, day in priced:
+    for event, fee_kind, schedule, fee, certificates, day in priced:
         key = (event.organization_id, fee_kind, day.year)
-        line = per_certificate_line(quantity=quantity, unit_price=fee.unit_price, used_before=used_before[key],
-                                    threshold=fee.free_per_year, year=day.year)
-        used_before[key] += quantity
-        charges.append((event.organization_id, fee_kind, event.pk, schedule.pk, event.occurred_at, day.year, quantity,
-                        line.free, fee.unit_price, line.amount, line.description))
+        line = per_certificate_line(certificates=certificates, unit_price=fee.unit_price,
+                                    used_before=used_before[key], threshold=fee.free_per_year, year=day.year)
+        used_before[key] += line.quantity
+        charges.append((event.organization_id, fee_kind, event.pk, schedule.pk, event.occurred_at, day.year,
+                        line.quantity, line.free, fee.unit_price, line.amount, line.description))
     _charges_insert(charges)
     return credited + len(charges)
 
 
-def _voided_by_certificate(events: list[Event]) -> dict[int, dict[int, int]]:
-    """For each voiding event id: {certificate id: certificates of it voided} (its data's batch_ids)."""
+def _voided_by_certificate(events: list[Event]) -> dict[int, dict[int, Decimal]]:
+    """For each voiding event id: {certificate id: MWh of it voided} (its data's batch_ids)."""
     batch_ids = {pk for event in events for pk in event.data.get("batch_ids", [])}
     batches = {pk: (certificate_id, quantity) for pk, certificate_id, quantity in
-               CertificateBatch.objects.filter(pk__in=batch_ids).values_list("pk", "certificate_id", "quantity")}
-    voided: dict[int, dict[int, int]] = {}
+               CertificateBatch.objects.filter(pk__in=batch_ids).values_list("pk", "certificate_id", MWhOf())}
+    voided: dict[int, dict[int, Decimal]] = {}
     for event in events:
-        by_certificate = voided.setdefault(event.pk, defaultdict(int))
+        by_certificate = voided.setdefault(event.pk, defaultdict(Decimal))
         for pk in event.data.get("batch_ids", []):
             if pk in batches:
                 certificate_id, quantity = batches[pk]
@@ -193,7 +207,7 @@ def credits_from_events(events: list[Event]) -> int:
     was free gives nothing back, and the year's free threshold is not given back. Returns how many."""
     voided = _voided_by_certificate(events)
     charges = _issuance_charges({pk for by_certificate in voided.values() for pk in by_certificate})
-    credited_before = defaultdict(int, Charge.objects.filter(
+    credited_before = defaultdict(Decimal, Charge.objects.filter(
         kind=ChargeKind.CREDIT, credited__in=[charge for found in charges.values() for charge in found])
         .values("credited").annotate(quantity=models.Sum("quantity")).values_list("credited", "quantity"))
     credits = []
@@ -212,7 +226,8 @@ def credits_from_events(events: list[Event]) -> int:
                     schedule_id=charge.schedule_id, occurred_at=event.occurred_at,
                     year=local_day(event.occurred_at).year, quantity=credit, unit_price=charge.unit_price,
                     amount=-amount, currency=charge.currency,
-                    description=f"Credit: {credit:,} RECs voided × {price_text(charge.unit_price, charge.currency)}, "
+                    description=f"Credit: {mwh_text(credit)} MWh voided × "
+                                f"{price_text(charge.unit_price, charge.currency)}, "
                                 f"charged on their issuance of {local_day(charge.occurred_at):%Y-%m-%d}"))
     Charge.objects.bulk_create(credits)
     return len(credits)
@@ -220,7 +235,7 @@ def credits_from_events(events: list[Event]) -> int:
 
 _CHARGE_COLUMNS = ("organization_id", "kind", "event_id", "schedule_id", "occurred_at", "year", "quantity",
                    "free_quantity", "unit_price", "amount", "description")
-_CHARGE_TYPES = ("bigint", "text", "bigint", "bigint", "timestamptz", "smallint", "bigint", "bigint", "numeric",
+_CHARGE_TYPES = ("bigint", "text", "bigint", "bigint", "timestamptz", "smallint", "numeric", "numeric", "numeric",
                  "numeric", "text")
 
 
@@ -240,14 +255,14 @@ def charges_from_event(event: Event) -> int:
     return charges_from_events([event])
 
 
-def _usage_add(totals: dict[tuple[int, str, int], int]) -> dict[tuple[int, str, int], int]:
+def _usage_add(totals: dict[tuple[int, str, int], Decimal]) -> dict[tuple[int, str, int], Decimal]:
     """Add `totals` to the year's usage of each (organization, kind, year), in that order, in one
     statement; what each had used before."""
     keys = sorted(totals)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {FreeUsage._meta.db_table} (organization_id, kind, year, used) "
-            f"SELECT * FROM unnest(%s::bigint[], %s::text[], %s::smallint[], %s::bigint[]) "
+            f"SELECT * FROM unnest(%s::bigint[], %s::text[], %s::smallint[], %s::numeric[]) "
             f"ORDER BY 1, 2, 3 "
             f"ON CONFLICT (organization_id, kind, year) DO UPDATE "
             f"SET used = {FreeUsage._meta.db_table}.used + EXCLUDED.used "

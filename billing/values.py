@@ -1,6 +1,11 @@
 """Billing's value types and arithmetic, importing nothing else of the app: the currency and its
 places, the money of one line (rounded per line), the free threshold, a line's wording, and the
-billing period a day falls in. Money is Decimal, quantities int; never a float."""
+billing period a day falls in. Money is Decimal, quantities Decimal MWh; never a float.
+
+Fees are per MWh (certificates.units): a monthly REC is one MWh and is charged once; an hourly
+certificate is one Wh, so a million of them are charged what one REC is, exactly, never a REC's fee
+each. A line charges its event's certificates of both units together, in MWh, and says what they were
+(`5 RECs and 1,000,000 Wh (6 MWh)`), so that an invoice reads as the holder counts them."""
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,6 +15,7 @@ from django.conf import settings
 from django.db import models
 
 from certificates.periods import registry_zone
+from certificates.units import Quantities, mwh_text
 
 # ISO 4217 minor units of the currencies a registry is likely to bill in (others: 2).
 CURRENCY_PLACES = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3}
@@ -75,32 +81,42 @@ def price_text(price: Decimal, code: str | None = None) -> str:
 
 
 class Priced(NamedTuple):
-    """One per-certificate line: how many, how many of them free, and what the rest cost."""
+    """One per-MWh line: how many MWh, how many of them free, and what the rest cost."""
 
-    quantity: int
-    free: int
+    quantity: Decimal
+    free: Decimal
     amount: Decimal
     description: str
 
 
-def free_part(*, quantity: int, used_before: int, threshold: int) -> int:
-    """Of `quantity` certificates counted after `used_before` this year, how many fall within the
-    year's free `threshold` (the threshold is crossed once: by the line that takes its last units)."""
-    return max(0, min(quantity, threshold - used_before))
+def free_part(*, quantity: Decimal | int, used_before: Decimal | int, threshold: int) -> Decimal:
+    """Of `quantity` MWh counted after `used_before` this year, how many fall within the year's free
+    `threshold` (the threshold is crossed once: by the line that takes its last units)."""
+    return Decimal(max(0, min(quantity, threshold - used_before)))
 
 
-def per_certificate_line(*, quantity: int, unit_price: Decimal, used_before: int, threshold: int, year: int,
-                         unit: str = "RECs", code: str | None = None) -> Priced:
-    """The line of `quantity` certificates at `unit_price`, after `used_before` of the year's free
-    `threshold`: `12,000 RECs × $0.02, first 1,000 of 2027 free`."""
+def charged_text(certificates: Quantities) -> str:
+    """What a line charges, as the holder counts it: `12,000 RECs`, `1,000,000 Wh (1 MWh)`,
+    `5 RECs and 1,000,000 Wh (6 MWh)`."""
+    if not certificates.wh_certificates:
+        return f"{certificates.mwh_certificates:,} RECs"
+    recs = f"{certificates.mwh_certificates:,} RECs and " if certificates.mwh_certificates else ""
+    return f"{recs}{certificates.wh_certificates:,} Wh ({mwh_text(certificates.mwh)} MWh)"
+
+
+def per_certificate_line(*, certificates: Quantities, unit_price: Decimal, used_before: Decimal | int, threshold: int,
+                         year: int, code: str | None = None) -> Priced:
+    """The line of `certificates` (MWh, certificates.units) at `unit_price` a MWh, after `used_before`
+    MWh of the year's free `threshold`: `12,000 RECs × $0.02, first 1,000 of 2027 free`."""
+    quantity = certificates.mwh
     free = free_part(quantity=quantity, used_before=used_before, threshold=threshold)
     amount = money_round((quantity - free) * unit_price, code)
-    description = f"{quantity:,} {unit} × {price_text(unit_price, code)}"
+    description = f"{charged_text(certificates)} × {price_text(unit_price, code)}"
     if free == quantity and free:
         description += f", all within the {threshold:,} free in {year}"
     elif free:
-        description += f", first {free:,} of {year} free" if used_before == 0 else \
-            f", {free:,} of them the last of the {threshold:,} free in {year}"
+        description += f", first {mwh_text(free)} of {year} free" if used_before == 0 else \
+            f", {mwh_text(free)} of them the last of the {threshold:,} free in {year}"
     return Priced(quantity, free, amount, description)
 
 

@@ -13,6 +13,7 @@ from utilities.display import date_text
 
 from .periods import ProductionPeriod, ProductionPeriodField, StartHour
 from .serials import format_serial
+from .units import Unit, unit_expression
 
 
 class FuelType(models.TextChoices):
@@ -359,13 +360,15 @@ class Certificate(models.Model):
     period = ProductionPeriodField(help_text="When it was produced: [start, end), a month in the registry's zone "
                                              "or an interval of at most an hour.")
     quantity = models.PositiveBigIntegerField()  # Wh for an interval: an hour of a 3 GW plant is over 2**31
-    serial_base = models.CharField(max_length=64, unique=True)
+    serial_base = models.CharField(max_length=64)  # unique: Meta (no LIKE index: nothing searches by prefix)
     fuel_type = models.CharField(max_length=16, choices=FuelType)
     state = models.CharField(max_length=2)
     eligibilities = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
+    # Not indexed: nothing reads certificates by who issued them, and a user is never deleted (PROTECT: the
+    # admin's attempt scans the table to refuse it); an entry per certificate would be written and never read.
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     # Set once, when its issuance is rolled back (issuance.corrections) and every batch of it voided: the
     # only change the database lets a certificate make (certificates migration 0010's trigger), so that
@@ -378,7 +381,7 @@ class Certificate(models.Model):
     # (`ABC-MI-01-2009-123-1 to 100`), shown with its own serials wherever the certificate is. The
     # imports app's own constraint keeps a source's serials from coming in twice.
     imported_from = models.ForeignKey(TrackingSystem, on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="+", editable=False)
+                                      related_name="+", editable=False, db_index=False)  # Meta: where set
     original_serial = models.CharField(max_length=200, blank=True, editable=False)
     # An interval's certificate expires (settings.CERTIFICATE_EXPIRY_YEARS after its end): beat expires its
     # batches then (certificates.services.certificates_expire). A month's has none.
@@ -386,6 +389,10 @@ class Certificate(models.Model):
     emissions_factor = models.DecimalField("emissions factor (gCO2e/kWh)", max_digits=8, decimal_places=3,
                                            null=True, blank=True)
     emissions_factor_source = models.CharField(max_length=200, blank=True)
+    # What one of its certificates is (certificates.units): Wh for an interval of at most an hour, MWh for a
+    # month. Computed by the database from the period, so every sum across certificates reads it by value.
+    unit = models.GeneratedField(expression=unit_expression(), db_persist=True,
+                                 output_field=models.CharField(max_length=3, choices=Unit))
 
     class Meta:
         ordering = ["period", "serial_base"]
@@ -397,6 +404,7 @@ class Certificate(models.Model):
                                 expressions=[("generator", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)],
                                 condition=models.Q(voided_at__isnull=True, adjustment=False,
                                                    imported_from__isnull=True)),
+            models.UniqueConstraint(fields=["serial_base"], name="certificate_serial_base_unique"),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="certificate_quantity_positive"),
             models.CheckConstraint(condition=models.Q(period__lower_inf=False, period__upper_inf=False,
                                                       period__lower_inc=True, period__upper_inc=False,
@@ -409,7 +417,11 @@ class Certificate(models.Model):
                    # The hour of day a period starts in, in the registry's zone, then the period: the dashboard's
                    # and the API's hour filter, with an interval range or not (certificates.filters; the range
                    # alone is the index on the period's: bench/hourly_filters.py, in bench/README.md).
-                   models.Index(StartHour("period"), "period", name="certificate_start_hour")]
+                   models.Index(StartHour("period"), "period", name="certificate_start_hour"),
+                   # Only the imported ones: an index entry for each certificate issued here would be an entry
+                   # written and never read (744,000 for a month of 1,000 granular devices: bench/hourly_issuance.py).
+                   models.Index(fields=["imported_from"], condition=models.Q(imported_from__isnull=False),
+                                name="certificate_imported_from")]
 
     def __str__(self) -> str:
         return self.serial_base
@@ -467,8 +479,8 @@ class CertificateBatch(models.Model):
     serial_end = models.BigIntegerField()
     quantity = models.BigIntegerField()
     status = models.CharField(max_length=16, choices=Status, default=Status.ACTIVE)
-    parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    parent = models.ForeignKey(  # indexed where set (Meta): an issued batch has none
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -503,6 +515,7 @@ class CertificateBatch(models.Model):
             # are read from the index alone (1,000,000 batches: 0.46 s instead of 1.9 s, bench/scale_reads.py).
             models.Index(fields=["account", "status"], include=["quantity"], name="batch_account_status"),
             models.Index(fields=["status", "certificate"]),
+            models.Index(fields=["parent"], condition=models.Q(parent__isnull=False), name="batch_parent"),
         ]
 
     def __str__(self) -> str:

@@ -179,8 +179,39 @@ class ProductionPeriod:
     # How it is written.
 
     def __str__(self) -> str:
-        """What users see: `01/2020` for a month; an interval in ISO 8601, in the registry's zone."""
+        """What people read (pages, emails, PDFs, the admin): `01/2020` for a month; an interval as its date
+        and wall-clock times in the registry's zone, named by the zone's abbreviation,
+        `11/01/2026 01:00–02:00 CST` (interval_shown has the rules that keep it unambiguous)."""
         return _texts(self.start, self.end, settings.TIME_ZONE).shown
+
+    @property
+    def shown_day(self) -> str:
+        """The date an interval's shown text starts with, `11/01/2026` (clock_text is the rest: a table may
+        wrap the two apart); "" for a month."""
+        texts = _texts(self.start, self.end, settings.TIME_ZONE)
+        return "" if texts.is_month else texts.shown.split(" ", 1)[0]
+
+    @property
+    def clock_text(self) -> str:
+        """An interval's shown text after its date (shown_day), `01:00 CDT–01:00 CST`; a month's, as str."""
+        texts = _texts(self.start, self.end, settings.TIME_ZONE)
+        return texts.shown if texts.is_month else texts.shown.split(" ", 1)[1]
+
+    @property
+    def start_clock_text(self) -> str:
+        """When it starts on the registry's wall clock, with the zone's abbreviation, `01:00 CDT`: what tells
+        the hours of one day apart (the fall-back night's 01:00 CDT and 01:00 CST) where a chart has room
+        for a short label only."""
+        local = self.start.astimezone(registry_zone())
+        return f"{local:%H:%M} {local.tzname()}"
+
+    @property
+    def data_text(self) -> str:
+        """What files and records write, for machines as well as people (the CSV downloads, a retirement's
+        public record): `01/2020` for a month, as the pages; an interval in ISO 8601 with offsets, in the
+        registry's zone, which any program reads back (ProductionPeriod.parse) and whose record digest does
+        not change with the pages' wording."""
+        return _texts(self.start, self.end, settings.TIME_ZONE).data
 
     @property
     def api_text(self) -> str:
@@ -191,6 +222,8 @@ class ProductionPeriod:
     def serial_text(self) -> str:
         """The part of a serial base that names the period: `01-2020` for a month; the start in UTC,
         `20260101T1600Z`, for an interval (a generator's intervals never overlap, so it is unique)."""
+        if self.duration <= LONGEST_INTERVAL:  # an interval, told apart without a month's texts (intervals_write)
+            return _interval_serial_text(self.start)
         return _texts(self.start, self.end, settings.TIME_ZONE).serial
 
     # How the database holds it.
@@ -235,9 +268,40 @@ def _minutes(length: datetime.timedelta) -> str:
         f"{minutes / 60:g} hour{'' if minutes == 60 else 's'}"
 
 
+def period_shown(data_text: str) -> str:
+    """A period's data_text (as a CSV or a frozen record holds it) as people read it, str(period); a text
+    that is no period, e.g. a record's vintage written before data_text, as it is."""
+    period = ProductionPeriod.parse(data_text)
+    return data_text if period is None else str(period)
+
+
+def interval_shown(local_start: datetime.datetime, local_end: datetime.datetime) -> str:
+    """An interval as people read it, from its two bounds in the registry's zone: the start's date as
+    MM/DD/YYYY (the vintage month's MM/YYYY, with its day), the wall-clock times, and the zone's
+    abbreviation: `11/01/2026 01:00–02:00 CST`. Where the two ends differ in abbreviation (a
+    daylight-saving change), each end names its own, so the repeated hour of a fall-back night reads
+    `11/01/2026 01:00 CDT–01:00 CST`, and the hour skipped in spring `03/08/2026 01:00 CST–03:00 CDT`. An
+    interval ending at midnight ends `24:00` (its own date's last hour, not the next day's), one that
+    runs past midnight names the end's date too, and seconds show only where a bound has them."""
+    with_seconds = any(moment.second or moment.microsecond for moment in (local_start, local_end))
+    clock = "%H:%M:%S" if with_seconds else "%H:%M"
+    start_zone, end_zone = local_start.tzname(), local_end.tzname()
+    start = local_start.strftime(f"%m/%d/%Y {clock}")  # the date, then one space: clock_text cuts there
+    if local_end.date() == local_start.date():
+        end = local_end.strftime(clock)
+    elif local_end.date() == local_start.date() + datetime.timedelta(days=1) and local_end.time() == datetime.time():
+        end = "24:00:00" if with_seconds else "24:00"
+    else:
+        end = local_end.strftime(f"%m/%d/%Y {clock}")
+    if start_zone == end_zone:
+        return f"{start}–{end} {end_zone}"
+    return f"{start} {start_zone}–{end} {end_zone}"
+
+
 class _Texts(NamedTuple):
     is_month: bool
     shown: str
+    data: str
     api: str
     serial: str
 
@@ -251,9 +315,15 @@ def _texts(start: datetime.datetime, end: datetime.datetime, zone_name: str) -> 
     zone = zoneinfo.ZoneInfo(zone_name)  # the registry's, as ProductionPeriod.month reads it
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     if ProductionPeriod(start, end) == ProductionPeriod.month(local_start.year, local_start.month):
-        return _Texts(True, f"{local_start:%m/%Y}", f"{local_start:%Y-%m}", f"{local_start:%m-%Y}")
+        month = f"{local_start:%m/%Y}"
+        return _Texts(True, month, month, f"{local_start:%Y-%m}", f"{local_start:%m-%Y}")
     interval = f"{local_start.isoformat()}/{local_end.isoformat()}"
-    return _Texts(False, interval, interval, f"{start.astimezone(datetime.UTC):%Y%m%dT%H%MZ}")
+    return _Texts(False, interval_shown(local_start, local_end), interval, interval, _interval_serial_text(start))
+
+
+def _interval_serial_text(start: datetime.datetime) -> str:
+    """An interval's part of a serial base: its start in UTC (ProductionPeriod.serial_text)."""
+    return f"{start.astimezone(datetime.UTC):%Y%m%dT%H%MZ}"
 
 
 def periods_from(field: str, period: ProductionPeriod) -> Q:
@@ -339,4 +409,4 @@ class ProductionPeriodField(DateTimeRangeField):
 
     def value_to_string(self, obj):
         value = self.value_from_object(obj)
-        return None if value is None else str(value)
+        return None if value is None else value.data_text  # what to_python reads back

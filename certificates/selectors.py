@@ -97,7 +97,7 @@ def generator_eligibilities(generator_ids: Iterable[int]) -> dict[int, list[Gene
     """The generators' recorded eligibilities, by generator id, each generator's in their recorded order,
     in one query (an issuance run reads its thousands of generators' at once)."""
     recorded: dict[int, list[GeneratorEligibility]] = defaultdict(list)
-    for eligibility in GeneratorEligibility.objects.filter(generator_id__in=list(generator_ids)).order_by(
+    for eligibility in GeneratorEligibility.objects.filter(generator_id__in=set(generator_ids)).order_by(
             "generator_id", "pk"):
         recorded[eligibility.generator_id].append(eligibility)
     return recorded

@@ -22,7 +22,7 @@ from .generator_services import (
     under_review_text,
 )
 from .models import CertificateBatch, FuelType, Generator
-from .periods import ProductionPeriod
+from .period_texts import period_texts
 from .reviews import annual_review, annual_review_next, generators_to_review, review_notice, review_today
 from .selectors import generator_eligibilities, generator_history, generator_of, generators_of
 from .serials import format_serial
@@ -39,37 +39,22 @@ CSV_HEADER = ["Serial Number", "Quantity", "Account ID", "Account", "Generator I
 
 def batches_csv(queryset: QuerySet[CertificateBatch], status: str) -> HttpResponse:
     """The batches' CSV download (the dashboard's, and the API's): one row a batch, streamed."""
-    # A period comes as its two bounds (plain timestamps: reading the range column costs ~20 us a row, 2.4 s
-    # of a 100,000-row download, bench/dashboard.py) and is worded once per distinct period, in a cache
-    # that is emptied when it is full: a month's batches share one period, an hour's are one per
-    # generator, and a download of 1,000,000 hourly batches keeps its memory flat (bench/scale_reads.py;
-    # a dict of every certificate's period grew by 460 MB).
+    # A period comes as its two bounds and is worded once per distinct period (certificates.period_texts).
     rows = queryset.values_list(
         "certificate__serial_base", "serial_start", "serial_end", "quantity", "account__public_id",
         "account__name", "certificate__generator__code", "certificate__generator__name",
         "certificate__fuel_type", "certificate__state", "certificate__period__startswith",
         "certificate__period__endswith", "certificate__eligibilities", "certificate__issued_at", "status",
     ).iterator(chunk_size=5000)
-    worded: dict[tuple, str] = {}
-
-    def period_text(start, end) -> str:
-        if (start, end) not in worded:
-            if len(worded) >= PERIOD_TEXTS_KEPT:
-                worded.clear()
-            worded[start, end] = str(ProductionPeriod(start, end))
-        return worded[start, end]
 
     def lines():
         for (base, start, end, quantity, account_id, account, generator_id, generator, fuel, state, period_start,
              period_end, eligibilities, issued_at, batch_status) in rows:
             yield [format_serial(base, start, end), quantity, account_id, account, generator_id, generator,
-                   FUEL_LABELS.get(fuel, fuel), state, period_text(period_start, period_end), "; ".join(eligibilities),
-                   date_text(issued_at), batch_status]
+                   FUEL_LABELS.get(fuel, fuel), state, period_texts(period_start, period_end).data,
+                   "; ".join(eligibilities), date_text(issued_at), batch_status]
 
     return csv_response(f"{status}-certificates.csv", CSV_HEADER, lines())
-
-
-PERIOD_TEXTS_KEPT = 20_000
 
 
 # Generators registered by participants (certificates.generator_services): everyone in the organization

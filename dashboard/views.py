@@ -5,7 +5,7 @@ batches and the CSV download."""
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -51,6 +51,18 @@ def _page_size(request: HttpRequest) -> int:
     return size if size in PAGE_SIZES else PAGE_SIZES[0]
 
 
+def _page_uncounted(queryset, per_page: int, number: int) -> Page | None:
+    """Page `number` of the rows without counting them all: a row more than the page says whether another
+    follows. None past the last page (an old link): the rows are counted, to show the last."""
+    bottom = (number - 1) * per_page
+    rows = list(queryset[bottom:bottom + per_page + 1])
+    if not rows and number > 1:
+        return None
+    paginator = Paginator(queryset, per_page)
+    paginator.count = bottom + len(rows)  # what is known: the pages up to this one and whether one follows
+    return Page(rows[:per_page], number, paginator)
+
+
 @login_required
 @reads_may_lag
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -65,22 +77,40 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     context = {"tabs": tabs, "tab": tab, "can_act": membership.can_transfer}
     results_only = htmx_partial(request) and request.htmx.target == "results"
-    if not results_only:  # the page's notice of the annual generator review (certificates.reviews)
+    totals_only = htmx_partial(request) and request.htmx.target == "totals"  # the batch tabs' (below)
+    if not (results_only or totals_only):  # the page's notice of the annual generator review (certificates.reviews)
         context["review_notice"] = review_notice(organization, review_today())
 
     if tab in BATCH_TABS:
         batch_filter, queryset, sort = batches_filtered(request.GET, organization, BATCH_TABS[tab],
                                                         ProgramBatchFilter)
-        totals = batches_totals(queryset)
-        paginator = Paginator(queryset, _page_size(request))
-        paginator.count = totals["count"]  # a cached property: the totals' count, not a second COUNT
-        page = paginator.get_page(request.GET.get("page"))
+        per_page, number = _page_size(request), positive_integer(request.GET.get("page")) or 1
+        if totals_only:
+            # The totals, asked for by the page once its rows are shown (hx-trigger="load"), with the
+            # number of pages and the selection of every matching batch, which need them.
+            totals = batches_totals(queryset)
+            on_page = max(0, min(per_page, totals["count"] - (number - 1) * per_page))
+            return render(request, "dashboard/dashboard.html#totals-answer", {
+                "tab": tab, "can_act": membership.can_transfer, "totals": totals, "on_page": on_page,
+                "page_number": number,
+                "page_count": Paginator(range(totals["count"]), per_page).num_pages})
+        # The rows without their totals: an organization's totals over a period range take a second and
+        # more with 10,000,000 batches (bench/scale_reads.py), the rows tens of milliseconds. The page
+        # asks for them after (the totals partial); without JavaScript, a link shows the page with them.
+        page = None if request.GET.get("totals") else _page_uncounted(queryset, per_page, number)
+        totals = None
+        if page is None:
+            totals = batches_totals(queryset)
+            paginator = Paginator(queryset, per_page)
+            paginator.count = totals["count"]  # a cached property: the totals' count, not a second COUNT
+            page = paginator.get_page(number)
         selected = set(selection_ids(request))
         context |= {
             "filter": batch_filter, "page": page, "columns": COLUMNS, "totals": totals, "sort": sort,
-            "page_sizes": PAGE_SIZES, "per_page": _page_size(request), "selected": selected,
+            "page_sizes": PAGE_SIZES, "per_page": per_page, "selected": selected,
             "selection_count": len(selected), "selection_limit": SELECTION_LIMIT,
-            "page_ids": [batch.pk for batch in page.object_list],
+            "page_ids": [batch.pk for batch in page.object_list], "on_page": len(page.object_list),
+            "page_count_later": totals is None,
         }
     else:
         context |= TRANSFER_TABS[tab](request, organization)

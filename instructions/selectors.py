@@ -62,11 +62,9 @@ def instructions_for(certificates: Iterable[Certificate]) -> dict[int, list[Stan
     if not certificates:
         return {}
     instructions = list(
-        StandingInstruction.objects.filter(status=StandingInstruction.Status.ACTIVE,
-                                           from_vintage__lte=max(c.period for c in certificates).first_day)
-        .filter(Q(generator_id__in={c.generator_id for c in certificates})
-                | Q(generator__isnull=True, organization_id__in=set(owners.values()),
-                    fuel_type__in={c.fuel_type for c in certificates}))
+        _active_for(generator_ids={c.generator_id for c in certificates}, organization_ids=set(owners.values()),
+                    fuel_types={c.fuel_type for c in certificates})
+        .filter(from_vintage__lte=max(c.period for c in certificates).first_day)
         .annotate(creator_may_transfer=Exists(Membership.objects.filter(
             user_id=OuterRef("created_by_id"), organization_id=OuterRef("organization_id"),
             role__in=Membership.ROLES_THAT_TRANSFER, user__is_active=True)))
@@ -83,6 +81,25 @@ def instructions_for(certificates: Iterable[Certificate]) -> dict[int, list[Stan
         found[certificate.pk] = sorted((instruction for instruction in candidates
                                         if instruction.applies_to(certificate, owner)), key=lambda i: i.pk)
     return found
+
+
+def instructions_apply(*, generators: Iterable[Generator]) -> bool:
+    """Whether any active instruction may apply to new issuances of these generators (instructions_for
+    then says which, certificate by certificate): an issuance of thousands of intervals reads its
+    certificates back for the instructions only when one may (issuance.services._issue_intervals)."""
+    generators = list(generators)
+    return _active_for(generator_ids={g.pk for g in generators},
+                       organization_ids={g.organization_id for g in generators},
+                       fuel_types={g.fuel_type for g in generators}).exists()
+
+
+def _active_for(*, generator_ids: set[int], organization_ids: set[int], fuel_types: set[str]
+                ) -> QuerySet[StandingInstruction]:
+    """The active instructions for these generators, or for their owners' fuel types."""
+    return StandingInstruction.objects.filter(
+        Q(generator_id__in=generator_ids)
+        | Q(generator__isnull=True, organization_id__in=organization_ids, fuel_type__in=fuel_types),
+        status=StandingInstruction.Status.ACTIVE)
 
 
 def _with_related(instructions: list[StandingInstruction]) -> None:

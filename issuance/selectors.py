@@ -6,9 +6,10 @@ from typing import NamedTuple
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from certificates.models import EligibilityGap, Generator, GeneratorEligibility
+from certificates.models import Certificate, EligibilityGap, Generator, GeneratorEligibility
 from certificates.periods import ProductionPeriod
 from certificates.selectors import generator_eligibilities
+from certificates.units import Unit
 from registry.models import Organization
 
 from .arithmetic import issued_quantity
@@ -87,7 +88,7 @@ def issuance_preview(reports: QuerySet[GenerationReport]) -> IssuancePreview:
     for generator_id, _, month, is_granular in submitted:
         if is_granular:
             granular |= Q(generator_id=generator_id, period__contained_by=ProductionPeriod.month_of(month).as_range())
-    intervals = (IntervalReading.objects.filter(granular, status=IntervalReading.Status.SUBMITTED, wh__gt=0)
+    intervals = (IntervalReading.objects.filter(granular, wh__gt=0)
                  .aggregate(count=Count("pk"), wh=Sum("wh")) if granular else {"count": 0, "wh": 0})
     granular_months = sum(1 for row in submitted if row[3])
     submitted = [row[:3] for row in submitted if not row[3]]  # a monthly generator's: the carry's arithmetic
@@ -178,10 +179,11 @@ def corrections_for(organization: Organization) -> QuerySet[Correction]:
 
 def interval_readings_for(organization: Organization) -> QuerySet[IntervalReading]:
     """The interval readings the organization may read: of its generators, or of those registry staff
-    authorised it to report for (as reportable_generators finds them), with their generator and certificate."""
+    authorised it to report for (as reportable_generators finds them), with their generator and what became of
+    each (IntervalReadingQuerySet.with_outcome)."""
     authorised = GenerationReporter.objects.filter(organization=organization, generator=OuterRef("generator"))
     return (IntervalReading.objects.filter(Q(generator__organization=organization) | Exists(authorised))
-            .select_related("generator", "certificate"))
+            .select_related("generator").with_outcome())
 
 
 def interval_months(readings: list[IntervalReading]) -> QuerySet[GenerationReport]:
@@ -192,3 +194,18 @@ def interval_months(readings: list[IntervalReading]) -> QuerySet[GenerationRepor
         months |= Q(generator_id=generator_id, month=month)
     return GenerationReport.objects.live().filter(months).select_related("generator").order_by("generator__code",
                                                                                               "month")
+
+
+def granular_reports_certificates(report_ids: Iterable[int]) -> QuerySet[Certificate]:
+    """The certificates the issuance of granular generators' months (GenerationReport ids, a
+    certificates.issued event's data["granular_report_ids"]) made: the generator's certificates of an
+    interval in that month, not voided (one issuance per generator and period, and a month's readings
+    are issued together: IntervalReadingQuerySet.with_outcome's rule). For the consumers that count an
+    issuance (billing, the public statistics)."""
+    reports = list(GenerationReport.objects.filter(pk__in=list(report_ids)).values_list("generator_id", "month"))
+    if not reports:
+        return Certificate.objects.none()
+    wanted = Q()
+    for generator_id, month in reports:
+        wanted |= Q(generator_id=generator_id, period__contained_by=ProductionPeriod.month_of(month).as_range())
+    return Certificate.objects.filter(wanted, voided_at__isnull=True, unit=Unit.WH)

@@ -15,24 +15,28 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, Func, Q
 
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
 from certificates.models import Certificate, Generator
 from certificates.periods import ProductionPeriod
 from certificates.reviews import organization_refusal, review_today
-from certificates.services import IssueLine, certificates_write
+from certificates.services import IssueLine, certificates_write, intervals_write
 from events.models import Event
 from events.services import event_new, events_record
+from instructions.selectors import instructions_apply
 from instructions.services import instructions_run_all
 from registry.models import Organization, User
 from registry.services import ServiceError, role_require, staff_require
 from utilities import csv_upload
+from utilities.connections import on_own_connection
 from utilities.upload_runs import upload_process, uploads_requeue_stalled
 from utilities.wakeups import task_send
 
@@ -250,18 +254,42 @@ def issuance_run(*, user: User, reports: Iterable[GenerationReport]) -> Issuance
     Each organization's members are emailed what was issued to it, from the certificates.issued event
     its transaction records (notifications.issuance: one email per organization, its generators being
     issued together).
+
+    The transactions share no generator, report or issuance account, so up to ISSUANCE_CONNECTIONS of them
+    run at once, each on a connection of its own (a thread each: the time is the database's, whose work
+    then spreads over its cores; bench/hourly_issuance.py). Inside a caller's transaction they run one
+    after the other on its connection, as other connections would not see its rows.
     """
     staff_require(user=user)
     selected = GenerationReport.objects.filter(pk__in=[report.pk for report in reports]).order_by("generator_id", "pk")
-    result = IssuanceRun()
+    work = []
     for granular, size in ((False, GENERATORS_PER_TRANSACTION), (True, GRANULAR_GENERATORS_PER_TRANSACTION)):
         ids, by_organization = by_generator(selected.filter(generator__granular=granular).values_list(
             "pk", "generator_id", "generator__organization_id"))
-        for chunk in chunks_by_organization(by_organization, size):
-            _issue_generators(user=user, generator_ids=chunk,
-                              report_ids=[pk for generator_id in chunk for pk in ids[generator_id]],
-                              result=result)
+        work += [(chunk, [pk for generator_id in chunk for pk in ids[generator_id]])
+                 for chunk in chunks_by_organization(by_organization, size)]
+
+    def issue(chunk: tuple[list[int], list[int]]) -> IssuanceRun:
+        done = IssuanceRun()
+        _issue_generators(user=user, generator_ids=chunk[0], report_ids=chunk[1], result=done)
+        return done
+
+    connections_used = 1 if connection.in_atomic_block else min(settings.ISSUANCE_CONNECTIONS, len(work))
+    if connections_used > 1:
+        with ThreadPoolExecutor(connections_used) as pool:
+            done = list(pool.map(on_own_connection(issue), work))
+    else:
+        done = [issue(chunk) for chunk in work]
+    result = IssuanceRun()
+    for part in done:  # in the order of the transactions
+        result.issued += part.issued
+        result.skipped += part.skipped
+        result.runs += part.runs
+        result.granular += part.granular
+        result.intervals += part.intervals
+        result.wh += part.wh
     return result
+
 
 
 @transaction.atomic(durable=True)
@@ -332,9 +360,10 @@ def _issue_generators(*, user: User, generator_ids: list[int], report_ids: list[
 
 
 def _interval_readings(reports: list[GenerationReport], generators: dict[int, Generator]
-                       ) -> dict[int, list[IntervalReading]]:
-    """The submitted interval readings of each granular generator's month reported (by report id), in order.
-    The reports' locks keep them as they are: an upload writes readings with its month's report."""
+                       ) -> dict[int, list[tuple[ProductionPeriod, int]]]:
+    """The interval readings (period, Wh) of each granular generator's month reported (by report id), in order.
+    The reports' locks keep them as they are: an upload writes readings with its month's report, refused once
+    it is issued."""
     months = [(report, ProductionPeriod.month_of(report.month)) for report in reports
               if generators[report.generator_id].granular]
     if not months:
@@ -342,57 +371,46 @@ def _interval_readings(reports: list[GenerationReport], generators: dict[int, Ge
     wanted = Q()
     for report, month in months:
         wanted |= Q(generator_id=report.generator_id, period__contained_by=month.as_range())
-    found: dict[tuple[int, datetime.date], list[IntervalReading]] = defaultdict(list)
-    for reading in IntervalReading.objects.filter(wanted, status=IntervalReading.Status.SUBMITTED).order_by(
-            "generator_id", "period").only("pk", "generator_id", "period", "wh"):
-        found[reading.generator_id, reading.period.first_day.replace(day=1)].append(reading)
+    found: dict[tuple[int, datetime.date], list[tuple[ProductionPeriod, int]]] = defaultdict(list)
+    bounds = {"start": Func("period", function="LOWER", output_field=DateTimeField()),  # parsed faster than the range
+              "end": Func("period", function="UPPER", output_field=DateTimeField())}
+    for generator_id, start, end, wh in IntervalReading.objects.filter(wanted).order_by(
+            "generator_id", "period").values_list("generator_id", bounds["start"], bounds["end"], "wh"):
+        period = ProductionPeriod(start, end)
+        found[generator_id, period.first_day.replace(day=1)].append((period, wh))
     return {report.pk: found[report.generator_id, report.month] for report, _ in months}
 
 
-def _issue_intervals(*, user: User, reports: list[GenerationReport], readings: dict[int, list[IntervalReading]],
-                     result: IssuanceRun) -> None:
+def _issue_intervals(*, user: User, reports: list[GenerationReport],
+                     readings: dict[int, list[tuple[ProductionPeriod, int]]], result: IssuanceRun) -> None:
     """Issue granular generators' months (their reports locked, checked by _cannot_issue): one certificate
     per interval read, its quantity the interval's Wh, into the generator's issuance account
-    (certificates_write: the interval in the serial base, its expiry, the emissions factor); an
-    interval of 0 Wh issues none. Each reading is linked to its certificate, each report marked issued
-    (compare-and-swap), in the caller's transaction, with one certificates.issued event per organization
-    (data["granular_report_ids"]) and the standing instructions run on the new certificates."""
+    (certificates.services.intervals_write: the interval in the serial base, its expiry, the emissions
+    factor); an interval of 0 Wh issues none. Each report is marked issued (compare-and-swap), in the caller's
+    transaction, with one certificates.issued event per organization (data["granular_report_ids"]) and the
+    standing instructions run on the new certificates. The readings are not written: what became of each is
+    read from its month's report (IntervalReadingQuerySet.with_outcome)."""
     report_ids = [report.pk for report in reports]
     if GenerationReport.objects.filter(pk__in=report_ids, status=ReportStatus.SUBMITTED).update(
             status=ReportStatus.ISSUED) != len(report_ids):
         raise ServiceError("A report changed while it was being issued; nothing was issued. Try again.")
-    issued = [(report, reading) for report in reports for reading in readings[report.pk] if reading.wh]
-    certificates = certificates_write(user=user, lines=[
-        IssueLine(report.generator, reading.period, reading.wh, report.generator.account)
-        for report, reading in issued]) if issued else []
-    with connection.cursor() as cursor:  # one statement each for the months' hundreds of readings
-        cursor.execute(INTERVALS_ISSUED_SQL, [[reading.pk for _, reading in issued],
-                                              [certificate.pk for certificate in certificates]])
-        cursor.execute(INTERVALS_NONE_SQL, [[reading.pk for report in reports for reading in readings[report.pk]]])
+    lines = [IssueLine(report.generator, period, wh, report.generator.account)
+             for report in reports for period, wh in readings[report.pk] if wh]
+    certificate_ids = intervals_write(user=user, lines=lines) if lines else []
     by_organization: dict[int, list[int]] = defaultdict(list)
     for report in reports:
         by_organization[report.generator.organization_id].append(report.pk)
     events_record([event_new(kind=Event.Kind.CERTIFICATES_ISSUED, organization_id=organization_id,
                              data={"granular_report_ids": ids}) for organization_id, ids in by_organization.items()])
-    if certificates:
+    if certificate_ids and instructions_apply(generators=[report.generator for report in reports]):
+        certificates = list(Certificate.objects.filter(pk__in=certificate_ids).select_related("generator")
+                            .prefetch_related("batches").order_by("pk"))
+        for certificate in certificates:
+            certificate.issued_batch = certificate.batches.all()[0]  # its one batch, as issued
         result.runs.extend(instructions_run_all(certificates=certificates, user=user))
     result.granular.extend(reports)
-    result.intervals += len(certificates)
-    result.wh += sum(reading.wh for _, reading in issued)
-
-
-# The readings issued: those with a certificate linked to it, the 0 Wh ones without (hand-written: one
-# statement instead of one UPDATE per interval, 744 a month; bench/hourly_issuance.py).
-INTERVALS_ISSUED_SQL = f"""
-    UPDATE {IntervalReading._meta.db_table} AS reading
-    SET status = 'issued', certificate_id = issued.certificate_id
-    FROM unnest(%s::bigint[], %s::bigint[]) AS issued(reading_id, certificate_id)
-    WHERE reading.id = issued.reading_id AND reading.status = 'submitted'
-"""
-INTERVALS_NONE_SQL = f"""
-    UPDATE {IntervalReading._meta.db_table} SET status = 'issued'
-    WHERE id = ANY(%s::bigint[]) AND status = 'submitted' AND certificate_id IS NULL
-"""
+    result.intervals += len(certificate_ids)
+    result.wh += sum(line.quantity for line in lines)
 
 
 def _issued_record(issuances: list[Issuance]) -> None:

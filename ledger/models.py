@@ -77,8 +77,10 @@ class LedgerEvent(models.Model):
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(db_default=Now(), editable=False)
     kind = models.CharField(max_length=32, choices=Kind)
+    # Not indexed: nothing reads the ledger by its actor, and a user is never deleted (PROTECT: the admin's
+    # attempt scans the table to refuse it); an entry per event would be written and never read.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     organization = models.ForeignKey(
         "registry.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -89,8 +91,8 @@ class LedgerEvent(models.Model):
     batch = models.ForeignKey(
         "certificates.CertificateBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    transfer = models.ForeignKey(
-        "transfers.Transfer", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    transfer = models.ForeignKey(  # indexed where set (Meta): an issuance's events have none
+        "transfers.Transfer", on_delete=models.PROTECT, null=True, blank=True, related_name="events", db_index=False
     )
     account = models.ForeignKey(
         "accounts.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -103,7 +105,8 @@ class LedgerEvent(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["kind", "occurred_at"]),
-        ]  # the foreign keys have an index each
+            models.Index(fields=["transfer"], condition=models.Q(transfer__isnull=False), name="ledger_event_transfer"),
+        ]  # the other foreign keys have an index each, but the actor
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} at {datetime_text(self.occurred_at)}"

@@ -202,11 +202,13 @@ CHECKS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "an issued interval reading's certificate is of its generator and interval, for its Wh",
+        "an interval reading's certificate (its generator's, of its interval) is for its Wh",
         """
-        SELECT format('interval reading %s (%s Wh) is issued as certificate %s', r.id, r.wh, c.serial_base)
-        FROM issuance_intervalreading r JOIN certificates_certificate c ON c.id = r.certificate_id
-        WHERE c.generator_id <> r.generator_id OR c.period <> r.period OR c.quantity <> r.wh
+        SELECT format('interval reading %s (%s Wh) is issued as certificate %s of %s Wh', r.id, r.wh, c.serial_base,
+                      c.quantity)
+        FROM issuance_intervalreading r JOIN certificates_certificate c
+             ON c.generator_id = r.generator_id AND c.period = r.period
+        WHERE c.voided_at IS NULL AND c.imported_from_id IS NULL AND c.quantity <> r.wh
         """,
     ),
     (

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from certificates.periods import registry_zone
+from certificates.periods import ProductionPeriod, registry_zone
 from retirements.statements import CANONICAL_FORM, record_digest, verification_block
 from transfers.summaries import SummaryPDF
 from utilities.charts import BarChart, bar_chart
@@ -28,6 +28,7 @@ class Share:
     label: str
     consumption_wh: int
     matched_wh: int
+    period: ProductionPeriod | None = None  # an hour's (hour_shares); None for a day's or a month's
 
     @property
     def percent(self) -> str:
@@ -51,7 +52,7 @@ def _local(text: str) -> datetime.datetime:
 
 
 def _clock_text(moment: datetime.datetime, *, end: bool = False) -> str:
-    """A local time as the hours are labelled: "01:00", with its zone's abbreviation where the clocks
+    """A local time as the unmatched hours' runs say it: "01:00", with its zone's abbreviation where the clocks
     going back make it ambiguous ("01:00 CDT", then "01:00 CST"); the midnight an hour ends at, "24:00"."""
     if end and (moment.hour, moment.minute) == (0, 0):
         return "24:00"
@@ -62,9 +63,15 @@ def _clock_text(moment: datetime.datetime, *, end: bool = False) -> str:
 def hour_shares(record: dict) -> list[Share]:
     """Each hour of the record: its consumption (left open when the statement was made: earlier
     statements' matches are not this one's) and what this statement matched."""
-    return [Share(f"{_local(hour['start']):%Y-%m-%d} {_clock_text(_local(hour['start']))}–"
-                  f"{_clock_text(_local(hour['end']), end=True)}",
-                  hour["consumption_wh"] - hour["matched_before_wh"], hour["matched_wh"]) for hour in record["hours"]]
+    shares = []
+    for hour in record["hours"]:
+        # as every page words an hour (ProductionPeriod): a fall-back night's two one o'clocks differ. Its
+        # bounds as written, with their offsets: two moments of one ZoneInfo compare by their wall clocks.
+        period = ProductionPeriod(datetime.datetime.fromisoformat(hour["start"]),
+                                  datetime.datetime.fromisoformat(hour["end"]))
+        shares.append(Share(str(period), hour["consumption_wh"] - hour["matched_before_wh"], hour["matched_wh"],
+                            period))
+    return shares
 
 
 def _grouped(record: dict, key) -> list[Share]:
@@ -91,10 +98,12 @@ def unmatched_hours(record: dict) -> list[Share]:
 
 def statement_chart(record: dict) -> tuple[BarChart, str]:
     """The chart of the share matched: each hour for a statement of up to HOURS_CHARTED hours, else each
-    day; and what its bars are."""
+    day; and what its bars are. The hours of one day are labelled by when they start (`01:00 CDT`): the
+    chart's labels are short, the tables under it give each hour whole."""
     hourly = len(record["hours"]) <= HOURS_CHARTED
     shares = hour_shares(record) if hourly else day_shares(record)
-    rows = [(share.label[5:] if hourly else share.label,
+    one_day = hourly and len({share.period.first_day for share in shares}) == 1
+    rows = [(share.period.start_clock_text if one_day else share.label,
              share.matched_wh * 1000 // share.consumption_wh if share.consumption_wh else 0, share.percent)
             for share in shares]
     return bar_chart(rows, full=1000), "hour" if hourly else "day"

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.urls import reverse
 
+from certificates.units import HeldOf, Quantities, Unit
 from events.models import Event
 from mass_uploads.models import MassTransferUpload
 from registry.emails import (
@@ -168,8 +169,9 @@ def mass_transfers_notify(*, upload_id: int) -> int:
         return 0
     transfers = list(Transfer.objects.filter(mass_upload_id=upload_id)
                      .select_related("recipient_organization", "destination_account", "retirement__option")
-                     .annotate(total_quantity=Sum("items__batch__quantity"), batch_count=Count("items"))
-                     .order_by("pk"))
+                     .annotate(**TOTALS, batch_count=Count("items")).order_by("pk"))
+    for transfer in transfers:
+        transfer.certificates = certificates_of(transfer)
     if not transfers:  # it failed: the uploader's email says why
         return 0
     event_kind = Event.Kind.RETIREMENT_MADE if upload.is_retirement else Event.Kind.TRANSFER_SUBMITTED
@@ -193,6 +195,17 @@ def mass_transfers_notify(*, upload_id: int) -> int:
     return sent
 
 
+# A transfer's certificates, kept per unit (certificates.units): an email says "5 certificates (MWh) and
+# 1,000,000 hourly certificates (Wh)", never 1,000,005 certificates of one kind.
+TOTALS = {"total_recs": Sum(HeldOf(Unit.MWH, "items__batch__quantity", "items__batch__certificate__unit")),
+          "total_wh": Sum(HeldOf(Unit.WH, "items__batch__quantity", "items__batch__certificate__unit"))}
+
+
+def certificates_of(transfer: Transfer) -> Quantities:
+    """A transfer annotated with TOTALS: its certificates of each unit."""
+    return Quantities(transfer.total_recs or 0, transfer.total_wh or 0)
+
+
 def _mass_transfers_email(upload: MassTransferUpload, audience: str, organization,
                           transfers: list[Transfer]) -> tuple[str, dict]:
     """The subject and context of one organization's email of a mass upload's transfers."""
@@ -212,7 +225,7 @@ def _mass_transfers_email(upload: MassTransferUpload, audience: str, organizatio
         transfer.url = organization_link(settings.SITE_URL + reverse("transfers:detail", args=[transfer.pk]),
                                          organization)
     context = {"audience": audience, "upload": upload, "sender": sender, "organization": organization,
-               "count": count, "quantity": sum(transfer.total_quantity for transfer in transfers),
+               "count": count, "certificates": sum((transfer.certificates for transfer in transfers), Quantities()),
                "transfers": listed,
                "expires_at": min((t.expires_at for t in transfers if t.expires_at), default=None),
                "url": first.url if count == 1 else organization_link(
@@ -234,7 +247,9 @@ def mass_upload_notify(*, upload_id: int) -> int:
     failed = upload.status == MassTransferUpload.Status.FAILED
     transfers = list(upload.transfers.select_related("recipient_organization", "destination_account",
                                                      "retirement__option")
-                     .annotate(total_quantity=Sum("items__batch__quantity")).order_by("pk")[:ITEMS_IN_EMAIL])
+                     .annotate(**TOTALS).order_by("pk")[:ITEMS_IN_EMAIL])
+    for transfer in transfers:
+        transfer.certificates = certificates_of(transfer)
     transfer_count = upload.transfers.count() if len(transfers) == ITEMS_IN_EMAIL else len(transfers)
     context = {"failed": failed, "transfers": transfers, "transfer_count": transfer_count,
                "more_transfers": transfer_count - len(transfers),

@@ -100,6 +100,9 @@ TRANSFER_PENDING_DAYS = env_int("TRANSFER_PENDING_DAYS", 30)
 # many years after its interval's end an interval's certificate expires.
 GRANULAR_INTERVAL_MINUTES = env_int("GRANULAR_INTERVAL_MINUTES", 60)
 CERTIFICATE_EXPIRY_YEARS = env_int("CERTIFICATE_EXPIRY_YEARS", 2)
+# The database connections an issuance run spreads its transactions over (issuance.services.issuance_run): one
+# a core of the database server is what pays (bench/hourly_issuance.py); 1 issues one transaction after another.
+ISSUANCE_CONNECTIONS = env_int("ISSUANCE_CONNECTIONS", 2)
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)  # an invitation link works this many days after it is sent
 # Registry staff are emailed, once a day, the generator eligibilities whose good-through date is within this
 # many days (each eligibility once, until its good-through date changes).

@@ -1,7 +1,9 @@
 """The public statistics' summary tables: certificates issued, transferred, retired and exported, in
-MWh (certificates), by month and by what the public may know of them. Never by organization or
-account. Kept current by the public_stats consumer of the domain events (services.py), rebuilt from
-the ledger's rows by `manage.py rebuild_public_stats`.
+MWh (a Decimal: monthly RECs and hourly certificates' Wh converted exactly, certificates.units; the
+public compare energy, and a count of certificates of both units would add Wh to MWh), by month and
+by what the public may know of them. Never by organization or account. Kept current by the
+public_stats consumer of the domain events (services.py), rebuilt from the ledger's rows by
+`manage.py rebuild_public_stats`.
 
 A certificate has any number of eligibilities, so they have a table of their own: MonthlyTotal
 counts each certificate once; EligibilityTotal counts it once under each eligibility it carries (a
@@ -9,6 +11,7 @@ certificate with none is in no row of it)."""
 
 from django.db import models
 
+from certificates.units import MWH_DIGITS, MWH_PLACES
 from programs.models import Program
 
 from .values import Activity
@@ -24,7 +27,8 @@ class Total(models.Model):
     state = models.CharField("state or province", max_length=2)
     # The program a retirement counted toward (its option's), if one; none for the other activities.
     program = models.ForeignKey(Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    quantity = models.BigIntegerField(default=0)
+    # MWh, exact (certificates.units): a monthly REC is 1 MWh, an hourly certificate's Wh a millionth of one.
+    quantity = models.DecimalField("MWh", max_digits=MWH_DIGITS, decimal_places=MWH_PLACES, default=0)
 
     class Meta:
         abstract = True

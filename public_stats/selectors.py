@@ -3,6 +3,7 @@ tables summed as a query asks (never the batches), and the public list of approv
 (nothing of their owners)."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
 
@@ -29,7 +30,7 @@ NO_PROGRAM = "No program"
 class StatisticsRow:
     key: str  # as the API and the CSV name it: 2024-01, wind, MN, a program's code ("" for none)
     label: str  # as a person reads it: 01/2024, Wind, Minnesota, a program's name
-    quantity: int  # certificates (MWh)
+    quantity: Decimal  # MWh, exact (certificates.units): monthly RECs and hourly certificates' Wh together
 
 
 def _totals(query: StatisticsQuery, *, by_eligibility: bool) -> QuerySet:
@@ -66,9 +67,9 @@ def statistics_rows(query: StatisticsQuery, *, by: str = "month") -> list[Statis
     return sorted(found, key=lambda row: row.label)
 
 
-def statistics_total(query: StatisticsQuery) -> int:
-    """Every certificate the query picks, each once (whatever its eligibilities)."""
-    return _totals(query, by_eligibility=False).aggregate(total=Sum("quantity"))["total"] or 0
+def statistics_total(query: StatisticsQuery) -> Decimal:
+    """The MWh of every certificate the query picks, each once (whatever its eligibilities)."""
+    return _totals(query, by_eligibility=False).aggregate(total=Sum("quantity"))["total"] or Decimal(0)
 
 
 def eligibilities_counted() -> list[str]:

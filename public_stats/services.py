@@ -17,9 +17,11 @@ from django.db import connection, transaction
 from django.db.utils import OperationalError
 
 from certificates.models import Certificate, CertificateBatch, Generator
+from certificates.units import mwh_sql
 from events.models import Claim, ConsumerProgress, Event
 from events.services import events_consume
 from issuance.models import Issuance
+from issuance.selectors import granular_reports_certificates
 from retirements.models import Retirement, RetirementOption
 from transfers.models import Transfer, TransferItem
 
@@ -41,18 +43,19 @@ def event_skipped(kind: str, data: dict) -> bool:
     return kind == Kind.TRANSFER_SUBMITTED and data.get("transfer_kind") != Transfer.Kind.INTERNAL
 
 
-# Each row counted: (month, activity, fuel, technology, state, program_id, eligibilities, quantity),
+# Each row counted: (month, activity, fuel, technology, state, program_id, eligibilities, quantity in MWh:
+# numeric, an hourly certificate's Wh converted by certificates.units' one rule, in the same statement),
 # of the certificates {certificates} names (c) and the complete transfers {transfers} names (t): every
 # row of their tables, or those of a list of ids (joined from the list, so that the plan starts there).
 CONTRIBUTIONS = f"""
     SELECT date_trunc('month', c.issued_at AT TIME ZONE %(zone)s)::date AS month, 'issued' AS activity,
            c.fuel_type AS fuel, g.technology, c.state, NULL::bigint AS program_id, c.eligibilities,
-           c.quantity::bigint AS quantity
+           {mwh_sql("c.quantity", "c.unit")} AS quantity
       FROM {{certificates}} JOIN {Generator._meta.db_table} g ON g.id = c.generator_id
     UNION ALL
     SELECT date_trunc('month', t.decided_at AT TIME ZONE %(zone)s)::date,
            CASE t.kind WHEN 'retirement' THEN 'retired' WHEN 'export' THEN 'exported' ELSE 'transferred' END,
-           c.fuel_type, g.technology, c.state, o.program_id, c.eligibilities, b.quantity
+           c.fuel_type, g.technology, c.state, o.program_id, c.eligibilities, {mwh_sql("b.quantity", "c.unit")}
       FROM {{transfers}}
       JOIN {TransferItem._meta.db_table} i ON i.transfer_id = t.id
       JOIN {CertificateBatch._meta.db_table} b ON b.id = i.batch_id
@@ -63,7 +66,7 @@ CONTRIBUTIONS = f"""
      WHERE t.status = 'complete' AND t.kind IN ('internal', 'organization', 'retirement', 'export')
     UNION ALL
     SELECT date_trunc('month', c.issued_at AT TIME ZONE %(zone)s)::date, 'issued',
-           c.fuel_type, g.technology, c.state, NULL::bigint, c.eligibilities, -b.quantity
+           c.fuel_type, g.technology, c.state, NULL::bigint, c.eligibilities, -{mwh_sql("b.quantity", "c.unit")}
       FROM {{voided}}
       JOIN {Certificate._meta.db_table} c ON c.id = b.certificate_id
       JOIN {Generator._meta.db_table} g ON g.id = c.generator_id
@@ -140,11 +143,12 @@ _OF_EVENTS = CONTRIBUTIONS.format(**OF_IDS)
 
 def _subjects(events: list[Event]) -> tuple[list[int], list[int], list[int]]:
     """The certificates issued, the transfers completed and the batches voided that `events` record."""
-    certificate_ids, issuance_ids, transfer_ids, voided_ids = [], [], [], []
+    certificate_ids, issuance_ids, report_ids, transfer_ids, voided_ids = [], [], [], [], []
     for event in events:
         if event.kind == Kind.CERTIFICATES_ISSUED:
             certificate_ids += event.data.get("certificate_ids", [])
             issuance_ids += event.data.get("issuance_ids", [])
+            report_ids += event.data.get("granular_report_ids", [])  # an issuance run's hourly certificates
         elif event.kind in VOIDING:
             voided_ids += event.data.get("batch_ids", [])
         elif event.kind in KINDS and not event_skipped(event.kind, event.data):
@@ -152,6 +156,8 @@ def _subjects(events: list[Event]) -> tuple[list[int], list[int], list[int]]:
     if issuance_ids:
         certificate_ids += Issuance.objects.filter(pk__in=issuance_ids, certificate__isnull=False).values_list(
             "certificate_id", flat=True)
+    if report_ids:
+        certificate_ids += granular_reports_certificates(report_ids).values_list("pk", flat=True)
     return certificate_ids, transfer_ids, voided_ids
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils.formats import number_format
 
 from certificates.models import FuelType, StateOrProvince, Technology
+from certificates.units import mwh_plain, mwh_text
 from utilities.charts import bar_chart
 from utilities.csv_export import csv_response
 from utilities.htmx import htmx_partial
@@ -48,7 +49,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
     activity, form, query, by = _asked(request)
     rows = statistics_rows(query, by=by)
     label = Activity(activity).label.lower()
-    chart = bar_chart([(row.label, row.quantity, number_format(row.quantity, force_grouping=True)) for row in rows])
+    chart = bar_chart([(row.label, row.quantity, mwh_text(row.quantity)) for row in rows])
     context = {
         "form": form, "activity": activity, "activity_label": label, "by": by, "by_label": GROUPINGS[by],
         "tabs": Activity.choices, "rows": rows, "chart": chart, "total": statistics_total(query),
@@ -71,7 +72,7 @@ def statistics_csv(request: HttpRequest) -> HttpResponse:
     if refused := _refused(request):
         return refused
     activity, _, query, by = _asked(request)
-    rows = ([activity, by, row.key, row.label, row.quantity] for row in statistics_rows(query, by=by))
+    rows = ([activity, by, row.key, row.label, mwh_plain(row.quantity)] for row in statistics_rows(query, by=by))
     return csv_response(f"statistics-{activity}-by-{by}.csv", STATISTICS_CSV_HEADER, rows)
 
 

@@ -3,11 +3,13 @@ and a regulator's, those toward its programs), one by its public reference, and 
 retirement can count toward."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 from django.http import QueryDict
 
+from certificates.units import MWhOf
 from programs.participation import programs_administered_by
 from registry.models import Organization
 from transfers.models import Transfer, TransferItem
@@ -85,16 +87,18 @@ class AnnualRetirementReport:
     year: int
     rows: list[dict]
     retirement_count: int
-    quantity: int
+    quantity: Decimal  # MWh (certificates.units): what a compliance obligation counts, monthly and hourly alike
     by_organization: bool = False
 
 
 def retirement_report(organization: Organization, year: int) -> AnnualRetirementReport:
-    """The annual retirement report, grouped and summed by the database. A retirement's year is that of
-    its date in the current time zone (the reader's), as the pages show it."""
+    """The annual retirement report, grouped and summed by the database, in MWh: a regulator compares it
+    with an obligation in MWh, and an hourly certificate's Wh would otherwise count a REC each. A
+    retirement's year is that of its date in the current time zone (the reader's), as the pages show it."""
     retirements = retirements_visible_to(organization).filter(transfer__submitted_at__year=year)
     summed = {"retirement_count": Count("pk", distinct=True),
-              "quantity": Coalesce(Sum("transfer__items__batch__quantity"), 0)}
+              "quantity": Coalesce(Sum(MWhOf("transfer__items__batch__quantity",
+                                             "transfer__items__batch__certificate__unit")), Decimal(0))}
     by_organization = organization.is_regulator
     who = {"organization_name": F("transfer__organization__name"),
            "organization_public_id": F("transfer__organization__public_id")} if by_organization else {}

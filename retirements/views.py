@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from certificates.units import mwh_plain
 from registry.models import Organization
 from registry.selectors import membership_required
 from transfers.models import Transfer
@@ -162,7 +163,7 @@ def retirement_annual_report(request: HttpRequest) -> HttpResponse:
 
 
 ANNUAL_REPORT_CSV_HEADER = ["Year", "Counts toward", "Option type", "Main reason", "State or province",
-                            "Compliance period", "Retirements", "Quantity"]
+                            "Compliance period", "Retirements", "MWh"]
 
 
 @login_required
@@ -175,9 +176,10 @@ def retirement_annual_report_csv(request: HttpRequest) -> HttpResponse:
     who = (lambda row: [row["organization_name"], row["organization_public_id"]]) if report.by_organization \
         else (lambda row: [])
     rows = [[report.year, *who(row), row["option_name"], row["option_type"], row["option_reason"], row["state"],
-             row["compliance_period"] or "", row["retirement_count"], row["quantity"]] for row in report.rows]
+             row["compliance_period"] or "", row["retirement_count"], mwh_plain(row["quantity"])]
+            for row in report.rows]
     rows.append([report.year, *(["", ""] if report.by_organization else []), "Total", "", "", "", "",
-                 report.retirement_count, report.quantity])
+                 report.retirement_count, mwh_plain(report.quantity)])
     header = ANNUAL_REPORT_CSV_HEADER[:1] + (["Organization", "Organization ID"] if report.by_organization else []) \
         + ANNUAL_REPORT_CSV_HEADER[1:]
     return csv_response(f"retirements-{report.year}.csv", header, rows)

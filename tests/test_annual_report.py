@@ -163,7 +163,7 @@ def test_the_csv_holds_the_same_rows_as_the_page(signed_in, trader, retirements)
     shown = page_rows(client.get(f"{REPORT}?year=2024"))
     downloaded = csv_rows(client.get(f"{REPORT_CSV}?year=2024"))
     assert downloaded[0] == ["Year", "Counts toward", "Option type", "Main reason", "State or province",
-                             "Compliance period", "Retirements", "Quantity"]
+                             "Compliance period", "Retirements", "MWh"]
     assert all(row[0] == "2024" for row in downloaded[1:])
 
     def as_shown(cell):  # the page writes a blank as a dash and a number grouped in thousands

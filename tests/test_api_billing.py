@@ -55,7 +55,7 @@ def test_an_invoices_detail_has_its_lines_and_another_organizations_is_a_404(api
     detail = client.get(f"/api/v1/invoices/{billed.number}/").json()
     assert detail["line_count"] == 1 and detail["total"] == "80.00"
     (line,) = detail["lines"]
-    assert line["kind"] == "issuance" and line["quantity"] == 5000 and line["free_quantity"] == 1000
+    assert line["kind"] == "issuance" and line["quantity"] == "5000" and line["free_quantity"] == "1000"
     assert line["amount"] == "80.00" and line["unit_price"] == "0.020000" and line["invoice"] == billed.reference
     assert line["description"] == "5,000 RECs × $0.02, first 1,000 of 2090 free" and line["event"] is not None
     theirs = Invoice.objects.get(organization=counterparty)

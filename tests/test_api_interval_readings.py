@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.models import ApiKey
+from certificates.models import Certificate
 from issuance.models import GenerationReport, IntervalReading
 from issuance.services import issuance_run
 from registry.models import Membership
@@ -150,6 +151,21 @@ def test_a_late_reading_of_an_issued_month_is_refused(meter, granular, staff):
     assert response.status_code == 422
     assert "was issued meanwhile" in response.json()["detail"]
     assert IntervalReading.objects.count() == 1
+
+
+def test_the_list_gives_each_readings_outcome_once_its_month_is_issued(meter, granular, staff):
+    """Issued once the month is, with its certificate's serial base; a reading of 0 Wh is issued with none. The
+    status filter reads the same outcome."""
+    assert send(meter, [reading(JUNE_FIRST[0]), reading(JUNE_FIRST[1], wh=0)]).status_code == 201
+    before = meter.get(API).json()["results"]
+    assert [(row["status"], row["certificate"]) for row in before] == [("submitted", None)] * 2
+    issuance_run(user=staff, reports=GenerationReport.objects.filter(generator=granular))
+    certificate = Certificate.objects.get(generator=granular)
+    after = meter.get(API).json()["results"]
+    assert [(row["status"], row["certificate"], row["wh"]) for row in after] == [
+        ("issued", certificate.serial_base, 1_000_000), ("issued", None, 0)]
+    assert len(meter.get(API, {"status": "issued"}).json()["results"]) == 2
+    assert meter.get(API, {"status": "submitted"}).json()["results"] == []
 
 
 @pytest.mark.parametrize("body", [{}, {"readings": []}, {"readings": [{"generator": "H100"}]},

@@ -1,7 +1,8 @@
 """Billing's arithmetic, over many cases: each line is rounded to the currency's places on its own
 and the lines add up to within half a cent each of the exact sum (the invoice's total, SUM of
 its lines, is tested on the database in test_billing_invoices); the year's free certificates are taken exactly once,
-by the line that crosses the threshold; no float anywhere."""
+by the line that crosses the threshold; no float anywhere. A line's certificates are monthly RECs (a MWh
+each) and hourly certificates (a Wh each), charged together in MWh (certificates.units)."""
 
 from decimal import Decimal
 
@@ -9,8 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.values import free_part, money_round, per_certificate_line
+from certificates.units import Quantities, Unit
 
-quantities = st.lists(st.integers(min_value=1, max_value=5_000_000), min_size=1, max_size=40)
+# Each line: RECs, hourly certificates (Wh), or both; never nothing (an event of none is not charged).
+certificates = st.builds(Quantities, st.integers(min_value=0, max_value=5_000_000),
+                         st.integers(min_value=0, max_value=5 * 10**9)).filter(lambda line: line.mwh > 0)
+quantities = st.lists(certificates, min_size=1, max_size=40)
 prices = st.decimals(min_value=Decimal("0"), max_value=Decimal("10"), places=6)
 thresholds = st.integers(min_value=0, max_value=20_000_000)
 
@@ -18,9 +23,9 @@ thresholds = st.integers(min_value=0, max_value=20_000_000)
 def year_of_lines(quantities, price, threshold, code="USD"):
     used, lines = 0, []
     for quantity in quantities:
-        lines.append(per_certificate_line(quantity=quantity, unit_price=price, used_before=used, threshold=threshold,
-                                          year=2027, code=code))
-        used += quantity
+        lines.append(per_certificate_line(certificates=quantity, unit_price=price, used_before=used,
+                                          threshold=threshold, year=2027, code=code))
+        used += quantity.mwh
     return lines
 
 
@@ -42,7 +47,7 @@ def test_each_line_is_rounded_on_its_own_and_the_total_is_their_sum(quantities, 
 def test_the_free_threshold_is_crossed_once_a_year(quantities, price, threshold):
     lines = year_of_lines(quantities, price, threshold)
     frees = [line.free for line in lines]
-    assert sum(frees) == min(threshold, sum(quantities))
+    assert sum(frees) == min(threshold, sum(quantity.mwh for quantity in quantities))
     # Free lines come first, then at most one partly free line, then none.
     partly = [line for line in lines if 0 < line.free < line.quantity]
     assert len(partly) <= 1
@@ -63,8 +68,14 @@ def test_a_currency_without_minor_units_rounds_to_whole_units(quantities, price)
 
 
 def test_a_line_says_how_it_was_computed():
-    line = per_certificate_line(quantity=12000, unit_price=Decimal("0.02"), used_before=0, threshold=1000, year=2027)
+    line = per_certificate_line(certificates=Quantities.of(12000, Unit.MWH), unit_price=Decimal("0.02"), used_before=0,
+                                threshold=1000, year=2027)
     assert line.description == "12,000 RECs × $0.02, first 1,000 of 2027 free"
     assert line.amount == Decimal("220.00")
-    line = per_certificate_line(quantity=333, unit_price=Decimal("0.0025"), used_before=0, threshold=0, year=2027)
+    line = per_certificate_line(certificates=Quantities.of(333, Unit.MWH), unit_price=Decimal("0.0025"), used_before=0,
+                                threshold=0, year=2027)
     assert (line.description, line.amount) == ("333 RECs × $0.0025", Decimal("0.83"))
+    line = per_certificate_line(certificates=Quantities(2, 1_500_000), unit_price=Decimal("0.02"), used_before=999,
+                                threshold=1000, year=2027)  # 3.5 MWh, of them the year's last free one
+    assert line.description == "2 RECs and 1,500,000 Wh (3.5 MWh) × $0.02, 1 of them the last of the 1,000 free in 2027"
+    assert (line.quantity, line.free, line.amount) == (Decimal("3.5"), 1, Decimal("0.05"))

@@ -66,7 +66,7 @@ def test_a_rollback_credits_its_issuance_at_the_schedule_that_charged_it(rolled_
     event = Event.objects.get(kind=Event.Kind.ISSUANCE_ROLLED_BACK)
     assert (credit.organization, credit.event, credit.credited, credit.schedule) == (org, event, charge, schedule)
     assert credit.quantity == 1250 and credit.unit_price == Decimal("0.02") and credit.amount == Decimal("-25.00")
-    assert credit.description.startswith("Credit: 1,250 RECs voided × $0.02, charged on their issuance of ")
+    assert credit.description.startswith("Credit: 1,250 MWh voided × $0.02, charged on their issuance of ")
     assert credit.invoice is None  # on the next invoice
     consume()
     assert len(credits()) == 1

@@ -1,5 +1,8 @@
 import csv
+import html
 import io
+import re
+from urllib.parse import unquote
 
 import pytest
 from django.db import connection
@@ -18,6 +21,15 @@ def serials_on(response):
     return [batch.serial_number for batch in response.context["page"].object_list]
 
 
+def totals_answer(client, query=""):
+    """The totals the page asks for once its rows are shown (its link's hx-get, hx-trigger="load")."""
+    return client.get(f"{DASHBOARD}?{query}", headers={"HX-Request": "true", "HX-Target": "totals"})
+
+
+def totals_of(client, query=""):
+    return totals_answer(client, query).context["totals"]
+
+
 def test_active_tab_lists_the_organizations_active_batches(signed_in, trader, holdings, foreign_batch):
     response = signed_in(trader).get(DASHBOARD)
     assert response.status_code == 200
@@ -25,7 +37,7 @@ def test_active_tab_lists_the_organizations_active_batches(signed_in, trader, ho
     assert sorted(shown) == sorted(b.serial_number for b in holdings.values())
     content = response.content.decode()
     assert foreign_batch.certificate.serial_base not in content
-    assert response.context["totals"] == {"count": 3, "quantity": 1700}
+    assert totals_of(signed_in(trader)) == {"count": 3, "quantity": 1700}
 
 
 @pytest.mark.parametrize("query,expected", [
@@ -71,10 +83,63 @@ def test_sorting(signed_in, trader, holdings, sort, first):
 def test_pagination_totals_cover_the_whole_filtered_set(signed_in, trader, issue):
     for _ in range(30):
         issue(10)
-    response = signed_in(trader).get(f"{DASHBOARD}?per_page=25&page=2")
+    client = signed_in(trader)
+    response = client.get(f"{DASHBOARD}?per_page=25&page=2")
     assert len(serials_on(response)) == 5
-    assert response.context["totals"] == {"count": 30, "quantity": 300}
-    assert response.context["page"].paginator.num_pages == 2
+    assert response.context["totals"] is None and not response.context["page"].has_next()
+    assert '<span id="page-number">Page 2</span>' in response.content.decode()
+    answer = totals_answer(client, "per_page=25&page=2")
+    assert answer.context["totals"] == {"count": 30, "quantity": 300}
+    assert '<span id="page-number" hx-swap-oob="true">Page 2 of 2</span>' in answer.content.decode()
+    first = client.get(f"{DASHBOARD}?per_page=25")
+    assert len(serials_on(first)) == 25 and first.context["page"].has_next()
+    # Past the last page (an old link): the last page, counted.
+    response = client.get(f"{DASHBOARD}?per_page=25&page=9")
+    assert len(serials_on(response)) == 5 and response.context["totals"] == {"count": 30, "quantity": 300}
+    assert "Page 2 of 2" in response.content.decode()
+
+
+INTERVAL_RANGE = "interval_from=2020-01-01T00:00:00-06:00&interval_to=2021-01-01T00:00:00-06:00"
+
+
+def test_the_rows_come_first_and_the_page_asks_for_its_totals(signed_in, trader, holdings):
+    client = signed_in(trader)
+    response = client.get(f"{DASHBOARD}?{INTERVAL_RANGE}")
+    assert sorted(serials_on(response)) == sorted(holdings[name].serial_number for name in ("wind", "solar"))
+    assert response.context["totals"] is None
+    link = re.search(r'<span class="summary" id="totals"><a href="([^"]*)" hx-get="([^"]*)" hx-trigger="load" '
+                     r'hx-target="#totals" hx-swap="outerHTML">Show the totals</a></span>', response.content.decode())
+    assert link, response.content.decode()
+    assert html.unescape(link[2]) == f"{DASHBOARD}?{INTERVAL_RANGE}"
+    assert unquote(html.unescape(link[1])) == f"?{INTERVAL_RANGE}&totals=1"
+    answer = totals_answer(client, INTERVAL_RANGE).content.decode()
+    assert '<span class="summary" id="totals"><strong>2</strong> batches · <strong>1,500</strong> certificates</span>' \
+        in answer
+    assert '<span id="page-number" hx-swap-oob="true">Page 1 of 1</span>' in answer
+    assert '<span id="select-all" hx-swap-oob="true"></span>' in answer  # every match is on the page
+    assert totals_of(client, f"{INTERVAL_RANGE}&per_page=25&fuel=wind") == {"count": 1, "quantity": 1000}
+
+
+def test_without_javascript_the_link_shows_the_page_with_its_totals(signed_in, trader, holdings):
+    response = signed_in(trader).get(f"{DASHBOARD}?{INTERVAL_RANGE}&totals=1")
+    content = response.content.decode()
+    assert response.context["totals"] == {"count": 2, "quantity": 1500}
+    assert '<span class="summary" id="totals"><strong>2</strong> batches · <strong>1,500</strong> certificates</span>' \
+        in content
+    assert "Page 1 of 1" in content and "Show the totals" not in content
+    assert '<input type="hidden" name="totals" value="1">' in content  # the filter form keeps asking for them
+
+
+def test_select_all_matching_comes_with_the_totals(signed_in, trader, issue):
+    for _ in range(30):
+        issue(10)
+    client = signed_in(trader)
+    assert "Select all 30 matching" not in client.get(DASHBOARD).content.decode()
+    assert '<span id="select-all"></span>' in client.get(DASHBOARD).content.decode()
+    answer = totals_answer(client).content.decode()
+    assert re.search(r'<span id="select-all" hx-swap-oob="true"><button [^>]*value="all"[^>]*>Select all 30 matching '
+                     r'this filter</button></span>', answer), answer
+    assert "Select all 30 matching this filter" in client.get(f"{DASHBOARD}?totals=1").content.decode()
 
 
 def test_htmx_filter_answers_with_the_table_only(signed_in, trader, holdings):
@@ -94,9 +159,10 @@ def test_query_count_does_not_grow_with_page_size(signed_in, trader, issue):
             assert client.get(f"{DASHBOARD}?per_page={size}").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
-    # the session, user and memberships, eligibilities (once), totals, the page's batches, the account filter,
-    # the programs of "Eligible for", the incoming pending transfers the Pending tab's label counts
-    assert counts[0] == 8, [query["sql"][:80] for query in queries.captured_queries]
+    # the session, user and memberships, eligibilities (once), the page's batches (not their totals: the page
+    # asks for them after), the account filter, the programs of "Eligible for", the incoming pending transfers
+    # the Pending tab's label counts
+    assert counts[0] == 7, [query["sql"][:80] for query in queries.captured_queries]
 
 
 def test_selection_survives_paging_and_filtering(signed_in, trader, holdings):

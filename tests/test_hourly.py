@@ -88,10 +88,11 @@ def test_an_interval_is_at_most_an_hour_and_at_least_the_registrys_shortest(sett
 def test_an_interval_reads_the_same_everywhere_and_names_its_utc_start_in_the_serial_base():
     period = ProductionPeriod.interval(datetime.datetime(2026, 1, 5, 10, tzinfo=CHICAGO),
                                        datetime.datetime(2026, 1, 5, 11, tzinfo=CHICAGO))
-    assert str(period) == "2026-01-05T10:00:00-06:00/2026-01-05T11:00:00-06:00"
-    assert period.api_text == str(period) and not period.is_month
+    assert str(period) == "01/05/2026 10:00–11:00 CST"
+    assert period.api_text == period.data_text == "2026-01-05T10:00:00-06:00/2026-01-05T11:00:00-06:00"
+    assert not period.is_month
     assert period.serial_text == "20260105T1600Z"
-    assert ProductionPeriod.parse(str(period)) == period
+    assert ProductionPeriod.parse(period.data_text) == period
 
 
 def test_an_interval_expires_two_years_after_its_end_by_default(settings):
@@ -267,10 +268,11 @@ def test_a_granular_month_is_issued_one_certificate_per_interval_in_wh(issued_da
     certificates = list(Certificate.objects.filter(generator=granular).order_by("period"))
     assert issued_day.intervals == len(certificates) == 23  # the hour of 0 Wh issues none
     assert issued_day.certificates == 23
-    readings = {reading.period: reading for reading in IntervalReading.objects.filter(generator=granular)}
+    readings = {reading.period: reading
+                for reading in IntervalReading.objects.filter(generator=granular).with_outcome()}
     for certificate in certificates:
         reading = readings[certificate.period]
-        assert reading.certificate == certificate and reading.status == "issued"
+        assert reading.certificate_serial == certificate.serial_base and reading.status == "issued"
         assert certificate.quantity == reading.wh
         assert certificate.serial_base.startswith(f"H100-MN-{certificate.period.serial_text}-")
         assert certificate.expires_at == certificate.period.expiry()
@@ -305,6 +307,66 @@ def test_the_certificates_issued_are_the_wh_reported_exactly(staff, org, account
     assert run.wh == sum(wh_by_hour) == sum(certificates.values_list("quantity", flat=True))
     assert run.intervals == certificates.count() == sum(1 for wh in wh_by_hour if wh)
     assert sorted(certificates.values_list("quantity", flat=True)) == sorted(wh for wh in wh_by_hour if wh)
+
+
+def test_the_issuance_runs_interval_certificates_are_those_certificates_write_would_make(staff, org, account):
+    """intervals_write (the run's, in columns) gives each interval what certificates_write gives it: the
+    eligibilities that hold on the interval's day (one starting on June 2 and one ending June 1, in the
+    registry's zone), its expiry two years after its end (February 29
+    -> February 28), the serial base, the emissions factor, one active batch and its ledger event."""
+    from certificates.models import GeneratorEligibility
+    from certificates.services import IssueLine, certificates_write
+
+    def generator(code):
+        made = GeneratorFactory(organization=org, code=code, granular=True, capacity_mw=50, account=account,
+                                emissions_factor=Decimal("41.000"), emissions_factor_source="IPCC 2014")
+        GeneratorEligibility.objects.filter(generator=made).delete()  # the factory's
+        GeneratorEligibility.objects.create(generator=made, name="MN RES", start_date=datetime.date(2020, 6, 2))
+        GeneratorEligibility.objects.create(generator=made, name="WI RPS", start_date=datetime.date(2019, 1, 1),
+                                            good_through=datetime.date(2020, 6, 1))
+        return made
+
+    by_run, by_hand = generator("H301"), generator("H302")
+    hours = hours_of(datetime.date(2020, 6, 1))[-2:] + hours_of(datetime.date(2020, 6, 2))[:2]
+    for period in hours:
+        IntervalReading.objects.create(generator=by_run, period=period, wh=5_000, submitted_by=staff)
+    GenerationReport.objects.create(generator=by_run, month=datetime.date(2020, 6, 1), mwh=Decimal("0.020"),
+                                    submitted_by=staff)
+    assert issuance_run(user=staff, reports=GenerationReport.objects.filter(generator=by_run)).intervals == 4
+    certificates_write(user=staff, lines=[IssueLine(by_hand, period, 5_000, account) for period in hours])
+    leap = ProductionPeriod(datetime.datetime(2020, 2, 29, 5, tzinfo=CHICAGO),
+                            datetime.datetime(2020, 2, 29, 6, tzinfo=CHICAGO))
+    IntervalReading.objects.create(generator=by_run, period=leap, wh=9, submitted_by=staff)
+    GenerationReport.objects.create(generator=by_run, month=datetime.date(2020, 2, 1), mwh=Decimal("0"),
+                                    submitted_by=staff)
+    issuance_run(user=staff, reports=GenerationReport.objects.filter(generator=by_run, month__month=2))
+    certificates_write(user=staff, lines=[IssueLine(by_hand, leap, 9, account)])
+
+    def made(generator):
+        return [(c.period, c.quantity, c.serial_base.split("-")[1:-1], c.eligibilities, c.expires_at, c.fuel_type,
+                 c.state, c.emissions_factor, c.emissions_factor_source, c.issued_by, c.adjustment, c.voided_at,
+                 [(b.account, b.serial_start, b.serial_end, b.status, b.parent) for b in c.batches.all()],
+                 [(e.kind, e.actor, e.organization_id, e.account, e.before, e.after | {"batch": 0, "certificate": 0})
+                  for e in LedgerEvent.objects.filter(certificate=c)])
+                for c in Certificate.objects.filter(generator=generator).order_by("period")]
+
+    assert made(by_run) == made(by_hand)
+    assert [c.eligibilities for c in Certificate.objects.filter(generator=by_run).order_by("period")] == [
+        ["WI RPS"], ["WI RPS"], ["WI RPS"], ["MN RES"], ["MN RES"]]  # February 29; June 1's last two hours; June 2
+    assert Certificate.objects.get(generator=by_run, period=leap).expires_at == datetime.datetime(
+        2022, 2, 28, 6, tzinfo=CHICAGO)
+    assert ledger_breaches() == []
+
+
+def test_verify_ledger_finds_a_readings_certificate_of_other_wh(staff, granular, account):
+    from certificates.services import certificate_write
+    hour = hours_of(datetime.date(2020, 6, 3))[10]
+    certificate = certificate_write(user=staff, generator=granular, period=hour, quantity=500, account=account)
+    assert ledger_breaches() == []
+    IntervalReading.objects.create(generator=granular, period=hour, wh=600, submitted_by=staff)
+    assert ledger_breaches() == [
+        "an interval reading's certificate (its generator's, of its interval) is for its Wh: interval reading "
+        f"{IntervalReading.objects.get().pk} (600 Wh) is issued as certificate {certificate.serial_base} of 500 Wh"]
 
 
 # Expiry.
@@ -391,7 +453,7 @@ def test_an_hourly_batch_past_2_to_the_31_moves_through_the_api(big_hour, api_as
     assert (moved.serial_start, moved.serial_end) == (1, 2_500_000_000)
     listed = client.get(f"/api/v1/batches/{moved.pk}/").json()
     assert listed["quantity"] == 2_500_000_000 and listed["serial_end"] == 2_500_000_000
-    assert listed["vintage"] == str(big_hour.certificate.period)
+    assert listed["vintage"] == big_hour.certificate.period.api_text
     assert ledger_breaches() == []
 
 

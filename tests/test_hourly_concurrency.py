@@ -70,3 +70,39 @@ def test_expiry_and_a_transfer_of_the_batch_at_once_leave_the_ledger_sound(granu
     assert set(live.values_list("status", flat=True)) == {"expired"}
     assert sum(live.values_list("quantity", flat=True)) == 1000
     assert ledger_breaches() == []
+
+
+def test_an_issuance_run_spreads_its_transactions_over_its_connections(org, account, staff, settings, monkeypatch):
+    """Outside a transaction, the run's transactions (here one generator each) go on ISSUANCE_CONNECTIONS
+    connections at once. Two such runs of the same months at once: each month is issued by one of them and
+    skipped by the other, and the ledger is sound."""
+    settings.ISSUANCE_CONNECTIONS = 2
+    monkeypatch.setattr("issuance.services.GRANULAR_GENERATORS_PER_TRANSACTION", 1)
+    generators = [GeneratorFactory(organization=org, code=f"H1{n:02d}", granular=True, capacity_mw=Decimal(50),
+                                   account=account) for n in range(6)]
+    hours = ProductionPeriod(HOUR.start, HOUR.start + datetime.timedelta(hours=5)).hours
+    for generator in generators:
+        IntervalReading.objects.bulk_create([IntervalReading(generator=generator, period=hour, wh=1000 + n,
+                                                             submitted_by=staff) for n, hour in enumerate(hours)])
+        GenerationReport.objects.create(generator=generator, month=datetime.date(2020, 6, 1), mwh=Decimal("0.005"),
+                                        submitted_by=staff)
+    backends = set()
+    real = issuance_run.__globals__["_issue_generators"]
+
+    def noted(**kwargs):
+        from django.db import connection
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backends.add(cursor.fetchone()[0])
+        return real(**kwargs)
+
+    monkeypatch.setattr("issuance.services._issue_generators", noted)
+    runs = []
+    at_once(lambda: runs.append(issuance_run(user=staff, reports=GenerationReport.objects.all())))
+
+    assert sum(run.intervals for run in runs) == 30  # each month by one of the runs: the other skips it
+    assert sum(len(run.granular) for run in runs) == sum(len(run.skipped) for run in runs) == 6
+    assert len(backends) >= 3  # two runs, each over two connections of its own
+    assert CertificateBatch.objects.filter(certificate__generator__in=generators).count() == 30
+    assert set(GenerationReport.objects.values_list("status", flat=True)) == {"issued"}
+    assert ledger_breaches() == []

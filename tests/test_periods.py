@@ -1,6 +1,7 @@
 """The production period: a certificate's month (or, later, its hour) through one value type."""
 
 import datetime
+import zoneinfo
 
 import pytest
 from django.db import connection
@@ -11,14 +12,16 @@ from hypothesis import strategies as st
 
 from certificates.filters import MonthField
 from certificates.models import Certificate, CertificateBatch
-from certificates.periods import YEARS, ProductionPeriod
+from certificates.periods import YEARS, ProductionPeriod, period_shown
 from certificates.services import certificate_issue
 from registry.services import ServiceError
 
 from .factories import GeneratorFactory
+from .test_period_wording import page_text
 
 CHICAGO = datetime.timezone(datetime.timedelta(hours=-6))  # the registry's zone in winter (settings.TIME_ZONE)
 UTC = datetime.UTC
+REGISTRY_ZONE = zoneinfo.ZoneInfo("America/Chicago")  # settings.TIME_ZONE, with its daylight-saving changes
 DASHBOARD = reverse("dashboard:certificates")
 months = st.builds(ProductionPeriod.month, st.integers(YEARS.start, YEARS.stop - 1), st.integers(1, 12))
 # An hour or less, on a minute, in any offset: an hourly (EnergyTag) certificate's period.
@@ -36,6 +39,49 @@ def test_a_month_reads_as_it_always_has():
     january = ProductionPeriod.month(2020, 1)
     assert (str(january), january.api_text, january.serial_text) == ("01/2020", "2020-01", "01-2020")
     assert (january.is_month, january.year, january.first_day) == (True, 2020, datetime.date(2020, 1, 1))
+
+
+def _local_interval(day: datetime.date, start: tuple[int, int], minutes: int, *, fold: int = 0) -> ProductionPeriod:
+    """The interval of `minutes` elapsed from the wall-clock `start` of `day` in America/Chicago (the
+    registry's zone in the tests); fold=1 for the second of a fall-back night's repeated hour."""
+    local = datetime.datetime.combine(day, datetime.time(*start), tzinfo=REGISTRY_ZONE).replace(fold=fold)
+    begin = local.astimezone(UTC)
+    return ProductionPeriod.interval(begin, begin + datetime.timedelta(minutes=minutes))
+
+
+@pytest.mark.parametrize("day, start, minutes, fold, shown", [
+    (datetime.date(2026, 1, 5), (10, 0), 60, 0, "01/05/2026 10:00–11:00 CST"),  # a winter hour
+    (datetime.date(2026, 7, 14), (15, 0), 60, 0, "07/14/2026 15:00–16:00 CDT"),  # a summer hour
+    (datetime.date(2026, 1, 5), (10, 15), 15, 0, "01/05/2026 10:15–10:30 CST"),  # a 15-minute interval
+    (datetime.date(2026, 3, 8), (1, 0), 60, 0, "03/08/2026 01:00 CST–03:00 CDT"),  # spring forward: 02:00 skipped
+    (datetime.date(2026, 3, 8), (3, 0), 60, 0, "03/08/2026 03:00–04:00 CDT"),
+    (datetime.date(2026, 11, 1), (0, 0), 60, 0, "11/01/2026 00:00–01:00 CDT"),  # fall back: 01:00 twice
+    (datetime.date(2026, 11, 1), (1, 0), 60, 0, "11/01/2026 01:00 CDT–01:00 CST"),
+    (datetime.date(2026, 11, 1), (1, 0), 60, 1, "11/01/2026 01:00–02:00 CST"),
+    (datetime.date(2026, 11, 1), (1, 30), 15, 0, "11/01/2026 01:30–01:45 CDT"),  # the same wall clock twice,
+    (datetime.date(2026, 11, 1), (1, 30), 15, 1, "11/01/2026 01:30–01:45 CST"),  # told apart by the zone
+    (datetime.date(2026, 1, 5), (23, 0), 60, 0, "01/05/2026 23:00–24:00 CST"),  # ends at midnight: its own day's
+    (datetime.date(2026, 1, 5), (23, 45), 15, 0, "01/05/2026 23:45–24:00 CST"),
+    (datetime.date(2026, 1, 5), (23, 30), 60, 0, "01/05/2026 23:30–01/06/2026 00:30 CST"),  # runs past midnight
+])
+def test_an_interval_reads_as_its_date_wall_clock_and_zone_unambiguously(day, start, minutes, fold, shown):
+    interval = _local_interval(day, start, minutes, fold=fold)
+    assert str(interval) == shown
+    assert period_shown(interval.data_text) == shown  # a CSV's or a record's text, worded the same
+    assert ProductionPeriod.parse(interval.data_text) == interval  # which machines read back
+
+
+def test_an_interval_is_worded_in_the_registrys_zone_whatever_offset_it_was_written_in(settings):
+    hour = ProductionPeriod.parse("2026-01-05T16:00:00+00:00/2026-01-05T17:00:00+00:00")
+    assert str(hour) == "01/05/2026 10:00–11:00 CST"
+    settings.TIME_ZONE = "UTC"
+    assert str(hour) == "01/05/2026 16:00–17:00 UTC"
+    assert hour.data_text == "2026-01-05T16:00:00+00:00/2026-01-05T17:00:00+00:00"
+
+
+def test_text_that_is_no_period_is_shown_as_it_is():
+    assert period_shown("01/2020") == "01/2020"
+    assert period_shown("sometime") == "sometime"
 
 
 def test_a_month_runs_from_midnight_to_midnight_in_the_registrys_zone():
@@ -58,12 +104,13 @@ def test_anything_else_is_no_month(text):
     assert ProductionPeriod.parse_month(text) is None
 
 
-def test_an_hour_is_read_and_written_in_iso_8601_with_its_offset():
+def test_an_hour_is_read_and_written_for_machines_in_iso_8601_with_its_offset():
     hour = ProductionPeriod.parse("2026-01-01T10:00:00-06:00/2026-01-01T11:00:00-06:00")
     assert (hour.start, hour.end) == (datetime.datetime(2026, 1, 1, 16, tzinfo=UTC),
                                       datetime.datetime(2026, 1, 1, 17, tzinfo=UTC))
     assert not hour.is_month
-    assert str(hour) == hour.api_text == "2026-01-01T10:00:00-06:00/2026-01-01T11:00:00-06:00"
+    assert hour.data_text == hour.api_text == "2026-01-01T10:00:00-06:00/2026-01-01T11:00:00-06:00"
+    assert str(hour) == "01/01/2026 10:00–11:00 CST"
     assert hour.serial_text == "20260101T1600Z"
 
 
@@ -112,11 +159,17 @@ def test_months_order_as_their_years_and_months_do(first, second):
 
 @given(intervals)
 def test_an_interval_reads_back_from_its_text_and_lies_in_a_month_or_across_two(interval):
-    assert ProductionPeriod.parse(str(interval)) == interval
+    assert ProductionPeriod.parse(interval.data_text) == interval
+    assert period_shown(interval.data_text) == str(interval)
     assert ProductionPeriod.parse(interval.api_text) == interval
     assert not interval.is_month
     first, last = ProductionPeriod.month_of(interval.start), ProductionPeriod.month_of(interval.end)
     assert first.contains(interval) or (first.overlaps(interval) and last.overlaps(interval))
+
+
+@given(intervals, intervals)
+def test_two_intervals_read_alike_only_if_they_are_the_same_time(first, second):
+    assert (first == second) == (str(first) == str(second))
 
 
 @given(intervals)
@@ -141,7 +194,7 @@ def test_an_hourly_certificate_is_issued_filtered_and_shown_as_an_hour(staff, ge
     batches = CertificateBatch.objects.filter(certificate=certificate)
     response = signed_in(trader).get(DASHBOARD, {"vintage_from": "01/2026", "vintage_to": "01/2026"})
     assert [batch.pk for batch in response.context["page"].object_list] == [batch.pk for batch in batches]
-    assert "2026-01-15T10:00:00-06:00/2026-01-15T11:00:00-06:00" in response.content.decode()
+    assert "01/15/2026 10:00–11:00 CST" in page_text(response)
     response = signed_in(trader).get(DASHBOARD, {"vintage_from": "02/2026"})
     assert list(response.context["page"].object_list) == []
 
@@ -150,7 +203,7 @@ def test_an_hour_inside_an_issued_month_is_refused(staff, generator, account):
     certificate_issue(user=staff, generator=generator, period=ProductionPeriod.month(2026, 1), quantity=10,
                       account=account)
     hour = ProductionPeriod.parse("2026-01-15T10:00:00-06:00/2026-01-15T11:00:00-06:00")
-    with pytest.raises(ServiceError, match="M805 already has certificates for 2026-01-15T10:00:00-06:00/"):
+    with pytest.raises(ServiceError, match="M805 already has certificates for 01/15/2026 10:00–11:00 CST"):
         certificate_issue(user=staff, generator=generator, period=hour, quantity=1, account=account)
     assert Certificate.objects.count() == 1
 

@@ -6,6 +6,7 @@ import csv
 import datetime
 import io
 from collections import Counter
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +21,7 @@ from accounts.models import Account
 from certificates.models import Certificate, CertificateBatch, FuelType, Generator
 from certificates.periods import ProductionPeriod
 from certificates.services import certificate_issue
+from certificates.units import mwh, unit_of
 from events.models import Claim, ConsumerProgress, Event
 from events.services import event_record, events_consume
 from programs.services import program_create
@@ -64,7 +66,8 @@ def ledger_sums() -> tuple[Counter, Counter]:
             by_eligibility[(*key, eligibility)] += quantity
     for certificate in Certificate.objects.select_related("generator"):
         count((month_of(certificate.issued_at), "issued", certificate.fuel_type, certificate.generator.technology,
-               certificate.state, None), certificate.quantity, certificate.eligibilities)
+               certificate.state, None), mwh(certificate.quantity, unit_of(certificate.period)),
+              certificate.eligibilities)
     for transfer in Transfer.objects.filter(status=Transfer.Status.COMPLETE).prefetch_related(
             "items__batch__certificate__generator"):
         program = None
@@ -73,7 +76,8 @@ def ledger_sums() -> tuple[Counter, Counter]:
         for item in transfer.items.all():
             certificate = item.batch.certificate
             count((month_of(transfer.decided_at), ACTIVITY[transfer.kind], certificate.fuel_type,
-                   certificate.generator.technology, certificate.state, program), item.batch.quantity,
+                   certificate.generator.technology, certificate.state, program),
+                  mwh(item.batch.quantity, unit_of(certificate.period)),
                   certificate.eligibilities)
     return +totals, +by_eligibility
 
@@ -256,9 +260,13 @@ def expected(activity: str, by: str, **filters) -> dict[str, int]:
 
 
 def public_api(**params):
+    """The statistics API's answer, its MWh (exact decimal strings) read as Decimal."""
     answer = APIClient().get(reverse("api:public-statistics"), params)
     assert answer.status_code == 200, answer.content
-    return answer.json()
+    body = answer.json()
+    for row in body["rows"]:
+        row["quantity"] = Decimal(row["quantity"])
+    return body | {"total": Decimal(body["total"])}
 
 
 @pytest.mark.parametrize("activity", ["issued", "transferred", "retired", "exported"])

@@ -19,6 +19,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from certificates.models import FuelType, origin_text
+from certificates.periods import period_shown
 from certificates.serials import format_serial
 from utilities.display import datetime_text, number_text
 
@@ -92,7 +93,7 @@ def _summary_rows(items, *, chunk_size: int = 5000) -> Iterator[tuple[int, Summa
         if certificate is None:
             code, name, fuel, state, period, eligibilities, source, original = shared
             certificate = certificates[certificate_id] = SummaryCertificate(
-                code, name, FuelType(fuel).label, state, str(period), "; ".join(eligibilities),
+                code, name, FuelType(fuel).label, state, period.data_text, "; ".join(eligibilities),
                 origin_text(source, original) if source else "", source or "", original)
         yield transfer_id, certificate, format_serial(serial_base, start, end), quantity
 
@@ -278,7 +279,7 @@ def summary_document(*, title: str, footer: str, facts: list[tuple[str, str]],
     written = {}  # a quantity as the pages write it, worked out once
     for certificate, lines in itertools.groupby(batches, key=lambda batch: batch[0]):
         heading = (f"{certificate.generator_code} {certificate.generator_name} · {certificate.fuel} · "
-                   f"{certificate.state} · vintage {certificate.vintage} · "
+                   f"{certificate.state} · vintage {period_shown(certificate.vintage)} · "
                    f"eligibilities {certificate.eligibilities or 'none'}"
                    + (f" · {certificate.origin}" if certificate.origin else ""))
         if pdf.will_page_break(3 * pdf.LINE):

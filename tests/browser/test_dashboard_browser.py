@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_filter_select_transfer_and_download(sign_in, trader, holdings, screenshot, live_server):
     page = sign_in(trader)
-    assert page.inner_text("#totals") == "3 batches · 1,700 certificates"
+    expect(page.locator("#totals")).to_have_text("3 batches · 1,700 certificates")  # asked for after the rows
     page.evaluate("window.notReloaded = true")
 
     page.fill("input[name=vintage_from]", "01/2020")
@@ -55,6 +55,10 @@ def test_the_account_filter_puts_the_account_s_public_id_in_the_address(sign_in,
     page.select_option("select[name=account]", label=str(second_account))
     if not java_script:
         page.click("#filters button[type=submit]")
+        expect(page.locator(".pagination span")).to_have_text("Page 1")  # counted with the totals
+        screenshot(page, "account-before-totals")
+        page.click("#totals a:has-text('Show the totals')")  # the page with its totals
+        expect(page.locator(".pagination span")).to_have_text("Page 1 of 1")
     expect(page.locator("#totals")).to_have_text("1 batch · 200 certificates")
     assert f"account={second_account.public_id}" in page.url  # the id the API's filter takes too
     assert page.locator("#batches tbody tr").count() == 1
@@ -128,6 +132,9 @@ def page_and_sort_every_tab(page, every_tab, screenshot, label, *, htmx):
         expect_tab(page, tab_label)
         if htmx:
             page.evaluate("window.notReloaded = true")
+        else:  # the totals and the number of pages come with the page the link shows, and stay while it pages
+            page.click("#totals a:has-text('Show the totals')")
+        expect(page.locator("#totals")).to_have_text(f"{PER_PAGE + 2} batches · {sum(ascending):,} certificates")
 
         page.click("#batches th a:has-text('Quantity')")
         expect_rows(page, ascending[:PER_PAGE], page_number=1, pages=2, checkboxes=checkboxes)
@@ -180,9 +187,11 @@ def page_and_sort_every_tab(page, every_tab, screenshot, label, *, htmx):
     expect(page.locator(".pagination span")).to_have_text("Page 2 of 2")
 
 
-def sort_and_page_on_a_phone(page, every_tab, screenshot, tab_label):
+def sort_and_page_on_a_phone(page, every_tab, screenshot, tab_label, *, htmx=True):
     page.set_viewport_size({"width": 390, "height": 844})
     page.click(f"nav.tabs a:has-text('{tab_label}')")
+    if not htmx:
+        page.click("#totals a:has-text('Show the totals')")
     page.click("#batches th a:has-text('Quantity')")
     expect(page.locator("#batches th a:has-text('Quantity')")).to_have_text("Quantity ▲")
     page.click(".pagination a:has-text('Next')")
@@ -201,4 +210,4 @@ def test_every_tab_sorts_and_pages_with_htmx(sign_in, trader, every_tab, screens
 def test_every_tab_sorts_and_pages_without_javascript(sign_in, trader, every_tab, screenshot):
     page = sign_in(trader, java_script_enabled=False)
     page_and_sort_every_tab(page, every_tab, screenshot, "no-js", htmx=False)
-    sort_and_page_on_a_phone(page, every_tab, screenshot, "Active")
+    sort_and_page_on_a_phone(page, every_tab, screenshot, "Active", htmx=False)

@@ -65,8 +65,8 @@ def test_the_owner_uploads_a_day_of_hours_staff_issue_it_the_owner_holds_hourly_
     rows = page.locator("table tbody tr")
     expect(rows).to_have_count(25)
     text = page.locator("table").inner_text()
-    assert "2026-11-01T01:00:00-05:00/2026-11-01T01:00:00-06:00" in text  # the first 01:00, to the second
-    assert "2026-11-01T01:00:00-06:00/2026-11-01T02:00:00-06:00" in text
+    assert "11/01/2026 01:00 CDT–01:00 CST" in text  # the first 01:00, to the second
+    assert "11/01/2026 01:00–02:00 CST" in text
     assert "H100-MN-20261101T0600Z-" in text  # the interval's UTC start in the serial base
     screenshot(page, f"dashboard-{label}")
 
