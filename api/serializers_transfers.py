@@ -13,7 +13,7 @@ from certificates.models import CertificateBatch
 from certificates.selectors import selection_batches
 from mass_uploads.models import MassTransferUpload
 from registry.models import Organization
-from retirements.selectors import retirement_options_offered
+from retirements.selectors import retirement_option_not_offered, retirement_options_offered
 from retirements.services import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD, RetirementDetails
 from transfers.forms import RECIPIENT_NAME_REQUIRED, cannot_accept_reason, recipient_from_text
 from transfers.models import NOTES_MAX_LENGTH, Transfer
@@ -258,8 +258,8 @@ class RetirementCreateSerializer(LinesMixin):
         """One of the retirement options offered (`/retirement-options/`), by its name in any case."""
         option = retirement_options_offered().filter(name__iexact=name.strip()).first()
         if option is None:
-            raise serializers.ValidationError("Choose one of the options offered (/api/v1/retirement-options/ "
-                                              "lists them).")
+            raise serializers.ValidationError(retirement_option_not_offered(
+                name=name, otherwise="Choose one of the options offered (/api/v1/retirement-options/ lists them)."))
         return option
 
     def validate(self, attrs: dict) -> dict:

@@ -11,7 +11,12 @@ the Wh held of that hour, so that a match takes that share of the batches, the l
 part: --share 0.5 retires half of them (some 50,000 lines in one retirement). CPU is printed for the
 process and its PostgreSQL backend, comparable on a loaded machine, with the load average.
 
-    .venv/bin/python bench/matching.py [--generators 135] [--share 0.1]
+--quarter-hours records each hour's consumption as four 15-minute readings (a meter read every quarter
+hour against hourly certificates: matching sums them per hour). Then the statement's PDF
+(matching.statements.statement_pdf: 744 hours, every serial retired) is made and timed; --pdf PATH
+keeps it.
+
+    .venv/bin/python bench/matching.py [--generators 135] [--share 0.1] [--quarter-hours] [--pdf PATH]
 """
 
 import argparse
@@ -26,6 +31,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--generators", type=int, default=135, help="granular generators, a certificate an hour each")
     parser.add_argument("--share", type=float, default=0.1, help="each hour's consumption, as a share of the Wh held")
+    parser.add_argument("--quarter-hours", action="store_true", help="consumption as four 15-minute readings an hour")
+    parser.add_argument("--pdf", help="where to keep the statement's PDF")
     options = parser.parse_args()
     setup_django("registry_bench_matching", fresh=True)
 
@@ -37,9 +44,11 @@ def main() -> None:
 
     month = ProductionPeriod.month(2026, 10)
     started = time.perf_counter()
-    organization, user, retirement_account, site, batches = seed(options.generators, options.share, month)
+    organization, user, retirement_account, site, batches = seed(options.generators, options.share, month,
+                                                                 quarters=options.quarter_hours)
     print(f"seeded {batches:,} held hourly batches of {month} and 744 hours of consumption "
-          f"({options.share:.0%} of each hour's Wh held) in {time.perf_counter() - started:.1f} s")
+          f"({options.share:.0%} of each hour's Wh held{', in 15-minute readings' if options.quarter_hours else ''}) "
+          f"in {time.perf_counter() - started:.1f} s")
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
@@ -57,8 +66,23 @@ def main() -> None:
     print(f"CPU: this process {cpu:.2f} s, its PostgreSQL backend {backend_seconds:.2f} s; "
           f"load average {open('/proc/loadavg').read().split()[:3]}, {os.cpu_count()} CPUs")
 
+    from matching.models import MatchingStatement
+    from matching.statements import statement_pdf
 
-def seed(generators: int, share: float, month):
+    statement = MatchingStatement.objects.select_related("retirement").get(pk=statement.pk)  # as the view reads it
+    started, cpu_before = time.perf_counter(), time.process_time()
+    pdf = statement_pdf(statement)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_before
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    print(f"statement PDF: {len(hours)} hours, {sum(len(hour['certificates']) for hour in hours):,} serial lines, "
+          f"{pages} pages, {len(pdf) / 1024:.0f} KiB in {seconds:.2f} s (CPU {cpu:.2f} s); "
+          f"load average {open('/proc/loadavg').read().split()[:3]}")
+    if options.pdf:
+        with open(options.pdf, "wb") as file:
+            file.write(pdf)
+
+
+def seed(generators: int, share: float, month, *, quarters: bool = False):
     """An organization holding a certificate of every hour of `month` from each of `generators` granular
     generators (one active batch each), a retirement account, a trader, and a site whose consumption each
     hour is `share` of the Wh held of that hour."""
@@ -102,9 +126,14 @@ def seed(generators: int, share: float, month):
         cursor.execute(f"""
             INSERT INTO {ConsumptionReading._meta.db_table} (site_id, period, wh, matched_wh, submitted_by_id,
                 submitted_at)
+            SELECT %(site)s, tstzrange(lower(period) + q * interval '15 minutes',
+                                       lower(period) + (q + 1) * interval '15 minutes', '[)'),
+                   floor(sum(quantity) * %(share)s / 4)::bigint, 0, %(user)s, now()
+            FROM {Certificate._meta.db_table}, generate_series(0, 3) AS q WHERE %(quarters)s GROUP BY period, q
+            UNION ALL
             SELECT %(site)s, period, floor(sum(quantity) * %(share)s)::bigint, 0, %(user)s, now()
-            FROM {Certificate._meta.db_table} GROUP BY period
-        """, {"site": site.pk, "share": share, "user": user.pk})
+            FROM {Certificate._meta.db_table} WHERE NOT %(quarters)s GROUP BY period
+        """, {"site": site.pk, "share": share, "user": user.pk, "quarters": quarters})
         cursor.execute("ANALYZE")
     return organization, user, retirement_account, site, batches
 

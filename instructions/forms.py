@@ -6,7 +6,7 @@ from accounts.models import Account
 from certificates.filters import MonthField
 from certificates.models import FuelType, Generator
 from registry.models import Organization
-from retirements.selectors import retirement_options_offered
+from retirements.forms import OfferedOptionField
 from retirements.services import FIRST_COMPLIANCE_PERIOD, LAST_COMPLIANCE_PERIOD, RetirementDetails
 from transfers.forms import recipient_from_text
 
@@ -90,8 +90,7 @@ class DestinationForm(forms.Form):
                                                                  "autocomplete": "off"}))
     retirement_account = forms.ModelChoiceField(queryset=Account.objects.none(), required=False,
                                                 label="Retirement account", empty_label="Choose an account")
-    option = forms.ModelChoiceField(queryset=retirement_options_offered(), required=False,
-                                    label="Counts toward", empty_label="Choose an option")
+    option = OfferedOptionField(required=False, label="Counts toward", empty_label="Choose an option")
     compliance_period = forms.IntegerField(
         required=False, label="Compliance period (year)", min_value=FIRST_COMPLIANCE_PERIOD,
         max_value=LAST_COMPLIANCE_PERIOD, help_text="Blank: each issuance's vintage year.",

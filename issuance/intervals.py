@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from certificates.models import Generator
-from certificates.periods import ProductionPeriod, interval_refusal
+from certificates.periods import ProductionPeriod, interval_refusal, registry_zone
 from registry.models import Organization
 from utilities.csv_upload import Layout, RowError, column_label, decode, read_rows
 
@@ -86,19 +86,53 @@ def parse_wh(text: str, *, what: str = "generation", who: str = "any generator m
     return wh if wh <= WH_MOST else f"This is more than {who} in an interval."
 
 
+HOUR = datetime.timedelta(hours=1)
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def clock_hour(moment: datetime.datetime) -> ProductionPeriod:
+    """The hour of the registry's clock that `moment` lies in: [start, start + 1 h), its start on the hour
+    in the registry's zone, counted in elapsed time (UTC), so that the night the clocks go back has its
+    two 01:00 hours, one after the other, and the night they go forward has no 02:00. The hours hourly
+    matching counts consumption and certificates in (matching.services)."""
+    offset = moment.astimezone(registry_zone()).utcoffset()
+    start = (moment - ((moment - EPOCH) + offset) % HOUR).astimezone(datetime.UTC)
+    return ProductionPeriod(start, start + HOUR)
+
+
+def consumption_interval_refusal(start: datetime.datetime, end: datetime.datetime) -> str | None:
+    """Why [start, end) cannot be a consumption reading's interval, in plain words; None if it can. A
+    meter reads every 5, 15, 30 or 60 minutes whatever the certificates' interval, so a reading may be
+    shorter than the registry's shortest interval; but it lies within one hour of the registry's clock
+    (clock_hour), because matching sums consumption per hour: a reading across an hour's end would
+    have to be split between two hours by a guess, so it is refused, and the meter's data split there."""
+    if not start < end:
+        return "The interval ends before it starts, or when it starts."
+    if start.second or start.microsecond or end.second or end.microsecond:
+        return "Give the interval's start and end in whole minutes."
+    hour = clock_hour(start)
+    if end > hour.end:
+        at = hour.end.astimezone(registry_zone())
+        return (f"The interval runs past {at:%H:%M} {at.tzname()}, the end of its hour: a reading lies within one "
+                f"hour of the registry's clock, as matching counts consumption hour by hour. Split it at {at:%H:%M}.")
+    return None
+
+
 def reading_interval(start_text: str, end_text: str, refuse: Callable[[str, str, str], None], *,
-                     now: datetime.datetime) -> ProductionPeriod | None:
+                     now: datetime.datetime,
+                     rule: Callable[[datetime.datetime, datetime.datetime], str | None] = interval_refusal
+                     ) -> ProductionPeriod | None:
     """A meter reading's interval from its two cells (ISO 8601 with their offsets), as every reading is
-    read (a generator's, a consumption site's): at most an hour
-    (certificates.periods.interval_refusal), and over by `now`; each problem refused by its column
-    (`refuse(column, text, message)`), and None then."""
+    read: within `rule` (a generator's: certificates.periods.interval_refusal, at most an hour; a
+    consumption site's: consumption_interval_refusal), and over by `now`; each problem refused by its
+    column (`refuse(column, text, message)`), and None then."""
     start, end = parse_moment(start_text), parse_moment(end_text)
     for column, text, moment in (("Interval start", start_text, start), ("Interval end", end_text, end)):
         if isinstance(moment, str):
             refuse(column, text, moment)
     if isinstance(start, str) or isinstance(end, str):
         return None
-    if refusal := interval_refusal(start, end):
+    if refusal := rule(start, end):
         refuse("Interval end", end_text, refusal)
     elif end > now:
         refuse("Interval end", end_text, "This interval is not over yet; report it once it has ended.")

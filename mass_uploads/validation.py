@@ -20,7 +20,7 @@ from certificates.serials import format_serial, parse_serial
 from certificates.services import Holder
 from registry.models import Organization
 from retirements.models import Retirement
-from retirements.selectors import retirement_options_offered
+from retirements.selectors import retirement_option_not_offered, retirement_options_offered
 from retirements.services import RetirementDetails
 from transfers.models import NOTES_MAX_LENGTH
 from transfers.values import Destination, TransferLine, not_one_of_accounts
@@ -250,6 +250,7 @@ def validate_retirements(raw: bytes, organization: Organization
     accounts = {account.public_id.upper(): account for account in Account.objects.of(organization)}
     options = {option.name.casefold(): option for option in retirement_options_offered()}
     offered = ", ".join(option.name for option in options.values())
+    not_offered: dict[str, str] = {}  # an option named that is not offered: why
 
     rows = []
     toward_programs: dict[int, tuple[RetirementDetails, list]] = {}  # option -> its details, its rows' batches
@@ -267,10 +268,14 @@ def validate_retirements(raw: bytes, organization: Organization
         elif problem := Destination.retirement(account).problems(organization):
             refuse("Retirement Account ID", account_text, problem["destination.account"])
         option = options.get(option_text.casefold())
-        if option is None:
+        if option is None and not option_text:
             refuse("Option", option_text, f"Enter what the retirement counts toward, as the registry names it: "
-                                          f"{offered}." if not option_text else
-                                          f"This is not one of the registry's retirement options: {offered}.")
+                                          f"{offered}.")
+        elif option is None:
+            if option_text.casefold() not in not_offered:  # asked once per name: a file repeats its option
+                not_offered[option_text.casefold()] = retirement_option_not_offered(
+                    name=option_text, otherwise=f"This is not one of the registry's retirement options: {offered}.")
+            refuse("Option", option_text, not_offered[option_text.casefold()])
         year = YEAR.match(period_text)
         # A period that is not a number goes to problems() as it is, which refuses it in its words.
         period = int(year[1]) if year else (period_text or None)

@@ -4,8 +4,11 @@ with the offset from UTC) and Wh, read by utilities.csv_upload like the generato
 as JSON to the API. Every problem names its row (or the body's field), its column and the reason; the
 readings are recorded all or nothing (matching.services.consumption_record).
 
-An interval is over, lasts at most an hour (certificates.periods.interval_refusal), and overlaps no
-other of the site's, in the file or recorded before (the database's exclusion constraint has the last
+An interval is over, lies within one hour of the registry's clock (issuance.intervals.
+consumption_interval_refusal: a meter may read every 15 minutes while certificates are hourly, or
+hourly while they are 15-minute; matching sums both per hour, and a reading across an hour's end is
+refused, to be split there, rather than divided between two hours by a guess), and overlaps no other
+of the site's, in the file or recorded before (the database's exclusion constraint has the last
 word)."""
 
 from dataclasses import dataclass
@@ -14,7 +17,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from certificates.periods import ProductionPeriod
-from issuance.intervals import interval_overlaps, parse_wh, reading_interval
+from issuance.intervals import consumption_interval_refusal, interval_overlaps, parse_wh, reading_interval
 from registry.models import Organization
 from utilities.csv_upload import Layout, RowError, column_label
 
@@ -64,7 +67,7 @@ def validate(records: list[tuple], organization: Organization, *,
         elif site is None:
             refuse("Site ID", code, f"{organization.name} has no consumption site with this ID; register it on "
                                     "the Matching page first.")
-        period = reading_interval(start_text, end_text, refuse, now=now)
+        period = reading_interval(start_text, end_text, refuse, now=now, rule=consumption_interval_refusal)
         wh = parse_wh(wh_text, what="consumption", who="any site uses")
         if isinstance(wh, str):
             refuse("Wh", wh_text, wh)

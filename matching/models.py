@@ -44,9 +44,10 @@ class ConsumptionSite(models.Model):
 
 
 class ConsumptionReading(models.Model):
-    """A site's metered consumption in one interval (an hour, or the registry's shortest interval: the
-    one interval rule, certificates.periods.interval_refusal), in Wh, and how much of it matching
-    statements have matched so far. No two of a site's intervals overlap, and never more is matched
+    """A site's metered consumption in one interval (within one hour of the registry's clock: every 5,
+    15, 30 or 60 minutes, as the meter reads; issuance.intervals.consumption_interval_refusal), in Wh,
+    and how much of it matching statements have matched so far (an hour's matched Wh are counted against
+    its readings earliest first). No two of a site's intervals overlap, and never more is matched
     than was consumed: the database holds both."""
 
     site = models.ForeignKey(ConsumptionSite, on_delete=models.PROTECT, related_name="readings")

@@ -2,6 +2,7 @@
 and statements, and the held hourly batches a match may retire."""
 
 import datetime
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.db.models import Count, F, Max, Min, Q, Sum
@@ -9,6 +10,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from accounts.models import Account
 from certificates.models import CertificateBatch
 from certificates.periods import ProductionPeriod
+from issuance.intervals import clock_hour
 from registry.models import Organization
 
 from .models import ConsumptionReading, ConsumptionSite, MatchingStatement
@@ -76,10 +78,42 @@ def matching_candidates(*, organization: Organization, site: ConsumptionSite, sp
     return [Candidate(*row) for row in rows]
 
 
-def readings_open(site: ConsumptionSite, span: ProductionPeriod | None) -> list[ConsumptionReading]:
-    """The site's readings (within `span`, if one) with consumption left to match, in time order."""
-    readings = ConsumptionReading.objects.filter(site=site, matched_wh__lt=F("wh"))
+@dataclass(frozen=True)
+class ConsumptionHour:
+    """An hour of the registry's clock (issuance.intervals.clock_hour) and all the site's readings in it,
+    in time order: what a match counts as the hour's consumption, whatever the meter's interval."""
+
+    period: ProductionPeriod
+    readings: list[ConsumptionReading]
+
+    @property
+    def consumption_wh(self) -> int:
+        return sum(reading.wh for reading in self.readings)
+
+    @property
+    def matched_wh(self) -> int:
+        return sum(reading.matched_wh for reading in self.readings)
+
+    @property
+    def open_wh(self) -> int:
+        return self.consumption_wh - self.matched_wh
+
+
+def hours_open(site: ConsumptionSite, span: ProductionPeriod | None) -> list[ConsumptionHour]:
+    """The hours of the site's consumption (within `span`, if one) with some left to match, in time
+    order, each with all its readings (those matched already too: the hour's consumption is theirs)."""
+    unmatched = ConsumptionReading.objects.filter(site=site, matched_wh__lt=F("wh"))
     if span is not None:
-        readings = readings.filter(period__contained_by=span.as_range())
-    return list(readings.order_by("period"))
+        unmatched = unmatched.filter(period__contained_by=span.as_range())
+    starts = sorted({clock_hour(period.start).start for period in unmatched.values_list("period", flat=True)})
+    if not starts:
+        return []
+    whole = ProductionPeriod(starts[0], clock_hour(starts[-1]).end)
+    by_hour: dict[datetime.datetime, list[ConsumptionReading]] = {start: [] for start in starts}
+    for reading in ConsumptionReading.objects.filter(site=site, period__contained_by=whole.as_range()).order_by(
+            "period"):
+        hour = by_hour.get(clock_hour(reading.period.start).start)
+        if hour is not None:
+            hour.append(reading)
+    return [ConsumptionHour(clock_hour(start), readings) for start, readings in by_hour.items()]
 

@@ -23,7 +23,7 @@ from utilities.display import iso_utc
 
 from .consumption import FILE_LABELS, validate
 from .models import MATCHING_OPTION, ConsumptionReading, ConsumptionSite, MatchingStatement
-from .selectors import Candidate, matching_candidates, readings_open
+from .selectors import Candidate, ConsumptionHour, hours_open, matching_candidates
 from .values import ConsumptionRefused, MatchingRefused
 
 SITE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -95,29 +95,51 @@ def consumption_write(*, organization: Organization, user: User, records: list[t
 
 
 def matching_option() -> RetirementOption:
-    """The retirement option every match retires with (a voluntary claim), made by the first match if
-    staff have not made it (INSERT .. ON CONFLICT DO NOTHING: two first matches at once make it once)."""
+    """The retirement option every match retires with (a voluntary claim), the registry's own
+    (registry_only: never offered to users for a retirement they pick by hand), made by the first match
+    if staff have not made it (INSERT .. ON CONFLICT DO NOTHING: two first matches at once make it once).
+    One staff made by hand is made the registry's own here."""
     RetirementOption.objects.bulk_create([RetirementOption(
         name=MATCHING_OPTION, type=RetirementOption.Type.VOLUNTARY_CLAIM,
-        reason=RetirementOption.Reason.VOLUNTARY)], ignore_conflicts=True)
-    return RetirementOption.objects.get(name=MATCHING_OPTION)
+        reason=RetirementOption.Reason.VOLUNTARY, registry_only=True)], ignore_conflicts=True)
+    option = RetirementOption.objects.get(name=MATCHING_OPTION)
+    if not option.registry_only:
+        RetirementOption.objects.filter(pk=option.pk).update(registry_only=True)
+        option.registry_only = True
+    return option
 
 
-def _allocation(readings: list[ConsumptionReading], candidates: list[Candidate]) -> list[list[tuple[Candidate, int]]]:
-    """For each reading, the batches (and quantities) a match takes: those of certificates whose
-    interval lies within the reading's, in the candidates' order (interval, certificate, lowest
-    serial), until its open consumption is covered; the last one taken partly (its lowest serials)."""
-    starts = [reading.period.start for reading in readings]
-    open_wh = [reading.open_wh for reading in readings]
-    takes: list[list[tuple[Candidate, int]]] = [[] for _ in readings]
+def _allocation(hours: list[ConsumptionHour], candidates: list[Candidate]) -> list[list[tuple[Candidate, int]]]:
+    """For each hour, the batches (and quantities) a match takes: those of certificates whose interval
+    lies within the hour (an hourly certificate, or four of 15 minutes), in the candidates' order
+    (interval, certificate, lowest serial), until the hour's open consumption (its readings' sum) is
+    covered; the last one taken partly (its lowest serials). A certificate across an hour's end serves
+    neither hour: its Wh cannot be divided between them without dividing its claim."""
+    starts = [hour.period.start for hour in hours]
+    open_wh = [hour.open_wh for hour in hours]
+    takes: list[list[tuple[Candidate, int]]] = [[] for _ in hours]
     for candidate in candidates:
         index = bisect.bisect_right(starts, candidate.start) - 1
-        if index < 0 or open_wh[index] == 0 or candidate.end > readings[index].period.end:
-            continue  # before the first reading, in an hour matched already, or across two readings
+        if index < 0 or open_wh[index] == 0 or candidate.end > hours[index].period.end:
+            continue  # before the first hour, in an hour matched already, or across the hour's end
         quantity = min(open_wh[index], candidate.quantity)
         open_wh[index] -= quantity
         takes[index].append((candidate, quantity))
     return takes
+
+
+def _matched_readings(hours: list[ConsumptionHour], takes: list[list[tuple[Candidate, int]]]) -> dict[int, int]:
+    """What each reading has matched now, by its id: each hour's matched Wh counted against its readings
+    earliest first (matching is by the hour; which quarter of it a Wh is counted against says nothing
+    more, and earliest first needs no fractions)."""
+    matched = {}
+    for hour, taken in zip(hours, takes, strict=True):
+        left = sum(quantity for _, quantity in taken)
+        for reading in hour.readings:
+            if part := min(left, reading.open_wh):
+                matched[reading.pk] = part
+                left -= part
+    return matched
 
 
 @transaction.atomic(durable=True)
@@ -131,10 +153,11 @@ def match_run(*, organization: Organization, user: User, site: ConsumptionSite, 
 def match_write(*, organization: Organization, user: User, site: ConsumptionSite, account: Account,
                 span: ProductionPeriod | None = None) -> MatchingStatement:
     """Match the site's consumption left unmatched (within `span`, if given) hour by hour: retire into
-    `account` (an open retirement account of the organization), for each reading, held active hourly
-    certificates of that reading's interval (of the site's grid area or of none, where the site names
-    one), lowest serials first, never more than its open consumption, never a certificate of another
-    interval. One retirement for the whole match, through the one retirement rule (its locks, checks,
+    `account` (an open retirement account of the organization), for each hour of the registry's clock
+    (issuance.intervals.clock_hour), held active certificates whose interval lies within that hour (of
+    the site's grid area or of none, where the site names one), lowest serials first, never more than
+    the hour's open consumption (its readings summed, whatever the meter's interval), never a
+    certificate of another hour. One retirement for the whole match, through the one retirement rule (its locks, checks,
     ledger and domain events), and one matching statement. The site is locked first: two matches of
     one site at once match each hour once (the second finds it matched). The database refuses a
     reading matched beyond its consumption. Inside the caller's transaction (the API's exactly-once
@@ -143,46 +166,43 @@ def match_write(*, organization: Organization, user: User, site: ConsumptionSite
     locked = ConsumptionSite.objects.select_for_update().filter(pk=site.pk, organization=organization).first()
     if locked is None:
         raise MatchingRefused("There is no such consumption site.", field="site")
-    readings = readings_open(locked, span)
-    if not readings:
+    hours = hours_open(locked, span)
+    if not hours:
         raise MatchingRefused(f"Site {locked.code} has no consumption left to match"
                               f"{' in this period' if span else ''}: upload its consumption first.")
     now = timezone.now()
-    whole = ProductionPeriod(readings[0].period.start, max(reading.period.end for reading in readings))
-    takes = _allocation(readings, matching_candidates(organization=organization, site=locked, span=whole, now=now))
+    whole = ProductionPeriod(hours[0].period.start, hours[-1].period.end)
+    takes = _allocation(hours, matching_candidates(organization=organization, site=locked, span=whole, now=now))
     lines = [TransferLine(candidate.batch_id, quantity) for taken in takes for candidate, quantity in taken]
     if not lines:
         raise MatchingRefused(f"{organization.name} holds no active hourly certificates of the hours of site "
                               f"{locked.code}'s unmatched consumption{' of its grid area' if locked.grid_area else ''}"
                               ", so nothing was retired.")
-    details = RetirementDetails(option=matching_option(), period_start=readings[0].period.first_day,
-                                period_end=readings[-1].period.last_day)
+    details = RetirementDetails(option=matching_option(), period_start=hours[0].period.first_day,
+                                period_end=hours[-1].period.last_day, by_registry=True)
     transfer = retirement_write(organization=organization, user=user, lines=lines, account=account, details=details,
                                 notes=f"24/7 hourly matching of site {locked.code}")
-    before = {reading.pk: reading.matched_wh for reading in readings}
-    matched = {reading.pk: sum(quantity for _, quantity in taken)
-               for reading, taken in zip(readings, takes, strict=True) if taken}
+    matched = _matched_readings(hours, takes)
     with connection.cursor() as cursor:
         cursor.execute(MATCHED_SQL, [list(matched), list(matched.values())])
-    for reading in readings:
-        reading.matched_wh += matched.get(reading.pk, 0)
     retirement = Retirement.objects.get(transfer_id=transfer.pk)
     record = _statement_record(organization=organization, site=locked, retirement=retirement, at=now,
-                               readings=readings, before=before, takes=takes)
+                               hours=hours, takes=takes)
     return MatchingStatement.objects.create(retirement=retirement, site=locked, record=record, created_at=now)
 
 
 def _statement_record(*, organization: Organization, site: ConsumptionSite, retirement: Retirement,
-                      at: datetime.datetime, readings: list[ConsumptionReading], before: dict[int, int],
+                      at: datetime.datetime, hours: list[ConsumptionHour],
                       takes: list[list[tuple[Candidate, int]]]) -> dict:
     """The statement's public record (its digest is matching.statements.statement_digest's): each hour
-    with open consumption, what earlier statements had matched of it, and what this one matched, with
-    the serials retired for it."""
-    hours = []
-    for reading, taken in zip(readings, takes, strict=True):
-        hours.append({
-            "start": iso_utc(reading.period.start), "end": iso_utc(reading.period.end),
-            "consumption_wh": reading.wh, "matched_before_wh": before[reading.pk],
+    of the registry's clock with open consumption (its readings summed, as matched before this
+    statement), what earlier statements had matched of it, and what this one matched, with the serials
+    retired for it."""
+    rows = []
+    for hour, taken in zip(hours, takes, strict=True):
+        rows.append({
+            "start": iso_utc(hour.period.start), "end": iso_utc(hour.period.end),
+            "consumption_wh": hour.consumption_wh, "matched_before_wh": hour.matched_wh,
             "matched_wh": sum(quantity for _, quantity in taken),
             "certificates": [{"serial_number": format_serial(candidate.serial_base, candidate.serial_start,
                                                              candidate.serial_start + quantity - 1),
@@ -196,7 +216,7 @@ def _statement_record(*, organization: Organization, site: ConsumptionSite, reti
         "organization": {"name": organization.name, "id": organization.public_id},
         "site": {"id": site.code, "name": site.name, "grid_area": site.grid_area},
         "retirement_option": MATCHING_OPTION,
-        "hours": hours,
-        "consumption_wh": sum(hour["consumption_wh"] for hour in hours),
-        "matched_wh": sum(hour["matched_wh"] for hour in hours),
+        "hours": rows,
+        "consumption_wh": sum(row["consumption_wh"] for row in rows),
+        "matched_wh": sum(row["matched_wh"] for row in rows),
     }

@@ -19,7 +19,7 @@ from .consumption import COLUMNS, CONSUMPTION
 from .forms import ConsumptionUploadForm, MatchForm, SiteForm
 from .selectors import site_of, sites_for, statement_by_reference, statement_of, statements_for
 from .services import consumption_record, match_run, site_register
-from .statements import statement_context, statement_digest
+from .statements import statement_context, statement_digest, statement_pdf
 from .values import ConsumptionRefused, MatchingRefused
 
 STATEMENTS_SHOWN = 50
@@ -128,6 +128,22 @@ def statement_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "matching/statement.html", statement_context(statement) | {"public": False})
 
 
+def _pdf(statement) -> HttpResponse:
+    response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="matching-statement-{statement.reference}.pdf"'
+    return response
+
+
+@login_required
+def statement_detail_pdf(request: HttpRequest, reference: str) -> HttpResponse:
+    """The statement as a PDF, for the organization's members."""
+    membership = membership_required(request)
+    statement = statement_of(membership.organization, reference)
+    if statement is None:
+        raise Http404("No such matching statement.")
+    return _pdf(statement)
+
+
 def _public(request: HttpRequest, reference: str):
     """The statement a public reference names, for anyone (throttled per address as the retirement's
     verification page is); a private retirement's statement shows no more than the retirement's page."""
@@ -145,6 +161,14 @@ def statement_verify(request: HttpRequest, reference: str) -> HttpResponse:
     if refused:
         return refused
     return render(request, "matching/statement.html", statement_context(statement) | {"public": True})
+
+
+def statement_verify_pdf(request: HttpRequest, reference: str) -> HttpResponse:
+    """Public, no sign-in: the statement's PDF, as its public page shows it."""
+    statement, refused = _public(request, reference)
+    if refused:
+        return refused
+    return _pdf(statement)
 
 
 def statement_verify_json(request: HttpRequest, reference: str) -> HttpResponse:

@@ -11,8 +11,8 @@ class RetirementOptionAdmin(admin.ModelAdmin):
     (its retirements point to it): it is made inactive, and is then no longer offered."""
 
     list_display = ["name", "type", "reason", "state", "requires_compliance_period", "requires_beneficiary",
-                    "is_active"]
-    list_filter = ["type", "reason", "is_active"]
+                    "is_active", "registry_only"]
+    list_filter = ["type", "reason", "is_active", "registry_only"]
     search_fields = ["name", "state"]
 
     def has_delete_permission(self, request, obj=None):

@@ -7,8 +7,25 @@ from accounts.models import Account
 from registry.models import Organization
 from transfers.models import NOTES_MAX_LENGTH
 
-from .selectors import retirement_options_offered
+from .selectors import retirement_option_not_offered, retirement_options_offered
 from .services import RetirementDetails
+
+
+class OfferedOptionField(forms.ModelChoiceField):
+    """A retirement option a user may choose (retirement_options_offered); one of the registry's own
+    posted anyway is refused with its reason rather than as an unknown choice."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=retirement_options_offered(), **kwargs)
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:
+            if error.code != "invalid_choice":
+                raise
+            raise forms.ValidationError(retirement_option_not_offered(
+                pk=value, otherwise=self.error_messages["invalid_choice"]), code="invalid_choice") from None
 
 
 class RetirementForm(forms.Form):
@@ -19,8 +36,7 @@ class RetirementForm(forms.Form):
                                      empty_label="Choose an account",
                                      error_messages={"required": "Choose the retirement account.",
                                                      "invalid_choice": "Choose one of your open retirement accounts."})
-    option = forms.ModelChoiceField(queryset=retirement_options_offered(),
-                                    label="Counts toward", empty_label="Choose an option",
+    option = OfferedOptionField(label="Counts toward", empty_label="Choose an option",
                                     error_messages={"required": "Choose what the retirement counts toward.",
                                                     "invalid_choice": "Choose one of the options offered."})
     compliance_period = forms.IntegerField(required=False, label="Compliance period (year)",

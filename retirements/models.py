@@ -37,6 +37,10 @@ class RetirementOption(models.Model):
     requires_compliance_period = models.BooleanField(default=False)
     requires_beneficiary = models.BooleanField(default=False)
     is_active = models.BooleanField("active", default=True, help_text="Only active options are offered.")
+    registry_only = models.BooleanField(
+        "registry's own", default=False,
+        help_text="Made by the registry for its own retirements (hourly matching's Match retires with it): never "
+                  "offered to users, and refused if one chooses it.")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="retirement_options",
                                 help_text="The program retirements with this option count toward, if one.")
@@ -52,6 +56,12 @@ class RetirementOption(models.Model):
     def counts_toward(self) -> str:
         return counts_toward_text(name=self.name, type_label=self.get_type_display(),
                                   reason_label=self.get_reason_display(), state=self.state)
+
+    @property
+    def withheld_text(self) -> str:
+        """Why a user may not retire with this option, the registry's own (registry_only)."""
+        return (f"{self.name} is the registry's own option: only its hourly matching (Match, on the Matching "
+                "page) retires with it. Choose another option.")
 
     @property
     def required_details(self) -> list[str]:

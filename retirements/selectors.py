@@ -112,6 +112,21 @@ def retirement_report(organization: Organization, year: int) -> AnnualRetirement
 
 
 def retirement_options_offered():
-    """The retirement options a retirement can count toward: the active ones, by name (registry staff
-    stop offering an option by deactivating it; the retirements made toward it keep it)."""
-    return RetirementOption.objects.filter(is_active=True).order_by("name")
+    """The retirement options a user may choose for a retirement: the active ones, by name, but not the
+    registry's own (RetirementOption.registry_only: hourly matching's). Registry staff stop offering an
+    option by deactivating it; the retirements made toward it keep it."""
+    return RetirementOption.objects.filter(is_active=True, registry_only=False).order_by("name")
+
+
+def retirement_option_not_offered(*, otherwise: str, name: str | None = None, pk=None) -> str:
+    """Why an option a user named (by `name`, in any case, or by `pk`) is not one they may choose: the
+    registry's own option's refusal (RetirementOption.withheld_text), else `otherwise`, the caller's
+    words for an option that is not offered at all."""
+    if name is not None:
+        withheld = RetirementOption.objects.filter(registry_only=True, name__iexact=name.strip())
+    elif str(pk or "").isdigit():
+        withheld = RetirementOption.objects.filter(registry_only=True, pk=int(pk))
+    else:
+        return otherwise
+    option = withheld.first()
+    return option.withheld_text if option is not None else otherwise

@@ -33,6 +33,10 @@ class RetirementDetails:
     period_start: datetime.date | None = None
     period_end: datetime.date | None = None
     beneficiary: str = ""
+    # True only for the registry's own retirements (hourly matching's Match): they alone may use an
+    # option the registry keeps for itself (RetirementOption.registry_only); any path a user chooses
+    # the option on (the wizard, mass files, the API, standing instructions) is refused it here.
+    by_registry: bool = False
 
     def problems(self) -> dict[str, str]:
         """Each detail that is missing or wrong, by field, with the reason: the one statement of
@@ -40,6 +44,8 @@ class RetirementDetails:
         option, problems = self.option, {}
         if option is None or not option.is_active:
             problems["option"] = "Choose what the retirement counts toward."
+        elif option.registry_only and not self.by_registry:
+            problems["option"] = option.withheld_text
         period = self.compliance_period
         if period is not None and (isinstance(period, bool) or not isinstance(period, int)
                                    or not FIRST_COMPLIANCE_PERIOD <= period <= LAST_COMPLIANCE_PERIOD):

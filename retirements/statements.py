@@ -18,7 +18,13 @@ from django.conf import settings
 from django.urls import reverse
 
 from certificates.models import origin_text
-from transfers.summaries import SummaryCertificate, summary_batches, summary_batches_of, summary_document
+from transfers.summaries import (
+    SummaryCertificate,
+    SummaryPDF,
+    summary_batches,
+    summary_batches_of,
+    summary_document,
+)
 from utilities.display import datetime_text
 
 from .models import Retirement, counts_toward_text
@@ -134,16 +140,21 @@ def statement_pdf(retirement: Retirement) -> bytes:
     batches = record_batches(record)
     pdf = summary_document(title=f"{settings.REGISTRY_NAME}: retirement statement",
                            footer=f"Retirement {retirement.reference}", facts=statement_facts(record), batches=batches)
-    url = verification_url(retirement)
+    verification_block(pdf, what="retirement", url=verification_url(retirement), digest=record_digest(record))
+    return bytes(pdf.output())
+
+
+def verification_block(pdf: SummaryPDF, *, what: str, url: str, digest: str) -> None:
+    """How to verify a statement, at the end of its PDF (a retirement's, a matching statement's): the
+    public page's address, the record's digest and a QR code of the address."""
     if pdf.will_page_break(60):
         pdf.add_page()
     pdf.ln(4)
-    pdf.paragraph("Verify this retirement", size=11, style="B", height=6)
+    pdf.paragraph(f"Verify this {what}", size=11, style="B", height=6)
     pdf.paragraph(f"Anyone can check this statement at {url} (no sign-in). The SHA-256 digest of the "
-                  f"retirement's record in canonical form ({CANONICAL_FORM}) is:", size=9)
-    pdf.paragraph(record_digest(record), size=9, style="B")
+                  f"{what}'s record in canonical form ({CANONICAL_FORM}) is:", size=9)
+    pdf.paragraph(digest, size=9, style="B")
     qr = io.BytesIO()
     segno.make(url, error="m").save(qr, kind="png", scale=6, border=2)
     qr.seek(0)
     pdf.image(qr, w=35, h=35)
-    return bytes(pdf.output())

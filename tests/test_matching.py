@@ -2,7 +2,9 @@
 Match, which retires each hour's held hourly certificates up to that hour's consumption, lowest serials
 first, as one retirement with a matching statement (its digest and public page)."""
 
+import datetime
 import hashlib
+import io
 import json
 import zoneinfo
 
@@ -10,22 +12,31 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from pypdf import PdfReader
 
 from certificates.models import CertificateBatch
 from certificates.periods import ProductionPeriod
 from events.models import Event
+from issuance.intervals import clock_hour, consumption_interval_refusal
 from ledger.verification import ledger_breaches
 from matching.consumption import CONSUMPTION
 from matching.models import MATCHING_OPTION, ConsumptionReading, ConsumptionSite, MatchingStatement
 from matching.services import consumption_record, match_run, site_register
-from matching.values import ConsumptionRefused, MatchingRefused
+from matching.statements import (
+    day_shares,
+    hour_shares,
+    statement_digest,
+    statement_verification_url,
+    unmatched_hours,
+)
+from matching.values import ConsumptionRefused, MatchingRefused, days_span
 from registry.services import ServiceError
 from retirements.models import Retirement
 from retirements.services import retirement_privacy_set
 from utilities.csv_upload import read_rows
 
 from .factories import GeneratorFactory
-from .matching import consumption, consumption_csv, hour, hourly_batch
+from .matching import consumption, consumption_csv, hour, hourly_batch, quarter, quarter_consumption
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 
@@ -224,11 +235,13 @@ def test_consumption_is_recorded_per_interval_with_its_offset(org, trader, site)
 @pytest.mark.parametrize(("row", "message"), [
     ("NOPE,2026-11-02T06:00:00Z,2026-11-02T07:00:00Z,10", "has no consumption site with this ID"),
     ("METER-1,2026-11-02T06:00:00,2026-11-02T07:00:00Z,10", "with its offset from UTC"),
-    ("METER-1,2026-11-02T06:00:00Z,2026-11-02T08:00:00Z,10", "an interval lasts one hour"),
+    ("METER-1,2026-11-02T06:00:00Z,2026-11-02T08:00:00Z,10", "runs past 01:00 CST, the end of its hour"),
     ("METER-1,2099-11-02T06:00:00Z,2099-11-02T07:00:00Z,10", "not over yet"),
     ("METER-1,2026-11-02T06:00:00Z,2026-11-02T07:00:00Z,-5", "cannot be negative"),
     ("METER-1,2026-11-02T06:00:00Z,2026-11-02T07:00:00Z,1.5", "whole number"),
-    ("METER-1,2026-11-02T06:30:00Z,2026-11-02T07:30:00Z,10", "overlaps row 2's"),
+    ("METER-1,2026-11-02T06:30:00Z,2026-11-02T06:45:00Z,10", "overlaps row 2's"),
+    ("METER-1,2026-11-02T07:45:00Z,2026-11-02T08:15:00Z,10", "runs past 02:00 CST, the end of its hour"),
+    ("METER-1,2026-11-02T07:00:30Z,2026-11-02T07:15:00Z,10", "whole minutes"),
     ("METER-1,2026-11-01T06:00:00Z,2026-11-01T07:00:00Z,10", "recorded already"),
 ])
 def test_bad_consumption_is_refused_with_its_row_and_nothing_is_recorded(org, trader, site, row, message):
@@ -321,7 +334,7 @@ def test_the_api_records_consumption_and_refuses_with_the_bodys_fields(api_as, o
 
     response = post(client, "/api/v1/consumption/", {"readings": [
         reading | {"start": "2026-11-02T02:00:00-06:00", "end": "2026-11-02T03:00:00-06:00"},
-        reading | {"start": "2026-11-02T00:30:00-06:00", "end": "2026-11-02T01:30:00-06:00"}]})
+        reading | {"start": "2026-11-02T00:30:00-06:00", "end": "2026-11-02T00:45:00-06:00"}]})
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == ["readings[1].start"]
     assert ConsumptionReading.objects.count() == 1
@@ -343,3 +356,145 @@ def test_the_api_matches_with_a_retire_key_only(api_as, org, trader, site, held,
     assert answer["digest"] == hashlib.sha256(json.dumps(statement.record, sort_keys=True, separators=(",", ":"),
                                                          ensure_ascii=False).encode()).hexdigest()
     assert response["Location"].endswith(f"/verify/{statement.reference}/hours/")
+
+
+# Meters and certificates of other intervals: matched per hour of the registry's clock.
+
+def test_quarter_hour_consumption_is_matched_by_its_hours_certificate(site, trader, held, matched):
+    short, plenty = held(0, 600), held(1, 2000)
+    readings = quarter_consumption(site, trader, {0: [250, 250, 250, 250], 1: [100, 200, 300, 400]})
+
+    statement = matched(site)
+
+    assert (retired_of(short), retired_of(plenty)) == ([(1, 600)], [(1, 1000)])
+    record = statement.record
+    assert [(h["start"], h["end"], h["consumption_wh"], h["matched_wh"]) for h in record["hours"]] == [
+        ("2026-11-02T06:00:00Z", "2026-11-02T07:00:00Z", 1000, 600),
+        ("2026-11-02T07:00:00Z", "2026-11-02T08:00:00Z", 1000, 1000)]
+    assert [share.percent for share in hour_shares(record)] == ["60.0%", "100.0%"]
+    assert [(share.label, share.consumption_wh, share.matched_wh, share.percent) for share in day_shares(record)] == [
+        ("2026-11-02", 2000, 1600, "80.0%")]
+    # An hour's matched Wh are counted against its readings earliest first.
+    assert [ConsumptionReading.objects.get(pk=r.pk).matched_wh for r in readings] == [250, 250, 100, 0,
+                                                                                    100, 200, 300, 400]
+
+
+def test_matching_an_hour_again_counts_all_its_readings(site, trader, held, matched):
+    held(0, 600)
+    readings = quarter_consumption(site, trader, {0: [250, 250, 250, 250]})
+    matched(site)
+    held(0, 1000)
+
+    again = matched(site)
+
+    assert again.record["hours"][0] | {"certificates": []} == {
+        "start": "2026-11-02T06:00:00Z", "end": "2026-11-02T07:00:00Z", "consumption_wh": 1000,
+        "matched_before_wh": 600, "matched_wh": 400, "certificates": []}
+    assert [share.percent for share in hour_shares(again.record)] == ["100.0%"]  # of the 400 Wh left open
+    assert [ConsumptionReading.objects.get(pk=r.pk).matched_wh for r in readings] == [250] * 4
+
+
+def test_hourly_consumption_is_matched_by_the_quarter_hour_certificates_within_the_hour(
+        site, trader, matched, staff, org, account, settings):
+    settings.GRANULAR_INTERVAL_MINUTES = 15
+    generator = GeneratorFactory(organization=org, granular=True, account=account)
+    quarters = [hourly_batch(staff=staff, generator=generator, account=account, n=0, wh=300, period=quarter(0, q))
+                for q in range(4)]
+    across = hourly_batch(staff=staff, generator=GeneratorFactory(organization=org, granular=True, account=account),
+                          account=account, n=0, wh=300,
+                          period=ProductionPeriod(quarter(0, 3).start, quarter(1, 0).end))  # 06:45 to 07:15 UTC
+    consumption(site, trader, {0: 1000, 1: 1000})
+
+    statement = matched(site)
+
+    assert [retired_of(batch) for batch in quarters] == [[(1, 300)], [(1, 300)], [(1, 300)], [(1, 100)]]
+    assert retired_of(across) == []  # across the hour's end: it serves neither hour
+    assert [h["matched_wh"] for h in statement.record["hours"]] == [1000, 0]
+
+
+def test_quarter_hour_consumption_uploads_with_its_offsets(org, trader, site):
+    text = "Site ID,Interval start,Interval end,Wh\r\n" + "".join(
+        f"METER-1,{quarter(0, q).start.astimezone(CHICAGO).isoformat()},"
+        f"{quarter(0, q).end.astimezone(CHICAGO).isoformat()},{q + 1}\r\n" for q in range(4))
+    assert consumption_record(organization=org, user=trader, records=records_of(text)) == 4
+    assert list(ConsumptionReading.objects.values_list("period", "wh")) == [(quarter(0, q), q + 1) for q in range(4)]
+
+
+def test_the_25_hour_day_is_matched_hour_by_hour_and_shown_as_one_day(site, trader, matched, staff, org, account):
+    """2026-11-01 in Chicago: the clocks go back at 02:00 CDT, so 01:00 comes twice (06:00 and 07:00 UTC)."""
+    generator = GeneratorFactory(organization=org, granular=True, account=account)
+    day = range(-25, 0)  # 05:00 UTC on 1 November to 06:00 UTC on the 2nd
+    for n in day:
+        hourly_batch(staff=staff, generator=generator, account=account, n=n, wh=10 if n == -23 else 40)
+    quarter_consumption(site, trader, {n: [10, 10, 10, 10] for n in day})
+
+    statement = matched(site, span=days_span(datetime.date(2026, 11, 1), datetime.date(2026, 11, 1)))
+
+    hours = statement.record["hours"]
+    assert len(hours) == 25
+    assert [(h["start"], h["consumption_wh"], h["matched_wh"]) for h in hours[1:3]] == [
+        ("2026-11-01T06:00:00Z", 40, 40), ("2026-11-01T07:00:00Z", 40, 10)]  # the two 01:00 hours, each its own
+    assert [(share.label, share.consumption_wh, share.matched_wh, share.percent)
+            for share in day_shares(statement.record)] == [("2026-11-01", 1000, 970, "97.0%")]
+    assert [share.label for share in hour_shares(statement.record)][:3] == [
+        "11/01/2026 00:00–01:00 CDT", "11/01/2026 01:00 CDT–01:00 CST", "11/01/2026 01:00–02:00 CST"]
+    assert [(share.label, share.percent) for share in unmatched_hours(statement.record)] == [
+        ("11/01/2026 01:00–02:00 CST", "25.0%")]
+
+
+# The statement as a PDF.
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_the_statement_pdf_has_the_totals_serials_and_digest_for_the_owner_and_the_public(
+        client, site, trader, held, matched, outsider):
+    batch = held(0, 600)
+    consumption(site, trader, {0: 1000, 1: 50})
+    statement = matched(site)
+    reference = statement.reference
+    client.force_login(trader)
+    assert reverse("matching:statement_pdf", args=[reference]) in client.get(
+        reverse("matching:statement", args=[reference])).content.decode()
+
+    response = client.get(reverse("matching:statement_pdf", args=[reference]))
+
+    assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+    text = pdf_text(response.content)
+    assert statement_digest(statement) in text
+    assert "57.1% (600 of 1,050 Wh)" in text and "1 of 2" in text  # matched in total; hours matched
+    assert f"{batch.certificate.serial_base}-1 to 600" in text
+    assert "2 hours of consumption not covered in full (450 Wh)" in text
+    assert "2026-11-02: 2 hours, 450 Wh not matched: 00:00–02:00" in text
+    assert statement_verification_url(statement) in text
+
+    client.force_login(outsider)
+    assert client.get(reverse("matching:statement_pdf", args=[reference])).status_code == 404
+    client.logout()
+    public = client.get(reverse("matching:verify_pdf", args=[reference]))
+    assert public.status_code == 200 and statement_digest(statement) in pdf_text(public.content)
+    assert reverse("matching:verify_pdf", args=[reference]) in client.get(
+        reverse("matching:verify", args=[reference])).content.decode()
+
+
+def test_a_private_retirements_statement_pdf_is_not_public(client, site, trader, held, matched, org):
+    held(0, 100)
+    consumption(site, trader, {0: 100})
+    statement = matched(site)
+    retirement_privacy_set(organization=org, user=trader, retirement=statement.retirement, private=True)
+    assert client.get(reverse("matching:verify_pdf", args=[statement.reference])).status_code == 404
+
+
+def test_the_hours_of_the_registrys_clock_follow_its_zone(settings):
+    spring = [clock_hour(datetime.datetime(2026, 3, 8, 6, 30, tzinfo=datetime.UTC) + datetime.timedelta(hours=n))
+              for n in range(23)]  # 8 March 2026 in Chicago: 23 hours, no 02:00
+    assert [hour.start.astimezone(CHICAGO).hour for hour in spring[:4]] == [0, 1, 3, 4]
+    assert all(earlier.end == later.start for earlier, later in zip(spring, spring[1:], strict=False))
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+05:30: its hours begin at half past in UTC
+    assert clock_hour(datetime.datetime(2026, 11, 2, 6, 10, tzinfo=datetime.UTC)) == ProductionPeriod(
+        datetime.datetime(2026, 11, 2, 5, 30, tzinfo=datetime.UTC), datetime.datetime(2026, 11, 2, 6, 30,
+                                                                                      tzinfo=datetime.UTC))
+    assert "runs past 12:00 IST" in consumption_interval_refusal(
+        datetime.datetime(2026, 11, 2, 6, 15, tzinfo=datetime.UTC), datetime.datetime(2026, 11, 2, 6, 45,
+                                                                                      tzinfo=datetime.UTC))

@@ -1,7 +1,7 @@
-"""Hourly matching in the browser: a consumer registers a site, uploads a day of consumption (a file
-refused with its row first), matches it with the hourly certificates it holds, and opens the
-statement and its public page; at 1280 and 390 px, with JavaScript (each page axe-clean) and without
-(issue 33, item 4)."""
+"""Hourly matching in the browser: a consumer registers a site, uploads a day of consumption read every
+15 minutes (a file refused with its row first), matches it with the hourly certificates it holds, and
+opens the statement and its public page and downloads its PDF; at 1280 and 390 px, with JavaScript
+(each page axe-clean) and without (issue 33, item 4)."""
 
 import datetime
 import zoneinfo
@@ -19,6 +19,7 @@ from ..factories import GeneratorFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+QUARTER = datetime.timedelta(minutes=15)
 DAY = ProductionPeriod(datetime.datetime(2026, 11, 10, tzinfo=CHICAGO),
                        datetime.datetime(2026, 11, 11, tzinfo=CHICAGO)).hours
 
@@ -56,20 +57,23 @@ def test_upload_a_day_of_consumption_match_it_and_open_the_statement_and_its_pub
     template = open(download.value.path(), encoding="utf-8", newline="").read()
     assert template == "Site ID,Interval start,Interval end,Wh\r\n"
     bad = tmp_path / "bad.csv"
-    bad.write_text(template + f"METER-1,{DAY[0].start.isoformat()},{DAY[1].end.isoformat()},1000\r\n")
+    across = ProductionPeriod(DAY[0].end - QUARTER, DAY[1].start + QUARTER)  # 00:45 to 01:15
+    bad.write_text(template + f"METER-1,{across.start.isoformat()},{across.end.isoformat()},1000\r\n")
     page.set_input_files("input[type=file]", str(bad))
     page.click("button:has-text('Upload')")
-    expect(page.locator("#upload-errors")).to_contain_text("an interval lasts one hour")
+    expect(page.locator("#upload-errors")).to_contain_text("runs past 01:00 CST, the end of its hour")
     assert page.locator("#upload-errors tbody tr td").first.inner_text() == "2"
     check(page, "upload-refused")
 
     good = tmp_path / "day.csv"
-    good.write_text(template + "".join(f"METER-1,{hour.start.astimezone(CHICAGO).isoformat()},"
-                                       f"{hour.end.astimezone(CHICAGO).isoformat()},1000\r\n" for hour in DAY))
+    quarters = [hour.start + quarter * QUARTER for hour in DAY for quarter in range(4)]  # a meter read every 15 min
+    good.write_text(template + "".join(f"METER-1,{start.astimezone(CHICAGO).isoformat()},"
+                                       f"{(start + QUARTER).astimezone(CHICAGO).isoformat()},250\r\n"
+                                       for start in quarters))
     page.set_input_files("input[type=file]", str(good))
     page.click("button:has-text('Upload')")
-    expect(page.locator(".messages, [role=status]").first).to_contain_text("24 consumption readings recorded")
-    assert ConsumptionReading.objects.count() == 24
+    expect(page.locator(".messages, [role=status]").first).to_contain_text("96 consumption readings recorded")
+    assert ConsumptionReading.objects.count() == 96
 
     page.click("#sites >> text=METER-1")
     expect(page.locator("#consumed")).to_contain_text("24,000 Wh")
@@ -83,6 +87,9 @@ def test_upload_a_day_of_consumption_match_it_and_open_the_statement_and_its_pub
     expect(page.locator("#unmatched tbody tr")).to_have_count(24)  # 14 with none, 10 with 600 of 1,000
     assert page.locator("#matching-chart rect").count() == 24  # a bar an hour
     check(page, "statement")
+    with page.expect_download() as download:
+        page.click("#statement-pdf")
+    assert open(download.value.path(), "rb").read(5) == b"%PDF-"
 
     public = browser.new_context(java_script_enabled=java_script, viewport={"width": width, "height": 900})
     try:
@@ -91,6 +98,9 @@ def test_upload_a_day_of_consumption_match_it_and_open_the_statement_and_its_pub
         expect(anyone.locator("#digest")).to_have_text(page.locator("#digest").inner_text())
         expect(anyone.locator("#total-matched")).to_contain_text("25.0%")
         check(anyone, "public")
+        with anyone.expect_download() as download:
+            anyone.click("#statement-pdf")
+        assert download.value.suggested_filename == f"matching-statement-{statement.reference}.pdf"
         anyone.click(f"text=retirement {statement.reference}")
         expect(anyone.locator("h1")).to_contain_text(f"Retirement {statement.reference}")
         expect(anyone.locator("#retired-batches tbody tr")).to_have_count(10)
