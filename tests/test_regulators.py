@@ -6,6 +6,7 @@ tab, its CSV, the annual report, the API), and nothing else of any organization.
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -373,8 +374,8 @@ def test_the_regulators_annual_report_groups_by_the_organization_that_retired(
     assert "<th>Retired by</th>" in page
     assert f"{counterparty.name} <span class=\"muted\">{counterparty.public_id}" in page
     rows = csv_rows(client.get(reverse("retirements:annual_report_csv"), {"year": year}))
-    assert [(row["Organization ID"], row["Retirements"], row["Quantity"]) for row in rows] == [
-        *((row["organization_public_id"], "1", str(row["quantity"])) for row in report.rows), ("", "2", "177")]
+    assert [(row["Organization ID"], row["Retirements"], Decimal(row["MWh"])) for row in rows] == [
+        *((row["organization_public_id"], "1", row["quantity"]) for row in report.rows), ("", "2", Decimal(177))]
     assert rows[-1]["Counts toward"] == "Total"
 
     own = signed_in_as(three_retirements["toward_program"].transfer.created_by)  # a participant: its own only

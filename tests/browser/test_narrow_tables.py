@@ -68,7 +68,7 @@ def test_the_accounts_page_shows_the_balances_on_a_phone_open_accounts_first(
     page.reload()
     screenshot(page, "accounts-390")
     row = page.locator("table.accounts tbody tr", has_text="Main active")
-    for label, shown in (("Balance", "1,500"), ("Pending", "0"), ("Retired", "0")):
+    for label, shown in (("Balance", "1,500 MWh"), ("Pending", "0 MWh"), ("Retired", "0 MWh")):
         cell = row.locator(f"td[data-label={label}]")
         expect(cell).to_have_text(shown)
         assert on_screen(cell, PHONE["width"]), label
