@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0017_fewer_index_entries_per_issued_interval'),
+        ('certificates', '0018_certificate_immutable_after_update'),
     ]
 
     operations = [

@@ -1,9 +1,10 @@
-"""A certificate's immutability checked after the update, not before (the same rule, 0010's).
+"""A certificate's immutability checked after the update, not before (the same rule, 0010's), before the
+table gets a generated column (0019's `unit`).
 
 PostgreSQL refuses to create a BEFORE trigger whose WHEN reads the whole new row of a table with a
-generated column (0018's `unit`): it allowed the column's adding, but a dump of the database would not
-load again (pg_restore stops on the trigger). An AFTER trigger reads the new row with its generated
-columns, and its refusal undoes the update all the same."""
+generated column. It lets the column be added next to such a trigger, but a dump of the database then
+would not load again (the trigger is created after the table), nor this migration be reversed. An AFTER
+trigger reads the new row with its generated columns, and its refusal undoes the update all the same."""
 
 from django.db import migrations
 
@@ -31,7 +32,7 @@ CREATE TRIGGER certificate_immutable
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0018_certificate_unit'),
+        ('certificates', '0017_fewer_index_entries_per_issued_interval'),
     ]
 
     operations = [migrations.RunSQL(AFTER, BEFORE)]
