@@ -119,13 +119,18 @@ def site_match(request: HttpRequest, code: str) -> HttpResponse:
     return site_detail(request, code, match_form=form, status=400)
 
 
-@login_required
-def statement_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    membership = membership_required(request)
-    statement = statement_of(membership.organization, reference)
+def _own_statement(request: HttpRequest, reference: str):
+    """The current organization's matching statement `reference`; another's, or none, is a 404."""
+    statement = statement_of(membership_required(request).organization, reference)
     if statement is None:
         raise Http404("No such matching statement.")
-    return render(request, "matching/statement.html", statement_context(statement) | {"public": False})
+    return statement
+
+
+@login_required
+def statement_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    return render(request, "matching/statement.html", statement_context(_own_statement(request, reference))
+                  | {"public": False})
 
 
 def _pdf(statement) -> HttpResponse:
@@ -137,11 +142,7 @@ def _pdf(statement) -> HttpResponse:
 @login_required
 def statement_detail_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     """The statement as a PDF, for the organization's members."""
-    membership = membership_required(request)
-    statement = statement_of(membership.organization, reference)
-    if statement is None:
-        raise Http404("No such matching statement.")
-    return _pdf(statement)
+    return _pdf(_own_statement(request, reference))
 
 
 def _public(request: HttpRequest, reference: str):
