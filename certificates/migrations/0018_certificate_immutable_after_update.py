@@ -8,25 +8,16 @@ trigger reads the new row with its generated columns, and its refusal undoes the
 
 from django.db import migrations
 
-AFTER = """
+TRIGGER = """
 DROP TRIGGER IF EXISTS certificate_immutable ON certificates_certificate;
 CREATE TRIGGER certificate_immutable
-    AFTER UPDATE ON certificates_certificate
+    {when} UPDATE ON certificates_certificate
     FOR EACH ROW
     WHEN (OLD.voided_at IS NOT NULL OR NEW.voided_at IS NULL
           OR (to_jsonb(OLD) - 'voided_at') IS DISTINCT FROM (to_jsonb(NEW) - 'voided_at'))
     EXECUTE FUNCTION registry_refuse_change();
 """
-
-BEFORE = """
-DROP TRIGGER IF EXISTS certificate_immutable ON certificates_certificate;
-CREATE TRIGGER certificate_immutable
-    BEFORE UPDATE ON certificates_certificate
-    FOR EACH ROW
-    WHEN (OLD.voided_at IS NOT NULL OR NEW.voided_at IS NULL
-          OR (to_jsonb(OLD) - 'voided_at') IS DISTINCT FROM (to_jsonb(NEW) - 'voided_at'))
-    EXECUTE FUNCTION registry_refuse_change();
-"""
+AFTER, BEFORE = TRIGGER.format(when="AFTER"), TRIGGER.format(when="BEFORE")
 
 
 class Migration(migrations.Migration):
