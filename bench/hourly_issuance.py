@@ -75,6 +75,7 @@ def main() -> None:
 
     reports = GenerationReport.objects.filter(month=month.first_day, status=GenerationReport.Status.SUBMITTED)
     sampler = MemorySampler()
+    wal_before = wal_written()
     before_mb, backend_before, cpu_before = resident_mb(), database_cpu(), time.process_time()
     sampler.start()
     started = time.perf_counter()
@@ -83,6 +84,7 @@ def main() -> None:
     sampler.stopped.set()
     sampler.join()
     cpu, backend_seconds = time.process_time() - cpu_before, database_cpu() - backend_before
+    wal = {key: value - wal_before[key] for key, value in wal_written().items() if isinstance(value, int)}
     celery_app.control.purge()  # nothing of the benchmark's is to be sent
     issued = Certificate.objects.aggregate(count=Count("pk"), wh=Sum("quantity"))
     print(f"issued {len(run.granular):,} generator-months: {issued['count']:,} hourly certificates "
@@ -90,12 +92,30 @@ def main() -> None:
           f"{issued['count'] / seconds:,.0f} certificates/s (goal: 744,000 in at most 60 s)")
     print(f"CPU: this process {cpu:.1f} s, PostgreSQL {backend_seconds:.1f} s "
           f"({settings.ISSUANCE_CONNECTIONS} connections)")
+    print(f"WAL: {wal['bytes'] / 2**20:,.0f} MB in {wal['records']:,} records, {wal['full_pages']:,} full-page "
+          f"images; {wal['checkpoints']} checkpoints (max_wal_size {wal_before['max_wal_size']}, shared_buffers "
+          f"{wal_before['shared_buffers']})")
     samples = sampler.samples or [resident_mb()]
     print(f"resident memory: {before_mb:.0f} MB before, {min(samples):.0f}-{max(samples):.0f} MB during the run "
           f"({len(samples)} samples), {resident_mb():.0f} MB after")
     started = time.perf_counter()
     call_command("verify_ledger")
     print(f"verify_ledger clean in {time.perf_counter() - started:.1f} s")
+
+
+def wal_written() -> dict:
+    """The server's WAL written so far (pg_stat_wal) and its checkpoints (pg_stat_bgwriter): how much of the
+    database's work is writing the log, and how often a checkpoint made the next touch of a page log it whole."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wal_bytes::bigint, wal_records, wal_fpi FROM pg_stat_wal")
+        written = dict(zip(["bytes", "records", "full_pages"], cursor.fetchone(), strict=True))
+        cursor.execute("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+        written["checkpoints"] = cursor.fetchone()[0]
+        cursor.execute("SELECT current_setting('max_wal_size'), current_setting('shared_buffers')")
+        written["max_wal_size"], written["shared_buffers"] = cursor.fetchone()
+    return written
 
 
 def seed(count: int, *, staff, month) -> int:

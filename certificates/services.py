@@ -159,7 +159,8 @@ def intervals_write(*, user: User, lines: list[IssueLine]) -> list[int]:
 
 # intervals_write's statement: its columns, each an array parameter, in the order of the unnests below: a line's,
 # and its generator's (the same for its hundreds of intervals). Moments go as seconds since the epoch, which
-# psycopg sends several times faster than datetimes (3 µs a value), with their microseconds.
+# psycopg sends several times faster than datetimes (3 µs a value), with their microseconds. The arrays go in
+# binary (%(...)b): a quarter of the time to send and read than as text (2 µs a float in text, 0.5 µs in binary).
 INTERVALS_COLUMNS = ["generator", "starts", "ends", "quantity", "serial_base", "eligibilities", "expires_at"]
 INTERVALS_GENERATOR_COLUMNS = ["generator_id", "fuel_type", "state", "emissions_factor", "emissions_factor_source",
                                "account", "organization"]
@@ -171,12 +172,12 @@ _INTERVAL_BATCH = {"id": "line.batch_id", "certificate_id": "line.certificate_id
 INTERVALS_SQL = f"""
     WITH line AS MATERIALIZED (
         SELECT nextval('{{certificates}}') AS certificate_id, nextval('{{batches}}') AS batch_id, line.*, generator.*
-        FROM unnest(%(generator)s::bigint[], %(starts)s::float8[], %(ends)s::float8[], %(quantity)s::bigint[],
-                    %(serial_base)s::text[], %(eligibilities)s::text[], %(expires_at)s::float8[])
+        FROM unnest(%(generator)b::bigint[], %(starts)b::float8[], %(ends)b::float8[], %(quantity)b::bigint[],
+                    %(serial_base)b::text[], %(eligibilities)b::text[], %(expires_at)b::float8[])
              WITH ORDINALITY AS line({", ".join(INTERVALS_COLUMNS)}, ordinal)
-        JOIN unnest(%(generator_id)s::bigint[], %(fuel_type)s::text[], %(state)s::text[],
-                    %(emissions_factor)s::numeric[],
-                    %(emissions_factor_source)s::text[], %(account)s::bigint[], %(organization)s::bigint[])
+        JOIN unnest(%(generator_id)b::bigint[], %(fuel_type)b::text[], %(state)b::text[],
+                    %(emissions_factor)b::numeric[],
+                    %(emissions_factor_source)b::text[], %(account)b::bigint[], %(organization)b::bigint[])
              AS generator({", ".join(INTERVALS_GENERATOR_COLUMNS)}) ON generator.generator_id = line.generator
         ORDER BY line.ordinal
     ), certificate AS (
