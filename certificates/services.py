@@ -30,10 +30,12 @@ BATCH_COLUMNS = ["id", "certificate_id", "account_id", "serial_start", "serial_e
                  "parent_id", "created_at"]
 
 
-def serial_base_for(generator: Generator, period: ProductionPeriod) -> str:
-    """`M805-MN-01-2020-4F2A9C`: generator, state, production period (ProductionPeriod.serial_text),
-    and a random suffix."""
-    return f"{generator.code}-{generator.state}-{period.serial_text}-{secrets.token_hex(3).upper()}"
+def serial_base_for(generator: Generator, period: ProductionPeriod, *, period_text: str | None = None) -> str:
+    """`M805-MN-01-2020-4F2A9C`: generator, state, production period (ProductionPeriod.serial_text, or
+    `period_text` when the caller has it already), and a random suffix."""
+    if period_text is None:
+        period_text = period.serial_text
+    return f"{generator.code}-{generator.state}-{period_text}-{secrets.token_hex(3).upper()}"
 
 
 class IssueLine(NamedTuple):
@@ -143,9 +145,21 @@ def intervals_write(*, user: User, lines: list[IssueLine]) -> list[int]:
                                         generator.emissions_factor_source, line.account.pk, generator.organization_id)
     if len({(line.generator.pk, line.account.pk) for line in lines}) != len(generators):
         raise ValueError("intervals_write issues a generator's intervals into one account")
-    rows = [(line.generator.pk, line.period.start.timestamp(), line.period.end.timestamp(), line.quantity,
-             serial_base_for(line.generator, line.period), eligible(line.generator, line.period),
-             line.period.expiry().timestamp()) for line in lines]
+    # A period's own values, worked out once: a run's hundreds of generators are issued for the same hours.
+    worked_out: dict[ProductionPeriod, tuple[float, float, str, float]] = {}
+
+    def period_values(period: ProductionPeriod) -> tuple[float, float, str, float]:
+        if period not in worked_out:
+            worked_out[period] = (period.start.timestamp(), period.end.timestamp(), period.serial_text,
+                                  period.expiry().timestamp())
+        return worked_out[period]
+
+    rows = []
+    for line in lines:
+        starts, ends, period_text, expires_at = period_values(line.period)
+        rows.append((line.generator.pk, starts, ends, line.quantity,
+                     serial_base_for(line.generator, line.period, period_text=period_text),
+                     eligible(line.generator, line.period), expires_at))
     columns = {**dict(zip(INTERVALS_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)),
                **dict(zip(INTERVALS_GENERATOR_COLUMNS, map(list, zip(*generators.values(), strict=True)), strict=True))}
     try:

@@ -374,10 +374,13 @@ def _interval_readings(reports: list[GenerationReport], generators: dict[int, Ge
     found: dict[tuple[int, datetime.date], list[tuple[ProductionPeriod, int]]] = defaultdict(list)
     bounds = {"start": Func("period", function="LOWER", output_field=DateTimeField()),  # parsed faster than the range
               "end": Func("period", function="UPPER", output_field=DateTimeField())}
+    months_starting: dict[datetime.datetime, datetime.date] = {}  # the month of a moment: the same hours recur
     for generator_id, start, end, wh in IntervalReading.objects.filter(wanted).order_by(
             "generator_id", "period").values_list("generator_id", bounds["start"], bounds["end"], "wh"):
         period = ProductionPeriod(start, end)
-        found[generator_id, period.first_day.replace(day=1)].append((period, wh))
+        if start not in months_starting:
+            months_starting[start] = period.first_day.replace(day=1)
+        found[generator_id, months_starting[start]].append((period, wh))
     return {report.pk: found[report.generator_id, report.month] for report, _ in months}
 
 
