@@ -11,7 +11,7 @@ from accounts.models import Account
 from registry.models import Organization, TrackingSystem
 from utilities.display import date_text
 
-from .periods import ProductionPeriod, ProductionPeriodField, StartHour
+from .periods import Lower, ProductionPeriod, ProductionPeriodField, StartHour, Upper
 from .serials import format_serial
 from .units import Unit, unit_expression
 
@@ -248,10 +248,8 @@ class KeyedSpan(models.Func):
     Exact while the numbers are whole and at most EXACT_UP_TO, which a float8 holds exactly; the geometric
     types' tolerance (1e-6) never joins two different whole numbers."""
     EXACT_UP_TO = 2**53
+    arity = 3  # key, low, high
     output_field = models.Field()
-
-    def __init__(self, key, low, high):
-        super().__init__(key, low, high)
 
     def as_sql(self, compiler, connection, **extra_context):
         (key, key_params), (low, low_params), (high, high_params) = map(compiler.compile,
@@ -265,16 +263,6 @@ class Microseconds(models.Func):
     until the year 2255). Unlike extract(epoch FROM a timestamptz), immutable, as an index's expression must be."""
     template = "(extract(epoch FROM %(expressions)s - '1970-01-01T00:00:00Z'::timestamptz) * 1000000)"
     output_field = models.DecimalField()
-
-
-class Lower(models.Func):
-    function = "lower"
-    output_field = models.DateTimeField()
-
-
-class Upper(models.Func):
-    function = "upper"
-    output_field = models.DateTimeField()
 
 
 class GeneratorEligibilityQuerySet(models.QuerySet):

@@ -360,6 +360,18 @@ class PeriodLength(Func):
     output_field = DurationField()
 
 
+class Lower(Func):
+    """A period's start (lower(period)): its moment alone, which psycopg reads faster than the range."""
+    function = "LOWER"
+    output_field = DateTimeField()
+
+
+class Upper(Func):
+    """A period's end (upper(period))."""
+    function = "UPPER"
+    output_field = DateTimeField()
+
+
 class StartHour(Func):
     """The hour of day (0 to 23) a period starts in, on the wall clock of `zone` (the registry's, by
     default): date_part('hour', timezone(zone, lower(period))), immutable, so that an index holds it
@@ -370,7 +382,7 @@ class StartHour(Func):
     output_field = IntegerField()
 
     def __init__(self, expression, zone: str | None = None, **extra):
-        local = Func(Value(zone or settings.TIME_ZONE), Func(expression, function="LOWER"), function="TIMEZONE",
+        local = Func(Value(zone or settings.TIME_ZONE), Lower(expression), function="TIMEZONE",
                      output_field=DateTimeField())
         super().__init__(Value("hour"), local, **extra)
 

@@ -5,12 +5,12 @@ from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
-from django.db.models import Case, Exists, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from certificates.models import Certificate, Generator
-from certificates.periods import ProductionPeriod, ProductionPeriodField, registry_zone
+from certificates.periods import Lower, ProductionPeriod, ProductionPeriodField, registry_zone
 from certificates.serials import format_serial
 from registry.models import Organization
 from utilities.csv_upload import CsvUploadRecord
@@ -128,7 +128,7 @@ class IntervalReadingQuerySet(models.QuerySet):
         for 0 Wh). Read, not kept: an issuance writes no reading (bench/hourly_issuance.py: updating each of a
         month's 744,000 readings cost PostgreSQL about 60 µs apiece), and a generator's certificate of an interval
         is its reading's (one issuance per generator and period, and a month's readings are all issued together)."""
-        start = Func("period", function="LOWER", output_field=models.DateTimeField())
+        start = Lower("period")
         month = Trunc(start, "month", output_field=models.DateField(), tzinfo=registry_zone())
         issued = GenerationReport.objects.filter(generator=OuterRef("generator"), month=OuterRef("reading_month"),
                                                  status=GenerationReport.Status.ISSUED)

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DateTimeField, Func, Q
+from django.db.models import Q
 
 from accounts.models import Account
 from accounts.services import accounts_lock_for_share
 from certificates.models import Certificate, Generator
-from certificates.periods import ProductionPeriod
+from certificates.periods import Lower, ProductionPeriod, Upper
 from certificates.reviews import organization_refusal, review_today
 from certificates.services import IssueLine, certificates_write, intervals_write
 from events.models import Event
@@ -372,8 +372,7 @@ def _interval_readings(reports: list[GenerationReport], generators: dict[int, Ge
     for report, month in months:
         wanted |= Q(generator_id=report.generator_id, period__contained_by=month.as_range())
     found: dict[tuple[int, datetime.date], list[tuple[ProductionPeriod, int]]] = defaultdict(list)
-    bounds = {"start": Func("period", function="LOWER", output_field=DateTimeField()),  # parsed faster than the range
-              "end": Func("period", function="UPPER", output_field=DateTimeField())}
+    bounds = {"start": Lower("period"), "end": Upper("period")}  # parsed faster than the range
     months_starting: dict[datetime.datetime, datetime.date] = {}  # the month of a moment: the same hours recur
     for generator_id, start, end, wh in IntervalReading.objects.filter(wanted).order_by(
             "generator_id", "period").values_list("generator_id", bounds["start"], bounds["end"], "wh"):
